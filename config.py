@@ -1,0 +1,194 @@
+"""Configuration: defaults, `<home>/raqib.toml`, and clear errors for bad files.
+
+Every setting has a default printed by `raqib config`; the file only needs the
+ones a newsroom changes. Durations are written "90s", "15m", "3h", "7d" (or a
+number of seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "raqib.toml"
+
+
+class ConfigError(Exception):
+    """A configuration file Raqib cannot use; the message names line and problem."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    if isinstance(value, bool):
+        raise ValueError("a duration, not true/false")
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a duration like 90s, 15m, 3h or 7d")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def format_duration(td: timedelta) -> str:
+    s = int(td.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if s and s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+@dataclass
+class FetchConfig:
+    user_agent: str = "Raqib/0.1 (+https://github.com/raqib-news/raqib; news edit monitor)"
+    timeout: float = 30.0  # seconds for one download, headers to last byte
+    dns_timeout: float = 10.0
+    max_size_mb: float = 8.0  # bigger pages are refused (decompressed size)
+    concurrency: int = 32
+    per_domain: int = 4
+    autothrottle: bool = True
+    obey_robots: bool = True
+    max_redirects: int = 5
+    allow_private: bool = False  # follow discovered links to private/loopback addresses
+
+
+@dataclass
+class ScheduleConfig:
+    # (age of the last change, interval between checks) — the first row whose
+    # age is not yet reached applies; older than every row: `interval_after`.
+    curve: list[list[str]] = field(
+        default_factory=lambda: [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"]]
+    )
+    interval_after: str = "30d"
+    retire_after: str = "365d"  # no checks once the last change is this old
+    error_backoff: str = "5m"  # first retry after an error, doubled each time
+    error_backoff_max: str = "1d"
+    removed_checks: int = 5  # checks after a 404/410 before the watch is retired
+    lease: str = "15m"  # how long a worker's claim on a watch lasts without renewal
+    sweep_every: str = "60s"  # daemon: how often to look for due watches
+    discover_every: str = "30m"  # daemon: how often to read discovery sources
+    claim_batch: int = 5000
+
+
+@dataclass
+class DiscoveryConfig:
+    threshold: float = 0.18
+    max_candidates: int = 200  # per source per run
+    fetch_candidates: bool = True  # fetch and extract a candidate before judging it
+
+
+@dataclass
+class Config:
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    current = None
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ")
+            if key is None and current == section:
+                return no
+        elif (
+            key is not None and current == section and re.match(rf"{re.escape(key)}\s*=", stripped)
+        ):
+            return no
+    return None
+
+
+def _check_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str) or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    if isinstance(default, list):
+        return isinstance(value, list)
+    return True
+
+
+def load(home: Path) -> Config:
+    path = home / FILE_NAME
+    cfg = Config()
+    if not path.exists():
+        return cfg
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    sections = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    for name, values in data.items():
+        if name not in sections:
+            where = _line_of(text, name, None)
+            raise ConfigError(
+                f"{path}:{where or '?'}: unknown section [{name}] (known: {', '.join(sections)})"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        target = sections[name]
+        known = {f.name for f in dataclasses.fields(target)}
+        for key, value in values.items():
+            where = _line_of(text, name, key) or "?"
+            if key not in known:
+                raise ConfigError(
+                    f"{path}:{where}: unknown setting {name}.{key} (known: {', '.join(sorted(known))})"
+                )
+            default = getattr(target, key)
+            if not _check_type(default, value):
+                raise ConfigError(
+                    f"{path}:{where}: {name}.{key} must be {type(default).__name__}, got {value!r}"
+                )
+            setattr(target, key, float(value) if isinstance(default, float) else value)
+    try:
+        validate(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    s = cfg.schedule
+    for name in (
+        "interval_after",
+        "retire_after",
+        "error_backoff",
+        "error_backoff_max",
+        "lease",
+        "sweep_every",
+        "discover_every",
+    ):
+        try:
+            parse_duration(getattr(s, name))
+        except ValueError as exc:
+            raise ValueError(f"schedule.{name}: {exc}") from exc
+    for row in s.curve:
+        if not (isinstance(row, list) and len(row) == 2):
+            raise ValueError(f"schedule.curve rows are [age, interval] pairs, got {row!r}")
+        for part in row:
+            parse_duration(part)
+    if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
+        raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
+        raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")

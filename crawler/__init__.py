@@ -1,0 +1,1 @@
+"""The Scrapy project: fetch watched pages, extract, normalise, store."""

@@ -1,0 +1,29 @@
+"""What the spiders hand to the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Fetched:
+    """One fetch of a watched URL, as the spider saw it (before any judging)."""
+
+    watch_id: int
+    url: str  # as requested
+    fetched_at: datetime
+    final_url: str | None = None  # after redirects
+    status: int | None = None
+    duration_ms: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: str | None = None
+    body: bytes = field(default=b"", repr=False)
+    text: str | None = field(
+        default=None, repr=False
+    )  # decoded by Scrapy: BOM, HTTP charset, <meta>, sniffing
+    encoding: str | None = None
+    error: str | None = None  # network-level failure, when there is no response
+    redirects: list[str] = field(default_factory=list)

@@ -1,0 +1,71 @@
+"""Judge one fetch: which outcome of the fixed vocabulary it records.
+
+Two steps, both pure: `before_extraction` settles what the response alone
+decides (errors, 304, 404/410, not HTML, an identical body); `after_extraction`
+judges the extracted page against the last version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crawler.extract import NotArticle
+from crawler.items import Fetched
+from crawler.snapshot import Page
+from storage import Task
+
+COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
+COLLAPSE_MIN_WORDS = 100
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    detail: str | None = None
+    page: Page | None = None
+
+
+def _same(task: Task) -> str:
+    return "restored" if task.state == "removed" else "unchanged"
+
+
+def before_extraction(task: Task, fetched: Fetched, key: str | None) -> Verdict | None:
+    """The verdict when the response settles it; None when the page must be read."""
+    if fetched.error:
+        return Verdict("error", fetched.error)
+    status = fetched.status or 0
+    if status == 304:
+        if not task.content_hash:
+            return Verdict("error", "304 Not Modified for a page never seen")
+        return Verdict("restored" if task.state == "removed" else "not_modified")
+    if status in (404, 410):
+        return Verdict("removed", f"HTTP {status}")
+    if status == 429 or status >= 400:
+        return Verdict("error", f"HTTP {status}")
+    if not 200 <= status < 300:
+        return Verdict("error", f"HTTP {status}")
+    ctype = (fetched.content_type or "").split(";")[0].strip().lower()
+    if fetched.text is None or (ctype and not ctype.startswith(_HTML_TYPES)):
+        return Verdict("not_article", f"not an HTML page ({ctype or 'no content type'})")
+    if not fetched.body.strip():
+        return Verdict("not_article", "empty body")
+    if key is not None and key == task.body_key and task.content_hash:
+        return Verdict(_same(task), "identical body")
+    return None
+
+
+def after_extraction(task: Task, result: Page | NotArticle) -> Verdict:
+    if isinstance(result, NotArticle):
+        return Verdict("not_article", result.reason)
+    snap = result.snapshot
+    words = len(snap.text.split())
+    if task.last_words >= COLLAPSE_MIN_WORDS and words < task.last_words * COLLAPSE_RATIO:
+        return Verdict(
+            "not_article",
+            f"extraction collapsed: {words} words where the last version had {task.last_words}",
+        )
+    if snap.content_hash == task.content_hash:
+        return Verdict(_same(task), page=result)
+    return Verdict("new_version", page=result)

@@ -1,0 +1,283 @@
+"""What a page says about itself, read from its parsed tree (lxml only).
+
+Dates from <meta> and JSON-LD, the byline from JSON-LD, the canonical link,
+the language, visible update/correction lines, and the blocks that are nothing
+but a link (in-body "read also" promos). Read-only: extract.py hands the same
+tree to trafilatura afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from normalize.arabic import canonical_line
+
+MAX_JSONLD_BYTES = 200_000
+MAX_NOTICE_CHARS = 300
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "webpage",
+}
+
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dcterms.created",
+    "sailthru.date",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+    "lastmod",
+    "dcterms.modified",
+    "dc.date.modified",
+)
+
+# Visible lines that announce an update or a correction.
+_NOTICE = re.compile(
+    r"^\s*(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|توضيح|تنويه|استدراك|ملاحظة\s+المحرر"
+    r"|last\s+updated|updated|update|correction|corrected|clarification|editor'?s\s+note)\b\s*[:：\-–—]?",
+    re.IGNORECASE,
+)
+
+_SKIP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "head",
+    "title",
+    "option",
+    "textarea",
+}
+_BLOCK_TAGS = {
+    "p",
+    "li",
+    "div",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "aside",
+    "blockquote",
+    "span",
+    "strong",
+    "em",
+    "b",
+}
+
+
+@dataclass
+class PageMeta:
+    published: str | None = None
+    modified: str | None = None
+    byline: str | None = None
+    headline: str | None = None
+    canonical_url: str | None = None
+    amp_url: str | None = None
+    language: str | None = None
+    notices: list[str] = field(default_factory=list)
+    link_only_blocks: set[str] = field(default_factory=set)
+    og_type: str | None = None
+
+
+def read(tree: Any) -> PageMeta:
+    meta = PageMeta()
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    meta.language = (root.get("lang") or root.get("xml:lang") or "").strip() or None
+    _read_meta_tags(root, meta)
+    _read_jsonld(root, meta)
+    _read_links(root, meta)
+    _read_time_tags(root, meta)
+    meta.notices = _notices(root)
+    meta.link_only_blocks = _link_only_blocks(root)
+    return meta
+
+
+def _read_meta_tags(root: Any, meta: PageMeta) -> None:
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = (el.get("content") or "").strip()
+        if not key or not content:
+            continue
+        if key in _PUBLISHED_META and not meta.published:
+            meta.published = content[:64]
+        elif key in _MODIFIED_META and not meta.modified:
+            meta.modified = content[:64]
+        elif key == "og:type":
+            meta.og_type = content.lower()[:32]
+        elif (
+            key in ("author", "article:author", "dc.creator")
+            and not meta.byline
+            and not content.startswith("http")
+        ):
+            meta.byline = content[:200]
+
+
+def _jsonld_objects(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _jsonld_objects(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if graph is not None:
+            yield from _jsonld_objects(graph, depth + 1)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t.lower()}
+    if isinstance(t, list):
+        return {x.lower() for x in t if isinstance(x, str)}
+    return set()
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        return [n for v in value[:10] for n in _names(v)]
+    return []
+
+
+def _read_jsonld(root: Any, meta: PageMeta) -> None:
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        raw = (script.text or "").strip()
+        if not raw or len(raw) > MAX_JSONLD_BYTES:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        for obj in _jsonld_objects(data):
+            if not _types(obj) & ARTICLE_TYPES:
+                continue
+            # JSON-LD is what publishers' CMSs keep current; it wins over <meta>.
+            if isinstance(obj.get("dateModified"), str):
+                meta.modified = obj["dateModified"][:64]
+            if isinstance(obj.get("datePublished"), str):
+                meta.published = obj["datePublished"][:64]
+            authors = _names(obj.get("author"))
+            if authors:
+                meta.byline = (
+                    "، ".join(a.strip() for a in authors if a.strip())[:200] or meta.byline
+                )
+            if isinstance(obj.get("headline"), str) and not meta.headline:
+                meta.headline = obj["headline"][:500]
+
+
+def _read_links(root: Any, meta: PageMeta) -> None:
+    for el in root.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        href = (el.get("href") or "").strip()
+        if not href or len(href) > 2048:
+            continue
+        if "canonical" in rel and not meta.canonical_url:
+            meta.canonical_url = href
+        elif "amphtml" in rel and not meta.amp_url:
+            meta.amp_url = href
+
+
+def _read_time_tags(root: Any, meta: PageMeta) -> None:
+    for el in root.iter("time"):
+        dt = (el.get("datetime") or "").strip()
+        if not dt:
+            continue
+        marks = f"{el.get('itemprop', '')} {el.get('class', '')}".lower()
+        if ("datemodified" in marks or "updated" in marks) and not meta.modified:
+            meta.modified = dt[:64]
+        elif ("datepublished" in marks or "published" in marks) and not meta.published:
+            meta.published = dt[:64]
+
+
+def _visible_elements(root: Any) -> Iterator[Any]:
+    """Elements outside script/style/etc., without descending into those."""
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue
+        yield el
+        stack.extend(reversed(el))
+
+
+def _text(el: Any) -> str:
+    return canonical_line(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
+
+
+def _notices(root: Any) -> list[str]:
+    """Short visible lines that start like an update or correction notice."""
+    found: list[str] = []
+    body = root.find("body")
+    if body is None:
+        return found
+    for el in _visible_elements(body):
+        if el.tag not in _BLOCK_TAGS:
+            continue
+        head = (el.text or "").strip()
+        if not head and len(el):
+            head = (el[0].text or "").strip()
+        m = _NOTICE.match(head) if head else None
+        if not m:
+            continue
+        text = _text(el)
+        if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
+            continue
+        # "تحديث" also opens ordinary sentences ("تحديث الأسطول..."): a notice
+        # has a separator after the keyword or carries a date or time.
+        if m.group().rstrip()[-1:] in ":：-–—" or any(ch.isdigit() for ch in text):
+            found.append(text)
+    # Nested elements repeat the same notice; keep the shortest of each family.
+    return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
+
+
+def _link_only_blocks(root: Any) -> set[str]:
+    """Texts of blocks whose whole text is one link: promos, not prose."""
+    out: set[str] = set()
+    body = root.find("body")
+    if body is None:
+        return out
+    for a in body.iter("a"):
+        parent = a.getparent()
+        if parent is None or parent.tag not in _BLOCK_TAGS:
+            continue
+        link_text = _text(a)
+        if len(link_text.split()) < 3:
+            continue
+        if _text(parent) == link_text:
+            out.add(link_text)
+    return out

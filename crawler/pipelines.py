@@ -1,0 +1,28 @@
+"""Item pipelines: thin glue that hands each fetch to the Recorder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.items import Fetched
+from crawler.record import Recorder
+
+
+class RecordPipeline:
+    """extract → normalise → store, one fetch at a time (see crawler.record)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
+        # The pass's collaborators travel with the spider (settings are
+        # deep-copied by Scrapy and hold configuration only).
+        return cls(crawler.spider.recorder)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, Fetched):
+            await self.recorder.handle(item)
+        return item

@@ -1,0 +1,146 @@
+"""Glue between the pipeline and the store: judge a fetch, then write it.
+
+The judging is pure (crawler.outcome); extraction runs in worker processes
+when a pool is given; the write is one Store.record call (one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from crawler import urls
+from crawler.extract import NotArticle
+from crawler.items import Fetched
+from crawler.outcome import Verdict, after_extraction, before_extraction
+from crawler.snapshot import Page, body_key, make_page
+from storage import FetchRecord, Recorded, Store, Task
+
+
+class Policy(Protocol):
+    def after_fetch(
+        self, watch: Any, outcome: str, now: datetime, retry_after: timedelta | None = None
+    ) -> Any: ...
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Retry-After as seconds or as an HTTP date; None when absent or nonsense."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=min(int(value), 30 * 86400))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+def aliases_for(fetched: Fetched, page: Page | None) -> list[str]:
+    """URLs that should find this watch later: after redirects, canonical, AMP."""
+    found: list[str] = []
+    base = fetched.final_url or fetched.url
+    candidates = [*fetched.redirects, base]
+    if page is not None:
+        for link in (page.canonical_url, page.amp_url):
+            if link:
+                candidates.append(urljoin(base, link))
+    for raw in candidates:
+        try:
+            url = urls.normalize(raw, allow_credentials=True)
+        except urls.BadURL:
+            continue
+        # A canonical link to the home page is a CMS mistake, not an identity.
+        if urlsplit(url).path in ("", "/"):
+            continue
+        if url not in found:
+            found.append(url)
+    return found
+
+
+def build_record(
+    task: Task, fetched: Fetched, verdict: Verdict, key: str | None, policy: Policy
+) -> FetchRecord:
+    retry_after = parse_retry_after(fetched.retry_after, fetched.fetched_at)
+    nxt = policy.after_fetch(task, verdict.outcome, fetched.fetched_at, retry_after)
+    page = verdict.page
+    good = verdict.outcome in ("new_version", "unchanged", "restored")
+    return FetchRecord(
+        watch_id=task.watch_id,
+        fetched_at=fetched.fetched_at,
+        outcome=verdict.outcome,
+        next_check_at=nxt.at,
+        new_state=nxt.state,
+        error_count=nxt.error_count,
+        removed_count=nxt.removed_count,
+        status=fetched.status,
+        duration_ms=fetched.duration_ms,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        detail=verdict.detail,
+        url=fetched.final_url or fetched.url,
+        snapshot=page.snapshot if page is not None and verdict.outcome == "new_version" else None,
+        raw_body=fetched.body if verdict.outcome == "new_version" else None,
+        body_key=key if good else None,
+        aliases=aliases_for(fetched, page) if good or verdict.outcome == "not_modified" else [],
+    )
+
+
+class Recorder:
+    """Judges and records each fetch of a pass; counts what happened."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        tasks: list[Task],
+        *,
+        owner: str,
+        pool: Executor | None = None,
+        on_recorded: Callable[[Task, Recorded], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.tasks = {t.watch_id: t for t in tasks}
+        self.owner = owner
+        self.pool = pool
+        self.on_recorded = on_recorded
+        self.counts: Counter[str] = Counter()
+        self.lease_lost = 0
+
+    async def _extract(self, fetched: Fetched) -> Page | NotArticle:
+        assert fetched.text is not None
+        url = fetched.final_url or fetched.url
+        if self.pool is None:
+            return make_page(fetched.text, url)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, make_page, fetched.text, url)
+
+    async def handle(self, fetched: Fetched) -> Recorded:
+        task = self.tasks[fetched.watch_id]
+        key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
+        verdict = before_extraction(task, fetched, key)
+        if verdict is None:
+            verdict = after_extraction(task, await self._extract(fetched))
+        recorded = self.store.record(
+            build_record(task, fetched, verdict, key, self.policy), owner=self.owner
+        )
+        if recorded.lease_lost:
+            self.lease_lost += 1
+        else:
+            self.counts[recorded.outcome] += 1
+        if self.on_recorded is not None:
+            self.on_recorded(task, recorded)
+        return recorded
+
+    def renew_leases(self, now: datetime, lease: timedelta) -> None:
+        self.store.renew(self.owner, now=now, lease=lease)

@@ -1,0 +1,45 @@
+"""Run one crawl in this process (Twisted's reactor runs once per process:
+callers that need several crawls start several processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.record import Recorder
+from crawler.spiders.refetch import RefetchSpider
+
+
+def build_settings(overrides: dict[str, Any]) -> Settings:
+    s = Settings()
+    s.setmodule(project_settings, priority="project")
+    s.update(overrides, priority="cmdline")
+    return s
+
+
+def crawl(
+    tasks: list[Any],
+    recorder: Recorder,
+    *,
+    clock: Callable[[], datetime],
+    overrides: dict[str, Any],
+    lease_seconds: float,
+) -> dict[str, Any]:
+    """Fetch every task once; the pipeline records each. Returns Scrapy's stats."""
+    s = build_settings(
+        {
+            **overrides,
+            "RAQIB_LEASE_SECONDS": lease_seconds,
+            "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
+        }
+    )
+    process = AsyncCrawlerProcess(s)
+    crawler = process.create_crawler(RefetchSpider)
+    process.crawl(crawler, tasks=tasks, clock=clock, recorder=recorder)
+    process.start()
+    return dict(crawler.stats.get_stats()) if crawler.stats else {}

@@ -1,0 +1,60 @@
+"""Decoded page → canonical snapshot (extract, then normalise). Pure and
+picklable: this is the function the extraction worker processes run."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from crawler.extract import EXTRACTOR, NotArticle, extract
+from normalize.arabic import canonical_line
+from storage import Snapshot
+
+
+@dataclass(frozen=True)
+class Page:
+    """A snapshot plus what the page said about its own identity."""
+
+    snapshot: Snapshot
+    canonical_url: str | None
+    amp_url: str | None
+
+
+def content_hash(title: str, byline: str | None, text: str) -> str:
+    """What makes a version: headline, byline and body, canonical."""
+    h = hashlib.sha256()
+    for part in (title, byline or "", text):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def body_key(body: bytes, encoding: str | None) -> str:
+    """Same extractor + same charset + same bytes = same extraction."""
+    h = hashlib.sha256(EXTRACTOR.encode())
+    h.update(b"\x1f" + (encoding or "").encode() + b"\x1f")
+    h.update(body)
+    return h.hexdigest()
+
+
+def make_page(html: str, url: str | None) -> Page | NotArticle:
+    result = extract(html, url)
+    if isinstance(result, NotArticle):
+        return result
+    title = canonical_line(result.title)
+    byline = canonical_line(result.byline) if result.byline else None
+    paragraphs = [p for p in (canonical_line(p) for p in result.paragraphs) if p]
+    text = "\n".join(paragraphs)
+    notices = [n for n in (canonical_line(n) for n in result.notices) if n]
+    snap = Snapshot(
+        title=title,
+        byline=byline or None,
+        published=result.published,
+        modified=result.modified,
+        text=text,
+        notices=notices,
+        language=(result.language or None) and result.language[:16],
+        content_hash=content_hash(title, byline, text),
+        extractor=EXTRACTOR,
+    )
+    return Page(snap, result.canonical_url, result.amp_url)

@@ -1,0 +1,87 @@
+"""URL identity: one article, one watch.
+
+w3lib makes the URL safe (IDN → punycode, percent-encoding) and canonical
+(sorted query, no fragment); courlan's tracker list removes utm_*, fbclid,
+gclid and their kin. Raqib adds only what neither does: refuse what is not a
+web address, strip default ports, and keep credentials out of storage.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from courlan.clean import clean_query
+from w3lib.url import canonicalize_url, safe_url_string
+
+MAX_URL_LENGTH = 2048
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class BadURL(ValueError):
+    """A URL Raqib will not watch; the message is one line, safe to print."""
+
+
+def redact(url: str) -> str:
+    """The URL with any user:password removed, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.username is None and parts.password is None:
+        return url if len(url) <= 200 else url[:200] + "…"
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def normalize(url: str, *, allow_credentials: bool = False) -> str:
+    """The canonical form of a web address, or BadURL saying why not."""
+    raw = url.strip()
+    if not raw:
+        raise BadURL("empty URL")
+    if len(raw) > MAX_URL_LENGTH:
+        raise BadURL(f"URL is {len(raw)} characters long; the limit is {MAX_URL_LENGTH}")
+    if any(ord(ch) < 32 for ch in raw):
+        raise BadURL("URL contains control characters")
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:
+        raise BadURL(f"malformed URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        if raw.startswith(("/", ".", "~")):
+            raise BadURL(f"{raw[:80]!r} is a file path; Raqib watches http(s) URLs")
+        raise BadURL(f"{redact(raw)!r} has no scheme; write it as https://…")
+    if scheme not in _DEFAULT_PORTS:
+        raise BadURL(f"unsupported scheme {scheme!r}: only http and https can be watched")
+    if parts.username is not None or parts.password is not None:
+        if not allow_credentials:
+            raise BadURL(f"URL carries credentials ({redact(raw)}); Raqib will not store them")
+        parts = parts._replace(netloc=parts.hostname or "")
+    try:
+        host = parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise BadURL(f"malformed host or port: {exc}") from None
+    if not host:
+        raise BadURL(f"{redact(raw)!r} has no host")
+    if " " in host or host.startswith(".") or ".." in host:
+        raise BadURL(f"malformed host {host!r}")
+    netloc = host + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
+    parts = SplitResult(scheme, netloc, parts.path or "/", parts.query, "")
+    try:
+        safe = safe_url_string(urlunsplit(parts))
+    except (ValueError, UnicodeError) as exc:
+        raise BadURL(f"malformed host {host!r}: {exc}") from None
+    split = urlsplit(safe)
+    query = clean_query(split.query) if split.query else ""
+    result = canonicalize_url(urlunsplit(split._replace(query=query)), keep_fragments=False)
+    if len(result) > MAX_URL_LENGTH:
+        raise BadURL(f"URL is longer than {MAX_URL_LENGTH} characters once encoded")
+    return result
+
+
+def same_site(a: str, b: str) -> bool:
+    ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
+    strip = lambda h: h[4:] if h.startswith("www.") else h  # noqa: E731
+    return strip(ha) == strip(hb)

@@ -1,0 +1,80 @@
+"""The `raqib demo` walk-through: serve, watch, check after each edit, show diffs.
+
+Each check is a real `raqib check` in its own process, exactly what cron
+runs; the demo only changes what the local server answers between them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from demo.pages import PATH, VERSIONS, render
+from demo.server import PageServer, Route
+
+
+def _raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "cli", "--home", str(home), *args]
+    env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def run_demo(home: Path | None, port: int, out: TextIO) -> int:
+    color = out.isatty()
+    tmp = None
+    if home is None:
+        tmp = tempfile.TemporaryDirectory(prefix="raqib-demo-")
+        home = Path(tmp.name)
+    server = PageServer(port).start()
+    url = server.base + PATH
+
+    def say(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    try:
+        say(f"Raqib demo — serving an evolving Arabic article at {url}")
+        say(f"home: {home}{' (temporary)' if tmp else ''}\n")
+        r = _raqib(home, "watch", url, "--story", "us-iraq-coalition-talks")
+        if r.returncode != 0:
+            say(r.stderr)
+            return r.returncode
+        for n, version in enumerate(VERSIONS, 1):
+            server.routes[PATH] = Route(render(version, server.base))
+            say(f"── edit {n}: {version.note}")
+            r = _raqib(home, "check", "--all")
+            if r.returncode != 0:
+                say(r.stdout + r.stderr)
+                return r.returncode
+            say("   " + r.stdout.strip())
+        say("")
+        r = _raqib(home, "changes")
+        say("── what Raqib recorded (raqib changes):")
+        say(r.stdout.rstrip())
+        changes = json.loads(_raqib(home, "changes", "--json").stdout or "[]")
+        for change in changes:
+            say(
+                f"\n── raqib diff {url} --from {change['from_version']} --to {change['to_version']}"
+            )
+            r = _raqib(
+                home,
+                "diff",
+                url,
+                "--from",
+                str(change["from_version"]),
+                "--to",
+                str(change["to_version"]),
+                "--color" if color else "--no-color",
+            )
+            say(r.stdout.rstrip())
+        say(f"\nTry: raqib --home {home} diff {url} --format html > diff.html" if not tmp else "")
+        return 0
+    finally:
+        server.stop()
+        if tmp is not None:
+            tmp.cleanup()

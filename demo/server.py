@@ -1,0 +1,92 @@
+"""A small HTTP server on 127.0.0.1 serving a mutable table of pages.
+
+Used by `raqib demo` and by the tests. Each route answers with a fixed
+status, headers and body; when a route has an ETag or Last-Modified, the
+server honours conditional requests with 304 like a real site would.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PageServer  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log.append((self.command, self.path, self.headers.get("User-Agent", "")))
+
+    def do_GET(self) -> None:
+        self.server.requests.append((self.path, dict(self.headers.items())))
+        route = self.server.routes.get(self.path.split("#")[0])
+        if route is None:
+            if self.path == "/robots.txt":
+                route = Route(b"User-agent: *\nAllow: /\n", 200, {"Content-Type": "text/plain"})
+            else:
+                route = Route(b"<html><body>not found</body></html>", 404)
+        if self._not_modified(route):
+            self.send_response(304)
+            if route.etag:
+                self.send_header("ETag", route.etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(route.status)
+        for k, v in route.headers.items():
+            self.send_header(k, v)
+        if route.etag:
+            self.send_header("ETag", route.etag)
+        if route.last_modified:
+            self.send_header("Last-Modified", route.last_modified)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        self.wfile.write(route.body)
+
+    def _not_modified(self, route: Route) -> bool:
+        if route.status != 200:
+            return False
+        inm = self.headers.get("If-None-Match")
+        if route.etag and inm:
+            return inm.strip() == route.etag
+        ims = self.headers.get("If-Modified-Since")
+        return bool(route.last_modified and ims and ims.strip() == route.last_modified)
+
+
+class PageServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.log: list[tuple[str, str, str]] = []
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> PageServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="page-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()

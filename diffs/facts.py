@@ -1,0 +1,83 @@
+"""Fact deltas: the figures, quotations and negations an edit touched.
+
+All comparisons run on the matching key, so a figure rewritten in
+Arabic-Indic digits or a quotation that only gained diacritics is not a delta.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from diffs.align import Item
+from normalize.arabic import compact_key, fold_digits, matching_key
+
+# A number: digits in any script with inner separators (. , ٫ ٬), then an
+# optional percent sign.
+_NUMBER = re.compile(r"\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?")
+# Quotations between « » “ ” „ or straight quotes, in whatever pairing the
+# page uses (Arabic sites often open with ” as well as “).
+_OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
+_QUOTE = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}\u00bb\n]{{2,400}})[{_CLOSE}]")
+# Negation particles, alone or with a proclitic و / ف (on the key: no diacritics).
+_NEGATION = re.compile(
+    r"(?<!\w)(?:[وف]?(?:لا|لم|لن|ليس|ليست|ليسوا|لسنا|لست|غير|عدم|بدون|دون|لما))(?!\w)"
+    r"|(?<!\w)(?:not|no|never|none|without)(?!\w)|n't\b",
+    re.IGNORECASE,
+)
+
+
+def numbers(text: str) -> list[str]:
+    """Figures in a text, ASCII digits, separators kept (3.5, 2,500, 50%)."""
+    out = []
+    for m in _NUMBER.finditer(fold_digits(text)):
+        value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
+        out.append("".join(value.split()))
+    return out
+
+
+def quotes(text: str) -> list[str]:
+    return [q.strip() for q in _QUOTE.findall(text) if q.strip()]
+
+
+def negations(text: str) -> list[str]:
+    return [m.group().lower() for m in _NEGATION.finditer(matching_key(text))]
+
+
+def _counter_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    a, b = Counter(old), Counter(new)
+    return sorted((a - b).elements()), sorted((b - a).elements())
+
+
+def _quote_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """Quotations gone and new, compared on the key, shown as written."""
+    old_keys = Counter(compact_key(q) for q in old)
+    new_keys = Counter(compact_key(q) for q in new)
+    gone, came = old_keys - new_keys, new_keys - old_keys
+    return [q for q in old if gone.get(compact_key(q), 0) > 0], [
+        q for q in new if came.get(compact_key(q), 0) > 0
+    ]
+
+
+def deltas(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
+    """Numbers, quotes and negations that changed, each with its sentence(s)."""
+    out: dict[str, list[dict[str, Any]]] = {"numbers": [], "quotes": [], "negations": []}
+    for it in items:
+        if it.label in ("unchanged", "cosmetic"):
+            continue
+        if it.old is not None and it.new is not None and it.old.key == it.new.key:
+            continue  # a move that kept its words
+        old_s = it.old.text if it.old is not None else ""
+        new_s = it.new.text if it.new is not None else ""
+        context = {"label": it.label, "old_sentence": old_s or None, "new_sentence": new_s or None}
+        removed, added = _counter_delta(numbers(old_s), numbers(new_s))
+        if removed or added:
+            out["numbers"].append({"removed": removed, "added": added, **context})
+        qr, qa = _quote_delta(quotes(old_s), quotes(new_s))
+        if qr or qa:
+            out["quotes"].append({"removed": qr, "added": qa, **context})
+        nr, na = _counter_delta(negations(old_s), negations(new_s))
+        if nr or na:
+            out["negations"].append({"removed": nr, "added": na, **context})
+    return out

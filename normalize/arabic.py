@@ -1,0 +1,239 @@
+"""Arabic text at two levels: the canonical text and the matching key.
+
+The canonical text is what Raqib stores, shows and diffs. It never folds one
+letter into another; it only removes what a reader cannot see (bidi controls,
+stray zero-width characters), unifies spaces, folds presentation forms one
+character at a time and applies NFC. Two pages that look the same give the same
+canonical text, so an invisible change never makes a version.
+
+The matching key decides whether a change is only orthographic: it also strips
+diacritics and tatweel, folds hamza/alef forms, alef maqsura, ta marbuta,
+Persian yeh/kaf, every decimal digit script and Arabic punctuation. It is never
+shown; two texts whose keys match differ only cosmetically.
+
+Pure functions, standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
+ZWJ = "\N{ZERO WIDTH JOINER}"
+
+# Invisible controls that never carry meaning in running text.
+_INVISIBLE = frozenset(
+    [
+        "\N{LEFT-TO-RIGHT MARK}",
+        "\N{RIGHT-TO-LEFT MARK}",
+        "\N{ARABIC LETTER MARK}",
+        "\N{LEFT-TO-RIGHT EMBEDDING}",
+        "\N{RIGHT-TO-LEFT EMBEDDING}",
+        "\N{POP DIRECTIONAL FORMATTING}",
+        "\N{LEFT-TO-RIGHT OVERRIDE}",
+        "\N{RIGHT-TO-LEFT OVERRIDE}",
+        "\N{LEFT-TO-RIGHT ISOLATE}",
+        "\N{RIGHT-TO-LEFT ISOLATE}",
+        "\N{FIRST STRONG ISOLATE}",
+        "\N{POP DIRECTIONAL ISOLATE}",
+        "\N{ZERO WIDTH SPACE}",
+        "\N{WORD JOINER}",
+        "\N{ZERO WIDTH NO-BREAK SPACE}",
+        "\N{SOFT HYPHEN}",
+        "\N{MONGOLIAN VOWEL SEPARATOR}",
+        "\N{FUNCTION APPLICATION}",
+        "\N{INVISIBLE TIMES}",
+        "\N{INVISIBLE SEPARATOR}",
+        "\N{INVISIBLE PLUS}",
+    ]
+)
+
+# Spaces of every width become one ordinary space.
+_SPACES = frozenset(
+    [
+        "\t",
+        "\v",
+        "\f",
+        "\r",
+        "\N{NO-BREAK SPACE}",
+        "\N{OGHAM SPACE MARK}",
+        "\N{NARROW NO-BREAK SPACE}",
+        "\N{MEDIUM MATHEMATICAL SPACE}",
+        "\N{IDEOGRAPHIC SPACE}",
+        *(chr(c) for c in range(0x2000, 0x200B)),  # EN QUAD .. HAIR SPACE
+    ]
+)
+_LINE_BREAKS = frozenset(["\N{LINE SEPARATOR}", "\N{PARAGRAPH SEPARATOR}", "\x85"])
+
+
+def _is_presentation_form(ch: str) -> bool:
+    cp = ord(ch)
+    return (0xFB50 <= cp <= 0xFDFF and not 0xFDD0 <= cp <= 0xFDEF) or 0xFE70 <= cp <= 0xFEFE
+
+
+def _is_letter_like(ch: str) -> bool:
+    """A letter or a mark riding on one: what a joiner may sit between."""
+    return unicodedata.category(ch)[0] in "LM"
+
+
+def canonical_line(text: str) -> str:
+    """Canonical form of one paragraph: a single line, spaces collapsed."""
+    return " ".join(canonical(text).split())
+
+
+def canonical(text: str) -> str:
+    """The canonical text: invisible differences removed, letters untouched.
+
+    Paragraph breaks survive as single newlines; every other run of spaces
+    becomes one space; lines are stripped and empty lines dropped.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch in _INVISIBLE:
+            continue
+        if ch in _SPACES:
+            out.append(" ")
+        elif ch in _LINE_BREAKS:
+            out.append("\n")
+        elif _is_presentation_form(ch):
+            # One character at a time: NFKC of the whole text would also fold
+            # superscripts, full-width Latin and the like, which are visible.
+            out.append(unicodedata.normalize("NFKC", ch))
+        elif unicodedata.category(ch) == "Cc" and ch != "\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    chars = "".join(out)
+    chars = _drop_stray_joiners(chars)
+    chars = unicodedata.normalize("NFC", chars)
+    lines = (" ".join(line.split()) for line in chars.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _drop_stray_joiners(text: str) -> str:
+    """Keep one ZWNJ/ZWJ between two letters (it changes shaping); drop the rest."""
+    if ZWNJ not in text and ZWJ not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch not in (ZWNJ, ZWJ):
+            out.append(ch)
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] in (ZWNJ, ZWJ):
+            j += 1
+        before = out[-1] if out else ""
+        after = text[j] if j < n else ""
+        if before and after and _is_letter_like(before) and _is_letter_like(after):
+            out.append(ch)  # the first joiner of a run speaks for the run
+        i = j
+    return "".join(out)
+
+
+# --- the matching key -------------------------------------------------------
+
+_LETTER_FOLDS = {
+    "\N{ARABIC LETTER ALEF WITH MADDA ABOVE}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF WITH HAMZA ABOVE}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF WITH HAMZA BELOW}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF WASLA}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF WITH WAVY HAMZA ABOVE}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF WITH WAVY HAMZA BELOW}": "\N{ARABIC LETTER ALEF}",
+    "\N{ARABIC LETTER ALEF MAKSURA}": "\N{ARABIC LETTER YEH}",
+    "\N{ARABIC LETTER TEH MARBUTA}": "\N{ARABIC LETTER HEH}",
+    "\N{ARABIC LETTER WAW WITH HAMZA ABOVE}": "\N{ARABIC LETTER HAMZA}",
+    "\N{ARABIC LETTER YEH WITH HAMZA ABOVE}": "\N{ARABIC LETTER HAMZA}",
+    "\N{ARABIC LETTER FARSI YEH}": "\N{ARABIC LETTER YEH}",
+    "\N{ARABIC LETTER KEHEH}": "\N{ARABIC LETTER KAF}",
+    "\N{ARABIC TATWEEL}": "",
+    # Arabic punctuation → ASCII
+    "\N{ARABIC COMMA}": ",",
+    "\N{ARABIC SEMICOLON}": ";",
+    "\N{ARABIC QUESTION MARK}": "?",
+    "\N{ARABIC PERCENT SIGN}": "%",
+    "\N{ARABIC DECIMAL SEPARATOR}": ".",
+    "\N{ARABIC THOUSANDS SEPARATOR}": ",",
+    "\N{ARABIC FULL STOP}": ".",
+    "\N{ARABIC FIVE POINTED STAR}": "*",
+    "\N{PER MILLE SIGN}": "%",
+    # Quote marks → ASCII
+    "\N{LEFT-POINTING DOUBLE ANGLE QUOTATION MARK}": '"',
+    "\N{RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK}": '"',
+    "\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK}": '"',
+    "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}": '"',
+    "\N{LEFT DOUBLE QUOTATION MARK}": '"',
+    "\N{RIGHT DOUBLE QUOTATION MARK}": '"',
+    "\N{DOUBLE LOW-9 QUOTATION MARK}": '"',
+    "\N{DOUBLE HIGH-REVERSED-9 QUOTATION MARK}": '"',
+    "\N{FULLWIDTH QUOTATION MARK}": '"',
+    "\N{DOUBLE PRIME}": '"',
+    "\N{LEFT SINGLE QUOTATION MARK}": "'",
+    "\N{RIGHT SINGLE QUOTATION MARK}": "'",
+    "\N{SINGLE LOW-9 QUOTATION MARK}": "'",
+    "\N{SINGLE HIGH-REVERSED-9 QUOTATION MARK}": "'",
+    "\N{PRIME}": "'",
+    # Dashes and the ellipsis
+    "\N{EN DASH}": "-",
+    "\N{EM DASH}": "-",
+    "\N{FIGURE DASH}": "-",
+    "\N{HORIZONTAL BAR}": "-",
+    "\N{HYPHEN}": "-",
+    "\N{NON-BREAKING HYPHEN}": "-",
+    "\N{MINUS SIGN}": "-",
+    "\N{HORIZONTAL ELLIPSIS}": "...",
+}
+
+_ARABIC_RANGES = (
+    (0x0600, 0x06FF),
+    (0x0750, 0x077F),
+    (0x0870, 0x08FF),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
+
+
+def _is_arabic_mark(ch: str) -> bool:
+    """Harakat, tanween, shadda, sukun, superscript alef, Quranic marks."""
+    if unicodedata.category(ch) != "Mn":
+        return False
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _ARABIC_RANGES)
+
+
+def _fold_char(ch: str) -> str:
+    folded = _LETTER_FOLDS.get(ch)
+    if folded is not None:
+        return folded
+    if _is_arabic_mark(ch):
+        return ""
+    if ch.isdecimal():
+        # Arabic-Indic, Extended Arabic-Indic (Persian/Urdu) and every other
+        # decimal digit script count the same as ASCII digits.
+        return str(unicodedata.decimal(ch))
+    return ch
+
+
+def matching_key(text: str) -> str:
+    """The orthography-blind key of a text. Equal keys = cosmetic difference."""
+    text = canonical(text)
+    folded = "".join(_fold_char(ch) for ch in text).casefold()
+    # Diacritics removed from a letter leave the letter; spacing never matters.
+    lines = (" ".join(line.split()) for line in folded.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+_WS = re.compile(r"\s+")
+
+
+def compact_key(text: str) -> str:
+    """The matching key with all whitespace removed: spacing-only edits vanish."""
+    return _WS.sub("", matching_key(text))
+
+
+def fold_digits(text: str) -> str:
+    """ASCII digits for every decimal digit script, everything else untouched."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)

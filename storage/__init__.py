@@ -1,0 +1,25 @@
+"""Storage: the schema, the Store interface and its migrations.
+
+`open_store` is the one place a backend is chosen: an SQLAlchemy URL (SQLite
+by default, PostgreSQL works the same) is opened, migrated to the current
+schema and wrapped in a Store.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine
+
+from storage import sqlite
+from storage.migrate import upgrade
+from storage.store import FetchRecord, Recorded, Snapshot, Store, StoreError, Task
+
+__all__ = ["FetchRecord", "Recorded", "Snapshot", "Store", "StoreError", "Task", "open_store"]
+
+
+def open_store(url: str, *, readonly: bool = False, migrate: bool = True) -> Store:
+    engine = create_engine(url, future=True)
+    if sqlite.is_sqlite(url):
+        sqlite.configure(engine, readonly=readonly)
+    if migrate and not readonly:
+        upgrade(engine)
+    return Store(engine)

@@ -1,0 +1,557 @@
+"""The Store: the small interface the rest of Raqib uses to reach the database.
+
+Everything above this module speaks in the dataclasses below and in the
+models' plain attributes; no SQL leaves this package. Each public write is one
+transaction (see the comment at each) so that a process killed at any point
+leaves either the whole write or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import blobs
+from storage.models import OUTCOMES, Alias, Blob, Change, Fetch, Story, Version, Watch
+
+GOOD_OUTCOMES = ("new_version", "unchanged", "not_modified", "restored")
+
+
+class StoreError(Exception):
+    """A request the store cannot satisfy (unknown watch, bad argument)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A claimed watch, with what the fetcher and the judge need to know."""
+
+    watch_id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_key: str | None
+    content_hash: str | None
+    state: str
+    version_count: int
+    last_words: int
+    added_at: datetime
+    last_change_at: datetime | None
+    error_count: int
+    removed_count: int
+
+
+@dataclass
+class Snapshot:
+    """The canonical content of one article as fetched (what a version holds)."""
+
+    title: str
+    byline: str | None
+    published: str | None
+    modified: str | None
+    text: str
+    notices: list[str]
+    language: str | None
+    content_hash: str
+    extractor: str
+
+
+@dataclass
+class FetchRecord:
+    """Everything one fetch writes, decided before the store is touched."""
+
+    watch_id: int
+    fetched_at: datetime
+    outcome: str
+    next_check_at: datetime
+    status: int | None = None
+    duration_ms: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    detail: str | None = None
+    url: str | None = None  # the URL that answered (after redirects)
+    snapshot: Snapshot | None = None
+    raw_body: bytes | None = None
+    body_key: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    new_state: str | None = None  # active | removed | retired; None keeps the state
+    error_count: int | None = None
+    removed_count: int | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    fetch_id: int
+    outcome: str
+    version_number: int | None
+    lease_lost: bool = False
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self._sessions.begin() as s:
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- stories and watches -------------------------------------------------
+
+    def story_id(self, s: Session, slug: str | None, now: datetime) -> int | None:
+        if not slug:
+            return None
+        sid = s.scalar(select(Story.id).where(Story.slug == slug))
+        if sid is None:
+            story = Story(slug=slug, created_at=now)
+            s.add(story)
+            s.flush()
+            sid = story.id
+        return sid
+
+    def add_watches(
+        self,
+        urls: Sequence[str],
+        *,
+        now: datetime,
+        story: str | None = None,
+        origin: str = "manual",
+        found_via: str | None = None,
+        score: float | None = None,
+        matched_terms: list[str] | None = None,
+    ) -> list[tuple[Watch, bool]]:
+        """Watch these (already normalised) URLs; idempotent. Returns (watch, created)."""
+        out: list[tuple[Watch, bool]] = []
+        # One transaction for the batch: "watch a b c" adds all three or none.
+        with self.session() as s:
+            sid = self.story_id(s, story, now)
+            for url in urls:
+                existing = self._find(s, url)
+                if existing is not None:
+                    if sid is not None and existing.story_id is None:
+                        existing.story_id = sid
+                    out.append((existing, False))
+                    continue
+                w = Watch(
+                    url=url,
+                    story_id=sid,
+                    origin=origin,
+                    found_via=found_via,
+                    score=score,
+                    matched_terms=matched_terms,
+                    added_at=now,
+                    next_check_at=now,
+                    state="active",
+                    error_count=0,
+                    removed_count=0,
+                    version_count=0,
+                )
+                s.add(w)
+                s.flush()
+                s.add(Alias(url=url, watch_id=w.id))
+                out.append((w, True))
+        return out
+
+    def _find(self, s: Session, url: str) -> Watch | None:
+        w = s.scalar(select(Watch).where(Watch.url == url))
+        if w is None:
+            w = s.scalar(
+                select(Watch).join(Alias, Alias.watch_id == Watch.id).where(Alias.url == url)
+            )
+        return w
+
+    def find_watch(self, url: str) -> Watch | None:
+        with self.session() as s:
+            return self._find(s, url)
+
+    def get_watch(self, watch_id: int) -> Watch:
+        with self.session() as s:
+            w = s.get(Watch, watch_id)
+            if w is None:
+                raise StoreError(f"no watch {watch_id}")
+            return w
+
+    def watches(self) -> list[tuple[Watch, str | None]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Watch, Story.slug)
+                .outerjoin(Story, Story.id == Watch.story_id)
+                .order_by(Watch.id)
+            ).all()
+            return [(w, slug) for w, slug in rows]
+
+    def aliases(self, watch_id: int) -> list[str]:
+        with self.session() as s:
+            return list(
+                s.scalars(select(Alias.url).where(Alias.watch_id == watch_id).order_by(Alias.url))
+            )
+
+    # --- claiming work ---------------------------------------------------------
+
+    def claim(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        due_only: bool = True,
+        watch_ids: Sequence[int] | None = None,
+    ) -> list[Task]:
+        """Lease up to `limit` due watches to `owner`; never one another holds."""
+        free = or_(
+            Watch.lease_expires_at.is_(None),
+            Watch.lease_expires_at < now,
+            Watch.lease_owner == owner,
+        )
+        cond = and_(Watch.state != "retired", free)
+        if due_only:
+            cond = and_(cond, Watch.next_check_at <= now)
+        if watch_ids is not None:
+            cond = and_(cond, Watch.id.in_(list(watch_ids)))
+        # One transaction: pick, then take only what is still free. The
+        # conditional UPDATE is the claim; on PostgreSQL it re-checks each row
+        # under its row lock, so two workers never both win a watch.
+        with self.session() as s:
+            ids = list(
+                s.scalars(
+                    select(Watch.id)
+                    .where(cond)
+                    .order_by(Watch.next_check_at, Watch.id)
+                    .limit(limit)
+                )
+            )
+            if not ids:
+                return []
+            s.execute(
+                update(Watch)
+                .where(Watch.id.in_(ids), free)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            rows = s.execute(
+                select(Watch, Version.text)
+                .outerjoin(
+                    Version,
+                    and_(Version.watch_id == Watch.id, Version.number == Watch.version_count),
+                )
+                .where(Watch.id.in_(ids), Watch.lease_owner == owner)
+                .order_by(Watch.next_check_at, Watch.id)
+            ).all()
+            return [
+                Task(
+                    watch_id=w.id,
+                    url=w.url,
+                    etag=w.etag,
+                    last_modified=w.last_modified,
+                    body_key=w.body_key,
+                    content_hash=w.content_hash,
+                    state=w.state,
+                    version_count=w.version_count,
+                    last_words=len(text.split()) if text else 0,
+                    added_at=w.added_at,
+                    last_change_at=w.last_change_at,
+                    error_count=w.error_count,
+                    removed_count=w.removed_count,
+                )
+                for w, text in rows
+            ]
+
+    def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
+        with self.session() as s:
+            result = s.execute(
+                update(Watch)
+                .where(Watch.lease_owner == owner)
+                .values(lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def release(self, owner: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(Watch)
+                .where(Watch.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def lease_holders(self, *, now: datetime, due_only: bool = True) -> dict[str, int]:
+        """Owners holding unexpired leases on (due) watches, with their counts."""
+        cond = and_(
+            Watch.lease_owner.is_not(None), Watch.lease_expires_at >= now, Watch.state != "retired"
+        )
+        if due_only:
+            cond = and_(cond, Watch.next_check_at <= now)
+        with self.session() as s:
+            rows = s.execute(
+                select(Watch.lease_owner, func.count()).where(cond).group_by(Watch.lease_owner)
+            ).all()
+            return {str(owner): int(n) for owner, n in rows}
+
+    def count_due(self, *, now: datetime) -> int:
+        with self.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(Watch.state != "retired", Watch.next_check_at <= now)
+                )
+                or 0
+            )
+
+    # --- recording a fetch -------------------------------------------------------
+
+    def record(self, rec: FetchRecord, *, owner: str | None = None) -> Recorded:
+        if rec.outcome not in OUTCOMES:
+            raise StoreError(f"unknown outcome {rec.outcome!r}")
+        # One transaction per fetch: the log row, the blob, the version and the
+        # watch's new state are written together or not at all, so a crash can
+        # never leave a version without its fetch or a half-updated watch.
+        with self.session() as s:
+            w = s.get(Watch, rec.watch_id)
+            if w is None:
+                raise StoreError(f"no watch {rec.watch_id}")
+            if owner is not None and w.lease_owner != owner:
+                # Our lease expired and another worker took the watch: its
+                # record wins, ours would duplicate it.
+                return Recorded(
+                    fetch_id=0, outcome=rec.outcome, version_number=None, lease_lost=True
+                )
+            outcome = rec.outcome
+            snap = rec.snapshot
+            if (
+                outcome == "new_version"
+                and snap is not None
+                and snap.content_hash == w.content_hash
+            ):
+                outcome = "unchanged"  # another path already stored this content
+            fetch = Fetch(
+                watch_id=w.id,
+                fetched_at=rec.fetched_at,
+                status=rec.status,
+                outcome=outcome,
+                duration_ms=rec.duration_ms,
+                etag=rec.etag,
+                last_modified=rec.last_modified,
+                detail=(rec.detail or None) and rec.detail[:500],
+                warc_file=rec.warc_file,
+                warc_offset=rec.warc_offset,
+            )
+            s.add(fetch)
+            s.flush()
+            number: int | None = None
+            if outcome == "new_version" and snap is not None:
+                raw_hash = self._put_blob(s, rec.raw_body) if rec.raw_body is not None else None
+                number = w.version_count + 1
+                v = Version(
+                    watch_id=w.id,
+                    number=number,
+                    title=snap.title,
+                    byline=snap.byline,
+                    published=snap.published,
+                    modified=snap.modified,
+                    text=snap.text,
+                    notices=list(snap.notices),
+                    language=snap.language,
+                    content_hash=snap.content_hash,
+                    raw_hash=raw_hash,
+                    url=rec.url or w.url,
+                    extractor=snap.extractor,
+                    first_seen=rec.fetched_at,
+                    last_seen=rec.fetched_at,
+                    fetch_id=fetch.id,
+                )
+                s.add(v)
+                s.flush()
+                fetch.version_id = v.id
+                w.version_count = number
+                w.content_hash = snap.content_hash
+                w.title = snap.title
+                w.last_change_at = rec.fetched_at
+            elif outcome in ("unchanged", "not_modified", "restored") and w.version_count:
+                s.execute(
+                    update(Version)
+                    .where(Version.watch_id == w.id, Version.number == w.version_count)
+                    .values(last_seen=rec.fetched_at)
+                    .execution_options(synchronize_session=False)
+                )
+            if outcome in GOOD_OUTCOMES:
+                if (
+                    rec.etag is not None
+                    or rec.last_modified is not None
+                    or outcome != "not_modified"
+                ):
+                    w.etag = rec.etag
+                    w.last_modified = rec.last_modified
+                if rec.body_key is not None:
+                    w.body_key = rec.body_key
+            elif outcome == "removed":
+                # A later 304 must not vouch for a page we saw disappear.
+                w.etag = w.last_modified = None
+            w.last_checked_at = rec.fetched_at
+            w.last_outcome = outcome
+            w.next_check_at = rec.next_check_at
+            if rec.new_state is not None:
+                w.state = rec.new_state
+            if rec.error_count is not None:
+                w.error_count = rec.error_count
+            if rec.removed_count is not None:
+                w.removed_count = rec.removed_count
+            if owner is not None:
+                w.lease_owner = None
+                w.lease_expires_at = None
+            for alias in rec.aliases:
+                self._add_alias(s, alias, w.id)
+            return Recorded(fetch_id=fetch.id, outcome=outcome, version_number=number)
+
+    def _put_blob(self, s: Session, data: bytes) -> str:
+        h = blobs.digest(data)
+        if s.get(Blob, h) is None:
+            try:
+                with s.begin_nested():  # two workers may store the same page at once
+                    s.add(Blob(hash=h, size=len(data), data=blobs.compress(data)))
+            except IntegrityError:
+                pass
+        return h
+
+    def _add_alias(self, s: Session, url: str, watch_id: int) -> None:
+        if not url or len(url) > 2048:
+            return
+        existing = s.get(Alias, url)
+        if existing is None and s.scalar(select(Watch.id).where(Watch.url == url)) in (
+            None,
+            watch_id,
+        ):
+            try:
+                with s.begin_nested():
+                    s.add(Alias(url=url, watch_id=watch_id))
+            except IntegrityError:
+                pass
+
+    # --- reading history -----------------------------------------------------------
+
+    def versions(self, watch_id: int) -> list[Version]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(Version).where(Version.watch_id == watch_id).order_by(Version.number)
+                )
+            )
+
+    def version(self, watch_id: int, number: int) -> Version | None:
+        with self.session() as s:
+            return s.scalar(
+                select(Version).where(Version.watch_id == watch_id, Version.number == number)
+            )
+
+    def fetches(self, watch_id: int) -> list[Fetch]:
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(Fetch)
+                    .where(Fetch.watch_id == watch_id)
+                    .order_by(Fetch.fetched_at, Fetch.id)
+                )
+            )
+
+    def raw_body(self, raw_hash: str) -> bytes | None:
+        with self.session() as s:
+            blob = s.get(Blob, raw_hash)
+            return blobs.decompress(blob.data) if blob is not None else None
+
+    # --- changes ---------------------------------------------------------------------
+
+    def unanalyzed(self, limit: int = 1000) -> list[tuple[Version, Version]]:
+        """Consecutive version pairs with no change row yet (oldest first)."""
+        with self.session() as s:
+            old = Version.__table__.alias("old")
+            rows = s.execute(
+                select(Version, old.c.id)
+                .join(
+                    old,
+                    and_(old.c.watch_id == Version.watch_id, old.c.number == Version.number - 1),
+                )
+                .outerjoin(Change, Change.to_version_id == Version.id)
+                .where(Change.id.is_(None))
+                .order_by(Version.first_seen, Version.id)
+                .limit(limit)
+            ).all()
+            pairs = []
+            for new, old_id in rows:
+                prev = s.get(Version, old_id)
+                assert prev is not None
+                pairs.append((prev, new))
+            return pairs
+
+    def save_change(
+        self,
+        *,
+        old: Version,
+        new: Version,
+        kind: str,
+        silent: bool,
+        headline_changed: bool,
+        byline_changed: bool,
+        chars_changed: int,
+        analysis: dict[str, Any],
+        analyzer: str,
+    ) -> Change | None:
+        # One transaction; the unique to_version_id makes a concurrent second
+        # analysis of the same pair a no-op instead of a duplicate.
+        try:
+            with self.session() as s:
+                c = Change(
+                    watch_id=new.watch_id,
+                    from_version_id=old.id,
+                    to_version_id=new.id,
+                    detected_at=new.first_seen,
+                    kind=kind,
+                    silent=silent,
+                    headline_changed=headline_changed,
+                    byline_changed=byline_changed,
+                    chars_changed=chars_changed,
+                    analysis=analysis,
+                    analyzer=analyzer,
+                )
+                s.add(c)
+            return c
+        except IntegrityError:
+            return None
+
+    def changes(
+        self,
+        *,
+        watch_id: int | None = None,
+        since: datetime | None = None,
+        story: str | None = None,
+    ) -> list[tuple[Change, Watch, int, int]]:
+        """Changes with their watch and version numbers, oldest first."""
+        with self.session() as s:
+            old = Version.__table__.alias("old")
+            new = Version.__table__.alias("new")
+            q = (
+                select(Change, Watch, old.c.number, new.c.number)
+                .join(Watch, Watch.id == Change.watch_id)
+                .join(old, old.c.id == Change.from_version_id)
+                .join(new, new.c.id == Change.to_version_id)
+            )
+            if watch_id is not None:
+                q = q.where(Change.watch_id == watch_id)
+            if since is not None:
+                q = q.where(Change.detected_at >= since)
+            if story is not None:
+                q = q.join(Story, Story.id == Watch.story_id).where(Story.slug == story)
+            q = q.order_by(Change.detected_at, Change.id)
+            return [(c, w, int(a), int(b)) for c, w, a, b in s.execute(q).all()]

@@ -1,0 +1,319 @@
+"""The use cases the CLI and the daemon share: open a home, watch URLs, run a
+pass (claim → crawl → analyse), and read history back.
+
+Data flows one way: crawler (fetch, extract, normalise, store) → diffs
+(analyse stored versions) → presentation. This module wires those stages; it
+holds no logic of its own beyond the order of the steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import config as config_mod
+from clock import Clock
+from clock import from_env as clock_from_env
+from config import Config, parse_duration
+from crawler import urls
+from diffs.classify import ANALYZER, compare
+from scheduler import RevisitPolicy
+from storage import Store, Task, open_store, sqlite
+from storage.models import Change, Version, Watch
+
+log = logging.getLogger("raqib")
+
+DB_NAME = "raqib.db"
+POOL_MIN_TASKS = 16  # below this, extracting in-process beats starting workers
+
+
+class HomeError(Exception):
+    """The home directory cannot be created or written."""
+
+
+class PassBusy(Exception):
+    """Another live pass holds the due watches."""
+
+    def __init__(self, holders: dict[str, int]) -> None:
+        self.holders = holders
+        desc = ", ".join(
+            f"{n} watch{'es' if n != 1 else ''} held by {owner}" for owner, n in holders.items()
+        )
+        super().__init__(f"another raqib pass is running ({desc})")
+
+
+@dataclass
+class App:
+    home: Path
+    config: Config
+    store: Store
+    clock: Clock
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def ensure_home(home: Path) -> Path:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HomeError(f"cannot create the home directory {home}: {exc.strerror or exc}") from exc
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise HomeError(f"the home directory {home} is not writable")
+    return home
+
+
+def database_url(home: Path) -> str:
+    """RAQIB_DATABASE_URL (e.g. postgresql+psycopg://…) or <home>/raqib.db."""
+    return os.environ.get("RAQIB_DATABASE_URL") or sqlite.url_for(home / DB_NAME)
+
+
+def open_app(home: Path, *, readonly: bool = False, clock: Clock | None = None) -> App:
+    if readonly:
+        if not (home / DB_NAME).exists() and "RAQIB_DATABASE_URL" not in os.environ:
+            raise HomeError(f"no Raqib database in {home} (run `raqib watch URL` first)")
+    else:
+        ensure_home(home)
+    cfg = config_mod.load(home)
+    store = open_store(database_url(home), readonly=readonly)
+    return App(home=home, config=cfg, store=store, clock=clock or clock_from_env())
+
+
+# --- watching ------------------------------------------------------------------
+
+
+@dataclass
+class WatchResult:
+    url: str
+    created: bool
+    watch_id: int
+
+
+def add_watches(app: App, raw_urls: list[str], *, story: str | None) -> list[WatchResult]:
+    """Normalise every URL first (all-or-nothing), then store them."""
+    normalized = [urls.normalize(u) for u in raw_urls]
+    rows = app.store.add_watches(list(dict.fromkeys(normalized)), now=app.clock(), story=story)
+    return [WatchResult(w.url, created, w.id) for w, created in rows]
+
+
+def find_watch(app: App, url: str) -> Watch | None:
+    """The watch for a URL as given, normalised, redirected or re-slugged."""
+    w = app.store.find_watch(url.strip())
+    if w is None:
+        try:
+            w = app.store.find_watch(urls.normalize(url, allow_credentials=True))
+        except urls.BadURL:
+            return None
+    return w
+
+
+# --- one pass ------------------------------------------------------------------
+
+
+@dataclass
+class PassSummary:
+    claimed: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    substantive: int = 0
+    cosmetic: int = 0
+    seconds: float = 0.0
+    lease_lost: int = 0
+
+    @property
+    def errors(self) -> int:
+        return self.counts["error"] + self.counts["not_article"]
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"checked {self.claimed} watch{'es' if self.claimed != 1 else ''}: "
+            f"{c['new_version']} new versions ({self.substantive} substantive, {self.cosmetic} cosmetic), "
+            f"{c['unchanged'] + c['not_modified']} unchanged, {c['removed']} removed, {c['restored']} restored, "
+            f"{c['error']} errors, {c['not_article']} not articles in {self.seconds:.1f}s"
+        )
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_alive(owner: str) -> bool:
+    """False only when the owner is a process on this host that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine: trust its lease until it expires
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_leases(store: Store, now: datetime) -> None:
+    for owner in store.lease_holders(now=now, due_only=False):
+        if not _owner_alive(owner):
+            log.info("releasing watches leased by dead process %s", owner)
+            store.release(owner)
+
+
+def claim(
+    app: App,
+    owner: str,
+    *,
+    all_watches: bool,
+    wait: bool,
+    wait_timeout: float | None,
+    watch_ids: list[int] | None = None,
+) -> list[Task]:
+    """Claim due watches, or raise PassBusy / wait while another pass holds them."""
+    s = app.config.schedule
+    lease = parse_duration(s.lease)
+    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
+    while True:
+        now = app.clock()
+        reap_dead_leases(app.store, now)
+        tasks = app.store.claim(
+            owner,
+            now=now,
+            lease=lease,
+            limit=s.claim_batch,
+            due_only=not all_watches,
+            watch_ids=watch_ids,
+        )
+        if tasks:
+            return tasks
+        holders = {
+            o: n
+            for o, n in app.store.lease_holders(now=now, due_only=not all_watches).items()
+            if o != owner
+        }
+        if not holders:
+            return []
+        if not wait or (deadline is not None and time.monotonic() > deadline):
+            raise PassBusy(holders)
+        time.sleep(1.0)  # polling the database is the lock wait: leases live there
+
+
+def _pool(n_tasks: int) -> Executor | None:
+    cores = os.cpu_count() or 1
+    if n_tasks < POOL_MIN_TASKS or cores < 2:
+        return None
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["crawler.snapshot"])
+    return ProcessPoolExecutor(max_workers=cores, mp_context=ctx)
+
+
+def run_check(
+    app: App,
+    *,
+    all_watches: bool = False,
+    wait: bool = False,
+    wait_timeout: float | None = None,
+    watch_ids: list[int] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_recorded: Callable[[Task, Any], None] | None = None,
+) -> PassSummary:
+    """One pass: claim due watches, fetch each once, record, analyse new versions."""
+    from crawler.record import Recorder  # Scrapy is imported only by passes
+    from crawler.run import crawl
+    from crawler.settings import from_config
+
+    started = time.monotonic()
+    owner = new_owner()
+    summary = PassSummary()
+    tasks = claim(
+        app,
+        owner,
+        all_watches=all_watches,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        watch_ids=watch_ids,
+    )
+    summary.claimed = len(tasks)
+    if not tasks:
+        summary.seconds = time.monotonic() - started
+        return summary
+    if on_start is not None:
+        on_start(len(tasks))
+    policy = RevisitPolicy(app.config.schedule)
+    pool = _pool(len(tasks))
+    recorder = Recorder(app.store, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
+    try:
+        crawl(
+            tasks,
+            recorder,
+            clock=app.clock,
+            overrides=from_config(app.config.fetch),
+            lease_seconds=parse_duration(app.config.schedule.lease).total_seconds(),
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        # Whatever was not recorded (a signal stopped the crawl) is free again.
+        app.store.release(owner)
+    summary.counts = recorder.counts
+    summary.lease_lost = recorder.lease_lost
+    for change in analyze_pending(app):
+        if change.kind == "substantive":
+            summary.substantive += 1
+        else:
+            summary.cosmetic += 1
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+# --- analysis ------------------------------------------------------------------
+
+
+def analyze_pending(app: App) -> list[Change]:
+    """Judge every new version against its predecessor and store the change."""
+    out: list[Change] = []
+    while True:
+        pairs = app.store.unanalyzed(limit=500)
+        if not pairs:
+            return out
+        for old, new in pairs:
+            a = compare(old, new)
+            change = app.store.save_change(
+                old=old,
+                new=new,
+                kind=a.kind,
+                silent=a.silent,
+                headline_changed=a.headline_changed,
+                byline_changed=a.byline_changed,
+                chars_changed=a.chars_changed,
+                analysis=a.to_json(),
+                analyzer=ANALYZER,
+            )
+            if change is not None:
+                out.append(change)
+
+
+def version_pair(
+    app: App, watch: Watch, from_n: int | None, to_n: int | None
+) -> tuple[Version, Version]:
+    versions = app.store.versions(watch.id)
+    if len(versions) < 2 and (from_n is None or to_n is None):
+        raise LookupError(f"{watch.url} has {len(versions)} version(s); a diff needs two")
+    by_number = {v.number: v for v in versions}
+    to_v = by_number.get(to_n) if to_n is not None else versions[-1]
+    if to_v is None:
+        raise LookupError(f"no version {to_n} of {watch.url} (it has {len(versions)})")
+    from_v = by_number.get(from_n) if from_n is not None else by_number.get(to_v.number - 1)
+    if from_v is None:
+        raise LookupError(f"no version {from_n} of {watch.url} (it has {len(versions)})")
+    return from_v, to_v

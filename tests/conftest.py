@@ -1,0 +1,170 @@
+"""Shared fixtures: a page server on 127.0.0.1, a fresh home, the corpus, and
+two ways to drive the CLI (in-process for reads, a subprocess for passes —
+Scrapy's reactor runs once per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from demo.server import PageServer, Route
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+REALPAGES = SHARED / "realpages"
+
+
+def raqib_command() -> list[str]:
+    exe = Path(sys.executable).with_name("raqib")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Raqib:
+    """Runs raqib against one home directory."""
+
+    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.env = env or {}
+
+    def __call__(
+        self, *args: str, expect: int | None = 0, input: str | None = None, timeout: float = 120
+    ) -> Result:
+        """In-process (fast): for every command that does not crawl."""
+        runner = CliRunner()
+        old = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            r = runner.invoke(
+                __import__("cli").main,
+                ["--home", str(self.home), *args],
+                input=input,
+                catch_exceptions=False,
+            )
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        res = Result(r.exit_code, r.stdout, r.stderr)
+        if expect is not None:
+            assert r.exit_code == expect, (
+                f"raqib {' '.join(args)} exited {r.exit_code}: {r.stdout}\n{r.stderr}"
+            )
+        return res
+
+    def proc(
+        self,
+        *args: str,
+        expect: int | None = 0,
+        timeout: float = 180,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        """A real subprocess: for passes (check, demo, daemon)."""
+        full_env = {**os.environ, **self.env, **(env or {})}
+        p = subprocess.run(
+            [*raqib_command(), "--home", str(self.home), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+            cwd=ROOT,
+        )
+        res = Result(p.returncode, p.stdout, p.stderr)
+        if expect is not None:
+            assert p.returncode == expect, (
+                f"raqib {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}"
+            )
+        return res
+
+    def popen(
+        self, *args: str, env: dict[str, str] | None = None, **kw: Any
+    ) -> subprocess.Popen[str]:
+        full_env = {**os.environ, **self.env, **(env or {})}
+        return subprocess.Popen(
+            [*raqib_command(), "--home", str(self.home), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=full_env,
+            cwd=ROOT,
+            **kw,
+        )
+
+
+@pytest.fixture
+def server() -> Iterator[PageServer]:
+    srv = PageServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def raqib(home: Path) -> Raqib:
+    return Raqib(home)
+
+
+# --- the corpus ------------------------------------------------------------------
+
+
+def require_shared() -> None:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not beside the checkout")
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict[str, Any]:
+    require_shared()
+    return json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
+
+
+def corpus_body(manifest: dict[str, Any], name: str, base: str) -> bytes:
+    raw = (CORPUS / "pages" / name).read_bytes()
+    return raw.replace(manifest["base_token"].encode(), base.encode())
+
+
+def corpus_route(manifest: dict[str, Any], step: dict[str, Any], base: str) -> Route:
+    return Route(
+        body=corpus_body(manifest, step["body"], base),
+        status=step["status"],
+        headers=dict(step["headers"]),
+    )
+
+
+def realpage(name: str) -> str:
+    path = REALPAGES / name
+    if not path.exists():
+        pytest.skip("../shared/realpages is not beside the checkout")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def which_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")

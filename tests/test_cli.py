@@ -1,0 +1,165 @@
+"""The CLI contract: help on every command, bad input, JSON on stdout only,
+conditional requests, redirects remembered, the demo."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+
+import cli
+from demo.pages import VERSIONS, render
+from demo.server import Route
+from tests.conftest import Raqib, raqib_command
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((*prefix, name))
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, (*prefix, name)))
+    return out
+
+
+@pytest.mark.parametrize("command", _commands(cli.main), ids=" ".join)
+def test_every_command_has_help(raqib: Raqib, command: tuple[str, ...]) -> None:
+    r = raqib(*command, "--help")
+    assert "Usage:" in r.out
+    cmd = cli.main
+    for part in command:
+        cmd = cmd.commands[part]  # type: ignore[attr-defined]
+    assert cmd.help and len(cmd.help.strip()) > 40, f"{command} needs a docstring that teaches"
+
+
+def test_top_level_help_lists_the_contract(raqib: Raqib) -> None:
+    out = raqib("--help").out
+    for name in (
+        "watch",
+        "check",
+        "versions",
+        "changes",
+        "log",
+        "diff",
+        "watches",
+        "demo",
+        "config",
+    ):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "has no scheme"),
+        ("ftp://example.com/a", "unsupported scheme"),
+        ("javascript:alert(1)", "unsupported scheme"),
+        ("/etc/passwd", "file path"),
+        ("https://user:secret@example.com/a", "credentials"),
+        ("https://example.com/" + "a" * 10_000, "limit is 2048"),
+        ("http://", "no host"),
+    ],
+)
+def test_watch_refuses_bad_urls(raqib: Raqib, url: str, message: str) -> None:
+    r = raqib("watch", url, expect=2)
+    assert message in r.err
+    assert "secret" not in r.err and "secret" not in r.out
+    assert len(r.err.strip().splitlines()) == 1
+    # nothing stored (the home may not even hold a database)
+    if (raqib.home / "raqib.db").exists():
+        assert raqib("watches", "--json").json() == []
+
+
+def test_watch_is_idempotent_and_normalises(raqib: Raqib) -> None:
+    r1 = raqib("watch", "https://Example.COM:443/news/a?utm_source=x&id=3#top", "--json").json()
+    r2 = raqib("watch", "https://example.com/news/a?id=3", "--json").json()
+    assert r1[0]["url"] == "https://example.com/news/a?id=3" and r1[0]["created"]
+    assert r2[0]["url"] == r1[0]["url"] and not r2[0]["created"]
+
+
+def test_watch_accepts_idn_and_stdin(raqib: Raqib) -> None:
+    r = raqib(
+        "watch", "-", "--json", input="https://خبر.com/مقال\n# comment\nhttps://b.example/x\n"
+    ).json()
+    assert r[0]["url"].startswith("https://xn--") and r[1]["url"] == "https://b.example/x"
+
+
+def test_unknown_watch_exit_code(raqib: Raqib) -> None:
+    raqib("watch", "https://a.example/x")
+    r = raqib("versions", "https://a.example/other", "--json", expect=4)
+    assert r.out == "" and "no watch" in r.err
+
+
+def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
+    path = "/news/1"
+    server.routes[path] = Route(
+        render(VERSIONS[0], server.base), etag='"v1"', last_modified="Thu, 25 Jan 2024 15:00:00 GMT"
+    )
+    url = server.base + path
+    raqib("watch", url)
+    raqib.proc("check", "--all")
+    raqib.proc("check", "--all")
+    log = raqib("log", url, "--json").json()
+    assert [e["outcome"] for e in log] == ["new_version", "not_modified"]
+    assert log[1]["status"] == 304
+    sent = [h for p, h in server.requests if p == path]
+    assert "If-None-Match" not in sent[0]
+    assert (
+        sent[1]["If-None-Match"] == '"v1"'
+        and sent[1]["If-Modified-Since"] == "Thu, 25 Jan 2024 15:00:00 GMT"
+    )
+    assert all("Raqib" in h["User-Agent"] for _, h in server.requests)
+    # Scrapy's HTTP cache would have answered without asking: both fetches reached the server.
+    assert len(sent) == 2
+
+
+def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:
+    server.routes["/old-slug"] = Route(b"", 301, {"Location": "/new-slug"})
+    server.routes["/new-slug"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", server.base + "/old-slug")
+    raqib.proc("check", "--all")
+    by_new = raqib("versions", server.base + "/new-slug", "--json").json()
+    by_old = raqib("versions", server.base + "/old-slug", "--json").json()
+    assert len(by_new) == 1 and by_new == by_old
+    assert by_new[0]["url"] == server.base + "/new-slug"
+
+
+def test_json_output_is_pure(server, raqib: Raqib) -> None:
+    server.routes["/a"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", server.base + "/a")
+    r = raqib.proc("-vv", "check", "--all", "--json")
+    assert json.loads(r.out)["outcomes"] == {"new_version": 1}
+    assert "DEBUG" in r.err or "INFO" in r.err  # logs went to stderr
+
+
+def test_diff_formats(server, raqib: Raqib) -> None:
+    server.routes["/a"] = Route(render(VERSIONS[2], server.base))
+    url = server.base + "/a"
+    raqib("watch", url)
+    raqib.proc("check", "--all")
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))
+    raqib.proc("check", "--all")
+    text = raqib("diff", url, "--no-color").out
+    assert "[edited" in text and "{+نحو 2500 جندي+}" in text and "SILENT" in text
+    html = raqib("diff", url, "--format", "html").out
+    assert html.startswith("<!DOCTYPE html>") and 'dir="rtl"' in html and "<ins" in html
+    data = raqib("diff", url, "--format", "json").json()
+    assert data["kind"] == "substantive" and data["silent"] is True
+    assert any(a["label"] == "add" for a in data["alignment"])
+    r = raqib("diff", url, "--from", "7", expect=2)
+    assert "no version 7" in r.err
+
+
+def test_check_with_nothing_to_do(raqib: Raqib) -> None:
+    r = raqib.proc("check")
+    assert "checked 0 watches" in r.out
+
+
+def test_demo_runs_offline(raqib: Raqib, tmp_path) -> None:
+    keep = tmp_path / "demo-home"
+    r = raqib.proc("demo", "--keep", str(keep), timeout=300)
+    assert "SILENT" in r.out and "cosmetic" in r.out and "moved" in r.out
+    assert "{+نحو 2500 جندي+}" in r.out
+    assert raqib_command()  # the console script or python -m cli
+    assert (keep / "raqib.db").exists()

@@ -1,0 +1,90 @@
+"""Replay ../shared/corpus over HTTP on 127.0.0.1 through the CLI and meet
+every `expect` of every step of both watches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Raqib, corpus_route
+
+
+def _expected_outcome(expect: dict[str, Any]) -> set[str]:
+    if "event" in expect:
+        return {expect["event"]}
+    if expect["version"] == "new":
+        return {"new_version"}
+    return {"unchanged", "not_modified"}
+
+
+def test_corpus_replay(server, raqib: Raqib, manifest) -> None:
+    watches = manifest["watches"]
+    urls = {w["id"]: server.base + w["path"] for w in watches}
+    for w in watches:
+        raqib("watch", urls[w["id"]], "--story", w["story"])
+    versions = dict.fromkeys(urls, 0)
+    steps = max(len(w["steps"]) for w in watches)
+    failures: list[str] = []
+    for k in range(steps):
+        active = [w for w in watches if k < len(w["steps"])]
+        for w in active:
+            server.routes[w["path"]] = corpus_route(manifest, w["steps"][k], server.base)
+        raqib.proc("check", "--all")
+        state = {row["url"]: row for row in raqib("watches", "--json").json()}
+        all_changes = raqib("changes", "--json").json()
+        for w in active:
+            step = w["steps"][k]
+            expect = step["expect"]
+            url = urls[w["id"]]
+            row = state[url]
+            where = f"{w['id']} step {step['id']}"
+            if row["last_outcome"] not in _expected_outcome(expect):
+                failures.append(
+                    f"{where}: outcome {row['last_outcome']}, expected {_expected_outcome(expect)}"
+                )
+            want = versions[w["id"]] + (1 if expect["version"] == "new" else 0)
+            if row["versions"] != want:
+                failures.append(f"{where}: {row['versions']} versions, expected {want}")
+            versions[w["id"]] = row["versions"]
+            if expect.get("first"):
+                assert row["versions"] == 1, where
+            if any(key in expect for key in ("kind", "silent", "headline_changed")):
+                mine = [
+                    c for c in all_changes if c["url"] == url and c["to_version"] == row["versions"]
+                ]
+                if len(mine) != 1:
+                    failures.append(
+                        f"{where}: {len(mine)} change rows for version {row['versions']}"
+                    )
+                    continue
+                change = mine[0]
+                for key in ("kind", "silent", "headline_changed"):
+                    if key in expect and change[key] != expect[key]:
+                        failures.append(f"{where}: {key}={change[key]!r}, expected {expect[key]!r}")
+    assert not failures, "\n".join(failures)
+
+    # The whole history reads back through the other commands.
+    seed = urls["seed"]
+    log = raqib("log", seed, "--json").json()
+    assert [e["outcome"] for e in log] == [
+        "new_version",
+        "unchanged",
+        "new_version",
+        "unchanged",
+        "new_version",
+        "new_version",
+        "new_version",
+        "unchanged",
+        "not_article",
+        "error",
+        "removed",
+        "restored",
+    ]
+    assert [e["status"] for e in log][-4:] == [200, 503, 404, 200]
+    assert all(e["duration_ms"] is not None for e in log)
+    seed_versions = raqib("versions", seed, "--json").json()
+    assert [v["version"] for v in seed_versions] == [1, 2, 3, 4, 5]
+    assert all(v["extractor"].startswith("trafilatura ") for v in seed_versions)
+    # The bot check, the outage and the removal kept the last good version current.
+    assert seed_versions[-1]["last_seen"] == log[-1]["fetched_at"]
+    assert "وفي السنوات التي تلت ذلك" not in seed_versions[-1]["text"]
+    assert "وفي السنوات التي تلت ذلك" in seed_versions[-2]["text"]

@@ -1,0 +1,164 @@
+"""Word diffs, sentence alignment, classification and rendering."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diffs.align import align, moved_paragraphs
+from diffs.classify import compare
+from diffs.render import DiffMeta, to_html, to_json, to_text
+from diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
+
+
+@dataclass
+class V:
+    text: str
+    title: str = "عنوان الخبر"
+    byline: str | None = "فريق التحرير"
+    modified: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+WORDS = st.sampled_from(
+    [
+        "العراق",
+        "واشنطن",
+        "قال",
+        "إن",
+        "2500",
+        "٣٫٥",
+        "«لا",
+        "نتوقع»",
+        "،",
+        ".",
+        "وزيرُ",
+        "الدِّفاع",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS, max_size=40), st.lists(WORDS, max_size=40))
+def test_word_diff_reconstructs_both_texts(a: list[str], b: list[str]) -> None:
+    old, new = " ".join(a), " ".join(b)
+    ops = word_diff(old, new)
+    assert old_text(ops) == old
+    assert new_text(ops) == new  # applying the diff to the old text gives the new
+
+
+def test_word_diff_never_splits_a_word_and_its_marks() -> None:
+    ops = word_diff("قال وزير الدفاع", "قال وزيرُ الدِّفاع")
+    changed = [t for op, t in ops if op != EQUAL]
+    assert "وزيرُ الدِّفاع" in changed
+    # A highlight never starts on a bare mark (a word and its harakat are one token).
+    assert all(unicodedata.category(t[0]) != "Mn" for t in changed)
+    ops = word_diff("وزير", "وزيرُ")
+    assert ops == [(DELETE, "وزير"), (INSERT, "وزيرُ")]
+
+
+def test_word_diff_is_deterministic() -> None:
+    a = " ".join(["كلمة"] * 300 + ["العراق"] * 300)
+    b = " ".join(["العراق"] * 300 + ["كلمة"] * 300)
+    assert word_diff(a, b) == word_diff(a, b)
+
+
+def test_alignment_labels() -> None:
+    old = "الجملة الأولى هنا.\nجملة ثانية عن المحادثات في بغداد. جملة ستحذف من النص تماما.\nفقرة أخيرة عن واشنطن."
+    new = "الجملة الأولى هنا.\nجملة ثانية عن المحادثات الطويلة في بغداد.\nجملة جديدة تضاف هنا.\nفقرة أخيرة عن واشنطن."
+    labels = [(it.label, (it.new or it.old).text) for it in align(old, new)]
+    assert ("edit", "جملة ثانية عن المحادثات الطويلة في بغداد.") in labels
+    assert ("delete", "جملة ستحذف من النص تماما.") in labels
+    assert ("add", "جملة جديدة تضاف هنا.") in labels
+    assert [lab for lab, _ in labels].count("unchanged") == 2
+
+
+def test_moved_paragraph_is_a_move_not_delete_plus_insert() -> None:
+    a = "فقرة أولى عن المحادثات بين بغداد وواشنطن."
+    b = "فقرة ثانية عن انسحاب القوات الأمريكية من العراق."
+    c = "فقرة ثالثة عن موقف الفصائل المسلحة من الاتفاق."
+    items = align("\n".join([a, b, c]), "\n".join([c, a, b]))
+    labels = [it.label for it in items]
+    assert "add" not in labels and "delete" not in labels
+    assert labels.count("move") == 1
+    assert moved_paragraphs(items) == {0: 2}
+
+
+def test_cosmetic_only_change() -> None:
+    old = V("قال وزير الدفاع الأمريكي إن المحادثات ستجرى في أغسطس 2023.")
+    new = V("قال وزيرُ الدِّفاع الأمريكي إن المحادثـات ستجرى في اغسطس ٢٠٢٣.")
+    a = compare(old, new)
+    assert a.kind == "cosmetic" and not a.silent and not a.headline_changed
+    assert a.counts["cosmetic"] == 1 and a.facts == {"numbers": [], "quotes": [], "negations": []}
+
+
+def test_silent_substantive_change_with_figures() -> None:
+    old = V("بلغت الصادرات 3.5 مليون برميل يوميا في ديسمبر.")
+    new = V("بلغت الصادرات 3.3 مليون برميل يوميا في ديسمبر.")
+    a = compare(old, new)
+    assert a.kind == "substantive" and a.silent
+    assert a.facts["numbers"][0]["removed"] == ["3.5"] and a.facts["numbers"][0]["added"] == ["3.3"]
+
+
+def test_digit_shapes_are_not_a_figure_change() -> None:
+    a = compare(
+        V("عاد الجنود في عام 2014 إلى العراق ثم غادروا."),
+        V("عاد الجنود في عام ٢٠١٤ إلى العراق ثم غادر الجميع."),
+    )
+    assert a.kind == "substantive" and a.facts["numbers"] == []
+
+
+def test_announced_by_modified_date_or_notice() -> None:
+    old = V("نص الخبر الأول.", modified="2024-01-25T09:00:00+03:00")
+    assert not compare(old, V("نص الخبر المعدل.", modified="2024-01-25T13:40:00+03:00")).silent
+    assert not compare(
+        old, V("نص الخبر المعدل.", modified=old.modified, notices=["تصحيح: ورد خطأ"])
+    ).silent
+    # A notice that was already there announces nothing new.
+    noted = V("نص الخبر الأول.", notices=["تصحيح: ورد خطأ"])
+    assert compare(noted, V("نص الخبر المعدل.", notices=["تصحيح: ورد خطأ"])).silent
+
+
+def test_headline_change_alone_is_silent() -> None:
+    a = compare(V("نص.", title="عنوان أول"), V("نص.", title="عنوان آخر تماما"))
+    assert a.headline_changed and a.silent and a.kind == "substantive"
+
+
+def test_quote_and_negation_deltas() -> None:
+    old = V("وأضاف المتحدث: «نتوقع زيادة الصادرات خلال الربع الثاني».")
+    new = V("وأضاف المتحدث: «لا نتوقع زيادة كبيرة في الصادرات خلال الربع الثاني».")
+    a = compare(old, new)
+    assert a.facts["quotes"][0]["removed"] == ["نتوقع زيادة الصادرات خلال الربع الثاني"]
+    assert a.facts["negations"][0]["added"] == ["لا"]
+
+
+def test_renderers_escape_untrusted_text() -> None:
+    old = V("نص عادي عن الخبر.")
+    new = V(
+        'نص عادي عن الخبر. <script>alert(1)</script> <img src=x onerror="alert(2)">',
+        title="<b>x</b>",
+    )
+    a = compare(old, new)
+    meta = DiffMeta(
+        "http://127.0.0.1/a", 1, 2, old_title=old.title, new_title=new.title, language="ar"
+    )
+    html = to_html(a, meta)
+    assert "<script>" not in html and "<img" not in html and "<b>x</b>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'dir="rtl"' in html and 'lang="ar"' in html
+    assert "<ins" in html
+    plain = to_text(a, meta, markers=True).plain
+    assert "{+" in plain and "<script>" in plain  # shown as text in the terminal
+    data = to_json(a, meta)
+    json.dumps(data)
+    assert data["from_version"] == 1 and data["alignment"][0]["label"] == "add"
+
+
+def test_ops_are_valid() -> None:
+    for op, _ in word_diff("أ ب ج", "أ د ج"):
+        assert op in (DELETE, EQUAL, INSERT)

@@ -1,0 +1,224 @@
+"""The Store: transactions, versions, blobs, leases, aliases, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storage import FetchRecord, Snapshot, Store, open_store, sqlite
+from storage.migrate import current, head
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(sqlite.url_for(tmp_path / "t.db"))
+    yield s
+    s.close()
+
+
+def snap(text: str, title: str = "عنوان") -> Snapshot:
+    from crawler.snapshot import content_hash
+
+    return Snapshot(
+        title=title,
+        byline=None,
+        published=None,
+        modified=None,
+        text=text,
+        notices=[],
+        language="ar",
+        content_hash=content_hash(title, None, text),
+        extractor="test",
+    )
+
+
+def record(
+    store: Store,
+    watch_id: int,
+    outcome: str,
+    at: datetime,
+    text: str | None = None,
+    owner: str | None = None,
+    body: bytes = b"<html>raw</html>",
+):
+    return store.record(
+        FetchRecord(
+            watch_id=watch_id,
+            fetched_at=at,
+            outcome=outcome,
+            next_check_at=at + timedelta(minutes=15),
+            status=200,
+            snapshot=snap(text) if text is not None else None,
+            raw_body=body if text is not None else None,
+        ),
+        owner=owner,
+    )
+
+
+def test_migrated_to_head(store: Store) -> None:
+    assert current(store.engine) == head()
+
+
+def test_wal_and_busy_timeout(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == sqlite.BUSY_TIMEOUT_MS
+
+
+def test_watch_is_idempotent(store: Store) -> None:
+    ((w1, created1),) = store.add_watches(["https://a.example/x"], now=T0, story="s")
+    ((w2, created2),) = store.add_watches(["https://a.example/x"], now=T0)
+    assert created1 and not created2 and w1.id == w2.id
+
+
+def test_versions_only_on_new_content(store: Store) -> None:
+    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
+    r1 = record(store, w.id, "new_version", T0, "نص أول")
+    r2 = record(store, w.id, "unchanged", T0 + timedelta(hours=1))
+    r3 = record(
+        store, w.id, "new_version", T0 + timedelta(hours=2), "نص أول"
+    )  # same content: refused
+    r4 = record(store, w.id, "new_version", T0 + timedelta(hours=3), "نص ثان")
+    assert (r1.version_number, r2.version_number, r3.version_number, r4.version_number) == (
+        1,
+        None,
+        None,
+        2,
+    )
+    assert r3.outcome == "unchanged"
+    versions = store.versions(w.id)
+    assert [v.number for v in versions] == [1, 2]
+    assert versions[0].first_seen == T0 and versions[0].last_seen == T0 + timedelta(hours=2)
+    assert [f.outcome for f in store.fetches(w.id)] == [
+        "new_version",
+        "unchanged",
+        "unchanged",
+        "new_version",
+    ]
+
+
+def test_raw_body_stored_once_per_hash_and_compressed(store: Store) -> None:
+    (a, _), (b, _) = store.add_watches(["https://a.example/1", "https://a.example/2"], now=T0)
+    body = ("<html>" + "محتوى الصفحة " * 2000 + "</html>").encode()
+    record(store, a.id, "new_version", T0, "نص", body=body)
+    record(store, b.id, "new_version", T0, "نص آخر", body=body)
+    from sqlalchemy import func, select
+
+    from storage.models import Blob
+
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Blob)) == 1
+        blob = s.scalars(select(Blob)).one()
+        assert len(blob.data) * 5 < blob.size
+    v = store.versions(a.id)[0]
+    assert store.raw_body(v.raw_hash) == body
+
+
+def test_record_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure mid-write leaves neither the fetch row nor the version."""
+    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
+    import storage.store as store_mod
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(store_mod.Store, "_add_alias", boom)
+    with pytest.raises(RuntimeError):
+        store.record(
+            FetchRecord(
+                w.id,
+                T0,
+                "new_version",
+                T0,
+                snapshot=snap("نص"),
+                raw_body=b"x",
+                aliases=["https://a.example/y"],
+            )
+        )
+    assert store.fetches(w.id) == [] and store.versions(w.id) == []
+    assert store.get_watch(w.id).version_count == 0
+
+
+def test_claims_never_overlap(store: Store) -> None:
+    store.add_watches([f"https://a.example/{i}" for i in range(10)], now=T0)
+    first = store.claim("worker-a", now=T0, lease=timedelta(minutes=5), limit=6)
+    second = store.claim("worker-b", now=T0, lease=timedelta(minutes=5), limit=100)
+    assert len(first) == 6 and len(second) == 4
+    assert not {t.watch_id for t in first} & {t.watch_id for t in second}
+    assert store.claim("worker-c", now=T0, lease=timedelta(minutes=5), limit=100) == []
+    assert store.lease_holders(now=T0) == {"worker-a": 6, "worker-b": 4}
+    # Expired leases can be taken over.
+    later = T0 + timedelta(minutes=6)
+    assert len(store.claim("worker-c", now=later, lease=timedelta(minutes=5), limit=100)) == 10
+
+
+def test_recording_releases_the_lease_and_a_lost_lease_writes_nothing(store: Store) -> None:
+    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
+    store.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
+    later = T0 + timedelta(minutes=2)
+    store.claim("b", now=later, lease=timedelta(minutes=1), limit=10)  # a's lease expired
+    lost = record(store, w.id, "new_version", later, "نص", owner="a")
+    assert lost.lease_lost and store.versions(w.id) == []
+    won = record(store, w.id, "new_version", later, "نص", owner="b")
+    assert not won.lease_lost and won.version_number == 1
+    assert store.get_watch(w.id).lease_owner is None
+
+
+def test_due_selection_respects_next_check(store: Store) -> None:
+    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
+    store.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
+    record(store, w.id, "new_version", T0, "نص", owner="a")  # next check T0+15m
+    assert (
+        store.claim("b", now=T0 + timedelta(minutes=10), lease=timedelta(minutes=1), limit=10) == []
+    )
+    assert (
+        len(store.claim("b", now=T0 + timedelta(minutes=16), lease=timedelta(minutes=1), limit=10))
+        == 1
+    )
+
+
+def test_aliases_find_the_watch(store: Store) -> None:
+    ((w, _),) = store.add_watches(["https://a.example/old-slug"], now=T0)
+    store.record(
+        FetchRecord(
+            w.id, T0, "new_version", T0, snapshot=snap("نص"), aliases=["https://a.example/new-slug"]
+        )
+    )
+    found = store.find_watch("https://a.example/new-slug")
+    assert found is not None and found.id == w.id
+
+
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=500
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=TEXT, text=TEXT, body=st.binary(max_size=2000), notices=st.lists(TEXT, max_size=3))
+def test_store_load_round_trip(
+    store: Store, title: str, text: str, body: bytes, notices: list[str]
+) -> None:
+    url = f"https://round.example/{abs(hash((title, text, body)))}"
+    ((w, created),) = store.add_watches([url], now=T0)
+    if not created:
+        return
+    s = snap(text, title)
+    s.notices = notices
+    store.record(FetchRecord(w.id, T0, "new_version", T0, snapshot=s, raw_body=body))
+    v = store.versions(w.id)[0]
+    assert (v.title, v.text, v.notices, v.content_hash) == (title, text, notices, s.content_hash)
+    assert store.raw_body(v.raw_hash) == body
+    assert v.first_seen == T0 and v.first_seen.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive"):
+        store.add_watches(["https://a.example/x"], now=datetime(2026, 1, 1))
