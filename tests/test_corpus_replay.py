@@ -88,3 +88,18 @@ def test_corpus_replay(server, raqib: Raqib, manifest) -> None:
     assert seed_versions[-1]["last_seen"] == log[-1]["fetched_at"]
     assert "وفي السنوات التي تلت ذلك" not in seed_versions[-1]["text"]
     assert "وفي السنوات التي تلت ذلك" in seed_versions[-2]["text"]
+
+    # The classification carries its evidence: alignment labels and fact deltas.
+    changes = {(c["url"], c["to_version"]): c for c in raqib("changes", "--json").json()}
+    oil = urls["oil"]
+    correction = changes[(oil, 2)]
+    assert correction["facts"]["numbers"][0]["removed"] == ["3.5"]
+    assert correction["facts"]["numbers"][0]["added"] == ["3.3"]
+    assert any(s.startswith("notice: تصحيح") for s in correction["signals"])
+    quote = changes[(oil, 3)]
+    assert quote["facts"]["quotes"] and quote["facts"]["negations"][0]["added"] == ["لا"]
+    assert [a["label"] for a in quote["alignment"]] == ["edit"]
+    removed = changes[(seed, 5)]
+    assert [a["label"] for a in removed["alignment"]] == ["delete"]
+    text = raqib("diff", oil, "--from", "2", "--to", "3", "--no-color").out
+    assert "[edited" in text and "quotation:" in text and "negation:" in text and "SILENT" in text

@@ -121,3 +121,85 @@ def test_extractor_version_is_recorded() -> None:
 
     assert EXTRACTOR.startswith(f"trafilatura {trafilatura.__version__};")
     assert trafilatura.__version__ == "2.3.1"  # pinned: output changes between releases
+
+
+def _portal(paragraphs: list[str], *, clock: str, views: int, ad: str, most_read: list[str]) -> str:
+    """An old portal: the whole page laid out in nested tables, text in <font>."""
+    body = "".join(f'<font face="Arial" size="3">{p}</font><br><br>' for p in paragraphs)
+    side = "".join(f'<tr><td><a href="/n/{i}">{t}</a></td></tr>' for i, t in enumerate(most_read))
+    return f"""<html><head><title>بوابة الأخبار - الولايات المتحدة والعراق</title></head><body>
+<table width="100%" border="0"><tr><td colspan="3">{clock} <a href="/">الرئيسية</a> | <a href="/s">سياسة</a></td></tr>
+<tr><td width="150" valign="top"><table>{side}<tr><td>{ad}</td></tr></table></td>
+<td valign="top"><table width="100%"><tr><td><b>الولايات المتحدة والعراق يتفقان على بدء محادثات</b></td></tr>
+<tr><td>قراءات: {views}</td></tr><tr><td>{body}</td></tr></table></td>
+<td width="150"><table><tr><td>الأكثر قراءة</td></tr><tr><td><a href="/c">موضوع آخر</a></td></tr></table></td></tr>
+<tr><td colspan="3">جميع الحقوق محفوظة</td></tr></table></body></html>"""
+
+
+def test_table_layout_portal_extracts_the_article_and_ignores_its_furniture() -> None:
+    a = extract(page("seed/01-original.html"))
+    assert isinstance(a, Article)
+    one = make_page(
+        _portal(
+            list(a.paragraphs),
+            clock="10:00",
+            views=1204,
+            ad="إعلان: اشترك الآن",
+            most_read=["خبر أول في القائمة", "خبر ثان في القائمة"],
+        ),
+        None,
+    )
+    two = make_page(
+        _portal(
+            list(a.paragraphs),
+            clock="11:45",
+            views=9321,
+            ad="عروض الشتاء: سافر بأقل الأسعار",
+            most_read=["خبر ثالث جديد تماما", "خبر أول في القائمة"],
+        ),
+        None,
+    )
+    assert not isinstance(one, NotArticle) and not isinstance(two, NotArticle)
+    # The prose is the article's, nothing else (<br>-separated text may come as one paragraph).
+    assert one.snapshot.text.split() == " ".join(a.paragraphs).split()
+    assert one.snapshot.content_hash == two.snapshot.content_hash
+
+
+def test_reader_comments_share_counts_and_tokens_are_not_the_article() -> None:
+    html = page("seed/01-original.html")
+
+    def furnished(n: int) -> str:
+        comments = "".join(
+            f'<li class="comment"><div class="comment-content"><p>تعليق القارئ رقم {i}: هذا خبر مهم جدا ويستحق المتابعة</p></div></li>'
+            for i in range(n)
+        )
+        extra = (
+            f'<div class="share-bar"><span class="count">{n * 17} مشاركة</span></div>'
+            f'<form><input type="hidden" name="csrf_token" value="tok{n}"></form>'
+            f'<div class="ticker">عاجل {n}: انخفاض أسعار الذهب في الأسواق العالمية</div>'
+            f'<ol class="comment-list">{comments}</ol>'
+        )
+        return html.replace(
+            '<div id="comments" class="comments-area">',
+            f'<div id="comments" class="comments-area">{extra}',
+            1,
+        )
+
+    a, b = make_page(furnished(2), None), make_page(furnished(9), None)
+    assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
+    assert a.snapshot.content_hash == b.snapshot.content_hash
+    assert "تعليق القارئ" not in a.snapshot.text
+
+
+def test_persian_zero_width_non_joiner_survives_extraction() -> None:
+    words = "این\u200cها می\u200cخواهند اصلاح&zwnj;طلبان"
+    html = (
+        "<html><body><article><h1>عنوان خبر</h1>"
+        + "".join(f"<p>{words} جمله شماره {i} در این گزارش خبری طولانی است.</p>" for i in range(8))
+        + "</article></body></html>"
+    )
+    a = extract(html)
+    assert isinstance(a, Article)
+    assert all(
+        "این\u200cها می\u200cخواهند اصلاح\u200cطلبان" in p for p in a.paragraphs if "جمله" in p
+    )

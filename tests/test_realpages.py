@@ -1,0 +1,169 @@
+"""Real Arabic and Persian news pages (../shared/realpages, tests only).
+
+Extraction keeps the article body and drops comment/policy boilerplate; page
+furniture perturbations make no version; diacritics are cosmetic; a new
+sentence is substantive.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from crawler.extract import NotArticle
+from crawler.snapshot import Page, make_page
+from diffs.classify import compare
+from normalize.arabic import canonical_line
+from tests.conftest import realpage
+
+TABLE = tomllib.loads(
+    (Path(__file__).parent / "data" / "realpages.toml").read_text(encoding="utf-8")
+)
+PAGES = sorted(TABLE)
+
+
+def page_of(html: str) -> Page:
+    result = make_page(html, "https://news.example/article")
+    assert not isinstance(result, NotArticle), result
+    return result
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_extraction_keeps_body_drops_boilerplate(name: str) -> None:
+    text = page_of(realpage(f"{name}.html")).snapshot.text
+    for phrase in TABLE[name]["must_contain"]:
+        assert phrase in text, f"{name}: lost {phrase!r}"
+    for phrase in TABLE[name]["must_not_contain"]:
+        assert phrase not in text, f"{name}: kept boilerplate {phrase!r}"
+
+
+# --- perturbations, each applied to the parsed page --------------------------
+
+
+def _tree(name: str) -> Any:
+    return lxml.html.document_fromstring(realpage(f"{name}.html"))
+
+
+def _html(tree: Any) -> str:
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
+def _body_element(tree: Any, paragraph: str) -> Any:
+    """The smallest element whose text starts like this extracted paragraph."""
+    probe = canonical_line(paragraph)[:25]
+    best = None
+    for el in tree.iter("p", "div", "span", "td", "font", "article", "section"):
+        text = canonical_line(el.text_content())
+        if probe in text and (best is None or len(text) < len(canonical_line(best.text_content()))):
+            best = el
+    assert best is not None, f"no element holds {probe!r}"
+    return best
+
+
+def _perturb_links_outside_body(tree: Any, article: Any) -> int:
+    """Change every link that is not part of the article (headline, body, byline)."""
+    changed = 0
+    own = f"{article.title}\n{article.byline or ''}\n{article.text}"
+    for a in tree.iter("a"):
+        label = canonical_line(a.text_content())
+        if label and label in own:
+            continue
+        a.set("href", (a.get("href") or "/") + "?ref=changed")
+        if a.text and a.text.strip():
+            a.text = a.text + " - جديد"
+        changed += 1
+    return changed
+
+
+def _add_ads(tree: Any) -> None:
+    body = tree.find("body")
+    for where in (0, len(body)):
+        ad = lxml.html.fragment_fromstring(
+            '<div class="ad-slot advertisement">إعلان: خصومات كبيرة على الرحلات إلى إسطنبول هذا الأسبوع فقط</div>'
+        )
+        body.insert(where, ad)
+
+
+def _inject_read_also(tree: Any, paragraph: str) -> None:
+    el = _body_element(tree, paragraph)
+    promo = lxml.html.fragment_fromstring(
+        '<p>اقرأ أيضاً: <a href="/news/other-story">تفاصيل جديدة عن موضوع آخر مختلف تماما في المنطقة</a></p>'
+    )
+    el.addnext(promo)
+    link_only = lxml.html.fragment_fromstring(
+        '<p><a href="/news/third-story">وزير الخارجية يصل إلى أنقرة في زيارة رسمية تستمر يومين</a></p>'
+    )
+    promo.addnext(link_only)
+
+
+_ARABIC_WORD = re.compile(r"([\u0628-\u064a])([\u0628-\u064a]+)")
+
+
+def _add_diacritics(text: str) -> str:
+    return _ARABIC_WORD.sub(lambda m: m.group(1) + "\u064e" + m.group(2), text)
+
+
+def _edit_paragraph(tree: Any, paragraphs: list[str], fn: Any) -> None:
+    """Rewrite the text node holding the longest paragraph that sits in one
+    text node (in a <p>, or between <br>s), untouched by inline markup."""
+    for paragraph in sorted(paragraphs, key=len, reverse=True):
+        probe = canonical_line(paragraph)[:25]
+        for el in tree.iter():
+            if el.text and probe in canonical_line(el.text):
+                el.text = fn(el.text)
+                return
+            if el.tail and probe in canonical_line(el.tail):
+                el.tail = fn(el.tail)
+                return
+    raise AssertionError("no paragraph sits in a single text node")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_furniture_perturbations_make_no_version(name: str) -> None:
+    baseline = page_of(_html(_tree(name))).snapshot
+    paragraph = baseline.text.split("\n")[1 if baseline.text.count("\n") else 0]
+
+    tree = _tree(name)
+    assert _perturb_links_outside_body(tree, baseline) > 5
+    assert page_of(_html(tree)).snapshot.content_hash == baseline.content_hash, (
+        "links outside the body"
+    )
+
+    tree = _tree(name)
+    _add_ads(tree)
+    assert page_of(_html(tree)).snapshot.content_hash == baseline.content_hash, "ads"
+
+    tree = _tree(name)
+    _inject_read_also(tree, paragraph)
+    assert page_of(_html(tree)).snapshot.content_hash == baseline.content_hash, (
+        "in-body read-also promo"
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_diacritics_are_cosmetic_and_a_sentence_is_substantive(name: str) -> None:
+    baseline = page_of(_html(_tree(name))).snapshot
+    paragraphs = baseline.text.split("\n")
+
+    tree = _tree(name)
+    _edit_paragraph(tree, paragraphs, _add_diacritics)
+    voweled = page_of(_html(tree)).snapshot
+    assert voweled.content_hash != baseline.content_hash  # a version is stored …
+    change = compare(baseline, voweled)
+    assert change.kind == "cosmetic" and not change.silent  # … and judged cosmetic
+
+    tree = _tree(name)
+    _edit_paragraph(
+        tree,
+        paragraphs,
+        lambda text: text.rstrip() + " وأكد مصدر مسؤول أن التحقيقات في القضية مستمرة حتى الآن. ",
+    )
+    added = page_of(_html(tree)).snapshot
+    change = compare(baseline, added)
+    assert change.kind == "substantive" and change.silent
+    assert change.counts["add"] + change.counts["edit"] >= 1
