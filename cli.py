@@ -514,6 +514,125 @@ def watches_cmd(obj: Ctx, as_json: bool) -> None:
         )
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as a JSON list.")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="Show at most this many (0: all)."
+)
+@click.pass_obj
+def schedule(obj: Ctx, as_json: bool, limit: int) -> None:
+    """List upcoming checks, soonest first, with why each is due then.
+
+    A watch's interval follows the age of its last change (the curve in
+    `raqib config`), backs off after errors, and stops once it is retired.
+    """
+    with obj.app(readonly=True) as app:
+        now = app.clock()
+        rows = [(w, slug) for w, slug in app.store.watches() if w.state != "retired"]
+        rows.sort(key=lambda r: r[0].next_check_at)
+        retired = sum(1 for w, _ in app.store.watches() if w.state == "retired")
+    if limit:
+        rows = rows[:limit]
+    data = [
+        {
+            "url": w.url,
+            "story": slug,
+            "state": w.state,
+            "next_check_at": _iso(w.next_check_at),
+            "due": w.next_check_at <= now,
+            "in_seconds": max(0, int((w.next_check_at - now).total_seconds())),
+            "last_checked_at": _iso(w.last_checked_at),
+            "last_change_at": _iso(w.last_change_at),
+            "last_outcome": w.last_outcome,
+            "error_count": w.error_count,
+        }
+        for w, slug in rows
+    ]
+    if as_json:
+        _emit_json(data)
+        return
+    if not data:
+        click.echo("nothing scheduled")
+    for d in data:
+        when = "due now" if d["due"] else f"in {_human(d['in_seconds'])}"
+        errors = f"  ({d['error_count']} errors)" if d["error_count"] else ""
+        click.echo(f"{d['next_check_at']}  {when:<14} {d['state']:<8} {d['url']}{errors}")
+    if retired:
+        click.echo(f"({retired} retired watch{'es' if retired != 1 else ''} not shown)")
+
+
+def _human(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds}s"
+
+
+@main.command()
+@click.option(
+    "--every",
+    type=float,
+    metavar="SECONDS",
+    help="Seconds between sweeps (default: schedule.sweep_every, 60).",
+)
+@click.option(
+    "--discover-every",
+    type=float,
+    metavar="SECONDS",
+    help="Seconds between discovery runs (default: schedule.discover_every; 0 turns discovery off).",
+)
+@click.option(
+    "--jitter",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Random delay added to each run (default: a tenth of the interval, at most 30s).",
+)
+@click.pass_obj
+def daemon(
+    obj: Ctx, every: float | None, discover_every: float | None, jitter: float | None
+) -> None:
+    """Run forever: a sweep over due watches every minute, discovery on its own interval.
+
+    Each sweep is a `raqib check` in a child process, so a crash in one sweep
+    never stops the daemon and memory stays flat. SIGTERM or Ctrl-C lets the
+    running sweep finish its in-flight fetches (each is one transaction) and
+    exits 0. Safe to run beside cron: overlapping passes share work per watch.
+    """
+    import config as config_mod
+    import tasks
+    from scheduler import Daemon, DaemonOptions
+
+    try:
+        tasks.ensure_home(obj.home)
+        cfg = config_mod.load(obj.home)
+    except (tasks.HomeError, config_mod.ConfigError) as exc:
+        _fail(str(exc))
+    sweep = (
+        every
+        if every is not None
+        else config_mod.parse_duration(cfg.schedule.sweep_every).total_seconds()
+    )
+    disc = (
+        discover_every
+        if discover_every is not None
+        else config_mod.parse_duration(cfg.schedule.discover_every).total_seconds()
+    )
+    if sweep <= 0:
+        _fail("--every must be positive", EXIT_USAGE)
+    log.setLevel(min(log.getEffectiveLevel(), logging.INFO))
+    logging.getLogger("raqib.daemon").setLevel(logging.INFO)
+    for h in logging.root.handlers:
+        h.setLevel(min(h.level, logging.INFO))
+    opts = DaemonOptions(
+        home=obj.home,
+        every=sweep,
+        discover_every=disc or None,
+        jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
+    )
+    sys.exit(Daemon(opts).run())
+
+
 @main.command(name="config")
 @click.option("--defaults", is_flag=True, help="Print the built-in defaults, ignoring raqib.toml.")
 @click.pass_obj

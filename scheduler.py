@@ -8,8 +8,16 @@ article is checked a few more times, then retired.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from config import ScheduleConfig, parse_duration
 
@@ -87,3 +95,152 @@ class RevisitPolicy:
         if age >= self.retire_after:
             return Next(now + self.retire_after, "retired", 0, 0)
         return Next(now + self.interval(age), "active", 0, 0)
+
+
+# --- the daemon -------------------------------------------------------------------
+#
+# Each sweep runs `raqib check` in a child process. Twisted's reactor cannot be
+# restarted inside one process, and a child per sweep also means a crashing
+# crawl never takes the daemon down and the daemon's memory stays flat however
+# many sweeps it runs (everything a crawl allocates dies with its process).
+# The cost is one interpreter start per sweep (about a second), small next to
+# a sweep interval of a minute.
+
+
+log = logging.getLogger("raqib.daemon")
+
+EXIT_BUSY = 75
+
+
+@dataclass
+class DaemonOptions:
+    home: Path
+    every: float  # seconds between sweeps
+    discover_every: float | None  # seconds between discovery runs; None: off
+    jitter: float = 0.0  # seconds of random delay added to each run
+    child_timeout: float = 3600.0  # a sweep that runs longer is stopped
+    stop_grace: float = 20.0  # after SIGTERM, how long a running sweep may take to finish
+
+
+class Daemon:
+    """APScheduler 3.x driving sweeps (and discovery) as child processes."""
+
+    def __init__(self, opts: DaemonOptions, command: list[str] | None = None) -> None:
+        self.opts = opts
+        self.command = command or [sys.executable, "-m", "cli"]
+        self.stopping = threading.Event()
+        self.children: set[subprocess.Popen[bytes]] = set()
+        self.lock = threading.Lock()
+        self.sweeps = 0
+        self.failures = 0
+
+    def _run_child(self, args: list[str], what: str) -> int:
+        if self.stopping.is_set():
+            return 0
+        cmd = [*self.command, "--home", str(self.opts.home), *args]
+        env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
+        try:
+            child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=None)
+        except OSError as exc:
+            log.error("%s could not start: %s", what, exc)
+            self.failures += 1
+            return -1
+        with self.lock:
+            self.children.add(child)
+        try:
+            out, _ = child.communicate(timeout=self.opts.child_timeout)
+        except subprocess.TimeoutExpired:
+            log.error("%s ran longer than %.0fs; stopping it", what, self.opts.child_timeout)
+            child.terminate()
+            out, _ = child.communicate()
+        finally:
+            with self.lock:
+                self.children.discard(child)
+        line = (out or b"").decode("utf-8", "replace").strip()
+        if child.returncode == 0:
+            if line:
+                log.info("%s: %s", what, line.splitlines()[-1])
+        elif child.returncode == EXIT_BUSY:
+            log.info("%s skipped: another pass holds the due watches", what)
+        elif not self.stopping.is_set():
+            # A crashed crawl is logged and retried at the next sweep; the daemon lives on.
+            self.failures += 1
+            log.error(
+                "%s failed (exit %s); next attempt at the next interval", what, child.returncode
+            )
+        return child.returncode
+
+    def sweep(self) -> None:
+        self.sweeps += 1
+        self._run_child(["check"], f"sweep {self.sweeps}")
+
+    def discover(self) -> None:
+        self._run_child(["discover"], "discovery")
+
+    def stop(self, signum: int | None = None) -> None:
+        """Stop scheduling; ask running children to finish (Scrapy's graceful stop)."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        log.info("stopping (%s)", signal.Signals(signum).name if signum else "requested")
+        with self.lock:
+            for child in self.children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+    def run(self, ready: Callable[[], None] | None = None) -> int:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        sched = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={
+                "coalesce": True,  # a backlog of missed sweeps runs once
+                "max_instances": 1,  # never two sweeps at once
+                "misfire_grace_time": max(int(self.opts.every), 30),
+            },
+        )
+        now = datetime.now(UTC)
+        sched.add_job(
+            self.sweep,
+            IntervalTrigger(seconds=self.opts.every, jitter=self.opts.jitter or None),
+            id="sweep",
+            next_run_time=now,
+        )
+        if self.opts.discover_every:
+            sched.add_job(
+                self.discover,
+                IntervalTrigger(seconds=self.opts.discover_every, jitter=self.opts.jitter or None),
+                id="discover",
+                next_run_time=now,
+            )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _frame: self.stop(signum))
+        sched.start()
+        log.info(
+            "daemon started: sweep every %ss, discovery every %s",
+            self.opts.every,
+            self.opts.discover_every or "never",
+        )
+        if ready is not None:
+            ready()
+        while not self.stopping.wait(1.0):
+            pass
+        # Let running children finish their in-flight work; every fetch is one
+        # transaction, so one killed after the grace period leaves nothing half-written.
+        sched.shutdown(wait=False)
+        deadline = datetime.now(UTC) + timedelta(seconds=self.opts.stop_grace)
+        while True:
+            with self.lock:
+                alive = [c for c in self.children if c.poll() is None]
+            if not alive:
+                break
+            if datetime.now(UTC) > deadline:
+                for c in alive:
+                    c.kill()
+                break
+            self.stopping.wait(0.1)
+        log.info("daemon stopped after %d sweeps", self.sweeps)
+        return 0

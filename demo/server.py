@@ -8,6 +8,7 @@ server honours conditional requests with 304 like a real site would.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +23,7 @@ class Route:
     )
     etag: str | None = None
     last_modified: str | None = None
+    delay: float = 0.0  # seconds before answering: a slow server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -33,12 +35,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append((self.path, dict(self.headers.items())))
+        if self.path != "/robots.txt":
+            self.server.hit.set()  # tests wait on this instead of sleeping
         route = self.server.routes.get(self.path.split("#")[0])
         if route is None:
             if self.path == "/robots.txt":
                 route = Route(b"User-agent: *\nAllow: /\n", 200, {"Content-Type": "text/plain"})
             else:
                 route = Route(b"<html><body>not found</body></html>", 404)
+        if route.delay:
+            time.sleep(route.delay)  # simulating a slow server, not synchronising a test
         if self._not_modified(route):
             self.send_response(304)
             if route.etag:
@@ -75,6 +81,7 @@ class PageServer(ThreadingHTTPServer):
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.log: list[tuple[str, str, str]] = []
+        self.hit = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,0 +1,267 @@
+"""Scheduling: the revisit policy (pure, over simulated time), cron overlap,
+and the daemon's clean stop."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from config import Config, ScheduleConfig
+from demo.pages import VERSIONS, render
+from demo.server import Route
+from scheduler import RevisitPolicy, WatchState
+from tests.conftest import Raqib
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+D = timedelta(days=1)
+
+
+def state(
+    added: datetime,
+    last_change: datetime | None,
+    errors: int = 0,
+    removed: int = 0,
+    st: str = "active",
+) -> WatchState:
+    return WatchState(
+        added_at=added,
+        last_change_at=last_change,
+        error_count=errors,
+        removed_count=removed,
+        state=st,
+    )
+
+
+# --- the pure policy ---------------------------------------------------------------
+
+
+def test_default_curve() -> None:
+    p = RevisitPolicy(ScheduleConfig())
+    assert p.interval(timedelta(0)) == 15 * M
+    assert p.interval(2 * H + 59 * M) == 15 * M
+    assert p.interval(3 * H) == H
+    assert p.interval(23 * H) == H
+    assert p.interval(D) == 3 * H
+    assert p.interval(6 * D) == 3 * H
+    assert p.interval(7 * D) == 3 * D
+    assert p.interval(29 * D) == 3 * D
+    assert p.interval(30 * D) == 30 * D
+
+
+def test_never_changing_article_follows_the_curve_then_retires() -> None:
+    p = RevisitPolicy(ScheduleConfig())
+    now, last_change = T0, T0
+    nxt = p.after_fetch(state(T0, None), "new_version", now)
+    checks = [now]
+    while nxt.state != "retired":
+        gap = nxt.at - now
+        age = nxt.at - last_change
+        now = nxt.at
+        checks.append(now)
+        assert gap == p.interval(age - gap), f"gap {gap} at age {age}"
+        nxt = p.after_fetch(state(T0, last_change), "unchanged", now)
+        assert len(checks) < 400
+    assert now - last_change >= timedelta(days=365)
+    # 12 checks in the first 3 hours, hourly to a day, 3-hourly to a week, …
+    first_3h = [c for c in checks if c - T0 < 3 * H]
+    assert len(first_3h) == 12
+    first_day = [c for c in checks if 3 * H <= c - T0 < D]
+    assert len(first_day) == 21
+
+
+def test_a_change_resets_the_curve() -> None:
+    p = RevisitPolicy(ScheduleConfig())
+    quiet = p.after_fetch(state(T0, T0), "unchanged", T0 + 10 * D)
+    assert quiet.at - (T0 + 10 * D) == 3 * D
+    changed = p.after_fetch(state(T0, T0), "new_version", T0 + 10 * D)
+    assert changed.at - (T0 + 10 * D) == 15 * M and changed.state == "active"
+
+
+def test_errors_back_off_exponentially_and_respect_retry_after() -> None:
+    p = RevisitPolicy(ScheduleConfig(error_backoff="5m", error_backoff_max="1d"))
+    delays = []
+    errors = 0
+    for _ in range(12):
+        nxt = p.after_fetch(state(T0, T0, errors=errors), "error", T0)
+        delays.append(nxt.at - T0)
+        errors = nxt.error_count
+    assert delays[:5] == [5 * M, 10 * M, 20 * M, 40 * M, 80 * M]
+    assert delays[-1] == D  # capped
+    assert p.after_fetch(state(T0, T0), "error", T0, retry_after=2 * H).at - T0 == 2 * H
+    # A good fetch clears the error count.
+    assert p.after_fetch(state(T0, T0, errors=5), "unchanged", T0 + H).error_count == 0
+
+
+def test_removed_article_is_checked_a_few_times_then_retired() -> None:
+    p = RevisitPolicy(ScheduleConfig(removed_checks=3))
+    removed, st = 0, "active"
+    states = []
+    for _ in range(5):
+        nxt = p.after_fetch(state(T0, T0, removed=removed, st=st), "removed", T0)
+        removed, st = nxt.removed_count, nxt.state
+        states.append(st)
+    assert states[:3] == ["removed", "removed", "removed"] and states[3] == "retired"
+    # Back before retirement: active again.
+    assert (
+        p.after_fetch(state(T0, T0, removed=2, st="removed"), "restored", T0 + H).state == "active"
+    )
+
+
+# --- the policy through the CLI, over simulated time (RAQIB_NOW) -------------------
+
+FAST_CURVE = """
+[schedule]
+curve = [["1h", "15m"], ["6h", "2h"]]
+interval_after = "1d"
+retire_after = "3d"
+error_backoff = "5m"
+"""
+
+
+def _at(raqib: Raqib, when: datetime, *args: str, proc: bool = False, expect: int | None = 0):
+    raqib.env["RAQIB_NOW"] = when.isoformat()
+    return raqib.proc(*args, expect=expect) if proc else raqib(*args, expect=expect)
+
+
+def test_simulated_weeks_through_the_cli(server, raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
+    server.routes["/a"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/a"
+    _at(raqib, T0, "watch", url)
+    _at(raqib, T0, "check", proc=True)
+    checks = [T0]
+    now = T0
+    while True:
+        sched = _at(raqib, now, "schedule", "--json").json()
+        if not sched:
+            break  # retired
+        nxt = datetime.fromisoformat(sched[0]["next_check_at"])
+        # Nothing is checked before it is due.
+        r = _at(raqib, nxt - M, "check", "--json", proc=True)
+        assert '"claimed": 0' in r.out
+        now = nxt
+        _at(raqib, now, "check", proc=True)
+        checks.append(now)
+        assert len(checks) < 30
+    gaps = [(b - a) for a, b in zip(checks, checks[1:], strict=False)]
+    assert gaps[:4] == [15 * M] * 4
+    assert set(gaps[4:7]) == {2 * H}
+    assert set(gaps[7:]) == {D}
+    assert checks[-1] - T0 >= 3 * D
+    rows = _at(raqib, now, "watches", "--json").json()
+    assert rows[0]["state"] == "retired" and rows[0]["versions"] == 1
+    log = _at(raqib, now, "log", url, "--json").json()
+    assert len(log) == len(checks)
+
+
+def test_changes_recheck_quickly_and_errors_back_off_through_the_cli(server, raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
+    server.routes["/a"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/a"
+    _at(raqib, T0, "watch", url)
+    _at(raqib, T0, "check", proc=True)
+    later = T0 + 10 * H  # quiet: interval is now a day
+    _at(raqib, later, "check", "--all", proc=True)
+    assert _at(raqib, later, "schedule", "--json").json()[0]["in_seconds"] == 86400
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))
+    _at(raqib, later, "check", "--all", proc=True)
+    assert _at(raqib, later, "schedule", "--json").json()[0]["in_seconds"] == 15 * 60
+    server.routes["/a"] = Route(b"<html><body>oops</body></html>", 500)
+    delays = []
+    now = later
+    for _ in range(3):
+        _at(raqib, now, "check", "--all", proc=True)
+        row = _at(raqib, now, "schedule", "--json").json()[0]
+        delays.append(row["in_seconds"])
+        now = now + timedelta(seconds=row["in_seconds"])
+    assert delays == [300, 600, 1200]
+    server.routes["/a"] = Route(b"busy", 503, {"Content-Type": "text/plain", "Retry-After": "7200"})
+    _at(raqib, now, "check", "--all", proc=True)
+    assert _at(raqib, now, "schedule", "--json").json()[0]["in_seconds"] == 7200
+
+
+# --- cron overlap and the daemon --------------------------------------------------------
+
+
+def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> None:
+    urls = []
+    for i in range(3):
+        server.routes[f"/slow/{i}"] = Route(render(VERSIONS[i], server.base), delay=3.0)
+        urls.append(server.base + f"/slow/{i}")
+    raqib("watch", *urls)
+    first = raqib.popen("check", "--all")
+    try:
+        assert server.hit.wait(30), "the first pass never reached the server"
+        second = raqib.proc("check", "--all", expect=75)
+        assert "another raqib pass is running" in second.err
+        assert "Traceback" not in second.err and "locked" not in second.err
+        waiting = raqib.popen("check", "--all", "--wait")
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+        w_out, w_err = waiting.communicate(timeout=120)
+        assert waiting.returncode == 0, w_err
+    finally:
+        for p in (first,):
+            if p.poll() is None:
+                p.kill()
+    for url in urls:
+        log = raqib("log", url, "--json").json()
+        assert [e["outcome"] for e in log] == [
+            "new_version",
+            "unchanged",
+        ]  # the pass, then the waiter's pass
+        assert len(raqib("versions", url, "--json").json()) == 1
+
+
+@pytest.mark.slow
+def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> None:
+    server.routes["/d"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/d"
+    raqib("watch", url)
+    daemon = raqib.popen("daemon", "--every", "1", "--discover-every", "0")
+    try:
+        assert server.hit.wait(60), "the daemon never fetched"
+        deadline = time.monotonic() + 60
+        while not raqib("versions", url, "--json").json():
+            assert time.monotonic() < deadline, "no version recorded"
+            assert daemon.poll() is None
+            time.sleep(0.2)  # polling the database for the recorded version
+        started = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=30)
+        assert daemon.returncode == 0, err
+        assert time.monotonic() - started < 25
+        assert "Traceback" not in err
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert raqib("log", url, "--json").json()[0]["outcome"] == "new_version"
+
+
+def test_config_prints_the_defaults(raqib: Raqib) -> None:
+    out = raqib("config", "--defaults").out
+    assert '[schedule]\ncurve = [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"]]' in out
+    assert "retire_after" in out and "per_domain" in out and "autothrottle = true" in out
+    assert Config().schedule.sweep_every == "60s"
+
+
+def test_broken_config_names_the_line(raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text(
+        '[fetch]\ntimeout = 30\nper_domain = "four"\n', encoding="utf-8"
+    )
+    r = raqib("check", expect=1)
+    assert "raqib.toml:3" in r.err and "fetch.per_domain must be int" in r.err
+    (raqib.home / "raqib.toml").write_text("[fetch\ntimeout = 30\n", encoding="utf-8")
+    r = raqib("check", expect=1)
+    assert "line 1" in r.err
+    (raqib.home / "raqib.toml").write_text("[fetch]\ntimeuot = 30\n", encoding="utf-8")
+    r = raqib("config", expect=1)
+    assert "raqib.toml:2" in r.err and "unknown setting fetch.timeuot" in r.err
