@@ -3,6 +3,7 @@ and the daemon's clean stop."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -149,7 +150,7 @@ def test_simulated_weeks_through_the_cli(server, raqib: Raqib) -> None:
         _at(raqib, now, "check", proc=True)
         checks.append(now)
         assert len(checks) < 30
-    gaps = [(b - a) for a, b in zip(checks, checks[1:], strict=False)]
+    gaps = [(b - a) for a, b in itertools.pairwise(checks)]
     assert gaps[:4] == [15 * M] * 4
     assert set(gaps[4:7]) == {2 * H}
     assert set(gaps[7:]) == {D}
@@ -203,9 +204,9 @@ def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> N
         assert "another raqib pass is running" in second.err
         assert "Traceback" not in second.err and "locked" not in second.err
         waiting = raqib.popen("check", "--all", "--wait")
-        out, err = first.communicate(timeout=120)
+        _out, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
-        w_out, w_err = waiting.communicate(timeout=120)
+        _w_out, w_err = waiting.communicate(timeout=120)
         assert waiting.returncode == 0, w_err
     finally:
         for p in (first,):
@@ -235,7 +236,7 @@ def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> N
             time.sleep(0.2)  # polling the database for the recorded version
         started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
-        out, err = daemon.communicate(timeout=30)
+        _out, err = daemon.communicate(timeout=30)
         assert daemon.returncode == 0, err
         assert time.monotonic() - started < 25
         assert "Traceback" not in err
