@@ -514,6 +514,147 @@ def watches_cmd(obj: Ctx, as_json: bool) -> None:
         )
 
 
+@main.group()
+def source() -> None:
+    """Manage the sources where related coverage of a story is found.
+
+    A source is an RSS or Atom feed, a sitemap (news sitemaps and sitemap
+    indexes too), or a search-feed URL template with a {query} placeholder
+    that Raqib fills with the story's key terms. Links inside the story's
+    watched articles are always followed as well.
+    """
+
+
+@source.command(name="add")
+@click.argument("url")
+@click.option("--story", metavar="SLUG", required=True, help="The story this source feeds.")
+@click.option(
+    "--kind",
+    type=click.Choice(["rss", "atom", "sitemap", "search"]),
+    help="Detected when omitted ({query} in the URL means search).",
+)
+@click.pass_obj
+def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
+    """Add a discovery source to a story (idempotent)."""
+    from crawler.urls import BadURL, normalize, redact
+    from discovery.feeds import detect_kind
+
+    kind = detect_kind(url, kind)
+    if kind == "search" and "{query}" not in url:
+        _fail("a search source needs a {query} placeholder in its URL", EXIT_USAGE)
+    try:
+        checked = normalize(url.replace("{query}", "q"))
+    except BadURL as exc:
+        _fail(f"cannot add {redact(url)[:120]!r}: {exc}", EXIT_USAGE)
+    stored = url.strip() if kind == "search" else checked
+    with obj.app() as app:
+        src, created = app.store.add_source(stored, story=story, kind=kind, now=app.clock())
+    click.echo(
+        f"{'added' if created else 'already a source'}: {src.url} ({src.kind}) for story {story}"
+    )
+
+
+@source.command(name="list")
+@click.option("--story", metavar="SLUG", help="Only this story's sources.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as a JSON list.")
+@click.pass_obj
+def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
+    """List discovery sources with when they were last read and what they gave."""
+    with obj.app(readonly=True) as app:
+        rows = app.store.sources(story)
+    data = [
+        {
+            "url": src.url,
+            "story": slug,
+            "kind": src.kind,
+            "added_at": _iso(src.added_at),
+            "last_checked_at": _iso(src.last_checked_at),
+            "last_status": src.last_status,
+            "entries": src.entries_seen,
+        }
+        for src, slug in rows
+    ]
+    if as_json:
+        _emit_json(data)
+        return
+    if not data:
+        click.echo("no sources: raqib source add URL --story SLUG")
+    for d in data:
+        click.echo(
+            f"{d['story']:<24} {d['kind']:<8} {d['url']}  [{d['last_status'] or 'never read'}]"
+        )
+
+
+@source.command(name="remove")
+@click.argument("url")
+@click.option("--story", metavar="SLUG", help="Only from this story.")
+@click.pass_obj
+def source_remove(obj: Ctx, url: str, story: str | None) -> None:
+    """Remove a discovery source (the articles it found stay watched)."""
+    from crawler.urls import BadURL, normalize
+
+    with obj.app() as app:
+        n = app.store.remove_source(url.strip(), story)
+        if not n:
+            try:
+                n = app.store.remove_source(normalize(url), story)
+            except BadURL:
+                n = 0
+    if not n:
+        _fail(f"no source {url}", EXIT_UNKNOWN)
+    click.echo(f"removed {n} source{'s' if n != 1 else ''}")
+
+
+@main.command()
+@click.option("--story", metavar="SLUG", help="Only this story (default: every story).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
+@click.pass_obj
+def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
+    """Find related coverage now: read sources, judge candidates, watch the related.
+
+    Each candidate is fetched, extracted and scored against the story's seed
+    articles (TF-IDF on Arabic-normalised text); those at or above
+    discovery.threshold are watched as "discovered". Links to private or
+    loopback addresses are refused unless their source lives there too or
+    fetch.allow_private is set. The report says what was added and why.
+    """
+    import tasks
+
+    with obj.app() as app:
+        try:
+            report = tasks.discover(app, story=story)
+        except LookupError as exc:
+            _fail(str(exc), EXIT_UNKNOWN)
+    if as_json:
+        _emit_json(
+            {"sources": report.sources, "candidates": report.candidates, "notes": report.notes}
+        )
+        return
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    added = report.added
+    click.echo(
+        f"read {len(report.sources)} source document{'s' if len(report.sources) != 1 else ''}, "
+        f"judged {len(report.candidates)} candidates, added {len(added)}"
+    )
+    if quiet:
+        return
+    for src in report.sources:
+        what = src["error"] or f"{src['kind']}, {src['entries']} entries"
+        click.echo(f"  source {src['url']}: {what}")
+    order = {"added": 0, "rejected": 1, "known": 2, "blocked": 3, "error": 4}
+    for c in sorted(
+        report.candidates, key=lambda c: (order.get(c["decision"], 9), -(c["score"] or 0))
+    ):
+        score = f"{c['score']:.3f}" if c["score"] is not None else "  -  "
+        terms = (
+            f" [{', '.join(c['terms'][:5])}]" if c.get("terms") and c["decision"] == "added" else ""
+        )
+        click.echo(f"  {c['decision']:<8} {score}  {c['url']}{terms}")
+        click.echo(f"           {c['reason']}")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as a JSON list.")
 @click.option(

@@ -317,3 +317,201 @@ def version_pair(
     if from_v is None:
         raise LookupError(f"no version {from_n} of {watch.url} (it has {len(versions)})")
     return from_v, to_v
+
+
+# --- discovery of related coverage -------------------------------------------------
+
+
+@dataclass
+class DiscoveryReport:
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def added(self) -> list[dict[str, Any]]:
+        return [c for c in self.candidates if c["decision"] == "added"]
+
+
+def _decode(raw: bytes) -> str:
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(None, raw)[1]
+
+
+def _identity(
+    url: str, final: str | None, canonical: str | None, amp: str | None
+) -> tuple[str, list[str]]:
+    """The watch URL of a candidate (its canonical address) and its aliases."""
+    from urllib.parse import urljoin, urlsplit
+
+    def norm(u: str | None) -> str | None:
+        if not u:
+            return None
+        try:
+            return urls.normalize(urljoin(final or url, u), allow_credentials=True)
+        except urls.BadURL:
+            return None
+
+    found = [u for u in (norm(url), norm(final)) if u]
+    canon = norm(canonical)
+    # A canonical link is trusted when it names an article on the same site;
+    # a link to the home page or to another site is a CMS mistake or a trick.
+    if canon and urlsplit(canon).path not in ("", "/") and urls.same_site(canon, found[-1]):
+        primary = canon
+    else:
+        primary = found[-1]
+    aliases = [u for u in dict.fromkeys([*found, norm(amp)]) if u and u != primary]
+    return primary, aliases
+
+
+def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
+    """Read every source of the story (or of all stories), judge what they list,
+    watch what belongs to the story. Returns what was added and why."""
+    from crawler.run import run_spider
+    from crawler.settings import from_config
+    from crawler.spiders.discover import DiscoverSpider, LinkTask, SourceTask
+    from discovery import feeds
+    from discovery.guard import Guard
+    from discovery.links import article_links
+    from discovery.relate import Corpus, StoryModel, document
+
+    report = DiscoveryReport()
+    cfg = app.config.discovery
+    slugs = [story] if story else app.store.story_slugs()
+    if story and story not in app.store.story_slugs():
+        raise LookupError(
+            f"no story {story!r} (stories are created by `raqib watch URL --story SLUG`)"
+        )
+    corpus = Corpus(document(t, x) for t, x in app.store.corpus_texts())
+    seeds: dict[int, list[tuple[str, Any]]] = {}
+    slug_of: dict[int, str] = {}
+    source_tasks: list[SourceTask] = []
+    link_tasks: list[LinkTask] = []
+    for slug in slugs:
+        sid = app.store.story_id_of(slug)
+        if sid is None:
+            continue
+        slug_of[sid] = slug
+        manual = app.store.story_articles(slug, origin="manual")
+        if not manual:
+            report.notes.append(
+                f"{slug}: no seed article with a stored version yet; run `raqib check` first"
+            )
+            continue
+        seeds[sid] = [(w.url, document(v.title, v.text)) for w, v in manual]
+        model = StoryModel(corpus, seeds[sid])
+        for src, _ in app.store.sources(slug):
+            url = feeds.search_url(src.url, model.key_terms()) if src.kind == "search" else src.url
+            source_tasks.append(SourceTask(src.id, sid, url, src.url))
+        for w, v in app.store.story_articles(slug):
+            raw = app.store.raw_body(v.raw_hash) if v.raw_hash else None
+            if raw:
+                for link, anchor in article_links(_decode(raw), v.url, v.text):
+                    link_tasks.append(LinkTask(sid, link, w.url, anchor))
+    if not source_tasks and not link_tasks:
+        return report
+
+    known = app.store.known_urls()
+    judged = {sid: app.store.judged(slug) for sid, slug in slug_of.items()}
+    prefilter: dict[tuple[int, str], Any] = {}
+
+    def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:
+        if url in known:
+            return "already watched"
+        if url in judged.get(story_id, {}):
+            return f"judged before ({judged[story_id][url]})"
+        if title and summary and story_id in seeds:
+            j = StoryModel(corpus, seeds[story_id]).judge(document(title, summary))
+            if j.score < cfg.threshold * 0.25:
+                prefilter[(story_id, url)] = j
+                return f"unrelated by its feed title and summary (score {j.score:.3f})"
+        if not cfg.fetch_candidates and title and story_id in seeds:
+            prefilter[(story_id, url)] = StoryModel(corpus, seeds[story_id]).judge(
+                document(title, summary or "")
+            )
+            return "judged on its feed title and summary"
+        return None
+
+    from crawler.items import CandidatePage, SourceFetched
+
+    collected: list[Any] = []
+    run_spider(
+        DiscoverSpider,
+        from_config(app.config.fetch),
+        sources=source_tasks,
+        links=link_tasks,
+        want=want,
+        guard=Guard(allow_private=app.config.fetch.allow_private),
+        max_candidates=cfg.max_candidates,
+        collector=collected,
+    )
+    now = app.clock()
+    pages = [c for c in collected if isinstance(c, CandidatePage)]
+    for c in pages:
+        if c.text:
+            corpus.add(document(c.title, c.text))  # everything seen teaches the weights
+    models = {sid: StoryModel(corpus, docs) for sid, docs in seeds.items()}
+    for item in collected:
+        if isinstance(item, SourceFetched):
+            status = item.error or f"ok: {item.kind}, {item.entries} entries"
+            app.store.source_checked(
+                item.source_id, now=now, status=status, kind=item.kind, entries=item.entries
+            )
+            report.sources.append(
+                {"url": item.url, "kind": item.kind, "entries": item.entries, "error": item.error}
+            )
+    results: list[dict[str, Any]] = []
+    for c in pages:
+        r: dict[str, Any] = {
+            "story": slug_of.get(c.story_id),
+            "story_id": c.story_id,
+            "url": c.url,
+            "found_via": c.found_via,
+            "title": c.title or c.feed_title,
+            "score": None,
+            "terms": None,
+            "text": c.text,
+        }
+        if c.skipped:
+            if c.skipped.startswith("judged before"):
+                continue  # nothing new to say about it
+            j = prefilter.get((c.story_id, c.url))
+            decision = (
+                "known"
+                if c.skipped == "already watched"
+                else "blocked"
+                if c.skipped.startswith("blocked")
+                else "rejected"
+            )
+            if j is not None and c.skipped.startswith("judged on"):
+                decision = "added" if j.score >= cfg.threshold else "rejected"
+            if j is not None:
+                r.update(score=j.score, terms=j.terms)
+            r.update(decision=decision, reason=c.skipped)
+        elif c.error:
+            r.update(decision="error", reason=c.error)
+        else:
+            primary, aliases = _identity(c.url, c.final_url, c.canonical_url, c.amp_url)
+            if primary in known or any(a in known for a in aliases):
+                r.update(decision="known", reason=f"already watched as {primary}")
+            else:
+                j = models[c.story_id].judge(document(c.title, c.text or ""))
+                related = j.score >= cfg.threshold
+                r.update(
+                    url=primary,
+                    aliases=aliases,
+                    score=j.score,
+                    terms=j.terms,
+                    decision="added" if related else "rejected",
+                    reason=(
+                        f"score {j.score:.3f} {'≥' if related else '<'} threshold {cfg.threshold:g}"
+                        + (f"; closest to {j.against}" if j.against else "")
+                    ),
+                )
+        results.append(r)
+    for r, watch in app.store.record_candidates(results, now=now):
+        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
+        entry["watch_id"] = watch.id if watch is not None else None
+        report.candidates.append(entry)
+    return report

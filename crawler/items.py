@@ -27,3 +27,33 @@ class Fetched:
     encoding: str | None = None
     error: str | None = None  # network-level failure, when there is no response
     redirects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceFetched:
+    """One discovery source (or a child sitemap) as read."""
+
+    source_id: int
+    url: str
+    kind: str | None = None
+    entries: int = 0
+    error: str | None = None
+
+
+@dataclass
+class CandidatePage:
+    """A possible piece of related coverage, fetched and extracted (or not)."""
+
+    story_id: int
+    url: str  # normalised, as found
+    found_via: str
+    source_id: int | None = None
+    feed_title: str | None = None
+    feed_summary: str | None = None
+    final_url: str | None = None
+    canonical_url: str | None = None
+    amp_url: str | None = None
+    title: str | None = None
+    text: str | None = field(default=None, repr=False)
+    skipped: str | None = None  # not fetched: why (already watched, blocked, …)
+    error: str | None = None  # fetched but unusable: why

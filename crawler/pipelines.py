@@ -26,3 +26,18 @@ class RecordPipeline:
         if isinstance(item, Fetched):
             await self.recorder.handle(item)
         return item
+
+
+class CollectPipeline:
+    """Discovery: hand every result to the spider's collector, judged after the crawl."""
+
+    def __init__(self, collector: list[Any]) -> None:
+        self.collector = collector
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CollectPipeline:
+        return cls(crawler.spider.collector)
+
+    def process_item(self, item: Any) -> Any:
+        self.collector.append(item)
+        return item

@@ -22,6 +22,16 @@ def build_settings(overrides: dict[str, Any]) -> Settings:
     return s
 
 
+def run_spider(spidercls: type, overrides: dict[str, Any], **spider_kwargs: Any) -> dict[str, Any]:
+    """Run one spider to completion in this process; returns Scrapy's stats."""
+    s = build_settings({**overrides, "LOG_INSTALL_ROOT_HANDLER": False})  # the CLI owns logging
+    process = AsyncCrawlerProcess(s)
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler, **spider_kwargs)
+    process.start()
+    return dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+
 def crawl(
     tasks: list[Any],
     recorder: Recorder,
@@ -31,15 +41,10 @@ def crawl(
     lease_seconds: float,
 ) -> dict[str, Any]:
     """Fetch every task once; the pipeline records each. Returns Scrapy's stats."""
-    s = build_settings(
-        {
-            **overrides,
-            "RAQIB_LEASE_SECONDS": lease_seconds,
-            "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
-        }
+    return run_spider(
+        RefetchSpider,
+        {**overrides, "RAQIB_LEASE_SECONDS": lease_seconds},
+        tasks=tasks,
+        clock=clock,
+        recorder=recorder,
     )
-    process = AsyncCrawlerProcess(s)
-    crawler = process.create_crawler(RefetchSpider)
-    process.crawl(crawler, tasks=tasks, clock=clock, recorder=recorder)
-    process.start()
-    return dict(crawler.stats.get_stats()) if crawler.stats else {}

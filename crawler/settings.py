@@ -10,6 +10,7 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 ITEM_PIPELINES = {"crawler.pipelines.RecordPipeline": 300}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.PrivateAddressGuard": 50}  # before anything connects
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
     "crawler.extensions.LeaseKeeper": 500,

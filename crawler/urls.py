@@ -67,7 +67,8 @@ def normalize(url: str, *, allow_credentials: bool = False) -> str:
         raise BadURL(f"{redact(raw)!r} has no host")
     if " " in host or host.startswith(".") or ".." in host:
         raise BadURL(f"malformed host {host!r}")
-    netloc = host + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
+    shown = f"[{host}]" if ":" in host else host  # IPv6 literals keep their brackets
+    netloc = shown + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
     parts = SplitResult(scheme, netloc, parts.path or "/", parts.query, "")
     try:
         safe = safe_url_string(urlunsplit(parts))

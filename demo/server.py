@@ -37,7 +37,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append((self.path, dict(self.headers.items())))
         if self.path != "/robots.txt":
             self.server.hit.set()  # tests wait on this instead of sleeping
-        route = self.server.routes.get(self.path.split("#")[0])
+        path = self.path.split("#")[0]
+        route = self.server.routes.get(path) or self.server.routes.get(path.split("?")[0])
         if route is None:
             if self.path == "/robots.txt":
                 route = Route(b"User-agent: *\nAllow: /\n", 200, {"Content-Type": "text/plain"})

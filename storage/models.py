@@ -186,3 +186,39 @@ class Change(Base):
     chars_changed: Mapped[int] = mapped_column(Integer)
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     analyzer: Mapped[str] = mapped_column(String(64))
+
+
+class Source(Base):
+    """Where related coverage of a story is found: a feed, a sitemap, a search template."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(16))  # rss | atom | sitemap | search | auto
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(500))
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("story_id", "url", name="uq_sources_story_url"),)
+
+
+class Candidate(Base):
+    """A possible piece of related coverage, judged once and remembered."""
+
+    __tablename__ = "candidates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    found_via: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # kept to learn term weights from
+    score: Mapped[float | None] = mapped_column(Float)
+    matched_terms: Mapped[list[str] | None] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(16))  # added | rejected | blocked | error | known
+    reason: Mapped[str | None] = mapped_column(String(500))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    watch_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("story_id", "url", name="uq_candidates_story_url"),)

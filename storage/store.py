@@ -19,7 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import blobs
-from storage.models import OUTCOMES, Alias, Blob, Change, Fetch, Story, Version, Watch
+from storage.models import (
+    OUTCOMES,
+    Alias,
+    Blob,
+    Candidate,
+    Change,
+    Fetch,
+    Source,
+    Story,
+    Version,
+    Watch,
+)
 
 GOOD_OUTCOMES = ("new_version", "unchanged", "not_modified", "restored")
 
@@ -555,3 +566,174 @@ class Store:
                 q = q.join(Story, Story.id == Watch.story_id).where(Story.slug == story)
             q = q.order_by(Change.detected_at, Change.id)
             return [(c, w, int(a), int(b)) for c, w, a, b in s.execute(q).all()]
+
+    # --- discovery: sources and candidates ---------------------------------------------
+
+    def add_source(self, url: str, *, story: str, kind: str, now: datetime) -> tuple[Source, bool]:
+        with self.session() as s:
+            sid = self.story_id(s, story, now)
+            existing = s.scalar(select(Source).where(Source.story_id == sid, Source.url == url))
+            if existing is not None:
+                return existing, False
+            src = Source(story_id=sid, url=url, kind=kind, added_at=now, entries_seen=0)
+            s.add(src)
+            s.flush()
+            return src, True
+
+    def sources(self, story: str | None = None) -> list[tuple[Source, str]]:
+        with self.session() as s:
+            q = (
+                select(Source, Story.slug)
+                .join(Story, Story.id == Source.story_id)
+                .order_by(Source.id)
+            )
+            if story is not None:
+                q = q.where(Story.slug == story)
+            return [(src, slug) for src, slug in s.execute(q).all()]
+
+    def remove_source(self, url: str, story: str | None = None) -> int:
+        with self.session() as s:
+            q = select(Source).where(Source.url == url)
+            if story is not None:
+                q = q.join(Story, Story.id == Source.story_id).where(Story.slug == story)
+            found = list(s.scalars(q))
+            for src in found:
+                s.delete(src)
+            return len(found)
+
+    def source_checked(
+        self, source_id: int, *, now: datetime, status: str, kind: str | None, entries: int
+    ) -> None:
+        with self.session() as s:
+            src = s.get(Source, source_id)
+            if src is None:
+                return
+            src.last_checked_at = now
+            src.last_status = status[:500]
+            src.entries_seen = entries
+            if kind and src.kind == "auto" and kind in ("rss", "atom", "sitemap", "sitemapindex"):
+                src.kind = "sitemap" if kind == "sitemapindex" else kind
+
+    def story_slugs(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Story.slug).order_by(Story.slug)))
+
+    def story_articles(
+        self, story: str, *, origin: str | None = None
+    ) -> list[tuple[Watch, Version]]:
+        """The latest version of each watched article of a story."""
+        with self.session() as s:
+            q = (
+                select(Watch, Version)
+                .join(Story, Story.id == Watch.story_id)
+                .join(
+                    Version,
+                    and_(Version.watch_id == Watch.id, Version.number == Watch.version_count),
+                )
+                .where(Story.slug == story)
+                .order_by(Watch.id)
+            )
+            if origin is not None:
+                q = q.where(Watch.origin == origin)
+            return [(w, v) for w, v in s.execute(q).all()]
+
+    def corpus_texts(self, limit: int = 5000) -> list[tuple[str, str]]:
+        """(title, text) of recent articles and candidates: what term weights are learned from."""
+        with self.session() as s:
+            versions = s.execute(
+                select(Version.title, Version.text)
+                .join(
+                    Watch, and_(Watch.id == Version.watch_id, Watch.version_count == Version.number)
+                )
+                .order_by(Version.id.desc())
+                .limit(limit)
+            ).all()
+            cands = s.execute(
+                select(Candidate.title, Candidate.text)
+                .where(Candidate.text.is_not(None))
+                .order_by(Candidate.id.desc())
+                .limit(limit)
+            ).all()
+            return [(t or "", x or "") for t, x in [*versions, *cands]]
+
+    def known_urls(self) -> set[str]:
+        with self.session() as s:
+            return set(s.scalars(select(Watch.url))) | set(s.scalars(select(Alias.url)))
+
+    def judged(self, story: str) -> dict[str, str]:
+        """URL → decision of the candidates already judged for a story."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Candidate.url, Candidate.decision)
+                .join(Story, Story.id == Candidate.story_id)
+                .where(Story.slug == story)
+            ).all()
+            return {u: d for u, d in rows}
+
+    def story_id_of(self, slug: str) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(Story.id).where(Story.slug == slug))
+
+    def record_candidates(
+        self, results: list[dict[str, Any]], *, now: datetime
+    ) -> list[tuple[dict[str, Any], Watch | None]]:
+        """Store judged candidates; those with decision "added" become discovered watches.
+
+        One transaction for the run: the watches added and the judgements that
+        justify them are written together.
+        """
+        out: list[tuple[dict[str, Any], Watch | None]] = []
+        with self.session() as s:
+            for r in results:
+                watch = None
+                if r["decision"] == "added":
+                    existing = self._find(s, r["url"])
+                    for alias in r.get("aliases", []):
+                        existing = existing or self._find(s, alias)
+                    if existing is not None:
+                        r["decision"], r["reason"] = "known", f"already watched as {existing.url}"
+                    else:
+                        watch = Watch(
+                            url=r["url"],
+                            story_id=r["story_id"],
+                            origin="discovered",
+                            found_via=r["found_via"][:2048],
+                            score=r.get("score"),
+                            matched_terms=r.get("terms"),
+                            added_at=now,
+                            next_check_at=now,
+                            state="active",
+                            error_count=0,
+                            removed_count=0,
+                            version_count=0,
+                            title=r.get("title"),
+                        )
+                        s.add(watch)
+                        s.flush()
+                        s.add(Alias(url=r["url"], watch_id=watch.id))
+                        for alias in r.get("aliases", []):
+                            self._add_alias(s, alias, watch.id)
+                cand = s.scalar(
+                    select(Candidate).where(
+                        Candidate.story_id == r["story_id"], Candidate.url == r["url"]
+                    )
+                )
+                if cand is None:
+                    cand = Candidate(
+                        story_id=r["story_id"],
+                        url=r["url"],
+                        found_via=r["found_via"][:2048],
+                        seen_at=now,
+                        decision=r["decision"],
+                    )
+                    s.add(cand)
+                cand.title = r.get("title")
+                cand.text = (r.get("text") or None) and r["text"][:50_000]
+                cand.score = r.get("score")
+                cand.matched_terms = r.get("terms")
+                cand.decision = r["decision"]
+                cand.reason = (r.get("reason") or None) and r["reason"][:500]
+                cand.seen_at = now
+                cand.watch_id = watch.id if watch is not None else cand.watch_id
+                out.append((r, watch))
+        return out

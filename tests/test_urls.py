@@ -19,6 +19,7 @@ from crawler.urls import BadURL, normalize, redact
         ("https://example.com", "https://example.com/"),
         ("  https://example.com/a  ", "https://example.com/a"),
         ("https://خبر.com/مقال", "https://xn--ngblk.com/%D9%85%D9%82%D8%A7%D9%84"),
+        ("http://[FD00::1]:8080/a", "http://[fd00::1]:8080/a"),
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:

@@ -34,6 +34,8 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     name = type(exc).__name__
     message = failure.getErrorMessage().strip().replace("\n", " ")
+    if name == "IgnoreRequest" and message.startswith("private address guard"):
+        return message[:400]
     if name == "IgnoreRequest" and "robots" in message.lower():
         return "robots.txt forbids this URL"
     if "robots" in name.lower():

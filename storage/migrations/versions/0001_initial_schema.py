@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 05:56:05.792988
+Create Date: 2026-11-29 06:23:53.222877
 """
 
 from __future__ import annotations
@@ -34,6 +34,48 @@ def upgrade() -> None:
         sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
         sa.UniqueConstraint("slug", name=op.f("uq_stories_slug")),
+    )
+    op.create_table(
+        "candidates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("story_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("found_via", sa.String(length=2048), nullable=False),
+        sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("matched_terms", sa.JSON(), nullable=True),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("seen_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("watch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["stories.id"],
+            name=op.f("fk_candidates_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_candidates")),
+        sa.UniqueConstraint("story_id", "url", name="uq_candidates_story_url"),
+    )
+    op.create_table(
+        "sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("story_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("added_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("last_checked_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("last_status", sa.String(length=500), nullable=True),
+        sa.Column("entries_seen", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["stories.id"],
+            name=op.f("fk_sources_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
+        sa.UniqueConstraint("story_id", "url", name="uq_sources_story_url"),
     )
     op.create_table(
         "watches",
@@ -202,6 +244,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_watches_due")
 
     op.drop_table("watches")
+    op.drop_table("sources")
+    op.drop_table("candidates")
     op.drop_table("stories")
     op.drop_table("blobs")
     # ### end Alembic commands ###

@@ -1,0 +1,364 @@
+"""Related coverage: sources, judging, identity, and the private-address guard."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus
+
+import pytest
+
+from demo.pages import VERSIONS, render
+from demo.server import Route
+from discovery import feeds
+from discovery.guard import Guard, category
+from discovery.relate import Corpus, StoryModel, document, terms
+from tests.conftest import Raqib, corpus_body
+
+
+def _serve_coverage(server, manifest) -> str:
+    """Serve the seed article, the two sources and the eight coverage pages."""
+    seed = manifest["watches"][0]
+    server.routes[seed["path"]] = Route(
+        corpus_body(manifest, seed["steps"][0]["body"], server.base)
+    )
+    cov = manifest["coverage"]
+    for s in cov["sources"]:
+        server.routes[s["path"]] = Route(
+            corpus_body(manifest, s["body"], server.base), headers=s["headers"]
+        )
+    for path, page in cov["pages"].items():
+        server.routes[path] = Route(corpus_body(manifest, page["body"], server.base))
+    return server.base + seed["path"]
+
+
+def test_corpus_discovery_adds_exactly_the_related_articles(server, raqib: Raqib, manifest) -> None:
+    cov = manifest["coverage"]
+    seed_url = _serve_coverage(server, manifest)
+    raqib("watch", seed_url, "--story", cov["story"])
+    raqib.proc("check")
+    for s in cov["sources"]:
+        raqib("source", "add", server.base + s["path"], "--story", cov["story"])
+    report = raqib.proc("discover", "--json").json()
+    added = {c["url"] for c in report["candidates"] if c["decision"] == "added"}
+    related = {server.base + p for p, v in cov["pages"].items() if v["related"]}
+    unrelated = {server.base + p for p, v in cov["pages"].items() if not v["related"]}
+    assert added == related
+    assert not added & unrelated
+    judged = {c["url"] for c in report["candidates"]}
+    assert unrelated <= judged  # each unrelated one was seen and turned down
+    for c in report["candidates"]:
+        if c["decision"] == "added":
+            assert c["score"] >= 0.18 and c["terms"] and c["found_via"]
+    kinds = {s["url"].rsplit("/", 2)[-2]: s["kind"] for s in report["sources"]}
+    assert set(kinds.values()) == {"rss", "sitemap"}
+
+    watches = {w["url"]: w for w in raqib("watches", "--json").json()}
+    assert watches[seed_url]["origin"] == "manual"
+    for url in related:
+        w = watches[url]
+        assert w["origin"] == "discovered" and w["story"] == cov["story"]
+        assert w["found_via"].startswith(server.base) and w["score"] >= 0.18 and w["matched_terms"]
+    sources = raqib("source", "list", "--json").json()
+    assert {s["kind"] for s in sources} == {"rss", "sitemap"} and all(
+        s["last_status"].startswith("ok") for s in sources
+    )
+
+    # Discovered articles are then watched, versioned and diffed like the seed.
+    raqib.proc("check")
+    assert all(raqib("versions", url, "--json").json() for url in related)
+
+    # A second run adds nothing and refetches nothing already judged.
+    before = len(server.requests)
+    again = raqib.proc("discover", "--json").json()
+    assert not [c for c in again["candidates"] if c["decision"] == "added"]
+    fetched_again = [p for p, _ in server.requests[before:] if p in cov["pages"]]
+    assert fetched_again == []
+
+
+# --- source formats -------------------------------------------------------------------------
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>أخبار</title><id>urn:x</id><updated>2024-01-26T00:00:00Z</updated>
+<entry><title>{t1}</title><id>urn:1</id><updated>2024-01-26T00:00:00Z</updated><link href="{base}/atom/related"/></entry>
+<entry><title>الهلال يتأهل إلى نصف نهائي دوري أبطال آسيا</title><id>urn:2</id><updated>2024-01-26T00:00:00Z</updated>
+<summary>تأهل فريق الهلال السعودي إلى الدور نصف النهائي من دوري أبطال آسيا بعد فوزه على ضيفه</summary><link href="{base}/atom/sport"/></entry>
+</feed>"""
+
+INDEX = """<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{base}/sm/news-1.xml</loc></sitemap><sitemap><loc>{base}/sm/news-2.xml</loc></sitemap></sitemapindex>"""
+
+CHILD = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}{path}</loc><lastmod>2024-01-26</lastmod></url></urlset>"""
+
+
+def _article(title: str, paragraphs: list[str], canonical: str | None = None) -> bytes:
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f'<html lang="ar"><head><meta charset="utf-8"><title>{title}</title>{link}</head><body><article><h1>{title}</h1>{body}</article></body></html>'.encode()
+
+
+RELATED = [
+    "أعلنت الحكومة العراقية والإدارة الأمريكية إطلاق حوار لوضع جدول زمني لانسحاب قوات التحالف الدولي من العراق.",
+    "وقال وزير الدفاع الأمريكي لويد أوستن إن اللجنة العسكرية العليا ستبحث الانتقال إلى شراكة أمنية ثنائية دائمة.",
+    "وتأتي المحادثات بعد هجمات على القواعد التي تستضيف القوات الأمريكية منذ بدء الحرب في غزة.",
+]
+SPORT = [
+    "تأهل فريق الهلال السعودي إلى الدور نصف النهائي من دوري أبطال آسيا بعد فوزه على ضيفه بثلاثة أهداف.",
+    "وسجل أهداف الهلال لاعبو الوسط والهجوم في الشوطين الأول والثاني أمام جماهير غفيرة في الرياض.",
+    "ويلتقي الفريق في نصف النهائي مع الفائز من مباراة الفريقين الآخرين الأسبوع المقبل في جدة.",
+]
+
+
+@pytest.fixture
+def seeded(server, raqib: Raqib):
+    server.routes["/seed"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", server.base + "/seed", "--story", "talks")
+    raqib.proc("check")
+    return server.base + "/seed"
+
+
+def _added(report) -> set[str]:
+    return {c["url"] for c in report["candidates"] if c["decision"] == "added"}
+
+
+def test_atom_feed(server, raqib: Raqib, seeded) -> None:
+    server.routes["/atom.xml"] = Route(
+        ATOM.format(
+            base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+        ).encode(),
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    server.routes["/atom/related"] = Route(
+        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+    )
+    server.routes["/atom/sport"] = Route(_article("الهلال يتأهل", SPORT))
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    report = raqib.proc("discover", "--json").json()
+    assert _added(report) == {server.base + "/atom/related"}
+    sport = next(c for c in report["candidates"] if c["url"].endswith("/atom/sport"))
+    assert sport["decision"] == "rejected"
+    # Clearly unrelated by its feed title and summary: not even fetched.
+    assert not any(p == "/atom/sport" for p, _ in server.requests)
+
+
+def test_sitemap_index_follows_its_children(server, raqib: Raqib, seeded) -> None:
+    server.routes["/sm/index.xml"] = Route(
+        INDEX.format(base=server.base).encode(), headers={"Content-Type": "application/xml"}
+    )
+    server.routes["/sm/news-1.xml"] = Route(
+        CHILD.format(base=server.base, path="/sm/a").encode(),
+        headers={"Content-Type": "application/xml"},
+    )
+    server.routes["/sm/news-2.xml"] = Route(
+        CHILD.format(base=server.base, path="/sm/b").encode(),
+        headers={"Content-Type": "application/xml"},
+    )
+    server.routes["/sm/a"] = Route(_article("محادثات انسحاب قوات التحالف من العراق", RELATED))
+    server.routes["/sm/b"] = Route(_article("الهلال يتأهل", SPORT))
+    raqib("source", "add", server.base + "/sm/index.xml", "--story", "talks")
+    report = raqib.proc("discover", "--json").json()
+    assert _added(report) == {server.base + "/sm/a"}
+    assert {s["kind"] for s in report["sources"]} == {"sitemapindex", "sitemap"}
+
+
+def test_search_template_is_filled_with_the_story_terms(server, raqib: Raqib, seeded) -> None:
+    rss = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>بحث</title>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/found/1</link></item></channel></rss>"""
+    server.routes["/search"] = Route(rss.encode(), headers={"Content-Type": "application/rss+xml"})
+    server.routes["/found/1"] = Route(_article("محادثات انسحاب قوات التحالف من العراق", RELATED))
+    raqib("source", "add", server.base + "/search?q={query}&hl=ar", "--story", "talks")
+    assert raqib("source", "list", "--json").json()[0]["kind"] == "search"
+    report = raqib.proc("discover", "--json").json()
+    asked = [p for p, _ in server.requests if p.startswith("/search?")]
+    assert len(asked) == 1
+    query = unquote_plus(asked[0].split("q=", 1)[1].split("&", 1)[0]).split()
+    assert len(query) >= 3 and "تحالف" in query
+    assert _added(report) == {server.base + "/found/1"}
+
+
+def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
+    inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
+    promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
+    base_page = render(VERSIONS[0], server.base).decode()
+    page = base_page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
+    page = page.replace(
+        "<aside><h2>الأكثر قراءة</h2><ul>",
+        '<aside><h2>الأكثر قراءة</h2><ul><li><a href="/outside/sport">الهلال يتأهل إلى نصف نهائي دوري أبطال آسيا</a></li>',
+        1,
+    )
+    assert page != base_page
+    server.routes["/seed"] = Route(page.encode())
+    server.routes["/other-site/coalition"] = Route(
+        _article("محادثات انسحاب قوات التحالف من العراق", RELATED)
+    )
+    server.routes["/same/talks-analysis"] = Route(
+        _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
+    )
+    server.routes["/outside/sport"] = Route(_article("الهلال يتأهل", SPORT))
+    raqib("watch", server.base + "/seed", "--story", "talks")
+    raqib.proc("check")
+    report = raqib.proc("discover", "--json").json()
+    assert _added(report) == {
+        server.base + "/other-site/coalition",
+        server.base + "/same/talks-analysis",
+    }
+    assert all(c["found_via"] == f"link in {server.base}/seed" for c in report["candidates"])
+    assert not any(p == "/outside/sport" for p, _ in server.requests)  # outside the article body
+
+
+def test_one_article_one_watch(server, raqib: Raqib, seeded) -> None:
+    """Tracking parameters, AMP pages and canonical links all lead to one watch."""
+    canonical = server.base + "/news/talks"
+    rss = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/news/talks?utm_source=rss&amp;utm_medium=feed</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/news/talks?fbclid=abc123</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/news/talks/amp</link></item>
+</channel></rss>"""
+    server.routes["/feed"] = Route(rss.encode(), headers={"Content-Type": "application/rss+xml"})
+    server.routes["/news/talks"] = Route(
+        _article("محادثات انسحاب قوات التحالف من العراق", RELATED, canonical=canonical)
+    )
+    server.routes["/news/talks/amp"] = Route(
+        _article("محادثات انسحاب قوات التحالف من العراق", RELATED, canonical=canonical)
+    )
+    raqib("source", "add", server.base + "/feed", "--story", "talks")
+    report = raqib.proc("discover", "--json").json()
+    assert _added(report) == {canonical}
+    discovered = [w for w in raqib("watches", "--json").json() if w["origin"] == "discovered"]
+    assert [w["url"] for w in discovered] == [canonical]
+    # The AMP address finds the same watch.
+    raqib.proc("check")
+    assert raqib("versions", server.base + "/news/talks/amp", "--json").json()
+
+
+def test_guard_refuses_private_targets_end_to_end(server, raqib: Raqib, seeded) -> None:
+    """A loopback source may list loopback pages, never private or link-local ones.
+    The refused addresses are IP literals, so no traffic leaves 127.0.0.1."""
+    rss = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
+<item><title>محادثات انسحاب قوات التحالف</title><link>http://10.255.255.1/coalition-talks</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>http://169.254.169.254/latest/meta-data/</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>http://[fd00::1]/talks</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/ok</link></item>
+<item><title>محادثات انسحاب قوات التحالف</title><link>{server.base}/redirect</link></item>
+</channel></rss>"""
+    server.routes["/feed"] = Route(rss.encode(), headers={"Content-Type": "application/rss+xml"})
+    server.routes["/ok"] = Route(_article("محادثات انسحاب قوات التحالف من العراق", RELATED))
+    # A loopback page that redirects to cloud metadata: the redirect is checked too.
+    server.routes["/redirect"] = Route(
+        b"", 302, {"Location": "http://169.254.169.254/latest/meta-data/iam"}
+    )
+    raqib("source", "add", server.base + "/feed", "--story", "talks")
+    report = raqib.proc("discover", "--json").json()
+    decisions = {c["url"]: (c["decision"], c["reason"]) for c in report["candidates"]}
+    assert decisions[server.base + "/ok"][0] == "added"
+    for url, kind in (
+        ("http://10.255.255.1/coalition-talks", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fd00::1]/talks", "private"),
+        (server.base + "/redirect", "link-local"),
+    ):
+        decision, reason = decisions[url]
+        assert decision == "blocked" and kind in reason
+
+
+# --- the guard by resolution (no traffic) ---------------------------------------------------
+
+FAKE_DNS = {
+    "news.example": ["93.184.216.34"],
+    "intranet.example": ["10.1.2.3"],
+    "sneaky.example": ["93.184.216.35", "192.168.0.10"],
+    "metadata.example": ["169.254.169.254"],
+    "v6.example": ["2606:2800:220:1:248:1893:25c8:1946"],
+    "mapped.example": ["::ffff:10.0.0.1"],
+    "intranet-feed.example": ["10.9.9.9"],
+}
+
+
+def fake_resolver(host: str) -> list[str]:
+    if host not in FAKE_DNS:
+        raise OSError("no such host")
+    return FAKE_DNS[host]
+
+
+@pytest.mark.parametrize(
+    ("url", "source", "allowed"),
+    [
+        ("https://news.example/a", "https://news.example/feed", True),
+        ("https://v6.example/a", "https://news.example/feed", True),
+        ("https://intranet.example/a", "https://news.example/feed", False),
+        (
+            "https://sneaky.example/a",
+            "https://news.example/feed",
+            False,
+        ),  # one private address is enough
+        ("https://metadata.example/latest", "https://news.example/feed", False),
+        ("https://mapped.example/a", "https://news.example/feed", False),
+        ("http://127.0.0.1:8080/a", "https://news.example/feed", False),
+        ("http://localhost/a", "https://news.example/feed", False),
+        ("http://[::1]/a", "https://news.example/feed", False),
+        ("https://unknown.example/a", "https://news.example/feed", False),
+        (
+            "https://intranet.example/a",
+            "https://intranet-feed.example/feed",
+            True,
+        ),  # the source is private too
+        (
+            "https://metadata.example/latest",
+            "https://intranet-feed.example/feed",
+            False,
+        ),  # but not link-local
+        ("ftp://news.example/a", "https://news.example/feed", False),
+    ],
+)
+def test_guard_by_resolution(url: str, source: str, allowed: bool) -> None:
+    resolver = lambda h: ["127.0.0.1"] if h == "localhost" else fake_resolver(h)  # noqa: E731
+    guard = Guard(resolver=resolver)
+    assert (guard.refuse(url, source=source) is None) is allowed
+
+
+def test_guard_can_be_opened_by_config() -> None:
+    assert (
+        Guard(allow_private=True, resolver=fake_resolver).refuse(
+            "https://intranet.example/a", source="https://news.example/f"
+        )
+        is None
+    )
+
+
+def test_address_categories() -> None:
+    assert category("8.8.8.8") == "public"
+    assert category("10.0.0.1") == category("172.16.0.1") == category("192.168.1.1") == "private"
+    assert category("127.0.0.1") == category("::1") == "loopback"
+    assert category("169.254.169.254") == category("fe80::1") == "link-local"
+
+
+# --- pure pieces ---------------------------------------------------------------------------
+
+
+def test_terms_fold_spelling_and_clitics() -> None:
+    assert terms("والعراق") == terms("العراق") == terms("بالعراق") == ["عراق"]
+    assert terms("التحالف الدولي") == terms("التَّحالُف الدَّولي")
+    assert "في" not in terms("في العراق")
+
+
+def test_hard_negatives_score_low() -> None:
+    seed = "اتفقت الولايات المتحدة والعراق على بدء محادثات حول مستقبل التحالف العسكري وانسحاب القوات الأمريكية من العراق"
+    others = {
+        "same country": "أعلنت وزارة الموارد المائية العراقية أن بغداد ستستضيف قمة إقليمية لبحث أزمة المياه في العراق",
+        "talks, other parties": "تواصلت في القاهرة المحادثات غير المباشرة بشأن وقف إطلاق النار في غزة وتبادل الأسرى",
+        "same city, sport": "فاز نادي الشرطة العراقي في بغداد على ضيفه في الدوري العراقي لكرة القدم",
+        "related": "بغداد وواشنطن تبدآن محادثات لتحديد موعد انسحاب قوات التحالف الدولي من العراق",
+    }
+    corpus = Corpus([document(None, seed), *(document(None, t) for t in others.values())])
+    model = StoryModel(corpus, [("seed", document(None, seed))])
+    scores = {k: model.judge(document(None, v)).score for k, v in others.items()}
+    assert scores["related"] > 2 * max(v for k, v in scores.items() if k != "related")
+
+
+def test_feed_parsers_are_bounded_and_safe() -> None:
+    evil = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://a.example/&e;</loc></url></urlset>"""
+    parsed = feeds.parse(evil, "http://a.example/sitemap.xml")
+    assert all("root:" not in e.url for e in parsed.entries)
+    garbage = feeds.parse(b"\x00\x01 not a feed", "http://a.example/x")
+    assert garbage.kind == "unknown" and garbage.error
