@@ -774,6 +774,105 @@ def daemon(
     sys.exit(Daemon(opts).run())
 
 
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write the site into (created if missing).",
+)
+@click.pass_obj
+def report(obj: Ctx, out: Path) -> None:
+    """Write a static, self-contained HTML report: stories, articles, changes.
+
+    Works from file:// and offline (no CDN, no scripts). Each change page has
+    inline and side-by-side views with word-level highlights, right-to-left
+    where the text is, fact deltas above the text and links to the archived
+    page source; each article page has a timeline of its versions.
+    """
+    from report.site import write_site
+
+    with obj.app(readonly=True) as app:
+        try:
+            n = write_site(app.store, out)
+        except OSError as exc:
+            _fail(f"cannot write the report to {out}: {_describe(exc)}")
+    click.echo(f"wrote {n} files to {out} (open {out / 'index.html'})")
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind. Anything but loopback requires a token.",
+)
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
+@click.option(
+    "--token",
+    envvar="RAQIB_TOKEN",
+    help="Required on every request when bound off loopback. Also RAQIB_TOKEN.",
+)
+@click.pass_obj
+def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
+    """Serve the report's views live from the database, read-only.
+
+    Bound to 127.0.0.1 by default. To share it on a network, bind another
+    address and give a --token (or RAQIB_TOKEN); clients send it as
+    "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN.
+    """
+    from report.web import is_loopback
+    from report.web import serve as run_server
+
+    if not is_loopback(host) and not token:
+        _fail(
+            f"binding {host} exposes the report beyond this machine: give --token (or RAQIB_TOKEN)",
+            EXIT_USAGE,
+        )
+    if token is not None and len(token) < 12:
+        _fail("the token must be at least 12 characters", EXIT_USAGE)
+    with obj.app(readonly=True) as app:
+        try:
+            run_server(app.store, host, port, token, announce=lambda m: click.echo(m, err=True))
+        except OSError as exc:
+            _fail(f"cannot serve on {host}:{port}: {_describe(exc)}")
+        except KeyboardInterrupt:
+            pass
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write the Atom feed to ('-' for stdout).",
+)
+@click.option("--story", metavar="SLUG", help="Only changes of this story.")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8765/",
+    show_default=True,
+    help="Where the report lives: entry links point at its change pages.",
+)
+@click.pass_obj
+def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
+    """Write an Atom feed of changes: one entry per change, fact deltas in the summary."""
+    from report.feed import build
+
+    with obj.app(readonly=True) as app:
+        data = build(app.store, base_url=base_url, story=story)
+    if str(out) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    from report.site import write_atomic
+
+    try:
+        write_atomic(out, data.decode("utf-8"))
+    except OSError as exc:
+        _fail(f"cannot write {out}: {_describe(exc)}")
+    click.echo(f"wrote {out}")
+
+
 @main.command(name="config")
 @click.option("--defaults", is_flag=True, help="Print the built-in defaults, ignoring raqib.toml.")
 @click.pass_obj

@@ -737,3 +737,22 @@ class Store:
                 cand.watch_id = watch.id if watch is not None else cand.watch_id
                 out.append((r, watch))
         return out
+
+    # --- reading for reports ------------------------------------------------------------
+
+    def change_detail(self, change_id: int) -> tuple[Change, Watch, Version, Version] | None:
+        with self.session() as s:
+            c = s.get(Change, change_id)
+            if c is None:
+                return None
+            w = s.get(Watch, c.watch_id)
+            old = s.get(Version, c.from_version_id)
+            new = s.get(Version, c.to_version_id)
+            assert w is not None and old is not None and new is not None
+            return c, w, old, new
+
+    def story_of(self, watch: Watch) -> str | None:
+        if watch.story_id is None:
+            return None
+        with self.session() as s:
+            return s.scalar(select(Story.slug).where(Story.id == watch.story_id))

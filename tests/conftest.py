@@ -168,3 +168,20 @@ def realpage(name: str) -> str:
 
 def which_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def replay_corpus(
+    server: PageServer, raqib: Raqib, manifest: dict[str, Any], *, steps: int | None = None
+) -> dict[str, str]:
+    """Watch both corpus articles and replay their steps; returns id → URL."""
+    watches = manifest["watches"]
+    urls = {w["id"]: server.base + w["path"] for w in watches}
+    for w in watches:
+        raqib("watch", urls[w["id"]], "--story", w["story"])
+    total = max(len(w["steps"]) for w in watches) if steps is None else steps
+    for k in range(total):
+        for w in watches:
+            if k < len(w["steps"]):
+                server.routes[w["path"]] = corpus_route(manifest, w["steps"][k], server.base)
+        raqib.proc("check", "--all")
+    return urls

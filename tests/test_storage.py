@@ -62,7 +62,9 @@ def record(
 
 
 def test_migrated_to_head(store: Store) -> None:
-    assert current(store.engine) == head()
+    from storage.migrate import HEAD
+
+    assert current(store.engine) == head() == HEAD
 
 
 def test_wal_and_busy_timeout(store: Store) -> None:

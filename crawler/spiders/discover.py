@@ -52,7 +52,9 @@ Want = Callable[[int, str, str | None, str | None], str | None]
 
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
-    custom_settings: ClassVar[dict[str, Any]] = {"ITEM_PIPELINES": {"crawler.pipelines.CollectPipeline": 300}}
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "ITEM_PIPELINES": {"crawler.pipelines.CollectPipeline": 300}
+    }
 
     def __init__(
         self,

@@ -1,0 +1,66 @@
+"""`raqib report`: the static, self-contained site (no CDN, works from file://)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from w3lib.encoding import html_to_unicode
+
+from report import views
+from storage import Store
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write atomically: a reader (or a crash) never sees half a page."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def raw_text(store: Store, raw_hash: str) -> str | None:
+    raw = store.raw_body(raw_hash)
+    return html_to_unicode(None, raw)[1] if raw is not None else None
+
+
+def write_site(store: Store, out: Path, progress: Callable[[str], None] | None = None) -> int:
+    """Render every page; returns the number of files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = views.environment()
+    written = 0
+
+    def emit(name: str, text: str) -> None:
+        nonlocal written
+        write_atomic(out / name, text)
+        written += 1
+        if progress is not None:
+            progress(name)
+
+    index = views.index_view(store)
+    emit("index.html", env.get_template("index.html").render(**index))
+    raw_hashes: set[str] = set()
+    for story in index["stories"]:
+        for a in story["articles"]:
+            view = views.article_view(store, a["id"])
+            if view is None:
+                continue
+            emit(f"article-{a['id']}.html", env.get_template("article.html").render(**view))
+            raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
+            for c in view["changes"]:
+                cv = views.change_view(store, c["id"])
+                if cv is not None:
+                    emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
+    for h in sorted(raw_hashes):
+        target = out / f"raw-{h}.txt"
+        if not target.exists():  # content-addressed: an existing file is already right
+            text = raw_text(store, h)
+            if text is not None:
+                emit(target.name, text)
+    return written

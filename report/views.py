@@ -1,0 +1,208 @@
+"""What the report shows, built from the store: the same data for the static
+site (`raqib report`), the live view (`raqib serve`) and the feed.
+
+Pages are named so that relative links work both from files and from the
+server: index.html, article-<id>.html, change-<id>.html, raw-<sha256>.txt.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from diffs.classify import compare
+from diffs.render import (
+    COSMETIC_STYLE,
+    DEL_STYLE,
+    INS_STYLE,
+    direction,
+    lang_of,
+    paragraphs_view,
+    segments,
+)
+from diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
+from report import timeline
+from storage import Store
+
+
+def safe_href(url: str | None) -> str:
+    """Only http(s) addresses become links; javascript:, data: and the rest do not."""
+    if not url:
+        return "#"
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return "#"
+    return url if scheme in ("http", "https") else "#"
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader("report", "templates"), PackageLoader("diffs", "templates")]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["href"] = safe_href
+    env.filters["when"] = _when
+    env.globals.update(DEL_STYLE=DEL_STYLE, INS_STYLE=INS_STYLE, COSMETIC_STYLE=COSMETIC_STYLE)
+    return env
+
+
+def badges(changes: list[Any], watch: Any) -> list[str]:
+    out = []
+    if any(c.silent for c in changes):
+        out.append("silent edit")
+    if any(c.headline_changed for c in changes):
+        out.append("headline changed")
+    if any(c.analysis.get("facts", {}).get("numbers") for c in changes):
+        out.append("figures changed")
+    if any(c.analysis.get("facts", {}).get("quotes") for c in changes):
+        out.append("quotes changed")
+    if watch.state == "removed" or watch.last_outcome == "removed":
+        out.append("removed")
+    return out
+
+
+def index_view(store: Store) -> dict[str, Any]:
+    by_watch: dict[int, list[Any]] = defaultdict(list)
+    for c, _w, _a, _b in store.changes():
+        by_watch[c.watch_id].append(c)
+    stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for w, slug in store.watches():
+        changes = by_watch.get(w.id, [])
+        stories[slug or "(no story)"].append(
+            {
+                "id": w.id,
+                "url": w.url,
+                "title": w.title or w.url,
+                "origin": w.origin,
+                "versions": w.version_count,
+                "changes": len(changes),
+                "last_change": w.last_change_at,
+                "badges": badges(changes, w),
+                "dir": direction(None, w.title or ""),
+            }
+        )
+    ordered = []
+    for slug, articles in stories.items():
+        articles.sort(
+            key=lambda a: (a["last_change"] is not None, a["last_change"] or datetime.min),
+            reverse=True,
+        )
+        newest = articles[0]["last_change"] if articles else None
+        ordered.append({"slug": slug, "articles": articles, "newest": newest})
+    ordered.sort(key=lambda s: (s["newest"] is not None, s["newest"] or datetime.min), reverse=True)
+    return {"stories": ordered}
+
+
+def article_view(store: Store, watch_id: int) -> dict[str, Any] | None:
+    try:
+        w = store.get_watch(watch_id)
+    except Exception:
+        return None
+    versions = store.versions(w.id)
+    rows = store.changes(watch_id=w.id)
+    marks = [
+        timeline.Mark(
+            at=c.detected_at,
+            chars=c.chars_changed,
+            kind=c.kind,
+            silent=c.silent,
+            label=f"v{a}→v{b} {c.kind}{' silent' if c.silent else ''}, {c.chars_changed} characters",
+            href=f"change-{c.id}.html",
+        )
+        for c, _w, a, b in rows
+    ]
+    svg = Markup("")
+    if versions:
+        end = max(v.last_seen for v in versions)
+        svg = timeline.svg(marks, [v.first_seen for v in versions], versions[0].first_seen, end)
+    changes = [
+        {
+            "id": c.id,
+            "from": a,
+            "to": b,
+            "detected_at": c.detected_at,
+            "kind": c.kind,
+            "silent": c.silent,
+            "headline_changed": c.headline_changed,
+            "chars": c.chars_changed,
+            "badges": badges([c], w),
+            "signals": c.analysis.get("signals", []),
+        }
+        for c, _w, a, b in reversed(rows)
+    ]
+    return {
+        "watch": w,
+        "story": store.story_of(w),
+        "title": w.title or w.url,
+        "dir": direction(versions[-1].language if versions else None, w.title or ""),
+        "versions": versions,
+        "changes": changes,
+        "svg": svg,
+        "fetches": len(store.fetches(w.id)),
+    }
+
+
+def _side_rows(analysis: Any) -> list[dict[str, Any]]:
+    """Side-by-side rows: the old sentence with its deletions, the new with its insertions."""
+    rows = []
+    for it in analysis.items:
+        if it.label == "add":
+            rows.append({"label": it.label, "old": None, "new": segments(it)})
+            continue
+        if it.label == "delete":
+            rows.append({"label": it.label, "old": segments(it), "new": None})
+            continue
+        marked = mark_cosmetic(it.ops) if it.ops else [(EQUAL, it.sentence.text, False)]
+        kinds = {EQUAL: "same", DELETE: "del", INSERT: "ins"}
+        old = [{"kind": kinds[op], "text": t, "cosmetic": c} for op, t, c in marked if op != INSERT]
+        new = [{"kind": kinds[op], "text": t, "cosmetic": c} for op, t, c in marked if op != DELETE]
+        rows.append(
+            {
+                "label": it.label,
+                "old": old,
+                "new": new,
+                "from_para": it.old.para if it.old else None,
+                "to_para": it.new.para if it.new else None,
+            }
+        )
+    return rows
+
+
+def change_view(store: Store, change_id: int) -> dict[str, Any] | None:
+    found = store.change_detail(change_id)
+    if found is None:
+        return None
+    c, w, old, new = found
+    analysis = compare(old, new)
+    sample = new.title + " " + new.text[:500]
+    headline = [
+        {"kind": {EQUAL: "same", DELETE: "del", INSERT: "ins"}[op], "text": t, "cosmetic": cos}
+        for op, t, cos in mark_cosmetic(word_diff(old.title, new.title))
+    ]
+    return {
+        "change": c,
+        "watch": w,
+        "story": store.story_of(w),
+        "old": old,
+        "new": new,
+        "a": analysis,
+        "headline": headline,
+        "paragraphs": paragraphs_view(analysis),
+        "rows": _side_rows(analysis),
+        "dir": direction(new.language, sample),
+        "lang": lang_of(new.language, sample),
+    }

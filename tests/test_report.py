@@ -1,0 +1,311 @@
+"""The report (static site), the live view, the Atom feed — and a real browser
+opening them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from demo.server import PageServer, Route
+from report.views import safe_href
+from report.web import create_app
+from storage import open_store, sqlite
+from tests.conftest import ROOT, Raqib, replay_corpus, which_chromium
+
+XSS_TEXT = [
+    "نص عادي عن المحادثات بين بغداد وواشنطن حول مستقبل التحالف الدولي وانسحاب القوات من العراق خلال الأشهر المقبلة.",
+    "وقال مسؤول إن الجولة الأولى من المحادثات ستعقد قريبا في العاصمة العراقية بحضور ممثلين عن البلدين.",
+    "ويقول محللون إن الاتفاق قد يستغرق وقتا طويلا قبل أن يرى النور بسبب الخلافات الداخلية.",
+]
+PAYLOADS = (
+    "&lt;script&gt;window.__xss=1&lt;/script&gt; و&lt;img src=x onerror=&quot;window.__xss=2&quot;&gt; "
+    '<a href="javascript:window.__xss=3">اضغط هنا للمزيد من التفاصيل</a>'
+)
+
+
+def xss_page(version: int) -> bytes:
+    paras = list(XSS_TEXT)
+    title = "عنوان عادي للخبر"
+    if version == 2:
+        paras[1] = paras[1] + " " + PAYLOADS
+        title = "&lt;script&gt;window.__xss=4&lt;/script&gt; عنوان معدل"
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (
+        f'<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<script>window.__xss=5</script></head><body><article><h1>{title}</h1>{body}</article>"
+        f'<img src="x" onerror="window.__xss=6"></body></html>'
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def replayed(manifest) -> Iterator[dict[str, Any]]:
+    """The corpus replayed plus an article whose text carries XSS payloads."""
+    tmp = Path(tempfile.mkdtemp(prefix="raqib-report-"))
+    server = PageServer().start()
+    raqib = Raqib(tmp / "home")
+    try:
+        server.routes["/xss/article"] = Route(xss_page(1))
+        raqib("watch", server.base + "/xss/article", "--story", "xss")
+        urls = replay_corpus(server, raqib, manifest, steps=5)
+        server.routes["/xss/article"] = Route(xss_page(2))
+        raqib.proc("check", "--all")
+        site = tmp / "site"
+        out = raqib("report", "--out", str(site)).out
+        assert "wrote" in out
+        yield {
+            "raqib": raqib,
+            "site": site,
+            "urls": urls,
+            "xss": server.base + "/xss/article",
+            "server": server,
+        }
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _change_id(raqib: Raqib, url: str, to_version: int) -> int:
+    home = raqib.home
+    store = open_store(sqlite.url_for(home / "raqib.db"), readonly=True)
+    try:
+        w = store.find_watch(url)
+        assert w is not None
+        for c, _w, _a, b in store.changes(watch_id=w.id):
+            if b == to_version:
+                return c.id
+    finally:
+        store.close()
+    raise AssertionError("no such change")
+
+
+def test_static_site_pages(replayed) -> None:
+    site: Path = replayed["site"]
+    raqib: Raqib = replayed["raqib"]
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert (
+        "us-iraq-coalition-talks" in index and "silent edit" in index and "figures changed" in index
+    )
+    assert "<script" not in index
+    seed = replayed["urls"]["seed"]
+    seed_change = _change_id(raqib, seed, 3)  # the silent edit: a figure changed
+    page = (site / f"change-{seed_change}.html").read_text(encoding="utf-8")
+    assert re.search(r'<article class="inline" dir="rtl" lang="ar"', page)
+    assert re.search(
+        r"<del class=\"del\" style=\"[^\"]*line-through[^\"]*\">آلاف القوات عادت</del>", page
+    )
+    assert re.search(r"<ins class=\"ins\" style=\"[^\"]*\">نحو 2500 جندي عادوا</ins>", page)
+    assert "silent edit" in page and "أرقام" in page
+    raw_links = re.findall(r'href="(raw-[0-9a-f]{64}\.txt)"', page)
+    assert len(raw_links) == 2 and all((site / r).exists() for r in raw_links)
+    watch_id = re.search(r'href="article-(\d+)\.html"', page).group(1)
+    article = (site / f"article-{watch_id}.html").read_text(encoding="utf-8")
+    assert (
+        article.count('class="mark ') == 2 and article.count('class="mark silent"') == 1
+    )  # cosmetic + silent so far
+    assert "<svg" in article and "<script" not in article
+
+
+def test_moved_paragraphs_are_shown_as_moves(tmp_path: Path, server, raqib: Raqib) -> None:
+    from demo.pages import VERSIONS, render
+
+    server.routes["/m"] = Route(render(VERSIONS[3], server.base))
+    raqib("watch", server.base + "/m")
+    raqib.proc("check")
+    server.routes["/m"] = Route(render(VERSIONS[4], server.base))
+    raqib.proc("check", "--all")
+    raqib("report", "--out", str(tmp_path / "site"))
+    page = next((tmp_path / "site").glob("change-*.html")).read_text(encoding="utf-8")
+    assert "moved from ¶4" in page and 'class="para new moved"' in page
+
+
+def test_untrusted_text_renders_as_text(replayed) -> None:
+    site: Path = replayed["site"]
+    cid = _change_id(replayed["raqib"], replayed["xss"], 2)
+    page = (site / f"change-{cid}.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=" in page
+    assert (
+        "<script" not in page
+        and "<img" not in page
+        and "javascript:" not in page.lower().replace("&lt;", "")
+    )
+    for f in site.glob("*.html"):
+        assert "<script" not in f.read_text(encoding="utf-8"), f.name
+
+
+def test_safe_href() -> None:
+    assert safe_href("https://a.example/x") == "https://a.example/x"
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "",
+        None,
+    ):
+        assert safe_href(bad) == "#"
+
+
+def test_feed_has_one_entry_per_change(replayed, tmp_path: Path) -> None:
+    raqib: Raqib = replayed["raqib"]
+    out = tmp_path / "changes.atom"
+    raqib("feed", "--out", str(out), "--base-url", "https://report.example/raqib/")
+    parsed = feedparser.parse(out.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    changes = raqib("changes", "--json").json()
+    assert len(parsed.entries) == len(changes)
+    assert len({e.id for e in parsed.entries}) == len(changes)
+    silent = [e for e in parsed.entries if "silent" in e.title]
+    assert silent and all(
+        e.link.startswith("https://report.example/raqib/change-") for e in parsed.entries
+    )
+    figures = [e for e in parsed.entries if "figures: 3.5 → 3.3" in e.summary]
+    assert len(figures) == 1
+    story = tmp_path / "story.atom"
+    raqib("feed", "--out", str(story), "--story", "xss")
+    assert len(feedparser.parse(story.read_bytes()).entries) == 1
+
+
+def test_serve_requires_a_token_off_loopback(replayed) -> None:
+    raqib: Raqib = replayed["raqib"]
+    r = raqib("serve", "--host", "0.0.0.0", expect=2)
+    assert "--token" in r.err
+    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    try:
+        app = create_app(store, token="correct horse battery staple")
+        client = app.test_client()
+        assert client.get("/").status_code == 401
+        assert (
+            client.get("/", headers={"Authorization": "Bearer wrong token here"}).status_code == 401
+        )
+        ok = client.get("/", headers={"Authorization": "Bearer correct horse battery staple"})
+        assert ok.status_code == 200 and "Content-Security-Policy" in ok.headers
+        assert client.get("/index.html?token=correct horse battery staple").status_code == 200
+        assert (
+            client.get("/article-1.html").status_code == 200
+        )  # the cookie set by ?token= now carries it
+        assert (
+            client.post(
+                "/", headers={"Authorization": "Bearer correct horse battery staple"}
+            ).status_code
+            == 405
+        )
+        open_app = create_app(store).test_client()
+        cid = _change_id(raqib, replayed["xss"], 2)
+        page = open_app.get(f"/change-{cid}.html")
+        assert page.status_code == 200 and b"&lt;script&gt;" in page.data
+        raw = re.search(rb'href="(raw-[0-9a-f]{64}\.txt)"', page.data).group(1).decode()
+        served = open_app.get("/" + raw)
+        assert (
+            served.headers["Content-Type"].startswith("text/plain")
+            and served.headers["Content-Security-Policy"] == "sandbox"
+        )
+        assert open_app.get("/raw-../../etc/passwd.txt").status_code == 404
+        assert open_app.get("/change-99999.html").status_code == 404
+    finally:
+        store.close()
+
+
+def test_serve_runs_on_loopback(replayed) -> None:
+    raqib: Raqib = replayed["raqib"]
+    proc = raqib.popen("serve", "--port", "0")
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/", timeout=10) as resp:
+            body = resp.read().decode()
+        assert resp.status == 200 and "us-iraq-coalition-talks" in body
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/change-424242.html", timeout=10)
+        assert err.value.code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# --- a real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = which_chromium()
+    if chromium is None or shutil.which("chromedriver") is None:
+        pytest.skip(
+            "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="raqib-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1700",
+    ):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.browser
+def test_browser_change_page(replayed, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    site: Path = replayed["site"]
+    raqib: Raqib = replayed["raqib"]
+    cid = _change_id(raqib, replayed["urls"]["seed"], 3)
+    browser.get((site / f"change-{cid}.html").as_uri())
+    inline = browser.find_element(By.CSS_SELECTOR, "article.inline")
+    assert (
+        inline.get_attribute("dir") == "rtl"
+        and browser.execute_script("return getComputedStyle(arguments[0]).direction", inline)
+        == "rtl"
+    )
+    deleted = [e.text for e in inline.find_elements(By.CSS_SELECTOR, "del.del")]
+    inserted = [e.text for e in inline.find_elements(By.CSS_SELECTOR, "ins.ins")]
+    assert "آلاف القوات عادت" in deleted and "نحو 2500 جندي عادوا" in inserted
+    struck = inline.find_element(By.CSS_SELECTOR, "del.del")
+    assert "line-through" in browser.execute_script(
+        "return getComputedStyle(arguments[0]).textDecorationLine", struck
+    )
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / "change-page.png"))
+
+    xss = _change_id(raqib, replayed["xss"], 2)
+    browser.get((site / f"change-{xss}.html").as_uri())
+    assert browser.execute_script("return window.__xss === undefined")
+    assert "<script>window.__xss=1</script>" in browser.find_element(By.TAG_NAME, "body").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[href^='javascript']")
+    browser.save_screenshot(str(artifacts / "xss-change-page.png"))
+    for raw in re.findall(
+        r'href="(raw-[0-9a-f]{64}\.txt)"', (site / f"change-{xss}.html").read_text(encoding="utf-8")
+    ):
+        browser.get((site / raw).as_uri())
+        assert browser.execute_script("return window.__xss === undefined")
+        assert (
+            "window.__xss=5" in browser.find_element(By.TAG_NAME, "body").text
+        )  # shown as source text
