@@ -106,6 +106,10 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.root.handlers[:] = [handler]
     logging.root.setLevel(level)
+    if not verbose:
+        # A site that is down is recorded in the fetch log; the robots.txt
+        # middleware would also print a traceback for it.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     ctx.obj = Ctx(home.expanduser(), verbose)
 
 
@@ -262,28 +266,13 @@ def _watch_or_exit(app: Any, url: str) -> Any:
 @click.pass_obj
 def versions(obj: Ctx, url: str, as_json: bool) -> None:
     """List the stored versions of an article (by any URL it answered to)."""
+    from archive.records import version_record
+
     with obj.app(readonly=True) as app:
         w = _watch_or_exit(app, url)
         rows = app.store.versions(w.id)
-    data = [
-        {
-            "version": v.number,
-            "first_seen": _iso(v.first_seen),
-            "last_seen": _iso(v.last_seen),
-            "title": v.title,
-            "byline": v.byline,
-            "published": v.published,
-            "modified": v.modified,
-            "notices": v.notices,
-            "language": v.language,
-            "url": v.url,
-            "text": v.text,
-            "content_hash": v.content_hash,
-            "raw_sha256": v.raw_hash,
-            "extractor": v.extractor,
-        }
-        for v in rows
-    ]
+        evidence = app.store.evidence(w.id)
+    data = [version_record(v, evidence.get(v.id)) for v in rows]
     if as_json:
         _emit_json(data)
         return
@@ -292,28 +281,6 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
         click.echo(
             f"  v{d['version']}  first seen {d['first_seen']}  last seen {d['last_seen']}  {d['title']}"
         )
-
-
-def _change_json(change: Any, watch: Any, from_n: int, to_n: int) -> dict[str, Any]:
-    analysis = dict(change.analysis)
-    return {
-        "url": watch.url,
-        "watch_id": watch.id,
-        "from_version": from_n,
-        "to_version": to_n,
-        "detected_at": _iso(change.detected_at),
-        "kind": change.kind,
-        "silent": change.silent,
-        "headline_changed": change.headline_changed,
-        "byline_changed": change.byline_changed,
-        "chars_changed": change.chars_changed,
-        "signals": analysis.get("signals", []),
-        "counts": analysis.get("counts", {}),
-        "facts": analysis.get("facts", {}),
-        "moved_paragraphs": analysis.get("moved_paragraphs", {}),
-        "alignment": analysis.get("alignment", []),
-        "analyzer": change.analyzer,
-    }
 
 
 @main.command()
@@ -340,7 +307,9 @@ def changes(obj: Ctx, url: str | None, story: str | None, since: str | None, as_
     with obj.app(readonly=True) as app:
         watch_id = _watch_or_exit(app, url).id if url else None
         rows = app.store.changes(watch_id=watch_id, since=since_dt, story=story)
-    data = [_change_json(c, w, a, b) for c, w, a, b in rows]
+    from archive.records import change_record
+
+    data = [change_record(c, w, a, b) for c, w, a, b in rows]
     if as_json:
         _emit_json(data)
         return
@@ -376,19 +345,9 @@ def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
         w = _watch_or_exit(app, url)
         rows = app.store.fetches(w.id)
         numbers = {v.id: v.number for v in app.store.versions(w.id)}
-    data = [
-        {
-            "fetched_at": _iso(f.fetched_at),
-            "status": f.status,
-            "outcome": f.outcome,
-            "duration_ms": f.duration_ms,
-            "etag": f.etag,
-            "last_modified": f.last_modified,
-            "detail": f.detail,
-            "version": numbers.get(f.version_id) if f.version_id else None,
-        }
-        for f in rows
-    ]
+    from archive.records import fetch_record
+
+    data = [fetch_record(f, numbers.get(f.version_id) if f.version_id else None) for f in rows]
     if as_json:
         _emit_json(data)
         return
@@ -481,27 +440,9 @@ def diff(
 def watches_cmd(obj: Ctx, as_json: bool) -> None:
     """List watched articles with their story, origin and state."""
     with obj.app(readonly=True) as app:
-        rows = app.store.watches()
-        data = [
-            {
-                "id": w.id,
-                "url": w.url,
-                "story": slug,
-                "origin": w.origin,
-                "found_via": w.found_via,
-                "score": w.score,
-                "matched_terms": w.matched_terms,
-                "title": w.title,
-                "state": w.state,
-                "versions": w.version_count,
-                "added_at": _iso(w.added_at),
-                "last_checked_at": _iso(w.last_checked_at),
-                "last_outcome": w.last_outcome,
-                "next_check_at": _iso(w.next_check_at),
-                "aliases": [a for a in app.store.aliases(w.id) if a != w.url],
-            }
-            for w, slug in rows
-        ]
+        from archive.records import watch_record
+
+        data = [watch_record(w, slug, app.store.aliases(w.id)) for w, slug in app.store.watches()]
     if as_json:
         _emit_json(data)
         return
@@ -871,6 +812,92 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
     except OSError as exc:
         _fail(f"cannot write {out}: {_describe(exc)}")
     click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "warc"]),
+    required=True,
+    help="jsonl/csv: versions and changes; warc: the captures of one story.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write ('-' for stdout, jsonl and csv only).",
+)
+@click.option("--story", metavar="SLUG", help="Only this story (required for --format warc).")
+@click.option(
+    "--since", metavar="ISO8601", help="Only versions and changes first seen at or after this time."
+)
+@click.pass_obj
+def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) -> None:
+    """Export history for hand-off: JSON Lines, CSV, or one story's WARC captures.
+
+    JSON Lines holds one record per line, tagged "watch", "version" or
+    "change", in the same form as --json output. The WARC export copies every
+    capture of the story's articles (responses, revisits, their requests)
+    into one file that pywb or ReplayWeb.page can open.
+    """
+    from archive import export as ex
+    from clock import parse_instant
+
+    since_dt = None
+    if since:
+        try:
+            since_dt = parse_instant(since)
+        except ValueError:
+            _fail(f"--since {since!r} is not an ISO 8601 time", EXIT_USAGE)
+    if fmt == "warc" and not story:
+        _fail("--format warc needs --story SLUG", EXIT_USAGE)
+    if fmt == "warc" and str(out) == "-":
+        _fail("--format warc writes a file; give --out FILE.warc.gz", EXIT_USAGE)
+    import tasks
+
+    with obj.app(readonly=True) as app:
+        if story and story not in app.store.story_slugs():
+            _fail(f"no story {story!r}", EXIT_UNKNOWN)
+        try:
+            if fmt == "warc":
+                n = ex.write_warc(app.store, tasks.warc_dir(app), out, story=story or "")
+                click.echo(f"wrote {n} captures to {out}", err=True)
+                return
+            stream = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8", newline="")
+            try:
+                writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
+                n = writer(app.store, stream, story=story, since=since_dt)
+            finally:
+                if stream is not sys.stdout:
+                    stream.close()
+        except OSError as exc:
+            _fail(f"cannot write {out}: {_describe(exc)}")
+    if str(out) != "-":
+        click.echo(f"wrote {n} records to {out}", err=True)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.pass_obj
+def gc(obj: Ctx, dry_run: bool) -> None:
+    """Remove stored page bodies that no version needs any more, then compact.
+
+    Raw bodies are stored once per content hash and shared between versions;
+    a body is removable once no version refers to it. WARC files are never
+    touched: they are the archive.
+    """
+    from storage import sqlite
+
+    with obj.app() as app:
+        unused = app.store.unused_blobs()
+        if dry_run:
+            click.echo(f"{len(unused)} stored page bodies are used by no version")
+            return
+        freed = app.store.delete_blobs(unused)
+        if sqlite.is_sqlite(str(app.store.engine.url)):
+            sqlite.vacuum(app.store.engine)
+    click.echo(f"removed {len(unused)} unused page bodies ({freed:,} compressed bytes)")
 
 
 @main.command(name="config")

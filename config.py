@@ -85,10 +85,18 @@ class DiscoveryConfig:
 
 
 @dataclass
+class ArchiveConfig:
+    warc: bool = True  # write every fetch to WARC files
+    directory: str = ""  # default: <home>/warc
+    max_file_mb: float = 1024.0  # roll over to a new WARC file past this size
+
+
+@dataclass
 class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -190,5 +198,7 @@ def validate(cfg: Config) -> None:
             parse_duration(part)
     if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
         raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    if cfg.archive.max_file_mb <= 0:
+        raise ValueError("archive.max_file_mb must be positive")
     if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
         raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")

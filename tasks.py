@@ -208,6 +208,25 @@ def claim(
         time.sleep(1.0)  # polling the database is the lock wait: leases live there
 
 
+def warc_dir(app: App) -> Path:
+    return (
+        Path(app.config.archive.directory).expanduser()
+        if app.config.archive.directory
+        else app.home / "warc"
+    )
+
+
+def crawl_settings(app: App) -> dict[str, Any]:
+    """Scrapy settings for this home: [fetch] plus where the WARC files go."""
+    from crawler.settings import from_config
+
+    settings = from_config(app.config.fetch)
+    if app.config.archive.warc:
+        settings["RAQIB_WARC_DIR"] = str(warc_dir(app))
+        settings["RAQIB_WARC_MAX_BYTES"] = int(app.config.archive.max_file_mb * 1024 * 1024)
+    return settings
+
+
 def _pool(n_tasks: int) -> Executor | None:
     cores = os.cpu_count() or 1
     if n_tasks < POOL_MIN_TASKS or cores < 2:
@@ -228,9 +247,9 @@ def run_check(
     on_recorded: Callable[[Task, Any], None] | None = None,
 ) -> PassSummary:
     """One pass: claim due watches, fetch each once, record, analyse new versions."""
+    from crawler.capture import StoreCaptureIndex
     from crawler.record import Recorder  # Scrapy is imported only by passes
     from crawler.run import crawl
-    from crawler.settings import from_config
 
     started = time.monotonic()
     owner = new_owner()
@@ -257,8 +276,9 @@ def run_check(
             tasks,
             recorder,
             clock=app.clock,
-            overrides=from_config(app.config.fetch),
+            overrides=crawl_settings(app),
             lease_seconds=parse_duration(app.config.schedule.lease).total_seconds(),
+            capture_index=StoreCaptureIndex(app.store),
         )
     finally:
         if pool is not None:
@@ -368,8 +388,8 @@ def _identity(
 def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
     """Read every source of the story (or of all stories), judge what they list,
     watch what belongs to the story. Returns what was added and why."""
+    from crawler.capture import StoreCaptureIndex
     from crawler.run import run_spider
-    from crawler.settings import from_config
     from crawler.spiders.discover import DiscoverSpider, LinkTask, SourceTask
     from discovery import feeds
     from discovery.guard import Guard
@@ -438,7 +458,8 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
     collected: list[Any] = []
     run_spider(
         DiscoverSpider,
-        from_config(app.config.fetch),
+        crawl_settings(app),
+        capture_index=StoreCaptureIndex(app.store),
         sources=source_tasks,
         links=link_tasks,
         want=want,

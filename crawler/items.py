@@ -27,6 +27,7 @@ class Fetched:
     encoding: str | None = None
     error: str | None = None  # network-level failure, when there is no response
     redirects: list[str] = field(default_factory=list)
+    warc: tuple[str, int] | None = None  # (file, offset) of the archived record
 
 
 @dataclass

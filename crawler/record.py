@@ -92,6 +92,8 @@ def build_record(
         raw_body=fetched.body if verdict.outcome == "new_version" else None,
         body_key=key if good else None,
         aliases=aliases_for(fetched, page) if good or verdict.outcome == "not_modified" else [],
+        warc_file=fetched.warc[0] if fetched.warc else None,
+        warc_offset=fetched.warc[1] if fetched.warc else None,
     )
 
 

@@ -39,6 +39,7 @@ def crawl(
     clock: Callable[[], datetime],
     overrides: dict[str, Any],
     lease_seconds: float,
+    capture_index: Any = None,
 ) -> dict[str, Any]:
     """Fetch every task once; the pipeline records each. Returns Scrapy's stats."""
     return run_spider(
@@ -47,4 +48,5 @@ def crawl(
         tasks=tasks,
         clock=clock,
         recorder=recorder,
+        capture_index=capture_index,
     )

@@ -14,6 +14,7 @@ DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.PrivateAddressGuard": 50}  # befo
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
     "crawler.extensions.LeaseKeeper": 500,
+    "crawler.capture.WarcCapture": 510,
 }
 
 # A refetch must reach the server every time: Scrapy's HTTP cache would serve

@@ -130,7 +130,8 @@ class Fetch(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(500))
     version_id: Mapped[int | None] = mapped_column(Integer)
-    warc_file: Mapped[str | None] = mapped_column(String(255))
+    # Where this fetch's response (or revisit) record sits in the WARC archive.
+    warc_file_id: Mapped[int | None] = mapped_column(Integer)
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_fetches_watch", "watch_id", "fetched_at"),)
@@ -222,3 +223,21 @@ class Candidate(Base):
     watch_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("story_id", "url", name="uq_candidates_story_url"),)
+
+
+class WarcFile(Base):
+    """WARC files by name; fetch rows refer to them by a small id."""
+
+    __tablename__ = "warc_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class Capture(Base):
+    """The last full capture of each URL: what a revisit record refers to."""
+
+    __tablename__ = "captures"
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(100))
+    uri: Mapped[str] = mapped_column(String(2048))
+    date: Mapped[str] = mapped_column(String(40))

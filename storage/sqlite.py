@@ -47,3 +47,13 @@ def configure(engine: Engine, *, readonly: bool = False) -> None:
 def integrity_check(engine: Engine) -> str:
     with engine.connect() as conn:
         return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+
+def vacuum(engine: Engine) -> None:
+    """Give freed pages back to the file system. VACUUM cannot run inside a
+    transaction, so it goes straight to the driver (in autocommit mode here)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+    finally:
+        raw.close()

@@ -24,11 +24,13 @@ from storage.models import (
     Alias,
     Blob,
     Candidate,
+    Capture,
     Change,
     Fetch,
     Source,
     Story,
     Version,
+    WarcFile,
     Watch,
 )
 
@@ -110,6 +112,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._warc_ids: dict[str, int] = {}
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -357,7 +360,7 @@ class Store:
                 etag=rec.etag,
                 last_modified=rec.last_modified,
                 detail=(rec.detail or None) and rec.detail[:500],
-                warc_file=rec.warc_file,
+                warc_file_id=self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
                 warc_offset=rec.warc_offset,
             )
             s.add(fetch)
@@ -426,6 +429,19 @@ class Store:
             for alias in rec.aliases:
                 self._add_alias(s, alias, w.id)
             return Recorded(fetch_id=fetch.id, outcome=outcome, version_number=number)
+
+    def _warc_file_id(self, s: Session, name: str) -> int:
+        cached = self._warc_ids.get(name)
+        if cached is not None:
+            return cached
+        fid = s.scalar(select(WarcFile.id).where(WarcFile.name == name))
+        if fid is None:
+            f = WarcFile(name=name)
+            s.add(f)
+            s.flush()
+            fid = f.id
+        self._warc_ids[name] = fid
+        return fid
 
     def _put_blob(self, s: Session, data: bytes) -> str:
         h = blobs.digest(data)
@@ -756,3 +772,101 @@ class Store:
             return None
         with self.session() as s:
             return s.scalar(select(Story.slug).where(Story.id == watch.story_id))
+
+    # --- the WARC archive --------------------------------------------------------------------
+
+    def last_capture(self, url: str) -> tuple[str, str, str] | None:
+        """(payload digest, URI, WARC-Date) of the last full capture of a URL."""
+        with self.session() as s:
+            c = s.get(Capture, url)
+            return (c.digest, c.uri, c.date) if c is not None else None
+
+    def remember_capture(self, url: str, digest: str, uri: str, date: str) -> None:
+        with self.session() as s:
+            c = s.get(Capture, url)
+            if c is None:
+                s.add(Capture(url=url, digest=digest, uri=uri, date=date))
+            else:
+                c.digest, c.uri, c.date = digest, uri, date
+
+    def warc_ref(self, fetch_id: int | None) -> tuple[str, int] | None:
+        if fetch_id is None:
+            return None
+        with self.session() as s:
+            row = s.execute(
+                select(WarcFile.name, Fetch.warc_offset)
+                .join(WarcFile, WarcFile.id == Fetch.warc_file_id)
+                .where(Fetch.id == fetch_id)
+            ).first()
+            return (str(row[0]), int(row[1])) if row is not None and row[1] is not None else None
+
+    def warc_refs(self, watch_ids: Sequence[int] | None = None) -> list[tuple[int, str, int]]:
+        """(watch id, file, offset) of every archived fetch, oldest first."""
+        with self.session() as s:
+            q = (
+                select(Fetch.watch_id, WarcFile.name, Fetch.warc_offset)
+                .join(WarcFile, WarcFile.id == Fetch.warc_file_id)
+                .order_by(Fetch.fetched_at, Fetch.id)
+            )
+            if watch_ids is not None:
+                q = q.where(Fetch.watch_id.in_(list(watch_ids)))
+            return [(int(w), str(n), int(o)) for w, n, o in s.execute(q).all() if o is not None]
+
+    def evidence(self, watch_id: int) -> dict[int, dict[str, Any]]:
+        """Per version: its WARC record, and the fetches that bracket the edit.
+
+        "Last seen as the old text at T1, first seen as the new text at T2":
+        T1 is the last fetch before the version's first fetch that showed the
+        previous version; the edit happened between T1 and T2.
+        """
+        with self.session() as s:
+            rows = s.execute(
+                select(Fetch.id, Fetch.fetched_at, Fetch.outcome, WarcFile.name, Fetch.warc_offset)
+                .outerjoin(WarcFile, WarcFile.id == Fetch.warc_file_id)
+                .where(Fetch.watch_id == watch_id)
+                .order_by(Fetch.fetched_at, Fetch.id)
+            ).all()
+            versions = list(
+                s.scalars(
+                    select(Version).where(Version.watch_id == watch_id).order_by(Version.number)
+                )
+            )
+        out: dict[int, dict[str, Any]] = {}
+        position = {r[0]: i for i, r in enumerate(rows)}
+        for v in versions:
+            i = position.get(v.fetch_id) if v.fetch_id is not None else None
+            warc = None
+            before = None
+            if i is not None:
+                _fid, _at, _outcome, name, offset = rows[i]
+                if name is not None and offset is not None:
+                    warc = {"file": name, "offset": int(offset)}
+                for j in range(i - 1, -1, -1):
+                    if rows[j][2] in GOOD_OUTCOMES:
+                        before = rows[j][1]
+                        break
+            out[v.id] = {
+                "warc": warc,
+                "window": {
+                    "old_last_seen": before.isoformat() if before else None,
+                    "new_first_seen": v.first_seen.isoformat(),
+                },
+            }
+        return out
+
+    def unused_blobs(self) -> list[str]:
+        with self.session() as s:
+            used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
+            return list(s.scalars(select(Blob.hash).where(Blob.hash.not_in(used))))
+
+    def delete_blobs(self, hashes: Sequence[str]) -> int:
+        """Remove blobs no version needs (re-checked inside the transaction)."""
+        removed = 0
+        with self.session() as s:
+            used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
+            for h in hashes:
+                blob = s.scalar(select(Blob).where(Blob.hash == h, Blob.hash.not_in(used)))
+                if blob is not None:
+                    removed += len(blob.data)
+                    s.delete(blob)
+        return removed

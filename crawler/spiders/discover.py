@@ -64,9 +64,11 @@ class DiscoverSpider(scrapy.Spider):
         guard: Any = None,
         max_candidates: int = 200,
         collector: list[Any] | None = None,
+        capture_index: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.capture_index = capture_index  # read by WarcCapture
         self.sources = sources or []
         self.links = links or []
         self.want: Want = want or (lambda *_: None)
@@ -82,7 +84,7 @@ class DiscoverSpider(scrapy.Spider):
                 callback=self.parse_source,
                 errback=self.source_failed,
                 dont_filter=True,
-                meta={"source": src, "depth": 0},
+                meta={"source": src, "depth": 0, "raqib_capture": True},
             )
         for link in self.links:
             for out in self._candidate(
@@ -123,6 +125,7 @@ class DiscoverSpider(scrapy.Spider):
                         "depth": depth + 1,
                         "raqib_guard": True,
                         "raqib_guard_source": src.url,
+                        "raqib_capture": True,
                     },
                 )
         for entry in parsed.entries[: self.max_candidates]:
@@ -172,7 +175,12 @@ class DiscoverSpider(scrapy.Spider):
             callback=self.parse_candidate,
             errback=self.candidate_failed,
             dont_filter=True,
-            meta={"candidate": base, "raqib_guard": True, "raqib_guard_source": found_on},
+            meta={
+                "candidate": base,
+                "raqib_guard": True,
+                "raqib_guard_source": found_on,
+                "raqib_capture": True,
+            },
         )
 
     def parse_candidate(self, response: Response, **kwargs: Any) -> Iterator[CandidatePage]:

@@ -74,6 +74,7 @@ class RefetchSpider(scrapy.Spider):
                 "watch_id": task.watch_id,
                 "handle_httpstatus_list": HANDLED_STATUSES,
                 "started": time.monotonic(),
+                "raqib_capture": True,
             },
         )
 
@@ -101,6 +102,7 @@ class RefetchSpider(scrapy.Spider):
             text=text,
             encoding=encoding,
             redirects=list(meta.get("redirect_urls") or []),
+            warc=meta.get("raqib_warc"),
         )
 
     def failed(self, failure: Failure) -> Iterator[Fetched]:

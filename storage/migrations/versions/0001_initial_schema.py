@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 06:23:53.222877
+Create Date: 2026-11-29 06:40:28.439889
 """
 
 from __future__ import annotations
@@ -28,12 +28,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hash", name=op.f("pk_blobs")),
     )
     op.create_table(
+        "captures",
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("digest", sa.String(length=100), nullable=False),
+        sa.Column("uri", sa.String(length=2048), nullable=False),
+        sa.Column("date", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("url", name=op.f("pk_captures")),
+    )
+    op.create_table(
         "stories",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("slug", sa.String(length=200), nullable=False),
         sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
         sa.UniqueConstraint("slug", name=op.f("uq_stories_slug")),
+    )
+    op.create_table(
+        "warc_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_warc_files")),
+        sa.UniqueConstraint("name", name=op.f("uq_warc_files_name")),
     )
     op.create_table(
         "candidates",
@@ -138,7 +153,7 @@ def upgrade() -> None:
         sa.Column("last_modified", sa.String(length=64), nullable=True),
         sa.Column("detail", sa.String(length=500), nullable=True),
         sa.Column("version_id", sa.Integer(), nullable=True),
-        sa.Column("warc_file", sa.String(length=255), nullable=True),
+        sa.Column("warc_file_id", sa.Integer(), nullable=True),
         sa.Column("warc_offset", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["watch_id"],
@@ -246,6 +261,8 @@ def downgrade() -> None:
     op.drop_table("watches")
     op.drop_table("sources")
     op.drop_table("candidates")
+    op.drop_table("warc_files")
     op.drop_table("stories")
+    op.drop_table("captures")
     op.drop_table("blobs")
     # ### end Alembic commands ###

@@ -1,0 +1,287 @@
+"""WARC capture, evidence per version, exports and gc."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.export import read_jsonl
+from archive.warc import Exchange, Previous, WarcArchive
+from demo.pages import VERSIONS, render
+from demo.server import Route
+from storage import open_store, sqlite
+from tests.conftest import Raqib, replay_corpus
+
+WARCIO = [sys.executable, "-m", "warcio.cli"]
+
+
+def warcio(*args: str) -> str:
+    """The real warcio client, as archivists run it."""
+    exe = Path(sys.executable).with_name("warcio")
+    cmd = [str(exe)] if exe.exists() else WARCIO
+    p = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+def index(warc_dir: Path) -> list[dict[str, str]]:
+    files = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
+    assert files, "no WARC files"
+    for f in files:
+        warcio("check", f)
+    out = warcio(
+        "index",
+        "-f",
+        "warc-type,warc-target-uri,http:status,warc-profile,warc-refers-to-target-uri,offset,filename",
+        *files,
+    )
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
+    urls = replay_corpus(server, raqib, manifest)
+    rows = index(raqib.home / "warc")
+    assert sum(1 for r in rows if r["warc-type"] == "warcinfo") == len(
+        list((raqib.home / "warc").glob("*.warc.gz"))
+    )
+    article_rows = [r for r in rows if r.get("warc-target-uri") in urls.values()]
+    logs = {url: raqib("log", url, "--json").json() for url in urls.values()}
+    for url, log in logs.items():
+        mine = [r for r in article_rows if r["warc-target-uri"] == url]
+        captured = [r for r in mine if r["warc-type"] in ("response", "revisit")]
+        requests = [r for r in mine if r["warc-type"] == "request"]
+        assert len(captured) == len(log) == len(requests), url  # every fetch, each with its request
+        ok = [e for e in log if e["status"] == 200]
+        assert sum(1 for r in captured if r.get("http:status") == "200") == len(ok)
+        revisits = [r for r in captured if r["warc-type"] == "revisit"]
+        for r in revisits:
+            assert (
+                r["warc-profile"].endswith("/revisit/identical-payload-digest")
+                and r["warc-refers-to-target-uri"] == url
+            )
+    # The oil article did not change between its last steps: identical payloads became revisits.
+    assert any(
+        r["warc-type"] == "revisit" for r in article_rows if r["warc-target-uri"] == urls["oil"]
+    )
+
+    # Each version points at a record whose payload is its raw page.
+    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    try:
+        for url in urls.values():
+            for v in raqib("versions", url, "--json").json():
+                warc = v["warc"]
+                assert warc is not None, v["version"]
+                with (raqib.home / "warc" / warc["file"]).open("rb") as f:
+                    f.seek(warc["offset"])
+                    record = next(iter(ArchiveIterator(f)))
+                    assert (
+                        record.rec_type == "response"
+                        and record.rec_headers.get_header("WARC-Target-URI") == url
+                    )
+                    payload = record.content_stream().read()
+                assert payload == store.raw_body(v["raw_sha256"])
+                assert v["evidence"]["new_first_seen"] == v["first_seen"]
+                if v["version"] > 1:
+                    # The edit happened after the old text was last seen and before the new one was first seen.
+                    assert v["evidence"]["old_last_seen"] < v["first_seen"]
+    finally:
+        store.close()
+
+
+def test_304_becomes_a_server_not_modified_revisit(server, raqib: Raqib) -> None:
+    server.routes["/a"] = Route(render(VERSIONS[0], server.base), etag='"v1"')
+    url = server.base + "/a"
+    raqib("watch", url)
+    raqib.proc("check")
+    raqib.proc("check", "--all")
+    rows = [
+        r
+        for r in index(raqib.home / "warc")
+        if r.get("warc-target-uri") == url and r["warc-type"] != "request"
+    ]
+    assert [r["warc-type"] for r in rows] == ["response", "revisit"]
+    assert rows[1]["http:status"] == "304"
+    assert rows[1]["warc-profile"].endswith("/revisit/server-not-modified")
+    assert rows[1]["warc-refers-to-target-uri"] == url
+
+
+def test_body_is_archived_as_the_server_sent_it(server, raqib: Raqib) -> None:
+    html = render(VERSIONS[0], server.base)
+    server.routes["/gz"] = Route(
+        gzip.compress(html),
+        headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
+    )
+    url = server.base + "/gz"
+    raqib("watch", url)
+    raqib.proc("check")
+    v = raqib("versions", url, "--json").json()[0]
+    with (raqib.home / "warc" / v["warc"]["file"]).open("rb") as f:
+        f.seek(v["warc"]["offset"])
+        record = next(iter(ArchiveIterator(f)))
+        raw = record.raw_stream.read()
+    assert raw[:2] == b"\x1f\x8b"  # still gzip: before decompression
+    assert record.http_headers.get_header("Content-Encoding") == "gzip"
+    assert gzip.decompress(raw) == html
+
+
+class _Index:
+    def __init__(self) -> None:
+        self.seen: dict[str, Previous] = {}
+
+    def last_capture(self, url: str) -> Previous | None:
+        return self.seen.get(url)
+
+    def remember_capture(self, url: str, previous: Previous) -> None:
+        self.seen[url] = previous
+
+
+def _exchange(url: str, body: bytes) -> Exchange:
+    return Exchange(
+        url,
+        "GET",
+        [("User-Agent", "Raqib")],
+        200,
+        "OK",
+        "HTTP/1.1",
+        [("Content-Type", "text/html")],
+        body,
+    )
+
+
+def test_files_roll_over_by_size_and_are_named_per_annex_c(tmp_path: Path) -> None:
+    archive = WarcArchive(tmp_path, max_bytes=4000, index=_Index(), software="test")
+    for i in range(12):
+        archive.write(_exchange(f"https://a.example/{i}", bytes(range(256)) * 8 + str(i).encode()))
+    archive.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 2
+    import re
+
+    for i, f in enumerate(files, 1):
+        assert re.match(rf"^RAQIB-\d{{17}}-{i:05d}-[^-]+\.warc\.gz$", f.name), f.name
+        assert f.stat().st_size < 4000 + 3000
+    rows = index(tmp_path)
+    assert sum(1 for r in rows if r["warc-type"] == "response") == 12
+    assert sum(1 for r in rows if r["warc-type"] == "warcinfo") == len(files)
+
+
+def test_two_writers_share_a_file_without_tearing_records(tmp_path: Path) -> None:
+    a = WarcArchive(tmp_path, max_bytes=1 << 30, index=_Index(), software="a")
+    b = WarcArchive(tmp_path, max_bytes=1 << 30, index=_Index(), software="b")
+    caps = []
+    for i in range(20):
+        w = a if i % 2 else b
+        caps.append(w.write(_exchange(f"https://a.example/{i}", f"body {i}".encode() * 100)))
+    a.close()
+    b.close()
+    assert len({c.file for c in caps}) == 1
+    for i, cap in enumerate(caps):
+        with (tmp_path / cap.file).open("rb") as f:
+            f.seek(cap.offset)
+            rec = next(iter(ArchiveIterator(f)))
+            assert rec.rec_headers.get_header("WARC-Target-URI") == f"https://a.example/{i}"
+    index(tmp_path)
+
+
+def test_sigkill_mid_pass_leaves_readable_warcs(server, raqib: Raqib) -> None:
+    for i in range(40):
+        server.routes[f"/k/{i}"] = Route(render(VERSIONS[i % 5], server.base), delay=0.05)
+    raqib("watch", *[server.base + f"/k/{i}" for i in range(40)])
+    warc_dir = raqib.home / "warc"
+    for _ in range(3):
+        proc = raqib.popen("check", "--all")
+        assert server.hit.wait(30)
+        server.hit.clear()
+        # Kill once records are being written (the file exists and grows).
+        deadline = __import__("time").monotonic() + 30
+        while not any(f.stat().st_size > 2000 for f in warc_dir.glob("*.warc.gz")):
+            assert __import__("time").monotonic() < deadline and proc.poll() is None
+            __import__("time").sleep(0.02)  # polling the file system for the writer's progress
+        proc.kill()
+        proc.wait(timeout=10)
+    rows = index(warc_dir)
+    assert any(r["warc-type"] == "response" for r in rows)
+
+
+def test_exports_round_trip(server, raqib: Raqib, manifest, tmp_path: Path) -> None:
+    urls = replay_corpus(server, raqib, manifest, steps=7)
+    out = tmp_path / "export.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(out))
+    back = read_jsonl(io.StringIO(out.read_text(encoding="utf-8")))
+    for url in urls.values():
+        exported = [
+            {k: v for k, v in rec.items() if k != "watch_url"}
+            for rec in back["version"]
+            if rec["watch_url"] == url
+        ]
+        assert exported == raqib("versions", url, "--json").json()
+    key = lambda c: (c["url"], c["to_version"])  # noqa: E731
+    assert sorted(back["change"], key=key) == sorted(raqib("changes", "--json").json(), key=key)
+    assert {w["url"] for w in back["watch"]} == set(urls.values())
+    # --since keeps what was first seen from then on.
+    changes = raqib("changes", "--json").json()
+    cut = changes[-1]["detected_at"]
+    since = tmp_path / "since.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(since), "--since", cut)
+    kept = read_jsonl(io.StringIO(since.read_text(encoding="utf-8")))["change"]
+    assert sorted(kept, key=key) == sorted((c for c in changes if c["detected_at"] >= cut), key=key)
+
+    table = tmp_path / "export.csv"
+    raqib("export", "--format", "csv", "--out", str(table))
+    import csv
+
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert sum(1 for r in rows if r["record"] == "change") == len(changes)
+    assert any(r["figures_added"] == "2500" for r in rows)
+
+    story = manifest["watches"][0]["story"]
+    warc = tmp_path / "story.warc.gz"
+    raqib("export", "--format", "warc", "--story", story, "--out", str(warc))
+    rows = index_file(warc)
+    responses = [r for r in rows if r["warc-type"] in ("response", "revisit")]
+    fetches = sum(len(raqib("log", u, "--json").json()) for u in urls.values())
+    assert len(responses) == fetches and rows[0]["warc-type"] == "warcinfo"
+
+
+def index_file(path: Path) -> list[dict[str, str]]:
+    warcio("check", str(path))
+    out = warcio("index", "-f", "warc-type,warc-target-uri", str(path))
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
+    server.routes["/g"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/g"
+    raqib("watch", url)
+    raqib.proc("check")
+    assert "0 stored page bodies" in raqib("gc", "--dry-run").out
+    store = open_store(sqlite.url_for(raqib.home / "raqib.db"))
+    try:
+        with store.session() as s:
+            from storage.models import Blob
+
+            s.add(Blob(hash="0" * 64, size=3, data=b"xyz"))
+    finally:
+        store.close()
+    assert "1 stored page bodies" in raqib("gc", "--dry-run").out
+    assert "removed 1 unused" in raqib("gc").out
+    v = raqib("versions", url, "--json").json()[0]
+    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    try:
+        assert store.raw_body(v["raw_sha256"]) is not None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("bad", ["--format warc", "--format jsonl --since yesterday"])
+def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
+    raqib("watch", "https://a.example/x")
+    r = raqib("export", *bad.split(), "--out", str(tmp_path / "x"), expect=2)
+    assert r.err.startswith("raqib:")
