@@ -46,22 +46,32 @@ class Ctx:
     def app(self, *, readonly: bool = False) -> Iterator[Any]:
         import tasks
         from config import ConfigError
-        from storage import StoreError
+        from storage import StoreError, StoreFailure
 
         try:
             app = tasks.open_app(self.home, readonly=readonly)
         except (tasks.HomeError, ConfigError, ValueError) as exc:
             _fail(str(exc), EXIT_FAIL)
         except Exception as exc:  # a database that cannot be opened or migrated
-            _fail(f"cannot open the database in {self.home}: {_describe(exc)}")
+            _fail(f"{self._disk_hint()}cannot open the database in {self.home}: {_describe(exc)}")
         try:
             yield app
         except StoreError as exc:
             _fail(str(exc))
-        except OSError as exc:
-            _fail(_describe(exc))
+        except (OSError, StoreFailure, tasks.PassFailed) as exc:
+            _fail(self._disk_hint() + _describe(exc))
         finally:
             app.close()
+
+    def _disk_hint(self) -> str:
+        """SQLite reports a full disk as a mere I/O error at times: say what it is."""
+        import shutil
+
+        try:
+            free = shutil.disk_usage(self.home).free
+        except OSError:
+            return ""
+        return f"the disk is full ({free:,} bytes free): " if free < 1_000_000 else ""
 
 
 def _describe(exc: BaseException) -> str:
@@ -75,7 +85,29 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Guarded(click.Group):
+    """Unexpected errors become one line on stderr and exit 1 (-v shows the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
+            raise
+        except Exception as exc:
+            if ctx.params.get("verbose"):
+                raise
+            _fail(f"unexpected error: {_describe(exc)} (run with -v for the details)")
+
+
+@click.group(
+    cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -109,7 +141,7 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
     if not verbose:
         # A site that is down is recorded in the fetch log; the robots.txt
         # middleware would also print a traceback for it.
-        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+        handler.addFilter(lambda r: not r.name.startswith("scrapy.downloadermiddlewares.robotstxt"))
     ctx.obj = Ctx(home.expanduser(), verbose)
 
 

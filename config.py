@@ -57,6 +57,9 @@ class FetchConfig:
     obey_robots: bool = True
     max_redirects: int = 5
     allow_private: bool = False  # follow discovered links to private/loopback addresses
+    dns_resolver: str = (
+        ""  # import path of a Twisted resolver class; empty: Scrapy's caching resolver
+    )
 
 
 @dataclass

@@ -42,6 +42,10 @@ class HomeError(Exception):
     """The home directory cannot be created or written."""
 
 
+class PassFailed(Exception):
+    """A pass that had to stop: the database or the archive could not be written."""
+
+
 class PassBusy(Exception):
     """Another live pass holds the due watches."""
 
@@ -69,6 +73,12 @@ def ensure_home(home: Path) -> Path:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HomeError(f"cannot create the home directory {home}: {exc.strerror or exc}") from exc
+    try:
+        read_only = bool(os.statvfs(home).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise HomeError(f"the home directory {home} is on a read-only file system")
     if not os.access(home, os.W_OK | os.X_OK):
         raise HomeError(f"the home directory {home} is not writable")
     return home
@@ -284,7 +294,13 @@ def run_check(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         # Whatever was not recorded (a signal stopped the crawl) is free again.
-        app.store.release(owner)
+        # If the database cannot be written, the leases simply expire.
+        try:
+            app.store.release(owner)
+        except Exception as exc:
+            log.warning("could not release leases: %s", exc)
+    if recorder.fatal is not None:
+        raise PassFailed(f"the pass stopped: {recorder.fatal}") from recorder.fatal
     summary.counts = recorder.counts
     summary.lease_lost = recorder.lease_lost
     for change in analyze_pending(app):

@@ -83,16 +83,23 @@ class WarcCapture:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
-        capture = self.archive.write(
-            Exchange(
-                url=response.url,
-                method=request.method,
-                request_headers=_pairs(request.headers),
-                status=response.status,
-                reason=reason,
-                protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-                response_headers=_pairs(response.headers),
-                body=response.body,
+        try:
+            capture = self.archive.write(
+                Exchange(
+                    url=response.url,
+                    method=request.method,
+                    request_headers=_pairs(request.headers),
+                    status=response.status,
+                    reason=reason,
+                    protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+                    response_headers=_pairs(response.headers),
+                    body=response.body,
+                )
             )
-        )
+        except OSError as exc:
+            # No archive, no evidence: a full or read-only disk stops the pass.
+            recorder = getattr(spider, "recorder", None)
+            if recorder is not None:
+                recorder.fail(exc)
+            raise
         request.meta["raqib_warc"] = (capture.file, capture.offset)

@@ -7,7 +7,10 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 
 class PrivateAddressGuard:
@@ -36,3 +39,23 @@ class PrivateAddressGuard:
         if reason:
             raise IgnoreRequest(f"private address guard: {reason}")
         return None
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with concurrent waiters fixed.
+
+    In Scrapy 2.19 every request that arrives while robots.txt is being
+    fetched awaits the same Deferred through asFuture(), which hands the
+    parser to the first waiter and None to the others — and None means
+    "allowed". With several requests per site in flight (the norm here),
+    disallowed pages were fetched. The parser is stored before the Deferred
+    fires, so a waiter that got None reads it from there.
+    """
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = await super().robot_parser(request)
+        if parser is None:
+            stored = self._parsers.get(urlparse_cached(request).netloc)
+            if stored is not None and not isinstance(stored, Deferred):
+                return stored
+        return parser

@@ -60,6 +60,14 @@ def after_extraction(task: Task, result: Page | NotArticle) -> Verdict:
     if isinstance(result, NotArticle):
         return Verdict("not_article", result.reason)
     snap = result.snapshot
+    broken = snap.text.count("\ufffd")
+    if task.content_hash and broken > task.last_replacements:
+        # Bytes the declared charset cannot decode, inside the article: the
+        # page is damaged or mislabelled, not edited.
+        return Verdict(
+            "not_article",
+            f"undecodable bytes in the article text ({broken} replacement characters)",
+        )
     words = len(snap.text.split())
     if task.last_words >= COLLAPSE_MIN_WORDS and words < task.last_words * COLLAPSE_RATIO:
         return Verdict(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -20,7 +21,11 @@ class RecordPipeline:
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
         # The pass's collaborators travel with the spider (settings are
         # deep-copied by Scrapy and hold configuration only).
-        return cls(crawler.spider.recorder)
+        recorder = crawler.spider.recorder
+        recorder.stop = lambda: asyncio.ensure_future(
+            crawler.engine.close_spider_async(reason="storage failure")
+        )
+        return cls(recorder)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Fetched):

@@ -118,6 +118,16 @@ class Recorder:
         self.on_recorded = on_recorded
         self.counts: Counter[str] = Counter()
         self.lease_lost = 0
+        # The first storage failure (disk full, read-only, database gone):
+        # the pass stops and the command exits non-zero with it.
+        self.fatal: BaseException | None = None
+        self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
+
+    def fail(self, exc: BaseException) -> None:
+        if self.fatal is None:
+            self.fatal = exc
+            if self.stop is not None:
+                self.stop()
 
     async def _extract(self, fetched: Fetched) -> Page | NotArticle:
         assert fetched.text is not None
@@ -127,7 +137,9 @@ class Recorder:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, make_page, fetched.text, url)
 
-    async def handle(self, fetched: Fetched) -> Recorded:
+    async def handle(self, fetched: Fetched) -> Recorded | None:
+        if self.fatal is not None:
+            return None  # the pass is stopping: leave the watch to the next one
         task = self.tasks[fetched.watch_id]
         key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
         verdict = before_extraction(task, fetched, key)

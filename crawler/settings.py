@@ -10,7 +10,11 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 ITEM_PIPELINES = {"crawler.pipelines.RecordPipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.PrivateAddressGuard": 50}  # before anything connects
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PrivateAddressGuard": 50,  # before anything connects
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxt": 100,  # the same, with concurrent waiters fixed
+}
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
     "crawler.extensions.LeaseKeeper": 500,
@@ -27,6 +31,8 @@ RETRY_ENABLED = False  # a failed fetch is recorded; the revisit policy retries 
 ROBOTSTXT_OBEY = True
 REDIRECT_ENABLED = True
 METAREFRESH_ENABLED = False  # a meta refresh is the page speaking, not the server
+# Only the web: a redirect to file://, ftp://, s3:// or data: must never be followed.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 DOWNLOAD_TIMEOUT = 30
 DNS_TIMEOUT = 10
@@ -54,7 +60,9 @@ LOG_FORMATTER = "scrapy.logformatter.LogFormatter"
 
 def from_config(fetch: Any) -> dict[str, Any]:
     """Scrapy settings from the [fetch] section of raqib.toml."""
+    extra = {"TWISTED_DNS_RESOLVER": fetch.dns_resolver} if fetch.dns_resolver else {}
     return {
+        **extra,
         "USER_AGENT": fetch.user_agent,
         "DOWNLOAD_TIMEOUT": fetch.timeout,
         "DNS_TIMEOUT": fetch.dns_timeout,

@@ -8,12 +8,22 @@ schema and wrapped in a Store.
 from __future__ import annotations
 
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
 from storage import sqlite
 from storage.migrate import upgrade
 from storage.store import FetchRecord, Recorded, Snapshot, Store, StoreError, Task
 
-__all__ = ["FetchRecord", "Recorded", "Snapshot", "Store", "StoreError", "Task", "open_store"]
+__all__ = [
+    "FetchRecord",
+    "Recorded",
+    "Snapshot",
+    "Store",
+    "StoreError",
+    "StoreFailure",
+    "Task",
+    "open_store",
+]
 
 
 def open_store(url: str, *, readonly: bool = False, migrate: bool = True) -> Store:

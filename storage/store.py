@@ -58,6 +58,7 @@ class Task:
     last_change_at: datetime | None
     error_count: int
     removed_count: int
+    last_replacements: int = 0  # U+FFFD in the latest version's text
 
 
 @dataclass
@@ -280,6 +281,7 @@ class Store:
                     last_change_at=w.last_change_at,
                     error_count=w.error_count,
                     removed_count=w.removed_count,
+                    last_replacements=text.count("\ufffd") if text else 0,
                 )
                 for w, text in rows
             ]

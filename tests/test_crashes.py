@@ -1,0 +1,218 @@
+"""Crashes and concurrency: SIGKILL mid-pass, daemon beside cron, a full or
+read-only disk. The database must stay whole and every watch correct."""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.pages import VERSIONS, render
+from demo.server import PageServer, Route
+from tests.conftest import Raqib
+
+KILLS = 5
+WATCHES = 24
+
+
+def page(server: PageServer, i: int, edition: int) -> Route:
+    html = render(VERSIONS[0], server.base).decode()
+    marker = f"<p>فقرة خاصة بالمقال رقم {i} في طبعته رقم {edition} لاختبار الانهيارات.</p>"
+    return Route(
+        html.replace(
+            '<div class="entry-content">', '<div class="entry-content">' + marker, 1
+        ).encode(),
+        delay=0.15,
+    )
+
+
+def consistency(db: Path) -> list[str]:
+    """What must hold in the database whatever moment a process died."""
+    problems = []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        check = con.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            problems.append(f"integrity_check: {check}")
+        for wid, count, content_hash in con.execute(
+            "SELECT id, version_count, content_hash FROM watches"
+        ):
+            numbers = [
+                n
+                for (n,) in con.execute(
+                    "SELECT number FROM versions WHERE watch_id=? ORDER BY number", (wid,)
+                )
+            ]
+            if numbers != list(range(1, count + 1)):
+                problems.append(f"watch {wid}: versions {numbers} but version_count {count}")
+            if count:
+                latest = con.execute(
+                    "SELECT content_hash FROM versions WHERE watch_id=? AND number=?", (wid, count)
+                ).fetchone()[0]
+                if latest != content_hash:
+                    problems.append(f"watch {wid}: content hash does not match its latest version")
+        orphans = con.execute(
+            "SELECT COUNT(*) FROM versions v LEFT JOIN fetches f ON f.id = v.fetch_id "
+            "WHERE f.id IS NULL OR f.version_id != v.id OR f.outcome != 'new_version'"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} versions without the fetch that made them")
+        dangling = con.execute(
+            "SELECT COUNT(*) FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.version_id IS NOT NULL AND v.id IS NULL"
+        ).fetchone()[0]
+        if dangling:
+            problems.append(f"{dangling} fetches pointing at no version")
+        missing_blobs = con.execute(
+            "SELECT COUNT(*) FROM versions v LEFT JOIN blobs b ON b.hash = v.raw_hash WHERE v.raw_hash IS NOT NULL AND b.hash IS NULL"
+        ).fetchone()[0]
+        if missing_blobs:
+            problems.append(f"{missing_blobs} versions whose raw page is missing")
+    finally:
+        con.close()
+    return problems
+
+
+def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
+    seed = int(os.environ.get("RAQIB_KILL_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    urls = [f"{server.base}/crash/{i}" for i in range(WATCHES)]
+    edition = {i: 0 for i in range(WATCHES)}
+    for i in range(WATCHES):
+        server.routes[f"/crash/{i}"] = page(server, i, 0)
+    raqib("watch", *urls)
+    for kill in range(KILLS):
+        for i in rng.sample(range(WATCHES), WATCHES // 3):  # some articles change before each pass
+            edition[i] += 1
+            server.routes[f"/crash/{i}"] = page(server, i, edition[i])
+        server.hit.clear()
+        proc = raqib.popen("check", "--all")
+        assert server.hit.wait(30), f"seed {seed}: the pass never started"
+        time.sleep(rng.uniform(0.05, 1.5))  # the random point of death, not synchronisation
+        proc.kill()
+        proc.wait(timeout=10)
+        problems = consistency(raqib.home / "raqib.db")
+        assert not problems, f"seed {seed}, kill {kill}: " + "; ".join(problems)
+
+    # The next pass reclaims the dead passes' leases at once and records every watch.
+    before = {u: len(raqib("log", u, "--json").json()) for u in urls}
+    r = raqib.proc("check", "--all")
+    assert f"checked {WATCHES} watches" in r.out, r.out + r.err
+    assert not consistency(raqib.home / "raqib.db")
+    for i, url in enumerate(urls):
+        log = raqib("log", url, "--json").json()
+        assert len(log) == before[url] + 1
+        assert log[-1]["outcome"] in ("new_version", "unchanged"), (seed, url, log[-1])
+        latest = raqib("versions", url, "--json").json()[-1]
+        assert f"في طبعته رقم {edition[i]} " in latest["text"], (
+            seed,
+            url,
+        )  # the current page is the latest version
+
+
+@pytest.mark.slow
+def test_daemon_and_cron_together(server, raqib: Raqib) -> None:
+    urls = [f"{server.base}/both/{i}" for i in range(10)]
+    for i in range(10):
+        server.routes[f"/both/{i}"] = page(server, i, 0)
+    raqib("watch", *urls)
+    daemon = raqib.popen("daemon", "--every", "1", "--discover-every", "0", "--jitter", "0")
+    try:
+        assert server.hit.wait(60)
+        results = []
+        for _ in range(4):
+            crons = [raqib.popen("check", "--all") for _ in range(2)]
+            for c in crons:
+                _out, err = c.communicate(timeout=120)
+                results.append((c.returncode, err))
+        for code, err in results:
+            assert code in (0, 75), err
+            assert "locked" not in err and "Traceback" not in err, err
+        assert any(code == 0 for code, _ in results)
+    finally:
+        daemon.terminate()
+        _out, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0 and "Traceback" not in err and "locked" not in err
+    for url in urls:
+        assert len(raqib("versions", url, "--json").json()) == 1  # no duplicate versions
+    assert not consistency(raqib.home / "raqib.db")
+
+
+# --- a full disk, a read-only home (a small tmpfs, when this machine lets us mount) ---------
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    p = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_full_disk_is_a_clear_error_and_corrupts_nothing(server, tmpfs: Path) -> None:
+    raqib = Raqib(tmpfs / "home")
+    server.routes["/full"] = page(server, 0, 0)
+    raqib("watch", server.base + "/full")
+    raqib.proc("check", "--all")
+    # Fill the disk, then serve a big new edition.
+    filler = tmpfs / "filler"
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+    big = (
+        render(VERSIONS[3], server.base)
+        .decode()
+        .replace("</article>", "<p>" + "نص طويل جدا " * 20000 + "</p></article>")
+    )
+    server.routes["/full"] = Route(big.encode())
+    r = raqib.proc("check", "--all", expect=None)
+    assert r.code != 0
+    assert "disk is full" in r.err and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) <= 3
+    filler.unlink()
+    assert not consistency(raqib.home / "raqib.db")
+    raqib.proc("check", "--all")  # space again: the pass works
+    assert len(raqib("versions", server.base + "/full", "--json").json()) == 2
+
+
+def test_read_only_home_is_a_clear_error(server, tmpfs: Path) -> None:
+    raqib = Raqib(tmpfs / "home")
+    server.routes["/ro"] = page(server, 0, 0)
+    raqib("watch", server.base + "/ro")
+    raqib.proc("check", "--all")
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    try:
+        r = raqib.proc("check", "--all", expect=None)
+        assert r.code != 0 and "read-only" in r.err and "Traceback" not in r.err, r.err
+        r = raqib.proc("watch", server.base + "/other", expect=None)
+        assert r.code != 0 and "Traceback" not in r.err, r.err
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    assert not consistency(raqib.home / "raqib.db")
+    assert [w["url"] for w in raqib("watches", "--json").json()] == [server.base + "/ro"]
+
+
+def test_unwritable_or_strange_home(raqib: Raqib, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    bad = Raqib(blocker / "home")
+    r = bad("watch", "https://a.example/x", expect=1)
+    assert "cannot create the home directory" in r.err and len(r.err.strip().splitlines()) == 1
+    fresh = Raqib(tmp_path / "new" / "nested" / "home")
+    fresh("watch", "https://a.example/x")
+    assert (tmp_path / "new" / "nested" / "home" / "raqib.db").exists()
