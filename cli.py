@@ -142,6 +142,8 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
         # A site that is down is recorded in the fetch log; the robots.txt
         # middleware would also print a traceback for it.
         handler.addFilter(lambda r: not r.name.startswith("scrapy.downloadermiddlewares.robotstxt"))
+        # apprise logs channel URLs, tokens included; Raqib reports its errors itself.
+        handler.addFilter(lambda r: not r.name.startswith("apprise"))
     ctx.obj = Ctx(home.expanduser(), verbose)
 
 
@@ -626,6 +628,249 @@ def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
         )
         click.echo(f"  {c['decision']:<8} {score}  {c['url']}{terms}")
         click.echo(f"           {c['reason']}")
+
+
+@main.group()
+def notify() -> None:
+    """Tell the newsroom when an edit lands: apprise URLs or JSON webhooks.
+
+    Each channel has rules (--when) and optionally a story and keywords.
+    Messages are queued in the database and delivered with retries, so a
+    channel that is down never slows or breaks a pass. The webhook payload
+    schema is raqib.event/1 (see the README).
+    """
+
+
+def _redact_secret(url: str) -> str:
+    """Channel URLs carry tokens: show the scheme and host only."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"
+    host = rest.split("/", 1)[0].split("@")[-1]
+    return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
+
+
+@notify.command(name="add")
+@click.argument("url")
+@click.option("--story", metavar="SLUG", help="Only this story's events (default: every story).")
+@click.option(
+    "--when",
+    "when",
+    multiple=True,
+    type=click.Choice(
+        ["substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "all"]
+    ),
+    help="What to be told about (repeatable; default: substantive).",
+)
+@click.option(
+    "--keyword",
+    "keywords",
+    multiple=True,
+    metavar="WORD",
+    help="Only changes whose changed text contains this word (repeatable; spelling variants match).",
+)
+@click.option("--digest", is_flag=True, help="One message per pass instead of one per event.")
+@click.pass_obj
+def notify_add(
+    obj: Ctx,
+    url: str,
+    story: str | None,
+    when: tuple[str, ...],
+    keywords: tuple[str, ...],
+    digest: bool,
+) -> None:
+    """Add a notification channel: an apprise URL (tgram://, slack://, mailto://,
+    json://, …) or an http(s) URL that receives JSON POSTs."""
+    from notify.deliver import kind_of, valid_apprise
+
+    url = url.strip()
+    kind = kind_of(url)
+    if kind == "apprise" and not valid_apprise(url):
+        _fail(
+            f"{_redact_secret(url)} is not a URL apprise understands (see https://github.com/caronc/apprise)",
+            EXIT_USAGE,
+        )
+    with obj.app() as app:
+        ch, created = app.store.add_channel(
+            url,
+            kind=kind,
+            story=story,
+            when=list(when) or ["substantive"],
+            keywords=list(keywords),
+            digest=digest,
+            origin="cli",
+            now=app.clock(),
+        )
+    click.echo(
+        f"{'added' if created else 'updated'} channel {ch.id}: {kind} {_redact_secret(url)} when {', '.join(ch.when)}"
+    )
+
+
+@notify.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print the channels as JSON (URLs redacted).")
+@click.pass_obj
+def notify_list(obj: Ctx, as_json: bool) -> None:
+    """List notification channels (their URLs redacted: they hold tokens)."""
+    with obj.app() as app:
+        import tasks
+
+        tasks.sync_config_channels(app)
+        rows = app.store.channels()
+    data = [
+        {
+            "id": c.id,
+            "url": _redact_secret(c.url),
+            "kind": c.kind,
+            "story": slug,
+            "when": c.when,
+            "keywords": c.keywords,
+            "digest": c.digest,
+            "origin": c.origin,
+            "enabled": c.enabled,
+        }
+        for c, slug in rows
+    ]
+    if as_json:
+        _emit_json(data)
+        return
+    if not data:
+        click.echo("no channels: raqib notify add URL")
+    for d in data:
+        state = "" if d["enabled"] else " (disabled)"
+        click.echo(
+            f"{d['id']:>3}  {d['kind']:<8} {d['url']:<40} {', '.join(d['when'])}  story={d['story'] or '*'}{state}"
+        )
+
+
+@notify.command(name="remove")
+@click.argument("channel")
+@click.pass_obj
+def notify_remove(obj: Ctx, channel: str) -> None:
+    """Remove a channel, by its id (see `raqib notify list`) or its URL."""
+    with obj.app() as app:
+        n = app.store.remove_channel(channel.strip())
+    if not n:
+        _fail(f"no channel {channel}", EXIT_UNKNOWN)
+    click.echo(f"removed {n} channel{'s' if n != 1 else ''}")
+
+
+@notify.command(name="status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def notify_status(obj: Ctx, as_json: bool) -> None:
+    """Show what was sent, what waits for a retry, and what failed, per channel."""
+    with obj.app(readonly=True) as app:
+        counts = app.store.outbox_counts()
+        channels = app.store.channels()
+        recent = [
+            (o, c) for o, c in app.store.outbox(limit=200) if o.status != "sent" and o.last_error
+        ]
+    data = {
+        "channels": [
+            {
+                "id": c.id,
+                "url": _redact_secret(c.url),
+                "sent": counts.get((c.id, "sent"), 0),
+                "pending": counts.get((c.id, "pending"), 0),
+                "failed": counts.get((c.id, "failed"), 0),
+            }
+            for c, _slug in channels
+        ],
+        "problems": [
+            {
+                "channel": c.id,
+                "status": o.status,
+                "attempts": o.attempts,
+                "next_attempt_at": _iso(o.next_attempt_at) if o.status == "pending" else None,
+                "error": o.last_error,
+                "event": o.key,
+            }
+            for o, c in recent[:50]
+        ],
+    }
+    if as_json:
+        _emit_json(data)
+        return
+    for ch in data["channels"]:
+        click.echo(
+            f"channel {ch['id']} {ch['url']}: {ch['sent']} sent, {ch['pending']} pending, {ch['failed']} failed"
+        )
+    for p in data["problems"]:
+        when = f", next try {p['next_attempt_at']}" if p["next_attempt_at"] else ""
+        click.echo(
+            f"  {p['status']:<8} after {p['attempts']} attempts{when}: {p['error']}  [{p['event']}]"
+        )
+
+
+@notify.command(name="flush")
+@click.option(
+    "--timeout", type=float, default=60.0, show_default=True, help="Stop after this many seconds."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No summary line.")
+@click.pass_obj
+def notify_flush(obj: Ctx, timeout: float, quiet: bool) -> None:
+    """Deliver queued messages now (including those waiting for a retry that is due)."""
+    import tasks
+
+    with obj.app() as app:
+        result = tasks.flush_notifications(app, timeout=timeout)
+    if not quiet:
+        click.echo(
+            f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up"
+        )
+
+
+@notify.command(name="test")
+@click.argument("channel")
+@click.pass_obj
+def notify_test(obj: Ctx, channel: str) -> None:
+    """Send a test message right now to a channel (its id or URL); exit 1 if it fails."""
+    from notify.deliver import kind_of, send
+    from notify.events import SCHEMA
+
+    with obj.app() as app:
+        rows = app.store.channels()
+        match = [c for c, _ in rows if str(c.id) == channel.strip() or c.url == channel.strip()]
+        url = match[0].url if match else channel.strip()
+        kind = match[0].kind if match else kind_of(url)
+        now = _iso(app.clock())
+    payload = {
+        "schema": SCHEMA,
+        "event": "change",
+        "test": True,
+        "story": None,
+        "url": "https://example.com/raqib-test",
+        "headline": "رسالة تجريبية من رقيب",
+        "old_headline": "رسالة تجريبية من رقيب",
+        "from_version": 1,
+        "to_version": 2,
+        "detected_at": now,
+        "kind": "substantive",
+        "silent": True,
+        "headline_changed": False,
+        "byline_changed": False,
+        "signals": [],
+        "facts": {
+            "numbers": [{"removed": ["3.5"], "added": ["3.3"]}],
+            "quotes": [],
+            "negations": [],
+        },
+        "counts": {},
+        "excerpt": [
+            {
+                "label": "edit",
+                "before": "بلغت الصادرات [−3.5] مليون برميل",
+                "after": "بلغت الصادرات [+3.3] مليون برميل",
+            }
+        ],
+        "link": "https://example.com/raqib-test",
+        "warc": None,
+    }
+    try:
+        send(kind, url, payload)
+    except Exception as exc:
+        _fail(f"test message to {_redact_secret(url)} failed: {exc}")
+    click.echo(f"test message sent to {_redact_secret(url)}")
 
 
 @main.command()

@@ -95,11 +95,25 @@ class ArchiveConfig:
 
 
 @dataclass
+class NotifyConfig:
+    report_url: str = (
+        "http://127.0.0.1:8765/"  # where `raqib serve` (or the report) lives: links point there
+    )
+    flush_timeout: str = "20s"  # how long `raqib check` may spend delivering before it exits
+    retry_base: str = "30s"  # first retry of a failed delivery, doubled each time
+    retry_max: str = "1h"
+    max_attempts: int = 12  # then the message is marked failed
+    # [[notify.channels]] tables: url, story (optional), when (list), keywords (list), digest (bool)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -152,16 +166,16 @@ def load(home: Path) -> Config:
     sections = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     for name, values in data.items():
         if name not in sections:
-            where = _line_of(text, name, None)
+            line = _line_of(text, name, None)
             raise ConfigError(
-                f"{path}:{where or '?'}: unknown section [{name}] (known: {', '.join(sections)})"
+                f"{path}:{line or '?'}: unknown section [{name}] (known: {', '.join(sections)})"
             )
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
         target = sections[name]
         known = {f.name for f in dataclasses.fields(target)}
         for key, value in values.items():
-            where = _line_of(text, name, key) or "?"
+            where: int | str = _line_of(text, name, key) or "?"
             if key not in known:
                 raise ConfigError(
                     f"{path}:{where}: unknown setting {name}.{key} (known: {', '.join(sorted(known))})"
@@ -201,6 +215,35 @@ def validate(cfg: Config) -> None:
             parse_duration(part)
     if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
         raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    for name in ("flush_timeout", "retry_base", "retry_max"):
+        try:
+            parse_duration(getattr(cfg.notify, name))
+        except ValueError as exc:
+            raise ValueError(f"notify.{name}: {exc}") from exc
+    triggers = {
+        "substantive",
+        "silent",
+        "headline",
+        "figures",
+        "quotes",
+        "removed",
+        "coverage",
+        "all",
+    }
+    for i, ch in enumerate(cfg.notify.channels, 1):
+        where = f"notify.channels entry {i}"
+        if not isinstance(ch, dict) or not isinstance(ch.get("url"), str) or not ch["url"].strip():
+            raise ValueError(f"{where}: needs a url")
+        unknown = set(ch) - {"url", "story", "when", "keywords", "digest"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        when = ch.get("when", ["substantive"])
+        if not isinstance(when, list) or not set(when) <= triggers:
+            raise ValueError(f"{where}: when must be a list of {', '.join(sorted(triggers))}")
+        if not isinstance(ch.get("keywords", []), list) or not isinstance(
+            ch.get("digest", False), bool
+        ):
+            raise ValueError(f"{where}: keywords is a list, digest is true or false")
     if cfg.archive.max_file_mb <= 0:
         raise ValueError("archive.max_file_mb must be positive")
     if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:

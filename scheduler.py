@@ -118,6 +118,7 @@ class DaemonOptions:
     every: float  # seconds between sweeps
     discover_every: float | None  # seconds between discovery runs; None: off
     jitter: float = 0.0  # seconds of random delay added to each run
+    notify_every: float | None = 60.0  # seconds between deliveries of queued notifications
     child_timeout: float = 3600.0  # a sweep that runs longer is stopped
     stop_grace: float = 20.0  # after SIGTERM, how long a running sweep may take to finish
 
@@ -177,6 +178,9 @@ class Daemon:
     def discover(self) -> None:
         self._run_child(["discover"], "discovery")
 
+    def deliver(self) -> None:
+        self._run_child(["notify", "flush", "--quiet"], "notifications")
+
     def stop(self, signum: int | None = None) -> None:
         """Stop scheduling; ask running children to finish (Scrapy's graceful stop)."""
         if self.stopping.is_set():
@@ -209,6 +213,12 @@ class Daemon:
             id="sweep",
             next_run_time=now,
         )
+        if self.opts.notify_every:
+            sched.add_job(
+                self.deliver,
+                IntervalTrigger(seconds=self.opts.notify_every, jitter=self.opts.jitter or None),
+                id="notify",
+            )
         if self.opts.discover_every:
             sched.add_job(
                 self.discover,

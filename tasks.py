@@ -139,6 +139,8 @@ class PassSummary:
     cosmetic: int = 0
     seconds: float = 0.0
     lease_lost: int = 0
+    notified: int = 0  # messages delivered before the pass ended
+    notify_pending: int = 0  # queued, still to deliver (retried later)
 
     @property
     def errors(self) -> int:
@@ -151,6 +153,8 @@ class PassSummary:
             f"{c['new_version']} new versions ({self.substantive} substantive, {self.cosmetic} cosmetic), "
             f"{c['unchanged'] + c['not_modified']} unchanged, {c['removed']} removed, {c['restored']} restored, "
             f"{c['error']} errors, {c['not_article']} not articles in {self.seconds:.1f}s"
+            + (f"; {self.notified} notifications sent" if self.notified else "")
+            + (f", {self.notify_pending} waiting" if self.notify_pending else "")
         )
 
 
@@ -303,13 +307,124 @@ def run_check(
         raise PassFailed(f"the pass stopped: {recorder.fatal}") from recorder.fatal
     summary.counts = recorder.counts
     summary.lease_lost = recorder.lease_lost
-    for change in analyze_pending(app):
+    changes = analyze_pending(app)
+    for change in changes:
         if change.kind == "substantive":
             summary.substantive += 1
         else:
             summary.cosmetic += 1
+    notify_pass(app, summary, changes=changes, removed=recorder.removed_now)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+def sync_config_channels(app: App) -> None:
+    """Channels written in raqib.toml live in the database too (origin "config")."""
+    from notify.deliver import kind_of
+
+    keep = set()
+    for ch in app.config.notify.channels:
+        row, _ = app.store.add_channel(
+            ch["url"].strip(),
+            kind=kind_of(ch["url"].strip()),
+            story=ch.get("story"),
+            when=list(ch.get("when", ["substantive"])),
+            keywords=list(ch.get("keywords", [])),
+            digest=bool(ch.get("digest", False)),
+            origin="config",
+            now=app.clock(),
+        )
+        keep.add(row.id)
+    app.store.disable_config_channels(keep)
+
+
+def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
+    """Match events against every channel's rules and queue the messages."""
+    from notify.events import DIGEST_SCHEMA, event_key
+    from notify.rules import wants
+
+    sync_config_channels(app)
+    items: list[tuple[int, str, dict[str, Any]]] = []
+    for ch, slug in app.store.channels(enabled_only=True):
+        mine = [e for e in events if wants(ch.when, ch.keywords or [], slug, e)]
+        if not mine:
+            continue
+        if ch.digest:
+            items.append((ch.id, f"digest:{batch}", {"schema": DIGEST_SCHEMA, "events": mine}))
+        else:
+            items.extend((ch.id, event_key(e), e) for e in mine)
+    return app.store.enqueue(items, now=app.clock()) if items else 0
+
+
+def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
+    from notify.events import change_event
+
+    events = []
+    for c in changes:
+        found = app.store.change_detail(c.id)
+        if found is None:
+            continue
+        change, watch, old, new = found
+        warc = app.store.evidence(watch.id).get(new.id, {}).get("warc")
+        events.append(
+            change_event(
+                change,
+                watch,
+                app.store.story_of(watch),
+                old,
+                new,
+                link_base=app.config.notify.report_url,
+                warc=warc,
+            )
+        )
+    return events
+
+
+def flush_notifications(app: App, *, timeout: float) -> Any:
+    from notify.deliver import flush
+
+    n = app.config.notify
+    return flush(
+        app.store,
+        owner=new_owner(),
+        clock=app.clock,
+        deadline=time.monotonic() + timeout,
+        retry_base=parse_duration(n.retry_base),
+        retry_max=parse_duration(n.retry_max),
+        max_attempts=n.max_attempts,
+    )
+
+
+def notify_pass(
+    app: App, summary: PassSummary, *, changes: list[Change], removed: list[Any]
+) -> None:
+    """Queue what this pass found and deliver it, within notify.flush_timeout.
+
+    Never raises: a notification problem is logged and the messages wait in
+    the outbox for `raqib notify flush` or the daemon.
+    """
+    from notify.events import removed_event
+
+    try:
+        events = change_events(app, changes)
+        for watch_id, status, at in removed:
+            w = app.store.get_watch(watch_id)
+            events.append(removed_event(w, app.store.story_of(w), at=at, status=status))
+        if not events or (
+            not app.store.channels(enabled_only=True) and not app.config.notify.channels
+        ):
+            return
+        queue_events(app, events, batch=new_owner())
+        result = flush_notifications(
+            app, timeout=parse_duration(app.config.notify.flush_timeout).total_seconds()
+        )
+        summary.notified = result.sent
+        summary.notify_pending = result.retrying
+    except Exception as exc:
+        log.warning("notifications: %s", exc)
 
 
 # --- analysis ------------------------------------------------------------------
@@ -551,4 +666,14 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
         entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
         entry["watch_id"] = watch.id if watch is not None else None
         report.candidates.append(entry)
+    if report.added:
+        try:
+            from notify.events import coverage_event
+
+            queue_events(app, [coverage_event(c, at=now) for c in report.added], batch=new_owner())
+            flush_notifications(
+                app, timeout=parse_duration(app.config.notify.flush_timeout).total_seconds()
+            )
+        except Exception as exc:
+            log.warning("notifications: %s", exc)
     return report

@@ -13,7 +13,7 @@ from typing import Any
 
 import lxml
 import trafilatura
-from trafilatura.settings import use_config
+from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
 from crawler import pagemeta
@@ -138,12 +138,12 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         date_extraction_params={"extensive_search": False, "original_date": True},
         config=_CONFIG,
     )
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, Document) or not (doc.text or "").strip():
         return NotArticle("no article text found")
     paragraphs = _strip_tail_boilerplate(
         [
             _restore(line.strip())
-            for line in doc.text.split("\n")
+            for line in (doc.text or "").split("\n")
             if line.strip() and not _is_promo(line.strip(), meta.link_only_blocks)
         ]
     )

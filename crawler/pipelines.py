@@ -21,7 +21,8 @@ class RecordPipeline:
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
         # The pass's collaborators travel with the spider (settings are
         # deep-copied by Scrapy and hold configuration only).
-        recorder = crawler.spider.recorder
+        spider: Any = crawler.spider  # a RefetchSpider, which carries the pass's Recorder
+        recorder: Recorder = spider.recorder
         recorder.stop = lambda: asyncio.ensure_future(
             crawler.engine.close_spider_async(reason="storage failure")
         )
@@ -41,7 +42,8 @@ class CollectPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CollectPipeline:
-        return cls(crawler.spider.collector)
+        spider: Any = crawler.spider  # a DiscoverSpider, which carries the collector
+        return cls(spider.collector)
 
     def process_item(self, item: Any) -> Any:
         self.collector.append(item)

@@ -121,6 +121,8 @@ class Recorder:
         # The first storage failure (disk full, read-only, database gone):
         # the pass stops and the command exits non-zero with it.
         self.fatal: BaseException | None = None
+        # Articles that went missing in this pass (for "removed" notifications).
+        self.removed_now: list[tuple[int, int | None, datetime]] = []
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
 
     def fail(self, exc: BaseException) -> None:
@@ -152,6 +154,8 @@ class Recorder:
             self.lease_lost += 1
         else:
             self.counts[recorded.outcome] += 1
+            if recorded.outcome == "removed" and task.state != "removed":
+                self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
         if self.on_recorded is not None:
             self.on_recorded(task, recorded)
         return recorded

@@ -88,7 +88,7 @@ class PageServer(ThreadingHTTPServer):
     @property
     def base(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> PageServer:
         self._thread = threading.Thread(target=self.serve_forever, name="page-server", daemon=True)

@@ -14,7 +14,7 @@ Resolver = Callable[[str], list[str]]
 
 def system_resolver(host: str) -> list[str]:
     infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def addresses(host: str, resolver: Resolver = system_resolver) -> list[str]:

@@ -111,9 +111,9 @@ class StoryModel:
 
     def key_terms(self, k: int = 6) -> list[str]:
         """The most distinctive terms of the story, for search-feed queries."""
-        weight: Counter[str] = Counter()
+        weight: dict[str, float] = {}
         for _name, vec in self.seeds:
             for t, x in vec.items():
                 if not t.isdigit():
-                    weight[t] += x
+                    weight[t] = weight.get(t, 0.0) + x
         return [t for t, _ in sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]

@@ -241,3 +241,44 @@ class Capture(Base):
     digest: Mapped[str] = mapped_column(String(100))
     uri: Mapped[str] = mapped_column(String(2048))
     date: Mapped[str] = mapped_column(String(40))
+
+
+class Channel(Base):
+    """Where notifications go: an apprise URL or a JSON webhook, with its rules."""
+
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | apprise
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    when: Mapped[list[str]] = mapped_column(JSON)  # triggers: substantive, silent, headline, …
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin: Mapped[str] = mapped_column(String(16), default="cli")  # cli | config
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Outbox(Base):
+    """A notification waiting to be delivered (or delivered, or given up on)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(200))  # one message per channel and event
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "key", name="uq_outbox_channel_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )

@@ -26,7 +26,9 @@ from storage.models import (
     Candidate,
     Capture,
     Change,
+    Channel,
     Fetch,
+    Outbox,
     Source,
     Story,
     Version,
@@ -872,3 +874,176 @@ class Store:
                     removed += len(blob.data)
                     s.delete(blob)
         return removed
+
+    # --- notifications ---------------------------------------------------------------------------
+
+    def add_channel(
+        self,
+        url: str,
+        *,
+        kind: str,
+        story: str | None,
+        when: list[str],
+        keywords: list[str],
+        digest: bool,
+        origin: str,
+        now: datetime,
+    ) -> tuple[Channel, bool]:
+        with self.session() as s:
+            sid = self.story_id(s, story, now)
+            existing = s.scalar(
+                select(Channel).where(
+                    Channel.url == url,
+                    Channel.story_id.is_(None) if sid is None else Channel.story_id == sid,
+                )
+            )
+            if existing is not None:
+                existing.when, existing.keywords, existing.digest = when, keywords, digest
+                existing.enabled = True
+                return existing, False
+            ch = Channel(
+                url=url, kind=kind, story_id=sid, when=when, keywords=keywords, digest=digest,
+                origin=origin, enabled=True, added_at=now,
+            )  # fmt: skip
+            s.add(ch)
+            s.flush()
+            return ch, True
+
+    def channels(self, *, enabled_only: bool = False) -> list[tuple[Channel, str | None]]:
+        with self.session() as s:
+            q = (
+                select(Channel, Story.slug)
+                .outerjoin(Story, Story.id == Channel.story_id)
+                .order_by(Channel.id)
+            )
+            if enabled_only:
+                q = q.where(Channel.enabled.is_(True))
+            return [(c, slug) for c, slug in s.execute(q).all()]
+
+    def remove_channel(self, ref: str) -> int:
+        with self.session() as s:
+            q = (
+                select(Channel).where(Channel.id == int(ref))
+                if ref.isdigit()
+                else select(Channel).where(Channel.url == ref)
+            )
+            found = list(s.scalars(q))
+            for c in found:
+                s.delete(c)
+            return len(found)
+
+    def disable_config_channels(self, keep: set[int]) -> None:
+        """Channels that came from raqib.toml and are no longer there stop."""
+        with self.session() as s:
+            s.execute(
+                update(Channel)
+                .where(Channel.origin == "config", Channel.id.not_in(list(keep) or [-1]))
+                .values(enabled=False)
+                .execution_options(synchronize_session=False)
+            )
+
+    def enqueue(self, items: Sequence[tuple[int, str, dict[str, Any]]], *, now: datetime) -> int:
+        """Queue (channel, key, payload) messages; a key already queued is skipped.
+
+        One transaction: what a pass decided to say is queued whole.
+        """
+        added = 0
+        with self.session() as s:
+            for channel_id, key, payload in items:
+                exists = s.scalar(
+                    select(Outbox.id).where(Outbox.channel_id == channel_id, Outbox.key == key)
+                )
+                if exists is not None:
+                    continue
+                s.add(
+                    Outbox(
+                        channel_id=channel_id, key=key, payload=payload, status="pending", attempts=0,
+                        created_at=now, next_attempt_at=now,
+                    )
+                )  # fmt: skip
+                added += 1
+        return added
+
+    def claim_outbox(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        exclude: Sequence[int] = (),
+    ) -> list[tuple[Outbox, Channel]]:
+        free = or_(Outbox.lease_expires_at.is_(None), Outbox.lease_expires_at < now)
+        with self.session() as s:
+            q = select(Outbox.id).where(
+                Outbox.status == "pending", Outbox.next_attempt_at <= now, free
+            )
+            if exclude:
+                q = q.where(Outbox.id.not_in(list(exclude)))
+            ids = list(s.scalars(q.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)))
+            if not ids:
+                return []
+            s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids), free)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            rows = s.execute(
+                select(Outbox, Channel)
+                .join(Channel, Channel.id == Outbox.channel_id)
+                .where(Outbox.id.in_(ids), Outbox.lease_owner == owner)
+                .order_by(Outbox.id)
+            ).all()
+            return [(o, c) for o, c in rows]
+
+    def release_outbox(self, ids: Sequence[int]) -> None:
+        with self.session() as s:
+            s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(list(ids)))
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def delivered(self, outbox_id: int, *, now: datetime) -> None:
+        with self.session() as s:
+            o = s.get(Outbox, outbox_id)
+            if o is not None:
+                o.status, o.sent_at, o.attempts = "sent", now, o.attempts + 1
+                o.lease_owner = o.lease_expires_at = None
+                o.last_error = None
+
+    def delivery_failed(
+        self, outbox_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; retry later, or give up when retry_at is None."""
+        with self.session() as s:
+            o = s.get(Outbox, outbox_id)
+            if o is not None:
+                o.attempts += 1
+                o.last_error = error[:500]
+                o.lease_owner = o.lease_expires_at = None
+                if retry_at is None:
+                    o.status = "failed"
+                else:
+                    o.next_attempt_at = retry_at
+
+    def outbox(self, *, limit: int = 200) -> list[tuple[Outbox, Channel]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Outbox, Channel)
+                .join(Channel, Channel.id == Outbox.channel_id)
+                .order_by(Outbox.id.desc())
+                .limit(limit)
+            ).all()
+            return [(o, c) for o, c in rows]
+
+    def outbox_counts(self) -> dict[tuple[int, str], int]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Outbox.channel_id, Outbox.status, func.count()).group_by(
+                    Outbox.channel_id, Outbox.status
+                )
+            ).all()
+            return {(int(c), str(st)): int(n) for c, st, n in rows}

@@ -11,7 +11,9 @@ from tests.conftest import ROOT
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_ruff() -> None:
@@ -36,19 +38,48 @@ def _imports(package: str) -> set[str]:
 
 
 def test_layers_point_one_way() -> None:
-    project = {"crawler", "storage", "diffs", "normalize", "discovery", "archive", "report", "demo", "cli", "tasks", "scheduler", "config", "clock"}
+    project = {
+        "crawler",
+        "storage",
+        "diffs",
+        "normalize",
+        "discovery",
+        "archive",
+        "report",
+        "demo",
+        "cli",
+        "tasks",
+        "scheduler",
+        "config",
+        "clock",
+    }
     assert _imports("storage") & project <= {"storage"}
     assert _imports("normalize") & project <= {"normalize"}
     assert _imports("diffs") & project <= {"diffs", "normalize"}
     assert not {"scrapy", "trafilatura"} & _imports("diffs")
     assert "diffs" not in _imports("crawler")
     # trafilatura is imported in exactly one module.
-    users = [p for p in (ROOT).rglob("*.py") if ".venv" not in p.parts and "import trafilatura" in p.read_text(encoding="utf-8")]
-    assert [p.relative_to(ROOT).as_posix() for p in users if p.parts[-2] != "tests"] == ["crawler/extract.py"]
+    users = [
+        p
+        for p in (ROOT).rglob("*.py")
+        if ".venv" not in p.parts and "import trafilatura" in p.read_text(encoding="utf-8")
+    ]
+    assert [p.relative_to(ROOT).as_posix() for p in users if p.parts[-2] != "tests"] == [
+        "crawler/extract.py"
+    ]
 
 
 def test_product_never_reads_shared() -> None:
-    for package in ("crawler", "storage", "diffs", "normalize", "discovery", "archive", "report", "demo"):
+    for package in (
+        "crawler",
+        "storage",
+        "diffs",
+        "normalize",
+        "discovery",
+        "archive",
+        "report",
+        "demo",
+    ):
         for path in (ROOT / package).rglob("*.py"):
             assert "../shared" not in path.read_text(encoding="utf-8"), path
     for module in ("cli.py", "tasks.py", "scheduler.py"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -52,9 +52,7 @@ Want = Callable[[int, str, str | None, str | None], str | None]
 
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
-    custom_settings: ClassVar[dict[str, Any]] = {
-        "ITEM_PIPELINES": {"crawler.pipelines.CollectPipeline": 300}
-    }
+    custom_settings = {"ITEM_PIPELINES": {"crawler.pipelines.CollectPipeline": 300}}  # noqa: RUF012 - Scrapy's attribute
 
     def __init__(
         self,

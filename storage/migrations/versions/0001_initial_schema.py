@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 06:40:28.439889
+Create Date: 2026-11-29 07:11:06.132087
 """
 
 from __future__ import annotations
@@ -72,6 +72,26 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_candidates")),
         sa.UniqueConstraint("story_id", "url", name="uq_candidates_story_url"),
+    )
+    op.create_table(
+        "channels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("story_id", sa.Integer(), nullable=True),
+        sa.Column("when", sa.JSON(), nullable=False),
+        sa.Column("keywords", sa.JSON(), nullable=False),
+        sa.Column("digest", sa.Boolean(), nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("added_at", storage.models.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["stories.id"],
+            name=op.f("fk_channels_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
     )
     op.create_table(
         "sources",
@@ -167,6 +187,33 @@ def upgrade() -> None:
         batch_op.create_index("ix_fetches_watch", ["watch_id", "fetched_at"], unique=False)
 
     op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("lease_owner", sa.String(length=200), nullable=True),
+        sa.Column("lease_expires_at", storage.models.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_outbox_channel_id_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("channel_id", "key", name="uq_outbox_channel_key"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_channel_id"), ["channel_id"], unique=False)
+        batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("watch_id", sa.Integer(), nullable=False),
@@ -247,6 +294,11 @@ def downgrade() -> None:
 
     op.drop_table("changes")
     op.drop_table("versions")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_due")
+        batch_op.drop_index(batch_op.f("ix_outbox_channel_id"))
+
+    op.drop_table("outbox")
     with op.batch_alter_table("fetches", schema=None) as batch_op:
         batch_op.drop_index("ix_fetches_watch")
 
@@ -260,6 +312,7 @@ def downgrade() -> None:
 
     op.drop_table("watches")
     op.drop_table("sources")
+    op.drop_table("channels")
     op.drop_table("candidates")
     op.drop_table("warc_files")
     op.drop_table("stories")

@@ -1,0 +1,46 @@
+"""Which events a channel wants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from normalize.arabic import compact_key
+
+TRIGGERS = ("substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "all")
+DEFAULT = ["substantive"]
+
+
+def _changed_text(event: dict[str, Any]) -> str:
+    parts = []
+    for e in event.get("excerpt", []):
+        parts += [e.get("before") or "", e.get("after") or ""]
+    return (
+        " ".join(parts)
+        + " "
+        + (event.get("headline") or "")
+        + " "
+        + (event.get("old_headline") or "")
+    )
+
+
+def wants(when: list[str], keywords: list[str], story: str | None, event: dict[str, Any]) -> bool:
+    if story is not None and event.get("story") != story:
+        return False
+    kind = event["event"]
+    if kind == "removed":
+        return "removed" in when or "all" in when
+    if kind == "coverage":
+        return "coverage" in when or "all" in when
+    facts = event.get("facts") or {}
+    hit = (
+        "all" in when
+        or ("substantive" in when and event["kind"] == "substantive")
+        or ("silent" in when and event["silent"])
+        or ("headline" in when and event["headline_changed"])
+        or ("figures" in when and bool(facts.get("numbers")))
+        or ("quotes" in when and bool(facts.get("quotes")))
+    )
+    if hit and keywords:
+        text = compact_key(_changed_text(event))
+        hit = any(compact_key(k) in text for k in keywords if k.strip())
+    return hit

@@ -1,0 +1,225 @@
+"""Notifications: a local webhook receiver (and apprise's json:// to it)
+hears exactly one message per substantive change; when it is down, messages
+wait and arrive later, and the pass never notices."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from notify import messages
+from notify.events import excerpt
+from notify.rules import wants
+from tests.conftest import Raqib, replay_corpus
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Hook)
+        self.got: dict[str, list[Any]] = {"/hook": [], "/apprise": []}
+        self.up = True
+        self.attempts = 0
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def base(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class _Hook(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.attempts += 1
+        if not self.server.up:
+            self.send_response(503)
+            self.end_headers()
+            return
+        self.server.got.setdefault(self.path, []).append(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.shutdown()
+        r.server_close()
+
+
+def test_one_message_per_substantive_change(
+    server, raqib: Raqib, manifest, receiver: Receiver
+) -> None:
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    raqib("notify", "add", f"json://{receiver.base}/apprise")
+    replay_corpus(server, raqib, manifest)
+    changes = raqib("changes", "--json").json()
+    substantive = [c for c in changes if c["kind"] == "substantive"]
+    hooks = receiver.got["/hook"]
+    assert len(hooks) == len(substantive) == 5
+    assert {(h["url"], h["to_version"]) for h in hooks} == {
+        (c["url"], c["to_version"]) for c in substantive
+    }
+    for h in hooks:
+        assert h["schema"] == "raqib.event/1" and h["event"] == "change"
+        for field in (
+            "story",
+            "url",
+            "headline",
+            "from_version",
+            "to_version",
+            "kind",
+            "silent",
+            "facts",
+            "excerpt",
+            "link",
+            "warc",
+        ):
+            assert field in h
+        assert h["link"].startswith("http://127.0.0.1:8765/change-") and h["warc"]["file"].endswith(
+            ".warc.gz"
+        )
+    silent_edit = next(h for h in hooks if h["facts"]["numbers"] and h["silent"])
+    assert any(
+        "[−آلاف القوات عادت]" in (e["before"] or "")
+        and "[+نحو 2500 جندي عادوا]" in (e["after"] or "")
+        for e in silent_edit["excerpt"]
+    )
+    # apprise's json:// delivered the worded form of the same events
+    apprised = receiver.got["/apprise"]
+    assert len(apprised) == 5
+    assert sum("تعديل صامت" in a["title"] for a in apprised) == sum(
+        1 for c in substantive if c["silent"]
+    )
+    assert all("message" in a and a["message"] for a in apprised)
+    status = raqib("notify", "status", "--json").json()
+    assert all(ch["sent"] == 5 and ch["pending"] == 0 for ch in status["channels"])
+
+
+def test_receiver_down_messages_wait_and_arrive_later(
+    server, raqib: Raqib, manifest, receiver: Receiver
+) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text('[notify]\nretry_base = "1s"\n', encoding="utf-8")
+    raqib("notify", "add", f"http://{receiver.base}/hook", "--when", "silent")
+    receiver.up = False
+    replay_corpus(server, raqib, manifest, steps=5)  # two silent edits: seed step 05, oil step 04
+    # The passes did their work regardless.
+    assert (
+        len(raqib("versions", server.base + manifest["watches"][0]["path"], "--json").json()) == 3
+    )
+    assert receiver.attempts >= 1 and receiver.got["/hook"] == []
+    status = raqib("notify", "status", "--json").json()
+    assert status["channels"][0]["pending"] == 2 and status["problems"][0]["error"] == "HTTP 503"
+    receiver.up = True
+    # A day later every retry is due (the backoff doubled at each failed pass).
+    raqib.env["RAQIB_NOW"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    r = raqib("notify", "flush")
+    assert r.out.startswith("2 sent")
+    assert len(receiver.got["/hook"]) == 2 and all(
+        h["silent"] is True for h in receiver.got["/hook"]
+    )
+    assert raqib("notify", "status", "--json").json()["channels"][0]["sent"] == 2
+    raqib("notify", "flush")
+    assert len(receiver.got["/hook"]) == 2  # sent once, never again
+
+
+def test_digest_and_rules_in_config(server, raqib: Raqib, manifest, receiver: Receiver) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text(
+        f'[[notify.channels]]\nurl = "http://{receiver.base}/hook"\nwhen = ["figures", "removed"]\ndigest = true\n',
+        encoding="utf-8",
+    )
+    replay_corpus(server, raqib, manifest)
+    digests = receiver.got["/hook"]
+    assert digests and all(d["schema"] == "raqib.digest/1" for d in digests)
+    events = [e for d in digests for e in d["events"]]
+    kinds = sorted(e["event"] for e in events)
+    assert kinds.count("removed") == 1  # the seed's 404, told once
+    assert all(e["facts"]["numbers"] for e in events if e["event"] == "change")
+    listed = raqib("notify", "list", "--json").json()
+    assert (
+        listed[0]["origin"] == "config" and listed[0]["url"].endswith("/…") is False
+    ) or "hook" not in listed[0]["url"]
+
+
+def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> None:
+    assert raqib("notify", "add", "notaservice://x", expect=2).err.startswith("raqib:")
+    raqib(
+        "notify",
+        "add",
+        f"http://{receiver.base}/hook?token=s3cret",
+        "--when",
+        "silent",
+        "--keyword",
+        "الانسحاب",
+    )
+    listed = raqib("notify", "list").out
+    assert "s3cret" not in listed
+    assert "test message sent" in raqib("notify", "test", "1").out
+    assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
+    receiver.up = False
+    assert raqib("notify", "test", "1", expect=1).err.startswith("raqib: test message")
+
+
+def _event(**kw: Any) -> dict[str, Any]:
+    base = {
+        "event": "change", "story": "s", "kind": "substantive", "silent": False, "headline_changed": False,
+        "facts": {"numbers": [], "quotes": []}, "excerpt": [{"before": "قال الوزير", "after": "قال الوزير إن الانسحاب قريب"}],
+        "headline": "عنوان", "old_headline": "عنوان", "url": "https://a.example/x", "from_version": 1, "to_version": 2,
+        "detected_at": "2026-01-01T00:00:00+00:00", "signals": [], "link": "http://127.0.0.1:8765/change-1.html",
+    }  # fmt: skip
+    return {**base, **kw}
+
+
+def test_rules() -> None:
+    assert wants(["substantive"], [], None, _event())
+    assert not wants(["substantive"], [], None, _event(kind="cosmetic"))
+    assert wants(["all"], [], None, _event(kind="cosmetic"))
+    assert not wants(["silent"], [], None, _event())
+    assert wants(["silent"], [], None, _event(silent=True))
+    assert not wants(["substantive"], [], "other-story", _event())
+    assert wants(
+        ["substantive"], ["الإنسحاب"], None, _event()
+    )  # spelling variant of a keyword matches
+    assert not wants(["substantive"], ["غزة"], None, _event())
+    assert wants(
+        ["figures"], [], None, _event(facts={"numbers": [{"removed": ["1"], "added": ["2"]}]})
+    )
+    assert wants(["removed"], [], None, {"event": "removed", "story": "s"}) and not wants(
+        ["substantive"], [], None, {"event": "removed", "story": "s"}
+    )
+
+
+def test_message_wording_marks_the_change() -> None:
+    items = [
+        {"label": "edit", "old": "أ ب", "new": "أ ج", "words": [[0, "أ "], [-1, "ب"], [1, "ج"]]}
+    ]
+    ex = excerpt(items)
+    assert ex == [{"label": "edit", "before": "أ [−ب]", "after": "أ [+ج]"}]
+    e = _event(
+        silent=True,
+        excerpt=ex,
+        facts={"numbers": [{"removed": ["3.5"], "added": ["3.3"]}], "quotes": []},
+    )
+    assert messages.title(e).startswith("رقيب · تعديل صامت")
+    text = messages.body(e)
+    assert (
+        "أرقام: 3.5 ← 3.3" in text and "[−ب]" in text and "[+ج]" in text and "change-1.html" in text
+    )
