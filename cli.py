@@ -989,7 +989,17 @@ def daemon(
         discover_every=disc or None,
         jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
     )
-    sys.exit(Daemon(opts).run())
+    import tasks as tasks_mod
+
+    try:
+        app = tasks_mod.open_app(obj.home)
+    except Exception as exc:
+        _fail(f"cannot open the database in {obj.home}: {_describe(exc)}")
+    try:
+        code = Daemon(opts, due=lambda: app.store.count_due(now=app.clock())).run()
+    finally:
+        app.close()
+    sys.exit(code)
 
 
 @main.command()

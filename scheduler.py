@@ -126,9 +126,14 @@ class DaemonOptions:
 class Daemon:
     """APScheduler 3.x driving sweeps (and discovery) as child processes."""
 
-    def __init__(self, opts: DaemonOptions, command: list[str] | None = None) -> None:
+    def __init__(
+        self, opts: DaemonOptions, command: list[str] | None = None, due: Callable[[], int] | None = None
+    ) -> None:
         self.opts = opts
         self.command = command or [sys.executable, "-m", "cli"]
+        # How many watches are due, asked in-process: an idle sweep costs one
+        # query instead of an interpreter start.
+        self.due = due
         self.stopping = threading.Event()
         self.children: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
@@ -173,6 +178,15 @@ class Daemon:
 
     def sweep(self) -> None:
         self.sweeps += 1
+        if self.due is not None:
+            try:
+                waiting = self.due()
+            except Exception as exc:
+                log.warning("sweep %d: could not count due watches: %s", self.sweeps, exc)
+                waiting = 1
+            if not waiting:
+                log.info("sweep %d: nothing due", self.sweeps)
+                return
         self._run_child(["check"], f"sweep {self.sweeps}")
 
     def discover(self) -> None:

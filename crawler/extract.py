@@ -19,7 +19,7 @@ from trafilatura.utils import load_html
 from crawler import pagemeta
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
-PROFILE = 5
+PROFILE = 6
 EXTRACTOR = (
     f"trafilatura {trafilatura.__version__}; lxml {lxml.__version__}; raqib-extract {PROFILE}"
 )
@@ -81,6 +81,15 @@ _LAYOUT_BLOCKS = {
     "form",
     "br",
 }
+
+# A line that is only a counter: views, reads, comments, shares (page furniture
+# that changes on every fetch, and sometimes sits inside <article>).
+_COUNTER = re.compile(
+    r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*"
+    r"(?:مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق|تعليقات|مشاركة|مشاركات|إعجاب|views?|reads?|comments?|shares?|likes?)\W*$"
+    r"|^\W*(?:عدد\s+)?(?:المشاهدات|القراءات|التعليقات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
+    re.IGNORECASE,
+)
 
 _READ_ALSO = re.compile(
     r"^\s*(?:اقرأ|إقرأ|اقرا|طالع|شاهد|تابع|اطلع)\s+(?:أيضا|أيضاً|أيضًا|ايضا|ايضاً|المزيد)"
@@ -154,7 +163,7 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         return NotArticle(verdict)
     return Article(
         title=title,
-        byline=_restore(meta.byline or doc.author or "") or None,
+        byline=_restore(meta.byline or _plausible_author(doc.author, meta.link_texts | meta.furniture_texts) or "") or None,
         published=meta.published or (doc.date or None),
         modified=meta.modified,
         paragraphs=tuple(paragraphs),
@@ -173,6 +182,23 @@ def _disguise_zwnj(tree: Any) -> None:
             el.text = el.text.replace(zwnj, _ZWNJ_STANDIN)
         if el.tail and zwnj in el.tail:
             el.tail = el.tail.replace(zwnj, _ZWNJ_STANDIN)
+
+
+def _plausible_author(author: str | None, furniture: set[str]) -> str | None:
+    """trafilatura's guess at the byline, unless it is furniture.
+
+    On some layouts its heuristics pick a menu link ("الرئيسية") or a reader
+    comment's author, which change from fetch to fetch and would make
+    versions out of nothing.
+    """
+    if not author:
+        return None
+    name = " ".join(author.split())
+    # A guess that appears inside a comment, menu or sidebar text is furniture
+    # (trafilatura trims names, so compare by containment).
+    if len(name) > 120 or _COUNTER.match(name) or any(name in t for t in furniture):
+        return None
+    return author
 
 
 def _restore(text: str) -> str:
@@ -249,8 +275,11 @@ def _strip_tail_boilerplate(paragraphs: list[str]) -> list[str]:
 
 
 def _is_promo(paragraph: str, link_only: set[str]) -> bool:
-    """An in-body "read also" promo: a cue word, or nothing but a link."""
-    if _READ_ALSO.match(paragraph) and len(paragraph) < 300:
+    """Not prose: an in-body "read also" promo (a cue word, or nothing but a
+    link), or a bare counter of views, reads or comments."""
+    if len(paragraph) < 300 and _READ_ALSO.match(paragraph):
+        return True
+    if len(paragraph) < 60 and _COUNTER.match(paragraph):
         return True
     return " ".join(paragraph.split()) in link_only
 

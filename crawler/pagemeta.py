@@ -103,6 +103,8 @@ class PageMeta:
     language: str | None = None
     notices: list[str] = field(default_factory=list)
     link_only_blocks: set[str] = field(default_factory=set)
+    link_texts: set[str] = field(default_factory=set)  # every link's text: menus, lists
+    furniture_texts: set[str] = field(default_factory=set)  # short texts in comments, menus, sidebars
     og_type: str | None = None
 
 
@@ -114,8 +116,8 @@ def read(tree: Any) -> PageMeta:
     _read_jsonld(root, meta)
     _read_links(root, meta)
     _read_time_tags(root, meta)
-    meta.notices = _notices(root)
-    meta.link_only_blocks = _link_only_blocks(root)
+    meta.notices, meta.furniture_texts = _notices(root)
+    meta.link_only_blocks, meta.link_texts = _link_texts(root)
     return meta
 
 
@@ -239,12 +241,37 @@ def _text(el: Any) -> str:
     return canonical_line(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
-def _notices(root: Any) -> list[str]:
-    """Short visible lines that start like an update or correction notice."""
+_FURNITURE = re.compile(r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read", re.I)
+_FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
+
+
+def _furniture_elements(root: Any) -> set[Any]:
+    """Elements inside comments, menus, sidebars and footers."""
+    inside: set[Any] = set()
+    stack = [(root, False)]
+    while stack:
+        el, within = stack.pop()
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
+            continue
+        within = within or el.tag in _FURNITURE_TAGS or bool(_FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}"))
+        if within:
+            inside.add(el)
+        stack.extend((child, within) for child in el)
+    return inside
+
+
+def _notices(root: Any) -> tuple[list[str], set[str]]:
+    """Short visible lines that start like an update or correction notice;
+    and the short texts that sit in page furniture (for checking bylines)."""
     found: list[str] = []
+    furniture: set[str] = set()
     body = root.find("body")
     if body is None:
-        return found
+        return found, furniture
+    for el in _furniture_elements(body):
+        text = " ".join((el.text or "").split())
+        if 0 < len(text) <= 80:
+            furniture.add(text)
     for el in _visible_elements(body):
         if el.tag not in _BLOCK_TAGS:
             continue
@@ -262,22 +289,25 @@ def _notices(root: Any) -> list[str]:
         if m.group().rstrip()[-1:] in ":：-–—" or any(ch.isdigit() for ch in text):
             found.append(text)
     # Nested elements repeat the same notice; keep the shortest of each family.
-    return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
+    return [t for t in found if not any(o != t and t.startswith(o) for o in found)], furniture
 
 
-def _link_only_blocks(root: Any) -> set[str]:
-    """Texts of blocks whose whole text is one link: promos, not prose."""
-    out: set[str] = set()
+def _link_texts(root: Any) -> tuple[set[str], set[str]]:
+    """(texts of blocks whose whole text is one link — promos, not prose;
+    the texts of all links)."""
+    only: set[str] = set()
+    texts: set[str] = set()
     body = root.find("body")
     if body is None:
-        return out
+        return only, texts
     for a in body.iter("a"):
+        link_text = " ".join(a.text_content().split())
+        if not link_text:
+            continue
+        texts.add(link_text)
         parent = a.getparent()
-        if parent is None or parent.tag not in _BLOCK_TAGS:
+        if parent is None or parent.tag not in _BLOCK_TAGS or len(link_text.split()) < 3:
             continue
-        link_text = _text(a)
-        if len(link_text.split()) < 3:
-            continue
-        if _text(parent) == link_text:
-            out.add(link_text)
-    return out
+        if " ".join(parent.text_content().split()) == link_text:
+            only.add(canonical_line(link_text))
+    return only, texts

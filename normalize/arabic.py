@@ -67,10 +67,6 @@ _SPACES = frozenset(
 _LINE_BREAKS = frozenset(["\N{LINE SEPARATOR}", "\N{PARAGRAPH SEPARATOR}", "\x85"])
 
 
-def _is_presentation_form(ch: str) -> bool:
-    cp = ord(ch)
-    return (0xFB50 <= cp <= 0xFDFF and not 0xFDD0 <= cp <= 0xFDEF) or 0xFE70 <= cp <= 0xFEFE
-
 
 def _is_letter_like(ch: str) -> bool:
     """A letter or a mark riding on one: what a joiner may sit between."""
@@ -82,31 +78,33 @@ def canonical_line(text: str) -> str:
     return " ".join(canonical(text).split())
 
 
+# One translate() pass does most of the work (it runs in C): invisibles go,
+# odd spaces and control characters become spaces, line separators newlines.
+_TABLE: dict[int, str | None] = {ord(ch): None for ch in _INVISIBLE}
+_TABLE.update({ord(ch): " " for ch in _SPACES})
+_TABLE.update({ord(ch): "\n" for ch in _LINE_BREAKS})
+_TABLE.update({c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c not in (0x0A, 0x85)})
+_PRESENTATION = re.compile("[\uFB50-\uFDCF\uFDF0-\uFDFF\uFE70-\uFEFE]")
+
+
+def _fold_presentation(m: re.Match[str]) -> str:
+    # One character at a time: NFKC of the whole text would also fold
+    # superscripts, full-width Latin and the like, which are visible.
+    return unicodedata.normalize("NFKC", m.group())
+
+
 def canonical(text: str) -> str:
     """The canonical text: invisible differences removed, letters untouched.
 
     Paragraph breaks survive as single newlines; every other run of spaces
     becomes one space; lines are stripped and empty lines dropped.
     """
-    out: list[str] = []
-    for ch in text:
-        if ch in _INVISIBLE:
-            continue
-        if ch in _SPACES:
-            out.append(" ")
-        elif ch in _LINE_BREAKS:
-            out.append("\n")
-        elif _is_presentation_form(ch):
-            # One character at a time: NFKC of the whole text would also fold
-            # superscripts, full-width Latin and the like, which are visible.
-            out.append(unicodedata.normalize("NFKC", ch))
-        elif unicodedata.category(ch) == "Cc" and ch != "\n":
-            out.append(" ")
-        else:
-            out.append(ch)
-    chars = "".join(out)
+    chars = text.translate(_TABLE)
+    if _PRESENTATION.search(chars):
+        chars = _PRESENTATION.sub(_fold_presentation, chars)
     chars = _drop_stray_joiners(chars)
-    chars = unicodedata.normalize("NFC", chars)
+    if not unicodedata.is_normalized("NFC", chars):
+        chars = unicodedata.normalize("NFC", chars)
     lines = (" ".join(line.split()) for line in chars.split("\n"))
     return "\n".join(line for line in lines if line)
 

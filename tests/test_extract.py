@@ -203,3 +203,30 @@ def test_persian_zero_width_non_joiner_survives_extraction() -> None:
     assert all(
         "این\u200cها می\u200cخواهند اصلاح\u200cطلبان" in p for p in a.paragraphs if "جمله" in p
     )
+
+
+def test_counters_inside_the_article_and_furniture_bylines_make_no_version() -> None:
+    """Found by the benchmark's churn pass: a view counter inside <article>, and a
+    reader comment's author taken for the byline, changed on every fetch."""
+
+    def page(views: int, commenter: str) -> str:
+        paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
+        return (
+            '<html lang="ar"><body><table><tr><td><a href="/">الرئيسية</a></td></tr></table>'
+            f'<article><span class="views">شوهد {views:,} مرة</span><h1>عنوان الخبر</h1>{paras}</article>'
+            f'<ol class="comments"><li class="comment"><div class="comment-author">{commenter}</div>'
+            "<p>تعليق قصير من قارئ عن الخبر.</p></li></ol></body></html>"
+        )
+
+    a = make_page(page(1204, "سلمى12"), None)
+    b = make_page(page(98012, "يوسف7"), None)
+    assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
+    assert a.snapshot.content_hash == b.snapshot.content_hash
+    assert "شوهد" not in a.snapshot.text
+
+
+XSS_FREE_PARAGRAPHS = [
+    "اتفقت الولايات المتحدة والعراق على بدء محادثات حول مستقبل التحالف العسكري الذي تقوده واشنطن في العراق.",
+    "وقال وزير الدفاع الأمريكي إن المحادثات ستجري في إطار اللجنة العسكرية العليا التي اتفق عليها البلدان.",
+    "وتقول الحكومة العراقية إن مهمة التحالف انتهت، لكنها حريصة على إقامة علاقات ثنائية مع أعضائه.",
+]
