@@ -174,6 +174,12 @@ def raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
+    result = _timed_pass(name, home, n)
+    print(f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}", flush=True)
+    return result
+
+
+def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     _checkpoint(home) if (home / "raqib.db").exists() else None
     db0, (raw0, stored0), warc0 = _db_bytes(home), (_blob_bytes(home) if (home / "raqib.db").exists() else (0, 0)), _warc_bytes(home)
     cpu0 = _children_cpu()
@@ -216,6 +222,7 @@ def naive(site: Site, sample: list[int], previous: dict[int, str], *, fast: bool
         changed += previous.get(i) != digest
         previous[i] = digest
     wall = time.perf_counter() - t0
+    print(f"  naive loop: {len(sample) / wall:.1f} pages/s", flush=True)
     return {
         "pages": len(sample),
         "seconds": round(wall, 3),
@@ -262,21 +269,30 @@ def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
         cur = con.cursor()
         cur.execute("BEGIN")
         cur.executemany(
-            "INSERT INTO watches (url, origin, added_at, state, next_check_at, error_count, removed_count, version_count) VALUES (?, ?, ?, ?, ?, 0, 0, 0)",
+            "INSERT INTO watches (url, origin, added_at, state, next_check_at, error_count, removed_count, version_count, words, replacements) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
             [(u, o, nc, st, nc) for u, o, nc, st in rows],
         )
         cur.execute("COMMIT")
         cur.execute("ANALYZE")
     finally:
         con.close()
-    times = []
+    select_times, claim_times = [], []
+    due = 0
     for k in range(5):
         t = time.perf_counter()
-        tasks = store.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=100_000)
-        times.append(time.perf_counter() - t)
+        due = len(store.due_ids(now=now, limit=total))
+        select_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        store.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=500)
+        claim_times.append(time.perf_counter() - t)
         store.release(f"bench-{k}")
     store.close()
-    return {"watches": total, "due": len(tasks), "claim_ms_median": round(statistics.median(times) * 1000, 1)}
+    return {
+        "watches": total,
+        "due": due,
+        "select_ms_median": round(statistics.median(select_times) * 1000, 1),
+        "claim_500_ms_median": round(statistics.median(claim_times) * 1000, 1),
+    }
 
 
 def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
@@ -385,7 +401,7 @@ def main() -> None:
         "peak RSS < 300 MB": [max(p["peak_rss_mb"] for p in passes), max(p["peak_rss_mb"] for p in passes) < 300],
         "bytes per unchanged fetch < 200": [results["bytes_per_unchanged_fetch"], results["bytes_per_unchanged_fetch"] < 200],
         "raw bodies compress ≥ 5×": [results["blob_compression"], (results["blob_compression"] or 0) >= 5],
-        "due selection among 100,000 < 50 ms": [results["due_selection"]["claim_ms_median"], results["due_selection"]["claim_ms_median"] < 50],
+        "due selection among 100,000 < 50 ms": [results["due_selection"]["select_ms_median"], results["due_selection"]["select_ms_median"] < 50],
         "daemon RSS growth < 10% over sweeps": [results["daemon"]["growth_pct"], (results["daemon"]["growth_pct"] or 0) < 10],
     }
     print_table(results)
@@ -411,7 +427,8 @@ def print_table(r: dict[str, Any]) -> None:
             print(f"{'   naive loop':<24}{nv['pages_per_s']:>9}{nv['cpu_s_per_page']:>12}{'':>13}{'':>12}{'':>12}{'':>12}  ratio ×{p['pages_per_s'] / nv['pages_per_s']:.2f}")
     d, ex = limit["default"], limit["raqib"]
     print(f"extraction limit: trafilatura.extract {d['median_ms']} ms median → {d['limit_pages_per_s']} pages/s on {r['cores']} cores; Raqib's extraction {ex['median_ms']} ms → {ex['limit_pages_per_s']} pages/s")
-    print(f"due selection among {r['due_selection']['watches']:,}: {r['due_selection']['claim_ms_median']} ms ({r['due_selection']['due']:,} due)")
+    ds = r["due_selection"]
+    print(f"due selection among {ds['watches']:,}: {ds['select_ms_median']} ms for all {ds['due']:,} due; claiming a batch of 500: {ds['claim_500_ms_median']} ms")
     dm = r["daemon"]
     print(f"daemon RSS: {dm['rss_kb_after_10']} kB after 10 sweeps, {dm['rss_kb_last']} kB after {dm['sweeps']} ({dm['growth_pct']}%)")
     print(f"bytes per unchanged fetch: {r['bytes_per_unchanged_fetch']}; raw bodies compress ×{r['blob_compression']}")

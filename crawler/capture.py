@@ -31,17 +31,40 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 
 class StoreCaptureIndex:
-    """The archive's memory of last captures, kept in the database."""
+    """The archive's memory of last captures, kept in the database.
 
-    def __init__(self, store: Any) -> None:
+    A pass loads what it needs in one query and writes what it learnt in
+    batches: a lost update only means the next capture of that URL is a full
+    response instead of a revisit.
+    """
+
+    def __init__(self, store: Any, batch: int = 200) -> None:
         self.store = store
+        self.known: dict[str, Previous | None] = {}
+        self.dirty: dict[str, Previous] = {}
+        self.batch = batch
+
+    def preload(self, urls: list[str]) -> None:
+        found = self.store.last_captures(urls)
+        for url in urls:
+            row = found.get(url)
+            self.known[url] = Previous(*row) if row else None
 
     def last_capture(self, url: str) -> Previous | None:
-        found = self.store.last_capture(url)
-        return Previous(*found) if found else None
+        if url not in self.known:
+            found = self.store.last_capture(url)
+            self.known[url] = Previous(*found) if found else None
+        return self.known[url]
 
     def remember_capture(self, url: str, previous: Previous) -> None:
-        self.store.remember_capture(url, previous.digest, previous.uri, previous.date)
+        self.known[url] = self.dirty[url] = previous
+        if len(self.dirty) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.dirty:
+            batch, self.dirty = self.dirty, {}
+            self.store.remember_captures({u: (p.digest, p.uri, p.date) for u, p in batch.items()})
 
 
 class WarcCapture:
@@ -65,6 +88,8 @@ class WarcCapture:
         index = getattr(spider, "capture_index", None)
         if index is None:
             return
+        if hasattr(index, "preload"):
+            index.preload([t.url for t in getattr(spider, "tasks", [])])
         software = (
             f"Raqib (warcio {getattr(warcio, '__version__', '1.x')}; Scrapy {scrapy.__version__})"
         )
@@ -75,6 +100,9 @@ class WarcCapture:
     def closed(self, spider: Any) -> None:
         if self.archive is not None:
             self.archive.close()
+            flush = getattr(self.archive.index, "flush", None)
+            if flush is not None:
+                flush()
 
     def downloaded(self, response: Any, request: Any, spider: Any) -> None:
         if self.archive is None or not request.meta.get("raqib_capture"):

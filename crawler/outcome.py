@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from crawler.extract import NotArticle
 from crawler.items import Fetched
-from crawler.snapshot import Page
+from crawler.snapshot import Page, Same
 from storage import Task
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
@@ -52,11 +52,13 @@ def before_extraction(task: Task, fetched: Fetched, key: str | None) -> Verdict 
     if not fetched.body.strip():
         return Verdict("not_article", "empty body")
     if key is not None and key == task.body_key and task.content_hash:
-        return Verdict(_same(task), "identical body")
+        return Verdict(_same(task))
     return None
 
 
-def after_extraction(task: Task, result: Page | NotArticle) -> Verdict:
+def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:
+    if isinstance(result, Same):
+        return Verdict(_same(task))  # (no detail: an unchanged fetch must stay a small row)
     if isinstance(result, NotArticle):
         return Verdict("not_article", result.reason)
     snap = result.snapshot

@@ -19,6 +19,10 @@ from lxml import etree
 from normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
+_BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
+_AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 MAX_NOTICE_CHARS = 300
 
 ARTICLE_TYPES = {
@@ -105,6 +109,35 @@ class PageMeta:
     link_only_blocks: set[str] = field(default_factory=set)
     link_texts: set[str] = field(default_factory=set)  # every link's text: menus, lists
     furniture_texts: set[str] = field(default_factory=set)  # short texts in comments, menus, sidebars
+    og_title: str | None = None
+    twitter_title: str | None = None
+    title_tag: str | None = None
+    h1s: list[str] = field(default_factory=list)  # outside menus, comments and sidebars
+    author_texts: list[str] = field(default_factory=list)  # author/byline elements outside furniture
+    furniture: set[Any] = field(default_factory=set, repr=False)  # the elements themselves
+
+    def title(self) -> str:
+        """The headline: a single visible <h1>, else JSON-LD, og:title,
+        twitter:title, or <title> without the site's name."""
+        if len(self.h1s) == 1 and self.h1s[0]:
+            return self.h1s[0]
+        for candidate in (self.headline, self.og_title, self.twitter_title):
+            if candidate and candidate.strip():
+                return " ".join(candidate.split())
+        if self.title_tag:
+            parts = [p.strip() for p in _TITLE_SEPARATORS.split(self.title_tag) if p.strip()]
+            return max(parts, key=len) if parts else self.title_tag.strip()
+        return self.h1s[0] if self.h1s else ""
+
+    def author(self) -> str | None:
+        """The byline: JSON-LD or <meta>, else an author element of the page."""
+        if self.byline:
+            return self.byline
+        for text in self.author_texts:
+            name = _BY_PREFIX.sub("", text).strip(" :-–—|")
+            if 0 < len(name) <= 80 and len(name.split()) <= 8 and not any(ch.isdigit() for ch in name):
+                return name
+        return None
     og_type: str | None = None
 
 
@@ -116,7 +149,10 @@ def read(tree: Any) -> PageMeta:
     _read_jsonld(root, meta)
     _read_links(root, meta)
     _read_time_tags(root, meta)
-    meta.notices, meta.furniture_texts = _notices(root)
+    body = root.find("body")
+    meta.furniture = furniture_elements(body) if body is not None else set()
+    meta.notices, meta.furniture_texts = _notices(root, meta.furniture)
+    _read_visible_heads(root, meta)
     meta.link_only_blocks, meta.link_texts = _link_texts(root)
     return meta
 
@@ -133,6 +169,10 @@ def _read_meta_tags(root: Any, meta: PageMeta) -> None:
             meta.modified = content[:64]
         elif key == "og:type":
             meta.og_type = content.lower()[:32]
+        elif key == "og:title" and not meta.og_title:
+            meta.og_title = content[:500]
+        elif key == "twitter:title" and not meta.twitter_title:
+            meta.twitter_title = content[:500]
         elif (
             key in ("author", "article:author", "dc.creator")
             and not meta.byline
@@ -202,6 +242,29 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
                 meta.headline = obj["headline"][:500]
 
 
+def _read_visible_heads(root: Any, meta: PageMeta) -> None:
+    """<title>, the visible <h1>s and author elements, furniture left out."""
+    title = root.find(".//title")
+    if title is not None and title.text:
+        meta.title_tag = canonical_line(title.text)[:500]
+    body = root.find("body")
+    if body is None:
+        return
+    for h1 in body.iter("h1"):
+        if h1 not in meta.furniture:
+            text = canonical_line(h1.text_content())
+            if text:
+                meta.h1s.append(text[:500])
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS or el in meta.furniture:
+            continue
+        marks = f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
+        if _AUTHOR_MARK.search(marks):
+            text = canonical_line(el.text_content())
+            if text:
+                meta.author_texts.append(text[:200])
+
+
 def _read_links(root: Any, meta: PageMeta) -> None:
     for el in root.iter("link"):
         rel = (el.get("rel") or "").lower().split()
@@ -241,11 +304,23 @@ def _text(el: Any) -> str:
     return canonical_line(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
-_FURNITURE = re.compile(r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read", re.I)
+_FURNITURE = re.compile(
+    r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read"
+    r"|ticker|breaking|advert|promo|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
+    re.I,
+)
 _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
 
 
-def _furniture_elements(root: Any) -> set[Any]:
+def is_furniture(el: Any) -> bool:
+    """Whether an element sits in comments, menus, sidebars or footers (by its ancestry)."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in _FURNITURE_TAGS or _FURNITURE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
+
+
+def furniture_elements(root: Any) -> set[Any]:
     """Elements inside comments, menus, sidebars and footers."""
     inside: set[Any] = set()
     stack = [(root, False)]
@@ -260,21 +335,27 @@ def _furniture_elements(root: Any) -> set[Any]:
     return inside
 
 
-def _notices(root: Any) -> tuple[list[str], set[str]]:
+def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:
     """Short visible lines that start like an update or correction notice;
     and the short texts that sit in page furniture (for checking bylines)."""
-    found: list[str] = []
     furniture: set[str] = set()
     body = root.find("body")
     if body is None:
-        return found, furniture
-    for el in _furniture_elements(body):
+        return [], furniture
+    for el in furniture_els if furniture_els is not None else furniture_elements(body):
         text = " ".join((el.text or "").split())
         if 0 < len(text) <= 80:
             furniture.add(text)
-    for el in _visible_elements(body):
-        if el.tag not in _BLOCK_TAGS:
-            continue
+    return notices(root), furniture
+
+
+def notices(root: Any) -> list[str]:
+    """Short visible lines that start like an update or correction notice."""
+    found: list[str] = []
+    body = root.find("body")
+    if body is None:
+        return found
+    for el in body.iter(*_BLOCK_TAGS):  # (script and style hold no elements)
         head = (el.text or "").strip()
         if not head and len(el):
             head = (el[0].text or "").strip()
@@ -289,7 +370,7 @@ def _notices(root: Any) -> tuple[list[str], set[str]]:
         if m.group().rstrip()[-1:] in ":：-–—" or any(ch.isdigit() for ch in text):
             found.append(text)
     # Nested elements repeat the same notice; keep the shortest of each family.
-    return [t for t in found if not any(o != t and t.startswith(o) for o in found)], furniture
+    return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
 def _link_texts(root: Any) -> tuple[set[str], set[str]]:

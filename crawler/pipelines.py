@@ -33,6 +33,9 @@ class RecordPipeline:
             await self.recorder.handle(item)
         return item
 
+    def close_spider(self) -> None:
+        self.recorder.flush()  # the last, partial batch
+
 
 class CollectPipeline:
     """Discovery: hand every result to the spider's collector, judged after the crawl."""

@@ -19,8 +19,8 @@ from crawler import urls
 from crawler.extract import NotArticle
 from crawler.items import Fetched
 from crawler.outcome import Verdict, after_extraction, before_extraction
-from crawler.snapshot import Page, body_key, make_page
-from storage import FetchRecord, Recorded, Store, Task
+from crawler.snapshot import Page, Same, analyze, body_key
+from storage import FetchRecord, Recorded, Store, StoreFailure, Task
 
 
 class Policy(Protocol):
@@ -49,7 +49,7 @@ def aliases_for(fetched: Fetched, page: Page | None) -> list[str]:
     """URLs that should find this watch later: after redirects, canonical, AMP."""
     found: list[str] = []
     base = fetched.final_url or fetched.url
-    candidates = [*fetched.redirects, base]
+    candidates = [*fetched.redirects, base] if fetched.redirects else []
     if page is not None:
         for link in (page.canonical_url, page.amp_url):
             if link:
@@ -94,6 +94,7 @@ def build_record(
         aliases=aliases_for(fetched, page) if good or verdict.outcome == "not_modified" else [],
         warc_file=fetched.warc[0] if fetched.warc else None,
         warc_offset=fetched.warc[1] if fetched.warc else None,
+        region=page.region if page is not None and good else None,
     )
 
 
@@ -109,6 +110,8 @@ class Recorder:
         owner: str,
         pool: Executor | None = None,
         on_recorded: Callable[[Task, Recorded], None] | None = None,
+        batch_size: int = 100,
+        batch_delay: float = 0.25,
     ) -> None:
         self.store = store
         self.policy = policy
@@ -116,6 +119,10 @@ class Recorder:
         self.owner = owner
         self.pool = pool
         self.on_recorded = on_recorded
+        self.pending: list[tuple[Task, Fetched, FetchRecord]] = []
+        self.batch_size = batch_size
+        self.batch_delay = batch_delay
+        self._timer: asyncio.TimerHandle | None = None
         self.counts: Counter[str] = Counter()
         self.lease_lost = 0
         # The first storage failure (disk full, read-only, database gone):
@@ -131,34 +138,54 @@ class Recorder:
             if self.stop is not None:
                 self.stop()
 
-    async def _extract(self, fetched: Fetched) -> Page | NotArticle:
+    async def _extract(self, fetched: Fetched, task: Task) -> Page | NotArticle | Same:
         assert fetched.text is not None
         url = fetched.final_url or fetched.url
+        # A page that redirected elsewhere may be laid out differently: no region check.
+        region = task.region if (fetched.final_url or fetched.url) == task.url else None
         if self.pool is None:
-            return make_page(fetched.text, url)
+            return analyze(fetched.text, url, region)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, make_page, fetched.text, url)
+        return await loop.run_in_executor(self.pool, analyze, fetched.text, url, region)
 
-    async def handle(self, fetched: Fetched) -> Recorded | None:
+    async def handle(self, fetched: Fetched) -> None:
         if self.fatal is not None:
-            return None  # the pass is stopping: leave the watch to the next one
+            return  # the pass is stopping: leave the watch to the next one
         task = self.tasks[fetched.watch_id]
         key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
         verdict = before_extraction(task, fetched, key)
         if verdict is None:
-            verdict = after_extraction(task, await self._extract(fetched))
-        recorded = self.store.record(
-            build_record(task, fetched, verdict, key, self.policy), owner=self.owner
-        )
-        if recorded.lease_lost:
-            self.lease_lost += 1
-        else:
-            self.counts[recorded.outcome] += 1
-            if recorded.outcome == "removed" and task.state != "removed":
-                self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
-        if self.on_recorded is not None:
-            self.on_recorded(task, recorded)
-        return recorded
+            verdict = after_extraction(task, await self._extract(fetched, task))
+        self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        elif self._timer is None:
+            # Group commit: a batch is written when full or a moment after its
+            # first record, whichever comes first.
+            self._timer = asyncio.get_running_loop().call_later(self.batch_delay, self.flush)
+
+    def flush(self) -> None:
+        """Write what is pending, in one transaction."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self.pending = self.pending, []
+        if not batch or self.fatal is not None:
+            return
+        try:
+            results = self.store.record_many([rec for _t, _f, rec in batch], owner=self.owner)
+        except (OSError, StoreFailure) as exc:
+            self.fail(exc)
+            return
+        for (task, fetched, _rec), recorded in zip(batch, results, strict=True):
+            if recorded.lease_lost:
+                self.lease_lost += 1
+            else:
+                self.counts[recorded.outcome] += 1
+                if recorded.outcome == "removed" and task.state != "removed":
+                    self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
+            if self.on_recorded is not None:
+                self.on_recorded(task, recorded)
 
     def renew_leases(self, now: datetime, lease: timedelta) -> None:
         self.store.renew(self.owner, now=now, lease=lease)

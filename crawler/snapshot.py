@@ -5,19 +5,31 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from crawler.extract import EXTRACTOR, NotArticle, extract
+from crawler.region import locate, unchanged
 from normalize.arabic import canonical_line
 from storage import Snapshot
 
 
 @dataclass(frozen=True)
 class Page:
-    """A snapshot plus what the page said about its own identity."""
+    """A snapshot plus what the page said about its own identity, and where
+    its article sat (for the next fetch's region check)."""
 
     snapshot: Snapshot
     canonical_url: str | None
     amp_url: str | None
+    region: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Same:
+    """The article region digests as before: the article did not change."""
+
+
+SAME = Same()
 
 
 def content_hash(title: str, byline: str | None, text: str) -> str:
@@ -58,3 +70,21 @@ def make_page(html: str, url: str | None) -> Page | NotArticle:
         extractor=EXTRACTOR,
     )
     return Page(snap, result.canonical_url, result.amp_url)
+
+
+def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page | NotArticle | Same:
+    """What the extraction workers run: the region check when there is a
+    region, else (or when it fails) full extraction plus a new region."""
+    if region is not None and unchanged(html, region, _notices):
+        return SAME
+    result = make_page(html, url)
+    if isinstance(result, NotArticle):
+        return result
+    found = locate(html, result.snapshot.text.split("\n"), result.snapshot.notices)
+    return Page(result.snapshot, result.canonical_url, result.amp_url, found)
+
+
+def _notices(root: Any) -> list[str]:
+    from crawler.pagemeta import notices
+
+    return notices(root)

@@ -101,6 +101,16 @@ class Watch(Base):
     # of the canonical content of the latest version.
     body_key: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # About the latest version, so a pass need not load its text: its word
+    # count and its U+FFFD count (for the collapse and charset checks).
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    replacements: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the article sat in the page and a digest of what it said there:
+    # a refetch whose article region is unchanged skips the extractor.
+    region: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The raw body of the first version: later bodies are stored as zstd
+    # deltas against it (pages of one article share most of their bytes).
+    base_hash: Mapped[str | None] = mapped_column(String(64))
     # Per-watch work claim: several workers may share one database.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -134,16 +144,20 @@ class Fetch(Base):
     warc_file_id: Mapped[int | None] = mapped_column(Integer)
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_fetches_watch", "watch_id", "fetched_at"),)
+    # By watch alone: ids grow with time, so the id orders a watch's log, and
+    # every unchanged fetch adds this index entry to the database.
+    __table_args__ = (Index("ix_fetches_watch", "watch_id"),)
 
 
 class Blob(Base):
-    """A raw response body, zstd-compressed, stored once per content hash."""
+    """A raw response body, zstd-compressed, stored once per content hash;
+    with `base`, compressed against that blob's body (a delta)."""
 
     __tablename__ = "blobs"
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    base: Mapped[str | None] = mapped_column(String(64))
 
 
 class Version(Base):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +61,7 @@ class Task:
     error_count: int
     removed_count: int
     last_replacements: int = 0  # U+FFFD in the latest version's text
+    region: dict[str, Any] | None = None  # where the article sat in the page last time
 
 
 @dataclass
@@ -101,6 +102,7 @@ class FetchRecord:
     removed_count: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
+    region: dict[str, Any] | None = None  # where the article sat in the page (see crawler.region)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,22 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._warc_ids: dict[str, int] = {}
+        self._bases: dict[str, bytes] = {}
+        self._insert_fetch = insert(Fetch)
+        self._touch_version = (
+            update(Version)
+            .where(Version.watch_id == bindparam("w"), Version.number == bindparam("n"))
+            .values(last_seen=bindparam("seen"))
+        )
+        self._watch_updates: dict[tuple[str, ...], Any] = {}
+
+    def _update_watch(self, keys: tuple[str, ...]) -> Any:
+        """UPDATE watches for one set of columns, built once per set."""
+        stmt = self._watch_updates.get(keys)
+        if stmt is None:
+            stmt = update(Watch).where(Watch.id == bindparam("wid")).values({k: bindparam(k) for k in keys})
+            self._watch_updates[keys] = stmt
+        return stmt
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -175,6 +193,8 @@ class Store:
                     error_count=0,
                     removed_count=0,
                     version_count=0,
+                    words=0,
+                    replacements=0,
                 )
                 s.add(w)
                 s.flush()
@@ -259,33 +279,33 @@ class Store:
                 .values(lease_owner=owner, lease_expires_at=now + lease)
                 .execution_options(synchronize_session=False)
             )
+            cols = (
+                Watch.id, Watch.url, Watch.etag, Watch.last_modified, Watch.body_key, Watch.content_hash,
+                Watch.state, Watch.version_count, Watch.words, Watch.added_at, Watch.last_change_at,
+                Watch.error_count, Watch.removed_count, Watch.replacements, Watch.region,
+            )  # fmt: skip
             rows = s.execute(
-                select(Watch, Version.text)
-                .outerjoin(
-                    Version,
-                    and_(Version.watch_id == Watch.id, Version.number == Watch.version_count),
-                )
-                .where(Watch.id.in_(ids), Watch.lease_owner == owner)
-                .order_by(Watch.next_check_at, Watch.id)
+                select(*cols).where(Watch.id.in_(ids), Watch.lease_owner == owner).order_by(Watch.next_check_at, Watch.id)
             ).all()
             return [
                 Task(
-                    watch_id=w.id,
-                    url=w.url,
-                    etag=w.etag,
-                    last_modified=w.last_modified,
-                    body_key=w.body_key,
-                    content_hash=w.content_hash,
-                    state=w.state,
-                    version_count=w.version_count,
-                    last_words=len(text.split()) if text else 0,
-                    added_at=w.added_at,
-                    last_change_at=w.last_change_at,
-                    error_count=w.error_count,
-                    removed_count=w.removed_count,
-                    last_replacements=text.count("\ufffd") if text else 0,
+                    watch_id=r.id,
+                    url=r.url,
+                    etag=r.etag,
+                    last_modified=r.last_modified,
+                    body_key=r.body_key,
+                    content_hash=r.content_hash,
+                    state=r.state,
+                    version_count=r.version_count,
+                    last_words=r.words,
+                    added_at=r.added_at,
+                    last_change_at=r.last_change_at,
+                    error_count=r.error_count,
+                    removed_count=r.removed_count,
+                    last_replacements=r.replacements,
+                    region=r.region,
                 )
-                for w, text in rows
+                for r in rows
             ]
 
     def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
@@ -332,49 +352,79 @@ class Store:
     # --- recording a fetch -------------------------------------------------------
 
     def record(self, rec: FetchRecord, *, owner: str | None = None) -> Recorded:
-        if rec.outcome not in OUTCOMES:
-            raise StoreError(f"unknown outcome {rec.outcome!r}")
-        # One transaction per fetch: the log row, the blob, the version and the
-        # watch's new state are written together or not at all, so a crash can
-        # never leave a version without its fetch or a half-updated watch.
+        return self.record_many([rec], owner=owner)[0]
+
+    def record_many(self, recs: Sequence[FetchRecord], *, owner: str | None = None) -> list[Recorded]:
+        """Write a batch of fetches.
+
+        One transaction per batch: each fetch's log row, blob, version and
+        watch state are written together with the others or not at all, so a
+        crash never leaves a version without its fetch or a half-updated
+        watch; it can only lose the last unwritten batch, whose watches are
+        simply fetched again. Core statements, not the ORM: this is the hot
+        path of every pass.
+        """
+        for rec in recs:
+            if rec.outcome not in OUTCOMES:
+                raise StoreError(f"unknown outcome {rec.outcome!r}")
+        out: list[Recorded] = []
         with self.session() as s:
-            w = s.get(Watch, rec.watch_id)
-            if w is None:
-                raise StoreError(f"no watch {rec.watch_id}")
-            if owner is not None and w.lease_owner != owner:
-                # Our lease expired and another worker took the watch: its
-                # record wins, ours would duplicate it.
-                return Recorded(
-                    fetch_id=0, outcome=rec.outcome, version_number=None, lease_lost=True
-                )
-            outcome = rec.outcome
-            snap = rec.snapshot
-            if (
-                outcome == "new_version"
-                and snap is not None
-                and snap.content_hash == w.content_hash
-            ):
-                outcome = "unchanged"  # another path already stored this content
-            fetch = Fetch(
-                watch_id=w.id,
-                fetched_at=rec.fetched_at,
-                status=rec.status,
-                outcome=outcome,
-                duration_ms=rec.duration_ms,
-                etag=rec.etag,
-                last_modified=rec.last_modified,
-                detail=(rec.detail or None) and rec.detail[:500],
-                warc_file_id=self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
-                warc_offset=rec.warc_offset,
-            )
-            s.add(fetch)
-            s.flush()
-            number: int | None = None
-            if outcome == "new_version" and snap is not None:
-                raw_hash = self._put_blob(s, rec.raw_body) if rec.raw_body is not None else None
-                number = w.version_count + 1
-                v = Version(
-                    watch_id=w.id,
+            conn = s.connection()
+            ids = sorted({r.watch_id for r in recs})
+            rows = conn.execute(
+                select(
+                    Watch.id, Watch.lease_owner, Watch.content_hash, Watch.version_count, Watch.url,
+                    Watch.etag, Watch.last_modified, Watch.base_hash,
+                ).where(Watch.id.in_(ids))
+            ).all()  # fmt: skip
+            state = {r.id: r._asdict() for r in rows}
+            for rec in recs:
+                w = state.get(rec.watch_id)
+                if w is None:
+                    raise StoreError(f"no watch {rec.watch_id}")
+                if owner is not None and w["lease_owner"] != owner:
+                    # Our lease expired and another worker took the watch: its
+                    # record wins, ours would duplicate it.
+                    out.append(Recorded(fetch_id=0, outcome=rec.outcome, version_number=None, lease_lost=True))
+                    continue
+                out.append(self._record_one(s, conn, rec, w, owner))
+        return out
+
+    def _record_one(self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None) -> Recorded:
+        outcome = rec.outcome
+        snap = rec.snapshot
+        if outcome == "new_version" and snap is not None and snap.content_hash == w["content_hash"]:
+            outcome = "unchanged"  # another path already stored this content
+        # Prebuilt statements with bound parameters: building a new construct
+        # per row costs more than the row itself on this path.
+        fetch_id = conn.execute(
+            self._insert_fetch,
+            {
+                "watch_id": rec.watch_id,
+                "fetched_at": rec.fetched_at,
+                "status": rec.status,
+                "outcome": outcome,
+                "duration_ms": rec.duration_ms,
+                "etag": rec.etag,
+                "last_modified": rec.last_modified,
+                "detail": (rec.detail or None) and rec.detail[:500],
+                "version_id": None,
+                "warc_file_id": self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
+                "warc_offset": rec.warc_offset,
+            },
+        ).inserted_primary_key[0]
+        values: dict[str, Any] = {
+            "last_checked_at": rec.fetched_at,
+            "last_outcome": outcome,
+            "next_check_at": rec.next_check_at,
+        }
+        number: int | None = None
+        if outcome == "new_version" and snap is not None:
+            raw_hash = self._put_blob(s, rec.raw_body, base=w.get("base_hash")) if rec.raw_body is not None else None
+            number = w["version_count"] + 1
+            version_id = conn.execute(
+                insert(Version).values(
+                    watch_id=rec.watch_id,
                     number=number,
                     title=snap.title,
                     byline=snap.byline,
@@ -385,54 +435,50 @@ class Store:
                     language=snap.language,
                     content_hash=snap.content_hash,
                     raw_hash=raw_hash,
-                    url=rec.url or w.url,
+                    url=rec.url or w["url"],
                     extractor=snap.extractor,
                     first_seen=rec.fetched_at,
                     last_seen=rec.fetched_at,
-                    fetch_id=fetch.id,
+                    fetch_id=fetch_id,
                 )
-                s.add(v)
-                s.flush()
-                fetch.version_id = v.id
-                w.version_count = number
-                w.content_hash = snap.content_hash
-                w.title = snap.title
-                w.last_change_at = rec.fetched_at
-            elif outcome in ("unchanged", "not_modified", "restored") and w.version_count:
-                s.execute(
-                    update(Version)
-                    .where(Version.watch_id == w.id, Version.number == w.version_count)
-                    .values(last_seen=rec.fetched_at)
-                    .execution_options(synchronize_session=False)
-                )
-            if outcome in GOOD_OUTCOMES:
-                if (
-                    rec.etag is not None
-                    or rec.last_modified is not None
-                    or outcome != "not_modified"
-                ):
-                    w.etag = rec.etag
-                    w.last_modified = rec.last_modified
-                if rec.body_key is not None:
-                    w.body_key = rec.body_key
-            elif outcome == "removed":
-                # A later 304 must not vouch for a page we saw disappear.
-                w.etag = w.last_modified = None
-            w.last_checked_at = rec.fetched_at
-            w.last_outcome = outcome
-            w.next_check_at = rec.next_check_at
-            if rec.new_state is not None:
-                w.state = rec.new_state
-            if rec.error_count is not None:
-                w.error_count = rec.error_count
-            if rec.removed_count is not None:
-                w.removed_count = rec.removed_count
-            if owner is not None:
-                w.lease_owner = None
-                w.lease_expires_at = None
-            for alias in rec.aliases:
-                self._add_alias(s, alias, w.id)
-            return Recorded(fetch_id=fetch.id, outcome=outcome, version_number=number)
+            ).inserted_primary_key[0]
+            conn.execute(update(Fetch).where(Fetch.id == fetch_id).values(version_id=version_id))
+            words = snap.text.split()
+            if not w["base_hash"] and raw_hash:
+                values["base_hash"] = w["base_hash"] = raw_hash
+            values.update(
+                version_count=number,
+                content_hash=snap.content_hash,
+                title=snap.title,
+                last_change_at=rec.fetched_at,
+                words=len(words),
+                replacements=snap.text.count("\ufffd"),
+            )
+            w["version_count"], w["content_hash"] = number, snap.content_hash
+        elif outcome in ("unchanged", "not_modified", "restored") and w["version_count"]:
+            conn.execute(self._touch_version, {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at})
+        if outcome in GOOD_OUTCOMES:
+            if rec.etag is not None or rec.last_modified is not None or outcome != "not_modified":
+                values.update(etag=rec.etag, last_modified=rec.last_modified)
+            if rec.body_key is not None:
+                values["body_key"] = rec.body_key
+            if rec.region is not None:
+                values["region"] = rec.region
+        elif outcome == "removed":
+            # A later 304 must not vouch for a page we saw disappear.
+            values.update(etag=None, last_modified=None)
+        if rec.new_state is not None:
+            values["state"] = rec.new_state
+        if rec.error_count is not None:
+            values["error_count"] = rec.error_count
+        if rec.removed_count is not None:
+            values["removed_count"] = rec.removed_count
+        if owner is not None:
+            values.update(lease_owner=None, lease_expires_at=None)
+        conn.execute(self._update_watch(tuple(sorted(values))), {"wid": rec.watch_id, **values})
+        for alias in rec.aliases:
+            self._add_alias(s, alias, rec.watch_id)
+        return Recorded(fetch_id=int(fetch_id), outcome=outcome, version_number=number)
 
     def _warc_file_id(self, s: Session, name: str) -> int:
         cached = self._warc_ids.get(name)
@@ -447,15 +493,33 @@ class Store:
         self._warc_ids[name] = fid
         return fid
 
-    def _put_blob(self, s: Session, data: bytes) -> str:
+    def _put_blob(self, s: Session, data: bytes, base: str | None = None) -> str:
         h = blobs.digest(data)
-        if s.get(Blob, h) is None:
+        if s.scalar(select(Blob.hash).where(Blob.hash == h)) is None:
+            base_raw = self._raw(s, base) if base and base != h else None
+            packed = blobs.compress(data, base_raw)
             try:
                 with s.begin_nested():  # two workers may store the same page at once
-                    s.add(Blob(hash=h, size=len(data), data=blobs.compress(data)))
+                    s.add(Blob(hash=h, size=len(data), data=packed, base=base if base_raw is not None else None))
             except IntegrityError:
                 pass
         return h
+
+    def _raw(self, s: Session, h: str) -> bytes | None:
+        """A blob's body; a base (a first version) is read once per process."""
+        cached = self._bases.get(h)
+        if cached is not None:
+            return cached
+        row = s.execute(select(Blob.data, Blob.base).where(Blob.hash == h)).first()
+        if row is None:
+            return None
+        data, base = row
+        raw = blobs.decompress(data, self._raw(s, base) if base else None)
+        if not base:
+            if len(self._bases) > 256:
+                self._bases.clear()
+            self._bases[h] = raw
+        return raw
 
     def _add_alias(self, s: Session, url: str, watch_id: int) -> None:
         if not url or len(url) > 2048:
@@ -499,8 +563,7 @@ class Store:
 
     def raw_body(self, raw_hash: str) -> bytes | None:
         with self.session() as s:
-            blob = s.get(Blob, raw_hash)
-            return blobs.decompress(blob.data) if blob is not None else None
+            return self._raw(s, raw_hash)
 
     # --- changes ---------------------------------------------------------------------
 
@@ -726,6 +789,8 @@ class Store:
                             error_count=0,
                             removed_count=0,
                             version_count=0,
+                            words=0,
+                            replacements=0,
                             title=r.get("title"),
                         )
                         s.add(watch)
@@ -784,6 +849,26 @@ class Store:
         with self.session() as s:
             c = s.get(Capture, url)
             return (c.digest, c.uri, c.date) if c is not None else None
+
+    def last_captures(self, urls: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        out: dict[str, tuple[str, str, str]] = {}
+        with self.session() as s:
+            for i in range(0, len(urls), 500):
+                chunk = list(urls[i : i + 500])
+                for c in s.scalars(select(Capture).where(Capture.url.in_(chunk))):
+                    out[c.url] = (c.digest, c.uri, c.date)
+        return out
+
+    def remember_captures(self, items: dict[str, tuple[str, str, str]]) -> None:
+        """Upsert many last captures in one transaction."""
+        with self.session() as s:
+            existing = {c.url: c for c in s.scalars(select(Capture).where(Capture.url.in_(list(items))))}
+            for url, (digest, uri, date) in items.items():
+                c = existing.get(url)
+                if c is None:
+                    s.add(Capture(url=url, digest=digest, uri=uri, date=date))
+                else:
+                    c.digest, c.uri, c.date = digest, uri, date
 
     def remember_capture(self, url: str, digest: str, uri: str, date: str) -> None:
         with self.session() as s:
@@ -859,17 +944,20 @@ class Store:
         return out
 
     def unused_blobs(self) -> list[str]:
+        """Blobs no version refers to and no other blob is a delta of."""
         with self.session() as s:
             used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
-            return list(s.scalars(select(Blob.hash).where(Blob.hash.not_in(used))))
+            bases = select(Blob.base).where(Blob.base.is_not(None))
+            return list(s.scalars(select(Blob.hash).where(Blob.hash.not_in(used), Blob.hash.not_in(bases))))
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
         """Remove blobs no version needs (re-checked inside the transaction)."""
         removed = 0
         with self.session() as s:
             used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
+            bases = select(Blob.base).where(Blob.base.is_not(None))
             for h in hashes:
-                blob = s.scalar(select(Blob).where(Blob.hash == h, Blob.hash.not_in(used)))
+                blob = s.scalar(select(Blob).where(Blob.hash == h, Blob.hash.not_in(used), Blob.hash.not_in(bases)))
                 if blob is not None:
                     removed += len(blob.data)
                     s.delete(blob)
