@@ -127,7 +127,10 @@ class Daemon:
     """APScheduler 3.x driving sweeps (and discovery) as child processes."""
 
     def __init__(
-        self, opts: DaemonOptions, command: list[str] | None = None, due: Callable[[], int] | None = None
+        self,
+        opts: DaemonOptions,
+        command: list[str] | None = None,
+        due: Callable[[], int] | None = None,
     ) -> None:
         self.opts = opts
         self.command = command or [sys.executable, "-m", "cli"]

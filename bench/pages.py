@@ -31,7 +31,20 @@ WORDS = (
     "دولار دينار برميل يوميا سنويا شهريا المئة نحو قرابة أكثر أقل حوالي فقط أيضا كذلك لكن إلا أن إذ حيث"
 ).split()
 
-NAV = ["الرئيسية", "سياسة", "اقتصاد", "رياضة", "ثقافة", "تكنولوجيا", "صحة", "منوعات", "آراء", "فيديو", "صور", "اتصل بنا"]
+NAV = [
+    "الرئيسية",
+    "سياسة",
+    "اقتصاد",
+    "رياضة",
+    "ثقافة",
+    "تكنولوجيا",
+    "صحة",
+    "منوعات",
+    "آراء",
+    "فيديو",
+    "صور",
+    "اتصل بنا",
+]
 
 
 def _rng(*parts: object) -> random.Random:
@@ -82,7 +95,11 @@ def _state_blob(r: random.Random, size: int) -> str:
     items = []
     total = 0
     while total < size:
-        item = {"id": r.randint(1, 10**9), "slot": f"div-gpt-ad-{r.randint(1000, 9999)}", "targeting": {"k": r.choice(WORDS), "v": [r.randint(1, 99) for _ in range(6)]}}
+        item = {
+            "id": r.randint(1, 10**9),
+            "slot": f"div-gpt-ad-{r.randint(1000, 9999)}",
+            "targeting": {"k": r.choice(WORDS), "v": [r.randint(1, 99) for _ in range(6)]},
+        }
         s = json.dumps(item, ensure_ascii=False)
         items.append(s)
         total += len(s)
@@ -104,7 +121,9 @@ def _furniture(page: int, churn: int) -> dict[str, str]:
         "views": f"{r.randint(1000, 99999):,}",
         "nonce": hashlib.md5(f"{page}-{churn}".encode()).hexdigest()[:10],
         "ad": escape(" ".join(r.choice(WORDS) for _ in range(6))),
-        "most_read": "".join(f'<li><a href="/news/{r.randint(1, 10**6)}">{escape(t)}</a></li>' for t in most),
+        "most_read": "".join(
+            f'<li><a href="/news/{r.randint(1, 10**6)}">{escape(t)}</a></li>' for t in most
+        ),
         "comments": "".join(comments),
         "ncomments": str(len(comments)),
         "ticker": escape(sentence(r)),
@@ -113,7 +132,9 @@ def _furniture(page: int, churn: int) -> dict[str, str]:
 
 
 def _nav() -> str:
-    return "".join(f'<li><a href="/section/{i}">{escape(n)}</a></li>' for i, n in enumerate(NAV * 3))
+    return "".join(
+        f'<li><a href="/section/{i}">{escape(n)}</a></li>' for i, n in enumerate(NAV * 3)
+    )
 
 
 def render(page: int, edition: int, churn: int, base: str) -> bytes:
@@ -126,41 +147,57 @@ def render(page: int, edition: int, churn: int, base: str) -> bytes:
     if template == 0:  # WordPress theme
         html = f"""<!DOCTYPE html><html dir="rtl" lang="ar"><head><meta charset="utf-8"><title>{title} – صدى</title>
 <link rel="canonical" href="{url}"><meta property="og:title" content="{title}"><meta property="article:published_time" content="2024-01-25T18:00:00+03:00">
-<script>var wpData={{"nonce":"{f['nonce']}","ads":{f['state']}}};</script></head><body class="single">
-<div class="top-bar"><span class="date-now">{f['clock']}</span><div class="breaking-news">{f['ticker']}</div></div>
+<script>var wpData={{"nonce":"{f["nonce"]}","ads":{f["state"]}}};</script></head><body class="single">
+<div class="top-bar"><span class="date-now">{f["clock"]}</span><div class="breaking-news">{f["ticker"]}</div></div>
 <header><nav class="main-menu"><ul>{_nav()}</ul></nav></header><main><article class="post">
-<span class="views">شوهد {f['views']} مرة</span><h1 class="entry-title">{title}</h1>
+<span class="views">شوهد {f["views"]} مرة</span><h1 class="entry-title">{title}</h1>
 <div class="post-author"><span class="author vcard">{escape(a.byline)}</span></div>
 <div class="entry-content">{paras}</div>
 <div class="post-share"><a href="https://www.facebook.com/sharer.php?u={url}">فيسبوك</a> <a href="https://twitter.com/intent/tweet?url={url}">تويتر</a></div>
-</article><div id="comments" class="comments-area"><h3>التعليقات ({f['ncomments']})</h3><ol class="comment-list">{f['comments']}</ol>
-<form><input type="hidden" name="_wpnonce" value="{f['nonce']}"><textarea name="comment"></textarea></form></div></main>
-<aside class="widget-area"><section class="widget popular-posts"><h2>الأكثر قراءة</h2><ul>{f['most_read']}</ul></section>
-<section class="widget ad-widget"><div class="ad-slot">{f['ad']}</div></section></aside>
+</article><div id="comments" class="comments-area"><h3>التعليقات ({f["ncomments"]})</h3><ol class="comment-list">{f["comments"]}</ol>
+<form><input type="hidden" name="_wpnonce" value="{f["nonce"]}"><textarea name="comment"></textarea></form></div></main>
+<aside class="widget-area"><section class="widget popular-posts"><h2>الأكثر قراءة</h2><ul>{f["most_read"]}</ul></section>
+<section class="widget ad-widget"><div class="ad-slot">{f["ad"]}</div></section></aside>
 <footer><p>جميع الحقوق محفوظة</p></footer></body></html>"""
     elif template == 1:  # JSON-LD news site
-        ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": a.title, "datePublished": "2024-01-25T09:15:00+03:00", "author": {"@type": "Person", "name": a.byline}}, ensure_ascii=False)
-        body = "".join(f'<p data-paragraph="{i}">{escape(p)}</p>' for i, p in enumerate(a.paragraphs, 1))
+        ld = json.dumps(
+            {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": a.title,
+                "datePublished": "2024-01-25T09:15:00+03:00",
+                "author": {"@type": "Person", "name": a.byline},
+            },
+            ensure_ascii=False,
+        )
+        body = "".join(
+            f'<p data-paragraph="{i}">{escape(p)}</p>' for i, p in enumerate(a.paragraphs, 1)
+        )
         html = f"""<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title} | المرصد</title>
-<script type="application/ld+json">{ld}</script><script>window.__STATE__={{"session":"{f['nonce']}","ts":"{f['clock']}","cfg":{f['state']}}}</script></head>
-<body><div class="site-header"><ul class="nav">{_nav()}</ul><div class="ticker">{f['ticker']} · {f['clock']}</div></div>
+<script type="application/ld+json">{ld}</script><script>window.__STATE__={{"session":"{f["nonce"]}","ts":"{f["clock"]}","cfg":{f["state"]}}}</script></head>
+<body><div class="site-header"><ul class="nav">{_nav()}</ul><div class="ticker">{f["ticker"]} · {f["clock"]}</div></div>
 <div class="page"><div class="col-main"><header class="article-header"><h1 class="article-title">{title}</h1>
-<div class="article-meta"><span class="article-author">{escape(a.byline)}</span> · <span class="read-count">{f['views']} قراءة</span></div></header>
+<div class="article-meta"><span class="article-author">{escape(a.byline)}</span> · <span class="read-count">{f["views"]} قراءة</span></div></header>
 <div class="article-body" data-component="article-body">{body}</div></div>
-<div class="col-side"><div class="box most-read"><h2>الأكثر قراءة</h2><ol>{f['most_read']}</ol></div><div class="box promo">{f['ad']}</div></div></div>
-<div class="comments-widget" data-count="{f['ncomments']}"><ul>{f['comments']}</ul></div><footer class="site-footer">© المرصد</footer></body></html>"""
+<div class="col-side"><div class="box most-read"><h2>الأكثر قراءة</h2><ol>{f["most_read"]}</ol></div><div class="box promo">{f["ad"]}</div></div></div>
+<div class="comments-widget" data-count="{f["ncomments"]}"><ul>{f["comments"]}</ul></div><footer class="site-footer">© المرصد</footer></body></html>"""
     elif template == 2:  # old table-layout portal
-        body = "".join(f'<font face="Arial" size="3">{escape(p)}</font><br><br>' for p in a.paragraphs)
+        body = "".join(
+            f'<font face="Arial" size="3">{escape(p)}</font><br><br>' for p in a.paragraphs
+        )
         html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>بوابة الأخبار - {title}</title>
-<script>var cfg={f['state']};</script></head><body><table width="100%" border="0"><tr><td colspan="3">{f['clock']} <a href="/">الرئيسية</a> | {f['ticker']}</td></tr>
-<tr><td width="150" valign="top"><table><tr><td><ul>{f['most_read']}</ul></td></tr><tr><td>{f['ad']}</td></tr></table></td>
-<td valign="top"><table width="100%"><tr><td><b>{title}</b></td></tr><tr><td>{escape(a.byline)} · قراءات: {f['views']}</td></tr><tr><td>{body}</td></tr></table></td>
-<td width="150" valign="top"><table><tr><td><ol>{f['comments']}</ol></td></tr></table></td></tr><tr><td colspan="3">جميع الحقوق محفوظة</td></tr></table></body></html>"""
+<script>var cfg={f["state"]};</script></head><body><table width="100%" border="0"><tr><td colspan="3">{f["clock"]} <a href="/">الرئيسية</a> | {f["ticker"]}</td></tr>
+<tr><td width="150" valign="top"><table><tr><td><ul>{f["most_read"]}</ul></td></tr><tr><td>{f["ad"]}</td></tr></table></td>
+<td valign="top"><table width="100%"><tr><td><b>{title}</b></td></tr><tr><td>{escape(a.byline)} · قراءات: {f["views"]}</td></tr><tr><td>{body}</td></tr></table></td>
+<td width="150" valign="top"><table><tr><td><ol>{f["comments"]}</ol></td></tr></table></td></tr><tr><td colspan="3">جميع الحقوق محفوظة</td></tr></table></body></html>"""
     else:  # React site with a large inline state
-        state = json.dumps({"props": {"views": f["views"], "nonce": f["nonce"], "ads": json.loads(f["state"])}}, ensure_ascii=False)
+        state = json.dumps(
+            {"props": {"views": f["views"], "nonce": f["nonce"], "ads": json.loads(f["state"])}},
+            ensure_ascii=False,
+        )
         html = f"""<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title><meta name="author" content="{escape(a.byline)}">
 <meta property="og:title" content="{title}"></head><body><div id="__next"><header><nav>{_nav()}</nav></header>
-<main><div class="ticker">{f['ticker']}</div><article><h1>{title}</h1><div class="byline">{escape(a.byline)}</div><section class="story-body">{paras}</section>
-<div class="share">{f['views']} مشاهدة</div></article><aside><h3>الأكثر قراءة</h3><ol>{f['most_read']}</ol><div class="ad">{f['ad']}</div></aside>
-<section class="comments"><ul>{f['comments']}</ul></section></main></div><script id="__NEXT_DATA__" type="application/json">{state}</script></body></html>"""
+<main><div class="ticker">{f["ticker"]}</div><article><h1>{title}</h1><div class="byline">{escape(a.byline)}</div><section class="story-body">{paras}</section>
+<div class="share">{f["views"]} مشاهدة</div></article><aside><h3>الأكثر قراءة</h3><ol>{f["most_read"]}</ol><div class="ad">{f["ad"]}</div></aside>
+<section class="comments"><ul>{f["comments"]}</ul></section></main></div><script id="__NEXT_DATA__" type="application/json">{state}</script></body></html>"""
     return html.encode("utf-8")

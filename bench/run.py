@@ -71,7 +71,9 @@ class Site:
     def prepare(self, editions: dict[int, int], churn: int) -> None:
         """Render every page before the timed pass, so serving costs almost nothing."""
         self.pages = {i: render(i, editions.get(i, 0), churn, self.base) for i in range(self.n)}
-        self.etags = {i: '"' + hashlib.md5(body).hexdigest()[:16] + '"' for i, body in self.pages.items()}
+        self.etags = {
+            i: '"' + hashlib.md5(body).hexdigest()[:16] + '"' for i, body in self.pages.items()
+        }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -156,32 +158,47 @@ def _checkpoint(home: Path) -> None:
 def _blob_bytes(home: Path) -> tuple[int, int]:
     con = sqlite3.connect(f"file:{home / 'raqib.db'}?mode=ro", uri=True)
     try:
-        raw, stored = con.execute("SELECT COALESCE(SUM(size),0), COALESCE(SUM(LENGTH(data)),0) FROM blobs").fetchone()
+        raw, stored = con.execute(
+            "SELECT COALESCE(SUM(size),0), COALESCE(SUM(LENGTH(data)),0) FROM blobs"
+        ).fetchone()
         return int(raw), int(stored)
     finally:
         con.close()
 
 
 def _warc_bytes(home: Path) -> int:
-    return sum(p.stat().st_size for p in (home / "warc").glob("*.warc.gz")) if (home / "warc").exists() else 0
+    return (
+        sum(p.stat().st_size for p in (home / "warc").glob("*.warc.gz"))
+        if (home / "warc").exists()
+        else 0
+    )
 
 
 def raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("raqib")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
-    return subprocess.run([*cmd, "--home", str(home), *args], capture_output=True, text=True, env=env, check=False)
+    return subprocess.run(
+        [*cmd, "--home", str(home), *args], capture_output=True, text=True, env=env, check=False
+    )
 
 
 def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     result = _timed_pass(name, home, n)
-    print(f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}", flush=True)
+    print(
+        f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}",
+        flush=True,
+    )
     return result
 
 
 def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     _checkpoint(home) if (home / "raqib.db").exists() else None
-    db0, (raw0, stored0), warc0 = _db_bytes(home), (_blob_bytes(home) if (home / "raqib.db").exists() else (0, 0)), _warc_bytes(home)
+    db0, (raw0, stored0), warc0 = (
+        _db_bytes(home),
+        (_blob_bytes(home) if (home / "raqib.db").exists() else (0, 0)),
+        _warc_bytes(home),
+    )
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
     p = raqib(home, "check", "--all", "--json")
@@ -249,7 +266,11 @@ def extraction_limit(site: Site, sample: list[int], n: int) -> dict[str, Any]:
     out = {}
     for name, ts in times.items():
         med = statistics.median(ts)
-        out[name] = {"median_ms": round(med * 1000, 2), "limit_seconds": round(n * med / CORES, 3), "limit_pages_per_s": round(CORES / med, 1)}
+        out[name] = {
+            "median_ms": round(med * 1000, 2),
+            "limit_seconds": round(n * med / CORES, 3),
+            "limit_pages_per_s": round(CORES / med, 1),
+        }
     return out
 
 
@@ -263,7 +284,14 @@ def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
     con = store.engine.raw_connection()
     try:
         rows = [
-            (f"https://news.example/{i}", "manual", (now - timedelta(hours=1) if i % 10 == 0 else now + timedelta(hours=i % 500)).replace(tzinfo=None).isoformat(" "), "active" if i % 50 else "retired")
+            (
+                f"https://news.example/{i}",
+                "manual",
+                (now - timedelta(hours=1) if i % 10 == 0 else now + timedelta(hours=i % 500))
+                .replace(tzinfo=None)
+                .isoformat(" "),
+                "active" if i % 50 else "retired",
+            )
             for i in range(total)
         ]
         cur = con.cursor()
@@ -303,7 +331,24 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
     exe = Path(sys.executable).with_name("raqib")
     env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
     env["RAQIB_NOW"] = "2000-01-01T00:00:00+00:00"  # the one watch is never due: sweeps are cheap
-    proc = subprocess.Popen([str(exe), "--home", str(home), "daemon", "--every", "0.05", "--discover-every", "0", "--jitter", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "--home",
+            str(home),
+            "daemon",
+            "--every",
+            "0.05",
+            "--discover-every",
+            "0",
+            "--jitter",
+            "0",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     readings = []
     try:
         deadline = time.monotonic() + 300
@@ -321,16 +366,25 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
         proc.wait(timeout=30)
     base = readings[min(9, len(readings) - 1)] if readings else 0
     last = readings[-1] if readings else 0
-    return {"sweeps": len(readings), "rss_kb_after_10": base, "rss_kb_last": last, "growth_pct": round(100 * (last - base) / base, 2) if base else None}
+    return {
+        "sweeps": len(readings),
+        "rss_kb_after_10": base,
+        "rss_kb_last": last,
+        "growth_pct": round(100 * (last - base) / base, 2) if base else None,
+    }
 
 
 # --- the run ------------------------------------------------------------------------------
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--pages", type=int, default=2000)
-    ap.add_argument("--naive-sample", type=int, default=300, help="pages for the naive baseline (it is slow)")
+    ap.add_argument(
+        "--naive-sample", type=int, default=300, help="pages for the naive baseline (it is slow)"
+    )
     ap.add_argument("--daemon-sweeps", type=int, default=100)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--keep", action="store_true", help="keep the home directory")
@@ -344,18 +398,32 @@ def main() -> None:
     site = Site(n)
     server = Server(site)
     sample = list(range(0, n, max(1, n // args.naive_sample)))[: args.naive_sample]
-    results: dict[str, Any] = {"pages": n, "cores": CORES, "started": datetime.now(UTC).isoformat(), "python": sys.version.split()[0]}
+    results: dict[str, Any] = {
+        "pages": n,
+        "cores": CORES,
+        "started": datetime.now(UTC).isoformat(),
+        "python": sys.version.split()[0],
+    }
     print(f"raqib benchmark: {n} pages on {site.base}, {CORES} cores", flush=True)
 
     urls = "\n".join(f"{site.base}/news/{i}" for i in range(n))
-    r = subprocess.run([str(Path(sys.executable).with_name("raqib")), "--home", str(home), "watch", "-"], input=urls, capture_output=True, text=True)
+    r = subprocess.run(
+        [str(Path(sys.executable).with_name("raqib")), "--home", str(home), "watch", "-"],
+        input=urls,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
 
     edits = {i: 1 for i in range(0, n, 10)}  # 10% edited in pass 4
     passes = []
     site.prepare({}, churn=0)
     sizes = [len(b) for b in site.pages.values()]
-    results["page_kb"] = {"min": round(min(sizes) / 1024, 1), "median": round(statistics.median(sizes) / 1024, 1), "max": round(max(sizes) / 1024, 1)}
+    results["page_kb"] = {
+        "min": round(min(sizes) / 1024, 1),
+        "median": round(statistics.median(sizes) / 1024, 1),
+        "max": round(max(sizes) / 1024, 1),
+    }
     passes.append(timed_pass("1 first pass", home, n))
     limit = extraction_limit(site, sample[:200], n)
     naive_first = naive(site, sample, {}, fast=False)
@@ -378,7 +446,9 @@ def main() -> None:
     results["naive"] = {"first": naive_first, "churn": naive_churn, "edited": naive_edit}
     results["extraction_limit"] = limit
     unchanged_fetches = passes[1]["outcomes"].get("unchanged", 0)
-    results["bytes_per_unchanged_fetch"] = round(passes[1]["db_bytes_added"] / max(unchanged_fetches, 1), 1)
+    results["bytes_per_unchanged_fetch"] = round(
+        passes[1]["db_bytes_added"] / max(unchanged_fetches, 1), 1
+    )
     raw, stored = _blob_bytes(home)
     results["blob_compression"] = round(raw / stored, 2) if stored else None
     print("selecting due watches among 100,000 …", flush=True)
@@ -392,17 +462,47 @@ def main() -> None:
     default_limit = limit["default"]["limit_pages_per_s"]
     raqib_limit = limit["raqib"]["limit_pages_per_s"]
     results["targets"] = {
-        "first pass ≥ 70% of the extraction limit (trafilatura.extract)": [round(first["pages_per_s"] / default_limit, 2), first["pages_per_s"] / default_limit >= 0.7],
-        "first pass vs the same limit with Raqib's own extraction": [round(first["pages_per_s"] / raqib_limit, 2), None],
-        "first pass ≥ 1.4× naive": [round(first["pages_per_s"] / naive_first["pages_per_s"], 2), first["pages_per_s"] / naive_first["pages_per_s"] >= 1.4],
-        "churn pass ≥ 3× naive": [round(churn["pages_per_s"] / naive_churn["pages_per_s"], 2), churn["pages_per_s"] / naive_churn["pages_per_s"] >= 3],
-        "10%-edited pass ≥ 2.5× naive": [round(edited["pages_per_s"] / naive_edit["pages_per_s"], 2), edited["pages_per_s"] / naive_edit["pages_per_s"] >= 2.5],
+        "first pass ≥ 70% of the extraction limit (trafilatura.extract)": [
+            round(first["pages_per_s"] / default_limit, 2),
+            first["pages_per_s"] / default_limit >= 0.7,
+        ],
+        "first pass vs the same limit with Raqib's own extraction": [
+            round(first["pages_per_s"] / raqib_limit, 2),
+            None,
+        ],
+        "first pass ≥ 1.4× naive": [
+            round(first["pages_per_s"] / naive_first["pages_per_s"], 2),
+            first["pages_per_s"] / naive_first["pages_per_s"] >= 1.4,
+        ],
+        "churn pass ≥ 3× naive": [
+            round(churn["pages_per_s"] / naive_churn["pages_per_s"], 2),
+            churn["pages_per_s"] / naive_churn["pages_per_s"] >= 3,
+        ],
+        "10%-edited pass ≥ 2.5× naive": [
+            round(edited["pages_per_s"] / naive_edit["pages_per_s"], 2),
+            edited["pages_per_s"] / naive_edit["pages_per_s"] >= 2.5,
+        ],
         "304 pass ≥ 500 pages/s": [p304["pages_per_s"], p304["pages_per_s"] >= 500],
-        "peak RSS < 300 MB": [max(p["peak_rss_mb"] for p in passes), max(p["peak_rss_mb"] for p in passes) < 300],
-        "bytes per unchanged fetch < 200": [results["bytes_per_unchanged_fetch"], results["bytes_per_unchanged_fetch"] < 200],
-        "raw bodies compress ≥ 5×": [results["blob_compression"], (results["blob_compression"] or 0) >= 5],
-        "due selection among 100,000 < 50 ms": [results["due_selection"]["select_ms_median"], results["due_selection"]["select_ms_median"] < 50],
-        "daemon RSS growth < 10% over sweeps": [results["daemon"]["growth_pct"], (results["daemon"]["growth_pct"] or 0) < 10],
+        "peak RSS < 300 MB": [
+            max(p["peak_rss_mb"] for p in passes),
+            max(p["peak_rss_mb"] for p in passes) < 300,
+        ],
+        "bytes per unchanged fetch < 200": [
+            results["bytes_per_unchanged_fetch"],
+            results["bytes_per_unchanged_fetch"] < 200,
+        ],
+        "raw bodies compress ≥ 5×": [
+            results["blob_compression"],
+            (results["blob_compression"] or 0) >= 5,
+        ],
+        "due selection among 100,000 < 50 ms": [
+            results["due_selection"]["select_ms_median"],
+            results["due_selection"]["select_ms_median"] < 50,
+        ],
+        "daemon RSS growth < 10% over sweeps": [
+            results["daemon"]["growth_pct"],
+            (results["daemon"]["growth_pct"] or 0) < 10,
+        ],
     }
     print_table(results)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -417,21 +517,41 @@ def main() -> None:
 
 def print_table(r: dict[str, Any]) -> None:
     limit = r["extraction_limit"]
-    print(f"\npages: {r['pages']} ({r['page_kb']['min']}–{r['page_kb']['max']} kB, median {r['page_kb']['median']} kB), cores: {r['cores']}")
-    print(f"{'pass':<24}{'pages/s':>9}{'CPU s/page':>12}{'peak RSS MB':>13}{'DB bytes':>12}{'blob bytes':>12}{'WARC bytes':>12}  outcomes")
-    naive_for = {"1 first pass": r["naive"]["first"], "2 churn, no edit": r["naive"]["churn"], "4 churn + 10% edited": r["naive"]["edited"]}
+    print(
+        f"\npages: {r['pages']} ({r['page_kb']['min']}–{r['page_kb']['max']} kB, median {r['page_kb']['median']} kB), cores: {r['cores']}"
+    )
+    print(
+        f"{'pass':<24}{'pages/s':>9}{'CPU s/page':>12}{'peak RSS MB':>13}{'DB bytes':>12}{'blob bytes':>12}{'WARC bytes':>12}  outcomes"
+    )
+    naive_for = {
+        "1 first pass": r["naive"]["first"],
+        "2 churn, no edit": r["naive"]["churn"],
+        "4 churn + 10% edited": r["naive"]["edited"],
+    }
     for p in r["passes"]:
-        print(f"{p['pass']:<24}{p['pages_per_s']:>9}{p['cpu_s_per_page']:>12}{p['peak_rss_mb']:>13}{p['db_bytes_added']:>12}{p['blob_bytes_added']:>12}{p['warc_bytes_added']:>12}  {p['outcomes']}")
+        print(
+            f"{p['pass']:<24}{p['pages_per_s']:>9}{p['cpu_s_per_page']:>12}{p['peak_rss_mb']:>13}{p['db_bytes_added']:>12}{p['blob_bytes_added']:>12}{p['warc_bytes_added']:>12}  {p['outcomes']}"
+        )
         if p["pass"] in naive_for:
             nv = naive_for[p["pass"]]
-            print(f"{'   naive loop':<24}{nv['pages_per_s']:>9}{nv['cpu_s_per_page']:>12}{'':>13}{'':>12}{'':>12}{'':>12}  ratio ×{p['pages_per_s'] / nv['pages_per_s']:.2f}")
+            print(
+                f"{'   naive loop':<24}{nv['pages_per_s']:>9}{nv['cpu_s_per_page']:>12}{'':>13}{'':>12}{'':>12}{'':>12}  ratio ×{p['pages_per_s'] / nv['pages_per_s']:.2f}"
+            )
     d, ex = limit["default"], limit["raqib"]
-    print(f"extraction limit: trafilatura.extract {d['median_ms']} ms median → {d['limit_pages_per_s']} pages/s on {r['cores']} cores; Raqib's extraction {ex['median_ms']} ms → {ex['limit_pages_per_s']} pages/s")
+    print(
+        f"extraction limit: trafilatura.extract {d['median_ms']} ms median → {d['limit_pages_per_s']} pages/s on {r['cores']} cores; Raqib's extraction {ex['median_ms']} ms → {ex['limit_pages_per_s']} pages/s"
+    )
     ds = r["due_selection"]
-    print(f"due selection among {ds['watches']:,}: {ds['select_ms_median']} ms for all {ds['due']:,} due; claiming a batch of 500: {ds['claim_500_ms_median']} ms")
+    print(
+        f"due selection among {ds['watches']:,}: {ds['select_ms_median']} ms for all {ds['due']:,} due; claiming a batch of 500: {ds['claim_500_ms_median']} ms"
+    )
     dm = r["daemon"]
-    print(f"daemon RSS: {dm['rss_kb_after_10']} kB after 10 sweeps, {dm['rss_kb_last']} kB after {dm['sweeps']} ({dm['growth_pct']}%)")
-    print(f"bytes per unchanged fetch: {r['bytes_per_unchanged_fetch']}; raw bodies compress ×{r['blob_compression']}")
+    print(
+        f"daemon RSS: {dm['rss_kb_after_10']} kB after 10 sweeps, {dm['rss_kb_last']} kB after {dm['sweeps']} ({dm['growth_pct']}%)"
+    )
+    print(
+        f"bytes per unchanged fetch: {r['bytes_per_unchanged_fetch']}; raw bodies compress ×{r['blob_compression']}"
+    )
     print("\ntargets:")
     for name, (value, ok) in r["targets"].items():
         mark = "—" if ok is None else ("met" if ok else "NOT met")

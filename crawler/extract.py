@@ -126,7 +126,12 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
     tree = load_html(html)
     if tree is None:
         return NotArticle("unparseable HTML")
-    if "\N{ZERO WIDTH NON-JOINER}" in html or "&zwnj;" in html or "&#8204;" in html or "&#x200c;" in html.lower():
+    if (
+        "\N{ZERO WIDTH NON-JOINER}" in html
+        or "&zwnj;" in html
+        or "&#8204;" in html
+        or "&#x200c;" in html.lower()
+    ):
         _disguise_zwnj(tree)
     meta = pagemeta.read(tree)  # before trafilatura, which prunes the tree
     _unwrap_layout_tables(tree)

@@ -108,12 +108,16 @@ class PageMeta:
     notices: list[str] = field(default_factory=list)
     link_only_blocks: set[str] = field(default_factory=set)
     link_texts: set[str] = field(default_factory=set)  # every link's text: menus, lists
-    furniture_texts: set[str] = field(default_factory=set)  # short texts in comments, menus, sidebars
+    furniture_texts: set[str] = field(
+        default_factory=set
+    )  # short texts in comments, menus, sidebars
     og_title: str | None = None
     twitter_title: str | None = None
     title_tag: str | None = None
     h1s: list[str] = field(default_factory=list)  # outside menus, comments and sidebars
-    author_texts: list[str] = field(default_factory=list)  # author/byline elements outside furniture
+    author_texts: list[str] = field(
+        default_factory=list
+    )  # author/byline elements outside furniture
     furniture: set[Any] = field(default_factory=set, repr=False)  # the elements themselves
 
     def title(self) -> str:
@@ -135,9 +139,14 @@ class PageMeta:
             return self.byline
         for text in self.author_texts:
             name = _BY_PREFIX.sub("", text).strip(" :-–—|")
-            if 0 < len(name) <= 80 and len(name.split()) <= 8 and not any(ch.isdigit() for ch in name):
+            if (
+                0 < len(name) <= 80
+                and len(name.split()) <= 8
+                and not any(ch.isdigit() for ch in name)
+            ):
                 return name
         return None
+
     og_type: str | None = None
 
 
@@ -258,7 +267,9 @@ def _read_visible_heads(root: Any, meta: PageMeta) -> None:
     for el in body.iter():
         if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS or el in meta.furniture:
             continue
-        marks = f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
+        marks = (
+            f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
+        )
         if _AUTHOR_MARK.search(marks):
             text = canonical_line(el.text_content())
             if text:
@@ -315,7 +326,9 @@ _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
 def is_furniture(el: Any) -> bool:
     """Whether an element sits in comments, menus, sidebars or footers (by its ancestry)."""
     for node in (el, *el.iterancestors()):
-        if node.tag in _FURNITURE_TAGS or _FURNITURE.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        if node.tag in _FURNITURE_TAGS or _FURNITURE.search(
+            f"{node.get('class', '')} {node.get('id', '')}"
+        ):
             return True
     return False
 
@@ -328,7 +341,11 @@ def furniture_elements(root: Any) -> set[Any]:
         el, within = stack.pop()
         if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
             continue
-        within = within or el.tag in _FURNITURE_TAGS or bool(_FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}"))
+        within = (
+            within
+            or el.tag in _FURNITURE_TAGS
+            or bool(_FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}"))
+        )
         if within:
             inside.add(el)
         stack.extend((child, within) for child in el)

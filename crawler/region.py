@@ -61,7 +61,11 @@ def _collect(el: Any, out: list[str], skip_counters: bool) -> None:
     if el.text:
         out.append(el.text)
     for child in el:
-        if isinstance(child.tag, str) and child.tag not in _SKIP and not (skip_counters and _is_counter(child)):
+        if (
+            isinstance(child.tag, str)
+            and child.tag not in _SKIP
+            and not (skip_counters and _is_counter(child))
+        ):
             _collect(child, out, skip_counters)
         if child.tail:
             out.append(child.tail)
@@ -101,11 +105,17 @@ def _heads(root: Any) -> list[str]:
             except ValueError:
                 out.append("ld:unparseable:" + hashlib.sha256(s.text.encode()).hexdigest())
                 continue
-            for obj in data if isinstance(data, list) else [data, *(data.get("@graph") or [] if isinstance(data, dict) else [])]:
+            for obj in (
+                data
+                if isinstance(data, list)
+                else [data, *(data.get("@graph") or [] if isinstance(data, dict) else [])]
+            ):
                 if isinstance(obj, dict):
                     for key in ("headline", "name", "author", "creator"):
                         if key in obj:
-                            out.append(f"ld:{key}:{json.dumps(obj[key], ensure_ascii=False, sort_keys=True)}")
+                            out.append(
+                                f"ld:{key}:{json.dumps(obj[key], ensure_ascii=False, sort_keys=True)}"
+                            )
     for h in root.iter("h1"):
         out.append("h1:" + visible_text(h))
     for el in root.xpath(_AUTHOR_XPATH):
@@ -139,7 +149,12 @@ def _neighbours(region: Any) -> list[str]:
 
 def digest(root: Any, region: Any, notices: list[str]) -> str:
     h = hashlib.sha256(f"region/{VERSION}".encode())
-    parts = (visible_text(region, skip_counters=True), *_neighbours(region), *_heads(root), *notices)
+    parts = (
+        visible_text(region, skip_counters=True),
+        *_neighbours(region),
+        *_heads(root),
+        *notices,
+    )
     for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")

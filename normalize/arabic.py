@@ -67,7 +67,6 @@ _SPACES = frozenset(
 _LINE_BREAKS = frozenset(["\N{LINE SEPARATOR}", "\N{PARAGRAPH SEPARATOR}", "\x85"])
 
 
-
 def _is_letter_like(ch: str) -> bool:
     """A letter or a mark riding on one: what a joiner may sit between."""
     return unicodedata.category(ch)[0] in "LM"
@@ -84,7 +83,7 @@ _TABLE: dict[int, str | None] = {ord(ch): None for ch in _INVISIBLE}
 _TABLE.update({ord(ch): " " for ch in _SPACES})
 _TABLE.update({ord(ch): "\n" for ch in _LINE_BREAKS})
 _TABLE.update({c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c not in (0x0A, 0x85)})
-_PRESENTATION = re.compile("[\uFB50-\uFDCF\uFDF0-\uFDFF\uFE70-\uFEFE]")
+_PRESENTATION = re.compile("[\ufb50-\ufdcf\ufdf0-\ufdff\ufe70-\ufefe]")
 
 
 def _fold_presentation(m: re.Match[str]) -> str:

@@ -33,4 +33,6 @@ def compress(data: bytes, base: bytes | None = None) -> bytes:
 def decompress(data: bytes, base: bytes | None = None, max_size: int = MAX_SIZE) -> bytes:
     if base is None:
         return zstandard.ZstdDecompressor().decompress(data, max_output_size=max_size)
-    return zstandard.ZstdDecompressor(dict_data=_dict(base)).decompress(data, max_output_size=max_size)
+    return zstandard.ZstdDecompressor(dict_data=_dict(base)).decompress(
+        data, max_output_size=max_size
+    )

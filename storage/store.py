@@ -131,7 +131,11 @@ class Store:
         """UPDATE watches for one set of columns, built once per set."""
         stmt = self._watch_updates.get(keys)
         if stmt is None:
-            stmt = update(Watch).where(Watch.id == bindparam("wid")).values({k: bindparam(k) for k in keys})
+            stmt = (
+                update(Watch)
+                .where(Watch.id == bindparam("wid"))
+                .values({k: bindparam(k) for k in keys})
+            )
             self._watch_updates[keys] = stmt
         return stmt
 
@@ -285,7 +289,9 @@ class Store:
                 Watch.error_count, Watch.removed_count, Watch.replacements, Watch.region,
             )  # fmt: skip
             rows = s.execute(
-                select(*cols).where(Watch.id.in_(ids), Watch.lease_owner == owner).order_by(Watch.next_check_at, Watch.id)
+                select(*cols)
+                .where(Watch.id.in_(ids), Watch.lease_owner == owner)
+                .order_by(Watch.next_check_at, Watch.id)
             ).all()
             return [
                 Task(
@@ -354,7 +360,9 @@ class Store:
     def record(self, rec: FetchRecord, *, owner: str | None = None) -> Recorded:
         return self.record_many([rec], owner=owner)[0]
 
-    def record_many(self, recs: Sequence[FetchRecord], *, owner: str | None = None) -> list[Recorded]:
+    def record_many(
+        self, recs: Sequence[FetchRecord], *, owner: str | None = None
+    ) -> list[Recorded]:
         """Write a batch of fetches.
 
         One transaction per batch: each fetch's log row, blob, version and
@@ -385,12 +393,18 @@ class Store:
                 if owner is not None and w["lease_owner"] != owner:
                     # Our lease expired and another worker took the watch: its
                     # record wins, ours would duplicate it.
-                    out.append(Recorded(fetch_id=0, outcome=rec.outcome, version_number=None, lease_lost=True))
+                    out.append(
+                        Recorded(
+                            fetch_id=0, outcome=rec.outcome, version_number=None, lease_lost=True
+                        )
+                    )
                     continue
                 out.append(self._record_one(s, conn, rec, w, owner))
         return out
 
-    def _record_one(self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None) -> Recorded:
+    def _record_one(
+        self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None
+    ) -> Recorded:
         outcome = rec.outcome
         snap = rec.snapshot
         if outcome == "new_version" and snap is not None and snap.content_hash == w["content_hash"]:
@@ -420,7 +434,11 @@ class Store:
         }
         number: int | None = None
         if outcome == "new_version" and snap is not None:
-            raw_hash = self._put_blob(s, rec.raw_body, base=w.get("base_hash")) if rec.raw_body is not None else None
+            raw_hash = (
+                self._put_blob(s, rec.raw_body, base=w.get("base_hash"))
+                if rec.raw_body is not None
+                else None
+            )
             number = w["version_count"] + 1
             version_id = conn.execute(
                 insert(Version).values(
@@ -456,7 +474,10 @@ class Store:
             )
             w["version_count"], w["content_hash"] = number, snap.content_hash
         elif outcome in ("unchanged", "not_modified", "restored") and w["version_count"]:
-            conn.execute(self._touch_version, {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at})
+            conn.execute(
+                self._touch_version,
+                {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at},
+            )
         if outcome in GOOD_OUTCOMES:
             if rec.etag is not None or rec.last_modified is not None or outcome != "not_modified":
                 values.update(etag=rec.etag, last_modified=rec.last_modified)
@@ -500,7 +521,14 @@ class Store:
             packed = blobs.compress(data, base_raw)
             try:
                 with s.begin_nested():  # two workers may store the same page at once
-                    s.add(Blob(hash=h, size=len(data), data=packed, base=base if base_raw is not None else None))
+                    s.add(
+                        Blob(
+                            hash=h,
+                            size=len(data),
+                            data=packed,
+                            base=base if base_raw is not None else None,
+                        )
+                    )
             except IntegrityError:
                 pass
         return h
@@ -862,7 +890,9 @@ class Store:
     def remember_captures(self, items: dict[str, tuple[str, str, str]]) -> None:
         """Upsert many last captures in one transaction."""
         with self.session() as s:
-            existing = {c.url: c for c in s.scalars(select(Capture).where(Capture.url.in_(list(items))))}
+            existing = {
+                c.url: c for c in s.scalars(select(Capture).where(Capture.url.in_(list(items))))
+            }
             for url, (digest, uri, date) in items.items():
                 c = existing.get(url)
                 if c is None:
@@ -948,7 +978,9 @@ class Store:
         with self.session() as s:
             used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
             bases = select(Blob.base).where(Blob.base.is_not(None))
-            return list(s.scalars(select(Blob.hash).where(Blob.hash.not_in(used), Blob.hash.not_in(bases))))
+            return list(
+                s.scalars(select(Blob.hash).where(Blob.hash.not_in(used), Blob.hash.not_in(bases)))
+            )
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
         """Remove blobs no version needs (re-checked inside the transaction)."""
@@ -957,7 +989,11 @@ class Store:
             used = select(Version.raw_hash).where(Version.raw_hash.is_not(None))
             bases = select(Blob.base).where(Blob.base.is_not(None))
             for h in hashes:
-                blob = s.scalar(select(Blob).where(Blob.hash == h, Blob.hash.not_in(used), Blob.hash.not_in(bases)))
+                blob = s.scalar(
+                    select(Blob).where(
+                        Blob.hash == h, Blob.hash.not_in(used), Blob.hash.not_in(bases)
+                    )
+                )
                 if blob is not None:
                     removed += len(blob.data)
                     s.delete(blob)

@@ -154,7 +154,9 @@ def test_digest_and_rules_in_config(server, raqib: Raqib, manifest, receiver: Re
     assert kinds.count("removed") == 1  # the seed's 404, told once
     assert all(e["facts"]["numbers"] for e in events if e["event"] == "change")
     listed = raqib("notify", "list", "--json").json()
-    assert listed[0]["origin"] == "config" and "hook" not in listed[0]["url"]  # redacted: paths may hold tokens
+    assert (
+        listed[0]["origin"] == "config" and "hook" not in listed[0]["url"]
+    )  # redacted: paths may hold tokens
 
 
 def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> None:
