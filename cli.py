@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 import click
 from platformdirs import user_data_dir
 
+import console
+
 EXIT_FAIL, EXIT_USAGE, EXIT_UNKNOWN, EXIT_BUSY = 1, 2, 4, 75
 
 log = logging.getLogger("raqib")
@@ -132,18 +134,7 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
 
     Set RAQIB_NOW=<ISO 8601> to make every command act as if it were that time.
     """
-    level = max(logging.WARNING - 10 * verbose, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(level)  # Scrapy opens its loggers wide; the handler decides
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.root.handlers[:] = [handler]
-    logging.root.setLevel(level)
-    if not verbose:
-        # A site that is down is recorded in the fetch log; the robots.txt
-        # middleware would also print a traceback for it.
-        handler.addFilter(lambda r: not r.name.startswith("scrapy.downloadermiddlewares.robotstxt"))
-        # apprise logs channel URLs, tokens included; Raqib reports its errors itself.
-        handler.addFilter(lambda r: not r.name.startswith("apprise"))
+    console.setup(max(logging.WARNING - 10 * verbose, logging.DEBUG))
     ctx.obj = Ctx(home.expanduser(), verbose)
 
 
@@ -272,6 +263,7 @@ def check(
         _emit_json(
             {
                 "claimed": summary.claimed,
+                "processes": summary.processes,
                 "outcomes": dict(summary.counts),
                 "substantive": summary.substantive,
                 "cosmetic": summary.cosmetic,

@@ -29,4 +29,15 @@ def from_env(environ: dict[str, str] | None = None) -> Clock:
         instant = parse_instant(frozen)
     except ValueError as exc:
         raise ValueError(f"RAQIB_NOW is not an ISO 8601 time: {frozen!r}") from exc
-    return lambda: instant
+    return Frozen(instant)
+
+
+class Frozen:
+    """A clock stopped at one instant (a class, not a lambda: crawler processes
+    receive the pass's clock pickled)."""
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def __call__(self) -> datetime:
+        return self.instant

@@ -15,10 +15,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,6 @@ from storage.models import Change, Version, Watch
 log = logging.getLogger("raqib")
 
 DB_NAME = "raqib.db"
-POOL_MIN_TASKS = 16  # below this, extracting in-process beats starting workers
 
 
 class HomeError(Exception):
@@ -139,6 +136,7 @@ class PassSummary:
     cosmetic: int = 0
     seconds: float = 0.0
     lease_lost: int = 0
+    processes: int = 1  # crawler processes the pass ran in
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
 
@@ -153,6 +151,7 @@ class PassSummary:
             f"{c['new_version']} new versions ({self.substantive} substantive, {self.cosmetic} cosmetic), "
             f"{c['unchanged'] + c['not_modified']} unchanged, {c['removed']} removed, {c['restored']} restored, "
             f"{c['error']} errors, {c['not_article']} not articles in {self.seconds:.1f}s"
+            + (f" ({self.processes} crawler processes)" if self.processes > 1 else "")
             + (f"; {self.notified} notifications sent" if self.notified else "")
             + (f", {self.notify_pending} waiting" if self.notify_pending else "")
         )
@@ -200,6 +199,18 @@ def claim(
     while True:
         now = app.clock()
         reap_dead_leases(app.store, now)
+        holders = {
+            o: n
+            for o, n in app.store.lease_holders(now=now, due_only=not all_watches).items()
+            if o != owner
+        }
+        if wait and holders:
+            # Waiting means waiting for the other pass to end, not taking the
+            # watches it has finished with one by one while it still runs.
+            if deadline is not None and time.monotonic() > deadline:
+                raise PassBusy(holders)
+            time.sleep(1.0)  # polling the database is the lock wait: leases live there
+            continue
         tasks = app.store.claim(
             owner,
             now=now,
@@ -210,16 +221,10 @@ def claim(
         )
         if tasks:
             return tasks
-        holders = {
-            o: n
-            for o, n in app.store.lease_holders(now=now, due_only=not all_watches).items()
-            if o != owner
-        }
         if not holders:
             return []
-        if not wait or (deadline is not None and time.monotonic() > deadline):
+        if not wait:
             raise PassBusy(holders)
-        time.sleep(1.0)  # polling the database is the lock wait: leases live there
 
 
 def warc_dir(app: App) -> Path:
@@ -241,15 +246,6 @@ def crawl_settings(app: App) -> dict[str, Any]:
     return settings
 
 
-def _pool(n_tasks: int) -> Executor | None:
-    cores = os.cpu_count() or 1
-    if n_tasks < POOL_MIN_TASKS or cores < 2:
-        return None
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["crawler.snapshot"])
-    return ProcessPoolExecutor(max_workers=cores, mp_context=ctx)
-
-
 def run_check(
     app: App,
     *,
@@ -261,9 +257,8 @@ def run_check(
     on_recorded: Callable[[Task, Any], None] | None = None,
 ) -> PassSummary:
     """One pass: claim due watches, fetch each once, record, analyse new versions."""
-    from crawler.capture import StoreCaptureIndex
-    from crawler.record import Recorder  # Scrapy is imported only by passes
-    from crawler.run import crawl
+    from crawler.pool import extraction_pool  # Scrapy is imported only by passes
+    from crawler.shards import crawl_here, crawl_sharded, shard_count
 
     started = time.monotonic()
     owner = new_owner()
@@ -282,18 +277,21 @@ def run_check(
         return summary
     if on_start is not None:
         on_start(len(tasks))
-    policy = RevisitPolicy(app.config.schedule)
-    pool = _pool(len(tasks))
-    recorder = Recorder(app.store, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
+    common: dict[str, Any] = {
+        "owner": owner,
+        "policy": RevisitPolicy(app.config.schedule),
+        "clock": app.clock,
+        "overrides": crawl_settings(app),
+        "lease_seconds": parse_duration(app.config.schedule.lease).total_seconds(),
+        "on_recorded": on_recorded,
+    }
+    shards = summary.processes = shard_count(len(tasks), app.config.fetch.processes)
+    pool = extraction_pool(len(tasks)) if shards == 1 else None
     try:
-        crawl(
-            tasks,
-            recorder,
-            clock=app.clock,
-            overrides=crawl_settings(app),
-            lease_seconds=parse_duration(app.config.schedule.lease).total_seconds(),
-            capture_index=StoreCaptureIndex(app.store),
-        )
+        if shards > 1:
+            outcome = crawl_sharded(tasks, shards=shards, database_url=app.store.url(), **common)
+        else:
+            outcome = crawl_here(app.store, tasks, pool=pool, **common)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -303,17 +301,17 @@ def run_check(
             app.store.release(owner)
         except Exception as exc:
             log.warning("could not release leases: %s", exc)
-    if recorder.fatal is not None:
-        raise PassFailed(f"the pass stopped: {recorder.fatal}") from recorder.fatal
-    summary.counts = recorder.counts
-    summary.lease_lost = recorder.lease_lost
+    if outcome.fatal is not None:
+        raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
+    summary.counts = outcome.counts
+    summary.lease_lost = outcome.lease_lost
     changes = analyze_pending(app)
     for change in changes:
         if change.kind == "substantive":
             summary.substantive += 1
         else:
             summary.cosmetic += 1
-    notify_pass(app, summary, changes=changes, removed=recorder.removed_now)
+    notify_pass(app, summary, changes=changes, removed=outcome.removed_now)
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -3,12 +3,17 @@
 It listens to `response_downloaded`, which fires before the downloader
 middlewares run, so the body is exactly what the server sent (still gzip- or
 brotli-encoded if it was). Requests opt in with meta `raqib_capture=True`;
-where the record landed goes back into the request's meta as `raqib_warc`
-(file, offset), for the fetch log row.
+where the record landed goes back into the request's meta as `raqib_warc`:
+a future of (file, offset) for the fetch log row, which the recorder awaits.
+
+Records are digested, gzipped and appended on one writer thread: hashlib and
+zlib release the GIL, so that work runs beside the reactor instead of in it,
+and one thread keeps the appends and the capture index in order.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -72,6 +77,7 @@ class WarcCapture:
         self.directory = directory
         self.max_bytes = max_bytes
         self.archive: WarcArchive | None = None
+        self.writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -96,8 +102,11 @@ class WarcCapture:
         self.archive = WarcArchive(
             self.directory, max_bytes=self.max_bytes, index=index, software=software
         )
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-warc")
 
     def closed(self, spider: Any) -> None:
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
         if self.archive is not None:
             self.archive.close()
             flush = getattr(self.archive.index, "flush", None)
@@ -105,29 +114,27 @@ class WarcCapture:
                 flush()
 
     def downloaded(self, response: Any, request: Any, spider: Any) -> None:
-        if self.archive is None or not request.meta.get("raqib_capture"):
+        if self.archive is None or self.writer is None or not request.meta.get("raqib_capture"):
             return
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
-        try:
-            capture = self.archive.write(
-                Exchange(
-                    url=response.url,
-                    method=request.method,
-                    request_headers=_pairs(request.headers),
-                    status=response.status,
-                    reason=reason,
-                    protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-                    response_headers=_pairs(response.headers),
-                    body=response.body,
-                )
-            )
-        except OSError as exc:
-            # No archive, no evidence: a full or read-only disk stops the pass.
-            recorder = getattr(spider, "recorder", None)
-            if recorder is not None:
-                recorder.fail(exc)
-            raise
-        request.meta["raqib_warc"] = (capture.file, capture.offset)
+        exchange = Exchange(
+            url=response.url,
+            method=request.method,
+            request_headers=_pairs(request.headers),
+            status=response.status,
+            reason=reason,
+            protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+            response_headers=_pairs(response.headers),
+            body=response.body,
+        )
+        # An OSError (full or read-only disk) surfaces where the future is
+        # awaited: no archive, no evidence, so the recorder stops the pass.
+        request.meta["raqib_warc"] = self.writer.submit(self._write, self.archive, exchange)
+
+    @staticmethod
+    def _write(archive: WarcArchive, exchange: Exchange) -> tuple[str, int]:
+        capture = archive.write(exchange)
+        return capture.file, capture.offset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +28,9 @@ class Fetched:
     encoding: str | None = None
     error: str | None = None  # network-level failure, when there is no response
     redirects: list[str] = field(default_factory=list)
-    warc: tuple[str, int] | None = None  # (file, offset) of the archived record
+    # (file, offset) of the archived record; a Future while the WARC writer
+    # thread is still on it (the recorder awaits it).
+    warc: tuple[str, int] | Future[tuple[str, int]] | None = None
 
 
 @dataclass

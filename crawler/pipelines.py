@@ -33,8 +33,8 @@ class RecordPipeline:
             await self.recorder.handle(item)
         return item
 
-    def close_spider(self) -> None:
-        self.recorder.flush()  # the last, partial batch
+    async def close_spider(self) -> None:
+        await self.recorder.close()  # the last, partial batch, and every write in flight
 
 
 class CollectPipeline:

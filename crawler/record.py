@@ -7,9 +7,10 @@ when a pool is given; the write is one Store.record call (one transaction).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -21,6 +22,8 @@ from crawler.items import Fetched
 from crawler.outcome import Verdict, after_extraction, before_extraction
 from crawler.snapshot import Page, Same, analyze, body_key
 from storage import FetchRecord, Recorded, Store, StoreFailure, Task
+
+MAX_INFLIGHT = 2  # batches handed to the writer thread and not yet written
 
 
 class Policy(Protocol):
@@ -74,6 +77,7 @@ def build_record(
     nxt = policy.after_fetch(task, verdict.outcome, fetched.fetched_at, retry_after)
     page = verdict.page
     good = verdict.outcome in ("new_version", "unchanged", "restored")
+    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
     return FetchRecord(
         watch_id=task.watch_id,
         fetched_at=fetched.fetched_at,
@@ -92,8 +96,8 @@ def build_record(
         raw_body=fetched.body if verdict.outcome == "new_version" else None,
         body_key=key if good else None,
         aliases=aliases_for(fetched, page) if good or verdict.outcome == "not_modified" else [],
-        warc_file=fetched.warc[0] if fetched.warc else None,
-        warc_offset=fetched.warc[1] if fetched.warc else None,
+        warc_file=warc[0] if warc else None,
+        warc_offset=warc[1] if warc else None,
         region=page.region if page is not None and good else None,
     )
 
@@ -123,6 +127,11 @@ class Recorder:
         self.batch_size = batch_size
         self.batch_delay = batch_delay
         self._timer: asyncio.TimerHandle | None = None
+        # Batches are written on one thread, in order: the reactor keeps
+        # fetching while SQLite compresses, inserts and commits (zstd and
+        # sqlite3 release the GIL). At most MAX_INFLIGHT batches wait for it.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-store")
+        self._inflight: list[asyncio.Future[None]] = []
         self.counts: Counter[str] = Counter()
         self.lease_lost = 0
         # The first storage failure (disk full, read-only, database gone):
@@ -152,6 +161,12 @@ class Recorder:
         if self.fatal is not None:
             return  # the pass is stopping: leave the watch to the next one
         task = self.tasks[fetched.watch_id]
+        if isinstance(fetched.warc, Future):
+            try:
+                fetched.warc = await asyncio.wrap_future(fetched.warc)
+            except (OSError, StoreFailure) as exc:
+                self.fail(exc)  # no archive, no evidence: the pass stops
+                return
         key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
         verdict = before_extraction(task, fetched, key)
         if verdict is None:
@@ -159,21 +174,37 @@ class Recorder:
         self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
         if len(self.pending) >= self.batch_size:
             self.flush()
+            while len(self._inflight) > MAX_INFLIGHT:  # back-pressure: the database sets the pace
+                await asyncio.shield(self._inflight[0])
         elif self._timer is None:
             # Group commit: a batch is written when full or a moment after its
             # first record, whichever comes first.
             self._timer = asyncio.get_running_loop().call_later(self.batch_delay, self.flush)
 
     def flush(self) -> None:
-        """Write what is pending, in one transaction."""
+        """Hand what is pending to the writer thread, as one transaction."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         batch, self.pending = self.pending, []
         if not batch or self.fatal is not None:
             return
+        loop = asyncio.get_running_loop()
+        written = loop.run_in_executor(
+            self._writer,
+            functools.partial(
+                self.store.record_many, [rec for _t, _f, rec in batch], owner=self.owner
+            ),
+        )
+        done = asyncio.ensure_future(self._written(batch, written))
+        self._inflight.append(done)
+        done.add_done_callback(self._inflight.remove)
+
+    async def _written(
+        self, batch: list[tuple[Task, Fetched, FetchRecord]], written: Awaitable[list[Recorded]]
+    ) -> None:
         try:
-            results = self.store.record_many([rec for _t, _f, rec in batch], owner=self.owner)
+            results = await written
         except (OSError, StoreFailure) as exc:
             self.fail(exc)
             return
@@ -186,6 +217,13 @@ class Recorder:
                     self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
             if self.on_recorded is not None:
                 self.on_recorded(task, recorded)
+
+    async def close(self) -> None:
+        """Write the last, partial batch and wait for every write to finish."""
+        self.flush()
+        while self._inflight:
+            await asyncio.shield(self._inflight[0])
+        self._writer.shutdown(wait=True)
 
     def renew_leases(self, now: datetime, lease: timedelta) -> None:
         self.store.renew(self.owner, now=now, lease=lease)

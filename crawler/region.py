@@ -212,7 +212,10 @@ def locate(html: str, paragraphs: list[str], notices: list[str]) -> dict[str, An
     # extractors and pages disagree on spaces between elements, hence the
     # comparison without whitespace).
     squeezed = ["".join(p.split()) for p in paragraphs]
-    while not all(p in "".join(visible_text(region).split()) for p in squeezed):
+    while True:
+        inside = "".join(visible_text(region).split())
+        if all(p in inside for p in squeezed):
+            break
         parent = region.getparent()
         if parent is None:
             return None

@@ -56,6 +56,10 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Each response yields one item; Scrapy starts CONCURRENT_ITEMS worker tasks
 # per response whatever it yields (64 by default: 128,000 tasks for 2,000 pages).
 CONCURRENT_ITEMS = 1
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # keeps the per-site limit (see there)
+# Scrapy re-parses a generator callback's source on every response to warn
+# about `return value` (its cache is keyed on bound methods, which die at once).
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25

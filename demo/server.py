@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.log.append((self.command, self.path, self.headers.get("User-Agent", "")))
 
     def do_GET(self) -> None:
+        with self.server.around or nullcontext():
+            self._get()
+
+    def _get(self) -> None:
         self.server.requests.append((self.path, dict(self.headers.items())))
         if self.path != "/robots.txt":
             self.server.hit.set()  # tests wait on this instead of sleeping
@@ -83,6 +88,7 @@ class PageServer(ThreadingHTTPServer):
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.log: list[tuple[str, str, str]] = []
         self.hit = threading.Event()
+        self.around: Any = None  # a context manager around each request (tests count them)
         self._thread: threading.Thread | None = None
 
     @property

@@ -126,6 +126,12 @@ class Store:
             .values(last_seen=bindparam("seen"))
         )
         self._watch_updates: dict[tuple[str, ...], Any] = {}
+        self._insert_version = insert(Version)
+        self._link_version = (
+            update(Fetch).where(Fetch.id == bindparam("fid")).values(version_id=bindparam("vid"))
+        )
+        self._blob_exists = select(Blob.hash).where(Blob.hash == bindparam("h"))
+        self._insert_blob = insert(Blob)
 
     def _update_watch(self, keys: tuple[str, ...]) -> Any:
         """UPDATE watches for one set of columns, built once per set."""
@@ -147,6 +153,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def url(self) -> str:
+        """The database URL, credentials included (for a pass's other processes)."""
+        return self.engine.url.render_as_string(hide_password=False)
 
     # --- stories and watches -------------------------------------------------
 
@@ -346,6 +356,18 @@ class Store:
             ).all()
             return {str(owner): int(n) for owner, n in rows}
 
+    def due_ids(self, *, now: datetime, limit: int) -> list[int]:
+        """Ids of the watches due at `now`, soonest first (what a sweep would claim)."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(Watch.id)
+                    .where(Watch.state != "retired", Watch.next_check_at <= now)
+                    .order_by(Watch.next_check_at, Watch.id)
+                    .limit(limit)
+                )
+            )
+
     def count_due(self, *, now: datetime) -> int:
         with self.session() as s:
             return int(
@@ -435,32 +457,33 @@ class Store:
         number: int | None = None
         if outcome == "new_version" and snap is not None:
             raw_hash = (
-                self._put_blob(s, rec.raw_body, base=w.get("base_hash"))
+                self._put_blob(s, conn, rec.raw_body, base=w.get("base_hash"))
                 if rec.raw_body is not None
                 else None
             )
             number = w["version_count"] + 1
             version_id = conn.execute(
-                insert(Version).values(
-                    watch_id=rec.watch_id,
-                    number=number,
-                    title=snap.title,
-                    byline=snap.byline,
-                    published=snap.published,
-                    modified=snap.modified,
-                    text=snap.text,
-                    notices=list(snap.notices),
-                    language=snap.language,
-                    content_hash=snap.content_hash,
-                    raw_hash=raw_hash,
-                    url=rec.url or w["url"],
-                    extractor=snap.extractor,
-                    first_seen=rec.fetched_at,
-                    last_seen=rec.fetched_at,
-                    fetch_id=fetch_id,
-                )
+                self._insert_version,
+                {
+                    "watch_id": rec.watch_id,
+                    "number": number,
+                    "title": snap.title,
+                    "byline": snap.byline,
+                    "published": snap.published,
+                    "modified": snap.modified,
+                    "text": snap.text,
+                    "notices": list(snap.notices),
+                    "language": snap.language,
+                    "content_hash": snap.content_hash,
+                    "raw_hash": raw_hash,
+                    "url": rec.url or w["url"],
+                    "extractor": snap.extractor,
+                    "first_seen": rec.fetched_at,
+                    "last_seen": rec.fetched_at,
+                    "fetch_id": fetch_id,
+                },
             ).inserted_primary_key[0]
-            conn.execute(update(Fetch).where(Fetch.id == fetch_id).values(version_id=version_id))
+            conn.execute(self._link_version, {"fid": fetch_id, "vid": version_id})
             words = snap.text.split()
             if not w["base_hash"] and raw_hash:
                 values["base_hash"] = w["base_hash"] = raw_hash
@@ -514,21 +537,19 @@ class Store:
         self._warc_ids[name] = fid
         return fid
 
-    def _put_blob(self, s: Session, data: bytes, base: str | None = None) -> str:
+    def _put_blob(self, s: Session, conn: Any, data: bytes, base: str | None = None) -> str:
         h = blobs.digest(data)
-        if s.scalar(select(Blob.hash).where(Blob.hash == h)) is None:
+        if conn.execute(self._blob_exists, {"h": h}).first() is None:
             base_raw = self._raw(s, base) if base and base != h else None
-            packed = blobs.compress(data, base_raw)
+            row = {
+                "hash": h,
+                "size": len(data),
+                "data": blobs.compress(data, base_raw),
+                "base": base if base_raw is not None else None,
+            }
             try:
-                with s.begin_nested():  # two workers may store the same page at once
-                    s.add(
-                        Blob(
-                            hash=h,
-                            size=len(data),
-                            data=packed,
-                            base=base if base_raw is not None else None,
-                        )
-                    )
+                with conn.begin_nested():  # two workers may store the same page at once
+                    conn.execute(self._insert_blob, row)
             except IntegrityError:
                 pass
         return h

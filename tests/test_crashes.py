@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import sqlite3
 import subprocess
 import time
@@ -30,6 +31,44 @@ def page(server: PageServer, i: int, edition: int) -> Route:
         ).encode(),
         delay=0.15,
     )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the forkserver, the extraction workers)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def survivors(pids: list[int], timeout: float) -> list[int]:
+    """Those of `pids` still running after `timeout` (waits on pidfds, no polling)."""
+    fds = {}
+    for pid in pids:
+        try:
+            fds[os.pidfd_open(pid)] = pid
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    try:
+        pending = set(fds)
+        while pending and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(list(pending), [], [], left)
+            pending -= set(ready)
+        return sorted(fds[fd] for fd in pending)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def consistency(db: Path) -> list[str]:
@@ -91,11 +130,18 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
             edition[i] += 1
             server.routes[f"/crash/{i}"] = page(server, i, edition[i])
         server.hit.clear()
+        # Every other pass is split across two crawler processes.
+        (raqib.home / "raqib.toml").write_text(
+            f"[fetch]\nprocesses = {1 + kill % 2}\n", encoding="utf-8"
+        )
         proc = raqib.popen("check", "--all")
         assert server.hit.wait(30), f"seed {seed}: the pass never started"
         time.sleep(rng.uniform(0.05, 1.5))  # the random point of death, not synchronisation
+        below = descendants(proc.pid)
         proc.kill()
         proc.wait(timeout=10)
+        # The extraction workers and their forkserver go with the pass.
+        assert not survivors(below, timeout=30), f"seed {seed}: processes outlived the pass"
         problems = consistency(raqib.home / "raqib.db")
         assert not problems, f"seed {seed}, kill {kill}: " + "; ".join(problems)
 

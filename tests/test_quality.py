@@ -52,6 +52,7 @@ def test_layers_point_one_way() -> None:
         "scheduler",
         "config",
         "clock",
+        "console",
     }
     assert _imports("storage") & project <= {"storage"}
     assert _imports("normalize") & project <= {"normalize"}

@@ -1,0 +1,229 @@
+"""A pass split across crawler processes, one per core.
+
+One Scrapy process spends a pass in its reactor thread (HTTP parsing,
+scheduling, hashing, handing work out and back), so on a small machine one
+core does the crawling and the others wait. A large pass is therefore split
+into shards, each crawled by its own process with its own reactor, extracting
+in-line. The shards share what several machines would share: the lease owner,
+the database (a transaction per batch) and the WARC files (appends under
+flock). The concurrency limits are divided among the shards, so a site sees
+no more parallel requests than a single process would send it.
+
+Each shard process dies with the pass (a SIGKILLed pass leaves nothing
+running); a SIGTERM or SIGINT to the pass is passed on, and each shard
+finishes what it has in hand, as a single process would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import console
+from crawler.pool import die_with
+from storage import Recorded, Task
+
+log = logging.getLogger("raqib.pass")
+
+MIN_TASKS_PER_SHARD = 100  # below this, starting another crawler costs more than it saves
+
+
+@dataclass
+class Outcome:
+    """What a crawl recorded (the Recorder's tallies, for one or several processes)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lease_lost: int = 0
+    removed_now: list[tuple[int, int | None, datetime]] = field(default_factory=list)
+    fatal: BaseException | None = None
+
+    def add(self, other: Outcome) -> None:
+        self.counts.update(other.counts)
+        self.lease_lost += other.lease_lost
+        self.removed_now.extend(other.removed_now)
+        if self.fatal is None:
+            self.fatal = other.fatal
+
+
+@dataclass
+class Job:
+    """Everything a shard process needs; it crosses the process boundary pickled."""
+
+    database_url: str
+    tasks: list[Task]
+    owner: str
+    policy: Any
+    clock: Callable[[], datetime]
+    overrides: dict[str, Any]
+    lease_seconds: float
+    log_level: int
+
+
+def shard_count(n_tasks: int, wanted: int) -> int:
+    """How many crawler processes a pass of `n_tasks` gets: `wanted` if set
+    (never more than one per task), else one per core for a large pass."""
+    if wanted > 0:
+        return max(1, min(wanted, n_tasks))
+    cores = os.cpu_count() or 1
+    return max(1, min(cores, n_tasks // MIN_TASKS_PER_SHARD))
+
+
+def split(
+    tasks: list[Task], overrides: dict[str, Any], shards: int
+) -> list[tuple[list[Task], dict[str, Any]]]:
+    """Deal the tasks round-robin (each site's pages spread evenly) and divide
+    the concurrency limits, so the shards together stay within them."""
+    out = []
+    for i in range(shards):
+        s = dict(overrides)
+        for key in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
+            if key in s:
+                s[key] = max(1, int(s[key]) // shards)
+        out.append((tasks[i::shards], s))
+    return out
+
+
+def crawl_here(
+    store: Any,
+    tasks: list[Task],
+    *,
+    owner: str,
+    policy: Any,
+    clock: Callable[[], datetime],
+    overrides: dict[str, Any],
+    lease_seconds: float,
+    pool: Any = None,
+    on_recorded: Callable[[Task, Recorded], None] | None = None,
+) -> Outcome:
+    """Crawl `tasks` in this process (its reactor runs once: one crawl per process)."""
+    from crawler.capture import StoreCaptureIndex
+    from crawler.record import Recorder
+    from crawler.run import crawl
+
+    recorder = Recorder(store, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
+    crawl(
+        tasks,
+        recorder,
+        clock=clock,
+        overrides=overrides,
+        lease_seconds=lease_seconds,
+        capture_index=StoreCaptureIndex(store),
+    )
+    return Outcome(
+        counts=recorder.counts,
+        lease_lost=recorder.lease_lost,
+        removed_now=recorder.removed_now,
+        fatal=recorder.fatal,
+    )
+
+
+def _shard_main(parent: int, job: Job, conn: Connection) -> None:
+    """A shard process: crawl its tasks, report each record and the outcome."""
+    die_with(parent)
+    # Its own process group: a Ctrl-C at the terminal reaches the pass alone,
+    # which passes it on once (a second SIGINT would make Scrapy stop hard).
+    os.setpgrp()
+    console.setup(job.log_level)
+    from storage import open_store
+
+    store = open_store(job.database_url)
+    try:
+        outcome = crawl_here(
+            store,
+            job.tasks,
+            owner=job.owner,
+            policy=job.policy,
+            clock=job.clock,
+            overrides=job.overrides,
+            lease_seconds=job.lease_seconds,
+            on_recorded=lambda task, rec: conn.send(("recorded", task.watch_id, rec)),
+        )
+    except BaseException as exc:
+        outcome = Outcome(fatal=_portable(exc))
+    finally:
+        store.close()
+    conn.send(("done", outcome))
+    conn.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself if it survives pickling, else its text."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def crawl_sharded(
+    tasks: list[Task],
+    *,
+    shards: int,
+    database_url: str,
+    owner: str,
+    policy: Any,
+    clock: Callable[[], datetime],
+    overrides: dict[str, Any],
+    lease_seconds: float,
+    on_recorded: Callable[[Task, Recorded], None] | None = None,
+) -> Outcome:
+    """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
+    by_id = {t.watch_id: t for t in tasks}
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["crawler.shards", "crawler.run", "crawler.snapshot"])
+    level = console.level()
+    procs, conns = [], []
+    for part, settings in split(tasks, overrides, shards):
+        job = Job(database_url, part, owner, policy, clock, settings, lease_seconds, level)
+        reader, writer = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_shard_main, args=(os.getpid(), job, writer), name="raqib-shard", daemon=False
+        )
+        proc.start()
+        writer.close()
+        procs.append(proc)
+        conns.append(reader)
+
+    def forward(signum: int, _frame: Any) -> None:
+        for p in procs:
+            if p.pid is not None and p.exitcode is None:
+                os.kill(p.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    outcome = Outcome()
+    try:
+        open_conns = {c: p for c, p in zip(conns, procs, strict=True)}
+        while open_conns:
+            for ready in wait(list(open_conns)):
+                assert isinstance(ready, Connection)
+                try:
+                    message = ready.recv()
+                except EOFError:
+                    proc = open_conns.pop(ready)
+                    proc.join()
+                    if proc.exitcode != 0 and outcome.fatal is None:
+                        outcome.fatal = RuntimeError(
+                            f"a crawler process ended without reporting (exit code {proc.exitcode})"
+                        )
+                    continue
+                if message[0] == "recorded":
+                    if on_recorded is not None:
+                        on_recorded(by_id[message[1]], message[2])
+                else:
+                    outcome.add(message[1])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for p in procs:
+            p.join()
+    return outcome

@@ -1,0 +1,129 @@
+"""A pass split across crawler processes ([fetch] processes): every watch
+recorded once, the site's concurrency limit kept, SIGTERM passed on."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.shards import shard_count, split
+from demo.pages import VERSIONS, render
+from demo.server import PageServer, Route
+from storage import Task
+from tests.conftest import Raqib
+from tests.test_archive import index
+
+WATCHES = 30
+
+
+def page(server: PageServer, i: int, edition: int, delay: float = 0.0) -> Route:
+    html = render(VERSIONS[0], server.base).decode()
+    marker = f"<p>فقرة خاصة بالمقال رقم {i} في طبعته رقم {edition} لاختبار العمليات المتوازية.</p>"
+    body = html.replace('<div class="entry-content">', '<div class="entry-content">' + marker, 1)
+    return Route(body.encode(), delay=delay)
+
+
+def configure(raqib: Raqib, processes: int, per_domain: int = 4) -> None:
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text(
+        f"[fetch]\nprocesses = {processes}\nper_domain = {per_domain}\nautothrottle = false\n",
+        encoding="utf-8",
+    )
+
+
+class ConcurrencyProbe:
+    """Counts requests in flight at the server; remembers the most at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: int) -> None:
+    configure(raqib, processes=processes, per_domain=3)
+    probe = ConcurrencyProbe()
+    server.around = probe
+    urls = [f"{server.base}/shard/{i}" for i in range(WATCHES)]
+    for i in range(WATCHES):
+        server.routes[f"/shard/{i}"] = page(server, i, 0, delay=0.05)
+    raqib("watch", *urls)
+
+    first = raqib.proc("check", "--all", "--json").json()
+    assert first["processes"] == processes
+    assert first["claimed"] == WATCHES
+    assert first["outcomes"] == {"new_version": WATCHES}
+    # One site: however many processes, together they keep its limit of 3 in flight.
+    assert 1 <= probe.most <= 3, probe.most
+
+    changed = set(range(0, WATCHES, 3))
+    for i in changed:
+        server.routes[f"/shard/{i}"] = page(server, i, 1)
+    second = raqib.proc("check", "--all", "--json").json()
+    assert second["outcomes"] == {"new_version": len(changed), "unchanged": WATCHES - len(changed)}
+    assert second["substantive"] + second["cosmetic"] == len(changed)
+    for i, url in enumerate(urls):
+        log = raqib("log", url, "--json").json()
+        assert len(log) == 2, (url, log)  # each watch fetched once per pass, by one process
+        versions = raqib("versions", url, "--json").json()
+        assert len(versions) == (2 if i in changed else 1)
+        assert f"في طبعته رقم {1 if i in changed else 0} " in versions[-1]["text"]
+    # The archive holds every fetch, whichever process appended it, in valid files.
+    records = [r for r in index(raqib.home / "warc") if r["warc-type"] in ("response", "revisit")]
+    assert sorted(r["warc-target-uri"] for r in records) == sorted(urls * 2)
+
+
+def test_sigterm_lets_each_process_finish_what_it_holds(server, raqib: Raqib) -> None:
+    configure(raqib, processes=2, per_domain=2)
+    urls = [f"{server.base}/slow-shard/{i}" for i in range(12)]
+    for i in range(12):
+        server.routes[f"/slow-shard/{i}"] = page(server, i, 0, delay=1.0)
+    raqib("watch", *urls)
+    proc = raqib.popen("check", "--all")
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "checked 12 watches" in out
+    fetched = [u for u in urls if raqib("log", u, "--json").json()]
+    assert 0 < len(fetched) < 12  # what was in flight was recorded, the rest left alone
+    # Nothing stays leased: the next pass takes the rest at once.
+    rest = raqib.proc("check", "--json").json()
+    assert rest["claimed"] == 12 - len(fetched)
+    assert all(raqib("log", u, "--json").json() for u in urls)
+
+
+def test_shard_count_and_split() -> None:
+    assert shard_count(50, 0) == 1  # small passes stay in one process
+    assert shard_count(5, 8) == 5  # never more processes than watches
+    tasks = [
+        Task(
+            watch_id=i, url=f"https://a.example/{i}", etag=None, last_modified=None,
+            body_key=None, content_hash=None, state="active", version_count=0,
+            last_words=0, added_at=datetime.now(UTC), last_change_at=None, error_count=0,
+            removed_count=0,
+        )
+        for i in range(7)
+    ]  # fmt: skip
+    parts = split(tasks, {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
+    assert sorted(t.watch_id for p, _ in parts for t in p) == list(range(7))
+    assert [len(p) for p, _ in parts] == [3, 2, 2]
+    assert {s["CONCURRENT_REQUESTS_PER_DOMAIN"] for _, s in parts} == {1}
+    assert {s["CONCURRENT_REQUESTS"] for _, s in parts} == {10}
