@@ -222,10 +222,18 @@ def _fold_char(ch: str) -> str:
     return ch
 
 
+# Characters _fold_char leaves alone that make up most running text (ASCII,
+# the basic Arabic letters): only the others go through it, found by a regex.
+_KEPT = "".join(
+    ch for ch in map(chr, (*range(0x20, 0x7F), *range(0x0621, 0x064B))) if _fold_char(ch) == ch
+)
+_TO_FOLD = re.compile("[^" + re.escape(_KEPT) + "\n]")
+
+
 def matching_key(text: str) -> str:
     """The orthography-blind key of a text. Equal keys = cosmetic difference."""
     text = canonical(text)
-    folded = "".join(_fold_char(ch) for ch in text).casefold()
+    folded = _TO_FOLD.sub(lambda m: _fold_char(m.group()), text).casefold()
     # Diacritics removed from a letter leave the letter; spacing never matters.
     lines = (" ".join(line.split()) for line in folded.split("\n"))
     return "\n".join(line for line in lines if line)
