@@ -162,7 +162,7 @@ def read(tree: Any) -> PageMeta:
     meta.furniture = furniture_elements(body) if body is not None else set()
     meta.notices, meta.furniture_texts = _notices(root, meta.furniture)
     _read_visible_heads(root, meta)
-    meta.link_only_blocks, meta.link_texts = _link_texts(root)
+    meta.link_only_blocks, meta.link_texts = link_texts(root)
     return meta
 
 
@@ -323,14 +323,16 @@ _FURNITURE = re.compile(
 _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
 
 
+def marks_furniture(el: Any) -> bool:
+    """Whether this element itself is a comment block, menu, sidebar or footer."""
+    return el.tag in _FURNITURE_TAGS or bool(
+        _FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}")
+    )
+
+
 def is_furniture(el: Any) -> bool:
     """Whether an element sits in comments, menus, sidebars or footers (by its ancestry)."""
-    for node in (el, *el.iterancestors()):
-        if node.tag in _FURNITURE_TAGS or _FURNITURE.search(
-            f"{node.get('class', '')} {node.get('id', '')}"
-        ):
-            return True
-    return False
+    return any(marks_furniture(node) for node in (el, *el.iterancestors()))
 
 
 def furniture_elements(root: Any) -> set[Any]:
@@ -341,11 +343,7 @@ def furniture_elements(root: Any) -> set[Any]:
         el, within = stack.pop()
         if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
             continue
-        within = (
-            within
-            or el.tag in _FURNITURE_TAGS
-            or bool(_FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}"))
-        )
+        within = within or marks_furniture(el)
         if within:
             inside.add(el)
         stack.extend((child, within) for child in el)
@@ -390,7 +388,7 @@ def notices(root: Any) -> list[str]:
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
-def _link_texts(root: Any) -> tuple[set[str], set[str]]:
+def link_texts(root: Any) -> tuple[set[str], set[str]]:
     """(texts of blocks whose whole text is one link — promos, not prose;
     the texts of all links)."""
     only: set[str] = set()

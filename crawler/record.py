@@ -175,7 +175,7 @@ class Recorder:
         if len(self.pending) >= self.batch_size:
             self.flush()
             while len(self._inflight) > MAX_INFLIGHT:  # back-pressure: the database sets the pace
-                await asyncio.shield(self._inflight[0])
+                await self._settle_oldest()
         elif self._timer is None:
             # Group commit: a batch is written when full or a moment after its
             # first record, whichever comes first.
@@ -198,7 +198,19 @@ class Recorder:
         )
         done = asyncio.ensure_future(self._written(batch, written))
         self._inflight.append(done)
-        done.add_done_callback(self._inflight.remove)
+        done.add_done_callback(self._forget)
+
+    def _forget(self, done: asyncio.Future[None]) -> None:
+        if done in self._inflight:
+            self._inflight.remove(done)
+
+    async def _settle_oldest(self) -> None:
+        """Wait for the oldest write and drop it from the in-flight list here:
+        awaiting a future that is already done does not yield, so waiting for
+        its done-callback to remove it would spin forever."""
+        oldest = self._inflight[0]
+        await asyncio.shield(oldest)
+        self._forget(oldest)
 
     async def _written(
         self, batch: list[tuple[Task, Fetched, FetchRecord]], written: Awaitable[list[Recorded]]
@@ -222,7 +234,7 @@ class Recorder:
         """Write the last, partial batch and wait for every write to finish."""
         self.flush()
         while self._inflight:
-            await asyncio.shield(self._inflight[0])
+            await self._settle_oldest()
         self._writer.shutdown(wait=True)
 
     def renew_leases(self, now: datetime, lease: timedelta) -> None:

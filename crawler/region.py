@@ -5,20 +5,30 @@ Most refetches find the article unchanged while the page around it churns
 waste. After each full extraction Raqib remembers a *region*: the path of the
 smallest element holding every extracted paragraph, and a digest of
 
-- the visible text of that element;
-- the prose-like blocks next to it (a new paragraph added beside the body);
+- the visible text of that element with the shape of its markup (where each
+  element begins and ends: the extractor splits paragraphs there);
+- every prose-like block outside it, bar reader comments, menus, tickers and
+  sidebars (a new paragraph anywhere the extractor might reach for it);
+- the link-only blocks elsewhere whose text the region repeats (the extractor
+  drops such a line as a promo: a headline repeated in a most-read list);
 - every place a headline or byline can come from (<title>, h1, title and
   author <meta>, JSON-LD headline and author, author/byline elements);
 - the update and correction notices.
 
 On the next fetch the same digest is computed from a cheap parse. Equal
-digests mean the extracted article cannot have changed: every extracted
-paragraph lies inside the region (each paragraph's every possible location
-was included when the region was chosen), and every source of the title and
-byline is in the digest. Anything else — a different digest, a path that no
-longer resolves — falls back to full extraction. The region check can cost a
-needless extraction, never a missed edit (tests/test_region.py checks that
-property on generated and real pages).
+digests mean the article cannot have changed: every extracted paragraph lies
+inside the region (each paragraph's every possible location was included when
+the region was chosen), every source of the title and byline is in the
+digest, and so is any prose a new paragraph could be read from. Anything else
+— a different digest, a path that no longer resolves — falls back to full
+extraction: the check can cost a needless extraction, not a missed edit.
+
+What it does not look at: text inside comments, menus, tickers and sidebars,
+unless the article itself sits in one. An extractor that pulled such text
+into the article would be reporting furniture, not an edit. The property is
+checked by tests/test_region.py: random edits anywhere else on the saved real
+pages and on the benchmark's generated pages (RAQIB_MUTATIONS=150 for a long
+run), and it found each of the cases above when they were missing.
 """
 
 from __future__ import annotations
@@ -32,14 +42,38 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from crawler.extract import COUNTER
-from crawler.pagemeta import is_furniture
+from crawler.pagemeta import is_furniture, link_texts, marks_furniture
 from normalize.arabic import canonical_line
 
-VERSION = 2
+VERSION = 3
 _SKIP = {"script", "style", "noscript", "template", "svg"}
 _AUTHORISH = re.compile(r"author|byline|writer|creator|kutt|kateb", re.I)
 _TITLE_META = re.compile(r"title|headline|author|creator|byline", re.I)
 MIN_PROSE_WORDS = 15
+_INLINE = {
+    "span",
+    "b",
+    "i",
+    "strong",
+    "em",
+    "font",
+    "u",
+    "small",
+    "big",
+    "sub",
+    "sup",
+    "mark",
+    "abbr",
+    "time",
+    "q",
+    "cite",
+    "br",
+    "bdi",
+    "bdo",
+    "ins",
+    "del",
+    "s",
+}
 
 
 _COUNTERISH = re.compile(r"view|count|hits|reads?\b|stat|share|comments-?count", re.I)
@@ -57,18 +91,26 @@ def _is_counter(el: Any) -> bool:
     return bool(COUNTER.match(" ".join(el.text_content().split())))
 
 
-def _collect(el: Any, out: list[str], skip_counters: bool) -> None:
+def _collect(el: Any, out: list[str], skip_counters: bool, marks: bool = False) -> None:
     if el.text:
-        out.append(el.text)
+        out.append(_escape(el.text) if marks else el.text)
     for child in el:
         if (
             isinstance(child.tag, str)
             and child.tag not in _SKIP
             and not (skip_counters and _is_counter(child))
         ):
-            _collect(child, out, skip_counters)
+            if marks:
+                out.append(f"⟪{child.tag}⟫")
+            _collect(child, out, skip_counters, marks)
+            if marks:
+                out.append("⟪/⟫")
         if child.tail:
-            out.append(child.tail)
+            out.append(_escape(child.tail) if marks else child.tail)
+
+
+def _escape(text: str) -> str:
+    return text.replace("⟪", "⟪⟪")
 
 
 def visible_text(el: Any, *, skip_counters: bool = False) -> str:
@@ -76,6 +118,15 @@ def visible_text(el: Any, *, skip_counters: bool = False) -> str:
     view and comment counters too when asked: they are never article text)."""
     out: list[str] = []
     _collect(el, out, skip_counters)
+    return canonical_line("".join(out))
+
+
+def marked_text(el: Any) -> str:
+    """The element's visible text with its markup's shape: the extractor's
+    output depends on where elements begin and end (two paragraphs run
+    together, an empty block removed), so the digest must too."""
+    out: list[str] = []
+    _collect(el, out, skip_counters=True, marks=True)
     return canonical_line("".join(out))
 
 
@@ -127,31 +178,55 @@ def _heads(root: Any) -> list[str]:
 _DIGITS = re.compile(r"[\d٠-٩۰-۹]+")
 
 
-def _neighbours(region: Any) -> list[str]:
-    """Prose-like blocks beside the region: a paragraph added next to the body.
+def _block_text(el: Any) -> str:
+    """An element's own prose: its text and that of its inline children,
+    without link text and without nested blocks (they count on their own)."""
+    parts = [el.text or ""] if el.tag != "a" else []
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in _INLINE:
+            parts.append(_block_text(child))
+        parts.append(child.tail or "")
+    return " ".join(parts)
 
-    Digits are left out: a neighbour is not article text (that is all inside
-    the region), and counters beside the body change on every fetch.
+
+def _prose_outside(root: Any, region: Any) -> list[str]:
+    """Prose-like blocks anywhere outside the region: a paragraph added beside
+    the body, or anywhere the extractor might reach for it.
+
+    Reader comments, menus, sidebars and footers are left out (they churn on
+    every fetch), unless the article itself sits inside such an element.
+    Digits are masked: outside the region they are counters and clocks.
     """
+    body = root.find("body")
+    if body is None:
+        return []
+    skip_furniture = not is_furniture(region)
     out: list[str] = []
-    parent = region.getparent()
-    if parent is None:
-        return out
-    for sib in parent:
-        if sib is region or not isinstance(sib.tag, str) or sib.tag in _SKIP or is_furniture(sib):
-            continue  # reader comments, menus and sidebars are not the article
-        text = visible_text(sib)
-        links = " ".join(" ".join(a.text_content().split()) for a in sib.iter("a"))
-        if len(text.split()) - len(links.split()) >= MIN_PROSE_WORDS:
+    stack = [body]
+    while stack:
+        el = stack.pop()
+        if el is region or not isinstance(el.tag, str) or el.tag in _SKIP:
+            continue
+        if skip_furniture and marks_furniture(el):
+            continue
+        text = canonical_line(_block_text(el))
+        if len(_DIGITS.sub("", text).split()) >= MIN_PROSE_WORDS:
             out.append(_DIGITS.sub("#", text))
+        stack.extend(reversed(el))
     return out
 
 
 def digest(root: Any, region: Any, notices: list[str]) -> str:
     h = hashlib.sha256(f"region/{VERSION}".encode())
+    # A line of the region that is also a link-only block elsewhere (a
+    # headline repeated in a most-read list) is dropped from the article as a
+    # promo: whether it still is depends on those links.
+    flat = visible_text(region, skip_counters=True)
+    promos = sorted(t for t in link_texts(root)[0] if t in flat)
     parts = (
-        visible_text(region, skip_counters=True),
-        *_neighbours(region),
+        marked_text(region),
+        *promos,
+        *_prose_outside(root, region),
         *_heads(root),
         *notices,
     )

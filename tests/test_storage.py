@@ -224,3 +224,50 @@ def test_store_load_round_trip(
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive"):
         store.add_watches(["https://a.example/x"], now=datetime(2026, 1, 1))
+
+
+def _page(seed: int, edit: str = "") -> bytes:
+    import random
+
+    r = random.Random(seed)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    words = ["".join(r.choice(letters) for _ in range(r.randint(2, 7))) for _ in range(3000)]
+    paras = [" ".join(r.choice(words) for _ in range(60)) for _ in range(40)]
+    paras[20] += edit
+    nav = "".join(f'<a href="/s/{r.randint(1, 10**9)}">{r.choice(words)}</a>' for _ in range(300))
+    return f"<html><body><nav>{nav}</nav><p>{'</p><p>'.join(paras)}</p></body></html>".encode()
+
+
+def test_later_bodies_are_stored_as_deltas_of_the_first(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import select, update
+
+    from storage import blobs
+    from storage.models import Blob, Version
+
+    (w, _), *_ = store.add_watches(["https://a.example/delta"], now=T0)
+    first, second = _page(1), _page(1, " وأضاف المتحدث أن الجولة المقبلة في أيار.")
+    record(store, w.id, "new_version", T0, "نص أول", body=first)
+    record(store, w.id, "new_version", T0 + timedelta(hours=1), "نص ثان", body=second)
+    h1, h2 = blobs.digest(first), blobs.digest(second)
+    with store.session() as s:
+        delta = s.scalars(select(Blob).where(Blob.hash == h2)).one()
+        assert delta.base == h1
+        assert len(delta.data) * 4 < len(blobs.compress(second)), "the delta is not small"
+    # Read back exactly, also by a process that has not cached the base.
+    fresh = open_store(store.url())
+    try:
+        assert fresh.raw_body(h2) == second and fresh.raw_body(h1) == first
+    finally:
+        fresh.close()
+
+    # gc never removes a base while a delta needs it, even once no version does.
+    with store.session() as s:
+        s.execute(update(Version).where(Version.raw_hash == h1).values(raw_hash=None))
+    assert h1 not in store.unused_blobs()
+    assert store.delete_blobs([h1]) == 0
+    assert store.raw_body(h2) == second
+    with store.session() as s:
+        s.execute(update(Version).where(Version.raw_hash == h2).values(raw_hash=None))
+    assert store.unused_blobs() == [h2]
+    assert store.delete_blobs([h2]) > 0
+    assert store.unused_blobs() == [h1]
