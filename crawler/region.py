@@ -47,7 +47,6 @@ from normalize.arabic import canonical_line
 
 VERSION = 3
 _SKIP = {"script", "style", "noscript", "template", "svg"}
-_AUTHORISH = re.compile(r"author|byline|writer|creator|kutt|kateb", re.I)
 _TITLE_META = re.compile(r"title|headline|author|creator|byline", re.I)
 MIN_PROSE_WORDS = 15
 _INLINE = {
@@ -130,13 +129,29 @@ def marked_text(el: Any) -> str:
     return canonical_line("".join(out))
 
 
-_AUTHOR_XPATH = (
-    "//*[contains(translate(@class,'AUTHORBYLINEWRITE','authorbylinewrite'),'author')"
-    " or contains(translate(@class,'AUTHORBYLINEWRITE','authorbylinewrite'),'byline')"
-    " or contains(translate(@class,'AUTHORBYLINEWRITE','authorbylinewrite'),'writer')"
-    " or contains(@id,'author') or contains(@id,'byline') or contains(@itemprop,'author')"
-    " or contains(@rel,'author') or contains(@class,'kateb')]"
-)
+_AUTHOR_CLASS = re.compile(r"author|byline|writer", re.I)
+
+
+def _author_elements(root: Any) -> list[Any]:
+    """Elements marked as an author or byline (class, id, itemprop, rel).
+
+    A loop rather than an XPath with translate(): a third of the time."""
+    out = []
+    for el in root.iter():
+        attrs = el.attrib if isinstance(el.tag, str) else None
+        if not attrs:
+            continue
+        cls = attrs.get("class")
+        ident = attrs.get("id") or ""
+        if (
+            (cls and (_AUTHOR_CLASS.search(cls) or "kateb" in cls))
+            or "author" in ident
+            or "byline" in ident
+            or "author" in (attrs.get("itemprop") or "")
+            or "author" in (attrs.get("rel") or "")
+        ):
+            out.append(el)
+    return out
 
 
 def _heads(root: Any) -> list[str]:
@@ -169,7 +184,7 @@ def _heads(root: Any) -> list[str]:
                             )
     for h in root.iter("h1"):
         out.append("h1:" + visible_text(h))
-    for el in root.xpath(_AUTHOR_XPATH):
+    for el in _author_elements(root):
         if el.tag not in _SKIP and not is_furniture(el):  # a commenter's name is not the byline
             out.append("author:" + visible_text(el))
     return out

@@ -24,7 +24,13 @@ def build_settings(overrides: dict[str, Any]) -> Settings:
 
 def run_spider(spidercls: type, overrides: dict[str, Any], **spider_kwargs: Any) -> dict[str, Any]:
     """Run one spider to completion in this process; returns Scrapy's stats."""
-    s = build_settings({**overrides, "LOG_INSTALL_ROOT_HANDLER": False})  # the CLI owns logging
+    s = build_settings(
+        {
+            **overrides,
+            "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
+            "SPIDER_MODULES": [],  # the class is given: importing every spider is wasted start-up
+        }
+    )
     process = AsyncCrawlerProcess(s)
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_kwargs)

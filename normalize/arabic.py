@@ -75,7 +75,18 @@ def _is_letter_like(ch: str) -> bool:
 
 def canonical_line(text: str) -> str:
     """Canonical form of one paragraph: a single line, spaces collapsed."""
+    if _PLAIN.fullmatch(text):  # nothing canonical() would change but spacing
+        return " ".join(text.split())
     return " ".join(canonical(text).split())
+
+
+# Printable ASCII, ordinary whitespace, and the Arabic and Persian letters,
+# digits and punctuation that are their own NFC form: text made only of these
+# has nothing invisible, no presentation forms and no marks to reorder.
+_PLAIN = re.compile(
+    "[\t\n\r\x20-\x7e\u060c\u061b\u061f\u0621-\u063a\u0640-\u064a"
+    "\u0660-\u0669\u067e\u0686\u0698\u06a9\u06af\u06cc]*"
+)
 
 
 # Three regex passes (they run in C) do most of the work: invisibles go, odd

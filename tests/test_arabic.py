@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normalize.arabic import ZWJ, ZWNJ, canonical, compact_key, matching_key
+from normalize.arabic import ZWJ, ZWNJ, canonical, canonical_line, compact_key, matching_key
 
 CASES = tomllib.loads(
     (Path(__file__).parent / "data" / "normalize.toml").read_text(encoding="utf-8")
@@ -66,6 +66,21 @@ TEXT = st.text(
 def test_canonical_is_idempotent(text: str) -> None:
     once = canonical(text)
     assert canonical(once) == once
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        TEXT,
+        st.text(alphabet=st.characters(min_codepoint=0x600, max_codepoint=0x6FF), max_size=80),
+        st.text(
+            alphabet=st.sampled_from("\t\n\r abc،؛؟ءآأبةتـيپچژکگی٠١٩\u064b\u0651"), max_size=80
+        ),
+    )
+)
+def test_canonical_line_fast_path_agrees(text: str) -> None:
+    # canonical_line skips canonical() for plain text: the answers must match.
+    assert canonical_line(text) == " ".join(canonical(text).split())
 
 
 @settings(max_examples=400, deadline=None)
