@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pages import render  # noqa: E402
+from bench.procs import descendants  # noqa: E402
 
 CORES = os.cpu_count() or 1
 BENCH_CONFIG = """
@@ -50,6 +51,8 @@ BENCH_CONFIG = """
 per_domain = 32
 concurrency = 64
 autothrottle = false
+[schedule]
+claim_batch = 1000000  # one pass takes every page, however many
 [notify]
 flush_timeout = "1s"
 """
@@ -141,23 +144,6 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [pid], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
 def _pss_kb(pid: int) -> int:
     """Proportional set size: shared pages split among their sharers, so the
     sum over a process tree is what the tree really occupies."""
@@ -181,7 +167,9 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self.done.wait(self.every):  # a sampling period, not synchronisation
-            self.peak_kb = max(self.peak_kb, sum(_pss_kb(p) for p in _tree(self.pid)))
+            self.peak_kb = max(
+                self.peak_kb, sum(_pss_kb(p) for p in (self.pid, *descendants(self.pid)))
+            )
 
     def stop(self) -> int:
         self.done.set()
@@ -271,6 +259,8 @@ def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
         raise SystemExit(f"{name}: raqib check failed:\n{err}")
     p = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     summary = json.loads(p.stdout)
+    if sum(summary["outcomes"].values()) != n:
+        raise SystemExit(f"{name}: the pass recorded {summary['outcomes']}, not {n} fetches")
     _checkpoint(home)
     raw1, stored1 = _blob_bytes(home)
     return {

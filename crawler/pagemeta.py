@@ -22,7 +22,7 @@ MAX_JSONLD_BYTES = 200_000
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
-_AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
+AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 MAX_NOTICE_CHARS = 300
 
 ARTICLE_TYPES = {
@@ -270,7 +270,7 @@ def _read_visible_heads(root: Any, meta: PageMeta) -> None:
         marks = (
             f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
         )
-        if _AUTHOR_MARK.search(marks):
+        if AUTHOR_MARK.search(marks):
             text = canonical_line(el.text_content())
             if text:
                 meta.author_texts.append(text[:200])

@@ -42,7 +42,7 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from crawler.extract import COUNTER
-from crawler.pagemeta import is_furniture, link_texts, marks_furniture
+from crawler.pagemeta import AUTHOR_MARK, is_furniture, link_texts, marks_furniture
 from normalize.arabic import canonical_line
 
 VERSION = 3
@@ -129,9 +129,6 @@ def marked_text(el: Any) -> str:
     return canonical_line("".join(out))
 
 
-_AUTHOR_CLASS = re.compile(r"author|byline|writer", re.I)
-
-
 def _author_elements(root: Any) -> list[Any]:
     """Elements marked as an author or byline (class, id, itemprop, rel).
 
@@ -144,7 +141,7 @@ def _author_elements(root: Any) -> list[Any]:
         cls = attrs.get("class")
         ident = attrs.get("id") or ""
         if (
-            (cls and (_AUTHOR_CLASS.search(cls) or "kateb" in cls))
+            (cls and AUTHOR_MARK.search(cls))
             or "author" in ident
             or "byline" in ident
             or "author" in (attrs.get("itemprop") or "")

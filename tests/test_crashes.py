@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.procs import descendants
 from demo.pages import VERSIONS, render
 from demo.server import PageServer, Route
 from tests.conftest import Raqib
@@ -31,24 +32,6 @@ def page(server: PageServer, i: int, edition: int) -> Route:
         ).encode(),
         delay=0.15,
     )
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (the forkserver, the extraction workers)."""
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def survivors(pids: list[int], timeout: float) -> list[int]:
