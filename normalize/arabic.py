@@ -245,6 +245,8 @@ def matching_key(text: str) -> str:
     """The orthography-blind key of a text. Equal keys = cosmetic difference."""
     text = canonical(text)
     folded = _TO_FOLD.sub(lambda m: _fold_char(m.group()), text).casefold()
+    # A joiner kept between a mark and a letter is stray once the mark is gone.
+    folded = _drop_stray_joiners(folded)
     # Diacritics removed from a letter leave the letter; spacing never matters.
     lines = (" ".join(line.split()) for line in folded.split("\n"))
     return "\n".join(line for line in lines if line)
