@@ -39,9 +39,8 @@ import re
 from typing import Any
 
 from lxml import etree
-from trafilatura.utils import load_html
 
-from crawler.extract import COUNTER
+from crawler.extract import COUNTER, load_html
 from crawler.pagemeta import AUTHOR_MARK, is_furniture, link_texts, marks_furniture
 from normalize.arabic import canonical_line
 
