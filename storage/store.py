@@ -38,6 +38,8 @@ from storage.models import (
 
 GOOD_OUTCOMES = ("new_version", "unchanged", "not_modified", "restored")
 
+BASE_CACHE = 16  # first-version bodies kept decompressed, per Store
+
 
 class StoreError(Exception):
     """A request the store cannot satisfy (unknown watch, bad argument)."""
@@ -565,8 +567,10 @@ class Store:
         data, base = row
         raw = blobs.decompress(data, self._raw(s, base) if base else None)
         if not base:
-            if len(self._bases) > 256:
-                self._bases.clear()
+            # Small: reading a watch's versions in a row needs one base; a
+            # pass needs each base once (the cache at 256 cost 20 MB a process).
+            if len(self._bases) >= BASE_CACHE:
+                self._bases.pop(next(iter(self._bases)))
             self._bases[h] = raw
         return raw
 
