@@ -257,8 +257,7 @@ def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     cpu = (_machine_busy() - busy0) - (_self_cpu() - self0)
     if proc.returncode != 0:
         raise SystemExit(f"{name}: raqib check failed:\n{err}")
-    p = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-    summary = json.loads(p.stdout)
+    summary = json.loads(out)
     if sum(summary["outcomes"].values()) != n:
         raise SystemExit(f"{name}: the pass recorded {summary['outcomes']}, not {n} fetches")
     _checkpoint(home)
