@@ -252,7 +252,7 @@ def check(
                 wait=wait,
                 wait_timeout=wait_timeout,
                 on_start=on_start,
-                on_recorded=on_recorded,
+                on_recorded=on_recorded if progress is not None else None,
             )
         except tasks.PassBusy as exc:
             _fail(f"{exc}; nothing to do (use --wait to wait for it)", EXIT_BUSY)

@@ -65,6 +65,7 @@ class Job:
     overrides: dict[str, Any]
     lease_seconds: float
     log_level: int
+    report: bool  # send each record to the parent (it shows progress)
 
 
 def shard_count(n_tasks: int, wanted: int) -> int:
@@ -144,7 +145,9 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
             clock=job.clock,
             overrides=job.overrides,
             lease_seconds=job.lease_seconds,
-            on_recorded=lambda task, rec: conn.send(("recorded", task.watch_id, rec)),
+            on_recorded=(lambda task, rec: conn.send(("recorded", task.watch_id, rec)))
+            if job.report
+            else None,
         )
     except BaseException as exc:
         outcome = Outcome(fatal=_portable(exc))
@@ -184,7 +187,17 @@ def crawl_sharded(
     level = console.level()
     procs, conns = [], []
     for part, settings in split(tasks, overrides, shards):
-        job = Job(database_url, part, owner, policy, clock, settings, lease_seconds, level)
+        job = Job(
+            database_url,
+            part,
+            owner,
+            policy,
+            clock,
+            settings,
+            lease_seconds,
+            level,
+            report=on_recorded is not None,
+        )
         reader, writer = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_shard_main, args=(os.getpid(), job, writer), name="raqib-shard", daemon=False
