@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from config import ScheduleConfig, parse_duration
+from raqib.config import ScheduleConfig, parse_duration
 
 # Outcomes that mean "we could not see the article this time".
 _FAILED = ("error", "not_article")
@@ -133,7 +133,7 @@ class Daemon:
         due: Callable[[], int] | None = None,
     ) -> None:
         self.opts = opts
-        self.command = command or [sys.executable, "-m", "cli"]
+        self.command = command or [sys.executable, "-m", "raqib"]
         # How many watches are due, asked in-process: an idle sweep costs one
         # query instead of an interpreter start.
         self.due = due

@@ -220,7 +220,7 @@ def _warc_bytes(home: Path) -> int:
 
 def _command(home: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     exe = Path(sys.executable).with_name("raqib")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "raqib"]
     env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
     return [*cmd, "--home", str(home), *args], env
 
@@ -305,7 +305,7 @@ def naive(site: Site, sample: list[int], previous: dict[int, str], *, fast: bool
 def extraction_limit(site: Site, sample: list[int], n: int) -> dict[str, Any]:
     import trafilatura
 
-    from crawler.snapshot import make_page
+    from raqib.extract.page import make_page
 
     times: dict[str, list[float]] = {"default": [], "raqib": []}
     for i in sample:
@@ -329,8 +329,8 @@ def extraction_limit(site: Site, sample: list[int], n: int) -> dict[str, Any]:
 
 def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
     """Time the query that picks due watches, among `total` (10% due)."""
-    from storage import open_store
-    from storage import sqlite as sqlite_mod
+    from raqib.storage import open_store
+    from raqib.storage import sqlite as sqlite_mod
 
     store = open_store(sqlite_mod.url_for(tmp / "due.db"))
     now = datetime.now(UTC)

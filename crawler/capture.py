@@ -24,7 +24,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from archive.warc import Exchange, Previous, WarcArchive
+from raqib.archive.warc import Exchange, Previous, WarcArchive
 
 
 def _pairs(headers: Any) -> list[tuple[str, str]]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.items import Fetched
-from crawler.record import Recorder
+from raqib.crawler.items import Fetched
+from raqib.crawler.record import Recorder
 
 
 class RecordPipeline:

@@ -24,7 +24,7 @@ def extraction_pool(n_tasks: int) -> Executor | None:
     if n_tasks < MIN_TASKS or cores < 2:
         return None
     ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["crawler.snapshot"])
+    ctx.set_forkserver_preload(["raqib.extract.page"])
     return ProcessPoolExecutor(
         max_workers=cores, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),)
     )

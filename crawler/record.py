@@ -16,12 +16,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from crawler import urls
-from crawler.extract import NotArticle
-from crawler.items import Fetched
-from crawler.outcome import Verdict, after_extraction, before_extraction
-from crawler.snapshot import Page, Same, analyze, body_key
-from storage import FetchRecord, Recorded, Store, StoreFailure, Task
+from raqib import urls
+from raqib.extract.article import NotArticle
+from raqib.crawler.items import Fetched
+from raqib.extract.judge import Verdict, after_extraction, before_extraction
+from raqib.extract.page import Page, Same, analyze, body_key
+from raqib.storage import FetchRecord, Recorded, Store, StoreFailure, Task
 
 MAX_INFLIGHT = 2  # batches handed to the writer thread and not yet written
 

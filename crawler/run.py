@@ -10,9 +10,9 @@ from typing import Any
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
-from crawler import settings as project_settings
-from crawler.record import Recorder
-from crawler.spiders.refetch import RefetchSpider
+from raqib.crawler import settings as project_settings
+from raqib.crawler.record import Recorder
+from raqib.crawler.spiders.refetch import RefetchSpider
 
 
 def build_settings(overrides: dict[str, Any]) -> Settings:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 BOT_NAME = "raqib"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["raqib.crawler.spiders"]
+NEWSPIDER_MODULE = "raqib.crawler.spiders"
 
-ITEM_PIPELINES = {"crawler.pipelines.RecordPipeline": 300}
+ITEM_PIPELINES = {"raqib.crawler.pipelines.RecordPipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PrivateAddressGuard": 50,  # before anything connects
+    "raqib.crawler.middlewares.PrivateAddressGuard": 50,  # before anything connects
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.RobotsTxt": 100,  # the same, with concurrent waiters fixed
+    "raqib.crawler.middlewares.RobotsTxt": 100,  # the same, with concurrent waiters fixed
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # credentials are refused anyway
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
@@ -29,8 +29,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
     "scrapy.extensions.logstats.LogStats": None,
     "scrapy.extensions.memusage.MemoryUsage": None,
-    "crawler.extensions.LeaseKeeper": 500,
-    "crawler.capture.WarcCapture": 510,
+    "raqib.crawler.extensions.LeaseKeeper": 500,
+    "raqib.crawler.capture.WarcCapture": 510,
 }
 
 # A refetch must reach the server every time: Scrapy's HTTP cache would serve
@@ -56,7 +56,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Each response yields one item; Scrapy starts CONCURRENT_ITEMS worker tasks
 # per response whatever it yields (64 by default: 128,000 tasks for 2,000 pages).
 CONCURRENT_ITEMS = 1
-DOWNLOADER = "crawler.downloader.PoliteDownloader"  # keeps the per-site limit (see there)
+DOWNLOADER = "raqib.crawler.downloader.PoliteDownloader"  # keeps the per-site limit (see there)
 # Scrapy re-parses a generator callback's source on every response to warn
 # about `return value` (its cache is keyed on bound methods, which die at once).
 WARN_ON_GENERATOR_RETURN_VALUE = False

@@ -27,9 +27,9 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-import console
-from crawler.pool import die_with
-from storage import Recorded, Task
+from raqib import console
+from raqib.crawler.pool import die_with
+from raqib.storage import Recorded, Task
 
 log = logging.getLogger("raqib.pass")
 
@@ -105,9 +105,9 @@ def crawl_here(
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> Outcome:
     """Crawl `tasks` in this process (its reactor runs once: one crawl per process)."""
-    from crawler.capture import StoreCaptureIndex
-    from crawler.record import Recorder
-    from crawler.run import crawl
+    from raqib.crawler.capture import StoreCaptureIndex
+    from raqib.crawler.record import Recorder
+    from raqib.crawler.run import crawl
 
     recorder = Recorder(store, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
     crawl(
@@ -133,7 +133,7 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
     # which passes it on once (a second SIGINT would make Scrapy stop hard).
     os.setpgrp()
     console.setup(job.log_level)
-    from storage import open_store
+    from raqib.storage import open_store
 
     store = open_store(job.database_url)
     try:
@@ -183,7 +183,7 @@ def crawl_sharded(
     """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
     by_id = {t.watch_id: t for t in tasks}
     ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["crawler.shards", "crawler.run", "crawler.snapshot"])
+    ctx.set_forkserver_preload(["raqib.crawler.shards", "raqib.crawler.run", "raqib.extract.page"])
     level = console.level()
     procs, conns = [], []
     for part, settings in split(tasks, overrides, shards):

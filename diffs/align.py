@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from diffs.words import Op, word_diff
-from normalize.arabic import compact_key, matching_key
-from normalize.sentences import paragraphs, sentences
+from raqib.diffs.words import Op, word_diff
+from raqib.normalize.arabic import compact_key, matching_key
+from raqib.normalize.sentences import paragraphs, sentences
 
 EDIT_THRESHOLD = 0.45  # similarity at or above which two sentences are one, edited
 

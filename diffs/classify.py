@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from diffs import facts
-from diffs.align import Item, align, moved_paragraphs
-from diffs.words import changed_chars, word_diff
-from normalize.arabic import compact_key
+from raqib.diffs import facts
+from raqib.diffs.align import Item, align, moved_paragraphs
+from raqib.diffs.words import changed_chars, word_diff
+from raqib.normalize.arabic import compact_key
 
 ANALYZER = "raqib-diff 1"
 

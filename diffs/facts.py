@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from diffs.align import Item
-from normalize.arabic import compact_key, fold_digits, matching_key
+from raqib.diffs.align import Item
+from raqib.normalize.arabic import compact_key, fold_digits, matching_key
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.

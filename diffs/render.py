@@ -12,9 +12,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.text import Text
 
-from diffs.align import Item
-from diffs.classify import Analysis
-from diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
+from raqib.diffs.align import Item
+from raqib.diffs.classify import Analysis
+from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
 
 RTL_LANGS = ("ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd", "ug")
 
@@ -182,7 +182,7 @@ def to_text(
 # --- HTML ----------------------------------------------------------------
 
 _env = Environment(
-    loader=PackageLoader("diffs", "templates"),
+    loader=PackageLoader("raqib.diffs", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

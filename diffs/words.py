@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from diff_match_patch import diff_match_patch
 
-from normalize.arabic import compact_key
-from normalize.sentences import tokens
+from raqib.normalize.arabic import compact_key
+from raqib.normalize.sentences import tokens
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 MAX_TOKENS = 20_000

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
-from storage import sqlite
-from storage.migrate import upgrade
-from storage.store import FetchRecord, Recorded, Snapshot, Store, StoreError, Task
+from raqib.storage import sqlite
+from raqib.storage.migrate import upgrade
+from raqib.storage.store import FetchRecord, Recorded, Snapshot, Store, StoreError, Task
 
 __all__ = [
     "FetchRecord",

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import blobs
-from storage.models import (
+from raqib.storage import blobs
+from raqib.storage.models import (
     OUTCOMES,
     Alias,
     Blob,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from demo.server import PageServer, Route
+from raqib.demo.server import PageServer, Route
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -27,7 +27,7 @@ REALPAGES = SHARED / "realpages"
 
 def raqib_command() -> list[str]:
     exe = Path(sys.executable).with_name("raqib")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "raqib"]
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Raqib:
         os.environ.update(self.env)
         try:
             r = runner.invoke(
-                __import__("cli").main,
+                __import__("raqib.cli", fromlist=["main"]).main,
                 ["--home", str(self.home), *args],
                 input=input,
                 catch_exceptions=False,

@@ -20,7 +20,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from demo.pages import VERSIONS, render
+from raqib.demo.pages import VERSIONS, render
 
 
 class LocalOnlyResolver(CachingThreadedResolver):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from normalize.arabic import ZWJ, ZWNJ, canonical, canonical_line, compact_key, matching_key
+from raqib.normalize.arabic import ZWJ, ZWNJ, canonical, canonical_line, compact_key, matching_key
 
 CASES = tomllib.loads(
     (Path(__file__).parent / "data" / "normalize.toml").read_text(encoding="utf-8")

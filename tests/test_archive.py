@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.export import read_jsonl
-from archive.warc import Exchange, Previous, WarcArchive
-from demo.pages import VERSIONS, render
-from demo.server import Route
-from storage import open_store, sqlite
+from raqib.archive.export import read_jsonl
+from raqib.archive.warc import Exchange, Previous, WarcArchive
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from raqib.storage import open_store, sqlite
 from tests.conftest import Raqib, replay_corpus
 
 WARCIO = [sys.executable, "-m", "warcio.cli"]
@@ -265,7 +265,7 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     store = open_store(sqlite.url_for(raqib.home / "raqib.db"))
     try:
         with store.session() as s:
-            from storage.models import Blob
+            from raqib.storage.models import Blob
 
             s.add(Blob(hash="0" * 64, size=3, data=b"xyz"))
     finally:

@@ -8,9 +8,9 @@ import json
 import click
 import pytest
 
-import cli
-from demo.pages import VERSIONS, render
-from demo.server import Route
+from raqib import cli
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
 from tests.conftest import Raqib, raqib_command
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bench.procs import descendants
-from demo.pages import VERSIONS, render
-from demo.server import PageServer, Route
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import PageServer, Route
 from tests.conftest import Raqib
 
 KILLS = 5

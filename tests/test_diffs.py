@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffs.align import align, moved_paragraphs
-from diffs.classify import compare
-from diffs.render import DiffMeta, to_html, to_json, to_text
-from diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
+from raqib.diffs.align import align, moved_paragraphs
+from raqib.diffs.classify import compare
+from raqib.diffs.render import DiffMeta, to_html, to_json, to_text
+from raqib.diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
 
 
 @dataclass

@@ -6,11 +6,11 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from demo.pages import VERSIONS, render
-from demo.server import Route
-from discovery import feeds
-from discovery.guard import Guard, category
-from discovery.relate import Corpus, StoryModel, document, terms
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from raqib.discovery import feeds
+from raqib.discovery.guard import Guard, category
+from raqib.discovery.relate import Corpus, StoryModel, document, terms
 from tests.conftest import Raqib, corpus_body
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import EXTRACTOR, Article, NotArticle, extract
-from crawler.snapshot import make_page
+from raqib.extract.article import EXTRACTOR, Article, NotArticle, extract
+from raqib.extract.page import make_page
 from tests.conftest import CORPUS, require_shared
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from notify import messages
-from notify.events import excerpt
-from notify.rules import wants
+from raqib.notify import messages
+from raqib.notify.events import excerpt
+from raqib.notify.rules import wants
 from tests.conftest import Raqib, replay_corpus
 
 

@@ -15,10 +15,10 @@ from typing import Any
 import lxml.html
 import pytest
 
-from crawler.extract import NotArticle
-from crawler.snapshot import Page, make_page
-from diffs.classify import compare
-from normalize.arabic import canonical_line
+from raqib.extract.article import NotArticle
+from raqib.extract.page import Page, make_page
+from raqib.diffs.classify import compare
+from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage
 
 TABLE = tomllib.loads(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from crawler.record import Recorder
+from raqib.crawler.record import Recorder
 
 
 def test_close_after_a_write_finished_but_before_its_callback_ran() -> None:

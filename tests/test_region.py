@@ -19,11 +19,11 @@ import lxml.html
 import pytest
 
 from bench import pages as bench_pages
-from crawler.extract import NotArticle
-from crawler.pagemeta import is_furniture
-from crawler.region import VERSION, unchanged
-from crawler.snapshot import SAME, Page, analyze, make_page
-from normalize.arabic import canonical_line
+from raqib.extract.article import NotArticle
+from raqib.extract.pagemeta import is_furniture
+from raqib.extract.region import VERSION, unchanged
+from raqib.extract.page import SAME, Page, analyze, make_page
+from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage
 
 URL = "https://news.example/article"

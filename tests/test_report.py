@@ -15,10 +15,10 @@ from typing import Any
 import feedparser
 import pytest
 
-from demo.server import PageServer, Route
-from report.views import safe_href
-from report.web import create_app
-from storage import open_store, sqlite
+from raqib.demo.server import PageServer, Route
+from raqib.report.views import safe_href
+from raqib.report.web import create_app
+from raqib.storage import open_store, sqlite
 from tests.conftest import ROOT, Raqib, replay_corpus, which_chromium
 
 XSS_TEXT = [
@@ -115,7 +115,7 @@ def test_static_site_pages(replayed) -> None:
 
 
 def test_moved_paragraphs_are_shown_as_moves(tmp_path: Path, server, raqib: Raqib) -> None:
-    from demo.pages import VERSIONS, render
+    from raqib.demo.pages import VERSIONS, render
 
     server.routes["/m"] = Route(render(VERSIONS[3], server.base))
     raqib("watch", server.base + "/m")

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from config import Config, ScheduleConfig
-from demo.pages import VERSIONS, render
-from demo.server import Route
-from scheduler import RevisitPolicy, WatchState
+from raqib.config import Config, ScheduleConfig
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from raqib.scheduler import RevisitPolicy, WatchState
 from tests.conftest import Raqib
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

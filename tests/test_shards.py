@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.shards import shard_count, split
-from demo.pages import VERSIONS, render
-from demo.server import PageServer, Route
-from storage import Task
+from raqib.crawler.shards import shard_count, split
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import PageServer, Route
+from raqib.storage import Task
 from tests.conftest import Raqib
 from tests.test_archive import index
 

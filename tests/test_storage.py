@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage import FetchRecord, Snapshot, Store, open_store, sqlite
-from storage.migrate import current, head
+from raqib.storage import FetchRecord, Snapshot, Store, open_store, sqlite
+from raqib.storage.migrate import current, head
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def snap(text: str, title: str = "عنوان") -> Snapshot:
-    from crawler.snapshot import content_hash
+    from raqib.extract.page import content_hash
 
     return Snapshot(
         title=title,
@@ -62,7 +62,7 @@ def record(
 
 
 def test_migrated_to_head(store: Store) -> None:
-    from storage.migrate import HEAD
+    from raqib.storage.migrate import HEAD
 
     assert current(store.engine) == head() == HEAD
 
@@ -112,7 +112,7 @@ def test_raw_body_stored_once_per_hash_and_compressed(store: Store) -> None:
     record(store, b.id, "new_version", T0, "نص آخر", body=body)
     from sqlalchemy import func, select
 
-    from storage.models import Blob
+    from raqib.storage.models import Blob
 
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Blob)) == 1
@@ -125,7 +125,7 @@ def test_raw_body_stored_once_per_hash_and_compressed(store: Store) -> None:
 def test_record_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure mid-write leaves neither the fetch row nor the version."""
     ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
-    import storage.store as store_mod
+    from raqib.storage import store as store_mod
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk gone")
@@ -241,8 +241,8 @@ def _page(seed: int, edit: str = "") -> bytes:
 def test_later_bodies_are_stored_as_deltas_of_the_first(store: Store, tmp_path: Path) -> None:
     from sqlalchemy import select, update
 
-    from storage import blobs
-    from storage.models import Blob, Version
+    from raqib.storage import blobs
+    from raqib.storage.models import Blob, Version
 
     (w, _), *_ = store.add_watches(["https://a.example/delta"], now=T0)
     first, second = _page(1), _page(1, " وأضاف المتحدث أن الجولة المقبلة في أيار.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import BadURL, normalize, redact
+from raqib.urls import BadURL, normalize, redact
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,12 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler import urls
-from crawler.extract import NotArticle
-from crawler.items import CandidatePage, SourceFetched
-from crawler.snapshot import make_page
-from crawler.spiders.refetch import describe_failure
-from discovery import feeds
+from raqib import urls
+from raqib.extract.article import NotArticle
+from raqib.crawler.items import CandidatePage, SourceFetched
+from raqib.extract.page import make_page
+from raqib.crawler.spiders.refetch import describe_failure
+from raqib.discovery import feeds
 
 MAX_SITEMAP_DEPTH = 2
 MAX_CHILD_SITEMAPS = 20
@@ -52,7 +52,7 @@ Want = Callable[[int, str, str | None, str | None], str | None]
 
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
-    custom_settings = {"ITEM_PIPELINES": {"crawler.pipelines.CollectPipeline": 300}}  # noqa: RUF012 - Scrapy's attribute
+    custom_settings = {"ITEM_PIPELINES": {"raqib.crawler.pipelines.CollectPipeline": 300}}  # noqa: RUF012 - Scrapy's attribute
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.items import Fetched
+from raqib.crawler.items import Fetched
 
 # Every status but redirects reaches the callback (redirects are followed).
 HANDLED_STATUSES = [304, *range(400, 600)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from storage.models import Base
+from raqib.storage.models import Base
 
 target_metadata = Base.metadata
 

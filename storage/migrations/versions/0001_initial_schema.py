@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.models
+import raqib.storage.models as models
 
 revision = "0001"
 down_revision = None
@@ -40,7 +40,7 @@ def upgrade() -> None:
         "stories",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("slug", sa.String(length=200), nullable=False),
-        sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
         sa.UniqueConstraint("slug", name=op.f("uq_stories_slug")),
     )
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("matched_terms", sa.JSON(), nullable=True),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=True),
-        sa.Column("seen_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("seen_at", models.UTCDateTime(), nullable=False),
         sa.Column("watch_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["story_id"],
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.Boolean(), nullable=False),
         sa.Column("origin", sa.String(length=16), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("added_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("added_at", models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["story_id"],
             ["stories.id"],
@@ -100,8 +100,8 @@ def upgrade() -> None:
         sa.Column("story_id", sa.Integer(), nullable=False),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("added_at", storage.models.UTCDateTime(), nullable=False),
-        sa.Column("last_checked_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("added_at", models.UTCDateTime(), nullable=False),
+        sa.Column("last_checked_at", models.UTCDateTime(), nullable=True),
         sa.Column("last_status", sa.String(length=500), nullable=True),
         sa.Column("entries_seen", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -122,11 +122,11 @@ def upgrade() -> None:
         sa.Column("found_via", sa.String(length=2048), nullable=True),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("matched_terms", sa.JSON(), nullable=True),
-        sa.Column("added_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("added_at", models.UTCDateTime(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("next_check_at", storage.models.UTCDateTime(), nullable=False),
-        sa.Column("last_checked_at", storage.models.UTCDateTime(), nullable=True),
-        sa.Column("last_change_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("next_check_at", models.UTCDateTime(), nullable=False),
+        sa.Column("last_checked_at", models.UTCDateTime(), nullable=True),
+        sa.Column("last_change_at", models.UTCDateTime(), nullable=True),
         sa.Column("last_outcome", sa.String(length=16), nullable=True),
         sa.Column("error_count", sa.Integer(), nullable=False),
         sa.Column("removed_count", sa.Integer(), nullable=False),
@@ -141,7 +141,7 @@ def upgrade() -> None:
         sa.Column("region", sa.JSON(), nullable=True),
         sa.Column("base_hash", sa.String(length=64), nullable=True),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
-        sa.Column("lease_expires_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("lease_expires_at", models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["story_id"], ["stories.id"], name=op.f("fk_watches_story_id_stories")
         ),
@@ -170,7 +170,7 @@ def upgrade() -> None:
         "fetches",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("watch_id", sa.Integer(), nullable=False),
-        sa.Column("fetched_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("fetched_at", models.UTCDateTime(), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
@@ -199,12 +199,12 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
-        sa.Column("next_attempt_at", storage.models.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", models.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", models.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
-        sa.Column("lease_expires_at", storage.models.UTCDateTime(), nullable=True),
+        sa.Column("lease_expires_at", models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["channel_id"],
             ["channels.id"],
@@ -234,8 +234,8 @@ def upgrade() -> None:
         sa.Column("raw_hash", sa.String(length=64), nullable=True),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("extractor", sa.String(length=200), nullable=False),
-        sa.Column("first_seen", storage.models.UTCDateTime(), nullable=False),
-        sa.Column("last_seen", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("first_seen", models.UTCDateTime(), nullable=False),
+        sa.Column("last_seen", models.UTCDateTime(), nullable=False),
         sa.Column("fetch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.ForeignKeyConstraint(
             ["raw_hash"], ["blobs.hash"], name=op.f("fk_versions_raw_hash_blobs")
@@ -255,7 +255,7 @@ def upgrade() -> None:
         sa.Column("watch_id", sa.Integer(), nullable=False),
         sa.Column("from_version_id", sa.Integer(), nullable=False),
         sa.Column("to_version_id", sa.Integer(), nullable=False),
-        sa.Column("detected_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("detected_at", models.UTCDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("silent", sa.Boolean(), nullable=False),
         sa.Column("headline_changed", sa.Boolean(), nullable=False),

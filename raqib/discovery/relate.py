@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from normalize.arabic import matching_key
+from raqib.normalize.arabic import matching_key
 
 # Function words (already in matching-key form: no hamza on alef, ي for ى, ه for ة).
 _STOP_AR = """

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Flask, Response, abort, request
 
-from report import views
-from report.site import raw_text
-from storage import Store
+from raqib.report import views
+from raqib.report.site import raw_text
+from raqib.storage import Store
 
 COOKIE = "raqib_token"
 SECURITY_HEADERS = {

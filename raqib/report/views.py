@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from diffs.classify import compare
-from diffs.render import (
+from raqib.diffs.classify import compare
+from raqib.diffs.render import (
     COSMETIC_STYLE,
     DEL_STYLE,
     INS_STYLE,
@@ -25,9 +25,9 @@ from diffs.render import (
     paragraphs_view,
     segments,
 )
-from diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
-from report import timeline
-from storage import Store
+from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
+from raqib.report import timeline
+from raqib.storage import Store
 
 
 def safe_href(url: str | None) -> str:
@@ -48,7 +48,7 @@ def _when(value: datetime | None) -> str:
 def environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
-            [PackageLoader("report", "templates"), PackageLoader("diffs", "templates")]
+            [PackageLoader("raqib.report", "templates"), PackageLoader("raqib.diffs", "templates")]
         ),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,

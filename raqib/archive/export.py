@@ -13,9 +13,9 @@ from typing import Any, BinaryIO, TextIO
 
 from warcio.warcwriter import WARCWriter
 
-from archive.records import change_record, version_record, watch_record
-from archive.warc import WARC_VERSION
-from storage import Store
+from raqib.present.records import change_record, version_record, watch_record
+from raqib.archive.warc import WARC_VERSION
+from raqib.storage import Store
 
 
 def _watches(store: Store, story: str | None) -> list[tuple[Any, str | None]]:

@@ -16,7 +16,7 @@ import trafilatura
 from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
-from crawler import pagemeta
+from raqib.extract import pagemeta
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
 PROFILE = 7

@@ -7,8 +7,8 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from report.views import safe_href
-from storage import Store
+from raqib.report.views import safe_href
+from raqib.storage import Store
 
 
 def _summary(c: Any) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from notify import messages
+from raqib.notify import messages
 
 TIMEOUT = 10.0
 USER_AGENT = "Raqib notifications (+https://github.com/raqib-news/raqib)"

@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from normalize.arabic import canonical_line
+from raqib.normalize.arabic import canonical_line
 
 MAX_LINKS = 200
 _SKIP_HOSTS = (

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 from platformdirs import user_data_dir
 
-import console
+from raqib import console
 
 EXIT_FAIL, EXIT_USAGE, EXIT_UNKNOWN, EXIT_BUSY = 1, 2, 4, 75
 
@@ -46,9 +46,9 @@ class Ctx:
 
     @contextmanager
     def app(self, *, readonly: bool = False) -> Iterator[Any]:
-        import tasks
-        from config import ConfigError
-        from storage import StoreError, StoreFailure
+        from raqib import app as tasks
+        from raqib.config import ConfigError
+        from raqib.storage import StoreError, StoreFailure
 
         try:
             app = tasks.open_app(self.home, readonly=readonly)
@@ -155,7 +155,7 @@ def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, as_json: bool) -> 
     Tracking parameters (utm_*, fbclid, …) and fragments are removed so one
     article is one watch. The first check happens on the next `raqib check`.
     """
-    from crawler.urls import BadURL, redact
+    from raqib.urls import BadURL, redact
 
     items: list[str] = []
     for u in urls:
@@ -167,8 +167,8 @@ def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, as_json: bool) -> 
             items.append(u)
     if story is not None and not story.strip():
         _fail("--story needs a non-empty slug", EXIT_USAGE)
-    import tasks
-    from crawler import urls as urlmod
+    from raqib import app as tasks
+    from raqib import urls as urlmod
 
     for u in items:
         try:
@@ -213,7 +213,7 @@ def check(
     --wait to wait for it). Prints a progress bar on a terminal and one
     summary line otherwise.
     """
-    import tasks
+    from raqib import app as tasks
 
     with obj.app() as app:
         progress = None
@@ -278,7 +278,7 @@ def check(
 
 
 def _watch_or_exit(app: Any, url: str) -> Any:
-    import tasks
+    from raqib import app as tasks
 
     w = tasks.find_watch(app, url)
     if w is None:
@@ -292,7 +292,7 @@ def _watch_or_exit(app: Any, url: str) -> Any:
 @click.pass_obj
 def versions(obj: Ctx, url: str, as_json: bool) -> None:
     """List the stored versions of an article (by any URL it answered to)."""
-    from archive.records import version_record
+    from raqib.present.records import version_record
 
     with obj.app(readonly=True) as app:
         w = _watch_or_exit(app, url)
@@ -322,7 +322,7 @@ def changes(obj: Ctx, url: str | None, story: str | None, since: str | None, as_
     signal) or announced, whether the headline or byline changed, and lists
     the figures, quotations and negations it touched.
     """
-    from clock import parse_instant
+    from raqib.clock import parse_instant
 
     since_dt = None
     if since:
@@ -333,7 +333,7 @@ def changes(obj: Ctx, url: str | None, story: str | None, since: str | None, as_
     with obj.app(readonly=True) as app:
         watch_id = _watch_or_exit(app, url).id if url else None
         rows = app.store.changes(watch_id=watch_id, since=since_dt, story=story)
-    from archive.records import change_record
+    from raqib.present.records import change_record
 
     data = [change_record(c, w, a, b) for c, w, a, b in rows]
     if as_json:
@@ -371,7 +371,7 @@ def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
         w = _watch_or_exit(app, url)
         rows = app.store.fetches(w.id)
         numbers = {v.id: v.number for v in app.store.versions(w.id)}
-    from archive.records import fetch_record
+    from raqib.present.records import fetch_record
 
     data = [fetch_record(f, numbers.get(f.version_id) if f.version_id else None) for f in rows]
     if as_json:
@@ -421,9 +421,9 @@ def diff(
     Changed figures, quotations and negations are listed first. The HTML
     format is a standalone right-to-left page; JSON carries everything.
     """
-    import tasks
-    from diffs.classify import compare
-    from diffs.render import DiffMeta, to_html, to_json, to_text
+    from raqib import app as tasks
+    from raqib.diffs.classify import compare
+    from raqib.diffs.render import DiffMeta, to_html, to_json, to_text
 
     with obj.app(readonly=True) as app:
         w = _watch_or_exit(app, url)
@@ -466,7 +466,7 @@ def diff(
 def watches_cmd(obj: Ctx, as_json: bool) -> None:
     """List watched articles with their story, origin and state."""
     with obj.app(readonly=True) as app:
-        from archive.records import watch_record
+        from raqib.present.records import watch_record
 
         data = [watch_record(w, slug, app.store.aliases(w.id)) for w, slug in app.store.watches()]
     if as_json:
@@ -503,8 +503,8 @@ def source() -> None:
 @click.pass_obj
 def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
     """Add a discovery source to a story (idempotent)."""
-    from crawler.urls import BadURL, normalize, redact
-    from discovery.feeds import detect_kind
+    from raqib.urls import BadURL, normalize, redact
+    from raqib.discovery.feeds import detect_kind
 
     kind = detect_kind(url, kind)
     if kind == "search" and "{query}" not in url:
@@ -558,7 +558,7 @@ def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
 @click.pass_obj
 def source_remove(obj: Ctx, url: str, story: str | None) -> None:
     """Remove a discovery source (the articles it found stay watched)."""
-    from crawler.urls import BadURL, normalize
+    from raqib.urls import BadURL, normalize
 
     with obj.app() as app:
         n = app.store.remove_source(url.strip(), story)
@@ -586,7 +586,7 @@ def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
     loopback addresses are refused unless their source lives there too or
     fetch.allow_private is set. The report says what was added and why.
     """
-    import tasks
+    from raqib import app as tasks
 
     with obj.app() as app:
         try:
@@ -673,7 +673,7 @@ def notify_add(
 ) -> None:
     """Add a notification channel: an apprise URL (tgram://, slack://, mailto://,
     json://, …) or an http(s) URL that receives JSON POSTs."""
-    from notify.deliver import kind_of, valid_apprise
+    from raqib.notify.deliver import kind_of, valid_apprise
 
     url = url.strip()
     kind = kind_of(url)
@@ -704,7 +704,7 @@ def notify_add(
 def notify_list(obj: Ctx, as_json: bool) -> None:
     """List notification channels (their URLs redacted: they hold tokens)."""
     with obj.app() as app:
-        import tasks
+        from raqib import app as tasks
 
         tasks.sync_config_channels(app)
         rows = app.store.channels()
@@ -802,7 +802,7 @@ def notify_status(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def notify_flush(obj: Ctx, timeout: float, quiet: bool) -> None:
     """Deliver queued messages now (including those waiting for a retry that is due)."""
-    import tasks
+    from raqib import app as tasks
 
     with obj.app() as app:
         result = tasks.flush_notifications(app, timeout=timeout)
@@ -817,8 +817,8 @@ def notify_flush(obj: Ctx, timeout: float, quiet: bool) -> None:
 @click.pass_obj
 def notify_test(obj: Ctx, channel: str) -> None:
     """Send a test message right now to a channel (its id or URL); exit 1 if it fails."""
-    from notify.deliver import kind_of, send
-    from notify.events import SCHEMA
+    from raqib.notify.deliver import kind_of, send
+    from raqib.notify.events import SCHEMA
 
     with obj.app() as app:
         rows = app.store.channels()
@@ -950,9 +950,9 @@ def daemon(
     running sweep finish its in-flight fetches (each is one transaction) and
     exits 0. Safe to run beside cron: overlapping passes share work per watch.
     """
-    import config as config_mod
-    import tasks
-    from scheduler import Daemon, DaemonOptions
+    from raqib import config as config_mod
+    from raqib import app as tasks
+    from raqib.scheduler import Daemon, DaemonOptions
 
     try:
         tasks.ensure_home(obj.home)
@@ -981,7 +981,7 @@ def daemon(
         discover_every=disc or None,
         jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
     )
-    import tasks as tasks_mod
+    from raqib import app as tasks_mod
 
     try:
         app = tasks_mod.open_app(obj.home)
@@ -1010,7 +1010,7 @@ def report(obj: Ctx, out: Path) -> None:
     where the text is, fact deltas above the text and links to the archived
     page source; each article page has a timeline of its versions.
     """
-    from report.site import write_site
+    from raqib.report.site import write_site
 
     with obj.app(readonly=True) as app:
         try:
@@ -1041,8 +1041,8 @@ def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
     address and give a --token (or RAQIB_TOKEN); clients send it as
     "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN.
     """
-    from report.web import is_loopback
-    from report.web import serve as run_server
+    from raqib.report.web import is_loopback
+    from raqib.report.web import serve as run_server
 
     if not is_loopback(host) and not token:
         _fail(
@@ -1077,14 +1077,14 @@ def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
 @click.pass_obj
 def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
     """Write an Atom feed of changes: one entry per change, fact deltas in the summary."""
-    from report.feed import build
+    from raqib.report.feed import build
 
     with obj.app(readonly=True) as app:
         data = build(app.store, base_url=base_url, story=story)
     if str(out) == "-":
         sys.stdout.buffer.write(data)
         return
-    from report.site import write_atomic
+    from raqib.report.site import write_atomic
 
     try:
         write_atomic(out, data.decode("utf-8"))
@@ -1120,8 +1120,8 @@ def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) 
     capture of the story's articles (responses, revisits, their requests)
     into one file that pywb or ReplayWeb.page can open.
     """
-    from archive import export as ex
-    from clock import parse_instant
+    from raqib.archive import export as ex
+    from raqib.clock import parse_instant
 
     since_dt = None
     if since:
@@ -1133,7 +1133,7 @@ def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) 
         _fail("--format warc needs --story SLUG", EXIT_USAGE)
     if fmt == "warc" and str(out) == "-":
         _fail("--format warc writes a file; give --out FILE.warc.gz", EXIT_USAGE)
-    import tasks
+    from raqib import app as tasks
 
     with obj.app(readonly=True) as app:
         if story and story not in app.store.story_slugs():
@@ -1166,7 +1166,7 @@ def gc(obj: Ctx, dry_run: bool) -> None:
     a body is removable once no version refers to it. WARC files are never
     touched: they are the archive.
     """
-    from storage import sqlite
+    from raqib.storage import sqlite
 
     with obj.app() as app:
         unused = app.store.unused_blobs()
@@ -1188,7 +1188,7 @@ def config_cmd(obj: Ctx, defaults: bool) -> None:
     Copy the output to <home>/raqib.toml and edit what you need; unknown
     keys and wrong types are reported with their line number.
     """
-    import config as config_mod
+    from raqib import config as config_mod
 
     if defaults:
         cfg = config_mod.Config()
@@ -1222,7 +1222,7 @@ def demo(obj: Ctx, keep: Path | None, port: int) -> None:
     silent edit, an announced update), runs `raqib check` after each, and
     prints the highlighted diffs.
     """
-    from demo.run import run_demo
+    from raqib.demo.run import run_demo
 
     code = run_demo(home=keep, port=port, out=sys.stdout)
     sys.exit(code)

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from normalize.arabic import canonical_line
+from raqib.normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
 

@@ -40,9 +40,9 @@ from typing import Any
 
 from lxml import etree
 
-from crawler.extract import COUNTER, load_html
-from crawler.pagemeta import AUTHOR_MARK, is_furniture, link_texts, marks_furniture
-from normalize.arabic import canonical_line
+from raqib.extract.article import COUNTER, load_html
+from raqib.extract.pagemeta import AUTHOR_MARK, is_furniture, link_texts, marks_furniture
+from raqib.normalize.arabic import canonical_line
 
 VERSION = 3
 _SKIP = {"script", "style", "noscript", "template", "svg"}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.records import iso
+from raqib.present.records import iso
 
 SCHEMA = "raqib.event/1"
 DIGEST_SCHEMA = "raqib.digest/1"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from w3lib.encoding import html_to_unicode
 
-from report import views
-from storage import Store
+from raqib.report import views
+from raqib.storage import Store
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.extract import NotArticle
-from crawler.items import Fetched
-from crawler.snapshot import Page, Same
-from storage import Task
+from raqib.extract.article import NotArticle
+from raqib.crawler.items import Fetched
+from raqib.extract.page import Page, Same
+from raqib.storage import Task
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
 COLLAPSE_MIN_WORDS = 100

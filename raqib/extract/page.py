@@ -7,10 +7,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.extract import EXTRACTOR, NotArticle, extract
-from crawler.region import locate, unchanged
-from normalize.arabic import canonical_line
-from storage import Snapshot
+from raqib.extract.article import EXTRACTOR, NotArticle, extract
+from raqib.extract.region import locate, unchanged
+from raqib.normalize.arabic import canonical_line
+from raqib.storage import Snapshot
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,6 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
 
 
 def _notices(root: Any) -> list[str]:
-    from crawler.pagemeta import notices
+    from raqib.extract.pagemeta import notices
 
     return notices(root)

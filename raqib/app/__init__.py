@@ -20,15 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import config as config_mod
-from clock import Clock
-from clock import from_env as clock_from_env
-from config import Config, parse_duration
-from crawler import urls
-from diffs.classify import ANALYZER, compare
-from scheduler import RevisitPolicy
-from storage import Store, Task, open_store, sqlite
-from storage.models import Change, Version, Watch
+from raqib import config as config_mod
+from raqib.clock import Clock
+from raqib.clock import from_env as clock_from_env
+from raqib.config import Config, parse_duration
+from raqib import urls
+from raqib.diffs.classify import ANALYZER, compare
+from raqib.scheduler import RevisitPolicy
+from raqib.storage import Store, Task, open_store, sqlite
+from raqib.storage.models import Change, Version, Watch
 
 log = logging.getLogger("raqib")
 
@@ -237,7 +237,7 @@ def warc_dir(app: App) -> Path:
 
 def crawl_settings(app: App) -> dict[str, Any]:
     """Scrapy settings for this home: [fetch] plus where the WARC files go."""
-    from crawler.settings import from_config
+    from raqib.crawler.settings import from_config
 
     settings = from_config(app.config.fetch)
     if app.config.archive.warc:
@@ -257,8 +257,8 @@ def run_check(
     on_recorded: Callable[[Task, Any], None] | None = None,
 ) -> PassSummary:
     """One pass: claim due watches, fetch each once, record, analyse new versions."""
-    from crawler.pool import extraction_pool  # Scrapy is imported only by passes
-    from crawler.shards import crawl_here, crawl_sharded, shard_count
+    from raqib.crawler.pool import extraction_pool  # Scrapy is imported only by passes
+    from raqib.crawler.shards import crawl_here, crawl_sharded, shard_count
 
     started = time.monotonic()
     owner = new_owner()
@@ -321,7 +321,7 @@ def run_check(
 
 def sync_config_channels(app: App) -> None:
     """Channels written in raqib.toml live in the database too (origin "config")."""
-    from notify.deliver import kind_of
+    from raqib.notify.deliver import kind_of
 
     keep = set()
     for ch in app.config.notify.channels:
@@ -341,8 +341,8 @@ def sync_config_channels(app: App) -> None:
 
 def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
     """Match events against every channel's rules and queue the messages."""
-    from notify.events import DIGEST_SCHEMA, event_key
-    from notify.rules import wants
+    from raqib.notify.events import DIGEST_SCHEMA, event_key
+    from raqib.notify.rules import wants
 
     sync_config_channels(app)
     items: list[tuple[int, str, dict[str, Any]]] = []
@@ -358,7 +358,7 @@ def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
 
 
 def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
-    from notify.events import change_event
+    from raqib.notify.events import change_event
 
     events = []
     for c in changes:
@@ -382,7 +382,7 @@ def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
 
 
 def flush_notifications(app: App, *, timeout: float) -> Any:
-    from notify.deliver import flush
+    from raqib.notify.deliver import flush
 
     n = app.config.notify
     return flush(
@@ -404,7 +404,7 @@ def notify_pass(
     Never raises: a notification problem is logged and the messages wait in
     the outbox for `raqib notify flush` or the daemon.
     """
-    from notify.events import removed_event
+    from raqib.notify.events import removed_event
 
     try:
         events = change_events(app, changes)
@@ -517,13 +517,13 @@ def _identity(
 def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
     """Read every source of the story (or of all stories), judge what they list,
     watch what belongs to the story. Returns what was added and why."""
-    from crawler.capture import StoreCaptureIndex
-    from crawler.run import run_spider
-    from crawler.spiders.discover import DiscoverSpider, LinkTask, SourceTask
-    from discovery import feeds
-    from discovery.guard import Guard
-    from discovery.links import article_links
-    from discovery.relate import Corpus, StoryModel, document
+    from raqib.crawler.capture import StoreCaptureIndex
+    from raqib.crawler.run import run_spider
+    from raqib.crawler.spiders.discover import DiscoverSpider, LinkTask, SourceTask
+    from raqib.discovery import feeds
+    from raqib.discovery.guard import Guard
+    from raqib.discovery.links import article_links
+    from raqib.discovery.relate import Corpus, StoryModel, document
 
     report = DiscoveryReport()
     cfg = app.config.discovery
@@ -582,7 +582,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
             return "judged on its feed title and summary"
         return None
 
-    from crawler.items import CandidatePage, SourceFetched
+    from raqib.crawler.items import CandidatePage, SourceFetched
 
     collected: list[Any] = []
     run_spider(
@@ -666,7 +666,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
         report.candidates.append(entry)
     if report.added:
         try:
-            from notify.events import coverage_event
+            from raqib.notify.events import coverage_event
 
             queue_events(app, [coverage_event(c, at=now) for c in report.added], batch=new_owner())
             flush_notifications(

@@ -14,12 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from demo.pages import PATH, VERSIONS, render
-from demo.server import PageServer, Route
+from raqib.demo.pages import PATH, VERSIONS, render
+from raqib.demo.server import PageServer, Route
 
 
 def _raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "cli", "--home", str(home), *args]
+    cmd = [sys.executable, "-m", "raqib", "--home", str(home), *args]
     env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 

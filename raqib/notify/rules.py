@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from normalize.arabic import compact_key
+from raqib.normalize.arabic import compact_key
 
 TRIGGERS = ("substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "all")
 DEFAULT = ["substantive"]

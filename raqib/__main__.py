@@ -1,0 +1,10 @@
+"""`python -m raqib`: how every Raqib process starts its children.
+
+`-m raqib` resolves the installed package, so a `cli.py`, `config.py` or
+`console.py` in the working directory never changes what runs.
+"""
+
+from raqib.cli import main
+
+if __name__ == "__main__":
+    main(prog_name="raqib")
