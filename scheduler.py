@@ -20,15 +20,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from raqib.config import ScheduleConfig, parse_duration
+from raqib.domain import FAILED_OUTCOMES, Outcome, WatchState
 
-# Outcomes that mean "we could not see the article this time".
-_FAILED = ("error", "not_article")
 MAX_RETRY_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class WatchState:
-    """What the policy needs to know about a watch before this fetch."""
+class WatchFacts:
+    """What the policy needs to know about a watch before this fetch
+    (a claimed raqib.domain.Task has these attributes too)."""
 
     added_at: datetime
     last_change_at: datetime | None
@@ -70,14 +70,14 @@ class RevisitPolicy:
 
     def after_fetch(
         self,
-        watch: WatchState,
+        watch: WatchFacts,
         outcome: str,
         now: datetime,
         retry_after: timedelta | None = None,
     ) -> Next:
-        if outcome == "new_version":
-            return Next(now + self.interval(timedelta(0)), "active", 0, 0)
-        if outcome in _FAILED:
+        if outcome == Outcome.NEW_VERSION:
+            return Next(now + self.interval(timedelta(0)), WatchState.ACTIVE, 0, 0)
+        if outcome in FAILED_OUTCOMES:
             errors = watch.error_count + 1
             return Next(
                 now + self.error_delay(errors, retry_after),
@@ -85,16 +85,18 @@ class RevisitPolicy:
                 errors,
                 watch.removed_count,
             )
-        if outcome == "removed":
+        if outcome == Outcome.REMOVED:
             removed = watch.removed_count + 1
             if removed > self.removed_checks:
-                return Next(now + self.retire_after, "retired", 0, removed)
-            return Next(now + self.error_delay(removed, retry_after), "removed", 0, removed)
+                return Next(now + self.retire_after, WatchState.RETIRED, 0, removed)
+            return Next(
+                now + self.error_delay(removed, retry_after), WatchState.REMOVED, 0, removed
+            )
         # unchanged, not_modified, restored: follow the age curve.
         age = now - (watch.last_change_at or watch.added_at)
         if age >= self.retire_after:
-            return Next(now + self.retire_after, "retired", 0, 0)
-        return Next(now + self.interval(age), "active", 0, 0)
+            return Next(now + self.retire_after, WatchState.RETIRED, 0, 0)
+        return Next(now + self.interval(age), WatchState.ACTIVE, 0, 0)
 
 
 # --- the daemon -------------------------------------------------------------------
@@ -133,7 +135,9 @@ class Daemon:
         due: Callable[[], int] | None = None,
     ) -> None:
         self.opts = opts
-        self.command = command or [sys.executable, "-m", "raqib"]
+        # -P: the working directory is not put on the import path, so nothing
+        # there (a stray raqib.py, config.py, …) changes what the sweep runs.
+        self.command = command or [sys.executable, "-P", "-m", "raqib"]
         # How many watches are due, asked in-process: an idle sweep costs one
         # query instead of an interpreter start.
         self.due = due

@@ -220,7 +220,7 @@ def _warc_bytes(home: Path) -> int:
 
 def _command(home: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     exe = Path(sys.executable).with_name("raqib")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "raqib"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-P", "-m", "raqib"]
     env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
     return [*cmd, "--home", str(home), *args], env
 
@@ -329,12 +329,12 @@ def extraction_limit(site: Site, sample: list[int], n: int) -> dict[str, Any]:
 
 def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
     """Time the query that picks due watches, among `total` (10% due)."""
-    from raqib.storage import open_store
+    from raqib.storage import open_storage
     from raqib.storage import sqlite as sqlite_mod
 
-    store = open_store(sqlite_mod.url_for(tmp / "due.db"))
+    store = open_storage(sqlite_mod.url_for(tmp / "due.db"))
     now = datetime.now(UTC)
-    con = store.engine.raw_connection()
+    con = store.db.engine.raw_connection()
     try:
         rows = [
             (
@@ -361,12 +361,12 @@ def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
     due = 0
     for k in range(5):
         t = time.perf_counter()
-        due = len(store.due_ids(now=now, limit=total))
+        due = len(store.leases.due_ids(now=now, limit=total))
         select_times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        store.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=500)
+        store.leases.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=500)
         claim_times.append(time.perf_counter() - t)
-        store.release(f"bench-{k}")
+        store.leases.release(f"bench-{k}")
     store.close()
     return {
         "watches": total,

@@ -25,6 +25,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from raqib.archive.warc import Exchange, Previous, WarcArchive
+from raqib.crawler.context import context_of, need
+from raqib.storage.archive import ArchiveRepo
 
 
 def _pairs(headers: Any) -> list[tuple[str, str]]:
@@ -35,7 +37,7 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return out
 
 
-class StoreCaptureIndex:
+class CaptureIndex:
     """The archive's memory of last captures, kept in the database.
 
     A pass loads what it needs in one query and writes what it learnt in
@@ -43,21 +45,21 @@ class StoreCaptureIndex:
     response instead of a revisit.
     """
 
-    def __init__(self, store: Any, batch: int = 200) -> None:
-        self.store = store
+    def __init__(self, archive: ArchiveRepo, batch: int = 200) -> None:
+        self.archive = archive
         self.known: dict[str, Previous | None] = {}
         self.dirty: dict[str, Previous] = {}
         self.batch = batch
 
     def preload(self, urls: list[str]) -> None:
-        found = self.store.last_captures(urls)
+        found = self.archive.last_captures(urls)
         for url in urls:
             row = found.get(url)
             self.known[url] = Previous(*row) if row else None
 
     def last_capture(self, url: str) -> Previous | None:
         if url not in self.known:
-            found = self.store.last_capture(url)
+            found = self.archive.last_capture(url)
             self.known[url] = Previous(*found) if found else None
         return self.known[url]
 
@@ -69,13 +71,17 @@ class StoreCaptureIndex:
     def flush(self) -> None:
         if self.dirty:
             batch, self.dirty = self.dirty, {}
-            self.store.remember_captures({u: (p.digest, p.uri, p.date) for u, p in batch.items()})
+            self.archive.remember_captures({u: (p.digest, p.uri, p.date) for u, p in batch.items()})
 
 
 class WarcCapture:
-    def __init__(self, directory: Path, max_bytes: int) -> None:
+    def __init__(
+        self, directory: Path, max_bytes: int, index: CaptureIndex, preload: list[str]
+    ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
+        self.index = index
+        self.preload = preload
         self.archive: WarcArchive | None = None
         self.writer: ThreadPoolExecutor | None = None
 
@@ -84,18 +90,22 @@ class WarcCapture:
         directory = crawler.settings.get("RAQIB_WARC_DIR")
         if not directory:
             raise NotConfigured
-        ext = cls(Path(directory), crawler.settings.getint("RAQIB_WARC_MAX_BYTES", 1 << 30))
+        ctx = context_of(crawler)
+        ext = cls(
+            Path(directory),
+            crawler.settings.getint("RAQIB_WARC_MAX_BYTES", 1 << 30),
+            need(ctx.capture_index, "capture index"),
+            [t.url for t in ctx.tasks],
+        )
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.downloaded, signal=signals.response_downloaded)
         return ext
 
-    def opened(self, spider: Any) -> None:
-        index = getattr(spider, "capture_index", None)
-        if index is None:
-            return
-        if hasattr(index, "preload"):
-            index.preload([t.url for t in getattr(spider, "tasks", [])])
+    def opened(self) -> None:
+        index = self.index
+        if self.preload:
+            index.preload(self.preload)
         software = (
             f"Raqib (warcio {getattr(warcio, '__version__', '1.x')}; Scrapy {scrapy.__version__})"
         )
@@ -104,16 +114,14 @@ class WarcCapture:
         )
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-warc")
 
-    def closed(self, spider: Any) -> None:
+    def closed(self) -> None:
         if self.writer is not None:
             self.writer.shutdown(wait=True)
         if self.archive is not None:
             self.archive.close()
-            flush = getattr(self.archive.index, "flush", None)
-            if flush is not None:
-                flush()
+            self.index.flush()
 
-    def downloaded(self, response: Any, request: Any, spider: Any) -> None:
+    def downloaded(self, response: Any, request: Any) -> None:
         if self.archive is None or self.writer is None or not request.meta.get("raqib_capture"):
             return
         try:

@@ -1,4 +1,4 @@
-"""Item pipelines: thin glue that hands each fetch to the Recorder."""
+"""Item pipelines: thin glue between what the spiders yield and Raqib."""
 
 from __future__ import annotations
 
@@ -7,24 +7,23 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from raqib.crawler.items import Fetched
+from raqib.crawler.context import context_of, need
 from raqib.crawler.record import Recorder
+from raqib.domain import Fetched
 
 
 class RecordPipeline:
-    """extract → normalise → store, one fetch at a time (see crawler.record)."""
+    """Refetching: extract → normalise → store, one fetch at a time (see crawler.record)."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
-        # The pass's collaborators travel with the spider (settings are
-        # deep-copied by Scrapy and hold configuration only).
-        spider: Any = crawler.spider  # a RefetchSpider, which carries the pass's Recorder
-        recorder: Recorder = spider.recorder
+        recorder: Recorder = need(context_of(crawler).recorder, "recorder")
+        # A storage failure ends the crawl: the pass stops and says why.
         recorder.stop = lambda: asyncio.ensure_future(
-            crawler.engine.close_spider_async(reason="storage failure")
+            crawler.engine.close_spider_async(reason="storage failure")  # type: ignore[union-attr]
         )
         return cls(recorder)
 
@@ -38,15 +37,14 @@ class RecordPipeline:
 
 
 class CollectPipeline:
-    """Discovery: hand every result to the spider's collector, judged after the crawl."""
+    """Discovery: hand every result to the collector, judged after the crawl."""
 
     def __init__(self, collector: list[Any]) -> None:
         self.collector = collector
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CollectPipeline:
-        spider: Any = crawler.spider  # a DiscoverSpider, which carries the collector
-        return cls(spider.collector)
+        return cls(need(context_of(crawler).collector, "collector"))
 
     def process_item(self, item: Any) -> Any:
         self.collector.append(item)

@@ -15,16 +15,30 @@ import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
+from typing import Any
 
 MIN_TASKS = 16  # below this, extracting in-process beats starting workers
+
+
+def forkserver(preload: list[str]) -> Any:
+    """The forkserver context, started so that it imports Raqib, not the cwd.
+
+    Its server runs as `python -c …`, which puts the working directory first
+    on the import path (and CPython 3.11 does not restore the parent's path
+    there): a stray raqib.py in the directory a pass was started from would
+    be imported instead. PYTHONSAFEPATH keeps the working directory out.
+    """
+    os.environ["PYTHONSAFEPATH"] = "1"
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(preload)
+    return ctx
 
 
 def extraction_pool(n_tasks: int) -> Executor | None:
     cores = os.cpu_count() or 1
     if n_tasks < MIN_TASKS or cores < 2:
         return None
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["raqib.extract.page"])
+    ctx = forkserver(["raqib.extract.page"])
     return ProcessPoolExecutor(
         max_workers=cores, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),)
     )

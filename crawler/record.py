@@ -1,7 +1,7 @@
 """Glue between the pipeline and the store: judge a fetch, then write it.
 
 The judging is pure (crawler.outcome); extraction runs in worker processes
-when a pool is given; the write is one Store.record call (one transaction).
+when a pool is given; each batch of writes is one transaction (storage.history).
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
 
 from raqib import urls
+from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState
 from raqib.extract.article import NotArticle
-from raqib.crawler.items import Fetched
 from raqib.extract.judge import Verdict, after_extraction, before_extraction
 from raqib.extract.page import Page, Same, analyze, body_key
-from raqib.storage import FetchRecord, Recorded, Store, StoreFailure, Task
+from raqib.storage import Storage, StoreFailure
 
 MAX_INFLIGHT = 2  # batches handed to the writer thread and not yet written
 
@@ -48,26 +47,16 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta(0))
 
 
-def aliases_for(fetched: Fetched, page: Page | None) -> list[str]:
+def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
     """URLs that should find this watch later: after redirects, canonical, AMP."""
-    found: list[str] = []
-    base = fetched.final_url or fetched.url
-    candidates = [*fetched.redirects, base] if fetched.redirects else []
-    if page is not None:
-        for link in (page.canonical_url, page.amp_url):
-            if link:
-                candidates.append(urljoin(base, link))
-    for raw in candidates:
-        try:
-            url = urls.normalize(raw, allow_credentials=True)
-        except urls.BadURL:
-            continue
-        # A canonical link to the home page is a CMS mistake, not an identity.
-        if urlsplit(url).path in ("", "/"):
-            continue
-        if url not in found:
-            found.append(url)
-    return found
+    primary, others = urls.identity(
+        fetched.url,
+        final=fetched.final_url,
+        redirects=fetched.redirects,
+        canonical=page.canonical_url if page is not None else None,
+        amp=page.amp_url if page is not None else None,
+    )
+    return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
 
 
 def build_record(
@@ -76,7 +65,8 @@ def build_record(
     retry_after = parse_retry_after(fetched.retry_after, fetched.fetched_at)
     nxt = policy.after_fetch(task, verdict.outcome, fetched.fetched_at, retry_after)
     page = verdict.page
-    good = verdict.outcome in ("new_version", "unchanged", "restored")
+    new = verdict.outcome == Outcome.NEW_VERSION
+    good = new or verdict.outcome in (Outcome.UNCHANGED, Outcome.RESTORED)
     warc = fetched.warc if isinstance(fetched.warc, tuple) else None
     return FetchRecord(
         watch_id=task.watch_id,
@@ -92,10 +82,12 @@ def build_record(
         last_modified=fetched.last_modified,
         detail=verdict.detail,
         url=fetched.final_url or fetched.url,
-        snapshot=page.snapshot if page is not None and verdict.outcome == "new_version" else None,
-        raw_body=fetched.body if verdict.outcome == "new_version" else None,
+        snapshot=page.snapshot if page is not None and new else None,
+        raw_body=fetched.body if new else None,
         body_key=key if good else None,
-        aliases=aliases_for(fetched, page) if good or verdict.outcome == "not_modified" else [],
+        aliases=aliases_for(task, fetched, page)
+        if good or verdict.outcome == Outcome.NOT_MODIFIED
+        else [],
         warc_file=warc[0] if warc else None,
         warc_offset=warc[1] if warc else None,
         region=page.region if page is not None and good else None,
@@ -107,7 +99,7 @@ class Recorder:
 
     def __init__(
         self,
-        store: Store,
+        storage: Storage,
         policy: Policy,
         tasks: list[Task],
         *,
@@ -117,7 +109,7 @@ class Recorder:
         batch_size: int = 100,
         batch_delay: float = 0.25,
     ) -> None:
-        self.store = store
+        self.storage = storage
         self.policy = policy
         self.tasks = {t.watch_id: t for t in tasks}
         self.owner = owner
@@ -193,7 +185,7 @@ class Recorder:
         written = loop.run_in_executor(
             self._writer,
             functools.partial(
-                self.store.record_many, [rec for _t, _f, rec in batch], owner=self.owner
+                self.storage.history.record_many, [rec for _t, _f, rec in batch], owner=self.owner
             ),
         )
         done = asyncio.ensure_future(self._written(batch, written))
@@ -225,7 +217,7 @@ class Recorder:
                 self.lease_lost += 1
             else:
                 self.counts[recorded.outcome] += 1
-                if recorded.outcome == "removed" and task.state != "removed":
+                if recorded.outcome == Outcome.REMOVED and task.state != WatchState.REMOVED:
                     self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
             if self.on_recorded is not None:
                 self.on_recorded(task, recorded)
@@ -238,4 +230,4 @@ class Recorder:
         self._writer.shutdown(wait=True)
 
     def renew_leases(self, now: datetime, lease: timedelta) -> None:
-        self.store.renew(self.owner, now=now, lease=lease)
+        self.storage.leases.renew(self.owner, now=now, lease=lease)

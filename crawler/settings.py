@@ -9,11 +9,16 @@ BOT_NAME = "raqib"
 SPIDER_MODULES = ["raqib.crawler.spiders"]
 NEWSPIDER_MODULE = "raqib.crawler.spiders"
 
-ITEM_PIPELINES = {"raqib.crawler.pipelines.RecordPipeline": 300}
+# Each component takes its collaborators from the pass context (crawler.context)
+# and leaves the crawl when it has none: a refetch records, discovery collects.
+ITEM_PIPELINES = {
+    "raqib.crawler.pipelines.RecordPipeline": 300,
+    "raqib.crawler.pipelines.CollectPipeline": 310,
+}
 DOWNLOADER_MIDDLEWARES = {
     "raqib.crawler.middlewares.PrivateAddressGuard": 50,  # before anything connects
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "raqib.crawler.middlewares.RobotsTxt": 100,  # the same, with concurrent waiters fixed
+    "raqib.crawler.compat.RobotsTxt": 100,  # the same, with concurrent waiters fixed
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # credentials are refused anyway
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
@@ -56,7 +61,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Each response yields one item; Scrapy starts CONCURRENT_ITEMS worker tasks
 # per response whatever it yields (64 by default: 128,000 tasks for 2,000 pages).
 CONCURRENT_ITEMS = 1
-DOWNLOADER = "raqib.crawler.downloader.PoliteDownloader"  # keeps the per-site limit (see there)
+DOWNLOADER = "raqib.crawler.compat.PoliteDownloader"  # keeps the per-site limit (see there)
 # Scrapy re-parses a generator callback's source on every response to warn
 # about `return value` (its cache is keyed on bound methods, which die at once).
 WARN_ON_GENERATOR_RETURN_VALUE = False

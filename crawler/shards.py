@@ -22,14 +22,14 @@ import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from multiprocessing import get_context
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from raqib import console
-from raqib.crawler.pool import die_with
-from raqib.storage import Recorded, Task
+from raqib.crawler.pool import die_with, forkserver
+from raqib.domain import Recorded, Task
+from raqib.storage import Storage
 
 log = logging.getLogger("raqib.pass")
 
@@ -93,7 +93,7 @@ def split(
 
 
 def crawl_here(
-    store: Any,
+    storage: Storage,
     tasks: list[Task],
     *,
     owner: str,
@@ -105,19 +105,21 @@ def crawl_here(
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> Outcome:
     """Crawl `tasks` in this process (its reactor runs once: one crawl per process)."""
-    from raqib.crawler.capture import StoreCaptureIndex
+    from raqib.crawler.capture import CaptureIndex
+    from raqib.crawler.context import PassContext
     from raqib.crawler.record import Recorder
-    from raqib.crawler.run import crawl
+    from raqib.crawler.run import run_spider
+    from raqib.crawler.spiders.refetch import RefetchSpider
 
-    recorder = Recorder(store, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
-    crawl(
-        tasks,
-        recorder,
+    recorder = Recorder(storage, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
+    context = PassContext(
         clock=clock,
-        overrides=overrides,
-        lease_seconds=lease_seconds,
-        capture_index=StoreCaptureIndex(store),
+        tasks=tasks,
+        recorder=recorder,
+        lease=timedelta(seconds=lease_seconds) if lease_seconds > 0 else None,
+        capture_index=CaptureIndex(storage.archive),
     )
+    run_spider(RefetchSpider, overrides, context)
     return Outcome(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
@@ -133,12 +135,12 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
     # which passes it on once (a second SIGINT would make Scrapy stop hard).
     os.setpgrp()
     console.setup(job.log_level)
-    from raqib.storage import open_store
+    from raqib.storage import open_storage
 
-    store = open_store(job.database_url)
+    storage = open_storage(job.database_url)
     try:
         outcome = crawl_here(
-            store,
+            storage,
             job.tasks,
             owner=job.owner,
             policy=job.policy,
@@ -152,7 +154,7 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
     except BaseException as exc:
         outcome = Outcome(fatal=_portable(exc))
     finally:
-        store.close()
+        storage.close()
     conn.send(("done", outcome))
     conn.close()
 
@@ -182,8 +184,7 @@ def crawl_sharded(
 ) -> Outcome:
     """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
     by_id = {t.watch_id: t for t in tasks}
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["raqib.crawler.shards", "raqib.crawler.run", "raqib.extract.page"])
+    ctx = forkserver(["raqib.crawler.shards", "raqib.crawler.run", "raqib.extract.page"])
     level = console.level()
     procs, conns = [], []
     for part, settings in split(tasks, overrides, shards):

@@ -1,9 +1,11 @@
 """Judge a change between two versions: cosmetic or substantive, silent or
 announced, and what it touched (headline, byline, figures, quotes, negation).
 
-Inputs are any objects with the attributes of storage.models.Version
+Inputs are any objects with the attributes of raqib.domain.Version
 (title, byline, text, modified, notices); the output is plain data, stored
-with the change and shown by `raqib changes --json`.
+with the change. What every reader shows is that stored analysis
+(`Analysis.from_json`); it is recomputed only when an older analyzer made it
+(`judged`).
 """
 
 from __future__ import annotations
@@ -12,19 +14,28 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from raqib.diffs import facts
-from raqib.diffs.align import Item, align, moved_paragraphs
+from raqib.diffs.align import Item, Sentence, align, moved_paragraphs, split
 from raqib.diffs.words import changed_chars, word_diff
+from raqib.domain import ChangeKind, Label
 from raqib.normalize.arabic import compact_key
 
-ANALYZER = "raqib-diff 1"
+# Bumped whenever the analysis or its stored form changes; a change stored by
+# an older analyzer is re-judged when read, and re-stored by the next pass.
+ANALYZER_VERSION = 2
+ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 
 class VersionLike(Protocol):
-    title: str
-    byline: str | None
-    text: str
-    modified: str | None
-    notices: list[str]
+    @property
+    def title(self) -> str: ...
+    @property
+    def byline(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def modified(self) -> str | None: ...
+    @property
+    def notices(self) -> list[str]: ...
 
 
 @dataclass
@@ -41,7 +52,8 @@ class Analysis:
     moved_paragraphs: dict[int, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The analysis as stored and shown (alignment included)."""
+        """The analysis as stored: every aligned sentence, in order. Unchanged
+        ones are stored by position only (their text is in the versions)."""
         return {
             "kind": self.kind,
             "silent": self.silent,
@@ -52,11 +64,35 @@ class Analysis:
             "facts": self.facts,
             "chars_changed": self.chars_changed,
             "moved_paragraphs": {str(k): v for k, v in self.moved_paragraphs.items()},
-            "alignment": [item_json(it) for it in self.items if it.label != "unchanged"],
+            "alignment": [item_json(it) for it in self.items],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], old: VersionLike, new: VersionLike) -> Analysis:
+        """The stored analysis of `old` → `new`, with its sentences restored.
+
+        Raises ValueError when the stored alignment does not fit the versions
+        (a stored form this analyzer does not know).
+        """
+        olds, news = split(old.text), split(new.text)
+        items = [_item(d, olds, news) for d in data["alignment"]]
+        return cls(
+            kind=data["kind"],
+            silent=data["silent"],
+            headline_changed=data["headline_changed"],
+            byline_changed=data["byline_changed"],
+            signals=list(data["signals"]),
+            counts=dict(data["counts"]),
+            facts=data["facts"],
+            chars_changed=data["chars_changed"],
+            items=items,
+            moved_paragraphs={int(k): v for k, v in data.get("moved_paragraphs", {}).items()},
+        )
 
 
 def item_json(it: Item) -> dict[str, Any]:
+    if it.label == Label.UNCHANGED:
+        return {"label": it.label, "old_index": it.old.index, "new_index": it.new.index}  # type: ignore[union-attr]
     return {
         "label": it.label,
         "old_index": it.old.index if it.old else None,
@@ -68,6 +104,56 @@ def item_json(it: Item) -> dict[str, Any]:
         "similarity": it.similarity,
         "words": [[op, text] for op, text in it.ops],
     }
+
+
+def _sentence(pool: list[Sentence], index: int | None, text: str | None) -> Sentence | None:
+    if index is None:
+        return None
+    if not 0 <= index < len(pool) or (text is not None and pool[index].text != text):
+        raise ValueError(f"stored sentence {index} does not match the version")
+    return pool[index]
+
+
+def _item(d: dict[str, Any], olds: list[Sentence], news: list[Sentence]) -> Item:
+    return Item(
+        label=d["label"],
+        old=_sentence(olds, d.get("old_index"), d.get("old")),
+        new=_sentence(news, d.get("new_index"), d.get("new")),
+        similarity=d.get("similarity", 1.0),
+        ops=[(int(op), text) for op, text in d.get("words", [])],
+    )
+
+
+def is_current(analyzer: str) -> bool:
+    """Whether `analyzer` is this one or newer (its judgement stands)."""
+    name, _, number = analyzer.rpartition(" ")
+    return name == "raqib-diff" and number.isdigit() and int(number) >= ANALYZER_VERSION
+
+
+@dataclass
+class Judged:
+    """A change's analysis as readers show it, and where it came from."""
+
+    analysis: Analysis
+    data: dict[str, Any]  # the stored form
+    analyzer: str
+    reanalyzed_from: str | None = None  # the older analyzer whose judgement was replaced
+
+
+def judged(
+    stored: dict[str, Any] | None, analyzer: str | None, old: VersionLike, new: VersionLike
+) -> Judged:
+    """The stored analysis when a current analyzer made it, else a fresh one."""
+    if stored is not None and analyzer is not None and is_current(analyzer):
+        try:
+            return Judged(Analysis.from_json(stored, old, new), stored, analyzer)
+        except (KeyError, TypeError, ValueError):
+            pass  # a stored form this analyzer cannot read: judge again
+    a = compare(old, new)
+    data = a.to_json()
+    if analyzer is not None:
+        data["reanalyzed_from"] = analyzer  # recorded with the new judgement
+    return Judged(a, data, ANALYZER, reanalyzed_from=analyzer)
 
 
 def update_signals(old: VersionLike, new: VersionLike) -> list[str]:
@@ -101,7 +187,7 @@ def compare(old: VersionLike, new: VersionLike) -> Analysis:
         chars += changed_chars(word_diff(old.title, new.title))
     counts["chars_changed"] = chars
     return Analysis(
-        kind="substantive" if substantive else "cosmetic",
+        kind=ChangeKind.SUBSTANTIVE if substantive else ChangeKind.COSMETIC,
         # A changed headline alone announces nothing: silent unless a signal came with it.
         silent=substantive and not signals,
         headline_changed=headline_changed,

@@ -35,6 +35,18 @@ class DiffMeta:
     new_title: str = ""
     language: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """What `diff --format json` says about the versions compared."""
+        return {
+            "url": self.url,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "from_seen": self.from_seen,
+            "to_seen": self.to_seen,
+            "old_title": self.old_title,
+            "new_title": self.new_title,
+        }
+
 
 def direction(language: str | None, sample: str = "") -> str:
     """rtl for right-to-left languages, or when the text is mostly Arabic script."""
@@ -62,22 +74,6 @@ LABELS = {
     "cosmetic": "cosmetic",
     "unchanged": "",
 }
-
-
-# --- JSON ----------------------------------------------------------------
-
-
-def to_json(analysis: Analysis, meta: DiffMeta) -> dict[str, Any]:
-    return {
-        "url": meta.url,
-        "from_version": meta.from_version,
-        "to_version": meta.to_version,
-        "from_seen": meta.from_seen,
-        "to_seen": meta.to_seen,
-        "old_title": meta.old_title,
-        "new_title": meta.new_title,
-        **analysis.to_json(),
-    }
 
 
 # --- terminal ------------------------------------------------------------

@@ -27,3 +27,13 @@ def level() -> int:
     """The level setup() chose (what a pass's other processes should use)."""
     handlers = logging.root.handlers
     return handlers[0].level if handlers and handlers[0].level else logging.root.level
+
+
+def at_least_info() -> None:
+    """The daemon reports each sweep: INFO reaches stderr whatever -v says."""
+    logging.getLogger("raqib").setLevel(
+        min(logging.getLogger("raqib").getEffectiveLevel(), logging.INFO)
+    )
+    logging.getLogger("raqib.daemon").setLevel(logging.INFO)
+    for h in logging.root.handlers:
+        h.setLevel(min(h.level, logging.INFO))

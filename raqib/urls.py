@@ -8,7 +8,8 @@ web address, strip default ports, and keep credentials out of storage.
 
 from __future__ import annotations
 
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from collections.abc import Sequence
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from courlan.clean import clean_query
 from w3lib.url import canonicalize_url, safe_url_string
@@ -86,3 +87,43 @@ def same_site(a: str, b: str) -> bool:
     ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
     strip = lambda h: h[4:] if h.startswith("www.") else h  # noqa: E731
     return strip(ha) == strip(hb)
+
+
+def is_home(url: str) -> bool:
+    return urlsplit(url).path in ("", "/")
+
+
+def identity(
+    url: str,
+    *,
+    final: str | None = None,
+    redirects: Sequence[str] = (),
+    canonical: str | None = None,
+    amp: str | None = None,
+) -> tuple[str, list[str]]:
+    """One article, one watch: the address to know a page by, and the others
+    it answered to (redirects, its AMP page), all normalised.
+
+    The page's canonical link is trusted when it names an article on the same
+    site; a canonical link to the home page or to another site is a CMS
+    mistake or a trick, and is ignored. No home page is ever an alias.
+    """
+    base = final or url
+
+    def norm(u: str | None) -> str | None:
+        if not u:
+            return None
+        try:
+            return normalize(urljoin(base, u), allow_credentials=True)
+        except BadURL:
+            return None
+
+    served = [u for u in dict.fromkeys(norm(x) for x in (url, *redirects, final)) if u]
+    if not served:
+        raise BadURL(f"{redact(url)!r} is not a web address")
+    canon = norm(canonical)
+    trusted = canon is not None and not is_home(canon) and same_site(canon, served[-1])
+    primary = canon if trusted and canon else served[-1]
+    others = [*served, norm(amp)]
+    aliases = [u for u in dict.fromkeys(others) if u and u != primary and not is_home(u)]
+    return primary, aliases

@@ -1,35 +1,68 @@
-"""Storage: the schema, the Store interface and its migrations.
+"""Storage: the schema, its migrations and one small repository per aggregate.
 
-`open_store` is the one place a backend is chosen: an SQLAlchemy URL (SQLite
-by default, PostgreSQL works the same) is opened, migrated to the current
-schema and wrapped in a Store.
+`open_storage` is the one place a backend is chosen and the repositories are
+put together: an SQLAlchemy URL (SQLite by default, PostgreSQL for several
+workers) is opened, migrated to the current schema, and handed to each
+repository. Everything above this package speaks in raqib.domain's types;
+no SQL leaves it, and SQLite specifics stay in storage/sqlite.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
 from raqib.storage import sqlite
+from raqib.storage.archive import ArchiveRepo
+from raqib.storage.changes import ChangeRepo
+from raqib.storage.db import Database, StoreError
+from raqib.storage.discovery import DiscoveryRepo
+from raqib.storage.history import HistoryRepo
+from raqib.storage.leases import LeaseRepo
 from raqib.storage.migrate import upgrade
-from raqib.storage.store import FetchRecord, Recorded, Snapshot, Store, StoreError, Task
+from raqib.storage.outbox import OutboxRepo
+from raqib.storage.watches import WatchRepo
 
-__all__ = [
-    "FetchRecord",
-    "Recorded",
-    "Snapshot",
-    "Store",
-    "StoreError",
-    "StoreFailure",
-    "Task",
-    "open_store",
-]
+__all__ = ["Storage", "StoreError", "StoreFailure", "open_storage"]
 
 
-def open_store(url: str, *, readonly: bool = False, migrate: bool = True) -> Store:
+@dataclass
+class Storage:
+    """The repositories of one database, sharing its engine."""
+
+    db: Database
+    watches: WatchRepo
+    leases: LeaseRepo
+    history: HistoryRepo
+    changes: ChangeRepo
+    discovery: DiscoveryRepo
+    archive: ArchiveRepo
+    outbox: OutboxRepo
+
+    def url(self) -> str:
+        """The database URL, credentials included (for a pass's other processes)."""
+        return self.db.url()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> Storage:
     engine = create_engine(url, future=True)
     if sqlite.is_sqlite(url):
         sqlite.configure(engine, readonly=readonly)
     if migrate and not readonly:
         upgrade(engine)
-    return Store(engine)
+    db = Database(engine)
+    return Storage(
+        db=db,
+        watches=WatchRepo(db),
+        leases=LeaseRepo(db),
+        history=HistoryRepo(db),
+        changes=ChangeRepo(db),
+        discovery=DiscoveryRepo(db),
+        archive=ArchiveRepo(db),
+        outbox=OutboxRepo(db),
+    )

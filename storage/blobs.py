@@ -9,6 +9,7 @@ alone would be tens.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import zstandard
 
@@ -36,3 +37,31 @@ def decompress(data: bytes, base: bytes | None = None, max_size: int = MAX_SIZE)
     return zstandard.ZstdDecompressor(dict_data=_dict(base)).decompress(
         data, max_output_size=max_size
     )
+
+
+BASE_CACHE = 16  # first-version bodies kept decompressed, per process
+
+
+class BlobCache:
+    """Reads blobs, keeping a few decompressed bases: reading a watch's
+    versions in a row needs one base, a pass needs each base once (a cache of
+    256 cost 20 MB a process)."""
+
+    def __init__(self) -> None:
+        self._bases: dict[str, bytes] = {}
+
+    def raw(self, read: Any, h: str) -> bytes | None:
+        """The body of blob `h`; `read(h)` gives its stored (data, base) or None."""
+        cached = self._bases.get(h)
+        if cached is not None:
+            return cached
+        row = read(h)
+        if row is None:
+            return None
+        data, base = row
+        raw = decompress(data, self.raw(read, base) if base else None)
+        if not base:
+            if len(self._bases) >= BASE_CACHE:
+                self._bases.pop(next(iter(self._bases)))
+            self._bases[h] = raw
+        return raw

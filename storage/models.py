@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from raqib.domain import Outcome
+
 # Stable constraint names keep migrations identical on every backend.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,16 +36,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# The fixed outcome vocabulary of a fetch.
-OUTCOMES = (
-    "new_version",
-    "unchanged",
-    "not_modified",
-    "not_article",
-    "error",
-    "removed",
-    "restored",
-)
+# The fixed outcome vocabulary of a fetch (raqib.domain.Outcome).
+OUTCOMES = tuple(o.value for o in Outcome)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -27,7 +27,7 @@ REALPAGES = SHARED / "realpages"
 
 def raqib_command() -> list[str]:
     exe = Path(sys.executable).with_name("raqib")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "raqib"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-P", "-m", "raqib"]
 
 
 @dataclass

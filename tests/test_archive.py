@@ -16,7 +16,7 @@ from raqib.archive.export import read_jsonl
 from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from raqib.storage import open_store, sqlite
+from raqib.storage import open_storage, sqlite
 from tests.conftest import Raqib, replay_corpus
 
 WARCIO = [sys.executable, "-m", "warcio.cli"]
@@ -72,7 +72,7 @@ def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
     )
 
     # Each version points at a record whose payload is its raw page.
-    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
     try:
         for url in urls.values():
             for v in raqib("versions", url, "--json").json():
@@ -86,7 +86,7 @@ def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
                         and record.rec_headers.get_header("WARC-Target-URI") == url
                     )
                     payload = record.content_stream().read()
-                assert payload == store.raw_body(v["raw_sha256"])
+                assert payload == store.history.raw_body(v["raw_sha256"])
                 assert v["evidence"]["new_first_seen"] == v["first_seen"]
                 if v["version"] > 1:
                     # The edit happened after the old text was last seen and before the new one was first seen.
@@ -262,9 +262,9 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     raqib("watch", url)
     raqib.proc("check")
     assert "0 stored page bodies" in raqib("gc", "--dry-run").out
-    store = open_store(sqlite.url_for(raqib.home / "raqib.db"))
+    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"))
     try:
-        with store.session() as s:
+        with store.db.session() as s:
             from raqib.storage.models import Blob
 
             s.add(Blob(hash="0" * 64, size=3, data=b"xyz"))
@@ -273,9 +273,9 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     assert "1 stored page bodies" in raqib("gc", "--dry-run").out
     assert "removed 1 unused" in raqib("gc").out
     v = raqib("versions", url, "--json").json()[0]
-    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
     try:
-        assert store.raw_body(v["raw_sha256"]) is not None
+        assert store.history.raw_body(v["raw_sha256"]) is not None
     finally:
         store.close()
 

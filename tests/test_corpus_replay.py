@@ -103,3 +103,13 @@ def test_corpus_replay(server, raqib: Raqib, manifest) -> None:
     assert [a["label"] for a in removed["alignment"]] == ["delete"]
     text = raqib("diff", oil, "--from", "2", "--to", "3", "--no-color").out
     assert "[edited" in text and "quotation:" in text and "negation:" in text and "SILENT" in text
+
+    # One source of truth: every change reads the same through `changes` and `diff`.
+    for c in raqib("changes", "--json").json():
+        d = raqib(
+            "diff", c["url"], "--from", str(c["from_version"]), "--to", str(c["to_version"]),
+            "--format", "json",
+        ).json()  # fmt: skip
+        shared = set(c) & set(d) - {"schema"}
+        assert {"kind", "silent", "facts", "alignment", "counts", "analyzer"} <= shared
+        assert {k: c[k] for k in shared} == {k: d[k] for k in shared}, (c["url"], c["to_version"])

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raqib.diffs.align import align, moved_paragraphs
-from raqib.diffs.classify import compare
-from raqib.diffs.render import DiffMeta, to_html, to_json, to_text
+from raqib.diffs.classify import ANALYZER, Analysis, compare, is_current, judged
+from raqib.diffs.render import DiffMeta, to_html, to_text
 from raqib.diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
+from raqib.present.records import diff_record
 
 
 @dataclass
@@ -154,7 +155,7 @@ def test_renderers_escape_untrusted_text() -> None:
     assert "<ins" in html
     plain = to_text(a, meta, markers=True).plain
     assert "{+" in plain and "<script>" in plain  # shown as text in the terminal
-    data = to_json(a, meta)
+    data = diff_record(meta.to_json(), a.to_json(), ANALYZER)
     json.dumps(data)
     assert data["from_version"] == 1 and data["alignment"][0]["label"] == "add"
 
@@ -162,3 +163,41 @@ def test_renderers_escape_untrusted_text() -> None:
 def test_ops_are_valid() -> None:
     for op, _ in word_diff("أ ب ج", "أ د ج"):
         assert op in (DELETE, EQUAL, INSERT)
+
+
+PARAS = st.lists(
+    st.lists(st.lists(WORDS, min_size=1, max_size=8).map(" ".join), min_size=1, max_size=3).map(
+        lambda ss: " ".join(x.rstrip(".") + "." for x in ss)
+    ),
+    min_size=1,
+    max_size=5,
+).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=PARAS, new=PARAS)
+def test_a_stored_analysis_reads_back_as_made(old: str, new: str) -> None:
+    """What readers show is the stored analysis: restored from its JSON, it
+    renders exactly as the analysis that was stored."""
+    a = compare(V(old), V(new))
+    stored = json.loads(json.dumps(a.to_json()))  # as the database gives it back
+    b = Analysis.from_json(stored, V(old), V(new))
+    meta = DiffMeta("http://127.0.0.1/a", 1, 2, old_title="عنوان", new_title="عنوان")
+    assert b.to_json() == a.to_json()
+    assert to_text(b, meta, context=True).plain == to_text(a, meta, context=True).plain
+    assert to_html(b, meta) == to_html(a, meta)
+
+
+def test_only_an_older_analyzer_is_judged_again() -> None:
+    old, new = V("قال الوزير إن 2500 جندي سيبقون."), V("قال الوزير إن 3000 جندي سيبقون.")
+    stored = compare(old, new).to_json()
+    stored["silent"] = False  # a stored judgement differs from a fresh one: readers keep it
+    kept = judged(stored, ANALYZER, old, new)
+    assert kept.data is stored and kept.analysis.silent is False and kept.reanalyzed_from is None
+    assert is_current(ANALYZER) and is_current("raqib-diff 99") and not is_current("raqib-diff 1")
+    redone = judged(stored, "raqib-diff 1", old, new)
+    assert redone.analysis.silent is True and redone.analyzer == ANALYZER
+    assert redone.data["reanalyzed_from"] == "raqib-diff 1"
+    # A stored form that does not fit the versions is judged again, not trusted.
+    broken = dict(stored, alignment=[{"label": "edit", "old_index": 7, "new_index": 0}])
+    assert judged(broken, ANALYZER, old, new).reanalyzed_from == ANALYZER

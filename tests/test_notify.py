@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from raqib.notify import messages
-from raqib.notify.events import excerpt
 from raqib.notify.rules import wants
+from raqib.present.events import excerpt
 from tests.conftest import Raqib, replay_corpus
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import lxml.html
 import pytest
 
+from raqib.diffs.classify import compare
 from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, make_page
-from raqib.diffs.classify import compare
 from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage
 

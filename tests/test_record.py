@@ -12,7 +12,7 @@ def test_close_after_a_write_finished_but_before_its_callback_ran() -> None:
     # A batch whose write has completed, with its done-callback still queued:
     # awaiting a done future does not yield to the loop, so a close() that
     # waited for the callback to remove it spun forever (the 304 pass hung).
-    recorder = Recorder(store=None, policy=None, tasks=[], owner="t")  # type: ignore[arg-type]
+    recorder = Recorder(storage=None, policy=None, tasks=[], owner="t")  # type: ignore[arg-type]
     finished = threading.Event()
 
     async def scenario() -> None:

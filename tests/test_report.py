@@ -18,7 +18,7 @@ import pytest
 from raqib.demo.server import PageServer, Route
 from raqib.report.views import safe_href
 from raqib.report.web import create_app
-from raqib.storage import open_store, sqlite
+from raqib.storage import open_storage, sqlite
 from tests.conftest import ROOT, Raqib, replay_corpus, which_chromium
 
 XSS_TEXT = [
@@ -75,13 +75,13 @@ def replayed(manifest) -> Iterator[dict[str, Any]]:
 
 def _change_id(raqib: Raqib, url: str, to_version: int) -> int:
     home = raqib.home
-    store = open_store(sqlite.url_for(home / "raqib.db"), readonly=True)
+    store = open_storage(sqlite.url_for(home / "raqib.db"), readonly=True)
     try:
-        w = store.find_watch(url)
+        w = store.watches.find(url)
         assert w is not None
-        for c, _w, _a, b in store.changes(watch_id=w.id):
-            if b == to_version:
-                return c.id
+        for row in store.changes.all(watch_id=w.id):
+            if row.to_number == to_version:
+                return row.change.id
     finally:
         store.close()
     raise AssertionError("no such change")
@@ -179,7 +179,7 @@ def test_serve_requires_a_token_off_loopback(replayed) -> None:
     raqib: Raqib = replayed["raqib"]
     r = raqib("serve", "--host", "0.0.0.0", expect=2)
     assert "--token" in r.err
-    store = open_store(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
     try:
         app = create_app(store, token="correct horse battery staple")
         client = app.test_client()

@@ -13,7 +13,7 @@ import pytest
 from raqib.config import Config, ScheduleConfig
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from raqib.scheduler import RevisitPolicy, WatchState
+from raqib.scheduler import RevisitPolicy, WatchFacts
 from tests.conftest import Raqib
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -28,8 +28,8 @@ def state(
     errors: int = 0,
     removed: int = 0,
     st: str = "active",
-) -> WatchState:
-    return WatchState(
+) -> WatchFacts:
+    return WatchFacts(
         added_at=added,
         last_change_at=last_change,
         error_count=errors,

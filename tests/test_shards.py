@@ -12,7 +12,7 @@ import pytest
 from raqib.crawler.shards import shard_count, split
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
-from raqib.storage import Task
+from raqib.domain import Task
 from tests.conftest import Raqib
 from tests.test_archive import index
 

@@ -1,4 +1,4 @@
-"""The Store: transactions, versions, blobs, leases, aliases, migrations."""
+"""Storage: transactions, versions, blobs, leases, aliases, migrations."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raqib.storage import FetchRecord, Snapshot, Store, open_store, sqlite
+from raqib.domain import FetchRecord, Snapshot
+from raqib.storage import Storage, open_storage, sqlite
 from raqib.storage.migrate import current, head
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(sqlite.url_for(tmp_path / "t.db"))
+def store(tmp_path: Path) -> Storage:
+    s = open_storage(sqlite.url_for(tmp_path / "t.db"))
     yield s
     s.close()
 
@@ -39,7 +40,7 @@ def snap(text: str, title: str = "عنوان") -> Snapshot:
 
 
 def record(
-    store: Store,
+    store: Storage,
     watch_id: int,
     outcome: str,
     at: datetime,
@@ -47,7 +48,7 @@ def record(
     owner: str | None = None,
     body: bytes = b"<html>raw</html>",
 ):
-    return store.record(
+    return store.history.record(
         FetchRecord(
             watch_id=watch_id,
             fetched_at=at,
@@ -61,26 +62,26 @@ def record(
     )
 
 
-def test_migrated_to_head(store: Store) -> None:
+def test_migrated_to_head(store: Storage) -> None:
     from raqib.storage.migrate import HEAD
 
-    assert current(store.engine) == head() == HEAD
+    assert current(store.db.engine) == head() == HEAD
 
 
-def test_wal_and_busy_timeout(store: Store) -> None:
-    with store.engine.connect() as conn:
+def test_wal_and_busy_timeout(store: Storage) -> None:
+    with store.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == sqlite.BUSY_TIMEOUT_MS
 
 
-def test_watch_is_idempotent(store: Store) -> None:
-    ((w1, created1),) = store.add_watches(["https://a.example/x"], now=T0, story="s")
-    ((w2, created2),) = store.add_watches(["https://a.example/x"], now=T0)
+def test_watch_is_idempotent(store: Storage) -> None:
+    ((w1, created1),) = store.watches.add(["https://a.example/x"], now=T0, story="s")
+    ((w2, created2),) = store.watches.add(["https://a.example/x"], now=T0)
     assert created1 and not created2 and w1.id == w2.id
 
 
-def test_versions_only_on_new_content(store: Store) -> None:
-    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
+def test_versions_only_on_new_content(store: Storage) -> None:
+    ((w, _),) = store.watches.add(["https://a.example/x"], now=T0)
     r1 = record(store, w.id, "new_version", T0, "نص أول")
     r2 = record(store, w.id, "unchanged", T0 + timedelta(hours=1))
     r3 = record(
@@ -94,10 +95,10 @@ def test_versions_only_on_new_content(store: Store) -> None:
         2,
     )
     assert r3.outcome == "unchanged"
-    versions = store.versions(w.id)
+    versions = store.history.versions(w.id)
     assert [v.number for v in versions] == [1, 2]
     assert versions[0].first_seen == T0 and versions[0].last_seen == T0 + timedelta(hours=2)
-    assert [f.outcome for f in store.fetches(w.id)] == [
+    assert [f.outcome for f in store.history.fetches(w.id)] == [
         "new_version",
         "unchanged",
         "unchanged",
@@ -105,8 +106,8 @@ def test_versions_only_on_new_content(store: Store) -> None:
     ]
 
 
-def test_raw_body_stored_once_per_hash_and_compressed(store: Store) -> None:
-    (a, _), (b, _) = store.add_watches(["https://a.example/1", "https://a.example/2"], now=T0)
+def test_raw_body_stored_once_per_hash_and_compressed(store: Storage) -> None:
+    (a, _), (b, _) = store.watches.add(["https://a.example/1", "https://a.example/2"], now=T0)
     body = ("<html>" + "محتوى الصفحة " * 2000 + "</html>").encode()
     record(store, a.id, "new_version", T0, "نص", body=body)
     record(store, b.id, "new_version", T0, "نص آخر", body=body)
@@ -114,25 +115,25 @@ def test_raw_body_stored_once_per_hash_and_compressed(store: Store) -> None:
 
     from raqib.storage.models import Blob
 
-    with store.session() as s:
+    with store.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Blob)) == 1
         blob = s.scalars(select(Blob)).one()
         assert len(blob.data) * 5 < blob.size
-    v = store.versions(a.id)[0]
-    assert store.raw_body(v.raw_hash) == body
+    v = store.history.versions(a.id)[0]
+    assert store.history.raw_body(v.raw_hash) == body
 
 
-def test_record_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_is_atomic(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure mid-write leaves neither the fetch row nor the version."""
-    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
-    from raqib.storage import store as store_mod
+    ((w, _),) = store.watches.add(["https://a.example/x"], now=T0)
+    from raqib.storage import history
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(store_mod.Store, "_add_alias", boom)
+    monkeypatch.setattr(history, "add_alias", boom)
     with pytest.raises(RuntimeError):
-        store.record(
+        store.history.record(
             FetchRecord(
                 w.id,
                 T0,
@@ -143,56 +144,65 @@ def test_record_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None
                 aliases=["https://a.example/y"],
             )
         )
-    assert store.fetches(w.id) == [] and store.versions(w.id) == []
-    assert store.get_watch(w.id).version_count == 0
+    assert store.history.fetches(w.id) == [] and store.history.versions(w.id) == []
+    assert store.watches.get(w.id).version_count == 0
 
 
-def test_claims_never_overlap(store: Store) -> None:
-    store.add_watches([f"https://a.example/{i}" for i in range(10)], now=T0)
-    first = store.claim("worker-a", now=T0, lease=timedelta(minutes=5), limit=6)
-    second = store.claim("worker-b", now=T0, lease=timedelta(minutes=5), limit=100)
+def test_claims_never_overlap(store: Storage) -> None:
+    store.watches.add([f"https://a.example/{i}" for i in range(10)], now=T0)
+    first = store.leases.claim("worker-a", now=T0, lease=timedelta(minutes=5), limit=6)
+    second = store.leases.claim("worker-b", now=T0, lease=timedelta(minutes=5), limit=100)
     assert len(first) == 6 and len(second) == 4
     assert not {t.watch_id for t in first} & {t.watch_id for t in second}
-    assert store.claim("worker-c", now=T0, lease=timedelta(minutes=5), limit=100) == []
-    assert store.lease_holders(now=T0) == {"worker-a": 6, "worker-b": 4}
+    assert store.leases.claim("worker-c", now=T0, lease=timedelta(minutes=5), limit=100) == []
+    assert store.leases.holders(now=T0) == {"worker-a": 6, "worker-b": 4}
     # Expired leases can be taken over.
     later = T0 + timedelta(minutes=6)
-    assert len(store.claim("worker-c", now=later, lease=timedelta(minutes=5), limit=100)) == 10
+    assert (
+        len(store.leases.claim("worker-c", now=later, lease=timedelta(minutes=5), limit=100)) == 10
+    )
 
 
-def test_recording_releases_the_lease_and_a_lost_lease_writes_nothing(store: Store) -> None:
-    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
-    store.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
+def test_recording_releases_the_lease_and_a_lost_lease_writes_nothing(store: Storage) -> None:
+    ((w, _),) = store.watches.add(["https://a.example/x"], now=T0)
+    store.leases.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
     later = T0 + timedelta(minutes=2)
-    store.claim("b", now=later, lease=timedelta(minutes=1), limit=10)  # a's lease expired
+    store.leases.claim("b", now=later, lease=timedelta(minutes=1), limit=10)  # a's lease expired
     lost = record(store, w.id, "new_version", later, "نص", owner="a")
-    assert lost.lease_lost and store.versions(w.id) == []
+    assert lost.lease_lost and store.history.versions(w.id) == []
     won = record(store, w.id, "new_version", later, "نص", owner="b")
     assert not won.lease_lost and won.version_number == 1
-    assert store.get_watch(w.id).lease_owner is None
+    assert store.leases.holders(now=later, due_only=False) == {}  # recording released b's lease
 
 
-def test_due_selection_respects_next_check(store: Store) -> None:
-    ((w, _),) = store.add_watches(["https://a.example/x"], now=T0)
-    store.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
+def test_due_selection_respects_next_check(store: Storage) -> None:
+    ((w, _),) = store.watches.add(["https://a.example/x"], now=T0)
+    store.leases.claim("a", now=T0, lease=timedelta(minutes=1), limit=10)
     record(store, w.id, "new_version", T0, "نص", owner="a")  # next check T0+15m
     assert (
-        store.claim("b", now=T0 + timedelta(minutes=10), lease=timedelta(minutes=1), limit=10) == []
+        store.leases.claim(
+            "b", now=T0 + timedelta(minutes=10), lease=timedelta(minutes=1), limit=10
+        )
+        == []
     )
     assert (
-        len(store.claim("b", now=T0 + timedelta(minutes=16), lease=timedelta(minutes=1), limit=10))
+        len(
+            store.leases.claim(
+                "b", now=T0 + timedelta(minutes=16), lease=timedelta(minutes=1), limit=10
+            )
+        )
         == 1
     )
 
 
-def test_aliases_find_the_watch(store: Store) -> None:
-    ((w, _),) = store.add_watches(["https://a.example/old-slug"], now=T0)
-    store.record(
+def test_aliases_find_the_watch(store: Storage) -> None:
+    ((w, _),) = store.watches.add(["https://a.example/old-slug"], now=T0)
+    store.history.record(
         FetchRecord(
             w.id, T0, "new_version", T0, snapshot=snap("نص"), aliases=["https://a.example/new-slug"]
         )
     )
-    found = store.find_watch("https://a.example/new-slug")
+    found = store.watches.find("https://a.example/new-slug")
     assert found is not None and found.id == w.id
 
 
@@ -206,24 +216,24 @@ TEXT = st.text(
 )
 @given(title=TEXT, text=TEXT, body=st.binary(max_size=2000), notices=st.lists(TEXT, max_size=3))
 def test_store_load_round_trip(
-    store: Store, title: str, text: str, body: bytes, notices: list[str]
+    store: Storage, title: str, text: str, body: bytes, notices: list[str]
 ) -> None:
     url = f"https://round.example/{abs(hash((title, text, body)))}"
-    ((w, created),) = store.add_watches([url], now=T0)
+    ((w, created),) = store.watches.add([url], now=T0)
     if not created:
         return
     s = snap(text, title)
     s.notices = notices
-    store.record(FetchRecord(w.id, T0, "new_version", T0, snapshot=s, raw_body=body))
-    v = store.versions(w.id)[0]
+    store.history.record(FetchRecord(w.id, T0, "new_version", T0, snapshot=s, raw_body=body))
+    v = store.history.versions(w.id)[0]
     assert (v.title, v.text, v.notices, v.content_hash) == (title, text, notices, s.content_hash)
-    assert store.raw_body(v.raw_hash) == body
+    assert store.history.raw_body(v.raw_hash) == body
     assert v.first_seen == T0 and v.first_seen.tzinfo is not None
 
 
-def test_naive_datetimes_are_refused(store: Store) -> None:
+def test_naive_datetimes_are_refused(store: Storage) -> None:
     with pytest.raises(Exception, match="naive"):
-        store.add_watches(["https://a.example/x"], now=datetime(2026, 1, 1))
+        store.watches.add(["https://a.example/x"], now=datetime(2026, 1, 1))
 
 
 def _page(seed: int, edit: str = "") -> bytes:
@@ -238,36 +248,36 @@ def _page(seed: int, edit: str = "") -> bytes:
     return f"<html><body><nav>{nav}</nav><p>{'</p><p>'.join(paras)}</p></body></html>".encode()
 
 
-def test_later_bodies_are_stored_as_deltas_of_the_first(store: Store, tmp_path: Path) -> None:
+def test_later_bodies_are_stored_as_deltas_of_the_first(store: Storage, tmp_path: Path) -> None:
     from sqlalchemy import select, update
 
     from raqib.storage import blobs
     from raqib.storage.models import Blob, Version
 
-    (w, _), *_ = store.add_watches(["https://a.example/delta"], now=T0)
+    (w, _), *_ = store.watches.add(["https://a.example/delta"], now=T0)
     first, second = _page(1), _page(1, " وأضاف المتحدث أن الجولة المقبلة في أيار.")
     record(store, w.id, "new_version", T0, "نص أول", body=first)
     record(store, w.id, "new_version", T0 + timedelta(hours=1), "نص ثان", body=second)
     h1, h2 = blobs.digest(first), blobs.digest(second)
-    with store.session() as s:
+    with store.db.session() as s:
         delta = s.scalars(select(Blob).where(Blob.hash == h2)).one()
         assert delta.base == h1
         assert len(delta.data) * 4 < len(blobs.compress(second)), "the delta is not small"
     # Read back exactly, also by a process that has not cached the base.
-    fresh = open_store(store.url())
+    fresh = open_storage(store.url())
     try:
-        assert fresh.raw_body(h2) == second and fresh.raw_body(h1) == first
+        assert fresh.history.raw_body(h2) == second and fresh.history.raw_body(h1) == first
     finally:
         fresh.close()
 
     # gc never removes a base while a delta needs it, even once no version does.
-    with store.session() as s:
+    with store.db.session() as s:
         s.execute(update(Version).where(Version.raw_hash == h1).values(raw_hash=None))
-    assert h1 not in store.unused_blobs()
-    assert store.delete_blobs([h1]) == 0
-    assert store.raw_body(h2) == second
-    with store.session() as s:
+    assert h1 not in store.archive.unused_blobs()
+    assert store.archive.delete_blobs([h1]) == 0
+    assert store.history.raw_body(h2) == second
+    with store.db.session() as s:
         s.execute(update(Version).where(Version.raw_hash == h2).values(raw_hash=None))
-    assert store.unused_blobs() == [h2]
-    assert store.delete_blobs([h2]) > 0
-    assert store.unused_blobs() == [h1]
+    assert store.archive.unused_blobs() == [h2]
+    assert store.archive.delete_blobs([h2]) > 0
+    assert store.archive.unused_blobs() == [h1]

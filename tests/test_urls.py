@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from raqib.urls import BadURL, normalize, redact
+from raqib.urls import BadURL, identity, normalize, redact
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,28 @@ def test_credentials_refused_or_stripped_never_echoed() -> None:
         == "https://example.com/a"
     )
     assert "s3cret" not in redact("https://alice:s3cret@example.com/a")
+
+
+def test_one_identity_rule_for_every_page() -> None:
+    """A page is known by its canonical link when that names an article on
+    the same site, else by where it was served; redirects and AMP are aliases;
+    a home page is never an identity."""
+    a = "https://news.example/2024/01/story"
+    assert identity(a) == (a, [])
+    # Same-site canonical: trusted; the served URL becomes an alias.
+    assert identity(a + "?utm_source=x", canonical="/2024/01/story-canon") == (
+        "https://news.example/2024/01/story-canon",
+        [a],
+    )
+    # Canonical to another site, or to the home page: ignored.
+    assert identity(a, canonical="https://other.example/2024/01/story")[0] == a
+    assert identity(a, canonical="/")[0] == a
+    # Redirects end where the page was served; AMP is an alias; the home page never is.
+    primary, aliases = identity(
+        "https://news.example/old",
+        final="https://news.example/2024/01/new",
+        redirects=["https://news.example/old", "https://news.example/"],
+        amp="https://news.example/amp/2024/01/new",
+    )
+    assert primary == "https://news.example/2024/01/new"
+    assert aliases == ["https://news.example/old", "https://news.example/amp/2024/01/new"]

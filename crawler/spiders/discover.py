@@ -10,19 +10,21 @@ after the crawl, on everything collected.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Self
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from raqib import urls
-from raqib.extract.article import NotArticle
-from raqib.crawler.items import CandidatePage, SourceFetched
-from raqib.extract.page import make_page
+from raqib.crawler.context import context_of
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
+from raqib.discovery.findings import CandidatePage, SourceFetched
+from raqib.extract.article import NotArticle
+from raqib.extract.page import make_page
 
 MAX_SITEMAP_DEPTH = 2
 MAX_CHILD_SITEMAPS = 20
@@ -50,33 +52,30 @@ class LinkTask:
 Want = Callable[[int, str, str | None, str | None], str | None]
 
 
+@dataclass
+class DiscoveryJob:
+    """What one discovery crawl reads (it travels in the pass context)."""
+
+    sources: list[SourceTask] = field(default_factory=list)
+    links: list[LinkTask] = field(default_factory=list)
+    want: Want = lambda *_: None
+    max_candidates: int = 200
+
+
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
-    custom_settings = {"ITEM_PIPELINES": {"raqib.crawler.pipelines.CollectPipeline": 300}}  # noqa: RUF012 - Scrapy's attribute
+    job: DiscoveryJob
+    seen: set[tuple[int, str]]
 
-    def __init__(
-        self,
-        sources: list[SourceTask] | None = None,
-        links: list[LinkTask] | None = None,
-        want: Want | None = None,
-        guard: Any = None,
-        max_candidates: int = 200,
-        collector: list[Any] | None = None,
-        capture_index: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.capture_index = capture_index  # read by WarcCapture
-        self.sources = sources or []
-        self.links = links or []
-        self.want: Want = want or (lambda *_: None)
-        self.guard = guard  # read by PrivateAddressGuard
-        self.max_candidates = max_candidates
-        self.collector = collector if collector is not None else []
-        self.seen: set[tuple[int, str]] = set()
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.job = context_of(crawler).discovery or DiscoveryJob()
+        spider.seen = set()
+        return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        for src in self.sources:
+        for src in self.job.sources:
             yield scrapy.Request(
                 src.url,
                 callback=self.parse_source,
@@ -84,7 +83,7 @@ class DiscoverSpider(scrapy.Spider):
                 dont_filter=True,
                 meta={"source": src, "depth": 0, "raqib_capture": True},
             )
-        for link in self.links:
+        for link in self.job.links:
             for out in self._candidate(
                 link.story_id,
                 link.url,
@@ -126,7 +125,7 @@ class DiscoverSpider(scrapy.Spider):
                         "raqib_capture": True,
                     },
                 )
-        for entry in parsed.entries[: self.max_candidates]:
+        for entry in parsed.entries[: self.job.max_candidates]:
             yield from self._candidate(
                 src.story_id,
                 entry.url,
@@ -163,7 +162,7 @@ class DiscoverSpider(scrapy.Spider):
         base = CandidatePage(
             story_id, url, found_via, source_id, feed_title=title, feed_summary=summary
         )
-        skip = self.want(story_id, url, title, summary)
+        skip = self.job.want(story_id, url, title, summary)
         if skip is not None:
             base.skipped = skip
             yield base

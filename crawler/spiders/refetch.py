@@ -9,14 +9,17 @@ record 304, 404 and 5xx answers too.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from typing import Any, Self
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from raqib.crawler.items import Fetched
+from raqib.crawler.context import context_of
+from raqib.domain import Fetched, Task
 
 # Every status but redirects reaches the callback (redirects are followed).
 HANDLED_STATUSES = [304, *range(400, 600)]
@@ -45,20 +48,21 @@ def describe_failure(failure: Failure) -> str:
 
 class RefetchSpider(scrapy.Spider):
     name = "refetch"
+    tasks: list[Task]
+    clock: Callable[[], datetime]
 
-    def __init__(
-        self, tasks: list[Any] | None = None, clock: Any = None, recorder: Any = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.tasks = tasks or []
-        self.clock = clock
-        self.recorder = recorder  # read by RecordPipeline and LeaseKeeper
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        ctx = context_of(crawler)
+        spider.tasks, spider.clock = ctx.tasks, ctx.clock
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for task in self.tasks:
             yield self.request_for(task)
 
-    def request_for(self, task: Any) -> scrapy.Request:
+    def request_for(self, task: Task) -> scrapy.Request:
         headers = {}
         if task.etag:
             headers["If-None-Match"] = task.etag

@@ -13,38 +13,44 @@ from typing import Any, BinaryIO, TextIO
 
 from warcio.warcwriter import WARCWriter
 
-from raqib.present.records import change_record, version_record, watch_record
+from raqib import analysis
 from raqib.archive.warc import WARC_VERSION
-from raqib.storage import Store
+from raqib.domain import Watch
+from raqib.present.records import change_record, version_record, watch_record
+from raqib.storage import Storage
 
 
-def _watches(store: Store, story: str | None) -> list[tuple[Any, str | None]]:
-    return [(w, slug) for w, slug in store.watches() if story is None or slug == story]
+def _watches(storage: Storage, story: str | None) -> list[Watch]:
+    return [w for w in storage.watches.all() if story is None or w.story == story]
 
 
 def records(
-    store: Store, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, *, story: str | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every watch, version and change of the selection, as tagged records."""
-    for w, slug in _watches(store, story):
-        yield {"record": "watch", **watch_record(w, slug, store.aliases(w.id))}
-        evidence = store.evidence(w.id)
-        for v in store.versions(w.id):
+    for w in _watches(storage, story):
+        yield {"record": "watch", **watch_record(w, storage.watches.aliases(w.id))}
+        evidence = storage.archive.evidence(w.id)
+        for v in storage.history.versions(w.id):
             if since is None or v.first_seen >= since:
                 yield {
                     "record": "version",
                     "watch_url": w.url,
                     **version_record(v, evidence.get(v.id)),
                 }
-        for c, cw, a, b in store.changes(watch_id=w.id, since=since):
-            yield {"record": "change", **change_record(c, cw, a, b)}
+        rows = storage.changes.all(watch_id=w.id, since=since)
+        for r in analysis.current_rows(storage, rows):
+            yield {
+                "record": "change",
+                **change_record(r.change, r.watch, r.from_number, r.to_number),
+            }
 
 
 def write_jsonl(
-    store: Store, out: TextIO, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, out: TextIO, *, story: str | None = None, since: datetime | None = None
 ) -> int:
     n = 0
-    for rec in records(store, story=story, since=since):
+    for rec in records(storage, story=story, since=since):
         out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
         n += 1
     return n
@@ -69,13 +75,13 @@ _CSV_COLUMNS = [
 
 
 def write_csv(
-    store: Store, out: TextIO, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, out: TextIO, *, story: str | None = None, since: datetime | None = None
 ) -> int:
     """One table for spreadsheets: a row per version and per change (lists joined by " | ")."""
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     n = 0
-    for rec in records(store, story=story, since=since):
+    for rec in records(storage, story=story, since=since):
         if rec["record"] == "watch":
             continue
         row = dict(rec)
@@ -116,10 +122,10 @@ def _gzip_members(f: BinaryIO, offset: int, count: int) -> bytes:
     return f.read(start - offset)
 
 
-def write_warc(store: Store, warc_dir: Path, out: Path, *, story: str) -> int:
+def write_warc(storage: Storage, warc_dir: Path, out: Path, *, story: str) -> int:
     """Copy the captures of one story's watches into one WARC file."""
-    ids = [w.id for w, _slug in _watches(store, story)]
-    refs = store.warc_refs(ids)
+    ids = [w.id for w in _watches(storage, story)]
+    refs = storage.archive.warc_refs(ids)
     with out.open("wb") as f:
         writer = WARCWriter(f, gzip=True, warc_version=WARC_VERSION)
         writer.write_record(

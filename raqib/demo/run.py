@@ -19,7 +19,7 @@ from raqib.demo.server import PageServer, Route
 
 
 def _raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "raqib", "--home", str(home), *args]
+    cmd = [sys.executable, "-P", "-m", "raqib", "--home", str(home), *args]
     env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from raqib.domain import Fetched, Outcome, Task, WatchState
 from raqib.extract.article import NotArticle
-from raqib.crawler.items import Fetched
 from raqib.extract.page import Page, Same
-from raqib.storage import Task
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
 COLLAPSE_MIN_WORDS = 100
@@ -22,35 +21,37 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str
+    outcome: Outcome
     detail: str | None = None
     page: Page | None = None
 
 
-def _same(task: Task) -> str:
-    return "restored" if task.state == "removed" else "unchanged"
+def _same(task: Task) -> Outcome:
+    return Outcome.RESTORED if task.state == WatchState.REMOVED else Outcome.UNCHANGED
 
 
 def before_extraction(task: Task, fetched: Fetched, key: str | None) -> Verdict | None:
     """The verdict when the response settles it; None when the page must be read."""
     if fetched.error:
-        return Verdict("error", fetched.error)
+        return Verdict(Outcome.ERROR, fetched.error)
     status = fetched.status or 0
     if status == 304:
         if not task.content_hash:
-            return Verdict("error", "304 Not Modified for a page never seen")
-        return Verdict("restored" if task.state == "removed" else "not_modified")
+            return Verdict(Outcome.ERROR, "304 Not Modified for a page never seen")
+        return Verdict(
+            Outcome.RESTORED if task.state == WatchState.REMOVED else Outcome.NOT_MODIFIED
+        )
     if status in (404, 410):
-        return Verdict("removed", f"HTTP {status}")
+        return Verdict(Outcome.REMOVED, f"HTTP {status}")
     if status == 429 or status >= 400:
-        return Verdict("error", f"HTTP {status}")
+        return Verdict(Outcome.ERROR, f"HTTP {status}")
     if not 200 <= status < 300:
-        return Verdict("error", f"HTTP {status}")
+        return Verdict(Outcome.ERROR, f"HTTP {status}")
     ctype = (fetched.content_type or "").split(";")[0].strip().lower()
     if fetched.text is None or (ctype and not ctype.startswith(_HTML_TYPES)):
-        return Verdict("not_article", f"not an HTML page ({ctype or 'no content type'})")
+        return Verdict(Outcome.NOT_ARTICLE, f"not an HTML page ({ctype or 'no content type'})")
     if not fetched.body.strip():
-        return Verdict("not_article", "empty body")
+        return Verdict(Outcome.NOT_ARTICLE, "empty body")
     if key is not None and key == task.body_key and task.content_hash:
         return Verdict(_same(task))
     return None
@@ -60,22 +61,22 @@ def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:
     if isinstance(result, Same):
         return Verdict(_same(task))  # (no detail: an unchanged fetch must stay a small row)
     if isinstance(result, NotArticle):
-        return Verdict("not_article", result.reason)
+        return Verdict(Outcome.NOT_ARTICLE, result.reason)
     snap = result.snapshot
     broken = snap.text.count("\ufffd")
     if task.content_hash and broken > task.last_replacements:
         # Bytes the declared charset cannot decode, inside the article: the
         # page is damaged or mislabelled, not edited.
         return Verdict(
-            "not_article",
+            Outcome.NOT_ARTICLE,
             f"undecodable bytes in the article text ({broken} replacement characters)",
         )
     words = len(snap.text.split())
     if task.last_words >= COLLAPSE_MIN_WORDS and words < task.last_words * COLLAPSE_RATIO:
         return Verdict(
-            "not_article",
+            Outcome.NOT_ARTICLE,
             f"extraction collapsed: {words} words where the last version had {task.last_words}",
         )
     if snap.content_hash == task.content_hash:
         return Verdict(_same(task), page=result)
-    return Verdict("new_version", page=result)
+    return Verdict(Outcome.NEW_VERSION, page=result)

@@ -7,10 +7,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from raqib.domain import Snapshot
+from raqib.extract import pagemeta
 from raqib.extract.article import EXTRACTOR, NotArticle, extract
 from raqib.extract.region import locate, unchanged
 from raqib.normalize.arabic import canonical_line
-from raqib.storage import Snapshot
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,10 @@ def make_page(html: str, url: str | None) -> Page | NotArticle:
 def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page | NotArticle | Same:
     """What the extraction workers run: the region check when there is a
     region, else (or when it fails) full extraction plus a new region."""
-    if region is not None and unchanged(html, region, _notices):
+    if region is not None and unchanged(html, region, pagemeta.notices):
         return SAME
     result = make_page(html, url)
     if isinstance(result, NotArticle):
         return result
     found = locate(html, result.snapshot.text.split("\n"), result.snapshot.notices)
     return Page(result.snapshot, result.canonical_url, result.amp_url, found)
-
-
-def _notices(root: Any) -> list[str]:
-    from raqib.extract.pagemeta import notices
-
-    return notices(root)

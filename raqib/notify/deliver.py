@@ -84,7 +84,7 @@ class FlushResult:
 
 
 def flush(
-    store: Any,
+    outbox: Any,
     *,
     owner: str,
     clock: Any,
@@ -97,14 +97,14 @@ def flush(
     result = FlushResult()
     tried: list[int] = []  # one attempt per message per flush, however soon its retry is due
     while time.monotonic() < deadline:
-        batch = store.claim_outbox(
+        batch = outbox.claim(
             owner, now=clock(), lease=timedelta(minutes=5), limit=20, exclude=tried
         )
         if not batch:
             break
         for i, (row, channel) in enumerate(batch):
             if time.monotonic() >= deadline:
-                store.release_outbox([r.id for r, _c in batch[i:]])  # for the next flush
+                outbox.release([r.id for r, _c in batch[i:]])  # for the next flush
                 break
             tried.append(row.id)
             try:
@@ -117,15 +117,13 @@ def flush(
             except Exception as exc:
                 attempts = row.attempts + 1
                 if attempts >= max_attempts:
-                    store.delivery_failed(row.id, now=clock(), error=str(exc), retry_at=None)
+                    outbox.failed(row.id, now=clock(), error=str(exc), retry_at=None)
                     result.failed += 1
                 else:
                     delay = min(retry_base * (2 ** (attempts - 1)), retry_max)
-                    store.delivery_failed(
-                        row.id, now=clock(), error=str(exc), retry_at=clock() + delay
-                    )
+                    outbox.failed(row.id, now=clock(), error=str(exc), retry_at=clock() + delay)
                     result.retrying += 1
             else:
-                store.delivered(row.id, now=clock())
+                outbox.delivered(row.id, now=clock())
                 result.sent += 1
     return result

@@ -1,19 +1,73 @@
-"""Plain-data forms of watches, versions, changes and fetches: what `--json`
-prints and what exports hold (one serializer, so they always agree)."""
+"""Plain-data forms of everything Raqib prints as JSON: what `--json`
+prints, what the exports hold and what webhook events are built from.
+
+One serializer, so they always agree. Every document names its schema and
+version (`raqib.change/1`, …); a field is only ever added to a version.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from raqib.domain import Change, Channel, FetchEntry, Label, Source, Version, Watch
+
+
+def schema(name: str) -> str:
+    return f"raqib.{name}/1"
+
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def version_record(v: Any, evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+def judgement(data: dict[str, Any], analyzer: str) -> dict[str, Any]:
+    """The shown part of a stored analysis (unchanged sentences left out)."""
+    out = {
+        "kind": data["kind"],
+        "silent": data["silent"],
+        "headline_changed": data["headline_changed"],
+        "byline_changed": data["byline_changed"],
+        "chars_changed": data["chars_changed"],
+        "signals": data.get("signals", []),
+        "counts": data.get("counts", {}),
+        "facts": data.get("facts", {}),
+        "moved_paragraphs": data.get("moved_paragraphs", {}),
+        "alignment": [
+            a for a in data.get("alignment", []) if a.get("label") != Label.UNCHANGED.value
+        ],
+        "analyzer": analyzer,
+    }
+    if data.get("reanalyzed_from"):
+        out["reanalyzed_from"] = data["reanalyzed_from"]
+    return out
+
+
+def watch_record(w: Watch, aliases: list[str]) -> dict[str, Any]:
+    return {
+        "schema": schema("watch"),
+        "id": w.id,
+        "url": w.url,
+        "story": w.story,
+        "origin": w.origin,
+        "found_via": w.found_via,
+        "score": w.score,
+        "matched_terms": w.matched_terms,
+        "title": w.title,
+        "state": w.state,
+        "versions": w.version_count,
+        "added_at": iso(w.added_at),
+        "last_checked_at": iso(w.last_checked_at),
+        "last_outcome": w.last_outcome,
+        "next_check_at": iso(w.next_check_at),
+        "aliases": [a for a in aliases if a != w.url],
+    }
+
+
+def version_record(v: Version, evidence: dict[str, Any] | None = None) -> dict[str, Any]:
     ev = evidence or {}
     return {
+        "schema": schema("version"),
         "version": v.number,
         "first_seen": iso(v.first_seen),
         "last_seen": iso(v.last_seen),
@@ -33,30 +87,27 @@ def version_record(v: Any, evidence: dict[str, Any] | None = None) -> dict[str, 
     }
 
 
-def change_record(change: Any, watch: Any, from_n: int, to_n: int) -> dict[str, Any]:
-    analysis = dict(change.analysis)
+def change_record(c: Change, watch: Watch, from_n: int, to_n: int) -> dict[str, Any]:
+    """A stored change as every reader shows it (`changes --json`, exports, events)."""
     return {
+        "schema": schema("change"),
         "url": watch.url,
         "watch_id": watch.id,
         "from_version": from_n,
         "to_version": to_n,
-        "detected_at": iso(change.detected_at),
-        "kind": change.kind,
-        "silent": change.silent,
-        "headline_changed": change.headline_changed,
-        "byline_changed": change.byline_changed,
-        "chars_changed": change.chars_changed,
-        "signals": analysis.get("signals", []),
-        "counts": analysis.get("counts", {}),
-        "facts": analysis.get("facts", {}),
-        "moved_paragraphs": analysis.get("moved_paragraphs", {}),
-        "alignment": analysis.get("alignment", []),
-        "analyzer": change.analyzer,
+        "detected_at": iso(c.detected_at),
+        **judgement(c.analysis, c.analyzer),
     }
 
 
-def fetch_record(f: Any, version_number: int | None) -> dict[str, Any]:
+def diff_record(meta: dict[str, Any], data: dict[str, Any], analyzer: str) -> dict[str, Any]:
+    """`raqib diff --format json`: the versions compared and their analysis."""
+    return {"schema": schema("diff"), **meta, **judgement(data, analyzer)}
+
+
+def fetch_record(f: FetchEntry, version_number: int | None) -> dict[str, Any]:
     return {
+        "schema": schema("fetch"),
         "fetched_at": iso(f.fetched_at),
         "status": f.status,
         "outcome": f.outcome,
@@ -68,21 +119,59 @@ def fetch_record(f: Any, version_number: int | None) -> dict[str, Any]:
     }
 
 
-def watch_record(w: Any, story: str | None, aliases: list[str]) -> dict[str, Any]:
+def source_record(src: Source) -> dict[str, Any]:
     return {
-        "id": w.id,
-        "url": w.url,
-        "story": story,
-        "origin": w.origin,
-        "found_via": w.found_via,
-        "score": w.score,
-        "matched_terms": w.matched_terms,
-        "title": w.title,
-        "state": w.state,
-        "versions": w.version_count,
-        "added_at": iso(w.added_at),
-        "last_checked_at": iso(w.last_checked_at),
-        "last_outcome": w.last_outcome,
-        "next_check_at": iso(w.next_check_at),
-        "aliases": [a for a in aliases if a != w.url],
+        "schema": schema("source"),
+        "url": src.url,
+        "story": src.story,
+        "kind": src.kind,
+        "added_at": iso(src.added_at),
+        "last_checked_at": iso(src.last_checked_at),
+        "last_status": src.last_status,
+        "entries": src.entries_seen,
     }
+
+
+def redact_secret(url: str) -> str:
+    """Channel URLs carry tokens: show the scheme and host only."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"
+    host = rest.split("/", 1)[0].split("@")[-1]
+    return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
+
+
+def channel_record(c: Channel) -> dict[str, Any]:
+    return {
+        "schema": schema("channel"),
+        "id": c.id,
+        "url": redact_secret(c.url),
+        "kind": c.kind,
+        "story": c.story,
+        "when": c.when,
+        "keywords": c.keywords,
+        "digest": c.digest,
+        "origin": c.origin,
+        "enabled": c.enabled,
+    }
+
+
+def schedule_record(w: Watch, now: datetime) -> dict[str, Any]:
+    return {
+        "schema": schema("scheduled"),
+        "url": w.url,
+        "story": w.story,
+        "state": w.state,
+        "next_check_at": iso(w.next_check_at),
+        "due": w.next_check_at <= now,
+        "in_seconds": max(0, int((w.next_check_at - now).total_seconds())),
+        "last_checked_at": iso(w.last_checked_at),
+        "last_change_at": iso(w.last_change_at),
+        "last_outcome": w.last_outcome,
+        "error_count": w.error_count,
+    }
+
+
+def document(name: str, **fields: Any) -> dict[str, Any]:
+    """Any other JSON document (a pass summary, a discovery report, a status)."""
+    return {"schema": schema(name), **fields}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from feedgen.feed import FeedGenerator
 
+from raqib import analysis
+from raqib.domain import Change
 from raqib.report.views import safe_href
-from raqib.storage import Store
+from raqib.storage import Storage
 
 
-def _summary(c: Any) -> str:
+def _summary(c: Change) -> str:
     a = c.analysis
     lines = [f"{c.kind}{', silent edit (no update signal)' if c.silent else ''}"]
     if c.headline_changed:
@@ -35,7 +36,7 @@ def _summary(c: Any) -> str:
 
 
 def build(
-    store: Store, *, base_url: str, story: str | None = None, title: str | None = None
+    storage: Storage, *, base_url: str, story: str | None = None, title: str | None = None
 ) -> bytes:
     base = base_url.rstrip("/") + "/"
     fg = FeedGenerator()
@@ -43,10 +44,11 @@ def build(
     fg.title(title or f"Raqib — changes{f' in {story}' if story else ''}")
     fg.link(href=base + "index.html", rel="alternate")
     fg.language("ar")
-    rows = store.changes(story=story)
+    rows = analysis.current_rows(storage, storage.changes.all(story=story))
     # The feed is as new as its newest change: the same database gives the same feed.
-    fg.updated(rows[-1][0].detected_at if rows else datetime(1970, 1, 1, tzinfo=UTC))
-    for c, w, a, b in rows:
+    fg.updated(rows[-1].change.detected_at if rows else datetime(1970, 1, 1, tzinfo=UTC))
+    for row in rows:
+        c, w, a, b = row.change, row.watch, row.from_number, row.to_number
         e = fg.add_entry(order="append")
         e.id(f"urn:raqib:change:{w.id}:{a}-{b}")
         e.title(

@@ -10,7 +10,7 @@ from pathlib import Path
 from w3lib.encoding import html_to_unicode
 
 from raqib.report import views
-from raqib.storage import Store
+from raqib.storage import Storage
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -25,12 +25,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def raw_text(store: Store, raw_hash: str) -> str | None:
-    raw = store.raw_body(raw_hash)
+def raw_text(storage: Storage, raw_hash: str) -> str | None:
+    raw = storage.history.raw_body(raw_hash)
     return html_to_unicode(None, raw)[1] if raw is not None else None
 
 
-def write_site(store: Store, out: Path, progress: Callable[[str], None] | None = None) -> int:
+def write_site(storage: Storage, out: Path, progress: Callable[[str], None] | None = None) -> int:
     """Render every page; returns the number of files written."""
     out.mkdir(parents=True, exist_ok=True)
     env = views.environment()
@@ -43,24 +43,24 @@ def write_site(store: Store, out: Path, progress: Callable[[str], None] | None =
         if progress is not None:
             progress(name)
 
-    index = views.index_view(store)
+    index = views.index_view(storage)
     emit("index.html", env.get_template("index.html").render(**index))
     raw_hashes: set[str] = set()
     for story in index["stories"]:
         for a in story["articles"]:
-            view = views.article_view(store, a["id"])
+            view = views.article_view(storage, a["id"])
             if view is None:
                 continue
             emit(f"article-{a['id']}.html", env.get_template("article.html").render(**view))
             raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
             for c in view["changes"]:
-                cv = views.change_view(store, c["id"])
+                cv = views.change_view(storage, c["id"])
                 if cv is not None:
                     emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
     for h in sorted(raw_hashes):
         target = out / f"raw-{h}.txt"
         if not target.exists():  # content-addressed: an existing file is already right
-            text = raw_text(store, h)
+            text = raw_text(storage, h)
             if text is not None:
                 emit(target.name, text)
     return written

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from raqib.diffs.classify import compare
+from raqib import analysis
 from raqib.diffs.render import (
     COSMETIC_STYLE,
     DEL_STYLE,
@@ -26,8 +26,9 @@ from raqib.diffs.render import (
     segments,
 )
 from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
+from raqib.domain import Change, Watch, WatchState
 from raqib.report import timeline
-from raqib.storage import Store
+from raqib.storage import Storage
 
 
 def safe_href(url: str | None) -> str:
@@ -60,7 +61,7 @@ def environment() -> Environment:
     return env
 
 
-def badges(changes: list[Any], watch: Any) -> list[str]:
+def badges(changes: list[Change], watch: Watch) -> list[str]:
     out = []
     if any(c.silent for c in changes):
         out.append("silent edit")
@@ -70,17 +71,18 @@ def badges(changes: list[Any], watch: Any) -> list[str]:
         out.append("figures changed")
     if any(c.analysis.get("facts", {}).get("quotes") for c in changes):
         out.append("quotes changed")
-    if watch.state == "removed" or watch.last_outcome == "removed":
+    if watch.state == WatchState.REMOVED or watch.last_outcome == "removed":
         out.append("removed")
     return out
 
 
-def index_view(store: Store) -> dict[str, Any]:
-    by_watch: dict[int, list[Any]] = defaultdict(list)
-    for c, _w, _a, _b in store.changes():
-        by_watch[c.watch_id].append(c)
+def index_view(storage: Storage) -> dict[str, Any]:
+    by_watch: dict[int, list[Change]] = defaultdict(list)
+    for row in analysis.current_rows(storage, storage.changes.all()):
+        by_watch[row.change.watch_id].append(row.change)
     stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for w, slug in store.watches():
+    for w in storage.watches.all():
+        slug = w.story
         changes = by_watch.get(w.id, [])
         stories[slug or "(no story)"].append(
             {
@@ -107,13 +109,16 @@ def index_view(store: Store) -> dict[str, Any]:
     return {"stories": ordered}
 
 
-def article_view(store: Store, watch_id: int) -> dict[str, Any] | None:
+def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
     try:
-        w = store.get_watch(watch_id)
-    except Exception:
+        w = storage.watches.get(watch_id)
+    except LookupError:
         return None
-    versions = store.versions(w.id)
-    rows = store.changes(watch_id=w.id)
+    versions = storage.history.versions(w.id)
+    rows = [
+        (r.change, r.watch, r.from_number, r.to_number)
+        for r in analysis.current_rows(storage, storage.changes.all(watch_id=w.id))
+    ]
     marks = [
         timeline.Mark(
             at=c.detected_at,
@@ -146,13 +151,13 @@ def article_view(store: Store, watch_id: int) -> dict[str, Any] | None:
     ]
     return {
         "watch": w,
-        "story": store.story_of(w),
+        "story": w.story,
         "title": w.title or w.url,
         "dir": direction(versions[-1].language if versions else None, w.title or ""),
         "versions": versions,
         "changes": changes,
         "svg": svg,
-        "fetches": len(store.fetches(w.id)),
+        "fetches": len(storage.history.fetches(w.id)),
     }
 
 
@@ -182,12 +187,14 @@ def _side_rows(analysis: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def change_view(store: Store, change_id: int) -> dict[str, Any] | None:
-    found = store.change_detail(change_id)
+def change_view(storage: Storage, change_id: int) -> dict[str, Any] | None:
+    found = storage.changes.detail(change_id)
     if found is None:
         return None
-    c, w, old, new = found
-    analysis = compare(old, new)
+    c, j = analysis.current(*found)
+    _, old, new = found
+    w = storage.watches.get(c.watch_id)
+    judged = j.analysis
     sample = new.title + " " + new.text[:500]
     headline = [
         {"kind": {EQUAL: "same", DELETE: "del", INSERT: "ins"}[op], "text": t, "cosmetic": cos}
@@ -196,13 +203,13 @@ def change_view(store: Store, change_id: int) -> dict[str, Any] | None:
     return {
         "change": c,
         "watch": w,
-        "story": store.story_of(w),
+        "story": w.story,
         "old": old,
         "new": new,
-        "a": analysis,
+        "a": judged,
         "headline": headline,
-        "paragraphs": paragraphs_view(analysis),
-        "rows": _side_rows(analysis),
+        "paragraphs": paragraphs_view(judged),
+        "rows": _side_rows(judged),
         "dir": direction(new.language, sample),
         "lang": lang_of(new.language, sample),
     }

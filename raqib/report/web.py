@@ -14,7 +14,7 @@ from flask import Flask, Response, abort, request
 
 from raqib.report import views
 from raqib.report.site import raw_text
-from raqib.storage import Store
+from raqib.storage import Storage
 
 COOKIE = "raqib_token"
 SECURITY_HEADERS = {
@@ -25,7 +25,7 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(store: Store, *, token: str | None = None) -> Flask:
+def create_app(storage: Storage, *, token: str | None = None) -> Flask:
     app = Flask("raqib")
     env = views.environment()
 
@@ -64,21 +64,21 @@ def create_app(store: Store, *, token: str | None = None) -> Flask:
     @app.get("/")
     @app.get("/index.html")
     def index() -> str:
-        return page("index.html", views.index_view(store))
+        return page("index.html", views.index_view(storage))
 
     @app.get("/article-<int:watch_id>.html")
     def article(watch_id: int) -> str:
-        return page("article.html", views.article_view(store, watch_id))
+        return page("article.html", views.article_view(storage, watch_id))
 
     @app.get("/change-<int:change_id>.html")
     def change(change_id: int) -> str:
-        return page("change.html", views.change_view(store, change_id))
+        return page("change.html", views.change_view(storage, change_id))
 
     @app.get("/raw-<string:raw_hash>.txt")
     def raw(raw_hash: str) -> Response:
         if len(raw_hash) != 64 or any(ch not in "0123456789abcdef" for ch in raw_hash):
             abort(404)
-        text = raw_text(store, raw_hash)
+        text = raw_text(storage, raw_hash)
         if text is None:
             abort(404)
         # The archived page is shown as source text, never rendered.
@@ -95,10 +95,10 @@ def is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
 
 
-def serve(store: Store, host: str, port: int, token: str | None, announce: Any = print) -> None:
+def serve(storage: Storage, host: str, port: int, token: str | None, announce: Any = print) -> None:
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, create_app(store, token=token), threaded=True)
+    server = make_server(host, port, create_app(storage, token=token), threaded=True)
     shown = f"[{host}]" if ":" in host else host
     announce(
         f"serving on http://{shown}:{server.port}/ (read-only{', token required' if token else ''}); Ctrl-C stops"

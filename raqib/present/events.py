@@ -16,12 +16,19 @@ A digest (one message per pass) is `raqib.digest/1`: {"events": [...]}.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from raqib.present.records import iso
+from raqib.domain import Change, Version, Watch
+from raqib.present.records import change_record, iso, schema
 
-SCHEMA = "raqib.event/1"
-DIGEST_SCHEMA = "raqib.digest/1"
+SCHEMA = schema("event")
+DIGEST_SCHEMA = schema("digest")
+# What an event repeats of the change record, as it is there.
+_FROM_CHANGE = (
+    "from_version", "to_version", "detected_at", "kind", "silent", "headline_changed",
+    "byline_changed", "signals", "facts", "counts",
+)  # fmt: skip
 EXCERPT_ITEMS = 3
 CONTEXT_WORDS = 12
 
@@ -81,44 +88,35 @@ def excerpt(alignment: list[dict[str, Any]]) -> list[dict[str, str | None]]:
 
 
 def change_event(
-    change: Any,
-    watch: Any,
-    story: str | None,
-    old: Any,
-    new: Any,
+    change: Change,
+    watch: Watch,
+    old: Version,
+    new: Version,
     *,
     link_base: str,
     warc: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    a = change.analysis
+    """A change as a notification says it: the change record, worded for people."""
+    record = change_record(change, watch, old.number, new.number)
     return {
         "schema": SCHEMA,
         "event": "change",
-        "story": story,
+        "story": watch.story,
         "url": watch.url,
         "headline": new.title,
         "old_headline": old.title,
-        "from_version": old.number,
-        "to_version": new.number,
-        "detected_at": iso(change.detected_at),
-        "kind": change.kind,
-        "silent": change.silent,
-        "headline_changed": change.headline_changed,
-        "byline_changed": change.byline_changed,
-        "signals": a.get("signals", []),
-        "facts": a.get("facts", {}),
-        "counts": a.get("counts", {}),
-        "excerpt": excerpt(a.get("alignment", [])),
+        **{k: record[k] for k in _FROM_CHANGE},
+        "excerpt": excerpt(record["alignment"]),
         "link": f"{link_base.rstrip('/')}/change-{change.id}.html",
         "warc": warc,
     }
 
 
-def removed_event(watch: Any, story: str | None, *, at: Any, status: int | None) -> dict[str, Any]:
+def removed_event(watch: Watch, *, at: datetime, status: int | None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "event": "removed",
-        "story": story,
+        "story": watch.story,
         "url": watch.url,
         "headline": watch.title,
         "detected_at": iso(at),
@@ -126,7 +124,7 @@ def removed_event(watch: Any, story: str | None, *, at: Any, status: int | None)
     }
 
 
-def coverage_event(candidate: dict[str, Any], *, at: Any) -> dict[str, Any]:
+def coverage_event(candidate: dict[str, Any], *, at: datetime) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "event": "coverage",
@@ -145,3 +143,39 @@ def event_key(event: dict[str, Any]) -> str:
     if event["event"] == "change":
         return f"change:{event['url']}:{event['from_version']}-{event['to_version']}"[:200]
     return f"{event['event']}:{event['url']}:{event['detected_at']}"[:200]
+
+
+def test_event(now: datetime) -> dict[str, Any]:
+    """What `raqib notify test` sends: a change event marked as a test."""
+    return {
+        "schema": SCHEMA,
+        "event": "change",
+        "test": True,
+        "story": None,
+        "url": "https://example.com/raqib-test",
+        "headline": "رسالة تجريبية من رقيب",
+        "old_headline": "رسالة تجريبية من رقيب",
+        "from_version": 1,
+        "to_version": 2,
+        "detected_at": iso(now),
+        "kind": "substantive",
+        "silent": True,
+        "headline_changed": False,
+        "byline_changed": False,
+        "signals": [],
+        "facts": {
+            "numbers": [{"removed": ["3.5"], "added": ["3.3"]}],
+            "quotes": [],
+            "negations": [],
+        },
+        "counts": {},
+        "excerpt": [
+            {
+                "label": "edit",
+                "before": "بلغت الصادرات [−3.5] مليون برميل",
+                "after": "بلغت الصادرات [+3.3] مليون برميل",
+            }
+        ],
+        "link": "https://example.com/raqib-test",
+        "warc": None,
+    }

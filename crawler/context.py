@@ -1,0 +1,56 @@
+"""The pass context: what a crawl's Scrapy components need from Raqib.
+
+One typed object, attached to the crawler in one place (`attach`, called by
+crawler.run before the crawl starts) and read by each component in its
+`from_crawler` (`context_of`). Settings carry configuration only: Scrapy
+deep-copies them, and a recorder or a database handle must not be copied.
+A component whose collaborator is absent raises NotConfigured and is left
+out of the crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from raqib.domain import Task
+
+_ATTRIBUTE = "raqib_context"
+
+
+@dataclass
+class PassContext:
+    clock: Callable[[], datetime]
+    # Refetching: the claimed watches and what judges and records each fetch.
+    tasks: list[Task] = field(default_factory=list)
+    recorder: Any = None  # raqib.crawler.record.Recorder
+    lease: timedelta | None = None  # renewed while the pass runs
+    # Discovery: what to read, and where the findings go.
+    discovery: Any = None  # raqib.crawler.spiders.discover.DiscoveryJob
+    collector: list[Any] | None = None
+    # Both: the address guard and the archive's memory of last captures.
+    guard: Any = None  # raqib.discovery.guard.Guard
+    capture_index: Any = None  # raqib.crawler.capture.CaptureIndex
+
+
+def attach(crawler: Crawler, context: PassContext) -> None:
+    setattr(crawler, _ATTRIBUTE, context)
+
+
+def context_of(crawler: Crawler) -> PassContext:
+    context = getattr(crawler, _ATTRIBUTE, None)
+    if context is None:
+        raise NotConfigured("no Raqib pass context: run crawls through raqib.crawler.run")
+    return context  # type: ignore[no-any-return]
+
+
+def need(value: Any, what: str) -> Any:
+    """A collaborator from the context, or NotConfigured: this crawl has none."""
+    if value is None:
+        raise NotConfigured(f"this crawl has no {what}")
+    return value

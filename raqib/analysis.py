@@ -1,0 +1,95 @@
+"""The diff stage: judge each new version against the one before, store that
+judgement once, and give every reader the stored judgement.
+
+`diff`, the report, the feed, exports and notifications all read a change
+through `current`: the analysis as stored, recomputed only when an older
+analyzer made it (and then marked `reanalyzed_from`). A pass re-stores such
+changes (`upgrade_stale`), so a database moves to the running analyzer once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from raqib.diffs.classify import ANALYZER, Judged, compare, is_current, judged
+from raqib.domain import Change, ChangeRow, Version
+from raqib.storage import Storage
+
+log = logging.getLogger("raqib")
+
+BATCH = 500
+
+
+def current(change: Change, old: Version, new: Version) -> tuple[Change, Judged]:
+    """The change with the analysis readers show, and that analysis restored."""
+    j = judged(change.analysis, change.analyzer, old, new)
+    if j.analyzer == change.analyzer:
+        return change, j
+    return _rejudged(change, j), j
+
+
+def _rejudged(change: Change, j: Judged) -> Change:
+    a = j.analysis
+    return dataclasses.replace(
+        change,
+        kind=a.kind, silent=a.silent, headline_changed=a.headline_changed,
+        byline_changed=a.byline_changed, chars_changed=a.chars_changed,
+        analysis=j.data, analyzer=j.analyzer,
+    )  # fmt: skip
+
+
+def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
+    """Listed changes, each with the analysis readers show (stale ones re-judged)."""
+    out = []
+    for row in rows:
+        if is_current(row.change.analyzer):
+            out.append(row)
+            continue
+        found = storage.changes.detail(row.change.id)
+        if found is None:
+            continue
+        change, _ = current(*found)
+        out.append(dataclasses.replace(row, change=change))
+    return out
+
+
+def analyze_pending(storage: Storage) -> list[Change]:
+    """Judge every new version against its predecessor and store the change."""
+    out: list[Change] = []
+    while True:
+        pairs = storage.changes.unanalyzed(limit=BATCH)
+        if not pairs:
+            return out
+        for old, new in pairs:
+            a = compare(old, new)
+            change = storage.changes.save(
+                old=old, new=new, kind=a.kind, silent=a.silent,
+                headline_changed=a.headline_changed, byline_changed=a.byline_changed,
+                chars_changed=a.chars_changed, analysis=a.to_json(), analyzer=ANALYZER,
+            )  # fmt: skip
+            if change is not None:
+                out.append(change)
+
+
+def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:
+    """Re-judge and re-store up to `limit` changes an older analyzer made.
+
+    A change a newer analyzer made (a newer Raqib shares the database) stays
+    as it is: the newest judgement stands.
+    """
+    done = 0
+    for change, old, new in storage.changes.analyzed_by_other(ANALYZER, limit=limit):
+        if is_current(change.analyzer):
+            continue
+        j = judged(change.analysis, change.analyzer, old, new)
+        a = j.analysis
+        if storage.changes.replace(
+            change.id, expected_analyzer=change.analyzer, kind=a.kind, silent=a.silent,
+            headline_changed=a.headline_changed, byline_changed=a.byline_changed,
+            chars_changed=a.chars_changed, analysis=j.data, analyzer=j.analyzer,
+        ):  # fmt: skip
+            done += 1
+    if done:
+        log.info("re-judged %d changes stored by an older analyzer", done)
+    return done

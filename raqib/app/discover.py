@@ -1,0 +1,174 @@
+"""Related coverage: read each story's sources, fetch what they list, judge
+it against the story's seed articles, and watch what belongs to the story.
+
+Three steps: plan (what to read, from storage), crawl (the discovery spider),
+decide and store (raqib.discovery.judge, then one transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from raqib.app.errors import NotFound
+from raqib.app.home import App
+from raqib.app.notifications import notify_coverage
+from raqib.app.passes import crawl_settings
+from raqib.discovery import feeds
+from raqib.discovery.findings import CandidatePage, SourceFetched
+from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide
+from raqib.discovery.links import article_links
+from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
+from raqib.domain import Decision, Origin
+
+
+@dataclass
+class DiscoveryReport:
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def added(self) -> list[dict[str, Any]]:
+        return [c for c in self.candidates if c["decision"] == Decision.ADDED]
+
+
+@dataclass
+class Plan:
+    corpus: Corpus
+    seeds: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
+    slug_of: dict[int, str] = field(default_factory=dict)
+    sources: list[Any] = field(default_factory=list)  # SourceTask
+    links: list[Any] = field(default_factory=list)  # LinkTask
+
+
+def _decode(raw: bytes) -> str:
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(None, raw)[1]
+
+
+def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
+    """What to read for each story: its sources and the links in its articles."""
+    from raqib.crawler.spiders.discover import LinkTask, SourceTask
+
+    repo = app.storage.discovery
+    p = Plan(Corpus(document(t, x) for t, x in repo.corpus_texts()))
+    for slug in slugs:
+        sid = app.storage.watches.story_id(slug)
+        if sid is None:
+            continue
+        p.slug_of[sid] = slug
+        manual = repo.story_articles(slug, origin=Origin.MANUAL)
+        if not manual:
+            report.notes.append(
+                f"{slug}: no seed article with a stored version yet; run `raqib check` first"
+            )
+            continue
+        p.seeds[sid] = [(w.url, document(v.title, v.text)) for w, v in manual]
+        model = StoryModel(p.corpus, p.seeds[sid])
+        for src in repo.sources(slug):
+            url = feeds.search_url(src.url, model.key_terms()) if src.kind == "search" else src.url
+            p.sources.append(SourceTask(src.id, sid, url, src.url))
+        for w, v in repo.story_articles(slug):
+            raw = app.storage.history.raw_body(v.raw_hash) if v.raw_hash else None
+            if raw:
+                for link, anchor in article_links(_decode(raw), v.url, v.text):
+                    p.links.append(LinkTask(sid, link, w.url, anchor))
+    return p
+
+
+def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement]]:
+    """Fetch the sources and the candidates worth fetching; returns the findings
+    and the candidates judged on their feed entry alone."""
+    from raqib.crawler.capture import CaptureIndex
+    from raqib.crawler.context import PassContext
+    from raqib.crawler.run import run_spider
+    from raqib.crawler.spiders.discover import DiscoverSpider, DiscoveryJob
+    from raqib.discovery.guard import Guard
+
+    cfg = app.config.discovery
+    known = app.storage.watches.known_urls()
+    judged = {sid: app.storage.discovery.judged(slug) for sid, slug in p.slug_of.items()}
+    prefilter: dict[tuple[int, str], Judgement] = {}
+
+    def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:
+        if url in known:
+            return "already watched"
+        if url in judged.get(story_id, {}):
+            return f"{JUDGED_BEFORE} ({judged[story_id][url]})"
+        if title and summary and story_id in p.seeds:
+            j = StoryModel(p.corpus, p.seeds[story_id]).judge(document(title, summary))
+            if j.score < cfg.threshold * 0.25:
+                prefilter[(story_id, url)] = j
+                return f"unrelated by its feed title and summary (score {j.score:.3f})"
+        if not cfg.fetch_candidates and title and story_id in p.seeds:
+            prefilter[(story_id, url)] = StoryModel(p.corpus, p.seeds[story_id]).judge(
+                document(title, summary or "")
+            )
+            return JUDGED_ON_FEED
+        return None
+
+    collected: list[Any] = []
+    context = PassContext(
+        clock=app.clock,
+        discovery=DiscoveryJob(p.sources, p.links, want, cfg.max_candidates),
+        collector=collected,
+        guard=Guard(allow_private=app.config.fetch.allow_private),
+        capture_index=CaptureIndex(app.storage.archive),
+    )
+    run_spider(DiscoverSpider, crawl_settings(app), context)
+    return collected, prefilter
+
+
+def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
+    """Read every source of the story (or of all stories), judge what they list,
+    watch what belongs to the story. Returns what was added and why."""
+    report = DiscoveryReport()
+    slugs = app.storage.watches.story_slugs()
+    if story and story not in slugs:
+        raise NotFound(
+            f"no story {story!r} (stories are created by `raqib watch URL --story SLUG`)"
+        )
+    p = plan(app, [story] if story else slugs, report)
+    if not p.sources and not p.links:
+        return report
+    collected, prefilter = crawl(app, p)
+    now = app.clock()
+    pages = [c for c in collected if isinstance(c, CandidatePage)]
+    for c in pages:
+        if c.text:
+            p.corpus.add(document(c.title, c.text))  # everything seen teaches the weights
+    models = {sid: StoryModel(p.corpus, docs) for sid, docs in p.seeds.items()}
+    for item in collected:
+        if isinstance(item, SourceFetched):
+            status = item.error or f"ok: {item.kind}, {item.entries} entries"
+            app.storage.discovery.source_checked(
+                item.source_id, now=now, status=status, kind=item.kind, entries=item.entries
+            )
+            report.sources.append(
+                {"url": item.url, "kind": item.kind, "entries": item.entries, "error": item.error}
+            )
+    known = app.storage.watches.known_urls()
+    results = [
+        r
+        for c in pages
+        if (
+            r := decide(
+                c,
+                slug=p.slug_of.get(c.story_id),
+                model=models.get(c.story_id),
+                threshold=app.config.discovery.threshold,
+                known=known,
+                prefiltered=prefilter.get((c.story_id, c.url)),
+            )
+        )
+        is not None
+    ]
+    for r, watch in app.storage.discovery.record_candidates(results, now=now):
+        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
+        entry["watch_id"] = watch.id if watch is not None else None
+        report.candidates.append(entry)
+    if report.added:
+        notify_coverage(app, report.added, at=now)
+    return report

@@ -1,0 +1,53 @@
+"""What a use case can fail with, each with the exit code the CLI gives it.
+
+Exit codes: 1 failure, 2 bad input, 4 unknown watch (or story, source,
+channel), 75 another pass is running.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """A failure the user can act on; the message is one line, safe to print."""
+
+    exit_code = 1
+
+
+class BadInput(AppError):
+    exit_code = 2
+
+
+class NotFound(AppError):
+    exit_code = 4
+
+
+class HomeError(AppError):
+    """The home directory cannot be created or written."""
+
+
+class PassFailed(AppError):
+    """A pass that had to stop: the database or the archive could not be written."""
+
+
+class PassBusy(AppError):
+    """Another live pass holds the due watches."""
+
+    exit_code = 75
+
+    def __init__(self, holders: dict[str, int]) -> None:
+        self.holders = holders
+        desc = ", ".join(
+            f"{n} watch{'es' if n != 1 else ''} held by {owner}" for owner, n in holders.items()
+        )
+        super().__init__(f"another raqib pass is running ({desc})")
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an error, with the usual disk problems named."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    lowered = text.lower()
+    if ("disk" in lowered and "full" in lowered) or "no space" in lowered:
+        return f"the disk is full ({text})"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database or its directory is read-only ({text})"
+    return text

@@ -1,0 +1,101 @@
+"""The composition root: a home directory's configuration, storage and clock."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from raqib import config as config_mod
+from raqib.app.errors import HomeError
+from raqib.clock import Clock
+from raqib.clock import from_env as clock_from_env
+from raqib.config import Config
+from raqib.storage import Storage, open_storage, sqlite
+
+DB_NAME = "raqib.db"
+
+
+@dataclass
+class App:
+    home: Path
+    config: Config
+    storage: Storage
+    clock: Clock
+    readonly: bool = False
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+def ensure_home(home: Path) -> Path:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HomeError(f"cannot create the home directory {home}: {exc.strerror or exc}") from exc
+    try:
+        read_only = bool(os.statvfs(home).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise HomeError(f"the home directory {home} is on a read-only file system")
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise HomeError(f"the home directory {home} is not writable")
+    return home
+
+
+def database_url(home: Path) -> str:
+    """RAQIB_DATABASE_URL (e.g. postgresql+psycopg://…) or <home>/raqib.db."""
+    return os.environ.get("RAQIB_DATABASE_URL") or sqlite.url_for(home / DB_NAME)
+
+
+def load_config(home: Path) -> Config:
+    try:
+        return config_mod.load(home)
+    except config_mod.ConfigError as exc:
+        raise HomeError(str(exc)) from exc
+
+
+def open_app(home: Path, *, readonly: bool = False, clock: Clock | None = None) -> App:
+    if readonly:
+        if not (home / DB_NAME).exists() and "RAQIB_DATABASE_URL" not in os.environ:
+            raise HomeError(f"no Raqib database in {home} (run `raqib watch URL` first)")
+    else:
+        ensure_home(home)
+    cfg = load_config(home)
+    try:
+        clock = clock or clock_from_env()
+    except ValueError as exc:
+        raise HomeError(str(exc)) from exc
+    storage = open_storage(database_url(home), readonly=readonly)
+    return App(home=home, config=cfg, storage=storage, clock=clock, readonly=readonly)
+
+
+def warc_dir(app: App) -> Path:
+    return (
+        Path(app.config.archive.directory).expanduser()
+        if app.config.archive.directory
+        else app.home / "warc"
+    )
+
+
+def new_owner() -> str:
+    """A name for this worker's claims: host, process and a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """False only when the owner is a process on this host that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine: trust its lease until it expires
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,171 @@
+"""Notifications: match events against each channel's rules, queue the
+messages in the outbox, and deliver them within a time budget."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from raqib import analysis
+from raqib.app.errors import AppError, BadInput, NotFound
+from raqib.app.home import App, new_owner
+from raqib.config import parse_duration
+from raqib.domain import Change, Channel
+from raqib.notify.deliver import FlushResult, flush, kind_of, send, valid_apprise
+from raqib.notify.rules import wants
+from raqib.present.events import (
+    DIGEST_SCHEMA,
+    change_event,
+    coverage_event,
+    event_key,
+    removed_event,
+    test_event,
+)
+from raqib.present.records import redact_secret
+
+log = logging.getLogger("raqib")
+
+
+def sync_config_channels(app: App) -> None:
+    """Channels written in raqib.toml live in the database too (origin "config")."""
+    keep = set()
+    for ch in app.config.notify.channels:
+        row, _ = app.storage.outbox.add_channel(
+            ch["url"].strip(),
+            kind=kind_of(ch["url"].strip()),
+            story=ch.get("story"),
+            when=list(ch.get("when", ["substantive"])),
+            keywords=list(ch.get("keywords", [])),
+            digest=bool(ch.get("digest", False)),
+            origin="config",
+            now=app.clock(),
+        )
+        keep.add(row.id)
+    app.storage.outbox.disable_config_channels(keep)
+
+
+def channels(app: App) -> list[Channel]:
+    if not app.readonly:
+        sync_config_channels(app)
+    return app.storage.outbox.channels()
+
+
+def add_channel(
+    app: App, url: str, *, story: str | None, when: list[str], keywords: list[str], digest: bool
+) -> tuple[Channel, bool]:
+    url = url.strip()
+    kind = kind_of(url)
+    if kind == "apprise" and not valid_apprise(url):
+        raise BadInput(
+            f"{redact_secret(url)} is not a URL apprise understands "
+            "(see https://github.com/caronc/apprise)"
+        )
+    return app.storage.outbox.add_channel(
+        url, kind=kind, story=story, when=when or ["substantive"], keywords=keywords,
+        digest=digest, origin="cli", now=app.clock(),
+    )  # fmt: skip
+
+
+def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
+    """Match events against every channel's rules and queue the messages."""
+    sync_config_channels(app)
+    items: list[tuple[int, str, dict[str, Any]]] = []
+    for ch in app.storage.outbox.channels(enabled_only=True):
+        mine = [e for e in events if wants(ch.when, ch.keywords or [], ch.story, e)]
+        if not mine:
+            continue
+        if ch.digest:
+            items.append((ch.id, f"digest:{batch}", {"schema": DIGEST_SCHEMA, "events": mine}))
+        else:
+            items.extend((ch.id, event_key(e), e) for e in mine)
+    return app.storage.outbox.enqueue(items, now=app.clock()) if items else 0
+
+
+def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
+    events = []
+    for c in changes:
+        found = app.storage.changes.detail(c.id)
+        if found is None:
+            continue
+        change, old, new = found
+        change, _ = analysis.current(change, old, new)
+        watch = app.storage.watches.get(change.watch_id)
+        warc = app.storage.archive.evidence(watch.id).get(new.id, {}).get("warc")
+        events.append(
+            change_event(change, watch, old, new, link_base=app.config.notify.report_url, warc=warc)
+        )
+    return events
+
+
+def flush_notifications(app: App, *, timeout: float) -> FlushResult:
+    n = app.config.notify
+    return flush(
+        app.storage.outbox,
+        owner=new_owner(),
+        clock=app.clock,
+        deadline=time.monotonic() + timeout,
+        retry_base=parse_duration(n.retry_base),
+        retry_max=parse_duration(n.retry_max),
+        max_attempts=n.max_attempts,
+    )
+
+
+def _deliver(app: App, events: list[dict[str, Any]]) -> FlushResult | None:
+    if not events or (
+        not app.storage.outbox.channels(enabled_only=True) and not app.config.notify.channels
+    ):
+        return None
+    queue_events(app, events, batch=new_owner())
+    return flush_notifications(
+        app, timeout=parse_duration(app.config.notify.flush_timeout).total_seconds()
+    )
+
+
+def notify_pass(
+    app: App, *, changes: list[Change], removed: list[tuple[int, int | None, datetime]]
+) -> tuple[int, int]:
+    """Queue what a pass found and deliver it, within notify.flush_timeout.
+
+    Returns (sent, still waiting). Never raises: a notification problem is
+    logged and the messages wait in the outbox for `raqib notify flush` or
+    the daemon.
+    """
+    try:
+        events = change_events(app, changes)
+        for watch_id, status, at in removed:
+            events.append(removed_event(app.storage.watches.get(watch_id), at=at, status=status))
+        result = _deliver(app, events)
+    except Exception as exc:
+        log.warning("notifications: %s", exc)
+        return 0, 0
+    return (result.sent, result.retrying) if result is not None else (0, 0)
+
+
+def notify_coverage(app: App, added: list[dict[str, Any]], *, at: datetime) -> None:
+    """Tell the channels about newly found related coverage; never raises."""
+    try:
+        _deliver(app, [coverage_event(c, at=at) for c in added])
+    except Exception as exc:
+        log.warning("notifications: %s", exc)
+
+
+def send_test(app: App, channel: str) -> str:
+    """Send a test message now to a channel (its id or URL); returns where it went."""
+    ref = channel.strip()
+    match = [c for c in app.storage.outbox.channels() if str(c.id) == ref or c.url == ref]
+    url = match[0].url if match else ref
+    kind = match[0].kind if match else kind_of(url)
+    try:
+        send(kind, url, test_event(app.clock()))
+    except Exception as exc:
+        raise AppError(f"test message to {redact_secret(url)} failed: {exc}") from exc
+    return redact_secret(url)
+
+
+def remove_channel(app: App, ref: str) -> int:
+    n = app.storage.outbox.remove_channel(ref.strip())
+    if not n:
+        raise NotFound(f"no channel {ref}")
+    return n

@@ -1,0 +1,195 @@
+"""One pass: claim the due watches, crawl them, analyse what changed, tell
+the channels. The steps run in that order and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from raqib import analysis
+from raqib.app.errors import PassBusy, PassFailed
+from raqib.app.home import App, new_owner, owner_alive, warc_dir
+from raqib.app.notifications import notify_pass
+from raqib.config import parse_duration
+from raqib.domain import ChangeKind, Outcome, Recorded, Task
+from raqib.scheduler import RevisitPolicy
+from raqib.storage import Storage
+
+log = logging.getLogger("raqib")
+
+
+@dataclass
+class PassSummary:
+    claimed: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    substantive: int = 0
+    cosmetic: int = 0
+    seconds: float = 0.0
+    lease_lost: int = 0
+    processes: int = 1  # crawler processes the pass ran in
+    notified: int = 0  # messages delivered before the pass ended
+    notify_pending: int = 0  # queued, still to deliver (retried later)
+
+    @property
+    def errors(self) -> int:
+        return self.counts[Outcome.ERROR] + self.counts[Outcome.NOT_ARTICLE]
+
+
+def reap_dead_leases(storage: Storage, now: datetime) -> None:
+    for owner in storage.leases.holders(now=now, due_only=False):
+        if not owner_alive(owner):
+            log.info("releasing watches leased by dead process %s", owner)
+            storage.leases.release(owner)
+
+
+def claim(
+    app: App,
+    owner: str,
+    *,
+    all_watches: bool,
+    wait: bool,
+    wait_timeout: float | None,
+    watch_ids: list[int] | None = None,
+) -> list[Task]:
+    """Claim due watches, or raise PassBusy / wait while another pass holds them."""
+    s = app.config.schedule
+    lease = parse_duration(s.lease)
+    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
+    leases = app.storage.leases
+    while True:
+        now = app.clock()
+        reap_dead_leases(app.storage, now)
+        holders = {
+            o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
+        }
+        if wait and holders:
+            # Waiting means waiting for the other pass to end, not taking the
+            # watches it has finished with one by one while it still runs.
+            if deadline is not None and time.monotonic() > deadline:
+                raise PassBusy(holders)
+            time.sleep(1.0)  # polling the database is the lock wait: leases live there
+            continue
+        tasks = leases.claim(
+            owner,
+            now=now,
+            lease=lease,
+            limit=s.claim_batch,
+            due_only=not all_watches,
+            watch_ids=watch_ids,
+        )
+        if tasks:
+            return tasks
+        if not holders:
+            return []
+        if not wait:
+            raise PassBusy(holders)
+
+
+def crawl_settings(app: App) -> dict[str, Any]:
+    """Scrapy settings for this home: [fetch] plus where the WARC files go."""
+    from raqib.crawler.settings import from_config
+
+    settings = from_config(app.config.fetch)
+    if app.config.archive.warc:
+        settings["RAQIB_WARC_DIR"] = str(warc_dir(app))
+        settings["RAQIB_WARC_MAX_BYTES"] = int(app.config.archive.max_file_mb * 1024 * 1024)
+    return settings
+
+
+def run_check(
+    app: App,
+    *,
+    all_watches: bool = False,
+    wait: bool = False,
+    wait_timeout: float | None = None,
+    watch_ids: list[int] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_recorded: Callable[[Task, Recorded], None] | None = None,
+) -> PassSummary:
+    """One pass: claim due watches, fetch each once, record, analyse new versions."""
+    from raqib.crawler.pool import extraction_pool  # Scrapy is imported only by passes
+    from raqib.crawler.shards import crawl_here, crawl_sharded, shard_count
+
+    started = time.monotonic()
+    owner = new_owner()
+    summary = PassSummary()
+    tasks = claim(
+        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout,
+        watch_ids=watch_ids,
+    )  # fmt: skip
+    summary.claimed = len(tasks)
+    if not tasks:
+        summary.seconds = time.monotonic() - started
+        return summary
+    if on_start is not None:
+        on_start(len(tasks))
+    common: dict[str, Any] = {
+        "owner": owner,
+        "policy": RevisitPolicy(app.config.schedule),
+        "clock": app.clock,
+        "overrides": crawl_settings(app),
+        "lease_seconds": parse_duration(app.config.schedule.lease).total_seconds(),
+        "on_recorded": on_recorded,
+    }
+    shards = summary.processes = shard_count(len(tasks), app.config.fetch.processes)
+    pool = extraction_pool(len(tasks)) if shards == 1 else None
+    try:
+        if shards > 1:
+            outcome = crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
+        else:
+            outcome = crawl_here(app.storage, tasks, pool=pool, **common)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        # Whatever was not recorded (a signal stopped the crawl) is free again.
+        # If the database cannot be written, the leases simply expire.
+        try:
+            app.storage.leases.release(owner)
+        except Exception as exc:
+            log.warning("could not release leases: %s", exc)
+    if outcome.fatal is not None:
+        raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
+    summary.counts = outcome.counts
+    summary.lease_lost = outcome.lease_lost
+    changes = analysis.analyze_pending(app.storage)
+    analysis.upgrade_stale(app.storage)
+    for change in changes:
+        if change.kind == ChangeKind.SUBSTANTIVE:
+            summary.substantive += 1
+        else:
+            summary.cosmetic += 1
+    summary.notified, summary.notify_pending = notify_pass(
+        app, changes=changes, removed=outcome.removed_now
+    )
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def run_daemon(
+    app: App, *, every: float | None, discover_every: float | None, jitter: float | None
+) -> int:
+    """Run sweeps (and discovery, and deliveries) until SIGTERM; returns the exit code."""
+    from raqib.app.errors import BadInput
+    from raqib.scheduler import Daemon, DaemonOptions
+
+    s = app.config.schedule
+    sweep = every if every is not None else parse_duration(s.sweep_every).total_seconds()
+    disc = (
+        discover_every
+        if discover_every is not None
+        else parse_duration(s.discover_every).total_seconds()
+    )
+    if sweep <= 0:
+        raise BadInput("--every must be positive")
+    opts = DaemonOptions(
+        home=app.home,
+        every=sweep,
+        discover_every=disc or None,
+        jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
+    )
+    return Daemon(opts, due=lambda: app.storage.leases.count_due(now=app.clock())).run()

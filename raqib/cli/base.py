@@ -1,0 +1,95 @@
+"""What every command shares: the home it acts on, one way to fail, one way
+to print a document."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from raqib.app.errors import AppError, describe
+from raqib.app.home import App, open_app
+
+EXIT_FAIL, EXIT_USAGE = 1, 2
+
+
+def fail(message: str, code: int = EXIT_FAIL) -> NoReturn:
+    click.echo(f"raqib: {message}", err=True)
+    sys.exit(code)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit(data: Any, as_json: bool, lines: Iterable[str]) -> None:
+    """Print a document: as JSON, or as the lines its text form gives."""
+    if as_json:
+        emit_json(data)
+        return
+    for line in lines:
+        click.echo(line)
+
+
+class Ctx:
+    def __init__(self, home: Path, verbose: int) -> None:
+        self.home = home
+        self.verbose = verbose
+
+    @contextmanager
+    def app(self, *, readonly: bool = False) -> Iterator[App]:
+        """The home's app; an error becomes one line on stderr and its exit code."""
+        from raqib.storage import StoreError, StoreFailure
+
+        try:
+            app = open_app(self.home, readonly=readonly)
+        except AppError as exc:
+            fail(str(exc), exc.exit_code)
+        except Exception as exc:  # a database that cannot be opened or migrated
+            fail(f"{self.disk_hint()}cannot open the database in {self.home}: {describe(exc)}")
+        try:
+            yield app
+        except AppError as exc:
+            fail(str(exc), exc.exit_code)
+        except StoreError as exc:
+            fail(str(exc))
+        except (OSError, StoreFailure) as exc:
+            fail(self.disk_hint() + describe(exc))
+        finally:
+            app.close()
+
+    def disk_hint(self) -> str:
+        """SQLite reports a full disk as a mere I/O error at times: say what it is."""
+        try:
+            free = shutil.disk_usage(self.home).free
+        except OSError:
+            return ""
+        return f"the disk is full ({free:,} bytes free): " if free < 1_000_000 else ""
+
+
+class Guarded(click.Group):
+    """Unexpected errors become one line on stderr and exit 1 (-v shows the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
+            raise
+        except AppError as exc:
+            fail(str(exc), exc.exit_code)
+        except Exception as exc:
+            if ctx.params.get("verbose"):
+                raise
+            fail(f"unexpected error: {describe(exc)} (run with -v for the details)")

@@ -1,0 +1,90 @@
+"""Commands for related coverage: `source` and `discover`."""
+
+from __future__ import annotations
+
+import click
+
+from raqib.app import publish
+from raqib.app.discover import discover as run_discovery
+from raqib.cli.base import Ctx, emit
+from raqib.present import records as rec
+from raqib.present import text
+
+
+@click.group()
+def source() -> None:
+    """Manage the sources where related coverage of a story is found.
+
+    A source is an RSS or Atom feed, a sitemap (news sitemaps and sitemap
+    indexes too), or a search-feed URL template with a {query} placeholder
+    that Raqib fills with the story's key terms. Links inside the story's
+    watched articles are always followed as well.
+    """
+
+
+@source.command(name="add")
+@click.argument("url")
+@click.option("--story", metavar="SLUG", required=True, help="The story this source feeds.")
+@click.option(
+    "--kind",
+    type=click.Choice(["rss", "atom", "sitemap", "search"]),
+    help="Detected when omitted ({query} in the URL means search).",
+)
+@click.pass_obj
+def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
+    """Add a discovery source to a story (idempotent)."""
+    with obj.app() as app:
+        src, created = publish.add_source(app, url, story=story, kind=kind)
+    click.echo(
+        f"{'added' if created else 'already a source'}: {src.url} ({src.kind}) for story {story}"
+    )
+
+
+@source.command(name="list")
+@click.option("--story", metavar="SLUG", help="Only this story's sources.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as a JSON list.")
+@click.pass_obj
+def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
+    """List discovery sources with when they were last read and what they gave."""
+    with obj.app(readonly=True) as app:
+        data = [rec.source_record(s) for s in app.storage.discovery.sources(story)]
+    emit(data, as_json, text.sources(data))
+
+
+@source.command(name="remove")
+@click.argument("url")
+@click.option("--story", metavar="SLUG", help="Only from this story.")
+@click.pass_obj
+def source_remove(obj: Ctx, url: str, story: str | None) -> None:
+    """Remove a discovery source (the articles it found stay watched)."""
+    with obj.app() as app:
+        n = publish.remove_source(app, url, story=story)
+    click.echo(f"removed {n} source{'s' if n != 1 else ''}")
+
+
+@click.command()
+@click.option("--story", metavar="SLUG", help="Only this story (default: every story).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
+@click.pass_obj
+def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
+    """Find related coverage now: read sources, judge candidates, watch the related.
+
+    Each candidate is fetched, extracted and scored against the story's seed
+    articles (TF-IDF on Arabic-normalised text); those at or above
+    discovery.threshold are watched as "discovered". Links to private or
+    loopback addresses are refused unless their source lives there too or
+    fetch.allow_private is set. The report says what was added and why.
+    """
+    with obj.app() as app:
+        report = run_discovery(app, story=story)
+    data = rec.document(
+        "discovery", sources=report.sources, candidates=report.candidates, notes=report.notes
+    )
+    if not as_json:
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
+    emit(data, as_json, text.discovery(data, quiet=quiet))
+
+
+COMMANDS = [source, discover]

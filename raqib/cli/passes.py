@@ -1,0 +1,131 @@
+"""Commands that run passes: `check` (cron), `daemon`, and `schedule`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from raqib.app import history, passes
+from raqib.app.errors import PassBusy
+from raqib.cli.base import Ctx, emit, fail
+from raqib.present import records as rec
+from raqib.present import text
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True,
+    )  # fmt: skip
+
+
+@click.command()
+@click.option("--all", "all_watches", is_flag=True, help="Check every watch now, due or not.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="If another pass holds the due watches, wait for it instead of exiting 75.",
+)
+@click.option(
+    "--wait-timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Give up waiting after this long (exit 75).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the pass summary as JSON.")
+@click.pass_obj
+def check(
+    obj: Ctx, all_watches: bool, wait: bool, wait_timeout: float | None, quiet: bool, as_json: bool
+) -> None:
+    """Run one pass over the watches that are due, then exit (for cron).
+
+    Exits 0 when the pass ran — fetch errors are recorded in the log, not
+    fatal — and 75 at once when another pass holds the due watches (use
+    --wait to wait for it). Prints a progress bar on a terminal and one
+    summary line otherwise.
+    """
+    bar = _progress() if not quiet and not as_json and sys.stderr.isatty() else None
+    task: list[Any] = []
+
+    def on_start(n: int) -> None:
+        if bar is not None:
+            bar.start()
+            task.append(bar.add_task("check", total=n))
+
+    with obj.app() as app:
+        try:
+            s = passes.run_check(
+                app, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout,
+                on_start=on_start,
+                on_recorded=(lambda *_: bar.advance(task[0])) if bar is not None else None,
+            )  # fmt: skip
+        except PassBusy as exc:
+            fail(f"{exc}; nothing to do (use --wait to wait for it)", exc.exit_code)
+        finally:
+            if bar is not None:
+                bar.stop()
+    data = rec.document(
+        "pass", claimed=s.claimed, processes=s.processes, outcomes=dict(s.counts),
+        substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
+        notified=s.notified, notify_pending=s.notify_pending,
+    )  # fmt: skip
+    if not quiet or as_json:
+        emit(data, as_json, [text.pass_summary(data)])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as a JSON list.")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="Show at most this many (0: all)."
+)
+@click.pass_obj
+def schedule(obj: Ctx, as_json: bool, limit: int) -> None:
+    """List upcoming checks, soonest first, with why each is due then.
+
+    A watch's interval follows the age of its last change (the curve in
+    `raqib config`), backs off after errors, and stops once it is retired.
+    """
+    with obj.app(readonly=True) as app:
+        rows, retired, now = history.schedule(app, limit=limit)
+    data = [rec.schedule_record(w, now) for w in rows]
+    emit(data, as_json, text.schedule(data, retired))
+
+
+@click.command()
+@click.option(
+    "--every", type=float, metavar="SECONDS",
+    help="Seconds between sweeps (default: schedule.sweep_every, 60).",
+)  # fmt: skip
+@click.option(
+    "--discover-every", type=float, metavar="SECONDS",
+    help="Seconds between discovery runs (default: schedule.discover_every; 0 turns discovery off).",
+)  # fmt: skip
+@click.option(
+    "--jitter", type=float, default=None, metavar="SECONDS",
+    help="Random delay added to each run (default: a tenth of the interval, at most 30s).",
+)  # fmt: skip
+@click.pass_obj
+def daemon(
+    obj: Ctx, every: float | None, discover_every: float | None, jitter: float | None
+) -> None:
+    """Run forever: a sweep over due watches every minute, discovery on its own interval.
+
+    Each sweep is a `raqib check` in a child process, so a crash in one sweep
+    never stops the daemon and memory stays flat. SIGTERM or Ctrl-C lets the
+    running sweep finish its in-flight fetches (each is one transaction) and
+    exits 0. Safe to run beside cron: overlapping passes share work per watch.
+    """
+    from raqib import console
+
+    console.at_least_info()
+    with obj.app() as app:
+        code = passes.run_daemon(app, every=every, discover_every=discover_every, jitter=jitter)
+    sys.exit(code)
+
+
+COMMANDS = [check, schedule, daemon]

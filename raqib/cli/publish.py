@@ -1,0 +1,199 @@
+"""Commands that show history to people and keep the home tidy: `report`,
+`serve`, `feed`, `export`, `gc`, `config` and `demo`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from raqib.app import publish
+from raqib.app.errors import describe
+from raqib.app.home import load_config
+from raqib.cli.base import EXIT_USAGE, Ctx, fail
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write the site into (created if missing).",
+)
+@click.pass_obj
+def report(obj: Ctx, out: Path) -> None:
+    """Write a static, self-contained HTML report: stories, articles, changes.
+
+    Works from file:// and offline (no CDN, no scripts). Each change page has
+    inline and side-by-side views with word-level highlights, right-to-left
+    where the text is, fact deltas above the text and links to the archived
+    page source; each article page has a timeline of its versions.
+    """
+    with obj.app(readonly=True) as app:
+        n = publish.write_report(app, out)
+    click.echo(f"wrote {n} files to {out} (open {out / 'index.html'})")
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind. Anything but loopback requires a token.",
+)
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
+@click.option(
+    "--token",
+    envvar="RAQIB_TOKEN",
+    help="Required on every request when bound off loopback. Also RAQIB_TOKEN.",
+)
+@click.pass_obj
+def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
+    """Serve the report's views live from the database, read-only.
+
+    Bound to 127.0.0.1 by default. To share it on a network, bind another
+    address and give a --token (or RAQIB_TOKEN); clients send it as
+    "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN.
+    """
+    from raqib.report.web import is_loopback
+    from raqib.report.web import serve as run_server
+
+    if not is_loopback(host) and not token:
+        fail(
+            f"binding {host} exposes the report beyond this machine: give --token (or RAQIB_TOKEN)",
+            EXIT_USAGE,
+        )
+    if token is not None and len(token) < 12:
+        fail("the token must be at least 12 characters", EXIT_USAGE)
+    with obj.app(readonly=True) as app:
+        try:
+            run_server(app.storage, host, port, token, announce=lambda m: click.echo(m, err=True))
+        except OSError as exc:
+            fail(f"cannot serve on {host}:{port}: {describe(exc)}")
+        except KeyboardInterrupt:
+            pass
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write the Atom feed to ('-' for stdout).",
+)
+@click.option("--story", metavar="SLUG", help="Only changes of this story.")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8765/",
+    show_default=True,
+    help="Where the report lives: entry links point at its change pages.",
+)
+@click.pass_obj
+def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
+    """Write an Atom feed of changes: one entry per change, fact deltas in the summary."""
+    with obj.app(readonly=True) as app:
+        data = publish.feed(app, story=story, base_url=base_url)
+        if str(out) == "-":
+            sys.stdout.buffer.write(data)
+            return
+        publish.write_file(out, data)
+    click.echo(f"wrote {out}")
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "warc"]),
+    required=True,
+    help="jsonl/csv: versions and changes; warc: the captures of one story.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write ('-' for stdout, jsonl and csv only).",
+)
+@click.option("--story", metavar="SLUG", help="Only this story (required for --format warc).")
+@click.option(
+    "--since", metavar="ISO8601", help="Only versions and changes first seen at or after this time."
+)
+@click.pass_obj
+def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) -> None:
+    """Export history for hand-off: JSON Lines, CSV, or one story's WARC captures.
+
+    JSON Lines holds one record per line, tagged "watch", "version" or
+    "change", in the same form as --json output. The WARC export copies every
+    capture of the story's articles (responses, revisits, their requests)
+    into one file that pywb or ReplayWeb.page can open.
+    """
+    target = None if str(out) == "-" else out
+    with obj.app(readonly=True) as app:
+        n = publish.export(app, fmt, target, story=story, since=since, stdout=sys.stdout)
+    if target is not None:
+        what = "captures" if fmt == "warc" else "records"
+        click.echo(f"wrote {n} {what} to {out}", err=True)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.pass_obj
+def gc(obj: Ctx, dry_run: bool) -> None:
+    """Remove stored page bodies that no version needs any more, then compact.
+
+    Raw bodies are stored once per content hash and shared between versions;
+    a body is removable once no version refers to it. WARC files are never
+    touched: they are the archive.
+    """
+    with obj.app() as app:
+        n, freed = publish.gc(app, dry_run=dry_run)
+    if dry_run:
+        click.echo(f"{n} stored page bodies are used by no version")
+    else:
+        click.echo(f"removed {n} unused page bodies ({freed:,} compressed bytes)")
+
+
+@click.command(name="config")
+@click.option("--defaults", is_flag=True, help="Print the built-in defaults, ignoring raqib.toml.")
+@click.pass_obj
+def config_cmd(obj: Ctx, defaults: bool) -> None:
+    """Print the configuration in effect (raqib.toml over the defaults), as TOML.
+
+    Copy the output to <home>/raqib.toml and edit what you need; unknown
+    keys and wrong types are reported with their line number.
+    """
+    from raqib import config as config_mod
+
+    cfg = config_mod.Config() if defaults else load_config(obj.home)
+    click.echo(f"# {obj.home / config_mod.FILE_NAME}")
+    for section, values in cfg.to_dict().items():
+        click.echo(f"\n[{section}]")
+        for key, value in values.items():
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+
+
+@click.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's home here (default: a temporary directory).",
+)
+@click.option(
+    "--port", type=int, default=0, help="Port for the local demo server (default: any free port)."
+)
+def demo(keep: Path | None, port: int) -> None:
+    """Watch a small evolving copy of the seed article, served on 127.0.0.1.
+
+    No network needed: the pages ship with Raqib. The demo serves five
+    versions of an Arabic report (page furniture churn, a cosmetic edit, a
+    silent edit, an announced update), runs `raqib check` after each, and
+    prints the highlighted diffs.
+    """
+    from raqib.demo.run import run_demo
+
+    sys.exit(run_demo(home=keep, port=port, out=sys.stdout))
+
+
+COMMANDS = [report, serve, feed, export, gc, config_cmd, demo]

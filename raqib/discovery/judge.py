@@ -1,0 +1,81 @@
+"""Decide what to do with each candidate a discovery crawl brought back.
+
+Pure: the crawl's findings, the story models and what is already known go
+in; one decision per candidate comes out (added, rejected, known, blocked,
+error), with the reason a newsroom reads in `raqib discover`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raqib import urls
+from raqib.discovery.findings import CandidatePage
+from raqib.discovery.relate import Judgement, StoryModel, document
+from raqib.domain import Decision
+
+JUDGED_BEFORE = "judged before"
+JUDGED_ON_FEED = "judged on its feed title and summary"
+
+
+def decide(
+    c: CandidatePage,
+    *,
+    slug: str | None,
+    model: StoryModel | None,
+    threshold: float,
+    known: set[str],
+    prefiltered: Judgement | None,
+) -> dict[str, Any] | None:
+    """The judgement of one candidate, or None when there is nothing new to say."""
+    r: dict[str, Any] = {
+        "story": slug,
+        "story_id": c.story_id,
+        "url": c.url,
+        "found_via": c.found_via,
+        "title": c.title or c.feed_title,
+        "score": None,
+        "terms": None,
+        "text": c.text,
+    }
+    if c.skipped:
+        if c.skipped.startswith(JUDGED_BEFORE):
+            return None
+        decision = (
+            Decision.KNOWN
+            if c.skipped == "already watched"
+            else Decision.BLOCKED
+            if c.skipped.startswith("blocked")
+            else Decision.REJECTED
+        )
+        j = prefiltered
+        if j is not None and c.skipped.startswith(JUDGED_ON_FEED):
+            decision = Decision.ADDED if j.score >= threshold else Decision.REJECTED
+        if j is not None:
+            r.update(score=j.score, terms=j.terms)
+        r.update(decision=decision.value, reason=c.skipped)
+        return r
+    if c.error:
+        r.update(decision=Decision.ERROR.value, reason=c.error)
+        return r
+    primary, aliases = urls.identity(
+        c.url, final=c.final_url, canonical=c.canonical_url, amp=c.amp_url
+    )
+    if primary in known or any(a in known for a in aliases):
+        r.update(decision=Decision.KNOWN.value, reason=f"already watched as {primary}")
+        return r
+    assert model is not None, "a fetched candidate belongs to a story with seeds"
+    j = model.judge(document(c.title, c.text or ""))
+    related = j.score >= threshold
+    r.update(
+        url=primary,
+        aliases=aliases,
+        score=j.score,
+        terms=j.terms,
+        decision=(Decision.ADDED if related else Decision.REJECTED).value,
+        reason=(
+            f"score {j.score:.3f} {'≥' if related else '<'} threshold {threshold:g}"
+            + (f"; closest to {j.against}" if j.against else "")
+        ),
+    )
+    return r

@@ -1,0 +1,156 @@
+"""The terminal forms of the records: what each command prints without --json.
+
+Every function takes the same records `--json` prints (present.records), so
+the two views cannot say different things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Record = dict[str, Any]
+
+
+def versions(url: str, records: list[Record]) -> Iterator[str]:
+    yield url
+    for d in records:
+        yield (
+            f"  v{d['version']}  first seen {d['first_seen']}  last seen {d['last_seen']}  {d['title']}"
+        )
+
+
+def changes(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no changes"
+    for d in records:
+        flags = [d["kind"]]
+        if d["silent"]:
+            flags.append("SILENT")
+        if d["headline_changed"]:
+            flags.append("headline")
+        if d["facts"].get("numbers"):
+            flags.append("figures")
+        if d["facts"].get("quotes"):
+            flags.append("quotes")
+        yield (
+            f"{d['detected_at']}  v{d['from_version']}→v{d['to_version']}  "
+            f"{', '.join(flags):40}  {d['url']}"
+        )
+
+
+def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
+    yield url
+    for d in records:
+        extra = f"  v{d['version']}" if d["version"] else ""
+        yield (
+            f"  {d['fetched_at']}  {d['status'] or '-':>3}  {d['outcome']:<12}{extra}  "
+            f"{d['detail'] or ''}"
+        )
+
+
+def watches(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no watches yet: raqib watch URL"
+    for d in records:
+        yield (
+            f"{d['id']:>5}  {d['state']:<8} v{d['versions']:<3} "
+            f"{d['last_outcome'] or 'never checked':<13} {d['story'] or '-':<24} {d['url']}"
+        )
+
+
+def watched(records: list[Record]) -> Iterator[str]:
+    for d in records:
+        yield f"{'watching' if d['created'] else 'already watching'} {d['url']}"
+
+
+def human(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds}s"
+
+
+def schedule(records: list[Record], retired: int) -> Iterator[str]:
+    if not records:
+        yield "nothing scheduled"
+    for d in records:
+        when = "due now" if d["due"] else f"in {human(d['in_seconds'])}"
+        errors = f"  ({d['error_count']} errors)" if d["error_count"] else ""
+        yield f"{d['next_check_at']}  {when:<14} {d['state']:<8} {d['url']}{errors}"
+    if retired:
+        yield f"({retired} retired watch{'es' if retired != 1 else ''} not shown)"
+
+
+def pass_summary(d: Record) -> str:
+    c = d["outcomes"]
+    n = d["claimed"]
+
+    def count(key: str) -> int:
+        return int(c.get(key, 0))
+
+    return (
+        f"checked {n} watch{'es' if n != 1 else ''}: "
+        f"{count('new_version')} new versions ({d['substantive']} substantive, {d['cosmetic']} cosmetic), "
+        f"{count('unchanged') + count('not_modified')} unchanged, {count('removed')} removed, "
+        f"{count('restored')} restored, {count('error')} errors, {count('not_article')} not articles "
+        f"in {d['seconds']:.1f}s"
+        + (f" ({d['processes']} crawler processes)" if d["processes"] > 1 else "")
+        + (f"; {d['notified']} notifications sent" if d["notified"] else "")
+        + (f", {d['notify_pending']} waiting" if d["notify_pending"] else "")
+    )
+
+
+def sources(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no sources: raqib source add URL --story SLUG"
+    for d in records:
+        yield f"{d['story']:<24} {d['kind']:<8} {d['url']}  [{d['last_status'] or 'never read'}]"
+
+
+_ORDER = {"added": 0, "rejected": 1, "known": 2, "blocked": 3, "error": 4}
+
+
+def discovery(d: Record, *, quiet: bool) -> Iterator[str]:
+    n = len(d["sources"])
+    added = [c for c in d["candidates"] if c["decision"] == "added"]
+    yield (
+        f"read {n} source document{'s' if n != 1 else ''}, "
+        f"judged {len(d['candidates'])} candidates, added {len(added)}"
+    )
+    if quiet:
+        return
+    for src in d["sources"]:
+        what = src["error"] or f"{src['kind']}, {src['entries']} entries"
+        yield f"  source {src['url']}: {what}"
+    for c in sorted(
+        d["candidates"], key=lambda c: (_ORDER.get(c["decision"], 9), -(c["score"] or 0))
+    ):
+        score = f"{c['score']:.3f}" if c["score"] is not None else "  -  "
+        terms = (
+            f" [{', '.join(c['terms'][:5])}]" if c.get("terms") and c["decision"] == "added" else ""
+        )
+        yield f"  {c['decision']:<8} {score}  {c['url']}{terms}"
+        yield f"           {c['reason']}"
+
+
+def channels(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no channels: raqib notify add URL"
+    for d in records:
+        state = "" if d["enabled"] else " (disabled)"
+        yield (
+            f"{d['id']:>3}  {d['kind']:<8} {d['url']:<40} {', '.join(d['when'])}  "
+            f"story={d['story'] or '*'}{state}"
+        )
+
+
+def delivery_status(d: Record) -> Iterator[str]:
+    for ch in d["channels"]:
+        yield (
+            f"channel {ch['id']} {ch['url']}: {ch['sent']} sent, {ch['pending']} pending, "
+            f"{ch['failed']} failed"
+        )
+    for p in d["problems"]:
+        when = f", next try {p['next_attempt_at']}" if p["next_attempt_at"] else ""
+        yield f"  {p['status']:<8} after {p['attempts']} attempts{when}: {p['error']}  [{p['event']}]"

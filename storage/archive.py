@@ -1,0 +1,144 @@
+"""References into the WARC archive, the evidence of each version, and the
+stored page bodies (blobs) with their clean-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from raqib.domain import GOOD_OUTCOMES
+from raqib.storage import models as m
+from raqib.storage import sqlite
+from raqib.storage.db import Database
+
+Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
+
+
+class ArchiveRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- the last capture of each URL (what a revisit record refers to) ---------------
+
+    def last_capture(self, url: str) -> Capture | None:
+        with self.db.session() as s:
+            c = s.get(m.Capture, url)
+            return (c.digest, c.uri, c.date) if c is not None else None
+
+    def last_captures(self, urls: Sequence[str]) -> dict[str, Capture]:
+        out: dict[str, Capture] = {}
+        with self.db.session() as s:
+            for i in range(0, len(urls), 500):
+                chunk = list(urls[i : i + 500])
+                for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(chunk))):
+                    out[c.url] = (c.digest, c.uri, c.date)
+        return out
+
+    def remember_captures(self, items: dict[str, Capture]) -> None:
+        """Upsert many last captures in one transaction."""
+        with self.db.session() as s:
+            existing = {
+                c.url: c for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(list(items))))
+            }
+            for url, (digest, uri, date) in items.items():
+                c = existing.get(url)
+                if c is None:
+                    s.add(m.Capture(url=url, digest=digest, uri=uri, date=date))
+                else:
+                    c.digest, c.uri, c.date = digest, uri, date
+
+    # --- where each fetch sits in the WARC files -----------------------------------------
+
+    def warc_refs(self, watch_ids: Sequence[int] | None = None) -> list[tuple[int, str, int]]:
+        """(watch id, file, offset) of every archived fetch, oldest first."""
+        with self.db.session() as s:
+            q = (
+                select(m.Fetch.watch_id, m.WarcFile.name, m.Fetch.warc_offset)
+                .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
+                .order_by(m.Fetch.fetched_at, m.Fetch.id)
+            )
+            if watch_ids is not None:
+                q = q.where(m.Fetch.watch_id.in_(list(watch_ids)))
+            return [(int(w), str(n), int(o)) for w, n, o in s.execute(q).all() if o is not None]
+
+    def evidence(self, watch_id: int) -> dict[int, dict[str, Any]]:
+        """Per version id: its WARC record, and the fetches that bracket the edit.
+
+        "Last seen as the old text at T1, first seen as the new text at T2":
+        T1 is the last good fetch before the version's first fetch; the edit
+        happened between T1 and T2.
+        """
+        with self.db.session() as s:
+            rows = s.execute(
+                select(
+                    m.Fetch.id, m.Fetch.fetched_at, m.Fetch.outcome, m.WarcFile.name,
+                    m.Fetch.warc_offset,
+                )
+                .outerjoin(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
+                .where(m.Fetch.watch_id == watch_id)
+                .order_by(m.Fetch.fetched_at, m.Fetch.id)
+            ).all()  # fmt: skip
+            versions = s.execute(
+                select(m.Version.id, m.Version.fetch_id, m.Version.first_seen)
+                .where(m.Version.watch_id == watch_id)
+                .order_by(m.Version.number)
+            ).all()
+        out: dict[int, dict[str, Any]] = {}
+        position = {r[0]: i for i, r in enumerate(rows)}
+        for vid, fetch_id, first_seen in versions:
+            i = position.get(fetch_id) if fetch_id is not None else None
+            warc = None
+            before = None
+            if i is not None:
+                _fid, _at, _outcome, name, offset = rows[i]
+                if name is not None and offset is not None:
+                    warc = {"file": name, "offset": int(offset)}
+                for j in range(i - 1, -1, -1):
+                    if rows[j][2] in GOOD_OUTCOMES:
+                        before = rows[j][1]
+                        break
+            out[vid] = {
+                "warc": warc,
+                "window": {
+                    "old_last_seen": before.isoformat() if before else None,
+                    "new_first_seen": first_seen.isoformat(),
+                },
+            }
+        return out
+
+    # --- page bodies -------------------------------------------------------------------
+
+    def unused_blobs(self) -> list[str]:
+        """Blobs no version refers to and no other blob is a delta of."""
+        with self.db.session() as s:
+            used = select(m.Version.raw_hash).where(m.Version.raw_hash.is_not(None))
+            bases = select(m.Blob.base).where(m.Blob.base.is_not(None))
+            return list(
+                s.scalars(
+                    select(m.Blob.hash).where(m.Blob.hash.not_in(used), m.Blob.hash.not_in(bases))
+                )
+            )
+
+    def delete_blobs(self, hashes: Sequence[str]) -> int:
+        """Remove blobs no version needs (re-checked inside the transaction)."""
+        removed = 0
+        with self.db.session() as s:
+            used = select(m.Version.raw_hash).where(m.Version.raw_hash.is_not(None))
+            bases = select(m.Blob.base).where(m.Blob.base.is_not(None))
+            for h in hashes:
+                blob = s.scalar(
+                    select(m.Blob).where(
+                        m.Blob.hash == h, m.Blob.hash.not_in(used), m.Blob.hash.not_in(bases)
+                    )
+                )
+                if blob is not None:
+                    removed += len(blob.data)
+                    s.delete(blob)
+        return removed
+
+    def compact(self) -> None:
+        """Give freed space back to the file system where the backend needs asking."""
+        if self.db.backend == "sqlite":
+            sqlite.vacuum(self.db.engine)

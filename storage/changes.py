@@ -1,0 +1,169 @@
+"""Changes: the analysis of each pair of consecutive versions, stored once.
+
+What `diff`, the report, the feed and notifications show is read from here;
+an analysis is replaced only when a newer analyzer re-judges it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from raqib.domain import Change, ChangeRow, Version
+from raqib.storage import models as m
+from raqib.storage.db import Database, to_domain
+from raqib.storage.watches import as_watch
+
+
+class ChangeRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def unanalyzed(self, limit: int = 1000) -> list[tuple[Version, Version]]:
+        """Consecutive version pairs with no change row yet (oldest first)."""
+        with self.db.session() as s:
+            old = m.Version.__table__.alias("old")
+            rows = s.execute(
+                select(m.Version, old.c.id)
+                .join(
+                    old,
+                    and_(
+                        old.c.watch_id == m.Version.watch_id, old.c.number == m.Version.number - 1
+                    ),
+                )
+                .outerjoin(m.Change, m.Change.to_version_id == m.Version.id)
+                .where(m.Change.id.is_(None))
+                .order_by(m.Version.first_seen, m.Version.id)
+                .limit(limit)
+            ).all()
+            pairs = []
+            for new, old_id in rows:
+                prev = s.get(m.Version, old_id)
+                assert prev is not None
+                pairs.append((to_domain(Version, prev), to_domain(Version, new)))
+            return pairs
+
+    def save(
+        self,
+        *,
+        old: Version,
+        new: Version,
+        kind: str,
+        silent: bool,
+        headline_changed: bool,
+        byline_changed: bool,
+        chars_changed: int,
+        analysis: dict[str, Any],
+        analyzer: str,
+    ) -> Change | None:
+        # One transaction; the unique to_version_id makes a concurrent second
+        # analysis of the same pair a no-op instead of a duplicate.
+        try:
+            with self.db.session() as s:
+                c = m.Change(
+                    watch_id=new.watch_id, from_version_id=old.id, to_version_id=new.id,
+                    detected_at=new.first_seen, kind=kind, silent=silent,
+                    headline_changed=headline_changed, byline_changed=byline_changed,
+                    chars_changed=chars_changed, analysis=analysis, analyzer=analyzer,
+                )  # fmt: skip
+                s.add(c)
+                s.flush()
+                return to_domain(Change, c)
+        except IntegrityError:
+            return None
+
+    def replace(
+        self,
+        change_id: int,
+        *,
+        expected_analyzer: str,
+        kind: str,
+        silent: bool,
+        headline_changed: bool,
+        byline_changed: bool,
+        chars_changed: int,
+        analysis: dict[str, Any],
+        analyzer: str,
+    ) -> bool:
+        """Store a newer analyzer's judgement; False if another worker already did."""
+        with self.db.session() as s:
+            values = {
+                "kind": kind, "silent": silent, "headline_changed": headline_changed,
+                "byline_changed": byline_changed, "chars_changed": chars_changed,
+                "analysis": analysis, "analyzer": analyzer,
+            }  # fmt: skip
+            result = s.execute(
+                update(m.Change)
+                .where(m.Change.id == change_id, m.Change.analyzer == expected_analyzer)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def analyzed_by_other(
+        self, analyzer: str, *, limit: int
+    ) -> list[tuple[Change, Version, Version]]:
+        """Changes whose stored analysis another analyzer made, oldest first."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(m.Change)
+                .where(m.Change.analyzer != analyzer)
+                .order_by(m.Change.id)
+                .limit(limit)
+            ).all()
+            return [self._with_versions(s, c) for c in rows]
+
+    def all(
+        self,
+        *,
+        watch_id: int | None = None,
+        since: datetime | None = None,
+        story: str | None = None,
+    ) -> list[ChangeRow]:
+        """Changes with their watch and version numbers, oldest first."""
+        with self.db.session() as s:
+            old = m.Version.__table__.alias("old")
+            new = m.Version.__table__.alias("new")
+            q = (
+                select(m.Change, m.Watch, m.Story.slug, old.c.number, new.c.number)
+                .join(m.Watch, m.Watch.id == m.Change.watch_id)
+                .outerjoin(m.Story, m.Story.id == m.Watch.story_id)
+                .join(old, old.c.id == m.Change.from_version_id)
+                .join(new, new.c.id == m.Change.to_version_id)
+            )
+            if watch_id is not None:
+                q = q.where(m.Change.watch_id == watch_id)
+            if since is not None:
+                q = q.where(m.Change.detected_at >= since)
+            if story is not None:
+                q = q.where(m.Story.slug == story)
+            q = q.order_by(m.Change.detected_at, m.Change.id)
+            return [
+                ChangeRow(to_domain(Change, c), as_watch(w, slug), int(a), int(b))
+                for c, w, slug, a, b in s.execute(q).all()
+            ]
+
+    def detail(self, change_id: int) -> tuple[Change, Version, Version] | None:
+        with self.db.session() as s:
+            c = s.get(m.Change, change_id)
+            return self._with_versions(s, c) if c is not None else None
+
+    def between(self, old: Version, new: Version) -> Change | None:
+        """The stored change from `old` to `new`, if they are consecutive."""
+        with self.db.session() as s:
+            c = s.scalar(
+                select(m.Change).where(
+                    m.Change.from_version_id == old.id, m.Change.to_version_id == new.id
+                )
+            )
+            return to_domain(Change, c) if c is not None else None
+
+    @staticmethod
+    def _with_versions(s: Any, c: m.Change) -> tuple[Change, Version, Version]:
+        old = s.get(m.Version, c.from_version_id)
+        new = s.get(m.Version, c.to_version_id)
+        assert old is not None and new is not None
+        return to_domain(Change, c), to_domain(Version, old), to_domain(Version, new)

@@ -1,0 +1,55 @@
+"""The database handle every repository shares: one engine, one transaction
+per logical write, and the mapping from rows to the domain's dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from raqib.storage.blobs import BlobCache
+
+T = TypeVar("T")
+
+
+class StoreError(LookupError):
+    """A request the store cannot satisfy (unknown watch, bad argument)."""
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.blobs = BlobCache()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self._sessions.begin() as s:
+            yield s
+
+    def url(self) -> str:
+        """The database URL, credentials included (for a pass's other processes)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def to_domain(cls: type[T], obj: Any, **extra: Any) -> T:
+    """A domain dataclass from an ORM object or a row, by field name."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    source = obj._mapping if hasattr(obj, "_mapping") else None
+    values = {
+        n: extra[n] if n in extra else (source[n] if source is not None else getattr(obj, n))
+        for n in names
+    }
+    return cls(**values)

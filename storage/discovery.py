@@ -1,0 +1,185 @@
+"""Discovery: the sources of each story, the candidates judged from them,
+and the texts that term weights are learned from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from raqib.domain import Decision, Origin, Source, Version, Watch
+from raqib.storage import models as m
+from raqib.storage.db import Database, to_domain
+from raqib.storage.watches import add_alias, as_watch, ensure_story, find, new_watch
+
+_KINDS = {"rss": "rss", "atom": "atom", "sitemap": "sitemap", "sitemapindex": "sitemap"}
+
+
+class DiscoveryRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- sources ------------------------------------------------------------------
+
+    def add_source(self, url: str, *, story: str, kind: str, now: datetime) -> tuple[Source, bool]:
+        with self.db.session() as s:
+            sid = ensure_story(s, story, now)
+            existing = s.scalar(
+                select(m.Source).where(m.Source.story_id == sid, m.Source.url == url)
+            )
+            created = existing is None
+            if existing is None:
+                existing = m.Source(story_id=sid, url=url, kind=kind, added_at=now, entries_seen=0)
+                s.add(existing)
+                s.flush()
+            return to_domain(Source, existing, story=story), created
+
+    def sources(self, story: str | None = None) -> list[Source]:
+        with self.db.session() as s:
+            q = (
+                select(m.Source, m.Story.slug)
+                .join(m.Story, m.Story.id == m.Source.story_id)
+                .order_by(m.Source.id)
+            )
+            if story is not None:
+                q = q.where(m.Story.slug == story)
+            return [to_domain(Source, src, story=slug) for src, slug in s.execute(q).all()]
+
+    def remove_source(self, url: str, story: str | None = None) -> int:
+        with self.db.session() as s:
+            q = select(m.Source).where(m.Source.url == url)
+            if story is not None:
+                q = q.join(m.Story, m.Story.id == m.Source.story_id).where(m.Story.slug == story)
+            found = list(s.scalars(q))
+            for src in found:
+                s.delete(src)
+            return len(found)
+
+    def source_checked(
+        self, source_id: int, *, now: datetime, status: str, kind: str | None, entries: int
+    ) -> None:
+        with self.db.session() as s:
+            src = s.get(m.Source, source_id)
+            if src is None:
+                return
+            src.last_checked_at = now
+            src.last_status = status[:500]
+            src.entries_seen = entries
+            if kind in _KINDS and src.kind == "auto":
+                src.kind = _KINDS[kind]
+
+    # --- what a story is about ---------------------------------------------------------
+
+    def story_articles(
+        self, story: str, *, origin: Origin | None = None
+    ) -> list[tuple[Watch, Version]]:
+        """The latest version of each watched article of a story."""
+        with self.db.session() as s:
+            q = (
+                select(m.Watch, m.Version)
+                .join(m.Story, m.Story.id == m.Watch.story_id)
+                .join(
+                    m.Version,
+                    and_(
+                        m.Version.watch_id == m.Watch.id,
+                        m.Version.number == m.Watch.version_count,
+                    ),
+                )
+                .where(m.Story.slug == story)
+                .order_by(m.Watch.id)
+            )
+            if origin is not None:
+                q = q.where(m.Watch.origin == origin.value)
+            return [(as_watch(w, story), to_domain(Version, v)) for w, v in s.execute(q).all()]
+
+    def corpus_texts(self, limit: int = 5000) -> list[tuple[str, str]]:
+        """(title, text) of recent articles and candidates: what term weights are learned from."""
+        with self.db.session() as s:
+            versions = s.execute(
+                select(m.Version.title, m.Version.text)
+                .join(
+                    m.Watch,
+                    and_(
+                        m.Watch.id == m.Version.watch_id,
+                        m.Watch.version_count == m.Version.number,
+                    ),
+                )
+                .order_by(m.Version.id.desc())
+                .limit(limit)
+            ).all()
+            cands = s.execute(
+                select(m.Candidate.title, m.Candidate.text)
+                .where(m.Candidate.text.is_not(None))
+                .order_by(m.Candidate.id.desc())
+                .limit(limit)
+            ).all()
+            return [(t or "", x or "") for t, x in [*versions, *cands]]
+
+    # --- candidates -----------------------------------------------------------------------
+
+    def judged(self, story: str) -> dict[str, str]:
+        """URL → decision of the candidates already judged for a story."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Candidate.url, m.Candidate.decision)
+                .join(m.Story, m.Story.id == m.Candidate.story_id)
+                .where(m.Story.slug == story)
+            ).all()
+            return {u: d for u, d in rows}
+
+    def record_candidates(
+        self, results: list[dict[str, Any]], *, now: datetime
+    ) -> list[tuple[dict[str, Any], Watch | None]]:
+        """Store judged candidates; those with decision "added" become discovered watches.
+
+        One transaction for the run: the watches added and the judgements that
+        justify them are written together.
+        """
+        out: list[tuple[dict[str, Any], Watch | None]] = []
+        with self.db.session() as s:
+            for r in results:
+                watch = None
+                if r["decision"] == Decision.ADDED:
+                    existing = find(s, r["url"])
+                    for alias in r.get("aliases", []):
+                        existing = existing or find(s, alias)
+                    if existing is not None:
+                        r["decision"] = Decision.KNOWN.value
+                        r["reason"] = f"already watched as {existing.url}"
+                    else:
+                        watch = new_watch(
+                            r["url"], story_id=r["story_id"], now=now,
+                            origin=Origin.DISCOVERED.value, found_via=r["found_via"][:2048],
+                            score=r.get("score"), matched_terms=r.get("terms"), title=r.get("title"),
+                        )  # fmt: skip
+                        s.add(watch)
+                        s.flush()
+                        s.add(m.Alias(url=r["url"], watch_id=watch.id))
+                        for alias in r.get("aliases", []):
+                            add_alias(s, alias, watch.id)
+                self._judgement(s, r, watch, now)
+                out.append((r, as_watch(watch, r.get("story")) if watch is not None else None))
+        return out
+
+    @staticmethod
+    def _judgement(s: Any, r: dict[str, Any], watch: m.Watch | None, now: datetime) -> None:
+        cand = s.scalar(
+            select(m.Candidate).where(
+                m.Candidate.story_id == r["story_id"], m.Candidate.url == r["url"]
+            )
+        )
+        if cand is None:
+            cand = m.Candidate(
+                story_id=r["story_id"], url=r["url"], found_via=r["found_via"][:2048],
+                seen_at=now, decision=r["decision"],
+            )  # fmt: skip
+            s.add(cand)
+        cand.title = r.get("title")
+        cand.text = (r.get("text") or None) and r["text"][:50_000]
+        cand.score = r.get("score")
+        cand.matched_terms = r.get("terms")
+        cand.decision = str(r["decision"])
+        cand.reason = (r.get("reason") or None) and r["reason"][:500]
+        cand.seen_at = now
+        cand.watch_id = watch.id if watch is not None else cand.watch_id

@@ -1,0 +1,218 @@
+"""Fetches and versions: the log of every fetch, and the versions some made.
+
+Recording is the hot path of every pass, so it uses prebuilt Core statements
+with bound parameters; what to write was decided before (raqib.domain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from raqib import domain
+from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Version
+from raqib.storage import blobs
+from raqib.storage import models as m
+from raqib.storage.db import Database, StoreError, to_domain
+from raqib.storage.watches import add_alias
+
+_STATE = (
+    m.Watch.id, m.Watch.lease_owner, m.Watch.content_hash, m.Watch.version_count, m.Watch.url,
+    m.Watch.base_hash,
+)  # fmt: skip
+_OUTCOMES = frozenset(o.value for o in Outcome)
+
+
+def read_blob(s: Session, h: str) -> tuple[bytes, str | None] | None:
+    row = s.execute(select(m.Blob.data, m.Blob.base).where(m.Blob.hash == h)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+class HistoryRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._warc_ids: dict[str, int] = {}
+        # Building a statement costs more than the row it writes on this path.
+        self._insert_fetch = insert(m.Fetch)
+        self._insert_version = insert(m.Version)
+        self._touch_version = (
+            update(m.Version)
+            .where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))
+            .values(last_seen=bindparam("seen"))
+        )
+        self._link_version = (
+            update(m.Fetch)
+            .where(m.Fetch.id == bindparam("fid"))
+            .values(version_id=bindparam("vid"))
+        )
+        self._blob_exists = select(m.Blob.hash).where(m.Blob.hash == bindparam("h"))
+        self._insert_blob = insert(m.Blob)
+        self._watch_updates: dict[tuple[str, ...], Any] = {}
+
+    # --- recording ---------------------------------------------------------------
+
+    def record(self, rec: FetchRecord, *, owner: str | None = None) -> Recorded:
+        return self.record_many([rec], owner=owner)[0]
+
+    def record_many(
+        self, recs: Sequence[FetchRecord], *, owner: str | None = None
+    ) -> list[Recorded]:
+        """Write a batch of fetches.
+
+        One transaction per batch: each fetch's log row, blob, version and
+        watch state are written together with the others or not at all, so a
+        crash never leaves a version without its fetch or a half-updated
+        watch; it can only lose the last unwritten batch, whose watches are
+        simply fetched again.
+        """
+        for rec in recs:
+            if rec.outcome not in _OUTCOMES:
+                raise ValueError(f"unknown outcome {rec.outcome!r}")
+        out: list[Recorded] = []
+        with self.db.session() as s:
+            conn = s.connection()
+            ids = sorted({r.watch_id for r in recs})
+            rows = conn.execute(select(*_STATE).where(m.Watch.id.in_(ids))).all()
+            state = {r.id: r._asdict() for r in rows}
+            for rec in recs:
+                w = state.get(rec.watch_id)
+                if w is None:
+                    raise StoreError(f"no watch {rec.watch_id}")
+                if owner is not None and w["lease_owner"] != owner:
+                    # Our lease expired and another worker took the watch: its
+                    # record wins, ours would duplicate it.
+                    out.append(Recorded(0, Outcome(rec.outcome), None, lease_lost=True))
+                    continue
+                out.append(self._record_one(s, conn, rec, w, owner))
+        return out
+
+    def _record_one(
+        self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None
+    ) -> Recorded:
+        outcome = domain.settle(rec, w["content_hash"])
+        fetch_id = conn.execute(
+            self._insert_fetch,
+            {
+                "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
+                "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
+                "last_modified": rec.last_modified, "detail": (rec.detail or None) and rec.detail[:500],
+                "version_id": None,
+                "warc_file_id": self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
+                "warc_offset": rec.warc_offset,
+            },
+        ).inserted_primary_key[0]  # fmt: skip
+        values = domain.watch_update(rec, outcome)
+        number: int | None = None
+        snap = rec.snapshot
+        if outcome is Outcome.NEW_VERSION and snap is not None:
+            raw_hash = (
+                self._put_blob(s, conn, rec.raw_body, base=w.get("base_hash"))
+                if rec.raw_body is not None
+                else None
+            )
+            number = w["version_count"] + 1
+            version_id = conn.execute(
+                self._insert_version,
+                {
+                    "watch_id": rec.watch_id, "number": number, "title": snap.title,
+                    "byline": snap.byline, "published": snap.published, "modified": snap.modified,
+                    "text": snap.text, "notices": list(snap.notices), "language": snap.language,
+                    "content_hash": snap.content_hash, "raw_hash": raw_hash,
+                    "url": rec.url or w["url"], "extractor": snap.extractor,
+                    "first_seen": rec.fetched_at, "last_seen": rec.fetched_at, "fetch_id": fetch_id,
+                },
+            ).inserted_primary_key[0]  # fmt: skip
+            conn.execute(self._link_version, {"fid": fetch_id, "vid": version_id})
+            values.update(domain.new_version_update(snap, number, rec.fetched_at))
+            # Later bodies are stored as zstd deltas against the first one.
+            if not w["base_hash"] and raw_hash:
+                values["base_hash"] = w["base_hash"] = raw_hash
+            w["version_count"], w["content_hash"] = number, snap.content_hash
+        elif domain.extends_version(outcome) and w["version_count"]:
+            conn.execute(
+                self._touch_version,
+                {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at},
+            )
+        if owner is not None:
+            values.update(lease_owner=None, lease_expires_at=None)
+        conn.execute(self._update_watch(tuple(sorted(values))), {"wid": rec.watch_id, **values})
+        for alias in rec.aliases:
+            add_alias(s, alias, rec.watch_id)
+        return Recorded(fetch_id=int(fetch_id), outcome=outcome, version_number=number)
+
+    def _update_watch(self, keys: tuple[str, ...]) -> Any:
+        """UPDATE watches for one set of columns, built once per set."""
+        stmt = self._watch_updates.get(keys)
+        if stmt is None:
+            stmt = (
+                update(m.Watch)
+                .where(m.Watch.id == bindparam("wid"))
+                .values({k: bindparam(k) for k in keys})
+            )
+            self._watch_updates[keys] = stmt
+        return stmt
+
+    def _warc_file_id(self, s: Session, name: str) -> int:
+        cached = self._warc_ids.get(name)
+        if cached is not None:
+            return cached
+        fid = s.scalar(select(m.WarcFile.id).where(m.WarcFile.name == name))
+        if fid is None:
+            f = m.WarcFile(name=name)
+            s.add(f)
+            s.flush()
+            fid = f.id
+        self._warc_ids[name] = fid
+        return fid
+
+    def _put_blob(self, s: Session, conn: Any, data: bytes, base: str | None = None) -> str:
+        h = blobs.digest(data)
+        if conn.execute(self._blob_exists, {"h": h}).first() is None:
+            base_raw = (
+                self.db.blobs.raw(lambda k: read_blob(s, k), base) if base and base != h else None
+            )
+            row = {
+                "hash": h,
+                "size": len(data),
+                "data": blobs.compress(data, base_raw),
+                "base": base if base_raw is not None else None,
+            }
+            try:
+                with conn.begin_nested():  # two workers may store the same page at once
+                    conn.execute(self._insert_blob, row)
+            except IntegrityError:
+                pass
+        return h
+
+    # --- reading ---------------------------------------------------------------------
+
+    def versions(self, watch_id: int) -> list[Version]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(m.Version).where(m.Version.watch_id == watch_id).order_by(m.Version.number)
+            )
+            return [to_domain(Version, v) for v in rows]
+
+    def version(self, watch_id: int, number: int) -> Version | None:
+        with self.db.session() as s:
+            v = s.scalar(
+                select(m.Version).where(m.Version.watch_id == watch_id, m.Version.number == number)
+            )
+            return to_domain(Version, v) if v is not None else None
+
+    def fetches(self, watch_id: int) -> list[FetchEntry]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(m.Fetch)
+                .where(m.Fetch.watch_id == watch_id)
+                .order_by(m.Fetch.fetched_at, m.Fetch.id)
+            )
+            return [to_domain(FetchEntry, f) for f in rows]
+
+    def raw_body(self, raw_hash: str) -> bytes | None:
+        with self.db.session() as s:
+            return self.db.blobs.raw(lambda k: read_blob(s, k), raw_hash)

@@ -1,0 +1,157 @@
+"""Claims on watches: which worker checks which watch, until when.
+
+Work is claimed per watch with a lease that expires, so several workers
+(cron passes, the daemon, other machines) can share one database: a pass
+renews its leases while it runs and a crashed one loses them on expiry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from raqib.domain import Task, WatchState
+from raqib.storage import models as m
+from raqib.storage.db import Database
+
+RETIRED = WatchState.RETIRED.value
+
+_TASK_COLUMNS = (
+    m.Watch.id, m.Watch.url, m.Watch.etag, m.Watch.last_modified, m.Watch.body_key,
+    m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
+    m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
+    m.Watch.region,
+)  # fmt: skip
+
+
+def _task(r: Any) -> Task:
+    return Task(
+        watch_id=r.id,
+        url=r.url,
+        etag=r.etag,
+        last_modified=r.last_modified,
+        body_key=r.body_key,
+        content_hash=r.content_hash,
+        state=r.state,
+        version_count=r.version_count,
+        last_words=r.words,
+        added_at=r.added_at,
+        last_change_at=r.last_change_at,
+        error_count=r.error_count,
+        removed_count=r.removed_count,
+        last_replacements=r.replacements,
+        region=r.region,
+    )
+
+
+class LeaseRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def claim(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        due_only: bool = True,
+        watch_ids: Sequence[int] | None = None,
+    ) -> list[Task]:
+        """Lease up to `limit` due watches to `owner`; never one another holds."""
+        free = or_(
+            m.Watch.lease_expires_at.is_(None),
+            m.Watch.lease_expires_at < now,
+            m.Watch.lease_owner == owner,
+        )
+        cond = and_(m.Watch.state != RETIRED, free)
+        if due_only:
+            cond = and_(cond, m.Watch.next_check_at <= now)
+        if watch_ids is not None:
+            cond = and_(cond, m.Watch.id.in_(list(watch_ids)))
+        # One transaction: pick, then take only what is still free. The
+        # conditional UPDATE is the claim: it re-checks each row under its
+        # row lock, so two workers never both win a watch.
+        with self.db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(m.Watch.id)
+                    .where(cond)
+                    .order_by(m.Watch.next_check_at, m.Watch.id)
+                    .limit(limit)
+                )
+            )
+            if not ids:
+                return []
+            s.execute(
+                update(m.Watch)
+                .where(m.Watch.id.in_(ids), free)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            rows = s.execute(
+                select(*_TASK_COLUMNS)
+                .where(m.Watch.id.in_(ids), m.Watch.lease_owner == owner)
+                .order_by(m.Watch.next_check_at, m.Watch.id)
+            ).all()
+            return [_task(r) for r in rows]
+
+    def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
+        with self.db.session() as s:
+            result = s.execute(
+                update(m.Watch)
+                .where(m.Watch.lease_owner == owner)
+                .values(lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def release(self, owner: str) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(m.Watch)
+                .where(m.Watch.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def holders(self, *, now: datetime, due_only: bool = True) -> dict[str, int]:
+        """Owners holding unexpired leases on (due) watches, with their counts."""
+        cond = and_(
+            m.Watch.lease_owner.is_not(None),
+            m.Watch.lease_expires_at >= now,
+            m.Watch.state != RETIRED,
+        )
+        if due_only:
+            cond = and_(cond, m.Watch.next_check_at <= now)
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Watch.lease_owner, func.count()).where(cond).group_by(m.Watch.lease_owner)
+            ).all()
+            return {str(owner): int(n) for owner, n in rows}
+
+    def due_ids(self, *, now: datetime, limit: int) -> list[int]:
+        """Ids of the watches due at `now`, soonest first (what a sweep would claim)."""
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(m.Watch.id)
+                    .where(m.Watch.state != RETIRED, m.Watch.next_check_at <= now)
+                    .order_by(m.Watch.next_check_at, m.Watch.id)
+                    .limit(limit)
+                )
+            )
+
+    def count_due(self, *, now: datetime) -> int:
+        with self.db.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(
+                        m.Watch.state != RETIRED, m.Watch.next_check_at <= now
+                    )
+                )
+                or 0
+            )

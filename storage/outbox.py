@@ -1,0 +1,204 @@
+"""Notification channels and the durable outbox of messages to them.
+
+A pass queues what it decided to say; delivery claims messages with a lease
+(like watches), so one message is sent by one worker at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from raqib.domain import Channel, Delivery, Message
+from raqib.storage import models as m
+from raqib.storage.db import Database, to_domain
+from raqib.storage.watches import ensure_story
+
+PENDING, SENT, FAILED = Delivery.PENDING.value, Delivery.SENT.value, Delivery.FAILED.value
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- channels ---------------------------------------------------------------------
+
+    def add_channel(
+        self,
+        url: str,
+        *,
+        kind: str,
+        story: str | None,
+        when: list[str],
+        keywords: list[str],
+        digest: bool,
+        origin: str,
+        now: datetime,
+    ) -> tuple[Channel, bool]:
+        """Add a channel, or update the rules of the same URL for the same story."""
+        with self.db.session() as s:
+            sid = ensure_story(s, story, now)
+            ch = s.scalar(
+                select(m.Channel).where(
+                    m.Channel.url == url,
+                    m.Channel.story_id.is_(None) if sid is None else m.Channel.story_id == sid,
+                )
+            )
+            created = ch is None
+            if ch is None:
+                ch = m.Channel(
+                    url=url, kind=kind, story_id=sid, when=when, keywords=keywords, digest=digest,
+                    origin=origin, enabled=True, added_at=now,
+                )  # fmt: skip
+                s.add(ch)
+                s.flush()
+            else:
+                ch.when, ch.keywords, ch.digest, ch.enabled = when, keywords, digest, True
+            return to_domain(Channel, ch, story=story), created
+
+    def channels(self, *, enabled_only: bool = False) -> list[Channel]:
+        with self.db.session() as s:
+            q = (
+                select(m.Channel, m.Story.slug)
+                .outerjoin(m.Story, m.Story.id == m.Channel.story_id)
+                .order_by(m.Channel.id)
+            )
+            if enabled_only:
+                q = q.where(m.Channel.enabled.is_(True))
+            return [to_domain(Channel, c, story=slug) for c, slug in s.execute(q).all()]
+
+    def remove_channel(self, ref: str) -> int:
+        """Remove channels by id or by URL; returns how many went."""
+        with self.db.session() as s:
+            q = (
+                select(m.Channel).where(m.Channel.id == int(ref))
+                if ref.isdigit()
+                else select(m.Channel).where(m.Channel.url == ref)
+            )
+            found = list(s.scalars(q))
+            for c in found:
+                s.delete(c)
+            return len(found)
+
+    def disable_config_channels(self, keep: set[int]) -> None:
+        """Channels that came from raqib.toml and are no longer there stop."""
+        with self.db.session() as s:
+            s.execute(
+                update(m.Channel)
+                .where(m.Channel.origin == "config", m.Channel.id.not_in(list(keep) or [-1]))
+                .values(enabled=False)
+                .execution_options(synchronize_session=False)
+            )
+
+    # --- messages ----------------------------------------------------------------------
+
+    def enqueue(self, items: Sequence[tuple[int, str, dict[str, Any]]], *, now: datetime) -> int:
+        """Queue (channel, key, payload) messages; a key already queued is skipped.
+
+        One transaction: what a pass decided to say is queued whole.
+        """
+        added = 0
+        with self.db.session() as s:
+            for channel_id, key, payload in items:
+                exists = s.scalar(
+                    select(m.Outbox.id).where(
+                        m.Outbox.channel_id == channel_id, m.Outbox.key == key
+                    )
+                )
+                if exists is not None:
+                    continue
+                s.add(
+                    m.Outbox(
+                        channel_id=channel_id, key=key, payload=payload, status=PENDING, attempts=0,
+                        created_at=now, next_attempt_at=now,
+                    )
+                )  # fmt: skip
+                added += 1
+        return added
+
+    def claim(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        exclude: Sequence[int] = (),
+    ) -> list[tuple[Message, Channel]]:
+        free = or_(m.Outbox.lease_expires_at.is_(None), m.Outbox.lease_expires_at < now)
+        with self.db.session() as s:
+            q = select(m.Outbox.id).where(
+                m.Outbox.status == PENDING, m.Outbox.next_attempt_at <= now, free
+            )
+            if exclude:
+                q = q.where(m.Outbox.id.not_in(list(exclude)))
+            ids = list(s.scalars(q.order_by(m.Outbox.next_attempt_at, m.Outbox.id).limit(limit)))
+            if not ids:
+                return []
+            s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id.in_(ids), free)
+                .values(lease_owner=owner, lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            rows = s.execute(
+                select(m.Outbox, m.Channel)
+                .join(m.Channel, m.Channel.id == m.Outbox.channel_id)
+                .where(m.Outbox.id.in_(ids), m.Outbox.lease_owner == owner)
+                .order_by(m.Outbox.id)
+            ).all()
+            return [(to_domain(Message, o), to_domain(Channel, c, story=None)) for o, c in rows]
+
+    def release(self, ids: Sequence[int]) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id.in_(list(ids)))
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def delivered(self, message_id: int, *, now: datetime) -> None:
+        with self.db.session() as s:
+            o = s.get(m.Outbox, message_id)
+            if o is not None:
+                o.status, o.sent_at, o.attempts = SENT, now, o.attempts + 1
+                o.lease_owner = o.lease_expires_at = None
+                o.last_error = None
+
+    def failed(
+        self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; retry later, or give up when retry_at is None."""
+        with self.db.session() as s:
+            o = s.get(m.Outbox, message_id)
+            if o is not None:
+                o.attempts += 1
+                o.last_error = error[:500]
+                o.lease_owner = o.lease_expires_at = None
+                if retry_at is None:
+                    o.status = FAILED
+                else:
+                    o.next_attempt_at = retry_at
+
+    def recent(self, *, limit: int = 200) -> list[tuple[Message, Channel]]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Outbox, m.Channel)
+                .join(m.Channel, m.Channel.id == m.Outbox.channel_id)
+                .order_by(m.Outbox.id.desc())
+                .limit(limit)
+            ).all()
+            return [(to_domain(Message, o), to_domain(Channel, c, story=None)) for o, c in rows]
+
+    def counts(self) -> dict[tuple[int, str], int]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Outbox.channel_id, m.Outbox.status, func.count()).group_by(
+                    m.Outbox.channel_id, m.Outbox.status
+                )
+            ).all()
+            return {(int(c), str(st)): int(n) for c, st, n in rows}

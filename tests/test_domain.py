@@ -1,0 +1,46 @@
+"""The decisions that belong to the domain, not to SQL: what a recorded
+fetch changes on its watch, and when a new version is really new."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from raqib.domain import FetchRecord, Outcome, Snapshot, extends_version, settle, watch_update
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _snap(h: str) -> Snapshot:
+    return Snapshot("t", None, None, None, "نص", [], "ar", h, "x")
+
+
+def _rec(outcome: Outcome, **kw: object) -> FetchRecord:
+    return FetchRecord(1, T0, outcome, T0 + timedelta(hours=1), **kw)  # type: ignore[arg-type]
+
+
+def test_a_new_version_already_stored_is_unchanged() -> None:
+    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("a")), "a") is Outcome.UNCHANGED
+    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("b")), "a") is Outcome.NEW_VERSION
+    assert settle(_rec(Outcome.NEW_VERSION), "a") is Outcome.UNCHANGED  # nothing to store
+    assert settle(_rec(Outcome.ERROR), "a") is Outcome.ERROR
+
+
+def test_validators_follow_what_the_fetch_saw() -> None:
+    ok = watch_update(_rec(Outcome.UNCHANGED, etag='"e2"', last_modified=None), Outcome.UNCHANGED)
+    assert ok["etag"] == '"e2"' and ok["last_modified"] is None
+    # A 304 without validators keeps the ones that earned it.
+    assert "etag" not in watch_update(_rec(Outcome.NOT_MODIFIED), Outcome.NOT_MODIFIED)
+    # A page seen to disappear loses them: a later 304 must not vouch for it.
+    gone = watch_update(_rec(Outcome.REMOVED, etag='"e3"'), Outcome.REMOVED)
+    assert gone["etag"] is None and gone["last_modified"] is None
+    # An error keeps them, and says so in the outcome.
+    err = watch_update(_rec(Outcome.ERROR, etag='"e4"'), Outcome.ERROR)
+    assert "etag" not in err and err["last_outcome"] == "error"
+
+
+def test_which_outcomes_extend_the_latest_version() -> None:
+    assert {o for o in Outcome if extends_version(o)} == {
+        Outcome.UNCHANGED,
+        Outcome.NOT_MODIFIED,
+        Outcome.RESTORED,
+    }
