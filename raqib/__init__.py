@@ -6,9 +6,16 @@ into it by setuptools (`crawler/` → `raqib.crawler`, `storage/` →
 `raqib.scheduler`); everything else lives here.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("raqib")
-except PackageNotFoundError:  # a source tree that is not installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    # Looked up on demand: importlib.metadata costs every process 30 ms.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("raqib")
+        except PackageNotFoundError:  # a source tree that is not installed
+            return "0+unknown"
+    raise AttributeError(name)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
-from raqib.diffs.classify import ANALYZER, Judged, compare, is_current, judged
-from raqib.domain import Change, ChangeRow, Version
+from raqib.diffs.classify import ANALYZER, Analysis, Judged, compare, is_current, judged
+from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import Storage
 
 log = logging.getLogger("raqib")
@@ -29,14 +30,23 @@ def current(change: Change, old: Version, new: Version) -> tuple[Change, Judged]
     return _rejudged(change, j), j
 
 
+def judgement(a: Analysis, data: dict[str, Any], analyzer: str) -> Judgement:
+    """What is stored with a change: the verdict, and the analysis whole."""
+    return Judgement(
+        kind=a.kind,
+        silent=a.silent,
+        headline_changed=a.headline_changed,
+        byline_changed=a.byline_changed,
+        chars_changed=a.chars_changed,
+        analysis=data,
+        analyzer=analyzer,
+    )
+
+
 def _rejudged(change: Change, j: Judged) -> Change:
-    a = j.analysis
     return dataclasses.replace(
-        change,
-        kind=a.kind, silent=a.silent, headline_changed=a.headline_changed,
-        byline_changed=a.byline_changed, chars_changed=a.chars_changed,
-        analysis=j.data, analyzer=j.analyzer,
-    )  # fmt: skip
+        change, **dataclasses.asdict(judgement(j.analysis, j.data, j.analyzer))
+    )
 
 
 def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
@@ -63,11 +73,7 @@ def analyze_pending(storage: Storage) -> list[Change]:
             return out
         for old, new in pairs:
             a = compare(old, new)
-            change = storage.changes.save(
-                old=old, new=new, kind=a.kind, silent=a.silent,
-                headline_changed=a.headline_changed, byline_changed=a.byline_changed,
-                chars_changed=a.chars_changed, analysis=a.to_json(), analyzer=ANALYZER,
-            )  # fmt: skip
+            change = storage.changes.save(old, new, judgement(a, a.to_json(), ANALYZER))
             if change is not None:
                 out.append(change)
 
@@ -83,12 +89,11 @@ def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:
         if is_current(change.analyzer):
             continue
         j = judged(change.analysis, change.analyzer, old, new)
-        a = j.analysis
         if storage.changes.replace(
-            change.id, expected_analyzer=change.analyzer, kind=a.kind, silent=a.silent,
-            headline_changed=a.headline_changed, byline_changed=a.byline_changed,
-            chars_changed=a.chars_changed, analysis=j.data, analyzer=j.analyzer,
-        ):  # fmt: skip
+            change.id,
+            expected_analyzer=change.analyzer,
+            judgement=judgement(j.analysis, j.data, j.analyzer),
+        ):
             done += 1
     if done:
         log.info("re-judged %d changes stored by an older analyzer", done)

@@ -301,6 +301,19 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """What the analyzer decided about a change, as stored with it."""
+
+    kind: str
+    silent: bool
+    headline_changed: bool
+    byline_changed: bool
+    chars_changed: int
+    analysis: dict[str, Any]  # the whole stored analysis (alignment included)
+    analyzer: str
+
+
+@dataclass(frozen=True)
 class ChangeRow:
     """A change with the watch and version numbers a listing shows."""
 

@@ -6,13 +6,14 @@ an analysis is replaced only when a newer analyzer re-judges it.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from raqib.domain import Change, ChangeRow, Version
+from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import models as m
 from raqib.storage.db import Database, to_domain
 from raqib.storage.watches import as_watch
@@ -46,59 +47,31 @@ class ChangeRepo:
                 pairs.append((to_domain(Version, prev), to_domain(Version, new)))
             return pairs
 
-    def save(
-        self,
-        *,
-        old: Version,
-        new: Version,
-        kind: str,
-        silent: bool,
-        headline_changed: bool,
-        byline_changed: bool,
-        chars_changed: int,
-        analysis: dict[str, Any],
-        analyzer: str,
-    ) -> Change | None:
+    def save(self, old: Version, new: Version, judgement: Judgement) -> Change | None:
         # One transaction; the unique to_version_id makes a concurrent second
         # analysis of the same pair a no-op instead of a duplicate.
         try:
             with self.db.session() as s:
                 c = m.Change(
-                    watch_id=new.watch_id, from_version_id=old.id, to_version_id=new.id,
-                    detected_at=new.first_seen, kind=kind, silent=silent,
-                    headline_changed=headline_changed, byline_changed=byline_changed,
-                    chars_changed=chars_changed, analysis=analysis, analyzer=analyzer,
-                )  # fmt: skip
+                    watch_id=new.watch_id,
+                    from_version_id=old.id,
+                    to_version_id=new.id,
+                    detected_at=new.first_seen,
+                    **asdict(judgement),
+                )
                 s.add(c)
                 s.flush()
                 return to_domain(Change, c)
         except IntegrityError:
             return None
 
-    def replace(
-        self,
-        change_id: int,
-        *,
-        expected_analyzer: str,
-        kind: str,
-        silent: bool,
-        headline_changed: bool,
-        byline_changed: bool,
-        chars_changed: int,
-        analysis: dict[str, Any],
-        analyzer: str,
-    ) -> bool:
+    def replace(self, change_id: int, *, expected_analyzer: str, judgement: Judgement) -> bool:
         """Store a newer analyzer's judgement; False if another worker already did."""
         with self.db.session() as s:
-            values = {
-                "kind": kind, "silent": silent, "headline_changed": headline_changed,
-                "byline_changed": byline_changed, "chars_changed": chars_changed,
-                "analysis": analysis, "analyzer": analyzer,
-            }  # fmt: skip
             result = s.execute(
                 update(m.Change)
                 .where(m.Change.id == change_id, m.Change.analyzer == expected_analyzer)
-                .values(values)
+                .values(asdict(judgement))
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(result, "rowcount", 0))

@@ -14,22 +14,33 @@ from raqib.demo.server import Route
 from tests.conftest import Raqib, raqib_command
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _command(path: tuple[str, ...]) -> click.Command:
+    cmd: click.Command = cli.main
+    ctx = click.Context(cli.main)
+    for part in path:
+        assert isinstance(cmd, click.Group)
+        found = cmd.get_command(ctx, part)
+        assert found is not None, path
+        cmd = found
+    return cmd
+
+
+def _commands(prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    group = _command(prefix)
+    assert isinstance(group, click.Group)
     out = []
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
         out.append((*prefix, name))
-        if isinstance(cmd, click.Group):
-            out.extend(_commands(cmd, (*prefix, name)))
+        if isinstance(_command((*prefix, name)), click.Group):
+            out.extend(_commands((*prefix, name)))
     return out
 
 
-@pytest.mark.parametrize("command", _commands(cli.main), ids=" ".join)
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
 def test_every_command_has_help(raqib: Raqib, command: tuple[str, ...]) -> None:
     r = raqib(*command, "--help")
     assert "Usage:" in r.out
-    cmd = cli.main
-    for part in command:
-        cmd = cmd.commands[part]  # type: ignore[attr-defined]
+    cmd = _command(command)
     assert cmd.help and len(cmd.help.strip()) > 40, f"{command} needs a docstring that teaches"
 
 

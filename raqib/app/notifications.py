@@ -12,13 +12,13 @@ from raqib import analysis
 from raqib.app.errors import AppError, BadInput, NotFound
 from raqib.app.home import App, new_owner
 from raqib.config import parse_duration
-from raqib.domain import Change, Channel
+from raqib.domain import Change, Channel, Delivery, Message
 from raqib.notify.deliver import FlushResult, flush, kind_of, send, valid_apprise
 from raqib.notify.rules import wants
 from raqib.present.events import (
-    DIGEST_SCHEMA,
     change_event,
     coverage_event,
+    digest_message,
     event_key,
     removed_event,
     test_event,
@@ -77,7 +77,7 @@ def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
         if not mine:
             continue
         if ch.digest:
-            items.append((ch.id, f"digest:{batch}", {"schema": DIGEST_SCHEMA, "events": mine}))
+            items.append((ch.id, f"digest:{batch}", digest_message(mine)))
         else:
             items.extend((ch.id, event_key(e), e) for e in mine)
     return app.storage.outbox.enqueue(items, now=app.clock()) if items else 0
@@ -169,3 +169,15 @@ def remove_channel(app: App, ref: str) -> int:
     if not n:
         raise NotFound(f"no channel {ref}")
     return n
+
+
+def delivery_status(
+    app: App, *, recent: int = 200
+) -> tuple[list[Channel], dict[tuple[int, str], int], list[tuple[Message, Channel]]]:
+    """Every channel, its message counts by status, and the recent messages
+    that failed (waiting for a retry, or given up)."""
+    outbox = app.storage.outbox
+    problems = [
+        (m, c) for m, c in outbox.recent(limit=recent) if m.status != Delivery.SENT and m.last_error
+    ]
+    return outbox.channels(), outbox.counts(), problems

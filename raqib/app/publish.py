@@ -4,6 +4,7 @@ and `source`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +33,15 @@ def feed(app: App, *, story: str | None, base_url: str) -> bytes:
     from raqib.report.feed import build
 
     return build(app.storage, base_url=base_url, story=story)
+
+
+def serve(
+    app: App, host: str, port: int, token: str | None, announce: Callable[[str], None]
+) -> None:
+    """Serve the report's views from the database until interrupted."""
+    from raqib.report.web import serve as run_server
+
+    run_server(app.storage, host, port, token, announce=announce)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -91,6 +101,10 @@ def add_source(app: App, url: str, *, story: str, kind: str | None) -> tuple[Sou
         raise BadInput(f"cannot add {urls.redact(url)[:120]!r}: {exc}") from None
     stored = url.strip() if kind == "search" else checked
     return app.storage.discovery.add_source(stored, story=story, kind=kind, now=app.clock())
+
+
+def sources(app: App, story: str | None) -> list[Source]:
+    return app.storage.discovery.sources(story)
 
 
 def remove_source(app: App, url: str, *, story: str | None) -> int:

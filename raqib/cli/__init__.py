@@ -17,9 +17,34 @@ from platformdirs import user_data_dir
 from raqib import console
 from raqib.cli.base import Ctx, Guarded
 
+# Each command lives in a module of raqib.cli and is imported when it runs.
+COMMANDS = {
+    "watch": "raqib.cli.history:watch",
+    "watches": "raqib.cli.history:watches_cmd",
+    "versions": "raqib.cli.history:versions",
+    "changes": "raqib.cli.history:changes",
+    "log": "raqib.cli.history:log_cmd",
+    "diff": "raqib.cli.history:diff",
+    "check": "raqib.cli.passes:check",
+    "schedule": "raqib.cli.passes:schedule",
+    "daemon": "raqib.cli.passes:daemon",
+    "source": "raqib.cli.discovery:source",
+    "discover": "raqib.cli.discovery:discover",
+    "notify": "raqib.cli.notify:notify",
+    "report": "raqib.cli.publish:report",
+    "serve": "raqib.cli.publish:serve",
+    "feed": "raqib.cli.publish:feed",
+    "export": "raqib.cli.publish:export",
+    "gc": "raqib.cli.publish:gc",
+    "config": "raqib.cli.publish:config_cmd",
+    "demo": "raqib.cli.publish:demo",
+}
+
 
 @click.group(
-    cls=Guarded, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=Guarded,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
     "--home",
@@ -47,14 +72,3 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
     """
     console.setup(max(logging.WARNING - 10 * verbose, logging.DEBUG))
     ctx.obj = Ctx(home.expanduser(), verbose)
-
-
-def _register() -> None:
-    from raqib.cli import discovery, history, notify, passes, publish
-
-    for module in (history, passes, discovery, notify, publish):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()

@@ -3,18 +3,21 @@ to print a document."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from raqib.app.errors import AppError, describe
-from raqib.app.home import App, open_app
+
+if TYPE_CHECKING:
+    from raqib.app.home import App
 
 EXIT_FAIL, EXIT_USAGE = 1, 2
 
@@ -45,6 +48,7 @@ class Ctx:
     @contextmanager
     def app(self, *, readonly: bool = False) -> Iterator[App]:
         """The home's app; an error becomes one line on stderr and its exit code."""
+        from raqib.app.home import open_app
         from raqib.storage import StoreError, StoreFailure
 
         try:
@@ -74,7 +78,27 @@ class Ctx:
 
 
 class Guarded(click.Group):
-    """Unexpected errors become one line on stderr and exit 1 (-v shows the traceback)."""
+    """Unexpected errors become one line on stderr and exit 1 (-v shows the traceback).
+
+    Commands load on first use (`lazy`: name → "module:attribute"): a pass
+    imports what a pass needs, not the report, discovery or feed code.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -47,7 +47,7 @@ def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
 def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
     """List discovery sources with when they were last read and what they gave."""
     with obj.app(readonly=True) as app:
-        data = [rec.source_record(s) for s in app.storage.discovery.sources(story)]
+        data = [rec.source_record(s) for s in publish.sources(app, story)]
     emit(data, as_json, text.sources(data))
 
 
@@ -85,6 +85,3 @@ def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
         for note in report.notes:
             click.echo(f"note: {note}", err=True)
     emit(data, as_json, text.discovery(data, quiet=quiet))
-
-
-COMMANDS = [source, discover]

@@ -151,6 +151,3 @@ def diff(
             soft_wrap=True,
         )  # fmt: skip
         out.print(to_text(d.judged.analysis, meta, markers=not use_color, context=context))
-
-
-COMMANDS = [watch, watches_cmd, versions, changes, log_cmd, diff]

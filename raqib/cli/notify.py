@@ -6,7 +6,6 @@ import click
 
 from raqib.app import notifications
 from raqib.cli.base import Ctx, emit
-from raqib.domain import Delivery
 from raqib.notify.rules import TRIGGERS
 from raqib.present import records as rec
 from raqib.present import text
@@ -78,34 +77,8 @@ def notify_remove(obj: Ctx, channel: str) -> None:
 def notify_status(obj: Ctx, as_json: bool) -> None:
     """Show what was sent, what waits for a retry, and what failed, per channel."""
     with obj.app(readonly=True) as app:
-        counts = app.storage.outbox.counts()
-        chans = app.storage.outbox.channels()
-        recent = [
-            (m, c) for m, c in app.storage.outbox.recent(limit=200) if m.status != Delivery.SENT
-        ]
-    data = rec.document(
-        "delivery",
-        channels=[
-            {
-                "id": c.id,
-                "url": rec.redact_secret(c.url),
-                **{st.value: counts.get((c.id, st.value), 0) for st in Delivery},
-            }
-            for c in chans
-        ],
-        problems=[
-            {
-                "channel": c.id,
-                "status": m.status,
-                "attempts": m.attempts,
-                "next_attempt_at": rec.iso(m.next_attempt_at) if m.status == "pending" else None,
-                "error": m.last_error,
-                "event": m.key,
-            }
-            for m, c in recent
-            if m.last_error
-        ][:50],
-    )
+        channels, counts, problems = notifications.delivery_status(app)
+    data = rec.delivery_record(channels, counts, problems)
     emit(data, as_json, text.delivery_status(data))
 
 
@@ -133,6 +106,3 @@ def notify_test(obj: Ctx, channel: str) -> None:
     with obj.app() as app:
         where = notifications.send_test(app, channel)
     click.echo(f"test message sent to {where}")
-
-
-COMMANDS = [notify]

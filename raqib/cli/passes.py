@@ -126,6 +126,3 @@ def daemon(
     with obj.app() as app:
         code = passes.run_daemon(app, every=every, discover_every=discover_every, jitter=jitter)
     sys.exit(code)
-
-
-COMMANDS = [check, schedule, daemon]

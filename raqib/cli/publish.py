@@ -58,7 +58,6 @@ def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
     "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN.
     """
     from raqib.report.web import is_loopback
-    from raqib.report.web import serve as run_server
 
     if not is_loopback(host) and not token:
         fail(
@@ -69,7 +68,7 @@ def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
         fail("the token must be at least 12 characters", EXIT_USAGE)
     with obj.app(readonly=True) as app:
         try:
-            run_server(app.storage, host, port, token, announce=lambda m: click.echo(m, err=True))
+            publish.serve(app, host, port, token, announce=lambda m: click.echo(m, err=True))
         except OSError as exc:
             fail(f"cannot serve on {host}:{port}: {describe(exc)}")
         except KeyboardInterrupt:
@@ -194,6 +193,3 @@ def demo(keep: Path | None, port: int) -> None:
     from raqib.demo.run import run_demo
 
     sys.exit(run_demo(home=keep, port=port, out=sys.stdout))
-
-
-COMMANDS = [report, serve, feed, export, gc, config_cmd, demo]

@@ -1,2 +1,2 @@
-"""Notifications: turn detected changes into events, match them against each
+"""Notifications: match events (built by raqib.present.events) against each
 channel's rules, word them for people, deliver them from a durable outbox."""

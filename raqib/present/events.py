@@ -138,6 +138,11 @@ def coverage_event(candidate: dict[str, Any], *, at: datetime) -> dict[str, Any]
     }
 
 
+def digest_message(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """One message for a pass's events (a channel with --digest)."""
+    return {"schema": DIGEST_SCHEMA, "events": events}
+
+
 def event_key(event: dict[str, Any]) -> str:
     """Identifies an event, so a message is queued once per channel whatever reruns."""
     if event["event"] == "change":

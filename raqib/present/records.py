@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from raqib.domain import Change, Channel, FetchEntry, Label, Source, Version, Watch
+from raqib.domain import (
+    Change,
+    Channel,
+    Delivery,
+    FetchEntry,
+    Label,
+    Message,
+    Source,
+    Version,
+    Watch,
+)
 
 
 def schema(name: str) -> str:
@@ -170,6 +180,36 @@ def schedule_record(w: Watch, now: datetime) -> dict[str, Any]:
         "last_outcome": w.last_outcome,
         "error_count": w.error_count,
     }
+
+
+def delivery_record(
+    channels: list[Channel],
+    counts: dict[tuple[int, str], int],
+    problems: list[tuple[Message, Channel]],
+) -> dict[str, Any]:
+    """`notify status`: what each channel was sent, and what went wrong lately."""
+    return document(
+        "delivery",
+        channels=[
+            {
+                "id": c.id,
+                "url": redact_secret(c.url),
+                **{st.value: counts.get((c.id, st.value), 0) for st in Delivery},
+            }
+            for c in channels
+        ],
+        problems=[
+            {
+                "channel": c.id,
+                "status": m.status,
+                "attempts": m.attempts,
+                "next_attempt_at": iso(m.next_attempt_at) if m.status == Delivery.PENDING else None,
+                "error": m.last_error,
+                "event": m.key,
+            }
+            for m, c in problems[:50]
+        ],
+    )
 
 
 def document(name: str, **fields: Any) -> dict[str, Any]:
