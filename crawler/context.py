@@ -34,7 +34,7 @@ class PassContext:
     discovery: Any = None  # raqib.crawler.spiders.discover.DiscoveryJob
     collector: list[Any] | None = None
     # Both: the address guard and the archive's memory of last captures.
-    guard: Any = None  # raqib.discovery.guard.Guard
+    guard: Any = None  # raqib.guard.Guard
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex
 
 

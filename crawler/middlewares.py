@@ -2,37 +2,82 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import defer
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IResolverSimple
+from zope.interface import implementer
 
 from raqib.crawler.context import context_of, need
+from raqib.guard import Guard, literal
 
 
-class PrivateAddressGuard:
-    """Refuses discovered URLs (and their redirects) that resolve to private,
-    loopback or link-local addresses. Requests opt in with meta
-    `raqib_guard=True`; `raqib_guard_source` names the URL they were found on.
-    Resolution runs off the reactor thread."""
+@implementer(IResolverSimple)
+class PinnedResolver:
+    """The reactor's resolver during a crawl: it answers only with addresses
+    the guard checked, so a connection goes where the check said it may (a
+    name that resolves elsewhere the second time — DNS rebinding — changes
+    nothing), and a name nobody checked reaches no address at all."""
 
-    def __init__(self, guard: Any) -> None:
+    def __init__(self, pins: dict[str, str]) -> None:
+        self.pins = pins
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:
+        address = literal(name) or self.pins.get(name.lower())
+        if address is None:
+            return defer.fail(DNSLookupError(f"{name}: not checked by the address guard"))
+        return defer.succeed(address)
+
+
+class AddressGuard:
+    """Every request of every spider, redirects included, is allowed or refused
+    by raqib.guard before anything connects, by the network of its origin
+    (meta `raqib_origin`: the watch's own URL, or where discovery found it).
+
+    The host is resolved once, through the resolver the crawl was configured
+    with, and the checked address is pinned. Requests Scrapy makes itself
+    (robots.txt) carry no origin: they may go only to a host a request of this
+    crawl was already allowed to reach.
+    """
+
+    def __init__(self, guard: Guard, reactor: Any) -> None:
         self.guard = guard
+        self.reactor = reactor
+        self.pins: dict[str, str] = {}
+        self.passed: set[str] = set()
+        self.resolver: Any = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
-        return cls(need(context_of(crawler).guard, "address guard"))
+    def from_crawler(cls, crawler: Crawler) -> AddressGuard:
+        from twisted.internet import reactor
+
+        return cls(need(context_of(crawler).guard, "address guard"), reactor)
+
+    def _install(self) -> None:
+        # The first request runs after Scrapy installed its resolver: wrap it.
+        self.resolver = self.reactor.resolver
+        self.reactor.installResolver(PinnedResolver(self.pins))
 
     async def process_request(self, request: Request) -> None:
-        if not request.meta.get("raqib_guard"):
-            return None
-        loop = asyncio.get_running_loop()
-        reason = await loop.run_in_executor(
-            None,
-            lambda: self.guard.refuse(request.url, source=request.meta.get("raqib_guard_source")),
-        )
+        if self.resolver is None:
+            self._install()
+        host = (urlparse_cached(request).hostname or "").lower()
+        origin = request.meta.get("raqib_origin")
+        if origin is None and host in self.passed:
+            return None  # robots.txt of a host this crawl already checked
+        address = literal(host)
+        if address is None:
+            # Resolution failures surface as Scrapy's own DNSLookupError.
+            address = str(await maybe_deferred_to_future(self.resolver.getHostByName(host)))
+        reason = self.guard.refuse(request.url, [address], origin=origin)
         if reason:
             raise IgnoreRequest(f"private address guard: {reason}")
+        self.pins[host] = address
+        self.passed.add(host)
         return None

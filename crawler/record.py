@@ -131,6 +131,8 @@ class Recorder:
         self.fatal: BaseException | None = None
         # Articles that went missing in this pass (for "removed" notifications).
         self.removed_now: list[tuple[int, int | None, datetime]] = []
+        # The versions this pass stored, (watch id, number): its own changes.
+        self.new_versions: list[tuple[int, int]] = []
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
 
     def fail(self, exc: BaseException) -> None:
@@ -215,6 +217,9 @@ class Recorder:
         for (task, fetched, _rec), recorded in zip(batch, results, strict=True):
             if recorded.lease_lost:
                 self.lease_lost += 1
+            elif recorded.version_number is not None:
+                self.counts[recorded.outcome] += 1
+                self.new_versions.append((task.watch_id, recorded.version_number))
             else:
                 self.counts[recorded.outcome] += 1
                 if recorded.outcome == Outcome.REMOVED and task.state != WatchState.REMOVED:

@@ -16,7 +16,7 @@ ITEM_PIPELINES = {
     "raqib.crawler.pipelines.CollectPipeline": 310,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "raqib.crawler.middlewares.PrivateAddressGuard": 50,  # before anything connects
+    "raqib.crawler.middlewares.AddressGuard": 50,  # before anything connects
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "raqib.crawler.compat.RobotsTxt": 100,  # the same, with concurrent waiters fixed
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # credentials are refused anyway

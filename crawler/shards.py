@@ -29,6 +29,7 @@ from typing import Any
 from raqib import console
 from raqib.crawler.pool import die_with, forkserver
 from raqib.domain import Recorded, Task
+from raqib.guard import Guard
 from raqib.storage import Storage
 
 log = logging.getLogger("raqib.pass")
@@ -37,18 +38,20 @@ MIN_TASKS_PER_SHARD = 100  # below this, starting another crawler costs more tha
 
 
 @dataclass
-class Outcome:
+class CrawlResult:
     """What a crawl recorded (the Recorder's tallies, for one or several processes)."""
 
     counts: Counter[str] = field(default_factory=Counter)
     lease_lost: int = 0
     removed_now: list[tuple[int, int | None, datetime]] = field(default_factory=list)
+    new_versions: list[tuple[int, int]] = field(default_factory=list)
     fatal: BaseException | None = None
 
-    def add(self, other: Outcome) -> None:
+    def add(self, other: CrawlResult) -> None:
         self.counts.update(other.counts)
         self.lease_lost += other.lease_lost
         self.removed_now.extend(other.removed_now)
+        self.new_versions.extend(other.new_versions)
         if self.fatal is None:
             self.fatal = other.fatal
 
@@ -64,6 +67,7 @@ class Job:
     clock: Callable[[], datetime]
     overrides: dict[str, Any]
     lease_seconds: float
+    guard: Guard
     log_level: int
     report: bool  # send each record to the parent (it shows progress)
 
@@ -101,9 +105,10 @@ def crawl_here(
     clock: Callable[[], datetime],
     overrides: dict[str, Any],
     lease_seconds: float,
+    guard: Guard,
     pool: Any = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
-) -> Outcome:
+) -> CrawlResult:
     """Crawl `tasks` in this process (its reactor runs once: one crawl per process)."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
@@ -118,12 +123,14 @@ def crawl_here(
         recorder=recorder,
         lease=timedelta(seconds=lease_seconds) if lease_seconds > 0 else None,
         capture_index=CaptureIndex(storage.archive),
+        guard=guard,
     )
     run_spider(RefetchSpider, overrides, context)
-    return Outcome(
+    return CrawlResult(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
         removed_now=recorder.removed_now,
+        new_versions=recorder.new_versions,
         fatal=recorder.fatal,
     )
 
@@ -147,12 +154,13 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
             clock=job.clock,
             overrides=job.overrides,
             lease_seconds=job.lease_seconds,
+            guard=job.guard,
             on_recorded=(lambda task, rec: conn.send(("recorded", task.watch_id, rec)))
             if job.report
             else None,
         )
     except BaseException as exc:
-        outcome = Outcome(fatal=_portable(exc))
+        outcome = CrawlResult(fatal=_portable(exc))
     finally:
         storage.close()
     conn.send(("done", outcome))
@@ -180,8 +188,9 @@ def crawl_sharded(
     clock: Callable[[], datetime],
     overrides: dict[str, Any],
     lease_seconds: float,
+    guard: Guard,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
-) -> Outcome:
+) -> CrawlResult:
     """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
     by_id = {t.watch_id: t for t in tasks}
     ctx = forkserver(["raqib.crawler.shards", "raqib.crawler.run", "raqib.extract.page"])
@@ -196,6 +205,7 @@ def crawl_sharded(
             clock,
             settings,
             lease_seconds,
+            guard,
             level,
             report=on_recorded is not None,
         )
@@ -214,7 +224,7 @@ def crawl_sharded(
                 os.kill(p.pid, signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
-    outcome = Outcome()
+    outcome = CrawlResult()
     try:
         open_conns = {c: p for c, p in zip(conns, procs, strict=True)}
         while open_conns:

@@ -64,9 +64,10 @@ def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
     return out
 
 
-def analyze_pending(storage: Storage) -> list[Change]:
-    """Judge every new version against its predecessor and store the change."""
-    out: list[Change] = []
+def analyze_pending(storage: Storage) -> list[tuple[Change, Version]]:
+    """Judge every new version against its predecessor and store the change;
+    returns each change stored, with the version it leads to."""
+    out: list[tuple[Change, Version]] = []
     while True:
         pairs = storage.changes.unanalyzed(limit=BATCH)
         if not pairs:
@@ -75,7 +76,7 @@ def analyze_pending(storage: Storage) -> list[Change]:
             a = compare(old, new)
             change = storage.changes.save(old, new, judgement(a, a.to_json(), ANALYZER))
             if change is not None:
-                out.append(change)
+                out.append((change, new))
 
 
 def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:

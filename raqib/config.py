@@ -101,6 +101,7 @@ class NotifyConfig:
         "http://127.0.0.1:8765/"  # where `raqib serve` (or the report) lives: links point there
     )
     flush_timeout: str = "20s"  # how long `raqib check` may spend delivering before it exits
+    timeout: str = "10s"  # one delivery to one channel; a slower receiver is retried later
     retry_base: str = "30s"  # first retry of a failed delivery, doubled each time
     retry_max: str = "1h"
     max_attempts: int = 12  # then the message is marked failed
@@ -216,7 +217,7 @@ def validate(cfg: Config) -> None:
             parse_duration(part)
     if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
         raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
-    for name in ("flush_timeout", "retry_base", "retry_max"):
+    for name in ("flush_timeout", "timeout", "retry_base", "retry_max"):
         try:
             parse_duration(getattr(cfg.notify, name))
         except ValueError as exc:

@@ -66,6 +66,8 @@ def normalize(url: str, *, allow_credentials: bool = False) -> str:
         raise BadURL(f"malformed host or port: {exc}") from None
     if not host:
         raise BadURL(f"{redact(raw)!r} has no host")
+    if port == 0:
+        raise BadURL("port 0 is not a port a web server can listen on")
     if " " in host or host.startswith(".") or ".." in host:
         raise BadURL(f"malformed host {host!r}")
     shown = f"[{host}]" if ":" in host else host  # IPv6 literals keep their brackets

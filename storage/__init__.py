@@ -21,7 +21,7 @@ from raqib.storage.db import Database, StoreError
 from raqib.storage.discovery import DiscoveryRepo
 from raqib.storage.history import HistoryRepo
 from raqib.storage.leases import LeaseRepo
-from raqib.storage.migrate import upgrade
+from raqib.storage.migrate import check, upgrade
 from raqib.storage.outbox import OutboxRepo
 from raqib.storage.watches import WatchRepo
 
@@ -53,6 +53,7 @@ def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> S
     engine = create_engine(url, future=True)
     if sqlite.is_sqlite(url):
         sqlite.configure(engine, readonly=readonly)
+    check(engine, readonly=readonly)
     if migrate and not readonly:
         upgrade(engine)
     db = Database(engine)

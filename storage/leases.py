@@ -7,7 +7,6 @@ renews its leases while it runs and a crashed one loses them on expiry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,9 +58,13 @@ class LeaseRepo:
         lease: timedelta,
         limit: int,
         due_only: bool = True,
-        watch_ids: Sequence[int] | None = None,
+        after_id: int | None = None,
     ) -> list[Task]:
-        """Lease up to `limit` due watches to `owner`; never one another holds."""
+        """Lease up to `limit` due watches to `owner`; never one another holds.
+
+        With `after_id`, only watches with a larger id, in id order: how a pass
+        over every watch (`check --all`) takes each once, batch after batch.
+        """
         free = or_(
             m.Watch.lease_expires_at.is_(None),
             m.Watch.lease_expires_at < now,
@@ -70,20 +73,15 @@ class LeaseRepo:
         cond = and_(m.Watch.state != RETIRED, free)
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
-        if watch_ids is not None:
-            cond = and_(cond, m.Watch.id.in_(list(watch_ids)))
+        order: tuple[Any, ...] = (m.Watch.next_check_at, m.Watch.id)
+        if after_id is not None:
+            cond = and_(cond, m.Watch.id > after_id)
+            order = (m.Watch.id,)
         # One transaction: pick, then take only what is still free. The
         # conditional UPDATE is the claim: it re-checks each row under its
         # row lock, so two workers never both win a watch.
         with self.db.session() as s:
-            ids = list(
-                s.scalars(
-                    select(m.Watch.id)
-                    .where(cond)
-                    .order_by(m.Watch.next_check_at, m.Watch.id)
-                    .limit(limit)
-                )
-            )
+            ids = list(s.scalars(select(m.Watch.id).where(cond).order_by(*order).limit(limit)))
             if not ids:
                 return []
             s.execute(
@@ -95,7 +93,7 @@ class LeaseRepo:
             rows = s.execute(
                 select(*_TASK_COLUMNS)
                 .where(m.Watch.id.in_(ids), m.Watch.lease_owner == owner)
-                .order_by(m.Watch.next_check_at, m.Watch.id)
+                .order_by(*order)
             ).all()
             return [_task(r) for r in rows]
 

@@ -12,8 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DatabaseError, OperationalError
 
-HEAD = "0001"
+from raqib.storage.db import StoreError
+
+
+class SchemaError(StoreError):
+    """A database this Raqib cannot use: empty, foreign, or of another schema."""
+
+
+# Every revision this Raqib knows, oldest first; HEAD is the newest. A test
+# checks both against Alembic's own view.
+REVISIONS = ("0001",)
+HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -38,6 +49,45 @@ def current(engine: Engine) -> str | None:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def check(engine: Engine, *, readonly: bool) -> None:
+    """Refuse, with one line that says why, a database this Raqib cannot use.
+
+    Every command checks, reads included: a newer schema may have changed
+    what a column means, and an older one lacks what this Raqib reads.
+    """
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            rev = (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if "alembic_version" in tables
+                else None
+            )
+    except OperationalError:
+        raise  # locked, disk full, I/O: the caller names those
+    except DatabaseError as exc:  # "file is not a database" and its kin
+        raise SchemaError(f"not a database Raqib can read ({str(exc).splitlines()[0]})") from None
+    if rev is None:
+        if tables - {"alembic_version"}:
+            shown = ", ".join(sorted(tables)[:5])
+            raise SchemaError(f"not a Raqib database: it holds other tables ({shown})")
+        if readonly:
+            raise SchemaError(
+                "the database is empty: nothing is watched yet (run `raqib watch URL`)"
+            )
+        return  # a new database: upgrade() creates the schema
+    if rev not in REVISIONS:
+        raise SchemaError(
+            f"the database has schema {rev}, newer than this Raqib's {HEAD}: "
+            "upgrade Raqib before using this database"
+        )
+    if rev != HEAD and readonly:
+        raise SchemaError(
+            f"the database has schema {rev}, older than this Raqib's {HEAD}: "
+            "run a command that writes (raqib check) to upgrade it"
+        )
 
 
 def upgrade(engine: Engine) -> None:

@@ -161,6 +161,18 @@ class OutboxRepo:
                 .execution_options(synchronize_session=False)
             )
 
+    def defer(self, ids: Sequence[int], *, until: datetime) -> None:
+        """Hold these messages until `until` (their channel is backing off)."""
+        if not ids:
+            return
+        with self.db.session() as s:
+            s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id.in_(list(ids)))
+                .values(next_attempt_at=until, lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
     def delivered(self, message_id: int, *, now: datetime) -> None:
         with self.db.session() as s:
             o = s.get(m.Outbox, message_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,3 +146,50 @@ class WatchRepo:
             return {}
         rows = s.execute(select(m.Story.id, m.Story.slug).where(m.Story.id.in_(wanted))).all()
         return {i: slug for i, slug in rows}
+
+    def add_many(
+        self, urls: Sequence[str], *, now: datetime, story: str | None = None
+    ) -> tuple[int, int]:
+        """Watch a batch of (normalised, distinct) URLs in one short transaction:
+        a bulk import writes batch after batch, so a pass waits a moment at most.
+        Returns (created, already watched)."""
+        try:
+            return self._add_many(urls, now=now, story=story)
+        except IntegrityError:  # another import added one of these meanwhile: once more
+            return self._add_many(urls, now=now, story=story)
+
+    def _add_many(
+        self, urls: Sequence[str], *, now: datetime, story: str | None
+    ) -> tuple[int, int]:
+        with self.db.session() as s:
+            sid = ensure_story(s, story, now)
+            known = dict(
+                s.execute(
+                    select(m.Alias.url, m.Alias.watch_id).where(m.Alias.url.in_(list(urls)))
+                ).all()
+            )
+            if sid is not None and known:
+                s.execute(
+                    update(m.Watch)
+                    .where(m.Watch.id.in_(list(known.values())), m.Watch.story_id.is_(None))
+                    .values(story_id=sid)
+                    .execution_options(synchronize_session=False)
+                )
+            fresh = [u for u in urls if u not in known]
+            if fresh:
+                rows = s.execute(
+                    insert(m.Watch).returning(
+                        m.Watch.id, m.Watch.url, sort_by_parameter_order=True
+                    ),
+                    [_new_row(u, sid, now) for u in fresh],
+                ).all()
+                s.execute(insert(m.Alias), [{"url": url, "watch_id": wid} for wid, url in rows])
+            return len(fresh), len(known)
+
+
+def _new_row(url: str, story_id: int | None, now: datetime) -> dict[str, object]:
+    return {
+        "url": url, "story_id": story_id, "origin": Origin.MANUAL.value, "added_at": now,
+        "next_check_at": now, "state": WatchState.ACTIVE.value, "error_count": 0,
+        "removed_count": 0, "version_count": 0, "words": 0, "replacements": 0,
+    }  # fmt: skip

@@ -90,10 +90,17 @@ def test_watch_is_idempotent_and_normalises(raqib: Raqib) -> None:
 
 
 def test_watch_accepts_idn_and_stdin(raqib: Raqib) -> None:
-    r = raqib(
-        "watch", "-", "--json", input="https://خبر.com/مقال\n# comment\nhttps://b.example/x\n"
-    ).json()
-    assert r[0]["url"].startswith("https://xn--") and r[1]["url"] == "https://b.example/x"
+    lines = "https://خبر.com/مقال\n# comment\nnot a url\n\nhttps://b.example/x\n"
+    refused = raqib("watch", "-", "--strict", input=lines, expect=2)
+    assert "line 3" in refused.err and raqib("watches", "--json").json() == []
+    r = raqib("watch", "-", "--json", input=lines)
+    data = r.json()
+    assert data["schema"] == "raqib.import/1" and (data["created"], data["existing"]) == (2, 0)
+    assert [i["line"] for i in data["invalid"]] == [3] and "line 3: not imported" in r.err
+    urls = [w["url"] for w in raqib("watches", "--json").json()]
+    assert urls[0].startswith("https://xn--") and urls[1] == "https://b.example/x"
+    again = raqib("watch", "-", input=lines)
+    assert "watching 0 new URLs, 2 already watched; 1 lines" in again.out
 
 
 def test_unknown_watch_exit_code(raqib: Raqib) -> None:

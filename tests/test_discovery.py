@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 import pytest
 
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
 from raqib.discovery import feeds
-from raqib.discovery.guard import Guard, category
 from raqib.discovery.relate import Corpus, StoryModel, document, terms
+from raqib.guard import Guard, category, literal, network_of
 from tests.conftest import Raqib, corpus_body
 
 
@@ -261,7 +261,7 @@ def test_guard_refuses_private_targets_end_to_end(server, raqib: Raqib, seeded) 
         assert decision == "blocked" and kind in reason
 
 
-# --- the guard by resolution (no traffic) ---------------------------------------------------
+# --- the guard's rule (no traffic) ---------------------------------------------------------
 
 FAKE_DNS = {
     "news.example": ["93.184.216.34"],
@@ -270,59 +270,56 @@ FAKE_DNS = {
     "metadata.example": ["169.254.169.254"],
     "v6.example": ["2606:2800:220:1:248:1893:25c8:1946"],
     "mapped.example": ["::ffff:10.0.0.1"],
-    "intranet-feed.example": ["10.9.9.9"],
+    "wiki.newsroom.internal": ["10.9.9.8"],
+    "localhost": ["127.0.0.1"],
 }
 
 
-def fake_resolver(host: str) -> list[str]:
-    if host not in FAKE_DNS:
-        raise OSError("no such host")
-    return FAKE_DNS[host]
+def _addresses(url: str) -> list[str]:
+    host = urlsplit(url).hostname or ""
+    return [literal(host)] if literal(host) else FAKE_DNS.get(host, [])
 
 
 @pytest.mark.parametrize(
-    ("url", "source", "allowed"),
+    ("url", "origin", "allowed"),
     [
         ("https://news.example/a", "https://news.example/feed", True),
         ("https://v6.example/a", "https://news.example/feed", True),
         ("https://intranet.example/a", "https://news.example/feed", False),
-        (
-            "https://sneaky.example/a",
-            "https://news.example/feed",
-            False,
-        ),  # one private address is enough
+        ("https://sneaky.example/a", "https://news.example/feed", False),  # one private is enough
         ("https://metadata.example/latest", "https://news.example/feed", False),
         ("https://mapped.example/a", "https://news.example/feed", False),
         ("http://127.0.0.1:8080/a", "https://news.example/feed", False),
         ("http://localhost/a", "https://news.example/feed", False),
         ("http://[::1]/a", "https://news.example/feed", False),
         ("https://unknown.example/a", "https://news.example/feed", False),
-        (
-            "https://intranet.example/a",
-            "https://intranet-feed.example/feed",
-            True,
-        ),  # the source is private too
-        (
-            "https://metadata.example/latest",
-            "https://intranet-feed.example/feed",
-            False,
-        ),  # but not link-local
+        # An origin on a private network may stay there, never go link-local.
+        ("https://intranet.example/a", "https://wiki.newsroom.internal/feed", True),
+        ("https://intranet.example/a", "http://10.0.0.7/feed", True),
+        ("https://metadata.example/latest", "https://wiki.newsroom.internal/feed", False),
+        # A public name is public whatever it resolves to: no rebinding into the intranet.
+        ("https://wiki.newsroom.internal/a", "https://intranet.example/feed", False),
+        ("http://localhost/a", "http://127.0.0.1:9/x", True),
         ("ftp://news.example/a", "https://news.example/feed", False),
+        ("https://intranet.example/a", None, False),  # no origin: public only
     ],
 )
-def test_guard_by_resolution(url: str, source: str, allowed: bool) -> None:
-    resolver = lambda h: ["127.0.0.1"] if h == "localhost" else fake_resolver(h)  # noqa: E731
-    guard = Guard(resolver=resolver)
-    assert (guard.refuse(url, source=source) is None) is allowed
+def test_guard_rule(url: str, origin: str | None, allowed: bool) -> None:
+    assert (Guard().refuse(url, _addresses(url), origin=origin) is None) is allowed
+
+
+def test_the_origin_network_is_read_from_the_url_as_written() -> None:
+    assert network_of("https://news.example/") == "public"
+    assert network_of("http://10.1.2.3/") == "private"
+    assert network_of("http://[fd00::1]:8080/") == "private"
+    assert network_of("http://localhost:8000/") == network_of("http://127.0.0.2/") == "loopback"
+    assert network_of("http://intranet/") == network_of("http://cms.newsroom.lan/") == "private"
+    assert network_of("http://169.254.169.254/") == "link-local"
 
 
 def test_guard_can_be_opened_by_config() -> None:
-    assert (
-        Guard(allow_private=True, resolver=fake_resolver).refuse(
-            "https://intranet.example/a", source="https://news.example/f"
-        )
-        is None
-    )
+    url = "https://intranet.example/a"
+    assert Guard(allow_private=True).refuse(url, _addresses(url), origin=None) is None
 
 
 def test_address_categories() -> None:

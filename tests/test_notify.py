@@ -223,3 +223,69 @@ def test_message_wording_marks_the_change() -> None:
     assert (
         "أرقام: 3.5 ← 3.3" in text and "[−ب]" in text and "[+ج]" in text and "change-1.html" in text
     )
+
+
+def test_a_slow_or_dead_channel_holds_up_no_other(server, raqib: Raqib) -> None:
+    """A receiver slower than the delivery timeout, a dead one and a healthy one,
+    configured together: the healthy one hears every event during the pass; the
+    slow one hears each event under one id, however often it is sent."""
+    import socket
+    import time
+
+    from raqib.demo.pages import PATH, VERSIONS, render
+    from raqib.demo.server import Route
+
+    heard: dict[str, list[tuple[str, str]]] = {"/fast": [], "/slow": []}
+
+    class Hook(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            heard[self.path].append((body["id"], self.headers["Idempotency-Key"]))
+            if self.path == "/slow":
+                time.sleep(3)  # a slow receiver, not synchronisation
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    hooks = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    hooks.daemon_threads = True
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))  # bound, never listening: connection refused
+    base = f"http://127.0.0.1:{hooks.server_address[1]}"
+    try:
+        raqib.home.mkdir(parents=True, exist_ok=True)
+        (raqib.home / "raqib.toml").write_text(
+            '[notify]\ntimeout = "1s"\nflush_timeout = "10s"\nretry_base = "1s"\n',
+            encoding="utf-8",
+        )
+        raqib("notify", "add", f"http://127.0.0.1:{dead.getsockname()[1]}/dead")
+        raqib("notify", "add", base + "/slow")
+        raqib("notify", "add", base + "/fast")
+        url = server.base + PATH
+        raqib("watch", url)
+        events = 0
+        for version in VERSIONS[:5]:
+            server.routes[PATH] = Route(render(version, server.base))
+            summary = raqib.proc("check", "--all", "--json").json()
+            events += summary["substantive"]
+            # The healthy channel heard everything before the pass ended.
+            assert len(heard["/fast"]) == events
+            assert summary["seconds"] < 10
+        assert events == 2
+        ids = {i for i, _key in heard["/fast"]}
+        assert len(ids) == 2 and all(i == key for i, key in heard["/fast"])
+        raqib("notify", "flush", "--timeout", "5")
+        # The slow one: only those ids, each body's id also its Idempotency-Key.
+        assert heard["/slow"] and {i for i, _k in heard["/slow"]} <= ids
+        assert all(i == key for i, key in heard["/slow"])
+        status = raqib("notify", "status", "--json").json()
+        (dead_row,) = [c for c in status["channels"] if str(dead.getsockname()[1]) in c["url"]]
+        assert dead_row["sent"] == 0 and dead_row["pending"] == 2
+    finally:
+        hooks.shutdown()
+        hooks.server_close()
+        dead.close()

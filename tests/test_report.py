@@ -189,10 +189,11 @@ def test_serve_requires_a_token_off_loopback(replayed) -> None:
         )
         ok = client.get("/", headers={"Authorization": "Bearer correct horse battery staple"})
         assert ok.status_code == 200 and "Content-Security-Policy" in ok.headers
-        assert client.get("/index.html?token=correct horse battery staple").status_code == 200
-        assert (
-            client.get("/article-1.html").status_code == 200
-        )  # the cookie set by ?token= now carries it
+        once = client.get("/index.html?token=correct horse battery staple&x=1")
+        # Accepted once: a cookie, and a redirect to the same URL without the token.
+        assert once.status_code == 303 and once.headers["Location"] == "/index.html?x=1"
+        assert client.get("/index.html?token=wrong").status_code == 401
+        assert client.get("/article-1.html").status_code == 200  # the cookie carries it
         assert (
             client.post(
                 "/", headers={"Authorization": "Bearer correct horse battery staple"}

@@ -63,9 +63,13 @@ def record(
 
 
 def test_migrated_to_head(store: Storage) -> None:
-    from raqib.storage.migrate import HEAD
+    from alembic.script import ScriptDirectory
+
+    from raqib.storage.migrate import HEAD, REVISIONS, config
 
     assert current(store.db.engine) == head() == HEAD
+    known = [r.revision for r in ScriptDirectory.from_config(config()).walk_revisions()]
+    assert tuple(reversed(known)) == REVISIONS
 
 
 def test_wal_and_busy_timeout(store: Storage) -> None:

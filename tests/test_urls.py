@@ -38,6 +38,7 @@ def test_normalize(raw: str, expected: str) -> None:
         "http://",
         "https://a b.com/",
         "https://x.com/" + "a" * 3000,
+        "http://127.0.0.1:0/x",
         "http://a.com/\x00",
     ],
 )

@@ -81,7 +81,7 @@ class DiscoverSpider(scrapy.Spider):
                 callback=self.parse_source,
                 errback=self.source_failed,
                 dont_filter=True,
-                meta={"source": src, "depth": 0, "raqib_capture": True},
+                meta={"source": src, "depth": 0, "raqib_capture": True, "raqib_origin": src.url},
             )
         for link in self.job.links:
             for out in self._candidate(
@@ -120,8 +120,7 @@ class DiscoverSpider(scrapy.Spider):
                     meta={
                         "source": src,
                         "depth": depth + 1,
-                        "raqib_guard": True,
-                        "raqib_guard_source": src.url,
+                        "raqib_origin": src.url,
                         "raqib_capture": True,
                     },
                 )
@@ -174,8 +173,7 @@ class DiscoverSpider(scrapy.Spider):
             dont_filter=True,
             meta={
                 "candidate": base,
-                "raqib_guard": True,
-                "raqib_guard_source": found_on,
+                "raqib_origin": found_on,
                 "raqib_capture": True,
             },
         )

@@ -79,6 +79,7 @@ class RefetchSpider(scrapy.Spider):
                 "handle_httpstatus_list": HANDLED_STATUSES,
                 "started": time.monotonic(),
                 "raqib_capture": True,
+                "raqib_origin": task.url,  # the network the watch was added on (raqib.guard)
             },
         )
 

@@ -20,6 +20,7 @@ from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide
 from raqib.discovery.links import article_links
 from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
 from raqib.domain import Decision, Origin
+from raqib.guard import Guard
 
 
 @dataclass
@@ -85,7 +86,6 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     from raqib.crawler.context import PassContext
     from raqib.crawler.run import run_spider
     from raqib.crawler.spiders.discover import DiscoverSpider, DiscoveryJob
-    from raqib.discovery.guard import Guard
 
     cfg = app.config.discovery
     known = app.storage.watches.known_urls()

@@ -109,6 +109,7 @@ def flush_notifications(app: App, *, timeout: float) -> FlushResult:
         retry_base=parse_duration(n.retry_base),
         retry_max=parse_duration(n.retry_max),
         max_attempts=n.max_attempts,
+        timeout=parse_duration(n.timeout).total_seconds(),
     )
 
 

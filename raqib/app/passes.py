@@ -16,7 +16,9 @@ from raqib.app.errors import PassBusy, PassFailed
 from raqib.app.home import App, new_owner, owner_alive, warc_dir
 from raqib.app.notifications import notify_pass
 from raqib.config import parse_duration
+from raqib.crawler.shards import CrawlResult
 from raqib.domain import ChangeKind, Outcome, Recorded, Task
+from raqib.guard import Guard
 from raqib.scheduler import RevisitPolicy
 from raqib.storage import Storage
 
@@ -54,11 +56,11 @@ def claim(
     all_watches: bool,
     wait: bool,
     wait_timeout: float | None,
-    watch_ids: list[int] | None = None,
+    limit: int,
 ) -> list[Task]:
-    """Claim due watches, or raise PassBusy / wait while another pass holds them."""
-    s = app.config.schedule
-    lease = parse_duration(s.lease)
+    """A pass's first claim: due watches, or PassBusy / a wait while another
+    pass holds them."""
+    lease = parse_duration(app.config.schedule.lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
     while True:
@@ -78,9 +80,9 @@ def claim(
             owner,
             now=now,
             lease=lease,
-            limit=s.claim_batch,
+            limit=limit,
             due_only=not all_watches,
-            watch_ids=watch_ids,
+            after_id=0 if all_watches else None,
         )
         if tasks:
             return tasks
@@ -107,42 +109,94 @@ def run_check(
     all_watches: bool = False,
     wait: bool = False,
     wait_timeout: float | None = None,
-    watch_ids: list[int] | None = None,
+    limit: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> PassSummary:
-    """One pass: claim due watches, fetch each once, record, analyse new versions."""
-    from raqib.crawler.pool import extraction_pool  # Scrapy is imported only by passes
-    from raqib.crawler.shards import crawl_here, crawl_sharded, shard_count
-
+    """One pass: claim due watches batch after batch (at most `limit`), fetch
+    each once, record, analyse the new versions, tell the channels."""
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
+    batch = app.config.schedule.claim_batch
+    size = batch if limit is None else min(batch, limit)
     tasks = claim(
-        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout,
-        watch_ids=watch_ids,
-    )  # fmt: skip
-    summary.claimed = len(tasks)
-    if not tasks:
-        summary.seconds = time.monotonic() - started
-        return summary
-    if on_start is not None:
-        on_start(len(tasks))
+        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size
+    )
+    outcome = CrawlResult()
+    # A full first batch means there may be more: then every batch crawls in a
+    # child process (the reactor runs once per process).
+    in_children = len(tasks) == size and size > 0
+    while tasks:
+        summary.claimed += len(tasks)
+        if on_start is not None:
+            on_start(summary.claimed)
+        done = _crawl(app, owner, tasks, summary, on_recorded, in_children=in_children)
+        outcome.add(done)
+        recorded = sum(done.counts.values()) + done.lease_lost
+        if done.fatal is not None or recorded < len(tasks) or not in_children:
+            break  # failed, stopped by a signal, or everything due was in this batch
+        left = batch if limit is None else min(batch, limit - summary.claimed)
+        if left <= 0:
+            break
+        tasks = app.storage.leases.claim(
+            owner,
+            now=app.clock(),
+            lease=parse_duration(app.config.schedule.lease),
+            limit=left,
+            due_only=not all_watches,
+            after_id=tasks[-1].watch_id if all_watches else None,
+        )
+    if outcome.fatal is not None:
+        raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
+    summary.counts = outcome.counts
+    summary.lease_lost = outcome.lease_lost
+    own = set(outcome.new_versions)
+    analysed = analysis.analyze_pending(app.storage)
+    analysis.upgrade_stale(app.storage)
+    for change, new in analysed:
+        if (new.watch_id, new.number) not in own:
+            continue  # another pass's version, left unanalysed: analysed, not counted
+        if change.kind == ChangeKind.SUBSTANTIVE:
+            summary.substantive += 1
+        else:
+            summary.cosmetic += 1
+    summary.notified, summary.notify_pending = notify_pass(
+        app, changes=[c for c, _ in analysed], removed=outcome.removed_now
+    )
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _crawl(
+    app: App,
+    owner: str,
+    tasks: list[Task],
+    summary: PassSummary,
+    on_recorded: Callable[[Task, Recorded], None] | None,
+    *,
+    in_children: bool,
+) -> CrawlResult:
+    """Crawl one claimed batch; its leases are free again afterwards."""
+    from raqib.crawler.pool import extraction_pool  # Scrapy is imported only by passes
+    from raqib.crawler.shards import crawl_here, crawl_sharded, shard_count
+
     common: dict[str, Any] = {
         "owner": owner,
         "policy": RevisitPolicy(app.config.schedule),
         "clock": app.clock,
         "overrides": crawl_settings(app),
         "lease_seconds": parse_duration(app.config.schedule.lease).total_seconds(),
+        "guard": Guard(allow_private=app.config.fetch.allow_private),
         "on_recorded": on_recorded,
     }
-    shards = summary.processes = shard_count(len(tasks), app.config.fetch.processes)
-    pool = extraction_pool(len(tasks)) if shards == 1 else None
+    shards = shard_count(len(tasks), app.config.fetch.processes)
+    summary.processes = max(summary.processes, shards)
+    pool = extraction_pool(len(tasks)) if shards == 1 and not in_children else None
     try:
-        if shards > 1:
-            outcome = crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
-        else:
-            outcome = crawl_here(app.storage, tasks, pool=pool, **common)
+        if shards > 1 or in_children:
+            return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
+        return crawl_here(app.storage, tasks, pool=pool, **common)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -152,22 +206,6 @@ def run_check(
             app.storage.leases.release(owner)
         except Exception as exc:
             log.warning("could not release leases: %s", exc)
-    if outcome.fatal is not None:
-        raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
-    summary.counts = outcome.counts
-    summary.lease_lost = outcome.lease_lost
-    changes = analysis.analyze_pending(app.storage)
-    analysis.upgrade_stale(app.storage)
-    for change in changes:
-        if change.kind == ChangeKind.SUBSTANTIVE:
-            summary.substantive += 1
-        else:
-            summary.cosmetic += 1
-    summary.notified, summary.notify_pending = notify_pass(
-        app, changes=changes, removed=outcome.removed_now
-    )
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def run_daemon(

@@ -36,12 +36,17 @@ def feed(app: App, *, story: str | None, base_url: str) -> bytes:
 
 
 def serve(
-    app: App, host: str, port: int, token: str | None, announce: Callable[[str], None]
+    app: App,
+    host: str,
+    port: int,
+    token: str | None,
+    allow_hosts: tuple[str, ...],
+    announce: Callable[[str], None],
 ) -> None:
     """Serve the report's views from the database until interrupted."""
     from raqib.report.web import serve as run_server
 
-    run_server(app.storage, host, port, token, announce=announce)
+    run_server(app.storage, host, port, token, announce=announce, allow_hosts=allow_hosts)
 
 
 def write_file(path: Path, data: bytes) -> None:

@@ -40,6 +40,20 @@ def emit(data: Any, as_json: bool, lines: Iterable[str]) -> None:
         click.echo(line)
 
 
+EXIT_BUSY = 75
+
+
+def busy(exc: BaseException) -> None:
+    """Another process held the database's write lock past the busy timeout:
+    the same answer as a pass that finds its work taken (try again later)."""
+    if "database is locked" in str(exc):
+        fail(
+            "the database is busy: another raqib process held its write lock too long; "
+            "try again (cron will)",
+            EXIT_BUSY,
+        )
+
+
 class Ctx:
     def __init__(self, home: Path, verbose: int) -> None:
         self.home = home
@@ -55,7 +69,10 @@ class Ctx:
             app = open_app(self.home, readonly=readonly)
         except AppError as exc:
             fail(str(exc), exc.exit_code)
+        except StoreError as exc:
+            fail(str(exc))
         except Exception as exc:  # a database that cannot be opened or migrated
+            busy(exc)
             fail(f"{self.disk_hint()}cannot open the database in {self.home}: {describe(exc)}")
         try:
             yield app
@@ -64,6 +81,7 @@ class Ctx:
         except StoreError as exc:
             fail(str(exc))
         except (OSError, StoreFailure) as exc:
+            busy(exc)
             fail(self.disk_hint() + describe(exc))
         finally:
             app.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import click
@@ -17,24 +18,53 @@ from raqib.present import text
 @click.option(
     "--story", metavar="SLUG", help="Group these articles under a story (created if new)."
 )
+@click.option(
+    "--strict", is_flag=True, help='With "-": refuse the whole list if one line is not a URL.'
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @click.pass_obj
-def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, as_json: bool) -> None:
+def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, strict: bool, as_json: bool) -> None:
     """Start watching articles. Idempotent: watching a URL twice is a no-op.
 
-    URLS are http(s) addresses; "-" reads more, one per line, from stdin.
-    Tracking parameters (utm_*, fbclid, …) and fragments are removed so one
-    article is one watch. The first check happens on the next `raqib check`.
+    URLS are http(s) addresses. Tracking parameters (utm_*, fbclid, …) and
+    fragments are removed so one article is one watch. The first check happens
+    on the next `raqib check`.
+
+    "-" reads URLs from stdin, one per line (blank lines and # comments are
+    skipped): a list of any length is imported in short batches, so a running
+    pass is never held up; lines that are not web addresses are reported by
+    number and the rest imported (--strict refuses the whole list instead).
     """
-    items = [u for arg in urls for u in (_stdin_urls() if arg == "-" else [arg])]
+    if "-" in urls:
+        _import(obj, [u for u in urls if u != "-"], story, strict, as_json)
+        return
     with obj.app() as app:
-        added = history.add_watches(app, items, story=story)
+        added = history.add_watches(app, list(urls), story=story)
     data = [{"url": w.url, "created": created, "id": w.id} for w, created in added]
     emit(data, as_json, text.watched(data))
 
 
-def _stdin_urls() -> list[str]:
-    return [line.strip() for line in sys.stdin if line.strip() and not line.startswith("#")]
+def _import(obj: Ctx, first: list[str], story: str | None, strict: bool, as_json: bool) -> None:
+    lines = itertools.chain(first, sys.stdin)
+    show = sys.stderr.isatty() and not as_json
+
+    def progress(done: history.Imported) -> None:
+        if show:
+            click.echo(f"\r{done.created + done.existing:,} URLs imported …", nl=False, err=True)
+
+    with obj.app() as app:
+        done = history.import_watches(app, lines, story=story, strict=strict, on_batch=progress)
+    if show:
+        click.echo("", err=True)
+    for number, why in done.invalid:
+        click.echo(f"raqib: line {number - len(first)}: not imported: {why}", err=True)
+    data = rec.document(
+        "import",
+        created=done.created,
+        existing=done.existing,
+        invalid=[{"line": n - len(first), "error": why} for n, why in done.invalid],
+    )
+    emit(data, as_json, [text.imported(data)])
 
 
 @click.command(name="watches")

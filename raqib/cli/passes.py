@@ -36,31 +36,48 @@ def _progress() -> Any:
     metavar="SECONDS",
     help="Give up waiting after this long (exit 75).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Check at most N watches (default: every due one, batch after batch).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the pass summary as JSON.")
 @click.pass_obj
 def check(
-    obj: Ctx, all_watches: bool, wait: bool, wait_timeout: float | None, quiet: bool, as_json: bool
+    obj: Ctx,
+    all_watches: bool,
+    wait: bool,
+    wait_timeout: float | None,
+    limit: int | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Run one pass over the watches that are due, then exit (for cron).
 
     Exits 0 when the pass ran — fetch errors are recorded in the log, not
     fatal — and 75 at once when another pass holds the due watches (use
-    --wait to wait for it). Prints a progress bar on a terminal and one
+    --wait to wait for it). Watches are claimed in batches of
+    schedule.claim_batch until none is due; --limit caps the pass. Prints a progress bar on a terminal and one
     summary line otherwise.
     """
     bar = _progress() if not quiet and not as_json and sys.stderr.isatty() else None
     task: list[Any] = []
 
-    def on_start(n: int) -> None:
-        if bar is not None:
+    def on_start(total: int) -> None:  # called again, with a larger total, per batch
+        if bar is None:
+            return
+        if task:
+            bar.update(task[0], total=total)
+        else:
             bar.start()
-            task.append(bar.add_task("check", total=n))
+            task.append(bar.add_task("check", total=total))
 
     with obj.app() as app:
         try:
             s = passes.run_check(
-                app, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout,
+                app, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=limit,
                 on_start=on_start,
                 on_recorded=(lambda *_: bar.advance(task[0])) if bar is not None else None,
             )  # fmt: skip

@@ -49,13 +49,25 @@ def report(obj: Ctx, out: Path) -> None:
     envvar="RAQIB_TOKEN",
     help="Required on every request when bound off loopback. Also RAQIB_TOKEN.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name clients may use to reach the server (repeatable; IP addresses and "
+    "localhost always work).",
+)
 @click.pass_obj
-def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
+def serve(obj: Ctx, host: str, port: int, token: str | None, allow_hosts: tuple[str, ...]) -> None:
     """Serve the report's views live from the database, read-only.
 
     Bound to 127.0.0.1 by default. To share it on a network, bind another
     address and give a --token (or RAQIB_TOKEN); clients send it as
-    "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN.
+    "Authorization: Bearer TOKEN" or open any page once with ?token=TOKEN
+    (which sets a cookie and redirects to the URL without it). Requests must
+    name the server by IP address, localhost, or a name given with
+    --allow-host: another site's page cannot read the report by pointing its
+    own name at this machine (DNS rebinding).
     """
     from raqib.report.web import is_loopback
 
@@ -68,7 +80,9 @@ def serve(obj: Ctx, host: str, port: int, token: str | None) -> None:
         fail("the token must be at least 12 characters", EXIT_USAGE)
     with obj.app(readonly=True) as app:
         try:
-            publish.serve(app, host, port, token, announce=lambda m: click.echo(m, err=True))
+            publish.serve(
+                app, host, port, token, allow_hosts, announce=lambda m: click.echo(m, err=True)
+            )
         except OSError as exc:
             fail(f"cannot serve on {host}:{port}: {describe(exc)}")
         except KeyboardInterrupt:

@@ -8,6 +8,7 @@ and retried with exponential backoff until max_attempts, then marked failed
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,7 +42,12 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> None:
         url,
         data=data,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            # The same event always carries the same id: a receiver drops repeats.
+            "Idempotency-Key": str(payload.get("id", "")),
+        },
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -83,6 +89,10 @@ class FlushResult:
     retrying: int = 0
 
 
+def _backoff(attempts: int, base: timedelta, most: timedelta) -> timedelta:
+    return min(base * (2 ** (attempts - 1)), most)
+
+
 def flush(
     outbox: Any,
     *,
@@ -92,38 +102,65 @@ def flush(
     retry_base: timedelta,
     retry_max: timedelta,
     max_attempts: int,
+    timeout: float = TIMEOUT,
 ) -> FlushResult:
-    """Deliver what is due until nothing is left or the deadline (monotonic) passes."""
+    """Deliver what is due until nothing is left or the deadline (monotonic) passes.
+
+    Each channel is delivered on its own thread, in order, each message with
+    `timeout`: a slow or dead channel holds up nothing but itself. When a
+    message fails, its channel backs off as a whole (its other messages wait
+    as long). Delivery is at least once: a message whose answer never came
+    is sent again later, with the same id (`Idempotency-Key`).
+    """
     result = FlushResult()
+    lock = threading.Lock()
     tried: list[int] = []  # one attempt per message per flush, however soon its retry is due
-    while time.monotonic() < deadline:
-        batch = outbox.claim(
-            owner, now=clock(), lease=timedelta(minutes=5), limit=20, exclude=tried
-        )
-        if not batch:
-            break
-        for i, (row, channel) in enumerate(batch):
-            if time.monotonic() >= deadline:
-                outbox.release([r.id for r, _c in batch[i:]])  # for the next flush
-                break
-            tried.append(row.id)
+
+    def deliver(items: list[tuple[Any, Any]]) -> None:
+        for i, (row, channel) in enumerate(items):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                outbox.release([r.id for r, _c in items[i:]])  # for the next flush
+                return
             try:
-                send(
-                    channel.kind,
-                    channel.url,
-                    row.payload,
-                    timeout=min(TIMEOUT, max(deadline - time.monotonic(), 1.0)),
-                )
+                send(channel.kind, channel.url, row.payload, timeout=min(timeout, max(left, 1.0)))
             except Exception as exc:
                 attempts = row.attempts + 1
                 if attempts >= max_attempts:
                     outbox.failed(row.id, now=clock(), error=str(exc), retry_at=None)
-                    result.failed += 1
-                else:
-                    delay = min(retry_base * (2 ** (attempts - 1)), retry_max)
-                    outbox.failed(row.id, now=clock(), error=str(exc), retry_at=clock() + delay)
-                    result.retrying += 1
-            else:
-                outbox.delivered(row.id, now=clock())
+                    with lock:
+                        result.failed += 1
+                    continue
+                retry_at = clock() + _backoff(attempts, retry_base, retry_max)
+                outbox.failed(row.id, now=clock(), error=str(exc), retry_at=retry_at)
+                rest = [r.id for r, _c in items[i + 1 :]]
+                outbox.defer(rest, until=retry_at)
+                with lock:
+                    result.retrying += 1 + len(rest)
+                return
+            outbox.delivered(row.id, now=clock())
+            with lock:
                 result.sent += 1
+
+    while time.monotonic() < deadline:
+        batch = outbox.claim(
+            owner, now=clock(), lease=timedelta(minutes=5), limit=500, exclude=tried
+        )
+        if not batch:
+            break
+        tried.extend(row.id for row, _c in batch)
+        by_channel: dict[int, list[tuple[Any, Any]]] = {}
+        for row, channel in batch:
+            by_channel.setdefault(channel.id, []).append((row, channel))
+        workers = [
+            threading.Thread(target=deliver, args=(items,), name=f"raqib-notify-{cid}", daemon=True)
+            for cid, items in by_channel.items()
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            # A send never outlives the deadline by more than its minimum timeout.
+            w.join(max(deadline - time.monotonic(), 0) + 1.5)
+        if len(batch) < 500:
+            break
     return result

@@ -2,6 +2,7 @@
 
 Schema `raqib.event/1`, one object per event:
 
+    id               stable per event ("raqib:…"), also sent as Idempotency-Key
     event            "change" | "removed" | "coverage"
     story, url, headline
     change only:     from_version, to_version, detected_at, kind, silent,
@@ -11,11 +12,12 @@ Schema `raqib.event/1`, one object per event:
     removed only:    detected_at, status
     coverage only:   detected_at, score, terms, found_via
 
-A digest (one message per pass) is `raqib.digest/1`: {"events": [...]}.
+A digest (one message per pass) is `raqib.digest/1`: {"id", "events": [...]}.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -98,49 +100,66 @@ def change_event(
 ) -> dict[str, Any]:
     """A change as a notification says it: the change record, worded for people."""
     record = change_record(change, watch, old.number, new.number)
-    return {
-        "schema": SCHEMA,
-        "event": "change",
-        "story": watch.story,
-        "url": watch.url,
-        "headline": new.title,
-        "old_headline": old.title,
-        **{k: record[k] for k in _FROM_CHANGE},
-        "excerpt": excerpt(record["alignment"]),
-        "link": f"{link_base.rstrip('/')}/change-{change.id}.html",
-        "warc": warc,
-    }
+    return _identified(
+        {
+            "schema": SCHEMA,
+            "event": "change",
+            "story": watch.story,
+            "url": watch.url,
+            "headline": new.title,
+            "old_headline": old.title,
+            **{k: record[k] for k in _FROM_CHANGE},
+            "excerpt": excerpt(record["alignment"]),
+            "link": f"{link_base.rstrip('/')}/change-{change.id}.html",
+            "warc": warc,
+        }
+    )
 
 
 def removed_event(watch: Watch, *, at: datetime, status: int | None) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA,
-        "event": "removed",
-        "story": watch.story,
-        "url": watch.url,
-        "headline": watch.title,
-        "detected_at": iso(at),
-        "status": status,
-    }
+    return _identified(
+        {
+            "schema": SCHEMA,
+            "event": "removed",
+            "story": watch.story,
+            "url": watch.url,
+            "headline": watch.title,
+            "detected_at": iso(at),
+            "status": status,
+        }
+    )
 
 
 def coverage_event(candidate: dict[str, Any], *, at: datetime) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA,
-        "event": "coverage",
-        "story": candidate.get("story"),
-        "url": candidate["url"],
-        "headline": candidate.get("title"),
-        "detected_at": iso(at),
-        "score": candidate.get("score"),
-        "terms": candidate.get("terms"),
-        "found_via": candidate.get("found_via"),
-    }
+    return _identified(
+        {
+            "schema": SCHEMA,
+            "event": "coverage",
+            "story": candidate.get("story"),
+            "url": candidate["url"],
+            "headline": candidate.get("title"),
+            "detected_at": iso(at),
+            "score": candidate.get("score"),
+            "terms": candidate.get("terms"),
+            "found_via": candidate.get("found_via"),
+        }
+    )
 
 
 def digest_message(events: list[dict[str, Any]]) -> dict[str, Any]:
     """One message for a pass's events (a channel with --digest)."""
-    return {"schema": DIGEST_SCHEMA, "events": events}
+    ids = "\n".join(str(e.get("id")) for e in events)
+    return {"schema": DIGEST_SCHEMA, "id": _id(f"digest:{ids}"), "events": events}
+
+
+def _id(key: str) -> str:
+    return "raqib:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _identified(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its stable id: the same event always has the same id, so a
+    receiver can drop a message delivered twice (delivery is at least once)."""
+    return {"id": _id(event_key(event)), **event}
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -153,6 +172,7 @@ def event_key(event: dict[str, Any]) -> str:
 def test_event(now: datetime) -> dict[str, Any]:
     """What `raqib notify test` sends: a change event marked as a test."""
     return {
+        "id": _id(f"test:{iso(now)}"),
         "schema": SCHEMA,
         "event": "change",
         "test": True,

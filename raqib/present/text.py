@@ -64,6 +64,13 @@ def watched(records: list[Record]) -> Iterator[str]:
         yield f"{'watching' if d['created'] else 'already watching'} {d['url']}"
 
 
+def imported(d: Record) -> str:
+    bad = len(d["invalid"])
+    return f"watching {d['created']:,} new URLs, {d['existing']:,} already watched" + (
+        f"; {bad:,} lines were not web addresses (see above)" if bad else ""
+    )
+
+
 def human(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:

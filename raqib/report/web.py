@@ -1,16 +1,24 @@
 """`raqib serve`: the report's views live from the database, read-only.
 
 Bound to 127.0.0.1 by default. Anywhere else a token is required and checked
-on every request (Authorization: Bearer, a cookie set after ?token=, or the
-query parameter itself), compared in constant time.
+on every request (Authorization: Bearer, or the cookie set when a link with
+?token= is first opened: that request is redirected to the same URL without
+the token, so it stays out of histories and logs), compared in constant time.
+The Host header must be an address or a name the user allowed: a page on
+another site whose name was made to resolve to this machine (DNS rebinding)
+is refused.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, redirect, request
+from werkzeug.serving import WSGIRequestHandler
 
 from raqib.report import views
 from raqib.report.site import raw_text
@@ -25,22 +33,51 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(storage: Storage, *, token: str | None = None) -> Flask:
+def host_allowed(host_header: str, names: set[str]) -> bool:
+    """An IP address (a rebinding page cannot be served from one) or an allowed name."""
+    try:
+        host = urlsplit(f"//{host_header}").hostname or ""
+    except ValueError:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return host.lower().rstrip(".") in names
+
+
+def _same(given: str, token: str) -> bool:
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+def create_app(
+    storage: Storage, *, token: str | None = None, hosts: set[str] | None = None
+) -> Flask:
+    """The live view; `hosts`: the names the Host header may carry (None: any)."""
     app = Flask("raqib")
     env = views.environment()
 
     @app.before_request
-    def _check_token() -> Any:
+    def _check() -> Any:
         if request.method not in ("GET", "HEAD"):
             abort(405)  # read-only
+        if hosts is not None and not host_allowed(request.host, hosts):
+            return Response(
+                "unknown Host: start raqib serve with --allow-host NAME to use this name\n", 400
+            )
         if not token:
             return None
-        given = (
-            request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            or request.cookies.get(COOKIE, "")
-            or request.args.get("token", "")
-        )
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        query = request.args.get("token")
+        if query is not None:
+            if not _same(query, token):
+                return Response("a valid token is required\n", 401, {"WWW-Authenticate": "Bearer"})
+            # Once: the cookie carries it from now on, and the URL loses it.
+            rest = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "token"])
+            resp = redirect(request.path + (f"?{rest}" if rest else ""), code=303)
+            resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+            return resp
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not _same(given or request.cookies.get(COOKIE, ""), token):
             return Response(
                 "a valid token is required (Authorization: Bearer …)\n",
                 401,
@@ -52,8 +89,6 @@ def create_app(storage: Storage, *, token: str | None = None) -> Flask:
     def _headers(resp: Response) -> Response:
         for k, v in SECURITY_HEADERS.items():
             resp.headers.setdefault(k, v)
-        if token and request.args.get("token"):
-            resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
         return resp
 
     def page(template: str, view: dict[str, Any] | None) -> str:
@@ -92,13 +127,43 @@ def create_app(storage: Storage, *, token: str | None = None) -> Flask:
 
 
 def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+    """127.0.0.0/8, ::1 or localhost, parsed (never a prefix: 127.0.0.1.evil is a name)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
-def serve(storage: Storage, host: str, port: int, token: str | None, announce: Any = print) -> None:
+class _Handler(WSGIRequestHandler):
+    """Werkzeug's request handler, with any token cut out of the access log."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path
+        self.path = _TOKEN.sub(r"\1***", path)
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path
+
+
+_TOKEN = re.compile(r"([?&]token=)[^&#\s]*")
+
+
+def serve(
+    storage: Storage,
+    host: str,
+    port: int,
+    token: str | None,
+    announce: Any = print,
+    allow_hosts: tuple[str, ...] = (),
+) -> None:
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, create_app(storage, token=token), threaded=True)
+    names = {"localhost", *(h.lower().rstrip(".") for h in allow_hosts)}
+    app = create_app(storage, token=token, hosts=names)
+    server = make_server(host, port, app, threaded=True, request_handler=_Handler)
     shown = f"[{host}]" if ":" in host else host
     announce(
         f"serving on http://{shown}:{server.port}/ (read-only{', token required' if token else ''}); Ctrl-C stops"
