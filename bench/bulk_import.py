@@ -78,7 +78,9 @@ def main() -> int:
     try:
         for i in range(PAGES):
             server.routes[f"/p{i}"] = Route(render(VERSIONS[0], server.base))
-        cmd, env = _command(home, "watch", *(f"{server.base}/p{i}" for i in range(PAGES)))
+        cmd, env = _command(
+            home, "watch", "--no-fetch", *(f"{server.base}/p{i}" for i in range(PAGES))
+        )
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         day = 86400
         alone = _pass(home, day)  # the pages' first pass, alone

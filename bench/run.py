@@ -380,7 +380,7 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
     """RSS of the daemon process over `sweeps` sweeps (children excluded)."""
     home = tmp / "daemon-home"
     home.mkdir()
-    raqib(home, "watch", "https://daemon.invalid/never-due")
+    raqib(home, "watch", "--no-fetch", "https://daemon.invalid/never-due")
     exe = Path(sys.executable).with_name("raqib")
     env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
     env["RAQIB_NOW"] = "2000-01-01T00:00:00+00:00"  # the one watch is never due: sweeps are cheap

@@ -52,5 +52,5 @@ def context_of(crawler: Crawler) -> PassContext:
 def need(value: Any, what: str) -> Any:
     """A collaborator from the context, or NotConfigured: this crawl has none."""
     if value is None:
-        raise NotConfigured(f"this crawl has no {what}")
+        raise NotConfigured  # no message: Scrapy would log each one as a warning
     return value

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from raqib import urls
-from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState
+from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState, page_meta
 from raqib.extract.article import NotArticle
 from raqib.extract.judge import Verdict, after_extraction, before_extraction
 from raqib.extract.page import Page, Same, analyze, body_key
@@ -91,6 +91,7 @@ def build_record(
         warc_file=warc[0] if warc else None,
         warc_offset=warc[1] if warc else None,
         region=page.region if page is not None and good else None,
+        meta=page_meta(page.snapshot) if page is not None and good else None,
     )
 
 

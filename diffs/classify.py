@@ -21,7 +21,7 @@ from raqib.normalize.arabic import compact_key
 
 # Bumped whenever the analysis or its stored form changes; a change stored by
 # an older analyzer is re-judged when read, and re-stored by the next pass.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3  # 3: numbers written in words are figures
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 

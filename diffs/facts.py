@@ -1,7 +1,8 @@
 """Fact deltas: the figures, quotations and negations an edit touched.
 
 All comparisons run on the matching key, so a figure rewritten in
-Arabic-Indic digits or a quotation that only gained diacritics is not a delta.
+Arabic-Indic digits or in words (3 → ثلاثة), or a quotation that only gained
+diacritics, is not a delta; figures are shown as the page wrote them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from raqib.diffs.align import Item
+from raqib.normalize import numbers as number_words
 from raqib.normalize.arabic import compact_key, fold_digits, matching_key
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
@@ -28,13 +30,28 @@ _NEGATION = re.compile(
 )
 
 
-def numbers(text: str) -> list[str]:
-    """Figures in a text, ASCII digits, separators kept (3.5, 2,500, 50%)."""
-    out = []
-    for m in _NUMBER.finditer(fold_digits(text)):
+def figures(text: str) -> list[tuple[str, str]]:
+    """(value, as written) of each figure in a text: digits (3.5, 2,500, 50%)
+    and numbers written in words (ثلاثة آلاف is 3000)."""
+    key_words = matching_key(text, fold_numbers=False).split(" ")
+    shown = text.split()
+    if len(shown) != len(key_words):
+        shown = key_words  # a word the key dropped: show the key instead
+    out: list[tuple[str, str]] = []
+    rest = list(key_words)
+    for start, end, value in number_words.spans(key_words):
+        out.append((value, " ".join(shown[start:end])))
+        rest[start:end] = ["#"] * (end - start)
+    for m in _NUMBER.finditer(fold_digits(" ".join(rest))):
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
-        out.append("".join(value.split()))
+        value = "".join(value.split())
+        out.append((value, value))
     return out
+
+
+def numbers(text: str) -> list[str]:
+    """Figures in a text as values (3.5, 2,500, 50%, and 3000 for ثلاثة آلاف)."""
+    return [value for value, _shown in figures(text)]
 
 
 def quotes(text: str) -> list[str]:
@@ -48,6 +65,23 @@ def negations(text: str) -> list[str]:
 def _counter_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
     a, b = Counter(old), Counter(new)
     return sorted((a - b).elements()), sorted((b - a).elements())
+
+
+def _figure_delta(
+    old: list[tuple[str, str]], new: list[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
+    """Figures gone and new, compared by value (3 and ثلاثة are one), shown as written."""
+    gone, came = _counter_delta([v for v, _ in old], [v for v, _ in new])
+
+    def shown(values: list[str], pool: list[tuple[str, str]]) -> list[str]:
+        left = list(pool)
+        out = []
+        for v in values:
+            i = next(i for i, (value, _s) in enumerate(left) if value == v)
+            out.append(left.pop(i)[1])
+        return out
+
+    return shown(gone, old), shown(came, new)
 
 
 def _quote_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
@@ -71,7 +105,7 @@ def deltas(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
         old_s = it.old.text if it.old is not None else ""
         new_s = it.new.text if it.new is not None else ""
         context = {"label": it.label, "old_sentence": old_s or None, "new_sentence": new_s or None}
-        removed, added = _counter_delta(numbers(old_s), numbers(new_s))
+        removed, added = _figure_delta(figures(old_s), figures(new_s))
         if removed or added:
             out["numbers"].append({"removed": removed, "added": added, **context})
         qr, qa = _quote_delta(quotes(old_s), quotes(new_s))

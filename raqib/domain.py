@@ -101,6 +101,7 @@ class Task:
     removed_count: int
     last_replacements: int = 0  # U+FFFD in the latest version's text
     region: dict[str, Any] | None = None  # where the article sat in the page last time
+    meta: dict[str, Any] | None = None  # what the page said about itself last time
 
 
 @dataclass
@@ -167,6 +168,7 @@ class FetchRecord:
     warc_file: str | None = None
     warc_offset: int | None = None
     region: dict[str, Any] | None = None  # where the article sat in the page
+    meta: dict[str, Any] | None = None  # the page's metadata, when it was read
 
 
 @dataclass(frozen=True)
@@ -177,20 +179,58 @@ class Recorded:
     lease_lost: bool = False
 
 
-def settle(rec: FetchRecord, stored_content_hash: str | None) -> Outcome:
-    """The outcome to record, given the content stored for the watch right now.
+META_FIELDS = ("byline", "published", "modified", "language", "notices")
+
+
+def page_meta(snap: Snapshot) -> dict[str, Any]:
+    """What a page says about itself besides its headline and text."""
+    return {
+        "byline": snap.byline,
+        "published": snap.published,
+        "modified": snap.modified,
+        "language": snap.language,
+        "notices": list(snap.notices),
+    }
+
+
+def meta_change(before: dict[str, Any] | None, after: dict[str, Any]) -> str | None:
+    """What changed in a page's metadata, in a line for the fetch log (None: nothing)."""
+    if before is None:
+        return None
+    parts = []
+    for name in META_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if (old or None) == (new or None):
+            continue
+        if not new:
+            parts.append(f"{name} gone")
+        elif not old:
+            parts.append(f"{name} added")
+        else:
+            parts.append(f"{name} {str(old)[:60]!r} → {str(new)[:60]!r}")
+    return ("metadata changed, text and headline not: " + "; ".join(parts))[:500] if parts else None
+
+
+def settle(
+    rec: FetchRecord, stored_content_hash: str | None, latest: Snapshot | None = None
+) -> tuple[Outcome, str | None]:
+    """The outcome to record (and its detail), given what is stored for the
+    watch right now: its content hash and, for a new version, the latest one.
 
     A "new version" whose content another worker already stored (a lease that
-    expired mid-fetch, a rerun) is not new: recording it twice would make a
-    version out of nothing.
+    expired mid-fetch, a rerun) is not new. Nor is one whose headline and
+    text are the latest version's: a version needs changed text or headline,
+    not a changed byline or date (that is said in the fetch log instead).
     """
     outcome = Outcome(rec.outcome)
     snap = rec.snapshot
-    if outcome is Outcome.NEW_VERSION and (
-        snap is None or snap.content_hash == stored_content_hash
-    ):
-        return Outcome.UNCHANGED
-    return outcome
+    if outcome is not Outcome.NEW_VERSION:
+        return outcome, rec.detail
+    if snap is None or snap.content_hash == stored_content_hash:
+        return Outcome.UNCHANGED, None
+    if latest is not None and (latest.title, latest.text) == (snap.title, snap.text):
+        return Outcome.UNCHANGED, meta_change(page_meta(latest), page_meta(snap))
+    return outcome, rec.detail
 
 
 def extends_version(outcome: Outcome) -> bool:
@@ -213,6 +253,8 @@ def watch_update(rec: FetchRecord, outcome: Outcome) -> dict[str, Any]:
             values["body_key"] = rec.body_key
         if rec.region is not None:
             values["region"] = rec.region
+        if rec.meta is not None:
+            values["meta"] = rec.meta
     elif outcome == Outcome.REMOVED:
         # A later 304 must not vouch for a page we saw disappear.
         values.update(etag=None, last_modified=None)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from raqib import domain
-from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Version
+from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Snapshot, Version
 from raqib.storage import blobs
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, to_domain
@@ -25,6 +25,14 @@ _STATE = (
     m.Watch.base_hash,
 )  # fmt: skip
 _OUTCOMES = frozenset(o.value for o in Outcome)
+
+
+def _snapshot(row: Any) -> Snapshot:
+    return Snapshot(
+        title=row.title, byline=row.byline, published=row.published, modified=row.modified,
+        text=row.text, notices=list(row.notices or []), language=row.language,
+        content_hash=row.content_hash, extractor=row.extractor,
+    )  # fmt: skip
 
 
 def read_blob(s: Session, h: str) -> tuple[bytes, str | None] | None:
@@ -50,6 +58,11 @@ class HistoryRepo:
             .values(version_id=bindparam("vid"))
         )
         self._blob_exists = select(m.Blob.hash).where(m.Blob.hash == bindparam("h"))
+        self._latest = select(
+            m.Version.title, m.Version.byline, m.Version.published, m.Version.modified,
+            m.Version.text, m.Version.notices, m.Version.language, m.Version.content_hash,
+            m.Version.extractor,
+        ).where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))  # fmt: skip
         self._insert_blob = insert(m.Blob)
         self._watch_updates: dict[tuple[str, ...], Any] = {}
 
@@ -93,13 +106,17 @@ class HistoryRepo:
     def _record_one(
         self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None
     ) -> Recorded:
-        outcome = domain.settle(rec, w["content_hash"])
+        latest = None
+        if rec.outcome == Outcome.NEW_VERSION and w["version_count"]:
+            row = conn.execute(self._latest, {"w": rec.watch_id, "n": w["version_count"]}).first()
+            latest = _snapshot(row) if row is not None else None
+        outcome, detail = domain.settle(rec, w["content_hash"], latest)
         fetch_id = conn.execute(
             self._insert_fetch,
             {
                 "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
                 "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
-                "last_modified": rec.last_modified, "detail": (rec.detail or None) and rec.detail[:500],
+                "last_modified": rec.last_modified, "detail": (detail or None) and detail[:500],
                 "version_id": None,
                 "warc_file_id": self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
                 "warc_offset": rec.warc_offset,

@@ -7,6 +7,7 @@ renews its leases while it runs and a crashed one loses them on expiry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ _TASK_COLUMNS = (
     m.Watch.id, m.Watch.url, m.Watch.etag, m.Watch.last_modified, m.Watch.body_key,
     m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
     m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
-    m.Watch.region,
+    m.Watch.region, m.Watch.meta,
 )  # fmt: skip
 
 
@@ -43,6 +44,7 @@ def _task(r: Any) -> Task:
         removed_count=r.removed_count,
         last_replacements=r.replacements,
         region=r.region,
+        meta=r.meta,
     )
 
 
@@ -59,6 +61,7 @@ class LeaseRepo:
         limit: int,
         due_only: bool = True,
         after_id: int | None = None,
+        only: Sequence[int] | None = None,
     ) -> list[Task]:
         """Lease up to `limit` due watches to `owner`; never one another holds.
 
@@ -73,6 +76,8 @@ class LeaseRepo:
         cond = and_(m.Watch.state != RETIRED, free)
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
+        if only is not None:
+            cond = and_(cond, m.Watch.id.in_(list(only)))
         order: tuple[Any, ...] = (m.Watch.next_check_at, m.Watch.id)
         if after_id is not None:
             cond = and_(cond, m.Watch.id > after_id)

@@ -102,6 +102,9 @@ class Watch(Base):
     # Where the article sat in the page and a digest of what it said there:
     # a refetch whose article region is unchanged skips the extractor.
     region: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the page said about itself last time (byline, dates, notices):
+    # a change there alone makes no version, and the fetch log says what changed.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The raw body of the first version: later bodies are stored as zstd
     # deltas against it (pages of one article share most of their bytes).
     base_hash: Mapped[str | None] = mapped_column(String(64))

@@ -177,7 +177,7 @@ def replay_corpus(
     watches = manifest["watches"]
     urls = {w["id"]: server.base + w["path"] for w in watches}
     for w in watches:
-        raqib("watch", urls[w["id"]], "--story", w["story"])
+        raqib("watch", "--no-fetch", urls[w["id"]], "--story", w["story"])
     total = max(len(w["steps"]) for w in watches) if steps is None else steps
     for k in range(total):
         for w in watches:

@@ -106,7 +106,9 @@ def main() -> None:
     watches = [server.base + p for p in redirects] + [f"http://evil.test:{port}/article"]
     env = {**os.environ, "PYTHONPATH": str(root)}
     raqib = [str(Path(sys.executable).with_name("raqib")), "--home", str(home)]
-    subprocess.run([*raqib, "watch", *watches], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*raqib, "watch", "--no-fetch", *watches], check=True, env=env, capture_output=True
+    )
     check = subprocess.run(
         [*raqib, "-v", "check", "--all"], env=env, capture_output=True, text=True
     )

@@ -19,7 +19,7 @@ def _store(raqib: Raqib):
 
 def test_readers_show_the_stored_analysis_and_rejudge_only_older_ones(server, raqib: Raqib) -> None:
     url = server.base + PATH
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     for version in VERSIONS[:4]:  # churn, cosmetic, silent edit
         server.routes[PATH] = Route(render(version, server.base))
         raqib.proc("check", "--all")

@@ -98,7 +98,7 @@ def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
 def test_304_becomes_a_server_not_modified_revisit(server, raqib: Raqib) -> None:
     server.routes["/a"] = Route(render(VERSIONS[0], server.base), etag='"v1"')
     url = server.base + "/a"
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     raqib.proc("check")
     raqib.proc("check", "--all")
     rows = [
@@ -119,7 +119,7 @@ def test_body_is_archived_as_the_server_sent_it(server, raqib: Raqib) -> None:
         headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
     )
     url = server.base + "/gz"
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     raqib.proc("check")
     v = raqib("versions", url, "--json").json()[0]
     with (raqib.home / "warc" / v["warc"]["file"]).open("rb") as f:
@@ -193,7 +193,7 @@ def test_two_writers_share_a_file_without_tearing_records(tmp_path: Path) -> Non
 def test_sigkill_mid_pass_leaves_readable_warcs(server, raqib: Raqib) -> None:
     for i in range(40):
         server.routes[f"/k/{i}"] = Route(render(VERSIONS[i % 5], server.base), delay=0.05)
-    raqib("watch", *[server.base + f"/k/{i}" for i in range(40)])
+    raqib("watch", "--no-fetch", *[server.base + f"/k/{i}" for i in range(40)])
     warc_dir = raqib.home / "warc"
     for _ in range(3):
         proc = raqib.popen("check", "--all")
@@ -259,7 +259,7 @@ def index_file(path: Path) -> list[dict[str, str]]:
 def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     server.routes["/g"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/g"
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     raqib.proc("check")
     assert "0 stored page bodies" in raqib("gc", "--dry-run").out
     store = open_storage(sqlite.url_for(raqib.home / "raqib.db"))
@@ -282,6 +282,6 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
 
 @pytest.mark.parametrize("bad", ["--format warc", "--format jsonl --since yesterday"])
 def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
-    raqib("watch", "https://a.example/x")
+    raqib("watch", "--no-fetch", "https://a.example/x")
     r = raqib("export", *bad.split(), "--out", str(tmp_path / "x"), expect=2)
     assert r.err.startswith("raqib:")

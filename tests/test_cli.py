@@ -73,7 +73,7 @@ def test_top_level_help_lists_the_contract(raqib: Raqib) -> None:
     ],
 )
 def test_watch_refuses_bad_urls(raqib: Raqib, url: str, message: str) -> None:
-    r = raqib("watch", url, expect=2)
+    r = raqib("watch", "--no-fetch", url, expect=2)
     assert message in r.err
     assert "secret" not in r.err and "secret" not in r.out
     assert len(r.err.strip().splitlines()) == 1
@@ -83,28 +83,30 @@ def test_watch_refuses_bad_urls(raqib: Raqib, url: str, message: str) -> None:
 
 
 def test_watch_is_idempotent_and_normalises(raqib: Raqib) -> None:
-    r1 = raqib("watch", "https://Example.COM:443/news/a?utm_source=x&id=3#top", "--json").json()
-    r2 = raqib("watch", "https://example.com/news/a?id=3", "--json").json()
+    r1 = raqib(
+        "watch", "--no-fetch", "https://Example.COM:443/news/a?utm_source=x&id=3#top", "--json"
+    ).json()
+    r2 = raqib("watch", "--no-fetch", "https://example.com/news/a?id=3", "--json").json()
     assert r1[0]["url"] == "https://example.com/news/a?id=3" and r1[0]["created"]
     assert r2[0]["url"] == r1[0]["url"] and not r2[0]["created"]
 
 
 def test_watch_accepts_idn_and_stdin(raqib: Raqib) -> None:
     lines = "https://خبر.com/مقال\n# comment\nnot a url\n\nhttps://b.example/x\n"
-    refused = raqib("watch", "-", "--strict", input=lines, expect=2)
+    refused = raqib("watch", "--no-fetch", "-", "--strict", input=lines, expect=2)
     assert "line 3" in refused.err and raqib("watches", "--json").json() == []
-    r = raqib("watch", "-", "--json", input=lines)
+    r = raqib("watch", "--no-fetch", "-", "--json", input=lines)
     data = r.json()
     assert data["schema"] == "raqib.import/1" and (data["created"], data["existing"]) == (2, 0)
     assert [i["line"] for i in data["invalid"]] == [3] and "line 3: not imported" in r.err
     urls = [w["url"] for w in raqib("watches", "--json").json()]
     assert urls[0].startswith("https://xn--") and urls[1] == "https://b.example/x"
-    again = raqib("watch", "-", input=lines)
+    again = raqib("watch", "--no-fetch", "-", input=lines)
     assert "watching 0 new URLs, 2 already watched; 1 lines" in again.out
 
 
 def test_unknown_watch_exit_code(raqib: Raqib) -> None:
-    raqib("watch", "https://a.example/x")
+    raqib("watch", "--no-fetch", "https://a.example/x")
     r = raqib("versions", "https://a.example/other", "--json", expect=4)
     assert r.out == "" and "no watch" in r.err
 
@@ -115,7 +117,7 @@ def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
         render(VERSIONS[0], server.base), etag='"v1"', last_modified="Thu, 25 Jan 2024 15:00:00 GMT"
     )
     url = server.base + path
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     raqib.proc("check", "--all")
     raqib.proc("check", "--all")
     log = raqib("log", url, "--json").json()
@@ -135,7 +137,7 @@ def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
 def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:
     server.routes["/old-slug"] = Route(b"", 301, {"Location": "/new-slug"})
     server.routes["/new-slug"] = Route(render(VERSIONS[0], server.base))
-    raqib("watch", server.base + "/old-slug")
+    raqib("watch", "--no-fetch", server.base + "/old-slug")
     raqib.proc("check", "--all")
     by_new = raqib("versions", server.base + "/new-slug", "--json").json()
     by_old = raqib("versions", server.base + "/old-slug", "--json").json()
@@ -145,7 +147,7 @@ def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:
 
 def test_json_output_is_pure(server, raqib: Raqib) -> None:
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
-    raqib("watch", server.base + "/a")
+    raqib("watch", "--no-fetch", server.base + "/a")
     r = raqib.proc("-vv", "check", "--all", "--json")
     assert json.loads(r.out)["outcomes"] == {"new_version": 1}
     assert "DEBUG" in r.err or "INFO" in r.err  # logs went to stderr
@@ -154,7 +156,7 @@ def test_json_output_is_pure(server, raqib: Raqib) -> None:
 def test_diff_formats(server, raqib: Raqib) -> None:
     server.routes["/a"] = Route(render(VERSIONS[2], server.base))
     url = server.base + "/a"
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     raqib.proc("check", "--all")
     server.routes["/a"] = Route(render(VERSIONS[3], server.base))
     raqib.proc("check", "--all")

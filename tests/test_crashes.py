@@ -107,7 +107,7 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
     edition = {i: 0 for i in range(WATCHES)}
     for i in range(WATCHES):
         server.routes[f"/crash/{i}"] = page(server, i, 0)
-    raqib("watch", *urls)
+    raqib("watch", "--no-fetch", *urls)
     for kill in range(KILLS):
         for i in rng.sample(range(WATCHES), WATCHES // 3):  # some articles change before each pass
             edition[i] += 1
@@ -149,7 +149,7 @@ def test_daemon_and_cron_together(server, raqib: Raqib) -> None:
     urls = [f"{server.base}/both/{i}" for i in range(10)]
     for i in range(10):
         server.routes[f"/both/{i}"] = page(server, i, 0)
-    raqib("watch", *urls)
+    raqib("watch", "--no-fetch", *urls)
     daemon = raqib.popen("daemon", "--every", "1", "--discover-every", "0", "--jitter", "0")
     try:
         assert server.hit.wait(60)
@@ -193,7 +193,7 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
 def test_full_disk_is_a_clear_error_and_corrupts_nothing(server, tmpfs: Path) -> None:
     raqib = Raqib(tmpfs / "home")
     server.routes["/full"] = page(server, 0, 0)
-    raqib("watch", server.base + "/full")
+    raqib("watch", "--no-fetch", server.base + "/full")
     raqib.proc("check", "--all")
     # Fill the disk, then serve a big new edition.
     filler = tmpfs / "filler"
@@ -222,13 +222,13 @@ def test_full_disk_is_a_clear_error_and_corrupts_nothing(server, tmpfs: Path) ->
 def test_read_only_home_is_a_clear_error(server, tmpfs: Path) -> None:
     raqib = Raqib(tmpfs / "home")
     server.routes["/ro"] = page(server, 0, 0)
-    raqib("watch", server.base + "/ro")
+    raqib("watch", "--no-fetch", server.base + "/ro")
     raqib.proc("check", "--all")
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
     try:
         r = raqib.proc("check", "--all", expect=None)
         assert r.code != 0 and "read-only" in r.err and "Traceback" not in r.err, r.err
-        r = raqib.proc("watch", server.base + "/other", expect=None)
+        r = raqib.proc("watch", "--no-fetch", server.base + "/other", expect=None)
         assert r.code != 0 and "Traceback" not in r.err, r.err
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
@@ -240,8 +240,8 @@ def test_unwritable_or_strange_home(raqib: Raqib, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     bad = Raqib(blocker / "home")
-    r = bad("watch", "https://a.example/x", expect=1)
+    r = bad("watch", "--no-fetch", "https://a.example/x", expect=1)
     assert "cannot create the home directory" in r.err and len(r.err.strip().splitlines()) == 1
     fresh = Raqib(tmp_path / "new" / "nested" / "home")
-    fresh("watch", "https://a.example/x")
+    fresh("watch", "--no-fetch", "https://a.example/x")
     assert (tmp_path / "new" / "nested" / "home" / "raqib.db").exists()

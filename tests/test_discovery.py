@@ -33,7 +33,7 @@ def _serve_coverage(server, manifest) -> str:
 def test_corpus_discovery_adds_exactly_the_related_articles(server, raqib: Raqib, manifest) -> None:
     cov = manifest["coverage"]
     seed_url = _serve_coverage(server, manifest)
-    raqib("watch", seed_url, "--story", cov["story"])
+    raqib("watch", "--no-fetch", seed_url, "--story", cov["story"])
     raqib.proc("check")
     for s in cov["sources"]:
         raqib("source", "add", server.base + s["path"], "--story", cov["story"])
@@ -112,7 +112,7 @@ SPORT = [
 @pytest.fixture
 def seeded(server, raqib: Raqib):
     server.routes["/seed"] = Route(render(VERSIONS[0], server.base))
-    raqib("watch", server.base + "/seed", "--story", "talks")
+    raqib("watch", "--no-fetch", server.base + "/seed", "--story", "talks")
     raqib.proc("check")
     return server.base + "/seed"
 
@@ -195,7 +195,7 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
         _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
     )
     server.routes["/outside/sport"] = Route(_article("الهلال يتأهل", SPORT))
-    raqib("watch", server.base + "/seed", "--story", "talks")
+    raqib("watch", "--no-fetch", server.base + "/seed", "--story", "talks")
     raqib.proc("check")
     report = raqib.proc("discover", "--json").json()
     assert _added(report) == {

@@ -19,10 +19,26 @@ def _rec(outcome: Outcome, **kw: object) -> FetchRecord:
 
 
 def test_a_new_version_already_stored_is_unchanged() -> None:
-    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("a")), "a") is Outcome.UNCHANGED
-    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("b")), "a") is Outcome.NEW_VERSION
-    assert settle(_rec(Outcome.NEW_VERSION), "a") is Outcome.UNCHANGED  # nothing to store
-    assert settle(_rec(Outcome.ERROR), "a") is Outcome.ERROR
+    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("a")), "a")[0] is Outcome.UNCHANGED
+    assert settle(_rec(Outcome.NEW_VERSION, snapshot=_snap("b")), "a")[0] is Outcome.NEW_VERSION
+    assert settle(_rec(Outcome.NEW_VERSION), "a")[0] is Outcome.UNCHANGED  # nothing to store
+    assert settle(_rec(Outcome.ERROR, detail="HTTP 503"), "a") == (Outcome.ERROR, "HTTP 503")
+
+
+def test_a_version_needs_changed_text_or_headline() -> None:
+    """A byline or a date that changed alone (JSON-LD that failed to parse, say)
+    is said in the fetch log and makes no version."""
+    latest = _snap("old-hash")
+    latest.byline, latest.modified = "فريق التحرير", "2026-01-01T10:00:00+03:00"
+    now = _snap("new-hash")  # the same title and text, hashed another way
+    outcome, detail = settle(_rec(Outcome.NEW_VERSION, snapshot=now), "old-hash", latest)
+    assert outcome is Outcome.UNCHANGED
+    assert detail == "metadata changed, text and headline not: byline gone; modified gone"
+    edited = _snap("new-hash")
+    edited.text = "نص آخر"
+    assert settle(_rec(Outcome.NEW_VERSION, snapshot=edited), "old-hash", latest)[0] is (
+        Outcome.NEW_VERSION
+    )
 
 
 def test_validators_follow_what_the_fetch_saw() -> None:

@@ -80,7 +80,7 @@ def test_fault_matrix(faults: FaultServer, raqib: Raqib) -> None:
     refused_port = _closed_port()
     urls["refused"] = f"http://127.0.0.1:{refused_port}/article"
     urls["dns"] = "http://no-such-host.invalid/article"
-    raqib("watch", *urls.values())
+    raqib("watch", "--no-fetch", *urls.values())
 
     # 1. Everything good (but the two unreachable ones): a first version each.
     raqib.proc("check", "--all")

@@ -14,7 +14,7 @@ from tests.conftest import Raqib
 
 
 def test_port_zero_is_refused(raqib: Raqib) -> None:
-    r = raqib("watch", "http://127.0.0.1:0/x", expect=2)
+    r = raqib("watch", "--no-fetch", "http://127.0.0.1:0/x", expect=2)
     assert "port 0" in r.err
 
 
@@ -32,7 +32,7 @@ def test_a_database_raqib_cannot_use_is_named_in_one_line(
 ) -> None:
     home: Path = raqib.home
     if setup == "newer":
-        raqib("watch", "https://a.example/x")
+        raqib("watch", "--no-fetch", "https://a.example/x")
     home.mkdir(parents=True, exist_ok=True)
     db = home / "raqib.db"
     if setup == "empty":
@@ -48,7 +48,7 @@ def test_a_database_raqib_cannot_use_is_named_in_one_line(
     reads = raqib("watches", expect=1)
     assert reads.err.count("\n") == 1 and message in reads.err, reads.err
     if setup != "empty":  # an empty file is a database a writing command may create
-        writes = raqib("watch", "https://a.example/y", expect=1)
+        writes = raqib("watch", "--no-fetch", "https://a.example/y", expect=1)
         assert message in writes.err and "alembic" not in writes.err.lower()
 
 
@@ -59,7 +59,7 @@ def test_a_pass_counts_only_its_own_changes(server, raqib: Raqib) -> None:
 
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
     server.routes["/b"] = Route(render(VERSIONS[0], server.base))
-    raqib("watch", server.base + "/a", server.base + "/b")
+    raqib("watch", "--no-fetch", server.base + "/a", server.base + "/b")
     raqib.proc("check", "--all")
     server.routes["/a"] = Route(render(VERSIONS[3], server.base))  # a silent edit
     raqib.proc("check", "--all")
@@ -84,7 +84,7 @@ def test_a_pass_claims_batch_after_batch_until_nothing_is_due(
     paths = [f"/b{i}" for i in range(7)]
     for path in paths:
         server.routes[path] = Route(render(VERSIONS[0], server.base))
-    raqib("watch", *(server.base + p for p in paths))
+    raqib("watch", "--no-fetch", *(server.base + p for p in paths))
     (raqib.home / "raqib.toml").write_text("[schedule]\nclaim_batch = 3\n", encoding="utf-8")
     args = ("check", "--all", "--json") if mode == "all" else ("check", "--json")
     summary = raqib.proc(*args).json()
@@ -118,7 +118,7 @@ def test_serve_refuses_foreign_host_names_and_keeps_tokens_out_of_logs(raqib: Ra
     import http.client
     import re
 
-    raqib("watch", "https://a.example/x")
+    raqib("watch", "--no-fetch", "https://a.example/x")
     proc = raqib.popen(
         "-v", "serve", "--host", "127.0.0.1", "--port", "0", "--token", "correct horse battery",
         "--allow-host", "raqib.newsroom.example",
@@ -157,14 +157,14 @@ def test_a_database_locked_too_long_exits_75_in_one_line(
 ) -> None:
     from raqib.storage import sqlite as sqlite_mod
 
-    raqib("watch", "https://a.example/x")
+    raqib("watch", "--no-fetch", "https://a.example/x")
     monkeypatch.setattr(sqlite_mod, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(raqib.home / "raqib.db", isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
-        r = raqib("watch", "https://a.example/y", expect=75)
+        r = raqib("watch", "--no-fetch", "https://a.example/y", expect=75)
         assert r.err.count("\n") == 1 and "the database is busy" in r.err
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    raqib("watch", "https://a.example/y")  # and once it is free, all is well
+    raqib("watch", "--no-fetch", "https://a.example/y")  # and once it is free, all is well

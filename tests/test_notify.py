@@ -266,7 +266,7 @@ def test_a_slow_or_dead_channel_holds_up_no_other(server, raqib: Raqib) -> None:
         raqib("notify", "add", base + "/slow")
         raqib("notify", "add", base + "/fast")
         url = server.base + PATH
-        raqib("watch", url)
+        raqib("watch", "--no-fetch", url)
         events = 0
         for version in VERSIONS[:5]:
             server.routes[PATH] = Route(render(version, server.base))

@@ -137,7 +137,7 @@ def test_the_installed_wheel_runs_a_pass(wheel: Path, tmp_path: Path, stray_dir:
         for version in VERSIONS[:3]:
             server.routes[PATH] = Route(render(version, server.base))
             if version is VERSIONS[0]:
-                assert run("watch", url).returncode == 0
+                assert run("watch", "--no-fetch", url).returncode == 0
             r = run("check", "--all")
             assert r.returncode == 0 and "STRAY" not in r.stderr, r.stdout + r.stderr
         r = run("diff", url, "--format", "json")
@@ -163,7 +163,7 @@ def test_daemon_and_sharded_passes_ignore_stray_modules(
     for i in range(4):
         server.routes[f"/a{i}"] = Route(render(VERSIONS[0], server.base))
     raqib = Raqib(home)
-    raqib("watch", *(f"{server.base}/a{i}" for i in range(4)))
+    raqib("watch", "--no-fetch", *(f"{server.base}/a{i}" for i in range(4)))
     home.mkdir(exist_ok=True)
     (home / "raqib.toml").write_text("[fetch]\nprocesses = 2\n", encoding="utf-8")
     p = subprocess.run(

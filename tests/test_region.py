@@ -20,8 +20,8 @@ import pytest
 
 from bench import pages as bench_pages
 from raqib.extract.article import NotArticle
+from raqib.extract.furniture import is_furniture
 from raqib.extract.page import SAME, Page, analyze, make_page
-from raqib.extract.pagemeta import is_furniture
 from raqib.extract.region import VERSION, unchanged
 from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage

@@ -54,7 +54,7 @@ def replayed(manifest) -> Iterator[dict[str, Any]]:
     raqib = Raqib(tmp / "home")
     try:
         server.routes["/xss/article"] = Route(xss_page(1))
-        raqib("watch", server.base + "/xss/article", "--story", "xss")
+        raqib("watch", "--no-fetch", server.base + "/xss/article", "--story", "xss")
         urls = replay_corpus(server, raqib, manifest, steps=5)
         server.routes["/xss/article"] = Route(xss_page(2))
         raqib.proc("check", "--all")
@@ -118,7 +118,7 @@ def test_moved_paragraphs_are_shown_as_moves(tmp_path: Path, server, raqib: Raqi
     from raqib.demo.pages import VERSIONS, render
 
     server.routes["/m"] = Route(render(VERSIONS[3], server.base))
-    raqib("watch", server.base + "/m")
+    raqib("watch", "--no-fetch", server.base + "/m")
     raqib.proc("check")
     server.routes["/m"] = Route(render(VERSIONS[4], server.base))
     raqib.proc("check", "--all")

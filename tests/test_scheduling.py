@@ -134,7 +134,7 @@ def test_simulated_weeks_through_the_cli(server, raqib: Raqib) -> None:
     (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/a"
-    _at(raqib, T0, "watch", url)
+    _at(raqib, T0, "watch", "--no-fetch", url)
     _at(raqib, T0, "check", proc=True)
     checks = [T0]
     now = T0
@@ -166,7 +166,7 @@ def test_changes_recheck_quickly_and_errors_back_off_through_the_cli(server, raq
     (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/a"
-    _at(raqib, T0, "watch", url)
+    _at(raqib, T0, "watch", "--no-fetch", url)
     _at(raqib, T0, "check", proc=True)
     later = T0 + 10 * H  # quiet: interval is now a day
     _at(raqib, later, "check", "--all", proc=True)
@@ -196,7 +196,7 @@ def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> N
     for i in range(3):
         server.routes[f"/slow/{i}"] = Route(render(VERSIONS[i], server.base), delay=3.0)
         urls.append(server.base + f"/slow/{i}")
-    raqib("watch", *urls)
+    raqib("watch", "--no-fetch", *urls)
     first = raqib.popen("check", "--all")
     try:
         assert server.hit.wait(30), "the first pass never reached the server"
@@ -225,7 +225,7 @@ def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> N
 def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> None:
     server.routes["/d"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/d"
-    raqib("watch", url)
+    raqib("watch", "--no-fetch", url)
     daemon = raqib.popen("daemon", "--every", "1", "--discover-every", "0")
     try:
         assert server.hit.wait(60), "the daemon never fetched"

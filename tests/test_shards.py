@@ -59,7 +59,7 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     urls = [f"{server.base}/shard/{i}" for i in range(WATCHES)]
     for i in range(WATCHES):
         server.routes[f"/shard/{i}"] = page(server, i, 0, delay=0.05)
-    raqib("watch", *urls)
+    raqib("watch", "--no-fetch", *urls)
 
     first = raqib.proc("check", "--all", "--json").json()
     assert first["processes"] == processes
@@ -90,7 +90,7 @@ def test_sigterm_lets_each_process_finish_what_it_holds(server, raqib: Raqib) ->
     urls = [f"{server.base}/slow-shard/{i}" for i in range(12)]
     for i in range(12):
         server.routes[f"/slow-shard/{i}"] = page(server, i, 0, delay=1.0)
-    raqib("watch", *urls)
+    raqib("watch", "--no-fetch", *urls)
     proc = raqib.popen("check", "--all")
     try:
         assert server.hit.wait(30), "the pass never reached the server"

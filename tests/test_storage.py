@@ -34,7 +34,7 @@ def snap(text: str, title: str = "عنوان") -> Snapshot:
         text=text,
         notices=[],
         language="ar",
-        content_hash=content_hash(title, None, text),
+        content_hash=content_hash(title, text),
         extractor="test",
     )
 

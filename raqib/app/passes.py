@@ -57,6 +57,7 @@ def claim(
     wait: bool,
     wait_timeout: float | None,
     limit: int,
+    only: list[int] | None = None,
 ) -> list[Task]:
     """A pass's first claim: due watches, or PassBusy / a wait while another
     pass holds them."""
@@ -83,6 +84,7 @@ def claim(
             limit=limit,
             due_only=not all_watches,
             after_id=0 if all_watches else None,
+            only=only,
         )
         if tasks:
             return tasks
@@ -110,23 +112,27 @@ def run_check(
     wait: bool = False,
     wait_timeout: float | None = None,
     limit: int | None = None,
+    only: list[int] | None = None,
     on_start: Callable[[int], None] | None = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> PassSummary:
-    """One pass: claim due watches batch after batch (at most `limit`), fetch
-    each once, record, analyse the new versions, tell the channels."""
+    """One pass: claim due watches batch after batch (at most `limit`; with
+    `only`, just those watches), fetch each once, record, analyse the new
+    versions, tell the channels."""
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
     batch = app.config.schedule.claim_batch
     size = batch if limit is None else min(batch, limit)
     tasks = claim(
-        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size
-    )
+        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size,
+        only=only,
+    )  # fmt: skip
     outcome = CrawlResult()
     # A full first batch means there may be more: then every batch crawls in a
-    # child process (the reactor runs once per process).
-    in_children = len(tasks) == size and size > 0
+    # child process (the reactor runs once per process). A pass over chosen
+    # watches (a first fetch at `watch`) runs in one too: its caller may crawl again.
+    in_children = (len(tasks) == size and size > 0) or only is not None
     while tasks:
         summary.claimed += len(tasks)
         if on_start is not None:
@@ -146,6 +152,7 @@ def run_check(
             limit=left,
             due_only=not all_watches,
             after_id=tasks[-1].watch_id if all_watches else None,
+            only=only,
         )
     if outcome.fatal is not None:
         raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal

@@ -21,6 +21,7 @@ from raqib.cli.base import Ctx, Guarded
 COMMANDS = {
     "watch": "raqib.cli.history:watch",
     "watches": "raqib.cli.history:watches_cmd",
+    "preview": "raqib.cli.history:preview_cmd",
     "versions": "raqib.cli.history:versions",
     "changes": "raqib.cli.history:changes",
     "log": "raqib.cli.history:log_cmd",

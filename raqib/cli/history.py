@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from raqib.app import history
+from raqib.app import history, preview
 from raqib.cli.base import Ctx, emit, emit_json
 from raqib.present import records as rec
 from raqib.present import text
@@ -21,14 +21,23 @@ from raqib.present import text
 @click.option(
     "--strict", is_flag=True, help='With "-": refuse the whole list if one line is not a URL.'
 )
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help='Only add the watches; the next `raqib check` fetches them (always so with "-").',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @click.pass_obj
-def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, strict: bool, as_json: bool) -> None:
+def watch(
+    obj: Ctx, urls: tuple[str, ...], story: str | None, strict: bool, no_fetch: bool, as_json: bool
+) -> None:
     """Start watching articles. Idempotent: watching a URL twice is a no-op.
 
     URLS are http(s) addresses. Tracking parameters (utm_*, fbclid, …) and
-    fragments are removed so one article is one watch. The first check happens
-    on the next `raqib check`.
+    fragments are removed so one article is one watch. Each new watch is
+    fetched at once (its first version) and what Raqib reads in it is shown:
+    the headline, the lede, the first words, how many paragraphs, tables and
+    words, and the verdict. If the lede or the body is missing, it shows.
 
     "-" reads URLs from stdin, one per line (blank lines and # comments are
     skipped): a list of any length is imported in short batches, so a running
@@ -40,8 +49,31 @@ def watch(obj: Ctx, urls: tuple[str, ...], story: str | None, strict: bool, as_j
         return
     with obj.app() as app:
         added = history.add_watches(app, list(urls), story=story)
-    data = [{"url": w.url, "created": created, "id": w.id} for w, created in added]
-    emit(data, as_json, text.watched(data))
+        if no_fetch:
+            data = [{"url": w.url, "created": created, "id": w.id} for w, created in added]
+            emit(data, as_json, text.watched(data))
+            return
+        preview.fetch_now(app, [w for w, created in added if created])
+        shown = preview.previews(app, [w for w, _c in added])
+    data = [rec.preview_record(p, created=c) for p, (_w, c) in zip(shown, added, strict=True)]
+    lines = [line for d in data for line in (*text.watched([d]), *list(text.preview(d))[1:])]
+    emit(data, as_json, lines)
+
+
+@click.command(name="preview")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was read as JSON.")
+@click.pass_obj
+def preview_cmd(obj: Ctx, urls: tuple[str, ...], as_json: bool) -> None:
+    """Fetch pages once and show what Raqib would monitor in them; stores nothing.
+
+    For each URL: the headline, the lede, the first words, how many
+    paragraphs, tables and words were read, and the verdict (an article, or
+    not, and why). Uses this home's settings ([fetch]), never its database.
+    """
+    shown = preview.preview(obj.home, list(urls))
+    data = [rec.preview_record(p) for p in shown]
+    emit(data, as_json, [line for d in data for line in text.preview(d)])
 
 
 def _import(obj: Ctx, first: list[str], story: str | None, strict: bool, as_json: bool) -> None:

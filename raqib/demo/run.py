@@ -40,7 +40,7 @@ def run_demo(home: Path | None, port: int, out: TextIO) -> int:
     try:
         say(f"Raqib demo — serving an evolving Arabic article at {url}")
         say(f"home: {home}{' (temporary)' if tmp else ''}\n")
-        r = _raqib(home, "watch", url, "--story", "us-iraq-coalition-talks")
+        r = _raqib(home, "watch", "--no-fetch", url, "--story", "us-iraq-coalition-talks")
         if r.returncode != 0:
             say(r.stderr)
             return r.returncode

@@ -16,10 +16,11 @@ import trafilatura
 from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
-from raqib.extract import pagemeta
+from raqib.extract import header, markup, pagemeta, tables
+from raqib.normalize.arabic import compact_key
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
-PROFILE = 7
+PROFILE = 8
 EXTRACTOR = (
     f"trafilatura {trafilatura.__version__}; lxml {lxml.__version__}; raqib-extract {PROFILE}"
 )
@@ -63,24 +64,6 @@ _TAIL_BOILERPLATE = re.compile(
 # through it disguised as a printable character no news page uses.
 _ZWNJ_STANDIN = "\U00016fe0"  # TANGUT ITERATION MARK
 
-_LAYOUT_BLOCKS = {
-    "table",
-    "p",
-    "div",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "ul",
-    "ol",
-    "blockquote",
-    "article",
-    "section",
-    "form",
-    "br",
-}
 
 # A line that is only a counter: views, reads, comments, shares (page furniture
 # that changes on every fetch, and sometimes sits inside <article>).
@@ -110,6 +93,8 @@ class Article:
     amp_url: str | None = None
     language: str | None = None
     links: tuple[str, ...] = field(default=())
+    lede: tuple[str, ...] = ()  # the lede and summary lines found in the header
+    tables: int = 0  # data tables kept as text, a line per row
 
 
 @dataclass(frozen=True)
@@ -123,6 +108,8 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         return NotArticle("empty body")
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
+    if markup.too_deep(html):
+        html = markup.flatten(html)  # libxml2 gives up past 256 levels
     tree = load_html(html)
     if tree is None:
         return NotArticle("unparseable HTML")
@@ -134,7 +121,9 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
     ):
         _disguise_zwnj(tree)
     meta = pagemeta.read(tree)  # before trafilatura, which prunes the tree
+    ledes = [_restore(x) for x in header.ledes(tree)]
     _unwrap_layout_tables(tree)
+    n_tables = tables.rows_to_paragraphs(tree, meta.furniture)  # data tables are article text
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -157,15 +146,16 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
     )
     if not isinstance(doc, Document) or not (doc.text or "").strip():
         return NotArticle("no article text found")
-    paragraphs = _strip_tail_boilerplate(
+    title = _restore(meta.title()).strip()
+    body = _strip_tail_boilerplate(
         [
             _restore(line.strip())
             for line in (doc.text or "").split("\n")
             if line.strip() and not _is_promo(line.strip(), meta.link_only_blocks)
         ]
     )
+    paragraphs = _with_ledes(ledes, _without_headline(body, title))
     text = " ".join(paragraphs)
-    title = _restore(meta.title()).strip()
     verdict = _not_article_reason(title, text)
     if verdict:
         return NotArticle(verdict)
@@ -179,6 +169,8 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         canonical_url=meta.canonical_url,
         amp_url=meta.amp_url,
         language=meta.language,
+        lede=tuple(ledes),
+        tables=n_tables,
     )
 
 
@@ -192,35 +184,22 @@ def _disguise_zwnj(tree: Any) -> None:
             el.tail = el.tail.replace(zwnj, _ZWNJ_STANDIN)
 
 
-def _plausible_author(author: str | None, furniture: set[str]) -> str | None:
-    """trafilatura's guess at the byline, unless it is furniture.
+def _without_headline(paragraphs: list[str], title: str) -> list[str]:
+    """The body without in-body repeats of the headline, compared by matching key
+    (a repeat that gained diacritics is still the headline)."""
+    key = compact_key(title)
+    return [p for p in paragraphs if not key or compact_key(p) != key]
 
-    On some layouts its heuristics pick a menu link ("الرئيسية") or a reader
-    comment's author, which change from fetch to fetch and would make
-    versions out of nothing.
-    """
-    if not author:
-        return None
-    name = " ".join(author.split())
-    # A guess that appears inside a comment, menu or sidebar text is furniture
-    # (trafilatura trims names, so compare by containment).
-    if len(name) > 120 or COUNTER.match(name) or any(name in t for t in furniture):
-        return None
-    return author
+
+def _with_ledes(ledes: list[str], body: list[str]) -> list[str]:
+    """The lede lines the extractor left out, ahead of the body."""
+    keys = [compact_key(p) for p in body]
+    missing = [x for x in ledes if not any(compact_key(x) in k for k in keys)]
+    return [*missing, *body]
 
 
 def _restore(text: str) -> str:
     return text.replace(_ZWNJ_STANDIN, "\N{ZERO WIDTH NON-JOINER}")
-
-
-def _is_layout_table(table: Any) -> bool:
-    """A table used to lay out the page (old portals), not to hold data."""
-    if (table.get("role") or "").lower() in ("presentation", "none"):
-        return True
-    for el in table.iterdescendants():
-        if isinstance(el.tag, str) and el.tag in _LAYOUT_BLOCKS:
-            return True
-    return any(len((cell.text_content() or "").strip()) > 150 for cell in table.iter("td", "th"))
 
 
 def _unwrap_layout_tables(tree: Any) -> None:
@@ -230,7 +209,7 @@ def _unwrap_layout_tables(tree: Any) -> None:
     layout with no article, and trafilatura would fall back to the full page
     text, clocks and counters included.
     """
-    layout = [t for t in tree.iter("table") if _is_layout_table(t)]
+    layout = [t for t in tree.iter("table") if tables.is_layout(t)]
     # Find each table's own rows and cells before renaming anything: the
     # nearest table ancestor decides, and a nested data table keeps its cells.
     parts = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from raqib.domain import Fetched, Outcome, Task, WatchState
+from raqib.domain import Fetched, Outcome, Task, WatchState, meta_change, page_meta
 from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, Same
 
@@ -64,9 +64,10 @@ def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:
         return Verdict(Outcome.NOT_ARTICLE, result.reason)
     snap = result.snapshot
     broken = snap.text.count("\ufffd")
-    if task.content_hash and broken > task.last_replacements:
+    if broken > task.last_replacements:
         # Bytes the declared charset cannot decode, inside the article: the
-        # page is damaged or mislabelled, not edited.
+        # page is damaged or mislabelled, not edited. The first fetch too: a
+        # damaged first version would make every later fetch look edited.
         return Verdict(
             Outcome.NOT_ARTICLE,
             f"undecodable bytes in the article text ({broken} replacement characters)",
@@ -78,5 +79,6 @@ def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:
             f"extraction collapsed: {words} words where the last version had {task.last_words}",
         )
     if snap.content_hash == task.content_hash:
-        return Verdict(_same(task), page=result)
+        # The same text and headline: a changed byline or date is said, not versioned.
+        return Verdict(_same(task), meta_change(task.meta, page_meta(snap)), page=result)
     return Verdict(Outcome.NEW_VERSION, page=result)

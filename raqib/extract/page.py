@@ -33,10 +33,11 @@ class Same:
 SAME = Same()
 
 
-def content_hash(title: str, byline: str | None, text: str) -> str:
-    """What makes a version: headline, byline and body, canonical."""
-    h = hashlib.sha256()
-    for part in (title, byline or "", text):
+def content_hash(title: str, text: str) -> str:
+    """What makes a version: headline and body, canonical. A byline or a date
+    that changed alone is metadata (the fetch log says so), not a version."""
+    h = hashlib.sha256(b"v2\x1f")
+    for part in (title, text):
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()
@@ -67,7 +68,7 @@ def make_page(html: str, url: str | None) -> Page | NotArticle:
         text=text,
         notices=notices,
         language=(result.language or None) and result.language[:16],
-        content_hash=content_hash(title, byline, text),
+        content_hash=content_hash(title, text),
         extractor=EXTRACTOR,
     )
     return Page(snap, result.canonical_url, result.amp_url)

@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from raqib.extract.furniture import furniture_elements, heads_the_article
 from raqib.normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
@@ -121,11 +122,13 @@ class PageMeta:
     furniture: set[Any] = field(default_factory=set, repr=False)  # the elements themselves
 
     def title(self) -> str:
-        """The headline: a single visible <h1>, else JSON-LD, og:title,
-        twitter:title, or <title> without the site's name."""
+        """The headline: a single visible <h1>, else og:title, twitter:title,
+        JSON-LD, or <title> without the site's name. The order is fixed and
+        the fragile sources come last (JSON-LD fails to parse now and then),
+        so that losing one source does not flip the headline."""
         if len(self.h1s) == 1 and self.h1s[0]:
             return self.h1s[0]
-        for candidate in (self.headline, self.og_title, self.twitter_title):
+        for candidate in (self.og_title, self.twitter_title, self.headline):
             if candidate and candidate.strip():
                 return " ".join(candidate.split())
         if self.title_tag:
@@ -260,7 +263,7 @@ def _read_visible_heads(root: Any, meta: PageMeta) -> None:
     if body is None:
         return
     for h1 in body.iter("h1"):
-        if h1 not in meta.furniture:
+        if h1 not in meta.furniture or heads_the_article(h1):
             text = canonical_line(h1.text_content())
             if text:
                 meta.h1s.append(text[:500])
@@ -313,41 +316,6 @@ def _visible_elements(root: Any) -> Iterator[Any]:
 
 def _text(el: Any) -> str:
     return canonical_line(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
-
-
-_FURNITURE = re.compile(
-    r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read"
-    r"|ticker|breaking|advert|promo|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
-    re.I,
-)
-_FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
-
-
-def marks_furniture(el: Any) -> bool:
-    """Whether this element itself is a comment block, menu, sidebar or footer."""
-    return el.tag in _FURNITURE_TAGS or bool(
-        _FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}")
-    )
-
-
-def is_furniture(el: Any) -> bool:
-    """Whether an element sits in comments, menus, sidebars or footers (by its ancestry)."""
-    return any(marks_furniture(node) for node in (el, *el.iterancestors()))
-
-
-def furniture_elements(root: Any) -> set[Any]:
-    """Elements inside comments, menus, sidebars and footers."""
-    inside: set[Any] = set()
-    stack = [(root, False)]
-    while stack:
-        el, within = stack.pop()
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
-            continue
-        within = within or marks_furniture(el)
-        if within:
-            inside.add(el)
-        stack.extend((child, within) for child in el)
-    return inside
 
 
 def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:

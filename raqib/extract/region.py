@@ -40,13 +40,17 @@ from typing import Any
 
 from lxml import etree
 
+from raqib.extract import header, markup, tables
 from raqib.extract.article import COUNTER, load_html
-from raqib.extract.pagemeta import AUTHOR_MARK, is_furniture, link_texts, marks_furniture
+from raqib.extract.furniture import is_furniture, marks_furniture
+from raqib.extract.pagemeta import AUTHOR_MARK, link_texts
 from raqib.normalize.arabic import canonical_line
 
-VERSION = 3
+VERSION = 4  # 4: data tables, ledes and dates in the digest
 _SKIP = {"script", "style", "noscript", "template", "svg"}
-_TITLE_META = re.compile(r"title|headline|author|creator|byline", re.I)
+_TITLE_META = re.compile(
+    r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
+)
 MIN_PROSE_WORDS = 15
 _INLINE = {
     "span",
@@ -173,7 +177,10 @@ def _heads(root: Any) -> list[str]:
                 else [data, *(data.get("@graph") or [] if isinstance(data, dict) else [])]
             ):
                 if isinstance(obj, dict):
-                    for key in ("headline", "name", "author", "creator"):
+                    for key in (
+                        "headline", "name", "author", "creator", "datePublished", "dateModified",
+                        "description",
+                    ):  # fmt: skip
                         if key in obj:
                             out.append(
                                 f"ld:{key}:{json.dumps(obj[key], ensure_ascii=False, sort_keys=True)}"
@@ -240,6 +247,14 @@ def digest(root: Any, region: Any, notices: list[str]) -> str:
         *_prose_outside(root, region),
         *_heads(root),
         *notices,
+        # Data tables and ledes are article text wherever they sit on the page.
+        *(
+            line
+            for t in tables.data_tables(root)
+            if not is_furniture(t)
+            for line in tables.row_lines(t)
+        ),
+        *header.ledes(root),
     )
     for part in parts:
         h.update(part.encode("utf-8"))
@@ -274,10 +289,20 @@ def _common_ancestor(nodes: list[Any]) -> Any:
     return first[-1]
 
 
+def _parse(html: str) -> Any:
+    return load_html(markup.flatten(html) if markup.too_deep(html) else html)
+
+
 def locate(html: str, paragraphs: list[str], notices: list[str]) -> dict[str, Any] | None:
     """The region of a freshly extracted article, or None if it cannot be pinned down."""
-    root = load_html(html)
+    root = _parse(html)
     if root is None or not paragraphs:
+        return None
+    # Table rows are in the digest whole, wherever their table is: the region
+    # need not hold them (a row's text is nowhere on the page in one piece).
+    rows = {canonical_line(line) for t in tables.data_tables(root) for line in tables.row_lines(t)}
+    paragraphs = [p for p in paragraphs if p not in rows]
+    if not paragraphs:
         return None
     nodes: list[Any] = []
     texts = _text_nodes(root)
@@ -316,7 +341,7 @@ def unchanged(html: str, region: dict[str, Any], notices_of: Any) -> bool:
     """True when the page's article region still digests the same."""
     if region.get("v") != VERSION:
         return False
-    root = load_html(html)
+    root = _parse(html)
     if root is None:
         return False
     try:

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from raqib.normalize import numbers
+
 ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
 ZWJ = "\N{ZERO WIDTH JOINER}"
 
@@ -241,15 +243,20 @@ _KEPT = "".join(
 _TO_FOLD = re.compile("[^" + re.escape(_KEPT) + "\n]")
 
 
-def matching_key(text: str) -> str:
-    """The orthography-blind key of a text. Equal keys = cosmetic difference."""
+def matching_key(text: str, *, fold_numbers: bool = True) -> str:
+    """The orthography-blind key of a text. Equal keys = cosmetic difference.
+
+    Numbers written in words become their value (`ثلاثة آلاف` and `3 آلاف`
+    are `3000`), unless `fold_numbers` is off.
+    """
     text = canonical(text)
     folded = _TO_FOLD.sub(lambda m: _fold_char(m.group()), text).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
     folded = _drop_stray_joiners(folded)
     # Diacritics removed from a letter leave the letter; spacing never matters.
     lines = (" ".join(line.split()) for line in folded.split("\n"))
-    return "\n".join(line for line in lines if line)
+    key = "\n".join(line for line in lines if line)
+    return numbers.fold(key) if fold_numbers else key
 
 
 _WS = re.compile(r"\s+")

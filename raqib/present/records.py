@@ -212,6 +212,24 @@ def delivery_record(
     )
 
 
+def preview_record(p: Any, *, created: bool | None = None) -> dict[str, Any]:
+    """What a fetch of one page read (`watch` and `preview`)."""
+    return {
+        "schema": schema("preview"),
+        "url": p.url,
+        "id": p.watch_id,
+        **({"created": created} if created is not None else {}),
+        "outcome": p.outcome,
+        "detail": p.detail,
+        "title": p.title,
+        "lede": p.lede,
+        "excerpt": p.excerpt,
+        "paragraphs": p.paragraphs,
+        "tables": p.tables,
+        "words": p.words,
+    }
+
+
 def document(name: str, **fields: Any) -> dict[str, Any]:
     """Any other JSON document (a pass summary, a discovery report, a status)."""
     return {"schema": schema(name), **fields}

@@ -161,3 +161,28 @@ def delivery_status(d: Record) -> Iterator[str]:
     for p in d["problems"]:
         when = f", next try {p['next_attempt_at']}" if p["next_attempt_at"] else ""
         yield f"  {p['status']:<8} after {p['attempts']} attempts{when}: {p['error']}  [{p['event']}]"
+
+
+def preview(d: Record) -> Iterator[str]:
+    """What Raqib reads in a page: enough to see a missing lede or body at once."""
+    yield d["url"]
+    if d["title"] is None:
+        yield f"  {_verdict(d)}"
+        return
+    yield f"  headline:   {d['title']}"
+    for line in d["lede"] or ["(none found)"]:
+        yield f"  lede:       {line}"
+    yield f"  text:       {d['excerpt']}"
+    tables = f", {d['tables']} table{'s' if d['tables'] != 1 else ''}" if d["tables"] else ""
+    yield f"  {d['paragraphs']} paragraphs{tables}, {d['words']} words · {_verdict(d)}"
+
+
+def _verdict(d: Record) -> str:
+    outcome, detail = d["outcome"], d["detail"]
+    if outcome in ("new_version", "unchanged", "not_modified", "restored"):
+        return "an article: watched as shown"
+    if outcome == "not_article":
+        return f"not an article ({detail}): no version until the page holds one"
+    if outcome is None:
+        return "not fetched yet (the next raqib check fetches it)"
+    return f"{outcome} ({detail}): tried again on its schedule"

@@ -1,0 +1,118 @@
+"""What an article says before its body: the lede (standfirst, summary) and
+summary bullets ("أبرز النقاط"). Extractors often leave these out, because
+they sit in the header, outside the element that holds the body; an edit
+there is an edit to the article all the same.
+
+Found by structure, not by site: an element marked as a lede (class, id or
+itemprop: lead, lede, standfirst, summary, excerpt, intro, subtitle, dek,
+teaser, abstract, description), or a list introduced by a summary heading.
+Photo captions, links and furniture (menus, sidebars, comments) are not ledes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from raqib.extract.furniture import article_header, marks_furniture
+from raqib.normalize.arabic import canonical_line
+
+_MARK = re.compile(
+    r"(?:^|[\s_-])(?:lead|lede|standfirst|stand-first|summary|excerpt|intro|subtitle|sub-title"
+    r"|subheadline|dek|teaser|abstract|description|article__desc|highlights|key-?points)(?:$|[\s_-])"
+    r"|__lead\b|__lede\b|__summary\b|__subtitle\b",
+    re.IGNORECASE,
+)
+_SUMMARY_HEADING = re.compile(
+    r"^\W*(?:أبرز النقاط|أهم النقاط|أبرز ما جاء|النقاط الرئيسية|باختصار|في سطور|ملخص|key points|highlights"
+    r"|in brief|summary)\W*$",
+    re.IGNORECASE,
+)
+_NOT_LEDE = {
+    "figcaption",
+    "figure",
+    "a",
+    "nav",
+    "footer",
+    "aside",
+    "form",
+    "script",
+    "style",
+    "button",
+}
+_CAPTION = re.compile(r"caption|credit|photo|image|gallery|media", re.IGNORECASE)
+_HEADINGS = {"h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "span", "div"}
+MIN_CHARS, MAX_CHARS = 30, 1500
+MAX_LEDES = 8
+
+
+def _marked(el: Any) -> bool:
+    attrs = f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')}"
+    return bool(_MARK.search(attrs)) and not _CAPTION.search(attrs)
+
+
+def _excluded(el: Any) -> bool:
+    for a in (el, *el.iterancestors()):
+        if not isinstance(a.tag, str):
+            continue
+        if a.tag in _NOT_LEDE or _CAPTION.search(a.get("class", "")):
+            return True
+        if a.tag == "header":
+            if not article_header(a):
+                return True
+        elif marks_furniture(a):
+            return True
+    return False
+
+
+def _text(el: Any) -> str:
+    return canonical_line(" ".join(el.itertext()))
+
+
+def ledes(root: Any) -> list[str]:
+    """The lede and summary lines of a page, in document order."""
+    body = root.find("body")
+    if body is None:
+        return []
+    out: list[str] = []
+    taken: list[Any] = []
+    for el in body.iter():
+        if not isinstance(el.tag, str) or len(out) >= MAX_LEDES:
+            continue
+        heading = el.tag in _HEADINGS and len(el) <= 1
+        if not heading and not _marked(el):
+            continue  # the cheap test first: most elements are neither
+        if any(el is t or t in el.iterancestors() for t in taken):
+            continue  # inside a lede already taken
+        if heading and len(title := _text(el)) < 40 and _SUMMARY_HEADING.match(title):
+            items = _bullets_after(el)
+            if items:
+                out.extend(items)
+                taken.append(el.getparent())
+            continue
+        if not _marked(el) or _excluded(el):
+            continue
+        if el.tag in ("ul", "ol") or el.find(".//li") is not None:
+            # Summary bullets: each item a line (a heading above them is not).
+            items = [t for li in el.iter("li") if MIN_CHARS <= len(t := _text(li)) <= MAX_CHARS]
+            out.extend(items)
+            taken.append(el)
+            continue
+        text = _text(el)
+        if MIN_CHARS <= len(text) <= MAX_CHARS and len(text.split()) >= 6:
+            out.append(text)
+            taken.append(el)
+    return list(dict.fromkeys(out))
+
+
+def _bullets_after(heading: Any) -> list[str]:
+    """The items of the list that follows a summary heading (its sibling, or its parent's)."""
+    for node in (heading, heading.getparent()):
+        if node is None:
+            continue
+        sibling = node.getnext()
+        while sibling is not None and not isinstance(sibling.tag, str):
+            sibling = sibling.getnext()
+        if sibling is not None and sibling.tag in ("ul", "ol") and not _excluded(sibling):
+            return [t for li in sibling.iter("li") if MIN_CHARS <= len(t := _text(li)) <= MAX_CHARS]
+    return []

@@ -1,0 +1,205 @@
+"""Arabic numbers written as words, read as values.
+
+"ثلاثة" and "3" are one figure; "ثلاثة آلاف", "3 آلاف" and "3000" are one
+figure; "ثلاثة" → "خمسة" is a change of figure. The matching key replaces
+each number written in words (or in digits with a scale word) by its value
+in ASCII digits, so a change between forms of a value is cosmetic and a
+change of value is not.
+
+Read: cardinals (واحد…عشرة with their feminine and case forms, أحد عشر…
+تسعة عشر, the tens, مئة/مائة and its multiples, ألف/آلاف, مليون/ملايين,
+مليار/مليارات with their duals), numbers joined by و, digits with a scale
+word (`3 آلاف`, `2.5 مليون`), and ordinals where they count (للمرة الثالثة).
+Words that are also everyday words are only read inside a number: أحد
+(Sunday, "anyone") and ست ("lady") alone are not figures.
+
+Works on matching-key text (no diacritics, hamza and alef folded, ة → ه,
+ى → ي, ASCII digits), word by word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_UNITS = {
+    "واحد": 1, "واحده": 1, "اثنان": 2, "اثنين": 2, "اثنتان": 2, "اثنتين": 2, "ثلاث": 3,
+    "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5, "خمسه": 5, "سته": 6, "سبع": 7, "سبعه": 7,
+    "ثمان": 8, "ثماني": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشره": 10,
+}  # fmt: skip
+_INNER_UNITS = {
+    "احد": 1,
+    "احدي": 1,
+    "ست": 6,
+    "عشر": 10,
+    "اثنا": 2,
+    "اثني": 2,
+    "اثنتا": 2,
+    "اثنتي": 2,
+}
+_TENS = {
+    "عشرون": 20, "عشرين": 20, "ثلاثون": 30, "ثلاثين": 30, "اربعون": 40, "اربعين": 40,
+    "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60, "سبعون": 70, "سبعين": 70,
+    "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
+}  # fmt: skip
+_HUNDREDS = {"مءه": 100, "ماءه": 100, "مءتان": 200, "مءتين": 200, "ماءتان": 200, "ماءتين": 200}
+for _word, _value in (
+    ("ثلاث", 3),
+    ("اربع", 4),
+    ("خمس", 5),
+    ("ست", 6),
+    ("سبع", 7),
+    ("ثمان", 8),
+    ("تسع", 9),
+):
+    for _h in ("مءه", "ماءه"):
+        _HUNDREDS[_word + _h] = _value * 100
+_SCALES = {
+    "الف": 1000, "الاف": 1000, "الفا": 1000,
+    "مليون": 10**6, "ملايين": 10**6, "مليونا": 10**6,
+    "مليار": 10**9, "مليارات": 10**9, "مليارا": 10**9,
+}  # fmt: skip
+_DUAL_SCALES = {"الفان": 2000, "الفين": 2000, "مليونان": 2 * 10**6, "مليونين": 2 * 10**6,
+                "ملياران": 2 * 10**9, "مليارين": 2 * 10**9}  # fmt: skip
+_ORDINALS = {
+    "الاول": 1, "الاولي": 1, "الثاني": 2, "الثانيه": 2, "الثالث": 3, "الثالثه": 3,
+    "الرابع": 4, "الرابعه": 4, "الخامس": 5, "الخامسه": 5, "السادس": 6, "السادسه": 6,
+    "السابع": 7, "السابعه": 7, "الثامن": 8, "الثامنه": 8, "التاسع": 9, "التاسعه": 9,
+    "العاشر": 10, "العاشره": 10,
+}  # fmt: skip
+_COUNTED = {"مره", "للمره", "المره"}  # "time": an ordinal after it counts
+_DIGITS = re.compile(r"^\d+(?:[.,]\d+)?$")
+_STEMS = re.compile(
+    r"واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مءه|ماءه|مءت|ماءت|الف|الاف|مليو|ملاي|مليار|مره"
+)
+_PREFIX = "و"
+
+
+def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
+    """(kind, value) of a number word; `inside`: already within a number."""
+    for w in (word, word[1:] if word.startswith(_PREFIX) and len(word) > 2 else None):
+        if w is None:
+            continue
+        if w in _UNITS:
+            return "unit", _UNITS[w]
+        if inside and w in _INNER_UNITS:
+            return "unit", _INNER_UNITS[w]
+        if w in _TENS:
+            return "ten", _TENS[w]
+        if w in _HUNDREDS:
+            return "hundred", _HUNDREDS[w]
+        if w in _DUAL_SCALES:
+            return "dual", _DUAL_SCALES[w]
+        if w in _SCALES:
+            return "scale", _SCALES[w]
+    return None
+
+
+def _digits(word: str) -> float | None:
+    return float(word.replace(",", "")) if _DIGITS.match(word) else None
+
+
+def _show(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+_CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
+_PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
+_KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
+
+
+def spans(words: list[str]) -> list[tuple[int, int, str]]:
+    """(first word, after the last word, value) of each number written in words."""
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(words):
+        if words[i] in _COUNTED and i + 1 < len(words) and words[i + 1] in _ORDINALS:
+            out.append((i + 1, i + 2, str(_ORDINALS[words[i + 1]])))  # "للمرة الثالثة"
+            i += 2
+            continue
+        if _bare(words[i]) in _PLURAL_SCALES:
+            i += 1  # "ملايين الدولارات": many, not a figure
+            continue
+        found = _number_at(words, i)
+        if found is None:
+            i += 1
+            continue
+        end, value = found
+        out.append((i, end, _show(value)))
+        i = end
+    return out
+
+
+def _bare(word: str) -> str:
+    """The word without a leading و that is not part of it."""
+    if word.startswith(_PREFIX) and word not in _KNOWN and len(word) > 2:
+        return word[1:]
+    return word
+
+
+def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
+    total, current, j, used_words = 0.0, 0.0, i, False
+    digits = _digits(_bare(words[i]))
+    if digits is not None:
+        # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
+        if i + 1 < len(words) and (kind := _word_value(words[i + 1], True)) and kind[0] == "scale":
+            return i + 2, digits * kind[1]
+        return None
+    while j < len(words):
+        word = _word_value(words[j], inside=used_words)
+        if word is None:
+            # "احد عشر", "ست مءه": words that are numbers only before another number word.
+            w = words[j]
+            if not used_words and w in _INNER_UNITS and j + 1 < len(words):
+                nxt = _word_value(words[j + 1], inside=True)
+                if (
+                    nxt is not None
+                    and nxt[0] in ("unit", "hundred", "scale", "dual")
+                    and (w not in ("احد", "احدي") or words[j + 1] in ("عشر", "عشره"))
+                ):
+                    current += _INNER_UNITS[w]
+                    used_words = True
+                    j += 1
+                    continue
+            break
+        kind, value = word
+        if kind == "unit" and value == 10 and current and current < 10:
+            current += 10  # ثلاثة عشر
+        elif kind == "hundred" and current and current < 10 and value == 100:
+            current *= 100  # ثلاث مئة
+        elif kind == "scale" and not (current or total) and _bare(words[j]) in _CONSTRUCT_DUALS:
+            total += 2 * value  # "مليونا دولار": two million (a dual before its noun)
+        elif kind == "scale":
+            total += (current or 1) * value
+            current = 0
+        elif kind == "dual":
+            total += value
+        else:
+            current += value
+        used_words = True
+        j += 1
+    if not used_words:
+        return None
+    return j, total + current
+
+
+def fold(key: str, show: Callable[[str], str] | None = None) -> str:
+    """The key with every number written in words replaced by its value."""
+    if not _STEMS.search(key):
+        return key  # most sentences: nothing to read
+    lines = []
+    for line in key.split("\n"):
+        words = line.split(" ")
+        found = spans(words)
+        if not found:
+            lines.append(line)
+            continue
+        out, at = [], 0
+        for start, end, value in found:
+            out.extend(words[at:start])
+            prefix = _PREFIX if _bare(words[start]) != words[start] else ""
+            out.append(prefix + value)
+            at = end
+        out.extend(words[at:])
+        lines.append(" ".join(out))
+    return "\n".join(lines)
