@@ -16,10 +16,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from raqib import urls
-from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState, page_meta
+from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState
 from raqib.extract.article import NotArticle
 from raqib.extract.judge import Verdict, after_extraction, before_extraction
 from raqib.extract.page import Page, Same, analyze, body_key
+from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
 MAX_INFLIGHT = 2  # batches handed to the writer thread and not yet written

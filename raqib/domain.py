@@ -1,10 +1,9 @@
-"""The types every layer shares, and the decisions that belong to none of them.
+"""The types every layer shares.
 
 Fetching, extraction, storage, diffing and presentation all speak in these
 dataclasses and enums; storage imports this module, never the reverse. The
-few rules here (what a recorded fetch changes on its watch, when a new
-version is really new) are pure functions: the store persists what they
-decide, and no SQL decides anything.
+rules a recorded fetch follows (when a new version is really new, what it
+changes on its watch) are pure functions beside it, in raqib.recording.
 """
 
 from __future__ import annotations
@@ -177,106 +176,6 @@ class Recorded:
     outcome: Outcome
     version_number: int | None
     lease_lost: bool = False
-
-
-META_FIELDS = ("byline", "published", "modified", "language", "notices")
-
-
-def page_meta(snap: Snapshot) -> dict[str, Any]:
-    """What a page says about itself besides its headline and text."""
-    return {
-        "byline": snap.byline,
-        "published": snap.published,
-        "modified": snap.modified,
-        "language": snap.language,
-        "notices": list(snap.notices),
-    }
-
-
-def meta_change(before: dict[str, Any] | None, after: dict[str, Any]) -> str | None:
-    """What changed in a page's metadata, in a line for the fetch log (None: nothing)."""
-    if before is None:
-        return None
-    parts = []
-    for name in META_FIELDS:
-        old, new = before.get(name), after.get(name)
-        if (old or None) == (new or None):
-            continue
-        if not new:
-            parts.append(f"{name} gone")
-        elif not old:
-            parts.append(f"{name} added")
-        else:
-            parts.append(f"{name} {str(old)[:60]!r} → {str(new)[:60]!r}")
-    return ("metadata changed, text and headline not: " + "; ".join(parts))[:500] if parts else None
-
-
-def settle(
-    rec: FetchRecord, stored_content_hash: str | None, latest: Snapshot | None = None
-) -> tuple[Outcome, str | None]:
-    """The outcome to record (and its detail), given what is stored for the
-    watch right now: its content hash and, for a new version, the latest one.
-
-    A "new version" whose content another worker already stored (a lease that
-    expired mid-fetch, a rerun) is not new. Nor is one whose headline and
-    text are the latest version's: a version needs changed text or headline,
-    not a changed byline or date (that is said in the fetch log instead).
-    """
-    outcome = Outcome(rec.outcome)
-    snap = rec.snapshot
-    if outcome is not Outcome.NEW_VERSION:
-        return outcome, rec.detail
-    if snap is None or snap.content_hash == stored_content_hash:
-        return Outcome.UNCHANGED, None
-    if latest is not None and (latest.title, latest.text) == (snap.title, snap.text):
-        return Outcome.UNCHANGED, meta_change(page_meta(latest), page_meta(snap))
-    return outcome, rec.detail
-
-
-def extends_version(outcome: Outcome) -> bool:
-    """Whether this fetch saw the latest version again (its last_seen moves)."""
-    return outcome in (Outcome.UNCHANGED, Outcome.NOT_MODIFIED, Outcome.RESTORED)
-
-
-def watch_update(rec: FetchRecord, outcome: Outcome) -> dict[str, Any]:
-    """What a recorded fetch changes on its watch, by attribute name."""
-    values: dict[str, Any] = {
-        "last_checked_at": rec.fetched_at,
-        "last_outcome": str(outcome),
-        "next_check_at": rec.next_check_at,
-    }
-    if outcome in GOOD_OUTCOMES:
-        # A 304 without validators keeps the ones that earned it.
-        if rec.etag is not None or rec.last_modified is not None or outcome != Outcome.NOT_MODIFIED:
-            values.update(etag=rec.etag, last_modified=rec.last_modified)
-        if rec.body_key is not None:
-            values["body_key"] = rec.body_key
-        if rec.region is not None:
-            values["region"] = rec.region
-        if rec.meta is not None:
-            values["meta"] = rec.meta
-    elif outcome == Outcome.REMOVED:
-        # A later 304 must not vouch for a page we saw disappear.
-        values.update(etag=None, last_modified=None)
-    if rec.new_state is not None:
-        values["state"] = str(rec.new_state)
-    if rec.error_count is not None:
-        values["error_count"] = rec.error_count
-    if rec.removed_count is not None:
-        values["removed_count"] = rec.removed_count
-    return values
-
-
-def new_version_update(snap: Snapshot, number: int, at: datetime) -> dict[str, Any]:
-    """What a new version changes on its watch: the latest content's summary."""
-    return {
-        "version_count": number,
-        "content_hash": snap.content_hash,
-        "title": snap.title,
-        "last_change_at": at,
-        "words": len(snap.text.split()),
-        "replacements": snap.text.count("\ufffd"),
-    }
 
 
 # --- history as the layers above storage read it --------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from raqib import domain
+from raqib import recording
 from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Snapshot, Version
 from raqib.storage import blobs
 from raqib.storage import models as m
@@ -110,7 +110,7 @@ class HistoryRepo:
         if rec.outcome == Outcome.NEW_VERSION and w["version_count"]:
             row = conn.execute(self._latest, {"w": rec.watch_id, "n": w["version_count"]}).first()
             latest = _snapshot(row) if row is not None else None
-        outcome, detail = domain.settle(rec, w["content_hash"], latest)
+        outcome, detail = recording.settle(rec, w["content_hash"], latest)
         fetch_id = conn.execute(
             self._insert_fetch,
             {
@@ -122,7 +122,7 @@ class HistoryRepo:
                 "warc_offset": rec.warc_offset,
             },
         ).inserted_primary_key[0]  # fmt: skip
-        values = domain.watch_update(rec, outcome)
+        values = recording.watch_update(rec, outcome)
         number: int | None = None
         snap = rec.snapshot
         if outcome is Outcome.NEW_VERSION and snap is not None:
@@ -144,12 +144,12 @@ class HistoryRepo:
                 },
             ).inserted_primary_key[0]  # fmt: skip
             conn.execute(self._link_version, {"fid": fetch_id, "vid": version_id})
-            values.update(domain.new_version_update(snap, number, rec.fetched_at))
+            values.update(recording.new_version_update(snap, number, rec.fetched_at))
             # Later bodies are stored as zstd deltas against the first one.
             if not w["base_hash"] and raw_hash:
                 values["base_hash"] = w["base_hash"] = raw_hash
             w["version_count"], w["content_hash"] = number, snap.content_hash
-        elif domain.extends_version(outcome) and w["version_count"]:
+        elif recording.extends_version(outcome) and w["version_count"]:
             conn.execute(
                 self._touch_version,
                 {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at},

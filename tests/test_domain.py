@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from raqib.domain import FetchRecord, Outcome, Snapshot, extends_version, settle, watch_update
+from raqib.domain import FetchRecord, Outcome, Snapshot
+from raqib.recording import extends_version, settle, watch_update
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ import pytest
 
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
+from raqib.storage.migrate import HEAD
 from tests.conftest import Raqib
 
 
@@ -24,7 +25,7 @@ def test_port_zero_is_refused(raqib: Raqib) -> None:
         ("empty", "the database is empty"),
         ("garbage", "not a database Raqib can read"),
         ("foreign", "not a Raqib database: it holds other tables (customers)"),
-        ("newer", "schema 9999, newer than this Raqib's 0001"),
+        ("newer", f"schema 9999, newer than this Raqib's {HEAD}"),
     ],
 )
 def test_a_database_raqib_cannot_use_is_named_in_one_line(

@@ -168,7 +168,7 @@ def test_feed_has_one_entry_per_change(replayed, tmp_path: Path) -> None:
     assert silent and all(
         e.link.startswith("https://report.example/raqib/change-") for e in parsed.entries
     )
-    figures = [e for e in parsed.entries if "figures: 3.5 → 3.3" in e.summary]
+    figures = [e for e in parsed.entries if "figures: 3.5 مليون → 3.3 مليون" in e.summary]
     assert len(figures) == 1
     story = tmp_path / "story.atom"
     raqib("feed", "--out", str(story), "--story", "xss")

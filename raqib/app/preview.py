@@ -21,6 +21,7 @@ from raqib.app.passes import run_check
 from raqib.clock import Clock
 from raqib.clock import from_env as clock_from_env
 from raqib.domain import Watch
+from raqib.extract.article import Article
 from raqib.storage import open_storage, sqlite
 
 EXCERPT_WORDS = 30
@@ -69,11 +70,11 @@ def _preview(app: App, w: Watch) -> Preview:
     return out
 
 
-def _structure(app: App, raw_hash: str | None, url: str) -> object | None:
+def _structure(app: App, raw_hash: str | None, url: str) -> Article | None:
     """The extracted article again, for what a version does not keep (lede, tables)."""
     from w3lib.encoding import html_to_unicode
 
-    from raqib.extract.article import Article, extract
+    from raqib.extract.article import extract
 
     raw = app.storage.history.raw_body(raw_hash) if raw_hash else None
     if raw is None:

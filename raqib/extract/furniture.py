@@ -22,7 +22,7 @@ SKIP_TAGS = {
 
 _FURNITURE = re.compile(
     r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read"
-    r"|ticker|breaking|advert|promo|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
+    r"|ticker|breaking|advert|\bpromos?\b|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
     re.I,
 )
 _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from raqib.domain import Fetched, Outcome, Task, WatchState, meta_change, page_meta
+from raqib.domain import Fetched, Outcome, Task, WatchState
 from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, Same
+from raqib.recording import meta_change, page_meta
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
 COLLAPSE_MIN_WORDS = 100

@@ -142,8 +142,9 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     digits = _digits(_bare(words[i]))
     if digits is not None:
         # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
-        if i + 1 < len(words) and (kind := _word_value(words[i + 1], True)) and kind[0] == "scale":
-            return i + 2, digits * kind[1]
+        after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
+        if after is not None and after[0] == "scale":
+            return i + 2, digits * after[1]
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
