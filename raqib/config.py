@@ -78,7 +78,7 @@ class ScheduleConfig:
     lease: str = "15m"  # how long a worker's claim on a watch lasts without renewal
     sweep_every: str = "60s"  # daemon: how often to look for due watches
     discover_every: str = "30m"  # daemon: how often to read discovery sources
-    claim_batch: int = 5000
+    claim_batch: int = 1000  # watches a worker claims at a time; it claims again until none is due
 
 
 @dataclass
@@ -110,7 +110,16 @@ class NotifyConfig:
 
 
 @dataclass
+class StorageConfig:
+    # An SQLAlchemy URL; empty: <home>/raqib.db (SQLite). For several workers on
+    # several machines: postgresql+psycopg://user:password@host/raqib
+    # (pip install 'raqib[postgres]'). RAQIB_DATABASE_URL overrides it.
+    url: str = ""
+
+
+@dataclass
 class Config:
+    storage: StorageConfig = field(default_factory=StorageConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
-from raqib.storage import sqlite
+from raqib.storage import postgres, sqlite
 from raqib.storage.archive import ArchiveRepo
 from raqib.storage.changes import ChangeRepo
 from raqib.storage.db import Database, StoreError
@@ -50,7 +50,8 @@ class Storage:
 
 
 def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> Storage:
-    engine = create_engine(url, future=True)
+    options = postgres.engine_options() if postgres.is_postgres(url) else {}
+    engine = create_engine(url, future=True, **options)
     if sqlite.is_sqlite(url):
         sqlite.configure(engine, readonly=readonly)
     check(engine, readonly=readonly)

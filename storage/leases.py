@@ -82,11 +82,13 @@ class LeaseRepo:
         if after_id is not None:
             cond = and_(cond, m.Watch.id > after_id)
             order = (m.Watch.id,)
-        # One transaction: pick, then take only what is still free. The
-        # conditional UPDATE is the claim: it re-checks each row under its
-        # row lock, so two workers never both win a watch.
+        # One transaction: pick the rows, locked, skipping those another
+        # worker's claim is locking right now (PostgreSQL: FOR UPDATE SKIP
+        # LOCKED; SQLite's transaction is single-writer already), then lease
+        # them. Two workers never both win a watch, and neither waits for the other.
         with self.db.session() as s:
-            ids = list(s.scalars(select(m.Watch.id).where(cond).order_by(*order).limit(limit)))
+            pick = select(m.Watch.id).where(cond).order_by(*order).limit(limit)
+            ids = list(s.scalars(pick.with_for_update(skip_locked=True)))
             if not ids:
                 return []
             s.execute(

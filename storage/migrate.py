@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from raqib.storage import postgres
 from raqib.storage.db import StoreError
 
 
@@ -91,12 +92,27 @@ def check(engine: Engine, *, readonly: bool) -> None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Migrate to head; a no-op (one cheap query) when already there."""
+    """Migrate to head; a no-op (one cheap query) when already there.
+
+    Two processes may migrate at once (a daemon and a cron pass starting
+    together): on PostgreSQL an advisory lock makes the second wait, on
+    SQLite the write lock does; either way it then finds the schema current.
+    """
     if current(engine) == HEAD:
         return
     from alembic import command
 
     cfg = config(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            postgres.lock_for_migration(conn)
+        if _version(conn) == HEAD:
+            return  # another process migrated while this one waited
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def _version(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -135,7 +135,14 @@ class OutboxRepo:
             )
             if exclude:
                 q = q.where(m.Outbox.id.not_in(list(exclude)))
-            ids = list(s.scalars(q.order_by(m.Outbox.next_attempt_at, m.Outbox.id).limit(limit)))
+            # Locked and skipped like watch claims: one message, one sender.
+            ids = list(
+                s.scalars(
+                    q.order_by(m.Outbox.next_attempt_at, m.Outbox.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
             if not ids:
                 return []
             s.execute(

@@ -41,11 +41,23 @@ class Result:
 
 
 class Raqib:
-    """Runs raqib against one home directory."""
+    """Runs raqib against one home directory (and its database: SQLite in the
+    home, or the PostgreSQL database RAQIB_DATABASE_URL names)."""
 
     def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.env = env or {}
+
+    @property
+    def database_url(self) -> str:
+        from raqib.storage import sqlite
+
+        return self.env.get("RAQIB_DATABASE_URL") or sqlite.url_for(self.home / "raqib.db")
+
+    def open_storage(self, *, readonly: bool = False) -> Any:
+        from raqib.storage import open_storage
+
+        return open_storage(self.database_url, readonly=readonly)
 
     def __call__(
         self, *args: str, expect: int | None = 0, input: str | None = None, timeout: float = 120
@@ -127,9 +139,50 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+# --- both backends ------------------------------------------------------------------
+#
+# A test module marked `pytestmark = pytest.mark.backends` runs each of its
+# tests that use `raqib` (or `backend`) twice: on SQLite in the home, and on
+# a fresh database of a throwaway PostgreSQL cluster started for the session.
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    from tests import pg
+
+    bindir = pg.bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl): .ci/run installs Debian's postgresql"
+        )
+    cluster = pg.Cluster(bindir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
-def raqib(home: Path) -> Raqib:
-    return Raqib(home)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite in the home; a fresh PostgreSQL database's URL otherwise."""
+    if backend == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_cluster").new_database())
+
+
+@pytest.fixture
+def raqib(home: Path, database_url: str | None) -> Raqib:
+    return Raqib(home, env={"RAQIB_DATABASE_URL": database_url} if database_url else {})
 
 
 # --- the corpus ------------------------------------------------------------------

@@ -3,18 +3,20 @@ older analyzer made is judged again, said to be, and re-stored by a pass."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from raqib.demo.pages import PATH, VERSIONS, render
 from raqib.demo.server import Route
 from raqib.diffs.classify import ANALYZER
-from raqib.storage import open_storage, sqlite
 from raqib.storage.models import Change
 from tests.conftest import Raqib
 
+pytestmark = pytest.mark.backends
+
 
 def _store(raqib: Raqib):
-    return open_storage(sqlite.url_for(raqib.home / "raqib.db"))
+    return raqib.open_storage()
 
 
 def test_readers_show_the_stored_analysis_and_rejudge_only_older_ones(server, raqib: Raqib) -> None:

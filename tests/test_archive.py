@@ -16,8 +16,9 @@ from raqib.archive.export import read_jsonl
 from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from raqib.storage import open_storage, sqlite
 from tests.conftest import Raqib, replay_corpus
+
+pytestmark = pytest.mark.backends
 
 WARCIO = [sys.executable, "-m", "warcio.cli"]
 
@@ -72,7 +73,7 @@ def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
     )
 
     # Each version points at a record whose payload is its raw page.
-    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = raqib.open_storage(readonly=True)
     try:
         for url in urls.values():
             for v in raqib("versions", url, "--json").json():
@@ -262,7 +263,7 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     raqib("watch", "--no-fetch", url)
     raqib.proc("check")
     assert "0 stored page bodies" in raqib("gc", "--dry-run").out
-    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"))
+    store = raqib.open_storage()
     try:
         with store.db.session() as s:
             from raqib.storage.models import Blob
@@ -273,7 +274,7 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
     assert "1 stored page bodies" in raqib("gc", "--dry-run").out
     assert "removed 1 unused" in raqib("gc").out
     v = raqib("versions", url, "--json").json()[0]
-    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = raqib.open_storage(readonly=True)
     try:
         assert store.history.raw_body(v["raw_sha256"]) is not None
     finally:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Raqib, corpus_route
+
+pytestmark = pytest.mark.backends
 
 
 def _expected_outcome(expect: dict[str, Any]) -> set[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import select
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -54,52 +53,70 @@ def survivors(pids: list[int], timeout: float) -> list[int]:
             os.close(fd)
 
 
-def consistency(db: Path) -> list[str]:
+def consistency(raqib: Raqib) -> list[str]:
     """What must hold in the database whatever moment a process died."""
+    from sqlalchemy import create_engine, text
+
     problems = []
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    engine = create_engine(raqib.database_url)
     try:
-        check = con.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            problems.append(f"integrity_check: {check}")
-        for wid, count, content_hash in con.execute(
-            "SELECT id, version_count, content_hash FROM watches"
-        ):
-            numbers = [
-                n
-                for (n,) in con.execute(
-                    "SELECT number FROM versions WHERE watch_id=? ORDER BY number", (wid,)
+        with engine.connect() as con:
+            if engine.dialect.name == "sqlite":
+                check = con.execute(text("PRAGMA integrity_check")).scalar()
+                if check != "ok":
+                    problems.append(f"integrity_check: {check}")
+            for wid, count, content_hash in con.execute(
+                text("SELECT id, version_count, content_hash FROM watches")
+            ):
+                numbers = list(
+                    con.scalars(
+                        text("SELECT number FROM versions WHERE watch_id = :w ORDER BY number"),
+                        {"w": wid},
+                    )
                 )
-            ]
-            if numbers != list(range(1, count + 1)):
-                problems.append(f"watch {wid}: versions {numbers} but version_count {count}")
-            if count:
-                latest = con.execute(
-                    "SELECT content_hash FROM versions WHERE watch_id=? AND number=?", (wid, count)
-                ).fetchone()[0]
-                if latest != content_hash:
-                    problems.append(f"watch {wid}: content hash does not match its latest version")
-        orphans = con.execute(
-            "SELECT COUNT(*) FROM versions v LEFT JOIN fetches f ON f.id = v.fetch_id "
-            "WHERE f.id IS NULL OR f.version_id != v.id OR f.outcome != 'new_version'"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} versions without the fetch that made them")
-        dangling = con.execute(
-            "SELECT COUNT(*) FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.version_id IS NOT NULL AND v.id IS NULL"
-        ).fetchone()[0]
-        if dangling:
-            problems.append(f"{dangling} fetches pointing at no version")
-        missing_blobs = con.execute(
-            "SELECT COUNT(*) FROM versions v LEFT JOIN blobs b ON b.hash = v.raw_hash WHERE v.raw_hash IS NOT NULL AND b.hash IS NULL"
-        ).fetchone()[0]
-        if missing_blobs:
-            problems.append(f"{missing_blobs} versions whose raw page is missing")
+                if numbers != list(range(1, count + 1)):
+                    problems.append(f"watch {wid}: versions {numbers} but version_count {count}")
+                if count:
+                    latest = con.scalar(
+                        text(
+                            "SELECT content_hash FROM versions WHERE watch_id = :w AND number = :n"
+                        ),
+                        {"w": wid, "n": count},
+                    )
+                    if latest != content_hash:
+                        problems.append(
+                            f"watch {wid}: content hash does not match its latest version"
+                        )
+            orphans = con.scalar(
+                text(
+                    "SELECT COUNT(*) FROM versions v LEFT JOIN fetches f ON f.id = v.fetch_id "
+                    "WHERE f.id IS NULL OR f.version_id != v.id OR f.outcome != 'new_version'"
+                )
+            )
+            if orphans:
+                problems.append(f"{orphans} versions without the fetch that made them")
+            dangling = con.scalar(
+                text(
+                    "SELECT COUNT(*) FROM fetches f LEFT JOIN versions v ON v.id = f.version_id "
+                    "WHERE f.version_id IS NOT NULL AND v.id IS NULL"
+                )
+            )
+            if dangling:
+                problems.append(f"{dangling} fetches pointing at no version")
+            missing_blobs = con.scalar(
+                text(
+                    "SELECT COUNT(*) FROM versions v LEFT JOIN blobs b ON b.hash = v.raw_hash "
+                    "WHERE v.raw_hash IS NOT NULL AND b.hash IS NULL"
+                )
+            )
+            if missing_blobs:
+                problems.append(f"{missing_blobs} versions whose raw page is missing")
     finally:
-        con.close()
+        engine.dispose()
     return problems
 
 
+@pytest.mark.backends
 def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
     seed = int(os.environ.get("RAQIB_KILL_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
@@ -125,14 +142,14 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
         proc.wait(timeout=10)
         # The extraction workers and their forkserver go with the pass.
         assert not survivors(below, timeout=30), f"seed {seed}: processes outlived the pass"
-        problems = consistency(raqib.home / "raqib.db")
+        problems = consistency(raqib)
         assert not problems, f"seed {seed}, kill {kill}: " + "; ".join(problems)
 
     # The next pass reclaims the dead passes' leases at once and records every watch.
     before = {u: len(raqib("log", u, "--json").json()) for u in urls}
     r = raqib.proc("check", "--all")
     assert f"checked {WATCHES} watches" in r.out, r.out + r.err
-    assert not consistency(raqib.home / "raqib.db")
+    assert not consistency(raqib)
     for i, url in enumerate(urls):
         log = raqib("log", url, "--json").json()
         assert len(log) == before[url] + 1
@@ -145,6 +162,7 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.backends
 def test_daemon_and_cron_together(server, raqib: Raqib) -> None:
     urls = [f"{server.base}/both/{i}" for i in range(10)]
     for i in range(10):
@@ -169,7 +187,7 @@ def test_daemon_and_cron_together(server, raqib: Raqib) -> None:
     assert daemon.returncode == 0 and "Traceback" not in err and "locked" not in err
     for url in urls:
         assert len(raqib("versions", url, "--json").json()) == 1  # no duplicate versions
-    assert not consistency(raqib.home / "raqib.db")
+    assert not consistency(raqib)
 
 
 # --- a full disk, a read-only home (a small tmpfs, when this machine lets us mount) ---------
@@ -214,7 +232,7 @@ def test_full_disk_is_a_clear_error_and_corrupts_nothing(server, tmpfs: Path) ->
     assert "disk is full" in r.err and "Traceback" not in r.err
     assert len(r.err.strip().splitlines()) <= 3
     filler.unlink()
-    assert not consistency(raqib.home / "raqib.db")
+    assert not consistency(raqib)
     raqib.proc("check", "--all")  # space again: the pass works
     assert len(raqib("versions", server.base + "/full", "--json").json()) == 2
 
@@ -232,7 +250,7 @@ def test_read_only_home_is_a_clear_error(server, tmpfs: Path) -> None:
         assert r.code != 0 and "Traceback" not in r.err, r.err
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
-    assert not consistency(raqib.home / "raqib.db")
+    assert not consistency(raqib)
     assert [w["url"] for w in raqib("watches", "--json").json()] == [server.base + "/ro"]
 
 

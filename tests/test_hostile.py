@@ -55,7 +55,6 @@ def test_a_database_raqib_cannot_use_is_named_in_one_line(
 
 def test_a_pass_counts_only_its_own_changes(server, raqib: Raqib) -> None:
     """Versions another pass left unanalysed are analysed, but not counted as this pass's."""
-    from raqib.storage import open_storage, sqlite
     from raqib.storage.models import Change
 
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
@@ -65,7 +64,7 @@ def test_a_pass_counts_only_its_own_changes(server, raqib: Raqib) -> None:
     server.routes["/a"] = Route(render(VERSIONS[3], server.base))  # a silent edit
     raqib.proc("check", "--all")
     # As if a pass had stored /a's new version and died before analysing it.
-    storage = open_storage(sqlite.url_for(raqib.home / "raqib.db"))
+    storage = raqib.open_storage()
     try:
         with storage.db.session() as s:
             s.query(Change).delete()

@@ -18,6 +18,8 @@ from raqib.notify.rules import wants
 from raqib.present.events import excerpt
 from tests.conftest import Raqib, replay_corpus
 
+pytestmark = pytest.mark.backends
+
 
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True

@@ -179,7 +179,7 @@ def test_serve_requires_a_token_off_loopback(replayed) -> None:
     raqib: Raqib = replayed["raqib"]
     r = raqib("serve", "--host", "0.0.0.0", expect=2)
     assert "--token" in r.err
-    store = open_storage(sqlite.url_for(raqib.home / "raqib.db"), readonly=True)
+    store = raqib.open_storage(readonly=True)
     try:
         app = create_app(store, token="correct horse battery staple")
         client = app.test_client()

@@ -16,6 +16,8 @@ from raqib.demo.server import Route
 from raqib.scheduler import RevisitPolicy, WatchFacts
 from tests.conftest import Raqib
 
+pytestmark = pytest.mark.backends
+
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 M = timedelta(minutes=1)

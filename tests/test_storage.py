@@ -16,9 +16,12 @@ from raqib.storage.migrate import current, head
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
+pytestmark = pytest.mark.backends
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Storage:
-    s = open_storage(sqlite.url_for(tmp_path / "t.db"))
+def store(tmp_path: Path, database_url: str | None) -> Storage:
+    s = open_storage(database_url or sqlite.url_for(tmp_path / "t.db"))
     yield s
     s.close()
 
@@ -72,7 +75,9 @@ def test_migrated_to_head(store: Storage) -> None:
     assert tuple(reversed(known)) == REVISIONS
 
 
-def test_wal_and_busy_timeout(store: Storage) -> None:
+def test_wal_and_busy_timeout(store: Storage, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's journal mode")
     with store.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == sqlite.BUSY_TIMEOUT_MS
@@ -285,3 +290,57 @@ def test_later_bodies_are_stored_as_deltas_of_the_first(store: Storage, tmp_path
     assert store.archive.unused_blobs() == [h2]
     assert store.archive.delete_blobs([h2]) > 0
     assert store.archive.unused_blobs() == [h1]
+
+
+def test_concurrent_claims_never_overlap_and_leave_nothing_behind(
+    store: Storage, tmp_path: Path, database_url: str | None
+) -> None:
+    """Four workers claiming at once, batch after batch: every due watch is
+    taken exactly once (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    import threading
+
+    urls = [f"https://claims.example/{i}" for i in range(200)]
+    store.watches.add(urls, now=T0)
+    url = database_url or sqlite.url_for(tmp_path / "t.db")
+    taken: dict[str, list[int]] = {}
+
+    def worker(name: str) -> None:
+        mine = open_storage(url)
+        got: list[int] = []
+        after = 0  # as a pass over every watch walks them: by id, batch after batch
+        try:
+            while batch := mine.leases.claim(
+                name, now=T0, lease=timedelta(minutes=5), limit=7, due_only=False, after_id=after
+            ):
+                got.extend(t.watch_id for t in batch)
+                after = batch[-1].watch_id
+        finally:
+            mine.close()
+        taken[name] = got
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    every = [wid for got in taken.values() for wid in got]
+    assert len(every) == len(set(every)) == len(urls)
+    assert sum(1 for got in taken.values() if got) >= 2  # the work was shared
+
+
+def test_two_processes_migrating_at_once(tmp_path: Path, database_url: str | None) -> None:
+    """A daemon and a cron pass starting together on a new database."""
+    import subprocess
+    import sys
+
+    url = database_url or sqlite.url_for(tmp_path / "fresh.db")
+    code = "import sys; from raqib.storage import open_storage; open_storage(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url]) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    from raqib.storage.migrate import HEAD
+
+    fresh = open_storage(url)
+    try:
+        assert current(fresh.db.engine) == HEAD
+    finally:
+        fresh.close()

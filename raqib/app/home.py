@@ -46,9 +46,11 @@ def ensure_home(home: Path) -> Path:
     return home
 
 
-def database_url(home: Path) -> str:
-    """RAQIB_DATABASE_URL (e.g. postgresql+psycopg://…) or <home>/raqib.db."""
-    return os.environ.get("RAQIB_DATABASE_URL") or sqlite.url_for(home / DB_NAME)
+def database_url(home: Path, config: Config) -> str:
+    """RAQIB_DATABASE_URL, else [storage] url (e.g. postgresql+psycopg://…), else <home>/raqib.db."""
+    return (
+        os.environ.get("RAQIB_DATABASE_URL") or config.storage.url or sqlite.url_for(home / DB_NAME)
+    )
 
 
 def load_config(home: Path) -> Config:
@@ -59,17 +61,17 @@ def load_config(home: Path) -> Config:
 
 
 def open_app(home: Path, *, readonly: bool = False, clock: Clock | None = None) -> App:
-    if readonly:
-        if not (home / DB_NAME).exists() and "RAQIB_DATABASE_URL" not in os.environ:
-            raise HomeError(f"no Raqib database in {home} (run `raqib watch URL` first)")
-    else:
+    if not readonly:
         ensure_home(home)
     cfg = load_config(home)
+    url = database_url(home, cfg)
+    if readonly and url == sqlite.url_for(home / DB_NAME) and not (home / DB_NAME).exists():
+        raise HomeError(f"no Raqib database in {home} (run `raqib watch URL` first)")
     try:
         clock = clock or clock_from_env()
     except ValueError as exc:
         raise HomeError(str(exc)) from exc
-    storage = open_storage(database_url(home), readonly=readonly)
+    storage = open_storage(url, readonly=readonly)
     return App(home=home, config=cfg, storage=storage, clock=clock, readonly=readonly)
 
 

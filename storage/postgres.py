@@ -1,0 +1,42 @@
+"""Everything PostgreSQL-specific: connection bounds, and the lock that lets
+several processes migrate one database at once.
+
+PostgreSQL is the engine for several workers on several machines. Claims use
+`FOR UPDATE SKIP LOCKED` (written portably in the repositories; SQLite,
+whose transactions are single-writer, ignores it), so two workers never wait
+on, or both win, the same watch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+MIGRATION_LOCK = 0x52415149  # "RAQI": the advisory lock every migrating process takes
+CONNECT_TIMEOUT_S = 10
+# A statement that waits this long on a lock gives up: a pass reports the
+# database busy (exit 75) instead of hanging behind a stuck transaction.
+LOCK_TIMEOUT = "30s"
+STATEMENT_TIMEOUT = "10min"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql", "postgres"))
+
+
+def engine_options() -> dict[str, Any]:
+    return {
+        "pool_pre_ping": True,  # a connection cut (a worker's link down) is replaced, not reused
+        "connect_args": {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "options": f"-c lock_timeout={LOCK_TIMEOUT} -c statement_timeout={STATEMENT_TIMEOUT}",
+            "application_name": "raqib",
+        },
+    }
+
+
+def lock_for_migration(conn: Connection) -> None:
+    """Hold the migration lock until this transaction ends: a second process
+    migrating at the same time waits, then finds the schema current."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

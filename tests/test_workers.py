@@ -1,0 +1,59 @@
+"""Several workers on one PostgreSQL database: concurrent `raqib check`
+passes fetch every due page exactly once, and each says what it checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+
+import pytest
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from tests.conftest import ROOT, Raqib, raqib_command
+
+PAGES = 300
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_share_a_sweep_and_fetch_each_page_once(
+    server, tmp_path, pg_cluster, workers: int
+) -> None:
+    url = pg_cluster.new_database()
+    env = {"RAQIB_DATABASE_URL": url}
+    paths = [f"/w/{i}" for i in range(PAGES)]
+    for path in paths:
+        server.routes[path] = Route(render(VERSIONS[0], server.base), delay=0.02)
+    homes = [tmp_path / f"worker{i}" for i in range(workers)]
+    for h in homes:
+        h.mkdir()
+        # Small claims, so that the workers interleave instead of one taking all.
+        (h / "raqib.toml").write_text("[schedule]\nclaim_batch = 40\n", encoding="utf-8")
+    Raqib(homes[0], env)("watch", "--no-fetch", *(server.base + p for p in paths))
+    server.requests.clear()
+    procs = [
+        subprocess.Popen(
+            [*raqib_command(), "--home", str(h), "check", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
+        for h in homes
+    ]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    fetched = Counter(path for path, _h in server.requests if path != "/robots.txt")
+    assert set(fetched) == set(paths) and set(fetched.values()) == {1}, fetched.most_common(3)
+    checked = []
+    for code, out, err in results:
+        if code == 75:  # found every due watch claimed by the others: said so, checked nothing
+            assert "another raqib pass is running" in err
+            continue
+        assert code == 0, err
+        summary = json.loads(out)
+        assert summary["claimed"] > 0 and sum(summary["outcomes"].values()) == summary["claimed"]
+        checked.append(summary["claimed"])
+    assert sum(checked) == PAGES and len(checked) >= 2  # shared, each page once
