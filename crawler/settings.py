@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 BOT_NAME = "raqib"
-SPIDER_MODULES = ["raqib.crawler.spiders"]
+# `pass` (raqib.app.scrapy_pass) is a whole Raqib pass run by Scrapy or Scrapyd.
+SPIDER_MODULES = ["raqib.crawler.spiders", "raqib.app.scrapy_pass"]
 NEWSPIDER_MODULE = "raqib.crawler.spiders"
 
 # Each component takes its collaborators from the pass context (crawler.context)

@@ -19,6 +19,7 @@ CONNECT_TIMEOUT_S = 10
 # database busy (exit 75) instead of hanging behind a stuck transaction.
 LOCK_TIMEOUT = "30s"
 STATEMENT_TIMEOUT = "10min"
+TCP_USER_TIMEOUT_MS = 20_000
 
 
 def is_postgres(url: str) -> bool:
@@ -30,6 +31,13 @@ def engine_options() -> dict[str, Any]:
         "pool_pre_ping": True,  # a connection cut (a worker's link down) is replaced, not reused
         "connect_args": {
             "connect_timeout": CONNECT_TIMEOUT_S,
+            # A link that goes dead mid-statement fails the statement within
+            # seconds, not at TCP's retransmission timeout a quarter hour later.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
             "options": f"-c lock_timeout={LOCK_TIMEOUT} -c statement_timeout={STATEMENT_TIMEOUT}",
             "application_name": "raqib",
         },

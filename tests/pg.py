@@ -36,8 +36,16 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, bin_dir: Path) -> None:
+    """`host`: the address to listen on (and whose /24 may connect); `prefix`:
+    a command to run the server under (`ip netns exec NAME`, for the
+    several-hosts test)."""
+
+    def __init__(
+        self, bin_dir: Path, host: str = "127.0.0.1", prefix: list[str] | None = None
+    ) -> None:
         self.bin = bin_dir
+        self.host = host
+        self.prefix = prefix or []
         self.root = Path(tempfile.mkdtemp(prefix="raqib-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -50,7 +58,11 @@ class Cluster:
 
     def _run(self, *args: str) -> None:
         p = subprocess.run(
-            [*self.run_as, *args], capture_output=True, text=True, timeout=120, cwd=self.root
+            [*self.prefix, *self.run_as, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.root,
         )
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {p.stdout}{p.stderr}")
@@ -62,13 +74,15 @@ class Cluster:
         )  # fmt: skip
         conf = self.data / "postgresql.conf"
         settings = (
-            f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+            f"\nlisten_addresses = '{self.host}'\nport = {self.port}\n"
             f"unix_socket_directories = '{self.root}'\nmax_connections = 300\n"
             # A throwaway cluster: durability buys nothing here, speed does.
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         )
+        net = self.host if self.host == "127.0.0.1" else self.host.rsplit(".", 1)[0] + ".0"
+        mask = "32" if self.host == "127.0.0.1" else "24"
         (self.data / "pg_hba.conf").write_text(
-            "local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8"
+            f"local all all trust\nhost all all {net}/{mask} trust\n", encoding="utf-8"
         )
         with conf.open("a", encoding="utf-8") as f:
             f.write(settings)
@@ -78,16 +92,22 @@ class Cluster:
         )  # fmt: skip
         return self
 
-    def url(self, database: str = "postgres", host: str = "127.0.0.1") -> str:
-        return f"postgresql+psycopg://{self.user}@{host}:{self.port}/{database}"
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A fresh, empty database; its SQLAlchemy URL."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        if self.prefix:  # in another network namespace: ask from there
+            self._run(
+                str(self.bin / "createdb"), "-h", self.host, "-p", str(self.port), "-U", self.user,
+                name,
+            )  # fmt: skip
+            return self.url(name)
         import psycopg
 
-        name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True
+            f"host={self.host} port={self.port} user={self.user} dbname=postgres", autocommit=True
         ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

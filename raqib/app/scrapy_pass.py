@@ -1,0 +1,98 @@
+"""`scrapy crawl pass`: one Raqib pass run by Scrapy itself, for shops that
+already run Scrapy fleets (Scrapyd).
+
+    scrapyd-deploy -p raqib                       # from the checkout (scrapy.cfg)
+    curl http://scrapyd:6800/schedule.json -d project=raqib -d spider=pass -d home=/var/lib/raqib
+
+The spider claims one batch of due watches (`schedule.claim_batch`) from the
+home's database (RAQIB_DATABASE_URL or [storage] url: the shared PostgreSQL),
+with the same leases as `raqib check`, fetches and records them, and when it
+closes releases what it did not record, analyses the new versions and tells
+the channels. Run by `raqib check`, it is the refetch spider and nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Self
+
+from platformdirs import user_data_dir
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+from raqib import analysis
+from raqib.app.errors import PassBusy
+from raqib.app.home import new_owner, open_app
+from raqib.app.notifications import notify_pass
+from raqib.app.passes import claim, crawl_settings
+from raqib.config import parse_duration
+from raqib.crawler.capture import CaptureIndex
+from raqib.crawler.context import PassContext, attach
+from raqib.crawler.record import Recorder
+from raqib.crawler.spiders.refetch import RefetchSpider
+from raqib.guard import Guard
+from raqib.scheduler import RevisitPolicy
+
+log = logging.getLogger("raqib")
+
+
+class PassSpider(RefetchSpider):
+    name = "pass"
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, *args: Any, home: str | None = None, **kwargs: Any
+    ) -> Self:
+        if getattr(crawler, "raqib_context", None) is None:
+            _standalone(
+                crawler,
+                Path(
+                    home or os.environ.get("RAQIB_HOME") or user_data_dir("raqib", appauthor=False)
+                ),
+            )
+        return super().from_crawler(crawler, *args, **kwargs)
+
+
+def _standalone(crawler: Crawler, home: Path) -> None:
+    """Claim, and attach the pass context, before the crawl builds its components."""
+    app = open_app(home.expanduser())
+    owner = new_owner()
+    try:
+        tasks = claim(
+            app, owner, all_watches=False, wait=False, wait_timeout=None,
+            limit=app.config.schedule.claim_batch,
+        )  # fmt: skip
+    except PassBusy as exc:
+        log.info("%s: nothing to claim", exc)
+        tasks = []
+    # This home's [fetch] and [archive], under whatever Scrapyd was told with -s.
+    crawler.settings.setdict(crawl_settings(app), priority="spider")
+    recorder = Recorder(app.storage, RevisitPolicy(app.config.schedule), tasks, owner=owner)
+    lease = parse_duration(app.config.schedule.lease)
+    attach(
+        crawler,
+        PassContext(
+            clock=app.clock,
+            tasks=tasks,
+            recorder=recorder,
+            lease=lease,
+            capture_index=CaptureIndex(app.storage.archive),
+            guard=Guard(allow_private=app.config.fetch.allow_private),
+        ),
+    )
+
+    def closed() -> None:
+        try:
+            app.storage.leases.release(owner)  # whatever a stop left unrecorded
+            changes = analysis.analyze_pending(app.storage)
+            analysis.upgrade_stale(app.storage)
+            notify_pass(app, changes=[c for c, _ in changes], removed=recorder.removed_now)
+            log.info(
+                "pass: checked %d watches, %s", len(tasks), dict(recorder.counts) or "nothing due"
+            )
+        finally:
+            app.close()
+
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)

@@ -1,0 +1,128 @@
+"""Raqib under a real Scrapyd: deployed from scrapy.cfg with scrapyd-deploy,
+scheduled through schedule.json, writing to the shared PostgreSQL database
+with the same claims as `raqib check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from tests.conftest import ROOT, Raqib
+
+PAGES = 30
+BIN = Path(sys.executable).parent
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _api(base: str, endpoint: str, data: dict[str, str] | None = None) -> Any:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    with urllib.request.urlopen(base + endpoint, data=body, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _wait(what: str, ready: Any, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = ready()
+        except OSError:
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} did not happen in {timeout:.0f}s"
+        time.sleep(0.2)  # polling Scrapyd's own status API
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path, database_url_pg: str) -> Any:
+    if shutil.which("scrapyd", path=str(BIN)) is None:
+        pytest.skip("scrapyd is not installed (pip install -e '.[test]')")
+    port = _port()
+    work = tmp_path / "scrapyd"
+    work.mkdir()
+    (work / "scrapyd.conf").write_text(
+        f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\nmax_proc = 2\npoll_interval = 0.5\n"
+        f"eggs_dir = {work / 'eggs'}\nlogs_dir = {work / 'logs'}\ndbs_dir = {work / 'dbs'}\nitems_dir =\n",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "raqib.toml").write_text("[schedule]\nclaim_batch = 15\n", encoding="utf-8")
+    env = {**os.environ, "RAQIB_DATABASE_URL": database_url_pg, "RAQIB_HOME": str(home)}
+    proc = subprocess.Popen(
+        [str(BIN / "scrapyd")], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        _wait("scrapyd start", lambda: _api(base, "daemonstatus.json").get("status") == "ok")
+        yield {"base": base, "home": home, "env": env, "work": work}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def database_url_pg(pg_cluster: Any) -> str:
+    return str(pg_cluster.new_database())
+
+
+def test_scrapyd_runs_raqib_passes_with_the_same_claims(
+    server, scrapyd: Any, tmp_path: Path
+) -> None:
+    paths = [f"/sd/{i}" for i in range(PAGES)]
+    for p in paths:
+        server.routes[p] = Route(render(VERSIONS[0], server.base), delay=0.05)
+    raqib = Raqib(scrapyd["home"], {"RAQIB_DATABASE_URL": scrapyd["env"]["RAQIB_DATABASE_URL"]})
+    raqib("watch", "--no-fetch", *(server.base + p for p in paths))
+    # Deployed from the project's scrapy.cfg (a copy: the egg build writes beside it).
+    src = tmp_path / "src"
+    shutil.copytree(
+        ROOT, src, symlinks=True,
+        ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "build", "dist", "__pycache__", ".*_cache"),
+    )  # fmt: skip
+    deploy = subprocess.run(
+        [str(BIN / "scrapyd-deploy"), "-p", "raqib"],
+        cwd=src, env={**scrapyd["env"], "SCRAPYD_URL": scrapyd["base"]}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "pass" in _api(scrapyd["base"], "listspiders.json?project=raqib")["spiders"]
+    server.requests.clear()
+    # Two jobs at once, each claiming a batch of 15: together, every page once.
+    jobs = [
+        _api(
+            scrapyd["base"],
+            "schedule.json",
+            {"project": "raqib", "spider": "pass", "home": str(scrapyd["home"])},
+        )["jobid"]
+        for _ in range(2)
+    ]
+
+    def finished() -> bool:
+        listed = _api(scrapyd["base"], "listjobs.json?project=raqib")
+        return {j["id"] for j in listed["finished"]} >= set(jobs)
+
+    _wait("both jobs to finish", finished, timeout=240)
+    fetched = Counter(p for p, _h in server.requests if p != "/robots.txt")
+    assert fetched == Counter(dict.fromkeys(paths, 1))
+    watches = raqib("watches", "--json").json()
+    assert [w["versions"] for w in watches] == [1] * PAGES
+    assert {w["last_outcome"] for w in watches} == {"new_version"}
