@@ -46,7 +46,13 @@ class Next:
 
 
 class RevisitPolicy:
+    """When to fetch a watch next, from its last change's age and what this
+    fetch found. An outlet with its own curve has its own policy (`by_outlet`)."""
+
+    by_outlet: dict[int, RevisitPolicy]
+
     def __init__(self, cfg: ScheduleConfig) -> None:
+        self.by_outlet = {}
         self.curve = [(parse_duration(age), parse_duration(every)) for age, every in cfg.curve]
         self.curve.sort()
         self.interval_after = parse_duration(cfg.interval_after)
@@ -75,6 +81,9 @@ class RevisitPolicy:
         now: datetime,
         retry_after: timedelta | None = None,
     ) -> Next:
+        own = self.by_outlet.get(getattr(watch, "outlet_id", None) or 0)
+        if own is not None:
+            return own.after_fetch(watch, outcome, now, retry_after)
         if outcome == Outcome.NEW_VERSION:
             return Next(now + self.interval(timedelta(0)), WatchState.ACTIVE, 0, 0)
         if outcome in FAILED_OUTCOMES:

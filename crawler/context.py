@@ -33,6 +33,8 @@ class PassContext:
     # Discovery: what to read, and where the findings go.
     discovery: Any = None  # raqib.crawler.spiders.discover.DiscoveryJob
     collector: list[Any] | None = None
+    # Outlets: the sources to read (raqib.crawler.spiders.outlets.OutletJob).
+    outlets: Any = None
     # Both: the address guard and the archive's memory of last captures.
     guard: Any = None  # raqib.guard.Guard
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex

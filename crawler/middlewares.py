@@ -81,3 +81,26 @@ class AddressGuard:
         self.pins[host] = address
         self.passed.add(host)
         return None
+
+
+class OutletHeaders:
+    """An outlet's own request headers and cookies (raqib.toml [outlets.NAME]),
+    on every request to one of its hosts. Guarded requests only: this runs
+    after AddressGuard."""
+
+    def __init__(self, by_host: dict[str, dict[str, str]]) -> None:
+        self.by_host = by_host
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OutletHeaders:
+        from scrapy.exceptions import NotConfigured
+
+        by_host = crawler.settings.getdict("RAQIB_HOST_HEADERS")
+        if not by_host:
+            raise NotConfigured
+        return cls(by_host)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        host = (urlparse_cached(request).hostname or "").lower()
+        for name, value in self.by_host.get(host, {}).items():
+            request.headers.setdefault(name, value)

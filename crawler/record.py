@@ -16,9 +16,17 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from raqib import urls
-from raqib.domain import Fetched, FetchRecord, Outcome, Recorded, Task, WatchState
+from raqib.domain import (
+    FAILED_OUTCOMES,
+    Fetched,
+    FetchRecord,
+    Outcome,
+    Recorded,
+    Task,
+    WatchState,
+)
 from raqib.extract.article import NotArticle
-from raqib.extract.judge import Verdict, after_extraction, before_extraction
+from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
 from raqib.extract.page import Page, Same, analyze, body_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
@@ -74,7 +82,7 @@ def build_record(
         fetched_at=fetched.fetched_at,
         outcome=verdict.outcome,
         next_check_at=nxt.at,
-        new_state=nxt.state,
+        new_state=WatchState.REJECTED if verdict.reject else nxt.state,
         error_count=nxt.error_count,
         removed_count=nxt.removed_count,
         status=fetched.status,
@@ -133,6 +141,8 @@ class Recorder:
         self.fatal: BaseException | None = None
         # Articles that went missing in this pass (for "removed" notifications).
         self.removed_now: list[tuple[int, int | None, datetime]] = []
+        # Failed fetches, with the failures in a row they make (for "failing" notifications).
+        self.failing_now: list[tuple[int, int, datetime]] = []
         # The versions this pass stored, (watch id, number): its own changes.
         self.new_versions: list[tuple[int, int]] = []
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
@@ -167,6 +177,7 @@ class Recorder:
         verdict = before_extraction(task, fetched, key)
         if verdict is None:
             verdict = after_extraction(task, await self._extract(fetched, task))
+        verdict = outlet_verdict(task, verdict)
         self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
         if len(self.pending) >= self.batch_size:
             self.flush()
@@ -226,6 +237,10 @@ class Recorder:
                 self.counts[recorded.outcome] += 1
                 if recorded.outcome == Outcome.REMOVED and task.state != WatchState.REMOVED:
                     self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
+                elif recorded.outcome in FAILED_OUTCOMES:
+                    self.failing_now.append(
+                        (task.watch_id, task.error_count + 1, fetched.fetched_at)
+                    )
             if self.on_recorded is not None:
                 self.on_recorded(task, recorded)
 

@@ -3,6 +3,7 @@ callers that need several crawls start several processes)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -38,3 +39,25 @@ def run_spider(spidercls: type, overrides: dict[str, Any], context: PassContext)
     process.crawl(crawler)
     process.start()
     return dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+
+def collect(spidercls: type, overrides: dict[str, Any], context: PassContext) -> list[Any]:
+    """Run a collecting spider and return what it yielded."""
+    context.collector = []
+    run_spider(spidercls, overrides, context)
+    return context.collector
+
+
+def collect_in_child(spidercls: type, overrides: dict[str, Any], context: PassContext) -> list[Any]:
+    """The same in a child process, for a caller that crawls again afterwards
+    (the reactor runs once per process). The context must pickle: a module-level
+    clock, no recorder."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from raqib.crawler.pool import die_with, forkserver
+
+    ctx = forkserver(["raqib.crawler.run"])
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),)
+    ) as pool:
+        return pool.submit(collect, spidercls, overrides, context).result()

@@ -18,6 +18,7 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "raqib.crawler.middlewares.AddressGuard": 50,  # before anything connects
+    "raqib.crawler.middlewares.OutletHeaders": 60,  # [outlets.NAME] headers and cookies
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "raqib.crawler.compat.RobotsTxt": 100,  # the same, with concurrent waiters fixed
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # credentials are refused anyway

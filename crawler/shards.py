@@ -44,6 +44,7 @@ class CrawlResult:
     counts: Counter[str] = field(default_factory=Counter)
     lease_lost: int = 0
     removed_now: list[tuple[int, int | None, datetime]] = field(default_factory=list)
+    failing_now: list[tuple[int, int, datetime]] = field(default_factory=list)
     new_versions: list[tuple[int, int]] = field(default_factory=list)
     fatal: BaseException | None = None
 
@@ -51,6 +52,7 @@ class CrawlResult:
         self.counts.update(other.counts)
         self.lease_lost += other.lease_lost
         self.removed_now.extend(other.removed_now)
+        self.failing_now.extend(other.failing_now)
         self.new_versions.extend(other.new_versions)
         if self.fatal is None:
             self.fatal = other.fatal
@@ -130,6 +132,7 @@ def crawl_here(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
         removed_now=recorder.removed_now,
+        failing_now=recorder.failing_now,
         new_versions=recorder.new_versions,
         fatal=recorder.fatal,
     )

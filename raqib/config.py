@@ -8,6 +8,7 @@ number of seconds).
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -105,8 +106,32 @@ class NotifyConfig:
     retry_base: str = "30s"  # first retry of a failed delivery, doubled each time
     retry_max: str = "1h"
     max_attempts: int = 12  # then the message is marked failed
+    failing_after: int = 3  # `--when failing`: warn when a watch fails this many times in a row
     # [[notify.channels]] tables: url, story (optional), when (list), keywords (list), digest (bool)
     channels: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class OutletSettings:
+    """`[outlets.NAME]`: what differs for one outlet (empty: the defaults)."""
+
+    concurrency: int = 0  # requests at once to each of its hosts; 0: fetch.per_domain
+    delay: str = ""  # between requests to one of its hosts, e.g. "2s"
+    headers: dict[str, str] = field(default_factory=dict)  # extra request headers
+    cookies: dict[str, str] = field(default_factory=dict)  # e.g. a consent cookie
+    curve: list[list[str]] = field(default_factory=list)  # its own refetch curve
+    retain: str = ""  # retention window, e.g. "30d"; empty: `outlet add --retain-days`
+    feed_every: str = ""  # how often its sources are read; empty: outlets.feed_every
+
+
+@dataclass
+class OutletsConfig:
+    feed_every: str = "10m"  # how often each feed, sitemap and front page is read
+    # One table per outlet: [outlets.NAME] with the keys of OutletSettings.
+    per: dict[str, OutletSettings] = field(default_factory=dict)
+
+    def of(self, name: str) -> OutletSettings:
+        return self.per.get(name) or OutletSettings()
 
 
 @dataclass
@@ -125,9 +150,22 @@ class Config:
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    outlets: OutletsConfig = field(default_factory=OutletsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def toml_value(value: Any) -> str:
+    """A setting as TOML (JSON's scalars and arrays are TOML; tables are inline)."""
+    if isinstance(value, dict):
+        inner = ", ".join(
+            f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()
+        )
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _line_of(text: str, section: str, key: str | None) -> int | None:
@@ -184,7 +222,9 @@ def load(home: Path) -> Config:
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{name}] must be a table")
         target = sections[name]
-        known = {f.name for f in dataclasses.fields(target)}
+        if name == "outlets":
+            values = _outlet_tables(path, text, target, values)
+        known = {f.name for f in dataclasses.fields(target)} - {"per"}
         for key, value in values.items():
             where: int | str = _line_of(text, name, key) or "?"
             if key not in known:
@@ -202,6 +242,37 @@ def load(home: Path) -> Config:
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return cfg
+
+
+def _outlet_tables(
+    path: Path, text: str, target: OutletsConfig, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Read the [outlets.NAME] tables into target.per; return the plain settings."""
+    plain = {}
+    known = {f.name: f for f in dataclasses.fields(OutletSettings)}
+    for key, value in values.items():
+        if not isinstance(value, dict):
+            plain[key] = value
+            continue
+        settings = OutletSettings()
+        for k, v in value.items():
+            where = _line_of(text, f"outlets.{key}", k) or "?"
+            if k not in known:
+                raise ConfigError(
+                    f"{path}:{where}: unknown setting outlets.{key}.{k} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            default = getattr(settings, k)
+            ok = (
+                isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+                if isinstance(default, dict)
+                else _check_type(default, v)
+            )
+            if not ok:
+                raise ConfigError(f"{path}:{where}: outlets.{key}.{k} has the wrong type: {v!r}")
+            setattr(settings, k, v)
+        target.per[key] = settings
+    return plain
 
 
 def validate(cfg: Config) -> None:
@@ -239,6 +310,7 @@ def validate(cfg: Config) -> None:
         "quotes",
         "removed",
         "coverage",
+        "failing",
         "all",
     }
     for i, ch in enumerate(cfg.notify.channels, 1):
@@ -257,5 +329,31 @@ def validate(cfg: Config) -> None:
             raise ValueError(f"{where}: keywords is a list, digest is true or false")
     if cfg.archive.max_file_mb <= 0:
         raise ValueError("archive.max_file_mb must be positive")
+    if cfg.notify.failing_after < 1:
+        raise ValueError("notify.failing_after must be at least 1")
     if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
         raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")
+    _validate_outlets(cfg.outlets)
+
+
+def _validate_outlets(o: OutletsConfig) -> None:
+    try:
+        parse_duration(o.feed_every)
+    except ValueError as exc:
+        raise ValueError(f"outlets.feed_every: {exc}") from exc
+    for name, s in o.per.items():
+        for key in ("delay", "retain", "feed_every"):
+            if getattr(s, key):
+                try:
+                    parse_duration(getattr(s, key))
+                except ValueError as exc:
+                    raise ValueError(f"outlets.{name}.{key}: {exc}") from exc
+        for row in s.curve:
+            if not (isinstance(row, list) and len(row) == 2):
+                raise ValueError(
+                    f"outlets.{name}.curve rows are [age, interval] pairs, got {row!r}"
+                )
+            for part in row:
+                parse_duration(part)
+        if s.concurrency < 0:
+            raise ValueError(f"outlets.{name}.concurrency must be 0 or more")

@@ -37,13 +37,23 @@ FAILED_OUTCOMES = frozenset({Outcome.ERROR, Outcome.NOT_ARTICLE})
 
 class WatchState(StrEnum):
     ACTIVE = "active"
+    PAUSED = "paused"  # by hand: not checked until resumed
     REMOVED = "removed"  # 404/410, still rechecked a few times
-    RETIRED = "retired"  # no more checks
+    RETIRED = "retired"  # no more checks (its history stays)
+    REJECTED = "rejected"  # an outlet's page that turned out not to be an article
+    UNWATCHED = "unwatched"  # by hand: never checked again, hidden from lists; history kept
+
+
+# States in which a watch is never claimed.
+RESTING_STATES = frozenset(
+    {WatchState.PAUSED, WatchState.RETIRED, WatchState.REJECTED, WatchState.UNWATCHED}
+)
 
 
 class Origin(StrEnum):
     MANUAL = "manual"
-    DISCOVERED = "discovered"
+    DISCOVERED = "discovered"  # related coverage of a story
+    OUTLET = "outlet"  # a new article of an outlet, watched from first sight
 
 
 class ChangeKind(StrEnum):
@@ -101,6 +111,8 @@ class Task:
     last_replacements: int = 0  # U+FFFD in the latest version's text
     region: dict[str, Any] | None = None  # where the article sat in the page last time
     meta: dict[str, Any] | None = None  # what the page said about itself last time
+    origin: str = "manual"
+    outlet_id: int | None = None  # its outlet's settings (curve, headers) apply
 
 
 @dataclass
@@ -200,6 +212,9 @@ class Watch:
     removed_count: int
     version_count: int
     title: str | None
+    outlet: str | None = None
+    stories: tuple[str, ...] = ()  # every story it belongs to (`story` is the first)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -320,3 +335,47 @@ class Message:
     next_attempt_at: datetime
     sent_at: datetime | None
     last_error: str | None
+
+
+class SourceKind(StrEnum):
+    """Where an outlet lists its new articles."""
+
+    FEED = "feed"  # RSS or Atom
+    SITEMAP = "sitemap"  # a (news) sitemap or sitemap index
+    FRONT = "front"  # an HTML front or section page: its article links
+
+
+@dataclass(frozen=True)
+class OutletSource:
+    id: int
+    outlet: str
+    url: str
+    kind: str
+    next_check_at: datetime
+    last_checked_at: datetime | None
+    last_status: str | None
+    entries_seen: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Outlet:
+    id: int
+    name: str
+    retain_days: int
+    added_at: datetime
+    sources: tuple[OutletSource, ...] = ()
+    watched: int = 0  # watches it brought (rejected pages not counted)
+    rejected: int = 0  # pages it listed that are not articles
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An article link an outlet's source listed (what the source read yields)."""
+
+    url: str
+    source_id: int
+    found_via: str  # the source URL
+    title: str | None = None
+    published: str | None = None

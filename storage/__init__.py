@@ -23,6 +23,8 @@ from raqib.storage.history import HistoryRepo
 from raqib.storage.leases import LeaseRepo
 from raqib.storage.migrate import check, upgrade
 from raqib.storage.outbox import OutboxRepo
+from raqib.storage.outlets import OutletRepo
+from raqib.storage.search import SearchRepo
 from raqib.storage.watches import WatchRepo
 
 __all__ = ["Storage", "StoreError", "StoreFailure", "open_storage"]
@@ -40,6 +42,8 @@ class Storage:
     discovery: DiscoveryRepo
     archive: ArchiveRepo
     outbox: OutboxRepo
+    outlets: OutletRepo
+    search: SearchRepo
 
     def url(self) -> str:
         """The database URL, credentials included (for a pass's other processes)."""
@@ -67,4 +71,6 @@ def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> S
         discovery=DiscoveryRepo(db),
         archive=ArchiveRepo(db),
         outbox=OutboxRepo(db),
+        outlets=OutletRepo(db),
+        search=SearchRepo(db),
     )

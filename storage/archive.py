@@ -4,16 +4,18 @@ stored page bodies (blobs) with their clean-up."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
-from raqib.domain import GOOD_OUTCOMES
+from raqib.domain import GOOD_OUTCOMES, RESTING_STATES
 from raqib.storage import models as m
 from raqib.storage import sqlite
-from raqib.storage.db import Database
+from raqib.storage.db import Database, rowcount
 
 Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
+RESTING = [s.value for s in RESTING_STATES]
 
 
 class ArchiveRepo:
@@ -111,28 +113,74 @@ class ArchiveRepo:
     # --- page bodies -------------------------------------------------------------------
 
     def unused_blobs(self) -> list[str]:
-        """Blobs no version refers to and no other blob is a delta of."""
+        """Blobs no version refers to, no other blob is a delta of, and no
+        watch compresses its next bodies against."""
         with self.db.session() as s:
-            used = select(m.Version.raw_hash).where(m.Version.raw_hash.is_not(None))
-            bases = select(m.Blob.base).where(m.Blob.base.is_not(None))
-            return list(
-                s.scalars(
-                    select(m.Blob.hash).where(m.Blob.hash.not_in(used), m.Blob.hash.not_in(bases))
+            return list(s.scalars(select(m.Blob.hash).where(*_unused())))
+
+    def drop_raw_before(self, cutoff: datetime) -> int:
+        """Forget the raw bodies of versions first seen before `cutoff` (their
+        text, analysis and WARC evidence stay); a watch's latest version keeps
+        its body. Returns how many versions lost theirs."""
+        with self.db.session() as s:
+            latest = select(m.Watch.version_count).where(m.Watch.id == m.Version.watch_id)
+            return rowcount(
+                s.execute(
+                    update(m.Version)
+                    .where(
+                        m.Version.first_seen < cutoff,
+                        m.Version.raw_hash.is_not(None),
+                        m.Version.number < latest.scalar_subquery(),
+                    )
+                    .values(raw_hash=None)
+                    .execution_options(synchronize_session=False)
                 )
             )
+
+    def warc_files_before(self, cutoff: datetime) -> list[str]:
+        """WARC files whose every recorded fetch is older than `cutoff`."""
+        with self.db.session() as s:
+            newest = (
+                select(m.Fetch.warc_file_id, func.max(m.Fetch.fetched_at).label("at"))
+                .where(m.Fetch.warc_file_id.is_not(None))
+                .group_by(m.Fetch.warc_file_id)
+                .subquery()
+            )
+            return list(
+                s.scalars(
+                    select(m.WarcFile.name)
+                    .join(newest, newest.c.warc_file_id == m.WarcFile.id)
+                    .where(newest.c.at < cutoff)
+                    .order_by(m.WarcFile.name)
+                )
+            )
+
+    def warc_file_names(self) -> set[str]:
+        with self.db.session() as s:
+            return set(s.scalars(select(m.WarcFile.name)))
+
+    def forget_warc_files(self, names: Sequence[str], *, captured_before: str) -> None:
+        """The files are gone: fetches no longer point into them, and captures
+        older than the cutoff are forgotten, so the next fetch of those URLs
+        writes a full record instead of a revisit to a removed one."""
+        with self.db.session() as s:
+            ids = list(s.scalars(select(m.WarcFile.id).where(m.WarcFile.name.in_(list(names)))))
+            if ids:
+                s.execute(
+                    update(m.Fetch)
+                    .where(m.Fetch.warc_file_id.in_(ids))
+                    .values(warc_file_id=None, warc_offset=None)
+                    .execution_options(synchronize_session=False)
+                )
+                s.execute(delete(m.WarcFile).where(m.WarcFile.id.in_(ids)))
+            s.execute(delete(m.Capture).where(m.Capture.date < captured_before))
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
         """Remove blobs no version needs (re-checked inside the transaction)."""
         removed = 0
         with self.db.session() as s:
-            used = select(m.Version.raw_hash).where(m.Version.raw_hash.is_not(None))
-            bases = select(m.Blob.base).where(m.Blob.base.is_not(None))
             for h in hashes:
-                blob = s.scalar(
-                    select(m.Blob).where(
-                        m.Blob.hash == h, m.Blob.hash.not_in(used), m.Blob.hash.not_in(bases)
-                    )
-                )
+                blob = s.scalar(select(m.Blob).where(m.Blob.hash == h, *_unused()))
                 if blob is not None:
                     removed += len(blob.data)
                     s.delete(blob)
@@ -142,3 +190,18 @@ class ArchiveRepo:
         """Give freed space back to the file system where the backend needs asking."""
         if self.db.backend == "sqlite":
             sqlite.vacuum(self.db.engine)
+
+
+def _unused() -> tuple[Any, ...]:
+    """Conditions on m.Blob: no version, delta or watch needs it."""
+    used = select(m.Version.raw_hash).where(m.Version.raw_hash.is_not(None))
+    bases = select(m.Blob.base).where(m.Blob.base.is_not(None))
+    # A watch still fetched compresses its next bodies against its base.
+    watch_bases = select(m.Watch.base_hash).where(
+        m.Watch.base_hash.is_not(None), m.Watch.state.not_in(RESTING)
+    )
+    return (
+        m.Blob.hash.not_in(used),
+        m.Blob.hash.not_in(bases),
+        m.Blob.hash.not_in(watch_bases),
+    )

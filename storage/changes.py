@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import models as m
 from raqib.storage.db import Database, to_domain
-from raqib.storage.watches import as_watch
+from raqib.storage.watches import belonging, load
 
 
 class ChangeRepo:
@@ -95,15 +95,18 @@ class ChangeRepo:
         watch_id: int | None = None,
         since: datetime | None = None,
         story: str | None = None,
+        outlet: str | None = None,
+        tag: str | None = None,
+        silent: bool | None = None,
+        kind: str | None = None,
     ) -> list[ChangeRow]:
-        """Changes with their watch and version numbers, oldest first."""
+        """Changes with their watch and version numbers, oldest first, filtered."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             new = m.Version.__table__.alias("new")
             q = (
-                select(m.Change, m.Watch, m.Story.slug, old.c.number, new.c.number)
+                select(m.Change, m.Watch, old.c.number, new.c.number)
                 .join(m.Watch, m.Watch.id == m.Change.watch_id)
-                .outerjoin(m.Story, m.Story.id == m.Watch.story_id)
                 .join(old, old.c.id == m.Change.from_version_id)
                 .join(new, new.c.id == m.Change.to_version_id)
             )
@@ -111,12 +114,16 @@ class ChangeRepo:
                 q = q.where(m.Change.watch_id == watch_id)
             if since is not None:
                 q = q.where(m.Change.detected_at >= since)
-            if story is not None:
-                q = q.where(m.Story.slug == story)
-            q = q.order_by(m.Change.detected_at, m.Change.id)
+            q = belonging(q, outlet=outlet, tag=tag, story=story)
+            if silent is not None:
+                q = q.where(m.Change.silent.is_(silent))
+            if kind is not None:
+                q = q.where(m.Change.kind == kind)
+            rows = s.execute(q.order_by(m.Change.detected_at, m.Change.id)).all()
+            watches = {w.id: w for w in load(s, list({w.id: w for _c, w, _a, _b in rows}.values()))}
             return [
-                ChangeRow(to_domain(Change, c), as_watch(w, slug), int(a), int(b))
-                for c, w, slug, a, b in s.execute(q).all()
+                ChangeRow(to_domain(Change, c), watches[w.id], int(a), int(b))
+                for c, w, a, b in rows
             ]
 
     def detail(self, change_id: int) -> tuple[Change, Version, Version] | None:

@@ -53,3 +53,8 @@ def to_domain(cls: type[T], obj: Any, **extra: Any) -> T:
         for n in names
     }
     return cls(**values)
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (typed Results do not declare it)."""
+    return int(getattr(result, "rowcount", 0) or 0)

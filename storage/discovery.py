@@ -11,7 +11,15 @@ from sqlalchemy import and_, select
 from raqib.domain import Decision, Origin, Source, Version, Watch
 from raqib.storage import models as m
 from raqib.storage.db import Database, to_domain
-from raqib.storage.watches import add_alias, as_watch, ensure_story, find, new_watch
+from raqib.storage.watches import (
+    add_alias,
+    as_watch,
+    ensure_story,
+    find,
+    join_story,
+    load,
+    new_watch,
+)
 
 _KINDS = {"rss": "rss", "atom": "atom", "sitemap": "sitemap", "sitemapindex": "sitemap"}
 
@@ -78,7 +86,8 @@ class DiscoveryRepo:
         with self.db.session() as s:
             q = (
                 select(m.Watch, m.Version)
-                .join(m.Story, m.Story.id == m.Watch.story_id)
+                .join(m.WatchStory, m.WatchStory.watch_id == m.Watch.id)
+                .join(m.Story, m.Story.id == m.WatchStory.story_id)
                 .join(
                     m.Version,
                     and_(
@@ -91,7 +100,9 @@ class DiscoveryRepo:
             )
             if origin is not None:
                 q = q.where(m.Watch.origin == origin.value)
-            return [(as_watch(w, story), to_domain(Version, v)) for w, v in s.execute(q).all()]
+            rows = s.execute(q).all()
+            watches = load(s, [w for w, _v in rows])
+            return [(d, to_domain(Version, v)) for d, (_w, v) in zip(watches, rows, strict=True)]
 
     def corpus_texts(self, limit: int = 5000) -> list[tuple[str, str]]:
         """(title, text) of recent articles and candidates: what term weights are learned from."""
@@ -149,17 +160,18 @@ class DiscoveryRepo:
                         r["reason"] = f"already watched as {existing.url}"
                     else:
                         watch = new_watch(
-                            r["url"], story_id=r["story_id"], now=now,
+                            r["url"], story_id=None, now=now,
                             origin=Origin.DISCOVERED.value, found_via=r["found_via"][:2048],
                             score=r.get("score"), matched_terms=r.get("terms"), title=r.get("title"),
                         )  # fmt: skip
                         s.add(watch)
                         s.flush()
+                        join_story(s, watch, r["story_id"])
                         s.add(m.Alias(url=r["url"], watch_id=watch.id))
                         for alias in r.get("aliases", []):
                             add_alias(s, alias, watch.id)
                 self._judgement(s, r, watch, now)
-                out.append((r, as_watch(watch, r.get("story")) if watch is not None else None))
+                out.append((r, as_watch(s, watch) if watch is not None else None))
         return out
 
     @staticmethod

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from raqib import recording
-from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Snapshot, Version
+from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Snapshot, Version, WatchState
 from raqib.storage import blobs
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, to_domain
@@ -22,9 +22,10 @@ from raqib.storage.watches import add_alias
 
 _STATE = (
     m.Watch.id, m.Watch.lease_owner, m.Watch.content_hash, m.Watch.version_count, m.Watch.url,
-    m.Watch.base_hash,
+    m.Watch.base_hash, m.Watch.state,
 )  # fmt: skip
 _OUTCOMES = frozenset(o.value for o in Outcome)
+_BY_HAND = frozenset({WatchState.PAUSED.value, WatchState.UNWATCHED.value})
 
 
 def _snapshot(row: Any) -> Snapshot:
@@ -123,6 +124,8 @@ class HistoryRepo:
             },
         ).inserted_primary_key[0]  # fmt: skip
         values = recording.watch_update(rec, outcome)
+        if w["state"] in _BY_HAND:  # paused or unwatched while this fetch ran: that stands
+            values.pop("state", None)
         number: int | None = None
         snap = rec.snapshot
         if outcome is Outcome.NEW_VERSION and snap is not None:

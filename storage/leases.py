@@ -13,17 +13,18 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from raqib.domain import Task, WatchState
+from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
 from raqib.storage.db import Database
 
-RETIRED = WatchState.RETIRED.value
+# A watch in one of these states is never claimed.
+RESTING = [s.value for s in RESTING_STATES]
 
 _TASK_COLUMNS = (
     m.Watch.id, m.Watch.url, m.Watch.etag, m.Watch.last_modified, m.Watch.body_key,
     m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
     m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
-    m.Watch.region, m.Watch.meta,
+    m.Watch.region, m.Watch.meta, m.Watch.origin, m.Watch.outlet_id,
 )  # fmt: skip
 
 
@@ -45,6 +46,8 @@ def _task(r: Any) -> Task:
         last_replacements=r.replacements,
         region=r.region,
         meta=r.meta,
+        origin=r.origin,
+        outlet_id=r.outlet_id,
     )
 
 
@@ -73,7 +76,7 @@ class LeaseRepo:
             m.Watch.lease_expires_at < now,
             m.Watch.lease_owner == owner,
         )
-        cond = and_(m.Watch.state != RETIRED, free)
+        cond = and_(m.Watch.state.not_in(RESTING), free)
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
         if only is not None:
@@ -128,7 +131,7 @@ class LeaseRepo:
         cond = and_(
             m.Watch.lease_owner.is_not(None),
             m.Watch.lease_expires_at >= now,
-            m.Watch.state != RETIRED,
+            m.Watch.state.not_in(RESTING),
         )
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
@@ -144,7 +147,7 @@ class LeaseRepo:
             return list(
                 s.scalars(
                     select(m.Watch.id)
-                    .where(m.Watch.state != RETIRED, m.Watch.next_check_at <= now)
+                    .where(m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now)
                     .order_by(m.Watch.next_check_at, m.Watch.id)
                     .limit(limit)
                 )
@@ -155,7 +158,7 @@ class LeaseRepo:
             return int(
                 s.scalar(
                     select(func.count()).where(
-                        m.Watch.state != RETIRED, m.Watch.next_check_at <= now
+                        m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now
                     )
                 )
                 or 0

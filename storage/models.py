@@ -73,12 +73,18 @@ class Watch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
-    origin: Mapped[str] = mapped_column(String(16), default="manual")  # manual | discovered
+    origin: Mapped[str] = mapped_column(
+        String(16), default="manual"
+    )  # manual | discovered | outlet
+    outlet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outlets.id", ondelete="SET NULL"), index=True
+    )
     found_via: Mapped[str | None] = mapped_column(String(2048))
     score: Mapped[float | None] = mapped_column(Float)
     matched_terms: Mapped[list[str] | None] = mapped_column(JSON)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # active | removed (404/410, still rechecked a few times) | retired (no more checks)
+    # active | paused | removed (404/410, still rechecked a few times) | retired (no more
+    # checks) | rejected (an outlet's page that is not an article)
     state: Mapped[str] = mapped_column(String(16), default="active")
     next_check_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -293,3 +299,77 @@ class Outbox(Base):
         UniqueConstraint("channel_id", "key", name="uq_outbox_channel_key"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
+
+
+class WatchStory(Base):
+    """The stories a watch belongs to (watches.story_id is the first of them)."""
+
+    __tablename__ = "watch_stories"
+    watch_id: Mapped[int] = mapped_column(
+        ForeignKey("watches.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class WatchTag(Base):
+    __tablename__ = "watch_tags"
+    watch_id: Mapped[int] = mapped_column(
+        ForeignKey("watches.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Outlet(Base):
+    """A news outlet whose every new article is watched from first sight."""
+
+    __tablename__ = "outlets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    retain_days: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutletSource(Base):
+    """A feed, news sitemap or front page of an outlet, read on its own interval."""
+
+    __tablename__ = "outlet_sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(16))  # feed | sitemap | front
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(String(256))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[str | None] = mapped_column(String(500))
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("outlet_id", "url", name="uq_outlet_sources_outlet_url"),)
+
+
+class OutletSeen(Base):
+    """A URL an outlet listed and Raqib did not watch, with the reason (remembered,
+    so it is judged once)."""
+
+    __tablename__ = "outlet_seen"
+    outlet_id: Mapped[int] = mapped_column(
+        ForeignKey("outlets.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VersionSearch(Base):
+    """Each version's matching key, for `raqib search` (an FTS5 table on
+    SQLite, a tsvector column on PostgreSQL, are built on it by migration 0004)."""
+
+    __tablename__ = "version_search"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    watch_id: Mapped[int] = mapped_column(Integer, index=True)
+    key: Mapped[str] = mapped_column(Text)

@@ -48,3 +48,41 @@ def lock_for_migration(conn: Connection) -> None:
     """Hold the migration lock until this transaction ends: a second process
     migrating at the same time waits, then finds the schema current."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+# --- full-text search: a tsvector over the matching keys of versions ---------------------
+
+
+def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping those whose key another worker wrote first."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def create_search(conn: Any) -> None:
+    conn.execute(
+        text(
+            "ALTER TABLE version_search ADD COLUMN IF NOT EXISTS tsv tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', key)) STORED"
+        )
+    )
+    conn.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_version_search_tsv ON version_search USING gin (tsv)")
+    )
+
+
+def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int]:
+    """Version ids whose key holds a word starting with each token (tokens
+    are word characters only; the 'simple' configuration: no stemming, the
+    keys are already folded)."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            text(
+                "SELECT version_id FROM version_search "
+                "WHERE tsv @@ to_tsquery('simple', :q) ORDER BY version_id DESC LIMIT :n"
+            ),
+            {"q": " & ".join(f"{t}:*" for t in tokens), "n": limit},
+        )
+    ]

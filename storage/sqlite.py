@@ -57,3 +57,74 @@ def vacuum(engine: Engine) -> None:
         raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
     finally:
         raw.close()
+
+
+# --- full-text search: FTS5 over the matching keys of versions ---------------------------
+# An external-content FTS5 table indexes version_search.key; without FTS5
+# (a Python built against an SQLite without it) search falls back to LIKE.
+
+
+def create_search(conn: Any) -> None:
+    if has_fts5(conn):
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS version_search_fts USING fts5("
+            "key, content='version_search', content_rowid='version_id', tokenize='unicode61')"
+        )
+
+
+def has_fts5(conn: Any) -> bool:
+    return bool(
+        conn.exec_driver_sql(
+            "SELECT 1 FROM pragma_compile_options WHERE compile_options = 'ENABLE_FTS5'"
+        ).first()
+    ) or _fts5_probe(conn)
+
+
+def _fts5_probe(conn: Any) -> bool:
+    try:
+        conn.exec_driver_sql("CREATE VIRTUAL TABLE temp.raqib_fts5_probe USING fts5(x)")
+    except Exception:
+        return False
+    conn.exec_driver_sql("DROP TABLE temp.raqib_fts5_probe")
+    return True
+
+
+def index_search(conn: Any, rows: list[tuple[int, str]]) -> None:
+    """Add (version id, key) rows, already in version_search, to the FTS index."""
+    if rows and _has_fts_table(conn):
+        conn.exec_driver_sql("INSERT INTO version_search_fts (rowid, key) VALUES (?, ?)", rows)
+
+
+def unindex_search(conn: Any, rows: list[tuple[int, str]]) -> None:
+    """Take (version id, key) rows out of the FTS index before they are deleted
+    (an external-content index is told, not triggered)."""
+    if rows and _has_fts_table(conn):
+        conn.exec_driver_sql(
+            "INSERT INTO version_search_fts (version_search_fts, rowid, key) "
+            "VALUES ('delete', ?, ?)",
+            rows,
+        )
+
+
+def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int] | None:
+    """Version ids whose key holds a word starting with each token (tokens
+    are word characters only); None without FTS5 (then LIKE)."""
+    if not _has_fts_table(conn):
+        return None
+    query = " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
+    return [
+        int(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT rowid FROM version_search_fts WHERE version_search_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?",
+            (query, limit),
+        )
+    ]
+
+
+def _has_fts_table(conn: Any) -> bool:
+    return bool(
+        conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'version_search_fts'"
+        ).first()
+    )

@@ -286,3 +286,37 @@ def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
     raqib("watch", "--no-fetch", "https://a.example/x")
     r = raqib("export", *bad.split(), "--out", str(tmp_path / "x"), expect=2)
     assert r.err.startswith("raqib:")
+
+
+def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqib) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    url = server.base + "/r"
+    raqib.home.mkdir(parents=True)
+    # Files roll over at once: each pass writes its own (a real archive rolls at 1 GB).
+    (raqib.home / "raqib.toml").write_text("[archive]\nmax_file_mb = 0.0001\n", encoding="utf-8")
+    raqib("watch", "--no-fetch", url)
+    for day, v in ((0, 0), (10, 3), (20, 4)):  # three versions, ten days apart
+        server.routes["/r"] = Route(render(VERSIONS[v], server.base))
+        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+    before = raqib("versions", url, "--json").json()
+    assert all(v["raw_sha256"] and v["warc"] for v in before)
+    files = [raqib.home / "warc" / v["warc"]["file"] for v in before]
+    assert len(set(files)) == 3 and all(f.exists() for f in files)
+
+    raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
+    assert "2 WARC files" in raqib("gc", "--older-than", "5d", "--dry-run").out
+    assert all(f.exists() for f in files)
+    out = raqib("gc", "--older-than", "5d").out
+    assert "2 old versions gave up their raw body" in out and "2 WARC files" in out
+    assert [f.exists() for f in files] == [False, False, True]  # the newest pass's file stays
+    after = raqib("versions", url, "--json").json()
+    # Versions and changes are never dropped; only the old raw bodies and WARC references.
+    assert [v["content_hash"] for v in after] == [v["content_hash"] for v in before]
+    assert [v["raw_sha256"] is None for v in after] == [True, True, False]
+    assert [v["warc"] is None for v in after] == [True, True, False]
+    assert len(raqib("changes", "--url", url, "--json").json()) == 2
+    assert raqib("diff", url, "--from", "1", "--to", "2", "--format", "json").json()["kind"]
+    r = raqib("gc", "--older-than", "soon", expect=2)
+    assert "--older-than" in r.err

@@ -291,3 +291,26 @@ def test_a_slow_or_dead_channel_holds_up_no_other(server, raqib: Raqib) -> None:
         hooks.shutdown()
         hooks.server_close()
         dead.close()
+
+
+def test_failing_rule_warns_once_after_n_failures_in_a_row(
+    server, raqib: Raqib, receiver: Receiver
+) -> None:
+    from raqib.demo.pages import VERSIONS, render
+    from raqib.demo.server import Route
+
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text("[notify]\nfailing_after = 2\n", encoding="utf-8")
+    raqib("notify", "add", f"http://{receiver.base}/hook", "--when", "failing")
+    server.routes["/a"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/a"
+    raqib("watch", "--no-fetch", url)
+    raqib.proc("check", "--all")
+    server.routes["/a"] = Route(b"busy", 503)
+    raqib.proc("check", "--all")  # one failure: not yet
+    assert receiver.got["/hook"] == []
+    raqib.proc("check", "--all")  # two in a row: warned
+    raqib.proc("check", "--all")  # three: already warned
+    got = receiver.got["/hook"]
+    assert [(e["event"], e["url"], e["failures"]) for e in got] == [("failing", url, 2)]
+    assert raqib("watches", "--failing", "--json").json()[0]["url"] == url

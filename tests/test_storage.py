@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raqib.domain import FetchRecord, Snapshot
+from raqib.domain import FetchRecord, Snapshot, WatchState
 from raqib.storage import Storage, open_storage, sqlite
 from raqib.storage.migrate import current, head
 
@@ -289,6 +289,10 @@ def test_later_bodies_are_stored_as_deltas_of_the_first(store: Storage, tmp_path
         s.execute(update(Version).where(Version.raw_hash == h2).values(raw_hash=None))
     assert store.archive.unused_blobs() == [h2]
     assert store.archive.delete_blobs([h2]) > 0
+    # The watch still compresses its next bodies against its base: kept while
+    # the watch is fetched, free once it rests.
+    assert store.archive.unused_blobs() == []
+    store.watches.set_state([w.id], WatchState.RETIRED, now=T0)
     assert store.archive.unused_blobs() == [h1]
 
 
@@ -344,3 +348,55 @@ def test_two_processes_migrating_at_once(tmp_path: Path, database_url: str | Non
         assert current(fresh.db.engine) == HEAD
     finally:
         fresh.close()
+
+
+def test_outlet_sources_due_and_claimed_once(store: Storage) -> None:
+    """The daemon starts a pass when a source is due even if no watch is; a
+    claimed source is not due again (nor claimable by a second worker) until
+    its interval has passed."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    store.outlets.add("alpha", [("feed", "https://alpha.example/rss")], retain_days=30, now=now)
+    assert store.outlets.count_due(now=now) == 1
+    every = {"": timedelta(minutes=10)}
+    assert [x.url for x in store.outlets.claim_sources(now=now, every=every)] == [
+        "https://alpha.example/rss"
+    ]
+    assert store.outlets.claim_sources(now=now, every=every) == []
+    assert store.outlets.count_due(now=now + timedelta(minutes=9)) == 0
+    assert store.outlets.count_due(now=now + timedelta(minutes=10)) == 1
+
+
+def test_search_indexes_every_version_whatever_order_they_commit_in(store: Storage) -> None:
+    """A version whose id is below one already indexed (another worker
+    committed it later) is still indexed by the next refresh, once."""
+    from sqlalchemy import delete
+
+    from raqib.normalize.arabic import matching_key
+    from raqib.storage.models import VersionSearch
+
+    (w, _), *_ = store.watches.add(["https://a.example/search"], now=T0)
+    record(store, w.id, "new_version", T0, "ارتفع عدد المتضررين إلى مئة")
+    record(store, w.id, "new_version", T0 + timedelta(hours=1), "ارتفع عدد المتضررين إلى مئتين")
+    assert store.search.refresh(matching_key) == 2
+    first = min(v.id for _w, v in store.search.find(["المتضررين"]))
+    with store.db.session() as s:  # as if the first had not been committed at refresh time
+        s.execute(delete(VersionSearch).where(VersionSearch.version_id == first))
+    assert store.search.refresh(matching_key) == 1
+    assert store.search.refresh(matching_key) == 0
+    assert len(store.search.find(["المتضررين"])) == 2
+
+    # Purged: gone from the index too (SQLite's FTS5 table is told, not triggered).
+    def in_fts() -> int:  # entries for the second version (its key says 200)
+        with store.db.engine.connect() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM version_search_fts WHERE version_search_fts MATCH '200'"
+                ).scalar()
+                or 0
+            )
+
+    sqlite = store.db.engine.dialect.name == "sqlite"
+    assert not sqlite or in_fts() == 1
+    store.watches.purge([w.id])
+    assert store.search.find(["المتضررين"]) == []
+    assert not sqlite or in_fts() == 0

@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from raqib.crawler.context import context_of
+from raqib.crawler.spiders import conditional
 from raqib.domain import Fetched, Task
 
 # Every status but redirects reaches the callback (redirects are followed).
@@ -63,14 +64,9 @@ class RefetchSpider(scrapy.Spider):
             yield self.request_for(task)
 
     def request_for(self, task: Task) -> scrapy.Request:
-        headers = {}
-        if task.etag:
-            headers["If-None-Match"] = task.etag
-        if task.last_modified:
-            headers["If-Modified-Since"] = task.last_modified
         return scrapy.Request(
             task.url,
-            headers=headers,
+            headers=conditional(task.etag, task.last_modified),
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,

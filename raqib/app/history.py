@@ -3,28 +3,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from raqib import analysis, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.clock import parse_instant
 from raqib.diffs.classify import Judged, judged
-from raqib.domain import ChangeRow, FetchEntry, Version, Watch, WatchState
+from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
+from raqib.normalize.arabic import matching_key
+
+_AGO = re.compile(r"^(\d{1,5})([mhdw])$")
+_UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_since(text: str | None, option: str = "--since") -> datetime | None:
+def parse_since(
+    text: str | None, option: str = "--since", *, now: datetime | None = None
+) -> datetime | None:
+    """An ISO 8601 time, or a span back from `now`: 30m, 12h, 2d, 1w."""
     if not text:
         return None
+    ago = _AGO.match(text.strip())
+    if ago and now is not None:
+        return now - timedelta(seconds=int(ago[1]) * _UNIT[ago[2]])
     try:
         return parse_instant(text)
     except ValueError:
-        raise BadInput(f"{option} {text!r} is not an ISO 8601 time") from None
+        raise BadInput(
+            f"{option} {text!r} is neither an ISO 8601 time nor a span like 2d, 12h, 30m"
+        ) from None
 
 
-def add_watches(app: App, raw_urls: list[str], *, story: str | None) -> list[tuple[Watch, bool]]:
+def add_watches(
+    app: App, raw_urls: list[str], *, story: str | None, tags: Sequence[str] = ()
+) -> list[tuple[Watch, bool]]:
     """Normalise every URL first (all or nothing), then watch them."""
     if story is not None and not story.strip():
         raise BadInput("--story needs a non-empty slug")
@@ -34,11 +49,20 @@ def add_watches(app: App, raw_urls: list[str], *, story: str | None) -> list[tup
             normalized.append(urls.normalize(u))
         except urls.BadURL as exc:
             raise BadInput(f"cannot watch {urls.redact(u)[:120]!r}: {exc}") from None
-    return app.storage.watches.add(list(dict.fromkeys(normalized)), now=app.clock(), story=story)
+    return app.storage.watches.add(
+        list(dict.fromkeys(normalized)), now=app.clock(), story=story, tags=clean_tags(tags)
+    )
 
 
 def find_watch(app: App, url: str) -> Watch:
-    """The watch for a URL as given, normalised, redirected or re-slugged."""
+    """The watch for an id (as `raqib watches` prints it, "12" or "#12") or
+    for a URL as given, normalised, redirected or re-slugged."""
+    ref = url.strip().removeprefix("#")
+    if ref.isdigit() and len(ref) < 19:
+        found = app.storage.watches.by_id(int(ref))
+        if found is None:
+            raise NotFound(f"no watch with id {ref} (see `raqib watches`)")
+        return found
     w = app.storage.watches.find(url.strip())
     if w is None:
         try:
@@ -50,24 +74,58 @@ def find_watch(app: App, url: str) -> Watch:
     return w
 
 
-def watches(app: App) -> list[tuple[Watch, list[str]]]:
-    return [(w, app.storage.watches.aliases(w.id)) for w in app.storage.watches.all()]
-
-
 def versions(app: App, url: str) -> tuple[Watch, list[Version], dict[int, dict[str, object]]]:
     """A watch's versions, each with its WARC record and the fetches that bracket it."""
     w = find_watch(app, url)
     return w, app.storage.history.versions(w.id), app.storage.archive.evidence(w.id)
 
 
-def changes(
-    app: App, *, url: str | None = None, story: str | None = None, since: str | None = None
-) -> list[ChangeRow]:
+FACTS = {"figures": "numbers", "quotes": "quotes", "negation": "negations"}
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    url: str | None = None
+    story: str | None = None
+    outlet: str | None = None
+    tag: str | None = None
+    silent: bool | None = None
+    kind: str | None = None
+    facts: tuple[str, ...] = ()  # figures, quotes, negation: changes touching any of them
+    since: str | None = None  # ISO 8601 or a span: 2d, 12h
+    search: str | None = None  # words in the changed sentences or the headline
+
+
+def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
     """Changes, oldest first, each with the analysis every reader shows."""
-    since_dt = parse_since(since)
-    watch_id = find_watch(app, url).id if url else None
-    rows = app.storage.changes.all(watch_id=watch_id, since=since_dt, story=story)
-    return analysis.current_rows(app.storage, rows)
+    since_dt = parse_since(f.since, now=app.clock())
+    for fact in f.facts:
+        if fact not in FACTS:
+            raise BadInput(f"--facts {fact!r}: one of {', '.join(FACTS)}")
+    watch_id = find_watch(app, f.url).id if f.url else None
+    rows = app.storage.changes.all(
+        watch_id=watch_id, since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
+        silent=f.silent, kind=f.kind,
+    )  # fmt: skip
+    rows = analysis.current_rows(app.storage, rows)
+    if f.facts:
+        keys = [FACTS[x] for x in f.facts]
+        rows = [r for r in rows if any(r.change.analysis.get("facts", {}).get(k) for k in keys)]
+    if f.search:
+        rows = [r for r in rows if mentions(r, f.search)]
+    return rows
+
+
+def mentions(row: ChangeRow, words: str) -> bool:
+    """Whether a change's edited sentences or headline hold these words, compared
+    by matching key so spelling variants (hamza, ta marbuta, digits) match."""
+    key = matching_key(words)
+    if not key:
+        return False
+    texts = [row.watch.title or ""]
+    for a in row.change.analysis.get("alignment", []):
+        texts.extend(t for t in (a.get("old"), a.get("new")) if t)
+    return any(key in matching_key(t) for t in texts)
 
 
 def fetch_log(app: App, url: str) -> tuple[Watch, list[tuple[FetchEntry, int | None]]]:
@@ -118,10 +176,26 @@ def schedule(app: App, *, limit: int) -> tuple[list[Watch], int, datetime]:
     """Upcoming checks, soonest first (at most `limit`, 0: all), and how many are retired."""
     everything = app.storage.watches.all()
     active = sorted(
-        (w for w in everything if w.state != WatchState.RETIRED), key=lambda w: w.next_check_at
+        (w for w in everything if w.state not in RESTING_STATES), key=lambda w: w.next_check_at
     )
     retired = len(everything) - len(active)
     return (active[:limit] if limit else active), retired, app.clock()
+
+
+MAX_TAG = 64
+LIST_SEP = ";"  # between stories or tags in one CSV cell
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    out = []
+    for t in tags:
+        tag = t.strip()
+        if not tag or len(tag) > MAX_TAG or LIST_SEP in tag or "," in tag:
+            raise BadInput(
+                f"tag {t[:80]!r}: a tag is 1 to {MAX_TAG} characters, without ';' or ','"
+            )
+        out.append(tag)
+    return list(dict.fromkeys(out))
 
 
 IMPORT_BATCH = 1000  # URLs per transaction: about 0.1 s of write lock each
@@ -139,6 +213,7 @@ def import_watches(
     lines: Iterable[str],
     *,
     story: str | None,
+    tags: Sequence[str] = (),
     strict: bool = False,
     on_batch: Callable[[Imported], None] | None = None,
 ) -> Imported:
@@ -150,11 +225,14 @@ def import_watches(
     """
     if story is not None and not story.strip():
         raise BadInput("--story needs a non-empty slug")
+    tagged = clean_tags(tags)
     done = Imported()
     batch: dict[str, None] = {}
 
     def write(chunk: list[str]) -> None:
-        created, existing = app.storage.watches.add_many(chunk, now=app.clock(), story=story)
+        created, existing = app.storage.watches.add_many(
+            chunk, now=app.clock(), story=story, tags=tagged
+        )
         done.created += created
         done.existing += existing
         if on_batch is not None:

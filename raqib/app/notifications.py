@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from raqib.present.events import (
     coverage_event,
     digest_message,
     event_key,
+    failing_event,
     removed_event,
     test_event,
 )
@@ -125,7 +127,11 @@ def _deliver(app: App, events: list[dict[str, Any]]) -> FlushResult | None:
 
 
 def notify_pass(
-    app: App, *, changes: list[Change], removed: list[tuple[int, int | None, datetime]]
+    app: App,
+    *,
+    changes: list[Change],
+    removed: list[tuple[int, int | None, datetime]],
+    failing: Sequence[tuple[int, int, datetime]] = (),
 ) -> tuple[int, int]:
     """Queue what a pass found and deliver it, within notify.flush_timeout.
 
@@ -137,6 +143,11 @@ def notify_pass(
         events = change_events(app, changes)
         for watch_id, status, at in removed:
             events.append(removed_event(app.storage.watches.get(watch_id), at=at, status=status))
+        after = app.config.notify.failing_after
+        for watch_id, errors, at in failing:
+            if errors == after:  # once, when the run of failures reaches the rule's length
+                watch = app.storage.watches.get(watch_id)
+                events.append(failing_event(watch, at=at, failures=errors))
         result = _deliver(app, events)
     except Exception as exc:
         log.warning("notifications: %s", exc)

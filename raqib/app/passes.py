@@ -3,6 +3,7 @@ the channels. The steps run in that order and nowhere else."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -10,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from raqib import analysis
+from raqib.app import search
 from raqib.app.errors import PassBusy, PassFailed
 from raqib.app.home import App, new_owner, owner_alive, warc_dir
 from raqib.app.notifications import notify_pass
@@ -36,6 +39,7 @@ class PassSummary:
     processes: int = 1  # crawler processes the pass ran in
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
+    outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
 
     @property
     def errors(self) -> int:
@@ -98,11 +102,60 @@ def crawl_settings(app: App) -> dict[str, Any]:
     """Scrapy settings for this home: [fetch] plus where the WARC files go."""
     from raqib.crawler.settings import from_config
 
-    settings = from_config(app.config.fetch)
+    settings = {**from_config(app.config.fetch), **outlet_settings(app)}
     if app.config.archive.warc:
         settings["RAQIB_WARC_DIR"] = str(warc_dir(app))
         settings["RAQIB_WARC_MAX_BYTES"] = int(app.config.archive.max_file_mb * 1024 * 1024)
     return settings
+
+
+def revisit_policy(app: App) -> RevisitPolicy:
+    """The schedule's curve, and each outlet's own where raqib.toml gives one."""
+    policy = RevisitPolicy(app.config.schedule)
+    per = app.config.outlets.per
+    if any(s.curve for s in per.values()):
+        for o in app.storage.outlets.all():
+            s = per.get(o.name)
+            if s is not None and s.curve:
+                policy.by_outlet[o.id] = RevisitPolicy(
+                    dataclasses.replace(app.config.schedule, curve=s.curve)
+                )
+    return policy
+
+
+def outlet_settings(app: App) -> dict[str, Any]:
+    """[outlets.NAME] politeness, headers and cookies, for the hosts of each
+    outlet's sources (Scrapy's download slots are per host)."""
+    per = app.config.outlets.per
+    if not per:
+        return {}
+    slots: dict[str, dict[str, Any]] = {}
+    headers: dict[str, dict[str, str]] = {}
+    for o in app.storage.outlets.all():
+        s = per.get(o.name)
+        if s is None:
+            continue
+        for host in {h for src in o.sources for h in same_hosts(src.url)}:
+            slot: dict[str, Any] = {}
+            if s.concurrency:
+                slot["concurrency"] = s.concurrency
+            if s.delay:
+                slot["delay"] = parse_duration(s.delay).total_seconds()
+            if slot:
+                slots[host] = slot
+            extra = dict(s.headers)
+            if s.cookies:
+                extra["Cookie"] = "; ".join(f"{k}={v}" for k, v in s.cookies.items())
+            if extra:
+                headers[host] = extra
+    return {"DOWNLOAD_SLOTS": slots, "RAQIB_HOST_HEADERS": headers}
+
+
+def same_hosts(url: str) -> set[str]:
+    """A source's host, with and without "www." (articles often live on the other)."""
+    host = (urlsplit(url).hostname or "").lower()
+    bare = host.removeprefix("www.")
+    return {host, bare, "www." + bare} if host else set()
 
 
 def run_check(
@@ -122,6 +175,10 @@ def run_check(
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
+    if only is None:  # a whole pass reads the outlets' due sources first
+        from raqib.app import outlets
+
+        summary.outlets = outlets.read_sources(app, in_child=True)
     batch = app.config.schedule.claim_batch
     size = batch if limit is None else min(batch, limit)
     tasks = claim(
@@ -161,6 +218,7 @@ def run_check(
     own = set(outcome.new_versions)
     analysed = analysis.analyze_pending(app.storage)
     analysis.upgrade_stale(app.storage)
+    search.index(app)  # the new versions become searchable
     for change, new in analysed:
         if (new.watch_id, new.number) not in own:
             continue  # another pass's version, left unanalysed: analysed, not counted
@@ -169,7 +227,10 @@ def run_check(
         else:
             summary.cosmetic += 1
     summary.notified, summary.notify_pending = notify_pass(
-        app, changes=[c for c, _ in analysed], removed=outcome.removed_now
+        app,
+        changes=[c for c, _ in analysed],
+        removed=outcome.removed_now,
+        failing=outcome.failing_now,
     )
     summary.seconds = time.monotonic() - started
     return summary
@@ -190,7 +251,7 @@ def _crawl(
 
     common: dict[str, Any] = {
         "owner": owner,
-        "policy": RevisitPolicy(app.config.schedule),
+        "policy": revisit_policy(app),
         "clock": app.clock,
         "overrides": crawl_settings(app),
         "lease_seconds": parse_duration(app.config.schedule.lease).total_seconds(),
@@ -237,4 +298,8 @@ def run_daemon(
         discover_every=disc or None,
         jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
     )
-    return Daemon(opts, due=lambda: app.storage.leases.count_due(now=app.clock())).run()
+    def due() -> int:  # due watches, and outlet sources due a read
+        now = app.clock()
+        return app.storage.leases.count_due(now=now) + app.storage.outlets.count_due(now=now)
+
+    return Daemon(opts, due=due).run()

@@ -5,6 +5,7 @@ and `source`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +14,7 @@ from raqib import urls
 from raqib.app.errors import AppError, BadInput, NotFound, describe
 from raqib.app.history import parse_since
 from raqib.app.home import App, warc_dir
+from raqib.config import parse_duration
 from raqib.domain import Source
 
 
@@ -20,11 +22,16 @@ def _disk(exc: OSError, what: str) -> AppError:
     return AppError(f"cannot write {what}: {describe(exc)}")
 
 
-def write_report(app: App, out: Path) -> int:
+def write_report(app: App, out: Path, filters: dict[str, str] | None = None) -> int:
+    """The static site; its front page lists the latest changes (filtered)."""
+    from raqib.app.newsroom import newsroom
     from raqib.report.site import write_site
 
+    news = newsroom(app, filters or {})
+    if news.error:
+        raise BadInput(news.error)
     try:
-        return write_site(app.storage, out)
+        return write_site(app.storage, out, news=news)
     except OSError as exc:
         raise _disk(exc, f"the report to {out}") from exc
 
@@ -44,9 +51,13 @@ def serve(
     announce: Callable[[str], None],
 ) -> None:
     """Serve the report's views from the database until interrupted."""
+    from raqib.app.newsroom import provider
     from raqib.report.web import serve as run_server
 
-    run_server(app.storage, host, port, token, announce=announce, allow_hosts=allow_hosts)
+    run_server(
+        app.storage, host, port, token, announce=announce, allow_hosts=allow_hosts,
+        newsroom=provider(app),
+    )  # fmt: skip
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -84,14 +95,61 @@ def export(
         raise _disk(exc, str(out or "stdout")) from exc
 
 
-def gc(app: App, *, dry_run: bool) -> tuple[int, int]:
-    """Remove page bodies no version needs; returns (how many, compressed bytes freed)."""
+@dataclass
+class Collected:
+    bodies: int = 0  # stored page bodies removed
+    freed: int = 0  # their compressed bytes
+    versions_without_body: int = 0  # versions whose raw body retention dropped
+    warc_files: list[str] = field(default_factory=list)  # removed WARC files
+    warc_bytes: int = 0
+
+
+def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
+    """Remove page bodies no version needs. With `older_than` (e.g. "90d"),
+    first apply retention: raw bodies of versions first seen before then
+    (each watch's latest kept) and WARC files whose every fetch is older.
+    Versions, their text and their changes are never dropped."""
+    out = Collected()
+    cutoff = None
+    if older_than:
+        try:
+            cutoff = app.clock() - parse_duration(older_than)
+        except ValueError as exc:
+            raise BadInput(f"--older-than: {exc}") from None
+    if cutoff is not None and not dry_run:
+        out.versions_without_body = app.storage.archive.drop_raw_before(cutoff)
+    if cutoff is not None:
+        out.warc_files, out.warc_bytes = _old_warcs(app, cutoff)
     unused = app.storage.archive.unused_blobs()
+    out.bodies = len(unused)
     if dry_run:
-        return len(unused), 0
-    freed = app.storage.archive.delete_blobs(unused)
+        return out
+    for name in out.warc_files:
+        (warc_dir(app) / name).unlink(missing_ok=True)
+    if out.warc_files:
+        app.storage.archive.forget_warc_files(out.warc_files, captured_before=cutoff_iso(cutoff))
+    out.freed = app.storage.archive.delete_blobs(unused)
     app.storage.archive.compact()
-    return len(unused), freed
+    return out
+
+
+def cutoff_iso(cutoff: datetime | None) -> str:
+    return cutoff.strftime("%Y-%m-%dT%H:%M:%S") if cutoff else ""
+
+
+def _old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int]:
+    """WARC files to remove: those whose every fetch is older than the cutoff,
+    and unrecorded ones (discovery's captures) last written before it."""
+    directory = warc_dir(app)
+    if not directory.is_dir():
+        return [], 0
+    names = set(app.storage.archive.warc_files_before(cutoff))
+    known = app.storage.archive.warc_file_names()
+    for f in directory.glob("*.warc.gz"):
+        if f.name not in known and f.stat().st_mtime < cutoff.timestamp():
+            names.add(f.name)
+    present = [n for n in sorted(names) if (directory / n).is_file()]
+    return present, sum((directory / n).stat().st_size for n in present)
 
 
 def add_source(app: App, url: str, *, story: str, kind: str | None) -> tuple[Source, bool]:

@@ -26,14 +26,13 @@ from raqib import analysis
 from raqib.app.errors import PassBusy
 from raqib.app.home import new_owner, open_app
 from raqib.app.notifications import notify_pass
-from raqib.app.passes import claim, crawl_settings
+from raqib.app.passes import claim, crawl_settings, revisit_policy
 from raqib.config import parse_duration
 from raqib.crawler.capture import CaptureIndex
 from raqib.crawler.context import PassContext, attach
 from raqib.crawler.record import Recorder
 from raqib.crawler.spiders.refetch import RefetchSpider
 from raqib.guard import Guard
-from raqib.scheduler import RevisitPolicy
 
 log = logging.getLogger("raqib")
 
@@ -69,7 +68,7 @@ def _standalone(crawler: Crawler, home: Path) -> None:
         tasks = []
     # This home's [fetch] and [archive], under whatever Scrapyd was told with -s.
     crawler.settings.setdict(crawl_settings(app), priority="spider")
-    recorder = Recorder(app.storage, RevisitPolicy(app.config.schedule), tasks, owner=owner)
+    recorder = Recorder(app.storage, revisit_policy(app), tasks, owner=owner)
     lease = parse_duration(app.config.schedule.lease)
     attach(
         crawler,
@@ -88,7 +87,10 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             app.storage.leases.release(owner)  # whatever a stop left unrecorded
             changes = analysis.analyze_pending(app.storage)
             analysis.upgrade_stale(app.storage)
-            notify_pass(app, changes=[c for c, _ in changes], removed=recorder.removed_now)
+            notify_pass(
+                app, changes=[c for c, _ in changes], removed=recorder.removed_now,
+                failing=recorder.failing_now,
+            )  # fmt: skip
             log.info(
                 "pass: checked %d watches, %s", len(tasks), dict(recorder.counts) or "nothing due"
             )

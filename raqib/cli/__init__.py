@@ -20,7 +20,11 @@ from raqib.cli.base import Ctx, Guarded
 # Each command lives in a module of raqib.cli and is imported when it runs.
 COMMANDS = {
     "watch": "raqib.cli.history:watch",
-    "watches": "raqib.cli.history:watches_cmd",
+    "watches": "raqib.cli.manage:watches_cmd",
+    "unwatch": "raqib.cli.manage:unwatch",
+    "pause": "raqib.cli.manage:pause",
+    "resume": "raqib.cli.manage:resume",
+    "tag": "raqib.cli.manage:tag",
     "preview": "raqib.cli.history:preview_cmd",
     "versions": "raqib.cli.history:versions",
     "changes": "raqib.cli.history:changes",
@@ -31,6 +35,8 @@ COMMANDS = {
     "daemon": "raqib.cli.passes:daemon",
     "source": "raqib.cli.discovery:source",
     "discover": "raqib.cli.discovery:discover",
+    "outlet": "raqib.cli.outlets:outlet",
+    "search": "raqib.cli.search:search",
     "notify": "raqib.cli.notify:notify",
     "report": "raqib.cli.publish:report",
     "serve": "raqib.cli.publish:serve",

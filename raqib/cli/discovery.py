@@ -64,10 +64,14 @@ def source_remove(obj: Ctx, url: str, story: str | None) -> None:
 
 @click.command()
 @click.option("--story", metavar="SLUG", help="Only this story (default: every story).")
+@click.option(
+    "--outlet", metavar="NAME",
+    help="Read this outlet's sources now (all of them, due or not) and watch its new articles.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
 @click.pass_obj
-def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
+def discover(obj: Ctx, story: str | None, outlet: str | None, as_json: bool, quiet: bool) -> None:
     """Find related coverage now: read sources, judge candidates, watch the related.
 
     Each candidate is fetched, extracted and scored against the story's seed
@@ -75,7 +79,22 @@ def discover(obj: Ctx, story: str | None, as_json: bool, quiet: bool) -> None:
     discovery.threshold are watched as "discovered". Links to private or
     loopback addresses are refused unless their source lives there too or
     fetch.allow_private is set. The report says what was added and why.
+
+    With --outlet, the outlet's feeds, sitemaps and front pages are read
+    instead, and every new article they list is watched (`raqib check` does
+    this for due sources on its own).
     """
+    if outlet is not None:
+        from raqib.app import outlets
+
+        with obj.app() as app:
+            read = outlets.read_sources(app, outlet=outlet, force=True)
+        data = rec.document(
+            "outlet-read", **rec.outlet_read(read), sources_read=read.sources,
+            rejected_pages=[{"url": u, "reason": r} for u, r in read.rejected],
+        )  # fmt: skip
+        emit(data, as_json, text.outlet_read(data, quiet=quiet))
+        return
     with obj.app() as app:
         report = run_discovery(app, story=story)
     data = rec.document(

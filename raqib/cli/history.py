@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import click
 
-from raqib.app import history, preview
+from raqib.app import history, manage, preview
 from raqib.cli.base import Ctx, emit, emit_json
 from raqib.present import records as rec
 from raqib.present import text
 
 
 @click.command()
-@click.argument("urls", nargs=-1, required=True)
+@click.argument("urls", nargs=-1)
 @click.option(
     "--story", metavar="SLUG", help="Group these articles under a story (created if new)."
 )
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the watches (repeatable).")
+@click.option(
+    "--from-csv", "csv_file", type=click.File("r", encoding="utf-8-sig"), metavar="FILE",
+    help="Watch every row of a CSV with a 'url' column ('stories' and 'tags' too, "
+    "several separated by ';'), as `watches --format csv` writes it. '-' reads stdin.",
+)  # fmt: skip
 @click.option(
     "--strict", is_flag=True, help='With "-": refuse the whole list if one line is not a URL.'
 )
@@ -29,7 +37,14 @@ from raqib.present import text
 @click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @click.pass_obj
 def watch(
-    obj: Ctx, urls: tuple[str, ...], story: str | None, strict: bool, no_fetch: bool, as_json: bool
+    obj: Ctx,
+    urls: tuple[str, ...],
+    story: str | None,
+    tags: tuple[str, ...],
+    csv_file: TextIO | None,
+    strict: bool,
+    no_fetch: bool,
+    as_json: bool,
 ) -> None:
     """Start watching articles. Idempotent: watching a URL twice is a no-op.
 
@@ -43,12 +58,23 @@ def watch(
     skipped): a list of any length is imported in short batches, so a running
     pass is never held up; lines that are not web addresses are reported by
     number and the rest imported (--strict refuses the whole list instead).
+    Watching a URL again adds the story and tags to its watch, and takes an
+    unwatched one back.
     """
+    if csv_file is not None:
+        with obj.app() as app:
+            done = manage.import_csv(
+                app, csv_file, story=story, tags=tags, on_batch=_progress(as_json)
+            )
+        _imported(done, 0, as_json)
+        return
+    if not urls:
+        raise click.UsageError("give URLs, '-' to read them from stdin, or --from-csv FILE")
     if "-" in urls:
-        _import(obj, [u for u in urls if u != "-"], story, strict, as_json)
+        _import(obj, [u for u in urls if u != "-"], story, tags, strict, as_json)
         return
     with obj.app() as app:
-        added = history.add_watches(app, list(urls), story=story)
+        added = history.add_watches(app, list(urls), story=story, tags=tags)
         if no_fetch:
             data = [{"url": w.url, "created": created, "id": w.id} for w, created in added]
             emit(data, as_json, text.watched(data))
@@ -76,45 +102,52 @@ def preview_cmd(obj: Ctx, urls: tuple[str, ...], as_json: bool) -> None:
     emit(data, as_json, [line for d in data for line in text.preview(d)])
 
 
-def _import(obj: Ctx, first: list[str], story: str | None, strict: bool, as_json: bool) -> None:
+def _import(
+    obj: Ctx,
+    first: list[str],
+    story: str | None,
+    tags: tuple[str, ...],
+    strict: bool,
+    as_json: bool,
+) -> None:
     lines = itertools.chain(first, sys.stdin)
+    with obj.app() as app:
+        done = history.import_watches(
+            app, lines, story=story, tags=tags, strict=strict, on_batch=_progress(as_json)
+        )
+    _imported(done, len(first), as_json)
+
+
+def _progress(as_json: bool) -> Callable[[history.Imported], None]:
     show = sys.stderr.isatty() and not as_json
 
     def progress(done: history.Imported) -> None:
         if show:
             click.echo(f"\r{done.created + done.existing:,} URLs imported …", nl=False, err=True)
 
-    with obj.app() as app:
-        done = history.import_watches(app, lines, story=story, strict=strict, on_batch=progress)
-    if show:
+    return progress
+
+
+def _imported(done: history.Imported, skip: int, as_json: bool) -> None:
+    if sys.stderr.isatty() and not as_json:
         click.echo("", err=True)
     for number, why in done.invalid:
-        click.echo(f"raqib: line {number - len(first)}: not imported: {why}", err=True)
+        click.echo(f"raqib: line {number - skip}: not imported: {why}", err=True)
     data = rec.document(
         "import",
         created=done.created,
         existing=done.existing,
-        invalid=[{"line": n - len(first), "error": why} for n, why in done.invalid],
+        invalid=[{"line": n - skip, "error": why} for n, why in done.invalid],
     )
     emit(data, as_json, [text.imported(data)])
 
 
-@click.command(name="watches")
-@click.option("--json", "as_json", is_flag=True, help="Print the watches as a JSON list.")
-@click.pass_obj
-def watches_cmd(obj: Ctx, as_json: bool) -> None:
-    """List watched articles with their story, origin and state."""
-    with obj.app(readonly=True) as app:
-        data = [rec.watch_record(w, aliases) for w, aliases in history.watches(app)]
-    emit(data, as_json, text.watches(data))
-
-
 @click.command()
-@click.argument("url")
+@click.argument("url", metavar="WATCH")
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as a JSON list.")
 @click.pass_obj
 def versions(obj: Ctx, url: str, as_json: bool) -> None:
-    """List the stored versions of an article (by any URL it answered to)."""
+    """List the stored versions of an article (WATCH: its id, or any URL it answered to)."""
     with obj.app(readonly=True) as app:
         w, rows, evidence = history.versions(app, url)
     data = [rec.version_record(v, evidence.get(v.id)) for v in rows]
@@ -122,30 +155,54 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--url", help="Only this article.")
+@click.option("--url", "watch", metavar="WATCH", help="Only this article (id or URL).")
 @click.option("--story", metavar="SLUG", help="Only articles of this story.")
-@click.option("--since", metavar="ISO8601", help="Only changes detected at or after this time.")
+@click.option("--outlet", metavar="NAME", help="Only articles of this outlet.")
+@click.option("--tag", metavar="TAG", help="Only articles with this tag.")
+@click.option("--silent", is_flag=True, help="Only silent changes (no update signal).")
+@click.option("--kind", type=click.Choice(["substantive", "cosmetic"]), help="Only this kind.")
+@click.option(
+    "--facts", multiple=True, type=click.Choice(list(history.FACTS)),
+    help="Only changes that touched figures, quotes or a negation (repeatable: any of them).",
+)  # fmt: skip
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only changes detected since: an ISO 8601 time, or 2d, 12h, 30m.",
+)
+@click.option(
+    "--search", metavar="TEXT",
+    help="Only changes whose edited sentences or headline hold TEXT (spelling variants match).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as a JSON list.")
 @click.pass_obj
-def changes(obj: Ctx, url: str | None, story: str | None, since: str | None, as_json: bool) -> None:
+def changes(obj: Ctx, as_json: bool, facts: tuple[str, ...], **filters: Any) -> None:
     """List detected changes, oldest first, with their classification.
 
     Each change says whether it is cosmetic or substantive, silent (no update
     signal) or announced, whether the headline or byline changed, and lists
     the figures, quotations and negations it touched.
+
+    \b
+    raqib changes --silent --kind substantive --since 2d
+    raqib changes --outlet aljazeera --facts figures --search "الضحايا"
     """
+    if not filters["silent"]:
+        filters["silent"] = None
     with obj.app(readonly=True) as app:
-        rows = history.changes(app, url=url, story=story, since=since)
+        rows = history.changes(
+            app, history.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
+        )
     data = [rec.change_record(r.change, r.watch, r.from_number, r.to_number) for r in rows]
     emit(data, as_json, text.changes(data))
 
 
 @click.command(name="log")
-@click.argument("url")
+@click.argument("url", metavar="WATCH")
 @click.option("--json", "as_json", is_flag=True, help="Print the fetch log as a JSON list.")
 @click.pass_obj
 def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
-    """Show every fetch of an article, oldest first, with its outcome.
+    """Show every fetch of an article (id or URL), oldest first, with its outcome.
 
     Outcomes: new_version, unchanged, not_modified (304), not_article (the
     page was not the article: bot check, error page, empty body), error,
@@ -158,7 +215,7 @@ def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("url")
+@click.argument("url", metavar="WATCH")
 @click.option(
     "--from", "from_n", type=int, metavar="N", help="Older version (default: the one before --to)."
 )
@@ -183,7 +240,7 @@ def diff(
     context: bool,
     color: bool | None,
 ) -> None:
-    """Show what changed between two versions of an article.
+    """Show what changed between two versions of an article (WATCH: id or URL).
 
     Sentences are aligned across the versions and labelled added, deleted,
     edited, moved or cosmetic; edited ones show word-level highlights.

@@ -27,7 +27,8 @@ def notify() -> None:
 @click.option("--story", metavar="SLUG", help="Only this story's events (default: every story).")
 @click.option(
     "--when", "when", multiple=True, type=click.Choice(list(TRIGGERS)),
-    help="What to be told about (repeatable; default: substantive).",
+    help="What to be told about (repeatable; default: substantive). failing: a watch failed "
+    "notify.failing_after (3) checks in a row.",
 )  # fmt: skip
 @click.option(
     "--keyword", "keywords", multiple=True, metavar="WORD",

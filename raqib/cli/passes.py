@@ -90,6 +90,7 @@ def check(
         "pass", claimed=s.claimed, processes=s.processes, outcomes=dict(s.counts),
         substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
+        outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
     )  # fmt: skip
     if not quiet or as_json:
         emit(data, as_json, [text.pass_summary(data)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,17 +23,34 @@ from raqib.cli.base import EXIT_USAGE, Ctx, fail
     required=True,
     help="Directory to write the site into (created if missing).",
 )
+@click.option("--outlet", metavar="NAME", help="Front page: only this outlet's changes.")
+@click.option("--tag", metavar="TAG", help="Front page: only changes to watches with this tag.")
+@click.option("--story", metavar="SLUG", help="Front page: only this story's changes.")
+@click.option("--silent", is_flag=True, help="Front page: only silent changes.")
+@click.option(
+    "--kind", type=click.Choice(["substantive", "cosmetic"]), help="Front page: this kind."
+)
+@click.option(
+    "--facts", type=click.Choice(["figures", "quotes", "negation"]),
+    help="Front page: only changes that touched these.",
+)  # fmt: skip
+@click.option("--since", metavar="WHEN", help="Front page: changes since 2d, 12h or an ISO time.")
+@click.option("--search", metavar="TEXT", help="Front page: changes whose edited text holds TEXT.")
 @click.pass_obj
-def report(obj: Ctx, out: Path) -> None:
-    """Write a static, self-contained HTML report: stories, articles, changes.
+def report(obj: Ctx, out: Path, **filters: Any) -> None:
+    """Write a static, self-contained HTML report: the latest changes across
+    everything (silent substantive edits first), each outlet's figures with a
+    chart, the failing watches, then stories, articles and changes.
 
+    The filters choose what the front page lists, as in `raqib changes`.
     Works from file:// and offline (no CDN, no scripts). Each change page has
     inline and side-by-side views with word-level highlights, right-to-left
     where the text is, fact deltas above the text and links to the archived
     page source; each article page has a timeline of its versions.
     """
+    given = {k: ("1" if v is True else v) for k, v in filters.items() if v}
     with obj.app(readonly=True) as app:
-        n = publish.write_report(app, out)
+        n = publish.write_report(app, out, given)
     click.echo(f"wrote {n} files to {out} (open {out / 'index.html'})")
 
 
@@ -152,20 +170,34 @@ def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) 
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option(
+    "--older-than", metavar="AGE",
+    help="Retention: also drop raw bodies of versions first seen longer ago than AGE (90d, 12w; "
+    "each article's latest kept) and WARC files whose every fetch is older.",
+)  # fmt: skip
 @click.pass_obj
-def gc(obj: Ctx, dry_run: bool) -> None:
+def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
     """Remove stored page bodies that no version needs any more, then compact.
 
     Raw bodies are stored once per content hash and shared between versions;
-    a body is removable once no version refers to it. WARC files are never
-    touched: they are the archive.
+    a body is removable once no version refers to it. Without --older-than,
+    WARC files are never touched: they are the archive. Versions, their text
+    and their changes are never dropped, whatever the age.
     """
     with obj.app() as app:
-        n, freed = publish.gc(app, dry_run=dry_run)
+        done = publish.gc(app, dry_run=dry_run, older_than=older_than)
+    warcs = f"; {len(done.warc_files)} WARC files ({done.warc_bytes:,} bytes)" if older_than else ""
     if dry_run:
-        click.echo(f"{n} stored page bodies are used by no version")
+        click.echo(f"would remove {done.bodies} stored page bodies used by no version{warcs}")
     else:
-        click.echo(f"removed {n} unused page bodies ({freed:,} compressed bytes)")
+        kept = (
+            f"{done.versions_without_body} old versions gave up their raw body; "
+            if older_than
+            else ""
+        )
+        click.echo(
+            f"{kept}removed {done.bodies} unused page bodies ({done.freed:,} compressed bytes){warcs}"
+        )
 
 
 @click.command(name="config")
@@ -182,9 +214,14 @@ def config_cmd(obj: Ctx, defaults: bool) -> None:
     cfg = config_mod.Config() if defaults else load_config(obj.home)
     click.echo(f"# {obj.home / config_mod.FILE_NAME}")
     for section, values in cfg.to_dict().items():
+        tables = values.pop("per", {}) if section == "outlets" else {}
         click.echo(f"\n[{section}]")
         for key, value in values.items():
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            click.echo(f"{key} = {config_mod.toml_value(value)}")
+        for name, table in tables.items():
+            click.echo(f"\n[{section}.{json.dumps(name, ensure_ascii=False)}]")
+            for key, value in table.items():
+                click.echo(f"{key} = {config_mod.toml_value(value)}")
 
 
 @click.command()

@@ -95,6 +95,7 @@ class Article:
     links: tuple[str, ...] = field(default=())
     lede: tuple[str, ...] = ()  # the lede and summary lines found in the header
     tables: int = 0  # data tables kept as text, a line per row
+    kind: str | None = None  # what the page declares itself (og:type, JSON-LD): pagemeta.kind
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         language=meta.language,
         lede=tuple(ledes),
         tables=n_tables,
+        kind=meta.kind(),
     )
 
 

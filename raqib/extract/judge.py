@@ -7,9 +7,10 @@ judges the extracted page against the last version.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from raqib.domain import Fetched, Outcome, Task, WatchState
+from raqib.domain import Fetched, Origin, Outcome, Task, WatchState
 from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, Same
 from raqib.recording import meta_change, page_meta
@@ -25,6 +26,15 @@ class Verdict:
     outcome: Outcome
     detail: str | None = None
     page: Page | None = None
+    reject: bool = False  # an outlet's listed page that is not an article: stop watching it
+
+
+REJECT_AFTER = 3  # an outlet's page that is never an article in this many fetches is dropped
+
+
+def _newcomer(task: Task) -> bool:
+    """An outlet's listed page not yet seen as an article."""
+    return task.origin == Origin.OUTLET and task.version_count == 0
 
 
 def _same(task: Task) -> Outcome:
@@ -56,6 +66,23 @@ def before_extraction(task: Task, fetched: Fetched, key: str | None) -> Verdict 
     if key is not None and key == task.body_key and task.content_hash:
         return Verdict(_same(task))
     return None
+
+
+def outlet_verdict(task: Task, verdict: Verdict) -> Verdict:
+    """An outlet brings whatever its sources list; a page that declares itself
+    something else (a video, a live page, a section) is rejected on its first
+    fetch, one that never reads as an article after a few tries too."""
+    if not _newcomer(task):
+        return verdict
+    kind = verdict.page.kind if verdict.page is not None else None
+    if verdict.outcome == Outcome.NEW_VERSION and kind not in (None, "article"):
+        return Verdict(
+            Outcome.NOT_ARTICLE, f"not an article: the page declares itself a {kind} page",
+            reject=True,
+        )  # fmt: skip
+    if verdict.outcome == Outcome.NOT_ARTICLE and task.error_count + 1 >= REJECT_AFTER:
+        return dataclasses.replace(verdict, reject=True)
+    return verdict
 
 
 def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:

@@ -3,6 +3,7 @@ picklable: this is the function the extraction worker processes run."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ class Page:
     canonical_url: str | None
     amp_url: str | None
     region: dict[str, Any] | None = None
+    kind: str | None = None  # what the page declares itself: article, live, video, …
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def make_page(html: str, url: str | None) -> Page | NotArticle:
         content_hash=content_hash(title, text),
         extractor=EXTRACTOR,
     )
-    return Page(snap, result.canonical_url, result.amp_url)
+    return Page(snap, result.canonical_url, result.amp_url, kind=result.kind)
 
 
 def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page | NotArticle | Same:
@@ -83,4 +85,4 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     if isinstance(result, NotArticle):
         return result
     found = locate(html, result.snapshot.text.split("\n"), result.snapshot.notices)
-    return Page(result.snapshot, result.canonical_url, result.amp_url, found)
+    return dataclasses.replace(result, region=found)

@@ -151,6 +151,31 @@ class PageMeta:
         return None
 
     og_type: str | None = None
+    ld_types: set[str] = field(default_factory=set)  # every JSON-LD @type on the page
+
+    def kind(self) -> str | None:
+        """What the page says it is: "article", "live", "video", "gallery",
+        "section", "profile" — or None when it does not say."""
+        if "liveblogposting" in self.ld_types:
+            return "live"
+        if self.ld_types & _NEWS_TYPES or self.og_type == "article":
+            return "article"
+        for types, kind in _PAGE_KINDS:
+            if self.ld_types & types:
+                return kind
+        og = (self.og_type or "").split(".")[0]
+        return {"video": "video", "profile": "profile"}.get(og)
+
+
+# JSON-LD types that make a page something other than an article (when no
+# article type is there too: articles often embed a VideoObject).
+_NEWS_TYPES = ARTICLE_TYPES - {"webpage", "liveblogposting"}
+_PAGE_KINDS = (
+    ({"videoobject", "videogallery"}, "video"),
+    ({"imagegallery", "mediagallery"}, "gallery"),
+    ({"collectionpage", "searchresultspage"}, "section"),
+    ({"profilepage"}, "profile"),
+)
 
 
 def read(tree: Any) -> PageMeta:
@@ -238,6 +263,8 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
         except ValueError:
             continue
         for obj in _jsonld_objects(data):
+            if len(meta.ld_types) < 50:
+                meta.ld_types |= {x[:40] for x in _types(obj)}
             if not _types(obj) & ARTICLE_TYPES:
                 continue
             # JSON-LD is what publishers' CMSs keep current; it wins over <meta>.

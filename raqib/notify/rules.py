@@ -6,7 +6,10 @@ from typing import Any
 
 from raqib.normalize.arabic import compact_key
 
-TRIGGERS = ("substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "all")
+TRIGGERS = (
+    "substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "failing",
+    "all",
+)  # fmt: skip
 DEFAULT = ["substantive"]
 
 
@@ -31,6 +34,8 @@ def wants(when: list[str], keywords: list[str], story: str | None, event: dict[s
         return "removed" in when or "all" in when
     if kind == "coverage":
         return "coverage" in when or "all" in when
+    if kind == "failing":  # a watch failed notify.failing_after times in a row
+        return "failing" in when or "all" in when
     facts = event.get("facts") or {}
     hit = (
         "all" in when

@@ -130,6 +130,22 @@ def removed_event(watch: Watch, *, at: datetime, status: int | None) -> dict[str
     )
 
 
+def failing_event(watch: Watch, *, at: datetime, failures: int) -> dict[str, Any]:
+    """A watch that failed `failures` times in a row (errors, not an article)."""
+    return _identified(
+        {
+            "schema": SCHEMA,
+            "event": "failing",
+            "story": watch.story,
+            "url": watch.url,
+            "headline": watch.title,
+            "detected_at": iso(at),
+            "failures": failures,
+            "last_outcome": watch.last_outcome,
+        }
+    )
+
+
 def coverage_event(candidate: dict[str, Any], *, at: datetime) -> dict[str, Any]:
     return _identified(
         {

@@ -17,6 +17,7 @@ from raqib.domain import (
     FetchEntry,
     Label,
     Message,
+    Outlet,
     Source,
     Version,
     Watch,
@@ -59,6 +60,9 @@ def watch_record(w: Watch, aliases: list[str]) -> dict[str, Any]:
         "id": w.id,
         "url": w.url,
         "story": w.story,
+        "stories": list(w.stories),
+        "tags": list(w.tags),
+        "outlet": w.outlet,
         "origin": w.origin,
         "found_via": w.found_via,
         "score": w.score,
@@ -233,3 +237,68 @@ def preview_record(p: Any, *, created: bool | None = None) -> dict[str, Any]:
 def document(name: str, **fields: Any) -> dict[str, Any]:
     """Any other JSON document (a pass summary, a discovery report, a status)."""
     return {"schema": schema(name), **fields}
+
+
+def outlet_read(r: Any) -> dict[str, Any]:
+    """What reading outlets' sources did (raqib.app.outlets.ReadReport)."""
+    return {
+        "sources": len(r.sources),
+        "failed": [s for s in r.sources if s["failed"]],
+        "watched": r.watched,
+        "rejected": len(r.rejected),
+        "retired": r.retired,
+    }
+
+
+def outlet_record(o: Outlet) -> dict[str, Any]:
+    return {
+        "schema": schema("outlet"),
+        "name": o.name,
+        "retain_days": o.retain_days,
+        "added_at": iso(o.added_at),
+        "watched": o.watched,
+        "rejected": o.rejected,
+        "sources": [
+            {
+                "url": s.url, "kind": s.kind, "next_read_at": iso(s.next_check_at),
+                "last_read_at": iso(s.last_checked_at), "last_status": s.last_status,
+                "entries_seen": s.entries_seen,
+            }
+            for s in o.sources
+        ],
+    }  # fmt: skip
+
+
+def outlet_stats_record(st: Any) -> dict[str, Any]:
+    """raqib.app.outlets.OutletStats as `outlet stats --json` prints it."""
+    return {
+        "schema": schema("outlet-stats"),
+        "outlet": st.outlet,
+        "articles": st.articles,
+        "edited": st.edited,
+        "edited_silently": st.edited_silently,
+        "edits": st.edits,
+        "share_edited": round(st.share_edited, 4),
+        "share_edited_silently": round(st.share_silent, 4),
+        "edits_per_article": round(st.edits_per_article, 4),
+        "median_to_first_edit_seconds": {
+            "last_seen_unedited": st.median_first_edit_after,
+            "first_seen_edited": st.median_first_edit_before,
+        },
+    }
+
+
+def search_record(h: Any) -> dict[str, Any]:
+    """raqib.app.search.Hit as `raqib search --json` prints it."""
+    return {
+        "schema": schema("search-hit"),
+        "watch_id": h.watch.id,
+        "url": h.watch.url,
+        "title": h.watch.title,
+        "outlet": h.watch.outlet,
+        "versions": h.versions,
+        "latest_version": h.watch.version_count,
+        "in_latest": h.in_latest,
+        "snippet": h.snippet,
+        "first_seen": h.first_seen,
+    }

@@ -6,6 +6,7 @@ the two views cannot say different things.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,12 +52,25 @@ def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
 
 def watches(records: list[Record]) -> Iterator[str]:
     if not records:
-        yield "no watches yet: raqib watch URL"
+        yield "no watches (add some: raqib watch URL)"
+        return
+    yield f"{'ID':>6}  {'STATE':<9} {'VER':>4}  {'LAST OUTCOME':<13} {'OUTLET, STORIES, TAGS':<24} TITLE  URL"
     for d in records:
+        outlet = [f"@{d['outlet']}"] if d.get("outlet") else []
+        groups = ", ".join([*outlet, *d["stories"], *(f"#{t}" for t in d["tags"])]) or "-"
+        title = printable(d["title"] or "(no title yet)")
         yield (
-            f"{d['id']:>5}  {d['state']:<8} v{d['versions']:<3} "
-            f"{d['last_outcome'] or 'never checked':<13} {d['story'] or '-':<24} {d['url']}"
+            f"{d['id']:>6}  {d['state']:<9} {'v' + str(d['versions']):>4}  "
+            f"{d['last_outcome'] or 'never checked':<13} {groups[:24]:<24} {title[:70]}  {d['url']}"
         )
+
+
+def printable(s: str) -> str:
+    """A stranger's text for a terminal: control characters (escape sequences) made spaces."""
+    return _CONTROL.sub(" ", s)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def watched(records: list[Record]) -> Iterator[str]:
@@ -96,7 +110,14 @@ def pass_summary(d: Record) -> str:
     def count(key: str) -> int:
         return int(c.get(key, 0))
 
-    return (
+    o = d.get("outlets") or {}
+    read = (
+        f"read {o['sources']} outlet sources: {o['watched']} new articles watched, "
+        f"{o['rejected']} pages rejected; "
+        if o.get("sources")
+        else ""
+    )
+    return read + (
         f"checked {n} watch{'es' if n != 1 else ''}: "
         f"{count('new_version')} new versions ({d['substantive']} substantive, {d['cosmetic']} cosmetic), "
         f"{count('unchanged') + count('not_modified')} unchanged, {count('removed')} removed, "
@@ -186,3 +207,56 @@ def _verdict(d: Record) -> str:
     if outcome is None:
         return "not fetched yet (the next raqib check fetches it)"
     return f"{outcome} ({detail}): tried again on its schedule"
+
+
+def outlets(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no outlets: raqib outlet add NAME --feed URL"
+    for d in records:
+        yield (
+            f"{d['name']}: {d['watched']:,} articles watched, {d['rejected']:,} pages rejected, "
+            f"kept {d['retain_days']} days"
+        )
+        for s in d["sources"]:
+            yield (
+                f"  {s['kind']:<8} {s['url']}  last read {s['last_read_at'] or 'never'}: "
+                f"{printable(s['last_status'] or '-')}"
+            )
+
+
+def _span(seconds: float | None) -> str:
+    return human(int(seconds)) if seconds is not None else "-"
+
+
+def outlet_stats(d: Record) -> list[str]:
+    m = d["median_to_first_edit_seconds"]
+    return [
+        f"{d['outlet']}: {d['articles']:,} articles watched",
+        f"  edited (substantive):  {d['edited']:,} ({d['share_edited']:.1%})",
+        f"  edited silently:       {d['edited_silently']:,} ({d['share_edited_silently']:.1%})",
+        f"  edits per article:     {d['edits_per_article']:.2f} ({d['edits']:,} edits)",
+        "  first sight to first edit (median): between "
+        f"{_span(m['last_seen_unedited'])} and {_span(m['first_seen_edited'])}",
+    ]
+
+
+def outlet_read(d: Record, *, quiet: bool = False) -> Iterator[str]:
+    if not quiet:
+        for s in d["sources_read"]:
+            yield f"{'FAILED ' if s['failed'] else ''}{s['kind']} {s['url']}: {printable(s['status'])}"
+        for r in d["rejected_pages"]:
+            yield f"rejected {r['url']}: {r['reason']}"
+    yield (
+        f"read {d['sources']} sources: {d['watched']} new articles watched, "
+        f"{d['rejected']} pages rejected, {d['retired']} watches retired"
+    )
+
+
+def search(records: list[Record]) -> Iterator[str]:
+    if not records:
+        yield "no stored version holds these words"
+    for d in records:
+        where = ", ".join(f"v{n}" for n in sorted(d["versions"]))
+        state = "still there" if d["in_latest"] else f"GONE (latest is v{d['latest_version']})"
+        yield f"{d['watch_id']:>6}  {where}  {state}  {d['url']}"
+        yield f"        {printable(d['snippet'])}"

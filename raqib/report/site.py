@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from w3lib.encoding import html_to_unicode
 
@@ -30,8 +31,14 @@ def raw_text(storage: Storage, raw_hash: str) -> str | None:
     return html_to_unicode(None, raw)[1] if raw is not None else None
 
 
-def write_site(storage: Storage, out: Path, progress: Callable[[str], None] | None = None) -> int:
-    """Render every page; returns the number of files written."""
+def write_site(
+    storage: Storage,
+    out: Path,
+    progress: Callable[[str], None] | None = None,
+    news: Any = None,
+) -> int:
+    """Render every page; returns the number of files written. `news`: the
+    front page's latest changes (raqib.app.newsroom.Newsroom)."""
     out.mkdir(parents=True, exist_ok=True)
     env = views.environment()
     written = 0
@@ -43,20 +50,22 @@ def write_site(storage: Storage, out: Path, progress: Callable[[str], None] | No
         if progress is not None:
             progress(name)
 
-    index = views.index_view(storage)
+    index = views.index_view(storage, news)
     emit("index.html", env.get_template("index.html").render(**index))
     raw_hashes: set[str] = set()
-    for story in index["stories"]:
-        for a in story["articles"]:
-            view = views.article_view(storage, a["id"])
-            if view is None:
-                continue
-            emit(f"article-{a['id']}.html", env.get_template("article.html").render(**view))
-            raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
-            for c in view["changes"]:
-                cv = views.change_view(storage, c["id"])
-                if cv is not None:
-                    emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
+    ids = [a["id"] for story in index["stories"] for a in story["articles"]]
+    ids += [c["watch_id"] for c in index.get("latest") or []]
+    ids += [w["id"] for w in index.get("failing") or []]
+    for watch_id in dict.fromkeys(ids):
+        view = views.article_view(storage, watch_id)
+        if view is None:
+            continue
+        emit(f"article-{watch_id}.html", env.get_template("article.html").render(**view))
+        raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
+        for c in view["changes"]:
+            cv = views.change_view(storage, c["id"])
+            if cv is not None:
+                emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
     for h in sorted(raw_hashes):
         target = out / f"raw-{h}.txt"
         if not target.exists():  # content-addressed: an existing file is already right

@@ -27,7 +27,7 @@ from raqib.diffs.render import (
 )
 from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
 from raqib.domain import Change, Watch, WatchState
-from raqib.report import timeline
+from raqib.report import charts, timeline
 from raqib.storage import Storage
 
 
@@ -76,12 +76,56 @@ def badges(changes: list[Change], watch: Watch) -> list[str]:
     return out
 
 
-def index_view(storage: Storage) -> dict[str, Any]:
+def newsroom_view(news: Any) -> dict[str, Any]:
+    """The front page's top: raqib.app.newsroom.Newsroom as the template reads it."""
+    if news is None:
+        return {"latest": None}
+    latest = []
+    for row in news.changes:
+        c, w = row.change, row.watch
+        facts = c.analysis.get("facts", {})
+        latest.append(
+            {
+                "id": c.id, "watch_id": w.id, "url": w.url, "title": w.title or w.url,
+                "dir": direction(None, w.title or ""), "kind": c.kind, "silent": c.silent,
+                "from": row.from_number, "to": row.to_number, "detected_at": c.detected_at,
+                "outlet": w.outlet, "stories": list(w.stories), "tags": list(w.tags),
+                "badges": [
+                    b for b, on in (
+                        ("headline changed", c.headline_changed),
+                        ("figures changed", bool(facts.get("numbers"))),
+                        ("quotes changed", bool(facts.get("quotes"))),
+                        ("negation", bool(facts.get("negations"))),
+                    ) if on
+                ],
+            }
+        )  # fmt: skip
+    failing = [
+        {
+            "id": w.id, "url": w.url, "title": w.title or w.url, "dir": direction(None, w.title or ""),
+            "outcome": w.last_outcome or w.state, "errors": w.error_count, "checked": w.last_checked_at,
+        }
+        for w in news.failing
+    ]  # fmt: skip
+    return {
+        "latest": latest,
+        "total": news.total,
+        "failing": failing,
+        "outlets": news.outlets,
+        "chart": charts.outlet_bars(news.outlets),
+        "filters": news.filters,
+        "filter_error": news.error,
+    }
+
+
+def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
     by_watch: dict[int, list[Change]] = defaultdict(list)
     for row in analysis.current_rows(storage, storage.changes.all()):
         by_watch[row.change.watch_id].append(row.change)
     stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for w in storage.watches.all():
+        if w.origin == "outlet" and not w.stories:
+            continue  # an outlet's articles show in the latest changes and its figures
         slug = w.story
         changes = by_watch.get(w.id, [])
         stories[slug or "(no story)"].append(
@@ -106,7 +150,7 @@ def index_view(storage: Storage) -> dict[str, Any]:
         newest = articles[0]["last_change"] if articles else None
         ordered.append({"slug": slug, "articles": articles, "newest": newest})
     ordered.sort(key=lambda s: (s["newest"] is not None, s["newest"] or datetime.min), reverse=True)
-    return {"stories": ordered}
+    return {"stories": ordered, **newsroom_view(news)}
 
 
 def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:

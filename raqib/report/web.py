@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -26,7 +27,7 @@ from raqib.storage import Storage
 
 COOKIE = "raqib_token"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -51,9 +52,14 @@ def _same(given: str, token: str) -> bool:
 
 
 def create_app(
-    storage: Storage, *, token: str | None = None, hosts: set[str] | None = None
+    storage: Storage,
+    *,
+    token: str | None = None,
+    hosts: set[str] | None = None,
+    newsroom: Callable[[Mapping[str, str]], Any] | None = None,
 ) -> Flask:
-    """The live view; `hosts`: the names the Host header may carry (None: any)."""
+    """The live view; `hosts`: the names the Host header may carry (None: any);
+    `newsroom`: the latest changes for the front page, given its query's filters."""
     app = Flask("raqib")
     env = views.environment()
 
@@ -99,7 +105,9 @@ def create_app(
     @app.get("/")
     @app.get("/index.html")
     def index() -> str:
-        return page("index.html", views.index_view(storage))
+        args = {k: v[:500] for k, v in request.args.items()}  # bounded: strangers type these
+        news = newsroom(args) if newsroom is not None else None
+        return page("index.html", views.index_view(storage, news))
 
     @app.get("/article-<int:watch_id>.html")
     def article(watch_id: int) -> str:
@@ -158,11 +166,12 @@ def serve(
     token: str | None,
     announce: Any = print,
     allow_hosts: tuple[str, ...] = (),
+    newsroom: Callable[[Mapping[str, str]], Any] | None = None,
 ) -> None:
     from werkzeug.serving import make_server
 
     names = {"localhost", *(h.lower().rstrip(".") for h in allow_hosts)}
-    app = create_app(storage, token=token, hosts=names)
+    app = create_app(storage, token=token, hosts=names, newsroom=newsroom)
     server = make_server(host, port, app, threaded=True, request_handler=_Handler)
     shown = f"[{host}]" if ":" in host else host
     announce(

@@ -1,0 +1,133 @@
+"""Read outlets' sources: feeds, (news) sitemaps and front pages.
+
+Each source is fetched with the validators of its last read (a 304 costs
+nothing); what it lists is handed back as `SourceRead` items. The articles
+themselves are not fetched here: they become watches, and the refetch pass
+that follows fetches them like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from raqib.crawler.context import context_of
+from raqib.crawler.spiders import conditional
+from raqib.crawler.spiders.refetch import describe_failure
+from raqib.discovery import feeds
+from raqib.discovery.outlets import front_links
+from raqib.domain import Listed, OutletSource, SourceKind
+
+MAX_SITEMAP_DEPTH = 2
+MAX_CHILD_SITEMAPS = 20
+
+
+@dataclass
+class SourceRead:
+    """One read of one source (a sitemap index and its children count as one)."""
+
+    source: OutletSource
+    status: str
+    listed: list[Listed] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    failed: bool = False
+    top: bool = True  # the source itself, not a child sitemap of it
+
+
+@dataclass
+class OutletJob:
+    sources: list[OutletSource] = field(default_factory=list)
+
+
+class OutletSpider(scrapy.Spider):
+    name = "outlets"
+    job: OutletJob
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.job = context_of(crawler).outlets or OutletJob()
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for src in self.job.sources:
+            yield scrapy.Request(
+                src.url,
+                headers=conditional(src.etag, src.last_modified),
+                callback=self.parse_source,
+                errback=self.failed,
+                dont_filter=True,
+                meta={
+                    "source": src, "depth": 0, "raqib_origin": src.url,
+                    "handle_httpstatus_list": [304],
+                },
+            )  # fmt: skip
+
+    def parse_source(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        src: OutletSource = response.meta["source"]
+        depth: int = response.meta["depth"]
+        if response.status == 304:
+            yield SourceRead(src, "not modified (304)", not_modified=True)
+            return
+        if response.status >= 400:
+            yield SourceRead(src, f"HTTP {response.status}", failed=True, top=depth == 0)
+            return
+        etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
+        if src.kind == SourceKind.FRONT:
+            if not isinstance(response, TextResponse):
+                yield SourceRead(src, "not an HTML page", failed=True)
+                return
+            links = front_links(response.text, response.url)
+            listed = [Listed(u, src.id, src.url, title=a or None) for u, a in links]
+            yield SourceRead(
+                src,
+                f"ok: front page, {len(listed)} links",
+                listed,
+                etag=etag,
+                last_modified=modified,
+            )
+            return
+        parsed = feeds.parse(response.body, response.url)
+        if parsed.error:
+            yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
+            return
+        for child in parsed.children[:MAX_CHILD_SITEMAPS] if depth < MAX_SITEMAP_DEPTH else []:
+            yield scrapy.Request(
+                child,
+                callback=self.parse_source,
+                errback=self.failed,
+                meta={"source": src, "depth": depth + 1, "raqib_origin": src.url},
+            )
+        listed = [
+            Listed(e.url, src.id, src.url, title=e.title, published=e.published)
+            for e in parsed.entries
+        ]
+        # A sitemap index's own validators stand for the read; its children
+        # report their entries only.
+        yield SourceRead(
+            src,
+            f"ok: {parsed.kind}, {len(listed)} entries",
+            listed,
+            top=depth == 0,
+            etag=etag if depth == 0 else None,
+            last_modified=modified if depth == 0 else None,
+        )
+
+    def failed(self, failure: Failure) -> Iterator[SourceRead]:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        yield SourceRead(
+            meta["source"], describe_failure(failure), failed=True, top=meta["depth"] == 0
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:256] if value else None

@@ -1,0 +1,159 @@
+"""Managing watches as a newsroom does: refer to them by id or URL, pause,
+resume, unwatch, tag, filter, and move lists in and out as CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from raqib import urls
+from raqib.app.errors import BadInput, NotFound
+from raqib.app.history import IMPORT_BATCH, LIST_SEP, Imported, clean_tags, find_watch
+from raqib.app.home import App
+from raqib.domain import Watch, WatchState
+
+# What `watches --format csv` writes; `watch --from-csv` reads url, stories and tags back.
+CSV_FIELDS = (
+    "id", "url", "title", "state", "outlet", "stories", "tags", "origin", "versions",
+    "last_outcome", "last_checked_at", "added_at",
+)  # fmt: skip
+
+
+def resolve(app: App, refs: Sequence[str]) -> list[Watch]:
+    """The watches these ids or URLs name, each once; all must exist."""
+    found: dict[int, Watch] = {}
+    missing = []
+    for ref in refs:
+        try:
+            w = find_watch(app, ref)
+        except NotFound:
+            missing.append(ref)
+            continue
+        found.setdefault(w.id, w)
+    if missing:
+        shown = ", ".join(urls.redact(r)[:120] for r in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise NotFound(f"no watch for {shown}{more} (see `raqib watches`)")
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class StateChange:
+    watches: list[Watch]
+    state: WatchState
+    purged: bool = False
+
+
+def set_state(app: App, refs: Sequence[str], state: WatchState) -> StateChange:
+    """Pause, resume or unwatch. Resuming makes a watch due at once."""
+    ws = resolve(app, refs)
+    app.storage.watches.set_state([w.id for w in ws], state, now=app.clock())
+    return StateChange([app.storage.watches.get(w.id) for w in ws], state)
+
+
+def purge(app: App, refs: Sequence[str]) -> StateChange:
+    """Unwatch and delete the whole history (versions, changes, fetch log)."""
+    ws = resolve(app, refs)
+    app.storage.watches.purge([w.id for w in ws])
+    return StateChange(ws, WatchState.UNWATCHED, purged=True)
+
+
+def retag(app: App, refs: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> list[Watch]:
+    ws = resolve(app, refs)
+    ids = [w.id for w in ws]
+    if add:
+        app.storage.watches.tag(ids, clean_tags(add))
+    if remove:
+        app.storage.watches.untag(ids, clean_tags(remove))
+    return [app.storage.watches.get(i) for i in ids]
+
+
+STATES = [s.value for s in WatchState]
+
+
+def listing(
+    app: App,
+    *,
+    outlet: str | None = None,
+    tag: str | None = None,
+    story: str | None = None,
+    states: Sequence[str] = (),
+    failing: bool = False,
+) -> list[tuple[Watch, list[str]]]:
+    """Watches with their aliases, filtered; unwatched and rejected ones only when asked by state."""
+    for s in states:
+        if s not in STATES:
+            raise BadInput(f"--state {s!r}: one of {', '.join(STATES)}")
+    rows = app.storage.watches.all(
+        outlet=outlet, tag=tag, story=story, states=list(states), failing=failing
+    )
+    aliases = app.storage.watches.aliases_of([w.id for w in rows])
+    return [(w, aliases.get(w.id, [])) for w in rows]
+
+
+def write_csv(rows: Iterable[dict[str, object]], out: IO[str]) -> None:
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(
+            {k: LIST_SEP.join(v) if isinstance(v, list) else v for k, v in r.items()}  # type: ignore[arg-type]
+        )
+
+
+def import_csv(
+    app: App,
+    source: IO[str],
+    *,
+    story: str | None = None,
+    tags: Sequence[str] = (),
+    on_batch: Callable[[Imported], None] | None = None,
+) -> Imported:
+    """Watch every row of a CSV with a `url` column (and optional `stories`,
+    `story` and `tags` columns, several values separated by ';'), in short
+    transactions. Rows whose URL is not a web address are reported by line."""
+    reader = csv.DictReader(source)
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if "url" not in header:
+        raise BadInput("the CSV has no 'url' column (its first line must name the columns)")
+    reader.fieldnames = header
+    extra_tags = clean_tags(tags)
+    done = Imported()
+    groups: dict[tuple[str | None, tuple[str, ...]], dict[str, None]] = {}
+
+    def write(key: tuple[str | None, tuple[str, ...]]) -> None:
+        created, existing = app.storage.watches.add_many(
+            list(groups.pop(key)), now=app.clock(), story=key[0], tags=key[1]
+        )
+        done.created += created
+        done.existing += existing
+        if on_batch is not None:
+            on_batch(done)
+
+    for row in reader:
+        line = reader.line_num
+        raw = (row.get("url") or "").strip()
+        if not raw or raw.startswith("#"):
+            continue
+        try:
+            url = urls.normalize(raw)
+            row_tags = tuple(clean_tags([*_split(row.get("tags")), *extra_tags]))
+        except (urls.BadURL, BadInput) as exc:
+            done.invalid.append((line, f"{urls.redact(raw)[:120]!r}: {exc}"))
+            continue
+        stories: list[str | None] = [*_split(row.get("stories")), *_split(row.get("story"))]
+        if story or not stories:
+            stories.append(story)
+        for slug in dict.fromkeys(stories):
+            key = (slug, row_tags)
+            groups.setdefault(key, {})[url] = None
+            if len(groups[key]) >= IMPORT_BATCH:
+                write(key)
+    for key in list(groups):
+        write(key)
+    return done
+
+
+def _split(cell: str | None) -> list[str]:
+    return [p.strip() for p in (cell or "").split(LIST_SEP) if p.strip()]

@@ -1,0 +1,77 @@
+"""The newsroom view: the latest changes across everything, silent
+substantive edits first, with the filters of `raqib changes`; the watches
+that are failing; each outlet's figures. What the report and `serve` open on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from raqib.app import history, outlets
+from raqib.app.errors import BadInput
+from raqib.app.home import App
+from raqib.domain import ChangeRow, Watch
+
+LATEST = 200  # changes on the front page
+FILTER_KEYS = ("outlet", "tag", "story", "silent", "kind", "facts", "since", "search")
+
+
+@dataclass
+class Newsroom:
+    changes: list[ChangeRow]
+    failing: list[Watch]
+    outlets: list[outlets.OutletStats]
+    filters: dict[str, str] = field(default_factory=dict)  # as given, for the page's form
+    error: str | None = None  # a filter that could not be used
+    total: int = 0  # changes matching, before the front page's cut
+
+
+def priority(row: ChangeRow) -> tuple[int, float]:
+    """Silent substantive edits first, then other substantive ones, then
+    cosmetic ones; newest first within each."""
+    c = row.change
+    rank = 0 if c.kind == "substantive" and c.silent else 1 if c.kind == "substantive" else 2
+    return rank, -c.detected_at.timestamp()
+
+
+def parse_filter(args: Mapping[str, str]) -> history.ChangeFilter:
+    """A ChangeFilter from query parameters (serve) or options (report)."""
+    kind = args.get("kind") or None
+    if kind not in (None, "substantive", "cosmetic"):
+        raise BadInput(f"kind {kind!r}: substantive or cosmetic")
+    facts = tuple(f for f in (args.get("facts") or "").split(",") if f)
+    silent = (args.get("silent") or "").lower() in ("1", "true", "yes", "on")
+    return history.ChangeFilter(
+        story=args.get("story") or None, outlet=args.get("outlet") or None,
+        tag=args.get("tag") or None, silent=True if silent else None, kind=kind, facts=facts,
+        since=args.get("since") or None, search=args.get("search") or None,
+    )  # fmt: skip
+
+
+def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LATEST) -> Newsroom:
+    given = {k: str(v) for k, v in (args or {}).items() if k in FILTER_KEYS and v}
+    error = None
+    try:
+        rows = history.changes(app, parse_filter(given))
+    except BadInput as exc:  # a bad filter shows as a message over everything
+        error, rows = str(exc), history.changes(app, history.ChangeFilter())
+    rows.sort(key=priority)
+    figures = [outlets.stats(app, o.name) for o in app.storage.outlets.all()]
+    return Newsroom(
+        changes=rows[:limit],
+        failing=app.storage.watches.all(failing=True),
+        outlets=figures,
+        filters=given,
+        error=error,
+        total=len(rows),
+    )
+
+
+def provider(app: App) -> Any:
+    """The callable `serve` asks for each front page, with the query's filters."""
+
+    def view(args: Mapping[str, str]) -> Newsroom:
+        return newsroom(app, args)
+
+    return view

@@ -1,0 +1,280 @@
+"""Whole outlets: every new article an outlet lists in its feeds, news
+sitemaps or front pages is watched from first sight, until its retention
+window ends. The use cases behind `raqib outlet …` and `discover --outlet`,
+and the step every `raqib check` takes first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from raqib import urls
+from raqib.app.errors import BadInput, NotFound
+from raqib.app.home import App
+from raqib.config import parse_duration
+from raqib.discovery.outlets import read_opml, refusal, write_opml
+from raqib.domain import Listed, Outlet, SourceKind
+from raqib.guard import Guard, network_of
+
+_NAME = re.compile(r"^[\w][\w.-]{0,99}$")
+
+
+@dataclass
+class ReadReport:
+    """What one read of outlets' sources found."""
+
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    watched: int = 0  # new watches
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+    retired: int = 0
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name or ""):
+        raise BadInput(
+            f"outlet name {name[:60]!r}: letters, digits, '.', '-' and '_', up to 100 characters"
+        )
+    return name
+
+
+def add(
+    app: App,
+    name: str,
+    *,
+    feeds: Sequence[str] = (),
+    sitemaps: Sequence[str] = (),
+    fronts: Sequence[str] = (),
+    retain_days: int | None = None,
+) -> tuple[Outlet, bool]:
+    """Create an outlet (or add sources to one); every URL is checked first."""
+    check_name(name)
+    if retain_days is not None and not 1 <= retain_days <= 3650:
+        raise BadInput("--retain-days is between 1 and 3650")
+    sources = []
+    for kind, given in (
+        (SourceKind.FEED, feeds), (SourceKind.SITEMAP, sitemaps), (SourceKind.FRONT, fronts),
+    ):  # fmt: skip
+        for raw in given:
+            try:
+                sources.append((kind.value, urls.normalize(raw)))
+            except urls.BadURL as exc:
+                raise BadInput(f"{kind.value} {urls.redact(raw)[:120]!r}: {exc}") from None
+    existing = app.storage.outlets.get(name)
+    if existing is None and not sources:
+        raise BadInput("a new outlet needs a source: --feed, --sitemap or --front URL")
+    return app.storage.outlets.add(name, sources, retain_days=retain_days, now=app.clock())
+
+
+def get(app: App, name: str) -> Outlet:
+    found = app.storage.outlets.get(name)
+    if found is None:
+        raise NotFound(f"no outlet {name!r} (see `raqib outlet list`)")
+    return found
+
+
+def remove(app: App, name: str) -> int:
+    get(app, name)
+    return app.storage.outlets.remove(name)
+
+
+def import_opml(app: App, data: bytes) -> list[tuple[Outlet, bool]]:
+    try:
+        found = read_opml(data)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    if not found:
+        raise BadInput("the OPML file lists no feed or page")
+    out = []
+    for name, sources in found:
+        slug = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.")[:100] or "outlet"
+        out.append(
+            add(
+                app, slug,
+                feeds=[u for k, u in sources if k == "feed"],
+                sitemaps=[u for k, u in sources if k == "sitemap"],
+                fronts=[u for k, u in sources if k == "front"],
+            )
+        )  # fmt: skip
+    return out
+
+
+def export_opml(app: App) -> bytes:
+    return write_opml(
+        [
+            (o.name, o.retain_days, [(s.kind, s.url) for s in o.sources])
+            for o in app.storage.outlets.all()
+        ]
+    )
+
+
+# --- reading sources -----------------------------------------------------------------
+
+
+def intervals(app: App) -> dict[str, timedelta]:
+    """How often each outlet's sources are read ("" is the default)."""
+    cfg = app.config.outlets
+    out = {"": parse_duration(cfg.feed_every)}
+    for name, s in cfg.per.items():
+        if s.feed_every:
+            out[name] = parse_duration(s.feed_every)
+    return out
+
+
+def read_sources(
+    app: App, *, outlet: str | None = None, force: bool = False, in_child: bool = False
+) -> ReadReport:
+    """Read the sources that are due (every source of `outlet`, with force) and
+    watch each new article they list; then retire what outlived its window.
+    `in_child` crawls in a child process, for a caller that crawls afterwards."""
+    from raqib.app.passes import crawl_settings
+    from raqib.crawler.context import PassContext
+    from raqib.crawler.run import collect, collect_in_child
+    from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
+
+    if outlet is not None:
+        get(app, outlet)
+    report = ReadReport()
+    now = app.clock()
+    sources = app.storage.outlets.claim_sources(
+        now=now, every=intervals(app), outlet=outlet, force=force
+    )
+    if sources:
+        context = PassContext(
+            clock=app.clock,
+            outlets=OutletJob(sources),
+            guard=Guard(allow_private=app.config.fetch.allow_private),
+        )
+        run = collect_in_child if in_child else collect
+        collected = run(OutletSpider, crawl_settings(app), context)
+        reads = [r for r in collected if isinstance(r, SourceRead)]
+        _record_reads(app, reads, report)
+        _watch_listed(app, reads, report)
+    report.retired = retire(app)
+    return report
+
+
+def _record_reads(app: App, reads: list[Any], report: ReadReport) -> None:
+    now = app.clock()
+    for r in reads:
+        if not r.top:
+            continue
+        entries = sum(len(x.listed) for x in reads if x.source.id == r.source.id)
+        app.storage.outlets.source_read(
+            r.source.id, now=now, status=r.status, entries=entries, etag=r.etag,
+            last_modified=r.last_modified, not_modified=r.not_modified,
+        )  # fmt: skip
+        report.sources.append(
+            {"outlet": r.source.outlet, "url": r.source.url, "kind": r.source.kind,
+             "status": r.status, "entries": entries, "failed": r.failed}
+        )  # fmt: skip
+
+
+def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
+    """Each outlet's listed pages: new articles watched now, the rest rejected once."""
+    guard = Guard(allow_private=app.config.fetch.allow_private)
+    by_outlet: dict[str, dict[str, Listed]] = {}
+    for r in reads:
+        for item in r.listed:
+            try:
+                url = urls.normalize(item.url)
+            except urls.BadURL:
+                continue
+            by_outlet.setdefault(r.source.outlet, {}).setdefault(
+                url, Listed(url, item.source_id, item.found_via, item.title, item.published)
+            )
+    now = app.clock()
+    for name, listed in by_outlet.items():
+        oid = app.storage.outlets.outlet_id(name)
+        if oid is None:
+            continue  # removed meanwhile
+        fresh = app.storage.outlets.unseen(oid, list(listed))
+        keep, refuse = [], []
+        for url in fresh:
+            item = listed[url]
+            why = refusal(url)
+            if why is None and not guard.allow_private:
+                if network_of(url) not in guard.allowed(item.found_via):
+                    why = (
+                        f"refused: a {network_of(url)} address listed by a "
+                        f"{network_of(item.found_via)} source"
+                    )
+            if why is None:
+                keep.append(item)
+            else:
+                refuse.append((url, why))
+        app.storage.outlets.reject(oid, refuse, now=now)
+        report.rejected.extend(refuse)
+        report.watched += app.storage.outlets.watch(oid, keep, now=now)
+
+
+def retire(app: App) -> int:
+    """Retire each outlet's articles once its retention window has passed."""
+    retain = {
+        name: parse_duration(s.retain) for name, s in app.config.outlets.per.items() if s.retain
+    }
+    return app.storage.outlets.retire_expired(now=app.clock(), retain=retain)
+
+
+def rejected(app: App, name: str) -> list[tuple[str, str, Any]]:
+    get(app, name)
+    return app.storage.outlets.rejected(name)
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutletStats:
+    """The figures newsroom-edit studies publish, for one outlet."""
+
+    outlet: str
+    articles: int  # watched and read as articles (rejected pages not counted)
+    edited: int  # with at least one substantive edit
+    edited_silently: int  # with at least one silent substantive edit
+    edits: int  # substantive edits in all
+    # From first sight to the first substantive edit, in seconds: medians of
+    # the evidence bracket's ends (last seen unedited, first seen edited).
+    median_first_edit_after: float | None
+    median_first_edit_before: float | None
+
+    @property
+    def share_edited(self) -> float:
+        return self.edited / self.articles if self.articles else 0.0
+
+    @property
+    def share_silent(self) -> float:
+        return self.edited_silently / self.articles if self.articles else 0.0
+
+    @property
+    def edits_per_article(self) -> float:
+        return self.edits / self.articles if self.articles else 0.0
+
+
+def stats(app: App, name: str) -> OutletStats:
+    from statistics import median
+
+    get(app, name)
+    facts = app.storage.outlets.edit_facts(name)
+    edited = [f for f in facts if f.substantive]
+    lows = [
+        ((f.first_edit_after or f.added_at) - f.added_at).total_seconds()
+        for f in edited
+        if f.first_edit_before is not None
+    ]
+    highs = [
+        (f.first_edit_before - f.added_at).total_seconds()
+        for f in edited
+        if f.first_edit_before is not None
+    ]
+    return OutletStats(
+        outlet=name,
+        articles=len(facts),
+        edited=len(edited),
+        edited_silently=sum(1 for f in facts if f.silent),
+        edits=sum(f.substantive for f in facts),
+        median_first_edit_after=median(lows) if lows else None,
+        median_first_edit_before=median(highs) if highs else None,
+    )

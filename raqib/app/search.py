@@ -1,0 +1,72 @@
+"""`raqib search`: words across every stored version, spelling variants
+included, grouped by article, saying whether the words are still there."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from raqib.app.errors import BadInput
+from raqib.app.home import App
+from raqib.domain import Version, Watch
+from raqib.normalize.arabic import matching_key
+
+MAX_TOKENS = 12
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An article some of whose versions hold the words."""
+
+    watch: Watch
+    versions: list[int]  # the matching version numbers, newest first
+    in_latest: bool  # False: the words were there once and are gone now
+    snippet: str  # the sentence that holds them, as written, from the newest match
+    first_seen: str  # when the newest matching version was first seen
+
+
+def tokens(text: str) -> list[str]:
+    found = _WORD.findall(matching_key(text))
+    if not found:
+        raise BadInput("search for at least one word")
+    return found[:MAX_TOKENS]
+
+
+def index(app: App) -> int:
+    """Bring the search index up to date (a pass does this after each run)."""
+    return app.storage.search.refresh(matching_key)
+
+
+def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
+    words = tokens(text)
+    if not app.readonly:
+        index(app)
+    found = app.storage.search.find(words, limit=limit * 20)
+    by_watch: dict[int, list[Version]] = {}
+    watches: dict[int, Watch] = {}
+    for w, v in found:
+        by_watch.setdefault(w.id, []).append(v)
+        watches[w.id] = w
+    hits = []
+    for wid, versions in by_watch.items():
+        w, newest = watches[wid], versions[0]
+        hits.append(
+            Hit(
+                watch=w,
+                versions=[v.number for v in versions],
+                in_latest=newest.number == w.version_count,
+                snippet=snippet(newest, words),
+                first_seen=newest.first_seen.isoformat(),
+            )
+        )
+    return hits[:limit]
+
+
+def snippet(v: Version, words: list[str], width: int = 300) -> str:
+    """The first line of the version (headline included) that holds the words."""
+    for line in [v.title or "", *v.text.split("\n")]:
+        key = matching_key(line)
+        if all(w in key for w in words):
+            return line if len(line) <= width else line[: width - 1] + "…"
+    return (v.title or "")[:width]

@@ -1,0 +1,38 @@
+"""`raqib search`: words across every stored version."""
+
+from __future__ import annotations
+
+import click
+
+from raqib.app import search as search_app
+from raqib.cli.base import Ctx, emit
+from raqib.present import records as rec
+from raqib.present import text
+
+
+@click.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="At most this many articles."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
+@click.pass_obj
+def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Find articles whose text, in any stored version, holds these words.
+
+    Words are compared by matching key, so spelling variants match (hamza,
+    ta marbuta, tashkeel, Arabic-Indic digits, numbers written as words),
+    and each word matches the words it begins. Each hit lists the matching
+    versions and says whether the words are still in the latest one: a
+    "gone" hit is text an edit removed.
+
+    \b
+    raqib search الضحايا 12
+    raqib search "وزير الزراعة" --json
+    """
+    if limit < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--limit")
+    with obj.app() as app:
+        hits = search_app.search(app, " ".join(words), limit=limit)
+    data = [rec.search_record(h) for h in hits]
+    emit(data, as_json, text.search(data))

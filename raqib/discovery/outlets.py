@@ -1,0 +1,137 @@
+"""What an outlet's sources list, and which of it is an article.
+
+A listed page is refused by its URL with courlan's filters (tag, section,
+author, gallery and listing pages, files, logins); the rest is watched, and
+its first fetch refuses it when the page declares itself something else
+(og:type, JSON-LD: a video, a live page). No per-site rules.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from courlan import filters
+
+from raqib import urls
+
+MAX_FRONT_LINKS = 500
+MAX_OPML_BYTES = 5_000_000
+
+_KIND_WORDS = (
+    (re.compile(r"[/_-](?:tags?|schlagwort|labels?|hashtags?)/", re.I), "a tag page"),
+    (
+        re.compile(r"[/_-](?:[ck]ategor[a-z]{1,2}|[ck]at|sections?|topics?)/", re.I),
+        "a section page",
+    ),
+    (re.compile(r"[/_-](?:auth?ors?|writers?|users?|profiles?)/", re.I), "an author page"),
+    (re.compile(r"/gall?er[a-z]{1,2}/", re.I), "a gallery page"),
+    (re.compile(r"/(?:paged?|seite|archives?|search|suche)/", re.I), "a listing page"),
+)
+
+
+def _kind(url: str) -> str:
+    for pattern, word in _KIND_WORDS:
+        if pattern.search(url + "/"):
+            return word
+    if filters.FILE_TYPE.search(url):
+        return "a file, not a web page"
+    return "a navigation page"
+
+
+def refusal(url: str) -> str | None:
+    """Why a listed URL is not an article page, by its URL alone (None: it may be one)."""
+    if urls.is_home(url):
+        return "not an article: the home page"
+    parts = urlsplit(url)
+    if filters.is_not_crawlable(url):
+        return "not an article: a login or contact page (by its URL)"
+    if not filters.type_filter(url, strict=True) or filters.is_navigation_page(url):
+        return f"not an article: {_kind(url)} (by its URL)"
+    if not filters.path_filter(parts.path, parts.query):
+        return "not an article: an index page (by its URL)"
+    if not filters.extension_filter(parts.path):
+        return "not an article: a file, not a web page (by its URL)"
+    return None
+
+
+def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
+    """(url, anchor text) of a front page's links to pages of its own site."""
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for a in tree.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "whatsapp:")):
+            continue
+        url = urljoin(base_url, href)
+        if urlsplit(url).scheme not in ("http", "https") or not urls.same_site(url, base_url):
+            continue
+        if url in seen or url.split("#")[0] == base_url:
+            continue
+        seen.add(url)
+        out.append((url, " ".join(a.text_content().split())[:300]))
+        if len(out) >= MAX_FRONT_LINKS:
+            break
+    return out
+
+
+# --- OPML: outlets in and out (one outline per outlet, its sources inside) -------------
+
+
+def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(outlet name, [(kind, url)]) from an OPML file. A top-level outline with
+    child outlines is an outlet; a top-level feed outline is an outlet of its own."""
+    from lxml import etree
+
+    if len(data) > MAX_OPML_BYTES:
+        raise ValueError(f"the OPML file is over {MAX_OPML_BYTES // 1_000_000} MB")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"not an OPML file: {exc}") from None
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
+        raise ValueError("not an OPML file (no <opml><body>)")
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    for top in body.findall("outline"):
+        name = (top.get("text") or top.get("title") or "").strip()
+        children = top.findall("outline") or [top]
+        sources = []
+        for o in children:
+            url = (o.get("xmlUrl") or o.get("htmlUrl") or "").strip()
+            if not url:
+                continue
+            kind = (o.get("raqibKind") or "").strip() or ("feed" if o.get("xmlUrl") else "front")
+            sources.append((kind, url))
+        if not name and sources:
+            name = urlsplit(sources[0][1]).hostname or ""
+        if name and sources:
+            out.append((name, sources))
+    return out
+
+
+def write_opml(outlets: list[tuple[str, int, list[tuple[str, str]]]]) -> bytes:
+    """(name, retain_days, [(kind, url)]) as OPML 2.0 that feed readers and
+    `raqib outlet import` read."""
+    from lxml import etree
+
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = "Raqib outlets"
+    body = etree.SubElement(root, "body")
+    for name, retain_days, sources in outlets:
+        top = etree.SubElement(body, "outline", text=name, raqibRetainDays=str(retain_days))
+        for kind, url in sources:
+            attrs = {"text": url, "raqibKind": kind}
+            if kind == "front":
+                attrs["htmlUrl"] = url
+            else:
+                attrs.update(type="rss", xmlUrl=url)
+            etree.SubElement(top, "outline", attrs)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))

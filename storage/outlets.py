@@ -1,0 +1,371 @@
+"""Outlets: their sources, what those sources listed, the watches they brought
+and the figures newsroom-edit studies publish about them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, and_, cast, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from raqib.domain import (
+    GOOD_OUTCOMES,
+    Listed,
+    Origin,
+    Outlet,
+    OutletSource,
+    WatchState,
+)
+from raqib.storage import models as m
+from raqib.storage.db import Database, StoreError, rowcount, to_domain
+from raqib.storage.watches import MAX_URL
+
+_LIVE = (WatchState.ACTIVE.value, WatchState.REMOVED.value)
+
+
+@dataclass(frozen=True)
+class EditFacts:
+    """One article of an outlet, for its figures."""
+
+    watch_id: int
+    added_at: datetime
+    substantive: int  # substantive changes
+    silent: int  # of which silent
+    first_edit_after: datetime | None  # last seen unedited (evidence bracket, lower end)
+    first_edit_before: datetime | None  # first seen edited (upper end)
+
+
+def _source(src: m.OutletSource, outlet: str) -> OutletSource:
+    return to_domain(OutletSource, src, outlet=outlet)
+
+
+class OutletRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- outlets and their sources ------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        sources: Sequence[tuple[str, str]],
+        *,
+        retain_days: int | None,
+        now: datetime,
+    ) -> tuple[Outlet, bool]:
+        """Create the outlet or add sources to it; (outlet, created)."""
+        with self.db.session() as s:
+            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            created = o is None
+            if o is None:
+                o = m.Outlet(name=name, retain_days=retain_days or 30, added_at=now)
+                s.add(o)
+                s.flush()
+            elif retain_days is not None:
+                o.retain_days = retain_days
+            have = set(
+                s.scalars(select(m.OutletSource.url).where(m.OutletSource.outlet_id == o.id))
+            )
+            for kind, url in sources:
+                if url not in have:
+                    s.add(
+                        m.OutletSource(
+                            outlet_id=o.id, url=url, kind=kind, added_at=now, next_check_at=now,
+                            entries_seen=0,
+                        )
+                    )  # fmt: skip
+                    have.add(url)
+            s.flush()
+            return self._outlet(s, o), created
+
+    def remove(self, name: str) -> int:
+        """Forget an outlet and its sources. Its watches stay (with their
+        history) but are retired: nothing of it is fetched again."""
+        with self.db.session() as s:
+            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            if o is None:
+                raise StoreError(f"no outlet {name!r}")
+            n = rowcount(
+                s.execute(
+                    update(m.Watch)
+                    .where(m.Watch.outlet_id == o.id, m.Watch.state.in_(_LIVE))
+                    .values(state=WatchState.RETIRED.value)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            s.delete(o)
+            return n
+
+    def all(self) -> list[Outlet]:
+        with self.db.session() as s:
+            return [self._outlet(s, o) for o in s.scalars(select(m.Outlet).order_by(m.Outlet.name))]
+
+    def get(self, name: str) -> Outlet | None:
+        with self.db.session() as s:
+            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            return self._outlet(s, o) if o is not None else None
+
+    def _outlet(self, s: Session, o: m.Outlet) -> Outlet:
+        sources = s.scalars(
+            select(m.OutletSource)
+            .where(m.OutletSource.outlet_id == o.id)
+            .order_by(m.OutletSource.id)
+        )
+        by_state = dict(
+            s.execute(
+                select(m.Watch.state, func.count())
+                .where(m.Watch.outlet_id == o.id)
+                .group_by(m.Watch.state)
+            ).all()
+        )
+        rejected = int(by_state.pop(WatchState.REJECTED.value, 0))
+        seen = s.scalar(select(func.count()).where(m.OutletSeen.outlet_id == o.id)) or 0
+        return to_domain(
+            Outlet, o, sources=tuple(_source(x, o.name) for x in sources),
+            watched=sum(int(n) for n in by_state.values()), rejected=rejected + int(seen),
+        )  # fmt: skip
+
+    # --- reading sources ----------------------------------------------------------------
+
+    def count_due(self, *, now: datetime) -> int:
+        """Sources due a read (the daemon starts a pass for them even when no watch is due)."""
+        with self.db.session() as s:
+            q = select(func.count()).where(m.OutletSource.next_check_at <= now)
+            return int(s.scalar(q) or 0)
+
+    def claim_sources(
+        self, *, now: datetime, every: dict[str, timedelta], outlet: str | None = None,
+        force: bool = False,
+    ) -> list[OutletSource]:  # fmt: skip
+        """Take the sources due now (all of `outlet`'s with force), moving each
+        one's next read an interval ahead first: two workers never read one
+        source at once, and a crashed read is simply retried at the next interval."""
+        with self.db.session() as s:
+            q = select(m.OutletSource, m.Outlet.name).join(
+                m.Outlet, m.Outlet.id == m.OutletSource.outlet_id
+            )
+            if outlet is not None:
+                q = q.where(m.Outlet.name == outlet)
+            if not force:
+                q = q.where(m.OutletSource.next_check_at <= now)
+            out = []
+            for src, name in s.execute(q.order_by(m.OutletSource.next_check_at)).all():
+                interval = every.get(name) or every.get("") or timedelta(minutes=10)
+                won = rowcount(
+                    s.execute(
+                        update(m.OutletSource)
+                        .where(
+                            m.OutletSource.id == src.id,
+                            m.OutletSource.next_check_at == src.next_check_at,
+                        )
+                        .values(next_check_at=now + interval)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                if won:
+                    out.append(_source(src, name))
+            return out
+
+    def source_read(
+        self, source_id: int, *, now: datetime, status: str, entries: int,
+        etag: str | None = None, last_modified: str | None = None, not_modified: bool = False,
+    ) -> None:  # fmt: skip
+        values: dict[str, object] = {"last_checked_at": now, "last_status": status[:500]}
+        if not not_modified:
+            values.update(
+                etag=etag and etag[:256], last_modified=last_modified and last_modified[:64]
+            )
+            values["entries_seen"] = m.OutletSource.entries_seen + entries
+        with self.db.session() as s:
+            s.execute(
+                update(m.OutletSource)
+                .where(m.OutletSource.id == source_id)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+
+    # --- what the sources listed ----------------------------------------------------------
+
+    def unseen(self, outlet_id: int, urls: Sequence[str]) -> list[str]:
+        """The URLs neither watched (under any of their URLs) nor rejected before."""
+        wanted = list(dict.fromkeys(u for u in urls if len(u) <= MAX_URL))
+        known: set[str] = set()
+        with self.db.session() as s:
+            for i in range(0, len(wanted), 900):
+                chunk = wanted[i : i + 900]
+                known.update(s.scalars(select(m.Alias.url).where(m.Alias.url.in_(chunk))))
+                known.update(
+                    s.scalars(
+                        select(m.OutletSeen.url).where(
+                            m.OutletSeen.outlet_id == outlet_id, m.OutletSeen.url.in_(chunk)
+                        )
+                    )
+                )
+        return [u for u in wanted if u not in known]
+
+    def reject(self, outlet_id: int, rows: Sequence[tuple[str, str]], *, now: datetime) -> None:
+        """Remember listed pages that are not articles, with why (judged once)."""
+        with self.db.session() as s:
+            for url, reason in rows:
+                if s.get(m.OutletSeen, (outlet_id, url)) is None:
+                    s.add(
+                        m.OutletSeen(outlet_id=outlet_id, url=url, reason=reason[:500], seen_at=now)
+                    )
+
+    def watch(self, outlet_id: int, listed: Sequence[Listed], *, now: datetime) -> int:
+        """Watch each listed article from now (due at once); returns how many
+        are new. A URL already watched by hand joins the outlet."""
+        created = 0
+        with self.db.session() as s:
+            for item in listed:
+                w = s.scalar(
+                    select(m.Watch)
+                    .join(m.Alias, m.Alias.watch_id == m.Watch.id)
+                    .where(m.Alias.url == item.url)
+                )
+                if w is not None:
+                    if w.outlet_id is None:
+                        w.outlet_id = outlet_id
+                    continue
+                try:
+                    with s.begin_nested():  # another worker may have just added it
+                        w = m.Watch(
+                            url=item.url, story_id=None, added_at=now, next_check_at=now,
+                            state=WatchState.ACTIVE.value, origin=Origin.OUTLET.value,
+                            outlet_id=outlet_id, found_via=item.found_via[:MAX_URL],
+                            title=item.title[:500] if item.title else None, error_count=0,
+                            removed_count=0, version_count=0, words=0, replacements=0,
+                        )  # fmt: skip
+                        s.add(w)
+                        s.flush()
+                        s.add(m.Alias(url=item.url, watch_id=w.id))
+                        s.flush()
+                    created += 1
+                except IntegrityError:
+                    continue
+        return created
+
+    def outlet_id(self, name: str) -> int | None:
+        with self.db.session() as s:
+            return s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+
+    def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
+        """Retire each outlet's watches first seen longer ago than its retention
+        window (`retain` by outlet name; absent: the outlet's retain_days)."""
+        total = 0
+        with self.db.session() as s:
+            for oid, name, days in s.execute(
+                select(m.Outlet.id, m.Outlet.name, m.Outlet.retain_days)
+            ):
+                window = retain.get(name) or timedelta(days=days)
+                total += rowcount(
+                    s.execute(
+                        update(m.Watch)
+                        .where(
+                            m.Watch.outlet_id == oid,
+                            m.Watch.origin == Origin.OUTLET.value,
+                            m.Watch.state.in_(_LIVE),
+                            m.Watch.added_at < now - window,
+                        )
+                        .values(state=WatchState.RETIRED.value)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+        return total
+
+    def rejected(self, name: str, *, limit: int = 1000) -> list[tuple[str, str, datetime]]:
+        """(URL, reason, when) of what the outlet listed that is not an article,
+        newest first: pages refused by their URL, and pages that declared
+        themselves something else when first fetched."""
+        with self.db.session() as s:
+            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+            if oid is None:
+                raise StoreError(f"no outlet {name!r}")
+            seen = [
+                (u, r, at)
+                for u, r, at in s.execute(
+                    select(m.OutletSeen.url, m.OutletSeen.reason, m.OutletSeen.seen_at)
+                    .where(m.OutletSeen.outlet_id == oid)
+                    .order_by(m.OutletSeen.seen_at.desc())
+                    .limit(limit)
+                )
+            ]
+            last_detail = (
+                select(m.Fetch.detail)
+                .where(m.Fetch.watch_id == m.Watch.id)
+                .order_by(m.Fetch.fetched_at.desc(), m.Fetch.id.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            fetched = [
+                (u, d or "not an article", at)
+                for u, d, at in s.execute(
+                    select(m.Watch.url, last_detail, m.Watch.last_checked_at)
+                    .where(m.Watch.outlet_id == oid, m.Watch.state == WatchState.REJECTED.value)
+                    .order_by(m.Watch.id.desc())
+                    .limit(limit)
+                )
+            ]
+        return sorted(seen + fetched, key=lambda r: r[2] or datetime.min, reverse=True)[:limit]
+
+    # --- figures -------------------------------------------------------------------------------
+
+    def edit_facts(self, name: str) -> list[EditFacts]:
+        """Per article of the outlet (watches with a version, not rejected): its
+        substantive and silent changes and the bracket of its first substantive edit."""
+        with self.db.session() as s:
+            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+            if oid is None:
+                raise StoreError(f"no outlet {name!r}")
+            articles = dict(
+                s.execute(
+                    select(m.Watch.id, m.Watch.added_at).where(
+                        m.Watch.outlet_id == oid,
+                        m.Watch.version_count > 0,
+                        m.Watch.state != WatchState.REJECTED.value,
+                    )
+                ).all()
+            )
+            subst = and_(m.Change.watch_id == m.Watch.id, m.Change.kind == "substantive")
+            counts = {
+                wid: (int(n), int(quiet or 0))
+                for wid, n, quiet in s.execute(
+                    select(
+                        m.Change.watch_id, func.count(),
+                        func.sum(cast(m.Change.silent, Integer)),
+                    )
+                    .join(m.Watch, subst)
+                    .where(m.Watch.outlet_id == oid)
+                    .group_by(m.Change.watch_id)
+                ).all()
+            }  # fmt: skip
+            first_new = (
+                select(m.Change.watch_id, func.min(m.Version.first_seen).label("seen"))
+                .join(m.Version, m.Version.id == m.Change.to_version_id)
+                .join(m.Watch, subst)
+                .where(m.Watch.outlet_id == oid)
+                .group_by(m.Change.watch_id)
+                .subquery()
+            )
+            last_old = (
+                select(func.max(m.Fetch.fetched_at))
+                .where(
+                    m.Fetch.watch_id == first_new.c.watch_id,
+                    m.Fetch.fetched_at < first_new.c.seen,
+                    m.Fetch.outcome.in_([str(o) for o in GOOD_OUTCOMES]),
+                )
+                .scalar_subquery()
+            )
+            brackets = {
+                wid: (before, seen)
+                for wid, seen, before in s.execute(
+                    select(first_new.c.watch_id, first_new.c.seen, last_old)
+                )
+            }
+        return [
+            EditFacts(wid, added, *counts.get(wid, (0, 0)), *(brackets.get(wid) or (None, None)))
+            for wid, added in articles.items()
+        ]

@@ -1,0 +1,94 @@
+"""Searching every stored version by matching key.
+
+Each version's matching key (spelling folded: hamza, ta marbuta, tashkeel,
+digits, numbers written as words) is indexed once, after the pass that
+stored it: FTS5 on SQLite, a tsvector on PostgreSQL (the engine-specific
+SQL is in storage/sqlite.py and storage/postgres.py). A search keys its
+words the same way, so spelling variants find each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import insert, select
+
+from raqib.domain import Version, Watch
+from raqib.storage import models as m
+from raqib.storage import postgres, sqlite
+from raqib.storage.db import Database, to_domain
+from raqib.storage.watches import load
+
+INDEX_BATCH = 500
+
+
+class SearchRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def _dialect(self) -> str:
+        return self.db.engine.dialect.name
+
+    def refresh(self, key: Callable[[str], str], *, limit: int | None = None) -> int:
+        """Index the versions stored since the last refresh; returns how many."""
+        done = 0
+        while limit is None or done < limit:
+            with self.db.session() as s:
+                # Versions not indexed yet, not "ids above the highest indexed":
+                # on PostgreSQL workers commit out of id order.
+                indexed = select(m.VersionSearch.version_id).where(
+                    m.VersionSearch.version_id == m.Version.id
+                )
+                rows = s.execute(
+                    select(m.Version.id, m.Version.watch_id, m.Version.title, m.Version.text)
+                    .where(~indexed.exists())
+                    .order_by(m.Version.id)
+                    .limit(INDEX_BATCH)
+                ).all()
+                if not rows:
+                    break
+                keyed = [(vid, wid, key(f"{title}\n{body}")) for vid, wid, title, body in rows]
+                values = [{"version_id": v, "watch_id": w, "key": k} for v, w, k in keyed]
+                if self._dialect == "postgresql":  # two workers may index the same version
+                    postgres.insert_new(s.connection(), m.VersionSearch.__table__, values)
+                else:
+                    s.execute(insert(m.VersionSearch), values)
+                if self._dialect == "sqlite":
+                    sqlite.index_search(s.connection(), [(v, k) for v, _w, k in keyed])
+                done += len(rows)
+        return done
+
+    def find(self, tokens: list[str], *, limit: int = 200) -> list[tuple[Watch, Version]]:
+        """Versions whose key holds every token, newest first, with their watch."""
+        if not tokens:
+            return []
+        with self.db.session() as s:
+            conn = s.connection()
+            ids: list[int] | None
+            if self._dialect == "postgresql":
+                ids = postgres.search_ids(conn, tokens, limit)
+            elif self._dialect == "sqlite":
+                ids = sqlite.search_ids(conn, tokens, limit)
+            else:
+                ids = None
+            q = select(m.Version).join(m.VersionSearch, m.VersionSearch.version_id == m.Version.id)
+            if ids is None:  # no full-text index here: a scan, still by matching key
+                for t in tokens:
+                    q = q.where(m.VersionSearch.key.contains(t, autoescape=True))
+                q = q.order_by(m.Version.id.desc()).limit(limit)
+            else:
+                q = q.where(m.Version.id.in_(ids)).order_by(m.Version.id.desc())
+            versions = list(s.scalars(q))
+            watches = {
+                w.id: w
+                for w in load(
+                    s,
+                    list(
+                        s.scalars(
+                            select(m.Watch).where(m.Watch.id.in_({v.watch_id for v in versions}))
+                        )
+                    ),
+                )
+            }
+            return [(watches[v.watch_id], to_domain(Version, v)) for v in versions]

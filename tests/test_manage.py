@@ -1,0 +1,139 @@
+"""Managing watches through the CLI: ids wherever URLs go, pause, resume,
+unwatch, tags and stories on one watch, filters, CSV in and out, and the
+newsroom filters of `raqib changes`."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from tests.conftest import Raqib
+
+pytestmark = pytest.mark.backends
+
+
+def _three(server, raqib: Raqib) -> list[str]:
+    """Three articles: a (politics, story s1 and s2), b (sport, s1), c (no tag; a 500)."""
+    for path in ("/a", "/b"):
+        server.routes[path] = Route(render(VERSIONS[2], server.base))
+    server.routes["/c"] = Route(b"down", 500)
+    a, b, c = (server.base + p for p in ("/a", "/b", "/c"))
+    raqib("watch", "--no-fetch", a, "--story", "s1", "--tag", "politics")
+    raqib("watch", "--no-fetch", a, "--story", "s2")
+    raqib("watch", "--no-fetch", b, "--story", "s1", "--tag", "sport")
+    raqib("watch", "--no-fetch", c)
+    raqib.proc("check", "--all")
+    return [a, b, c]
+
+
+def test_ids_work_wherever_urls_do(server, raqib: Raqib) -> None:
+    a, _b, _c = _three(server, raqib)
+    listed = raqib("watches", "--json").json()
+    ida = next(w["id"] for w in listed if w["url"] == a)
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))
+    raqib.proc("check", "--all")
+    assert raqib("versions", str(ida), "--json").json() == raqib("versions", a, "--json").json()
+    assert raqib("log", f"#{ida}", "--json").json() == raqib("log", a, "--json").json()
+    by_id = raqib("diff", str(ida), "--format", "json").json()
+    assert by_id["kind"] == "substantive" and by_id["url"] == a
+    assert raqib("changes", "--url", str(ida), "--json").json()[0]["watch_id"] == ida
+    r = raqib("diff", "987654", expect=4)
+    assert "no watch with id 987654" in r.err
+
+
+def test_listing_has_a_header_titles_stories_tags_and_filters(server, raqib: Raqib) -> None:
+    a, b, c = _three(server, raqib)
+    out = raqib("watches").out.splitlines()
+    assert out[0].split()[:3] == ["ID", "STATE", "VER"]
+    row_a = next(line for line in out if line.endswith(a))
+    assert VERSIONS[2].title[:20] in row_a and "s1, s2, #politics" in row_a
+    data = {w["url"]: w for w in raqib("watches", "--json").json()}
+    assert data[a]["stories"] == ["s1", "s2"] and data[a]["tags"] == ["politics"]
+    assert [w["url"] for w in raqib("watches", "--tag", "sport", "--json").json()] == [b]
+    assert {w["url"] for w in raqib("watches", "--story", "s1", "--json").json()} == {a, b}
+    assert [w["url"] for w in raqib("watches", "--story", "s2", "--json").json()] == [a]
+    failing = raqib("watches", "--failing", "--json").json()
+    assert [(w["url"], w["last_outcome"]) for w in failing] == [(c, "error")]
+    assert raqib("watches", "--state", "paused", "--json").json() == []
+    r = raqib("watches", "--state", "sleeping", expect=2)
+    assert "sleeping" in r.err
+
+
+def test_pause_resume_unwatch(server, raqib: Raqib) -> None:
+    a, b, c = _three(server, raqib)
+    ids = {w["url"]: w["id"] for w in raqib("watches", "--json").json()}
+    assert "paused" in raqib("pause", str(ids[a]), b).out
+    fetched_before = {u: len(raqib("log", u, "--json").json()) for u in (a, b, c)}
+    raqib.proc("check", "--all")
+    after = {u: len(raqib("log", u, "--json").json()) for u in (a, b, c)}
+    assert after[a] == fetched_before[a] and after[b] == fetched_before[b]  # not fetched
+    assert after[c] == fetched_before[c] + 1
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert states[a] == states[b] == "paused"
+
+    raqib("resume", a)
+    upcoming = [w["url"] for w in raqib("schedule", "--json").json()]
+    assert a in upcoming and b not in upcoming
+    raqib.proc("check")  # due at once after resuming
+    assert len(raqib("log", a, "--json").json()) == fetched_before[a] + 1
+
+    raqib("unwatch", b)
+    assert b not in [w["url"] for w in raqib("watches", "--json").json()]
+    hidden = raqib("watches", "--state", "unwatched", "--json").json()
+    assert [w["url"] for w in hidden] == [b]
+    assert len(raqib("versions", b, "--json").json()) == 1  # history kept
+    raqib("watch", "--no-fetch", b)  # watched again: back it comes
+    assert b in [w["url"] for w in raqib("watches", "--json").json()]
+
+    raqib("unwatch", "--purge", c)
+    raqib("versions", c, expect=4)
+    r = raqib("pause", "https://nowhere.example/x", str(ids[a]), expect=4)
+    assert "nowhere.example" in r.err
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert states[a] == "active"  # all or nothing
+
+
+def test_tags_on_many_watches_and_csv_round_trip(server, raqib: Raqib, tmp_path) -> None:
+    a, b, _c = _three(server, raqib)
+    raqib("tag", a, b, "--add", "gaza", "--remove", "sport")
+    tags = {w["url"]: w["tags"] for w in raqib("watches", "--json").json()}
+    assert tags[a] == ["gaza", "politics"] and tags[b] == ["gaza"]
+    raqib("tag", a, "--add", "bad;tag", expect=2)
+
+    exported = raqib("watches", "--format", "csv").out
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert {r["url"] for r in rows} >= {a, b}
+    assert next(r for r in rows if r["url"] == a)["stories"] == "s1;s2"
+    path = tmp_path / "watches.csv"
+    path.write_text(exported + "99,not a url\n", encoding="utf-8")
+
+    other = Raqib(tmp_path / "other-home")  # a second newsroom, on SQLite
+    r = other("watch", "--from-csv", str(path), "--json")
+    assert r.json()["created"] == len(rows) and r.json()["invalid"][0]["line"] == len(rows) + 2
+    back = {w["url"]: w for w in other("watches", "--json").json()}
+    assert back[a]["stories"] == ["s1", "s2"] and back[a]["tags"] == ["gaza", "politics"]
+    r = other("watch", "--from-csv", "-", input="link\nhttps://x.example/1\n", expect=2)
+    assert "no 'url' column" in r.err
+
+
+def test_changes_filters(server, raqib: Raqib) -> None:
+    a, _b, _c = _three(server, raqib)
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))  # silent, figures
+    raqib.proc("check", "--all")
+
+    def urls(*args: str) -> list[str]:
+        return [c["url"] for c in raqib("changes", *args, "--json").json()]
+
+    assert urls() == [a]
+    assert urls("--tag", "politics") == [a] and urls("--tag", "sport") == []
+    assert urls("--story", "s2") == [a] and urls("--outlet", "none") == []
+    assert urls("--silent", "--kind", "substantive", "--facts", "figures") == [a]
+    assert urls("--kind", "cosmetic") == []
+    assert urls("--since", "1d") == [a] and urls("--since", "2999-01-01T00:00:00Z") == []
+    assert urls("--search", "2500") == [a] and urls("--search", "قطعا غير موجود") == []
+    r = raqib("changes", "--since", "yesterday", expect=2)
+    assert "2d" in r.err
