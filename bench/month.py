@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,9 +60,14 @@ def main() -> None:
     ap.add_argument(
         "--gc-older-than", default="7d", help="retention applied at the end by raqib gc (7d)"
     )
+    ap.add_argument(
+        "--figures-of", metavar="HOME", type=Path,
+        help="run nothing: work the figures out again from the home of an earlier run with the "
+        "same options (the plan is deterministic)",
+    )  # fmt: skip
     args = ap.parse_args()
     tick = parse_duration(args.tick)
-    home = Path(tempfile.mkdtemp(prefix="raqib-month-"))
+    home = args.figures_of or Path(tempfile.mkdtemp(prefix="raqib-month-"))
     curve = "[" + ", ".join(f'["{a}", "{b}"]' for a, b in CURVE) + "]"
     (home / "raqib.toml").write_text(
         f'[fetch]\nobey_robots = false\n[schedule]\ncurve = {curve}\ninterval_after = "7d"\n'
@@ -73,7 +80,12 @@ def main() -> None:
         edit_gaps=[timedelta(hours=3), timedelta(days=2)], feed_size=2 * args.per_day,
     )  # fmt: skip
     try:
-        result = run(world, home, args, tick)
+        if args.figures_of:
+            end = START + tick * int(args.days * 86400 / tick.total_seconds())
+            result = {"home": str(home), **check(world, home, end, tick, args.days)}
+            result.pop("max_inflight_per_host")  # seen only while serving
+        else:
+            result = run(world, home, args, tick)
     finally:
         world.stop()
     out = ROOT / "bench" / "results"
@@ -135,7 +147,7 @@ def run(world: World, home: Path, args: Any, tick: timedelta) -> dict[str, Any]:
     after = sizes(home)
     return {
         "outlets": args.outlets, "per_day": args.per_day, "days": args.days,
-        "tick": args.tick, "curve": CURVE, "wall_seconds": round(wall, 1),
+        "tick": args.tick, "curve": CURVE, "home": str(home), "wall_seconds": round(wall, 1),
         "pass_seconds_median": round(sorted(pass_seconds)[len(pass_seconds) // 2], 2),
         **figures,
         "gc": {"older_than": args.gc_older_than, "said": gc_out, "totals_bytes_after": after},
@@ -162,7 +174,10 @@ def check(world: World, home: Path, end: datetime, tick: timedelta, days: float)
     policy = RevisitPolicy(ScheduleConfig(curve=CURVE, interval_after="7d"))
     try:
         with store.db.session() as s:
-            watches = {w.url: w for w in s.query(m.Watch).filter(m.Watch.origin == "outlet").all()}
+            # By host and path: a rerun of the plan (--figures-of) serves on other ports.
+            watches = {
+                _place(w.url): w for w in s.query(m.Watch).filter(m.Watch.origin == "outlet")
+            }
             changes: dict[int, list[datetime]] = {}
             for wid, at in s.query(m.Change.watch_id, m.Change.detected_at).order_by(
                 m.Change.detected_at
@@ -174,12 +189,12 @@ def check(world: World, home: Path, end: datetime, tick: timedelta, days: float)
                 for wid, at in s.query(m.Fetch.watch_id, m.Fetch.fetched_at)
                 if wid in added
             ]
-        late_watch, missed, late, caught, false_versions, planted = 0, 0, 0, 0, 0, 0
+        late_watch, missed, late, caught, false_versions, planted, pending = 0, 0, 0, 0, 0, 0, 0
         articles = 0
         for name, o in world.outlets.items():
             for p in world.articles(name, end):
                 articles += 1
-                w = watches.get(o.url(p))
+                w = watches.get(_place(o.url(p)))
                 if w is None or w.added_at - p.published > tick:
                     late_watch += 1
                     continue
@@ -189,13 +204,14 @@ def check(world: World, home: Path, end: datetime, tick: timedelta, days: float)
                 false_versions += max(0, w.version_count - 1 - len(visible))
                 for e in visible:
                     found = next((c for c in got if c >= e), None)
+                    deadline = e + policy.interval(e - w.added_at) + tick
                     if found is None:
-                        missed += 1
+                        # Made in the last revisit interval: not due a fetch yet.
+                        pending += deadline > end
+                        missed += deadline <= end
                         continue
                     caught += 1
-                    age = e - w.added_at
-                    if found - e > policy.interval(age) + tick:
-                        late += 1
+                    late += found > deadline
         total = sizes(home)
         db, blob_bytes, warc = total["database"], total["blobs"], total["warc"]
         n = max(len(watches), 1)
@@ -211,6 +227,7 @@ def check(world: World, home: Path, end: datetime, tick: timedelta, days: float)
             "edits_caught": caught,
             "edits_missed": missed,
             "edits_caught_late": late,
+            "edits_not_yet_due": pending,
             "false_versions": false_versions,
             "max_inflight_per_host": max(o.max_inflight for o in world.outlets.values()),
             "fetches": fetches,
@@ -228,8 +245,13 @@ def check(world: World, home: Path, end: datetime, tick: timedelta, days: float)
         store.close()
 
 
+def _place(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.path
+
+
 def by_age(
-    fetch_ages: list[tuple[int, timedelta]], watches: dict[str, Any], end: datetime
+    fetch_ages: list[tuple[int, timedelta]], watches: dict[Any, Any], end: datetime
 ) -> dict[str, dict[str, float]]:
     """Fetches per article in each span of the age curve, against what the
     curve asks for: counted only over articles old enough to have lived
@@ -240,11 +262,15 @@ def by_age(
         limit, every = parse_duration(limit_s), parse_duration(every_s)
         grown = {w.id for w in watches.values() if end - w.added_at >= limit}
         got = sum(1 for wid, age in fetch_ages if wid in grown and lower <= age < limit)
-        # One fetch per interval over the span (the first at age 0).
-        expected = (limit - lower) / every
+        # Never edited: the curve alone (a change brings the next fetch sooner).
+        calm = {w.id for w in watches.values() if w.id in grown and w.version_count == 1}
+        got_calm = sum(1 for wid, age in fetch_ages if wid in calm and lower <= age < limit)
+        # One fetch per interval from the span's start (a fetch lands on it).
+        expected = math.ceil((limit - lower) / every)
         if grown:
             out[f"{lower.total_seconds() / 3600:g}h-{limit_s} every {every_s}"] = {
                 "articles": len(grown), "measured": round(got / len(grown), 2),
+                "measured_never_edited": round(got_calm / max(len(calm), 1), 2),
                 "curve": round(expected, 2),
             }  # fmt: skip
         lower = limit
