@@ -252,7 +252,7 @@ class WatchRepo:
                         m.VersionSearch.watch_id.in_([w.id for w in found])
                     )
                 ).all()
-                sqlite.unindex_search(s.connection(), [tuple(r) for r in indexed])
+                sqlite.unindex_search(s.connection(), [(int(v), str(k)) for v, k in indexed])
             for w in found:
                 s.delete(w)
             return len(found)
