@@ -298,6 +298,7 @@ def run_daemon(
         discover_every=disc or None,
         jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
     )
+
     def due() -> int:  # due watches, and outlet sources due a read
         now = app.clock()
         return app.storage.leases.count_due(now=now) + app.storage.outlets.count_due(now=now)
