@@ -118,20 +118,23 @@ class ArchiveRepo:
         with self.db.session() as s:
             return list(s.scalars(select(m.Blob.hash).where(*_unused())))
 
-    def drop_raw_before(self, cutoff: datetime) -> int:
+    def drop_raw_before(self, cutoff: datetime, *, dry_run: bool = False) -> int:
         """Forget the raw bodies of versions first seen before `cutoff` (their
         text, analysis and WARC evidence stay); a watch's latest version keeps
-        its body. Returns how many versions lost theirs."""
+        its body. Returns how many versions lost theirs (would, with dry_run)."""
+        latest = select(m.Watch.version_count).where(m.Watch.id == m.Version.watch_id)
+        old = (
+            m.Version.first_seen < cutoff,
+            m.Version.raw_hash.is_not(None),
+            m.Version.number < latest.scalar_subquery(),
+        )
         with self.db.session() as s:
-            latest = select(m.Watch.version_count).where(m.Watch.id == m.Version.watch_id)
+            if dry_run:
+                return int(s.scalar(select(func.count()).select_from(m.Version).where(*old)) or 0)
             return rowcount(
                 s.execute(
                     update(m.Version)
-                    .where(
-                        m.Version.first_seen < cutoff,
-                        m.Version.raw_hash.is_not(None),
-                        m.Version.number < latest.scalar_subquery(),
-                    )
+                    .where(*old)
                     .values(raw_hash=None)
                     .execution_options(synchronize_session=False)
                 )

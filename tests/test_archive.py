@@ -306,8 +306,10 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
     assert len(set(files)) == 3 and all(f.exists() for f in files)
 
     raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
-    assert "2 WARC files" in raqib("gc", "--older-than", "5d", "--dry-run").out
+    dry = raqib("gc", "--older-than", "5d", "--dry-run").out
+    assert "2 old versions would give up their raw body" in dry and "2 WARC files" in dry
     assert all(f.exists() for f in files)
+    assert all(v["raw_sha256"] for v in raqib("versions", url, "--json").json())
     out = raqib("gc", "--older-than", "5d").out
     assert "2 old versions gave up their raw body" in out and "2 WARC files" in out
     assert [f.exists() for f in files] == [False, False, True]  # the newest pass's file stays

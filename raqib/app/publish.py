@@ -116,8 +116,8 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
             cutoff = app.clock() - parse_duration(older_than)
         except ValueError as exc:
             raise BadInput(f"--older-than: {exc}") from None
-    if cutoff is not None and not dry_run:
-        out.versions_without_body = app.storage.archive.drop_raw_before(cutoff)
+    if cutoff is not None:
+        out.versions_without_body = app.storage.archive.drop_raw_before(cutoff, dry_run=dry_run)
     if cutoff is not None:
         out.warc_files, out.warc_bytes = _old_warcs(app, cutoff)
     unused = app.storage.archive.unused_blobs()

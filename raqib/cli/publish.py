@@ -188,10 +188,17 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
         done = publish.gc(app, dry_run=dry_run, older_than=older_than)
     warcs = f"; {len(done.warc_files)} WARC files ({done.warc_bytes:,} bytes)" if older_than else ""
     if dry_run:
-        click.echo(f"would remove {done.bodies} stored page bodies used by no version{warcs}")
+        old = (
+            f"{done.versions_without_body} old versions would give up their raw body (the "
+            "bodies this frees are counted by the real run); "
+            if older_than
+            else ""
+        )
+        click.echo(f"{old}would remove {done.bodies} stored page bodies used by no version{warcs}")
     else:
         kept = (
-            f"{done.versions_without_body} old versions gave up their raw body; "
+            f"{done.versions_without_body} old versions gave up their raw body (a body that "
+            "later versions are stored against stays while they need it); "
             if older_than
             else ""
         )
