@@ -224,7 +224,7 @@ class Recorder:
     ) -> None:
         try:
             results = await written
-        except (OSError, StoreFailure) as exc:
+        except Exception as exc:  # a batch that cannot be written stops the pass, said loudly
             self.fail(exc)
             return
         for (task, fetched, _rec), recorded in zip(batch, results, strict=True):

@@ -182,10 +182,16 @@ class HistoryRepo:
             return cached
         fid = s.scalar(select(m.WarcFile.id).where(m.WarcFile.name == name))
         if fid is None:
-            f = m.WarcFile(name=name)
-            s.add(f)
-            s.flush()
-            fid = f.id
+            # Workers on one home append to the same file: another may name it first.
+            try:
+                with s.begin_nested():
+                    f = m.WarcFile(name=name)
+                    s.add(f)
+                    s.flush()
+                    fid = f.id
+            except IntegrityError:
+                fid = s.scalar(select(m.WarcFile.id).where(m.WarcFile.name == name))
+        assert fid is not None
         self._warc_ids[name] = fid
         return fid
 

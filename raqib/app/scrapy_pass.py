@@ -94,6 +94,8 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             log.info(
                 "pass: checked %d watches, %s", len(tasks), dict(recorder.counts) or "nothing due"
             )
+            if recorder.fatal is not None:
+                log.error("pass stopped: %s (what it left unrecorded is due again)", recorder.fatal)
         finally:
             app.close()
 
