@@ -400,3 +400,47 @@ def test_search_indexes_every_version_whatever_order_they_commit_in(store: Stora
     store.watches.purge([w.id])
     assert store.search.find(["المتضررين"]) == []
     assert not sqlite or in_fts() == 0
+
+
+def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend: str) -> None:
+    """Workers on one home append to the same WARC file; when two name it at
+    once, the second takes the first's row instead of losing its batch."""
+    import threading
+    import time
+
+    from sqlalchemy import insert, select, text
+
+    from raqib.storage.models import WarcFile
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two can insert at once")
+    name = "RAQIB-20260101120000000-00001-test.warc.gz"
+    other = open_storage(store.url())
+    got: dict[str, int] = {}
+
+    def second_worker() -> None:
+        with other.db.session() as s:
+            got["id"] = other.history._warc_file_id(s, name)
+
+    try:
+        with store.db.engine.connect() as first:
+            tx = first.begin()  # the first worker has named the file, not committed yet
+            first.execute(insert(WarcFile).values(name=name))
+            t = threading.Thread(target=second_worker)
+            t.start()
+            deadline = time.monotonic() + 30
+            with store.db.engine.connect() as watch:  # until the second waits on that row
+                while not watch.execute(
+                    text(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).first():
+                    assert time.monotonic() < deadline and t.is_alive(), got
+                    time.sleep(0.02)
+            tx.commit()
+        t.join(timeout=30)
+    finally:
+        other.close()
+    with store.db.session() as s:
+        assert got["id"] == s.scalar(select(WarcFile.id).where(WarcFile.name == name))
