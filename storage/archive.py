@@ -182,11 +182,20 @@ class ArchiveRepo:
         """Remove blobs no version needs (re-checked inside the transaction)."""
         removed = 0
         with self.db.session() as s:
-            for h in hashes:
-                blob = s.scalar(select(m.Blob).where(m.Blob.hash == h, *_unused()))
-                if blob is not None:
-                    removed += len(blob.data)
-                    s.delete(blob)
+            for i in range(0, len(hashes), 500):  # one statement per chunk, not per blob
+                chunk = list(hashes[i : i + 500])
+                rows = s.execute(
+                    select(m.Blob.hash, func.length(m.Blob.data)).where(
+                        m.Blob.hash.in_(chunk), *_unused()
+                    )
+                ).all()
+                if rows:
+                    removed += sum(int(n or 0) for _h, n in rows)
+                    s.execute(
+                        delete(m.Blob)
+                        .where(m.Blob.hash.in_([h for h, _n in rows]))
+                        .execution_options(synchronize_session=False)
+                    )
         return removed
 
     def compact(self) -> None:
