@@ -1,6 +1,7 @@
 """A newsroom's month, simulated: whole outlets publishing and editing.
 
-    python bench/month.py                          # 50 outlets x 20 a day x 30 days (hours)
+    python bench/month.py --tick 2h                # 50 outlets x 20 a day x 30 days (about an hour)
+    python bench/month.py --outlets 10 --tick 2h   # ten outlets for a month (about 35 minutes)
     python bench/month.py --outlets 5 --days 7     # a week of five outlets (minutes)
 
 Each outlet is a real HTTP server on its own 127.0.0.x address (tests/
