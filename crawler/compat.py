@@ -18,6 +18,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.core.downloader import Downloader
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.httpobj import urlparse_cached
@@ -78,6 +79,27 @@ class RobotsTxt(RobotsTxtMiddleware):
         return parser
 
 
+class Throttle(AutoThrottle):
+    """Scrapy's AutoThrottle, pacing a site by its latency on every answer.
+
+    Scrapy 2.19 lowers a site's delay only after a 200: a site that answers
+    304 Not Modified (the cheapest answer there is) stays at the start delay
+    for the whole pass, so a conditional pass crawled slower than a full one
+    (60 pages on one host: 2.3 s of 200s, 10.9 s of 304s). A 304 or any 2xx
+    is the server's real latency; errors and redirects still only raise the
+    delay, as upstream intends. The bounds (min, max, target concurrency)
+    are upstream's.
+    """
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Any) -> None:
+        target = latency / self.target_concurrency
+        new = min(max(self.mindelay, max(target, (slot.delay + target) / 2.0)), self.maxdelay)
+        answered = 200 <= response.status < 300 or response.status == 304
+        if not answered and new <= slot.delay:
+            return
+        slot.delay = new
+
+
 def fingerprint(func: Callable[..., Any]) -> str:
     return hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
 
@@ -88,6 +110,10 @@ UPSTREAM: dict[str, list[tuple[Callable[..., Any], str]]] = {
         (Downloader._process_queue, "872b81a4bbb4cb1a"),
         (Downloader._wait_for_download, "35ca6793c8795004"),
         (Downloader._download, "a05f219045c8eb55"),
+    ],
+    "Throttle": [
+        (AutoThrottle._adjust_delay, "887ba75e2b411ccf"),
+        (AutoThrottle._response_downloaded, "e29e63ba3bea4c5b"),
     ],
     "RobotsTxt": [
         (RobotsTxtMiddleware.robot_parser, "4e961c394befa0fc"),

@@ -36,6 +36,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
     "scrapy.extensions.logstats.LogStats": None,
     "scrapy.extensions.memusage.MemoryUsage": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "raqib.crawler.compat.Throttle": 0,  # AutoThrottle, also paced by 304s (see there)
     "raqib.crawler.extensions.LeaseKeeper": 500,
     "raqib.crawler.capture.WarcCapture": 510,
 }

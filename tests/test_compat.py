@@ -35,3 +35,33 @@ def test_the_crawl_uses_the_overrides() -> None:
     mws = s.getdict("DOWNLOADER_MIDDLEWARES")
     assert mws["raqib.crawler.compat.RobotsTxt"] == 100
     assert mws["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None
+
+
+@pytest.mark.parametrize(("status", "lowered"), [(200, True), (304, True), (503, False)])
+def test_a_304_paces_a_site_like_a_200(status: int, lowered: bool) -> None:
+    """A site answering 304 Not Modified is paced by its latency, as one
+    answering 200 is (Scrapy's AutoThrottle kept it at the start delay)."""
+    from types import SimpleNamespace
+
+    from scrapy.core.downloader import Slot
+    from scrapy.http import Response
+    from scrapy.signalmanager import SignalManager
+
+    from raqib.crawler.run import build_settings
+
+    crawler = SimpleNamespace(settings=build_settings({}), signals=SignalManager())
+    throttle = compat.Throttle.from_crawler(crawler)  # type: ignore[arg-type]
+    throttle.mindelay, throttle.maxdelay = throttle._min_delay(), throttle._max_delay()
+    slot = Slot(concurrency=4, delay=0.25, randomize_delay=False)
+    for _ in range(5):
+        throttle._adjust_delay(slot, 0.01, Response("http://example.test/a", status=status))
+    assert (slot.delay < 0.05) is lowered
+    assert slot.delay >= throttle.mindelay
+
+
+def test_the_crawl_paces_sites_with_the_throttle_override() -> None:
+    from raqib.crawler.run import build_settings
+
+    ext = build_settings({}).getdict("EXTENSIONS")
+    assert ext["scrapy.extensions.throttle.AutoThrottle"] is None
+    assert "raqib.crawler.compat.Throttle" in ext

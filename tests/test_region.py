@@ -75,6 +75,36 @@ def test_generated_churn_is_same_and_edits_are_seen(page: int) -> None:
         assert result.snapshot.content_hash != base.snapshot.content_hash
 
 
+def _counted_page(comments: int, views: int, clock: str, figure: int = 40) -> str:
+    """A small page whose <article> holds counters that change on every fetch,
+    beside a sidebar with the site's own "last updated" clock."""
+    body = "".join(
+        f"<p>{bench_pages.sentence(random.Random(i))} {bench_pages.sentence(random.Random(i + 50))}</p>"
+        for i in range(6)
+    )
+    return f"""<html><head><title>عنوان الخبر</title></head><body>
+<header class="site-header"><ul class="menu"><li><a href="/">الرئيسية</a></li></ul></header>
+<main><article><header class="entry-header"><h1>عنوان الخبر</h1>
+<div class="meta"><span class="byline">سلمى حداد</span> | <i class="icon"></i> <span class="meta-comments">
+<a href="#comments">{comments} تعليقاً</a></span> | <span class="post-views">{views}</span></div>
+</header><div class="entry-content"><p>وصل عدد المشاركين إلى {figure} مشاركاً في الجلسة الأولى
+التي عقدت أمس في العاصمة بحضور ممثلين عن الحكومة والبرلمان والمجتمع المدني.</p>{body}</div>
+</article></main>
+<aside class="sidebar"><div class="widget"><p>آخر تحديث: {clock}</p><ul><li><a href="/a">خبر</a></li></ul></div></aside>
+</body></html>"""
+
+
+def test_counters_in_the_article_and_a_sidebar_clock_do_not_defeat_the_check() -> None:
+    base = first(_counted_page(12, 1534, "08:00"))
+    assert base.region is not None
+    assert base.snapshot.notices == [], "the sidebar's clock is not the article's update notice"
+    assert "تعليق" not in base.snapshot.text
+    churned = _counted_page(13, 1601, "09:30")
+    assert assert_never_misses(base, churned), "counters and the clock churned; the check must hold"
+    edited = analyze(_counted_page(13, 1601, "09:30", figure=45), URL, base.region)
+    assert isinstance(edited, Page) and edited.snapshot.content_hash != base.snapshot.content_hash
+
+
 def test_a_region_from_another_version_or_layout_is_not_trusted() -> None:
     html = bench_pages.render(0, 0, 0, "http://b.example").decode()
     region = first(html).region

@@ -129,11 +129,6 @@ def read_sources(
     """Read the sources that are due (every source of `outlet`, with force) and
     watch each new article they list; then retire what outlived its window.
     `in_child` crawls in a child process, for a caller that crawls afterwards."""
-    from raqib.app.passes import crawl_settings
-    from raqib.crawler.context import PassContext
-    from raqib.crawler.run import collect, collect_in_child
-    from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
-
     if outlet is not None:
         get(app, outlet)
     report = ReadReport()
@@ -141,7 +136,12 @@ def read_sources(
     sources = app.storage.outlets.claim_sources(
         now=now, every=intervals(app), outlet=outlet, force=force
     )
-    if sources:
+    if sources:  # Scrapy is imported only when there is something to read
+        from raqib.app.passes import crawl_settings
+        from raqib.crawler.context import PassContext
+        from raqib.crawler.run import collect, collect_in_child
+        from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
+
         context = PassContext(
             clock=app.clock,
             outlets=OutletJob(sources),

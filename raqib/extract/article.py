@@ -17,10 +17,11 @@ from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
 from raqib.extract import header, markup, pagemeta, tables
+from raqib.extract.furniture import COUNTER, counters
 from raqib.normalize.arabic import compact_key
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
-PROFILE = 8
+PROFILE = 9  # 9: counters dropped before extraction
 EXTRACTOR = (
     f"trafilatura {trafilatura.__version__}; lxml {lxml.__version__}; raqib-extract {PROFILE}"
 )
@@ -64,15 +65,6 @@ _TAIL_BOILERPLATE = re.compile(
 # through it disguised as a printable character no news page uses.
 _ZWNJ_STANDIN = "\U00016fe0"  # TANGUT ITERATION MARK
 
-
-# A line that is only a counter: views, reads, comments, shares (page furniture
-# that changes on every fetch, and sometimes sits inside <article>).
-COUNTER = re.compile(
-    r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*"
-    r"(?:مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق|تعليقات|مشاركة|مشاركات|إعجاب|views?|reads?|comments?|shares?|likes?)\W*$"
-    r"|^\W*(?:عدد\s+)?(?:المشاهدات|القراءات|التعليقات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
-    re.IGNORECASE,
-)
 
 _READ_ALSO = re.compile(
     r"^\s*(?:اقرأ|إقرأ|اقرا|طالع|شاهد|تابع|اطلع)\s+(?:أيضا|أيضاً|أيضًا|ايضا|ايضاً|المزيد)"
@@ -123,6 +115,8 @@ def extract(html: str, url: str | None = None) -> Article | NotArticle:
         _disguise_zwnj(tree)
     meta = pagemeta.read(tree)  # before trafilatura, which prunes the tree
     ledes = [_restore(x) for x in header.ledes(tree)]
+    for counter in counters(tree):  # the region check leaves the same ones out
+        counter.drop_tree()
     _unwrap_layout_tables(tree)
     n_tables = tables.rows_to_paragraphs(tree, meta.furniture)  # data tables are article text
     doc = trafilatura.bare_extraction(

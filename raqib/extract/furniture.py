@@ -70,3 +70,59 @@ def furniture_elements(root: Any) -> set[Any]:
             inside.add(el)
         stack.extend((child, within) for child in el)
     return inside
+
+
+# A line that is only a counter: views, reads, comments, shares (page furniture
+# that changes on every fetch, and often sits inside <article>).
+_UNIT = (
+    r"مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق(?:اً|ًا|ا)?|تعليقات|مشاركة|مشاركات|إعجاب(?:اً|ًا|ا)?"
+    r"|views?|reads?|comments?|shares?|likes?"
+)
+COUNTER = re.compile(
+    r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*(?:" + _UNIT + r")\W*$"
+    r"|^\W*(?:عدد\s+)?(?:المشاهدات|القراءات|التعليقات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
+    re.IGNORECASE,
+)
+_COUNTERISH = re.compile(r"view|count|hits|reads?\b|stat|share|comments", re.I)
+_BARE_NUMBER = re.compile(r"^\W*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*[kKمأ]?\W*$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_counter(el: Any) -> bool:
+    """A view, read or comment counter standing on its own: its text is only a
+    count ("12 تعليقاً"; a bare number when the element is marked as a
+    counter), and no words sit right before or after it in its parent.
+
+    The extractor removes these before extracting and the region check leaves
+    them out of its digest, by this one rule: the two must agree. A figure
+    inside a sentence is never one (words sit around it)."""
+    if not isinstance(el.tag, str) or el.tag in SKIP_TAGS or len(el) > 2:
+        return False
+    text = " ".join(el.text_content().split())
+    if not text or len(text) > 60:
+        return False
+    if not COUNTER.match(text):
+        marks = f"{el.get('class', '')} {el.get('id', '')}"
+        if not (_BARE_NUMBER.match(text) and _COUNTERISH.search(marks)):
+            return False
+    parent = el.getparent()
+    if parent is None:
+        return True
+    prev = el.getprevious()
+    before = (prev.tail if prev is not None else parent.text) or ""
+    return not (_LETTER.search(before) or _LETTER.search(el.tail or ""))
+
+
+def counters(root: Any) -> list[Any]:
+    """The outermost counter elements under root."""
+    out: list[Any] = []
+    stack = list(reversed(root))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
+            continue
+        if is_counter(el):
+            out.append(el)
+        else:
+            stack.extend(reversed(el))
+    return out

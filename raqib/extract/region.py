@@ -41,12 +41,12 @@ from typing import Any
 from lxml import etree
 
 from raqib.extract import header, markup, tables
-from raqib.extract.article import COUNTER, load_html
-from raqib.extract.furniture import is_furniture, marks_furniture
+from raqib.extract.article import load_html
+from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import AUTHOR_MARK, link_texts
 from raqib.normalize.arabic import canonical_line
 
-VERSION = 4  # 4: data tables, ledes and dates in the digest
+VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
 _SKIP = {"script", "style", "noscript", "template", "svg"}
 _TITLE_META = re.compile(
     r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
@@ -78,21 +78,6 @@ _INLINE = {
 }
 
 
-_COUNTERISH = re.compile(r"view|count|hits|reads?\b|stat|share|comments-?count", re.I)
-
-
-def _is_counter(el: Any) -> bool:
-    """A view/read/comment counter element: marked as one, and nothing but a count.
-
-    Both conditions, so that a figure inside an article sentence is never
-    mistaken for one (its element is not marked as a counter).
-    """
-    marks = f"{el.get('class', '')} {el.get('id', '')}"
-    if not _COUNTERISH.search(marks):
-        return False
-    return bool(COUNTER.match(" ".join(el.text_content().split())))
-
-
 def _collect(el: Any, out: list[str], skip_counters: bool, marks: bool = False) -> None:
     if el.text:
         out.append(_escape(el.text) if marks else el.text)
@@ -100,7 +85,7 @@ def _collect(el: Any, out: list[str], skip_counters: bool, marks: bool = False) 
         if (
             isinstance(child.tag, str)
             and child.tag not in _SKIP
-            and not (skip_counters and _is_counter(child))
+            and not (skip_counters and is_counter(child))
         ):
             if marks:
                 out.append(f"⟪{child.tag}⟫")
