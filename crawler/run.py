@@ -56,7 +56,7 @@ def collect_in_child(spidercls: type, overrides: dict[str, Any], context: PassCo
 
     from raqib.crawler.pool import die_with, forkserver
 
-    ctx = forkserver(["raqib.crawler.run"])
+    ctx = forkserver()
     with ProcessPoolExecutor(
         max_workers=1, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),)
     ) as pool:

@@ -32,11 +32,14 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
+# The base list itself, not EXTENSIONS: Scrapy imports every key of both to
+# normalise them, disabled or not (RemoteControl alone imports aiohttp, in
+# every crawler process). Only the stats and log counts are kept from it.
+EXTENSIONS_BASE = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+}
 EXTENSIONS = {
-    "scrapy.extensions.telnet.TelnetConsole": None,  # no open port on a newsroom server
-    "scrapy.extensions.logstats.LogStats": None,
-    "scrapy.extensions.memusage.MemoryUsage": None,
-    "scrapy.extensions.throttle.AutoThrottle": None,
     "raqib.crawler.compat.Throttle": 0,  # AutoThrottle, also paced by 304s (see there)
     "raqib.crawler.extensions.LeaseKeeper": 500,
     "raqib.crawler.capture.WarcCapture": 510,

@@ -34,7 +34,13 @@ from raqib.storage import Storage
 
 log = logging.getLogger("raqib.pass")
 
-MIN_TASKS_PER_SHARD = 100  # below this, starting another crawler costs more than it saves
+# A pass's work in units of one region check (a refetch whose article region
+# digests as before); a page without a region is extracted in full, about
+# four times the work. Another crawler process pays for its start-up only past
+# MIN_WORK_PER_SHARD units each (measured: bench/run.py --peers --processes).
+REGION_WORK = 1
+FULL_WORK = 4
+MIN_WORK_PER_SHARD = 600
 
 
 @dataclass
@@ -74,13 +80,19 @@ class Job:
     report: bool  # send each record to the parent (it shows progress)
 
 
-def shard_count(n_tasks: int, wanted: int) -> int:
-    """How many crawler processes a pass of `n_tasks` gets: `wanted` if set
-    (never more than one per task), else one per core for a large pass."""
+def work(tasks: list[Task]) -> int:
+    """The pass's expected extraction work, in region checks."""
+    return sum(REGION_WORK if t.region else FULL_WORK for t in tasks)
+
+
+def shard_count(tasks: list[Task], wanted: int) -> int:
+    """How many crawler processes a pass over `tasks` gets: `wanted` if set
+    (never more than one per task), else one per core once the work repays
+    each process's start-up."""
     if wanted > 0:
-        return max(1, min(wanted, n_tasks))
+        return max(1, min(wanted, len(tasks)))
     cores = os.cpu_count() or 1
-    return max(1, min(cores, n_tasks // MIN_TASKS_PER_SHARD))
+    return max(1, min(cores, len(tasks), work(tasks) // MIN_WORK_PER_SHARD))
 
 
 def split(
@@ -196,7 +208,7 @@ def crawl_sharded(
 ) -> CrawlResult:
     """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
     by_id = {t.watch_id: t for t in tasks}
-    ctx = forkserver(["raqib.crawler.shards", "raqib.crawler.run", "raqib.extract.page"])
+    ctx = forkserver()
     level = console.level()
     procs, conns = [], []
     for part, settings in split(tasks, overrides, shards):

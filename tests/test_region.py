@@ -19,7 +19,7 @@ import lxml.html
 import pytest
 
 from bench import pages as bench_pages
-from raqib.extract.article import NotArticle
+from raqib.extract.article import NotArticle, parse
 from raqib.extract.furniture import is_furniture
 from raqib.extract.page import SAME, Page, analyze, make_page
 from raqib.extract.region import VERSION, unchanged
@@ -108,11 +108,12 @@ def test_counters_in_the_article_and_a_sidebar_clock_do_not_defeat_the_check() -
 def test_a_region_from_another_version_or_layout_is_not_trusted() -> None:
     html = bench_pages.render(0, 0, 0, "http://b.example").decode()
     region = first(html).region
-    assert region is not None and unchanged(html, region, lambda root: [])
-    assert not unchanged(html, {**region, "v": VERSION - 1}, lambda root: [])
-    assert not unchanged(html, {**region, "path": "/html/body/div[99]"}, lambda root: [])
-    assert not unchanged(html, {**region, "path": "//p"}, lambda root: [])  # not one element
-    assert not unchanged(html, {**region, "path": "/html/[["}, lambda root: [])
+    root = parse(html)
+    assert region is not None and unchanged(root, region, lambda root: [])
+    assert not unchanged(root, {**region, "v": VERSION - 1}, lambda root: [])
+    assert not unchanged(root, {**region, "path": "/html/body/div[99]"}, lambda root: [])
+    assert not unchanged(root, {**region, "path": "//p"}, lambda root: [])  # not one element
+    assert not unchanged(root, {**region, "path": "/html/[["}, lambda root: [])
 
 
 # --- real pages ----------------------------------------------------------------------------------

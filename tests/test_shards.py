@@ -3,13 +3,15 @@ recorded once, the site's concurrency limit kept, SIGTERM passed on."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import signal
 import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from raqib.crawler.shards import shard_count, split
+from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, shard_count, split
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from raqib.domain import Task
@@ -111,8 +113,6 @@ def test_sigterm_lets_each_process_finish_what_it_holds(server, raqib: Raqib) ->
 
 
 def test_shard_count_and_split() -> None:
-    assert shard_count(50, 0) == 1  # small passes stay in one process
-    assert shard_count(5, 8) == 5  # never more processes than watches
     tasks = [
         Task(
             watch_id=i, url=f"https://a.example/{i}", etag=None, last_modified=None,
@@ -122,6 +122,12 @@ def test_shard_count_and_split() -> None:
         )
         for i in range(7)
     ]  # fmt: skip
+    assert shard_count(tasks, 0) == 1  # small passes stay in one process
+    assert shard_count(tasks[:5], 8) == 5  # never more processes than watches
+    many = tasks * (MIN_WORK_PER_SHARD // FULL_WORK)  # new pages: all extracted in full
+    assert shard_count(many, 0) == min(os.cpu_count() or 1, 7)
+    checked = [dataclasses.replace(t, region={"path": "/html"}) for t in many]
+    assert shard_count(checked, 0) == 1  # the same pages with regions: a quarter of the work
     parts = split(tasks, {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
     assert sorted(t.watch_id for p, _ in parts for t in p) == list(range(7))
     assert [len(p) for p, _ in parts] == [3, 2, 2]

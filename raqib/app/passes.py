@@ -233,7 +233,16 @@ def run_check(
         failing=outcome.failing_now,
     )
     summary.seconds = time.monotonic() - started
+    _stop_forkserver()
     return summary
+
+
+def _stop_forkserver() -> None:
+    import sys
+
+    pool = sys.modules.get("raqib.crawler.pool")  # imported only if this pass started processes
+    if pool is not None and pool.started():
+        pool.stop()
 
 
 def _crawl(
@@ -246,8 +255,14 @@ def _crawl(
     in_children: bool,
 ) -> CrawlResult:
     """Crawl one claimed batch; its leases are free again afterwards."""
-    from raqib.crawler.pool import extraction_pool  # Scrapy is imported only by passes
-    from raqib.crawler.shards import crawl_here, crawl_sharded, shard_count
+    from raqib.crawler import pool as procs  # Scrapy is imported only by passes
+    from raqib.crawler.shards import (
+        MIN_WORK_PER_SHARD,
+        crawl_here,
+        crawl_sharded,
+        shard_count,
+        work,
+    )
 
     common: dict[str, Any] = {
         "owner": owner,
@@ -258,11 +273,16 @@ def _crawl(
         "guard": Guard(allow_private=app.config.fetch.allow_private),
         "on_recorded": on_recorded,
     }
-    shards = shard_count(len(tasks), app.config.fetch.processes)
+    shards = shard_count(tasks, app.config.fetch.processes)
     summary.processes = max(summary.processes, shards)
-    pool = extraction_pool(len(tasks)) if shards == 1 and not in_children else None
+    # Once this pass has a forkserver (it read an outlet's feed in a child), a
+    # crawler process is a cheap fork: crawl there rather than import Scrapy here.
+    in_children = in_children or shards > 1 or procs.started()
+    pool = None
+    if not in_children and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
+        pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
     try:
-        if shards > 1 or in_children:
+        if in_children:
             return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
         return crawl_here(app.storage, tasks, pool=pool, **common)
     finally:

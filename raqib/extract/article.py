@@ -95,15 +95,23 @@ class NotArticle:
     reason: str
 
 
-def extract(html: str, url: str | None = None) -> Article | NotArticle:
-    """Extract the article of one decoded HTML page."""
+def parse(html: str) -> Any:
+    """The page's tree (None if unparseable), as extraction and the region
+    check both read it."""
+    if markup.too_deep(html):
+        html = markup.flatten(html)  # libxml2 gives up past 256 levels
+    return load_html(html)
+
+
+def extract(html: str, url: str | None = None, tree: Any = None) -> Article | NotArticle:
+    """Extract the article of one decoded HTML page; `tree` is its parse, if
+    the caller has one to give up (extraction prunes it)."""
     if not html or not html.strip():
         return NotArticle("empty body")
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
-    if markup.too_deep(html):
-        html = markup.flatten(html)  # libxml2 gives up past 256 levels
-    tree = load_html(html)
+    if tree is None:
+        tree = parse(html)
     if tree is None:
         return NotArticle("unparseable HTML")
     if (

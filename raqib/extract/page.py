@@ -3,6 +3,7 @@ picklable: this is the function the extraction worker processes run."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 from raqib.domain import Snapshot
 from raqib.extract import pagemeta
-from raqib.extract.article import EXTRACTOR, NotArticle, extract
+from raqib.extract.article import EXTRACTOR, NotArticle, extract, parse
 from raqib.extract.region import locate, unchanged
 from raqib.normalize.arabic import canonical_line
 
@@ -53,8 +54,8 @@ def body_key(body: bytes, encoding: str | None) -> str:
     return h.hexdigest()
 
 
-def make_page(html: str, url: str | None) -> Page | NotArticle:
-    result = extract(html, url)
+def make_page(html: str, url: str | None, tree: Any = None) -> Page | NotArticle:
+    result = extract(html, url, tree)
     if isinstance(result, NotArticle):
         return result
     title = canonical_line(result.title)
@@ -78,11 +79,13 @@ def make_page(html: str, url: str | None) -> Page | NotArticle:
 
 def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page | NotArticle | Same:
     """What the extraction workers run: the region check when there is a
-    region, else (or when it fails) full extraction plus a new region."""
-    if region is not None and unchanged(html, region, pagemeta.notices):
+    region, else (or when it fails) full extraction plus a new region. The
+    page is parsed once: extraction prunes a copy of the tree."""
+    root = parse(html) if html and html.strip() else None
+    if region is not None and unchanged(root, region, pagemeta.notices):
         return SAME
-    result = make_page(html, url)
+    result = make_page(html, url, copy.deepcopy(root) if root is not None else None)
     if isinstance(result, NotArticle):
         return result
-    found = locate(html, result.snapshot.text.split("\n"), result.snapshot.notices)
+    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices)
     return dataclasses.replace(result, region=found)

@@ -40,8 +40,7 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract import header, markup, tables
-from raqib.extract.article import load_html
+from raqib.extract import header, tables
 from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import AUTHOR_MARK, link_texts
 from raqib.normalize.arabic import canonical_line
@@ -274,13 +273,9 @@ def _common_ancestor(nodes: list[Any]) -> Any:
     return first[-1]
 
 
-def _parse(html: str) -> Any:
-    return load_html(markup.flatten(html) if markup.too_deep(html) else html)
-
-
-def locate(html: str, paragraphs: list[str], notices: list[str]) -> dict[str, Any] | None:
-    """The region of a freshly extracted article, or None if it cannot be pinned down."""
-    root = _parse(html)
+def locate(root: Any, paragraphs: list[str], notices: list[str]) -> dict[str, Any] | None:
+    """The region of a freshly extracted article in the page's tree (as
+    parsed, not as extraction pruned it), or None if it cannot be pinned down."""
     if root is None or not paragraphs:
         return None
     # Table rows are in the digest whole, wherever their table is: the region
@@ -322,11 +317,10 @@ def locate(html: str, paragraphs: list[str], notices: list[str]) -> dict[str, An
     return {"path": path, "digest": digest(root, region, notices), "v": VERSION}
 
 
-def unchanged(html: str, region: dict[str, Any], notices_of: Any) -> bool:
-    """True when the page's article region still digests the same."""
+def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
+    """True when the page's article region, in its parsed tree, still digests the same."""
     if region.get("v") != VERSION:
         return False
-    root = _parse(html)
     if root is None:
         return False
     try:
