@@ -14,6 +14,14 @@ the extraction limit: N × median trafilatura.extract time / cores.
 Also: selecting the due watches among 100,000 (SQLite), the daemon's RSS over
 100 sweeps, bytes added per unchanged fetch, and the raw-body compression
 ratio. Prints a table and writes bench/results/<timestamp>.json.
+
+    python bench/run.py --peers               # issue 19's peers' corpus (about a minute)
+
+The peers' corpus (bench/peers.py; its own options: `--peers --help`) times
+Raqib beside the naive loop (requests + trafilatura, its own process) on 300
+small Arabic pages with an RSS feed: first pass, churn pass (counters inside
+the <article> change), churn + 30 real edits; wall time, process-tree memory,
+CPU, false changes and edits caught. Writes bench/results/peers-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -431,6 +439,11 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    if "--peers" in sys.argv[1:]:  # a mode of its own, with its own options
+        from bench import peers
+
+        peers.main([a for a in sys.argv[1:] if a != "--peers"])
+        return
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
