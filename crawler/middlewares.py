@@ -25,8 +25,9 @@ class PinnedResolver:
     name that resolves elsewhere the second time — DNS rebinding — changes
     nothing), and a name nobody checked reaches no address at all."""
 
-    def __init__(self, pins: dict[str, str]) -> None:
+    def __init__(self, pins: dict[str, str], inner: Any) -> None:
         self.pins = pins
+        self.inner = inner  # the resolver it replaced: the next crawl's guard resolves through it
 
     def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:
         address = literal(name) or self.pins.get(name.lower())
@@ -60,9 +61,11 @@ class AddressGuard:
         return cls(need(context_of(crawler).guard, "address guard"), reactor)
 
     def _install(self) -> None:
-        # The first request runs after Scrapy installed its resolver: wrap it.
-        self.resolver = self.reactor.resolver
-        self.reactor.installResolver(PinnedResolver(self.pins))
+        # The first request runs after Scrapy installed its resolver: wrap it
+        # (not a previous crawl's pins: crawls follow each other on one reactor).
+        current = self.reactor.resolver
+        self.resolver = current.inner if isinstance(current, PinnedResolver) else current
+        self.reactor.installResolver(PinnedResolver(self.pins, self.resolver))
 
     async def process_request(self, request: Request) -> None:
         if self.resolver is None:

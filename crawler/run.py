@@ -1,16 +1,15 @@
-"""Run one crawl in this process (Twisted's reactor runs once per process:
-callers that need several crawls start several processes)."""
+"""Run a crawl in this process: one after another on one reactor (see
+crawler.session); child processes only where the cores are wanted."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from raqib.crawler import settings as project_settings
-from raqib.crawler.context import PassContext, attach
+from raqib.crawler.context import PassContext
 
 
 def build_settings(overrides: dict[str, Any]) -> Settings:
@@ -20,11 +19,16 @@ def build_settings(overrides: dict[str, Any]) -> Settings:
     return s
 
 
-def run_spider(spidercls: type, overrides: dict[str, Any], context: PassContext) -> dict[str, Any]:
+def run_spider(
+    spidercls: type, overrides: dict[str, Any], context: PassContext, *, alone: bool = False
+) -> dict[str, Any]:
     """Run one spider to completion in this process; returns Scrapy's stats.
 
-    The pass context is attached here, before the crawl creates its
-    components, and nowhere else.
+    `alone`: this process crawls once and ends (a crawler process of a large
+    pass), so Scrapy's own process runs it, signal handling included; else
+    the crawl runs on this process's session, after any crawl before it.
+    The pass context is attached before the crawl creates its components,
+    and nowhere else.
     """
     s = build_settings(
         {
@@ -33,12 +37,24 @@ def run_spider(spidercls: type, overrides: dict[str, Any], context: PassContext)
             "SPIDER_MODULES": [],  # the class is given: importing every spider is wasted start-up
         }
     )
-    process = AsyncCrawlerProcess(s)
-    crawler = process.create_crawler(spidercls)
-    attach(crawler, context)
-    process.crawl(crawler)
-    process.start()
-    return dict(crawler.stats.get_stats()) if crawler.stats else {}
+    if alone:
+        from scrapy.crawler import AsyncCrawlerProcess
+
+        from raqib.crawler.context import attach
+
+        process = AsyncCrawlerProcess(s)
+        crawler = process.create_crawler(spidercls)
+        attach(crawler, context)
+        process.crawl(crawler)
+        process.start()
+    else:
+        from raqib.crawler.session import session
+
+        crawler = session(s).crawl(spidercls, s, context)
+    try:
+        return dict(crawler.stats.get_stats())
+    except RuntimeError:  # a crawl stopped by a signal before it started has no stats
+        return {}
 
 
 def collect(spidercls: type, overrides: dict[str, Any], context: PassContext) -> list[Any]:

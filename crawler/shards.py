@@ -122,12 +122,14 @@ def crawl_here(
     guard: Guard,
     pool: Any = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
+    alone: bool = False,
 ) -> CrawlResult:
-    """Crawl `tasks` in this process (its reactor runs once: one crawl per process)."""
+    """Crawl `tasks` in this process (`alone`: a crawler process, which ends after)."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
     from raqib.crawler.record import Recorder
     from raqib.crawler.run import run_spider
+    from raqib.crawler.session import CrawlStopped
     from raqib.crawler.spiders.refetch import RefetchSpider
 
     recorder = Recorder(storage, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
@@ -139,7 +141,10 @@ def crawl_here(
         capture_index=CaptureIndex(storage.archive),
         guard=guard,
     )
-    run_spider(RefetchSpider, overrides, context)
+    try:
+        run_spider(RefetchSpider, overrides, context, alone=alone)
+    except CrawlStopped:
+        pass  # a second signal: what was recorded stays; the rest is the next pass's
     return CrawlResult(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
@@ -170,6 +175,7 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
             overrides=job.overrides,
             lease_seconds=job.lease_seconds,
             guard=job.guard,
+            alone=True,
             on_recorded=(lambda task, rec: conn.send(("recorded", task.watch_id, rec)))
             if job.report
             else None,

@@ -4,7 +4,7 @@
 `console.py` in the working directory never changes what runs.
 """
 
-from raqib.cli import main
+from raqib.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="raqib")
+    run()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-from courlan.clean import clean_query
 from w3lib.url import canonicalize_url, safe_url_string
 
 MAX_URL_LENGTH = 2048
@@ -78,7 +77,12 @@ def normalize(url: str, *, allow_credentials: bool = False) -> str:
     except (ValueError, UnicodeError) as exc:
         raise BadURL(f"malformed host {host!r}: {exc}") from None
     split = urlsplit(safe)
-    query = clean_query(split.query) if split.query else ""
+    if split.query:
+        from courlan.clean import clean_query  # imported on first use: courlan pulls in urllib3
+
+        query = clean_query(split.query)
+    else:
+        query = ""
     result = canonicalize_url(urlunsplit(split._replace(query=query)), keep_fragments=False)
     if len(result) > MAX_URL_LENGTH:
         raise BadURL(f"URL is longer than {MAX_URL_LENGTH} characters once encoded")

@@ -87,8 +87,12 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     assert sorted(r["warc-target-uri"] for r in records) == sorted(urls * 2)
 
 
-def test_sigterm_lets_each_process_finish_what_it_holds(server, raqib: Raqib) -> None:
-    configure(raqib, processes=2, per_domain=2)
+@pytest.mark.parametrize("processes", [1, 2])
+def test_sigterm_lets_each_process_finish_what_it_holds(
+    server, raqib: Raqib, processes: int
+) -> None:
+    """In the pass's own process (its crawl session) and in crawler processes alike."""
+    configure(raqib, processes=processes, per_domain=2)
     urls = [f"{server.base}/slow-shard/{i}" for i in range(12)]
     for i in range(12):
         server.routes[f"/slow-shard/{i}"] = page(server, i, 0, delay=1.0)

@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from raqib.crawler.context import context_of
+from raqib.crawler.session import PassStopping
 from raqib.crawler.spiders import conditional
 from raqib.domain import Fetched, Task
 
@@ -108,6 +109,8 @@ class RefetchSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Iterator[Fetched]:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(PassStopping):
+            return  # never sent: the watch is left, untouched, to the next pass
         started = request.meta.get("started")
         yield Fetched(
             watch_id=request.meta["watch_id"],

@@ -123,12 +123,9 @@ def intervals(app: App) -> dict[str, timedelta]:
     return out
 
 
-def read_sources(
-    app: App, *, outlet: str | None = None, force: bool = False, in_child: bool = False
-) -> ReadReport:
+def read_sources(app: App, *, outlet: str | None = None, force: bool = False) -> ReadReport:
     """Read the sources that are due (every source of `outlet`, with force) and
-    watch each new article they list; then retire what outlived its window.
-    `in_child` crawls in a child process, for a caller that crawls afterwards."""
+    watch each new article they list; then retire what outlived its window."""
     if outlet is not None:
         get(app, outlet)
     report = ReadReport()
@@ -139,7 +136,7 @@ def read_sources(
     if sources:  # Scrapy is imported only when there is something to read
         from raqib.app.passes import crawl_settings
         from raqib.crawler.context import PassContext
-        from raqib.crawler.run import collect, collect_in_child
+        from raqib.crawler.run import collect
         from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
 
         context = PassContext(
@@ -147,8 +144,7 @@ def read_sources(
             outlets=OutletJob(sources),
             guard=Guard(allow_private=app.config.fetch.allow_private),
         )
-        run = collect_in_child if in_child else collect
-        collected = run(OutletSpider, crawl_settings(app), context)
+        collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]
         _record_reads(app, reads, report)
         _watch_listed(app, reads, report)

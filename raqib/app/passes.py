@@ -178,7 +178,7 @@ def run_check(
     if only is None:  # a whole pass reads the outlets' due sources first
         from raqib.app import outlets
 
-        summary.outlets = outlets.read_sources(app, in_child=True)
+        summary.outlets = outlets.read_sources(app)
     batch = app.config.schedule.claim_batch
     size = batch if limit is None else min(batch, limit)
     tasks = claim(
@@ -186,18 +186,14 @@ def run_check(
         only=only,
     )  # fmt: skip
     outcome = CrawlResult()
-    # A full first batch means there may be more: then every batch crawls in a
-    # child process (the reactor runs once per process). A pass over chosen
-    # watches (a first fetch at `watch`) runs in one too: its caller may crawl again.
-    in_children = (len(tasks) == size and size > 0) or only is not None
     while tasks:
         summary.claimed += len(tasks)
         if on_start is not None:
             on_start(summary.claimed)
-        done = _crawl(app, owner, tasks, summary, on_recorded, in_children=in_children)
+        done = _crawl(app, owner, tasks, summary, on_recorded)
         outcome.add(done)
         recorded = sum(done.counts.values()) + done.lease_lost
-        if done.fatal is not None or recorded < len(tasks) or not in_children:
+        if done.fatal is not None or recorded < len(tasks) or len(tasks) < size:
             break  # failed, stopped by a signal, or everything due was in this batch
         left = batch if limit is None else min(batch, limit - summary.claimed)
         if left <= 0:
@@ -251,8 +247,6 @@ def _crawl(
     tasks: list[Task],
     summary: PassSummary,
     on_recorded: Callable[[Task, Recorded], None] | None,
-    *,
-    in_children: bool,
 ) -> CrawlResult:
     """Crawl one claimed batch; its leases are free again afterwards."""
     from raqib.crawler import pool as procs  # Scrapy is imported only by passes
@@ -275,14 +269,11 @@ def _crawl(
     }
     shards = shard_count(tasks, app.config.fetch.processes)
     summary.processes = max(summary.processes, shards)
-    # Once this pass has a forkserver (it read an outlet's feed in a child), a
-    # crawler process is a cheap fork: crawl there rather than import Scrapy here.
-    in_children = in_children or shards > 1 or procs.started()
     pool = None
-    if not in_children and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
+    if shards == 1 and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
         pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
     try:
-        if in_children:
+        if shards > 1:
             return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
         return crawl_here(app.storage, tasks, pool=pool, **common)
     finally:

@@ -8,8 +8,13 @@ use cases raise carry their exit code: 0 success, 1 failure, 2 bad input,
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 from platformdirs import user_data_dir
@@ -79,3 +84,34 @@ def main(ctx: click.Context, home: Path, verbose: int) -> None:
     """
     console.setup(max(logging.WARNING - 10 * verbose, logging.DEBUG))
     ctx.obj = Ctx(home.expanduser(), verbose)
+
+
+def run() -> None:
+    """The `raqib` program: the command, then a quick exit.
+
+    An interpreter holding SQLAlchemy, Scrapy and trafilatura takes a quarter
+    of a second to tear itself down, longer than a pass with nothing due
+    takes to run. Once the command has returned (its storage closed, its
+    output written), the exit handlers run and the process ends without that
+    teardown; while a non-daemon thread still works, the normal exit waits.
+    """
+    try:
+        main(prog_name="raqib")
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+        raise SystemExit(code)
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()  # what a normal exit would run (the crawl session's stop, …)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            pass  # the reader stopped reading (`| head`): what it wanted, it has
+        except (OSError, ValueError):
+            code = code or 1  # output lost: say so in the exit code
+    os._exit(code or 0)

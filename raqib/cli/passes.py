@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from raqib.app import history, passes
+from raqib.app import passes
 from raqib.app.errors import PassBusy
 from raqib.cli.base import Ctx, emit, fail
 from raqib.present import records as rec
@@ -109,6 +109,8 @@ def schedule(obj: Ctx, as_json: bool, limit: int) -> None:
     `raqib config`), backs off after errors, and stops once it is retired.
     """
     with obj.app(readonly=True) as app:
+        from raqib.app import history  # not for `check`: a pass with nothing due starts fast
+
         rows, retired, now = history.schedule(app, limit=limit)
     data = [rec.schedule_record(w, now) for w in rows]
     emit(data, as_json, text.schedule(data, retired))

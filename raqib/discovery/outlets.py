@@ -12,7 +12,6 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
-from courlan import filters
 
 from raqib import urls
 
@@ -32,6 +31,8 @@ _KIND_WORDS = (
 
 
 def _kind(url: str) -> str:
+    from courlan import filters  # imported on first use: courlan pulls in urllib3
+
     for pattern, word in _KIND_WORDS:
         if pattern.search(url + "/"):
             return word
@@ -44,6 +45,8 @@ def refusal(url: str) -> str | None:
     """Why a listed URL is not an article page, by its URL alone (None: it may be one)."""
     if urls.is_home(url):
         return "not an article: the home page"
+    from courlan import filters
+
     parts = urlsplit(url)
     if filters.is_not_crawlable(url):
         return "not an article: a login or contact page (by its URL)"

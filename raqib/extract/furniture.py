@@ -126,3 +126,19 @@ def counters(root: Any) -> list[Any]:
         else:
             stack.extend(reversed(el))
     return out
+
+
+def beside_the_article(el: Any) -> bool:
+    """In a sidebar, menu, footer or comment block that does not also hold the
+    headline: a "last updated" clock there is the site's, not the article's
+    (read as a notice, it would mark a silent edit as announced)."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in ("body", "html"):
+            return False
+        if (
+            marks_furniture(node)
+            and not (node.tag == "header" and article_header(node))
+            and node.find(".//h1") is None
+        ):
+            return True
+    return False

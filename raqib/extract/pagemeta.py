@@ -16,12 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract.furniture import (
-    article_header,
-    furniture_elements,
-    heads_the_article,
-    marks_furniture,
-)
+from raqib.extract.furniture import beside_the_article, furniture_elements, heads_the_article
 from raqib.normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
@@ -375,7 +370,7 @@ def notices(root: Any) -> list[str]:
         if not head and len(el):
             head = (el[0].text or "").strip()
         m = _NOTICE.match(head) if head else None
-        if not m or _beside_the_article(el):
+        if not m or beside_the_article(el):
             continue
         text = _text(el)
         if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
@@ -386,22 +381,6 @@ def notices(root: Any) -> list[str]:
             found.append(text)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
-
-
-def _beside_the_article(el: Any) -> bool:
-    """In a sidebar, menu, footer or comment block that does not also hold the
-    headline: a "last updated" clock there is the site's, not the article's
-    (read as a notice, it would mark a silent edit as announced)."""
-    for node in (el, *el.iterancestors()):
-        if node.tag in ("body", "html"):
-            return False
-        if (
-            marks_furniture(node)
-            and not (node.tag == "header" and article_header(node))
-            and node.find(".//h1") is None
-        ):
-            return True
-    return False
 
 
 def link_texts(root: Any) -> tuple[set[str], set[str]]:
