@@ -53,8 +53,6 @@ PEERS_CONFIG = """
 per_domain = 8
 concurrency = 16
 autothrottle = false
-[schedule]
-claim_batch = 1000000  # one pass takes every page
 [notify]
 flush_timeout = "1s"
 [outlets]

@@ -59,8 +59,6 @@ BENCH_CONFIG = """
 per_domain = 32
 concurrency = 64
 autothrottle = false
-[schedule]
-claim_batch = 1000000  # one pass takes every page, however many
 [notify]
 flush_timeout = "1s"
 """

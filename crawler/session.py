@@ -13,6 +13,7 @@ in flight is still recorded), the second stops waiting for it at once.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import queue
 import signal
@@ -51,7 +52,7 @@ class Session:
         # What Scrapy's CrawlerProcess sets up before it runs the reactor.
         resolver_class = load_object(settings["TWISTED_DNS_RESOLVER"])
         holder = SimpleNamespace(settings=settings)
-        build_from_crawler(resolver_class, holder, reactor=reactor).install_on_reactor()  # type: ignore[arg-type]
+        build_from_crawler(resolver_class, holder, reactor=reactor).install_on_reactor()  # type: ignore[call-overload]
         reactor.getThreadPool().adjustPoolsize(
             maxthreads=settings.getint("REACTOR_THREADPOOL_MAXSIZE")
         )
@@ -59,13 +60,15 @@ class Session:
         ready = threading.Event()
         reactor.callWhenRunning(ready.set)
         self.thread = threading.Thread(
-            target=reactor.run,
-            kwargs={"installSignalHandlers": False},
+            target=self._run,
             name="raqib-reactor",
             daemon=True,  # a forced stop must not wait for it
         )
         self.thread.start()
         ready.wait()
+
+    def _run(self) -> None:
+        self.reactor.run(installSignalHandlers=False)  # signals are the calling thread's
 
     def crawl(self, spidercls: type, settings: Settings, context: Any) -> Crawler:
         """Run one crawl to its end on the reactor thread; returns the crawler."""
@@ -144,10 +147,8 @@ def _handler(signum: int, _frame: Any) -> None:
 
 def _stop_if_told(crawler: Crawler) -> Any:
     def check() -> None:  # returns nothing: Scrapy would wait for a Deferred it returned
-        if _seen:
-            from twisted.internet import reactor
-
-            reactor.callLater(0, lambda: deferred_from_coro(crawler.stop_async()))
+        if _seen:  # on the reactor's own loop, once the engine has finished starting
+            asyncio.get_running_loop().call_soon(lambda: deferred_from_coro(crawler.stop_async()))
 
     return check
 

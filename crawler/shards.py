@@ -37,10 +37,12 @@ log = logging.getLogger("raqib.pass")
 # A pass's work in units of one region check (a refetch whose article region
 # digests as before); a page without a region is extracted in full, about
 # four times the work. Another crawler process pays for its start-up only past
-# MIN_WORK_PER_SHARD units each (measured: bench/run.py --peers --processes).
+# MIN_WORK_PER_SHARD units each: measured with bench/run.py --peers, 300 first
+# fetches of small pages (1,200 units) took as long in one process as in two
+# (6.5 s), and the one process used 100 MB to the two's 250.
 REGION_WORK = 1
 FULL_WORK = 4
-MIN_WORK_PER_SHARD = 600
+MIN_WORK_PER_SHARD = 1500
 
 
 @dataclass

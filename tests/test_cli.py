@@ -176,6 +176,24 @@ def test_check_with_nothing_to_do(raqib: Raqib) -> None:
     assert "checked 0 watches" in r.out
 
 
+def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
+    """Start-up is paid only for work that needs it: with no watch and no
+    outlet source due, `raqib check` loads neither Scrapy nor trafilatura."""
+    import subprocess
+    import sys
+
+    raqib.proc("config")  # the home exists, nothing is watched
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home), "check"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "checked 0 watches" in p.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
+    assert "raqib.storage" in imported  # the measurement sees Raqib's own imports
+    assert not {m for m in imported if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
+
+
 def test_demo_runs_offline(raqib: Raqib, tmp_path) -> None:
     keep = tmp_path / "demo-home"
     r = raqib.proc("demo", "--keep", str(keep), timeout=300)

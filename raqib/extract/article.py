@@ -192,11 +192,18 @@ def _without_headline(paragraphs: list[str], title: str) -> list[str]:
     """The body without in-body repeats of the headline, compared by matching key
     (a repeat that gained diacritics is still the headline)."""
     key = compact_key(title)
-    return [p for p in paragraphs if not key or compact_key(p) != key]
+    if not key:
+        return paragraphs
+    # The key drops marks and punctuation, never half a line: only a paragraph
+    # of about the headline's length can be it (and keys cost 10% of a pass).
+    near = range(len(title) // 2, 2 * len(title) + 20)
+    return [p for p in paragraphs if len(p) not in near or compact_key(p) != key]
 
 
 def _with_ledes(ledes: list[str], body: list[str]) -> list[str]:
     """The lede lines the extractor left out, ahead of the body."""
+    if not ledes:
+        return body
     keys = [compact_key(p) for p in body]
     missing = [x for x in ledes if not any(compact_key(x) in k for k in keys)]
     return [*missing, *body]

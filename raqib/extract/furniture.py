@@ -86,6 +86,7 @@ COUNTER = re.compile(
 _COUNTERISH = re.compile(r"view|count|hits|reads?\b|stat|share|comments", re.I)
 _BARE_NUMBER = re.compile(r"^\W*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*[kKمأ]?\W*$")
 _LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
 
 
 def is_counter(el: Any) -> bool:
@@ -97,6 +98,11 @@ def is_counter(el: Any) -> bool:
     them out of its digest, by this one rule: the two must agree. A figure
     inside a sentence is never one (words sit around it)."""
     if not isinstance(el.tag, str) or el.tag in SKIP_TAGS or len(el) > 2:
+        return False
+    # A count has a digit in the element's own text or a child's: a cheap test
+    # first, as this runs on every element of every page.
+    near = [el.text or "", *((c.text or "") + (c.tail or "") for c in el)]
+    if not any(_DIGIT.search(t) for t in near if t):
         return False
     text = " ".join(el.text_content().split())
     if not text or len(text) > 60:

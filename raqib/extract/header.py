@@ -84,7 +84,12 @@ def ledes(root: Any) -> list[str]:
             continue  # the cheap test first: most elements are neither
         if any(el is t or t in el.iterancestors() for t in taken):
             continue  # inside a lede already taken
-        if heading and len(title := _text(el)) < 40 and _SUMMARY_HEADING.match(title):
+        if (
+            heading
+            and len(raw := " ".join(el.itertext())) < 120  # before canonicalising every paragraph
+            and len(title := canonical_line(raw)) < 40
+            and _SUMMARY_HEADING.match(title)
+        ):
             items = _bullets_after(el)
             if items:
                 out.extend(items)
