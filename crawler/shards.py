@@ -37,9 +37,11 @@ log = logging.getLogger("raqib.pass")
 # A pass's work in units of one region check (a refetch whose article region
 # digests as before); a page without a region is extracted in full, about
 # four times the work. Another crawler process pays for its start-up only past
-# MIN_WORK_PER_SHARD units each: measured with bench/run.py --peers, 300 first
-# fetches of small pages (1,200 units) took as long in one process as in two
-# (6.5 s), and the one process used 100 MB to the two's 250.
+# MIN_WORK_PER_SHARD units each (a process per 1,500 units begun): measured with
+# bench/run.py --peers, 300 first fetches of small pages (1,200 units) took as
+# long in one process as in two (6.5 s), the one using 100 MB to the two's 250;
+# bench/run.py --pages 2000 refetched 2,000 large pages (2,000 units) at 76
+# pages/s in one process and 103 in two.
 REGION_WORK = 1
 FULL_WORK = 4
 MIN_WORK_PER_SHARD = 1500
@@ -87,14 +89,16 @@ def work(tasks: list[Task]) -> int:
     return sum(REGION_WORK if t.region else FULL_WORK for t in tasks)
 
 
-def shard_count(tasks: list[Task], wanted: int) -> int:
-    """How many crawler processes a pass over `tasks` gets: `wanted` if set
+def shard_count(tasks: list[Task], wanted: int, *, more: bool = False) -> int:
+    """How many crawler processes a batch of `tasks` gets: `wanted` if set
     (never more than one per task), else one per core once the work repays
-    each process's start-up."""
+    each process's start-up; `more`: other batches follow (a full batch), so
+    the pass's work is at least twice this one's."""
     if wanted > 0:
         return max(1, min(wanted, len(tasks)))
     cores = os.cpu_count() or 1
-    return max(1, min(cores, len(tasks), work(tasks) // MIN_WORK_PER_SHARD))
+    expected = work(tasks) * (2 if more else 1)
+    return max(1, min(cores, len(tasks), -(-expected // MIN_WORK_PER_SHARD)))
 
 
 def split(

@@ -128,10 +128,11 @@ def test_shard_count_and_split() -> None:
     ]  # fmt: skip
     assert shard_count(tasks, 0) == 1  # small passes stay in one process
     assert shard_count(tasks[:5], 8) == 5  # never more processes than watches
-    many = tasks * (MIN_WORK_PER_SHARD // FULL_WORK)  # new pages: all extracted in full
-    assert shard_count(many, 0) == min(os.cpu_count() or 1, 7)
+    many = (tasks * MIN_WORK_PER_SHARD)[: MIN_WORK_PER_SHARD - 1]  # new pages: extracted in full
+    assert shard_count(many, 0) == min(os.cpu_count() or 1, FULL_WORK)
     checked = [dataclasses.replace(t, region={"path": "/html"}) for t in many]
     assert shard_count(checked, 0) == 1  # the same pages with regions: a quarter of the work
+    assert shard_count(checked, 0, more=True) == min(os.cpu_count() or 1, 2)  # more batches follow
     parts = split(tasks, {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
     assert sorted(t.watch_id for p, _ in parts for t in p) == list(range(7))
     assert [len(p) for p, _ in parts] == [3, 2, 2]

@@ -190,7 +190,7 @@ def run_check(
         summary.claimed += len(tasks)
         if on_start is not None:
             on_start(summary.claimed)
-        done = _crawl(app, owner, tasks, summary, on_recorded)
+        done = _crawl(app, owner, tasks, summary, on_recorded, more=len(tasks) == size)
         outcome.add(done)
         recorded = sum(done.counts.values()) + done.lease_lost
         if done.fatal is not None or recorded < len(tasks) or len(tasks) < size:
@@ -247,6 +247,8 @@ def _crawl(
     tasks: list[Task],
     summary: PassSummary,
     on_recorded: Callable[[Task, Recorded], None] | None,
+    *,
+    more: bool = False,
 ) -> CrawlResult:
     """Crawl one claimed batch; its leases are free again afterwards."""
     from raqib.crawler import pool as procs  # Scrapy is imported only by passes
@@ -267,7 +269,8 @@ def _crawl(
         "guard": Guard(allow_private=app.config.fetch.allow_private),
         "on_recorded": on_recorded,
     }
-    shards = shard_count(tasks, app.config.fetch.processes)
+    # A full batch means more may follow: the forkserver started for it serves them too.
+    shards = shard_count(tasks, app.config.fetch.processes, more=more)
     summary.processes = max(summary.processes, shards)
     pool = None
     if shards == 1 and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
