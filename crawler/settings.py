@@ -16,21 +16,31 @@ ITEM_PIPELINES = {
     "raqib.crawler.pipelines.RecordPipeline": 300,
     "raqib.crawler.pipelines.CollectPipeline": 310,
 }
+# The base lists themselves: Scrapy imports every key of a component setting
+# and of its base to normalise them, disabled or not, in every crawl. Left out
+# of Scrapy's bases: offsite (no allowed_domains here), robots.txt (replaced by
+# compat.RobotsTxt), HTTP auth (credentials are refused anyway), cookies
+# (session cookies churn and leak between outlets), proxies, retries (a failed
+# fetch is recorded; the revisit policy retries with backoff), meta refresh (the
+# page speaking, not the server), downloader stats, the HTTP cache, and the
+# depth and URL-length spider middlewares.
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+}
 DOWNLOADER_MIDDLEWARES = {
     "raqib.crawler.middlewares.AddressGuard": 50,  # before anything connects
     "raqib.crawler.middlewares.OutletHeaders": 60,  # [outlets.NAME] headers and cookies
-    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "raqib.crawler.compat.RobotsTxt": 100,  # the same, with concurrent waiters fixed
-    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # credentials are refused anyway
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
-    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # no allowed_domains here
+    "raqib.crawler.compat.RobotsTxt": 100,  # Scrapy's, with concurrent waiters fixed
 }
-# Only what a refetch needs: every component costs time on every request.
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+SPIDER_MIDDLEWARES_BASE = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": 1000,
 }
 # The base list itself, not EXTENSIONS: Scrapy imports every key of both to
 # normalise them, disabled or not (RemoteControl alone imports aiohttp, in

@@ -32,9 +32,11 @@ def test_the_crawl_uses_the_overrides() -> None:
 
     s = build_settings({})
     assert s["DOWNLOADER"] == "raqib.crawler.compat.PoliteDownloader"
-    mws = s.getdict("DOWNLOADER_MIDDLEWARES")
+    mws = s.getwithbase("DOWNLOADER_MIDDLEWARES")
     assert mws["raqib.crawler.compat.RobotsTxt"] == 100
-    assert mws["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None
+    assert "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware" not in mws
+    # Neither cookies nor retries nor the HTTP cache, which would serve a stale copy.
+    assert not {k for k in mws if k.rsplit(".", 2)[-2] in ("cookies", "retry", "httpcache")}
 
 
 @pytest.mark.parametrize(("status", "lowered"), [(200, True), (304, True), (503, False)])

@@ -187,6 +187,32 @@ def test_real_page_random_mutations_never_missed(name: str) -> None:
         assert_never_misses(base, lxml.html.tostring(tree, encoding="unicode"))
 
 
+@pytest.mark.parametrize("page", range(6))  # each of the three templates twice
+def test_peers_pages_churn_is_skipped_and_mutations_never_missed(page: int) -> None:
+    """The peers' corpus (bench/small_pages.py): counters inside the article,
+    a sidebar clock, most-read lists and tickers churn on every round; the
+    check must skip extraction on every unchanged page and still never miss
+    an edit made anywhere else."""
+    from bench import small_pages
+
+    base = first(small_pages.render(page, 0, 0, "http://p.example").decode())
+    assert base.region is not None
+    for rnd in (1, 2, 3):
+        churned = small_pages.render(page, 0, rnd, "http://p.example").decode()
+        assert assert_never_misses(base, churned), f"round {rnd}: churn alone was not skipped"
+    edited = analyze(small_pages.render(page, 1, 1, "http://p.example").decode(), URL, base.region)
+    assert isinstance(edited, Page) and edited.snapshot.content_hash != base.snapshot.content_hash
+    html = lxml.html.tostring(
+        lxml.html.document_fromstring(small_pages.render(page, 0, 1, "http://p.example")),
+        encoding="unicode",
+    )
+    r = random.Random(f"peers{page}" + os.environ.get("RAQIB_MUTATION_SEED", ""))
+    for _ in range(int(os.environ.get("RAQIB_MUTATIONS", "10"))):
+        tree = lxml.html.document_fromstring(html)
+        _mutate(tree, r, base.region["path"])
+        assert_never_misses(base, lxml.html.tostring(tree, encoding="unicode"))
+
+
 def _holder(tree: Any, paragraph: str) -> Any:
     probe = " ".join(paragraph.split()[:6])
     for el in tree.iter():
