@@ -30,16 +30,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from bench.procs import descendants
 from bench.run import ROOT, TreeMemory, _command, _machine_busy, _self_cpu, raqib
+from bench.run import Server as ServerBase
 from bench.small_pages import feed, render
 
 OUTLET = "sada"
@@ -79,7 +79,7 @@ class Site:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: Server
+    server: ServerBase
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:
@@ -106,15 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, site: Site) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.site = site
-        site.base = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+def serve(site: Site) -> ServerBase:
+    """The bench's page server (bench/run.py), answering with this corpus."""
+    return ServerBase(site, _Handler)
 
 
 # --- measuring a process tree ---------------------------------------------------------
@@ -314,7 +308,7 @@ def main(argv: list[str]) -> None:
     home.mkdir()
     (home / "raqib.toml").write_text(PEERS_CONFIG, encoding="utf-8")
     site = Site(n)
-    server = Server(site)
+    server = serve(site)
     feed_url = f"{site.base}/feed.xml"
     r = raqib(home, "outlet", "add", OUTLET, "--feed", feed_url)
     if r.returncode != 0:
