@@ -3,7 +3,6 @@ crawler.session); child processes only where the cores are wanted."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from scrapy.settings import Settings
@@ -62,18 +61,3 @@ def collect(spidercls: type, overrides: dict[str, Any], context: PassContext) ->
     context.collector = []
     run_spider(spidercls, overrides, context)
     return context.collector
-
-
-def collect_in_child(spidercls: type, overrides: dict[str, Any], context: PassContext) -> list[Any]:
-    """The same in a child process, for a caller that crawls again afterwards
-    (the reactor runs once per process). The context must pickle: a module-level
-    clock, no recorder."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from raqib.crawler.pool import die_with, forkserver
-
-    ctx = forkserver()
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),)
-    ) as pool:
-        return pool.submit(collect, spidercls, overrides, context).result()
