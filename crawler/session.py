@@ -130,7 +130,9 @@ class Session:
             self.thread.join(timeout=5)
 
 
-_seen = 0  # SIGINT/SIGTERM received while crawls were being stopped by them
+# SIGINT/SIGTERM received during crawls. Never reset: a pass told to stop
+# finishes the crawl in hand and starts no other (its next batch, say).
+_seen = 0
 _running: list[Crawler] = []  # the crawl in progress, if any
 _forced = threading.Event()
 
@@ -157,13 +159,11 @@ def _stop_if_told(crawler: Crawler) -> Any:
 def _signals(crawlers: list[Crawler]) -> Iterator[threading.Event]:
     """The crawl's signal handling, for the duration of one crawl; outside the
     main thread, signals stay the caller's."""
-    global _seen, _running
+    global _running
     _running = crawlers  # filled by the reactor thread as the crawl starts
     main = threading.current_thread() is threading.main_thread()
     previous = {}
     if main:
-        _seen = 0
-        _forced.clear()
         previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield _forced

@@ -138,3 +138,32 @@ def test_shard_count_and_split() -> None:
     assert [len(p) for p, _ in parts] == [3, 2, 2]
     assert {s["CONCURRENT_REQUESTS_PER_DOMAIN"] for _, s in parts} == {1}
     assert {s["CONCURRENT_REQUESTS"] for _, s in parts} == {10}
+
+
+def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib) -> None:
+    """A pass told to stop while it reads its outlets' feeds (a crawl of its
+    own, in the same process) finishes that read and fetches no watch after it."""
+    configure(raqib, processes=1)
+    urls = [f"{server.base}/after-feed/{i}" for i in range(4)]
+    for i in range(4):
+        server.routes[f"/after-feed/{i}"] = page(server, i, 0)
+    raqib("watch", "--no-fetch", *urls)
+    server.routes["/slow-feed.xml"] = Route(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>',
+        headers={"Content-Type": "application/rss+xml"},
+        delay=2.0,
+    )
+    raqib("outlet", "add", "slow", "--feed", f"{server.base}/slow-feed.xml")
+    proc = raqib.popen("check")
+    try:
+        assert server.hit.wait(30), "the pass never read the feed"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert not [p for p, _h in server.requests if p.startswith("/after-feed/")]
+    assert all(raqib("log", u, "--json").json() == [] for u in urls)
+    # Nothing stays leased: the next pass fetches them.
+    assert raqib.proc("check", "--json").json()["claimed"] == 4
