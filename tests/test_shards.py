@@ -36,6 +36,20 @@ def configure(raqib: Raqib, processes: int, per_domain: int = 4) -> None:
     )
 
 
+def sigterm_once_served(server: PageServer, raqib: Raqib, *args: str) -> tuple[int, str, str]:
+    """Run `raqib ARGS`, send it SIGTERM once the server has been asked for a
+    page, and return its exit code and output."""
+    proc = raqib.popen(*args)
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err
+
+
 class ConcurrencyProbe:
     """Counts requests in flight at the server; remembers the most at once."""
 
@@ -97,15 +111,8 @@ def test_sigterm_lets_each_process_finish_what_it_holds(
     for i in range(12):
         server.routes[f"/slow-shard/{i}"] = page(server, i, 0, delay=1.0)
     raqib("watch", "--no-fetch", *urls)
-    proc = raqib.popen("check", "--all")
-    try:
-        assert server.hit.wait(30), "the pass never reached the server"
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    code, out, err = sigterm_once_served(server, raqib, "check", "--all")
+    assert code == 0, err
     assert "Traceback" not in err
     assert "checked 12 watches" in out
     fetched = [u for u in urls if raqib("log", u, "--json").json()]
@@ -154,15 +161,8 @@ def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib
         delay=2.0,
     )
     raqib("outlet", "add", "slow", "--feed", f"{server.base}/slow-feed.xml")
-    proc = raqib.popen("check")
-    try:
-        assert server.hit.wait(30), "the pass never read the feed"
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    code, _out, err = sigterm_once_served(server, raqib, "check")
+    assert code == 0, err
     assert not [p for p, _h in server.requests if p.startswith("/after-feed/")]
     assert all(raqib("log", u, "--json").json() == [] for u in urls)
     # Nothing stays leased: the next pass fetches them.
