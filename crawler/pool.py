@@ -18,8 +18,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
-_started = False
-
 
 def forkserver() -> Any:
     """The forkserver context, started so that it imports Raqib, not the cwd.
@@ -32,24 +30,18 @@ def forkserver() -> Any:
     there): a stray raqib.py in the directory a pass was started from would
     be imported instead. PYTHONSAFEPATH keeps the working directory out.
     """
-    global _started
-    _started = True
     os.environ["PYTHONSAFEPATH"] = "1"
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["raqib.crawler.warm"])
     return ctx
 
 
-def started() -> bool:
-    """Whether this process has started its forkserver (a fork is cheap now)."""
-    return _started
-
-
 def stop() -> None:
     """End this process's forkserver now that the pass is over. Left alone,
     it notices only when its parent exits, then tears down an interpreter
     holding Scrapy and trafilatura: a third of a second added to every pass,
-    and to every caller waiting on the output it inherited."""
+    and to every caller waiting on the output it inherited. Nothing to do when
+    this process started none."""
     from multiprocessing import forkserver as fs
 
     server: Any = getattr(fs, "_forkserver", None)

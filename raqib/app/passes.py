@@ -237,7 +237,7 @@ def _stop_forkserver() -> None:
     import sys
 
     pool = sys.modules.get("raqib.crawler.pool")  # imported only if this pass started processes
-    if pool is not None and pool.started():
+    if pool is not None:
         pool.stop()
 
 
