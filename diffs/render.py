@@ -100,14 +100,29 @@ def _label(it: Item) -> str:
     return LABELS[it.label]
 
 
+# Unicode bidi isolates: a terminal that runs the bidi algorithm lays out
+# an Arabic sentence right to left without reordering the label beside it.
+RLI, FSI, PDI = "\u2067", "\u2068", "\u2069"
+
+
 def to_text(
-    analysis: Analysis, meta: DiffMeta, *, markers: bool = True, context: bool = False
+    analysis: Analysis,
+    meta: DiffMeta,
+    *,
+    markers: bool = True,
+    context: bool = False,
+    isolate: bool = False,
 ) -> Text:
     """A terminal view: header, signals, fact deltas, then each changed sentence.
 
-    `markers` wraps deletions in [-…-] and insertions in {+…+} so the view
-    reads without colour (pipes, logs); colour comes from the styles.
+    `markers` wraps deletions in [-…-] and insertions in {+…+}, with or
+    without colour: a copied line or a screen reader keeps old and new apart.
+    `isolate` wraps article text in bidi isolates (right-to-left ones for a
+    right-to-left article).
     """
+    sample = " ".join(it.new.text for it in analysis.items[:5] if it.new) or meta.new_title
+    opening = (RLI if direction(meta.language, sample) == "rtl" else FSI) if isolate else ""
+    closing = PDI if isolate else ""
     t = Text()
     t.append(f"{meta.url}\n", style="bold")
     t.append(
@@ -129,9 +144,9 @@ def to_text(
         f"{c['cosmetic']} cosmetic sentences; {analysis.chars_changed} characters)\n"
     )
     if analysis.headline_changed:
-        t.append("headline: ", style="bold")
+        t.append("headline: " + opening, style="bold")
         _ops_text(word_diff(meta.old_title, meta.new_title), t, markers)
-        t.append("\n")
+        t.append(closing + "\n")
     if analysis.byline_changed:
         t.append("byline changed\n", style="bold")
     for s in analysis.signals:
@@ -163,6 +178,7 @@ def to_text(
             f"[{label}{f' {it.similarity:.2f}' if it.label == 'edit' else ''}] ¶{para}  ",
             style="bold",
         )
+        t.append(opening)
         if it.label == "add" and it.new:
             t.append(f"{{+{it.new.text}+}}" if markers else it.new.text, style="bold green")
         elif it.label == "delete" and it.old:
@@ -171,7 +187,7 @@ def to_text(
             _ops_text(it.ops, t, markers)
         elif it.new:
             t.append(it.new.text)
-        t.append("\n")
+        t.append(closing + "\n")
     return t
 
 

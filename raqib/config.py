@@ -12,9 +12,10 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FILE_NAME = "raqib.toml"
 
@@ -143,6 +144,13 @@ class StorageConfig:
 
 
 @dataclass
+class DisplayConfig:
+    # Times on the terminal, in the report and in messages: an IANA zone such as
+    # "Asia/Baghdad"; empty: the system's. JSON always carries ISO 8601 UTC.
+    timezone: str = ""
+
+
+@dataclass
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -151,9 +159,22 @@ class Config:
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     outlets: OutletsConfig = field(default_factory=OutletsConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def zone(name: str) -> tzinfo | None:
+    """The IANA time zone `name`; None for "" (the system's). ValueError if unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"display.timezone: no time zone named {name!r} (an IANA name such as 'Asia/Baghdad')"
+        ) from exc
 
 
 def toml_value(value: Any) -> str:
@@ -276,6 +297,7 @@ def _outlet_tables(
 
 
 def validate(cfg: Config) -> None:
+    zone(cfg.display.timezone)  # ValueError names the zone
     s = cfg.schedule
     for name in (
         "interval_after",

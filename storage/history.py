@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -238,6 +238,21 @@ class HistoryRepo:
                 .order_by(m.Fetch.fetched_at, m.Fetch.id)
             )
             return [to_domain(FetchEntry, f) for f in rows]
+
+    def last_fetches(self, watch_ids: Sequence[int]) -> dict[int, FetchEntry]:
+        """Each watch's latest fetch-log row (for `schedule`'s reasons)."""
+        out: dict[int, FetchEntry] = {}
+        with self.db.session() as s:
+            for start in range(0, len(watch_ids), 500):
+                latest = (
+                    select(m.Fetch.watch_id, func.max(m.Fetch.id).label("id"))
+                    .where(m.Fetch.watch_id.in_(watch_ids[start : start + 500]))
+                    .group_by(m.Fetch.watch_id)
+                    .subquery()
+                )
+                for f in s.scalars(select(m.Fetch).join(latest, m.Fetch.id == latest.c.id)):
+                    out[f.watch_id] = to_domain(FetchEntry, f)
+        return out
 
     def raw_body(self, raw_hash: str) -> bytes | None:
         with self.db.session() as s:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from raqib import analysis, urls
+from raqib import analysis, config, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.clock import parse_instant
@@ -21,19 +21,27 @@ _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_since(
-    text: str | None, option: str = "--since", *, now: datetime | None = None
+    text: str | None, option: str = "--since", *, now: datetime, zone: str = ""
 ) -> datetime | None:
-    """An ISO 8601 time, or a span back from `now`: 30m, 12h, 2d, 1w."""
+    """An ISO 8601 time, a span back from `now` (30m, 12h, 2d, 1w), or `today`
+    / `yesterday` (from midnight in the display time zone, `zone`)."""
     if not text:
         return None
-    ago = _AGO.match(text.strip())
-    if ago and now is not None:
+    word = text.strip().lower()
+    if word in ("today", "yesterday"):
+        local = now.astimezone(config.zone(zone))
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = midnight - timedelta(days=1) if word == "yesterday" else midnight
+        return day.astimezone(UTC)
+    ago = _AGO.match(word)
+    if ago:
         return now - timedelta(seconds=int(ago[1]) * _UNIT[ago[2]])
     try:
         return parse_instant(text)
     except ValueError:
         raise BadInput(
-            f"{option} {text!r} is neither an ISO 8601 time nor a span like 2d, 12h, 30m"
+            f"{option} {text!r} is not a time: give an ISO 8601 time (2026-11-30T08:00+03:00), "
+            "a span back from now (30m, 12h, 2d, 1w), today or yesterday"
         ) from None
 
 
@@ -98,7 +106,7 @@ class ChangeFilter:
 
 def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
     """Changes, oldest first, each with the analysis every reader shows."""
-    since_dt = parse_since(f.since, now=app.clock())
+    since_dt = parse_since(f.since, now=app.clock(), zone=app.config.display.timezone)
     for fact in f.facts:
         if fact not in FACTS:
             raise BadInput(f"--facts {fact!r}: one of {', '.join(FACTS)}")
@@ -172,14 +180,31 @@ def _version_pair(
     return from_v, to_v
 
 
-def schedule(app: App, *, limit: int) -> tuple[list[Watch], int, datetime]:
-    """Upcoming checks, soonest first (at most `limit`, 0: all), and how many are retired."""
+@dataclass
+class Upcoming:
+    """`raqib schedule`: the next checks, the latest failure of each failing
+    watch (its reason), and how many watches are retired."""
+
+    watches: list[Watch]
+    failures: dict[int, FetchEntry]
+    retired: int
+    now: datetime
+
+
+def schedule(app: App, *, limit: int) -> Upcoming:
+    """Upcoming checks, soonest first (at most `limit`, 0: all)."""
     everything = app.storage.watches.all()
     active = sorted(
         (w for w in everything if w.state not in RESTING_STATES), key=lambda w: w.next_check_at
     )
-    retired = len(everything) - len(active)
-    return (active[:limit] if limit else active), retired, app.clock()
+    shown = active[:limit] if limit else active
+    failing = [w.id for w in shown if w.error_count]
+    return Upcoming(
+        watches=shown,
+        failures=app.storage.history.last_fetches(failing) if failing else {},
+        retired=len(everything) - len(active),
+        now=app.clock(),
+    )
 
 
 MAX_TAG = 64

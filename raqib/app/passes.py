@@ -32,6 +32,7 @@ log = logging.getLogger("raqib")
 class PassSummary:
     claimed: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    first_captures: int = 0  # of the new versions, those that were a watch's first
     substantive: int = 0
     cosmetic: int = 0
     seconds: float = 0.0
@@ -211,6 +212,7 @@ def run_check(
         raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
     summary.counts = outcome.counts
     summary.lease_lost = outcome.lease_lost
+    summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
     own = set(outcome.new_versions)
     analysed = analysis.analyze_pending(app.storage)
     analysis.upgrade_stale(app.storage)

@@ -75,7 +75,9 @@ def export(
     """Write jsonl, csv or a story's WARC to `out` (None: stdout); returns the count."""
     from raqib.archive import export as ex
 
-    since_dt: datetime | None = parse_since(since)
+    since_dt: datetime | None = parse_since(
+        since, now=app.clock(), zone=app.config.display.timezone
+    )
     if fmt == "warc" and not story:
         raise BadInput("--format warc needs --story SLUG")
     if fmt == "warc" and out is None:

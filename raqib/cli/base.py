@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
@@ -74,6 +75,9 @@ class Ctx:
         except Exception as exc:  # a database that cannot be opened or migrated
             busy(exc)
             fail(f"{self.disk_hint()}cannot open the database in {self.home}: {describe(exc)}")
+        from raqib.present import when
+
+        when.use(app.config.display.timezone)
         try:
             yield app
         except AppError as exc:
@@ -93,6 +97,18 @@ class Ctx:
         except OSError:
             return ""
         return f"the disk is full ({free:,} bytes free): " if free < 1_000_000 else ""
+
+
+def reader_left() -> NoReturn:
+    """stdout's reader closed it (`raqib changes | head`): it has what it
+    wanted, so exit 0 quietly. Later writes, the final flush included, go to
+    /dev/null instead of raising again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # no real stdout (a test runner's buffer): nothing to redirect
+    sys.exit(0)
 
 
 class Guarded(click.Group):
@@ -131,6 +147,8 @@ class Guarded(click.Group):
             raise
         except AppError as exc:
             fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            reader_left()
         except Exception as exc:
             if ctx.params.get("verbose"):
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 from collections.abc import Callable
@@ -168,7 +169,7 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
 @click.option(
     "--since",
     metavar="WHEN",
-    help="Only changes detected since: an ISO 8601 time, or 2d, 12h, 30m.",
+    help="Only changes detected since WHEN: 30m, 12h, 2d, 1w, today, yesterday or an ISO 8601 time.",
 )
 @click.option(
     "--search", metavar="TEXT",
@@ -230,6 +231,17 @@ def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
     default=None,
     help="Colour the text format (default: when stdout is a terminal).",
 )
+@click.option(
+    "--no-markers",
+    is_flag=True,
+    help="Text format: drop the [-deleted-] {+inserted+} markers (colour alone shows them).",
+)
+@click.option(
+    "--isolate/--no-isolate",
+    default=None,
+    help="Wrap article text in Unicode bidi isolates, for terminals that lay out "
+    "right-to-left text (default: when stdout is a terminal).",
+)
 @click.pass_obj
 def diff(
     obj: Ctx,
@@ -239,6 +251,8 @@ def diff(
     fmt: str,
     context: bool,
     color: bool | None,
+    no_markers: bool,
+    isolate: bool | None,
 ) -> None:
     """Show what changed between two versions of an article (WATCH: id or URL).
 
@@ -249,6 +263,7 @@ def diff(
     Consecutive versions show the analysis stored when the change was found.
     """
     from raqib.diffs.render import DiffMeta, to_html, to_text
+    from raqib.present import when
 
     with obj.app(readonly=True) as app:
         d = history.diff(app, url, from_n, to_n)
@@ -269,4 +284,11 @@ def diff(
             file=sys.stdout, force_terminal=use_color, no_color=not use_color, highlight=False,
             soft_wrap=True,
         )  # fmt: skip
-        out.print(to_text(d.judged.analysis, meta, markers=not use_color, context=context))
+        shown = dataclasses.replace(
+            meta, from_seen=when.local(d.old.first_seen), to_seen=when.local(d.new.first_seen)
+        )
+        view = to_text(
+            d.judged.analysis, shown, markers=not no_markers, context=context,
+            isolate=sys.stdout.isatty() if isolate is None else isolate,
+        )  # fmt: skip
+        out.print(view)

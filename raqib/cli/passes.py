@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
@@ -12,15 +11,6 @@ from raqib.app.errors import PassBusy
 from raqib.cli.base import Ctx, emit, fail
 from raqib.present import records as rec
 from raqib.present import text
-
-
-def _progress() -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        transient=True,
-    )  # fmt: skip
 
 
 @click.command()
@@ -62,24 +52,17 @@ def check(
     schedule.claim_batch until none is due; --limit caps the pass. Prints a progress bar on a terminal and one
     summary line otherwise.
     """
-    bar = _progress() if not quiet and not as_json and sys.stderr.isatty() else None
-    task: list[Any] = []
+    bar = None
+    if not quiet and not as_json and sys.stderr.isatty():
+        from raqib.cli.progress import PassProgress
 
-    def on_start(total: int) -> None:  # called again, with a larger total, per batch
-        if bar is None:
-            return
-        if task:
-            bar.update(task[0], total=total)
-        else:
-            bar.start()
-            task.append(bar.add_task("check", total=total))
-
+        bar = PassProgress()
     with obj.app() as app:
         try:
             s = passes.run_check(
                 app, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=limit,
-                on_start=on_start,
-                on_recorded=(lambda *_: bar.advance(task[0])) if bar is not None else None,
+                on_start=bar.claimed if bar is not None else None,
+                on_recorded=bar.recorded if bar is not None else None,
             )  # fmt: skip
         except PassBusy as exc:
             fail(f"{exc}; nothing to do (use --wait to wait for it)", exc.exit_code)
@@ -88,7 +71,7 @@ def check(
                 bar.stop()
     data = rec.document(
         "pass", claimed=s.claimed, processes=s.processes, outcomes=dict(s.counts),
-        substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
+        first_captures=s.first_captures, substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
     )  # fmt: skip
@@ -111,9 +94,9 @@ def schedule(obj: Ctx, as_json: bool, limit: int) -> None:
     with obj.app(readonly=True) as app:
         from raqib.app import history  # not for `check`: a pass with nothing due starts fast
 
-        rows, retired, now = history.schedule(app, limit=limit)
-    data = [rec.schedule_record(w, now) for w in rows]
-    emit(data, as_json, text.schedule(data, retired))
+        up = history.schedule(app, limit=limit)
+    data = [rec.schedule_record(w, up.now, up.failures.get(w.id)) for w in up.watches]
+    emit(data, as_json, text.schedule(data, up.retired))
 
 
 @click.command()

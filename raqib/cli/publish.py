@@ -34,7 +34,9 @@ from raqib.cli.base import EXIT_USAGE, Ctx, fail
     "--facts", type=click.Choice(["figures", "quotes", "negation"]),
     help="Front page: only changes that touched these.",
 )  # fmt: skip
-@click.option("--since", metavar="WHEN", help="Front page: changes since 2d, 12h or an ISO time.")
+@click.option(
+    "--since", metavar="WHEN", help="Front page: changes since 2d, 12h, yesterday or an ISO time."
+)
 @click.option("--search", metavar="TEXT", help="Front page: changes whose edited text holds TEXT.")
 @click.pass_obj
 def report(obj: Ctx, out: Path, **filters: Any) -> None:
@@ -149,7 +151,9 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
 )
 @click.option("--story", metavar="SLUG", help="Only this story (required for --format warc).")
 @click.option(
-    "--since", metavar="ISO8601", help="Only versions and changes first seen at or after this time."
+    "--since",
+    metavar="WHEN",
+    help="Only versions and changes first seen since WHEN: 2d, 12h, yesterday or an ISO 8601 time.",
 )
 @click.pass_obj
 def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) -> None:

@@ -107,6 +107,7 @@ def change_record(c: Change, watch: Watch, from_n: int, to_n: int) -> dict[str, 
         "schema": schema("change"),
         "url": watch.url,
         "watch_id": watch.id,
+        "title": watch.title,  # the article's latest headline
         "from_version": from_n,
         "to_version": to_n,
         "detected_at": iso(c.detected_at),
@@ -170,10 +171,16 @@ def channel_record(c: Channel) -> dict[str, Any]:
     }
 
 
-def schedule_record(w: Watch, now: datetime) -> dict[str, Any]:
+def schedule_record(w: Watch, now: datetime, failure: FetchEntry | None = None) -> dict[str, Any]:
+    """One upcoming check and what set its time: the age of the last change
+    (or of the watch, if it never changed) or, after errors, the backoff and
+    the latest failure."""
+    changed = w.last_change_at or w.added_at
     return {
         "schema": schema("scheduled"),
+        "id": w.id,
         "url": w.url,
+        "title": w.title,
         "story": w.story,
         "state": w.state,
         "next_check_at": iso(w.next_check_at),
@@ -181,8 +188,19 @@ def schedule_record(w: Watch, now: datetime) -> dict[str, Any]:
         "in_seconds": max(0, int((w.next_check_at - now).total_seconds())),
         "last_checked_at": iso(w.last_checked_at),
         "last_change_at": iso(w.last_change_at),
+        "unchanged_seconds": max(0, int((now - changed).total_seconds())),
         "last_outcome": w.last_outcome,
         "error_count": w.error_count,
+        "last_error": (
+            {
+                "fetched_at": iso(failure.fetched_at),
+                "outcome": failure.outcome,
+                "status": failure.status,
+                "detail": failure.detail,
+            }
+            if failure is not None and w.error_count
+            else None
+        ),
     }
 
 

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from raqib.present.when import local
+
 Record = dict[str, Any]
 
 
@@ -17,13 +19,15 @@ def versions(url: str, records: list[Record]) -> Iterator[str]:
     yield url
     for d in records:
         yield (
-            f"  v{d['version']}  first seen {d['first_seen']}  last seen {d['last_seen']}  {d['title']}"
+            f"  v{d['version']}  first seen {local(d['first_seen'])}  last seen {local(d['last_seen'])}  {d['title']}"
         )
 
 
 def changes(records: list[Record]) -> Iterator[str]:
     if not records:
         yield "no changes"
+        return
+    yield f"{'DETECTED':<26}  {'ID':>6}  {'VERSIONS':<8}  {'CHANGE':<32}  TITLE  URL"
     for d in records:
         flags = [d["kind"]]
         if d["silent"]:
@@ -34,9 +38,11 @@ def changes(records: list[Record]) -> Iterator[str]:
             flags.append("figures")
         if d["facts"].get("quotes"):
             flags.append("quotes")
+        versions = f"v{d['from_version']}→v{d['to_version']}"
+        title = printable(d["title"] or "-")[:60]
         yield (
-            f"{d['detected_at']}  v{d['from_version']}→v{d['to_version']}  "
-            f"{', '.join(flags):40}  {d['url']}"
+            f"{local(d['detected_at']):<26}  {d['watch_id']:>6}  {versions:<8}  "
+            f"{', '.join(flags):<32}  {title}  {d['url']}"
         )
 
 
@@ -45,7 +51,7 @@ def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
     for d in records:
         extra = f"  v{d['version']}" if d["version"] else ""
         yield (
-            f"  {d['fetched_at']}  {d['status'] or '-':>3}  {d['outcome']:<12}{extra}  "
+            f"  {local(d['fetched_at'])}  {d['status'] or '-':>3}  {d['outcome']:<12}{extra}  "
             f"{d['detail'] or ''}"
         )
 
@@ -92,13 +98,33 @@ def human(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def why_scheduled(d: Record) -> str:
+    """Why a watch is checked when it is: first fetch, backoff, or the age of its text."""
+    if d["error_count"]:
+        e = d["last_error"] or {}
+        what = " ".join(str(x) for x in (e.get("outcome"), e.get("status")) if x) or "failed"
+        detail = f": {printable(e['detail'])[:120]}" if e.get("detail") else ""
+        n = d["error_count"]
+        return f"backing off after {n} failed fetch{'es' if n != 1 else ''} ({what}{detail})"
+    if d["last_checked_at"] is None:
+        return "first fetch"
+    age = human(d["unchanged_seconds"])
+    if d["last_change_at"] is None:
+        return f"unchanged since watched {age} ago"
+    return f"last changed {age} ago"
+
+
 def schedule(records: list[Record], retired: int) -> Iterator[str]:
     if not records:
         yield "nothing scheduled"
+        return
+    yield f"{'NEXT CHECK':<26}  {'WHEN':<12} {'ID':>6}  {'STATE':<8} WHY  URL"
     for d in records:
         when = "due now" if d["due"] else f"in {human(d['in_seconds'])}"
-        errors = f"  ({d['error_count']} errors)" if d["error_count"] else ""
-        yield f"{d['next_check_at']}  {when:<14} {d['state']:<8} {d['url']}{errors}"
+        yield (
+            f"{local(d['next_check_at']):<26}  {when:<12} {d['id']:>6}  {d['state']:<8} "
+            f"{why_scheduled(d)}  {d['url']}"
+        )
     if retired:
         yield f"({retired} retired watch{'es' if retired != 1 else ''} not shown)"
 
@@ -119,7 +145,9 @@ def pass_summary(d: Record) -> str:
     )
     return read + (
         f"checked {n} watch{'es' if n != 1 else ''}: "
-        f"{count('new_version')} new versions ({d['substantive']} substantive, {d['cosmetic']} cosmetic), "
+        f"{d['first_captures']} first captures, "
+        f"{count('new_version') - d['first_captures']} new versions "
+        f"({d['substantive']} substantive, {d['cosmetic']} cosmetic), "
         f"{count('unchanged') + count('not_modified')} unchanged, {count('removed')} removed, "
         f"{count('restored')} restored, {count('error')} errors, {count('not_article')} not articles "
         f"in {d['seconds']:.1f}s"
@@ -180,7 +208,7 @@ def delivery_status(d: Record) -> Iterator[str]:
             f"{ch['failed']} failed"
         )
     for p in d["problems"]:
-        when = f", next try {p['next_attempt_at']}" if p["next_attempt_at"] else ""
+        when = f", next try {local(p['next_attempt_at'])}" if p["next_attempt_at"] else ""
         yield f"  {p['status']:<8} after {p['attempts']} attempts{when}: {p['error']}  [{p['event']}]"
 
 
@@ -219,7 +247,7 @@ def outlets(records: list[Record]) -> Iterator[str]:
         )
         for s in d["sources"]:
             yield (
-                f"  {s['kind']:<8} {s['url']}  last read {s['last_read_at'] or 'never'}: "
+                f"  {s['kind']:<8} {s['url']}  last read {local(s['last_read_at'], 'never')}: "
                 f"{printable(s['last_status'] or '-')}"
             )
 
