@@ -99,9 +99,7 @@ class ArchiveConfig:
 
 @dataclass
 class NotifyConfig:
-    report_url: str = (
-        "http://127.0.0.1:8765/"  # where `raqib serve` (or the report) lives: links point there
-    )
+    report_url: str = ""  # before [report] base_url: still read when that is empty
     flush_timeout: str = "20s"  # how long `raqib check` may spend delivering before it exits
     timeout: str = "10s"  # one delivery to one channel; a slower receiver is retried later
     retry_base: str = "30s"  # first retry of a failed delivery, doubled each time
@@ -144,6 +142,15 @@ class StorageConfig:
 
 
 @dataclass
+class ReportConfig:
+    # Where the report (or `raqib serve`) is reachable by the people who get
+    # the messages and the feed, e.g. "https://raqib.newsroom.example/". Links
+    # to change pages start with it. Empty: messages carry the article's own
+    # address only, and the feed's links are relative to the feed.
+    base_url: str = ""
+
+
+@dataclass
 class DisplayConfig:
     # Times on the terminal, in the report and in messages: an IANA zone such as
     # "Asia/Baghdad"; empty: the system's. JSON always carries ISO 8601 UTC.
@@ -160,9 +167,14 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     outlets: OutletsConfig = field(default_factory=OutletsConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def report_base(self) -> str:
+        """[report] base_url, or the older [notify] report_url ("" if neither)."""
+        return self.report.base_url or self.notify.report_url
 
 
 def zone(name: str) -> tzinfo | None:
@@ -298,6 +310,9 @@ def _outlet_tables(
 
 def validate(cfg: Config) -> None:
     zone(cfg.display.timezone)  # ValueError names the zone
+    base = cfg.report_base()
+    if base and not re.match(r"https?://[^/\s]+", base):
+        raise ValueError(f"report.base_url must be an http(s) address, got {base!r}")
     s = cfg.schedule
     for name in (
         "interval_after",

@@ -180,6 +180,17 @@ class OutboxRepo:
                 .execution_options(synchronize_session=False)
             )
 
+    def due_now(self, now: datetime) -> int:
+        """Make every pending message due at `now`, past its backoff (`flush --now`)."""
+        with self.db.session() as s:
+            r = s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.status == PENDING, m.Outbox.next_attempt_at > now)
+                .values(next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(r.rowcount or 0)
+
     def delivered(self, message_id: int, *, now: datetime) -> None:
         with self.db.session() as s:
             o = s.get(m.Outbox, message_id)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from raqib.notify import messages
 from raqib.notify.rules import wants
+from raqib.present import when
 from raqib.present.events import excerpt
 from tests.conftest import Raqib, replay_corpus
 
@@ -68,6 +68,8 @@ def receiver() -> Iterator[Receiver]:
 def test_one_message_per_substantive_change(
     server, raqib: Raqib, manifest, receiver: Receiver
 ) -> None:
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text('[report]\nbase_url = "https://report.example/r/"\n')
     raqib("notify", "add", f"http://{receiver.base}/hook")
     raqib("notify", "add", f"json://{receiver.base}/apprise")
     replay_corpus(server, raqib, manifest)
@@ -94,9 +96,9 @@ def test_one_message_per_substantive_change(
             "warc",
         ):
             assert field in h
-        assert h["link"].startswith("http://127.0.0.1:8765/change-") and h["warc"]["file"].endswith(
-            ".warc.gz"
-        )
+        assert h["link"].startswith("https://report.example/r/change-") and h["warc"][
+            "file"
+        ].endswith(".warc.gz")
     silent_edit = next(h for h in hooks if h["facts"]["numbers"] and h["silent"])
     assert any(
         "[−آلاف القوات عادت]" in (e["before"] or "")
@@ -130,9 +132,9 @@ def test_receiver_down_messages_wait_and_arrive_later(
     status = raqib("notify", "status", "--json").json()
     assert status["channels"][0]["pending"] == 2 and status["problems"][0]["error"] == "HTTP 503"
     receiver.up = True
-    # A day later every retry is due (the backoff doubled at each failed pass).
-    raqib.env["RAQIB_NOW"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     r = raqib("notify", "flush")
+    assert r.out.startswith("0 sent")  # their retry is not due yet
+    r = raqib("notify", "flush", "--now")
     assert r.out.startswith("2 sent")
     assert len(receiver.got["/hook"]) == 2 and all(
         h["silent"] is True for h in receiver.got["/hook"]
@@ -172,8 +174,12 @@ def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> No
         "--keyword",
         "الانسحاب",
     )
-    listed = raqib("notify", "list").out
-    assert "s3cret" not in listed
+    raqib("notify", "add", f"json://{receiver.base}/apprise", "--digest", "--story", "iraq")
+    listed = raqib("notify", "list").out.splitlines()
+    assert listed[0].split() == ["ID", "KIND", "URL", "RULES"]
+    assert "s3cret" not in "".join(listed)
+    assert "when silent; story any; keywords الانسحاب; one message per event" in listed[1]
+    assert "when substantive; story iraq; any words; digest per pass" in listed[2]
     assert "test message sent" in raqib("notify", "test", "1").out
     assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
     receiver.up = False
@@ -221,10 +227,34 @@ def test_message_wording_marks_the_change() -> None:
         facts={"numbers": [{"removed": ["3.5"], "added": ["3.3"]}], "quotes": []},
     )
     assert messages.title(e).startswith("رقيب · تعديل صامت")
-    text = messages.body(e)
+    when.use("Asia/Baghdad")
+    try:
+        text = messages.body(e)
+    finally:
+        when.use("")
     assert (
         "أرقام: 3.5 ← 3.3" in text and "[−ب]" in text and "[+ج]" in text and "change-1.html" in text
     )
+    assert "2026-01-01 03:00:00 +03:00" in text  # the display zone, to the second
+    assert "change-" not in messages.body(_event(link=None))  # no report address: no link
+
+
+@pytest.mark.parametrize(
+    ("alerts", "silent", "title"),
+    [
+        (1, 1, "رقيب · تنبيه واحد: تعديل صامت"),
+        (1, 0, "رقيب · تنبيه واحد"),
+        (2, 2, "رقيب · تنبيهان، منها تعديلان صامتان"),
+        (3, 1, "رقيب · 3 تنبيهات، منها تعديل صامت"),
+        (10, 3, "رقيب · 10 تنبيهات، منها 3 تعديلات صامتة"),
+        (11, 11, "رقيب · 11 تنبيهًا، منها 11 تعديلًا صامتًا"),
+        (100, 2, "رقيب · 100 تنبيه، منها تعديلان صامتان"),
+        (103, 25, "رقيب · 103 تنبيهات، منها 25 تعديلًا صامتًا"),
+    ],
+)
+def test_digest_titles_agree_in_number(alerts: int, silent: int, title: str) -> None:
+    events = [_event(silent=i < silent) for i in range(alerts)]
+    assert messages.digest(events)[0] == title
 
 
 def test_a_slow_or_dead_channel_holds_up_no_other(server, raqib: Raqib) -> None:

@@ -164,15 +164,33 @@ def test_feed_has_one_entry_per_change(replayed, tmp_path: Path) -> None:
     changes = raqib("changes", "--json").json()
     assert len(parsed.entries) == len(changes)
     assert len({e.id for e in parsed.entries}) == len(changes)
-    silent = [e for e in parsed.entries if "silent" in e.title]
-    assert silent and all(
-        e.link.startswith("https://report.example/raqib/change-") for e in parsed.entries
-    )
-    figures = [e for e in parsed.entries if "figures: 3.5 مليون → 3.3 مليون" in e.summary]
-    assert len(figures) == 1
+    # Newest first, and the feed is as new as its newest change.
+    detected = sorted((c["detected_at"] for c in changes), reverse=True)
+    entry_times = [e.updated_parsed for e in parsed.entries]
+    assert entry_times == sorted(entry_times, reverse=True)
+    assert parsed.feed.updated_parsed == entry_times[0]
+    assert parsed.feed.updated.startswith(detected[0][:19])
+    silent = [e for e in parsed.entries if e.title.startswith("تعديل صامت")]
+    assert len(silent) == sum(1 for c in changes if c["silent"] and c["kind"] == "substantive")
+    assert all(e.link.startswith("https://report.example/raqib/change-") for e in parsed.entries)
+    # The highlighted change as HTML: the changed figure deleted and inserted.
+    figures = [e for e in parsed.entries if "3.3 مليون" in e.content[0].value]
+    assert len(figures) == 1 and figures[0].content[0].type == "text/html"
+    content = figures[0].content[0].value
+    assert "<del" in content and "<ins" in content and "أرقام · figures" in content
     story = tmp_path / "story.atom"
     raqib("feed", "--out", str(story), "--story", "xss")
-    assert len(feedparser.parse(story.read_bytes()).entries) == 1
+    (entry,) = feedparser.parse(story.read_bytes()).entries
+    assert "<script" not in entry.content[0].value  # the payloads arrive as text
+    assert entry.link.startswith("change-")  # no base configured: relative to the feed
+
+
+def test_an_empty_feed_is_dated_now(tmp_path: Path) -> None:
+    raqib = Raqib(tmp_path / "home", env={"RAQIB_NOW": "2026-11-30T09:15:00+00:00"})
+    raqib("watch", "--no-fetch", "https://example.com/news/1")  # a home, no change yet
+    raqib("feed", "--out", str(tmp_path / "empty.atom"))
+    parsed = feedparser.parse((tmp_path / "empty.atom").read_bytes())
+    assert not parsed.entries and parsed.feed.updated.startswith("2026-11-30T09:15:00")
 
 
 def test_serve_requires_a_token_off_loopback(replayed) -> None:

@@ -33,7 +33,9 @@ def _edited(server, raqib: Raqib) -> str:
     return url
 
 
-@pytest.mark.parametrize("command", [("watches",), ("schedule", "--limit", "0"), ("watches", "--json")])
+@pytest.mark.parametrize(
+    "command", [("watches",), ("schedule", "--limit", "0"), ("watches", "--json")]
+)
 def test_a_reader_that_stops_early_is_no_error(raqib: Raqib, command: tuple[str, ...]) -> None:
     urls = "".join(f"https://example.com/news/{i}\n" for i in range(3000))
     raqib("watch", "--no-fetch", "-", input=urls)

@@ -96,13 +96,16 @@ def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
         watch = app.storage.watches.get(change.watch_id)
         warc = app.storage.archive.evidence(watch.id).get(new.id, {}).get("warc")
         events.append(
-            change_event(change, watch, old, new, link_base=app.config.notify.report_url, warc=warc)
+            change_event(change, watch, old, new, link_base=app.config.report_base(), warc=warc)
         )
     return events
 
 
-def flush_notifications(app: App, *, timeout: float) -> FlushResult:
+def flush_notifications(app: App, *, timeout: float, now: bool = False) -> FlushResult:
+    """Deliver what is due; with `now`, what waits for a retry too."""
     n = app.config.notify
+    if now:
+        app.storage.outbox.due_now(app.clock())
     return flush(
         app.storage.outbox,
         owner=new_owner(),

@@ -36,10 +36,12 @@ def write_report(app: App, out: Path, filters: dict[str, str] | None = None) -> 
         raise _disk(exc, f"the report to {out}") from exc
 
 
-def feed(app: App, *, story: str | None, base_url: str) -> bytes:
+def feed(app: App, *, story: str | None, base_url: str | None) -> bytes:
+    """The Atom feed; links start with `base_url` (None: [report] base_url)."""
     from raqib.report.feed import build
 
-    return build(app.storage, base_url=base_url, story=story)
+    base = app.config.report_base() if base_url is None else base_url
+    return build(app.storage, base_url=base, story=story, now=app.clock())
 
 
 def serve(

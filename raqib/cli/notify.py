@@ -87,12 +87,17 @@ def notify_status(obj: Ctx, as_json: bool) -> None:
 @click.option(
     "--timeout", type=float, default=60.0, show_default=True, help="Stop after this many seconds."
 )
+@click.option(
+    "--now", "right_now", is_flag=True,
+    help="Also send the messages that wait for a retry later (past their channel's backoff).",
+)  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No summary line.")
 @click.pass_obj
-def notify_flush(obj: Ctx, timeout: float, quiet: bool) -> None:
-    """Deliver queued messages now (including those waiting for a retry that is due)."""
+def notify_flush(obj: Ctx, timeout: float, right_now: bool, quiet: bool) -> None:
+    """Deliver queued messages whose time has come (a retry's included); with
+    --now, every queued message, at once."""
     with obj.app() as app:
-        result = notifications.flush_notifications(app, timeout=timeout)
+        result = notifications.flush_notifications(app, timeout=timeout, now=right_now)
     if not quiet:
         click.echo(
             f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up"

@@ -119,13 +119,15 @@ def serve(obj: Ctx, host: str, port: int, token: str | None, allow_hosts: tuple[
 @click.option("--story", metavar="SLUG", help="Only changes of this story.")
 @click.option(
     "--base-url",
-    default="http://127.0.0.1:8765/",
-    show_default=True,
-    help="Where the report lives: entry links point at its change pages.",
+    metavar="URL",
+    help="Where the report lives: entry links point at its change pages "
+    "(default: [report] base_url; if unset, links are relative to the feed).",
 )
 @click.pass_obj
-def feed(obj: Ctx, out: Path, story: str | None, base_url: str) -> None:
-    """Write an Atom feed of changes: one entry per change, fact deltas in the summary."""
+def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
+    """Write an Atom feed of changes: the latest 200, newest first, each entry
+    with the highlighted change (HTML), fact deltas first, labels in Arabic
+    and English."""
     with obj.app(readonly=True) as app:
         data = publish.feed(app, story=story, base_url=base_url)
         if str(out) == "-":

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from raqib.present import labels
+from raqib.present.when import local
+
 LRI, RLI, PDI = (
     "\N{LEFT-TO-RIGHT ISOLATE}",
     "\N{RIGHT-TO-LEFT ISOLATE}",
@@ -30,12 +33,7 @@ def title(event: dict[str, Any]) -> str:
         return f"رقيب · حُذف المقال: {head}"
     if kind == "coverage":
         return f"رقيب · تغطية جديدة: {head}"
-    if event["silent"]:
-        label = "تعديل صامت"
-    elif event["kind"] == "substantive":
-        label = "تعديل معلن"
-    else:
-        label = "تعديل شكلي"
+    label, _ = labels.verdict(event["kind"], event["silent"])
     return f"رقيب · {label}: {head}"
 
 
@@ -44,7 +42,7 @@ def body(event: dict[str, Any]) -> str:
     lines = [_rtl(event.get("headline") or ""), _ltr(event["url"])]
     if kind == "removed":
         lines.append(
-            f"لم تعد الصفحة متاحة (HTTP {event.get('status')}) · {_ltr(event['detected_at'] or '')}"
+            f"لم تعد الصفحة متاحة (HTTP {event.get('status')}) · {_ltr(local(event['detected_at']))}"
         )
         return "\n".join(lines)
     if kind == "coverage":
@@ -53,7 +51,7 @@ def body(event: dict[str, Any]) -> str:
         lines.append(f"وُجدت عبر: {_ltr(event.get('found_via') or '')}")
         return "\n".join(lines)
     lines.append(
-        f"النسخة {event['from_version']} ← {event['to_version']} · {_ltr(event['detected_at'] or '')}"
+        f"النسخة {event['from_version']} ← {event['to_version']} · {_ltr(local(event['detected_at']))}"
     )
     if event["headline_changed"]:
         lines.append(f"العنوان السابق: {_rtl(event.get('old_headline') or '')}")
@@ -70,11 +68,37 @@ def body(event: dict[str, Any]) -> str:
             lines.append(f"قبل: {_rtl(e['before'])}")
         if e.get("after"):
             lines.append(f"بعد: {_rtl(e['after'])}")
-    lines.append(_ltr(event["link"]))
+    if event.get("link"):
+        lines.append(_ltr(event["link"]))
     return "\n".join(lines)
+
+
+def counted(n: int, forms: tuple[str, str, str, str, str]) -> str:
+    """A count with its noun in Arabic agreement. `forms`: how one is said,
+    the dual, the plural (3–10), the accusative singular (11–99) and the
+    genitive singular (hundreds and thousands: ١٠٠ تنبيه)."""
+    one, two, few, many, whole = forms
+    if n == 1:
+        return one
+    if n == 2:
+        return two
+    rest = n % 100
+    if 3 <= rest <= 10:
+        return f"{n} {few}"
+    if rest >= 11:
+        return f"{n} {many}"
+    return f"{n} {whole}"
+
+
+ALERTS = ("تنبيه واحد", "تنبيهان", "تنبيهات", "تنبيهًا", "تنبيه")
+SILENT_EDITS = ("تعديل صامت", "تعديلان صامتان", "تعديلات صامتة", "تعديلًا صامتًا", "تعديل صامت")
 
 
 def digest(events: list[dict[str, Any]]) -> tuple[str, str]:
     silent = sum(1 for e in events if e["event"] == "change" and e["silent"])
-    head = f"رقيب · {len(events)} تنبيهات" + (f"، منها {silent} تعديلات صامتة" if silent else "")
+    head = f"رقيب · {counted(len(events), ALERTS)}"
+    if silent and len(events) == 1:
+        head += f": {SILENT_EDITS[0]}"
+    elif silent:
+        head += f"، منها {counted(silent, SILENT_EDITS)}"
     return head, "\n\n".join(f"{title(e)}\n{body(e)}" for e in events)

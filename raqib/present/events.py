@@ -110,7 +110,8 @@ def change_event(
             "old_headline": old.title,
             **{k: record[k] for k in _FROM_CHANGE},
             "excerpt": excerpt(record["alignment"]),
-            "link": f"{link_base.rstrip('/')}/change-{change.id}.html",
+            # The change page in the report, where the report is known to live.
+            "link": f"{link_base.rstrip('/')}/change-{change.id}.html" if link_base else None,
             "warc": warc,
         }
     )

@@ -193,12 +193,20 @@ def discovery(d: Record, *, quiet: bool) -> Iterator[str]:
 def channels(records: list[Record]) -> Iterator[str]:
     if not records:
         yield "no channels: raqib notify add URL"
+        return
+    yield f"{'ID':>3}  {'KIND':<8} {'URL':<40} RULES"
     for d in records:
-        state = "" if d["enabled"] else " (disabled)"
-        yield (
-            f"{d['id']:>3}  {d['kind']:<8} {d['url']:<40} {', '.join(d['when'])}  "
-            f"story={d['story'] or '*'}{state}"
-        )
+        rules = [
+            f"when {', '.join(d['when'])}",
+            f"story {d['story'] or 'any'}",
+            f"keywords {', '.join(d['keywords'])}" if d["keywords"] else "any words",
+            "digest per pass" if d["digest"] else "one message per event",
+        ]
+        if d["origin"] != "cli":
+            rules.append(f"from {d['origin']}")
+        if not d["enabled"]:
+            rules.append("DISABLED")
+        yield f"{d['id']:>3}  {d['kind']:<8} {d['url']:<40} {'; '.join(rules)}"
 
 
 def delivery_status(d: Record) -> Iterator[str]:
