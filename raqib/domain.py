@@ -293,6 +293,8 @@ class FetchEntry:
     last_modified: str | None
     detail: str | None
     version_id: int | None
+    warc_file: str | None = None  # where its response or revisit record sits
+    warc_offset: int | None = None
 
 
 @dataclass(frozen=True)

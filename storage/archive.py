@@ -18,6 +18,12 @@ Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
 RESTING = [s.value for s in RESTING_STATES]
 
 
+def _ref(row: Any) -> dict[str, Any] | None:
+    """The WARC record of a fetch row (…, file name, offset), if it was archived."""
+    name, offset = row[3], row[4]
+    return {"file": name, "offset": int(offset)} if name is not None and offset is not None else None
+
+
 class ArchiveRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -91,21 +97,21 @@ class ArchiveRepo:
         position = {r[0]: i for i, r in enumerate(rows)}
         for vid, fetch_id, first_seen in versions:
             i = position.get(fetch_id) if fetch_id is not None else None
-            warc = None
+            warc = before_warc = None
             before = None
             if i is not None:
-                _fid, _at, _outcome, name, offset = rows[i]
-                if name is not None and offset is not None:
-                    warc = {"file": name, "offset": int(offset)}
+                warc = _ref(rows[i])
                 for j in range(i - 1, -1, -1):
                     if rows[j][2] in GOOD_OUTCOMES:
-                        before = rows[j][1]
+                        before, before_warc = rows[j][1], _ref(rows[j])
                         break
             out[vid] = {
                 "warc": warc,
                 "window": {
                     "old_last_seen": before.isoformat() if before else None,
+                    "old_last_warc": before_warc,
                     "new_first_seen": first_seen.isoformat(),
+                    "new_first_warc": warc,
                 },
             }
         return out

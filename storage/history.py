@@ -231,13 +231,15 @@ class HistoryRepo:
             return to_domain(Version, v) if v is not None else None
 
     def fetches(self, watch_id: int) -> list[FetchEntry]:
+        """A watch's fetch log, oldest first, each with its WARC record's place."""
         with self.db.session() as s:
-            rows = s.scalars(
-                select(m.Fetch)
+            rows = s.execute(
+                select(m.Fetch, m.WarcFile.name)
+                .outerjoin(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
                 .where(m.Fetch.watch_id == watch_id)
                 .order_by(m.Fetch.fetched_at, m.Fetch.id)
-            )
-            return [to_domain(FetchEntry, f) for f in rows]
+            ).all()
+            return [to_domain(FetchEntry, f, warc_file=name) for f, name in rows]
 
     def last_fetches(self, watch_ids: Sequence[int]) -> dict[int, FetchEntry]:
         """Each watch's latest fetch-log row (for `schedule`'s reasons)."""

@@ -216,15 +216,23 @@ def test_exports_round_trip(server, raqib: Raqib, manifest, tmp_path: Path) -> N
     out = tmp_path / "export.jsonl"
     raqib("export", "--format", "jsonl", "--out", str(out))
     back = read_jsonl(io.StringIO(out.read_text(encoding="utf-8")))
+    # Each record also says where its article belongs; a change, its evidence.
+    grouping = {"watch_url", "story", "stories", "outlet", "tags"}
+    extra = grouping | {"evidence"}
     for url in urls.values():
         exported = [
-            {k: v for k, v in rec.items() if k != "watch_url"}
+            {k: v for k, v in rec.items() if k not in grouping}
             for rec in back["version"]
             if rec["watch_url"] == url
         ]
         assert exported == raqib("versions", url, "--json").json()
+        assert {rec["story"] for rec in back["version"] if rec["watch_url"] == url} <= {
+            w["story"] for w in manifest["watches"]
+        }
     key = lambda c: (c["url"], c["to_version"])  # noqa: E731
-    assert sorted(back["change"], key=key) == sorted(raqib("changes", "--json").json(), key=key)
+    plain = [{k: v for k, v in c.items() if k not in extra} for c in back["change"]]
+    assert sorted(plain, key=key) == sorted(raqib("changes", "--json").json(), key=key)
+    assert all(c["evidence"]["new_first_seen"] for c in back["change"])
     assert {w["url"] for w in back["watch"]} == set(urls.values())
     # --since keeps what was first seen from then on.
     changes = raqib("changes", "--json").json()
@@ -232,13 +240,14 @@ def test_exports_round_trip(server, raqib: Raqib, manifest, tmp_path: Path) -> N
     since = tmp_path / "since.jsonl"
     raqib("export", "--format", "jsonl", "--out", str(since), "--since", cut)
     kept = read_jsonl(io.StringIO(since.read_text(encoding="utf-8")))["change"]
+    kept = [{k: v for k, v in c.items() if k not in extra} for c in kept]
     assert sorted(kept, key=key) == sorted((c for c in changes if c["detected_at"] >= cut), key=key)
 
     table = tmp_path / "export.csv"
     raqib("export", "--format", "csv", "--out", str(table))
     import csv
 
-    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    rows = list(csv.DictReader(table.open(encoding="utf-8-sig")))
     assert sum(1 for r in rows if r["record"] == "change") == len(changes)
     assert any(r["figures_added"] == "2500" for r in rows)
 
@@ -281,7 +290,9 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("bad", ["--format warc", "--format jsonl --since yesterday"])
+@pytest.mark.parametrize(
+    "bad", ["--format warc --since 2d", "--format jsonl --since someday", "--format wacz --story a --outlet b"]
+)
 def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
     raqib("watch", "--no-fetch", "https://a.example/x")
     r = raqib("export", *bad.split(), "--out", str(tmp_path / "x"), expect=2)

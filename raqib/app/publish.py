@@ -4,15 +4,18 @@ and `source`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from raqib import urls
 from raqib.app.errors import AppError, BadInput, NotFound, describe
-from raqib.app.history import parse_since
+from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App, warc_dir
 from raqib.config import parse_duration
 from raqib.domain import Source
@@ -71,32 +74,80 @@ def write_file(path: Path, data: bytes) -> None:
         raise _disk(exc, str(path)) from exc
 
 
+FORMATS = ("jsonl", "csv", "warc", "wacz")
+
+
 def export(
-    app: App, fmt: str, out: Path | None, *, story: str | None, since: str | None, stdout: TextIO
+    app: App,
+    fmt: str,
+    out: Path | None,
+    *,
+    watch: str | None = None,
+    story: str | None = None,
+    outlet: str | None = None,
+    since: str | None = None,
+    stdout: TextIO,
 ) -> int:
-    """Write jsonl, csv or a story's WARC to `out` (None: stdout); returns the count."""
+    """Write the selection (one watch, a story, an outlet, or everything) as
+    jsonl, csv, WARC or WACZ to `out` (None: stdout, jsonl and csv only);
+    returns how many records or captures were written."""
     from raqib.archive import export as ex
 
+    if sum(x is not None for x in (watch, story, outlet)) > 1:
+        raise BadInput("choose one of --watch, --story and --outlet (or none: everything)")
     since_dt: datetime | None = parse_since(
         since, now=app.clock(), zone=app.config.display.timezone
     )
-    if fmt == "warc" and not story:
-        raise BadInput("--format warc needs --story SLUG")
-    if fmt == "warc" and out is None:
-        raise BadInput("--format warc writes a file; give --out FILE.warc.gz")
-    if story and story not in app.storage.watches.story_slugs():
+    if fmt in ("warc", "wacz") and out is None:
+        raise BadInput(f"--format {fmt} writes a file; give --out FILE")
+    if fmt in ("warc", "wacz") and since_dt is not None:
+        raise BadInput(f"--since applies to jsonl and csv; a {fmt} export holds every capture")
+    if story is not None and story not in app.storage.watches.story_slugs():
         raise NotFound(f"no story {story!r}")
+    if outlet is not None and app.storage.outlets.get(outlet) is None:
+        raise NotFound(f"no outlet {outlet!r}")
+    sel = ex.Selection(
+        watch_id=find_watch(app, watch).id if watch is not None else None,
+        story=story,
+        outlet=outlet,
+    )
     try:
+        if fmt == "wacz":
+            assert out is not None
+            return _wacz(app, out, sel)
         if fmt == "warc":
-            assert out is not None and story is not None
-            return ex.write_warc(app.storage, warc_dir(app), out, story=story)
+            assert out is not None
+            with _atomic(out) as stream:
+                return ex.write_warc(app.storage, warc_dir(app), stream, sel, name=out.name)
         writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
         if out is None:
-            return writer(app.storage, stdout, story=story, since=since_dt)
+            return writer(app.storage, stdout, sel, since=since_dt)
         with out.open("w", encoding="utf-8", newline="") as stream:
-            return writer(app.storage, stream, story=story, since=since_dt)
+            return writer(app.storage, stream, sel, since=since_dt)
     except OSError as exc:
         raise _disk(exc, str(out or "stdout")) from exc
+
+
+def _wacz(app: App, out: Path, sel: Any) -> int:
+    from raqib.archive.wacz import WaczError, write_wacz
+
+    try:
+        return write_wacz(app.storage, warc_dir(app), out, sel)
+    except WaczError as exc:
+        raise AppError(str(exc)) from exc
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that appears whole at `path`, or not at all."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Exports for hand-off: versions and changes as JSON Lines or CSV, and the
-captures of a story as one WARC file for pywb / ReplayWeb.page."""
+captures of a watch, story, outlet or everything as one WARC file for pywb
+/ ReplayWeb.page (packaged as WACZ by raqib.archive.wacz)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import json
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -20,15 +22,48 @@ from raqib.present.records import change_record, version_record, watch_record
 from raqib.storage import Storage
 
 
-def _watches(storage: Storage, story: str | None) -> list[Watch]:
-    return [w for w in storage.watches.all() if story is None or w.story == story]
+@dataclass(frozen=True)
+class Selection:
+    """What an export holds: one watch, a story, an outlet, or (all None) everything."""
+
+    watch_id: int | None = None
+    story: str | None = None
+    outlet: str | None = None
+
+    def describe(self) -> str:
+        if self.watch_id is not None:
+            return f"watch {self.watch_id}"
+        if self.story is not None:
+            return f"story {self.story}"
+        if self.outlet is not None:
+            return f"outlet {self.outlet}"
+        return "every watch"
+
+    def holds(self, w: Watch) -> bool:
+        return (
+            (self.watch_id is None or w.id == self.watch_id)
+            and (self.story is None or self.story in (w.stories or (w.story,)))
+            and (self.outlet is None or w.outlet == self.outlet)
+        )
+
+
+EVERYTHING = Selection()
+
+
+def _watches(storage: Storage, sel: Selection) -> list[Watch]:
+    return [w for w in storage.watches.all() if sel.holds(w)]
+
+
+def _grouping(w: Watch) -> dict[str, Any]:
+    """Where an article belongs, repeated on each of its records (CSV rows stand alone)."""
+    return {"story": w.story, "stories": list(w.stories), "outlet": w.outlet, "tags": list(w.tags)}
 
 
 def records(
-    storage: Storage, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every watch, version and change of the selection, as tagged records."""
-    for w in _watches(storage, story):
+    for w in _watches(storage, sel):
         yield {"record": "watch", **watch_record(w, storage.watches.aliases(w.id))}
         evidence = storage.archive.evidence(w.id)
         for v in storage.history.versions(w.id):
@@ -36,21 +71,25 @@ def records(
                 yield {
                     "record": "version",
                     "watch_url": w.url,
+                    **_grouping(w),
                     **version_record(v, evidence.get(v.id)),
                 }
         rows = storage.changes.all(watch_id=w.id, since=since)
         for r in analysis.current_rows(storage, rows):
+            window = (evidence.get(r.change.to_version_id) or {}).get("window")
             yield {
                 "record": "change",
+                **_grouping(w),
                 **change_record(r.change, r.watch, r.from_number, r.to_number),
+                "evidence": window,
             }
 
 
 def write_jsonl(
-    storage: Storage, out: TextIO, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, out: TextIO, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> int:
     n = 0
-    for rec in records(storage, story=story, since=since):
+    for rec in records(storage, sel, since=since):
         out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
         n += 1
     return n
@@ -67,32 +106,53 @@ def read_jsonl(lines: TextIO) -> dict[str, list[dict[str, Any]]]:
 
 
 _CSV_COLUMNS = [
-    "record", "url", "watch_url", "story", "version", "from_version", "to_version", "first_seen", "last_seen",
-    "detected_at", "kind", "silent", "headline_changed", "byline_changed", "chars_changed", "title", "byline",
-    "published", "modified", "figures_removed", "figures_added", "quotes_removed", "quotes_added", "signals",
-    "text", "content_hash", "raw_sha256", "extractor", "warc_file", "warc_offset",
+    "record", "url", "watch_url", "story", "outlet", "tags", "version", "from_version", "to_version",
+    "first_seen", "last_seen", "detected_at", "kind", "silent", "headline_changed", "byline_changed",
+    "chars_changed", "title", "byline", "published", "modified", "figures_removed", "figures_added",
+    "quotes_removed", "quotes_added", "signals", "old_last_seen", "old_last_warc", "new_first_seen",
+    "new_first_warc", "text", "content_hash", "raw_sha256", "extractor", "warc_file", "warc_offset",
 ]  # fmt: skip
+BOM = "\ufeff"  # without it, Excel reads UTF-8 as the local code page and garbles Arabic
+
+
+def _joined(items: Any) -> str:
+    return " | ".join(items or [])
+
+
+def _pointer(ref: dict[str, Any] | None) -> str:
+    return f"{ref['file']}#{ref['offset']}" if ref else ""
 
 
 def write_csv(
-    storage: Storage, out: TextIO, *, story: str | None = None, since: datetime | None = None
+    storage: Storage, out: TextIO, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> int:
-    """One table for spreadsheets: a row per version and per change (lists joined by " | ")."""
+    """One table for spreadsheets: a row per version and per change (lists
+    joined by " | "). A change row carries its evidence: when the old text was
+    last seen and the new first seen, and the WARC records (file#offset) of
+    both fetches."""
+    out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     n = 0
-    for rec in records(storage, story=story, since=since):
+    for rec in records(storage, sel, since=since):
         if rec["record"] == "watch":
             continue
         row = dict(rec)
         facts = rec.get("facts") or {}
-        row["figures_removed"] = " | ".join(
-            x for d in facts.get("numbers", []) for x in d["removed"]
+        numbers, quotes = facts.get("numbers", []), facts.get("quotes", [])
+        row["tags"] = _joined(rec.get("tags"))
+        row["figures_removed"] = _joined(x for d in numbers for x in d["removed"])
+        row["figures_added"] = _joined(x for d in numbers for x in d["added"])
+        row["quotes_removed"] = _joined(x for d in quotes for x in d["removed"])
+        row["quotes_added"] = _joined(x for d in quotes for x in d["added"])
+        row["signals"] = _joined(rec.get("signals"))
+        ev = rec.get("evidence") or {}
+        row["old_last_seen"], row["new_first_seen"] = (
+            ev.get("old_last_seen"),
+            ev.get("new_first_seen"),
         )
-        row["figures_added"] = " | ".join(x for d in facts.get("numbers", []) for x in d["added"])
-        row["quotes_removed"] = " | ".join(x for d in facts.get("quotes", []) for x in d["removed"])
-        row["quotes_added"] = " | ".join(x for d in facts.get("quotes", []) for x in d["added"])
-        row["signals"] = " | ".join(rec.get("signals") or [])
+        row["old_last_warc"] = _pointer(ev.get("old_last_warc"))
+        row["new_first_warc"] = _pointer(ev.get("new_first_warc"))
         warc = rec.get("warc") or {}
         row["warc_file"], row["warc_offset"] = warc.get("file"), warc.get("offset")
         writer.writerow(row)
@@ -122,23 +182,24 @@ def _gzip_members(f: BinaryIO, offset: int, count: int) -> bytes:
     return f.read(start - offset)
 
 
-def write_warc(storage: Storage, warc_dir: Path, out: Path, *, story: str) -> int:
-    """Copy the captures of one story's watches into one WARC file."""
-    ids = [w.id for w in _watches(storage, story)]
-    refs = storage.archive.warc_refs(ids)
-    with out.open("wb") as f:
-        writer = WARCWriter(f, gzip=True, warc_version=WARC_VERSION)
-        writer.write_record(
-            writer.create_warcinfo_record(
-                out.name,
-                {
-                    "software": "Raqib export",
-                    "format": "WARC File Format 1.1",
-                    "description": f"captures of story {story}",
-                },
-            )
+def write_warc(
+    storage: Storage, warc_dir: Path, out: BinaryIO, sel: Selection = EVERYTHING, *, name: str
+) -> int:
+    """Copy the captures of the selection's watches into one WARC stream (file `name`)."""
+    ids = [w.id for w in _watches(storage, sel)]
+    refs = storage.archive.warc_refs(ids) if ids else []
+    writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
+    writer.write_record(
+        writer.create_warcinfo_record(
+            name,
+            {
+                "software": "Raqib export",
+                "format": "WARC File Format 1.1",
+                "description": f"captures of {sel.describe()}",
+            },
         )
-        for _watch, name, offset in refs:
-            with (warc_dir / name).open("rb") as src:
-                f.write(_gzip_members(src, offset, 2))
+    )
+    for _watch, name, offset in refs:
+        with (warc_dir / name).open("rb") as src:
+            out.write(_gzip_members(src, offset, 2))
     return len(refs)

@@ -139,38 +139,47 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
 
 @click.command()
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "warc"]),
-    required=True,
-    help="jsonl/csv: versions and changes; warc: the captures of one story.",
-)
+    "--format", "fmt", type=click.Choice(publish.FORMATS), required=True,
+    help="jsonl/csv: watches, versions and changes; warc: the captures; wacz: the captures "
+    "packaged with an index and a page list (ReplayWeb.page, pywb).",
+)  # fmt: skip
 @click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="File to write ('-' for stdout, jsonl and csv only).",
-)
-@click.option("--story", metavar="SLUG", help="Only this story (required for --format warc).")
+)  # fmt: skip
+@click.option("--watch", metavar="WATCH", help="Only this watch (its id or URL).")
+@click.option("--story", metavar="SLUG", help="Only this story's articles.")
+@click.option("--outlet", metavar="NAME", help="Only this outlet's articles.")
 @click.option(
     "--since",
     metavar="WHEN",
-    help="Only versions and changes first seen since WHEN: 2d, 12h, yesterday or an ISO 8601 time.",
+    help="jsonl/csv: only versions and changes first seen since WHEN: 2d, 12h, yesterday or an ISO 8601 time.",
 )
 @click.pass_obj
-def export(obj: Ctx, fmt: str, out: Path, story: str | None, since: str | None) -> None:
-    """Export history for hand-off: JSON Lines, CSV, or one story's WARC captures.
+def export(
+    obj: Ctx, fmt: str, out: Path, watch: str | None, story: str | None, outlet: str | None,
+    since: str | None,
+) -> None:  # fmt: skip
+    """Export history for hand-off: JSON Lines, CSV, WARC or WACZ, of one watch,
+    a story, an outlet or (without --watch, --story, --outlet) everything.
 
+    \b
     JSON Lines holds one record per line, tagged "watch", "version" or
-    "change", in the same form as --json output. The WARC export copies every
-    capture of the story's articles (responses, revisits, their requests)
-    into one file that pywb or ReplayWeb.page can open.
+    "change", in the same form as --json output (`raqib import` reads it).
+    CSV starts with a byte order mark so that Excel reads the Arabic; each
+    change row carries its evidence: when the old text was last seen, when
+    the new was first seen, and both fetches' WARC records (file#offset).
+    WARC copies every capture (responses, revisits, their requests) byte for
+    byte; WACZ packages it with an index for ReplayWeb.page or pywb.
     """
     target = None if str(out) == "-" else out
     with obj.app(readonly=True) as app:
-        n = publish.export(app, fmt, target, story=story, since=since, stdout=sys.stdout)
+        n = publish.export(
+            app, fmt, target, watch=watch, story=story, outlet=outlet, since=since,
+            stdout=sys.stdout,
+        )  # fmt: skip
     if target is not None:
-        what = "captures" if fmt == "warc" else "records"
+        what = "captures" if fmt in ("warc", "wacz") else "records"
         click.echo(f"wrote {n} {what} to {out}", err=True)
 
 

@@ -131,6 +131,12 @@ def fetch_record(f: FetchEntry, version_number: int | None) -> dict[str, Any]:
         "last_modified": f.last_modified,
         "detail": f.detail,
         "version": version_number,
+        # The fetch's WARC record (a response, or a revisit of an unchanged page).
+        "warc": (
+            {"file": f.warc_file, "offset": f.warc_offset}
+            if f.warc_file is not None and f.warc_offset is not None
+            else None
+        ),
     }
 
 

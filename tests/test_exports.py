@@ -1,0 +1,147 @@
+"""Exports an archivist can use: CSV that Excel reads, with the evidence of
+each change; WARC of any watch, story, outlet or everything; a WARC pointer
+for every fetch; a WACZ that pywb replays; and `raqib import` of an export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import Route
+from tests import needs
+from tests.conftest import Raqib
+
+pytestmark = pytest.mark.backends
+
+
+def _history(server, raqib: Raqib) -> tuple[str, str]:
+    """A story's article edited once (three fetches), and a loose article."""
+    a, b = server.base + "/a", server.base + "/b"
+    server.routes["/a"] = Route(render(VERSIONS[2], server.base))
+    server.routes["/b"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", a, "--story", "talks", "--tag", "iraq")
+    raqib("watch", "--no-fetch", b)
+    raqib.proc("check", "--all")
+    raqib.proc("check", "--all")  # unchanged: the old text's last sighting
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))
+    raqib.proc("check", "--all")
+    return a, b
+
+
+def _warc_records(path: Path) -> list[Any]:
+    with path.open("rb") as f:
+        return [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
+            for r in ArchiveIterator(f)
+        ]
+
+
+def _record_at(warc_dir: Path, pointer: dict[str, Any]) -> Any:
+    with (warc_dir / pointer["file"]).open("rb") as f:
+        f.seek(pointer["offset"])
+        record = next(iter(ArchiveIterator(f)))
+        return record.rec_type, record.rec_headers.get_header("WARC-Target-URI")
+
+
+def test_csv_has_a_bom_the_grouping_and_the_evidence(server, raqib: Raqib, tmp_path) -> None:
+    a, _b = _history(server, raqib)
+    out = tmp_path / "history.csv"
+    raqib("export", "--format", "csv", "--out", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Arabic
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    versions = [r for r in rows if r["record"] == "version" and r["watch_url"] == a]
+    assert [r["story"] for r in versions] == ["talks", "talks"]
+    assert all(r["tags"] == "iraq" for r in versions)
+    (change,) = [r for r in rows if r["record"] == "change"]
+    assert change["story"] == "talks" and change["url"] == a
+    log = raqib("log", a, "--json").json()
+    # The old text was last seen by the second fetch, the new first seen by the third.
+    assert change["old_last_seen"] == log[1]["fetched_at"]
+    assert change["new_first_seen"] == log[2]["fetched_at"]
+    assert change["old_last_warc"] == f"{log[1]['warc']['file']}#{log[1]['warc']['offset']}"
+    assert change["new_first_warc"] == f"{log[2]['warc']['file']}#{log[2]['warc']['offset']}"
+
+
+def test_every_fetch_in_the_log_points_at_its_warc_record(server, raqib: Raqib) -> None:
+    a, _b = _history(server, raqib)
+    log = raqib("log", a, "--json").json()
+    kinds = [_record_at(raqib.home / "warc", f["warc"]) for f in log]
+    # New text: a response; the same text again: a revisit of it.
+    assert kinds == [("response", a), ("revisit", a), ("response", a)]
+
+
+def test_warc_export_of_any_selection(server, raqib: Raqib, tmp_path) -> None:
+    _a, b = _history(server, raqib)
+    loose = tmp_path / "b.warc.gz"
+    out = raqib("export", "--format", "warc", "--watch", b, "--out", str(loose)).err
+    assert "wrote 3 captures" in out  # a watch of no story exports too
+    targets = {uri for kind, uri, _ in _warc_records(loose) if kind in ("response", "revisit")}
+    assert targets == {b}
+    everything = tmp_path / "all.warc.gz"
+    raqib("export", "--format", "warc", "--out", str(everything))
+    records = _warc_records(everything)
+    assert records[0][0] == "warcinfo" and b"every watch" in records[0][2]
+    assert sum(1 for kind, *_ in records if kind in ("response", "revisit")) == 6
+    r = raqib(
+        "export", "--format", "warc", "--story", "talks", "--watch", b, "--out", "x", expect=2
+    )
+    assert "one of --watch, --story and --outlet" in r.err
+    r = raqib("export", "--format", "warc", "--outlet", "nowhere", "--out", str(loose), expect=4)
+    assert "no outlet 'nowhere'" in r.err
+
+
+@pytest.fixture(scope="module")
+def pywb_bin() -> Path:
+    found = needs.pywb()
+    if found is None:
+        pytest.fail("pywb could not be installed (python3 tests/needs.py)")
+    return found
+
+
+@pytest.mark.slow
+def test_a_wacz_export_replays_in_pywb(server, raqib: Raqib, tmp_path, pywb_bin: Path) -> None:
+    a, _b = _history(server, raqib)
+    out = tmp_path / "talks.wacz"
+    r = raqib("export", "--format", "wacz", "--story", "talks", "--out", str(out))
+    assert "wrote 3 captures" in r.err
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        assert "datapackage.json" in names and any(n.startswith("indexes/") for n in names)
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").splitlines()[1:]]
+    assert {p["url"] for p in pages} == {a}
+    root = tmp_path / "pywb"
+    root.mkdir()
+    for step in (["init", "raqib"], ["add", "--unpack-wacz", "raqib", str(out)]):
+        subprocess.run(
+            [str(pywb_bin / "wb-manager"), *step], cwd=root, check=True, capture_output=True
+        )
+    proc = subprocess.Popen(
+        [str(pywb_bin / "python"), str(Path(__file__).with_name("pywb_serve.py"))],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        # The port is printed once the socket listens (pywb may say other things first).
+        port = next(int(x.split()[1]) for x in proc.stdout if x.startswith("listening "))
+        log = raqib("log", a, "--json").json()
+        before, after = "آلاف الجنود عادوا", "نحو 2500 جندي عادوا"  # the edited figure
+        for fetch, shown, gone in ((log[0], before, after), (log[2], after, before)):
+            stamp = "".join(ch for ch in fetch["fetched_at"][:19] if ch.isdigit())
+            url = f"http://127.0.0.1:{port}/raqib/{stamp}id_/{a}"
+            with urllib.request.urlopen(url, timeout=30) as page:
+                body = page.read().decode("utf-8")
+            assert shown in body and gone not in body, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
