@@ -21,7 +21,9 @@ RESTING = [s.value for s in RESTING_STATES]
 def _ref(row: Any) -> dict[str, Any] | None:
     """The WARC record of a fetch row (…, file name, offset), if it was archived."""
     name, offset = row[3], row[4]
-    return {"file": name, "offset": int(offset)} if name is not None and offset is not None else None
+    return (
+        {"file": name, "offset": int(offset)} if name is not None and offset is not None else None
+    )
 
 
 class ArchiveRepo:

@@ -256,6 +256,37 @@ class HistoryRepo:
                     out[f.watch_id] = to_domain(FetchEntry, f)
         return out
 
+    def import_version(self, watch_id: int, v: Version) -> bool:
+        """Store a version read from an export, unless the watch has it already
+        (True if stored). The same number with other text is a conflict: two
+        histories of one article that disagree are not merged silently."""
+        with self.db.session() as s:
+            held = s.scalar(
+                select(m.Version.content_hash).where(
+                    m.Version.watch_id == watch_id, m.Version.number == v.number
+                )
+            )
+            if held is not None:
+                if held != v.content_hash:
+                    raise StoreError(f"watch {watch_id} already has a different version {v.number}")
+                return False
+            raw = v.raw_hash if v.raw_hash and s.get(m.Blob, v.raw_hash) is not None else None
+            s.add(
+                m.Version(
+                    watch_id=watch_id, number=v.number, title=v.title, byline=v.byline,
+                    published=v.published, modified=v.modified, text=v.text,
+                    notices=list(v.notices), language=v.language, content_hash=v.content_hash,
+                    raw_hash=raw, url=v.url, extractor=v.extractor, first_seen=v.first_seen,
+                    last_seen=v.last_seen, fetch_id=None,
+                )
+            )  # fmt: skip
+            w = s.get(m.Watch, watch_id)
+            if w is not None and v.number >= (w.version_count or 0):
+                w.version_count, w.content_hash, w.title = v.number, v.content_hash, v.title
+                if v.number > 1:
+                    w.last_change_at = v.first_seen
+            return True
+
     def raw_body(self, raw_hash: str) -> bytes | None:
         with self.db.session() as s:
             return self.db.blobs.raw(lambda k: read_blob(s, k), raw_hash)

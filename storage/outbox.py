@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, update
 
 from raqib.domain import Channel, Delivery, Message
 from raqib.storage import models as m
-from raqib.storage.db import Database, to_domain
+from raqib.storage.db import Database, rowcount, to_domain
 from raqib.storage.watches import ensure_story
 
 PENDING, SENT, FAILED = Delivery.PENDING.value, Delivery.SENT.value, Delivery.FAILED.value
@@ -189,7 +189,7 @@ class OutboxRepo:
                 .values(next_attempt_at=now)
                 .execution_options(synchronize_session=False)
             )
-            return int(r.rowcount or 0)
+            return rowcount(r)
 
     def delivered(self, message_id: int, *, now: datetime) -> None:
         with self.db.session() as s:

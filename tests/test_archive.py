@@ -291,7 +291,12 @@ def test_gc_removes_only_unused_bodies(server, raqib: Raqib) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["--format warc --since 2d", "--format jsonl --since someday", "--format wacz --story a --outlet b"]
+    "bad",
+    [
+        "--format warc --since 2d",
+        "--format jsonl --since someday",
+        "--format wacz --story a --outlet b",
+    ],
 )
 def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
     raqib("watch", "--no-fetch", "https://a.example/x")

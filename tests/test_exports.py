@@ -145,3 +145,43 @@ def test_a_wacz_export_replays_in_pywb(server, raqib: Raqib, tmp_path, pywb_bin:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> None:
+    a, b = _history(server, raqib)
+    dump = tmp_path / "history.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(dump))
+    same = raqib("import", str(dump)).out  # into the home that wrote it: nothing new
+    assert "watches: 0 new (paused), 2 already here; versions: 0 new, 3 already here" in same
+    other = Raqib(tmp_path / "other")  # SQLite, whichever backend wrote the export
+    first = other("import", str(dump)).out
+    assert (
+        "watches: 2 new (paused), 0 already here; versions: 3 new, 0 already here; 1 changes"
+        in first
+    )
+    again = other("import", str(dump)).out
+    assert "0 new (paused), 2 already here; versions: 0 new, 3 already here; 0 changes" in again
+
+    def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        gone = {"raw_sha256", "warc", "evidence", "watch_id", "moved_paragraphs"}
+        return [{k: v for k, v in r.items() if k not in gone} for r in rows]
+
+    for url in (a, b):
+        mine = raqib("versions", url, "--json").json()
+        assert strip(other("versions", url, "--json").json()) == strip(mine)
+    assert strip(other("changes", "--json").json()) == strip(raqib("changes", "--json").json())
+    assert {w["state"] for w in other("watches", "--json").json()} == {"paused"}
+    assert other("watches", "--story", "talks", "--json").json()[0]["tags"] == ["iraq"]
+
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    forged = [json.loads(x) for x in lines]
+    v = next(r for r in forged if r["record"] == "version")
+    v["text"] = v["text"].replace("2014", "2015")  # the text no longer matches its hash
+    bad = tmp_path / "forged.jsonl"
+    bad.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in forged), encoding="utf-8")
+    r = other("import", str(bad), expect=2)
+    assert "does not match its content hash" in r.err
+    (tmp_path / "junk.jsonl").write_text('{"hello": 1}\n')
+    assert (
+        "junk.jsonl:1: not a record" in other("import", str(tmp_path / "junk.jsonl"), expect=2).err
+    )

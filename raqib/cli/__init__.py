@@ -47,6 +47,7 @@ COMMANDS = {
     "serve": "raqib.cli.publish:serve",
     "feed": "raqib.cli.publish:feed",
     "export": "raqib.cli.publish:export",
+    "import": "raqib.cli.publish:import_cmd",
     "gc": "raqib.cli.publish:gc",
     "config": "raqib.cli.publish:config_cmd",
     "demo": "raqib.cli.publish:demo",

@@ -137,6 +137,30 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
     click.echo(f"wrote {out}")
 
 
+@click.command(name="import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.pass_obj
+def import_cmd(obj: Ctx, file: Any) -> None:
+    """Import FILE, an export of `raqib export --format jsonl` ('-': stdin).
+
+    Watches are matched by address and versions by number, so importing the
+    same file twice adds nothing; a version whose text differs from the one
+    held under its number is refused. Changes are judged again from the
+    versions. Watches new to this home start paused (`raqib resume` starts
+    checking them): importing an archive does not start fetching it.
+    """
+    from raqib.app import imports
+
+    records = imports.read(file, getattr(file, "name", "-"))
+    with obj.app() as app:
+        r = imports.import_records(app, records)
+    click.echo(
+        f"watches: {r.watches_new} new (paused), {r.watches_known} already here; "
+        f"versions: {r.versions_new} new, {r.versions_known} already here; "
+        f"{r.changes} changes judged"
+    )
+
+
 @click.command()
 @click.option(
     "--format", "fmt", type=click.Choice(publish.FORMATS), required=True,
