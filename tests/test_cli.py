@@ -194,10 +194,27 @@ def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     assert not {m for m in imported if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
 
 
-def test_demo_runs_offline(raqib: Raqib, tmp_path) -> None:
+def test_demo_runs_offline_and_serves_its_report(raqib: Raqib, tmp_path) -> None:
+    import urllib.request
+
     keep = tmp_path / "demo-home"
-    r = raqib.proc("demo", "--keep", str(keep), timeout=300)
-    assert "SILENT" in r.out and "cosmetic" in r.out and "moved" in r.out
-    assert "{+نحو 2500 جندي+}" in r.out
-    assert raqib_command()  # the console script or python -m cli
-    assert (keep / "raqib.db").exists()
+    p = raqib.popen("demo", "--keep", str(keep), "--serve", "--serve-port", "0")
+    try:
+        assert p.stdout is not None
+        seen = []
+        for line in p.stdout:  # the address is printed once the report is served
+            seen.append(line)
+            if line.startswith("── the report of this demo: "):
+                break
+        out = "".join(seen)
+        assert "SILENT" in out and "cosmetic" in out and "moved" in out
+        assert "{+نحو 2500 جندي+}" in out
+        address = line.split(": ", 1)[1].split()[0]
+        assert address.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(address, timeout=30) as page:
+            html = page.read().decode("utf-8")
+        assert "واشنطن وبغداد" in html and 'dir="rtl"' in html
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    assert (keep / "raqib.db").exists()  # --keep: the home stays

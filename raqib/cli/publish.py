@@ -279,14 +279,25 @@ def config_cmd(obj: Ctx, defaults: bool) -> None:
 @click.option(
     "--port", type=int, default=0, help="Port for the local demo server (default: any free port)."
 )
-def demo(keep: Path | None, port: int) -> None:
+@click.option(
+    "--serve", "serve_report", is_flag=True,
+    help="End by serving the demo's report on 127.0.0.1 and printing its address (Ctrl-C stops).",
+)  # fmt: skip
+@click.option(
+    "--serve-port", type=int, default=8765, show_default=True, help="Port for --serve (0: any)."
+)
+def demo(keep: Path | None, port: int, serve_report: bool, serve_port: int) -> None:
     """Watch a small evolving copy of the seed article, served on 127.0.0.1.
 
     No network needed: the pages ship with Raqib. The demo serves five
     versions of an Arabic report (page furniture churn, a cosmetic edit, a
     silent edit, an announced update), runs `raqib check` after each, and
-    prints the highlighted diffs.
+    prints the highlighted diffs. With --keep DIR, its home stays for you to
+    explore (`raqib --home DIR changes`); with --serve, it ends by serving
+    the report in your browser.
     """
     from raqib.demo.run import run_demo
 
-    sys.exit(run_demo(home=keep, port=port, out=sys.stdout))
+    sys.exit(
+        run_demo(home=keep, port=port, out=sys.stdout, serve_port=serve_port if serve_report else None)
+    )

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from raqib.demo.pages import PATH, VERSIONS, render
 from raqib.demo.server import PageServer, Route
@@ -24,7 +24,9 @@ def _raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
-def run_demo(home: Path | None, port: int, out: TextIO) -> int:
+def run_demo(home: Path | None, port: int, out: TextIO, serve_port: int | None = None) -> int:
+    """The walk-through; with `serve_port`, it ends by serving the report of
+    its home (0: any free port) until interrupted."""
     color = out.isatty()
     tmp = None
     if home is None:
@@ -72,9 +74,35 @@ def run_demo(home: Path | None, port: int, out: TextIO) -> int:
                 "--color" if color else "--no-color",
             )
             say(r.stdout.rstrip())
+        if serve_port is not None:
+            server.stop()
+            return _serve(home, serve_port, say)
         say(f"\nTry: raqib --home {home} diff {url} --format html > diff.html" if not tmp else "")
+        say(f"     raqib --home {home} serve     # the report in a browser" if not tmp else "")
         return 0
     finally:
         server.stop()
         if tmp is not None:
             tmp.cleanup()
+
+
+def _serve(home: Path, port: int, say: Any) -> int:
+    """`raqib serve` on the demo's home, its address told as soon as it listens."""
+    cmd = [sys.executable, "-P", "-m", "raqib", "--home", str(home), "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("serving on "):
+                address = line.split()[2]
+                say(f"\n── the report of this demo: {address}  (Ctrl-C stops)")
+                say(f"   its home: {home}")
+                break
+            say(line.rstrip())
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
