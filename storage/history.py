@@ -241,6 +241,20 @@ class HistoryRepo:
             ).all()
             return [to_domain(FetchEntry, f, warc_file=name) for f, name in rows]
 
+    def with_outcome(self, outcome: str, *, limit: int) -> list[tuple[FetchEntry, str, str | None]]:
+        """The latest fetches (of any watch) that ended in `outcome`, newest
+        first, each with its watch's address and title."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Fetch, m.WarcFile.name, m.Watch.url, m.Watch.title)
+                .join(m.Watch, m.Watch.id == m.Fetch.watch_id)
+                .outerjoin(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
+                .where(m.Fetch.outcome == outcome)
+                .order_by(m.Fetch.id.desc())
+                .limit(limit)
+            ).all()
+            return [(to_domain(FetchEntry, f, warc_file=n), u, t) for f, n, u, t in rows]
+
     def last_fetches(self, watch_ids: Sequence[int]) -> dict[int, FetchEntry]:
         """Each watch's latest fetch-log row (for `schedule`'s reasons)."""
         out: dict[int, FetchEntry] = {}

@@ -11,7 +11,7 @@ import pytest
 from raqib import cli
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from tests.conftest import Raqib, raqib_command
+from tests.conftest import Raqib
 
 
 def _command(path: tuple[str, ...]) -> click.Command:

@@ -3,6 +3,7 @@ opening them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import tempfile
@@ -19,7 +20,8 @@ from raqib.demo.server import PageServer, Route
 from raqib.report.views import safe_href
 from raqib.report.web import create_app
 from raqib.storage import open_storage, sqlite
-from tests.conftest import ROOT, Raqib, replay_corpus, which_chromium
+from tests import needs
+from tests.conftest import ROOT, Raqib, replay_corpus
 
 XSS_TEXT = [
     "نص عادي عن المحادثات بين بغداد وواشنطن حول مستقبل التحالف الدولي وانسحاب القوات من العراق خلال الأشهر المقبلة.",
@@ -55,7 +57,7 @@ def replayed(manifest) -> Iterator[dict[str, Any]]:
     try:
         server.routes["/xss/article"] = Route(xss_page(1))
         raqib("watch", "--no-fetch", server.base + "/xss/article", "--story", "xss")
-        urls = replay_corpus(server, raqib, manifest, steps=5)
+        urls = replay_corpus(server, raqib, manifest)  # bot check, 503, 404, restore included
         server.routes["/xss/article"] = Route(xss_page(2))
         raqib.proc("check", "--all")
         site = tmp / "site"
@@ -108,9 +110,10 @@ def test_static_site_pages(replayed) -> None:
     assert len(raw_links) == 2 and all((site / r).exists() for r in raw_links)
     watch_id = re.search(r'href="article-(\d+)\.html"', page).group(1)
     article = (site / f"article-{watch_id}.html").read_text(encoding="utf-8")
-    assert (
-        article.count('class="mark ') == 2 and article.count('class="mark silent"') == 1
-    )  # cosmetic + silent so far
+    seed_changes = raqib("changes", "--url", seed, "--json").json()
+    assert article.count('class="mark ') == len(seed_changes) >= 3
+    silent = sum(1 for c in seed_changes if c["silent"] and c["kind"] == "substantive")
+    assert article.count('class="mark silent"') == silent >= 1
     assert "<svg" in article and "<script" not in article
 
 
@@ -257,11 +260,10 @@ def test_serve_runs_on_loopback(replayed) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = which_chromium()
-    if chromium is None or shutil.which("chromedriver") is None:
-        pytest.skip(
-            "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
-        )
+    found = needs.chromium()  # installs Debian's chromium and chromium-driver when it can
+    if found is None:
+        pytest.skip("Debian's chromium and chromium-driver are missing (python3 tests/needs.py)")
+    chromium, chromedriver = found
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -281,7 +283,7 @@ def browser() -> Iterator[Any]:
         "--window-size=1280,1700",
     ):
         opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
     try:
         yield driver
     finally:
@@ -328,3 +330,71 @@ def test_browser_change_page(replayed, browser) -> None:
         assert (
             "window.__xss=5" in browser.find_element(By.TAG_NAME, "body").text
         )  # shown as source text
+
+
+@pytest.mark.browser
+def test_browser_timeline_fetch_log_capture_and_feed(replayed, browser) -> None:
+    """Right to left, every outcome shown, captures drawn with scripts off,
+    and the feed's first entry is the latest change."""
+    from selenium.webdriver.common.by import By
+
+    site: Path = replayed["site"]
+    raqib: Raqib = replayed["raqib"]
+    seed = replayed["urls"]["seed"]
+    watch_id = next(w["id"] for w in raqib("watches", "--json").json() if w["url"] == seed)
+    browser.get((site / f"article-{watch_id}.html").as_uri())
+    marks = browser.execute_script(
+        "return [...document.querySelectorAll('svg g.mark')]"
+        ".map(g => [g.dataset.at, g.getBoundingClientRect().left])"
+    )
+    assert len(marks) >= 3
+    lefts = [left for _at, left in sorted(marks)]
+    assert all(a > b for a, b in itertools.pairwise(lefts)), marks  # later is further left
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(artifacts / "article-page.png"))
+
+    log = raqib("log", seed, "--json").json()
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('tr.fetch')]"
+        ".map(r => [r.dataset.outcome, +r.cells[3].textContent])"
+    )
+    assert {o for o, _n in shown} == {f["outcome"] for f in log} >= {
+        "not_article", "error", "removed", "restored", "new_version",
+    }  # fmt: skip
+    assert sum(n for _o, n in shown) == len(log)  # folded runs still count every fetch
+    bot = browser.find_element(By.CSS_SELECTOR, "tr.fetch.not_article a")
+    assert "ليست مقالًا" in bot.text and bot.get_attribute("href").endswith(
+        "outcome-not_article.html"
+    )
+    bot.click()
+    assert seed in browser.find_element(By.TAG_NAME, "body").text
+
+    xss = next(w["id"] for w in raqib("watches", "--json").json() if w["url"] == replayed["xss"])
+    html = (site / f"article-{xss}.html").read_text(encoding="utf-8")
+    capture = re.findall(r'href="(capture-[0-9a-f]{64}\.html)"', html)[-1]
+    browser.get((site / capture).as_uri())
+    frame = browser.find_element(By.CSS_SELECTOR, "iframe.capture")
+    assert frame.get_attribute("sandbox") == ""
+    browser.switch_to.frame(frame)
+    try:
+        assert "نص عادي عن المحادثات" in browser.find_element(By.TAG_NAME, "body").text
+        assert browser.execute_script("return window.__xss === undefined")  # its scripts never ran
+    finally:
+        browser.switch_to.default_content()
+    assert browser.execute_script("return window.__xss === undefined")
+
+    feed = site / "changes.atom"
+    raqib("feed", "--out", str(feed))
+    browser.get(feed.as_uri())
+    first = browser.execute_script(
+        "const e = document.getElementsByTagName('entry')[0];"
+        "return [e.getElementsByTagName('id')[0].textContent,"
+        "        e.getElementsByTagName('updated')[0].textContent]"
+    )
+    latest = max(raqib("changes", "--json").json(), key=lambda c: c["detected_at"])
+    assert (
+        first[0]
+        == f"urn:raqib:change:{latest['watch_id']}:{latest['from_version']}-{latest['to_version']}"
+    )
+    assert first[1][:19] == latest["detected_at"][:19]

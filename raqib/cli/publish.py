@@ -299,5 +299,7 @@ def demo(keep: Path | None, port: int, serve_report: bool, serve_port: int) -> N
     from raqib.demo.run import run_demo
 
     sys.exit(
-        run_demo(home=keep, port=port, out=sys.stdout, serve_port=serve_port if serve_report else None)
+        run_demo(
+            home=keep, port=port, out=sys.stdout, serve_port=serve_port if serve_report else None
+        )
     )

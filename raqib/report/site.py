@@ -10,6 +10,7 @@ from typing import Any
 
 from w3lib.encoding import html_to_unicode
 
+from raqib.present import labels
 from raqib.report import views
 from raqib.storage import Storage
 
@@ -66,10 +67,17 @@ def write_site(
             cv = views.change_view(storage, c["id"])
             if cv is not None:
                 emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
+    for kind in labels.OUTCOMES:
+        view = views.outcome_view(storage, kind)
+        assert view is not None
+        emit(f"outcome-{kind}.html", env.get_template("outcome.html").render(**view))
+    capture = env.get_template("capture.html")
     for h in sorted(raw_hashes):
         target = out / f"raw-{h}.txt"
-        if not target.exists():  # content-addressed: an existing file is already right
-            text = raw_text(storage, h)
-            if text is not None:
-                emit(target.name, text)
+        if target.exists() and (out / f"capture-{h}.html").exists():
+            continue  # content-addressed: existing files are already right
+        text = raw_text(storage, h)
+        if text is not None:
+            emit(target.name, text)
+            emit(f"capture-{h}.html", capture.render(**views.capture_view(storage, h, text)))
     return written

@@ -1,8 +1,10 @@
 """A timeline of an article's versions, drawn as SVG on the server.
 
-Time runs left to right (right to left would fight the axis labels, which are
-dates); the height of each mark is the size of the change (square-root scale,
-so one big rewrite does not flatten the rest). Silent edits are red and
+Time runs right to left, as the Arabic page around it reads: the first version
+at the right edge, the latest at the left, the size axis on the right. Dates
+stay left-to-right inside their labels. The height of each mark is the size
+of the change (square-root scale, so one big rewrite does not flatten the
+rest). Silent edits are red and
 ringed, announced substantive edits blue, cosmetic ones grey. Every text in
 the drawing is escaped; numbers are formatted by us.
 """
@@ -15,6 +17,8 @@ from datetime import datetime
 from html import escape
 
 from markupsafe import Markup
+
+from raqib.present.when import local
 
 WIDTH, HEIGHT = 720, 200
 PAD_L, PAD_R, PAD_T, PAD_B = 48, 20, 16, 36
@@ -39,8 +43,10 @@ def svg(marks: list[Mark], versions: list[datetime], start: datetime, end: datet
     top = max([m.chars for m in marks] + [10])
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
+    right = WIDTH - PAD_L  # the size axis, where time starts
+
     def x(t: datetime) -> float:
-        return PAD_L + plot_w * max(0.0, min(1.0, (t - start).total_seconds() / span))
+        return right - plot_w * max(0.0, min(1.0, (t - start).total_seconds() / span))
 
     def y(chars: int) -> float:
         return PAD_T + plot_h * (1 - math.sqrt(chars) / math.sqrt(top))
@@ -48,13 +54,13 @@ def svg(marks: list[Mark], versions: list[datetime], start: datetime, end: datet
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="timeline of versions" direction="ltr" style="max-width:{WIDTH}px;font-family:sans-serif;font-size:11px">',
-        f'<line x1="{PAD_L}" y1="{PAD_T + plot_h}" x2="{WIDTH - PAD_R}" y2="{PAD_T + plot_h}" stroke="#d0d7de"/>',
-        f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{PAD_T + plot_h}" stroke="#d0d7de"/>',
-        f'<text x="{PAD_L - 6}" y="{PAD_T + 4}" text-anchor="end" fill="#57606a">{top}</text>',
-        f'<text x="{PAD_L - 6}" y="{PAD_T + plot_h}" text-anchor="end" fill="#57606a">0</text>',
-        f'<text x="{PAD_L}" y="{HEIGHT - 8}" fill="#57606a">{escape(start.strftime("%Y-%m-%d %H:%M"))}</text>',
-        f'<text x="{WIDTH - PAD_R}" y="{HEIGHT - 8}" text-anchor="end" fill="#57606a">{escape(end.strftime("%Y-%m-%d %H:%M"))}</text>',
-        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" fill="#57606a">characters changed per version</text>',
+        f'<line x1="{PAD_R}" y1="{PAD_T + plot_h}" x2="{right}" y2="{PAD_T + plot_h}" stroke="#d0d7de"/>',
+        f'<line x1="{right}" y1="{PAD_T}" x2="{right}" y2="{PAD_T + plot_h}" stroke="#d0d7de"/>',
+        f'<text x="{right + 6}" y="{PAD_T + 4}" fill="#57606a">{top}</text>',
+        f'<text x="{right + 6}" y="{PAD_T + plot_h}" fill="#57606a">0</text>',
+        f'<text class="start" x="{right}" y="{HEIGHT - 8}" text-anchor="end" fill="#57606a">{escape(local(start))}</text>',
+        f'<text class="end" x="{PAD_R}" y="{HEIGHT - 8}" fill="#57606a">{escape(local(end))}</text>',
+        f'<text x="{PAD_R + plot_w / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" fill="#57606a">الأحرف المعدّلة · characters changed ←</text>',
     ]
     for v in versions:
         vx = x(v)
@@ -65,7 +71,7 @@ def svg(marks: list[Mark], versions: list[datetime], start: datetime, end: datet
         mx, my = x(m.at), y(m.chars)
         color = COSMETIC if m.kind == "cosmetic" else SILENT if m.silent else ANNOUNCED
         dot = (
-            f'<g class="mark {"silent" if m.silent else m.kind}">'
+            f'<g class="mark {"silent" if m.silent else m.kind}" data-at="{escape(m.at.isoformat())}">'
             f"<title>{escape(m.label)}</title>"
             f'<line x1="{mx:.1f}" y1="{PAD_T + plot_h}" x2="{mx:.1f}" y2="{my:.1f}" stroke="{color}" stroke-width="2"/>'
             f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="5" fill="{color}"/>'

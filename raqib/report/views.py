@@ -26,7 +26,9 @@ from raqib.diffs.render import (
     segments,
 )
 from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
-from raqib.domain import Change, Watch, WatchState
+from raqib.domain import Change, FetchEntry, Watch, WatchState
+from raqib.present import labels
+from raqib.present.when import local
 from raqib.report import charts, timeline
 from raqib.storage import Storage
 
@@ -43,7 +45,16 @@ def safe_href(url: str | None) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    return local(value, "—")
+
+
+def _verdict(kind: str, silent: bool) -> str:
+    """'تعديل صامت · silent edit': the report's labels in both languages."""
+    return " · ".join(labels.verdict(kind, silent))
+
+
+def _outcome(name: str) -> str:
+    return " · ".join(labels.outcome(name))
 
 
 def environment() -> Environment:
@@ -57,6 +68,9 @@ def environment() -> Environment:
     )
     env.filters["href"] = safe_href
     env.filters["when"] = _when
+    env.filters["verdict"] = _verdict
+    env.filters["outcome"] = _outcome
+    env.globals["OUTCOMES"] = list(labels.OUTCOMES)
     env.globals.update(DEL_STYLE=DEL_STYLE, INS_STYLE=INS_STYLE, COSMETIC_STYLE=COSMETIC_STYLE)
     return env
 
@@ -201,8 +215,56 @@ def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
         "versions": versions,
         "changes": changes,
         "svg": svg,
-        "fetches": len(storage.history.fetches(w.id)),
+        **fetch_runs(storage.history.fetches(w.id), {v.id: v.number for v in versions}),
     }
+
+
+def fetch_runs(fetches: list[FetchEntry], numbers: dict[int, int]) -> dict[str, Any]:
+    """An article's fetch log as the page shows it: every outcome, with runs
+    of the same answer (a month of "unchanged") folded into one row, newest
+    first, so a bot check, a 503, a 404 or a restore is never lost in them."""
+    runs: list[dict[str, Any]] = []
+    for f in fetches:
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and f.version_id is None
+            and last["version"] is None
+            and (last["outcome"], last["status"], last["detail"]) == (f.outcome, f.status, f.detail)
+        ):
+            last["count"] += 1
+            last["last"] = f.fetched_at
+            continue
+        runs.append(
+            {
+                "outcome": f.outcome, "status": f.status, "detail": f.detail,
+                "version": numbers.get(f.version_id) if f.version_id else None,
+                "first": f.fetched_at, "last": f.fetched_at, "count": 1,
+                "warc": f"{f.warc_file}#{f.warc_offset}" if f.warc_file else None,
+            }
+        )  # fmt: skip
+    kinds: dict[str, int] = {}
+    for f in fetches:
+        kinds[f.outcome] = kinds.get(f.outcome, 0) + 1
+    return {"fetches": len(fetches), "runs": runs[::-1], "outcome_counts": kinds}
+
+
+MAX_OUTCOME_ROWS = 500
+
+
+def outcome_view(storage: Storage, kind: str) -> dict[str, Any] | None:
+    """Every recent fetch that ended one way (bot checks, errors, removals, …)."""
+    if kind not in labels.OUTCOMES:
+        return None
+    rows = storage.history.with_outcome(kind, limit=MAX_OUTCOME_ROWS)
+    return {"kind": kind, "rows": rows, "limit": MAX_OUTCOME_ROWS}
+
+
+def capture_view(storage: Storage, raw_hash: str, text: str | None) -> dict[str, Any] | None:
+    """An archived page, to be drawn in a sandboxed frame with scripts off."""
+    if text is None:
+        return None
+    return {"raw_hash": raw_hash, "html": text}
 
 
 def _side_rows(analysis: Any) -> list[dict[str, Any]]:

@@ -117,9 +117,18 @@ def create_app(
     def change(change_id: int) -> str:
         return page("change.html", views.change_view(storage, change_id))
 
+    @app.get("/outcome-<string:kind>.html")
+    def outcome(kind: str) -> str:
+        return page("outcome.html", views.outcome_view(storage, kind))
+
+    @app.get("/capture-<string:raw_hash>.html")
+    def capture(raw_hash: str) -> str:
+        text = raw_text(storage, raw_hash) if _is_sha256(raw_hash) else None
+        return page("capture.html", views.capture_view(storage, raw_hash, text))
+
     @app.get("/raw-<string:raw_hash>.txt")
     def raw(raw_hash: str) -> Response:
-        if len(raw_hash) != 64 or any(ch not in "0123456789abcdef" for ch in raw_hash):
+        if not _is_sha256(raw_hash):
             abort(404)
         text = raw_text(storage, raw_hash)
         if text is None:
@@ -132,6 +141,10 @@ def create_app(
         )
 
     return app
+
+
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)
 
 
 def is_loopback(host: str) -> bool:
