@@ -77,7 +77,7 @@ def watch(
     with obj.app() as app:
         added = history.add_watches(app, list(urls), story=story, tags=tags)
         if no_fetch:
-            data = [{"url": w.url, "created": created, "id": w.id} for w, created in added]
+            data = [rec.document("watched", url=w.url, created=c, id=w.id) for w, c in added]
             emit(data, as_json, text.watched(data))
             return
         preview.fetch_now(app, [w for w, created in added if created])

@@ -142,7 +142,7 @@ def outlet_rejected(obj: Ctx, name: str, as_json: bool) -> None:
     declared itself when first fetched (a video, a live page …)."""
     with obj.app(readonly=True) as app:
         rows = outlets.rejected(app, name)
-    data = [{"url": u, "reason": r, "at": rec.iso(at)} for u, r, at in rows]
+    data = [rec.document("rejected", url=u, reason=r, at=rec.iso(at)) for u, r, at in rows]
     emit(data, as_json, [f"{d['at'] or '-'}  {d['url']}  {d['reason']}" for d in data] or ["none"])
 
 
