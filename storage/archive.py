@@ -63,15 +63,20 @@ class ArchiveRepo:
 
     def warc_refs(self, watch_ids: Sequence[int] | None = None) -> list[tuple[int, str, int]]:
         """(watch id, file, offset) of every archived fetch, oldest first."""
+        q = (
+            select(m.Fetch.watch_id, m.WarcFile.name, m.Fetch.warc_offset, m.Fetch.fetched_at)
+            .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
+            .order_by(m.Fetch.fetched_at, m.Fetch.id)
+        )
         with self.db.session() as s:
-            q = (
-                select(m.Fetch.watch_id, m.WarcFile.name, m.Fetch.warc_offset)
-                .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
-                .order_by(m.Fetch.fetched_at, m.Fetch.id)
-            )
-            if watch_ids is not None:
-                q = q.where(m.Fetch.watch_id.in_(list(watch_ids)))
-            return [(int(w), str(n), int(o)) for w, n, o in s.execute(q).all() if o is not None]
+            if watch_ids is None:
+                rows = list(s.execute(q).all())
+            else:  # in chunks: a bound parameter per id, and backends cap their number
+                ids, rows = list(watch_ids), []
+                for i in range(0, len(ids), 500):
+                    rows += s.execute(q.where(m.Fetch.watch_id.in_(ids[i : i + 500]))).all()
+                rows.sort(key=lambda r: r[3])  # oldest first across the chunks
+            return [(int(w), str(n), int(o)) for w, n, o, _at in rows if o is not None]
 
     def evidence(self, watch_id: int) -> dict[int, dict[str, Any]]:
         """Per version id: its WARC record, and the fetches that bracket the edit.

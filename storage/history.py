@@ -267,7 +267,7 @@ class HistoryRepo:
                     .subquery()
                 )
                 for f in s.scalars(select(m.Fetch).join(latest, m.Fetch.id == latest.c.id)):
-                    out[f.watch_id] = to_domain(FetchEntry, f)
+                    out[f.watch_id] = to_domain(FetchEntry, f, warc_file=None)
         return out
 
     def import_version(self, watch_id: int, v: Version) -> bool:

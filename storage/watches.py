@@ -145,11 +145,14 @@ class WatchRepo:
         story: str | None = None,
         origin: Origin = Origin.MANUAL,
         tags: Sequence[str] = (),
+        state: WatchState = WatchState.ACTIVE,
+        revive: bool = True,
     ) -> list[tuple[Watch, bool]]:
         """Watch these (already normalised) URLs; idempotent. Returns (watch, created).
 
         A URL already watched joins the story and gains the tags (a watch
-        can sit in several stories)."""
+        can sit in several stories); an unwatched one comes back unless
+        `revive` is False. New watches start in `state`."""
         out: list[tuple[m.Watch, bool]] = []
         # One transaction for the batch: "watch a b c" adds all three or none.
         with self.db.session() as s:
@@ -159,10 +162,13 @@ class WatchRepo:
                 created = w is None
                 if w is None:
                     w = new_watch(url, story_id=None, now=now, origin=origin.value)
+                    w.state = state.value
                     s.add(w)
                     s.flush()
                     s.add(m.Alias(url=url, watch_id=w.id))
-                elif w.state == WatchState.UNWATCHED.value:  # watched again: back it comes
+                elif (
+                    revive and w.state == WatchState.UNWATCHED.value
+                ):  # watched again: back it comes
                     w.state, w.next_check_at, w.error_count = WatchState.ACTIVE.value, now, 0
                 join_story(s, w, sid)
                 add_tags(s, w.id, tags)

@@ -41,21 +41,26 @@ def debian() -> list[str]:
     """Install the missing Debian packages if we can (root, apt-get); returns
     what is still missing."""
     need = _missing_debian()
-    if not need or os.geteuid() != 0 or not shutil.which("apt-get"):
+    root = os.geteuid() == 0
+    # Not root: sudo, if it needs no password (-n); else leave it to the user.
+    sudo = [] if root else ["sudo", "-n"]
+    if not need or not shutil.which("apt-get") or (not root and not shutil.which("sudo")):
         return need
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     # policy-rc.d: PostgreSQL's package must not start its own cluster.
     policy = Path("/usr/sbin/policy-rc.d")
-    placed = not policy.exists()
+    placed = root and not policy.exists()
     if placed:
         policy.write_text("#!/bin/sh\nexit 101\n")
         policy.chmod(0o755)
     try:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", *need], check=True, env=env,
+            [*sudo, "apt-get", "install", "-y", "-qq", *need], check=True, env=env,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"tests/needs.py: cannot install {', '.join(need)}: {exc}", file=sys.stderr)
     finally:
         if placed:
             policy.unlink(missing_ok=True)

@@ -73,6 +73,21 @@ def test_csv_has_a_bom_the_grouping_and_the_evidence(server, raqib: Raqib, tmp_p
     assert change["new_first_warc"] == f"{log[2]['warc']['file']}#{log[2]['warc']['offset']}"
 
 
+def test_csv_quotes_page_text_a_spreadsheet_would_run(server, raqib: Raqib, tmp_path) -> None:
+    from dataclasses import replace
+
+    url = server.base + "/f"
+    formula = '=HYPERLINK("http://evil.example/","انقر هنا")'
+    server.routes["/f"] = Route(render(replace(VERSIONS[2], title=formula), server.base))
+    raqib("watch", "--no-fetch", url)
+    raqib.proc("check", "--all")
+    out = tmp_path / "f.csv"
+    raqib("export", "--format", "csv", "--watch", url, "--out", str(out))
+    (row,) = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))
+    assert row["title"] == "'" + formula  # text to Excel, not a formula
+    assert row["url"] == url  # the machine columns are left as they are
+
+
 def test_every_fetch_in_the_log_points_at_its_warc_record(server, raqib: Raqib) -> None:
     a, _b = _history(server, raqib)
     log = raqib("log", a, "--json").json()
@@ -99,6 +114,9 @@ def test_warc_export_of_any_selection(server, raqib: Raqib, tmp_path) -> None:
     assert "one of --watch, --story and --outlet" in r.err
     r = raqib("export", "--format", "warc", "--outlet", "nowhere", "--out", str(loose), expect=4)
     assert "no outlet 'nowhere'" in r.err
+    raqib("unwatch", b)  # named by the user, an unwatched article still exports
+    r = raqib("export", "--format", "warc", "--watch", b, "--out", str(loose))
+    assert "wrote 3 captures" in r.err
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +189,10 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
         assert strip(other("versions", url, "--json").json()) == strip(mine)
     assert strip(other("changes", "--json").json()) == strip(raqib("changes", "--json").json())
     assert {w["state"] for w in other("watches", "--json").json()} == {"paused"}
+    other("unwatch", b)
+    other("import", str(dump))  # importing again does not bring an unwatched article back
+    gone = other("watches", "--state", "unwatched", "--json").json()
+    assert [(w["url"], w["state"]) for w in gone] == [(b, "unwatched")]
     assert other("watches", "--story", "talks", "--json").json()[0]["tags"] == ["iraq"]
 
     lines = dump.read_text(encoding="utf-8").splitlines()
@@ -185,3 +207,10 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     assert (
         "junk.jsonl:1: not a record" in other("import", str(tmp_path / "junk.jsonl"), expect=2).err
     )
+    w = next(r for r in forged if r["record"] == "watch")
+    (tmp_path / "bad.jsonl").write_text(json.dumps({**w, "tags": 7}) + "\n")
+    r = other("import", str(tmp_path / "bad.jsonl"), expect=2)
+    assert "bad.jsonl:1: tags: 7 is not of type 'array'" in r.err
+    orphan = next(json.loads(x) for x in lines if '"record": "version"' in x)
+    (tmp_path / "orphan.jsonl").write_text(json.dumps(orphan, ensure_ascii=False) + "\n")
+    assert "no watch record for it" in other("import", str(tmp_path / "orphan.jsonl"), expect=2).err

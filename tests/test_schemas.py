@@ -41,6 +41,7 @@ def documents(manifest) -> Iterator[dict[str, Any]]:
     try:
         raqib.home.mkdir(parents=True)
         (raqib.home / "raqib.toml").write_text(
+            '[report]\nbase_url = "https://report.example/"\n\n'
             f'[[notify.channels]]\nurl = "http://{receiver.base}/digest"\nwhen = ["all"]\ndigest = true\n'
         )
         raqib("notify", "add", f"http://{receiver.base}/hook", "--when", "all")

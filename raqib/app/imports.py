@@ -12,10 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from raqib import analysis, urls
 from raqib.app.errors import BadInput
+from raqib.app.history import clean_tags
 from raqib.app.home import App
 from raqib.clock import parse_instant
 from raqib.domain import Version, WatchState
@@ -33,9 +37,22 @@ class ImportReport:
     changes: int = 0
 
 
+def _schema(kind: str) -> Any:
+    path = Path(__file__).resolve().parent.parent / "schemas" / f"{kind}-1.json"
+    return jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+
+
+# Column widths a foreign record must fit (PostgreSQL refuses longer values).
+_WIDTHS = {"published": 64, "modified": 64, "language": 16, "extractor": 200, "url": 2048}
+
+
 def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
-    """The export's records, checked line by line before anything is stored."""
-    out = []
+    """The export's records, checked line by line before anything is stored:
+    each against the schema it names, a version's text against its content
+    hash, and every version against a watch record of the same file."""
+    validators = {kind: _schema(kind) for kind in SCHEMAS}
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -49,10 +66,33 @@ def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
                 f"{name}:{n}: not a record of `raqib export --format jsonl` "
                 f"(record {kind!r}, schema {rec.get('schema') if isinstance(rec, dict) else None!r})"
             )
-        if kind == "version" and content_hash(rec["title"], rec["text"]) != rec["content_hash"]:
-            raise BadInput(f"{name}:{n}: version {rec['version']} of {rec['watch_url']}: "
-                           "its text does not match its content hash")  # fmt: skip
+        problem = next(iter(validators[kind].iter_errors(rec)), None)
+        if problem is not None:
+            where = "/".join(map(str, problem.path)) or "the record"
+            raise BadInput(f"{name}:{n}: {where}: {problem.message[:200]}")
+        if kind == "version":
+            for key, width in _WIDTHS.items():
+                if isinstance(rec.get(key), str) and len(rec[key]) > width:
+                    raise BadInput(f"{name}:{n}: {key} is longer than {width} characters")
+            if content_hash(rec["title"], rec["text"]) != rec["content_hash"]:
+                raise BadInput(f"{name}:{n}: version {rec['version']} of {rec['watch_url']}: "
+                               "its text does not match its content hash")  # fmt: skip
+            if (rec["watch_url"], rec["version"]) in seen:
+                continue  # the same version twice (two exports concatenated)
+            seen.add((rec["watch_url"], rec["version"]))
+        if kind == "watch":
+            try:
+                rec["url"] = urls.normalize(rec["url"])
+                rec["tags"] = clean_tags(rec.get("tags") or [])
+            except (urls.BadURL, BadInput) as exc:
+                raise BadInput(f"{name}:{n}: {exc}") from None
         out.append(rec)
+    watched = {r["url"] for r in out if r["record"] == "watch"}
+    for r in out:
+        if r["record"] == "version" and urls.normalize(r["watch_url"]) not in watched:
+            raise BadInput(
+                f"version {r['version']} of {r['watch_url']}: the file has no watch record for it"
+            )
     return out
 
 
@@ -67,20 +107,36 @@ def _version(watch_id: int, r: dict[str, Any]) -> Version:
     )  # fmt: skip
 
 
+def _conflicts(app: App, records: list[dict[str, Any]]) -> None:
+    """Refuse the whole file, before writing, if a watch held here has a
+    version under the same number with other text."""
+    for rec in (r for r in records if r["record"] == "version"):
+        w = app.storage.watches.find(urls.normalize(rec["watch_url"]))
+        if w is None:
+            continue
+        held = app.storage.history.version(w.id, int(rec["version"]))
+        if held is not None and held.content_hash != rec["content_hash"]:
+            raise BadInput(
+                f"version {rec['version']} of {rec['watch_url']} differs from the one held here: "
+                "two histories of one article are not merged"
+            )
+
+
 def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
+    """Store what `read` checked. Each watch and each version is its own
+    transaction: a crash leaves a prefix, and importing again completes it."""
+    _conflicts(app, records)
     report = ImportReport()
     now = app.clock()
     ids: dict[str, int] = {}
     for rec in (r for r in records if r["record"] == "watch"):
-        url = urls.normalize(rec["url"])
         stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
         for story in stories:
             ((w, created),) = app.storage.watches.add(
-                [url], now=now, story=story, tags=rec.get("tags") or []
-            )
-            if created:
-                report.watches_new += 1
-                app.storage.watches.set_state([w.id], WatchState.PAUSED, now=now)
+                [rec["url"]], now=now, story=story, tags=rec["tags"],
+                state=WatchState.PAUSED, revive=False,
+            )  # fmt: skip
+            report.watches_new += created
         ids[rec["url"]] = w.id
     report.watches_known = len(ids) - report.watches_new
     versions = sorted(
@@ -88,11 +144,7 @@ def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
         key=lambda r: (r["watch_url"], r["version"]),
     )
     for rec in versions:
-        watch_id = ids.get(rec["watch_url"])
-        if watch_id is None:
-            raise BadInput(
-                f"version {rec['version']} of {rec['watch_url']}: no watch record for it"
-            )
+        watch_id = ids[urls.normalize(rec["watch_url"])]
         if app.storage.history.import_version(watch_id, _version(watch_id, rec)):
             report.versions_new += 1
         else:

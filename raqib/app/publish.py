@@ -4,6 +4,7 @@ and `source`)."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -122,8 +123,14 @@ def export(
         writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
         if out is None:
             return writer(app.storage, stdout, sel, since=since_dt)
-        with out.open("w", encoding="utf-8", newline="") as stream:
-            return writer(app.storage, stream, sel, since=since_dt)
+        with _atomic(out) as raw:
+            stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            n = writer(app.storage, stream, sel, since=since_dt)
+            stream.flush()
+            stream.detach()  # _atomic closes the file itself
+            return n
+    except BrokenPipeError:
+        raise  # `| head`: the reader has what it wanted
     except OSError as exc:
         raise _disk(exc, str(out or "stdout")) from exc
 
@@ -142,6 +149,9 @@ def _atomic(path: Path) -> Iterator[BinaryIO]:
     """A binary file that appears whole at `path`, or not at all."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is a normal file
         with os.fdopen(fd, "wb") as f:
             yield f
         os.replace(tmp, path)

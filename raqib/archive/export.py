@@ -51,6 +51,8 @@ EVERYTHING = Selection()
 
 
 def _watches(storage: Storage, sel: Selection) -> list[Watch]:
+    if sel.watch_id is not None:  # a watch named by the user, whatever its state
+        return [storage.watches.get(sel.watch_id)]
     return [w for w in storage.watches.all() if sel.holds(w)]
 
 
@@ -119,6 +121,17 @@ def _joined(items: Any) -> str:
     return " | ".join(items or [])
 
 
+# Columns a stranger's page fills: a cell starting with one of these would be
+# read by a spreadsheet as a formula (CSV injection), so it is quoted as text.
+_PAGE_TEXT = ("title", "byline", "text", "figures_removed", "figures_added", "quotes_removed",
+              "quotes_added", "signals", "published", "modified", "tags", "story", "outlet")  # fmt: skip
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA) else value
+
+
 def _pointer(ref: dict[str, Any] | None) -> str:
     return f"{ref['file']}#{ref['offset']}" if ref else ""
 
@@ -129,7 +142,8 @@ def write_csv(
     """One table for spreadsheets: a row per version and per change (lists
     joined by " | "). A change row carries its evidence: when the old text was
     last seen and the new first seen, and the WARC records (file#offset) of
-    both fetches."""
+    both fetches. Page text that a spreadsheet would run as a formula (=, +,
+    -, @ first) is prefixed with an apostrophe."""
     out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
@@ -155,6 +169,8 @@ def write_csv(
         row["new_first_warc"] = _pointer(ev.get("new_first_warc"))
         warc = rec.get("warc") or {}
         row["warc_file"], row["warc_offset"] = warc.get("file"), warc.get("offset")
+        for column in _PAGE_TEXT:
+            row[column] = _cell(row.get(column))
         writer.writerow(row)
         n += 1
     return n

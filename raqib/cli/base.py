@@ -84,6 +84,8 @@ class Ctx:
             fail(str(exc), exc.exit_code)
         except StoreError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            raise  # the reader left: Guarded.invoke ends quietly
         except (OSError, StoreFailure) as exc:
             busy(exc)
             fail(self.disk_hint() + describe(exc))

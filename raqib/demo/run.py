@@ -92,13 +92,13 @@ def _serve(home: Path, port: int, say: Any) -> int:
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
-        for line in proc.stderr:
+        for line in proc.stderr:  # read to the end: an unread pipe would stall the server
             if line.startswith("serving on "):
                 address = line.split()[2]
                 say(f"\n── the report of this demo: {address}  (Ctrl-C stops)")
                 say(f"   its home: {home}")
-                break
-            say(line.rstrip())
+            elif not line.startswith(("INFO", "127.0.0.1")):  # access log lines
+                say(line.rstrip())
         return proc.wait()
     except KeyboardInterrupt:
         return 0

@@ -57,7 +57,9 @@ def write_site(
     ids = [a["id"] for story in index["stories"] for a in story["articles"]]
     ids += [c["watch_id"] for c in index.get("latest") or []]
     ids += [w["id"] for w in index.get("failing") or []]
-    for watch_id in dict.fromkeys(ids):
+    outcomes = {kind: views.outcome_view(storage, kind) for kind in labels.OUTCOMES}
+    ids += [f.watch_id for view in outcomes.values() if view for f, _u, _t in view["rows"]]
+    for watch_id in dict.fromkeys(ids):  # every article page some other page links to
         view = views.article_view(storage, watch_id)
         if view is None:
             continue
@@ -67,8 +69,7 @@ def write_site(
             cv = views.change_view(storage, c["id"])
             if cv is not None:
                 emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
-    for kind in labels.OUTCOMES:
-        view = views.outcome_view(storage, kind)
+    for kind, view in outcomes.items():
         assert view is not None
         emit(f"outcome-{kind}.html", env.get_template("outcome.html").render(**view))
     capture = env.get_template("capture.html")
