@@ -101,6 +101,8 @@ def test_times_show_in_the_display_zone_and_json_keeps_utc(server, raqib: Raqib)
     expected = moment.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Baghdad"))
     assert shown.startswith(expected.strftime("%Y-%m-%d %H:%M:%S +03:00"))
     assert "+03:00" in raqib("log", url).out and "+03:00" in raqib("diff", url).out
+    assert "+03:00" in raqib("diff", url, "--format", "html").out
+    assert "+00:00" in raqib("diff", url, "--format", "json").json()["to_seen"]
     (raqib.home / "raqib.toml").write_text('[display]\ntimezone = "Mars/Olympus"\n')
     r = raqib("changes", expect=None)
     assert r.code != 0 and "no time zone named 'Mars/Olympus'" in r.err

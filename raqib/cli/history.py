@@ -272,10 +272,14 @@ def diff(
         from_seen=rec.iso(d.old.first_seen), to_seen=rec.iso(d.new.first_seen),
         old_title=d.old.title, new_title=d.new.title, language=d.new.language,
     )  # fmt: skip
+    # People read local times; JSON keeps ISO UTC.
+    shown = dataclasses.replace(
+        meta, from_seen=when.local(d.old.first_seen), to_seen=when.local(d.new.first_seen)
+    )
     if fmt == "json":
         emit_json(rec.diff_record(meta.to_json(), d.judged.data, d.judged.analyzer))
     elif fmt == "html":
-        click.echo(to_html(d.judged.analysis, meta))
+        click.echo(to_html(d.judged.analysis, shown))
     else:
         from rich.console import Console
 
@@ -284,9 +288,6 @@ def diff(
             file=sys.stdout, force_terminal=use_color, no_color=not use_color, highlight=False,
             soft_wrap=True,
         )  # fmt: skip
-        shown = dataclasses.replace(
-            meta, from_seen=when.local(d.old.first_seen), to_seen=when.local(d.new.first_seen)
-        )
         view = to_text(
             d.judged.analysis, shown, markers=not no_markers, context=context,
             isolate=sys.stdout.isatty() if isolate is None else isolate,
