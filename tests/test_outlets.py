@@ -188,7 +188,7 @@ def test_outlets_over_simulated_days(world: World, raqib: Raqib) -> None:
         assert listed == {u for u in beta_urls if visible[u]}
         only_tagged = _get(base + "?tag=drought")
         assert set(re.findall(r"#\d+ (http://[^ <]+)", only_tagged)) == {tagged}
-        assert "neither an ISO 8601 time" in _get(base + "?since=whenever")
+        assert "is not a time: give an ISO 8601 time" in _get(base + "?since=whenever")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

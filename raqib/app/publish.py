@@ -118,16 +118,16 @@ def export(
             return _wacz(app, out, sel)
         if fmt == "warc":
             assert out is not None
-            with _atomic(out) as stream:
-                return ex.write_warc(app.storage, warc_dir(app), stream, sel, name=out.name)
+            with _atomic(out) as binary:
+                return ex.write_warc(app.storage, warc_dir(app), binary, sel, name=out.name)
         writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
         if out is None:
             return writer(app.storage, stdout, sel, since=since_dt)
         with _atomic(out) as raw:
-            stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            n = writer(app.storage, stream, sel, since=since_dt)
-            stream.flush()
-            stream.detach()  # _atomic closes the file itself
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            n = writer(app.storage, text, sel, since=since_dt)
+            text.flush()
+            text.detach()  # _atomic closes the file itself
             return n
     except BrokenPipeError:
         raise  # `| head`: the reader has what it wanted

@@ -78,7 +78,8 @@ def write_site(
         if target.exists() and (out / f"capture-{h}.html").exists():
             continue  # content-addressed: existing files are already right
         text = raw_text(storage, h)
-        if text is not None:
+        view = views.capture_view(storage, h, text)
+        if text is not None and view is not None:
             emit(target.name, text)
-            emit(f"capture-{h}.html", capture.render(**views.capture_view(storage, h, text)))
+            emit(f"capture-{h}.html", capture.render(**view))
     return written
