@@ -218,3 +218,5 @@ def test_demo_runs_offline_and_serves_its_report(raqib: Raqib, tmp_path) -> None
         p.terminate()
         p.wait(timeout=30)
     assert (keep / "raqib.db").exists()  # --keep: the home stays
+    with pytest.raises(OSError):  # the report's server stopped with the demo
+        urllib.request.urlopen(address, timeout=10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -86,10 +87,17 @@ def run_demo(home: Path | None, port: int, out: TextIO, serve_port: int | None =
             tmp.cleanup()
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(home: Path, port: int, say: Any) -> int:
     """`raqib serve` on the demo's home, its address told as soon as it listens."""
     cmd = [sys.executable, "-P", "-m", "raqib", "--home", str(home), "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    # SIGTERM ends the demo like Ctrl-C does: through the `finally` that stops the server,
+    # which would otherwise outlive the demo.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         assert proc.stderr is not None
         for line in proc.stderr:  # read to the end: an unread pipe would stall the server
