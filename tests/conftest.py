@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -217,10 +216,6 @@ def realpage(name: str) -> str:
     if not path.exists():
         pytest.skip("../shared/realpages is not beside the checkout")
     return path.read_text(encoding="utf-8", errors="replace")
-
-
-def which_chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def replay_corpus(

@@ -5,14 +5,11 @@ and `source`)."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 from raqib import urls
 from raqib.app.errors import AppError, BadInput, NotFound, describe
@@ -93,6 +90,7 @@ def export(
     jsonl, csv, WARC or WACZ to `out` (None: stdout, jsonl and csv only);
     returns how many records or captures were written."""
     from raqib.archive import export as ex
+    from raqib.report.site import atomic
 
     if sum(x is not None for x in (watch, story, outlet)) > 1:
         raise BadInput("choose one of --watch, --story and --outlet (or none: everything)")
@@ -118,16 +116,16 @@ def export(
             return _wacz(app, out, sel)
         if fmt == "warc":
             assert out is not None
-            with _atomic(out) as binary:
+            with atomic(out) as binary:
                 return ex.write_warc(app.storage, warc_dir(app), binary, sel, name=out.name)
         writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
         if out is None:
             return writer(app.storage, stdout, sel, since=since_dt)
-        with _atomic(out) as raw:
+        with atomic(out) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             n = writer(app.storage, text, sel, since=since_dt)
             text.flush()
-            text.detach()  # _atomic closes the file itself
+            text.detach()  # atomic() closes the file itself
             return n
     except BrokenPipeError:
         raise  # `| head`: the reader has what it wanted
@@ -142,22 +140,6 @@ def _wacz(app: App, out: Path, sel: Any) -> int:
         return write_wacz(app.storage, warc_dir(app), out, sel)
     except WaczError as exc:
         raise AppError(str(exc)) from exc
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[BinaryIO]:
-    """A binary file that appears whole at `path`, or not at all."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is a normal file
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -50,7 +50,7 @@ class Selection:
 EVERYTHING = Selection()
 
 
-def _watches(storage: Storage, sel: Selection) -> list[Watch]:
+def watches_of(storage: Storage, sel: Selection) -> list[Watch]:
     if sel.watch_id is not None:  # a watch named by the user, whatever its state
         return [storage.watches.get(sel.watch_id)]
     return [w for w in storage.watches.all() if sel.holds(w)]
@@ -65,7 +65,7 @@ def records(
     storage: Storage, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every watch, version and change of the selection, as tagged records."""
-    for w in _watches(storage, sel):
+    for w in watches_of(storage, sel):
         yield {"record": "watch", **watch_record(w, storage.watches.aliases(w.id))}
         evidence = storage.archive.evidence(w.id)
         for v in storage.history.versions(w.id):
@@ -202,7 +202,7 @@ def write_warc(
     storage: Storage, warc_dir: Path, out: BinaryIO, sel: Selection = EVERYTHING, *, name: str
 ) -> int:
     """Copy the captures of the selection's watches into one WARC stream (file `name`)."""
-    ids = [w.id for w in _watches(storage, sel)]
+    ids = [w.id for w in watches_of(storage, sel)]
     refs = storage.archive.warc_refs(ids) if ids else []
     writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
     writer.write_record(

@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC
 from pathlib import Path
 
-from raqib.archive.export import Selection, write_warc
+from raqib.archive.export import Selection, watches_of, write_warc
 from raqib.storage import Storage
 
 
@@ -25,8 +25,8 @@ def _pages(storage: Storage, sel: Selection) -> str:
     """The package's page list: each article at its latest version, titled.
     (The wacz tool's own page detection drops pages no other page links to.)"""
     lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Raqib"})]
-    for w in storage.watches.all():
-        versions = storage.history.versions(w.id) if sel.holds(w) else []
+    for w in watches_of(storage, sel):
+        versions = storage.history.versions(w.id)
         if versions:
             latest = versions[-1]
             when = latest.first_seen.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

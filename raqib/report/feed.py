@@ -7,7 +7,6 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from raqib import analysis
 from raqib.present import labels
 from raqib.present.when import local
 from raqib.report.views import change_view, environment
@@ -33,18 +32,19 @@ def build(
     fg.title(title or f"رقيب · Raqib — التعديلات{f' في {story}' if story else ''}")
     fg.link(href=base + "index.html", rel="alternate")
     fg.language("ar")
-    rows = analysis.current_rows(storage, storage.changes.all(story=story))
+    rows = storage.changes.all(story=story)
     rows.sort(key=lambda r: (r.change.detected_at, r.change.id), reverse=True)
-    rows = rows[:limit]
+    rows = rows[:limit]  # before the work per entry: change_view judges each one
     # The feed is as new as its newest change: the same database gives the same
     # feed. With none, it is as new as the moment it was written.
     fg.updated(rows[0].change.detected_at if rows else now)
     template = environment().get_template("feed_entry.html")
     for row in rows:
-        c, w, a, b = row.change, row.watch, row.from_number, row.to_number
-        view = change_view(storage, c.id)
+        w, a, b = row.watch, row.from_number, row.to_number
+        view = change_view(storage, row.change.id)
         if view is None:
             continue  # deleted while the feed was written
+        c = view["change"]  # with the analysis readers show (a stale one re-judged)
         label = labels.verdict(c.kind, c.silent)
         headline = f"، {labels.HEADLINE[0]}" if c.headline_changed else ""
         e = fg.add_entry(order="append")  # rows are newest first already

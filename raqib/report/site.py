@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from w3lib.encoding import html_to_unicode
 
@@ -15,16 +16,26 @@ from raqib.report import views
 from raqib.storage import Storage
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write atomically: a reader (or a crash) never sees half a page."""
+@contextmanager
+def atomic(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that appears whole at `path`, or not at all: a reader
+    (or a crash) never sees half a page or half an export."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is a normal file
+        with os.fdopen(fd, "wb") as f:
+            yield f
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with atomic(path) as f:
+        f.write(text.encode("utf-8"))
 
 
 def raw_text(storage: Storage, raw_hash: str) -> str | None:

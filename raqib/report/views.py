@@ -7,7 +7,7 @@ server: index.html, article-<id>.html, change-<id>.html, raw-<sha256>.txt.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -243,10 +243,8 @@ def fetch_runs(fetches: list[FetchEntry], numbers: dict[int, int]) -> dict[str, 
                 "warc": f"{f.warc_file}#{f.warc_offset}" if f.warc_file else None,
             }
         )  # fmt: skip
-    kinds: dict[str, int] = {}
-    for f in fetches:
-        kinds[f.outcome] = kinds.get(f.outcome, 0) + 1
-    return {"fetches": len(fetches), "runs": runs[::-1], "outcome_counts": kinds}
+    kinds = Counter(f.outcome for f in fetches)
+    return {"fetches": len(fetches), "runs": runs[::-1], "outcome_counts": dict(kinds)}
 
 
 MAX_OUTCOME_ROWS = 500
