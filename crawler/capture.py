@@ -13,7 +13,7 @@ and one thread keeps the appends and the capture index in order.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from scrapy.exceptions import NotConfigured
 
 from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.crawler.context import context_of, need
+from raqib.domain import Shot
 from raqib.storage.archive import ArchiveRepo
 
 
@@ -97,6 +98,7 @@ class WarcCapture:
             need(ctx.capture_index, "capture index"),
             [t.url for t in ctx.tasks],
         )
+        ctx.warc = ext  # the recorder archives each new version's rendering through it
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.downloaded, signal=signals.response_downloaded)
@@ -141,6 +143,12 @@ class WarcCapture:
         # An OSError (full or read-only disk) surfaces where the future is
         # awaited: no archive, no evidence, so the recorder stops the pass.
         request.meta["raqib_warc"] = self.writer.submit(self._write, self.archive, exchange)
+
+    def rendering(self, url: str, dom: bytes | None, shot: Shot | None) -> Future[tuple[str, int]]:
+        """Archive a rendered page's DOM and screenshot, in order with the rest."""
+        assert self.archive is not None and self.writer is not None
+        image = (shot.data, shot.media_type) if shot is not None else None
+        return self.writer.submit(self.archive.write_rendering, url, dom, image)
 
     @staticmethod
     def _write(archive: WarcArchive, exchange: Exchange) -> tuple[str, int]:

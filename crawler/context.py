@@ -38,6 +38,7 @@ class PassContext:
     # Both: the address guard and the archive's memory of last captures.
     guard: Any = None  # raqib.guard.Guard
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex
+    warc: Any = None  # raqib.crawler.capture.WarcCapture, set by it when the crawl archives
 
 
 def attach(crawler: Crawler, context: PassContext) -> None:

@@ -20,7 +20,9 @@ class RecordPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
-        recorder: Recorder = need(context_of(crawler).recorder, "recorder")
+        ctx = context_of(crawler)
+        recorder: Recorder = need(ctx.recorder, "recorder")
+        recorder.warc = ctx.warc  # built before the pipelines (extensions come first)
         # A storage failure ends the crawl: the pass stops and says why.
         recorder.stop = lambda: asyncio.ensure_future(
             crawler.engine.close_spider_async(reason="storage failure")  # type: ignore[union-attr]

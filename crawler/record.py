@@ -7,6 +7,7 @@ when a pool is given; each batch of writes is one transaction (storage.history).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from raqib.domain import (
 from raqib.extract.article import NotArticle
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
 from raqib.extract.page import Page, Same, analyze, body_key
+from raqib.extract.scripted import scripted
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
@@ -68,6 +70,26 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
     return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
 
 
+def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:
+    """What the fetch log should tell the user beyond the outcome: a page whose
+    body its scripts build wants `--render`; requests a rendered page made that
+    the address guard refused."""
+    detail = verdict.detail
+    if (
+        verdict.outcome == Outcome.NOT_ARTICLE
+        and not fetched.rendered
+        and fetched.text is not None
+        and (detail or "").startswith("no article text found")
+        and scripted(fetched.text)
+    ):
+        detail = f"{detail}; its scripts build the page: try `raqib watch --render {task.url}`"
+    if fetched.refused:
+        shown = ", ".join(fetched.refused[:3]) + (" …" if len(fetched.refused) > 3 else "")
+        note = f"the address guard refused {len(fetched.refused)} of the page's requests: {shown}"
+        detail = f"{detail}; {note}" if detail else note
+    return verdict if detail == verdict.detail else dataclasses.replace(verdict, detail=detail)
+
+
 def build_record(
     task: Task, fetched: Fetched, verdict: Verdict, key: str | None, policy: Policy
 ) -> FetchRecord:
@@ -101,6 +123,7 @@ def build_record(
         warc_offset=warc[1] if warc else None,
         region=page.region if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
+        shot=fetched.shot if new else None,
     )
 
 
@@ -146,6 +169,7 @@ class Recorder:
         # The versions this pass stored, (watch id, number): its own changes.
         self.new_versions: list[tuple[int, int]] = []
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
+        self.warc: Any = None  # crawler.capture.WarcCapture, when the pass archives
 
     def fail(self, exc: BaseException) -> None:
         if self.fatal is None:
@@ -177,7 +201,10 @@ class Recorder:
         verdict = before_extraction(task, fetched, key)
         if verdict is None:
             verdict = after_extraction(task, await self._extract(fetched, task))
-        verdict = outlet_verdict(task, verdict)
+        verdict = advise(task, fetched, outlet_verdict(task, verdict))
+        if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
+            if not await self._archive_rendering(fetched, verdict):
+                return
         self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
         if len(self.pending) >= self.batch_size:
             self.flush()
@@ -187,6 +214,20 @@ class Recorder:
             # Group commit: a batch is written when full or a moment after its
             # first record, whichever comes first.
             self._timer = asyncio.get_running_loop().call_later(self.batch_delay, self.flush)
+
+    async def _archive_rendering(self, fetched: Fetched, verdict: Verdict) -> bool:
+        """A new version's rendered DOM and screenshot go to the WARC beside the
+        server's document; False when the archive cannot be written (the pass stops)."""
+        if self.warc is None or verdict.outcome != Outcome.NEW_VERSION:
+            return True
+        url = fetched.final_url or fetched.url
+        dom = fetched.body if fetched.rendered else None
+        try:
+            await asyncio.wrap_future(self.warc.rendering(url, dom, fetched.shot))
+        except (OSError, StoreFailure) as exc:
+            self.fail(exc)
+            return False
+        return True
 
     def flush(self) -> None:
         """Hand what is pending to the writer thread, as one transaction."""

@@ -139,6 +139,7 @@ def crawl_here(
     from raqib.crawler.spiders.refetch import RefetchSpider
 
     recorder = Recorder(storage, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
+    proxy, overrides = _browser(tasks, overrides, guard)
     context = PassContext(
         clock=clock,
         tasks=tasks,
@@ -151,6 +152,9 @@ def crawl_here(
         run_spider(RefetchSpider, overrides, context, alone=alone)
     except CrawlStopped:
         pass  # a second signal: what was recorded stays; the rest is the next pass's
+    finally:
+        if proxy is not None:
+            proxy.stop()
     return CrawlResult(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
@@ -159,6 +163,27 @@ def crawl_here(
         new_versions=recorder.new_versions,
         fatal=recorder.fatal,
     )
+
+
+def _browser(tasks: list[Task], overrides: dict[str, Any], guard: Guard) -> tuple[Any, dict[str, Any]]:
+    """A crawl with watches that want a browser gets one, behind the guard's
+    proxy; any other crawl never imports Playwright."""
+    wanting = [t for t in tasks if t.render or t.screenshot]
+    if not wanting:
+        return None, overrides
+    from raqib.config import RenderConfig
+    from raqib.crawler import render
+    from raqib.crawler.guardproxy import GuardProxy
+
+    cfg = RenderConfig(**overrides.get("RAQIB_RENDER_CONFIG", {}))
+    missing = render.available(cfg)
+    if missing is not None:
+        log.warning("%s", missing)
+        return None, {**overrides, "RAQIB_RENDER_MISSING": missing}
+    timeout = render.parse_duration(cfg.timeout).total_seconds()
+    proxy = GuardProxy(guard, [t.url for t in wanting], timeout=timeout * 2)
+    schemes = {t.url.split(":", 1)[0] for t in wanting}
+    return proxy, {**overrides, **render.crawl_settings(cfg, schemes, proxy.start())}
 
 
 def _shard_main(parent: int, job: Job, conn: Connection) -> None:

@@ -121,6 +121,8 @@ class OutletSettings:
     curve: list[list[str]] = field(default_factory=list)  # its own refetch curve
     retain: str = ""  # retention window, e.g. "30d"; empty: `outlet add --retain-days`
     feed_every: str = ""  # how often its sources are read; empty: outlets.feed_every
+    render: bool = False  # fetch its articles through a browser ([render])
+    screenshots: bool = False  # photograph each new version of its articles
 
 
 @dataclass
@@ -158,6 +160,23 @@ class DisplayConfig:
 
 
 @dataclass
+class RenderConfig:
+    """Watches with `render` (`watch --render`, [outlets.NAME] render) are
+    fetched through Chromium; nothing else ever starts a browser."""
+
+    chromium: str = "/usr/bin/chromium"  # Debian's; no browser is downloaded
+    pages: int = 2  # pages rendered at once per crawler process
+    timeout: str = "20s"  # one page: load, scripts, screenshot
+    settle: str = "2s"  # after the load event, wait this long at most for the network to idle
+    max_requests: int = 200  # a page's own requests beyond this are refused
+    screenshot_format: str = "webp"  # webp | png
+    screenshot_quality: int = 75  # webp only
+    screenshot_max_height: int = 8000  # CSS pixels; a longer page is cut
+    screenshot_max_mb: float = 4.0  # a bigger image is not kept (the fetch log says so)
+    width: int = 1280  # viewport, CSS pixels
+
+
+@dataclass
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
@@ -168,6 +187,7 @@ class Config:
     outlets: OutletsConfig = field(default_factory=OutletsConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -310,6 +330,19 @@ def _outlet_tables(
 
 def validate(cfg: Config) -> None:
     zone(cfg.display.timezone)  # ValueError names the zone
+    r = cfg.render
+    for name in ("timeout", "settle"):
+        try:
+            parse_duration(getattr(r, name))
+        except ValueError as exc:
+            raise ValueError(f"render.{name}: {exc}") from exc
+    if r.screenshot_format not in ("webp", "png"):
+        raise ValueError(f"render.screenshot_format must be webp or png, got {r.screenshot_format!r}")
+    if r.pages < 1 or r.max_requests < 1 or r.width < 320 or r.screenshot_max_height < 100:
+        raise ValueError("render: pages and max_requests must be ≥ 1, width ≥ 320, "
+                         "screenshot_max_height ≥ 100")
+    if not 1 <= r.screenshot_quality <= 100 or r.screenshot_max_mb <= 0:
+        raise ValueError("render: screenshot_quality is 1–100, screenshot_max_mb positive")
     base = cfg.report_base()
     if base and not re.match(r"https?://[^/\s]+", base):
         raise ValueError(f"report.base_url must be an http(s) address, got {base!r}")

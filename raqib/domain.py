@@ -113,6 +113,8 @@ class Task:
     meta: dict[str, Any] | None = None  # what the page said about itself last time
     origin: str = "manual"
     outlet_id: int | None = None  # its outlet's settings (curve, headers) apply
+    render: bool = False  # fetched through a browser: the page's scripts build the article
+    screenshot: bool = False  # photographed at each new version (always so when rendered)
 
 
 @dataclass
@@ -138,6 +140,21 @@ class Fetched:
     # (file, offset) of the archived record; a Future while the WARC writer
     # thread is still on it (the recorder awaits it).
     warc: tuple[str, int] | Future[tuple[str, int]] | None = None
+    # A rendered fetch: `body` and `text` are the DOM after the page's
+    # scripts ran (the server's document is what `warc` points to).
+    rendered: bool = False
+    shot: Shot | None = field(default=None, repr=False)
+    refused: list[str] = field(default_factory=list)  # the page's requests the guard refused
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A screenshot of a page as rendered."""
+
+    data: bytes = field(repr=False)
+    media_type: str  # image/webp | image/png
+    width: int
+    height: int
 
 
 @dataclass
@@ -180,6 +197,7 @@ class FetchRecord:
     warc_offset: int | None = None
     region: dict[str, Any] | None = None  # where the article sat in the page
     meta: dict[str, Any] | None = None  # the page's metadata, when it was read
+    shot: Shot | None = None  # kept with the new version it shows
 
 
 @dataclass(frozen=True)
@@ -215,6 +233,8 @@ class Watch:
     outlet: str | None = None
     stories: tuple[str, ...] = ()  # every story it belongs to (`story` is the first)
     tags: tuple[str, ...] = ()
+    render: bool = False  # fetched through a browser (`watch --render`)
+    screenshots: bool = False  # photographed at each new version
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from raqib import recording
-from raqib.domain import FetchEntry, FetchRecord, Outcome, Recorded, Snapshot, Version, WatchState
+from raqib.domain import (
+    FetchEntry, FetchRecord, Outcome, Recorded, Shot, Snapshot, Version, WatchState,
+)  # fmt: skip
 from raqib.storage import blobs
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, to_domain
@@ -41,6 +43,14 @@ def read_blob(s: Session, h: str) -> tuple[bytes, str | None] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
+    return {
+        "version_id": version_id, "watch_id": watch_id, "media_type": shot.media_type,
+        "width": shot.width, "height": shot.height, "sha256": blobs.digest(shot.data),
+        "data": shot.data,
+    }  # fmt: skip
+
+
 class HistoryRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -48,6 +58,7 @@ class HistoryRepo:
         # Building a statement costs more than the row it writes on this path.
         self._insert_fetch = insert(m.Fetch)
         self._insert_version = insert(m.Version)
+        self._insert_shot = insert(m.Screenshot)
         self._touch_version = (
             update(m.Version)
             .where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))
@@ -147,6 +158,8 @@ class HistoryRepo:
                 },
             ).inserted_primary_key[0]  # fmt: skip
             conn.execute(self._link_version, {"fid": fetch_id, "vid": version_id})
+            if rec.shot is not None:
+                conn.execute(self._insert_shot, _shot_row(rec.shot, rec.watch_id, version_id))
             values.update(recording.new_version_update(snap, number, rec.fetched_at))
             # Later bodies are stored as zstd deltas against the first one.
             if not w["base_hash"] and raw_hash:
@@ -304,3 +317,23 @@ class HistoryRepo:
     def raw_body(self, raw_hash: str) -> bytes | None:
         with self.db.session() as s:
             return self.db.blobs.raw(lambda k: read_blob(s, k), raw_hash)
+
+    def shots(self, watch_id: int) -> dict[int, tuple[str, str]]:
+        """Version id → (sha256, media type) of each screenshot of a watch."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Screenshot.version_id, m.Screenshot.sha256, m.Screenshot.media_type).where(
+                    m.Screenshot.watch_id == watch_id
+                )
+            ).all()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def shot(self, version_id: int) -> Shot | None:
+        with self.db.session() as s:
+            r = s.execute(
+                select(
+                    m.Screenshot.data, m.Screenshot.media_type, m.Screenshot.width,
+                    m.Screenshot.height,
+                ).where(m.Screenshot.version_id == version_id)
+            ).first()  # fmt: skip
+        return Shot(bytes(r[0]), r[1], r[2], r[3]) if r is not None else None

@@ -24,7 +24,8 @@ _TASK_COLUMNS = (
     m.Watch.id, m.Watch.url, m.Watch.etag, m.Watch.last_modified, m.Watch.body_key,
     m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
     m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
-    m.Watch.region, m.Watch.meta, m.Watch.origin, m.Watch.outlet_id,
+    m.Watch.region, m.Watch.meta, m.Watch.origin, m.Watch.outlet_id, m.Watch.render,
+    m.Watch.screenshots,
 )  # fmt: skip
 
 
@@ -48,6 +49,8 @@ def _task(r: Any) -> Task:
         meta=r.meta,
         origin=r.origin,
         outlet_id=r.outlet_id,
+        render=bool(r.render),
+        screenshot=bool(r.screenshots),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -114,6 +115,10 @@ class Watch(Base):
     # The raw body of the first version: later bodies are stored as zstd
     # deltas against it (pages of one article share most of their bytes).
     base_hash: Mapped[str | None] = mapped_column(String(64))
+    # Fetched through a browser (scripts run) and photographed at each new
+    # version; an outlet's [outlets.NAME] render/screenshots add to these.
+    render: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    screenshots: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Per-watch work claim: several workers may share one database.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -161,6 +166,22 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     base: Mapped[str | None] = mapped_column(String(64))
+
+
+class Screenshot(Base):
+    """What a rendered page looked like when a version was first seen: one
+    image per version, stored as taken (PNG and WebP are compressed already)."""
+
+    __tablename__ = "screenshots"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    watch_id: Mapped[int] = mapped_column(Integer, index=True)
+    media_type: Mapped[str] = mapped_column(String(32))  # image/webp | image/png
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Version(Base):

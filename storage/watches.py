@@ -235,6 +235,16 @@ class WatchRepo:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def set_fetch_mode(
+        self, ids: Sequence[int], *, render: bool | None, screenshots: bool | None
+    ) -> None:
+        """Fetch these watches through a browser or not, photograph them or not
+        (None leaves a flag as it is)."""
+        values = {k: v for k, v in (("render", render), ("screenshots", screenshots)) if v is not None}
+        if values and ids:
+            with self.db.session() as s:
+                s.execute(update(m.Watch).where(m.Watch.id.in_(list(ids))).values(values))
+
     def tag(self, ids: Sequence[int], tags: Sequence[str]) -> None:
         with self.db.session() as s:
             for wid in ids:

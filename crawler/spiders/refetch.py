@@ -52,12 +52,20 @@ class RefetchSpider(scrapy.Spider):
     name = "refetch"
     tasks: list[Task]
     clock: Callable[[], datetime]
+    by_id: dict[int, Task]
+    guard: Any  # raqib.guard.Guard
+    render: dict[str, Any]  # [render] as crawler.render passes it; empty: no browser
+    render_missing: str | None  # why rendering cannot run here, when watches ask for it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         ctx = context_of(crawler)
         spider.tasks, spider.clock = ctx.tasks, ctx.clock
+        spider.by_id = {t.watch_id: t for t in ctx.tasks}
+        spider.guard = ctx.guard
+        spider.render = crawler.settings.getdict("RAQIB_RENDER")
+        spider.render_missing = crawler.settings.get("RAQIB_RENDER_MISSING")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -77,10 +85,66 @@ class RefetchSpider(scrapy.Spider):
                 "started": time.monotonic(),
                 "raqib_capture": True,
                 "raqib_origin": task.url,  # the network the watch was added on (raqib.guard)
+                "raqib_browser": task.render or task.screenshot,
             },
         )
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Fetched]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        fetched = self.fetched(response)
+        task = self.by_id[fetched.watch_id]
+        if response.meta.get("raqib_browser") and self.wants_browser(task, fetched):
+            from raqib.crawler import render
+
+            yield render.request_for(
+                response, fetched, task, self.guard, self.render,
+                self.parse_rendered, self.render_failed,
+            )  # fmt: skip
+            return
+        yield fetched
+
+    def wants_browser(self, task: Task, fetched: Fetched) -> bool:
+        """A 200 HTML answer goes on to the browser; for a watch photographed but
+        not rendered, only a body that differs from the last one."""
+        if fetched.status != 200 or fetched.text is None:
+            return False
+        if not self.render:
+            if task.render and self.render_missing:
+                fetched.error = self.render_missing  # said in its fetch log, not guessed around
+            return False
+        if task.render:
+            return True
+        from raqib.extract.page import body_key
+
+        return body_key(fetched.body, fetched.encoding) != task.body_key
+
+    async def parse_rendered(self, response: Response) -> AsyncIterator[Fetched]:
+        from raqib.crawler import render
+
+        meta = response.meta
+        await render.close_page(meta)
+        fetched: Fetched = meta["raqib_plain"]
+        fetched.rendered = self.by_id[fetched.watch_id].render
+        if fetched.rendered and isinstance(response, TextResponse):
+            fetched.body, fetched.text, fetched.encoding = response.body, response.text, response.encoding
+        fetched.shot = (meta.get("playwright_page_methods") or [None])[0].result
+        fetched.refused = list(meta.get("raqib_refused") or [])
+        yield fetched
+
+    async def render_failed(self, failure: Failure) -> AsyncIterator[Fetched]:
+        """A render that failed: an error for a rendered watch; a photographed
+        one keeps its plain fetch, without a picture."""
+        from raqib.crawler import render
+
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        await render.close_page(meta)
+        fetched: Fetched = meta["raqib_plain"]
+        if self.by_id[fetched.watch_id].render:
+            fetched.error = f"rendering failed: {describe_failure(failure)}"[:400]
+        else:
+            self.logger.warning("no screenshot of %s: %s", fetched.url, describe_failure(failure))
+        yield fetched
+
+    def fetched(self, response: Response) -> Fetched:
         meta = response.meta
         text: str | None = None
         encoding: str | None = None
@@ -89,7 +153,7 @@ class RefetchSpider(scrapy.Spider):
             text = response.text
             encoding = response.encoding
         latency = meta.get("download_latency")
-        yield Fetched(
+        return Fetched(
             watch_id=meta["watch_id"],
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,

@@ -104,6 +104,7 @@ def crawl_settings(app: App) -> dict[str, Any]:
     from raqib.crawler.settings import from_config
 
     settings = {**from_config(app.config.fetch), **outlet_settings(app)}
+    settings["RAQIB_RENDER_CONFIG"] = dataclasses.asdict(app.config.render)
     if app.config.archive.warc:
         settings["RAQIB_WARC_DIR"] = str(warc_dir(app))
         settings["RAQIB_WARC_MAX_BYTES"] = int(app.config.archive.max_file_mb * 1024 * 1024)
@@ -150,6 +151,25 @@ def outlet_settings(app: App) -> dict[str, Any]:
             if extra:
                 headers[host] = extra
     return {"DOWNLOAD_SLOTS": slots, "RAQIB_HOST_HEADERS": headers}
+
+
+def with_outlet_modes(app: App, tasks: list[Task]) -> list[Task]:
+    """[outlets.NAME] render and screenshots, on the watches of that outlet."""
+    per = app.config.outlets.per
+    modes = {
+        o.id: (s.render, s.screenshots)
+        for o in app.storage.outlets.all()
+        if (s := per.get(o.name)) is not None and (s.render or s.screenshots)
+    } if any(s.render or s.screenshots for s in per.values()) else {}  # fmt: skip
+    if not modes:
+        return tasks
+    out = []
+    for t in tasks:
+        render, shots = modes.get(t.outlet_id, (False, False)) if t.outlet_id else (False, False)
+        out.append(
+            dataclasses.replace(t, render=t.render or render, screenshot=t.screenshot or shots)
+        )
+    return out
 
 
 def same_hosts(url: str) -> set[str]:
@@ -262,6 +282,7 @@ def _crawl(
         work,
     )
 
+    tasks = with_outlet_modes(app, tasks)
     common: dict[str, Any] = {
         "owner": owner,
         "policy": revisit_policy(app),

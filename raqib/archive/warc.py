@@ -188,6 +188,28 @@ class WarcArchive:
             self.index.remember_capture(ex.url, Previous(digest, ex.url, date))
         return Capture(name, offset, record_type, digest)
 
+    def write_rendering(
+        self, url: str, dom: bytes | None, shot: tuple[bytes, str] | None
+    ) -> tuple[str, int]:
+        """A rendered page's DOM (a `conversion` record of the URL: the server's
+        document after its scripts ran) and its screenshot (a `resource`
+        record, urn:screenshot:URL, as Browsertrix names them); returns where
+        the first record starts."""
+        writer, buf = self._writer()
+        if dom is not None:
+            writer.write_record(writer.create_warc_record(
+                url, "conversion", payload=io.BytesIO(dom), length=len(dom),
+                warc_content_type="text/html; charset=utf-8",
+            ))  # fmt: skip
+        if shot is not None:
+            data, media_type = shot
+            writer.write_record(writer.create_warc_record(
+                f"urn:screenshot:{url}", "resource", payload=io.BytesIO(data), length=len(data),
+                warc_content_type=media_type,
+            ))  # fmt: skip
+        with self.lock:
+            return self._append(buf.getvalue())
+
     def _records(self, ex: Exchange) -> tuple[bytes, str, str | None, str]:
         """The response (or revisit) and request records of one exchange, gzipped."""
         writer, buf = self._writer()

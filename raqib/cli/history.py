@@ -35,6 +35,16 @@ from raqib.present import text
     is_flag=True,
     help='Only add the watches; the next `raqib check` fetches them (always so with "-").',
 )
+@click.option(
+    "--render/--no-render", default=None,
+    help="Fetch through a browser (Chromium), for pages whose scripts build the article; "
+    "each new version is also photographed. --no-render goes back to plain fetches.",
+)  # fmt: skip
+@click.option(
+    "--screenshots/--no-screenshots", default=None,
+    help="Photograph each new version of a plain watch too (a browser opens only "
+    "when the page's bytes changed).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @click.pass_obj
 def watch(
@@ -45,6 +55,8 @@ def watch(
     csv_file: TextIO | None,
     strict: bool,
     no_fetch: bool,
+    render: bool | None,
+    screenshots: bool | None,
     as_json: bool,
 ) -> None:
     """Start watching articles. Idempotent: watching a URL twice is a no-op.
@@ -60,7 +72,8 @@ def watch(
     pass is never held up; lines that are not web addresses are reported by
     number and the rest imported (--strict refuses the whole list instead).
     Watching a URL again adds the story and tags to its watch, and takes an
-    unwatched one back.
+    unwatched one back; --render/--no-render and --screenshots change how it
+    is fetched from then on.
     """
     if csv_file is not None:
         with obj.app() as app:
@@ -76,6 +89,9 @@ def watch(
         return
     with obj.app() as app:
         added = history.add_watches(app, list(urls), story=story, tags=tags)
+        if render is not None or screenshots is not None:
+            ids = [w.id for w, _c in added]
+            app.storage.watches.set_fetch_mode(ids, render=render, screenshots=screenshots)
         if no_fetch:
             data = [rec.document("watched", url=w.url, created=c, id=w.id) for w, c in added]
             emit(data, as_json, text.watched(data))

@@ -64,6 +64,8 @@ def watch_record(w: Watch, aliases: list[str]) -> dict[str, Any]:
         "tags": list(w.tags),
         "outlet": w.outlet,
         "origin": w.origin,
+        "render": w.render,
+        "screenshots": w.screenshots,
         "found_via": w.found_via,
         "score": w.score,
         "matched_terms": w.matched_terms,
