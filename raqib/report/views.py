@@ -7,6 +7,8 @@ server: index.html, article-<id>.html, change-<id>.html, raw-<sha256>.txt.
 
 from __future__ import annotations
 
+import base64
+
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -26,7 +28,7 @@ from raqib.diffs.render import (
     segments,
 )
 from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
-from raqib.domain import Change, FetchEntry, Watch, WatchState
+from raqib.domain import Change, FetchEntry, Version, Watch, WatchState
 from raqib.present import labels
 from raqib.present.when import local
 from raqib.report import charts, timeline
@@ -207,6 +209,7 @@ def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
         }
         for c, _w, a, b in reversed(rows)
     ]
+    shots = storage.history.shots(w.id)
     return {
         "watch": w,
         "story": w.story,
@@ -215,6 +218,7 @@ def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
         "versions": versions,
         "changes": changes,
         "svg": svg,
+        "shot": shot_view(storage, next((v for v in reversed(versions) if v.id in shots), None)),
         **fetch_runs(storage.history.fetches(w.id), {v.id: v.number for v in versions}),
     }
 
@@ -291,6 +295,20 @@ def _side_rows(analysis: Any) -> list[dict[str, Any]]:
     return rows
 
 
+IMAGE_TYPES = frozenset({"image/webp", "image/png"})
+
+
+def shot_view(storage: Storage, version: Version | None) -> dict[str, Any] | None:
+    """A version's screenshot as the page shows it: inline, as a data: URI (the
+    report's CSP allows images from nowhere else, and it works from file://)."""
+    shot = storage.history.shot(version.id) if version is not None else None
+    if shot is None or shot.media_type not in IMAGE_TYPES:
+        return None
+    data = base64.b64encode(shot.data).decode("ascii")
+    return {"src": f"data:{shot.media_type};base64,{data}", "width": shot.width,
+            "height": shot.height, "number": version.number}  # fmt: skip
+
+
 def change_view(storage: Storage, change_id: int) -> dict[str, Any] | None:
     found = storage.changes.detail(change_id)
     if found is None:
@@ -314,6 +332,7 @@ def change_view(storage: Storage, change_id: int) -> dict[str, Any] | None:
         "headline": headline,
         "paragraphs": paragraphs_view(judged),
         "rows": _side_rows(judged),
+        "shots": [v for v in (shot_view(storage, old), shot_view(storage, new)) if v],
         "dir": direction(new.language, sample),
         "lang": lang_of(new.language, sample),
     }
