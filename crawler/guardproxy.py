@@ -38,7 +38,7 @@ _HOP = {"proxy-connection", "proxy-authorization", "connection", "keep-alive"}
 class GuardProxy:
     def __init__(self, guard: Guard, origins: Iterable[str], *, timeout: float) -> None:
         self.guard = guard
-        self.origins = sorted(set(origins)) or [None]
+        self.origins: list[str | None] = [*sorted(set(origins))] or [None]
         self.timeout = timeout
         self.refused: list[str] = []
         self.loop = asyncio.new_event_loop()

@@ -36,7 +36,7 @@ _NO_BACKGROUND = (
     "--host-resolver-rules=MAP accounts.google.com ~NOTFOUND, MAP android.clients.google.com "
     "~NOTFOUND, MAP mtalk.google.com ~NOTFOUND, MAP clients2.google.com ~NOTFOUND"
 )
-_HEIGHT = "() => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"  # noqa: E501
+_HEIGHT = "() => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 
 
 class RenderUnavailable(RuntimeError):

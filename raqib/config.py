@@ -328,50 +328,44 @@ def _outlet_tables(
     return plain
 
 
+def _durations(section: str, obj: Any, names: tuple[str, ...], optional: bool = False) -> None:
+    for name in names:
+        if getattr(obj, name) or not optional:
+            try:
+                parse_duration(getattr(obj, name))
+            except ValueError as exc:
+                raise ValueError(f"{section}.{name}: {exc}") from exc
+
+
+def _curve(where: str, rows: list[Any]) -> None:
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 2):
+            raise ValueError(f"{where} rows are [age, interval] pairs, got {row!r}")
+        for part in row:
+            parse_duration(part)
+
+
 def validate(cfg: Config) -> None:
     zone(cfg.display.timezone)  # ValueError names the zone
     r = cfg.render
-    for name in ("timeout", "settle"):
-        try:
-            parse_duration(getattr(r, name))
-        except ValueError as exc:
-            raise ValueError(f"render.{name}: {exc}") from exc
+    _durations("render", r, ("timeout", "settle"))
     if r.screenshot_format not in ("webp", "png"):
         raise ValueError(f"render.screenshot_format must be webp or png, got {r.screenshot_format!r}")
     if r.pages < 1 or r.max_requests < 1 or r.width < 320 or r.screenshot_max_height < 100:
         raise ValueError("render: pages and max_requests must be ≥ 1, width ≥ 320, "
-                         "screenshot_max_height ≥ 100")
+                         "screenshot_max_height ≥ 100")  # fmt: skip
     if not 1 <= r.screenshot_quality <= 100 or r.screenshot_max_mb <= 0:
-        raise ValueError("render: screenshot_quality is 1–100, screenshot_max_mb positive")
+        raise ValueError("render: screenshot_quality is 1 to 100, screenshot_max_mb positive")
     base = cfg.report_base()
     if base and not re.match(r"https?://[^/\s]+", base):
         raise ValueError(f"report.base_url must be an http(s) address, got {base!r}")
     s = cfg.schedule
-    for name in (
-        "interval_after",
-        "retire_after",
-        "error_backoff",
-        "error_backoff_max",
-        "lease",
-        "sweep_every",
-        "discover_every",
-    ):
-        try:
-            parse_duration(getattr(s, name))
-        except ValueError as exc:
-            raise ValueError(f"schedule.{name}: {exc}") from exc
-    for row in s.curve:
-        if not (isinstance(row, list) and len(row) == 2):
-            raise ValueError(f"schedule.curve rows are [age, interval] pairs, got {row!r}")
-        for part in row:
-            parse_duration(part)
+    _durations("schedule", s, ("interval_after", "retire_after", "error_backoff",
+                               "error_backoff_max", "lease", "sweep_every", "discover_every"))  # fmt: skip
+    _curve("schedule.curve", s.curve)
     if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
         raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
-    for name in ("flush_timeout", "timeout", "retry_base", "retry_max"):
-        try:
-            parse_duration(getattr(cfg.notify, name))
-        except ValueError as exc:
-            raise ValueError(f"notify.{name}: {exc}") from exc
+    _durations("notify", cfg.notify, ("flush_timeout", "timeout", "retry_base", "retry_max"))
     triggers = {
         "substantive",
         "silent",
@@ -407,23 +401,9 @@ def validate(cfg: Config) -> None:
 
 
 def _validate_outlets(o: OutletsConfig) -> None:
-    try:
-        parse_duration(o.feed_every)
-    except ValueError as exc:
-        raise ValueError(f"outlets.feed_every: {exc}") from exc
+    _durations("outlets", o, ("feed_every",))
     for name, s in o.per.items():
-        for key in ("delay", "retain", "feed_every"):
-            if getattr(s, key):
-                try:
-                    parse_duration(getattr(s, key))
-                except ValueError as exc:
-                    raise ValueError(f"outlets.{name}.{key}: {exc}") from exc
-        for row in s.curve:
-            if not (isinstance(row, list) and len(row) == 2):
-                raise ValueError(
-                    f"outlets.{name}.curve rows are [age, interval] pairs, got {row!r}"
-                )
-            for part in row:
-                parse_duration(part)
+        _durations(f"outlets.{name}", s, ("delay", "retain", "feed_every"), optional=True)
+        _curve(f"outlets.{name}.curve", s.curve)
         if s.concurrency < 0:
             raise ValueError(f"outlets.{name}.concurrency must be 0 or more")

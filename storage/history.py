@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from raqib import recording
 from raqib.domain import (
-    FetchEntry, FetchRecord, Outcome, Recorded, Shot, Snapshot, Version, WatchState,
+    FetchEntry,
+    FetchRecord,
+    Outcome,
+    Recorded,
+    Shot,
+    Snapshot,
+    Version,
+    WatchState,
 )  # fmt: skip
 from raqib.storage import blobs
 from raqib.storage import models as m

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from raqib.demo.server import PageServer, Route
+from tests import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -233,3 +236,36 @@ def replay_corpus(
                 server.routes[w["path"]] = corpus_route(manifest, w["steps"][k], server.base)
         raqib.proc("check", "--all")
     return urls
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    found = needs.chromium()  # installs Debian's chromium and chromium-driver when it can
+    if found is None:
+        pytest.skip("Debian's chromium and chromium-driver are missing (python3 tests/needs.py)")
+    chromium, chromedriver = found
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="raqib-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1700",
+    ):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -20,7 +20,6 @@ from raqib.demo.server import PageServer, Route
 from raqib.report.views import safe_href
 from raqib.report.web import create_app
 from raqib.storage import open_storage, sqlite
-from tests import needs
 from tests.conftest import ROOT, Raqib, replay_corpus
 
 XSS_TEXT = [
@@ -256,39 +255,6 @@ def test_serve_runs_on_loopback(replayed) -> None:
 
 
 # --- a real browser ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    found = needs.chromium()  # installs Debian's chromium and chromium-driver when it can
-    if found is None:
-        pytest.skip("Debian's chromium and chromium-driver are missing (python3 tests/needs.py)")
-    chromium, chromedriver = found
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="raqib-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,1700",
-    ):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.mark.browser

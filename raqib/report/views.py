@@ -8,7 +8,6 @@ server: index.html, article-<id>.html, change-<id>.html, raw-<sha256>.txt.
 from __future__ import annotations
 
 import base64
-
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -302,7 +301,7 @@ def shot_view(storage: Storage, version: Version | None) -> dict[str, Any] | Non
     """A version's screenshot as the page shows it: inline, as a data: URI (the
     report's CSP allows images from nowhere else, and it works from file://)."""
     shot = storage.history.shot(version.id) if version is not None else None
-    if shot is None or shot.media_type not in IMAGE_TYPES:
+    if version is None or shot is None or shot.media_type not in IMAGE_TYPES:
         return None
     data = base64.b64encode(shot.data).decode("ascii")
     return {"src": f"data:{shot.media_type};base64,{data}", "width": shot.width,
