@@ -17,6 +17,8 @@ ratio. Prints a table and writes bench/results/<timestamp>.json.
 
     python bench/run.py --peers               # issue 19's peers' corpus (about a minute)
 
+    python bench/run.py --render              # rendered against plain fetches (bench/rendering.py)
+
 The peers' corpus (bench/peers.py; its own options: `--peers --help`) times
 Raqib beside the naive loop (requests + trafilatura, its own process) on 300
 small Arabic pages with an RSS feed: first pass, churn pass (counters inside
@@ -441,6 +443,11 @@ def main() -> None:
         from bench import peers
 
         peers.main([a for a in sys.argv[1:] if a != "--peers"])
+        return
+    if "--render" in sys.argv[1:]:  # rendered fetches against plain ones (issue 21)
+        from bench import rendering
+
+        rendering.main([a for a in sys.argv[1:] if a != "--render"])
         return
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

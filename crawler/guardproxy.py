@@ -44,7 +44,9 @@ class GuardProxy:
         self.loop = asyncio.new_event_loop()
         self.server: asyncio.Server | None = None
         self.port = 0
-        self.thread = threading.Thread(target=self.loop.run_forever, name="raqib-proxy", daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="raqib-proxy", daemon=True
+        )
 
     def start(self) -> int:
         ready = asyncio.run_coroutine_threadsafe(self._serve(), self.loop)
@@ -97,7 +99,9 @@ class GuardProxy:
                 raise ValueError("not an absolute http URL")
             host, port, url = parts.hostname, parts.port or 80, target
         if host.lower() in _BACKGROUND:
-            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             await writer.drain()
             return
         loop = asyncio.get_running_loop()
@@ -110,7 +114,9 @@ class GuardProxy:
         if reason is not None:
             self.refused.append(url[:300])
             log.warning("rendered page: refused %s (%s)", url[:300], reason)
-            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             await writer.drain()
             return
         up_reader, up_writer = await asyncio.open_connection(addresses[0], port)
@@ -122,13 +128,12 @@ class GuardProxy:
                 path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 kept = [ln for ln in lines[1:] if ln and ln.split(":", 1)[0].lower() not in _HOP]
                 up_writer.write(
-                    "\r\n".join([f"{method} {path} HTTP/1.1", *kept, "Connection: close", "", ""])
-                    .encode("latin-1")
+                    "\r\n".join(
+                        [f"{method} {path} HTTP/1.1", *kept, "Connection: close", "", ""]
+                    ).encode("latin-1")
                 )
             budget = [MAX_TUNNEL_BYTES]
-            await asyncio.gather(
-                _pipe(reader, up_writer, budget), _pipe(up_reader, writer, budget)
-            )
+            await asyncio.gather(_pipe(reader, up_writer, budget), _pipe(up_reader, writer, budget))
         finally:
             up_writer.close()
 

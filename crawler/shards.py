@@ -165,7 +165,9 @@ def crawl_here(
     )
 
 
-def _browser(tasks: list[Task], overrides: dict[str, Any], guard: Guard) -> tuple[Any, dict[str, Any]]:
+def _browser(
+    tasks: list[Task], overrides: dict[str, Any], guard: Guard
+) -> tuple[Any, dict[str, Any]]:
     """A crawl with watches that want a browser gets one, behind the guard's
     proxy; any other crawl never imports Playwright."""
     wanting = [t for t in tasks if t.render or t.screenshot]

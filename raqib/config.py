@@ -350,7 +350,9 @@ def validate(cfg: Config) -> None:
     r = cfg.render
     _durations("render", r, ("timeout", "settle"))
     if r.screenshot_format not in ("webp", "png"):
-        raise ValueError(f"render.screenshot_format must be webp or png, got {r.screenshot_format!r}")
+        raise ValueError(
+            f"render.screenshot_format must be webp or png, got {r.screenshot_format!r}"
+        )
     if r.pages < 1 or r.max_requests < 1 or r.width < 320 or r.screenshot_max_height < 100:
         raise ValueError("render: pages and max_requests must be ≥ 1, width ≥ 320, "
                          "screenshot_max_height ≥ 100")  # fmt: skip

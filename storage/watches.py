@@ -235,15 +235,12 @@ class WatchRepo:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def set_fetch_mode(
-        self, ids: Sequence[int], *, render: bool | None, screenshots: bool | None
-    ) -> None:
+    def set_fetch_mode(self, ids: Sequence[int], mode: dict[str, bool]) -> None:
         """Fetch these watches through a browser or not, photograph them or not
-        (None leaves a flag as it is)."""
-        values = {k: v for k, v in (("render", render), ("screenshots", screenshots)) if v is not None}
-        if values and ids:
+        (raqib.app.history.fetch_mode; a flag left out stays as it is)."""
+        if mode and ids:
             with self.db.session() as s:
-                s.execute(update(m.Watch).where(m.Watch.id.in_(list(ids))).values(values))
+                s.execute(update(m.Watch).where(m.Watch.id.in_(list(ids))).values(mode))
 
     def tag(self, ids: Sequence[int], tags: Sequence[str]) -> None:
         with self.db.session() as s:
@@ -312,18 +309,21 @@ class WatchRepo:
         now: datetime,
         story: str | None = None,
         tags: Sequence[str] = (),
+        mode: dict[str, bool] | None = None,
     ) -> tuple[int, int]:
         """Watch a batch of (normalised, distinct) URLs in one short transaction:
         a bulk import writes batch after batch, so a pass waits a moment at most.
+        `mode`: render and screenshot flags (raqib.app.history.fetch_mode) for all.
         Returns (created, already watched)."""
         try:
-            return self._add_many(urls, now=now, story=story, tags=tags)
+            return self._add_many(urls, now=now, story=story, tags=tags, mode=mode)
         except IntegrityError:  # another import added one of these meanwhile: once more
-            return self._add_many(urls, now=now, story=story, tags=tags)
+            return self._add_many(urls, now=now, story=story, tags=tags, mode=mode)
 
     def _add_many(
-        self, urls: Sequence[str], *, now: datetime, story: str | None, tags: Sequence[str]
-    ) -> tuple[int, int]:
+        self, urls: Sequence[str], *, now: datetime, story: str | None, tags: Sequence[str],
+        mode: dict[str, bool] | None,
+    ) -> tuple[int, int]:  # fmt: skip
         with self.db.session() as s:
             sid = ensure_story(s, story, now)
             known = dict(
@@ -363,6 +363,8 @@ class WatchRepo:
                 _link(s, m.WatchStory, ids, story_id=sid)
             for tag in dict.fromkeys(tags) if ids else ():
                 _link(s, m.WatchTag, ids, tag=tag)
+            if mode and ids:
+                s.execute(update(m.Watch).where(m.Watch.id.in_(ids)).values(mode))
             return len(fresh), len(known)
 
 

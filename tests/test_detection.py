@@ -178,5 +178,7 @@ def test_preview_reads_a_page_and_stores_nothing(server, raqib: Raqib) -> None:
     assert shown[0]["title"] == TITLE and shown[0]["lede"] == [LEDE]
     assert shown[0]["paragraphs"] == len(BODY) + 1 and shown[0]["words"] > 60
     assert shown[1]["outcome"] == "not_article" and shown[1]["title"] is None
-    assert "not an article (no article text found)" in raqib("preview", server.base + "/js").out
+    said = raqib("preview", server.base + "/js").out
+    assert "not an article (no article text found; its scripts build the page: try" in said
+    assert f"raqib watch --render {server.base}/js" in said  # what to do about it
     assert not (raqib.home / "raqib.db").exists()

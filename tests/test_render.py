@@ -19,7 +19,7 @@ from raqib.extract.scripted import scripted
 from raqib.guard import Guard
 from tests import needs
 from tests.conftest import ROOT, Raqib
-from tests.scripted_pages import BODY, scripted_page
+from bench.scripted_pages import BODY, scripted_page
 
 
 def need_browser() -> None:
@@ -42,7 +42,9 @@ def warc_records(home: Path) -> list[tuple[str, str, str]]:
 
 @pytest.mark.backends
 @pytest.mark.slow
-def test_rendered_watch_versions_edits_churn_and_screenshots(raqib: Raqib, server: PageServer) -> None:
+def test_rendered_watch_versions_edits_churn_and_screenshots(
+    raqib: Raqib, server: PageServer
+) -> None:
     need_browser()
     url = server.base + "/news/1"
     plain = server.base + "/plain/1"
@@ -134,7 +136,10 @@ def test_render_unavailable_is_said_in_the_fetch_log(raqib: Raqib, server: PageS
     server.routes["/news/1"] = Route(scripted_page(0))
     (seen,) = raqib.proc("watch", url, "--render", "--json").json()
     assert seen["outcome"] == "error"
-    assert "Chromium at /nonexistent/chromium" in seen["detail"] or "scrapy-playwright" in seen["detail"]
+    assert (
+        "Chromium at /nonexistent/chromium" in seen["detail"]
+        or "scrapy-playwright" in seen["detail"]
+    )
 
 
 def test_render_settings_are_checked(raqib: Raqib) -> None:
@@ -182,7 +187,10 @@ def test_guard_proxy_refuses_what_the_origins_may_not_reach(server: PageServer) 
         refused = _ask(pp, f"GET http://127.0.0.1:{port_of}/ok HTTP/1.1\r\nHost: x\r\n\r\n")
         assert refused.startswith(b"HTTP/1.1 403")
         assert [p for p, _h in server.requests] == ["/ok"]
-        assert local.refused == ["http://169.254.169.254/latest/meta-data/", "https://10.1.2.3:443/"]
+        assert local.refused == [
+            "http://169.254.169.254/latest/meta-data/",
+            "https://10.1.2.3:443/",
+        ]
     finally:
         local.stop()
         public.stop()
@@ -230,3 +238,19 @@ def test_browser_report_shows_each_versions_screenshot(
     browser.get((site / f"article-{change['watch_id']}.html").as_uri())
     browser.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
     assert [s["alt"] for s in images()] == ["screenshot of version 2"]
+
+
+def test_render_and_screenshot_flags_on_lists_csv_and_again(raqib: Raqib, tmp_path: Path) -> None:
+    a, b, c = (f"https://news.example/2026/12/0{i}/story-{i}" for i in (1, 2, 3))
+    raqib("watch", "-", "--render", input=f"{a}\n{b}\n")
+    csv = tmp_path / "w.csv"
+    csv.write_text(f"url,tags\n{c},x\n", encoding="utf-8")
+    raqib("watch", "--from-csv", str(csv), "--screenshots")
+
+    def modes() -> dict[str, tuple[bool, bool]]:
+        return {w["url"]: (w["render"], w["screenshots"]) for w in raqib("watches", "--json").json()}
+
+    assert modes() == {a: (True, False), b: (True, False), c: (False, True)}
+    raqib("watch", a, "--no-render", "--no-fetch")  # watching again changes only the mode
+    raqib("watch", "-", "--screenshots", input=f"{b}\n")
+    assert modes() == {a: (False, False), b: (True, True), c: (False, True)}

@@ -125,7 +125,11 @@ class RefetchSpider(scrapy.Spider):
         fetched: Fetched = meta["raqib_plain"]
         fetched.rendered = self.by_id[fetched.watch_id].render
         if fetched.rendered and isinstance(response, TextResponse):
-            fetched.body, fetched.text, fetched.encoding = response.body, response.text, response.encoding
+            fetched.body, fetched.text, fetched.encoding = (
+                response.body,
+                response.text,
+                response.encoding,
+            )
         fetched.shot = (meta.get("playwright_page_methods") or [None])[0].result
         fetched.refused = list(meta.get("raqib_refused") or [])
         yield fetched

@@ -45,6 +45,11 @@ def parse_since(
         ) from None
 
 
+def fetch_mode(render: bool | None, screenshots: bool | None) -> dict[str, bool]:
+    """The columns `watch --render/--screenshots` set (None leaves one as it is)."""
+    return {k: v for k, v in (("render", render), ("screenshots", screenshots)) if v is not None}
+
+
 def add_watches(
     app: App, raw_urls: list[str], *, story: str | None, tags: Sequence[str] = ()
 ) -> list[tuple[Watch, bool]]:
@@ -241,6 +246,7 @@ def import_watches(
     tags: Sequence[str] = (),
     strict: bool = False,
     on_batch: Callable[[Imported], None] | None = None,
+    mode: dict[str, bool] | None = None,
 ) -> Imported:
     """Watch every URL of a (long) list, one per line, in short transactions.
 
@@ -256,7 +262,7 @@ def import_watches(
 
     def write(chunk: list[str]) -> None:
         created, existing = app.storage.watches.add_many(
-            chunk, now=app.clock(), story=story, tags=tagged
+            chunk, now=app.clock(), story=story, tags=tagged, mode=mode
         )
         done.created += created
         done.existing += existing

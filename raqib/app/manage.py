@@ -109,6 +109,7 @@ def import_csv(
     story: str | None = None,
     tags: Sequence[str] = (),
     on_batch: Callable[[Imported], None] | None = None,
+    mode: dict[str, bool] | None = None,
 ) -> Imported:
     """Watch every row of a CSV with a `url` column (and optional `stories`,
     `story` and `tags` columns, several values separated by ';'), in short
@@ -124,7 +125,7 @@ def import_csv(
 
     def write(key: tuple[str | None, tuple[str, ...]]) -> None:
         created, existing = app.storage.watches.add_many(
-            list(groups.pop(key)), now=app.clock(), story=key[0], tags=key[1]
+            list(groups.pop(key)), now=app.clock(), story=key[0], tags=key[1], mode=mode
         )
         done.created += created
         done.existing += existing

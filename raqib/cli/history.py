@@ -75,23 +75,22 @@ def watch(
     unwatched one back; --render/--no-render and --screenshots change how it
     is fetched from then on.
     """
+    mode = history.fetch_mode(render, screenshots)
     if csv_file is not None:
         with obj.app() as app:
             done = manage.import_csv(
-                app, csv_file, story=story, tags=tags, on_batch=_progress(as_json)
+                app, csv_file, story=story, tags=tags, on_batch=_progress(as_json), mode=mode
             )
         _imported(done, 0, as_json)
         return
     if not urls:
         raise click.UsageError("give URLs, '-' to read them from stdin, or --from-csv FILE")
     if "-" in urls:
-        _import(obj, [u for u in urls if u != "-"], story, tags, strict, as_json)
+        _import(obj, [u for u in urls if u != "-"], story, tags, strict, as_json, mode)
         return
     with obj.app() as app:
         added = history.add_watches(app, list(urls), story=story, tags=tags)
-        if render is not None or screenshots is not None:
-            ids = [w.id for w, _c in added]
-            app.storage.watches.set_fetch_mode(ids, render=render, screenshots=screenshots)
+        app.storage.watches.set_fetch_mode([w.id for w, _c in added], mode)
         if no_fetch:
             data = [rec.document("watched", url=w.url, created=c, id=w.id) for w, c in added]
             emit(data, as_json, text.watched(data))
@@ -126,12 +125,14 @@ def _import(
     tags: tuple[str, ...],
     strict: bool,
     as_json: bool,
+    mode: dict[str, bool],
 ) -> None:
     lines = itertools.chain(first, sys.stdin)
     with obj.app() as app:
         done = history.import_watches(
-            app, lines, story=story, tags=tags, strict=strict, on_batch=_progress(as_json)
-        )
+            app, lines, story=story, tags=tags, strict=strict, on_batch=_progress(as_json),
+            mode=mode,
+        )  # fmt: skip
     _imported(done, len(first), as_json)
 
 

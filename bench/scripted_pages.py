@@ -50,3 +50,18 @@ for (const t of s.mostRead) {{ const li = document.createElement('a'); li.href =
 {extra_script}
 </script>
 </body></html>""".encode()
+
+
+def plain_page(round_: int, body: list[str] | None = None) -> bytes:
+    """The same article and furniture, put in the markup by the server."""
+    paragraphs = "".join(f"<p>{t}</p>" for t in body or BODY)
+    most = "".join(f'<a href="/other">خبر شائع رقم {round_ + i}</a>' for i in range(3))
+    return f"""<!doctype html>
+<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{TITLE}</title></head>
+<body>
+<header><nav id="nav"></nav><span id="clock">الساعة {8 + round_ % 12:02d}:{(round_ * 7) % 60:02d}</span></header>
+<div id="root"><article><h1>{TITLE}</h1><div class="views">المشاهدات: {1000 + 37 * round_}</div>
+{paragraphs}</article></div>
+<aside id="most-read">{most}</aside>
+<footer>© الصحيفة</footer>
+</body></html>""".encode()
