@@ -39,7 +39,11 @@ autothrottle = false
 [notify]
 flush_timeout = "1s"
 """
-MODES = {"plain": ("p", ()), "screenshots": ("p", ("--screenshots",)), "rendered": ("s", ("--render",))}
+MODES = {
+    "plain": ("p", ()),
+    "screenshots": ("p", ("--screenshots",)),
+    "rendered": ("s", ("--render",)),
+}
 
 
 class Site:
@@ -143,4 +147,3 @@ def print_table(r: dict[str, Any]) -> None:
             for m in (modes["plain"], modes["screenshots"], modes["rendered"])
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
-

@@ -115,7 +115,12 @@ class PageGuard:
 
     async def route(self, route: Any, request: Any) -> None:
         self.seen += 1
-        if not self.served and request.is_navigation_request() and request.url == self.url:
+        if (
+            not self.served
+            and request.is_navigation_request()
+            and request.frame.parent_frame is None
+        ):
+            # The page's first document: the bytes the plain fetch archived.
             self.served = True
             await route.fulfill(status=200, headers={"content-type": self.content_type},
                                 body=self.document)  # fmt: skip

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scripted_pages import scripted_page  # noqa: E402
 from raqib.demo.server import PageServer, Route  # noqa: E402
 from tests.conftest import raqib_command  # noqa: E402
-from bench.scripted_pages import scripted_page  # noqa: E402
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 REACH = f"""

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.scripted_pages import BODY, scripted_page
 from raqib.demo.server import PageServer, Route
 from raqib.extract.scripted import scripted
 from raqib.guard import Guard
 from tests import needs
 from tests.conftest import ROOT, Raqib
-from bench.scripted_pages import BODY, scripted_page
 
 
 def need_browser() -> None:
@@ -55,6 +55,8 @@ def test_rendered_watch_versions_edits_churn_and_screenshots(
     (seen,) = raqib.proc("watch", plain, "--json").json()
     assert seen["outcome"] == "not_article"
     assert f"raqib watch --render {plain}" in seen["detail"]
+    (tried,) = raqib.proc("preview", plain, "--render", "--json").json()  # and it would work
+    assert tried["outcome"] == "new_version" and "250 مليون دولار" in tried["excerpt"]
 
     (first,) = raqib.proc("watch", url, "--render", "--json").json()
     assert first["outcome"] == "new_version", first
@@ -76,6 +78,7 @@ def test_rendered_watch_versions_edits_churn_and_screenshots(
     assert "180" in json.dumps(change, ensure_ascii=False)
     # The browser was served the archived document: one GET per pass, no second one.
     assert [p for p, _h in server.requests].count("/news/1") == 4
+    assert [p for p, _h in server.requests].count("/plain/1") == 2  # the watch, the preview
     (w,) = [w for w in raqib("watches", "--json").json() if w["url"] == url]
     assert w["render"] is True
 
@@ -248,9 +251,33 @@ def test_render_and_screenshot_flags_on_lists_csv_and_again(raqib: Raqib, tmp_pa
     raqib("watch", "--from-csv", str(csv), "--screenshots")
 
     def modes() -> dict[str, tuple[bool, bool]]:
-        return {w["url"]: (w["render"], w["screenshots"]) for w in raqib("watches", "--json").json()}
+        return {
+            w["url"]: (w["render"], w["screenshots"]) for w in raqib("watches", "--json").json()
+        }
 
     assert modes() == {a: (True, False), b: (True, False), c: (False, True)}
     raqib("watch", a, "--no-render", "--no-fetch")  # watching again changes only the mode
     raqib("watch", "-", "--screenshots", input=f"{b}\n")
     assert modes() == {a: (False, False), b: (True, True), c: (False, True)}
+
+
+@pytest.mark.slow
+def test_an_outlet_with_render_gets_its_script_built_articles(
+    raqib: Raqib, server: PageServer
+) -> None:
+    need_browser()
+    path = "/2026/12/02/farmers-support-plan"
+    server.routes[path] = Route(scripted_page(0))
+    items = f"<item><title>خطة</title><link>{server.base}{path}</link></item>"
+    server.routes["/feed.xml"] = Route(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>{items}</channel></rss>'.encode(),
+        200, {"Content-Type": "application/rss+xml"},
+    )  # fmt: skip
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text("[outlets.sada]\nrender = true\n")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    raqib.proc("check")
+    (w,) = raqib("watches", "--json").json()
+    assert w["origin"] == "outlet" and w["render"] is False  # the outlet's setting, not the watch's
+    (v,) = raqib("versions", w["url"], "--json").json()
+    assert "250 مليون دولار" in v["text"]

@@ -83,8 +83,11 @@ def _structure(app: App, raw_hash: str | None, url: str) -> Article | None:
     return result if isinstance(result, Article) else None
 
 
-def preview(home: Path, raw_urls: list[str], *, clock: Clock | None = None) -> list[Preview]:
-    """Fetch each URL once, with this home's settings, storing nothing."""
+def preview(
+    home: Path, raw_urls: list[str], *, clock: Clock | None = None, render: bool = False
+) -> list[Preview]:
+    """Fetch each URL once, with this home's settings, storing nothing
+    (`render`: through the browser, as `watch --render` would)."""
     from raqib.app.history import add_watches
 
     if not raw_urls:
@@ -97,6 +100,8 @@ def preview(home: Path, raw_urls: list[str], *, clock: Clock | None = None) -> l
     app = App(home=tmp, config=config, storage=storage, clock=clock or clock_from_env())
     try:
         watches = [w for w, _created in add_watches(app, raw_urls, story=None)]
+        if render:
+            app.storage.watches.set_fetch_mode([w.id for w in watches], {"render": True})
         fetch_now(app, watches)
         return previews(app, watches)
     finally:

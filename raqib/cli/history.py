@@ -104,16 +104,19 @@ def watch(
 
 @click.command(name="preview")
 @click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--render", is_flag=True, help="Through the browser, as `watch --render` fetches (Chromium)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was read as JSON.")
 @click.pass_obj
-def preview_cmd(obj: Ctx, urls: tuple[str, ...], as_json: bool) -> None:
+def preview_cmd(obj: Ctx, urls: tuple[str, ...], render: bool, as_json: bool) -> None:
     """Fetch pages once and show what Raqib would monitor in them; stores nothing.
 
     For each URL: the headline, the lede, the first words, how many
     paragraphs, tables and words were read, and the verdict (an article, or
     not, and why). Uses this home's settings ([fetch]), never its database.
     """
-    shown = preview.preview(obj.home, list(urls))
+    shown = preview.preview(obj.home, list(urls), render=render)
     data = [rec.preview_record(p) for p in shown]
     emit(data, as_json, [line for d in data for line in text.preview(d)])
 
