@@ -90,6 +90,7 @@ def main(argv: list[str]) -> None:
     )
     ap.add_argument("--pages", type=int, default=60)
     ap.add_argument("--keep", action="store_true", help="keep the homes")
+    ap.add_argument("--config", default="", help="extra raqib.toml lines (e.g. '[render]\\npages = 4')")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
     n = args.pages
@@ -100,7 +101,7 @@ def main(argv: list[str]) -> None:
     for mode, (prefix, flags) in MODES.items():
         home = homes[mode] = tmp / mode
         home.mkdir()
-        (home / "raqib.toml").write_text(CONFIG, encoding="utf-8")
+        (home / "raqib.toml").write_text(CONFIG + args.config.replace("\\n", "\n"), encoding="utf-8")
         urls = "\n".join(f"{site.base}/{prefix}/{i}" for i in range(n))
         r = raqib_stdin(home, urls, "watch", "-", "--no-fetch", *flags)
         if r.returncode != 0:
@@ -143,7 +144,7 @@ def print_table(r: dict[str, Any]) -> None:
     print("|---|---|---|---|")
     for name, modes in r["rounds"].items():
         cells = [
-            f"{m['seconds']:.1f} s · {m['pages_per_s']:.0f}/s · {m['peak_rss_mb']:.0f} MB"
+            f"{m['seconds']:.1f} s · {m['pages_per_s']:.1f}/s · {m['peak_rss_mb']:.0f} MB"
             for m in (modes["plain"], modes["screenshots"], modes["rendered"])
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")

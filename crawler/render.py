@@ -36,6 +36,7 @@ _NO_BACKGROUND = (
     "--host-resolver-rules=MAP accounts.google.com ~NOTFOUND, MAP android.clients.google.com "
     "~NOTFOUND, MAP mtalk.google.com ~NOTFOUND, MAP clients2.google.com ~NOTFOUND"
 )
+QUIET = 0.1  # seconds without a request in flight: the page has settled
 _HEIGHT = "() => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 
 
@@ -112,6 +113,32 @@ class PageGuard:
     refused: list[str]
     served: bool = False
     seen: int = 0
+    pending: int = 0  # the page's requests still in flight
+
+    def watch(self, page: Any) -> None:
+        def started(_r: Any) -> None:
+            self.pending += 1
+
+        def ended(_r: Any) -> None:
+            self.pending = max(0, self.pending - 1)
+
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+
+    async def settle(self, seconds: float) -> None:
+        """Until no request has been in flight for QUIET seconds, `seconds` at most
+        (Playwright's "networkidle" always waits half a second: half of a page's cost)."""
+        loop = asyncio.get_running_loop()
+        deadline, quiet_since = loop.time() + seconds, None
+        while loop.time() < deadline:
+            if self.pending:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = loop.time()
+            elif loop.time() - quiet_since >= QUIET:
+                return
+            await asyncio.sleep(QUIET / 4)
 
     async def route(self, route: Any, request: Any) -> None:
         self.seen += 1
@@ -163,7 +190,9 @@ def init_page(guard: Guard) -> Any:
             document=meta.pop("raqib_document"), content_type=meta["raqib_content_type"],
             max_requests=meta["raqib_render"]["max_requests"], refused=meta["raqib_refused"],
         )  # fmt: skip
+        pg.watch(page)
         await page.route("**", pg.route)
+        page._raqib_guard = pg
         page._raqib_guarded = True
 
     return init
@@ -172,12 +201,9 @@ def init_page(guard: Guard) -> Any:
 async def finish(page: Any, opts: dict[str, Any], shoot: bool) -> Shot | None:
     """After the load event: let the network settle, then photograph the page
     (full width, cut at max_height; too big an image is not kept)."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        await page.wait_for_load_state("networkidle", timeout=opts["settle"] * 1000)
-    except PlaywrightTimeout:
-        pass  # a page that keeps polling is read as it stands
+    guard: PageGuard | None = getattr(page, "_raqib_guard", None)
+    if guard is not None and opts["settle"] > 0:
+        await guard.settle(opts["settle"])  # a page that keeps polling is read as it stands
     if not shoot:
         return None
     height = max(1, min(int(await page.evaluate(_HEIGHT) or 1), opts["max_height"]))
