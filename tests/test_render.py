@@ -78,7 +78,7 @@ def test_rendered_watch_versions_edits_churn_and_screenshots(
     assert "180" in json.dumps(change, ensure_ascii=False)
     # The browser was served the archived document: one GET per pass, no second one.
     assert [p for p, _h in server.requests].count("/news/1") == 4
-    assert [p for p, _h in server.requests].count("/plain/1") == 2  # the watch, the preview
+    assert [p for p, _h in server.requests].count("/plain/1") == 5  # watch, preview, 3 passes
     (w,) = [w for w in raqib("watches", "--json").json() if w["url"] == url]
     assert w["render"] is True
 
@@ -281,3 +281,22 @@ def test_an_outlet_with_render_gets_its_script_built_articles(
     assert w["origin"] == "outlet" and w["render"] is False  # the outlet's setting, not the watch's
     (v,) = raqib("versions", w["url"], "--json").json()
     assert "250 مليون دولار" in v["text"]
+
+
+@pytest.mark.slow
+def test_a_page_that_never_finishes_is_an_error_within_the_timeout(
+    raqib: Raqib, server: PageServer
+) -> None:
+    need_browser()
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text('[render]\ntimeout = "2s"\n')
+    url, fine = server.base + "/busy", server.base + "/news/1"
+    server.routes["/busy"] = Route(scripted_page(0, extra_script="for (;;) {}"))
+    server.routes["/news/1"] = Route(scripted_page(0))
+    raqib("watch", url, fine, "--render", "--no-fetch")
+    raqib.proc("check", timeout=120)
+    (busy,) = raqib("log", url, "--json").json()
+    assert busy["outcome"] == "error" and busy["detail"].startswith("rendering failed:")
+    assert "Timeout" in busy["detail"]
+    # The other page of the pass, rendered beside it, is not held up by it.
+    assert [f["outcome"] for f in raqib("log", fine, "--json").json()] == ["new_version"]

@@ -56,6 +56,7 @@ class RefetchSpider(scrapy.Spider):
     guard: Any  # raqib.guard.Guard
     render: dict[str, Any]  # [render] as crawler.render passes it; empty: no browser
     render_missing: str | None  # why rendering cannot run here, when watches ask for it
+    max_size: int  # a rendered DOM is bounded as a download is
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -66,6 +67,7 @@ class RefetchSpider(scrapy.Spider):
         spider.guard = ctx.guard
         spider.render = crawler.settings.getdict("RAQIB_RENDER")
         spider.render_missing = crawler.settings.get("RAQIB_RENDER_MISSING")
+        spider.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -124,7 +126,9 @@ class RefetchSpider(scrapy.Spider):
         await render.close_page(meta)
         fetched: Fetched = meta["raqib_plain"]
         fetched.rendered = self.by_id[fetched.watch_id].render
-        if fetched.rendered and isinstance(response, TextResponse):
+        if fetched.rendered and self.max_size and len(response.body) > self.max_size:
+            fetched.error = f"rendered page too large: {len(response.body):,} bytes"
+        elif fetched.rendered and isinstance(response, TextResponse):
             fetched.body, fetched.text, fetched.encoding = (
                 response.body,
                 response.text,
