@@ -1,6 +1,6 @@
 """Rendered fetches against plain ones (issue 21), in one run, on 127.0.0.1.
 
-    python bench/run.py --render              # 60 pages, about a minute
+    python bench/run.py --render              # 60 pages, about two minutes
     python bench/run.py --render --pages 200
 
 The same Arabic article pages, served two ways: with the article in the
@@ -22,12 +22,12 @@ import json
 import shutil
 import tempfile
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from bench.run import ROOT, _machine_busy, _timed_pass
 from bench.run import Server as ServerBase
+from bench.run import _Handler as PlainHandler
 from bench.scripted_pages import BODY, plain_page, scripted_page
 
 CONFIG = """
@@ -61,25 +61,15 @@ class Site:
             self.pages[f"/s/{i}"] = scripted_page(round_, body)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ServerBase
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
+class _Handler(PlainHandler):
     def do_GET(self) -> None:
+        pages = self.server.site.pages
         if self.path == "/robots.txt":
-            body, ctype, status = b"User-agent: *\nAllow: /\n", "text/plain", 200
-        elif self.path in self.server.site.pages:
-            body, ctype, status = self.server.site.pages[self.path], "text/html; charset=utf-8", 200
+            self._send(200, b"User-agent: *\nAllow: /\n", "text/plain", None)
+        elif self.path in pages:
+            self._send(200, pages[self.path], "text/html; charset=utf-8", None)
         else:
-            body, ctype, status = b"not found", "text/plain", 404
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self._send(404, b"not found", "text/plain", None)
 
 
 def main(argv: list[str]) -> None:
@@ -90,7 +80,9 @@ def main(argv: list[str]) -> None:
     )
     ap.add_argument("--pages", type=int, default=60)
     ap.add_argument("--keep", action="store_true", help="keep the homes")
-    ap.add_argument("--config", default="", help="extra raqib.toml lines (e.g. '[render]\\npages = 4')")
+    ap.add_argument(
+        "--config", default="", help="extra raqib.toml lines (e.g. '[render]\\npages = 4')"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
     n = args.pages
@@ -101,7 +93,9 @@ def main(argv: list[str]) -> None:
     for mode, (prefix, flags) in MODES.items():
         home = homes[mode] = tmp / mode
         home.mkdir()
-        (home / "raqib.toml").write_text(CONFIG + args.config.replace("\\n", "\n"), encoding="utf-8")
+        (home / "raqib.toml").write_text(
+            CONFIG + args.config.replace("\\n", "\n"), encoding="utf-8"
+        )
         urls = "\n".join(f"{site.base}/{prefix}/{i}" for i in range(n))
         r = raqib_stdin(home, urls, "watch", "-", "--no-fetch", *flags)
         if r.returncode != 0:
