@@ -145,6 +145,8 @@ class RefetchSpider(scrapy.Spider):
 
         meta = failure.request.meta  # type: ignore[attr-defined]
         await render.close_page(meta)
+        if failure.check(PassStopping):
+            return  # never rendered: the watch is left, untouched, to the next pass
         fetched: Fetched = meta["raqib_plain"]
         if self.by_id[fetched.watch_id].render:
             fetched.error = f"rendering failed: {describe_failure(failure)}"[:400]
