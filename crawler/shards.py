@@ -139,7 +139,7 @@ def crawl_here(
     from raqib.crawler.spiders.refetch import RefetchSpider
 
     recorder = Recorder(storage, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
-    proxy, overrides = _browser(tasks, overrides, guard)
+    proxy, overrides = with_browser(tasks, overrides, guard)
     context = PassContext(
         clock=clock,
         tasks=tasks,
@@ -165,7 +165,7 @@ def crawl_here(
     )
 
 
-def _browser(
+def with_browser(
     tasks: list[Task], overrides: dict[str, Any], guard: Guard
 ) -> tuple[Any, dict[str, Any]]:
     """A crawl with watches that want a browser gets one, behind the guard's

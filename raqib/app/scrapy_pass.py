@@ -26,11 +26,12 @@ from raqib import analysis
 from raqib.app.errors import PassBusy
 from raqib.app.home import new_owner, open_app
 from raqib.app.notifications import notify_pass
-from raqib.app.passes import claim, crawl_settings, revisit_policy
+from raqib.app.passes import claim, crawl_settings, revisit_policy, with_outlet_modes
 from raqib.config import parse_duration
 from raqib.crawler.capture import CaptureIndex
 from raqib.crawler.context import PassContext, attach
 from raqib.crawler.record import Recorder
+from raqib.crawler.shards import with_browser
 from raqib.crawler.spiders.refetch import RefetchSpider
 from raqib.guard import Guard
 
@@ -66,8 +67,12 @@ def _standalone(crawler: Crawler, home: Path) -> None:
     except PassBusy as exc:
         log.info("%s: nothing to claim", exc)
         tasks = []
-    # This home's [fetch] and [archive], under whatever Scrapyd was told with -s.
-    crawler.settings.setdict(crawl_settings(app), priority="spider")
+    tasks = with_outlet_modes(app, tasks)
+    guard = Guard(allow_private=app.config.fetch.allow_private)
+    # This home's [fetch], [archive] and (for rendered watches) [render], under
+    # whatever Scrapyd was told with -s.
+    proxy, settings = with_browser(tasks, crawl_settings(app), guard)
+    crawler.settings.setdict(settings, priority="spider")
     recorder = Recorder(app.storage, revisit_policy(app), tasks, owner=owner)
     lease = parse_duration(app.config.schedule.lease)
     attach(
@@ -78,7 +83,7 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             recorder=recorder,
             lease=lease,
             capture_index=CaptureIndex(app.storage.archive),
-            guard=Guard(allow_private=app.config.fetch.allow_private),
+            guard=guard,
         ),
     )
 
@@ -97,6 +102,8 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             if recorder.fatal is not None:
                 log.error("pass stopped: %s (what it left unrecorded is due again)", recorder.fatal)
         finally:
+            if proxy is not None:
+                proxy.stop()
             app.close()
 
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
