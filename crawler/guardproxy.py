@@ -99,25 +99,14 @@ class GuardProxy:
                 raise ValueError("not an absolute http URL")
             host, port, url = parts.hostname, parts.port or 80, target
         if host.lower() in _BACKGROUND:
-            writer.write(
-                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            await writer.drain()
+            await _forbid(writer)
             return
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
-            infos = []
-        addresses = list(dict.fromkeys(str(i[4][0]) for i in infos))
+        addresses = await resolve(host, port)
         reason = self.refuse(url, addresses)
         if reason is not None:
             self.refused.append(url[:300])
             log.warning("rendered page: refused %s (%s)", url[:300], reason)
-            writer.write(
-                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            await writer.drain()
+            await _forbid(writer)
             return
         up_reader, up_writer = await asyncio.open_connection(addresses[0], port)
         try:
@@ -136,6 +125,20 @@ class GuardProxy:
             await asyncio.gather(_pipe(reader, up_writer, budget), _pipe(up_reader, writer, budget))
         finally:
             up_writer.close()
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The host's addresses, each once, without blocking the loop ([] if it does not resolve)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return list(dict.fromkeys(str(i[4][0]) for i in infos))
+
+
+async def _forbid(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
 
 
 async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, budget: list[int]) -> None:

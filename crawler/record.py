@@ -203,7 +203,7 @@ class Recorder:
             verdict = after_extraction(task, await self._extract(fetched, task))
         verdict = advise(task, fetched, outlet_verdict(task, verdict))
         if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
-            if not await self._archive_rendering(fetched, verdict):
+            if not await self._archive_rendering(fetched):
                 return
         self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
         if len(self.pending) >= self.batch_size:
@@ -215,10 +215,10 @@ class Recorder:
             # first record, whichever comes first.
             self._timer = asyncio.get_running_loop().call_later(self.batch_delay, self.flush)
 
-    async def _archive_rendering(self, fetched: Fetched, verdict: Verdict) -> bool:
+    async def _archive_rendering(self, fetched: Fetched) -> bool:
         """A new version's rendered DOM and screenshot go to the WARC beside the
         server's document; False when the archive cannot be written (the pass stops)."""
-        if self.warc is None or verdict.outcome != Outcome.NEW_VERSION:
+        if self.warc is None:
             return True
         url = fetched.final_url or fetched.url
         dom = fetched.body if fetched.rendered else None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +94,7 @@ def crawl_settings(cfg: RenderConfig, schemes: set[str], proxy_port: int) -> dic
 
 def unguarded(request: Any) -> bool:
     try:
-        return not getattr(request.frame.page, "_raqib_guarded", False)
+        return getattr(request.frame.page, "_raqib_guard", None) is None
     except Exception:
         return True  # a worker's request, or a page already gone
 
@@ -170,14 +169,10 @@ class PageGuard:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return f"not a web address ({parts.scheme})"
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                type=socket.SOCK_STREAM,
-            )  # fmt: skip
-        except OSError:
-            infos = []
-        return self.guard.refuse(url, [str(i[4][0]) for i in infos], origin=self.origin)
+        from raqib.crawler.guardproxy import resolve
+
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return self.guard.refuse(url, await resolve(parts.hostname, port), origin=self.origin)
 
 
 def init_page(guard: Guard) -> Any:
@@ -192,8 +187,7 @@ def init_page(guard: Guard) -> Any:
         )  # fmt: skip
         pg.watch(page)
         await page.route("**", pg.route)
-        page._raqib_guard = pg
-        page._raqib_guarded = True
+        page._raqib_guard = pg  # finish() and the abort predicate find it here
 
     return init
 
