@@ -47,7 +47,10 @@ MAX_LEDES = 8
 
 
 def _marked(el: Any) -> bool:
-    attrs = f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')}"
+    a = el.attrib
+    if not a:
+        return False  # most elements: no attributes at all
+    attrs = f"{a.get('class', '')} {a.get('id', '')} {a.get('itemprop', '')}"
     return bool(_MARK.search(attrs)) and not _CAPTION.search(attrs)
 
 
@@ -79,8 +82,11 @@ def ledes(root: Any) -> list[str]:
     for el in body.iter():
         if not isinstance(el.tag, str) or len(out) >= MAX_LEDES:
             continue
-        heading = el.tag in _HEADINGS and len(el) <= 1
-        if not heading and not _marked(el):
+        # A summary heading is short: a paragraph's own text rules it out
+        # before its whole text is joined (this runs on every element).
+        heading = el.tag in _HEADINGS and len(el) <= 1 and len(el.text or "") < 120
+        marked = _marked(el)
+        if not heading and not marked:
             continue  # the cheap test first: most elements are neither
         if any(el is t or t in el.iterancestors() for t in taken):
             continue  # inside a lede already taken
@@ -95,7 +101,7 @@ def ledes(root: Any) -> list[str]:
                 out.extend(items)
                 taken.append(el.getparent())
             continue
-        if not _marked(el) or _excluded(el):
+        if not marked or _excluded(el):
             continue
         if el.tag in ("ul", "ol") or el.find(".//li") is not None:
             # Summary bullets: each item a line (a heading above them is not).

@@ -106,6 +106,22 @@ def _show(value: float) -> str:
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
 _KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
+# Every word a number can start with (_number_at), with and without its و: a
+# superset, so that the scan below can pass over the other words at once.
+_STARTS = {
+    *(w for table in (_UNITS, _TENS, _HUNDREDS, _SCALES, _DUAL_SCALES) for k in table
+      for w in (k, _PREFIX + k)),
+    *_INNER_UNITS, *_COUNTED,
+}  # fmt: skip
+
+
+def _may_start(word: str) -> bool:
+    """Whether a number can begin at this word (else _number_at returns None)."""
+    return (
+        word in _STARTS
+        or word[:1].isdecimal()
+        or (word[:1] == _PREFIX and word[1:2].isdecimal())
+    )
 
 
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
@@ -117,8 +133,8 @@ def spans(words: list[str]) -> list[tuple[int, int, str]]:
             out.append((i + 1, i + 2, str(_ORDINALS[words[i + 1]])))  # "للمرة الثالثة"
             i += 2
             continue
-        if _bare(words[i]) in _PLURAL_SCALES:
-            i += 1  # "ملايين الدولارات": many, not a figure
+        if _bare(words[i]) in _PLURAL_SCALES or not _may_start(words[i]):
+            i += 1  # "ملايين الدولارات": many, not a figure; or no number at all
             continue
         found = _number_at(words, i)
         if found is None:
