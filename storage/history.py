@@ -64,6 +64,7 @@ class HistoryRepo:
         self._warc_ids: dict[str, int] = {}
         # Building a statement costs more than the row it writes on this path.
         self._insert_fetch = insert(m.Fetch)
+        self._insert_fetches = insert(m.Fetch).returning(m.Fetch.id, sort_by_parameter_order=True)
         self._insert_version = insert(m.Version)
         self._insert_shot = insert(m.Screenshot)
         self._touch_version = (
@@ -104,12 +105,20 @@ class HistoryRepo:
         for rec in recs:
             if rec.outcome not in _OUTCOMES:
                 raise ValueError(f"unknown outcome {rec.outcome!r}")
-        out: list[Recorded] = []
+        out: list[Recorded | None] = []
         with self.db.session() as s:
             conn = s.connection()
             ids = sorted({r.watch_id for r in recs})
             rows = conn.execute(select(*_STATE).where(m.Watch.id.in_(ids))).all()
             state = {r.id: r._asdict() for r in rows}
+            # Fetches that store no version are written together, a statement
+            # per kind of row (most of a pass: unchanged, 304s, errors), when
+            # each watch is in the batch once (else order would matter).
+            bulk = (
+                len(ids) == len(recs)
+                and conn.dialect.insert_executemany_returning_sort_by_parameter_order
+            )
+            plain: list[tuple[int, FetchRecord, dict[str, Any]]] = []
             for rec in recs:
                 w = state.get(rec.watch_id)
                 if w is None:
@@ -118,9 +127,77 @@ class HistoryRepo:
                     # Our lease expired and another worker took the watch: its
                     # record wins, ours would duplicate it.
                     out.append(Recorded(0, Outcome(rec.outcome), None, lease_lost=True))
-                    continue
-                out.append(self._record_one(s, conn, rec, w, owner))
+                elif bulk and rec.outcome != Outcome.NEW_VERSION:
+                    plain.append((len(out), rec, w))
+                    out.append(None)
+                else:
+                    out.append(self._record_one(s, conn, rec, w, owner))
+            for at, recorded in self._record_plain(s, conn, plain, owner):
+                out[at] = recorded
+        return [r for r in out if r is not None]
+
+    def _record_plain(
+        self,
+        s: Session,
+        conn: Any,
+        plain: list[tuple[int, FetchRecord, dict[str, Any]]],
+        owner: str | None,
+    ) -> list[tuple[int, Recorded]]:
+        """Write fetches that store no version, in one statement per kind of row."""
+        if not plain:
+            return []
+        settled = [(at, rec, w, *recording.settle(rec, w["content_hash"])) for at, rec, w in plain]
+        fetch_ids = (
+            conn.execute(
+                self._insert_fetches,
+                [self._fetch_row(s, rec, o, d) for _a, rec, _w, o, d in settled],
+            )
+            .scalars()
+            .all()
+        )
+        touches = [
+            {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at}
+            for _a, rec, w, outcome, _d in settled
+            if recording.extends_version(outcome) and w["version_count"]
+        ]
+        if touches:
+            conn.execute(self._touch_version, touches)
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for _a, rec, w, outcome, _d in settled:
+            values = self._watch_values(rec, outcome, w, owner)
+            updates.setdefault(tuple(sorted(values)), []).append({"wid": rec.watch_id, **values})
+        for keys, params in updates.items():
+            conn.execute(self._update_watch(keys), params)
+        out = []
+        for (at, rec, _w, outcome, _d), fid in zip(settled, fetch_ids, strict=True):
+            for alias in rec.aliases:
+                add_alias(s, alias, rec.watch_id)
+            out.append((at, Recorded(fetch_id=int(fid), outcome=outcome, version_number=None)))
         return out
+
+    def _fetch_row(
+        self, s: Session, rec: FetchRecord, outcome: Outcome, detail: str | None
+    ) -> dict[str, Any]:
+        return {
+            "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
+            "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
+            "last_modified": rec.last_modified, "detail": (detail or None) and detail[:500],
+            "version_id": None,
+            "warc_file_id": self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
+            "warc_offset": rec.warc_offset,
+        }  # fmt: skip
+
+    @staticmethod
+    def _watch_values(
+        rec: FetchRecord, outcome: Outcome, w: dict[str, Any], owner: str | None
+    ) -> dict[str, Any]:
+        """The watch's new columns after this fetch (a new version adds its own)."""
+        values = recording.watch_update(rec, outcome)
+        if w["state"] in _BY_HAND:  # paused or unwatched while this fetch ran: that stands
+            values.pop("state", None)
+        if owner is not None:
+            values.update(lease_owner=None, lease_expires_at=None)
+        return values
 
     def _record_one(
         self, s: Session, conn: Any, rec: FetchRecord, w: dict[str, Any], owner: str | None
@@ -131,19 +208,9 @@ class HistoryRepo:
             latest = _snapshot(row) if row is not None else None
         outcome, detail = recording.settle(rec, w["content_hash"], latest)
         fetch_id = conn.execute(
-            self._insert_fetch,
-            {
-                "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
-                "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
-                "last_modified": rec.last_modified, "detail": (detail or None) and detail[:500],
-                "version_id": None,
-                "warc_file_id": self._warc_file_id(s, rec.warc_file) if rec.warc_file else None,
-                "warc_offset": rec.warc_offset,
-            },
-        ).inserted_primary_key[0]  # fmt: skip
-        values = recording.watch_update(rec, outcome)
-        if w["state"] in _BY_HAND:  # paused or unwatched while this fetch ran: that stands
-            values.pop("state", None)
+            self._insert_fetch, self._fetch_row(s, rec, outcome, detail)
+        ).inserted_primary_key[0]
+        values = self._watch_values(rec, outcome, w, owner)
         number: int | None = None
         snap = rec.snapshot
         if outcome is Outcome.NEW_VERSION and snap is not None:
@@ -177,8 +244,6 @@ class HistoryRepo:
                 self._touch_version,
                 {"w": rec.watch_id, "n": w["version_count"], "seen": rec.fetched_at},
             )
-        if owner is not None:
-            values.update(lease_owner=None, lease_expires_at=None)
         conn.execute(self._update_watch(tuple(sorted(values))), {"wid": rec.watch_id, **values})
         for alias in rec.aliases:
             add_alias(s, alias, rec.watch_id)

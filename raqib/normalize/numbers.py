@@ -118,9 +118,7 @@ _STARTS = {
 def _may_start(word: str) -> bool:
     """Whether a number can begin at this word (else _number_at returns None)."""
     return (
-        word in _STARTS
-        or word[:1].isdecimal()
-        or (word[:1] == _PREFIX and word[1:2].isdecimal())
+        word in _STARTS or word[:1].isdecimal() or (word[:1] == _PREFIX and word[1:2].isdecimal())
     )
 
 
