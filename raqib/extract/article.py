@@ -13,6 +13,9 @@ from typing import Any
 
 import lxml
 import trafilatura
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+from trafilatura import utils as _trafilatura_utils
 from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
@@ -36,6 +39,17 @@ _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # signals do not work in work
 _CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "250")
 _CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
+
+# lxml.html picks each element's class by calling Python (a form element gets
+# its own class) whenever an element is first touched: a tenth of extraction
+# and of the region check. One class for every element is the same tree to
+# trafilatura and to Raqib (neither uses lxml's form API), and it is chosen
+# in C. Set on trafilatura's parser, which load_html parses with.
+_trafilatura_utils.HTML_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
 
 _BOT_CHECK = re.compile(
     r"captcha|just a moment|checking your browser|attention required|are you a robot|not a robot"
