@@ -12,7 +12,7 @@ from typing import Any
 from raqib.domain import Snapshot
 from raqib.extract import pagemeta
 from raqib.extract.article import EXTRACTOR, NotArticle, extract, parse
-from raqib.extract.region import locate, unchanged
+from raqib.extract.region import check, locate
 from raqib.normalize.arabic import canonical_line
 
 
@@ -82,10 +82,11 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     region, else (or when it fails) full extraction plus a new region. The
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
-    if region is not None and unchanged(root, region, pagemeta.notices):
+    checked = check(root, region, pagemeta.notices) if region is not None else None
+    if checked is not None and region is not None and checked.digest == region["digest"]:
         return SAME
     result = make_page(html, url, copy.deepcopy(root) if root is not None else None)
     if isinstance(result, NotArticle):
         return result
-    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices)
+    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked)
     return dataclasses.replace(result, region=found)

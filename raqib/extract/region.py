@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -273,9 +274,13 @@ def _common_ancestor(nodes: list[Any]) -> Any:
     return first[-1]
 
 
-def locate(root: Any, paragraphs: list[str], notices: list[str]) -> dict[str, Any] | None:
+def locate(
+    root: Any, paragraphs: list[str], notices: list[str], checked: Checked | None = None
+) -> dict[str, Any] | None:
     """The region of a freshly extracted article in the page's tree (as
-    parsed, not as extraction pruned it), or None if it cannot be pinned down."""
+    parsed, not as extraction pruned it), or None if it cannot be pinned down.
+    `checked`: this tree's failed region check, whose digest is reused when
+    the article sits in the same element (an edit, or furniture in reach)."""
     if root is None or not paragraphs:
         return None
     # Table rows are in the digest whole, wherever their table is: the region
@@ -314,19 +319,36 @@ def locate(root: Any, paragraphs: list[str], notices: list[str]) -> dict[str, An
     if region.tag in ("html", "body"):
         return None  # the whole page: nothing to gain
     path = root.getroottree().getpath(region)
+    if checked is not None and checked.element is region and checked.notices == notices:
+        return {"path": path, "digest": checked.digest, "v": VERSION}
     return {"path": path, "digest": digest(root, region, notices), "v": VERSION}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A region check's digest of one parsed tree: the element and notices it covered."""
+
+    element: Any
+    notices: list[str]
+    digest: str
+
+
+def check(root: Any, region: dict[str, Any], notices_of: Any) -> Checked | None:
+    """The page's article region, digested in its parsed tree (None: the
+    region is gone or of an older kind); equal to region["digest"] when unchanged."""
+    if region.get("v") != VERSION or root is None:
+        return None
+    try:
+        found = root.getroottree().xpath(region["path"])
+    except etree.XPathError:
+        return None
+    if len(found) != 1:
+        return None
+    notices = notices_of(root)
+    return Checked(found[0], notices, digest(root, found[0], notices))
 
 
 def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
     """True when the page's article region, in its parsed tree, still digests the same."""
-    if region.get("v") != VERSION:
-        return False
-    if root is None:
-        return False
-    try:
-        found = root.getroottree().xpath(region["path"])
-    except etree.XPathError:
-        return False
-    if len(found) != 1:
-        return False
-    return bool(digest(root, found[0], notices_of(root)) == region["digest"])
+    checked = check(root, region, notices_of)
+    return checked is not None and checked.digest == region["digest"]
