@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lxml
+import lxml.html
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
-from trafilatura import utils as _trafilatura_utils
 from trafilatura.settings import Document, use_config
-from trafilatura.utils import load_html
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from raqib.extract import header, markup, pagemeta, tables
 from raqib.extract.furniture import COUNTER, counters
@@ -40,12 +40,16 @@ _CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "250")
 _CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
 
-# lxml.html picks each element's class by calling Python (a form element gets
-# its own class) whenever an element is first touched: a tenth of extraction
-# and of the region check. One class for every element is the same tree to
-# trafilatura and to Raqib (neither uses lxml's form API), and it is chosen
-# in C. Set on trafilatura's parser, which load_html parses with.
-_trafilatura_utils.HTML_PARSER.set_element_class_lookup(
+# trafilatura's own parser options (trafilatura.utils.HTML_PARSER), but one
+# element class for every element: lxml.html picks each element's class by
+# calling Python (a form element gets its own) whenever an element is first
+# touched, a tenth of extraction and of the region check. Neither trafilatura
+# nor Raqib uses lxml's form API, so the tree reads the same.
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+    remove_pis=True,
+)  # fmt: skip
+_PARSER.set_element_class_lookup(
     etree.ElementDefaultClassLookup(
         element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
     )
@@ -114,7 +118,33 @@ def parse(html: str) -> Any:
     check both read it."""
     if markup.too_deep(html):
         html = markup.flatten(html)  # libxml2 gives up past 256 levels
-    return load_html(html)
+    return _load_html(html)
+
+
+def _load_html(html: str) -> Any:
+    """trafilatura.utils.load_html (2.3.1) for a decoded page, on _PARSER."""
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree, from_bytes = None, False
+    try:
+        tree = lxml.html.fromstring(html, parser=_PARSER)
+    except ValueError:  # a Unicode string with an encoding declaration
+        tree, from_bytes = _from_bytes(html), True
+    except Exception:
+        tree = None
+    if (tree is None or len(tree) < 1) and not from_bytes:
+        tree = _from_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None  # not HTML at all
+    return tree
+
+
+def _from_bytes(html: str) -> Any:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:
+        return None
 
 
 def extract(html: str, url: str | None = None, tree: Any = None) -> Article | NotArticle:
