@@ -30,6 +30,7 @@ from raqib.extract.article import NotArticle
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
 from raqib.extract.page import Page, Same, analyze, body_key
 from raqib.extract.scripted import scripted
+from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
@@ -124,6 +125,10 @@ def build_record(
         region=page.region if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
         shot=fetched.shot if new else None,
+        # Keyed here, in the crawler processes, rather than after the pass in one.
+        search_key=matching_key(f"{page.snapshot.title}\n{page.snapshot.text}")
+        if page is not None and new
+        else None,
     )
 
 

@@ -198,6 +198,7 @@ class FetchRecord:
     region: dict[str, Any] | None = None  # where the article sat in the page
     meta: dict[str, Any] | None = None  # the page's metadata, when it was read
     shot: Shot | None = None  # kept with the new version it shows
+    search_key: str | None = None  # the new version's matching key, for the search index
 
 
 @dataclass(frozen=True)

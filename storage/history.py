@@ -27,6 +27,7 @@ from raqib.domain import (
 from raqib.storage import blobs
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, to_domain
+from raqib.storage.search import add_keys
 from raqib.storage.watches import add_alias
 
 _STATE = (
@@ -232,6 +233,11 @@ class HistoryRepo:
                 },
             ).inserted_primary_key[0]  # fmt: skip
             conn.execute(self._link_version, {"fid": fetch_id, "vid": version_id})
+            if rec.search_key is not None:
+                add_keys(
+                    conn,
+                    [{"version_id": version_id, "watch_id": rec.watch_id, "key": rec.search_key}],
+                )
             if rec.shot is not None:
                 conn.execute(self._insert_shot, _shot_row(rec.shot, rec.watch_id, version_id))
             values.update(recording.new_version_update(snap, number, rec.fetched_at))

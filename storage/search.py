@@ -10,6 +10,7 @@ words the same way, so spelling variants find each other.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -20,6 +21,21 @@ from raqib.storage.db import Database, to_domain
 from raqib.storage.watches import load
 
 INDEX_BATCH = 500
+
+
+def add_keys(conn: Any, values: list[dict[str, Any]]) -> None:
+    """Index versions by their keys ({version_id, watch_id, key} rows), in the
+    caller's transaction: a pass's recorder, which keyed its new versions as it
+    went, or refresh, for whatever was stored without a key."""
+    if not values:
+        return
+    dialect = conn.dialect.name
+    if dialect == "postgresql":  # two workers may index the same version
+        postgres.insert_new(conn, m.VersionSearch.__table__, values)
+    else:
+        conn.execute(insert(m.VersionSearch), values)
+    if dialect == "sqlite":
+        sqlite.index_search(conn, [(v["version_id"], v["key"]) for v in values])
 
 
 class SearchRepo:
@@ -48,14 +64,13 @@ class SearchRepo:
                 ).all()
                 if not rows:
                     break
-                keyed = [(vid, wid, key(f"{title}\n{body}")) for vid, wid, title, body in rows]
-                values = [{"version_id": v, "watch_id": w, "key": k} for v, w, k in keyed]
-                if self._dialect == "postgresql":  # two workers may index the same version
-                    postgres.insert_new(s.connection(), m.VersionSearch.__table__, values)
-                else:
-                    s.execute(insert(m.VersionSearch), values)
-                if self._dialect == "sqlite":
-                    sqlite.index_search(s.connection(), [(v, k) for v, _w, k in keyed])
+                add_keys(
+                    s.connection(),
+                    [
+                        {"version_id": vid, "watch_id": wid, "key": key(f"{title}\n{body}")}
+                        for vid, wid, title, body in rows
+                    ],
+                )
                 done += len(rows)
         return done
 

@@ -408,6 +408,28 @@ def test_search_indexes_every_version_whatever_order_they_commit_in(store: Stora
     assert not sqlite or in_fts() == 0
 
 
+def test_a_version_recorded_with_its_key_is_searchable_before_any_refresh(store: Storage) -> None:
+    """A pass keys its new versions in the crawler processes and indexes them
+    as it records them: the refresh after the pass finds none left to key, and
+    a new version that turns out unchanged indexes nothing."""
+    from raqib.normalize.arabic import matching_key
+
+    (w, _), *_ = store.watches.add(["https://a.example/keyed"], now=T0)
+    text = "ارتفع عدد المتضررين إلى ثلاثة آلاف"
+    s = snap(text)
+    key = matching_key(f"{s.title}\n{s.text}")
+    for at in (T0, T0 + timedelta(hours=1)):  # the second is the same text: unchanged
+        store.history.record(
+            FetchRecord(
+                w.id, at, "new_version", at + timedelta(minutes=15), status=200, snapshot=s,
+                raw_body=b"<html>raw</html>", search_key=key,
+            )
+        )  # fmt: skip
+    found = store.search.find(["المتضررين", "3000"])
+    assert [(x.id, v.number) for x, v in found] == [(w.id, 1)]
+    assert store.search.refresh(matching_key) == 0
+
+
 def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend: str) -> None:
     """Workers on one home append to the same WARC file; when two name it at
     once, the second takes the first's row instead of losing its batch."""
