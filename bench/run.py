@@ -19,6 +19,8 @@ ratio. Prints a table and writes bench/results/<timestamp>.json.
 
     python bench/run.py --render              # rendered against plain fetches (bench/rendering.py)
 
+    python bench/run.py --ab OTHER/raqib      # another install against this one, in one run (bench/ab.py)
+
 The peers' corpus (bench/peers.py; its own options: `--peers --help`) times
 Raqib beside the naive loop (requests + trafilatura, its own process) on 300
 small Arabic pages with an RSS feed: first pass, churn pass (counters inside
@@ -443,6 +445,11 @@ def main() -> None:
         from bench import peers
 
         peers.main([a for a in sys.argv[1:] if a != "--peers"])
+        return
+    if "--ab" in sys.argv[1:]:  # a baseline install and this checkout, in one run
+        from bench import ab
+
+        ab.main([a for a in sys.argv[1:] if a != "--ab"])
         return
     if "--render" in sys.argv[1:]:  # rendered fetches against plain ones (issue 21)
         from bench import rendering

@@ -1,0 +1,149 @@
+"""Two Raqib installs in one run: a baseline and this checkout, pass by pass.
+
+    git worktree add /tmp/base <commit> && python3 -m venv /tmp/base/.venv \\
+        && /tmp/base/.venv/bin/pip install -e /tmp/base
+    python bench/run.py --ab /tmp/base/.venv/bin/raqib          # about 4 minutes
+    python bench/run.py --ab /tmp/base/.venv/bin/raqib --pages 500 --repeat 5
+
+This machine's speed drifts by ±30% between runs (and the naive loop with it),
+so a before/after taken from two runs of `bench/run.py` can show a gain or a
+loss that is the machine's. Here both installs fetch the same pages from one
+server, each into its own home, one right after the other, the order swapped
+every round: first pass, then `--repeat` rounds of a churn pass and a 304
+pass, then churn with 10% of the articles edited. Each row is the median of
+its rounds: pages per second (start-up included) and CPU per page (the
+machine's busy time minus this process, which serves the pages). Both must
+record the same outcomes. Writes bench/results/ab-<N>-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.run import BENCH_CONFIG, ROOT, Server, Site, _machine_busy, _self_cpu
+
+KINDS = ("first", "churn", "304", "edited")
+
+
+def _pass(exe: str, home: Path, n: int) -> dict[str, Any]:
+    busy, own = _machine_busy(), _self_cpu()
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [exe, "--home", str(home), "check", "--all", "--json"], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    cpu = (_machine_busy() - busy) - (_self_cpu() - own)
+    if proc.returncode != 0:
+        raise SystemExit(f"{exe} check failed:\n{proc.stderr[-2000:]}")
+    return {
+        "pages_per_s": round(n / wall, 1),
+        "cpu_ms_per_page": round(1000 * cpu / n, 2),
+        "outcomes": json.loads(proc.stdout)["outcomes"],
+    }
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py --ab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("baseline", help="the baseline's `raqib` program")
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=3, help="churn and 304 rounds")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = ap.parse_args(argv)
+    here = Path(sys.executable).with_name("raqib")
+    exes = {"baseline": args.baseline, "this": str(here)}
+    for exe in exes.values():
+        if not Path(exe).is_file():
+            raise SystemExit(f"no raqib program at {exe}")
+    n = args.pages
+    tmp = Path(tempfile.mkdtemp(prefix="raqib-ab-"))
+    site = Site(n)
+    server = Server(site)
+    homes: dict[str, Path] = {}
+    urls = "\n".join(f"{site.base}/news/{i}" for i in range(n))
+    for name, exe in exes.items():
+        home = homes[name] = tmp / name
+        home.mkdir()
+        (home / "raqib.toml").write_text(BENCH_CONFIG, encoding="utf-8")
+        subprocess.run(
+            [exe, "--home", str(home), "watch", "-"],
+            input=urls,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
+    print(f"A/B: {n} pages on {site.base}; baseline {exes['baseline']}", flush=True)
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
+        k: {"baseline": [], "this": []} for k in KINDS
+    }
+
+    def both(kind: str, swap: bool) -> None:
+        for name in reversed(exes) if swap else exes:
+            r = _pass(exes[name], homes[name], n)
+            rounds[kind][name].append(r)
+            print(
+                f"  {kind:7s} {name:9s} {r['pages_per_s']:7.1f} pages/s "
+                f"{r['cpu_ms_per_page']:6.2f} ms CPU/page  {r['outcomes']}",
+                flush=True,
+            )
+        a, b = (rounds[kind][k][-1]["outcomes"] for k in exes)
+        if a != b:
+            raise SystemExit(f"{kind}: the two installs recorded {a} and {b}")
+
+    site.prepare({}, churn=0)
+    both("first", False)
+    for i in range(args.repeat):
+        site.prepare({}, churn=i + 1)
+        both("churn", i % 2 == 1)
+        site.honour_validators = True
+        both("304", i % 2 == 0)
+        site.honour_validators = False
+    site.prepare({i: 1 for i in range(0, n, 10)}, churn=args.repeat + 1)
+    both("edited", True)
+    server.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    summary = {}
+    print(f"\n{'pass':8s} {'baseline':>22s} {'this checkout':>24s}   rate   CPU/page")
+    for kind in KINDS:
+        med = {
+            name: {
+                key: statistics.median(r[key] for r in rounds[kind][name])
+                for key in ("pages_per_s", "cpu_ms_per_page")
+            }
+            for name in exes
+        }
+        a, b = med["baseline"], med["this"]
+        summary[kind] = {
+            **med,
+            "rate": round(b["pages_per_s"] / a["pages_per_s"], 2),
+            "cpu": round(b["cpu_ms_per_page"] / a["cpu_ms_per_page"], 2),
+        }
+        print(
+            f"{kind:8s} {a['pages_per_s']:7.1f}/s {a['cpu_ms_per_page']:6.2f} ms/page   "
+            f"{b['pages_per_s']:7.1f}/s {b['cpu_ms_per_page']:6.2f} ms/page   "
+            f"×{summary[kind]['rate']:.2f}  ×{summary[kind]['cpu']:.2f}"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"ab-{n}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(
+        json.dumps(
+            {"pages": n, "baseline": exes["baseline"], "rounds": rounds, "summary": summary},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"\nwrote {out}")
