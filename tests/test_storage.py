@@ -408,6 +408,53 @@ def test_search_indexes_every_version_whatever_order_they_commit_in(store: Stora
     assert not sqlite or in_fts() == 0
 
 
+def test_a_batch_writes_each_fetch_to_its_own_watch_whatever_its_kind(store: Storage) -> None:
+    """A batch mixes kinds of fetch: those that store no version are written
+    in bulk (one INSERT … RETURNING in parameter order), the others one by
+    one, and one whose lease was lost writes nothing. Each Recorded must name
+    the row written for its own fetch, each watch must get its own state."""
+    added = store.watches.add([f"https://a.example/b{i}" for i in range(8)], now=T0)
+    ids = [w.id for (w, _new) in added]
+    for wid in ids:  # every watch has a version: unchanged and 304 extend it
+        record(store, wid, "new_version", T0, f"النص الأول للخبر رقم {wid}")
+    owner = "pass-1"
+    t1 = T0 + timedelta(hours=1)
+    store.leases.claim(owner, now=t1, lease=timedelta(minutes=5), limit=100, due_only=False)
+    (taken,) = store.leases.claim(
+        "thief", now=t1 + timedelta(minutes=6), lease=timedelta(minutes=5), limit=1, due_only=False
+    )  # the first watch's lease expired and another worker took it
+    stolen = taken.watch_id
+    kinds = ["unchanged", "not_modified", "error", "new_version", "unchanged", "removed",
+             "not_modified", "new_version"]  # fmt: skip
+    recs = [
+        FetchRecord(
+            watch_id=wid, fetched_at=t1, outcome=kind, next_check_at=t1 + timedelta(minutes=k + 1),
+            status={"not_modified": 304, "error": 503, "removed": 404}.get(kind, 200),
+            detail=f"fetch {wid}", etag=f'"{wid}"',
+            snapshot=snap(f"النص الثاني للخبر رقم {wid}") if kind == "new_version" else None,
+            raw_body=b"<html>2</html>" if kind == "new_version" else None,
+        )
+        for k, (wid, kind) in enumerate(zip(ids, kinds, strict=True))
+    ]  # fmt: skip
+    out = store.history.record_many(recs, owner=owner)
+    assert len(out) == len(recs)
+    for rec, got in zip(recs, out, strict=True):
+        log = store.history.fetches(rec.watch_id)
+        if rec.watch_id == stolen:
+            assert got.lease_lost and len(log) == 1  # the first fetch only
+            continue
+        assert not got.lease_lost and got.outcome == rec.outcome
+        row = next(f for f in log if f.id == got.fetch_id)
+        assert (row.watch_id, row.outcome, row.detail) == (rec.watch_id, rec.outcome, rec.detail)
+        assert store.watches.get(rec.watch_id).next_check_at == rec.next_check_at
+        versions = store.history.versions(rec.watch_id)
+        assert len(versions) == (2 if rec.outcome == "new_version" else 1)
+        if rec.outcome in ("unchanged", "not_modified"):
+            assert versions[-1].last_seen == t1
+    # Recording released this pass's leases; the other worker keeps its own.
+    assert store.leases.holders(now=t1, due_only=False) == {"thief": 1}
+
+
 def test_a_version_recorded_with_its_key_is_searchable_before_any_refresh(store: Storage) -> None:
     """A pass keys its new versions in the crawler processes and indexes them
     as it records them: the refresh after the pass finds none left to key, and
