@@ -36,6 +36,15 @@ def forkserver() -> Any:
     return ctx
 
 
+def warm() -> None:
+    """Start the forkserver now: its imports (Scrapy, trafilatura: about a
+    second) run while this process does other work, such as reading feeds."""
+    from multiprocessing import forkserver as fs
+
+    forkserver()
+    fs.ensure_running()
+
+
 def stop() -> None:
     """End this process's forkserver now that the pass is over. Left alone,
     it notices only when its parent exits, then tears down an interpreter

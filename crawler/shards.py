@@ -101,6 +101,18 @@ def shard_count(tasks: list[Task], wanted: int, *, more: bool = False) -> int:
     return max(1, min(cores, len(tasks), -(-expected // MIN_WORK_PER_SHARD)))
 
 
+def certain(due: int, batch: int, wanted: int) -> bool:
+    """Whether a pass with `due` watches will split across processes whatever
+    its watches: its first batch, counted at the least work (a region check
+    each), already repays a second process (see shard_count)."""
+    if (os.cpu_count() or 1) < 2 and wanted <= 0:
+        return False
+    if wanted > 0:
+        return wanted > 1 and due > 1
+    first = min(due, batch)
+    return first * REGION_WORK * (2 if due > batch else 1) >= MIN_WORK_PER_SHARD
+
+
 def split(
     tasks: list[Task], overrides: dict[str, Any], shards: int
 ) -> list[tuple[list[Task], dict[str, Any]]]:

@@ -156,13 +156,10 @@ class LeaseRepo:
                 )
             )
 
-    def count_due(self, *, now: datetime) -> int:
+    def count_due(self, *, now: datetime, due_only: bool = True) -> int:
+        """Watches a pass would claim now (`due_only=False`: as `check --all` does)."""
+        cond = m.Watch.state.not_in(RESTING)
+        if due_only:
+            cond = and_(cond, m.Watch.next_check_at <= now)
         with self.db.session() as s:
-            return int(
-                s.scalar(
-                    select(func.count()).where(
-                        m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now
-                    )
-                )
-                or 0
-            )
+            return int(s.scalar(select(func.count()).where(cond)) or 0)

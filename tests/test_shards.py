@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, shard_count, split
+from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, shard_count, split
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from raqib.domain import Task
@@ -145,6 +145,28 @@ def test_shard_count_and_split() -> None:
     assert [len(p) for p, _ in parts] == [3, 2, 2]
     assert {s["CONCURRENT_REQUESTS_PER_DOMAIN"] for _, s in parts} == {1}
     assert {s["CONCURRENT_REQUESTS"] for _, s in parts} == {10}
+
+
+@pytest.mark.parametrize("wanted", [0, 1, 3])
+def test_the_forkserver_starts_early_only_when_the_pass_will_split(wanted: int) -> None:
+    """`certain` says a pass will split before its watches are claimed (the
+    forkserver then warms up during the feed read): whenever it says so,
+    shard_count splits the first batch, even if every watch has a region."""
+    base = Task(
+        watch_id=0, url="https://a.example/0", etag=None, last_modified=None, body_key=None,
+        content_hash="h", state="active", version_count=1, last_words=0,
+        added_at=datetime.now(UTC), last_change_at=None, error_count=0, removed_count=0,
+        region={"path": "/html/body/article"},
+    )  # fmt: skip
+    batch = 1000
+    for due in (1, 2, 10, 749, 750, 751, 999, 1000, 1001, 1499, 1500, 1501, 5000):
+        first = [dataclasses.replace(base, watch_id=i) for i in range(min(due, batch))]
+        splits = shard_count(first, wanted, more=due > batch) > 1
+        if certain(due, batch, wanted):
+            assert splits, due
+    cores = os.cpu_count() or 1
+    assert certain(5000, batch, wanted) == (wanted > 1 or (wanted == 0 and cores > 1))
+    assert not certain(100, batch, 0)  # a small pass never starts it
 
 
 def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib) -> None:

@@ -196,63 +196,80 @@ def run_check(
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
-    if only is None:  # a whole pass reads the outlets' due sources first
-        from raqib.app import outlets
+    try:
+        if only is None:  # a whole pass reads the outlets' due sources first
+            from raqib.app import outlets
 
-        summary.outlets = outlets.read_sources(app)
-    batch = app.config.schedule.claim_batch
-    size = batch if limit is None else min(batch, limit)
-    tasks = claim(
-        app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size,
-        only=only,
-    )  # fmt: skip
-    outcome = CrawlResult()
-    while tasks:
-        summary.claimed += len(tasks)
-        if on_start is not None:
-            on_start(summary.claimed)
-        done = _crawl(app, owner, tasks, summary, on_recorded, more=len(tasks) == size)
-        outcome.add(done)
-        recorded = sum(done.counts.values()) + done.lease_lost
-        if done.fatal is not None or recorded < len(tasks) or len(tasks) < size:
-            break  # failed, stopped by a signal, or everything due was in this batch
-        left = batch if limit is None else min(batch, limit - summary.claimed)
-        if left <= 0:
-            break
-        tasks = app.storage.leases.claim(
-            owner,
-            now=app.clock(),
-            lease=parse_duration(app.config.schedule.lease),
-            limit=left,
-            due_only=not all_watches,
-            after_id=tasks[-1].watch_id if all_watches else None,
+            _warm_early(app, all_watches=all_watches, limit=limit)
+            summary.outlets = outlets.read_sources(app)
+        batch = app.config.schedule.claim_batch
+        size = batch if limit is None else min(batch, limit)
+        tasks = claim(
+            app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size,
             only=only,
+        )  # fmt: skip
+        outcome = CrawlResult()
+        while tasks:
+            summary.claimed += len(tasks)
+            if on_start is not None:
+                on_start(summary.claimed)
+            done = _crawl(app, owner, tasks, summary, on_recorded, more=len(tasks) == size)
+            outcome.add(done)
+            recorded = sum(done.counts.values()) + done.lease_lost
+            if done.fatal is not None or recorded < len(tasks) or len(tasks) < size:
+                break  # failed, stopped by a signal, or everything due was in this batch
+            left = batch if limit is None else min(batch, limit - summary.claimed)
+            if left <= 0:
+                break
+            tasks = app.storage.leases.claim(
+                owner,
+                now=app.clock(),
+                lease=parse_duration(app.config.schedule.lease),
+                limit=left,
+                due_only=not all_watches,
+                after_id=tasks[-1].watch_id if all_watches else None,
+                only=only,
+            )
+        if outcome.fatal is not None:
+            raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
+        summary.counts = outcome.counts
+        summary.lease_lost = outcome.lease_lost
+        summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
+        own = set(outcome.new_versions)
+        analysed = analysis.analyze_pending(app.storage)
+        analysis.upgrade_stale(app.storage)
+        search.index(app)  # the new versions become searchable
+        for change, new in analysed:
+            if (new.watch_id, new.number) not in own:
+                continue  # another pass's version, left unanalysed: analysed, not counted
+            if change.kind == ChangeKind.SUBSTANTIVE:
+                summary.substantive += 1
+            else:
+                summary.cosmetic += 1
+        summary.notified, summary.notify_pending = notify_pass(
+            app,
+            changes=[c for c, _ in analysed],
+            removed=outcome.removed_now,
+            failing=outcome.failing_now,
         )
-    if outcome.fatal is not None:
-        raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
-    summary.counts = outcome.counts
-    summary.lease_lost = outcome.lease_lost
-    summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
-    own = set(outcome.new_versions)
-    analysed = analysis.analyze_pending(app.storage)
-    analysis.upgrade_stale(app.storage)
-    search.index(app)  # the new versions become searchable
-    for change, new in analysed:
-        if (new.watch_id, new.number) not in own:
-            continue  # another pass's version, left unanalysed: analysed, not counted
-        if change.kind == ChangeKind.SUBSTANTIVE:
-            summary.substantive += 1
-        else:
-            summary.cosmetic += 1
-    summary.notified, summary.notify_pending = notify_pass(
-        app,
-        changes=[c for c, _ in analysed],
-        removed=outcome.removed_now,
-        failing=outcome.failing_now,
-    )
-    summary.seconds = time.monotonic() - started
-    _stop_forkserver()
-    return summary
+        summary.seconds = time.monotonic() - started
+        return summary
+    finally:
+        _stop_forkserver()  # started early, or for the crawl
+
+
+def _warm_early(app: App, *, all_watches: bool, limit: int | None) -> None:
+    """A pass that will surely split across crawler processes starts their
+    forkserver before the outlets' feeds are read, so that its imports overlap
+    the read instead of following it."""
+    from raqib.crawler import shards
+
+    due = app.storage.leases.count_due(now=app.clock(), due_only=not all_watches)
+    due = due if limit is None else min(due, limit)
+    if shards.certain(due, app.config.schedule.claim_batch, app.config.fetch.processes):
+        from raqib.crawler import pool
+
+        pool.warm()
 
 
 def _stop_forkserver() -> None:
