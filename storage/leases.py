@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
@@ -158,8 +159,8 @@ class LeaseRepo:
 
     def count_due(self, *, now: datetime, due_only: bool = True) -> int:
         """Watches a pass would claim now (`due_only=False`: as `check --all` does)."""
-        cond = m.Watch.state.not_in(RESTING)
+        conds: list[ColumnElement[bool]] = [m.Watch.state.not_in(RESTING)]
         if due_only:
-            cond = and_(cond, m.Watch.next_check_at <= now)
+            conds.append(m.Watch.next_check_at <= now)
         with self.db.session() as s:
-            return int(s.scalar(select(func.count()).where(cond)) or 0)
+            return int(s.scalar(select(func.count()).where(*conds)) or 0)

@@ -4,6 +4,7 @@ recorded once, the site's concurrency limit kept, SIGTERM passed on."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import threading
@@ -167,6 +168,81 @@ def test_the_forkserver_starts_early_only_when_the_pass_will_split(wanted: int) 
     cores = os.cpu_count() or 1
     assert certain(5000, batch, wanted) == (wanted > 1 or (wanted == 0 and cores > 1))
     assert not certain(100, batch, 0)  # a small pass never starts it
+
+
+def forkservers(pid: int) -> list[int]:
+    """The forkservers among process `pid`'s children, now."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+            for child in f.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as c:
+                        if b"forkserver" in c.read():
+                            found.append(int(child))
+                except FileNotFoundError:
+                    pass  # ended since the listing
+    return found
+
+
+def test_after_a_pass_that_split_the_next_starts_its_forkserver_at_once(
+    server, raqib: Raqib
+) -> None:
+    """The home remembers how many processes its last whole pass ran in; after
+    a split, `check` starts the forkserver before its own imports. --limit
+    passes neither guess nor leave a hint."""
+    configure(raqib, processes=2)
+    urls = [f"{server.base}/hint/{i}" for i in range(8)]
+    for i in range(8):
+        server.routes[f"/hint/{i}"] = page(server, i, 0)
+    raqib("watch", "--no-fetch", *urls)
+    hint = raqib.home / "last-pass.json"
+    assert raqib.proc("check", "--all", "--json").json()["processes"] == 2
+    assert json.loads(hint.read_text(encoding="utf-8"))["processes"] == 2
+
+    warm = raqib.proc("-v", "check", "--all", "--json")
+    assert "ran in 2 crawler processes: starting their forkserver now" in warm.err
+    assert warm.json()["outcomes"] == {"unchanged": 8}
+    capped = raqib.proc("-v", "check", "--all", "--limit", "8", "--json")
+    assert "forkserver" not in capped.err
+    assert json.loads(hint.read_text(encoding="utf-8"))["processes"] == 2  # --limit left it
+
+    configure(raqib, processes=1)
+    raqib.proc("check", "--all")
+    assert json.loads(hint.read_text(encoding="utf-8"))["processes"] == 1
+    assert "forkserver" not in raqib.proc("-v", "check", "--all").err
+    hint.write_text("{not json", encoding="utf-8")  # a damaged hint is no guess, not an error
+    assert "forkserver" not in raqib.proc("-v", "check", "--all").err
+
+
+def test_a_wrong_guess_stops_the_forkserver_before_the_crawl(server, raqib: Raqib) -> None:
+    """The last pass split, this one is small: the forkserver started at once
+    is gone before the first request, and the pass crawls in its own process."""
+    configure(raqib, processes=0)  # automatic: three watches never repay a second process
+    (raqib.home / "last-pass.json").write_text('{"processes": 2, "claimed": 3000}')
+    urls = [f"{server.base}/guess/{i}" for i in range(3)]
+    for i in range(3):
+        server.routes[f"/guess/{i}"] = page(server, i, 0)
+    raqib("watch", "--no-fetch", *urls)
+    pass_pid: list[int] = []
+    seen: list[list[int]] = []
+
+    class Look:  # runs in the server's thread as each request arrives
+        def __enter__(self) -> None:
+            seen.append(forkservers(pass_pid[0]))
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    server.around = Look()
+    proc = raqib.popen("-v", "check", "--all", "--json")
+    pass_pid.append(proc.pid)  # Popen returns once exec'd: long before the first request
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "starting their forkserver now" in err
+    assert json.loads(out)["outcomes"] == {"new_version": 3}
+    assert json.loads(out)["processes"] == 1
+    assert len(seen) >= 3 and not any(seen), seen
 
 
 def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib) -> None:

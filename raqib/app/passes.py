@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from raqib import analysis
-from raqib.app import search
+from raqib.app import search, warmup
 from raqib.app.errors import PassBusy, PassFailed
 from raqib.app.home import App, new_owner, owner_alive, warc_dir
 from raqib.app.notifications import notify_pass
@@ -253,6 +253,8 @@ def run_check(
             failing=outcome.failing_now,
         )
         summary.seconds = time.monotonic() - started
+        if only is None and limit is None:
+            warmup.after_pass(app.home, processes=summary.processes, claimed=summary.claimed)
         return summary
     finally:
         _stop_forkserver()  # started early, or for the crawl
@@ -315,6 +317,8 @@ def _crawl(
     pool = None
     if shards == 1 and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
         pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
+    elif shards == 1 and not more:
+        _stop_forkserver()  # started on a guess (warmup), and this last batch stays here
     try:
         if shards > 1:
             return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)

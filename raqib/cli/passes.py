@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from raqib.app import passes
+from raqib.app import warmup
 from raqib.app.errors import PassBusy
 from raqib.cli.base import Ctx, emit, fail
 from raqib.present import records as rec
@@ -52,6 +52,9 @@ def check(
     schedule.claim_batch until none is due; --limit caps the pass. Prints a progress bar on a terminal and one
     summary line otherwise.
     """
+    warmup.before_pass(obj.home, limit=limit)  # before the imports below: they overlap
+    from raqib.app import passes
+
     bar = None
     if not quiet and not as_json and sys.stderr.isatty():
         from raqib.cli.progress import PassProgress
@@ -124,6 +127,7 @@ def daemon(
     exits 0. Safe to run beside cron: overlapping passes share work per watch.
     """
     from raqib import console
+    from raqib.app import passes
 
     console.at_least_info()
     with obj.app() as app:
