@@ -416,6 +416,7 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
     try:
         deadline = time.monotonic() + 300
         seen = 0
+        assert proc.stderr is not None  # stderr=PIPE
         for line in proc.stderr:  # the daemon logs one line per sweep
             if "sweep" in line:
                 seen += 1
