@@ -55,6 +55,15 @@ def to_domain(cls: type[T], obj: Any, **extra: Any) -> T:
     return cls(**values)
 
 
+def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping those whose key another worker wrote first:
+    INSERT … ON CONFLICT DO NOTHING, which both backends speak (a savepoint
+    per row cost more than the insert itself)."""
+    from raqib.storage import postgres, sqlite
+
+    (postgres if conn.dialect.name == "postgresql" else sqlite).insert_new(conn, table, rows)
+
+
 def rowcount(result: Any) -> int:
     """Rows an UPDATE or DELETE touched (typed Results do not declare it)."""
     return int(getattr(result, "rowcount", 0) or 0)

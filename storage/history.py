@@ -26,7 +26,7 @@ from raqib.domain import (
 )  # fmt: skip
 from raqib.storage import blobs
 from raqib.storage import models as m
-from raqib.storage.db import Database, StoreError, to_domain
+from raqib.storage.db import Database, StoreError, insert_new, to_domain
 from raqib.storage.search import add_keys
 from raqib.storage.watches import add_alias
 
@@ -84,7 +84,6 @@ class HistoryRepo:
             m.Version.text, m.Version.notices, m.Version.language, m.Version.content_hash,
             m.Version.extractor,
         ).where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))  # fmt: skip
-        self._insert_blob = insert(m.Blob)
         self._watch_updates: dict[tuple[str, ...], Any] = {}
 
     # --- recording ---------------------------------------------------------------
@@ -298,11 +297,7 @@ class HistoryRepo:
                 "data": blobs.compress(data, base_raw),
                 "base": base if base_raw is not None else None,
             }
-            try:
-                with conn.begin_nested():  # two workers may store the same page at once
-                    conn.execute(self._insert_blob, row)
-            except IntegrityError:
-                pass
+            insert_new(conn, m.Blob.__table__, [row])  # two workers may store the same page at once
         return h
 
     # --- reading ---------------------------------------------------------------------

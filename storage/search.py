@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from raqib.domain import Version, Watch
 from raqib.storage import models as m
 from raqib.storage import postgres, sqlite
-from raqib.storage.db import Database, to_domain
+from raqib.storage.db import Database, insert_new, to_domain
 from raqib.storage.watches import load
 
 INDEX_BATCH = 500
@@ -31,7 +31,7 @@ def add_keys(conn: Any, values: list[dict[str, Any]]) -> None:
         return
     dialect = conn.dialect.name
     if dialect == "postgresql":  # two workers may index the same version
-        postgres.insert_new(conn, m.VersionSearch.__table__, values)
+        insert_new(conn, m.VersionSearch.__table__, values)
     else:
         conn.execute(insert(m.VersionSearch), values)
     if dialect == "sqlite":

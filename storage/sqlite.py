@@ -59,6 +59,13 @@ def vacuum(engine: Engine) -> None:
         raw.close()
 
 
+def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping those whose key another writer stored first."""
+    from sqlalchemy.dialects.sqlite import insert
+
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
 # --- full-text search: FTS5 over the matching keys of versions ---------------------------
 # An external-content FTS5 table indexes version_search.key; without FTS5
 # (a Python built against an SQLite without it) search falls back to LIKE.
@@ -123,8 +130,15 @@ def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int] | None:
 
 
 def _has_fts_table(conn: Any) -> bool:
-    return bool(
+    # Asked once per version recorded: a table found is remembered by the
+    # DBAPI connection (the migration that makes it may run later, so a miss is not).
+    if conn.info.get("raqib_fts"):
+        return True
+    found = bool(
         conn.exec_driver_sql(
             "SELECT 1 FROM sqlite_master WHERE name = 'version_search_fts'"
         ).first()
     )
+    if found:
+        conn.info["raqib_fts"] = True
+    return found

@@ -477,6 +477,29 @@ def test_a_version_recorded_with_its_key_is_searchable_before_any_refresh(store:
     assert store.search.refresh(matching_key) == 0
 
 
+def test_a_raw_body_another_worker_stored_first_is_kept_and_no_error(store: Storage) -> None:
+    """A recorder looks for a body's hash, then inserts it: another worker may
+    store the same body in between. The second insert keeps the first's row,
+    without a savepoint, and the transaction goes on (PostgreSQL aborts a
+    transaction on an error that is not caught by a savepoint)."""
+    from sqlalchemy import func, select
+
+    from raqib.storage.db import insert_new
+    from raqib.storage.models import Blob
+
+    row = {"hash": "a" * 64, "size": 5, "data": b"first", "base": None}
+    with store.db.session() as s:
+        conn = s.connection()
+        insert_new(conn, Blob.__table__, [row])
+        insert_new(conn, Blob.__table__, [{**row, "data": b"other"}, {**row, "hash": "b" * 64}])
+    with store.db.session() as s:
+        assert s.execute(select(Blob.hash, Blob.data).order_by(Blob.hash)).all() == [
+            ("a" * 64, b"first"),
+            ("b" * 64, b"first"),
+        ]
+        assert s.scalar(select(func.count()).select_from(Blob)) == 2
+
+
 def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend: str) -> None:
     """Workers on one home append to the same WARC file; when two name it at
     once, the second takes the first's row instead of losing its batch."""
