@@ -104,7 +104,12 @@ def is_counter(el: Any) -> bool:
     near = [el.text or "", *((c.text or "") + (c.tail or "") for c in el)]
     if not any(_DIGIT.search(t) for t in near if t):
         return False
-    text = " ".join(el.text_content().split())
+    raw = el.text_content()
+    # Longer than 60 once its spaces are collapsed: a prefix with more than 60
+    # non-space characters settles it before a whole article is split.
+    if len(raw) > 60 and len("".join(raw[:256].split())) > 60:
+        return False
+    text = " ".join(raw.split())
     if not text or len(text) > 60:
         return False
     if not COUNTER.match(text):
@@ -120,18 +125,64 @@ def is_counter(el: Any) -> bool:
 
 
 def counters(root: Any) -> list[Any]:
-    """The outermost counter elements under root."""
-    out: list[Any] = []
-    stack = list(reversed(root))
-    while stack:
-        el = stack.pop()
-        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
+    """The outermost counter elements under root (not inside a skipped
+    element), in document order.
+
+    Only an element with a digit in its own text or in a child's text or tail
+    can be one (is_counter's first test), so those are found from the page's
+    text nodes, selected in C, instead of by testing every element in Python.
+    """
+    found = [el for el in _with_digits_near(root) if _reached(el, root) and is_counter(el)]
+    if len(found) < 2:
+        return found
+    mine = set(found)
+    outer = [el for el in found if not any(a in mine for a in _between(el, root))]
+    order = {el: i for i, el in enumerate(root.iter())}
+    return sorted(outer, key=order.__getitem__)
+
+
+def _with_digits_near(root: Any) -> set[Any]:
+    """Every element whose text, or a child's text or tail, holds a digit
+    (a superset: root's parent may be among them)."""
+    out: set[Any] = set()
+    for t in root.xpath(".//text()"):
+        if not _DIGIT.search(t):
             continue
-        if is_counter(el):
-            out.append(el)
-        else:
-            stack.extend(reversed(el))
+        owner = t.getparent()
+        if owner is None:
+            continue
+        if t.is_text:
+            out.add(owner)
+        parent = owner.getparent()  # a child's text or tail is its parent's too
+        if parent is not None:
+            out.add(parent)
+    # A comment's or instruction's content counts for its parent, as its text does.
+    for node in root.xpath(".//comment() | .//processing-instruction()"):
+        if node.text and _DIGIT.search(node.text):
+            out.add(node.getparent())
     return out
+
+
+def _between(el: Any, root: Any) -> list[Any]:
+    """el's ancestors below root (root is one of them)."""
+    out = []
+    for a in el.iterancestors():
+        if a is root:
+            break
+        out.append(a)
+    return out
+
+
+def _reached(el: Any, root: Any) -> bool:
+    """Whether a walk from root's children, which skips what SKIP_TAGS hold, reaches el."""
+    if el is root:
+        return False
+    for a in el.iterancestors():
+        if a is root:
+            return True
+        if not isinstance(a.tag, str) or a.tag in SKIP_TAGS:
+            return False
+    return False  # not under root
 
 
 def beside_the_article(el: Any) -> bool:

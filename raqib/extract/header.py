@@ -92,7 +92,7 @@ def ledes(root: Any) -> list[str]:
             continue  # inside a lede already taken
         if (
             heading
-            and len(raw := " ".join(el.itertext())) < 120  # before canonicalising every paragraph
+            and (raw := _short_text(el, 120)) is not None  # before canonicalising every paragraph
             and len(title := canonical_line(raw)) < 40
             and _SUMMARY_HEADING.match(title)
         ):
@@ -114,6 +114,19 @@ def ledes(root: Any) -> list[str]:
             out.append(text)
             taken.append(el)
     return list(dict.fromkeys(out))
+
+
+def _short_text(el: Any, limit: int) -> str | None:
+    """ " ".join(el.itertext()) if shorter than `limit`, else None, found
+    without joining all of it: a one-child wrapper can hold a whole page."""
+    parts: list[str] = []
+    length = -1  # of the joined text so far: each part adds itself and a space
+    for t in el.itertext():
+        length += len(t) + 1
+        if length >= limit:
+            return None
+        parts.append(t)
+    return " ".join(parts)
 
 
 def _bullets_after(heading: Any) -> list[str]:
