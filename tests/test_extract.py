@@ -230,3 +230,27 @@ XSS_FREE_PARAGRAPHS = [
     "وقال وزير الدفاع الأمريكي إن المحادثات ستجري في إطار اللجنة العسكرية العليا التي اتفق عليها البلدان.",
     "وتقول الحكومة العراقية إن مهمة التحالف انتهت، لكنها حريصة على إقامة علاقات ثنائية مع أعضائه.",
 ]
+
+
+def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
+    """Raqib looks for the characters XML forbids before a regex pass over the
+    whole page; the characters, and the result, are trafilatura's."""
+    from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
+
+    from raqib.extract.article import XML_INVALID, _repair
+
+    forbidden = {c for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))}
+    assert set(map(ord, XML_INVALID)) == forbidden
+    body = "<body><p>نص\u00a0عربي\tمع\nأسطر</p></body></html>"
+    pages = [
+        "<!DOCTYPE html>\n<html>" + body,
+        "<!DOCTYPE html/>\n<html>" + body,
+        "<html/>\n" + body,
+        '<html lang="ar" />\n<head></head>' + body,
+        "<html>" + body.replace("عربي", "عر\x00بي\x1f\ufffe") + "\uffff",
+        "<!doctype html>" + body.replace("<p>", "<p>\x08\x0b\x0c"),
+        "",
+    ]
+    for page in pages:
+        beginning = page[:50].lower()
+        assert _repair(page, beginning) == repair_faulty_html(page, beginning), page

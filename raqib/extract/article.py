@@ -17,7 +17,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 from trafilatura.settings import Document, use_config
-from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, INVALID_XML_CHARS, is_dubious_html
 
 from raqib.extract import header, markup, pagemeta, tables
 from raqib.extract.furniture import COUNTER, counters
@@ -125,7 +125,7 @@ def _load_html(html: str) -> Any:
     """trafilatura.utils.load_html (2.3.1) for a decoded page, on _PARSER."""
     beginning = html[:50].lower()
     dubious = is_dubious_html(beginning)
-    html = repair_faulty_html(html, beginning)
+    html = _repair(html, beginning)
     tree, from_bytes = None, False
     try:
         tree = lxml.html.fromstring(html, parser=_PARSER)
@@ -138,6 +138,26 @@ def _load_html(html: str) -> Any:
     if tree is not None and dubious and len(tree) < 2:
         return None  # not HTML at all
     return tree
+
+
+# What INVALID_XML_CHARS matches (tests/test_extract.py holds the two together).
+XML_INVALID = tuple(map(chr, (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)))
+
+
+def _repair(html: str, beginning: str) -> str:
+    """trafilatura.utils.repair_faulty_html (2.3.1), whose regex pass over the
+    whole page to drop characters XML forbids cost as much as parsing it.
+    Pages rarely hold any: a search per character (memchr-fast) looks first."""
+    if any(c in html for c in XML_INVALID):
+        html = INVALID_XML_CHARS.sub("", html)
+    if "doctype" in beginning:  # libxml2: https://bugs.launchpad.net/lxml/+bug/1955915
+        firstline, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:  # a self-closing <html/> in the first lines
+        if "<html" in line and line.endswith("/>"):
+            html = FAULTY_HTML.sub(r"\1>", html, count=1)
+            break
+    return html
 
 
 def _from_bytes(html: str) -> Any:
