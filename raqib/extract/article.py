@@ -19,7 +19,8 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 from trafilatura.settings import Document, use_config
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, INVALID_XML_CHARS, is_dubious_html
 
-from raqib.extract import header, markup, pagemeta, tables
+from raqib.extract import markup, pagemeta, tables
+from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
 from raqib.normalize.arabic import compact_key
 
@@ -167,9 +168,12 @@ def _from_bytes(html: str) -> Any:
         return None
 
 
-def extract(html: str, url: str | None = None, tree: Any = None) -> Article | NotArticle:
+def extract(
+    html: str, url: str | None = None, tree: Any = None, facts: Facts | None = None
+) -> Article | NotArticle:
     """Extract the article of one decoded HTML page; `tree` is its parse, if
-    the caller has one to give up (extraction prunes it)."""
+    the caller has one to give up (extraction prunes it), and `facts` what is
+    known of that parse before any change (the tree is a copy of facts.root)."""
     if not html or not html.strip():
         return NotArticle("empty body")
     if html.count("\ufffd") > max(20, len(html) // 500):
@@ -185,8 +189,11 @@ def extract(html: str, url: str | None = None, tree: Any = None) -> Article | No
         or "&#x200c;" in html.lower()
     ):
         _disguise_zwnj(tree)
-    meta = pagemeta.read(tree)  # before trafilatura, which prunes the tree
-    ledes = [_restore(x) for x in header.ledes(tree)]
+        facts = None  # the tree is no longer the one facts describe
+    if facts is None:
+        facts = Facts(tree)
+    meta = pagemeta.read(tree, facts.link_texts())  # before trafilatura, which prunes the tree
+    ledes = [_restore(x) for x in facts.ledes()]
     for counter in counters(tree):  # the region check leaves the same ones out
         counter.drop_tree()
     _unwrap_layout_tables(tree)

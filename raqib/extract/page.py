@@ -12,6 +12,7 @@ from typing import Any
 from raqib.domain import Snapshot
 from raqib.extract import pagemeta
 from raqib.extract.article import EXTRACTOR, NotArticle, extract, parse
+from raqib.extract.facts import Facts
 from raqib.extract.region import check, locate
 from raqib.normalize.arabic import canonical_line
 
@@ -54,8 +55,10 @@ def body_key(body: bytes, encoding: str | None) -> str:
     return h.hexdigest()
 
 
-def make_page(html: str, url: str | None, tree: Any = None) -> Page | NotArticle:
-    result = extract(html, url, tree)
+def make_page(
+    html: str, url: str | None, tree: Any = None, facts: Facts | None = None
+) -> Page | NotArticle:
+    result = extract(html, url, tree, facts)
     if isinstance(result, NotArticle):
         return result
     title = canonical_line(result.title)
@@ -82,11 +85,12 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     region, else (or when it fails) full extraction plus a new region. The
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
-    checked = check(root, region, pagemeta.notices) if region is not None else None
+    facts = Facts(root) if root is not None else None  # read by all three below
+    checked = check(root, region, pagemeta.notices, facts) if region is not None else None
     if checked is not None and region is not None and checked.digest == region["digest"]:
         return SAME
-    result = make_page(html, url, copy.deepcopy(root) if root is not None else None)
+    result = make_page(html, url, copy.deepcopy(root) if root is not None else None, facts)
     if isinstance(result, NotArticle):
         return result
-    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked)
+    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked, facts)
     return dataclasses.replace(result, region=found)

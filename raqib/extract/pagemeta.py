@@ -178,7 +178,8 @@ _PAGE_KINDS = (
 )
 
 
-def read(tree: Any) -> PageMeta:
+def read(tree: Any, links: tuple[set[str], set[str]] | None = None) -> PageMeta:
+    """The page's metadata; `links`: its link_texts, if already known."""
     meta = PageMeta()
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     meta.language = (root.get("lang") or root.get("xml:lang") or "").strip() or None
@@ -190,7 +191,7 @@ def read(tree: Any) -> PageMeta:
     meta.furniture = furniture_elements(body) if body is not None else set()
     meta.notices, meta.furniture_texts = _notices(root, meta.furniture)
     _read_visible_heads(root, meta)
-    meta.link_only_blocks, meta.link_texts = link_texts(root)
+    meta.link_only_blocks, meta.link_texts = links if links is not None else link_texts(root)
     return meta
 
 

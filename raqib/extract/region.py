@@ -41,9 +41,10 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract import header, tables
+from raqib.extract import tables
+from raqib.extract.facts import Facts
 from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
-from raqib.extract.pagemeta import AUTHOR_MARK, link_texts
+from raqib.extract.pagemeta import AUTHOR_MARK
 from raqib.normalize.arabic import canonical_line
 
 VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
@@ -219,13 +220,14 @@ def _prose_outside(root: Any, region: Any) -> list[str]:
     return out
 
 
-def digest(root: Any, region: Any, notices: list[str]) -> str:
+def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = None) -> str:
+    facts = facts if facts is not None else Facts(root)
     h = hashlib.sha256(f"region/{VERSION}".encode())
     # A line of the region that is also a link-only block elsewhere (a
     # headline repeated in a most-read list) is dropped from the article as a
     # promo: whether it still is depends on those links.
     flat = visible_text(region, skip_counters=True)
-    promos = sorted(t for t in link_texts(root)[0] if t in flat)
+    promos = sorted(t for t in facts.link_texts()[0] if t in flat)
     parts = (
         marked_text(region),
         *promos,
@@ -239,7 +241,7 @@ def digest(root: Any, region: Any, notices: list[str]) -> str:
             if not is_furniture(t)
             for line in tables.row_lines(t)
         ),
-        *header.ledes(root),
+        *facts.ledes(),
     )
     for part in parts:
         h.update(part.encode("utf-8"))
@@ -275,7 +277,11 @@ def _common_ancestor(nodes: list[Any]) -> Any:
 
 
 def locate(
-    root: Any, paragraphs: list[str], notices: list[str], checked: Checked | None = None
+    root: Any,
+    paragraphs: list[str],
+    notices: list[str],
+    checked: Checked | None = None,
+    facts: Facts | None = None,
 ) -> dict[str, Any] | None:
     """The region of a freshly extracted article in the page's tree (as
     parsed, not as extraction pruned it), or None if it cannot be pinned down.
@@ -321,7 +327,7 @@ def locate(
     path = root.getroottree().getpath(region)
     if checked is not None and checked.element is region and checked.notices == notices:
         return {"path": path, "digest": checked.digest, "v": VERSION}
-    return {"path": path, "digest": digest(root, region, notices), "v": VERSION}
+    return {"path": path, "digest": digest(root, region, notices, facts), "v": VERSION}
 
 
 @dataclass(frozen=True)
@@ -333,7 +339,9 @@ class Checked:
     digest: str
 
 
-def check(root: Any, region: dict[str, Any], notices_of: Any) -> Checked | None:
+def check(
+    root: Any, region: dict[str, Any], notices_of: Any, facts: Facts | None = None
+) -> Checked | None:
     """The page's article region, digested in its parsed tree (None: the
     region is gone or of an older kind); equal to region["digest"] when unchanged."""
     if region.get("v") != VERSION or root is None:
@@ -345,7 +353,7 @@ def check(root: Any, region: dict[str, Any], notices_of: Any) -> Checked | None:
     if len(found) != 1:
         return None
     notices = notices_of(root)
-    return Checked(found[0], notices, digest(root, found[0], notices))
+    return Checked(found[0], notices, digest(root, found[0], notices, facts))
 
 
 def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
