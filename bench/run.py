@@ -21,6 +21,8 @@ ratio. Prints a table and writes bench/results/<timestamp>.json.
 
     python bench/run.py --ab OTHER/raqib      # another install against this one, in one run (bench/ab.py)
 
+    python bench/run.py --instructions        # analysis instructions per page, by valgrind (bench/instructions.py)
+
 The peers' corpus (bench/peers.py; its own options: `--peers --help`) times
 Raqib beside the naive loop (requests + trafilatura, its own process) on 300
 small Arabic pages with an RSS feed: first pass, churn pass (counters inside
@@ -451,6 +453,11 @@ def main() -> None:
         from bench import ab
 
         ab.main([a for a in sys.argv[1:] if a != "--ab"])
+        return
+    if "--instructions" in sys.argv[1:]:  # analysis instructions per page, by valgrind
+        from bench import instructions
+
+        instructions.main([a for a in sys.argv[1:] if a != "--instructions"])
         return
     if "--render" in sys.argv[1:]:  # rendered fetches against plain ones (issue 21)
         from bench import rendering
