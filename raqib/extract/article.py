@@ -179,7 +179,7 @@ def extract(
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
     if tree is None:
-        tree = parse(html)
+        tree, facts = parse(html), None  # facts describe a parse the caller had
     if tree is None:
         return NotArticle("unparseable HTML")
     if (
