@@ -200,7 +200,7 @@ def run_check(
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets
 
-            _warm_early(app, all_watches=all_watches, limit=limit)
+            warmup.before_feeds(app, all_watches=all_watches, limit=limit)
             summary.outlets = outlets.read_sources(app)
         batch = app.config.schedule.claim_batch
         size = batch if limit is None else min(batch, limit)
@@ -257,29 +257,7 @@ def run_check(
             warmup.after_pass(app.home, processes=summary.processes, claimed=summary.claimed)
         return summary
     finally:
-        _stop_forkserver()  # started early, or for the crawl
-
-
-def _warm_early(app: App, *, all_watches: bool, limit: int | None) -> None:
-    """A pass that will surely split across crawler processes starts their
-    forkserver before the outlets' feeds are read, so that its imports overlap
-    the read instead of following it."""
-    from raqib.crawler import shards
-
-    due = app.storage.leases.count_due(now=app.clock(), due_only=not all_watches)
-    due = due if limit is None else min(due, limit)
-    if shards.certain(due, app.config.schedule.claim_batch, app.config.fetch.processes):
-        from raqib.crawler import pool
-
-        pool.warm()
-
-
-def _stop_forkserver() -> None:
-    import sys
-
-    pool = sys.modules.get("raqib.crawler.pool")  # imported only if this pass started processes
-    if pool is not None:
-        pool.stop()
+        warmup.stop()  # started early, or for the crawl
 
 
 def _crawl(
@@ -318,7 +296,7 @@ def _crawl(
     if shards == 1 and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
         pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
     elif shards == 1 and not more:
-        _stop_forkserver()  # started on a guess (warmup), and this last batch stays here
+        warmup.stop()  # started on a guess, and this last batch stays here
     try:
         if shards > 1:
             return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
