@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from raqib.diffs.words import Op, word_diff
-from raqib.normalize.arabic import compact_key, matching_key
+from raqib.normalize.arabic import compact, matching_key
 from raqib.normalize.sentences import paragraphs, sentences
 
 EDIT_THRESHOLD = 0.45  # similarity at or above which two sentences are one, edited
@@ -57,7 +57,7 @@ def split(text: str) -> list[Sentence]:
     for p, para in enumerate(paragraphs(text)):
         for s in sentences(para):
             key = matching_key(s)
-            out.append(Sentence(len(out), p, s, compact_key(s), tuple(key.split())))
+            out.append(Sentence(len(out), p, s, compact(key), tuple(key.split())))
     return out
 
 

@@ -49,6 +49,12 @@ def _rejudged(change: Change, j: Judged) -> Change:
     )
 
 
+def current_change(change: Change, old: Version, new: Version) -> Change:
+    """`current` for a reader of the stored verdict only: a current
+    analyzer's change is shown as stored, without restoring its sentences."""
+    return change if is_current(change.analyzer) else current(change, old, new)[0]
+
+
 def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
     """Listed changes, each with the analysis readers show (stale ones re-judged)."""
     out = []
@@ -59,8 +65,7 @@ def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
         found = storage.changes.detail(row.change.id)
         if found is None:
             continue
-        change, _ = current(*found)
-        out.append(dataclasses.replace(row, change=change))
+        out.append(dataclasses.replace(row, change=current_change(*found)))
     return out
 
 

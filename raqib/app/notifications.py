@@ -92,7 +92,7 @@ def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
         if found is None:
             continue
         change, old, new = found
-        change, _ = analysis.current(change, old, new)
+        change = analysis.current_change(change, old, new)
         watch = app.storage.watches.get(change.watch_id)
         warc = app.storage.archive.evidence(watch.id).get(new.id, {}).get("warc")
         events.append(
@@ -118,10 +118,13 @@ def flush_notifications(app: App, *, timeout: float, now: bool = False) -> Flush
     )
 
 
+def _listening(app: App) -> bool:
+    """Whether any channel could take a message (else no event is worth building)."""
+    return bool(app.config.notify.channels or app.storage.outbox.channels(enabled_only=True))
+
+
 def _deliver(app: App, events: list[dict[str, Any]]) -> FlushResult | None:
-    if not events or (
-        not app.storage.outbox.channels(enabled_only=True) and not app.config.notify.channels
-    ):
+    if not events or not _listening(app):
         return None
     queue_events(app, events, batch=new_owner())
     return flush_notifications(
@@ -143,6 +146,8 @@ def notify_pass(
     the daemon.
     """
     try:
+        if not _listening(app):
+            return 0, 0
         events = change_events(app, changes)
         for watch_id, status, at in removed:
             events.append(removed_event(app.storage.watches.get(watch_id), at=at, status=status))

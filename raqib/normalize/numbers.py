@@ -106,8 +106,8 @@ def _show(value: float) -> str:
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
 _KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
-# Every word a number can start with (_number_at), with and without its و: a
-# superset, so that the scan below can pass over the other words at once.
+# Every word a number can start with (_number_at), with and without its و,
+# digits aside: a superset, so that spans can pass over the other words.
 _STARTS = {
     *(w for table in (_UNITS, _TENS, _HUNDREDS, _SCALES, _DUAL_SCALES) for k in table
       for w in (k, _PREFIX + k)),
@@ -115,28 +115,42 @@ _STARTS = {
 }  # fmt: skip
 
 
-def _may_start(word: str) -> bool:
-    """Whether a number can begin at this word (else _number_at returns None)."""
-    return (
-        word in _STARTS or word[:1].isdecimal() or (word[:1] == _PREFIX and word[1:2].isdecimal())
-    )
+# A word that begins with a digit, or with و and a digit, in words joined by spaces.
+_DIGIT_WORD = re.compile(rf"(?<![^ ]){_PREFIX}?\d")
+
+
+def _starts(words: list[str]) -> list[int]:
+    """The words a number may begin at, in order: one of _STARTS, or one
+    that begins with a digit (_number_at returns None at any other). Found
+    with a set and a regex, which run in C: most words are neither."""
+    line = " ".join(words)
+    at, word, pos = [], 0, 0
+    for m in _DIGIT_WORD.finditer(line):
+        word += line.count(" ", pos, m.start())  # the spaces before it number it
+        pos = m.start()
+        at.append(word)
+    if _STARTS.isdisjoint(words):
+        return at
+    return sorted({*at, *(i for i, w in enumerate(words) if w in _STARTS)})
 
 
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
     """(first word, after the last word, value) of each number written in words."""
     out: list[tuple[int, int, str]] = []
     i = 0
-    while i < len(words):
+    at = _starts(words)
+    for start in at:
+        if start < i:
+            continue  # inside the number found before
+        i = start
         if words[i] in _COUNTED and i + 1 < len(words) and words[i + 1] in _ORDINALS:
             out.append((i + 1, i + 2, str(_ORDINALS[words[i + 1]])))  # "للمرة الثالثة"
             i += 2
             continue
-        if _bare(words[i]) in _PLURAL_SCALES or not _may_start(words[i]):
-            i += 1  # "ملايين الدولارات": many, not a figure; or no number at all
-            continue
+        if _bare(words[i]) in _PLURAL_SCALES:
+            continue  # "ملايين الدولارات": many, not a figure
         found = _number_at(words, i)
         if found is None:
-            i += 1
             continue
         end, value = found
         out.append((i, end, _show(value)))
