@@ -114,7 +114,7 @@ class OutletRepo:
             .where(m.OutletSource.outlet_id == o.id)
             .order_by(m.OutletSource.id)
         )
-        by_state = dict(
+        by_state: dict[str, int] = dict(
             s.execute(
                 select(m.Watch.state, func.count())
                 .where(m.Watch.outlet_id == o.id)

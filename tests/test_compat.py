@@ -54,7 +54,7 @@ def test_a_304_paces_a_site_like_a_200(status: int, lowered: bool) -> None:
     crawler = SimpleNamespace(settings=build_settings({}), signals=SignalManager())
     throttle = compat.Throttle.from_crawler(crawler)  # type: ignore[arg-type]
     throttle.mindelay, throttle.maxdelay = throttle._min_delay(), throttle._max_delay()
-    slot = Slot(concurrency=4, delay=0.25, randomize_delay=False)
+    slot = Slot(concurrency=4, delay=0.25, jitter=0)
     for _ in range(5):
         throttle._adjust_delay(slot, 0.01, Response("http://example.test/a", status=status))
     assert (slot.delay < 0.05) is lowered

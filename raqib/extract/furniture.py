@@ -89,6 +89,12 @@ _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 
 
+def text_of(el: Any) -> str:
+    """el.text_content(), without lxml's XPath call for an element with no
+    children (most links and leaves): its text is all it holds."""
+    return (el.text or "") if len(el) == 0 else el.text_content()  # type: ignore[no-any-return]
+
+
 def is_counter(el: Any) -> bool:
     """A view, read or comment counter standing on its own: its text is only a
     count ("12 تعليقاً"; a bare number when the element is marked as a
@@ -104,7 +110,12 @@ def is_counter(el: Any) -> bool:
     near = [el.text or "", *((c.text or "") + (c.tail or "") for c in el)]
     if not any(_DIGIT.search(t) for t in near if t):
         return False
-    raw = el.text_content()
+    # Those pieces are part of its text: past 60 characters without spaces
+    # they rule a count out before the whole text (a paragraph's) is read.
+    own = "".join(near)
+    if len(own) > 60 and len("".join(own[:256].split())) > 60:
+        return False
+    raw = text_of(el)
     # Longer than 60 once its spaces are collapsed: a prefix with more than 60
     # non-space characters settles it before a whole article is split.
     if len(raw) > 60 and len("".join(raw[:256].split())) > 60:

@@ -16,7 +16,12 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract.furniture import beside_the_article, furniture_elements, heads_the_article
+from raqib.extract.furniture import (
+    beside_the_article,
+    furniture_elements,
+    heads_the_article,
+    text_of,
+)
 from raqib.normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
@@ -393,13 +398,15 @@ def link_texts(root: Any) -> tuple[set[str], set[str]]:
     if body is None:
         return only, texts
     for a in body.iter("a"):
-        link_text = " ".join(a.text_content().split())
+        link_text = " ".join(text_of(a).split())
         if not link_text:
             continue
         texts.add(link_text)
         parent = a.getparent()
         if parent is None or parent.tag not in _BLOCK_TAGS or len(link_text.split()) < 3:
             continue
+        if (parent.text or "").strip() or (a.tail or "").strip():
+            continue  # words beside the link: a sentence, not a link-only block
         if " ".join(parent.text_content().split()) == link_text:
             only.add(canonical_line(link_text))
     return only, texts
