@@ -148,6 +148,31 @@ def test_shard_count_and_split() -> None:
     assert {s["CONCURRENT_REQUESTS"] for _, s in parts} == {10}
 
 
+def test_split_spreads_each_site_evenly_whatever_the_period_of_the_watches() -> None:
+    """Dealt in claim order, watches with a period (every other one costly,
+    or two sites added alternately) would put all the costly ones, or all of
+    one site, in one shard."""
+    base = dict(
+        etag=None, last_modified=None, body_key=None, content_hash=None, state="active",
+        version_count=0, last_words=0, added_at=datetime.now(UTC), last_change_at=None,
+        error_count=0, removed_count=0,
+    )  # fmt: skip
+    tasks = [
+        Task(watch_id=i, url=f"https://{'ab'[i % 2]}.example/{i}", **base)  # type: ignore[arg-type]
+        for i in range(400)
+    ]
+    parts = [p for p, _ in split(tasks, {}, 2)]
+    assert sorted(t.watch_id for p in parts for t in p) == list(range(400))
+    for site in ("a", "b"):  # each site's 200 pages: 100 in each shard
+        assert [sum(1 for t in p if t.url.startswith(f"https://{site}.")) for p in parts] == [
+            100,
+            100,
+        ]
+    for period in (2, 4):  # the costly pages (every other, every fourth) are shared too
+        costly = [sum(1 for t in p if t.watch_id % (2 * period) == 0) for p in parts]
+        assert min(costly) >= 0.35 * sum(costly), costly
+
+
 @pytest.mark.parametrize("wanted", [0, 1, 3])
 def test_the_forkserver_starts_early_only_when_the_pass_will_split(wanted: int) -> None:
     """`certain` says a pass will split before its watches are claimed (the
