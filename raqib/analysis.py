@@ -77,11 +77,12 @@ def analyze_pending(storage: Storage) -> list[tuple[Change, Version]]:
         pairs = storage.changes.unanalyzed(limit=BATCH)
         if not pairs:
             return out
+        judged = []
         for old, new in pairs:
             a = compare(old, new)
-            change = storage.changes.save(old, new, judgement(a, a.to_json(), ANALYZER))
-            if change is not None:
-                out.append((change, new))
+            judged.append((old, new, judgement(a, a.to_json(), ANALYZER)))
+        leads_to = {new.id: new for _old, new in pairs}
+        out.extend((c, leads_to[c.to_version_id]) for c in storage.changes.save_many(judged))
 
 
 def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:

@@ -6,16 +6,16 @@ an analysis is replaced only when a newer analyzer re-judges it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import models as m
-from raqib.storage.db import Database, to_domain
+from raqib.storage.db import Database, insert_new, to_domain
 from raqib.storage.watches import belonging, load
 
 
@@ -47,23 +47,26 @@ class ChangeRepo:
                 pairs.append((to_domain(Version, prev), to_domain(Version, new)))
             return pairs
 
-    def save(self, old: Version, new: Version, judgement: Judgement) -> Change | None:
-        # One transaction; the unique to_version_id makes a concurrent second
-        # analysis of the same pair a no-op instead of a duplicate.
-        try:
-            with self.db.session() as s:
-                c = m.Change(
-                    watch_id=new.watch_id,
-                    from_version_id=old.id,
-                    to_version_id=new.id,
-                    detected_at=new.first_seen,
-                    **asdict(judgement),
-                )
-                s.add(c)
-                s.flush()
-                return to_domain(Change, c)
-        except IntegrityError:
-            return None
+    def save_many(self, judged: Sequence[tuple[Version, Version, Judgement]]) -> list[Change]:
+        """Store the judgements of version pairs in one transaction; returns
+        the changes stored, in order. The unique to_version_id makes a pair
+        another worker stored first a no-op instead of a duplicate."""
+        if not judged:
+            return []
+        rows = [
+            dict(
+                watch_id=new.watch_id,
+                from_version_id=old.id,
+                to_version_id=new.id,
+                detected_at=new.first_seen,
+                **asdict(judgement),
+            )
+            for old, new, judgement in judged
+        ]
+        table = m.Change.__table__
+        with self.db.session() as s:
+            stored = insert_new(s.connection(), table, rows, returning=list(table.c))
+        return sorted((to_domain(Change, row) for row in stored), key=lambda c: c.id)
 
     def replace(self, change_id: int, *, expected_analyzer: str, judgement: Judgement) -> bool:
         """Store a newer analyzer's judgement; False if another worker already did."""

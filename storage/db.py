@@ -4,7 +4,7 @@ per logical write, and the mapping from rows to the domain's dataclasses."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -55,13 +55,21 @@ def to_domain(cls: type[T], obj: Any, **extra: Any) -> T:
     return cls(**values)
 
 
-def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+def insert_new(
+    conn: Any, table: Any, rows: list[dict[str, Any]], *, returning: Sequence[Any] = ()
+) -> list[Any]:
     """Insert rows, skipping those whose key another worker wrote first:
     INSERT … ON CONFLICT DO NOTHING, which both backends speak (a savepoint
-    per row cost more than the insert itself)."""
+    per row cost more than the insert itself). `returning`: columns to read
+    back from the rows this call inserted (the skipped ones return nothing)."""
     from raqib.storage import postgres, sqlite
 
-    (postgres if conn.dialect.name == "postgresql" else sqlite).insert_new(conn, table, rows)
+    dialect = postgres if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert_ignoring(table)
+    if not returning:
+        conn.execute(statement, rows)
+        return []
+    return list(conn.execute(statement.returning(*returning), rows))
 
 
 def rowcount(result: Any) -> int:

@@ -53,11 +53,11 @@ def lock_for_migration(conn: Connection) -> None:
 # --- full-text search: a tsvector over the matching keys of versions ---------------------
 
 
-def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping those whose key another worker wrote first."""
+def insert_ignoring(table: Any) -> Any:
+    """INSERT into `table` that skips rows whose key another writer stored first."""
     from sqlalchemy.dialects.postgresql import insert
 
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+    return insert(table).on_conflict_do_nothing()
 
 
 def create_search(conn: Any) -> None:

@@ -59,11 +59,11 @@ def vacuum(engine: Engine) -> None:
         raw.close()
 
 
-def insert_new(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping those whose key another writer stored first."""
+def insert_ignoring(table: Any) -> Any:
+    """INSERT into `table` that skips rows whose key another writer stored first."""
     from sqlalchemy.dialects.sqlite import insert
 
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+    return insert(table).on_conflict_do_nothing()
 
 
 # --- full-text search: FTS5 over the matching keys of versions ---------------------------

@@ -542,3 +542,35 @@ def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend:
         other.close()
     with store.db.session() as s:
         assert got["id"] == s.scalar(select(WarcFile.id).where(WarcFile.name == name))
+
+
+def test_changes_are_stored_once_whoever_judges_them_first(store: Storage) -> None:
+    """A batch of judgements is one transaction; a pair another worker stored
+    first is skipped (no error, no duplicate) and only this call's are returned."""
+    from raqib.domain import Judgement
+
+    for n, url in enumerate(["https://a.example/1", "https://a.example/2", "https://a.example/3"]):
+        ((w, _),) = store.watches.add([url], now=T0)
+        record(store, w.id, "new_version", T0, f"نص أول {n}")
+        record(store, w.id, "new_version", T0 + timedelta(hours=1), f"نص ثان {n}")
+    pairs = store.changes.unanalyzed()
+    assert len(pairs) == 3
+
+    def judged(old, new):  # type: ignore[no-untyped-def]
+        verdict = Judgement(
+            kind="substantive", silent=True, headline_changed=False, byline_changed=False,
+            chars_changed=3, analysis={"words": [[1, "ثان"]]}, analyzer="test 1",
+        )  # fmt: skip
+        return (old, new, verdict)
+
+    first = store.changes.save_many([judged(*pairs[0])])  # another worker's
+    assert [c.to_version_id for c in first] == [pairs[0][1].id]
+    mine = store.changes.save_many([judged(*p) for p in pairs])
+    assert [c.to_version_id for c in mine] == [pairs[1][1].id, pairs[2][1].id]
+    assert mine[0].id < mine[1].id and mine[0].analysis == {"words": [[1, "ثان"]]}
+    assert mine[0].detected_at == pairs[1][1].first_seen and mine[0].silent is True
+    assert store.changes.unanalyzed() == []
+    assert store.changes.save_many([judged(*p) for p in pairs]) == []
+    assert sorted(row.change.to_version_id for row in store.changes.all()) == sorted(
+        new.id for _old, new in pairs
+    )
