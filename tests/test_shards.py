@@ -163,6 +163,8 @@ def test_split_spreads_each_site_evenly_whatever_the_period_of_the_watches() -> 
     ]
     parts = [p for p, _ in split(tasks, {}, 2)]
     assert sorted(t.watch_id for p in parts for t in p) == list(range(400))
+    for p in parts:  # each crawled in the order claimed
+        assert [t.watch_id for t in p] == sorted(t.watch_id for t in p)
     for site in ("a", "b"):  # each site's 200 pages: 100 in each shard
         assert [sum(1 for t in p if t.url.startswith(f"https://{site}.")) for p in parts] == [
             100,
