@@ -95,6 +95,13 @@ def text_of(el: Any) -> str:
     return (el.text or "") if len(el) == 0 else el.text_content()  # type: ignore[no-any-return]
 
 
+def _past_60(text: str) -> bool:
+    """Longer than 60 characters once its spaces are collapsed, as far as a
+    prefix shows: more than 60 non-space characters in the first 256 settle
+    it before a whole article is split (False: not settled here)."""
+    return len(text) > 60 and len("".join(text[:256].split())) > 60
+
+
 def is_counter(el: Any) -> bool:
     """A view, read or comment counter standing on its own: its text is only a
     count ("12 تعليقاً"; a bare number when the element is marked as a
@@ -110,15 +117,12 @@ def is_counter(el: Any) -> bool:
     near = [el.text or "", *((c.text or "") + (c.tail or "") for c in el)]
     if not any(_DIGIT.search(t) for t in near if t):
         return False
-    # Those pieces are part of its text: past 60 characters without spaces
-    # they rule a count out before the whole text (a paragraph's) is read.
-    own = "".join(near)
-    if len(own) > 60 and len("".join(own[:256].split())) > 60:
+    # Those pieces are part of its text: too long already, they rule a count
+    # out before the whole text (a paragraph's) is read.
+    if _past_60("".join(near)):
         return False
     raw = text_of(el)
-    # Longer than 60 once its spaces are collapsed: a prefix with more than 60
-    # non-space characters settles it before a whole article is split.
-    if len(raw) > 60 and len("".join(raw[:256].split())) > 60:
+    if _past_60(raw):
         return False
     text = " ".join(raw.split())
     if not text or len(text) > 60:

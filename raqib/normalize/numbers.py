@@ -124,11 +124,11 @@ def _starts(words: list[str]) -> list[int]:
     that begins with a digit (_number_at returns None at any other). Found
     with a set and a regex, which run in C: most words are neither."""
     line = " ".join(words)
-    at, word, pos = [], 0, 0
+    at, index, pos = [], 0, 0
     for m in _DIGIT_WORD.finditer(line):
-        word += line.count(" ", pos, m.start())  # the spaces before it number it
+        index += line.count(" ", pos, m.start())  # the spaces before it number it
         pos = m.start()
-        at.append(word)
+        at.append(index)
     if _STARTS.isdisjoint(words):
         return at
     return sorted({*at, *(i for i, w in enumerate(words) if w in _STARTS)})
