@@ -129,22 +129,20 @@ def split(
     shard done 2.2 s before the other in a 7 s churn batch). Each shard then
     crawls its share in the order it was claimed in (the most overdue first).
     """
-    by_site: dict[str, list[tuple[int, Task]]] = {}
-    for place, t in enumerate(tasks):
-        by_site.setdefault(urlsplit(t.url).hostname or "", []).append((place, t))
-    parts: list[list[tuple[int, Task]]] = [[] for _ in range(shards)]
-    dealt = 0
+    by_site: dict[str, list[Task]] = {}
+    for t in tasks:
+        by_site.setdefault(urlsplit(t.url).hostname or "", []).append(t)
+    shard_of: dict[int, int] = {}
     for site in by_site.values():
-        for placed in sorted(site, key=lambda placed: _scattered(placed[1])):
-            parts[dealt % shards].append(placed)
-            dealt += 1
+        for t in sorted(site, key=_scattered):
+            shard_of[t.watch_id] = len(shard_of) % shards
     out = []
-    for part in parts:
+    for i in range(shards):
         s = dict(overrides)
         for key in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
             if key in s:
                 s[key] = max(1, int(s[key]) // shards)
-        out.append(([t for _place, t in sorted(part, key=lambda placed: placed[0])], s))
+        out.append(([t for t in tasks if shard_of[t.watch_id] == i], s))
     return out
 
 

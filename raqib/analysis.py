@@ -65,7 +65,8 @@ def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
         found = storage.changes.detail(row.change.id)
         if found is None:
             continue
-        out.append(dataclasses.replace(row, change=current_change(*found)))
+        change, _ = current(*found)
+        out.append(dataclasses.replace(row, change=change))
     return out
 
 
