@@ -116,6 +116,12 @@ class WarcCapture:
         )
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-warc")
 
+    def expect(self, urls: list[str]) -> None:
+        """URLs handed to the crawl while it runs: their last captures are
+        looked up in one query, on the writer thread that reads them."""
+        if self.writer is not None:
+            self.writer.submit(self.index.preload, urls)
+
     def closed(self) -> None:
         if self.writer is not None:
             self.writer.shutdown(wait=True)

@@ -10,7 +10,7 @@ out of the crawl.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,9 @@ class PassContext:
     tasks: list[Task] = field(default_factory=list)
     recorder: Any = None  # raqib.crawler.record.Recorder
     lease: timedelta | None = None  # renewed while the pass runs
+    # A crawler process of a large pass: asks the pass for more watches as it
+    # runs out ([] once there are no more; crawler.deal).
+    more: Callable[[], Awaitable[list[Task]]] | None = None
     # Discovery: what to read, and where the findings go.
     discovery: Any = None  # raqib.crawler.spiders.discover.DiscoveryJob
     collector: list[Any] | None = None
@@ -39,6 +42,13 @@ class PassContext:
     guard: Any = None  # raqib.guard.Guard
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex
     warc: Any = None  # raqib.crawler.capture.WarcCapture, set by it when the crawl archives
+
+    def take(self, tasks: list[Task]) -> None:
+        """Watches handed to this crawl while it runs: the recorder judges
+        them, the archive looks up their last captures."""
+        self.recorder.expect(tasks)
+        if self.warc is not None:
+            self.warc.expect([t.url for t in tasks])
 
 
 def attach(crawler: Crawler, context: PassContext) -> None:

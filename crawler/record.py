@@ -149,6 +149,8 @@ class Recorder:
     ) -> None:
         self.storage = storage
         self.policy = policy
+        # The watches in hand, by id (the spider reads it too); each is
+        # forgotten once written, so a long crawl holds only what is in flight.
         self.tasks = {t.watch_id: t for t in tasks}
         self.owner = owner
         self.pool = pool
@@ -175,6 +177,9 @@ class Recorder:
         self.new_versions: list[tuple[int, int]] = []
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
         self.warc: Any = None  # crawler.capture.WarcCapture, when the pass archives
+
+    def expect(self, tasks: list[Task]) -> None:
+        self.tasks.update((t.watch_id, t) for t in tasks)
 
     def fail(self, exc: BaseException) -> None:
         if self.fatal is None:
@@ -274,6 +279,7 @@ class Recorder:
             self.fail(exc)
             return
         for (task, fetched, _rec), recorded in zip(batch, results, strict=True):
+            self.tasks.pop(task.watch_id, None)
             if recorded.lease_lost:
                 self.lease_lost += 1
             elif recorded.version_number is not None:

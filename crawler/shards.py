@@ -16,7 +16,6 @@ finishes what it has in hand, as a single process would.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -26,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
 from typing import Any
-from urllib.parse import urlsplit
 
 from raqib import console
+from raqib.crawler.deal import Dealer, Feed
 from raqib.crawler.pool import die_with, forkserver
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
@@ -55,6 +54,7 @@ class CrawlResult:
 
     counts: Counter[str] = field(default_factory=Counter)
     lease_lost: int = 0
+    handed: int = 0  # watches the crawl was given (recorded, lost, or left by a stop)
     removed_now: list[tuple[int, int | None, datetime]] = field(default_factory=list)
     failing_now: list[tuple[int, int, datetime]] = field(default_factory=list)
     new_versions: list[tuple[int, int]] = field(default_factory=list)
@@ -63,6 +63,7 @@ class CrawlResult:
     def add(self, other: CrawlResult) -> None:
         self.counts.update(other.counts)
         self.lease_lost += other.lease_lost
+        self.handed += other.handed
         self.removed_now.extend(other.removed_now)
         self.failing_now.extend(other.failing_now)
         self.new_versions.extend(other.new_versions)
@@ -75,7 +76,8 @@ class Job:
     """Everything a shard process needs; it crosses the process boundary pickled."""
 
     database_url: str
-    tasks: list[Task]
+    tasks: list[Task]  # to begin with; more as it asks (crawler.deal)
+    ask: int  # watches to ask for each time
     owner: str
     policy: Any
     clock: Callable[[], datetime]
@@ -115,40 +117,14 @@ def certain(due: int, batch: int, wanted: int) -> bool:
     return first * REGION_WORK * (2 if due > batch else 1) >= MIN_WORK_PER_SHARD
 
 
-def split(
-    tasks: list[Task], overrides: dict[str, Any], shards: int
-) -> list[tuple[list[Task], dict[str, Any]]]:
-    """Deal the tasks and divide the concurrency limits, so the shards
-    together stay within them.
-
-    Each site's pages are dealt round-robin (spread evenly), in an order
-    scattered by watch id: dealt in claim order, any period in the watches
-    (added alternately from two outlets, or a site whose every other page has
-    a costly layout) put the costly pages in one shard, and the other
-    process sat idle for half of each batch (bench/run.py --pages 2000: one
-    shard done 2.2 s before the other in a 7 s churn batch). Each shard then
-    crawls its share in the order it was claimed in (the most overdue first).
-    """
-    by_site: dict[str, list[Task]] = {}
-    for t in tasks:
-        by_site.setdefault(urlsplit(t.url).hostname or "", []).append(t)
-    shard_of: dict[int, int] = {}
-    for site in by_site.values():
-        for t in sorted(site, key=_scattered):
-            shard_of[t.watch_id] = len(shard_of) % shards
-    out = []
-    for i in range(shards):
-        s = dict(overrides)
-        for key in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
-            if key in s:
-                s[key] = max(1, int(s[key]) // shards)
-        out.append(([t for t in tasks if shard_of[t.watch_id] == i], s))
-    return out
-
-
-def _scattered(task: Task) -> bytes:
-    """A sort key that bears no relation to the watch's id or place."""
-    return hashlib.blake2b(task.watch_id.to_bytes(8, "big"), digest_size=8).digest()
+def divided(overrides: dict[str, Any], shards: int) -> dict[str, Any]:
+    """The concurrency limits divided among the shards, so that together
+    they stay within them."""
+    s = dict(overrides)
+    for key in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
+        if key in s:
+            s[key] = max(1, int(s[key]) // shards)
+    return s
 
 
 def crawl_here(
@@ -164,8 +140,10 @@ def crawl_here(
     pool: Any = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
     alone: bool = False,
+    feed: Feed | None = None,
 ) -> CrawlResult:
-    """Crawl `tasks` in this process (`alone`: a crawler process, which ends after)."""
+    """Crawl `tasks` in this process (`alone`: a crawler process, which ends
+    after; `feed`: it asks the pass for more as it runs out)."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
     from raqib.crawler.record import Recorder
@@ -182,6 +160,7 @@ def crawl_here(
         lease=timedelta(seconds=lease_seconds) if lease_seconds > 0 else None,
         capture_index=CaptureIndex(storage.archive),
         guard=guard,
+        more=feed.more if feed is not None else None,
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)
@@ -193,6 +172,7 @@ def crawl_here(
     return CrawlResult(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
+        handed=len(tasks),
         removed_now=recorder.removed_now,
         failing_now=recorder.failing_now,
         new_versions=recorder.new_versions,
@@ -244,6 +224,7 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
             lease_seconds=job.lease_seconds,
             guard=job.guard,
             alone=True,
+            feed=Feed(conn, job.ask) if job.ask else None,
             on_recorded=(lambda task, rec: conn.send(("recorded", task.watch_id, rec)))
             if job.report
             else None,
@@ -270,6 +251,7 @@ def _portable(exc: BaseException) -> BaseException:
 def crawl_sharded(
     tasks: list[Task],
     *,
+    more: Callable[[], list[Task]] | None,
     shards: int,
     database_url: str,
     owner: str,
@@ -280,15 +262,30 @@ def crawl_sharded(
     guard: Guard,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> CrawlResult:
-    """Crawl `tasks` in `shards` processes; returns their outcomes combined."""
-    by_id = {t.watch_id: t for t in tasks}
+    """Crawl `tasks` in `shards` processes. With `more` (the next batch, []
+    when none), the processes ask for watches a few at a time until there are
+    no more; without, each gets its share at once (watches that want a
+    browser: a crawl sets one up for what it holds when it starts).
+    Returns their outcomes combined."""
     ctx = forkserver()
     level = console.level()
+    settings = divided(overrides, shards)
+    if more is not None:
+        # Enough to keep a process's downloader full between two asks, and no
+        # more: what one process holds, another cannot take when it runs dry.
+        ask = max(1, int(settings.get("CONCURRENT_REQUESTS", 16)))
+        sizes = [ask] * shards
+    else:  # dealt round-robin: each site's watches spread over the processes
+        ask, sizes = 0, [len(tasks[i::shards]) for i in range(shards)]
+        tasks = [t for i in range(shards) for t in tasks[i::shards]]
+    dealer = Dealer(tasks, more or list)
+    dealer.track = on_recorded is not None
     procs, conns = [], []
-    for part, settings in split(tasks, overrides, shards):
+    for size in sizes:
         job = Job(
             database_url,
-            part,
+            dealer.take(size),
+            ask,
             owner,
             policy,
             clock,
@@ -298,16 +295,17 @@ def crawl_sharded(
             level,
             report=on_recorded is not None,
         )
-        reader, writer = ctx.Pipe(duplex=False)
+        here, there = ctx.Pipe(duplex=True)
         proc = ctx.Process(
-            target=_shard_main, args=(os.getpid(), job, writer), name="raqib-shard", daemon=False
+            target=_shard_main, args=(os.getpid(), job, there), name="raqib-shard", daemon=False
         )
         proc.start()
-        writer.close()
+        there.close()
         procs.append(proc)
-        conns.append(reader)
+        conns.append(here)
 
     def forward(signum: int, _frame: Any) -> None:
+        dealer.stop()
         for p in procs:
             if p.pid is not None and p.exitcode is None:
                 os.kill(p.pid, signum)
@@ -325,18 +323,27 @@ def crawl_sharded(
                     proc = open_conns.pop(ready)
                     proc.join()
                     if proc.exitcode != 0 and outcome.fatal is None:
+                        dealer.stop()
                         outcome.fatal = RuntimeError(
                             f"a crawler process ended without reporting (exit code {proc.exitcode})"
                         )
                     continue
                 if message[0] == "recorded":
+                    task = dealer.recorded(message[1])
                     if on_recorded is not None:
-                        on_recorded(by_id[message[1]], message[2])
+                        on_recorded(task, message[2])
+                elif message[0] == "more":
+                    ready.send(dealer.take(message[1]))
                 else:
                     outcome.add(message[1])
+                    if outcome.fatal is not None:
+                        dealer.stop()  # the others finish what they hold
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for c in conns:  # after a failure here, a process waiting for more reads EOF: no more
+            c.close()
         for p in procs:
             p.join()
+    outcome.handed = dealer.handed
     return outcome

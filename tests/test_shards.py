@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, shard_count, split
+from raqib.crawler.deal import Dealer
+from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, divided, shard_count
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from raqib.domain import Task
@@ -29,10 +30,11 @@ def page(server: PageServer, i: int, edition: int, delay: float = 0.0) -> Route:
     return Route(body.encode(), delay=delay)
 
 
-def configure(raqib: Raqib, processes: int, per_domain: int = 4) -> None:
+def configure(raqib: Raqib, processes: int, per_domain: int = 4, batch: int = 1000) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(
-        f"[fetch]\nprocesses = {processes}\nper_domain = {per_domain}\nautothrottle = false\n",
+        f"[fetch]\nprocesses = {processes}\nper_domain = {per_domain}\nautothrottle = false\n"
+        f"[schedule]\nclaim_batch = {batch}\n",
         encoding="utf-8",
     )
 
@@ -124,16 +126,17 @@ def test_sigterm_lets_each_process_finish_what_it_holds(
     assert all(raqib("log", u, "--json").json() for u in urls)
 
 
-def test_shard_count_and_split() -> None:
-    tasks = [
-        Task(
-            watch_id=i, url=f"https://a.example/{i}", etag=None, last_modified=None,
-            body_key=None, content_hash=None, state="active", version_count=0,
-            last_words=0, added_at=datetime.now(UTC), last_change_at=None, error_count=0,
-            removed_count=0,
-        )
-        for i in range(7)
-    ]  # fmt: skip
+def task(i: int, host: str = "a.example", **kw: object) -> Task:
+    return Task(
+        watch_id=i, url=f"https://{host}/{i}", etag=None, last_modified=None, body_key=None,
+        content_hash=None, state="active", version_count=0, last_words=0,
+        added_at=datetime.now(UTC), last_change_at=None, error_count=0, removed_count=0,
+        **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_shard_count_and_divided_limits() -> None:
+    tasks = [task(i) for i in range(7)]
     assert shard_count(tasks, 0) == 1  # small passes stay in one process
     assert shard_count(tasks[:5], 8) == 5  # never more processes than watches
     many = (tasks * MIN_WORK_PER_SHARD)[: MIN_WORK_PER_SHARD - 1]  # new pages: extracted in full
@@ -141,38 +144,63 @@ def test_shard_count_and_split() -> None:
     checked = [dataclasses.replace(t, region={"path": "/html"}) for t in many]
     assert shard_count(checked, 0) == 1  # the same pages with regions: a quarter of the work
     assert shard_count(checked, 0, more=True) == min(os.cpu_count() or 1, 2)  # more batches follow
-    parts = split(tasks, {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
-    assert sorted(t.watch_id for p, _ in parts for t in p) == list(range(7))
-    assert [len(p) for p, _ in parts] == [3, 2, 2]
-    assert {s["CONCURRENT_REQUESTS_PER_DOMAIN"] for _, s in parts} == {1}
-    assert {s["CONCURRENT_REQUESTS"] for _, s in parts} == {10}
+    limits = divided({"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
+    assert limits == {"CONCURRENT_REQUESTS": 10, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 
 
-def test_split_spreads_each_site_evenly_whatever_the_period_of_the_watches() -> None:
-    """Dealt in claim order, watches with a period (every other one costly,
-    or two sites added alternately) would put all the costly ones, or all of
-    one site, in one shard."""
-    base = dict(
-        etag=None, last_modified=None, body_key=None, content_hash=None, state="active",
-        version_count=0, last_words=0, added_at=datetime.now(UTC), last_change_at=None,
-        error_count=0, removed_count=0,
-    )  # fmt: skip
-    tasks = [
-        Task(watch_id=i, url=f"https://{'ab'[i % 2]}.example/{i}", **base)  # type: ignore[arg-type]
-        for i in range(400)
-    ]
-    parts = [p for p, _ in split(tasks, {}, 2)]
-    assert sorted(t.watch_id for p in parts for t in p) == list(range(400))
-    for p in parts:  # each crawled in the order claimed
-        assert [t.watch_id for t in p] == sorted(t.watch_id for t in p)
-    for site in ("a", "b"):  # each site's 200 pages: 100 in each shard
-        assert [sum(1 for t in p if t.url.startswith(f"https://{site}.")) for p in parts] == [
-            100,
-            100,
-        ]
-    for period in (2, 4):  # the costly pages (every other, every fourth) are shared too
-        costly = [sum(1 for t in p if t.watch_id % (2 * period) == 0) for p in parts]
-        assert min(costly) >= 0.35 * sum(costly), costly
+def test_the_dealer_hands_out_in_claim_order_and_claims_only_when_it_runs_out() -> None:
+    batches = [[task(i) for i in range(5, 9)], []]
+    claims: list[int] = []
+
+    def claim() -> list[Task]:
+        claims.append(len(batches))
+        return batches.pop(0)
+
+    dealer = Dealer([task(i) for i in range(5)], claim)
+    dealer.track = True
+    assert [t.watch_id for t in dealer.take(3)] == [0, 1, 2]
+    assert [t.watch_id for t in dealer.take(3)] == [3, 4]  # what is left of the batch
+    assert claims == []  # the next batch is claimed when this one is all handed out
+    assert [t.watch_id for t in dealer.take(3)] == [5, 6, 7]
+    assert [t.watch_id for t in dealer.take(3)] == [8]
+    assert dealer.take(3) == [] and claims == [2, 1]  # the last claim found nothing due
+    assert dealer.take(3) == [] and claims == [2, 1]  # and nothing is claimed again
+    assert dealer.handed == 9
+    assert dealer.recorded(4).watch_id == 4 and 4 not in dealer.by_id
+
+
+def test_a_stopping_dealer_hands_out_nothing_more() -> None:
+    dealer = Dealer([task(i) for i in range(10)], lambda: [task(99)])
+    assert len(dealer.take(4)) == 4
+    dealer.stop()  # a signal: what was claimed and not handed out stays leased, then freed
+    assert dealer.take(4) == [] and dealer.handed == 4
+    assert not dealer.by_id  # nothing kept when no one asked to follow the records
+
+
+def test_a_pass_of_many_batches_keeps_its_crawler_processes(server, raqib: Raqib) -> None:
+    """Six batches of five, crawled by two processes that ask for more as
+    they run out: each process starts once (one robots.txt each for the
+    pass, not one per batch), every watch is fetched once, and the site's
+    limit holds across batches."""
+    configure(raqib, processes=2, per_domain=2, batch=5)
+    probe = ConcurrencyProbe()
+    server.around = probe
+    urls = [f"{server.base}/batched/{i}" for i in range(WATCHES)]
+    for i in range(WATCHES):
+        server.routes[f"/batched/{i}"] = page(server, i, 0, delay=0.02)
+    raqib("watch", "--no-fetch", *urls)
+    server.requests.clear()
+
+    summary = raqib.proc("check", "--all", "--json").json()
+    assert summary["processes"] == 2
+    assert summary["claimed"] == WATCHES
+    assert summary["outcomes"] == {"new_version": WATCHES}
+    paths = [path for path, _headers in server.requests]
+    assert paths.count("/robots.txt") == 2
+    assert sorted(p for p in paths if p != "/robots.txt") == sorted(
+        f"/batched/{i}" for i in range(WATCHES)
+    )
+    assert 1 <= probe.most <= 2, probe.most
 
 
 @pytest.mark.parametrize("wanted", [0, 1, 3])
@@ -292,3 +320,33 @@ def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib
     assert all(raqib("log", u, "--json").json() == [] for u in urls)
     # Nothing stays leased: the next pass fetches them.
     assert raqib.proc("check", "--json").json()["claimed"] == 4
+
+
+def test_watches_that_want_a_browser_wait_for_a_crawl_of_their_own(raqib: Raqib) -> None:
+    """Crawler processes asking for more started without a browser: a batch's
+    rendered watches are held back, and crawled after, with one."""
+    from raqib.app.claims import Claims
+    from raqib.app.home import open_app
+
+    configure(raqib, processes=2, batch=4)
+    plain = [f"http://127.0.0.1:9/plain/{i}" for i in range(6)]
+    raqib("watch", "--no-fetch", *plain[:3])
+    raqib("watch", "--no-fetch", "--render", "http://127.0.0.1:9/rendered/0")
+    raqib("watch", "--no-fetch", *plain[3:])
+    raqib("watch", "--no-fetch", "--render", "http://127.0.0.1:9/rendered/1")
+    app = open_app(raqib.home)
+    try:
+        claims = Claims(app, "test-owner", all_watches=True, limit=None, only=None, on_start=None)
+        first = claims.first(wait=False, wait_timeout=None)
+        assert [t.url for t in first] == [*plain[:3], "http://127.0.0.1:9/rendered/0"]
+        # The processes, having started on plain watches, ask for the next batch:
+        second = claims.plain()
+        assert [t.url for t in second] == plain[3:]
+        assert claims.plain() == []  # they end: the held watch is crawled next, with a browser
+        held = claims.next()
+        assert [(t.url, t.render) for t in held] == [("http://127.0.0.1:9/rendered/1", True)]
+        assert claims.next() == []  # the last batch was short: nothing more was due
+        assert claims.claimed == 8
+    finally:
+        app.storage.leases.release("test-owner")
+        app.close()

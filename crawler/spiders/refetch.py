@@ -8,17 +8,19 @@ record 304, 404 and 5xx answers too.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import Any, Self
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from raqib.crawler.context import context_of
+from raqib.crawler.context import PassContext, context_of
 from raqib.crawler.session import PassStopping
 from raqib.crawler.spiders import conditional
 from raqib.domain import Fetched, Task
@@ -50,9 +52,10 @@ def describe_failure(failure: Failure) -> str:
 
 class RefetchSpider(scrapy.Spider):
     name = "refetch"
-    tasks: list[Task]
+    context: PassContext
     clock: Callable[[], datetime]
-    by_id: dict[int, Task]
+    by_id: dict[int, Task]  # the recorder's: the watches in hand
+    hungry: asyncio.Event  # the scheduler ran dry while the downloader has room
     guard: Any  # raqib.guard.Guard
     render: dict[str, Any]  # [render] as crawler.render passes it; empty: no browser
     render_missing: str | None  # why rendering cannot run here, when watches ask for it
@@ -62,8 +65,11 @@ class RefetchSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         ctx = context_of(crawler)
-        spider.tasks, spider.clock = ctx.tasks, ctx.clock
-        spider.by_id = {t.watch_id: t for t in ctx.tasks}
+        spider.context, spider.clock = ctx, ctx.clock
+        spider.by_id = ctx.recorder.tasks
+        spider.hungry = asyncio.Event()
+        if ctx.more is not None:
+            crawler.signals.connect(spider.hungry.set, signal=signals.scheduler_empty)
         spider.guard = ctx.guard
         spider.render = crawler.settings.getdict("RAQIB_RENDER")
         spider.render_missing = crawler.settings.get("RAQIB_RENDER_MISSING")
@@ -71,8 +77,23 @@ class RefetchSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for task in self.tasks:
+        """The claimed watches; in a crawler process of a large pass, then
+        more, a few at a time, each time the scheduler has run dry: enough to
+        keep the downloader busy, never so many that this process holds work
+        another could be doing. Scrapy reads start() ahead while its
+        downloader is full, so the pace is set here."""
+        for task in self.context.tasks:
             yield self.request_for(task)
+        more = self.context.more
+        while more is not None:
+            self.hungry.clear()  # set again once what was yielded has left the scheduler
+            await self.hungry.wait()
+            tasks = await more()
+            if not tasks:
+                return
+            self.context.take(tasks)
+            for task in tasks:
+                yield self.request_for(task)
 
     def request_for(self, task: Task) -> scrapy.Request:
         return scrapy.Request(

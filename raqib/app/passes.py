@@ -9,21 +9,20 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from raqib import analysis
 from raqib.app import search, warmup
-from raqib.app.errors import PassBusy, PassFailed
-from raqib.app.home import App, new_owner, owner_alive, warc_dir
+from raqib.app.claims import Claims
+from raqib.app.errors import PassFailed
+from raqib.app.home import App, new_owner, warc_dir
 from raqib.app.notifications import notify_pass
 from raqib.config import parse_duration
 from raqib.crawler.shards import CrawlResult
 from raqib.domain import ChangeKind, Outcome, Recorded, Task
 from raqib.guard import Guard
 from raqib.scheduler import RevisitPolicy
-from raqib.storage import Storage
 
 log = logging.getLogger("raqib")
 
@@ -45,58 +44,6 @@ class PassSummary:
     @property
     def errors(self) -> int:
         return self.counts[Outcome.ERROR] + self.counts[Outcome.NOT_ARTICLE]
-
-
-def reap_dead_leases(storage: Storage, now: datetime) -> None:
-    for owner in storage.leases.holders(now=now, due_only=False):
-        if not owner_alive(owner):
-            log.info("releasing watches leased by dead process %s", owner)
-            storage.leases.release(owner)
-
-
-def claim(
-    app: App,
-    owner: str,
-    *,
-    all_watches: bool,
-    wait: bool,
-    wait_timeout: float | None,
-    limit: int,
-    only: list[int] | None = None,
-) -> list[Task]:
-    """A pass's first claim: due watches, or PassBusy / a wait while another
-    pass holds them."""
-    lease = parse_duration(app.config.schedule.lease)
-    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
-    leases = app.storage.leases
-    while True:
-        now = app.clock()
-        reap_dead_leases(app.storage, now)
-        holders = {
-            o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
-        }
-        if wait and holders:
-            # Waiting means waiting for the other pass to end, not taking the
-            # watches it has finished with one by one while it still runs.
-            if deadline is not None and time.monotonic() > deadline:
-                raise PassBusy(holders)
-            time.sleep(1.0)  # polling the database is the lock wait: leases live there
-            continue
-        tasks = leases.claim(
-            owner,
-            now=now,
-            lease=lease,
-            limit=limit,
-            due_only=not all_watches,
-            after_id=0 if all_watches else None,
-            only=only,
-        )
-        if tasks:
-            return tasks
-        if not holders:
-            return []
-        if not wait:
-            raise PassBusy(holders)
 
 
 def crawl_settings(app: App) -> dict[str, Any]:
@@ -153,25 +100,6 @@ def outlet_settings(app: App) -> dict[str, Any]:
     return {"DOWNLOAD_SLOTS": slots, "RAQIB_HOST_HEADERS": headers}
 
 
-def with_outlet_modes(app: App, tasks: list[Task]) -> list[Task]:
-    """[outlets.NAME] render and screenshots, on the watches of that outlet."""
-    per = app.config.outlets.per
-    modes = {
-        o.id: (s.render, s.screenshots)
-        for o in app.storage.outlets.all()
-        if (s := per.get(o.name)) is not None and (s.render or s.screenshots)
-    } if any(s.render or s.screenshots for s in per.values()) else {}  # fmt: skip
-    if not modes:
-        return tasks
-    out = []
-    for t in tasks:
-        render, shots = modes.get(t.outlet_id, (False, False)) if t.outlet_id else (False, False)
-        out.append(
-            dataclasses.replace(t, render=t.render or render, screenshot=t.screenshot or shots)
-        )
-    return out
-
-
 def same_hosts(url: str) -> set[str]:
     """A source's host, with and without "www." (articles often live on the other)."""
     host = (urlsplit(url).hostname or "").lower()
@@ -202,34 +130,21 @@ def run_check(
 
             warmup.before_feeds(app, all_watches=all_watches, limit=limit)
             summary.outlets = outlets.read_sources(app)
-        batch = app.config.schedule.claim_batch
-        size = batch if limit is None else min(batch, limit)
-        tasks = claim(
-            app, owner, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=size,
-            only=only,
+        claims = Claims(
+            app, owner, all_watches=all_watches, limit=limit, only=only,
+            on_start=on_start,
         )  # fmt: skip
+        tasks = claims.first(wait=wait, wait_timeout=wait_timeout)
         outcome = CrawlResult()
         while tasks:
-            summary.claimed += len(tasks)
-            if on_start is not None:
-                on_start(summary.claimed)
-            done = _crawl(app, owner, tasks, summary, on_recorded, more=len(tasks) == size)
+            done = _crawl(app, owner, tasks, summary, on_recorded, claims)
             outcome.add(done)
             recorded = sum(done.counts.values()) + done.lease_lost
-            if done.fatal is not None or recorded < len(tasks) or len(tasks) < size:
-                break  # failed, stopped by a signal, or everything due was in this batch
-            left = batch if limit is None else min(batch, limit - summary.claimed)
-            if left <= 0:
-                break
-            tasks = app.storage.leases.claim(
-                owner,
-                now=app.clock(),
-                lease=parse_duration(app.config.schedule.lease),
-                limit=left,
-                due_only=not all_watches,
-                after_id=tasks[-1].watch_id if all_watches else None,
-                only=only,
-            )
+            if done.fatal is not None or recorded < done.handed:
+                break  # failed, or stopped by a signal
+            tasks = claims.next()
+        summary.claimed = claims.claimed
+        _release(app, owner)
         if outcome.fatal is not None:
             raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
         summary.counts = outcome.counts
@@ -257,7 +172,17 @@ def run_check(
             warmup.after_pass(app.home, processes=summary.processes, claimed=summary.claimed)
         return summary
     finally:
+        _release(app, owner)  # whatever a stop or a failure left unrecorded
         warmup.stop()  # started early, or for the crawl
+
+
+def _release(app: App, owner: str) -> None:
+    """Free this pass's leases. If the database cannot be written, they
+    simply expire."""
+    try:
+        app.storage.leases.release(owner)
+    except Exception as exc:
+        log.warning("could not release leases: %s", exc)
 
 
 def _crawl(
@@ -266,10 +191,10 @@ def _crawl(
     tasks: list[Task],
     summary: PassSummary,
     on_recorded: Callable[[Task, Recorded], None] | None,
-    *,
-    more: bool = False,
+    claims: Claims,
 ) -> CrawlResult:
-    """Crawl one claimed batch; its leases are free again afterwards."""
+    """Crawl a claimed batch; in crawler processes, the batches after it too
+    (claimed as the processes ask for more), bar those that want a browser."""
     from raqib.crawler import pool as procs  # Scrapy is imported only by passes
     from raqib.crawler.shards import (
         MIN_WORK_PER_SHARD,
@@ -279,7 +204,6 @@ def _crawl(
         work,
     )
 
-    tasks = with_outlet_modes(app, tasks)
     common: dict[str, Any] = {
         "owner": owner,
         "policy": revisit_policy(app),
@@ -290,26 +214,27 @@ def _crawl(
         "on_recorded": on_recorded,
     }
     # A full batch means more may follow: the forkserver started for it serves them too.
-    shards = shard_count(tasks, app.config.fetch.processes, more=more)
+    shards = shard_count(tasks, app.config.fetch.processes, more=claims.full)
     summary.processes = max(summary.processes, shards)
+    if shards > 1:
+        browser = any(t.render or t.screenshot for t in tasks)
+        return crawl_sharded(
+            tasks,
+            more=None if browser else claims.plain,
+            shards=shards,
+            database_url=app.storage.url(),
+            **common,
+        )
     pool = None
-    if shards == 1 and work(tasks) >= 2 * MIN_WORK_PER_SHARD:
+    if work(tasks) >= 2 * MIN_WORK_PER_SHARD:
         pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
-    elif shards == 1 and not more:
+    elif not claims.full:
         warmup.stop()  # started on a guess, and this last batch stays here
     try:
-        if shards > 1:
-            return crawl_sharded(tasks, shards=shards, database_url=app.storage.url(), **common)
         return crawl_here(app.storage, tasks, pool=pool, **common)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        # Whatever was not recorded (a signal stopped the crawl) is free again.
-        # If the database cannot be written, the leases simply expire.
-        try:
-            app.storage.leases.release(owner)
-        except Exception as exc:
-            log.warning("could not release leases: %s", exc)
 
 
 def run_daemon(

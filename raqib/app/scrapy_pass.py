@@ -23,10 +23,11 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from raqib import analysis
+from raqib.app.claims import claim, with_outlet_modes
 from raqib.app.errors import PassBusy
 from raqib.app.home import new_owner, open_app
 from raqib.app.notifications import notify_pass
-from raqib.app.passes import claim, crawl_settings, revisit_policy, with_outlet_modes
+from raqib.app.passes import crawl_settings, revisit_policy
 from raqib.config import parse_duration
 from raqib.crawler.capture import CaptureIndex
 from raqib.crawler.context import PassContext, attach

@@ -1,0 +1,165 @@
+"""A pass's claims: the due watches it leases, batch after batch.
+
+Leases live in the database (storage.leases), so any number of passes on any
+number of machines share the watches without handing one out twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from raqib.app.errors import PassBusy
+from raqib.app.home import App, owner_alive
+from raqib.config import parse_duration
+from raqib.domain import Task
+from raqib.storage import Storage
+
+log = logging.getLogger("raqib")
+
+
+def reap_dead_leases(storage: Storage, now: datetime) -> None:
+    for owner in storage.leases.holders(now=now, due_only=False):
+        if not owner_alive(owner):
+            log.info("releasing watches leased by dead process %s", owner)
+            storage.leases.release(owner)
+
+
+def claim(
+    app: App,
+    owner: str,
+    *,
+    all_watches: bool,
+    wait: bool,
+    wait_timeout: float | None,
+    limit: int,
+    only: list[int] | None = None,
+) -> list[Task]:
+    """A pass's first claim: due watches, or PassBusy / a wait while another
+    pass holds them."""
+    lease = parse_duration(app.config.schedule.lease)
+    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
+    leases = app.storage.leases
+    while True:
+        now = app.clock()
+        reap_dead_leases(app.storage, now)
+        holders = {
+            o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
+        }
+        if wait and holders:
+            # Waiting means waiting for the other pass to end, not taking the
+            # watches it has finished with one by one while it still runs.
+            if deadline is not None and time.monotonic() > deadline:
+                raise PassBusy(holders)
+            time.sleep(1.0)  # polling the database is the lock wait: leases live there
+            continue
+        tasks = leases.claim(
+            owner,
+            now=now,
+            lease=lease,
+            limit=limit,
+            due_only=not all_watches,
+            after_id=0 if all_watches else None,
+            only=only,
+        )
+        if tasks:
+            return tasks
+        if not holders:
+            return []
+        if not wait:
+            raise PassBusy(holders)
+
+
+def with_outlet_modes(app: App, tasks: list[Task]) -> list[Task]:
+    """[outlets.NAME] render and screenshots, on the watches of that outlet."""
+    per = app.config.outlets.per
+    modes = {
+        o.id: (s.render, s.screenshots)
+        for o in app.storage.outlets.all()
+        if (s := per.get(o.name)) is not None and (s.render or s.screenshots)
+    } if any(s.render or s.screenshots for s in per.values()) else {}  # fmt: skip
+    if not modes:
+        return tasks
+    out = []
+    for t in tasks:
+        render, shots = modes.get(t.outlet_id, (False, False)) if t.outlet_id else (False, False)
+        out.append(
+            dataclasses.replace(t, render=t.render or render, screenshot=t.screenshot or shots)
+        )
+    return out
+
+
+class Claims:
+    """A pass's batches of due watches, each claimed when the last is in hand."""
+
+    def __init__(
+        self,
+        app: App,
+        owner: str,
+        *,
+        all_watches: bool,
+        limit: int | None,
+        only: list[int] | None,
+        on_start: Callable[[int], None] | None,
+    ) -> None:
+        self.app, self.owner = app, owner
+        self.claimed = 0
+        self.all_watches, self.limit, self.only, self.on_start = all_watches, limit, only, on_start
+        batch = app.config.schedule.claim_batch
+        self.size = batch if limit is None else min(batch, limit)
+        self.last: list[Task] = []  # the last batch claimed
+        self.held: list[Task] = []  # claimed, set aside for a crawl with a browser
+
+    def first(self, *, wait: bool, wait_timeout: float | None) -> list[Task]:
+        return self._took(
+            claim(
+                self.app, self.owner, all_watches=self.all_watches, wait=wait,
+                wait_timeout=wait_timeout, limit=self.size, only=self.only,
+            )
+        )  # fmt: skip
+
+    @property
+    def full(self) -> bool:
+        """The last batch was full: more may be due."""
+        return len(self.last) == self.size
+
+    def next(self) -> list[Task]:
+        """What was held back for a browser, else the next batch; [] when the
+        last batch held everything due, or the limit is reached."""
+        if self.held:
+            held, self.held = self.held, []
+            return held
+        left = self.size if self.limit is None else min(self.size, self.limit - self.claimed)
+        if not self.full or left <= 0:
+            return []
+        return self._took(
+            self.app.storage.leases.claim(
+                self.owner,
+                now=self.app.clock(),
+                lease=parse_duration(self.app.config.schedule.lease),
+                limit=left,
+                due_only=not self.all_watches,
+                after_id=self.last[-1].watch_id if self.all_watches else None,
+                only=self.only,
+            )
+        )
+
+    def plain(self) -> list[Task]:
+        """The next batch, for crawler processes that started without a
+        browser: [] once it holds watches that want one, which are held back
+        for a crawl of their own (the processes end; the pass goes on after)."""
+        if self.held:
+            return []
+        batch = self.next()
+        self.held = [t for t in batch if t.render or t.screenshot]
+        return [t for t in batch if not (t.render or t.screenshot)] if self.held else batch
+
+    def _took(self, tasks: list[Task]) -> list[Task]:
+        self.last = tasks
+        self.claimed += len(tasks)
+        if tasks and self.on_start is not None:
+            self.on_start(self.claimed)
+        return with_outlet_modes(self.app, tasks)
