@@ -73,6 +73,10 @@ class CaptureIndex:
         if self.dirty:
             batch, self.dirty = self.dirty, {}
             self.archive.remember_captures({u: (p.digest, p.uri, p.date) for u, p in batch.items()})
+            # Written: a crawl that lasts a whole pass holds only what it has
+            # yet to capture (asked again, a URL is read back from the database).
+            for url in batch:
+                self.known.pop(url, None)
 
 
 class WarcCapture:

@@ -17,6 +17,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader import Downloader
+from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.utils.asyncio import call_later
@@ -100,6 +101,21 @@ class Throttle(AutoThrottle):
         slot.delay = new
 
 
+class StoppingProcess(AsyncCrawlerProcess):
+    """A crawler process (crawler.shards) stopped by SIGINT or SIGTERM as the
+    pass's own process is (crawler.session): what is being transferred is
+    recorded, what waits in a site's queue is dropped. Scrapy's graceful stop
+    downloads the whole queue first."""
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        super()._signal_shutdown(signum, frame)
+        from twisted.internet import reactor
+
+        from raqib.crawler.session import drop_queued
+
+        reactor.callFromThread(drop_queued, list(self.crawlers))  # after the stop it began
+
+
 def fingerprint(func: Callable[..., Any]) -> str:
     return hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
 
@@ -115,6 +131,7 @@ UPSTREAM: dict[str, list[tuple[Callable[..., Any], str]]] = {
         (AutoThrottle._adjust_delay, "887ba75e2b411ccf"),
         (AutoThrottle._response_downloaded, "e29e63ba3bea4c5b"),
     ],
+    "StoppingProcess": [(AsyncCrawlerProcess._signal_shutdown, "c442fec78acbdc54")],
     "RobotsTxt": [
         (RobotsTxtMiddleware.robot_parser, "4e961c394befa0fc"),
         (RobotsTxtMiddleware._parse_robots, "7d8641e3b334d6ef"),

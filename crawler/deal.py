@@ -67,7 +67,10 @@ class Feed:
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         fd = self.conn.fileno()
-        self.conn.send(("more", self.n))
+        try:
+            self.conn.send(("more", self.n))
+        except OSError:  # the pass is gone (this process follows it: pool.die_with)
+            return []
 
         def wake() -> None:
             if not ready.done():
@@ -80,6 +83,6 @@ class Feed:
             loop.remove_reader(fd)
         try:
             tasks: list[Task] = self.conn.recv()
-        except EOFError:  # the pass is gone (this process follows it: pool.die_with)
+        except (EOFError, OSError):
             return []
         return tasks

@@ -37,11 +37,10 @@ def run_spider(
         }
     )
     if alone:
-        from scrapy.crawler import AsyncCrawlerProcess
-
+        from raqib.crawler.compat import StoppingProcess
         from raqib.crawler.context import attach
 
-        process = AsyncCrawlerProcess(s)
+        process = StoppingProcess(s)
         crawler = process.create_crawler(spidercls)
         attach(crawler, context)
         process.crawl(crawler)

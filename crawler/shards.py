@@ -319,7 +319,7 @@ def crawl_sharded(
                 assert isinstance(ready, Connection)
                 try:
                     message = ready.recv()
-                except EOFError:
+                except (EOFError, OSError):  # OSError: it died with an answer unread
                     proc = open_conns.pop(ready)
                     proc.join()
                     if proc.exitcode != 0 and outcome.fatal is None:

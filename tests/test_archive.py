@@ -338,3 +338,35 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
     assert raqib("diff", url, "--from", "1", "--to", "2", "--format", "json").json()["kind"]
     r = raqib("gc", "--older-than", "soon", expect=2)
     assert "--older-than" in r.err
+
+
+def test_the_capture_index_forgets_what_it_has_written() -> None:
+    """A crawl lasts a whole pass: its memory of last captures holds what it
+    has yet to capture, and a URL asked for again is read back as written."""
+    from raqib.crawler.capture import CaptureIndex
+
+    class Repo:
+        def __init__(self) -> None:
+            self.rows: dict[str, tuple[str, str, str]] = {"http://a/1": ("d0", "u0", "t0")}
+            self.reads = 0
+
+        def last_captures(self, urls: list[str]) -> dict[str, tuple[str, str, str]]:
+            self.reads += 1
+            return {u: self.rows[u] for u in urls if u in self.rows}
+
+        def last_capture(self, url: str) -> tuple[str, str, str] | None:
+            self.reads += 1
+            return self.rows.get(url)
+
+        def remember_captures(self, rows: dict[str, tuple[str, str, str]]) -> None:
+            self.rows.update(rows)
+
+    repo = Repo()
+    index = CaptureIndex(repo, batch=2)  # type: ignore[arg-type]
+    index.preload(["http://a/1", "http://a/2", "http://a/3"])
+    assert index.last_capture("http://a/1") == Previous("d0", "u0", "t0") and repo.reads == 1
+    index.remember_capture("http://a/1", Previous("d1", "u1", "t1"))
+    assert index.last_capture("http://a/1") == Previous("d1", "u1", "t1")  # not yet written
+    index.remember_capture("http://a/2", Previous("d2", "u2", "t2"))  # a batch of two: written
+    assert set(index.known) == {"http://a/3"}
+    assert index.last_capture("http://a/2") == Previous("d2", "u2", "t2") and repo.reads == 2

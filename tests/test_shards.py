@@ -350,3 +350,43 @@ def test_watches_that_want_a_browser_wait_for_a_crawl_of_their_own(raqib: Raqib)
     finally:
         app.storage.leases.release("test-owner")
         app.close()
+
+
+def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
+    server, raqib: Raqib
+) -> None:
+    """The OOM killer takes one crawler process: the pass hands out nothing
+    more, the other process finishes what it holds, and the pass fails with
+    the reason. What was not recorded is free for the next pass at once."""
+    from bench.procs import descendants
+
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    urls = [f"{server.base}/killed/{i}" for i in range(WATCHES)]
+    for i in range(WATCHES):
+        server.routes[f"/killed/{i}"] = page(server, i, 0, delay=0.2)
+    raqib("watch", "--no-fetch", *urls)
+    proc = raqib.popen("check", "--all")
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        below = descendants(proc.pid)
+        parent = {
+            pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in below
+        }
+        forkserver = [
+            pid for pid in below
+            if parent[pid] == proc.pid and b"forkserver" in open(f"/proc/{pid}/cmdline", "rb").read()
+        ]  # fmt: skip
+        crawlers = [pid for pid in below if parent[pid] in forkserver]
+        assert crawlers, parent
+        os.kill(crawlers[0], signal.SIGKILL)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "a crawler process ended without reporting (exit code -9)" in err
+    assert "Traceback" not in err
+    fetched = [u for u in urls if raqib("log", u, "--json").json()]
+    assert len(fetched) < WATCHES  # nothing more was handed out
+    raqib.proc("check")  # no lease outlived the pass: the next takes the rest at once
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
