@@ -30,6 +30,17 @@ def page(server: PageServer, i: int, edition: int, delay: float = 0.0) -> Route:
     return Route(body.encode(), delay=delay)
 
 
+def watched(
+    server: PageServer, raqib: Raqib, name: str, n: int = WATCHES, delay: float = 0.0
+) -> list[str]:
+    """`n` article pages served at /NAME/i (each `delay` seconds late), watched, not yet fetched."""
+    urls = [f"{server.base}/{name}/{i}" for i in range(n)]
+    for i in range(n):
+        server.routes[f"/{name}/{i}"] = page(server, i, 0, delay=delay)
+    raqib("watch", "--no-fetch", *urls)
+    return urls
+
+
 def configure(raqib: Raqib, processes: int, per_domain: int = 4, batch: int = 1000) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(
@@ -75,10 +86,7 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     configure(raqib, processes=processes, per_domain=3)
     probe = ConcurrencyProbe()
     server.around = probe
-    urls = [f"{server.base}/shard/{i}" for i in range(WATCHES)]
-    for i in range(WATCHES):
-        server.routes[f"/shard/{i}"] = page(server, i, 0, delay=0.05)
-    raqib("watch", "--no-fetch", *urls)
+    urls = watched(server, raqib, "shard", delay=0.05)
 
     first = raqib.proc("check", "--all", "--json").json()
     assert first["processes"] == processes
@@ -110,10 +118,7 @@ def test_sigterm_lets_each_process_finish_what_it_holds(
 ) -> None:
     """In the pass's own process (its crawl session) and in crawler processes alike."""
     configure(raqib, processes=processes, per_domain=2)
-    urls = [f"{server.base}/slow-shard/{i}" for i in range(12)]
-    for i in range(12):
-        server.routes[f"/slow-shard/{i}"] = page(server, i, 0, delay=1.0)
-    raqib("watch", "--no-fetch", *urls)
+    urls = watched(server, raqib, "slow-shard", 12, delay=1.0)
     code, out, err = sigterm_once_served(server, raqib, "check", "--all")
     assert code == 0, err
     assert "Traceback" not in err
@@ -185,10 +190,7 @@ def test_a_pass_of_many_batches_keeps_its_crawler_processes(server, raqib: Raqib
     configure(raqib, processes=2, per_domain=2, batch=5)
     probe = ConcurrencyProbe()
     server.around = probe
-    urls = [f"{server.base}/batched/{i}" for i in range(WATCHES)]
-    for i in range(WATCHES):
-        server.routes[f"/batched/{i}"] = page(server, i, 0, delay=0.02)
-    raqib("watch", "--no-fetch", *urls)
+    watched(server, raqib, "batched", delay=0.02)
     server.requests.clear()
 
     summary = raqib.proc("check", "--all", "--json").json()
@@ -361,10 +363,7 @@ def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
     from bench.procs import descendants
 
     configure(raqib, processes=2, per_domain=2, batch=10)
-    urls = [f"{server.base}/killed/{i}" for i in range(WATCHES)]
-    for i in range(WATCHES):
-        server.routes[f"/killed/{i}"] = page(server, i, 0, delay=0.2)
-    raqib("watch", "--no-fetch", *urls)
+    urls = watched(server, raqib, "killed", delay=0.2)
     proc = raqib.popen("check", "--all")
     try:
         assert server.hit.wait(30), "the pass never reached the server"
