@@ -31,8 +31,9 @@ class Dealer:
         self.track = False  # keep what was handed out until recorded (for on_recorded)
         self.by_id: dict[int, Task] = {}
 
-    def take(self, n: int) -> list[Task]:
-        """Up to `n` watches; [] once there are no more, or the pass is stopping."""
+    def left(self) -> int:
+        """Watches claimed and not yet handed out (the next batch is claimed
+        when none are); 0 once there are no more, or the pass is stopping."""
         if not self.queue and not self.done:
             batch = self.claim()
             self.queue.extend(batch)
@@ -40,8 +41,11 @@ class Dealer:
                 self.done = True
         if self.done:  # stopping: what was claimed and not handed out stays leased
             self.queue.clear()  # until the pass ends and frees it
-            return []
-        out = [self.queue.popleft() for _ in range(min(n, len(self.queue)))]
+        return len(self.queue)
+
+    def take(self, n: int) -> list[Task]:
+        """Up to `n` watches; [] once there are no more, or the pass is stopping."""
+        out = [self.queue.popleft() for _ in range(min(n, self.left()))]
         self.handed += len(out)
         if self.track:
             self.by_id.update((t.watch_id, t) for t in out)

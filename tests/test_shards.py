@@ -389,3 +389,39 @@ def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
     assert len(fetched) < WATCHES  # nothing more was handed out
     raqib.proc("check")  # no lease outlived the pass: the next takes the rest at once
     assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
+
+
+def test_a_crawler_process_given_its_share_hands_over_to_a_fresh_one(
+    server, raqib: Raqib, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process given WATCHES_PER_PROCESS watches is told there are no more,
+    and a fresh one takes over once it is done (memory a long-lived process
+    would keep): every watch is fetched once, and the site's limit holds,
+    since the fresh process starts only after the one it replaces has ended.
+    The pass runs in this process, with the share made small."""
+    from raqib.app.home import open_app
+    from raqib.app.passes import run_check
+    from raqib.crawler import shards
+
+    monkeypatch.setattr(shards, "WATCHES_PER_PROCESS", 6)
+    monkeypatch.setattr(shards, "RETIRE_LEFT", 1)
+    for key, value in raqib.env.items():
+        monkeypatch.setenv(key, value)
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    probe = ConcurrencyProbe()
+    server.around = probe
+    urls = watched(server, raqib, "handed-over", delay=0.02)
+    server.requests.clear()
+    app = open_app(raqib.home)
+    try:
+        summary = run_check(app, all_watches=True)
+    finally:
+        app.close()
+    assert dict(summary.counts) == {"new_version": WATCHES}
+    paths = [path for path, _headers in server.requests]
+    assert sorted(p for p in paths if p != "/robots.txt") == sorted(
+        f"/handed-over/{i}" for i in range(WATCHES)
+    )
+    assert paths.count("/robots.txt") >= 3  # two processes, then a fresh one after them
+    assert 1 <= probe.most <= 2, probe.most
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)

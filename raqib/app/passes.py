@@ -144,7 +144,6 @@ def run_check(
                 break  # failed, or stopped by a signal
             tasks = claims.next()
         summary.claimed = claims.claimed
-        _release(app, owner)
         if outcome.fatal is not None:
             raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
         summary.counts = outcome.counts
@@ -172,17 +171,13 @@ def run_check(
             warmup.after_pass(app.home, processes=summary.processes, claimed=summary.claimed)
         return summary
     finally:
-        _release(app, owner)  # whatever a stop or a failure left unrecorded
+        # Whatever a stop or a failure left unrecorded is free again. If the
+        # database cannot be written, the leases simply expire.
+        try:
+            app.storage.leases.release(owner)
+        except Exception as exc:
+            log.warning("could not release leases: %s", exc)
         warmup.stop()  # started early, or for the crawl
-
-
-def _release(app: App, owner: str) -> None:
-    """Free this pass's leases. If the database cannot be written, they
-    simply expire."""
-    try:
-        app.storage.leases.release(owner)
-    except Exception as exc:
-        log.warning("could not release leases: %s", exc)
 
 
 def _crawl(
