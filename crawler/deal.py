@@ -1,7 +1,8 @@
 """A large pass's watches, handed to its crawler processes as they ask.
 
-The crawler processes of a large pass (crawler.shards) live for the whole
-pass and take its watches a few at a time. Dealt out whole per claimed batch,
+The crawler processes of a large pass (crawler.shards) live across its
+batches (up to 1,000 watches each, then a fresh one takes over) and take its
+watches a few at a time. Dealt out whole per claimed batch,
 each batch ended with one process idle while the slowest finished its share
 (up to a second of a core per batch in bench/run.py --pages 2000), and each
 new batch paid for new processes, a new crawl and robots.txt again (0.2–0.7 s
