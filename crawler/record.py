@@ -173,7 +173,10 @@ class Recorder:
         self.owner = owner
         self.pool = pool
         self.on_recorded = on_recorded
-        self.pending: list[tuple[Task, Fetched, FetchRecord]] = []
+        # What waits to be written holds the record alone, not the fetch: a
+        # fetch's body and its decoded text (twice the body, for Arabic) are
+        # done with once judged, and up to four batches wait at a time.
+        self.pending: list[tuple[Task, FetchRecord]] = []
         self.batch_size = batch_size
         self.batch_delay = batch_delay
         self._timer: asyncio.TimerHandle | None = None
@@ -233,7 +236,7 @@ class Recorder:
         if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
             if not await self._archive_rendering(fetched):
                 return
-        self.pending.append((task, fetched, build_record(task, fetched, verdict, key, self.policy)))
+        self.pending.append((task, build_record(task, fetched, verdict, key, self.policy)))
         if len(self.pending) >= self.batch_size:
             self.flush()
             while len(self._inflight) > MAX_INFLIGHT:  # back-pressure: the database sets the pace
@@ -269,7 +272,7 @@ class Recorder:
         written = loop.run_in_executor(
             self._writer,
             functools.partial(
-                self.storage.history.record_many, [rec for _t, _f, rec in batch], owner=self.owner
+                self.storage.history.record_many, [rec for _t, rec in batch], owner=self.owner
             ),
         )
         done = asyncio.ensure_future(self._written(batch, written))
@@ -289,7 +292,7 @@ class Recorder:
         self._forget(oldest)
 
     async def _written(
-        self, batch: list[tuple[Task, Fetched, FetchRecord]], written: Awaitable[list[Recorded]]
+        self, batch: list[tuple[Task, FetchRecord]], written: Awaitable[list[Recorded]]
     ) -> None:
         try:
             results = await written
@@ -298,7 +301,7 @@ class Recorder:
             return
         if _TRIM is not None:
             _TRIM(0)
-        for (task, fetched, _rec), recorded in zip(batch, results, strict=True):
+        for (task, rec), recorded in zip(batch, results, strict=True):
             self.tasks.pop(task.watch_id, None)
             if recorded.lease_lost:
                 self.lease_lost += 1
@@ -308,10 +311,10 @@ class Recorder:
             else:
                 self.counts[recorded.outcome] += 1
                 if recorded.outcome == Outcome.REMOVED and task.state != WatchState.REMOVED:
-                    self.removed_now.append((task.watch_id, fetched.status, fetched.fetched_at))
+                    self.removed_now.append((task.watch_id, rec.status, rec.fetched_at))
                 elif recorded.outcome in FAILED_OUTCOMES:
                     self.failing_now.append(
-                        (task.watch_id, task.error_count + 1, fetched.fetched_at)
+                        (task.watch_id, task.error_count + 1, rec.fetched_at)
                     )
             if self.on_recorded is not None:
                 self.on_recorded(task, recorded)
