@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 from raqib import console
-from raqib.crawler.deal import Dealer, Feed
-from raqib.crawler.pool import die_with, forkserver
+from raqib.crawler.deal import Feed
+from raqib.crawler.pool import die_with
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
 from raqib.storage import Storage
@@ -48,14 +47,6 @@ log = logging.getLogger("raqib.pass")
 REGION_WORK = 1
 FULL_WORK = 4
 MIN_WORK_PER_SHARD = 1500
-# A crawler process given this many watches is told there are no more, and a
-# fresh one takes over once it is done: a process parsing page after page
-# keeps some of the memory it used (bench/run.py --pages 10000 peaked at
-# 311 MB with processes that lived for the whole pass, 290 MB with processes
-# that lived for 500 watches each). Unless fewer than RETIRE_LEFT are left:
-# then it finishes the pass rather than a new process start for a handful.
-WATCHES_PER_PROCESS = 1000
-RETIRE_LEFT = 200
 
 
 @dataclass
@@ -213,7 +204,7 @@ def with_browser(
     return proxy, {**overrides, **render.crawl_settings(cfg, schemes, proxy.start())}
 
 
-def _shard_main(parent: int, job: Job, conn: Connection) -> None:
+def shard_main(parent: int, job: Job, conn: Connection) -> None:
     """A shard process: crawl its tasks, report each record and the outcome."""
     die_with(parent)
     # Its own process group: a Ctrl-C at the terminal reaches the pass alone,
@@ -239,6 +230,8 @@ def _shard_main(parent: int, job: Job, conn: Connection) -> None:
             if job.report
             else None,
         )
+    except KeyboardInterrupt:  # the pass's SIGINT, passed on before Scrapy took the signal over
+        outcome = CrawlResult()  # stopped: what it did not record is the next pass's
     except BaseException as exc:
         outcome = CrawlResult(fatal=_portable(exc))
     finally:
@@ -256,114 +249,3 @@ def _portable(exc: BaseException) -> BaseException:
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
-
-
-def crawl_sharded(
-    tasks: list[Task],
-    *,
-    more: Callable[[], list[Task]] | None,
-    shards: int,
-    database_url: str,
-    owner: str,
-    policy: Any,
-    clock: Callable[[], datetime],
-    overrides: dict[str, Any],
-    lease_seconds: float,
-    guard: Guard,
-    on_recorded: Callable[[Task, Recorded], None] | None = None,
-) -> CrawlResult:
-    """Crawl `tasks` in `shards` processes. With `more` (the next batch, []
-    when none), the processes ask for watches a few at a time until there are
-    no more; without, each gets its share at once (watches that want a
-    browser: a crawl sets one up for what it holds when it starts).
-    Returns their outcomes combined."""
-    ctx = forkserver()
-    level = console.level()
-    settings = divided(overrides, shards)
-    if more is not None:
-        # Enough to keep a process's downloader full between two asks, and no
-        # more: what one process holds, another cannot take when it runs dry.
-        ask = max(1, int(settings.get("CONCURRENT_REQUESTS", 16)))
-        sizes = [ask] * shards
-    else:  # dealt round-robin: each site's watches spread over the processes
-        ask, sizes = 0, [len(tasks[i::shards]) for i in range(shards)]
-        tasks = [t for i in range(shards) for t in tasks[i::shards]]
-    dealer = Dealer(tasks, more or list)
-    dealer.track = on_recorded is not None
-    procs, conns = [], []
-    open_conns: dict[Connection, Any] = {}
-    handed: dict[Connection, int] = {}  # watches each process was given
-    retired: set[Connection] = set()  # told no more: a fresh one takes over once it is done
-
-    def start(size: int) -> None:
-        first = dealer.take(size)
-        if not first:
-            return
-        job = Job(
-            database_url, first, ask, owner, policy, clock, settings, lease_seconds, guard,
-            level, report=on_recorded is not None,
-        )  # fmt: skip
-        here, there = ctx.Pipe(duplex=True)
-        proc = ctx.Process(
-            target=_shard_main, args=(os.getpid(), job, there), name="raqib-shard", daemon=False
-        )
-        proc.start()
-        there.close()
-        procs.append(proc)
-        conns.append(here)
-        open_conns[here] = proc
-        handed[here] = len(first)
-
-    for size in sizes:
-        start(size)
-
-    def forward(signum: int, _frame: Any) -> None:
-        dealer.stop()
-        for p in procs:
-            if p.pid is not None and p.exitcode is None:
-                os.kill(p.pid, signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
-    outcome = CrawlResult()
-    try:
-        while open_conns:
-            for ready in wait(list(open_conns)):
-                assert isinstance(ready, Connection)
-                try:
-                    message = ready.recv()
-                except (EOFError, OSError):  # OSError: it died with an answer unread
-                    proc = open_conns.pop(ready)
-                    proc.join()
-                    if proc.exitcode != 0 and outcome.fatal is None:
-                        dealer.stop()
-                        outcome.fatal = RuntimeError(
-                            f"a crawler process ended without reporting (exit code {proc.exitcode})"
-                        )
-                    continue
-                if message[0] == "recorded":
-                    task = dealer.recorded(message[1])
-                    if on_recorded is not None:
-                        on_recorded(task, message[2])
-                elif message[0] == "more":
-                    if handed[ready] >= WATCHES_PER_PROCESS and dealer.left() >= RETIRE_LEFT:
-                        retired.add(ready)  # what is left repays a fresh process
-                        ready.send([])
-                    else:
-                        given = dealer.take(message[1])
-                        handed[ready] += len(given)
-                        ready.send(given)
-                else:
-                    outcome.add(message[1])
-                    if outcome.fatal is not None:
-                        dealer.stop()  # the others finish what they hold
-                    elif ready in retired:
-                        start(ask)  # after it: the site's limits stay divided as they were
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for c in conns:  # after a failure here, a process waiting for more reads EOF: no more
-            c.close()
-        for p in procs:
-            p.join()
-    outcome.handed = dealer.handed
-    return outcome

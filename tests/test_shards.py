@@ -401,10 +401,10 @@ def test_a_crawler_process_given_its_share_hands_over_to_a_fresh_one(
     The pass runs in this process, with the share made small."""
     from raqib.app.home import open_app
     from raqib.app.passes import run_check
-    from raqib.crawler import shards
+    from raqib.crawler import crew
 
-    monkeypatch.setattr(shards, "WATCHES_PER_PROCESS", 6)
-    monkeypatch.setattr(shards, "RETIRE_LEFT", 1)
+    monkeypatch.setattr(crew, "WATCHES_PER_PROCESS", 6)
+    monkeypatch.setattr(crew, "RETIRE_LEFT", 1)
     for key, value in raqib.env.items():
         monkeypatch.setenv(key, value)
     configure(raqib, processes=2, per_domain=2, batch=10)
@@ -425,3 +425,87 @@ def test_a_crawler_process_given_its_share_hands_over_to_a_fresh_one(
     assert paths.count("/robots.txt") >= 3  # two processes, then a fresh one after them
     assert 1 <= probe.most <= 2, probe.most
     assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
+
+
+def test_a_signal_while_a_fresh_process_starts_reaches_it_too(
+    server, raqib: Raqib, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM arrives while the pass starts the process that takes over from
+    one given its share: that process is told to stop as well (it was not yet
+    on the list the signal handler walks), the pass ends cleanly (a process
+    ended by the pass's own signal is no failure), and what it did not record
+    is free for the next pass."""
+    import multiprocessing.context
+
+    from raqib.app.home import open_app
+    from raqib.app.passes import run_check
+    from raqib.crawler import crew
+
+    monkeypatch.setattr(crew, "WATCHES_PER_PROCESS", 6)
+    monkeypatch.setattr(crew, "RETIRE_LEFT", 1)
+    for key, value in raqib.env.items():
+        monkeypatch.setenv(key, value)
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    urls = watched(server, raqib, "signalled", delay=0.02)
+    started: list[int] = []
+    kills: list[tuple[int, int]] = []
+    real_start, real_kill = multiprocessing.context.ForkServerProcess.start, os.kill
+
+    def start(proc: multiprocessing.context.ForkServerProcess) -> None:
+        real_start(proc)
+        assert proc.pid is not None
+        started.append(proc.pid)
+        if len(started) == 3:  # the first fresh one: the signal comes before the pass lists it
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    def kill(pid: int, signum: int) -> None:
+        kills.append((pid, signum))
+        real_kill(pid, signum)
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", start)
+    monkeypatch.setattr(os, "kill", kill)
+    app = open_app(raqib.home)
+    try:
+        summary = run_check(app, all_watches=True)
+    finally:
+        app.close()
+    assert len(started) == 3, started  # nothing more was started after the signal
+    assert (started[2], signal.SIGTERM) in kills
+    assert 0 < sum(summary.counts.values()) < WATCHES
+    monkeypatch.undo()
+    raqib.proc("check")  # no lease outlived the pass: the next takes the rest at once
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
+
+
+@pytest.mark.slow
+def test_a_rendered_watch_in_a_later_batch_is_crawled_with_a_browser(
+    server, raqib: Raqib
+) -> None:
+    """Crawler processes that ask for more were started without a browser: a
+    rendered watch in a batch claimed as they ask is held back and fetched
+    after them, rendered, while every plain watch is fetched once by them."""
+    from bench.scripted_pages import scripted_page
+    from tests.test_render import need_browser
+
+    need_browser()
+    configure(raqib, processes=2, batch=4)
+    server.routes["/rendered/0"] = Route(scripted_page(0))
+    plain = watched(server, raqib, "plain", n=10)
+    # Claimed in watch order, four at a time: the rendered watch comes in the
+    # last batch, claimed when the processes ask for more.
+    rendered = f"{server.base}/rendered/0"
+    raqib("watch", "--no-fetch", "--render", rendered)
+    summary = raqib.proc("check", "--all", "--json").json()
+    assert summary["claimed"] == 11
+    (fetch,) = raqib("log", rendered, "--json").json()
+    assert fetch["outcome"] == "new_version", fetch
+    (version,) = raqib("versions", rendered, "--json").json()
+    assert "250 مليون دولار" in version["text"]  # what the page's script builds
+    assert all(
+        [f["outcome"] for f in raqib("log", u, "--json").json()] == ["new_version"] for u in plain
+    )
+    paths = [p for p, _h in server.requests]
+    assert sorted(p for p in paths if p.startswith("/plain/")) == sorted(
+        f"/plain/{i}" for i in range(10)
+    )
+    assert paths.count("/rendered/0") == 1  # the browser was served the archived document

@@ -191,13 +191,8 @@ def _crawl(
     """Crawl a claimed batch; in crawler processes, the batches after it too
     (claimed as the processes ask for more), bar those that want a browser."""
     from raqib.crawler import pool as procs  # Scrapy is imported only by passes
-    from raqib.crawler.shards import (
-        MIN_WORK_PER_SHARD,
-        crawl_here,
-        crawl_sharded,
-        shard_count,
-        work,
-    )
+    from raqib.crawler.crew import crawl_sharded
+    from raqib.crawler.shards import MIN_WORK_PER_SHARD, crawl_here, shard_count, work
 
     common: dict[str, Any] = {
         "owner": owner,

@@ -1,0 +1,184 @@
+"""A large pass's crawler processes: started, fed, handed over, signalled.
+
+Each process lives across the pass's batches and asks it for more watches as
+it runs out (crawler.deal); this is the pass's side of those conversations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from raqib import console
+from raqib.crawler.deal import Dealer
+from raqib.crawler.pool import forkserver
+from raqib.crawler.shards import CrawlResult, Job, divided, shard_main
+from raqib.domain import Recorded, Task
+from raqib.guard import Guard
+
+# A crawler process given this many watches is told there are no more, and a
+# fresh one takes over once it is done: a process parsing page after page
+# keeps some of the memory it used (bench/run.py --pages 10000 peaked at
+# 311 MB with processes that lived for the whole pass, 290 MB with processes
+# that lived for 500 watches each). Unless fewer than RETIRE_LEFT are left:
+# then it finishes the pass rather than a new process start for a handful.
+WATCHES_PER_PROCESS = 1000
+RETIRE_LEFT = 200
+
+
+def crawl_sharded(
+    tasks: list[Task],
+    *,
+    more: Callable[[], list[Task]] | None,
+    shards: int,
+    database_url: str,
+    owner: str,
+    policy: Any,
+    clock: Callable[[], datetime],
+    overrides: dict[str, Any],
+    lease_seconds: float,
+    guard: Guard,
+    on_recorded: Callable[[Task, Recorded], None] | None = None,
+) -> CrawlResult:
+    """Crawl `tasks` in `shards` processes. With `more` (the next batch, []
+    when none), the processes ask for watches a few at a time until there are
+    no more; without, each gets its share at once (watches that want a
+    browser: a crawl sets one up for what it holds when it starts).
+    Returns their outcomes combined."""
+    settings = divided(overrides, shards)
+    if more is not None:
+        # Enough to keep a process's downloader full between two asks, and no
+        # more: what one process holds, another cannot take when it runs dry.
+        ask = max(1, int(settings.get("CONCURRENT_REQUESTS", 16)))
+        sizes = [ask] * shards
+    else:  # dealt round-robin: each site's watches spread over the processes
+        ask, sizes = 0, [len(tasks[i::shards]) for i in range(shards)]
+        tasks = [t for i in range(shards) for t in tasks[i::shards]]
+    dealer = Dealer(tasks, more or list)
+    dealer.track = on_recorded is not None
+    job = Job(
+        database_url, [], ask, owner, policy, clock, settings, lease_seconds, guard,
+        console.level(), report=on_recorded is not None,
+    )  # fmt: skip
+    crew = Crew(dealer, job, on_recorded)
+    previous = {sig: signal.signal(sig, crew.forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for size in sizes:
+            crew.start(size)
+        return crew.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        crew.close()
+
+
+class Crew:
+    """A pass's crawler processes: started with their first watches, given
+    more as they ask, handed over to fresh ones, and passed the pass's signal."""
+
+    def __init__(
+        self,
+        dealer: Dealer,
+        job: Job,
+        on_recorded: Callable[[Task, Recorded], None] | None,
+    ) -> None:
+        self.ctx = forkserver()
+        self.dealer, self.job, self.on_recorded = dealer, job, on_recorded
+        self.procs: list[Any] = []
+        self.conns: list[Connection] = []
+        self.open: dict[Connection, Any] = {}  # each process still reporting, by its pipe
+        self.handed: dict[Connection, int] = {}  # watches each process was given
+        self.retired: set[Connection] = set()  # told no more: a fresh one takes over when done
+        self.signalled: int | None = None
+        self.outcome = CrawlResult()
+
+    def start(self, size: int) -> None:
+        """A crawler process with the next `size` watches; none once there are no more."""
+        first = self.dealer.take(size)
+        if not first:
+            return
+        here, there = self.ctx.Pipe(duplex=True)
+        proc = self.ctx.Process(
+            target=shard_main,
+            args=(os.getpid(), dataclasses.replace(self.job, tasks=first), there),
+            name="raqib-shard",
+            daemon=False,
+        )
+        proc.start()
+        there.close()
+        self.procs.append(proc)
+        self.conns.append(here)
+        self.open[here] = proc
+        self.handed[here] = len(first)
+        if self.signalled is not None:  # it came while this one was starting
+            os.kill(proc.pid, self.signalled)
+
+    def forward(self, signum: int, _frame: Any) -> None:
+        """The pass's signal handler: hand out nothing more, and pass it on."""
+        self.signalled = signum
+        self.dealer.stop()
+        for p in self.procs:
+            if p.pid is not None and p.exitcode is None:
+                os.kill(p.pid, signum)
+
+    def run(self) -> CrawlResult:
+        """Answer the processes until each has reported its outcome (or died)."""
+        while self.open:
+            for ready in wait(list(self.open)):
+                assert isinstance(ready, Connection)
+                try:
+                    message = ready.recv()
+                except (EOFError, OSError):  # OSError: it died with an answer unread
+                    self.ended(ready)
+                    continue
+                if message[0] == "recorded":
+                    task = self.dealer.recorded(message[1])
+                    if self.on_recorded is not None:
+                        self.on_recorded(task, message[2])
+                elif message[0] == "more":
+                    self.answer(ready, message[1])
+                else:
+                    self.done(ready, message[1])
+        self.outcome.handed = self.dealer.handed
+        return self.outcome
+
+    def answer(self, conn: Connection, n: int) -> None:
+        if self.handed[conn] >= WATCHES_PER_PROCESS and self.dealer.left() >= RETIRE_LEFT:
+            self.retired.add(conn)  # what is left repays a fresh process
+            conn.send([])
+            return
+        given = self.dealer.take(n)
+        self.handed[conn] += len(given)
+        conn.send(given)
+
+    def done(self, conn: Connection, result: CrawlResult) -> None:
+        self.outcome.add(result)
+        if self.outcome.fatal is not None:
+            self.dealer.stop()  # the others finish what they hold
+        elif conn in self.retired:
+            self.start(self.job.ask)  # after it: the site's limits stay divided as they were
+
+    def ended(self, conn: Connection) -> None:
+        """A process that closed its pipe without reporting: a failure, unless
+        the pass's own signal ended it before its crawl could take it."""
+        proc = self.open.pop(conn)
+        proc.join()
+        if proc.exitcode == 0 or self.outcome.fatal is not None:
+            return
+        if self.signalled is not None and proc.exitcode == -self.signalled:
+            return
+        self.dealer.stop()
+        self.outcome.fatal = RuntimeError(
+            f"a crawler process ended without reporting (exit code {proc.exitcode})"
+        )
+
+    def close(self) -> None:
+        for c in self.conns:  # after a failure here, a process waiting for more reads EOF: no more
+            c.close()
+        for p in self.procs:
+            p.join()
