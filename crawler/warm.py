@@ -9,22 +9,27 @@ and the components Scrapy would otherwise load by name in each crawler.
 from __future__ import annotations
 
 import gc
+import importlib
 
-from scrapy.utils.misc import load_object
-
-import raqib.crawler.shards
-import raqib.crawler.spiders.outlets
-import raqib.crawler.spiders.refetch
-import raqib.extract.page  # noqa: F401  (trafilatura, lxml)
-from raqib.crawler.run import build_settings
-
+MODULES = (
+    "raqib.crawler.shards",
+    "raqib.crawler.spiders.outlets",
+    "raqib.crawler.spiders.refetch",
+    "raqib.extract.page",  # trafilatura, lxml
+)
 _COMPONENTS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES")
 _OBJECTS = ("DOWNLOADER", "SCHEDULER", "STATS_CLASS", "DUPEFILTER_CLASS", "LOG_FORMATTER")
 
 
 def _warm() -> None:
-    """Import what the crawl loads by name. Best effort: anything that fails
-    here fails again, loudly, in the crawl that needs it."""
+    """Import the modules, then what the crawl loads by name (best effort:
+    anything that fails here fails again, loudly, in the crawl that needs it)."""
+    for name in MODULES:
+        importlib.import_module(name)
+    from scrapy.utils.misc import load_object
+
+    from raqib.crawler.run import build_settings
+
     s = build_settings({})
     paths = [p for name in _COMPONENTS for p in s.getwithbase(name)]
     paths += [p for p in s.getwithbase("DOWNLOAD_HANDLERS").values() if p]
@@ -37,10 +42,19 @@ def _warm() -> None:
                 continue
 
 
-_warm()
-# What was imported stays shared with every crawler process forked from here:
-# a garbage collection in a child no longer writes to these objects' headers
-# (which copied their pages into each child: 10 MB a process, and climbing,
-# in a crawler process that lives for the whole pass). Python's docs advise it
-# before forking without exec.
-gc.freeze()
+# No collections while importing: every object made here is frozen below, and
+# the collections that imports of this size set off were a sixth of the
+# forkserver's start-up (importing this module: 0.78-0.96 s without them,
+# 0.93-1.18 s with), which a split pass waits for before its first fetch.
+gc.disable()
+try:
+    _warm()
+finally:
+    # What was imported stays shared with every crawler process forked from
+    # here: a collection in a child no longer writes to these objects' headers
+    # (which copied their pages into each child: 10 MB a process, and
+    # climbing, in a crawler process that lives for the whole pass). Python's
+    # docs advise it before forking without exec; collections are back on for
+    # the processes forked from here.
+    gc.freeze()
+    gc.enable()

@@ -8,7 +8,7 @@ import click
 
 from raqib.app import warmup
 from raqib.app.errors import PassBusy
-from raqib.cli.base import Ctx, emit, fail
+from raqib.cli.base import Ctx, emit, fail, importing
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -53,7 +53,8 @@ def check(
     summary line otherwise.
     """
     warmup.before_pass(obj.home, limit=limit)  # before the imports below: they overlap
-    from raqib.app import passes
+    with importing():
+        from raqib.app import passes
 
     bar = None
     if not quiet and not as_json and sys.stderr.isatty():
