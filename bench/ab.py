@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.procs import compiled
 from bench.run import BENCH_CONFIG, ROOT, Server, Site, _machine_busy, _self_cpu
 
 KINDS = ("first", "churn", "304", "edited")
@@ -68,6 +69,7 @@ def main(argv: list[str]) -> None:
     for exe in exes.values():
         if not Path(exe).is_file():
             raise SystemExit(f"no raqib program at {exe}")
+        compiled(exe)  # both as installed from a wheel
     n = args.pages
     tmp = Path(tempfile.mkdtemp(prefix="raqib-ab-"))
     site = Site(n)

@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from bench.procs import descendants
+from bench.procs import compiled, descendants
 from bench.run import ROOT, TreeMemory, _command, _machine_busy, _self_cpu, raqib
 from bench.run import Server as ServerBase
 from bench.small_pages import feed, render
@@ -297,6 +297,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the Raqib home")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
+    compiled(Path(sys.executable).with_name("raqib"))  # as installed from a wheel
     if args.repeat < 1:
         ap.error("--repeat is at least 1")
 

@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pages import render  # noqa: E402
-from bench.procs import descendants  # noqa: E402
+from bench.procs import compiled, descendants  # noqa: E402
 
 CORES = os.cpu_count() or 1
 BENCH_CONFIG = """
@@ -475,6 +475,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--keep", action="store_true", help="keep the home directory")
     args = ap.parse_args()
+    compiled(Path(sys.executable).with_name("raqib"))  # as installed from a wheel
 
     n = args.pages
     tmp = Path(tempfile.mkdtemp(prefix="raqib-bench-"))
