@@ -194,6 +194,42 @@ def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     assert not {m for m in imported if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
 
 
+def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
+    """Imports and opening the home run without garbage collection (start-up);
+    the command's own work runs with it, whether opening succeeded or not."""
+    import gc
+
+    from raqib.cli.base import importing
+
+    assert gc.isenabled()
+    raqib("check")  # in this process: imports, opens the home, runs a pass
+    assert gc.isenabled()
+    (raqib.home / "raqib.toml").write_text("[fetch\n", encoding="utf-8")
+    assert "raqib.toml" in raqib("watches", expect=None).err  # the home cannot be opened
+    assert gc.isenabled()
+    with pytest.raises(ImportError), importing():
+        assert not gc.isenabled()
+        import raqib.no_such_module  # noqa: F401
+    assert gc.isenabled()
+
+
+def test_the_forkserver_imports_frozen_and_leaves_collections_on() -> None:
+    """Crawler processes fork from the forkserver with what it imported frozen
+    (their collections do not copy those pages) and with collections on (a
+    crawler process without them would keep every cycle a page makes)."""
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-P", "-c",
+         "import gc, raqib.crawler.warm; print(gc.isenabled(), gc.get_freeze_count())"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    enabled, frozen = p.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 100_000  # Scrapy, Twisted, SQLAlchemy, trafilatura
+
+
 def test_demo_runs_offline_and_serves_its_report(raqib: Raqib, tmp_path) -> None:
     import urllib.request
 
