@@ -44,7 +44,7 @@ def _warm() -> None:
 
 # No collections while importing: every object made here is frozen below, and
 # the collections that imports of this size set off were a sixth of the
-# forkserver's start-up (importing this module: 0.78-0.96 s without them,
+# forkserver's start-up (importing this module: 0.76-0.91 s without them,
 # 0.93-1.18 s with), which a split pass waits for before its first fetch.
 gc.disable()
 try:
