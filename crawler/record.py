@@ -313,9 +313,7 @@ class Recorder:
                 if recorded.outcome == Outcome.REMOVED and task.state != WatchState.REMOVED:
                     self.removed_now.append((task.watch_id, rec.status, rec.fetched_at))
                 elif recorded.outcome in FAILED_OUTCOMES:
-                    self.failing_now.append(
-                        (task.watch_id, task.error_count + 1, rec.fetched_at)
-                    )
+                    self.failing_now.append((task.watch_id, task.error_count + 1, rec.fetched_at))
             if self.on_recorded is not None:
                 self.on_recorded(task, recorded)
 

@@ -478,9 +478,7 @@ def test_a_signal_while_a_fresh_process_starts_reaches_it_too(
 
 
 @pytest.mark.slow
-def test_a_rendered_watch_in_a_later_batch_is_crawled_with_a_browser(
-    server, raqib: Raqib
-) -> None:
+def test_a_rendered_watch_in_a_later_batch_is_crawled_with_a_browser(server, raqib: Raqib) -> None:
     """Crawler processes that ask for more were started without a browser: a
     rendered watch in a batch claimed as they ask is held back and fetched
     after them, rendered, while every plain watch is fetched once by them."""
