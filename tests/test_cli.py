@@ -209,7 +209,7 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     assert gc.isenabled()
     with pytest.raises(ImportError), importing():
         assert not gc.isenabled()
-        import raqib.no_such_module  # noqa: F401
+        import raqib.no_such_module
     assert gc.isenabled()
 
 
