@@ -198,6 +198,7 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     """Imports and opening the home run without garbage collection (start-up);
     the command's own work runs with it, whether opening succeeded or not."""
     import gc
+    import importlib
 
     from raqib.cli.base import importing
 
@@ -209,7 +210,7 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     assert gc.isenabled()
     with pytest.raises(ImportError), importing():
         assert not gc.isenabled()
-        import raqib.no_such_module
+        importlib.import_module("raqib.no_such_module")
     assert gc.isenabled()
 
 
