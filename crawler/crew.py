@@ -10,16 +10,14 @@ import dataclasses
 import os
 import signal
 from collections.abc import Callable
-from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from raqib import console
 from raqib.crawler.deal import Dealer
 from raqib.crawler.pool import forkserver
-from raqib.crawler.shards import CrawlResult, Job, divided, shard_main
+from raqib.crawler.shards import Crawl, CrawlResult, Job, divided, shard_main
 from raqib.domain import Recorded, Task
-from raqib.guard import Guard
 
 # A crawler process given this many watches is told there are no more, and a
 # fresh one takes over once it is done, unless fewer than RETIRE_LEFT are left
@@ -35,16 +33,11 @@ RETIRE_LEFT = 200
 
 def crawl_sharded(
     tasks: list[Task],
+    crawl: Crawl,
     *,
     more: Callable[[], list[Task]] | None,
     shards: int,
     database_url: str,
-    owner: str,
-    policy: Any,
-    clock: Callable[[], datetime],
-    overrides: dict[str, Any],
-    lease_seconds: float,
-    guard: Guard,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
 ) -> CrawlResult:
     """Crawl `tasks` in `shards` processes. With `more` (the next batch, []
@@ -52,7 +45,7 @@ def crawl_sharded(
     no more; without, each gets its share at once (watches that want a
     browser: a crawl sets one up for what it holds when it starts).
     Returns their outcomes combined."""
-    settings = divided(overrides, shards)
+    settings = divided(crawl.overrides, shards)
     if more is not None:
         # Enough to keep a process's downloader full between two asks, and no
         # more: what one process holds, another cannot take when it runs dry.
@@ -64,8 +57,8 @@ def crawl_sharded(
     dealer = Dealer(tasks, more or list)
     dealer.track = on_recorded is not None
     job = Job(
-        database_url, [], ask, owner, policy, clock, settings, lease_seconds, guard,
-        console.level(), report=on_recorded is not None,
+        database_url, [], ask, dataclasses.replace(crawl, overrides=settings), console.level(),
+        report=on_recorded is not None,
     )  # fmt: skip
     crew = Crew(dealer, job, on_recorded)
     previous = {sig: signal.signal(sig, crew.forward) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -72,6 +72,18 @@ class CrawlResult:
             self.fatal = other.fatal
 
 
+@dataclass(frozen=True)
+class Crawl:
+    """How a pass crawls, the same in each of its crawler processes."""
+
+    owner: str  # the lease owner
+    policy: Any  # when each watch is due next, after its fetch
+    clock: Callable[[], datetime]
+    overrides: dict[str, Any]  # Scrapy settings
+    lease_seconds: float
+    guard: Guard
+
+
 @dataclass
 class Job:
     """Everything a shard process needs; it crosses the process boundary pickled."""
@@ -79,12 +91,7 @@ class Job:
     database_url: str
     tasks: list[Task]  # to begin with; more as it asks (crawler.deal)
     ask: int  # watches to ask for each time (0: none, it crawls its tasks)
-    owner: str
-    policy: Any
-    clock: Callable[[], datetime]
-    overrides: dict[str, Any]
-    lease_seconds: float
-    guard: Guard
+    crawl: Crawl
     log_level: int
     report: bool  # send each record to the parent (it shows progress)
 
@@ -131,13 +138,8 @@ def divided(overrides: dict[str, Any], shards: int) -> dict[str, Any]:
 def crawl_here(
     storage: Storage,
     tasks: list[Task],
+    crawl: Crawl,
     *,
-    owner: str,
-    policy: Any,
-    clock: Callable[[], datetime],
-    overrides: dict[str, Any],
-    lease_seconds: float,
-    guard: Guard,
     pool: Any = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
     alone: bool = False,
@@ -152,15 +154,17 @@ def crawl_here(
     from raqib.crawler.session import CrawlStopped
     from raqib.crawler.spiders.refetch import RefetchSpider
 
-    recorder = Recorder(storage, policy, tasks, owner=owner, pool=pool, on_recorded=on_recorded)
-    proxy, overrides = with_browser(tasks, overrides, guard)
+    recorder = Recorder(
+        storage, crawl.policy, tasks, owner=crawl.owner, pool=pool, on_recorded=on_recorded
+    )
+    proxy, overrides = with_browser(tasks, crawl.overrides, crawl.guard)
     context = PassContext(
-        clock=clock,
+        clock=crawl.clock,
         tasks=tasks,
         recorder=recorder,
-        lease=timedelta(seconds=lease_seconds) if lease_seconds > 0 else None,
+        lease=timedelta(seconds=crawl.lease_seconds) if crawl.lease_seconds > 0 else None,
         capture_index=CaptureIndex(storage.archive),
-        guard=guard,
+        guard=crawl.guard,
         more=feed.more if feed is not None else None,
     )
     try:
@@ -218,12 +222,7 @@ def shard_main(parent: int, job: Job, conn: Connection) -> None:
         outcome = crawl_here(
             storage,
             job.tasks,
-            owner=job.owner,
-            policy=job.policy,
-            clock=job.clock,
-            overrides=job.overrides,
-            lease_seconds=job.lease_seconds,
-            guard=job.guard,
+            job.crawl,
             alone=True,
             feed=Feed(conn, job.ask) if job.ask else None,
             on_recorded=(lambda task, rec: conn.send(("recorded", task.watch_id, rec)))

@@ -192,17 +192,16 @@ def _crawl(
     (claimed as the processes ask for more), bar those that want a browser."""
     from raqib.crawler import pool as procs  # Scrapy is imported only by passes
     from raqib.crawler.crew import crawl_sharded
-    from raqib.crawler.shards import MIN_WORK_PER_SHARD, crawl_here, shard_count, work
+    from raqib.crawler.shards import MIN_WORK_PER_SHARD, Crawl, crawl_here, shard_count, work
 
-    common: dict[str, Any] = {
-        "owner": owner,
-        "policy": revisit_policy(app),
-        "clock": app.clock,
-        "overrides": crawl_settings(app),
-        "lease_seconds": parse_duration(app.config.schedule.lease).total_seconds(),
-        "guard": Guard(allow_private=app.config.fetch.allow_private),
-        "on_recorded": on_recorded,
-    }
+    crawl = Crawl(
+        owner=owner,
+        policy=revisit_policy(app),
+        clock=app.clock,
+        overrides=crawl_settings(app),
+        lease_seconds=parse_duration(app.config.schedule.lease).total_seconds(),
+        guard=Guard(allow_private=app.config.fetch.allow_private),
+    )
     # A full batch means more may follow: the forkserver started for it serves them too.
     shards = shard_count(tasks, app.config.fetch.processes, more=claims.full)
     summary.processes = max(summary.processes, shards)
@@ -210,10 +209,11 @@ def _crawl(
         browser = any(t.render or t.screenshot for t in tasks)
         return crawl_sharded(
             tasks,
+            crawl,
             more=None if browser else claims.plain,
             shards=shards,
             database_url=app.storage.url(),
-            **common,
+            on_recorded=on_recorded,
         )
     pool = None
     if work(tasks) >= 2 * MIN_WORK_PER_SHARD:
@@ -221,7 +221,7 @@ def _crawl(
     elif not claims.full:
         warmup.stop()  # started on a guess, and this last batch stays here
     try:
-        return crawl_here(app.storage, tasks, pool=pool, **common)
+        return crawl_here(app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
