@@ -145,11 +145,14 @@ class Crew:
     def answer(self, conn: Connection, n: int) -> None:
         if self.handed[conn] >= WATCHES_PER_PROCESS and self.dealer.left() >= RETIRE_LEFT:
             self.retired.add(conn)  # what is left repays a fresh process
-            conn.send([])
-            return
-        given = self.dealer.take(n)
-        self.handed[conn] += len(given)
-        conn.send(given)
+            given: list[Task] = []
+        else:
+            given = self.dealer.take(n)
+            self.handed[conn] += len(given)
+        try:
+            conn.send(given)
+        except OSError:  # it died after asking: the end of its pipe is read next (ended)
+            pass
 
     def done(self, conn: Connection, result: CrawlResult) -> None:
         self.outcome.add(result)

@@ -174,6 +174,30 @@ def test_the_dealer_hands_out_in_claim_order_and_claims_only_when_it_runs_out() 
     assert dealer.recorded(4).watch_id == 4 and 4 not in dealer.by_id
 
 
+def test_a_process_that_dies_after_asking_for_more_fails_the_pass_with_the_reason() -> None:
+    """Its question is read after it died: the answer cannot be sent (EPIPE).
+    That must not end the pass's loop with a BrokenPipeError, which the command
+    line takes for a reader that left (`| head`) and exits 0 in silence; the
+    end of its pipe, read next, fails the pass with the reason."""
+    import multiprocessing
+    from types import SimpleNamespace
+
+    from raqib.crawler.crew import Crew
+    from raqib.crawler.shards import Crawl, Job
+    from raqib.guard import Guard
+
+    here, there = multiprocessing.Pipe(duplex=True)
+    there.send(("more", 4))
+    there.close()  # killed (SIGKILL) after asking
+    crawl = Crawl("owner", None, lambda: datetime.now(UTC), {}, 0.0, Guard())
+    crew = Crew(Dealer([task(i) for i in range(10)], list), Job("", [], 4, crawl, 0, False), None)
+    crew.open[here] = SimpleNamespace(join=lambda: None, exitcode=-9)
+    crew.handed[here] = 4
+    outcome = crew.run()
+    assert str(outcome.fatal) == "a crawler process ended without reporting (exit code -9)"
+    assert crew.dealer.take(1) == []  # nothing more is handed out
+
+
 def test_a_stopping_dealer_hands_out_nothing_more() -> None:
     dealer = Dealer([task(i) for i in range(10)], lambda: [task(99)])
     assert len(dealer.take(4)) == 4
