@@ -254,3 +254,26 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
     for page in pages:
         beginning = page[:50].lower()
         assert _repair(page, beginning) == repair_faulty_html(page, beginning), page
+
+
+def test_class_verdicts_are_remembered_within_bounds() -> None:
+    import re
+
+    from raqib.extract import classnames
+
+    verdict = classnames.searcher(re.compile("lede|summary", re.I), unless=re.compile("caption"))
+    cases = {
+        "post-lede": True,
+        "SUMMARY box": True,
+        "lede caption": False,  # `unless` wins
+        "entry-content": False,
+        "x" * (classnames.LONGEST + 1) + " lede": True,  # long: tested, not remembered
+        "x" * (classnames.LONGEST + 1): False,
+    }
+    for _ in range(2):  # the second round answers from the cache
+        assert {s: verdict(s) for s in cases} == cases
+    info = verdict.cache_info()  # type: ignore[attr-defined]
+    assert info.hits == 4 and info.currsize == 4  # the four short strings only
+    for i in range(classnames.SIZE + 50):
+        verdict(f"c{i}")
+    assert verdict.cache_info().currsize == classnames.SIZE  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from raqib.extract.classnames import searcher
+
 SKIP_TAGS = {
     "script",
     "style",
@@ -26,13 +28,12 @@ _FURNITURE = re.compile(
     re.I,
 )
 _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}
+_furniture_mark = searcher(_FURNITURE)
 
 
 def marks_furniture(el: Any) -> bool:
     """Whether this element itself is a comment block, menu, sidebar or footer."""
-    return el.tag in _FURNITURE_TAGS or bool(
-        _FURNITURE.search(f"{el.get('class', '')} {el.get('id', '')}")
-    )
+    return el.tag in _FURNITURE_TAGS or _furniture_mark(f"{el.get('class', '')} {el.get('id', '')}")
 
 
 _ARTICLE_MARK = re.compile(r"article|entry|post|story|content|news", re.IGNORECASE)

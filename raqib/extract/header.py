@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from raqib.extract.classnames import searcher
 from raqib.extract.furniture import article_header, marks_furniture
 from raqib.normalize.arabic import canonical_line
 
@@ -41,6 +42,7 @@ _NOT_LEDE = {
     "button",
 }
 _CAPTION = re.compile(r"caption|credit|photo|image|gallery|media", re.IGNORECASE)
+_lede_mark = searcher(_MARK, unless=_CAPTION)
 _HEADINGS = {"h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "span", "div"}
 MIN_CHARS, MAX_CHARS = 30, 1500
 MAX_LEDES = 8
@@ -50,8 +52,7 @@ def _marked(el: Any) -> bool:
     a = el.attrib
     if not a:
         return False  # most elements: no attributes at all
-    attrs = f"{a.get('class', '')} {a.get('id', '')} {a.get('itemprop', '')}"
-    return bool(_MARK.search(attrs)) and not _CAPTION.search(attrs)
+    return _lede_mark(f"{a.get('class', '')} {a.get('id', '')} {a.get('itemprop', '')}")
 
 
 def _excluded(el: Any) -> bool:

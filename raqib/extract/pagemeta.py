@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
     beside_the_article,
     furniture_elements,
@@ -29,6 +30,7 @@ MAX_JSONLD_BYTES = 200_000
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
 AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
+author_mark = searcher(AUTHOR_MARK)
 MAX_NOTICE_CHARS = 300
 
 ARTICLE_TYPES = {
@@ -306,7 +308,7 @@ def _read_visible_heads(root: Any, meta: PageMeta) -> None:
         marks = (
             f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')} {el.get('rel', '')}"
         )
-        if AUTHOR_MARK.search(marks):
+        if author_mark(marks):
             text = canonical_line(el.text_content())
             if text:
                 meta.author_texts.append(text[:200])

@@ -44,7 +44,7 @@ from lxml import etree
 from raqib.extract import tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
-from raqib.extract.pagemeta import AUTHOR_MARK
+from raqib.extract.pagemeta import author_mark
 from raqib.normalize.arabic import canonical_line
 
 VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
@@ -130,7 +130,7 @@ def _author_elements(root: Any) -> list[Any]:
         cls = attrs.get("class")
         ident = attrs.get("id") or ""
         if (
-            (cls and AUTHOR_MARK.search(cls))
+            (cls and author_mark(cls))
             or "author" in ident
             or "byline" in ident
             or "author" in (attrs.get("itemprop") or "")
