@@ -79,12 +79,17 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
     """URLs that should find this watch later: after redirects, canonical, AMP."""
+    canonical = page.canonical_url if page is not None else None
+    amp = page.amp_url if page is not None else None
+    served = fetched.final_url or fetched.url
+    if fetched.url == served == task.url and not (fetched.redirects or canonical or amp):
+        return []  # served at the watch's own address, normalised already, naming no other
     primary, others = urls.identity(
         fetched.url,
         final=fetched.final_url,
         redirects=fetched.redirects,
-        canonical=page.canonical_url if page is not None else None,
-        amp=page.amp_url if page is not None else None,
+        canonical=canonical,
+        amp=amp,
     )
     return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
 

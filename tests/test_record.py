@@ -28,3 +28,23 @@ def test_close_after_a_write_finished_but_before_its_callback_ran() -> None:
     worker.join(timeout=30)
     assert finished.is_set(), "Recorder.close() did not return"
     assert recorder._inflight == []
+
+
+def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
+    from datetime import UTC, datetime
+
+    from raqib.crawler.record import aliases_for
+    from raqib.domain import Fetched, Task
+
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    url = "https://news.example/a/1"
+    task = Task(1, url, None, None, None, None, "active", 1, 100, now, None, 0, 0)
+
+    def aliases(**kw: object) -> list[str]:
+        return aliases_for(task, Fetched(1, kw.pop("url", url), now, **kw), None)  # type: ignore[arg-type]
+
+    assert aliases(final_url=url) == []  # served at its own address
+    moved = "https://news.example/a/1-new-slug"
+    assert aliases(final_url=moved, redirects=[url]) == [moved]
+    # Requested at another spelling of the watch's address: normalised, it is the watch's own.
+    assert aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
