@@ -3,6 +3,7 @@ crawler.session); child processes only where the cores are wanted."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.settings import Settings
@@ -37,10 +38,9 @@ def run_spider(
         }
     )
     if alone:
-        from raqib.crawler.compat import StoppingProcess
         from raqib.crawler.context import attach
 
-        process = StoppingProcess(s)
+        process = crawler_process(s)
         crawler = process.create_crawler(spidercls)
         attach(crawler, context)
         process.crawl(crawler)
@@ -53,6 +53,19 @@ def run_spider(
         return dict(crawler.stats.get_stats())
     except RuntimeError:  # a crawl stopped by a signal before it started has no stats
         return {}
+
+
+def crawler_process(settings: Settings) -> Any:
+    """Scrapy's own process, for a crawler process's one crawl, logging at the
+    level the console chose (console.setup)."""
+    from raqib.crawler.compat import StoppingProcess
+
+    process = StoppingProcess(settings)
+    # Its logging setup opened the "scrapy" loggers at DEBUG: a record made for
+    # every request, response and item, for the handler to drop. Back to the
+    # root's level, as in the pass's own process.
+    logging.getLogger("scrapy").setLevel(logging.NOTSET)
+    return process
 
 
 def collect(spidercls: type, overrides: dict[str, Any], context: PassContext) -> list[Any]:

@@ -531,3 +531,24 @@ def test_a_rendered_watch_in_a_later_batch_is_crawled_with_a_browser(server, raq
         f"/plain/{i}" for i in range(10)
     )
     assert paths.count("/rendered/0") == 1  # the browser was served the archived document
+
+
+@pytest.mark.parametrize(("level", "debug"), [("WARNING", False), ("DEBUG", True)])
+def test_a_crawler_process_logs_scrapy_at_the_consoles_level(level: str, debug: bool) -> None:
+    # Scrapy's process opens its loggers at DEBUG: a record for every request,
+    # for the handler to drop. A crawler process makes them only when -vv asks.
+    import subprocess
+    import sys
+
+    code = f"""
+import logging
+from raqib import console
+from raqib.crawler.run import build_settings, crawler_process
+console.setup(logging.{level})
+crawler_process(build_settings({{"LOG_INSTALL_ROOT_HANDLER": False}}))  # as run_spider builds them
+print(logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == [str(debug)]
