@@ -79,22 +79,28 @@ _INLINE = {
 }
 
 
-def _collect(el: Any, out: list[str], skip_counters: bool, marks: bool = False) -> None:
+def _collect(el: Any, out: list[str], skip_counters: bool, marked: list[str] | None) -> None:
+    """The element's visible text into `out`; with its markup's shape into
+    `marked` too, when given (one walk for both)."""
     if el.text:
-        out.append(_escape(el.text) if marks else el.text)
+        out.append(el.text)
+        if marked is not None:
+            marked.append(_escape(el.text))
     for child in el:
         if (
             isinstance(child.tag, str)
             and child.tag not in _SKIP
             and not (skip_counters and is_counter(child))
         ):
-            if marks:
-                out.append(f"⟪{child.tag}⟫")
-            _collect(child, out, skip_counters, marks)
-            if marks:
-                out.append("⟪/⟫")
+            if marked is not None:
+                marked.append(f"⟪{child.tag}⟫")
+            _collect(child, out, skip_counters, marked)
+            if marked is not None:
+                marked.append("⟪/⟫")
         if child.tail:
-            out.append(_escape(child.tail) if marks else child.tail)
+            out.append(child.tail)
+            if marked is not None:
+                marked.append(_escape(child.tail))
 
 
 def _escape(text: str) -> str:
@@ -105,17 +111,19 @@ def visible_text(el: Any, *, skip_counters: bool = False) -> str:
     """The element's text as a reader sees it (scripts and styles left out;
     view and comment counters too when asked: they are never article text)."""
     out: list[str] = []
-    _collect(el, out, skip_counters)
+    _collect(el, out, skip_counters, None)
     return canonical_line("".join(out))
 
 
-def marked_text(el: Any) -> str:
-    """The element's visible text with its markup's shape: the extractor's
-    output depends on where elements begin and end (two paragraphs run
-    together, an empty block removed), so the digest must too."""
+def region_texts(el: Any) -> tuple[str, str]:
+    """The region's visible text without counters, and the same with its
+    markup's shape: the extractor's output depends on where elements begin
+    and end (two paragraphs run together, an empty block removed), so the
+    digest must too."""
     out: list[str] = []
-    _collect(el, out, skip_counters=True, marks=True)
-    return canonical_line("".join(out))
+    marked: list[str] = []
+    _collect(el, out, True, marked)
+    return canonical_line("".join(out)), canonical_line("".join(marked))
 
 
 def _author_elements(root: Any) -> list[Any]:
@@ -226,10 +234,10 @@ def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = Non
     # A line of the region that is also a link-only block elsewhere (a
     # headline repeated in a most-read list) is dropped from the article as a
     # promo: whether it still is depends on those links.
-    flat = visible_text(region, skip_counters=True)
+    flat, marked = region_texts(region)
     promos = sorted(t for t in facts.link_texts()[0] if t in flat)
     parts = (
-        marked_text(region),
+        marked,
         *promos,
         *_prose_outside(root, region),
         *_heads(root),
