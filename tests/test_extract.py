@@ -277,3 +277,21 @@ def test_class_verdicts_are_remembered_within_bounds() -> None:
     for i in range(classnames.SIZE + 50):
         verdict(f"c{i}")
     assert verdict.cache_info().currsize == classnames.SIZE  # type: ignore[attr-defined]
+
+
+def test_a_page_deeper_than_the_parser_allows_is_flattened_and_no_other() -> None:
+    from raqib.extract.article import parse
+
+    def nested(depth: int) -> str:
+        return (
+            "<html><body>" + "<div>" * depth + "<p>deep text</p>" + "</div>" * depth
+            + "<p>after</p></body></html>"
+        )  # fmt: skip
+
+    deep = parse(nested(300))  # libxml2 stops at 256 levels and drops the rest
+    assert "deep text" in deep.text_content() and "after" in deep.text_content()
+    # Flattened: the wrappers past MAX_DEPTH are gone, their text kept one level up.
+    assert max(len(list(el.iterancestors())) for el in deep.iter()) <= 200
+    kept = parse(nested(240))  # within the parser's limit: parsed as written
+    assert [p.text for p in kept.iter("p")] == ["deep text", "after"]
+    assert len(list(next(kept.iter("p")).iterancestors())) == 240 + 2

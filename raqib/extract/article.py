@@ -8,6 +8,7 @@ of a page depend on the pages seen before it).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from raqib.extract.furniture import COUNTER, counters
 from raqib.normalize.arabic import compact_key
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
-PROFILE = 9  # 9: counters dropped before extraction
+PROFILE = 10  # 10: deep markup flattened only where libxml2 gives up
 EXTRACTOR = (
     f"trafilatura {trafilatura.__version__}; lxml {lxml.__version__}; raqib-extract {PROFILE}"
 )
@@ -41,20 +42,39 @@ _CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "250")
 _CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
 
+
 # trafilatura's own parser options (trafilatura.utils.HTML_PARSER), but one
 # element class for every element: lxml.html picks each element's class by
 # calling Python (a form element gets its own) whenever an element is first
 # touched, a tenth of extraction and of the region check. Neither trafilatura
 # nor Raqib uses lxml's form API, so the tree reads the same.
-_PARSER = lxml.html.HTMLParser(
-    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
-    remove_pis=True,
-)  # fmt: skip
-_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+def _new_parser() -> lxml.html.HTMLParser:
+    parser = lxml.html.HTMLParser(
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+        remove_pis=True,
+    )  # fmt: skip
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=HtmlElement,
+            comment=HtmlComment,
+            pi=HtmlProcessingInstruction,
+            entity=HtmlEntity,
+        )
     )
-)
+    return parser
+
+
+# One parser per thread: parse() reads the parser's error log after its parse,
+# which a parse in another thread would replace.
+_PARSERS = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _new_parser()
+    return parser
+
 
 _BOT_CHECK = re.compile(
     r"captcha|just a moment|checking your browser|attention required|are you a robot|not a robot"
@@ -117,19 +137,31 @@ class NotArticle:
 def parse(html: str) -> Any:
     """The page's tree (None if unparseable), as extraction and the region
     check both read it."""
-    if markup.too_deep(html):
-        html = markup.flatten(html)  # libxml2 gives up past 256 levels
-    return _load_html(html)
+    tree = _load_html(html)
+    if _gave_up(_parser()):
+        # libxml2 stops building the tree past 256 levels of nesting and drops
+        # the rest of the page. Checked after the parse: a scan of the tags
+        # before it cost more than the parse itself, on every page.
+        tree = _load_html(markup.flatten(html))
+    return tree
+
+
+def _gave_up(parser: lxml.html.HTMLParser) -> bool:
+    """Whether the parser's last parse stopped at its nesting limit."""
+    return any(
+        e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "Excessive depth" in e.message
+        for e in parser.error_log
+    )
 
 
 def _load_html(html: str) -> Any:
-    """trafilatura.utils.load_html (2.3.1) for a decoded page, on _PARSER."""
+    """trafilatura.utils.load_html (2.3.1) for a decoded page, on this thread's parser."""
     beginning = html[:50].lower()
     dubious = is_dubious_html(beginning)
     html = _repair(html, beginning)
     tree, from_bytes = None, False
     try:
-        tree = lxml.html.fromstring(html, parser=_PARSER)
+        tree = lxml.html.fromstring(html, parser=_parser())
     except ValueError:  # a Unicode string with an encoding declaration
         tree, from_bytes = _from_bytes(html), True
     except Exception:
@@ -163,7 +195,7 @@ def _repair(html: str, beginning: str) -> str:
 
 def _from_bytes(html: str) -> Any:
     try:
-        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_parser())
     except Exception:
         return None
 

@@ -3,7 +3,7 @@
 libxml2 stops building the tree past 256 levels of nesting, so an article
 wrapped in thousands of divs came out empty. Wrappers past MAX_DEPTH are
 dropped here (their content is kept, one level up): one linear scan of the
-tags, run only when the page is deep at all.
+tags, run only on a page whose parse stopped there (extract.article.parse).
 """
 
 from __future__ import annotations
@@ -17,21 +17,6 @@ _VOID = {
     "source", "track", "wbr",
 }  # fmt: skip
 _RAW = {"script", "style", "textarea", "title"}  # their content is text, not tags
-
-
-def too_deep(html: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether tags nest deeper than `limit` (a cheap count first)."""
-    if html.count("<") < limit * 2:
-        return False
-    depth = 0
-    for m in _TAG.finditer(html):
-        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
-        if name in _VOID or self_closing:
-            continue
-        depth += -1 if closing else 1
-        if depth > limit:
-            return True
-    return False
 
 
 def flatten(html: str, limit: int = MAX_DEPTH) -> str:
