@@ -129,27 +129,22 @@ def canonical(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_JOINER_RUN = re.compile(f"[{ZWNJ}{ZWJ}]+")
+
+
 def _drop_stray_joiners(text: str) -> str:
     """Keep one ZWNJ/ZWJ between two letters (it changes shaping); drop the rest."""
     if ZWNJ not in text and ZWJ not in text:
         return text
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch not in (ZWNJ, ZWJ):
-            out.append(ch)
-            i += 1
-            continue
-        j = i
-        while j < n and text[j] in (ZWNJ, ZWJ):
-            j += 1
-        before = out[-1] if out else ""
-        after = text[j] if j < n else ""
-        if before and after and _is_letter_like(before) and _is_letter_like(after):
-            out.append(ch)  # the first joiner of a run speaks for the run
-        i = j
-    return "".join(out)
+
+    def one_or_none(m: re.Match[str]) -> str:
+        start, end = m.span()
+        between = 0 < start and end < len(text)
+        if between and _is_letter_like(text[start - 1]) and _is_letter_like(text[end]):
+            return m.group()[0]  # the first joiner of a run speaks for the run
+        return ""
+
+    return _JOINER_RUN.sub(one_or_none, text)
 
 
 # --- the matching key -------------------------------------------------------
