@@ -220,33 +220,67 @@ class OutletRepo:
         are new. A URL already watched by hand joins the outlet."""
         created = 0
         with self.db.session() as s:
-            for item in listed:
-                w = s.scalar(
-                    select(m.Watch)
-                    .join(m.Alias, m.Alias.watch_id == m.Watch.id)
-                    .where(m.Alias.url == item.url)
-                )
-                if w is not None:
-                    if w.outlet_id is None:
-                        w.outlet_id = outlet_id
+            for i in range(0, len(listed), 900):  # under every backend's bound on parameters
+                chunk = listed[i : i + 900]
+                urls = [item.url for item in chunk]
+                known: dict[str, int] = {
+                    url: wid
+                    for url, wid in s.execute(
+                        select(m.Alias.url, m.Alias.watch_id).where(m.Alias.url.in_(urls))
+                    )
+                }
+                if known:
+                    s.execute(
+                        update(m.Watch)
+                        .where(m.Watch.id.in_(set(known.values())), m.Watch.outlet_id.is_(None))
+                        .values(outlet_id=outlet_id)
+                        .execution_options(synchronize_session=False)
+                    )
+                new = [item for item in chunk if item.url not in known]
+                if not new:
                     continue
                 try:
-                    with s.begin_nested():  # another worker may have just added it
-                        w = m.Watch(
-                            url=item.url, story_id=None, added_at=now, next_check_at=now,
-                            state=WatchState.ACTIVE.value, origin=Origin.OUTLET.value,
-                            outlet_id=outlet_id, found_via=item.found_via[:MAX_URL],
-                            title=item.title[:500] if item.title else None, error_count=0,
-                            removed_count=0, version_count=0, words=0, replacements=0,
-                        )  # fmt: skip
-                        s.add(w)
-                        s.flush()
-                        s.add(m.Alias(url=item.url, watch_id=w.id))
-                        s.flush()
-                    created += 1
-                except IntegrityError:
-                    continue
+                    with s.begin_nested():  # one statement per table for the whole chunk
+                        self._add(s, outlet_id, new, now)
+                    created += len(new)
+                except IntegrityError:  # another worker just added one: one at a time
+                    created += sum(self._watch_one(s, outlet_id, item, now) for item in new)
         return created
+
+    def _watch_one(self, s: Session, outlet_id: int, item: Listed, now: datetime) -> bool:
+        w = s.scalar(
+            select(m.Watch)
+            .join(m.Alias, m.Alias.watch_id == m.Watch.id)
+            .where(m.Alias.url == item.url)
+        )
+        if w is not None:
+            if w.outlet_id is None:
+                w.outlet_id = outlet_id
+            return False
+        try:
+            with s.begin_nested():
+                self._add(s, outlet_id, [item], now)
+            return True
+        except IntegrityError:
+            return False
+
+    @staticmethod
+    def _add(s: Session, outlet_id: int, items: Sequence[Listed], now: datetime) -> None:
+        # fmt: off
+        watches = [
+            m.Watch(
+                url=item.url, story_id=None, added_at=now, next_check_at=now,
+                state=WatchState.ACTIVE.value, origin=Origin.OUTLET.value, outlet_id=outlet_id,
+                found_via=item.found_via[:MAX_URL], title=item.title[:500] if item.title else None,
+                error_count=0, removed_count=0, version_count=0, words=0, replacements=0,
+            )
+            for item in items
+        ]
+        # fmt: on
+        s.add_all(watches)
+        s.flush()  # their ids, for the aliases
+        s.add_all(m.Alias(url=w.url, watch_id=w.id) for w in watches)
+        s.flush()
 
     def outlet_id(self, name: str) -> int | None:
         with self.db.session() as s:

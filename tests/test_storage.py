@@ -574,3 +574,25 @@ def test_changes_are_stored_once_whoever_judges_them_first(store: Storage) -> No
     assert sorted(row.change.to_version_id for row in store.changes.all()) == sorted(
         new.id for _old, new in pairs
     )
+
+
+def test_listed_articles_are_watched_in_one_go_and_a_repeat_or_a_hand_watch_once(
+    store: Storage,
+) -> None:
+    from raqib.domain import Listed
+
+    outlet, _ = store.outlets.add(
+        "wire", [("feed", "https://w.example/feed")], retain_days=None, now=T0
+    )
+    ((by_hand, _),) = store.watches.add(["https://w.example/a/0"], now=T0)
+    listed = [Listed(f"https://w.example/a/{i}", 1, "https://w.example/feed") for i in range(1200)]
+    # 1,199 new across two chunks of 900; the one watched by hand joins the outlet.
+    assert store.outlets.watch(outlet.id, listed, now=T0) == 1199
+    found = [store.watches.find(item.url) for item in listed]
+    assert all(w is not None and w.outlet == "wire" for w in found)
+    assert found[0] is not None and found[0].id == by_hand.id and found[0].origin == "manual"
+    assert {w.origin for w in found[1:] if w is not None} == {"outlet"}
+    # Listed twice in one batch (the batch's insert fails): watched once, one at a time.
+    twice = [Listed("https://w.example/b/1", 1, "https://w.example/feed")] * 2
+    assert store.outlets.watch(outlet.id, twice, now=T0) == 1
+    assert store.outlets.watch(outlet.id, listed + twice, now=T0) == 0
