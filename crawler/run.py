@@ -8,8 +8,13 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from raqib.crawler import compat
 from raqib.crawler import settings as project_settings
 from raqib.crawler.context import PassContext
+
+# Every crawl goes through this module (a pass's own, its crawler processes',
+# the forkserver's warm-up), and every crawl needs the HTTP handler.
+compat.import_http_handler()
 
 
 def build_settings(overrides: dict[str, Any]) -> Settings:

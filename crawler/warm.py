@@ -8,8 +8,9 @@ and the components Scrapy would otherwise load by name in each crawler.
 
 from __future__ import annotations
 
-import gc
 import importlib
+
+from raqib import loading
 
 MODULES = (
     "raqib.crawler.shards",
@@ -42,19 +43,14 @@ def _warm() -> None:
                 continue
 
 
-# No collections while importing: every object made here is frozen below, and
-# the collections that imports of this size set off were a sixth of the
+# No collections while importing, and what was imported frozen: it stays
+# shared with every crawler process forked from here, where a collection no
+# longer writes to these objects' headers (which copied their pages into each
+# child: 10 MB a process, and climbing, in a crawler process that lives for
+# the whole pass). Python's docs advise it before forking without exec. The
+# collections that imports of this size set off were a sixth of the
 # forkserver's start-up (importing this module: 0.76-0.91 s without them,
 # 0.93-1.18 s with), which a split pass waits for before its first fetch.
-gc.disable()
-try:
+loading.own_process()
+with loading.importing():
     _warm()
-finally:
-    # What was imported stays shared with every crawler process forked from
-    # here: a collection in a child no longer writes to these objects' headers
-    # (which copied their pages into each child: 10 MB a process, and
-    # climbing, in a crawler process that lives for the whole pass). Python's
-    # docs advise it before forking without exec; collections are back on for
-    # the processes forked from here.
-    gc.freeze()
-    gc.enable()

@@ -200,7 +200,7 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     import gc
     import importlib
 
-    from raqib.cli.base import importing
+    from raqib.loading import importing
 
     assert gc.isenabled()
     raqib("check")  # in this process: imports, opens the home, runs a pass
@@ -212,6 +212,35 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
         assert not gc.isenabled()
         importlib.import_module("raqib.no_such_module")
     assert gc.isenabled()
+
+
+def test_the_raqib_program_freezes_what_it_imported_and_a_host_does_not(tmp_path) -> None:
+    """`raqib` freezes what its start-up imported (later collections, in a
+    pass, skip it); a process that only hosts Raqib, such as this test run,
+    keeps its garbage collectable."""
+    import gc
+    import subprocess
+    import sys
+
+    from raqib.loading import importing
+
+    before = gc.get_freeze_count()
+    with importing():
+        __import__("raqib.storage")
+    assert gc.get_freeze_count() == before
+    probe = (
+        "import atexit, gc, sys, raqib.cli\n"
+        "atexit.register(lambda: print(gc.get_freeze_count(), gc.isenabled()))\n"
+        f"sys.argv = ['raqib', '--home', {str(tmp_path / 'home')!r}, 'check', '-q']\n"
+        "raqib.cli.run()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    frozen, enabled = p.stdout.split()[-2:]
+    assert int(frozen) > 50_000  # SQLAlchemy and the models, at least
+    assert enabled == "True"
 
 
 def test_the_forkserver_imports_frozen_and_leaves_collections_on() -> None:

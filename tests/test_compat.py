@@ -69,3 +69,37 @@ def test_the_crawl_paces_sites_with_the_throttle_override() -> None:
     # Neither upstream's throttle nor an open telnet port, and nothing that
     # imports aiohttp into every crawler process.
     assert not {k for k in ext if "throttle.AutoThrottle" in k or "telnet" in k or "remote" in k}
+
+
+def test_the_http_handler_is_imported_without_walking_the_stack() -> None:
+    """Scrapy's TLS modules name their deprecated aliases by inspect.stack(),
+    a tenth of a second on the way to every pass's first request. A crawl's
+    imports make no such call, restore inspect.stack, and name the aliases
+    as Scrapy does."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import inspect, sys\n"
+        "calls = []\n"
+        "real = inspect.stack\n"
+        "def counted(context=1):\n"
+        "    calls.append(1)\n"
+        "    return real(context)[1:]  # as if called directly\n"
+        "inspect.stack = counted\n"
+        "import raqib.crawler.run\n"
+        "from scrapy.core.downloader import contextfactory, tls\n"
+        "assert inspect.stack is counted\n"
+        "print(len(calls), tls.ScrapyClientTLSOptions.__module__,\n"
+        "      contextfactory.ScrapyClientContextFactory.__module__,\n"
+        "      contextfactory.AcceptableProtocolsContextFactory.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [
+        "0",
+        "scrapy.core.downloader.tls",
+        "scrapy.core.downloader.contextfactory",
+        "scrapy.core.downloader.contextfactory",
+    ]

@@ -47,4 +47,6 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     moved = "https://news.example/a/1-new-slug"
     assert aliases(final_url=moved, redirects=[url]) == [moved]
     # Requested at another spelling of the watch's address: normalised, it is the watch's own.
-    assert aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
+    assert (
+        aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
+    )

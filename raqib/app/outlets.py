@@ -18,6 +18,7 @@ from raqib.config import parse_duration
 from raqib.discovery.outlets import read_opml, refusal, write_opml
 from raqib.domain import Listed, Outlet, SourceKind
 from raqib.guard import Guard, network_of
+from raqib.loading import importing
 
 _NAME = re.compile(r"^[\w][\w.-]{0,99}$")
 
@@ -134,10 +135,11 @@ def read_sources(app: App, *, outlet: str | None = None, force: bool = False) ->
         now=now, every=intervals(app), outlet=outlet, force=force
     )
     if sources:  # Scrapy is imported only when there is something to read
-        from raqib.app.passes import crawl_settings
-        from raqib.crawler.context import PassContext
-        from raqib.crawler.run import collect
-        from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
+        with importing():
+            from raqib.app.passes import crawl_settings
+            from raqib.crawler.context import PassContext
+            from raqib.crawler.run import collect
+            from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
 
         context = PassContext(
             clock=app.clock,

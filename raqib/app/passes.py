@@ -22,6 +22,7 @@ from raqib.config import parse_duration
 from raqib.crawler.shards import CrawlResult
 from raqib.domain import ChangeKind, Outcome, Recorded, Task
 from raqib.guard import Guard
+from raqib.loading import importing
 from raqib.scheduler import RevisitPolicy
 
 log = logging.getLogger("raqib")
@@ -190,9 +191,10 @@ def _crawl(
 ) -> CrawlResult:
     """Crawl a claimed batch; in crawler processes, the batches after it too
     (claimed as the processes ask for more), bar those that want a browser."""
-    from raqib.crawler import pool as procs  # Scrapy is imported only by passes
-    from raqib.crawler.crew import crawl_sharded
-    from raqib.crawler.shards import MIN_WORK_PER_SHARD, Crawl, crawl_here, shard_count, work
+    with importing():  # Scrapy is imported only by passes
+        from raqib.crawler import pool as procs
+        from raqib.crawler.crew import crawl_sharded
+        from raqib.crawler.shards import MIN_WORK_PER_SHARD, Crawl, crawl_here, shard_count, work
 
     crawl = Crawl(
         owner=owner,

@@ -19,7 +19,7 @@ from typing import Any
 import click
 from platformdirs import user_data_dir
 
-from raqib import console
+from raqib import console, loading
 from raqib.cli.base import Ctx, Guarded
 
 # Each command lives in a module of raqib.cli and is imported when it runs.
@@ -96,6 +96,7 @@ def run() -> None:
     output written), the exit handlers run and the process ends without that
     teardown; while a non-daemon thread still works, the normal exit waits.
     """
+    loading.own_process()
     try:
         main(prog_name="raqib")
         code: Any = 0

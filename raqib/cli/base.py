@@ -3,7 +3,6 @@ to print a document."""
 
 from __future__ import annotations
 
-import gc
 import importlib
 import json
 import os
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from raqib.app.errors import AppError, describe
+from raqib.loading import importing
 
 if TYPE_CHECKING:
     from raqib.app.home import App
@@ -54,21 +54,6 @@ def busy(exc: BaseException) -> None:
             "try again (cron will)",
             EXIT_BUSY,
         )
-
-
-@contextmanager
-def importing() -> Iterator[None]:
-    """No garbage collection while a command imports its modules and opens its
-    home: what they make lives as long as the command, and the collections
-    that imports of this size set off (SQLAlchemy, the models) are time that
-    every command, a pass with nothing due above all, spends before it starts."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Ctx:

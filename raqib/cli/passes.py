@@ -8,7 +8,8 @@ import click
 
 from raqib.app import warmup
 from raqib.app.errors import PassBusy
-from raqib.cli.base import Ctx, emit, fail, importing
+from raqib.cli.base import Ctx, emit, fail
+from raqib.loading import importing
 from raqib.present import records as rec
 from raqib.present import text
 
