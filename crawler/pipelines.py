@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
 
 from raqib.crawler.context import context_of, need
-from raqib.crawler.record import Recorder
 from raqib.domain import Fetched
+
+if TYPE_CHECKING:  # the recorder brings trafilatura: a feed read's crawl does not need it
+    from raqib.crawler.record import Recorder
 
 
 class RecordPipeline:

@@ -194,6 +194,31 @@ def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     assert not {m for m in imported if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
 
 
+def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server) -> None:
+    """A pass whose only work is an outlet's feed, listing nothing new,
+    imports Scrapy to read it but not trafilatura: extraction is loaded for
+    pages, and most of a daemon's passes only read feeds."""
+    import subprocess
+    import sys
+
+    from raqib.demo.server import Route
+
+    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    server.routes["/feed.xml"] = Route(rss, headers={"Content-Type": "application/rss+xml"})
+    raqib.proc("outlet", "add", "quiet", "--feed", server.base + "/feed.xml")
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
+         "check", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["outlets"]["sources"] == 1
+    assert "/feed.xml" in [path for path, _headers in server.requests]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
+    assert "scrapy.crawler" in imported  # the measurement sees the feed read's imports
+    assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
+
+
 def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     """Imports and opening the home run without garbage collection (start-up);
     the command's own work runs with it, whether opening succeeded or not."""
