@@ -21,6 +21,7 @@ from scrapy import Request
 from scrapy.core.downloader import Downloader
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
@@ -64,7 +65,11 @@ class PoliteDownloader(Downloader):
 
 
 class RobotsTxt(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with concurrent waiters fixed.
+    """Scrapy's robots.txt middleware, with concurrent waiters fixed, and its
+    parsers shared by the crawls of a pass (PassContext.robots): a pass that
+    reads a feed and then crawls its articles, or crawls batch after batch,
+    asked each host for robots.txt once per crawl, and no request to that
+    host left before the answer.
 
     In Scrapy 2.19 every request that arrives while robots.txt is being
     fetched awaits the same Deferred through asFuture(), which hands the
@@ -73,6 +78,20 @@ class RobotsTxt(RobotsTxtMiddleware):
     disallowed pages were fetched. The parser is stored before the Deferred
     fires, so a waiter that got None reads it from there.
     """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        from raqib.crawler.context import context_of
+
+        try:
+            shared = context_of(crawler).robots
+        except NotConfigured:
+            shared = None  # a crawl without a pass context (Scrapyd's): its own parsers
+        if shared is not None:
+            # What an earlier crawl of the pass left mid-fetch is fetched again.
+            for netloc in [n for n, p in shared.items() if isinstance(p, Deferred)]:
+                del shared[netloc]
+            self._parsers = shared
 
     async def robot_parser(self, request: Request) -> Any:
         parser = await super().robot_parser(request)
@@ -166,6 +185,7 @@ UPSTREAM: dict[str, list[tuple[Callable[..., Any], str]]] = {
     "StoppingProcess": [(AsyncCrawlerProcess._signal_shutdown, "c442fec78acbdc54")],
     "import_http_handler": [(create_deprecated_class, "e7a139fd7e7ca206")],
     "RobotsTxt": [
+        (RobotsTxtMiddleware.__init__, "afc160455d273f0c"),
         (RobotsTxtMiddleware.robot_parser, "4e961c394befa0fc"),
         (RobotsTxtMiddleware._parse_robots, "7d8641e3b334d6ef"),
     ],

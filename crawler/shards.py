@@ -144,9 +144,11 @@ def crawl_here(
     on_recorded: Callable[[Task, Recorded], None] | None = None,
     alone: bool = False,
     feed: Feed | None = None,
+    robots: dict[str, Any] | None = None,
 ) -> CrawlResult:
     """Crawl `tasks` in this process (`alone`: a crawler process, which ends
-    after; `feed`: it asks the pass for more as it runs out)."""
+    after; `feed`: it asks the pass for more as it runs out; `robots`: the
+    pass's robots.txt parsers, see PassContext)."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
     from raqib.crawler.record import Recorder
@@ -166,6 +168,7 @@ def crawl_here(
         capture_index=CaptureIndex(storage.archive),
         guard=crawl.guard,
         more=feed.more if feed is not None else None,
+        robots=robots,
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)

@@ -124,9 +124,16 @@ def intervals(app: App) -> dict[str, timedelta]:
     return out
 
 
-def read_sources(app: App, *, outlet: str | None = None, force: bool = False) -> ReadReport:
+def read_sources(
+    app: App,
+    *,
+    outlet: str | None = None,
+    force: bool = False,
+    robots: dict[str, Any] | None = None,
+) -> ReadReport:
     """Read the sources that are due (every source of `outlet`, with force) and
-    watch each new article they list; then retire what outlived its window."""
+    watch each new article they list; then retire what outlived its window.
+    `robots`: the pass's robots.txt parsers, shared with its crawls."""
     if outlet is not None:
         get(app, outlet)
     report = ReadReport()
@@ -145,6 +152,7 @@ def read_sources(app: App, *, outlet: str | None = None, force: bool = False) ->
             clock=app.clock,
             outlets=OutletJob(sources),
             guard=Guard(allow_private=app.config.fetch.allow_private),
+            robots=robots,
         )
         collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]

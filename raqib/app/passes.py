@@ -125,12 +125,13 @@ def run_check(
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
+    robots: dict[str, Any] = {}  # each host's robots.txt, fetched once a pass in this process
     try:
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets
 
             warmup.before_feeds(app, all_watches=all_watches, limit=limit)
-            summary.outlets = outlets.read_sources(app)
+            summary.outlets = outlets.read_sources(app, robots=robots)
         claims = Claims(
             app, owner, all_watches=all_watches, limit=limit, only=only,
             on_start=on_start,
@@ -138,7 +139,7 @@ def run_check(
         tasks = claims.first(wait=wait, wait_timeout=wait_timeout)
         outcome = CrawlResult()
         while tasks:
-            done = _crawl(app, owner, tasks, summary, on_recorded, claims)
+            done = _crawl(app, owner, tasks, summary, on_recorded, claims, robots)
             outcome.add(done)
             recorded = sum(done.counts.values()) + done.lease_lost
             if done.fatal is not None or recorded < done.handed:
@@ -188,6 +189,7 @@ def _crawl(
     summary: PassSummary,
     on_recorded: Callable[[Task, Recorded], None] | None,
     claims: Claims,
+    robots: dict[str, Any],
 ) -> CrawlResult:
     """Crawl a claimed batch; in crawler processes, the batches after it too
     (claimed as the processes ask for more), bar those that want a browser."""
@@ -223,7 +225,9 @@ def _crawl(
     elif not claims.full:
         warmup.stop()  # started on a guess, and this last batch stays here
     try:
-        return crawl_here(app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded)
+        return crawl_here(
+            app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots
+        )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
