@@ -29,6 +29,8 @@ from scrapy.utils.deprecate import create_deprecated_class
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from raqib.crawler.context import context_of
+
 WRITTEN_FOR = "2.19"
 
 
@@ -81,8 +83,6 @@ class RobotsTxt(RobotsTxtMiddleware):
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        from raqib.crawler.context import context_of
-
         try:
             shared = context_of(crawler).robots
         except NotConfigured:
@@ -149,7 +149,8 @@ def import_http_handler() -> None:
     takes, on the way to a pass's first request, in the pass's process and in
     the forkserver. While importing, inspect.stack() gives the caller's module
     name only, which is all that function reads (the aliases' __module__ is
-    unchanged). A no-op once the handler is imported.
+    unchanged). A no-op once the handler is imported; called before any
+    crawl of the process, so no other thread asks for a stack meanwhile.
     """
     name = "scrapy.core.downloader.handlers.http11"
     if name in sys.modules:

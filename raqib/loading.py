@@ -17,6 +17,7 @@ also keep whatever unreachable cycles it held at that moment.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,13 +34,16 @@ def own_process() -> None:
 @contextmanager
 def importing() -> Iterator[None]:
     """No collection while the block imports; in a Raqib program, what it made
-    is frozen afterwards."""
+    is frozen afterwards, if it imported anything. A block that found its
+    modules loaded (the next batch of a pass) freezes nothing: the heap then
+    holds the last batch's garbage, which must stay collectable."""
     enabled = gc.isenabled()
+    loaded = len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
-        if _freeze:
+        if _freeze and len(sys.modules) > loaded:
             gc.freeze()
         if enabled:
             gc.enable()

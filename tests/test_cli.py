@@ -294,6 +294,25 @@ def test_the_raqib_program_freezes_what_it_imported_and_a_host_does_not(tmp_path
     frozen, enabled = p.stdout.split()[-2:]
     assert int(frozen) > 50_000  # SQLAlchemy and the models, at least
     assert enabled == "True"
+    # A burst that finds its modules loaded (a pass's next batch) freezes
+    # nothing: the garbage the last batch left stays collectable.
+    probe = (
+        "import gc\n"
+        "from raqib import loading\n"
+        "loading.own_process()\n"
+        "with loading.importing():\n"
+        "    import sqlalchemy\n"
+        "first = gc.get_freeze_count()\n"
+        "leftovers = [[] for _ in range(1000)]  # what a batch leaves behind\n"
+        "with loading.importing():\n"
+        "    import sqlalchemy\n"
+        "print(first, gc.get_freeze_count())\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    first, second = map(int, p.stdout.split())
+    assert first > 10_000 and second == first
 
 
 def test_the_forkserver_imports_frozen_and_leaves_collections_on() -> None:

@@ -95,7 +95,7 @@ def test_the_http_handler_is_imported_without_walking_the_stack() -> None:
         "      contextfactory.AcceptableProtocolsContextFactory.__module__)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert out == [
         "0",
