@@ -277,10 +277,16 @@ def test_the_raqib_program_freezes_what_it_imported_and_a_host_does_not(tmp_path
 
     from raqib.loading import importing
 
-    before = gc.get_freeze_count()
-    with importing():
-        __import__("raqib.storage")
-    assert gc.get_freeze_count() == before
+    (tmp_path / "raqib_probe_fresh.py").write_text("made = [[] for _ in range(100)]\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        before = gc.get_freeze_count()
+        with importing():  # a module this process has not loaded: a real burst
+            __import__("raqib_probe_fresh")
+        assert gc.get_freeze_count() == before
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("raqib_probe_fresh", None)
     probe = (
         "import atexit, gc, sys, raqib.cli\n"
         "atexit.register(lambda: print(gc.get_freeze_count(), gc.isenabled()))\n"
