@@ -26,9 +26,9 @@ from raqib.domain import (
     Task,
     WatchState,
 )
-from raqib.extract.article import NotArticle
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
 from raqib.extract.page import Page, Same, analyze, body_key
+from raqib.extract.results import NotArticle
 from raqib.extract.scripted import scripted
 from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta

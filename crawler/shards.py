@@ -32,6 +32,7 @@ from raqib.crawler.deal import Feed
 from raqib.crawler.pool import die_with
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
+from raqib.loading import importing
 from raqib.storage import Storage
 
 log = logging.getLogger("raqib.pass")
@@ -149,12 +150,16 @@ def crawl_here(
     """Crawl `tasks` in this process (`alone`: a crawler process, which ends
     after; `feed`: it asks the pass for more as it runs out; `robots`: the
     pass's robots.txt parsers, see PassContext)."""
-    from raqib.crawler.capture import CaptureIndex
-    from raqib.crawler.context import PassContext
-    from raqib.crawler.record import Recorder
-    from raqib.crawler.run import run_spider
-    from raqib.crawler.session import CrawlStopped
-    from raqib.crawler.spiders.refetch import RefetchSpider
+    with importing():  # Scrapy's crawl; trafilatura only if a page is sure to need it
+        from raqib.crawler.capture import CaptureIndex
+        from raqib.crawler.context import PassContext
+        from raqib.crawler.record import Recorder
+        from raqib.crawler.run import run_spider
+        from raqib.crawler.session import CrawlStopped
+        from raqib.crawler.spiders.refetch import RefetchSpider
+
+        if any(t.region is None for t in tasks):  # a first fetch: full extraction
+            import raqib.extract.article  # noqa: F401
 
     recorder = Recorder(
         storage, crawl.policy, tasks, owner=crawl.owner, pool=pool, on_recorded=on_recorded

@@ -16,7 +16,8 @@ MODULES = (
     "raqib.crawler.shards",
     "raqib.crawler.spiders.outlets",
     "raqib.crawler.spiders.refetch",
-    "raqib.extract.page",  # trafilatura, lxml
+    "raqib.extract.page",  # lxml, the region check
+    "raqib.extract.article",  # trafilatura: imported once here, not in each crawler process
 )
 _COMPONENTS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES")
 _OBJECTS = ("DOWNLOADER", "SCHEDULER", "STATS_CLASS", "DUPEFILTER_CLASS", "LOG_FORMATTER")

@@ -219,6 +219,38 @@ def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server
     assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
 
 
+def test_a_refetch_that_passes_the_region_check_imports_no_extractor(
+    raqib: Raqib, server
+) -> None:
+    """A page whose counter changed but whose article did not is settled by
+    the region check, which parses the page without trafilatura: a pass of
+    such refetches (most passes) never imports the extractor."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/news/1"
+    raqib("watch", "--no-fetch", url)
+    raqib.proc("check", "--all")
+    churned = dataclasses.replace(VERSIONS[0], views=VERSIONS[0].views + 7)
+    server.routes["/news/1"] = Route(render(churned, server.base))
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
+         "check", "--all", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["outcomes"] == {"unchanged": 1}
+    assert [e["outcome"] for e in raqib("log", url, "--json").json()] == [
+        "new_version",
+        "unchanged",
+    ]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
+    assert "raqib.extract.region" in imported  # the measurement sees the check's imports
+    assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
+
+
 def test_a_pass_asks_each_host_for_robots_txt_once(raqib: Raqib, server) -> None:
     """The feed read and the article crawl of one pass share each host's
     robots.txt (it was fetched once per crawl, and nothing else went to the

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from raqib.extract.article import EXTRACTOR, Article, NotArticle, extract
+from raqib.extract.article import extract
 from raqib.extract.page import make_page
+from raqib.extract.results import EXTRACTOR, Article, NotArticle
 from tests.conftest import CORPUS, require_shared
 
 
@@ -237,7 +238,7 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
     whole page; the characters, and the result, are trafilatura's."""
     from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 
-    from raqib.extract.article import XML_INVALID, _repair
+    from raqib.extract.parsing import XML_INVALID, _repair
 
     forbidden = {c for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))}
     assert set(map(ord, XML_INVALID)) == forbidden
@@ -254,6 +255,31 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
     for page in pages:
         beginning = page[:50].lower()
         assert _repair(page, beginning) == repair_faulty_html(page, beginning), page
+
+
+def test_the_parse_copies_of_trafilatura_are_trafilaturas() -> None:
+    """extract.parsing copies what it uses of trafilatura.utils, and
+    extract.results reads trafilatura's version from its metadata, so that
+    neither imports trafilatura; each copy must stay what it copies."""
+    import inspect
+
+    import lxml
+    import trafilatura
+    from trafilatura import utils
+
+    from raqib.extract import parsing, results
+
+    for name in ("DOCTYPE_TAG", "FAULTY_HTML", "INVALID_XML_CHARS"):
+        ours, theirs = getattr(parsing, name), getattr(utils, name)
+        assert (ours.pattern, ours.flags) == (theirs.pattern, theirs.flags), name
+    body = inspect.getsource(utils.is_dubious_html).split(":", 1)[1].strip().splitlines()[-1]
+    assert body.strip() == 'return "html" not in beginning'
+    for beginning in ("<!doctype html>", "<html lang=ar>", "{\"json\": 1}", "", "<HTML>"):
+        assert parsing.is_dubious_html(beginning) == utils.is_dubious_html(beginning)
+    assert results.EXTRACTOR == (
+        f"trafilatura {trafilatura.__version__}; lxml {lxml.__version__}; "
+        f"raqib-extract {results.PROFILE}"
+    )
 
 
 def test_class_verdicts_are_remembered_within_bounds() -> None:
@@ -280,7 +306,7 @@ def test_class_verdicts_are_remembered_within_bounds() -> None:
 
 
 def test_a_page_deeper_than_the_parser_allows_is_flattened_and_no_other() -> None:
-    from raqib.extract.article import parse
+    from raqib.extract.parsing import parse
 
     def nested(depth: int) -> str:
         return (

@@ -16,8 +16,8 @@ import lxml.html
 import pytest
 
 from raqib.diffs.classify import compare
-from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, make_page
+from raqib.extract.results import NotArticle
 from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage
 

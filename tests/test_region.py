@@ -19,10 +19,11 @@ import lxml.html
 import pytest
 
 from bench import pages as bench_pages
-from raqib.extract.article import NotArticle, parse
 from raqib.extract.furniture import is_furniture
 from raqib.extract.page import SAME, Page, analyze, make_page
+from raqib.extract.parsing import parse
 from raqib.extract.region import VERSION, unchanged
+from raqib.extract.results import NotArticle
 from raqib.normalize.arabic import canonical_line
 from tests.conftest import realpage
 

@@ -23,8 +23,8 @@ from raqib.crawler.context import context_of
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.extract.article import NotArticle
 from raqib.extract.page import make_page
+from raqib.extract.results import NotArticle
 
 MAX_SITEMAP_DEPTH = 2
 MAX_CHILD_SITEMAPS = 20

@@ -21,7 +21,7 @@ from raqib.app.passes import run_check
 from raqib.clock import Clock
 from raqib.clock import from_env as clock_from_env
 from raqib.domain import Watch
-from raqib.extract.article import Article
+from raqib.extract.results import Article
 from raqib.storage import open_storage, sqlite
 
 EXCERPT_WORDS = 30

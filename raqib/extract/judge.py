@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from raqib.domain import Fetched, Origin, Outcome, Task, WatchState
-from raqib.extract.article import NotArticle
 from raqib.extract.page import Page, Same
+from raqib.extract.results import NotArticle
 from raqib.recording import meta_change, page_meta
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed

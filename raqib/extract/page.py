@@ -1,5 +1,9 @@
 """Decoded page → canonical snapshot (extract, then normalise). Pure and
-picklable: this is the function the extraction worker processes run."""
+picklable: this is the function the extraction worker processes run.
+
+trafilatura is imported on the first full extraction, not with this module:
+a pass whose every refetch passes the region check never needs it.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from typing import Any
 
 from raqib.domain import Snapshot
 from raqib.extract import pagemeta
-from raqib.extract.article import EXTRACTOR, NotArticle, extract, parse
 from raqib.extract.facts import Facts
+from raqib.extract.parsing import parse
 from raqib.extract.region import check, locate
+from raqib.extract.results import EXTRACTOR, NotArticle
 from raqib.normalize.arabic import canonical_line
 
 
@@ -58,6 +63,8 @@ def body_key(body: bytes, encoding: str | None) -> str:
 def make_page(
     html: str, url: str | None, tree: Any = None, facts: Facts | None = None
 ) -> Page | NotArticle:
+    from raqib.extract.article import extract  # trafilatura: see the module's docstring
+
     result = extract(html, url, tree, facts)
     if isinstance(result, NotArticle):
         return result

@@ -1,0 +1,129 @@
+"""Decoded HTML → the tree that extraction and the region check both read.
+
+trafilatura's own parse (`trafilatura.utils.load_html`, 2.3.1), made cheaper,
+without importing trafilatura: a refetch whose article region digests as
+before never needs the extractor, and importing it cost a small pass a tenth
+of a second. The few pieces of trafilatura.utils the parse uses are copied
+below; tests/test_extract.py holds each to trafilatura's own.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+
+from raqib.extract import markup
+
+# trafilatura.utils (2.3.1): DOCTYPE_TAG, FAULTY_HTML, INVALID_XML_CHARS.
+DOCTYPE_TAG = re.compile("^< ?! ?DOCTYPE[^>]*/[^<>]*>", re.I)
+FAULTY_HTML = re.compile(r"(<html.*?)\s*/>", re.I)
+INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def is_dubious_html(beginning: str) -> bool:
+    """trafilatura.utils.is_dubious_html (2.3.1): no sign of HTML in the first bytes."""
+    return "html" not in beginning
+
+
+# trafilatura's own parser options (trafilatura.utils.HTML_PARSER), but one
+# element class for every element: lxml.html picks each element's class by
+# calling Python (a form element gets its own) whenever an element is first
+# touched, a tenth of extraction and of the region check. Neither trafilatura
+# nor Raqib uses lxml's form API, so the tree reads the same.
+def _new_parser() -> lxml.html.HTMLParser:
+    parser = lxml.html.HTMLParser(
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+        remove_pis=True,
+    )  # fmt: skip
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=HtmlElement,
+            comment=HtmlComment,
+            pi=HtmlProcessingInstruction,
+            entity=HtmlEntity,
+        )
+    )
+    return parser
+
+
+# One parser per thread: parse() reads the parser's error log after its parse,
+# which a parse in another thread would replace.
+_PARSERS = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _new_parser()
+    return parser
+
+
+def parse(html: str) -> Any:
+    """The page's tree (None if unparseable), as extraction and the region
+    check both read it."""
+    tree = _load_html(html)
+    if _gave_up(_parser()):
+        # libxml2 stops building the tree past 256 levels of nesting and drops
+        # the rest of the page. Checked after the parse: a scan of the tags
+        # before it cost more than the parse itself, on every page.
+        tree = _load_html(markup.flatten(html))
+    return tree
+
+
+def _gave_up(parser: lxml.html.HTMLParser) -> bool:
+    """Whether the parser's last parse stopped at its nesting limit."""
+    return any(
+        e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "Excessive depth" in e.message
+        for e in parser.error_log
+    )
+
+
+def _load_html(html: str) -> Any:
+    """trafilatura.utils.load_html (2.3.1) for a decoded page, on this thread's parser."""
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = _repair(html, beginning)
+    tree, from_bytes = None, False
+    try:
+        tree = lxml.html.fromstring(html, parser=_parser())
+    except ValueError:  # a Unicode string with an encoding declaration
+        tree, from_bytes = _from_bytes(html), True
+    except Exception:
+        tree = None
+    if (tree is None or len(tree) < 1) and not from_bytes:
+        tree = _from_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None  # not HTML at all
+    return tree
+
+
+# What INVALID_XML_CHARS matches (tests/test_extract.py holds the two together).
+XML_INVALID = tuple(map(chr, (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)))
+
+
+def _repair(html: str, beginning: str) -> str:
+    """trafilatura.utils.repair_faulty_html (2.3.1), whose regex pass over the
+    whole page to drop characters XML forbids cost as much as parsing it.
+    Pages rarely hold any: a search per character (memchr-fast) looks first."""
+    if any(c in html for c in XML_INVALID):
+        html = INVALID_XML_CHARS.sub("", html)
+    if "doctype" in beginning:  # libxml2: https://bugs.launchpad.net/lxml/+bug/1955915
+        firstline, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:  # a self-closing <html/> in the first lines
+        if "<html" in line and line.endswith("/>"):
+            html = FAULTY_HTML.sub(r"\1>", html, count=1)
+            break
+    return html
+
+
+def _from_bytes(html: str) -> Any:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_parser())
+    except Exception:
+        return None

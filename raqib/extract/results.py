@@ -1,0 +1,43 @@
+"""What extraction makes of a page (an Article, or NotArticle with a reason),
+and the name of the extractor that made it, recorded with each snapshot.
+
+Apart from extraction itself (extract.article), so that the code that only
+checks or records a page never imports trafilatura.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+import lxml
+
+# Bumped whenever Raqib's own handling around trafilatura changes output.
+PROFILE = 10  # 10: deep markup flattened only where libxml2 gives up
+# trafilatura's version read from its installed metadata, not its module:
+# the same string (tests/test_extract.py checks) without the import.
+EXTRACTOR = (
+    f"trafilatura {version('trafilatura')}; lxml {lxml.__version__}; raqib-extract {PROFILE}"
+)
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    byline: str | None
+    published: str | None
+    modified: str | None
+    paragraphs: tuple[str, ...]
+    notices: tuple[str, ...] = ()
+    canonical_url: str | None = None
+    amp_url: str | None = None
+    language: str | None = None
+    links: tuple[str, ...] = field(default=())
+    lede: tuple[str, ...] = ()  # the lede and summary lines found in the header
+    tables: int = 0  # data tables kept as text, a line per row
+    kind: str | None = None  # what the page declares itself (og:type, JSON-LD): pagemeta.kind
+
+
+@dataclass(frozen=True)
+class NotArticle:
+    reason: str
