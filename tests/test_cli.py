@@ -219,9 +219,7 @@ def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server
     assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
 
 
-def test_a_refetch_that_passes_the_region_check_imports_no_extractor(
-    raqib: Raqib, server
-) -> None:
+def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqib, server) -> None:
     """A page whose counter changed but whose article did not is settled by
     the region check, which parses the page without trafilatura: a pass of
     such refetches (most passes) never imports the extractor."""

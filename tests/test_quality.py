@@ -62,6 +62,11 @@ def test_ruff() -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+def test_ruff_format() -> None:
+    p = _run(sys.executable, "-m", "ruff", "format", "--check", ".")
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
 def test_import_rules(installed_tree: Path) -> None:
     """The contracts in pyproject.toml's [tool.importlinter] hold."""
     exe = Path(sys.executable).with_name("lint-imports")
