@@ -380,6 +380,7 @@ class OutletSource:
     entries_seen: int
     etag: str | None = None
     last_modified: str | None = None
+    body_sha256: str | None = None  # of the last read taken in (see storage.models)
 
 
 @dataclass(frozen=True)

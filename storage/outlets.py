@@ -172,12 +172,14 @@ class OutletRepo:
     def source_read(
         self, source_id: int, *, now: datetime, status: str, entries: int,
         etag: str | None = None, last_modified: str | None = None, not_modified: bool = False,
+        body_sha256: str | None = None,
     ) -> None:  # fmt: skip
         values: dict[str, object] = {"last_checked_at": now, "last_status": status[:500]}
         if not not_modified:
             values.update(
-                etag=etag and etag[:256], last_modified=last_modified and last_modified[:64]
-            )
+                etag=etag and etag[:256], last_modified=last_modified and last_modified[:64],
+                body_sha256=body_sha256,
+            )  # fmt: skip
             values["entries_seen"] = m.OutletSource.entries_seen + entries
         with self.db.session() as s:
             s.execute(

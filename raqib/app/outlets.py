@@ -156,8 +156,10 @@ def read_sources(
         )
         collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]
-        _record_reads(app, reads, report)
+        # Listed articles first: a read recorded (its validators, its body's
+        # digest) is not taken in again, so a crash in between must not lose them.
         _watch_listed(app, reads, report)
+        _record_reads(app, reads, report)
     report.retired = retire(app)
     return report
 
@@ -171,6 +173,7 @@ def _record_reads(app: App, reads: list[Any], report: ReadReport) -> None:
         app.storage.outlets.source_read(
             r.source.id, now=now, status=r.status, entries=entries, etag=r.etag,
             last_modified=r.last_modified, not_modified=r.not_modified,
+            body_sha256=r.body_sha256,
         )  # fmt: skip
         report.sources.append(
             {"outlet": r.source.outlet, "url": r.source.url, "kind": r.source.kind,

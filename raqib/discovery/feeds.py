@@ -1,12 +1,13 @@
-"""Parse discovery sources: RSS 2.0 and Atom (feedparser), sitemaps, news
-sitemaps and sitemap indexes (lxml, with entities and network off)."""
+"""Parse discovery sources: RSS 2.0 and Atom (feedparser, imported on the
+first feed parsed: a pass whose feeds are all unchanged never needs it),
+sitemaps, news sitemaps and sitemap indexes (lxml, with entities and network
+off)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urljoin
 
-import feedparser
 from lxml import etree
 
 MAX_ENTRIES = 1000
@@ -54,6 +55,8 @@ def parse(body: bytes, base_url: str) -> Parsed:
 
 
 def parse_feed(body: bytes, base_url: str) -> Parsed:
+    import feedparser
+
     feed = feedparser.parse(body, response_headers={"content-location": base_url})
     version = feed.get("version") or ""
     if not feed.entries and (feed.get("bozo") and not version):

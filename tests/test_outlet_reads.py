@@ -1,0 +1,137 @@
+"""Reading an outlet's sources: a body byte for byte that of the last read is
+not parsed again, a sitemap index's children are read whatever the index
+says, and a pass that dies between reading and watching loses no article."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import PageServer, Route
+from tests.conftest import Raqib
+
+# After the outlets are added (they are due from then on), and an hour apart.
+T0 = datetime.now(UTC) + timedelta(minutes=1)
+XML = {"Content-Type": "application/xml"}
+
+pytestmark = pytest.mark.backends  # the digest is a column of both schemas
+
+
+def _rss(server: PageServer, paths: list[str]) -> Route:
+    items = "".join(f"<item><title>{p}</title><link>{server.base}{p}</link></item>" for p in paths)
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    )
+    return Route(body.encode(), headers={"Content-Type": "application/rss+xml"})
+
+
+def _urlset(server: PageServer, paths: list[str]) -> Route:
+    urls = "".join(f"<url><loc>{server.base}{p}</loc></url>" for p in paths)
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    return Route(f'<?xml version="1.0"?><urlset xmlns="{ns}">{urls}</urlset>'.encode(), headers=XML)
+
+
+def _articles(server: PageServer, *paths: str) -> None:
+    for p in paths:
+        server.routes[p] = Route(render(VERSIONS[0], server.base))
+
+
+def _check(
+    raqib: Raqib, hours: int, *python_flags: str, expect: int = 0
+) -> subprocess.CompletedProcess:
+    """`raqib check --json` at T0 + hours (a source is due every 10 minutes)."""
+    env = {**raqib.env, "RAQIB_NOW": (T0 + timedelta(hours=hours)).isoformat()}
+    p = subprocess.run(
+        [sys.executable, *python_flags, "-m", "raqib", "--home", str(raqib.home), "check", "--json"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **env},
+    )  # fmt: skip
+    assert p.returncode == expect, p.stderr[-2000:]
+    return p
+
+
+def _status(raqib: Raqib) -> str:
+    [outlet] = raqib("outlet", "list", "--json").json()
+    [source] = outlet["sources"]
+    return source["last_status"]
+
+
+def _watched(raqib: Raqib) -> set[str]:
+    return {w["url"] for w in raqib("watches", "--json").json()}
+
+
+def _asked(server: PageServer, path: str) -> int:
+    return sum(1 for p, _headers in server.requests if p == path)
+
+
+def test_an_unchanged_feed_is_not_parsed_again(server: PageServer, raqib: Raqib) -> None:
+    """A feed without validators, served again byte for byte: fetched, not
+    parsed (feedparser is not even imported), nothing new; a changed feed is
+    parsed and its new article watched."""
+    server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2"])
+    _articles(server, "/a/1", "/a/2", "/a/3")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    _check(raqib, 0)
+    assert _watched(raqib) == {server.base + "/a/1", server.base + "/a/2"}
+    assert _status(raqib).startswith("ok: rss, 2 entries")
+
+    p = _check(raqib, 1, "-X", "importtime")
+    assert _asked(server, "/feed.xml") == 2
+    assert _status(raqib) == "unchanged since the last read"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
+    assert "raqib.crawler.spiders.outlets" in imported  # the measurement sees the read's imports
+    assert "feedparser" not in imported
+
+    server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2", "/a/3"])
+    _check(raqib, 2)
+    assert _status(raqib).startswith("ok: rss, 3 entries")
+    assert server.base + "/a/3" in _watched(raqib)
+
+
+def test_a_sitemap_index_reads_its_children_again(server: PageServer, raqib: Raqib) -> None:
+    """An index lists the same children while they list new articles: an
+    unchanged index is still followed; an unchanged child is not parsed."""
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    index = f'<?xml version="1.0"?><sitemapindex xmlns="{ns}"><sitemap><loc>{server.base}/sm/1.xml</loc></sitemap></sitemapindex>'
+    server.routes["/sm/index.xml"] = Route(index.encode(), headers=XML)
+    server.routes["/sm/1.xml"] = _urlset(server, ["/b/1"])
+    _articles(server, "/b/1", "/b/2")
+    raqib("outlet", "add", "nahar", "--sitemap", server.base + "/sm/index.xml")
+    _check(raqib, 0)
+    assert _watched(raqib) == {server.base + "/b/1"}
+    server.routes["/sm/1.xml"] = _urlset(server, ["/b/1", "/b/2"])
+    _check(raqib, 1)
+    assert _asked(server, "/sm/1.xml") == 2
+    assert _watched(raqib) == {server.base + "/b/1", server.base + "/b/2"}
+
+
+def test_a_pass_that_dies_before_watching_loses_no_article(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """The read is recorded (its validators, its body's digest) only once what
+    it listed is watched: a pass that dies in between reads the feed again."""
+    server.routes["/feed.xml"] = _rss(server, ["/c/1"])
+    _articles(server, "/c/1")
+    raqib("outlet", "add", "ufuq", "--feed", server.base + "/feed.xml")
+    crash = (
+        "import sys\n"
+        "from raqib.storage.outlets import OutletRepo\n"
+        "def watch(*args, **kwargs):\n"
+        "    raise SystemExit('died before watching')\n"
+        "OutletRepo.watch = watch\n"
+        "from raqib.cli import run\n"
+        f"sys.argv = ['raqib', '--home', {str(raqib.home)!r}, 'check']\n"
+        "run()\n"
+    )
+    env = {**os.environ, **raqib.env, "RAQIB_NOW": T0.isoformat()}
+    p = subprocess.run(
+        [sys.executable, "-c", crash], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "died before watching" in p.stderr and p.returncode != 0
+    assert _watched(raqib) == set()
+    _check(raqib, 1)
+    assert _watched(raqib) == {server.base + "/c/1"}
