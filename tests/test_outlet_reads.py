@@ -15,11 +15,15 @@ from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from tests.conftest import Raqib
 
-# After the outlets are added (they are due from then on), and an hour apart.
-T0 = datetime.now(UTC) + timedelta(minutes=1)
 XML = {"Content-Type": "application/xml"}
 
 pytestmark = pytest.mark.backends  # the digest is a column of both schemas
+
+
+def _at(hours: int) -> str:
+    """A pass's clock: `hours` after now, when the test's sources are due
+    (each is due 10 minutes after its last read)."""
+    return (datetime.now(UTC) + timedelta(hours=hours, minutes=1)).isoformat()
 
 
 def _rss(server: PageServer, paths: list[str]) -> Route:
@@ -44,8 +48,8 @@ def _articles(server: PageServer, *paths: str) -> None:
 def _check(
     raqib: Raqib, hours: int, *python_flags: str, expect: int = 0
 ) -> subprocess.CompletedProcess:
-    """`raqib check --json` at T0 + hours (a source is due every 10 minutes)."""
-    env = {**raqib.env, "RAQIB_NOW": (T0 + timedelta(hours=hours)).isoformat()}
+    """`raqib check --json`, `hours` from now."""
+    env = {**raqib.env, "RAQIB_NOW": _at(hours)}
     p = subprocess.run(
         [sys.executable, *python_flags, "-m", "raqib", "--home", str(raqib.home), "check", "--json"],
         capture_output=True, text=True, timeout=120, env={**os.environ, **env},
@@ -127,7 +131,7 @@ def test_a_pass_that_dies_before_watching_loses_no_article(
         f"sys.argv = ['raqib', '--home', {str(raqib.home)!r}, 'check']\n"
         "run()\n"
     )
-    env = {**os.environ, **raqib.env, "RAQIB_NOW": T0.isoformat()}
+    env = {**os.environ, **raqib.env, "RAQIB_NOW": _at(0)}
     p = subprocess.run(
         [sys.executable, "-c", crash], capture_output=True, text=True, env=env, timeout=120
     )
