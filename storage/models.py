@@ -367,8 +367,8 @@ class OutletSource(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[str | None] = mapped_column(String(500))
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
-    # The body of the last read whose listing was taken in: the same bytes
-    # again list the same pages, and are not parsed again.
+    # The body (with its declared type) of the last read whose listing was
+    # taken in: the same again lists the same pages, and is not parsed again.
     body_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("outlet_id", "url", name="uq_outlet_sources_outlet_url"),)

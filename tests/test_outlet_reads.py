@@ -74,8 +74,9 @@ def _asked(server: PageServer, path: str) -> int:
 
 def test_an_unchanged_feed_is_not_parsed_again(server: PageServer, raqib: Raqib) -> None:
     """A feed without validators, served again byte for byte: fetched, not
-    parsed (feedparser is not even imported), nothing new; a changed feed is
-    parsed and its new article watched."""
+    parsed (feedparser is not even imported), nothing new; the same bytes
+    under another declared type, and a changed feed, are parsed, and the
+    changed feed's new article watched."""
     server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2"])
     _articles(server, "/a/1", "/a/2", "/a/3")
     raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
@@ -90,8 +91,13 @@ def test_an_unchanged_feed_is_not_parsed_again(server: PageServer, raqib: Raqib)
     assert "raqib.crawler.spiders.outlets" in imported  # the measurement sees the read's imports
     assert "feedparser" not in imported
 
-    server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2", "/a/3"])
+    same = server.routes["/feed.xml"]
+    server.routes["/feed.xml"] = Route(same.body, headers={"Content-Type": "text/xml"})
     _check(raqib, 2)
+    assert _status(raqib).startswith("ok: rss, 2 entries")
+
+    server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2", "/a/3"])
+    _check(raqib, 3)
     assert _status(raqib).startswith("ok: rss, 3 entries")
     assert server.base + "/a/3" in _watched(raqib)
 

@@ -85,7 +85,7 @@ class OutletSpider(scrapy.Spider):
             yield SourceRead(src, f"HTTP {response.status}", failed=True, top=depth == 0)
             return
         etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
-        digest = hashlib.sha256(response.body).hexdigest() if depth == 0 else None
+        digest = _digest(response) if depth == 0 else None
         if digest is not None and digest == src.body_sha256:
             yield SourceRead(src, "unchanged since the last read", not_modified=True)
             return
@@ -137,6 +137,14 @@ class OutletSpider(scrapy.Spider):
         yield SourceRead(
             meta["source"], describe_failure(failure), failed=True, top=meta["depth"] == 0
         )
+
+
+def _digest(response: Response) -> str:
+    """The body with its declared type: a front page is decoded by its charset."""
+    h = hashlib.sha256(response.headers.get(b"Content-Type") or b"")
+    h.update(b"\0")
+    h.update(response.body)
+    return h.hexdigest()
 
 
 def _header(response: Response, name: bytes) -> str | None:
