@@ -190,6 +190,11 @@ def raqib(home: Path, database_url: str | None) -> Raqib:
 # --- the corpus ------------------------------------------------------------------
 
 
+def imported(importtime: str) -> set[str]:
+    """The modules a `python -X importtime` run imported, from its stderr."""
+    return {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines() if "|" in line}
+
+
 def require_shared() -> None:
     if not CORPUS.exists():
         pytest.skip("../shared/corpus is not beside the checkout")

@@ -11,7 +11,7 @@ import pytest
 from raqib import cli
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from tests.conftest import Raqib
+from tests.conftest import Raqib, imported
 
 
 def _command(path: tuple[str, ...]) -> click.Command:
@@ -189,9 +189,9 @@ def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert "checked 0 watches" in p.stdout
-    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
-    assert "raqib.storage" in imported  # the measurement sees Raqib's own imports
-    assert not {m for m in imported if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
+    loaded = imported(p.stderr)
+    assert "raqib.storage" in loaded  # the measurement sees Raqib's own imports
+    assert not {m for m in loaded if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
 
 
 def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server) -> None:
@@ -214,9 +214,9 @@ def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["outlets"]["sources"] == 1
     assert "/feed.xml" in [path for path, _headers in server.requests]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
-    assert "scrapy.crawler" in imported  # the measurement sees the feed read's imports
-    assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
+    loaded = imported(p.stderr)
+    assert "scrapy.crawler" in loaded  # the measurement sees the feed read's imports
+    assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
 
 def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqib, server) -> None:
@@ -244,9 +244,9 @@ def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqi
         "new_version",
         "unchanged",
     ]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if "|" in line}
-    assert "raqib.extract.region" in imported  # the measurement sees the check's imports
-    assert not {m for m in imported if m.split(".")[0] == "trafilatura"}
+    loaded = imported(p.stderr)
+    assert "raqib.extract.region" in loaded  # the measurement sees the check's imports
+    assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
 
 def test_a_pass_asks_each_host_for_robots_txt_once(raqib: Raqib, server) -> None:
