@@ -187,12 +187,12 @@ def raqib(home: Path, database_url: str | None) -> Raqib:
     return Raqib(home, env={"RAQIB_DATABASE_URL": database_url} if database_url else {})
 
 
-# --- the corpus ------------------------------------------------------------------
-
-
 def imported(importtime: str) -> set[str]:
     """The modules a `python -X importtime` run imported, from its stderr."""
     return {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines() if "|" in line}
+
+
+# --- the corpus ------------------------------------------------------------------
 
 
 def require_shared() -> None:
