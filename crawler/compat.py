@@ -13,11 +13,12 @@ import hashlib
 import inspect
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from time import monotonic
 from types import SimpleNamespace
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.core.downloader import Downloader
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -27,6 +28,7 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.deprecate import create_deprecated_class
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from raqib.crawler.context import context_of
@@ -67,11 +69,11 @@ class PoliteDownloader(Downloader):
 
 
 class RobotsTxt(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with concurrent waiters fixed, and its
-    parsers shared by the crawls of a pass (PassContext.robots): a pass that
-    reads a feed and then crawls its articles, or crawls batch after batch,
-    asked each host for robots.txt once per crawl, and no request to that
-    host left before the answer.
+    """Scrapy's robots.txt middleware, with concurrent waiters fixed, its
+    parsers shared by the crawls of a pass, and its answers kept between
+    passes (PassContext.robots, crawler.robots): a pass that reads a feed and
+    then crawls its articles, or crawls batch after batch, asked each host for
+    robots.txt once per crawl, and every pass asked again.
 
     In Scrapy 2.19 every request that arrives while robots.txt is being
     fetched awaits the same Deferred through asFuture(), which hands the
@@ -84,22 +86,37 @@ class RobotsTxt(RobotsTxtMiddleware):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         try:
-            shared = context_of(crawler).robots
+            self._memory = context_of(crawler).robots
         except NotConfigured:
-            shared = None  # a crawl without a pass context (Scrapyd's): its own parsers
-        if shared is not None:
+            self._memory = None  # a crawl without a pass context: its own parsers
+        self._ttl = timedelta(seconds=crawler.settings.getfloat("RAQIB_ROBOTS_TTL", 0))
+        if self._memory is not None:
+            shared = self._memory.parsers
             # What an earlier crawl of the pass left mid-fetch is fetched again.
             for netloc in [n for n, p in shared.items() if isinstance(p, Deferred)]:
                 del shared[netloc]
             self._parsers = shared
+            crawler.signals.connect(self._memory.save, signal=signals.spider_closed)
 
     async def robot_parser(self, request: Request) -> Any:
+        url = urlparse_cached(request)
+        if url.netloc not in self._parsers and self._memory is not None:
+            body = self._memory.recall(f"{url.scheme}://{url.netloc}", self._ttl)
+            if body is not None:  # answered within the TTL, in an earlier pass
+                self._parsers[url.netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
+                self._stats.inc_value("robotstxt/kept_answer_count")
         parser = await super().robot_parser(request)
         if parser is None:
-            stored = self._parsers.get(urlparse_cached(request).netloc)
+            stored = self._parsers.get(url.netloc)
             if stored is not None and not isinstance(stored, Deferred):
                 return stored
         return parser
+
+    async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
+        if self._memory is not None and self._ttl:
+            url = urlparse_cached(request)
+            self._memory.learn(f"{url.scheme}://{url.netloc}", response.status, response.body)
+        await super()._parse_robots(response, netloc, request)
 
 
 class Throttle(AutoThrottle):

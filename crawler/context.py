@@ -43,9 +43,9 @@ class PassContext:
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex
     warc: Any = None  # raqib.crawler.capture.WarcCapture, set by it when the crawl archives
     # robots.txt parsers by host, shared by the crawls of one pass in this
-    # process (its feed read, its batches): each host's robots.txt is fetched
-    # once a pass (compat.RobotsTxt). None: the crawl keeps its own.
-    robots: dict[str, Any] | None = None
+    # process (its feed read, its batches), and the answers kept between
+    # passes (raqib.crawler.robots.RobotsMemory). None: the crawl keeps its own.
+    robots: Any = None
 
     def take(self, tasks: list[Task]) -> None:
         """Watches handed to this crawl while it runs: the recorder judges

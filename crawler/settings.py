@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from raqib.config import parse_duration
+
 BOT_NAME = "raqib"
 # `pass` (raqib.app.scrapy_pass) is a whole Raqib pass run by Scrapy or Scrapyd.
 SPIDER_MODULES = ["raqib.crawler.spiders", "raqib.app.scrapy_pass"]
@@ -114,5 +116,6 @@ def from_config(fetch: Any) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": fetch.per_domain,
         "AUTOTHROTTLE_ENABLED": fetch.autothrottle,
         "ROBOTSTXT_OBEY": fetch.obey_robots,
+        "RAQIB_ROBOTS_TTL": parse_duration(fetch.robots_ttl).total_seconds(),
         "REDIRECT_MAX_TIMES": fetch.max_redirects,
     }

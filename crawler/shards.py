@@ -30,6 +30,7 @@ from typing import Any
 from raqib import console
 from raqib.crawler.deal import Feed
 from raqib.crawler.pool import die_with
+from raqib.crawler.robots import RobotsMemory
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
 from raqib.loading import importing
@@ -145,11 +146,11 @@ def crawl_here(
     on_recorded: Callable[[Task, Recorded], None] | None = None,
     alone: bool = False,
     feed: Feed | None = None,
-    robots: dict[str, Any] | None = None,
+    robots: RobotsMemory | None = None,
 ) -> CrawlResult:
     """Crawl `tasks` in this process (`alone`: a crawler process, which ends
     after; `feed`: it asks the pass for more as it runs out; `robots`: the
-    pass's robots.txt parsers, see PassContext)."""
+    pass's robots.txt parsers and kept answers, see crawler.robots)."""
     with importing():  # Scrapy's crawl; trafilatura only if a page is sure to need it
         from raqib.crawler.capture import CaptureIndex
         from raqib.crawler.context import PassContext
@@ -173,7 +174,7 @@ def crawl_here(
         capture_index=CaptureIndex(storage.archive),
         guard=crawl.guard,
         more=feed.more if feed is not None else None,
-        robots=robots,
+        robots=robots or RobotsMemory(storage.robots, crawl.clock),
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)

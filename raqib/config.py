@@ -57,6 +57,7 @@ class FetchConfig:
     per_domain: int = 4
     autothrottle: bool = True
     obey_robots: bool = True
+    robots_ttl: str = "1h"  # how long a host's robots.txt answer is used again; 0: ask every pass
     max_redirects: int = 5
     allow_private: bool = False  # follow discovered links to private/loopback addresses
     dns_resolver: str = (
@@ -367,6 +368,9 @@ def validate(cfg: Config) -> None:
     _curve("schedule.curve", s.curve)
     if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
         raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    _durations("fetch", cfg.fetch, ("robots_ttl",))
+    if parse_duration(cfg.fetch.robots_ttl) > timedelta(hours=24):  # RFC 9309 §2.4
+        raise ValueError("fetch.robots_ttl: at most 24h (RFC 9309 asks no more)")
     _durations("notify", cfg.notify, ("flush_timeout", "timeout", "retry_base", "retry_max"))
     triggers = {
         "substantive",

@@ -24,6 +24,7 @@ from raqib.storage.leases import LeaseRepo
 from raqib.storage.migrate import check, upgrade
 from raqib.storage.outbox import OutboxRepo
 from raqib.storage.outlets import OutletRepo
+from raqib.storage.robots import RobotsRepo
 from raqib.storage.search import SearchRepo
 from raqib.storage.watches import WatchRepo
 
@@ -44,6 +45,7 @@ class Storage:
     outbox: OutboxRepo
     outlets: OutletRepo
     search: SearchRepo
+    robots: RobotsRepo
 
     def url(self) -> str:
         """The database URL, credentials included (for a pass's other processes)."""
@@ -73,4 +75,5 @@ def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> S
         outbox=OutboxRepo(db),
         outlets=OutletRepo(db),
         search=SearchRepo(db),
+        robots=RobotsRepo(db),
     )

@@ -397,3 +397,13 @@ class VersionSearch(Base):
     )
     watch_id: Mapped[int] = mapped_column(Integer, index=True)
     key: Mapped[str] = mapped_column(Text)
+
+
+class RobotsAnswer(Base):
+    """A host's last robots.txt answer, kept between passes for [fetch] robots_ttl."""
+
+    __tablename__ = "robots_answers"
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # scheme://host[:port]
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

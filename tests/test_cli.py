@@ -249,34 +249,6 @@ def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqi
     assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
 
-def test_a_pass_asks_each_host_for_robots_txt_once(raqib: Raqib, server) -> None:
-    """The feed read and the article crawl of one pass share each host's
-    robots.txt (it was fetched once per crawl, and nothing else went to the
-    host until it came); the next pass asks again, and its rules hold."""
-    items = "".join(
-        f"<item><title>a{i}</title><link>{server.base}/news/{i}</link></item>" for i in range(3)
-    )
-    rss = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'
-    server.routes["/feed.xml"] = Route(
-        rss.encode(), headers={"Content-Type": "application/rss+xml"}
-    )
-    server.routes["/robots.txt"] = Route(
-        b"User-agent: *\nDisallow: /news/2\n", headers={"Content-Type": "text/plain"}
-    )
-    for i in range(3):
-        server.routes[f"/news/{i}"] = Route(render(VERSIONS[0], server.base))
-    raqib("outlet", "add", "one-host", "--feed", server.base + "/feed.xml")
-
-    def asked(path: str) -> int:
-        return sum(1 for p, _headers in server.requests if p == path)
-
-    raqib.proc("check")
-    assert (asked("/robots.txt"), asked("/feed.xml"), asked("/news/0")) == (1, 1, 1)
-    raqib.proc("check", "--all")  # the articles again; the feed is not due
-    assert (asked("/robots.txt"), asked("/feed.xml"), asked("/news/1")) == (2, 1, 2)
-    assert asked("/news/2") == 0  # disallowed in both passes
-
-
 def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     """Imports and opening the home run without garbage collection (start-up);
     the command's own work runs with it, whether opening succeeded or not."""

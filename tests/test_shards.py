@@ -41,11 +41,13 @@ def watched(
     return urls
 
 
-def configure(raqib: Raqib, processes: int, per_domain: int = 4, batch: int = 1000) -> None:
+def configure(
+    raqib: Raqib, processes: int, per_domain: int = 4, batch: int = 1000, robots_ttl: str = "1h"
+) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(
         f"[fetch]\nprocesses = {processes}\nper_domain = {per_domain}\nautothrottle = false\n"
-        f"[schedule]\nclaim_batch = {batch}\n",
+        f'robots_ttl = "{robots_ttl}"\n[schedule]\nclaim_batch = {batch}\n',
         encoding="utf-8",
     )
 
@@ -431,7 +433,7 @@ def test_a_crawler_process_given_its_share_hands_over_to_a_fresh_one(
     monkeypatch.setattr(crew, "RETIRE_LEFT", 1)
     for key, value in raqib.env.items():
         monkeypatch.setenv(key, value)
-    configure(raqib, processes=2, per_domain=2, batch=10)
+    configure(raqib, processes=2, per_domain=2, batch=10, robots_ttl="0")  # each asks: counted
     probe = ConcurrencyProbe()
     server.around = probe
     urls = watched(server, raqib, "handed-over", delay=0.02)

@@ -84,6 +84,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     and the candidates judged on their feed entry alone."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
+    from raqib.crawler.robots import RobotsMemory
     from raqib.crawler.run import run_spider
     from raqib.crawler.spiders.discover import DiscoverSpider, DiscoveryJob
 
@@ -116,6 +117,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         collector=collected,
         guard=Guard(allow_private=app.config.fetch.allow_private),
         capture_index=CaptureIndex(app.storage.archive),
+        robots=RobotsMemory(app.storage.robots, app.clock),
     )
     run_spider(DiscoverSpider, crawl_settings(app), context)
     return collected, prefilter

@@ -15,6 +15,7 @@ from raqib import urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.config import parse_duration
+from raqib.crawler.robots import RobotsMemory
 from raqib.discovery.outlets import read_opml, refusal, write_opml
 from raqib.domain import Listed, Outlet, SourceKind
 from raqib.guard import Guard, network_of
@@ -129,7 +130,7 @@ def read_sources(
     *,
     outlet: str | None = None,
     force: bool = False,
-    robots: dict[str, Any] | None = None,
+    robots: RobotsMemory | None = None,
 ) -> ReadReport:
     """Read the sources that are due (every source of `outlet`, with force) and
     watch each new article they list; then retire what outlived its window.
@@ -152,7 +153,7 @@ def read_sources(
             clock=app.clock,
             outlets=OutletJob(sources),
             guard=Guard(allow_private=app.config.fetch.allow_private),
-            robots=robots,
+            robots=robots or RobotsMemory(app.storage.robots, app.clock),
         )
         collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]

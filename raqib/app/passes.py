@@ -19,6 +19,7 @@ from raqib.app.errors import PassFailed
 from raqib.app.home import App, new_owner, warc_dir
 from raqib.app.notifications import notify_pass
 from raqib.config import parse_duration
+from raqib.crawler.robots import RobotsMemory
 from raqib.crawler.shards import CrawlResult
 from raqib.domain import ChangeKind, Outcome, Recorded, Task
 from raqib.guard import Guard
@@ -125,7 +126,7 @@ def run_check(
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
-    robots: dict[str, Any] = {}  # each host's robots.txt, fetched once a pass in this process
+    robots = RobotsMemory(app.storage.robots, app.clock)  # each host's robots.txt, once a pass
     try:
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets
@@ -189,7 +190,7 @@ def _crawl(
     summary: PassSummary,
     on_recorded: Callable[[Task, Recorded], None] | None,
     claims: Claims,
-    robots: dict[str, Any],
+    robots: RobotsMemory,
 ) -> CrawlResult:
     """Crawl a claimed batch; in crawler processes, the batches after it too
     (claimed as the processes ask for more), bar those that want a browser."""

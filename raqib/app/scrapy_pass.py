@@ -32,6 +32,7 @@ from raqib.config import parse_duration
 from raqib.crawler.capture import CaptureIndex
 from raqib.crawler.context import PassContext, attach
 from raqib.crawler.record import Recorder
+from raqib.crawler.robots import RobotsMemory
 from raqib.crawler.shards import with_browser
 from raqib.crawler.spiders.refetch import RefetchSpider
 from raqib.guard import Guard
@@ -85,6 +86,7 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             lease=lease,
             capture_index=CaptureIndex(app.storage.archive),
             guard=guard,
+            robots=RobotsMemory(app.storage.robots, app.clock),
         ),
     )
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from raqib.domain import Snapshot
-from raqib.extract import pagemeta
 from raqib.extract.facts import Facts
+from raqib.extract.notices import notices as read_notices
 from raqib.extract.parsing import parse
 from raqib.extract.region import check, locate
 from raqib.extract.results import EXTRACTOR, NotArticle
@@ -93,7 +93,7 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
     facts = Facts(root) if root is not None else None  # read by all three below
-    checked = check(root, region, pagemeta.notices, facts) if region is not None else None
+    checked = check(root, region, read_notices, facts) if region is not None else None
     if checked is not None and region is not None and checked.digest == region["digest"]:
         return SAME
     result = make_page(html, url, copy.deepcopy(root) if root is not None else None, facts)

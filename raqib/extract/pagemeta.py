@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
-    beside_the_article,
     furniture_elements,
     heads_the_article,
     text_of,
 )
+from raqib.extract.notices import BLOCK_TAGS, notices
 from raqib.normalize.arabic import canonical_line
 
 MAX_JSONLD_BYTES = 200_000
@@ -31,7 +29,6 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
 AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 author_mark = searcher(AUTHOR_MARK)
-MAX_NOTICE_CHARS = 300
 
 ARTICLE_TYPES = {
     "article",
@@ -67,13 +64,6 @@ _MODIFIED_META = (
     "dc.date.modified",
 )
 
-# Visible lines that announce an update or a correction.
-_NOTICE = re.compile(
-    r"^\s*(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|توضيح|تنويه|استدراك|ملاحظة\s+المحرر"
-    r"|last\s+updated|updated|update|correction|corrected|clarification|editor'?s\s+note)\b\s*[:：\-–—]?",
-    re.IGNORECASE,
-)
-
 _SKIP_TAGS = {
     "script",
     "style",
@@ -84,23 +74,6 @@ _SKIP_TAGS = {
     "title",
     "option",
     "textarea",
-}
-_BLOCK_TAGS = {
-    "p",
-    "li",
-    "div",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "section",
-    "aside",
-    "blockquote",
-    "span",
-    "strong",
-    "em",
-    "b",
 }
 
 
@@ -338,21 +311,6 @@ def _read_time_tags(root: Any, meta: PageMeta) -> None:
             meta.published = dt[:64]
 
 
-def _visible_elements(root: Any) -> Iterator[Any]:
-    """Elements outside script/style/etc., without descending into those."""
-    stack = [root]
-    while stack:
-        el = stack.pop()
-        if not isinstance(el.tag, str) or el.tag in _SKIP_TAGS:
-            continue
-        yield el
-        stack.extend(reversed(el))
-
-
-def _text(el: Any) -> str:
-    return canonical_line(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
-
-
 def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:
     """Short visible lines that start like an update or correction notice;
     and the short texts that sit in page furniture (for checking bylines)."""
@@ -365,30 +323,6 @@ def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str
         if 0 < len(text) <= 80:
             furniture.add(text)
     return notices(root), furniture
-
-
-def notices(root: Any) -> list[str]:
-    """Short visible lines that start like an update or correction notice."""
-    found: list[str] = []
-    body = root.find("body")
-    if body is None:
-        return found
-    for el in body.iter(*_BLOCK_TAGS):  # (script and style hold no elements)
-        head = (el.text or "").strip()
-        if not head and len(el):
-            head = (el[0].text or "").strip()
-        m = _NOTICE.match(head) if head else None
-        if not m or beside_the_article(el):
-            continue
-        text = _text(el)
-        if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
-            continue
-        # "تحديث" also opens ordinary sentences ("تحديث الأسطول..."): a notice
-        # has a separator after the keyword or carries a date or time.
-        if m.group().rstrip()[-1:] in ":：-–—" or any(ch.isdigit() for ch in text):
-            found.append(text)
-    # Nested elements repeat the same notice; keep the shortest of each family.
-    return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
 def link_texts(root: Any) -> tuple[set[str], set[str]]:
@@ -405,7 +339,7 @@ def link_texts(root: Any) -> tuple[set[str], set[str]]:
             continue
         texts.add(link_text)
         parent = a.getparent()
-        if parent is None or parent.tag not in _BLOCK_TAGS or len(link_text.split()) < 3:
+        if parent is None or parent.tag not in BLOCK_TAGS or len(link_text.split()) < 3:
             continue
         if (parent.text or "").strip() or (a.tail or "").strip():
             continue  # words beside the link: a sentence, not a link-only block

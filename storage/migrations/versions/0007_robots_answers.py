@@ -1,0 +1,30 @@
+"""robots.txt answers kept between passes
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "robots_answers",
+        sa.Column("origin", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("origin", name=op.f("pk_robots_answers")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("robots_answers")

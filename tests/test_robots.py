@@ -1,0 +1,94 @@
+"""robots.txt: asked once a pass, and its answer kept between passes for
+`[fetch] robots_ttl` (crawler.robots), on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import PageServer, Route
+from tests.conftest import Raqib
+
+pytestmark = pytest.mark.backends  # the answers are rows of both schemas
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+TEXT = {"Content-Type": "text/plain"}
+
+
+def _site(server: PageServer, raqib: Raqib, *, ttl: str = "1h", robots: Route) -> None:
+    """Three article pages, watched; robots.txt answered by `robots`."""
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text(
+        f'[fetch]\nautothrottle = false\nrobots_ttl = "{ttl}"\n', encoding="utf-8"
+    )
+    server.routes["/robots.txt"] = robots
+    for i in range(3):
+        server.routes[f"/news/{i}"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", *(f"{server.base}/news/{i}" for i in range(3)))
+
+
+def _pass(server: PageServer, raqib: Raqib, minutes: int) -> tuple[int, set[str]]:
+    """A pass `minutes` after T0: how often it asked for robots.txt, and which pages."""
+    server.requests.clear()
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (T0 + timedelta(minutes=minutes)).isoformat()})
+    paths = [p for p, _headers in server.requests]
+    return paths.count("/robots.txt"), {p for p in paths if p != "/robots.txt"}
+
+
+def test_an_answer_is_used_again_until_its_ttl_runs_out(server, raqib: Raqib) -> None:
+    """The next pass within the TTL asks nothing and obeys the kept rules,
+    even once the host has changed them; the first pass after the TTL asks
+    again and obeys the new ones."""
+    _site(server, raqib, robots=Route(b"User-agent: *\nDisallow: /news/2\n", headers=TEXT))
+    assert _pass(server, raqib, 0) == (1, {"/news/0", "/news/1"})
+    assert _pass(server, raqib, 30) == (0, {"/news/0", "/news/1"})
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /news/0\n", headers=TEXT)
+    assert _pass(server, raqib, 59) == (0, {"/news/0", "/news/1"})  # kept: the old rules
+    assert _pass(server, raqib, 61) == (1, {"/news/1", "/news/2"})
+    assert _pass(server, raqib, 90) == (0, {"/news/1", "/news/2"})
+
+
+def test_a_struggling_host_is_asked_again_and_a_missing_file_is_kept(server, raqib: Raqib) -> None:
+    """A 5xx says nothing about the rules: the next pass asks again. A 404
+    means "no rules", and that answer is kept like any other."""
+    _site(server, raqib, robots=Route(b"busy", status=503, headers=TEXT))
+    assert _pass(server, raqib, 0)[0] == 1
+    assert _pass(server, raqib, 1)[0] == 1
+    server.routes["/robots.txt"] = Route(b"not here", status=404, headers=TEXT)
+    assert _pass(server, raqib, 2) == (1, {"/news/0", "/news/1", "/news/2"})
+    assert _pass(server, raqib, 3) == (0, {"/news/0", "/news/1", "/news/2"})
+
+
+def test_a_ttl_of_zero_asks_every_pass(server, raqib: Raqib) -> None:
+    _site(server, raqib, ttl="0", robots=Route(b"User-agent: *\nDisallow: /news/2\n", headers=TEXT))
+    assert _pass(server, raqib, 0) == (1, {"/news/0", "/news/1"})
+    assert _pass(server, raqib, 1) == (1, {"/news/0", "/news/1"})
+
+
+def test_the_feed_read_and_the_articles_of_a_pass_share_one_answer(server, raqib: Raqib) -> None:
+    """The feed read and the article crawl of one pass ask the host once
+    (and nothing else goes to the host until the answer came)."""
+    items = "".join(
+        f"<item><title>a{i}</title><link>{server.base}/news/{i}</link></item>" for i in range(3)
+    )
+    rss = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'
+    server.routes["/feed.xml"] = Route(
+        rss.encode(), headers={"Content-Type": "application/rss+xml"}
+    )
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /news/2\n", headers=TEXT)
+    for i in range(3):
+        server.routes[f"/news/{i}"] = Route(render(VERSIONS[0], server.base))
+    raqib("outlet", "add", "one-host", "--feed", server.base + "/feed.xml")
+    raqib.proc("check")
+    paths = [p for p, _headers in server.requests]
+    assert paths[0] == "/robots.txt"
+    assert sorted(paths) == ["/feed.xml", "/news/0", "/news/1", "/robots.txt"]
+
+
+def test_a_ttl_over_a_day_is_refused(raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text('[fetch]\nrobots_ttl = "2d"\n', encoding="utf-8")
+    err = raqib("watches", expect=None).err
+    assert "fetch.robots_ttl" in err and "24h" in err
