@@ -17,11 +17,14 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 TEXT = {"Content-Type": "text/plain"}
 
 
-def _site(server: PageServer, raqib: Raqib, *, ttl: str = "1h", robots: Route) -> None:
+def _site(
+    server: PageServer, raqib: Raqib, *, ttl: str = "1h", robots: Route, processes: int = 0
+) -> None:
     """Three article pages, watched; robots.txt answered by `robots`."""
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(
-        f'[fetch]\nautothrottle = false\nrobots_ttl = "{ttl}"\n', encoding="utf-8"
+        f'[fetch]\nautothrottle = false\nrobots_ttl = "{ttl}"\nprocesses = {processes}\n',
+        encoding="utf-8",
     )
     server.routes["/robots.txt"] = robots
     for i in range(3):
@@ -59,6 +62,18 @@ def test_a_struggling_host_is_asked_again_and_a_missing_file_is_kept(server, raq
     server.routes["/robots.txt"] = Route(b"not here", status=404, headers=TEXT)
     assert _pass(server, raqib, 2) == (1, {"/news/0", "/news/1", "/news/2"})
     assert _pass(server, raqib, 3) == (0, {"/news/0", "/news/1", "/news/2"})
+
+
+def test_crawler_processes_keep_and_use_the_answers(server, raqib: Raqib) -> None:
+    """A pass split across crawler processes: each process asks once, keeps
+    the answer, and the next split pass asks nothing and obeys it."""
+    _site(
+        server, raqib, processes=2,
+        robots=Route(b"User-agent: *\nDisallow: /news/2\n", headers=TEXT),
+    )  # fmt: skip
+    asked, pages = _pass(server, raqib, 0)
+    assert 1 <= asked <= 2 and pages == {"/news/0", "/news/1"}
+    assert _pass(server, raqib, 30) == (0, {"/news/0", "/news/1"})
 
 
 def test_a_ttl_of_zero_asks_every_pass(server, raqib: Raqib) -> None:
