@@ -107,3 +107,44 @@ def test_a_ttl_over_a_day_is_refused(raqib: Raqib) -> None:
     (raqib.home / "raqib.toml").write_text('[fetch]\nrobots_ttl = "2d"\n', encoding="utf-8")
     err = raqib("watches", expect=None).err
     assert "fetch.robots_ttl" in err and "24h" in err
+
+
+class _Repo:
+    """A store that keeps what it is given, or fails when told to."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.kept: dict[str, tuple[int, bytes, datetime]] = {}
+        self.fail = fail
+
+    def fresh(self, origin: str, *, since: datetime) -> bytes | None:
+        if self.fail:
+            raise OSError("database gone")
+        kept = self.kept.get(origin)
+        return kept[1] if kept is not None and kept[2] >= since else None
+
+    def put(self, answers: dict[str, tuple[int, bytes, datetime]]) -> None:
+        if self.fail:
+            raise OSError("database gone")
+        self.kept.update(answers)
+
+
+def test_what_is_kept_and_a_failing_store_costs_only_a_request(caplog) -> None:
+    from raqib.crawler.robots import MAX_BODY, RobotsMemory
+
+    repo = _Repo()
+    memory = RobotsMemory(repo, lambda: T0)
+    for status, origin in ((200, "a"), (404, "b"), (500, "c"), (503, "d"), (429, "e")):
+        memory.learn(f"https://{origin}", status, b"User-agent: *\nDisallow: /x\n")
+    memory.learn("https://big", 200, b"#" * (MAX_BODY + 1))
+    memory.save()
+    assert sorted(repo.kept) == ["https://a", "https://b"]
+    assert memory.recall("https://a", timedelta(hours=1)) == b"User-agent: *\nDisallow: /x\n"
+    assert memory.recall("https://a", timedelta(0)) is None  # a TTL of 0 keeps nothing
+    later = RobotsMemory(repo, lambda: T0 + timedelta(hours=2))
+    assert later.recall("https://a", timedelta(hours=1)) is None  # too old
+
+    broken = RobotsMemory(_Repo(fail=True), lambda: T0)
+    assert broken.recall("https://a", timedelta(hours=1)) is None  # ask the host instead
+    broken.learn("https://a", 200, b"")
+    broken.save()  # logged, not raised: the next pass asks again
+    assert "could not be read" in caplog.text and "could not be kept" in caplog.text
