@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from time import monotonic
 from types import SimpleNamespace
 from typing import Any
@@ -32,6 +31,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from raqib.crawler.context import context_of
+from raqib.crawler.robots import origin
 
 WRITTEN_FOR = "2.19"
 
@@ -89,7 +89,6 @@ class RobotsTxt(RobotsTxtMiddleware):
             self._memory = context_of(crawler).robots
         except NotConfigured:
             self._memory = None  # a crawl without a pass context: its own parsers
-        self._ttl = timedelta(seconds=crawler.settings.getfloat("RAQIB_ROBOTS_TTL", 0))
         if self._memory is not None:
             shared = self._memory.parsers
             # What an earlier crawl of the pass left mid-fetch is fetched again.
@@ -101,7 +100,7 @@ class RobotsTxt(RobotsTxtMiddleware):
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)
         if url.netloc not in self._parsers and self._memory is not None:
-            body = self._memory.recall(f"{url.scheme}://{url.netloc}", self._ttl)
+            body = self._memory.recall(origin(url.scheme, url.netloc))
             if body is not None:  # answered within the TTL, in an earlier pass
                 self._parsers[url.netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
                 self._stats.inc_value("robotstxt/kept_answer_count")
@@ -113,9 +112,9 @@ class RobotsTxt(RobotsTxtMiddleware):
         return parser
 
     async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
-        if self._memory is not None and self._ttl:
+        if self._memory is not None:
             url = urlparse_cached(request)
-            self._memory.learn(f"{url.scheme}://{url.netloc}", response.status, response.body)
+            self._memory.learn(origin(url.scheme, url.netloc), response.status, response.body)
         await super()._parse_robots(response, netloc, request)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from raqib.crawler.robots import RobotsMemory
 from raqib.domain import Task
 
 _ATTRIBUTE = "raqib_context"
@@ -45,7 +46,7 @@ class PassContext:
     # robots.txt parsers by host, shared by the crawls of one pass in this
     # process (its feed read, its batches), and the answers kept between
     # passes (raqib.crawler.robots.RobotsMemory). None: the crawl keeps its own.
-    robots: Any = None
+    robots: RobotsMemory | None = None
 
     def take(self, tasks: list[Task]) -> None:
         """Watches handed to this crawl while it runs: the recorder judges

@@ -174,7 +174,7 @@ def crawl_here(
         capture_index=CaptureIndex(storage.archive),
         guard=crawl.guard,
         more=feed.more if feed is not None else None,
-        robots=robots or RobotsMemory(storage.robots, crawl.clock),
+        robots=robots or RobotsMemory.load(storage.robots, crawl.clock, _robots_ttl(crawl)),
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)
@@ -192,6 +192,10 @@ def crawl_here(
         new_versions=recorder.new_versions,
         fatal=recorder.fatal,
     )
+
+
+def _robots_ttl(crawl: Crawl) -> timedelta:
+    return timedelta(seconds=float(crawl.overrides.get("RAQIB_ROBOTS_TTL", 0)))
 
 
 def with_browser(

@@ -72,6 +72,27 @@ def insert_new(
     return list(conn.execute(statement.returning(*returning), rows))
 
 
+def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, stamp: str) -> None:
+    """Insert rows; one whose `key` is stored already replaces the stored row
+    only if its `stamp` is later: INSERT … ON CONFLICT DO UPDATE … WHERE, which
+    both backends speak (each through its own dialect's construct)."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    new = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={c.name: new[c.name] for c in table.columns if c.name != key},
+            where=table.c[stamp] < new[stamp],
+        ),
+        rows,
+    )
+
+
 def rowcount(result: Any) -> int:
     """Rows an UPDATE or DELETE touched (typed Results do not declare it)."""
     return int(getattr(result, "rowcount", 0) or 0)

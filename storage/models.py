@@ -404,6 +404,5 @@ class RobotsAnswer(Base):
 
     __tablename__ = "robots_answers"
     origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # scheme://host[:port]
-    status: Mapped[int] = mapped_column(Integer)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

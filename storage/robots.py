@@ -8,31 +8,30 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from raqib.storage import models as m
-from raqib.storage.db import Database, insert_new
+from raqib.storage.db import Database, upsert_newer
 
 
 class RobotsRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def fresh(self, origin: str, *, since: datetime) -> bytes | None:
-        """The body of `origin`'s robots.txt if it was fetched at `since` or later."""
+    def fresh(self, *, since: datetime, until: datetime) -> dict[str, tuple[bytes, datetime]]:
+        """Each origin's body and when it was fetched, for answers fetched between
+        `since` and `until` (a time ahead of this clock is another's skew, not fresh)."""
+        a = m.RobotsAnswer
         with self.db.session() as s:
-            return s.scalar(
-                select(m.RobotsAnswer.body).where(
-                    m.RobotsAnswer.origin == origin, m.RobotsAnswer.fetched_at >= since
-                )
+            rows = s.execute(
+                select(a.origin, a.body, a.fetched_at).where(a.fetched_at.between(since, until))
             )
+            return {o: (body, at) for o, body, at in rows}
 
-    def put(self, answers: dict[str, tuple[int, bytes, datetime]]) -> None:
-        """Keep each origin's answer (status, body, when fetched) in place of its last."""
-        if not answers:
-            return
+    def put(self, answers: dict[str, tuple[bytes, datetime]], *, older_than: datetime) -> None:
+        """Keep each origin's answer (body, when fetched) unless a newer one is
+        kept already; forget every answer fetched before `older_than`."""
+        rows = [
+            {"origin": o, "body": body, "fetched_at": at}
+            for o, (body, at) in sorted(answers.items())
+        ]  # in one order: two workers writing the same hosts wait, never deadlock
         with self.db.session() as s:
-            s.execute(delete(m.RobotsAnswer).where(m.RobotsAnswer.origin.in_(list(answers))))
-            rows = [
-                {"origin": o, "status": status, "body": body, "fetched_at": at}
-                for o, (status, body, at) in answers.items()
-            ]
-            # Another worker may have kept the same host's answer meanwhile: either will do.
-            insert_new(s.connection(), m.RobotsAnswer.__table__, rows)
+            upsert_newer(s.connection(), m.RobotsAnswer.__table__, rows, "origin", "fetched_at")
+            s.execute(delete(m.RobotsAnswer).where(m.RobotsAnswer.fetched_at < older_than))

@@ -95,6 +95,8 @@ def test_the_feed_read_and_the_articles_of_a_pass_share_one_answer(server, raqib
     server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /news/2\n", headers=TEXT)
     for i in range(3):
         server.routes[f"/news/{i}"] = Route(render(VERSIONS[0], server.base))
+    raqib.home.mkdir(parents=True, exist_ok=True)  # nothing kept: the pass's crawls share parsers
+    (raqib.home / "raqib.toml").write_text('[fetch]\nrobots_ttl = "0"\n', encoding="utf-8")
     raqib("outlet", "add", "one-host", "--feed", server.base + "/feed.xml")
     raqib.proc("check")
     paths = [p for p, _headers in server.requests]
@@ -109,42 +111,67 @@ def test_a_ttl_over_a_day_is_refused(raqib: Raqib) -> None:
     assert "fetch.robots_ttl" in err and "24h" in err
 
 
+def test_the_store_keeps_the_newest_answer_and_forgets_old_ones(raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    storage = raqib.open_storage()
+    try:
+        repo, hour = storage.robots, timedelta(hours=1)
+        repo.put({"https://a": (b"old", T0), "https://b": (b"b", T0)}, older_than=T0 - hour)
+        repo.put({"https://a": (b"new", T0 + hour)}, older_than=T0 - hour)
+        repo.put({"https://a": (b"late", T0)}, older_than=T0 - hour)  # another worker, behind
+        assert repo.fresh(since=T0, until=T0 + hour) == {
+            "https://a": (b"new", T0 + hour),
+            "https://b": (b"b", T0),
+        }
+        assert repo.fresh(since=T0 - hour, until=T0) == {"https://b": (b"b", T0)}  # a is ahead
+        repo.put({"https://c": (b"c", T0 + 2 * hour)}, older_than=T0 + hour)  # b is too old
+        assert set(repo.fresh(since=T0 - hour, until=T0 + 3 * hour)) == {"https://a", "https://c"}
+    finally:
+        storage.close()
+
+
 class _Repo:
     """A store that keeps what it is given, or fails when told to."""
 
     def __init__(self, fail: bool = False) -> None:
-        self.kept: dict[str, tuple[int, bytes, datetime]] = {}
+        self.kept: dict[str, tuple[bytes, datetime]] = {}
         self.fail = fail
 
-    def fresh(self, origin: str, *, since: datetime) -> bytes | None:
+    def fresh(self, *, since: datetime, until: datetime) -> dict[str, tuple[bytes, datetime]]:
         if self.fail:
             raise OSError("database gone")
-        kept = self.kept.get(origin)
-        return kept[1] if kept is not None and kept[2] >= since else None
+        return {o: (b, at) for o, (b, at) in self.kept.items() if since <= at <= until}
 
-    def put(self, answers: dict[str, tuple[int, bytes, datetime]]) -> None:
+    def put(self, answers: dict[str, tuple[bytes, datetime]], *, older_than: datetime) -> None:
         if self.fail:
             raise OSError("database gone")
         self.kept.update(answers)
 
 
 def test_what_is_kept_and_a_failing_store_costs_only_a_request(caplog) -> None:
-    from raqib.crawler.robots import MAX_BODY, RobotsMemory
+    from raqib.crawler.robots import MAX_BODY, RobotsMemory, origin
 
-    repo = _Repo()
-    memory = RobotsMemory(repo, lambda: T0)
-    for status, origin in ((200, "a"), (404, "b"), (500, "c"), (503, "d"), (429, "e")):
-        memory.learn(f"https://{origin}", status, b"User-agent: *\nDisallow: /x\n")
+    repo, hour = _Repo(), timedelta(hours=1)
+    now = [T0]
+    memory = RobotsMemory.load(repo, lambda: now[0], hour)
+    rules = b"User-agent: *\nDisallow: /x\n"
+    for status, host in ((200, "a"), (404, "b"), (500, "c"), (503, "d"), (429, "e")):
+        memory.learn(f"https://{host}", status, rules)
     memory.learn("https://big", 200, b"#" * (MAX_BODY + 1))
+    memory.learn("https://" + "h" * 300, 200, rules)
     memory.save()
     assert sorted(repo.kept) == ["https://a", "https://b"]
-    assert memory.recall("https://a", timedelta(hours=1)) == b"User-agent: *\nDisallow: /x\n"
-    assert memory.recall("https://a", timedelta(0)) is None  # a TTL of 0 keeps nothing
-    later = RobotsMemory(repo, lambda: T0 + timedelta(hours=2))
-    assert later.recall("https://a", timedelta(hours=1)) is None  # too old
+    assert memory.recall("https://a") is None  # read when a pass starts, not during it
+    again = RobotsMemory.load(repo, lambda: now[0], hour)
+    assert again.recall("https://a") == rules
+    now[0] = T0 + 2 * hour
+    assert again.recall("https://a") is None  # expired while the pass ran
+    assert RobotsMemory.load(repo, lambda: now[0], hour).recall("https://a") is None
+    assert RobotsMemory.load(repo, lambda: T0, timedelta(0)).recall("https://a") is None
+    assert origin("HTTPS", "user:secret@Example.org:8443") == "https://example.org:8443"
 
-    broken = RobotsMemory(_Repo(fail=True), lambda: T0)
-    assert broken.recall("https://a", timedelta(hours=1)) is None  # ask the host instead
+    broken = RobotsMemory.load(_Repo(fail=True), lambda: T0, hour)  # logged, not raised
+    assert broken.recall("https://a") is None  # ask the host instead
     broken.learn("https://a", 200, b"")
     broken.save()  # logged, not raised: the next pass asks again
     assert "could not be read" in caplog.text and "could not be kept" in caplog.text

@@ -13,7 +13,7 @@ from typing import Any
 from raqib.app.errors import NotFound
 from raqib.app.home import App
 from raqib.app.notifications import notify_coverage
-from raqib.app.passes import crawl_settings
+from raqib.app.passes import crawl_settings, robots_memory
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
 from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide
@@ -84,7 +84,6 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     and the candidates judged on their feed entry alone."""
     from raqib.crawler.capture import CaptureIndex
     from raqib.crawler.context import PassContext
-    from raqib.crawler.robots import RobotsMemory
     from raqib.crawler.run import run_spider
     from raqib.crawler.spiders.discover import DiscoverSpider, DiscoveryJob
 
@@ -117,7 +116,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         collector=collected,
         guard=Guard(allow_private=app.config.fetch.allow_private),
         capture_index=CaptureIndex(app.storage.archive),
-        robots=RobotsMemory(app.storage.robots, app.clock),
+        robots=robots_memory(app),
     )
     run_spider(DiscoverSpider, crawl_settings(app), context)
     return collected, prefilter

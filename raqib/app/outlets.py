@@ -144,7 +144,7 @@ def read_sources(
     )
     if sources:  # Scrapy is imported only when there is something to read
         with importing():
-            from raqib.app.passes import crawl_settings
+            from raqib.app.passes import crawl_settings, robots_memory
             from raqib.crawler.context import PassContext
             from raqib.crawler.run import collect
             from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
@@ -153,7 +153,7 @@ def read_sources(
             clock=app.clock,
             outlets=OutletJob(sources),
             guard=Guard(allow_private=app.config.fetch.allow_private),
-            robots=robots or RobotsMemory(app.storage.robots, app.clock),
+            robots=robots or robots_memory(app),
         )
         collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]

@@ -60,6 +60,12 @@ def crawl_settings(app: App) -> dict[str, Any]:
     return settings
 
 
+def robots_memory(app: App) -> RobotsMemory:
+    """This home's kept robots.txt answers, for the crawls of one pass."""
+    ttl = parse_duration(app.config.fetch.robots_ttl)
+    return RobotsMemory.load(app.storage.robots, app.clock, ttl)
+
+
 def revisit_policy(app: App) -> RevisitPolicy:
     """The schedule's curve, and each outlet's own where raqib.toml gives one."""
     policy = RevisitPolicy(app.config.schedule)
@@ -126,7 +132,7 @@ def run_check(
     started = time.monotonic()
     owner = new_owner()
     summary = PassSummary()
-    robots = RobotsMemory(app.storage.robots, app.clock)  # each host's robots.txt, once a pass
+    robots = robots_memory(app)  # each host's robots.txt: once a pass, or kept from before
     try:
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets

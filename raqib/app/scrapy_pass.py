@@ -27,12 +27,11 @@ from raqib.app.claims import claim, with_outlet_modes
 from raqib.app.errors import PassBusy
 from raqib.app.home import new_owner, open_app
 from raqib.app.notifications import notify_pass
-from raqib.app.passes import crawl_settings, revisit_policy
+from raqib.app.passes import crawl_settings, revisit_policy, robots_memory
 from raqib.config import parse_duration
 from raqib.crawler.capture import CaptureIndex
 from raqib.crawler.context import PassContext, attach
 from raqib.crawler.record import Recorder
-from raqib.crawler.robots import RobotsMemory
 from raqib.crawler.shards import with_browser
 from raqib.crawler.spiders.refetch import RefetchSpider
 from raqib.guard import Guard
@@ -77,6 +76,7 @@ def _standalone(crawler: Crawler, home: Path) -> None:
     crawler.settings.setdict(settings, priority="spider")
     recorder = Recorder(app.storage, revisit_policy(app), tasks, owner=owner)
     lease = parse_duration(app.config.schedule.lease)
+    robots = robots_memory(app)
     attach(
         crawler,
         PassContext(
@@ -86,12 +86,13 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             lease=lease,
             capture_index=CaptureIndex(app.storage.archive),
             guard=guard,
-            robots=RobotsMemory(app.storage.robots, app.clock),
+            robots=robots,
         ),
     )
 
     def closed() -> None:
         try:
+            robots.save()  # before the home closes (the middleware's own save comes after)
             app.storage.leases.release(owner)  # whatever a stop left unrecorded
             changes = analysis.analyze_pending(app.storage)
             analysis.upgrade_stale(app.storage)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import raqib.storage.models as models
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -19,9 +21,8 @@ def upgrade() -> None:
     op.create_table(
         "robots_answers",
         sa.Column("origin", sa.String(length=300), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("fetched_at", sa.DateTime(), nullable=False),
+        sa.Column("fetched_at", models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("origin", name=op.f("pk_robots_answers")),
     )
 
