@@ -166,6 +166,8 @@ def crawl_here(
         storage, crawl.policy, tasks, owner=crawl.owner, pool=pool, on_recorded=on_recorded
     )
     proxy, overrides = with_browser(tasks, crawl.overrides, crawl.guard)
+    if robots is None:  # a crawler process: parsers of its own, and the kept answers
+        robots = RobotsMemory.load(storage.robots, crawl.clock, _robots_ttl(crawl))
     context = PassContext(
         clock=crawl.clock,
         tasks=tasks,
@@ -174,7 +176,7 @@ def crawl_here(
         capture_index=CaptureIndex(storage.archive),
         guard=crawl.guard,
         more=feed.more if feed is not None else None,
-        robots=robots or RobotsMemory.load(storage.robots, crawl.clock, _robots_ttl(crawl)),
+        robots=robots,
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)

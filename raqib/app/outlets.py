@@ -153,7 +153,7 @@ def read_sources(
             clock=app.clock,
             outlets=OutletJob(sources),
             guard=Guard(allow_private=app.config.fetch.allow_private),
-            robots=robots or robots_memory(app),
+            robots=robots if robots is not None else robots_memory(app),
         )
         collected = collect(OutletSpider, crawl_settings(app), context)
         reads = [r for r in collected if isinstance(r, SourceRead)]
