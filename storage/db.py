@@ -62,10 +62,7 @@ def insert_new(
     INSERT … ON CONFLICT DO NOTHING, which both backends speak (a savepoint
     per row cost more than the insert itself). `returning`: columns to read
     back from the rows this call inserted (the skipped ones return nothing)."""
-    from raqib.storage import postgres, sqlite
-
-    dialect = postgres if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert_ignoring(table)
+    statement = _insert(conn, table).on_conflict_do_nothing()
     if not returning:
         conn.execute(statement, rows)
         return []
@@ -75,13 +72,10 @@ def insert_new(
 def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, stamp: str) -> None:
     """Insert rows; one whose `key` is stored already replaces the stored row
     only if its `stamp` is later: INSERT … ON CONFLICT DO UPDATE … WHERE, which
-    both backends speak (each through its own dialect's construct)."""
+    both backends speak."""
     if not rows:
         return
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = _insert(conn, table)
     new = statement.excluded
     conn.execute(
         statement.on_conflict_do_update(
@@ -91,6 +85,13 @@ def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, st
         ),
         rows,
     )
+
+
+def _insert(conn: Any, table: Any) -> Any:
+    """The backend's own INSERT construct: the one that can say ON CONFLICT."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def rowcount(result: Any) -> int:

@@ -53,13 +53,6 @@ def lock_for_migration(conn: Connection) -> None:
 # --- full-text search: a tsvector over the matching keys of versions ---------------------
 
 
-def insert_ignoring(table: Any) -> Any:
-    """INSERT into `table` that skips rows whose key another writer stored first."""
-    from sqlalchemy.dialects.postgresql import insert
-
-    return insert(table).on_conflict_do_nothing()
-
-
 def create_search(conn: Any) -> None:
     conn.execute(
         text(

@@ -59,13 +59,6 @@ def vacuum(engine: Engine) -> None:
         raw.close()
 
 
-def insert_ignoring(table: Any) -> Any:
-    """INSERT into `table` that skips rows whose key another writer stored first."""
-    from sqlalchemy.dialects.sqlite import insert
-
-    return insert(table).on_conflict_do_nothing()
-
-
 # --- full-text search: FTS5 over the matching keys of versions ---------------------------
 # An external-content FTS5 table indexes version_search.key; without FTS5
 # (a Python built against an SQLite without it) search falls back to LIKE.
