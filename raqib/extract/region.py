@@ -8,7 +8,9 @@ smallest element holding every extracted paragraph, and a digest of
 - the visible text of that element with the shape of its markup (where each
   element begins and ends: the extractor splits paragraphs there);
 - every prose-like block outside it, bar reader comments, menus, tickers and
-  sidebars (a new paragraph anywhere the extractor might reach for it);
+  sidebars (a new paragraph anywhere the extractor might reach for it), and
+  bar blocks this page has shown to churn without effect on the extraction
+  (extract.outside);
 - the link-only blocks elsewhere whose text the region repeats (the extractor
   drops such a line as a promo: a headline repeated in a most-read list);
 - every place a headline or byline can come from (<title>, h1, title and
@@ -25,7 +27,9 @@ extraction: the check can cost a needless extraction, not a missed edit.
 
 What it does not look at: text inside comments, menus, tickers and sidebars,
 unless the article itself sits in one. An extractor that pulled such text
-into the article would be reporting furniture, not an edit. The property is
+into the article would be reporting furniture, not an edit. Nor the text of
+a learnt block within its bound: that rests on what the extractor did with
+this page, not on a proof (see extract.outside). The property is
 checked by tests/test_region.py: random edits anywhere else on the saved real
 pages and on the benchmark's generated pages (RAQIB_MUTATIONS=150 for a long
 run), and it found each of the cases above when they were missing.
@@ -41,42 +45,18 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract import tables
+from raqib.extract import outside, tables
 from raqib.extract.facts import Facts
-from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
+from raqib.extract.furniture import is_counter, is_furniture
 from raqib.extract.pagemeta import author_mark
 from raqib.normalize.arabic import canonical_line
 
 VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
+# (Learnt blocks did not need a new version: with none learnt the digest is as before.)
 _SKIP = {"script", "style", "noscript", "template", "svg"}
 _TITLE_META = re.compile(
     r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
 )
-MIN_PROSE_WORDS = 15
-_INLINE = {
-    "span",
-    "b",
-    "i",
-    "strong",
-    "em",
-    "font",
-    "u",
-    "small",
-    "big",
-    "sub",
-    "sup",
-    "mark",
-    "abbr",
-    "time",
-    "q",
-    "cite",
-    "br",
-    "bdi",
-    "bdo",
-    "ins",
-    "del",
-    "s",
-}
 
 
 def _collect(el: Any, out: list[str], skip_counters: bool, marked: list[str] | None) -> None:
@@ -187,49 +167,18 @@ def _heads(root: Any) -> list[str]:
     return out
 
 
-_DIGITS = re.compile(r"[\d٠-٩۰-۹]+")
-
-
-def _block_text(el: Any) -> str:
-    """An element's own prose: its text and that of its inline children,
-    without link text and without nested blocks (they count on their own)."""
-    parts = [el.text or ""] if el.tag != "a" else []
-    for child in el:
-        if isinstance(child.tag, str) and child.tag in _INLINE:
-            parts.append(_block_text(child))
-        parts.append(child.tail or "")
-    return " ".join(parts)
-
-
-def _prose_outside(root: Any, region: Any) -> list[str]:
-    """Prose-like blocks anywhere outside the region: a paragraph added beside
-    the body, or anywhere the extractor might reach for it.
-
-    Reader comments, menus, sidebars and footers are left out (they churn on
-    every fetch), unless the article itself sits inside such an element.
-    Digits are masked: outside the region they are counters and clocks.
-    """
-    body = root.find("body")
-    if body is None:
-        return []
-    skip_furniture = not is_furniture(region)
-    out: list[str] = []
-    stack = [body]
-    while stack:
-        el = stack.pop()
-        if el is region or not isinstance(el.tag, str) or el.tag in _SKIP:
-            continue
-        if skip_furniture and marks_furniture(el):
-            continue
-        text = canonical_line(_block_text(el))
-        if len(_DIGITS.sub("", text).split()) >= MIN_PROSE_WORDS:
-            out.append(_DIGITS.sub("#", text))
-        stack.extend(reversed(el))
-    return out
-
-
-def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = None) -> str:
+def digest(
+    root: Any,
+    region: Any,
+    notices: list[str],
+    facts: Facts | None = None,
+    volatile: dict[str, int] | None = None,
+    blocks: list[outside.Block] | None = None,
+) -> str:
+    """The region's digest in this tree; `volatile`: the outside blocks
+    learnt to churn without effect (see extract.outside)."""
     facts = facts if facts is not None else Facts(root)
+    blocks = blocks if blocks is not None else outside.prose_outside(root, region)
     h = hashlib.sha256(f"region/{VERSION}".encode())
     # A line of the region that is also a link-only block elsewhere (a
     # headline repeated in a most-read list) is dropped from the article as a
@@ -239,7 +188,7 @@ def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = Non
     parts = (
         marked,
         *promos,
-        *_prose_outside(root, region),
+        *outside.digest_parts(root, blocks, volatile or {}),
         *_heads(root),
         *notices,
         # Data tables and ledes are article text wherever they sit on the page.
@@ -290,11 +239,15 @@ def locate(
     notices: list[str],
     checked: Checked | None = None,
     facts: Facts | None = None,
+    previous: dict[str, Any] | None = None,
+    extraction_same: bool = False,
 ) -> dict[str, Any] | None:
     """The region of a freshly extracted article in the page's tree (as
     parsed, not as extraction pruned it), or None if it cannot be pinned down.
-    `checked`: this tree's failed region check, whose digest is reused when
-    the article sits in the same element (an edit, or furniture in reach)."""
+    `checked`: this tree's failed check of the `previous` region, whose
+    digest is reused when the article sits in the same element (an edit, or
+    furniture in reach); `extraction_same`: this extraction came out exactly
+    as the one `previous` was taken from (what outside.learn learns from)."""
     if root is None or not paragraphs:
         return None
     # Table rows are in the digest whole, wherever their table is: the region
@@ -333,17 +286,35 @@ def locate(
     if region.tag in ("html", "body"):
         return None  # the whole page: nothing to gain
     path = root.getroottree().getpath(region)
-    if checked is not None and checked.element is region and checked.notices == notices:
-        return {"path": path, "digest": checked.digest, "v": VERSION}
-    return {"path": path, "digest": digest(root, region, notices, facts), "v": VERSION}
+    same = checked if checked is not None and checked.element is region else None
+    blocks = same.blocks if same is not None else outside.prose_outside(root, region)
+    now = outside.fingerprints(root, blocks)
+    volatile = (
+        outside.learn(
+            previous, now, extraction_same, outside.resolve(root, previous.get("volatile") or {})
+        )
+        if same is not None and previous is not None
+        else {}
+    )
+    if same is not None and same.notices == notices and same.volatile == volatile:
+        found = same.digest
+    else:
+        found = digest(root, region, notices, facts, volatile, blocks)
+    out = {"path": path, "digest": found, "v": VERSION, "outside": now}
+    if volatile:
+        out["volatile"] = volatile
+    return out
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A region check's digest of one parsed tree: the element and notices it covered."""
+    """A region check's digest of one parsed tree: the element, notices,
+    learnt blocks and outside blocks it covered."""
 
     element: Any
     notices: list[str]
+    volatile: dict[str, int]
+    blocks: list[outside.Block]
     digest: str
 
 
@@ -360,8 +331,14 @@ def check(
         return None
     if len(found) != 1:
         return None
+    element = found[0]
     notices = notices_of(root)
-    return Checked(found[0], notices, digest(root, found[0], notices, facts))
+    volatile = region.get("volatile")
+    volatile = volatile if isinstance(volatile, dict) else {}
+    blocks = outside.prose_outside(root, element)
+    return Checked(
+        element, notices, volatile, blocks, digest(root, element, notices, facts, volatile, blocks)
+    )
 
 
 def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
