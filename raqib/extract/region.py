@@ -167,28 +167,24 @@ def _heads(root: Any) -> list[str]:
     return out
 
 
-def digest(
-    root: Any,
-    region: Any,
-    notices: list[str],
-    facts: Facts | None = None,
-    volatile: dict[str, int] | None = None,
-    blocks: list[outside.Block] | None = None,
-) -> str:
-    """The region's digest in this tree; `volatile`: the outside blocks
-    learnt to churn without effect (see extract.outside)."""
+@dataclass(frozen=True)
+class Parts:
+    """What a region's digest is made of in one tree, its outside blocks
+    apart: a newly learnt block changes only how those are hashed."""
+
+    before: list[str]
+    blocks: list[outside.Block]
+    after: list[str]
+
+
+def parts(root: Any, region: Any, notices: list[str], facts: Facts | None = None) -> Parts:
     facts = facts if facts is not None else Facts(root)
-    blocks = blocks if blocks is not None else outside.prose_outside(root, region)
-    h = hashlib.sha256(f"region/{VERSION}".encode())
     # A line of the region that is also a link-only block elsewhere (a
     # headline repeated in a most-read list) is dropped from the article as a
     # promo: whether it still is depends on those links.
     flat, marked = region_texts(region)
     promos = sorted(t for t in facts.link_texts()[0] if t in flat)
-    parts = (
-        marked,
-        *promos,
-        *outside.digest_parts(root, blocks, volatile or {}),
+    after = [
         *_heads(root),
         *notices,
         # Data tables and ledes are article text wherever they sit on the page.
@@ -199,8 +195,15 @@ def digest(
             for line in tables.row_lines(t)
         ),
         *facts.ledes(),
-    )
-    for part in parts:
+    ]
+    return Parts([marked, *promos], outside.prose_outside(root, region), after)
+
+
+def digest_of(root: Any, p: Parts, volatile: dict[str, int] | None = None) -> str:
+    """The digest of those parts; `volatile`: the outside blocks learnt to
+    churn without effect (see extract.outside)."""
+    h = hashlib.sha256(f"region/{VERSION}".encode())
+    for part in (*p.before, *outside.digest_parts(root, p.blocks, volatile or {}), *p.after):
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()
@@ -287,8 +290,11 @@ def locate(
         return None  # the whole page: nothing to gain
     path = root.getroottree().getpath(region)
     same = checked if checked is not None and checked.element is region else None
-    blocks = same.blocks if same is not None else outside.prose_outside(root, region)
-    now = outside.fingerprints(root, blocks)
+    if same is not None and same.notices == notices:
+        found = same.parts
+    else:
+        found = parts(root, region, notices, facts)
+    now = outside.fingerprints(root, found.blocks)
     volatile = (
         outside.learn(
             previous, now, extraction_same, outside.resolve(root, previous.get("volatile") or {})
@@ -296,11 +302,11 @@ def locate(
         if same is not None and previous is not None
         else {}
     )
-    if same is not None and same.notices == notices and same.volatile == volatile:
-        found = same.digest
+    if same is not None and found is same.parts and same.volatile == volatile:
+        hashed = same.digest
     else:
-        found = digest(root, region, notices, facts, volatile, blocks)
-    out = {"path": path, "digest": found, "v": VERSION, "outside": now}
+        hashed = digest_of(root, found, volatile)
+    out = {"path": path, "digest": hashed, "v": VERSION, "outside": now}
     if volatile:
         out["volatile"] = volatile
     return out
@@ -308,13 +314,13 @@ def locate(
 
 @dataclass(frozen=True)
 class Checked:
-    """A region check's digest of one parsed tree: the element, notices,
-    learnt blocks and outside blocks it covered."""
+    """A region check in one parsed tree: the element, notices and learnt
+    blocks it covered, what it digested, and the digest."""
 
     element: Any
     notices: list[str]
     volatile: dict[str, int]
-    blocks: list[outside.Block]
+    parts: Parts
     digest: str
 
 
@@ -335,10 +341,8 @@ def check(
     notices = notices_of(root)
     volatile = region.get("volatile")
     volatile = volatile if isinstance(volatile, dict) else {}
-    blocks = outside.prose_outside(root, element)
-    return Checked(
-        element, notices, volatile, blocks, digest(root, element, notices, facts, volatile, blocks)
-    )
+    found_parts = parts(root, element, notices, facts)
+    return Checked(element, notices, volatile, found_parts, digest_of(root, found_parts, volatile))
 
 
 def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
