@@ -139,12 +139,85 @@ def test_a_learnt_cell_that_outgrows_its_bound_or_goes_fails_the_check() -> None
     html = bench_pages.render(page, 0, 2, "http://b.example").decode()
     assert analyze(html, URL, region) is SAME
 
+    words, chars = region["volatile"][path]
     tree = lxml.html.document_fromstring(html)
     cell = tree.getroottree().xpath(path)[0]
-    cell.text = (cell.text or "") + " " + " ".join(["كلمة"] * (2 * region["volatile"][path] + 1))
+    cell.text = " ".join(["كلمة"] * (2 * words + 1))  # more words
     assert analyze(lxml.html.tostring(tree, encoding="unicode"), URL, region) is not SAME
-    cell.drop_tree()
+    cell.text = " ".join(["كلمة" * (chars // 4)] * 16)  # as few words, far more characters
     assert analyze(lxml.html.tostring(tree, encoding="unicode"), URL, region) is not SAME
+    cell.getparent().remove(cell)
+    assert analyze(lxml.html.tostring(tree, encoding="unicode"), URL, region) is not SAME
+
+
+def test_nothing_is_learnt_when_the_places_shifted() -> None:
+    """An empty cell put before the ticker moves it to another place: a
+    fetch where the places shifted is no evidence of what churns at each."""
+    for page in TABLE_PAGES[:4]:
+        base = first(bench_pages.render(page, 0, 0, "http://b.example").decode())
+        assert base.region is not None
+        tree = lxml.html.document_fromstring(bench_pages.render(page, 0, 1, "http://b.example"))
+        ticker = tree.getroottree().xpath("/html/body/table/tr[1]/td")[0]
+        ticker.addprevious(lxml.html.fragment_fromstring("<td></td>"))
+        result = analyze(lxml.html.tostring(tree, encoding="unicode"), URL, base.region)
+        assert isinstance(result, Page) and result.region is not None
+        assert result.snapshot.content_hash == base.snapshot.content_hash
+        assert "volatile" not in result.region, result.region["volatile"]
+
+
+def _story(tail: str, ticker: int = 0, spacer: bool = False) -> str:
+    """An article whose <article> ends with a line outside the story's
+    element, beside an unmarked churning line at the top of the page."""
+    r = random.Random(1)
+    paras = "".join(f"<p>{bench_pages.sentence(r)} {bench_pages.sentence(r)}</p>" for _ in range(6))
+    top = bench_pages.sentence(random.Random(1000 + ticker))
+    return f"""<html lang="ar"><head><title>عنوان الخبر</title></head><body>
+<div>{top} {top}</div><h1>عنوان الخبر اليوم</h1><article><div class="story">{paras}</div>
+{"<p></p>" if spacer else ""}<p>{tail}</p></article></body></html>"""
+
+
+def _teaser(seed: int) -> str:
+    return "اقرأ أيضا: " + bench_pages.sentence(random.Random(seed))
+
+
+def test_lines_beside_the_article_or_that_moved_are_never_learnt() -> None:
+    """The extractor reads what sits with the article by its content: a
+    "read also" line it drops today is a paragraph it keeps tomorrow. A
+    line is not learnt inside the article's element, nor when the places
+    shifted (an empty element before it), and what is written there later
+    is seen."""
+    base = first(_story(_teaser(10)))
+    assert base.region is not None and base.region["path"].endswith("/article/div")
+    region = base.region
+    for churn, spacer in ((11, False), (12, True), (13, True)):
+        result = analyze(_story(_teaser(churn), churn, spacer), URL, region)
+        assert isinstance(result, Page), f"churn {churn}: the teaser changed, the check must fail"
+        assert result.snapshot.content_hash == base.snapshot.content_hash
+        region = result.region
+        assert region is not None
+        assert not any("/article/" in p for p in region.get("volatile", {})), region["volatile"]
+    paragraph = "وأضاف المتحدث أن " + bench_pages.sentence(random.Random(99))
+    edited = _story(paragraph, 14, True)
+    assert analyze(edited, URL, region) is not SAME
+    assert full_hash(edited) != base.snapshot.content_hash
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"volatile": ["/html/body/table/tr[1]/td"]},
+        {"volatile": {"count(//p)": [20, 100]}},
+        {"volatile": {"/html/body/table/tr[1]/td": "20"}},
+        {"volatile": {"/html/body/table/tr[1]/td": 10**9}},
+        {"blocks": ["x"], "extraction": "y"},
+        {"blocks": {"/html/body/table/tr[1]/td": [1, 2]}},
+    ],
+)
+def test_a_malformed_stored_region_means_full_extraction(stored: dict[str, Any]) -> None:
+    base, region = _learnt(TABLE_PAGES[0], 0)
+    html = bench_pages.render(TABLE_PAGES[0], 0, 1, "http://b.example").decode()
+    result = analyze(html, URL, {**region, **stored})
+    assert isinstance(result, Page) and result.snapshot.content_hash == base.snapshot.content_hash
 
 
 @pytest.mark.parametrize("page", TABLE_PAGES[:4])

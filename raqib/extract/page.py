@@ -99,7 +99,7 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     result = make_page(html, url, copy.deepcopy(root) if root is not None else None, facts)
     if isinstance(result, NotArticle):
         return result
-    of = _signature(result)
+    signature = _signature(result)
     found = locate(
         root,
         result.snapshot.text.split("\n"),
@@ -107,9 +107,9 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
         checked,
         facts,
         previous=region,
-        extraction_same=region is not None and region.get("of") == of,
+        extraction_same=region is not None and region.get("extraction") == signature,
     )
-    return dataclasses.replace(result, region=found and {**found, "of": of})
+    return dataclasses.replace(result, region=found and {**found, "extraction": signature})
 
 
 def _signature(page: Page) -> str:
