@@ -165,6 +165,29 @@ def test_nothing_is_learnt_when_the_places_shifted() -> None:
         assert "volatile" not in result.region, result.region["volatile"]
 
 
+def test_learn_keeps_to_its_rules() -> None:
+    """outside.learn on stored fingerprints: what it learns, keeps and refuses."""
+    from raqib.extract.outside import learn
+
+    t, s = "/html/body/table/tr[1]/td", "/html/body/div[2]"
+    before = {t: ["aaaa", 20, 100], s: ["ssss", 30, 150]}
+    previous = {"blocks": before, "volatile": {}}
+    away = {t, s}
+    changed = {t: ["bbbb", 22, 110], s: ["ssss", 30, 150]}
+    assert learn(previous, changed, True, set(), away) == {t: [22, 110]}
+    assert learn(previous, changed, False, set(), away) == {}  # the extraction changed
+    assert learn(previous, changed, True, set(), {s}) == {}  # beside the article
+    moved = {t: ["ssss", 30, 150], s: ["aaaa", 20, 100]}
+    assert learn(previous, moved, True, set(), away) == {}  # texts that swapped places
+    appeared = {**changed, "/html/body/p": ["cccc", 16, 80]}
+    assert learn(previous, appeared, True, set(), away | {"/html/body/p"}) == {}
+    # A learnt place that was too short to be a block in the previous fetch,
+    # long again now: kept, nothing to compare it with.
+    short_before = {"blocks": {s: ["ssss", 30, 150]}, "volatile": {t: [20, 100]}}
+    assert learn(short_before, changed, True, {t}, away) == {t: [20, 100]}
+    assert learn(short_before, changed, True, set(), away) == {}  # its place is gone
+
+
 def _story(tail: str, ticker: int = 0, spacer: bool = False) -> str:
     """An article whose <article> ends with a line outside the story's
     element, beside an unmarked churning line at the top of the page."""

@@ -240,8 +240,10 @@ def learn(
     if extraction_same and same_places:
         texts_before = {v[0] for v in before.values()}
         for path, (fingerprint, words, chars) in now.items():
-            old = before[path]
-            if old[0] == fingerprint or fingerprint in texts_before or path not in away_paths:
+            old = before.get(path)  # none for a learnt place that was short before
+            if old is None or old[0] == fingerprint or fingerprint in texts_before:
+                continue
+            if path not in away_paths:
                 continue
             seen = volatile.get(path, [0, 0])
             volatile[path] = [max(seen[0], old[1], words), max(seen[1], old[2], chars)]

@@ -293,8 +293,8 @@ def locate(
     path = root.getroottree().getpath(region)
     same = checked if checked is not None and checked.element is region else None
     reused = same is not None and same.notices == notices
-    found = same.parts if same is not None and reused else parts(root, region, notices, facts)
-    now = outside.fingerprints(root, found.blocks)
+    digested = same.parts if same is not None and reused else parts(root, region, notices, facts)
+    now = outside.fingerprints(root, digested.blocks)
     volatile: dict[str, list[int]] = {}
     if same is not None and previous is not None:
         volatile = outside.learn(
@@ -302,12 +302,12 @@ def locate(
             now,
             extraction_same,
             set(outside.resolve(root, outside.learnt(previous))),
-            outside.away(root, found.blocks, region) if extraction_same else set(),
+            outside.away(root, digested.blocks, region) if extraction_same else set(),
         )
     if same is not None and reused and same.volatile == volatile:
         hashed = same.digest
     else:
-        hashed = digest_of(root, found, volatile)
+        hashed = digest_of(root, digested, volatile)
     out = {"path": path, "digest": hashed, "v": VERSION, "blocks": now}
     if volatile:
         out["volatile"] = volatile
