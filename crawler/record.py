@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -33,6 +34,8 @@ from raqib.extract.scripted import scripted
 from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
+
+log = logging.getLogger(__name__)
 
 MAX_INFLIGHT = 2  # batches handed to the writer thread and not yet written
 
@@ -236,7 +239,19 @@ class Recorder:
         key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
         verdict = before_extraction(task, fetched, key)
         if verdict is None:
-            verdict = after_extraction(task, await self._extract(fetched, task))
+            try:
+                result = await self._extract(fetched, task)
+            except BrokenExecutor as exc:  # a worker died: no page can be analysed now
+                self.fail(exc)
+                return
+            except Exception as exc:  # a stranger's page must not stop the pass
+                # Unrecorded, the watch would stay first in line and stop every pass at it.
+                log.warning("analysing %s failed: %s", fetched.url, exc, exc_info=True)
+                verdict = Verdict(
+                    Outcome.ERROR, f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+                )
+            else:
+                verdict = after_extraction(task, result)
         verdict = advise(task, fetched, outlet_verdict(task, verdict))
         if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
             if not await self._archive_rendering(fetched):

@@ -3,6 +3,7 @@ pass reports as its own."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -168,3 +169,44 @@ def test_a_database_locked_too_long_exits_75_in_one_line(
         holder.execute("ROLLBACK")
         holder.close()
     raqib("watch", "--no-fetch", "https://a.example/y")  # and once it is free, all is well
+
+
+# The analysis raising on one page, as an extractor's bug would on a stranger's
+# markup: the patched analysis stands in for the page no test can predict.
+_CHOKING = """
+import raqib.crawler.record as record
+real = record.analyze
+def analyze(text, url, region):
+    if "/choke" in url:
+        raise ValueError("the extractor choked")
+    return real(text, url, region)
+record.analyze = analyze
+from raqib.cli import run
+run()
+"""
+
+
+def test_a_page_the_analysis_cannot_read_is_that_watchs_error_not_the_passs(
+    server, raqib: Raqib
+) -> None:
+    """Unrecorded, such a watch stayed first in line, and every pass stopped
+    at the batch that held it: the watches after it were never checked."""
+    import os
+    import subprocess
+    import sys
+
+    paths = ["/b0", "/choke", *(f"/b{i}" for i in range(1, 6))]
+    for path in paths:
+        server.routes[path] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", *(server.base + p for p in paths))
+    (raqib.home / "raqib.toml").write_text("[schedule]\nclaim_batch = 2\n", encoding="utf-8")
+    p = subprocess.run(
+        [sys.executable, "-P", "-c", _CHOKING, "--home", str(raqib.home), "check", "--json"],
+        capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)
+    assert summary["claimed"] == 7
+    assert summary["outcomes"] == {"new_version": 6, "error": 1}, summary
+    log = raqib("log", server.base + "/choke").out
+    assert "analysis failed: ValueError: the extractor choked" in log
