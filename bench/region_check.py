@@ -9,9 +9,7 @@ The real pages are ../shared/realpages (for measuring only: their text
 belongs to their publishers); each is analysed once to find its region,
 then timed as a refetch of the same bytes. The bench pages are bench/pages.py
 at churn 1 over a region found at churn 0 (templates 0, 1 and 3 pass the
-check; the table-layout template 2 does not, and is extracted in full), and
-template 2 at churn 2 over the region its churn 1 taught (its ticker cell
-learnt: see raqib/extract/outside.py).
+check; the table-layout template 2 does not, and is extracted in full).
 With --ab, the baseline's interpreter runs the same measurement, the two
 alternating `--rounds` times; each figure is the best of its rounds, in
 milliseconds per page.
@@ -26,15 +24,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPAGES = ROOT.parent / "shared" / "realpages"
 
 
-def _pages() -> dict[str, list[tuple[list[str], str]]]:
-    """(earlier fetches, refetch) of each page of each set: the region is
-    the one the earlier fetches leave, in order."""
+def _pages() -> dict[str, list[tuple[str, str]]]:
+    """(first fetch, refetch) pairs of each set."""
     # By its path: with the checkout on sys.path, a baseline's interpreter
     # would import this checkout's raqib instead of its own.
     spec = importlib.util.spec_from_file_location("bench_pages", ROOT / "bench" / "pages.py")
@@ -47,27 +43,13 @@ def _pages() -> dict[str, list[tuple[list[str], str]]]:
         p.read_text(encoding="utf-8", errors="replace") for p in sorted(REALPAGES.glob("*.html"))
     ]
     base = "http://127.0.0.1:1"
-    out = {"real": [([h], h) for h in real]}
+    out = {"real": [(h, h) for h in real]}
     for t in range(4):
         out[f"bench template {t}"] = [
-            ([render(p, 0, 0, base).decode()], render(p, 0, 1, base).decode())
+            (render(p, 0, 0, base).decode(), render(p, 0, 1, base).decode())
             for p in range(t, 200, 4)
         ]
-    # The table portal once its first churn taught the region its ticker cell.
-    out["bench template 2, learnt"] = [
-        ([render(p, 0, c, base).decode() for c in (0, 1)], render(p, 0, 2, base).decode())
-        for p in range(2, 200, 4)
-    ]
     return out
-
-
-def _region(fetches: list[str]) -> Any:
-    from raqib.extract.page import analyze
-
-    region = None
-    for html in fetches:
-        region = getattr(analyze(html, "http://x/a", region), "region", None) or region
-    return region
 
 
 def measure(repeat: int) -> dict[str, dict[str, float]]:
@@ -76,7 +58,7 @@ def measure(repeat: int) -> dict[str, dict[str, float]]:
 
     result = {}
     for name, pairs in _pages().items():
-        regions = [_region(fetches) for fetches, _ in pairs]
+        regions = [getattr(analyze(a, "http://x/a", None), "region", None) for a, _ in pairs]
         same = 0
         t0 = time.perf_counter()
         for _ in range(repeat):

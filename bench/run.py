@@ -7,9 +7,6 @@ Timed, in one run, each as a real `raqib check --all` process (start included):
   2. churn pass      page furniture changed everywhere, no article edited;
   3. 304 pass        the server answers If-None-Match with 304;
   4. edited pass     furniture churn, and 10% of the articles carry a real edit;
-  5. churn again     furniture churn once more, no new edit: what a steady
-                     watch costs, once each region has learnt the blocks that
-                     churn outside it (raqib/extract/outside.py);
 and, for comparison, the naive baseline (a sequential loop of urllib +
 trafilatura.extract + a hash comparison) on a sample of the same pages, and
 the extraction limit: N × median trafilatura.extract time / cores.
@@ -532,17 +529,8 @@ def main() -> None:
     passes.append(timed_pass("4 churn + 10% edited", home, n))
     naive_edit = naive(site, sample, dict(baseline_hashes), fast=False)
 
-    site.prepare(edits, churn=3)
-    passes.append(timed_pass("5 churn again", home, n))
-    naive_later = naive(site, sample, dict(baseline_hashes), fast=False)
-
     results["passes"] = passes
-    results["naive"] = {
-        "first": naive_first,
-        "churn": naive_churn,
-        "edited": naive_edit,
-        "later": naive_later,
-    }
+    results["naive"] = {"first": naive_first, "churn": naive_churn, "edited": naive_edit}
     results["extraction_limit"] = limit
     unchanged_fetches = passes[1]["outcomes"].get("unchanged", 0)
     results["bytes_per_unchanged_fetch"] = round(
@@ -557,7 +545,7 @@ def main() -> None:
     server.shutdown()
 
     # Targets, as the issue states them.
-    first, churn, p304, edited, later = passes
+    first, churn, p304, edited = passes
     default_limit = limit["default"]["limit_pages_per_s"]
     raqib_limit = limit["raqib"]["limit_pages_per_s"]
     results["targets"] = {
@@ -580,10 +568,6 @@ def main() -> None:
         "10%-edited pass ≥ 2.5× naive": [
             round(edited["pages_per_s"] / naive_edit["pages_per_s"], 2),
             edited["pages_per_s"] / naive_edit["pages_per_s"] >= 2.5,
-        ],
-        "churn again, against the naive loop (no target: a steady watch)": [
-            round(later["pages_per_s"] / naive_later["pages_per_s"], 2),
-            None,
         ],
         "304 pass ≥ 500 pages/s": [p304["pages_per_s"], p304["pages_per_s"] >= 500],
         "peak RSS < 300 MB": [
@@ -630,14 +614,13 @@ def print_table(r: dict[str, Any]) -> None:
         "1 first pass": r["naive"]["first"],
         "2 churn, no edit": r["naive"]["churn"],
         "4 churn + 10% edited": r["naive"]["edited"],
-        "5 churn again": r["naive"].get("later"),
     }
     for p in r["passes"]:
         print(
             f"{p['pass']:<24}{p['pages_per_s']:>9}{p['cpu_s_per_page']:>12}{p['peak_rss_mb']:>13}{p['db_bytes_added']:>12}{p['blob_bytes_added']:>12}{p['warc_bytes_added']:>12}  {p['outcomes']}"
         )
-        nv = naive_for.get(p["pass"])
-        if nv is not None:
+        if p["pass"] in naive_for:
+            nv = naive_for[p["pass"]]
             print(
                 f"{'   naive loop':<24}{nv['pages_per_s']:>9}{nv['cpu_s_per_page']:>12}{'':>13}{'':>12}{'':>12}{'':>12}  ratio ×{p['pages_per_s'] / nv['pages_per_s']:.2f}"
             )

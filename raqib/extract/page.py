@@ -99,23 +99,5 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     result = make_page(html, url, copy.deepcopy(root) if root is not None else None, facts)
     if isinstance(result, NotArticle):
         return result
-    signature = _signature(result)
-    found = locate(
-        root,
-        result.snapshot.text.split("\n"),
-        result.snapshot.notices,
-        checked,
-        facts,
-        previous=region,
-        extraction_same=region is not None and region.get("extraction") == signature,
-    )
-    return dataclasses.replace(result, region=found and {**found, "extraction": signature})
-
-
-def _signature(page: Page) -> str:
-    """Everything the extraction said of the page: equal signatures mean the
-    extractor saw the same article, byline, dates, notices and identity."""
-    s = page.snapshot
-    fields = (s.title, s.byline, s.published, s.modified, s.text, s.notices, s.language)
-    identity = (page.canonical_url, page.amp_url, page.kind, s.extractor)
-    return hashlib.sha256(repr((fields, identity)).encode("utf-8")).hexdigest()[:32]
+    found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked, facts)
+    return dataclasses.replace(result, region=found)

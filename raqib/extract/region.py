@@ -8,9 +8,7 @@ smallest element holding every extracted paragraph, and a digest of
 - the visible text of that element with the shape of its markup (where each
   element begins and ends: the extractor splits paragraphs there);
 - every prose-like block outside it, bar reader comments, menus, tickers and
-  sidebars (a new paragraph anywhere the extractor might reach for it), and
-  bar blocks away from the article that this page has shown to churn
-  without effect on the extraction (extract.outside);
+  sidebars (a new paragraph anywhere the extractor might reach for it);
 - the link-only blocks elsewhere whose text the region repeats (the extractor
   drops such a line as a promo: a headline repeated in a most-read list);
 - every place a headline or byline can come from (<title>, h1, title and
@@ -27,11 +25,7 @@ extraction: the check can cost a needless extraction, not a missed edit.
 
 What it does not look at: text inside comments, menus, tickers and sidebars,
 unless the article itself sits in one. An extractor that pulled such text
-into the article would be reporting furniture, not an edit. Nor the text of
-a learnt block within its bound: that rests on what the extractor did with
-this page, not on a proof (see extract.outside). Nor prose blocks under
-15 words outside the region: a great many added at once can change what
-the extractor takes as the article (not an edit to it). The property is
+into the article would be reporting furniture, not an edit. The property is
 checked by tests/test_region.py: random edits anywhere else on the saved real
 pages and on the benchmark's generated pages (RAQIB_MUTATIONS=150 for a long
 run), and it found each of the cases above when they were missing.
@@ -47,18 +41,42 @@ from typing import Any
 
 from lxml import etree
 
-from raqib.extract import outside, tables
+from raqib.extract import tables
 from raqib.extract.facts import Facts
-from raqib.extract.furniture import is_counter, is_furniture
+from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import author_mark
 from raqib.normalize.arabic import canonical_line
 
 VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
-# (Learnt blocks did not need a new version: with none learnt the digest is as before.)
-_SKIP = outside.SKIP
+_SKIP = {"script", "style", "noscript", "template", "svg"}
 _TITLE_META = re.compile(
     r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
 )
+MIN_PROSE_WORDS = 15
+_INLINE = {
+    "span",
+    "b",
+    "i",
+    "strong",
+    "em",
+    "font",
+    "u",
+    "small",
+    "big",
+    "sub",
+    "sup",
+    "mark",
+    "abbr",
+    "time",
+    "q",
+    "cite",
+    "br",
+    "bdi",
+    "bdo",
+    "ins",
+    "del",
+    "s",
+}
 
 
 def _collect(el: Any, out: list[str], skip_counters: bool, marked: list[str] | None) -> None:
@@ -169,24 +187,59 @@ def _heads(root: Any) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Parts:
-    """What a region's digest is made of in one tree, its outside blocks
-    apart: a newly learnt block changes only how those are hashed."""
-
-    before: list[str]
-    blocks: list[outside.Block]
-    after: list[str]
+_DIGITS = re.compile(r"[\d٠-٩۰-۹]+")
 
 
-def parts(root: Any, region: Any, notices: list[str], facts: Facts | None = None) -> Parts:
+def _block_text(el: Any) -> str:
+    """An element's own prose: its text and that of its inline children,
+    without link text and without nested blocks (they count on their own)."""
+    parts = [el.text or ""] if el.tag != "a" else []
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in _INLINE:
+            parts.append(_block_text(child))
+        parts.append(child.tail or "")
+    return " ".join(parts)
+
+
+def _prose_outside(root: Any, region: Any) -> list[str]:
+    """Prose-like blocks anywhere outside the region: a paragraph added beside
+    the body, or anywhere the extractor might reach for it.
+
+    Reader comments, menus, sidebars and footers are left out (they churn on
+    every fetch), unless the article itself sits inside such an element.
+    Digits are masked: outside the region they are counters and clocks.
+    """
+    body = root.find("body")
+    if body is None:
+        return []
+    skip_furniture = not is_furniture(region)
+    out: list[str] = []
+    stack = [body]
+    while stack:
+        el = stack.pop()
+        if el is region or not isinstance(el.tag, str) or el.tag in _SKIP:
+            continue
+        if skip_furniture and marks_furniture(el):
+            continue
+        text = canonical_line(_block_text(el))
+        if len(_DIGITS.sub("", text).split()) >= MIN_PROSE_WORDS:
+            out.append(_DIGITS.sub("#", text))
+        stack.extend(reversed(el))
+    return out
+
+
+def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = None) -> str:
     facts = facts if facts is not None else Facts(root)
+    h = hashlib.sha256(f"region/{VERSION}".encode())
     # A line of the region that is also a link-only block elsewhere (a
     # headline repeated in a most-read list) is dropped from the article as a
     # promo: whether it still is depends on those links.
     flat, marked = region_texts(region)
     promos = sorted(t for t in facts.link_texts()[0] if t in flat)
-    after = [
+    parts = (
+        marked,
+        *promos,
+        *_prose_outside(root, region),
         *_heads(root),
         *notices,
         # Data tables and ledes are article text wherever they sit on the page.
@@ -197,15 +250,8 @@ def parts(root: Any, region: Any, notices: list[str], facts: Facts | None = None
             for line in tables.row_lines(t)
         ),
         *facts.ledes(),
-    ]
-    return Parts([marked, *promos], outside.prose_outside(root, region), after)
-
-
-def digest_of(root: Any, p: Parts, volatile: dict[str, list[int]] | None = None) -> str:
-    """The digest of those parts; `volatile`: the outside blocks learnt to
-    churn without effect (see extract.outside)."""
-    h = hashlib.sha256(f"region/{VERSION}".encode())
-    for part in (*p.before, *outside.digest_parts(root, p.blocks, volatile or {}), *p.after):
+    )
+    for part in parts:
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()
@@ -244,15 +290,11 @@ def locate(
     notices: list[str],
     checked: Checked | None = None,
     facts: Facts | None = None,
-    previous: dict[str, Any] | None = None,
-    extraction_same: bool = False,
 ) -> dict[str, Any] | None:
     """The region of a freshly extracted article in the page's tree (as
     parsed, not as extraction pruned it), or None if it cannot be pinned down.
-    `checked`: this tree's failed check of the `previous` region, whose
-    digest is reused when the article sits in the same element (an edit, or
-    furniture in reach); `extraction_same`: this extraction came out exactly
-    as the one `previous` was taken from (what outside.learn learns from)."""
+    `checked`: this tree's failed region check, whose digest is reused when
+    the article sits in the same element (an edit, or furniture in reach)."""
     if root is None or not paragraphs:
         return None
     # Table rows are in the digest whole, wherever their table is: the region
@@ -291,38 +333,17 @@ def locate(
     if region.tag in ("html", "body"):
         return None  # the whole page: nothing to gain
     path = root.getroottree().getpath(region)
-    same = checked if checked is not None and checked.element is region else None
-    reused = same is not None and same.notices == notices
-    digested = same.parts if same is not None and reused else parts(root, region, notices, facts)
-    now = outside.fingerprints(root, digested.blocks)
-    volatile: dict[str, list[int]] = {}
-    if same is not None and previous is not None:
-        volatile = outside.learn(
-            previous,
-            now,
-            extraction_same,
-            set(outside.resolve(root, outside.learnt(previous))),
-            outside.away(root, digested.blocks, region) if extraction_same else set(),
-        )
-    if same is not None and reused and same.volatile == volatile:
-        hashed = same.digest
-    else:
-        hashed = digest_of(root, digested, volatile)
-    out = {"path": path, "digest": hashed, "v": VERSION, "blocks": now}
-    if volatile:
-        out["volatile"] = volatile
-    return out
+    if checked is not None and checked.element is region and checked.notices == notices:
+        return {"path": path, "digest": checked.digest, "v": VERSION}
+    return {"path": path, "digest": digest(root, region, notices, facts), "v": VERSION}
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A region check in one parsed tree: the element, notices and learnt
-    blocks it covered, what it digested, and the digest."""
+    """A region check's digest of one parsed tree: the element and notices it covered."""
 
     element: Any
     notices: list[str]
-    volatile: dict[str, list[int]]
-    parts: Parts
     digest: str
 
 
@@ -339,11 +360,8 @@ def check(
         return None
     if len(found) != 1:
         return None
-    element = found[0]
     notices = notices_of(root)
-    volatile = outside.learnt(region)
-    found_parts = parts(root, element, notices, facts)
-    return Checked(element, notices, volatile, found_parts, digest_of(root, found_parts, volatile))
+    return Checked(found[0], notices, digest(root, found[0], notices, facts))
 
 
 def unchanged(root: Any, region: dict[str, Any], notices_of: Any) -> bool:
