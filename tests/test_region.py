@@ -76,6 +76,27 @@ def test_generated_churn_is_same_and_edits_are_seen(page: int) -> None:
         assert result.snapshot.content_hash != base.snapshot.content_hash
 
 
+@pytest.mark.parametrize("page", [0, 1, 3])  # the templates whose churn passes the check
+@pytest.mark.parametrize(
+    ("name", "value"), [("style", "display:none"), ("aria-hidden", "true"), ("class", "comments")]
+)
+def test_a_paragraph_hidden_by_an_attribute_is_an_edit(page: int, name: str, value: str) -> None:
+    """A site can drop a paragraph from what readers see without touching its
+    text: the extractor drops it too, so the check must not vouch for the page."""
+    html = bench_pages.render(page, 0, 1, "http://b.example").decode()
+    base = first(bench_pages.render(page, 0, 0, "http://b.example").decode())
+    assert base.region is not None and analyze(html, URL, base.region) is SAME
+    for target in ("first paragraph", "the region's parent"):
+        tree = lxml.html.document_fromstring(html)
+        region = tree.getroottree().xpath(base.region["path"])[0]
+        el = region.find(".//p") if target == "first paragraph" else region.getparent()
+        if el is None:
+            el = next(e for e in region.iter("font", "p", "div") if (e.text or "").strip())
+        el.set(name, value)
+        hidden = lxml.html.tostring(tree, encoding="unicode")
+        assert analyze(hidden, URL, base.region) is not SAME, f"{target}: {name}={value}"
+
+
 def _counted_page(comments: int, views: int, clock: str, figure: int = 40) -> str:
     """A small page whose <article> holds counters that change on every fetch,
     beside a sidebar with the site's own "last updated" clock."""
@@ -140,7 +161,7 @@ def _mutate(tree: Any, r: random.Random, region_path: str) -> str:
     """One random change somewhere in the page: the kind of edit a newsroom
     makes, or the kind of churn a page's furniture goes through."""
     el = r.choice(_texty(tree, region_path))
-    kind = r.choice(["figure", "word", "sentence", "drop", "new_paragraph", "tail"])
+    kind = r.choice(["figure", "word", "sentence", "drop", "new_paragraph", "tail", "hide"])
     if kind == "figure":
         el.text = (el.text or "") + f" {r.randint(10, 99)}"
     elif kind == "word":
@@ -158,6 +179,12 @@ def _mutate(tree: Any, r: random.Random, region_path: str) -> str:
                 " لانسحاب قوات التحالف الدولي من القواعد العسكرية في العراق خلال العام المقبل.</p>"
             )
         )
+    elif kind == "hide":  # the text stays; an attribute tells the reader not to show it
+        name, value = r.choice(
+            [("style", "display:none"), ("aria-hidden", "true"), ("class", "comments"),
+             ("role", "navigation"), ("id", "share-bar")]
+        )  # fmt: skip
+        el.set(name, value)
     else:
         el.tail = (el.tail or "") + " تحديث"
     return kind

@@ -47,7 +47,16 @@ from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import author_mark
 from raqib.normalize.arabic import canonical_line
 
-VERSION = 5  # 5: counters by one rule with the extractor; notices outside sidebars
+VERSION = 6  # 6: the attributes that make the extractor drop an element, in the shape
+# The attributes the extractor reads to drop an element (trafilatura's discard
+# XPaths: a class, id or role naming furniture, display:none, aria-hidden…):
+# one added to a paragraph hides it from the article without touching its text.
+_SHAPE_ATTRS = frozenset(
+    (
+        "class", "id", "style", "role", "aria-hidden", "hidden", "itemprop", "rel",
+        "data-component", "data-testid", "data-lp-replacement-content",
+    )
+)  # fmt: skip
 _SKIP = {"script", "style", "noscript", "template", "svg"}
 _TITLE_META = re.compile(
     r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
@@ -93,7 +102,7 @@ def _collect(el: Any, out: list[str], skip_counters: bool, marked: list[str] | N
             and not (skip_counters and is_counter(child))
         ):
             if marked is not None:
-                marked.append(f"⟪{child.tag}⟫")
+                marked.append(f"⟪{child.tag}{_attrs(child)}⟫")
             _collect(child, out, skip_counters, marked)
             if marked is not None:
                 marked.append("⟪/⟫")
@@ -105,6 +114,19 @@ def _collect(el: Any, out: list[str], skip_counters: bool, marked: list[str] | N
 
 def _escape(text: str) -> str:
     return text.replace("⟪", "⟪⟪")
+
+
+def _attrs(el: Any) -> str:
+    attrib = el.attrib
+    if not attrib:
+        return ""
+    return _escape("".join(f" {k}={v}" for k, v in sorted(attrib.items()) if k in _SHAPE_ATTRS))
+
+
+def _ancestry(el: Any) -> str:
+    """An element and its ancestors with those attributes: a wrapper marked
+    hidden or as furniture drops what it holds with it."""
+    return "".join(f"⟪{a.tag}{_attrs(a)}⟫" for a in (el, *el.iterancestors()))
 
 
 def visible_text(el: Any, *, skip_counters: bool = False) -> str:
@@ -179,11 +201,13 @@ def _heads(root: Any) -> list[str]:
                             out.append(
                                 f"ld:{key}:{json.dumps(obj[key], ensure_ascii=False, sort_keys=True)}"
                             )
+    # With the attributes of each and its ancestors: a headline hidden or
+    # marked as furniture is passed over for another.
     for h in root.iter("h1"):
-        out.append("h1:" + visible_text(h))
+        out.append("h1:" + _ancestry(h) + visible_text(h))
     for el in _author_elements(root):
         if el.tag not in _SKIP and not is_furniture(el):  # a commenter's name is not the byline
-            out.append("author:" + visible_text(el))
+            out.append("author:" + _ancestry(el) + visible_text(el))
     return out
 
 
@@ -237,6 +261,7 @@ def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = Non
     flat, marked = region_texts(region)
     promos = sorted(t for t in facts.link_texts()[0] if t in flat)
     parts = (
+        _ancestry(region),
         marked,
         *promos,
         *_prose_outside(root, region),
