@@ -25,7 +25,10 @@ extraction: the check can cost a needless extraction, not a missed edit.
 
 What it does not look at: text inside comments, menus, tickers and sidebars,
 unless the article itself sits in one. An extractor that pulled such text
-into the article would be reporting furniture, not an edit. The property is
+into the article would be reporting furniture, not an edit. Nor prose blocks
+under 15 words outside the region: a dozen added at once can make the
+extractor take the whole page for the article (a review found it; the
+article itself is not edited then). The property is
 checked by tests/test_region.py: random edits anywhere else on the saved real
 pages and on the benchmark's generated pages (RAQIB_MUTATIONS=150 for a long
 run), and it found each of the cases above when they were missing.
