@@ -4,7 +4,10 @@ pass reports as its own."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,10 +194,6 @@ def test_a_page_the_analysis_cannot_read_is_that_watchs_error_not_the_passs(
 ) -> None:
     """Unrecorded, such a watch stayed first in line, and every pass stopped
     at the batch that held it: the watches after it were never checked."""
-    import os
-    import subprocess
-    import sys
-
     paths = ["/b0", "/choke", *(f"/b{i}" for i in range(1, 6))]
     for path in paths:
         server.routes[path] = Route(render(VERSIONS[0], server.base))
