@@ -97,6 +97,19 @@ def test_a_paragraph_hidden_by_an_attribute_is_an_edit(page: int, name: str, val
         assert analyze(hidden, URL, base.region) is not SAME, f"{target}: {name}={value}"
 
 
+def test_an_ad_slot_renumbered_every_fetch_inside_the_article_is_not_an_edit() -> None:
+    def with_slot(churn: int, slot: str) -> str:
+        html = bench_pages.render(0, 0, churn, "http://b.example").decode()
+        return html.replace(
+            '<div class="entry-content">', f'<div class="entry-content"><div id="{slot}"></div>', 1
+        )
+
+    base = first(with_slot(0, "div-gpt-ad-1700000001-0"))
+    assert base.region is not None
+    assert analyze(with_slot(1, "div-gpt-ad-1733300000-3"), URL, base.region) is SAME
+    assert analyze(with_slot(1, "div-gpt-ad-hidden-0"), URL, base.region) is not SAME
+
+
 def _counted_page(comments: int, views: int, clock: str, figure: int = 40) -> str:
     """A small page whose <article> holds counters that change on every fetch,
     beside a sidebar with the site's own "last updated" clock."""

@@ -61,6 +61,7 @@ _SHAPE_ATTRS = frozenset(
     )
 )  # fmt: skip
 _SKIP = {"script", "style", "noscript", "template", "svg"}
+_DIGITS = re.compile(r"[\d٠-٩۰-۹]+")
 _TITLE_META = re.compile(
     r"title|headline|author|creator|byline|date|time|published|modified|description", re.I
 )
@@ -120,10 +121,17 @@ def _escape(text: str) -> str:
 
 
 def _attrs(el: Any) -> str:
+    """Those attributes of the element, digits masked: an ad slot's id that
+    changes its number every fetch is not an edit, and no pattern the
+    extractor drops elements by holds a digit."""
     attrib = el.attrib
     if not attrib:
         return ""
-    return _escape("".join(f" {k}={v}" for k, v in sorted(attrib.items()) if k in _SHAPE_ATTRS))
+    return _escape(
+        _DIGITS.sub(
+            "#", "".join(f" {k}={v}" for k, v in sorted(attrib.items()) if k in _SHAPE_ATTRS)
+        )
+    )
 
 
 def _ancestry(el: Any) -> str:
@@ -212,9 +220,6 @@ def _heads(root: Any) -> list[str]:
         if el.tag not in _SKIP and not is_furniture(el):  # a commenter's name is not the byline
             out.append("author:" + _ancestry(el) + visible_text(el))
     return out
-
-
-_DIGITS = re.compile(r"[\d٠-٩۰-۹]+")
 
 
 def _block_text(el: Any) -> str:
