@@ -6,13 +6,16 @@ waste. After each full extraction Raqib remembers a *region*: the path of the
 smallest element holding every extracted paragraph, and a digest of
 
 - the visible text of that element with the shape of its markup (where each
-  element begins and ends: the extractor splits paragraphs there);
+  element begins and ends: the extractor splits paragraphs there; and the
+  attributes by which it drops an element, there and on the element's
+  ancestors: a paragraph hidden by display:none loses no text);
 - every prose-like block outside it, bar reader comments, menus, tickers and
   sidebars (a new paragraph anywhere the extractor might reach for it);
 - the link-only blocks elsewhere whose text the region repeats (the extractor
   drops such a line as a promo: a headline repeated in a most-read list);
 - every place a headline or byline can come from (<title>, h1, title and
-  author <meta>, JSON-LD headline and author, author/byline elements);
+  author <meta>, JSON-LD headline and author, author/byline elements, the
+  last two with those attributes);
 - the update and correction notices.
 
 On the next fetch the same digest is computed from a cheap parse. Equal
@@ -127,11 +130,8 @@ def _attrs(el: Any) -> str:
     attrib = el.attrib
     if not attrib:
         return ""
-    return _escape(
-        _DIGITS.sub(
-            "#", "".join(f" {k}={v}" for k, v in sorted(attrib.items()) if k in _SHAPE_ATTRS)
-        )
-    )
+    kept = sorted((k, v) for k, v in attrib.items() if k in _SHAPE_ATTRS)
+    return _escape(_DIGITS.sub("#", "".join(f" {k}={v}" for k, v in kept)))
 
 
 def _ancestry(el: Any) -> str:
