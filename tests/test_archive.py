@@ -191,6 +191,28 @@ def test_two_writers_share_a_file_without_tearing_records(tmp_path: Path) -> Non
     index(tmp_path)
 
 
+@pytest.mark.parametrize("deflate", ["isal.isal_zlib", "zlib"])
+def test_each_record_is_its_own_gzip_member_whichever_deflate_made_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deflate: str
+) -> None:
+    import raqib.archive.warc as warc
+
+    monkeypatch.setattr(warc, "_deflate", pytest.importorskip(deflate))
+    archive = WarcArchive(tmp_path, max_bytes=1 << 30, index=_Index(), software="t")
+    bodies = [f"<p>نص الخبر {i}</p>".encode() * (50 * i + 1) for i in range(4)]
+    caps = [archive.write(_exchange(f"https://a.example/{i}", b)) for i, b in enumerate(bodies)]
+    archive.close()
+    for cap, body in zip(caps, bodies, strict=True):
+        with (tmp_path / cap.file).open("rb") as f:
+            f.seek(cap.offset)
+            member = gzip.GzipFile(fileobj=f).read()  # read on from this record's member
+            f.seek(cap.offset)
+            rec = next(iter(ArchiveIterator(f)))
+            assert rec.content_stream().read() == body
+        assert member.startswith(b"WARC/1.1\r\n") and body in member
+    assert sum(1 for r in index(tmp_path) if r["warc-type"] == "response") == 4
+
+
 def test_sigkill_mid_pass_leaves_readable_warcs(server, raqib: Raqib) -> None:
     for i in range(40):
         server.routes[f"/k/{i}"] = Route(render(VERSIONS[i % 5], server.base), delay=0.05)
