@@ -42,10 +42,11 @@ log = logging.getLogger("raqib.pass")
 # digests as before); a page without a region is extracted in full, about
 # four times the work. Another crawler process pays for its start-up only past
 # MIN_WORK_PER_SHARD units each (a process per 1,500 units begun): measured with
-# bench/run.py --peers, 300 first fetches of small pages (1,200 units) took as
-# long in one process as in two (6.5 s), the one using 100 MB to the two's 250;
-# bench/run.py --pages 2000 refetched 2,000 large pages (2,000 units) at 76
-# pages/s in one process and 103 in two.
+# bench/run.py --peers, 300 first fetches of small pages (1,200 units) took
+# 3.3-3.5 s in one process and 2.9-3.0 s in two, with 3.6 s of CPU against 4.0
+# and 106-110 MB against 263-267 (2026-12-04); bench/run.py --pages 2000
+# refetched 2,000 large pages (2,000 units) at 76 pages/s in one process and
+# 103 in two.
 REGION_WORK = 1
 FULL_WORK = 4
 MIN_WORK_PER_SHARD = 1500

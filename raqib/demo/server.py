@@ -30,6 +30,9 @@ class Route:
 class _Handler(BaseHTTPRequestHandler):
     server: PageServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
+    # The headers and the body leave in two writes: with Nagle's algorithm the
+    # body waits for the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log.append((self.command, self.path, self.headers.get("User-Agent", "")))
