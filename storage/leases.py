@@ -70,16 +70,14 @@ class LeaseRepo:
         after_id: int | None = None,
         only: Sequence[int] | None = None,
     ) -> list[Task]:
-        """Lease up to `limit` due watches to `owner`; never one another holds.
+        """Lease up to `limit` due watches to `owner`; never one another holds,
+        nor one `owner` holds already: a pass claims its next batch while it
+        still fetches the last, whose watches are due until recorded.
 
         With `after_id`, only watches with a larger id, in id order: how a pass
         over every watch (`check --all`) takes each once, batch after batch.
         """
-        free = or_(
-            m.Watch.lease_expires_at.is_(None),
-            m.Watch.lease_expires_at < now,
-            m.Watch.lease_owner == owner,
-        )
+        free = or_(m.Watch.lease_expires_at.is_(None), m.Watch.lease_expires_at < now)
         cond = and_(m.Watch.state.not_in(RESTING), free)
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)

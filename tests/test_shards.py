@@ -453,6 +453,31 @@ def test_a_crawler_process_given_its_share_hands_over_to_a_fresh_one(
     assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
 
 
+def test_a_pass_over_due_watches_fetches_each_once_across_its_batches(
+    server, raqib: Raqib, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next batch is claimed once the last is all handed out, while the
+    crawler processes still fetch some of it: those watches are due and leased
+    to this very pass, and must not be claimed (and fetched) a second time."""
+    from raqib.app.home import open_app
+    from raqib.app.passes import run_check
+
+    for key, value in raqib.env.items():
+        monkeypatch.setenv(key, value)
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    watched(server, raqib, "once", delay=0.02)
+    server.requests.clear()
+    app = open_app(raqib.home)
+    try:
+        summary = run_check(app)  # due watches only: no id order to go by
+    finally:
+        app.close()
+    paths = [path for path, _headers in server.requests if path != "/robots.txt"]
+    assert sorted(paths) == sorted(f"/once/{i}" for i in range(WATCHES))
+    assert dict(summary.counts) == {"new_version": WATCHES}
+    assert summary.claimed == WATCHES
+
+
 def test_a_signal_while_a_fresh_process_starts_reaches_it_too(
     server, raqib: Raqib, monkeypatch: pytest.MonkeyPatch
 ) -> None:
