@@ -321,3 +321,37 @@ def test_a_page_deeper_than_the_parser_allows_is_flattened_and_no_other() -> Non
     kept = parse(nested(240))  # within the parser's limit: parsed as written
     assert [p.text for p in kept.iter("p")] == ["deep text", "after"]
     assert len(list(next(kept.iter("p")).iterancestors())) == 240 + 2
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        # a heading with its list beside it, in no marked element
+        ("<div><h3>أبرز النقاط</h3><ul>{items}</ul></div>", True),
+        # a heading wrapped in a paragraph: the list follows the paragraph
+        ("<div><p><strong>باختصار:</strong></p><ol>{items}</ol></div>", True),
+        # written with presentation forms and a stray joiner: the same words
+        ("<div><h3>\ufe83\ufe91\ufeae\ufeaf \u0627\u0644\u0646\u0642\u0627\u0637</h3><ul>{items}</ul></div>", True),
+        ("<div><h3>أبرز\u200c النقاط</h3><ul>{items}</ul></div>", True),
+        # a list after other words is not a summary
+        ("<div><h3>مواضيع ذات صلة</h3><ul>{items}</ul></div>", False),
+        # the words without a list after them take nothing
+        ("<div><h3>أبرز النقاط</h3><p>{para}</p></div>", False),
+    ],
+)
+def test_summary_bullets_are_read_after_their_heading_and_only_there(
+    header: str, expected: bool
+) -> None:
+    from raqib.extract.header import ledes
+    from raqib.extract.parsing import parse
+
+    bullet = "بند من بنود الملخص يكفي طوله ليكون سطرا من سطور المقال رقم {}"
+    items = "".join(f"<li>{bullet.format(i)}</li>" for i in range(3))
+    para = "فقرة عادية بعد العنوان لا تعد ملخصا مهما طالت وكثرت كلماتها في الصفحة"
+    html = (
+        "<html><body><article>"
+        + header.format(items=items, para=para)
+        + "<p>نص الخبر</p></article></body></html>"
+    )
+    got = ledes(parse(html))
+    assert got == ([bullet.format(i) for i in range(3)] if expected else [])

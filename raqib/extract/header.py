@@ -11,8 +11,11 @@ Photo captions, links and furniture (menus, sidebars, comments) are not ledes.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
+
+from lxml import etree
 
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import article_header, marks_furniture
@@ -80,9 +83,9 @@ def ledes(root: Any) -> list[str]:
         return []
     out: list[str] = []
     taken: list[Any] = []
-    for el in body.iter():
-        if not isinstance(el.tag, str) or len(out) >= MAX_LEDES:
-            continue
+    for el in body.iter(etree.Element):
+        if len(out) >= MAX_LEDES:
+            break
         # A summary heading is short: a paragraph's own text rules it out
         # before its whole text is joined (this runs on every element).
         heading = el.tag in _HEADINGS and len(el) <= 1 and len(el.text or "") < 120
@@ -91,11 +94,14 @@ def ledes(root: Any) -> list[str]:
             continue  # the cheap test first: most elements are neither
         if any(el is t or t in el.iterancestors() for t in taken):
             continue  # inside a lede already taken
+        # An unmarked heading matters only with a list after it: its words are
+        # read (canonicalised) only then. A marked one is skipped as a lede
+        # when its words are a summary heading's, list or not.
         if (
             heading
-            and (raw := _short_text(el, 120)) is not None  # before canonicalising every paragraph
-            and len(title := canonical_line(raw)) < 40
-            and _SUMMARY_HEADING.match(title)
+            and (marked or _list_follows(el))
+            and (raw := _short_text(el, 120)) is not None
+            and _summary_heading(raw)
         ):
             items = _bullets_after(el)
             if items:
@@ -120,6 +126,9 @@ def ledes(root: Any) -> list[str]:
 def _short_text(el: Any, limit: int) -> str | None:
     """ " ".join(el.itertext()) if shorter than `limit`, else None, found
     without joining all of it: a one-child wrapper can hold a whole page."""
+    if not len(el):  # a leaf: its text is all there is
+        text = el.text or ""
+        return text if len(text) < limit else None
     parts: list[str] = []
     length = -1  # of the joined text so far: each part adds itself and a space
     for t in el.itertext():
@@ -128,6 +137,27 @@ def _short_text(el: Any, limit: int) -> str | None:
             return None
         parts.append(t)
     return " ".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _summary_heading(raw: str) -> bool:
+    """Whether a short text reads as a summary heading. Cached: the same
+    labels and menu words come back on every page of a site."""
+    return len(title := canonical_line(raw)) < 40 and _SUMMARY_HEADING.match(title) is not None
+
+
+def _list_follows(heading: Any) -> bool:
+    """Whether a list is the next element after the heading or after its
+    parent: where _bullets_after looks."""
+    for node in (heading, heading.getparent()):
+        if node is None:
+            continue
+        sibling = node.getnext()
+        while sibling is not None and not isinstance(sibling.tag, str):
+            sibling = sibling.getnext()
+        if sibling is not None and sibling.tag in ("ul", "ol"):
+            return True
+    return False
 
 
 def _bullets_after(heading: Any) -> list[str]:
