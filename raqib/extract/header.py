@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
@@ -146,9 +147,9 @@ def _summary_heading(raw: str) -> bool:
     return len(title := canonical_line(raw)) < 40 and _SUMMARY_HEADING.match(title) is not None
 
 
-def _list_follows(heading: Any) -> bool:
-    """Whether a list is the next element after the heading or after its
-    parent: where _bullets_after looks."""
+def _lists_after(heading: Any) -> Iterator[Any]:
+    """The list that is the next element after the heading, then the one
+    after its parent: where a summary heading's bullets can be."""
     for node in (heading, heading.getparent()):
         if node is None:
             continue
@@ -156,18 +157,16 @@ def _list_follows(heading: Any) -> bool:
         while sibling is not None and not isinstance(sibling.tag, str):
             sibling = sibling.getnext()
         if sibling is not None and sibling.tag in ("ul", "ol"):
-            return True
-    return False
+            yield sibling
+
+
+def _list_follows(heading: Any) -> bool:
+    return next(_lists_after(heading), None) is not None
 
 
 def _bullets_after(heading: Any) -> list[str]:
     """The items of the list that follows a summary heading (its sibling, or its parent's)."""
-    for node in (heading, heading.getparent()):
-        if node is None:
-            continue
-        sibling = node.getnext()
-        while sibling is not None and not isinstance(sibling.tag, str):
-            sibling = sibling.getnext()
-        if sibling is not None and sibling.tag in ("ul", "ol") and not _excluded(sibling):
-            return [t for li in sibling.iter("li") if MIN_CHARS <= len(t := _text(li)) <= MAX_CHARS]
+    for lst in _lists_after(heading):
+        if not _excluded(lst):
+            return [t for li in lst.iter("li") if MIN_CHARS <= len(t := _text(li)) <= MAX_CHARS]
     return []
