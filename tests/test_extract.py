@@ -331,7 +331,7 @@ def test_a_page_deeper_than_the_parser_allows_is_flattened_and_no_other() -> Non
         # a heading wrapped in a paragraph: the list follows the paragraph
         ("<div><p><strong>باختصار:</strong></p><ol>{items}</ol></div>", True),
         # written with presentation forms and a stray joiner: the same words
-        ("<div><h3>\ufe83\ufe91\ufeae\ufeaf \u0627\u0644\u0646\u0642\u0627\u0637</h3><ul>{items}</ul></div>", True),
+        ("<div><h3>\ufe83\ufe91\ufeae\ufeaf النقاط</h3><ul>{items}</ul></div>", True),
         ("<div><h3>أبرز\u200c النقاط</h3><ul>{items}</ul></div>", True),
         # a list after other words is not a summary
         ("<div><h3>مواضيع ذات صلة</h3><ul>{items}</ul></div>", False),
