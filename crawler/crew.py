@@ -72,6 +72,15 @@ def crawl_sharded(
         crew.close()
 
 
+def _tell(pid: int, signum: int) -> None:
+    """Pass a signal on to a crawler process. One that ended a moment ago
+    may not be known to have (its forkserver reaps it): nothing to tell."""
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 class Crew:
     """A pass's crawler processes: started with their first watches, given
     more as they ask, handed over to fresh ones, and passed the pass's signal."""
@@ -111,7 +120,7 @@ class Crew:
         self.open[here] = proc
         self.handed[here] = len(first)
         if self.signalled is not None:  # it came while this one was starting
-            os.kill(proc.pid, self.signalled)
+            _tell(proc.pid, self.signalled)
 
     def forward(self, signum: int, _frame: Any) -> None:
         """The pass's signal handler: hand out nothing more, and pass it on."""
@@ -119,7 +128,7 @@ class Crew:
         self.dealer.stop()
         for p in self.procs:
             if p.pid is not None and p.exitcode is None:
-                os.kill(p.pid, signum)
+                _tell(p.pid, signum)
 
     def run(self) -> CrawlResult:
         """Answer the processes until each has reported its outcome (or died)."""

@@ -478,6 +478,28 @@ def test_a_pass_over_due_watches_fetches_each_once_across_its_batches(
     assert summary.claimed == WATCHES
 
 
+def test_a_signal_as_a_crawler_process_ends_is_passed_on_to_the_others_only() -> None:
+    """A process that has just ended, and is not yet known to have, is gone
+    when the signal is passed on: the pass still stops, and tells the rest."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from raqib.crawler.crew import Crew
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # reaped: its pid names no process now
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        crew = Crew(Dealer([], list), None, None)  # type: ignore[arg-type]
+        crew.procs = [SimpleNamespace(pid=p.pid, exitcode=None) for p in (gone, alive)]
+        crew.forward(signal.SIGTERM, None)
+        assert crew.dealer.done and crew.signalled == signal.SIGTERM
+        assert alive.wait(10) == -signal.SIGTERM
+    finally:
+        alive.kill()
+
+
 def test_a_signal_while_a_fresh_process_starts_reaches_it_too(
     server, raqib: Raqib, monkeypatch: pytest.MonkeyPatch
 ) -> None:
