@@ -33,13 +33,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from bench.procs import compiled, descendants
 from bench.run import ROOT, TreeMemory, _command, _machine_busy, _self_cpu, raqib
 from bench.run import Server as ServerBase
+from bench.run import _Handler as PageHandler
 from bench.small_pages import feed, render
 
 OUTLET = "sada"
@@ -78,35 +78,21 @@ class Site:
         self.feed = self.feed or feed(self.n, self.base)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ServerBase
-    protocol_version = "HTTP/1.1"
-    # The headers and the body leave in two writes: with Nagle's algorithm the
-    # body waits for the client's delayed ACK (40 ms) on a kept-alive connection.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args: Any) -> None:
-        pass
+class _Handler(PageHandler):
+    """bench/run.py's handler (HTTP/1.1, no Nagle stall, no log), serving this corpus."""
 
     def do_GET(self) -> None:
         # Plain 200s, no ETag or Last-Modified: as in the peers' setup, every round refetches.
         site = self.server.site
         m = _ARTICLE.search(self.path)
         if self.path == "/feed.xml":
-            self._send(site.feed, "application/rss+xml; charset=utf-8")
+            self._send(200, site.feed, "application/rss+xml; charset=utf-8", None)
         elif self.path == "/robots.txt":
-            self._send(b"User-agent: *\nAllow: /\n", "text/plain")
+            self._send(200, b"User-agent: *\nAllow: /\n", "text/plain", None)
         elif m and int(m.group(1)) in site.pages:
-            self._send(site.pages[int(m.group(1))], "text/html; charset=UTF-8")
+            self._send(200, site.pages[int(m.group(1))], "text/html; charset=UTF-8", None)
         else:
-            self._send(b"not found", "text/plain", 404)
-
-    def _send(self, body: bytes, ctype: str, status: int = 200) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self._send(404, b"not found", "text/plain", None)
 
 
 def serve(site: Site) -> ServerBase:
