@@ -9,6 +9,7 @@ alone would be tens.
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 
 import zstandard
@@ -25,9 +26,18 @@ def _dict(base: bytes) -> zstandard.ZstdCompressionDict:
     return zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+_local = threading.local()
+
+
 def compress(data: bytes, base: bytes | None = None) -> bytes:
     if base is None:
-        return zstandard.ZstdCompressor(level=LEVEL).compress(data)
+        # One compressor per thread (an instance is not thread-safe): making
+        # one cost a fifth of compressing a 74 kB page, 0.17 of 0.79 ms, and
+        # its frames are the same.
+        c = getattr(_local, "compressor", None)
+        if c is None:
+            c = _local.compressor = zstandard.ZstdCompressor(level=LEVEL)
+        return c.compress(data)  # type: ignore[no-any-return]
     return zstandard.ZstdCompressor(level=LEVEL, dict_data=_dict(base)).compress(data)
 
 

@@ -279,6 +279,34 @@ def _page(seed: int, edit: str = "") -> bytes:
     return f"<html><body><nav>{nav}</nav><p>{'</p><p>'.join(paras)}</p></body></html>".encode()
 
 
+def test_bodies_compressed_on_many_threads_are_a_fresh_compressors_frames() -> None:
+    # Each thread keeps its own compressor: a shared one would interleave
+    # frames; one per call is the reference the kept ones must match.
+    import threading
+
+    import zstandard
+
+    from raqib.storage import blobs
+
+    bodies = [_page(seed, edit="x" * seed) for seed in range(6)] + [b"", b"<p>"]
+    wrong: list[int] = []
+
+    def compress_all() -> None:
+        for _ in range(10):
+            for i, body in enumerate(bodies):
+                data = blobs.compress(body)
+                expected = zstandard.ZstdCompressor(level=blobs.LEVEL).compress(body)
+                if data != expected or blobs.decompress(data) != body:
+                    wrong.append(i)
+
+    threads = [threading.Thread(target=compress_all) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
 def test_later_bodies_are_stored_as_deltas_of_the_first(store: Storage, tmp_path: Path) -> None:
     from sqlalchemy import select, update
 
