@@ -13,13 +13,16 @@ hashlib, the deflate and the write release the GIL; but each release hands
 the GIL to the reactor and back, and those handoffs cost more than the work
 they let overlap. Over 300 small pages (bench/run.py --peers) the writer
 thread's share was 0.7 ms of CPU a page where the same writes take 0.13 ms
-in one thread, and a churn pass took 1.75 s of CPU instead of 1.57. In order
-on one thread, the appends and the capture index need no further care.
+in one thread, and a churn pass took 1.84 s of CPU instead of 1.57. In order
+on one thread, the appends and the capture index need no further care. The
+index's batches alone, a database write every 200 captures, go to a thread:
+a busy database must not hold the reactor, and every download with it.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import logging
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,8 @@ from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.crawler.context import context_of, need
 from raqib.domain import Shot
 from raqib.storage.archive import ArchiveRepo
+
+log = logging.getLogger(__name__)
 
 
 def _pairs(headers: Any) -> list[tuple[str, str]]:
@@ -57,6 +62,7 @@ class CaptureIndex:
         self.known: dict[str, Previous | None] = {}
         self.dirty: dict[str, Previous] = {}
         self.batch = batch
+        self.writer: Executor | None = None  # where full batches are written; None: here
 
     def preload(self, urls: list[str]) -> None:
         found = self.archive.last_captures(urls)
@@ -78,11 +84,24 @@ class CaptureIndex:
     def flush(self) -> None:
         if self.dirty:
             batch, self.dirty = self.dirty, {}
-            self.archive.remember_captures({u: (p.digest, p.uri, p.date) for u, p in batch.items()})
-            # Written: a crawl that lasts a whole pass holds only what it has
+            rows = {u: (p.digest, p.uri, p.date) for u, p in batch.items()}
+            if self.writer is None:
+                self.archive.remember_captures(rows)
+            else:
+                self.writer.submit(self.archive.remember_captures, rows).add_done_callback(_logged)
+            # Handed over: a crawl that lasts a whole pass holds only what it has
             # yet to capture (asked again, a URL is read back from the database).
             for url in batch:
                 self.known.pop(url, None)
+
+
+def _logged(done: Future[None]) -> None:
+    """A batch of the index that could not be written costs revisits, not
+    evidence: the next capture of those URLs is a full response. A database
+    that fails for good stops the pass through the recorder's own writes."""
+    exc = done.exception()
+    if exc is not None:
+        log.warning("could not remember the last captures: %s", exc)
 
 
 class WarcCapture:
@@ -123,6 +142,7 @@ class WarcCapture:
         self.archive = WarcArchive(
             self.directory, max_bytes=self.max_bytes, index=index, software=software
         )
+        index.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-captures")
 
     def expect(self, urls: list[str]) -> None:
         """URLs handed to the crawl while it runs: their last captures are
@@ -131,6 +151,9 @@ class WarcCapture:
             self.index.preload(urls)
 
     def closed(self) -> None:
+        if self.index.writer is not None:
+            self.index.writer.shutdown(wait=True)
+            self.index.writer = None
         if self.archive is not None:
             self.archive.close()
             self.index.flush()

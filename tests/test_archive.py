@@ -392,3 +392,45 @@ def test_the_capture_index_forgets_what_it_has_written() -> None:
     index.remember_capture("http://a/2", Previous("d2", "u2", "t2"))  # a batch of two: written
     assert set(index.known) == {"http://a/3"}
     assert index.last_capture("http://a/2") == Previous("d2", "u2", "t2") and repo.reads == 2
+
+
+def test_the_capture_index_writes_its_batches_beside_the_reactor(caplog) -> None:
+    """A crawl hands each full batch to the index's writer thread (a busy
+    database must not hold the reactor); a batch that cannot be written is
+    logged, and only costs the next capture its revisit."""
+    import logging
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from raqib.crawler.capture import CaptureIndex
+
+    class Repo:
+        def __init__(self, fail: bool) -> None:
+            self.rows: dict[str, tuple[str, str, str]] = {}
+            self.threads: set[str] = set()
+            self.fail = fail
+
+        def last_capture(self, url: str) -> tuple[str, str, str] | None:
+            return self.rows.get(url)
+
+        def remember_captures(self, rows: dict[str, tuple[str, str, str]]) -> None:
+            self.threads.add(threading.current_thread().name)
+            if self.fail:
+                raise OSError("database is locked")
+            self.rows.update(rows)
+
+    for fail in (False, True):
+        repo = Repo(fail)
+        index = CaptureIndex(repo, batch=2)  # type: ignore[arg-type]
+        index.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="raqib-captures")
+        with caplog.at_level(logging.WARNING, logger="raqib.crawler.capture"):
+            index.remember_capture("http://a/1", Previous("d1", "u1", "t1"))
+            index.remember_capture("http://a/2", Previous("d2", "u2", "t2"))  # full: handed over
+            assert index.known == {} and index.dirty == {}
+            index.writer.shutdown(wait=True)
+        assert repo.threads == {"raqib-captures_0"}
+        if fail:
+            assert repo.rows == {} and "database is locked" in caplog.text
+            assert index.last_capture("http://a/1") is None  # a full response next time
+        else:
+            assert index.last_capture("http://a/2") == Previous("d2", "u2", "t2")
