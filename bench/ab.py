@@ -2,24 +2,27 @@
 
     git worktree add /tmp/base <commit> && python3 -m venv /tmp/base/.venv \\
         && /tmp/base/.venv/bin/pip install -e /tmp/base
-    python bench/run.py --ab /tmp/base/.venv/bin/raqib          # about 4 minutes
+    python bench/run.py --ab /tmp/base/.venv/bin/raqib          # about 5 minutes
     python bench/run.py --ab /tmp/base/.venv/bin/raqib --pages 500 --repeat 5
 
 This machine's speed drifts by ±30% between runs (and the naive loop with it),
 so a before/after taken from two runs of `bench/run.py` can show a gain or a
 loss that is the machine's. Here both installs fetch the same pages from one
 server, each into its own home, one right after the other, the order swapped
-every round: first pass, then `--repeat` rounds of a churn pass and a 304
-pass, then churn with 10% of the articles edited. Each row is the median of
-its rounds: pages per second (start-up included) and CPU per page (the
-machine's busy time minus this process, which serves the pages). Both must
-record the same outcomes. Writes bench/results/ab-<N>-<timestamp>.json.
+every round: `--first` rounds of a first pass (each after the first on fresh
+homes), then `--repeat` rounds of a churn pass and a 304 pass, then churn with
+10% of the articles edited. Each row is the median of its rounds: pages per
+second (start-up included) and CPU per page (the machine's busy time minus
+this process, which serves the pages). Dirty pages are written out before
+each pass, so one install's writes are not counted in the next one's pass.
+Both must record the same outcomes. Writes bench/results/ab-<N>-<timestamp>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -37,6 +40,7 @@ KINDS = ("first", "churn", "304", "edited")
 
 
 def _pass(exe: str, home: Path, n: int) -> dict[str, Any]:
+    os.sync()  # the last pass's writes, flushed now rather than during this one
     busy, own = _machine_busy(), _self_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -62,6 +66,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("baseline", help="the baseline's `raqib` program")
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3, help="churn and 304 rounds")
+    ap.add_argument("--first", type=int, default=2, help="first-pass rounds (fresh homes)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
     here = Path(sys.executable).with_name("raqib")
@@ -74,27 +79,32 @@ def main(argv: list[str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="raqib-ab-"))
     site = Site(n)
     server = Server(site)
-    homes: dict[str, Path] = {}
     urls = "\n".join(f"{site.base}/news/{i}" for i in range(n))
-    for name, exe in exes.items():
-        home = homes[name] = tmp / name
-        home.mkdir()
-        (home / "raqib.toml").write_text(BENCH_CONFIG, encoding="utf-8")
-        subprocess.run(
-            [exe, "--home", str(home), "watch", "-"],
-            input=urls,
-            text=True,
-            capture_output=True,
-            check=True,
-        )
+
+    def new_homes(label: str) -> dict[str, Path]:
+        homes = {}
+        for name, exe in exes.items():
+            home = homes[name] = tmp / f"{name}-{label}"
+            home.mkdir()
+            (home / "raqib.toml").write_text(BENCH_CONFIG, encoding="utf-8")
+            subprocess.run(
+                [exe, "--home", str(home), "watch", "-"],
+                input=urls,
+                text=True,
+                capture_output=True,
+                check=True,
+            )
+        return homes
+
+    homes = new_homes("0")
     print(f"A/B: {n} pages on {site.base}; baseline {exes['baseline']}", flush=True)
     rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
         k: {"baseline": [], "this": []} for k in KINDS
     }
 
-    def both(kind: str, swap: bool) -> None:
+    def both(kind: str, swap: bool, at: dict[str, Path] = homes) -> None:
         for name in reversed(exes) if swap else exes:
-            r = _pass(exes[name], homes[name], n)
+            r = _pass(exes[name], at[name], n)
             rounds[kind][name].append(r)
             print(
                 f"  {kind:7s} {name:9s} {r['pages_per_s']:7.1f} pages/s "
@@ -107,6 +117,11 @@ def main(argv: list[str]) -> None:
 
     site.prepare({}, churn=0)
     both("first", False)
+    for i in range(1, args.first):  # a first pass needs new homes; the later passes use the first's
+        spare = new_homes(str(i))
+        both("first", i % 2 == 1, spare)
+        for home in spare.values():
+            shutil.rmtree(home, ignore_errors=True)
     for i in range(args.repeat):
         site.prepare({}, churn=i + 1)
         both("churn", i % 2 == 1)
