@@ -249,6 +249,28 @@ def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqi
     assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
 
+def test_a_pass_on_sqlite_imports_no_postgresql_dialect(raqib: Raqib, server) -> None:
+    """A first fetch on SQLite writes with INSERT … ON CONFLICT (the page's
+    body, the site's robots.txt answer) in SQLite's own dialect; PostgreSQL's
+    (40 ms of imports) is left alone."""
+    import subprocess
+    import sys
+
+    server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/news/1"
+    raqib("watch", "--no-fetch", url)
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
+         "check", "--all", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["outcomes"] == {"new_version": 1}
+    loaded = imported(p.stderr)
+    assert "sqlalchemy.dialects.sqlite.dml" in loaded  # the measurement sees the insert's dialect
+    assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}
+
+
 def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     """Imports and opening the home run without garbage collection (start-up);
     the command's own work runs with it, whether opening succeeded or not."""
