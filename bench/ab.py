@@ -33,21 +33,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.procs import compiled
-from bench.run import BENCH_CONFIG, ROOT, Server, Site, _machine_busy, _self_cpu
+from bench.procs import compiled, machine_busy, self_cpu
+from bench.run import BENCH_CONFIG, ROOT
+from bench.serving import Server, Site
 
 KINDS = ("first", "churn", "304", "edited")
 
 
 def _pass(exe: str, home: Path, n: int) -> dict[str, Any]:
     os.sync()  # the last pass's writes, flushed now rather than during this one
-    busy, own = _machine_busy(), _self_cpu()
+    busy, own = machine_busy(), self_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(
         [exe, "--home", str(home), "check", "--all", "--json"], capture_output=True, text=True
     )
     wall = time.perf_counter() - t0
-    cpu = (_machine_busy() - busy) - (_self_cpu() - own)
+    cpu = (machine_busy() - busy) - (self_cpu() - own)
     if proc.returncode != 0:
         raise SystemExit(f"{exe} check failed:\n{proc.stderr[-2000:]}")
     return {

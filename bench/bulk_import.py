@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import _command
+from bench.procs import command
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 
@@ -57,7 +57,7 @@ def _count(home: Path) -> int:
 def _pass(home: Path, ahead: int) -> dict[str, Any]:
     """A pass as if `ahead` seconds from now, when the pages are due again."""
     when = datetime.fromtimestamp(time.time() + ahead, UTC).isoformat()
-    cmd, env = _command(home, "check", "--json")
+    cmd, env = command(home, "check", "--json")
     started = time.monotonic()
     p = subprocess.run(cmd, env={**env, "RAQIB_NOW": when}, capture_output=True, text=True)
     summary = json.loads(p.stdout) if p.returncode == 0 else {}
@@ -78,7 +78,7 @@ def main() -> int:
     try:
         for i in range(PAGES):
             server.routes[f"/p{i}"] = Route(render(VERSIONS[0], server.base))
-        cmd, env = _command(
+        cmd, env = command(
             home, "watch", "--no-fetch", *(f"{server.base}/p{i}" for i in range(PAGES))
         )
         subprocess.run(cmd, env=env, check=True, capture_output=True)
@@ -89,7 +89,7 @@ def main() -> int:
             f"https://bulk{i % 97}.example/news/2026/{i // 1000}/story-{i}?utm_source=feed\n"
             for i in range(args.urls)
         ).encode()
-        cmd, env = _command(home, "watch", "-", "--json")
+        cmd, env = command(home, "watch", "-", "--json")
         env["RAQIB_NOW"] = "2099-01-01T00:00:00Z"  # imported watches are due far ahead
         started = time.monotonic()
         imp = subprocess.Popen(

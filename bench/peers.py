@@ -36,10 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.procs import compiled, descendants
-from bench.run import ROOT, TreeMemory, _command, _machine_busy, _self_cpu, raqib
-from bench.run import Server as ServerBase
-from bench.run import _Handler as PageHandler
+from bench.procs import TreeMemory, command, compiled, descendants, machine_busy, raqib, self_cpu
+from bench.run import ROOT
+from bench.serving import Handler as PageHandler
+from bench.serving import Server as ServerBase
 from bench.small_pages import feed, render
 
 OUTLET = "sada"
@@ -148,7 +148,8 @@ class Measured:
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Wall time to exit, peak PSS summed over the tree, CPU of the whole tree."""
-    cpu0, busy0, self0 = _children_cpu(), _machine_busy(), _self_cpu()
+    os.sync()  # the other tool's writes, flushed now rather than during this run
+    cpu0, busy0, self0 = _children_cpu(), machine_busy(), self_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     memory = TreeMemory(proc.pid)
@@ -156,7 +157,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     wall = time.perf_counter() - t0
     peak_kb = memory.stop()
     stragglers = _reap_orphans()
-    machine = (_machine_busy() - busy0) - (_self_cpu() - self0)
+    machine = (machine_busy() - busy0) - (self_cpu() - self0)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} exited {proc.returncode}:\n{err[-4000:]}")
     return Measured(
@@ -204,7 +205,7 @@ def raqib_round(
 ) -> tuple[dict[str, Any], dict[int, int]]:
     # Round 1 is a plain `check`: the feed is read and its articles are watched
     # and fetched in the same pass. Later rounds take every watch, due or not.
-    cmd, env = _command(home, "check", "--json", *(() if first else ("--all",)))
+    cmd, env = command(home, "check", "--json", *(() if first else ("--all",)))
     if profile is not None:
         spy = Path(sys.executable).with_name("py-spy")
         cmd = [str(spy), "record", "--subprocesses", "--gil", "-o", str(profile),

@@ -1,8 +1,14 @@
-"""The processes below a process, read from /proc (Linux): what the benchmark
-sums memory over and what the crash tests check for survivors."""
+"""Processes as the benchmarks measure them, from /proc (Linux): the processes
+below a process (what memory is summed over, and what the crash tests check
+for survivors), their memory, and the machine's CPU time."""
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 
@@ -30,8 +36,6 @@ def compiled(raqib: str | Path) -> None:
     every process it starts, wherever PYTHONDONTWRITEBYTECODE is set (as on the
     machine these figures come from): about 0.06 s of a pass with nothing due
     and 0.08 s of a split pass's forkserver."""
-    import subprocess
-
     python = Path(raqib).with_name("python")
     code = (
         "import compileall, os, raqib, raqib.crawler, raqib.diffs, raqib.storage\n"
@@ -39,3 +43,68 @@ def compiled(raqib: str | Path) -> None:
         "    compileall.compile_dir(os.path.dirname(m.__file__), quiet=1)\n"
     )
     subprocess.run([str(python), "-c", code], check=True, capture_output=True)
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (from /proc/stat).
+
+    A pass's work runs in processes the benchmark never reaps (extraction
+    workers under a forkserver, crawler processes), so their CPU never shows
+    in RUSAGE_CHILDREN; the machine's busy time minus the benchmark's own
+    (the page server) counts all of it on an otherwise idle machine.
+    """
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split among their sharers, so the
+    sum over a process tree is what the tree really occupies."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory:
+    """Samples the summed PSS of a process and its descendants; keeps the peak."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self.pid, self.every, self.peak_kb = pid, every, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.every):  # a sampling period, not synchronisation
+            self.peak_kb = max(
+                self.peak_kb, sum(pss_kb(p) for p in (self.pid, *descendants(self.pid)))
+            )
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak_kb
+
+
+def self_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def command(home: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The `raqib` beside this Python, on `home`; the environment without a
+    pinned clock or home."""
+    exe = Path(sys.executable).with_name("raqib")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-P", "-m", "raqib"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
+    return [*cmd, "--home", str(home), *args], env
+
+
+def raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd, env = command(home, *args)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)

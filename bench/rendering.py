@@ -20,15 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT, _machine_busy, _timed_pass
-from bench.run import Server as ServerBase
-from bench.run import _Handler as PlainHandler
+from bench.procs import command, machine_busy
+from bench.run import ROOT, measured_pass
 from bench.scripted_pages import BODY, plain_page, scripted_page
+from bench.serving import Handler as PlainHandler
+from bench.serving import Server as ServerBase
 
 CONFIG = """
 # One site on one host: the per-host limits a newsroom would set for it.
@@ -101,16 +103,16 @@ def main(argv: list[str]) -> None:
         if r.returncode != 0:
             raise SystemExit(f"raqib watch failed:\n{r.stderr}")
     results: dict[str, Any] = {"pages": n, "started": datetime.now(UTC).isoformat(), "rounds": {}}
-    busy = _machine_busy()
+    busy = machine_busy()
     for round_, name in enumerate(("first", "churn", "edits")):
         site.prepare(round_, set(range(0, n, 10)) if name == "edits" else set())
         results["rounds"][name] = {
-            mode: _timed_pass(f"{name}/{mode}", homes[mode], n) for mode in MODES
+            mode: measured_pass(f"{name}/{mode}", homes[mode], n) for mode in MODES
         }
         for mode, got in results["rounds"][name].items():
             print(f"  {name:6} {mode:12} {got['seconds']:6.2f} s  {got['pages_per_s']:6.1f} pages/s  "
                   f"{got['peak_rss_mb']:6.1f} MB  {got['outcomes']}", flush=True)  # fmt: skip
-    results["machine_busy_s"] = round(_machine_busy() - busy, 1)
+    results["machine_busy_s"] = round(machine_busy() - busy, 1)
     server.shutdown()
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"render-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
@@ -124,11 +126,7 @@ def main(argv: list[str]) -> None:
 
 
 def raqib_stdin(home: Path, text: str, *args: str) -> Any:
-    import subprocess
-
-    from bench.run import _command
-
-    cmd, env = _command(home, *args)
+    cmd, env = command(home, *args)
     return subprocess.run(cmd, input=text, capture_output=True, text=True, env=env, check=False)
 
 

@@ -33,31 +33,27 @@ CPU, false changes and edits caught. Writes bench/results/peers-<timestamp>.json
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import render  # noqa: E402
-from bench.procs import compiled, descendants  # noqa: E402
+from bench.baselines import CORES, extraction_limit, naive  # noqa: E402
+from bench.procs import TreeMemory, command, compiled, machine_busy, self_cpu  # noqa: E402
+from bench.scheduling import daemon_rss, due_selection  # noqa: E402
+from bench.serving import Server, Site  # noqa: E402
 
-CORES = os.cpu_count() or 1
 BENCH_CONFIG = """
 # The benchmark serves every page from one host: lift the per-site politeness
 # that a newsroom's real, many-site crawl would keep.
@@ -70,131 +66,7 @@ flush_timeout = "1s"
 """
 
 
-# --- the server ------------------------------------------------------------------
-
-
-class Site:
-    """What the server answers for each page in the current pass."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.pages: dict[int, bytes] = {}
-        self.etags: dict[int, str] = {}
-        self.honour_validators = False
-        self.base = ""
-
-    def prepare(self, editions: dict[int, int], churn: int) -> None:
-        """Render every page before the timed pass, so serving costs almost nothing."""
-        self.pages = {i: render(i, editions.get(i, 0), churn, self.base) for i in range(self.n)}
-        self.etags = {
-            i: '"' + hashlib.md5(body).hexdigest()[:16] + '"' for i, body in self.pages.items()
-        }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Server
-    protocol_version = "HTTP/1.1"
-    # The headers and the body leave in two writes: with Nagle's algorithm the
-    # body waits for the client's delayed ACK (40 ms) on a kept-alive connection.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        site = self.server.site
-        if self.path == "/robots.txt":
-            body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
-            self._send(200, body, ctype, None)
-            return
-        try:
-            page = int(self.path.rsplit("/", 1)[1])
-            body = site.pages[page]
-        except (ValueError, KeyError, IndexError):
-            self._send(404, b"not found", "text/plain", None)
-            return
-        etag = site.etags[page]
-        if site.honour_validators and self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self._send(200, body, "text/html; charset=utf-8", etag)
-
-    def _send(self, status: int, body: bytes, ctype: str, etag: str | None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        if etag:
-            self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, site: Any, handler: type[BaseHTTPRequestHandler] | None = None) -> None:
-        super().__init__(("127.0.0.1", 0), handler or _Handler)
-        self.site = site
-        site.base = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-# --- measuring -------------------------------------------------------------------------
-
-
-def _machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (from /proc/stat).
-
-    A pass's work runs in processes the benchmark never reaps (extraction
-    workers under a forkserver, crawler processes), so their CPU never shows
-    in RUSAGE_CHILDREN; the machine's busy time minus the benchmark's own
-    (the page server) counts all of it on an otherwise idle machine.
-    """
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: shared pages split among their sharers, so the
-    sum over a process tree is what the tree really occupies."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class TreeMemory:
-    """Samples the summed PSS of a process and its descendants; keeps the peak."""
-
-    def __init__(self, pid: int, every: float = 0.1) -> None:
-        self.pid, self.every, self.peak_kb = pid, every, 0
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.done.wait(self.every):  # a sampling period, not synchronisation
-            self.peak_kb = max(
-                self.peak_kb, sum(_pss_kb(p) for p in (self.pid, *descendants(self.pid)))
-            )
-
-    def stop(self) -> int:
-        self.done.set()
-        self.thread.join()
-        return self.peak_kb
-
-
-def _self_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+# --- measuring a pass ----------------------------------------------------------------------
 
 
 def _db_bytes(home: Path) -> int:
@@ -233,20 +105,8 @@ def _warc_bytes(home: Path) -> int:
     )
 
 
-def _command(home: Path, *args: str) -> tuple[list[str], dict[str, str]]:
-    exe = Path(sys.executable).with_name("raqib")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-P", "-m", "raqib"]
-    env = {k: v for k, v in os.environ.items() if k not in ("RAQIB_NOW", "RAQIB_HOME")}
-    return [*cmd, "--home", str(home), *args], env
-
-
-def raqib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd, env = _command(home, *args)
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-
-
 def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
-    result = _timed_pass(name, home, n)
+    result = measured_pass(name, home, n)
     print(
         f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}",
         flush=True,
@@ -254,22 +114,23 @@ def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     return result
 
 
-def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
+def measured_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     _checkpoint(home) if (home / "raqib.db").exists() else None
     db0, (raw0, stored0), warc0 = (
         _db_bytes(home),
         (_blob_bytes(home) if (home / "raqib.db").exists() else (0, 0)),
         _warc_bytes(home),
     )
-    busy0, self0 = _machine_busy(), _self_cpu()
+    os.sync()  # the last pass's writes (100 MB after a first), flushed now, not in this one
+    busy0, self0 = machine_busy(), self_cpu()
     t0 = time.perf_counter()
-    cmd, env = _command(home, "check", "--all", "--json")
+    cmd, env = command(home, "check", "--all", "--json")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     memory = TreeMemory(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     peak_kb = memory.stop()
-    cpu = (_machine_busy() - busy0) - (_self_cpu() - self0)
+    cpu = (machine_busy() - busy0) - (self_cpu() - self0)
     if proc.returncode != 0:
         raise SystemExit(f"{name}: raqib check failed:\n{err}")
     summary = json.loads(out)
@@ -289,157 +150,6 @@ def _timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
         "blob_raw_bytes_added": raw1 - raw0,
         "warc_bytes_added": _warc_bytes(home) - warc0,
         "outcomes": summary["outcomes"],
-    }
-
-
-def naive(site: Site, sample: list[int], previous: dict[int, str], *, fast: bool) -> dict[str, Any]:
-    """The baseline: fetch, extract, hash, compare — one page after another."""
-    import trafilatura
-
-    changed = 0
-    cpu0 = _self_cpu()
-    t0 = time.perf_counter()
-    for i in sample:
-        with urllib.request.urlopen(f"{site.base}/news/{i}", timeout=30) as resp:
-            html = resp.read().decode("utf-8")
-        text = trafilatura.extract(html, fast=fast) or ""
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        changed += previous.get(i) != digest
-        previous[i] = digest
-    wall = time.perf_counter() - t0
-    print(f"  naive loop: {len(sample) / wall:.1f} pages/s", flush=True)
-    return {
-        "pages": len(sample),
-        "seconds": round(wall, 3),
-        "pages_per_s": round(len(sample) / wall, 1),
-        "cpu_s_per_page": round((_self_cpu() - cpu0) / len(sample), 5),
-        "changed": changed,
-    }
-
-
-def extraction_limit(site: Site, sample: list[int], n: int) -> dict[str, Any]:
-    import trafilatura
-
-    from raqib.extract.page import make_page
-
-    times: dict[str, list[float]] = {"default": [], "raqib": []}
-    for i in sample:
-        html = site.pages[i].decode("utf-8")
-        t = time.perf_counter()
-        trafilatura.extract(html)
-        times["default"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        make_page(html, f"{site.base}/news/{i}")
-        times["raqib"].append(time.perf_counter() - t)
-    out = {}
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        out[name] = {
-            "median_ms": round(med * 1000, 2),
-            "limit_seconds": round(n * med / CORES, 3),
-            "limit_pages_per_s": round(CORES / med, 1),
-        }
-    return out
-
-
-def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
-    """Time the query that picks due watches, among `total` (10% due)."""
-    from raqib.storage import open_storage
-    from raqib.storage import sqlite as sqlite_mod
-
-    store = open_storage(sqlite_mod.url_for(tmp / "due.db"))
-    now = datetime.now(UTC)
-    con = store.db.engine.raw_connection()
-    try:
-        rows = [
-            (
-                f"https://news.example/{i}",
-                "manual",
-                (now - timedelta(hours=1) if i % 10 == 0 else now + timedelta(hours=i % 500))
-                .replace(tzinfo=None)
-                .isoformat(" "),
-                "active" if i % 50 else "retired",
-            )
-            for i in range(total)
-        ]
-        cur = con.cursor()
-        cur.execute("BEGIN")
-        cur.executemany(
-            "INSERT INTO watches (url, origin, added_at, state, next_check_at, error_count, removed_count, version_count, words, replacements) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
-            [(u, o, nc, st, nc) for u, o, nc, st in rows],
-        )
-        cur.execute("COMMIT")
-        cur.execute("ANALYZE")
-    finally:
-        con.close()
-    select_times, claim_times = [], []
-    due = 0
-    for k in range(5):
-        t = time.perf_counter()
-        due = len(store.leases.due_ids(now=now, limit=total))
-        select_times.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        store.leases.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=500)
-        claim_times.append(time.perf_counter() - t)
-        store.leases.release(f"bench-{k}")
-    store.close()
-    return {
-        "watches": total,
-        "due": due,
-        "select_ms_median": round(statistics.median(select_times) * 1000, 1),
-        "claim_500_ms_median": round(statistics.median(claim_times) * 1000, 1),
-    }
-
-
-def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
-    """RSS of the daemon process over `sweeps` sweeps (children excluded)."""
-    home = tmp / "daemon-home"
-    home.mkdir()
-    raqib(home, "watch", "--no-fetch", "https://daemon.invalid/never-due")
-    exe = Path(sys.executable).with_name("raqib")
-    env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
-    env["RAQIB_NOW"] = "2000-01-01T00:00:00+00:00"  # the one watch is never due: sweeps are cheap
-    proc = subprocess.Popen(
-        [
-            str(exe),
-            "--home",
-            str(home),
-            "daemon",
-            "--every",
-            "0.05",
-            "--discover-every",
-            "0",
-            "--jitter",
-            "0",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    readings = []
-    try:
-        deadline = time.monotonic() + 300
-        seen = 0
-        assert proc.stderr is not None  # stderr=PIPE
-        for line in proc.stderr:  # the daemon logs one line per sweep
-            if "sweep" in line:
-                seen += 1
-                status = Path(f"/proc/{proc.pid}/status").read_text()
-                rss = int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1])
-                readings.append(rss)
-                if seen >= sweeps or time.monotonic() > deadline:
-                    break
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    base = readings[min(9, len(readings) - 1)] if readings else 0
-    last = readings[-1] if readings else 0
-    return {
-        "sweeps": len(readings),
-        "rss_kb_after_10": base,
-        "rss_kb_last": last,
-        "growth_pct": round(100 * (last - base) / base, 2) if base else None,
     }
 
 
