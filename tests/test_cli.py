@@ -11,7 +11,7 @@ import pytest
 from raqib import cli
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from tests.conftest import Raqib, imported
+from tests.conftest import Raqib, importing_run
 
 
 def _command(path: tuple[str, ...]) -> click.Command:
@@ -179,17 +179,9 @@ def test_check_with_nothing_to_do(raqib: Raqib) -> None:
 def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     """Start-up is paid only for work that needs it: with no watch and no
     outlet source due, `raqib check` loads neither Scrapy nor trafilatura."""
-    import subprocess
-    import sys
-
     raqib.proc("config")  # the home exists, nothing is watched
-    p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home), "check"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    assert "checked 0 watches" in p.stdout
-    loaded = imported(p.stderr)
+    out, loaded = importing_run(raqib, "check")
+    assert "checked 0 watches" in out
     assert "raqib.storage" in loaded  # the measurement sees Raqib's own imports
     assert not {m for m in loaded if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
 
@@ -198,23 +190,12 @@ def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server
     """A pass whose only work is an outlet's feed, listing nothing new,
     imports Scrapy to read it but not trafilatura: extraction is loaded for
     pages, and most of a daemon's passes only read feeds."""
-    import subprocess
-    import sys
-
-    from raqib.demo.server import Route
-
     rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     server.routes["/feed.xml"] = Route(rss, headers={"Content-Type": "application/rss+xml"})
     raqib.proc("outlet", "add", "quiet", "--feed", server.base + "/feed.xml")
-    p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
-         "check", "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["outlets"]["sources"] == 1
+    out, loaded = importing_run(raqib, "check", "--json")
+    assert json.loads(out)["outlets"]["sources"] == 1
     assert "/feed.xml" in [path for path, _headers in server.requests]
-    loaded = imported(p.stderr)
     assert "scrapy.crawler" in loaded  # the measurement sees the feed read's imports
     assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
@@ -224,8 +205,6 @@ def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqi
     the region check, which parses the page without trafilatura: a pass of
     such refetches (most passes) never imports the extractor."""
     import dataclasses
-    import subprocess
-    import sys
 
     server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/news/1"
@@ -233,18 +212,12 @@ def test_a_refetch_that_passes_the_region_check_imports_no_extractor(raqib: Raqi
     raqib.proc("check", "--all")
     churned = dataclasses.replace(VERSIONS[0], views=VERSIONS[0].views + 7)
     server.routes["/news/1"] = Route(render(churned, server.base))
-    p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
-         "check", "--all", "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["outcomes"] == {"unchanged": 1}
+    out, loaded = importing_run(raqib, "check", "--all", "--json")
+    assert json.loads(out)["outcomes"] == {"unchanged": 1}
     assert [e["outcome"] for e in raqib("log", url, "--json").json()] == [
         "new_version",
         "unchanged",
     ]
-    loaded = imported(p.stderr)
     assert "raqib.extract.region" in loaded  # the measurement sees the check's imports
     assert not {m for m in loaded if m.split(".")[0] == "trafilatura"}
 
@@ -253,20 +226,10 @@ def test_a_pass_on_sqlite_imports_no_postgresql_dialect(raqib: Raqib, server) ->
     """A first fetch on SQLite writes with INSERT … ON CONFLICT (the page's
     body, the site's robots.txt answer) in SQLite's own dialect; PostgreSQL's
     (40 ms of imports) is left alone."""
-    import subprocess
-    import sys
-
     server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
-    url = server.base + "/news/1"
-    raqib("watch", "--no-fetch", url)
-    p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home),
-         "check", "--all", "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["outcomes"] == {"new_version": 1}
-    loaded = imported(p.stderr)
+    raqib("watch", "--no-fetch", server.base + "/news/1")
+    out, loaded = importing_run(raqib, "check", "--all", "--json")
+    assert json.loads(out)["outcomes"] == {"new_version": 1}
     assert "sqlalchemy.dialects.sqlite.dml" in loaded  # the measurement sees the insert's dialect
     assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}
 
