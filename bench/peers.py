@@ -79,7 +79,7 @@ class Site:
 
 
 class _Handler(PageHandler):
-    """bench/run.py's handler (HTTP/1.1, no Nagle stall, no log), serving this corpus."""
+    """The benchmark's handler (bench/serving.py: HTTP/1.1, no Nagle stall, no log), serving this corpus."""
 
     def do_GET(self) -> None:
         # Plain 200s, no ETag or Last-Modified: as in the peers' setup, every round refetches.
@@ -96,7 +96,7 @@ class _Handler(PageHandler):
 
 
 def serve(site: Site) -> ServerBase:
-    """The bench's page server (bench/run.py), answering with this corpus."""
+    """The benchmark's page server (bench/serving.py), answering with this corpus."""
     return ServerBase(site, _Handler)
 
 

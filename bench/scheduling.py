@@ -3,16 +3,14 @@ daemon's memory over many sweeps."""
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.procs import raqib
+from bench.procs import command, raqib
 
 
 def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
@@ -69,22 +67,10 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
     home = tmp / "daemon-home"
     home.mkdir()
     raqib(home, "watch", "--no-fetch", "https://daemon.invalid/never-due")
-    exe = Path(sys.executable).with_name("raqib")
-    env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
+    cmd, env = command(home, "daemon", "--every", "0.05", "--discover-every", "0", "--jitter", "0")
     env["RAQIB_NOW"] = "2000-01-01T00:00:00+00:00"  # the one watch is never due: sweeps are cheap
     proc = subprocess.Popen(
-        [
-            str(exe),
-            "--home",
-            str(home),
-            "daemon",
-            "--every",
-            "0.05",
-            "--discover-every",
-            "0",
-            "--jitter",
-            "0",
-        ],
+        cmd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

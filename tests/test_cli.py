@@ -229,8 +229,8 @@ def test_a_pass_on_sqlite_imports_no_postgresql_dialect(raqib: Raqib, server) ->
     server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
     raqib("watch", "--no-fetch", server.base + "/news/1")
     out, loaded = importing_run(raqib, "check", "--all", "--json")
-    assert json.loads(out)["outcomes"] == {"new_version": 1}
-    assert "sqlalchemy.dialects.sqlite.dml" in loaded  # the measurement sees the insert's dialect
+    assert json.loads(out)["outcomes"] == {"new_version": 1}  # its body went through insert_new
+    assert "sqlalchemy.dialects.sqlite.dml" in loaded  # the measurement sees dialect imports
     assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}
 
 
