@@ -192,8 +192,11 @@ def test_reader_comments_share_counts_and_tokens_are_not_the_article() -> None:
     assert "تعليق القارئ" not in a.snapshot.text
 
 
-def test_persian_zero_width_non_joiner_survives_extraction() -> None:
-    words = "این\u200cها می\u200cخواهند اصلاح&zwnj;طلبان"
+@pytest.mark.parametrize("written", ["\u200c", "&zwnj;", "&#8204;", "&#x200c;", "&#X200C;"])
+def test_persian_zero_width_non_joiner_survives_extraction(written: str) -> None:
+    """ZWNJ, however the page writes it, is kept between the words it joins
+    (trafilatura would drop it as a non-printing character)."""
+    words = f"این{written}ها می{written}خواهند اصلاح{written}طلبان"
     html = (
         "<html><body><article><h1>عنوان خبر</h1>"
         + "".join(f"<p>{words} جمله شماره {i} در این گزارش خبری طولانی است.</p>" for i in range(8))
