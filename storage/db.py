@@ -92,10 +92,12 @@ def _insert(conn: Any, table: Any) -> Any:
     Only that backend's dialect is imported: PostgreSQL's takes 40 ms, which a
     pass on SQLite would pay for nothing."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def rowcount(result: Any) -> int:
