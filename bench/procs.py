@@ -1,6 +1,7 @@
-"""Processes as the benchmarks measure them, from /proc (Linux): the processes
-below a process (what memory is summed over, and what the crash tests check
-for survivors), their memory, and the machine's CPU time."""
+"""Processes as the benchmarks run and measure them, from /proc (Linux): the
+processes below a process (what memory is summed over, and what the crash
+tests check for survivors), their memory, the machine's CPU time, and
+`raqib` run on a home."""
 
 from __future__ import annotations
 
