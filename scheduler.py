@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,17 +159,19 @@ class Daemon:
         self.failures = 0
 
     def _run_child(self, args: list[str], what: str) -> int:
-        if self.stopping.is_set():
-            return 0
         cmd = [*self.command, "--home", str(self.opts.home), *args]
         env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
-        try:
-            child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=None)
-        except OSError as exc:
-            log.error("%s could not start: %s", what, exc)
-            self.failures += 1
-            return -1
+        # Checked, started and registered under the lock: a stop in between
+        # would tell no one, and the daemon's exit would wait for a whole pass.
         with self.lock:
+            if self.stopping.is_set():
+                return 0
+            try:
+                child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=None)
+            except OSError as exc:
+                log.error("%s could not start: %s", what, exc)
+                self.failures += 1
+                return -1
             self.children.add(child)
         try:
             out, _ = child.communicate(timeout=self.opts.child_timeout)
@@ -256,31 +260,56 @@ class Daemon:
                 id="discover",
                 next_run_time=now,
             )
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, _frame: self.stop(signum))
-        sched.start()
-        log.info(
-            "daemon started: sweep every %ss, discovery every %s",
-            self.opts.every,
-            self.opts.discover_every or "never",
-        )
-        if ready is not None:
-            ready()
-        while not self.stopping.wait(1.0):
-            pass
-        # Let running children finish their in-flight work; every fetch is one
-        # transaction, so one killed after the grace period leaves nothing half-written.
-        sched.shutdown(wait=False)
-        deadline = datetime.now(UTC) + timedelta(seconds=self.opts.stop_grace)
-        while True:
-            with self.lock:
-                alive = [c for c in self.children if c.poll() is None]
-            if not alive:
-                break
-            if datetime.now(UTC) > deadline:
-                for c in alive:
-                    c.kill()
-                break
-            self.stopping.wait(0.1)
+        # The handler only notes the signal. It runs in the main thread between
+        # two bytecodes, possibly while that thread holds a lock (an Event's, in
+        # Event.wait; the logging module's): setting the event or logging from
+        # there deadlocked a daemon told to stop. The wakeup fd wakes the loop.
+        signalled: list[int] = []
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            os.set_blocking(fd, False)
+        previous_fd = signal.set_wakeup_fd(wake_w)
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        for sig in previous:
+            signal.signal(sig, lambda signum, _frame: signalled.append(signum))
+        try:
+            sched.start()
+            log.info(
+                "daemon started: sweep every %ss, discovery every %s",
+                self.opts.every,
+                self.opts.discover_every or "never",
+            )
+            if ready is not None:
+                ready()
+            while not signalled and not self.stopping.is_set():
+                select.select([wake_r], [], [], 1.0)  # a signal's byte, or a second gone
+                _drain(wake_r)
+            self.stop(signalled[0] if signalled else None)
+            # Let running children finish their in-flight work; every fetch is one
+            # transaction, so one killed after the grace period leaves nothing half-written.
+            sched.shutdown(wait=False)
+            deadline = time.monotonic() + self.opts.stop_grace
+            with self.lock:  # no child starts once stopping is set (_run_child)
+                running = list(self.children)
+            for child in running:
+                try:
+                    child.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            signal.set_wakeup_fd(previous_fd)
+            os.close(wake_r)
+            os.close(wake_w)
         log.info("daemon stopped after %d sweeps", self.sweeps)
         return 0
+
+
+def _drain(fd: int) -> None:
+    """Empty a non-blocking pipe."""
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass

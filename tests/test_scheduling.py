@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -246,6 +249,35 @@ def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> N
         if daemon.poll() is None:
             daemon.kill()
     assert raqib("log", url, "--json").json()[0]["outcome"] == "new_version"
+
+
+def test_a_signal_that_comes_while_the_daemon_holds_a_lock_stops_it(tmp_path: Path) -> None:
+    """The daemon's SIGTERM handler runs in its main thread between two
+    bytecodes, possibly inside Event.wait with the event's lock held. Found in
+    CI: a handler that set that event deadlocked the daemon, which never
+    exited. The handler is called here in exactly that state."""
+    script = """
+import logging, signal, sys
+from pathlib import Path
+from raqib.scheduler import Daemon, DaemonOptions
+
+logging.basicConfig(level=logging.INFO)
+opts = DaemonOptions(home=Path(sys.argv[1]), every=3600, discover_every=None, notify_every=None)
+daemon = Daemon(opts, due=lambda: 0)
+
+def ready():
+    handler = signal.getsignal(signal.SIGTERM)
+    with daemon.stopping._cond:  # the lock Event.wait holds around its wait
+        handler(signal.SIGTERM, None)
+
+sys.exit(daemon.run(ready=ready))
+"""
+    p = subprocess.run(
+        [sys.executable, "-P", "-c", script, str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "stopping (SIGTERM)" in p.stderr and "daemon stopped" in p.stderr
 
 
 def test_config_prints_the_defaults(raqib: Raqib) -> None:
