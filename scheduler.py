@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -263,12 +262,9 @@ class Daemon:
         # The handler only notes the signal. It runs in the main thread between
         # two bytecodes, possibly while that thread holds a lock (an Event's, in
         # Event.wait; the logging module's): setting the event or logging from
-        # there deadlocked a daemon told to stop. The wakeup fd wakes the loop.
+        # there deadlocked a daemon told to stop. The loop sees the note within
+        # its wait's timeout.
         signalled: list[int] = []
-        wake_r, wake_w = os.pipe()
-        for fd in (wake_r, wake_w):
-            os.set_blocking(fd, False)
-        previous_fd = signal.set_wakeup_fd(wake_w)
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         for sig in previous:
             signal.signal(sig, lambda signum, _frame: signalled.append(signum))
@@ -281,9 +277,8 @@ class Daemon:
             )
             if ready is not None:
                 ready()
-            while not signalled and not self.stopping.is_set():
-                select.select([wake_r], [], [], 1.0)  # a signal's byte, or a second gone
-                _drain(wake_r)
+            while not signalled and not self.stopping.wait(0.2):
+                pass
             self.stop(signalled[0] if signalled else None)
             # Let running children finish their in-flight work; every fetch is one
             # transaction, so one killed after the grace period leaves nothing half-written.
@@ -299,17 +294,5 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            signal.set_wakeup_fd(previous_fd)
-            os.close(wake_r)
-            os.close(wake_w)
         log.info("daemon stopped after %d sweeps", self.sweeps)
         return 0
-
-
-def _drain(fd: int) -> None:
-    """Empty a non-blocking pipe."""
-    try:
-        while os.read(fd, 512):
-            pass
-    except BlockingIOError:
-        pass

@@ -27,21 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procs import command
+from bench.procs import command, rss_kb
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 
 PAGES = 50
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _count(home: Path) -> int:
@@ -99,7 +89,7 @@ def main() -> int:
 
         def sample() -> None:
             while imp.poll() is None:
-                peak[0] = max(peak[0], _rss_kb(imp.pid))
+                peak[0] = max(peak[0], rss_kb(imp.pid))
                 time.sleep(0.05)  # a sampling interval, not synchronisation
 
         sampler = threading.Thread(target=sample, daemon=True)

@@ -62,9 +62,19 @@ def machine_busy() -> float:
 def pss_kb(pid: int) -> int:
     """Proportional set size: shared pages split among their sharers, so the
     sum over a process tree is what the tree really occupies."""
+    return _kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of one process (its shared pages counted whole)."""
+    return _kb(Path(f"/proc/{pid}/status"), "VmRSS:")
+
+
+def _kb(path: Path, field: str) -> int:
+    """A kB figure of a /proc file; 0 once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass

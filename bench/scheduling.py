@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.procs import command, raqib
+from bench.procs import command, raqib, rss_kb
 
 
 def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
@@ -84,9 +84,7 @@ def daemon_rss(tmp: Path, sweeps: int) -> dict[str, Any]:
         for line in proc.stderr:  # the daemon logs one line per sweep
             if "sweep" in line:
                 seen += 1
-                status = Path(f"/proc/{proc.pid}/status").read_text()
-                rss = int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1])
-                readings.append(rss)
+                readings.append(rss_kb(proc.pid))
                 if seen >= sweeps or time.monotonic() > deadline:
                     break
     finally:

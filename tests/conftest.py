@@ -193,14 +193,9 @@ def imported(importtime: str) -> set[str]:
 
 
 def importing_run(raqib: Raqib, *args: str) -> tuple[str, set[str]]:
-    """`raqib ARGS` on `raqib`'s home, in a process of its own (the working
-    directory off the import path): its stdout, and the modules it imported."""
-    p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-P", "-m", "raqib", "--home", str(raqib.home), *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **raqib.env},
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr[-2000:]
-    return p.stdout, imported(p.stderr)
+    """`raqib ARGS` in a process of its own: its stdout, and the modules it imported."""
+    r = raqib.proc(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    return r.out, imported(r.err)
 
 
 # --- the corpus ------------------------------------------------------------------
