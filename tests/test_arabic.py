@@ -10,7 +10,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from raqib.normalize.arabic import ZWJ, ZWNJ, canonical, canonical_line, compact_key, matching_key
+from raqib.normalize.arabic import (
+    _PLAIN,
+    ZWJ,
+    ZWNJ,
+    canonical,
+    canonical_line,
+    compact_key,
+    matching_key,
+)
 
 CASES = tomllib.loads(
     (Path(__file__).parent / "data" / "normalize.toml").read_text(encoding="utf-8")
@@ -76,11 +84,28 @@ def test_canonical_is_idempotent(text: str) -> None:
         st.text(
             alphabet=st.sampled_from("\t\n\r abc،؛؟ءآأبةتـيپچژکگی٠١٩\u064b\u0651"), max_size=80
         ),
+        # the punctuation the fast path takes, beside marks, joiners and odd spaces
+        st.text(
+            alphabet=st.sampled_from(
+                "\n abب«»–—‘’“”…•‰⁄⟦⟪⟫⟯\u0301\u064b\u200c\u200d\u2028\u202f\u2060\u2000\u2001"
+            ),
+            max_size=80,
+        ),
     )
 )
 def test_canonical_line_fast_path_agrees(text: str) -> None:
     # canonical_line skips canonical() for plain text: the answers must match.
     assert canonical_line(text) == " ".join(canonical(text).split())
+
+
+def test_every_character_of_the_fast_path_is_one_canonical_leaves_alone() -> None:
+    # Each character of the Basic Multilingual Plane that the fast path takes,
+    # after and between letters it could join or compose with.
+    plain = [chr(c) for c in range(0x10000) if _PLAIN.fullmatch(chr(c))]
+    assert "–" in plain and "ب" in plain and "\u064b" not in plain
+    for ch in plain:
+        for text in (f"a{ch}", f"e{ch}", f"ب{ch}ب", f"{ch}{ch}", f"\u064b{ch}"):
+            assert canonical_line(text) == " ".join(canonical(text).split()), hex(ord(ch))
 
 
 @settings(max_examples=400, deadline=None)
