@@ -229,6 +229,9 @@ def raqib_round(
         "substantive": summary.get("substantive"),
         "cosmetic": summary.get("cosmetic"),
         "processes": summary.get("processes"),
+        "cpu_seconds": summary.get(
+            "cpu_seconds"
+        ),  # Raqib's own stages (raqib.app.passes.cpu_stages)
         "changed": new,
         "outlets": summary.get("outlets"),  # the feed read, when it was due
         "stderr": _alarming(m.err),
@@ -266,7 +269,13 @@ def _progress(row: dict[str, Any]) -> str:
             f"{tool} {m['seconds']:.1f} s, {m['peak_mb']:.0f} MB, {m['cpu_s']:.1f} s CPU"
             f" (others {_others(m):.1f} s), {len(m['changed'])} changed"
         )
-    return "   ".join(parts) + f"   raqib outcomes {row['raqib']['outcomes']}"
+    stages = row["raqib"].get("cpu_seconds") or {}
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if v)
+    return (
+        "   ".join(parts)
+        + f"   raqib outcomes {row['raqib']['outcomes']}"
+        + (f"\n                 raqib CPU by stage (s): {shown}" if shown else "")
+    )
 
 
 # --- the run ------------------------------------------------------------------------

@@ -123,8 +123,11 @@ def _warc_bytes(home: Path) -> int:
 
 def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     result = measured_pass(name, home, n)
+    stages = result["cpu_seconds"] or {}
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if v)
     print(
-        f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}",
+        f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}"
+        + (f"\n      CPU by stage (s): {shown}" if shown else ""),
         flush=True,
     )
     return result
@@ -166,6 +169,9 @@ def measured_pass(name: str, home: Path, n: int) -> dict[str, Any]:
         "blob_raw_bytes_added": raw1 - raw0,
         "warc_bytes_added": _warc_bytes(home) - warc0,
         "outcomes": summary["outcomes"],
+        "cpu_seconds": summary.get(
+            "cpu_seconds"
+        ),  # Raqib's own stages (raqib.app.passes.cpu_stages)
     }
 
 

@@ -22,6 +22,7 @@ a busy database must not hold the reactor, and every download with it.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
@@ -113,6 +114,7 @@ class WarcCapture:
         self.index = index
         self.preload = preload
         self.archive: WarcArchive | None = None
+        self.cpu = 0.0  # seconds spent writing records, on the crawl's thread
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -161,6 +163,14 @@ class WarcCapture:
     def downloaded(self, response: Any, request: Any) -> None:
         if self.archive is None or not request.meta.get("raqib_capture"):
             return
+        started = time.thread_time()
+        try:
+            self._capture(response, request)
+        finally:
+            self.cpu += time.thread_time() - started
+
+    def _capture(self, response: Any, request: Any) -> None:
+        assert self.archive is not None
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
@@ -187,10 +197,13 @@ class WarcCapture:
         assert self.archive is not None
         image = (shot.data, shot.media_type) if shot is not None else None
         done: Future[tuple[str, int]] = Future()
+        started = time.thread_time()
         try:
             done.set_result(self.archive.write_rendering(url, dom, image))
         except Exception as exc:
             return _failed(exc)
+        finally:
+            self.cpu += time.thread_time() - started
         return done
 
 

@@ -31,6 +31,9 @@ class RecordPipeline:
         )
         return cls(recorder)
 
+    def open_spider(self) -> None:
+        self.recorder.started()  # on the crawl's thread, as close_spider
+
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Fetched):
             await self.recorder.handle(item)

@@ -10,7 +10,8 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from raqib.domain import (
     WatchState,
 )
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
-from raqib.extract.page import Page, Same, analyze, body_key
+from raqib.extract.page import Page, Same, analyze_timed, body_key
 from raqib.extract.results import NotArticle
 from raqib.extract.scripted import scripted
 from raqib.normalize.arabic import matching_key
@@ -204,8 +205,18 @@ class Recorder:
         self.failing_now: list[tuple[int, int, datetime]] = []
         # The versions this pass stored, (watch id, number): its own changes.
         self.new_versions: list[tuple[int, int]] = []
+        # CPU seconds by stage (crawler.shards.CrawlResult.cpu): "analysis"
+        # wherever it ran, "storage" on the writer thread; `analysed_here`, the
+        # part of the analysis that ran on the crawl's own thread.
+        self.cpu: defaultdict[str, float] = defaultdict(float)
+        self.analysed_here = 0.0
+        self._crawl_thread: float | None = None  # its CPU clock when the crawl began
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
         self.warc: Any = None  # crawler.capture.WarcCapture, when the pass archives
+
+    def started(self) -> None:
+        """The crawl begins, on its own thread (the reactor's)."""
+        self._crawl_thread = time.thread_time()
 
     def expect(self, tasks: list[Task]) -> None:
         self.tasks.update((t.watch_id, t) for t in tasks)
@@ -222,9 +233,15 @@ class Recorder:
         # A page that redirected elsewhere may be laid out differently: no region check.
         region = task.region if (fetched.final_url or fetched.url) == task.url else None
         if self.pool is None:
-            return analyze(fetched.text, url, region)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, analyze, fetched.text, url, region)
+            result, cpu = analyze_timed(fetched.text, url, region)
+            self.analysed_here += cpu
+        else:
+            loop = asyncio.get_running_loop()
+            result, cpu = await loop.run_in_executor(
+                self.pool, analyze_timed, fetched.text, url, region
+            )
+        self.cpu["analysis"] += cpu
+        return result
 
     async def handle(self, fetched: Fetched) -> None:
         if self.fatal is not None:
@@ -290,14 +307,17 @@ class Recorder:
             return
         loop = asyncio.get_running_loop()
         written = loop.run_in_executor(
-            self._writer,
-            functools.partial(
-                self.storage.history.record_many, [rec for _t, rec in batch], owner=self.owner
-            ),
+            self._writer, functools.partial(self._write, [rec for _t, rec in batch])
         )
         done = asyncio.ensure_future(self._written(batch, written))
         self._inflight.append(done)
         done.add_done_callback(self._forget)
+
+    def _write(self, records: list[FetchRecord]) -> tuple[list[Recorded], float]:
+        """One batch, on the writer thread; with the CPU seconds it took there."""
+        started = time.thread_time()
+        recorded = self.storage.history.record_many(records, owner=self.owner)
+        return recorded, time.thread_time() - started
 
     def _forget(self, done: asyncio.Future[None]) -> None:
         if done in self._inflight:
@@ -312,13 +332,16 @@ class Recorder:
         self._forget(oldest)
 
     async def _written(
-        self, batch: list[tuple[Task, FetchRecord]], written: Awaitable[list[Recorded]]
+        self,
+        batch: list[tuple[Task, FetchRecord]],
+        written: Awaitable[tuple[list[Recorded], float]],
     ) -> None:
         try:
-            results = await written
+            results, cpu = await written
         except Exception as exc:  # a batch that cannot be written stops the pass, said loudly
             self.fail(exc)
             return
+        self.cpu["storage"] += cpu
         if _TRIM is not None:
             _TRIM(0)
         for (task, rec), recorded in zip(batch, results, strict=True):
@@ -343,6 +366,13 @@ class Recorder:
         while self._inflight:
             await self._settle_oldest()
         self._writer.shutdown(wait=True)
+        if self._crawl_thread is not None:
+            # The crawl's thread: WARC records, the analysis run there, and
+            # "fetching" (Scrapy, Twisted, judging and queueing each fetch).
+            spent = time.thread_time() - self._crawl_thread
+            archive = self.warc.cpu if self.warc is not None else 0.0
+            self.cpu["archive"] += archive
+            self.cpu["fetching"] += max(0.0, spent - self.analysed_here - archive)
 
     def renew_leases(self, now: datetime, lease: timedelta) -> None:
         self.storage.leases.renew(self.owner, now=now, lease=lease)

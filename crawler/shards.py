@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,9 +64,14 @@ class CrawlResult:
     failing_now: list[tuple[int, int, datetime]] = field(default_factory=list)
     new_versions: list[tuple[int, int]] = field(default_factory=list)
     fatal: BaseException | None = None
+    # CPU seconds by stage (analysis, storage, archive, fetching: see
+    # crawler.record.Recorder), and each crawler process's own total.
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: CrawlResult) -> None:
         self.counts.update(other.counts)
+        for stage, seconds in other.cpu.items():
+            self.cpu[stage] = self.cpu.get(stage, 0.0) + seconds
         self.lease_lost += other.lease_lost
         self.handed += other.handed
         self.removed_now.extend(other.removed_now)
@@ -194,6 +200,7 @@ def crawl_here(
         failing_now=recorder.failing_now,
         new_versions=recorder.new_versions,
         fatal=recorder.fatal,
+        cpu=dict(recorder.cpu),
     )
 
 
@@ -251,6 +258,8 @@ def shard_main(parent: int, job: Job, conn: Connection) -> None:
         outcome = CrawlResult(fatal=_portable(exc))
     finally:
         storage.close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # start-up and imports included
+    outcome.cpu["crawler_processes"] = usage.ru_utime + usage.ru_stime
     conn.send(("done", outcome))
     conn.close()
 

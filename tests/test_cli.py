@@ -134,6 +134,15 @@ def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
     assert len(sent) == 2
 
 
+def test_a_verbose_check_says_where_its_cpu_went(server, raqib: Raqib) -> None:
+    server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", server.base + "/news/1")
+    out = raqib.proc("-v", "check", "--all").out
+    line = next(x for x in out.splitlines() if x.startswith("CPU: "))
+    assert "s in this process; analysis " in line and "s, fetching " in line, line
+    assert "CPU:" not in raqib.proc("check", "--all").out  # the summary line alone
+
+
 def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:
     server.routes["/old-slug"] = Route(b"", 301, {"Location": "/new-slug"})
     server.routes["/new-slug"] = Route(render(VERSIONS[0], server.base))

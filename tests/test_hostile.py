@@ -178,12 +178,12 @@ def test_a_database_locked_too_long_exits_75_in_one_line(
 # markup: the patched analysis stands in for the page no test can predict.
 _CHOKING = """
 import raqib.crawler.record as record
-real = record.analyze
-def analyze(text, url, region):
+real = record.analyze_timed
+def analyze_timed(text, url, region):
     if "/choke" in url:
         raise ValueError("the extractor choked")
     return real(text, url, region)
-record.analyze = analyze
+record.analyze_timed = analyze_timed
 from raqib.cli import run
 run()
 """

@@ -96,6 +96,15 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     assert first["outcomes"] == {"new_version": WATCHES}
     # One site: however many processes, together they keep its limit of 3 in flight.
     assert 1 <= probe.most <= 3, probe.most
+    # Where the CPU went: each stage measured, and each a part of the CPU of
+    # the processes that crawled (this one alone, with no extraction workers at
+    # this size; or the crawler processes, which report their own totals).
+    cpu = first["cpu_seconds"]
+    stages = [cpu["analysis"], cpu["storage"], cpu["archive"], cpu["fetching"]]
+    assert min(stages) > 0, cpu
+    crawled = cpu["this_process"] if processes == 1 else cpu["crawler_processes"]
+    assert sum(stages) <= crawled, cpu
+    assert (cpu["crawler_processes"] > 0) == (processes > 1), cpu
 
     changed = set(range(0, WATCHES, 3))
     for i in changed:

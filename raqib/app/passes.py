@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -42,6 +43,9 @@ class PassSummary:
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
     outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
+    # CPU seconds: this process's and its crawler processes' totals, and the
+    # crawls' stages (see CrawlResult.cpu and cpu_stages).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -176,6 +180,7 @@ def run_check(
             failing=outcome.failing_now,
         )
         summary.seconds = time.monotonic() - started
+        summary.cpu = cpu_stages(outcome.cpu)
         if only is None and limit is None:
             warmup.after_pass(app.home, processes=summary.processes, claimed=summary.claimed)
         return summary
@@ -187,6 +192,27 @@ def run_check(
         except Exception as exc:
             log.warning("could not release leases: %s", exc)
         warmup.stop()  # started early, or for the crawl
+
+
+STAGES = ("analysis", "storage", "archive", "fetching")
+
+
+def cpu_stages(crawled: dict[str, float]) -> dict[str, float]:
+    """Where a pass's CPU went, in seconds. `this_process` and
+    `crawler_processes` are totals (start-up, imports, feed reads and the work
+    after the crawl included); the stages are parts of them, summed over the
+    pass's crawls: analysis (wherever it ran: the crawl's thread, extraction
+    workers, crawler processes), storage (the writer threads), archive (WARC
+    records) and fetching (the rest of each crawl's thread: Scrapy, Twisted,
+    judging each fetch)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals = {
+        "this_process": usage.ru_utime + usage.ru_stime,
+        "crawler_processes": crawled.get("crawler_processes", 0.0),
+    }
+    return {
+        k: round(v, 3) for k, v in {**totals, **{s: crawled.get(s, 0.0) for s in STAGES}}.items()
+    }
 
 
 def _crawl(

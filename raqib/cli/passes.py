@@ -79,9 +79,11 @@ def check(
         first_captures=s.first_captures, substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
+        cpu_seconds=s.cpu,
     )  # fmt: skip
     if not quiet or as_json:
-        emit(data, as_json, [text.pass_summary(data)])
+        lines = [text.pass_summary(data)]
+        emit(data, as_json, lines + ([text.pass_cpu(s.cpu)] if obj.verbose else []))
 
 
 @click.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,3 +102,13 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
         return result
     found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked, facts)
     return dataclasses.replace(result, region=found)
+
+
+def analyze_timed(
+    html: str, url: str | None, region: dict[str, Any] | None
+) -> tuple[Page | NotArticle | Same, float]:
+    """analyze(), and the CPU seconds it took on the thread that ran it (a
+    worker process's CPU is not the pass's own: it is counted this way)."""
+    started = time.thread_time()
+    result = analyze(html, url, region)
+    return result, time.thread_time() - started

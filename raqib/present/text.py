@@ -157,6 +157,21 @@ def pass_summary(d: Record) -> str:
     )
 
 
+def pass_cpu(cpu: dict[str, float]) -> str:
+    """Where the pass's CPU went (`raqib -v check`)."""
+    if not cpu:
+        return "CPU: not measured"
+    crawlers = cpu.get("crawler_processes", 0.0)
+    return (
+        f"CPU: {cpu.get('this_process', 0.0):.2f}s in this process"
+        + (f", {crawlers:.2f}s in crawler processes" if crawlers else "")
+        + "; analysis {analysis:.2f}s, storage {storage:.2f}s, WARC {archive:.2f}s, "
+        "fetching {fetching:.2f}s".format(
+            **{k: cpu.get(k, 0.0) for k in ("analysis", "storage", "archive", "fetching")}
+        )
+    )
+
+
 def sources(records: list[Record]) -> Iterator[str]:
     if not records:
         yield "no sources: raqib source add URL --story SLUG"
