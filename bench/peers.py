@@ -229,9 +229,8 @@ def raqib_round(
         "substantive": summary.get("substantive"),
         "cosmetic": summary.get("cosmetic"),
         "processes": summary.get("processes"),
-        "cpu_seconds": summary.get(
-            "cpu_seconds"
-        ),  # Raqib's own stages (raqib.app.passes.cpu_stages)
+        # Raqib's own CPU by stage (raqib.app.passes.cpu_stages)
+        "cpu_seconds": summary.get("cpu_seconds"),
         "changed": new,
         "outlets": summary.get("outlets"),  # the feed read, when it was due
         "stderr": _alarming(m.err),

@@ -169,9 +169,8 @@ def measured_pass(name: str, home: Path, n: int) -> dict[str, Any]:
         "blob_raw_bytes_added": raw1 - raw0,
         "warc_bytes_added": _warc_bytes(home) - warc0,
         "outcomes": summary["outcomes"],
-        "cpu_seconds": summary.get(
-            "cpu_seconds"
-        ),  # Raqib's own stages (raqib.app.passes.cpu_stages)
+        # Raqib's own CPU by stage (raqib.app.passes.cpu_stages)
+        "cpu_seconds": summary.get("cpu_seconds"),
     }
 
 

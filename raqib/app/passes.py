@@ -200,19 +200,18 @@ STAGES = ("analysis", "storage", "archive", "fetching")
 def cpu_stages(crawled: dict[str, float]) -> dict[str, float]:
     """Where a pass's CPU went, in seconds. `this_process` and
     `crawler_processes` are totals (start-up, imports, feed reads and the work
-    after the crawl included); the stages are parts of them, summed over the
-    pass's crawls: analysis (wherever it ran: the crawl's thread, extraction
-    workers, crawler processes), storage (the writer threads), archive (WARC
-    records) and fetching (the rest of each crawl's thread: Scrapy, Twisted,
-    judging each fetch)."""
+    after the crawl included). The stages are summed over the pass's crawls
+    and are parts of those totals, bar the analysis done by extraction
+    workers (processes of their own): analysis (wherever it ran), storage (the
+    writer threads), archive (WARC records) and fetching (the rest of each
+    crawl's thread: Scrapy, Twisted, judging each fetch)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     totals = {
         "this_process": usage.ru_utime + usage.ru_stime,
         "crawler_processes": crawled.get("crawler_processes", 0.0),
     }
-    return {
-        k: round(v, 3) for k, v in {**totals, **{s: crawled.get(s, 0.0) for s in STAGES}}.items()
-    }
+    stages = {s: crawled.get(s, 0.0) for s in STAGES}
+    return {k: round(v, 3) for k, v in (totals | stages).items()}
 
 
 def _crawl(

@@ -82,8 +82,8 @@ def check(
         cpu_seconds=s.cpu,
     )  # fmt: skip
     if not quiet or as_json:
-        lines = [text.pass_summary(data)]
-        emit(data, as_json, lines + ([text.pass_cpu(s.cpu)] if obj.verbose else []))
+        cpu = [text.pass_cpu(s.cpu)] if obj.verbose else []  # -v: where the CPU went
+        emit(data, as_json, [text.pass_summary(data), *cpu])
 
 
 @click.command()

@@ -161,14 +161,17 @@ def pass_cpu(cpu: dict[str, float]) -> str:
     """Where the pass's CPU went (`raqib -v check`)."""
     if not cpu:
         return "CPU: not measured"
-    crawlers = cpu.get("crawler_processes", 0.0)
+    c = {
+        k: cpu.get(k, 0.0)
+        for k in ("crawler_processes", "analysis", "storage", "archive", "fetching")
+    }
+    crawlers = (
+        f", {c['crawler_processes']:.2f}s in crawler processes" if c["crawler_processes"] else ""
+    )
     return (
-        f"CPU: {cpu.get('this_process', 0.0):.2f}s in this process"
-        + (f", {crawlers:.2f}s in crawler processes" if crawlers else "")
-        + "; analysis {analysis:.2f}s, storage {storage:.2f}s, WARC {archive:.2f}s, "
-        "fetching {fetching:.2f}s".format(
-            **{k: cpu.get(k, 0.0) for k in ("analysis", "storage", "archive", "fetching")}
-        )
+        f"CPU: {cpu.get('this_process', 0.0):.2f}s in this process{crawlers}; "
+        f"analysis {c['analysis']:.2f}s, storage {c['storage']:.2f}s, WARC {c['archive']:.2f}s, "
+        f"fetching {c['fetching']:.2f}s"
     )
 
 
