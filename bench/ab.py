@@ -15,7 +15,10 @@ homes), then `--repeat` rounds of a churn pass and a 304 pass, then churn with
 second (start-up included) and CPU per page (the machine's busy time minus
 this process, which serves the pages). Dirty pages are written out before
 each pass, so one install's writes are not counted in the next one's pass.
-Both must record the same outcomes. Writes bench/results/ab-<N>-<timestamp>.json.
+Both must record the same outcomes. When both report their CPU by stage
+(`raqib check --json`'s cpu_seconds), each stage's median milliseconds a page
+is printed too: where a change moved the work. Writes
+bench/results/ab-<N>-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -51,10 +54,23 @@ def _pass(exe: str, home: Path, n: int) -> dict[str, Any]:
     cpu = (machine_busy() - busy) - (self_cpu() - own)
     if proc.returncode != 0:
         raise SystemExit(f"{exe} check failed:\n{proc.stderr[-2000:]}")
+    summary = json.loads(proc.stdout)
     return {
         "pages_per_s": round(n / wall, 1),
         "cpu_ms_per_page": round(1000 * cpu / n, 2),
-        "outcomes": json.loads(proc.stdout)["outcomes"],
+        "outcomes": summary["outcomes"],
+        "cpu_seconds": summary.get("cpu_seconds"),  # by stage; absent before 2026-12-04
+    }
+
+
+def _by_stage(runs: list[dict[str, Any]], n: int) -> dict[str, float] | None:
+    """Median CPU milliseconds a page of each stage the pass reported, if every run did."""
+    reported = [r["cpu_seconds"] for r in runs if r.get("cpu_seconds")]
+    if not runs or len(reported) < len(runs):
+        return None
+    return {
+        stage: round(1000 * statistics.median(c.get(stage, 0.0) for c in reported) / n, 2)
+        for stage in reported[0]
     }
 
 
@@ -155,6 +171,15 @@ def main(argv: list[str]) -> None:
             f"{b['pages_per_s']:7.1f}/s {b['cpu_ms_per_page']:6.2f} ms/page   "
             f"×{summary[kind]['rate']:.2f}  ×{summary[kind]['cpu']:.2f}"
         )
+    staged = {k: {name: _by_stage(rounds[k][name], n) for name in exes} for k in KINDS}
+    if all(v["baseline"] and v["this"] for v in staged.values()):
+        print("\nCPU by stage, ms a page (medians; baseline → this checkout):")
+        for kind, v in staged.items():
+            before, after = v["baseline"], v["this"]
+            assert before is not None and after is not None
+            pairs = (f"{k} {before[k]:.2f}→{after.get(k, 0.0):.2f}" for k in before)
+            print(f"{kind:8s} " + "  ".join(pairs))
+            summary[kind]["stages_ms_per_page"] = v
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"ab-{n}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(
