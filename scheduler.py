@@ -133,6 +133,7 @@ class DaemonOptions:
     notify_every: float | None = 60.0  # seconds between deliveries of queued notifications
     child_timeout: float = 3600.0  # a sweep that runs longer is stopped
     stop_grace: float = 20.0  # after SIGTERM, how long a running sweep may take to finish
+    verbose: int = 0  # -v: passed on to each sweep, whose every output line is then logged
 
 
 class Daemon:
@@ -158,7 +159,8 @@ class Daemon:
         self.failures = 0
 
     def _run_child(self, args: list[str], what: str) -> int:
-        cmd = [*self.command, "--home", str(self.opts.home), *args]
+        loud = ["-" + "v" * self.opts.verbose] if self.opts.verbose else []
+        cmd = [*self.command, "--home", str(self.opts.home), *loud, *args]
         env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
         # Checked, started and registered under the lock: a stop in between
         # would tell no one, and the daemon's exit would wait for a whole pass.
@@ -181,10 +183,11 @@ class Daemon:
         finally:
             with self.lock:
                 self.children.discard(child)
-        line = (out or b"").decode("utf-8", "replace").strip()
+        lines = (out or b"").decode("utf-8", "replace").strip().splitlines()
         if child.returncode == 0:
-            if line:
-                log.info("%s: %s", what, line.splitlines()[-1])
+            # The summary line; with -v, every line (a pass's CPU by stage, too).
+            for line in lines if self.opts.verbose else lines[-1:]:
+                log.info("%s: %s", what, line)
         elif child.returncode == EXIT_BUSY:
             log.info("%s skipped: another pass holds the due watches", what)
         elif not self.stopping.is_set():

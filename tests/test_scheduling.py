@@ -4,6 +4,7 @@ and the daemon's clean stop."""
 from __future__ import annotations
 
 import itertools
+import logging
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from raqib.config import Config, ScheduleConfig
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from raqib.scheduler import RevisitPolicy, WatchFacts
+from raqib.scheduler import Daemon, DaemonOptions, RevisitPolicy, WatchFacts
 from tests.conftest import Raqib
 
 pytestmark = pytest.mark.backends
@@ -278,6 +279,35 @@ sys.exit(daemon.run(ready=ready))
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert "stopping (SIGTERM)" in p.stderr and "daemon stopped" in p.stderr
+
+
+def test_a_verbose_daemon_passes_v_on_and_logs_every_line_of_a_sweep(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A stand-in for `raqib check`: its summary line, and with -v the CPU line after it.
+    fake = tmp_path / "fake_check.py"
+    fake.write_text(
+        "import sys\n"
+        "print('checked 1 watch:', *sys.argv[1:])\n"
+        "if '-v' in sys.argv:\n"
+        "    print('CPU: 1.00s in this process')\n",
+        encoding="utf-8",
+    )
+    logged = {}
+    for verbose in (0, 1):
+        opts = DaemonOptions(
+            home=tmp_path, every=60, discover_every=None, notify_every=None, verbose=verbose
+        )
+        daemon = Daemon(opts, command=[sys.executable, str(fake)], due=lambda: 0)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="raqib.daemon"):
+            assert daemon._run_child(["check"], "sweep 1") == 0
+        logged[verbose] = [r.getMessage() for r in caplog.records]
+    assert logged[0] == [f"sweep 1: checked 1 watch: --home {tmp_path} check"]
+    assert logged[1] == [
+        f"sweep 1: checked 1 watch: --home {tmp_path} -v check",
+        "sweep 1: CPU: 1.00s in this process",
+    ]
 
 
 def test_config_prints_the_defaults(raqib: Raqib) -> None:

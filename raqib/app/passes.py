@@ -266,7 +266,12 @@ def _crawl(
 
 
 def run_daemon(
-    app: App, *, every: float | None, discover_every: float | None, jitter: float | None
+    app: App,
+    *,
+    every: float | None,
+    discover_every: float | None,
+    jitter: float | None,
+    verbose: int = 0,
 ) -> int:
     """Run sweeps (and discovery, and deliveries) until SIGTERM; returns the exit code."""
     from raqib.app.errors import BadInput
@@ -286,6 +291,7 @@ def run_daemon(
         every=sweep,
         discover_every=disc or None,
         jitter=jitter if jitter is not None else min(sweep / 10, 30.0),
+        verbose=verbose,
     )
 
     def due() -> int:  # due watches, and outlet sources due a read

@@ -129,11 +129,14 @@ def daemon(
     never stops the daemon and memory stays flat. SIGTERM or Ctrl-C lets the
     running sweep finish its in-flight fetches (each is one transaction) and
     exits 0. Safe to run beside cron: overlapping passes share work per watch.
+    With -v, each sweep also logs where its CPU went.
     """
     from raqib import console
     from raqib.app import passes
 
     console.at_least_info()
     with obj.app() as app:
-        code = passes.run_daemon(app, every=every, discover_every=discover_every, jitter=jitter)
+        code = passes.run_daemon(
+            app, every=every, discover_every=discover_every, jitter=jitter, verbose=obj.verbose
+        )
     sys.exit(code)
