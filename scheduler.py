@@ -133,7 +133,7 @@ class DaemonOptions:
     notify_every: float | None = 60.0  # seconds between deliveries of queued notifications
     child_timeout: float = 3600.0  # a sweep that runs longer is stopped
     stop_grace: float = 20.0  # after SIGTERM, how long a running sweep may take to finish
-    verbose: int = 0  # -v: passed on to each sweep, whose every output line is then logged
+    verbose: int = 0  # -v: each sweep also logs where its CPU went (check --cpu)
 
 
 class Daemon:
@@ -159,8 +159,7 @@ class Daemon:
         self.failures = 0
 
     def _run_child(self, args: list[str], what: str) -> int:
-        loud = ["-" + "v" * self.opts.verbose] if self.opts.verbose else []
-        cmd = [*self.command, "--home", str(self.opts.home), *loud, *args]
+        cmd = [*self.command, "--home", str(self.opts.home), *args]
         env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
         # Checked, started and registered under the lock: a stop in between
         # would tell no one, and the daemon's exit would wait for a whole pass.
@@ -185,7 +184,7 @@ class Daemon:
                 self.children.discard(child)
         lines = (out or b"").decode("utf-8", "replace").strip().splitlines()
         if child.returncode == 0:
-            # The summary line; with -v, every line (a pass's CPU by stage, too).
+            # The summary line; with -v, every line (a sweep's CPU by stage, too).
             for line in lines if self.opts.verbose else lines[-1:]:
                 log.info("%s: %s", what, line)
         elif child.returncode == EXIT_BUSY:
@@ -209,7 +208,9 @@ class Daemon:
             if not waiting:
                 log.info("sweep %d: nothing due", self.sweeps)
                 return
-        self._run_child(["check"], f"sweep {self.sweeps}")
+        # Not -v passed on: that would also log every Scrapy component of every sweep.
+        cpu = ["--cpu"] if self.opts.verbose else []
+        self._run_child(["check", *cpu], f"sweep {self.sweeps}")
 
     def discover(self) -> None:
         self._run_child(["discover"], "discovery")

@@ -134,13 +134,17 @@ def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
     assert len(sent) == 2
 
 
-def test_a_verbose_check_says_where_its_cpu_went(server, raqib: Raqib) -> None:
+def test_check_says_where_its_cpu_went_when_asked(server, raqib: Raqib) -> None:
     server.routes["/news/1"] = Route(render(VERSIONS[0], server.base))
     raqib("watch", "--no-fetch", server.base + "/news/1")
-    out = raqib.proc("-v", "check", "--all").out
-    line = next(x for x in out.splitlines() if x.startswith("CPU: "))
-    assert "s in this process; analysis " in line and "s, fetching " in line, line
+    for asked in (["check", "--all", "--cpu"], ["-v", "check", "--all"]):
+        out = raqib.proc(*asked).out.splitlines()
+        assert out[-1].startswith("CPU: "), out
+        assert "s in this process; analysis " in out[-1] and "s, fetching " in out[-1], out
     assert "CPU:" not in raqib.proc("check", "--all").out  # the summary line alone
+    quiet = raqib.proc("check", "--all", "-q", "--cpu").out.splitlines()
+    assert len(quiet) == 1 and quiet[0].startswith("CPU: "), quiet  # asked for, even with -q
+    assert raqib.proc("check", "--all", "-q").out == ""
 
 
 def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:

@@ -281,15 +281,15 @@ sys.exit(daemon.run(ready=ready))
     assert "stopping (SIGTERM)" in p.stderr and "daemon stopped" in p.stderr
 
 
-def test_a_verbose_daemon_passes_v_on_and_logs_every_line_of_a_sweep(
+def test_a_verbose_daemon_logs_where_each_sweeps_cpu_went(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A stand-in for `raqib check`: its summary line, and with -v the CPU line after it.
+    # A stand-in for `raqib check`: its summary line, and with --cpu the CPU line after it.
     fake = tmp_path / "fake_check.py"
     fake.write_text(
         "import sys\n"
         "print('checked 1 watch:', *sys.argv[1:])\n"
-        "if '-v' in sys.argv:\n"
+        "if '--cpu' in sys.argv:\n"
         "    print('CPU: 1.00s in this process')\n",
         encoding="utf-8",
     )
@@ -298,14 +298,14 @@ def test_a_verbose_daemon_passes_v_on_and_logs_every_line_of_a_sweep(
         opts = DaemonOptions(
             home=tmp_path, every=60, discover_every=None, notify_every=None, verbose=verbose
         )
-        daemon = Daemon(opts, command=[sys.executable, str(fake)], due=lambda: 0)
+        daemon = Daemon(opts, command=[sys.executable, str(fake)], due=lambda: 1)
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="raqib.daemon"):
-            assert daemon._run_child(["check"], "sweep 1") == 0
+            daemon.sweep()
         logged[verbose] = [r.getMessage() for r in caplog.records]
     assert logged[0] == [f"sweep 1: checked 1 watch: --home {tmp_path} check"]
     assert logged[1] == [
-        f"sweep 1: checked 1 watch: --home {tmp_path} -v check",
+        f"sweep 1: checked 1 watch: --home {tmp_path} check --cpu",
         "sweep 1: CPU: 1.00s in this process",
     ]
 

@@ -35,6 +35,10 @@ from raqib.present import text
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the pass summary as JSON.")
+@click.option(
+    "--cpu", "show_cpu", is_flag=True,
+    help="Also print where the pass's CPU went, by stage (-v does too; --cpu even with -q).",
+)  # fmt: skip
 @click.pass_obj
 def check(
     obj: Ctx,
@@ -44,6 +48,7 @@ def check(
     limit: int | None,
     quiet: bool,
     as_json: bool,
+    show_cpu: bool,
 ) -> None:
     """Run one pass over the watches that are due, then exit (for cron).
 
@@ -81,9 +86,11 @@ def check(
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
         cpu_seconds=s.cpu,
     )  # fmt: skip
-    if not quiet or as_json:
-        cpu = [text.pass_cpu(s.cpu)] if obj.verbose else []  # -v: where the CPU went
-        emit(data, as_json, [text.pass_summary(data), *cpu])
+    lines = [] if quiet else [text.pass_summary(data)]
+    if show_cpu or (obj.verbose and not quiet):  # --cpu even with -q: it was asked for
+        lines.append(text.pass_cpu(s.cpu))
+    if lines or as_json:
+        emit(data, as_json, lines)
 
 
 @click.command()
@@ -129,7 +136,7 @@ def daemon(
     never stops the daemon and memory stays flat. SIGTERM or Ctrl-C lets the
     running sweep finish its in-flight fetches (each is one transaction) and
     exits 0. Safe to run beside cron: overlapping passes share work per watch.
-    With -v, each sweep also logs where its CPU went.
+    With -v, each sweep also logs where its CPU went (`check --cpu`).
     """
     from raqib import console
     from raqib.app import passes

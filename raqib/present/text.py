@@ -158,7 +158,7 @@ def pass_summary(d: Record) -> str:
 
 
 def pass_cpu(cpu: dict[str, float]) -> str:
-    """Where the pass's CPU went (`raqib -v check`)."""
+    """Where the pass's CPU went (`raqib check --cpu`, or -v)."""
     if not cpu:
         return "CPU: not measured"
     c = {
