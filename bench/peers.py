@@ -36,7 +36,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.procs import TreeMemory, command, compiled, descendants, machine_busy, raqib, self_cpu
+from bench.procs import (
+    TreeMemory,
+    command,
+    compiled,
+    descendants,
+    machine_busy,
+    raqib,
+    self_cpu,
+    stages_line,
+)
 from bench.run import ROOT
 from bench.serving import Handler as PageHandler
 from bench.serving import Server as ServerBase
@@ -268,12 +277,10 @@ def _progress(row: dict[str, Any]) -> str:
             f"{tool} {m['seconds']:.1f} s, {m['peak_mb']:.0f} MB, {m['cpu_s']:.1f} s CPU"
             f" (others {_others(m):.1f} s), {len(m['changed'])} changed"
         )
-    stages = row["raqib"].get("cpu_seconds") or {}
-    shown = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if v)
     return (
         "   ".join(parts)
         + f"   raqib outcomes {row['raqib']['outcomes']}"
-        + (f"\n                 raqib CPU by stage (s): {shown}" if shown else "")
+        + stages_line(row["raqib"].get("cpu_seconds"), "                 raqib ")
     )
 
 

@@ -107,6 +107,13 @@ def self_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def stages_line(cpu_seconds: dict[str, float] | None, indent: str) -> str:
+    """A pass's CPU by stage (its `cpu_seconds`) as a line to print after its
+    figures; nothing for an install that does not report it."""
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in (cpu_seconds or {}).items() if v)
+    return f"\n{indent}CPU by stage (s): {shown}" if shown else ""
+
+
 def command(home: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     """The `raqib` beside this Python, on `home`; the environment without a
     pinned clock or home."""

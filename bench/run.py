@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines import CORES, extraction_limit, naive  # noqa: E402
-from bench.procs import TreeMemory, command, compiled, machine_busy, self_cpu  # noqa: E402
+from bench.procs import TreeMemory, command, compiled, machine_busy, self_cpu, stages_line  # noqa: E402
 from bench.scheduling import daemon_rss, due_selection  # noqa: E402
 from bench.serving import Server, Site  # noqa: E402
 
@@ -123,11 +123,9 @@ def _warc_bytes(home: Path) -> int:
 
 def timed_pass(name: str, home: Path, n: int) -> dict[str, Any]:
     result = measured_pass(name, home, n)
-    stages = result["cpu_seconds"] or {}
-    shown = ", ".join(f"{k} {v:.2f}" for k, v in stages.items() if v)
     print(
         f"  {name}: {result['pages_per_s']} pages/s, {result['cpu_s_per_page'] * 1000:.2f} ms CPU/page, {result['outcomes']}"
-        + (f"\n      CPU by stage (s): {shown}" if shown else ""),
+        + stages_line(result["cpu_seconds"], "      "),
         flush=True,
     )
     return result

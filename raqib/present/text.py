@@ -157,21 +157,15 @@ def pass_summary(d: Record) -> str:
     )
 
 
-def pass_cpu(cpu: dict[str, float]) -> str:
-    """Where the pass's CPU went (`raqib check --cpu`, or -v)."""
-    if not cpu:
-        return "CPU: not measured"
-    c = {
-        k: cpu.get(k, 0.0)
-        for k in ("crawler_processes", "analysis", "storage", "archive", "fetching")
-    }
+def pass_cpu(c: dict[str, float]) -> str:
+    """Where the pass's CPU went (`raqib check --cpu`, or -v): every key of
+    raqib.app.passes.cpu_stages."""
     crawlers = (
         f", {c['crawler_processes']:.2f}s in crawler processes" if c["crawler_processes"] else ""
     )
     return (
-        f"CPU: {cpu.get('this_process', 0.0):.2f}s in this process{crawlers}; "
-        f"analysis {c['analysis']:.2f}s, storage {c['storage']:.2f}s, WARC {c['archive']:.2f}s, "
-        f"fetching {c['fetching']:.2f}s"
+        f"CPU: {c['this_process']:.2f}s in this process{crawlers}; analysis {c['analysis']:.2f}s, "
+        f"storage {c['storage']:.2f}s, WARC {c['archive']:.2f}s, fetching {c['fetching']:.2f}s"
     )
 
 
