@@ -18,6 +18,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
+from raqib.cores import usable_cores
+
 
 def forkserver() -> Any:
     """The forkserver context, started so that it imports Raqib, not the cwd.
@@ -67,7 +69,7 @@ def stop() -> None:
 def extraction_pool() -> Executor | None:
     """Extraction workers for a large pass crawled in one process (the user
     pinned `[fetch] processes = 1`): the crawl keeps one core, extraction the rest."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if cores < 2:
         return None
     return ProcessPoolExecutor(

@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from raqib import console
+from raqib.cores import usable_cores
 from raqib.crawler.deal import Feed
 from raqib.crawler.pool import die_with
 from raqib.crawler.robots import RobotsMemory
@@ -117,7 +118,7 @@ def shard_count(tasks: list[Task], wanted: int, *, more: bool = False) -> int:
     the pass's work is at least twice this one's."""
     if wanted > 0:
         return max(1, min(wanted, len(tasks)))
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     expected = work(tasks) * (2 if more else 1)
     return max(1, min(cores, len(tasks), -(-expected // MIN_WORK_PER_SHARD)))
 
@@ -126,7 +127,7 @@ def certain(due: int, batch: int, wanted: int) -> bool:
     """Whether a pass with `due` watches will split across processes whatever
     its watches: its first batch, counted at the least work (a region check
     each), already repays a second process (see shard_count)."""
-    if (os.cpu_count() or 1) < 2 and wanted <= 0:
+    if usable_cores() < 2 and wanted <= 0:
         return False
     if wanted > 0:
         return wanted > 1 and due > 1

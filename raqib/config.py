@@ -63,7 +63,7 @@ class FetchConfig:
     dns_resolver: str = (
         ""  # import path of a Twisted resolver class; empty: Scrapy's caching resolver
     )
-    processes: int = 0  # crawler processes for a large pass; 0: one per core
+    processes: int = 0  # crawler processes for a large pass; 0: one per usable CPU
 
 
 @dataclass

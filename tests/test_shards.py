@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from raqib.cores import usable_cores
 from raqib.crawler.deal import Dealer
 from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, divided, shard_count
 from raqib.demo.pages import VERSIONS, render
@@ -156,10 +157,10 @@ def test_shard_count_and_divided_limits() -> None:
     assert shard_count(tasks, 0) == 1  # small passes stay in one process
     assert shard_count(tasks[:5], 8) == 5  # never more processes than watches
     many = (tasks * MIN_WORK_PER_SHARD)[: MIN_WORK_PER_SHARD - 1]  # new pages: extracted in full
-    assert shard_count(many, 0) == min(os.cpu_count() or 1, FULL_WORK)
+    assert shard_count(many, 0) == min(usable_cores(), FULL_WORK)
     checked = [dataclasses.replace(t, region={"path": "/html"}) for t in many]
     assert shard_count(checked, 0) == 1  # the same pages with regions: a quarter of the work
-    assert shard_count(checked, 0, more=True) == min(os.cpu_count() or 1, 2)  # more batches follow
+    assert shard_count(checked, 0, more=True) == min(usable_cores(), 2)  # more batches follow
     limits = divided({"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}, 3)
     assert limits == {"CONCURRENT_REQUESTS": 10, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 
@@ -257,7 +258,7 @@ def test_the_forkserver_starts_early_only_when_the_pass_will_split(wanted: int) 
         splits = shard_count(first, wanted, more=due > batch) > 1
         if certain(due, batch, wanted):
             assert splits, due
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     assert certain(5000, batch, wanted) == (wanted > 1 or (wanted == 0 and cores > 1))
     assert not certain(100, batch, 0)  # a small pass never starts it
 
