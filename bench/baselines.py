@@ -5,7 +5,6 @@ median time a page, over the cores)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import statistics
 import time
 import urllib.request
@@ -13,8 +12,10 @@ from typing import Any
 
 from bench.procs import self_cpu
 from bench.serving import Site
+from raqib.cores import usable_cores
 
-CORES = os.cpu_count() or 1
+# The CPUs the timed passes may use (`taskset -c 0 python bench/run.py` times one).
+CORES = usable_cores()
 
 
 def naive(site: Site, sample: list[int], previous: dict[int, str], *, fast: bool) -> dict[str, Any]:

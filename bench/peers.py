@@ -50,6 +50,7 @@ from bench.run import ROOT
 from bench.serving import Handler as PageHandler
 from bench.serving import Server as ServerBase
 from bench.small_pages import feed, render
+from raqib.cores import usable_cores
 
 OUTLET = "sada"
 # `[fetch] allow_private` is not needed: a fetch may reach its origin's
@@ -321,7 +322,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit(f"raqib outlet add failed:\n{r.stderr}")
     edited = {i: 1 for i in range(0, n, 10)}
     plan = [("first", {}), *[("churn", {})] * args.repeat, ("churn + edits", edited)]
-    print(f"peers' corpus: {n} pages on {site.base}, {os.cpu_count()} cores", flush=True)
+    print(f"peers' corpus: {n} pages on {site.base}, {usable_cores()} cores", flush=True)
 
     rounds: list[dict[str, Any]] = []
     stored: dict[int, int] = {}
@@ -350,7 +351,7 @@ def main(argv: list[str]) -> None:
     results = {
         "mode": "peers",
         "pages": n,
-        "cores": os.cpu_count(),
+        "cores": usable_cores(),
         "started": stamp,
         "python": sys.version.split()[0],
         "page_kb": {

@@ -17,6 +17,8 @@ Also: selecting the due watches among 100,000 (SQLite), the daemon's RSS over
 100 sweeps, bytes added per unchanged fetch, and the raw-body compression
 ratio. Prints a table and writes bench/results/<timestamp>.json.
 
+    taskset -c 0 python bench/run.py          # the same on one CPU: Raqib, the loop and the server
+
     python bench/run.py --peers               # issue 19's peers' corpus (about a minute)
 
     python bench/run.py --render              # rendered against plain fetches (bench/rendering.py)
