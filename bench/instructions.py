@@ -70,7 +70,7 @@ def _count(python: str, mode: str, n: int) -> int:
 def measure(python: str, n: int) -> dict[str, float]:
     """Million instructions per page, a first fetch's analysis and a churned
     refetch's, and the three runs' totals they come from."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
         counts = dict(zip(MODES, pool.map(lambda m: _count(python, m, n), MODES), strict=True))
     first = (counts["first"] - counts["prepare"]) / n / 1e6
     churn = (counts["churn"] - counts["first"]) / n / 1e6

@@ -384,6 +384,7 @@ def _others_busy(rounds: list[dict[str, Any]]) -> float:
     """The share of the machine other work took during the timed passes: the
     times mean little when it is large (this machine is shared)."""
     ms = [r[tool] for r in rounds for tool in ("raqib", "naive")]
+    # The whole machine's, as machine_busy counts it, even when the run is pinned.
     capacity = sum(m["seconds"] for m in ms) * (os.cpu_count() or 1)
     return round(sum(_others(m) for m in ms) / capacity, 2)
 

@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from raqib.cores import usable_cores  # noqa: E402
 from raqib.demo.pages import VERSIONS, render  # noqa: E402
 from raqib.demo.server import PageServer, Route  # noqa: E402
 from tests import pg  # noqa: E402
@@ -109,7 +110,7 @@ def main() -> int:
         server.stop()
         cluster.stop()
     base = rows[0]["pages_per_s"]
-    print(f"{args.pages} pages, {args.latency * 1000:.0f} ms per request, {os.cpu_count()} cores")
+    print(f"{args.pages} pages, {args.latency * 1000:.0f} ms per request, {usable_cores()} cores")
     print(
         f"{'workers':>7} {'seconds':>8} {'pages/s':>8} {'speed-up':>8}  fetches per page  checked by each worker"
     )

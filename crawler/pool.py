@@ -68,7 +68,8 @@ def stop() -> None:
 
 def extraction_pool() -> Executor | None:
     """Extraction workers for a large pass crawled in one process (the user
-    pinned `[fetch] processes = 1`): the crawl keeps one core, extraction the rest."""
+    pinned `[fetch] processes = 1`): one per CPU the pass may use, beside the
+    crawl's own thread; none on one CPU, where they would only compete with it."""
     cores = usable_cores()
     if cores < 2:
         return None

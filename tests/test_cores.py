@@ -4,6 +4,7 @@ workers: its affinity (taskset), within its cgroup's CPU quota (a container's
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,9 +15,16 @@ import pytest
 
 from raqib.cores import cgroup_cpus, usable_cores
 
-# What a pass decides from the CPUs it may use, printed by a child process.
+# What a pass decides from the CPUs it may use, printed by a child process
+# that first pins itself to a CPU, or enters a cgroup, as its arguments say
+# (in the child itself: a preexec_fn is not safe in a parent with threads).
 DECISIONS = """
-import json
+import json, os, sys
+if sys.argv[1] == "cpu":
+    os.sched_setaffinity(0, {int(sys.argv[2])})
+elif sys.argv[1] == "cgroup":
+    with open(sys.argv[2], "w") as procs:
+        procs.write(str(os.getpid()))
 from raqib.cores import usable_cores
 from raqib.crawler.pool import extraction_pool
 from raqib.crawler.shards import MIN_WORK_PER_SHARD, certain, shard_count
@@ -28,20 +36,18 @@ print(json.dumps({"cores": usable_cores(), "shards": shard_count(many, 0),
 if pool is not None:
     pool.shutdown()
 """
+ALONE = {"cores": 1, "shards": 1, "certain": False, "pool": False}
 
 
-def decisions(preexec: object = None) -> dict[str, object]:
-    import json
-
+def decisions(*how: str) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-c", DECISIONS],
+        [sys.executable, "-c", DECISIONS, *(how or ("as is",))],
         capture_output=True,
         text=True,
         timeout=120,
-        preexec_fn=preexec,  # type: ignore[arg-type]
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    return dict(json.loads(done.stdout))
 
 
 def cpus() -> list[int]:
@@ -50,13 +56,12 @@ def cpus() -> list[int]:
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
 def test_a_pass_pinned_to_one_cpu_starts_no_second_process() -> None:
-    pinned = decisions(lambda: os.sched_setaffinity(0, {cpus()[0]}))
-    assert pinned == {"cores": 1, "shards": 1, "certain": False, "pool": False}
+    assert decisions("cpu", str(cpus()[-1])) == ALONE
     free = decisions()
-    expected = len(cpus()) if cgroup_cpus() is None else min(len(cpus()), int(cgroup_cpus() or 1))
-    assert free["cores"] == max(1, expected)
-    assert free["shards"] == min(max(1, expected), 8)
-    assert free["certain"] == free["pool"] == (expected > 1)
+    cores = free["cores"]
+    assert isinstance(cores, int) and 1 <= cores <= len(cpus())
+    assert free["shards"] == min(cores, 8)
+    assert free["certain"] == free["pool"] == (cores > 1)
 
 
 def write(path: Path, text: str) -> None:
@@ -64,56 +69,94 @@ def write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
+def mounted(tmp_path: Path, *mounts: tuple[str, str, str, str]) -> Path:
+    """A mountinfo of cgroup mounts: (type, super options, hierarchy path, mount point)."""
+    lines = [
+        f"{30 + i} 23 0:{26 + i} {root} {point.replace(' ', chr(92) + '040')} rw,relatime - "
+        f"{kind} {kind} {options}"
+        for i, (kind, options, root, point) in enumerate(mounts)
+    ]
+    info = tmp_path / "mountinfo"
+    write(info, "\n".join(["22 1 0:21 / /sys rw - sysfs sysfs rw", *lines]) + "\n")
+    return info
+
+
 def test_a_cgroup_v2_quota_is_the_least_on_the_way_up(tmp_path: Path) -> None:
-    root, own = tmp_path / "cgroup", tmp_path / "self-cgroup"
-    write(root / "cgroup.controllers", "cpu memory\n")
+    root, own = tmp_path / "cgroup v2", tmp_path / "self-cgroup"  # a space, escaped in mountinfo
+    info = mounted(tmp_path, ("cgroup2", "rw,nsdelegate", "/", str(root)))
     write(root / "cpu.max", "max 100000\n")
     write(root / "system.slice" / "cpu.max", "250000 100000\n")
     write(root / "system.slice" / "raqib.service" / "cpu.max", "max 100000\n")
     write(own, "0::/system.slice/raqib.service\n")
-    assert cgroup_cpus(root, own) == 2.5
-    assert usable_cores(root, own) == min(len(cpus()), 2)
+    assert cgroup_cpus(own, info) == 2.5
+    assert usable_cores(own, info) == min(len(cpus()), 2)
     write(root / "system.slice" / "raqib.service" / "cpu.max", "150000 100000\n")
-    assert cgroup_cpus(root, own) == 1.5
-    assert usable_cores(root, own) == 1  # a CPU and a half keeps one process busy, not two
+    assert cgroup_cpus(own, info) == 1.5
+    assert usable_cores(own, info) == 1  # a CPU and a half keeps one process busy, not two
     # No quota anywhere: the affinity alone.
     write(root / "system.slice" / "cpu.max", "max 100000\n")
     write(root / "system.slice" / "raqib.service" / "cpu.max", "max 100000\n")
-    assert cgroup_cpus(root, own) is None
-    assert usable_cores(root, own) == len(cpus())
+    assert cgroup_cpus(own, info) is None
+    assert usable_cores(own, info) == len(cpus())
 
 
-def test_inside_a_container_the_hosts_path_reads_its_own_root(tmp_path: Path) -> None:
-    """/proc/self/cgroup may name the cgroup as the host sees it; inside the
-    container that path does not exist, and the container's root is its cgroup."""
+def test_inside_a_container_its_own_cgroup_is_the_mounts_root(tmp_path: Path) -> None:
+    """A cgroup namespace shows the process's cgroup as "/", or a path
+    outside it as "/../…"; without one, a container sees the host's path of
+    its cgroup while only that cgroup is mounted. Each reads the mount's root."""
     root, own = tmp_path / "cgroup", tmp_path / "self-cgroup"
-    write(root / "cgroup.controllers", "cpu\n")
+    info = mounted(tmp_path, ("cgroup2", "rw", "/", str(root)))
     write(root / "cpu.max", "200000 100000\n")
-    write(own, "0::/../../kubepods/burstable/pod1/abc\n")
-    assert cgroup_cpus(root, own) == 2.0
+    for path in ("/", "/../../kubepods/burstable/pod1/abc", "/kubepods/pod1/abc"):
+        write(own, f"0::{path}\n")
+        assert cgroup_cpus(own, info) == 2.0, path
+    # The host's cgroup mounted at its path (Docker on cgroup v1, no namespace):
+    # a stricter quota in a cgroup below it still counts.
+    v1 = tmp_path / "cpu"
+    info = mounted(tmp_path, ("cgroup", "rw,cpu,cpuacct", "/docker/abc", str(v1)))
+    for where, quota in ((v1, "400000"), (v1 / "sub", "100000")):
+        write(where / "cpu.cfs_quota_us", quota + "\n")
+        write(where / "cpu.cfs_period_us", "100000\n")
+    write(own, "4:cpu,cpuacct:/docker/abc/sub\n")
+    assert cgroup_cpus(own, info) == 1.0
 
 
-def test_a_cgroup_v1_quota(tmp_path: Path) -> None:
-    root, own = tmp_path / "cgroup", tmp_path / "self-cgroup"
-    v1 = root / "cpu,cpuacct"
+def test_a_cgroup_v1_quota_and_a_hybrid_layout(tmp_path: Path) -> None:
+    """v1 controllers on a tmpfs, the unified v2 hierarchy beside them: the
+    quota is wherever the cpu controller is."""
+    v1, unified, own = tmp_path / "cpu,cpuacct", tmp_path / "unified", tmp_path / "self-cgroup"
+    info = mounted(
+        tmp_path,
+        ("cgroup", "rw,memory", "/", str(tmp_path / "memory")),
+        ("cgroup", "rw,cpu,cpuacct", "/", str(v1)),
+        ("cgroup2", "rw", "/", str(unified)),
+    )
+    write(unified / "cgroup.controllers", "\n")  # no cpu controller on v2: no cpu.max
     write(v1 / "cpu.cfs_quota_us", "-1\n")
     write(v1 / "cpu.cfs_period_us", "100000\n")
     write(v1 / "docker" / "abc" / "cpu.cfs_quota_us", "100000\n")
     write(v1 / "docker" / "abc" / "cpu.cfs_period_us", "100000\n")
-    write(own, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n")
-    assert cgroup_cpus(root, own) == 1.0
-    assert usable_cores(root, own) == 1
+    write(own, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/docker/abc\n")
+    assert cgroup_cpus(own, info) == 1.0
+    assert usable_cores(own, info) == 1
     write(v1 / "docker" / "abc" / "cpu.cfs_quota_us", "-1\n")
-    assert cgroup_cpus(root, own) is None
+    assert cgroup_cpus(own, info) is None
+    # The cpu controller on the unified hierarchy instead.
+    write(unified / "docker" / "abc" / "cpu.max", "300000 100000\n")
+    assert cgroup_cpus(own, info) == 3.0
 
 
-def test_no_cgroup_or_unreadable_values_mean_no_quota(tmp_path: Path) -> None:
-    assert cgroup_cpus(tmp_path / "none", tmp_path / "missing") is None
+def test_what_cannot_be_read_means_no_quota(tmp_path: Path) -> None:
+    assert cgroup_cpus(tmp_path / "missing", tmp_path / "missing too") is None
     root, own = tmp_path / "cgroup", tmp_path / "self-cgroup"
-    write(root / "cgroup.controllers", "cpu\n")
-    write(root / "cpu.max", "garbage\n")
+    info = mounted(tmp_path, ("cgroup2", "rw", "/", str(root)))
     write(own, "0::/\n")
-    assert cgroup_cpus(root, own) is None
+    write(root / "cpu.max", "garbage\n")
+    assert cgroup_cpus(own, info) is None
+    write(root / "cpu.max", "150000 100000\n")
+    own.write_bytes(b"0::/\xff\xfe\n")  # not UTF-8
+    assert cgroup_cpus(own, info) is None
+    assert usable_cores(own, info) == len(cpus())
 
 
 def _cpu_cgroup_v1() -> Path | None:
@@ -138,13 +181,7 @@ def test_a_real_cgroup_quota_caps_the_processes(tmp_path: Path) -> None:
     try:
         (group / "cpu.cfs_period_us").write_text("100000")
         (group / "cpu.cfs_quota_us").write_text("150000")
-        procs = str(group / "cgroup.procs")
-
-        def enter() -> None:
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-
-        assert decisions(enter) == {"cores": 1, "shards": 1, "certain": False, "pool": False}
+        assert decisions("cgroup", str(group / "cgroup.procs")) == ALONE
     finally:
         _remove(group)
 
