@@ -66,12 +66,12 @@ def _cgroup_mounts(text: str) -> list[tuple[str, set[str], str, Path]]:
     point) of each cgroup mount in a mountinfo."""
     found = []
     for line in text.splitlines():
-        fields, sep, tail = line.partition(" - ")
-        fields_, tail_ = fields.split(), tail.split()
-        if not sep or len(fields_) < 5 or len(tail_) < 3 or tail_[0] not in ("cgroup", "cgroup2"):
+        before, sep, after = line.partition(" - ")  # the optional fields end at " - "
+        mount, fs = before.split(), after.split()  # fs: type, source, super options
+        if not sep or len(mount) < 5 or len(fs) < 3 or fs[0] not in ("cgroup", "cgroup2"):
             continue
-        root, point = (_ESCAPED.sub(lambda m: chr(int(m[1], 8)), f) for f in fields_[3:5])
-        found.append((tail_[0], set(tail_[2].split(",")), root, Path(point)))
+        root, point = (_ESCAPED.sub(lambda m: chr(int(m[1], 8)), f) for f in mount[3:5])
+        found.append((fs[0], set(fs[2].split(",")), root, Path(point)))
     return found
 
 
