@@ -1,10 +1,11 @@
-"""The extraction pool: one worker process per core, which dies with its pass.
+"""The processes of a pass besides its own: the extraction pool's workers,
+and the forkserver that starts crawler processes. Each dies with its pass.
 
-trafilatura is CPU-bound and holds the GIL, so a pass extracts in worker
-processes. CPython's pool workers outlive a parent that was SIGKILLed (each
-holds both ends of its task pipe and the forkserver's alive-pipe, so nothing
-ever reaches EOF): every worker therefore watches the pass's process and exits
-when it goes.
+Analysis (the region check, trafilatura) is CPU-bound and holds the GIL, so
+a pass crawled in one process analyses in worker processes beside the crawl's
+thread. CPython's pool workers outlive a parent that was SIGKILLed (each holds
+both ends of its task pipe, so nothing ever reaches EOF): every worker
+therefore watches the pass's process and exits when it goes.
 """
 
 from __future__ import annotations
@@ -14,11 +15,24 @@ import select
 import signal
 import threading
 import time
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
 from raqib.cores import usable_cores
+
+# A pass crawled in its own process analyses its pages in forked workers once
+# its expected work (crawler.shards.work: a region check 1, a first fetch 4)
+# reaches MIN_POOL_WORK: forking and shutting a worker down costs about 10 ms,
+# and each page's hand-over some of the crawl's thread. Measured on
+# bench/peers.py's small pages, churn passes broke even at 50 refetches and
+# gained 3% at 100; first fetches gained 20% at 100 (2026-12-05, throwaway
+# /tmp/p24/breakeven.py). The crawl's thread keeps about one worker busy: a
+# first fetch's analysis is 4.4 ms against 3 ms of crawling, and on two CPUs
+# two workers did no better than one. Hence at most MAX_WORKERS.
+MIN_POOL_WORK = 100
+MAX_WORKERS = 2
 
 
 def forkserver() -> Any:
@@ -66,16 +80,58 @@ def stop() -> None:
     server._stop()
 
 
-def extraction_pool() -> Executor | None:
-    """Extraction workers for a large pass crawled in one process (the user
-    pinned `[fetch] processes = 1`): one per CPU the pass may use, beside the
-    crawl's own thread; none on one CPU, where they would only compete with it."""
+def extraction_workers(work: int, wanted: int = -1) -> int:
+    """How many analysis workers a pass crawled in this process gets for
+    `work` (crawler.shards.work): `wanted` if set ([fetch] workers, 0: none),
+    else one per CPU beside the crawl's own thread, at most MAX_WORKERS, once
+    the work repays their fork; none on one CPU, where they would only compete
+    with the crawl."""
+    if wanted >= 0:
+        return wanted if work > 0 else 0
     cores = usable_cores()
-    if cores < 2:
-        return None
-    return ProcessPoolExecutor(
-        max_workers=cores, mp_context=forkserver(), initializer=die_with, initargs=(os.getpid(),)
+    if cores < 2 or work < MIN_POOL_WORK:
+        return 0
+    return min(cores - 1, MAX_WORKERS)
+
+
+def extraction_pool(workers: int, *, extracts: bool) -> Executor:
+    """`workers` analysis processes, forked from this one now, by the calling
+    thread (`extracts`: the pass has first fetches, so each imports
+    trafilatura at once, beside the crawl's start, instead of at its first
+    full extraction).
+
+    Forked, not started from the forkserver: they share this process's
+    imports (a forkserver child imports its own, about 100 MB each) and start
+    in about 5 ms. A pass forks them from its main thread before each crawl,
+    while no other thread runs one (the reactor's waits in its poll, writer
+    threads on their queues): none is then inside a C library the worker
+    uses (libxml2), and CPython resets its own locks in a forked child. The
+    worker never touches what else it inherits (database connections,
+    sockets, WARC files), and exits through os._exit: no finalizer closes them."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_worker,
+        initargs=(os.getpid(), extracts),
     )
+    with warnings.catch_warnings():
+        # Python ≥ 3.12 warns at every fork beside other threads; see above.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pool.submit(int)  # a fork context starts every worker at the first submit, here
+    return pool
+
+
+def _worker(parent: int, extracts: bool) -> None:
+    """Worker initializer. Signals are the pass's to handle: on the first, its
+    crawl still records what is in flight, so a worker must finish what it
+    holds; it exits with the pass."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with(parent)
+    import raqib.extract.page  # analyze_timed's module, before the first page comes
+
+    if extracts:
+        import raqib.extract.article  # noqa: F401  (trafilatura)
 
 
 def die_with(pid: int) -> None:

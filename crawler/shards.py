@@ -156,9 +156,10 @@ def crawl_here(
     feed: Feed | None = None,
     robots: RobotsMemory | None = None,
 ) -> CrawlResult:
-    """Crawl `tasks` in this process (`alone`: a crawler process, which ends
-    after; `feed`: it asks the pass for more as it runs out; `robots`: the
-    pass's robots.txt parsers and kept answers, see crawler.robots)."""
+    """Crawl `tasks` in this process (`pool`: the extraction workers that
+    analyse its pages; `alone`: a crawler process, which ends after; `feed`:
+    it asks the pass for more as it runs out; `robots`: the pass's robots.txt
+    parsers and kept answers, see crawler.robots)."""
     with importing():  # Scrapy's crawl; trafilatura only if a page is sure to need it
         from raqib.crawler.capture import CaptureIndex
         from raqib.crawler.context import PassContext
@@ -167,7 +168,7 @@ def crawl_here(
         from raqib.crawler.session import CrawlStopped
         from raqib.crawler.spiders.refetch import RefetchSpider
 
-        if any(t.region is None for t in tasks):  # a first fetch: full extraction
+        if pool is None and any(t.region is None for t in tasks):  # a first fetch: extraction
             import raqib.extract.article  # noqa: F401
 
     recorder = Recorder(

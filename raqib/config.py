@@ -64,6 +64,7 @@ class FetchConfig:
         ""  # import path of a Twisted resolver class; empty: Scrapy's caching resolver
     )
     processes: int = 0  # crawler processes for a large pass; 0: one per usable CPU
+    workers: int = -1  # extraction workers beside a crawl in the pass's process; -1: by its work
 
 
 @dataclass
@@ -403,6 +404,8 @@ def validate(cfg: Config) -> None:
         raise ValueError("notify.failing_after must be at least 1")
     if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
         raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")
+    if cfg.fetch.processes < 0 or cfg.fetch.workers < -1:
+        raise ValueError("fetch.processes must be 0 or more, and fetch.workers -1 or more")
     _validate_outlets(cfg.outlets)
 
 

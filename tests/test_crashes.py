@@ -130,9 +130,11 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
             edition[i] += 1
             server.routes[f"/crash/{i}"] = page(server, i, edition[i])
         server.hit.clear()
-        # Every other pass is split across two crawler processes.
+        # Every other pass is split across two crawler processes; the others
+        # analyse in the pass's process, or in an extraction worker forked from it.
         (raqib.home / "raqib.toml").write_text(
-            f"[fetch]\nprocesses = {1 + kill % 2}\n", encoding="utf-8"
+            f"[fetch]\nprocesses = {1 + kill % 2}\nworkers = {1 if kill % 4 == 0 else -1}\n",
+            encoding="utf-8",
         )
         proc = raqib.popen("check", "--all")
         assert server.hit.wait(30), f"seed {seed}: the pass never started"
@@ -140,7 +142,7 @@ def test_sigkill_at_random_points(server, raqib: Raqib) -> None:
         below = descendants(proc.pid)
         proc.kill()
         proc.wait(timeout=10)
-        # The extraction workers and their forkserver go with the pass.
+        # The extraction workers, crawler processes and forkserver go with the pass.
         assert not survivors(below, timeout=30), f"seed {seed}: processes outlived the pass"
         problems = consistency(raqib)
         assert not problems, f"seed {seed}, kill {kill}: " + "; ".join(problems)

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bench.procs import descendants
 from raqib.cores import usable_cores
 from raqib.crawler.deal import Dealer
+from raqib.crawler.pool import extraction_workers
 from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, divided, shard_count
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
@@ -43,23 +45,35 @@ def watched(
 
 
 def configure(
-    raqib: Raqib, processes: int, per_domain: int = 4, batch: int = 1000, robots_ttl: str = "1h"
+    raqib: Raqib,
+    processes: int,
+    per_domain: int = 4,
+    batch: int = 1000,
+    robots_ttl: str = "1h",
+    workers: int = -1,
 ) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(
         f"[fetch]\nprocesses = {processes}\nper_domain = {per_domain}\nautothrottle = false\n"
-        f'robots_ttl = "{robots_ttl}"\n[schedule]\nclaim_batch = {batch}\n',
+        f'robots_ttl = "{robots_ttl}"\nworkers = {workers}\n'
+        f"[schedule]\nclaim_batch = {batch}\n",
         encoding="utf-8",
     )
 
 
-def sigterm_once_served(server: PageServer, raqib: Raqib, *args: str) -> tuple[int, str, str]:
+def sigterm_once_served(
+    server: PageServer, raqib: Raqib, *args: str, below: bool = False
+) -> tuple[int, str, str]:
     """Run `raqib ARGS`, send it SIGTERM once the server has been asked for a
-    page, and return its exit code and output."""
+    page (`below`: its child processes too, as a service manager stopping its
+    group would), and return its exit code and output."""
     proc = raqib.popen(*args)
     try:
         assert server.hit.wait(30), "the pass never reached the server"
+        children = descendants(proc.pid) if below else []
         proc.send_signal(signal.SIGTERM)
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -84,9 +98,13 @@ class ConcurrencyProbe:
             self.now -= 1
 
 
-@pytest.mark.parametrize("processes", [1, 3])
-def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: int) -> None:
-    configure(raqib, processes=processes, per_domain=3)
+@pytest.mark.parametrize(("processes", "workers"), [(1, -1), (1, 0), (3, -1)])
+def test_sharded_pass_records_every_watch_once(
+    server, raqib: Raqib, processes: int, workers: int
+) -> None:
+    """One crawler process (with extraction workers if its work repays them,
+    or none) or three: the same watches recorded once each, the same versions."""
+    configure(raqib, processes=processes, per_domain=3, workers=workers)
     probe = ConcurrencyProbe()
     server.around = probe
     urls = watched(server, raqib, "shard", delay=0.05)
@@ -95,22 +113,26 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     assert first["processes"] == processes
     assert first["claimed"] == WATCHES
     assert first["outcomes"] == {"new_version": WATCHES}
+    # 30 first fetches (120 units of work) repay forked workers on two CPUs or more.
+    alone = processes == 1 and workers < 0
+    assert first["workers"] == (extraction_workers(FULL_WORK * WATCHES) if alone else 0)
     # One site: however many processes, together they keep its limit of 3 in flight.
     assert 1 <= probe.most <= 3, probe.most
     # Where the CPU went: each stage measured, and each a part of the CPU of
-    # the processes that crawled (this one alone, with no extraction workers at
-    # this size; or the crawler processes, which report their own totals).
+    # the processes that crawled (this one, bar the analysis of its extraction
+    # workers; or the crawler processes, which report their own totals).
     cpu = first["cpu_seconds"]
     stages = [cpu["analysis"], cpu["storage"], cpu["archive"], cpu["fetching"]]
     assert min(stages) > 0, cpu
     crawled = cpu["this_process"] if processes == 1 else cpu["crawler_processes"]
-    assert sum(stages) <= crawled, cpu
+    assert sum(stages[1 if first["workers"] else 0 :]) <= crawled, cpu
     assert (cpu["crawler_processes"] > 0) == (processes > 1), cpu
 
     changed = set(range(0, WATCHES, 3))
     for i in changed:
         server.routes[f"/shard/{i}"] = page(server, i, 1)
     second = raqib.proc("check", "--all", "--json").json()
+    assert second["workers"] == 0  # 30 region checks: too little work to fork for
     assert second["outcomes"] == {"new_version": len(changed), "unchanged": WATCHES - len(changed)}
     assert second["substantive"] + second["cosmetic"] == len(changed)
     for i, url in enumerate(urls):
@@ -124,19 +146,23 @@ def test_sharded_pass_records_every_watch_once(server, raqib: Raqib, processes: 
     assert sorted(r["warc-target-uri"] for r in records) == sorted(urls * 2)
 
 
-@pytest.mark.parametrize("processes", [1, 2])
+@pytest.mark.parametrize(("processes", "workers"), [(1, 0), (1, 1), (2, -1)])
 def test_sigterm_lets_each_process_finish_what_it_holds(
-    server, raqib: Raqib, processes: int
+    server, raqib: Raqib, processes: int, workers: int
 ) -> None:
-    """In the pass's own process (its crawl session) and in crawler processes alike."""
-    configure(raqib, processes=processes, per_domain=2)
+    """In the pass's own process (its crawl session, analysing its pages
+    itself or in a worker, which must finish what it holds) and in crawler
+    processes alike."""
+    configure(raqib, processes=processes, per_domain=2, workers=workers)
     urls = watched(server, raqib, "slow-shard", 12, delay=1.0)
-    code, out, err = sigterm_once_served(server, raqib, "check", "--all")
+    code, out, err = sigterm_once_served(server, raqib, "check", "--all", below=workers > 0)
     assert code == 0, err
     assert "Traceback" not in err
     assert "checked 12 watches" in out
-    fetched = [u for u in urls if raqib("log", u, "--json").json()]
+    logs = [raqib("log", u, "--json").json() for u in urls]
+    fetched = [u for u, log in zip(urls, logs, strict=True) if log]
     assert 0 < len(fetched) < 12  # what was in flight was recorded, the rest left alone
+    assert {log[0]["outcome"] for log in logs if log} == {"new_version"}  # and analysed
     # Nothing stays leased: the next pass takes the rest at once.
     rest = raqib.proc("check", "--json").json()
     assert rest["claimed"] == 12 - len(fetched)

@@ -40,6 +40,7 @@ class PassSummary:
     seconds: float = 0.0
     lease_lost: int = 0
     processes: int = 1  # crawler processes the pass ran in
+    workers: int = 0  # extraction workers beside a crawl in the pass's own process
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
     outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
@@ -228,7 +229,7 @@ def _crawl(
     with importing():  # Scrapy is imported only by passes
         from raqib.crawler import pool as procs
         from raqib.crawler.crew import crawl_sharded
-        from raqib.crawler.shards import MIN_WORK_PER_SHARD, Crawl, crawl_here, shard_count, work
+        from raqib.crawler.shards import Crawl, crawl_here, shard_count, work
 
     crawl = Crawl(
         owner=owner,
@@ -251,11 +252,13 @@ def _crawl(
             database_url=app.storage.url(),
             on_recorded=on_recorded,
         )
-    pool = None
-    if work(tasks) >= 2 * MIN_WORK_PER_SHARD:
-        pool = procs.extraction_pool()  # one crawler process by choice, and much to extract
-    elif not claims.full:
+    if not claims.full:
         warmup.stop()  # started on a guess, and this last batch stays here
+    workers = procs.extraction_workers(work(tasks), app.config.fetch.workers)
+    summary.workers = max(summary.workers, workers)
+    pool = None
+    if workers:
+        pool = procs.extraction_pool(workers, extracts=any(t.region is None for t in tasks))
     try:
         return crawl_here(
             app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots

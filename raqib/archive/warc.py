@@ -161,7 +161,10 @@ class WarcArchive:
                 size = os.fstat(self.fd).st_size
                 if size >= self.max_bytes:
                     serial = _serial_of(self.name) + 1
-                    os.close(self.fd)  # closing drops the lock
+                    # Unlocked before the close, which drops the lock only if no
+                    # forked process (an extraction worker) shares the descriptor.
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+                    os.close(self.fd)
                     self.fd = None
                     self._create(serial)
                     continue

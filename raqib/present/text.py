@@ -152,9 +152,14 @@ def pass_summary(d: Record) -> str:
         f"{count('restored')} restored, {count('error')} errors, {count('not_article')} not articles "
         f"in {d['seconds']:.1f}s"
         + (f" ({d['processes']} crawler processes)" if d["processes"] > 1 else "")
+        + (f" ({_workers(d['workers'])})" if d.get("workers") else "")
         + (f"; {d['notified']} notifications sent" if d["notified"] else "")
         + (f", {d['notify_pending']} waiting" if d["notify_pending"] else "")
     )
+
+
+def _workers(n: int) -> str:
+    return f"{n} extraction worker{'s' if n != 1 else ''}"
 
 
 def pass_cpu(c: dict[str, float]) -> str:
