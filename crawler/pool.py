@@ -24,13 +24,19 @@ from raqib.cores import usable_cores
 
 # A pass crawled in its own process analyses its pages in forked workers once
 # its expected work (crawler.shards.work: a region check 1, a first fetch 4)
-# reaches MIN_POOL_WORK: forking and shutting a worker down costs about 10 ms,
-# and each page's hand-over some of the crawl's thread. Measured on
-# bench/peers.py's small pages, churn passes broke even at 50 refetches and
-# gained 3% at 100; first fetches gained 20% at 100 (2026-12-05, throwaway
-# /tmp/p24/breakeven.py). The crawl's thread keeps about one worker busy: a
-# first fetch's analysis is 4.4 ms against 3 ms of crawling, and on two CPUs
-# two workers did no better than one. Hence at most MAX_WORKERS.
+# reaches MIN_POOL_WORK: forking a worker and shutting it down costs about 10
+# ms, and each page's hand-over some of the crawl's thread. Measured on
+# bench/peers.py's small pages, one worker against none, medians of 4
+# alternated runs (2026-12-05, throwaway /tmp/p24/breakeven.py): churn passes
+# took 0.714 s against 0.688 at 25 pages, 0.771 against 0.759 at 50, 0.910
+# against 0.923 at 100 and 1.190 against 1.240 at 200; first passes gained
+# from 10 pages (0.812 s against 0.852; 0.879 against 0.973 at 25, 1.711
+# against 2.470 at 200), their worker importing trafilatura while the crawl
+# starts. One crawl's thread keeps one or two workers busy: a small first
+# fetch's analysis takes about 4.4 ms to its 3 ms, a large one's 6.4 to 3.3
+# (bench/run.py). On these two CPUs two workers did as well as one (300 first
+# fetches, 2.15 s against 2.17; a churn pass 1.47 against 1.44), so a pass
+# forks one per CPU beside the crawl's, and two at most.
 MIN_POOL_WORK = 100
 MAX_WORKERS = 2
 
