@@ -330,3 +330,7 @@ def test_broken_config_names_the_line(raqib: Raqib) -> None:
     (raqib.home / "raqib.toml").write_text("[fetch]\ntimeuot = 30\n", encoding="utf-8")
     r = raqib("config", expect=1)
     assert "raqib.toml:2" in r.err and "unknown setting fetch.timeuot" in r.err
+    for bad in ("processes = -1", "workers = -2"):
+        (raqib.home / "raqib.toml").write_text(f"[fetch]\n{bad}\n", encoding="utf-8")
+        r = raqib("check", expect=1)
+        assert "fetch.processes must be 0 or more, and fetch.workers -1 or more" in r.err
