@@ -10,6 +10,7 @@ therefore watches the pass's process and exits when it goes.
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import signal
@@ -108,29 +109,62 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
 
     Forked, not started from the forkserver: they share this process's
     imports (a forkserver child imports its own, about 100 MB each) and start
-    in about 5 ms. A pass forks them from its main thread before each crawl,
-    while no other thread runs one (the reactor's waits in its poll, writer
-    threads on their queues): none is then inside a C library the worker
-    uses (libxml2), and CPython resets its own locks in a forked child. The
-    worker never touches what else it inherits (database connections,
-    sockets, WARC files), and exits through os._exit: no finalizer closes them."""
+    in about 5 ms. A fork copies only the forking thread, and any lock another
+    thread held stays held in the child. CPython resets its own (the GIL, the
+    import lock, threading's, logging's) and multiprocessing flushes stdout
+    and stderr before it forks; C libraries do not. So a pass forks from its
+    main thread before each crawl, when the crawls' threads have ended or
+    wait idle (the reactor's in its poll, with no page to parse and no TLS to
+    speak): no thread is then in libxml2 or OpenSSL, whose parser and digests
+    the worker uses. The worker never touches what else it inherits (database
+    connections, sockets), and exits through os._exit: no finalizer at exit
+    closes them."""
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
         initializer=_worker,
         initargs=(os.getpid(), extracts),
     )
-    with warnings.catch_warnings():
-        # Python ≥ 3.12 warns at every fork beside other threads; see above.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pool.submit(int)  # a fork context starts every worker at the first submit, here
+    collecting = gc.isenabled()
+    gc.disable()  # until each worker has frozen what it inherits (_worker)
+    try:
+        with warnings.catch_warnings():
+            # Python ≥ 3.12 warns at every fork beside other threads; see above.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pool.submit(int)  # a fork context starts every worker at the first submit, here
+    except BaseException:
+        # A fork that failed, or a Ctrl-C between the forks: the workers
+        # already forked would wait for this process to end, and its exit
+        # would wait for them.
+        halt(pool)
+        raise
+    finally:
+        if collecting:
+            gc.enable()
     return pool
 
 
+def halt(pool: Executor) -> None:
+    """Stop `pool` now: its workers killed, whatever they hold (a pass
+    stopped by a second signal must not wait for an analysis to end)."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        process.join()
+
+
 def _worker(parent: int, extracts: bool) -> None:
-    """Worker initializer. Signals are the pass's to handle: on the first, its
-    crawl still records what is in flight, so a worker must finish what it
-    holds; it exits with the pass."""
+    """Worker initializer. What the worker inherited is frozen before any
+    collection: a collection would write to every inherited object, copying
+    the pages it shares with the pass, and could run the finalizers of the
+    pass's garbage (a database connection's, say) here. Signals are the
+    pass's to handle: on the first, its crawl still records what is in
+    flight, so a worker must finish what it holds; it exits with the pass."""
+    gc.freeze()
+    gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     die_with(parent)
@@ -151,7 +185,11 @@ def _watch(pid: int) -> None:
     except (AttributeError, OSError):
         fd = None
     if fd is not None:
-        select.select([fd], [], [])
+        # poll, not select: a forked worker inherits the pass's descriptors,
+        # and this one's number may be past select's 1,024.
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll()
     else:
         while _alive(pid):
             time.sleep(1.0)  # no pidfd on this system: poll

@@ -212,6 +212,9 @@ class Recorder:
         self.analysed_here = 0.0
         self._crawl_thread: float | None = None  # its CPU clock when the crawl began
         self.stop: Callable[[], Any] | None = None  # set by the pipeline: ends the crawl
+        # A second signal stopped the pass at once: what arrives after is the
+        # next pass's, not an error (its extraction workers are gone).
+        self.abandoned = False
         self.warc: Any = None  # crawler.capture.WarcCapture, when the pass archives
 
     def started(self) -> None:
@@ -243,8 +246,12 @@ class Recorder:
         self.cpu["analysis"] += cpu
         return result
 
+    def abandon(self) -> None:
+        """The pass was stopped at once (crawler.session.CrawlStopped)."""
+        self.abandoned = True
+
     async def handle(self, fetched: Fetched) -> None:
-        if self.fatal is not None:
+        if self.fatal is not None or self.abandoned:
             return  # the pass is stopping: leave the watch to the next one
         task = self.tasks[fetched.watch_id]
         if isinstance(fetched.warc, Future):
@@ -258,10 +265,17 @@ class Recorder:
         if verdict is None:
             try:
                 result = await self._extract(fetched, task)
+            except asyncio.CancelledError:
+                if self.abandoned:  # its workers were stopped with the pass
+                    return
+                raise
             except BrokenExecutor as exc:  # a worker died: no page can be analysed now
-                self.fail(exc)
+                if not self.abandoned:
+                    self.fail(exc)
                 return
             except Exception as exc:  # a stranger's page must not stop the pass
+                if self.abandoned:  # a pool shut down with the pass: not the page's fault
+                    return
                 # Unrecorded, the watch would stay first in line and stop every pass at it.
                 log.warning("analysing %s failed: %s", fetched.url, exc, exc_info=True)
                 verdict = Verdict(

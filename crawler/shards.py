@@ -31,7 +31,7 @@ from typing import Any
 from raqib import console
 from raqib.cores import usable_cores
 from raqib.crawler.deal import Feed
-from raqib.crawler.pool import die_with
+from raqib.crawler.pool import die_with, halt
 from raqib.crawler.robots import RobotsMemory
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
@@ -189,8 +189,10 @@ def crawl_here(
     )
     try:
         run_spider(RefetchSpider, overrides, context, alone=alone)
-    except CrawlStopped:
-        pass  # a second signal: what was recorded stays; the rest is the next pass's
+    except CrawlStopped:  # a second signal: what was recorded stays; the rest is the next pass's
+        recorder.abandon()
+        if pool is not None:
+            halt(pool)  # at once, whatever its workers hold
     finally:
         if proxy is not None:
             proxy.stop()

@@ -159,6 +159,7 @@ def test_sigterm_lets_each_process_finish_what_it_holds(
     assert code == 0, err
     assert "Traceback" not in err
     assert "checked 12 watches" in out
+    assert ("(1 extraction worker)" in out) == (workers == 1), out
     logs = [raqib("log", u, "--json").json() for u in urls]
     fetched = [u for u, log in zip(urls, logs, strict=True) if log]
     assert 0 < len(fetched) < 12  # what was in flight was recorded, the rest left alone
