@@ -156,6 +156,22 @@ def halt(pool: Executor) -> None:
         process.join()
 
 
+def workers_cpu(pool: Executor) -> float:
+    """The CPU seconds `pool`'s live workers have used, whole (start-up,
+    imports, hand-overs and analysis), read from /proc: a pass counts them
+    before it shuts the pool down. A worker already gone counts nothing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process in (getattr(pool, "_processes", None) or {}).values():
+        try:
+            with open(f"/proc/{process.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def _worker(parent: int, extracts: bool) -> None:
     """Worker initializer. What the worker inherited is frozen before any
     collection: a collection would write to every inherited object, copying

@@ -15,9 +15,16 @@ import pytest
 
 from raqib.config import ScheduleConfig
 from raqib.cores import usable_cores
-from raqib.crawler.pool import MIN_POOL_WORK, extraction_pool, extraction_workers, halt
+from raqib.crawler.pool import (
+    MIN_POOL_WORK,
+    extraction_pool,
+    extraction_workers,
+    halt,
+    workers_cpu,
+)
 from raqib.crawler.record import Recorder
 from raqib.domain import Fetched, Recorded
+from raqib.present.text import pass_cpu
 from raqib.scheduler import RevisitPolicy
 from tests.test_crashes import survivors
 from tests.test_shards import task
@@ -34,6 +41,25 @@ def test_how_many_workers() -> None:
     assert extraction_workers(1, wanted=3) == 3  # [fetch] workers, whatever the work
     assert extraction_workers(10 * MIN_POOL_WORK, wanted=0) == 0
     assert extraction_workers(0, wanted=3) == 0  # nothing to analyse
+
+
+def test_the_cpu_line_counts_the_workers_apart() -> None:
+    stages = {"this_process": 1.5, "crawler_processes": 0.0, "analysis": 0.3, "storage": 0.1,
+              "archive": 0.1, "fetching": 0.5}  # fmt: skip
+    assert "extraction workers" not in pass_cpu(stages)
+    line = pass_cpu({**stages, "extraction_workers": 0.42})
+    assert line.startswith("CPU: 1.50s in this process, 0.42s in extraction workers;"), line
+
+
+def test_workers_cpu_counts_what_they_used() -> None:
+    pool = extraction_pool(1, extracts=False)
+    try:
+        pool.submit(sum, range(3 * 10**7)).result(timeout=60)  # about a second of CPU
+        spent = workers_cpu(pool)
+    finally:
+        pool.shutdown()
+    assert 0.1 < spent < 60, spent
+    assert workers_cpu(pool) == 0.0  # gone: nothing more to count
 
 
 def test_halt_ends_busy_workers_at_once() -> None:

@@ -127,6 +127,10 @@ def test_sharded_pass_records_every_watch_once(
     crawled = cpu["this_process"] if processes == 1 else cpu["crawler_processes"]
     assert sum(stages[1 if first["workers"] else 0 :]) <= crawled, cpu
     assert (cpu["crawler_processes"] > 0) == (processes > 1), cpu
+    # The workers' own total, of which their analysis is a part.
+    assert (cpu["extraction_workers"] > 0) == (first["workers"] > 0), cpu
+    if first["workers"]:
+        assert cpu["analysis"] <= cpu["extraction_workers"], cpu
 
     changed = set(range(0, WATCHES, 3))
     for i in changed:

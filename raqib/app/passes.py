@@ -199,17 +199,19 @@ STAGES = ("analysis", "storage", "archive", "fetching")
 
 
 def cpu_stages(crawled: dict[str, float]) -> dict[str, float]:
-    """Where a pass's CPU went, in seconds. `this_process` and
-    `crawler_processes` are totals (start-up, imports, feed reads and the work
-    after the crawl included). The stages are summed over the pass's crawls
-    and are parts of those totals, bar the analysis done by extraction
-    workers (processes of their own): analysis (wherever it ran), storage (the
-    writer threads), archive (WARC records) and fetching (the rest of each
-    crawl's thread: Scrapy, Twisted, judging each fetch)."""
+    """Where a pass's CPU went, in seconds. `this_process`,
+    `crawler_processes` and `extraction_workers` are totals (start-up,
+    imports, feed reads, hand-overs and the work after the crawl included).
+    The stages are summed over the pass's crawls and are parts of those
+    totals: analysis (wherever it ran: in an extraction worker, of that
+    worker's total), storage (the writer threads), archive (WARC records) and
+    fetching (the rest of each crawl's thread: Scrapy, Twisted, judging each
+    fetch)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     totals = {
         "this_process": usage.ru_utime + usage.ru_stime,
         "crawler_processes": crawled.get("crawler_processes", 0.0),
+        "extraction_workers": crawled.get("extraction_workers", 0.0),
     }
     stages = {s: crawled.get(s, 0.0) for s in STAGES}
     return {k: round(v, 3) for k, v in (totals | stages).items()}
@@ -259,13 +261,18 @@ def _crawl(
     pool = None
     if workers:
         pool = procs.extraction_pool(workers, extracts=any(t.region is None for t in tasks))
+    spent = 0.0
     try:
-        return crawl_here(
+        result = crawl_here(
             app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots
         )
     finally:
         if pool is not None:
+            spent = procs.workers_cpu(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+    if pool is not None:
+        result.cpu["extraction_workers"] = result.cpu.get("extraction_workers", 0.0) + spent
+    return result
 
 
 def run_daemon(

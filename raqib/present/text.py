@@ -167,6 +167,10 @@ def pass_cpu(c: dict[str, float]) -> str:
     raqib.app.passes.cpu_stages."""
     crawlers = (
         f", {c['crawler_processes']:.2f}s in crawler processes" if c["crawler_processes"] else ""
+    ) + (
+        f", {c['extraction_workers']:.2f}s in extraction workers"
+        if c.get("extraction_workers")
+        else ""
     )
     return (
         f"CPU: {c['this_process']:.2f}s in this process{crawlers}; analysis {c['analysis']:.2f}s, "
