@@ -147,13 +147,21 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
 def halt(pool: Executor) -> None:
     """Stop `pool` now: its workers killed, whatever they hold (a pass
     stopped by a second signal must not wait for an analysis to end)."""
-    processes = dict(getattr(pool, "_processes", None) or {})
-    for process in processes.values():
+    processes = _processes(pool)
+    for process in processes:
         if process.is_alive():
             process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes.values():
+    for process in processes:
         process.join()
+
+
+def finish(pool: Executor) -> float:
+    """Shut `pool` down once its crawl is over; returns its workers' CPU
+    seconds (workers_cpu), counted while they still live."""
+    spent = workers_cpu(pool)
+    pool.shutdown(wait=True, cancel_futures=True)
+    return spent
 
 
 def workers_cpu(pool: Executor) -> float:
@@ -162,7 +170,7 @@ def workers_cpu(pool: Executor) -> float:
     before it shuts the pool down. A worker already gone counts nothing."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for process in (getattr(pool, "_processes", None) or {}).values():
+    for process in _processes(pool):
         try:
             with open(f"/proc/{process.pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
@@ -170,6 +178,11 @@ def workers_cpu(pool: Executor) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
+
+
+def _processes(pool: Executor) -> list[Any]:
+    """The worker processes of a ProcessPoolExecutor (none once shut down)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
 
 
 def _worker(parent: int, extracts: bool) -> None:

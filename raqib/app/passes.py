@@ -258,20 +258,16 @@ def _crawl(
         warmup.stop()  # started on a guess, and this last batch stays here
     workers = procs.extraction_workers(work(tasks), app.config.fetch.workers)
     summary.workers = max(summary.workers, workers)
-    pool = None
-    if workers:
-        pool = procs.extraction_pool(workers, extracts=any(t.region is None for t in tasks))
-    spent = 0.0
+    if not workers:
+        return crawl_here(app.storage, tasks, crawl, on_recorded=on_recorded, robots=robots)
+    pool = procs.extraction_pool(workers, extracts=any(t.region is None for t in tasks))
     try:
         result = crawl_here(
             app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots
         )
     finally:
-        if pool is not None:
-            spent = procs.workers_cpu(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
-    if pool is not None:
-        result.cpu["extraction_workers"] = result.cpu.get("extraction_workers", 0.0) + spent
+        spent = procs.finish(pool)
+    result.cpu["extraction_workers"] = spent
     return result
 
 
