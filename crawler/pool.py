@@ -144,10 +144,23 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
     return pool
 
 
+def replacement_pool(workers: int, *, extracts: bool) -> Executor:
+    """Workers to replace ones that died mid-crawl (crawler.workers), started
+    from the forkserver: a fork now, beside the crawl's running threads, could
+    leave the child a lock that one of them held. The first page handed to
+    them waits for the forkserver's imports, about a second, once a pass."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=forkserver(),
+        initializer=_worker,
+        initargs=(os.getpid(), extracts),
+    )
+
+
 def halt(pool: Executor) -> None:
     """Stop `pool` now: its workers killed, whatever they hold (a pass
     stopped by a second signal must not wait for an analysis to end)."""
-    processes = _processes(pool)
+    processes = worker_processes(pool)
     for process in processes:
         if process.is_alive():
             process.kill()
@@ -170,7 +183,7 @@ def workers_cpu(pool: Executor) -> float:
     before it shuts the pool down. A worker already gone counts nothing."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for process in _processes(pool):
+    for process in worker_processes(pool):
         try:
             with open(f"/proc/{process.pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
@@ -180,7 +193,7 @@ def workers_cpu(pool: Executor) -> float:
     return total
 
 
-def _processes(pool: Executor) -> list[Any]:
+def worker_processes(pool: Executor) -> list[Any]:
     """The worker processes of a ProcessPoolExecutor (none once shut down)."""
     return list((getattr(pool, "_processes", None) or {}).values())
 

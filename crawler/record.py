@@ -1,7 +1,7 @@
 """Glue between the pipeline and the store: judge a fetch, then write it.
 
 The judging is pure (crawler.outcome); extraction runs in worker processes
-when a pool is given; each batch of writes is one transaction (storage.history).
+when a pool is given (crawler.workers); each batch of writes is one transaction (storage.history).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from raqib import urls
 from raqib.domain import (
@@ -29,12 +29,14 @@ from raqib.domain import (
     WatchState,
 )
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
-from raqib.extract.page import Page, Same, analyze_timed, body_key
+from raqib.extract.page import Page, Same, analyze_timed, body_key, search_key
 from raqib.extract.results import NotArticle
 from raqib.extract.scripted import scripted
-from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
+
+if TYPE_CHECKING:
+    from raqib.crawler.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +154,8 @@ def build_record(
         region=page.region if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
         shot=fetched.shot if new else None,
-        # Keyed here, in the crawler processes, rather than after the pass in one.
-        search_key=matching_key(f"{page.snapshot.title}\n{page.snapshot.text}")
+        # Keyed where it was analysed (a worker, a crawler process), not after the pass.
+        search_key=(page.search_key or search_key(page.snapshot))
         if page is not None and new
         else None,
     )
@@ -169,7 +171,7 @@ class Recorder:
         tasks: list[Task],
         *,
         owner: str,
-        pool: Executor | None = None,
+        pool: Workers | None = None,
         on_recorded: Callable[[Task, Recorded], None] | None = None,
         batch_size: int = 100,
         batch_delay: float = 0.25,
@@ -236,12 +238,11 @@ class Recorder:
         # A page that redirected elsewhere may be laid out differently: no region check.
         region = task.region if (fetched.final_url or fetched.url) == task.url else None
         if self.pool is None:
-            result, cpu = analyze_timed(fetched.text, url, region)
+            result, cpu = analyze_timed(fetched.text, url, region, task.content_hash)
             self.analysed_here += cpu
         else:
-            loop = asyncio.get_running_loop()
-            result, cpu = await loop.run_in_executor(
-                self.pool, analyze_timed, fetched.text, url, region
+            result, cpu = await self.pool.analyse(
+                analyze_timed, fetched.text, url, region, task.content_hash
             )
         self.cpu["analysis"] += cpu
         return result

@@ -26,17 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raqib import console
 from raqib.cores import usable_cores
 from raqib.crawler.deal import Feed
-from raqib.crawler.pool import die_with, halt
+from raqib.crawler.pool import die_with
 from raqib.crawler.robots import RobotsMemory
 from raqib.domain import Recorded, Task
 from raqib.guard import Guard
 from raqib.loading import importing
 from raqib.storage import Storage
+
+if TYPE_CHECKING:
+    from raqib.crawler.workers import Workers
 
 log = logging.getLogger("raqib.pass")
 
@@ -150,7 +153,7 @@ def crawl_here(
     tasks: list[Task],
     crawl: Crawl,
     *,
-    pool: Any = None,
+    pool: Workers | None = None,
     on_recorded: Callable[[Task, Recorded], None] | None = None,
     alone: bool = False,
     feed: Feed | None = None,
@@ -192,7 +195,7 @@ def crawl_here(
     except CrawlStopped:  # a second signal: what was recorded stays; the rest is the next pass's
         recorder.abandon()
         if pool is not None:
-            halt(pool)  # at once, whatever its workers hold
+            pool.halt()  # at once, whatever its workers hold
     finally:
         if proxy is not None:
             proxy.stop()

@@ -179,10 +179,10 @@ def test_a_database_locked_too_long_exits_75_in_one_line(
 _CHOKING = """
 import raqib.crawler.record as record
 real = record.analyze_timed
-def analyze_timed(text, url, region):
+def analyze_timed(text, url, region, known=None):
     if "/choke" in url:
         raise ValueError("the extractor choked")
-    return real(text, url, region)
+    return real(text, url, region, known)
 record.analyze_timed = analyze_timed
 from raqib.cli import run
 run()
@@ -209,3 +209,51 @@ def test_a_page_the_analysis_cannot_read_is_that_watchs_error_not_the_passs(
     assert summary["outcomes"] == {"new_version": 6, "error": 1}, summary
     log = raqib("log", server.base + "/choke").out
     assert "analysis failed: ValueError: the extractor choked" in log
+
+
+# The analysis killing the process that runs it, as a crash in a C library on
+# hostile markup would: only ever in a worker (the test's pass is given one).
+_CRASHING_MODULE = """
+import multiprocessing, os, signal
+from raqib.extract.page import analyze_timed as real
+def analyze_timed(text, url, region, known=None):
+    if "/crash" in url and multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(text, url, region, known)
+"""
+_CRASHING = """
+import crashing, raqib.crawler.record as record
+record.analyze_timed = crashing.analyze_timed
+from raqib.cli import run
+run()
+"""
+
+
+def test_a_page_that_kills_its_analysis_worker_is_that_watchs_error_not_the_passs(
+    server, raqib: Raqib, tmp_path: Path
+) -> None:
+    """Every page in flight dies with the worker, and nothing says which one
+    did it. Failing the pass would fail every pass after it: the page's watch
+    stays unrecorded, first in line. Each is analysed again alone instead."""
+    paths = [f"/b{i}" for i in range(12)]
+    paths[5] = "/crash"
+    for path in paths:
+        server.routes[path] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", *(server.base + p for p in paths))
+    (raqib.home / "raqib.toml").write_text("[fetch]\nworkers = 1\n", encoding="utf-8")
+    (tmp_path / "crashing.py").write_text(_CRASHING_MODULE, encoding="utf-8")
+    env = {**os.environ, **raqib.env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{Path.cwd()}"}
+    for _ in range(2):  # and the next pass is not stopped by it either
+        p = subprocess.run(
+            [sys.executable, "-P", "-c", _CRASHING, "--home", str(raqib.home), "check", "--all",
+             "--json"],
+            capture_output=True, text=True, timeout=180, env=env,
+        )  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        summary = json.loads(p.stdout)
+        assert summary["workers"] == 1 and summary["claimed"] == 12
+        assert summary["outcomes"].get("error") == 1, summary
+        assert "an extraction worker died (killed by SIGKILL)" in p.stderr
+    assert summary["outcomes"] == {"unchanged": 11, "error": 1}, summary
+    log = raqib("log", server.base + "/crash").out
+    assert "it killed the worker analysing it (killed by SIGKILL)" in log

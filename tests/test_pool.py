@@ -1,5 +1,6 @@
-"""Extraction workers forked from a pass (crawler/pool.py): how many, and
-that none is left behind when the pass stops at once or the fork fails.
+"""Extraction workers forked from a pass (crawler/pool.py): how many, that
+none is left behind when the pass stops at once or the fork fails, and that a
+page killing its worker is its own error (crawler/workers.py).
 Whole passes with workers are in test_shards.py and test_crashes.py."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures.process
 import multiprocessing
+import os
+import signal
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +26,7 @@ from raqib.crawler.pool import (
     workers_cpu,
 )
 from raqib.crawler.record import Recorder
+from raqib.crawler.workers import MAX_REPLACEMENTS, WorkerDied, Workers
 from raqib.domain import Fetched, Recorded
 from raqib.present.text import pass_cpu
 from raqib.scheduler import RevisitPolicy
@@ -102,7 +106,7 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
     history = _History()
     storage: Any = SimpleNamespace(history=history)
     watch = task(1)
-    pool = extraction_pool(1, extracts=False)
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
     recorder = Recorder(storage, RevisitPolicy(ScheduleConfig()), [watch], owner="me", pool=pool)
     fetched = Fetched(
         watch_id=1, url=watch.url, fetched_at=datetime.now(UTC), status=200,
@@ -114,7 +118,7 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
         await recorder.close()
 
     recorder.abandon()
-    halt(pool)
+    pool.halt()
     asyncio.run(after_the_stop())
     assert history.written == [] and recorder.fatal is None
     # Unstopped, a recorder takes the pool's end for a failure: the pass stops
@@ -132,3 +136,44 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
     asyncio.run(unstopped())
     failed = [r.outcome.value for r in history2.written] == ["error"]
     assert failed or isinstance(live.fatal, concurrent.futures.BrokenExecutor)
+
+
+def deadly(n: int, killers: frozenset[int]) -> int:
+    """An analysis that kills its worker on the pages in `killers`, as a crash
+    in a C library on hostile markup would."""
+    if n in killers:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 2 * n
+
+
+def _analyse_all(pool: Workers, n: int, killers: set[int]) -> list[Any]:
+    async def run() -> list[Any]:
+        jobs = (pool.analyse(deadly, i, frozenset(killers)) for i in range(n))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        pool.finish()
+
+
+def test_a_page_that_kills_its_worker_is_its_own_error_and_the_rest_are_analysed() -> None:
+    """Every page in flight dies with the worker; each is tried again alone,
+    so only the page that kills a worker on its own is charged with it."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    results = _analyse_all(pool, 40, {13})
+    assert [i for i, r in enumerate(results) if isinstance(r, BaseException)] == [13], results
+    assert isinstance(results[13], WorkerDied) and "SIGKILL" in str(results[13])
+    assert all(r == 2 * i for i, r in enumerate(results) if i != 13)
+    # Once with the pages beside it, once alone: two replacements, then no more.
+    assert pool.replaced == 2
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_workers_dying_again_and_again_stop_the_pass() -> None:
+    """Not one page's doing (memory too short for any): the pool gives up."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    results = _analyse_all(pool, 40, set(range(3, 40, 4)))
+    broken = [r for r in results if isinstance(r, concurrent.futures.process.BrokenProcessPool)]
+    assert broken, results
+    assert pool.replaced == MAX_REPLACEMENTS

@@ -132,6 +132,11 @@ def test_sharded_pass_records_every_watch_once(
     if first["workers"]:
         assert cpu["analysis"] <= cpu["extraction_workers"], cpu
 
+    # Every version is searchable, its key made wherever it was analysed.
+    hits = raqib("search", "العمليات", "المتوازية", "--limit", "100", "--json").json()
+    assert sorted(h["url"] for h in hits) == sorted(urls)
+    assert all(h["versions"] == [1] and h["in_latest"] for h in hits), hits
+
     changed = set(range(0, WATCHES, 3))
     for i in changed:
         server.routes[f"/shard/{i}"] = page(server, i, 1)

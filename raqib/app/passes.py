@@ -232,6 +232,7 @@ def _crawl(
         from raqib.crawler import pool as procs
         from raqib.crawler.crew import crawl_sharded
         from raqib.crawler.shards import Crawl, crawl_here, shard_count, work
+        from raqib.crawler.workers import Workers
 
     crawl = Crawl(
         owner=owner,
@@ -260,13 +261,14 @@ def _crawl(
     summary.workers = max(summary.workers, workers)
     if not workers:
         return crawl_here(app.storage, tasks, crawl, on_recorded=on_recorded, robots=robots)
-    pool = procs.extraction_pool(workers, extracts=any(t.region is None for t in tasks))
+    extracts = any(t.region is None for t in tasks)
+    pool = Workers(procs.extraction_pool(workers, extracts=extracts), workers, extracts=extracts)
     try:
         result = crawl_here(
             app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots
         )
     finally:
-        spent = procs.finish(pool)
+        spent = pool.finish()
     result.cpu["extraction_workers"] = spent
     return result
 
