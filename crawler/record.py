@@ -1,7 +1,8 @@
 """Glue between the pipeline and the store: judge a fetch, then write it.
 
 The judging is pure (crawler.outcome); extraction runs in worker processes
-when a pool is given (crawler.workers); each batch of writes is one transaction (storage.history).
+when a pool is given (crawler.workers); each batch of writes is one
+transaction (storage.history).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from raqib.domain import (
     WatchState,
 )
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
-from raqib.extract.page import Page, Same, analyze_timed, body_key, search_key
+from raqib.extract.page import Page, Same, analyze_timed, body_key
 from raqib.extract.results import NotArticle
 from raqib.extract.scripted import scripted
+from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
@@ -154,11 +156,19 @@ def build_record(
         region=page.region if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
         shot=fetched.shot if new else None,
-        # Keyed where it was analysed (a worker, a crawler process), not after the pass.
-        search_key=(page.search_key or search_key(page.snapshot))
+        # Keyed on the crawl's thread, not in an extraction worker: on a first pass
+        # the worker is the slower, and the crawl's thread ends up waiting for it
+        # (keyed there, bench/run.py --peers' first pass took 2.175 s against 2.127).
+        search_key=matching_key(f"{page.snapshot.title}\n{page.snapshot.text}")
         if page is not None and new
         else None,
     )
+
+
+def _failure(exc: Exception) -> str:
+    """What went wrong, for the fetch log: an error from crawler.workers says
+    it itself (its `reason`); any other is named by its type."""
+    return getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
 
 
 class Recorder:
@@ -238,12 +248,10 @@ class Recorder:
         # A page that redirected elsewhere may be laid out differently: no region check.
         region = task.region if (fetched.final_url or fetched.url) == task.url else None
         if self.pool is None:
-            result, cpu = analyze_timed(fetched.text, url, region, task.content_hash)
+            result, cpu = analyze_timed(fetched.text, url, region)
             self.analysed_here += cpu
         else:
-            result, cpu = await self.pool.analyse(
-                analyze_timed, fetched.text, url, region, task.content_hash
-            )
+            result, cpu = await self.pool.analyse(analyze_timed, fetched.text, url, region)
         self.cpu["analysis"] += cpu
         return result
 
@@ -279,9 +287,7 @@ class Recorder:
                     return
                 # Unrecorded, the watch would stay first in line and stop every pass at it.
                 log.warning("analysing %s failed: %s", fetched.url, exc, exc_info=True)
-                verdict = Verdict(
-                    Outcome.ERROR, f"analysis failed: {type(exc).__name__}: {exc}"[:300]
-                )
+                verdict = Verdict(Outcome.ERROR, f"analysis failed: {_failure(exc)}"[:300])
             else:
                 verdict = after_extraction(task, result)
         verdict = advise(task, fetched, outlet_verdict(task, verdict))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import signal
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -33,6 +34,33 @@ MAX_REPLACEMENTS = 3
 
 class WorkerDied(Exception):
     """A page's analysis killed the worker that ran it alone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # what the fetch log says (crawler.record)
+
+
+class AnalysisError(Exception):
+    """An analysis's exception that would not survive the trip back, as text."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def guarded(fn: Callable[..., T], *args: Any) -> T:
+    """Runs in the worker: `fn(*args)`, with its exception made sure to reach
+    the pass. One that does not survive pickling (lxml's hold their error
+    log) would reach it as "cannot pickle", or, if it pickles but does not
+    unpickle, break the pool as a dead worker would."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            raise AnalysisError(f"{type(exc).__name__}: {exc}") from None
+        raise
 
 
 class Workers:
@@ -54,7 +82,7 @@ class Workers:
         if not self._suspects:
             executor = self.executor
             try:
-                return await loop.run_in_executor(executor, fn, *args)
+                return await loop.run_in_executor(executor, guarded, fn, *args)
             except BrokenProcessPool:
                 self._replace(executor)
             self._suspects += 1
@@ -67,10 +95,10 @@ class Workers:
             async with self._alone:
                 executor = self.executor
                 try:
-                    return await loop.run_in_executor(executor, fn, *args)
+                    return await loop.run_in_executor(executor, guarded, fn, *args)
                 except BrokenProcessPool:
                     how = self._replace(executor)
-                    raise WorkerDied(f"it killed the worker analysing it ({how})") from None
+                    raise WorkerDied(f"the page killed the worker analysing it ({how})") from None
         finally:
             if suspect:
                 self._suspects -= 1

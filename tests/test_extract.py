@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from raqib.extract.article import extract
-from raqib.extract.page import Page, analyze_timed, make_page
+from raqib.extract.page import make_page
 from raqib.extract.results import EXTRACTOR, Article, NotArticle
-from raqib.normalize.arabic import matching_key
 from tests.conftest import CORPUS, require_shared
 
 
@@ -39,19 +38,6 @@ def test_seed_article_fields() -> None:
         "عاجل",
     ):
         assert furniture not in text, furniture
-
-
-def test_the_analysis_keys_a_new_version_for_search_and_not_a_known_one() -> None:
-    """The search key is made where the page was analysed (a worker), but only
-    for content the watch has not stored: an unchanged page skips the work."""
-    html = page("seed/01-original.html")
-    first, _ = analyze_timed(html, "http://127.0.0.1/sada/x/", None)
-    assert isinstance(first, Page)
-    snap = first.snapshot
-    assert first.search_key == matching_key(f"{snap.title}\n{snap.text}")
-    again, _ = analyze_timed(html, "http://127.0.0.1/sada/x/", None, snap.content_hash)
-    assert isinstance(again, Page) and again.search_key is None
-    assert again.snapshot == snap
 
 
 def test_jsonld_byline_and_dates_win() -> None:

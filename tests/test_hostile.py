@@ -179,10 +179,10 @@ def test_a_database_locked_too_long_exits_75_in_one_line(
 _CHOKING = """
 import raqib.crawler.record as record
 real = record.analyze_timed
-def analyze_timed(text, url, region, known=None):
+def analyze_timed(text, url, region):
     if "/choke" in url:
         raise ValueError("the extractor choked")
-    return real(text, url, region, known)
+    return real(text, url, region)
 record.analyze_timed = analyze_timed
 from raqib.cli import run
 run()
@@ -216,10 +216,10 @@ def test_a_page_the_analysis_cannot_read_is_that_watchs_error_not_the_passs(
 _CRASHING_MODULE = """
 import multiprocessing, os, signal
 from raqib.extract.page import analyze_timed as real
-def analyze_timed(text, url, region, known=None):
+def analyze_timed(text, url, region):
     if "/crash" in url and multiprocessing.parent_process() is not None:
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(text, url, region, known)
+    return real(text, url, region)
 """
 _CRASHING = """
 import crashing, raqib.crawler.record as record
@@ -256,4 +256,4 @@ def test_a_page_that_kills_its_analysis_worker_is_that_watchs_error_not_the_pass
         assert "an extraction worker died (killed by SIGKILL)" in p.stderr
     assert summary["outcomes"] == {"unchanged": 11, "error": 1}, summary
     log = raqib("log", server.base + "/crash").out
-    assert "it killed the worker analysing it (killed by SIGKILL)" in log
+    assert "analysis failed: the page killed the worker analysing it (killed by SIGKILL)" in log

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+import lxml.etree
 import pytest
 
 from raqib.config import ScheduleConfig
@@ -26,7 +27,7 @@ from raqib.crawler.pool import (
     workers_cpu,
 )
 from raqib.crawler.record import Recorder
-from raqib.crawler.workers import MAX_REPLACEMENTS, WorkerDied, Workers
+from raqib.crawler.workers import MAX_REPLACEMENTS, AnalysisError, WorkerDied, Workers
 from raqib.domain import Fetched, Recorded
 from raqib.present.text import pass_cpu
 from raqib.scheduler import RevisitPolicy
@@ -177,3 +178,40 @@ def test_workers_dying_again_and_again_stop_the_pass() -> None:
     broken = [r for r in results if isinstance(r, concurrent.futures.process.BrokenProcessPool)]
     assert broken, results
     assert pool.replaced == MAX_REPLACEMENTS
+
+
+class TwoPart(Exception):
+    """Pickles, but does not unpickle: its __init__ wants two arguments."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a} {b}")
+
+
+def choking(kind: str) -> None:
+    if kind == "lxml":
+        lxml.etree.fromstring(b"<a><b></a")  # its error holds the parser's log
+    if kind == "two":
+        raise TwoPart("half", "and half")
+    raise ValueError("plain")
+
+
+def test_an_analysis_error_reaches_the_pass_whatever_it_holds() -> None:
+    """As "cannot pickle" it hid the real error; one that did not unpickle
+    broke the pool, as a dead worker would, and was charged as one."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+
+    async def run() -> list[Any]:
+        kinds = ("lxml", "two", "plain")
+        return await asyncio.gather(
+            *(pool.analyse(choking, k) for k in kinds), return_exceptions=True
+        )
+
+    try:
+        lxml_error, two, plain = asyncio.run(run())
+    finally:
+        pool.finish()
+    assert isinstance(lxml_error, AnalysisError), lxml_error
+    assert lxml_error.reason.startswith("XMLSyntaxError: "), lxml_error.reason
+    assert isinstance(two, AnalysisError) and two.reason == "TwoPart: half and half"
+    assert isinstance(plain, ValueError) and str(plain) == "plain"  # as it was raised
+    assert pool.replaced == 0

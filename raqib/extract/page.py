@@ -20,7 +20,7 @@ from raqib.extract.notices import notices as read_notices
 from raqib.extract.parsing import parse
 from raqib.extract.region import check, locate
 from raqib.extract.results import EXTRACTOR, NotArticle
-from raqib.normalize.arabic import canonical_line, matching_key
+from raqib.normalize.arabic import canonical_line
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ class Page:
     amp_url: str | None
     region: dict[str, Any] | None = None
     kind: str | None = None  # what the page declares itself: article, live, video, …
-    search_key: str | None = None  # a new version's matching key, made where it was analysed
 
 
 @dataclass(frozen=True)
@@ -106,21 +105,10 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
 
 
 def analyze_timed(
-    html: str, url: str | None, region: dict[str, Any] | None, known: str | None = None
+    html: str, url: str | None, region: dict[str, Any] | None
 ) -> tuple[Page | NotArticle | Same, float]:
     """analyze(), and the CPU seconds it took on the thread that ran it (a
-    worker process's CPU is not the pass's own: it is counted this way).
-
-    A page whose content is not `known` (the watch's last content hash) is a
-    new version: its search key is made here too, in the worker that has the
-    text in hand, rather than on the crawl's busy thread."""
+    worker process's CPU is not the pass's own: it is counted this way)."""
     started = time.thread_time()
     result = analyze(html, url, region)
-    if isinstance(result, Page) and result.snapshot.content_hash != known:
-        result = dataclasses.replace(result, search_key=search_key(result.snapshot))
     return result, time.thread_time() - started
-
-
-def search_key(snap: Snapshot) -> str:
-    """What the search index holds for a version: headline and body, keyed."""
-    return matching_key(f"{snap.title}\n{snap.text}")
