@@ -98,7 +98,7 @@ class Workers:
                     return await loop.run_in_executor(executor, guarded, fn, *args)
                 except BrokenProcessPool:
                     how = self._replace(executor)
-                    raise WorkerDied(f"the page killed the worker analysing it ({how})") from None
+                    raise WorkerDied(f"the worker analysing it alone died ({how})") from None
         finally:
             if suspect:
                 self._suspects -= 1

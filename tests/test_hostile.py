@@ -256,4 +256,4 @@ def test_a_page_that_kills_its_analysis_worker_is_that_watchs_error_not_the_pass
         assert "an extraction worker died (killed by SIGKILL)" in p.stderr
     assert summary["outcomes"] == {"unchanged": 11, "error": 1}, summary
     log = raqib("log", server.base + "/crash").out
-    assert "analysis failed: the page killed the worker analysing it (killed by SIGKILL)" in log
+    assert "analysis failed: the worker analysing it alone died (killed by SIGKILL)" in log
