@@ -403,3 +403,12 @@ class Listed:
     found_via: str  # the source URL
     title: str | None = None
     published: str | None = None
+
+
+@dataclass(frozen=True)
+class KeptRobots:
+    """A host's robots.txt answer kept between passes ([fetch] robots_ttl)."""
+
+    origin: str  # scheme://host[:port]
+    fetched_at: datetime
+    size: int  # bytes of the body kept (a 4xx keeps its error page: "no rules")

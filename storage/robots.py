@@ -3,12 +3,14 @@ is kept, and for how long)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from raqib.domain import KeptRobots
 from raqib.storage import models as m
-from raqib.storage.db import Database, upsert_newer
+from raqib.storage.db import Database, rowcount, upsert_newer
 
 
 class RobotsRepo:
@@ -35,3 +37,25 @@ class RobotsRepo:
         with self.db.session() as s:
             upsert_newer(s.connection(), m.RobotsAnswer.__table__, rows, "origin", "fetched_at")
             s.execute(delete(m.RobotsAnswer).where(m.RobotsAnswer.fetched_at < older_than))
+
+    def kept(self) -> list[KeptRobots]:
+        """Every answer kept, fresh or not, by origin."""
+        a = m.RobotsAnswer
+        with self.db.session() as s:
+            rows = s.execute(select(a.origin, a.fetched_at, func.length(a.body)).order_by(a.origin))
+            return [KeptRobots(o, at, size or 0) for o, at, size in rows]
+
+    def body(self, origin: str) -> bytes | None:
+        with self.db.session() as s:
+            body: bytes | None = s.scalar(
+                select(m.RobotsAnswer.body).where(m.RobotsAnswer.origin == origin)
+            )
+            return body
+
+    def forget(self, origins: Sequence[str] | None) -> int:
+        """Forget the answers of `origins` (None: all); returns how many were kept."""
+        stmt = delete(m.RobotsAnswer)
+        if origins is not None:
+            stmt = stmt.where(m.RobotsAnswer.origin.in_(list(origins)))
+        with self.db.session() as s:
+            return rowcount(s.execute(stmt))

@@ -53,6 +53,41 @@ def test_an_answer_is_used_again_until_its_ttl_runs_out(server, raqib: Raqib) ->
     assert _pass(server, raqib, 90) == (0, {"/news/1", "/news/2"})
 
 
+def test_a_forgotten_answer_is_asked_again_at_the_next_pass(server, raqib: Raqib) -> None:
+    """A site that has just opened its pages need not wait out the TTL."""
+    rules = b"User-agent: *\nDisallow: /news/2\n"
+    _site(server, raqib, robots=Route(rules, headers=TEXT))
+    assert _pass(server, raqib, 0) == (1, {"/news/0", "/news/1"})
+    origin = server.base.lower()
+    raqib.env["RAQIB_NOW"] = (T0 + timedelta(minutes=30)).isoformat()
+    [kept] = raqib("robots", "list", "--json").json()
+    assert kept["origin"] == origin and kept["fresh"] is True
+    assert kept["bytes"] == len(rules)
+    assert kept["used_until"] == (T0 + timedelta(hours=1)).isoformat()
+    assert raqib("robots", "show", server.base + "/news/0").out == rules.decode()
+    server.routes["/robots.txt"] = Route(b"User-agent: *\x1b[2J\nAllow: /\n", headers=TEXT)
+    host = origin.partition("://")[2]
+    assert (
+        raqib("robots", "forget", "other.example").out.strip() == "nothing kept for other.example"
+    )
+    assert _pass(server, raqib, 30)[0] == 0  # still kept
+    assert raqib("robots", "forget", host).out.strip() == f"forgot {origin}"
+    assert raqib("robots", "list", "--json").json() == []
+    assert _pass(server, raqib, 31) == (1, {"/news/0", "/news/1", "/news/2"})  # the new rules
+    # A stranger's bytes reach the terminal without their escape sequences.
+    assert raqib("robots", "show", host).out.splitlines() == ["User-agent: * [2J", "Allow: /"]
+    # Past its TTL an answer is listed as expired; unnamed, nothing is forgotten.
+    raqib.env["RAQIB_NOW"] = (T0 + timedelta(hours=3)).isoformat()
+    [expired] = raqib("robots", "list", "--json").json()
+    assert expired["fresh"] is False
+    assert "expired: the next pass asks again" in raqib("robots", "list").out
+    refused = raqib("robots", "forget", expect=2)
+    assert refused.code == 2 and "--all" in refused.err
+    assert raqib("robots", "forget", "--all").out.strip() == f"forgot {origin}"
+    missing = raqib("robots", "show", host, expect=4)
+    assert missing.code == 4 and f"no robots.txt answer is kept for {host}" in missing.err
+
+
 def test_a_struggling_host_is_asked_again_and_a_missing_file_is_kept(server, raqib: Raqib) -> None:
     """A 5xx says nothing about the rules: the next pass asks again. A 404
     means "no rules", and that answer is kept like any other."""

@@ -96,6 +96,7 @@ def documents(manifest) -> Iterator[dict[str, Any]]:
         docs["outlet list"] = raqib("outlet", "list", "--json").json()
         docs["outlet stats"] = raqib("outlet", "stats", "marsad", "--json").json()
         docs["outlet rejected"] = raqib("outlet", "rejected", "marsad", "--json").json()
+        docs["robots list"] = raqib("robots", "list", "--json").json()
         docs["notify list"] = raqib("notify", "list", "--json").json()
         docs["notify status"] = raqib("notify", "status", "--json").json()
         docs["webhook event"] = receiver.got["/hook"]

@@ -42,6 +42,7 @@ COMMANDS = {
     "discover": "raqib.cli.discovery:discover",
     "outlet": "raqib.cli.outlets:outlet",
     "search": "raqib.cli.search:search",
+    "robots": "raqib.cli.robots:robots",
     "notify": "raqib.cli.notify:notify",
     "report": "raqib.cli.publish:report",
     "serve": "raqib.cli.publish:serve",

@@ -15,6 +15,7 @@ from raqib.domain import (
     Channel,
     Delivery,
     FetchEntry,
+    KeptRobots,
     Label,
     Message,
     Outlet,
@@ -152,6 +153,17 @@ def source_record(src: Source) -> dict[str, Any]:
         "last_checked_at": iso(src.last_checked_at),
         "last_status": src.last_status,
         "entries": src.entries_seen,
+    }
+
+
+def robots_record(answer: KeptRobots, used_until: datetime | None, now: datetime) -> dict[str, Any]:
+    return {
+        "schema": schema("robots"),
+        "origin": answer.origin,
+        "fetched_at": iso(answer.fetched_at),
+        "used_until": iso(used_until),
+        "fresh": used_until is not None and answer.fetched_at <= now < used_until,
+        "bytes": answer.size,
     }
 
 

@@ -185,6 +185,25 @@ def sources(records: list[Record]) -> Iterator[str]:
         yield f"{d['story']:<24} {d['kind']:<8} {d['url']}  [{d['last_status'] or 'never read'}]"
 
 
+def robots(records: list[Record], ttl: str) -> Iterator[str]:
+    if not records:
+        yield "no robots.txt answers kept: the next pass asks each host"
+    for d in records:
+        if d["used_until"] is None:
+            state = f"not used: robots_ttl is {ttl}"
+        elif d["fresh"]:
+            state = f"used until {local(d['used_until'])}"
+        else:
+            state = "expired: the next pass asks again"
+        yield f"{d['origin']:<40} fetched {local(d['fetched_at'])}, {d['bytes']} bytes; {state}"
+
+
+def robots_body(body: bytes) -> Iterator[str]:
+    """A kept robots.txt, line by line, with a stranger's control characters made spaces."""
+    for line in body.decode("utf-8", errors="replace").splitlines():
+        yield printable(line)
+
+
 _ORDER = {"added": 0, "rejected": 1, "known": 2, "blocked": 3, "error": 4}
 
 
