@@ -145,10 +145,9 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
 
 
 def replacement_pool(workers: int, *, extracts: bool) -> Executor:
-    """Workers to replace ones that died mid-crawl (crawler.workers), started
-    from the forkserver: a fork now, beside the crawl's running threads, could
-    leave the child a lock that one of them held. The first page handed to
-    them waits for the forkserver's imports, about a second, once a pass."""
+    """Workers to replace ones that died mid-crawl (crawler.workers), from the
+    forkserver: a fork now, beside the crawl's running threads, could leave
+    the child a lock that one of them held."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=forkserver(),
@@ -181,16 +180,21 @@ def workers_cpu(pool: Executor) -> float:
     """The CPU seconds `pool`'s live workers have used, whole (start-up,
     imports, hand-overs and analysis), read from /proc: a pass counts them
     before it shuts the pool down. A worker already gone counts nothing."""
+    return sum(cpu_by_worker(pool).values())
+
+
+def cpu_by_worker(pool: Executor) -> dict[int, float]:
+    """workers_cpu, by process id."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found = {}
     for process in worker_processes(pool):
         try:
             with open(f"/proc/{process.pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+        found[process.pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
 
 
 def worker_processes(pool: Executor) -> list[Any]:

@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from raqib import urls
+from raqib.crawler.workers import AnalysisError, WorkerDied, Workers
 from raqib.domain import (
     FAILED_OUTCOMES,
     Fetched,
@@ -36,9 +37,6 @@ from raqib.extract.scripted import scripted
 from raqib.normalize.arabic import matching_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
-
-if TYPE_CHECKING:
-    from raqib.crawler.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +164,11 @@ def build_record(
 
 
 def _failure(exc: Exception) -> str:
-    """What went wrong, for the fetch log: an error from crawler.workers says
-    it itself (its `reason`); any other is named by its type."""
-    return getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+    """What went wrong, for the fetch log: crawler.workers' errors say it
+    themselves; any other is named by its type."""
+    if isinstance(exc, WorkerDied | AnalysisError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Recorder:

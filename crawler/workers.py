@@ -6,34 +6,41 @@ library on hostile markup, or the kernel's OOM killer. Every analysis in
 flight beside it fails with it, and nothing says which page it was. Left to
 fail the pass, it would fail every later pass too: the page's watch stays
 unrecorded, first in line. So each page in flight is a suspect, retried
-alone, one at a time, in replacement workers; a page that kills its worker
-while alone is its own watch's error, and the pass goes on.
+alone, one at a time, in replacement workers, and so is every page that
+arrives while any is; a page whose worker dies while it is alone is its own
+watch's error, and the pass goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from raqib.crawler.pool import finish, halt, replacement_pool, worker_processes, workers_cpu
+from raqib.crawler.pool import cpu_by_worker, halt, replacement_pool, worker_processes
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Workers that die more often than this in one pass are not one page's doing
-# (memory too short for any page, a broken install): the pass stops, as before.
-MAX_REPLACEMENTS = 3
+# Deaths in a row, with no analysis answered between them, that stop the
+# pass: no longer one page's doing (memory too short for any page, a broken
+# install). A page that kills its worker costs two: once among the pages in
+# flight, once alone; two such pages in flight together, three.
+MAX_DEATHS_IN_A_ROW = 3
+START_TIMEOUT = 60.0  # seconds for a replacement worker to start
 
 
 class WorkerDied(Exception):
-    """A page's analysis killed the worker that ran it alone."""
+    """The worker analysing a page alone died."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -48,92 +55,138 @@ class AnalysisError(Exception):
         self.reason = reason
 
 
-def guarded(fn: Callable[..., T], *args: Any) -> T:
-    """Runs in the worker: `fn(*args)`, with its exception made sure to reach
-    the pass. One that does not survive pickling (lxml's hold their error
-    log) would reach it as "cannot pickle", or, if it pickles but does not
-    unpickle, break the pool as a dead worker would."""
+def guarded(fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
+    """Runs in the worker: `fn(*args)`, with the worker's process id and its
+    CPU so far (a worker that dies is counted by what it last said). Its
+    exception is made sure to reach the pass: one that does not survive
+    pickling (lxml's hold their parser's log) would reach it as "cannot
+    pickle", or, if it pickles but does not unpickle, break the pool as a
+    dead worker would."""
     try:
-        return fn(*args)
+        result = fn(*args)
     except Exception as exc:
         try:
             pickle.loads(pickle.dumps(exc))
         except Exception:
             raise AnalysisError(f"{type(exc).__name__}: {exc}") from None
         raise
+    return os.getpid(), time.process_time(), result
 
 
 class Workers:
-    def __init__(self, executor: Executor, workers: int, *, extracts: bool) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        workers: int,
+        *,
+        extracts: bool,
+        start: Callable[[int, bool], Executor] | None = None,
+    ) -> None:
         self.executor = executor
         self.workers = workers
         self.extracts = extracts
         self.replaced = 0
-        self.halted = False
-        self.spent = 0.0  # CPU seconds of the workers that died (pool.workers_cpu)
-        self._suspects = 0
+        self._start = start or (lambda n, extracts: replacement_pool(n, extracts=extracts))
+        self._ended: str | None = None  # why no page can be analysed any more
+        self._deaths_in_a_row = 0
+        self._isolating = 0  # pages on the path alone (waiting or running)
         self._alone: asyncio.Lock | None = None
+        self._cpu: dict[int, float] = {}  # each worker's CPU, as it last said
+        # halt() comes from the pass's thread, a replacement from the crawl's.
+        self._guard = threading.Lock()
 
     async def analyse(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in a worker. Raises WorkerDied if it killed its worker,
-        and BrokenProcessPool once workers have died too often (or the pool
-        was halted: the pass is stopping)."""
-        loop = asyncio.get_running_loop()
-        if not self._suspects:
+        """`fn(*args)` in a worker. Raises WorkerDied if its worker died while
+        it was alone there, and BrokenProcessPool once no page can be
+        analysed (workers dying in a row, none able to start, or halted)."""
+        if not self._isolating:
             executor = self.executor
             try:
-                return await loop.run_in_executor(executor, guarded, fn, *args)
+                return await self._run(executor, fn, args)
             except BrokenProcessPool:
                 self._replace(executor)
-            self._suspects += 1
-            suspect = True
-        else:
-            suspect = False  # arriving while suspects are retried: alone too
-        if self._alone is None:
-            self._alone = asyncio.Lock()
+        self._isolating += 1  # before it waits: a page arriving now goes alone too
         try:
+            if self._alone is None:
+                self._alone = asyncio.Lock()
             async with self._alone:
                 executor = self.executor
                 try:
-                    return await loop.run_in_executor(executor, guarded, fn, *args)
+                    return await self._run(executor, fn, args)
                 except BrokenProcessPool:
                     how = self._replace(executor)
                     raise WorkerDied(f"the worker analysing it alone died ({how})") from None
         finally:
-            if suspect:
-                self._suspects -= 1
+            self._isolating -= 1
+
+    async def _run(self, executor: Executor, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._ended is not None:
+            raise BrokenProcessPool(self._ended)
+        loop = asyncio.get_running_loop()
+        try:
+            pid, cpu, result = await loop.run_in_executor(executor, guarded, fn, *args)
+        except BrokenProcessPool:
+            raise
+        except Exception:
+            self._deaths_in_a_row = 0  # a worker answered
+            raise
+        self._deaths_in_a_row = 0
+        self._cpu[pid] = cpu
+        return result
 
     def _replace(self, broken: Executor) -> str:
-        """Replace `broken` (unless another page's failure did already); how it died."""
+        """Replace `broken`, unless another page's failure did already; how it
+        died. Raises BrokenProcessPool when the workers are not replaced."""
         how = _death(broken)
-        if broken is not self.executor:
-            return how
-        if self.halted:
-            raise BrokenProcessPool("the extraction workers were stopped with the pass")
-        # Killed, not shut down: the pool would SIGTERM a surviving worker, which
-        # ignores it (pool._worker), and wait for it.
-        self.spent += workers_cpu(broken)
-        halt(broken)
-        if self.replaced >= MAX_REPLACEMENTS:
-            raise BrokenProcessPool(
-                f"extraction workers died {self.replaced + 1} times in this pass ({how})"
+        with self._guard:
+            if self._ended is not None:
+                raise BrokenProcessPool(self._ended)
+            if broken is not self.executor:
+                return how
+            # Killed, not shut down: the pool would SIGTERM a surviving worker,
+            # which ignores it (pool._worker).
+            halt(broken)
+            self._deaths_in_a_row += 1
+            if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
+                self._ended = (
+                    f"extraction workers died {self._deaths_in_a_row} times in a row ({how})"
+                )
+                raise BrokenProcessPool(self._ended)
+            log.warning(
+                "an extraction worker died (%s): the pages it held are analysed again, one at a time",
+                how,
             )
-        log.warning(
-            "an extraction worker died (%s): the pages it held are analysed again, one at a time",
-            how,
-        )
-        self.executor = replacement_pool(self.workers, extracts=self.extracts)
-        self.replaced += 1
+            self.executor = self._started()
+            self.replaced += 1
         return how
+
+    def _started(self) -> Executor:
+        """A replacement, started now (the crawl waits for it: about 0.6 s, the
+        forkserver's start, at a pass's first death), or the reason none can be."""
+        new = None
+        try:
+            new = self._start(self.workers, self.extracts)
+            new.submit(int).result(timeout=START_TIMEOUT)
+        except Exception as exc:  # no process to be had: memory, a process limit
+            if new is not None:
+                halt(new)
+            self._ended = f"no extraction worker could be started: {type(exc).__name__}: {exc}"
+            raise BrokenProcessPool(self._ended) from exc
+        return new
 
     def halt(self) -> None:
         """Stop the workers now (crawler.pool.halt): the pass was stopped at once."""
-        self.halted = True
-        halt(self.executor)
+        with self._guard:
+            self._ended = "the extraction workers were stopped with the pass"
+            halt(self.executor)
 
     def finish(self) -> float:
-        """Shut the workers down; the CPU seconds of every worker this pass had."""
-        return self.spent + finish(self.executor)
+        """Shut the workers down; the CPU seconds of every worker the pass had
+        (the live ones' read from /proc, the dead ones' as they last said)."""
+        with self._guard:
+            live = cpu_by_worker(self.executor)
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        return sum({**self._cpu, **live}.values())
 
 
 def _death(executor: Executor) -> str:

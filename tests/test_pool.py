@@ -1,6 +1,6 @@
-"""Extraction workers forked from a pass (crawler/pool.py): how many, that
-none is left behind when the pass stops at once or the fork fails, and that a
-page killing its worker is its own error (crawler/workers.py).
+"""Extraction workers forked from a pass (crawler/pool.py): how many, and
+that none is left behind when the pass stops at once or the fork fails.
+A worker's death is in test_worker_deaths.py.
 Whole passes with workers are in test_shards.py and test_crashes.py."""
 
 from __future__ import annotations
@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures.process
 import multiprocessing
-import os
-import signal
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-import lxml.etree
 import pytest
 
 from raqib.config import ScheduleConfig
@@ -27,7 +24,7 @@ from raqib.crawler.pool import (
     workers_cpu,
 )
 from raqib.crawler.record import Recorder
-from raqib.crawler.workers import MAX_REPLACEMENTS, AnalysisError, WorkerDied, Workers
+from raqib.crawler.workers import Workers
 from raqib.domain import Fetched, Recorded
 from raqib.present.text import pass_cpu
 from raqib.scheduler import RevisitPolicy
@@ -137,81 +134,3 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
     asyncio.run(unstopped())
     failed = [r.outcome.value for r in history2.written] == ["error"]
     assert failed or isinstance(live.fatal, concurrent.futures.BrokenExecutor)
-
-
-def deadly(n: int, killers: frozenset[int]) -> int:
-    """An analysis that kills its worker on the pages in `killers`, as a crash
-    in a C library on hostile markup would."""
-    if n in killers:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return 2 * n
-
-
-def _analyse_all(pool: Workers, n: int, killers: set[int]) -> list[Any]:
-    async def run() -> list[Any]:
-        jobs = (pool.analyse(deadly, i, frozenset(killers)) for i in range(n))
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    try:
-        return asyncio.run(run())
-    finally:
-        pool.finish()
-
-
-def test_a_page_that_kills_its_worker_is_its_own_error_and_the_rest_are_analysed() -> None:
-    """Every page in flight dies with the worker; each is tried again alone,
-    so only the page that kills a worker on its own is charged with it."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
-    results = _analyse_all(pool, 40, {13})
-    assert [i for i, r in enumerate(results) if isinstance(r, BaseException)] == [13], results
-    assert isinstance(results[13], WorkerDied) and "SIGKILL" in str(results[13])
-    assert all(r == 2 * i for i, r in enumerate(results) if i != 13)
-    # Once with the pages beside it, once alone: two replacements, then no more.
-    assert pool.replaced == 2
-    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
-
-
-def test_workers_dying_again_and_again_stop_the_pass() -> None:
-    """Not one page's doing (memory too short for any): the pool gives up."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
-    results = _analyse_all(pool, 40, set(range(3, 40, 4)))
-    broken = [r for r in results if isinstance(r, concurrent.futures.process.BrokenProcessPool)]
-    assert broken, results
-    assert pool.replaced == MAX_REPLACEMENTS
-
-
-class TwoPart(Exception):
-    """Pickles, but does not unpickle: its __init__ wants two arguments."""
-
-    def __init__(self, a: str, b: str) -> None:
-        super().__init__(f"{a} {b}")
-
-
-def choking(kind: str) -> None:
-    if kind == "lxml":
-        lxml.etree.fromstring(b"<a><b></a")  # its error holds the parser's log
-    if kind == "two":
-        raise TwoPart("half", "and half")
-    raise ValueError("plain")
-
-
-def test_an_analysis_error_reaches_the_pass_whatever_it_holds() -> None:
-    """As "cannot pickle" it hid the real error; one that did not unpickle
-    broke the pool, as a dead worker would, and was charged as one."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
-
-    async def run() -> list[Any]:
-        kinds = ("lxml", "two", "plain")
-        return await asyncio.gather(
-            *(pool.analyse(choking, k) for k in kinds), return_exceptions=True
-        )
-
-    try:
-        lxml_error, two, plain = asyncio.run(run())
-    finally:
-        pool.finish()
-    assert isinstance(lxml_error, AnalysisError), lxml_error
-    assert lxml_error.reason.startswith("XMLSyntaxError: "), lxml_error.reason
-    assert isinstance(two, AnalysisError) and two.reason == "TwoPart: half and half"
-    assert isinstance(plain, ValueError) and str(plain) == "plain"  # as it was raised
-    assert pool.replaced == 0

@@ -65,7 +65,9 @@ def test_a_forgotten_answer_is_asked_again_at_the_next_pass(server, raqib: Raqib
     assert kept["bytes"] == len(rules)
     assert kept["used_until"] == (T0 + timedelta(hours=1)).isoformat()
     assert raqib("robots", "show", server.base + "/news/0").out == rules.decode()
-    server.routes["/robots.txt"] = Route(b"User-agent: *\x1b[2J\nAllow: /\n", headers=TEXT)
+    server.routes["/robots.txt"] = Route(
+        "User-agent: *\x1b[2J\nAllow: /\u202e\n".encode(), headers=TEXT
+    )
     host = origin.partition("://")[2]
     assert (
         raqib("robots", "forget", "other.example").out.strip() == "nothing kept for other.example"
@@ -74,8 +76,8 @@ def test_a_forgotten_answer_is_asked_again_at_the_next_pass(server, raqib: Raqib
     assert raqib("robots", "forget", host).out.strip() == f"forgot {origin}"
     assert raqib("robots", "list", "--json").json() == []
     assert _pass(server, raqib, 31) == (1, {"/news/0", "/news/1", "/news/2"})  # the new rules
-    # A stranger's bytes reach the terminal without their escape sequences.
-    assert raqib("robots", "show", host).out.splitlines() == ["User-agent: * [2J", "Allow: /"]
+    # A stranger's bytes reach the terminal without escape sequences or bidi controls.
+    assert raqib("robots", "show", host).out.splitlines() == ["User-agent: * [2J", "Allow: / "]
     # Past its TTL an answer is listed as expired; unnamed, nothing is forgotten.
     raqib.env["RAQIB_NOW"] = (T0 + timedelta(hours=3)).isoformat()
     [expired] = raqib("robots", "list", "--json").json()
@@ -86,6 +88,32 @@ def test_a_forgotten_answer_is_asked_again_at_the_next_pass(server, raqib: Raqib
     assert raqib("robots", "forget", "--all").out.strip() == f"forgot {origin}"
     missing = raqib("robots", "show", host, expect=4)
     assert missing.code == 4 and f"no robots.txt answer is kept for {host}" in missing.err
+
+
+def test_hosts_are_named_as_a_watched_url_names_them(raqib: Raqib) -> None:
+    """An Arabic host name as typed, a default port written out, a bare host
+    on another port: each finds what a pass kept for it."""
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    storage = raqib.open_storage()
+    try:
+        kept = {"https://xn--mgbh0fb.com": (b"Disallow: /a\n", T0),
+                "http://host.test:8080": (b"Disallow: /b\n", T0),
+                "https://example.com": (b"Disallow: /c\n", T0)}  # fmt: skip
+        storage.robots.put(kept, older_than=T0 - timedelta(days=1))
+    finally:
+        storage.close()
+    raqib.env["RAQIB_NOW"] = T0.isoformat()
+    assert raqib("robots", "show", "https://مثال.com/news").out == "Disallow: /a\n"
+    assert raqib("robots", "show", "مثال.com").out == "Disallow: /a\n"
+    assert raqib("robots", "show", "https://EXAMPLE.com:443/x").out == "Disallow: /c\n"
+    assert raqib("robots", "show", "http://example.com/", expect=4).code == 4  # another scheme
+    bad = raqib("robots", "show", "http://[::1", expect=2)
+    assert "not a host or a web address" in bad.err
+    assert raqib("robots", "forget", "host.test").out.strip() == "forgot http://host.test:8080"
+    assert [r["origin"] for r in raqib("robots", "list", "--json").json()] == [
+        "https://example.com",
+        "https://xn--mgbh0fb.com",
+    ]
 
 
 def test_a_struggling_host_is_asked_again_and_a_missing_file_is_kept(server, raqib: Raqib) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from raqib import urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.config import parse_duration
@@ -27,18 +28,20 @@ def used_until(answer: KeptRobots, ttl: timedelta) -> datetime | None:
 
 
 def matching(app: App, where: str) -> list[str]:
-    """The kept origins `where` names: an origin or URL (its scheme and host),
-    or a bare host, which names it under either scheme."""
-    where = where.strip().lower()
+    """The kept origins `where` names: a URL names its own (scheme, host and
+    port), a bare host every one on that host. Both are read as a watched
+    URL is (an Arabic host name in punycode, a default port dropped)."""
+    where = where.strip()
     if not where:
         raise BadInput("name a host, or a URL on it")
+    url = where if "://" in where else f"http://{where}/"
+    try:
+        parts = urlsplit(urls.normalize(url, allow_credentials=True))
+    except urls.BadURL as exc:
+        raise BadInput(f"not a host or a web address: {exc}") from None
     if "://" in where:
-        parts = urlsplit(where)
-        if not parts.netloc:
-            raise BadInput(f"not a URL with a host: {where}")
-        wanted = {f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"}
-        return [a.origin for a in kept(app) if a.origin in wanted]
-    return [a.origin for a in kept(app) if a.origin.partition("://")[2] == where]
+        return [a.origin for a in kept(app) if a.origin == f"{parts.scheme}://{parts.netloc}"]
+    return [a.origin for a in kept(app) if urlsplit(a.origin).hostname == parts.hostname]
 
 
 def body(app: App, where: str) -> tuple[str, bytes]:

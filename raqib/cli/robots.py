@@ -57,7 +57,8 @@ def robots_show(obj: Ctx, where: str) -> None:
 def robots_forget(obj: Ctx, wheres: tuple[str, ...], everything: bool) -> None:
     """Forget kept answers: the next pass asks those hosts again.
 
-    A bare host names it under http and https; a URL names its scheme too.
+    A bare host names its answers under http and https, on any port; a URL
+    names its own scheme, host and port.
     """
     with obj.app() as app:
         gone = use.forget(app, list(wheres), everything=everything)

@@ -162,7 +162,7 @@ def robots_record(answer: KeptRobots, used_until: datetime | None, now: datetime
         "origin": answer.origin,
         "fetched_at": iso(answer.fetched_at),
         "used_until": iso(used_until),
-        "fresh": used_until is not None and answer.fetched_at <= now < used_until,
+        "fresh": used_until is not None and answer.fetched_at <= now <= used_until,
         "bytes": answer.size,
     }
 

@@ -199,9 +199,13 @@ def robots(records: list[Record], ttl: str) -> Iterator[str]:
 
 
 def robots_body(body: bytes) -> Iterator[str]:
-    """A kept robots.txt, line by line, with a stranger's control characters made spaces."""
+    """A kept robots.txt, line by line, with a stranger's control characters
+    and bidi controls made spaces (robots.txt is ASCII: none belongs there)."""
     for line in body.decode("utf-8", errors="replace").splitlines():
-        yield printable(line)
+        yield _BIDI.sub(" ", printable(line))
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 _ORDER = {"added": 0, "rejected": 1, "known": 2, "blocked": 3, "error": 4}

@@ -1,0 +1,222 @@
+"""A page that kills the worker analysing it (crawler/workers.py): its own
+watch's error, never another page's, and never the pass's unless workers die
+again and again. Whole passes are in test_hostile.py."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import lxml.etree
+import pytest
+
+from raqib.crawler.pool import extraction_pool
+from raqib.crawler.workers import MAX_DEATHS_IN_A_ROW, AnalysisError, WorkerDied, Workers
+
+
+def deadly(n: int, killers: frozenset[int]) -> float:
+    """An analysis of some CPU that kills its worker on the pages in
+    `killers`, as a crash in a C library on hostile markup would; returns
+    the CPU seconds it took."""
+    if n in killers:
+        os.kill(os.getpid(), signal.SIGKILL)
+    started = time.thread_time()
+    while time.thread_time() - started < 0.02:
+        pass
+    return time.thread_time() - started
+
+
+def _analyse_all(pool: Workers, n: int, killers: set[int]) -> tuple[list[Any], float]:
+    """Every page's outcome, and the workers' CPU as the pass counts it."""
+
+    async def run() -> list[Any]:
+        jobs = (pool.analyse(deadly, i, frozenset(killers)) for i in range(n))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        spent = pool.finish()
+    return results, spent
+
+
+def _failed(results: list[Any]) -> dict[int, str]:
+    return {i: type(r).__name__ for i, r in enumerate(results) if isinstance(r, BaseException)}
+
+
+def test_a_page_that_kills_its_worker_is_its_own_error_and_the_rest_are_analysed() -> None:
+    """Every page in flight dies with the worker; each is tried again alone,
+    so only the page whose worker dies while it is alone is charged."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    results, spent = _analyse_all(pool, 40, {13})
+    assert _failed(results) == {13: "WorkerDied"}, results
+    assert "(killed by SIGKILL)" in str(results[13])
+    # Once with the pages beside it, once alone: two replacements, then no more.
+    assert pool.replaced == 2
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+    # The dead workers' CPU is counted too, as they last reported it.
+    assert sum(r for r in results if isinstance(r, float)) <= spent
+
+
+def test_two_pages_that_kill_their_workers_are_each_their_own_error() -> None:
+    """Three or four deaths in one pass (each page's alone, and the first's,
+    or both's, among the pages in flight): the pass goes on."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    results, _spent = _analyse_all(pool, 40, {5, 25})
+    assert _failed(results) == {5: "WorkerDied", 25: "WorkerDied"}, results
+    assert 3 <= pool.replaced <= 4
+
+
+def test_workers_dying_again_and_again_stop_the_pass() -> None:
+    """Not one page's doing (memory too short for any): after the first
+    death and MAX_DEATHS_IN_A_ROW - 1 pages charged, no page is analysed."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    results, _spent = _analyse_all(pool, 12, set(range(12)))
+    charged = MAX_DEATHS_IN_A_ROW - 1
+    assert _failed(results) == {
+        i: "WorkerDied" if i < charged else "BrokenProcessPool" for i in range(12)
+    }, results
+    assert pool.replaced == MAX_DEATHS_IN_A_ROW
+    assert "died 4 times in a row" in str(results[-1])
+
+
+def test_when_no_worker_can_start_the_pass_stops_and_no_page_is_charged() -> None:
+    """A fork refused (memory, a process limit) after a death: the pages are
+    the next pass's, not errors of their watches."""
+
+    def refused(workers: int, extracts: bool) -> Executor:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False, start=refused)
+    results, _spent = _analyse_all(pool, 10, {3})
+    failed = _failed(results)
+    assert set(failed) >= set(range(3, 10)) and set(failed.values()) == {"BrokenProcessPool"}
+    assert "no extraction worker could be started" in str(results[3])
+
+    async def later() -> None:
+        await pool.analyse(deadly, 1, frozenset())
+
+    with pytest.raises(BrokenProcessPool, match="no extraction worker could be started"):
+        asyncio.run(later())
+
+
+class ManualPool(Executor):
+    """A pool whose tasks run when the test says, and which dies as a process
+    pool does: every task in it fails at once."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        if fn is int:  # Workers checks that a replacement starts
+            done.set_result(0)
+        else:
+            self.tasks.append((done, fn, args))
+        return done
+
+    def run_next(self) -> None:
+        done, fn, args = self.tasks.pop(0)
+        done.set_result(fn(*args))
+
+    def die(self) -> None:
+        for done, _fn, _args in self.tasks:
+            done.set_exception(BrokenProcessPool("a process died"))
+        self.tasks.clear()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
+async def _settle() -> None:
+    """Let every callback and task that is ready run (no time passes)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+def test_a_page_arriving_while_pages_are_retried_alone_waits_its_turn() -> None:
+    """Were it sent beside a page that is retried alone, a crash of either
+    would be charged to the page that is alone."""
+    pools = [ManualPool()]
+
+    def start(workers: int, extracts: bool) -> Executor:
+        pools.append(ManualPool())
+        return pools[-1]
+
+    workers = Workers(pools[0], 1, extracts=False, start=start)
+
+    async def scenario() -> None:
+        s = asyncio.ensure_future(workers.analyse(str, "S"))
+        b = asyncio.ensure_future(workers.analyse(str, "B"))
+        await _settle()
+        assert len(pools[0].tasks) == 2
+        pools[0].die()
+        await _settle()
+        assert len(pools) == 2 and len(pools[1].tasks) == 1  # S alone, B waiting
+        n = asyncio.ensure_future(workers.analyse(str, "N"))  # arrives meanwhile
+        await _settle()
+        assert len(pools[1].tasks) == 1
+        pools[1].run_next()  # S answers: B goes alone
+        await _settle()
+        assert len(pools[1].tasks) == 1
+        pools[1].run_next()  # B answers: N goes alone
+        await _settle()
+        assert await s == "S" and await b == "B"
+        assert len(pools[1].tasks) == 1
+        k = asyncio.ensure_future(workers.analyse(str, "K"))
+        await _settle()
+        assert len(pools[1].tasks) == 1, "a page went beside the page that is alone"
+        pools[1].die()  # N's worker dies while N is alone: N's error, not K's
+        await _settle()
+        with pytest.raises(WorkerDied):
+            await n
+        assert len(pools) == 3 and len(pools[2].tasks) == 1
+        pools[2].run_next()
+        assert await k == "K"
+
+    asyncio.run(scenario())
+
+
+class TwoPart(Exception):
+    """Pickles, but does not unpickle: its __init__ wants two arguments."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a} {b}")
+
+
+def choking(kind: str) -> None:
+    if kind == "lxml":
+        lxml.etree.fromstring(b"<a><b></a")  # its error holds the parser's log
+    if kind == "two":
+        raise TwoPart("half", "and half")
+    raise ValueError("plain")
+
+
+def test_an_analysis_error_reaches_the_pass_whatever_it_holds() -> None:
+    """As "cannot pickle" it hid the real error; one that did not unpickle
+    broke the pool, as a dead worker would, and was charged as one."""
+    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+
+    async def run() -> list[Any]:
+        kinds = ("lxml", "two", "plain")
+        return await asyncio.gather(
+            *(pool.analyse(choking, k) for k in kinds), return_exceptions=True
+        )
+
+    try:
+        lxml_error, two, plain = asyncio.run(run())
+    finally:
+        pool.finish()
+    assert isinstance(lxml_error, AnalysisError), lxml_error
+    assert lxml_error.reason.startswith("XMLSyntaxError: "), lxml_error.reason
+    assert isinstance(two, AnalysisError) and two.reason == "TwoPart: half and half"
+    assert isinstance(plain, ValueError) and str(plain) == "plain"  # as it was raised
+    assert pool.replaced == 0
