@@ -156,7 +156,7 @@ def build_record(
         shot=fetched.shot if new else None,
         # Keyed on the crawl's thread, not in an extraction worker: on a first pass
         # the worker is the slower, and the crawl's thread ends up waiting for it
-        # (keyed there, bench/run.py --peers' first pass took 2.175 s against 2.127).
+        # (keyed there, a peers' first pass ended 70 ms later; docs/performance-record.md).
         search_key=matching_key(f"{page.snapshot.title}\n{page.snapshot.text}")
         if page is not None and new
         else None,

@@ -132,7 +132,7 @@ def test_sharded_pass_records_every_watch_once(
     if first["workers"]:
         assert cpu["analysis"] <= cpu["extraction_workers"], cpu
 
-    # Every version is searchable, its key made wherever it was analysed.
+    # Every version is searchable, whichever process recorded it.
     hits = raqib("search", "العمليات", "المتوازية", "--limit", "100", "--json").json()
     assert sorted(h["url"] for h in hits) == sorted(urls)
     assert all(h["versions"] == [1] and h["in_latest"] for h in hits), hits
