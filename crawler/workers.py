@@ -86,6 +86,7 @@ class Workers:
         self.workers = workers
         self.extracts = extracts
         self.replaced = 0
+        self.deaths = 0  # workers that died while analysing (the pass reports it)
         self._start = start or (lambda n, extracts: replacement_pool(n, extracts=extracts))
         self._ended: str | None = None  # why no page can be analysed any more
         self._deaths_in_a_row = 0
@@ -146,6 +147,7 @@ class Workers:
             # Killed, not shut down: the pool would SIGTERM a surviving worker,
             # which ignores it (pool._worker).
             halt(broken)
+            self.deaths += 1
             self._deaths_in_a_row += 1
             if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
                 self._ended = (

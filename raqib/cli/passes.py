@@ -80,7 +80,8 @@ def check(
             if bar is not None:
                 bar.stop()
     data = rec.document(
-        "pass", claimed=s.claimed, processes=s.processes, workers=s.workers, outcomes=dict(s.counts),
+        "pass", claimed=s.claimed, processes=s.processes, workers=s.workers,
+        worker_deaths=s.worker_deaths, outcomes=dict(s.counts),
         first_captures=s.first_captures, substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,

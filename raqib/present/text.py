@@ -152,14 +152,15 @@ def pass_summary(d: Record) -> str:
         f"{count('restored')} restored, {count('error')} errors, {count('not_article')} not articles "
         f"in {d['seconds']:.1f}s"
         + (f" ({d['processes']} crawler processes)" if d["processes"] > 1 else "")
-        + (f" ({_workers(d['workers'])})" if d.get("workers") else "")
+        + (f" ({_workers(d['workers'], d.get('worker_deaths', 0))})" if d.get("workers") else "")
         + (f"; {d['notified']} notifications sent" if d["notified"] else "")
         + (f", {d['notify_pending']} waiting" if d["notify_pending"] else "")
     )
 
 
-def _workers(n: int) -> str:
-    return f"{n} extraction worker{'s' if n != 1 else ''}"
+def _workers(n: int, deaths: int) -> str:
+    died = f"; {deaths} worker death{'s' if deaths != 1 else ''}" if deaths else ""
+    return f"{n} extraction worker{'s' if n != 1 else ''}{died}"
 
 
 def pass_cpu(c: dict[str, float]) -> str:
