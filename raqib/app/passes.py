@@ -41,7 +41,7 @@ class PassSummary:
     lease_lost: int = 0
     processes: int = 1  # crawler processes the pass ran in
     workers: int = 0  # extraction workers beside a crawl in the pass's own process
-    worker_deaths: int = 0  # of those, how many died analysing (crawler.workers)
+    worker_deaths: int = 0  # extraction workers that died analysing (crawler.workers)
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
     outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
