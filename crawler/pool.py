@@ -119,12 +119,7 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
     the worker uses. The worker never touches what else it inherits (database
     connections, sockets), and exits through os._exit: no finalizer at exit
     closes them."""
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("fork"),
-        initializer=_worker,
-        initargs=(os.getpid(), extracts),
-    )
+    pool = _pool(workers, get_context("fork"), extracts)
     collecting = gc.isenabled()
     gc.disable()  # until each worker has frozen what it inherits (_worker)
     try:
@@ -148,9 +143,13 @@ def replacement_pool(workers: int, *, extracts: bool) -> Executor:
     """Workers to replace ones that died mid-crawl (crawler.workers), from the
     forkserver: a fork now, beside the crawl's running threads, could leave
     the child a lock that one of them held."""
+    return _pool(workers, forkserver(), extracts)
+
+
+def _pool(workers: int, context: Any, extracts: bool) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=forkserver(),
+        mp_context=context,
         initializer=_worker,
         initargs=(os.getpid(), extracts),
     )
@@ -168,23 +167,11 @@ def halt(pool: Executor) -> None:
         process.join()
 
 
-def finish(pool: Executor) -> float:
-    """Shut `pool` down once its crawl is over; returns its workers' CPU
-    seconds (workers_cpu), counted while they still live."""
-    spent = workers_cpu(pool)
-    pool.shutdown(wait=True, cancel_futures=True)
-    return spent
-
-
-def workers_cpu(pool: Executor) -> float:
-    """The CPU seconds `pool`'s live workers have used, whole (start-up,
-    imports, hand-overs and analysis), read from /proc: a pass counts them
-    before it shuts the pool down. A worker already gone counts nothing."""
-    return sum(cpu_by_worker(pool).values())
-
-
 def cpu_by_worker(pool: Executor) -> dict[int, float]:
-    """workers_cpu, by process id."""
+    """The CPU seconds each of `pool`'s live workers has used, by process id:
+    whole (start-up, imports, hand-overs and analysis), read from /proc, so a
+    pass counts them before it shuts the pool down. A worker already gone
+    counts nothing (crawler.workers keeps what each last reported)."""
     tick = os.sysconf("SC_CLK_TCK")
     found = {}
     for process in worker_processes(pool):

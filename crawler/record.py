@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from raqib import urls
-from raqib.crawler.workers import AnalysisError, WorkerDied, Workers
+from raqib.crawler.workers import AnalysisError, Workers
 from raqib.domain import (
     FAILED_OUTCOMES,
     Fetched,
@@ -166,7 +166,7 @@ def build_record(
 def _failure(exc: Exception) -> str:
     """What went wrong, for the fetch log: crawler.workers' errors say it
     themselves; any other is named by its type."""
-    if isinstance(exc, WorkerDied | AnalysisError):
+    if isinstance(exc, AnalysisError):
         return exc.reason
     return f"{type(exc).__name__}: {exc}"
 

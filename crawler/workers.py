@@ -25,7 +25,13 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from raqib.crawler.pool import cpu_by_worker, halt, replacement_pool, worker_processes
+from raqib.crawler.pool import (
+    cpu_by_worker,
+    extraction_pool,
+    halt,
+    replacement_pool,
+    worker_processes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +45,16 @@ MAX_DEATHS_IN_A_ROW = 3
 START_TIMEOUT = 60.0  # seconds for a replacement worker to start
 
 
-class WorkerDied(Exception):
-    """The worker analysing a page alone died."""
+class AnalysisError(Exception):
+    """An analysis's exception that would not survive the trip back, as text."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # what the fetch log says (crawler.record)
 
 
-class AnalysisError(Exception):
-    """An analysis's exception that would not survive the trip back, as text."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class WorkerDied(AnalysisError):
+    """The worker analysing a page alone died."""
 
 
 def guarded(fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
@@ -95,6 +97,11 @@ class Workers:
         self._cpu: dict[int, float] = {}  # each worker's CPU, as it last said
         # halt() comes from the pass's thread, a replacement from the crawl's.
         self._guard = threading.Lock()
+
+    @classmethod
+    def forked(cls, workers: int, *, extracts: bool) -> Workers:
+        """`workers` forked from this process now (crawler.pool.extraction_pool)."""
+        return cls(extraction_pool(workers, extracts=extracts), workers, extracts=extracts)
 
     async def analyse(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` in a worker. Raises WorkerDied if its worker died while

@@ -18,10 +18,10 @@ from raqib.config import ScheduleConfig
 from raqib.cores import usable_cores
 from raqib.crawler.pool import (
     MIN_POOL_WORK,
+    cpu_by_worker,
     extraction_pool,
     extraction_workers,
     halt,
-    workers_cpu,
 )
 from raqib.crawler.record import Recorder
 from raqib.crawler.workers import Workers
@@ -53,15 +53,15 @@ def test_the_cpu_line_counts_the_workers_apart() -> None:
     assert line.startswith("CPU: 1.50s in this process, 0.42s in extraction workers;"), line
 
 
-def test_workers_cpu_counts_what_they_used() -> None:
+def test_the_workers_cpu_counts_what_they_used() -> None:
     pool = extraction_pool(1, extracts=False)
     try:
         pool.submit(sum, range(3 * 10**7)).result(timeout=60)  # about a second of CPU
-        spent = workers_cpu(pool)
+        spent = sum(cpu_by_worker(pool).values())
     finally:
         pool.shutdown()
     assert 0.1 < spent < 60, spent
-    assert workers_cpu(pool) == 0.0  # gone: nothing more to count
+    assert cpu_by_worker(pool) == {}  # gone: nothing more to count
 
 
 def test_halt_ends_busy_workers_at_once() -> None:
@@ -104,7 +104,7 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
     history = _History()
     storage: Any = SimpleNamespace(history=history)
     watch = task(1)
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    pool = Workers.forked(1, extracts=False)
     recorder = Recorder(storage, RevisitPolicy(ScheduleConfig()), [watch], owner="me", pool=pool)
     fetched = Fetched(
         watch_id=1, url=watch.url, fetched_at=datetime.now(UTC), status=200,

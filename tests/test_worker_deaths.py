@@ -55,7 +55,7 @@ def _failed(results: list[Any]) -> dict[int, str]:
 def test_a_page_that_kills_its_worker_is_its_own_error_and_the_rest_are_analysed() -> None:
     """Every page in flight dies with the worker; each is tried again alone,
     so only the page whose worker dies while it is alone is charged."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    pool = Workers.forked(1, extracts=False)
     results, spent = _analyse_all(pool, 40, {13})
     assert _failed(results) == {13: "WorkerDied"}, results
     assert "(killed by SIGKILL)" in str(results[13])
@@ -69,7 +69,7 @@ def test_a_page_that_kills_its_worker_is_its_own_error_and_the_rest_are_analysed
 def test_two_pages_that_kill_their_workers_are_each_their_own_error() -> None:
     """Three or four deaths in one pass (each page's alone, and the first's,
     or both's, among the pages in flight): the pass goes on."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    pool = Workers.forked(1, extracts=False)
     results, _spent = _analyse_all(pool, 40, {5, 25})
     assert _failed(results) == {5: "WorkerDied", 25: "WorkerDied"}, results
     assert 3 <= pool.replaced <= 4
@@ -78,7 +78,7 @@ def test_two_pages_that_kill_their_workers_are_each_their_own_error() -> None:
 def test_workers_dying_again_and_again_stop_the_pass() -> None:
     """Not one page's doing (memory too short for any): after the first
     death and MAX_DEATHS_IN_A_ROW - 1 pages charged, no page is analysed."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    pool = Workers.forked(1, extracts=False)
     results, _spent = _analyse_all(pool, 12, set(range(12)))
     charged = MAX_DEATHS_IN_A_ROW - 1
     assert _failed(results) == {
@@ -203,7 +203,7 @@ def choking(kind: str) -> None:
 def test_an_analysis_error_reaches_the_pass_whatever_it_holds() -> None:
     """As "cannot pickle" it hid the real error; one that did not unpickle
     broke the pool, as a dead worker would, and was charged as one."""
-    pool = Workers(extraction_pool(1, extracts=False), 1, extracts=False)
+    pool = Workers.forked(1, extracts=False)
 
     async def run() -> list[Any]:
         kinds = ("lxml", "two", "plain")

@@ -262,8 +262,7 @@ def _crawl(
     summary.workers = max(summary.workers, workers)
     if not workers:
         return crawl_here(app.storage, tasks, crawl, on_recorded=on_recorded, robots=robots)
-    extracts = any(t.region is None for t in tasks)
-    pool = Workers(procs.extraction_pool(workers, extracts=extracts), workers, extracts=extracts)
+    pool = Workers.forked(workers, extracts=any(t.region is None for t in tasks))
     try:
         result = crawl_here(
             app.storage, tasks, crawl, pool=pool, on_recorded=on_recorded, robots=robots

@@ -72,11 +72,13 @@ def watches(records: list[Record]) -> Iterator[str]:
 
 
 def printable(s: str) -> str:
-    """A stranger's text for a terminal: control characters (escape sequences) made spaces."""
+    """A stranger's text for a terminal: control characters (escape sequences)
+    and bidi controls (which reorder what follows) made spaces. Canonical text
+    has none of the latter; a server's status line or a robots.txt may."""
     return _CONTROL.sub(" ", s)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def watched(records: list[Record]) -> Iterator[str]:
@@ -200,13 +202,9 @@ def robots(records: list[Record], ttl: str) -> Iterator[str]:
 
 
 def robots_body(body: bytes) -> Iterator[str]:
-    """A kept robots.txt, line by line, with a stranger's control characters
-    and bidi controls made spaces (robots.txt is ASCII: none belongs there)."""
+    """A kept robots.txt, line by line, printable."""
     for line in body.decode("utf-8", errors="replace").splitlines():
-        yield _BIDI.sub(" ", printable(line))
-
-
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+        yield printable(line)
 
 
 _ORDER = {"added": 0, "rejected": 1, "known": 2, "blocked": 3, "error": 4}
