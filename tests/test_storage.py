@@ -157,12 +157,12 @@ def test_raw_body_stored_once_per_hash_and_compressed(store: Storage) -> None:
 def test_record_is_atomic(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure mid-write leaves neither the fetch row nor the version."""
     ((w, _),) = store.watches.add(["https://a.example/x"], now=T0)
-    from raqib.storage import history
+    from raqib.storage import writes
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(history, "add_alias", boom)
+    monkeypatch.setattr(writes, "add_alias", boom)
     with pytest.raises(RuntimeError):
         store.history.record(
             FetchRecord(
@@ -459,10 +459,10 @@ def test_search_indexes_every_version_whatever_order_they_commit_in(store: Stora
 
 
 def test_a_batch_writes_each_fetch_to_its_own_watch_whatever_its_kind(store: Storage) -> None:
-    """A batch mixes kinds of fetch: those that store no version are written
-    in bulk (one INSERT … RETURNING in parameter order), the others one by
-    one, and one whose lease was lost writes nothing. Each Recorded must name
-    the row written for its own fetch, each watch must get its own state."""
+    """A batch mixes kinds of fetch, each kind of row written for the whole
+    batch at once (one INSERT … RETURNING in parameter order), and one whose
+    lease was lost writes nothing. Each Recorded must name the row written for
+    its own fetch, each watch must get its own state."""
     added = store.watches.add([f"https://a.example/b{i}" for i in range(8)], now=T0)
     ids = [w.id for (w, _new) in added]
     for wid in ids:  # every watch has a version: unchanged and 304 extend it
@@ -503,6 +503,51 @@ def test_a_batch_writes_each_fetch_to_its_own_watch_whatever_its_kind(store: Sto
             assert versions[-1].last_seen == t1
     # Recording released this pass's leases; the other worker keeps its own.
     assert store.leases.holders(now=t1, due_only=False) == {"thief": 1}
+
+
+def test_a_batch_with_a_watch_fetched_twice_writes_them_in_order(store: Storage) -> None:
+    """One watch twice in a batch (a redirect's target watched already): the
+    second fetch is judged against what the first stored, as if written
+    after it. A body shared by two watches is stored once, and a watch's later
+    bodies are deltas against its first."""
+    (a, _), (b, _) = store.watches.add(["https://a.example/t1", "https://a.example/t2"], now=T0)
+    body = b"<html>" + "نص مشترك ".encode() * 200 + b"</html>"
+    t1 = T0 + timedelta(hours=1)
+
+    def fetch(wid: int, text: str, raw: bytes, at: datetime = T0) -> FetchRecord:
+        return FetchRecord(
+            wid, at, "new_version", at + timedelta(hours=1), status=200, snapshot=snap(text),
+            raw_body=raw,
+        )  # fmt: skip
+
+    out = store.history.record_many(
+        [
+            fetch(a.id, "الأول", body),
+            fetch(b.id, "الأول", body),  # the same body, another watch
+            fetch(a.id, "الأول", body),  # the same text again: unchanged
+            fetch(a.id, "الثاني", body + b"<p>2</p>", t1),
+        ]
+    )
+    assert [(r.outcome, r.version_number) for r in out] == [
+        ("new_version", 1), ("new_version", 1), ("unchanged", None), ("new_version", 2),
+    ]  # fmt: skip
+    assert len({r.fetch_id for r in out}) == 4
+    assert [v.text for v in store.history.versions(a.id)] == ["الأول", "الثاني"]
+    assert [f.outcome for f in store.history.fetches(a.id)] == [
+        "new_version", "unchanged", "new_version",
+    ]  # fmt: skip
+    first, second = store.history.versions(a.id)
+    assert store.history.versions(b.id)[0].raw_hash == first.raw_hash
+    assert store.history.raw_body(second.raw_hash or "") == body + b"<p>2</p>"
+    watch = store.watches.get(a.id)
+    assert (watch.version_count, watch.last_checked_at) == (2, t1)
+    with store.db.session() as s:
+        from sqlalchemy import func, select
+
+        from raqib.storage.models import Blob
+
+        assert s.scalar(select(func.count()).select_from(Blob)) == 2
+        assert s.scalar(select(Blob.base).where(Blob.hash == second.raw_hash)) == first.raw_hash
 
 
 def test_a_version_recorded_with_its_key_is_searchable_before_any_refresh(store: Storage) -> None:
@@ -568,7 +613,7 @@ def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend:
 
     def second_worker() -> None:
         with other.db.session() as s:
-            got["id"] = other.history._warc_file_id(s, name)
+            got["id"] = other.history.writer.warc_file_id(s, name)
 
     try:
         with store.db.engine.connect() as first:

@@ -1,0 +1,339 @@
+"""Writing a pass's fetches: a batch of them in a few statements.
+
+Recording is the hot path of every pass. Each kind of row (fetch-log rows,
+raw bodies, versions, search keys, watch updates) is written for the whole
+batch in one statement with many parameter sets, with statements built once:
+building and executing a statement cost more than the row it writes, and a
+first pass writes a version for every page. What to write was decided before
+(raqib.recording).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from raqib import recording
+from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
+from raqib.storage import blobs
+from raqib.storage import models as m
+from raqib.storage.db import Database, StoreError, insert_new
+from raqib.storage.search import add_keys
+from raqib.storage.watches import add_alias
+
+_STATE = (
+    m.Watch.id, m.Watch.lease_owner, m.Watch.content_hash, m.Watch.version_count, m.Watch.url,
+    m.Watch.base_hash, m.Watch.state,
+)  # fmt: skip
+_LATEST = (
+    m.Version.watch_id, m.Version.title, m.Version.byline, m.Version.published,
+    m.Version.modified, m.Version.text, m.Version.notices, m.Version.language,
+    m.Version.content_hash, m.Version.extractor,
+)  # fmt: skip
+_OUTCOMES = frozenset(o.value for o in Outcome)
+_BY_HAND = frozenset({WatchState.PAUSED.value, WatchState.UNWATCHED.value})
+
+
+def read_blob(s: Session, h: str) -> tuple[bytes, str | None] | None:
+    row = s.execute(select(m.Blob.data, m.Blob.base).where(m.Blob.hash == h)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@dataclass
+class _Fetch:
+    """One fetch of a batch, as it is being written."""
+
+    at: int  # its place in the batch
+    rec: FetchRecord
+    watch: dict[str, Any]  # the watch's stored state (_STATE), kept current
+    outcome: Outcome = Outcome.ERROR
+    detail: str | None = None
+    fetch_id: int = 0
+    number: int | None = None  # the version it stores
+
+
+class FetchWriter:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._warc_ids: dict[str, int] = {}
+        self._insert_fetch = insert(m.Fetch)
+        self._insert_fetches = insert(m.Fetch).returning(m.Fetch.id, sort_by_parameter_order=True)
+        self._insert_version = insert(m.Version)
+        self._insert_versions = insert(m.Version).returning(
+            m.Version.id, sort_by_parameter_order=True
+        )
+        self._insert_shot = insert(m.Screenshot)
+        self._touch_version = (
+            update(m.Version)
+            .where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))
+            .values(last_seen=bindparam("seen"))
+        )
+        self._link_version = (
+            update(m.Fetch)
+            .where(m.Fetch.id == bindparam("fid"))
+            .values(version_id=bindparam("vid"))
+        )
+        self._watch_updates: dict[tuple[str, ...], Any] = {}
+
+    def write(self, recs: Sequence[FetchRecord], *, owner: str | None = None) -> list[Recorded]:
+        """Write a batch of fetches (see HistoryRepo.record_many)."""
+        for rec in recs:
+            if rec.outcome not in _OUTCOMES:
+                raise ValueError(f"unknown outcome {rec.outcome!r}")
+        written: dict[int, Recorded] = {}
+        with self.db.session() as s:
+            conn = s.connection()
+            pending = list(enumerate(recs))
+            while pending:
+                # A watch fetched twice in one batch: its later fetch goes in
+                # the next round, written over the state the earlier one left.
+                now: list[tuple[int, FetchRecord]] = []
+                later: list[tuple[int, FetchRecord]] = []
+                seen: set[int] = set()
+                for at, rec in pending:
+                    (later if rec.watch_id in seen else now).append((at, rec))
+                    seen.add(rec.watch_id)
+                written.update(self._round(s, conn, now, owner))
+                pending = later
+        return [written[at] for at in range(len(recs))]
+
+    def _round(
+        self, s: Session, conn: Any, batch: list[tuple[int, FetchRecord]], owner: str | None
+    ) -> dict[int, Recorded]:
+        """Write fetches of distinct watches; their results by place in the batch."""
+        ids = sorted({rec.watch_id for _at, rec in batch})
+        rows = conn.execute(select(*_STATE).where(m.Watch.id.in_(ids))).all()
+        state = {r.id: r._asdict() for r in rows}
+        done: dict[int, Recorded] = {}
+        fetches: list[_Fetch] = []
+        for at, rec in batch:
+            w = state.get(rec.watch_id)
+            if w is None:
+                raise StoreError(f"no watch {rec.watch_id}")
+            if owner is not None and w["lease_owner"] != owner:
+                # Our lease expired and another worker took the watch: its
+                # record wins, ours would duplicate it.
+                done[at] = Recorded(0, Outcome(rec.outcome), None, lease_lost=True)
+            else:
+                fetches.append(_Fetch(at, rec, w))
+        if not fetches:
+            return done
+        latest = self._latest(conn, [f for f in fetches if f.rec.outcome == Outcome.NEW_VERSION])
+        for f in fetches:
+            f.outcome, f.detail = recording.settle(
+                f.rec, f.watch["content_hash"], latest.get(f.rec.watch_id)
+            )
+        fetch_ids = self._returning(
+            conn,
+            self._insert_fetch,
+            self._insert_fetches,
+            [self._fetch_row(s, f.rec, f.outcome, f.detail) for f in fetches],
+        )
+        for f, fid in zip(fetches, fetch_ids, strict=True):
+            f.fetch_id = int(fid)
+        updates = {f.at: self._watch_values(f.rec, f.outcome, f.watch, owner) for f in fetches}
+        self._versions(s, conn, [f for f in fetches if self._stores(f)], updates)
+        touches = [
+            {"w": f.rec.watch_id, "n": f.watch["version_count"], "seen": f.rec.fetched_at}
+            for f in fetches
+            if recording.extends_version(f.outcome) and f.watch["version_count"]
+        ]
+        if touches:
+            conn.execute(self._touch_version, touches)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for f in fetches:
+            values = updates[f.at]
+            by_columns.setdefault(tuple(sorted(values)), []).append(
+                {"wid": f.rec.watch_id, **values}
+            )
+        for keys, params in by_columns.items():
+            conn.execute(self._update_watch(keys), params)
+        for f in fetches:
+            for alias in f.rec.aliases:
+                add_alias(s, alias, f.rec.watch_id)
+            done[f.at] = Recorded(fetch_id=f.fetch_id, outcome=f.outcome, version_number=f.number)
+        return done
+
+    @staticmethod
+    def _stores(f: _Fetch) -> bool:
+        return f.outcome is Outcome.NEW_VERSION and f.rec.snapshot is not None
+
+    def _latest(self, conn: Any, fetches: list[_Fetch]) -> dict[int, Snapshot]:
+        """The latest stored version of each watch that `fetches` found changed
+        (a "new version" with the same text and headline is not one)."""
+        wanted = [f.rec.watch_id for f in fetches if f.watch["version_count"]]
+        if not wanted:
+            return {}
+        rows = conn.execute(
+            select(*_LATEST)
+            .join(m.Watch, m.Watch.id == m.Version.watch_id)
+            .where(m.Version.watch_id.in_(wanted), m.Version.number == m.Watch.version_count)
+        ).all()
+        return {r.watch_id: _snapshot(r) for r in rows}
+
+    def _versions(
+        self, s: Session, conn: Any, fetches: list[_Fetch], updates: dict[int, dict[str, Any]]
+    ) -> None:
+        """Store the new versions of `fetches`, with their raw bodies, search
+        keys and screenshots; `updates` (each watch's new columns) gains their
+        summaries."""
+        if not fetches:
+            return
+        raw = self._put_blobs(s, conn, fetches)
+        rows = []
+        for f, raw_hash in zip(fetches, raw, strict=True):
+            snap, w = f.rec.snapshot, f.watch
+            assert snap is not None
+            f.number = w["version_count"] + 1
+            rows.append(
+                {
+                    "watch_id": f.rec.watch_id, "number": f.number, "title": snap.title,
+                    "byline": snap.byline, "published": snap.published,
+                    "modified": snap.modified, "text": snap.text, "notices": list(snap.notices),
+                    "language": snap.language, "content_hash": snap.content_hash,
+                    "raw_hash": raw_hash, "url": f.rec.url or w["url"],
+                    "extractor": snap.extractor, "first_seen": f.rec.fetched_at,
+                    "last_seen": f.rec.fetched_at, "fetch_id": f.fetch_id,
+                }
+            )  # fmt: skip
+            values = updates[f.at]
+            values.update(recording.new_version_update(snap, f.number, f.rec.fetched_at))
+            # Later bodies are stored as zstd deltas against the first one.
+            if not w["base_hash"] and raw_hash:
+                values["base_hash"] = w["base_hash"] = raw_hash
+            w["version_count"], w["content_hash"] = f.number, snap.content_hash
+        version_ids = self._returning(conn, self._insert_version, self._insert_versions, rows)
+        conn.execute(
+            self._link_version,
+            [{"fid": f.fetch_id, "vid": vid} for f, vid in zip(fetches, version_ids, strict=True)],
+        )
+        add_keys(
+            conn,
+            [
+                {"version_id": vid, "watch_id": f.rec.watch_id, "key": f.rec.search_key}
+                for f, vid in zip(fetches, version_ids, strict=True)
+                if f.rec.search_key is not None
+            ],
+        )
+        shots = [
+            _shot_row(f.rec.shot, f.rec.watch_id, vid)
+            for f, vid in zip(fetches, version_ids, strict=True)
+            if f.rec.shot is not None
+        ]
+        if shots:
+            conn.execute(self._insert_shot, shots)
+
+    def _put_blobs(self, s: Session, conn: Any, fetches: list[_Fetch]) -> list[str | None]:
+        """Store the raw bodies of `fetches` not stored yet; their hashes."""
+        hashes = [
+            blobs.digest(f.rec.raw_body) if f.rec.raw_body is not None else None for f in fetches
+        ]
+        wanted = {h for h in hashes if h is not None}
+        if not wanted:
+            return hashes
+        stored = set(conn.execute(select(m.Blob.hash).where(m.Blob.hash.in_(wanted))).scalars())
+        rows = []
+        for f, h in zip(fetches, hashes, strict=True):
+            if h is None or h in stored or f.rec.raw_body is None:
+                continue
+            stored.add(h)  # the same body twice in a batch is stored once
+            base = f.watch.get("base_hash")
+            base_raw = (
+                self.db.blobs.raw(lambda k: read_blob(s, k), base) if base and base != h else None
+            )
+            rows.append(
+                {
+                    "hash": h,
+                    "size": len(f.rec.raw_body),
+                    "data": blobs.compress(f.rec.raw_body, base_raw),
+                    "base": base if base_raw is not None else None,
+                }
+            )
+        if rows:
+            insert_new(conn, m.Blob.__table__, rows)  # two workers may store the same page at once
+        return hashes
+
+    def _returning(
+        self, conn: Any, single: Any, many: Any, rows: list[dict[str, Any]]
+    ) -> list[Any]:
+        """Insert `rows`; their new ids, in their order (one statement when the
+        dialect returns ids of many rows in order, as SQLite and psycopg do)."""
+        if len(rows) > 1 and conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+            return list(conn.execute(many, rows).scalars().all())
+        return [conn.execute(single, row).inserted_primary_key[0] for row in rows]
+
+    def _fetch_row(
+        self, s: Session, rec: FetchRecord, outcome: Outcome, detail: str | None
+    ) -> dict[str, Any]:
+        return {
+            "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
+            "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
+            "last_modified": rec.last_modified, "detail": (detail or None) and detail[:500],
+            "version_id": None,
+            "warc_file_id": self.warc_file_id(s, rec.warc_file) if rec.warc_file else None,
+            "warc_offset": rec.warc_offset,
+        }  # fmt: skip
+
+    @staticmethod
+    def _watch_values(
+        rec: FetchRecord, outcome: Outcome, w: dict[str, Any], owner: str | None
+    ) -> dict[str, Any]:
+        """The watch's new columns after this fetch (a new version adds its own)."""
+        values = recording.watch_update(rec, outcome)
+        if w["state"] in _BY_HAND:  # paused or unwatched while this fetch ran: that stands
+            values.pop("state", None)
+        if owner is not None:
+            values.update(lease_owner=None, lease_expires_at=None)
+        return values
+
+    def _update_watch(self, keys: tuple[str, ...]) -> Any:
+        """UPDATE watches for one set of columns, built once per set."""
+        stmt = self._watch_updates.get(keys)
+        if stmt is None:
+            stmt = (
+                update(m.Watch)
+                .where(m.Watch.id == bindparam("wid"))
+                .values({k: bindparam(k) for k in keys})
+            )
+            self._watch_updates[keys] = stmt
+        return stmt
+
+    def warc_file_id(self, s: Session, name: str) -> int:
+        cached = self._warc_ids.get(name)
+        if cached is not None:
+            return cached
+        fid = s.scalar(select(m.WarcFile.id).where(m.WarcFile.name == name))
+        if fid is None:
+            # Workers on one home append to the same file: another may name it first.
+            try:
+                with s.begin_nested():
+                    f = m.WarcFile(name=name)
+                    s.add(f)
+                    s.flush()
+                    fid = f.id
+            except IntegrityError:
+                fid = s.scalar(select(m.WarcFile.id).where(m.WarcFile.name == name))
+        assert fid is not None
+        self._warc_ids[name] = fid
+        return fid
+
+
+def _snapshot(row: Any) -> Snapshot:
+    return Snapshot(
+        title=row.title, byline=row.byline, published=row.published, modified=row.modified,
+        text=row.text, notices=list(row.notices or []), language=row.language,
+        content_hash=row.content_hash, extractor=row.extractor,
+    )  # fmt: skip
+
+
+def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
+    return {
+        "version_id": version_id, "watch_id": watch_id, "media_type": shot.media_type,
+        "width": shot.width, "height": shot.height, "sha256": blobs.digest(shot.data),
+        "data": shot.data,
+    }  # fmt: skip
