@@ -14,11 +14,12 @@ from typing import Any
 
 import zstandard
 
-# zstd's default. On 13 real Arabic news pages (../shared/realpages), level
-# 3 took 0.25 ms a page for 4.95x, level 6 0.82 ms for 5.40x: a first pass
-# stores a body for every page, and 8% more bytes cost less than a third of
-# its storage CPU. A later version's delta is the same size at either level.
-LEVEL = 3
+# On 13 real Arabic news pages (../shared/realpages): level 4 takes 0.33 ms
+# a page for 5.03x, level 6 0.85 ms for 5.40x, level 3 0.25 ms for 4.95x. A
+# first pass stores a body for every page, and raw bodies are to compress at
+# least 5x: 4 is the cheapest level that does. A later version's delta (the
+# first body its dictionary) is about the same size at any of them.
+LEVEL = 4
 MAX_SIZE = 256 * 1024 * 1024
 
 

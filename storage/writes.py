@@ -89,6 +89,7 @@ class FetchWriter:
         with self.db.session() as s:
             conn = s.connection()
             pending = list(enumerate(recs))
+            ours: set[int] = set()  # watches whose lease an earlier round found ours
             while pending:
                 # A watch fetched twice in one batch: its later fetch goes in
                 # the next round, written over the state the earlier one left.
@@ -98,14 +99,21 @@ class FetchWriter:
                 for at, rec in pending:
                     (later if rec.watch_id in seen else now).append((at, rec))
                     seen.add(rec.watch_id)
-                written.update(self._round(s, conn, now, owner))
+                written.update(self._round(s, conn, now, owner, ours))
                 pending = later
         return [written[at] for at in range(len(recs))]
 
     def _round(
-        self, s: Session, conn: Any, batch: list[tuple[int, FetchRecord]], owner: str | None
+        self,
+        s: Session,
+        conn: Any,
+        batch: list[tuple[int, FetchRecord]],
+        owner: str | None,
+        ours: set[int],
     ) -> dict[int, Recorded]:
-        """Write fetches of distinct watches; their results by place in the batch."""
+        """Write fetches of distinct watches; their results by place in the
+        batch. `ours` gains the watches whose lease is `owner`'s: writing
+        releases it, and a later round must not take that for a lost lease."""
         ids = sorted({rec.watch_id for _at, rec in batch})
         rows = conn.execute(select(*_STATE).where(m.Watch.id.in_(ids))).all()
         state = {r.id: r._asdict() for r in rows}
@@ -115,11 +123,12 @@ class FetchWriter:
             w = state.get(rec.watch_id)
             if w is None:
                 raise StoreError(f"no watch {rec.watch_id}")
-            if owner is not None and w["lease_owner"] != owner:
+            if owner is not None and w["lease_owner"] != owner and rec.watch_id not in ours:
                 # Our lease expired and another worker took the watch: its
                 # record wins, ours would duplicate it.
                 done[at] = Recorded(0, Outcome(rec.outcome), None, lease_lost=True)
             else:
+                ours.add(rec.watch_id)
                 fetches.append(_Fetch(at, rec, w))
         if not fetches:
             return done

@@ -511,6 +511,8 @@ def test_a_batch_with_a_watch_fetched_twice_writes_them_in_order(store: Storage)
     after it. A body shared by two watches is stored once, and a watch's later
     bodies are deltas against its first."""
     (a, _), (b, _) = store.watches.add(["https://a.example/t1", "https://a.example/t2"], now=T0)
+    owner = "pass-1"  # writing the first fetch releases the lease: the later ones still count
+    store.leases.claim(owner, now=T0, lease=timedelta(minutes=5), limit=2, due_only=False)
     body = b"<html>" + "نص مشترك ".encode() * 200 + b"</html>"
     t1 = T0 + timedelta(hours=1)
 
@@ -526,12 +528,13 @@ def test_a_batch_with_a_watch_fetched_twice_writes_them_in_order(store: Storage)
             fetch(b.id, "الأول", body),  # the same body, another watch
             fetch(a.id, "الأول", body),  # the same text again: unchanged
             fetch(a.id, "الثاني", body + b"<p>2</p>", t1),
-        ]
+        ],
+        owner=owner,
     )
     assert [(r.outcome, r.version_number) for r in out] == [
         ("new_version", 1), ("new_version", 1), ("unchanged", None), ("new_version", 2),
     ]  # fmt: skip
-    assert len({r.fetch_id for r in out}) == 4
+    assert len({r.fetch_id for r in out}) == 4 and not any(r.lease_lost for r in out)
     assert [v.text for v in store.history.versions(a.id)] == ["الأول", "الثاني"]
     assert [f.outcome for f in store.history.fetches(a.id)] == [
         "new_version", "unchanged", "new_version",
