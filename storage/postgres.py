@@ -79,3 +79,13 @@ def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int]:
             {"q": " & ".join(f"{t}:*" for t in tokens), "n": limit},
         )
     ]
+
+
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction
+# back whole, and running it again is the documented answer.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether `exc` is a transaction PostgreSQL rolled back that may run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _RETRYABLE

@@ -10,6 +10,7 @@ first pass writes a version for every page. What to write was decided before
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from raqib import recording
 from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
-from raqib.storage import blobs
+from raqib.storage import blobs, postgres
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, insert_new
 from raqib.storage.search import add_keys
 from raqib.storage.watches import add_alias
+
+log = logging.getLogger(__name__)
 
 _STATE = (
     m.Watch.id, m.Watch.lease_owner, m.Watch.content_hash, m.Watch.version_count, m.Watch.url,
@@ -36,6 +39,7 @@ _LATEST = (
     m.Version.content_hash, m.Version.extractor,
 )  # fmt: skip
 _OUTCOMES = frozenset(o.value for o in Outcome)
+ATTEMPTS = 3  # a batch PostgreSQL rolled back for a deadlock is written again
 _BY_HAND = frozenset({WatchState.PAUSED.value, WatchState.UNWATCHED.value})
 
 
@@ -85,23 +89,50 @@ class FetchWriter:
         for rec in recs:
             if rec.outcome not in _OUTCOMES:
                 raise ValueError(f"unknown outcome {rec.outcome!r}")
+        for attempt in range(1, ATTEMPTS + 1):
+            named = set(self._warc_ids)
+            try:
+                with self.db.session() as s:
+                    written = self._write(s, recs, owner)
+                return [written[at] for at in range(len(recs))]
+            except BaseException as exc:
+                # Rolled back: a WARC file named in this batch has no row, and
+                # its id may go to the next file named.
+                for name in set(self._warc_ids) - named:
+                    del self._warc_ids[name]
+                # Two workers storing the same bodies in other orders (a
+                # watch's second fetch is written in a later round) can
+                # deadlock; PostgreSQL then rolls one batch back.
+                if attempt == ATTEMPTS or not postgres.retryable(exc):
+                    raise
+                log.warning(
+                    "writing a batch of %d fetches again: %s", len(recs), getattr(exc, "orig", exc)
+                )
+        raise AssertionError("unreachable")
+
+    def _write(
+        self, s: Session, recs: Sequence[FetchRecord], owner: str | None
+    ) -> dict[int, Recorded]:
+        conn = s.connection()
         written: dict[int, Recorded] = {}
-        with self.db.session() as s:
-            conn = s.connection()
-            pending = list(enumerate(recs))
-            ours: set[int] = set()  # watches whose lease an earlier round found ours
-            while pending:
-                # A watch fetched twice in one batch: its later fetch goes in
-                # the next round, written over the state the earlier one left.
-                now: list[tuple[int, FetchRecord]] = []
-                later: list[tuple[int, FetchRecord]] = []
-                seen: set[int] = set()
-                for at, rec in pending:
-                    (later if rec.watch_id in seen else now).append((at, rec))
-                    seen.add(rec.watch_id)
-                written.update(self._round(s, conn, now, owner, ours))
-                pending = later
-        return [written[at] for at in range(len(recs))]
+        ours: set[int] = set()  # the watches written (under `owner`'s lease, if given)
+        pending = list(enumerate(recs))
+        while pending:
+            # A watch fetched twice in one batch: its later fetch goes in the
+            # next round, written over the state the earlier one left.
+            now: list[tuple[int, FetchRecord]] = []
+            later: list[tuple[int, FetchRecord]] = []
+            seen: set[int] = set()
+            for at, rec in pending:
+                (later if rec.watch_id in seen else now).append((at, rec))
+                seen.add(rec.watch_id)
+            written.update(self._round(s, conn, now, owner, ours))
+            pending = later
+        # In the batch's order: a URL two watches answer to goes to the first.
+        for rec in recs:
+            for alias in rec.aliases if rec.watch_id in ours else ():
+                add_alias(s, alias, rec.watch_id)
+        return written
 
     def _round(
         self,
@@ -112,8 +143,8 @@ class FetchWriter:
         ours: set[int],
     ) -> dict[int, Recorded]:
         """Write fetches of distinct watches; their results by place in the
-        batch. `ours` gains the watches whose lease is `owner`'s: writing
-        releases it, and a later round must not take that for a lost lease."""
+        batch. `ours` gains the watches written: writing releases `owner`'s
+        lease, and a later round must not take that for a lost one."""
         ids = sorted({rec.watch_id for _at, rec in batch})
         rows = conn.execute(select(*_STATE).where(m.Watch.id.in_(ids))).all()
         state = {r.id: r._asdict() for r in rows}
@@ -163,8 +194,6 @@ class FetchWriter:
         for keys, params in by_columns.items():
             conn.execute(self._update_watch(keys), params)
         for f in fetches:
-            for alias in f.rec.aliases:
-                add_alias(s, alias, f.rec.watch_id)
             done[f.at] = Recorded(fetch_id=f.fetch_id, outcome=f.outcome, version_number=f.number)
         return done
 
@@ -264,7 +293,10 @@ class FetchWriter:
                 }
             )
         if rows:
-            insert_new(conn, m.Blob.__table__, rows)  # two workers may store the same page at once
+            # Two workers may store the same pages at once: each waits for the
+            # other's row, and in the same order they cannot wait on each other.
+            rows.sort(key=lambda row: str(row["hash"]))
+            insert_new(conn, m.Blob.__table__, rows)
         return hashes
 
     def _returning(

@@ -553,6 +553,127 @@ def test_a_batch_with_a_watch_fetched_twice_writes_them_in_order(store: Storage)
         assert s.scalar(select(Blob.base).where(Blob.hash == second.raw_hash)) == first.raw_hash
 
 
+def test_a_url_two_watches_answer_to_goes_to_the_first_in_the_batch(store: Storage) -> None:
+    """The watch whose fetch comes first in the batch keeps a shared alias,
+    even when that fetch is written in a later round."""
+    (a, _), (b, _) = store.watches.add(["https://a.example/u1", "https://a.example/u2"], now=T0)
+    alias = "https://a.example/moved"
+
+    def fetch(wid: int, outcome: str, aliases: list[str]) -> FetchRecord:
+        return FetchRecord(
+            wid, T0, outcome, T0 + timedelta(hours=1), status=200,
+            snapshot=snap(f"نص {wid}") if outcome == "new_version" else None, aliases=aliases,
+        )  # fmt: skip
+
+    store.history.record_many(
+        [
+            fetch(a.id, "error", []),
+            fetch(a.id, "new_version", [alias]),
+            fetch(b.id, "new_version", [alias]),
+        ]
+    )
+    with store.db.session() as s:
+        from raqib.storage.models import Alias
+
+        assert s.get(Alias, alias).watch_id == a.id
+
+
+def test_a_batch_rolled_back_forgets_the_warc_files_it_named(
+    store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WARC file named in a batch that failed has no row: its id must not
+    go on naming it, or the next file named takes the id and a later fetch
+    in the first file is logged in the second."""
+    from raqib.storage import writes
+
+    ((w, _),) = store.watches.add(["https://a.example/warc"], now=T0)
+
+    def fetch(at: datetime, warc: str, *aliases: str) -> FetchRecord:
+        return FetchRecord(
+            w.id, at, "error", at + timedelta(hours=1), status=503, warc_file=warc,
+            warc_offset=0, aliases=list(aliases),
+        )  # fmt: skip
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as m:
+        m.setattr(writes, "add_alias", boom)
+        with pytest.raises(RuntimeError):
+            store.history.record(fetch(T0, "one.warc.gz", "https://a.example/other"))
+    store.history.record(fetch(T0 + timedelta(hours=1), "two.warc.gz"))
+    store.history.record(fetch(T0 + timedelta(hours=2), "one.warc.gz"))
+    assert [f.warc_file for f in store.history.fetches(w.id)] == ["two.warc.gz", "one.warc.gz"]
+
+
+def test_batches_that_deadlock_on_shared_bodies_are_written_again(
+    store: Storage, backend: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two workers' batches store the same two new bodies in opposite orders
+    (each a watch fetched twice: a round each). PostgreSQL aborts one for a
+    deadlock; it is written again, and both batches are recorded."""
+    import threading
+
+    from raqib.storage import writes
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two can wait on each other")
+    other = open_storage(store.url())
+    (a, _), (c, _) = store.watches.add(["https://a.example/d1", "https://a.example/d2"], now=T0)
+    lease = timedelta(minutes=5)
+    store.leases.claim("w1", now=T0, lease=lease, limit=1, due_only=False, only=[a.id])
+    store.leases.claim("w2", now=T0, lease=lease, limit=1, due_only=False, only=[c.id])
+    x, y = b"<html>X" + b"x" * 3000, b"<html>Y" + b"y" * 3000
+
+    def batch(wid: int, first: bytes, second: bytes) -> list[FetchRecord]:
+        return [
+            FetchRecord(
+                wid,
+                T0 + timedelta(hours=k),
+                "new_version",
+                T0,
+                status=200,
+                snapshot=snap(f"نص {k}"),
+                raw_body=body,
+            )
+            for k, body in enumerate((first, second))
+        ]
+
+    # Both hold their first body, uncommitted, before either stores its second.
+    barrier, calls, insert_new = threading.Barrier(2, timeout=30), {}, writes.insert_new
+
+    def held(conn: object, table: object, rows: list[dict[str, object]], **kw: object) -> object:
+        out = insert_new(conn, table, rows, **kw)
+        me = threading.get_ident()
+        calls[me] = calls.get(me, 0) + 1
+        if calls[me] == 1:
+            barrier.wait()
+        return out
+
+    monkeypatch.setattr(writes, "insert_new", held)
+    results: dict[str, object] = {}
+
+    def run(name: str, storage: Storage, recs: list[FetchRecord]) -> None:
+        try:
+            results[name] = [
+                r.version_number for r in storage.history.record_many(recs, owner=name)
+            ]
+        except Exception as exc:  # the assertion below names it
+            results[name] = exc
+
+    threads = [
+        threading.Thread(target=run, args=("w1", store, batch(a.id, x, y))),
+        threading.Thread(target=run, args=("w2", other, batch(c.id, y, x))),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert results == {"w1": [1, 2], "w2": [1, 2]}
+    assert "writing a batch of 2 fetches again: deadlock detected" in caplog.text
+
+
 def test_a_version_recorded_with_its_key_is_searchable_before_any_refresh(store: Storage) -> None:
     """A pass keys its new versions in the crawler processes and indexes them
     as it records them: the refresh after the pass finds none left to key, and
