@@ -23,7 +23,7 @@ from raqib import recording
 from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
 from raqib.storage import blobs, postgres
 from raqib.storage import models as m
-from raqib.storage.db import Database, StoreError, insert_new
+from raqib.storage.db import Database, StoreError, insert_new, to_domain
 from raqib.storage.search import add_keys
 from raqib.storage.watches import add_alias
 
@@ -89,7 +89,8 @@ class FetchWriter:
         for rec in recs:
             if rec.outcome not in _OUTCOMES:
                 raise ValueError(f"unknown outcome {rec.outcome!r}")
-        for attempt in range(1, ATTEMPTS + 1):
+        attempt = 1
+        while True:
             named = set(self._warc_ids)
             try:
                 with self.db.session() as s:
@@ -105,10 +106,10 @@ class FetchWriter:
                 # deadlock; PostgreSQL then rolls one batch back.
                 if attempt == ATTEMPTS or not postgres.retryable(exc):
                     raise
+                attempt += 1
                 log.warning(
                     "writing a batch of %d fetches again: %s", len(recs), getattr(exc, "orig", exc)
                 )
-        raise AssertionError("unreachable")
 
     def _write(
         self, s: Session, recs: Sequence[FetchRecord], owner: str | None
@@ -212,7 +213,7 @@ class FetchWriter:
             .join(m.Watch, m.Watch.id == m.Version.watch_id)
             .where(m.Version.watch_id.in_(wanted), m.Version.number == m.Watch.version_count)
         ).all()
-        return {r.watch_id: _snapshot(r) for r in rows}
+        return {r.watch_id: to_domain(Snapshot, r, notices=list(r.notices or [])) for r in rows}
 
     def _versions(
         self, s: Session, conn: Any, fetches: list[_Fetch], updates: dict[int, dict[str, Any]]
@@ -362,14 +363,6 @@ class FetchWriter:
         assert fid is not None
         self._warc_ids[name] = fid
         return fid
-
-
-def _snapshot(row: Any) -> Snapshot:
-    return Snapshot(
-        title=row.title, byline=row.byline, published=row.published, modified=row.modified,
-        text=row.text, notices=list(row.notices or []), language=row.language,
-        content_hash=row.content_hash, extractor=row.extractor,
-    )  # fmt: skip
 
 
 def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
