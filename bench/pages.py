@@ -16,6 +16,8 @@ import random
 from dataclasses import dataclass
 from html import escape
 
+TEMPLATES = 4  # page i is drawn in template i % TEMPLATES
+
 WORDS = (
     "الولايات المتحدة العراق محادثات التحالف الدولي انسحاب القوات الأمريكية بغداد واشنطن وزير الدفاع "
     "الحكومة العراقية بيان الخارجية اللجنة العسكرية العليا مستقبل الوجود العسكري جدول زمني تدريجي "
@@ -140,7 +142,7 @@ def _nav() -> str:
 def render(page: int, edition: int, churn: int, base: str) -> bytes:
     a = article(page, edition)
     f = _furniture(page, churn)
-    template = page % 4
+    template = page % TEMPLATES
     url = f"{base}/news/{page}"
     paras = "".join(f"<p>{escape(p)}</p>" for p in a.paragraphs)
     title = escape(a.title)

@@ -9,9 +9,11 @@ Timed, in one run, each as a real `raqib check --all` process (start included):
   4. edited pass     furniture churn, and 10% of the articles carry a real edit;
   5. churn again     furniture churn once more (each watch's fifth fetch), for
                      the bytes an unchanged fetch adds to the database;
-and, for comparison, the naive baseline (a sequential loop of urllib +
-trafilatura.extract + a hash comparison) on a sample of the same pages, and
-the extraction limit: N × median trafilatura.extract time / cores.
+and, for comparison, the naive baseline (bench/naive_loop.py in a process of
+its own: requests + trafilatura.extract + a hash comparison, one page after
+another) on a sample of the same pages that holds each template and the
+edited share as the whole site does, and the extraction limit: N × median
+trafilatura.extract time / cores.
 
 Also: selecting the due watches among 100,000 (SQLite), the daemon's RSS over
 100 sweeps, bytes added per unchanged fetch, and the raw-body compression
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -53,7 +56,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.baselines import CORES, extraction_limit, naive  # noqa: E402
+from bench.baselines import CORES, extraction_limit, naive, sample  # noqa: E402
+from bench.pages import TEMPLATES  # noqa: E402
 from bench.procs import TreeMemory, command, compiled, machine_busy, self_cpu, stages_line  # noqa: E402
 from bench.scheduling import daemon_rss, due_selection  # noqa: E402
 from bench.serving import Server, Site  # noqa: E402
@@ -218,7 +222,8 @@ def main() -> None:
     (home / "raqib.toml").write_text(BENCH_CONFIG, encoding="utf-8")
     site = Site(n)
     server = Server(site)
-    sample = list(range(0, n, max(1, n // args.naive_sample)))[: args.naive_sample]
+    edit_stride = 10  # 10% edited in pass 4
+    pages = sample(n, args.naive_sample, math.lcm(TEMPLATES, edit_stride))
     results: dict[str, Any] = {
         "pages": n,
         "cores": CORES,
@@ -232,7 +237,7 @@ def main() -> None:
     r = subprocess.run(cmd, input=urls, capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
 
-    edits = {i: 1 for i in range(0, n, 10)}  # 10% edited in pass 4
+    edits = {i: 1 for i in range(0, n, edit_stride)}
     passes = []
     site.prepare({}, churn=0)
     sizes = [len(b) for b in site.pages.values()]
@@ -242,14 +247,20 @@ def main() -> None:
         "max": round(max(sizes) / 1024, 1),
     }
     passes.append(timed_pass("1 first pass", home, n))
-    limit = extraction_limit(site, sample[:200], n)
-    naive_first = naive(site, sample, {}, fast=False)
-    baseline_hashes: dict[int, str] = {}
-    naive(site, sample, baseline_hashes, fast=False)  # the baseline's own memory of the first pass
+    limit = extraction_limit(site, pages[:200], n)
+    first_hashes = tmp / "naive-first.json"
+    naive_first = naive(site, pages, first_hashes)
+
+    def naive_again(name: str) -> dict[str, Any]:
+        """The loop against its first pass's hashes, as Raqib's passes compare
+        with the first versions."""
+        state = tmp / f"naive-{name}.json"
+        shutil.copyfile(first_hashes, state)
+        return naive(site, pages, state)
 
     site.prepare({}, churn=1)
     passes.append(timed_pass("2 churn, no edit", home, n))
-    naive_churn = naive(site, sample, dict(baseline_hashes), fast=False)
+    naive_churn = naive_again("churn")
 
     site.honour_validators = True
     passes.append(timed_pass("3 304 Not Modified", home, n))
@@ -257,7 +268,7 @@ def main() -> None:
 
     site.prepare(edits, churn=2)
     passes.append(timed_pass("4 churn + 10% edited", home, n))
-    naive_edit = naive(site, sample, dict(baseline_hashes), fast=False)
+    naive_edit = naive_again("edited")
 
     # Each watch's fifth fetch: what a fetch that finds nothing new adds to the
     # database for good. Pass 2 (the second fetch) also holds a one-time
