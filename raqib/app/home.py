@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from raqib import config as config_mod
+from raqib import config_file
 from raqib.app.errors import HomeError
 from raqib.clock import Clock
 from raqib.clock import from_env as clock_from_env
-from raqib.config import Config
+from raqib.config import Config, ConfigError
 from raqib.storage import Storage, open_storage, sqlite
 
 DB_NAME = "raqib.db"
@@ -55,8 +55,8 @@ def database_url(home: Path, config: Config) -> str:
 
 def load_config(home: Path) -> Config:
     try:
-        return config_mod.load(home)
-    except config_mod.ConfigError as exc:
+        return config_file.load(home)
+    except ConfigError as exc:
         raise HomeError(str(exc)) from exc
 
 

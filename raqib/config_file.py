@@ -1,0 +1,217 @@
+"""Reading `<home>/raqib.toml`: its settings over the defaults, then the
+checks a configuration must pass. Every error names the file, the line where
+it can, and the setting; the types and defaults are in `raqib.config`."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from raqib.config import (
+    FILE_NAME,
+    Config,
+    ConfigError,
+    OutletsConfig,
+    OutletSettings,
+    parse_duration,
+    zone,
+)
+
+
+def load(home: Path) -> Config:
+    path = home / FILE_NAME
+    cfg = Config()
+    if not path.exists():
+        return cfg
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    sections = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    for name, values in data.items():
+        if name not in sections:
+            line = _line_of(text, name, None)
+            raise ConfigError(
+                f"{path}:{line or '?'}: unknown section [{name}] (known: {', '.join(sections)})"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        target = sections[name]
+        if name == "outlets":
+            values = _outlet_tables(path, text, target, values)
+        known = {f.name for f in dataclasses.fields(target)} - {"per"}
+        for key, value in values.items():
+            where: int | str = _line_of(text, name, key) or "?"
+            if key not in known:
+                raise ConfigError(
+                    f"{path}:{where}: unknown setting {name}.{key} (known: {', '.join(sorted(known))})"
+                )
+            default = getattr(target, key)
+            if not _check_type(default, value):
+                raise ConfigError(
+                    f"{path}:{where}: {name}.{key} must be {type(default).__name__}, got {value!r}"
+                )
+            setattr(target, key, float(value) if isinstance(default, float) else value)
+    try:
+        validate(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return cfg
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    current = None
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ")
+            if key is None and current == section:
+                return no
+        elif (
+            key is not None and current == section and re.match(rf"{re.escape(key)}\s*=", stripped)
+        ):
+            return no
+    return None
+
+
+def _check_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str) or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    if isinstance(default, list):
+        return isinstance(value, list)
+    return True
+
+
+def _outlet_tables(
+    path: Path, text: str, target: OutletsConfig, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Read the [outlets.NAME] tables into target.per; return the plain settings."""
+    plain = {}
+    known = {f.name: f for f in dataclasses.fields(OutletSettings)}
+    for key, value in values.items():
+        if not isinstance(value, dict):
+            plain[key] = value
+            continue
+        settings = OutletSettings()
+        for k, v in value.items():
+            where = _line_of(text, f"outlets.{key}", k) or "?"
+            if k not in known:
+                raise ConfigError(
+                    f"{path}:{where}: unknown setting outlets.{key}.{k} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            default = getattr(settings, k)
+            ok = (
+                isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+                if isinstance(default, dict)
+                else _check_type(default, v)
+            )
+            if not ok:
+                raise ConfigError(f"{path}:{where}: outlets.{key}.{k} has the wrong type: {v!r}")
+            setattr(settings, k, v)
+        target.per[key] = settings
+    return plain
+
+
+def _durations(section: str, obj: Any, names: tuple[str, ...], optional: bool = False) -> None:
+    for name in names:
+        if getattr(obj, name) or not optional:
+            try:
+                parse_duration(getattr(obj, name))
+            except ValueError as exc:
+                raise ValueError(f"{section}.{name}: {exc}") from exc
+
+
+def _curve(where: str, rows: list[Any]) -> None:
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 2):
+            raise ValueError(f"{where} rows are [age, interval] pairs, got {row!r}")
+        for part in row:
+            parse_duration(part)
+
+
+def validate(cfg: Config) -> None:
+    zone(cfg.display.timezone)  # ValueError names the zone
+    r = cfg.render
+    _durations("render", r, ("timeout", "settle"))
+    if r.screenshot_format not in ("webp", "png"):
+        raise ValueError(
+            f"render.screenshot_format must be webp or png, got {r.screenshot_format!r}"
+        )
+    if r.pages < 1 or r.max_requests < 1 or r.width < 320 or r.screenshot_max_height < 100:
+        raise ValueError("render: pages and max_requests must be ≥ 1, width ≥ 320, "
+                         "screenshot_max_height ≥ 100")  # fmt: skip
+    if not 1 <= r.screenshot_quality <= 100 or r.screenshot_max_mb <= 0:
+        raise ValueError("render: screenshot_quality is 1 to 100, screenshot_max_mb positive")
+    base = cfg.report_base()
+    if base and not re.match(r"https?://[^/\s]+", base):
+        raise ValueError(f"report.base_url must be an http(s) address, got {base!r}")
+    s = cfg.schedule
+    _durations("schedule", s, ("interval_after", "retire_after", "error_backoff",
+                               "error_backoff_max", "lease", "sweep_every", "discover_every"))  # fmt: skip
+    _curve("schedule.curve", s.curve)
+    if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
+        raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    _durations("fetch", cfg.fetch, ("robots_ttl",))
+    if parse_duration(cfg.fetch.robots_ttl) > timedelta(hours=24):  # RFC 9309 §2.4
+        raise ValueError("fetch.robots_ttl: at most 24h (RFC 9309 asks no more)")
+    _durations("notify", cfg.notify, ("flush_timeout", "timeout", "retry_base", "retry_max"))
+    triggers = {
+        "substantive",
+        "silent",
+        "headline",
+        "figures",
+        "quotes",
+        "removed",
+        "coverage",
+        "failing",
+        "all",
+    }
+    for i, ch in enumerate(cfg.notify.channels, 1):
+        where = f"notify.channels entry {i}"
+        if not isinstance(ch, dict) or not isinstance(ch.get("url"), str) or not ch["url"].strip():
+            raise ValueError(f"{where}: needs a url")
+        unknown = set(ch) - {"url", "story", "when", "keywords", "digest"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        when = ch.get("when", ["substantive"])
+        if not isinstance(when, list) or not set(when) <= triggers:
+            raise ValueError(f"{where}: when must be a list of {', '.join(sorted(triggers))}")
+        if not isinstance(ch.get("keywords", []), list) or not isinstance(
+            ch.get("digest", False), bool
+        ):
+            raise ValueError(f"{where}: keywords is a list, digest is true or false")
+    if cfg.archive.max_file_mb <= 0:
+        raise ValueError("archive.max_file_mb must be positive")
+    if cfg.notify.failing_after < 1:
+        raise ValueError("notify.failing_after must be at least 1")
+    if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
+        raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")
+    if cfg.fetch.processes < 0 or cfg.fetch.workers < -1:
+        raise ValueError("fetch.processes must be 0 or more, and fetch.workers -1 or more")
+    _validate_outlets(cfg.outlets)
+
+
+def _validate_outlets(o: OutletsConfig) -> None:
+    _durations("outlets", o, ("feed_every",))
+    for name, s in o.per.items():
+        _durations(f"outlets.{name}", s, ("delay", "retain", "feed_every"), optional=True)
+        _curve(f"outlets.{name}.curve", s.curve)
+        if s.concurrency < 0:
+            raise ValueError(f"outlets.{name}.concurrency must be 0 or more")
