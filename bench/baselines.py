@@ -20,15 +20,24 @@ CORES = usable_cores()
 
 
 def sample(n: int, size: int, period: int) -> list[int]:
-    """`size` of the n pages, spread over them, each residue modulo `period`
-    equally often. With the period a multiple of the template count and of the
-    edit stride, the sample holds each template and the edited share as the
-    whole site does. (Every n // size-th page did not: at 2,000 pages that
-    took only templates 0 and 2, half of them the slowest to extract.)"""
-    if n <= max(size, period):
+    """Pages for the naive loop: all n when n ≤ size; else `size` of them
+    spread over the site (fewer, down to a whole number of periods, when the
+    site holds fewer than size ÷ period full periods), each residue modulo
+    `period` as often as the next (equally when size is a multiple of it).
+    With the period a multiple of the template count and of the edit stride,
+    the sample holds each template and the edited share as the whole site
+    does. (Every n // size-th page did not: at 2,000 pages that took only
+    templates 0 and 2, half of them the slowest to extract.)"""
+    if size < period:
+        raise ValueError(f"a sample of at least {period} pages holds every residue")
+    if n <= size:
         return list(range(n))
-    step, last = n / size, (n - period) // period * period
-    return sorted({min(int(k * step) // period * period, last) + k % period for k in range(size)})
+    blocks = n // period
+    if blocks * period <= size:
+        return list(range(blocks * period))
+    # Picks k and k + period share a residue and land `period` picks apart,
+    # at least one block apart since blocks × period > size: no two collide.
+    return sorted(k * blocks // size * period + k % period for k in range(size))
 
 
 def naive(site: Site, pages: list[int], state: Path) -> dict[str, Any]:
@@ -42,9 +51,10 @@ def naive(site: Site, pages: list[int], state: Path) -> dict[str, Any]:
     urls.write_text("\n".join(f"{site.base}/news/{i}" for i in pages), encoding="utf-8")
     loop = Path(__file__).with_name("naive_loop.py")
     run = subprocess.run(
-        [sys.executable, str(loop), "--urls", str(urls), str(state)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [sys.executable, str(loop), "--urls", str(urls), str(state)], capture_output=True, text=True
+    )
+    if run.returncode:
+        raise RuntimeError(f"the naive loop failed ({run.returncode}): {run.stderr[-2000:]}")
     report = json.loads(run.stdout)
     wall = report["loop_seconds"]
     print(f"  naive loop: {len(pages) / wall:.1f} pages/s", flush=True)

@@ -223,7 +223,10 @@ def main() -> None:
     site = Site(n)
     server = Server(site)
     edit_stride = 10  # 10% edited in pass 4
-    pages = sample(n, args.naive_sample, math.lcm(TEMPLATES, edit_stride))
+    period = math.lcm(TEMPLATES, edit_stride)
+    if args.naive_sample < period:
+        ap.error(f"--naive-sample: at least {period}, to hold each template and the edited share")
+    pages = sample(n, args.naive_sample, period)
     results: dict[str, Any] = {
         "pages": n,
         "cores": CORES,
