@@ -21,9 +21,9 @@ CORES = usable_cores()
 
 def sample(n: int, size: int, period: int) -> list[int]:
     """Pages for the naive loop: all n when n ≤ size; else `size` of them
-    spread over the site (fewer, down to a whole number of periods, when the
-    site holds fewer than size ÷ period full periods), each residue modulo
-    `period` as often as the next (equally when size is a multiple of it).
+    spread over the site (its whole periods alone, when it holds no more than
+    size ÷ period of them), each residue modulo `period` as often as the next
+    (equally when size is a multiple of it).
     With the period a multiple of the template count and of the edit stride,
     the sample holds each template and the edited share as the whole site
     does. (Every n // size-th page did not: at 2,000 pages that took only

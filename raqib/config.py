@@ -1,4 +1,5 @@
-"""Configuration: defaults, `<home>/raqib.toml`, and clear errors for bad files.
+"""Configuration: every setting, its type and its default, by section of
+`<home>/raqib.toml` (read and checked by `raqib.config_file`).
 
 Every setting has a default printed by `raqib config`; the file only needs the
 ones a newsroom changes. Durations are written "90s", "15m", "3h", "7d" (or a

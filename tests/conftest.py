@@ -28,6 +28,9 @@ CORPUS = SHARED / "corpus"
 REALPAGES = SHARED / "realpages"
 
 
+_PYTEST_PID = os.getpid()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A run stopped by SIGTERM (a CI timeout, `pkill`) tears its fixtures down
     # as ^C does: the session's PostgreSQL cluster, Chromium and chromedriver
@@ -36,6 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _interrupted(signum: int, frame: Any) -> None:
+    if os.getpid() != _PYTEST_PID:  # a process a test forked dies of it, as it would have
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise KeyboardInterrupt
 
 
