@@ -45,8 +45,14 @@ def main() -> None:
             changed.append(url)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     state.write_text(json.dumps(hashes))
-    report = {"pages": len(links), "changed": changed, "loop_seconds": round(wall, 3)}
-    print(json.dumps({**report, "loop_cpu_s": round(cpu, 3)}))
+    print(
+        json.dumps(
+            {
+                "pages": len(links), "changed": changed,
+                "loop_seconds": round(wall, 3), "loop_cpu_s": round(cpu, 3),
+            }
+        )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -224,9 +224,10 @@ def main() -> None:
     server = Server(site)
     edit_stride = 10  # 10% edited in pass 4
     period = math.lcm(TEMPLATES, edit_stride)
-    if args.naive_sample < period:
-        ap.error(f"--naive-sample: at least {period}, to hold each template and the edited share")
-    pages = sample(n, args.naive_sample, period)
+    try:
+        pages = sample(n, args.naive_sample, period)
+    except ValueError as exc:  # too small to hold each template and the edited share
+        ap.error(f"--naive-sample: {exc}")
     results: dict[str, Any] = {
         "pages": n,
         "cores": CORES,
