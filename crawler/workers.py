@@ -8,7 +8,8 @@ fail the pass, it would fail every later pass too: the page's watch stays
 unrecorded, first in line. So each page in flight is a suspect, retried
 alone, one at a time, in replacement workers, and so is every page that
 arrives while any is; a page whose worker dies while it is alone is its own
-watch's error, and the pass goes on.
+watch's error, and the pass goes on. A replacement starts on a thread of
+its own: the crawl goes on fetching meanwhile.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class Workers:
         self._deaths_in_a_row = 0
         self._isolating = 0  # pages on the path alone (waiting or running)
         self._alone: asyncio.Lock | None = None
+        self._starting: asyncio.Future[None] | None = None  # a replacement's start
+        self._pending: Executor | None = None  # the pool that start is starting
         self._cpu: dict[int, float] = {}  # each worker's CPU, as it last said
         # halt() comes from the pass's thread, a replacement from the crawl's.
         self._guard = threading.Lock()
@@ -107,22 +110,23 @@ class Workers:
         """`fn(*args)` in a worker. Raises WorkerDied if its worker died while
         it was alone there, and BrokenProcessPool once no page can be
         analysed (workers dying in a row, none able to start, or halted)."""
-        if not self._isolating:
+        if not self._isolating and self._starting is None:
             executor = self.executor
             try:
                 return await self._run(executor, fn, args)
             except BrokenProcessPool:
-                self._replace(executor)
+                await self._replace(executor)
         self._isolating += 1  # before it waits: a page arriving now goes alone too
         try:
             if self._alone is None:
                 self._alone = asyncio.Lock()
             async with self._alone:
+                await self.ready()
                 executor = self.executor
                 try:
                     return await self._run(executor, fn, args)
                 except BrokenProcessPool:
-                    how = self._replace(executor)
+                    how = await self._replace(executor)
                     raise WorkerDied(f"the worker analysing it alone died ({how})") from None
         finally:
             self._isolating -= 1
@@ -142,45 +146,77 @@ class Workers:
         self._cpu[pid] = cpu
         return result
 
-    def _replace(self, broken: Executor) -> str:
-        """Replace `broken`, unless another page's failure did already; how it
-        died. Raises BrokenProcessPool when the workers are not replaced."""
+    async def _replace(self, broken: Executor) -> str:
+        """Replace `broken`, unless another page's failure did already (or is
+        doing so); how it died. Raises BrokenProcessPool when the workers are
+        not replaced."""
         how = _death(broken)
         with self._guard:
             if self._ended is not None:
                 raise BrokenProcessPool(self._ended)
-            if broken is not self.executor:
-                return how
-            # Killed, not shut down: the pool would SIGTERM a surviving worker,
-            # which ignores it (pool._worker).
-            halt(broken)
-            self.deaths += 1
-            self._deaths_in_a_row += 1
-            if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
-                self._ended = (
-                    f"extraction workers died {self._deaths_in_a_row} times in a row ({how})"
+            if broken is self.executor and self._starting is None:
+                # Killed, not shut down: the pool would SIGTERM a surviving
+                # worker, which ignores it (pool._worker).
+                halt(broken)
+                self.deaths += 1
+                self._deaths_in_a_row += 1
+                if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
+                    self._ended = (
+                        f"extraction workers died {self._deaths_in_a_row} times in a row ({how})"
+                    )
+                    raise BrokenProcessPool(self._ended)
+                log.warning(
+                    "an extraction worker died (%s): the pages it held are analysed again, one at a time",
+                    how,
                 )
-                raise BrokenProcessPool(self._ended)
-            log.warning(
-                "an extraction worker died (%s): the pages it held are analysed again, one at a time",
-                how,
-            )
-            self.executor = self._started()
-            self.replaced += 1
+                self._starting = asyncio.ensure_future(self._replacement())
+        await self.ready()
         return how
 
+    async def ready(self) -> None:
+        """Wait for a replacement being started; BrokenProcessPool if none could be."""
+        if self._starting is not None:
+            # Shielded: a page cancelled while it waits must not cancel the start.
+            await asyncio.shield(self._starting)
+
+    async def _replacement(self) -> None:
+        """Start a replacement on another thread: from the forkserver, which a
+        pass's first death starts (about 0.6 s of imports), while the crawl's
+        thread goes on fetching; pages wait for it only to be analysed."""
+        try:
+            new = await asyncio.get_running_loop().run_in_executor(None, self._started)
+            with self._guard:
+                if self._ended is not None:  # halted while it started
+                    halt(new)
+                    raise BrokenProcessPool(self._ended)
+                self.executor = new
+                self.replaced += 1
+        finally:
+            self._starting = None
+
     def _started(self) -> Executor:
-        """A replacement, started now (the crawl waits for it: about 0.6 s, the
-        forkserver's start, at a pass's first death), or the reason none can be."""
+        """A replacement, started now, or the reason none can be. Runs on a
+        thread of its own: halt() stops it there (_pending)."""
         new = None
         try:
             new = self._start(self.workers, self.extracts)
+            with self._guard:
+                self._pending = new
+                if self._ended is not None:
+                    raise BrokenProcessPool(self._ended)
             new.submit(int).result(timeout=START_TIMEOUT)
         except Exception as exc:  # no process to be had: memory, a process limit
             if new is not None:
                 halt(new)
-            self._ended = f"no extraction worker could be started: {type(exc).__name__}: {exc}"
-            raise BrokenProcessPool(self._ended) from exc
+            with self._guard:
+                if self._ended is None:
+                    self._ended = (
+                        f"no extraction worker could be started: {type(exc).__name__}: {exc}"
+                    )
+                raise BrokenProcessPool(self._ended) from exc
+        finally:
+            with self._guard:
+                self._pending = None
         return new
 
     def halt(self) -> None:
@@ -188,11 +224,16 @@ class Workers:
         with self._guard:
             self._ended = "the extraction workers were stopped with the pass"
             halt(self.executor)
+            if self._pending is not None:
+                halt(self._pending)  # its start then fails, and says so
 
     def finish(self) -> float:
         """Shut the workers down; the CPU seconds of every worker the pass had
         (the live ones' read from /proc, the dead ones' as they last said)."""
         with self._guard:
+            if self._pending is not None:  # a start no page waits for any more
+                self._ended = "the pass ended while an extraction worker started"
+                halt(self._pending)
             live = cpu_by_worker(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
         return sum({**self._cpu, **live}.values())

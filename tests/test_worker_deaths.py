@@ -9,6 +9,7 @@ import errno
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -114,6 +115,7 @@ class ManualPool(Executor):
 
     def __init__(self) -> None:
         self.tasks: list[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
+        self.shut = False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         done: Future[Any] = Future()
@@ -133,11 +135,15 @@ class ManualPool(Executor):
         self.tasks.clear()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
+        self.shut = True
 
 
-async def _settle() -> None:
-    """Let every callback and task that is ready run (no time passes)."""
+async def _settle(workers: Workers) -> None:
+    """Let every callback and task that is ready run, and a replacement being
+    started on its thread finish starting (no time passes otherwise)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await workers.ready()
     for _ in range(50):
         await asyncio.sleep(0)
 
@@ -156,26 +162,26 @@ def test_a_page_arriving_while_pages_are_retried_alone_waits_its_turn() -> None:
     async def scenario() -> None:
         s = asyncio.ensure_future(workers.analyse(str, "S"))
         b = asyncio.ensure_future(workers.analyse(str, "B"))
-        await _settle()
+        await _settle(workers)
         assert len(pools[0].tasks) == 2
         pools[0].die()
-        await _settle()
+        await _settle(workers)
         assert len(pools) == 2 and len(pools[1].tasks) == 1  # S alone, B waiting
         n = asyncio.ensure_future(workers.analyse(str, "N"))  # arrives meanwhile
-        await _settle()
+        await _settle(workers)
         assert len(pools[1].tasks) == 1
         pools[1].run_next()  # S answers: B goes alone
-        await _settle()
+        await _settle(workers)
         assert len(pools[1].tasks) == 1
         pools[1].run_next()  # B answers: N goes alone
-        await _settle()
+        await _settle(workers)
         assert await s == "S" and await b == "B"
         assert len(pools[1].tasks) == 1
         k = asyncio.ensure_future(workers.analyse(str, "K"))
-        await _settle()
+        await _settle(workers)
         assert len(pools[1].tasks) == 1, "a page went beside the page that is alone"
         pools[1].die()  # N's worker dies while N is alone: N's error, not K's
-        await _settle()
+        await _settle(workers)
         with pytest.raises(WorkerDied):
             await n
         assert len(pools) == 3 and len(pools[2].tasks) == 1
@@ -183,6 +189,70 @@ def test_a_page_arriving_while_pages_are_retried_alone_waits_its_turn() -> None:
         assert await k == "K"
 
     asyncio.run(scenario())
+
+
+def _held_start(pools: list[ManualPool], go: threading.Event, saw: list[bool]) -> Any:
+    """A replacement's start that waits until the test lets it go (a
+    forkserver importing Scrapy and trafilatura), noting whether it was."""
+
+    def start(workers: int, extracts: bool) -> Executor:
+        saw.append(go.wait(timeout=10))
+        pools.append(ManualPool())
+        return pools[-1]
+
+    return start
+
+
+def test_the_crawl_goes_on_while_a_replacement_starts() -> None:
+    """The start ran on the crawl's thread: every fetch stalled while the
+    forkserver started (0.6 s at a pass's first death). Here, the start
+    waits for a task on the crawl's loop: had it blocked the loop, that
+    task would not run, and the start would give up waiting."""
+    pools, go, saw = [ManualPool()], threading.Event(), []
+    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+
+    async def fetching_meanwhile() -> None:
+        go.set()
+
+    async def scenario() -> None:
+        page = asyncio.ensure_future(workers.analyse(str, "P"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        pools[0].die()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not saw and not page.done()  # the start waits; so does the page
+        await fetching_meanwhile()
+        await workers.ready()
+        await _settle(workers)
+        pools[1].run_next()
+        assert await page == "P"
+
+    asyncio.run(scenario())
+    assert saw == [True] and workers.replaced == 1 and pools[0].shut
+
+
+def test_a_pass_stopped_while_a_replacement_starts_stops_it_too() -> None:
+    """halt() comes from the pass's thread while the start runs on its own:
+    the pool being started is stopped, and its pages are the next pass's."""
+    pools, go, saw = [ManualPool()], threading.Event(), []
+    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+
+    async def scenario() -> None:
+        page = asyncio.ensure_future(workers.analyse(str, "P"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        pools[0].die()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        workers.halt()
+        go.set()
+        with pytest.raises(BrokenProcessPool, match="stopped with the pass"):
+            await page
+
+    asyncio.run(scenario())
+    assert saw == [True] and len(pools) == 2 and pools[1].shut
+    assert workers.replaced == 0 and workers.executor is pools[0]
 
 
 class TwoPart(Exception):
