@@ -155,16 +155,32 @@ def _pool(workers: int, context: Any, extracts: bool) -> Executor:
     )
 
 
-def halt(pool: Executor) -> None:
+REAP_TIMEOUT = 10.0  # seconds for a pool's own thread to reap its killed workers
+
+
+def halt(pool: Executor) -> list[int]:
     """Stop `pool` now: its workers killed, whatever they hold (a pass
-    stopped by a second signal must not wait for an analysis to end)."""
+    stopped by a second signal must not wait for an analysis to end). The
+    workers' exit codes (0 left out), read once the pool's own thread has
+    reaped them: two threads reading a forkserver child's status race, and
+    the loser records 255."""
     processes = worker_processes(pool)
-    for process in processes:
-        if process.is_alive():
-            process.kill()
+    kill(pool)
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None and manager.is_alive():  # not when its start was interrupted
+        manager.join(timeout=REAP_TIMEOUT)
     for process in processes:
         process.join()
+    return [p.exitcode for p in processes if p.exitcode]
+
+
+def kill(pool: Executor) -> None:
+    """SIGKILL every worker `pool` has, and nothing else: the thread that
+    starts a pool shuts it down itself (crawler.workers), so one that is
+    being started can be stopped from another thread."""
+    for process in worker_processes(pool):
+        process.kill()  # a no-op once its exit is known
 
 
 def cpu_by_worker(pool: Executor) -> dict[int, float]:

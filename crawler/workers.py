@@ -30,8 +30,8 @@ from raqib.crawler.pool import (
     cpu_by_worker,
     extraction_pool,
     halt,
+    kill,
     replacement_pool,
-    worker_processes,
 )
 
 log = logging.getLogger(__name__)
@@ -110,14 +110,19 @@ class Workers:
         """`fn(*args)` in a worker. Raises WorkerDied if its worker died while
         it was alone there, and BrokenProcessPool once no page can be
         analysed (workers dying in a row, none able to start, or halted)."""
+        suspect = None
         if not self._isolating and self._starting is None:
             executor = self.executor
             try:
                 return await self._run(executor, fn, args)
             except BrokenProcessPool:
-                await self._replace(executor)
-        self._isolating += 1  # before it waits: a page arriving now goes alone too
+                suspect = executor
+        # Counted before it waits (for the replacement, for its turn): a page
+        # arriving meanwhile goes alone too, never beside one that is.
+        self._isolating += 1
         try:
+            if suspect is not None:
+                await self._replace(suspect)
             if self._alone is None:
                 self._alone = asyncio.Lock()
             async with self._alone:
@@ -150,14 +155,14 @@ class Workers:
         """Replace `broken`, unless another page's failure did already (or is
         doing so); how it died. Raises BrokenProcessPool when the workers are
         not replaced."""
-        how = _death(broken)
+        how = ""  # said by the page that halts it, the only one asked (alone)
         with self._guard:
             if self._ended is not None:
                 raise BrokenProcessPool(self._ended)
             if broken is self.executor and self._starting is None:
                 # Killed, not shut down: the pool would SIGTERM a surviving
                 # worker, which ignores it (pool._worker).
-                halt(broken)
+                how = _death(halt(broken))
                 self.deaths += 1
                 self._deaths_in_a_row += 1
                 if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
@@ -170,6 +175,8 @@ class Workers:
                     how,
                 )
                 self._starting = asyncio.ensure_future(self._replacement())
+                # Its failure is read even when no page waits for it any more.
+                self._starting.add_done_callback(_retrieve)
         await self.ready()
         return how
 
@@ -184,19 +191,16 @@ class Workers:
         pass's first death starts (about 0.6 s of imports), while the crawl's
         thread goes on fetching; pages wait for it only to be analysed."""
         try:
-            new = await asyncio.get_running_loop().run_in_executor(None, self._started)
-            with self._guard:
-                if self._ended is not None:  # halted while it started
-                    halt(new)
-                    raise BrokenProcessPool(self._ended)
-                self.executor = new
-                self.replaced += 1
+            await asyncio.get_running_loop().run_in_executor(None, self._started)
         finally:
             self._starting = None
 
-    def _started(self) -> Executor:
-        """A replacement, started now, or the reason none can be. Runs on a
-        thread of its own: halt() stops it there (_pending)."""
+    def _started(self) -> None:
+        """A replacement started now and put in place, or the reason none can
+        be. Runs on a thread of its own, which alone shuts the new pool down:
+        halt() and finish() only kill what its start has spawned, and it
+        looks again once the spawn is over (submit spawns), and before the
+        pool is put in place, so a pass that ended meanwhile keeps none."""
         new = None
         try:
             new = self._start(self.workers, self.extracts)
@@ -204,7 +208,16 @@ class Workers:
                 self._pending = new
                 if self._ended is not None:
                     raise BrokenProcessPool(self._ended)
-            new.submit(int).result(timeout=START_TIMEOUT)
+            answered = new.submit(int)
+            with self._guard:
+                if self._ended is not None:
+                    raise BrokenProcessPool(self._ended)
+            answered.result(timeout=START_TIMEOUT)
+            with self._guard:
+                if self._ended is not None:
+                    raise BrokenProcessPool(self._ended)
+                self.executor = new
+                self.replaced += 1
         except Exception as exc:  # no process to be had: memory, a process limit
             if new is not None:
                 halt(new)
@@ -217,34 +230,42 @@ class Workers:
         finally:
             with self._guard:
                 self._pending = None
-        return new
 
     def halt(self) -> None:
         """Stop the workers now (crawler.pool.halt): the pass was stopped at once."""
         with self._guard:
             self._ended = "the extraction workers were stopped with the pass"
             halt(self.executor)
-            if self._pending is not None:
-                halt(self._pending)  # its start then fails, and says so
+            if self._pending is not None:  # its start then fails, and says so
+                kill(self._pending)
 
     def finish(self) -> float:
         """Shut the workers down; the CPU seconds of every worker the pass had
         (the live ones' read from /proc, the dead ones' as they last said)."""
         with self._guard:
-            if self._pending is not None:  # a start no page waits for any more
-                self._ended = "the pass ended while an extraction worker started"
-                halt(self._pending)
+            if self._ended is None:  # so a start no page waits for any more keeps no pool
+                self._ended = "the extraction workers were shut down with the pass"
+            if self._pending is not None:
+                kill(self._pending)
             live = cpu_by_worker(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
         return sum({**self._cpu, **live}.values())
 
 
-def _death(executor: Executor) -> str:
-    codes = [p.exitcode for p in worker_processes(executor) if p.exitcode]
-    for code in codes:
-        if code < 0:
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-    return f"exit code {codes[0]}" if codes else "it ended abruptly"
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _death(codes: list[int]) -> str:
+    """How a pool's workers died, from the exit codes crawler.pool.halt read.
+    halt() SIGKILLs the survivors, so any other end is the death's own."""
+    own = [c for c in codes if c != -signal.SIGKILL] or codes
+    if not own:
+        return "it ended abruptly"
+    if own[0] > 0:
+        return f"exit code {own[0]}"
+    try:
+        return f"killed by {signal.Signals(-own[0]).name}"
+    except ValueError:
+        return f"killed by signal {-own[0]}"

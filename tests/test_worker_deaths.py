@@ -6,21 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import faulthandler
 import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import lxml.etree
 import pytest
 
-from raqib.crawler.pool import extraction_pool
-from raqib.crawler.workers import MAX_DEATHS_IN_A_ROW, AnalysisError, WorkerDied, Workers
+from raqib.crawler.pool import die_with, extraction_pool, forkserver, halt
+from raqib.crawler.workers import (
+    MAX_DEATHS_IN_A_ROW,
+    AnalysisError,
+    WorkerDied,
+    Workers,
+    _death,
+)
 
 
 def deadly(n: int, killers: frozenset[int]) -> float:
@@ -253,6 +260,142 @@ def test_a_pass_stopped_while_a_replacement_starts_stops_it_too() -> None:
     asyncio.run(scenario())
     assert saw == [True] and len(pools) == 2 and pools[1].shut
     assert workers.replaced == 0 and workers.executor is pools[0]
+
+
+def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> None:
+    """The pages whose worker died wait for the replacement; one arriving in
+    the loop turns between its start's end and their waking went beside the
+    one that then ran alone, and a crash of the newcomer's was charged to it.
+    The newcomer here is a fetch ending on every loop turn after the start."""
+    pools, go, saw = [ManualPool()], threading.Event(), []
+    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+
+    async def newcomer() -> str:
+        while workers._starting is None:
+            await asyncio.sleep(0)
+        while workers._starting is not None:
+            await asyncio.sleep(0)
+        return await workers.analyse(str, "K")
+
+    async def scenario() -> None:
+        s = asyncio.ensure_future(workers.analyse(str, "S"))
+        await _settle(workers)
+        k = asyncio.ensure_future(newcomer())
+        pools[0].die()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        go.set()
+        await _settle(workers)
+        # One page alone (the newcomer took its turn first), not two together.
+        assert [args for _done, _fn, args in pools[1].tasks] == [(str, "K")]
+        pools[1].die()  # K's page kills its worker while alone: K's error, not S's
+        await _settle(workers)
+        with pytest.raises(WorkerDied):
+            await k
+        assert [args for _done, _fn, args in pools[2].tasks] == [(str, "S")]
+        pools[2].run_next()
+        assert await s == "S"
+
+    asyncio.run(scenario())
+
+
+def test_a_pass_that_ends_while_a_replacement_starts_keeps_no_pool() -> None:
+    """The crawl torn down (its page cancelled), the pass's finish() comes
+    before the start's thread has made the pool: that pool is shut down,
+    not put in place with nothing left to shut it down."""
+    pools, go, saw = [ManualPool()], threading.Event(), []
+    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+
+    async def scenario() -> None:
+        page = asyncio.ensure_future(workers.analyse(str, "P"))
+        await _settle(workers)
+        pools[0].die()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        page.cancel()
+        workers.finish()
+        go.set()
+        with pytest.raises(BrokenProcessPool, match="shut down with the pass"):
+            await workers.ready()
+
+    asyncio.run(scenario())
+    assert saw == [True] and len(pools) == 2 and pools[1].shut
+    assert workers.replaced == 0 and workers.executor is pools[0]
+
+
+def test_a_halt_while_a_replacement_spawns_its_worker_leaves_none() -> None:
+    """halt() from the pass's thread while the start's thread is inside
+    submit(), spawning the worker from the forkserver: halt() sees no worker
+    yet, so the start's thread looks again once the spawn is over, and kills
+    it. halt() returns at once (it waited for the spawn, holding its lock)."""
+    spawning, spawned_seen = threading.Event(), threading.Event()
+    spawned: list[Any] = []
+
+    class Held(ProcessPoolExecutor):
+        def _spawn_process(self) -> None:
+            spawning.set()
+            assert spawned_seen.wait(timeout=30)  # until halt() has looked
+            super()._spawn_process()  # type: ignore[misc]
+            spawned.extend(self._processes.values())  # type: ignore[attr-defined]
+
+    def start(workers: int, extracts: bool) -> Executor:
+        return Held(1, mp_context=forkserver(), initializer=die_with, initargs=(os.getpid(),))
+
+    pools = [ManualPool()]
+    workers = Workers(pools[0], 1, extracts=False, start=start)
+    halted: list[float] = []
+
+    def halter() -> None:
+        assert spawning.wait(timeout=30)
+        began = time.monotonic()
+        workers.halt()
+        halted.append(time.monotonic() - began)
+        spawned_seen.set()
+
+    async def scenario() -> None:
+        page = asyncio.ensure_future(workers.analyse(str, "P"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        thread = threading.Thread(target=halter)
+        thread.start()
+        pools[0].die()
+        with pytest.raises(BrokenProcessPool, match="stopped with the pass"):
+            await page
+        thread.join()
+
+    asyncio.run(scenario())
+    assert len(spawned) == 1 and halted and halted[0] < 5
+    spawned[0].join(timeout=30)
+    assert spawned[0].exitcode == -signal.SIGKILL
+    assert workers.replaced == 0 and workers.executor is pools[0]
+
+
+def segfault() -> None:
+    faulthandler.disable()  # pytest's, inherited: no traceback of a crash meant
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def busy() -> None:
+    started = time.thread_time()
+    while time.thread_time() - started < 0.1:
+        pass
+
+
+def test_a_death_is_told_by_its_own_signal_not_by_the_survivors() -> None:
+    """halt() SIGKILLs the worker that survived; the pass names the signal
+    that ended the other. Each exit is read once the pool's own thread has
+    reaped it (two readers of a forkserver child's status race, and the
+    loser reads 255)."""
+    for _ in range(5):
+        pool = extraction_pool(2, extracts=False)
+        survivor = pool.submit(busy)
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(segfault).result(timeout=30)
+        codes = halt(pool)
+        assert -signal.SIGSEGV in codes, codes
+        assert _death(codes) == "killed by SIGSEGV"
+        with pytest.raises(BrokenProcessPool):
+            survivor.result(timeout=30)
 
 
 class TwoPart(Exception):
