@@ -327,7 +327,7 @@ def test_a_halt_while_a_replacement_spawns_its_worker_leaves_none() -> None:
     """halt() from the pass's thread while the start's thread is inside
     submit(), spawning the worker from the forkserver: halt() sees no worker
     yet, so the start's thread looks again once the spawn is over, and kills
-    it. halt() returns at once (it waited for the spawn on the pool's lock)."""
+    it. halt() returns at once: it used to wait for the spawn on the pool's lock."""
     spawning, spawned_seen = threading.Event(), threading.Event()
     spawned: list[Any] = []
 
