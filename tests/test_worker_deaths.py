@@ -198,16 +198,30 @@ def test_a_page_arriving_while_pages_are_retried_alone_waits_its_turn() -> None:
     asyncio.run(scenario())
 
 
-def _held_start(pools: list[ManualPool], go: threading.Event, saw: list[bool]) -> Any:
-    """A replacement's start that waits until the test lets it go (a
-    forkserver importing Scrapy and trafilatura), noting whether it was."""
+class Held:
+    """Workers on a ManualPool whose replacement's start waits until the test
+    lets it go (`go`: a forkserver importing Scrapy and trafilatura); `saw`
+    notes, for each start, whether it was let go or gave up waiting."""
 
-    def start(workers: int, extracts: bool) -> Executor:
-        saw.append(go.wait(timeout=10))
-        pools.append(ManualPool())
-        return pools[-1]
+    def __init__(self) -> None:
+        self.pools, self.go, self.saw = [ManualPool()], threading.Event(), []
+        self.workers = Workers(self.pools[0], 1, extracts=False, start=self._start)
 
-    return start
+    def _start(self, workers: int, extracts: bool) -> Executor:
+        self.saw.append(self.go.wait(timeout=10))
+        self.pools.append(ManualPool())
+        return self.pools[-1]
+
+    async def death(self, page: str = "P") -> asyncio.Future[Any]:
+        """`page` sent to the first pool, which then dies: the page waits for
+        the replacement, whose start waits for `go`."""
+        sent = asyncio.ensure_future(self.workers.analyse(str, page))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        self.pools[0].die()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        return sent
 
 
 def test_the_crawl_goes_on_while_a_replacement_starts() -> None:
@@ -215,51 +229,39 @@ def test_the_crawl_goes_on_while_a_replacement_starts() -> None:
     forkserver started (0.6 s at a pass's first death). Here, the start
     waits for a task on the crawl's loop: had it blocked the loop, that
     task would not run, and the start would give up waiting."""
-    pools, go, saw = [ManualPool()], threading.Event(), []
-    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+    held = Held()
 
     async def fetching_meanwhile() -> None:
-        go.set()
+        held.go.set()
 
     async def scenario() -> None:
-        page = asyncio.ensure_future(workers.analyse(str, "P"))
-        for _ in range(50):
-            await asyncio.sleep(0)
-        pools[0].die()
-        for _ in range(50):
-            await asyncio.sleep(0)
-        assert not saw and not page.done()  # the start waits; so does the page
+        page = await held.death()
+        assert not held.saw and not page.done()  # the start waits; so does the page
         await fetching_meanwhile()
-        await workers.ready()
-        await _settle(workers)
-        pools[1].run_next()
+        await _settle(held.workers)
+        held.pools[1].run_next()
         assert await page == "P"
 
     asyncio.run(scenario())
-    assert saw == [True] and workers.replaced == 1 and pools[0].shut
+    assert held.saw == [True] and held.workers.replaced == 1 and held.pools[0].shut
 
 
 def test_a_pass_stopped_while_a_replacement_starts_stops_it_too() -> None:
-    """halt() comes from the pass's thread while the start runs on its own:
-    the pool being started is stopped, and its pages are the next pass's."""
-    pools, go, saw = [ManualPool()], threading.Event(), []
-    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+    """halt() while the start runs on its own thread, before it has made the
+    pool (a halt as it spawns is the next test's): the pool it makes is
+    stopped, and the page is the next pass's."""
+    held = Held()
 
     async def scenario() -> None:
-        page = asyncio.ensure_future(workers.analyse(str, "P"))
-        for _ in range(50):
-            await asyncio.sleep(0)
-        pools[0].die()
-        for _ in range(50):
-            await asyncio.sleep(0)
-        workers.halt()
-        go.set()
+        page = await held.death()
+        held.workers.halt()
+        held.go.set()
         with pytest.raises(BrokenProcessPool, match="stopped with the pass"):
             await page
 
     asyncio.run(scenario())
-    assert saw == [True] and len(pools) == 2 and pools[1].shut
-    assert workers.replaced == 0 and workers.executor is pools[0]
+    assert held.saw == [True] and len(held.pools) == 2 and held.pools[1].shut
+    assert held.workers.replaced == 0 and held.workers.executor is held.pools[0]
 
 
 def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> None:
@@ -267,8 +269,8 @@ def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> No
     the loop turns between its start's end and their waking went beside the
     one that then ran alone, and a crash of the newcomer's was charged to it.
     The newcomer here is a fetch ending on every loop turn after the start."""
-    pools, go, saw = [ManualPool()], threading.Event(), []
-    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+    held = Held()
+    pools, workers = held.pools, held.workers
 
     async def newcomer() -> str:
         while workers._starting is None:
@@ -284,7 +286,7 @@ def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> No
         pools[0].die()
         for _ in range(50):
             await asyncio.sleep(0)
-        go.set()
+        held.go.set()
         await _settle(workers)
         # One page alone (the newcomer took its turn first), not two together.
         assert [args for _done, _fn, args in pools[1].tasks] == [(str, "K")]
@@ -303,24 +305,19 @@ def test_a_pass_that_ends_while_a_replacement_starts_keeps_no_pool() -> None:
     """The crawl torn down (its page cancelled), the pass's finish() comes
     before the start's thread has made the pool: that pool is shut down,
     not put in place with nothing left to shut it down."""
-    pools, go, saw = [ManualPool()], threading.Event(), []
-    workers = Workers(pools[0], 1, extracts=False, start=_held_start(pools, go, saw))
+    held = Held()
 
     async def scenario() -> None:
-        page = asyncio.ensure_future(workers.analyse(str, "P"))
-        await _settle(workers)
-        pools[0].die()
-        for _ in range(50):
-            await asyncio.sleep(0)
+        page = await held.death()
         page.cancel()
-        workers.finish()
-        go.set()
+        held.workers.finish()
+        held.go.set()
         with pytest.raises(BrokenProcessPool, match="shut down with the pass"):
-            await workers.ready()
+            await held.workers.ready()
 
     asyncio.run(scenario())
-    assert saw == [True] and len(pools) == 2 and pools[1].shut
-    assert workers.replaced == 0 and workers.executor is pools[0]
+    assert held.saw == [True] and len(held.pools) == 2 and held.pools[1].shut
+    assert held.workers.replaced == 0 and held.workers.executor is held.pools[0]
 
 
 def test_a_halt_while_a_replacement_spawns_its_worker_leaves_none() -> None:
