@@ -98,7 +98,7 @@ class Workers:
         self._starting: asyncio.Future[None] | None = None  # a replacement's start
         self._pending: Executor | None = None  # the pool that start is starting
         self._cpu: dict[int, float] = {}  # each worker's CPU, as it last said
-        # halt() comes from the pass's thread, a replacement from the crawl's.
+        # halt() and finish() come from the pass's thread, a replacement from its own.
         self._guard = threading.Lock()
 
     @classmethod
