@@ -15,6 +15,7 @@ its own: the crawl goes on fetching meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pickle
@@ -189,9 +190,34 @@ class Workers:
     async def _replacement(self) -> None:
         """Start a replacement on another thread: from the forkserver, which a
         pass's first death starts (about 0.6 s of imports), while the crawl's
-        thread goes on fetching; pages wait for it only to be analysed."""
+        thread goes on fetching; pages wait for it only to be analysed, for
+        START_TIMEOUT at most. The thread is a daemon: a forkserver that
+        never answers holds it, and the process's exit must not wait for it."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def start() -> None:
+            try:
+                self._started()
+                outcome: BaseException | None = None
+            except BaseException as exc:
+                outcome = exc
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(_settle, done, outcome)
+
+        threading.Thread(target=start, name="raqib-worker-start", daemon=True).start()
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self._started)
+            await asyncio.wait_for(done, START_TIMEOUT)
+        except TimeoutError:
+            with self._guard:
+                if self._ended is None:
+                    self._ended = (
+                        "no extraction worker could be started: "
+                        f"none answered within {START_TIMEOUT:g} s"
+                    )
+                if self._pending is not None:  # its thread stops it once it can
+                    kill(self._pending)
+            raise BrokenProcessPool(self._ended) from None
         finally:
             self._starting = None
 
@@ -250,6 +276,15 @@ class Workers:
             live = cpu_by_worker(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
         return sum({**self._cpu, **live}.values())
+
+
+def _settle(done: asyncio.Future[None], outcome: BaseException | None) -> None:
+    if done.done():  # given up on (START_TIMEOUT)
+        return
+    if outcome is None:
+        done.set_result(None)
+    else:
+        done.set_exception(outcome)
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import lxml.etree
 import pytest
 
+import raqib.crawler.workers as workers_module
 from raqib.crawler.pool import die_with, extraction_pool, forkserver, halt
 from raqib.crawler.workers import (
     MAX_DEATHS_IN_A_ROW,
@@ -364,6 +365,47 @@ def test_a_halt_while_a_replacement_spawns_its_worker_leaves_none() -> None:
     assert len(spawned) == 1 and halted and halted[0] < 5
     spawned[0].join(timeout=30)
     assert spawned[0].exitcode == -signal.SIGKILL
+    assert workers.replaced == 0 and workers.executor is pools[0]
+
+
+def test_a_replacement_that_never_starts_stops_the_pass_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forkserver that never answers (its spawn inside submit() has no
+    bound of its own): the pages waiting to be analysed are the next pass's
+    after START_TIMEOUT, and the start's thread, a daemon, keeps no exit
+    waiting; once it gets its answer, it shuts its pool down."""
+    monkeypatch.setattr(workers_module, "START_TIMEOUT", 0.2)
+    answer = threading.Event()
+
+    class Silent(ManualPool):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            if fn is int:
+                answer.wait(timeout=30)  # let go at the end
+            return super().submit(fn, *args, **kwargs)
+
+    pools: list[ManualPool] = [ManualPool()]
+
+    def start(workers: int, extracts: bool) -> Executor:
+        pools.append(Silent())
+        return pools[-1]
+
+    workers = Workers(pools[0], 1, extracts=False, start=start)
+
+    async def scenario() -> None:
+        page = asyncio.ensure_future(workers.analyse(str, "P"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        pools[0].die()
+        with pytest.raises(BrokenProcessPool, match=r"none answered within 0\.2 s"):
+            await page
+
+    asyncio.run(scenario())
+    (thread,) = [t for t in threading.enumerate() if t.name == "raqib-worker-start"]
+    assert thread.daemon
+    answer.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and pools[1].shut
     assert workers.replaced == 0 and workers.executor is pools[0]
 
 
