@@ -15,7 +15,6 @@ its own: the crawl goes on fetching meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import pickle
@@ -23,7 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -138,8 +137,7 @@ class Workers:
             self._isolating -= 1
 
     async def _run(self, executor: Executor, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        if self._ended is not None:
-            raise BrokenProcessPool(self._ended)
+        self._raise_if_ended()
         loop = asyncio.get_running_loop()
         try:
             pid, cpu, result = await loop.run_in_executor(executor, guarded, fn, *args)
@@ -158,8 +156,7 @@ class Workers:
         not replaced."""
         how = ""  # said by the page that halts it, the only one asked (alone)
         with self._guard:
-            if self._ended is not None:
-                raise BrokenProcessPool(self._ended)
+            self._raise_if_ended()
             if broken is self.executor and self._starting is None:
                 # Killed, not shut down: the pool would SIGTERM a surviving
                 # worker, which ignores it (pool._worker).
@@ -193,21 +190,20 @@ class Workers:
         thread goes on fetching; pages wait for it only to be analysed, for
         START_TIMEOUT at most. The thread is a daemon: a forkserver that
         never answers holds it, and the process's exit must not wait for it."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: Future[None] = Future()
 
         def start() -> None:
+            done.set_running_or_notify_cancel()  # a timeout no longer cancels it
             try:
                 self._started()
-                outcome: BaseException | None = None
             except BaseException as exc:
-                outcome = exc
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-                loop.call_soon_threadsafe(_settle, done, outcome)
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
 
         threading.Thread(target=start, name="raqib-worker-start", daemon=True).start()
         try:
-            await asyncio.wait_for(done, START_TIMEOUT)
+            await asyncio.wait_for(asyncio.wrap_future(done), START_TIMEOUT)
         except TimeoutError:
             with self._guard:
                 if self._ended is None:
@@ -232,16 +228,13 @@ class Workers:
             new = self._start(self.workers, self.extracts)
             with self._guard:
                 self._pending = new
-                if self._ended is not None:
-                    raise BrokenProcessPool(self._ended)
+                self._raise_if_ended()
             answered = new.submit(int)
             with self._guard:
-                if self._ended is not None:
-                    raise BrokenProcessPool(self._ended)
+                self._raise_if_ended()
             answered.result(timeout=START_TIMEOUT)
             with self._guard:
-                if self._ended is not None:
-                    raise BrokenProcessPool(self._ended)
+                self._raise_if_ended()
                 self.executor = new
                 self.replaced += 1
         except Exception as exc:  # no process to be had: memory, a process limit
@@ -256,6 +249,10 @@ class Workers:
         finally:
             with self._guard:
                 self._pending = None
+
+    def _raise_if_ended(self) -> None:
+        if self._ended is not None:
+            raise BrokenProcessPool(self._ended)
 
     def halt(self) -> None:
         """Stop the workers now (crawler.pool.halt): the pass was stopped at once."""
@@ -276,15 +273,6 @@ class Workers:
             live = cpu_by_worker(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
         return sum({**self._cpu, **live}.values())
-
-
-def _settle(done: asyncio.Future[None], outcome: BaseException | None) -> None:
-    if done.done():  # given up on (START_TIMEOUT)
-        return
-    if outcome is None:
-        done.set_result(None)
-    else:
-        done.set_exception(outcome)
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:
