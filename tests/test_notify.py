@@ -118,6 +118,23 @@ def test_one_message_per_substantive_change(
     assert all(ch["sent"] == 5 and ch["pending"] == 0 for ch in status["channels"])
 
 
+def test_a_channel_for_a_watchs_later_story_hears_its_edits(
+    server, raqib: Raqib, manifest, receiver: Receiver
+) -> None:
+    """An article sits in several stories; a desk's channel for any of them is
+    told, not only one for the story it was first watched under."""
+    for w in manifest["watches"]:
+        raqib("watch", "--no-fetch", server.base + w["path"], "--story", "first-desk")
+    story = manifest["watches"][0]["story"]  # joined second, by replay_corpus
+    raqib("notify", "add", f"http://{receiver.base}/hook", "--story", story)
+    replay_corpus(server, raqib, manifest)
+    changes = raqib("changes", "--json", "--story", story).json()
+    substantive = {(c["url"], c["to_version"]) for c in changes if c["kind"] == "substantive"}
+    hooks = receiver.got["/hook"]
+    assert substantive and {(h["url"], h["to_version"]) for h in hooks} == substantive
+    assert all(h["story"] == "first-desk" and h["stories"] == ["first-desk", story] for h in hooks)
+
+
 def test_receiver_down_messages_wait_and_arrive_later(
     server, raqib: Raqib, manifest, receiver: Receiver
 ) -> None:
@@ -210,6 +227,8 @@ def test_rules() -> None:
     assert not wants(["silent"], [], None, _event())
     assert wants(["silent"], [], None, _event(silent=True))
     assert not wants(["substantive"], [], "other-story", _event())
+    assert wants(["substantive"], [], "b", _event(story="a", stories=["a", "b"]))
+    assert not wants(["substantive"], [], "c", _event(story="a", stories=["a", "b"]))
     assert wants(
         ["substantive"], ["الإنسحاب"], None, _event()
     )  # spelling variant of a keyword matches

@@ -27,7 +27,8 @@ def _changed_text(event: dict[str, Any]) -> str:
 
 
 def wants(when: list[str], keywords: list[str], story: str | None, event: dict[str, Any]) -> bool:
-    if story is not None and event.get("story") != story:
+    # An article can sit in several stories; `story` is only the first of them.
+    if story is not None and story not in (event.get("stories") or [event.get("story")]):
         return False
     kind = event["event"]
     if kind == "removed":
