@@ -95,6 +95,17 @@ def same_site(a: str, b: str) -> bool:
     return strip(ha) == strip(hb)
 
 
+def same_owner(a: str, b: str) -> bool:
+    """Both on one registrable domain (amp.example.co.uk and www.example.co.uk),
+    by the public suffix list: what one publisher's DNS answers for."""
+    if same_site(a, b):
+        return True
+    from tld import get_fld  # its list loads in about 70 ms: only for such pairs
+
+    fa, fb = get_fld(a, fail_silently=True), get_fld(b, fail_silently=True)
+    return fa is not None and fa == fb
+
+
 def is_home(url: str) -> bool:
     return urlsplit(url).path in ("", "/")
 
@@ -112,7 +123,9 @@ def identity(
 
     The page's canonical link is trusted when it names an article on the same
     site; a canonical link to the home page or to another site is a CMS
-    mistake or a trick, and is ignored. No home page is ever an alias.
+    mistake or a trick, and is ignored. Its AMP link is an alias only on the
+    publisher's own domain: one to another site would make that site's article
+    "already watched" as this page. No home page is ever an alias.
     """
     base = final or url
 
@@ -130,6 +143,7 @@ def identity(
     canon = norm(canonical)
     trusted = canon is not None and not is_home(canon) and same_site(canon, served[-1])
     primary = canon if trusted and canon else served[-1]
-    others = [*served, norm(amp)]
+    amp_url = norm(amp)
+    others = [*served, amp_url if amp_url and same_owner(amp_url, served[-1]) else None]
     aliases = [u for u in dict.fromkeys(others) if u and u != primary and not is_home(u)]
     return primary, aliases

@@ -81,3 +81,13 @@ def test_one_identity_rule_for_every_page() -> None:
     )
     assert primary == "https://news.example/2024/01/new"
     assert aliases == ["https://news.example/old", "https://news.example/amp/2024/01/new"]
+    # AMP on the publisher's own domain, by the public suffix list: an alias;
+    # on another site, or another publisher under one suffix: not.
+    for page, amp, kept in (
+        ("https://www.news.co.uk/a/story", "https://amp.news.co.uk/a/story", True),
+        ("https://www.news.co.uk/a/story", "https://www.other.co.uk/a/story", False),
+        ("https://www.news.co.uk/a/story", "https://other.example/a/story", False),
+        ("https://news.github.io/a/story", "https://other.github.io/a/story", False),
+    ):
+        assert (amp in identity(page, amp=amp)[1]) is kept, amp
+    assert identity("http://127.0.0.1:8801/a", amp="http://localhost:8801/b")[1] == []
