@@ -31,11 +31,15 @@ def parse_duration(value: str | int | float) -> timedelta:
     if isinstance(value, bool):
         raise ValueError("a duration, not true/false")
     if isinstance(value, int | float):
-        return timedelta(seconds=float(value))
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a duration like 90s, 15m, 3h or 7d")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a duration like 90s, 15m, 3h or 7d")
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if not 0 <= seconds <= 1e9:  # 31 years; also no inf, nan or negative
+        raise ValueError(f"{value!r} is not a duration from 0 to 31 years")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(td: timedelta) -> str:

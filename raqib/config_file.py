@@ -5,6 +5,7 @@ it can, and the setting; the types and defaults are in `raqib.config`."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from datetime import timedelta
@@ -59,6 +60,11 @@ def load(home: Path) -> Config:
                 raise ConfigError(
                     f"{path}:{where}: {name}.{key} must be {type(default).__name__}, got {value!r}"
                 )
+            if not _bounded(value):
+                raise ConfigError(
+                    f"{path}:{where}: {name}.{key} must be a finite number under"
+                    f" {MAX_NUMBER:.0e}, got {value!r}"
+                )
             setattr(target, key, float(value) if isinstance(default, float) else value)
     try:
         validate(cfg)
@@ -80,6 +86,17 @@ def _line_of(text: str, section: str, key: str | None) -> int | None:
         ):
             return no
     return None
+
+
+# No setting needs more (a billion seconds is 31 years). TOML admits inf, nan
+# and integers past 64 bits, which would otherwise fail far from the file.
+MAX_NUMBER = 1e9
+
+
+def _bounded(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    return math.isfinite(value) and abs(value) <= MAX_NUMBER
 
 
 def _check_type(default: Any, value: Any) -> bool:
@@ -124,6 +141,10 @@ def _outlet_tables(
             )
             if not ok:
                 raise ConfigError(f"{path}:{where}: outlets.{key}.{k} has the wrong type: {v!r}")
+            if not _bounded(v):
+                raise ConfigError(
+                    f"{path}:{where}: outlets.{key}.{k} is not a finite number: {v!r}"
+                )
             setattr(settings, k, v)
         target.per[key] = settings
     return plain

@@ -330,6 +330,16 @@ def test_broken_config_names_the_line(raqib: Raqib) -> None:
     (raqib.home / "raqib.toml").write_text("[fetch]\ntimeuot = 30\n", encoding="utf-8")
     r = raqib("config", expect=1)
     assert "raqib.toml:2" in r.err and "unknown setting fetch.timeuot" in r.err
+    for bad, said in (
+        ("max_size_mb = 1e400", "fetch.max_size_mb must be a finite number under 1e+09, got inf"),
+        ("concurrency = 99999999999999999999", "fetch.concurrency must be a finite number"),
+        ("timeout = nan", "fetch.timeout must be a finite number"),
+        ('robots_ttl = "99999999999999999999d"', "fetch.robots_ttl: '99999999999999999999d' is"),
+    ):
+        (raqib.home / "raqib.toml").write_text(f"[fetch]\n{bad}\n", encoding="utf-8")
+        for command in ("config", "check"):
+            r = raqib(command, expect=1)
+            assert said in r.err and "unexpected" not in r.err, r.err
     for bad in ("processes = -1", "workers = -2"):
         (raqib.home / "raqib.toml").write_text(f"[fetch]\n{bad}\n", encoding="utf-8")
         r = raqib("check", expect=1)
