@@ -214,3 +214,40 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     orphan = next(json.loads(x) for x in lines if '"record": "version"' in x)
     (tmp_path / "orphan.jsonl").write_text(json.dumps(orphan, ensure_ascii=False) + "\n")
     assert "no watch record for it" in other("import", str(tmp_path / "orphan.jsonl"), expect=2).err
+
+
+def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
+    server, raqib: Raqib, tmp_path
+) -> None:
+    """Everything is everything: an unwatched article's history is exported,
+    and an import keeps it unwatched; the addresses a watch answered to (here a
+    redirect) still find it after an import, and so does its outlet, where the
+    importing home follows one by that name."""
+    old, new, b = server.base + "/old", server.base + "/new", server.base + "/b"
+    server.routes["/old"] = Route(status=301, headers={"Location": new})
+    server.routes["/new"] = Route(render(VERSIONS[0], server.base))
+    server.routes["/b"] = Route(render(VERSIONS[2], server.base))
+    raqib("watch", old, b)
+    raqib("unwatch", b)
+    dump = tmp_path / "all.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(dump))
+    records = [json.loads(x) for x in dump.read_text(encoding="utf-8").splitlines()]
+    watches = {r["url"]: r for r in records if r["record"] == "watch"}
+    assert set(watches) == {old, b} and watches[b]["state"] == "unwatched"
+    assert watches[old]["aliases"] == [new]  # known by the address it was watched at
+    assert {r["watch_url"] for r in records if r["record"] == "version"} == {old, b}
+    for r in records:  # as an outlet's watches would carry it
+        r["outlet"] = "marsad" if r.get("url") == old else r.get("outlet")
+    dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
+
+    other = Raqib(tmp_path / "other")
+    other("outlet", "add", "marsad", "--feed", server.base + "/feed.xml")
+    other("import", str(dump))
+    assert other("versions", new, "--json").json()[0]["url"] == new  # found by its alias
+    moved = other("watches", "--outlet", "marsad", "--json").json()
+    assert [(w["url"], w["state"], w["aliases"]) for w in moved] == [(old, "paused", [new])]
+    assert [w["url"] for w in other("watches", "--state", "unwatched", "--json").json()] == [b]
+    third = Raqib(tmp_path / "third")  # follows no outlet: told so, and the rest comes in
+    out = third("import", str(dump)).out
+    assert "1 watch came from outlet marsad, which this home does not follow" in out
+    assert third("versions", new, "--json").json()[0]["url"] == new

@@ -4,14 +4,16 @@ Idempotent: a watch already held is matched by its address, a version the
 watch already has is skipped (the same number with other text is refused),
 and the changes are judged again from the versions, as a pass would, so a
 second import of the same file adds nothing. Imported watches that are new
-here start paused: importing an archive must not start fetching it.
+here start paused: importing an archive must not start fetching it (an
+unwatched one stays unwatched). Their aliases come along, and their outlet
+where this home follows one by that name.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from raqib.clock import parse_instant
 from raqib.domain import Version, WatchState
 from raqib.extract.page import content_hash
 
+HIDDEN = (WatchState.UNWATCHED.value, WatchState.REJECTED.value)
 SCHEMAS = {"watch": "raqib.watch/1", "version": "raqib.version/1", "change": "raqib.change/1"}
 
 
@@ -35,6 +38,8 @@ class ImportReport:
     versions_new: int = 0
     versions_known: int = 0
     changes: int = 0
+    # Outlets the file's watches came from that this home does not follow.
+    outlets_missing: dict[str, int] = field(default_factory=dict)
 
 
 def _schema(kind: str) -> Any:
@@ -84,6 +89,7 @@ def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
             try:
                 rec["url"] = urls.normalize(rec["url"])
                 rec["tags"] = clean_tags(rec.get("tags") or [])
+                rec["aliases"] = [urls.normalize(a) for a in rec["aliases"] if a]
             except (urls.BadURL, BadInput) as exc:
                 raise BadInput(f"{name}:{n}: {exc}") from None
         out.append(rec)
@@ -131,13 +137,17 @@ def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
     ids: dict[str, int] = {}
     for rec in (r for r in records if r["record"] == "watch"):
         stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
+        # An unwatched (or rejected) article stays so; any other starts paused.
+        state = WatchState(rec["state"]) if rec["state"] in HIDDEN else WatchState.PAUSED
         for story in stories:
             ((w, created),) = app.storage.watches.add(
-                [rec["url"]], now=now, story=story, tags=rec["tags"],
-                state=WatchState.PAUSED, revive=False,
+                [rec["url"]], now=now, story=story, tags=rec["tags"], state=state, revive=False,
             )  # fmt: skip
             report.watches_new += created
         ids[rec["url"]] = w.id
+        if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"]):
+            missing = report.outlets_missing
+            missing[rec["outlet"]] = missing.get(rec["outlet"], 0) + 1
     report.watches_known = len(ids) - report.watches_new
     versions = sorted(
         (r for r in records if r["record"] == "version"),

@@ -17,7 +17,7 @@ from warcio.warcwriter import WARCWriter
 
 from raqib import analysis
 from raqib.archive.warc import WARC_VERSION
-from raqib.domain import Watch
+from raqib.domain import Watch, WatchState
 from raqib.present.records import change_record, version_record, watch_record
 from raqib.storage import Storage
 
@@ -53,7 +53,8 @@ EVERYTHING = Selection()
 def watches_of(storage: Storage, sel: Selection) -> list[Watch]:
     if sel.watch_id is not None:  # a watch named by the user, whatever its state
         return [storage.watches.get(sel.watch_id)]
-    return [w for w in storage.watches.all() if sel.holds(w)]
+    # Every state: an unwatched article's history is kept, and an archive holds it.
+    return [w for w in storage.watches.all(states=list(WatchState)) if sel.holds(w)]
 
 
 def _grouping(w: Watch) -> dict[str, Any]:

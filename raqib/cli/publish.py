@@ -147,7 +147,10 @@ def import_cmd(obj: Ctx, file: Any) -> None:
     same file twice adds nothing; a version whose text differs from the one
     held under its number is refused. Changes are judged again from the
     versions. Watches new to this home start paused (`raqib resume` starts
-    checking them): importing an archive does not start fetching it.
+    checking them): importing an archive does not start fetching it. An
+    unwatched article stays unwatched. Each watch keeps the addresses it
+    answered to (redirects, its AMP page), and its outlet where this home
+    follows one by that name (`raqib outlet import FILE.opml` first).
     """
     from raqib.app import imports
 
@@ -159,6 +162,11 @@ def import_cmd(obj: Ctx, file: Any) -> None:
         f"versions: {r.versions_new} new, {r.versions_known} already here; "
         f"{r.changes} changes judged"
     )
+    for name, n in sorted(r.outlets_missing.items()):
+        click.echo(
+            f"{n} watch{'es' if n != 1 else ''} came from outlet {name}, which this home does not "
+            f"follow: imported without it (`raqib outlet import FILE.opml` first to keep it)"
+        )
 
 
 @click.command()
