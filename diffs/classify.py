@@ -21,7 +21,9 @@ from raqib.normalize.arabic import compact_key
 
 # Bumped whenever the analysis or its stored form changes; a change stored by
 # an older analyzer is re-judged when read, and re-stored by the next pass.
-ANALYZER_VERSION = 3  # 3: numbers written in words are figures
+# 3: numbers written in words are figures; 4: a headline's figures, quotes
+# and negations are facts, and a notice the old text already held is not new.
+ANALYZER_VERSION = 4
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 
@@ -162,8 +164,15 @@ def update_signals(old: VersionLike, new: VersionLike) -> list[str]:
     if new.modified and new.modified != old.modified:
         signals.append(f"modified date {old.modified or 'absent'} → {new.modified}")
     old_notices = {compact_key(n) for n in (old.notices or [])}
+    old_text = None
     for notice in new.notices or []:
-        if compact_key(notice) not in old_notices:
+        key = compact_key(notice)
+        if key in old_notices:
+            continue
+        # A line the old version already showed announces nothing new: it may
+        # only now be read as a notice, by a later extractor's rules.
+        old_text = compact_key(old.text) if old_text is None else old_text
+        if key not in old_text:
             signals.append(f"notice: {notice}")
     return signals
 
@@ -194,7 +203,7 @@ def compare(old: VersionLike, new: VersionLike) -> Analysis:
         byline_changed=byline_changed,
         signals=signals,
         counts=counts,
-        facts=facts.deltas(items),
+        facts=facts.deltas(items, (old.title, new.title) if headline_changed else None),
         chars_changed=chars,
         items=items,
         moved_paragraphs=moved_paragraphs(items),

@@ -94,9 +94,13 @@ def _quote_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
     ]
 
 
-def deltas(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
-    """Numbers, quotes and negations that changed, each with its sentence(s)."""
+def deltas(
+    items: list[Item], headline: tuple[str, str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Numbers, quotes and negations that changed, each with its sentence(s);
+    `headline` (old, new), when it changed, first, labelled "headline"."""
     out: dict[str, list[dict[str, Any]]] = {"numbers": [], "quotes": [], "negations": []}
+    pairs = [("headline", headline[0], headline[1])] if headline else []
     for it in items:
         if it.label in ("unchanged", "cosmetic"):
             continue
@@ -104,7 +108,9 @@ def deltas(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
             continue  # a move that kept its words
         old_s = it.old.text if it.old is not None else ""
         new_s = it.new.text if it.new is not None else ""
-        context = {"label": it.label, "old_sentence": old_s or None, "new_sentence": new_s or None}
+        pairs.append((it.label, old_s, new_s))
+    for label, old_s, new_s in pairs:
+        context = {"label": label, "old_sentence": old_s or None, "new_sentence": new_s or None}
         removed, added = _figure_delta(figures(old_s), figures(new_s))
         if removed or added:
             out["numbers"].append({"removed": removed, "added": added, **context})

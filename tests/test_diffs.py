@@ -125,6 +125,27 @@ def test_announced_by_modified_date_or_notice() -> None:
     # A notice that was already there announces nothing new.
     noted = V("نص الخبر الأول.", notices=["تصحيح: ورد خطأ"])
     assert compare(noted, V("نص الخبر المعدل.", notices=["تصحيح: ورد خطأ"])).silent
+    # Nor does a line the old text already held, now read as a notice by a
+    # later extractor's rules: the silent edit beside it stays silent.
+    line = "تم تحديث هذا الخبر."
+    held = V(f"نص الخبر الأول. {line}")
+    assert compare(held, V(f"نص الخبر المعدل. {line}", notices=[line])).silent
+
+
+def test_a_figure_changed_in_the_headline_is_a_figure() -> None:
+    a = compare(
+        V("نص الخبر.", title="الصادرات في أعلى مستوى منذ 2020"),
+        V("نص الخبر.", title="الصادرات في أعلى مستوى منذ 2021"),
+    )
+    assert a.headline_changed and a.facts["numbers"] == [
+        {
+            "removed": ["2020"], "added": ["2021"], "label": "headline",
+            "old_sentence": "الصادرات في أعلى مستوى منذ 2020",
+            "new_sentence": "الصادرات في أعلى مستوى منذ 2021",
+        }
+    ]  # fmt: skip
+    same = compare(V("نص.", title="منذ 2020"), V("نص آخر تماما.", title="منذ ٢٠٢٠"))
+    assert not same.headline_changed and same.facts["numbers"] == []
 
 
 def test_headline_change_alone_is_silent() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 from raqib.extract.article import extract
+from raqib.extract.notices import notices
 from raqib.extract.page import make_page
 from raqib.extract.results import EXTRACTOR, Article, NotArticle
 from tests.conftest import CORPUS, require_shared
@@ -56,6 +58,32 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
     assert a.notices == ("آخر تحديث: 26 يناير 2024 - 10:30",)
     assert a.modified == "2024-01-26T10:30:00+03:00"
     assert all("آخر تحديث" not in p for p in a.paragraphs)
+
+
+@pytest.mark.parametrize(
+    ("line", "notice"),
+    [
+        ("ملاحظة: تم تصحيح رقم الصادرات الوارد في نسخة سابقة من هذا الخبر.", True),
+        ("صُحّح هذا الخبر لتعديل رقم الصادرات.", True),
+        ("(تم تحديث هذا الخبر)", True),
+        ("<em>* صحح هذا الخبر لتعديل رقم الصادرات.</em> وقال المتحدث إن الصادرات سترتفع.", True),
+        ("استدراك: ورد خطأ في رقم الصادرات وتم تعديله.", True),
+        ("تحديث ١٠:٣٠", True),
+        ("Updated: Jan 5, 2024", True),
+        ("This story has been corrected to reflect the right figure.", True),
+        # Keywords that open ordinary sentences, with figures but no date or time:
+        ("تحديث المصافي الجنوبية سيكلف 3 مليارات دولار خلال عامين.", False),
+        ("تصحيح المسار الاقتصادي يتطلب 3 سنوات.", False),
+        ("تم تحديث المصافي في عام 2020 بكلفة كبيرة.", False),
+        ("This article explains the talks.", False),
+    ],
+)
+def test_an_update_or_correction_notice_and_a_sentence_that_only_opens_like_one(
+    line: str, notice: bool
+) -> None:
+    body = "".join(f"<p>{s}</p>" for s in ("نص الخبر الأول هنا.", line, "فقرة أخيرة."))
+    root = lxml.html.fromstring(f"<html><body><article>{body}</article></body></html>")
+    assert bool(notices(root)) is notice
 
 
 def test_windows_1256_page_decoded_gives_the_same_snapshot() -> None:
