@@ -65,18 +65,27 @@ def create_search(conn: Any) -> None:
     )
 
 
-def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int]:
-    """Version ids whose key holds a word starting with each token (tokens
-    are word characters only; the 'simple' configuration: no stemming, the
-    keys are already folded)."""
+def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int]:
+    """Version ids whose key holds a word starting with each word, and one of
+    each tuple's forms whole, parsed as the index was (3,500 is 3 then 500).
+    The 'simple' configuration: no stemming, the keys are already folded."""
+    words = [t for t in tokens if isinstance(t, str)]
+    where = ["tsv @@ to_tsquery('simple', :q)"] if words else []
+    params: dict[str, Any] = {"q": " & ".join(f"{t}:*" for t in words), "lim": limit}
+    for i, forms in enumerate(t for t in tokens if isinstance(t, tuple)):
+        any_form = []
+        for j, form in enumerate(forms):
+            params[f"f{i}_{j}"] = form
+            any_form.append(f"phraseto_tsquery('simple', :f{i}_{j})")
+        where.append(f"tsv @@ ({' || '.join(any_form)})")
     return [
         int(r[0])
         for r in conn.execute(
             text(
-                "SELECT version_id FROM version_search "
-                "WHERE tsv @@ to_tsquery('simple', :q) ORDER BY version_id DESC LIMIT :n"
+                f"SELECT version_id FROM version_search WHERE {' AND '.join(where)} "
+                "ORDER BY version_id DESC LIMIT :lim"
             ),
-            {"q": " & ".join(f"{t}:*" for t in tokens), "n": limit},
+            params,
         )
     ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from raqib.domain import Version, Watch
 from raqib.storage import models as m
@@ -74,8 +74,12 @@ class SearchRepo:
                 done += len(rows)
         return done
 
-    def find(self, tokens: list[str], *, limit: int = 200) -> list[tuple[Watch, Version]]:
-        """Versions whose key holds every token, newest first, with their watch."""
+    def find(
+        self, tokens: list[str | tuple[str, ...]], *, limit: int = 200
+    ) -> list[tuple[Watch, Version]]:
+        """Versions whose key holds every token, newest first, with their watch:
+        a word as the start of a word, a tuple (a number's written forms) as one
+        of its forms whole."""
         if not tokens:
             return []
         with self.db.session() as s:
@@ -90,7 +94,10 @@ class SearchRepo:
             q = select(m.Version).join(m.VersionSearch, m.VersionSearch.version_id == m.Version.id)
             if ids is None:  # no full-text index here: a scan, still by matching key
                 for t in tokens:
-                    q = q.where(m.VersionSearch.key.contains(t, autoescape=True))
+                    forms = t if isinstance(t, tuple) else (t,)
+                    q = q.where(
+                        or_(*(m.VersionSearch.key.contains(f, autoescape=True) for f in forms))
+                    )
                 q = q.order_by(m.Version.id.desc()).limit(limit)
             else:
                 q = q.where(m.Version.id.in_(ids)).order_by(m.Version.id.desc())

@@ -106,12 +106,20 @@ def unindex_search(conn: Any, rows: list[tuple[int, str]]) -> None:
         )
 
 
-def search_ids(conn: Any, tokens: list[str], limit: int) -> list[int] | None:
-    """Version ids whose key holds a word starting with each token (tokens
-    are word characters only); None without FTS5 (then LIKE)."""
+def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int] | None:
+    """Version ids whose key holds a word starting with each word, and one of
+    each tuple's forms whole (tokens are word characters, a number's . and ,);
+    None without FTS5 (then LIKE)."""
     if not _has_fts_table(conn):
         return None
-    query = " AND ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
+
+    def quoted(t: str) -> str:
+        return '"' + t.replace('"', '""') + '"'
+
+    query = " AND ".join(
+        "(" + " OR ".join(map(quoted, t)) + ")" if isinstance(t, tuple) else quoted(t) + "*"
+        for t in tokens
+    )
     return [
         int(r[0])
         for r in conn.exec_driver_sql(

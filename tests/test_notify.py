@@ -233,6 +233,13 @@ def test_rules() -> None:
         ["substantive"], ["الإنسحاب"], None, _event()
     )  # spelling variant of a keyword matches
     assert not wants(["substantive"], ["غزة"], None, _event())
+    # A number only whole: خمسة (5) is not in 3.25 million, nor in خمسين (50).
+    figure = [{"before": "بلغت 3.5 مليون برميل", "after": "بلغت 3.25 مليون برميل"}]
+    assert not wants(["substantive"], ["خمسة"], None, _event(excerpt=figure))
+    fifty = [{"before": "شاركت خمسين دولة", "after": "شاركت ستين دولة"}]
+    assert not wants(["substantive"], ["خمسة"], None, _event(excerpt=fifty))
+    assert wants(["substantive"], ["خمسين"], None, _event(excerpt=fifty))
+    assert wants(["substantive"], ["3.25 مليون"], None, _event(excerpt=figure))
     assert wants(
         ["figures"], [], None, _event(facts={"numbers": [{"removed": ["1"], "added": ["2"]}]})
     )

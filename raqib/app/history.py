@@ -14,7 +14,7 @@ from raqib.app.home import App
 from raqib.clock import parse_instant
 from raqib.diffs.classify import Judged, judged
 from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
-from raqib.normalize.arabic import matching_key
+from raqib.normalize.arabic import holds, matching_key
 
 _AGO = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -138,7 +138,7 @@ def mentions(row: ChangeRow, words: str) -> bool:
     texts = [row.watch.title or ""]
     for a in row.change.analysis.get("alignment", []):
         texts.extend(t for t in (a.get("old"), a.get("new")) if t)
-    return any(key in matching_key(t) for t in texts)
+    return any(holds(matching_key(t), key) for t in texts)
 
 
 def fetch_log(app: App, url: str) -> tuple[Watch, list[tuple[FetchEntry, int | None]]]:

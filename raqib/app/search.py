@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
-from raqib.normalize.arabic import matching_key
+from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key
 
 MAX_TOKENS = 12
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")  # as normalize.arabic.holds reads them
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,13 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     words = tokens(text)
     if not app.readonly:
         index(app)
-    found = app.storage.search.find(words, limit=limit * 20)
+    found = app.storage.search.find(
+        [(w, *(c + w for c in NUMBER_CLITICS)) if w[0].isdigit() else w for w in words],
+        limit=limit * 20,
+    )
+    if numbers := [w for w in words if w[0].isdigit()]:
+        # The index splits 3.5 into 3 and 5: a number is checked whole in the text.
+        found = [(w, v) for w, v in found if _has_numbers(v, numbers)]
     by_watch: dict[int, list[Version]] = {}
     watches: dict[int, Watch] = {}
     for w, v in found:
@@ -63,10 +69,19 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     return hits[:limit]
 
 
+def _lines(v: Version) -> list[str]:
+    return [v.title or "", *v.text.split("\n")]
+
+
+def _has_numbers(v: Version, numbers: list[str]) -> bool:
+    keys = [matching_key(line) for line in _lines(v)]
+    return all(any(holds(k, n) for k in keys) for n in numbers)
+
+
 def snippet(v: Version, words: list[str], width: int = 300) -> str:
     """The first line of the version (headline included) that holds the words."""
-    for line in [v.title or "", *v.text.split("\n")]:
+    for line in _lines(v):
         key = matching_key(line)
-        if all(w in key for w in words):
+        if all(holds(key, w) for w in words):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]

@@ -287,3 +287,24 @@ def compact(key: str) -> str:
 def fold_digits(text: str) -> str:
     """ASCII digits for every decimal digit script, everything else untouched."""
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+# A number whole (3.5 and 1,000 are one token), or a word's letters: و2500 is و, 2500.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+
+
+# Letters written onto a number (و2500, ب3 ملايين): a search for it looks for these too.
+NUMBER_CLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "فل", "وك")
+
+
+def holds(key: str, words: str) -> bool:
+    """Whether a text whose matching key is `key` holds `words` (a matching key
+    too). Words match as the keys do, spacing aside (والانسحاب holds الانسحاب).
+    Numbers match only whole: خمسة is 5, which 2500, 3.5 and 50 (خمسين) are not."""
+    if not any(ch.isdigit() for ch in words):
+        return bool(words.strip()) and compact(words) in compact(key)
+    want, have = _TOKEN.findall(words), _TOKEN.findall(key)
+    return any(
+        all(w == h if w[0].isdigit() else w in h for w, h in zip(want, have[i:], strict=False))
+        for i in range(len(have) - len(want) + 1)
+    )

@@ -1,0 +1,77 @@
+"""Words and numbers found as a reader means them: `search`, `changes
+--search` and a channel's keywords match a number only whole (خمسة is 5,
+never 50, 2500 or 3,250,000), and words by matching key, spacing aside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from raqib import analysis
+from raqib.domain import FetchRecord
+from raqib.normalize.arabic import holds, matching_key
+from tests.conftest import Raqib
+from tests.test_storage import snap
+
+pytestmark = pytest.mark.backends
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+HISTORIES = {
+    "https://a.example/exports": [
+        "قال الوزير إن الصادرات بلغت 3.5 مليون برميل يوميا.",
+        "قال الوزير إن الصادرات بلغت 3.25 مليون برميل يوميا.",
+    ],
+    "https://b.example/summit": ["شاركت خمسين دولة في القمة و2500 مندوب."],
+    "https://c.example/attack": ["قتل خمسة جنود في الهجوم.", "قتل ستة جنود في الهجوم."],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "held"),
+    [
+        ("قتل خمسة جنود", "5", True),
+        ("قتل خمسة جنود", "خمسة جنود", True),
+        ("شاركت خمسين دولة", "خمسة", False),
+        ("بلغت 3.25 مليون برميل", "خمسة", False),
+        ("بلغت 3.25 مليون برميل", "ثلاثة", False),
+        ("بلغت 3.25 مليون برميل", "3.25 مليون", True),
+        ("شاركت خمسين دولة و2500 مندوب", "2500", True),
+        ("يقترب الانسحاب", "الإنسحاب", True),  # a spelling variant
+        ("قال إن والانسحاب قريب", "الانسحاب", True),  # inside a word: a clitic
+        ("عبد الله", "عبدالله", True),  # spacing aside
+        ("", "خمسة", False),
+    ],
+)
+def test_holds(text: str, words: str, held: bool) -> None:
+    assert holds(matching_key(text), matching_key(words)) is held
+
+
+def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
+    raqib.home.mkdir(parents=True)
+    store = raqib.open_storage()
+    try:
+        for url, texts in HISTORIES.items():
+            (w, _), *_ = store.watches.add([url], now=T0)
+            for i, text in enumerate(texts):
+                at = T0 + timedelta(hours=i)
+                store.history.record(
+                    FetchRecord(
+                        w.id, at, "new_version", at + timedelta(hours=1), status=200,
+                        snapshot=snap(text), raw_body=text.encode(),
+                    )
+                )  # fmt: skip
+        analysis.analyze_pending(store)
+    finally:
+        store.close()
+
+    def found(*words: str) -> list[tuple[str, list[int]]]:
+        return [(h["url"], h["versions"]) for h in raqib("search", *words, "--json").json()]
+
+    assert found("خمسة") == found("5") == [("https://c.example/attack", [1])]
+    assert found("ثلاثة") == []
+    assert found("3.25", "مليون") == [("https://a.example/exports", [2])]
+    assert found("2500") == [("https://b.example/summit", [1])]
+    assert found("جنود") == [("https://c.example/attack", [2, 1])]
+    edited = raqib("changes", "--search", "خمسة", "--json").json()
+    assert [c["url"] for c in edited] == ["https://c.example/attack"]
