@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import random
 import select
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,3 +267,54 @@ def test_unwritable_or_strange_home(raqib: Raqib, tmp_path: Path) -> None:
     fresh = Raqib(tmp_path / "new" / "nested" / "home")
     fresh("watch", "--no-fetch", "https://a.example/x")
     assert (tmp_path / "new" / "nested" / "home" / "raqib.db").exists()
+
+
+class Gate:
+    """Around each request: the first `free` pass, the rest wait until opened."""
+
+    def __init__(self, free: int) -> None:
+        self.free, self.lock = free, threading.Lock()
+        self.held, self.open = threading.Event(), threading.Event()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.free -= 1
+            wait = self.free < 0
+        if wait:
+            self.held.set()
+            self.open.wait(60)
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_pass_stopped_by_a_signal_says_so_and_leaves_the_rest_due(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """Ctrl-C mid-pass: the pass records what was in flight, says how many of
+    the watches it claimed it checked, exits 130 so that a wrapper can tell,
+    and the next pass checks the rest; no page is fetched twice."""
+    n = 12
+    urls = [f"{server.base}/stop/{i}" for i in range(n)]
+    for i in range(n):
+        server.routes[f"/stop/{i}"] = page(server, i, 0)
+    raqib("watch", "--no-fetch", *urls)
+    gate = server.around = Gate(free=4)  # robots.txt and three pages, then the rest wait
+    proc = raqib.popen("check", "--all")
+    try:
+        assert gate.held.wait(60), "no request was held"
+        proc.send_signal(signal.SIGINT)
+    finally:
+        gate.open.set()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    fetched = [w for w in raqib("watches", "--json").json() if w["versions"]]
+    left = n - len(fetched)
+    assert 3 <= len(fetched) < n
+    assert f"stopped by a signal: checked {len(fetched)} of {n} watches ({left} due again)" in out
+    server.around = None
+    again = raqib.proc("check")  # only what is due: the watches the stop left
+    assert f"checked {left} watches" in again.out
+    assert all(w["versions"] == 1 for w in raqib("watches", "--json").json())
+    pages = [p for p, _ in server.requests if p.startswith("/stop/")]
+    assert sorted(pages) == sorted(f"/stop/{i}" for i in range(n))

@@ -45,6 +45,7 @@ class PassSummary:
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
     outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
+    stopped: bool = False  # a signal stopped it: what it did not record is due again
     # CPU seconds: this process's and its crawler processes' totals, and the
     # crawls' stages (see CrawlResult.cpu and cpu_stages).
     cpu: dict[str, float] = field(default_factory=dict)
@@ -156,7 +157,8 @@ def run_check(
             outcome.add(done)
             recorded = sum(done.counts.values()) + done.lease_lost
             if done.fatal is not None or recorded < done.handed:
-                break  # failed, or stopped by a signal
+                summary.stopped = done.fatal is None  # else failed: raised below
+                break
             tasks = claims.next()
         summary.claimed = claims.claimed
         if outcome.fatal is not None:

@@ -13,6 +13,8 @@ from raqib.loading import importing
 from raqib.present import records as rec
 from raqib.present import text
 
+EXIT_STOPPED = 130  # as a shell reports a command Ctrl-C stopped
+
 
 @click.command()
 @click.option("--all", "all_watches", is_flag=True, help="Check every watch now, due or not.")
@@ -53,8 +55,9 @@ def check(
     """Run one pass over the watches that are due, then exit (for cron).
 
     Exits 0 when the pass ran — fetch errors are recorded in the log, not
-    fatal — and 75 at once when another pass holds the due watches (use
-    --wait to wait for it). Watches are claimed in batches of
+    fatal — 75 at once when another pass holds the due watches (use --wait
+    to wait for it), and 130 when a signal (Ctrl-C, SIGTERM) stopped it: what
+    it had fetched is recorded, and the rest is due again. Watches are claimed in batches of
     schedule.claim_batch until none is due; --limit caps the pass. Prints a progress bar on a terminal and one
     summary line otherwise.
     """
@@ -85,13 +88,15 @@ def check(
         first_captures=s.first_captures, substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
-        cpu_seconds=s.cpu,
+        cpu_seconds=s.cpu, stopped=s.stopped,
     )  # fmt: skip
     lines = [] if quiet else [text.pass_summary(data)]
     if show_cpu or (obj.verbose and not quiet):  # --cpu even with -q: it was asked for
         lines.append(text.pass_cpu(s.cpu))
     if lines or as_json:
         emit(data, as_json, lines)
+    if s.stopped:
+        raise SystemExit(EXIT_STOPPED)
 
 
 @click.command()

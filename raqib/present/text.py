@@ -145,8 +145,15 @@ def pass_summary(d: Record) -> str:
         if o.get("sources")
         else ""
     )
+    done = sum(int(v) for v in c.values())
+    checked = (
+        f"stopped by a signal: checked {done} of {n} watch{'es' if n != 1 else ''} "
+        f"({max(n - done, 0)} due again)"
+        if d.get("stopped")
+        else f"checked {n} watch{'es' if n != 1 else ''}"
+    )
     return read + (
-        f"checked {n} watch{'es' if n != 1 else ''}: "
+        f"{checked}: "
         f"{d['first_captures']} first captures, "
         f"{count('new_version') - d['first_captures']} new versions "
         f"({d['substantive']} substantive, {d['cosmetic']} cosmetic), "
