@@ -359,3 +359,17 @@ def test_feed_parsers_are_bounded_and_safe() -> None:
     assert all("root:" not in e.url for e in parsed.entries)
     garbage = feeds.parse(b"\x00\x01 not a feed", "http://a.example/x")
     assert garbage.kind == "unknown" and garbage.error
+
+
+def test_a_feed_body_that_names_a_file_is_not_that_file(tmp_path: Path) -> None:
+    """feedparser opens a string naming a file as the file: a stranger's body
+    of "/etc/passwd" or "/dev/zero" (unbounded) must be read as a body."""
+    local = tmp_path / "feed.xml"
+    local.write_text(
+        '<rss version="2.0"><channel><item><link>http://a.example/local-only</link></item>'
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    for body in (str(local).encode(), b"/dev/zero", b"file://" + str(local).encode()):
+        parsed = feeds.parse(body, "http://a.example/feed.xml")
+        assert parsed.entries == [] and parsed.kind == "unknown", body

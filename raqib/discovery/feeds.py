@@ -5,6 +5,8 @@ off)."""
 
 from __future__ import annotations
 
+import io
+
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urljoin
 
@@ -57,7 +59,9 @@ def parse(body: bytes, base_url: str) -> Parsed:
 def parse_feed(body: bytes, base_url: str) -> Parsed:
     import feedparser
 
-    feed = feedparser.parse(body, response_headers={"content-location": base_url})
+    # A stream, never the bytes: feedparser opens a string that names a file
+    # (a body of "/etc/passwd" or "/dev/zero") as that file, on this machine.
+    feed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": base_url})
     version = feed.get("version") or ""
     if not feed.entries and (feed.get("bozo") and not version):
         reason = feed.get("bozo_exception")
