@@ -6,7 +6,6 @@ off)."""
 from __future__ import annotations
 
 import io
-
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urljoin
 
