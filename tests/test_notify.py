@@ -4,7 +4,11 @@ wait and arrive later, and the pass never notices."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -377,3 +381,57 @@ def test_failing_rule_warns_once_after_n_failures_in_a_row(
     got = receiver.got["/hook"]
     assert [(e["event"], e["url"], e["failures"]) for e in got] == [("failing", url, 2)]
     assert raqib("watches", "--failing", "--json").json()[0]["url"] == url
+
+
+class SMTPSink(threading.Thread):
+    """Just enough SMTP on 127.0.0.1 to take one message, for apprise's mailto://."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.mail: list[bytes] = []
+        self.got = threading.Event()
+
+    def run(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn, conn.makefile("rb") as f:
+            conn.sendall(b"220 sink\r\n")
+            for raw in f:
+                line = raw.strip().upper()
+                if line.startswith((b"EHLO", b"HELO")):
+                    conn.sendall(b"250 sink\r\n")
+                elif line == b"DATA":
+                    conn.sendall(b"354 go\r\n")
+                    data = b"".join(iter(f.readline, b".\r\n"))
+                    self.mail.append(data)
+                    conn.sendall(b"250 stored\r\n")
+                    self.got.set()
+                elif line == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 OK\r\n")
+
+
+def test_a_pages_markup_reaches_an_email_as_text_not_html() -> None:
+    """A headline or excerpt holding markup (a tracking pixel, a link) is the
+    page author's, not Raqib's: an e-mail shows it as text, never as HTML."""
+    from raqib.notify import deliver
+
+    sink = SMTPSink()
+    sink.start()
+    hostile = '<img src="http://evil.example/t.png"><a href="http://evil.example/p">انقر</a>'
+    event = _event(
+        headline=f"عنوان {hostile}",
+        excerpt=[{"label": "edit", "before": "قال الوزير", "after": f"قال الوزير {hostile}"}],
+    )
+    url = f"mailto://127.0.0.1:{sink.port}?mode=insecure&from=raqib@example.com&to=desk@example.com"
+    deliver.send("apprise", url, {"schema": "raqib.event/1", **event}, timeout=30)
+    assert sink.got.wait(30)
+    message = email.message_from_bytes(sink.mail[0], policy=email.policy.default)
+    html = message.get_body(("html",))  # none, or one that escapes the markup
+    assert html is None or not re.search(r"<(img|a)\b", html.get_content())
+    plain = message.get_body(("plain",))
+    assert plain is not None and hostile in plain.get_content()  # shown, as text
+    sink.sock.close()

@@ -66,7 +66,9 @@ def _apprise(url: str, title: str, body: str) -> None:
     a = apprise.Apprise()
     if not a.add(url):
         raise DeliveryError("not a URL apprise understands")
-    if not a.notify(title=title, body=body):
+    # Text: apprise escapes it for HTML and Markdown targets (e-mail, Telegram),
+    # where a page's own markup in a headline would be a stranger's pixel or link.
+    if not a.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT):
         raise DeliveryError("apprise could not deliver (see -v for its log)")
 
 
