@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 
@@ -103,17 +104,23 @@ def test_tags_on_many_watches_and_csv_round_trip(server, raqib: Raqib, tmp_path)
     tags = {w["url"]: w["tags"] for w in raqib("watches", "--json").json()}
     assert tags[a] == ["gaza", "politics"] and tags[b] == ["gaza"]
     raqib("tag", a, "--add", "bad;tag", expect=2)
+    formula = '=HYPERLINK("http://evil.example/","open")'  # a stranger's headline
+    server.routes["/f"] = Route(render(replace(VERSIONS[2], title=formula), server.base))
+    raqib.proc("watch", server.base + "/f")
 
     exported = raqib("watches", "--format", "csv").out
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert {r["url"] for r in rows} >= {a, b}
     assert next(r for r in rows if r["url"] == a)["stories"] == "s1;s2"
+    # A spreadsheet shows it as text, never runs it.
+    assert next(r for r in rows if r["url"].endswith("/f"))["title"] == "'" + formula
     path = tmp_path / "watches.csv"
     path.write_text(exported + "99,not a url\n", encoding="utf-8")
 
     other = Raqib(tmp_path / "other-home")  # a second newsroom, on SQLite
     r = other("watch", "--from-csv", str(path), "--json")
     assert r.json()["created"] == len(rows) and r.json()["invalid"][0]["line"] == len(rows) + 2
+    assert r.json()["existing"] == 0  # a row in two stories is one new watch
     back = {w["url"]: w for w in other("watches", "--json").json()}
     assert back[a]["stories"] == ["s1", "s2"] and back[a]["tags"] == ["gaza", "politics"]
     r = other("watch", "--from-csv", "-", input="link\nhttps://x.example/1\n", expect=2)

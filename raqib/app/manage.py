@@ -12,6 +12,7 @@ from raqib import urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.history import IMPORT_BATCH, LIST_SEP, Imported, clean_tags, find_watch
 from raqib.app.home import App
+from raqib.archive.export import safe_cell
 from raqib.domain import Watch, WatchState
 
 # What `watches --format csv` writes; `watch --from-csv` reads url, stories and tags back.
@@ -97,9 +98,9 @@ def write_csv(rows: Iterable[dict[str, object]], out: IO[str]) -> None:
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow(
-            {k: LIST_SEP.join(v) if isinstance(v, list) else v for k, v in r.items()}  # type: ignore[arg-type]
-        )
+        row = {k: LIST_SEP.join(v) if isinstance(v, list) else v for k, v in r.items()}  # type: ignore[arg-type]
+        row["title"] = safe_cell(row.get("title"))  # a stranger's headline: never a formula
+        writer.writerow(row)
 
 
 def import_csv(
@@ -122,6 +123,7 @@ def import_csv(
     extra_tags = clean_tags(tags)
     done = Imported()
     groups: dict[tuple[str | None, tuple[str, ...]], dict[str, None]] = {}
+    joins = 0  # a row's stories past its first
 
     def write(key: tuple[str | None, tuple[str, ...]]) -> None:
         created, existing = app.storage.watches.add_many(
@@ -146,13 +148,17 @@ def import_csv(
         stories: list[str | None] = [*_split(row.get("stories")), *_split(row.get("story"))]
         if story or not stories:
             stories.append(story)
-        for slug in dict.fromkeys(stories):
+        slugs = dict.fromkeys(stories)
+        # The row's URL is added once per story; only one of those adds is the row.
+        joins += len(slugs) - 1
+        for slug in slugs:
             key = (slug, row_tags)
             groups.setdefault(key, {})[url] = None
             if len(groups[key]) >= IMPORT_BATCH:
                 write(key)
     for key in list(groups):
         write(key)
+    done.existing = max(done.existing - joins, 0)
     return done
 
 

@@ -129,7 +129,8 @@ _PAGE_TEXT = ("title", "byline", "text", "figures_removed", "figures_added", "qu
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA) else value
 
 
@@ -171,7 +172,7 @@ def write_csv(
         warc = rec.get("warc") or {}
         row["warc_file"], row["warc_offset"] = warc.get("file"), warc.get("offset")
         for column in _PAGE_TEXT:
-            row[column] = _cell(row.get(column))
+            row[column] = safe_cell(row.get(column))
         writer.writerow(row)
         n += 1
     return n
