@@ -33,19 +33,40 @@ def literal(host: str) -> str | None:
         return None
 
 
+# Private networks proper: the other addresses that are not global (documentation,
+# benchmarking, carrier NAT, future use) are reserved, a network of their own.
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10")
+)
+# NAT64 prefixes: the last 32 bits are the IPv4 address reached.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _carried(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: mapped, NAT64, 6to4 or compatible."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in n for n in _NAT64) or 1 < int(ip) < 2**32:  # ::a.b.c.d, deprecated
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def category(address: str) -> str:
     """public, loopback, link-local, private or reserved."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and (v4 := _carried(ip)) is not None:
+        ip = v4
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 and :: reach this host
         return "loopback"
     if ip.is_link_local:
         return "link-local"
+    if any(ip in n for n in _PRIVATE):  # before is_global: fec0::/10 counts as global
+        return "private"
     if ip.is_global and not ip.is_multicast:
         return PUBLIC
-    if ip.is_private:
-        return "private"
     return "reserved"
 
 

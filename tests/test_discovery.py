@@ -328,6 +328,18 @@ def test_address_categories() -> None:
     assert category("10.0.0.1") == category("172.16.0.1") == category("192.168.1.1") == "private"
     assert category("127.0.0.1") == category("::1") == "loopback"
     assert category("169.254.169.254") == category("fe80::1") == "link-local"
+    # Both reach this host: what a redirect from an intranet watch must not.
+    assert category("0.0.0.0") == category("::") == "loopback"
+    # Not global, not private: documentation, benchmarking, carrier NAT, future use.
+    for reserved in ("198.51.100.1", "203.0.113.9", "192.0.2.1", "198.18.0.1", "240.0.0.1",
+                     "100.64.0.1", "0.1.2.3"):  # fmt: skip
+        assert category(reserved) == "reserved", reserved
+    # IPv6 addresses that carry an IPv4 one are what they carry.
+    for carried, what in (("::ffff:10.0.0.1", "private"), ("64:ff9b::a00:1", "private"),
+                          ("64:ff9b::7f00:1", "loopback"), ("2002:a00:1::", "private"),
+                          ("2002:a9fe:a9fe::", "link-local"), ("::10.0.0.1", "private"),
+                          ("64:ff9b::808:808", "public"), ("fec0::1", "private")):  # fmt: skip
+        assert category(carried) == what, carried
 
 
 # --- pure pieces ---------------------------------------------------------------------------
