@@ -182,6 +182,8 @@ def test_diff_formats(server, raqib: Raqib) -> None:
     assert any(a["label"] == "add" for a in data["alignment"])
     r = raqib("diff", url, "--from", "7", expect=2)
     assert "no version 7" in r.err
+    r = raqib("diff", url, "--from", "2", "--to", "2", expect=2)
+    assert "both name version 2: a diff needs two" in r.err
 
 
 def test_check_with_nothing_to_do(raqib: Raqib) -> None:

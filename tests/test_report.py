@@ -193,6 +193,10 @@ def test_an_empty_feed_is_dated_now(tmp_path: Path) -> None:
     raqib("feed", "--out", str(tmp_path / "empty.atom"))
     parsed = feedparser.parse((tmp_path / "empty.atom").read_bytes())
     assert not parsed.entries and parsed.feed.updated.startswith("2026-11-30T09:15:00")
+    for bad in ("javascript:alert(1)//", "report.example/raqib/"):  # links are http(s)
+        r = raqib("feed", "--out", str(tmp_path / "bad.atom"), "--base-url", bad, expect=2)
+        assert "--base-url must be an http(s) address" in r.err
+    assert not (tmp_path / "bad.atom").exists()
 
 
 def test_serve_requires_a_token_off_loopback(replayed) -> None:

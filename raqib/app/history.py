@@ -182,6 +182,8 @@ def _version_pair(
     from_v = by_number.get(from_n) if from_n is not None else by_number.get(to_v.number - 1)
     if from_v is None:
         raise BadInput(f"no version {from_n} of {watch.url} (it has {len(versions)})")
+    if from_v.number == to_v.number:
+        raise BadInput(f"--from and --to both name version {to_v.number}: a diff needs two")
     return from_v, to_v
 
 

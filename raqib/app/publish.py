@@ -5,6 +5,7 @@ and `source`)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,8 @@ def feed(app: App, *, story: str | None, base_url: str | None) -> bytes:
     from raqib.report.feed import build
 
     base = app.config.report_base() if base_url is None else base_url
+    if base and not re.match(r"https?://[^/\s]+", base):  # as [report] base_url is checked
+        raise BadInput(f"--base-url must be an http(s) address, got {base[:80]!r}")
     return build(app.storage, base_url=base, story=story, now=app.clock())
 
 
