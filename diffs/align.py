@@ -19,6 +19,10 @@ from raqib.normalize.arabic import compact, matching_key
 from raqib.normalize.sentences import paragraphs, sentences
 
 EDIT_THRESHOLD = 0.45  # similarity at or above which two sentences are one, edited
+# Bounds on a stranger's page: sentence pairs compared (all of them for 200
+# edited sentences against 200) and words in a pair read in order.
+MAX_PAIRS = 40_000
+MAX_WORD_PAIRS = 250_000
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,8 @@ def similarity(a: Sentence, b: Sentence) -> float:
     if not sa or not sb:
         return 0.0
     jaccard = len(sa & sb) / len(sa | sb)
-    if jaccard < 0.15:
-        return jaccard
+    if jaccard < 0.15 or len(a.words) * len(b.words) > MAX_WORD_PAIRS:
+        return jaccard  # SequenceMatcher is quadratic: not for run-on "sentences"
     return SequenceMatcher(None, a.words, b.words, autojunk=False).ratio()
 
 
@@ -88,9 +92,23 @@ def _match(old: list[Sentence], new: list[Sentence]) -> dict[int, tuple[int, flo
     # 2. Similar sentences among the rest, best pairs first (deterministic ties).
     rest_old = [s for s in old if s.index not in used_old]
     rest_new = [s for s in new if s.index not in pairs]
+    # Every pair, up to MAX_PAIRS; past that (a page rewritten at length, or
+    # made to be) each new sentence meets the old ones near its own place, so
+    # the time stays linear: an edit that also moved far is then a deletion
+    # and an addition. Unchanged sentences were paired above, wherever they went.
+    everywhere = len(rest_new) * len(rest_old) <= MAX_PAIRS
+    reach = MAX_PAIRS // (2 * len(rest_new) or 1)
+    at = [o.index for o in rest_old]
     scored = []
     for n in rest_new:
-        for o in rest_old:
+        near = (
+            rest_old
+            if everywhere
+            else rest_old[
+                bisect.bisect_left(at, n.index - reach) : bisect.bisect_right(at, n.index + reach)
+            ]
+        )
+        for o in near:
             sim = similarity(o, n)
             if sim >= EDIT_THRESHOLD:
                 scored.append((-sim, abs(o.index - n.index), o.index, n.index))

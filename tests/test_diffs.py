@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -224,3 +225,27 @@ def test_only_an_older_analyzer_is_judged_again() -> None:
     # A stored form that does not fit the versions is judged again, not trusted.
     broken = dict(stored, alignment=[{"label": "edit", "old_index": 7, "new_index": 0}])
     assert judged(broken, ANALYZER, old, new).reanalyzed_from == ANALYZER
+
+
+def test_a_long_rewrite_compares_a_bounded_number_of_sentence_pairs(monkeypatch) -> None:
+    """Every pair of changed sentences is compared up to MAX_PAIRS; past that
+    (a page rewritten at length, or made to be) each new sentence meets the old
+    ones near its place: still paired with its own old sentence, in linear time."""
+    from raqib.diffs import align as aligning
+
+    calls = 0
+    real = aligning.similarity
+
+    def counted(a: Any, b: Any) -> float:
+        nonlocal calls
+        calls += 1
+        return real(a, b)
+
+    monkeypatch.setattr(aligning, "similarity", counted)
+    old = [f"قال الوزير إن الجملة رقم {i} عن الصادرات." for i in range(1000)]
+    new = [s.replace("الصادرات", "الواردات") for s in old]
+    items = aligning.align("\n".join(old), "\n".join(new))
+    assert [(i.label, i.old.index, i.new.index) for i in items if i.old and i.new] == [
+        ("edit", k, k) for k in range(1000)
+    ]
+    assert calls <= 2 * aligning.MAX_PAIRS < 1000 * 1000

@@ -48,7 +48,11 @@ def _schema(kind: str) -> Any:
 
 
 # Column widths a foreign record must fit (PostgreSQL refuses longer values).
-_WIDTHS = {"published": 64, "modified": 64, "language": 16, "extractor": 200, "url": 2048}
+# A version's fields at most as long as a fetch can make them (text: an 8 MB page's).
+_WIDTHS = {
+    "published": 64, "modified": 64, "language": 16, "extractor": 200, "url": 2048,
+    "title": 100_000, "byline": 100_000, "text": 8_000_000,
+}  # fmt: skip
 
 
 def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
