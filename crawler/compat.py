@@ -184,12 +184,60 @@ def import_http_handler() -> None:
         inspect.stack = real
 
 
+# A response's status line and headers: Twisted bounds each line (16 kB) but
+# not how many come. A server sending header lines for the whole download
+# timeout grew a crawl to 1.5 GB. Nginx's and Apache's own limits are smaller.
+MAX_HEADER_LINES = 500
+MAX_HEADER_BYTES = 256 * 1024
+LENIENT_PARSER = "scrapy.core.downloader.handlers.http11:_LenientHTTPClientParser.lineReceived"
+
+
+def bound_response_headers() -> None:
+    """Fail a response whose header section passes either bound: a parse
+    error, which Twisted's client turns into a failed download (the fetch's
+    error), the connection closed. Wraps the parser Scrapy's handler uses (its
+    lenient copy of Twisted's); after import_http_handler, for every crawl."""
+    from scrapy.core.downloader.handlers.http11 import _LenientHTTPClientParser as Parser
+    from twisted.web._newclient import HEADER, STATUS, ParseError
+
+    upstream = Parser.lineReceived
+    if getattr(upstream, "raqib_bounded", False):
+        return
+
+    def lineReceived(self: Any, line: bytes) -> None:
+        if self.state in (STATUS, HEADER):
+            lines, size = self.__dict__.get("raqib_header", (0, 0))
+            self.raqib_header = lines, size = lines + 1, size + len(line) + 2
+            if lines > MAX_HEADER_LINES or size > MAX_HEADER_BYTES:
+                raise ParseError(
+                    f"response headers past {MAX_HEADER_LINES} lines or {MAX_HEADER_BYTES} bytes",
+                    line[:80],
+                )
+        upstream(self, line)
+
+    lineReceived.raqib_bounded = True  # type: ignore[attr-defined]
+    lineReceived.raqib_upstream = upstream  # type: ignore[attr-defined]
+    Parser.lineReceived = lineReceived  # type: ignore[method-assign]
+
+
+def upstream_code(ref: Callable[..., Any] | str) -> Callable[..., Any]:
+    """The upstream function an UPSTREAM entry names ("module:qualname" for one
+    imported only when a crawl needs it), as it was before any override."""
+    if callable(ref):
+        return ref
+    module, _, qualname = ref.partition(":")
+    found: Any = __import__(module, fromlist=["_"])
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return getattr(found, "raqib_upstream", found)  # type: ignore[no-any-return]
+
+
 def fingerprint(func: Callable[..., Any]) -> str:
     return hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
 
 
 # override → the upstream code it replaces or relies on, with its fingerprint.
-UPSTREAM: dict[str, list[tuple[Callable[..., Any], str]]] = {
+UPSTREAM: dict[str, list[tuple[Callable[..., Any] | str, str]]] = {
     "PoliteDownloader": [
         (Downloader._process_queue, "872b81a4bbb4cb1a"),
         (Downloader._wait_for_download, "35ca6793c8795004"),
@@ -201,6 +249,7 @@ UPSTREAM: dict[str, list[tuple[Callable[..., Any], str]]] = {
     ],
     "StoppingProcess": [(AsyncCrawlerProcess._signal_shutdown, "c442fec78acbdc54")],
     "import_http_handler": [(create_deprecated_class, "e7a139fd7e7ca206")],
+    "bound_response_headers": [(LENIENT_PARSER, "9e24a690368c02d8")],
     "RobotsTxt": [
         (RobotsTxtMiddleware.__init__, "afc160455d273f0c"),
         (RobotsTxtMiddleware.robot_parser, "4e961c394befa0fc"),

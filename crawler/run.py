@@ -15,6 +15,7 @@ from raqib.crawler.context import PassContext
 # Every crawl goes through this module (a pass's own, its crawler processes',
 # the forkserver's warm-up), and every crawl needs the HTTP handler.
 compat.import_http_handler()
+compat.bound_response_headers()
 
 
 def build_settings(overrides: dict[str, Any]) -> Settings:

@@ -222,6 +222,15 @@ class _Handler(socketserver.BaseRequestHandler):
     def mode_brotli_bomb(self, path: str) -> None:
         self._send("200 OK", {"Content-Type": "text/html", "Content-Encoding": "br"}, brotli_bomb())
 
+    def mode_header_flood(self, path: str) -> None:
+        """A good article behind more header lines than any server sends."""
+        flood = {f"X-Flood-{i}": "a" * 40 for i in range(2000)}
+        self._send(
+            "200 OK",
+            {"Content-Type": "text/html", **flood},
+            article(self.server.base, path).encode(),
+        )
+
     def mode_pdf(self, path: str) -> None:
         self._send("200 OK", {"Content-Type": "application/pdf"}, PDF)
 

@@ -40,6 +40,7 @@ CASES = {
     "huge_unannounced": "error",
     "gzip_bomb": "error",
     "brotli_bomb": "error",
+    "header_flood": "error",
     "pdf": "not_article",
     "image": "not_article",
     "invalid_utf8": "not_article",
@@ -127,6 +128,7 @@ def test_fault_matrix(faults: FaultServer, raqib: Raqib) -> None:
     assert "robots.txt" in details["robots"]
     assert "DNS" in details["dns"] or "no such host" in details["dns"]
     assert "HTTP 429" in details["429"]
+    assert "response headers past 500 lines" in details["header_flood"]
     assert "not an HTML page" in details["pdf"] and "not an HTML page" in details["image"]
     # 429's Retry-After pushed the next check an hour out.
     sched = {r["url"]: r for r in raqib("schedule", "--json", "--limit", "0").json()}
