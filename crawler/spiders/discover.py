@@ -65,6 +65,7 @@ class DiscoveryJob:
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
     job: DiscoveryJob
+    children_left: dict[int, int]
     seen: set[tuple[int, str]]
 
     @classmethod
@@ -72,6 +73,7 @@ class DiscoverSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.job = context_of(crawler).discovery or DiscoveryJob()
         spider.seen = set()
+        spider.children_left = {}  # source id → child sitemaps its read may still follow
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -111,8 +113,11 @@ class DiscoverSpider(scrapy.Spider):
             entries=len(parsed.entries),
             error=parsed.error,
         )
-        if depth < MAX_SITEMAP_DEPTH:
-            for child in parsed.children[:MAX_CHILD_SITEMAPS]:
+        if depth < MAX_SITEMAP_DEPTH:  # a budget for the read, not for each level
+            left = self.children_left.setdefault(src.source_id, MAX_CHILD_SITEMAPS)
+            children = parsed.children[:left]
+            self.children_left[src.source_id] = left - len(children)
+            for child in children:
                 yield scrapy.Request(
                     child,
                     callback=self.parse_source,
