@@ -111,6 +111,11 @@ def test_invisible_characters_do_not_change_the_snapshot() -> None:
             "bot check",
         ),
         ("<html><body><h1>404</h1><p>الصفحة غير موجودة</p></body></html>", "soft 404"),
+        # A stranger's page of tiny paragraphs (html, head, body, article and 60,000 p)
+        (
+            "<html><body><article>" + "<p>كلمة</p>" * 60_000 + "</article></body></html>",
+            "60,003 elements: more than any article page (50,000)",
+        ),
     ],
 )
 def test_not_article(html: str, reason: str) -> None:
