@@ -4,8 +4,8 @@ Pages, feeds and redirects come from strangers. A fetch may reach the public
 internet, and the network its origin names — the watch's own URL for a
 refetch, the source for what discovery finds — but nothing else: a public
 watch is never sent to a private, loopback, link-local or reserved address,
-by a redirect or by a name that resolves there. `fetch.allow_private` lifts
-the rule.
+by a redirect or by a name that resolves there, and no fetch reaches a
+link-local one, whatever its origin. `fetch.allow_private` lifts the rule.
 
 The origin's network is read from its URL as written, never resolved (a
 name's owner could make it resolve anywhere): an IP address is in its own
@@ -90,8 +90,12 @@ class Guard:
         self.allow_private = allow_private
 
     def allowed(self, origin: str | None) -> set[str]:
-        """The networks a fetch that started from `origin` may reach."""
-        return {PUBLIC} if origin is None else {PUBLIC, network_of(origin)}
+        """The networks a fetch that started from `origin` may reach. Never
+        link-local, even from there: no newsroom reads 169.254.169.254, a
+        cloud's metadata service, and a list from elsewhere (an OPML file, a
+        CSV) could name it."""
+        home = network_of(origin) if origin is not None else PUBLIC
+        return {PUBLIC} if home == "link-local" else {PUBLIC, home}
 
     def refuse(self, url: str, addresses: Iterable[str], *, origin: str | None) -> str | None:
         """None when `url`, resolved to `addresses`, may be fetched; else why not."""

@@ -298,6 +298,8 @@ def _addresses(url: str) -> list[str]:
         ("https://intranet.example/a", "https://wiki.newsroom.internal/feed", True),
         ("https://intranet.example/a", "http://10.0.0.7/feed", True),
         ("https://metadata.example/latest", "https://wiki.newsroom.internal/feed", False),
+        # Not even from a link-local origin: a list from elsewhere could name the metadata service.
+        ("http://169.254.169.254/latest/meta-data/", "http://169.254.169.254/latest/", False),
         # A public name is public whatever it resolves to: no rebinding into the intranet.
         ("https://wiki.newsroom.internal/a", "https://intranet.example/feed", False),
         ("http://localhost/a", "http://127.0.0.1:9/x", True),
