@@ -227,7 +227,7 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     server.routes["/old"] = Route(status=301, headers={"Location": new})
     server.routes["/new"] = Route(render(VERSIONS[0], server.base))
     server.routes["/b"] = Route(render(VERSIONS[2], server.base))
-    raqib("watch", old, b)
+    raqib.proc("watch", old, b)  # a process of its own, as a crawl needs
     raqib("unwatch", b)
     dump = tmp_path / "all.jsonl"
     raqib("export", "--format", "jsonl", "--out", str(dump))
@@ -236,6 +236,11 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     assert set(watches) == {old, b} and watches[b]["state"] == "unwatched"
     assert watches[old]["aliases"] == [new]  # known by the address it was watched at
     assert {r["watch_url"] for r in records if r["record"] == "version"} == {old, b}
+    wacz = tmp_path / "all.wacz"  # its page list names what can be replayed: where it was served
+    raqib("export", "--format", "wacz", "--out", str(wacz))
+    with zipfile.ZipFile(wacz) as z:
+        pages = [json.loads(x)["url"] for x in z.read("pages/pages.jsonl").splitlines()[1:]]
+    assert sorted(pages) == sorted([new, b])
     for r in records:  # as an outlet's watches would carry it
         r["outlet"] = "marsad" if r.get("url") == old else r.get("outlet")
     dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")

@@ -30,7 +30,9 @@ def _pages(storage: Storage, sel: Selection) -> str:
         if versions:
             latest = versions[-1]
             when = latest.first_seen.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            page = {"url": w.url, "ts": when, "title": latest.title or w.url}
+            # Where the page was served: a watch's own URL may only redirect there,
+            # and the archive holds no capture of it to replay.
+            page = {"url": latest.url or w.url, "ts": when, "title": latest.title or w.url}
             lines.append(json.dumps(page, ensure_ascii=False))
     return "\n".join(lines) + "\n"
 
