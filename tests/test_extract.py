@@ -76,6 +76,7 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تصحيح المسار الاقتصادي يتطلب 3 سنوات.", False),
         ("تم تحديث المصافي في عام 2020 بكلفة كبيرة.", False),
         ("This article explains the talks.", False),
+        ("ملاحظة: هذا التقرير يعتمد على بيانات وزارة النفط.", False),  # a note, not an edit
     ],
 )
 def test_an_update_or_correction_notice_and_a_sentence_that_only_opens_like_one(

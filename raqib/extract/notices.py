@@ -40,6 +40,13 @@ _OPENER = re.compile(
     r"|this\s+(?:article|story|report)\s+(?:has\s+been|was|is)\s+(?:updated|corrected|amended))\b",
     re.IGNORECASE,
 )
+# ...and says what changed: "ملاحظة: هذا التقرير يعتمد على بيانات الوزارة" is a
+# note on the article, not an announcement of an edit.
+_CHANGED = re.compile(
+    r"\b(?:تصحيح|صحح|صححت|تحديث|حدث|حدثت|تعديل|عدل|عدلت|خطأ|corrected|updated|amended"
+    r"|misstated|error)",
+    re.IGNORECASE,
+)
 _ITSELF = re.compile(
     r"(?:هذا|هذه)\s+(?:الخبر|المقال|المقالة|التقرير|المادة|النص|القصة)|(?:ال)?نسخة\s+(?:ال)?سابقة"
     r"|this\s+(?:article|story|report)|(?:an\s+)?(?:earlier|previous)\s+version",
@@ -97,8 +104,9 @@ def notices(root: Any) -> list[str]:
         text = _text(el)
         if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
             continue
+        plain = _MARKS.sub("", text)
         if (
-            (opener and _ITSELF.search(_MARKS.sub("", text)))
+            (opener and _ITSELF.search(plain) and _CHANGED.search(plain))
             or (m and m.group().rstrip()[-1:] in ":：-–—")
             or (m and _WHEN.search(text))
         ):
