@@ -12,7 +12,8 @@ from raqib.domain import Version, Watch
 from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key
 
 MAX_TOKENS = 12
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")  # as normalize.arabic.holds reads them
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
+_WRITTEN_ON = re.compile(r"([^\W\d_]{1,2})(\d+(?:[.,]\d+)*)")  # و2500: a number
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,12 @@ class Hit:
 
 
 def tokens(text: str) -> list[str]:
-    found = _WORD.findall(matching_key(text))
+    """The words and numbers searched for; a number with letters written onto
+    it (و2500) is the number, which the search then finds in all its forms."""
+    found = []
+    for t in _WORD.findall(matching_key(text)):
+        m = _WRITTEN_ON.fullmatch(t)
+        found.append(m.group(2) if m and m.group(1) in NUMBER_CLITICS else t)
     if not found:
         raise BadInput("search for at least one word")
     return found[:MAX_TOKENS]
