@@ -77,6 +77,11 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تم تحديث المصافي في عام 2020 بكلفة كبيرة.", False),
         ("This article explains the talks.", False),
         ("ملاحظة: هذا التقرير يعتمد على بيانات وزارة النفط.", False),  # a note, not an edit
+        ("عدل البرلمان هذه المادة مرتين منذ عام 2005 وتم تعديلها.", False),  # a law's article
+        ("حدث هذا الخبر في بغداد.", False),  # حدث: "happened"
+        ("تحديث 1.5-2 مليار دولار من المساعدات", False),  # a range, not a date
+        ("Updated at 15.30 GMT", True),
+        ("Note: an earlier version misstated the figure.", True),
     ],
 )
 def test_an_update_or_correction_notice_and_a_sentence_that_only_opens_like_one(

@@ -31,25 +31,29 @@ _NOTICE = re.compile(
     r"|editor'?s\s+note)\b\s*[:：\-–—]?",
     re.IGNORECASE,
 )
-# A line that opens like a correction or an update and names the article
-# itself is a notice as it stands: "صُحّح هذا الخبر لتعديل...", "ملاحظة: تم
-# تصحيح الرقم الوارد في نسخة سابقة", "This story has been corrected".
-_OPENER = re.compile(
-    _OPEN + r"(?:تم\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت|حدث|حدثت|ملاحظة|تنبيه"
-    r"|تنويه|توضيح|تصحيح|تحديث|note"
-    r"|this\s+(?:article|story|report)\s+(?:has\s+been|was|is)\s+(?:updated|corrected|amended))\b",
+# A line that says the article itself was corrected or updated is a notice as
+# it stands: a passive verb with the article right after it ("صُحّح هذا الخبر",
+# "(تم تحديث هذا الخبر)"; "عدل البرلمان هذه المادة" is a sentence, and حدث is
+# also "happened"), or a note
+# that names an earlier version and a correction ("ملاحظة: تم تصحيح الرقم
+# الوارد في نسخة سابقة"; "ملاحظة: هذا التقرير يعتمد على..." is a note, no more).
+_ITSELF = r"(?:هذا|هذه)\s+(?:ال)?(?:خبر|مقال|مقالة|تقرير|قصة)"
+_PASSIVE = re.compile(
+    _OPEN
+    + r"(?:تم\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت)\s+"
+    + _ITSELF
+    + r"|"
+    + _OPEN
+    + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
+    r"(?:updated|corrected|amended)\b",
     re.IGNORECASE,
 )
-# ...and says what changed: "ملاحظة: هذا التقرير يعتمد على بيانات الوزارة" is a
-# note on the article, not an announcement of an edit.
-_CHANGED = re.compile(
-    r"\b(?:تصحيح|صحح|صححت|تحديث|حدث|حدثت|تعديل|عدل|عدلت|خطأ|corrected|updated|amended"
-    r"|misstated|error)",
-    re.IGNORECASE,
+_NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
+_EARLIER = re.compile(
+    _ITSELF + r"|(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE
 )
-_ITSELF = re.compile(
-    r"(?:هذا|هذه)\s+(?:الخبر|المقال|المقالة|التقرير|المادة|النص|القصة)|(?:ال)?نسخة\s+(?:ال)?سابقة"
-    r"|this\s+(?:article|story|report)|(?:an\s+)?(?:earlier|previous)\s+version",
+_CORRECTED = re.compile(
+    r"تصحيح|صحح|تعديل|عدل|تحديث|خطأ|\b(?:corrected|updated|amended|misstated|error)\b",
     re.IGNORECASE,
 )
 _MONTH = (
@@ -59,12 +63,14 @@ _MONTH = (
     r"|أوت|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-# A date or a time: 10:30, 26/01/2024, 2024-01-26, 26 يناير, January 26.
+# A date or a time: 10:30, 10.30 GMT, 26/01/2024, 2024-01-26, 26 يناير, January 26.
 _WHEN = re.compile(
-    rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,4}}\s*[/.\-]\s*\d{{1,2}}\s*[/.\-]\s*\d{{1,4}}"
+    rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,2}}[.:]\d{{2}}\s*(?:am|pm|gmt|utc|ص|م|بتوقيت)"
+    rf"|\d{{1,2}}\s*(?:am|pm)\b|(\d{{1,4}})\s*([/.\-])\s*\d{{1,2}}\s*\2\s*\d{{1,4}}"
     rf"|\d{{1,2}}\s+(?:{_MONTH})\b|\b(?:{_MONTH})\s+\d{{1,2}}\b",
     re.IGNORECASE,
 )
+
 
 # The elements a notice (or a link-only line, pagemeta.link_texts) is read from.
 BLOCK_TAGS = {
@@ -98,15 +104,16 @@ def notices(root: Any) -> list[str]:
             head = (el[0].text or "").strip()
         head = _MARKS.sub("", head)
         m = _NOTICE.match(head) if head else None
-        opener = _OPENER.match(head) if head else None
-        if not (m or opener) or beside_the_article(el):
+        said = _PASSIVE.match(head) or _NOTE.match(head) if head else None
+        if not (m or said) or beside_the_article(el):
             continue
         text = _text(el)
         if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
             continue
         plain = _MARKS.sub("", text)
         if (
-            (opener and _ITSELF.search(plain) and _CHANGED.search(plain))
+            _PASSIVE.match(plain)
+            or (_NOTE.match(plain) and _EARLIER.search(plain) and _CORRECTED.search(plain))
             or (m and m.group().rstrip()[-1:] in ":：-–—")
             or (m and _WHEN.search(text))
         ):
