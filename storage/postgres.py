@@ -66,18 +66,14 @@ def create_search(conn: Any) -> None:
 
 
 def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int]:
-    """Version ids whose key holds a word starting with each word, and one of
-    each tuple's forms whole, parsed as the index was (3,500 is 3 then 500).
-    The 'simple' configuration: no stemming, the keys are already folded."""
-    words = [t for t in tokens if isinstance(t, str)]
-    where = ["tsv @@ to_tsquery('simple', :q)"] if words else []
-    params: dict[str, Any] = {"q": " & ".join(f"{t}:*" for t in words), "lim": limit}
-    for i, forms in enumerate(t for t in tokens if isinstance(t, tuple)):
-        any_form = []
-        for j, form in enumerate(forms):
-            params[f"f{i}_{j}"] = form
-            any_form.append(f"phraseto_tsquery('simple', :f{i}_{j})")
-        where.append(f"tsv @@ ({' || '.join(any_form)})")
+    """Version ids whose key holds a word starting with each word, and one
+    starting with one of each tuple's forms. The 'simple' configuration: no
+    stemming, the keys are already folded."""
+    query = " & ".join(
+        "(" + " | ".join(f"{f}:*" for f in t) + ")" if isinstance(t, tuple) else f"{t}:*"
+        for t in tokens
+    )
+    where, params = ["tsv @@ to_tsquery('simple', :q)"], {"q": query, "lim": limit}
     return [
         int(r[0])
         for r in conn.execute(

@@ -78,8 +78,8 @@ class SearchRepo:
         self, tokens: list[str | tuple[str, ...]], *, limit: int = 200
     ) -> list[tuple[Watch, Version]]:
         """Versions whose key holds every token, newest first, with their watch:
-        a word as the start of a word, a tuple (a number's written forms) as one
-        of its forms whole."""
+        a word as the start of a word, a tuple (a number's written forms) as the
+        start of one of them. The caller reads a number whole (50 also starts 500)."""
         if not tokens:
             return []
         with self.db.session() as s:

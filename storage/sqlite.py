@@ -107,9 +107,9 @@ def unindex_search(conn: Any, rows: list[tuple[int, str]]) -> None:
 
 
 def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int] | None:
-    """Version ids whose key holds a word starting with each word, and one of
-    each tuple's forms whole (tokens are word characters, a number's . and ,);
-    None without FTS5 (then LIKE)."""
+    """Version ids whose key holds a word starting with each word, and one
+    starting with one of each tuple's forms (tokens are word characters, a
+    number's . and ,); None without FTS5 (then LIKE)."""
     if not _has_fts_table(conn):
         return None
 
@@ -117,7 +117,9 @@ def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> li
         return '"' + t.replace('"', '""') + '"'
 
     query = " AND ".join(
-        "(" + " OR ".join(map(quoted, t)) + ")" if isinstance(t, tuple) else quoted(t) + "*"
+        "(" + " OR ".join(quoted(f) + "*" for f in t) + ")"
+        if isinstance(t, tuple)
+        else quoted(t) + "*"
         for t in tokens
     )
     return [

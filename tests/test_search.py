@@ -22,7 +22,9 @@ HISTORIES = {
         "قال الوزير إن الصادرات بلغت 3.5 مليون برميل يوميا.",
         "قال الوزير إن الصادرات بلغت 3.25 مليون برميل يوميا.",
     ],
-    "https://b.example/summit": ["شاركت خمسين دولة في القمة و2500 مندوب وطائرات F16."],
+    "https://b.example/summit": [
+        "شاركت خمسين دولة في القمة و2500 مندوب وطائرات F16 في عام 2024م، وهي القمة الـ17."
+    ],
     "https://c.example/attack": ["قتل خمسة جنود في الهجوم.", "قتل ستة جنود في الهجوم."],
 }
 
@@ -73,6 +75,8 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     assert found("3.25", "مليون") == [("https://a.example/exports", [2])]
     assert found("2500") == found("و2500") == [("https://b.example/summit", [1])]
     assert found("F16") == [("https://b.example/summit", [1])]  # letters and digits: one word
+    # Letters written after a number, or the article before it: the number still.
+    assert found("2024") == found("17") == found("سبعة عشر") == [("https://b.example/summit", [1])]
     assert found("جنود") == [("https://c.example/attack", [2, 1])]
     edited = raqib("changes", "--search", "خمسة", "--json").json()
     assert [c["url"] for c in edited] == ["https://c.example/attack"]

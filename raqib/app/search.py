@@ -13,7 +13,7 @@ from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key
 
 MAX_TOKENS = 12
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
-_WRITTEN_ON = re.compile(r"([^\W\d_]{1,2})(\d+(?:[.,]\d+)*)")  # و2500: a number
+_WRITTEN_ON = re.compile(r"([^\W\d_]{1,3})(\d+(?:[.,]\d+)*)")  # و2500, ال50: a number
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
         limit=limit * 20,
     )
     if numbers := [w for w in words if w[0].isdigit()]:
-        # The index splits 3.5 into 3 and 5: a number is checked whole in the text.
+        # The index finds what starts with the number (50: 500 too, and 2024م)
+        # and splits 3.5 into 3 and 5: a number is checked whole in the text.
         found = [(w, v) for w, v in found if _has_numbers(v, numbers)]
     by_watch: dict[int, list[Version]] = {}
     watches: dict[int, Watch] = {}

@@ -294,7 +294,7 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 
 # Letters written onto a number (و2500, ب3 ملايين): a search for it looks for these too.
-NUMBER_CLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "فل", "وك")
+NUMBER_CLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "فل", "وك", "ال", "وال", "بال", "لل")
 
 
 def holds(key: str, words: str) -> bool:
