@@ -27,7 +27,8 @@ from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 
 MAX_SITEMAP_DEPTH = 2
-MAX_CHILD_SITEMAPS = 20
+MAX_CHILD_SITEMAPS = 20  # of one index; MAX_SITEMAPS_PER_READ in all (as spiders.outlets)
+MAX_SITEMAPS_PER_READ = 40
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class DiscoverSpider(scrapy.Spider):
             error=parsed.error,
         )
         if depth < MAX_SITEMAP_DEPTH:  # a budget for the read, not for each level
-            left = self.children_left.setdefault(src.source_id, MAX_CHILD_SITEMAPS)
-            children = parsed.children[:left]
+            left = self.children_left.setdefault(src.source_id, MAX_SITEMAPS_PER_READ)
+            children = parsed.children[: min(left, MAX_CHILD_SITEMAPS)]
             self.children_left[src.source_id] = left - len(children)
             for child in children:
                 yield scrapy.Request(

@@ -28,10 +28,13 @@ from raqib.discovery.outlets import front_links
 from raqib.domain import Listed, OutletSource, SourceKind
 
 MAX_SITEMAP_DEPTH = 2
-# Child sitemaps one read follows, at every depth together: with a budget per
-# level, an index of indexes made 1 + 20 + 400 requests and listed 400,000
-# pages. The first listed come first: news sitemaps list their newest first.
+# Child sitemaps: at most 20 of one index, and 40 in one read at every depth
+# together (with 20 per index alone, an index of indexes made 1 + 20 + 400
+# requests and listed 400,000 pages; with 20 in all, 20 child indexes left no
+# room for the sitemaps they list). The first listed come first: news
+# sitemaps list their newest first.
 MAX_CHILD_SITEMAPS = 20
+MAX_SITEMAPS_PER_READ = 40
 
 
 @dataclass
@@ -113,8 +116,10 @@ class OutletSpider(scrapy.Spider):
         if parsed.error:
             yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
             return
-        left = self.children_left.setdefault(src.id, MAX_CHILD_SITEMAPS)
-        children = parsed.children[:left] if depth < MAX_SITEMAP_DEPTH else []
+        left = self.children_left.setdefault(src.id, MAX_SITEMAPS_PER_READ)
+        children = (
+            parsed.children[: min(left, MAX_CHILD_SITEMAPS)] if depth < MAX_SITEMAP_DEPTH else []
+        )
         self.children_left[src.id] = left - len(children)
         for child in children:
             yield scrapy.Request(
