@@ -10,7 +10,7 @@ moved together is a moved paragraph, not a deletion plus an insertion.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -23,6 +23,11 @@ EDIT_THRESHOLD = 0.45  # similarity at or above which two sentences are one, edi
 # edited sentences against 200) and words in a pair read in order.
 MAX_PAIRS = 40_000
 MAX_WORD_PAIRS = 250_000
+# Words read in order over one alignment (about 3 s): past it, pairs are judged
+# by their word sets alone. 200 edited sentences of 30 words stay within it.
+MAX_WORK = 30_000_000
+# Repeats of one sentence paired by nearest place; past this many, in order.
+MAX_REPEATS = 64
 
 
 @dataclass(frozen=True)
@@ -65,28 +70,38 @@ def split(text: str) -> list[Sentence]:
     return out
 
 
-def similarity(a: Sentence, b: Sentence) -> float:
+def similarity(a: Sentence, b: Sentence, budget: list[int] | None = None) -> float:
+    """How alike two sentences are; `budget` ([words left to read in order]),
+    when given, is spent by SequenceMatcher and bounds it."""
     sa, sb = set(a.words), set(b.words)
     if not sa or not sb:
         return 0.0
     jaccard = len(sa & sb) / len(sa | sb)
-    if jaccard < 0.15 or len(a.words) * len(b.words) > MAX_WORD_PAIRS:
+    work = len(a.words) * len(b.words)
+    if jaccard < 0.15 or work > MAX_WORD_PAIRS or (budget is not None and budget[0] < work):
         return jaccard  # SequenceMatcher is quadratic: not for run-on "sentences"
+    if budget is not None:
+        budget[0] -= work
     return SequenceMatcher(None, a.words, b.words, autojunk=False).ratio()
 
 
 def _match(old: list[Sentence], new: list[Sentence]) -> dict[int, tuple[int, float]]:
     """new index → (old index, similarity)."""
     pairs: dict[int, tuple[int, float]] = {}
-    by_key: dict[str, list[int]] = defaultdict(list)
+    unused: dict[str, deque[int]] = defaultdict(deque)
     for s in old:
-        by_key[s.key].append(s.index)
+        unused[s.key].append(s.index)
     used_old: set[int] = set()
-    # 1. Equal keys: prefer the nearest position so repeated sentences pair in order.
+    # 1. Equal keys: prefer the nearest position so repeated sentences pair in
+    # order; a sentence repeated past MAX_REPEATS times pairs in order.
     for s in new:
-        candidates = [i for i in by_key.get(s.key, []) if i not in used_old]
+        candidates = unused.get(s.key)
         if candidates:
-            best = min(candidates, key=lambda i: abs(i - s.index))
+            if len(candidates) <= MAX_REPEATS:
+                best = min(candidates, key=lambda i: abs(i - s.index))
+                candidates.remove(best)
+            else:
+                best = candidates.popleft()
             pairs[s.index] = (best, 1.0)
             used_old.add(best)
     # 2. Similar sentences among the rest, best pairs first (deterministic ties).
@@ -99,6 +114,7 @@ def _match(old: list[Sentence], new: list[Sentence]) -> dict[int, tuple[int, flo
     everywhere = len(rest_new) * len(rest_old) <= MAX_PAIRS
     reach = MAX_PAIRS // (2 * len(rest_new) or 1)
     at = [o.index for o in rest_old]
+    budget = [MAX_WORK]
     scored = []
     for n in rest_new:
         near = (
@@ -109,7 +125,7 @@ def _match(old: list[Sentence], new: list[Sentence]) -> dict[int, tuple[int, flo
             ]
         )
         for o in near:
-            sim = similarity(o, n)
+            sim = similarity(o, n, budget)
             if sim >= EDIT_THRESHOLD:
                 scored.append((-sim, abs(o.index - n.index), o.index, n.index))
     scored.sort()

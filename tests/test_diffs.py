@@ -236,10 +236,10 @@ def test_a_long_rewrite_compares_a_bounded_number_of_sentence_pairs(monkeypatch)
     calls = 0
     real = aligning.similarity
 
-    def counted(a: Any, b: Any) -> float:
+    def counted(a: Any, b: Any, budget: Any = None) -> float:
         nonlocal calls
         calls += 1
-        return real(a, b)
+        return real(a, b, budget)
 
     monkeypatch.setattr(aligning, "similarity", counted)
     old = [f"قال الوزير إن الجملة رقم {i} عن الصادرات." for i in range(1000)]
@@ -249,3 +249,31 @@ def test_a_long_rewrite_compares_a_bounded_number_of_sentence_pairs(monkeypatch)
         ("edit", k, k) for k in range(1000)
     ]
     assert calls <= 2 * aligning.MAX_PAIRS < 1000 * 1000
+
+
+def test_words_read_in_order_are_bounded_over_one_alignment(monkeypatch) -> None:
+    """Long sentences, each pair within MAX_WORD_PAIRS: SequenceMatcher reads at
+    most MAX_WORK word pairs in all, then the word sets judge; and a sentence
+    repeated thousands of times pairs in order, in linear time."""
+    from raqib.diffs import align as aligning
+
+    read = 0
+    real = aligning.SequenceMatcher
+
+    def counted(junk: Any, a: Any, b: Any, **kw: Any) -> Any:
+        nonlocal read
+        read += len(a) * len(b)
+        return real(junk, a, b, **kw)
+
+    monkeypatch.setattr(aligning, "SequenceMatcher", counted)
+    words = [f"كلمة{i}" for i in range(400)]
+    old = [" ".join(words[k:] + words[:k]) + "." for k in range(0, 400, 10)]
+    new = [s.replace("كلمة7 ", "كلمة سابعة ") for s in old]
+    aligning.align("\n".join(old), "\n".join(new))
+    assert 0 < read <= aligning.MAX_WORK
+
+    same = "\n".join(["قال الوزير."] * 5000)
+    items = aligning.align(same, same)
+    assert [(i.label, i.old.index) for i in items if i.old] == [
+        ("unchanged", k) for k in range(5000)
+    ]
