@@ -278,15 +278,19 @@ class WatchRepo:
                 )
             )
 
-    def adopt(self, watch_id: int, aliases: Sequence[str], outlet: str | None) -> bool:
-        """An imported watch's other addresses, and its outlet where this home
-        follows one by that name; False when it names one this home does not."""
+    def adopt(
+        self, watch_id: int, aliases: Sequence[str], outlet: str | None, *, made: bool
+    ) -> bool:
+        """An imported watch's other addresses, and, for a watch the import
+        `made`, its outlet where this home follows one by that name (an outlet's
+        watches are retired with it: one watched here by hand stays so). False
+        when it names an outlet this home does not follow."""
         with self.db.session() as s:
             for url in aliases:
                 add_alias(s, url, watch_id)
             oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == outlet)) if outlet else None
             w = s.get(m.Watch, watch_id)
-            if oid is not None and w is not None and w.outlet_id is None:
+            if made and oid is not None and w is not None and w.outlet_id is None:
                 w.outlet_id, w.origin = oid, Origin.OUTLET.value
             return outlet is None or oid is not None
 

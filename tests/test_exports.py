@@ -243,6 +243,8 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     assert sorted(pages) == sorted([new, b])
     for r in records:  # as an outlet's watches would carry it
         r["outlet"] = "marsad" if r.get("url") == old else r.get("outlet")
+        if r.get("url") == old:  # and a file from elsewhere might add these
+            r["aliases"] += ["http://other.example/their-article", server.base + "/"]
     dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
 
     other = Raqib(tmp_path / "other")
@@ -252,6 +254,12 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     moved = other("watches", "--outlet", "marsad", "--json").json()
     assert [(w["url"], w["state"], w["aliases"]) for w in moved] == [(old, "paused", [new])]
     assert [w["url"] for w in other("watches", "--state", "unwatched", "--json").json()] == [b]
+    fourth = Raqib(tmp_path / "fourth")  # watches the article by hand already: stays so
+    fourth("watch", "--no-fetch", old)
+    fourth("outlet", "add", "marsad", "--feed", server.base + "/feed.xml")
+    fourth("import", str(dump))
+    mine = next(w for w in fourth("watches", "--json").json() if w["url"] == old)
+    assert (mine["origin"], mine["outlet"]) == ("manual", None)
     third = Raqib(tmp_path / "third")  # follows no outlet: told so, and the rest comes in
     out = third("import", str(dump)).out
     assert "1 watch came from outlet marsad, which this home does not follow" in out

@@ -93,7 +93,13 @@ def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
             try:
                 rec["url"] = urls.normalize(rec["url"])
                 rec["tags"] = clean_tags(rec.get("tags") or [])
-                rec["aliases"] = [urls.normalize(a) for a in rec["aliases"] if a]
+                # Only addresses of the article's own site, never a home page: a
+                # file from elsewhere must not make another site's article ours.
+                rec["aliases"] = [
+                    a
+                    for a in (urls.normalize(x) for x in rec["aliases"] if x)
+                    if urls.same_owner(a, rec["url"]) and not urls.is_home(a)
+                ]
             except (urls.BadURL, BadInput) as exc:
                 raise BadInput(f"{name}:{n}: {exc}") from None
         out.append(rec)
@@ -143,13 +149,15 @@ def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
         stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
         # An unwatched (or rejected) article stays so; any other starts paused.
         state = WatchState(rec["state"]) if rec["state"] in HIDDEN else WatchState.PAUSED
+        made = False
         for story in stories:
             ((w, created),) = app.storage.watches.add(
                 [rec["url"]], now=now, story=story, tags=rec["tags"], state=state, revive=False,
             )  # fmt: skip
             report.watches_new += created
+            made = made or created
         ids[rec["url"]] = w.id
-        if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"]):
+        if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"], made=made):
             missing = report.outlets_missing
             missing[rec["outlet"]] = missing.get(rec["outlet"], 0) + 1
     report.watches_known = len(ids) - report.watches_new

@@ -53,8 +53,10 @@ EVERYTHING = Selection()
 def watches_of(storage: Storage, sel: Selection) -> list[Watch]:
     if sel.watch_id is not None:  # a watch named by the user, whatever its state
         return [storage.watches.get(sel.watch_id)]
-    # Every state: an unwatched article's history is kept, and an archive holds it.
-    return [w for w in storage.watches.all(states=list(WatchState)) if sel.holds(w)]
+    # An unwatched article's history is kept, and an archive holds it; an
+    # outlet's rejected pages (not articles) have none.
+    states = [s for s in WatchState if s != WatchState.REJECTED]
+    return [w for w in storage.watches.all(states=states) if sel.holds(w)]
 
 
 def _grouping(w: Watch) -> dict[str, Any]:
