@@ -39,8 +39,15 @@ _PRIVATE = tuple(
     ipaddress.ip_network(n)
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10")
 )
-# NAT64 prefixes: the last 32 bits are the IPv4 address reached.
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# The last 32 bits are the IPv4 address reached: NAT64, and IPv4-translated.
+_NAT64 = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+)
+# Cloud metadata services outside link-local (AWS over IPv6, Alibaba): like
+# 169.254.169.254, never reached, whatever network a fetch started in.
+_METADATA = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200"))
 
 
 def _carried(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -59,6 +66,8 @@ def category(address: str) -> str:
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and (v4 := _carried(ip)) is not None:
         ip = v4
+    if ip in _METADATA:
+        return "link-local"  # as good as: what no fetch reaches
     if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 and :: reach this host
         return "loopback"
     if ip.is_link_local:
@@ -116,6 +125,7 @@ class Guard:
             k if a == literal(host) else f"{a} ({k})" for a, k in sorted(refused.items())
         )
         whence = network_of(origin) if origin else PUBLIC
+        whence = PUBLIC if whence == "link-local" else whence  # never its own network
         return (
             f"{host} is {shown}, outside the {whence} network this fetch started "
             "from (fetch.allow_private lifts this)"

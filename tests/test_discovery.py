@@ -340,8 +340,11 @@ def test_address_categories() -> None:
     for carried, what in (("::ffff:10.0.0.1", "private"), ("64:ff9b::a00:1", "private"),
                           ("64:ff9b::7f00:1", "loopback"), ("2002:a00:1::", "private"),
                           ("2002:a9fe:a9fe::", "link-local"), ("::10.0.0.1", "private"),
-                          ("64:ff9b::808:808", "public"), ("fec0::1", "private")):  # fmt: skip
+                          ("64:ff9b::808:808", "public"), ("fec0::1", "private"),
+                          ("::ffff:0:a00:1", "private")):  # fmt: skip
         assert category(carried) == what, carried
+    # Cloud metadata services outside 169.254/16 count as link-local: never reached.
+    assert category("fd00:ec2::254") == category("100.100.100.200") == "link-local"
 
 
 # --- pure pieces ---------------------------------------------------------------------------
