@@ -107,6 +107,13 @@ def test_invisible_characters_do_not_change_the_snapshot() -> None:
     assert before.snapshot.text == after.snapshot.text
 
 
+def test_an_inline_drawing_does_not_count_toward_the_page_size() -> None:
+    """An SVG map of 60,000 shapes beside a real article is read as the article."""
+    shapes = '<path d="M0 0"/>' * 60_000
+    html = page("seed/01-original.html").replace("</body>", f"<svg>{shapes}</svg></body>")
+    assert isinstance(extract(html, "http://127.0.0.1/sada/x/"), Article)
+
+
 @pytest.mark.parametrize(
     ("html", "reason"),
     [

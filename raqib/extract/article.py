@@ -90,7 +90,12 @@ def extract(
     if tree is None:
         return NotArticle("unparseable HTML")
     if (elements := int(tree.xpath("count(//*)"))) > MAX_TREE_SIZE:
-        return NotArticle(f"{elements:,} elements: more than any article page ({MAX_TREE_SIZE:,})")
+        # Drawings are not read for text: an inline map or icon sprite is not the article's size.
+        elements -= int(tree.xpath("count(//*[local-name()='svg' or local-name()='math']//*)"))
+        if elements > MAX_TREE_SIZE:
+            return NotArticle(
+                f"{elements:,} elements: more than any article page ({MAX_TREE_SIZE:,})"
+            )
     if "\N{ZERO WIDTH NON-JOINER}" in html or _ZWNJ_REFERENCE.search(html):
         _disguise_zwnj(tree)
         facts = None  # the tree is no longer the one facts describe
