@@ -80,6 +80,8 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("عدل البرلمان هذه المادة مرتين منذ عام 2005 وتم تعديلها.", False),  # a law's article
         ("حدث هذا الخبر في بغداد.", False),  # حدث: "happened"
         ("تحديث 1.5-2 مليار دولار من المساعدات", False),  # a range, not a date
+        ("تحديث 3.25 مليون برميل يوميا", False),  # a figure, not 3:25 pm (م)
+        ("تحديث 10.30 م", True),
         ("Updated at 15.30 GMT", True),
         ("Note: an earlier version misstated the figure.", True),
     ],

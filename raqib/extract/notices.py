@@ -34,9 +34,9 @@ _NOTICE = re.compile(
 # A line that says the article itself was corrected or updated is a notice as
 # it stands: a passive verb with the article right after it ("صُحّح هذا الخبر",
 # "(تم تحديث هذا الخبر)"; "عدل البرلمان هذه المادة" is a sentence, and حدث is
-# also "happened"), or a note
-# that names an earlier version and a correction ("ملاحظة: تم تصحيح الرقم
-# الوارد في نسخة سابقة"; "ملاحظة: هذا التقرير يعتمد على..." is a note, no more).
+# also "happened"), or a note that names an earlier version and a correction
+# ("ملاحظة: تم تصحيح الرقم الوارد في نسخة سابقة"; "ملاحظة: هذا التقرير يعتمد
+# على..." is a note, no more).
 _ITSELF = r"(?:هذا|هذه)\s+(?:ال)?(?:خبر|مقال|مقالة|تقرير|قصة)"
 _PASSIVE = re.compile(
     _OPEN
@@ -65,7 +65,7 @@ _MONTH = (
 )
 # A date or a time: 10:30, 10.30 GMT, 26/01/2024, 2024-01-26, 26 يناير, January 26.
 _WHEN = re.compile(
-    rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,2}}[.:]\d{{2}}\s*(?:am|pm|gmt|utc|ص|م|بتوقيت)"
+    rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,2}}[.:]\d{{2}}\s*(?:am|pm|gmt|utc|ص|م|بتوقيت)\b"
     rf"|\d{{1,2}}\s*(?:am|pm)\b|(\d{{1,4}})\s*([/.\-])\s*\d{{1,2}}\s*\2\s*\d{{1,4}}"
     rf"|\d{{1,2}}\s+(?:{_MONTH})\b|\b(?:{_MONTH})\s+\d{{1,2}}\b",
     re.IGNORECASE,
