@@ -25,7 +25,10 @@ HISTORIES = {
     "https://b.example/summit": [
         "شاركت خمسين دولة في القمة و2500 مندوب وطائرات F16 في عام 2024م، وهي القمة الـ17."
     ],
-    "https://c.example/attack": ["قتل خمسة جنود في الهجوم.", "قتل ستة جنود في الهجوم."],
+    "https://c.example/attack": [
+        "قتل خمسة جنود في الهجوم.",
+        "قتل ستة جنود في الهجوم، وأصيب 3,500 شخص.",
+    ],
 }
 
 
@@ -78,5 +81,7 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     # Letters written after a number, or the article before it: the number still.
     assert found("2024") == found("17") == found("سبعة عشر") == [("https://b.example/summit", [1])]
     assert found("جنود") == [("https://c.example/attack", [2, 1])]
+    assert found("3,500") == [("https://c.example/attack", [2])]  # a thousands comma
+    assert found("500") == found("3") == []  # parts of 3,500 and 3.25 are not numbers there
     edited = raqib("changes", "--search", "خمسة", "--json").json()
     assert [c["url"] for c in edited] == ["https://c.example/attack"]
