@@ -16,10 +16,25 @@ from raqib.extract.furniture import beside_the_article
 from raqib.normalize.arabic import canonical_line
 
 MAX_NOTICE_CHARS = 300
+HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخبر)"
 
 # Marks and tatweel, dropped before the keywords are read: "صُحّح" is "صحح".
-_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_MARK_CLASS = "[\u064b-\u065f\u0670\u0640]"
+_MARKS = re.compile(_MARK_CLASS)
 _OPEN = r"^\s*[(\[«\"“*]?\s*"  # "(تم تحديث هذا الخبر)", "* صحح هذا الخبر"
+
+# Every way a notice can open, in one match per line, marks allowed between
+# the letters: most lines fail it at their first letter, before their marks are
+# dropped and the rules below are tried.
+_MARK = _MARK_CLASS + "*"
+_FIRST_WORDS = (
+    "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
+    "ملاحظة", "صحح", "عدل", "last", "update", "correct", "clarification", "editor", "note",
+    "this",
+)  # fmt: skip
+_OPENS = re.compile(
+    _OPEN + _MARK + "(?:" + "|".join(_MARK.join(w) for w in _FIRST_WORDS) + ")", re.IGNORECASE
+)
 
 # A keyword opening an update or correction notice. Each also opens ordinary
 # sentences ("تحديث المصافي سيكلف 3 مليارات", "تصحيح المسار يتطلب..."), so the
@@ -102,10 +117,11 @@ def notices(root: Any) -> list[str]:
         head = (el.text or "").strip()
         if not head and len(el):
             head = (el[0].text or "").strip()
-        head = _MARKS.sub("", head)
-        m = _NOTICE.match(head) if head else None
-        said = _PASSIVE.match(head) or _NOTE.match(head) if head else None
-        if not (m or said) or beside_the_article(el):
+        if not _OPENS.match(head):
+            continue
+        head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
+        m = _NOTICE.match(head)
+        if not (m or _PASSIVE.match(head) or _NOTE.match(head)) or beside_the_article(el):
             continue
         text = _text(el)
         if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
