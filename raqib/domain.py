@@ -48,6 +48,8 @@ class WatchState(StrEnum):
 RESTING_STATES = frozenset(
     {WatchState.PAUSED, WatchState.RETIRED, WatchState.REJECTED, WatchState.UNWATCHED}
 )
+# States shown only when asked for, and kept so by an import.
+HIDDEN_STATES = (WatchState.UNWATCHED, WatchState.REJECTED)
 
 
 class Origin(StrEnum):

@@ -10,12 +10,12 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from raqib.domain import Origin, Watch, WatchState
+from raqib.domain import HIDDEN_STATES, Origin, Watch, WatchState
 from raqib.storage import models as m
 from raqib.storage import sqlite
 from raqib.storage.db import Database, StoreError, to_domain
 
-HIDDEN = (WatchState.UNWATCHED.value, WatchState.REJECTED.value)
+HIDDEN = tuple(s.value for s in HIDDEN_STATES)
 # Last outcomes that make a watch failing (besides its state being removed).
 FAILING = ("error", "not_article", "removed")
 

@@ -26,10 +26,6 @@ from raqib.discovery.findings import CandidatePage, SourceFetched
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 
-MAX_SITEMAP_DEPTH = 2
-MAX_CHILD_SITEMAPS = 20  # of one index; MAX_SITEMAPS_PER_READ in all (as spiders.outlets)
-MAX_SITEMAPS_PER_READ = 40
-
 
 @dataclass(frozen=True)
 class SourceTask:
@@ -66,7 +62,7 @@ class DiscoveryJob:
 class DiscoverSpider(scrapy.Spider):
     name = "discover"
     job: DiscoveryJob
-    children_left: dict[int, int]
+    sitemaps: feeds.SitemapBudget
     seen: set[tuple[int, str]]
 
     @classmethod
@@ -74,7 +70,7 @@ class DiscoverSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.job = context_of(crawler).discovery or DiscoveryJob()
         spider.seen = set()
-        spider.children_left = {}  # source id → child sitemaps its read may still follow
+        spider.sitemaps = feeds.SitemapBudget()
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -114,22 +110,18 @@ class DiscoverSpider(scrapy.Spider):
             entries=len(parsed.entries),
             error=parsed.error,
         )
-        if depth < MAX_SITEMAP_DEPTH:  # a budget for the read, not for each level
-            left = self.children_left.setdefault(src.source_id, MAX_SITEMAPS_PER_READ)
-            children = parsed.children[: min(left, MAX_CHILD_SITEMAPS)]
-            self.children_left[src.source_id] = left - len(children)
-            for child in children:
-                yield scrapy.Request(
-                    child,
-                    callback=self.parse_source,
-                    errback=self.source_failed,
-                    meta={
-                        "source": src,
-                        "depth": depth + 1,
-                        "raqib_origin": src.url,
-                        "raqib_capture": True,
-                    },
-                )
+        for child in self.sitemaps.follow(src.source_id, parsed.children, depth):
+            yield scrapy.Request(
+                child,
+                callback=self.parse_source,
+                errback=self.source_failed,
+                meta={
+                    "source": src,
+                    "depth": depth + 1,
+                    "raqib_origin": src.url,
+                    "raqib_capture": True,
+                },
+            )
         for entry in parsed.entries[: self.job.max_candidates]:
             yield from self._candidate(
                 src.story_id,

@@ -27,15 +27,6 @@ from raqib.discovery import feeds
 from raqib.discovery.outlets import front_links
 from raqib.domain import Listed, OutletSource, SourceKind
 
-MAX_SITEMAP_DEPTH = 2
-# Child sitemaps: at most 20 of one index, and 40 in one read at every depth
-# together (with 20 per index alone, an index of indexes made 1 + 20 + 400
-# requests and listed 400,000 pages; with 20 in all, 20 child indexes left no
-# room for the sitemaps they list). The first listed come first: news
-# sitemaps list their newest first.
-MAX_CHILD_SITEMAPS = 20
-MAX_SITEMAPS_PER_READ = 40
-
 
 @dataclass
 class SourceRead:
@@ -60,13 +51,13 @@ class OutletJob:
 class OutletSpider(scrapy.Spider):
     name = "outlets"
     job: OutletJob
-    children_left: dict[int, int]
+    sitemaps: feeds.SitemapBudget
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.job = context_of(crawler).outlets or OutletJob()
-        spider.children_left = {}  # source id → child sitemaps it may still have read
+        spider.sitemaps = feeds.SitemapBudget()
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -116,12 +107,7 @@ class OutletSpider(scrapy.Spider):
         if parsed.error:
             yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
             return
-        left = self.children_left.setdefault(src.id, MAX_SITEMAPS_PER_READ)
-        children = (
-            parsed.children[: min(left, MAX_CHILD_SITEMAPS)] if depth < MAX_SITEMAP_DEPTH else []
-        )
-        self.children_left[src.id] = left - len(children)
-        for child in children:
+        for child in self.sitemaps.follow(src.id, parsed.children, depth):
             yield scrapy.Request(
                 child,
                 callback=self.parse_source,

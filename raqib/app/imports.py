@@ -24,10 +24,9 @@ from raqib.app.errors import BadInput
 from raqib.app.history import clean_tags
 from raqib.app.home import App
 from raqib.clock import parse_instant
-from raqib.domain import Version, WatchState
+from raqib.domain import HIDDEN_STATES, Version, WatchState
 from raqib.extract.page import content_hash
 
-HIDDEN = (WatchState.UNWATCHED.value, WatchState.REJECTED.value)
 SCHEMAS = {"watch": "raqib.watch/1", "version": "raqib.version/1", "change": "raqib.change/1"}
 
 
@@ -148,7 +147,7 @@ def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
     for rec in (r for r in records if r["record"] == "watch"):
         stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
         # An unwatched (or rejected) article stays so; any other starts paused.
-        state = WatchState(rec["state"]) if rec["state"] in HIDDEN else WatchState.PAUSED
+        state = WatchState(rec["state"]) if rec["state"] in HIDDEN_STATES else WatchState.PAUSED
         made = False
         for story in stories:
             ((w, created),) = app.storage.watches.add(

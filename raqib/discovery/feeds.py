@@ -12,6 +12,34 @@ from urllib.parse import quote_plus, urljoin
 from lxml import etree
 
 MAX_ENTRIES = 1000
+
+MAX_SITEMAP_DEPTH = 2
+# Child sitemaps: at most 20 of one index, and 40 in one read at every depth
+# together (with 20 per index alone, an index of indexes made 1 + 20 + 400
+# requests and listed 400,000 pages; with 20 in all, 20 child indexes left no
+# room for the sitemaps they list). The first listed come first: news
+# sitemaps list their newest first.
+MAX_CHILD_SITEMAPS = 20
+MAX_SITEMAPS_PER_READ = 40
+
+
+class SitemapBudget:
+    """The child sitemaps each source's read may still follow (one per crawl)."""
+
+    def __init__(self) -> None:
+        self.left: dict[object, int] = {}
+
+    def follow(self, source: object, children: list[str], depth: int) -> list[str]:
+        """Those of `children`, listed by a sitemap `depth` levels below the
+        source's own, that the read follows."""
+        if depth >= MAX_SITEMAP_DEPTH:
+            return []
+        left = self.left.setdefault(source, MAX_SITEMAPS_PER_READ)
+        taken = children[: min(left, MAX_CHILD_SITEMAPS)]
+        self.left[source] = left - len(taken)
+        return taken
+
+
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 
