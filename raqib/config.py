@@ -202,6 +202,12 @@ class Config:
         return self.report.base_url or self.notify.report_url
 
 
+def web_base(url: str) -> bool:
+    """Whether `url` can start the report's links: an http(s) address (no
+    javascript: or a bare path in a feed's or a message's links)."""
+    return bool(re.match(r"https?://[^/\s]+", url))
+
+
 def zone(name: str) -> tzinfo | None:
     """The IANA time zone `name`; None for "" (the system's). ValueError if unknown."""
     if not name:

@@ -19,6 +19,7 @@ from raqib.config import (
     OutletsConfig,
     OutletSettings,
     parse_duration,
+    web_base,
     zone,
 )
 
@@ -181,7 +182,7 @@ def validate(cfg: Config) -> None:
     if not 1 <= r.screenshot_quality <= 100 or r.screenshot_max_mb <= 0:
         raise ValueError("render: screenshot_quality is 1 to 100, screenshot_max_mb positive")
     base = cfg.report_base()
-    if base and not re.match(r"https?://[^/\s]+", base):
+    if base and not web_base(base):
         raise ValueError(f"report.base_url must be an http(s) address, got {base!r}")
     s = cfg.schedule
     _durations("schedule", s, ("interval_after", "retire_after", "error_backoff",

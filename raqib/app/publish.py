@@ -5,7 +5,6 @@ and `source`)."""
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +15,7 @@ from raqib import urls
 from raqib.app.errors import AppError, BadInput, NotFound, describe
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App, warc_dir
-from raqib.config import parse_duration
+from raqib.config import parse_duration, web_base
 from raqib.domain import Source
 
 
@@ -43,7 +42,7 @@ def feed(app: App, *, story: str | None, base_url: str | None) -> bytes:
     from raqib.report.feed import build
 
     base = app.config.report_base() if base_url is None else base_url
-    if base and not re.match(r"https?://[^/\s]+", base):  # as [report] base_url is checked
+    if base and not web_base(base):  # as [report] base_url is checked
         raise BadInput(f"--base-url must be an http(s) address, got {base[:80]!r}")
     return build(app.storage, base_url=base, story=story, now=app.clock())
 
