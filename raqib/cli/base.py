@@ -43,6 +43,7 @@ def emit(data: Any, as_json: bool, lines: Iterable[str]) -> None:
 
 
 EXIT_BUSY = 75
+EXIT_STOPPED = 130  # a signal stopped a pass: as a shell reports a command Ctrl-C stopped
 
 
 def busy(exc: BaseException) -> None:

@@ -8,12 +8,10 @@ import click
 
 from raqib.app import warmup
 from raqib.app.errors import PassBusy
-from raqib.cli.base import Ctx, emit, fail
+from raqib.cli.base import EXIT_STOPPED, Ctx, emit, fail
 from raqib.loading import importing
 from raqib.present import records as rec
 from raqib.present import text
-
-EXIT_STOPPED = 130  # as a shell reports a command Ctrl-C stopped
 
 
 @click.command()
