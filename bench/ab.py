@@ -74,6 +74,12 @@ def _by_stage(runs: list[dict[str, Any]], n: int) -> dict[str, float] | None:
     }
 
 
+def _help(exe: str, command: str) -> str:
+    return subprocess.run(
+        [exe, command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(
         prog="bench/run.py --ab",
@@ -98,6 +104,12 @@ def main(argv: list[str]) -> None:
     server = Server(site)
     urls = "\n".join(f"{site.base}/news/{i}" for i in range(n))
 
+    # A list on 127.0.0.1 needs --allow-private since 2026-12-05; older builds lack it.
+    listing = {
+        name: ["--allow-private"] if "--allow-private" in _help(exe, "watch") else []
+        for name, exe in exes.items()
+    }
+
     def new_homes(label: str) -> dict[str, Path]:
         homes = {}
         for name, exe in exes.items():
@@ -105,7 +117,7 @@ def main(argv: list[str]) -> None:
             home.mkdir()
             (home / "raqib.toml").write_text(BENCH_CONFIG, encoding="utf-8")
             subprocess.run(
-                [exe, "--home", str(home), "watch", "-"],
+                [exe, "--home", str(home), "watch", "-", *listing[name]],
                 input=urls,
                 text=True,
                 capture_output=True,

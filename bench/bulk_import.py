@@ -79,7 +79,7 @@ def main() -> int:
             f"https://bulk{i % 97}.example/news/2026/{i // 1000}/story-{i}?utm_source=feed\n"
             for i in range(args.urls)
         ).encode()
-        cmd, env = command(home, "watch", "-", "--json")
+        cmd, env = command(home, "watch", "-", "--json")  # public names: no --allow-private
         env["RAQIB_NOW"] = "2099-01-01T00:00:00Z"  # imported watches are due far ahead
         started = time.monotonic()
         imp = subprocess.Popen(

@@ -99,7 +99,7 @@ def main(argv: list[str]) -> None:
             CONFIG + args.config.replace("\\n", "\n"), encoding="utf-8"
         )
         urls = "\n".join(f"{site.base}/{prefix}/{i}" for i in range(n))
-        r = raqib_stdin(home, urls, "watch", "-", "--no-fetch", *flags)
+        r = raqib_stdin(home, urls, "watch", "-", "--no-fetch", "--allow-private", *flags)
         if r.returncode != 0:
             raise SystemExit(f"raqib watch failed:\n{r.stderr}")
     results: dict[str, Any] = {"pages": n, "started": datetime.now(UTC).isoformat(), "rounds": {}}

@@ -237,7 +237,7 @@ def main() -> None:
     print(f"raqib benchmark: {n} pages on {site.base}, {CORES} cores", flush=True)
 
     urls = "\n".join(f"{site.base}/news/{i}" for i in range(n))
-    cmd, env = command(home, "watch", "-")
+    cmd, env = command(home, "watch", "-", "--allow-private")  # a list on 127.0.0.1
     r = subprocess.run(cmd, input=urls, capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
 

@@ -51,7 +51,7 @@ def sweep(
         )
     lines = "".join(server.base + p + "\n" for p in paths)
     subprocess.run(
-        [RAQIB, "--home", str(homes[0]), "watch", "-"],
+        [RAQIB, "--home", str(homes[0]), "watch", "-", "--allow-private"],
         input=lines,
         text=True,
         env=env,

@@ -118,7 +118,12 @@ def test_tags_on_many_watches_and_csv_round_trip(server, raqib: Raqib, tmp_path)
     path.write_text(exported + "99,not a url\n", encoding="utf-8")
 
     other = Raqib(tmp_path / "other-home")  # a second newsroom, on SQLite
+    # A list may come from elsewhere: its 127.0.0.1 rows need the user's word.
     r = other("watch", "--from-csv", str(path), "--json")
+    assert r.json()["created"] == 0 and len(r.json()["invalid"]) == len(rows) + 1
+    assert "names a loopback address" in r.json()["invalid"][0]["error"]
+    assert other("watches", "--json").json() == []
+    r = other("watch", "--from-csv", str(path), "--json", "--allow-private")
     assert r.json()["created"] == len(rows) and r.json()["invalid"][0]["line"] == len(rows) + 2
     assert r.json()["existing"] == 0  # a row in two stories is one new watch
     back = {w["url"]: w for w in other("watches", "--json").json()}

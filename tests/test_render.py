@@ -245,10 +245,10 @@ def test_browser_report_shows_each_versions_screenshot(
 
 def test_render_and_screenshot_flags_on_lists_csv_and_again(raqib: Raqib, tmp_path: Path) -> None:
     a, b, c = (f"https://news.example/2026/12/0{i}/story-{i}" for i in (1, 2, 3))
-    raqib("watch", "-", "--render", input=f"{a}\n{b}\n")
+    raqib("watch", "-", "--render", "--allow-private", input=f"{a}\n{b}\n")
     csv = tmp_path / "w.csv"
     csv.write_text(f"url,tags\n{c},x\n", encoding="utf-8")
-    raqib("watch", "--from-csv", str(csv), "--screenshots")
+    raqib("watch", "--from-csv", str(csv), "--screenshots", "--allow-private")
 
     def modes() -> dict[str, tuple[bool, bool]]:
         return {
@@ -257,7 +257,7 @@ def test_render_and_screenshot_flags_on_lists_csv_and_again(raqib: Raqib, tmp_pa
 
     assert modes() == {a: (True, False), b: (True, False), c: (False, True)}
     raqib("watch", a, "--no-render", "--no-fetch")  # watching again changes only the mode
-    raqib("watch", "-", "--screenshots", input=f"{b}\n")
+    raqib("watch", "-", "--screenshots", "--allow-private", input=f"{b}\n")
     assert modes() == {a: (False, False), b: (True, True), c: (False, True)}
 
 

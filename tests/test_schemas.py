@@ -79,7 +79,12 @@ def documents(manifest) -> Iterator[dict[str, Any]]:
         ).json()
         docs["preview"] = raqib.proc("preview", oil, "--json").json()
         docs["watch - (import)"] = raqib(
-            "watch", "--no-fetch", "-", "--json", input=f"{server.base}/x1\nnot a url\n"
+            "watch",
+            "--no-fetch",
+            "-",
+            "--json",
+            "--allow-private",
+            input=f"{server.base}/x1\nnot a url\n",
         ).json()
         docs["watches"] = raqib("watches", "--json").json()
         docs["tag"] = raqib("tag", oil, "--add", "oil", "--json").json()

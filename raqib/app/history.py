@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from raqib import analysis, config, urls
+from raqib import analysis, config, guard, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.clock import parse_instant
@@ -233,6 +233,20 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 IMPORT_BATCH = 1000  # URLs per transaction: about 0.1 s of write lock each
 
 
+def listed(raw: str, *, allow_private: bool) -> str:
+    """A URL of a list (a file, stdin, an OPML outline), normalized. A list may
+    come from elsewhere, so it names public sites only: a typed URL may name
+    this newsroom's intranet, a list needs the user's word (`allow_private`)."""
+    url = urls.normalize(raw)
+    network = guard.network_of(url)
+    if network != guard.PUBLIC and not allow_private:
+        raise urls.BadURL(
+            f"names a {network} address, and a list may name public sites only "
+            "(--allow-private accepts it)"
+        )
+    return url
+
+
 @dataclass
 class Imported:
     created: int = 0
@@ -249,12 +263,14 @@ def import_watches(
     strict: bool = False,
     on_batch: Callable[[Imported], None] | None = None,
     mode: dict[str, bool] | None = None,
+    allow_private: bool = False,
 ) -> Imported:
     """Watch every URL of a (long) list, one per line, in short transactions.
 
-    Lines that are not web addresses are reported by number and the rest are
-    imported; with `strict`, one bad line refuses the whole list. Memory stays
-    bounded by a batch (by the list, with `strict`).
+    Lines that are not web addresses of public sites (see `listed`) are
+    reported by number and the rest are imported; with `strict`, one bad line
+    refuses the whole list. Memory stays bounded by a batch (by the list, with
+    `strict`).
     """
     if story is not None and not story.strip():
         raise BadInput("--story needs a non-empty slug")
@@ -276,7 +292,7 @@ def import_watches(
         if not raw or raw.startswith("#"):
             continue
         try:
-            batch[urls.normalize(raw)] = None
+            batch[listed(raw, allow_private=allow_private)] = None
         except urls.BadURL as exc:
             done.invalid.append((number, f"{urls.redact(raw)[:120]!r}: {exc}"))
             continue
@@ -286,8 +302,7 @@ def import_watches(
     if strict and done.invalid:
         number, why = done.invalid[0]
         raise BadInput(
-            f"{len(done.invalid)} line(s) are not web addresses, nothing imported "
-            f"(line {number}: {why})"
+            f"{len(done.invalid)} line(s) refused, nothing imported (line {number}: {why})"
         )
     pending = list(batch)
     for i in range(0, len(pending), IMPORT_BATCH):

@@ -10,7 +10,7 @@ from typing import IO
 
 from raqib import urls
 from raqib.app.errors import BadInput, NotFound
-from raqib.app.history import IMPORT_BATCH, LIST_SEP, Imported, clean_tags, find_watch
+from raqib.app.history import IMPORT_BATCH, LIST_SEP, Imported, clean_tags, find_watch, listed
 from raqib.app.home import App
 from raqib.archive.export import safe_cell
 from raqib.domain import Watch, WatchState
@@ -111,10 +111,12 @@ def import_csv(
     tags: Sequence[str] = (),
     on_batch: Callable[[Imported], None] | None = None,
     mode: dict[str, bool] | None = None,
+    allow_private: bool = False,
 ) -> Imported:
     """Watch every row of a CSV with a `url` column (and optional `stories`,
     `story` and `tags` columns, several values separated by ';'), in short
-    transactions. Rows whose URL is not a web address are reported by line."""
+    transactions. Rows whose URL is not a public site's web address (see
+    `history.listed`) are reported by line."""
     reader = csv.DictReader(source)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "url" not in header:
@@ -140,7 +142,7 @@ def import_csv(
         if not raw or raw.startswith("#"):
             continue
         try:
-            url = urls.normalize(raw)
+            url = listed(raw, allow_private=allow_private)
             row_tags = tuple(clean_tags([*_split(row.get("tags")), *extra_tags]))
         except (urls.BadURL, BadInput) as exc:
             done.invalid.append((line, f"{urls.redact(raw)[:120]!r}: {exc}"))

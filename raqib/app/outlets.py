@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from raqib import urls
+from raqib.app import history
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.config import parse_duration
@@ -82,13 +83,24 @@ def remove(app: App, name: str) -> int:
     return app.storage.outlets.remove(name)
 
 
-def import_opml(app: App, data: bytes) -> list[tuple[Outlet, bool]]:
+def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[tuple[Outlet, bool]]:
+    """Follow an OPML file's outlets; one source that is not a public site's
+    web address (`history.listed`) refuses the whole file, before any is stored."""
     try:
         found = read_opml(data)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     if not found:
         raise BadInput("the OPML file lists no feed or page")
+    allow_private = allow_private or app.config.fetch.allow_private
+    for name, sources in found:
+        for _kind, url in sources:
+            try:
+                history.listed(url, allow_private=allow_private)
+            except urls.BadURL as exc:
+                raise BadInput(
+                    f"{name[:80]!r}: {urls.redact(url)[:120]!r}: {exc}; nothing imported"
+                ) from None
     out = []
     for name, sources in found:
         slug = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.")[:100] or "outlet"

@@ -45,6 +45,11 @@ from raqib.present import text
     help="Photograph each new version of a plain watch too (a browser opens only "
     "when the page's bytes changed).",
 )  # fmt: skip
+@click.option(
+    "--allow-private", is_flag=True,
+    help='With "-" or --from-csv: accept addresses on this machine or an intranet '
+    "(a list names public sites only, since it may come from elsewhere).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @click.pass_obj
 def watch(
@@ -57,6 +62,7 @@ def watch(
     no_fetch: bool,
     render: bool | None,
     screenshots: bool | None,
+    allow_private: bool,
     as_json: bool,
 ) -> None:
     """Start watching articles. Idempotent: watching a URL twice is a no-op.
@@ -71,6 +77,9 @@ def watch(
     skipped): a list of any length is imported in short batches, so a running
     pass is never held up; lines that are not web addresses are reported by
     number and the rest imported (--strict refuses the whole list instead).
+    A list may come from elsewhere, so it names public sites only: a line on
+    localhost or an intranet address is refused unless --allow-private is
+    given (a URL typed here may name one).
     Watching a URL again adds the story and tags to its watch, and takes an
     unwatched one back; --render/--no-render and --screenshots change how it
     is fetched from then on.
@@ -79,14 +88,16 @@ def watch(
     if csv_file is not None:
         with obj.app() as app:
             done = manage.import_csv(
-                app, csv_file, story=story, tags=tags, on_batch=_progress(as_json), mode=mode
-            )
+                app, csv_file, story=story, tags=tags, on_batch=_progress(as_json), mode=mode,
+                allow_private=allow_private or app.config.fetch.allow_private,
+            )  # fmt: skip
         _imported(done, 0, as_json)
         return
     if not urls:
         raise click.UsageError("give URLs, '-' to read them from stdin, or --from-csv FILE")
     if "-" in urls:
-        _import(obj, [u for u in urls if u != "-"], story, tags, strict, as_json, mode)
+        first = [u for u in urls if u != "-"]
+        _import(obj, first, story, tags, strict, as_json, mode, allow_private)
         return
     with obj.app() as app:
         added = history.add_watches(app, list(urls), story=story, tags=tags)
@@ -129,12 +140,13 @@ def _import(
     strict: bool,
     as_json: bool,
     mode: dict[str, bool],
+    allow_private: bool,
 ) -> None:
     lines = itertools.chain(first, sys.stdin)
     with obj.app() as app:
         done = history.import_watches(
             app, lines, story=story, tags=tags, strict=strict, on_batch=_progress(as_json),
-            mode=mode,
+            mode=mode, allow_private=allow_private or app.config.fetch.allow_private,
         )  # fmt: skip
     _imported(done, len(first), as_json)
 

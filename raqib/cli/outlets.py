@@ -92,13 +92,19 @@ def outlet_remove(obj: Ctx, name: str) -> None:
 
 @outlet.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option(
+    "--allow-private", is_flag=True,
+    help="Accept sources on this machine or an intranet (refused by default: "
+    "an OPML file may come from elsewhere).",
+)  # fmt: skip
 @click.pass_obj
-def outlet_import(obj: Ctx, file: Path) -> None:
+def outlet_import(obj: Ctx, file: Path, allow_private: bool) -> None:
     """Follow the outlets of an OPML file ("-": stdin): each top-level outline
-    is an outlet, the feeds inside it its sources (a lone feed is an outlet)."""
+    is an outlet, the feeds inside it its sources (a lone feed is an outlet).
+    Every source must be a public site's address, or nothing is imported."""
     data = sys.stdin.buffer.read() if str(file) == "-" else _read(file)
     with obj.app() as app:
-        done = outlets.import_opml(app, data)
+        done = outlets.import_opml(app, data, allow_private=allow_private)
     for o, created in done:
         click.echo(f"{'following' if created else 'updated'} {o.name} ({len(o.sources)} sources)")
 

@@ -89,7 +89,7 @@ def watched(records: list[Record]) -> Iterator[str]:
 def imported(d: Record) -> str:
     bad = len(d["invalid"])
     return f"watching {d['created']:,} new URLs, {d['existing']:,} already watched" + (
-        f"; {bad:,} lines were not web addresses (see above)" if bad else ""
+        f"; {bad:,} lines refused (see above)" if bad else ""
     )
 
 

@@ -1,0 +1,99 @@
+"""Lists from elsewhere (stdin, a CSV, an OPML file) name public sites only,
+unless the user says the addresses are theirs; and OPML goes out and back in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import Raqib
+
+NOT_PUBLIC = [
+    ("http://127.0.0.1:9/news/1", "loopback"),
+    ("http://[::1]:9/news/2", "loopback"),
+    ("http://0.0.0.0:9/news/3", "loopback"),
+    ("http://localhost:9/news/4", "loopback"),
+    ("http://10.1.2.3/news/5", "private"),
+    ("http://cms.intranet/news/6", "private"),
+    ("http://printer/news/7", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://192.0.2.10/news/8", "reserved"),
+]
+PUBLIC = ["https://news.example.com/a/1", "https://خبر.com/مقال"]
+
+
+def _urls(raqib: Raqib) -> list[str]:
+    return [w["url"] for w in raqib("watches", "--json").json()]
+
+
+def test_a_list_names_public_sites_unless_allowed(raqib: Raqib) -> None:
+    lines = "".join(u + "\n" for u in [PUBLIC[0], *(u for u, _ in NOT_PUBLIC), PUBLIC[1]])
+    r = raqib("watch", "--no-fetch", "-", "--json", input=lines)
+    data = r.json()
+    assert data["created"] == 2
+    refused = {i["line"]: i["error"] for i in data["invalid"]}
+    assert sorted(refused) == list(range(2, 2 + len(NOT_PUBLIC)))
+    for n, (_url, network) in enumerate(NOT_PUBLIC, 2):
+        assert f"names a {network} address" in refused[n] and "--allow-private" in refused[n]
+    assert "line 2: not imported" in r.err
+    assert len(_urls(raqib)) == 2
+
+    strict = raqib("watch", "--no-fetch", "-", "--strict", input="http://10.1.2.3/x\n", expect=2)
+    assert "1 line(s) refused, nothing imported" in strict.err
+
+    # The user's word: the list's own addresses are theirs.
+    r = raqib("watch", "--no-fetch", "-", "--json", "--allow-private", input=lines)
+    assert (r.json()["created"], r.json()["existing"], r.json()["invalid"]) == (
+        len(NOT_PUBLIC),
+        2,
+        [],
+    )
+    assert "http://10.1.2.3/news/5" in _urls(raqib)
+    # A URL typed on the command line may name this newsroom's intranet, as before.
+    raqib("watch", "--no-fetch", "http://10.9.9.9/typed")
+    assert "http://10.9.9.9/typed" in _urls(raqib)
+
+
+def test_a_csv_names_public_sites_unless_allowed(raqib: Raqib, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("url,tags\nhttp://10.1.2.3/a,x\nhttps://news.example.com/b,y\n", "utf-8")
+    r = raqib("watch", "--from-csv", str(path), "--json").json()
+    assert r["created"] == 1 and [i["line"] for i in r["invalid"]] == [2]
+    assert _urls(raqib) == ["https://news.example.com/b"]
+    (raqib.home / "raqib.toml").write_text("[fetch]\nallow_private = true\n", "utf-8")
+    r = raqib("watch", "--from-csv", str(path), "--json").json()  # the home's own setting
+    assert (r["created"], r["existing"], r["invalid"]) == (1, 1, [])
+
+
+def _opml(*sources: str) -> str:
+    outlines = "".join(f'<outline text="f{i}" xmlUrl="{u}"/>' for i, u in enumerate(sources))
+    return (
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        f'<outline text="intranet news">{outlines}</outline>'
+        '<outline text="sada" xmlUrl="https://sada.example/rss"/></body></opml>'
+    )
+
+
+def test_opml_round_trip_and_its_sources_public_only(raqib: Raqib, tmp_path: Path) -> None:
+    raqib(
+        "outlet", "add", "marsad", "--feed", "https://marsad.example/rss.xml",
+        "--sitemap", "https://marsad.example/news-sitemap.xml",
+        "--front", "https://marsad.example/politics/", "--retain-days", "7",
+    )  # fmt: skip
+    exported = tmp_path / "outlets.opml"
+    raqib("outlet", "export", str(exported))
+    other = Raqib(tmp_path / "other-home")
+    assert other("outlet", "import", str(exported)).out.strip() == "following marsad (3 sources)"
+    mine, theirs = (h("outlet", "list", "--json").json() for h in (raqib, other))
+    assert [(s["kind"], s["url"]) for s in theirs[0]["sources"]] == [
+        (s["kind"], s["url"]) for s in mine[0]["sources"]
+    ]
+
+    # One source on an intranet address refuses the whole file, before anything is stored.
+    bad = tmp_path / "bad.opml"
+    bad.write_text(_opml("https://ok.example/rss", "http://192.168.1.20/rss"), "utf-8")
+    third = Raqib(tmp_path / "third-home")
+    r = third("outlet", "import", str(bad), expect=2)
+    assert "'http://192.168.1.20/rss': names a private address" in r.err
+    assert "nothing imported" in r.err and third("outlet", "list", "--json").json() == []
+    r = third("outlet", "import", str(bad), "--allow-private")
+    assert "following intranet-news (2 sources)" in r.out and "following sada" in r.out
