@@ -74,16 +74,31 @@ def analyze_pending(storage: Storage) -> list[tuple[Change, Version]]:
     """Judge every new version against its predecessor and store the change;
     returns each change stored, with the version it leads to."""
     out: list[tuple[Change, Version]] = []
-    while True:
-        pairs = storage.changes.unanalyzed(limit=BATCH)
-        if not pairs:
-            return out
-        judged = []
-        for old, new in pairs:
-            a = compare(old, new)
-            judged.append((old, new, judgement(a, a.to_json(), ANALYZER)))
-        leads_to = {new.id: new for _old, new in pairs}
-        out.extend((c, leads_to[c.to_version_id]) for c in storage.changes.save_many(judged))
+    while (batch := _analyze_batch(storage)) is not None:
+        out.extend(batch)
+    return out
+
+
+def count_pending(storage: Storage) -> int:
+    """`analyze_pending` for an import: how many changes, none kept in memory
+    (an archive's versions are more than a pass's)."""
+    done = 0
+    while (batch := _analyze_batch(storage)) is not None:
+        done += len(batch)
+    return done
+
+
+def _analyze_batch(storage: Storage) -> list[tuple[Change, Version]] | None:
+    """One batch judged and stored (None: nothing was left to judge)."""
+    pairs = storage.changes.unanalyzed(limit=BATCH)
+    if not pairs:
+        return None
+    judged = []
+    for old, new in pairs:
+        a = compare(old, new)
+        judged.append((old, new, judgement(a, a.to_json(), ANALYZER)))
+    leads_to = {new.id: new for _old, new in pairs}
+    return [(c, leads_to[c.to_version_id]) for c in storage.changes.save_many(judged)]
 
 
 def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select, update
 
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import models as m
-from raqib.storage.db import Database, insert_new, to_domain
+from raqib.storage.db import MAX_BATCH_CHARS, Database, insert_new, to_domain
 from raqib.storage.watches import belonging, load
 
 
@@ -23,8 +23,13 @@ class ChangeRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def unanalyzed(self, limit: int = 1000) -> list[tuple[Version, Version]]:
-        """Consecutive version pairs with no change row yet (oldest first)."""
+    def unanalyzed(
+        self, limit: int = 1000, *, max_chars: int = MAX_BATCH_CHARS
+    ) -> list[tuple[Version, Version]]:
+        """Consecutive version pairs with no change row yet (oldest first): up
+        to `limit`, and no more pairs than hold `max_chars` of text between
+        them (at least one), so that an archive's long texts are judged a few
+        at a time. Rows are read as they are taken, never all at once."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             rows = s.execute(
@@ -39,12 +44,17 @@ class ChangeRepo:
                 .where(m.Change.id.is_(None))
                 .order_by(m.Version.first_seen, m.Version.id)
                 .limit(limit)
-            ).all()
-            pairs = []
+                .execution_options(yield_per=50)
+            )
+            pairs, chars = [], 0
             for new, old_id in rows:
                 prev = s.get(m.Version, old_id)
                 assert prev is not None
+                chars += len(prev.text) + len(new.text)
+                if pairs and chars > max_chars:
+                    break
                 pairs.append((to_domain(Version, prev), to_domain(Version, new)))
+            rows.close()
             return pairs
 
     def save_many(self, judged: Sequence[tuple[Version, Version, Judgement]]) -> list[Change]:

@@ -15,6 +15,11 @@ from raqib.storage.blobs import BlobCache
 
 T = TypeVar("T")
 
+# The text a batch of versions read for judging or indexing holds at most (one
+# version or pair alone may exceed it): the memory goes with it, about ten
+# bytes a character, so an archive's long texts are read a few at a time.
+MAX_BATCH_CHARS = 4_000_000
+
 
 class StoreError(LookupError):
     """A request the store cannot satisfy (unknown watch, bad argument)."""

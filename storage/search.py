@@ -17,7 +17,7 @@ from sqlalchemy import insert, or_, select
 from raqib.domain import Version, Watch
 from raqib.storage import models as m
 from raqib.storage import postgres, sqlite
-from raqib.storage.db import Database, insert_new, to_domain
+from raqib.storage.db import MAX_BATCH_CHARS, Database, insert_new, to_domain
 from raqib.storage.watches import load
 
 INDEX_BATCH = 500
@@ -61,17 +61,21 @@ class SearchRepo:
                     .where(~indexed.exists())
                     .order_by(m.Version.id)
                     .limit(INDEX_BATCH)
-                ).all()
-                if not rows:
-                    break
-                add_keys(
-                    s.connection(),
-                    [
-                        {"version_id": vid, "watch_id": wid, "key": key(f"{title}\n{body}")}
-                        for vid, wid, title, body in rows
-                    ],
+                    .execution_options(yield_per=50)
                 )
-                done += len(rows)
+                keys, chars = [], 0
+                for vid, wid, title, body in rows:  # as read, up to a batch's text
+                    keys.append(
+                        {"version_id": vid, "watch_id": wid, "key": key(f"{title}\n{body}")}
+                    )
+                    chars += len(body)
+                    if chars > MAX_BATCH_CHARS:
+                        break
+                rows.close()
+                if not keys:
+                    break
+                add_keys(s.connection(), keys)
+                done += len(keys)
         return done
 
     def find(

@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
+from raqib.extract.page import content_hash
 from tests import needs
 from tests.conftest import Raqib
 
@@ -264,3 +265,46 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     out = third("import", str(dump)).out
     assert "1 watch came from outlet marsad, which this home does not follow" in out
     assert third("versions", new, "--json").json()[0]["url"] == new
+
+
+def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
+    server, raqib: Raqib, tmp_path
+) -> None:
+    """The file is checked whole, then read again to store it: stdin is kept
+    aside for that; versions may come before their watch; a version given
+    twice with different text, or bytes that are not UTF-8, refuse the file."""
+    a, _b = _history(server, raqib)
+    dump = tmp_path / "history.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(dump))
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    upside_down = "\n".join(reversed(lines)) + "\n"  # every version before its watch
+
+    other = Raqib(tmp_path / "other")
+    out = other("import", "-", input=upside_down).out
+    assert "watches: 2 new (paused), 0 already here; versions: 3 new, 0 already here" in out
+    assert [v["version"] for v in other("versions", a, "--json").json()] == [1, 2]
+    assert "versions: 0 new, 3 already here" in other("import", "-", input=upside_down).out
+
+    records = [json.loads(x) for x in lines]
+    v = next(r for r in records if r["record"] == "version" and r["watch_url"] == a)
+    twin = {**v, "text": v["text"] + " زيادة"}
+    twin["content_hash"] = content_hash(twin["title"], twin["text"])
+    forged = "\n".join(json.dumps(r, ensure_ascii=False) for r in [*records, twin]) + "\n"
+    third = Raqib(tmp_path / "third")
+    r = third("import", "-", input=forged, expect=2)
+    assert f"version {v['version']} of {a} is given twice, with different text" in r.err
+    assert third("watches", "--json").json() == []  # refused before anything was stored
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(lines[0].encode("utf-8") + b"\n" + "é".encode("latin-1") + b"\n")
+    assert "latin.jsonl:2: not UTF-8" in third("import", str(latin), expect=2).err
+    assert "no such file" in third("import", str(tmp_path / "nowhere.jsonl"), expect=2).err
+
+
+def test_an_import_line_is_bounded(monkeypatch) -> None:
+    from raqib.app import imports
+    from raqib.app.errors import BadInput
+
+    monkeypatch.setattr(imports, "MAX_LINE", 1000)
+    f = io.BytesIO(b"\n" + b"x" * 1001 + b"\n")
+    with pytest.raises(BadInput, match="<stdin>:2: a line over"):
+        list(imports._lines(f, "<stdin>"))

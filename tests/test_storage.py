@@ -774,6 +774,11 @@ def test_changes_are_stored_once_whoever_judges_them_first(store: Storage) -> No
         record(store, w.id, "new_version", T0 + timedelta(hours=1), f"نص ثان {n}")
     pairs = store.changes.unanalyzed()
     assert len(pairs) == 3
+    # A batch holds no more text than asked, and at least one pair however long.
+    a, b, c = (len(old.text) + len(new.text) for old, new in pairs)
+    budgets = (1, a + b - 1, a + b, a + b + c)
+    assert [len(store.changes.unanalyzed(max_chars=n)) for n in budgets] == [1, 1, 2, 3]
+    assert len(store.changes.unanalyzed(limit=2)) == 2
 
     def judged(old, new):  # type: ignore[no-untyped-def]
         verdict = Judgement(
@@ -793,6 +798,23 @@ def test_changes_are_stored_once_whoever_judges_them_first(store: Storage) -> No
     assert sorted(row.change.to_version_id for row in store.changes.all()) == sorted(
         new.id for _old, new in pairs
     )
+
+
+def test_the_search_index_reads_a_batch_of_text_at_a_time(store: Storage, monkeypatch) -> None:
+    import raqib.storage.search as search
+
+    for n in range(3):
+        ((w, _),) = store.watches.add([f"https://a.example/{n}"], now=T0)
+        record(store, w.id, "new_version", T0, f"نص أول {n}")
+        record(store, w.id, "new_version", T0 + timedelta(hours=1), f"نص ثان {n}")
+    batches: list[int] = []
+    add_keys = search.add_keys
+    monkeypatch.setattr(
+        search, "add_keys", lambda c, rows: (batches.append(len(rows)), add_keys(c, rows))
+    )
+    monkeypatch.setattr(search, "MAX_BATCH_CHARS", 1)  # every version is over it: one a batch
+    assert store.search.refresh(lambda t: t) == 6 and batches == [1] * 6
+    assert store.search.refresh(lambda t: t) == 0
 
 
 def test_listed_articles_are_watched_in_one_go_and_a_repeat_or_a_hand_watch_once(

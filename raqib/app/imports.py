@@ -11,11 +11,16 @@ where this home follows one by that name.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 
@@ -54,14 +59,54 @@ _WIDTHS = {
 }  # fmt: skip
 
 
-def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
-    """The export's records, checked line by line before anything is stored:
-    each against the schema it names, a version's text against its content
-    hash, and every version against a watch record of the same file."""
+# A line holds one record: a version's 8 MB text, each character escaped at worst.
+MAX_LINE = 64 * 1024 * 1024
+
+Reread = Callable[[], AbstractContextManager[BinaryIO]]
+
+
+@contextmanager
+def opened(path: str, stdin: BinaryIO) -> Iterator[Reread]:
+    """FILE, to be read from its start as often as needed; "-" is stdin,
+    copied once to a temporary file (on disk, not in memory)."""
+    if path != "-":
+        file = Path(path)
+        if not file.is_file():
+            raise BadInput(f"{path}: no such file")
+        yield lambda: file.open("rb")
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(stdin, spool, 1024 * 1024)
+
+        @contextmanager
+        def rewound() -> Iterator[BinaryIO]:
+            spool.seek(0)
+            yield spool
+
+        yield rewound
+
+
+def _lines(f: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """The file's lines as text, each bounded (a stranger's file may hold one
+    line of gigabytes)."""
+    for n in itertools.count(1):
+        raw = f.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE:
+            raise BadInput(f"{name}:{n}: a line over {MAX_LINE // 2**20} MB")
+        try:
+            yield n, raw.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{name}:{n}: not UTF-8 ({exc.reason})") from None
+
+
+def _records(f: BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each record of the export with its line number, checked on its own:
+    against the schema it names, a version's text against its content hash,
+    a watch's addresses normalized."""
     validators = {kind: _schema(kind) for kind in SCHEMAS}
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[str, int]] = set()
-    for n, line in enumerate(lines, 1):
+    for n, line in _lines(f, name):
         if not line.strip():
             continue
         try:
@@ -85,9 +130,10 @@ def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
             if content_hash(rec["title"], rec["text"]) != rec["content_hash"]:
                 raise BadInput(f"{name}:{n}: version {rec['version']} of {rec['watch_url']}: "
                                "its text does not match its content hash")  # fmt: skip
-            if (rec["watch_url"], rec["version"]) in seen:
-                continue  # the same version twice (two exports concatenated)
-            seen.add((rec["watch_url"], rec["version"]))
+            try:
+                rec["watch_url"] = urls.normalize(rec["watch_url"])
+            except urls.BadURL as exc:
+                raise BadInput(f"{name}:{n}: watch_url: {exc}") from None
         if kind == "watch":
             try:
                 rec["url"] = urls.normalize(rec["url"])
@@ -101,14 +147,45 @@ def read(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
                 ]
             except (urls.BadURL, BadInput) as exc:
                 raise BadInput(f"{name}:{n}: {exc}") from None
-        out.append(rec)
-    watched = {r["url"] for r in out if r["record"] == "watch"}
-    for r in out:
-        if r["record"] == "version" and urls.normalize(r["watch_url"]) not in watched:
-            raise BadInput(
-                f"version {r['version']} of {r['watch_url']}: the file has no watch record for it"
-            )
+        yield n, rec
+
+
+@dataclass
+class Checked:
+    """What a first read of the whole file found: a key per version, never
+    its text, so checking an archive takes memory by its versions' number."""
+
+    records: int = 0  # watches and versions (changes are judged again, not read)
+    # (watch URL, version number) -> content hash; stored versions are popped.
+    versions: dict[tuple[str, int], str] = field(default_factory=dict)
+
+
+def check(f: BinaryIO, name: str) -> Checked:
+    """Read the whole export before anything is stored: every record on its
+    own (`_records`), every version against a watch record of the same file,
+    and no version given twice with different text."""
+    out = Checked()
+    watched: set[str] = set()
+    for n, rec in _records(f, name):
+        if rec["record"] == "watch":
+            out.records += 1
+            watched.add(rec["url"])
+        elif rec["record"] == "version":
+            out.records += 1
+            key = _key(rec)
+            held = out.versions.setdefault(key, rec["content_hash"])
+            if held != rec["content_hash"]:
+                raise BadInput(f"{name}:{n}: version {key[1]} of {key[0]} is given twice, "
+                               "with different text")  # fmt: skip
+    for url, number in out.versions:
+        if url not in watched:
+            raise BadInput(f"version {number} of {url}: the file has no watch record for it")
     return out
+
+
+def _key(rec: dict[str, Any]) -> tuple[str, int]:
+    """A version record's (watch URL, normalized by `_records`; number)."""
+    return rec["watch_url"], int(rec["version"])
 
 
 def _version(watch_id: int, r: dict[str, Any]) -> Version:
@@ -122,56 +199,89 @@ def _version(watch_id: int, r: dict[str, Any]) -> Version:
     )  # fmt: skip
 
 
-def _conflicts(app: App, records: list[dict[str, Any]]) -> None:
+def _conflicts(app: App, checked: Checked) -> None:
     """Refuse the whole file, before writing, if a watch held here has a
     version under the same number with other text."""
-    for rec in (r for r in records if r["record"] == "version"):
-        w = app.storage.watches.find(urls.normalize(rec["watch_url"]))
-        if w is None:
+    found: dict[str, int | None] = {}
+    for (url, number), digest in checked.versions.items():
+        if url not in found:
+            w = app.storage.watches.find(url)
+            found[url] = None if w is None else w.id
+        if (watch_id := found[url]) is None:
             continue
-        held = app.storage.history.version(w.id, int(rec["version"]))
-        if held is not None and held.content_hash != rec["content_hash"]:
+        held = app.storage.history.version(watch_id, number)
+        if held is not None and held.content_hash != digest:
             raise BadInput(
-                f"version {rec['version']} of {rec['watch_url']} differs from the one held here: "
+                f"version {number} of {url} differs from the one held here: "
                 "two histories of one article are not merged"
             )
 
 
-def import_records(app: App, records: list[dict[str, Any]]) -> ImportReport:
-    """Store what `read` checked. Each watch and each version is its own
-    transaction: a crash leaves a prefix, and importing again completes it."""
-    _conflicts(app, records)
+def import_file(
+    app: App,
+    reread: Reread,
+    name: str,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check the export whole, then store it, reading it again for the
+    watches and once more for the versions: an archive larger than memory
+    imports. Each watch and each version is its own transaction: a crash
+    leaves a prefix, and importing again completes it. `on_progress(done,
+    total)` is told as records are stored."""
+    with reread() as f:
+        checked = check(f, name)
+    _conflicts(app, checked)
     report = ImportReport()
     now = app.clock()
     ids: dict[str, int] = {}
-    for rec in (r for r in records if r["record"] == "watch"):
-        stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
-        # An unwatched (or rejected) article stays so; any other starts paused.
-        state = WatchState(rec["state"]) if rec["state"] in HIDDEN_STATES else WatchState.PAUSED
-        made = False
-        for story in stories:
-            ((w, created),) = app.storage.watches.add(
-                [rec["url"]], now=now, story=story, tags=rec["tags"], state=state, revive=False,
-            )  # fmt: skip
-            report.watches_new += created
-            made = made or created
-        ids[rec["url"]] = w.id
-        if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"], made=made):
-            missing = report.outlets_missing
-            missing[rec["outlet"]] = missing.get(rec["outlet"], 0) + 1
+    done = 0
+    with reread() as f:
+        for _n, rec in _records(f, name):
+            if rec["record"] != "watch":
+                continue
+            ids[rec["url"]] = _watch(app, rec, now, report)
+            done += 1
+            if on_progress is not None:
+                on_progress(done, checked.records)
     report.watches_known = len(ids) - report.watches_new
-    versions = sorted(
-        (r for r in records if r["record"] == "version"),
-        key=lambda r: (r["watch_url"], r["version"]),
-    )
-    for rec in versions:
-        watch_id = ids[urls.normalize(rec["watch_url"])]
-        if app.storage.history.import_version(watch_id, _version(watch_id, rec)):
-            report.versions_new += 1
-        else:
-            report.versions_known += 1
-    report.changes = len(analysis.analyze_pending(app.storage))
+    pending = checked.versions
+    with reread() as f:
+        for _n, rec in _records(f, name):
+            if rec["record"] != "version":
+                continue
+            done += 1
+            url, number = _key(rec)
+            # Not pending: given twice in the file (two exports concatenated).
+            if pending.pop((url, number), None) is not None:
+                if (watch_id := ids.get(url)) is None:
+                    raise BadInput(f"{name}: the file changed while it was imported")
+                if app.storage.history.import_version(watch_id, _version(watch_id, rec)):
+                    report.versions_new += 1
+                else:
+                    report.versions_known += 1
+            if on_progress is not None:
+                on_progress(done, checked.records)
+    report.changes = analysis.count_pending(app.storage)
     from raqib.app import search
 
     search.index(app)
     return report
+
+
+def _watch(app: App, rec: dict[str, Any], now: datetime, report: ImportReport) -> int:
+    """One watch record stored (every story it is in); its id here."""
+    stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
+    # An unwatched (or rejected) article stays so; any other starts paused.
+    state = WatchState(rec["state"]) if rec["state"] in HIDDEN_STATES else WatchState.PAUSED
+    made = False
+    for story in stories:
+        ((w, created),) = app.storage.watches.add(
+            [rec["url"]], now=now, story=story, tags=rec["tags"], state=state, revive=False,
+        )  # fmt: skip
+        report.watches_new += created
+        made = made or created
+    if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"], made=made):
+        missing = report.outlets_missing
+        missing[rec["outlet"]] = missing.get(rec["outlet"], 0) + 1
+    return w.id

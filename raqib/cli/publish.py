@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,9 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
 
 
 @click.command(name="import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.pass_obj
-def import_cmd(obj: Ctx, file: Any) -> None:
+def import_cmd(obj: Ctx, file: str) -> None:
     """Import FILE, an export of `raqib export --format jsonl` ('-': stdin).
 
     Watches are matched by address and versions by number, so importing the
@@ -151,12 +152,15 @@ def import_cmd(obj: Ctx, file: Any) -> None:
     unwatched article stays unwatched. Each watch keeps the addresses it
     answered to (redirects, its AMP page), and its outlet where this home
     follows one by that name (`raqib outlet import FILE.opml` first).
+
+    The whole file is checked before anything is stored (one bad record
+    refuses it), then read again to store it: an archive larger than memory
+    imports, and stdin is first copied to a temporary file.
     """
     from raqib.app import imports
 
-    records = imports.read(file, getattr(file, "name", "-"))
-    with obj.app() as app:
-        r = imports.import_records(app, records)
+    with imports.opened(file, sys.stdin.buffer) as reread, obj.app() as app:
+        r = imports.import_file(app, reread, file, on_progress=_progress())
     click.echo(
         f"watches: {r.watches_new} new (paused), {r.watches_known} already here; "
         f"versions: {r.versions_new} new, {r.versions_known} already here; "
@@ -167,6 +171,20 @@ def import_cmd(obj: Ctx, file: Any) -> None:
             f"{n} watch{'es' if n != 1 else ''} came from outlet {name}, which this home does not "
             f"follow: imported without it (`raqib outlet import FILE.opml` first to keep it)"
         )
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """`import`'s count of records stored, on a terminal only."""
+    if not sys.stderr.isatty():
+        return None
+
+    def shown(done: int, total: int) -> None:
+        if done == total:
+            click.echo(f"\r{total:,} records stored; judging the changes …", err=True)
+        elif done % 100 == 0:
+            click.echo(f"\r{done:,} of {total:,} records stored …", nl=False, err=True)
+
+    return shown
 
 
 @click.command()
