@@ -46,7 +46,8 @@ class ChangeRepo:
                 .limit(limit)
                 .execution_options(yield_per=50)
             )
-            pairs, chars = [], 0
+            pairs: list[tuple[Version, Version]] = []
+            chars = 0
             for new, old_id in rows:
                 prev = s.get(m.Version, old_id)
                 assert prev is not None

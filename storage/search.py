@@ -63,7 +63,8 @@ class SearchRepo:
                     .limit(INDEX_BATCH)
                     .execution_options(yield_per=50)
                 )
-                keys, chars = [], 0
+                keys: list[dict[str, Any]] = []
+                chars = 0
                 for vid, wid, title, body in rows:  # as read, up to a batch's text
                     keys.append(
                         {"version_id": vid, "watch_id": wid, "key": key(f"{title}\n{body}")}
