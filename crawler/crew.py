@@ -149,6 +149,7 @@ class Crew:
                 else:
                     self.done(ready, message[1])
         self.outcome.handed = self.dealer.handed
+        self.outcome.signalled = self.signalled is not None
         return self.outcome
 
     def answer(self, conn: Connection, n: int) -> None:

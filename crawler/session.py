@@ -145,6 +145,11 @@ def drop_queued(crawlers: list[Crawler]) -> None:
                 queued.errback(PassStopping(f"the pass is stopping: {request.url}"))
 
 
+def signalled() -> bool:
+    """Whether this process was told to stop (SIGINT or SIGTERM) during a crawl."""
+    return _seen > 0
+
+
 def _handler(signum: int, _frame: Any) -> None:
     global _seen
     _seen += 1

@@ -68,6 +68,7 @@ class CrawlResult:
     failing_now: list[tuple[int, int, datetime]] = field(default_factory=list)
     new_versions: list[tuple[int, int]] = field(default_factory=list)
     fatal: BaseException | None = None
+    signalled: bool = False  # a SIGINT or SIGTERM told the crawl to stop
     # CPU seconds by stage (analysis, storage, archive, fetching: see
     # crawler.record.Recorder), and each crawler process's own total.
     cpu: dict[str, float] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class CrawlResult:
         self.removed_now.extend(other.removed_now)
         self.failing_now.extend(other.failing_now)
         self.new_versions.extend(other.new_versions)
+        self.signalled = self.signalled or other.signalled
         if self.fatal is None:
             self.fatal = other.fatal
 
@@ -168,7 +170,7 @@ def crawl_here(
         from raqib.crawler.context import PassContext
         from raqib.crawler.record import Recorder
         from raqib.crawler.run import run_spider
-        from raqib.crawler.session import CrawlStopped
+        from raqib.crawler.session import CrawlStopped, signalled
         from raqib.crawler.spiders.refetch import RefetchSpider
 
         if pool is None and any(t.region is None for t in tasks):  # a first fetch: extraction
@@ -207,6 +209,7 @@ def crawl_here(
         failing_now=recorder.failing_now,
         new_versions=recorder.new_versions,
         fatal=recorder.fatal,
+        signalled=signalled(),
         cpu=dict(recorder.cpu),
     )
 

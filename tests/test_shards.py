@@ -180,6 +180,24 @@ def test_sigterm_lets_each_process_finish_what_it_holds(
     assert all(raqib("log", u, "--json").json() for u in urls)
 
 
+def test_a_summary_tells_a_signal_from_watches_left_otherwise() -> None:
+    """ "Stopped by a signal" only when one came; what is due again leaves out
+    the watches another pass's lease took."""
+    from raqib.present.text import pass_summary
+
+    d = {
+        "outcomes": {"unchanged": 5}, "claimed": 9, "first_captures": 0, "substantive": 0,
+        "cosmetic": 0, "seconds": 1.0, "processes": 1, "notified": 0, "notify_pending": 0,
+    }  # fmt: skip
+    assert pass_summary({**d, "stopped": True, "left": 3}).startswith(
+        "stopped by a signal: checked 5 of 9 watches (3 due again): "
+    )
+    assert pass_summary({**d, "left": 3}).startswith(
+        "checked 5 of 9 watches (3 not recorded, due again): "
+    )
+    assert pass_summary({**d, "claimed": 5}).startswith("checked 5 watches: ")
+
+
 def task(i: int, host: str = "a.example", **kw: object) -> Task:
     return Task(
         watch_id=i, url=f"https://{host}/{i}", etag=None, last_modified=None, body_key=None,

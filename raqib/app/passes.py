@@ -45,7 +45,8 @@ class PassSummary:
     notified: int = 0  # messages delivered before the pass ended
     notify_pending: int = 0  # queued, still to deliver (retried later)
     outlets: Any = None  # raqib.app.outlets.ReadReport: the sources read first
-    stopped: bool = False  # a signal stopped it: what it did not record is due again
+    stopped: bool = False  # a signal stopped it
+    left: int = 0  # claimed, neither recorded nor taken by another pass: due again
     # CPU seconds: this process's and its crawler processes' totals, and the
     # crawls' stages (see CrawlResult.cpu and cpu_stages).
     cpu: dict[str, float] = field(default_factory=dict)
@@ -156,8 +157,8 @@ def run_check(
             done = _crawl(app, owner, tasks, summary, on_recorded, claims, robots)
             outcome.add(done)
             recorded = sum(done.counts.values()) + done.lease_lost
-            if done.fatal is not None or recorded < done.handed:
-                summary.stopped = done.fatal is None  # else failed: raised below
+            if done.fatal is not None or done.signalled or recorded < done.handed:
+                summary.stopped = done.signalled and done.fatal is None  # else raised below
                 break
             tasks = claims.next()
         summary.claimed = claims.claimed
@@ -165,6 +166,7 @@ def run_check(
             raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
         summary.counts = outcome.counts
         summary.lease_lost = outcome.lease_lost
+        summary.left = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
         summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
         own = set(outcome.new_versions)
         analysed = analysis.analyze_pending(app.storage)

@@ -145,13 +145,14 @@ def pass_summary(d: Record) -> str:
         if o.get("sources")
         else ""
     )
-    done = sum(int(v) for v in c.values())
-    checked = (
-        f"stopped by a signal: checked {done} of {n} watch{'es' if n != 1 else ''} "
-        f"({max(n - done, 0)} due again)"
-        if d.get("stopped")
-        else f"checked {n} watch{'es' if n != 1 else ''}"
-    )
+    done, left = sum(int(v) for v in c.values()), int(d.get("left") or 0)
+    watches = f"watch{'es' if n != 1 else ''}"
+    if d.get("stopped"):
+        checked = f"stopped by a signal: checked {done} of {n} {watches} ({left} due again)"
+    elif left:
+        checked = f"checked {done} of {n} {watches} ({left} not recorded, due again)"
+    else:
+        checked = f"checked {n} {watches}"
     return read + (
         f"{checked}: "
         f"{d['first_captures']} first captures, "
