@@ -368,3 +368,28 @@ def test_browser_timeline_fetch_log_capture_and_feed(replayed, browser) -> None:
         == f"urn:raqib:change:{latest['watch_id']}:{latest['from_version']}-{latest['to_version']}"
     )
     assert first[1][:19] == latest["detected_at"][:19]
+
+
+def test_a_report_into_an_old_one_leaves_none_of_its_pages_behind(
+    tmp_path: Path, server, raqib: Raqib
+) -> None:
+    """An article purged since (or left out by a filter) loses its page; files
+    that are not the report's own stay."""
+    from raqib.demo.pages import VERSIONS, render
+
+    for path in ("/a", "/b"):
+        server.routes[path] = Route(render(VERSIONS[2], server.base))
+        raqib("watch", "--no-fetch", server.base + path, "--story", path[1:])
+    raqib.proc("check", "--all")
+    site = tmp_path / "site"
+    raqib("report", "--out", str(site))
+    ids = {w["url"]: w["id"] for w in raqib("watches", "--json").json()}
+    b_page = site / f"article-{ids[server.base + '/b']}.html"
+    assert b_page.exists() and (site / f"article-{ids[server.base + '/a']}.html").exists()
+    (site / "notes.txt").write_text("ours", encoding="utf-8")
+    (site / "article-notes.html").write_text("ours too", encoding="utf-8")
+    raqib("unwatch", server.base + "/b", "--purge")
+    raqib("report", "--out", str(site))
+    assert not b_page.exists() and (site / f"article-{ids[server.base + '/a']}.html").exists()
+    assert (site / "notes.txt").exists() and (site / "article-notes.html").exists()
+    assert (site / "index.html").exists() and list(site.glob("capture-*.html"))

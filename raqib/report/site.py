@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,20 +44,40 @@ def raw_text(storage: Storage, raw_hash: str) -> str | None:
     return html_to_unicode(None, raw)[1] if raw is not None else None
 
 
+# The names `write_site` gives its files: only these are ever removed from a
+# report's directory, whatever else its owner keeps there.
+_PAGE = re.compile(
+    r"index\.html|(article|change)-\d+\.html|outcome-[a-z_]+\.html"
+    r"|capture-[0-9a-f]{64}\.html|raw-[0-9a-f]{64}\.txt"
+)
+
+
+def _prune(out: Path, wanted: set[str]) -> None:
+    """Remove the pages an earlier report left that this one does not link
+    (another filter, an article unwatched since): opened from an old link,
+    they would show a past state as if it were the report's."""
+    for p in out.iterdir():
+        if p.name not in wanted and _PAGE.fullmatch(p.name) and p.is_file():
+            p.unlink(missing_ok=True)
+
+
 def write_site(
     storage: Storage,
     out: Path,
     progress: Callable[[str], None] | None = None,
     news: Any = None,
 ) -> int:
-    """Render every page; returns the number of files written. `news`: the
-    front page's latest changes (raqib.app.newsroom.Newsroom)."""
+    """Render every page, and remove the pages of an earlier report there
+    that this one does not have; returns the number of files written.
+    `news`: the front page's latest changes (raqib.app.newsroom.Newsroom)."""
     out.mkdir(parents=True, exist_ok=True)
     env = views.environment()
     written = 0
+    wanted: set[str] = set()
 
     def emit(name: str, text: str) -> None:
         nonlocal written
+        wanted.add(name)
         write_atomic(out / name, text)
         written += 1
         if progress is not None:
@@ -87,10 +108,12 @@ def write_site(
     for h in sorted(raw_hashes):
         target = out / f"raw-{h}.txt"
         if target.exists() and (out / f"capture-{h}.html").exists():
+            wanted.update((target.name, f"capture-{h}.html"))
             continue  # content-addressed: existing files are already right
         text = raw_text(storage, h)
         view = views.capture_view(storage, h, text)
         if text is not None and view is not None:
             emit(target.name, text)
             emit(f"capture-{h}.html", capture.render(**view))
+    _prune(out, wanted)
     return written
