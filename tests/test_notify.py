@@ -208,6 +208,14 @@ def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> No
     assert "s3cret" not in "".join(listed)
     assert "when silent; story any; keywords الانسحاب; one message per event" in listed[1]
     assert "when substantive; story iraq; any words; digest per pass" in listed[2]
+    # Two webhooks on one server are told apart; a token where the host would be stays hidden.
+    bot = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321"
+    raqib("notify", "add", f"http://{receiver.base}/hook?token=other")
+    raqib("notify", "add", bot)
+    shown = [c["url"] for c in raqib("notify", "list", "--json").json()]
+    assert shown[0].startswith(f"http://{receiver.base}/… #") and len(set(shown)) == 4
+    assert shown[0].split()[0] == shown[2].split()[0]  # the same server, different marks
+    assert shown[3].startswith("tgram://… #") and "AAHdq" not in raqib("notify", "list").out
     assert "test message sent" in raqib("notify", "test", "1").out
     assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
     receiver.up = False

@@ -7,6 +7,7 @@ version (`raqib.change/1`, …); a field is only ever added to a version.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -167,13 +168,26 @@ def robots_record(answer: KeptRobots, used_until: datetime | None, now: datetime
     }
 
 
+# Schemes whose first part is a server's name. In most other apprise URLs it is
+# a token (tgram://BOT_TOKEN/CHAT, discord://ID/TOKEN, slack://A/B/C).
+_HOST_FIRST = frozenset(
+    ("http", "https", "json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos")
+)
+
+
 def redact_secret(url: str) -> str:
-    """Channel URLs carry tokens: show the scheme and host only."""
+    """Channel URLs carry tokens: the scheme, the server where it is one, and
+    a fingerprint of the whole URL (`#3fa9c2`), so that two channels on one
+    server are told apart without showing either's secret."""
     scheme, sep, rest = url.partition("://")
+    mark = "#" + hashlib.sha256(url.encode()).hexdigest()[:6]
     if not sep:
-        return "***"
+        return f"*** {mark}"
+    if scheme.lower() not in _HOST_FIRST:
+        return f"{scheme}://… {mark}"
     host = rest.split("/", 1)[0].split("@")[-1]
-    return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
+    shown = f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
+    return f"{shown} {mark}"
 
 
 def channel_record(c: Channel) -> dict[str, Any]:
