@@ -192,6 +192,14 @@ def test_changes_recheck_quickly_and_errors_back_off_through_the_cli(server, raq
     server.routes["/a"] = Route(b"busy", 503, {"Content-Type": "text/plain", "Retry-After": "7200"})
     _at(raqib, now, "check", "--all", proc=True)
     assert _at(raqib, now, "schedule", "--json").json()[0]["in_seconds"] == 7200
+    server.routes["/a"] = Route(b"gone", 404, {"Content-Type": "text/plain"})
+    for n in (1, 2):  # the schedule says why a removed article is looked at again
+        _at(raqib, now, "check", "--all", proc=True)
+        row = _at(raqib, now, "schedule", "--json").json()[0]
+        assert (row["state"], row["removed_count"], row["error_count"]) == ("removed", n, 0)
+        shown = _at(raqib, now, "schedule").out
+        assert f"gone (404 or 410) at the last {n} check" in shown and "last changed" not in shown
+        now = now + timedelta(seconds=row["in_seconds"])
 
 
 # --- cron overlap and the daemon --------------------------------------------------------

@@ -225,6 +225,7 @@ def schedule_record(w: Watch, now: datetime, failure: FetchEntry | None = None) 
         "unchanged_seconds": max(0, int((now - changed).total_seconds())),
         "last_outcome": w.last_outcome,
         "error_count": w.error_count,
+        "removed_count": w.removed_count,
         "last_error": (
             {
                 "fetched_at": iso(failure.fetched_at),

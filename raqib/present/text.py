@@ -110,6 +110,11 @@ def why_scheduled(d: Record) -> str:
         return f"backing off after {n} failed fetch{'es' if n != 1 else ''} ({what}{detail})"
     if d["last_checked_at"] is None:
         return "first fetch"
+    if d["state"] == "removed" and (n := int(d.get("removed_count") or 0)):
+        return (
+            f"gone (404 or 410) at the last {n} check{'s' if n != 1 else ''}: "
+            "looked at again, less often each time, until it returns or is retired"
+        )
     age = human(d["unchanged_seconds"])
     if d["last_change_at"] is None:
         return f"unchanged since watched {age} ago"
