@@ -149,8 +149,9 @@ class StoppingProcess(AsyncCrawlerProcess):
         super()._signal_shutdown(signum, frame)
         from twisted.internet import reactor
 
-        from raqib.crawler.session import drop_queued
+        from raqib.crawler.session import drop_queued, note_signal
 
+        note_signal()
         reactor.callFromThread(drop_queued, list(self.crawlers))  # after the stop it began
 
 

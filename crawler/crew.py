@@ -149,7 +149,8 @@ class Crew:
                 else:
                     self.done(ready, message[1])
         self.outcome.handed = self.dealer.handed
-        self.outcome.signalled = self.signalled is not None
+        # The pass's own signal, or one a crawler process alone was sent.
+        self.outcome.signalled = self.outcome.signalled or self.signalled is not None
         return self.outcome
 
     def answer(self, conn: Connection, n: int) -> None:

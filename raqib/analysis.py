@@ -79,18 +79,20 @@ def analyze_pending(storage: Storage) -> list[tuple[Change, Version]]:
     return out
 
 
-def count_pending(storage: Storage) -> int:
-    """`analyze_pending` for an import: how many changes, none kept in memory
-    (an archive's versions are more than a pass's)."""
+def judge_imported(storage: Storage) -> int:
+    """`analyze_pending` for an import: only the versions imports stored (a
+    pass judges, counts and tells its own), none kept in memory; how many."""
     done = 0
-    while (batch := _analyze_batch(storage)) is not None:
+    while (batch := _analyze_batch(storage, imported=True)) is not None:
         done += len(batch)
     return done
 
 
-def _analyze_batch(storage: Storage) -> list[tuple[Change, Version]] | None:
+def _analyze_batch(
+    storage: Storage, *, imported: bool = False
+) -> list[tuple[Change, Version]] | None:
     """One batch judged and stored (None: nothing was left to judge)."""
-    pairs = storage.changes.unanalyzed(limit=BATCH)
+    pairs = storage.changes.unanalyzed(limit=BATCH, imported=imported)
     if not pairs:
         return None
     judged = []

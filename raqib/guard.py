@@ -18,6 +18,8 @@ the address that was checked (crawler.middlewares pins it).
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -25,12 +27,23 @@ PUBLIC = "public"
 INTRANET_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".corp", ".home.arpa")
 
 
+# The IPv4 spellings a resolver reads as an address (inet_aton): 127.1,
+# 0x7f.0.0.1, 0177.0.0.1, 2130706433.
+_NUMERIC = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
+
+
 def literal(host: str) -> str | None:
     """The address itself when `host` is an IP literal, else None."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
-        return None
+        pass
+    if _NUMERIC.fullmatch(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 # Private networks proper: the other addresses that are not global (documentation,

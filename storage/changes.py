@@ -24,15 +24,17 @@ class ChangeRepo:
         self.db = db
 
     def unanalyzed(
-        self, limit: int = 1000, *, max_chars: int = MAX_BATCH_CHARS
+        self, limit: int = 1000, *, max_chars: int = MAX_BATCH_CHARS, imported: bool = False
     ) -> list[tuple[Version, Version]]:
         """Consecutive version pairs with no change row yet (oldest first): up
         to `limit`, and no more pairs than hold `max_chars` of text between
         them (at least one), so that an archive's long texts are judged a few
-        at a time. Rows are read as they are taken, never all at once."""
+        at a time. Rows are read as they are taken, never all at once.
+        `imported`: only pairs whose newer version came from an import (no
+        fetch), which an import judges without taking a pass's."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
-            rows = s.execute(
+            query = (
                 select(m.Version, old.c.id)
                 .join(
                     old,
@@ -42,7 +44,11 @@ class ChangeRepo:
                 )
                 .outerjoin(m.Change, m.Change.to_version_id == m.Version.id)
                 .where(m.Change.id.is_(None))
-                .order_by(m.Version.first_seen, m.Version.id)
+            )
+            if imported:
+                query = query.where(m.Version.fetch_id.is_(None))
+            rows = s.execute(
+                query.order_by(m.Version.first_seen, m.Version.id)
                 .limit(limit)
                 .execution_options(yield_per=50)
             )

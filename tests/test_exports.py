@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
+import threading
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -170,15 +172,21 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     a, b = _history(server, raqib)
     dump = tmp_path / "history.jsonl"
     raqib("export", "--format", "jsonl", "--out", str(dump))
-    same = raqib("import", str(dump)).out  # into the home that wrote it: nothing new
+    same = raqib(
+        "import", "--allow-private", str(dump)
+    ).out  # into the home that wrote it: nothing new
     assert "watches: 0 new (paused), 2 already here; versions: 0 new, 3 already here" in same
     other = Raqib(tmp_path / "other")  # SQLite, whichever backend wrote the export
-    first = other("import", str(dump)).out
+    # An export may come from elsewhere: its 127.0.0.1 watches need the user's word.
+    r = other("import", str(dump), expect=2)
+    assert "names a loopback address" in r.err and "--allow-private" in r.err
+    assert other("watches", "--json").json() == []
+    first = other("import", "--allow-private", str(dump)).out
     assert (
         "watches: 2 new (paused), 0 already here; versions: 3 new, 0 already here; 1 changes"
         in first
     )
-    again = other("import", str(dump)).out
+    again = other("import", "--allow-private", str(dump)).out
     assert "0 new (paused), 2 already here; versions: 0 new, 3 already here; 0 changes" in again
 
     def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -191,7 +199,9 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     assert strip(other("changes", "--json").json()) == strip(raqib("changes", "--json").json())
     assert {w["state"] for w in other("watches", "--json").json()} == {"paused"}
     other("unwatch", b)
-    other("import", str(dump))  # importing again does not bring an unwatched article back
+    other(
+        "import", "--allow-private", str(dump)
+    )  # importing again does not bring an unwatched article back
     gone = other("watches", "--state", "unwatched", "--json").json()
     assert [(w["url"], w["state"]) for w in gone] == [(b, "unwatched")]
     assert other("watches", "--story", "talks", "--json").json()[0]["tags"] == ["iraq"]
@@ -202,7 +212,7 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     v["text"] = v["text"].replace("2014", "2015")  # the text no longer matches its hash
     bad = tmp_path / "forged.jsonl"
     bad.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in forged), encoding="utf-8")
-    r = other("import", str(bad), expect=2)
+    r = other("import", "--allow-private", str(bad), expect=2)
     assert "does not match its content hash" in r.err
     (tmp_path / "junk.jsonl").write_text('{"hello": 1}\n')
     assert (
@@ -210,7 +220,7 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     )
     w = next(r for r in forged if r["record"] == "watch")
     (tmp_path / "bad.jsonl").write_text(json.dumps({**w, "tags": 7}) + "\n")
-    r = other("import", str(tmp_path / "bad.jsonl"), expect=2)
+    r = other("import", "--allow-private", str(tmp_path / "bad.jsonl"), expect=2)
     assert "bad.jsonl:1: tags: 7 is not of type 'array'" in r.err
     orphan = next(json.loads(x) for x in lines if '"record": "version"' in x)
     (tmp_path / "orphan.jsonl").write_text(json.dumps(orphan, ensure_ascii=False) + "\n")
@@ -250,7 +260,7 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
 
     other = Raqib(tmp_path / "other")
     other("outlet", "add", "marsad", "--feed", server.base + "/feed.xml")
-    other("import", str(dump))
+    other("import", "--allow-private", str(dump))
     assert other("versions", new, "--json").json()[0]["url"] == new  # found by its alias
     moved = other("watches", "--outlet", "marsad", "--json").json()
     assert [(w["url"], w["state"], w["aliases"]) for w in moved] == [(old, "paused", [new])]
@@ -258,11 +268,11 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     fourth = Raqib(tmp_path / "fourth")  # watches the article by hand already: stays so
     fourth("watch", "--no-fetch", old)
     fourth("outlet", "add", "marsad", "--feed", server.base + "/feed.xml")
-    fourth("import", str(dump))
+    fourth("import", "--allow-private", str(dump))
     mine = next(w for w in fourth("watches", "--json").json() if w["url"] == old)
     assert (mine["origin"], mine["outlet"]) == ("manual", None)
     third = Raqib(tmp_path / "third")  # follows no outlet: told so, and the rest comes in
-    out = third("import", str(dump)).out
+    out = third("import", "--allow-private", str(dump)).out
     assert "1 watch came from outlet marsad, which this home does not follow" in out
     assert third("versions", new, "--json").json()[0]["url"] == new
 
@@ -280,10 +290,17 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
     upside_down = "\n".join(reversed(lines)) + "\n"  # every version before its watch
 
     other = Raqib(tmp_path / "other")
-    out = other("import", "-", input=upside_down).out
+    out = other("import", "--allow-private", "-", input=upside_down).out
     assert "watches: 2 new (paused), 0 already here; versions: 3 new, 0 already here" in out
     assert [v["version"] for v in other("versions", a, "--json").json()] == [1, 2]
-    assert "versions: 0 new, 3 already here" in other("import", "-", input=upside_down).out
+    fifo = tmp_path / "pipe"  # as `raqib import <(zcat history.jsonl.gz)` gives it
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(upside_down, "utf-8"))
+    writer.start()
+    out = other("import", "--allow-private", str(fifo)).out
+    writer.join(timeout=30)
+    assert "versions: 0 new, 3 already here" in out
+    assert not list(other.home.glob(".import-*"))  # the copy it read again is gone
 
     records = [json.loads(x) for x in lines]
     v = next(r for r in records if r["record"] == "version" and r["watch_url"] == a)
@@ -291,12 +308,14 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
     twin["content_hash"] = content_hash(twin["title"], twin["text"])
     forged = "\n".join(json.dumps(r, ensure_ascii=False) for r in [*records, twin]) + "\n"
     third = Raqib(tmp_path / "third")
-    r = third("import", "-", input=forged, expect=2)
+    r = third("import", "--allow-private", "-", input=forged, expect=2)
     assert f"version {v['version']} of {a} is given twice, with different text" in r.err
     assert third("watches", "--json").json() == []  # refused before anything was stored
     latin = tmp_path / "latin.jsonl"
     latin.write_bytes(lines[0].encode("utf-8") + b"\n" + "é".encode("latin-1") + b"\n")
-    assert "latin.jsonl:2: not UTF-8" in third("import", str(latin), expect=2).err
+    assert (
+        "latin.jsonl:2: not UTF-8" in third("import", "--allow-private", str(latin), expect=2).err
+    )
     assert "no such file" in third("import", str(tmp_path / "nowhere.jsonl"), expect=2).err
 
 

@@ -17,6 +17,11 @@ NOT_PUBLIC = [
     ("http://printer/news/7", "private"),
     ("http://169.254.169.254/latest/meta-data/", "link-local"),
     ("http://192.0.2.10/news/8", "reserved"),
+    # Spellings a resolver reads as addresses (inet_aton), as the fetch guard does.
+    ("http://127.1/news/9", "loopback"),
+    ("http://0x7f.0.0.1/news/10", "loopback"),
+    ("http://2130706433/news/11", "loopback"),
+    ("http://10.1/news/12", "private"),
 ]
 PUBLIC = ["https://news.example.com/a/1", "https://خبر.com/مقال"]
 
@@ -48,9 +53,12 @@ def test_a_list_names_public_sites_unless_allowed(raqib: Raqib) -> None:
         [],
     )
     assert "http://10.1.2.3/news/5" in _urls(raqib)
-    # A URL typed on the command line may name this newsroom's intranet, as before.
+    # A URL typed on the command line may name this newsroom's intranet, as before,
+    # beside "-" too.
     raqib("watch", "--no-fetch", "http://10.9.9.9/typed")
-    assert "http://10.9.9.9/typed" in _urls(raqib)
+    raqib("watch", "--no-fetch", "http://10.9.9.8/typed", "-", input="http://10.9.9.7/listed\n")
+    assert {"http://10.9.9.9/typed", "http://10.9.9.8/typed"} <= set(_urls(raqib))
+    assert "http://10.9.9.7/listed" not in _urls(raqib)
 
 
 def test_a_csv_names_public_sites_unless_allowed(raqib: Raqib, tmp_path: Path) -> None:

@@ -212,10 +212,12 @@ def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> No
     bot = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321"
     raqib("notify", "add", f"http://{receiver.base}/hook?token=other")
     raqib("notify", "add", bot)
-    shown = [c["url"] for c in raqib("notify", "list", "--json").json()]
-    assert shown[0].startswith(f"http://{receiver.base}/… #") and len(set(shown)) == 4
-    assert shown[0].split()[0] == shown[2].split()[0]  # the same server, different marks
-    assert shown[3].startswith("tgram://… #") and "AAHdq" not in raqib("notify", "list").out
+    channels = raqib("notify", "list", "--json").json()
+    shown = [c["url"] for c in channels]
+    assert shown[0] == shown[2] == f"http://{receiver.base}/…"  # the same server …
+    assert len({c["fingerprint"] for c in channels}) == 4  # … told apart
+    assert shown[3] == "tgram://…" and "AAHdq" not in raqib("notify", "list").out
+    assert f"#{channels[2]['fingerprint']}" in raqib("notify", "list").out
     assert "test message sent" in raqib("notify", "test", "1").out
     assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
     receiver.up = False
@@ -443,3 +445,82 @@ def test_a_pages_markup_reaches_an_email_as_text_not_html() -> None:
     plain = message.get_body(("plain",))
     assert plain is not None and hostile in plain.get_content()  # shown, as text
     sink.sock.close()
+
+
+def test_an_imported_history_is_never_told_nor_takes_a_pass_s_edits(
+    server, raqib: Raqib, receiver: Receiver, tmp_path
+) -> None:
+    """An import that stopped before judging its versions leaves them to the
+    next pass, which judges them but tells no channel: they are history, not
+    news. And an import judges only what it imported, never a pass's new
+    versions, whose changes the pass tells."""
+    from raqib import analysis
+    from raqib.app import imports
+    from raqib.demo.pages import VERSIONS, render
+    from raqib.demo.server import Route
+    from raqib.domain import WatchState
+
+    a, b = server.base + "/a", server.base + "/b"
+    for path, v in (("/a", 2), ("/b", 2)):
+        server.routes[path] = Route(render(VERSIONS[v], server.base))
+    raqib("watch", "--no-fetch", a, b)
+    raqib.proc("check", "--all")
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))  # a silent edit
+    raqib.proc("check", "--all")
+    dump = tmp_path / "a.jsonl"
+    raqib("export", "--format", "jsonl", "--watch", a, "--out", str(dump))
+    records = [json.loads(x) for x in dump.read_text(encoding="utf-8").splitlines()]
+    versions = [r for r in records if r["record"] == "version"]
+    assert len(versions) == 2
+
+    raqib("notify", "add", f"http://{receiver.base}/hook", "--when", "all")
+    server.routes["/b"] = Route(render(VERSIONS[3], server.base))
+    store = raqib.open_storage()
+    try:  # as an import interrupted before its judging: a watch of its own, paused
+        ((w, _),) = store.watches.add(
+            ["https://archive.example/a"], now=parse_instant(versions[0]["first_seen"]),
+            state=WatchState.PAUSED,
+        )  # fmt: skip
+        for r in versions:
+            store.history.import_version(w.id, imports._version(w.id, r))
+        assert analysis.judge_imported(store) == 1  # and only it
+        assert len(store.changes.unanalyzed()) == 0
+        for r in versions:  # once more, unjudged, under another watch
+            ((w2, _),) = store.watches.add(
+                ["https://archive.example/b"], now=parse_instant(r["first_seen"]),
+                state=WatchState.PAUSED,
+            )  # fmt: skip
+            store.history.import_version(w2.id, imports._version(w2.id, r))
+    finally:
+        store.close()
+    out = raqib.proc("check", "--all").out
+    assert "1 new versions (1 substantive" in out  # /b's edit: the pass's own
+    told = [e for e in receiver.got["/hook"] if e.get("event") == "change"]
+    assert [e["url"] for e in told] == [b]  # never the archive's history
+    assert raqib("changes", "--url", "https://archive.example/b", "--json").json()  # judged
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example.com/services/T0/B0/SECRET", "https://hooks.example.com/…"),
+        ("https://hooks.example.com?token=SECRET", "https://hooks.example.com/…"),
+        ("https://hooks.example.com#SECRET", "https://hooks.example.com/…"),
+        ("https://hooks.example.com\\SECRET", "https://…"),
+        ("json://hooks.example.com?+X-Api-Key=SECRET", "json://hooks.example.com/…"),
+        ("json://hooks.example.com:8443/x", "json://hooks.example.com:8443/…"),
+        ("http://[::1]:8081/hook", "http://[::1]:8081/…"),
+        ("https://newsroom.example", "https://newsroom.example"),
+        ("mailtos://smtp.example.com?user=desk&pass=SECRET", "mailtos://smtp.example.com/…"),
+        ("mailto://user:SECRET@gmail.com", "mailto://gmail.com/…"),
+        ("mailto://user:SE/CRET@gmail.com", "mailto://…"),
+        ("tgram://123456789:SECRET/987654321", "tgram://…"),
+        ("discord://4174216298/SECRET", "discord://…"),
+        ("SECRET", "***"),
+    ],
+)
+def test_a_channel_is_shown_without_its_secrets(url: str, shown: str) -> None:
+    from raqib.present.records import fingerprint, redact_secret
+
+    assert redact_secret(url) == shown and "SECRET" not in redact_secret(url)
+    assert re.fullmatch(r"[0-9a-f]{6}", fingerprint(url))

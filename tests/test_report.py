@@ -388,8 +388,18 @@ def test_a_report_into_an_old_one_leaves_none_of_its_pages_behind(
     assert b_page.exists() and (site / f"article-{ids[server.base + '/a']}.html").exists()
     (site / "notes.txt").write_text("ours", encoding="utf-8")
     (site / "article-notes.html").write_text("ours too", encoding="utf-8")
+    (site / "change-2007.html").write_text("ours, named like a page", encoding="utf-8")
     raqib("unwatch", server.base + "/b", "--purge")
-    raqib("report", "--out", str(site))
+    out = raqib("report", "--out", str(site)).out
     assert not b_page.exists() and (site / f"article-{ids[server.base + '/a']}.html").exists()
+    assert "removed 1 pages of the last report there" in out
     assert (site / "notes.txt").exists() and (site / "article-notes.html").exists()
+    assert (site / "change-2007.html").exists()  # not a page the last report wrote
     assert (site / "index.html").exists() and list(site.glob("capture-*.html"))
+    # A web root no report wrote keeps its files, whatever their names.
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "article-99999.html").write_text("the newsroom's own", encoding="utf-8")
+    for _ in range(2):  # the second over a report: its list does not name the file
+        raqib("report", "--out", str(root))
+        assert (root / "article-99999.html").read_text(encoding="utf-8") == "the newsroom's own"

@@ -445,30 +445,33 @@ def test_watches_that_want_a_browser_wait_for_a_crawl_of_their_own(raqib: Raqib)
         app.close()
 
 
+def _crawlers(pid: int) -> list[int]:
+    """A pass's crawler processes: the children of its forkserver."""
+    from bench.procs import descendants
+
+    below = descendants(pid)
+    parent = {p: int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]) for p in below}
+    forkserver = [
+        p for p in below
+        if parent[p] == pid and b"forkserver" in open(f"/proc/{p}/cmdline", "rb").read()
+    ]  # fmt: skip
+    crawlers = [p for p in below if parent[p] in forkserver]
+    assert crawlers, parent
+    return crawlers
+
+
 def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
     server, raqib: Raqib
 ) -> None:
     """The OOM killer takes one crawler process: the pass hands out nothing
     more, the other process finishes what it holds, and the pass fails with
     the reason. What was not recorded is free for the next pass at once."""
-    from bench.procs import descendants
-
     configure(raqib, processes=2, per_domain=2, batch=10)
     urls = watched(server, raqib, "killed", delay=0.2)
     proc = raqib.popen("check", "--all")
     try:
         assert server.hit.wait(30), "the pass never reached the server"
-        below = descendants(proc.pid)
-        parent = {
-            pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in below
-        }
-        forkserver = [
-            pid for pid in below
-            if parent[pid] == proc.pid and b"forkserver" in open(f"/proc/{pid}/cmdline", "rb").read()
-        ]  # fmt: skip
-        crawlers = [pid for pid in below if parent[pid] in forkserver]
-        assert crawlers, parent
-        os.kill(crawlers[0], signal.SIGKILL)
+        os.kill(_crawlers(proc.pid)[0], signal.SIGKILL)
         _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -479,6 +482,29 @@ def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
     fetched = [u for u in urls if raqib("log", u, "--json").json()]
     assert len(fetched) < WATCHES  # nothing more was handed out
     raqib.proc("check")  # no lease outlived the pass: the next takes the rest at once
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
+
+
+def test_a_crawler_process_sent_sigterm_alone_stops_the_pass_as_a_signal(
+    server, raqib: Raqib
+) -> None:
+    """Someone (an init system, an operator) stops one crawler process: it
+    finishes what it holds and the pass says a signal stopped it (exit 130),
+    not that it checked every watch."""
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    urls = watched(server, raqib, "termed", delay=0.2)
+    proc = raqib.popen("check", "--all")
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        os.kill(_crawlers(proc.pid)[0], signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    fetched = [u for u in urls if raqib("log", u, "--json").json()]
+    assert f"stopped by a signal: checked {len(fetched)} of" in out
+    raqib.proc("check")  # the rest is due at once
     assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
 
 

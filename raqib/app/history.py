@@ -264,8 +264,10 @@ def import_watches(
     on_batch: Callable[[Imported], None] | None = None,
     mode: dict[str, bool] | None = None,
     allow_private: bool = False,
+    typed: int = 0,
 ) -> Imported:
     """Watch every URL of a (long) list, one per line, in short transactions.
+    Its first `typed` lines were typed on the command line, not listed.
 
     Lines that are not web addresses of public sites (see `listed`) are
     reported by number and the rest are imported; with `strict`, one bad line
@@ -292,7 +294,7 @@ def import_watches(
         if not raw or raw.startswith("#"):
             continue
         try:
-            batch[listed(raw, allow_private=allow_private)] = None
+            batch[listed(raw, allow_private=allow_private or number <= typed)] = None
         except urls.BadURL as exc:
             done.invalid.append((number, f"{urls.redact(raw)[:120]!r}: {exc}"))
             continue

@@ -16,7 +16,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ import jsonschema
 
 from raqib import analysis, urls
 from raqib.app.errors import BadInput
-from raqib.app.history import clean_tags
+from raqib.app.history import clean_tags, listed
 from raqib.app.home import App
 from raqib.clock import parse_instant
 from raqib.domain import HIDDEN_STATES, Version, WatchState
@@ -66,17 +66,23 @@ Reread = Callable[[], AbstractContextManager[BinaryIO]]
 
 
 @contextmanager
-def opened(path: str, stdin: BinaryIO) -> Iterator[Reread]:
-    """FILE, to be read from its start as often as needed; "-" is stdin,
-    copied once to a temporary file (on disk, not in memory)."""
-    if path != "-":
-        file = Path(path)
-        if not file.is_file():
-            raise BadInput(f"{path}: no such file")
+def opened(path: str, stdin: BinaryIO, spool_dir: Path) -> Iterator[Reread]:
+    """FILE, to be read from its start as often as needed. A stream ("-",
+    stdin; a pipe such as `<(zcat x.jsonl.gz)`) is first copied to a
+    temporary file in `spool_dir` (the home: on its disk, where the archive
+    is going anyway, not in a temporary directory that may be memory)."""
+    file = Path(path)
+    if path != "-" and file.is_file():
         yield lambda: file.open("rb")
         return
-    with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(stdin, spool, 1024 * 1024)
+    if path != "-" and not file.exists():
+        raise BadInput(f"{path}: no such file")
+    with tempfile.TemporaryFile(dir=spool_dir, prefix=".import-") as spool:
+        try:
+            with file.open("rb") if path != "-" else nullcontext(stdin) as source:
+                shutil.copyfileobj(source, spool, 1024 * 1024)
+        except OSError as exc:
+            raise BadInput(f"{path}: could not be copied aside to read it again: {exc}") from None
 
         @contextmanager
         def rewound() -> Iterator[BinaryIO]:
@@ -101,10 +107,11 @@ def _lines(f: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
             raise BadInput(f"{name}:{n}: not UTF-8 ({exc.reason})") from None
 
 
-def _records(f: BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int, dict[str, Any]]]:
     """Each record of the export with its line number, checked on its own:
     against the schema it names, a version's text against its content hash,
-    a watch's addresses normalized."""
+    a watch's addresses normalized, and public unless `allow_private` (an
+    export may come from elsewhere: `history.listed`)."""
     validators = {kind: _schema(kind) for kind in SCHEMAS}
     for n, line in _lines(f, name):
         if not line.strip():
@@ -136,7 +143,7 @@ def _records(f: BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise BadInput(f"{name}:{n}: watch_url: {exc}") from None
         if kind == "watch":
             try:
-                rec["url"] = urls.normalize(rec["url"])
+                rec["url"] = listed(rec["url"], allow_private=allow_private)
                 rec["tags"] = clean_tags(rec.get("tags") or [])
                 # Only addresses of the article's own site, never a home page: a
                 # file from elsewhere must not make another site's article ours.
@@ -160,13 +167,13 @@ class Checked:
     versions: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-def check(f: BinaryIO, name: str) -> Checked:
+def check(f: BinaryIO, name: str, *, allow_private: bool = False) -> Checked:
     """Read the whole export before anything is stored: every record on its
     own (`_records`), every version against a watch record of the same file,
     and no version given twice with different text."""
     out = Checked()
     watched: set[str] = set()
-    for n, rec in _records(f, name):
+    for n, rec in _records(f, name, allow_private):
         if rec["record"] == "watch":
             out.records += 1
             watched.add(rec["url"])
@@ -223,21 +230,23 @@ def import_file(
     name: str,
     *,
     on_progress: Callable[[int, int], None] | None = None,
+    allow_private: bool = False,
 ) -> ImportReport:
     """Check the export whole, then store it, reading it again for the
     watches and once more for the versions: an archive larger than memory
     imports. Each watch and each version is its own transaction: a crash
     leaves a prefix, and importing again completes it. `on_progress(done,
     total)` is told as records are stored."""
+    allow_private = allow_private or app.config.fetch.allow_private
     with reread() as f:
-        checked = check(f, name)
+        checked = check(f, name, allow_private=allow_private)
     _conflicts(app, checked)
     report = ImportReport()
     now = app.clock()
     ids: dict[str, int] = {}
     done = 0
     with reread() as f:
-        for _n, rec in _records(f, name):
+        for _n, rec in _records(f, name, allow_private):
             if rec["record"] != "watch":
                 continue
             ids[rec["url"]] = _watch(app, rec, now, report)
@@ -247,14 +256,15 @@ def import_file(
     report.watches_known = len(ids) - report.watches_new
     pending = checked.versions
     with reread() as f:
-        for _n, rec in _records(f, name):
+        for _n, rec in _records(f, name, allow_private):
             if rec["record"] != "version":
                 continue
             done += 1
             url, number = _key(rec)
             # Not pending: given twice in the file (two exports concatenated).
-            if pending.pop((url, number), None) is not None:
-                if (watch_id := ids.get(url)) is None:
+            if (checked_hash := pending.pop((url, number), None)) is not None:
+                watch_id = ids.get(url)
+                if watch_id is None or checked_hash != rec["content_hash"]:
                     raise BadInput(f"{name}: the file changed while it was imported")
                 if app.storage.history.import_version(watch_id, _version(watch_id, rec)):
                     report.versions_new += 1
@@ -262,7 +272,7 @@ def import_file(
                     report.versions_known += 1
             if on_progress is not None:
                 on_progress(done, checked.records)
-    report.changes = analysis.count_pending(app.storage)
+    report.changes = analysis.judge_imported(app.storage)
     from raqib.app import search
 
     search.index(app)

@@ -25,7 +25,7 @@ from raqib.present.events import (
     removed_event,
     test_event,
 )
-from raqib.present.records import redact_secret
+from raqib.present.records import shown_channel
 
 log = logging.getLogger("raqib")
 
@@ -61,7 +61,7 @@ def add_channel(
     kind = kind_of(url)
     if kind == "apprise" and not valid_apprise(url):
         raise BadInput(
-            f"{redact_secret(url)} is not a URL apprise understands "
+            f"{shown_channel(url)} is not a URL apprise understands "
             "(see https://github.com/caronc/apprise)"
         )
     return app.storage.outbox.add_channel(
@@ -180,8 +180,8 @@ def send_test(app: App, channel: str) -> str:
     try:
         send(kind, url, test_event(app.clock()))
     except Exception as exc:
-        raise AppError(f"test message to {redact_secret(url)} failed: {exc}") from exc
-    return redact_secret(url)
+        raise AppError(f"test message to {shown_channel(url)} failed: {exc}") from exc
+    return shown_channel(url)
 
 
 def remove_channel(app: App, ref: str) -> int:

@@ -181,7 +181,9 @@ def run_check(
                 summary.cosmetic += 1
         summary.notified, summary.notify_pending = notify_pass(
             app,
-            changes=[c for c, _ in analysed],
+            # What passes fetched (its own, or one that stopped before judging
+            # its versions); never an import's history, judged here by chance.
+            changes=[c for c, new in analysed if new.fetch_id is not None],
             removed=outcome.removed_now,
             failing=outcome.failing_now,
         )

@@ -23,8 +23,9 @@ def _disk(exc: OSError, what: str) -> AppError:
     return AppError(f"cannot write {what}: {describe(exc)}")
 
 
-def write_report(app: App, out: Path, filters: dict[str, str] | None = None) -> int:
-    """The static site; its front page lists the latest changes (filtered)."""
+def write_report(app: App, out: Path, filters: dict[str, str] | None = None) -> tuple[int, int]:
+    """The static site; its front page lists the latest changes (filtered).
+    Returns the files written, and the last report's pages removed."""
     from raqib.app.newsroom import newsroom
     from raqib.report.site import write_site
 

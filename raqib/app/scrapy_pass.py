@@ -97,7 +97,8 @@ def _standalone(crawler: Crawler, home: Path) -> None:
             changes = analysis.analyze_pending(app.storage)
             analysis.upgrade_stale(app.storage)
             notify_pass(
-                app, changes=[c for c, _ in changes], removed=recorder.removed_now,
+                app, changes=[c for c, new in changes if new.fetch_id is not None],
+                removed=recorder.removed_now,
                 failing=recorder.failing_now,
             )  # fmt: skip
             log.info(

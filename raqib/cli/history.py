@@ -147,6 +147,7 @@ def _import(
         done = history.import_watches(
             app, lines, story=story, tags=tags, strict=strict, on_batch=_progress(as_json),
             mode=mode, allow_private=allow_private or app.config.fetch.allow_private,
+            typed=len(first),
         )  # fmt: skip
     _imported(done, len(first), as_json)
 

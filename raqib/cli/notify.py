@@ -48,7 +48,7 @@ def notify_add(
         )
     click.echo(
         f"{'added' if created else 'updated'} channel {ch.id}: {ch.kind} "
-        f"{rec.redact_secret(ch.url)} when {', '.join(ch.when)}"
+        f"{rec.shown_channel(ch.url)} when {', '.join(ch.when)}"
     )
 
 

@@ -53,8 +53,9 @@ def report(obj: Ctx, out: Path, **filters: Any) -> None:
     """
     given = {k: ("1" if v is True else v) for k, v in filters.items() if v}
     with obj.app(readonly=True) as app:
-        n = publish.write_report(app, out, given)
-    click.echo(f"wrote {n} files to {out} (open {out / 'index.html'})")
+        n, removed = publish.write_report(app, out, given)
+    gone = f"; removed {removed} pages of the last report there" if removed else ""
+    click.echo(f"wrote {n} files to {out}{gone} (open {out / 'index.html'})")
 
 
 @click.command()
@@ -140,8 +141,13 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
 
 @click.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--allow-private", is_flag=True,
+    help="Accept watches on this machine or an intranet (refused by default: an export "
+    "may come from elsewhere, and `raqib resume` would fetch them).",
+)  # fmt: skip
 @click.pass_obj
-def import_cmd(obj: Ctx, file: str) -> None:
+def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     """Import FILE, an export of `raqib export --format jsonl` ('-': stdin).
 
     Watches are matched by address and versions by number, so importing the
@@ -155,12 +161,16 @@ def import_cmd(obj: Ctx, file: str) -> None:
 
     The whole file is checked before anything is stored (one bad record
     refuses it), then read again to store it: an archive larger than memory
-    imports, and stdin is first copied to a temporary file.
+    imports; stdin or a pipe is first copied to a temporary file in the
+    home. Like any list from elsewhere, it names public sites only unless
+    --allow-private is given.
     """
     from raqib.app import imports
 
-    with imports.opened(file, sys.stdin.buffer) as reread, obj.app() as app:
-        r = imports.import_file(app, reread, file, on_progress=_progress())
+    with obj.app() as app, imports.opened(file, sys.stdin.buffer, app.home) as reread:
+        r = imports.import_file(
+            app, reread, file, on_progress=_progress(), allow_private=allow_private
+        )
     click.echo(
         f"watches: {r.watches_new} new (paused), {r.watches_known} already here; "
         f"versions: {r.versions_new} new, {r.versions_known} already here; "

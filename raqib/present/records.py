@@ -8,8 +8,10 @@ version (`raqib.change/1`, …); a field is only ever added to a version.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from raqib.domain import (
     Change,
@@ -173,21 +175,38 @@ def robots_record(answer: KeptRobots, used_until: datetime | None, now: datetime
 _HOST_FIRST = frozenset(
     ("http", "https", "json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos")
 )
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 
 def redact_secret(url: str) -> str:
-    """Channel URLs carry tokens: the scheme, the server where it is one, and
-    a fingerprint of the whole URL (`#3fa9c2`), so that two channels on one
-    server are told apart without showing either's secret."""
-    scheme, sep, rest = url.partition("://")
-    mark = "#" + hashlib.sha256(url.encode()).hexdigest()[:6]
-    if not sep:
-        return f"*** {mark}"
+    """Channel URLs carry tokens: the scheme, and the server where it is one;
+    never a user, a password, a path, a query or a fragment (`…` if any)."""
+    scheme, sep, _rest = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
+        return "***"
     if scheme.lower() not in _HOST_FIRST:
-        return f"{scheme}://… {mark}"
-    host = rest.split("/", 1)[0].split("@")[-1]
-    shown = f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
-    return f"{shown} {mark}"
+        return f"{scheme}://…"
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        port = parts.port
+    except ValueError:
+        return f"{scheme}://…"
+    server = host.rsplit(":", 1)[0] if port is not None else host
+    if not _HOST.fullmatch(server):
+        return f"{scheme}://…"
+    more = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    return f"{scheme}://{server}{f':{port}' if port is not None else ''}{'/…' if more else ''}"
+
+
+def fingerprint(url: str) -> str:
+    """Six hex digits of the URL's SHA-256: two channels on one server told
+    apart without showing either's secret."""
+    return hashlib.sha256(url.encode()).hexdigest()[:6]
+
+
+def shown_channel(url: str) -> str:
+    return f"{redact_secret(url)} #{fingerprint(url)}"
 
 
 def channel_record(c: Channel) -> dict[str, Any]:
@@ -195,6 +214,7 @@ def channel_record(c: Channel) -> dict[str, Any]:
         "schema": schema("channel"),
         "id": c.id,
         "url": redact_secret(c.url),
+        "fingerprint": fingerprint(c.url),
         "kind": c.kind,
         "story": c.story,
         "when": c.when,
@@ -251,6 +271,7 @@ def delivery_record(
             {
                 "id": c.id,
                 "url": redact_secret(c.url),
+                "fingerprint": fingerprint(c.url),
                 **{st.value: counts.get((c.id, st.value), 0) for st in Delivery},
             }
             for c in channels

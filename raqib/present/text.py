@@ -262,13 +262,14 @@ def channels(records: list[Record]) -> Iterator[str]:
             rules.append(f"from {d['origin']}")
         if not d["enabled"]:
             rules.append("DISABLED")
-        yield f"{d['id']:>3}  {d['kind']:<8} {d['url']:<40} {'; '.join(rules)}"
+        shown = f"{d['url']} #{d['fingerprint']}"
+        yield f"{d['id']:>3}  {d['kind']:<8} {shown:<40} {'; '.join(rules)}"
 
 
 def delivery_status(d: Record) -> Iterator[str]:
     for ch in d["channels"]:
         yield (
-            f"channel {ch['id']} {ch['url']}: {ch['sent']} sent, {ch['pending']} pending, "
+            f"channel {ch['id']} {ch['url']} #{ch['fingerprint']}: {ch['sent']} sent, {ch['pending']} pending, "
             f"{ch['failed']} failed"
         )
     for p in d["problems"]:

@@ -44,21 +44,32 @@ def raw_text(storage: Storage, raw_hash: str) -> str | None:
     return html_to_unicode(None, raw)[1] if raw is not None else None
 
 
-# The names `write_site` gives its files: only these are ever removed from a
-# report's directory, whatever else its owner keeps there.
+# The names `write_site` gives its files, and the list of them it leaves in
+# the directory: only a name on the last report's list is ever removed.
 _PAGE = re.compile(
     r"index\.html|(article|change)-\d+\.html|outcome-[a-z_]+\.html"
     r"|capture-[0-9a-f]{64}\.html|raw-[0-9a-f]{64}\.txt"
 )
+MANIFEST = ".raqib-report"
 
 
-def _prune(out: Path, wanted: set[str]) -> None:
-    """Remove the pages an earlier report left that this one does not link
-    (another filter, an article unwatched since): opened from an old link,
-    they would show a past state as if it were the report's."""
-    for p in out.iterdir():
-        if p.name not in wanted and _PAGE.fullmatch(p.name) and p.is_file():
+def _prune(out: Path, wanted: set[str]) -> int:
+    """Remove the pages the last report here wrote that this one does not
+    (another filter, an article purged since): opened from an old link, they
+    would show a past state as the report's. A directory no report wrote
+    (no list) keeps every file. Returns how many were removed."""
+    try:
+        before = (out / MANIFEST).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        before = []
+    removed = 0
+    for name in before:
+        p = out / name
+        if name not in wanted and _PAGE.fullmatch(name) and p.is_file() and not p.is_symlink():
             p.unlink(missing_ok=True)
+            removed += 1
+    write_atomic(out / MANIFEST, "".join(f"{n}\n" for n in sorted(wanted)))
+    return removed
 
 
 def write_site(
@@ -66,9 +77,9 @@ def write_site(
     out: Path,
     progress: Callable[[str], None] | None = None,
     news: Any = None,
-) -> int:
-    """Render every page, and remove the pages of an earlier report there
-    that this one does not have; returns the number of files written.
+) -> tuple[int, int]:
+    """Render every page, and remove the pages of the last report there that
+    this one does not have; returns how many files were written and removed.
     `news`: the front page's latest changes (raqib.app.newsroom.Newsroom)."""
     out.mkdir(parents=True, exist_ok=True)
     env = views.environment()
@@ -115,5 +126,4 @@ def write_site(
         if text is not None and view is not None:
             emit(target.name, text)
             emit(f"capture-{h}.html", capture.render(**view))
-    _prune(out, wanted)
-    return written
+    return written, _prune(out, wanted)
