@@ -34,7 +34,7 @@ from raqib.extract.judge import Verdict, after_extraction, before_extraction, ou
 from raqib.extract.page import Page, Same, analyze_timed, body_key
 from raqib.extract.results import NotArticle
 from raqib.extract.scripted import scripted
-from raqib.normalize.arabic import matching_key
+from raqib.normalize.arabic import search_key
 from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
@@ -157,7 +157,7 @@ def build_record(
         # Keyed on the crawl's thread, not in an extraction worker: on a first pass
         # the worker is the slower, and the crawl's thread ends up waiting for it
         # (keyed there, a peers' first pass ended 70 ms later; docs/performance-record.md).
-        search_key=matching_key(f"{page.snapshot.title}\n{page.snapshot.text}")
+        search_key=search_key(f"{page.snapshot.title}\n{page.snapshot.text}")
         if page is not None and new
         else None,
     )

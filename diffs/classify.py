@@ -22,8 +22,9 @@ from raqib.normalize.arabic import compact_key
 # Bumped whenever the analysis or its stored form changes; a change stored by
 # an older analyzer is re-judged when read, and re-stored by the next pass.
 # 3: numbers written in words are figures; 4: a headline's figures, quotes
-# and negations are facts, and a notice the old text already held is not new.
-ANALYZER_VERSION = 4
+# and negations are facts, and a notice the old text already held is not new;
+# 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500).
+ANALYZER_VERSION = 5
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 

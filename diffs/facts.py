@@ -13,7 +13,7 @@ from typing import Any
 
 from raqib.diffs.align import Item
 from raqib.normalize import numbers as number_words
-from raqib.normalize.arabic import compact_key, fold_digits, matching_key
+from raqib.normalize.arabic import compact_key, fold_digits, matching_key, ungroup
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
@@ -33,7 +33,7 @@ _NEGATION = re.compile(
 def figures(text: str) -> list[tuple[str, str]]:
     """(value, as written) of each figure in a text: digits (3.5, 2,500, 50%)
     and numbers written in words (ثلاثة آلاف is 3000)."""
-    key_words = matching_key(text, fold_numbers=False).split(" ")
+    key_words = matching_key(text, fold_numbers=False, keep_grouping=True).split(" ")
     shown = text.split()
     if len(shown) != len(key_words):
         shown = key_words  # a word the key dropped: show the key instead
@@ -45,7 +45,7 @@ def figures(text: str) -> list[tuple[str, str]]:
     for m in _NUMBER.finditer(fold_digits(" ".join(rest))):
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
         value = "".join(value.split())
-        out.append((value, value))
+        out.append((ungroup(value), value))  # 1,500 is 1500, shown as written
     return out
 
 

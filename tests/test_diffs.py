@@ -117,6 +117,46 @@ def test_digit_shapes_are_not_a_figure_change() -> None:
     assert a.kind == "substantive" and a.facts["numbers"] == []
 
 
+def test_digits_grouped_by_thousands_are_one_figure() -> None:
+    """1,500 and ١٬٥٠٠ are 1500: regrouping is cosmetic, and a sentence
+    edited beside it shows no figure delta; a decimal comma stays a figure."""
+    old = "أعلنت الوزارة تسجيل {} إصابة في ثلاث محافظات."
+    for before in ("1,500", "١٬٥٠٠"):
+        a = compare(V(old.format(before)), V(old.format("1500")))
+        assert a.kind == "cosmetic" and a.facts["numbers"] == [], before
+    a = compare(V(old.format("1,500")), V(old.format("1500").replace("أعلنت", "أكدت")))
+    assert a.kind == "substantive" and a.facts["numbers"] == []
+    a = compare(V(old.format("1,500")), V(old.format("1,600")))
+    assert a.facts["numbers"][0]["removed"] == ["1,500"] and a.facts["numbers"][0]["added"] == [
+        "1,600"
+    ]
+    for other in ("1,5", "3,25", "1,5000"):  # not thousands: a change of figure
+        a = compare(V(old.format(other)), V(old.format(other.replace(",", ""))))
+        assert a.kind == "substantive" and a.facts["numbers"], other
+
+
+def test_halves_and_construct_duals_are_the_same_figure() -> None:
+    """مليون ونصف is 1.5 million, ملياري دولار two billion, ألفي جندي two
+    thousand: rewriting a figure between these forms is cosmetic."""
+    from raqib.diffs.facts import numbers
+
+    frame = "قالت الوزارة إن الكلفة بلغت {} في العام الماضي."
+    for a, b in (
+        ("1.5 مليون دولار", "مليون ونصف دولار"),
+        ("2.5 مليون دولار", "مليونان ونصف دولار"),
+        ("3.5 مليون دولار", "ثلاثة ملايين ونصف دولار"),
+        ("2.5 مليار دولار", "2 مليار ونصف دولار"),
+        ("2 مليار دولار", "ملياري دولار"),
+        ("2000 جندي", "ألفي جندي"),
+    ):
+        c = compare(V(frame.format(a)), V(frame.format(b)))
+        assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
+    assert numbers("مليون ونصف دولار") == ["1500000"]
+    assert numbers("خرج حشد مليوني إلى الشوارع") == []  # the adjective, not two million
+    c = compare(V(frame.format("مليون ونصف دولار")), V(frame.format("مليون دولار")))
+    assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]
+
+
 def test_announced_by_modified_date_or_notice() -> None:
     old = V("نص الخبر الأول.", modified="2024-01-25T09:00:00+03:00")
     assert not compare(old, V("نص الخبر المعدل.", modified="2024-01-25T13:40:00+03:00")).silent

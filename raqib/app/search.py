@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
-from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key
+from raqib.normalize.arabic import NUMBER_CLITICS, holds, search_key
 
 MAX_TOKENS = 12
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
@@ -31,7 +31,7 @@ def tokens(text: str) -> list[str]:
     """The words and numbers searched for; a number with letters written onto
     it (و2500) is the number, which the search then finds in all its forms."""
     found = []
-    for t in _WORD.findall(matching_key(text)):
+    for t in _WORD.findall(search_key(text)):
         m = _WRITTEN_ON.fullmatch(t)
         found.append(m.group(2) if m and m.group(1) in NUMBER_CLITICS else t)
     if not found:
@@ -41,7 +41,7 @@ def tokens(text: str) -> list[str]:
 
 def index(app: App) -> int:
     """Bring the search index up to date (a pass does this after each run)."""
-    return app.storage.search.refresh(matching_key)
+    return app.storage.search.refresh(search_key)
 
 
 def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
@@ -81,14 +81,14 @@ def _lines(v: Version) -> list[str]:
 
 
 def _has_numbers(v: Version, numbers: list[str]) -> bool:
-    keys = [matching_key(line) for line in _lines(v)]
+    keys = [search_key(line) for line in _lines(v)]
     return all(any(holds(k, n) for k in keys) for n in numbers)
 
 
 def snippet(v: Version, words: list[str], width: int = 300) -> str:
     """The first line of the version (headline included) that holds the words."""
     for line in _lines(v):
-        key = matching_key(line)
+        key = search_key(line)
         if all(holds(key, w) for w in words):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]

@@ -256,11 +256,17 @@ def _fold(text: str) -> str:
     return _TO_FOLD.sub(lambda m: _fold_char(m.group()), text)
 
 
-def matching_key(text: str, *, fold_numbers: bool = True) -> str:
+# Digits grouped by thousands (1,500; ١٬٥٠٠ is 1,500 by then): not 3,25 or 1,5.
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|[.,]\d)")
+
+
+def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = False) -> str:
     """The orthography-blind key of a text. Equal keys = cosmetic difference.
 
     Numbers written in words become their value (`ثلاثة آلاف` and `3 آلاف`
-    are `3000`), unless `fold_numbers` is off.
+    are `3000`), unless `fold_numbers` is off; digits grouped by thousands
+    lose their separators (`1,500` is `1500`), unless `keep_grouping` is on
+    (the search index's key, `search_key`).
     """
     folded = _fold(canonical(text)).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
@@ -268,7 +274,21 @@ def matching_key(text: str, *, fold_numbers: bool = True) -> str:
     # Diacritics removed from a letter leave the letter; spacing never matters.
     lines = (" ".join(line.split()) for line in folded.split("\n"))
     key = "\n".join(line for line in lines if line)
+    if not keep_grouping:
+        key = ungroup(key)
     return numbers.fold(key) if fold_numbers else key
+
+
+def ungroup(key: str) -> str:
+    """Digits grouped by thousands without their separators: 1,500 → 1500."""
+    return _THOUSANDS.sub(lambda m: m.group().replace(",", ""), key) if "," in key else key
+
+
+def search_key(text: str) -> str:
+    """The key the search index holds, and searches are read with: digit
+    grouping kept, as every version was indexed with it (a change would
+    need the whole index rebuilt)."""
+    return matching_key(text, keep_grouping=True)
 
 
 _WS = re.compile(r"\s+")

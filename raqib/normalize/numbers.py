@@ -59,8 +59,13 @@ _SCALES = {
     "مليون": 10**6, "ملايين": 10**6, "مليونا": 10**6,
     "مليار": 10**9, "مليارات": 10**9, "مليارا": 10**9,
 }  # fmt: skip
-_DUAL_SCALES = {"الفان": 2000, "الفين": 2000, "مليونان": 2 * 10**6, "مليونين": 2 * 10**6,
-                "ملياران": 2 * 10**9, "مليارين": 2 * 10**9}  # fmt: skip
+# Duals, and those in construct before their noun ("ألفي جندي", "ملياري دولار");
+# not مليوني, which is also the adjective "million-strong" (حشد مليوني).
+_DUAL_SCALES = {"الفان": 2000, "الفين": 2000, "الفي": 2000, "مليونان": 2 * 10**6,
+                "مليونين": 2 * 10**6, "ملياران": 2 * 10**9, "مليارين": 2 * 10**9,
+                "ملياري": 2 * 10**9}  # fmt: skip
+# "and a half" after a scale: مليون ونصف is 1.5 million, مليونان ونصف 2.5 million.
+_HALF = {"ونصف", "ونص"}
 _ORDINALS = {
     "الاول": 1, "الاولي": 1, "الثاني": 2, "الثانيه": 2, "الثالث": 3, "الثالثه": 3,
     "الرابع": 4, "الرابعه": 4, "الخامس": 5, "الخامسه": 5, "السادس": 6, "السادسه": 6,
@@ -166,16 +171,23 @@ def _bare(word: str) -> str:
 
 
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
-    total, current, j, used_words = 0.0, 0.0, i, False
+    total, current, j, used_words, scale = 0.0, 0.0, i, False, 0
     digits = _digits(_bare(words[i]))
     if digits is not None:
         # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
         if after is not None and after[0] == "scale":
+            if i + 2 < len(words) and words[i + 2] in _HALF and digits == int(digits):
+                return i + 3, (digits + 0.5) * after[1]  # "2 مليار ونصف"
             return i + 2, digits * after[1]
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
+        if word is None and scale and not current and words[j] in _HALF:
+            total += scale / 2  # "مليون ونصف": half the scale just read
+            scale = 0
+            j += 1
+            continue
         if word is None:
             # "احد عشر", "ست مءه": words that are numbers only before another number word.
             w = words[j]
@@ -198,13 +210,16 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             current *= 100  # ثلاث مئة
         elif kind == "scale" and not (current or total) and _bare(words[j]) in _CONSTRUCT_DUALS:
             total += 2 * value  # "مليونا دولار": two million (a dual before its noun)
+            scale = value
         elif kind == "scale":
             total += (current or 1) * value
-            current = 0
+            current, scale = 0, value
         elif kind == "dual":
             total += value
+            scale = value // 2
         else:
             current += value
+            scale = 0
         used_words = True
         j += 1
     if not used_words:
