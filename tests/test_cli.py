@@ -366,3 +366,12 @@ def test_demo_runs_offline_and_serves_its_report(raqib: Raqib, tmp_path) -> None
     assert (keep / "raqib.db").exists()  # --keep: the home stays
     with pytest.raises(OSError):  # the report's server stopped with the demo
         urllib.request.urlopen(address, timeout=10)
+
+
+def test_ports_and_unwritable_outputs_are_bad_input(raqib: Raqib, tmp_path) -> None:
+    for port in ("70000", "-1"):
+        r = raqib("serve", "--port", port, expect=2)
+        assert "0<=x<=65535" in r.err or "0 to 65535" in r.err, r.err
+    raqib("outlet", "add", "marsad", "--feed", "https://marsad.example/rss.xml")
+    r = raqib("outlet", "export", str(tmp_path / "missing" / "o.opml"), expect=1)
+    assert r.err.startswith("raqib: cannot write") and "unexpected" not in r.err

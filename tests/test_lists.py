@@ -95,6 +95,7 @@ def test_opml_round_trip_and_its_sources_public_only(raqib: Raqib, tmp_path: Pat
     assert [(s["kind"], s["url"]) for s in theirs[0]["sources"]] == [
         (s["kind"], s["url"]) for s in mine[0]["sources"]
     ]
+    assert theirs[0]["retain_days"] == mine[0]["retain_days"] == 7
 
     # One source on an intranet address refuses the whole file, before anything is stored.
     bad = tmp_path / "bad.opml"
@@ -105,3 +106,16 @@ def test_opml_round_trip_and_its_sources_public_only(raqib: Raqib, tmp_path: Pat
     assert "nothing imported" in r.err and third("outlet", "list", "--json").json() == []
     r = third("outlet", "import", str(bad), "--allow-private")
     assert "following intranet-news (2 sources)" in r.out and "following sada" in r.out
+
+
+def test_a_story_slug_survives_the_csv_and_comes_one_at_a_time(raqib: Raqib, tmp_path) -> None:
+    url = "https://news.example.com/a/2"
+    for slug in ("iraq;war", "iraq,war"):
+        r = raqib("watch", "--no-fetch", url, "--story", slug, expect=2)
+        assert "without ';' or ','" in r.err
+    r = raqib("watch", "--no-fetch", url, "--story", "elections", "--story", "iraq", expect=2)
+    assert "one --story at a time" in r.err and _urls(raqib) == []
+    path = tmp_path / "list.csv"
+    path.write_text('url,stories\nhttps://news.example.com/b,"a,b"\n', "utf-8")
+    r = raqib("watch", "--from-csv", str(path), "--json", expect=2)  # nothing imported
+    assert "without ';' or ','" in r.json()["invalid"][0]["error"]

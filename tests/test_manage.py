@@ -119,7 +119,7 @@ def test_tags_on_many_watches_and_csv_round_trip(server, raqib: Raqib, tmp_path)
 
     other = Raqib(tmp_path / "other-home")  # a second newsroom, on SQLite
     # A list may come from elsewhere: its 127.0.0.1 rows need the user's word.
-    r = other("watch", "--from-csv", str(path), "--json")
+    r = other("watch", "--from-csv", str(path), "--json", expect=2)  # nothing imported
     assert r.json()["created"] == 0 and len(r.json()["invalid"]) == len(rows) + 1
     assert "names a loopback address" in r.json()["invalid"][0]["error"]
     assert other("watches", "--json").json() == []
@@ -150,3 +150,22 @@ def test_changes_filters(server, raqib: Raqib) -> None:
     assert urls("--since", "yesterday") == [a]
     r = raqib("changes", "--since", "the other day", expect=2)
     assert "2d" in r.err
+
+
+def test_since_without_an_offset_is_in_the_display_time_zone() -> None:
+    """The times `changes` shows are in [display] timezone; a bare date or
+    time given back to --since is read there too, as today and yesterday are."""
+    from datetime import UTC, datetime
+
+    from raqib.app.history import parse_since
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    baghdad = "Asia/Baghdad"  # UTC+3
+    assert parse_since("2026-12-03", now=now, zone=baghdad) == datetime(2026, 12, 2, 21, tzinfo=UTC)
+    assert parse_since("2026-12-03T08:00", now=now, zone=baghdad) == datetime(
+        2026, 12, 3, 5, tzinfo=UTC
+    )
+    assert parse_since("2026-12-03T08:00Z", now=now, zone=baghdad) == datetime(
+        2026, 12, 3, 8, tzinfo=UTC
+    )
+    assert parse_since("today", now=now, zone=baghdad) == datetime(2026, 12, 4, 21, tzinfo=UTC)

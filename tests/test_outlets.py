@@ -202,3 +202,26 @@ def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as resp:
         assert resp.status == 200
         return str(resp.read().decode("utf-8"))
+
+
+def test_a_bot_wall_never_rejects_an_outlets_article() -> None:
+    """A challenge page is the site's for a while: an outlet's new article
+    behind one is fetched again (backing off) until it reads, never dropped;
+    a page that is no article in three fetches is."""
+    from raqib.domain import Origin, Outcome, Task
+    from raqib.extract.judge import REJECT_AFTER, Verdict, outlet_verdict
+    from raqib.extract.results import BOT_CHECK
+
+    def task(errors: int) -> Task:
+        return Task(
+            watch_id=1, url="https://outlet.example/a", etag=None, last_modified=None,
+            body_key=None, content_hash=None, state="active", version_count=0, last_words=0,
+            added_at=datetime.now(UTC), last_change_at=None, error_count=errors,
+            removed_count=0, origin=Origin.OUTLET,
+        )  # fmt: skip
+
+    for errors in range(REJECT_AFTER + 5):
+        wall = outlet_verdict(task(errors), Verdict(Outcome.NOT_ARTICLE, BOT_CHECK))
+        assert not wall.reject
+    thin = outlet_verdict(task(REJECT_AFTER - 1), Verdict(Outcome.NOT_ARTICLE, "too little text"))
+    assert thin.reject

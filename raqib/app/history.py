@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from raqib import analysis, config, guard, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
-from raqib.clock import parse_instant
 from raqib.diffs.classify import Judged, judged
 from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
 from raqib.normalize.arabic import holds, matching_key
@@ -24,7 +23,9 @@ def parse_since(
     text: str | None, option: str = "--since", *, now: datetime, zone: str = ""
 ) -> datetime | None:
     """An ISO 8601 time, a span back from `now` (30m, 12h, 2d, 1w), or `today`
-    / `yesterday` (from midnight in the display time zone, `zone`)."""
+    / `yesterday` (from midnight in the display time zone, `zone`). A time
+    without an offset (2026-12-03, 2026-12-03T08:00) is in that zone too, as
+    the times the commands show are."""
     if not text:
         return None
     word = text.strip().lower()
@@ -37,7 +38,10 @@ def parse_since(
     if ago:
         return now - timedelta(seconds=int(ago[1]) * _UNIT[ago[2]])
     try:
-        return parse_instant(text)
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=config.zone(zone))
+        return value.astimezone(UTC)
     except ValueError:
         raise BadInput(
             f"{option} {text!r} is not a time: give an ISO 8601 time (2026-11-30T08:00+03:00), "
@@ -54,8 +58,7 @@ def add_watches(
     app: App, raw_urls: list[str], *, story: str | None, tags: Sequence[str] = ()
 ) -> list[tuple[Watch, bool]]:
     """Normalise every URL first (all or nothing), then watch them."""
-    if story is not None and not story.strip():
-        raise BadInput("--story needs a non-empty slug")
+    check_story(story)
     normalized = []
     for u in raw_urls:
         try:
@@ -218,6 +221,18 @@ MAX_TAG = 64
 LIST_SEP = ";"  # between stories or tags in one CSV cell
 
 
+def check_story(story: str | None) -> None:
+    """A story's slug: what `watches --format csv` can write in a list cell."""
+    if story is None:
+        return
+    if not story.strip():
+        raise BadInput("--story needs a non-empty slug")
+    if len(story) > MAX_TAG or LIST_SEP in story or "," in story:
+        raise BadInput(
+            f"story {story[:80]!r}: a story's slug is 1 to {MAX_TAG} characters, without ';' or ','"
+        )
+
+
 def clean_tags(tags: Iterable[str]) -> list[str]:
     out = []
     for t in tags:
@@ -274,8 +289,7 @@ def import_watches(
     refuses the whole list. Memory stays bounded by a batch (by the list, with
     `strict`).
     """
-    if story is not None and not story.strip():
-        raise BadInput("--story needs a non-empty slug")
+    check_story(story)
     tagged = clean_tags(tags)
     done = Imported()
     batch: dict[str, None] = {}

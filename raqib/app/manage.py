@@ -10,7 +10,15 @@ from typing import IO
 
 from raqib import urls
 from raqib.app.errors import BadInput, NotFound
-from raqib.app.history import IMPORT_BATCH, LIST_SEP, Imported, clean_tags, find_watch, listed
+from raqib.app.history import (
+    IMPORT_BATCH,
+    LIST_SEP,
+    Imported,
+    check_story,
+    clean_tags,
+    find_watch,
+    listed,
+)  # fmt: skip
 from raqib.app.home import App
 from raqib.archive.export import safe_cell
 from raqib.domain import Watch, WatchState
@@ -144,10 +152,12 @@ def import_csv(
         try:
             url = listed(raw, allow_private=allow_private)
             row_tags = tuple(clean_tags([*_split(row.get("tags")), *extra_tags]))
+            stories: list[str | None] = [*_split(row.get("stories")), *_split(row.get("story"))]
+            for slug in stories:
+                check_story(slug)
         except (urls.BadURL, BadInput) as exc:
             done.invalid.append((line, f"{urls.redact(raw)[:120]!r}: {exc}"))
             continue
-        stories: list[str | None] = [*_split(row.get("stories")), *_split(row.get("story"))]
         if story or not stories:
             stories.append(story)
         slugs = dict.fromkeys(stories)

@@ -93,7 +93,7 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
     if not found:
         raise BadInput("the OPML file lists no feed or page")
     allow_private = allow_private or app.config.fetch.allow_private
-    for name, sources in found:
+    for name, sources, _retain in found:
         for _kind, url in sources:
             try:
                 history.listed(url, allow_private=allow_private)
@@ -102,7 +102,7 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
                     f"{name[:80]!r}: {urls.redact(url)[:120]!r}: {exc}; nothing imported"
                 ) from None
     out = []
-    for name, sources in found:
+    for name, sources, retain in found:
         slug = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.")[:100] or "outlet"
         out.append(
             add(
@@ -110,6 +110,7 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
                 feeds=[u for k, u in sources if k == "feed"],
                 sitemaps=[u for k, u in sources if k == "sitemap"],
                 fronts=[u for k, u in sources if k == "front"],
+                retain_days=retain if retain is not None and 1 <= retain <= 3650 else None,
             )
         )  # fmt: skip
     return out

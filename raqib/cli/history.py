@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from raqib.app import history, manage, preview
-from raqib.cli.base import Ctx, emit, emit_json
+from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_json
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -19,8 +19,9 @@ from raqib.present import text
 @click.command()
 @click.argument("urls", nargs=-1)
 @click.option(
-    "--story", metavar="SLUG", help="Group these articles under a story (created if new)."
-)
+    "--story", "stories", metavar="SLUG", multiple=True,
+    help="Group these articles under a story (created if new); one at a time.",
+)  # fmt: skip
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the watches (repeatable).")
 @click.option(
     "--from-csv", "csv_file", type=click.File("r", encoding="utf-8-sig"), metavar="FILE",
@@ -55,7 +56,7 @@ from raqib.present import text
 def watch(
     obj: Ctx,
     urls: tuple[str, ...],
-    story: str | None,
+    stories: tuple[str, ...],
     tags: tuple[str, ...],
     csv_file: TextIO | None,
     strict: bool,
@@ -84,6 +85,12 @@ def watch(
     unwatched one back; --render/--no-render and --screenshots change how it
     is fetched from then on.
     """
+    if len(stories) > 1:  # click would keep the last one, silently
+        raise click.UsageError(
+            "one --story at a time: watching a URL again with another --story adds it to that "
+            "story too"
+        )
+    story = stories[0] if stories else None
     mode = history.fetch_mode(render, screenshots)
     if csv_file is not None:
         with obj.app() as app:
@@ -174,6 +181,8 @@ def _imported(done: history.Imported, skip: int, as_json: bool) -> None:
         invalid=[{"line": n - skip, "error": why} for n, why in done.invalid],
     )
     emit(data, as_json, [text.imported(data)])
+    if done.invalid and not (done.created or done.existing):
+        raise SystemExit(EXIT_USAGE)  # nothing imported: a script must be able to tell
 
 
 @click.command()

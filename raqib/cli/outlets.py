@@ -117,10 +117,12 @@ def outlet_export(obj: Ctx, file: Path) -> None:
     `raqib outlet import` elsewhere or a feed reader."""
     with obj.app(readonly=True) as app:
         data = outlets.export_opml(app)
-    if str(file) == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        file.write_bytes(data)
+        if str(file) == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            from raqib.app.publish import write_file
+
+            write_file(file, data)  # whole or not at all; "cannot write …" if it cannot
 
 
 @outlet.command(name="stats")

@@ -65,7 +65,10 @@ def report(obj: Ctx, out: Path, **filters: Any) -> None:
     show_default=True,
     help="Address to bind. Anything but loopback requires a token.",
 )
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)  # fmt: skip
 @click.option(
     "--token",
     envvar="RAQIB_TOKEN",
@@ -313,7 +316,10 @@ def config_cmd(obj: Ctx, defaults: bool) -> None:
     help="Keep the demo's home here (default: a temporary directory).",
 )
 @click.option(
-    "--port", type=int, default=0, help="Port for the local demo server (default: any free port)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port for the local demo server (default: any free port).",
 )
 @click.option(
     "--serve", "serve_report", is_flag=True,

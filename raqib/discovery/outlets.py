@@ -86,9 +86,10 @@ def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
 # --- OPML: outlets in and out (one outline per outlet, its sources inside) -------------
 
 
-def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(outlet name, [(kind, url)]) from an OPML file. A top-level outline with
-    child outlines is an outlet; a top-level feed outline is an outlet of its own."""
+def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]], int | None]]:
+    """(outlet name, [(kind, url)], retain days or None) from an OPML file. A
+    top-level outline with child outlines is an outlet; a top-level feed
+    outline is an outlet of its own. Retention is what `write_opml` wrote."""
     from lxml import etree
 
     if len(data) > MAX_OPML_BYTES:
@@ -101,7 +102,7 @@ def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]]]]:
     body = root.find("body")
     if root.tag != "opml" or body is None:
         raise ValueError("not an OPML file (no <opml><body>)")
-    out: list[tuple[str, list[tuple[str, str]]]] = []
+    out: list[tuple[str, list[tuple[str, str]], int | None]] = []
     for top in body.findall("outline"):
         name = (top.get("text") or top.get("title") or "").strip()
         children = top.findall("outline") or [top]
@@ -114,8 +115,9 @@ def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]]]]:
             sources.append((kind, url))
         if not name and sources:
             name = urlsplit(sources[0][1]).hostname or ""
+        retain = (top.get("raqibRetainDays") or "").strip()
         if name and sources:
-            out.append((name, sources))
+            out.append((name, sources, int(retain) if retain.isdigit() else None))
     return out
 
 

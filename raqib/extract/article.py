@@ -18,7 +18,7 @@ from raqib.extract import pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
 from raqib.extract.parsing import parse
-from raqib.extract.results import Article, NotArticle
+from raqib.extract.results import BOT_CHECK, Article, NotArticle
 from raqib.normalize.arabic import compact_key
 
 # Elements a page may have: the saved real pages have 280 to 2,200. trafilatura's
@@ -268,7 +268,7 @@ def _not_article_reason(title: str, text: str) -> str | None:
     if _MOJIBAKE.search(sample) and len(_MOJIBAKE.findall(text)) > 3:
         return "mojibake: text decoded with the wrong charset"
     if words < 120 and _BOT_CHECK.search(sample):
-        return "bot check or challenge page"
+        return BOT_CHECK
     if words < 80 and _SOFT_404.search(sample):
         return "soft 404: an error page served with 200"
     if words < MIN_WORDS:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from raqib.domain import Fetched, Origin, Outcome, Task, WatchState
 from raqib.extract.page import Page, Same
-from raqib.extract.results import NotArticle
+from raqib.extract.results import BOT_CHECK, NotArticle
 from raqib.recording import meta_change, page_meta
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
@@ -71,7 +71,9 @@ def before_extraction(task: Task, fetched: Fetched, key: str | None) -> Verdict 
 def outlet_verdict(task: Task, verdict: Verdict) -> Verdict:
     """An outlet brings whatever its sources list; a page that declares itself
     something else (a video, a live page, a section) is rejected on its first
-    fetch, one that never reads as an article after a few tries too."""
+    fetch, one that never reads as an article after a few tries too. A bot
+    check is the site's for a while, not the page's: it never rejects (the
+    watch backs off, and reads the article once the wall is down)."""
     if not _newcomer(task):
         return verdict
     kind = verdict.page.kind if verdict.page is not None else None
@@ -80,7 +82,11 @@ def outlet_verdict(task: Task, verdict: Verdict) -> Verdict:
             Outcome.NOT_ARTICLE, f"not an article: the page declares itself a {kind} page",
             reject=True,
         )  # fmt: skip
-    if verdict.outcome == Outcome.NOT_ARTICLE and task.error_count + 1 >= REJECT_AFTER:
+    if (
+        verdict.outcome == Outcome.NOT_ARTICLE
+        and verdict.detail != BOT_CHECK
+        and task.error_count + 1 >= REJECT_AFTER
+    ):
         return dataclasses.replace(verdict, reject=True)
     return verdict
 

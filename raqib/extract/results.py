@@ -21,6 +21,10 @@ EXTRACTOR = (
 )
 
 
+# NotArticle's reason for a challenge page: the site's, for a while, not the page's.
+BOT_CHECK = "bot check or challenge page"
+
+
 @dataclass(frozen=True)
 class Article:
     title: str
