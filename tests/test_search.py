@@ -85,3 +85,24 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     assert found("500") == found("3") == []  # parts of 3,500 and 3.25 are not numbers there
     edited = raqib("changes", "--search", "خمسة", "--json").json()
     assert [c["url"] for c in edited] == ["https://c.example/attack"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "held"),
+    [
+        ("بلغت الكلفة 2 مليار دولار", "مليار", True),  # the word after a figure
+        ("رصدت الحكومة 5 ملايين دينار", "ملايين", True),
+        ("بلغت الكلفة 2 مليار دولار", "2 مليار", True),  # and the value, in any form
+        ("بلغت الكلفة ملياري دولار", "2 مليار", True),
+        ("بلغت الكلفة 2000000000 دولار", "مليار", False),  # two billion is not one
+        ("شاركت خمسين دولة", "خمسة", False),  # a number still matches whole
+    ],
+)
+def test_changes_search_and_keywords_find_number_words_as_written(
+    text: str, words: str, held: bool
+) -> None:
+    """`changes --search` and `notify --keyword` (text_holds): a scale word is
+    found after any figure, as a reader would; a value still only whole."""
+    from raqib.normalize.arabic import text_holds
+
+    assert text_holds([text], words) is held

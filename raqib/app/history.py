@@ -13,7 +13,7 @@ from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.diffs.classify import Judged, judged
 from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
-from raqib.normalize.arabic import holds, matching_key
+from raqib.normalize.arabic import text_holds
 
 _AGO = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -135,13 +135,10 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
 def mentions(row: ChangeRow, words: str) -> bool:
     """Whether a change's edited sentences or headline hold these words, compared
     by matching key so spelling variants (hamza, ta marbuta, digits) match."""
-    key = matching_key(words)
-    if not key:
-        return False
     texts = [row.watch.title or ""]
     for a in row.change.analysis.get("alignment", []):
         texts.extend(t for t in (a.get("old"), a.get("new")) if t)
-    return any(holds(matching_key(t), key) for t in texts)
+    return text_holds(texts, words)
 
 
 def fetch_log(app: App, url: str) -> tuple[Watch, list[tuple[FetchEntry, int | None]]]:

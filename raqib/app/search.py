@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
-from raqib.normalize.arabic import NUMBER_CLITICS, holds, search_key
+from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_key
 
 MAX_TOKENS = 12
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
@@ -42,6 +42,11 @@ def tokens(text: str) -> list[str]:
 def index(app: App) -> int:
     """Bring the search index up to date (a pass does this after each run)."""
     return app.storage.search.refresh(search_key)
+
+
+def names_a_value(text: str) -> bool:
+    """Whether the words hold a number word, which the index holds as its value."""
+    return search_key(text) != matching_key(text, fold_numbers=False, keep_grouping=True)
 
 
 def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:

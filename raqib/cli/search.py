@@ -24,7 +24,9 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
     ta marbuta, tashkeel, Arabic-Indic digits, numbers written as words),
     and each word matches the words it begins. Each hit lists the matching
     versions and says whether the words are still in the latest one: a
-    "gone" hit is text an edit removed.
+    "gone" hit is text an edit removed. A number is found by its value, in
+    any form: مليار alone is one billion, and "2 مليار" finds 2000000000 and
+    ملياري too (`changes --search` also finds مليار after any figure).
 
     \b
     raqib search الضحايا 12
@@ -36,3 +38,9 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
         hits = search_app.search(app, " ".join(words), limit=limit)
     data = [rec.search_record(h) for h in hits]
     emit(data, as_json, text.search(data))
+    if not data and not as_json and search_app.names_a_value(" ".join(words)):
+        click.echo(
+            "raqib: number words are searched as values (مليار alone is one billion): "
+            'give the figure with it ("2 مليار"), or try `raqib changes --search`',
+            err=True,
+        )

@@ -328,3 +328,18 @@ def holds(key: str, words: str) -> bool:
         all(w == h if w[0].isdigit() else w in h for w, h in zip(want, have[i:], strict=False))
         for i in range(len(have) - len(want) + 1)
     )
+
+
+def text_holds(texts: list[str], words: str) -> bool:
+    """Whether any of `texts` holds `words` (`holds`), by value, or as written
+    where the words' number words are scale words: مليار alone is the value
+    one billion, and also the word after any figure (2 مليار, 2000000000)."""
+    key = matching_key(words)
+    if not key:
+        return False
+    if any(holds(matching_key(t), key) for t in texts):
+        return True
+    written = matching_key(words, fold_numbers=False)
+    return numbers.scale_words(written) and any(
+        holds(matching_key(t, fold_numbers=False), written) for t in texts
+    )

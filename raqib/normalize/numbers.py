@@ -227,6 +227,17 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     return j, total + current
 
 
+def scale_words(key: str) -> bool:
+    """Whether the number words of a key (unfolded) are scale words only
+    (مليار, ملايين, آلاف): words a reader also looks for after any figure.
+    Not a unit or a ten, which must match a number whole (خمس is not خمسين)."""
+    words = [_bare(w) for w in key.split()]
+    scales = [w for w in words if w in _SCALES or w in _DUAL_SCALES]
+    return bool(scales) and not any(
+        w in _UNITS or w in _TENS or w in _HUNDREDS or w in _INNER_UNITS for w in words
+    )
+
+
 def fold(key: str, show: Callable[[str], str] | None = None) -> str:
     """The key with every number written in words replaced by its value."""
     if not _STEMS.search(key):

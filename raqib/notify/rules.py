@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raqib.normalize.arabic import holds, matching_key
+from raqib.normalize.arabic import text_holds
 
 TRIGGERS = (
     "substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "failing",
@@ -47,6 +47,6 @@ def wants(when: list[str], keywords: list[str], story: str | None, event: dict[s
         or ("quotes" in when and bool(facts.get("quotes")))
     )
     if hit and keywords:
-        text = matching_key(_changed_text(event))
-        hit = any(holds(text, matching_key(k)) for k in keywords if k.strip())
+        text = _changed_text(event)
+        hit = any(text_holds([text], k) for k in keywords if k.strip())
     return hit
