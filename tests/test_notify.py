@@ -193,6 +193,8 @@ def test_digest_and_rules_in_config(server, raqib: Raqib, manifest, receiver: Re
 
 def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> None:
     assert raqib("notify", "add", "notaservice://x", expect=2).err.startswith("raqib:")
+    r = raqib("notify", "add", f"http://{receiver.base}/hook", "--keyword", " ", expect=2)
+    assert "--keyword needs a word" in r.err and raqib("notify", "list", "--json").json() == []
     raqib(
         "notify",
         "add",

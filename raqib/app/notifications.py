@@ -58,6 +58,8 @@ def add_channel(
     app: App, url: str, *, story: str | None, when: list[str], keywords: list[str], digest: bool
 ) -> tuple[Channel, bool]:
     url = url.strip()
+    if any(not k.strip() for k in keywords):
+        raise BadInput("--keyword needs a word (an empty one would match every change)")
     kind = kind_of(url)
     if kind == "apprise" and not valid_apprise(url):
         raise BadInput(
