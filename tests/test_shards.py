@@ -447,8 +447,6 @@ def test_watches_that_want_a_browser_wait_for_a_crawl_of_their_own(raqib: Raqib)
 
 def _crawlers(pid: int) -> list[int]:
     """A pass's crawler processes: the children of its forkserver."""
-    from bench.procs import descendants
-
     below = descendants(pid)
     parent = {p: int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]) for p in below}
     forkserver = [
@@ -460,23 +458,32 @@ def _crawlers(pid: int) -> list[int]:
     return crawlers
 
 
+def _signal_one_crawler(
+    server: PageServer, raqib: Raqib, name: str, signum: int
+) -> tuple[list[str], int, str, str]:
+    """A two-process pass whose first crawler process is sent `signum` once
+    the server is reached: the watches, and the pass's exit code and output."""
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    urls = watched(server, raqib, name, delay=0.2)
+    proc = raqib.popen("check", "--all")
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        os.kill(_crawlers(proc.pid)[0], signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return urls, proc.returncode, out, err
+
+
 def test_a_crawler_process_killed_mid_pass_fails_the_pass_and_loses_nothing(
     server, raqib: Raqib
 ) -> None:
     """The OOM killer takes one crawler process: the pass hands out nothing
     more, the other process finishes what it holds, and the pass fails with
     the reason. What was not recorded is free for the next pass at once."""
-    configure(raqib, processes=2, per_domain=2, batch=10)
-    urls = watched(server, raqib, "killed", delay=0.2)
-    proc = raqib.popen("check", "--all")
-    try:
-        assert server.hit.wait(30), "the pass never reached the server"
-        os.kill(_crawlers(proc.pid)[0], signal.SIGKILL)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode != 0
+    urls, code, _out, err = _signal_one_crawler(server, raqib, "killed", signal.SIGKILL)
+    assert code != 0
     assert "a crawler process ended without reporting (exit code -9)" in err
     assert "Traceback" not in err
     fetched = [u for u in urls if raqib("log", u, "--json").json()]
@@ -491,17 +498,8 @@ def test_a_crawler_process_sent_sigterm_alone_stops_the_pass_as_a_signal(
     """Someone (an init system, an operator) stops one crawler process: it
     finishes what it holds and the pass says a signal stopped it (exit 130),
     not that it checked every watch."""
-    configure(raqib, processes=2, per_domain=2, batch=10)
-    urls = watched(server, raqib, "termed", delay=0.2)
-    proc = raqib.popen("check", "--all")
-    try:
-        assert server.hit.wait(30), "the pass never reached the server"
-        os.kill(_crawlers(proc.pid)[0], signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    urls, code, out, err = _signal_one_crawler(server, raqib, "termed", signal.SIGTERM)
+    assert code == 130, err
     fetched = [u for u in urls if raqib("log", u, "--json").json()]
     assert f"stopped by a signal: checked {len(fetched)} of" in out
     raqib.proc("check")  # the rest is due at once
