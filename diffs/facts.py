@@ -13,7 +13,7 @@ from typing import Any
 
 from raqib.diffs.align import Item
 from raqib.normalize import numbers as number_words
-from raqib.normalize.arabic import compact_key, fold_digits, matching_key, ungroup
+from raqib.normalize.arabic import PERCENT_WORDS, compact_key, fold_digits, matching_key, ungroup
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
@@ -40,11 +40,17 @@ def figures(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     rest = list(key_words)
     for start, end, value in number_words.spans(key_words):
-        out.append((value, " ".join(shown[start:end])))
+        after = " " + " ".join(key_words[end : end + 2])
+        percent = "%" if PERCENT_WORDS.match(after) else ""  # ثلاثون في المئة is 30%
+        out.append((value + percent, " ".join(shown[start:end])))
         rest[start:end] = ["#"] * (end - start)
-    for m in _NUMBER.finditer(fold_digits(" ".join(rest))):
+    joined = fold_digits(" ".join(rest))
+    for m in _NUMBER.finditer(joined):
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
         value = "".join(value.split())
+        if not value.endswith("%") and PERCENT_WORDS.match(joined, m.end()):
+            out.append((ungroup(value) + "%", value))  # 30 في المئة is 30%
+            continue
         out.append((ungroup(value), value))  # 1,500 is 1500, shown as written
     return out
 

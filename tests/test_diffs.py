@@ -118,8 +118,9 @@ def test_digit_shapes_are_not_a_figure_change() -> None:
 
 
 def test_digits_grouped_by_thousands_are_one_figure() -> None:
-    """1,500 and ١٬٥٠٠ are 1500: regrouping is cosmetic, and a sentence
-    edited beside it shows no figure delta; a decimal comma stays a figure."""
+    """1,500 and ١٬٥٠٠ are 1500, and 30 في المئة is 30%: rewriting is
+    cosmetic, and a sentence edited beside it shows no figure delta; a
+    decimal comma stays a figure."""
     old = "أعلنت الوزارة تسجيل {} إصابة في ثلاث محافظات."
     for before in ("1,500", "١٬٥٠٠"):
         a = compare(V(old.format(before)), V(old.format("1500")))
@@ -130,6 +131,13 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
     assert a.facts["numbers"][0]["removed"] == ["1,500"] and a.facts["numbers"][0]["added"] == [
         "1,600"
     ]
+    for a, b in (("30%", "30 في المئة"), ("٣٠٪", "30 بالمائة"), ("30 %", "ثلاثين في المئة")):
+        c = compare(V(old.format(a)), V(old.format(b)))
+        assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
+    c = compare(V(old.format("30%")), V(old.format("30 في المئة").replace("أعلنت", "أكدت")))
+    assert c.kind == "substantive" and c.facts["numbers"] == []  # 30% is 30 في المئة
+    c = compare(V(old.format("30%")), V(old.format("30")))  # a share became a count
+    assert c.facts["numbers"][0]["removed"] == ["30%"]
     for other in ("1,5", "3,25", "1,5000"):  # not thousands: a change of figure
         a = compare(V(old.format(other)), V(old.format(other.replace(",", ""))))
         assert a.kind == "substantive" and a.facts["numbers"], other

@@ -265,8 +265,9 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
 
     Numbers written in words become their value (`ثلاثة آلاف` and `3 آلاف`
     are `3000`), unless `fold_numbers` is off; digits grouped by thousands
-    lose their separators (`1,500` is `1500`), unless `keep_grouping` is on
-    (the search index's key, `search_key`).
+    lose their separators (`1,500` is `1500`) and a percentage is written
+    `30%` however it was (`30 في المئة`), unless `keep_grouping` is on (the
+    search index's key, `search_key`, and the facts' words as written).
     """
     folded = _fold(canonical(text)).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
@@ -276,7 +277,15 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     key = "\n".join(line for line in lines if line)
     if not keep_grouping:
         key = ungroup(key)
-    return numbers.fold(key) if fold_numbers else key
+    key = numbers.fold(key) if fold_numbers else key
+    if not keep_grouping and ("%" in key or "ءه" in key):
+        key = _PERCENT.sub(r"\1%", key)
+    return key
+
+
+# A percentage however written: 30%, 30 %, 30 في المئة (المائة), 30 بالمئة.
+_PERCENT = re.compile(r"(\d)(?: %| في الما?ءه| بالما?ءه)(?=\s|$|[^\w\s])")
+PERCENT_WORDS = re.compile(r"\s*(?:%|في الما?ءه|بالما?ءه)(?=\s|$|[^\w\s])")
 
 
 def ungroup(key: str) -> str:
