@@ -142,7 +142,10 @@ def test_changes_filters(server, raqib: Raqib) -> None:
 
     assert urls() == [a]
     assert urls("--tag", "politics") == [a] and urls("--tag", "sport") == []
-    assert urls("--story", "s2") == [a] and urls("--outlet", "none") == []
+    assert urls("--story", "s2") == [a]
+    # A mistyped name names nothing: said, not shown as "no changes".
+    assert "no outlet 'none'" in raqib("changes", "--outlet", "none", expect=4).err
+    assert "no story 's9'" in raqib("changes", "--story", "s9", expect=4).err
     assert urls("--silent", "--kind", "substantive", "--facts", "figures") == [a]
     assert urls("--kind", "cosmetic") == []
     assert urls("--since", "1d") == [a] and urls("--since", "2999-01-01T00:00:00Z") == []

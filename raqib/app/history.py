@@ -119,6 +119,11 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
         if fact not in FACTS:
             raise BadInput(f"--facts {fact!r}: one of {', '.join(FACTS)}")
     watch_id = find_watch(app, f.url).id if f.url else None
+    # A name mistyped would show as "no changes": say it names nothing.
+    if f.story and app.storage.watches.story_id(f.story) is None:
+        raise NotFound(f"no story {f.story!r} (see `raqib watches`: its STORIES column)")
+    if f.outlet and app.storage.outlets.get(f.outlet) is None:
+        raise NotFound(f"no outlet {f.outlet!r} (see `raqib outlet list`)")
     rows = app.storage.changes.all(
         watch_id=watch_id, since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
         silent=f.silent, kind=f.kind,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from raqib.app import history, outlets
-from raqib.app.errors import BadInput
+from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.domain import ChangeRow, Watch
 
@@ -54,7 +54,7 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
     error = None
     try:
         rows = history.changes(app, parse_filter(given))
-    except BadInput as exc:  # a bad filter shows as a message over everything
+    except (BadInput, NotFound) as exc:  # a bad filter shows as a message over everything
         error, rows = str(exc), history.changes(app, history.ChangeFilter())
     rows.sort(key=priority)
     figures = [outlets.stats(app, o.name) for o in app.storage.outlets.all()]
