@@ -146,6 +146,7 @@ def test_changes_filters(server, raqib: Raqib) -> None:
     # A mistyped name names nothing: said, not shown as "no changes".
     assert "no outlet 'none'" in raqib("changes", "--outlet", "none", expect=4).err
     assert "no story 's9'" in raqib("changes", "--story", "s9", expect=4).err
+    assert "no story 's9'" in raqib("feed", "--story", "s9", "--out", "-", expect=4).err
     assert urls("--silent", "--kind", "substantive", "--facts", "figures") == [a]
     assert urls("--kind", "cosmetic") == []
     assert urls("--since", "1d") == [a] and urls("--since", "2999-01-01T00:00:00Z") == []

@@ -45,6 +45,8 @@ def feed(app: App, *, story: str | None, base_url: str | None) -> bytes:
     base = app.config.report_base() if base_url is None else base_url
     if base and not web_base(base):  # as [report] base_url is checked
         raise BadInput(f"--base-url must be an http(s) address, got {base[:80]!r}")
+    if story and app.storage.watches.story_id(story) is None:
+        raise NotFound(f"no story {story!r} (see `raqib watches`: its STORIES column)")
     return build(app.storage, base_url=base, story=story, now=app.clock())
 
 
