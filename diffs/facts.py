@@ -13,7 +13,15 @@ from typing import Any
 
 from raqib.diffs.align import Item
 from raqib.normalize import numbers as number_words
-from raqib.normalize.arabic import PERCENT_WORDS, compact_key, fold_digits, matching_key, ungroup
+from raqib.normalize.arabic import (
+    PERCENT_WORDS,
+    compact_key,
+    fold_digits,
+    list_commas,
+    matching_key,
+    ungroup,
+    ungroup_figure,
+)  # fmt: skip
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
@@ -33,6 +41,7 @@ _NEGATION = re.compile(
 def figures(text: str) -> list[tuple[str, str]]:
     """(value, as written) of each figure in a text: digits (3.5, 2,500, 50%)
     and numbers written in words (ثلاثة آلاف is 3000)."""
+    text = list_commas(text)  # as matching_key reads it: 1،500 is 1 and 500
     key_words = matching_key(text, fold_numbers=False, keep_grouping=True).split(" ")
     shown = text.split()
     if len(shown) != len(key_words):
@@ -51,7 +60,8 @@ def figures(text: str) -> list[tuple[str, str]]:
         if not value.endswith("%") and PERCENT_WORDS.match(joined, m.end()):
             out.append((ungroup(value) + "%", value))  # 30 في المئة is 30%
             continue
-        out.append((ungroup(value), value))  # 1,500 is 1500, shown as written
+        after = joined[m.end() : m.end() + 12]
+        out.append((ungroup_figure(value, after), value))  # 1,500 is 1500, shown as written
     return out
 
 

@@ -138,9 +138,14 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
     assert c.kind == "substantive" and c.facts["numbers"] == []  # 30% is 30 في المئة
     c = compare(V(old.format("30%")), V(old.format("30")))  # a share became a count
     assert c.facts["numbers"][0]["removed"] == ["30%"]
-    for other in ("1,5", "3,25", "1,5000"):  # not thousands: a change of figure
-        a = compare(V(old.format(other)), V(old.format(other.replace(",", ""))))
+    for other in ("1,5", "3,25", "1,5000", "0,250", "1،500"):  # not thousands: a change of figure
+        a = compare(V(old.format(other)), V(old.format(other.replace(",", "").replace("،", ""))))
         assert a.kind == "substantive" and a.facts["numbers"], other
+    price = "بلغ سعر الكيلو {} دينار في السوق."  # 1,350 دينار may be 1.35 dinars
+    a = compare(V(price.format("1,350")), V(price.format("1350")))
+    assert a.kind == "substantive" and a.facts["numbers"][0]["removed"] == ["1,350"]
+    a = compare(V(price.format("1,350,000")), V(price.format("1350000")))
+    assert a.kind == "cosmetic"
 
 
 def test_halves_and_construct_duals_are_the_same_figure() -> None:

@@ -406,35 +406,3 @@ def test_summary_bullets_are_read_after_their_heading_and_only_there(
     )
     got = ledes(parse(html))
     assert got == ([bullet.format(i) for i in range(3)] if expected else [])
-
-
-def test_a_two_paragraph_story_is_its_paragraphs_and_grows_by_one() -> None:
-    """Breaking news starts short: its two paragraphs, not the container's
-    text with the headline glued on; a third paragraph is then an addition,
-    not an edit of the first."""
-    from raqib.diffs.classify import compare
-    from raqib.extract.article import extract
-
-    title = "المالية تطرح سندات"
-    paras = [
-        "قال وزير المالية إن الحكومة ستطرح سندات بقيمة ملياري دولار الشهر المقبل لتمويل العجز.",
-        "وأوضح أن الاكتتاب سيكون متاحا للمصارف المحلية والأجنبية وفق شروط البنك المركزي.",
-        "وأشار إلى أن الوزارة تتوقع إقبالا كبيرا من المستثمرين بعد تحسن التصنيف الائتماني.",
-    ]
-
-    def page(n: int) -> str:
-        body = "".join(f"<p>{p}</p>" for p in paras[:n])
-        return (
-            f'<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title></head>'
-            f"<body><header><a href='/'>الموقع</a></header><main><article><h1>{title}</h1>"
-            f'<div class="entry-content">{body}</div></article></main>'
-            "<footer>جميع الحقوق محفوظة</footer></body></html>"
-        )
-
-    short, grown = extract(page(2)), extract(page(3))
-    assert isinstance(short, Article) and isinstance(grown, Article)
-    assert short.paragraphs == tuple(paras[:2]) and grown.paragraphs == tuple(paras)
-    before, after = make_page(page(2), None), make_page(page(3), None)
-    assert not isinstance(before, NotArticle) and not isinstance(after, NotArticle)
-    a = compare(before.snapshot, after.snapshot)
-    assert (a.counts["add"], a.counts["edit"], a.counts["delete"]) == (1, 0, 0), a.counts

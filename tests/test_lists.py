@@ -115,6 +115,7 @@ def test_a_story_slug_survives_the_csv_and_comes_one_at_a_time(raqib: Raqib, tmp
         assert "without ';' or ','" in r.err
     r = raqib("watch", "--no-fetch", url, "--story", "elections", "--story", "iraq", expect=2)
     assert "one --story at a time" in r.err and _urls(raqib) == []
+    raqib("watch", "--no-fetch", url, "--story", "iraq", "--story", "iraq")  # the same twice: one
     path = tmp_path / "list.csv"
     path.write_text('url,stories\nhttps://news.example.com/b,"a,b"\n', "utf-8")
     r = raqib("watch", "--from-csv", str(path), "--json", expect=2)  # nothing imported

@@ -173,3 +173,38 @@ def test_since_without_an_offset_is_in_the_display_time_zone() -> None:
         2026, 12, 3, 8, tzinfo=UTC
     )
     assert parse_since("today", now=now, zone=baghdad) == datetime(2026, 12, 4, 21, tzinfo=UTC)
+
+
+def test_kind_and_silence_filter_the_verdicts_shown_while_old_ones_wait(raqib: Raqib) -> None:
+    """A change an older analyzer called substantive and silent, which this one
+    calls cosmetic (1,500 → 1500): until a pass stores it again, `--kind` and
+    `--silent` go by what `changes` shows."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from raqib import analysis
+    from raqib.storage import models as m
+    from tests.test_storage import T0, record
+
+    raqib.home.mkdir(parents=True)
+    store = raqib.open_storage()
+    try:
+        ((w, _),) = store.watches.add(["https://news.example.com/x"], now=T0)
+        frame = "أعلنت الوزارة تسجيل {} إصابة في ثلاث محافظات خلال الساعات الماضية."
+        record(store, w.id, "new_version", T0, frame.format("1,500"))
+        record(store, w.id, "new_version", T0 + timedelta(hours=1), frame.format("1500"))
+        analysis.analyze_pending(store)
+        with store.db.session() as s:
+            s.execute(
+                update(m.Change).values(kind="substantive", silent=True, analyzer="raqib-diff 4")
+            )
+    finally:
+        store.close()
+
+    def kinds(*args: str) -> list[str]:
+        return [c["kind"] for c in raqib("changes", *args, "--json").json()]
+
+    assert kinds() == ["cosmetic"]  # as re-judged when read
+    assert kinds("--kind", "substantive") == [] and kinds("--silent") == []
+    assert kinds("--kind", "cosmetic") == ["cosmetic"]

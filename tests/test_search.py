@@ -96,6 +96,11 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
         ("بلغت الكلفة ملياري دولار", "2 مليار", True),
         ("بلغت الكلفة 2000000000 دولار", "مليار", False),  # two billion is not one
         ("شاركت خمسين دولة", "خمسة", False),  # a number still matches whole
+        ("خرجت مليونية حاشدة", "مليون", False),  # a scale word whole, not inside a word
+        ("قال الملياردير", "مليار", False),
+        ("توسع التحالف الدولي", "ألف", False),
+        ("تراجعت الصادرات 30 في المئة", "في المئة", True),  # the words as written too
+        ("ارتفعت بنسبة 30%", "30 في المئة", True),  # and the value however written
     ],
 )
 def test_changes_search_and_keywords_find_number_words_as_written(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from raqib import analysis, config, guard, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
-from raqib.diffs.classify import Judged, judged
+from raqib.diffs.classify import ANALYZER, Judged, judged
 from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
 from raqib.normalize.arabic import text_holds
 
@@ -124,11 +124,23 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
         raise NotFound(f"no story {f.story!r} (see `raqib watches`: its STORIES column)")
     if f.outlet and app.storage.outlets.get(f.outlet) is None:
         raise NotFound(f"no outlet {f.outlet!r} (see `raqib outlet list`)")
+    # Changes an older analyzer judged are re-judged as they are read: while
+    # any wait for a pass to store them again, kind and silence are filtered
+    # on the verdicts shown, not the stored ones.
+    stale = (f.kind is not None or f.silent is not None) and bool(
+        app.storage.changes.analyzed_by_other(ANALYZER, limit=1)
+    )
     rows = app.storage.changes.all(
         watch_id=watch_id, since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
-        silent=f.silent, kind=f.kind,
+        silent=None if stale else f.silent, kind=None if stale else f.kind,
     )  # fmt: skip
     rows = analysis.current_rows(app.storage, rows)
+    if stale:
+        rows = [
+            r for r in rows
+            if (f.kind is None or r.change.kind == f.kind)
+            and (f.silent is None or r.change.silent == f.silent)
+        ]  # fmt: skip
     if f.facts:
         keys = [FACTS[x] for x in f.facts]
         rows = [r for r in rows if any(r.change.analysis.get("facts", {}).get(k) for k in keys)]

@@ -85,7 +85,7 @@ def watch(
     unwatched one back; --render/--no-render and --screenshots change how it
     is fetched from then on.
     """
-    if len(stories) > 1:  # click would keep the last one, silently
+    if len(set(stories)) > 1:  # click would keep the last one, silently
         raise click.UsageError(
             "one --story at a time: watching a URL again with another --story adds it to that "
             "story too"

@@ -117,7 +117,8 @@ def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]], int | None]
             name = urlsplit(sources[0][1]).hostname or ""
         retain = (top.get("raqibRetainDays") or "").strip()
         if name and sources:
-            out.append((name, sources, int(retain) if retain.isdigit() else None))
+            days = int(retain) if retain.isascii() and retain.isdigit() else None
+            out.append((name, sources, days))
     return out
 
 

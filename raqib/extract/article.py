@@ -32,11 +32,11 @@ _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # signals do not work in worker threads
 _CONFIG.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
-# Below this many characters trafilatura takes the whole container's text
-# instead (headline, captions and share buttons glued into one paragraph): a
-# two-paragraph breaking story came out so, and lost the glue when it grew.
-# Raqib's own floor (MIN_WORDS) still refuses what is too short to be news.
-_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "100")
+# Not lowered to keep a two-paragraph story's paragraphs (below it, trafilatura
+# takes the container's text, headline glued on): three times it is also where
+# trafilatura stops collecting <div> paragraphs, and at 100 real articles that
+# mix <p> and <div> lost their <div> part (a review's run, 2026-12-05).
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "250")
 _CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
 
 

@@ -13,9 +13,7 @@ from importlib.metadata import version
 import lxml
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
-# 10: deep markup flattened only where libxml2 gives up; 11: notices read better;
-# 12: a short article's paragraphs, not its container's text (MIN_EXTRACTED_SIZE)
-PROFILE = 12
+PROFILE = 11  # 10: deep markup flattened only where libxml2 gives up; 11: notices read better
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (

@@ -256,8 +256,14 @@ def _fold(text: str) -> str:
     return _TO_FOLD.sub(lambda m: _fold_char(m.group()), text)
 
 
-# Digits grouped by thousands (1,500; ١٬٥٠٠ is 1,500 by then): not 3,25 or 1,5.
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|[.,]\d)")
+# Digits grouped by thousands (1,500; ١٬٥٠٠ is 1,500 by then): not 3,25 or 1,5,
+# nor 0,250 (no group starts a number with 0).
+_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?!\d|[.,]\d)")
+# A three-decimal currency: "1,350 دينار" may be a dinar and 350 fils, so one
+# group before it is not read as thousands (1,350,000 دينار is).
+_FILS = re.compile(r" ?(?:ال)?(?:دينار|دنانير)")
+# The Arabic comma between digits separates a list (1،500 is 1 and 500).
+_LIST_COMMA = re.compile(r"(?<=\d)\u060c(?=\d)")
 
 
 def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = False) -> str:
@@ -269,6 +275,8 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     `30%` however it was (`30 في المئة`), unless `keep_grouping` is on (the
     search index's key, `search_key`, and the facts' words as written).
     """
+    if not keep_grouping:
+        text = list_commas(text)
     folded = _fold(canonical(text)).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
     folded = _drop_stray_joiners(folded)
@@ -290,7 +298,27 @@ PERCENT_WORDS = re.compile(r"\s*(?:%|في الما?ءه|بالما?ءه)(?=\s|$|
 
 def ungroup(key: str) -> str:
     """Digits grouped by thousands without their separators: 1,500 → 1500."""
-    return _THOUSANDS.sub(lambda m: m.group().replace(",", ""), key) if "," in key else key
+    if "," not in key:
+        return key
+    return _THOUSANDS.sub(lambda m: _ungrouped(m.group(), key[m.end() : m.end() + 12]), key)
+
+
+def _ungrouped(number: str, after: str) -> str:
+    if number.count(",") == 1 and _FILS.match(after):
+        return number  # 1,350 دينار: perhaps 1.35 dinars
+    return number.replace(",", "")
+
+
+def ungroup_figure(number: str, after: str) -> str:
+    """`ungroup` of one figure (as the key writes it, a % at most after it)
+    followed by `after`."""
+    digits, percent = (number[:-1], "%") if number.endswith("%") else (number, "")
+    return _ungrouped(digits, after) + percent if _THOUSANDS.fullmatch(digits) else number
+
+
+def list_commas(text: str) -> str:
+    """The text with a space after each Arabic comma between digits (a list)."""
+    return _LIST_COMMA.sub("\u060c ", text) if "\u060c" in text else text
 
 
 def search_key(text: str) -> str:
@@ -340,15 +368,32 @@ def holds(key: str, words: str) -> bool:
 
 
 def text_holds(texts: list[str], words: str) -> bool:
-    """Whether any of `texts` holds `words` (`holds`), by value, or as written
-    where the words' number words are scale words: مليار alone is the value
-    one billion, and also the word after any figure (2 مليار, 2000000000)."""
+    """Whether any of `texts` holds `words` (`holds`): by value; with the
+    figures as written (في المئة, which the key writes %); and, where the
+    words' number words are scale words, those words whole as written: مليار
+    alone is the value one billion, and also the word after any figure
+    (2 مليار), never part of another word (الملياردير)."""
     key = matching_key(words)
     if not key:
         return False
     if any(holds(matching_key(t), key) for t in texts):
         return True
+    plain = matching_key(words, keep_grouping=True)
+    if any(holds(matching_key(t, keep_grouping=True), plain) for t in texts):
+        return True
     written = matching_key(words, fold_numbers=False)
     return numbers.scale_words(written) and any(
-        holds(matching_key(t, fold_numbers=False), written) for t in texts
+        _words_in(matching_key(t, fold_numbers=False).split(), written.split()) for t in texts
+    )
+
+
+def _words_in(have: list[str], want: list[str]) -> bool:
+    """`want` as whole words in `have`, each perhaps with a clitic written on."""
+
+    def same(h: str, w: str) -> bool:
+        return h == w or any(h == c + w for c in NUMBER_CLITICS)
+
+    return any(
+        all(same(h, w) for h, w in zip(have[i : i + len(want)], want, strict=True))
+        for i in range(len(have) - len(want) + 1)
     )
