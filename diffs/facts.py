@@ -19,7 +19,6 @@ from raqib.normalize.arabic import (
     fold_digits,
     list_commas,
     matching_key,
-    ungroup,
     ungroup_figure,
 )  # fmt: skip
 
@@ -57,11 +56,11 @@ def figures(text: str) -> list[tuple[str, str]]:
     for m in _NUMBER.finditer(joined):
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
         value = "".join(value.split())
+        # 1,500 is 1500 and 30 في المئة is 30%, shown as written.
+        figure = ungroup_figure(value, joined[m.end() : m.end() + 12])
         if not value.endswith("%") and PERCENT_WORDS.match(joined, m.end()):
-            out.append((ungroup(value) + "%", value))  # 30 في المئة is 30%
-            continue
-        after = joined[m.end() : m.end() + 12]
-        out.append((ungroup_figure(value, after), value))  # 1,500 is 1500, shown as written
+            figure += "%"
+        out.append((figure, value))
     return out
 
 
