@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from raqib.diffs import facts
 from raqib.diffs.align import Item, Sentence, align, moved_paragraphs, split
+from raqib.diffs.signals import update_signals
 from raqib.diffs.words import changed_chars, word_diff
 from raqib.domain import ChangeKind, Label
 from raqib.normalize.arabic import compact_key
@@ -23,8 +24,9 @@ from raqib.normalize.arabic import compact_key
 # an older analyzer is re-judged when read, and re-stored by the next pass.
 # 3: numbers written in words are figures; 4: a headline's figures, quotes
 # and negations are facts, and a notice the old text already held is not new;
-# 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500).
-ANALYZER_VERSION = 5
+# 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500);
+# 6: a modified date announces only when it could date the edit (signals.py).
+ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 
@@ -157,25 +159,6 @@ def judged(
     if analyzer is not None:
         data["reanalyzed_from"] = analyzer  # recorded with the new judgement
     return Judged(a, data, ANALYZER, reanalyzed_from=analyzer)
-
-
-def update_signals(old: VersionLike, new: VersionLike) -> list[str]:
-    """What the publisher did to announce an update, if anything."""
-    signals = []
-    if new.modified and new.modified != old.modified:
-        signals.append(f"modified date {old.modified or 'absent'} → {new.modified}")
-    old_notices = {compact_key(n) for n in (old.notices or [])}
-    old_text = None
-    for notice in new.notices or []:
-        key = compact_key(notice)
-        if key in old_notices:
-            continue
-        # A line the old version already showed announces nothing new: it may
-        # only now be read as a notice, by a later extractor's rules.
-        old_text = compact_key(old.text) if old_text is None else old_text
-        if key not in old_text:
-            signals.append(f"notice: {notice}")
-    return signals
 
 
 def compare(old: VersionLike, new: VersionLike) -> Analysis:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -24,6 +25,7 @@ class V:
     byline: str | None = "فريق التحرير"
     modified: str | None = None
     notices: list[str] = field(default_factory=list)
+    last_seen: datetime | None = None  # a stored version's: the last fetch that saw it
 
 
 WORDS = st.sampled_from(
@@ -184,6 +186,31 @@ def test_announced_by_modified_date_or_notice() -> None:
     line = "تم تحديث هذا الخبر."
     held = V(f"نص الخبر الأول. {line}")
     assert compare(held, V(f"نص الخبر المعدل. {line}", notices=[line])).silent
+
+
+def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:
+    seen = datetime(2024, 1, 25, 12, 0, tzinfo=UTC)  # the old text was still there
+
+    def silent(old_date: str | None, new_date: str, last_seen: datetime | None = seen) -> bool:
+        old = V("نص الخبر الأول.", modified=old_date, last_seen=last_seen)
+        return compare(old, V("نص الخبر المعدل.", modified=new_date)).silent
+
+    at = "2024-01-25T16:40:00+03:00"  # 13:40 UTC, after the last fetch
+    assert not silent("2024-01-25T09:00:00+03:00", at)
+    assert not silent(None, at)
+    assert silent(at, "2024-01-25T09:00:00+03:00", last_seen=None)  # going back
+    assert silent(at, "2024-01-25T13:40:00Z", last_seen=None)  # the same moment, another zone
+    assert silent(at, "Thu, 25 Jan 2024 13:40:00 GMT", last_seen=None)
+    # Dated before a fetch that still saw the old text: not this edit's date.
+    assert silent("2024-01-24T09:00:00+03:00", "2024-01-25T14:40:00+03:00")
+    assert not silent("2024-01-24T09:00:00+03:00", "2024-01-25T15:05:00+03:00")
+    # A date with no zone, or no time, could be later than it reads.
+    assert not silent(None, "2024-01-25 10:00")
+    assert silent(None, "2024-01-24 20:00")
+    assert not silent(None, "2024-01-25")
+    assert silent(None, "2024-01-23")
+    # A date this cannot read announces by changing at all.
+    assert not silent("أمس", "اليوم")
 
 
 def test_a_figure_changed_in_the_headline_is_a_figure() -> None:

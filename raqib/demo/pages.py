@@ -5,6 +5,7 @@ the furniture a news site wraps around an article."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html import escape
 
 PATH = "/sada/2024/01/25/us-iraq-coalition-talks/"
@@ -40,7 +41,7 @@ class DemoVersion:
             "منتخب العراق يودع البطولة",
         ]
     )
-    modified: str | None = None
+    modified: bool = False  # stamped with the time it is served, as a CMS does
     update_line: str | None = None
 
 
@@ -67,7 +68,7 @@ VERSIONS = [
         [P1_COSMETIC, P4, P2_COSMETIC, P3_SILENT, P5_SILENT, P6_ADDED],
         title=NEW_TITLE,
         views=6682,
-        modified="2024-01-26T10:30:00+03:00",
+        modified=True,
         update_line="آخر تحديث: 26 يناير 2024 - 10:30",
     ),
 ]
@@ -79,9 +80,10 @@ def render(v: DemoVersion, base: str) -> bytes:
     most_read = "".join(
         f'<li><a href="/sada/{i}/">{escape(t)}</a></li>' for i, t in enumerate(v.most_read)
     )
-    modified = (
-        f'<meta property="article:modified_time" content="{v.modified}">' if v.modified else ""
-    )
+    # A modified date counts as an announcement only when it could date the
+    # edit (raqib.diffs.signals), so the demo's is the moment it is served.
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
+    modified = f'<meta property="article:modified_time" content="{stamp}">' if v.modified else ""
     update = f'<p class="updated">{escape(v.update_line)}</p>' if v.update_line else ""
     html = f"""<!DOCTYPE html>
 <html dir="rtl" lang="ar">

@@ -1,0 +1,92 @@
+"""What a publisher did to announce an update: a later modified date, or a
+notice line the old version did not show.
+
+A modified date is the publisher's word, so it counts only when it could
+date this edit: later than the old version's date, and not before the last
+fetch that still saw the old text (the edit came after that fetch). A CDN
+serving an older copy, a date rewritten in another zone, or a date moved by
+an earlier change to the page's furniture would otherwise mark a silent edit
+as announced, which is the one mistake the monitor exists to avoid.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from raqib.normalize.arabic import compact_key
+
+if TYPE_CHECKING:
+    from raqib.diffs.classify import VersionLike
+
+# A publisher's clock and ours differ by minutes; a date with no zone may be
+# in any zone, and a date with no time may be any time of its day.
+CLOCK_SLACK = timedelta(minutes=10)
+ZONE_SLACK = timedelta(hours=14)
+DAY = timedelta(days=1)
+
+
+def instant(value: str) -> tuple[datetime, bool] | None:
+    """The moment a modified date names, and whether it names a day only
+    (None: not a date this reads; ISO 8601 and RFC 2822 are read)."""
+    s = value.strip()
+    try:
+        return datetime.fromisoformat(s), len(s) <= 10
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(s), False
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _latest(at: datetime, day_only: bool) -> datetime:
+    """The latest true UTC moment a publisher's date can stand for."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC) + ZONE_SLACK
+    if day_only:
+        at += DAY
+    return at + CLOCK_SLACK
+
+
+def modified_signal(old: VersionLike, new: VersionLike) -> str | None:
+    """The new modified date as an announcement, or None when it is absent,
+    the same, not later than the old one, or older than the last fetch that
+    saw the old text (`old.last_seen`, when `old` is a stored version)."""
+    if not new.modified or new.modified == old.modified:
+        return None
+    said = f"modified date {old.modified or 'absent'} → {new.modified}"
+    read = instant(new.modified)
+    if read is None:
+        return said  # a date this cannot read: that it changed is all there is
+    at, day_only = read
+    before = instant(old.modified) if old.modified else None
+    if before is not None and (before[0].tzinfo is None) == (at.tzinfo is None):
+        if at <= before[0]:
+            return None  # the same moment written again, or a date going back
+    seen = getattr(old, "last_seen", None)
+    if isinstance(seen, datetime):
+        seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+        if _latest(at, day_only) < seen:
+            return None  # the old text was still there after that date
+    return said
+
+
+def update_signals(old: VersionLike, new: VersionLike) -> list[str]:
+    """What the publisher did to announce an update, if anything."""
+    signals = []
+    if (said := modified_signal(old, new)) is not None:
+        signals.append(said)
+    old_notices = {compact_key(n) for n in (old.notices or [])}
+    old_text = None
+    for notice in new.notices or []:
+        key = compact_key(notice)
+        if key in old_notices:
+            continue
+        # A line the old version already showed announces nothing new: it may
+        # only now be read as a notice, by a later extractor's rules.
+        old_text = compact_key(old.text) if old_text is None else old_text
+        if key not in old_text:
+            signals.append(f"notice: {notice}")
+    return signals
