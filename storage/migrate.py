@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from raqib.storage import postgres
+from raqib.storage import postgres, sqlite
 from raqib.storage.db import StoreError
 
 
@@ -24,7 +24,7 @@ class SchemaError(StoreError):
 
 # Every revision this Raqib knows, oldest first; HEAD is the newest. A test
 # checks both against Alembic's own view.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -103,13 +103,25 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     cfg = config(engine)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            postgres.lock_for_migration(conn)
-        if _version(conn) == HEAD:
-            return  # another process migrated while this one waited
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        rebuilds = conn.dialect.name == "sqlite"
+        if rebuilds:
+            # A migration that rebuilds a table (0008) drops the old one: with
+            # foreign keys on, that would delete every row pointing at it.
+            sqlite.foreign_keys(conn, on=False)
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    postgres.lock_for_migration(conn)
+                if _version(conn) == HEAD:
+                    return  # another process migrated while this one waited
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if rebuilds:
+                    sqlite.check_foreign_keys(conn)  # raises: the whole upgrade rolls back
+        finally:
+            if rebuilds:
+                sqlite.foreign_keys(conn, on=True)
 
 
 def _version(conn: Connection) -> str | None:

@@ -123,7 +123,11 @@ class Watch(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_watches_due", "state", "next_check_at"),)
+    # AUTOINCREMENT: a purged watch's id is never given out again (0008).
+    __table_args__ = (
+        Index("ix_watches_due", "state", "next_check_at"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class Alias(Base):
@@ -211,6 +215,7 @@ class Change(Base):
     """What changed between two consecutive versions, as diffs/ judged it."""
 
     __tablename__ = "changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids never reused (0008)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"), index=True)
     from_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))

@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
+
+from raqib.storage.db import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -42,6 +44,24 @@ def configure(engine: Engine, *, readonly: bool = False) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def foreign_keys(conn: Connection, *, on: bool) -> None:
+    """Turn foreign-key enforcement on or off for this connection. SQLite
+    ignores the pragma inside a transaction, so it goes to the driver, which
+    is in autocommit mode here (see configure)."""
+    if conn.in_transaction():
+        raise RuntimeError("foreign keys can only be switched between transactions")
+    conn.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")  # type: ignore[union-attr]
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """Raise StoreError when a row points at one that is not there."""
+    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+    if bad is not None:
+        raise StoreError(
+            f"the upgrade would leave a broken reference ({tuple(bad)}); nothing was changed"
+        )
 
 
 def integrity_check(engine: Engine) -> str:

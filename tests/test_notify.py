@@ -502,6 +502,28 @@ def test_an_imported_history_is_never_told_nor_takes_a_pass_s_edits(
     assert raqib("changes", "--url", "https://archive.example/b", "--json").json()  # judged
 
 
+def test_an_article_purged_and_watched_again_has_its_edits_told(
+    server, raqib: Raqib, receiver: Receiver
+) -> None:
+    """Its versions are numbered from 1 again: its first change must not pass
+    for the one told before the purge (a message key, a receiver's id)."""
+    from raqib.demo.pages import VERSIONS, render
+    from raqib.demo.server import Route
+
+    url = server.base + "/again"
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    for _round in range(2):
+        server.routes["/again"] = Route(render(VERSIONS[2], server.base))
+        raqib("watch", "--no-fetch", url)
+        raqib.proc("check", "--all")
+        server.routes["/again"] = Route(render(VERSIONS[3], server.base))  # a silent edit
+        raqib.proc("check", "--all")
+        raqib("unwatch", url, "--purge")
+    told = [e for e in receiver.got["/hook"] if e.get("event") == "change"]
+    assert [(e["url"], e["from_version"], e["to_version"]) for e in told] == [(url, 1, 2)] * 2
+    assert len({e["id"] for e in told}) == 2
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [

@@ -837,3 +837,80 @@ def test_listed_articles_are_watched_in_one_go_and_a_repeat_or_a_hand_watch_once
     twice = [Listed("https://w.example/b/1", 1, "https://w.example/feed")] * 2
     assert store.outlets.watch(outlet.id, twice, now=T0) == 1
     assert store.outlets.watch(outlet.id, listed + twice, now=T0) == 0
+
+
+def _watch_with_a_change(store: Storage, url: str) -> tuple[int, int]:
+    """A watch with two versions and the change between them: (watch id, change id)."""
+    from raqib.analysis import analyze_pending
+
+    ((w, _),) = store.watches.add([url], now=T0)
+    record(store, w.id, "new_version", T0, "قال الوزير إن المفاوضات مستمرة")
+    record(store, w.id, "new_version", T0 + timedelta(hours=1), "قال الوزير إن المفاوضات انتهت")
+    ((change, _new),) = analyze_pending(store)
+    return w.id, change.id
+
+
+def test_a_purged_watch_and_change_leave_their_ids_unused(store: Storage) -> None:
+    """Ids name things outside the database (an Atom entry, a report page, a
+    message): after the newest watch and change are purged, the next ones
+    take new ids, not theirs."""
+    _watch_with_a_change(store, "https://a.example/kept")
+    gone_watch, gone_change = _watch_with_a_change(store, "https://a.example/purged")
+    assert store.watches.purge([gone_watch]) == 1
+    watch, change = _watch_with_a_change(store, "https://a.example/next")
+    assert watch > gone_watch and change > gone_change
+
+
+def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path) -> None:
+    """0008 rebuilds SQLite's watches and changes tables: every row, and every
+    row pointing at them, is there after it (foreign keys are off while the
+    old tables are dropped, so nothing cascades)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from raqib.storage.migrate import config
+
+    url = sqlite.url_for(tmp_path / "r.db")
+    store = open_storage(url)
+    for i in range(3):
+        _watch_with_a_change(store, f"https://a.example/{i}")
+
+    def rows() -> dict[str, int]:
+        with store.db.engine.connect() as conn:
+            return {
+                t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
+                for t in ("watches", "versions", "changes", "fetches", "aliases")
+            }
+
+    def schema() -> str:
+        with store.db.engine.connect() as conn:
+            return " ".join(
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name IN ('watches', 'changes')"
+                )
+            )
+
+    before = rows()
+    assert before["changes"] == 3 and schema().count("AUTOINCREMENT") == 2
+    with store.db.engine.connect() as conn:  # back to 0007, as an older Raqib left it
+        sqlite.foreign_keys(conn, on=False)
+        with conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0007")
+        sqlite.foreign_keys(conn, on=True)
+    assert "AUTOINCREMENT" not in schema() and rows() == before
+    store.close()
+
+    store = open_storage(url)  # upgrades
+    assert current(store.db.engine) == head()
+    assert schema().count("AUTOINCREMENT") == 2 and rows() == before
+    with store.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").first() is None
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    newest = max(w.id for w in store.watches.all())
+    store.watches.purge([newest])
+    watch, _change = _watch_with_a_change(store, "https://a.example/after")
+    assert watch > newest
+    store.close()

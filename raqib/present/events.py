@@ -186,7 +186,10 @@ def _identified(event: dict[str, Any]) -> dict[str, Any]:
 def event_key(event: dict[str, Any]) -> str:
     """Identifies an event, so a message is queued once per channel whatever reruns."""
     if event["event"] == "change":
-        return f"change:{event['url']}:{event['from_version']}-{event['to_version']}"[:200]
+        # When it was seen tells apart the changes of an article purged and
+        # watched again, whose version numbers start over.
+        at, a, b = event["detected_at"], event["from_version"], event["to_version"]
+        return f"change:{at}:{a}-{b}:{event['url']}"[:200]
     return f"{event['event']}:{event['url']}:{event['detected_at']}"[:200]
 
 

@@ -1,0 +1,43 @@
+"""SQLite: watch and change ids are never given out again
+
+Revision ID: 0008
+Revises: 0007
+
+Without AUTOINCREMENT, SQLite gives a new row the highest id plus one, so
+after `unwatch --purge` removed the newest watch or change, the next one took
+its id, and an Atom entry, a report page or a message id named another
+article than before. AUTOINCREMENT needs the table rebuilt; storage.migrate
+runs this with foreign keys off, so dropping the old table cascades nothing.
+PostgreSQL's sequences never reuse ids: nothing to do there.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+TABLES = ("watches", "changes")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in TABLES:
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
+            pass
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in TABLES:
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": False}
+        ):
+            pass
