@@ -394,6 +394,7 @@ class Outlet:
     sources: tuple[OutletSource, ...] = ()
     watched: int = 0  # watches it brought (rejected pages not counted)
     rejected: int = 0  # pages it listed that are not articles
+    removed_at: datetime | None = None  # no longer followed; its history stays
 
 
 @dataclass(frozen=True)

@@ -355,6 +355,9 @@ class Outlet(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     retain_days: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set by `outlet remove`: the row stays so its watches keep their outlet
+    # (`changes --outlet` still finds their history); `outlet add` revives it.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutletSource(Base):

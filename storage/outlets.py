@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, cast, func, select, update
+from sqlalchemy import Integer, and_, cast, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from raqib.storage.db import Database, StoreError, rowcount, to_domain
 from raqib.storage.watches import MAX_URL
 
 _LIVE = (WatchState.ACTIVE.value, WatchState.REMOVED.value)
+_FOLLOWED = m.Outlet.removed_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,17 @@ class OutletRepo:
         retain_days: int | None,
         now: datetime,
     ) -> tuple[Outlet, bool]:
-        """Create the outlet or add sources to it; (outlet, created)."""
+        """Create the outlet (or follow a removed one again) or add sources to
+        it; (outlet, created)."""
         with self.db.session() as s:
             o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
-            created = o is None
+            created = o is None or o.removed_at is not None
             if o is None:
                 o = m.Outlet(name=name, retain_days=retain_days or 30, added_at=now)
                 s.add(o)
                 s.flush()
+            elif o.removed_at is not None:
+                o.removed_at, o.added_at, o.retain_days = None, now, retain_days or 30
             elif retain_days is not None:
                 o.retain_days = retain_days
             have = set(
@@ -81,11 +85,12 @@ class OutletRepo:
             s.flush()
             return self._outlet(s, o), created
 
-    def remove(self, name: str) -> int:
-        """Forget an outlet and its sources. Its watches stay (with their
-        history) but are retired: nothing of it is fetched again."""
+    def remove(self, name: str, *, now: datetime) -> int:
+        """Stop following an outlet: its sources and what they listed are
+        forgotten, its watches retired. They keep their outlet, so its name
+        still finds their history."""
         with self.db.session() as s:
-            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name, _FOLLOWED))
             if o is None:
                 raise StoreError(f"no outlet {name!r}")
             n = rowcount(
@@ -96,16 +101,22 @@ class OutletRepo:
                     .execution_options(synchronize_session=False)
                 )
             )
-            s.delete(o)
+            s.execute(delete(m.OutletSource).where(m.OutletSource.outlet_id == o.id))
+            s.execute(delete(m.OutletSeen).where(m.OutletSeen.outlet_id == o.id))
+            o.removed_at = now
             return n
 
     def all(self) -> list[Outlet]:
+        """The outlets followed now."""
         with self.db.session() as s:
-            return [self._outlet(s, o) for o in s.scalars(select(m.Outlet).order_by(m.Outlet.name))]
+            q = select(m.Outlet).where(_FOLLOWED).order_by(m.Outlet.name)
+            return [self._outlet(s, o) for o in s.scalars(q)]
 
-    def get(self, name: str) -> Outlet | None:
+    def get(self, name: str, *, removed: bool = False) -> Outlet | None:
+        """A followed outlet by name (or a removed one too: its history stays)."""
         with self.db.session() as s:
-            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            q = select(m.Outlet).where(m.Outlet.name == name)
+            o = s.scalar(q if removed else q.where(_FOLLOWED))
             return self._outlet(s, o) if o is not None else None
 
     def _outlet(self, s: Session, o: m.Outlet) -> Outlet:
@@ -286,7 +297,7 @@ class OutletRepo:
 
     def outlet_id(self, name: str) -> int | None:
         with self.db.session() as s:
-            return s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+            return s.scalar(select(m.Outlet.id).where(m.Outlet.name == name, _FOLLOWED))
 
     def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
         """Retire each outlet's watches first seen longer ago than its retention
@@ -294,7 +305,7 @@ class OutletRepo:
         total = 0
         with self.db.session() as s:
             for oid, name, days in s.execute(
-                select(m.Outlet.id, m.Outlet.name, m.Outlet.retain_days)
+                select(m.Outlet.id, m.Outlet.name, m.Outlet.retain_days).where(_FOLLOWED)
             ):
                 window = retain.get(name) or timedelta(days=days)
                 total += rowcount(

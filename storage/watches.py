@@ -281,14 +281,14 @@ class WatchRepo:
     def adopt(
         self, watch_id: int, aliases: Sequence[str], outlet: str | None, *, made: bool
     ) -> bool:
-        """An imported watch's other addresses, and, for a watch the import
-        `made`, its outlet where this home follows one by that name (an outlet's
-        watches are retired with it: one watched here by hand stays so). False
-        when it names an outlet this home does not follow."""
+        """An imported watch's other addresses, and, for a watch the import `made`,
+        its outlet where this home follows one by that name (not one watched here
+        by hand: an outlet's watches are retired with it). False: no such outlet."""
         with self.db.session() as s:
             for url in aliases:
                 add_alias(s, url, watch_id)
-            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == outlet)) if outlet else None
+            followed = (m.Outlet.name == outlet, m.Outlet.removed_at.is_(None))
+            oid = s.scalar(select(m.Outlet.id).where(*followed)) if outlet else None
             w = s.get(m.Watch, watch_id)
             if made and oid is not None and w is not None and w.outlet_id is None:
                 w.outlet_id, w.origin = oid, Origin.OUTLET.value

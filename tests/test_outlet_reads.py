@@ -172,3 +172,35 @@ def test_a_pass_that_dies_before_watching_loses_no_article(
     assert _watched(raqib) == set()
     _check(raqib, 1)
     assert _watched(raqib) == {server.base + "/c/1"}
+
+
+def test_a_removed_outlet_keeps_its_history_and_can_be_followed_again(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """`outlet remove` retires its watches but leaves them its name: the edits
+    they saw are still found by it. Its feed is not read again until `outlet
+    add` follows it anew."""
+    server.routes["/feed.xml"] = _rss(server, ["/c/1"])
+    _articles(server, "/c/1", "/c/2")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    _check(raqib, 0)
+    server.routes["/c/1"] = Route(render(VERSIONS[3], server.base))  # a silent edit
+    _check(raqib, 1)
+    edits = raqib("changes", "--outlet", "sada", "--json").json()
+    assert [(c["url"], c["kind"]) for c in edits] == [(server.base + "/c/1", "substantive")]
+
+    assert "1 of its watches retired" in raqib("outlet", "remove", "sada").out
+    assert raqib("outlet", "list", "--json").json() == []
+    assert raqib("changes", "--outlet", "sada", "--json").json() == edits
+    assert raqib("outlet", "stats", "sada", "--json").json()["edited"] == 1
+    raqib("outlet", "remove", "sada", expect=4)
+    server.routes["/feed.xml"] = _rss(server, ["/c/1", "/c/2"])
+    _check(raqib, 2)
+    assert _asked(server, "/feed.xml") == 2 and _asked(server, "/c/2") == 0
+
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    _check(raqib, 3)
+    assert _asked(server, "/feed.xml") == 3 and _asked(server, "/c/2") == 1
+    [outlet] = raqib("outlet", "list", "--json").json()
+    assert outlet["name"] == "sada" and outlet["watched"] == 2  # the retired one is still its
+    assert raqib("changes", "--outlet", "sada", "--json").json() == edits

@@ -122,7 +122,7 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
     # A name mistyped would show as "no changes": say it names nothing.
     if f.story and app.storage.watches.story_id(f.story) is None:
         raise NotFound(f"no story {f.story!r} (see `raqib watches`: its STORIES column)")
-    if f.outlet and app.storage.outlets.get(f.outlet) is None:
+    if f.outlet and app.storage.outlets.get(f.outlet, removed=True) is None:
         raise NotFound(f"no outlet {f.outlet!r} (see `raqib outlet list`)")
     # Changes an older analyzer judged are re-judged as they are read: while
     # any wait for a pass to store them again, kind and silence are filtered

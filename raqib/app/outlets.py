@@ -71,8 +71,9 @@ def add(
     return app.storage.outlets.add(name, sources, retain_days=retain_days, now=app.clock())
 
 
-def get(app: App, name: str) -> Outlet:
-    found = app.storage.outlets.get(name)
+def get(app: App, name: str, *, removed: bool = False) -> Outlet:
+    """A followed outlet (or, with `removed`, one no longer followed)."""
+    found = app.storage.outlets.get(name, removed=removed)
     if found is None:
         raise NotFound(f"no outlet {name!r} (see `raqib outlet list`)")
     return found
@@ -80,7 +81,7 @@ def get(app: App, name: str) -> Outlet:
 
 def remove(app: App, name: str) -> int:
     get(app, name)
-    return app.storage.outlets.remove(name)
+    return app.storage.outlets.remove(name, now=app.clock())
 
 
 def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[tuple[Outlet, bool]]:
@@ -279,7 +280,7 @@ class OutletStats:
 def stats(app: App, name: str) -> OutletStats:
     from statistics import median
 
-    get(app, name)
+    get(app, name, removed=True)  # a removed outlet's articles keep their history
     facts = app.storage.outlets.edit_facts(name)
     edited = [f for f in facts if f.substantive]
     lows = [

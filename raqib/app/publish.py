@@ -108,7 +108,7 @@ def export(
         raise BadInput(f"--since applies to jsonl and csv; a {fmt} export holds every capture")
     if story is not None and story not in app.storage.watches.story_slugs():
         raise NotFound(f"no story {story!r}")
-    if outlet is not None and app.storage.outlets.get(outlet) is None:
+    if outlet is not None and app.storage.outlets.get(outlet, removed=True) is None:
         raise NotFound(f"no outlet {outlet!r}")
     sel = ex.Selection(
         watch_id=find_watch(app, watch).id if watch is not None else None,

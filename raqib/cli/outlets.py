@@ -83,11 +83,13 @@ def outlet_list(obj: Ctx, as_json: bool) -> None:
 @click.argument("name")
 @click.pass_obj
 def outlet_remove(obj: Ctx, name: str) -> None:
-    """Stop following an outlet. Its articles keep their history and are
-    retired (listed, never fetched again)."""
+    """Stop following an outlet. Its articles are retired (listed, never
+    fetched again) and keep their history, which its name still finds
+    (`raqib changes --outlet NAME`, `raqib outlet stats NAME`). `raqib outlet
+    add NAME --feed URL` follows it again."""
     with obj.app() as app:
         n = outlets.remove(app, name)
-    click.echo(f"removed {name}; {n} of its watches retired")
+    click.echo(f"removed {name}; {n} of its watches retired, their history kept")
 
 
 @outlet.command(name="import")
