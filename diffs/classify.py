@@ -25,7 +25,8 @@ from raqib.normalize.arabic import compact_key
 # 3: numbers written in words are figures; 4: a headline's figures, quotes
 # and negations are facts, and a notice the old text already held is not new;
 # 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500);
-# 6: a modified date announces only when it could date the edit (signals.py).
+# 6: a modified date announces only when it could date the edit (signals.py),
+# and a headline glued to the front of the text is not an edit of the text.
 ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
@@ -161,13 +162,22 @@ def judged(
     return Judged(a, data, ANALYZER, reanalyzed_from=analyzer)
 
 
+def _body_changed(old: VersionLike, new: VersionLike) -> bool:
+    """Whether the text changed, other than by the headline leaving or joining
+    its front: extractors before raqib-extract 12 glued it to a short story's
+    text, and took it out when the story grew (the headline is judged alone)."""
+    a, b = compact_key(old.text), compact_key(new.text)
+    if a == b:
+        return False
+    title = compact_key(new.title)
+    return not title or title != compact_key(old.title) or (a != title + b and b != title + a)
+
+
 def compare(old: VersionLike, new: VersionLike) -> Analysis:
     items = align(old.text, new.text)
     headline_changed = compact_key(old.title) != compact_key(new.title)
     byline_changed = compact_key(old.byline or "") != compact_key(new.byline or "")
-    substantive = (
-        headline_changed or byline_changed or compact_key(old.text) != compact_key(new.text)
-    )
+    substantive = headline_changed or byline_changed or _body_changed(old, new)
     signals = update_signals(old, new)
     counts = {
         label: sum(1 for it in items if it.label == label)

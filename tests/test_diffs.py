@@ -213,6 +213,19 @@ def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:
     assert not silent("أمس", "اليوم")
 
 
+def test_a_headline_leaving_the_front_of_the_text_is_no_edit() -> None:
+    """Extractors before raqib-extract 12 glued the headline to a short story's
+    text: the upgrade, or the story growing, took it out again."""
+    body = "قال الوزير إن المفاوضات مستمرة. وأضاف أن الجولة المقبلة في بغداد."
+    glued = V(f"عنوان الخبر {body}")
+    assert compare(glued, V(body)).kind == "cosmetic"
+    assert compare(V(body), glued).kind == "cosmetic"
+    assert compare(glued, V(body.replace("مستمرة", "انتهت"))).kind == "substantive"
+    # Another headline's words, or words cut from the middle, are an edit.
+    assert compare(V(f"عنوان آخر {body}"), V(body)).kind == "substantive"
+    assert compare(glued, V(body, title="عنوان جديد")).silent
+
+
 def test_a_figure_changed_in_the_headline_is_a_figure() -> None:
     a = compare(
         V("نص الخبر.", title="الصادرات في أعلى مستوى منذ 2020"),

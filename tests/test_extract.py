@@ -406,3 +406,48 @@ def test_summary_bullets_are_read_after_their_heading_and_only_there(
     )
     got = ledes(parse(html))
     assert got == ([bullet.format(i) for i in range(3)] if expected else [])
+
+
+_SHORT_TITLE = "المالية تطرح سندات"
+_SHORT = [
+    "قال وزير المالية إن الحكومة ستطرح سندات بقيمة 2 مليار دولار الشهر المقبل لتمويل العجز في"
+    " الموازنة العامة.",
+    "وأوضح أن الاكتتاب سيكون متاحا للمصارف المحلية والأجنبية على حد سواء وفق شروط البنك المركزي.",
+    "وأشار إلى أن الوزارة تتوقع إقبالا كبيرا من المستثمرين بعد تحسن التصنيف الائتماني للبلاد.",
+]
+
+
+def _short_story(paragraphs: list[str], extra: str = "") -> str:
+    ps = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>{_SHORT_TITLE}</title><meta property="og:title" content="{_SHORT_TITLE}"></head>
+<body><header><a href="/">الموقع</a></header><main><article><h1>{_SHORT_TITLE}</h1>
+<div class="entry-content">{ps}{extra}</div></article></main>
+<footer>جميع الحقوق محفوظة</footer></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["", '<div class="post-footer">وسوم: اقتصاد</div>', "<script>var n = 1;</script>"],
+)
+def test_a_short_story_keeps_its_paragraphs_and_not_its_headline(extra: str) -> None:
+    """Under trafilatura's minimum size its rescue glued the article's text,
+    headline first, into one paragraph; when the story grew, its paragraphs came
+    apart and the headline left the text: an edit nobody made (a trial's R06)."""
+    from raqib.diffs.classify import compare
+
+    two, three = (make_page(_short_story(_SHORT[:n], extra), None) for n in (2, 3))
+    assert not isinstance(two, NotArticle) and not isinstance(three, NotArticle)
+    assert two.snapshot.text.split("\n") == _SHORT[:2]  # no headline, a line a paragraph
+    assert three.snapshot.text.split("\n") == _SHORT
+    items = compare(two.snapshot, three.snapshot).items
+    assert [it.label for it in items if it.label != "unchanged"] == ["add"]
+
+
+def test_a_glued_text_the_pages_blocks_do_not_hold_stays_whole() -> None:
+    """A block the rescue drops but the split would read (a cookie notice):
+    the split gives up, and the text stays as trafilatura gave it, all of it."""
+    notice = '<div class="cookie-consent">نستخدم ملفات تعريف الارتباط</div>'
+    a = extract(_short_story(_SHORT[:2], notice))
+    assert isinstance(a, Article) and len(a.paragraphs) == 1
+    assert all(p in a.paragraphs[0] for p in _SHORT[:2])

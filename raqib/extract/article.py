@@ -14,7 +14,7 @@ from typing import Any
 import trafilatura
 from trafilatura.settings import Document, use_config
 
-from raqib.extract import pagemeta, tables
+from raqib.extract import blocks, pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
 from raqib.extract.parsing import parse
@@ -134,12 +134,13 @@ def extract(
     if not isinstance(doc, Document) or not (doc.text or "").strip():
         return NotArticle("no article text found")
     title = _restore(meta.title()).strip()
+    found = [line.strip() for line in (doc.text or "").split("\n") if line.strip()]
+    if len(found) == 1 and len(found[0]) <= blocks.MAX_GLUED:
+        # A short story's text, glued; the split reads the page as written.
+        split = blocks.split(_restore(found[0]), html)
+        found = [_disguise(x) for x in split] if split else found
     body = _strip_tail_boilerplate(
-        [
-            _restore(line.strip())
-            for line in (doc.text or "").split("\n")
-            if line.strip() and not _is_promo(line.strip(), meta.link_only_blocks)
-        ]
+        [_restore(line) for line in found if not _is_promo(line, meta.link_only_blocks)]
     )
     paragraphs = _with_ledes(ledes, _without_headline(body, title))
     text = " ".join(paragraphs)
@@ -191,6 +192,10 @@ def _with_ledes(ledes: list[str], body: list[str]) -> list[str]:
     keys = [compact_key(p) for p in body]
     missing = [x for x in ledes if not any(compact_key(x) in k for k in keys)]
     return [*missing, *body]
+
+
+def _disguise(text: str) -> str:
+    return text.replace("\N{ZERO WIDTH NON-JOINER}", _ZWNJ_STANDIN)
 
 
 def _restore(text: str) -> str:
