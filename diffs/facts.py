@@ -37,6 +37,9 @@ _NEGATION = re.compile(
 )
 
 
+_TRAILING = ".,،؛:!?؟)»\"'"  # a sentence's punctuation after a figure's last word
+
+
 def figures(text: str) -> list[tuple[str, str]]:
     """(value, as written) of each figure in a text: digits (3.5, 2,500, 50%)
     and numbers written in words (ثلاثة آلاف is 3000)."""
@@ -49,8 +52,11 @@ def figures(text: str) -> list[tuple[str, str]]:
     rest = list(key_words)
     for start, end, value in number_words.spans(key_words):
         after = " " + " ".join(key_words[end : end + 2])
-        percent = "%" if PERCENT_WORDS.match(after) else ""  # ثلاثون في المئة is 30%
-        out.append((value + percent, " ".join(shown[start:end])))
+        # ثلاثون في المئة is 30%, shown with its percent words (not as 30)
+        n = len(pct.group().split()) if (pct := PERCENT_WORDS.match(after)) else 0
+        out.append(
+            (value + ("%" if pct else ""), " ".join(shown[start : end + n]).rstrip(_TRAILING))
+        )
         rest[start:end] = ["#"] * (end - start)
     joined = fold_digits(" ".join(rest))
     for m in _NUMBER.finditer(joined):
@@ -58,8 +64,11 @@ def figures(text: str) -> list[tuple[str, str]]:
         value = "".join(value.split())
         # 1,500 is 1500 and 30 في المئة is 30%, shown as written.
         figure = ungroup_figure(value, joined[m.end() : m.end() + 12])
-        if not value.endswith("%") and PERCENT_WORDS.match(joined, m.end()):
+        if not value.endswith("%") and (pct := PERCENT_WORDS.match(joined, m.end())):
             figure += "%"
+            at = joined.count(" ", 0, m.start())  # the figure's word, then the percent words
+            words = shown[at + 1 : joined.count(" ", 0, pct.end()) + 1]
+            value = " ".join([value, *words]).rstrip(_TRAILING)
         out.append((figure, value))
     return out
 

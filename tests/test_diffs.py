@@ -140,6 +140,12 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
     assert c.kind == "substantive" and c.facts["numbers"] == []  # 30% is 30 في المئة
     c = compare(V(old.format("30%")), V(old.format("30")))  # a share became a count
     assert c.facts["numbers"][0]["removed"] == ["30%"]
+    for share in ("30 في المئة", "ثلاثين بالمائة"):  # shown as written, not as "30 → 30"
+        c = compare(V(old.format(share)), V(old.format("30")))
+        assert (c.facts["numbers"][0]["removed"], c.facts["numbers"][0]["added"]) == (
+            [share],
+            ["30"],
+        )
     for other in ("1,5", "3,25", "1,5000", "0,250", "1،500"):  # not thousands: a change of figure
         a = compare(V(old.format(other)), V(old.format(other.replace(",", "").replace("،", ""))))
         assert a.kind == "substantive" and a.facts["numbers"], other
