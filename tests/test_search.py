@@ -81,6 +81,12 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     # Letters written after a number, or the article before it: the number still.
     assert found("2024") == found("17") == found("سبعة عشر") == [("https://b.example/summit", [1])]
     assert found("جنود") == [("https://c.example/attack", [2, 1])]
+    # With or without the definite article, and its clitics (والهجوم, للقمة).
+    assert found("هجوم") == found("الهجوم") == [("https://c.example/attack", [2, 1])]
+    assert found("قمة") == found("القمة") == [("https://b.example/summit", [1])]
+    assert found("صادرات") == [("https://a.example/exports", [2, 1])]
+    [hit] = raqib("search", "وزير", "--json").json()
+    assert "قال الوزير" in hit["snippet"]
     assert found("3,500") == [("https://c.example/attack", [2])]  # a thousands comma
     assert found("500") == found("3") == []  # parts of 3,500 and 3.25 are not numbers there
     edited = raqib("changes", "--search", "خمسة", "--json").json()

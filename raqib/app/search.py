@@ -14,6 +14,10 @@ from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_k
 MAX_TOKENS = 12
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
 _WRITTEN_ON = re.compile(r"([^\W\d_]{1,3})(\d+(?:[.,]\d+)*)")  # و2500, ال50: a number
+# The definite article, alone and with the clitics written onto it: the index
+# finds a word from its start, so حكومة would miss الحكومة and للحكومة.
+ARTICLE = ("ال", "وال", "بال", "فال", "كال", "لل", "ولل", "فلل")
+_ARABIC = re.compile(r"[\u0621-\u064a]")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,21 @@ def tokens(text: str) -> list[str]:
     return found[:MAX_TOKENS]
 
 
+def stem(word: str) -> str:
+    """The word without a definite article in front (الحكومه → حكومه), when
+    three letters stay: a search for either finds both."""
+    return word[2:] if word.startswith("ال") and len(word) >= 5 else word
+
+
+def forms(word: str) -> str | tuple[str, ...]:
+    """What the index is asked for one word or number: its written forms."""
+    if word[0].isdigit():
+        return (word, *(c + word for c in NUMBER_CLITICS))
+    if not _ARABIC.match(word):
+        return word
+    return (stem(word), *(a + stem(word) for a in ARTICLE))
+
+
 def index(app: App) -> int:
     """Bring the search index up to date (a pass does this after each run)."""
     return app.storage.search.refresh(search_key)
@@ -53,10 +72,7 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     words = tokens(text)
     if not app.readonly:
         index(app)
-    found = app.storage.search.find(
-        [(w, *(c + w for c in NUMBER_CLITICS)) if w[0].isdigit() else w for w in words],
-        limit=limit * 20,
-    )
+    found = app.storage.search.find([forms(w) for w in words], limit=limit * 20)
     if numbers := [w for w in words if w[0].isdigit()]:
         # The index finds what starts with the number (50: 500 too, and 2024م)
         # and splits 3.5 into 3 and 5: a number is checked whole in the text.
@@ -74,7 +90,7 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
                 watch=w,
                 versions=[v.number for v in versions],
                 in_latest=newest.number == w.version_count,
-                snippet=snippet(newest, words),
+                snippet=snippet(newest, [stem(w) for w in words]),
                 first_seen=newest.first_seen.isoformat(),
             )
         )
