@@ -24,20 +24,18 @@ TABLES = ("watches", "changes")
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in TABLES:
-        with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
-        ):
-            pass
+    _rebuild(autoincrement=True)
 
 
 def downgrade() -> None:
+    _rebuild(autoincrement=False)
+
+
+def _rebuild(*, autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
         with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": False}
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
         ):
             pass
