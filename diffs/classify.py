@@ -26,7 +26,8 @@ from raqib.normalize.arabic import compact_key
 # and negations are facts, and a notice the old text already held is not new;
 # 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500);
 # 6: a modified date announces only when it could date the edit (signals.py),
-# and a headline glued to the front of the text is not an edit of the text.
+# a headline glued to the front of the text is not an edit of the text, and
+# 1,500.5 is 1500.5.
 ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -129,6 +129,12 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
         assert a.kind == "cosmetic" and a.facts["numbers"] == [], before
     a = compare(V(old.format("1,500")), V(old.format("1500").replace("أعلنت", "أكدت")))
     assert a.kind == "substantive" and a.facts["numbers"] == []
+    for before, after in (("1,500.5", "1500.5"), ("2,500,000.75", "2500000.75")):  # decimals too
+        a = compare(V(old.format(before)), V(old.format(after).replace("أعلنت", "أكدت")))
+        assert a.kind == "substantive" and a.facts["numbers"] == [], before
+    price = "بلغ السعر {} دينار."  # a decimal point: the comma is no fils separator
+    a = compare(V(price.format("1,350.5")), V(price.format("1350.5").replace("بلغ", "وصل")))
+    assert a.facts["numbers"] == []
     a = compare(V(old.format("1,500")), V(old.format("1,600")))
     assert a.facts["numbers"][0]["removed"] == ["1,500"] and a.facts["numbers"][0]["added"] == [
         "1,600"

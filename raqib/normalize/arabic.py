@@ -256,10 +256,10 @@ def _fold(text: str) -> str:
     return _TO_FOLD.sub(lambda m: _fold_char(m.group()), text)
 
 
-# Digits grouped by thousands (1,500; ١٬٥٠٠ is 1,500 by then): not 3,25 or 1,5,
-# nor 0,250 (no group starts a number with 0). The look-behind comes after the
-# first digit: the scan then skips every other character in C.
-_THOUSANDS = re.compile(r"[1-9](?<![\d.,][1-9])\d{0,2}(?:,\d{3})+(?!\d|[.,]\d)")
+# Digits grouped by thousands (1,500, and 1,500.5 before its decimals; ١٬٥٠٠ is
+# 1,500 by then): not 3,25 or 1,5, nor 0,250 (no group starts a number with 0).
+# The look-behind comes after the first digit: the scan then skips in C.
+_THOUSANDS = re.compile(r"[1-9](?<![\d.,][1-9])\d{0,2}(?:,\d{3})+(?!\d|,\d|\.\d+[.,]\d)")
 # A three-decimal currency: "1,350 دينار" may be a dinar and 350 fils, so one
 # group before it is not read as thousands (1,350,000 دينار is).
 _FILS = re.compile(r" ?(?:ال)?(?:دينار|دنانير)")
@@ -314,7 +314,10 @@ def ungroup_figure(number: str, after: str) -> str:
     """`ungroup` of one figure (as the key writes it, a % at most after it)
     followed by `after`."""
     digits, percent = (number[:-1], "%") if number.endswith("%") else (number, "")
-    return _ungrouped(digits, after) + percent if _THOUSANDS.fullmatch(digits) else number
+    whole, dot, decimals = digits.partition(".")
+    if not _THOUSANDS.fullmatch(whole) or (dot and not decimals.isdigit()):
+        return number
+    return _ungrouped(whole, dot or after) + dot + decimals + percent  # 1,350.5: not fils
 
 
 def list_commas(text: str) -> str:
