@@ -27,7 +27,7 @@ from raqib.normalize.arabic import compact_key
 # 5: digits grouped by thousands are the same figure ungrouped (1,500 = 1500);
 # 6: a modified date announces only when it could date the edit (signals.py),
 # a headline glued to the front of the text is not an edit of the text, and
-# 1,500.5 is 1500.5.
+# 1,500.5 is 1500.5, and ثلاثة ملايين ونصف المليون is 3.5 million.
 ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -179,6 +179,11 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
         c = compare(V(frame.format(a)), V(frame.format(b)))
         assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
     assert numbers("مليون ونصف دولار") == ["1500000"]
+    # The idiom names the scale again after the half: one figure, no stray word.
+    for idiom in ("ثلاثة ملايين ونصف المليون", "3 ملايين ونصف المليون"):
+        assert numbers(f"{idiom} دولار") == ["3500000"], idiom
+        c = compare(V(frame.format(f"{idiom} دولار")), V(frame.format("3.5 مليون دولار")))
+        assert c.kind == "cosmetic", idiom
     assert numbers("خرج حشد مليوني إلى الشوارع") == []  # the adjective, not two million
     c = compare(V(frame.format("مليون ونصف دولار")), V(frame.format("مليون دولار")))
     assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]

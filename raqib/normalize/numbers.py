@@ -170,6 +170,14 @@ def _bare(word: str) -> str:
     return word
 
 
+def _the_scale(words: list[str], k: int, scale: float) -> int:
+    """Past the scale named again after a half (ثلاثة ملايين ونصف المليون), else k."""
+    if k < len(words) and words[k].startswith("ال"):
+        if _word_value(words[k][2:], True) == ("scale", scale):
+            return k + 1
+    return k
+
+
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     total, current, j, used_words, scale = 0.0, 0.0, i, False, 0
     digits = _digits(_bare(words[i]))
@@ -178,15 +186,17 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
         if after is not None and after[0] == "scale":
             if i + 2 < len(words) and words[i + 2] in _HALF and digits == int(digits):
-                return i + 3, (digits + 0.5) * after[1]  # "2 مليار ونصف"
+                return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[
+                    1
+                ]  # "2 مليار ونصف"
             return i + 2, digits * after[1]
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
         if word is None and scale and not current and words[j] in _HALF:
             total += scale / 2  # "مليون ونصف": half the scale just read
+            j = _the_scale(words, j + 1, scale)
             scale = 0
-            j += 1
             continue
         if word is None:
             # "احد عشر", "ست مءه": words that are numbers only before another number word.
