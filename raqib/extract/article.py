@@ -135,16 +135,17 @@ def extract(
         return NotArticle("no article text found")
     title = _restore(meta.title()).strip()
     found = [line.strip() for line in (doc.text or "").split("\n") if line.strip()]
+    unglued = None
     if len(found) == 1 and len(found[0]) <= blocks.MAX_GLUED:
-        # A short story's text, glued; the split reads the page as written.
-        split = blocks.split(_restore(found[0]), html)
-        found = [_disguise(x) for x in split] if split else found
-    body = _strip_tail_boilerplate(
+        unglued = _unglued(found[0], html, title, meta.link_only_blocks)
+    body = unglued or _strip_tail_boilerplate(
         [_restore(line) for line in found if not _is_promo(line, meta.link_only_blocks)]
     )
     paragraphs = _with_ledes(ledes, _without_headline(body, title))
     text = " ".join(paragraphs)
-    verdict = _not_article_reason(title, text)
+    # Judged as the glued text was (its headline's words counted): a story
+    # an older profile kept stays an article.
+    verdict = _not_article_reason(title, f"{title} {text}" if unglued else text)
     if verdict:
         return NotArticle(verdict)
     return Article(
@@ -160,7 +161,24 @@ def extract(
         lede=tuple(ledes),
         tables=n_tables,
         kind=meta.kind(),
+        unglued=bool(unglued),
     )
+
+
+def _unglued(line: str, html: str, title: str, link_only: set[str]) -> list[str] | None:
+    """A short story's paragraphs, when trafilatura glued them behind its
+    headline (extract/blocks.py) and the split leaves out nothing but the
+    headline: the filters below drop nothing more from them than from the
+    glued line, so an older profile's version differs only by the headline."""
+    glued, head = compact_key(_restore(line)), compact_key(title)
+    if not head or len(glued) <= len(head) or not glued.startswith(head):
+        return None
+    split = blocks.split(_restore(line), html)
+    if split is None:
+        return None
+    kept = [_restore(x) for x in map(_disguise, split) if not _is_promo(x, link_only)]
+    body = _without_headline(_strip_tail_boilerplate(kept), title)
+    return body if compact_key(" ".join(body)) == glued[len(head) :] else None
 
 
 def _disguise_zwnj(tree: Any) -> None:

@@ -28,8 +28,13 @@ _BLOCKS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 h4"
     " h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
 )
+_ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
 _SKIPPED = frozenset("aside footer fencedframe noscript script style svg template".split())
-_CONTAINERS = "//article[not(ancestor::article)] | //main | //body"
+_CONTAINERS = "//article[not(ancestor::article)] | //main[not(ancestor::main)] | //body"
+# A container this much larger than the glued text cannot hold just it: the
+# walk stops there (a stranger's page of 45,000 nested elements stays cheap).
+_SLACK_CHARS = 200
+_MAX_ELEMENTS = 5_000
 
 
 def _footer(el: Any) -> bool:
@@ -37,26 +42,34 @@ def _footer(el: Any) -> bool:
     return "footer" in (el.get("class") or "") or "footer" in (el.get("id") or "")
 
 
-def lines(element: Any) -> list[str]:
-    """The element's text, a line per block, in document order."""
+def lines(element: Any, max_chars: int | None = None) -> list[str] | None:
+    """The element's text, a line per block, in document order (None: more
+    than `max_chars` of it, or more than _MAX_ELEMENTS elements, when bounded)."""
     out: list[str] = []
     run: list[str] = []
+    chars = elements = 0
 
     def close() -> None:
         if text := " ".join("".join(run).split()):
-            out.append(text)
+            # What trafilatura strips (direction marks, soft hyphens), but not
+            # ZWNJ, which Raqib carries through it (see extract/article.py).
+            out.append("".join(ch for ch in text if ch.isprintable() or ch == _ZWNJ))
         run.clear()
 
     skipping = 0
     for event, el in etree.iterwalk(element, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
+            elements += 1
+            if max_chars is not None and (elements > _MAX_ELEMENTS or chars > max_chars):
+                return None
             if skipping or tag in _SKIPPED or (tag == "div" and _footer(el)):
                 skipping += 1
                 continue
             if tag in _BLOCKS:
                 close()
             run.append(el.text or "")
+            chars += len(el.text or "")
             continue
         if skipping:
             skipping -= 1
@@ -66,6 +79,7 @@ def lines(element: Any) -> list[str]:
             close()
         if el is not element:
             run.append(el.tail or "")
+            chars += len(el.tail or "")
     close()
     return out
 
@@ -80,7 +94,7 @@ def split(glued: str, html: str) -> list[str] | None:
         counter.drop_tree()
     key = compact_key(glued)
     for container in tree.xpath(_CONTAINERS):
-        found = lines(container)
-        if len(found) > 1 and compact_key(" ".join(found)) == key:
+        found = lines(container, max_chars=2 * len(glued) + _SLACK_CHARS)
+        if found is not None and len(found) > 1 and compact_key(" ".join(found)) == key:
             return found
     return None

@@ -33,6 +33,7 @@ class Page:
     amp_url: str | None
     region: dict[str, Any] | None = None
     kind: str | None = None  # what the page declares itself: article, live, video, …
+    pinned: bool = True  # False: no region can vouch for this text (results.Article.unglued)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def make_page(
         content_hash=content_hash(title, text),
         extractor=EXTRACTOR,
     )
-    return Page(snap, result.canonical_url, result.amp_url, kind=result.kind)
+    return Page(
+        snap, result.canonical_url, result.amp_url, kind=result.kind, pinned=not result.unglued
+    )
 
 
 def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page | NotArticle | Same:
@@ -98,8 +101,8 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     if checked is not None and region is not None and checked.digest == region["digest"]:
         return SAME
     result = make_page(html, url, copy.deepcopy(root) if root is not None else None, facts)
-    if isinstance(result, NotArticle):
-        return result
+    if isinstance(result, NotArticle) or not result.pinned:
+        return result  # not pinned: extracted in full on every fetch
     found = locate(root, result.snapshot.text.split("\n"), result.snapshot.notices, checked, facts)
     return dataclasses.replace(result, region=found)
 

@@ -42,6 +42,9 @@ class Article:
     lede: tuple[str, ...] = ()  # the lede and summary lines found in the header
     tables: int = 0  # data tables kept as text, a line per row
     kind: str | None = None  # what the page declares itself (og:type, JSON-LD): pagemeta.kind
+    # A short story's text that trafilatura glued and Raqib split (extract/blocks.py):
+    # both read the whole container, which no region digest covers.
+    unglued: bool = False
 
 
 @dataclass(frozen=True)
