@@ -37,17 +37,19 @@ def instant(value: str) -> tuple[datetime, bool] | None:
         pass
     try:
         return parsedate_to_datetime(s), False
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
 def _latest(at: datetime, day_only: bool) -> datetime:
-    """The latest true UTC moment a publisher's date can stand for."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC) + ZONE_SLACK
-    if day_only:
-        at += DAY
-    return at + CLOCK_SLACK
+    """The latest true UTC moment a publisher's date can stand for (year 9999's
+    last day stands for any time after it: nothing to add)."""
+    try:
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC) + ZONE_SLACK
+        return at + (DAY if day_only else timedelta(0)) + CLOCK_SLACK
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def modified_signal(old: VersionLike, new: VersionLike) -> str | None:

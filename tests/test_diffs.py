@@ -228,6 +228,9 @@ def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:
     assert silent(None, "2024-01-23")
     # A date this cannot read announces by changing at all.
     assert not silent("أمس", "اليوم")
+    # Nor does a date at the calendar's end break the judging of every change.
+    for far in ("9999-12-31", "9999-12-31T23:59:59", "9999-12-31T23:59:59+00:00"):
+        assert not silent(at, far)
 
 
 def test_a_headline_leaving_the_front_of_the_text_is_no_edit() -> None:
