@@ -37,7 +37,8 @@ _NEGATION = re.compile(
 )
 
 
-_TRAILING = ".,،؛:!?؟)»\"'"  # a sentence's punctuation after a figure's last word
+# A sentence's punctuation (and direction marks) after a figure's last word.
+_TRAILING = ".,،؛:!?؟)»\"'\u200e\u200f"
 
 
 def figures(text: str) -> list[tuple[str, str]]:
@@ -46,14 +47,16 @@ def figures(text: str) -> list[tuple[str, str]]:
     text = list_commas(text)  # as matching_key reads it: 1،500 is 1 and 500
     key_words = matching_key(text, fold_numbers=False, keep_grouping=True).split(" ")
     shown = text.split()
-    if len(shown) != len(key_words):
+    as_written = len(shown) == len(key_words)
+    if not as_written:
         shown = key_words  # a word the key dropped: show the key instead
     out: list[tuple[str, str]] = []
     rest = list(key_words)
     for start, end, value in number_words.spans(key_words):
         after = " " + " ".join(key_words[end : end + 2])
         # ثلاثون في المئة is 30%, shown with its percent words (not as 30)
-        n = len(pct.group().split()) if (pct := PERCENT_WORDS.match(after)) else 0
+        pct = PERCENT_WORDS.match(after)
+        n = len(pct.group().split()) if pct and as_written else 0
         out.append(
             (value + ("%" if pct else ""), " ".join(shown[start : end + n]).rstrip(_TRAILING))
         )
@@ -66,9 +69,10 @@ def figures(text: str) -> list[tuple[str, str]]:
         figure = ungroup_figure(value, joined[m.end() : m.end() + 12])
         if not value.endswith("%") and (pct := PERCENT_WORDS.match(joined, m.end())):
             figure += "%"
-            at = joined.count(" ", 0, m.start())  # the figure's word, then the percent words
-            words = shown[at + 1 : joined.count(" ", 0, pct.end()) + 1]
-            value = " ".join([value, *words]).rstrip(_TRAILING)
+            if as_written:  # not in the key's spelling (المءه)
+                at = joined.count(" ", 0, m.start())  # the figure's word, then the percent words
+                words = shown[at + 1 : joined.count(" ", 0, pct.end()) + 1]
+                value = " ".join([value, *words]).rstrip(_TRAILING)
         out.append((figure, value))
     return out
 
