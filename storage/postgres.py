@@ -9,6 +9,7 @@ on, or both win, the same watch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -65,7 +66,7 @@ def create_search(conn: Any) -> None:
     )
 
 
-def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int]:
+def search_ids(conn: Any, tokens: Sequence[str | tuple[str, ...]], limit: int) -> list[int]:
     """Version ids whose key holds a word starting with each word, and one
     starting with one of each tuple's forms. The 'simple' configuration: no
     stemming, the keys are already folded."""

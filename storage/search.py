@@ -9,7 +9,7 @@ words the same way, so spelling variants find each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -80,7 +80,7 @@ class SearchRepo:
         return done
 
     def find(
-        self, tokens: list[str | tuple[str, ...]], *, limit: int = 200
+        self, tokens: Sequence[str | tuple[str, ...]], *, limit: int = 200
     ) -> list[tuple[Watch, Version]]:
         """Versions whose key holds every token, newest first, with their watch:
         a word as the start of a word, a tuple (a number's written forms) as the

@@ -8,6 +8,7 @@ upgrade (the case a busy timeout cannot save, "database is locked").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def unindex_search(conn: Any, rows: list[tuple[int, str]]) -> None:
         )
 
 
-def search_ids(conn: Any, tokens: list[str | tuple[str, ...]], limit: int) -> list[int] | None:
+def search_ids(conn: Any, tokens: Sequence[str | tuple[str, ...]], limit: int) -> list[int] | None:
     """Version ids whose key holds a word starting with each word, and one
     starting with one of each tuple's forms (tokens are word characters, a
     number's . and ,); None without FTS5 (then LIKE)."""

@@ -16,7 +16,11 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f
 _WRITTEN_ON = re.compile(r"([^\W\d_]{1,3})(\d+(?:[.,]\d+)*)")  # و2500, ال50: a number
 # The definite article, alone and with the clitics written onto it: the index
 # finds a word from its start, so حكومة would miss الحكومة and للحكومة.
-ARTICLE = ("ال", "وال", "بال", "فال", "كال", "لل", "ولل", "فلل")
+ARTICLE = ("ال", "وال", "بال", "فال", "كال", "وبال", "فبال", "وكال", "لل", "ولل", "فلل")
+# What is written onto a word that has its article: والحكومة, بالحكومة; لِ
+# and the article contract (للحكومة), so those forms drop its alif.
+_ON_ARTICLE = ("و", "ب", "ف", "ك", "وب", "فب", "وك")
+_LAM = ("لل", "ولل", "فلل")
 _ARABIC = re.compile(r"[\u0621-\u064a]")
 
 
@@ -43,19 +47,17 @@ def tokens(text: str) -> list[str]:
     return found[:MAX_TOKENS]
 
 
-def stem(word: str) -> str:
-    """The word without a definite article in front (الحكومه → حكومه), when
-    three letters stay: a search for either finds both."""
-    return word[2:] if word.startswith("ال") and len(word) >= 5 else word
-
-
-def forms(word: str) -> str | tuple[str, ...]:
-    """What the index is asked for one word or number: its written forms."""
+def forms(word: str) -> tuple[str, ...]:
+    """What the index is asked for one word or number: its written forms. A
+    word with its article is not asked for without it (التزام is no article
+    and تزامن): حكومة finds الحكومة, الحكومة finds والحكومة and للحكومة."""
     if word[0].isdigit():
         return (word, *(c + word for c in NUMBER_CLITICS))
     if not _ARABIC.match(word):
-        return word
-    return (stem(word), *(a + stem(word) for a in ARTICLE))
+        return (word,)
+    if word.startswith("ال") and len(word) >= 5:
+        return (word, *(c + word for c in _ON_ARTICLE), *(c + word[2:] for c in _LAM))
+    return (word, *(a + word for a in ARTICLE))
 
 
 def index(app: App) -> int:
@@ -72,7 +74,8 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     words = tokens(text)
     if not app.readonly:
         index(app)
-    found = app.storage.search.find([forms(w) for w in words], limit=limit * 20)
+    asked = [forms(w) for w in words]
+    found = app.storage.search.find(asked, limit=limit * 20)
     if numbers := [w for w in words if w[0].isdigit()]:
         # The index finds what starts with the number (50: 500 too, and 2024م)
         # and splits 3.5 into 3 and 5: a number is checked whole in the text.
@@ -90,7 +93,7 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
                 watch=w,
                 versions=[v.number for v in versions],
                 in_latest=newest.number == w.version_count,
-                snippet=snippet(newest, [stem(w) for w in words]),
+                snippet=snippet(newest, asked),
                 first_seen=newest.first_seen.isoformat(),
             )
         )
@@ -106,10 +109,11 @@ def _has_numbers(v: Version, numbers: list[str]) -> bool:
     return all(any(holds(k, n) for k in keys) for n in numbers)
 
 
-def snippet(v: Version, words: list[str], width: int = 300) -> str:
-    """The first line of the version (headline included) that holds the words."""
+def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
+    """The first line of the version (headline included) that holds a form of
+    each word (a number: itself, which `holds` reads whole)."""
     for line in _lines(v):
         key = search_key(line)
-        if all(holds(key, w) for w in words):
+        if all(any(holds(key, f) for f in w[: 1 if w[0][0].isdigit() else None]) for w in words):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]
