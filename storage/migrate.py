@@ -116,9 +116,10 @@ def upgrade(engine: Engine) -> None:
                 if _version(conn) == HEAD:
                     return  # another process migrated while this one waited
                 cfg.attributes["connection"] = conn
+                broken = sqlite.broken_references(conn) if rebuilds else set()
                 command.upgrade(cfg, "head")
                 if rebuilds:
-                    sqlite.check_foreign_keys(conn)  # raises: the whole upgrade rolls back
+                    sqlite.check_references(conn, broken)  # raises: the upgrade rolls back
         finally:
             if rebuilds:
                 sqlite.foreign_keys(conn, on=True)

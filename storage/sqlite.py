@@ -56,12 +56,22 @@ def foreign_keys(conn: Connection, *, on: bool) -> None:
     conn.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")  # type: ignore[union-attr]
 
 
-def check_foreign_keys(conn: Connection) -> None:
-    """Raise StoreError when a row points at one that is not there."""
-    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
-    if bad is not None:
+def foreign_keys_on(conn: Connection) -> bool:
+    return bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
+
+
+def broken_references(conn: Connection) -> set[tuple[Any, ...]]:
+    """Rows that point at a row that is not there (table, rowid, parent, fk)."""
+    return {tuple(r) for r in conn.exec_driver_sql("PRAGMA foreign_key_check")}
+
+
+def check_references(conn: Connection, before: set[tuple[Any, ...]]) -> None:
+    """Raise StoreError when rows point at missing rows that did not before
+    (a database that already held such rows can still be upgraded)."""
+    if new := broken_references(conn) - before:
+        shown = ", ".join(f"{r[0]} row {r[1]} → {r[2]}" for r in sorted(new, key=str)[:3])
         raise StoreError(
-            f"the upgrade would leave a broken reference ({tuple(bad)}); nothing was changed"
+            f"the upgrade would leave {len(new)} broken references ({shown}); nothing was changed"
         )
 
 

@@ -901,13 +901,27 @@ def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path) -> None:
             command.downgrade(cfg, "0007")
         sqlite.foreign_keys(conn, on=True)
     assert "AUTOINCREMENT" not in schema() and rows() == before
+    with store.db.engine.connect() as conn:  # foreign keys on: 0008 refuses, nothing cascades
+        with pytest.raises(RuntimeError, match="foreign keys off"), conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    assert current(store.db.engine) == "0007" and rows() == before
+    with store.db.engine.connect() as conn:  # a reference broken before the upgrade
+        sqlite.foreign_keys(conn, on=False)
+        with conn.begin():
+            conn.execute(
+                text("INSERT INTO aliases (url, watch_id) VALUES ('https://gone.example/', 999)")
+            )
+        sqlite.foreign_keys(conn, on=True)
+    before["aliases"] += 1
     store.close()
 
-    store = open_storage(url)  # upgrades
+    store = open_storage(url)  # upgrades, leaving the old broken reference as it was
     assert current(store.db.engine) == head()
     assert schema().count("AUTOINCREMENT") == 2 and rows() == before
     with store.db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA foreign_key_check").first() is None
+        assert len(conn.exec_driver_sql("PRAGMA foreign_key_check").all()) == 1
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     newest = max(w.id for w in store.watches.all())
     store.watches.purge([newest])

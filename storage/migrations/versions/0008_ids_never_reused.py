@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from raqib.storage import sqlite
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -34,6 +36,10 @@ def downgrade() -> None:
 def _rebuild(*, autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
+    if sqlite.foreign_keys_on(op.get_bind()):
+        raise RuntimeError(
+            "0008 rebuilds tables: run it with foreign keys off, as storage.migrate does"
+        )
     for table in TABLES:
         with op.batch_alter_table(
             table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}

@@ -23,7 +23,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # An older Raqib knows no removed outlets: they go, and their watches lose them.
+    # An older Raqib knows no removed outlets: they go, and their watches lose
+    # them (foreign keys are off here: the SET NULL is written out).
+    removed = "SELECT id FROM outlets WHERE removed_at IS NOT NULL"
+    op.execute(sa.text(f"UPDATE watches SET outlet_id = NULL WHERE outlet_id IN ({removed})"))
     op.execute(sa.text("DELETE FROM outlets WHERE removed_at IS NOT NULL"))
     with op.batch_alter_table("outlets") as batch:
         batch.drop_column("removed_at")
