@@ -151,7 +151,8 @@ def build_record(
         else [],
         warc_file=warc[0] if warc else None,
         warc_offset=warc[1] if warc else None,
-        region=page.region if page is not None and good else None,
+        # Extracted in full: its region (or {}, none: the old one must not stay).
+        region=(page.region or {}) if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
         shot=fetched.shot if new else None,
         # Keyed on the crawl's thread, not in an extraction worker: on a first pass

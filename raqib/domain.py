@@ -197,7 +197,7 @@ class FetchRecord:
     removed_count: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
-    region: dict[str, Any] | None = None  # where the article sat in the page
+    region: dict[str, Any] | None = None  # where the article sat; {}: nowhere; None: as was
     meta: dict[str, Any] | None = None  # the page's metadata, when it was read
     shot: Shot | None = None  # kept with the new version it shows
     search_key: str | None = None  # the new version's matching key, for the search index

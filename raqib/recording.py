@@ -86,8 +86,8 @@ def watch_update(rec: FetchRecord, outcome: Outcome) -> dict[str, Any]:
             values.update(etag=rec.etag, last_modified=rec.last_modified)
         if rec.body_key is not None:
             values["body_key"] = rec.body_key
-        if rec.region is not None:
-            values["region"] = rec.region
+        if rec.region is not None:  # {}: extracted in full and found none
+            values["region"] = rec.region or None
         if rec.meta is not None:
             values["meta"] = rec.meta
     elif outcome == Outcome.REMOVED:

@@ -182,3 +182,23 @@ def test_preview_reads_a_page_and_stores_nothing(server, raqib: Raqib) -> None:
     assert "not an article (no article text found; its scripts build the page: try" in said
     assert f"raqib watch --render {server.base}/js" in said  # what to do about it
     assert not (raqib.home / "raqib.db").exists()
+
+
+def test_a_page_extracted_in_full_with_no_region_drops_the_old_one(server, raqib: Raqib) -> None:
+    """A long story cut to a short one that has no region (its text glued by
+    trafilatura, split back by Raqib) must not keep the long one's region: the
+    long text restored would match that old digest and pass for unchanged."""
+    from tests.test_extract import _SHORT, _short_story
+
+    url = server.base + "/cut"
+    long = [
+        *_SHORT,
+        "وأضاف أن الحكومة تعمل على خطة شاملة لإصلاح المالية العامة تشمل خفض النفقات" * 2,
+    ]
+    raqib("watch", "--no-fetch", url)
+    for paragraphs in (long, _SHORT[:2], long):
+        server.routes["/cut"] = Route(_short_story(paragraphs).encode())
+        raqib.proc("check", "--all")
+    log = raqib("log", url, "--json").json()
+    assert sorted(e["outcome"] for e in log) == ["new_version"] * 3
+    assert [len(v["text"].split("\n")) for v in raqib("versions", url, "--json").json()][-1] == 4
