@@ -61,8 +61,16 @@ def foreign_keys_on(conn: Connection) -> bool:
 
 
 def broken_references(conn: Connection) -> set[tuple[Any, ...]]:
-    """Rows that point at a row that is not there (table, rowid, parent, fk)."""
-    return {tuple(r) for r in conn.exec_driver_sql("PRAGMA foreign_key_check")}
+    """Rows that point at a row that is not there: (table, rowid, parent,
+    column). The column, not the key's number, which a rebuilt table renumbers."""
+    columns: dict[str, dict[int, str]] = {}
+    out = set()
+    for table, rowid, parent, fk in conn.exec_driver_sql("PRAGMA foreign_key_check").all():
+        if table not in columns:
+            keys = conn.exec_driver_sql(f'PRAGMA foreign_key_list("{table}")').all()
+            columns[table] = {int(k[0]): str(k[3]) for k in keys}
+        out.add((table, rowid, parent, columns[table].get(int(fk), str(fk))))
+    return out
 
 
 def check_references(conn: Connection, before: set[tuple[Any, ...]]) -> None:
