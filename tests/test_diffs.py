@@ -129,7 +129,10 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
         assert a.kind == "cosmetic" and a.facts["numbers"] == [], before
     a = compare(V(old.format("1,500")), V(old.format("1500").replace("أعلنت", "أكدت")))
     assert a.kind == "substantive" and a.facts["numbers"] == []
-    for before, after in (("1,500.5", "1500.5"), ("2,500,000.75", "2500000.75")):  # decimals too
+    for before, after in (  # decimals too, and before a scale word
+        ("1,500.5", "1500.5"), ("2,500,000.75", "2500000.75"), ("1,500.5 مليون", "1500.5 مليون"),
+        ("24,118,700 ألف", "24118700 ألف"),
+    ):  # fmt: skip
         a = compare(V(old.format(before)), V(old.format(after).replace("أعلنت", "أكدت")))
         assert a.kind == "substantive" and a.facts["numbers"] == [], before
     price = "بلغ السعر {} دينار."  # a decimal point: the comma is no fils separator

@@ -73,7 +73,9 @@ _ORDINALS = {
     "العاشر": 10, "العاشره": 10,
 }  # fmt: skip
 _COUNTED = {"مره", "للمره", "المره"}  # "time": an ordinal after it counts
-_DIGITS = re.compile(r"^\d+(?:[.,]\d+)?$")
+# Digits before a scale word: 3.5, 1,500, and grouped with decimals (1,500.5,
+# 24,118,700), as facts.figures reads them before the key ungroups them.
+_DIGITS = re.compile(r"^(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)$")
 _STEMS = re.compile(
     r"واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مءه|ماءه|مءت|ماءت|الف|الاف|مليو|ملاي|مليار|مره"
 )
