@@ -442,6 +442,8 @@ def test_a_short_story_keeps_its_paragraphs_and_not_its_headline(extra: str) -> 
     assert three.snapshot.text.split("\n") == _SHORT
     items = compare(two.snapshot, three.snapshot).items
     assert [it.label for it in items if it.label != "unchanged"] == ["add"]
+    indented = _short_story(_SHORT[:2], extra).replace("<p>", "\n" + " " * 400 + "<p>")
+    assert make_page(indented, None).snapshot.text == two.snapshot.text  # the bound is on text
     # Both trafilatura's glued text and the split read the whole article: no
     # region can vouch for it, so each fetch extracts it in full.
     assert analyze(_short_story(_SHORT[:2], extra), None, None).region is None

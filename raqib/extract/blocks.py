@@ -69,7 +69,7 @@ def lines(element: Any, max_chars: int | None = None) -> list[str] | None:
             if tag in _BLOCKS:
                 close()
             run.append(el.text or "")
-            chars += len(el.text or "")
+            chars += len((el.text or "").strip())  # indentation is no text
             continue
         if skipping:
             skipping -= 1
@@ -79,7 +79,7 @@ def lines(element: Any, max_chars: int | None = None) -> list[str] | None:
             close()
         if el is not element:
             run.append(el.tail or "")
-            chars += len(el.tail or "")
+            chars += len((el.tail or "").strip())
     close()
     return out
 
