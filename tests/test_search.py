@@ -87,6 +87,7 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     assert found("صادرات") == [("https://a.example/exports", [2, 1])]
     # A word with its article is not asked for without it (التزام is not تزامن).
     assert found("دولة") == [("https://b.example/summit", [1])] and found("الدولة") == []
+    assert found("طائرات") == [("https://b.example/summit", [1])]  # وطائرات: a clitic
     [hit] = raqib("search", "وزير", "--json").json()
     assert "قال الوزير" in hit["snippet"]
     assert found("3,500") == [("https://c.example/attack", [2])]  # a thousands comma

@@ -21,6 +21,7 @@ ARTICLE = ("ال", "وال", "بال", "فال", "كال", "وبال", "فبال
 # and the article contract (للحكومة), so those forms drop its alif.
 _ON_ARTICLE = ("و", "ب", "ف", "ك", "وب", "فب", "وك")
 _LAM = ("لل", "ولل", "فلل")
+_CLITICS = ("و", "ب", "ل", "ف", "ك")  # وحكومة, لحكومة
 _ARABIC = re.compile(r"[\u0621-\u064a]")
 
 
@@ -55,9 +56,11 @@ def forms(word: str) -> tuple[str, ...]:
         return (word, *(c + word for c in NUMBER_CLITICS))
     if not _ARABIC.match(word):
         return (word,)
-    if word.startswith("ال") and len(word) >= 5:
+    if word.startswith("ال") and len(word) >= 4:  # الحج: the article and two letters
         return (word, *(c + word for c in _ON_ARTICLE), *(c + word[2:] for c in _LAM))
-    return (word, *(a + word for a in ARTICLE))
+    # A single clitic only on a word of four letters or more: عد would find بعد and وعد.
+    clitics = _CLITICS if len(word) >= 4 else ()
+    return (word, *(a + word for a in ARTICLE), *(c + word for c in clitics))
 
 
 def index(app: App) -> int:
