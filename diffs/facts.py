@@ -73,6 +73,8 @@ def figures(text: str) -> list[tuple[str, str]]:
                 at = joined.count(" ", 0, m.start())  # the figure's word, then the percent words
                 words = shown[at + 1 : joined.count(" ", 0, pct.end()) + 1]
                 value = " ".join([value, *words]).rstrip(_TRAILING)
+            else:
+                value += "%"  # a share still, never "30 → 30"
         out.append((figure, value))
     return out
 

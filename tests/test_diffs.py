@@ -149,6 +149,9 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
     assert c.kind == "substantive" and c.facts["numbers"] == []  # 30% is 30 في المئة
     c = compare(V(old.format("30%")), V(old.format("30")))  # a share became a count
     assert c.facts["numbers"][0]["removed"] == ["30%"]
+    dateline = "بغداد ـ " + old  # a tatweel dash: the words no longer align with the key's
+    c = compare(V(dateline.format("30 في المئة")), V(dateline.format("30")))
+    assert (c.facts["numbers"][0]["removed"], c.facts["numbers"][0]["added"]) == (["30%"], ["30"])
     for share in ("30 في المئة", "ثلاثين بالمائة"):  # shown as written, not as "30 → 30"
         c = compare(V(old.format(share)), V(old.format("30")))
         assert (c.facts["numbers"][0]["removed"], c.facts["numbers"][0]["added"]) == (
