@@ -214,6 +214,17 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     bad.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in forged), encoding="utf-8")
     r = other("import", "--allow-private", str(bad), expect=2)
     assert "does not match its content hash" in r.err
+    for when in ("9999-12-31T23:59:59-05:00", "yesterday"):  # refused before anything is stored
+        v = json.loads(next(x for x in lines if '"record": "version"' in x))
+        dated = [json.loads(x) for x in lines if '"record": "watch"' in x] + [
+            {**v, "first_seen": when}
+        ]
+        bad.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in dated), encoding="utf-8"
+        )
+        fresh = Raqib(tmp_path / f"home-{len(when)}", env=other.env)
+        assert "first_seen" in fresh("import", "--allow-private", str(bad), expect=2).err
+        assert not (fresh.home / "raqib.db").exists() or fresh("watches", "--json").json() == []
     (tmp_path / "junk.jsonl").write_text('{"hello": 1}\n')
     assert (
         "junk.jsonl:1: not a record" in other("import", str(tmp_path / "junk.jsonl"), expect=2).err

@@ -134,6 +134,11 @@ def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int,
             for key, width in _WIDTHS.items():
                 if isinstance(rec.get(key), str) and len(rec[key]) > width:
                     raise BadInput(f"{name}:{n}: {key} is longer than {width} characters")
+            for key in ("first_seen", "last_seen"):  # read before anything is stored
+                try:
+                    parse_instant(rec[key])
+                except (ValueError, OverflowError):
+                    raise BadInput(f"{name}:{n}: {key} {rec[key][:40]!r} is not a time") from None
             if content_hash(rec["title"], rec["text"]) != rec["content_hash"]:
                 raise BadInput(f"{name}:{n}: version {rec['version']} of {rec['watch_url']}: "
                                "its text does not match its content hash")  # fmt: skip
