@@ -28,8 +28,8 @@ _BLOCKS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 h4"
     " h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
 )
-_ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
 _SKIPPED = frozenset("aside footer fencedframe noscript script style svg template".split())
+_ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
 _CONTAINERS = "//article[not(ancestor::article)] | //main[not(ancestor::main)] | //body"
 # A container this much larger than the glued text cannot hold just it: the
 # walk stops there (a stranger's page of 45,000 nested elements stays cheap).
