@@ -57,7 +57,10 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
     except (BadInput, NotFound) as exc:  # a bad filter shows as a message over everything
         error, rows = str(exc), history.changes(app, history.ChangeFilter())
     rows.sort(key=priority)
-    figures = [outlets.stats(app, o.name) for o in app.storage.outlets.all()]
+    names = [o.name for o in app.storage.outlets.all()]
+    if (named := given.get("outlet")) and error is None and named not in names:
+        names.append(named)  # a removed outlet's articles keep their figures
+    figures = [outlets.stats(app, n) for n in names]
     return Newsroom(
         changes=rows[:limit],
         failing=app.storage.watches.all(failing=True),
