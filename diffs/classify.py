@@ -163,22 +163,21 @@ def judged(
     return Judged(a, data, ANALYZER, reanalyzed_from=analyzer)
 
 
-def _body_changed(old: VersionLike, new: VersionLike) -> bool:
-    """Whether the text changed, other than by the headline leaving or joining
-    its front: extractors before raqib-extract 12 glued it to a short story's
-    text, and took it out when the story grew (the headline is judged alone)."""
-    a, b = compact_key(old.text), compact_key(new.text)
-    if a == b:
-        return False
-    title = compact_key(new.title)
-    return not title or title != compact_key(old.title) or (a != title + b and b != title + a)
+def _body_changed(old_text: str, new_text: str, title: str) -> bool:
+    """Whether the text changed, under an unchanged headline (`title`, its key),
+    other than by the headline leaving or joining its front: extractors before
+    raqib-extract 12 glued it to a short story's text, and took it out when
+    the story grew (the headline is judged alone)."""
+    a, b = compact_key(old_text), compact_key(new_text)
+    return a != b and not (title and (a == title + b or b == title + a))
 
 
 def compare(old: VersionLike, new: VersionLike) -> Analysis:
     items = align(old.text, new.text)
-    headline_changed = compact_key(old.title) != compact_key(new.title)
+    title = compact_key(new.title)
+    headline_changed = compact_key(old.title) != title
     byline_changed = compact_key(old.byline or "") != compact_key(new.byline or "")
-    substantive = headline_changed or byline_changed or _body_changed(old, new)
+    substantive = headline_changed or byline_changed or _body_changed(old.text, new.text, title)
     signals = update_signals(old, new)
     counts = {
         label: sum(1 for it in items if it.label == label)

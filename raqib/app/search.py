@@ -117,6 +117,6 @@ def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
     each word (a number: itself, which `holds` reads whole)."""
     for line in _lines(v):
         key = search_key(line)
-        if all(any(holds(key, f) for f in w[: 1 if w[0][0].isdigit() else None]) for w in words):
+        if all(any(holds(key, f) for f in (w[:1] if w[0][0].isdigit() else w)) for w in words):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]

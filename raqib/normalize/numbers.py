@@ -188,9 +188,8 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
         if after is not None and after[0] == "scale":
             if i + 2 < len(words) and words[i + 2] in _HALF and digits == int(digits):
-                return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[
-                    1
-                ]  # "2 مليار ونصف"
+                # "2 مليار ونصف"
+                return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[1]
             return i + 2, digits * after[1]
         return None
     while j < len(words):
