@@ -10,8 +10,11 @@ with the change. What every reader shows is that stored analysis
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from difflib import SequenceMatcher
+from typing import Any, Protocol, TypeVar
 
 from raqib.diffs import facts
 from raqib.diffs.align import Item, Sentence, align, moved_paragraphs, split
@@ -19,6 +22,9 @@ from raqib.diffs.signals import update_signals
 from raqib.diffs.words import changed_chars, word_diff
 from raqib.domain import ChangeKind, Label
 from raqib.normalize.arabic import compact_key
+
+log = logging.getLogger("raqib")
+T = TypeVar("T")
 
 # Bumped whenever the analysis or its stored form changes; a change stored by
 # an older analyzer is re-judged when read, and re-stored by the next pass.
@@ -30,6 +36,7 @@ from raqib.normalize.arabic import compact_key
 # 1,500.5 is 1500.5, and ثلاثة ملايين ونصف المليون is 3.5 million.
 ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
+_COUNTED = ("add", "delete", "edit", "move", "cosmetic")
 
 
 class VersionLike(Protocol):
@@ -57,6 +64,7 @@ class Analysis:
     chars_changed: int
     items: list[Item] = field(default_factory=list)
     moved_paragraphs: dict[int, int] = field(default_factory=dict)
+    error: str | None = None  # the analyzer raised: a coarse judgement (`judge`)
 
     def to_json(self) -> dict[str, Any]:
         """The analysis as stored: every aligned sentence, in order. Unchanged
@@ -72,7 +80,7 @@ class Analysis:
             "chars_changed": self.chars_changed,
             "moved_paragraphs": {str(k): v for k, v in self.moved_paragraphs.items()},
             "alignment": [item_json(it) for it in self.items],
-        }
+        } | ({"analysis_error": self.error} if self.error else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any], old: VersionLike, new: VersionLike) -> Analysis:
@@ -94,6 +102,7 @@ class Analysis:
             chars_changed=data["chars_changed"],
             items=items,
             moved_paragraphs={int(k): v for k, v in data.get("moved_paragraphs", {}).items()},
+            error=data.get("analysis_error"),
         )
 
 
@@ -156,7 +165,7 @@ def judged(
             return Judged(Analysis.from_json(stored, old, new), stored, analyzer)
         except (KeyError, TypeError, ValueError):
             pass  # a stored form this analyzer cannot read: judge again
-    a = compare(old, new)
+    a = judge(old, new)
     data = a.to_json()
     if analyzer is not None:
         data["reanalyzed_from"] = analyzer  # recorded with the new judgement
@@ -179,10 +188,7 @@ def compare(old: VersionLike, new: VersionLike) -> Analysis:
     byline_changed = compact_key(old.byline or "") != compact_key(new.byline or "")
     substantive = headline_changed or byline_changed or _body_changed(old.text, new.text, title)
     signals = update_signals(old, new)
-    counts = {
-        label: sum(1 for it in items if it.label == label)
-        for label in ("add", "delete", "edit", "move", "cosmetic")
-    }
+    counts = {label: sum(1 for it in items if it.label == label) for label in _COUNTED}
     chars = sum(changed_chars(it.ops) for it in items if it.ops)
     chars += sum(len(it.new.text) for it in items if it.label == "add" and it.new)
     chars += sum(len(it.old.text) for it in items if it.label == "delete" and it.old)
@@ -201,4 +207,68 @@ def compare(old: VersionLike, new: VersionLike) -> Analysis:
         chars_changed=chars,
         items=items,
         moved_paragraphs=moved_paragraphs(items),
+    )
+
+
+def judge(old: VersionLike, new: VersionLike) -> Analysis:
+    """`compare`, or, when it raises, a coarse judgement carrying the error.
+
+    A bug the analyzer hits on one stranger's text must not stop the changes
+    after it from being judged and told: the pair would stay first in line
+    on every pass. A newer analyzer judges it again (`upgrade_stale`).
+    """
+    try:
+        return compare(old, new)
+    except Exception as e:
+        log.debug("the analyzer raised", exc_info=True)
+        return coarse(old, new, f"{type(e).__name__}: {e}"[:300])
+
+
+def _attempt(f: Callable[[], T], fallback: T) -> T:
+    try:
+        return f()
+    except Exception:
+        return fallback
+
+
+def coarse(old: VersionLike, new: VersionLike, error: str) -> Analysis:
+    """Sentences kept or replaced whole, with the facts and signals that can
+    still be read: substantive when anything changed, silent unless a signal
+    announced it, so a failure never hides an edit."""
+    none: list[Sentence] = []
+    olds = _attempt(lambda: split(old.text), none)
+    news = _attempt(lambda: split(new.text), none)
+    items: list[Item] = []
+    matcher = SequenceMatcher(None, [s.text for s in olds], [s.text for s in news], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            items += [
+                Item(Label.UNCHANGED, o, n) for o, n in zip(olds[i1:i2], news[j1:j2], strict=True)
+            ]
+            continue
+        items += [Item(Label.DELETE, old=o) for o in olds[i1:i2]]
+        items += [Item(Label.ADD, new=n) for n in news[j1:j2]]
+    headline_changed = _attempt(
+        lambda: compact_key(old.title) != compact_key(new.title), old.title != new.title
+    )
+    byline_changed = (old.byline or "").strip() != (new.byline or "").strip()
+    substantive = headline_changed or byline_changed or old.text.strip() != new.text.strip()
+    unread: list[str] = []
+    signals = _attempt(lambda: update_signals(old, new), unread)
+    counts = {label: sum(1 for it in items if it.label == label) for label in _COUNTED}
+    chars = sum(len(it.sentence.text) for it in items if it.label != Label.UNCHANGED)
+    counts["chars_changed"] = chars
+    headline = (old.title, new.title) if headline_changed else None
+    empty: dict[str, list[dict[str, Any]]] = {"numbers": [], "quotes": [], "negations": []}
+    return Analysis(
+        kind=ChangeKind.SUBSTANTIVE if substantive else ChangeKind.COSMETIC,
+        silent=substantive and not signals,
+        headline_changed=headline_changed,
+        byline_changed=byline_changed,
+        signals=signals,
+        counts=counts,
+        facts=_attempt(lambda: facts.deltas(items, headline), empty),
+        chars_changed=chars,
+        items=items,
+        error=error,
     )

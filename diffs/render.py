@@ -143,6 +143,12 @@ def to_text(
         f"  ({c['add']} added, {c['delete']} deleted, {c['edit']} edited, {c['move']} moved, "
         f"{c['cosmetic']} cosmetic sentences; {analysis.chars_changed} characters)\n"
     )
+    if analysis.error:
+        t.append(
+            f"analysis failed: {analysis.error}\n  sentences are shown kept or replaced whole; "
+            "figures and quotes may be missing: compare the versions themselves\n",
+            style="bold red",
+        )
     if analysis.headline_changed:
         t.append("headline: " + opening, style="bold")
         _ops_text(word_diff(meta.old_title, meta.new_title), t, markers)

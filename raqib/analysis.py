@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from raqib.diffs.classify import ANALYZER, Analysis, Judged, compare, is_current, judged
+from raqib.diffs.classify import ANALYZER, Analysis, Judged, is_current, judge, judged
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import Storage
 
@@ -97,7 +97,13 @@ def _analyze_batch(
         return None
     judged = []
     for old, new in pairs:
-        a = compare(old, new)
+        a = judge(old, new)
+        if a.error:
+            log.error(
+                "watch %d, version %d → %d: the analyzer failed (%s); stored a coarse "
+                "judgement, whole sentences and no figures (see `raqib diff`)",
+                new.watch_id, old.number, new.number, a.error,
+            )  # fmt: skip
         judged.append((old, new, judgement(a, a.to_json(), ANALYZER)))
     leads_to = {new.id: new for _old, new in pairs}
     return [(c, leads_to[c.to_version_id]) for c in storage.changes.save_many(judged)]

@@ -3,6 +3,9 @@ older analyzer made is judged again, said to be, and re-stored by a pass."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -80,3 +83,62 @@ def test_readers_show_the_stored_analysis_and_rejudge_only_older_ones(server, ra
             assert [c.silent for c in stored] == [c["silent"] for c in fresh]
     finally:
         storage.close()
+
+
+def test_a_pair_the_analyzer_fails_on_is_judged_coarsely_and_the_rest_go_on(
+    raqib: Raqib, monkeypatch, caplog
+) -> None:
+    """One stranger's text that trips a bug in the analyzer gets a coarse
+    judgement, marked with the error: before, the exception stopped the
+    batch, and the pair, first in line, stopped every pass's judging."""
+    from raqib.analysis import analyze_pending
+    from raqib.diffs import classify
+    from tests.test_storage import T0, record
+
+    real = classify.compare
+    bug = "<script>alert(1)</script> on this text"
+
+    def compare(old, new):  # the analyzer's bug, on one article's text only
+        if "انتهت" in new.text:
+            raise ValueError(bug)
+        return real(old, new)
+
+    monkeypatch.setattr(classify, "compare", compare)
+    failing, fine = "https://a.example/failing", "https://a.example/fine"
+    raqib("watch", "--no-fetch", failing, fine)
+    store = _store(raqib)
+    try:
+        ids = {url: store.watches.find(url).id for url in (failing, fine)}
+        same = "وأضاف أن الوفد سيعود غدا إلى العاصمة."
+        for url, before, after in (
+            (failing, "قال الوزير إن المفاوضات مستمرة.", "قال الوزير إن المفاوضات انتهت."),
+            (fine, "قتل 30 شخصا في الهجوم.", "قتل 40 شخصا في الهجوم."),
+        ):
+            record(store, ids[url], "new_version", T0, f"{before}\n\n{same}")
+            record(store, ids[url], "new_version", T0 + timedelta(hours=1), f"{after}\n\n{same}")
+        logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
+        try:
+            judged = {c.watch_id: c for c, _new in analyze_pending(store)}
+        finally:
+            logging.root.removeHandler(caplog.handler)
+        assert analyze_pending(store) == []  # nothing left first in line
+    finally:
+        store.close()
+    assert set(judged) == set(ids.values())
+    good = judged[ids[fine]]
+    assert "analysis_error" not in good.analysis and good.analysis["facts"]["numbers"]
+    bad = judged[ids[failing]]
+    assert (bad.kind, bad.silent, bad.analyzer) == ("substantive", True, ANALYZER)
+    assert bad.analysis["analysis_error"] == f"ValueError: {bug}"
+    assert [a["label"] for a in bad.analysis["alignment"]] == ["delete", "add", "unchanged"]
+    assert f"watch {ids[failing]}, version 1 → 2: the analyzer failed" in caplog.text
+
+    listed = {c["watch_id"]: c for c in raqib("changes", "--json").json()}
+    assert listed[ids[failing]]["analysis_error"] == f"ValueError: {bug}"
+    assert "analysis_error" not in listed[ids[fine]]
+    text = raqib("diff", failing, "--no-color").out
+    assert f"analysis failed: ValueError: {bug}" in text and "SILENT" in text
+    assert "analysis failed" not in raqib("diff", fine, "--no-color").out
+    page = raqib("diff", failing, "--format", "html").out
+    assert "the analyzer failed" in page and "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -396,3 +396,34 @@ def test_words_read_in_order_are_bounded_over_one_alignment(monkeypatch) -> None
     assert [(i.label, i.old.index) for i in items if i.old] == [
         ("unchanged", k) for k in range(5000)
     ]
+
+
+def test_a_coarse_judgement_reads_what_it_still_can(monkeypatch) -> None:
+    """When the aligner itself raises, the judgement that replaces it keeps the
+    verdicts a reader acts on: a notice announces, a figure is still a figure,
+    and an unchanged text under a new headline is a headline change."""
+    from raqib.diffs import classify
+
+    def broken(a: str, b: str) -> None:
+        raise RecursionError("the aligner's bug")
+
+    monkeypatch.setattr(classify, "align", broken)
+    old = V("قتل 30 شخصا في الهجوم.\n\nوأضاف المصدر أن التحقيق مستمر.")
+    new = V("قتل 40 شخصا في الهجوم.\n\nوأضاف المصدر أن التحقيق مستمر.", notices=["تصحيح: ورد خطأ"])
+    a = classify.judge(old, new)
+    assert a.error == "RecursionError: the aligner's bug"
+    assert (a.kind, a.silent, a.signals) == ("substantive", False, ["notice: تصحيح: ورد خطأ"])
+    assert [(d["removed"], d["added"]) for d in a.facts["numbers"]] == [(["30"], []), ([], ["40"])]
+    assert a.counts == {
+        "add": 1, "delete": 1, "edit": 0, "move": 0, "cosmetic": 0, "chars_changed": 44
+    }  # fmt: skip
+    assert classify.judge(old, V(new.text)).silent  # no signal: silent, as compare says
+    retitled = classify.judge(old, V(old.text, title="عنوان آخر"))
+    assert retitled.headline_changed and retitled.kind == "substantive"
+    assert [it.label for it in retitled.items] == ["unchanged", "unchanged"]
+    # What is stored reads back, error and all.
+    back = Analysis.from_json(a.to_json(), old, new)
+    assert (back.error, [it.label for it in back.items]) == (
+        a.error,
+        ["delete", "add", "unchanged"],
+    )

@@ -53,6 +53,8 @@ def judgement(data: dict[str, Any], analyzer: str) -> dict[str, Any]:
         ],
         "analyzer": analyzer,
     }
+    if data.get("analysis_error"):
+        out["analysis_error"] = data["analysis_error"]
     if data.get("reanalyzed_from"):
         out["reanalyzed_from"] = data["reanalyzed_from"]
     return out
