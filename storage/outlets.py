@@ -1,18 +1,16 @@
-"""Outlets: their sources, what those sources listed, the watches they brought
-and the figures newsroom-edit studies publish about them."""
+"""Outlets: their sources, what those sources listed and the watches they
+brought (their figures: storage.outlet_figures)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, cast, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from raqib.domain import (
-    GOOD_OUTCOMES,
     Listed,
     Origin,
     Outlet,
@@ -21,29 +19,18 @@ from raqib.domain import (
 )
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, rowcount, to_domain
+from raqib.storage.outlet_figures import OutletFigures
 from raqib.storage.watches import MAX_URL
 
 _LIVE = (WatchState.ACTIVE.value, WatchState.REMOVED.value)
 _FOLLOWED = m.Outlet.removed_at.is_(None)
 
 
-@dataclass(frozen=True)
-class EditFacts:
-    """One article of an outlet, for its figures."""
-
-    watch_id: int
-    added_at: datetime
-    substantive: int  # substantive changes
-    silent: int  # of which silent
-    first_edit_after: datetime | None  # last seen unedited (evidence bracket, lower end)
-    first_edit_before: datetime | None  # first seen edited (upper end)
-
-
 def _source(src: m.OutletSource, outlet: str) -> OutletSource:
     return to_domain(OutletSource, src, outlet=outlet)
 
 
-class OutletRepo:
+class OutletRepo(OutletFigures):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -105,6 +92,22 @@ class OutletRepo:
             s.execute(delete(m.OutletSeen).where(m.OutletSeen.outlet_id == o.id))
             o.removed_at = now
             return n
+
+    def rename(self, name: str, new: str) -> Outlet:
+        """Give an outlet (followed or removed) a new name: its sources, what
+        they listed and its watches, history included, are its own by id."""
+        with self.db.session() as s:
+            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            if o is None:
+                raise StoreError(f"no outlet {name!r}")
+            if s.scalar(select(m.Outlet.id).where(m.Outlet.name == new)) is not None:
+                raise StoreError(f"there is already an outlet {new!r}")
+            o.name = new
+            try:
+                s.flush()
+            except IntegrityError:  # the same name given by another process just now
+                raise StoreError(f"there is already an outlet {new!r}") from None
+            return self._outlet(s, o)
 
     def all(self) -> list[Outlet]:
         """The outlets followed now."""
@@ -322,97 +325,3 @@ class OutletRepo:
                     )
                 )
         return total
-
-    def rejected(self, name: str, *, limit: int = 1000) -> list[tuple[str, str, datetime]]:
-        """(URL, reason, when) of what the outlet listed that is not an article,
-        newest first: pages refused by their URL, and pages that declared
-        themselves something else when first fetched."""
-        with self.db.session() as s:
-            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
-            if oid is None:
-                raise StoreError(f"no outlet {name!r}")
-            seen = [
-                (u, r, at)
-                for u, r, at in s.execute(
-                    select(m.OutletSeen.url, m.OutletSeen.reason, m.OutletSeen.seen_at)
-                    .where(m.OutletSeen.outlet_id == oid)
-                    .order_by(m.OutletSeen.seen_at.desc())
-                    .limit(limit)
-                )
-            ]
-            last_detail = (
-                select(m.Fetch.detail)
-                .where(m.Fetch.watch_id == m.Watch.id)
-                .order_by(m.Fetch.fetched_at.desc(), m.Fetch.id.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-            fetched = [
-                (u, d or "not an article", at)
-                for u, d, at in s.execute(
-                    select(m.Watch.url, last_detail, m.Watch.last_checked_at)
-                    .where(m.Watch.outlet_id == oid, m.Watch.state == WatchState.REJECTED.value)
-                    .order_by(m.Watch.id.desc())
-                    .limit(limit)
-                )
-            ]
-        return sorted(seen + fetched, key=lambda r: r[2] or datetime.min, reverse=True)[:limit]
-
-    # --- figures -------------------------------------------------------------------------------
-
-    def edit_facts(self, name: str) -> list[EditFacts]:
-        """Per article of the outlet (watches with a version, not rejected): its
-        substantive and silent changes and the bracket of its first substantive edit."""
-        with self.db.session() as s:
-            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
-            if oid is None:
-                raise StoreError(f"no outlet {name!r}")
-            articles = dict(
-                s.execute(
-                    select(m.Watch.id, m.Watch.added_at).where(
-                        m.Watch.outlet_id == oid,
-                        m.Watch.version_count > 0,
-                        m.Watch.state != WatchState.REJECTED.value,
-                    )
-                ).all()
-            )
-            subst = and_(m.Change.watch_id == m.Watch.id, m.Change.kind == "substantive")
-            counts = {
-                wid: (int(n), int(quiet or 0))
-                for wid, n, quiet in s.execute(
-                    select(
-                        m.Change.watch_id, func.count(),
-                        func.sum(cast(m.Change.silent, Integer)),
-                    )
-                    .join(m.Watch, subst)
-                    .where(m.Watch.outlet_id == oid)
-                    .group_by(m.Change.watch_id)
-                ).all()
-            }  # fmt: skip
-            first_new = (
-                select(m.Change.watch_id, func.min(m.Version.first_seen).label("seen"))
-                .join(m.Version, m.Version.id == m.Change.to_version_id)
-                .join(m.Watch, subst)
-                .where(m.Watch.outlet_id == oid)
-                .group_by(m.Change.watch_id)
-                .subquery()
-            )
-            last_old = (
-                select(func.max(m.Fetch.fetched_at))
-                .where(
-                    m.Fetch.watch_id == first_new.c.watch_id,
-                    m.Fetch.fetched_at < first_new.c.seen,
-                    m.Fetch.outcome.in_([str(o) for o in GOOD_OUTCOMES]),
-                )
-                .scalar_subquery()
-            )
-            brackets = {
-                wid: (before, seen)
-                for wid, seen, before in s.execute(
-                    select(first_new.c.watch_id, first_new.c.seen, last_old)
-                )
-            }
-        return [
-            EditFacts(wid, added, *counts.get(wid, (0, 0)), *(brackets.get(wid) or (None, None)))
-            for wid, added in articles.items()
-        ]

@@ -206,3 +206,53 @@ def test_a_removed_outlet_keeps_its_history_and_can_be_followed_again(
     [outlet] = raqib("outlet", "list", "--json").json()
     assert outlet["name"] == "sada" and outlet["watched"] == 2  # the retired one is still its
     assert raqib("changes", "--outlet", "sada", "--json").json() == edits
+
+
+def test_a_renamed_outlet_takes_its_sources_watches_and_history(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """`outlet rename` moves everything the outlet brought to the new name:
+    its edits are found by it and not by the old one, its feed is read as
+    before (no article watched twice), and a removed outlet's name can be
+    freed for another outlet."""
+    server.routes["/feed.xml"] = _rss(server, ["/c/1"])
+    _articles(server, "/c/1", "/c/2")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    _check(raqib, 0)
+    server.routes["/c/1"] = Route(render(VERSIONS[3], server.base))  # a silent edit
+    _check(raqib, 1)
+    edits = raqib("changes", "--outlet", "sada", "--json").json()
+    assert len(edits) == 1
+    (raqib.home / "raqib.toml").write_text('[outlets.sada]\nretain = "60d"\n')
+
+    r = raqib("outlet", "rename", "sada", "sada-news")
+    assert "renamed sada to sada-news" in r.out
+    assert "[outlets.sada] no longer applies: rename it [outlets.sada-news]" in r.err
+    [outlet] = raqib("outlet", "list", "--json").json()
+    assert (outlet["name"], outlet["watched"]) == ("sada-news", 1)
+    assert [s["url"] for s in outlet["sources"]] == [server.base + "/feed.xml"]
+    moved = raqib("changes", "--outlet", "sada-news", "--json").json()
+    assert [c["to_version"] for c in moved] == [c["to_version"] for c in edits]
+    assert raqib("outlet", "stats", "sada-news", "--json").json()["edited"] == 1
+    assert "no outlet 'sada'" in raqib("changes", "--outlet", "sada", expect=4).err
+    assert {w["outlet"] for w in raqib("watches", "--json").json()} == {"sada-news"}
+    server.routes["/feed.xml"] = _rss(server, ["/c/1", "/c/2"])
+    _check(raqib, 2)
+    assert {w["url"]: w["outlet"] for w in raqib("watches", "--json").json()} == {
+        server.base + "/c/1": "sada-news",
+        server.base + "/c/2": "sada-news",
+    }
+
+    # Refused: an unknown outlet, a taken name (followed or removed), a bad name.
+    assert "no outlet 'nowhere'" in raqib("outlet", "rename", "nowhere", "x", expect=4).err
+    raqib("outlet", "add", "other", "--feed", server.base + "/other.xml")
+    taken = raqib("outlet", "rename", "other", "sada-news", expect=2).err
+    assert "already an outlet 'sada-news'" in taken
+    assert "letters, digits" in raqib("outlet", "rename", "other", "a b", expect=2).err
+    raqib("outlet", "remove", "sada-news")
+    assert "already an outlet" in raqib("outlet", "rename", "other", "sada-news", expect=2).err
+    # A removed outlet renamed frees its name: `outlet add` then starts afresh.
+    raqib("outlet", "rename", "sada-news", "sada-2025")
+    assert raqib("changes", "--outlet", "sada-2025", "--json").json() == moved
+    raqib("outlet", "add", "sada-news", "--feed", server.base + "/other.xml")
+    assert raqib("changes", "--outlet", "sada-news", "--json").json() == []

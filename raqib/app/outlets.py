@@ -79,6 +79,24 @@ def get(app: App, name: str, *, removed: bool = False) -> Outlet:
     return found
 
 
+def rename(app: App, name: str, new: str) -> tuple[Outlet, str | None]:
+    """Rename an outlet (a removed one too), with everything it brought; and
+    what to say when the configuration still names it the old way."""
+    check_name(new)
+    get(app, name, removed=True)
+    if new == name:
+        raise BadInput(f"{name!r} is already the outlet's name")
+    if app.storage.outlets.get(new, removed=True) is not None:
+        raise BadInput(f"there is already an outlet {new!r} (removed ones keep their name)")
+    renamed = app.storage.outlets.rename(name, new)
+    stale = name in app.config.outlets.per and new not in app.config.outlets.per
+    return renamed, (
+        f"the configuration's [outlets.{name}] no longer applies: rename it [outlets.{new}]"
+        if stale
+        else None
+    )
+
+
 def remove(app: App, name: str) -> int:
     get(app, name)
     return app.storage.outlets.remove(name, now=app.clock())

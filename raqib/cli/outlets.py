@@ -92,6 +92,21 @@ def outlet_remove(obj: Ctx, name: str) -> None:
     click.echo(f"removed {name}; {n} of its watches retired, their history kept")
 
 
+@outlet.command(name="rename")
+@click.argument("name")
+@click.argument("new")
+@click.pass_obj
+def outlet_rename(obj: Ctx, name: str, new: str) -> None:
+    """Give an outlet a new name. Its sources, its watches and their history
+    go with it: `--outlet NEW` finds them all, and `--outlet NAME` none. A
+    removed outlet can be renamed too (to free its name for another)."""
+    with obj.app() as app:
+        o, note = outlets.rename(app, name, new)
+    click.echo(f"renamed {name} to {o.name}")
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
 @outlet.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
