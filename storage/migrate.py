@@ -8,6 +8,8 @@ it against Alembic's own view.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from raqib.storage import postgres, sqlite
 from raqib.storage.db import StoreError
+
+log = logging.getLogger("raqib")
 
 
 class SchemaError(StoreError):
@@ -109,17 +113,28 @@ def upgrade(engine: Engine) -> None:
             # A migration that rebuilds a table (0008) drops the old one: with
             # foreign keys on, that would delete every row pointing at it.
             sqlite.foreign_keys(conn, on=False)
+        was, started = None, 0.0
         try:
             with conn.begin():
                 if conn.dialect.name == "postgresql":
                     postgres.lock_for_migration(conn)
-                if _version(conn) == HEAD:
+                if (was := _version(conn)) == HEAD:
                     return  # another process migrated while this one waited
+                if was is not None:  # a new database's schema takes no time
+                    # Said first: a large home's rebuild takes a while, and
+                    # the other processes wait for it (exit 75 past the busy timeout).
+                    log.warning(
+                        "upgrading the database from schema %s to %s: other Raqib commands wait",
+                        was, HEAD,
+                    )  # fmt: skip
+                    started = time.monotonic()
                 cfg.attributes["connection"] = conn
                 broken = sqlite.broken_references(conn) if rebuilds else set()
                 command.upgrade(cfg, "head")
                 if rebuilds:
                     sqlite.check_references(conn, broken)  # raises: the upgrade rolls back
+            if was is not None:
+                log.warning("database upgraded in %.1f s", time.monotonic() - started)
         finally:
             if rebuilds:
                 sqlite.foreign_keys(conn, on=True)

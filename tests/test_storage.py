@@ -861,7 +861,7 @@ def test_a_purged_watch_and_change_leave_their_ids_unused(store: Storage) -> Non
     assert watch > gone_watch and change > gone_change
 
 
-def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path) -> None:
+def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path, caplog) -> None:
     """0008 rebuilds SQLite's watches and changes tables: every row, and every
     row pointing at them, is there after it (foreign keys are off while the
     old tables are dropped, so nothing cascades)."""
@@ -918,8 +918,14 @@ def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path) -> None:
     before["aliases"] += 1
     store.close()
 
+    caplog.clear()
     store = open_storage(url)  # upgrades, leaving the old broken reference as it was
     assert current(store.db.engine) == head()
+    said = [r.getMessage() for r in caplog.records if r.name == "raqib"]
+    assert (
+        said[0] == f"upgrading the database from schema 0007 to {head()}: other Raqib commands wait"
+    )
+    assert said[1].startswith("database upgraded in ") and len(said) == 2
     assert schema().count("AUTOINCREMENT") == 2 and rows() == before
     with store.db.engine.connect() as conn:
         assert len(conn.exec_driver_sql("PRAGMA foreign_key_check").all()) == 2
