@@ -548,3 +548,61 @@ def test_a_channel_is_shown_without_its_secrets(url: str, shown: str) -> None:
 
     assert redact_secret(url) == shown and "SECRET" not in redact_secret(url)
     assert re.fullmatch(r"[0-9a-f]{6}", fingerprint(url))
+
+
+def test_one_change_that_cannot_be_told_or_indexed_holds_up_no_other(
+    raqib: Raqib, receiver: Receiver, monkeypatch, caplog
+) -> None:
+    """A bug on one stranger's text, in the event it makes, a channel's rule
+    or its search key: the other changes are still told and indexed (before,
+    the pass's every message was dropped, and every pass's indexing stopped)."""
+    import logging
+
+    from raqib.analysis import analyze_pending
+    from raqib.app import notifications, search
+    from raqib.app.home import open_app
+    from tests.test_storage import T0, record
+
+    failing, fine = "https://a.example/failing", "https://a.example/fine"
+    raqib("watch", "--no-fetch", failing, fine)
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    raqib("notify", "add", f"http://{receiver.base}/keyword", "--keyword", "الهجوم")
+    for k, v in raqib.env.items():  # the backend the commands use
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    try:
+        for url, before, after in (
+            (failing, "قال الوزير إن المفاوضات مستمرة.", "قال الوزير إن المفاوضات انتهت."),
+            (fine, "قتل 30 شخصا في الهجوم.", "قتل 40 شخصا في الهجوم."),
+        ):
+            watch = app.storage.watches.find(url)
+            record(app.storage, watch.id, "new_version", T0, before)
+            record(app.storage, watch.id, "new_version", T0 + timedelta(hours=1), after)
+        changes = [c for c, _new in analyze_pending(app.storage)]
+
+        def bug(real):
+            def patched(*args, **kw):
+                if "انتهت" in json.dumps([str(a) for a in args], ensure_ascii=False):
+                    raise ValueError("a bug on this text")
+                return real(*args, **kw)
+
+            return patched
+
+        monkeypatch.setattr(notifications, "change_event", bug(notifications.change_event))
+        monkeypatch.setattr(notifications, "wants", bug(notifications.wants))
+        monkeypatch.setattr(search, "search_key", bug(search.search_key))
+        logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
+        try:
+            assert search.index(app) == 4  # every version, the failing one's keyed empty
+            sent, waiting = notifications.notify_pass(app, changes=changes, removed=[])
+        finally:
+            logging.root.removeHandler(caplog.handler)
+    finally:
+        app.close()
+    assert (sent, waiting) == (2, 0)
+    assert [e["url"] for e in receiver.got["/hook"]] == [fine]
+    assert [e["url"] for e in receiver.got["/keyword"]] == [fine]
+    assert "could not be told: ValueError: a bug on this text" in caplog.text
+    assert "search will not find it" in caplog.text
+    monkeypatch.undo()
+    assert [h["url"] for h in raqib("search", "الهجوم", "--json").json()] == [fine]

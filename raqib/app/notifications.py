@@ -77,7 +77,7 @@ def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
     sync_config_channels(app)
     items: list[tuple[int, str, dict[str, Any]]] = []
     for ch in app.storage.outbox.channels(enabled_only=True):
-        mine = [e for e in events if wants(ch.when, ch.keywords or [], ch.story, e)]
+        mine = [e for e in events if _wants(ch, e)]
         if not mine:
             continue
         if ch.digest:
@@ -87,19 +87,39 @@ def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
     return app.storage.outbox.enqueue(items, now=app.clock()) if items else 0
 
 
+def _wants(ch: Channel, event: dict[str, Any]) -> bool:
+    """The channel's rules; a rule that cannot be read on this event (a bug on
+    a stranger's text) tells it rather than keep a possible edit quiet."""
+    try:
+        return wants(ch.when, ch.keywords or [], ch.story, event)
+    except Exception as exc:
+        log.error("notifications: channel %d's rules failed on an event (%s): sent", ch.id, exc)
+        return True
+
+
 def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
+    """The pass's changes as events. One whose event cannot be built is logged
+    and left out: it must not keep the pass's other changes untold."""
     events = []
     for c in changes:
         found = app.storage.changes.detail(c.id)
         if found is None:
             continue
         change, old, new = found
-        change = analysis.current_change(change, old, new)
         watch = app.storage.watches.get(change.watch_id)
         warc = app.storage.archive.evidence(watch.id).get(new.id, {}).get("warc")
-        events.append(
-            change_event(change, watch, old, new, link_base=app.config.report_base(), warc=warc)
-        )
+        try:
+            change = analysis.current_change(change, old, new)
+            event = change_event(
+                change, watch, old, new, link_base=app.config.report_base(), warc=warc
+            )
+        except Exception as exc:
+            log.error(
+                "notifications: change %d (watch %d, version %d → %d) could not be told: %s: %s",
+                change.id, watch.id, old.number, new.number, type(exc).__name__, exc,
+            )  # fmt: skip
+            continue
+        events.append(event)
     return events
 
 

@@ -3,6 +3,7 @@ included, grouped by article, saying whether the words are still there."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ _ON_ARTICLE = ("و", "ب", "ف", "ك", "وب", "فب", "وك")
 _LAM = ("لل", "ولل", "فلل")
 _CLITICS = ("و", "ب", "ل", "ف", "ك")  # وحكومة, لحكومة
 _ARABIC = re.compile(r"[\u0621-\u064a]")
+log = logging.getLogger("raqib")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,21 @@ def forms(word: str) -> tuple[str, ...]:
 
 def index(app: App) -> int:
     """Bring the search index up to date (a pass does this after each run)."""
-    return app.storage.search.refresh(search_key)
+    return app.storage.search.refresh(_key_or_none)
+
+
+def _key_or_none(text: str) -> str:
+    """A version's search key; one whose text the key cannot be made of (a bug
+    on a stranger's text) is indexed empty, or it would stop every pass's
+    indexing and the notifications after it."""
+    try:
+        return search_key(text)
+    except Exception as exc:
+        log.error(
+            "search: a version starting %r could not be indexed (%s: %s): search will not find it",
+            text[:60], type(exc).__name__, exc,
+        )  # fmt: skip
+        return ""
 
 
 def names_a_value(text: str) -> bool:
