@@ -298,9 +298,15 @@ class OutletRepo(OutletFigures):
         s.add_all(m.Alias(url=w.url, watch_id=w.id) for w in watches)
         s.flush()
 
-    def outlet_id(self, name: str) -> int | None:
+    def source_outlets(self, source_ids: Sequence[int]) -> dict[int, int]:
+        """The followed outlet of each source still there, by source id."""
         with self.db.session() as s:
-            return s.scalar(select(m.Outlet.id).where(m.Outlet.name == name, _FOLLOWED))
+            q = (
+                select(m.OutletSource.id, m.OutletSource.outlet_id)
+                .join(m.Outlet, m.Outlet.id == m.OutletSource.outlet_id)
+                .where(m.OutletSource.id.in_(set(source_ids)), _FOLLOWED)
+            )
+            return {sid: oid for sid, oid in s.execute(q)}
 
     def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
         """Retire each outlet's watches first seen longer ago than its retention

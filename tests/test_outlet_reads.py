@@ -256,3 +256,36 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     assert raqib("changes", "--outlet", "sada-2025", "--json").json() == moved
     raqib("outlet", "add", "sada-news", "--feed", server.base + "/other.xml")
     assert raqib("changes", "--outlet", "sada-news", "--json").json() == []
+
+
+def test_what_a_source_listed_goes_to_its_outlet_renamed_during_the_read(
+    raqib: Raqib, monkeypatch
+) -> None:
+    """A read claimed under the outlet's old name is taken in under its new
+    one (it was dropped as "removed meanwhile", and its body's digest kept it
+    from being read again); a removed outlet's read is dropped."""
+    from raqib.app import outlets
+    from raqib.app.home import open_app
+    from raqib.crawler.spiders.outlets import SourceRead
+    from raqib.domain import Listed
+
+    feed = "https://sada.example/feed.xml"
+    raqib("outlet", "add", "sada", "--feed", feed)
+    for k, v in raqib.env.items():  # the backend the commands use
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    try:
+        [source] = app.storage.outlets.get("sada").sources
+        read = SourceRead(source, "200", [Listed("https://sada.example/a/1", source.id, feed)])
+        app.storage.outlets.rename("sada", "sada-news")
+        report = outlets.ReadReport()
+        outlets._watch_listed(app, [read], report)
+        assert report.watched == 1
+        app.storage.outlets.remove("sada-news", now=app.clock())
+        gone = SourceRead(source, "200", [Listed("https://sada.example/a/2", source.id, feed)])
+        outlets._watch_listed(app, [gone], report)
+        assert report.watched == 1
+    finally:
+        app.close()
+    watched = raqib("watches", "--json").json()
+    assert [(w["url"], w["outlet"]) for w in watched] == [("https://sada.example/a/1", "sada-news")]

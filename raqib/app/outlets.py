@@ -217,21 +217,24 @@ def _record_reads(app: App, reads: list[Any], report: ReadReport) -> None:
 def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
     """Each outlet's listed pages: new articles watched now, the rest rejected once."""
     guard = Guard(allow_private=app.config.fetch.allow_private)
-    by_outlet: dict[str, dict[str, Listed]] = {}
+    # By the source's outlet now, not by the name it had when claimed: an
+    # outlet renamed during the read keeps what it listed; a removed one's
+    # sources are gone, and what they listed with them.
+    outlet_of = app.storage.outlets.source_outlets([r.source.id for r in reads])
+    by_outlet: dict[int, dict[str, Listed]] = {}
     for r in reads:
+        if (oid := outlet_of.get(r.source.id)) is None:
+            continue
         for item in r.listed:
             try:
                 url = urls.normalize(item.url)
             except urls.BadURL:
                 continue
-            by_outlet.setdefault(r.source.outlet, {}).setdefault(
+            by_outlet.setdefault(oid, {}).setdefault(
                 url, Listed(url, item.source_id, item.found_via, item.title, item.published)
             )
     now = app.clock()
-    for name, listed in by_outlet.items():
-        oid = app.storage.outlets.outlet_id(name)
-        if oid is None:
-            continue  # removed meanwhile
+    for oid, listed in by_outlet.items():
         fresh = app.storage.outlets.unseen(oid, list(listed))
         keep, refuse = [], []
         for url in fresh:
