@@ -70,7 +70,9 @@ class RevisitPolicy:
         return self.interval_after
 
     def error_delay(self, errors: int, retry_after: timedelta | None = None) -> timedelta:
-        delay = min(self.backoff * (2 ** max(errors - 1, 0)), self.backoff_max)
+        # The exponent is capped: a month of failures (40 in a row) would
+        # overflow timedelta before min() capped the product.
+        delay = min(self.backoff * (2 ** min(max(errors - 1, 0), 30)), self.backoff_max)
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         return delay

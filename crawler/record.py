@@ -8,19 +8,23 @@ transaction (storage.history).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any
 
-from raqib import urls
-from raqib.crawler.workers import AnalysisError, Workers
+from raqib.crawler.fetch_record import (
+    Policy,
+    advise,
+    build_record,
+    failed_record,
+    failure,
+)
+from raqib.crawler.workers import Workers
 from raqib.domain import (
     FAILED_OUTCOMES,
     Fetched,
@@ -33,9 +37,6 @@ from raqib.domain import (
 from raqib.extract.judge import Verdict, after_extraction, before_extraction, outlet_verdict
 from raqib.extract.page import Page, Same, analyze_timed, body_key
 from raqib.extract.results import NotArticle
-from raqib.extract.scripted import scripted
-from raqib.normalize.arabic import search_key
-from raqib.recording import page_meta
 from raqib.storage import Storage, StoreFailure
 
 log = logging.getLogger(__name__)
@@ -59,117 +60,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
 # keeps the heap it freed unless asked to give it back. Asked once per batch
 # written, the process tree of a 4,000-page first pass peaked 15 MB lower.
 _TRIM = _malloc_trim()
-
-
-class Policy(Protocol):
-    def after_fetch(
-        self, watch: Any, outcome: str, now: datetime, retry_after: timedelta | None = None
-    ) -> Any: ...
-
-
-def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Retry-After as seconds or as an HTTP date; None when absent or nonsense."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=min(int(value), 30 * 86400))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - now, timedelta(0))
-
-
-def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
-    """URLs that should find this watch later: after redirects, canonical, AMP."""
-    canonical = page.canonical_url if page is not None else None
-    amp = page.amp_url if page is not None else None
-    served = fetched.final_url or fetched.url
-    if fetched.url == served == task.url and not (fetched.redirects or canonical or amp):
-        return []  # served at the watch's own address, normalised already, naming no other
-    primary, others = urls.identity(
-        fetched.url,
-        final=fetched.final_url,
-        redirects=fetched.redirects,
-        canonical=canonical,
-        amp=amp,
-    )
-    return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
-
-
-def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:
-    """What the fetch log should tell the user beyond the outcome: a page whose
-    body its scripts build wants `--render`; requests a rendered page made that
-    the address guard refused."""
-    detail = verdict.detail
-    if (
-        verdict.outcome == Outcome.NOT_ARTICLE
-        and not fetched.rendered
-        and fetched.text is not None
-        and (detail or "").startswith("no article text found")
-        and scripted(fetched.text)
-    ):
-        detail = f"{detail}; its scripts build the page: try `raqib watch --render {task.url}`"
-    if fetched.refused:
-        shown = ", ".join(fetched.refused[:3]) + (" …" if len(fetched.refused) > 3 else "")
-        note = f"the address guard refused {len(fetched.refused)} of the page's requests: {shown}"
-        detail = f"{detail}; {note}" if detail else note
-    return verdict if detail == verdict.detail else dataclasses.replace(verdict, detail=detail)
-
-
-def build_record(
-    task: Task, fetched: Fetched, verdict: Verdict, key: str | None, policy: Policy
-) -> FetchRecord:
-    retry_after = parse_retry_after(fetched.retry_after, fetched.fetched_at)
-    nxt = policy.after_fetch(task, verdict.outcome, fetched.fetched_at, retry_after)
-    page = verdict.page
-    new = verdict.outcome == Outcome.NEW_VERSION
-    good = new or verdict.outcome in (Outcome.UNCHANGED, Outcome.RESTORED)
-    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
-    return FetchRecord(
-        watch_id=task.watch_id,
-        fetched_at=fetched.fetched_at,
-        outcome=verdict.outcome,
-        next_check_at=nxt.at,
-        new_state=WatchState.REJECTED if verdict.reject else nxt.state,
-        error_count=nxt.error_count,
-        removed_count=nxt.removed_count,
-        status=fetched.status,
-        duration_ms=fetched.duration_ms,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        detail=verdict.detail,
-        url=fetched.final_url or fetched.url,
-        snapshot=page.snapshot if page is not None and new else None,
-        raw_body=fetched.body if new else None,
-        body_key=key if good else None,
-        aliases=aliases_for(task, fetched, page)
-        if good or verdict.outcome == Outcome.NOT_MODIFIED
-        else [],
-        warc_file=warc[0] if warc else None,
-        warc_offset=warc[1] if warc else None,
-        # Extracted in full: its region (or {}, none: the old one must not stay).
-        region=(page.region or {}) if page is not None and good else None,
-        meta=page_meta(page.snapshot) if page is not None and good else None,
-        shot=fetched.shot if new else None,
-        # Keyed on the crawl's thread, not in an extraction worker: on a first pass
-        # the worker is the slower, and the crawl's thread ends up waiting for it
-        # (keyed there, a peers' first pass ended 70 ms later; docs/performance-record.md).
-        search_key=search_key(f"{page.snapshot.title}\n{page.snapshot.text}")
-        if page is not None and new
-        else None,
-    )
-
-
-def _failure(exc: Exception) -> str:
-    """What went wrong, for the fetch log: crawler.workers' errors say it
-    themselves; any other is named by its type."""
-    if isinstance(exc, AnalysisError):
-        return exc.reason
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Recorder:
@@ -264,38 +154,18 @@ class Recorder:
         if self.fatal is not None or self.abandoned:
             return  # the pass is stopping: leave the watch to the next one
         task = self.tasks[fetched.watch_id]
-        if isinstance(fetched.warc, Future):
-            try:
-                fetched.warc = await asyncio.wrap_future(fetched.warc)
-            except (OSError, StoreFailure) as exc:
-                self.fail(exc)  # no archive, no evidence: the pass stops
+        try:
+            record = await self._record(task, fetched)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # unrecorded, the watch would stay first in line for good
+            if self.abandoned:
                 return
-        key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
-        verdict = before_extraction(task, fetched, key)
-        if verdict is None:
-            try:
-                result = await self._extract(fetched, task)
-            except asyncio.CancelledError:
-                if self.abandoned:  # its workers were stopped with the pass
-                    return
-                raise
-            except BrokenExecutor as exc:  # a worker died: no page can be analysed now
-                if not self.abandoned:
-                    self.fail(exc)
-                return
-            except Exception as exc:  # a stranger's page must not stop the pass
-                if self.abandoned:  # a pool shut down with the pass: not the page's fault
-                    return
-                # Unrecorded, the watch would stay first in line and stop every pass at it.
-                log.warning("analysing %s failed: %s", fetched.url, exc, exc_info=True)
-                verdict = Verdict(Outcome.ERROR, f"analysis failed: {_failure(exc)}"[:300])
-            else:
-                verdict = after_extraction(task, result)
-        verdict = advise(task, fetched, outlet_verdict(task, verdict))
-        if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
-            if not await self._archive_rendering(fetched):
-                return
-        self.pending.append((task, build_record(task, fetched, verdict, key, self.policy)))
+            log.warning("recording %s failed: %s", fetched.url, exc, exc_info=True)
+            record = failed_record(task, fetched, f"recording failed: {failure(exc)}", self.policy)
+        if record is None:
+            return
+        self.pending.append((task, record))
         if len(self.pending) >= self.batch_size:
             self.flush()
             while len(self._inflight) > MAX_INFLIGHT:  # back-pressure: the database sets the pace
@@ -304,6 +174,43 @@ class Recorder:
             # Group commit: a batch is written when full or a moment after its
             # first record, whichever comes first.
             self._timer = asyncio.get_running_loop().call_later(self.batch_delay, self.flush)
+
+    async def _record(self, task: Task, fetched: Fetched) -> FetchRecord | None:
+        """The fetch judged, as its record (None: the pass is stopping)."""
+        if isinstance(fetched.warc, Future):
+            try:
+                fetched.warc = await asyncio.wrap_future(fetched.warc)
+            except (OSError, StoreFailure) as exc:
+                self.fail(exc)  # no archive, no evidence: the pass stops
+                return None
+            except Exception as exc:  # the record's own failure: recorded without one
+                log.warning("no WARC record of %s: %s", fetched.url, exc, exc_info=True)
+                fetched.warc = None
+        key = body_key(fetched.body, fetched.encoding) if fetched.text is not None else None
+        verdict = before_extraction(task, fetched, key)
+        if verdict is None:
+            try:
+                result = await self._extract(fetched, task)
+            except asyncio.CancelledError:
+                if self.abandoned:  # its workers were stopped with the pass
+                    return None
+                raise
+            except BrokenExecutor as exc:  # a worker died: no page can be analysed now
+                if not self.abandoned:
+                    self.fail(exc)
+                return None
+            except Exception as exc:  # a stranger's page must not stop the pass
+                if self.abandoned:  # a pool shut down with the pass: not the page's fault
+                    return None
+                log.warning("analysing %s failed: %s", fetched.url, exc, exc_info=True)
+                verdict = Verdict(Outcome.ERROR, f"analysis failed: {failure(exc)}"[:300])
+            else:
+                verdict = after_extraction(task, result)
+        verdict = advise(task, fetched, outlet_verdict(task, verdict))
+        if verdict.outcome == Outcome.NEW_VERSION and (fetched.rendered or fetched.shot):
+            if not await self._archive_rendering(fetched):
+                return None
+        return build_record(task, fetched, verdict, key, self.policy)
 
     async def _archive_rendering(self, fetched: Fetched) -> bool:
         """A new version's rendered DOM and screenshot go to the WARC beside the

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from raqib.diffs import facts
 from raqib.diffs.align import Item, Sentence, align, moved_paragraphs, split
-from raqib.diffs.signals import update_signals
+from raqib.diffs.signals import modified_signal, update_signals
 from raqib.diffs.words import changed_chars, word_diff
 from raqib.domain import ChangeKind, Label
 from raqib.normalize.arabic import compact_key
@@ -37,6 +37,7 @@ T = TypeVar("T")
 ANALYZER_VERSION = 6
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")
+MAX_COARSE_PAIRS = 1_000_000  # sentences matched whole: past it, all replaced
 
 
 class VersionLike(Protocol):
@@ -163,8 +164,8 @@ def judged(
     if stored is not None and analyzer is not None and is_current(analyzer):
         try:
             return Judged(Analysis.from_json(stored, old, new), stored, analyzer)
-        except (KeyError, TypeError, ValueError):
-            pass  # a stored form this analyzer cannot read: judge again
+        except Exception:
+            pass  # a stored form this analyzer cannot read (or one it raises on): judge again
     a = judge(old, new)
     data = a.to_json()
     if analyzer is not None:
@@ -232,15 +233,18 @@ def _attempt(f: Callable[[], T], fallback: T) -> T:
 
 
 def coarse(old: VersionLike, new: VersionLike, error: str) -> Analysis:
-    """Sentences kept or replaced whole, with the facts and signals that can
-    still be read: substantive when anything changed, silent unless a signal
-    announced it, so a failure never hides an edit."""
+    """Sentences kept or replaced whole, with the verdicts that can still be
+    read (cosmetic or substantive, the signals, the figures); what cannot be
+    read counts as changed and unannounced, so a failure never hides an edit."""
     none: list[Sentence] = []
     olds = _attempt(lambda: split(old.text), none)
     news = _attempt(lambda: split(new.text), none)
     items: list[Item] = []
-    matcher = SequenceMatcher(None, [s.text for s in olds], [s.text for s in news], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    matched: list[tuple[str, int, int, int, int]] = [("replace", 0, len(olds), 0, len(news))]
+    if len(olds) * len(news) <= MAX_COARSE_PAIRS:  # the matcher's time grows with both
+        a, b = [s.text for s in olds], [s.text for s in news]
+        matched = list(SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
+    for op, i1, i2, j1, j2 in matched:
         if op == "equal":
             items += [
                 Item(Label.UNCHANGED, o, n) for o, n in zip(olds[i1:i2], news[j1:j2], strict=True)
@@ -251,10 +255,15 @@ def coarse(old: VersionLike, new: VersionLike, error: str) -> Analysis:
     headline_changed = _attempt(
         lambda: compact_key(old.title) != compact_key(new.title), old.title != new.title
     )
-    byline_changed = (old.byline or "").strip() != (new.byline or "").strip()
-    substantive = headline_changed or byline_changed or old.text.strip() != new.text.strip()
-    unread: list[str] = []
-    signals = _attempt(lambda: update_signals(old, new), unread)
+    byline_changed = _attempt(
+        lambda: compact_key(old.byline or "") != compact_key(new.byline or ""),
+        (old.byline or "").strip() != (new.byline or "").strip(),
+    )
+    body_changed = _attempt(
+        lambda: _body_changed(old.text, new.text, compact_key(new.title)), old.text != new.text
+    )
+    substantive = headline_changed or byline_changed or body_changed
+    signals = _coarse_signals(old, new)
     counts = {label: sum(1 for it in items if it.label == label) for label in _COUNTED}
     chars = sum(len(it.sentence.text) for it in items if it.label != Label.UNCHANGED)
     counts["chars_changed"] = chars
@@ -272,3 +281,16 @@ def coarse(old: VersionLike, new: VersionLike, error: str) -> Analysis:
         items=items,
         error=error,
     )
+
+
+def _coarse_signals(old: VersionLike, new: VersionLike) -> list[str]:
+    """`update_signals`, or what of it can be read: the modified date, and the
+    notices neither the old version's notices nor its text held as written."""
+    try:
+        return update_signals(old, new)
+    except Exception:
+        pass
+    said = _attempt(lambda: modified_signal(old, new), None)
+    held = set(old.notices or [])
+    notices = [n for n in new.notices or [] if n not in held and n not in old.text]
+    return ([said] if said else []) + [f"notice: {n}" for n in notices]

@@ -89,6 +89,19 @@ def normalize(url: str, *, allow_credentials: bool = False) -> str:
     return result
 
 
+def joined(base: str, href: str) -> str | None:
+    """`href` read against `base`; None when urllib cannot take the result
+    apart (`http://[x/` raises ValueError in urljoin, or later in .hostname):
+    one such link on a stranger's page must cost that link only."""
+    try:
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+        _ = (parts.hostname, parts.port)
+    except ValueError:
+        return None
+    return url
+
+
 def same_site(a: str, b: str) -> bool:
     ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
     strip = lambda h: h[4:] if h.startswith("www.") else h  # noqa: E731
@@ -134,7 +147,7 @@ def identity(
             return None
         try:
             return normalize(urljoin(base, u), allow_credentials=True)
-        except BadURL:
+        except ValueError:  # BadURL, and urljoin's own ("Invalid IPv6 URL": http://[x/)
             return None
 
     served = [u for u in dict.fromkeys(norm(x) for x in (url, *redirects, final)) if u]

@@ -4,6 +4,7 @@ per logical write, and the mapping from rows to the domain's dataclasses."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -103,6 +104,18 @@ def _insert(conn: Any, table: Any) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert(table)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str | None, limit: int) -> str | None:
+    """A stranger's short text (a header, an error's message) as a column
+    holds it on both backends: no NUL (PostgreSQL refuses one), no lone
+    surrogate (no driver encodes one), within the column's width."""
+    if not value:
+        return None
+    return _UNSTORABLE.sub("", value)[:limit] or None
 
 
 def rowcount(result: Any) -> int:

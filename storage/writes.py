@@ -23,9 +23,9 @@ from raqib import recording
 from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
 from raqib.storage import blobs, postgres
 from raqib.storage import models as m
-from raqib.storage.db import Database, StoreError, insert_new, to_domain
+from raqib.storage.db import Database, StoreError, insert_new, storable, to_domain
 from raqib.storage.search import add_keys
-from raqib.storage.watches import add_alias
+from raqib.storage.watches import MAX_URL, add_alias
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,10 @@ class FetchWriter:
                     "byline": snap.byline, "published": snap.published,
                     "modified": snap.modified, "text": snap.text, "notices": list(snap.notices),
                     "language": snap.language, "content_hash": snap.content_hash,
-                    "raw_hash": raw_hash, "url": f.rec.url or w["url"],
+                    # A redirect to an address past the column: the watch's own
+                    # (the WARC record keeps the one served).
+                    "raw_hash": raw_hash,
+                    "url": f.rec.url if f.rec.url and len(f.rec.url) <= MAX_URL else w["url"],
                     "extractor": snap.extractor, "first_seen": f.rec.fetched_at,
                     "last_seen": f.rec.fetched_at, "fetch_id": f.fetch_id,
                 }
@@ -314,8 +317,9 @@ class FetchWriter:
     ) -> dict[str, Any]:
         return {
             "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
-            "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
-            "last_modified": rec.last_modified, "detail": (detail or None) and detail[:500],
+            "outcome": str(outcome), "duration_ms": rec.duration_ms,
+            "etag": storable(rec.etag, 256), "last_modified": storable(rec.last_modified, 64),
+            "detail": storable(detail, 500),
             "version_id": None,
             "warc_file_id": self.warc_file_id(s, rec.warc_file) if rec.warc_file else None,
             "warc_offset": rec.warc_offset,

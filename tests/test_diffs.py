@@ -427,3 +427,44 @@ def test_a_coarse_judgement_reads_what_it_still_can(monkeypatch) -> None:
         a.error,
         ["delete", "add", "unchanged"],
     )
+
+
+def test_a_coarse_judgement_keeps_cosmetic_and_announced_verdicts(monkeypatch) -> None:
+    """The review of the fallback: with the aligner and the notice check both
+    broken, diacritics alone stay cosmetic, and a later modified date still
+    announces; with the splitter broken too, readers restore what was stored."""
+    from raqib.diffs import classify
+
+    def broken(*args: object) -> None:
+        raise RecursionError("broken")
+
+    monkeypatch.setattr(classify, "align", broken)
+    old = V("قال الوزير إن المفاوضات مستمرة.", modified="2024-01-25T09:00:00+03:00")
+    marked = V("قالَ الوزيرُ إنّ المفاوضاتِ مستمرةٌ.", modified=old.modified)
+    assert (classify.judge(old, marked).kind, classify.judge(old, marked).silent) == (
+        "cosmetic",
+        False,
+    )
+    monkeypatch.setattr(classify, "update_signals", broken)
+    later = V("قال الوزير إن المفاوضات انتهت.", modified="2024-01-25T13:40:00+03:00")
+    a = classify.judge(old, later)
+    assert a.signals and a.signals[0].startswith("modified date") and not a.silent
+    monkeypatch.setattr(classify, "split", broken)
+    a = classify.judge(old, later)
+    assert a.items == [] and a.kind == "substantive"
+    again = judged(a.to_json(), ANALYZER, old, later)  # a reader: split raises there too
+    assert again.analysis.error == "RecursionError: broken"
+
+
+def test_a_coarse_judgement_is_bounded(monkeypatch) -> None:
+    from raqib.diffs import classify
+
+    monkeypatch.setattr(classify, "align", lambda a, b: 1 / 0)
+    monkeypatch.setattr(classify, "MAX_COARSE_PAIRS", 3)
+    old, new = V("أ ب.\n\nج د.\n\nه و."), V("أ ب.\n\nج د.\n\nه ز.")
+    labels = [it.label for it in classify.judge(old, new).items]
+    assert labels == ["delete"] * 3 + ["add"] * 3  # past the bound: no matching at all
+    monkeypatch.setattr(classify, "MAX_COARSE_PAIRS", 9)
+    assert [it.label for it in classify.judge(old, new).items] == [
+        "unchanged", "unchanged", "delete", "add"
+    ]  # fmt: skip

@@ -35,6 +35,7 @@ class Receiver(ThreadingHTTPServer):
         self.got: dict[str, list[Any]] = {"/hook": [], "/apprise": []}
         self.up = True
         self.attempts = 0
+        self.refuse: str | None = None  # a body holding this is answered 400
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -53,6 +54,11 @@ class _Hook(BaseHTTPRequestHandler):
         self.server.attempts += 1
         if not self.server.up:
             self.send_response(503)
+            self.end_headers()
+            return
+        if self.server.refuse and self.server.refuse in body.decode("utf-8"):
+            self.send_response(400)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
         self.server.got.setdefault(self.path, []).append(json.loads(body))
@@ -589,7 +595,14 @@ def test_one_change_that_cannot_be_told_or_indexed_holds_up_no_other(
             return patched
 
         monkeypatch.setattr(notifications, "change_event", bug(notifications.change_event))
-        monkeypatch.setattr(notifications, "wants", bug(notifications.wants))
+        real_wants = notifications.wants
+
+        def wants(when, keywords, story, event):  # the keyword rule's bug, on the fine one
+            if keywords and event.get("url") == fine:
+                raise ValueError("a bug in the rule")
+            return real_wants(when, keywords, story, event)
+
+        monkeypatch.setattr(notifications, "wants", wants)
         monkeypatch.setattr(search, "search_key", bug(search.search_key))
         logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
         try:
@@ -603,6 +616,32 @@ def test_one_change_that_cannot_be_told_or_indexed_holds_up_no_other(
     assert [e["url"] for e in receiver.got["/hook"]] == [fine]
     assert [e["url"] for e in receiver.got["/keyword"]] == [fine]
     assert "could not be told: ValueError: a bug on this text" in caplog.text
+    assert "rules failed on an event (a bug in the rule): sent" in caplog.text
     assert "search will not find it" in caplog.text
     monkeypatch.undo()
     assert [h["url"] for h in raqib("search", "الهجوم", "--json").json()] == [fine]
+
+
+def test_a_message_its_receiver_refuses_holds_up_no_other(
+    raqib: Raqib, receiver: Receiver, monkeypatch
+) -> None:
+    """A 400 is that message's problem: the messages queued after it on the
+    channel went out only once it had failed for good, some 5 hours later."""
+    from raqib.app import notifications
+    from raqib.app.home import open_app
+
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    receiver.refuse = "REFUSED"
+    events = [_event(url=f"https://a.example/{n}", headline=n) for n in ("REFUSED", "b", "c")]
+    for k, v in raqib.env.items():  # the backend the commands use
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    try:
+        notifications.queue_events(app, events, batch="one")
+        result = notifications.flush_notifications(app, timeout=20)
+    finally:
+        app.close()
+    assert (result.sent, result.retrying) == (2, 1)
+    assert [e["headline"] for e in receiver.got["/hook"]] == ["b", "c"]
+    [ch] = raqib("notify", "status", "--json").json()["channels"]
+    assert (ch["sent"], ch["pending"]) == (2, 1)

@@ -224,10 +224,13 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     edits = raqib("changes", "--outlet", "sada", "--json").json()
     assert len(edits) == 1
     (raqib.home / "raqib.toml").write_text('[outlets.sada]\nretain = "60d"\n')
+    refused = raqib("outlet", "rename", "sada", "sada-news", expect=2).err
+    assert "[outlets.sada] would no longer apply: rename that table [outlets.sada-news]" in refused
+    assert raqib("outlet", "list", "--json").json()[0]["name"] == "sada"  # nothing changed
+    (raqib.home / "raqib.toml").write_text('[outlets.sada-news]\nretain = "60d"\n')
 
     r = raqib("outlet", "rename", "sada", "sada-news")
     assert "renamed sada to sada-news" in r.out
-    assert "[outlets.sada] no longer applies: rename it [outlets.sada-news]" in r.err
     [outlet] = raqib("outlet", "list", "--json").json()
     assert (outlet["name"], outlet["watched"]) == ("sada-news", 1)
     assert [s["url"] for s in outlet["sources"]] == [server.base + "/feed.xml"]
@@ -252,6 +255,7 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     raqib("outlet", "remove", "sada-news")
     assert "already an outlet" in raqib("outlet", "rename", "other", "sada-news", expect=2).err
     # A removed outlet renamed frees its name: `outlet add` then starts afresh.
+    (raqib.home / "raqib.toml").write_text("")
     raqib("outlet", "rename", "sada-news", "sada-2025")
     assert raqib("changes", "--outlet", "sada-2025", "--json").json() == moved
     raqib("outlet", "add", "sada-news", "--feed", server.base + "/other.xml")

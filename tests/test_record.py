@@ -33,7 +33,7 @@ def test_close_after_a_write_finished_but_before_its_callback_ran() -> None:
 def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     from datetime import UTC, datetime
 
-    from raqib.crawler.record import aliases_for
+    from raqib.crawler.fetch_record import aliases_for
     from raqib.domain import Fetched, Task
 
     now = datetime(2026, 12, 3, tzinfo=UTC)

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from raqib import urls
 from raqib.crawler.context import context_of
+from raqib.crawler.responses import text
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
@@ -184,7 +185,7 @@ class DiscoverSpider(scrapy.Spider):
         elif not isinstance(response, TextResponse):
             c.error = "not an HTML page"
         else:
-            page = make_page(response.text, response.url)
+            page = make_page(text(response)[0], response.url)
             if isinstance(page, NotArticle):
                 c.error = f"not an article: {page.reason}"
             else:

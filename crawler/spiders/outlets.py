@@ -21,6 +21,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from raqib.crawler.context import context_of
+from raqib.crawler.responses import header, text
 from raqib.crawler.spiders import conditional
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
@@ -83,7 +84,7 @@ class OutletSpider(scrapy.Spider):
         if response.status >= 400:
             yield SourceRead(src, f"HTTP {response.status}", failed=True, top=depth == 0)
             return
-        etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
+        etag, modified = header(response, b"ETag"), header(response, b"Last-Modified")
         digest = _digest(response) if depth == 0 else None
         if digest is not None and digest == src.body_sha256:
             yield SourceRead(src, "unchanged since the last read", not_modified=True)
@@ -92,7 +93,7 @@ class OutletSpider(scrapy.Spider):
             if not isinstance(response, TextResponse):
                 yield SourceRead(src, "not an HTML page", failed=True)
                 return
-            links = front_links(response.text, response.url)
+            links = front_links(text(response)[0], response.url)
             listed = [Listed(u, src.id, src.url, title=a or None) for u, a in links]
             yield SourceRead(
                 src,
@@ -144,8 +145,3 @@ def _digest(response: Response) -> str:
     h.update(b"\0")
     h.update(response.body)
     return h.hexdigest()
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1")[:256] if value else None

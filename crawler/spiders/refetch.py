@@ -21,19 +21,13 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from raqib.crawler.context import PassContext, context_of
+from raqib.crawler.responses import header, text
 from raqib.crawler.session import PassStopping
 from raqib.crawler.spiders import conditional
 from raqib.domain import Fetched, Task
 
 # Every status but redirects reaches the callback (redirects are followed).
 HANDLED_STATUSES = [304, *range(400, 600)]
-
-
-def _header(response: Response, name: str, limit: int = 256) -> str | None:
-    value = response.headers.get(name)
-    if value is None:
-        return None
-    return value.decode("latin-1", errors="replace").strip()[:limit] or None
 
 
 def describe_failure(failure: Failure) -> str:
@@ -150,11 +144,8 @@ class RefetchSpider(scrapy.Spider):
         if fetched.rendered and self.max_size and len(response.body) > self.max_size:
             fetched.error = f"rendered page too large: {len(response.body):,} bytes"
         elif fetched.rendered and isinstance(response, TextResponse):
-            fetched.body, fetched.text, fetched.encoding = (
-                response.body,
-                response.text,
-                response.encoding,
-            )
+            fetched.body = response.body
+            fetched.text, fetched.encoding = text(response)
         fetched.shot = (meta.get("playwright_page_methods") or [None])[0].result
         fetched.refused = list(meta.get("raqib_refused") or [])
         yield fetched
@@ -177,12 +168,10 @@ class RefetchSpider(scrapy.Spider):
 
     def fetched(self, response: Response) -> Fetched:
         meta = response.meta
-        text: str | None = None
+        body_text: str | None = None
         encoding: str | None = None
         if isinstance(response, TextResponse):
-            # Scrapy decodes: BOM, HTTP charset, <meta> charset, then sniffing.
-            text = response.text
-            encoding = response.encoding
+            body_text, encoding = text(response)
         latency = meta.get("download_latency")
         return Fetched(
             watch_id=meta["watch_id"],
@@ -191,12 +180,12 @@ class RefetchSpider(scrapy.Spider):
             fetched_at=self.clock(),
             status=response.status,
             duration_ms=int(latency * 1000) if latency is not None else None,
-            content_type=_header(response, "Content-Type"),
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified", 64),
-            retry_after=_header(response, "Retry-After", 64),
+            content_type=header(response, "Content-Type"),
+            etag=header(response, "ETag"),
+            last_modified=header(response, "Last-Modified", 64),
+            retry_after=header(response, "Retry-After", 64),
             body=response.body,
-            text=text,
+            text=body_text,
             encoding=encoding,
             redirects=list(meta.get("redirect_urls") or []),
             warc=meta.get("raqib_warc"),

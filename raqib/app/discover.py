@@ -44,9 +44,9 @@ class Plan:
 
 
 def _decode(raw: bytes) -> str:
-    from w3lib.encoding import html_to_unicode
+    from raqib.extract.decoding import decoded
 
-    return html_to_unicode(None, raw)[1]
+    return decoded(raw)
 
 
 def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:

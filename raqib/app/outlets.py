@@ -5,10 +5,11 @@ and the step every `raqib check` takes first."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from raqib import urls
@@ -21,8 +22,10 @@ from raqib.discovery.outlets import read_opml, refusal, write_opml
 from raqib.domain import Listed, Outlet, SourceKind
 from raqib.guard import Guard, network_of
 from raqib.loading import importing
+from raqib.storage import StoreFailure
 
 _NAME = re.compile(r"^[\w][\w.-]{0,99}$")
+log = logging.getLogger("raqib")
 
 
 @dataclass
@@ -79,22 +82,22 @@ def get(app: App, name: str, *, removed: bool = False) -> Outlet:
     return found
 
 
-def rename(app: App, name: str, new: str) -> tuple[Outlet, str | None]:
-    """Rename an outlet (a removed one too), with everything it brought; and
-    what to say when the configuration still names it the old way."""
+def rename(app: App, name: str, new: str) -> Outlet:
+    """Rename an outlet (a removed one too), with everything it brought."""
     check_name(new)
     get(app, name, removed=True)
     if new == name:
         raise BadInput(f"{name!r} is already the outlet's name")
     if app.storage.outlets.get(new, removed=True) is not None:
         raise BadInput(f"there is already an outlet {new!r} (removed ones keep their name)")
-    renamed = app.storage.outlets.rename(name, new)
-    stale = name in app.config.outlets.per and new not in app.config.outlets.per
-    return renamed, (
-        f"the configuration's [outlets.{name}] no longer applies: rename it [outlets.{new}]"
-        if stale
-        else None
-    )
+    per = app.config.outlets.per
+    if name in per and new not in per:
+        # Its retention, pace, headers and rendering would silently stop applying.
+        raise BadInput(
+            f"the configuration's [outlets.{name}] would no longer apply: rename that table "
+            f"[outlets.{new}] first, then run this again (nothing was changed)"
+        )
+    return app.storage.outlets.rename(name, new)
 
 
 def remove(app: App, name: str) -> int:
@@ -235,24 +238,36 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
             )
     now = app.clock()
     for oid, listed in by_outlet.items():
-        fresh = app.storage.outlets.unseen(oid, list(listed))
-        keep, refuse = [], []
-        for url in fresh:
-            item = listed[url]
-            why = refusal(url)
-            if why is None and not guard.allow_private:
-                if network_of(url) not in guard.allowed(item.found_via):
-                    why = (
-                        f"refused: a {network_of(url)} address listed by a "
-                        f"{network_of(item.found_via)} source"
-                    )
-            if why is None:
-                keep.append(item)
-            else:
-                refuse.append((url, why))
-        app.storage.outlets.reject(oid, refuse, now=now)
-        report.rejected.extend(refuse)
-        report.watched += app.storage.outlets.watch(oid, keep, now=now)
+        try:
+            _take_in(app, guard, oid, listed, report, now)
+        except StoreFailure:
+            raise  # the database itself: the pass stops
+        except Exception as exc:  # one outlet's listing must not cost the pass or the others
+            log.error("outlet %d: what its sources listed could not be stored: %s", oid, exc)
+
+
+def _take_in(
+    app: App, guard: Guard, oid: int, listed: dict[str, Listed], report: ReadReport, now: datetime
+) -> None:
+    """One outlet's listing: new articles watched, the rest rejected once."""
+    fresh = app.storage.outlets.unseen(oid, list(listed))
+    keep, refuse = [], []
+    for url in fresh:
+        item = listed[url]
+        why = refusal(url)
+        if why is None and not guard.allow_private:
+            if network_of(url) not in guard.allowed(item.found_via):
+                why = (
+                    f"refused: a {network_of(url)} address listed by a "
+                    f"{network_of(item.found_via)} source"
+                )
+        if why is None:
+            keep.append(item)
+        else:
+            refuse.append((url, why))
+    app.storage.outlets.reject(oid, refuse, now=now)
+    report.rejected.extend(refuse)
+    report.watched += app.storage.outlets.watch(oid, keep, now=now)
 
 
 def retire(app: App) -> int:

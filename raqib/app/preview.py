@@ -72,14 +72,13 @@ def _preview(app: App, w: Watch) -> Preview:
 
 def _structure(app: App, raw_hash: str | None, url: str) -> Article | None:
     """The extracted article again, for what a version does not keep (lede, tables)."""
-    from w3lib.encoding import html_to_unicode
-
     from raqib.extract.article import extract
+    from raqib.extract.decoding import decoded
 
     raw = app.storage.history.raw_body(raw_hash) if raw_hash else None
     if raw is None:
         return None
-    result = extract(html_to_unicode(None, raw)[1], url)
+    result = extract(decoded(raw), url)
     return result if isinstance(result, Article) else None
 
 

@@ -99,12 +99,11 @@ def outlet_remove(obj: Ctx, name: str) -> None:
 def outlet_rename(obj: Ctx, name: str, new: str) -> None:
     """Give an outlet a new name. Its sources, its watches and their history
     go with it: `--outlet NEW` finds them all, and `--outlet NAME` none. A
-    removed outlet can be renamed too (to free its name for another)."""
+    removed outlet can be renamed too (to free its name for another). A
+    `[outlets.NAME]` table in the configuration is renamed first, by hand."""
     with obj.app() as app:
-        o, note = outlets.rename(app, name, new)
+        o = outlets.rename(app, name, new)
     click.echo(f"renamed {name} to {o.name}")
-    if note:
-        click.echo(f"note: {note}", err=True)
 
 
 @outlet.command(name="import")

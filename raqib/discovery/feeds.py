@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from urllib.parse import quote_plus, urljoin
+from urllib.parse import quote_plus
 
 from lxml import etree
+
+from raqib.normalize.arabic import canonical_line
+from raqib.urls import joined
 
 MAX_ENTRIES = 1000
 
@@ -75,6 +78,16 @@ def search_url(template: str, terms: list[str]) -> str:
     return template.replace("{query}", quote_plus(" ".join(terms)))
 
 
+def _clean(value: object, limit: int = 1000) -> str | None:
+    """A feed's text as stored: one line, no control characters (PostgreSQL
+    refuses a NUL, and feedparser turns &#0; into one), no lone surrogates
+    (no database encodes them), bounded."""
+    if not isinstance(value, str):
+        return None
+    line = canonical_line(value).encode("utf-8", errors="replace").decode("utf-8")
+    return line[:limit] or None
+
+
 def parse(body: bytes, base_url: str) -> Parsed:
     """Whatever the source turned out to be: a sitemap (index) or a feed."""
     head = body[:2000].lstrip().lower()
@@ -88,7 +101,10 @@ def parse_feed(body: bytes, base_url: str) -> Parsed:
 
     # A stream, never the bytes: feedparser opens a string that names a file
     # (a body of "/etc/passwd" or "/dev/zero") as that file, on this machine.
-    feed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": base_url})
+    try:
+        feed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": base_url})
+    except Exception as exc:  # its loose parser raises on some malformed feeds (&#xD800;)
+        return Parsed("unknown", error=f"unreadable feed ({type(exc).__name__})")
     version = feed.get("version") or ""
     if not feed.entries and (feed.get("bozo") and not version):
         reason = feed.get("bozo_exception")
@@ -102,14 +118,14 @@ def parse_feed(body: bytes, base_url: str) -> Parsed:
         link = e.get("link") or next(
             (lk.get("href") for lk in e.get("links", []) if lk.get("href")), None
         )
-        if not link:
+        if not link or (url := joined(base_url, link)) is None:
             continue
         entries.append(
             Entry(
-                url=urljoin(base_url, link),
-                title=(e.get("title") or None),
-                summary=(e.get("summary") or None),
-                published=e.get("published") or e.get("updated"),
+                url=url,
+                title=_clean(e.get("title")),
+                summary=_clean(e.get("summary"), 5000),
+                published=_clean(e.get("published") or e.get("updated"), 64),
             )
         )
     return Parsed(kind, entries)
@@ -125,21 +141,21 @@ def parse_sitemap(body: bytes, base_url: str) -> Parsed:
     tag = etree.QName(root).localname
     if tag == "sitemapindex":
         children = [
-            urljoin(base_url, (loc.text or "").strip())
+            url
             for loc in root.iter(f"{{{SITEMAP_NS}}}loc", "loc")
-            if (loc.text or "").strip()
+            if (loc.text or "").strip() and (url := joined(base_url, loc.text.strip()))
         ]
         return Parsed("sitemapindex", children=children[:MAX_ENTRIES])
     entries = []
     for url_el in root.iter(f"{{{SITEMAP_NS}}}url", "url"):
         loc = url_el.findtext(f"{{{SITEMAP_NS}}}loc") or url_el.findtext("loc")
-        if not loc or not loc.strip():
+        if not loc or not loc.strip() or (url := joined(base_url, loc.strip())) is None:
             continue
         title = url_el.findtext(f".//{{{NEWS_NS}}}title")
         published = url_el.findtext(f".//{{{NEWS_NS}}}publication_date") or url_el.findtext(
             f"{{{SITEMAP_NS}}}lastmod"
         )
-        entries.append(Entry(urljoin(base_url, loc.strip()), title=title, published=published))
+        entries.append(Entry(url, title=_clean(title), published=_clean(published, 64)))
         if len(entries) >= MAX_ENTRIES:
             break
     return Parsed("sitemap", entries)

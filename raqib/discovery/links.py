@@ -3,11 +3,12 @@ coverage (inline links and in-body "read also" promos), same-site or not."""
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 
 from raqib.normalize.arabic import canonical_line
+from raqib.urls import joined
 
 MAX_LINKS = 200
 _SKIP_HOSTS = (
@@ -59,7 +60,8 @@ def article_links(html: str, base_url: str, text: str) -> list[tuple[str, str]]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "whatsapp:")):
             continue
-        url = urljoin(base_url, href)
+        if (url := joined(base_url, href)) is None:
+            continue
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or any(

@@ -9,11 +9,12 @@ its first fetch refuses it when the page declares itself something else
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 
 from raqib import urls
+from raqib.urls import joined
 
 MAX_FRONT_LINKS = 500
 MAX_OPML_BYTES = 5_000_000
@@ -71,7 +72,8 @@ def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "whatsapp:")):
             continue
-        url = urljoin(base_url, href)
+        if (url := joined(base_url, href)) is None:
+            continue
         if urlsplit(url).scheme not in ("http", "https") or not urls.same_site(url, base_url):
             continue
         if url in seen or url.split("#")[0] == base_url:

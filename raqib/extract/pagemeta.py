@@ -27,6 +27,7 @@ MAX_JSONLD_BYTES = 200_000
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 author_mark = searcher(AUTHOR_MARK)
 
@@ -175,6 +176,13 @@ def read(tree: Any, links: tuple[set[str], set[str]] | None = None) -> PageMeta:
     return meta
 
 
+def _date(value: str) -> str | None:
+    """A date as the page wrote it, stored as is: bounded, and without what no
+    database column holds (a NUL, a lone surrogate from a JSON-LD escape)."""
+    kept = _UNSTORABLE.sub("", value).strip()[:64]
+    return kept or None
+
+
 def _read_meta_tags(root: Any, meta: PageMeta) -> None:
     for el in root.iter("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
@@ -182,9 +190,9 @@ def _read_meta_tags(root: Any, meta: PageMeta) -> None:
         if not key or not content:
             continue
         if key in _PUBLISHED_META and not meta.published:
-            meta.published = content[:64]
+            meta.published = _date(content)
         elif key in _MODIFIED_META and not meta.modified:
-            meta.modified = content[:64]
+            meta.modified = _date(content)
         elif key == "og:type":
             meta.og_type = content.lower()[:32]
         elif key == "og:title" and not meta.og_title:
@@ -250,9 +258,9 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
                 continue
             # JSON-LD is what publishers' CMSs keep current; it wins over <meta>.
             if isinstance(obj.get("dateModified"), str):
-                meta.modified = obj["dateModified"][:64]
+                meta.modified = _date(obj["dateModified"])
             if isinstance(obj.get("datePublished"), str):
-                meta.published = obj["datePublished"][:64]
+                meta.published = _date(obj["datePublished"])
             authors = _names(obj.get("author"))
             if authors:
                 meta.byline = (

@@ -23,7 +23,15 @@ USER_AGENT = "Raqib notifications (+https://github.com/raqib-news/raqib)"
 
 
 class DeliveryError(Exception):
-    pass
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        # The receiver refused this message (a 4xx but 408, 425 and 429): the
+        # message's own problem, not the channel's; the channel's others go on.
+        self.refused = refused
+
+
+def _refused(status: int) -> bool:
+    return 400 <= status < 500 and status not in (408, 425, 429)
 
 
 def kind_of(url: str) -> str:
@@ -52,9 +60,9 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> None:
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             if not 200 <= resp.status < 300:
-                raise DeliveryError(f"HTTP {resp.status}")
+                raise DeliveryError(f"HTTP {resp.status}", refused=_refused(resp.status))
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}") from exc
+        raise DeliveryError(f"HTTP {exc.code}", refused=_refused(exc.code)) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"{type(exc).__name__}: {reason}") from exc
@@ -92,7 +100,7 @@ class FlushResult:
 
 
 def _backoff(attempts: int, base: timedelta, most: timedelta) -> timedelta:
-    return min(base * (2 ** (attempts - 1)), most)
+    return min(base * (2 ** min(attempts - 1, 30)), most)  # capped: no overflow
 
 
 def flush(
@@ -111,7 +119,8 @@ def flush(
     Each channel is delivered on its own thread, in order, each message with
     `timeout`: a slow or dead channel holds up nothing but itself. When a
     message fails, its channel backs off as a whole (its other messages wait
-    as long). Delivery is at least once: a message whose answer never came
+    as long), unless the receiver refused that message alone (a 4xx): it
+    waits for its retry, and the channel's next message goes. Delivery is at least once: a message whose answer never came
     is sent again later, with the same id (`Idempotency-Key`).
     """
     result = FlushResult()
@@ -135,6 +144,10 @@ def flush(
                     continue
                 retry_at = clock() + _backoff(attempts, retry_base, retry_max)
                 outbox.failed(row.id, now=clock(), error=str(exc), retry_at=retry_at)
+                if getattr(exc, "refused", False):  # this message only: the next one goes
+                    with lock:
+                        result.retrying += 1
+                    continue
                 rest = [r.id for r, _c in items[i + 1 :]]
                 outbox.defer(rest, until=retry_at)
                 with lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import logging
 import os
 import re
 import tempfile
@@ -10,11 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from w3lib.encoding import html_to_unicode
-
+from raqib.extract.decoding import decoded
 from raqib.present import labels
 from raqib.report import views
-from raqib.storage import Storage
+from raqib.storage import Storage, StoreFailure
 
 
 @contextmanager
@@ -34,14 +35,28 @@ def atomic(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
+log = logging.getLogger("raqib")
+
+
 def write_atomic(path: Path, text: str) -> None:
     with atomic(path) as f:
         f.write(text.encode("utf-8"))
 
 
+def _unshown(change_id: int, exc: Exception) -> str:
+    """The page of a change the report could not draw: it says so (the
+    article's page links to it), and `raqib diff` may still show it."""
+    why = html.escape(f"{type(exc).__name__}: {exc}"[:300])
+    return (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        f"<title>change {change_id}</title><p>This change could not be shown: {why}. "
+        f"Compare its versions with <code>raqib diff</code>.</p></html>"
+    )
+
+
 def raw_text(storage: Storage, raw_hash: str) -> str | None:
     raw = storage.history.raw_body(raw_hash)
-    return html_to_unicode(None, raw)[1] if raw is not None else None
+    return decoded(raw) if raw is not None else None
 
 
 # The names `write_site` gives its files, and the list of them it leaves in
@@ -109,9 +124,16 @@ def write_site(
         emit(f"article-{watch_id}.html", env.get_template("article.html").render(**view))
         raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
         for c in view["changes"]:
-            cv = views.change_view(storage, c["id"])
-            if cv is not None:
-                emit(f"change-{c['id']}.html", env.get_template("change.html").render(**cv))
+            try:
+                cv = views.change_view(storage, c["id"])
+                page = env.get_template("change.html").render(**cv) if cv is not None else None
+            except StoreFailure:
+                raise
+            except Exception as exc:  # one change must not cost the site its other pages
+                log.error("report: change %d: %s: %s", c["id"], type(exc).__name__, exc)
+                page = _unshown(c["id"], exc)
+            if page is not None:
+                emit(f"change-{c['id']}.html", page)
     for kind, view in outcomes.items():
         assert view is not None
         emit(f"outcome-{kind}.html", env.get_template("outcome.html").render(**view))

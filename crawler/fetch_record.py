@@ -1,0 +1,161 @@
+"""What one fetch writes: the record built from the fetch and its verdict
+(crawler.record judges and writes it), and the record written when building
+it raised, so that no fetch goes unrecorded."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+from raqib import urls
+from raqib.crawler.workers import AnalysisError
+from raqib.domain import Fetched, FetchRecord, Outcome, Task, WatchState
+from raqib.extract.judge import Verdict
+from raqib.extract.page import Page
+from raqib.extract.scripted import scripted
+from raqib.normalize.arabic import search_key
+from raqib.recording import page_meta
+
+# A watch whose record cannot be built, and whose policy cannot say when to
+# fetch it again either, waits this long (the longest error back-off by default).
+FALLBACK_DELAY = timedelta(days=1)
+
+
+class Policy(Protocol):
+    def after_fetch(
+        self, watch: Any, outcome: str, now: datetime, retry_after: timedelta | None = None
+    ) -> Any: ...
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Retry-After as seconds or as an HTTP date; None when absent or nonsense."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # '²' is a digit to str.isdigit
+        return timedelta(seconds=min(int(value), 30 * 86400))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
+    """URLs that should find this watch later: after redirects, canonical, AMP."""
+    canonical = page.canonical_url if page is not None else None
+    amp = page.amp_url if page is not None else None
+    served = fetched.final_url or fetched.url
+    if fetched.url == served == task.url and not (fetched.redirects or canonical or amp):
+        return []  # served at the watch's own address, normalised already, naming no other
+    primary, others = urls.identity(
+        fetched.url,
+        final=fetched.final_url,
+        redirects=fetched.redirects,
+        canonical=canonical,
+        amp=amp,
+    )
+    return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
+
+
+def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:
+    """What the fetch log should tell the user beyond the outcome: a page whose
+    body its scripts build wants `--render`; requests a rendered page made that
+    the address guard refused."""
+    detail = verdict.detail
+    if (
+        verdict.outcome == Outcome.NOT_ARTICLE
+        and not fetched.rendered
+        and fetched.text is not None
+        and (detail or "").startswith("no article text found")
+        and scripted(fetched.text)
+    ):
+        detail = f"{detail}; its scripts build the page: try `raqib watch --render {task.url}`"
+    if fetched.refused:
+        shown = ", ".join(fetched.refused[:3]) + (" …" if len(fetched.refused) > 3 else "")
+        note = f"the address guard refused {len(fetched.refused)} of the page's requests: {shown}"
+        detail = f"{detail}; {note}" if detail else note
+    return verdict if detail == verdict.detail else dataclasses.replace(verdict, detail=detail)
+
+
+def build_record(
+    task: Task, fetched: Fetched, verdict: Verdict, key: str | None, policy: Policy
+) -> FetchRecord:
+    retry_after = parse_retry_after(fetched.retry_after, fetched.fetched_at)
+    nxt = policy.after_fetch(task, verdict.outcome, fetched.fetched_at, retry_after)
+    page = verdict.page
+    new = verdict.outcome == Outcome.NEW_VERSION
+    good = new or verdict.outcome in (Outcome.UNCHANGED, Outcome.RESTORED)
+    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
+    return FetchRecord(
+        watch_id=task.watch_id,
+        fetched_at=fetched.fetched_at,
+        outcome=verdict.outcome,
+        next_check_at=nxt.at,
+        new_state=WatchState.REJECTED if verdict.reject else nxt.state,
+        error_count=nxt.error_count,
+        removed_count=nxt.removed_count,
+        status=fetched.status,
+        duration_ms=fetched.duration_ms,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        detail=verdict.detail,
+        url=fetched.final_url or fetched.url,
+        snapshot=page.snapshot if page is not None and new else None,
+        raw_body=fetched.body if new else None,
+        body_key=key if good else None,
+        aliases=aliases_for(task, fetched, page)
+        if good or verdict.outcome == Outcome.NOT_MODIFIED
+        else [],
+        warc_file=warc[0] if warc else None,
+        warc_offset=warc[1] if warc else None,
+        # Extracted in full: its region (or {}, none: the old one must not stay).
+        region=(page.region or {}) if page is not None and good else None,
+        meta=page_meta(page.snapshot) if page is not None and good else None,
+        shot=fetched.shot if new else None,
+        # Keyed on the crawl's thread, not in an extraction worker: on a first pass
+        # the worker is the slower, and the crawl's thread ends up waiting for it
+        # (keyed there, a peers' first pass ended 70 ms later; docs/performance-record.md).
+        search_key=_search_key(page.snapshot.title, page.snapshot.text)
+        if page is not None and new
+        else None,
+    )
+
+
+def failure(exc: Exception) -> str:
+    """What went wrong, for the fetch log: crawler.workers' errors say it
+    themselves; any other is named by its type."""
+    if isinstance(exc, AnalysisError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _search_key(title: str, text: str) -> str | None:
+    """None when the key raises on a stranger's text: the version is stored,
+    and the search index's refresh keys it (or logs why it cannot)."""
+    try:
+        return search_key(f"{title}\n{text}")
+    except Exception:
+        return None
+
+
+def failed_record(task: Task, fetched: Fetched, detail: str, policy: Policy) -> FetchRecord:
+    """An error for a fetch whose record could not be built (a stranger's
+    header or link the code did not foresee): the watch backs off as for any
+    error, instead of staying unrecorded and first in line on every pass."""
+    try:
+        nxt = policy.after_fetch(task, Outcome.ERROR, fetched.fetched_at, None)
+        at, state, errors, removed = nxt.at, nxt.state, nxt.error_count, nxt.removed_count
+    except Exception:
+        at, state, errors, removed = fetched.fetched_at + FALLBACK_DELAY, None, None, None
+    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
+    return FetchRecord(
+        watch_id=task.watch_id, fetched_at=fetched.fetched_at, outcome=Outcome.ERROR,
+        next_check_at=at, new_state=state, error_count=errors, removed_count=removed,
+        status=fetched.status, duration_ms=fetched.duration_ms, detail=detail[:300],
+        warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
+    )  # fmt: skip
