@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from raqib.storage.blobs import BlobCache
@@ -116,6 +117,20 @@ def storable(value: str | None, limit: int) -> str | None:
     if not value:
         return None
     return _UNSTORABLE.sub("", value)[:limit] or None
+
+
+def refused_value(exc: BaseException) -> bool:
+    """Whether the database refused a value (not a failure of the database)."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, (DataError, IntegrityError, UnicodeError)) or isinstance(
+        orig, UnicodeError
+    )
+
+
+def refusal(exc: BaseException) -> str:
+    """The driver's own words for it, on one line."""
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {(str(orig).splitlines() or [''])[0]}"
 
 
 def rowcount(result: Any) -> int:

@@ -23,7 +23,15 @@ from raqib import recording
 from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
 from raqib.storage import blobs, postgres
 from raqib.storage import models as m
-from raqib.storage.db import Database, StoreError, insert_new, storable, to_domain
+from raqib.storage.db import (
+    Database,
+    StoreError,
+    insert_new,
+    refusal,
+    refused_value,
+    storable,
+    to_domain,
+)
 from raqib.storage.search import add_keys
 from raqib.storage.watches import MAX_URL, add_alias
 
@@ -85,10 +93,32 @@ class FetchWriter:
         self._watch_updates: dict[tuple[str, ...], Any] = {}
 
     def write(self, recs: Sequence[FetchRecord], *, owner: str | None = None) -> list[Recorded]:
-        """Write a batch of fetches (see HistoryRepo.record_many)."""
+        """Write a batch of fetches (see HistoryRepo.record_many). A batch refused
+        for a value no column holds (a NUL on PostgreSQL, a lone surrogate) is
+        written one fetch at a time, the refused one kept as its watch's error."""
         for rec in recs:
             if rec.outcome not in _OUTCOMES:
                 raise ValueError(f"unknown outcome {rec.outcome!r}")
+        try:
+            return self._write_batch(recs, owner)
+        except Exception as exc:
+            if not refused_value(exc):
+                raise
+            log.warning(
+                "a batch of %d fetches was refused (%s): one at a time", len(recs), refusal(exc)
+            )
+        out: list[Recorded] = []
+        for rec in recs:
+            try:
+                out += self._write_batch([rec], owner)
+            except Exception as exc:
+                if not refused_value(exc):
+                    raise
+                log.error("watch %d: its fetch could not be stored: %s", rec.watch_id, refusal(exc))
+                out += self._write_batch([_unstorable(rec, exc)], owner)
+        return out
+
+    def _write_batch(self, recs: Sequence[FetchRecord], owner: str | None) -> list[Recorded]:
         attempt = 1
         while True:
             named = set(self._warc_ids)
@@ -375,3 +405,14 @@ def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
         "width": shot.width, "height": shot.height, "sha256": blobs.digest(shot.data),
         "data": shot.data,
     }  # fmt: skip
+
+
+def _unstorable(rec: FetchRecord, exc: BaseException) -> FetchRecord:
+    """What is kept of a fetch the database refused: an error on its watch,
+    saying what was refused, at the next check the fetch had set."""
+    return FetchRecord(
+        watch_id=rec.watch_id, fetched_at=rec.fetched_at, outcome=Outcome.ERROR,
+        next_check_at=rec.next_check_at, status=rec.status, duration_ms=rec.duration_ms,
+        detail=f"could not be stored: {refusal(exc)}", warc_file=rec.warc_file,
+        warc_offset=rec.warc_offset,
+    )  # fmt: skip

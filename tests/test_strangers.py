@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -249,3 +250,41 @@ def test_links_and_charsets_urllib_and_w3lib_refuse_are_skipped() -> None:
     assert primary == "https://s.example/a"
     page = '<meta charset="hex"><p>مرحبا</p>'.encode()
     assert "مرحبا" in decoded(page)
+
+
+_UNSTORABLE = """
+import dataclasses
+import raqib.crawler.record as record
+real = record.build_record
+def build_record(task, fetched, verdict, key, policy):
+    rec = real(task, fetched, verdict, key, policy)
+    if "/poison" in fetched.url and rec.snapshot is not None:
+        rec.snapshot = dataclasses.replace(rec.snapshot, title="\\ud800" + rec.snapshot.title)
+    return rec
+record.build_record = build_record
+from raqib.cli import run
+run()
+"""
+
+
+def test_a_fetch_the_database_refuses_is_that_watchs_error_not_every_passs(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """A value no column holds, which no cleaning foresaw (here a lone
+    surrogate, which neither driver encodes), refused the whole batch: the
+    pass stopped, and the watch, first in line, stopped every pass after it."""
+    paths = ["/poison", "/a", "/b"]
+    for i, p in enumerate(paths):
+        server.routes[p] = Route(_page(60 + i))
+        raqib("watch", "--no-fetch", server.base + p)
+    command = [sys.executable, "-P", "-c", _UNSTORABLE, "--home", str(raqib.home), "check"]
+    p = subprocess.run(
+        [*command, "--json"], capture_output=True, text=True, timeout=180,
+        env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["outcomes"] == {"new_version": 2, "error": 1}
+    assert re.search(r"a batch of \d+ fetches was refused", p.stderr), p.stderr
+    [entry] = raqib("log", server.base + "/poison", "--json").json()
+    assert entry["outcome"] == "error" and entry["detail"].startswith("could not be stored: ")
+    assert raqib("versions", server.base + "/poison", "--json").json() == []
