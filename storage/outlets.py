@@ -298,6 +298,16 @@ class OutletRepo(OutletFigures):
         s.add_all(m.Alias(url=w.url, watch_id=w.id) for w in watches)
         s.flush()
 
+    def source_owners(self, urls: Sequence[str]) -> dict[str, str]:
+        """The followed outlet that reads each of these URLs, by URL."""
+        with self.db.session() as s:
+            q = (
+                select(m.OutletSource.url, m.Outlet.name)
+                .join(m.Outlet, m.Outlet.id == m.OutletSource.outlet_id)
+                .where(m.OutletSource.url.in_(set(urls)), _FOLLOWED)
+            )
+            return {url: name for url, name in s.execute(q)}
+
     def source_outlets(self, source_ids: Sequence[int]) -> dict[int, int]:
         """The followed outlet of each source still there, by source id."""
         with self.db.session() as s:

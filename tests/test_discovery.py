@@ -207,6 +207,61 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
     assert not any(p == "/outside/sport" for p, _ in server.requests)  # outside the article body
 
 
+_BUGS = """
+import raqib.app.discover as discover
+import raqib.crawler.spiders.discover as spider
+links, make_page = discover.article_links, spider.make_page
+def article_links(html, url, text):
+    if url.endswith("/seed-broken"):
+        raise ValueError("a link no one foresaw")
+    return links(html, url, text)
+def page(html, url):
+    if url.endswith("/same/talks-analysis"):
+        raise KeyError("a page no one foresaw")
+    return make_page(html, url)
+discover.article_links, spider.make_page = article_links, page
+from raqib.cli import run
+run()
+"""
+
+
+def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
+    server, raqib: Raqib
+) -> None:
+    """A seed article whose links cannot be read, and a candidate page whose
+    analysis raises: the run goes on, for the other seed and candidate."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
+    promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
+    page = render(VERSIONS[0], server.base).decode()
+    page = page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
+    server.routes["/seed"] = Route(page.encode())
+    server.routes["/seed-broken"] = Route(_article("محادثات التحالف في بغداد", RELATED))
+    server.routes["/other-site/coalition"] = Route(
+        _article("محادثات انسحاب قوات التحالف من العراق", RELATED)
+    )
+    server.routes["/same/talks-analysis"] = Route(
+        _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
+    )
+    for path in ("/seed-broken", "/seed"):
+        raqib("watch", "--no-fetch", server.base + path, "--story", "talks")
+    raqib.proc("check")
+    p = subprocess.run(
+        [sys.executable, "-P", "-c", _BUGS, "--home", str(raqib.home), "discover", "--json"],
+        capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert _added(report) == {server.base + "/other-site/coalition"}
+    [broken] = [c for c in report["candidates"] if c["url"].endswith("/same/talks-analysis")]
+    assert "analysis failed: KeyError" in json.dumps(broken, ensure_ascii=False)
+    assert "the links of " + server.base + "/seed-broken could not be read" in p.stderr
+
+
 def test_one_article_one_watch(server, raqib: Raqib, seeded) -> None:
     """Tracking parameters, AMP pages and canonical links all lead to one watch."""
     canonical = server.base + "/news/talks"

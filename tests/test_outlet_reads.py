@@ -224,6 +224,8 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     edits = raqib("changes", "--outlet", "sada", "--json").json()
     assert len(edits) == 1
     (raqib.home / "raqib.toml").write_text('[outlets.sada]\nretain = "60d"\n')
+    old_opml = raqib.home / "before.opml"
+    raqib("outlet", "export", str(old_opml))
     refused = raqib("outlet", "rename", "sada", "sada-news", expect=2).err
     assert "[outlets.sada] would no longer apply: rename that table [outlets.sada-news]" in refused
     assert raqib("outlet", "list", "--json").json()[0]["name"] == "sada"  # nothing changed
@@ -237,6 +239,13 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     moved = raqib("changes", "--outlet", "sada-news", "--json").json()
     assert [c["to_version"] for c in moved] == [c["to_version"] for c in edits]
     assert raqib("outlet", "stats", "sada-news", "--json").json()["edited"] == 1
+    # The old name, or an OPML file written before, would read the feed twice.
+    feed = server.base + "/feed.xml"
+    twice = raqib("outlet", "add", "sada", "--feed", feed, expect=2).err
+    assert "is already read by outlet 'sada-news'" in twice
+    opml = raqib("outlet", "import", "--allow-private", str(old_opml), expect=2).err
+    assert "already read by outlet" in opml
+    assert [o["name"] for o in raqib("outlet", "list", "--json").json()] == ["sada-news"]
     assert "no outlet 'sada'" in raqib("changes", "--outlet", "sada", expect=4).err
     assert {w["outlet"] for w in raqib("watches", "--json").json()} == {"sada-news"}
     server.routes["/feed.xml"] = _rss(server, ["/c/1", "/c/2"])
@@ -258,7 +267,7 @@ def test_a_renamed_outlet_takes_its_sources_watches_and_history(
     (raqib.home / "raqib.toml").write_text("")
     raqib("outlet", "rename", "sada-news", "sada-2025")
     assert raqib("changes", "--outlet", "sada-2025", "--json").json() == moved
-    raqib("outlet", "add", "sada-news", "--feed", server.base + "/other.xml")
+    raqib("outlet", "add", "sada-news", "--feed", server.base + "/third.xml")
     assert raqib("changes", "--outlet", "sada-news", "--json").json() == []
 
 

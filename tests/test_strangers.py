@@ -58,13 +58,18 @@ def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
             "/nul-date": Route(
                 _page(5, jsonld={"@type": "NewsArticle", "datePublished": "2024-01-25\u0000"})
             ),
+            # A lone surrogate escaped in JSON-LD: no text, digest or column holds one.
+            "/lone": Route(
+                _page(7, jsonld='{"@type": "NewsArticle", "author": {"name": "\\ud800 فريق"}}')
+            ),
             # A redirect to an address wider than the version's column.
             "/to-long": Route(b"", 302, {"Location": long_target}),
             long_target: Route(_page(6)),
             **{f"/good{i}": Route(_page(10 + i)) for i in range(3)},
         }
     )
-    paths = ["/canonical", "/retry", "/hex", "/meta-hex", "/nul-etag", "/nul-date", "/to-long"]
+    paths = ["/canonical", "/retry", "/hex", "/meta-hex", "/nul-etag", "/nul-date", "/lone"]
+    paths.append("/to-long")
     paths += [f"/good{i}" for i in range(3)]
     for p in paths:  # one at a time: the strangers first in line
         raqib("watch", "--no-fetch", server.base + p)

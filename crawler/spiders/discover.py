@@ -185,7 +185,10 @@ class DiscoverSpider(scrapy.Spider):
         elif not isinstance(response, TextResponse):
             c.error = "not an HTML page"
         else:
-            page = make_page(text(response)[0], response.url)
+            try:
+                page: Any = make_page(text(response)[0], response.url)
+            except Exception as exc:  # a stranger's page: this candidate's error, judged once
+                page = NotArticle(f"analysis failed: {type(exc).__name__}: {exc}"[:300])
             if isinstance(page, NotArticle):
                 c.error = f"not an article: {page.reason}"
             else:

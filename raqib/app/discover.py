@@ -7,6 +7,7 @@ decide and store (raqib.discovery.judge, then one transaction).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from raqib.discovery.links import article_links
 from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
 from raqib.domain import Decision, Origin
 from raqib.guard import Guard
+
+log = logging.getLogger("raqib")
 
 
 @dataclass
@@ -73,9 +76,14 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
             p.sources.append(SourceTask(src.id, sid, url, src.url))
         for w, v in repo.story_articles(slug):
             raw = app.storage.history.raw_body(v.raw_hash) if v.raw_hash else None
-            if raw:
-                for link, anchor in article_links(_decode(raw), v.url, v.text):
-                    p.links.append(LinkTask(sid, link, w.url, anchor))
+            if not raw:
+                continue
+            try:
+                found = article_links(_decode(raw), v.url, v.text)
+            except Exception as exc:  # one article's links must not cost every story's run
+                log.error("discover: the links of %s could not be read: %s", w.url, exc)
+                continue
+            p.links.extend(LinkTask(sid, link, w.url, anchor) for link, anchor in found)
     return p
 
 
@@ -151,11 +159,10 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
                 {"url": item.url, "kind": item.kind, "entries": item.entries, "error": item.error}
             )
     known = app.storage.watches.known_urls()
-    results = [
-        r
-        for c in pages
-        if (
-            r := decide(
+    results = []
+    for c in pages:
+        try:
+            r = decide(
                 c,
                 slug=p.slug_of.get(c.story_id),
                 model=models.get(c.story_id),
@@ -163,9 +170,11 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
                 known=known,
                 prefiltered=prefilter.get((c.story_id, c.url)),
             )
-        )
-        is not None
-    ]
+        except Exception as exc:  # one candidate must not cost the run every other one
+            log.error("discover: candidate %s could not be judged: %s", c.url, exc)
+            continue
+        if r is not None:
+            results.append(r)
     for r, watch in app.storage.discovery.record_candidates(results, now=now):
         entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
         entry["watch_id"] = watch.id if watch is not None else None

@@ -13,7 +13,7 @@ from raqib import analysis
 from raqib.app.errors import AppError, BadInput, NotFound
 from raqib.app.home import App, new_owner
 from raqib.config import parse_duration
-from raqib.domain import Change, Channel, Delivery, Message
+from raqib.domain import Change, Channel, Delivery, Message, Watch
 from raqib.notify.deliver import FlushResult, flush, kind_of, send, valid_apprise
 from raqib.notify.rules import wants
 from raqib.present.events import (
@@ -26,6 +26,7 @@ from raqib.present.events import (
     test_event,
 )
 from raqib.present.records import shown_channel
+from raqib.storage import StoreError
 
 log = logging.getLogger("raqib")
 
@@ -154,6 +155,14 @@ def _deliver(app: App, events: list[dict[str, Any]]) -> FlushResult | None:
     )
 
 
+def _still_there(app: App, watch_id: int) -> Watch | None:
+    """The watch, unless it was purged while the pass ran (its event goes with it)."""
+    try:
+        return app.storage.watches.get(watch_id)
+    except StoreError:
+        return None
+
+
 def notify_pass(
     app: App,
     *,
@@ -172,11 +181,12 @@ def notify_pass(
             return 0, 0
         events = change_events(app, changes)
         for watch_id, status, at in removed:
-            events.append(removed_event(app.storage.watches.get(watch_id), at=at, status=status))
+            if (gone := _still_there(app, watch_id)) is not None:
+                events.append(removed_event(gone, at=at, status=status))
         after = app.config.notify.failing_after
         for watch_id, errors, at in failing:
-            if errors == after:  # once, when the run of failures reaches the rule's length
-                watch = app.storage.watches.get(watch_id)
+            # Once, when the run of failures reaches the rule's length.
+            if errors == after and (watch := _still_there(app, watch_id)) is not None:
                 events.append(failing_event(watch, at=at, failures=errors))
         result = _deliver(app, events)
     except Exception as exc:

@@ -68,10 +68,23 @@ def add(
                 sources.append((kind.value, urls.normalize(raw)))
             except urls.BadURL as exc:
                 raise BadInput(f"{kind.value} {urls.redact(raw)[:120]!r}: {exc}") from None
+    _one_reader(app, {url: name for _kind, url in sources})
     existing = app.storage.outlets.get(name)
     if existing is None and not sources:
         raise BadInput("a new outlet needs a source: --feed, --sitemap or --front URL")
     return app.storage.outlets.add(name, sources, retain_days=retain_days, now=app.clock())
+
+
+def _one_reader(app: App, wanted: dict[str, str]) -> None:
+    """Refuse a source another outlet reads (url → the outlet that would read
+    it): two outlets reading one feed watch its articles under either name,
+    as an old OPML file or `outlet add OLD` after a rename would."""
+    for url, owner in app.storage.outlets.source_owners(list(wanted)).items():
+        if owner != wanted[url]:
+            raise BadInput(
+                f"{urls.redact(url)[:120]!r} is already read by outlet {owner!r} "
+                f"(renamed? see `raqib outlet list`); nothing was changed"
+            )
 
 
 def get(app: App, name: str, *, removed: bool = False) -> Outlet:
@@ -123,9 +136,17 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
                 raise BadInput(
                     f"{name[:80]!r}: {urls.redact(url)[:120]!r}: {exc}; nothing imported"
                 ) from None
+    slugs = [re.sub(r"[^\w.-]+", "-", n.strip()).strip("-.")[:100] or "outlet" for n, *_ in found]
+    readers: dict[str, str] = {}
+    for slug, (_name, sources, _retain) in zip(slugs, found, strict=True):
+        for _kind, url in sources:
+            if readers.setdefault(urls.normalize(url), slug) != slug:
+                raise BadInput(
+                    f"{urls.redact(url)[:120]!r} is listed by two outlets; nothing imported"
+                )
+    _one_reader(app, readers)
     out = []
-    for name, sources, retain in found:
-        slug = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.")[:100] or "outlet"
+    for slug, (_name, sources, retain) in zip(slugs, found, strict=True):
         out.append(
             add(
                 app, slug,

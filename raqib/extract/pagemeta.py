@@ -28,6 +28,7 @@ MAX_JSONLD_BYTES = 200_000
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 author_mark = searcher(AUTHOR_MARK)
 
@@ -207,6 +208,20 @@ def _read_meta_tags(root: Any, meta: PageMeta) -> None:
             meta.byline = content[:200]
 
 
+def _whole(data: Any, depth: int = 0) -> Any:
+    """JSON-LD's strings with their lone surrogates replaced (bounded as
+    _jsonld_objects reads it)."""
+    if isinstance(data, str):
+        return data.encode("utf-8", errors="replace").decode("utf-8")
+    if depth > 8:
+        return None
+    if isinstance(data, list):
+        return [_whole(x, depth + 1) for x in data]
+    if isinstance(data, dict):
+        return {_whole(k, depth + 1): _whole(v, depth + 1) for k, v in data.items()}
+    return data
+
+
 def _jsonld_objects(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     if depth > 6:
         return
@@ -251,6 +266,8 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
             data = json.loads(raw)
         except ValueError:
             continue
+        if _SURROGATE_ESCAPE.search(raw):  # "\ud800" alone: no text, digest or column holds it
+            data = _whole(data)
         for obj in _jsonld_objects(data):
             if len(meta.ld_types) < 50:
                 meta.ld_types |= {x[:40] for x in _types(obj)}

@@ -285,7 +285,9 @@ def digest(root: Any, region: Any, notices: list[str], facts: Facts | None = Non
         *facts.ledes(),
     )
     for part in parts:
-        h.update(part.encode("utf-8"))
+        # surrogatepass: a lone surrogate from a JSON-LD escape ("\ud800") is
+        # digested, not raised on; any other text digests as before.
+        h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()
 
