@@ -3,6 +3,7 @@ older analyzer made is judged again, said to be, and re-stored by a pass."""
 
 from __future__ import annotations
 
+import csv
 import logging
 from datetime import timedelta
 
@@ -139,6 +140,25 @@ def test_a_pair_the_analyzer_fails_on_is_judged_coarsely_and_the_rest_go_on(
     text = raqib("diff", failing, "--no-color").out
     assert f"analysis failed: ValueError: {bug}" in text and "SILENT" in text
     assert "analysis failed" not in raqib("diff", fine, "--no-color").out
+    # The webhook event, the worded message and the spreadsheet say so too.
+    from raqib.app import notifications
+    from raqib.app.home import open_app
+    from raqib.notify import messages
+
+    for k, v in raqib.env.items():
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    try:
+        [event] = notifications.change_events(app, [bad])
+    finally:
+        app.close()
+    assert event["analysis_error"] == f"ValueError: {bug}"
+    assert "تعذّر التحليل المفصّل" in messages.body(event)
+    table = raqib.home / "changes.csv"
+    raqib("export", "--format", "csv", "--out", str(table))
+    rows = list(csv.DictReader(table.read_text(encoding="utf-8-sig").splitlines()))
+    errors = {r["url"]: r["analysis_error"] for r in rows if r["record"] == "change"}
+    assert errors == {failing: f"ValueError: {bug}", fine: ""}
     page = raqib("diff", failing, "--format", "html").out
     assert "the analyzer failed" in page and "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -116,6 +116,7 @@ _CSV_COLUMNS = [
     "chars_changed", "title", "byline", "published", "modified", "figures_removed", "figures_added",
     "quotes_removed", "quotes_added", "signals", "old_last_seen", "old_last_warc", "new_first_seen",
     "new_first_warc", "text", "content_hash", "raw_sha256", "extractor", "warc_file", "warc_offset",
+    "analysis_error",  # a coarse judgement's error (raqib.change/1)
 ]  # fmt: skip
 BOM = "\ufeff"  # without it, Excel reads UTF-8 as the local code page and garbles Arabic
 
@@ -127,7 +128,8 @@ def _joined(items: Any) -> str:
 # Columns a stranger's page fills: a cell starting with one of these would be
 # read by a spreadsheet as a formula (CSV injection), so it is quoted as text.
 _PAGE_TEXT = ("title", "byline", "text", "figures_removed", "figures_added", "quotes_removed",
-              "quotes_added", "signals", "published", "modified", "tags", "story", "outlet")  # fmt: skip
+              "quotes_added", "signals", "published", "modified", "tags", "story", "outlet",
+              "analysis_error")  # fmt: skip
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -55,6 +55,8 @@ def body(event: dict[str, Any]) -> str:
     )
     if event["headline_changed"]:
         lines.append(f"العنوان السابق: {_rtl(event.get('old_headline') or '')}")
+    if event.get("analysis_error"):  # a coarse judgement: say so before its figures
+        lines.append(f"تعذّر التحليل المفصّل، قارن النسختين: {_ltr(event['analysis_error'][:200])}")
     facts = event.get("facts") or {}
     for d in facts.get("numbers", []):
         lines.append(f"أرقام: {' '.join(d['removed']) or '—'} ← {' '.join(d['added']) or '—'}")

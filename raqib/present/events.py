@@ -8,7 +8,8 @@ Schema `raqib.event/1`, one object per event:
     change only:     from_version, to_version, detected_at, kind, silent,
                      headline_changed, byline_changed, old_headline, signals,
                      facts {numbers, quotes, negations}, counts,
-                     excerpt [{label, before, after}], link, warc {file, offset}
+                     excerpt [{label, before, after}], link, warc {file, offset},
+                     analysis_error (only when the judgement is coarse)
     removed only:    detected_at, status
     coverage only:   detected_at, score, terms, found_via
 
@@ -115,6 +116,8 @@ def change_event(
             "link": f"{link_base.rstrip('/')}/change-{change.id}.html" if link_base else None,
             "warc": warc,
         }
+        # The analyzer failed on it: a coarse judgement (raqib.change/1's analysis_error).
+        | ({"analysis_error": record["analysis_error"]} if "analysis_error" in record else {})
     )
 
 
