@@ -70,9 +70,12 @@ class RevisitPolicy:
         return self.interval_after
 
     def error_delay(self, errors: int, retry_after: timedelta | None = None) -> timedelta:
-        # The exponent is capped: a month of failures (40 in a row) would
-        # overflow timedelta before min() capped the product.
-        delay = min(self.backoff * (2 ** min(max(errors - 1, 0), 30)), self.backoff_max)
+        # In seconds, the exponent capped: a month of failures (40 in a row)
+        # overflowed timedelta before min() capped the product.
+        seconds = self.backoff.total_seconds() * 2.0 ** min(max(errors - 1, 0), 60)
+        delay = min(
+            timedelta(seconds=min(seconds, self.backoff_max.total_seconds())), self.backoff_max
+        )
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         return delay

@@ -8,6 +8,8 @@ import re
 
 from scrapy.http import Response, TextResponse
 
+from raqib.extract.decoding import decoded_as
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -20,10 +22,11 @@ def header(response: Response, name: str | bytes, limit: int = 256) -> str | Non
 
 def text(response: TextResponse) -> tuple[str, str]:
     """(text, encoding). Scrapy decodes by the BOM, the HTTP charset, the
-    page's <meta> and sniffing; a charset that is no text encoding (`hex`,
-    `idna`) raises there, and the body is then read as UTF-8, whose bytes it
-    cannot read the page's checks then see (`undecodable bytes …`)."""
+    page's <meta> and sniffing; a header charset that is no text encoding
+    (`undefined`, `hex`) raises there, and the body is then read as if the
+    header named none (its <meta>, then sniffing, then UTF-8 whose bytes it
+    cannot read the page's checks see: `undecodable bytes …`)."""
     try:
         return response.text, response.encoding
     except (LookupError, UnicodeError, ValueError):
-        return response.body.decode("utf-8", errors="replace"), "utf-8"
+        return decoded_as(response.body)

@@ -291,6 +291,11 @@ def _coarse_signals(old: VersionLike, new: VersionLike) -> list[str]:
     except Exception:
         pass
     said = _attempt(lambda: modified_signal(old, new), None)
-    held = set(old.notices or [])
-    notices = [n for n in new.notices or [] if n not in held and n not in old.text]
+    try:  # as update_signals compares them, by key; else as written
+        key, text = compact_key, compact_key(old.text)
+        held = {compact_key(n) for n in old.notices or []}
+        notices = [n for n in new.notices or [] if key(n) not in held and key(n) not in text]
+    except Exception:
+        held, text = set(old.notices or []), old.text
+        notices = [n for n in new.notices or [] if n not in held and n not in text]
     return ([said] if said else []) + [f"notice: {n}" for n in notices]

@@ -9,7 +9,7 @@ page's metadata. The store persists what these decide; no SQL decides.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from raqib.domain import GOOD_OUTCOMES, FetchRecord, Outcome, Snapshot
@@ -112,3 +112,19 @@ def new_version_update(snap: Snapshot, number: int, at: datetime) -> dict[str, A
         "words": len(snap.text.split()),
         "replacements": snap.text.count("\ufffd"),
     }
+
+
+# A fetch the database refused (a value no column holds): its watch waits a
+# day, the default longest back-off (the revisit policy is not at hand there).
+REFUSED_DELAY = timedelta(days=1)
+
+
+def refused(rec: FetchRecord, detail: str, errors: int) -> FetchRecord:
+    """What is kept of a fetch the database refused: its watch's error number
+    `errors`, saying what was refused, with the fetch's WARC record."""
+    return FetchRecord(
+        watch_id=rec.watch_id, fetched_at=rec.fetched_at, outcome=Outcome.ERROR,
+        next_check_at=rec.fetched_at + REFUSED_DELAY, error_count=errors, status=rec.status,
+        duration_ms=rec.duration_ms, detail=detail, warc_file=rec.warc_file,
+        warc_offset=rec.warc_offset,
+    )  # fmt: skip

@@ -108,23 +108,34 @@ class FetchWriter:
                 "a batch of %d fetches was refused (%s): one at a time", len(recs), refusal(exc)
             )
         out: list[Recorded] = []
+        ours: set[int] = set()  # as in one batch: a watch's later fetch follows its first
         for rec in recs:
             try:
-                out += self._write_batch([rec], owner)
+                out += self._write_batch([rec], owner, ours)
             except Exception as exc:
                 if not refused_value(exc):
                     raise
                 log.error("watch %d: its fetch could not be stored: %s", rec.watch_id, refusal(exc))
-                out += self._write_batch([_unstorable(rec, exc)], owner)
+                with self.db.session() as s:
+                    errors = s.scalar(select(m.Watch.error_count).where(m.Watch.id == rec.watch_id))
+                kept = recording.refused(
+                    rec, f"could not be stored: {refusal(exc)}", (errors or 0) + 1
+                )
+                out += self._write_batch([kept], owner, ours)
         return out
 
-    def _write_batch(self, recs: Sequence[FetchRecord], owner: str | None) -> list[Recorded]:
+    def _write_batch(
+        self, recs: Sequence[FetchRecord], owner: str | None, ours: set[int] | None = None
+    ) -> list[Recorded]:
         attempt = 1
         while True:
             named = set(self._warc_ids)
+            mine = set(ours or ())
             try:
                 with self.db.session() as s:
-                    written = self._write(s, recs, owner)
+                    written = self._write(s, recs, owner, mine)
+                if ours is not None:
+                    ours |= mine
                 return [written[at] for at in range(len(recs))]
             except BaseException as exc:
                 # Rolled back: a WARC file named in this batch has no row, and
@@ -142,11 +153,11 @@ class FetchWriter:
                 )
 
     def _write(
-        self, s: Session, recs: Sequence[FetchRecord], owner: str | None
+        self, s: Session, recs: Sequence[FetchRecord], owner: str | None, ours: set[int]
     ) -> dict[int, Recorded]:
+        """`ours`: the watches written (under `owner`'s lease, if given)."""
         conn = s.connection()
         written: dict[int, Recorded] = {}
-        ours: set[int] = set()  # the watches written (under `owner`'s lease, if given)
         pending = list(enumerate(recs))
         while pending:
             # A watch fetched twice in one batch: its later fetch goes in the
@@ -405,14 +416,3 @@ def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
         "width": shot.width, "height": shot.height, "sha256": blobs.digest(shot.data),
         "data": shot.data,
     }  # fmt: skip
-
-
-def _unstorable(rec: FetchRecord, exc: BaseException) -> FetchRecord:
-    """What is kept of a fetch the database refused: an error on its watch,
-    saying what was refused, at the next check the fetch had set."""
-    return FetchRecord(
-        watch_id=rec.watch_id, fetched_at=rec.fetched_at, outcome=Outcome.ERROR,
-        next_check_at=rec.next_check_at, status=rec.status, duration_ms=rec.duration_ms,
-        detail=f"could not be stored: {refusal(exc)}", warc_file=rec.warc_file,
-        warc_offset=rec.warc_offset,
-    )  # fmt: skip

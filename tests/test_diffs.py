@@ -446,6 +446,10 @@ def test_a_coarse_judgement_keeps_cosmetic_and_announced_verdicts(monkeypatch) -
         False,
     )
     monkeypatch.setattr(classify, "update_signals", broken)
+    line = "تحديث: أضيفت تفاصيل جديدة"  # held by the old text; now read as a notice, marked
+    held = V(f"قال الوزير إن المفاوضات مستمرة. {line}")
+    noted = V(f"قال الوزير إن المفاوضات انتهت. {line}", notices=["تحديث: أُضيفت تفاصيل جديدة"])
+    assert classify.judge(held, noted).silent
     later = V("قال الوزير إن المفاوضات انتهت.", modified="2024-01-25T13:40:00+03:00")
     a = classify.judge(old, later)
     assert a.signals and a.signals[0].startswith("modified date") and not a.silent

@@ -35,7 +35,8 @@ class Receiver(ThreadingHTTPServer):
         self.got: dict[str, list[Any]] = {"/hook": [], "/apprise": []}
         self.up = True
         self.attempts = 0
-        self.refuse: str | None = None  # a body holding this is answered 400
+        self.refuse: str | None = None  # a body holding this is answered refuse_status
+        self.refuse_status = 400
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -57,7 +58,7 @@ class _Hook(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if self.server.refuse and self.server.refuse in body.decode("utf-8"):
-            self.send_response(400)
+            self.send_response(self.server.refuse_status)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -641,9 +642,16 @@ def test_a_message_its_receiver_refuses_holds_up_no_other(
     try:
         notifications.queue_events(app, events, batch="one")
         result = notifications.flush_notifications(app, timeout=20)
+        # A revoked token or a deleted hook (401, 403, 404, 410) is the channel's:
+        # it backs off whole, and its messages keep their attempts for later.
+        receiver.refuse_status = 401
+        later = [_event(url=f"https://a.example/{n}", headline=n) for n in ("REFUSED-2", "d")]
+        notifications.queue_events(app, later, batch="two")
+        held = notifications.flush_notifications(app, timeout=20)
     finally:
         app.close()
     assert (result.sent, result.retrying) == (2, 1)
     assert [e["headline"] for e in receiver.got["/hook"]] == ["b", "c"]
+    assert (held.sent, held.retrying) == (0, 2)
     [ch] = raqib("notify", "status", "--json").json()["channels"]
-    assert (ch["sent"], ch["pending"]) == (2, 1)
+    assert (ch["sent"], ch["pending"]) == (2, 3)

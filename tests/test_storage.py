@@ -553,6 +553,38 @@ def test_a_batch_with_a_watch_fetched_twice_writes_them_in_order(store: Storage)
         assert s.scalar(select(Blob.base).where(Blob.hash == second.raw_hash)) == first.raw_hash
 
 
+def test_a_batch_refused_for_one_value_is_written_one_fetch_at_a_time(store: Storage) -> None:
+    """A lone surrogate (no driver encodes one) in one fetch: that fetch is its
+    watch's error, counted and a day off; the others, a watch's second fetch
+    in the batch included, are written as the batch would have been."""
+    import dataclasses
+
+    (a, _), (b, _) = store.watches.add(["https://a.example/r1", "https://a.example/r2"], now=T0)
+    owner = "pass-1"
+    store.leases.claim(owner, now=T0, lease=timedelta(minutes=5), limit=2, due_only=False)
+
+    def fetch(wid: int, text: str, title: str = "عنوان", at: datetime = T0) -> FetchRecord:
+        return FetchRecord(
+            wid, at, "new_version", at + timedelta(hours=1), status=200,
+            snapshot=dataclasses.replace(snap(text), title=title), raw_body=text.encode(),
+        )  # fmt: skip
+
+    t1 = T0 + timedelta(minutes=5)
+    out = store.history.record_many(
+        [fetch(a.id, "الأول"), fetch(b.id, "نص", "\ud800عنوان"), fetch(a.id, "الثاني", at=t1)],
+        owner=owner,
+    )
+    assert [(r.outcome, r.version_number, r.lease_lost) for r in out] == [
+        ("new_version", 1, False), ("error", None, False), ("new_version", 2, False),
+    ]  # fmt: skip
+    assert [v.text for v in store.history.versions(a.id)] == ["الأول", "الثاني"]
+    assert store.history.versions(b.id) == []
+    [entry] = store.history.fetches(b.id)
+    assert (entry.detail or "").startswith("could not be stored: UnicodeEncodeError")
+    watch = store.watches.get(b.id)
+    assert (watch.error_count, watch.next_check_at) == (1, T0 + timedelta(days=1))
+
+
 def test_a_url_two_watches_answer_to_goes_to_the_first_in_the_batch(store: Storage) -> None:
     """The watch whose fetch comes first in the batch keeps a shared alias,
     even when that fetch is written in a later round."""

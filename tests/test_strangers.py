@@ -65,6 +65,20 @@ def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
                 _page(3).replace(b'<meta charset="utf-8">', b'<meta charset="hex">'),
                 headers={"Content-Type": "text/html"},
             ),
+            # A header charset Python cannot use, on a page whose <meta> names its own.
+            "/undefined": Route(
+                _page(8)
+                .decode()
+                .replace('<meta charset="utf-8">', '<meta charset="windows-1256">')
+                .encode("cp1256"),
+                headers={"Content-Type": "text/html; charset=undefined"},
+            ),
+            # Stored by its header's UTF-8; read again by its <meta>, a lone surrogate.
+            "/escape": Route(
+                _page(9)
+                .replace(b'<meta charset="utf-8">', b'<meta charset="unicode_escape">')
+                .replace(b"</head>", b'<script>var s = "\\ud800";</script></head>')
+            ),
             # What PostgreSQL refuses: a NUL in a header and in a JSON-LD date.
             "/nul-etag": Route(_page(4), headers={**HTML, "ETag": '"v1\x00"'}),
             "/nul-date": Route(
@@ -81,7 +95,7 @@ def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
         }
     )
     paths = ["/canonical", "/retry", "/hex", "/meta-hex", "/nul-etag", "/nul-date", "/lone"]
-    paths.append("/to-long")
+    paths += ["/to-long", "/undefined", "/escape"]
     paths += [f"/good{i}" for i in range(3)]
     for p in paths:  # one at a time: the strangers first in line
         raqib("watch", "--no-fetch", server.base + p)
@@ -101,6 +115,8 @@ def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
     assert v["url"] == server.base + "/to-long"  # the served address is in the WARC
     [v] = raqib("versions", server.base + "/meta-hex", "--json").json()
     assert "(3)" in v["text"]  # read as UTF-8, which it is
+    [v] = raqib("versions", server.base + "/undefined", "--json").json()
+    assert "(8)" in v["text"] and "نتائج الدوري" in v["title"]  # read by its <meta>
     report = raqib.home / "report"
     raqib("report", "--out", str(report))  # the stored pages are decoded again there
     assert (report / "index.html").exists()
@@ -148,7 +164,12 @@ def test_a_month_of_failures_backs_off_without_overflowing() -> None:
     assert policy.error_delay(1) == policy.backoff
     for errors in (39, 40, 64, 10_000):
         assert policy.error_delay(errors) == policy.backoff_max
+    daily = RevisitPolicy(ScheduleConfig(error_backoff="1d", error_backoff_max="30d"))
+    assert [daily.error_delay(n) for n in (1, 2, 31, 10_000)] == [
+        timedelta(days=1), timedelta(days=2), timedelta(days=30), timedelta(days=30)
+    ]  # fmt: skip
     assert _backoff(500, timedelta(seconds=30), timedelta(hours=1)) == timedelta(hours=1)
+    assert _backoff(40, timedelta(days=1), timedelta(days=7)) == timedelta(days=7)
 
 
 def _rss(items: str) -> Route:
@@ -294,3 +315,37 @@ def test_a_fetch_the_database_refuses_is_that_watchs_error_not_every_passs(
     [entry] = raqib("log", server.base + "/poison", "--json").json()
     assert entry["outcome"] == "error" and entry["detail"].startswith("could not be stored: ")
     assert raqib("versions", server.base + "/poison", "--json").json() == []
+    store = raqib.open_storage()
+    try:  # counted and backed off like any error, not refetched at the next pass
+        poison = store.watches.find(server.base + "/poison")
+        assert poison is not None and poison.error_count == 1
+        assert poison.next_check_at - poison.last_checked_at == timedelta(days=1)
+    finally:
+        store.close()
+    assert _check(raqib)["claimed"] == 0
+
+
+_READING_FAILS = """
+import raqib.discovery.feeds as feeds
+def parse(body, url):
+    raise KeyError("a feed no one foresaw")
+feeds.parse = parse
+from raqib.cli import run
+run()
+"""
+
+
+def test_a_source_whose_read_raises_says_so_and_the_pass_goes_on(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """Before, the read yielded nothing: lost, and its status never said why."""
+    server.routes["/feed.xml"] = _rss(f"<item><link>{server.base}/n/0</link></item>")
+    server.routes["/n/9"] = Route(_page(70))
+    raqib("watch", "--no-fetch", server.base + "/n/9")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    summary, _stderr = _patched_check(raqib, _READING_FAILS)
+    assert summary["outcomes"] == {"new_version": 1}
+    [failed] = summary["outlets"]["failed"]  # type: ignore[index]
+    assert failed["status"] == "unreadable: KeyError: 'a feed no one foresaw'"
+    [outlet] = raqib("outlet", "list", "--json").json()
+    assert outlet["sources"][0]["last_status"] == failed["status"]

@@ -76,8 +76,18 @@ class OutletSpider(scrapy.Spider):
             )  # fmt: skip
 
     def parse_source(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """One read; one that raises on a stranger's body is the source's failed
+        read (before, nothing was yielded: the read was lost, its status unsaid)."""
         src: OutletSource = response.meta["source"]
         depth: int = response.meta["depth"]
+        try:
+            yield from self._parse_source(response, src, depth)
+        except Exception as exc:
+            self.logger.warning("reading %s failed: %s", src.url, exc, exc_info=True)
+            reason = f"unreadable: {type(exc).__name__}: {exc}"[:200]
+            yield SourceRead(src, reason, failed=True, top=depth == 0)
+
+    def _parse_source(self, response: Response, src: OutletSource, depth: int) -> Iterator[Any]:
         if response.status == 304:
             yield SourceRead(src, "not modified (304)", not_modified=True)
             return

@@ -98,13 +98,13 @@ def get(app: App, name: str, *, removed: bool = False) -> Outlet:
 def rename(app: App, name: str, new: str) -> Outlet:
     """Rename an outlet (a removed one too), with everything it brought."""
     check_name(new)
-    get(app, name, removed=True)
+    followed = get(app, name, removed=True).removed_at is None
     if new == name:
         raise BadInput(f"{name!r} is already the outlet's name")
     if app.storage.outlets.get(new, removed=True) is not None:
         raise BadInput(f"there is already an outlet {new!r} (removed ones keep their name)")
     per = app.config.outlets.per
-    if name in per and new not in per:
+    if followed and name in per and new not in per:  # a removed outlet's is the name's
         # Its retention, pace, headers and rendering would silently stop applying.
         raise BadInput(
             f"the configuration's [outlets.{name}] would no longer apply: rename that table "

@@ -25,13 +25,15 @@ USER_AGENT = "Raqib notifications (+https://github.com/raqib-news/raqib)"
 class DeliveryError(Exception):
     def __init__(self, message: str, *, refused: bool = False) -> None:
         super().__init__(message)
-        # The receiver refused this message (a 4xx but 408, 425 and 429): the
-        # message's own problem, not the channel's; the channel's others go on.
+        # The receiver refused this message's content: the message's own
+        # problem, not the channel's (whose others go on).
         self.refused = refused
 
 
 def _refused(status: int) -> bool:
-    return 400 <= status < 500 and status not in (408, 425, 429)
+    """400, 413, 415, 422: the content; 401, 403, 404, 410 (a revoked token, a
+    deleted hook) and the rest are the channel's, which backs off whole."""
+    return status in (400, 413, 415, 422)
 
 
 def kind_of(url: str) -> str:
@@ -100,7 +102,9 @@ class FlushResult:
 
 
 def _backoff(attempts: int, base: timedelta, most: timedelta) -> timedelta:
-    return min(base * (2 ** min(attempts - 1, 30)), most)  # capped: no overflow
+    # In seconds, the exponent capped: a timedelta overflows past 999,999,999 days.
+    seconds = base.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 60)
+    return min(timedelta(seconds=min(seconds, most.total_seconds())), most)
 
 
 def flush(
@@ -119,9 +123,10 @@ def flush(
     Each channel is delivered on its own thread, in order, each message with
     `timeout`: a slow or dead channel holds up nothing but itself. When a
     message fails, its channel backs off as a whole (its other messages wait
-    as long), unless the receiver refused that message alone (a 4xx): it
-    waits for its retry, and the channel's next message goes. Delivery is at least once: a message whose answer never came
-    is sent again later, with the same id (`Idempotency-Key`).
+    as long), unless the receiver refused that message's content (400, 413,
+    415, 422): it waits for its retry, and the channel's next message goes.
+    Delivery is at least once: a message whose answer never came is sent
+    again later, with the same id (`Idempotency-Key`).
     """
     result = FlushResult()
     lock = threading.Lock()

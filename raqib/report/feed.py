@@ -45,12 +45,16 @@ def build(
     # feed. With none, it is as new as the moment it was written.
     fg.updated(rows[0].change.detected_at if rows else now)
     template = environment().get_template("feed_entry.html")
+    failed = 0
     for row in rows:
         try:
             entry = _entry(storage, template, row, base)
         except StoreFailure:
             raise
         except Exception as exc:  # one change must not cost the feed its others
+            failed += 1
+            if failed == len(rows):  # none drawn: not a feed to write over the last one
+                raise
             log.error("feed: change %d left out: %s: %s", row.change.id, type(exc).__name__, exc)
             continue
         if entry is None:
