@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from raqib.diffs import facts
 from raqib.diffs.align import Item, Sentence, align, moved_paragraphs, split
-from raqib.diffs.signals import modified_signal, update_signals
+from raqib.diffs.signals import modified_signal, new_notices, update_signals
 from raqib.diffs.words import changed_chars, word_diff
 from raqib.domain import ChangeKind, Label
 from raqib.normalize.arabic import compact_key
@@ -285,17 +285,13 @@ def coarse(old: VersionLike, new: VersionLike, error: str) -> Analysis:
 
 def _coarse_signals(old: VersionLike, new: VersionLike) -> list[str]:
     """`update_signals`, or what of it can be read: the modified date, and the
-    notices neither the old version's notices nor its text held as written."""
+    new notices by key, or as written when the key cannot be made."""
     try:
         return update_signals(old, new)
     except Exception:
         pass
     said = _attempt(lambda: modified_signal(old, new), None)
-    try:  # as update_signals compares them, by key; else as written
-        key, text = compact_key, compact_key(old.text)
-        held = {compact_key(n) for n in old.notices or []}
-        notices = [n for n in new.notices or [] if key(n) not in held and key(n) not in text]
-    except Exception:
-        held, text = set(old.notices or []), old.text
-        notices = [n for n in new.notices or [] if n not in held and n not in text]
-    return ([said] if said else []) + [f"notice: {n}" for n in notices]
+    notices = _attempt(
+        lambda: new_notices(old, new, compact_key), new_notices(old, new, lambda t: t)
+    )
+    return ([said] if said else []) + notices

@@ -11,6 +11,7 @@ as announced, which is the one mistake the monitor exists to avoid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -77,18 +78,22 @@ def modified_signal(old: VersionLike, new: VersionLike) -> str | None:
 
 def update_signals(old: VersionLike, new: VersionLike) -> list[str]:
     """What the publisher did to announce an update, if anything."""
-    signals = []
-    if (said := modified_signal(old, new)) is not None:
-        signals.append(said)
-    old_notices = {compact_key(n) for n in (old.notices or [])}
+    said = modified_signal(old, new)
+    return ([said] if said is not None else []) + new_notices(old, new, compact_key)
+
+
+def new_notices(old: VersionLike, new: VersionLike, key: Callable[[str], str]) -> list[str]:
+    """The new version's notices the old one did not show, compared by `key`."""
+    old_notices = {key(n) for n in (old.notices or [])}
     old_text = None
+    out = []
     for notice in new.notices or []:
-        key = compact_key(notice)
-        if key in old_notices:
+        k = key(notice)
+        if k in old_notices:
             continue
         # A line the old version already showed announces nothing new: it may
         # only now be read as a notice, by a later extractor's rules.
-        old_text = compact_key(old.text) if old_text is None else old_text
-        if key not in old_text:
-            signals.append(f"notice: {notice}")
-    return signals
+        old_text = key(old.text) if old_text is None else old_text
+        if k not in old_text:
+            out.append(f"notice: {notice}")
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -300,23 +301,23 @@ class OutletRepo(OutletFigures):
 
     def source_owners(self, urls: Sequence[str]) -> dict[str, str]:
         """The followed outlet that reads each of these URLs, by URL."""
-        with self.db.session() as s:
-            q = (
-                select(m.OutletSource.url, m.Outlet.name)
-                .join(m.Outlet, m.Outlet.id == m.OutletSource.outlet_id)
-                .where(m.OutletSource.url.in_(set(urls)), _FOLLOWED)
-            )
-            return {url: name for url, name in s.execute(q)}
+        rows = self._followed_sources(m.OutletSource.url.in_(set(urls)))
+        return {url: name for _sid, url, _oid, name in rows}
 
     def source_outlets(self, source_ids: Sequence[int]) -> dict[int, int]:
         """The followed outlet of each source still there, by source id."""
+        rows = self._followed_sources(m.OutletSource.id.in_(set(source_ids)))
+        return {sid: oid for sid, _url, oid, _name in rows}
+
+    def _followed_sources(self, where: Any) -> list[tuple[int, str, int, str]]:
+        """(source id, URL, outlet id, outlet name) of followed outlets' sources."""
         with self.db.session() as s:
             q = (
-                select(m.OutletSource.id, m.OutletSource.outlet_id)
+                select(m.OutletSource.id, m.OutletSource.url, m.Outlet.id, m.Outlet.name)
                 .join(m.Outlet, m.Outlet.id == m.OutletSource.outlet_id)
-                .where(m.OutletSource.id.in_(set(source_ids)), _FOLLOWED)
+                .where(where, _FOLLOWED)
             )
-            return {sid: oid for sid, oid in s.execute(q)}
+            return [(sid, url, oid, name) for sid, url, oid, name in s.execute(q)]
 
     def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
         """Retire each outlet's watches first seen longer ago than its retention

@@ -358,9 +358,10 @@ class FetchWriter:
     ) -> dict[str, Any]:
         return {
             "watch_id": rec.watch_id, "fetched_at": rec.fetched_at, "status": rec.status,
-            "outcome": str(outcome), "duration_ms": rec.duration_ms,
-            "etag": storable(rec.etag, 256), "last_modified": storable(rec.last_modified, 64),
-            "detail": storable(detail, 500),
+            "outcome": str(outcome), "duration_ms": rec.duration_ms, "etag": rec.etag,
+            # Headers are cleaned where they are read (crawler.responses.header);
+            # a detail may quote an exception's words about a stranger's bytes.
+            "last_modified": rec.last_modified, "detail": storable(detail, 500),
             "version_id": None,
             "warc_file_id": self.warc_file_id(s, rec.warc_file) if rec.warc_file else None,
             "warc_offset": rec.warc_offset,

@@ -124,7 +124,7 @@ def parse_feed(body: bytes, base_url: str) -> Parsed:
             Entry(
                 url=url,
                 title=_clean(e.get("title")),
-                summary=_clean(e.get("summary"), 5000),
+                summary=e.get("summary") or None,  # never stored
                 published=_clean(e.get("published") or e.get("updated"), 64),
             )
         )
