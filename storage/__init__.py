@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError as StoreFault  # whatever the database raised: never an item's
 from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
 from raqib.storage import postgres, sqlite
@@ -28,7 +29,7 @@ from raqib.storage.robots import RobotsRepo
 from raqib.storage.search import SearchRepo
 from raqib.storage.watches import WatchRepo
 
-__all__ = ["Storage", "StoreError", "StoreFailure", "open_storage"]
+__all__ = ["Storage", "StoreError", "StoreFailure", "StoreFault", "open_storage"]
 
 
 @dataclass

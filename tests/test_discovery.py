@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 import pytest
@@ -180,6 +181,7 @@ def test_search_template_is_filled_with_the_story_terms(server, raqib: Raqib, se
 def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
     inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
     promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
+    promo += '<p>اقرأ أيضاً: <a href="/same/judge-trips">التحالف يبدأ الانسحاب من قواعده</a></p>'
     base_page = render(VERSIONS[0], server.base).decode()
     page = base_page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
     page = page.replace(
@@ -194,6 +196,9 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
     )
     server.routes["/same/talks-analysis"] = Route(
         _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
+    )
+    server.routes["/same/judge-trips"] = Route(
+        _article("التحالف يبدأ الانسحاب من قواعده", RELATED[1:])
     )
     server.routes["/outside/sport"] = Route(_article("الهلال يتأهل", SPORT))
     raqib("watch", "--no-fetch", server.base + "/seed", "--story", "talks")
@@ -210,7 +215,7 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
 _BUGS = """
 import raqib.app.discover as discover
 import raqib.crawler.spiders.discover as spider
-links, make_page = discover.article_links, spider.make_page
+links, make_page, decide = discover.article_links, spider.make_page, discover.decide
 def article_links(html, url, text):
     if url.endswith("/seed-broken"):
         raise ValueError("a link no one foresaw")
@@ -219,7 +224,17 @@ def page(html, url):
     if url.endswith("/same/talks-analysis"):
         raise KeyError("a page no one foresaw")
     return make_page(html, url)
-discover.article_links, spider.make_page = article_links, page
+def judge(c, **kw):
+    if c.url.endswith("/same/judge-trips"):
+        raise IndexError("a judgement no one foresaw")
+    return decide(c, **kw)
+terms = discover.document
+def document(title, text):
+    if title == "محادثات التحالف في بغداد":
+        raise UnicodeError("a text no one foresaw")
+    return terms(title, text)
+discover.article_links, spider.make_page, discover.decide = article_links, page, judge
+discover.document = document
 from raqib.cli import run
 run()
 """
@@ -228,8 +243,10 @@ run()
 def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
     server, raqib: Raqib
 ) -> None:
-    """A seed article whose links cannot be read, and a candidate page whose
-    analysis raises: the run goes on, for the other seed and candidate."""
+    """A seed article whose links and text cannot be read, a candidate page
+    whose analysis raises and one whose judgement raises: the run goes on,
+    for the other seed and candidate, and the failed candidates are recorded
+    as errors, judged before, not fetched on every run."""
     import json
     import os
     import subprocess
@@ -237,6 +254,7 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
 
     inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
     promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
+    promo += '<p>اقرأ أيضاً: <a href="/same/judge-trips">التحالف يبدأ الانسحاب من قواعده</a></p>'
     page = render(VERSIONS[0], server.base).decode()
     page = page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
     server.routes["/seed"] = Route(page.encode())
@@ -247,19 +265,35 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
     server.routes["/same/talks-analysis"] = Route(
         _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
     )
+    server.routes["/same/judge-trips"] = Route(
+        _article("التحالف يبدأ الانسحاب من قواعده", RELATED[1:])
+    )
     for path in ("/seed-broken", "/seed"):
         raqib("watch", "--no-fetch", server.base + path, "--story", "talks")
     raqib.proc("check")
-    p = subprocess.run(
-        [sys.executable, "-P", "-c", _BUGS, "--home", str(raqib.home), "discover", "--json"],
-        capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    report = json.loads(p.stdout)
+
+    def discover() -> tuple[dict[str, Any], str]:
+        p = subprocess.run(
+            [sys.executable, "-P", "-c", _BUGS, "--home", str(raqib.home), "discover", "--json"],
+            capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
+        )  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout), p.stderr
+
+    report, stderr = discover()
     assert _added(report) == {server.base + "/other-site/coalition"}
-    [broken] = [c for c in report["candidates"] if c["url"].endswith("/same/talks-analysis")]
-    assert "analysis failed: KeyError" in json.dumps(broken, ensure_ascii=False)
-    assert "the links of " + server.base + "/seed-broken could not be read" in p.stderr
+    found = {c["url"].rsplit("/", 1)[-1]: c for c in report["candidates"]}
+    assert found["talks-analysis"]["decision"] == "error"
+    assert "analysis failed: KeyError" in found["talks-analysis"]["reason"]
+    assert found["judge-trips"]["decision"] == "error"
+    assert "could not be judged: IndexError" in found["judge-trips"]["reason"]
+    assert "candidate " + server.base + "/same/judge-trips could not be judged" in stderr
+    assert "the links of " + server.base + "/seed-broken could not be read" in stderr
+    assert "the text of " + server.base + "/seed-broken could not be read" in stderr
+    server.requests.clear()
+    discover()
+    fetched = {path for path, _headers in server.requests}
+    assert "/same/judge-trips" not in fetched and "/same/talks-analysis" not in fetched
 
 
 def test_one_article_one_watch(server, raqib: Raqib, seeded) -> None:

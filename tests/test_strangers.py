@@ -263,6 +263,40 @@ def test_a_change_the_report_cannot_draw_costs_it_that_page_only(
     assert len(unshown) == 1 and "the differ &lt;fails&gt; here" in unshown[0]
 
 
+def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
+    server: PageServer, raqib: Raqib, monkeypatch
+) -> None:
+    """The guards above are for a change's own faults. An error the database
+    raised is no change's: the report and the feed stop and say so, and the
+    last feed is kept, rather than every later change logged as unshowable
+    (on PostgreSQL every statement after one error fails in its transaction)."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from raqib.report import views
+
+    server.routes["/s60"] = Route(_page(60))
+    raqib("watch", "--no-fetch", server.base + "/s60")
+    raqib.proc("check", "--all")
+    server.routes["/s60"] = Route(_page(60, body=[f"{p} (60)" for p in BODY[:-1]]))
+    raqib.proc("check", "--all")
+    out = raqib.home / "feed.xml"
+    raqib("feed", "--out", str(out))
+    before = out.read_bytes()
+    assert b"/s60" in before
+
+    def change_view(storage, change_id):
+        raise ProgrammingError("SELECT …", {}, Exception("relation “change” does not exist"))
+
+    monkeypatch.setattr(views, "change_view", change_view)
+    monkeypatch.setattr("raqib.report.feed.change_view", change_view)
+    feed = raqib("feed", "--out", str(out), expect=1)
+    assert "does not exist" in feed.err
+    assert out.read_bytes() == before
+    report = raqib("report", "--out", str(raqib.home / "report"), expect=1)
+    assert "does not exist" in report.err
+    assert not list((raqib.home / "report").glob("change-*.html"))
+
+
 def test_links_and_charsets_urllib_and_w3lib_refuse_are_skipped() -> None:
     """Discovery reads a story's seed articles and the candidates' pages: one
     such link or charset stopped every `raqib discover`, for every story."""

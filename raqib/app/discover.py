@@ -8,6 +8,7 @@ decide and store (raqib.discovery.judge, then one transaction).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from raqib.app.notifications import notify_coverage
 from raqib.app.passes import crawl_settings, robots_memory
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide
+from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide, unjudged
 from raqib.discovery.links import article_links
 from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
 from raqib.domain import Decision, Origin
@@ -52,12 +53,22 @@ def _decode(raw: bytes) -> str:
     return decoded(raw)
 
 
+def _terms(title: str | None, text: str, url: str | None = None) -> Counter[str] | None:
+    """A text's term counts; None, logged, when reading it raises: one text
+    must not cost every story's run."""
+    try:
+        return document(title, text)
+    except Exception as exc:
+        log.error("discover: the text of %s could not be read: %r", url or "a stored version", exc)
+        return None
+
+
 def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
     """What to read for each story: its sources and the links in its articles."""
     from raqib.crawler.spiders.discover import LinkTask, SourceTask
 
     repo = app.storage.discovery
-    p = Plan(Corpus(document(t, x) for t, x in repo.corpus_texts()))
+    p = Plan(Corpus(d for t, x in repo.corpus_texts() if (d := _terms(t, x)) is not None))
     for slug in slugs:
         sid = app.storage.watches.story_id(slug)
         if sid is None:
@@ -69,7 +80,12 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
                 f"{slug}: no seed article with a stored version yet; run `raqib check` first"
             )
             continue
-        p.seeds[sid] = [(w.url, document(v.title, v.text)) for w, v in manual]
+        seeds = [(w.url, _terms(v.title, v.text, w.url)) for w, v in manual]
+        p.seeds[sid] = [(url, d) for url, d in seeds if d is not None]
+        if not p.seeds[sid]:
+            del p.seeds[sid]
+            report.notes.append(f"{slug}: no seed article's text could be read (see the log)")
+            continue
         model = StoryModel(p.corpus, p.seeds[sid])
         for src in repo.sources(slug):
             url = feeds.search_url(src.url, model.key_terms()) if src.kind == "search" else src.url
@@ -105,16 +121,17 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
             return "already watched"
         if url in judged.get(story_id, {}):
             return f"{JUDGED_BEFORE} ({judged[story_id][url]})"
-        if title and summary and story_id in p.seeds:
-            j = StoryModel(p.corpus, p.seeds[story_id]).judge(document(title, summary))
-            if j.score < cfg.threshold * 0.25:
+        if title and story_id in p.seeds and (summary or not cfg.fetch_candidates):
+            d = _terms(title, summary or "", url)
+            if d is None:
+                return None if cfg.fetch_candidates else "its feed title could not be read"
+            j = StoryModel(p.corpus, p.seeds[story_id]).judge(d)
+            if summary and j.score < cfg.threshold * 0.25:
                 prefilter[(story_id, url)] = j
                 return f"unrelated by its feed title and summary (score {j.score:.3f})"
-        if not cfg.fetch_candidates and title and story_id in p.seeds:
-            prefilter[(story_id, url)] = StoryModel(p.corpus, p.seeds[story_id]).judge(
-                document(title, summary or "")
-            )
-            return JUDGED_ON_FEED
+            if not cfg.fetch_candidates:
+                prefilter[(story_id, url)] = j
+                return JUDGED_ON_FEED
         return None
 
     collected: list[Any] = []
@@ -146,8 +163,8 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
     now = app.clock()
     pages = [c for c in collected if isinstance(c, CandidatePage)]
     for c in pages:
-        if c.text:
-            p.corpus.add(document(c.title, c.text))  # everything seen teaches the weights
+        if c.text and (d := _terms(c.title, c.text, c.url)) is not None:
+            p.corpus.add(d)  # everything seen teaches the weights
     models = {sid: StoryModel(p.corpus, docs) for sid, docs in p.seeds.items()}
     for item in collected:
         if isinstance(item, SourceFetched):
@@ -172,7 +189,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
             )
         except Exception as exc:  # one candidate must not cost the run every other one
             log.error("discover: candidate %s could not be judged: %s", c.url, exc)
-            continue
+            r = unjudged(c, p.slug_of.get(c.story_id), exc)
         if r is not None:
             results.append(r)
     for r, watch in app.storage.discovery.record_candidates(results, now=now):

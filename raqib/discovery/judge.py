@@ -28,16 +28,7 @@ def decide(
     prefiltered: Judgement | None,
 ) -> dict[str, Any] | None:
     """The judgement of one candidate, or None when there is nothing new to say."""
-    r: dict[str, Any] = {
-        "story": slug,
-        "story_id": c.story_id,
-        "url": c.url,
-        "found_via": c.found_via,
-        "title": c.title or c.feed_title,
-        "score": None,
-        "terms": None,
-        "text": c.text,
-    }
+    r = _judgement(c, slug)
     if c.skipped:
         if c.skipped.startswith(JUDGED_BEFORE):
             return None
@@ -79,3 +70,24 @@ def decide(
         ),
     )
     return r
+
+
+def unjudged(c: CandidatePage, slug: str | None, exc: Exception) -> dict[str, Any]:
+    """A candidate whose judgement raised, as an error: recorded, it is judged
+    before and not fetched again on every run."""
+    r = _judgement(c, slug)
+    r.update(decision=Decision.ERROR.value, reason=f"could not be judged: {exc!r}"[:300])
+    return r
+
+
+def _judgement(c: CandidatePage, slug: str | None) -> dict[str, Any]:
+    return {
+        "story": slug,
+        "story_id": c.story_id,
+        "url": c.url,
+        "found_via": c.found_via,
+        "title": c.title or c.feed_title,
+        "score": None,
+        "terms": None,
+        "text": c.text,
+    }

@@ -14,7 +14,7 @@ from raqib.domain import ChangeRow
 from raqib.present import labels
 from raqib.present.when import local
 from raqib.report.views import change_view, environment
-from raqib.storage import Storage, StoreFailure
+from raqib.storage import Storage, StoreFault
 
 MAX_ENTRIES = 200  # a feed reader wants the latest, not the archive
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -49,7 +49,7 @@ def build(
     for row in rows:
         try:
             entry = _entry(storage, template, row, base)
-        except StoreFailure:
+        except StoreFault:  # the database's, not the change's: say so, stop
             raise
         except Exception as exc:  # one change must not cost the feed its others
             failed += 1

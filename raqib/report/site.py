@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from raqib.extract.decoding import decoded
 from raqib.present import labels
 from raqib.report import views
-from raqib.storage import Storage, StoreFailure
+from raqib.storage import Storage, StoreFault
 
 
 @contextmanager
@@ -127,7 +127,7 @@ def write_site(
             try:
                 cv = views.change_view(storage, c["id"])
                 page = env.get_template("change.html").render(**cv) if cv is not None else None
-            except StoreFailure:
+            except StoreFault:  # the database's, not the change's: say so, stop
                 raise
             except Exception as exc:  # one change must not cost the site its other pages
                 log.error("report: change %d: %s: %s", c["id"], type(exc).__name__, exc)
