@@ -655,3 +655,17 @@ def test_a_message_its_receiver_refuses_holds_up_no_other(
     assert (held.sent, held.retrying) == (0, 2)
     [ch] = raqib("notify", "status", "--json").json()["channels"]
     assert (ch["sent"], ch["pending"]) == (2, 3)
+    # Refused again and again: the same bytes would be for hours. After
+    # REFUSED_ATTEMPTS it is marked failed, and the others go out.
+    receiver.refuse_status = 422
+    app = open_app(raqib.home)
+    try:
+        again = notifications.flush_notifications(app, timeout=20, now=True)
+        last = notifications.flush_notifications(app, timeout=20, now=True)
+    finally:
+        app.close()
+    assert (again.sent, again.failed, again.retrying) == (1, 0, 2)
+    assert (last.sent, last.failed, last.retrying) == (0, 2, 0)
+    assert [e["headline"] for e in receiver.got["/hook"]] == ["b", "c", "d"]
+    [ch] = raqib("notify", "status", "--json").json()["channels"]
+    assert (ch["sent"], ch["pending"], ch["failed"]) == (3, 0, 2)

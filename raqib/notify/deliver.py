@@ -19,6 +19,10 @@ from typing import Any
 from raqib.notify import messages
 
 TIMEOUT = 10.0
+# A message whose content the receiver refused is sent twice more, in case
+# the receiver was being fixed, then marked failed: the same bytes would be
+# refused the same way for max_attempts (about 5 hours by default).
+REFUSED_ATTEMPTS = 3
 USER_AGENT = "Raqib notifications (+https://github.com/raqib-news/raqib)"
 
 
@@ -124,7 +128,8 @@ def flush(
     `timeout`: a slow or dead channel holds up nothing but itself. When a
     message fails, its channel backs off as a whole (its other messages wait
     as long), unless the receiver refused that message's content (400, 413,
-    415, 422): it waits for its retry, and the channel's next message goes.
+    415, 422): it waits for its retry (REFUSED_ATTEMPTS in all), and the
+    channel's next message goes.
     Delivery is at least once: a message whose answer never came is sent
     again later, with the same id (`Idempotency-Key`).
     """
@@ -142,14 +147,15 @@ def flush(
                 send(channel.kind, channel.url, row.payload, timeout=min(timeout, max(left, 1.0)))
             except Exception as exc:
                 attempts = row.attempts + 1
-                if attempts >= max_attempts:
+                refused = getattr(exc, "refused", False)  # this message only: the next one goes
+                if attempts >= (min(max_attempts, REFUSED_ATTEMPTS) if refused else max_attempts):
                     outbox.failed(row.id, now=clock(), error=str(exc), retry_at=None)
                     with lock:
                         result.failed += 1
                     continue
                 retry_at = clock() + _backoff(attempts, retry_base, retry_max)
                 outbox.failed(row.id, now=clock(), error=str(exc), retry_at=retry_at)
-                if getattr(exc, "refused", False):  # this message only: the next one goes
+                if refused:
                     with lock:
                         result.retrying += 1
                     continue
