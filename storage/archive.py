@@ -13,6 +13,7 @@ from raqib.domain import GOOD_OUTCOMES, RESTING_STATES
 from raqib.storage import models as m
 from raqib.storage import sqlite
 from raqib.storage.db import Database, rowcount
+from raqib.storage.watches import MAX_URL
 
 Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
 RESTING = [s.value for s in RESTING_STATES]
@@ -47,7 +48,10 @@ class ArchiveRepo:
         return out
 
     def remember_captures(self, items: dict[str, Capture]) -> None:
-        """Upsert many last captures in one transaction."""
+        """Upsert many last captures in one transaction. A URL longer than the
+        column is not remembered (its next capture is a full record again):
+        PostgreSQL would refuse it, and with it the batch's every other one."""
+        items = {u: c for u, c in items.items() if len(u) <= MAX_URL and len(c[1]) <= MAX_URL}
         with self.db.session() as s:
             existing = {
                 c.url: c for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(list(items))))

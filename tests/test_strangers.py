@@ -113,6 +113,14 @@ def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
     assert v["published"] == "2024-01-25"
     [v] = raqib("versions", server.base + "/to-long", "--json").json()
     assert v["url"] == server.base + "/to-long"  # the served address is in the WARC
+    # What revisit records refer to is remembered for every page but that address
+    # (on PostgreSQL it cost the others theirs).
+    storage = raqib.open_storage(readonly=True)
+    try:
+        captured = storage.archive.last_captures([server.base + p for p in paths])
+    finally:
+        storage.close()
+    assert len(captured) == len(paths) - 2  # neither the 503 nor the redirect is a capture
     [v] = raqib("versions", server.base + "/meta-hex", "--json").json()
     assert "(3)" in v["text"]  # read as UTF-8, which it is
     [v] = raqib("versions", server.base + "/undefined", "--json").json()
