@@ -14,8 +14,9 @@ import lxml
 
 # Bumped whenever Raqib's own handling around trafilatura changes output.
 # 10: deep markup flattened only where libxml2 gives up; 11: notices read better;
-# 12: a short story's glued text split into its paragraphs (extract/blocks.py).
-PROFILE = 12
+# 12: a short story's glued text split into its paragraphs (extract/blocks.py);
+# 13: dates lose control characters, JSON-LD's lone surrogates are replaced.
+PROFILE = 13
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (
