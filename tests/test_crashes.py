@@ -8,9 +8,11 @@ import random
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -318,3 +320,65 @@ def test_a_pass_stopped_by_a_signal_says_so_and_leaves_the_rest_due(
     assert all(w["versions"] == 1 for w in raqib("watches", "--json").json())
     pages = [p for p, _ in server.requests if p.startswith("/stop/")]
     assert sorted(pages) == sorted(f"/stop/{i}" for i in range(n))
+
+
+_FOREIGN_OWNER = """
+import os, sys
+open("/proc/sys/kernel/ns_last_pid", "w").write(sys.argv[1])  # a PID no process has out there
+pid = os.fork()
+if pid == 0:
+    from raqib.app.home import new_owner
+    print(new_owner(), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.backends
+def test_a_lease_from_another_pid_namespace_on_this_host_is_kept(server, raqib: Raqib) -> None:
+    """Two containers on host networking share the host's name, each with PIDs
+    of its own. A pass in one took the other's live leases as a dead process's,
+    and fetched its watches a second time. A dead process of its own is still
+    released at once."""
+    from datetime import timedelta
+
+    from raqib.app.home import new_owner
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a PID namespace (CI runs as root)")
+    pid = 4_000_000
+    assert not Path(f"/proc/{pid + 1}").exists()
+    made = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-P", "-c",
+         _FOREIGN_OWNER, str(pid)],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    foreign = made.stdout.strip()
+    host, pid_text, _nonce = foreign.split(":")
+    assert pid_text == str(pid + 1) and host != new_owner().split(":")[0]
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # reaped: its pid names no process here
+    dead = f"{new_owner().split(':')[0]}:{gone.pid}:deadbeef"
+
+    server.routes["/held"] = page(server, 0, 0)
+    raqib("watch", "--no-fetch", server.base + "/held")
+    for owner, claimed in ((foreign, False), (dead, True)):
+        storage = raqib.open_storage()
+        try:
+            now = datetime.now(UTC)
+            storage.leases.release(foreign)
+            [_held] = storage.leases.claim(
+                owner, now=now, lease=timedelta(minutes=15), limit=5, due_only=False
+            )
+        finally:
+            storage.close()
+        server.requests.clear()
+        r = raqib.proc("-v", "check", "--json", expect=None)
+        if claimed:
+            assert r.code == 0 and r.json()["claimed"] == 1, r.err
+            assert f"releasing watches leased by dead process {dead}" in r.err
+        else:  # the other pass's, running: nothing to do here
+            assert r.code == 75 and f"1 watch held by {foreign}" in r.err, r.err
+        fetched = [p for p, _h in server.requests if p == "/held"]
+        assert len(fetched) == claimed

@@ -85,15 +85,26 @@ def warc_dir(app: App) -> Path:
 
 def new_owner() -> str:
     """A name for this worker's claims: host, process and a nonce."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_this_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _this_host() -> str:
+    """The host a PID means something on: its name and, on Linux, its PID
+    namespace. Containers on host networking share the host's name, each with
+    PIDs of its own: a PID from one names no process, or another, in the next."""
+    try:
+        ns = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{ns.strip('pid:[]')}"
 
 
 def owner_alive(owner: str) -> bool:
     """False only when the owner is a process on this host that no longer exists."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True  # another machine: trust its lease until it expires
+    if host != _this_host() or not pid_text.isdigit():
+        return True  # another machine or PID namespace: trust its lease until it expires
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
