@@ -7,7 +7,7 @@ renews its leases while it runs and a crashed one loses them on expiry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
+from raqib.storage import postgres
 from raqib.storage.db import Database
 
 # A watch in one of these states is never claimed.
@@ -127,6 +128,18 @@ class LeaseRepo:
                 .values(lease_owner=None, lease_expires_at=None)
                 .execution_options(synchronize_session=False)
             )
+
+    def clock_ahead(self, clock: Callable[[], datetime]) -> timedelta | None:
+        """How far `clock` runs ahead of the database server's (behind: below
+        zero); None on SQLite, whose clock is this machine's."""
+        if self.db.backend != "postgresql":
+            return None
+        with self.db.engine.connect() as conn:
+            before = clock()
+            server = postgres.server_time(conn)
+            after = clock()
+        ahead: timedelta = before + (after - before) / 2 - server
+        return ahead
 
     def holders(self, *, now: datetime, due_only: bool = True) -> dict[str, int]:
         """Owners holding unexpired leases on (due) watches, with their counts."""

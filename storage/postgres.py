@@ -51,6 +51,11 @@ def lock_for_migration(conn: Connection) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
+def server_time(conn: Connection) -> Any:
+    """The database server's clock now (not the transaction's start)."""
+    return conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+
+
 # --- full-text search: a tsvector over the matching keys of versions ---------------------
 
 

@@ -4,6 +4,7 @@ passes fetch every due page exactly once, and each says what it checked."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from collections import Counter
@@ -57,3 +58,40 @@ def test_workers_share_a_sweep_and_fetch_each_page_once(
         assert summary["claimed"] > 0 and sum(summary["outcomes"].values()) == summary["claimed"]
         checked.append(summary["claimed"])
     assert sum(checked) == PAGES and len(checked) >= 2  # shared, each page once
+
+
+def test_a_worker_whose_clock_is_off_the_databases_claims_nothing(
+    server, tmp_path, pg_cluster, monkeypatch, caplog
+) -> None:
+    """Leases are read on each worker's clock: one 20 minutes ahead took other
+    workers' live leases as expired, one 5 minutes behind had its own taken
+    while it worked. Either refuses to claim, saying why; a minute off is a
+    warning."""
+    from datetime import UTC, datetime, timedelta
+
+    from raqib.app.errors import ClockSkew
+    from raqib.app.home import open_app
+    from raqib.app.passes import run_check
+
+    env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
+    server.routes["/clock"] = Route(render(VERSIONS[0], server.base))
+    Raqib(tmp_path, env)("watch", "--no-fetch", server.base + "/clock")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for off, how in ((timedelta(minutes=20), "ahead of"), (timedelta(minutes=-5), "behind")):
+        app = open_app(tmp_path, clock=lambda off=off: datetime.now(UTC) + off)
+        try:
+            with pytest.raises(ClockSkew, match=f"clock is {abs(off).seconds} s {how}"):
+                run_check(app)
+        finally:
+            app.close()
+    assert not server.requests
+    app = open_app(tmp_path, clock=lambda: datetime.now(UTC) + timedelta(minutes=1))
+    logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
+    try:
+        summary = run_check(app)
+    finally:
+        logging.root.removeHandler(caplog.handler)
+        app.close()
+    assert summary.claimed == 1 and [p for p, _h in server.requests] == ["/robots.txt", "/clock"]
+    assert "clock is 60 s ahead of the database server's: keep it in time" in caplog.text

@@ -10,15 +10,43 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from raqib.app.errors import PassBusy
+from raqib.app.errors import ClockSkew, PassBusy
 from raqib.app.home import App, owner_alive
-from raqib.config import parse_duration
+from raqib.clock import Frozen
+from raqib.config import format_duration, parse_duration
 from raqib.domain import Task
 from raqib.storage import Storage
 
 log = logging.getLogger("raqib")
+
+
+# Within this of the database's clock, any two workers are within a third of a
+# lease of each other: a lease renewed every third of its length never looks
+# expired to another worker while its pass runs.
+SKEW_LIMIT = 1 / 6
+SKEW_WARNING = timedelta(seconds=30)
+
+
+def check_clock(app: App, lease: timedelta) -> None:
+    """Leases and due times are read on each worker's own clock. One far from
+    the database's would take other workers' live leases as expired (ahead),
+    or have its own taken while it works (behind): it refuses to claim."""
+    if isinstance(app.clock, Frozen):
+        return  # RAQIB_NOW: a time chosen on purpose
+    ahead = app.storage.leases.clock_ahead(app.clock)
+    if ahead is None or abs(ahead) <= SKEW_WARNING:
+        return
+    how = f"{abs(ahead).total_seconds():.0f} s {'ahead of' if ahead > timedelta(0) else 'behind'}"
+    if abs(ahead) > lease * SKEW_LIMIT:
+        raise ClockSkew(
+            f"this machine's clock is {how} the database server's: its leases on watches "
+            f"would not mean what other workers read (schedule.lease is {format_duration(lease)}, "
+            f"so a clock within {format_duration(lease * SKEW_LIMIT)} is needed). Set its time "
+            "right (NTP, e.g. `timedatectl set-ntp true`) and run again"
+        )
+    log.warning("this machine's clock is %s the database server's: keep it in time (NTP)", how)
 
 
 def reap_dead_leases(storage: Storage, now: datetime) -> None:
@@ -41,6 +69,7 @@ def claim(
     """A pass's first claim: due watches, or PassBusy / a wait while another
     pass holds them."""
     lease = parse_duration(app.config.schedule.lease)
+    check_clock(app, lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
     while True:

@@ -29,6 +29,10 @@ class PassFailed(AppError):
     """A pass that had to stop: the database or the archive could not be written."""
 
 
+class ClockSkew(AppError):
+    """This machine's clock is too far from the database server's for leases."""
+
+
 class PassBusy(AppError):
     """Another live pass holds the due watches."""
 
