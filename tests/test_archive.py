@@ -191,6 +191,29 @@ def test_two_writers_share_a_file_without_tearing_records(tmp_path: Path) -> Non
     index(tmp_path)
 
 
+def test_in_a_directory_several_machines_share_each_appends_to_its_own_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across machines (a network file system), locks and appends are not
+    atomic: a writer leaves the newest file alone when another host wrote it."""
+    import raqib.archive.warc as warc
+
+    def write_as(host: str, n: int) -> str:
+        monkeypatch.setattr(warc.socket, "gethostname", lambda: host)
+        archive = WarcArchive(tmp_path, max_bytes=1 << 30, index=_Index(), software=host)
+        cap = archive.write(_exchange(f"https://a.example/{host}/{n}", b"body" * 100))
+        archive.close()
+        return cap.file
+
+    theirs = write_as("worker-b", 1)
+    before = (tmp_path / theirs).read_bytes()
+    ours = write_as("worker-a", 1)
+    assert ours != theirs and ours.endswith("-worker_a.warc.gz")
+    assert (tmp_path / theirs).read_bytes() == before
+    assert write_as("worker-b", 2) == theirs and write_as("worker-a", 2) == ours
+    assert len(index(tmp_path)) == 2 * 5  # each file: a warcinfo, two requests and responses
+
+
 @pytest.mark.parametrize("deflate", ["isal.isal_zlib", "zlib"])
 def test_each_record_is_its_own_gzip_member_whichever_deflate_made_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deflate: str

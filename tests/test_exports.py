@@ -122,6 +122,25 @@ def test_warc_export_of_any_selection(server, raqib: Raqib, tmp_path) -> None:
     assert "wrote 3 captures" in r.err
 
 
+def test_an_export_whose_captures_are_elsewhere_says_where_and_writes_nothing(
+    server, raqib: Raqib, tmp_path
+) -> None:
+    """A worker on another machine keeps its WARC files in its own home: an
+    export here stopped at the first missing file with "No such file"."""
+    _a, b = _history(server, raqib)
+    [first, *_] = raqib("log", b, "--json").json()
+    away = tmp_path / first["warc"]["file"]
+    (raqib.home / "warc" / first["warc"]["file"]).rename(away)
+    for fmt in ("warc", "wacz"):
+        out = tmp_path / f"b.{fmt}"
+        r = raqib("export", "--format", fmt, "--watch", b, "--out", str(out), expect=1)
+        assert f"are in WARC files not in {raqib.home / 'warc'}: {away.name}" in r.err
+        assert "nothing was written" in r.err and not out.exists()
+    away.rename(raqib.home / "warc" / away.name)
+    r = raqib("export", "--format", "warc", "--watch", b, "--out", str(tmp_path / "b.warc.gz"))
+    assert "wrote 3 captures" in r.err
+
+
 @pytest.fixture(scope="module")
 def pywb_bin() -> Path:
     found = needs.pywb()

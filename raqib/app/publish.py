@@ -132,10 +132,23 @@ def export(
             text.flush()
             text.detach()  # atomic() closes the file itself
             return n
+    except ex.MissingCaptures as exc:
+        raise AppError(_missing(exc.files, warc_dir(app))) from None
     except BrokenPipeError:
         raise  # `| head`: the reader has what it wanted
     except OSError as exc:
         raise _disk(exc, str(out or "stdout")) from exc
+
+
+def _missing(files: dict[str, int], directory: Path) -> str:
+    names = sorted(files)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"{sum(files.values())} captures of the selection are in WARC files not in {directory}: "
+        f"{shown} (each name ends with the host that wrote it). A worker keeps its WARC files in "
+        "its own home unless archive.directory names one every worker shares: copy them here, "
+        "or export where they are; nothing was written"
+    )
 
 
 def _wacz(app: App, out: Path, sel: Any) -> int:

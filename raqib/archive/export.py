@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,12 +205,26 @@ def _gzip_members(f: BinaryIO, offset: int, count: int) -> bytes:
     return f.read(start - offset)
 
 
+class MissingCaptures(Exception):
+    """Captures of the selection in WARC files that are not in the directory
+    (written by a worker on another machine, or moved away)."""
+
+    def __init__(self, files: dict[str, int]) -> None:
+        self.files = files  # file name → captures of the selection in it
+        super().__init__(f"{sum(files.values())} captures in {len(files)} missing WARC files")
+
+
 def write_warc(
     storage: Storage, warc_dir: Path, out: BinaryIO, sel: Selection = EVERYTHING, *, name: str
 ) -> int:
-    """Copy the captures of the selection's watches into one WARC stream (file `name`)."""
+    """Copy the captures of the selection's watches into one WARC stream (file
+    `name`); MissingCaptures, before writing anything, if a file is not there."""
     ids = [w.id for w in watches_of(storage, sel)]
     refs = storage.archive.warc_refs(ids) if ids else []
+    in_file = Counter(f for _w, f, _o in refs)
+    missing = {f: n for f, n in in_file.items() if not (warc_dir / f).is_file()}
+    if missing:
+        raise MissingCaptures(missing)
     writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
     writer.write_record(
         writer.create_warcinfo_record(

@@ -18,6 +18,7 @@ record behind: a write() to a local file is not cut short by a signal.
 from __future__ import annotations
 
 import fcntl
+import glob
 import io
 import os
 import re
@@ -80,8 +81,11 @@ class Exchange:
 def _file_name(serial: int, now: datetime) -> str:
     """Annex C of the WARC spec: Prefix-Timestamp-Serial-Crawlhost.warc.gz."""
     stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
-    host = socket.gethostname().replace("-", "_").replace("/", "_")[:64] or "localhost"
-    return f"{PREFIX}-{stamp}-{serial:05d}-{host}.warc.gz"
+    return f"{PREFIX}-{stamp}-{serial:05d}-{_host()}.warc.gz"
+
+
+def _host() -> str:
+    return socket.gethostname().replace("-", "_").replace("/", "_")[:64] or "localhost"
 
 
 _SERIAL = re.compile(rf"^{PREFIX}-\d{{17}}-(\d{{5,}})-.*\.warc\.gz$")
@@ -107,11 +111,17 @@ class WarcArchive:
     # --- files ------------------------------------------------------------------
 
     def _newest(self) -> str | None:
-        names = [p.name for p in self.directory.glob(f"{PREFIX}-*.warc.gz") if _serial_of(p.name)]
+        """This host's newest file. Only this host appends to the files named after it: in a
+        directory several machines share, their locks and appends would not be atomic."""
+        names = [
+            p.name
+            for p in self.directory.glob(f"{PREFIX}-*-{glob.escape(_host())}.warc.gz")
+            if _serial_of(p.name)
+        ]
         return max(names, key=_serial_of) if names else None
 
     def _open(self) -> None:
-        """Append to the newest file, or start the next one."""
+        """Append to this host's newest file, or start the next one."""
         self.directory.mkdir(parents=True, exist_ok=True)
         newest = self._newest()
         if newest is not None and (self.directory / newest).stat().st_size < self.max_bytes:
