@@ -131,6 +131,17 @@ class Raqib:
             )
         return res
 
+    def patched(self, script: str, *args: str) -> tuple[Any, str]:
+        """`raqib ARGS` (a --json command) run by `script`, which patches Raqib
+        first: the bug it stands in for is one no test can predict. Returns
+        (the parsed output, stderr)."""
+        p = subprocess.run(
+            [sys.executable, "-P", "-c", script, "--home", str(self.home), *args],
+            capture_output=True, text=True, timeout=180, env={**os.environ, **self.env},
+        )  # fmt: skip
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout), p.stderr
+
     def popen(
         self, *args: str, env: dict[str, str] | None = None, **kw: Any
     ) -> subprocess.Popen[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 import pytest
@@ -247,10 +246,6 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
     whose analysis raises and one whose judgement raises: the run goes on,
     for the other seed and candidate, and the failed candidates are recorded
     as errors, judged before, not fetched on every run."""
-    import json
-    import os
-    import subprocess
-    import sys
 
     inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
     promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
@@ -272,15 +267,7 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
         raqib("watch", "--no-fetch", server.base + path, "--story", "talks")
     raqib.proc("check")
 
-    def discover() -> tuple[dict[str, Any], str]:
-        p = subprocess.run(
-            [sys.executable, "-P", "-c", _BUGS, "--home", str(raqib.home), "discover", "--json"],
-            capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
-        )  # fmt: skip
-        assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout), p.stderr
-
-    report, stderr = discover()
+    report, stderr = raqib.patched(_BUGS, "discover", "--json")
     assert _added(report) == {server.base + "/other-site/coalition"}
     found = {c["url"].rsplit("/", 1)[-1]: c for c in report["candidates"]}
     assert found["talks-analysis"]["decision"] == "error"
@@ -291,7 +278,7 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
     assert "the links of " + server.base + "/seed-broken could not be read" in stderr
     assert "the text of " + server.base + "/seed-broken could not be read" in stderr
     server.requests.clear()
-    discover()
+    raqib.patched(_BUGS, "discover", "--json")
     fetched = {path for path, _headers in server.requests}
     assert "/same/judge-trips" not in fetched and "/same/talks-analysis" not in fetched
 

@@ -6,13 +6,8 @@ first in line, and on PostgreSQL a NUL stopped every later pass."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -34,17 +29,6 @@ def _page(n: int, body: list[str] | None = None, **kw: object) -> bytes:
 def _check(raqib: Raqib, *args: str) -> dict[str, object]:
     p = raqib.proc("check", "--json", *args)
     return p.json()
-
-
-def _patched_check(raqib: Raqib, script: str) -> tuple[dict[str, Any], str]:
-    """`raqib check --json` run by `script`, which patches Raqib first (the
-    bug it stands in for is one no test can predict); (summary, stderr)."""
-    p = subprocess.run(
-        [sys.executable, "-P", "-c", script, "--home", str(raqib.home), "check", "--json"],
-        capture_output=True, text=True, timeout=180, env={**os.environ, **raqib.env},
-    )  # fmt: skip
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout), p.stderr
 
 
 def test_a_page_that_trips_the_recording_is_recorded_and_the_pass_goes_on(
@@ -153,7 +137,7 @@ def test_a_fetch_whose_record_cannot_be_built_is_recorded_as_an_error(
         server.routes[p] = Route(_page(20 + i))
         raqib("watch", "--no-fetch", server.base + p)
     (raqib.home / "raqib.toml").write_text("[schedule]\nclaim_batch = 2\n", encoding="utf-8")
-    summary, _stderr = _patched_check(raqib, _BUILDING_FAILS)
+    summary, _stderr = raqib.patched(_BUILDING_FAILS, "check", "--json")
     assert summary["claimed"] == 4 and summary["outcomes"] == {"new_version": 3, "error": 1}
     [entry] = raqib("log", server.base + "/boom", "--json").json()
     assert entry["detail"] == "recording failed: KeyError: 'a header no one foresaw'"
@@ -351,7 +335,7 @@ def test_a_fetch_the_database_refuses_is_that_watchs_error_not_every_passs(
     for i, p in enumerate(paths):
         server.routes[p] = Route(_page(60 + i))
         raqib("watch", "--no-fetch", server.base + p)
-    summary, stderr = _patched_check(raqib, _UNSTORABLE)
+    summary, stderr = raqib.patched(_UNSTORABLE, "check", "--json")
     assert summary["outcomes"] == {"new_version": 2, "error": 1}
     assert re.search(r"a batch of \d+ fetches was refused", stderr), stderr
     [entry] = raqib("log", server.base + "/poison", "--json").json()
@@ -385,7 +369,7 @@ def test_a_source_whose_read_raises_says_so_and_the_pass_goes_on(
     server.routes["/n/9"] = Route(_page(70))
     raqib("watch", "--no-fetch", server.base + "/n/9")
     raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
-    summary, _stderr = _patched_check(raqib, _READING_FAILS)
+    summary, _stderr = raqib.patched(_READING_FAILS, "check", "--json")
     assert summary["outcomes"] == {"new_version": 1}
     [failed] = summary["outlets"]["failed"]  # type: ignore[index]
     assert failed["status"] == "unreadable: KeyError: 'a feed no one foresaw'"
