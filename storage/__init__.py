@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import create_engine
-from sqlalchemy.exc import DBAPIError as StoreFault  # whatever the database raised: never an item's
+from sqlalchemy.exc import DBAPIError as StoreFault  # whatever the database raised
 from sqlalchemy.exc import OperationalError as StoreFailure  # disk full, read-only, locked too long
 
 from raqib.storage import postgres, sqlite

@@ -346,8 +346,10 @@ def test_a_lease_from_another_pid_namespace_on_this_host_is_kept(server, raqib: 
 
     if os.geteuid() != 0:
         pytest.skip("needs root to make a PID namespace (CI runs as root)")
-    pid = 4_000_000
-    assert not Path(f"/proc/{pid + 1}").exists()
+    # The child's PID: one no process has here, near the top of the range, which
+    # PIDs reach last (kernels before 6.14 share one pid_max among namespaces).
+    top = int(Path("/proc/sys/kernel/pid_max").read_text())
+    pid = next(n for n in range(top - 2, 300, -1) if not Path(f"/proc/{n + 1}").exists())
     made = subprocess.run(
         ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-P", "-c",
          _FOREIGN_OWNER, str(pid)],

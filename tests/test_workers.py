@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -65,33 +66,56 @@ def test_a_worker_whose_clock_is_off_the_databases_claims_nothing(
 ) -> None:
     """Leases are read on each worker's clock: one 20 minutes ahead took other
     workers' live leases as expired, one 5 minutes behind had its own taken
-    while it worked. Either refuses to claim, saying why; a minute off is a
-    warning."""
+    while it worked. Either reads no outlet, claims no watch and sends no
+    message, saying why; a minute off is a warning. The limit follows the
+    lease: with leases of a minute, 25 s is too far."""
     from datetime import UTC, datetime, timedelta
 
+    from raqib.app import notifications
     from raqib.app.errors import ClockSkew
     from raqib.app.home import open_app
     from raqib.app.passes import run_check
+    from tests.test_notify import _event
 
     env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
     server.routes["/clock"] = Route(render(VERSIONS[0], server.base))
-    Raqib(tmp_path, env)("watch", "--no-fetch", server.base + "/clock")
+    server.routes["/feed.xml"] = Route(b"<rss><channel></channel></rss>")
+    raqib = Raqib(tmp_path, env)
+    raqib("watch", "--no-fetch", server.base + "/clock")
+    raqib("outlet", "add", "clocked", "--feed", server.base + "/feed.xml")
+    raqib("notify", "add", server.base + "/hook")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    for off, how in ((timedelta(minutes=20), "ahead of"), (timedelta(minutes=-5), "behind")):
-        app = open_app(tmp_path, clock=lambda off=off: datetime.now(UTC) + off)
+
+    def skewed(off: timedelta) -> Any:
+        return open_app(tmp_path, clock=lambda: datetime.now(UTC) + off)
+
+    app = skewed(timedelta(0))
+    try:
+        notifications.queue_events(app, [_event()], batch="one")
+    finally:
+        app.close()
+    cases = [(timedelta(minutes=20), "ahead of"), (timedelta(minutes=-5), "behind")]
+    for off, how in [*cases, (timedelta(seconds=25), "ahead of")]:
+        if off == timedelta(seconds=25):
+            (tmp_path / "raqib.toml").write_text('[schedule]\nlease = "1m"\n', encoding="utf-8")
+        app = skewed(off)
         try:
             with pytest.raises(ClockSkew, match=f"clock is {abs(off).seconds} s {how}"):
                 run_check(app)
+            assert notifications.flush_notifications(app, timeout=5).sent == 0
         finally:
             app.close()
-    assert not server.requests
-    app = open_app(tmp_path, clock=lambda: datetime.now(UTC) + timedelta(minutes=1))
+    assert not server.requests  # no feed read, no page fetched, no message sent
+    [channel] = raqib("notify", "status", "--json").json()["channels"]
+    assert (channel["pending"], channel["failed"]) == (1, 0)
+    (tmp_path / "raqib.toml").unlink()
+    app = skewed(timedelta(minutes=1))
     logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
     try:
         summary = run_check(app)
     finally:
         logging.root.removeHandler(caplog.handler)
         app.close()
-    assert summary.claimed == 1 and [p for p, _h in server.requests] == ["/robots.txt", "/clock"]
-    assert "clock is 60 s ahead of the database server's: keep it in time" in caplog.text
+    assert summary.claimed == 1 and "/clock" in [p for p, _h in server.requests]
+    assert "clock is 60 s ahead of the database server's: keep both in time" in caplog.text

@@ -33,20 +33,32 @@ def check_clock(app: App, lease: timedelta) -> None:
     """Leases and due times are read on each worker's own clock. One far from
     the database's would take other workers' live leases as expired (ahead),
     or have its own taken while it works (behind): it refuses to claim."""
+    problem = clock_problem(app, lease)
+    if problem is not None:
+        raise ClockSkew(problem)
+
+
+def clock_problem(app: App, lease: timedelta) -> str | None:
+    """Why this machine's clock is too far from the database server's for
+    leases of `lease`, or None (a warning is logged when it is merely off)."""
     if isinstance(app.clock, Frozen):
-        return  # RAQIB_NOW: a time chosen on purpose
+        return None  # RAQIB_NOW: a time chosen on purpose
     ahead = app.storage.leases.clock_ahead(app.clock)
-    if ahead is None or abs(ahead) <= SKEW_WARNING:
-        return
+    if ahead is None:
+        return None
     how = f"{abs(ahead).total_seconds():.0f} s {'ahead of' if ahead > timedelta(0) else 'behind'}"
     if abs(ahead) > lease * SKEW_LIMIT:
-        raise ClockSkew(
-            f"this machine's clock is {how} the database server's: its leases on watches "
-            f"would not mean what other workers read (schedule.lease is {format_duration(lease)}, "
-            f"so a clock within {format_duration(lease * SKEW_LIMIT)} is needed). Set its time "
-            "right (NTP, e.g. `timedatectl set-ntp true`) and run again"
+        return (
+            f"this machine's clock is {how} the database server's: leases of "
+            f"{format_duration(lease)} need the two within {format_duration(lease * SKEW_LIMIT)}, "
+            "or workers take each other's work. Set the time right on whichever is wrong (NTP "
+            "on both, e.g. `timedatectl set-ntp true`) and run again"
         )
-    log.warning("this machine's clock is %s the database server's: keep it in time (NTP)", how)
+    if abs(ahead) > SKEW_WARNING:
+        log.warning(
+            "this machine's clock is %s the database server's: keep both in time (NTP)", how
+        )
+    return None
 
 
 def reap_dead_leases(storage: Storage, now: datetime) -> None:
@@ -69,7 +81,6 @@ def claim(
     """A pass's first claim: due watches, or PassBusy / a wait while another
     pass holds them."""
     lease = parse_duration(app.config.schedule.lease)
-    check_clock(app, lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
     while True:

@@ -18,7 +18,7 @@ from raqib.app.notifications import notify_coverage
 from raqib.app.passes import crawl_settings, robots_memory
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, decide, unjudged
+from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, UNJUDGED, decide, unjudged
 from raqib.discovery.links import article_links
 from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
 from raqib.domain import Decision, Origin
@@ -124,7 +124,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         if title and story_id in p.seeds and (summary or not cfg.fetch_candidates):
             d = _terms(title, summary or "", url)
             if d is None:
-                return None if cfg.fetch_candidates else "its feed title could not be read"
+                return None if cfg.fetch_candidates else f"{UNJUDGED}: its feed title is unreadable"
             j = StoryModel(p.corpus, p.seeds[story_id]).judge(d)
             if summary and j.score < cfg.threshold * 0.25:
                 prefilter[(story_id, url)] = j

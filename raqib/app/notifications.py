@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from raqib import analysis
+from raqib.app.claims import clock_problem
 from raqib.app.errors import AppError, BadInput, NotFound
 from raqib.app.home import App, new_owner
 from raqib.config import parse_duration
 from raqib.domain import Change, Channel, Delivery, Message, Watch
-from raqib.notify.deliver import FlushResult, flush, kind_of, send, valid_apprise
+from raqib.notify.deliver import LEASE, FlushResult, flush, kind_of, send, valid_apprise
 from raqib.notify.rules import wants
 from raqib.present.events import (
     change_event,
@@ -125,7 +126,13 @@ def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
 
 
 def flush_notifications(app: App, *, timeout: float, now: bool = False) -> FlushResult:
-    """Deliver what is due; with `now`, what waits for a retry too."""
+    """Deliver what is due; with `now`, what waits for a retry too. Nothing
+    is sent while this machine's clock is too far off for the flush's leases
+    (another worker could send the same messages)."""
+    problem = clock_problem(app, LEASE)
+    if problem is not None:
+        log.error("notifications wait: %s", problem)
+        return FlushResult()
     n = app.config.notify
     if now:
         app.storage.outbox.due_now(app.clock())

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from raqib import analysis
 from raqib.app import search, warmup
-from raqib.app.claims import Claims
+from raqib.app.claims import Claims, check_clock
 from raqib.app.errors import PassFailed
 from raqib.app.home import App, new_owner, warc_dir
 from raqib.app.notifications import notify_pass
@@ -141,6 +141,7 @@ def run_check(
     owner = new_owner()
     summary = PassSummary()
     robots = robots_memory(app)  # each host's robots.txt: once a pass, or kept from before
+    check_clock(app, parse_duration(app.config.schedule.lease))  # before anything is claimed
     try:
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets

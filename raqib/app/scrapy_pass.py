@@ -23,8 +23,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from raqib import analysis
-from raqib.app.claims import claim, with_outlet_modes
-from raqib.app.errors import PassBusy
+from raqib.app.claims import check_clock, claim, with_outlet_modes
+from raqib.app.errors import ClockSkew, PassBusy
 from raqib.app.home import new_owner, open_app
 from raqib.app.notifications import notify_pass
 from raqib.app.passes import crawl_settings, revisit_policy, robots_memory
@@ -61,12 +61,16 @@ def _standalone(crawler: Crawler, home: Path) -> None:
     app = open_app(home.expanduser())
     owner = new_owner()
     try:
+        check_clock(app, parse_duration(app.config.schedule.lease))
         tasks = claim(
             app, owner, all_watches=False, wait=False, wait_timeout=None,
             limit=app.config.schedule.claim_batch,
         )  # fmt: skip
     except PassBusy as exc:
         log.info("%s: nothing to claim", exc)
+        tasks = []
+    except ClockSkew as exc:
+        log.error("%s: nothing claimed", exc)
         tasks = []
     tasks = with_outlet_modes(app, tasks)
     guard = Guard(allow_private=app.config.fetch.allow_private)

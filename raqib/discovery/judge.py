@@ -15,6 +15,7 @@ from raqib.discovery.relate import Judgement, StoryModel, document
 from raqib.domain import Decision
 
 JUDGED_BEFORE = "judged before"
+UNJUDGED = "could not be judged"
 JUDGED_ON_FEED = "judged on its feed title and summary"
 
 
@@ -37,6 +38,8 @@ def decide(
             if c.skipped == "already watched"
             else Decision.BLOCKED
             if c.skipped.startswith("blocked")
+            else Decision.ERROR
+            if c.skipped.startswith(UNJUDGED)
             else Decision.REJECTED
         )
         j = prefiltered
@@ -76,7 +79,7 @@ def unjudged(c: CandidatePage, slug: str | None, exc: Exception) -> dict[str, An
     """A candidate whose judgement raised, as an error: recorded, it is judged
     before and not fetched again on every run."""
     r = _judgement(c, slug)
-    r.update(decision=Decision.ERROR.value, reason=f"could not be judged: {exc!r}"[:300])
+    r.update(decision=Decision.ERROR.value, reason=f"{UNJUDGED}: {exc!r}"[:300])
     return r
 
 

@@ -1,8 +1,9 @@
 """Deliver queued messages: JSON webhooks (POST) and apprise URLs.
 
 Nothing here may break a pass: every failure is recorded on its outbox row
-and retried with exponential backoff until max_attempts, then marked failed
-(visible in `raqib notify status`).
+and retried with exponential backoff until max_attempts (a message whose
+content the receiver refuses: REFUSED_ATTEMPTS), then marked failed (visible
+in `raqib notify status`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 from raqib.notify import messages
 
 TIMEOUT = 10.0
-# A message whose content the receiver refused is sent twice more, in case
-# the receiver was being fixed, then marked failed: the same bytes would be
-# refused the same way for max_attempts (about 5 hours by default).
+LEASE = timedelta(minutes=5)  # a flush's claim on its messages, never renewed
+# A message whose content the receiver refuses at this try or a later one (of
+# any outcome before) is marked failed: the same bytes would be refused the
+# same way for max_attempts (about 5 hours by default).
 REFUSED_ATTEMPTS = 3
 USER_AGENT = "Raqib notifications (+https://github.com/raqib-news/raqib)"
 
@@ -169,9 +171,7 @@ def flush(
                 result.sent += 1
 
     while time.monotonic() < deadline:
-        batch = outbox.claim(
-            owner, now=clock(), lease=timedelta(minutes=5), limit=500, exclude=tried
-        )
+        batch = outbox.claim(owner, now=clock(), lease=LEASE, limit=500, exclude=tried)
         if not batch:
             break
         tried.extend(row.id for row, _c in batch)
