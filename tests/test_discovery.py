@@ -286,11 +286,12 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
 def test_a_candidate_left_unfetched_and_unjudged_is_an_error_not_a_rejection() -> None:
     """With fetch_candidates off, a feed entry whose title cannot be read is
     not fetched; recorded as rejected, it was never looked at again."""
+    from raqib.app.discover import UNREADABLE_ENTRY
     from raqib.discovery.findings import CandidatePage
-    from raqib.discovery.judge import UNJUDGED, decide
+    from raqib.discovery.judge import decide
 
     page = CandidatePage(1, "https://s.example/a", "https://s.example/feed", 1, feed_title="t")
-    page.skipped = f"{UNJUDGED}: its feed title is unreadable"
+    page.skipped = UNREADABLE_ENTRY  # what crawl's want() says of it
     judged = decide(page, slug="s", model=None, threshold=0.2, known=set(), prefiltered=None)
     assert judged is not None and judged["decision"] == "error"
     assert judged["reason"] == page.skipped

@@ -71,51 +71,65 @@ def test_a_worker_whose_clock_is_off_the_databases_claims_nothing(
     lease: with leases of a minute, 25 s is too far."""
     from datetime import UTC, datetime, timedelta
 
-    from raqib.app import notifications
+    from raqib.app import notifications, outlets
     from raqib.app.errors import ClockSkew
     from raqib.app.home import open_app
     from raqib.app.passes import run_check
-    from tests.test_notify import _event
+    from tests.test_notify import Receiver, _event
 
     env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
     server.routes["/clock"] = Route(render(VERSIONS[0], server.base))
     server.routes["/feed.xml"] = Route(b"<rss><channel></channel></rss>")
+    receiver = Receiver()
     raqib = Raqib(tmp_path, env)
     raqib("watch", "--no-fetch", server.base + "/clock")
     raqib("outlet", "add", "clocked", "--feed", server.base + "/feed.xml")
-    raqib("notify", "add", server.base + "/hook")
+    raqib("notify", "add", f"http://{receiver.base}/hook")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 
     def skewed(off: timedelta) -> Any:
         return open_app(tmp_path, clock=lambda: datetime.now(UTC) + off)
 
-    app = skewed(timedelta(0))
     try:
-        notifications.queue_events(app, [_event()], batch="one")
-    finally:
-        app.close()
-    cases = [(timedelta(minutes=20), "ahead of"), (timedelta(minutes=-5), "behind")]
-    for off, how in [*cases, (timedelta(seconds=25), "ahead of")]:
-        if off == timedelta(seconds=25):
-            (tmp_path / "raqib.toml").write_text('[schedule]\nlease = "1m"\n', encoding="utf-8")
-        app = skewed(off)
+        app = skewed(timedelta(0))
         try:
-            with pytest.raises(ClockSkew, match=f"clock is {abs(off).seconds} s {how}"):
-                run_check(app)
-            assert notifications.flush_notifications(app, timeout=5).sent == 0
+            notifications.queue_events(app, [_event()], batch="one")
         finally:
             app.close()
-    assert not server.requests  # no feed read, no page fetched, no message sent
-    [channel] = raqib("notify", "status", "--json").json()["channels"]
-    assert (channel["pending"], channel["failed"]) == (1, 0)
-    (tmp_path / "raqib.toml").unlink()
-    app = skewed(timedelta(minutes=1))
-    logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
-    try:
-        summary = run_check(app)
+        for off, how in ((timedelta(minutes=20), "ahead of"), (timedelta(minutes=-5), "behind")):
+            app = skewed(off)
+            try:
+                with pytest.raises(ClockSkew, match=f"clock is {abs(off).seconds} s {how}"):
+                    run_check(app)
+                with pytest.raises(ClockSkew):  # `raqib discover --outlet clocked`
+                    outlets.read_now(app, "clocked")
+                with pytest.raises(ClockSkew):  # `raqib notify flush`: exit 1
+                    notifications.flush_notifications(app, timeout=5, strict=True)
+                waiting = notifications.flush_notifications(app, timeout=5)  # a pass's
+                assert (waiting.sent, waiting.retrying) == (0, 1)
+            finally:
+                app.close()
+        (tmp_path / "raqib.toml").write_text('[schedule]\nlease = "1m"\n', encoding="utf-8")
+        app = skewed(timedelta(seconds=25))
+        try:
+            with pytest.raises(ClockSkew, match="clock is 25 s ahead of"):
+                run_check(app)
+        finally:
+            app.close()
+        assert not server.requests and receiver.attempts == 0  # no feed, page or message
+        (tmp_path / "raqib.toml").unlink()
+        app = skewed(timedelta(minutes=1))
+        logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
+        try:
+            summary = run_check(app)
+            sent = notifications.flush_notifications(app, timeout=5, strict=True)
+        finally:
+            logging.root.removeHandler(caplog.handler)
+            app.close()
     finally:
-        logging.root.removeHandler(caplog.handler)
-        app.close()
+        receiver.shutdown()
+        receiver.server_close()
     assert summary.claimed == 1 and "/clock" in [p for p, _h in server.requests]
-    assert "clock is 60 s ahead of the database server's: keep both in time" in caplog.text
+    assert "clock is 60 s ahead of the database server's: keep it in time" in caplog.text
+    assert sent.sent == 1 and len(receiver.got["/hook"]) == 1

@@ -33,32 +33,30 @@ def check_clock(app: App, lease: timedelta) -> None:
     """Leases and due times are read on each worker's own clock. One far from
     the database's would take other workers' live leases as expired (ahead),
     or have its own taken while it works (behind): it refuses to claim."""
-    problem = clock_problem(app, lease)
+    problem, how = clock_problem(app, lease * SKEW_LIMIT)
     if problem is not None:
         raise ClockSkew(problem)
+    if how is not None:
+        log.warning("this machine's clock is %s: keep it in time (NTP)", how)
 
 
-def clock_problem(app: App, lease: timedelta) -> str | None:
-    """Why this machine's clock is too far from the database server's for
-    leases of `lease`, or None (a warning is logged when it is merely off)."""
+def clock_problem(app: App, limit: timedelta) -> tuple[str | None, str | None]:
+    """(Why this machine's clock is too far from the database server's, when
+    over `limit`; how far it is, when past SKEW_WARNING), each or None."""
     if isinstance(app.clock, Frozen):
-        return None  # RAQIB_NOW: a time chosen on purpose
+        return None, None  # RAQIB_NOW: a time chosen on purpose
     ahead = app.storage.leases.clock_ahead(app.clock)
-    if ahead is None:
-        return None
-    how = f"{abs(ahead).total_seconds():.0f} s {'ahead of' if ahead > timedelta(0) else 'behind'}"
-    if abs(ahead) > lease * SKEW_LIMIT:
-        return (
-            f"this machine's clock is {how} the database server's: leases of "
-            f"{format_duration(lease)} need the two within {format_duration(lease * SKEW_LIMIT)}, "
-            "or workers take each other's work. Set the time right on whichever is wrong (NTP "
-            "on both, e.g. `timedatectl set-ntp true`) and run again"
-        )
-    if abs(ahead) > SKEW_WARNING:
-        log.warning(
-            "this machine's clock is %s the database server's: keep both in time (NTP)", how
-        )
-    return None
+    if ahead is None or abs(ahead) <= min(SKEW_WARNING, limit):
+        return None, None
+    side = "ahead of" if ahead > timedelta(0) else "behind"
+    how = f"{abs(ahead).total_seconds():.0f} s {side} the database server's"
+    if abs(ahead) <= limit:
+        return None, how
+    return (
+        f"this machine's clock is {how}: workers need theirs within {format_duration(limit)} "
+        "of it, or they take each other's work. Set the time right on whichever is wrong (NTP "
+        "on both, e.g. `timedatectl set-ntp true`) and run again"
+    ), how
 
 
 def reap_dead_leases(storage: Storage, now: datetime) -> None:

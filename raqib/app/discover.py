@@ -25,6 +25,8 @@ from raqib.domain import Decision, Origin
 from raqib.guard import Guard
 
 log = logging.getLogger("raqib")
+# A feed entry left unfetched (fetch_candidates off) whose title cannot be read.
+UNREADABLE_ENTRY = f"{UNJUDGED}: its feed title is unreadable"
 
 
 @dataclass
@@ -124,7 +126,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         if title and story_id in p.seeds and (summary or not cfg.fetch_candidates):
             d = _terms(title, summary or "", url)
             if d is None:
-                return None if cfg.fetch_candidates else f"{UNJUDGED}: its feed title is unreadable"
+                return None if cfg.fetch_candidates else UNREADABLE_ENTRY
             j = StoryModel(p.corpus, p.seeds[story_id]).judge(d)
             if summary and j.score < cfg.threshold * 0.25:
                 prefilter[(story_id, url)] = j

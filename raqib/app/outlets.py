@@ -14,6 +14,7 @@ from typing import Any
 
 from raqib import urls
 from raqib.app import history
+from raqib.app.claims import check_clock
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.config import parse_duration
@@ -179,6 +180,13 @@ def intervals(app: App) -> dict[str, timedelta]:
         if s.feed_every:
             out[name] = parse_duration(s.feed_every)
     return out
+
+
+def read_now(app: App, outlet: str) -> ReadReport:
+    """`raqib discover --outlet`: the outlet's every source, due or not, on a
+    clock the database agrees with (what they list is dated by it)."""
+    check_clock(app, parse_duration(app.config.schedule.lease))
+    return read_sources(app, outlet=outlet, force=True)
 
 
 def read_sources(

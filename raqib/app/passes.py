@@ -141,8 +141,8 @@ def run_check(
     owner = new_owner()
     summary = PassSummary()
     robots = robots_memory(app)  # each host's robots.txt: once a pass, or kept from before
-    check_clock(app, parse_duration(app.config.schedule.lease))  # before anything is claimed
     try:
+        check_clock(app, parse_duration(app.config.schedule.lease))  # before outlets, claims
         if only is None:  # a whole pass reads the outlets' due sources first
             from raqib.app import outlets
 

@@ -6,10 +6,10 @@ WARC-Concurrent-To. A body whose payload digest equals the previous capture of
 the same URL becomes a `revisit` (identical-payload-digest profile); a 304
 becomes a `revisit` with the server-not-modified profile.
 
-Files are shared: every process (cron passes, daemon sweeps, workers on one
-machine) appends to the newest file of the directory until it passes the size
-limit, then a new one starts, so an archive is a few large files rather than
-one per run. Each exchange is built in memory as whole gzip members and
+Files are shared: every process on one host (cron passes, daemon sweeps)
+appends to the host's newest file until it passes the size limit, then a new
+one starts, so an archive is a few large files rather than one per run. In a
+directory several machines share, each appends only to files named after it. Each exchange is built in memory as whole gzip members and
 appended with one write() under an exclusive flock(), which also tells the
 writer its offset. A killed process (SIGKILL) therefore never leaves half a
 record behind: a write() to a local file is not cut short by a signal.

@@ -88,7 +88,7 @@ def discover(obj: Ctx, story: str | None, outlet: str | None, as_json: bool, qui
         from raqib.app import outlets
 
         with obj.app() as app:
-            read = outlets.read_sources(app, outlet=outlet, force=True)
+            read = outlets.read_now(app, outlet)
         data = rec.document(
             "outlet-read", **rec.outlet_read(read), sources_read=read.sources,
             rejected_pages=[{"url": u, "reason": r} for u, r in read.rejected],

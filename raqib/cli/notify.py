@@ -97,7 +97,7 @@ def notify_flush(obj: Ctx, timeout: float, right_now: bool, quiet: bool) -> None
     """Deliver queued messages whose time has come (a retry's included); with
     --now, every queued message, at once."""
     with obj.app() as app:
-        result = notifications.flush_notifications(app, timeout=timeout, now=right_now)
+        result = notifications.flush_notifications(app, timeout=timeout, now=right_now, strict=True)
     if not quiet:
         click.echo(
             f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up"
