@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -217,32 +218,42 @@ def test_a_headline_xml_cannot_carry_leaves_the_feed_whole(
     assert "\uffff" not in xml and f"urn:raqib:change:{change['watch_id']}:1-2" in xml
 
 
+def _two_changes(server: PageServer, raqib: Raqib, first: int) -> None:
+    """Watches /s{first} and the next, each with one change."""
+    for n in (first, first + 1):
+        server.routes[f"/s{n}"] = Route(_page(n))
+        raqib("watch", "--no-fetch", server.base + f"/s{n}")
+    raqib.proc("check", "--all")
+    for n in (first, first + 1):
+        server.routes[f"/s{n}"] = Route(_page(n, body=[f"{p} ({n})" for p in BODY[:-1]]))
+    raqib.proc("check", "--all")
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, path: str, exc: Exception) -> None:
+    """Drawing the change of the watch at `path` raises `exc` (report and feed)."""
+    from raqib.report import views
+
+    real = views.change_view
+
+    def change_view(storage: Any, change_id: int) -> Any:
+        view = real(storage, change_id)
+        if view is not None and view["watch"].url.endswith(path):
+            raise exc
+        return view
+
+    monkeypatch.setattr(views, "change_view", change_view)
+    monkeypatch.setattr("raqib.report.feed.change_view", change_view)
+
+
 def test_a_change_the_report_cannot_draw_costs_it_that_page_only(
     server: PageServer, raqib: Raqib, monkeypatch
 ) -> None:
     """The differ redraws each change for the report and the feed; a bug on
     one change's text stopped both, on every run, for the whole home."""
-    from raqib.report import views
-
-    for n in (50, 51):
-        server.routes[f"/s{n}"] = Route(_page(n))
-        raqib("watch", "--no-fetch", server.base + f"/s{n}")
-    raqib.proc("check", "--all")
-    for n in (50, 51):
-        server.routes[f"/s{n}"] = Route(_page(n, body=[f"{p} ({n})" for p in BODY[:-1]]))
-    raqib.proc("check", "--all")
+    _two_changes(server, raqib, 50)
     changes = {c["url"]: c for c in raqib("changes", "--json").json()}
     broken = changes[server.base + "/s50"]
-    real = views.change_view
-
-    def change_view(storage, change_id):  # the differ's bug, on one change
-        view = real(storage, change_id)
-        if view is not None and view["watch"].url.endswith("/s50"):
-            raise ValueError("the differ <fails> here")
-        return view
-
-    monkeypatch.setattr(views, "change_view", change_view)
-    monkeypatch.setattr("raqib.report.feed.change_view", change_view)
+    _failing(monkeypatch, "/s50", ValueError("the differ <fails> here"))  # the differ's bug
     out = raqib.home / "feed.xml"
     raqib("feed", "--out", str(out))  # exits 0
     xml = out.read_text(encoding="utf-8")
@@ -264,29 +275,14 @@ def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
     (on PostgreSQL every statement after one error fails in its transaction)."""
     from sqlalchemy.exc import ProgrammingError
 
-    from raqib.report import views
-
-    for n in (60, 61):
-        server.routes[f"/s{n}"] = Route(_page(n))
-        raqib("watch", "--no-fetch", server.base + f"/s{n}")
-    raqib.proc("check", "--all")
-    for n in (60, 61):
-        server.routes[f"/s{n}"] = Route(_page(n, body=[f"{p} ({n})" for p in BODY[:-1]]))
-    raqib.proc("check", "--all")
+    _two_changes(server, raqib, 60)
     out = raqib.home / "feed.xml"
     raqib("feed", "--out", str(out))
     before = out.read_bytes()
     assert b"/s60" in before and b"/s61" in before
-    real = views.change_view
-
-    def change_view(storage, change_id):  # the database fails on one change's read
-        view = real(storage, change_id)
-        if view is not None and view["watch"].url.endswith("/s60"):
-            raise ProgrammingError("SELECT …", {}, Exception("relation “change” does not exist"))
-        return view
-
-    monkeypatch.setattr(views, "change_view", change_view)
-    monkeypatch.setattr("raqib.report.feed.change_view", change_view)
+    # The database fails on one change's read.
+    missing = Exception("relation “change” does not exist")
+    _failing(monkeypatch, "/s60", ProgrammingError("SELECT …", {}, missing))
     feed = raqib("feed", "--out", str(out), expect=1)
     assert "does not exist" in feed.err
     assert out.read_bytes() == before
