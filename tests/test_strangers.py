@@ -271,23 +271,30 @@ def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
 ) -> None:
     """The guards above are for a change's own faults. An error the database
     raised is no change's: the report and the feed stop and say so, and the
-    last feed is kept, rather than every later change logged as unshowable
-    (on PostgreSQL every statement after one error fails in its transaction)."""
+    last feed and front page are kept, rather than every later change logged
+    as unshowable (on PostgreSQL every statement after one error fails in its
+    transaction)."""
     from sqlalchemy.exc import ProgrammingError
 
     _two_changes(server, raqib, 60)
-    out = raqib.home / "feed.xml"
+    out, site = raqib.home / "feed.xml", raqib.home / "report"
     raqib("feed", "--out", str(out))
-    before = out.read_bytes()
+    raqib("report", "--out", str(site))
+    before, front = out.read_bytes(), (site / "index.html").read_bytes()
     assert b"/s60" in before and b"/s61" in before
+    server.routes["/s62"] = Route(_page(62))  # news since the last report
+    raqib("watch", "--no-fetch", server.base + "/s62")
+    raqib.proc("check", "--all")
     # The database fails on one change's read.
     missing = Exception("relation “change” does not exist")
     _failing(monkeypatch, "/s60", ProgrammingError("SELECT …", {}, missing))
     feed = raqib("feed", "--out", str(out), expect=1)
     assert "does not exist" in feed.err
     assert out.read_bytes() == before
-    report = raqib("report", "--out", str(raqib.home / "report"), expect=1)
+    report = raqib("report", "--out", str(site), expect=1)
     assert "does not exist" in report.err
+    # Written last, the front page is the last report's: every link it has leads somewhere.
+    assert (site / "index.html").read_bytes() == front
 
 
 def test_links_and_charsets_urllib_and_w3lib_refuse_are_skipped() -> None:

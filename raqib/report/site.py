@@ -110,7 +110,7 @@ def write_site(
             progress(name)
 
     index = views.index_view(storage, news)
-    emit("index.html", env.get_template("index.html").render(**index))
+    front = env.get_template("index.html").render(**index)  # written last: see below
     raw_hashes: set[str] = set()
     ids = [a["id"] for story in index["stories"] for a in story["articles"]]
     ids += [c["watch_id"] for c in index.get("latest") or []]
@@ -148,4 +148,7 @@ def write_site(
         if text is not None and view is not None:
             emit(target.name, text)
             emit(f"capture-{h}.html", capture.render(**view))
+    # The front page last: a report that stops midway keeps the last one,
+    # whose links all lead to pages that exist.
+    emit("index.html", front)
     return written, _prune(out, wanted)
