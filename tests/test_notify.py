@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,8 @@ class Receiver(ThreadingHTTPServer):
         self.attempts = 0
         self.refuse: str | None = None  # a body holding this is answered refuse_status
         self.refuse_status = 400
+        self.gate: threading.Event | None = None  # the first message waits for it
+        self.entered = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -53,6 +56,9 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.attempts += 1
+        if self.server.gate is not None and self.server.attempts == 1:
+            self.server.entered.set()
+            self.server.gate.wait(60)
         if not self.server.up:
             self.send_response(503)
             self.end_headers()
@@ -669,3 +675,48 @@ def test_a_message_its_receiver_refuses_holds_up_no_other(
     assert [e["headline"] for e in receiver.got["/hook"]] == ["b", "c", "d"]
     [ch] = raqib("notify", "status", "--json").json()["channels"]
     assert (ch["sent"], ch["pending"], ch["failed"]) == (3, 0, 2)
+
+
+def test_a_long_flush_keeps_its_messages_from_other_flushes(
+    raqib: Raqib, receiver: Receiver, monkeypatch
+) -> None:
+    """A flush claimed its messages for 5 minutes whatever its deadline: one
+    run with `--timeout 900` on a slow receiver had them taken, and sent
+    again, by the next flush once 5 minutes had passed."""
+    from datetime import UTC, datetime, timedelta
+
+    from raqib.app import notifications
+    from raqib.app.home import open_app
+    from raqib.notify import deliver
+
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    for k, v in raqib.env.items():  # the backend the commands use
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    receiver.gate = threading.Event()
+    results: list[Any] = []
+    try:
+        events = [_event(url=f"https://a.example/{n}", headline=n) for n in ("slow", "next")]
+        notifications.queue_events(app, events, batch="one")
+        long = threading.Thread(
+            target=lambda: results.append(notifications.flush_notifications(app, timeout=900))
+        )
+        long.start()
+        assert receiver.entered.wait(30)  # the first message is being sent, slowly
+        later = open_app(raqib.home)  # another worker's flush, 6 minutes on
+        try:
+            other = deliver.flush(
+                later.storage.outbox, owner="other", deadline=time.monotonic() + 5,
+                clock=lambda: datetime.now(UTC) + timedelta(minutes=6),
+                retry_base=timedelta(seconds=30), retry_max=timedelta(hours=1), max_attempts=12,
+            )  # fmt: skip
+        finally:
+            later.close()
+        receiver.gate.set()
+        long.join(60)
+    finally:
+        receiver.gate.set()
+        app.close()
+    assert (other.sent, other.retrying, other.failed) == (0, 0, 0)
+    assert results and results[0].sent == 2
+    assert sorted(e["headline"] for e in receiver.got["/hook"]) == ["next", "slow"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from raqib import analysis
@@ -154,9 +154,9 @@ def flush_notifications(
     )
 
 
-# A flush's claims last deliver.LEASE, unrenewed, through a flush of a minute
-# or less: two workers within this of the database are within the rest.
-CLAIM_SKEW = (LEASE - timedelta(minutes=1)) / 2
+# A flush's claims outlast it by deliver.LEASE: two workers within this of the
+# database's clock (so within twice this of each other) never take them early.
+CLAIM_SKEW = LEASE * 2 / 5
 
 
 def _listening(app: App) -> bool:

@@ -20,7 +20,9 @@ from typing import Any
 from raqib.notify import messages
 
 TIMEOUT = 10.0
-LEASE = timedelta(minutes=5)  # a flush's claim on its messages, never renewed
+# A flush's claim on its messages lasts this long past the flush's deadline
+# (never renewed): no other flush takes them while it may still send them.
+LEASE = timedelta(minutes=5)
 # A message whose content the receiver refuses at this try or a later one (of
 # any outcome before) is marked failed: the same bytes would be refused the
 # same way for max_attempts (about 5 hours by default).
@@ -107,6 +109,12 @@ class FlushResult:
     retrying: int = 0
 
 
+def _claim(deadline: float, timeout: float) -> timedelta:
+    """A claim that outlasts the flush (which ends by its deadline, or one
+    send's timeout past it) by LEASE."""
+    return timedelta(seconds=max(deadline - time.monotonic(), 0) + timeout) + LEASE
+
+
 def _backoff(attempts: int, base: timedelta, most: timedelta) -> timedelta:
     # In seconds, the exponent capped: a timedelta overflows past 999,999,999 days.
     seconds = base.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 60)
@@ -171,7 +179,8 @@ def flush(
                 result.sent += 1
 
     while time.monotonic() < deadline:
-        batch = outbox.claim(owner, now=clock(), lease=LEASE, limit=500, exclude=tried)
+        lease = _claim(deadline, timeout)
+        batch = outbox.claim(owner, now=clock(), lease=lease, limit=500, exclude=tried)
         if not batch:
             break
         tried.extend(row.id for row, _c in batch)
