@@ -9,10 +9,11 @@ becomes a `revisit` with the server-not-modified profile.
 Files are shared: every process on one host (cron passes, daemon sweeps)
 appends to the host's newest file until it passes the size limit, then a new
 one starts, so an archive is a few large files rather than one per run. In a
-directory several machines share, each appends only to files named after it. Each exchange is built in memory as whole gzip members and
-appended with one write() under an exclusive flock(), which also tells the
-writer its offset. A killed process (SIGKILL) therefore never leaves half a
-record behind: a write() to a local file is not cut short by a signal.
+directory several machines share, each appends only to files named after it.
+Each exchange is built in memory as whole gzip members and appended with one
+write() under an exclusive flock(), which also tells the writer its offset.
+A killed process (SIGKILL) therefore never leaves half a record behind: a
+write() to a local file is not cut short by a signal.
 """
 
 from __future__ import annotations
