@@ -159,6 +159,16 @@ class OutboxRepo:
             ).all()
             return [(to_domain(Message, o), to_domain(Channel, c, story=None)) for o, c in rows]
 
+    def renew(self, ids: Sequence[int], owner: str, *, now: datetime, lease: timedelta) -> None:
+        """Extend `owner`'s claims on these messages (a flush still sending them)."""
+        with self.db.session() as s:
+            s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id.in_(list(ids)), m.Outbox.lease_owner == owner)
+                .values(lease_expires_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+
     def release(self, ids: Sequence[int]) -> None:
         with self.db.session() as s:
             s.execute(

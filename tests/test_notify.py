@@ -38,8 +38,8 @@ class Receiver(ThreadingHTTPServer):
         self.attempts = 0
         self.refuse: str | None = None  # a body holding this is answered refuse_status
         self.refuse_status = 400
-        self.gate: threading.Event | None = None  # the first message waits for it
-        self.entered = threading.Event()
+        # Attempt number → the event it waits for, and the one it sets on arrival.
+        self.holds: dict[int, tuple[threading.Event, threading.Event]] = {}
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -56,9 +56,9 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.attempts += 1
-        if self.server.gate is not None and self.server.attempts == 1:
-            self.server.entered.set()
-            self.server.gate.wait(60)
+        if (hold := self.server.holds.get(self.server.attempts)) is not None:
+            hold[1].set()
+            hold[0].wait(60)
         if not self.server.up:
             self.send_response(503)
             self.end_headers()
@@ -680,9 +680,11 @@ def test_a_message_its_receiver_refuses_holds_up_no_other(
 def test_a_long_flush_keeps_its_messages_from_other_flushes(
     raqib: Raqib, receiver: Receiver, monkeypatch
 ) -> None:
-    """A flush claimed its messages for 5 minutes whatever its deadline: one
-    run with `--timeout 900` on a slow receiver had them taken, and sent
-    again, by the next flush once 5 minutes had passed."""
+    """A flush claimed its messages for 5 minutes, never renewed: one that ran
+    longer on a slow channel (`--timeout 900`) had the rest taken, and sent
+    again, by the next flush. The claims on a channel's messages yet to be
+    sent are now renewed as it goes, and a flush that dies frees them within
+    minutes."""
     from datetime import UTC, datetime, timedelta
 
     from raqib.app import notifications
@@ -690,33 +692,44 @@ def test_a_long_flush_keeps_its_messages_from_other_flushes(
     from raqib.notify import deliver
 
     raqib("notify", "add", f"http://{receiver.base}/hook")
+    (raqib.home / "raqib.toml").write_text('[notify]\ntimeout = "60s"\n', encoding="utf-8")
     for k, v in raqib.env.items():  # the backend the commands use
         monkeypatch.setenv(k, v)
-    app = open_app(raqib.home)
-    receiver.gate = threading.Event()
+    holds = {n: (threading.Event(), threading.Event()) for n in (1, 2)}
+    receiver.holds = holds  # the first two sends wait for the test
+    minutes = [0]  # how far the long flush's clock has moved on
+    app = open_app(raqib.home, clock=lambda: datetime.now(UTC) + timedelta(minutes=minutes[0]))
     results: list[Any] = []
+
+    def other_flush() -> Any:  # another worker's, 7 minutes after the long one began
+        later = open_app(raqib.home, clock=lambda: datetime.now(UTC) + timedelta(minutes=7))
+        try:
+            return deliver.flush(
+                later.storage.outbox, owner="other", deadline=time.monotonic() + 5,
+                clock=later.clock, retry_base=timedelta(seconds=30),
+                retry_max=timedelta(hours=1), max_attempts=12,
+            )  # fmt: skip
+        finally:
+            later.close()
+
     try:
-        events = [_event(url=f"https://a.example/{n}", headline=n) for n in ("slow", "next")]
+        events = [_event(url=f"https://a.example/{n}", headline=n) for n in ("a", "b", "c")]
         notifications.queue_events(app, events, batch="one")
         long = threading.Thread(
             target=lambda: results.append(notifications.flush_notifications(app, timeout=900))
         )
         long.start()
-        assert receiver.entered.wait(30)  # the first message is being sent, slowly
-        later = open_app(raqib.home)  # another worker's flush, 6 minutes on
-        try:
-            other = deliver.flush(
-                later.storage.outbox, owner="other", deadline=time.monotonic() + 5,
-                clock=lambda: datetime.now(UTC) + timedelta(minutes=6),
-                retry_base=timedelta(seconds=30), retry_max=timedelta(hours=1), max_attempts=12,
-            )  # fmt: skip
-        finally:
-            later.close()
-        receiver.gate.set()
+        assert holds[1][1].wait(30)  # "a" is being sent, slowly
+        minutes[0] = 6  # six minutes on, it goes out; "b" and "c" are claimed again first
+        holds[1][0].set()
+        assert holds[2][1].wait(30)  # "b" is being sent
+        other = other_flush()
+        holds[2][0].set()
         long.join(60)
     finally:
-        receiver.gate.set()
+        for wait, _arrived in holds.values():
+            wait.set()
         app.close()
     assert (other.sent, other.retrying, other.failed) == (0, 0, 0)
-    assert results and results[0].sent == 2
-    assert sorted(e["headline"] for e in receiver.got["/hook"]) == ["next", "slow"]
+    assert results and results[0].sent == 3
+    assert sorted(e["headline"] for e in receiver.got["/hook"]) == ["a", "b", "c"]

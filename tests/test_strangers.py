@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,6 +285,7 @@ def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
     assert b"/s60" in before and b"/s61" in before
     server.routes["/s62"] = Route(_page(62))  # news since the last report
     raqib("watch", "--no-fetch", server.base + "/s62")
+    server.routes["/s61"] = Route(_page(61, body=[f"{p} (61)" for p in BODY[:-2]]))  # an edit
     raqib.proc("check", "--all")
     # The database fails on one change's read.
     missing = Exception("relation “change” does not exist")
@@ -293,8 +295,24 @@ def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
     assert out.read_bytes() == before
     report = raqib("report", "--out", str(site), expect=1)
     assert "does not exist" in report.err
-    # Written last, the front page is the last report's: every link it has leads somewhere.
+    # Each page after those it links to, the front page last: the last report's front
+    # page is kept, and no page it leads to links to a page that is not there.
     assert (site / "index.html").read_bytes() == front
+    assert _dangling(site) == []
+
+
+def _dangling(site: Path) -> list[str]:
+    """Links to missing files on the pages reachable from the front page."""
+    seen, todo, missing = {"index.html"}, ["index.html"], []
+    while todo:
+        page = (site / todo.pop()).read_text(encoding="utf-8")
+        for name in re.findall(r'href="([a-z]+-[^"/?#]+\.(?:html|txt))"', page):
+            if not (site / name).exists():
+                missing.append(name)
+            elif name.endswith(".html") and name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return missing
 
 
 def test_links_and_charsets_urllib_and_w3lib_refuse_are_skipped() -> None:

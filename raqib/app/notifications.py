@@ -154,8 +154,9 @@ def flush_notifications(
     )
 
 
-# A flush's claims outlast it by deliver.LEASE: two workers within this of the
-# database's clock (so within twice this of each other) never take them early.
+# A live flush's claims run nine tenths of deliver.LEASE ahead at least: two
+# workers within this of the database's clock (so within 4 minutes of each
+# other) never take them early.
 CLAIM_SKEW = LEASE * 2 / 5
 
 

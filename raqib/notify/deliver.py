@@ -20,9 +20,12 @@ from typing import Any
 from raqib.notify import messages
 
 TIMEOUT = 10.0
-# A flush's claim on its messages lasts this long past the flush's deadline
-# (never renewed): no other flush takes them while it may still send them.
+# A flush's claim on its messages (and one send's timeout): renewed on a
+# channel's messages yet to be sent every RENEW, so a slow channel keeps
+# them, nine tenths of LEASE ahead at least, and a flush that died frees them
+# within LEASE.
 LEASE = timedelta(minutes=5)
+RENEW = LEASE / 10
 # A message whose content the receiver refuses at this try or a later one (of
 # any outcome before) is marked failed: the same bytes would be refused the
 # same way for max_attempts (about 5 hours by default).
@@ -109,12 +112,6 @@ class FlushResult:
     retrying: int = 0
 
 
-def _claim(deadline: float, timeout: float) -> timedelta:
-    """A claim that outlasts the flush (which ends by its deadline, or one
-    send's timeout past it) by LEASE."""
-    return timedelta(seconds=max(deadline - time.monotonic(), 0) + timeout) + LEASE
-
-
 def _backoff(attempts: int, base: timedelta, most: timedelta) -> timedelta:
     # In seconds, the exponent capped: a timedelta overflows past 999,999,999 days.
     seconds = base.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 60)
@@ -146,13 +143,18 @@ def flush(
     result = FlushResult()
     lock = threading.Lock()
     tried: list[int] = []  # one attempt per message per flush, however soon its retry is due
+    lease = LEASE + timedelta(seconds=timeout)  # outlasts the send under way when renewed
 
     def deliver(items: list[tuple[Any, Any]]) -> None:
+        renewed = clock()  # the claims' own clock: the one other flushes read them by
         for i, (row, channel) in enumerate(items):
             left = deadline - time.monotonic()
             if left <= 0:
                 outbox.release([r.id for r, _c in items[i:]])  # for the next flush
                 return
+            if clock() - renewed > RENEW:
+                renewed = clock()
+                outbox.renew([r.id for r, _c in items[i:]], owner, now=renewed, lease=lease)
             try:
                 send(channel.kind, channel.url, row.payload, timeout=min(timeout, max(left, 1.0)))
             except Exception as exc:
@@ -179,7 +181,6 @@ def flush(
                 result.sent += 1
 
     while time.monotonic() < deadline:
-        lease = _claim(deadline, timeout)
         batch = outbox.claim(owner, now=clock(), lease=lease, limit=500, exclude=tried)
         if not batch:
             break

@@ -111,18 +111,37 @@ def write_site(
 
     index = views.index_view(storage, news)
     front = env.get_template("index.html").render(**index)  # written last: see below
-    raw_hashes: set[str] = set()
+    capture = env.get_template("capture.html")
+    captured: set[str] = set()
+
+    def capture_pages(h: str) -> None:
+        if h in captured:
+            return
+        captured.add(h)
+        target = out / f"raw-{h}.txt"
+        if target.exists() and (out / f"capture-{h}.html").exists():
+            wanted.update((target.name, f"capture-{h}.html"))
+            return  # content-addressed: existing files are already right
+        text = raw_text(storage, h)
+        view = views.capture_view(storage, h, text)
+        if text is not None and view is not None:
+            emit(target.name, text)
+            emit(f"capture-{h}.html", capture.render(**view))
+
     ids = [a["id"] for story in index["stories"] for a in story["articles"]]
     ids += [c["watch_id"] for c in index.get("latest") or []]
     ids += [w["id"] for w in index.get("failing") or []]
     outcomes = {kind: views.outcome_view(storage, kind) for kind in labels.OUTCOMES}
     ids += [f.watch_id for view in outcomes.values() if view for f, _u, _t in view["rows"]]
+    # Each page after the pages it links to, the front page last: a report
+    # that stops midway leaves no link from the front page to a missing page.
     for watch_id in dict.fromkeys(ids):  # every article page some other page links to
         view = views.article_view(storage, watch_id)
         if view is None:
             continue
-        emit(f"article-{watch_id}.html", env.get_template("article.html").render(**view))
-        raw_hashes.update(v.raw_hash for v in view["versions"] if v.raw_hash)
+        for v in view["versions"]:
+            if v.raw_hash:
+                capture_pages(v.raw_hash)
         for c in view["changes"]:
             try:
                 cv = views.change_view(storage, c["id"])
@@ -134,21 +153,9 @@ def write_site(
                 page = _unshown(c["id"], exc)
             if page is not None:
                 emit(f"change-{c['id']}.html", page)
+        emit(f"article-{watch_id}.html", env.get_template("article.html").render(**view))
     for kind, view in outcomes.items():
         assert view is not None
         emit(f"outcome-{kind}.html", env.get_template("outcome.html").render(**view))
-    capture = env.get_template("capture.html")
-    for h in sorted(raw_hashes):
-        target = out / f"raw-{h}.txt"
-        if target.exists() and (out / f"capture-{h}.html").exists():
-            wanted.update((target.name, f"capture-{h}.html"))
-            continue  # content-addressed: existing files are already right
-        text = raw_text(storage, h)
-        view = views.capture_view(storage, h, text)
-        if text is not None and view is not None:
-            emit(target.name, text)
-            emit(f"capture-{h}.html", capture.render(**view))
-    # The front page last: a report that stops midway keeps the last one,
-    # whose links all lead to pages that exist.
     emit("index.html", front)
     return written, _prune(out, wanted)
