@@ -177,28 +177,31 @@ def test_search_template_is_filled_with_the_story_terms(server, raqib: Raqib, se
     assert _added(report) == {server.base + "/found/1"}
 
 
-def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
+def _seed_page(server, more: str = "") -> str:
+    """The seed article, linking inline to related coverage on another site
+    and, in a "read also" line (and `more`), to an analysis on its own; both
+    linked pages are served."""
     inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
     promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
-    promo += '<p>اقرأ أيضاً: <a href="/same/judge-trips">التحالف يبدأ الانسحاب من قواعده</a></p>'
-    base_page = render(VERSIONS[0], server.base).decode()
-    page = base_page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
-    page = page.replace(
-        "<aside><h2>الأكثر قراءة</h2><ul>",
-        '<aside><h2>الأكثر قراءة</h2><ul><li><a href="/outside/sport">الهلال يتأهل إلى نصف نهائي دوري أبطال آسيا</a></li>',
-        1,
-    )
-    assert page != base_page
-    server.routes["/seed"] = Route(page.encode())
+    page = render(VERSIONS[0], server.base).decode()
     server.routes["/other-site/coalition"] = Route(
         _article("محادثات انسحاب قوات التحالف من العراق", RELATED)
     )
     server.routes["/same/talks-analysis"] = Route(
         _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
     )
-    server.routes["/same/judge-trips"] = Route(
-        _article("التحالف يبدأ الانسحاب من قواعده", RELATED[1:])
+    return page.replace("</div>\n</article>", inline + promo + more + "</div>\n</article>", 1)
+
+
+def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
+    base_page = _seed_page(server)
+    page = base_page.replace(
+        "<aside><h2>الأكثر قراءة</h2><ul>",
+        '<aside><h2>الأكثر قراءة</h2><ul><li><a href="/outside/sport">الهلال يتأهل إلى نصف نهائي دوري أبطال آسيا</a></li>',
+        1,
     )
+    assert page != base_page
+    server.routes["/seed"] = Route(page.encode())
     server.routes["/outside/sport"] = Route(_article("الهلال يتأهل", SPORT))
     raqib("watch", "--no-fetch", server.base + "/seed", "--story", "talks")
     raqib.proc("check")
@@ -247,19 +250,9 @@ def test_one_seed_or_candidate_that_trips_discovery_costs_that_one_only(
     for the other seed and candidate, and the failed candidates are recorded
     as errors, judged before, not fetched on every run."""
 
-    inline = '<p>وكانت <a href="/other-site/coalition">محادثات التحالف</a> قد بدأت في بغداد الأسبوع الماضي وسط ترقب إقليمي واسع.</p>'
-    promo = '<p>اقرأ أيضاً: <a href="/same/talks-analysis">ماذا يعني انسحاب التحالف للعراق؟</a></p>'
-    promo += '<p>اقرأ أيضاً: <a href="/same/judge-trips">التحالف يبدأ الانسحاب من قواعده</a></p>'
-    page = render(VERSIONS[0], server.base).decode()
-    page = page.replace("</div>\n</article>", inline + promo + "</div>\n</article>", 1)
-    server.routes["/seed"] = Route(page.encode())
+    more = '<p>اقرأ أيضاً: <a href="/same/judge-trips">التحالف يبدأ الانسحاب من قواعده</a></p>'
+    server.routes["/seed"] = Route(_seed_page(server, more).encode())
     server.routes["/seed-broken"] = Route(_article("محادثات التحالف في بغداد", RELATED))
-    server.routes["/other-site/coalition"] = Route(
-        _article("محادثات انسحاب قوات التحالف من العراق", RELATED)
-    )
-    server.routes["/same/talks-analysis"] = Route(
-        _article("ماذا يعني انسحاب التحالف للعراق؟", RELATED[::-1])
-    )
     server.routes["/same/judge-trips"] = Route(
         _article("التحالف يبدأ الانسحاب من قواعده", RELATED[1:])
     )
