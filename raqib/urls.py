@@ -102,6 +102,15 @@ def joined(base: str, href: str) -> str | None:
     return url
 
 
+def host(url: str) -> str:
+    """The host a request to `url` goes to, as Scrapy keys its per-site slots
+    (lower case, no port): what politeness is counted per. "" if none."""
+    try:
+        return (urlsplit(url).hostname or "")[:255]
+    except ValueError:
+        return ""
+
+
 def same_site(a: str, b: str) -> bool:
     ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
     strip = lambda h: h[4:] if h.startswith("www.") else h  # noqa: E731

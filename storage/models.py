@@ -4,14 +4,13 @@ in storage/migrations."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,13 +19,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from raqib import urls
 from raqib.domain import Outcome
+from raqib.storage.types import UTCDateTime
 
 # Stable constraint names keep migrations identical on every backend.
 NAMING = {
@@ -41,23 +41,6 @@ NAMING = {
 OUTCOMES = tuple(o.value for o in Outcome)
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in Python, naive UTC in the database (portable)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None else None
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -69,10 +52,17 @@ class Story(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+def _url_host(context: Any) -> str:
+    return urls.host(context.get_current_parameters()["url"])
+
+
 class Watch(Base):
     __tablename__ = "watches"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    # Its URL's host, set from it: one worker at a time fetches a host
+    # (storage.leases), so politeness holds however many workers run.
+    host: Mapped[str] = mapped_column(String(255), default=_url_host, server_default="")
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
     origin: Mapped[str] = mapped_column(
         String(16), default="manual"
@@ -126,8 +116,18 @@ class Watch(Base):
     # AUTOINCREMENT: a purged watch's id is never given out again (0008).
     __table_args__ = (
         Index("ix_watches_due", "state", "next_check_at"),
+        Index("ix_watches_lease", "lease_owner"),
         {"sqlite_autoincrement": True},
     )
+
+
+class Waiter(Base):
+    """A pass waiting for other workers to leave it some hosts (storage.leases):
+    it counts as a worker while its row is fresh, so they leave it some."""
+
+    __tablename__ = "claim_waiters"
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Alias(Base):

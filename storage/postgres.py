@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 MIGRATION_LOCK = 0x52415149  # "RAQI": the advisory lock every migrating process takes
+CLAIM_LOCK = 0x52514348  # "RQCH": held by each claim of watches, one claim at a time
 CONNECT_TIMEOUT_S = 10
 # A statement that waits this long on a lock gives up: a pass reports the
 # database busy (exit 75) instead of hanging behind a stuck transaction.
@@ -49,6 +50,14 @@ def lock_for_migration(conn: Connection) -> None:
     """Hold the migration lock until this transaction ends: a second process
     migrating at the same time waits, then finds the schema current."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def lock_for_claims(conn: Connection) -> None:
+    """Hold the claim lock until this transaction ends. Which hosts another
+    worker holds is read before watches are leased: two claims at once would
+    both see a host free and both take it (SQLite's BEGIN IMMEDIATE already
+    serialises them)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
 
 
 def server_time(conn: Connection) -> Any:

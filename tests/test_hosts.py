@@ -34,11 +34,13 @@ PAGES = 120
 HOSTS = {
     "db": "10.77.0.1",
     "web": "10.77.0.2",
+    "web2": "10.77.0.3",
     "w1": "10.77.0.11",
     "w2": "10.77.0.12",
     "w3": "10.77.0.13",
 }
 WEB = "http://10.77.0.2:8080"
+WEB2 = "http://10.77.0.3:8080"  # a second site: one worker at a time fetches each
 RAQIB = str(Path(sys.executable).with_name("raqib"))
 
 
@@ -48,6 +50,7 @@ class World:
     cluster: pg.Cluster
     log: Path
     tmp: Path
+    log2: Path  # the second site's
 
     def fresh(self, config: str) -> tuple[str, dict[str, Path]]:
         """A new database, a home per worker holding `config`, the web log emptied."""
@@ -57,8 +60,8 @@ class World:
             homes[w] = self.tmp / f"{url.rsplit('/', 1)[1]}-{w}"
             homes[w].mkdir()
             (homes[w] / "raqib.toml").write_text(config, encoding="utf-8")
-        self.log.write_text("", encoding="utf-8")
-        self.log.with_suffix(".hooks").write_text("", encoding="utf-8")
+        for log in (self.log, self.log.with_suffix(".hooks"), self.log2):
+            log.write_text("", encoding="utf-8")
         return url, homes
 
     def start(self, worker: str, url: str, home: Path, *args: str) -> subprocess.Popen[str]:
@@ -78,8 +81,9 @@ class World:
         out, err = p.communicate(timeout=timeout)
         return p.returncode, out, err
 
-    def fetched(self) -> Counter[str]:
-        return Counter(line for line in self.log.read_text(encoding="utf-8").split() if line)
+    def fetched(self, log: Path | None = None) -> Counter[str]:
+        text = (log or self.log).read_text(encoding="utf-8")
+        return Counter(line for line in text.split() if line)
 
     def wait_fetched(self, n: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -99,37 +103,35 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     os.chmod(tmp, 0o777)
     net = Network(HOSTS)
     cluster = None
-    web = None
+    webs: list[subprocess.Popen[str]] = []
     try:
         bindir = pg.bindir()
         assert bindir is not None
         cluster = pg.Cluster(
             bindir, host=HOSTS["db"], prefix=["ip", "netns", "exec", net.ns["db"]]
         ).start()
-        log = tmp / "web.log"
-        web = net.popen(
-            "web",
-            [
-                sys.executable,
-                str(ROOT / "tests" / "hosts_web.py"),
-                HOSTS["web"],
-                "8080",
-                str(PAGES),
-                "0.05",
-                str(log),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # clients cut off mid-request, on purpose
-            cwd=ROOT,
-        )
-        assert web.stdout is not None and web.stdout.readline().strip() == "ready"
-        yield World(net, cluster, log, tmp)
+        log, log2 = tmp / "web.log", tmp / "web2.log"
+        webs = [_serve(net, "web", log), _serve(net, "web2", log2)]
+        yield World(net, cluster, log, tmp, log2)
     finally:
-        if web is not None:
+        for web in webs:
             web.kill()
         if cluster is not None:
             cluster.stop()
         net.teardown()
+
+
+def _serve(net: Network, host: str, log: Path) -> subprocess.Popen[str]:
+    web = net.popen(
+        host,
+        [sys.executable, str(ROOT / "tests" / "hosts_web.py"), HOSTS[host], "8080", str(PAGES),
+         "0.05", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # clients cut off mid-request, on purpose
+        cwd=ROOT,
+    )  # fmt: skip
+    assert web.stdout is not None and web.stdout.readline().strip() == "ready"
+    return web
 
 
 def _watch_all(world: World, url: str, home: Path) -> list[str]:
@@ -139,18 +141,24 @@ def _watch_all(world: World, url: str, home: Path) -> list[str]:
     return [f"/p/{i}" for i in range(PAGES)]
 
 
-def test_a_sweep_over_three_hosts_fetches_every_page_once(world: World) -> None:
+def test_three_workers_share_two_sites_and_fetch_every_page_once(world: World) -> None:
+    """Two sites, three workers at once: the first takes both, the others
+    find them taken and wait; it keeps one and lets the other drain to one of
+    them, and the third has nothing to wait for. Each page fetched once."""
     url, homes = world.fresh("[schedule]\nclaim_batch = 15\n")
-    paths = _watch_all(world, url, homes["w1"])
+    urls = [f"{site}/p/{i}" for i in range(PAGES) for site in (WEB, WEB2)]
+    code, _out, err = world.run("w1", url, homes["w1"], "watch", "--no-fetch", *urls)
+    assert code == 0, err
     procs = {w: world.start(w, url, homes[w], "check", "--json") for w in homes}
     results = {w: (p.wait(timeout=300), *p.communicate()) for w, p in procs.items()}
-    assert world.fetched() == Counter(dict.fromkeys(paths, 1))
+    every = Counter(dict.fromkeys((f"/p/{i}" for i in range(PAGES)), 1))
+    assert world.fetched() == every and world.fetched(world.log2) == every
     checked = {}
     for w, (code, out, err) in results.items():
         assert code in (0, 75), err
         if code == 0:
             checked[w] = json.loads(out)["claimed"]
-    assert sum(checked.values()) == PAGES and sum(1 for n in checked.values() if n) >= 2
+    assert sum(checked.values()) == 2 * PAGES and sum(1 for n in checked.values() if n) >= 2
 
 
 def test_a_killed_workers_leases_are_taken_over_when_they_expire(world: World) -> None:

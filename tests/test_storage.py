@@ -180,7 +180,7 @@ def test_record_is_atomic(store: Storage, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_claims_never_overlap(store: Storage) -> None:
-    store.watches.add([f"https://a.example/{i}" for i in range(10)], now=T0)
+    store.watches.add([f"https://s{i}.example/{i}" for i in range(10)], now=T0)
     first = store.leases.claim("worker-a", now=T0, lease=timedelta(minutes=5), limit=6)
     second = store.leases.claim("worker-b", now=T0, lease=timedelta(minutes=5), limit=100)
     assert len(first) == 6 and len(second) == 4
@@ -192,6 +192,89 @@ def test_claims_never_overlap(store: Storage) -> None:
     assert (
         len(store.leases.claim("worker-c", now=later, lease=timedelta(minutes=5), limit=100)) == 10
     )
+
+
+def test_one_worker_at_a_time_fetches_a_host(store: Storage) -> None:
+    """Each worker keeps `fetch.per_domain` alone: a second one on the same
+    site would double it. Another worker takes a host's watches once the
+    first holds none of them, and finds nothing to wait for while it does
+    (one host: the first holds no more than its share)."""
+    lease = timedelta(minutes=5)
+    added = store.watches.add([f"https://one.example/{i}" for i in range(5)], now=T0)
+    first = store.leases.claim("a", now=T0, lease=lease, limit=2)
+    assert len(first) == 2
+    assert store.leases.claim("b", now=T0, lease=lease, limit=100) == []
+    assert not store.leases.crowded("b", now=T0, until=T0 + lease)
+    for task in first:
+        record(store, task.watch_id, "new_version", T0, "نص", owner="a")
+    rest = store.leases.claim("b", now=T0, lease=lease, limit=100)
+    assert sorted(t.watch_id for t in rest) == sorted(w.id for w, _ in added)[2:]
+
+
+def test_workers_leave_each_other_a_share_of_the_hosts(store: Storage) -> None:
+    """Alone, a worker takes any host. Another that finds them all held
+    waits for a share: at its next claim the first keeps half the hosts
+    (its own, the same ones each time) and lets the others drain."""
+    lease = timedelta(minutes=5)
+    hosts = [f"h{n}.example" for n in range(4)]
+    store.watches.add([f"https://{hosts[i % 4]}/{i}" for i in range(20)], now=T0)
+    host = lambda t: t.url.split("/")[2]  # noqa: E731
+    first = store.leases.claim("a", now=T0, lease=lease, limit=8)
+    assert sorted({host(t) for t in first}) == hosts  # alone: every host
+    assert store.leases.claim("b", now=T0, lease=lease, limit=100) == []
+    assert store.leases.crowded("b", now=T0, until=T0 + lease)  # a holds 4 hosts of 4, b none
+    second = store.leases.claim("a", now=T0, lease=lease, limit=100)
+    assert {host(t) for t in second} == set(hosts[:2]) and len(second) == 6
+    for task in first:
+        if host(task) in hosts[2:]:
+            record(store, task.watch_id, "new_version", T0, "نص", owner="a")
+    third = store.leases.claim("b", now=T0, lease=lease, limit=100)
+    assert {host(t) for t in third} == set(hosts[2:]) and len(third) == 6
+    assert not store.leases.crowded("b", now=T0, until=T0 + lease)  # two hosts each
+    # b claimed: it no longer waits, so a, alone again, may take any host.
+    for task in third:
+        record(store, task.watch_id, "new_version", T0, "نص", owner="b")
+    later = T0 + timedelta(minutes=20)
+    assert {host(t) for t in store.leases.claim("a", now=later, lease=lease, limit=100)} == set(
+        hosts
+    )
+
+
+def test_the_upgrade_gives_every_watch_its_host(store: Storage, backend: str) -> None:
+    """Migration 0010 reads the host of each watch an older Raqib left."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from raqib.storage.migrate import config
+
+    urls = ["https://www.Example.com:8443/a", "http://[::1]:8080/b", "https://b.example/c"]
+    store.watches.add(urls, now=T0)
+    with store.db.engine.connect() as conn:
+        if backend == "sqlite":
+            sqlite.foreign_keys(conn, on=False)
+        with conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0009")
+            command.upgrade(cfg, "0010")
+    with store.db.engine.connect() as conn:
+        hosts = conn.execute(text("SELECT url, host FROM watches ORDER BY id")).all()
+    assert [h for _u, h in hosts] == ["www.example.com", "::1", "b.example"]
+
+
+@pytest.mark.parametrize(
+    ("open_", "mine", "taken", "workers", "expected"),
+    [
+        ({"a", "b", "c"}, set(), set(), 1, ["a", "b", "c"]),  # alone: all of them
+        ({"a", "b", "c", "d"}, {"c", "d"}, set(), 2, ["c", "d"]),  # its own first
+        ({"a", "b", "c"}, {"x"}, {"y", "z"}, 2, ["a", "b"]),  # x draining counts toward 3
+        ({"a"}, {"x", "y"}, {"z"}, 2, []),  # holds its share already
+    ],
+)
+def test_fair_hosts(open_, mine, taken, workers, expected) -> None:
+    from raqib.storage.leases import fair_hosts
+
+    assert fair_hosts(open_, mine, taken, workers=workers) == expected
 
 
 def test_recording_releases_the_lease_and_a_lost_lease_writes_nothing(store: Storage) -> None:

@@ -27,6 +27,7 @@ log = logging.getLogger("raqib")
 # expired to another worker while its pass runs.
 SKEW_LIMIT = 1 / 6
 SKEW_WARNING = timedelta(seconds=30)
+SHARE_WAIT = 1 / 3
 
 
 def check_clock(app: App, lease: timedelta) -> None:
@@ -81,6 +82,12 @@ def claim(
     lease = parse_duration(app.config.schedule.lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
+    # A sweep that finds every due host held by others may wait this long for
+    # them to leave it some (storage.leases: fair_hosts); a third of a lease,
+    # so that a waiter that died stops counting before anyone's lease runs out.
+    share_deadline = time.monotonic() + (lease * SHARE_WAIT).total_seconds()
+    sharing = not all_watches and only is None
+    told = False
     while True:
         now = app.clock()
         reap_dead_leases(app.storage, now)
@@ -107,8 +114,20 @@ def claim(
             return tasks
         if not holders:
             return []
-        if not wait:
-            raise PassBusy(holders)
+        if wait:
+            continue
+        if (
+            sharing
+            and time.monotonic() < share_deadline
+            and leases.crowded(owner, now=now, until=now + lease * SHARE_WAIT)
+        ):
+            if not told:
+                log.info("waiting for other workers to leave this pass some of their sites")
+                told = True
+            time.sleep(1.0)  # as above: the claims live in the database
+            continue
+        leases.stop_waiting(owner)
+        raise PassBusy(holders)
 
 
 def with_outlet_modes(app: App, tasks: list[Task]) -> list[Task]:
