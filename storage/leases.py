@@ -195,6 +195,11 @@ class LeaseRepo:
             share = -(-len(in_play) // (1 + len(set(held) | _waiting(s, owner, now))))
             return any(len(h) > share for h in held.values())
 
+    def waiters(self, *, now: datetime) -> list[str]:
+        """Passes waiting for a share of the hosts (`crowded`)."""
+        with self.db.session() as s:
+            return sorted(_waiting(s, "", now))
+
     def stop_waiting(self, owner: str) -> None:
         with self.db.session() as s:
             s.execute(delete(m.Waiter).where(m.Waiter.owner == owner))

@@ -384,3 +384,32 @@ def test_a_lease_from_another_pid_namespace_on_this_host_is_kept(server, raqib: 
             assert r.code == 75 and f"1 watch held by {foreign}" in r.err, r.err
         fetched = [p for p, _h in server.requests if p == "/held"]
         assert len(fetched) == claimed
+
+
+def test_a_dead_pass_waiting_for_a_share_of_the_sites_stops_counting(raqib: Raqib) -> None:
+    """A pass waiting for other workers to leave it sites counts as a worker:
+    one that died on this host kept the others to a share of the sites, with
+    nobody to take the rest, until its row ran out. The next pass forgets it."""
+    from datetime import timedelta
+
+    from raqib.app.claims import reap_dead_leases
+    from raqib.app.home import new_owner
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # reaped: its pid names no process here
+    dead = f"{new_owner().split(':')[0]}:{gone.pid}:deadbeef"
+    lease = timedelta(minutes=15)
+    raqib("watch", "--no-fetch", "https://a.example/1", "https://b.example/1")
+    storage = raqib.open_storage()
+    try:
+        now = datetime.now(UTC)
+        storage.leases.crowded(dead, now=now, until=now + lease / 3)
+        alive = new_owner()
+        assert len(storage.leases.claim(alive, now=now, lease=lease, limit=1)) == 1
+        # Two workers, two sites: it holds its share and leaves the other site.
+        assert storage.leases.claim(alive, now=now, lease=lease, limit=10) == []
+        reap_dead_leases(storage, now)
+        assert storage.leases.waiters(now=now) == []
+        assert len(storage.leases.claim(alive, now=now, lease=lease, limit=10)) == 1
+    finally:
+        storage.close()

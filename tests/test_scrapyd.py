@@ -106,21 +106,31 @@ def test_scrapyd_runs_raqib_passes_with_the_same_claims(
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert "pass" in _api(scrapyd["base"], "listspiders.json?project=raqib")["spiders"]
     server.requests.clear()
-    # Two jobs at once, each claiming a batch of 15: together, every page once.
-    jobs = [
-        _api(
-            scrapyd["base"],
-            "schedule.json",
-            {"project": "raqib", "spider": "pass", "home": str(scrapyd["home"])},
-        )["jobid"]
-        for _ in range(2)
-    ]
 
-    def finished() -> bool:
-        listed = _api(scrapyd["base"], "listjobs.json?project=raqib")
-        return {j["id"] for j in listed["finished"]} >= set(jobs)
+    # Two jobs at once, each claiming a batch of 15 of one site's 30 pages. One
+    # job at a time fetches a site: the second finds it taken (and claims
+    # nothing), or takes the rest once the first is done. A third job takes
+    # whatever is left: together, every page once.
+    def run(n: int) -> None:
+        jobs = [
+            _api(
+                scrapyd["base"],
+                "schedule.json",
+                {"project": "raqib", "spider": "pass", "home": str(scrapyd["home"])},
+            )["jobid"]
+            for _ in range(n)
+        ]
 
-    _wait("both jobs to finish", finished, timeout=240)
+        def finished() -> bool:
+            listed = _api(scrapyd["base"], "listjobs.json?project=raqib")
+            return {j["id"] for j in listed["finished"]} >= set(jobs)
+
+        _wait(f"{n} job(s) to finish", finished, timeout=240)
+
+    run(2)
+    fetched = Counter(p for p, _h in server.requests if p != "/robots.txt")
+    assert set(fetched.values()) == {1} and len(fetched) in (15, 30), fetched
+    run(1)
     fetched = Counter(p for p, _h in server.requests if p != "/robots.txt")
     assert fetched == Counter(dict.fromkeys(paths, 1))
     watches = raqib("watches", "--json").json()

@@ -65,6 +65,9 @@ def reap_dead_leases(storage: Storage, now: datetime) -> None:
         if not owner_alive(owner):
             log.info("releasing watches leased by dead process %s", owner)
             storage.leases.release(owner)
+    for owner in storage.leases.waiters(now=now):
+        if not owner_alive(owner):  # counted as a worker, it would keep the others to a share
+            storage.leases.stop_waiting(owner)
 
 
 def claim(
