@@ -387,7 +387,7 @@ def print_table(r: dict[str, Any]) -> None:
     )
     ds = r["due_selection"]
     print(
-        f"due selection among {ds['watches']:,}: {ds['select_ms_median']} ms for all {ds['due']:,} due; claiming a batch of 500: {ds['claim_500_ms_median']} ms"
+        f"due selection among {ds['watches']:,}: {ds['select_ms_median']} ms for all {ds['due']:,} due; claiming a batch of 500: {ds['claim_500_ms_median']} ms, beside another worker: {ds.get('claim_500_beside_ms_median', '—')} ms"
     )
     dm = r["daemon"]
     print(

@@ -12,9 +12,11 @@ from typing import Any
 
 from bench.procs import command, raqib, rss_kb
 
+SITES = 199  # prime to the due stride (every 10th watch): every site has due watches
+
 
 def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
-    """Time the query that picks due watches, among `total` (10% due)."""
+    """Time the query that picks due watches, among `total` (10% due) on SITES sites."""
     from raqib.storage import open_storage
     from raqib.storage import sqlite as sqlite_mod
 
@@ -24,7 +26,7 @@ def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
     try:
         rows = [
             (
-                f"https://news.example/{i}",
+                f"https://news{i % SITES}.example/{i}",
                 "manual",
                 (now - timedelta(hours=1) if i % 10 == 0 else now + timedelta(hours=i % 500))
                 .replace(tzinfo=None)
@@ -36,29 +38,39 @@ def due_selection(tmp: Path, total: int = 100_000) -> dict[str, Any]:
         cur = con.cursor()
         cur.execute("BEGIN")
         cur.executemany(
-            "INSERT INTO watches (url, origin, added_at, state, next_check_at, error_count, removed_count, version_count, words, replacements) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
-            [(u, o, nc, st, nc) for u, o, nc, st in rows],
+            "INSERT INTO watches (url, host, origin, added_at, state, next_check_at, error_count, removed_count, version_count, words, replacements) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+            [(u, u.split("/")[2], o, nc, st, nc) for u, o, nc, st in rows],
         )
         cur.execute("COMMIT")
         cur.execute("ANALYZE")
     finally:
         con.close()
-    select_times, claim_times = [], []
+    select_times, claim_times, beside_times = [], [], []
     due = 0
+    lease = timedelta(minutes=15)
     for k in range(5):
         t = time.perf_counter()
         due = len(store.leases.due_ids(now=now, limit=total))
         select_times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        store.leases.claim(f"bench-{k}", now=now, lease=timedelta(minutes=15), limit=500)
+        store.leases.claim(f"bench-{k}", now=now, lease=lease, limit=500)
         claim_times.append(time.perf_counter() - t)
         store.leases.release(f"bench-{k}")
+    # Beside another worker holding about half the sites: the claim reads
+    # which hosts it holds and takes its share of the rest (storage.leases).
+    store.leases.claim("other", now=now, lease=lease, limit=SITES // 2)
+    for k in range(5):
+        t = time.perf_counter()
+        store.leases.claim(f"beside-{k}", now=now, lease=lease, limit=500)
+        beside_times.append(time.perf_counter() - t)
+        store.leases.release(f"beside-{k}")
     store.close()
     return {
         "watches": total,
         "due": due,
         "select_ms_median": round(statistics.median(select_times) * 1000, 1),
         "claim_500_ms_median": round(statistics.median(claim_times) * 1000, 1),
+        "claim_500_beside_ms_median": round(statistics.median(beside_times) * 1000, 1),
     }
 
 
