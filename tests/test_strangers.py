@@ -299,6 +299,11 @@ def test_a_database_error_on_one_change_stops_the_report_and_the_feed(
     # page is kept, and no page it leads to links to a page that is not there.
     assert (site / "index.html").read_bytes() == front
     assert _dangling(site) == []
+    # What it wrote is on the report's list, so that a later report that does
+    # not want a page removes it: no page of a stopped report is left for good.
+    listed = set((site / ".raqib-report").read_text(encoding="utf-8").split())
+    assert {p.name for p in site.iterdir() if p.name != ".raqib-report"} <= listed
+    assert "article-3.html" in listed  # /s62's: the stopped report's alone
 
 
 def _dangling(site: Path) -> list[str]:

@@ -87,6 +87,17 @@ def _prune(out: Path, wanted: set[str]) -> int:
     return removed
 
 
+def _remember(out: Path, written: set[str]) -> None:
+    """A report that stopped: the pages it wrote join the last report's list,
+    so that the next report removes those it does not want (none is removed
+    now: the last front page still links to its own)."""
+    try:
+        before = set((out / MANIFEST).read_text(encoding="utf-8").split())
+    except FileNotFoundError:
+        before = set()
+    write_atomic(out / MANIFEST, "".join(f"{n}\n" for n in sorted(before | written)))
+
+
 def write_site(
     storage: Storage,
     out: Path,
@@ -133,6 +144,23 @@ def write_site(
     ids += [w["id"] for w in index.get("failing") or []]
     outcomes = {kind: views.outcome_view(storage, kind) for kind in labels.OUTCOMES}
     ids += [f.watch_id for view in outcomes.values() if view for f, _u, _t in view["rows"]]
+    try:
+        _pages(storage, env, ids, outcomes, emit, capture_pages)
+        emit("index.html", front)
+    except BaseException:
+        _remember(out, wanted)
+        raise
+    return written, _prune(out, wanted)
+
+
+def _pages(
+    storage: Storage,
+    env: Any,
+    ids: list[int],
+    outcomes: dict[str, Any],
+    emit: Callable[[str, str], None],
+    capture_pages: Callable[[str], None],
+) -> None:
     # Each page after the pages it links to, the front page last: a report
     # that stops midway leaves no link from the front page to a missing page.
     for watch_id in dict.fromkeys(ids):  # every article page some other page links to
@@ -157,5 +185,3 @@ def write_site(
     for kind, view in outcomes.items():
         assert view is not None
         emit(f"outcome-{kind}.html", env.get_template("outcome.html").render(**view))
-    emit("index.html", front)
-    return written, _prune(out, wanted)
