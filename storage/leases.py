@@ -11,13 +11,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
-from raqib.storage import postgres
+from raqib.storage import postgres, sharing
 from raqib.storage.db import Database
 
 # A watch in one of these states is never claimed.
@@ -57,35 +56,17 @@ def _task(r: Any) -> Task:
     )
 
 
-def fair_hosts(open_: set[str], mine: set[str], taken: set[str], *, workers: int) -> list[str]:
-    """The hosts a claim may take, among `open_` (due watches, no other worker
-    on them): its share of every host in play, `workers` counting itself,
-    less the hosts it holds with nothing more to take. Its own first, then by
-    name, so that it keeps the same ones claim after claim and lets the rest
-    drain to the others."""
-    share = -(-len(open_ | mine | taken) // workers)
-    room = share - len(mine - open_)
-    return sorted(open_, key=lambda h: (h not in mine, h))[: max(room, 0)]
+class Claimed(list[Task]):
+    """A claim's watches; `cut`: its share of the hosts stopped it short of
+    its limit, so more may be due for it (storage.sharing)."""
+
+    cut = False
 
 
-def _held(s: Session, now: datetime) -> dict[str, set[str]]:
-    """Each worker's hosts: those of the watches it holds unexpired leases on."""
-    held: dict[str, set[str]] = {}
-    rows = s.execute(
-        select(m.Watch.lease_owner, m.Watch.host)
-        .where(m.Watch.lease_owner.is_not(None), m.Watch.lease_expires_at >= now)
-        .distinct()
-    )
-    for owner, host in rows:
-        held.setdefault(str(owner), set()).add(host)
-    return held
-
-
-def _waiting(s: Session, owner: str, now: datetime) -> set[str]:
-    """The other workers waiting for hosts (`crowded`)."""
-    return set(
-        s.scalars(select(m.Waiter.owner).where(m.Waiter.until >= now, m.Waiter.owner != owner))
-    )
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Watches a sweep at `now` would take, whoever's site they are on."""
+    free = or_(m.Watch.lease_expires_at.is_(None), m.Watch.lease_expires_at < now)
+    return and_(m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now, free)
 
 
 class LeaseRepo:
@@ -102,16 +83,14 @@ class LeaseRepo:
         due_only: bool = True,
         after_id: int | None = None,
         only: Sequence[int] | None = None,
-    ) -> list[Task]:
+    ) -> Claimed:
         """Lease up to `limit` due watches to `owner`; never one another holds,
         nor one `owner` holds already: a pass claims its next batch while it
         still fetches the last, whose watches are due until recorded.
 
         A sweep (due watches, neither `after_id` nor `only`) takes none on a
-        host another worker holds a lease on: each worker keeps
-        `fetch.per_domain` alone, so two on one site at once would double it.
-        With other workers about, it takes no more than its share of the
-        hosts (`fair_hosts`), so that they have some to take.
+        host another worker holds a lease on, and beside other sweepers no
+        more than its share of the hosts (storage.sharing).
 
         With `after_id`, only watches with a larger id, in id order: how a pass
         over every watch (`check --all`) takes each once, batch after batch.
@@ -132,91 +111,84 @@ class LeaseRepo:
         # One transaction, one claim at a time (PostgreSQL: an advisory lock;
         # SQLite's transactions are single-writer): read which hosts others
         # hold, pick the rows, locked, and lease them. Two workers never both
-        # win a watch, nor both fetch a host.
+        # win a watch, nor both claim a host.
+        out = Claimed()
         with self.db.session() as s:
             if self.db.backend == "postgresql":
                 postgres.lock_for_claims(s.connection())
-            held = _held(s, now) if sweep else {}
-            others = {o: h for o, h in held.items() if o != owner}
-            taken = set().union(*others.values()) if others else set()
+            held = sharing.held(s, now) if sweep else {}
+            taken = set().union(*(h for o, h in held.items() if o != owner))
             if taken:
                 cond = and_(cond, m.Watch.host.not_in(sorted(taken)))
-            waiting = _waiting(s, owner, now) if sweep else set()
-            if others or waiting:
+            others = sharing.sweepers(s, now, besides=owner) if sweep else set()
+            if others:
                 open_ = set(s.scalars(select(m.Watch.host).where(cond).distinct()))
-                hosts = fair_hosts(
-                    open_, held.get(owner, set()), taken, workers=1 + len(set(others) | waiting)
+                hosts = sharing.fair_hosts(
+                    open_, held.get(owner, set()), taken, workers=1 + len(others)
                 )
-                if not hosts:
-                    return []
+                out.cut = len(hosts) < len(open_)
                 cond = and_(cond, m.Watch.host.in_(hosts))
             pick = select(m.Watch.id).where(cond).order_by(*order).limit(limit)
             ids = list(s.scalars(pick.with_for_update(skip_locked=True)))
-            if not ids:
-                return []
-            s.execute(
-                update(m.Watch)
-                .where(m.Watch.id.in_(ids), free)
-                .values(lease_owner=owner, lease_expires_at=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-            s.execute(delete(m.Waiter).where(m.Waiter.owner == owner))
-            rows = s.execute(
-                select(*_TASK_COLUMNS)
-                .where(m.Watch.id.in_(ids), m.Watch.lease_owner == owner)
-                .order_by(*order)
-            ).all()
-            return [_task(r) for r in rows]
+            if ids:
+                s.execute(
+                    update(m.Watch)
+                    .where(m.Watch.id.in_(ids), free)
+                    .values(lease_owner=owner, lease_expires_at=now + lease)
+                    .execution_options(synchronize_session=False)
+                )
+                rows = s.execute(
+                    select(*_TASK_COLUMNS)
+                    .where(m.Watch.id.in_(ids), m.Watch.lease_owner == owner)
+                    .order_by(*order)
+                ).all()
+                out.extend(_task(r) for r in rows)
+            if sweep and out and (len(out) == limit or out.cut):
+                sharing.register(s, owner, now + lease / 2)  # it will claim again
+            elif sweep:
+                sharing.leave(s, owner)  # its last batch: it leaves the others the rest
+            return out
 
     def crowded(self, owner: str, *, now: datetime, until: datetime) -> bool:
-        """Whether another worker holds more hosts than its share, counting
-        `owner`, which found none to take: it waits, registered until `until`
-        (renewed at each ask), and the others leave it hosts at their next claim."""
+        """Whether `owner`, whose sweep found no host to take, may get one by
+        waiting: it registers as a sweeper until `until` (renewed at each ask),
+        so that the others leave it hosts at their next claim."""
         with self.db.session() as s:
-            waiter = s.get(m.Waiter, owner)
-            if waiter is None:
-                s.add(m.Waiter(owner=owner, until=until))
-            else:
-                waiter.until = until
-            everyone = _held(s, now)
-            held = {o: h for o, h in everyone.items() if o != owner}
-            if not held:
-                return False
-            taken = set().union(*held.values())
-            due = and_(
-                m.Watch.state.not_in(RESTING),
-                m.Watch.next_check_at <= now,
-                or_(m.Watch.lease_expires_at.is_(None), m.Watch.lease_expires_at < now),
-                m.Watch.host.not_in(sorted(taken)),
-            )
-            if s.scalar(select(m.Watch.id).where(due).limit(1)) is not None:
-                return True  # a host came free since the claim: worth another
-            in_play = taken | everyone.get(owner, set())
-            share = -(-len(in_play) // (1 + len(set(held) | _waiting(s, owner, now))))
-            return any(len(h) > share for h in held.values())
+            sharing.register(s, owner, until)
+            return sharing.crowded(s, owner, now, _due(now))
 
-    def waiters(self, *, now: datetime) -> list[str]:
-        """Passes waiting for a share of the hosts (`crowded`)."""
+    def blocked(self, owner: str, *, now: datetime) -> dict[str, int]:
+        """Due watches a sweep by `owner` leaves, by the worker on their site."""
         with self.db.session() as s:
-            return sorted(_waiting(s, "", now))
+            return sharing.blocked(s, owner, now, _due(now))
+
+    def sweepers(self, *, now: datetime) -> list[str]:
+        """Passes sweeping, or waiting for a share of the hosts."""
+        with self.db.session() as s:
+            return sorted(sharing.sweepers(s, now))
 
     def stop_waiting(self, owner: str) -> None:
         with self.db.session() as s:
-            s.execute(delete(m.Waiter).where(m.Waiter.owner == owner))
+            sharing.leave(s, owner)
 
     def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
+        """Extend `owner`'s leases that have not run out. One that has is left
+        as it is: another worker may have taken its watch, or that site, since."""
         with self.db.session() as s:
             result = s.execute(
                 update(m.Watch)
-                .where(m.Watch.lease_owner == owner)
+                .where(m.Watch.lease_owner == owner, m.Watch.lease_expires_at >= now)
                 .values(lease_expires_at=now + lease)
                 .execution_options(synchronize_session=False)
+            )
+            s.execute(
+                update(m.Sweeper).where(m.Sweeper.owner == owner).values(until=now + lease / 2)
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
     def release(self, owner: str) -> None:
         with self.db.session() as s:
-            s.execute(delete(m.Waiter).where(m.Waiter.owner == owner))
+            sharing.leave(s, owner)
             s.execute(
                 update(m.Watch)
                 .where(m.Watch.lease_owner == owner)

@@ -121,11 +121,11 @@ class Watch(Base):
     )
 
 
-class Waiter(Base):
-    """A pass waiting for other workers to leave it some hosts (storage.leases):
-    it counts as a worker while its row is fresh, so they leave it some."""
+class Sweeper(Base):
+    """A pass sweeping due watches, or waiting to (storage.sharing): counted
+    while its row is fresh when the sweepers share the hosts."""
 
-    __tablename__ = "claim_waiters"
+    __tablename__ = "sweepers"
     owner: Mapped[str] = mapped_column(String(200), primary_key=True)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 MIGRATION_LOCK = 0x52415149  # "RAQI": the advisory lock every migrating process takes
 CLAIM_LOCK = 0x52514348  # "RQCH": held by each claim of watches, one claim at a time
+CLAIM_IDLE_TIMEOUT = "10s"  # a claim's transaction waits on no one: idle this long, it is stuck
 CONNECT_TIMEOUT_S = 10
 # A statement that waits this long on a lock gives up: a pass reports the
 # database busy (exit 75) instead of hanging behind a stuck transaction.
@@ -56,7 +57,10 @@ def lock_for_claims(conn: Connection) -> None:
     """Hold the claim lock until this transaction ends. Which hosts another
     worker holds is read before watches are leased: two claims at once would
     both see a host free and both take it (SQLite's BEGIN IMMEDIATE already
-    serialises them)."""
+    serialises them). A worker frozen or cut off mid-claim would hold it, and
+    stop every claim, until the server noticed the connection gone (hours):
+    the server ends such a transaction after CLAIM_IDLE_TIMEOUT idle."""
+    conn.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{CLAIM_IDLE_TIMEOUT}'"))
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
 
 

@@ -1,7 +1,8 @@
 """The web host of tests/test_hosts.py, run inside its network namespace:
 article pages on ADDRESS:PORT (each GET logged to LOG, a line per fetch) and
 a webhook receiver on ADDRESS:PORT+1 (each POSTed event id logged to
-LOG.hooks). Runs until killed.
+LOG.hooks); the most page requests in flight at once are in LOG.most. Runs
+until killed.
 
     python tests/hosts_web.py ADDRESS PORT PAGES DELAY LOG
 """
@@ -28,6 +29,25 @@ def _append(path: Path, line: str) -> None:
         f.write(line + "\n")
 
 
+class InFlight:
+    """Counts page requests in flight; the most at once is kept in a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.now, self.most = path, 0, 0
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            if self.now > self.most:
+                self.most = self.now
+                self.path.write_text(str(self.most), encoding="utf-8")
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
 def main() -> None:
     address, port, pages, delay, log = (
         sys.argv[1],
@@ -45,6 +65,7 @@ def main() -> None:
 
     demo._Handler.do_GET = logged  # type: ignore[method-assign]
     site = demo.PageServer(port, host=address)
+    site.around = InFlight(log.with_suffix(".most"))
     for i in range(pages):
         site.routes[f"/p/{i}"] = demo.Route(
             render(VERSIONS[0], f"http://{address}:{port}"), delay=delay

@@ -409,7 +409,32 @@ def test_a_dead_pass_waiting_for_a_share_of_the_sites_stops_counting(raqib: Raqi
         # Two workers, two sites: it holds its share and leaves the other site.
         assert storage.leases.claim(alive, now=now, lease=lease, limit=10) == []
         reap_dead_leases(storage, now)
-        assert storage.leases.waiters(now=now) == []
+        assert storage.leases.sweepers(now=now) == []
         assert len(storage.leases.claim(alive, now=now, lease=lease, limit=10)) == 1
     finally:
         storage.close()
+
+
+def test_a_sweep_that_leaves_a_site_to_another_worker_says_so(raqib: Raqib) -> None:
+    """The watches due on a site another worker holds are left to it, even
+    when what it holds there is not due (a `check --all`, a watch just
+    added): the pass says another is running (75), not that nothing is due."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    raqib("watch", "--no-fetch", "https://one.example/a", "https://one.example/b")
+    foreign = "elsewhere/4026531836:4242:cafe"  # another machine's pass: trusted until expiry
+    storage = raqib.open_storage()
+    try:
+        with storage.db.engine.begin() as conn:
+            conn.execute(text("UPDATE watches SET next_check_at = '2100-01-01' WHERE id = 1"))
+        now = datetime.now(UTC)
+        held = storage.leases.claim(
+            foreign, now=now, lease=timedelta(minutes=15), limit=1, due_only=False, after_id=0
+        )
+        assert [t.watch_id for t in held] == [1]
+    finally:
+        storage.close()
+    r = raqib.proc("check", "--json", expect=None)
+    assert r.code == 75 and f"1 watch held by {foreign}" in r.err, r.err

@@ -62,6 +62,7 @@ class World:
             (homes[w] / "raqib.toml").write_text(config, encoding="utf-8")
         for log in (self.log, self.log.with_suffix(".hooks"), self.log2):
             log.write_text("", encoding="utf-8")
+            log.with_suffix(".most").unlink(missing_ok=True)
         return url, homes
 
     def start(self, worker: str, url: str, home: Path, *args: str) -> subprocess.Popen[str]:
@@ -142,10 +143,11 @@ def _watch_all(world: World, url: str, home: Path) -> list[str]:
 
 
 def test_three_workers_share_two_sites_and_fetch_every_page_once(world: World) -> None:
-    """Two sites, three workers at once: the first takes both, the others
-    find them taken and wait; it keeps one and lets the other drain to one of
-    them, and the third has nothing to wait for. Each page fetched once."""
-    url, homes = world.fresh("[schedule]\nclaim_batch = 15\n")
+    """Two sites, three workers at once: one worker at a time fetches a site,
+    so neither ever has more than its limit in flight (without the rule, up
+    to three workers' worth), and the sites pass between workers as their
+    batches end. Each page fetched once."""
+    url, homes = world.fresh("[schedule]\nclaim_batch = 15\n[fetch]\nper_domain = 2\n")
     urls = [f"{site}/p/{i}" for i in range(PAGES) for site in (WEB, WEB2)]
     code, _out, err = world.run("w1", url, homes["w1"], "watch", "--no-fetch", *urls)
     assert code == 0, err
@@ -153,6 +155,8 @@ def test_three_workers_share_two_sites_and_fetch_every_page_once(world: World) -
     results = {w: (p.wait(timeout=300), *p.communicate()) for w, p in procs.items()}
     every = Counter(dict.fromkeys((f"/p/{i}" for i in range(PAGES)), 1))
     assert world.fetched() == every and world.fetched(world.log2) == every
+    for log in (world.log, world.log2):
+        assert 1 <= int(log.with_suffix(".most").read_text(encoding="utf-8")) <= 2
     checked = {}
     for w, (code, out, err) in results.items():
         assert code in (0, 75), err

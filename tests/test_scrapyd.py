@@ -22,6 +22,7 @@ import pytest
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
 from tests.conftest import ROOT, Raqib
+from tests.test_shards import ConcurrencyProbe
 
 PAGES = 30
 BIN = Path(sys.executable).parent
@@ -90,7 +91,7 @@ def test_scrapyd_runs_raqib_passes_with_the_same_claims(
 ) -> None:
     paths = [f"/sd/{i}" for i in range(PAGES)]
     for p in paths:
-        server.routes[p] = Route(render(VERSIONS[0], server.base), delay=0.05)
+        server.routes[p] = Route(render(VERSIONS[0], server.base), delay=0.3)
     raqib = Raqib(scrapyd["home"], {"RAQIB_DATABASE_URL": scrapyd["env"]["RAQIB_DATABASE_URL"]})
     raqib("watch", "--no-fetch", *(server.base + p for p in paths))
     # Deployed from the project's scrapy.cfg (a copy: the egg build writes beside it).
@@ -106,6 +107,8 @@ def test_scrapyd_runs_raqib_passes_with_the_same_claims(
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert "pass" in _api(scrapyd["base"], "listspiders.json?project=raqib")["spiders"]
     server.requests.clear()
+    probe = ConcurrencyProbe()
+    server.around = probe
 
     # Two jobs at once, each claiming a batch of 15 of one site's 30 pages. One
     # job at a time fetches a site: the second finds it taken (and claims
@@ -130,6 +133,7 @@ def test_scrapyd_runs_raqib_passes_with_the_same_claims(
     run(2)
     fetched = Counter(p for p, _h in server.requests if p != "/robots.txt")
     assert set(fetched.values()) == {1} and len(fetched) in (15, 30), fetched
+    assert 1 <= probe.most <= 4, probe.most  # fetch.per_domain: one job's, never two
     run(1)
     fetched = Counter(p for p, _h in server.requests if p != "/robots.txt")
     assert fetched == Counter(dict.fromkeys(paths, 1))

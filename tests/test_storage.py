@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from raqib.domain import FetchRecord, Snapshot, WatchState
 from raqib.storage import Storage, open_storage, sqlite
@@ -218,26 +220,91 @@ def test_workers_leave_each_other_a_share_of_the_hosts(store: Storage) -> None:
     lease = timedelta(minutes=5)
     hosts = [f"h{n}.example" for n in range(4)]
     store.watches.add([f"https://{hosts[i % 4]}/{i}" for i in range(20)], now=T0)
-    host = lambda t: t.url.split("/")[2]  # noqa: E731
     first = store.leases.claim("a", now=T0, lease=lease, limit=8)
-    assert sorted({host(t) for t in first}) == hosts  # alone: every host
+    assert sorted({_host(t) for t in first}) == hosts  # alone: every host
     assert store.leases.claim("b", now=T0, lease=lease, limit=100) == []
     assert store.leases.crowded("b", now=T0, until=T0 + lease)  # a holds 4 hosts of 4, b none
     second = store.leases.claim("a", now=T0, lease=lease, limit=100)
-    assert {host(t) for t in second} == set(hosts[:2]) and len(second) == 6
+    assert {_host(t) for t in second} == set(hosts[:2]) and len(second) == 6
+    assert second.cut  # more is due for it: its pass claims again
     for task in first:
-        if host(task) in hosts[2:]:
+        if _host(task) in hosts[2:]:
             record(store, task.watch_id, "new_version", T0, "نص", owner="a")
     third = store.leases.claim("b", now=T0, lease=lease, limit=100)
-    assert {host(t) for t in third} == set(hosts[2:]) and len(third) == 6
-    assert not store.leases.crowded("b", now=T0, until=T0 + lease)  # two hosts each
-    # b claimed: it no longer waits, so a, alone again, may take any host.
-    for task in third:
-        record(store, task.watch_id, "new_version", T0, "نص", owner="b")
-    later = T0 + timedelta(minutes=20)
-    assert {host(t) for t in store.leases.claim("a", now=later, lease=lease, limit=100)} == set(
+    assert {_host(t) for t in third} == set(hosts[2:]) and len(third) == 6
+    assert not third.cut and store.leases.sweepers(now=T0) == ["a"]  # b took its last batch
+    later = T0 + timedelta(minutes=20)  # every lease and registration run out
+    assert {_host(t) for t in store.leases.claim("a", now=later, lease=lease, limit=100)} == set(
         hosts
     )
+
+
+def _host(task: Any) -> str:
+    return str(task.url.split("/")[2])
+
+
+def test_a_worker_that_will_not_claim_again_leaves_the_others_every_other_site(
+    store: Storage,
+) -> None:
+    """Only sweepers share the sites: a pass that named its watches (`check
+    ID`, `watch URL`) or took its last batch keeps its site, and a sweep
+    beside it takes every other one (before, it kept to half of them and its
+    short batch ended its pass)."""
+    lease = timedelta(minutes=5)
+    hosts = [f"h{n}.example" for n in range(4)]
+    added = store.watches.add([f"https://{hosts[i % 4]}/{i}" for i in range(40)], now=T0)
+    named = store.leases.claim("named", now=T0, lease=lease, limit=10, only=[added[0][0].id])
+    assert [_host(t) for t in named] == [hosts[0]] and store.leases.sweepers(now=T0) == []
+    last = store.leases.claim("last", now=T0, lease=lease, limit=1000)  # its last: not full
+    assert {_host(t) for t in last} == set(hosts[1:]) and store.leases.sweepers(now=T0) == []
+    for task in last:
+        if _host(task) != hosts[1]:
+            record(store, task.watch_id, "new_version", T0, "نص", owner="last")
+    store.watches.add([f"https://{hosts[i % 4]}/more-{i}" for i in range(40)], now=T0)
+    sweep = store.leases.claim("sweep", now=T0, lease=lease, limit=1000)
+    assert {_host(t) for t in sweep} == set(hosts[2:]) and len(sweep) == 20
+    assert store.leases.blocked("sweep", now=T0) == {"named": 19, "last": 10}
+
+
+def test_a_lapsed_lease_is_not_renewed(store: Storage) -> None:
+    """A worker that stalled past its lease may have had its watches, and so
+    its site, taken by another: renewing them would put two on one site."""
+    lease = timedelta(minutes=5)
+    store.watches.add([f"https://one.example/{i}" for i in range(10)], now=T0)
+    assert len(store.leases.claim("a", now=T0, lease=lease, limit=6)) == 6
+    later = T0 + timedelta(minutes=6)
+    assert len(store.leases.claim("b", now=later, lease=lease, limit=4)) == 4
+    assert store.leases.renew("a", now=later, lease=lease) == 0
+    assert store.leases.holders(now=later) == {"b": 4}
+
+
+def test_a_claim_frozen_midway_does_not_stop_the_others(
+    store: Storage, backend: str, monkeypatch
+) -> None:
+    """Claims take turns (one lock). A worker frozen or cut off inside its
+    claim held the turn until the server saw its connection gone, hours on:
+    the server ends a claim's transaction that sits idle."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's writer lock is this process's alone: no one else freezes in it")
+    from raqib.storage import postgres
+
+    monkeypatch.setattr(postgres, "CLAIM_IDLE_TIMEOUT", "1s")
+    store.watches.add(["https://a.example/1", "https://b.example/1"], now=T0)
+    frozen = store.db.engine.connect()
+    try:
+        tx = frozen.begin()
+        postgres.lock_for_claims(frozen)  # and then nothing: frozen
+        other = open_storage(store.db.engine.url.render_as_string(hide_password=False))
+        try:
+            assert len(other.leases.claim("b", now=T0, lease=timedelta(minutes=5), limit=10)) == 2
+        finally:
+            other.close()
+        with pytest.raises(Exception, match=r"idle-in-transaction|terminat|closed"):
+            frozen.execute(text("SELECT 1"))
+            tx.commit()
+    finally:
+        frozen.invalidate()
+        frozen.close()
 
 
 def test_the_upgrade_gives_every_watch_its_host(store: Storage, backend: str) -> None:
@@ -249,13 +316,23 @@ def test_the_upgrade_gives_every_watch_its_host(store: Storage, backend: str) ->
 
     urls = ["https://www.Example.com:8443/a", "http://[::1]:8080/b", "https://b.example/c"]
     store.watches.add(urls, now=T0)
-    with store.db.engine.connect() as conn:
-        if backend == "sqlite":
-            sqlite.foreign_keys(conn, on=False)
+
+    def count(conn: Any, table: str) -> int:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    with store.db.engine.connect() as conn:  # foreign keys on, as Raqib's connections have them
         with conn.begin():
             cfg = config(store.db.engine)
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0009")
+        # Dropped in place: no rebuilt table, so nothing cascades and, on
+        # SQLite, watch ids stay never reused (0008).
+        assert count(conn, "aliases") == 3
+        if backend == "sqlite":
+            made = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'watches'")
+            assert "AUTOINCREMENT" in made.scalar_one()
+        conn.rollback()
+        with conn.begin():
             command.upgrade(cfg, "0010")
     with store.db.engine.connect() as conn:
         hosts = conn.execute(text("SELECT url, host FROM watches ORDER BY id")).all()
@@ -272,7 +349,7 @@ def test_the_upgrade_gives_every_watch_its_host(store: Storage, backend: str) ->
     ],
 )
 def test_fair_hosts(open_, mine, taken, workers, expected) -> None:
-    from raqib.storage.leases import fair_hosts
+    from raqib.storage.sharing import fair_hosts
 
     assert fair_hosts(open_, mine, taken, workers=workers) == expected
 

@@ -65,8 +65,8 @@ def reap_dead_leases(storage: Storage, now: datetime) -> None:
         if not owner_alive(owner):
             log.info("releasing watches leased by dead process %s", owner)
             storage.leases.release(owner)
-    for owner in storage.leases.waiters(now=now):
-        if not owner_alive(owner):  # counted as a worker, it would keep the others to a share
+    for owner in storage.leases.sweepers(now=now):
+        if not owner_alive(owner):  # counted as a sweeper, it would keep the others to a share
             storage.leases.stop_waiting(owner)
 
 
@@ -79,17 +79,18 @@ def claim(
     wait_timeout: float | None,
     limit: int,
     only: list[int] | None = None,
+    patient: bool = True,
 ) -> list[Task]:
     """A pass's first claim: due watches, or PassBusy / a wait while another
-    pass holds them."""
+    pass holds them (`patient`: a sweep may wait for a share of the sites)."""
     lease = parse_duration(app.config.schedule.lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
-    # A sweep that finds every due host held by others may wait this long for
-    # them to leave it some (storage.leases: fair_hosts); a third of a lease,
-    # so that a waiter that died stops counting before anyone's lease runs out.
+    # A sweep that finds every due site held by others may wait this long for
+    # them to leave it some (storage.sharing); a third of a lease, so that a
+    # waiter that died stops counting before anyone's lease runs out.
     share_deadline = time.monotonic() + (lease * SHARE_WAIT).total_seconds()
-    sharing = not all_watches and only is None
+    sweep = not all_watches and only is None
     told = False
     while True:
         now = app.clock()
@@ -97,30 +98,32 @@ def claim(
         holders = {
             o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
         }
-        if wait and holders:
+        if not (wait and holders):
+            tasks = leases.claim(
+                owner,
+                now=now,
+                lease=lease,
+                limit=limit,
+                due_only=not all_watches,
+                after_id=0 if all_watches else None,
+                only=only,
+            )
+            if tasks:
+                return tasks
+            if sweep and not holders:  # due watches left on sites others hold
+                holders = leases.blocked(owner, now=now)
+            if not holders:
+                return []
+        if wait:
             # Waiting means waiting for the other pass to end, not taking the
             # watches it has finished with one by one while it still runs.
             if deadline is not None and time.monotonic() > deadline:
                 raise PassBusy(holders)
             time.sleep(1.0)  # polling the database is the lock wait: leases live there
             continue
-        tasks = leases.claim(
-            owner,
-            now=now,
-            lease=lease,
-            limit=limit,
-            due_only=not all_watches,
-            after_id=0 if all_watches else None,
-            only=only,
-        )
-        if tasks:
-            return tasks
-        if not holders:
-            return []
-        if wait:
-            continue
         if (
-            sharing
+            sweep
+            and patient
             and time.monotonic() < share_deadline
             and leases.crowded(owner, now=now, until=now + lease * SHARE_WAIT)
         ):
@@ -183,8 +186,9 @@ class Claims:
 
     @property
     def full(self) -> bool:
-        """The last batch was full: more may be due."""
-        return len(self.last) == self.size
+        """The last batch was full, or cut short by its share of the sites
+        (storage.sharing): more may be due."""
+        return len(self.last) == self.size or bool(getattr(self.last, "cut", False))
 
     def next(self) -> list[Task]:
         """What was held back for a browser, else the next batch; [] when the

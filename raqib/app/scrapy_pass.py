@@ -62,9 +62,11 @@ def _standalone(crawler: Crawler, home: Path) -> None:
     owner = new_owner()
     try:
         check_clock(app, parse_duration(app.config.schedule.lease))
+        # One batch, claimed at once: a job waits for no share of the sites
+        # (it would hold a Scrapyd slot meanwhile); the next job takes them.
         tasks = claim(
             app, owner, all_watches=False, wait=False, wait_timeout=None,
-            limit=app.config.schedule.claim_batch,
+            limit=app.config.schedule.claim_batch, patient=False,
         )  # fmt: skip
     except PassBusy as exc:
         log.info("%s: nothing to claim", exc)

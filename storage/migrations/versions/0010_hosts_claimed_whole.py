@@ -3,10 +3,10 @@
 Revision ID: 0010
 Revises: 0009
 
-Each watch keeps its URL's host (as Scrapy keys its per-site slots), and a
-pass that finds every host taken can ask the others for a share
-(claim_waiters). The index on lease_owner serves the claims' look at who
-holds what, and the renewals and releases by owner.
+Each watch keeps its URL's host (as Scrapy keys its per-site slots), and the
+passes sweeping due watches, or waiting to, are listed (sweepers), so that
+they share the hosts (storage.sharing). The index on lease_owner serves the
+claims' look at who holds what, and the renewals and releases by owner.
 """
 
 from __future__ import annotations
@@ -56,14 +56,16 @@ def upgrade() -> None:
         last = rows[-1][0]
     op.create_index("ix_watches_lease", "watches", ["lease_owner"])
     op.create_table(
-        "claim_waiters",
+        "sweepers",
         sa.Column("owner", sa.String(200), primary_key=True),
         sa.Column("until", models.UTCDateTime(), nullable=False),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("claim_waiters")
+    op.drop_table("sweepers")
     op.drop_index("ix_watches_lease", table_name="watches")
-    with op.batch_alter_table("watches") as batch:
-        batch.drop_column("host")
+    # SQLite drops the column in place (3.35 and later): a batch rebuild would
+    # lose AUTOINCREMENT (0008), and with foreign keys on, dropping the old
+    # table would delete every row that refers to a watch.
+    op.execute(sa.text("ALTER TABLE watches DROP COLUMN host"))
