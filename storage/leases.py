@@ -83,6 +83,7 @@ class LeaseRepo:
         due_only: bool = True,
         after_id: int | None = None,
         only: Sequence[int] | None = None,
+        again: bool = True,
     ) -> Claimed:
         """Lease up to `limit` due watches to `owner`; never one another holds,
         nor one `owner` holds already: a pass claims its next batch while it
@@ -91,6 +92,10 @@ class LeaseRepo:
         A sweep (due watches, neither `after_id` nor `only`) takes none on a
         host another worker holds a lease on, and beside other sweepers no
         more than its share of the hosts (storage.sharing).
+
+        `again`: the pass may claim after this batch. A sweep that may, and
+        whose batch is full or cut short by its share, registers as a sweeper
+        (one whose batch is neither leaves: it took its last).
 
         With `after_id`, only watches with a larger id, in id order: how a pass
         over every watch (`check --all`) takes each once, batch after batch.
@@ -122,9 +127,12 @@ class LeaseRepo:
                 cond = and_(cond, m.Watch.host.not_in(sorted(taken)))
             others = sharing.sweepers(s, now, besides=owner) if sweep else set()
             if others:
+                # Shared among the sweepers: the sites they hold or may take. A
+                # pass that will not claim again keeps its sites out of the count.
                 open_ = set(s.scalars(select(m.Watch.host).where(cond).distinct()))
+                theirs = set().union(*(held.get(o, set()) for o in others))
                 hosts = sharing.fair_hosts(
-                    open_, held.get(owner, set()), taken, workers=1 + len(others)
+                    open_, held.get(owner, set()), theirs, workers=1 + len(others)
                 )
                 out.cut = len(hosts) < len(open_)
                 cond = and_(cond, m.Watch.host.in_(hosts))
@@ -143,9 +151,9 @@ class LeaseRepo:
                     .order_by(*order)
                 ).all()
                 out.extend(_task(r) for r in rows)
-            if sweep and out and (len(out) == limit or out.cut):
-                sharing.register(s, owner, now + lease / 2)  # it will claim again
-            elif sweep:
+            if sweep and again and (out.cut or len(out) == limit):
+                sharing.register(s, owner, now, until=now + lease / 2)  # it will claim again
+            elif sweep and out:
                 sharing.leave(s, owner)  # its last batch: it leaves the others the rest
             return out
 
@@ -154,7 +162,7 @@ class LeaseRepo:
         waiting: it registers as a sweeper until `until` (renewed at each ask),
         so that the others leave it hosts at their next claim."""
         with self.db.session() as s:
-            sharing.register(s, owner, until)
+            sharing.register(s, owner, now, until=until)
             return sharing.crowded(s, owner, now, _due(now))
 
     def blocked(self, owner: str, *, now: datetime) -> dict[str, int]:

@@ -5,8 +5,9 @@ double it. A sweep's claim (storage.leases) therefore takes no watch on a
 host another worker holds a lease on and, beside other sweepers, no more than
 its share of the hosts. Sweepers are the passes that will claim again: each
 registers while it sweeps or waits for a share (the `sweepers` table), so a
-pass that named its watches (`check ID`, `check --all`, `watch URL`), or that
-took its last batch, keeps its hosts but leaves the others the whole rest.
+pass that named its watches (`check ID`, `check --all`, `watch URL`), claims
+one batch (Scrapyd), or took its last, keeps its hosts but leaves the others
+every other one: its hosts count in no one's share.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def sweepers(s: Session, now: datetime, *, besides: str = "") -> set[str]:
     return set(s.scalars(select(m.Sweeper.owner).where(fresh)))
 
 
-def register(s: Session, owner: str, until: datetime) -> None:
+def register(s: Session, owner: str, now: datetime, *, until: datetime) -> None:
+    s.execute(delete(m.Sweeper).where(m.Sweeper.until < now))  # passes gone without a word
     row = s.get(m.Sweeper, owner)
     if row is None:
         s.add(m.Sweeper(owner=owner, until=until))

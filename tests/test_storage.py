@@ -266,6 +266,46 @@ def test_a_worker_that_will_not_claim_again_leaves_the_others_every_other_site(
     assert store.leases.blocked("sweep", now=T0) == {"named": 19, "last": 10}
 
 
+def test_sites_held_by_a_pass_that_will_not_claim_again_count_in_no_share(
+    store: Storage,
+) -> None:
+    """A waiting sweeper and the sweeper it waits on reckon the share alike:
+    sites a pass that named its watches holds count in neither. Counted on
+    one side only, the sweeper kept three sites of four while the waiter
+    waited for it to keep two, and took nothing for 5 minutes."""
+    lease = timedelta(minutes=5)
+    hosts = [f"h{n}.example" for n in range(6)]
+    added = store.watches.add([f"https://{hosts[i % 6]}/{i}" for i in range(60)], now=T0)
+    first = store.leases.claim("a", now=T0, lease=lease, limit=4)  # h0..h3: full, registered
+    assert sorted({_host(t) for t in first}) == hosts[:4]
+    named = [w.id for w, _ in added if _host_of(w.url) in hosts[4:]]
+    assert len(store.leases.claim("named", now=T0, lease=lease, limit=100, only=named)) == 20
+    assert store.leases.claim("w", now=T0, lease=lease, limit=100) == []
+    assert store.leases.crowded("w", now=T0, until=T0 + lease)
+    second = store.leases.claim("a", now=T0, lease=lease, limit=100)
+    assert {_host(t) for t in second} == set(hosts[:2]) and second.cut
+    for task in first:
+        if _host(task) in hosts[2:4]:
+            record(store, task.watch_id, "new_version", T0, "نص", owner="a")
+    third = store.leases.claim("w", now=T0, lease=lease, limit=100)
+    assert {_host(t) for t in third} == set(hosts[2:4])
+
+
+def _host_of(url: str) -> str:
+    return url.split("/")[2]
+
+
+def test_a_pass_that_claims_once_registers_as_no_sweeper(store: Storage) -> None:
+    """A Scrapyd job, or `check --limit` within one batch, claims no more:
+    registered, it would keep every other sweeper to a share for its whole run."""
+    lease = timedelta(minutes=5)
+    store.watches.add([f"https://h{i % 4}.example/{i}" for i in range(40)], now=T0)
+    assert len(store.leases.claim("job", now=T0, lease=lease, limit=2, again=False)) == 2
+    assert store.leases.sweepers(now=T0) == []
+    assert len(store.leases.claim("pass", now=T0, lease=lease, limit=5)) == 5
+    assert store.leases.sweepers(now=T0) == ["pass"]
+
+
 def test_a_lapsed_lease_is_not_renewed(store: Storage) -> None:
     """A worker that stalled past its lease may have had its watches, and so
     its site, taken by another: renewing them would put two on one site."""
@@ -288,7 +328,7 @@ def test_a_claim_frozen_midway_does_not_stop_the_others(
         pytest.skip("SQLite's writer lock is this process's alone: no one else freezes in it")
     from raqib.storage import postgres
 
-    monkeypatch.setattr(postgres, "CLAIM_IDLE_TIMEOUT", "1s")
+    monkeypatch.setattr(postgres, "CLAIM_IDLE_TIMEOUT", "2s")
     store.watches.add(["https://a.example/1", "https://b.example/1"], now=T0)
     frozen = store.db.engine.connect()
     try:

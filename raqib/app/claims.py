@@ -80,9 +80,11 @@ def claim(
     limit: int,
     only: list[int] | None = None,
     patient: bool = True,
+    again: bool = True,
 ) -> list[Task]:
     """A pass's first claim: due watches, or PassBusy / a wait while another
-    pass holds them (`patient`: a sweep may wait for a share of the sites)."""
+    pass holds them (`patient`: a sweep may wait for a share of the sites;
+    `again`: the pass may claim more after, storage.leases)."""
     lease = parse_duration(app.config.schedule.lease)
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     leases = app.storage.leases
@@ -91,13 +93,14 @@ def claim(
     # waiter that died stops counting before anyone's lease runs out.
     share_deadline = time.monotonic() + (lease * SHARE_WAIT).total_seconds()
     sweep = not all_watches and only is None
-    told = False
+    told = sites = False
     while True:
         now = app.clock()
         reap_dead_leases(app.storage, now)
         holders = {
             o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
         }
+        sites = False
         if not (wait and holders):
             tasks = leases.claim(
                 owner,
@@ -107,18 +110,21 @@ def claim(
                 due_only=not all_watches,
                 after_id=0 if all_watches else None,
                 only=only,
+                again=again,
             )
             if tasks:
                 return tasks
-            if sweep and not holders:  # due watches left on sites others hold
+            sites = sweep and not holders
+            if sites:  # due watches left on sites others hold
                 holders = leases.blocked(owner, now=now)
             if not holders:
+                leases.stop_waiting(owner)
                 return []
         if wait:
             # Waiting means waiting for the other pass to end, not taking the
             # watches it has finished with one by one while it still runs.
             if deadline is not None and time.monotonic() > deadline:
-                raise PassBusy(holders)
+                raise PassBusy(holders, sites=sites)
             time.sleep(1.0)  # polling the database is the lock wait: leases live there
             continue
         if (
@@ -133,7 +139,7 @@ def claim(
             time.sleep(1.0)  # as above: the claims live in the database
             continue
         leases.stop_waiting(owner)
-        raise PassBusy(holders)
+        raise PassBusy(holders, sites=sites)
 
 
 def with_outlet_modes(app: App, tasks: list[Task]) -> list[Task]:
@@ -181,6 +187,7 @@ class Claims:
             claim(
                 self.app, self.owner, all_watches=self.all_watches, wait=wait,
                 wait_timeout=wait_timeout, limit=self.size, only=self.only,
+                again=self.limit is None or self.limit > self.size,
             )
         )  # fmt: skip
 
@@ -197,19 +204,23 @@ class Claims:
             held, self.held = self.held, []
             return held
         left = self.size if self.limit is None else min(self.size, self.limit - self.claimed)
+        leases = self.app.storage.leases
         if not self.full or left <= 0:
+            leases.stop_waiting(self.owner)  # it claims no more: its sites count in no share
             return []
-        return self._took(
-            self.app.storage.leases.claim(
-                self.owner,
-                now=self.app.clock(),
-                lease=parse_duration(self.app.config.schedule.lease),
-                limit=left,
-                due_only=not self.all_watches,
-                after_id=self.last[-1].watch_id if self.all_watches else None,
-                only=self.only,
-            )
+        batch = leases.claim(
+            self.owner,
+            now=self.app.clock(),
+            lease=parse_duration(self.app.config.schedule.lease),
+            limit=left,
+            due_only=not self.all_watches,
+            after_id=self.last[-1].watch_id if self.all_watches and self.last else None,
+            only=self.only,
+            again=self.limit is None or self.limit - self.claimed > left,
         )
+        if not batch and not batch.cut:
+            leases.stop_waiting(self.owner)
+        return self._took(batch)
 
     def plain(self) -> list[Task]:
         """The next batch, for crawler processes that started without a

@@ -38,10 +38,13 @@ class PassBusy(AppError):
 
     exit_code = 75
 
-    def __init__(self, holders: dict[str, int]) -> None:
+    def __init__(self, holders: dict[str, int], *, sites: bool = False) -> None:
+        """`holders`: owner → watches it holds; `sites`: → due watches on the
+        sites it holds, which one worker at a time fetches."""
         self.holders = holders
+        held = "due on a site held by" if sites else "held by"
         desc = ", ".join(
-            f"{n} watch{'es' if n != 1 else ''} held by {owner}" for owner, n in holders.items()
+            f"{n} watch{'es' if n != 1 else ''} {held} {owner}" for owner, n in holders.items()
         )
         super().__init__(f"another raqib pass is running ({desc})")
 

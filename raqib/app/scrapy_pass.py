@@ -66,7 +66,7 @@ def _standalone(crawler: Crawler, home: Path) -> None:
         # (it would hold a Scrapyd slot meanwhile); the next job takes them.
         tasks = claim(
             app, owner, all_watches=False, wait=False, wait_timeout=None,
-            limit=app.config.schedule.claim_batch, patient=False,
+            limit=app.config.schedule.claim_batch, patient=False, again=False,
         )  # fmt: skip
     except PassBusy as exc:
         log.info("%s: nothing to claim", exc)
