@@ -93,9 +93,11 @@ class LeaseRepo:
         host another worker holds a lease on, and beside other sweepers no
         more than its share of the hosts (storage.sharing).
 
-        `again`: the pass may claim after this batch. A sweep that may, and
-        whose batch is full or cut short by its share, registers as a sweeper
-        (one whose batch is neither leaves: it took its last).
+        `again`: the pass may claim after this batch (False: a Scrapyd job's
+        one batch). A sweep that may, and whose batch is full or cut short by
+        its share, registers as a sweeper; one whose batch is neither (nor
+        empty) leaves the registry: it took its last. An empty batch leaves
+        the registration to the caller.
 
         With `after_id`, only watches with a larger id, in id order: how a pass
         over every watch (`check --all`) takes each once, batch after batch.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -52,12 +52,14 @@ def sweepers(s: Session, now: datetime, *, besides: str = "") -> set[str]:
 
 
 def register(s: Session, owner: str, now: datetime, *, until: datetime) -> None:
-    s.execute(delete(m.Sweeper).where(m.Sweeper.until < now))  # passes gone without a word
-    row = s.get(m.Sweeper, owner)
-    if row is None:
-        s.add(m.Sweeper(owner=owner, until=until))
-    else:
-        row.until = until
+    """Register `owner` until `until`. Rows run out by more than that lifetime
+    are deleted: passes gone without a word (the margin covers the skew
+    between two workers' clocks, a third of a lease at most)."""
+    s.execute(delete(m.Sweeper).where(m.Sweeper.until < now - (until - now)))
+    # Statements, not the ORM's read-then-write: another pass may delete the row in between.
+    found = s.execute(update(m.Sweeper).where(m.Sweeper.owner == owner).values(until=until))
+    if not getattr(found, "rowcount", 0):
+        s.execute(insert(m.Sweeper).values(owner=owner, until=until))
 
 
 def leave(s: Session, owner: str) -> None:

@@ -306,6 +306,22 @@ def test_a_pass_that_claims_once_registers_as_no_sweeper(store: Storage) -> None
     assert store.leases.sweepers(now=T0) == ["pass"]
 
 
+def test_a_registration_that_looks_run_out_on_another_clock_is_kept(store: Storage) -> None:
+    """Workers' clocks differ (by up to a third of a lease, see check_clock):
+    a sweeper's row that looks run out on another worker's clock must still be
+    there for its own renewal. Rows run out by more than a lifetime go."""
+    lease = timedelta(minutes=5)
+    store.watches.add([f"https://h{i}.example/1" for i in range(4)], now=T0)
+    assert len(store.leases.claim("a", now=T0, lease=lease, limit=1)) == 1  # until T0 + 2.5 min
+    skewed = T0 + timedelta(minutes=3)  # b's clock: a's row looks 30 s out of date
+    assert len(store.leases.claim("b", now=skewed, lease=lease, limit=1)) == 1
+    store.leases.renew("a", now=T0 + timedelta(seconds=100), lease=lease)
+    assert store.leases.sweepers(now=skewed) == ["a", "b"]
+    late = T0 + timedelta(minutes=20)  # both long gone: the next registration clears them
+    store.leases.crowded("c", now=late, until=late + lease / 3)
+    assert store.leases.sweepers(now=T0) == ["c"]
+
+
 def test_a_lapsed_lease_is_not_renewed(store: Storage) -> None:
     """A worker that stalled past its lease may have had its watches, and so
     its site, taken by another: renewing them would put two on one site."""

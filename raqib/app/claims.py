@@ -187,7 +187,6 @@ class Claims:
             claim(
                 self.app, self.owner, all_watches=self.all_watches, wait=wait,
                 wait_timeout=wait_timeout, limit=self.size, only=self.only,
-                again=self.limit is None or self.limit > self.size,
             )
         )  # fmt: skip
 
@@ -206,7 +205,9 @@ class Claims:
         left = self.size if self.limit is None else min(self.size, self.limit - self.claimed)
         leases = self.app.storage.leases
         if not self.full or left <= 0:
-            leases.stop_waiting(self.owner)  # it claims no more: its sites count in no share
+            # It claims no more (a pass that reached its --limit registered
+            # with its last batch: until here): its sites count in no share.
+            leases.stop_waiting(self.owner)
             return []
         batch = leases.claim(
             self.owner,
@@ -214,9 +215,8 @@ class Claims:
             lease=parse_duration(self.app.config.schedule.lease),
             limit=left,
             due_only=not self.all_watches,
-            after_id=self.last[-1].watch_id if self.all_watches and self.last else None,
+            after_id=self.last[-1].watch_id if self.all_watches else None,
             only=self.only,
-            again=self.limit is None or self.limit - self.claimed > left,
         )
         if not batch and not batch.cut:
             leases.stop_waiting(self.owner)

@@ -160,6 +160,7 @@ def run_check(
             recorded = sum(done.counts.values()) + done.lease_lost
             if done.fatal is not None or done.signalled or recorded < done.handed:
                 summary.stopped = done.signalled and done.fatal is None  # else raised below
+                app.storage.leases.stop_waiting(owner)  # it claims no more
                 break
             tasks = claims.next()
         summary.claimed = claims.claimed
