@@ -7,9 +7,10 @@ import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,3 +137,21 @@ def refusal(exc: BaseException) -> str:
 def rowcount(result: Any) -> int:
     """Rows an UPDATE or DELETE touched (typed Results do not declare it)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def free(model: Any, now: datetime) -> Any:
+    """Rows of `model` (watches, messages) no claim holds at `now`."""
+    return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
+
+
+def lease_rows(
+    s: Session, model: Any, ids: Sequence[int], owner: str, *, now: datetime, until: timedelta
+) -> None:
+    """Lease the rows `ids` of `model` to `owner` for `until`, those still free:
+    the write of every claim, after its locked pick."""
+    s.execute(
+        update(model)
+        .where(model.id.in_(list(ids)), free(model, now))
+        .values(lease_owner=owner, lease_expires_at=now + until)
+        .execution_options(synchronize_session=False)
+    )

@@ -11,13 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
 from raqib.storage import postgres, sharing
-from raqib.storage.db import Database
+from raqib.storage.db import Database, free, lease_rows
 
 # A watch in one of these states is never claimed.
 RESTING = [s.value for s in RESTING_STATES]
@@ -65,8 +65,7 @@ class Claimed(list[Task]):
 
 def _due(now: datetime) -> ColumnElement[bool]:
     """Watches a sweep at `now` would take, whoever's site they are on."""
-    free = or_(m.Watch.lease_expires_at.is_(None), m.Watch.lease_expires_at < now)
-    return and_(m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now, free)
+    return and_(m.Watch.state.not_in(RESTING), m.Watch.next_check_at <= now, free(m.Watch, now))
 
 
 class LeaseRepo:
@@ -104,8 +103,7 @@ class LeaseRepo:
         It and `only` (watches named by the user) take what they name on any
         host: skipped, a watch would go unchecked, as no other worker has it.
         """
-        free = or_(m.Watch.lease_expires_at.is_(None), m.Watch.lease_expires_at < now)
-        cond = and_(m.Watch.state.not_in(RESTING), free)
+        cond = and_(m.Watch.state.not_in(RESTING), free(m.Watch, now))
         sweep = due_only and after_id is None and only is None
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
@@ -141,12 +139,7 @@ class LeaseRepo:
             pick = select(m.Watch.id).where(cond).order_by(*order).limit(limit)
             ids = list(s.scalars(pick.with_for_update(skip_locked=True)))
             if ids:
-                s.execute(
-                    update(m.Watch)
-                    .where(m.Watch.id.in_(ids), free)
-                    .values(lease_owner=owner, lease_expires_at=now + lease)
-                    .execution_options(synchronize_session=False)
-                )
+                lease_rows(s, m.Watch, ids, owner, now=now, until=lease)
                 rows = s.execute(
                     select(*_TASK_COLUMNS)
                     .where(m.Watch.id.in_(ids), m.Watch.lease_owner == owner)

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from raqib.domain import Channel, Delivery, Message
 from raqib.storage import models as m
-from raqib.storage.db import Database, rowcount, to_domain
+from raqib.storage.db import Database, free, lease_rows, rowcount, to_domain
 from raqib.storage.watches import ensure_story
 
 PENDING, SENT, FAILED = Delivery.PENDING.value, Delivery.SENT.value, Delivery.FAILED.value
@@ -128,10 +128,9 @@ class OutboxRepo:
         limit: int = 50,
         exclude: Sequence[int] = (),
     ) -> list[tuple[Message, Channel]]:
-        free = or_(m.Outbox.lease_expires_at.is_(None), m.Outbox.lease_expires_at < now)
         with self.db.session() as s:
             q = select(m.Outbox.id).where(
-                m.Outbox.status == PENDING, m.Outbox.next_attempt_at <= now, free
+                m.Outbox.status == PENDING, m.Outbox.next_attempt_at <= now, free(m.Outbox, now)
             )
             if exclude:
                 q = q.where(m.Outbox.id.not_in(list(exclude)))
@@ -145,12 +144,7 @@ class OutboxRepo:
             )
             if not ids:
                 return []
-            s.execute(
-                update(m.Outbox)
-                .where(m.Outbox.id.in_(ids), free)
-                .values(lease_owner=owner, lease_expires_at=now + lease)
-                .execution_options(synchronize_session=False)
-            )
+            lease_rows(s, m.Outbox, ids, owner, now=now, until=lease)
             rows = s.execute(
                 select(m.Outbox, m.Channel)
                 .join(m.Channel, m.Channel.id == m.Outbox.channel_id)

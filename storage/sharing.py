@@ -21,13 +21,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from raqib.storage import models as m
 
 
-def fair_hosts(open_: set[str], mine: set[str], taken: set[str], *, workers: int) -> list[str]:
+def fair_hosts(open_: set[str], mine: set[str], theirs: set[str], *, workers: int) -> list[str]:
     """The hosts a claim may take, among `open_` (due watches, no other worker
-    on them): its share of every host in play, `workers` counting itself,
-    less the hosts it holds with nothing more to take. Its own first, then by
-    name, so that it keeps the same ones claim after claim and lets the rest
-    drain to the others."""
-    share = -(-len(open_ | mine | taken) // workers)
+    on them): its share of the hosts in play (`open_`, its own, the other
+    sweepers'), `workers` sweepers counting itself, less the hosts it holds
+    with nothing more to take. Its own first, then by name, so that it keeps
+    the same ones claim after claim and lets the rest drain to the others."""
+    share = -(-len(open_ | mine | theirs) // workers)
     room = share - len(mine - open_)
     return sorted(open_, key=lambda h: (h not in mine, h))[: max(room, 0)]
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from raqib.demo import server as demo
 from raqib.demo.pages import VERSIONS, render
+from tests.conftest import ConcurrencyProbe
 
 _lock = threading.Lock()
 
@@ -29,23 +30,17 @@ def _append(path: Path, line: str) -> None:
         f.write(line + "\n")
 
 
-class InFlight:
-    """Counts page requests in flight; the most at once is kept in a file."""
+class InFlight(ConcurrencyProbe):
+    """The most page requests in flight at once, kept in a file as they come."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.now, self.most = path, 0, 0
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> None:
-        with self.lock:
-            self.now += 1
-            if self.now > self.most:
-                self.most = self.now
-                self.path.write_text(str(self.most), encoding="utf-8")
+        super().__init__()
+        self.path = path
 
     def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
         with self.lock:
-            self.now -= 1
+            self.path.write_text(str(self.most), encoding="utf-8")
 
 
 def main() -> None:

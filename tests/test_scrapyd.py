@@ -21,8 +21,7 @@ import pytest
 
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from tests.conftest import ROOT, Raqib
-from tests.test_shards import ConcurrencyProbe
+from tests.conftest import ROOT, ConcurrencyProbe, Raqib
 
 PAGES = 30
 BIN = Path(sys.executable).parent

@@ -20,7 +20,7 @@ from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, divided
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from raqib.domain import Task
-from tests.conftest import Raqib
+from tests.conftest import ConcurrencyProbe, Raqib
 from tests.test_archive import index
 
 WATCHES = 30
@@ -79,23 +79,6 @@ def sigterm_once_served(
         if proc.poll() is None:
             proc.kill()
     return proc.returncode, out, err
-
-
-class ConcurrencyProbe:
-    """Counts requests in flight at the server; remembers the most at once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.now = self.most = 0
-
-    def __enter__(self) -> None:
-        with self.lock:
-            self.now += 1
-            self.most = max(self.most, self.now)
-
-    def __exit__(self, *exc: object) -> None:
-        with self.lock:
-            self.now -= 1
 
 
 @pytest.mark.parametrize(("processes", "workers"), [(1, -1), (1, 0), (3, -1)])

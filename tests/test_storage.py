@@ -240,7 +240,11 @@ def test_workers_leave_each_other_a_share_of_the_hosts(store: Storage) -> None:
 
 
 def _host(task: Any) -> str:
-    return str(task.url.split("/")[2])
+    return _host_of(task.url)
+
+
+def _host_of(url: str) -> str:
+    return url.split("/")[2]
 
 
 def test_a_worker_that_will_not_claim_again_leaves_the_others_every_other_site(
@@ -289,10 +293,6 @@ def test_sites_held_by_a_pass_that_will_not_claim_again_count_in_no_share(
             record(store, task.watch_id, "new_version", T0, "نص", owner="a")
     third = store.leases.claim("w", now=T0, lease=lease, limit=100)
     assert {_host(t) for t in third} == set(hosts[2:4])
-
-
-def _host_of(url: str) -> str:
-    return url.split("/")[2]
 
 
 def test_a_pass_that_claims_once_registers_as_no_sweeper(store: Storage) -> None:

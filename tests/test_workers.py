@@ -14,7 +14,7 @@ import pytest
 
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
-from tests.conftest import ROOT, Raqib, raqib_command
+from tests.conftest import ROOT, ConcurrencyProbe, Raqib, raqib_command
 
 PAGES = 300
 
@@ -26,7 +26,6 @@ def test_workers_on_one_site_keep_its_limit_and_fetch_each_page_once(
     """Each worker keeps `fetch.per_domain` alone, so one at a time fetches a
     site: however many run at once, the site never has more than its limit in
     flight. The others find it taken and say so (exit 75), or nothing left."""
-    from tests.test_shards import ConcurrencyProbe
 
     url = pg_cluster.new_database()
     env = {"RAQIB_DATABASE_URL": url}

@@ -93,7 +93,7 @@ def claim(
     # waiter that died stops counting before anyone's lease runs out.
     share_deadline = time.monotonic() + (lease * SHARE_WAIT).total_seconds()
     sweep = not all_watches and only is None
-    told = sites = False
+    told = False
     while True:
         now = app.clock()
         reap_dead_leases(app.storage, now)
