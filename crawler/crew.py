@@ -174,7 +174,9 @@ class Crew:
 
     def ended(self, conn: Connection) -> None:
         """A process that closed its pipe without reporting: a failure, unless
-        the pass's own signal ended it before its crawl could take it."""
+        a stop signal ended it before its crawl could take it (the pass's own,
+        or one sent to it alone while it was starting): then the pass stops
+        as signalled, and what it held is free for the next pass."""
         proc = self.open.pop(conn)
         proc.join()
         if proc.exitcode == 0 or self.outcome.fatal is not None:
@@ -182,6 +184,9 @@ class Crew:
         if self.signalled is not None and proc.exitcode == -self.signalled:
             return
         self.dealer.stop()
+        if proc.exitcode in (-signal.SIGTERM, -signal.SIGINT):
+            self.outcome.signalled = True
+            return
         self.outcome.fatal = RuntimeError(
             f"a crawler process ended without reporting (exit code {proc.exitcode})"
         )

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -485,6 +486,34 @@ def test_a_crawler_process_sent_sigterm_alone_stops_the_pass_as_a_signal(
     assert code == 130, err
     fetched = [u for u in urls if raqib("log", u, "--json").json()]
     assert f"stopped by a signal: checked {len(fetched)} of" in out
+    raqib.proc("check")  # the rest is due at once
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
+
+
+def test_a_crawler_process_sent_sigterm_while_it_starts_stops_the_pass_as_a_signal(
+    server, raqib: Raqib
+) -> None:
+    """The same signal, sent the moment the process exists, before it has a
+    handler of its own: it dies of the signal without reporting, and the
+    pass still says a signal stopped it (before, it failed the pass, 1)."""
+    configure(raqib, processes=2, per_domain=2, batch=10)
+    urls = watched(server, raqib, "early", delay=0.2)
+    proc = raqib.popen("check", "--all")
+    try:
+        while True:  # polling the process table: the process to signal appears there
+            try:
+                first = _crawlers(proc.pid)[0]
+                break
+            except (AssertionError, FileNotFoundError, ProcessLookupError):
+                assert proc.poll() is None, "the pass ended before a crawler process started"
+                time.sleep(0.001)
+        os.kill(first, signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopped by a signal" in out
     raqib.proc("check")  # the rest is due at once
     assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)
 
