@@ -30,8 +30,9 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from raqib.crawler.context import context_of
+from raqib.crawler.context import PassContext, context_of
 from raqib.crawler.robots import origin
+from raqib.crawler.session import LeaseLapsed
 
 WRITTEN_FOR = "2.19"
 
@@ -46,7 +47,26 @@ class PoliteDownloader(Downloader):
     requests reach one site together (tests/test_shards.py counts them at the
     server). This marks the request before the task is created, which is all
     the fix needs (`_download` adds it again and removes it when done).
+
+    It also sends no request for a watch whose lease the pass has lost
+    (`_may_send`).
     """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._context: PassContext | None
+        try:
+            self._context = context_of(crawler)
+        except NotConfigured:
+            self._context = None  # a crawl without a pass context: no leases to keep
+
+    def _may_send(self, request: Request) -> bool:
+        """Whether the pass still holds the lease of the request's watch
+        (crawler.extensions.LeaseKeeper): asked as the request leaves its
+        site's queue, the last moment before it is sent."""
+        keeper = self._context.leases if self._context is not None else None
+        watch_id = request.meta.get("watch_id")
+        return keeper is None or watch_id is None or keeper.holds(watch_id)
 
     def _process_queue(self, slot: Any) -> None:
         if slot.latercall:
@@ -59,8 +79,11 @@ class PoliteDownloader(Downloader):
                 slot.latercall = call_later(penalty, self._latercall, slot)
                 return
         while slot.queue and slot.free_transfer_slots() > 0:
-            slot.lastseen = now
             request, queue_dfd = slot.queue.popleft()
+            if not self._may_send(request):
+                queue_dfd.errback(LeaseLapsed(f"the lease on this watch ran out: {request.url}"))
+                continue
+            slot.lastseen = now
             slot.transferring.add(request)  # the line Scrapy is missing
             _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
             if delay:  # one request per delay, as Scrapy does

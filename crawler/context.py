@@ -31,6 +31,7 @@ class PassContext:
     tasks: list[Task] = field(default_factory=list)
     recorder: Any = None  # raqib.crawler.record.Recorder
     lease: timedelta | None = None  # renewed while the pass runs
+    leases: Any = None  # raqib.crawler.extensions.LeaseKeeper, set by it: what may still be sent
     # A crawler process of a large pass: asks the pass for more watches as it
     # runs out ([] once there are no more; crawler.deal).
     more: Callable[[], Awaitable[list[Task]]] | None = None

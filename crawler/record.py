@@ -303,5 +303,7 @@ class Recorder:
             self.cpu["archive"] += archive
             self.cpu["fetching"] += max(0.0, spent - self.analysed_here - archive)
 
-    def renew_leases(self, now: datetime, lease: timedelta) -> None:
-        self.storage.leases.renew(self.owner, now=now, lease=lease)
+    def renew_leases(self, now: datetime, lease: timedelta) -> set[int]:
+        """Renew this pass's leases; the watches it still holds."""
+        held: set[int] = self.storage.leases.renew(self.owner, now=now, lease=lease)
+        return held

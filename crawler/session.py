@@ -43,6 +43,11 @@ class PassStopping(IgnoreRequest):
     """A request still queued when the first signal came: never sent."""
 
 
+class LeaseLapsed(PassStopping):
+    """A request whose watch's lease ran out while it was queued: never sent
+    (another worker may hold the watch, and its site, now)."""
+
+
 class Session:
     def __init__(self, settings: Settings) -> None:
         install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])

@@ -174,20 +174,22 @@ class LeaseRepo:
         with self.db.session() as s:
             sharing.leave(s, owner)
 
-    def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
-        """Extend `owner`'s leases that have not run out. One that has is left
-        as it is: another worker may have taken its watch, or that site, since."""
+    def renew(self, owner: str, *, now: datetime, lease: timedelta) -> set[int]:
+        """Extend `owner`'s leases that have not run out; the ids of the watches
+        it still holds. One that has run out is left as it is: another worker
+        may have taken its watch, or that site, since."""
         with self.db.session() as s:
-            result = s.execute(
+            held = s.scalars(
                 update(m.Watch)
                 .where(m.Watch.lease_owner == owner, m.Watch.lease_expires_at >= now)
                 .values(lease_expires_at=now + lease)
+                .returning(m.Watch.id)
                 .execution_options(synchronize_session=False)
-            )
+            ).all()
             s.execute(
                 update(m.Sweeper).where(m.Sweeper.owner == owner).values(until=now + lease / 2)
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return set(held)
 
     def release(self, owner: str) -> None:
         with self.db.session() as s:

@@ -327,10 +327,12 @@ def test_a_lapsed_lease_is_not_renewed(store: Storage) -> None:
     its site, taken by another: renewing them would put two on one site."""
     lease = timedelta(minutes=5)
     store.watches.add([f"https://one.example/{i}" for i in range(10)], now=T0)
-    assert len(store.leases.claim("a", now=T0, lease=lease, limit=6)) == 6
-    later = T0 + timedelta(minutes=6)
+    claimed = store.leases.claim("a", now=T0, lease=lease, limit=6)
+    held = store.leases.renew("a", now=T0 + timedelta(minutes=1), lease=lease)
+    assert held == {t.watch_id for t in claimed} and len(held) == 6  # lapse at T0 + 6 min
+    later = T0 + timedelta(minutes=6, seconds=1)
     assert len(store.leases.claim("b", now=later, lease=lease, limit=4)) == 4
-    assert store.leases.renew("a", now=later, lease=lease) == 0
+    assert store.leases.renew("a", now=later, lease=lease) == set()
     assert store.leases.holders(now=later) == {"b": 4}
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
+import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -143,3 +147,92 @@ def test_a_worker_whose_clock_is_off_the_databases_claims_nothing(
     assert summary.claimed == 1 and "/clock" in [p for p, _h in server.requests]
     assert "clock is 60 s ahead of the database server's: keep it in time" in caplog.text
     assert sent.sent == 1 and len(receiver.got["/hook"]) == 1
+
+
+class Gate:
+    """Holds the first request to reach the server until released; lets the
+    others through (the server answers each request on a thread of its own)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.first = True
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            first, self.first = self.first, False
+        if first:
+            self.arrived.set()
+            self.release.wait(timeout=120)
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
+    server, tmp_path, pg_cluster
+) -> None:
+    """A pass stopped (SIGSTOP: swapped out, its VM frozen) for longer than
+    its lease may find its watches, and their site, taken by another worker.
+    When it resumes it sends none of the requests it had queued for them:
+    sent beside the other worker's, they would double the site's limit and
+    fetch each page twice. What was in flight when it stopped ends as a lease
+    lost; nothing is written twice."""
+    env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
+    paths = [f"/s/{i}" for i in range(20)]
+    for path in paths:
+        server.routes[path] = Route(render(VERSIONS[0], server.base))
+    homes = [tmp_path / "stalls", tmp_path / "other"]
+    for h in homes:
+        h.mkdir()
+        # A lease long enough that the stalled pass has not renewed it before it
+        # is stopped (a renewal is due a third of a lease after the crawl starts).
+        (h / "raqib.toml").write_text(
+            '[schedule]\nlease = "9s"\n[fetch]\nper_domain = 1\nautothrottle = false\n'
+            "obey_robots = false\n",
+            encoding="utf-8",
+        )
+    Raqib(homes[0], env)("watch", "--no-fetch", *(server.base + p for p in paths))
+    server.requests.clear()
+    gate = Gate()
+    server.around = gate
+    stalls = subprocess.Popen(
+        [*raqib_command(), "--home", str(homes[0]), "check", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,  # its own process group: stopped whole
+    )
+    try:
+        assert gate.arrived.wait(timeout=120), stalls.communicate(timeout=60)
+        os.killpg(stalls.pid, signal.SIGSTOP)
+        storage = Raqib(homes[1], env).open_storage()
+        try:
+            # Its leases run out on their own (time is the condition here).
+            deadline = time.monotonic() + 60
+            while storage.leases.holders(now=datetime.now(UTC), due_only=False):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        finally:
+            storage.close()
+        other = Raqib(homes[1], env).proc("check", "--json")
+        assert json.loads(other.out)["claimed"] == len(paths)
+    finally:
+        gate.release.set()
+        os.killpg(stalls.pid, signal.SIGCONT)
+    out, err = stalls.communicate(timeout=120)
+    assert stalls.returncode == 0, err
+    assert "ran out while this pass held them" in err
+    summary = json.loads(out)
+    assert summary["claimed"] == len(paths) and sum(summary["outcomes"].values()) == 0
+    fetched = Counter(path for path, _h in server.requests)
+    first = server.requests[0][0]  # the stalled pass's request, in flight when it stopped
+    assert fetched == Counter({p: 2 if p == first else 1 for p in paths}), fetched
+    storage = Raqib(homes[1], env).open_storage()
+    try:
+        assert {w.version_count for w in storage.watches.all()} == {1}
+    finally:
+        storage.close()
