@@ -315,9 +315,19 @@ def test_one_article_one_watch(server, raqib: Raqib, seeded) -> None:
     assert raqib("versions", server.base + "/news/talks/amp", "--json").json()
 
 
-def test_guard_refuses_private_targets_end_to_end(server, raqib: Raqib, seeded) -> None:
+@pytest.mark.parametrize("fetching", [True, False], ids=["fetched", "judged-on-feed"])
+def test_guard_refuses_private_targets_end_to_end(
+    server, raqib: Raqib, seeded, fetching: bool
+) -> None:
     """A loopback source may list loopback pages, never private or link-local ones.
-    The refused addresses are IP literals, so no traffic leaves 127.0.0.1."""
+    The refused addresses are IP literals, so no traffic leaves 127.0.0.1.
+    With `fetch_candidates = false` a candidate is watched unfetched, on its
+    feed entry alone: its network is checked all the same (it was not, and a
+    public feed could have an intranet page watched and then fetched)."""
+    if not fetching:
+        config = raqib.home / "raqib.toml"
+        old = config.read_text(encoding="utf-8") if config.exists() else ""
+        config.write_text(old + "\n[discovery]\nfetch_candidates = false\n", encoding="utf-8")
     rss = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
 <item><title>محادثات انسحاب قوات التحالف</title><link>http://10.255.255.1/coalition-talks</link></item>
 <item><title>محادثات انسحاب قوات التحالف</title><link>http://169.254.169.254/latest/meta-data/</link></item>
@@ -335,14 +345,18 @@ def test_guard_refuses_private_targets_end_to_end(server, raqib: Raqib, seeded) 
     report = raqib.proc("discover", "--json").json()
     decisions = {c["url"]: (c["decision"], c["reason"]) for c in report["candidates"]}
     assert decisions[server.base + "/ok"][0] == "added"
-    for url, kind in (
+    refused = [
         ("http://10.255.255.1/coalition-talks", "private"),
         ("http://169.254.169.254/latest/meta-data/", "link-local"),
         ("http://[fd00::1]/talks", "private"),
-        (server.base + "/redirect", "link-local"),
-    ):
+    ]
+    if fetching:  # unfetched, its redirect is met by the refetch's own guard
+        refused.append((server.base + "/redirect", "link-local"))
+    for url, kind in refused:
         decision, reason = decisions[url]
         assert decision == "blocked" and kind in reason
+    watched = {w["url"] for w in raqib("watches", "--json").json()}
+    assert not any(url in watched for url, _kind in refused)
 
 
 # --- the guard's rule (no traffic) ---------------------------------------------------------

@@ -236,6 +236,9 @@ def test_serve_requires_a_token_off_loopback(replayed) -> None:
         )
         assert open_app.get("/raw-../../etc/passwd.txt").status_code == 404
         assert open_app.get("/change-99999.html").status_code == 404
+        huge = "9" * 30  # past a 64-bit integer: a 404, not the database's overflow (500)
+        assert open_app.get(f"/change-{huge}.html").status_code == 404
+        assert open_app.get(f"/article-{huge}.html").status_code == 404
     finally:
         store.close()
 

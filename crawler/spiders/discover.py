@@ -26,6 +26,7 @@ from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
+from raqib.guard import Guard, network_of
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ class DiscoverSpider(scrapy.Spider):
     job: DiscoveryJob
     sitemaps: feeds.SitemapBudget
     seen: set[tuple[int, str]]
+    guard: Guard | None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.job = context_of(crawler).discovery or DiscoveryJob()
+        ctx = context_of(crawler)
+        spider.job = ctx.discovery or DiscoveryJob()
+        spider.guard = ctx.guard
         spider.seen = set()
         spider.sitemaps = feeds.SitemapBudget()
         return spider
@@ -160,7 +164,10 @@ class DiscoverSpider(scrapy.Spider):
         base = CandidatePage(
             story_id, url, found_via, source_id, feed_title=title, feed_summary=summary
         )
-        skip = self.job.want(story_id, url, title, summary)
+        # Checked here too, not only when fetched: a candidate judged on its
+        # feed entry alone is watched unfetched, and a watch's own URL is the
+        # network its refetches may reach.
+        skip = self._outside(url, found_on) or self.job.want(story_id, url, title, summary)
         if skip is not None:
             base.skipped = skip
             yield base
@@ -176,6 +183,15 @@ class DiscoverSpider(scrapy.Spider):
                 "raqib_capture": True,
             },
         )
+
+    def _outside(self, url: str, found_on: str) -> str | None:
+        """Why `url` may not be taken from a page on `found_on`'s network, if so
+        (a public feed listing an intranet address, say)."""
+        if self.guard is None or self.guard.allow_private:
+            return None
+        if network_of(url) in self.guard.allowed(found_on):
+            return None
+        return f"blocked: a {network_of(url)} address listed by a {network_of(found_on)} page"
 
     def parse_candidate(self, response: Response, **kwargs: Any) -> Iterator[CandidatePage]:
         c: CandidatePage = response.meta["candidate"]

@@ -109,11 +109,12 @@ def create_app(
         news = newsroom(args) if newsroom is not None else None
         return page("index.html", views.index_view(storage, news))
 
-    @app.get("/article-<int:watch_id>.html")
+    # Ids past the databases' 64-bit integers name nothing (404, not an overflow).
+    @app.get("/article-<int(max=9223372036854775807):watch_id>.html")
     def article(watch_id: int) -> str:
         return page("article.html", views.article_view(storage, watch_id))
 
-    @app.get("/change-<int:change_id>.html")
+    @app.get("/change-<int(max=9223372036854775807):change_id>.html")
     def change(change_id: int) -> str:
         return page("change.html", views.change_view(storage, change_id))
 
