@@ -24,7 +24,8 @@ class LeaseKeeper:
     the downloader before each request leaves a site's queue). A process that
     stalled past its lease (stopped, swapped out, its VM frozen) may find its
     watches, and so their site, taken by another worker: what it had queued
-    for them is dropped, not sent beside that worker's requests.
+    for them is dropped, not sent beside that worker's requests, and left to
+    whoever holds them (the pass counts them as left, due again).
     """
 
     def __init__(self, recorder: Any, lease: timedelta, clock: Callable[[], datetime]) -> None:
@@ -32,10 +33,12 @@ class LeaseKeeper:
         self.lease = lease
         self.clock = clock
         self.loop: task.LoopingCall | None = None
-        # Until then, by this process's clock, every lease it took is live:
-        # a renewal every third of a lease keeps it ahead, so only a process
-        # that stalled reaches it, and renews (and learns what it lost) first.
+        # Until then, by this process's clock, every lease it holds is live: a
+        # renewal every third of a lease keeps it ahead, so only a process that
+        # stalled reaches it, and renews (and learns what it lost) first.
         self.until: datetime | None = None
+        self.expires: datetime | None = None  # when the leases last renewed run out
+        self.retry_at: datetime | None = None  # after a failed renewal: none in line before
         self.lost: set[int] = set()  # watches whose lease ran out in hand
 
     @classmethod
@@ -48,39 +51,43 @@ class LeaseKeeper:
         return ext
 
     def opened(self) -> None:
-        # The watches in hand were leased just before the crawl began.
-        self.until = self.clock() + self.lease / 2
+        # Renewed first: the claim may be older than the crawl (a process that
+        # stalled while it started one).
+        self.renew()
         self.loop = task.LoopingCall(self.renew)
         self.loop.start(max(self.lease.total_seconds() / 3, 1), now=False)
 
     def renew(self) -> None:
-        now = self.clock()
+        asked = self.clock()  # the leases' new end is counted from here
         try:
-            held = self.recorder.renew_leases(now, self.lease)
-        except Exception:  # the database out of reach: tried again in a second, and by the loop
-            log.warning("could not renew this pass's leases", exc_info=True)
-            self.until = now + timedelta(seconds=1)
+            held = self.recorder.renew_leases(asked, self.lease)
+        except Exception as exc:  # the database out of reach: the loop tries again
+            # A failed attempt can take a connection timeout: none in line for a while.
+            self.retry_at = self.clock() + max(self.lease / 6, timedelta(seconds=1))
+            log.warning("could not renew this pass's leases: %s", exc)
             return
-        self.until = now + self.lease / 2
-        lapsed = set(self.recorder.tasks) - held - self.lost
+        self.until, self.expires, self.retry_at = asked + self.lease / 2, asked + self.lease, None
+        self.lost -= held  # taken again by this pass since
+        # Watches already handed to the writer have had their leases freed by it.
+        lapsed = self.recorder.unwritten() - held - self.lost
         if lapsed:
             self.lost |= lapsed
             log.warning(
                 "the leases on %d watches ran out while this pass held them (it stalled for"
                 " longer than schedule.lease): another worker may be fetching their sites,"
-                " so their requests not yet sent are dropped",
+                " so their requests not yet sent are dropped and left to it",
                 len(lapsed),
             )
 
     def holds(self, watch_id: int) -> bool:
-        """Whether the crawl may still send a request for `watch_id`; one it
-        may not counts as a lease lost (the watch is left to its new holder)."""
-        if self.until is not None and self.clock() >= self.until:
-            self.renew()
-        if watch_id in self.lost:
-            self.recorder.lease_lost += 1
-            return False
-        return True
+        """Whether the crawl may still send a request for `watch_id`."""
+        if self.until is not None and (now := self.clock()) >= self.until:
+            if self.retry_at is None or now >= self.retry_at:
+                self.renew()
+            if self.retry_at is not None and self.expires is not None:
+                # Renewals fail: past the end of the leases last renewed, none is held.
+                return self.clock() < self.expires and watch_id not in self.lost
+        return watch_id not in self.lost
 
     def closed(self) -> None:
         if self.loop is not None and self.loop.running:

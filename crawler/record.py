@@ -82,6 +82,7 @@ class Recorder:
         # The watches in hand, by id (the spider reads it too); each is
         # forgotten once written, so a long crawl holds only what is in flight.
         self.tasks = {t.watch_id: t for t in tasks}
+        self.writing: set[int] = set()  # of those, the ones handed to the writer
         self.owner = owner
         self.pool = pool
         self.on_recorded = on_recorded
@@ -234,6 +235,7 @@ class Recorder:
         batch, self.pending = self.pending, []
         if not batch or self.fatal is not None:
             return
+        self.writing.update(t.watch_id for t, _rec in batch)
         loop = asyncio.get_running_loop()
         written = loop.run_in_executor(
             self._writer, functools.partial(self._write, [rec for _t, rec in batch])
@@ -275,6 +277,7 @@ class Recorder:
             _TRIM(0)
         for (task, rec), recorded in zip(batch, results, strict=True):
             self.tasks.pop(task.watch_id, None)
+            self.writing.discard(task.watch_id)
             if recorded.lease_lost:
                 self.lease_lost += 1
             elif recorded.version_number is not None:
@@ -302,6 +305,11 @@ class Recorder:
             archive = self.warc.cpu if self.warc is not None else 0.0
             self.cpu["archive"] += archive
             self.cpu["fetching"] += max(0.0, spent - self.analysed_here - archive)
+
+    def unwritten(self) -> set[int]:
+        """The watches in hand not yet handed to the writer (whose batch
+        frees their leases as it records them)."""
+        return set(self.tasks) - self.writing
 
     def renew_leases(self, now: datetime, lease: timedelta) -> set[int]:
         """Renew this pass's leases; the watches it still holds."""

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -170,15 +170,17 @@ class Gate:
         pass
 
 
+@pytest.mark.parametrize("when", ["in flight", "before its crawl"])
 def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
-    server, tmp_path, pg_cluster
+    server, tmp_path, pg_cluster, when: str
 ) -> None:
     """A pass stopped (SIGSTOP: swapped out, its VM frozen) for longer than
     its lease may find its watches, and their site, taken by another worker.
     When it resumes it sends none of the requests it had queued for them:
     sent beside the other worker's, they would double the site's limit and
-    fetch each page twice. What was in flight when it stopped ends as a lease
-    lost; nothing is written twice."""
+    fetch each page twice. Stopped with a request in flight, that page is
+    fetched and not written (a lease lost); stopped between its claim and its
+    crawl, it sends nothing. Nothing is written twice."""
     env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
     paths = [f"/s/{i}" for i in range(20)]
     for path in paths:
@@ -195,8 +197,9 @@ def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
         )
     Raqib(homes[0], env)("watch", "--no-fetch", *(server.base + p for p in paths))
     server.requests.clear()
-    gate = Gate()
+    gate = Gate()  # holds the stalled pass's first request, if it sends one
     server.around = gate
+    storage = Raqib(homes[1], env).open_storage()
     stalls = subprocess.Popen(
         [*raqib_command(), "--home", str(homes[0]), "check", "--json"],
         stdout=subprocess.PIPE,
@@ -207,17 +210,22 @@ def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
         start_new_session=True,  # its own process group: stopped whole
     )
     try:
-        assert gate.arrived.wait(timeout=120), stalls.communicate(timeout=60)
+        deadline = time.monotonic() + 120
+        if when == "in flight":
+            assert gate.arrived.wait(timeout=120), stalls.communicate(timeout=60)
+        else:  # as soon as its claim is committed: its crawl is still starting
+            while not storage.leases.holders(now=datetime.now(UTC), due_only=False):
+                assert time.monotonic() < deadline and stalls.poll() is None
+                time.sleep(0.005)
         os.killpg(stalls.pid, signal.SIGSTOP)
-        storage = Raqib(homes[1], env).open_storage()
-        try:
-            # Its leases run out on their own (time is the condition here).
-            deadline = time.monotonic() + 60
-            while storage.leases.holders(now=datetime.now(UTC), due_only=False):
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-        finally:
-            storage.close()
+        with gate.lock:
+            gate.first = False  # the other worker's requests pass
+        in_flight = 1 if gate.arrived.is_set() else 0
+        assert in_flight == (when == "in flight")
+        # Its leases run out on their own (time is the condition here).
+        while storage.leases.holders(now=datetime.now(UTC), due_only=False):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
         other = Raqib(homes[1], env).proc("check", "--json")
         assert json.loads(other.out)["claimed"] == len(paths)
     finally:
@@ -228,11 +236,91 @@ def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
     assert "ran out while this pass held them" in err
     summary = json.loads(out)
     assert summary["claimed"] == len(paths) and sum(summary["outcomes"].values()) == 0
+    # What was in flight was fetched and not written; the rest was never sent.
+    assert (summary["leases_lost"], summary["left"]) == (in_flight, len(paths) - in_flight)
     fetched = Counter(path for path, _h in server.requests)
-    first = server.requests[0][0]  # the stalled pass's request, in flight when it stopped
-    assert fetched == Counter({p: 2 if p == first else 1 for p in paths}), fetched
-    storage = Raqib(homes[1], env).open_storage()
+    assert set(fetched) == set(paths)
+    assert sorted(fetched.values()) == [1] * (len(paths) - in_flight) + [2] * in_flight, fetched
     try:
         assert {w.version_count for w in storage.watches.all()} == {1}
     finally:
         storage.close()
+
+
+class _Recorder:
+    """What LeaseKeeper reads of a recorder; renewals answer from `answers`."""
+
+    def __init__(self, tasks: set[int]) -> None:
+        self.tasks = dict.fromkeys(tasks)
+        self.writing: set[int] = set()
+        self.answers: list[set[int] | Exception] = []
+        self.calls = 0
+
+    def unwritten(self) -> set[int]:
+        return set(self.tasks) - self.writing
+
+    def renew_leases(self, now: datetime, lease: timedelta) -> set[int]:
+        self.calls += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_lease_keeper_whose_renewals_fail_tries_again_in_a_while_then_sends_nothing() -> None:
+    """With the database out of reach, a renewal can take a connection
+    timeout: tried before each request, it blocked the crawl that long for
+    every request sent. It is tried again a sixth of a lease later; once the
+    leases last renewed have run out, nothing is sent."""
+    from raqib.crawler.extensions import LeaseKeeper
+
+    t0 = datetime(2026, 12, 6, tzinfo=UTC)
+    lease = timedelta(minutes=15)
+    now = [t0]
+    rec = _Recorder({1, 2})
+    keeper = LeaseKeeper(rec, lease, lambda: now[0])
+    rec.answers = [{1, 2}]
+    keeper.renew()  # as the crawl opens
+    now[0] = t0 + lease / 2  # the renewals fell behind (the loop's failed)
+    rec.answers = [OSError("unreachable")] * 3
+    assert keeper.holds(1) and keeper.holds(2) and rec.calls == 2  # one attempt: still leased
+    now[0] = t0 + lease / 2 + lease / 6 - timedelta(seconds=1)
+    assert keeper.holds(1) and rec.calls == 2  # not tried again yet
+    now[0] = t0 + lease + timedelta(seconds=1)
+    assert not keeper.holds(1) and not keeper.holds(2) and rec.calls == 3  # run out: none sent
+    now[0] += lease / 6
+    rec.answers = [{2}]  # back: watch 1 was taken by another worker meanwhile
+    assert not keeper.holds(1) and keeper.holds(2) and rec.calls == 4
+
+
+def test_a_lease_keeper_counts_no_lease_as_lost_that_the_writer_freed() -> None:
+    """A batch write frees the leases of the watches it records; a renewal
+    that runs before the crawl has heard back must not take them for leases
+    lost to a stall. A watch lost and later taken again is sent again."""
+    from raqib.crawler.extensions import LeaseKeeper
+
+    t0 = datetime(2026, 12, 6, tzinfo=UTC)
+    rec = _Recorder({1, 2, 3})
+    keeper = LeaseKeeper(rec, timedelta(minutes=15), lambda: t0)
+    rec.writing = {1}
+    rec.answers = [{2}, {2, 3}]
+    keeper.renew()
+    assert keeper.lost == {3}  # 1 was written, 3 ran out
+    keeper.renew()
+    assert keeper.lost == set() and keeper.holds(3)
+
+
+def test_a_pass_summary_says_what_it_lost_to_other_workers() -> None:
+    """A pass that lost every lease to another worker said "checked 20 watches"."""
+    from raqib.present.text import pass_summary
+
+    d = {
+        "claimed": 20, "outcomes": {}, "left": 19, "leases_lost": 1, "first_captures": 0,
+        "substantive": 0, "cosmetic": 0, "seconds": 1.0, "processes": 1, "workers": 0,
+        "notified": 0, "notify_pending": 0,
+    }  # fmt: skip
+    line = pass_summary(d)
+    assert line.startswith(
+        "checked 0 of 20 watches (19 not recorded, due again; 1 taken over by another worker)"
+    ), line
+    assert "(1 taken over by another worker)" in pass_summary({**d, "left": 0})

@@ -86,7 +86,7 @@ def check(
         first_captures=s.first_captures, substantive=s.substantive, cosmetic=s.cosmetic, seconds=round(s.seconds, 3),
         notified=s.notified, notify_pending=s.notify_pending,
         outlets=rec.outlet_read(s.outlets) if s.outlets is not None else None,
-        cpu_seconds=s.cpu, stopped=s.stopped, left=s.left,
+        cpu_seconds=s.cpu, stopped=s.stopped, left=s.left, leases_lost=s.lease_lost,
     )  # fmt: skip
     lines = [] if quiet else [text.pass_summary(data)]
     if show_cpu or (obj.verbose and not quiet):  # --cpu even with -q: it was asked for

@@ -151,11 +151,14 @@ def pass_summary(d: Record) -> str:
         else ""
     )
     done, left = sum(int(v) for v in c.values()), int(d.get("left") or 0)
+    lost = int(d.get("leases_lost") or 0)
     watches = f"watch{'es' if n != 1 else ''}"
+    taken = f"{lost} taken over by another worker" if lost else ""
     if d.get("stopped"):
         checked = f"stopped by a signal: checked {done} of {n} {watches} ({left} due again)"
-    elif left:
-        checked = f"checked {done} of {n} {watches} ({left} not recorded, due again)"
+    elif left or lost:
+        why = "; ".join(x for x in (f"{left} not recorded, due again" if left else "", taken) if x)
+        checked = f"checked {done} of {n} {watches} ({why})"
     else:
         checked = f"checked {n} {watches}"
     return read + (
