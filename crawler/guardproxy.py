@@ -7,21 +7,26 @@ page makes, for HTTP or as a CONNECT tunnel, is checked here: the host is
 resolved once, each address is judged by raqib.guard, and the connection goes
 to the address that was checked. What is refused gets a 403 and is counted.
 
-The proxy judges by the networks of the crawl's rendered watches together
-(it cannot tell which page asked); the per-page route guard in
-crawler.render is the precise one and this is the backstop behind it.
+Each network the crawl's rendered watches are on gets a port of its own, and
+each page's browser context is given the port of its watch's network: the
+proxy judges a connection by the network of the port it came in on. It
+judged by the networks of the crawl's watches together: a public page
+rendered beside an intranet watch reached the intranet through a redirect,
+which the per-page route guard in crawler.render never sees. The browser's
+own port (outside any page's context) refuses everything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import threading
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from raqib.guard import Guard
+from raqib.guard import Guard, network_of
 
 log = logging.getLogger("raqib.render")
 
@@ -38,30 +43,41 @@ _HOP = {"proxy-connection", "proxy-authorization", "connection", "keep-alive"}
 class GuardProxy:
     def __init__(self, guard: Guard, origins: Iterable[str], *, timeout: float) -> None:
         self.guard = guard
-        self.origins: list[str | None] = [*sorted(set(origins))] or [None]
+        # One origin per network stands for it: the guard allows by network.
+        self.origins: dict[str, str] = {}
+        for origin in sorted(set(origins)):
+            self.origins.setdefault(network_of(origin), origin)
         self.timeout = timeout
         self.refused: list[str] = []
         self.loop = asyncio.new_event_loop()
-        self.server: asyncio.Server | None = None
-        self.port = 0
+        self.servers: list[asyncio.Server] = []
+        self.ports: dict[str | None, int] = {}  # by network; None: the refusing one
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="raqib-proxy", daemon=True
         )
 
     def start(self) -> int:
+        """Listen; the port that refuses everything (the browser's own)."""
         ready = asyncio.run_coroutine_threadsafe(self._serve(), self.loop)
         self.thread.start()
-        self.port = ready.result(timeout=10)
-        return self.port
+        ready.result(timeout=10)
+        return self.ports[None]
 
-    async def _serve(self) -> int:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0, limit=MAX_HEAD)
-        return int(self.server.sockets[0].getsockname()[1])
+    def servers_by_network(self) -> dict[str, str]:
+        """The proxy for a page watched on each network."""
+        return {n: f"http://127.0.0.1:{p}" for n, p in self.ports.items() if n is not None}
+
+    async def _serve(self) -> None:
+        for network in [None, *self.origins]:
+            client = functools.partial(self._client, network)
+            server = await asyncio.start_server(client, "127.0.0.1", 0, limit=MAX_HEAD)
+            self.servers.append(server)
+            self.ports[network] = int(server.sockets[0].getsockname()[1])
 
     def stop(self) -> None:
         async def close() -> None:
-            if self.server is not None:
-                self.server.close()
+            for server in self.servers:
+                server.close()
             for task in asyncio.all_tasks():
                 if task is not asyncio.current_task():
                     task.cancel()
@@ -72,21 +88,24 @@ class GuardProxy:
             self.thread.join(timeout=5)
         self.loop.close()
 
-    def refuse(self, url: str, addresses: list[str]) -> str | None:
-        """None if any of the crawl's origins may reach these addresses."""
-        reasons = [self.guard.refuse(url, addresses, origin=o) for o in self.origins]
-        return None if any(r is None for r in reasons) else reasons[0]
+    def refuse(self, url: str, addresses: list[str], network: str) -> str | None:
+        """None if a page watched on `network` may reach these addresses."""
+        return self.guard.refuse(url, addresses, origin=self.origins[network])
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _client(
+        self, network: str | None, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         try:
-            await asyncio.wait_for(self._relay(reader, writer), self.timeout)
+            await asyncio.wait_for(self._relay(network, reader, writer), self.timeout)
         except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError):  # fmt: skip
             pass
         finally:
             writer.close()
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _relay(
+        self, network: str | None, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, target, _version = lines[0].split(" ", 2)
@@ -98,11 +117,12 @@ class GuardProxy:
             if parts.scheme != "http" or not parts.hostname:
                 raise ValueError("not an absolute http URL")
             host, port, url = parts.hostname, parts.port or 80, target
-        if host.lower() in _BACKGROUND:
+        if network is None or host.lower() in _BACKGROUND:
+            log.debug("browser: refused %s (not a rendered page's connection)", url[:300])
             await _forbid(writer)
             return
         addresses = await resolve(host, port)
-        reason = self.refuse(url, addresses)
+        reason = self.refuse(url, addresses, network)
         if reason is not None:
             self.refused.append(url[:300])
             log.warning("rendered page: refused %s (%s)", url[:300], reason)

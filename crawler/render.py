@@ -25,7 +25,7 @@ from typing import Any
 
 from raqib.config import RenderConfig, parse_duration
 from raqib.domain import Shot
-from raqib.guard import Guard
+from raqib.guard import Guard, network_of
 
 log = logging.getLogger("raqib.render")
 
@@ -58,7 +58,9 @@ def available(cfg: RenderConfig) -> str | None:
     return None
 
 
-def crawl_settings(cfg: RenderConfig, schemes: set[str], proxy_port: int) -> dict[str, Any]:
+def crawl_settings(
+    cfg: RenderConfig, schemes: set[str], proxy_port: int, proxies: dict[str, str]
+) -> dict[str, Any]:
     """Scrapy settings for a crawl with rendered watches (only the schemes they use:
     each scheme's handler would start a browser of its own)."""
     timeout_ms = int(parse_duration(cfg.timeout).total_seconds() * 1000)
@@ -80,6 +82,10 @@ def crawl_settings(cfg: RenderConfig, schemes: set[str], proxy_port: int) -> dic
         # Fail closed: a page whose own guard was not installed sends nothing.
         "PLAYWRIGHT_ABORT_REQUEST": unguarded,
         "RAQIB_RENDER": {
+            # The guard's proxy for a page of each network (crawler.guardproxy);
+            # `proxy_port` above, the browser's own, refuses everything.
+            "proxies": proxies,
+            "refusing_proxy": f"http://127.0.0.1:{proxy_port}",
             "width": cfg.width,
             "settle": parse_duration(cfg.settle).total_seconds(),
             "timeout": timeout_ms / 1000,
@@ -221,6 +227,7 @@ def request_for(response: Any, fetched: Any, task: Any, guard: Guard, opts: dict
     from scrapy_playwright.page import PageMethod
 
     meta = response.meta
+    origin = meta.get("raqib_origin", task.url)
     return scrapy.Request(
         response.url,
         callback=callback,
@@ -229,7 +236,7 @@ def request_for(response: Any, fetched: Any, task: Any, guard: Guard, opts: dict
         meta={
             "watch_id": task.watch_id,
             "started": meta.get("started"),
-            "raqib_origin": meta.get("raqib_origin", task.url),
+            "raqib_origin": origin,
             "raqib_plain": fetched,
             "raqib_document": response.body,
             "raqib_content_type": fetched.content_type or "text/html",
@@ -243,6 +250,11 @@ def request_for(response: Any, fetched: Any, task: Any, guard: Guard, opts: dict
                 "service_workers": "block",
                 "viewport": {"width": opts["width"], "height": 900},
                 "locale": "ar",
+                # The guard's proxy judges this page's connections by its network
+                # (crawler.guardproxy), redirects and WebSockets included.
+                "proxy": {
+                    "server": opts["proxies"].get(network_of(origin), opts["refusing_proxy"])
+                },
             },
             "playwright_include_page": True,  # its context is closed with the fetch
             "playwright_page_init_callback": init_page(guard),

@@ -238,7 +238,9 @@ def with_browser(
     timeout = render.parse_duration(cfg.timeout).total_seconds()
     proxy = GuardProxy(guard, [t.url for t in wanting], timeout=timeout * 2)
     schemes = {t.url.split(":", 1)[0] for t in wanting}
-    return proxy, {**overrides, **render.crawl_settings(cfg, schemes, proxy.start())}
+    port = proxy.start()
+    by_network = proxy.servers_by_network()
+    return proxy, {**overrides, **render.crawl_settings(cfg, schemes, port, by_network)}
 
 
 def shard_main(parent: int, job: Job, conn: Connection) -> None:

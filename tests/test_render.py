@@ -132,6 +132,34 @@ def test_a_script_request_to_link_local_is_refused(tmp_path: Path) -> None:
     assert "link-local" in got["watch_err"]
 
 
+@pytest.mark.slow
+def test_a_public_page_rendered_beside_an_intranet_one_cannot_reach_the_intranet(
+    tmp_path: Path,
+) -> None:
+    """The browser's proxy judged by the networks of the crawl's watches
+    together: a public page rendered in one pass with an intranet watch
+    reached the intranet through redirects (an image's, a frame's), which
+    only the proxy sees. Now each page's context signs in as its own network:
+    the public page's hops are refused, the intranet page still reaches its
+    own network."""
+    need_browser()
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("needs unshare and ip (util-linux, iproute2)")
+    out = tmp_path / "mixed.json"
+    subprocess.run(
+        ["unshare", "-n", sys.executable, str(ROOT / "tests" / "render_probe.py"),
+         str(tmp_path / "home"), str(out), "mixed"],
+        check=True, timeout=400, cwd=ROOT,
+    )  # fmt: skip
+    got = json.loads(out.read_text())
+    assert got["code"] == 0, got["err"]
+    assert {"/r.png", "/frame"} <= set(got["public_requests"])  # both hops were asked for
+    assert got["target_requests"] == ["/ok.png"], got["target_requests"]  # the intranet page's own
+    (fetch,) = json.loads(got["logs"]["http://93.184.216.34/news/1"])
+    assert fetch["outcome"] == "new_version"
+    assert "refused http://10.0.0.1/" in got["err"] and "private" in got["err"]
+
+
 def test_render_unavailable_is_said_in_the_fetch_log(raqib: Raqib, server: PageServer) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text('[render]\nchromium = "/nonexistent/chromium"\n')
@@ -171,34 +199,47 @@ def _ask(port: int, head: str) -> bytes:
 
 
 def test_guard_proxy_refuses_what_the_origins_may_not_reach(server: PageServer) -> None:
+    """Each page's connections are judged by its own watch's network, whose
+    port its browser context is given: a crawl rendering a public page and an
+    intranet one gave both pages the intranet (a redirect hop, which only the
+    proxy sees, took a public page's image there). The browser's own port
+    passes nothing."""
     from raqib.crawler.guardproxy import GuardProxy
+    from raqib.guard import network_of
 
     server.routes["/ok"] = Route(b"through", 200, {"Content-Type": "text/plain"})
     port_of = server.server_address[1]
-    local = GuardProxy(Guard(), [server.base + "/news/1"], timeout=10)
-    public = GuardProxy(Guard(), ["https://news.example/a"], timeout=10)
+    local_page, public_page = server.base + "/news/1", "https://news.example/a"
+    both = GuardProxy(Guard(), [local_page, public_page], timeout=10)
     try:
-        lp, pp = local.start(), public.start()
-        ok = _ask(lp, f"GET http://127.0.0.1:{port_of}/ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        browsers = both.start()
+        local, public = (both.ports[network_of(u)] for u in (local_page, public_page))
+        assert both.servers_by_network() == {
+            "loopback": f"http://127.0.0.1:{local}",
+            "public": f"http://127.0.0.1:{public}",
+        }
+        to_local = f"GET http://127.0.0.1:{port_of}/ok HTTP/1.1\r\nHost: x\r\n\r\n"
+        ok = _ask(local, to_local)
         assert ok.startswith(b"HTTP/1.") and ok.endswith(b"through")
         for head in (
             "GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\nHost: x\r\n\r\n",
             "CONNECT 10.1.2.3:443 HTTP/1.1\r\nHost: 10.1.2.3:443\r\n\r\n",
         ):
-            assert _ask(lp, head).startswith(b"HTTP/1.1 403")
-        # A public watch's page may not reach loopback.
-        refused = _ask(pp, f"GET http://127.0.0.1:{port_of}/ok HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert refused.startswith(b"HTTP/1.1 403")
+            assert _ask(local, head).startswith(b"HTTP/1.1 403")
+        # A public watch's page may not reach loopback, beside a loopback one or not.
+        assert _ask(public, to_local).startswith(b"HTTP/1.1 403")
+        assert _ask(browsers, to_local).startswith(b"HTTP/1.1 403")
         assert [p for p, _h in server.requests] == ["/ok"]
-        assert local.refused == [
+        assert both.refused == [
             "http://169.254.169.254/latest/meta-data/",
             "https://10.1.2.3:443/",
+            f"http://127.0.0.1:{port_of}/ok",
         ]
     finally:
-        local.stop()
-        public.stop()
-    with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{lp}/", timeout=5)
+        both.stop()
+    for port in (browsers, local, public):
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
 
 
 @pytest.mark.browser
