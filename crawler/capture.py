@@ -186,7 +186,7 @@ class WarcCapture:
             body=response.body,
         )
         try:
-            capture = self.archive.write(exchange)
+            capture = self.archive.write(exchange, basis=request.meta.get("raqib_basis", True))
         except Exception as exc:  # raised where the recorder awaits it, as a thread's would be
             request.meta["raqib_warc"] = _failed(exc)
         else:

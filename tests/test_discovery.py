@@ -214,6 +214,39 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
     assert not any(p == "/outside/sport" for p, _ in server.requests)  # outside the article body
 
 
+def test_an_article_discovery_added_is_archived_whole_by_its_own_first_check(
+    server, raqib: Raqib, seeded, tmp_path: Path
+) -> None:
+    """Discovery archives the candidates it fetches, and a watch's first check
+    of the same page was written as a revisit of that record: one no export
+    holds (exports hold a watch's own fetches), so the article could not be
+    replayed from any export."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    url = server.base + "/atom/related"
+    server.routes["/atom.xml"] = Route(
+        ATOM.format(
+            base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+        ).encode(),
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    server.routes["/atom/related"] = Route(
+        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+    )
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    assert url in _added(raqib.proc("discover", "--json").json())
+    raqib.proc("check")
+    out = tmp_path / "talks.warc.gz"
+    raqib("export", "--format", "warc", "--story", "talks", "--out", str(out))
+    with out.open("rb") as f:
+        kinds = [
+            r.rec_type
+            for r in ArchiveIterator(f)
+            if r.rec_headers.get_header("WARC-Target-URI") == url
+        ]
+    assert kinds == ["response", "request"], kinds
+
+
 _BUGS = """
 import raqib.app.discover as discover
 import raqib.crawler.spiders.discover as spider

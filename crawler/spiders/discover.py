@@ -181,6 +181,9 @@ class DiscoverSpider(scrapy.Spider):
                 "candidate": base,
                 "raqib_origin": found_on,
                 "raqib_capture": True,
+                # Watched, its first check must write the page whole: exports
+                # hold a watch's own fetches (raqib.archive.warc).
+                "raqib_basis": False,
             },
         )
 

@@ -198,11 +198,15 @@ class WarcArchive:
 
     # --- records ------------------------------------------------------------------
 
-    def write(self, ex: Exchange) -> Capture:
+    def write(self, ex: Exchange, *, basis: bool = True) -> Capture:
+        """The exchange's records; `basis`: later fetches of the URL may be
+        written as revisits of this one. Not so for a fetch no watch owns (a
+        discovery candidate's): an export holds a watch's own fetches only,
+        and a revisit of a record outside it could not be replayed."""
         with self.lock:
             data, record_type, digest, date = self._records(ex)
             name, offset = self._append(data)
-        if record_type == "response" and ex.status == 200 and digest:
+        if basis and record_type == "response" and ex.status == 200 and digest:
             self.index.remember_capture(ex.url, Previous(digest, ex.url, date))
         return Capture(name, offset, record_type, digest)
 
