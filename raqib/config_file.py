@@ -57,7 +57,7 @@ def load(home: Path) -> Config:
                     f"{path}:{where}: unknown setting {name}.{key} (known: {', '.join(sorted(known))})"
                 )
             default = getattr(target, key)
-            if not _check_type(default, value):
+            if not _check_type(default, value, duration=f"{name}.{key}" in DURATIONS):
                 raise ConfigError(
                     f"{path}:{where}: {name}.{key} must be {type(default).__name__}, got {value!r}"
                 )
@@ -100,7 +100,17 @@ def _bounded(value: Any) -> bool:
     return math.isfinite(value) and abs(value) <= MAX_NUMBER
 
 
-def _check_type(default: Any, value: Any) -> bool:
+# The settings that are durations: a string ("15m") or a number of seconds.
+DURATIONS = frozenset({
+    "render.timeout", "render.settle", "fetch.robots_ttl", "schedule.interval_after",
+    "schedule.retire_after", "schedule.error_backoff", "schedule.error_backoff_max",
+    "schedule.lease", "schedule.sweep_every", "schedule.discover_every", "notify.flush_timeout",
+    "notify.timeout", "notify.retry_base", "notify.retry_max", "outlets.feed_every",
+})  # fmt: skip
+OUTLET_DURATIONS = frozenset({"delay", "retain", "feed_every"})
+
+
+def _check_type(default: Any, value: Any, *, duration: bool = False) -> bool:
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, float):
@@ -109,7 +119,7 @@ def _check_type(default: Any, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(default, str):
         return isinstance(value, str) or (
-            isinstance(value, int | float) and not isinstance(value, bool)
+            duration and isinstance(value, int | float) and not isinstance(value, bool)
         )
     if isinstance(default, list):
         return isinstance(value, list)
@@ -138,7 +148,7 @@ def _outlet_tables(
             ok = (
                 isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
                 if isinstance(default, dict)
-                else _check_type(default, v)
+                else _check_type(default, v, duration=k in OUTLET_DURATIONS)
             )
             if not ok:
                 raise ConfigError(f"{path}:{where}: outlets.{key}.{k} has the wrong type: {v!r}")
@@ -161,11 +171,16 @@ def _durations(section: str, obj: Any, names: tuple[str, ...], optional: bool = 
 
 
 def _curve(where: str, rows: list[Any]) -> None:
+    ages = []
     for row in rows:
         if not (isinstance(row, list) and len(row) == 2):
             raise ValueError(f"{where} rows are [age, interval] pairs, got {row!r}")
-        for part in row:
-            parse_duration(part)
+        age, interval = (parse_duration(part) for part in row)
+        if interval <= timedelta(0):
+            raise ValueError(f"{where}: an interval must be longer than 0s, got {row!r}")
+        ages.append(age)
+    if ages != sorted(set(ages)):
+        raise ValueError(f"{where}: rows go from the youngest age to the oldest, each once")
 
 
 def validate(cfg: Config) -> None:
@@ -188,8 +203,29 @@ def validate(cfg: Config) -> None:
     _durations("schedule", s, ("interval_after", "retire_after", "error_backoff",
                                "error_backoff_max", "lease", "sweep_every", "discover_every"))  # fmt: skip
     _curve("schedule.curve", s.curve)
-    if cfg.fetch.timeout <= 0 or cfg.fetch.max_size_mb <= 0:
-        raise ValueError("fetch.timeout and fetch.max_size_mb must be positive")
+    if not s.curve:
+        raise ValueError("schedule.curve needs at least one [age, interval] row")
+    for name in ("lease", "sweep_every", "error_backoff", "discover_every"):
+        if parse_duration(getattr(s, name)) <= timedelta(0):
+            raise ValueError(f"schedule.{name} must be longer than 0s")
+    if parse_duration(s.error_backoff) > parse_duration(s.error_backoff_max):
+        raise ValueError("schedule.error_backoff must not exceed schedule.error_backoff_max")
+    if s.claim_batch < 1 or s.removed_checks < 0:
+        raise ValueError(  # 0 watches a batch: every pass would check nothing, and say so
+            "schedule.claim_batch must be at least 1, and schedule.removed_checks 0 or more"
+        )
+    f = cfg.fetch
+    if f.timeout <= 0 or f.dns_timeout <= 0 or f.max_redirects < 0:
+        raise ValueError("fetch.timeout and fetch.dns_timeout must be positive, "
+                         "fetch.max_redirects 0 or more")  # fmt: skip
+    if f.max_size_mb * 1024 < 1:  # 0 bytes is Scrapy's "no limit"
+        raise ValueError("fetch.max_size_mb must be at least 0.001 (1 kB)")
+    if f.concurrency > 1000 or f.per_domain > 1000 or f.processes > 256 or r.pages > 64:
+        raise ValueError("fetch.concurrency and fetch.per_domain are at most 1000, "
+                         "fetch.processes at most 256, render.pages at most 64")  # fmt: skip
+    d = cfg.discovery
+    if not 0 <= d.threshold <= 1 or d.max_candidates < 0:
+        raise ValueError("discovery.threshold is 0 to 1, discovery.max_candidates 0 or more")
     _durations("fetch", cfg.fetch, ("robots_ttl",))
     if parse_duration(cfg.fetch.robots_ttl) > timedelta(hours=24):  # RFC 9309 §2.4
         raise ValueError("fetch.robots_ttl: at most 24h (RFC 9309 asks no more)")
@@ -219,10 +255,10 @@ def validate(cfg: Config) -> None:
             ch.get("digest", False), bool
         ):
             raise ValueError(f"{where}: keywords is a list, digest is true or false")
-    if cfg.archive.max_file_mb <= 0:
-        raise ValueError("archive.max_file_mb must be positive")
-    if cfg.notify.failing_after < 1:
-        raise ValueError("notify.failing_after must be at least 1")
+    if cfg.archive.max_file_mb * 1024 * 1024 < 100:  # under a byte, a file per record forever
+        raise ValueError("archive.max_file_mb must be at least 0.0001 (about 100 bytes)")
+    if cfg.notify.failing_after < 1 or cfg.notify.max_attempts < 1:
+        raise ValueError("notify.failing_after and notify.max_attempts must be at least 1")
     if cfg.fetch.concurrency < 1 or cfg.fetch.per_domain < 1:
         raise ValueError("fetch.concurrency and fetch.per_domain must be at least 1")
     if cfg.fetch.processes < 0 or cfg.fetch.workers < -1:

@@ -352,3 +352,34 @@ def test_broken_config_names_the_line(raqib: Raqib) -> None:
         (raqib.home / "raqib.toml").write_text(f"[fetch]\n{bad}\n", encoding="utf-8")
         r = raqib("check", expect=1)
         assert "fetch.processes must be 0 or more, and fetch.workers -1 or more" in r.err
+
+
+def test_values_that_would_stop_or_swamp_the_monitor_are_refused(raqib: Raqib) -> None:
+    """Each passed `raqib config` and then broke passes: 0 watches a batch
+    checked nothing and said "checked 0 watches" forever; an archive file of
+    under a byte rolled over without end (7.7 million empty files a minute);
+    a download limit of 0 bytes is Scrapy's "no limit"; a text setting given
+    a number failed later as an "unexpected error"."""
+    raqib.home.mkdir(parents=True)
+    for section, bad, said in (
+        ("schedule", "claim_batch = 0", "schedule.claim_batch must be at least 1"),
+        ("schedule", 'lease = "0s"', "schedule.lease must be longer than 0s"),
+        ("schedule", "sweep_every = 0", "schedule.sweep_every must be longer than 0s"),
+        ("schedule", 'error_backoff = "2d"', "must not exceed schedule.error_backoff_max"),
+        ("schedule", "curve = []", "schedule.curve needs at least one"),
+        ("schedule", 'curve = [["7d", "3h"], ["1d", "1h"]]', "from the youngest age"),
+        ("schedule", 'curve = [["1d", "0s"]]', "an interval must be longer than 0s"),
+        ("archive", "max_file_mb = 0.0000001", "archive.max_file_mb must be at least"),
+        ("fetch", "max_size_mb = 0.0000001", "fetch.max_size_mb must be at least 0.001"),
+        ("fetch", "max_redirects = -1", "fetch.max_redirects 0 or more"),
+        ("fetch", "concurrency = 100000000", "fetch.concurrency and fetch.per_domain are at most"),
+        ("notify", "max_attempts = 0", "notify.max_attempts must be at least 1"),
+        ("discovery", "threshold = -3", "discovery.threshold is 0 to 1"),
+        ("display", "timezone = 3", "display.timezone must be str, got 3"),
+        ("archive", "directory = 5", "archive.directory must be str, got 5"),
+    ):
+        (raqib.home / "raqib.toml").write_text(f"[{section}]\n{bad}\n", encoding="utf-8")
+        r = raqib("config", expect=1)
+        assert said in r.err and "unexpected" not in r.err, (bad, r.err)
+    (raqib.home / "raqib.toml").write_text("[schedule]\nlease = 900\n", encoding="utf-8")
+    assert "lease" in raqib("config").out  # a duration may still be a number of seconds
