@@ -383,6 +383,10 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
     assert raqib("diff", url, "--from", "1", "--to", "2", "--format", "json").json()["kind"]
     r = raqib("gc", "--older-than", "soon", expect=2)
     assert "--older-than" in r.err
+    # Bare seconds, or under a day: a slip that would empty the archive, refused.
+    for slip, said in (("90", "give a unit"), ("1", "give a unit"), ("12h", "at least a day")):
+        r = raqib("gc", "--older-than", slip, expect=2)
+        assert said in r.err, r.err
 
 
 def test_the_capture_index_forgets_what_it_has_written() -> None:

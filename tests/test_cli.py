@@ -375,3 +375,19 @@ def test_ports_and_unwritable_outputs_are_bad_input(raqib: Raqib, tmp_path) -> N
     raqib("outlet", "add", "marsad", "--feed", "https://marsad.example/rss.xml")
     r = raqib("outlet", "export", str(tmp_path / "missing" / "o.opml"), expect=1)
     assert r.err.startswith("raqib: cannot write") and "unexpected" not in r.err
+
+
+def test_listing_options_out_of_range_are_bad_input(server, raqib: Raqib) -> None:
+    """`schedule --limit -38` hid the last 38 rows; `search --limit 2**63` was
+    the database's overflow ("unexpected error"); `diff --to 1` said "no
+    version None"."""
+    server.routes["/one"] = Route(render(VERSIONS[0], server.base))
+    url = server.base + "/one"
+    raqib.proc("watch", url)
+    for args in (("schedule", "--limit", "-38"), ("search", "x", "--limit", str(2**63))):
+        r = raqib(*args, expect=2)
+        assert "--limit" in r.err and "unexpected" not in r.err, r.err
+    server.routes["/one"] = Route(render(VERSIONS[3], server.base))  # a silent edit
+    raqib.proc("check", "--all")
+    r = raqib("diff", url, "--to", "1", expect=2)
+    assert "version 1 of" in r.err and "none before it" in r.err and "None" not in r.err, r.err

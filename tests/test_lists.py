@@ -120,3 +120,16 @@ def test_a_story_slug_survives_the_csv_and_comes_one_at_a_time(raqib: Raqib, tmp
     path.write_text('url,stories\nhttps://news.example.com/b,"a,b"\n', "utf-8")
     r = raqib("watch", "--from-csv", str(path), "--json", expect=2)  # nothing imported
     assert "without ';' or ','" in r.json()["invalid"][0]["error"]
+
+
+def test_a_csv_that_is_not_utf8_is_bad_input(raqib: Raqib, tmp_path: Path) -> None:
+    """Excel's plain "CSV" on an Arabic Windows is windows-1256: it was an
+    "unexpected error" (exit 1)."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "url,tags\nhttps://news.example.com/a/1,iraq\nhttps://news.example.com/a/2,عراق\n".encode(
+            "cp1256"
+        )
+    )
+    r = raqib("watch", "--from-csv", str(path), expect=2)
+    assert "the CSV is not UTF-8" in r.err and "unexpected" not in r.err, r.err

@@ -197,6 +197,11 @@ def _version_pair(
     if to_v is None:
         raise BadInput(f"no version {to_n} of {watch.url} (it has {len(versions)})")
     from_v = by_number.get(from_n) if from_n is not None else by_number.get(to_v.number - 1)
+    if from_v is None and from_n is None:
+        raise BadInput(
+            f"version {to_v.number} of {watch.url} has none before it to compare with "
+            f"(it has {len(versions)}; give --from)"
+        )
     if from_v is None:
         raise BadInput(f"no version {from_n} of {watch.url} (it has {len(versions)})")
     if from_v.number == to_v.number:

@@ -4,7 +4,7 @@ resume, unwatch, tag, filter, and move lists in and out as CSV."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -125,7 +125,7 @@ def import_csv(
     `story` and `tags` columns, several values separated by ';'), in short
     transactions. Rows whose URL is not a public site's web address (see
     `history.listed`) are reported by line."""
-    reader = csv.DictReader(source)
+    reader = csv.DictReader(_decoded(source))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "url" not in header:
         raise BadInput("the CSV has no 'url' column (its first line must name the columns)")
@@ -172,6 +172,22 @@ def import_csv(
         write(key)
     done.existing = max(done.existing - joins, 0)
     return done
+
+
+def _decoded(source: IO[str]) -> Iterator[str]:
+    """The CSV's lines; a file that is not UTF-8 (Excel's plain "CSV" on an
+    Arabic Windows is windows-1256) is bad input."""
+    line = 0
+    try:
+        for line, text in enumerate(source, 1):  # noqa: B007 (said after the loop)
+            yield text
+    except UnicodeDecodeError:
+        # Decoded a block at a time: where in the file is not known, only what was read.
+        read = f"its first {line} lines were read" if line else "nothing was read"
+        raise BadInput(
+            f'the CSV is not UTF-8 (Excel: save it as "CSV UTF-8"); {read}, and watching '
+            "them again adds nothing twice"
+        ) from None
 
 
 def _split(cell: str | None) -> list[str]:

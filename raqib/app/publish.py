@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -177,10 +177,17 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
     out = Collected()
     cutoff = None
     if older_than:
+        # What it removes cannot be had back: an age in bare seconds ("90")
+        # is a slip of the finger, and under a day no retention policy.
+        if older_than.strip().replace(".", "", 1).isdigit():
+            raise BadInput(f"--older-than {older_than}: give a unit, as in 90d or 12w")
         try:
-            cutoff = app.clock() - parse_duration(older_than)
+            age = parse_duration(older_than)
         except ValueError as exc:
             raise BadInput(f"--older-than: {exc}") from None
+        if age < timedelta(days=1):
+            raise BadInput(f"--older-than {older_than}: at least a day (1d)")
+        cutoff = app.clock() - age
     if cutoff is not None:
         out.versions_without_body = app.storage.archive.drop_raw_before(cutoff, dry_run=dry_run)
     if cutoff is not None:

@@ -100,7 +100,11 @@ def check(
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as a JSON list.")
 @click.option(
-    "--limit", type=int, default=50, show_default=True, help="Show at most this many (0: all)."
+    "--limit",
+    type=click.IntRange(0, 10**9),
+    default=50,
+    show_default=True,
+    help="Show at most this many (0: all).",
 )
 @click.pass_obj
 def schedule(obj: Ctx, as_json: bool, limit: int) -> None:

@@ -250,8 +250,9 @@ def export(
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 @click.option(
     "--older-than", metavar="AGE",
-    help="Retention: also drop raw bodies of versions first seen longer ago than AGE (90d, 12w; "
-    "each article's latest kept) and WARC files whose every fetch is older.",
+    help="Retention: also drop raw bodies of versions first seen longer ago than AGE (90d, 12w: "
+    "a unit, and at least 1d; each article's latest kept) and WARC files whose every fetch is "
+    "older (a newer file's revisit of a page unchanged since then loses its original).",
 )  # fmt: skip
 @click.pass_obj
 def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:

@@ -13,7 +13,11 @@ from raqib.present import text
 @click.command()
 @click.argument("words", nargs=-1, required=True)
 @click.option(
-    "--limit", type=int, default=50, show_default=True, help="At most this many articles."
+    "--limit",
+    type=click.IntRange(1, 10**6),
+    default=50,
+    show_default=True,
+    help="At most this many articles.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
 @click.pass_obj
@@ -32,8 +36,6 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
     raqib search الضحايا 12
     raqib search "وزير الزراعة" --json
     """
-    if limit < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--limit")
     with obj.app() as app:
         hits = search_app.search(app, " ".join(words), limit=limit)
     data = [rec.search_record(h) for h in hits]
