@@ -243,6 +243,20 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
         )
         fresh = Raqib(tmp_path / f"home-{len(when)}", env=other.env)
         assert "first_seen" in fresh("import", "--allow-private", str(bad), expect=2).err
+    # Version numbers count from 1 and fit an integer column: 10**30 failed after
+    # the watch was stored ("unexpected error"), 0 and -1 were stored as given.
+    for number in (0, -1, 10**18, 10**30):
+        v = json.loads(next(x for x in lines if '"record": "version"' in x))
+        numbered = [json.loads(x) for x in lines if '"record": "watch"' in x] + [
+            {**v, "version": number}
+        ]
+        bad.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in numbered), encoding="utf-8"
+        )
+        fresh = Raqib(tmp_path / f"home-v{number}", env=other.env)
+        r = fresh("import", "--allow-private", str(bad), expect=2)
+        assert "is not a version number" in r.err, r.err
+        assert fresh("watches", "--json").json() == []  # refused before anything is stored
         assert not (fresh.home / "raqib.db").exists() or fresh("watches", "--json").json() == []
     (tmp_path / "junk.jsonl").write_text('{"hello": 1}\n')
     assert (

@@ -131,6 +131,10 @@ def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int,
             where = "/".join(map(str, problem.path)) or "the record"
             raise BadInput(f"{name}:{n}: {where}: {problem.message[:200]}")
         if kind == "version":
+            # Numbers count a watch's versions from 1 (and fit every backend's integer).
+            if not isinstance(rec["version"], int) or not 1 <= rec["version"] <= 2**31 - 1:
+                raise BadInput(f"{name}:{n}: version {str(rec['version'])[:40]} is not a "
+                               "version number (1 to 2,147,483,647)")  # fmt: skip
             for key, width in _WIDTHS.items():
                 if isinstance(rec.get(key), str) and len(rec[key]) > width:
                     raise BadInput(f"{name}:{n}: {key} is longer than {width} characters")
