@@ -4,7 +4,7 @@ stored page bodies (blobs) with their clean-up."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -174,6 +174,55 @@ class ArchiveRepo:
                     .order_by(m.WarcFile.name)
                 )
             )
+
+    def first_fetches_outside(self, names: Sequence[str]) -> list[tuple[int, str, int]]:
+        """Per watch, its earliest archived fetch in a file not among `names`:
+        (watch id, file, offset)."""
+        with self.db.session() as s:
+            ids = self._file_ids(s, names)
+            order = func.row_number().over(
+                partition_by=m.Fetch.watch_id, order_by=(m.Fetch.fetched_at, m.Fetch.id)
+            )
+            ranked = (
+                select(
+                    m.Fetch.watch_id, m.Fetch.warc_file_id, m.Fetch.warc_offset, order.label("n")
+                )
+                .where(m.Fetch.warc_file_id.is_not(None), m.Fetch.warc_file_id.not_in(ids))
+                .subquery()
+            )
+            rows = s.execute(
+                select(ranked.c.watch_id, m.WarcFile.name, ranked.c.warc_offset)
+                .join(m.WarcFile, m.WarcFile.id == ranked.c.warc_file_id)
+                .where(ranked.c.n == 1)
+            ).all()
+            return [(int(w), str(n), int(o)) for w, n, o in rows if o is not None]
+
+    def fetches_in(
+        self, watch_id: int, names: Sequence[str], *, near: datetime | None = None,
+        window: timedelta = timedelta(0),
+    ) -> list[tuple[str, int]]:  # fmt: skip
+        """The watch's archived fetches in the files `names` (within `window`
+        of `near`, when given), newest first: (file, offset)."""
+        with self.db.session() as s:
+            q = (
+                select(m.WarcFile.name, m.Fetch.warc_offset)
+                .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
+                .where(
+                    m.Fetch.watch_id == watch_id, m.Fetch.warc_file_id.in_(self._file_ids(s, names))
+                )
+                .order_by(m.Fetch.fetched_at.desc(), m.Fetch.id.desc())
+            )
+            if near is not None:
+                q = q.where(m.Fetch.fetched_at.between(near - window, near + window))
+            return [(str(n), int(o)) for n, o in s.execute(q).all() if o is not None]
+
+    @staticmethod
+    def _file_ids(s: Any, names: Sequence[str]) -> list[int]:
+        found: list[int] = []
+        for i in range(0, len(names), 500):  # a bound parameter per name: in chunks
+            chunk = list(names[i : i + 500])
+            found += s.scalars(select(m.WarcFile.id).where(m.WarcFile.name.in_(chunk)))
+        return found
 
     def warc_file_names(self) -> set[str]:
         with self.db.session() as s:

@@ -389,6 +389,49 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
         assert said in r.err, r.err
 
 
+def test_gc_keeps_the_original_that_newer_revisits_refer_to(
+    server, raqib: Raqib, tmp_path: Path
+) -> None:
+    """A page unchanged since before the cutoff is archived after it as
+    revisits of its last full record: removing that record's file left them
+    referring to nothing, and the page could not be replayed from any export.
+    Its file is kept; a page that changed since has a full record of its own
+    after the cutoff, and its old file goes."""
+    from datetime import UTC, datetime, timedelta
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    stable, changing = server.base + "/stable", server.base + "/changing"
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text("[archive]\nmax_file_mb = 0.0001\n", encoding="utf-8")
+    raqib("watch", "--no-fetch", stable, changing)
+    server.routes["/stable"] = Route(render(VERSIONS[0], server.base))
+    for day, v in ((0, 0), (10, 3), (20, 3)):
+        server.routes["/changing"] = Route(render(VERSIONS[v], server.base))
+        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+    first = {
+        u: min(raqib("log", u, "--json").json(), key=lambda f: f["fetched_at"])["warc"]["file"]
+        for u in (stable, changing)
+    }
+    raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
+    out = raqib("gc", "--older-than", "15d").out
+    assert "1 older WARC files kept" in out, out
+    warc = raqib.home / "warc"
+    assert (warc / first[stable]).exists() and not (warc / first[changing]).exists()
+    exported = tmp_path / "all.warc.gz"
+    raqib("export", "--format", "warc", "--out", str(exported))
+    with exported.open("rb") as f:
+        records = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Date"),
+             r.rec_headers.get_header("WARC-Refers-To-Date"))
+            for r in ArchiveIterator(f)
+            if r.rec_headers.get_header("WARC-Target-URI") == stable and r.rec_type != "request"
+        ]  # fmt: skip
+    assert [kind for kind, _d, _r in records] == ["response", "revisit", "revisit"]
+    assert {refers for _k, _d, refers in records[1:]} == {records[0][1]}  # replayable
+
+
 def test_the_capture_index_forgets_what_it_has_written() -> None:
     """A crawl lasts a whole pass: its memory of last captures holds what it
     has yet to capture, and a URL asked for again is read back as written."""

@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -308,3 +308,14 @@ def _target(url: str) -> str:
 
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def record_head(f: BinaryIO, offset: int) -> dict[str, str]:
+    """The WARC headers of the record at `offset` of an open WARC file (its
+    payload is not read)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    f.seek(offset)
+    for record in ArchiveIterator(f):
+        return dict(record.rec_headers.headers)
+    return {}

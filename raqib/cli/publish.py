@@ -252,7 +252,8 @@ def export(
     "--older-than", metavar="AGE",
     help="Retention: also drop raw bodies of versions first seen longer ago than AGE (90d, 12w: "
     "a unit, and at least 1d; each article's latest kept) and WARC files whose every fetch is "
-    "older (a newer file's revisit of a page unchanged since then loses its original).",
+    "older (but for those holding the original of a page unchanged since, which newer "
+    "records refer to).",
 )  # fmt: skip
 @click.pass_obj
 def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
@@ -266,6 +267,11 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
     with obj.app() as app:
         done = publish.gc(app, dry_run=dry_run, older_than=older_than)
     warcs = f"; {len(done.warc_files)} WARC files ({done.warc_bytes:,} bytes)" if older_than else ""
+    if done.warc_originals:
+        warcs += (
+            f" ({done.warc_originals} older WARC files kept: they hold the originals of pages"
+            " unchanged since, which newer records refer to)"
+        )
     if dry_run:
         old = (
             f"{done.versions_without_body} old versions would give up their raw body (the "
