@@ -53,6 +53,8 @@ class PassContext:
         """Watches handed to this crawl while it runs: the recorder judges
         them, the archive looks up their last captures."""
         self.recorder.expect(tasks)
+        if self.leases is not None:
+            self.leases.taken({t.watch_id for t in tasks})
         if self.warc is not None:
             self.warc.expect([t.url for t in tasks])
 

@@ -40,6 +40,7 @@ class LeaseKeeper:
         self.expires: datetime | None = None  # when the leases last renewed run out
         self.retry_at: datetime | None = None  # after a failed renewal: none in line before
         self.lost: set[int] = set()  # watches whose lease ran out in hand
+        self.dropped: set[int] = set()  # of those, the ones a request was dropped for
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LeaseKeeper:
@@ -54,6 +55,9 @@ class LeaseKeeper:
         # Renewed first: the claim may be older than the crawl (a process that
         # stalled while it started one).
         self.renew()
+        if self.expires is None:  # and that failed: no lease is known to be held
+            self.until = self.expires = self.clock()
+            self.retry_at = self.expires + timedelta(seconds=1)
         self.loop = task.LoopingCall(self.renew)
         self.loop.start(max(self.lease.total_seconds() / 3, 1), now=False)
 
@@ -67,7 +71,6 @@ class LeaseKeeper:
             log.warning("could not renew this pass's leases: %s", exc)
             return
         self.until, self.expires, self.retry_at = asked + self.lease / 2, asked + self.lease, None
-        self.lost -= held  # taken again by this pass since
         # Watches already handed to the writer have had their leases freed by it.
         lapsed = self.recorder.unwritten() - held - self.lost
         if lapsed:
@@ -79,15 +82,24 @@ class LeaseKeeper:
                 len(lapsed),
             )
 
+    def taken(self, ids: set[int]) -> None:
+        """Watches this crawl was handed (claimed again, if it had lost them)."""
+        self.lost -= ids
+
     def holds(self, watch_id: int) -> bool:
         """Whether the crawl may still send a request for `watch_id`."""
+        held = watch_id not in self.lost
         if self.until is not None and (now := self.clock()) >= self.until:
             if self.retry_at is None or now >= self.retry_at:
                 self.renew()
+            held = watch_id not in self.lost
             if self.retry_at is not None and self.expires is not None:
                 # Renewals fail: past the end of the leases last renewed, none is held.
-                return self.clock() < self.expires and watch_id not in self.lost
-        return watch_id not in self.lost
+                held = held and self.clock() < self.expires
+        if not held and watch_id not in self.dropped:
+            self.dropped.add(watch_id)
+            self.recorder.dropped += 1  # left to its holder: not a failure of the crawl
+        return held
 
     def closed(self) -> None:
         if self.loop is not None and self.loop.running:

@@ -100,6 +100,7 @@ class Recorder:
         self._inflight: list[asyncio.Future[None]] = []
         self.counts: Counter[str] = Counter()
         self.lease_lost = 0
+        self.dropped = 0  # watches whose requests were not sent: their lease ran out (a stall)
         # The first storage failure (disk full, read-only, database gone):
         # the pass stops and the command exits non-zero with it.
         self.fatal: BaseException | None = None

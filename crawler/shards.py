@@ -63,6 +63,7 @@ class CrawlResult:
 
     counts: Counter[str] = field(default_factory=Counter)
     lease_lost: int = 0
+    dropped: int = 0  # not sent: their lease ran out while the crawl held them
     handed: int = 0  # watches the crawl was given (recorded, lost, or left by a stop)
     removed_now: list[tuple[int, int | None, datetime]] = field(default_factory=list)
     failing_now: list[tuple[int, int, datetime]] = field(default_factory=list)
@@ -78,6 +79,7 @@ class CrawlResult:
         for stage, seconds in other.cpu.items():
             self.cpu[stage] = self.cpu.get(stage, 0.0) + seconds
         self.lease_lost += other.lease_lost
+        self.dropped += other.dropped
         self.handed += other.handed
         self.removed_now.extend(other.removed_now)
         self.failing_now.extend(other.failing_now)
@@ -204,6 +206,7 @@ def crawl_here(
     return CrawlResult(
         counts=recorder.counts,
         lease_lost=recorder.lease_lost,
+        dropped=recorder.dropped,
         handed=len(tasks),
         removed_now=recorder.removed_now,
         failing_now=recorder.failing_now,

@@ -112,7 +112,7 @@ const frame = document.createElement('iframe'); frame.src = '/frame'; document.b
     Path(out).write_text(
         json.dumps(
             {
-                "code": run.returncode, "out": run.stdout, "err": run.stderr[-4000:], "logs": logs,
+                "code": run.returncode, "out": run.stdout, "err": run.stderr[-100_000:], "logs": logs,
                 "target_requests": [p for p, _h in target.requests],
                 "public_requests": [p for p, _h in public.requests],
             }

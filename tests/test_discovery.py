@@ -390,6 +390,8 @@ def test_guard_refuses_private_targets_end_to_end(
         assert decision == "blocked" and kind in reason
     watched = {w["url"] for w in raqib("watches", "--json").json()}
     assert not any(url in watched for url, _kind in refused)
+    again = raqib.proc("discover", "--json").json()  # judged once: not said again
+    assert not {c["url"] for c in again["candidates"]} & {url for url, _kind in refused}
 
 
 # --- the guard's rule (no traffic) ---------------------------------------------------------
@@ -522,12 +524,23 @@ def test_a_feed_of_more_markup_than_any_real_feed_is_refused_unparsed() -> None:
     parsed = feeds.parse(real, "http://a.example/feed")
     assert parsed.error is None and len(parsed.entries) == 1000
     n = feeds.MAX_FEED_TAGS
-    for inner in (b"<x>" * n + b"</x>" * n, b"&lt;b&gt;" * (n + 1)):
-        hostile = b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>t</title>'
-        hostile += b"<link>http://a.example/1</link><description>" + inner
-        hostile += b"</description></item></channel></rss>"
+    # Tags as elements, nested, or escaped in the text however spelt, and in
+    # an encoding the bytes do not show them in (counted after decoding).
+    for inner, encoding in (
+        ("<x/>" * n, "utf-8"),
+        ("<x>" * 300 + "</x>" * 300, "utf-8"),
+        ("&lt;b&gt;" * n, "utf-8"),
+        ("&#x3c;b&#x3e;" * n, "utf-8"),
+        ("&#60;b>" * n, "utf-16"),
+        ("<x/>" * n, "cp037"),  # EBCDIC, which feedparser decodes
+    ):
+        hostile = (
+            f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><item>'
+            f"<title>t</title><link>http://a.example/1</link><description>{inner}"
+            "</description></item></channel></rss>"
+        ).encode(encoding)
         parsed = feeds.parse(hostile, "http://a.example/feed")  # refused by its count, unparsed
-        assert parsed.error is not None and "feed too large to read" in parsed.error
+        assert parsed.error is not None and "feed too large to read" in parsed.error, inner[:9]
         assert not parsed.entries
 
 
@@ -543,3 +556,24 @@ def test_a_feed_body_that_names_a_file_is_not_that_file(tmp_path: Path) -> None:
     for body in (str(local).encode(), b"/dev/zero", b"file://" + str(local).encode()):
         parsed = feeds.parse(body, "http://a.example/feed.xml")
         assert parsed.entries == [] and parsed.kind == "unknown", body
+
+
+def test_a_candidates_canonical_link_into_another_network_is_not_its_address() -> None:
+    """A canonical link counts on the page's own site, up to a leading www.:
+    a public page on www.wiki naming the intranet's single-label "wiki" as
+    canonical was watched there, and its refetches may reach its own network."""
+    from types import SimpleNamespace
+
+    from raqib.discovery.findings import CandidatePage
+    from raqib.discovery.judge import decide
+
+    page = "http://www.wiki/story-1"
+    c = CandidatePage(1, page, "https://feeds.example.org/rss", 7, feed_title="t")
+    c.final_url, c.title, c.text = page, "t", "x"
+    c.canonical_url = "http://wiki/admin/secret"
+    related = SimpleNamespace(judge=lambda d: SimpleNamespace(score=1.0, terms=[], against=None))
+    r = decide(c, slug="s", model=related, threshold=0.5, known=set(), prefiltered=None)
+    assert (r["decision"], r["url"]) == ("added", page)
+    c.canonical_url = "http://www.wiki/story-1?from=rss-canonical"  # the same network: trusted
+    r = decide(c, slug="s", model=related, threshold=0.5, known=set(), prefiltered=None)
+    assert r["url"] == "http://www.wiki/story-1?from=rss-canonical"

@@ -255,6 +255,7 @@ class _Recorder:
         self.writing: set[int] = set()
         self.answers: list[set[int] | Exception] = []
         self.calls = 0
+        self.dropped = 0
 
     def unwritten(self) -> set[int]:
         return set(self.tasks) - self.writing
@@ -306,8 +307,30 @@ def test_a_lease_keeper_counts_no_lease_as_lost_that_the_writer_freed() -> None:
     rec.answers = [{2}, {2, 3}]
     keeper.renew()
     assert keeper.lost == {3}  # 1 was written, 3 ran out
-    keeper.renew()
-    assert keeper.lost == set() and keeper.holds(3)
+    assert not keeper.holds(3) and not keeper.holds(3) and rec.dropped == 1  # one watch
+    keeper.renew()  # held again by this pass (as another of its processes claimed it)...
+    assert not keeper.holds(3)  # ...but not this crawl's to send: the other's
+    keeper.taken({3})  # handed to this crawl
+    assert keeper.holds(3)
+
+
+def test_a_lease_keeper_that_cannot_renew_as_its_crawl_opens_sends_nothing() -> None:
+    """The claim may be older than the crawl (a stall as it started), and no
+    renewal says the leases still stand: nothing is sent until one does."""
+    from raqib.crawler.extensions import LeaseKeeper
+
+    t0 = datetime(2026, 12, 6, tzinfo=UTC)
+    now = [t0]
+    rec = _Recorder({1})
+    keeper = LeaseKeeper(rec, timedelta(minutes=15), lambda: now[0])
+    rec.answers = [OSError("unreachable"), {1}]
+    keeper.opened()
+    try:
+        assert not keeper.holds(1) and rec.calls == 1
+        now[0] += timedelta(seconds=1)
+        assert keeper.holds(1) and rec.calls == 2
+    finally:
+        keeper.closed()
 
 
 def test_a_pass_summary_says_what_it_lost_to_other_workers() -> None:

@@ -24,6 +24,7 @@ from raqib.crawler.responses import text
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
+from raqib.discovery.judge import JUDGED_ON_FEED
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 from raqib.guard import Guard, network_of
@@ -164,10 +165,13 @@ class DiscoverSpider(scrapy.Spider):
         base = CandidatePage(
             story_id, url, found_via, source_id, feed_title=title, feed_summary=summary
         )
-        # Checked here too, not only when fetched: a candidate judged on its
-        # feed entry alone is watched unfetched, and a watch's own URL is the
-        # network its refetches may reach.
-        skip = self._outside(url, found_on) or self.job.want(story_id, url, title, summary)
+        skip = self.job.want(story_id, url, title, summary)
+        if skip is None or skip == JUDGED_ON_FEED:
+            # Checked here too, not only when fetched: a candidate judged on
+            # its feed entry alone is watched unfetched, and a watch's own URL
+            # is the network its refetches may reach. (Not for one known or
+            # judged before: that would be said again on every run.)
+            skip = self._outside(url, found_on) or skip
         if skip is not None:
             base.skipped = skip
             yield base

@@ -157,7 +157,8 @@ def run_check(
         while tasks:
             done = _crawl(app, owner, tasks, summary, on_recorded, claims, robots)
             outcome.add(done)
-            recorded = sum(done.counts.values()) + done.lease_lost
+            # Watches a stall lost are left to their new holders; the pass goes on.
+            recorded = sum(done.counts.values()) + done.lease_lost + done.dropped
             if done.fatal is not None or done.signalled or recorded < done.handed:
                 summary.stopped = done.signalled and done.fatal is None  # else raised below
                 app.storage.leases.stop_waiting(owner)  # it claims no more

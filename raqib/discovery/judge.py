@@ -13,6 +13,7 @@ from raqib import urls
 from raqib.discovery.findings import CandidatePage
 from raqib.discovery.relate import Judgement, StoryModel, document
 from raqib.domain import Decision
+from raqib.guard import network_of
 
 JUDGED_BEFORE = "judged before"
 UNJUDGED = "could not be judged"
@@ -55,6 +56,10 @@ def decide(
     primary, aliases = urls.identity(
         c.url, final=c.final_url, canonical=c.canonical_url, amp=c.amp_url
     )
+    if network_of(primary) != network_of(c.final_url or c.url):
+        # A canonical link into another network ("www.wiki" naming the
+        # intranet's "wiki"): watched there, its refetches would go there.
+        primary, aliases = urls.identity(c.url, final=c.final_url, amp=c.amp_url)
     if primary in known or any(a in known for a in aliases):
         r.update(decision=Decision.KNOWN.value, reason=f"already watched as {primary}")
         return r
