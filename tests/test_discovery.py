@@ -122,7 +122,8 @@ def _added(report) -> set[str]:
     return {c["url"] for c in report["candidates"] if c["decision"] == "added"}
 
 
-def test_atom_feed(server, raqib: Raqib, seeded) -> None:
+def _atom_source(server) -> None:
+    """An Atom feed listing a related article (served) and a sports one."""
     server.routes["/atom.xml"] = Route(
         ATOM.format(
             base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
@@ -132,6 +133,10 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     server.routes["/atom/related"] = Route(
         _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
     )
+
+
+def test_atom_feed(server, raqib: Raqib, seeded) -> None:
+    _atom_source(server)
     server.routes["/atom/sport"] = Route(_article("الهلال يتأهل", SPORT))
     raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
     report = raqib.proc("discover", "--json").json()
@@ -224,15 +229,7 @@ def test_an_article_discovery_added_is_archived_whole_by_its_own_first_check(
     from warcio.archiveiterator import ArchiveIterator
 
     url = server.base + "/atom/related"
-    server.routes["/atom.xml"] = Route(
-        ATOM.format(
-            base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
-        ).encode(),
-        headers={"Content-Type": "application/atom+xml"},
-    )
-    server.routes["/atom/related"] = Route(
-        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
-    )
+    _atom_source(server)
     raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
     assert url in _added(raqib.proc("discover", "--json").json())
     raqib.proc("check")
