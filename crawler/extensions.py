@@ -83,8 +83,10 @@ class LeaseKeeper:
             )
 
     def taken(self, ids: set[int]) -> None:
-        """Watches this crawl was handed (claimed again, if it had lost them)."""
+        """Watches this crawl was handed (claimed again, if it had lost them:
+        dropped again, each counts again)."""
         self.lost -= ids
+        self.dropped -= ids
 
     def holds(self, watch_id: int) -> bool:
         """Whether the crawl may still send a request for `watch_id`."""

@@ -3,7 +3,7 @@ stored page bodies (blobs) with their clean-up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -176,8 +176,9 @@ class ArchiveRepo:
             )
 
     def first_fetches_outside(self, names: Sequence[str]) -> list[tuple[int, str, int]]:
-        """Per watch, its earliest archived fetch in a file not among `names`:
-        (watch id, file, offset)."""
+        """Per watch, its earliest archived 200 or 304 in a file not among
+        `names` (what a revisit's original can change on): (watch id, file,
+        offset)."""
         with self.db.session() as s:
             ids = self._file_ids(s, names)
             order = func.row_number().over(
@@ -187,7 +188,11 @@ class ArchiveRepo:
                 select(
                     m.Fetch.watch_id, m.Fetch.warc_file_id, m.Fetch.warc_offset, order.label("n")
                 )
-                .where(m.Fetch.warc_file_id.is_not(None), m.Fetch.warc_file_id.not_in(ids))
+                .where(
+                    m.Fetch.warc_file_id.is_not(None),
+                    m.Fetch.warc_file_id.not_in(ids),
+                    m.Fetch.status.in_([200, 304]),
+                )
                 .subquery()
             )
             rows = s.execute(
@@ -198,20 +203,21 @@ class ArchiveRepo:
             return [(int(w), str(n), int(o)) for w, n, o in rows if o is not None]
 
     def fetches_in(
-        self, watch_id: int, names: Sequence[str], *, near: datetime | None = None,
+        self, watch_id: int | None, names: Sequence[str], *, near: datetime | None = None,
         window: timedelta = timedelta(0),
     ) -> list[tuple[str, int]]:  # fmt: skip
-        """The watch's archived fetches in the files `names` (within `window`
-        of `near`, when given), newest first: (file, offset)."""
+        """The watch's (None: every watch's) archived fetches in the files
+        `names` (within `window` of `near`, when given), newest first: (file,
+        offset)."""
         with self.db.session() as s:
             q = (
                 select(m.WarcFile.name, m.Fetch.warc_offset)
                 .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
-                .where(
-                    m.Fetch.watch_id == watch_id, m.Fetch.warc_file_id.in_(self._file_ids(s, names))
-                )
+                .where(m.Fetch.warc_file_id.in_(self._file_ids(s, names)))
                 .order_by(m.Fetch.fetched_at.desc(), m.Fetch.id.desc())
             )
+            if watch_id is not None:
+                q = q.where(m.Fetch.watch_id == watch_id)
             if near is not None:
                 q = q.where(m.Fetch.fetched_at.between(near - window, near + window))
             return [(str(n), int(o)) for n, o in s.execute(q).all() if o is not None]
@@ -228,10 +234,17 @@ class ArchiveRepo:
         with self.db.session() as s:
             return set(s.scalars(select(m.WarcFile.name)))
 
-    def forget_warc_files(self, names: Sequence[str], *, captured_before: str) -> None:
+    def forget_warc_files(
+        self,
+        names: Sequence[str],
+        *,
+        captured_before: str,
+        keep: Set[tuple[str, str]] = frozenset(),
+    ) -> None:
         """The files are gone: fetches no longer point into them, and captures
         older than the cutoff are forgotten, so the next fetch of those URLs
-        writes a full record instead of a revisit to a removed one."""
+        writes a full record instead of a revisit to a removed one; but for
+        those `keep` names by (URI, WARC-Date), kept with their files."""
         with self.db.session() as s:
             ids = list(s.scalars(select(m.WarcFile.id).where(m.WarcFile.name.in_(list(names)))))
             if ids:
@@ -242,7 +255,14 @@ class ArchiveRepo:
                     .execution_options(synchronize_session=False)
                 )
                 s.execute(delete(m.WarcFile).where(m.WarcFile.id.in_(ids)))
-            s.execute(delete(m.Capture).where(m.Capture.date < captured_before))
+            old = s.execute(
+                select(m.Capture.url, m.Capture.uri, m.Capture.date).where(
+                    m.Capture.date < captured_before
+                )
+            ).all()
+            gone = [url for url, uri, date in old if (uri, date) not in keep]
+            for i in range(0, len(gone), 500):
+                s.execute(delete(m.Capture).where(m.Capture.url.in_(gone[i : i + 500])))
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
         """Remove blobs no version needs (re-checked inside the transaction)."""

@@ -520,22 +520,30 @@ def test_a_feed_of_more_markup_than_any_real_feed_is_refused_unparsed() -> None:
     real = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
     parsed = feeds.parse(real, "http://a.example/feed")
     assert parsed.error is None and len(parsed.entries) == 1000
+    noisy = b"Deprecated: a PHP notice on line 3\n" + real  # text before <?xml: still read
+    assert len(feeds.parse(noisy, "http://a.example/feed").entries) == 1000
     n = feeds.MAX_FEED_TAGS
-    # Tags as elements, nested, or escaped in the text however spelt, and in
-    # an encoding the bytes do not show them in (counted after decoding).
-    for inner, encoding in (
-        ("<x/>" * n, "utf-8"),
-        ("<x>" * 300 + "</x>" * 300, "utf-8"),
-        ("&lt;b&gt;" * n, "utf-8"),
-        ("&#x3c;b&#x3e;" * n, "utf-8"),
-        ("&#60;b>" * n, "utf-16"),
-        ("<x/>" * n, "cp037"),  # EBCDIC, which feedparser decodes
+    # Tags as elements or escaped in the text however spelt, in an encoding
+    # the bytes do not show them in, behind junk a strict parser stops at, or
+    # packed into an entity the feed declares.
+    dtd = '<!DOCTYPE rss [<!ENTITY e "' + "<é>x</é>" * 1000 + '">]>'
+    for inner, encoding, before in (
+        ("<x/>" * n, "utf-8", ""),
+        ("&lt;b&gt;" * n, "utf-8", ""),
+        ("&#x3c;b&#x3e;" * n, "utf-8", ""),
+        ("&#60;b>" * n, "utf-16", ""),
+        ("<x/>" * n, "cp037", ""),  # EBCDIC, which feedparser decodes
+        ("<x/>" * n, "utf-8", "<br />Deprecated: a PHP notice<br />"),
+        ("&e;" * 60, "utf-8", dtd),
     ):
         hostile = (
-            f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><item>'
+            f'{before}<?xml version="1.0" encoding="{encoding}"?>'
+            f'{dtd if before == dtd else ""}<rss version="2.0"><channel><item>'
             f"<title>t</title><link>http://a.example/1</link><description>{inner}"
             "</description></item></channel></rss>"
         ).encode(encoding)
+        if before == dtd:
+            hostile = hostile.replace(dtd.encode(), b"", 1)  # the DOCTYPE after the declaration
         parsed = feeds.parse(hostile, "http://a.example/feed")  # refused by its count, unparsed
         assert parsed.error is not None and "feed too large to read" in parsed.error, inner[:9]
         assert not parsed.entries

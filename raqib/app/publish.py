@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raqib import urls
+from raqib.app import retention
 from raqib.app.errors import AppError, BadInput, NotFound, describe
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App, warc_dir
-from raqib.clock import parse_instant
 from raqib.config import parse_duration, web_base
 from raqib.domain import Source
 
@@ -190,10 +190,11 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
         if age < timedelta(days=1):
             raise BadInput(f"--older-than {older_than}: at least a day (1d)")
         cutoff = app.clock() - age
+    kept: set[tuple[str, str]] = set()  # (URI, WARC-Date) of originals kept for revisits
     if cutoff is not None:
         out.versions_without_body = app.storage.archive.drop_raw_before(cutoff, dry_run=dry_run)
-    if cutoff is not None:
-        out.warc_files, out.warc_bytes, out.warc_originals = _old_warcs(app, cutoff)
+        old = retention.old_warcs(app, cutoff)
+        out.warc_files, out.warc_bytes, out.warc_originals, kept = old
     unused = app.storage.archive.unused_blobs()
     out.bodies = len(unused)
     if dry_run:
@@ -201,7 +202,9 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
     for name in out.warc_files:
         (warc_dir(app) / name).unlink(missing_ok=True)
     if out.warc_files:
-        app.storage.archive.forget_warc_files(out.warc_files, captured_before=cutoff_iso(cutoff))
+        app.storage.archive.forget_warc_files(
+            out.warc_files, captured_before=cutoff_iso(cutoff), keep=kept
+        )
     out.freed = app.storage.archive.delete_blobs(unused)
     app.storage.archive.compact()
     return out
@@ -209,86 +212,6 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
 
 def cutoff_iso(cutoff: datetime | None) -> str:
     return cutoff.strftime("%Y-%m-%dT%H:%M:%S") if cutoff else ""
-
-
-def _old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int]:
-    """WARC files to remove: those whose every fetch is older than the cutoff,
-    and unrecorded ones (discovery's captures) last written before it, but
-    for those holding originals of newer revisits (how many: the third)."""
-    directory = warc_dir(app)
-    if not directory.is_dir():
-        return [], 0, 0
-    names = set(app.storage.archive.warc_files_before(cutoff))
-    known = app.storage.archive.warc_file_names()
-    for f in directory.glob("*.warc.gz"):
-        if f.name not in known and f.stat().st_mtime < cutoff.timestamp():
-            names.add(f.name)
-    present = [n for n in sorted(names) if (directory / n).is_file()]
-    originals = _originals(app, directory, set(present))
-    present = [n for n in present if n not in originals]
-    return present, sum((directory / n).stat().st_size for n in present), len(originals)
-
-
-# A revisit names its original by URI and WARC-Date; a fetch row has its own
-# time, a moment after the capture's: the original is looked for among the
-# watch's fetches this close to that date, then among its last few hundred.
-_NEAR = timedelta(minutes=10)
-_LOOK_BACK = 500
-
-
-def _originals(app: App, directory: Path, old: set[str]) -> set[str]:
-    """Of the `old` WARC files, those holding the original record a revisit in
-    a file kept refers to (a page unchanged since before the cutoff): removed,
-    the revisit could not be replayed. Files kept for that hold revisits of
-    their own, so this goes on until no more are needed. An original not found
-    keeps every old file with that watch's fetches: none is lost."""
-    from raqib.archive.warc import record_head
-
-    archive = app.storage.archive
-    handles: dict[str, Any] = {}
-
-    def head(name: str, offset: int) -> dict[str, str]:
-        try:
-            if name not in handles:
-                handles[name] = (directory / name).open("rb")
-            return record_head(handles[name], offset)
-        except Exception:  # a file gone or damaged: no record to read there
-            return {}
-
-    def original(watch_id: int, target: tuple[str | None, str], among: list[str]) -> set[str]:
-        try:
-            near: datetime | None = parse_instant(target[1])
-        except ValueError:
-            near = None
-        tries = [archive.fetches_in(watch_id, among, near=near, window=_NEAR)] if near else []
-        everywhere = archive.fetches_in(watch_id, among)
-        for where in [*tries, everywhere[:_LOOK_BACK]]:
-            for name, offset in where:
-                h = head(name, offset)
-                if (
-                    h.get("WARC-Type") == "response"
-                    and (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target
-                ):
-                    return {name}
-        return {name for name, _offset in everywhere}
-
-    needed: set[str] = set()
-    try:
-        while candidates := sorted(old - needed):
-            more: set[str] = set()
-            for watch_id, name, offset in archive.first_fetches_outside(candidates):
-                first = head(name, offset)
-                date = first.get("WARC-Refers-To-Date")
-                if first.get("WARC-Type") == "revisit" and date:  # a 304 may refer to nothing
-                    target = (first.get("WARC-Refers-To-Target-URI"), date)
-                    more |= original(watch_id, target, candidates)
-            if not more - needed:
-                break
-            needed |= more
-    finally:
-        for f in handles.values():
-            f.close()
-    return needed
 
 
 def add_source(app: App, url: str, *, story: str, kind: str | None) -> tuple[Source, bool]:

@@ -1,0 +1,114 @@
+"""Which old WARC files `raqib gc --older-than` may remove.
+
+Those whose every fetch is older than the cutoff, and unrecorded ones
+(discovery's captures) last written before it, but for the files holding an
+original record that a kept revisit refers to. A page unchanged since before
+the cutoff is archived after it as revisits (WARC-Refers-To-Target-URI and
+-Date) of its last full record: removed, that record would leave them
+referring to nothing, and no export could replay the page.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from raqib.app.home import App, warc_dir
+from raqib.clock import parse_instant
+
+# A revisit names its original by URI and WARC-Date; a fetch row has its own
+# time, a moment after the capture's: the original is looked for among the
+# fetches this close to that date, then among the watch's last few hundred.
+NEAR = timedelta(minutes=10)
+LOOK_BACK = 500
+OPEN_FILES = 64  # WARC files held open at once while their records are read
+
+
+def old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int, set[tuple[str, str]]]:
+    """The files to remove, their bytes, how many old files are kept for the
+    originals in them, and those originals' (URI, WARC-Date)."""
+    directory = warc_dir(app)
+    if not directory.is_dir():
+        return [], 0, 0, set()
+    names = set(app.storage.archive.warc_files_before(cutoff))
+    known = app.storage.archive.warc_file_names()
+    for f in directory.glob("*.warc.gz"):
+        if f.name not in known and f.stat().st_mtime < cutoff.timestamp():
+            names.add(f.name)
+    needed, targets = Originals(app, directory).among(names)
+    gone = [n for n in sorted(names - needed) if (directory / n).is_file()]
+    kept = len(needed & {n for n in names if (directory / n).is_file()})
+    return gone, sum((directory / n).stat().st_size for n in gone), kept, targets
+
+
+class Originals:
+    """Reads record headers (never payloads) of the archive's files."""
+
+    def __init__(self, app: App, directory: Path) -> None:
+        self.archive = app.storage.archive
+        self.directory = directory
+        self.handles: OrderedDict[str, BinaryIO] = OrderedDict()
+
+    def among(self, old: set[str]) -> tuple[set[str], set[tuple[str, str]]]:
+        """The `old` files holding originals that kept revisits refer to (files
+        kept for that hold revisits of their own: until no more are needed),
+        and those originals."""
+        needed: set[str] = set()
+        targets: set[tuple[str, str]] = set()
+        try:
+            while candidates := sorted(old - needed):
+                more: set[str] = set()
+                for watch_id, name, offset in self.archive.first_fetches_outside(candidates):
+                    first = self.head(name, offset)
+                    if first is None:  # unreadable: whatever it refers to is kept
+                        more |= {n for n, _o in self.archive.fetches_in(watch_id, candidates)}
+                        continue
+                    date = first.get("WARC-Refers-To-Date")
+                    if first.get("WARC-Type") == "revisit" and date:  # a 304 may refer to none
+                        target = (first.get("WARC-Refers-To-Target-URI") or "", date)
+                        targets.add(target)
+                        more |= self.original(watch_id, target, candidates)
+                if not more - needed:
+                    break
+                needed |= more
+        finally:
+            for f in self.handles.values():
+                f.close()
+        return needed, targets
+
+    def original(self, watch_id: int, target: tuple[str, str], among: list[str]) -> set[str]:
+        """The file holding the response record `target` names: looked for
+        near its date among every watch's fetches (an original may be another
+        watch's, the same page reached by a redirect), then among this
+        watch's; not found, every old file holding this watch's fetches."""
+        try:
+            near: datetime | None = parse_instant(target[1])
+        except ValueError:
+            near = None
+        tries = [self.archive.fetches_in(None, among, near=near, window=NEAR)] if near else []
+        own = self.archive.fetches_in(watch_id, among)
+        for where in [*tries, own[:LOOK_BACK]]:
+            for name, offset in where:
+                h = self.head(name, offset) or {}
+                found = (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target
+                if found and h.get("WARC-Type") == "response":
+                    return {name}
+        return {name for name, _offset in own}
+
+    def head(self, name: str, offset: int) -> dict[str, str] | None:
+        """The record's WARC headers; None if it cannot be read."""
+        from raqib.archive.warc import record_head
+
+        try:
+            f = self.handles.pop(name, None) or (self.directory / name).open("rb")
+        except OSError:
+            return None
+        self.handles[name] = f  # the most recently used last
+        while len(self.handles) > OPEN_FILES:
+            self.handles.popitem(last=False)[1].close()
+        try:
+            return record_head(f, offset) or None
+        except Exception:  # a damaged record (warcio raises its own kinds)
+            return None
