@@ -314,10 +314,18 @@ def test_a_lease_keeper_counts_no_lease_as_lost_that_the_writer_freed() -> None:
     assert keeper.holds(3)
 
 
-def test_a_lease_keeper_that_cannot_renew_as_its_crawl_opens_sends_nothing() -> None:
+def test_a_lease_keeper_that_cannot_renew_as_its_crawl_opens_sends_nothing(monkeypatch) -> None:
     """The claim may be older than the crawl (a stall as it started), and no
     renewal says the leases still stand: nothing is sent until one does."""
+    from twisted.internet.task import Clock, LoopingCall
+
+    from raqib.crawler import extensions
     from raqib.crawler.extensions import LeaseKeeper
+
+    class Looping(LoopingCall):  # on a clock of its own: no reactor is installed here
+        clock = Clock()
+
+    monkeypatch.setattr(extensions.task, "LoopingCall", Looping)
 
     t0 = datetime(2026, 12, 6, tzinfo=UTC)
     now = [t0]
