@@ -20,7 +20,8 @@ from raqib.clock import parse_instant
 
 # A revisit names its original by URI and WARC-Date; a fetch row has its own
 # time, a moment after the capture's: the original is looked for among the
-# fetches this close to that date, then among the watch's last few hundred.
+# fetches this close to that date, then among the watch's last few hundred
+# (each search reads at most that many records).
 NEAR = timedelta(minutes=10)
 LOOK_BACK = 500
 OPEN_FILES = 64  # WARC files held open at once while their records are read
@@ -80,15 +81,21 @@ class Originals:
 
     def original(self, watch_id: int, target: tuple[str, str], among: list[str]) -> set[str]:
         """The file holding the response record `target` names: looked for
-        near its date among every watch's fetches (an original may be another
-        watch's, the same page reached by a redirect), then among this
-        watch's; not found, every old file holding this watch's fetches."""
+        near its date among this watch's fetches, then every watch's (an
+        original may be another watch's, the same page reached by a
+        redirect), then among this watch's last few hundred; not found, every
+        old file holding this watch's fetches."""
         try:
             near: datetime | None = parse_instant(target[1])
         except ValueError:
             near = None
-        tries = [self.archive.fetches_in(None, among, near=near, window=NEAR)] if near else []
         own = self.archive.fetches_in(watch_id, among)
+        tries = []
+        if near is not None:
+            tries = [
+                self.archive.fetches_in(watch_id, among, near=near, window=NEAR),
+                self.archive.fetches_in(None, among, near=near, window=NEAR)[:LOOK_BACK],
+            ]
         for where in [*tries, own[:LOOK_BACK]]:
             for name, offset in where:
                 h = self.head(name, offset) or {}
