@@ -221,7 +221,9 @@ def test_a_worker_that_stalls_past_its_lease_sends_nothing_it_had_queued(
         with gate.lock:
             gate.first = False  # the other worker's requests pass
         in_flight = 1 if gate.arrived.is_set() else 0
-        assert in_flight == (when == "in flight")
+        # Stopped "before its crawl", its first request may still (under load)
+        # have left first: the in-flight case again, and what follows holds for both.
+        assert in_flight == 1 or when == "before its crawl"
         # Its leases run out on their own (time is the condition here).
         while storage.leases.holders(now=datetime.now(UTC), due_only=False):
             assert time.monotonic() < deadline
