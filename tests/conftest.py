@@ -30,12 +30,17 @@ REALPAGES = SHARED / "realpages"
 
 
 _PYTEST_PID = os.getpid()
+_CONTROLLER = False  # this process only hands tests to xdist's workers (`-n 2`)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # A run stopped by SIGTERM (a CI timeout, `pkill`) tears its fixtures down
     # as ^C does: the session's PostgreSQL cluster, Chromium and chromedriver
     # go with it, not left running without their temporary directories.
+    global _CONTROLLER
+    _CONTROLLER = bool(config.getoption("numprocesses", None)) and not hasattr(
+        config, "workerinput"
+    )
     signal.signal(signal.SIGTERM, _interrupted)
 
 
@@ -44,7 +49,26 @@ def _interrupted(signum: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
+    if _CONTROLLER:
+        # The fixtures live in the workers, this process's only children: each
+        # tears its own down. xdist gives them 10 s to end before it kills them.
+        for child in _children(os.getpid()):
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
     raise KeyboardInterrupt
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                found += [int(c) for c in f.read().split()]
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return found
 
 
 def raqib_command() -> list[str]:

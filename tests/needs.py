@@ -14,16 +14,29 @@ Run `python3 tests/needs.py` to install everything.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYWB = ROOT / ".venv-pywb"
 PYWB_VERSION = "2.10.0"
+
+
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """xdist's workers may each find something missing: one installs it, the
+    others wait and find it there (two apt-gets at once fail on dpkg's lock)."""
+    with open(Path(tempfile.gettempdir()) / "raqib-tests-needs.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def _missing_debian() -> list[str]:
@@ -40,6 +53,11 @@ def _missing_debian() -> list[str]:
 def debian() -> list[str]:
     """Install the missing Debian packages if we can (root, apt-get); returns
     what is still missing."""
+    with _one_at_a_time():
+        return _install_debian()
+
+
+def _install_debian() -> list[str]:
     need = _missing_debian()
     root = os.geteuid() == 0
     # Not root: sudo, if it needs no password (-n); else leave it to the user.
@@ -70,6 +88,11 @@ def debian() -> list[str]:
 def pywb() -> Path | None:
     """The bin directory of a virtualenv holding pywb (made when missing);
     None if it cannot be made (no network to PyPI)."""
+    with _one_at_a_time():
+        return _install_pywb()
+
+
+def _install_pywb() -> Path | None:
     bin_dir = PYWB / "bin"
     if (bin_dir / "wb-manager").exists() and (bin_dir / "wayback").exists():
         return bin_dir
