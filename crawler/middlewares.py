@@ -39,7 +39,7 @@ class PinnedResolver:
 class AddressGuard:
     """Every request of every spider, redirects included, is allowed or refused
     by raqib.guard before anything connects, by the network of its origin
-    (meta `raqib_origin`: the watch's own URL, or where discovery found it).
+    (meta `raqib_origin`: raqib.guard.origin_of a watch, or where discovery found it).
 
     The host is resolved once, through the resolver the crawl was configured
     with, and the checked address is pinned. Requests Scrapy makes itself

@@ -25,7 +25,7 @@ from typing import Any
 
 from raqib.config import RenderConfig, parse_duration
 from raqib.domain import Shot
-from raqib.guard import Guard, network_of
+from raqib.guard import Guard, network_of, origin_of
 
 log = logging.getLogger("raqib.render")
 
@@ -227,7 +227,7 @@ def request_for(response: Any, fetched: Any, task: Any, guard: Guard, opts: dict
     from scrapy_playwright.page import PageMethod
 
     meta = response.meta
-    origin = meta.get("raqib_origin", task.url)
+    origin = meta.get("raqib_origin", origin_of(task))
     return scrapy.Request(
         response.url,
         callback=callback,

@@ -34,7 +34,7 @@ from raqib.crawler.deal import Feed
 from raqib.crawler.pool import die_with
 from raqib.crawler.robots import RobotsMemory
 from raqib.domain import Recorded, Task
-from raqib.guard import Guard
+from raqib.guard import Guard, origin_of
 from raqib.loading import importing
 from raqib.storage import Storage
 
@@ -239,7 +239,7 @@ def with_browser(
         log.warning("%s", missing)
         return None, {**overrides, "RAQIB_RENDER_MISSING": missing}
     timeout = render.parse_duration(cfg.timeout).total_seconds()
-    proxy = GuardProxy(guard, [t.url for t in wanting], timeout=timeout * 2)
+    proxy = GuardProxy(guard, [origin_of(t) for t in wanting], timeout=timeout * 2)
     schemes = {t.url.split(":", 1)[0] for t in wanting}
     port = proxy.start()
     by_network = proxy.servers_by_network()

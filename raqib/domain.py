@@ -117,6 +117,7 @@ class Task:
     outlet_id: int | None = None  # its outlet's settings (curve, headers) apply
     render: bool = False  # fetched through a browser: the page's scripts build the article
     screenshot: bool = False  # photographed at each new version (always so when rendered)
+    found_via: str | None = None  # the page or feed it was found on, if not watched by hand
 
 
 @dataclass

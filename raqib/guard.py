@@ -1,8 +1,9 @@
 """Which addresses a fetch may reach.
 
 Pages, feeds and redirects come from strangers. A fetch may reach the public
-internet, and the network its origin names — the watch's own URL for a
-refetch, the source for what discovery finds — but nothing else: a public
+internet, and the network its origin names — for a refetch, the watch's own
+URL, or the page or feed it was found on (origin_of); the source for what
+discovery finds — but nothing else: a public
 watch is never sent to a private, loopback, link-local or reserved address,
 by a redirect or by a name that resolves there, and no fetch reaches a
 link-local one, whatever its origin. `fetch.allow_private` lifts the rule.
@@ -23,6 +24,8 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from raqib.domain import Origin, Task
+
 PUBLIC = "public"
 INTRANET_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".corp", ".home.arpa")
 
@@ -30,6 +33,14 @@ INTRANET_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".corp", ".home
 # The IPv4 spellings a resolver reads as an address (inet_aton): 127.1,
 # 0x7f.0.0.1, 0177.0.0.1, 2130706433.
 _NUMERIC = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
+
+
+def origin_of(task: Task) -> str:
+    """The URL whose network a watch's fetches may reach: the page or feed it
+    was found on, if discovery or an outlet found it (as when it was found);
+    its own, if it was watched by hand."""
+    by_hand = task.origin == Origin.MANUAL.value
+    return task.url if by_hand or not task.found_via else task.found_via
 
 
 def literal(host: str) -> str | None:

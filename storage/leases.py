@@ -27,7 +27,7 @@ _TASK_COLUMNS = (
     m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
     m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
     m.Watch.region, m.Watch.meta, m.Watch.origin, m.Watch.outlet_id, m.Watch.render,
-    m.Watch.screenshots,
+    m.Watch.screenshots, m.Watch.found_via,
 )  # fmt: skip
 
 
@@ -53,6 +53,7 @@ def _task(r: Any) -> Task:
         outlet_id=r.outlet_id,
         render=bool(r.render),
         screenshot=bool(r.screenshots),
+        found_via=r.found_via,
     )
 
 

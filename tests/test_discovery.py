@@ -391,6 +391,45 @@ def test_guard_refuses_private_targets_end_to_end(
     assert not {c["url"] for c in again["candidates"]} & {url for url, _kind in refused}
 
 
+def test_a_watch_found_on_a_page_reaches_only_that_pages_network(server, raqib: Raqib) -> None:
+    """A watch found on a page or feed is refetched within the network it was
+    found from, not its own URL's: a public feed could once have an intranet
+    page watched (before candidates were checked where they were listed), and
+    each refetch would have reached the intranet. Here a public page "found"
+    a loopback one; its refetch is refused, while one a loopback page found,
+    and one watched by hand, are fetched."""
+    from sqlalchemy import update
+
+    from raqib.storage import models as m
+
+    for name in ("found-public", "found-here", "by-hand"):
+        server.routes[f"/{name}"] = Route(_article("محادثات انسحاب قوات التحالف", RELATED))
+        raqib("watch", "--no-fetch", f"{server.base}/{name}")
+    storage = raqib.open_storage()
+    try:
+        with storage.db.session() as s:
+            for name, via in (
+                ("found-public", "https://news.example/world"),
+                ("found-here", f"{server.base}/feed"),
+            ):
+                s.execute(
+                    update(m.Watch)
+                    .where(m.Watch.url == f"{server.base}/{name}")
+                    .values(origin="discovered", found_via=via)
+                )
+    finally:
+        storage.close()
+    raqib.proc("check", "--all", expect=None)
+    fetched = {path for path, _ in server.requests}
+    assert {"/found-here", "/by-hand"} <= fetched and "/found-public" not in fetched
+    shown = {w["url"]: w for w in raqib("watches", "--json").json()}
+    assert shown[f"{server.base}/found-public"]["versions"] == 0
+    assert shown[f"{server.base}/found-here"]["versions"] == 1
+    scheduled = {w["url"]: w for w in raqib("schedule", "--json").json()}
+    why = scheduled[f"{server.base}/found-public"]["last_error"]["detail"]
+    assert "outside the public network" in why, why
+
+
 # --- the guard's rule (no traffic) ---------------------------------------------------------
 
 FAKE_DNS = {

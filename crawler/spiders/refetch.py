@@ -25,6 +25,7 @@ from raqib.crawler.responses import header, text
 from raqib.crawler.session import PassStopping
 from raqib.crawler.spiders import conditional
 from raqib.domain import Fetched, Task
+from raqib.guard import origin_of
 
 # Every status but redirects reaches the callback (redirects are followed).
 HANDLED_STATUSES = [304, *range(400, 600)]
@@ -101,7 +102,7 @@ class RefetchSpider(scrapy.Spider):
                 "handle_httpstatus_list": HANDLED_STATUSES,
                 "started": time.monotonic(),
                 "raqib_capture": True,
-                "raqib_origin": task.url,  # the network the watch was added on (raqib.guard)
+                "raqib_origin": origin_of(task),  # the network it was added on (raqib.guard)
                 "raqib_browser": task.render or task.screenshot,
             },
         )
