@@ -133,3 +133,15 @@ def test_a_csv_that_is_not_utf8_is_bad_input(raqib: Raqib, tmp_path: Path) -> No
     )
     r = raqib("watch", "--from-csv", str(path), expect=2)
     assert "the CSV is not UTF-8" in r.err and "unexpected" not in r.err, r.err
+
+
+def test_a_csv_naming_a_column_twice_is_bad_input(raqib: Raqib, tmp_path: Path) -> None:
+    """Two 'url' columns (a sheet's "URL" and "url"): csv.DictReader kept the
+    last one's cells, and the first column's addresses were dropped unsaid."""
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "URL,title,url\nhttps://news.example.com/a/1,x,https://news.example.com/a/2\n", "utf-8"
+    )
+    r = raqib("watch", "--from-csv", str(path), expect=2)
+    assert "names its 'url' column more than once (columns [1, 3])" in r.err, r.err
+    assert _urls(raqib) == []

@@ -129,6 +129,10 @@ def import_csv(
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "url" not in header:
         raise BadInput("the CSV has no 'url' column (its first line must name the columns)")
+    for name in ("url", "stories", "story", "tags"):
+        if (at := [i + 1 for i, h in enumerate(header) if h == name]) and len(at) > 1:
+            # csv.DictReader would keep the last one's cells and drop the others unsaid.
+            raise BadInput(f"the CSV names its {name!r} column more than once (columns {at})")
     reader.fieldnames = header
     extra_tags = clean_tags(tags)
     done = Imported()
