@@ -36,11 +36,17 @@ _NUMERIC = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", re.I
 
 
 def origin_of(task: Task) -> str:
-    """The URL whose network a watch's fetches may reach: the page or feed it
-    was found on, if discovery or an outlet found it (as when it was found);
-    its own, if it was watched by hand."""
-    by_hand = task.origin == Origin.MANUAL.value
-    return task.url if by_hand or not task.found_via else task.found_via
+    """The URL whose network a watch's fetches may reach besides the public
+    one: its own, unless discovery or an outlet found it on a page or feed
+    whose network its own is not (an older release let a public page add an
+    intranet one): then that page's, which refuses it. Never wider than its
+    own: a public article found on a localhost feed stays public."""
+    if task.origin == Origin.MANUAL.value or not task.found_via:
+        return task.url
+    via = task.found_via.split()[-1]  # "link in URL": a link found inside a watched article
+    if not urlsplit(via).hostname or network_of(task.url) in {PUBLIC, network_of(via)}:
+        return task.url
+    return via
 
 
 def literal(host: str) -> str | None:

@@ -49,9 +49,13 @@ def _interrupted(signum: int, frame: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
+    # Once: a second SIGTERM (one sent to the whole process group reaches a
+    # worker twice, from its sender and from the controller) would cut the
+    # teardown short, and a cluster's directory be removed while it runs.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if _CONTROLLER:
         # The fixtures live in the workers, this process's only children: each
-        # tears its own down. xdist gives them 10 s to end before it kills them.
+        # tears its own down (execnet interrupts a worker after 5 s, kills it at 10).
         for child in _children(os.getpid()):
             try:
                 os.kill(child, signal.SIGTERM)
@@ -62,11 +66,15 @@ def _interrupted(signum: int, frame: Any) -> None:
 
 def _children(pid: int) -> list[int]:
     found: list[int] = []
-    for task in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # no /proc: the workers are left to xdist's own ending
+        return found
+    for task in tasks:
         try:
             with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
                 found += [int(c) for c in f.read().split()]
-        except FileNotFoundError:  # a thread that ended meanwhile
+        except OSError:  # a thread that ended meanwhile
             pass
     return found
 
@@ -230,6 +238,9 @@ def pg_cluster() -> Iterator[Any]:
     from tests import pg
 
     bindir = pg.bindir()
+    if bindir is None:  # installed here, or by the other xdist worker meanwhile
+        needs.debian()
+        bindir = pg.bindir()
     if bindir is None:
         pytest.skip(
             "no PostgreSQL server binaries (initdb, pg_ctl): .ci/run installs Debian's postgresql"

@@ -34,7 +34,7 @@ PYWB_VERSION = "2.10.0"
 def _one_at_a_time() -> Iterator[None]:
     """xdist's workers may each find something missing: one installs it, the
     others wait and find it there (two apt-gets at once fail on dpkg's lock)."""
-    with open(Path(tempfile.gettempdir()) / "raqib-tests-needs.lock", "a") as f:
+    with open(Path(tempfile.gettempdir()) / f"raqib-tests-needs-{os.geteuid()}.lock", "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 

@@ -217,6 +217,12 @@ def test_links_inside_watched_articles(server, raqib: Raqib) -> None:
     }
     assert all(c["found_via"] == f"link in {server.base}/seed" for c in report["candidates"])
     assert not any(p == "/outside/sport" for p, _ in server.requests)  # outside the article body
+    # Found on a loopback page, they may be refetched on loopback ("link in URL" is their origin).
+    server.requests.clear()
+    raqib.proc("check", "--all")
+    refetched = {p for p, _ in server.requests}
+    assert {"/other-site/coalition", "/same/talks-analysis"} <= refetched
+    assert all(w["last_outcome"] != "error" for w in raqib("watches", "--json").json())
 
 
 def test_an_article_discovery_added_is_archived_whole_by_its_own_first_check(
@@ -442,6 +448,53 @@ FAKE_DNS = {
     "wiki.newsroom.internal": ["10.9.9.8"],
     "localhost": ["127.0.0.1"],
 }
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "found_via", "address", "fetched"),
+    [
+        # Found on a public page: an intranet page is refused, a public one fetched.
+        (
+            "http://10.0.0.5/admin",
+            "discovered",
+            "link in https://news.example/a",
+            "10.0.0.5",
+            False,
+        ),
+        ("http://wiki/x", "outlet", "https://news.example/feed", "10.9.9.8", False),
+        (
+            "https://news.example/b",
+            "discovered",
+            "https://news.example/feed",
+            "93.184.216.34",
+            True,
+        ),
+        # Found on an intranet (or loopback) page: its own network stays reachable…
+        ("http://wiki/y", "discovered", "link in http://wiki/x", "10.9.9.8", True),
+        ("http://127.0.0.1:8080/b", "outlet", "http://127.0.0.1:8080/rss", "127.0.0.1", True),
+        # …but a public article found there gets no more than the public internet.
+        ("https://public.example/a", "outlet", "http://localhost:8080/rss", "127.0.0.1", False),
+        ("https://public.example/a", "discovered", "link in http://wiki/x", "10.1.2.3", False),
+        # Watched by hand: its own URL, wherever it was first seen.
+        ("http://wiki/z", "manual", "https://news.example/feed", "10.9.9.8", True),
+    ],
+)
+def test_a_watch_found_elsewhere_reaches_no_wider_than_its_own_url_or_where_found(
+    url: str, origin: str, found_via: str, address: str, fetched: bool
+) -> None:
+    from datetime import UTC, datetime
+
+    from raqib.domain import Task
+    from raqib.guard import origin_of
+
+    now = datetime.now(UTC)
+    task = Task(
+        watch_id=1, url=url, etag=None, last_modified=None, body_key=None, content_hash=None,
+        state="active", version_count=1, last_words=0, added_at=now, last_change_at=None,
+        error_count=0, removed_count=0, origin=origin, found_via=found_via,
+    )  # fmt: skip
+    refused = Guard().refuse(url, [address], origin=origin_of(task))
+    assert (refused is None) == fetched, refused
 
 
 def _addresses(url: str) -> list[str]:

@@ -97,7 +97,10 @@ def test_scrapyd_runs_raqib_passes_with_the_same_claims(
     src = tmp_path / "src"
     shutil.copytree(
         ROOT, src, symlinks=True,
-        ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "build", "dist", "__pycache__", ".*_cache"),
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "*.egg-info", "build", "dist", "__pycache__", ".*_cache",
+            ".hypothesis", "test-artifacts",  # what the other xdist worker may be writing
+        ),
     )  # fmt: skip
     deploy = subprocess.run(
         [str(BIN / "scrapyd-deploy"), "-p", "raqib"],
