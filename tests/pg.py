@@ -86,10 +86,23 @@ class Cluster:
         )
         with conf.open("a", encoding="utf-8") as f:
             f.write(settings)
-        self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-w",
-            "-t", "60", "start",
-        )  # fmt: skip
+        for attempt in range(3):
+            try:
+                self._run(
+                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
+                    "-w", "-t", "60", "start",
+                )  # fmt: skip
+                return self
+            except RuntimeError:
+                # The free port was released before the server bound it, and
+                # another process (the other xdist worker's) took it meanwhile.
+                log = self.root / "log"
+                said = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+                if attempt == 2 or "could not bind" not in said:
+                    raise
+                self.port = _free_port()
+                with conf.open("a", encoding="utf-8") as f:
+                    f.write(f"\nport = {self.port}\n")  # the last setting wins
         return self
 
     def url(self, database: str = "postgres") -> str:
