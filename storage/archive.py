@@ -204,17 +204,21 @@ class ArchiveRepo:
 
     def fetches_in(
         self, watch_id: int | None, names: Sequence[str], *, near: datetime | None = None,
-        window: timedelta = timedelta(0),
+        window: timedelta = timedelta(0), limit: int | None = None,
     ) -> list[tuple[str, int]]:  # fmt: skip
         """The watch's (None: every watch's) archived fetches in the files
-        `names` (within `window` of `near`, when given), newest first: (file,
-        offset)."""
+        `names` (within `window` of `near`, when given), newest first, at most
+        `limit` of them: (file, offset)."""
         with self.db.session() as s:
             q = (
                 select(m.WarcFile.name, m.Fetch.warc_offset)
                 .join(m.WarcFile, m.WarcFile.id == m.Fetch.warc_file_id)
-                .where(m.Fetch.warc_file_id.in_(self._file_ids(s, names)))
+                .where(
+                    m.Fetch.warc_file_id.in_(self._file_ids(s, names)),
+                    m.Fetch.warc_offset.is_not(None),
+                )
                 .order_by(m.Fetch.fetched_at.desc(), m.Fetch.id.desc())
+                .limit(limit)
             )
             if watch_id is not None:
                 q = q.where(m.Fetch.watch_id == watch_id)

@@ -56,7 +56,7 @@ def _interrupted(signum: int, frame: Any) -> None:
     if _CONTROLLER:
         # The fixtures live in the workers, this process's only children: each
         # tears its own down (execnet interrupts a worker after 5 s, kills it at 10).
-        for child in _children(os.getpid()):
+        for child in children(os.getpid()):
             try:
                 os.kill(child, signal.SIGTERM)
             except ProcessLookupError:
@@ -64,7 +64,8 @@ def _interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """Process `pid`'s children, now."""
     found: list[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")

@@ -488,11 +488,8 @@ def test_a_watch_found_elsewhere_reaches_no_wider_than_its_own_url_or_where_foun
     from raqib.guard import origin_of
 
     now = datetime.now(UTC)
-    task = Task(
-        watch_id=1, url=url, etag=None, last_modified=None, body_key=None, content_hash=None,
-        state="active", version_count=1, last_words=0, added_at=now, last_change_at=None,
-        error_count=0, removed_count=0, origin=origin, found_via=found_via,
-    )  # fmt: skip
+    task = Task(1, url, None, None, None, None, "active", 1, 0, now, None, 0, 0, origin=origin,
+                found_via=found_via)  # fmt: skip
     refused = Guard().refuse(url, [address], origin=origin_of(task))
     assert (refused is None) == fetched, refused
 

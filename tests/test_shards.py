@@ -21,7 +21,7 @@ from raqib.crawler.shards import FULL_WORK, MIN_WORK_PER_SHARD, certain, divided
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from raqib.domain import Task
-from tests.conftest import ConcurrencyProbe, Raqib
+from tests.conftest import ConcurrencyProbe, Raqib, children
 from tests.test_archive import index
 
 WATCHES = 30
@@ -305,15 +305,13 @@ def test_the_forkserver_starts_early_only_when_the_pass_will_split(wanted: int) 
 def forkservers(pid: int) -> list[int]:
     """The forkservers among process `pid`'s children, now."""
     found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
-            for child in f.read().split():
-                try:
-                    with open(f"/proc/{child}/cmdline", "rb") as c:
-                        if b"forkserver" in c.read():
-                            found.append(int(child))
-                except FileNotFoundError:
-                    pass  # ended since the listing
+    for child in children(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as c:
+                if b"forkserver" in c.read():
+                    found.append(child)
+        except FileNotFoundError:
+            pass  # ended since the listing
     return found
 
 

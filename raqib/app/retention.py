@@ -89,20 +89,17 @@ class Originals:
             near: datetime | None = parse_instant(target[1])
         except ValueError:
             near = None
-        own = self.archive.fetches_in(watch_id, among)
-        tries = []
+        searches: list[tuple[int | None, datetime | None]] = [(watch_id, None)]  # (whose, near)
         if near is not None:
-            tries = [
-                self.archive.fetches_in(watch_id, among, near=near, window=NEAR),
-                self.archive.fetches_in(None, among, near=near, window=NEAR)[:LOOK_BACK],
-            ]
-        for where in [*tries, own[:LOOK_BACK]]:
+            searches = [(watch_id, near), (None, near), *searches]
+        for whose, when in searches:  # each read only if the ones before found nothing
+            where = self.archive.fetches_in(whose, among, near=when, window=NEAR, limit=LOOK_BACK)
             for name, offset in where:
                 h = self.head(name, offset) or {}
                 found = (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target
                 if found and h.get("WARC-Type") == "response":
                     return {name}
-        return {name for name, _offset in own}
+        return {name for name, _offset in self.archive.fetches_in(watch_id, among)}
 
     def head(self, name: str, offset: int) -> dict[str, str] | None:
         """The record's WARC headers; None if it cannot be read."""
