@@ -85,7 +85,7 @@ class CaptureIndex:
     def flush(self) -> None:
         if self.dirty:
             batch, self.dirty = self.dirty, {}
-            rows = {u: (p.digest, p.uri, p.date) for u, p in batch.items()}
+            rows = {u: (p.digest, p.uri, p.date, p.file, p.offset) for u, p in batch.items()}
             if self.writer is None:
                 self.archive.remember_captures(rows)
             else:

@@ -3,7 +3,7 @@ stored page bodies (blobs) with their clean-up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from raqib.storage.db import Database, rowcount
 from raqib.storage.watches import MAX_URL
 
 Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
+Placed = tuple[str, str, str, str | None, int | None]  # … and its record's (file, offset)
 RESTING = [s.value for s in RESTING_STATES]
 
 
@@ -47,7 +48,7 @@ class ArchiveRepo:
                     out[c.url] = (c.digest, c.uri, c.date)
         return out
 
-    def remember_captures(self, items: dict[str, Capture]) -> None:
+    def remember_captures(self, items: Mapping[str, Placed]) -> None:
         """Upsert many last captures in one transaction. A URL longer than the
         column is not remembered (its next capture is a full record again):
         PostgreSQL would refuse it, and with it the batch's every other one."""
@@ -56,12 +57,21 @@ class ArchiveRepo:
             existing = {
                 c.url: c for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(list(items))))
             }
-            for url, (digest, uri, date) in items.items():
+            for url, (digest, uri, date, file, offset) in items.items():
                 c = existing.get(url)
                 if c is None:
-                    s.add(m.Capture(url=url, digest=digest, uri=uri, date=date))
-                else:
-                    c.digest, c.uri, c.date = digest, uri, date
+                    c = m.Capture(url=url)
+                    s.add(c)
+                c.digest, c.uri, c.date, c.file, c.offset = digest, uri, date, file, offset
+
+    def capture_place(self, uri: str, date: str) -> tuple[str, int] | None:
+        """Where the full capture of `uri` at WARC-Date `date` sits, if it is
+        still that URL's last and its place was recorded (from 0011)."""
+        with self.db.session() as s:
+            c = s.get(m.Capture, uri)
+            if c is None or c.date != date or c.file is None or c.offset is None:
+                return None
+            return c.file, int(c.offset)
 
     # --- where each fetch sits in the WARC files -----------------------------------------
 

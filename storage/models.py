@@ -277,13 +277,16 @@ class WarcFile(Base):
 
 
 class Capture(Base):
-    """The last full capture of each URL: what a revisit record refers to."""
+    """The last full capture of each URL: what a revisit record refers to, and
+    where it sits (from 0011), so gc keeps its file while revisits need it."""
 
     __tablename__ = "captures"
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     digest: Mapped[str] = mapped_column(String(100))
     uri: Mapped[str] = mapped_column(String(2048))
     date: Mapped[str] = mapped_column(String(40))
+    file: Mapped[str | None] = mapped_column(String(255))
+    offset: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Channel(Base):

@@ -389,14 +389,16 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
         assert said in r.err, r.err
 
 
+@pytest.mark.parametrize("placed", [True, False], ids=["placed", "captured-before-0011"])
 def test_gc_keeps_the_original_that_newer_revisits_refer_to(
-    server, raqib: Raqib, tmp_path: Path
+    server, raqib: Raqib, tmp_path: Path, placed: bool
 ) -> None:
     """A page unchanged since before the cutoff is archived after it as
     revisits of its last full record: removing that record's file left them
     referring to nothing, and the page could not be replayed from any export.
     Its file is kept; a page that changed since has a full record of its own
-    after the cutoff, and its old file goes."""
+    after the cutoff, and its old file goes. A capture an older Raqib made
+    has no recorded place: its original is searched for among the fetches."""
     from datetime import UTC, datetime, timedelta
 
     from warcio.archiveiterator import ArchiveIterator
@@ -414,6 +416,13 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
         u: min(raqib("log", u, "--json").json(), key=lambda f: f["fetched_at"])["warc"]["file"]
         for u in (stable, changing)
     }
+    if not placed:
+        from sqlalchemy import text
+
+        store = raqib.open_storage()
+        with store.db.engine.begin() as conn:
+            assert conn.execute(text('UPDATE captures SET file = NULL, "offset" = NULL')).rowcount
+        store.close()
     raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
     out = raqib("gc", "--older-than", "15d").out
     assert "1 older WARC files kept" in out, out
@@ -430,6 +439,50 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
         ]  # fmt: skip
     assert [kind for kind, _d, _r in records] == ["response", "revisit", "revisit"]
     assert {refers for _k, _d, refers in records[1:]} == {records[0][1]}  # replayable
+
+
+def test_gc_keeps_another_watchs_original_where_the_capture_was_recorded(
+    server, raqib: Raqib
+) -> None:
+    """A page reached through another watch's redirect is archived as
+    revisits of the first watch's capture. Its file is kept while they refer
+    to it: found where the capture was recorded to sit, not by searching fetch
+    times near the revisit's date (which under a frozen clock, or in a pass
+    of more fetches than the search reads, misses another watch's)."""
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    page, alias = server.base + "/page", server.base + "/alias"
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text("[archive]\nmax_file_mb = 0.0001\n", encoding="utf-8")
+    server.routes["/page"] = Route(render(VERSIONS[0], server.base))
+    server.routes["/alias"] = Route(b"", status=301, headers={"Location": page})
+    raqib("watch", "--no-fetch", page)
+    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    (original,) = [f["warc"] for f in raqib("log", page, "--json").json()]
+    raqib("pause", page)  # from now on, only the alias fetches the page
+    raqib("watch", "--no-fetch", alias)
+    for day in (10, 20):
+        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+    kept = [f["warc"] for f in raqib("log", alias, "--json").json()]
+    warc = raqib.home / "warc"
+    with (warc / kept[0]["file"]).open("rb") as f:
+        f.seek(kept[0]["offset"])
+        revisit = next(iter(ArchiveIterator(f)))
+    assert revisit.rec_type == "revisit"
+    assert revisit.rec_headers.get_header("WARC-Refers-To-Target-URI") == page
+
+    raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
+    out = raqib("gc", "--older-than", "15d").out
+    assert "1 older WARC files kept" in out, out
+    with (warc / original["file"]).open("rb") as f:
+        f.seek(original["offset"])
+        record = next(iter(ArchiveIterator(f)))
+    assert record.rec_type == "response"
+    assert (
+        record.rec_headers.get_header("WARC-Target-URI"),
+        record.rec_headers.get_header("WARC-Date"),
+    ) == (page, revisit.rec_headers.get_header("WARC-Refers-To-Date"))
 
 
 def test_the_capture_index_forgets_what_it_has_written() -> None:

@@ -56,28 +56,56 @@ def _wait(what: str, ready: Any, timeout: float = 120) -> Any:
 def scrapyd(tmp_path: Path, database_url_pg: str) -> Any:
     if shutil.which("scrapyd", path=str(BIN)) is None:
         pytest.skip("scrapyd is not installed (pip install -e '.[test]')")
-    port = _port()
     work = tmp_path / "scrapyd"
     work.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "raqib.toml").write_text("[schedule]\nclaim_batch = 15\n", encoding="utf-8")
+    env = {**os.environ, "RAQIB_DATABASE_URL": database_url_pg, "RAQIB_HOME": str(home)}
+    for _attempt in range(3):
+        proc, base = _start_scrapyd(work, env)
+        if proc is not None:
+            break
+    else:
+        pytest.fail("scrapyd found every free port it picked taken before it bound it")
+    try:
+        yield {"base": base, "home": home, "env": env, "work": work}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _start_scrapyd(work: Path, env: dict[str, str]) -> tuple[Any, str]:
+    """Scrapyd on a free port; (None, …) when another process took that port
+    between its pick and scrapyd's bind (the other xdist worker picks ports too)."""
+    port = _port()
     (work / "scrapyd.conf").write_text(
         f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\nmax_proc = 2\npoll_interval = 0.5\n"
         f"eggs_dir = {work / 'eggs'}\nlogs_dir = {work / 'logs'}\ndbs_dir = {work / 'dbs'}\nitems_dir =\n",
         encoding="utf-8",
     )
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "raqib.toml").write_text("[schedule]\nclaim_batch = 15\n", encoding="utf-8")
-    env = {**os.environ, "RAQIB_DATABASE_URL": database_url_pg, "RAQIB_HOME": str(home)}
-    proc = subprocess.Popen(
-        [str(BIN / "scrapyd")], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    out = work / f"scrapyd-{port}.out"  # scrapyd logs to stdout, its errors too
+    with out.open("wb") as f:
+        proc = subprocess.Popen(
+            [str(BIN / "scrapyd")], cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT
+        )
     base = f"http://127.0.0.1:{port}/"
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            return True  # exited: no use waiting
+        return bool(_api(base, "daemonstatus.json").get("status") == "ok")
+
     try:
-        _wait("scrapyd start", lambda: _api(base, "daemonstatus.json").get("status") == "ok")
-        yield {"base": base, "home": home, "env": env, "work": work}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _wait("scrapyd start", up)
+    except BaseException:
+        proc.kill()
+        raise
+    if proc.poll() is None:
+        return proc, base
+    err = out.read_text(encoding="utf-8", errors="replace")
+    assert "CannotListenError" in err or "Address already in use" in err, err[-3000:]
+    return None, base
 
 
 @pytest.fixture

@@ -80,11 +80,15 @@ class Originals:
         return needed, targets
 
     def original(self, watch_id: int, target: tuple[str, str], among: list[str]) -> set[str]:
-        """The file holding the response record `target` names: looked for
-        near its date among this watch's fetches, then every watch's (an
-        original may be another watch's, the same page reached by a
-        redirect), then among this watch's last few hundred; not found, every
-        old file holding this watch's fetches."""
+        """The old file (if any) holding the response record `target` names:
+        where the URL's last capture was recorded to sit, when `target` is
+        that capture; else looked for near its date among this watch's
+        fetches, then every watch's (an original may be another watch's, the
+        same page reached by a redirect), then among this watch's last few
+        hundred; not found, every old file holding this watch's fetches."""
+        place = self.archive.capture_place(*target)
+        if place is not None and self.holds(place, target):
+            return {place[0]} if place[0] in among else set()  # else in a file kept anyway
         try:
             near: datetime | None = parse_instant(target[1])
         except ValueError:
@@ -95,11 +99,15 @@ class Originals:
         for whose, when in searches:  # each read only if the ones before found nothing
             where = self.archive.fetches_in(whose, among, near=when, window=NEAR, limit=LOOK_BACK)
             for name, offset in where:
-                h = self.head(name, offset) or {}
-                found = (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target
-                if found and h.get("WARC-Type") == "response":
+                if self.holds((name, offset), target):
                     return {name}
         return {name for name, _offset in self.archive.fetches_in(watch_id, among)}
+
+    def holds(self, place: tuple[str, int], target: tuple[str, str]) -> bool:
+        """Whether the record at `place` is the response `target` names."""
+        h = self.head(*place) or {}
+        found = (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target
+        return found and h.get("WARC-Type") == "response"
 
     def head(self, name: str, offset: int) -> dict[str, str] | None:
         """The record's WARC headers; None if it cannot be read."""

@@ -57,6 +57,8 @@ class Previous:
     digest: str
     uri: str
     date: str  # WARC-Date of the capture a revisit refers to
+    file: str | None = None  # where that capture's record sits, when known
+    offset: int | None = None
 
 
 class CaptureIndex(Protocol):
@@ -207,7 +209,7 @@ class WarcArchive:
             data, record_type, digest, date = self._records(ex)
             name, offset = self._append(data)
         if basis and record_type == "response" and ex.status == 200 and digest:
-            self.index.remember_capture(ex.url, Previous(digest, ex.url, date))
+            self.index.remember_capture(ex.url, Previous(digest, ex.url, date, name, offset))
         return Capture(name, offset, record_type, digest)
 
     def write_rendering(
