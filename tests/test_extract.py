@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
 from raqib.extract.article import extract
 from raqib.extract.notices import notices
-from raqib.extract.page import analyze, make_page
+from raqib.extract.page import SAME, analyze, make_page
 from raqib.extract.results import EXTRACTOR, Article, NotArticle
 from tests.conftest import CORPUS, require_shared
 
@@ -110,10 +112,32 @@ def test_invisible_characters_do_not_change_the_snapshot() -> None:
 
 
 def test_an_inline_drawing_does_not_count_toward_the_page_size() -> None:
-    """An SVG map of 60,000 shapes beside a real article is read as the article."""
+    """An SVG map of 60,000 shapes beside a real article is read as the
+    article, as it reads without the map, and its region check passes
+    against the region found without it."""
+    url = "http://127.0.0.1/sada/x/"
+    plain = page("seed/01-original.html")
     shapes = '<path d="M0 0"/>' * 60_000
-    html = page("seed/01-original.html").replace("</body>", f"<svg>{shapes}</svg></body>")
-    assert isinstance(extract(html, "http://127.0.0.1/sada/x/"), Article)
+    html = plain.replace("</body>", f"<svg><g>{shapes}</g><svg>{shapes}</svg></svg></body>")
+    assert isinstance(extract(html, url), Article)
+    before, after = analyze(plain, url, None), make_page(html, url)
+    assert not isinstance(before, NotArticle) and not isinstance(after, NotArticle)
+    assert after.snapshot == before.snapshot
+    assert before.region is not None and analyze(html, url, before.region) is SAME
+
+
+def test_a_page_of_millions_of_tags_is_refused_before_it_is_parsed() -> None:
+    """8 MB of empty SVG shapes parsed into 323 MB, and the extractor then
+    walked all 2,000,000 of them for 19 s: refused from its count of tags,
+    whether or not they are drawings."""
+    for inner in ("<svg>" + "<g/>" * 2_000_000 + "</svg>", "<div>" + "<b>" * 2_000_000 + "</div>"):
+        html = page("seed/01-original.html").replace("</body>", inner + "</body>")
+        for result in (extract(html, None), analyze(html, None, None)):
+            assert isinstance(result, NotArticle)
+            assert re.fullmatch(
+                r"2,000,\d{3} tags \(or '<'\): more than any article page \(250,000\)",
+                result.reason,
+            ), result.reason
 
 
 @pytest.mark.parametrize(

@@ -17,14 +17,10 @@ from trafilatura.settings import Document, use_config
 from raqib.extract import blocks, pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
-from raqib.extract.parsing import parse
+from raqib.extract.parsing import MAX_TAGS, MAX_TREE_SIZE, fit, parse, tags_over_bound
 from raqib.extract.results import BOT_CHECK, Article, NotArticle
 from raqib.normalize.arabic import compact_key
 
-# Elements a page may have: the saved real pages have 280 to 2,200. trafilatura's
-# time grows faster than the tree (80,000 paragraphs 8 s, 160,000 27 s), and a
-# stranger's 8 MB page can hold 600,000. A 5 MB inline script is one element.
-MAX_TREE_SIZE = 50_000
 MIN_WORDS = 25
 
 # trafilatura's settings, explicit rather than whatever its settings.cfg says.
@@ -89,17 +85,17 @@ def extract(
         return NotArticle("empty body")
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
+    if tags := tags_over_bound(html):
+        return NotArticle(f"{tags:,} tags (or '<'): more than any article page ({MAX_TAGS:,})")
     if tree is None:
         tree, facts = parse(html), None  # facts describe a parse the caller had
     if tree is None:
         return NotArticle("unparseable HTML")
-    if (elements := int(tree.xpath("count(//*)"))) > MAX_TREE_SIZE:
-        # Drawings are not read for text: an inline map or icon sprite is not the article's size.
-        elements -= int(tree.xpath("count(//*[local-name()='svg' or local-name()='math']//*)"))
-        if elements > MAX_TREE_SIZE:
-            return NotArticle(
-                f"{elements:,} elements: more than any article page ({MAX_TREE_SIZE:,})"
-            )
+    elements, pruned = fit(tree)  # an inline map or icon sprite is not the article's size
+    if elements > MAX_TREE_SIZE:
+        return NotArticle(f"{elements:,} elements: more than any article page ({MAX_TREE_SIZE:,})")
+    if pruned:
+        facts = None  # the tree is no longer the one facts describe
     if "\N{ZERO WIDTH NON-JOINER}" in html or _ZWNJ_REFERENCE.search(html):
         _disguise_zwnj(tree)
         facts = None  # the tree is no longer the one facts describe

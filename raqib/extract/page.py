@@ -17,7 +17,7 @@ from typing import Any
 from raqib.domain import Snapshot
 from raqib.extract.facts import Facts
 from raqib.extract.notices import notices as read_notices
-from raqib.extract.parsing import parse
+from raqib.extract.parsing import MAX_TREE_SIZE, fit, parse
 from raqib.extract.region import check, locate
 from raqib.extract.results import EXTRACTOR, NotArticle
 from raqib.normalize.arabic import canonical_line
@@ -96,6 +96,8 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     region, else (or when it fails) full extraction plus a new region. The
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
+    if root is not None and len(html) > MAX_TREE_SIZE:  # fewer characters, fewer elements
+        fit(root)  # a page past the element bound without its drawings: read without them
     facts = Facts(root) if root is not None else None  # read by all three below
     checked = check(root, region, read_notices, facts) if region is not None else None
     if checked is not None and region is not None and checked.digest == region["digest"]:
