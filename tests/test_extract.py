@@ -126,6 +126,23 @@ def test_an_inline_drawing_does_not_count_toward_the_page_size() -> None:
     assert before.region is not None and analyze(html, url, before.region) is SAME
 
 
+def test_a_page_past_the_element_bound_is_refused_even_when_its_region_is_unchanged() -> None:
+    """The bound holds on refetches too: a watched article whose page grows
+    past 50,000 elements outside its region is not read as unchanged (the
+    region check would walk the whole page first), but refused, as its first
+    fetch would be."""
+    url = "http://127.0.0.1/sada/x/"
+    plain = page("seed/01-original.html")
+    first = analyze(plain, url, None)
+    assert not isinstance(first, NotArticle) and first.region is not None
+    assert analyze(plain, url, first.region) is SAME
+    grown = plain.replace("</body>", "<div>" + "<p>كلمة</p>" * 60_000 + "</div></body>")
+    result = analyze(grown, url, first.region)
+    assert (
+        isinstance(result, NotArticle) and "elements: more than any article page" in result.reason
+    )
+
+
 def test_a_page_of_millions_of_tags_is_refused_before_it_is_parsed() -> None:
     """8 MB of empty SVG shapes parsed into 323 MB, and the extractor then
     walked all 2,000,000 of them for 19 s: refused from its count of tags,

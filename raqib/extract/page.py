@@ -96,8 +96,11 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     region, else (or when it fails) full extraction plus a new region. The
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
-    if root is not None and len(html) > MAX_TREE_SIZE:  # fewer characters, fewer elements
-        fit(root)  # a page past the element bound without its drawings: read without them
+    # Fewer characters than the bound, fewer elements. A page past it without
+    # its drawings is refused by extraction, whether or not its article region
+    # still digests as before (walking it would take a second).
+    if root is not None and len(html) > MAX_TREE_SIZE and fit(root)[0] > MAX_TREE_SIZE:
+        return make_page(html, url, root, None)
     facts = Facts(root) if root is not None else None  # read by all three below
     checked = check(root, region, read_notices, facts) if region is not None else None
     if checked is not None and region is not None and checked.digest == region["digest"]:
