@@ -13,7 +13,10 @@ Clock = Callable[[], datetime]
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; a naive one is taken as UTC."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        raise ValueError(f"{text.strip()[:40]!r} is out of range") from None
 
 
 def system_clock() -> datetime:

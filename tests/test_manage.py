@@ -175,6 +175,29 @@ def test_since_without_an_offset_is_in_the_display_time_zone() -> None:
     assert parse_since("today", now=now, zone=baghdad) == datetime(2026, 12, 4, 21, tzinfo=UTC)
 
 
+def test_since_at_the_ends_of_time_is_as_far_as_times_go(raqib: Raqib) -> None:
+    """`--since 0001-01-01` (everything) was refused as "not a time", and a
+    time in year 9999 that is in year 10000 in UTC ended the command with an
+    unexpected error. They are the earliest and latest times Raqib can hold."""
+    from datetime import UTC, datetime
+
+    from raqib.app.history import parse_since
+    from raqib.clock import parse_instant
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    for zone in ("Asia/Baghdad", "America/New_York"):
+        assert parse_since("0001-01-01", now=now, zone=zone).year == 1
+        assert parse_since("0001-01-01T00:00+03:00", now=now, zone=zone).year == 1
+        assert parse_since("9999-12-31T23:59-05:00", now=now, zone=zone).year == 9999
+        assert parse_since("9999-12-31", now=now, zone=zone).year == 9999
+    with pytest.raises(ValueError, match="out of range"):  # an import's time, or a WARC's
+        parse_instant("9999-12-31T23:59:59-05:00")
+    raqib.home.mkdir(parents=True)
+    raqib("watch", "--no-fetch", "https://example.com/a")
+    for when in ("0001-01-01", "9999-12-31T23:59:59-05:00"):
+        assert raqib("changes", "--since", when).out.strip() == "no changes"
+
+
 def test_kind_and_silence_filter_the_verdicts_shown_while_old_ones_wait(raqib: Raqib) -> None:
     """A change an older analyzer called substantive and silent, which this one
     calls cosmetic (1,500 → 1500): until a pass stores it again, `--kind` and

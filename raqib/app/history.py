@@ -39,14 +39,21 @@ def parse_since(
         return now - timedelta(seconds=int(ago[1]) * _UNIT[ago[2]])
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=config.zone(zone))
-        return value.astimezone(UTC)
     except ValueError:
         raise BadInput(
             f"{option} {text!r} is not a time: give an ISO 8601 time (2026-11-30T08:00+03:00), "
             "a span back from now (30m, 12h, 2d, 1w), today or yesterday"
         ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=config.zone(zone))
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):  # within a day of year 1 or 9999: as far as times go
+        return (
+            datetime(1, 1, 2, tzinfo=UTC)
+            if value.year < 5000
+            else datetime(9999, 12, 30, tzinfo=UTC)
+        )
 
 
 def fetch_mode(render: bool | None, screenshots: bool | None) -> dict[str, bool]:
