@@ -4,7 +4,8 @@ It listens to `response_downloaded`, which fires before the downloader
 middlewares run, so the body is exactly what the server sent (still gzip- or
 brotli-encoded if it was). Requests opt in with meta `raqib_capture=True`;
 where the record landed goes back into the request's meta as `raqib_warc`:
-(file, offset) for the fetch log row, or a failed future that the recorder
+(file, offset, and for a revisit where its original sits, if known) for the
+fetch log row, or a failed future that the recorder
 awaits (a full or read-only disk: no archive, no evidence, the pass stops).
 
 Records are digested, gzipped and appended on the reactor thread, as each
@@ -190,7 +191,7 @@ class WarcCapture:
         except Exception as exc:  # raised where the recorder awaits it, as a thread's would be
             request.meta["raqib_warc"] = _failed(exc)
         else:
-            request.meta["raqib_warc"] = (capture.file, capture.offset)
+            request.meta["raqib_warc"] = (capture.file, capture.offset, capture.refers)
 
     def rendering(self, url: str, dom: bytes | None, shot: Shot | None) -> Future[tuple[str, int]]:
         """Archive a rendered page's DOM and screenshot, in order with the rest."""

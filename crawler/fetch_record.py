@@ -113,6 +113,7 @@ def build_record(
         else [],
         warc_file=warc[0] if warc else None,
         warc_offset=warc[1] if warc else None,
+        warc_refers=warc[2] if warc and len(warc) > 2 else None,
         # Extracted in full: its region (or {}, none: the old one must not stay).
         region=(page.region or {}) if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
@@ -158,4 +159,5 @@ def failed_record(task: Task, fetched: Fetched, detail: str, policy: Policy) -> 
         next_check_at=at, new_state=state, error_count=errors, removed_count=removed,
         status=fetched.status, duration_ms=fetched.duration_ms, detail=detail[:300],
         warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
+        warc_refers=warc[2] if warc and len(warc) > 2 else None,
     )  # fmt: skip

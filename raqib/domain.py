@@ -198,6 +198,7 @@ class FetchRecord:
     removed_count: int | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
+    warc_refers: tuple[str, int] | None = None  # a revisit's original: (file, offset)
     region: dict[str, Any] | None = None  # where the article sat; {}: nowhere; None: as was
     meta: dict[str, Any] | None = None  # the page's metadata, when it was read
     shot: Shot | None = None  # kept with the new version it shows

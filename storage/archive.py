@@ -8,16 +8,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from raqib.domain import GOOD_OUTCOMES, RESTING_STATES
 from raqib.storage import models as m
 from raqib.storage import sqlite
-from raqib.storage.db import Database, rowcount
+from raqib.storage.db import Database, rowcount, upsert
 from raqib.storage.watches import MAX_URL
 
-Capture = tuple[str, str, str]  # (payload digest, URI, WARC-Date)
-Placed = tuple[str, str, str, str | None, int | None]  # … and its record's (file, offset)
+# A URL's last full capture: (payload digest, URI, WARC-Date, its record's file and offset).
+Placed = tuple[str, str, str, str | None, int | None]
 RESTING = [s.value for s in RESTING_STATES]
+First = tuple[int, str, int, tuple[str, int] | None]  # watch id, file, offset, original
 
 
 def _ref(row: Any) -> dict[str, Any] | None:
@@ -34,44 +36,32 @@ class ArchiveRepo:
 
     # --- the last capture of each URL (what a revisit record refers to) ---------------
 
-    def last_capture(self, url: str) -> Capture | None:
+    def last_capture(self, url: str) -> Placed | None:
         with self.db.session() as s:
             c = s.get(m.Capture, url)
-            return (c.digest, c.uri, c.date) if c is not None else None
+            return (c.digest, c.uri, c.date, c.file, c.offset) if c is not None else None
 
-    def last_captures(self, urls: Sequence[str]) -> dict[str, Capture]:
-        out: dict[str, Capture] = {}
+    def last_captures(self, urls: Sequence[str]) -> dict[str, Placed]:
+        out: dict[str, Placed] = {}
         with self.db.session() as s:
             for i in range(0, len(urls), 500):
                 chunk = list(urls[i : i + 500])
                 for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(chunk))):
-                    out[c.url] = (c.digest, c.uri, c.date)
+                    out[c.url] = (c.digest, c.uri, c.date, c.file, c.offset)
         return out
 
     def remember_captures(self, items: Mapping[str, Placed]) -> None:
-        """Upsert many last captures in one transaction. A URL longer than the
+        """Upsert many last captures in one statement (INSERT … ON CONFLICT:
+        two workers may capture one new URL at once). A URL longer than the
         column is not remembered (its next capture is a full record again):
         PostgreSQL would refuse it, and with it the batch's every other one."""
-        items = {u: c for u, c in items.items() if len(u) <= MAX_URL and len(c[1]) <= MAX_URL}
+        rows = [
+            {"url": url, "digest": digest, "uri": uri, "date": date, "file": file, "offset": offset}
+            for url, (digest, uri, date, file, offset) in items.items()
+            if len(url) <= MAX_URL and len(uri) <= MAX_URL
+        ]
         with self.db.session() as s:
-            existing = {
-                c.url: c for c in s.scalars(select(m.Capture).where(m.Capture.url.in_(list(items))))
-            }
-            for url, (digest, uri, date, file, offset) in items.items():
-                c = existing.get(url)
-                if c is None:
-                    c = m.Capture(url=url)
-                    s.add(c)
-                c.digest, c.uri, c.date, c.file, c.offset = digest, uri, date, file, offset
-
-    def capture_place(self, uri: str, date: str) -> tuple[str, int] | None:
-        """Where the full capture of `uri` at WARC-Date `date` sits, if it is
-        still that URL's last and its place was recorded (from 0011)."""
-        with self.db.session() as s:
-            c = s.get(m.Capture, uri)
-            if c is None or c.date != date or c.file is None or c.offset is None:
-                return None
-            return c.file, int(c.offset)
+            upsert(s.connection(), m.Capture.__table__, rows, key="url")
 
     # --- where each fetch sits in the WARC files -----------------------------------------
 
@@ -185,32 +175,36 @@ class ArchiveRepo:
                 )
             )
 
-    def first_fetches_outside(self, names: Sequence[str]) -> list[tuple[int, str, int]]:
+    def first_fetches_outside(self, names: Sequence[str]) -> list[First]:
         """Per watch, its earliest archived 200 or 304 in a file not among
         `names` (what a revisit's original can change on): (watch id, file,
-        offset)."""
+        offset, and for a revisit where its original sat, when recorded)."""
         with self.db.session() as s:
             ids = self._file_ids(s, names)
             order = func.row_number().over(
                 partition_by=m.Fetch.watch_id, order_by=(m.Fetch.fetched_at, m.Fetch.id)
             )
+            f = m.Fetch
             ranked = (
-                select(
-                    m.Fetch.watch_id, m.Fetch.warc_file_id, m.Fetch.warc_offset, order.label("n")
-                )
-                .where(
-                    m.Fetch.warc_file_id.is_not(None),
-                    m.Fetch.warc_file_id.not_in(ids),
-                    m.Fetch.status.in_([200, 304]),
-                )
+                select(f.watch_id, f.warc_file_id, f.warc_offset, f.refers_file_id,
+                       f.refers_offset, order.label("n"))
+                .where(f.warc_file_id.is_not(None), f.warc_file_id.not_in(ids),
+                       f.status.in_([200, 304]))
                 .subquery()
-            )
+            )  # fmt: skip
+            refers = aliased(m.WarcFile)
             rows = s.execute(
-                select(ranked.c.watch_id, m.WarcFile.name, ranked.c.warc_offset)
+                select(ranked.c.watch_id, m.WarcFile.name, ranked.c.warc_offset, refers.name,
+                       ranked.c.refers_offset)
                 .join(m.WarcFile, m.WarcFile.id == ranked.c.warc_file_id)
+                .outerjoin(refers, refers.id == ranked.c.refers_file_id)
                 .where(ranked.c.n == 1)
-            ).all()
-            return [(int(w), str(n), int(o)) for w, n, o in rows if o is not None]
+            ).all()  # fmt: skip
+            return [
+                (int(w), str(n), int(o), None if rn is None or ro is None else (str(rn), int(ro)))
+                for w, n, o, rn, ro in rows
+                if o is not None
+            ]
 
     def fetches_in(
         self, watch_id: int | None, names: Sequence[str], *, near: datetime | None = None,
@@ -262,13 +256,17 @@ class ArchiveRepo:
         with self.db.session() as s:
             ids = list(s.scalars(select(m.WarcFile.id).where(m.WarcFile.name.in_(list(names)))))
             if ids:
-                s.execute(
-                    update(m.Fetch)
-                    .where(m.Fetch.warc_file_id.in_(ids))
-                    .values(warc_file_id=None, warc_offset=None)
-                    .execution_options(synchronize_session=False)
-                )
+                for file_id, offset in ((m.Fetch.warc_file_id, m.Fetch.warc_offset),
+                                        (m.Fetch.refers_file_id, m.Fetch.refers_offset)):  # fmt: skip
+                    s.execute(
+                        update(m.Fetch)
+                        .where(file_id.in_(ids))
+                        .values({file_id: None, offset: None})
+                        .execution_options(synchronize_session=False)
+                    )
                 s.execute(delete(m.WarcFile).where(m.WarcFile.id.in_(ids)))
+            for i in range(0, len(names), 500):  # a capture in a removed file is one no more
+                s.execute(delete(m.Capture).where(m.Capture.file.in_(list(names[i : i + 500]))))
             old = s.execute(
                 select(m.Capture.url, m.Capture.uri, m.Capture.date).where(
                     m.Capture.date < captured_before

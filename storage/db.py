@@ -77,6 +77,21 @@ def insert_new(
     return list(conn.execute(statement.returning(*returning), rows))
 
 
+def upsert(conn: Any, table: Any, rows: list[dict[str, Any]], key: str) -> None:
+    """Insert rows; one whose `key` is stored already replaces the stored row:
+    INSERT … ON CONFLICT DO UPDATE, which both backends speak."""
+    if not rows:
+        return
+    statement = _insert(conn, table)
+    new = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key], set_={c: new[c] for c in rows[0] if c != key}
+        ),
+        rows,
+    )
+
+
 def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, stamp: str) -> None:
     """Insert rows; one whose `key` is stored already replaces the stored row
     only if its `stamp` is later: INSERT … ON CONFLICT DO UPDATE … WHERE, which

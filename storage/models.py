@@ -152,9 +152,11 @@ class Fetch(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(500))
     version_id: Mapped[int | None] = mapped_column(Integer)
-    # Where this fetch's response (or revisit) record sits in the WARC archive.
+    # Where this fetch's WARC record sits; refers_*: where a revisit's original sat (gc keeps it).
     warc_file_id: Mapped[int | None] = mapped_column(Integer)
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    refers_file_id: Mapped[int | None] = mapped_column(Integer)
+    refers_offset: Mapped[int | None] = mapped_column(BigInteger)
 
     # By watch alone: ids grow with time, so the id orders a watch's log, and
     # every unchanged fetch adds this index entry to the database.
@@ -277,8 +279,7 @@ class WarcFile(Base):
 
 
 class Capture(Base):
-    """The last full capture of each URL: what a revisit record refers to, and
-    where it sits (from 0011), so gc keeps its file while revisits need it."""
+    """The last full capture of each URL and where it sits: what a revisit refers to."""
 
     __tablename__ = "captures"
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)

@@ -142,9 +142,8 @@ class FetchWriter:
                 # its id may go to the next file named.
                 for name in set(self._warc_ids) - named:
                     del self._warc_ids[name]
-                # Two workers storing the same bodies in other orders (a
-                # watch's second fetch is written in a later round) can
-                # deadlock; PostgreSQL then rolls one batch back.
+                # Two workers storing the same bodies in other orders (a watch's second fetch
+                # is written in a later round) can deadlock; PostgreSQL then rolls one back.
                 if attempt == ATTEMPTS or not postgres.retryable(exc):
                     raise
                 attempt += 1
@@ -365,6 +364,8 @@ class FetchWriter:
             "version_id": None,
             "warc_file_id": self.warc_file_id(s, rec.warc_file) if rec.warc_file else None,
             "warc_offset": rec.warc_offset,
+            "refers_file_id": self.warc_file_id(s, rec.warc_refers[0]) if rec.warc_refers else None,
+            "refers_offset": rec.warc_refers[1] if rec.warc_refers else None,
         }  # fmt: skip
 
     @staticmethod

@@ -398,7 +398,7 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
     referring to nothing, and the page could not be replayed from any export.
     Its file is kept; a page that changed since has a full record of its own
     after the cutoff, and its old file goes. A capture an older Raqib made
-    has no recorded place: its original is searched for among the fetches."""
+    recorded no place: its original is searched for among the fetches."""
     from datetime import UTC, datetime, timedelta
 
     from warcio.archiveiterator import ArchiveIterator
@@ -422,6 +422,8 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
         store = raqib.open_storage()
         with store.db.engine.begin() as conn:
             assert conn.execute(text('UPDATE captures SET file = NULL, "offset" = NULL')).rowcount
+            nulled = "UPDATE fetches SET refers_file_id = NULL, refers_offset = NULL"
+            assert conn.execute(text(f"{nulled} WHERE refers_file_id IS NOT NULL")).rowcount
         store.close()
     raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
     out = raqib("gc", "--older-than", "15d").out
@@ -441,14 +443,15 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
     assert {refers for _k, _d, refers in records[1:]} == {records[0][1]}  # replayable
 
 
-def test_gc_keeps_another_watchs_original_where_the_capture_was_recorded(
+def test_gc_keeps_another_watchs_original_where_the_revisit_says_it_sat(
     server, raqib: Raqib
 ) -> None:
     """A page reached through another watch's redirect is archived as
     revisits of the first watch's capture. Its file is kept while they refer
-    to it: found where the capture was recorded to sit, not by searching fetch
-    times near the revisit's date (which under a frozen clock, or in a pass
-    of more fetches than the search reads, misses another watch's)."""
+    to it, even once the page has a newer capture: found where the revisit's
+    fetch row says its original sat, not by searching fetch times near the
+    revisit's date (which under a frozen clock, or in a pass of more fetches
+    than the search reads, misses another watch's)."""
     from datetime import UTC, datetime, timedelta
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -462,15 +465,18 @@ def test_gc_keeps_another_watchs_original_where_the_capture_was_recorded(
     (original,) = [f["warc"] for f in raqib("log", page, "--json").json()]
     raqib("pause", page)  # from now on, only the alias fetches the page
     raqib("watch", "--no-fetch", alias)
-    for day in (10, 20):
-        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    server.routes["/page"] = Route(render(VERSIONS[3], server.base))  # a newer capture after it
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=18)).isoformat()})
     kept = [f["warc"] for f in raqib("log", alias, "--json").json()]
     warc = raqib.home / "warc"
-    with (warc / kept[0]["file"]).open("rb") as f:
-        f.seek(kept[0]["offset"])
-        revisit = next(iter(ArchiveIterator(f)))
-    assert revisit.rec_type == "revisit"
-    assert revisit.rec_headers.get_header("WARC-Refers-To-Target-URI") == page
+    heads = []
+    for ref in kept:
+        with (warc / ref["file"]).open("rb") as f:
+            f.seek(ref["offset"])
+            heads.append(next(iter(ArchiveIterator(f))))
+    assert [h.rec_type for h in heads] == ["revisit", "response"]
+    assert heads[0].rec_headers.get_header("WARC-Refers-To-Target-URI") == page
 
     raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20, hours=1)).isoformat()
     out = raqib("gc", "--older-than", "15d").out
@@ -482,7 +488,7 @@ def test_gc_keeps_another_watchs_original_where_the_capture_was_recorded(
     assert (
         record.rec_headers.get_header("WARC-Target-URI"),
         record.rec_headers.get_header("WARC-Date"),
-    ) == (page, revisit.rec_headers.get_header("WARC-Refers-To-Date"))
+    ) == (page, heads[0].rec_headers.get_header("WARC-Refers-To-Date"))
 
 
 def test_the_capture_index_forgets_what_it_has_written() -> None:

@@ -1013,6 +1013,63 @@ def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend:
         assert got["id"] == s.scalar(select(WarcFile.id).where(WarcFile.name == name))
 
 
+def test_two_workers_remember_one_new_capture_at_once(store: Storage, backend: str) -> None:
+    """Two crawler processes may capture one new URL at once. The second's
+    batch of last captures waited on the first's row and then failed on it
+    (a unique violation), losing its every other capture with it; it now
+    replaces the row it waited on."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two can insert at once")
+    url, other_url = "https://a.example/1", "https://a.example/2"
+    other = open_storage(store.url())
+    failed: list[BaseException] = []
+
+    def second_worker() -> None:
+        try:
+            other.archive.remember_captures({
+                url: ("sha1:B", url, "2026-01-01T12:00:01Z", "RAQIB-b.warc.gz", 20),
+                other_url: ("sha1:C", other_url, "2026-01-01T12:00:02Z", "RAQIB-b.warc.gz", 40),
+            })  # fmt: skip
+        except BaseException as exc:
+            failed.append(exc)
+
+    try:
+        with store.db.engine.connect() as first:
+            tx = first.begin()  # the first worker's batch, not committed yet
+            first.execute(
+                text(
+                    "INSERT INTO captures (url, digest, uri, date) VALUES (:u, 'sha1:A', :u, 'x')"
+                ),
+                {"u": url},
+            )
+            t = threading.Thread(target=second_worker)
+            t.start()
+            deadline = time.monotonic() + 30
+            with store.db.engine.connect() as watch:  # until the second waits on that row
+                while not watch.execute(
+                    text(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).first():
+                    assert time.monotonic() < deadline and t.is_alive(), failed
+                    time.sleep(0.02)
+            tx.commit()
+        t.join(timeout=30)
+    finally:
+        other.close()
+    assert not failed, failed
+    assert store.archive.last_capture(url) == (
+        "sha1:B", url, "2026-01-01T12:00:01Z", "RAQIB-b.warc.gz", 20
+    )  # fmt: skip
+    assert store.archive.last_capture(other_url) is not None
+
+
 def test_changes_are_stored_once_whoever_judges_them_first(store: Storage) -> None:
     """A batch of judgements is one transaction; a pair another worker stored
     first is skipped (no error, no duplicate) and only this call's are returned."""

@@ -25,6 +25,7 @@ from raqib.clock import parse_instant
 NEAR = timedelta(minutes=10)
 LOOK_BACK = 500
 OPEN_FILES = 64  # WARC files held open at once while their records are read
+Place = tuple[str, int]  # a record's WARC file and offset
 
 
 def old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int, set[tuple[str, str]]]:
@@ -61,7 +62,7 @@ class Originals:
         try:
             while candidates := sorted(old - needed):
                 more: set[str] = set()
-                for watch_id, name, offset in self.archive.first_fetches_outside(candidates):
+                for watch_id, name, offset, place in self.archive.first_fetches_outside(candidates):
                     first = self.head(name, offset)
                     if first is None:  # unreadable: whatever it refers to is kept
                         more |= {n for n, _o in self.archive.fetches_in(watch_id, candidates)}
@@ -70,7 +71,7 @@ class Originals:
                     if first.get("WARC-Type") == "revisit" and date:  # a 304 may refer to none
                         target = (first.get("WARC-Refers-To-Target-URI") or "", date)
                         targets.add(target)
-                        more |= self.original(watch_id, target, candidates)
+                        more |= self.original(watch_id, target, candidates, place)
                 if not more - needed:
                     break
                 needed |= more
@@ -79,14 +80,16 @@ class Originals:
                 f.close()
         return needed, targets
 
-    def original(self, watch_id: int, target: tuple[str, str], among: list[str]) -> set[str]:
+    def original(
+        self, watch_id: int, target: tuple[str, str], among: list[str], place: Place | None
+    ) -> set[str]:
         """The old file (if any) holding the response record `target` names:
-        where the URL's last capture was recorded to sit, when `target` is
-        that capture; else looked for near its date among this watch's
-        fetches, then every watch's (an original may be another watch's, the
-        same page reached by a redirect), then among this watch's last few
-        hundred; not found, every old file holding this watch's fetches."""
-        place = self.archive.capture_place(*target)
+        at `place`, where the revisit's fetch row says its original sat (an
+        older Raqib did not say); else looked for near its date among this
+        watch's fetches, then every watch's (an original may be another
+        watch's, the same page reached by a redirect), then among this watch's
+        last few hundred; not found, every old file holding this watch's
+        fetches."""
         if place is not None and self.holds(place, target):
             return {place[0]} if place[0] in among else set()  # else in a file kept anyway
         try:
@@ -103,7 +106,7 @@ class Originals:
                     return {name}
         return {name for name, _offset in self.archive.fetches_in(watch_id, among)}
 
-    def holds(self, place: tuple[str, int], target: tuple[str, str]) -> bool:
+    def holds(self, place: Place, target: tuple[str, str]) -> bool:
         """Whether the record at `place` is the response `target` names."""
         h = self.head(*place) or {}
         found = (h.get("WARC-Target-URI"), h.get("WARC-Date")) == target

@@ -50,6 +50,7 @@ class Capture:
     offset: int  # where the response or revisit record starts
     record_type: str  # response | revisit
     payload_digest: str | None
+    refers: tuple[str, int] | None = None  # a revisit's original: (file, offset), when known
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class Previous:
     date: str  # WARC-Date of the capture a revisit refers to
     file: str | None = None  # where that capture's record sits, when known
     offset: int | None = None
+
+    def place(self) -> tuple[str, int] | None:
+        return (
+            (self.file, self.offset) if self.file is not None and self.offset is not None else None
+        )
 
 
 class CaptureIndex(Protocol):
@@ -206,11 +212,12 @@ class WarcArchive:
         discovery candidate's): an export holds a watch's own fetches only,
         and a revisit of a record outside it could not be replayed."""
         with self.lock:
-            data, record_type, digest, date = self._records(ex)
+            data, record_type, digest, date, previous = self._records(ex)
             name, offset = self._append(data)
         if basis and record_type == "response" and ex.status == 200 and digest:
             self.index.remember_capture(ex.url, Previous(digest, ex.url, date, name, offset))
-        return Capture(name, offset, record_type, digest)
+        refers = previous.place() if record_type == "revisit" and previous is not None else None
+        return Capture(name, offset, record_type, digest, refers)
 
     def write_rendering(
         self, url: str, dom: bytes | None, shot: tuple[bytes, str] | None
@@ -234,8 +241,9 @@ class WarcArchive:
         with self.lock:
             return self._append(buf.getvalue())
 
-    def _records(self, ex: Exchange) -> tuple[bytes, str, str | None, str]:
-        """The response (or revisit) and request records of one exchange, gzipped."""
+    def _records(self, ex: Exchange) -> tuple[bytes, str, str | None, str, Previous | None]:
+        """The response (or revisit) and request records of one exchange,
+        gzipped, and the capture a revisit would refer to."""
         writer, buf = self._writer()
         resp_headers = StatusAndHeaders(
             f"{ex.status} {ex.reason}".strip(),
@@ -274,7 +282,8 @@ class WarcArchive:
             ),
         )
         writer.write_request_response_pair(request, record)
-        return buf.getvalue(), record_type, digest, record.rec_headers.get_header("WARC-Date")
+        date = record.rec_headers.get_header("WARC-Date")
+        return buf.getvalue(), record_type, digest, date, previous
 
 
 class _Members:
