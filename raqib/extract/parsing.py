@@ -154,9 +154,10 @@ def _from_bytes(html: str) -> Any:
 def fit(tree: Any) -> tuple[int, bool]:
     """The tree's element count, and whether inline SVG went to get there.
     A page past MAX_TREE_SIZE is measured without its drawings (a map, an
-    icon sprite), which then leave the tree: nothing reads their text (the
-    region check and the extractor skip them), and every reader of the page
-    would still have walked them. Smaller pages are left as they are."""
+    icon sprite), which then leave the tree: every reader of the page would
+    still walk them. Smaller pages are left as they are: a few readers take
+    an icon's <title> as text (ledes, link paragraphs, table cells), and
+    dropping drawings from every page would change every such page's text."""
     elements = int(tree.xpath("count(//*)"))
     if elements <= MAX_TREE_SIZE:
         return elements, False
