@@ -281,3 +281,23 @@ def test_real_page_body_and_headline_edits_are_seen(name: str) -> None:
             m.set("content", (m.get("content") or "") + " (محدث)")
     retitled = lxml.html.tostring(tree, encoding="unicode")
     assert analyze(retitled, URL, base.region) is not SAME, "a headline edit was short-circuited"
+
+
+def test_prose_in_deeply_nested_inline_elements_counts_once() -> None:
+    """Prose outside the article inside 250 nested <span> was kept, joined
+    and copied once per level: a megabyte of it took the region check 35 s
+    and 313 MB. Its prose is its block's, counted there once, and an edit
+    deep inside still changes the digest."""
+    from raqib.extract.region import _prose_outside, digest
+
+    def page(word: str) -> str:
+        nested = "<span>" * 250 + f"{word} " * 40 + "كلمة أخيرة" + "</span>" * 250
+        body = "<p>" + "نص المقال " * 30 + "</p>"
+        return f"<html><body><article>{body}</article><div>{nested}</div></body></html>"
+
+    trees = [parse(page(w)) for w in ("كلمة", "كلمة", "عبارة")]
+    regions = [t.find(".//article") for t in trees]
+    prose = _prose_outside(trees[0], regions[0])
+    assert len(prose) == 1 and prose[0].count("كلمة") == 41
+    digests = [digest(t, r, []) for t, r in zip(trees, regions, strict=True)]
+    assert digests[0] == digests[1] != digests[2]

@@ -222,15 +222,21 @@ def _heads(root: Any) -> list[str]:
     return out
 
 
-def _block_text(el: Any) -> str:
+def _block_text(el: Any, parts: list[str] | None = None) -> str:
     """An element's own prose: its text and that of its inline children,
-    without link text and without nested blocks (they count on their own)."""
-    parts = [el.text or ""] if el.tag != "a" else []
+    without link text and without nested blocks (they count on their own).
+    Gathered into one list and joined once: inline elements nested a few
+    hundred deep around a megabyte of text were joined, and copied, at
+    every level."""
+    top = parts is None
+    parts = [] if parts is None else parts
+    if el.tag != "a":
+        parts.append(el.text or "")
     for child in el:
         if isinstance(child.tag, str) and child.tag in _INLINE:
-            parts.append(_block_text(child))
+            _block_text(child, parts)
         parts.append(child.tail or "")
-    return " ".join(parts)
+    return " ".join(parts) if top else ""
 
 
 def _prose_outside(root: Any, region: Any) -> list[str]:
@@ -252,6 +258,9 @@ def _prose_outside(root: Any, region: Any) -> list[str]:
         if el is region or not isinstance(el.tag, str) or el.tag in _SKIP:
             continue
         if skip_furniture and marks_furniture(el):
+            continue
+        if el.tag in _INLINE:  # its prose is its block's: counted there, once
+            stack.extend(reversed(el))
             continue
         text = canonical_line(_block_text(el))
         if len(_DIGITS.sub("", text).split()) >= MIN_PROSE_WORDS:
