@@ -17,7 +17,7 @@ from trafilatura.settings import Document, use_config
 from raqib.extract import blocks, pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
-from raqib.extract.parsing import MAX_TAGS, MAX_TREE_SIZE, fit, parse, tags_over_bound
+from raqib.extract.parsing import MAX_TREE_SIZE, fit, parse, refusal
 from raqib.extract.results import BOT_CHECK, Article, NotArticle
 from raqib.normalize.arabic import compact_key
 
@@ -85,10 +85,10 @@ def extract(
         return NotArticle("empty body")
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
-    if tags := tags_over_bound(html):
-        return NotArticle(f"{tags:,} tags (or '<'): more than any article page ({MAX_TAGS:,})")
-    if tree is None:
-        tree, facts = parse(html), None  # facts describe a parse the caller had
+    if tree is None:  # else the caller's parse checked the page
+        if why := refusal(html):
+            return NotArticle(why)
+        tree, facts = parse(html, checked=True), None  # facts describe a parse the caller had
     if tree is None:
         return NotArticle("unparseable HTML")
     elements, pruned = fit(tree)  # an inline map or icon sprite is not the article's size

@@ -73,20 +73,20 @@ MAX_TREE_SIZE = 50_000
 MAX_TAGS = 5 * MAX_TREE_SIZE
 
 
-def tags_over_bound(html: str) -> int:
-    """How many `<` the page holds when that is more than MAX_TAGS, else 0:
-    more than any page's tags (every tag opens with one, and no real page's
-    scripts hold a quarter of a million)."""
-    if len(html) <= MAX_TAGS:
-        return 0
-    n = html.count("<")
-    return n if n > MAX_TAGS else 0
+def refusal(html: str) -> str | None:
+    """Why the page is not to be parsed at all: past a bound that its parse
+    alone would blow (checked in C but for tags over a thousand characters)."""
+    if len(html) > MAX_TAGS and (n := html.count("<")) > MAX_TAGS:
+        return f"{n:,} tags (or '<'): more than any article page ({MAX_TAGS:,})"
+    if n := markup.crowded_tag(html):
+        return f"a tag of {n:,} attributes: more than any page's ({markup.MAX_ATTRIBUTES:,})"
+    return None
 
 
-def parse(html: str) -> Any:
-    """The page's tree (None if unparseable, or past MAX_TAGS), as extraction
-    and the region check both read it."""
-    if tags_over_bound(html):
+def parse(html: str, *, checked: bool = False) -> Any:
+    """The page's tree (None if unparseable, or refused: `refusal`, unless
+    the caller `checked` it), as extraction and the region check read it."""
+    if not checked and refusal(html):
         return None
     tree = _load_html(html)
     if _gave_up(_parser()):
