@@ -408,6 +408,9 @@ def test_class_verdicts_are_remembered_within_bounds() -> None:
         "entry-content": False,
         "x" * (classnames.LONGEST + 1) + " lede": True,  # long: tested, not remembered
         "x" * (classnames.LONGEST + 1): False,
+        # A stranger's class string is read as far as any real one names itself.
+        "x " * (classnames.MOST // 2 - 3) + "lede": True,
+        "x " * (classnames.MOST // 2) + "lede": False,
     }
     for _ in range(2):  # the second round answers from the cache
         assert {s: verdict(s) for s in cases} == cases
