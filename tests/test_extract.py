@@ -164,6 +164,29 @@ def test_a_tag_of_a_hundred_thousand_attributes_is_refused_before_it_is_parsed()
         assert read.snapshot == make_page(plain, url).snapshot  # type: ignore[union-attr]
 
 
+def test_crowded_tags_are_found_where_libxml2_reads_tags() -> None:
+    """What libxml2 reads as text (a script's or a style's content, end
+    tags, a `<` before a space) is not counted, whatever its length, and a
+    crowded tag after it is still found."""
+    from raqib.extract.markup import crowded_tag
+
+    attrs = " ".join(f"a{i}" for i in range(5_000))
+    many = " x" * 3_000
+    cases = {
+        f"<body><div {attrs}>y</div>": 5_000,
+        f"<body><script {attrs}>y</script>": 5_000,  # the script's own tag is a tag
+        f"<body><script>if(a<b){{{many}}}</script><p>y</p>": 0,
+        f"<body><script>if(a<b){{{many}}}</script><div {attrs}>y</div>": 5_000,
+        f"<body><style>a<b{many}</style><p>y</p>": 0,
+        f"<body><script>x</script {attrs}><p>y</p>": 0,  # an end tag's attributes: not parsed
+        f"<body><p>a <{many}</p>": 0,
+        "<body>" + "<script>" * 1_000 + f"<div {attrs}>y</div>": 0,  # script text to the end
+        f"<body><script>x</ScRiPt><div {attrs}>y</div>": 5_000,  # the script did end
+        "<body><script>x</script" + " " * 20_000 + f"><div {attrs}>y</div>": 5_000,
+    }
+    assert {html: crowded_tag(html) for html in cases} == cases
+
+
 def test_a_page_of_millions_of_tags_is_refused_before_it_is_parsed() -> None:
     """8 MB of empty SVG shapes parsed into 323 MB, and the extractor then
     walked all 2,000,000 of them for 19 s: refused from its count of tags,

@@ -97,7 +97,7 @@ def crowded_tag(html: str) -> int:
                 raw = _raw_text(html) if raw is None else raw  # read once, if ever
                 k = bisect.bisect_left(raw, (start, end)) - 1
                 if k >= 0 and raw[k][0] < start < raw[k][1]:  # a script's `a<b …`
-                    i = raw[k][1]
+                    i = max(raw[k][1], stop)
                     continue
                 return n
         i = stop
