@@ -77,25 +77,12 @@ def insert_new(
     return list(conn.execute(statement.returning(*returning), rows))
 
 
-def upsert(conn: Any, table: Any, rows: list[dict[str, Any]], key: str) -> None:
-    """Insert rows; one whose `key` is stored already replaces the stored row:
-    INSERT … ON CONFLICT DO UPDATE, which both backends speak."""
-    if not rows:
-        return
-    statement = _insert(conn, table)
-    new = statement.excluded
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[key], set_={c: new[c] for c in rows[0] if c != key}
-        ),
-        rows,
-    )
-
-
-def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, stamp: str) -> None:
+def upsert(
+    conn: Any, table: Any, rows: list[dict[str, Any]], key: str, newer: str | None = None
+) -> None:
     """Insert rows; one whose `key` is stored already replaces the stored row
-    only if its `stamp` is later: INSERT … ON CONFLICT DO UPDATE … WHERE, which
-    both backends speak."""
+    (only if its `newer` column is later, when given): INSERT … ON CONFLICT
+    DO UPDATE [WHERE], which both backends speak."""
     if not rows:
         return
     statement = _insert(conn, table)
@@ -104,7 +91,7 @@ def upsert_newer(conn: Any, table: Any, rows: list[dict[str, Any]], key: str, st
         statement.on_conflict_do_update(
             index_elements=[key],
             set_={c.name: new[c.name] for c in table.columns if c.name != key},
-            where=table.c[stamp] < new[stamp],
+            where=table.c[newer] < new[newer] if newer else None,
         ),
         rows,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from raqib.domain import KeptRobots
 from raqib.storage import models as m
-from raqib.storage.db import Database, rowcount, upsert_newer
+from raqib.storage.db import Database, rowcount, upsert
 
 
 class RobotsRepo:
@@ -35,7 +35,7 @@ class RobotsRepo:
             for o, (body, at) in sorted(answers.items())
         ]  # in one order: two workers writing the same hosts wait, never deadlock
         with self.db.session() as s:
-            upsert_newer(s.connection(), m.RobotsAnswer.__table__, rows, "origin", "fetched_at")
+            upsert(s.connection(), m.RobotsAnswer.__table__, rows, "origin", newer="fetched_at")
             s.execute(delete(m.RobotsAnswer).where(m.RobotsAnswer.fetched_at < older_than))
 
     def kept(self) -> list[KeptRobots]:

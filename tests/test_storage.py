@@ -969,13 +969,38 @@ def test_a_raw_body_another_worker_stored_first_is_kept_and_no_error(store: Stor
         assert s.scalar(select(func.count()).select_from(Blob)) == 2
 
 
-def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend: str) -> None:
-    """Workers on one home append to the same WARC file; when two name it at
-    once, the second takes the first's row instead of losing its batch."""
+def _second_waits_on_the_first(store: Storage, first_writes: Any, second: Any) -> None:
+    """Run `second` in a thread while another connection holds what
+    `first_writes` inserted, uncommitted; commit once `second` waits on it
+    (PostgreSQL's lock wait, polled), then let `second` finish."""
     import threading
     import time
 
-    from sqlalchemy import insert, select, text
+    from sqlalchemy import text
+
+    with store.db.engine.connect() as first:
+        tx = first.begin()
+        first_writes(first)
+        t = threading.Thread(target=second)
+        t.start()
+        deadline = time.monotonic() + 30
+        with store.db.engine.connect() as watch:
+            while not watch.execute(
+                text(
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).first():
+                assert time.monotonic() < deadline and t.is_alive()
+                time.sleep(0.02)
+        tx.commit()
+    t.join(timeout=30)
+
+
+def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend: str) -> None:
+    """Workers on one home append to the same WARC file; when two name it at
+    once, the second takes the first's row instead of losing its batch."""
+    from sqlalchemy import insert, select
 
     from raqib.storage.models import WarcFile
 
@@ -989,24 +1014,10 @@ def test_two_workers_naming_one_warc_file_share_its_row(store: Storage, backend:
         with other.db.session() as s:
             got["id"] = other.history.writer.warc_file_id(s, name)
 
-    try:
-        with store.db.engine.connect() as first:
-            tx = first.begin()  # the first worker has named the file, not committed yet
-            first.execute(insert(WarcFile).values(name=name))
-            t = threading.Thread(target=second_worker)
-            t.start()
-            deadline = time.monotonic() + 30
-            with store.db.engine.connect() as watch:  # until the second waits on that row
-                while not watch.execute(
-                    text(
-                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
-                ).first():
-                    assert time.monotonic() < deadline and t.is_alive(), got
-                    time.sleep(0.02)
-            tx.commit()
-        t.join(timeout=30)
+    try:  # the first worker has named the file, not committed yet
+        _second_waits_on_the_first(
+            store, lambda conn: conn.execute(insert(WarcFile).values(name=name)), second_worker
+        )
     finally:
         other.close()
     with store.db.session() as s:
@@ -1018,9 +1029,6 @@ def test_two_workers_remember_one_new_capture_at_once(store: Storage, backend: s
     batch of last captures waited on the first's row and then failed on it
     (a unique violation), losing its every other capture with it; it now
     replaces the row it waited on."""
-    import threading
-    import time
-
     from sqlalchemy import text
 
     if backend != "postgresql":
@@ -1038,29 +1046,11 @@ def test_two_workers_remember_one_new_capture_at_once(store: Storage, backend: s
         except BaseException as exc:
             failed.append(exc)
 
-    try:
-        with store.db.engine.connect() as first:
-            tx = first.begin()  # the first worker's batch, not committed yet
-            first.execute(
-                text(
-                    "INSERT INTO captures (url, digest, uri, date) VALUES (:u, 'sha1:A', :u, 'x')"
-                ),
-                {"u": url},
-            )
-            t = threading.Thread(target=second_worker)
-            t.start()
-            deadline = time.monotonic() + 30
-            with store.db.engine.connect() as watch:  # until the second waits on that row
-                while not watch.execute(
-                    text(
-                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
-                ).first():
-                    assert time.monotonic() < deadline and t.is_alive(), failed
-                    time.sleep(0.02)
-            tx.commit()
-        t.join(timeout=30)
+    insert = "INSERT INTO captures (url, digest, uri, date) VALUES (:u, 'sha1:A', :u, 'x')"
+    try:  # the first worker's batch, not committed yet
+        _second_waits_on_the_first(
+            store, lambda conn: conn.execute(text(insert), {"u": url}), second_worker
+        )
     finally:
         other.close()
     assert not failed, failed
