@@ -182,6 +182,7 @@ def test_crowded_tags_are_found_where_libxml2_reads_tags() -> None:
         f"<body><p>a <{many}</p>": 0,
         "<body>" + "<script>" * 1_000 + f"<div {attrs}>y</div>": 0,  # script text to the end
         f"<body><script>x</ScRiPt><div {attrs}>y</div>": 5_000,  # the script did end
+        f"<body><script-x>x</script-x><div {attrs}>y</div>": 5_000,  # not a script
         "<body><script>x</script" + " " * 20_000 + f"><div {attrs}>y</div>": 5_000,
     }
     assert {html: crowded_tag(html) for html in cases} == cases

@@ -68,7 +68,7 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 MAX_ATTRIBUTES = 1_000
 _WINDOW = 500  # a tag of twice this holds a window of it without a '>'
 _ATTRIBUTE = re.compile(r"""[\s/]+[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
-_RAW_TAG = re.compile(r"<(/?)(script|style)\b", re.I)
+_RAW_TAG = re.compile(r"<(/?)(script|style)(?=[\s/>])", re.I)  # not <script-x>
 
 
 def crowded_tag(html: str) -> int:
@@ -83,7 +83,10 @@ def crowded_tag(html: str) -> int:
         if html.find(">", i, i + _WINDOW) != -1:
             i += _WINDOW
             continue
-        start, close = html.rfind("<", 0, i + _WINDOW), html.rfind(">", 0, i)
+        # The last '>' before i is within a window of it (the probe moved on
+        # past one), or i is the '<' a text run was skipped to: look no further.
+        lo = max(0, i - _WINDOW)
+        start, close = html.rfind("<", lo, i + _WINDOW), html.rfind(">", lo, i)
         opens = html[start + 1 : start + 2]
         if start <= close or not (opens.isascii() and opens.isalpha()):  # in text
             nxt = html.find("<", i + _WINDOW)
