@@ -126,5 +126,5 @@ def refused(rec: FetchRecord, detail: str, errors: int) -> FetchRecord:
         watch_id=rec.watch_id, fetched_at=rec.fetched_at, outcome=Outcome.ERROR,
         next_check_at=rec.fetched_at + REFUSED_DELAY, error_count=errors, status=rec.status,
         duration_ms=rec.duration_ms, detail=detail, warc_file=rec.warc_file,
-        warc_offset=rec.warc_offset,
+        warc_offset=rec.warc_offset, warc_refers=rec.warc_refers,
     )  # fmt: skip

@@ -57,9 +57,9 @@ class ArchiveRepo:
         PostgreSQL would refuse it, and with it the batch's every other one."""
         rows = [
             {"url": url, "digest": digest, "uri": uri, "date": date, "file": file, "offset": offset}
-            for url, (digest, uri, date, file, offset) in items.items()
+            for url, (digest, uri, date, file, offset) in sorted(items.items())
             if len(url) <= MAX_URL and len(uri) <= MAX_URL
-        ]
+        ]  # in one order: two workers' batches cannot wait on each other's rows
         with self.db.session() as s:
             upsert(s.connection(), m.Capture.__table__, rows, key="url")
 

@@ -188,6 +188,16 @@ def test_crowded_tags_are_found_where_libxml2_reads_tags() -> None:
     assert {html: crowded_tag(html) for html in cases} == cases
 
 
+def test_a_page_that_is_one_large_drawing_is_its_size() -> None:
+    """lxml parses a page that is only an <svg> to the drawing itself: it is
+    not dropped as a drawing inside the page (that left an empty tree, or a
+    copy with no parent that the extraction could not prune), but counted."""
+    html = "<svg>" + '<path d="M0 0"/>' * 60_000 + "</svg>"
+    for result in (extract(html, None), analyze(html, None, None)):
+        assert isinstance(result, NotArticle)
+        assert result.reason == "60,003 elements: more than any article page (50,000)"
+
+
 def test_a_page_of_millions_of_tags_is_refused_before_it_is_parsed() -> None:
     """8 MB of empty SVG shapes parsed into 323 MB, and the extractor then
     walked all 2,000,000 of them for 19 s: refused from its count of tags,

@@ -161,7 +161,9 @@ def fit(tree: Any) -> tuple[int, bool]:
     elements = int(tree.xpath("count(//*)"))
     if elements <= MAX_TREE_SIZE:
         return elements, False
-    drawings = tree.xpath("//svg[not(ancestor::svg)]")
+    # Below the tree's own element (a page that is one drawing parses to it,
+    # and is the drawing's size).
+    drawings = tree.xpath(".//svg[not(ancestor::svg)]")
     for drawing in drawings:
         drawing.drop_tree()  # its tail text stays
     return (int(tree.xpath("count(//*)")), True) if drawings else (elements, False)
