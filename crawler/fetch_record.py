@@ -90,7 +90,6 @@ def build_record(
     page = verdict.page
     new = verdict.outcome == Outcome.NEW_VERSION
     good = new or verdict.outcome in (Outcome.UNCHANGED, Outcome.RESTORED)
-    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
     return FetchRecord(
         watch_id=task.watch_id,
         fetched_at=fetched.fetched_at,
@@ -111,9 +110,7 @@ def build_record(
         aliases=aliases_for(task, fetched, page)
         if good or verdict.outcome == Outcome.NOT_MODIFIED
         else [],
-        warc_file=warc[0] if warc else None,
-        warc_offset=warc[1] if warc else None,
-        warc_refers=warc[2] if warc and len(warc) > 2 else None,
+        **_archived(fetched),
         # Extracted in full: its region (or {}, none: the old one must not stay).
         region=(page.region or {}) if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
@@ -153,11 +150,18 @@ def failed_record(task: Task, fetched: Fetched, detail: str, policy: Policy) -> 
         at, state, errors, removed = nxt.at, nxt.state, nxt.error_count, nxt.removed_count
     except Exception:
         at, state, errors, removed = fetched.fetched_at + FALLBACK_DELAY, None, None, None
-    warc = fetched.warc if isinstance(fetched.warc, tuple) else None
     return FetchRecord(
         watch_id=task.watch_id, fetched_at=fetched.fetched_at, outcome=Outcome.ERROR,
         next_check_at=at, new_state=state, error_count=errors, removed_count=removed,
         status=fetched.status, duration_ms=fetched.duration_ms, detail=detail[:300],
-        warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
-        warc_refers=warc[2] if warc and len(warc) > 2 else None,
+        **_archived(fetched),
     )  # fmt: skip
+
+
+def _archived(fetched: Fetched) -> dict[str, Any]:
+    """The record's WARC fields: where the fetch's record sits and, for a
+    revisit, where its original does (crawler.capture)."""
+    if not isinstance(fetched.warc, tuple):  # not archived, or the archive failed
+        return {}
+    file, offset, refers = fetched.warc
+    return {"warc_file": file, "warc_offset": offset, "warc_refers": refers}

@@ -140,9 +140,9 @@ class Fetched:
     encoding: str | None = None
     error: str | None = None  # network-level failure, when there is no response
     redirects: list[str] = field(default_factory=list)
-    # (file, offset, and a revisit's original's (file, offset) or None) of the
-    # archived record; a Future while the archive is still on it (the recorder awaits it).
-    warc: tuple[Any, ...] | Future[tuple[str, int]] | None = None
+    # (file, offset) of the archived record and, for a revisit, its original's;
+    # a Future while the archive is still on it (the recorder awaits it).
+    warc: tuple[str, int, tuple[str, int] | None] | Future[Any] | None = None
     # A rendered fetch: `body` and `text` are the DOM after the page's
     # scripts ran (the server's document is what `warc` points to).
     rendered: bool = False

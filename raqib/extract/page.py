@@ -17,7 +17,7 @@ from typing import Any
 from raqib.domain import Snapshot
 from raqib.extract.facts import Facts
 from raqib.extract.notices import notices as read_notices
-from raqib.extract.parsing import MAX_TREE_SIZE, fit, parse
+from raqib.extract.parsing import MAX_TREE_SIZE, fit, oversize, parse
 from raqib.extract.region import check, locate
 from raqib.extract.results import EXTRACTOR, NotArticle
 from raqib.normalize.arabic import canonical_line
@@ -97,10 +97,10 @@ def analyze(html: str, url: str | None, region: dict[str, Any] | None) -> Page |
     page is parsed once: extraction prunes a copy of the tree."""
     root = parse(html) if html and html.strip() else None
     # Fewer characters than the bound, fewer elements. A page past it without
-    # its drawings is refused by extraction, whether or not its article region
-    # still digests as before (walking it would take a second).
-    if root is not None and len(html) > MAX_TREE_SIZE and fit(root)[0] > MAX_TREE_SIZE:
-        return make_page(html, url, root, None)
+    # its drawings is refused, whether or not its article region still
+    # digests as before (walking it would take a second).
+    if root is not None and len(html) > MAX_TREE_SIZE and (why := oversize(fit(root)[0])):
+        return NotArticle(why)
     facts = Facts(root) if root is not None else None  # read by all three below
     checked = check(root, region, read_notices, facts) if region is not None else None
     if checked is not None and region is not None and checked.digest == region["digest"]:

@@ -83,6 +83,13 @@ def refusal(html: str) -> str | None:
     return None
 
 
+def oversize(elements: int) -> str | None:
+    """Why a tree of `elements` (counted by `fit`) is not read, if it is not."""
+    if elements > MAX_TREE_SIZE:
+        return f"{elements:,} elements: more than any article page ({MAX_TREE_SIZE:,})"
+    return None
+
+
 def parse(html: str, *, checked: bool = False) -> Any:
     """The page's tree (None if unparseable, or refused: `refusal`, unless
     the caller `checked` it), as extraction and the region check read it."""
