@@ -164,30 +164,6 @@ def test_a_tag_of_a_hundred_thousand_attributes_is_refused_before_it_is_parsed()
         assert read.snapshot == make_page(plain, url).snapshot  # type: ignore[union-attr]
 
 
-def test_crowded_tags_are_found_where_libxml2_reads_tags() -> None:
-    """What libxml2 reads as text (a script's or a style's content, end
-    tags, a `<` before a space) is not counted, whatever its length, and a
-    crowded tag after it is still found."""
-    from raqib.extract.markup import crowded_tag
-
-    attrs = " ".join(f"a{i}" for i in range(5_000))
-    many = " x" * 3_000
-    cases = {
-        f"<body><div {attrs}>y</div>": 5_000,
-        f"<body><script {attrs}>y</script>": 5_000,  # the script's own tag is a tag
-        f"<body><script>if(a<b){{{many}}}</script><p>y</p>": 0,
-        f"<body><script>if(a<b){{{many}}}</script><div {attrs}>y</div>": 5_000,
-        f"<body><style>a<b{many}</style><p>y</p>": 0,
-        f"<body><script>x</script {attrs}><p>y</p>": 0,  # an end tag's attributes: not parsed
-        f"<body><p>a <{many}</p>": 0,
-        "<body>" + "<script>" * 1_000 + f"<div {attrs}>y</div>": 0,  # script text to the end
-        f"<body><script>x</ScRiPt><div {attrs}>y</div>": 5_000,  # the script did end
-        f"<body><script-x>x</script-x><div {attrs}>y</div>": 5_000,  # not a script
-        "<body><script>x</script" + " " * 20_000 + f"><div {attrs}>y</div>": 5_000,
-    }
-    assert {html: crowded_tag(html) for html in cases} == cases
-
-
 def test_a_page_that_is_one_large_drawing_is_its_size() -> None:
     """lxml parses a page that is only an <svg> to the drawing itself: it is
     not dropped as a drawing inside the page (that left an empty tree, or a
@@ -385,7 +361,7 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
     whole page; the characters, and the result, are trafilatura's."""
     from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 
-    from raqib.extract.parsing import XML_INVALID, _repair
+    from raqib.extract.parsing import XML_INVALID, _repair, clean
 
     forbidden = {c for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))}
     assert set(map(ord, XML_INVALID)) == forbidden
@@ -401,7 +377,7 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
     ]
     for page in pages:
         beginning = page[:50].lower()
-        assert _repair(page, beginning) == repair_faulty_html(page, beginning), page
+        assert _repair(clean(page), beginning) == repair_faulty_html(page, beginning), page
 
 
 def test_the_parse_copies_of_trafilatura_are_trafilaturas() -> None:

@@ -17,7 +17,7 @@ from trafilatura.settings import Document, use_config
 from raqib.extract import blocks, pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
-from raqib.extract.parsing import MAX_TREE_SIZE, fit, oversize, parse, refusal
+from raqib.extract.parsing import MAX_TREE_SIZE, fit, oversize, read
 from raqib.extract.results import BOT_CHECK, Article, NotArticle
 from raqib.normalize.arabic import compact_key
 
@@ -79,7 +79,7 @@ def extract(
     html: str, url: str | None = None, tree: Any = None, facts: Facts | None = None
 ) -> Article | NotArticle:
     """Extract the article of one decoded HTML page; `tree` is its parse, if
-    the caller has one to give up (extraction prunes it), checked (`refusal`)
+    the caller has one to give up (extraction prunes it), read (`read`)
     and fitted (`fit`, `oversize`) as page.analyze does, and `facts` what is
     known of that parse before any change (the tree is a copy of facts.root)."""
     if not html or not html.strip():
@@ -87,11 +87,10 @@ def extract(
     if html.count("\ufffd") > max(20, len(html) // 500):
         return NotArticle("mojibake: undecodable bytes")
     if tree is None:
-        if why := refusal(html):
-            return NotArticle(why)
-        tree, facts = parse(html, checked=True), None  # facts describe a parse the caller had
+        tree, why = read(html)
+        facts = None  # they describe a parse the caller had
         if tree is None:
-            return NotArticle("unparseable HTML")
+            return NotArticle(why or "unparseable HTML")
         if why := oversize(fit(tree)[0]):  # an inline map or icon sprite is not its size
             return NotArticle(why)
     if "\N{ZERO WIDTH NON-JOINER}" in html or _ZWNJ_REFERENCE.search(html):

@@ -8,7 +8,7 @@ tags, run only on a page whose parse stopped there (extract.article.parse).
 
 from __future__ import annotations
 
-import bisect
+import functools
 import re
 
 MAX_DEPTH = 200
@@ -66,62 +66,80 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 # attributes in one tag take 0.56 s to parse, 160,000 take 52 s, and an 8 MB
 # page could hold a million. A real tag has a few dozen.
 MAX_ATTRIBUTES = 1_000
-_WINDOW = 500  # a tag of twice this holds a window of it without a '>'
-_ATTRIBUTE = re.compile(r"""[\s/]+[^\s/>"'=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
-_RAW_TAG = re.compile(r"<(/?)(script|style)(?=[\s/>])", re.I)  # not <script-x>
+# How libxml2 (2.14, an HTML5 tokenizer) reads a page, as far as it decides
+# where a tag starts and ends: ASCII whitespace only; an attribute's name
+# runs to a space, '/', '>' or '='; a quoted value may hold '>'. Comments,
+# and the text of scripts (their escaped states too), styles, titles and the
+# rest, are not tags; a script or style closed in its own tag (`<script/>`)
+# holds no text. tests/test_markup.py checks this against libxml2 itself.
+_WS = "\t\n\f\r "
+_ATTRIBUTE = (
+    rf"[{_WS}/]*+[^{_WS}/>][^{_WS}/>=]*+"
+    rf"""(?:[{_WS}]*+=[{_WS}]*+(?:"[^"]*+"?|'[^']*+'?|[^{_WS}>]*+))?+"""
+)
 
 
-def crowded_tag(html: str) -> int:
-    """The number of attributes of the first tag that has more than
-    MAX_ATTRIBUTES, else 0. Only a tag over a thousand characters long is
-    read: the page is probed every _WINDOW characters for a '>', in C, and a
-    window without one is inside such a tag, or inside text (a script's JSON,
-    say), which is skipped to its end. Not found: a tag whose quoted values
-    hold a '>' in every window, or one after a `<script` that is not a tag
-    (in a comment): a scan of every tag as libxml2 reads them finds those,
-    at 0.2-15 ms a real page (CHANGELOG, 2026-12-06 afternoon)."""
-    i, end = 0, len(html)
-    raw: list[tuple[int, int]] | None = None  # scripts and styles: text to libxml2
-    while i < end:
-        if html.find(">", i, i + _WINDOW) != -1:
-            i += _WINDOW
-            continue
-        # The last '>' before i is within a window of it (the probe moved on
-        # past one), or i is the '<' a text run was skipped to: look no further.
-        lo = max(0, i - _WINDOW)
-        start, close = html.rfind("<", lo, i + _WINDOW), html.rfind(">", lo, i)
-        opens = html[start + 1 : start + 2]
-        if start <= close or not (opens.isascii() and opens.isalpha()):  # in text
-            nxt = html.find("<", i + _WINDOW)
-            i = end if nxt == -1 else nxt
-            continue
-        stop = html.find(">", start)
-        stop = end if stop == -1 else stop
-        if stop - start > 2 * MAX_ATTRIBUTES:  # fewer characters, fewer attributes
-            n = sum(1 for _ in _ATTRIBUTE.finditer(html, start + 1, stop))
-            if n > MAX_ATTRIBUTES:
-                raw = _raw_text(html) if raw is None else raw  # read once, if ever
-                k = bisect.bisect_left(raw, (start, end)) - 1
-                if k >= 0 and raw[k][0] < start < raw[k][1]:  # a script's `a<b …`
-                    i = max(raw[k][1], stop)
-                    continue
-                return n
-        i = stop
-    return 0
+def _any_case(word: str) -> str:
+    """`word` in ASCII letters of either case, as classes: unlike re.I, a
+    class lets the engine skip a branch on its first character, and `ſ`
+    (which re.I matches to `s`) does not make `<ſcript>` a script."""
+    return "".join(f"[{c}{c.upper()}]" for c in word)
 
 
-def _raw_text(html: str) -> list[tuple[int, int]]:
-    """Where each script and style runs, from its opening tag to its end, in
-    one pass: what looks like a tag inside them is text."""
-    out: list[tuple[int, int]] = []
-    at, name = -1, ""
-    for m in _RAW_TAG.finditer(html):
-        closing, tag = m.group(1), m.group(2).lower()
-        if at < 0 and not closing:
-            at, name = m.start(), tag
-        elif at >= 0 and closing and tag == name:
-            out.append((at, m.end()))
-            at = -1
-    if at >= 0:
-        out.append((at, len(html)))
-    return out
+_S = _any_case("script")
+_END = rf"/{_S}[{_WS}/>]"
+_DOUBLE = rf"<{_S}[{_WS}/>](?:[^<-]++|-(?!->)|<(?!{_END}))*+(?:<{_END})?"
+_ESCAPED = rf"<!--(?:-*+>|(?:[^<-]++|-(?!->)|<(?!{_END}|{_S}[{_WS}/>])|{_DOUBLE})*+(?:-->)?)"
+_SCRIPT = rf"(?:[^<]++|<(?!{_END}|!--)|{_ESCAPED})*+"
+_TEXT_ONLY = ("style", "xmp", "iframe", "noembed", "noframes", "title", "textarea")
+
+
+@functools.lru_cache(maxsize=4)
+def _tokens(limit: int) -> re.Pattern[str]:
+    """Every token of a page but a start tag of more than `limit` attributes:
+    one match, in C, that stops at the first such tag. Each token is read
+    possessively (never backtracked into), so the match takes linear time."""
+    attributes = rf"(?:{_ATTRIBUTE}){{0,{limit}}}+(?!{_ATTRIBUTE})"
+    opened = rf"{attributes}(?:[{_WS}/]*[{_WS}])?>"  # not closed in itself
+    text_only = "|".join(
+        rf"{_any_case(n)}(?=[{_WS}/>]){opened}(?:[^<]++|<(?!/{_any_case(n)}[{_WS}/>]))*+"
+        for n in _TEXT_ONLY
+    )
+    return re.compile(
+        rf"""[^<]*+(?:<(?:
+           /(?:[a-zA-Z][^{_WS}/>]*+(?:{_ATTRIBUTE})*+[{_WS}/]*+>?|[^>]*+>?)
+          |!(?:--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>)?)|[^>]*+>?)
+          |\?[^>]*+>?
+          |{_S}(?=[{_WS}/>]){opened}{_SCRIPT}
+          |{text_only}
+          |{_any_case("plaintext")}(?=[{_WS}/>]){opened}.*+
+          |[a-zA-Z][^{_WS}/>]*+{attributes}[{_WS}/]*+>?
+          |(?![a-zA-Z/!?])
+        )[^<]*+)*+""",
+        re.S | re.X,
+    )
+
+
+_NAMED = re.compile(rf"<[^{_WS}/>]*+")
+_ONE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+_ALL = re.compile(rf"(?:{_ATTRIBUTE})*+")
+
+
+def crowded_tag(html: str, limit: int = MAX_ATTRIBUTES) -> int:
+    """The number of attributes of the first start tag that has more than
+    `limit`, else 0. `html` is what libxml2 is given (parsing.read drops the
+    characters XML forbids first). The whole page is read as libxml2 reads
+    it: a cheaper probe for tags without a '>' was bypassed by a '>' in a
+    quoted value, or by a `<script` that was not one (CHANGELOG, 2026-12-06 evening).
+    It costs 0.1-0.2 ms a benchmark page, 0.2-1.7 ms a saved real page."""
+    at = _reach(_tokens(limit), html, 0)
+    if at == len(html):
+        return 0
+    named = _reach(_NAMED, html, at)  # the tokens stop only at a '<'
+    return sum(1 for _ in _ONE_ATTRIBUTE.finditer(html, named, _reach(_ALL, html, named)))
+
+
+def _reach(pattern: re.Pattern[str], html: str, at: int) -> int:
+    """Where `pattern`, which matches nothing too, stops reading from `at`."""
+    m = pattern.match(html, at)
+    return at if m is None else m.end()

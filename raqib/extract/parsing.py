@@ -75,7 +75,7 @@ MAX_TAGS = 5 * MAX_TREE_SIZE
 
 def refusal(html: str) -> str | None:
     """Why the page is not to be parsed at all: past a bound that its parse
-    alone would blow (checked in C but for tags over a thousand characters)."""
+    alone would blow. `html` is what libxml2 would be given (`clean`)."""
     if len(html) > MAX_TAGS and (n := html.count("<")) > MAX_TAGS:
         return f"{n:,} tags (or '<'): more than any article page ({MAX_TAGS:,})"
     if n := markup.crowded_tag(html):
@@ -90,18 +90,31 @@ def oversize(elements: int) -> str | None:
     return None
 
 
-def parse(html: str, *, checked: bool = False) -> Any:
-    """The page's tree (None if unparseable, or refused: `refusal`, unless
-    the caller `checked` it), as extraction and the region check read it."""
-    if not checked and refusal(html):
-        return None
-    tree = _load_html(html)
+def parse(html: str) -> Any:
+    """The page's tree, as extraction and the region check read it (None if
+    unparseable, or refused: `read`)."""
+    return read(html)[0]
+
+
+def read(html: str) -> tuple[Any, str | None]:
+    """The page's tree, or None and why: past a bound (`refusal`), or not
+    HTML at all."""
+    beginning = html[:50].lower()  # trafilatura's, of the page as it came
+    html = clean(html)  # the bounds are checked on what libxml2 is given
+    if why := refusal(html):
+        return None, why
+    tree = _load_html(html, beginning)
     if _gave_up(_parser()):
         # libxml2 stops building the tree past 256 levels of nesting and drops
         # the rest of the page. Checked after the parse: a scan of the tags
-        # before it cost more than the parse itself, on every page.
-        tree = _load_html(markup.flatten(html))
-    return tree
+        # before it cost more than the parse itself, on every page. The page
+        # it is then given is checked again: the scan that flattens it does
+        # not read tags as libxml2 does.
+        flat = markup.flatten(html)
+        if why := refusal(flat):
+            return None, why
+        tree = _load_html(flat, flat[:50].lower())
+    return tree, None if tree is not None else "unparseable HTML"
 
 
 def _gave_up(parser: lxml.html.HTMLParser) -> bool:
@@ -112,9 +125,9 @@ def _gave_up(parser: lxml.html.HTMLParser) -> bool:
     )
 
 
-def _load_html(html: str) -> Any:
-    """trafilatura.utils.load_html (2.3.1) for a decoded page, on this thread's parser."""
-    beginning = html[:50].lower()
+def _load_html(html: str, beginning: str) -> Any:
+    """trafilatura.utils.load_html (2.3.1) for a decoded, `clean` page, on
+    this thread's parser."""
     dubious = is_dubious_html(beginning)
     html = _repair(html, beginning)
     tree, from_bytes = None, False
@@ -135,12 +148,19 @@ def _load_html(html: str) -> Any:
 XML_INVALID = tuple(map(chr, (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)))
 
 
-def _repair(html: str, beginning: str) -> str:
-    """trafilatura.utils.repair_faulty_html (2.3.1), whose regex pass over the
-    whole page to drop characters XML forbids cost as much as parsing it.
-    Pages rarely hold any: a search per character (memchr-fast) looks first."""
+def clean(html: str) -> str:
+    """The page without the characters XML forbids, as trafilatura's repair
+    (`repair_faulty_html`, 2.3.1) drops them first, but cheaper: its regex
+    pass over the whole page cost as much as parsing it, and pages rarely hold
+    any, so a search per character (memchr-fast) looks first."""
     if any(c in html for c in XML_INVALID):
         html = INVALID_XML_CHARS.sub("", html)
+    return html
+
+
+def _repair(html: str, beginning: str) -> str:
+    """The rest of trafilatura.utils.repair_faulty_html (2.3.1), for a page
+    already `clean`."""
     if "doctype" in beginning:  # libxml2: https://bugs.launchpad.net/lxml/+bug/1955915
         firstline, _, rest = html.partition("\n")
         html = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
