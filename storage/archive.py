@@ -157,8 +157,10 @@ class ArchiveRepo:
                 )
             )
 
-    def warc_files_before(self, cutoff: datetime) -> list[str]:
-        """WARC files whose every recorded fetch is older than `cutoff`."""
+    def recorded_warc_files(self) -> dict[str, datetime]:
+        """Each WARC file some fetch row points into, and its newest such
+        fetch's time. A file none points into (discovery's captures, a purged
+        watch's) is judged by its own age."""
         with self.db.session() as s:
             newest = (
                 select(m.Fetch.warc_file_id, func.max(m.Fetch.fetched_at).label("at"))
@@ -166,14 +168,12 @@ class ArchiveRepo:
                 .group_by(m.Fetch.warc_file_id)
                 .subquery()
             )
-            return list(
-                s.scalars(
-                    select(m.WarcFile.name)
-                    .join(newest, newest.c.warc_file_id == m.WarcFile.id)
-                    .where(newest.c.at < cutoff)
-                    .order_by(m.WarcFile.name)
+            rows = s.execute(
+                select(m.WarcFile.name, newest.c.at).join(
+                    newest, newest.c.warc_file_id == m.WarcFile.id
                 )
             )
+            return {name: at for name, at in rows}
 
     def first_fetches_outside(self, names: Sequence[str]) -> list[First]:
         """Per watch, its earliest archived 200 or 304 in a file not among
@@ -237,10 +237,6 @@ class ArchiveRepo:
             chunk = list(names[i : i + 500])
             found += s.scalars(select(m.WarcFile.id).where(m.WarcFile.name.in_(chunk)))
         return found
-
-    def warc_file_names(self) -> set[str]:
-        with self.db.session() as s:
-            return set(s.scalars(select(m.WarcFile.name)))
 
     def forget_warc_files(
         self,

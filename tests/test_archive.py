@@ -491,6 +491,37 @@ def test_gc_keeps_another_watchs_original_where_the_revisit_says_it_sat(
     ) == (page, heads[0].rec_headers.get_header("WARC-Refers-To-Date"))
 
 
+def test_gc_removes_a_purged_watchs_old_file_by_its_age(server, raqib: Raqib) -> None:
+    """`unwatch --purge` leaves no fetch row pointing into the watch's WARC
+    files. gc judged a file it knew by those rows alone, so such a file was
+    kept for good; it now goes by its own age, as discovery's captures do."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    gone, kept = server.base + "/gone", server.base + "/kept"
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text("[archive]\nmax_file_mb = 0.0001\n", encoding="utf-8")
+    server.routes["/gone"] = Route(render(VERSIONS[0], server.base))
+    server.routes["/kept"] = Route(render(VERSIONS[3], server.base))
+    raqib("watch", "--no-fetch", gone)
+    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    (purged,) = {f["warc"]["file"] for f in raqib("log", gone, "--json").json()}
+    raqib("watch", "--no-fetch", kept)
+    raqib("pause", gone)
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    (recent,) = {f["warc"]["file"] for f in raqib("log", kept, "--json").json()}
+    raqib("unwatch", "--purge", gone)
+    warc = raqib.home / "warc"
+    os.utime(warc / purged, (t0.timestamp(), t0.timestamp()))  # written then, as RAQIB_NOW says
+
+    raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20)).isoformat()
+    out = raqib("gc", "--older-than", "15d").out
+    assert "1 WARC files" in out, out
+    assert not (warc / purged).exists() and (warc / recent).exists()
+    assert raqib("log", kept, "--json").json()[0]["warc"]["file"] == recent
+
+
 def test_the_capture_index_forgets_what_it_has_written() -> None:
     """A crawl lasts a whole pass: its memory of last captures holds what it
     has yet to capture, and a URL asked for again is read back as written."""

@@ -1,11 +1,12 @@
 """Which old WARC files `raqib gc --older-than` may remove.
 
-Those whose every fetch is older than the cutoff, and unrecorded ones
-(discovery's captures) last written before it, but for the files holding an
-original record that a kept revisit refers to. A page unchanged since before
-the cutoff is archived after it as revisits (WARC-Refers-To-Target-URI and
--Date) of its last full record: removed, that record would leave them
-referring to nothing, and no export could replay the page.
+Those whose every fetch is older than the cutoff, and those no fetch points
+into (discovery's captures, a purged watch's) last written before it, but for
+the files holding an original record that a kept revisit refers to. A page
+unchanged since before the cutoff is archived after it as revisits
+(WARC-Refers-To-Target-URI and -Date) of its last full record: removed, that
+record would leave them referring to nothing, and no export could replay the
+page.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int, set[tupl
     directory = warc_dir(app)
     if not directory.is_dir():
         return [], 0, 0, set()
-    names = set(app.storage.archive.warc_files_before(cutoff))
-    known = app.storage.archive.warc_file_names()
+    recorded = app.storage.archive.recorded_warc_files()
+    names = {name for name, newest in recorded.items() if newest < cutoff}
     for f in directory.glob("*.warc.gz"):
-        if f.name not in known and f.stat().st_mtime < cutoff.timestamp():
+        if f.name not in recorded and f.stat().st_mtime < cutoff.timestamp():
             names.add(f.name)
     needed, targets = Originals(app, directory).among(names)
     gone = [n for n in sorted(names - needed) if (directory / n).is_file()]
