@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from raqib.domain import FetchEntry, FetchRecord, Recorded, Shot, Version
 from raqib.storage import models as m
@@ -53,6 +54,28 @@ class HistoryRepo:
                 select(m.Version).where(m.Version.watch_id == watch_id, m.Version.number == number)
             )
             return to_domain(Version, v) if v is not None else None
+
+    def gaps(self, watch_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(watch id, number) of each of these watches' versions held without
+        the one before it though an earlier one is held (an import of part of
+        a history): the change into it cannot be judged until that one is."""
+        v, before, earlier = m.Version, aliased(m.Version), aliased(m.Version)
+        out: list[tuple[int, int]] = []
+        with self.db.session() as s:
+            for i in range(0, len(watch_ids), 500):
+                rows = s.execute(
+                    select(v.watch_id, v.number)
+                    .where(
+                        v.watch_id.in_(list(watch_ids[i : i + 500])),
+                        ~exists().where(
+                            before.watch_id == v.watch_id, before.number == v.number - 1
+                        ),
+                        exists().where(earlier.watch_id == v.watch_id, earlier.number < v.number),
+                    )
+                    .order_by(v.watch_id, v.number)
+                )
+                out.extend((w, n) for w, n in rows)
+        return out
 
     def fetches(self, watch_id: int) -> list[FetchEntry]:
         """A watch's fetch log, oldest first, each with its WARC record's place."""

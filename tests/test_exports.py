@@ -353,6 +353,29 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
     assert "no such file" in third("import", str(tmp_path / "nowhere.jsonl"), expect=2).err
 
 
+def test_an_import_with_a_hole_in_a_history_names_it(server, raqib: Raqib, tmp_path) -> None:
+    """A file holding versions 1 and 3 of an article (part of a history, or
+    two exports joined) cannot judge the change into 3: the import says so,
+    and the import that brings version 2 judges both."""
+    a, _b = _history(server, raqib)
+    dump = tmp_path / "history.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(dump))
+    records = [json.loads(x) for x in dump.read_text(encoding="utf-8").splitlines()]
+    second = next(r for r in records if r["record"] == "version" and r["watch_url"] == a
+                  and r["version"] == 2)  # fmt: skip
+    third = {**second, "version": 3, "text": second["text"] + " زيادة"}
+    third["content_hash"] = content_hash(third["title"], third["text"])
+    holed = [r for r in records if r is not second] + [third]
+    other = Raqib(tmp_path / "other")
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in holed) + "\n"
+    out = other("import", "--allow-private", "-", input=text).out
+    assert f"version 3 of {a}: version 2 is not held, so the change into it is not judged" in out
+    assert other("changes", "--url", a, "--json").json() == []
+    out = other("import", "--allow-private", str(dump)).out
+    assert "versions: 1 new" in out and "is not held" not in out
+    assert sorted(c["to_version"] for c in other("changes", "--url", a, "--json").json()) == [2, 3]
+
+
 def test_an_import_line_is_bounded(monkeypatch) -> None:
     from raqib.app import imports
     from raqib.app.errors import BadInput

@@ -44,6 +44,9 @@ class ImportReport:
     changes: int = 0
     # Outlets the file's watches came from that this home does not follow.
     outlets_missing: dict[str, int] = field(default_factory=dict)
+    # (watch URL, number): versions held without the one before them, after
+    # an earlier one; the change into each waits for an import that holds it.
+    gaps: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _schema(kind: str) -> Any:
@@ -282,6 +285,8 @@ def import_file(
             if on_progress is not None:
                 on_progress(done, checked.records)
     report.changes = analysis.judge_imported(app.storage)
+    url_of = {watch_id: url for url, watch_id in reversed(ids.items())}  # a watch's first URL
+    report.gaps = [(url_of[w], n) for w, n in app.storage.history.gaps(list(url_of))]
     from raqib.app import search
 
     search.index(app)

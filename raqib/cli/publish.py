@@ -142,6 +142,9 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
     click.echo(f"wrote {out}")
 
 
+GAPS_SHOWN = 10  # versions named after an import that left holes in a history
+
+
 @click.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
@@ -156,7 +159,9 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     Watches are matched by address and versions by number, so importing the
     same file twice adds nothing; a version whose text differs from the one
     held under its number is refused. Changes are judged again from the
-    versions. Watches new to this home start paused (`raqib resume` starts
+    versions; a version imported without the one before it is named, as the
+    change into it waits for that one. Watches new to this home start paused
+    (`raqib resume` starts
     checking them): importing an archive does not start fetching it. An
     unwatched article stays unwatched. Each watch keeps the addresses it
     answered to (redirects, its AMP page), and its outlet where this home
@@ -184,6 +189,13 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
             f"{n} watch{'es' if n != 1 else ''} came from outlet {name}, which this home does not "
             f"follow: imported without it (`raqib outlet import FILE.opml` first to keep it)"
         )
+    for url, number in r.gaps[:GAPS_SHOWN]:
+        click.echo(
+            f"version {number} of {url}: version {number - 1} is not held, so the change into "
+            "it is not judged (import an export that holds it)"
+        )
+    if len(r.gaps) > GAPS_SHOWN:
+        click.echo(f"… and {len(r.gaps) - GAPS_SHOWN:,} more versions like it")
 
 
 def _progress() -> Callable[[int, int], None] | None:
