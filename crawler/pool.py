@@ -216,6 +216,7 @@ def _worker(parent: int, extracts: bool) -> None:
     gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # a page past its CPU ends the worker
     die_with(parent)
     import raqib.extract.page  # analyze_timed's module, before the first page comes
 

@@ -44,6 +44,12 @@ T = TypeVar("T")
 # flight, once alone; two such pages in flight together, three.
 MAX_DEATHS_IN_A_ROW = 3
 START_TIMEOUT = 60.0  # seconds for a replacement worker to start
+# CPU seconds one page's analysis may take in a worker. Its C (libxml2,
+# lxml, trafilatura's) cannot be interrupted from Python: past this the
+# kernel ends the worker (SIGPROF, whose default action is to terminate),
+# and the page is charged as one that killed its worker. A saved real page
+# takes 10-50 ms, a page at the 50,000-element bound a few seconds.
+MAX_ANALYSIS_CPU = 60.0
 
 
 class AnalysisError(Exception):
@@ -58,13 +64,14 @@ class WorkerDied(AnalysisError):
     """The worker analysing a page alone died."""
 
 
-def guarded(fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
-    """Runs in the worker: `fn(*args)`, with the worker's process id and its
-    CPU so far (a worker that dies is counted by what it last said). Its
-    exception is made sure to reach the pass: one that does not survive
-    pickling (lxml's hold their parser's log) would reach it as "cannot
-    pickle", or, if it pickles but does not unpickle, break the pool as a
-    dead worker would."""
+def guarded(limit: float, fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
+    """Runs in the worker: `fn(*args)` within `limit` CPU seconds, with the
+    worker's process id and its CPU so far (a worker that dies is counted by
+    what it last said). Its exception is made sure to reach the pass: one
+    that does not survive pickling (lxml's hold their parser's log) would
+    reach it as "cannot pickle", or, if it pickles but does not unpickle,
+    break the pool as a dead worker would."""
+    signal.setitimer(signal.ITIMER_PROF, limit)  # the worker's whole CPU, its C included
     try:
         result = fn(*args)
     except Exception as exc:
@@ -73,6 +80,8 @@ def guarded(fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
         except Exception:
             raise AnalysisError(f"{type(exc).__name__}: {exc}") from None
         raise
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
     return os.getpid(), time.process_time(), result
 
 
@@ -90,6 +99,7 @@ class Workers:
         self.extracts = extracts
         self.replaced = 0
         self.deaths = 0  # workers that died while analysing (the pass reports it)
+        self.cpu_limit = MAX_ANALYSIS_CPU  # a page's, in seconds
         self._start = start or (lambda n, extracts: replacement_pool(n, extracts=extracts))
         self._ended: str | None = None  # why no page can be analysed any more
         self._deaths_in_a_row = 0
@@ -140,7 +150,9 @@ class Workers:
         self._raise_if_ended()
         loop = asyncio.get_running_loop()
         try:
-            pid, cpu, result = await loop.run_in_executor(executor, guarded, fn, *args)
+            pid, cpu, result = await loop.run_in_executor(
+                executor, guarded, self.cpu_limit, fn, *args
+            )
         except BrokenProcessPool:
             raise
         except Exception:
@@ -160,7 +172,7 @@ class Workers:
             if broken is self.executor and self._starting is None:
                 # Killed, not shut down: the pool would SIGTERM a surviving
                 # worker, which ignores it (pool._worker).
-                how = _death(halt(broken))
+                how = _death(halt(broken), self.cpu_limit)
                 self.deaths += 1
                 self._deaths_in_a_row += 1
                 if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
@@ -280,7 +292,7 @@ def _retrieve(task: asyncio.Future[None]) -> None:
         task.exception()
 
 
-def _death(codes: list[int]) -> str:
+def _death(codes: list[int], limit: float = MAX_ANALYSIS_CPU) -> str:
     """How a pool's workers died, from the exit codes crawler.pool.halt read.
     halt() SIGKILLs the survivors, so any other end is the death's own."""
     own = [c for c in codes if c != -signal.SIGKILL] or codes
@@ -288,6 +300,8 @@ def _death(codes: list[int]) -> str:
         return "it ended abruptly"
     if own[0] > 0:
         return f"exit code {own[0]}"
+    if own[0] == -signal.SIGPROF:
+        return f"stopped after {limit:g} s of CPU on one page"
     try:
         return f"killed by {signal.Signals(-own[0]).name}"
     except ValueError:

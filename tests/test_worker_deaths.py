@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import lxml.etree
+import lxml.html
 import pytest
 
 import raqib.crawler.workers as workers_module
@@ -82,6 +83,37 @@ def test_two_pages_that_kill_their_workers_are_each_their_own_error() -> None:
     results, _spent = _analyse_all(pool, 40, {5, 25})
     assert _failed(results) == {5: "WorkerDied", 25: "WorkerDied"}, results
     assert 3 <= pool.replaced <= 4
+
+
+def parse_of(n: int, crowded: frozenset[int]) -> int:
+    """An analysis in C: libxml2's parse of a page, on the pages in
+    `crowded` one with a tag of 40,000 attributes (seconds of CPU, in a
+    call that Python cannot interrupt; raqib refuses such a page before it
+    parses it, this parses it anyway)."""
+    attributes = " ".join(f"a{i}" for i in range(40_000)) if n in crowded else "a"
+    return len(lxml.html.fromstring(f"<p {attributes}>{n}</p>").attrib)
+
+
+def test_a_page_past_its_cpu_limit_is_stopped_and_is_its_own_error() -> None:
+    """A worker's analysis of one page is held to `cpu_limit` seconds of
+    CPU, its C included: past it the kernel ends the worker (SIGPROF), and
+    the page is charged as one that killed it; the rest are analysed."""
+    pool = Workers.forked(1, extracts=False)
+    pool.cpu_limit = 0.3
+
+    async def run() -> list[Any]:
+        crowded = frozenset({7})
+        return await asyncio.gather(
+            *(pool.analyse(parse_of, i, crowded) for i in range(20)), return_exceptions=True
+        )
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.finish()
+    assert _failed(results) == {7: "WorkerDied"}, results
+    assert "(stopped after 0.3 s of CPU on one page)" in str(results[7])
+    assert [r for i, r in enumerate(results) if i != 7] == [1] * 19
 
 
 def test_workers_dying_again_and_again_stop_the_pass() -> None:
@@ -290,12 +322,12 @@ def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> No
         held.go.set()
         await _settle(workers)
         # One page alone (the newcomer took its turn first), not two together.
-        assert [args for _done, _fn, args in pools[1].tasks] == [(str, "K")]
+        assert [args[1:] for _done, _fn, args in pools[1].tasks] == [(str, "K")]  # past the limit
         pools[1].die()  # K's page kills its worker while alone: K's error, not S's
         await _settle(workers)
         with pytest.raises(WorkerDied):
             await k
-        assert [args for _done, _fn, args in pools[2].tasks] == [(str, "S")]
+        assert [args[1:] for _done, _fn, args in pools[2].tasks] == [(str, "S")]
         pools[2].run_next()
         assert await s == "S"
 
