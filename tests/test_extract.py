@@ -374,6 +374,20 @@ def test_the_page_is_repaired_as_trafilatura_repairs_it() -> None:
         "<html>" + body.replace("عربي", "عر\x00بي\x1f\ufffe") + "\uffff",
         "<!doctype html>" + body.replace("<p>", "<p>\x08\x0b\x0c"),
         "",
+        # A doctype's '/' and '<' in each order, and none closed (its regex
+        # is quadratic there: Raqib's reading of it is not).
+        *(
+            f"{d}\n<html>{body}"
+            for d in (
+                "< ! DOCTYPE a<b/c>",
+                "<!DOCTYPE a/b<c>",
+                "<!doctype/>x",
+                "<!DOCTYPE <!-- / >",
+                "<!DOCTYPE html" + "/" * 300,
+                "<!DOCTYPE html" + " /" * 300 + ">",
+                "<!DOCTYPE>",
+            )
+        ),
     ]
     for page in pages:
         beginning = page[:50].lower()

@@ -8,7 +8,7 @@ import random
 import lxml.html
 
 from raqib.extract.markup import crowded_tag
-from raqib.extract.parsing import _new_parser, read
+from raqib.extract.parsing import _new_parser, document, read
 
 ATTRS = " ".join(f"a{i}" for i in range(5_000))
 MANY = " x" * 3_000
@@ -58,6 +58,42 @@ def test_the_bound_is_checked_on_what_libxml2_is_given() -> None:
     assert tree is None
     assert why == "a tag of 5,000 attributes: more than any page's (1,000)"
     assert crowded_tag(html) == 0  # as given, it is no tag
+
+
+def test_the_bound_is_checked_after_trafilaturas_repairs() -> None:
+    """trafilatura's repairs of a page's first lines (a self-closing
+    `<html/>`, a doctype with a '/') can end a comment or open a script: the
+    bound is checked on the page as repaired, which is what libxml2 parses."""
+    crowded = f"<div {ATTRS}>x</div>"
+    pages = [
+        f"<!-- <html --/>\n<html><body><p>t</p>{crowded}</body></html>",
+        f"< !DOCTYPE <!-- / >\n<html><body><p>t</p>{crowded}</body></html>",
+        f"<html><head><script x/>\n<plaintext></script><body>{crowded}</body></html>",
+    ]
+    for html in pages:
+        assert crowded_tag(html) == 0  # as it came, the tag is text
+        assert read(html) == (None, "a tag of 5,000 attributes: more than any page's (1,000)")
+
+
+def test_links_are_read_from_a_page_only_within_the_bound() -> None:
+    """An outlet's front page and an article's stored body are parsed for
+    their links by lxml's own parser: the bound holds there too, on the page
+    as that parser is given it, without the characters XML forbids
+    (`<!-\x01-` then opens a comment, as it did for the article's reading)."""
+    from raqib.discovery.links import article_links
+    from raqib.discovery.outlets import front_links
+
+    link = '<article><p>نص <a href="/b">ب</a></p></article>'
+    html = f"<html><body>{link}<div {ATTRS}>x</div></body></html>"
+    assert document(html) is None
+    assert front_links(html, "https://s.example/") == []
+    assert article_links(html, "https://s.example/a", "نص ب") == []
+    hidden = html.replace("<div", "<!-\x01- x><div")
+    tree = document(hidden)
+    assert (
+        tree is not None and max(len(e.attrib) for e in tree.iter() if isinstance(e.tag, str)) < 2
+    )
+    assert front_links(hidden, "https://s.example/") == [("https://s.example/b", "ب")]
 
 
 def test_a_crowded_tag_hidden_below_the_nesting_limit_is_refused() -> None:

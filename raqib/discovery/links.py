@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
+from raqib.extract.parsing import document
 from raqib.normalize.arabic import canonical_line
 from raqib.urls import joined
 
@@ -46,9 +47,7 @@ def _container(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> lxml.html.
 
 def article_links(html: str, base_url: str, text: str) -> list[tuple[str, str]]:
     """(url, anchor text) of the links inside the article body."""
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    if (tree := document(html)) is None:  # refused, or unparseable
         return []
     container = _container(tree, [p for p in text.split("\n") if p])
     if container is None:

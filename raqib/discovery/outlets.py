@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import lxml.html
-
 from raqib import urls
+from raqib.extract.parsing import document
 from raqib.urls import joined
 
 MAX_FRONT_LINKS = 500
@@ -62,9 +61,7 @@ def refusal(url: str) -> str | None:
 
 def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
     """(url, anchor text) of a front page's links to pages of its own site."""
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
+    if (tree := document(html)) is None:  # refused, or unparseable
         return []
     out: list[tuple[str, str]] = []
     seen: set[str] = set()

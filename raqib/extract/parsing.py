@@ -75,7 +75,7 @@ MAX_TAGS = 5 * MAX_TREE_SIZE
 
 def refusal(html: str) -> str | None:
     """Why the page is not to be parsed at all: past a bound that its parse
-    alone would blow. `html` is what libxml2 would be given (`clean`)."""
+    alone would blow. `html` is what libxml2 would be given (`read`, `document`)."""
     if len(html) > MAX_TAGS and (n := html.count("<")) > MAX_TAGS:
         return f"{n:,} tags (or '<'): more than any article page ({MAX_TAGS:,})"
     if n := markup.crowded_tag(html):
@@ -98,23 +98,40 @@ def parse(html: str) -> Any:
 
 def read(html: str) -> tuple[Any, str | None]:
     """The page's tree, or None and why: past a bound (`refusal`), or not
-    HTML at all."""
+    HTML at all. The bounds are checked on the very text libxml2 is given:
+    trafilatura's repairs can end a comment or open a script."""
     beginning = html[:50].lower()  # trafilatura's, of the page as it came
-    html = clean(html)  # the bounds are checked on what libxml2 is given
-    if why := refusal(html):
+    page = clean(html)
+    given = _repair(page, beginning)
+    if why := refusal(given):
         return None, why
-    tree = _load_html(html, beginning)
+    tree = _load_html(given, beginning)
     if _gave_up(_parser()):
         # libxml2 stops building the tree past 256 levels of nesting and drops
         # the rest of the page. Checked after the parse: a scan of the tags
         # before it cost more than the parse itself, on every page. The page
         # it is then given is checked again: the scan that flattens it does
         # not read tags as libxml2 does.
-        flat = markup.flatten(html)
-        if why := refusal(flat):
+        flat = markup.flatten(page)
+        given = _repair(flat, flat[:50].lower())
+        if why := refusal(given):
             return None, why
-        tree = _load_html(flat, flat[:50].lower())
+        tree = _load_html(given, flat[:50].lower())
     return tree, None if tree is not None else "unparseable HTML"
+
+
+def document(html: str) -> Any:
+    """A stranger's page as a whole document, for reading its links (an
+    outlet's front page, an article's stored body): None if refused
+    (`refusal`) or unparseable. lxml's own parser, without trafilatura's
+    repairs: the bounds are checked on what it is given."""
+    html = clean(html)
+    if refusal(html):
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except (ValueError, etree.ParserError):
+        return None
 
 
 def _gave_up(parser: lxml.html.HTMLParser) -> bool:
@@ -126,10 +143,9 @@ def _gave_up(parser: lxml.html.HTMLParser) -> bool:
 
 
 def _load_html(html: str, beginning: str) -> Any:
-    """trafilatura.utils.load_html (2.3.1) for a decoded, `clean` page, on
-    this thread's parser."""
+    """trafilatura.utils.load_html (2.3.1) for a decoded page already `clean`
+    and repaired (`_repair`), on this thread's parser."""
     dubious = is_dubious_html(beginning)
-    html = _repair(html, beginning)
     tree, from_bytes = None, False
     try:
         tree = lxml.html.fromstring(html, parser=_parser())
@@ -163,12 +179,27 @@ def _repair(html: str, beginning: str) -> str:
     already `clean`."""
     if "doctype" in beginning:  # libxml2: https://bugs.launchpad.net/lxml/+bug/1955915
         firstline, _, rest = html.partition("\n")
-        html = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+        html = _without_doctype(firstline) + "\n" + rest
     for line in html[:4096].splitlines()[:4]:  # a self-closing <html/> in the first lines
         if "<html" in line and line.endswith("/>"):
             html = FAULTY_HTML.sub(r"\1>", html, count=1)
             break
     return html
+
+
+_DOCTYPE_OPENS = re.compile(r"< ?! ?DOCTYPE", re.I)
+
+
+def _without_doctype(line: str) -> str:
+    """DOCTYPE_TAG.sub("", line, count=1), in linear time: the regex
+    backtracks over every '/' of a first line with no '>' (40,000 of them
+    took 7 s, a stranger's 8 MB line would take days). It matches to the
+    first '>' after its start, when a '/' there has no '<' after it."""
+    opened = _DOCTYPE_OPENS.match(line)
+    if opened is None or (end := line.find(">", opened.end())) < 0:
+        return line
+    inside = line[opened.end() : end]
+    return line[end + 1 :] if inside.rfind("/") > inside.rfind("<") else line
 
 
 def _from_bytes(html: str) -> Any:
