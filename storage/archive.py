@@ -206,6 +206,27 @@ class ArchiveRepo:
                 if o is not None
             ]
 
+    def originals_in(self, names: Sequence[str]) -> set[str]:
+        """The files among `names` that a revisit archived in another file
+        refers to, where its fetch row says its original sat (0011)."""
+        with self.db.session() as s:
+            ids = self._file_ids(s, names)
+            if not ids:
+                return set()
+            f = m.Fetch
+            return set(
+                s.scalars(
+                    select(m.WarcFile.name)
+                    .distinct()
+                    .join(f, f.refers_file_id == m.WarcFile.id)
+                    .where(
+                        f.refers_file_id.in_(ids),
+                        f.warc_file_id.is_not(None),
+                        f.warc_file_id.not_in(ids),
+                    )
+                )
+            )
+
     def fetches_in(
         self, watch_id: int | None, names: Sequence[str], *, near: datetime | None = None,
         window: timedelta = timedelta(0), limit: int | None = None,

@@ -522,6 +522,45 @@ def test_gc_removes_a_purged_watchs_old_file_by_its_age(server, raqib: Raqib) ->
     assert raqib("log", kept, "--json").json()[0]["warc"]["file"] == recent
 
 
+@pytest.mark.parametrize("purged", [False, True], ids=["kept", "purged"])
+def test_gc_keeps_an_original_a_later_revisit_refers_to(server, raqib: Raqib, purged: bool) -> None:
+    """A watch whose first kept fetch is a full record of its own, and whose
+    later revisit (its page moved to another watch's) refers to that watch's
+    old capture: gc followed only each watch's first kept fetch, and removed
+    the original (a reviewing helper's case), whether or not the capturing
+    watch was purged since."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    page, alias = server.base + "/page", server.base + "/alias"
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text("[archive]\nmax_file_mb = 0.0001\n", encoding="utf-8")
+    server.routes["/page"] = Route(render(VERSIONS[0], server.base))
+    server.routes["/alias"] = Route(render(VERSIONS[2], server.base))  # a page of its own first
+    raqib("watch", "--no-fetch", page)
+    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    (original,) = [f["warc"] for f in raqib("log", page, "--json").json()]
+    raqib("pause", page)
+    raqib("watch", "--no-fetch", alias)
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=6)).isoformat()})
+    server.routes["/alias"] = Route(b"", status=301, headers={"Location": page})
+    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    warc = raqib.home / "warc"
+    last = raqib("log", alias, "--json").json()[-1]["warc"]
+    with (warc / last["file"]).open("rb") as f:
+        f.seek(last["offset"])
+        head = next(iter(ArchiveIterator(f)))
+    assert head.rec_type == "revisit"
+    assert head.rec_headers.get_header("WARC-Refers-To-Target-URI") == page
+    if purged:
+        raqib("unwatch", "--purge", page)
+        os.utime(warc / original["file"], (t0.timestamp(), t0.timestamp()))
+    raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20)).isoformat()
+    raqib("gc", "--older-than", "15d")
+    assert (warc / original["file"]).exists()
+
+
 def test_the_capture_index_forgets_what_it_has_written() -> None:
     """A crawl lasts a whole pass: its memory of last captures holds what it
     has yet to capture, and a URL asked for again is read back as written."""

@@ -94,6 +94,8 @@ def test_links_are_read_from_a_page_only_within_the_bound() -> None:
         tree is not None and max(len(e.attrib) for e in tree.iter() if isinstance(e.tag, str)) < 2
     )
     assert front_links(hidden, "https://s.example/") == [("https://s.example/b", "ب")]
+    declared = f'<?xml version="1.0" encoding="utf-8"?><html><body>{link}</body></html>'
+    assert front_links(declared, "https://s.example/") == [("https://s.example/b", "ب")]
 
 
 def test_a_crowded_tag_hidden_below_the_nesting_limit_is_refused() -> None:

@@ -116,6 +116,27 @@ def test_a_page_past_its_cpu_limit_is_stopped_and_is_its_own_error() -> None:
     assert [r for i, r in enumerate(results) if i != 7] == [1] * 19
 
 
+def test_pages_past_their_cpu_limit_in_a_row_do_not_stop_the_pass() -> None:
+    """Each such page is its own doing (pages of one site sharing a costly
+    template): they are not the deaths in a row that stop a pass, which
+    three of them in flight together made."""
+    pool = Workers.forked(2, extracts=False)
+    pool.cpu_limit = 0.3
+    crowded = frozenset({3, 4, 5, 6})
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(
+            *(pool.analyse(parse_of, i, crowded) for i in range(20)), return_exceptions=True
+        )
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.finish()
+    assert _failed(results) == dict.fromkeys(crowded, "WorkerDied"), results
+    assert [r for i, r in enumerate(results) if i not in crowded] == [1] * 16
+
+
 def test_workers_dying_again_and_again_stop_the_pass() -> None:
     """Not one page's doing (memory too short for any): after the first
     death and MAX_DEATHS_IN_A_ROW - 1 pages charged, no page is analysed."""

@@ -62,7 +62,10 @@ class Originals:
         targets: set[tuple[str, str]] = set()
         try:
             while candidates := sorted(old - needed):
-                more: set[str] = set()
+                # Every revisit whose row says where its original sat, then
+                # each watch's first kept fetch, for a revisit an older Raqib
+                # wrote (its original is searched for).
+                more = self.archive.originals_in(candidates)
                 for watch_id, name, offset, place in self.archive.first_fetches_outside(candidates):
                     first = self.head(name, offset)
                     if first is None:  # unreadable: whatever it refers to is kept

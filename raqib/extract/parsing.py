@@ -130,7 +130,13 @@ def document(html: str) -> Any:
         return None
     try:
         return lxml.html.document_fromstring(html)
-    except (ValueError, etree.ParserError):
+    except ValueError:  # a Unicode string with an encoding declaration: read as UTF-8
+        utf8 = lxml.html.HTMLParser(encoding="utf-8")
+        try:
+            return lxml.html.document_fromstring(html.encode("utf8", "surrogatepass"), parser=utf8)
+        except (ValueError, etree.ParserError):
+            return None
+    except etree.ParserError:
         return None
 
 

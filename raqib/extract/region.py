@@ -48,6 +48,7 @@ from typing import Any
 from lxml import etree
 
 from raqib.extract import tables
+from raqib.extract.anchors import Openings, common_ancestor, holds_all
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import author_mark
@@ -318,16 +319,6 @@ def _text_nodes(root: Any) -> list[tuple[Any, str]]:
     return out
 
 
-def _common_ancestor(nodes: list[Any]) -> Any:
-    chains = [[n, *n.iterancestors()] for n in nodes]
-    first = chains[0]
-    others = [set(map(id, c)) for c in chains[1:]]
-    for candidate in first:
-        if all(id(candidate) in o for o in others):
-            return candidate
-    return first[-1]
-
-
 def locate(
     root: Any,
     paragraphs: list[str],
@@ -348,27 +339,25 @@ def locate(
     if not paragraphs:
         return None
     nodes: list[Any] = []
-    texts = _text_nodes(root)
+    openings, taken = Openings(_text_nodes(root)), set()
     for p in paragraphs:
         words = p.split()
-        holders: list[Any] = []
         for n in (6, 3):  # a long opening pins the paragraph; a short one survives inline markup
-            probe = " ".join(words[:n])
-            holders = [el for el, text in texts if probe in text]
-            if holders:
+            if holders := openings.holders(opening := " ".join(words[:n])):
                 break
         if not holders:
             return None  # a paragraph we cannot find: always extract this page fully
-        nodes.extend(holders)  # every possible location, so the true one is inside
-    region = _common_ancestor(nodes)
+        if opening not in taken:  # every possible location, so the true one is inside
+            taken.add(opening)
+            nodes.extend(holders)
+    region = common_ancestor(nodes)
     # The invariant the digest relies on: every extracted paragraph lies,
     # whole, inside the region (a paragraph can span several elements;
     # extractors and pages disagree on spaces between elements, hence the
     # comparison without whitespace).
     squeezed = ["".join(p.split()) for p in paragraphs]
     while True:
-        inside = "".join(visible_text(region).split())
-        if all(p in inside for p in squeezed):
+        if holds_all("".join(visible_text(region).split()), squeezed):
             break
         parent = region.getparent()
         if parent is None:

@@ -1,0 +1,76 @@
+"""Where an article's paragraphs sit in the page (raqib/extract/anchors.py):
+each shortcut finds exactly what the plain search it replaced found."""
+
+from __future__ import annotations
+
+import random
+
+import lxml.html
+
+from raqib.extract import anchors
+from raqib.extract.anchors import Openings, common_ancestor, holds_all
+
+WORDS = "في من على خطة الحكومة أعلنت اليوم جديدة بغداد".split()
+
+
+def _page(r: random.Random) -> lxml.html.HtmlElement:
+    """A random tree of nested blocks whose texts and tails share words."""
+
+    def text() -> str:
+        return " ".join(r.choice(WORDS) for _ in range(r.randint(1, 9)))
+
+    def block(depth: int) -> str:
+        inner = "".join(
+            block(depth + 1) if depth < 4 and r.random() < 0.5 else f"<span>{text()}</span>{text()}"
+            for _ in range(r.randint(1, 4))
+        )
+        return f"<div>{text()}{inner}</div>{text()}"
+
+    return lxml.html.fromstring(f"<html><body>{block(0)}</body></html>")
+
+
+def test_openings_are_found_where_a_search_node_by_node_finds_them() -> None:
+    """Searched across the joined text, or looked up by a word once enough
+    were searched, an opening's holders are the plain search's, in order."""
+    r = random.Random(20261206)
+    for _ in range(60):
+        root = _page(r)
+        texts = [(el, t) for el in root.iter() for t in (el.text, el.tail) if t and t.strip()]
+        texts = [(el if t == el.text else el.getparent(), t) for el, t in texts]
+        openings = Openings(texts)
+        for i in range(2 * anchors.INDEXED_AFTER + 50):  # past INDEXED_AFTER: by a word
+            opening = " ".join(r.choice(WORDS) for _ in range(r.randint(1, 6)))
+            expected = [el for el, t in texts if opening in t]
+            assert openings.holders(opening) == expected, (i, opening)
+
+
+def test_the_common_ancestor_is_the_deepest_element_holding_every_node() -> None:
+    r = random.Random(7)
+    for _ in range(200):
+        root = _page(r)
+        elements = list(root.iter())
+        nodes = [r.choice(elements) for _ in range(r.randint(1, 12))]
+        chains = [[n, *n.iterancestors()] for n in nodes]
+        deepest = next(a for a in chains[0] if all(a in c for c in chains[1:]))
+        assert common_ancestor(nodes) is deepest
+
+
+def test_every_part_is_found_in_order_or_anywhere() -> None:
+    r = random.Random(3)
+    for _ in range(2_000):
+        inside = "".join(r.choice("abc") for _ in range(r.randint(0, 30)))
+        parts = ["".join(r.choice("abc") for _ in range(r.randint(1, 4))) for _ in range(5)]
+        assert holds_all(inside, parts) == all(p in inside for p in parts)
+
+
+def test_a_search_past_its_budget_pins_nothing_down() -> None:
+    """Openings of one or two words cannot be looked up by a word: past
+    SCAN_BUDGET characters searched, the page is not pinned down (and is
+    extracted in full on every fetch) rather than searched on."""
+    texts = [(None, f"كلمة {i}") for i in range(1_000)]
+    openings = Openings(texts)  # type: ignore[arg-type]
+    searches = anchors.SCAN_BUDGET // len(openings.joined)
+    for i in range(searches):
+        assert openings.holders(f"كلمة {i}") is not None
+    assert openings.holders("كلمة 5") is not None  # searched before: remembered
+    assert openings.holders("كلمة 999999") is None
