@@ -161,11 +161,11 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     held under its number is refused. Changes are judged again from the
     versions; a version imported without the one before it is named, as the
     change into it waits for that one. Watches new to this home start paused
-    (`raqib resume` starts
-    checking them): importing an archive does not start fetching it. An
-    unwatched article stays unwatched. Each watch keeps the addresses it
-    answered to (redirects, its AMP page), and its outlet where this home
-    follows one by that name (`raqib outlet import FILE.opml` first).
+    (`raqib resume` starts checking them): importing an archive does not
+    start fetching it. An unwatched article stays unwatched. Each watch
+    keeps the addresses it answered to (redirects, its AMP page), and its
+    outlet where this home follows one by that name (`raqib outlet import
+    FILE.opml` first).
 
     The whole file is checked before anything is stored (one bad record
     refuses it), then read again to store it: an archive larger than memory

@@ -3,7 +3,9 @@
 libxml2 stops building the tree past 256 levels of nesting, so an article
 wrapped in thousands of divs came out empty. Wrappers past MAX_DEPTH are
 dropped here (their content is kept, one level up): one linear scan of the
-tags, run only on a page whose parse stopped there (extract.article.parse).
+tags, run only on a page whose parse stopped there (extract.parsing.read).
+And a tag crowded with attributes, whose parse takes time by their square, is
+found before any parse (`crowded_tag`).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 MAX_ATTRIBUTES = 1_000
 # How libxml2 (2.14, an HTML5 tokenizer) reads a page, as far as it decides
 # where a tag starts and ends: ASCII whitespace only; an attribute's name
-# runs to a space, '/', '>' or '='; a quoted value may hold '>'. Comments,
+# starts with any other character but '/' or '>' ('=' too) and runs to a
+# space, '/', '>' or '='; a quoted value may hold '>'. Comments,
 # and the text of scripts (their escaped states too), styles, titles and the
 # rest, are not tags; a script or style closed in its own tag (`<script/>`)
 # holds no text. tests/test_markup.py checks this against libxml2 itself.
