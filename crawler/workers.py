@@ -43,6 +43,10 @@ T = TypeVar("T")
 # install). A page that kills its worker costs two: once among the pages in
 # flight, once alone; two such pages in flight together, three.
 MAX_DEATHS_IN_A_ROW = 3
+# Pages in a row past their CPU limit (below), with none analysed between
+# them, that stop the pass: each is its own page's doing, but a pass of
+# thousands of them would take two minutes each.
+MAX_TIMEOUTS_IN_A_ROW = 10
 START_TIMEOUT = 60.0  # seconds for a replacement worker to start
 # CPU seconds one page's analysis may take in a worker. Its C (libxml2,
 # lxml, trafilatura's) cannot be interrupted from Python: past this the
@@ -103,6 +107,7 @@ class Workers:
         self._start = start or (lambda n, extracts: replacement_pool(n, extracts=extracts))
         self._ended: str | None = None  # why no page can be analysed any more
         self._deaths_in_a_row = 0
+        self._timeouts_in_a_row = 0
         self._isolating = 0  # pages on the path alone (waiting or running)
         self._alone: asyncio.Lock | None = None
         self._starting: asyncio.Future[None] | None = None  # a replacement's start
@@ -156,9 +161,9 @@ class Workers:
         except BrokenProcessPool:
             raise
         except Exception:
-            self._deaths_in_a_row = 0  # a worker answered
+            self._deaths_in_a_row = self._timeouts_in_a_row = 0  # a worker answered
             raise
-        self._deaths_in_a_row = 0
+        self._deaths_in_a_row = self._timeouts_in_a_row = 0
         self._cpu[pid] = cpu
         return result
 
@@ -175,14 +180,20 @@ class Workers:
                 codes = halt(broken)
                 how = _death(codes, self.cpu_limit)
                 self.deaths += 1
-                # A page past its CPU limit is that page's doing, however many
-                # come in a row (one site's pages sharing a costly template).
-                if -signal.SIGPROF not in codes:
+                # A page past its CPU limit is that page's doing (one site's
+                # pages sharing a costly template), not a broken install's.
+                own = [c for c in codes if c != -signal.SIGKILL]
+                if own and all(c == -signal.SIGPROF for c in own):
+                    self._timeouts_in_a_row += 1
+                else:
                     self._deaths_in_a_row += 1
                 if self._deaths_in_a_row > MAX_DEATHS_IN_A_ROW:
                     self._ended = (
                         f"extraction workers died {self._deaths_in_a_row} times in a row ({how})"
                     )
+                    raise BrokenProcessPool(self._ended)
+                if self._timeouts_in_a_row > MAX_TIMEOUTS_IN_A_ROW:
+                    self._ended = f"{self._timeouts_in_a_row} analyses in a row passed their CPU limit ({how})"
                     raise BrokenProcessPool(self._ended)
                 log.warning(
                     "an extraction worker died (%s): the pages it held are analysed again, one at a time",

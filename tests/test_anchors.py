@@ -74,3 +74,18 @@ def test_a_search_past_its_budget_pins_nothing_down() -> None:
         assert openings.holders(f"كلمة {i}") is not None
     assert openings.holders("كلمة 5") is not None  # searched before: remembered
     assert openings.holders("كلمة 999999") is None
+
+
+def test_looked_up_openings_count_against_the_budget_too(monkeypatch) -> None:
+    """Openings whose inner words are in every paragraph (a dated archive's
+    entries) are looked up in every node: that reading counts against the
+    budget, and past it the page is not pinned down."""
+    monkeypatch.setattr(anchors, "INDEXED_AFTER", 0)
+    texts = [(i, f"#{i:04d} أعلنت وزارة الصحة تسجيل {i}") for i in range(500)]
+    openings = Openings(texts)
+    cost = len(texts) * (len(openings.joined) // len(texts) + 200)
+    monkeypatch.setattr(anchors, "SCAN_BUDGET", 10 * cost)
+    for i in range(10):
+        assert openings.holders(f"#{i:04d} أعلنت وزارة الصحة") == [i]
+    assert openings.holders("#0011 أعلنت وزارة الصحة") is None
+    assert Openings([]).holders("أعلنت") == []  # a page with no text holds no opening

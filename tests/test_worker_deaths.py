@@ -137,6 +137,30 @@ def test_pages_past_their_cpu_limit_in_a_row_do_not_stop_the_pass() -> None:
     assert [r for i, r in enumerate(results) if i not in crowded] == [1] * 16
 
 
+def test_pages_past_their_cpu_limit_with_none_analysed_between_stop_the_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They are not a broken install's deaths, but a pass of thousands of
+    them, each two minutes, would never end: past MAX_TIMEOUTS_IN_A_ROW with
+    no page analysed between them, the pass stops, saying why."""
+    monkeypatch.setattr(workers_module, "MAX_TIMEOUTS_IN_A_ROW", 2)
+    pool = Workers.forked(1, extracts=False)
+    pool.cpu_limit = 0.2
+
+    async def run() -> list[Any]:
+        every = frozenset(range(8))
+        return await asyncio.gather(
+            *(pool.analyse(parse_of, i, every) for i in range(8)), return_exceptions=True
+        )
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.finish()
+    assert set(_failed(results).values()) == {"WorkerDied", "BrokenProcessPool"}, results
+    assert "3 analyses in a row passed their CPU limit" in str(results[-1])
+
+
 def test_workers_dying_again_and_again_stop_the_pass() -> None:
     """Not one page's doing (memory too short for any): after the first
     death and MAX_DEATHS_IN_A_ROW - 1 pages charged, no page is analysed."""

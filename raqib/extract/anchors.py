@@ -17,7 +17,9 @@ from typing import Any
 INDEXED_AFTER = 200
 # Characters searched in all, at most (about a second): past it the article
 # is not pinned down, and is extracted in full on every fetch. Openings of one
-# or two words cannot be looked up: 40,000 such paragraphs took 13 s.
+# or two words cannot be looked up (40,000 such paragraphs took 13 s), nor
+# quickly those whose inner words are in every paragraph (a dated archive:
+# 38,000 entries took 146 s). Looked-up nodes count too.
 SCAN_BUDGET = 2_000_000_000
 
 
@@ -47,9 +49,17 @@ class Openings:
         SCAN_BUDGET."""
         if (known := self.found.get(opening)) is not None:
             return known
+        if not self.starts:
+            return []
         inner = opening.split(" ")[1:-1]  # whole words of any text that holds the opening
         if inner and self.searches >= INDEXED_AFTER:
             nodes = min((self._words().get(w, []) for w in inner), key=len)
+            # Each looked-up node read in Python: a node's mean text, and the
+            # loop's own cost, as characters of the budget.
+            cost = len(nodes) * (len(self.joined) // len(self.starts) + 200)
+            if self.scanned + cost > SCAN_BUDGET:
+                return None
+            self.scanned += cost
             out = [self.owners[k] for k in nodes if opening in self.texts[k]]
             self.found[opening] = out
             return out
