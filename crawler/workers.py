@@ -193,7 +193,10 @@ class Workers:
                     )
                     raise BrokenProcessPool(self._ended)
                 if self._timeouts_in_a_row > MAX_TIMEOUTS_IN_A_ROW:
-                    self._ended = f"{self._timeouts_in_a_row} analyses in a row passed their CPU limit ({how})"
+                    self._ended = (
+                        f"{self._timeouts_in_a_row} analyses in a row passed their CPU "
+                        f"limit ({how})"
+                    )
                     raise BrokenProcessPool(self._ended)
                 log.warning(
                     "an extraction worker died (%s): the pages it held are analysed again, one at a time",
