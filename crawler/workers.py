@@ -182,7 +182,7 @@ class Workers:
                 self.deaths += 1
                 # A page past its CPU limit is that page's doing (one site's
                 # pages sharing a costly template), not a broken install's.
-                own = [c for c in codes if c != -signal.SIGKILL]
+                own = _own(codes)
                 if own and all(c == -signal.SIGPROF for c in own):
                     self._timeouts_in_a_row += 1
                 else:
@@ -313,7 +313,7 @@ def _retrieve(task: asyncio.Future[None]) -> None:
 def _death(codes: list[int], limit: float = MAX_ANALYSIS_CPU) -> str:
     """How a pool's workers died, from the exit codes crawler.pool.halt read.
     halt() SIGKILLs the survivors, so any other end is the death's own."""
-    own = [c for c in codes if c != -signal.SIGKILL] or codes
+    own = _own(codes) or codes
     if not own:
         return "it ended abruptly"
     if own[0] > 0:
@@ -324,3 +324,9 @@ def _death(codes: list[int], limit: float = MAX_ANALYSIS_CPU) -> str:
         return f"killed by {signal.Signals(-own[0]).name}"
     except ValueError:
         return f"killed by signal {-own[0]}"
+
+
+def _own(codes: list[int]) -> list[int]:
+    """The exit codes of the workers that died of themselves: halt() SIGKILLs
+    the survivors."""
+    return [c for c in codes if c != -signal.SIGKILL]

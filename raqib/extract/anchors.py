@@ -29,16 +29,16 @@ class Openings:
 
     def __init__(self, texts: list[tuple[Any, str]]) -> None:
         self.owners = [el for el, _text in texts]
+        self.texts = [text for _el, text in texts]
         self.starts: list[int] = []
         at = 0
-        for _el, text in texts:
+        for text in self.texts:
             self.starts.append(at)
             at += len(text) + 1
         # '\x00' is in no parsed text (the page is cleaned of it first), so an
         # opening never runs from one node into the next.
-        self.joined = "\x00".join(text for _el, text in texts)
+        self.joined = "\x00".join(self.texts)
         self.found: dict[str, list[Any]] = {}  # openings alike are searched once
-        self.texts = [text for _el, text in texts]
         self.words: dict[str, list[int]] | None = None  # word -> the nodes that hold it
         self.searches = 0
         self.scanned = 0
