@@ -34,7 +34,10 @@ import warcio
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+from twisted.internet.defer import Deferred
 
+from raqib.archive.lock import POLL, ArchiveLock
 from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.crawler.context import context_of, need
 from raqib.domain import Shot
@@ -115,6 +118,7 @@ class WarcCapture:
         self.index = index
         self.preload = preload
         self.archive: WarcArchive | None = None
+        self.lock: ArchiveLock | None = None
         self.cpu = 0.0  # seconds spent writing records, on the crawl's thread
 
     @classmethod
@@ -135,7 +139,26 @@ class WarcCapture:
         crawler.signals.connect(ext.downloaded, signal=signals.response_downloaded)
         return ext
 
-    def opened(self) -> None:
+    def opened(self) -> Deferred[None] | None:
+        """Holds the archive (see raqib.archive.lock) before the last captures
+        are read; while a `raqib gc` holds it, the crawl waits, its reactor
+        free (leases are renewed meanwhile)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        held = self.lock = ArchiveLock(self.directory)
+        if held.try_share():
+            self._open()
+            return None
+        log.warning("waiting for `raqib gc` to finish removing old WARC files")
+
+        def attempt() -> None:
+            if held.try_share():
+                waiting.stop()
+                self._open()
+
+        waiting = task.LoopingCall(attempt)
+        return waiting.start(POLL, now=False).addCallback(lambda _loop: None)
+
+    def _open(self) -> None:
         index = self.index
         if self.preload:
             index.preload(self.preload)
@@ -160,6 +183,8 @@ class WarcCapture:
         if self.archive is not None:
             self.archive.close()
             self.index.flush()
+        if self.lock is not None:
+            self.lock.release()  # after the last capture is remembered
 
     def downloaded(self, response: Any, request: Any) -> None:
         if self.archive is None or not request.meta.get("raqib_capture"):

@@ -191,6 +191,25 @@ class Raqib:
         )
 
 
+class Gate:
+    """Around each request: the first `free` pass, the rest wait until opened."""
+
+    def __init__(self, free: int) -> None:
+        self.free, self.lock = free, threading.Lock()
+        self.held, self.open = threading.Event(), threading.Event()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.free -= 1
+            wait = self.free < 0
+        if wait:
+            self.held.set()
+            self.open.wait(60)
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class ConcurrencyProbe:
     """Counts requests in flight at the server; remembers the most at once."""
 

@@ -9,7 +9,6 @@ import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ import pytest
 from bench.procs import descendants
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
-from tests.conftest import Raqib
+from tests.conftest import Gate, Raqib
 
 KILLS = 5
 WATCHES = 24
@@ -269,25 +268,6 @@ def test_unwritable_or_strange_home(raqib: Raqib, tmp_path: Path) -> None:
     fresh = Raqib(tmp_path / "new" / "nested" / "home")
     fresh("watch", "--no-fetch", "https://a.example/x")
     assert (tmp_path / "new" / "nested" / "home" / "raqib.db").exists()
-
-
-class Gate:
-    """Around each request: the first `free` pass, the rest wait until opened."""
-
-    def __init__(self, free: int) -> None:
-        self.free, self.lock = free, threading.Lock()
-        self.held, self.open = threading.Event(), threading.Event()
-
-    def __enter__(self) -> None:
-        with self.lock:
-            self.free -= 1
-            wait = self.free < 0
-        if wait:
-            self.held.set()
-            self.open.wait(60)
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def test_a_pass_stopped_by_a_signal_says_so_and_leaves_the_rest_due(

@@ -1,7 +1,8 @@
 """What a use case can fail with, each with the exit code the CLI gives it.
 
 Exit codes: 1 failure, 2 bad input, 4 unknown watch (or story, source,
-channel), 75 another pass is running.
+channel), 75 another pass is running (or holds the archive gc
+would remove files from).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ class PassFailed(AppError):
 
 class ClockSkew(AppError):
     """This machine's clock is too far from the database server's for leases."""
+
+
+class ArchiveBusy(AppError):
+    """Crawls or exports held the WARC archive longer than gc would wait."""
+
+    exit_code = 75
 
 
 class PassBusy(AppError):

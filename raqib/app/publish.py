@@ -5,7 +5,9 @@ and `source`)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,11 +15,16 @@ from typing import Any, TextIO
 
 from raqib import urls
 from raqib.app import retention
-from raqib.app.errors import AppError, BadInput, NotFound, describe
+from raqib.app.errors import AppError, ArchiveBusy, BadInput, NotFound, describe
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App, warc_dir
+from raqib.archive import lock
 from raqib.config import parse_duration, web_base
 from raqib.domain import Source
+
+log = logging.getLogger(__name__)
+GC_WAIT = 1800.0  # seconds gc waits for the crawls and exports holding the archive
+EXPORT_WAIT = 3600.0  # seconds an export waits for a gc (which never waits for more than itself)
 
 
 def _disk(exc: OSError, what: str) -> AppError:
@@ -117,13 +124,15 @@ def export(
         outlet=outlet,
     )
     try:
-        if fmt == "wacz":
+        if fmt in ("warc", "wacz"):
             assert out is not None
-            return _wacz(app, out, sel)
-        if fmt == "warc":
-            assert out is not None
-            with atomic(out) as binary:
-                return ex.write_warc(app.storage, warc_dir(app), binary, sel, name=out.name)
+            # Its files stay while they are copied: a gc under way is waited for.
+            gc_done = _waiting("`raqib gc` to finish removing old WARC files")
+            with lock.shared(warc_dir(app), wait=EXPORT_WAIT, waiting=gc_done):
+                if fmt == "wacz":
+                    return _wacz(app, out, sel)
+                with atomic(out) as binary:
+                    return ex.write_warc(app.storage, warc_dir(app), binary, sel, name=out.name)
         writer = ex.write_jsonl if fmt == "jsonl" else ex.write_csv
         if out is None:
             return writer(app.storage, stdout, sel, since=since_dt)
@@ -171,11 +180,15 @@ class Collected:
     warc_originals: int = 0  # old WARC files kept: newer revisits refer to records in them
 
 
-def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
+def gc(
+    app: App, *, dry_run: bool, older_than: str | None = None, wait: float = GC_WAIT
+) -> Collected:
     """Remove page bodies no version needs. With `older_than` (e.g. "90d"),
     first apply retention: raw bodies of versions first seen before then
     (each watch's latest kept) and WARC files whose every fetch is older.
-    Versions, their text and their changes are never dropped."""
+    Versions, their text and their changes are never dropped. WARC files are
+    judged and removed while no crawl or export holds the archive: waited
+    for up to `wait` seconds (see raqib.archive.lock)."""
     out = Collected()
     cutoff = None
     if older_than:
@@ -190,24 +203,52 @@ def gc(app: App, *, dry_run: bool, older_than: str | None = None) -> Collected:
         if age < timedelta(days=1):
             raise BadInput(f"--older-than {older_than}: at least a day (1d)")
         cutoff = app.clock() - age
-    kept: set[tuple[str, str]] = set()  # (URI, WARC-Date) of originals kept for revisits
     if cutoff is not None:
         out.versions_without_body = app.storage.archive.drop_raw_before(cutoff, dry_run=dry_run)
-        old = retention.old_warcs(app, cutoff)
-        out.warc_files, out.warc_bytes, out.warc_originals, kept = old
+        with _archive_held(app, dry_run=dry_run, wait=wait):
+            old = retention.old_warcs(app, cutoff)
+            out.warc_files, out.warc_bytes, out.warc_originals, kept = old
+            if not dry_run:
+                for name in out.warc_files:
+                    (warc_dir(app) / name).unlink(missing_ok=True)
+                if out.warc_files:
+                    app.storage.archive.forget_warc_files(
+                        out.warc_files, captured_before=cutoff_iso(cutoff), keep=kept
+                    )
     unused = app.storage.archive.unused_blobs()
     out.bodies = len(unused)
     if dry_run:
         return out
-    for name in out.warc_files:
-        (warc_dir(app) / name).unlink(missing_ok=True)
-    if out.warc_files:
-        app.storage.archive.forget_warc_files(
-            out.warc_files, captured_before=cutoff_iso(cutoff), keep=kept
-        )
     out.freed = app.storage.archive.delete_blobs(unused)
     app.storage.archive.compact()
     return out
+
+
+@contextmanager
+def _archive_held(app: App, *, dry_run: bool, wait: float) -> Iterator[None]:
+    """The archive held exclusively (a dry run only reads, and holds nothing)."""
+    directory = warc_dir(app)
+    if dry_run or not directory.is_dir():
+        yield
+        return
+    try:
+        with lock.exclusive(
+            directory,
+            wait=wait,
+            waiting=_waiting(
+                f"the passes and exports that hold the archive to end (up to {wait:g} s)"
+            ),
+        ):
+            yield
+    except lock.Busy:
+        raise ArchiveBusy(
+            f"passes or exports held the archive for {wait:g} s: no WARC file was removed "
+            "(run gc again, or give --wait longer)"
+        ) from None
+
+
+def _waiting(what: str) -> Callable[[], None]:
+    return lambda: log.warning("waiting for %s", what)
 
 
 def cutoff_iso(cutoff: datetime | None) -> str:

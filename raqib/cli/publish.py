@@ -261,14 +261,21 @@ def export(
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 @click.option(
-    "--older-than", metavar="AGE",
+    "--older-than",
+    metavar="AGE",
     help="Retention: also drop raw bodies of versions first seen longer ago than AGE (90d, 12w: "
     "a unit, and at least 1d; each article's latest kept) and WARC files whose every fetch is "
     "older (but for those holding the original of a page unchanged since, which newer "
     "records refer to).",
+)
+@click.option(
+    "--wait", type=click.FloatRange(min=0), metavar="SECONDS", default=1800, show_default=True,
+    help="With --older-than: how long to wait for the passes and exports using the WARC "
+    "archive before removing old files from it (passes that start meanwhile wait for gc); "
+    "past it, nothing is removed from the archive and gc exits 75.",
 )  # fmt: skip
 @click.pass_obj
-def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
+def gc(obj: Ctx, dry_run: bool, older_than: str | None, wait: float) -> None:
     """Remove stored page bodies that no version needs any more, then compact.
 
     Raw bodies are stored once per content hash and shared between versions;
@@ -277,7 +284,7 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None) -> None:
     and their changes are never dropped, whatever the age.
     """
     with obj.app() as app:
-        done = publish.gc(app, dry_run=dry_run, older_than=older_than)
+        done = publish.gc(app, dry_run=dry_run, older_than=older_than, wait=wait)
     warcs = f"; {len(done.warc_files)} WARC files ({done.warc_bytes:,} bytes)" if older_than else ""
     if done.warc_originals:
         warcs += (

@@ -1,0 +1,177 @@
+"""The archive's lock: `raqib gc` never removes a WARC file from under a pass
+or an export, and a pass never writes beside a gc (raqib.archive.lock)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from raqib.archive import lock
+from raqib.demo.pages import VERSIONS, render
+from raqib.demo.server import PageServer, Route
+from tests.conftest import Gate, Raqib
+
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
+LATER = T0 + timedelta(days=20)
+
+
+def _two_pages_captured(server: PageServer, raqib: Raqib) -> Path:
+    """Two watches fetched once, 20 days before LATER, into one WARC file."""
+    for p in ("/a", "/b"):
+        server.routes[p] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", server.base + "/a", server.base + "/b")
+    raqib.proc("check", "--all", env={"RAQIB_NOW": T0.isoformat()})
+    (old,) = (raqib.home / "warc").glob("*.warc.gz")
+    return old
+
+
+def _records(warc_dir: Path) -> list[dict[str, str]]:
+    out = []
+    for f in sorted(warc_dir.glob("*.warc.gz")):
+        with f.open("rb") as stream:
+            for rec in ArchiveIterator(stream):
+                h = rec.rec_headers
+                out.append({k: h.get_header(k) or "" for k in _HEADERS})
+    return out
+
+
+_HEADERS = (
+    "WARC-Type", "WARC-Target-URI", "WARC-Date", "WARC-Refers-To-Target-URI",
+    "WARC-Refers-To-Date",
+)  # fmt: skip
+
+
+def _unreplayable(warc_dir: Path) -> list[str]:
+    """Revisits whose original response is in no WARC file of the directory."""
+    records = _records(warc_dir)
+    responses = {
+        (r["WARC-Target-URI"], r["WARC-Date"]) for r in records if r["WARC-Type"] == "response"
+    }
+    return [
+        r["WARC-Target-URI"]
+        for r in records
+        if r["WARC-Type"] == "revisit"
+        and r["WARC-Refers-To-Date"]
+        and (r["WARC-Refers-To-Target-URI"], r["WARC-Refers-To-Date"]) not in responses
+    ]
+
+
+def _stderr_lines(proc: subprocess.Popen[str]) -> queue.Queue[str | None]:
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _said(lines: queue.Queue[str | None], text: str) -> list[str]:
+    """Every line up to the first holding `text` (the process's end fails it)."""
+    seen = []
+    while (line := lines.get(timeout=120)) is not None:
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"never said {text!r}: {''.join(seen)}")
+
+
+def test_gc_removes_no_file_while_a_pass_writes_to_the_archive(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """The pass has loaded the captures it will write revisits of: had gc
+    removed their file then, the unchanged page's revisit would refer to
+    nothing, and the pass would append to a file gc judged old."""
+    old = _two_pages_captured(server, raqib)
+    server.routes["/b"] = Route(render(VERSIONS[3], server.base))  # edited; /a unchanged
+    gate = server.around = Gate(free=0)
+    proc = raqib.popen("check", "--all", env={"RAQIB_NOW": LATER.isoformat()})
+    try:
+        assert gate.held.wait(60), "the pass sent no request"
+        raqib.env["RAQIB_NOW"] = (LATER + timedelta(hours=1)).isoformat()
+        r = raqib("gc", "--older-than", "5d", "--wait", "0", expect=75)
+        assert "no WARC file was removed" in r.err and "--wait" in r.err
+        assert old.exists()
+    finally:
+        gate.open.set()
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    server.around = None
+    assert [r["WARC-Type"] for r in _records(old.parent) if "/a" in r["WARC-Target-URI"]] == [
+        "response", "request", "revisit", "request"
+    ]  # fmt: skip
+    raqib("gc", "--older-than", "5d")  # the file holds the pass's records now: kept
+    assert old.exists()
+    assert _unreplayable(old.parent) == []
+
+
+def test_a_pass_waits_for_gc_and_an_export_too(
+    server: PageServer, raqib: Raqib, tmp_path: Path
+) -> None:
+    old = _two_pages_captured(server, raqib)
+    before = len(server.requests)
+    with lock.exclusive(old.parent, wait=0, waiting=lambda: None):
+        proc = raqib.popen("check", "--all", env={"RAQIB_NOW": LATER.isoformat()})
+        out = tmp_path / "a.warc.gz"
+        export = raqib.popen("export", "--format", "warc", "--out", str(out))
+        _said(_stderr_lines(proc), "waiting for `raqib gc` to finish")
+        _said(_stderr_lines(export), "waiting for `raqib gc` to finish")
+        assert server.requests[before:] == [] and not out.exists()
+        assert proc.poll() is None and export.poll() is None
+    assert proc.wait(timeout=120) == 0 and export.wait(timeout=120) == 0
+    assert {p for p, _h in server.requests[before:]} >= {"/a", "/b"}
+    with out.open("rb") as f:
+        assert sum(1 for r in ArchiveIterator(f) if r.rec_type == "response") == 2
+
+
+def test_a_waiting_gc_goes_before_passes_that_start_after_it(tmp_path: Path) -> None:
+    first, second, gc = (lock.ArchiveLock(tmp_path) for _ in range(3))
+    assert first.try_share() and second.try_share()  # crawls share the archive
+    assert not gc.try_take()  # gc waits for them ...
+    second.release()
+    late = lock.ArchiveLock(tmp_path)
+    assert not late.try_share()  # ... and a crawl that starts meanwhile waits behind it
+    first.release()
+    assert gc.try_take()
+    assert not late.try_share()
+    gc.release()
+    assert late.try_share()
+    late.release()
+
+
+def test_a_forked_child_does_not_hold_the_archive_on(tmp_path: Path) -> None:
+    """An extraction worker or a forkserver forked mid-crawl outlives its
+    crawl: gc must not wait for it."""
+    crawl = lock.ArchiveLock(tmp_path)
+    assert crawl.try_share()
+    read, write = os.pipe()
+    ready_read, ready_write = os.pipe()
+    pid = os.fork()
+    if (
+        pid == 0
+    ):  # the child runs (its fork hooks have run) and holds on until the parent has looked
+        os.close(write)
+        os.write(ready_write, b".")
+        os.read(read, 1)
+        os._exit(0)
+    try:
+        os.close(read)
+        os.close(ready_write)
+        assert os.read(ready_read, 1) == b"."
+        crawl.release()
+        gc = lock.ArchiveLock(tmp_path)
+        assert gc.try_take()
+        gc.release()
+    finally:
+        os.close(write)
+        os.close(ready_read)
+        os.waitpid(pid, 0)
