@@ -8,7 +8,8 @@ import random
 import lxml.html
 
 from raqib.extract import anchors
-from raqib.extract.anchors import Openings, common_ancestor, holds_all
+from raqib.extract import region as regions
+from raqib.extract.anchors import Openings, common_ancestor, holds_all, lowest_holding
 
 WORDS = "في من على خطة الحكومة أعلنت اليوم جديدة بغداد".split()
 
@@ -53,6 +54,38 @@ def test_the_common_ancestor_is_the_deepest_element_holding_every_node() -> None
         chains = [[n, *n.iterancestors()] for n in nodes]
         deepest = next(a for a in chains[0] if all(a in c for c in chains[1:]))
         assert common_ancestor(nodes) is deepest
+
+
+def test_the_lowest_holding_ancestor_is_the_one_a_climb_level_by_level_finds() -> None:
+    """As the region's widening asks: the first of an element and its
+    ancestors whose text holds some words, found in a few tests of a deep
+    chain, where a climb tested every level."""
+    r = random.Random(11)
+    for _ in range(300):
+        root = _page(r)
+        start = r.choice(list(root.iter()))
+        wanted = [r.choice(WORDS) for _ in range(r.randint(1, 3))]
+
+        def holds(el: lxml.html.HtmlElement, wanted: list[str] = wanted) -> bool:
+            return holds_all(regions.visible_text(el), wanted)
+
+        climb = next((a for a in [start, *start.iterancestors()] if holds(a)), None)
+        assert lowest_holding(start, holds) is climb
+    for depth in (10, 250, 1_000):
+        deepest = lxml.html.Element("div")  # built, not parsed: past libxml2's nesting limit
+        for _ in range(depth - 1):
+            deepest = lxml.html.etree.SubElement(deepest, "div")
+        chain = [deepest, *deepest.iterancestors()]  # kept: lxml's proxies keep their identity
+        for level in (0, 1, depth // 3, depth - 1):
+            tested = []
+
+            def at_or_above(el: lxml.html.HtmlElement, level: int = level, tested=tested) -> bool:
+                tested.append(el)
+                return chain.index(el) >= level  # noqa: B023 (called before the next level)
+
+            assert chain.index(lowest_holding(deepest, at_or_above)) == level
+            assert len(tested) <= 2 * depth.bit_length() + 1, (depth, level, len(tested))
+        assert lowest_holding(deepest, lambda el: False) is None
 
 
 def test_every_part_is_found_in_order_or_anywhere() -> None:

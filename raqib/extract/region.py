@@ -48,7 +48,7 @@ from typing import Any
 from lxml import etree
 
 from raqib.extract import tables
-from raqib.extract.anchors import Openings, common_ancestor, holds_all
+from raqib.extract.anchors import Openings, common_ancestor, holds_all, lowest_holding
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import is_counter, is_furniture, marks_furniture
 from raqib.extract.pagemeta import author_mark
@@ -356,14 +356,10 @@ def locate(
     # extractors and pages disagree on spaces between elements, hence the
     # comparison without whitespace).
     squeezed = ["".join(p.split()) for p in paragraphs]
-    while True:
-        if holds_all("".join(visible_text(region).split()), squeezed):
-            break
-        parent = region.getparent()
-        if parent is None:
-            return None
-        region = parent
-    if region.tag in ("html", "body"):
+    region = lowest_holding(
+        region, lambda el: holds_all("".join(visible_text(el).split()), squeezed)
+    )
+    if region is None or region.tag in ("html", "body"):
         return None  # the whole page: nothing to gain
     path = root.getroottree().getpath(region)
     if checked is not None and checked.element is region and checked.notices == notices:
