@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from raqib.domain import FetchEntry, FetchRecord, Recorded, Shot, Version
 from raqib.storage import models as m
@@ -59,20 +58,28 @@ class HistoryRepo:
         """(watch id, number) of each of these watches' versions held without
         the one before it though an earlier one is held (an import of part of
         a history): the change into it cannot be judged until that one is."""
-        v, before, earlier = m.Version, aliased(m.Version), aliased(m.Version)
+        # Each version beside the number of the one before it that is held (a
+        # window's lag(): one ordered pass over the index, where a probe for
+        # the version before each cost 2.2 s at 10,000 watches on PostgreSQL).
+        v = m.Version
         out: list[tuple[int, int]] = []
         with self.db.session() as s:
             for i in range(0, len(watch_ids), 500):
-                rows = s.execute(
-                    select(v.watch_id, v.number)
-                    .where(
-                        v.watch_id.in_(list(watch_ids[i : i + 500])),
-                        ~exists().where(
-                            before.watch_id == v.watch_id, before.number == v.number - 1
-                        ),
-                        exists().where(earlier.watch_id == v.watch_id, earlier.number < v.number),
+                held = (
+                    select(
+                        v.watch_id,
+                        v.number,
+                        func.lag(v.number)
+                        .over(partition_by=v.watch_id, order_by=v.number)
+                        .label("prev"),
                     )
-                    .order_by(v.watch_id, v.number)
+                    .where(v.watch_id.in_(list(watch_ids[i : i + 500])))
+                    .subquery()
+                )
+                rows = s.execute(
+                    select(held.c.watch_id, held.c.number)
+                    .where(held.c.prev.is_not(None), held.c.prev != held.c.number - 1)
+                    .order_by(held.c.watch_id, held.c.number)
                 )
                 out.extend((w, n) for w, n in rows)
         return out
