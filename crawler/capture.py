@@ -22,6 +22,7 @@ a busy database must not hold the reactor, and every download with it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -33,13 +34,12 @@ import scrapy
 import warcio
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from twisted.internet import task
-from twisted.internet.defer import Deferred
+from scrapy.exceptions import CloseSpider, NotConfigured
 
 from raqib.archive.lock import POLL, ArchiveLock
 from raqib.archive.warc import Exchange, Previous, WarcArchive
 from raqib.crawler.context import context_of, need
+from raqib.crawler.session import signalled
 from raqib.domain import Shot
 from raqib.storage.archive import ArchiveRepo
 
@@ -119,6 +119,7 @@ class WarcCapture:
         self.preload = preload
         self.archive: WarcArchive | None = None
         self.lock: ArchiveLock | None = None
+        self.broken: OSError | None = None  # why the archive could not be held
         self.cpu = 0.0  # seconds spent writing records, on the crawl's thread
 
     @classmethod
@@ -139,24 +140,26 @@ class WarcCapture:
         crawler.signals.connect(ext.downloaded, signal=signals.response_downloaded)
         return ext
 
-    def opened(self) -> Deferred[None] | None:
+    async def opened(self) -> None:
         """Holds the archive (see raqib.archive.lock) before the last captures
         are read; while a `raqib gc` holds it, the crawl waits, its reactor
-        free (leases are renewed meanwhile)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        held = self.lock = ArchiveLock(self.directory)
-        if held.try_share():
-            self._open()
-            return None
-        log.warning("waiting for `raqib gc` to finish removing old WARC files")
-
-        def attempt() -> None:
-            if held.try_share():
-                waiting.stop()
-                self._open()
-
-        waiting = task.LoopingCall(attempt)
-        return waiting.start(POLL, now=False).addCallback(lambda _loop: None)
+        free (leases are renewed meanwhile), unless the pass is told to stop.
+        A lock that cannot be had (a lock file that cannot be opened, no lock
+        service on a network mount) stops the pass at its first capture, as
+        a WARC file that cannot be written does: no archive, no evidence."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            held = self.lock = ArchiveLock(self.directory)
+            if not held.try_share():
+                log.warning("waiting for `raqib gc` to finish removing old WARC files")
+                while not held.try_share():
+                    if signalled():
+                        raise CloseSpider("the pass was stopped while it waited for gc")
+                    await asyncio.sleep(POLL)  # another process's lock: nothing else to await
+        except OSError as exc:
+            self.broken = exc
+            return
+        self._open()
 
     def _open(self) -> None:
         index = self.index
@@ -187,7 +190,11 @@ class WarcCapture:
             self.lock.release()  # after the last capture is remembered
 
     def downloaded(self, response: Any, request: Any) -> None:
-        if self.archive is None or not request.meta.get("raqib_capture"):
+        if not request.meta.get("raqib_capture"):
+            return
+        if self.archive is None:
+            if self.broken is not None:
+                request.meta["raqib_warc"] = _failed(self.broken)
             return
         started = time.thread_time()
         try:
@@ -220,7 +227,8 @@ class WarcCapture:
 
     def rendering(self, url: str, dom: bytes | None, shot: Shot | None) -> Future[tuple[str, int]]:
         """Archive a rendered page's DOM and screenshot, in order with the rest."""
-        assert self.archive is not None
+        if self.archive is None:
+            return _failed(self.broken or RuntimeError("the archive is not open"))
         image = (shot.data, shot.media_type) if shot is not None else None
         done: Future[tuple[str, int]] = Future()
         started = time.thread_time()

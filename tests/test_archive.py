@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,15 @@ def index(warc_dir: Path) -> list[dict[str, str]]:
         *files,
     )
     return [json.loads(line) for line in out.splitlines()]
+
+
+def checked_at(raqib: Raqib, when: datetime) -> None:
+    """A pass under a simulated clock (in the past), the WARC files it wrote
+    dated as it says: gc judges a file by its last write too."""
+    raqib.proc("check", "--all", env={"RAQIB_NOW": when.isoformat()})
+    for f in (raqib.home / "warc").glob("*.warc.gz"):
+        if f.stat().st_mtime > when.timestamp():  # written now, not in an earlier simulated pass
+            os.utime(f, (when.timestamp(), when.timestamp()))
 
 
 def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
@@ -350,7 +361,7 @@ def test_export_bad_input(raqib: Raqib, tmp_path: Path, bad: str) -> None:
 
 
 def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqib) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     url = server.base + "/r"
@@ -360,7 +371,7 @@ def test_gc_older_than_applies_retention_to_bodies_and_warcs(server, raqib: Raqi
     raqib("watch", "--no-fetch", url)
     for day, v in ((0, 0), (10, 3), (20, 4)):  # three versions, ten days apart
         server.routes["/r"] = Route(render(VERSIONS[v], server.base))
-        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+        checked_at(raqib, t0 + timedelta(days=day))
     before = raqib("versions", url, "--json").json()
     assert all(v["raw_sha256"] and v["warc"] for v in before)
     files = [raqib.home / "warc" / v["warc"]["file"] for v in before]
@@ -399,7 +410,7 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
     Its file is kept; a page that changed since has a full record of its own
     after the cutoff, and its old file goes. A capture an older Raqib made
     recorded no place: its original is searched for among the fetches."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     from warcio.archiveiterator import ArchiveIterator
 
@@ -411,7 +422,7 @@ def test_gc_keeps_the_original_that_newer_revisits_refer_to(
     server.routes["/stable"] = Route(render(VERSIONS[0], server.base))
     for day, v in ((0, 0), (10, 3), (20, 3)):
         server.routes["/changing"] = Route(render(VERSIONS[v], server.base))
-        raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=day)).isoformat()})
+        checked_at(raqib, t0 + timedelta(days=day))
     first = {
         u: min(raqib("log", u, "--json").json(), key=lambda f: f["fetched_at"])["warc"]["file"]
         for u in (stable, changing)
@@ -452,7 +463,7 @@ def test_gc_keeps_another_watchs_original_where_the_revisit_says_it_sat(
     fetch row says its original sat, not by searching fetch times near the
     revisit's date (which under a frozen clock, or in a pass of more fetches
     than the search reads, misses another watch's)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     page, alias = server.base + "/page", server.base + "/alias"
@@ -461,13 +472,13 @@ def test_gc_keeps_another_watchs_original_where_the_revisit_says_it_sat(
     server.routes["/page"] = Route(render(VERSIONS[0], server.base))
     server.routes["/alias"] = Route(b"", status=301, headers={"Location": page})
     raqib("watch", "--no-fetch", page)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    checked_at(raqib, t0)
     (original,) = [f["warc"] for f in raqib("log", page, "--json").json()]
     raqib("pause", page)  # from now on, only the alias fetches the page
     raqib("watch", "--no-fetch", alias)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    checked_at(raqib, t0 + timedelta(days=10))
     server.routes["/page"] = Route(render(VERSIONS[3], server.base))  # a newer capture after it
-    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=18)).isoformat()})
+    checked_at(raqib, t0 + timedelta(days=18))
     kept = [f["warc"] for f in raqib("log", alias, "--json").json()]
     warc = raqib.home / "warc"
     heads = []
@@ -495,8 +506,7 @@ def test_gc_removes_a_purged_watchs_old_file_by_its_age(server, raqib: Raqib) ->
     """`unwatch --purge` leaves no fetch row pointing into the watch's WARC
     files. gc judged a file it knew by those rows alone, so such a file was
     kept for good; it now goes by its own age, as discovery's captures do."""
-    import os
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     gone, kept = server.base + "/gone", server.base + "/kept"
@@ -505,15 +515,14 @@ def test_gc_removes_a_purged_watchs_old_file_by_its_age(server, raqib: Raqib) ->
     server.routes["/gone"] = Route(render(VERSIONS[0], server.base))
     server.routes["/kept"] = Route(render(VERSIONS[3], server.base))
     raqib("watch", "--no-fetch", gone)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    checked_at(raqib, t0)
     (purged,) = {f["warc"]["file"] for f in raqib("log", gone, "--json").json()}
     raqib("watch", "--no-fetch", kept)
     raqib("pause", gone)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    checked_at(raqib, t0 + timedelta(days=10))
     (recent,) = {f["warc"]["file"] for f in raqib("log", kept, "--json").json()}
     raqib("unwatch", "--purge", gone)
     warc = raqib.home / "warc"
-    os.utime(warc / purged, (t0.timestamp(), t0.timestamp()))  # written then, as RAQIB_NOW says
 
     raqib.env["RAQIB_NOW"] = (t0 + timedelta(days=20)).isoformat()
     out = raqib("gc", "--older-than", "15d").out
@@ -530,7 +539,7 @@ def test_gc_keeps_an_original_a_later_revisit_refers_to(server, raqib: Raqib, pu
     the original (a reviewing helper's case), whether or not the capturing
     watch was purged since."""
     import os
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     page, alias = server.base + "/page", server.base + "/alias"
@@ -539,13 +548,13 @@ def test_gc_keeps_an_original_a_later_revisit_refers_to(server, raqib: Raqib, pu
     server.routes["/page"] = Route(render(VERSIONS[0], server.base))
     server.routes["/alias"] = Route(render(VERSIONS[2], server.base))  # a page of its own first
     raqib("watch", "--no-fetch", page)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": t0.isoformat()})
+    checked_at(raqib, t0)
     (original,) = [f["warc"] for f in raqib("log", page, "--json").json()]
     raqib("pause", page)
     raqib("watch", "--no-fetch", alias)
-    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=6)).isoformat()})
+    checked_at(raqib, t0 + timedelta(days=6))
     server.routes["/alias"] = Route(b"", status=301, headers={"Location": page})
-    raqib.proc("check", "--all", env={"RAQIB_NOW": (t0 + timedelta(days=10)).isoformat()})
+    checked_at(raqib, t0 + timedelta(days=10))
     warc = raqib.home / "warc"
     last = raqib("log", alias, "--json").json()[-1]["warc"]
     with (warc / last["file"]).open("rb") as f:

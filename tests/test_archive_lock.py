@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from raqib.archive import lock
+from raqib.archive.warc import Exchange, WarcArchive
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import PageServer, Route
 from tests.conftest import Gate, Raqib
@@ -131,6 +133,82 @@ def test_a_pass_waits_for_gc_and_an_export_too(
     assert {p for p, _h in server.requests[before:]} >= {"/a", "/b"}
     with out.open("rb") as f:
         assert sum(1 for r in ArchiveIterator(f) if r.rec_type == "response") == 2
+
+
+def test_a_pass_stopped_while_it_waits_for_gc_fetches_nothing(
+    server: PageServer, raqib: Raqib
+) -> None:
+    old = _two_pages_captured(server, raqib)
+    before = len(server.requests)
+    with lock.exclusive(old.parent, wait=0, waiting=lambda: None):
+        proc = raqib.popen("check", "--all", env={"RAQIB_NOW": LATER.isoformat()})
+        _said(_stderr_lines(proc), "waiting for `raqib gc` to finish")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    assert server.requests[before:] == []
+    assert proc.stdout is not None
+    assert "stopped by a signal: checked 0 of 2 watches (2 due again)" in proc.stdout.read()
+
+
+def test_a_pass_that_cannot_hold_the_archive_stops(server: PageServer, raqib: Raqib) -> None:
+    """As one whose WARC file cannot be written: no archive, no evidence."""
+    old = _two_pages_captured(server, raqib)
+    (old.parent / lock.TURN).unlink()
+    (old.parent / lock.TURN).mkdir()  # stands in for a lock no file system will give
+    r = raqib.proc("check", "--all", env={"RAQIB_NOW": LATER.isoformat()}, expect=1)
+    assert "the pass stopped" in r.err and lock.TURN in r.err, r.err
+    assert [w["versions"] for w in raqib("watches", "--json").json()] == [1, 1]
+
+
+def test_an_export_that_outwaits_gc_says_so(raqib: Raqib, server: PageServer, monkeypatch) -> None:
+    from raqib.app import publish
+
+    old = _two_pages_captured(server, raqib)
+    monkeypatch.setattr(publish, "EXPORT_WAIT", 0.0)
+    out = old.parent.parent / "x.warc.gz"
+    with lock.exclusive(old.parent, wait=0, waiting=lambda: None):
+        r = raqib("export", "--format", "warc", "--out", str(out), expect=75)
+    assert "`raqib gc` held the archive" in r.err and not out.exists()
+
+
+def test_a_file_is_old_once_its_last_write_is(server: PageServer, raqib: Raqib) -> None:
+    """Discovery's captures have no fetch rows: appended to a file whose
+    fetches are all old, they are as new as the file's last write."""
+    old = _two_pages_captured(server, raqib)
+    os.utime(old, (T0.timestamp(), T0.timestamp()))  # written then, as RAQIB_NOW said
+    feed = Exchange(
+        url=server.base + "/feed.xml", method="GET", request_headers=[], status=200,
+        reason="OK", protocol="HTTP/1.1", response_headers=[], body=b"<rss/>",
+    )  # fmt: skip
+    archive = WarcArchive(old.parent, max_bytes=1 << 30, index=_NoIndex(), software="test")
+    assert archive.write(feed, basis=False).file == old.name  # as a discovery crawl appends
+    archive.close()
+    raqib.env["RAQIB_NOW"] = LATER.isoformat()
+    assert "0 WARC files" in raqib("gc", "--older-than", "5d").out
+    assert old.exists()
+    os.utime(old, (T0.timestamp(), T0.timestamp()))
+    assert "1 WARC files" in raqib("gc", "--older-than", "5d").out
+
+
+class _NoIndex:
+    def last_capture(self, url: str) -> None:
+        return None
+
+    def remember_capture(self, url: str, previous: object) -> None:
+        return None
+
+
+def test_gc_holds_back_new_passes_only_once_it_takes_its_turn(tmp_path: Path) -> None:
+    running, gc, late = (lock.ArchiveLock(tmp_path) for _ in range(3))
+    assert running.try_share()
+    assert not gc.try_take(turn=False)  # most of gc's wait: a pass may still start ...
+    assert late.try_share()
+    late.release()
+    assert not gc.try_take()  # ... its last minute: none may
+    assert not late.try_share()
+    running.release()
+    assert gc.try_take()
+    gc.release()
 
 
 def test_a_waiting_gc_goes_before_passes_that_start_after_it(tmp_path: Path) -> None:

@@ -144,6 +144,10 @@ def export(
             return n
     except ex.MissingCaptures as exc:
         raise AppError(_missing(exc.files, warc_dir(app))) from None
+    except lock.Busy:
+        raise ArchiveBusy(
+            f"`raqib gc` held the archive for {EXPORT_WAIT:g} s: nothing was exported (try again)"
+        ) from None
     except BrokenPipeError:
         raise  # `| head`: the reader has what it wanted
     except OSError as exc:

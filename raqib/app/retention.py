@@ -1,7 +1,7 @@
 """Which old WARC files `raqib gc --older-than` may remove.
 
-Those whose every fetch is older than the cutoff, and those no fetch points
-into (discovery's captures, a purged watch's) last written before it, but for
+Those last written before the cutoff whose every fetch is older too (a file
+no fetch points into holds discovery's captures, or a purged watch's), but for
 the files holding an original record that a kept revisit refers to. A page
 unchanged since before the cutoff is archived after it as revisits
 (WARC-Refers-To-Target-URI and -Date) of its last full record: removed, that
@@ -35,10 +35,13 @@ def old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int, set[tupl
     directory = warc_dir(app)
     if not directory.is_dir():
         return [], 0, 0, set()
+    # A file's last write (its mtime) counts too: discovery's captures have
+    # no fetch rows, and are appended to the file the last pass wrote.
     recorded = app.storage.archive.recorded_warc_files()
-    names = {name for name, newest in recorded.items() if newest < cutoff}
+    names = set()
     for f in directory.glob("*.warc.gz"):
-        if f.name not in recorded and f.stat().st_mtime < cutoff.timestamp():
+        newest = recorded.get(f.name)
+        if f.stat().st_mtime < cutoff.timestamp() and (newest is None or newest < cutoff):
             names.add(f.name)
     needed, targets = Originals(app, directory).among(names)
     gone = [n for n in sorted(names - needed) if (directory / n).is_file()]

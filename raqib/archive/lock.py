@@ -9,17 +9,20 @@ file gc had judged old, or write a revisit of a record in a file gc was
 removing, and the record or its replay would be lost.
 
 Two flock()ed files in the WARC directory (a directory several machines
-share over NFS locks across them): the archive's own, and gc's turn. A gc
-that waits takes its turn first; crawls that start while it waits wait
-behind it, so a steady stream of overlapping passes cannot starve it. Every
-lock is closed in a forked child (an extraction worker, a forkserver): a
-child that outlived the crawl would otherwise hold it on.
+share locks across them where flock() reaches the server: NFS without
+`local_lock`): the archive's own, and gc's turn. In the last minute of its
+wait gc takes its turn: crawls that start then wait behind it, so a steady
+stream of overlapping passes cannot keep it out. Every lock is closed in a
+forked child (an extraction worker, a forkserver): a child that outlived
+the crawl would otherwise hold it on.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,17 +31,33 @@ from pathlib import Path
 ARCHIVE = ".raqib-archive.lock"
 TURN = ".raqib-gc-turn.lock"
 POLL = 0.25  # seconds between tries while another holds the lock
+# The last seconds of gc's wait, in which crawls and exports that start wait
+# behind it: long enough for the holders of a moment to end, short enough
+# that a gc which gives up (a pass of hours holds the archive) stalls none for long.
+TURN_HELD = 60.0
 
-_open: set[int] = set()  # this process's lock descriptors, closed in a forked child
+# This process's open locks, whose descriptors a forked child closes. Opened
+# and registered under _forking, which a fork waits for: a child forked
+# between the two would hold the lock on.
+_open: set[_Flock] = set()
+_forking = threading.Lock()
 
 
 def _close_inherited() -> None:
-    for fd in _open:
-        os.close(fd)  # a close, never an unlock: that would free the parent's lock
+    global _forking
+    _forking = threading.Lock()  # held by the parent's forking thread when copied
+    for held in _open:
+        if held.fd is not None:
+            os.close(held.fd)  # a close, never an unlock: that would free the parent's lock
+            held.fd = None
     _open.clear()
 
 
-os.register_at_fork(after_in_child=_close_inherited)
+os.register_at_fork(
+    before=lambda: _forking.acquire(),
+    after_in_parent=lambda: _forking.release(),
+    after_in_child=_close_inherited,
+)
 
 
 class Busy(Exception):
@@ -52,11 +71,9 @@ class _Flock:
 
     def attempt(self, how: int) -> bool:
         if self.fd is None:
-            try:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            except PermissionError:  # a reader's export: flock() needs no write access
-                self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            _open.add(self.fd)
+            with _forking:
+                self.fd = _opened(self.path)
+                _open.add(self)
         try:
             fcntl.flock(self.fd, how | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -65,9 +82,21 @@ class _Flock:
 
     def release(self) -> None:
         if self.fd is not None:
-            _open.discard(self.fd)
-            os.close(self.fd)
-            self.fd = None
+            with _forking:
+                _open.discard(self)
+                os.close(self.fd)
+                self.fd = None
+
+
+def _opened(path: Path) -> int:
+    """flock() needs no write access: a reader's export, a read-only mount
+    (whose first WARC write then stops the pass, as it did before the lock)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
 
 class ArchiveLock:
@@ -87,10 +116,11 @@ class ArchiveLock:
         finally:
             self.turn.release()  # held only to pass through: gc's turn is not blocked by it
 
-    def try_take(self) -> bool:
-        """Exclusive. Once gc's turn is had it is kept, until the archive is
-        free too or `release`: crawls that start meanwhile wait behind it."""
-        if not self.turn.attempt(fcntl.LOCK_EX):
+    def try_take(self, *, turn: bool = True) -> bool:
+        """Exclusive. With `turn`, gc's turn is taken first and kept until the
+        archive is free too or `release`: crawls that start meanwhile wait
+        behind it."""
+        if turn and not self.turn.attempt(fcntl.LOCK_EX):
             return False
         self.exclusive = self.archive.attempt(fcntl.LOCK_EX)
         return self.exclusive
@@ -133,10 +163,12 @@ def shared(directory: Path, *, wait: float, waiting: Callable[[], None]) -> Iter
 @contextmanager
 def exclusive(directory: Path, *, wait: float, waiting: Callable[[], None]) -> Iterator[None]:
     """Held exclusively (gc's removal), waiting up to `wait` seconds for the
-    crawls and exports that hold it."""
+    crawls and exports that hold it; in the last TURN_HELD of them, those that
+    start wait behind it."""
     lock = ArchiveLock(directory)
+    turn_from = time.monotonic() + wait - min(wait, TURN_HELD)
     try:
-        _wait(lock.try_take, wait, waiting)
+        _wait(lambda: lock.try_take(turn=time.monotonic() >= turn_from), wait, waiting)
         yield
     finally:
         lock.release()
