@@ -271,8 +271,8 @@ def export(
 @click.option(
     "--wait", type=click.FloatRange(min=0), metavar="SECONDS", default=1800, show_default=True,
     help="With --older-than: how long to wait for the passes and exports using the WARC "
-    "archive before removing old files from it (passes that start meanwhile wait for gc); "
-    "past it, nothing is removed from the archive and gc exits 75.",
+    "archive before removing old files from it (passes that start in its last minute wait "
+    "for gc); past it, nothing is removed from the archive and gc exits 75.",
 )  # fmt: skip
 @click.pass_obj
 def gc(obj: Ctx, dry_run: bool, older_than: str | None, wait: float) -> None:
