@@ -104,11 +104,11 @@ class DiscoveryRepo:
             watches = load(s, [w for w, _v in rows])
             return [(d, to_domain(Version, v)) for d, (_w, v) in zip(watches, rows, strict=True)]
 
-    def corpus_texts(self, limit: int = 5000) -> list[tuple[str, str]]:
-        """(title, text) of recent articles and candidates: what term weights are learned from."""
+    def corpus_texts(self, limit: int = 5000) -> list[tuple[str, str, str]]:
+        """(title, text, address) of recent articles and candidates: what term weights are learned from."""
         with self.db.session() as s:
             versions = s.execute(
-                select(m.Version.title, m.Version.text)
+                select(m.Version.title, m.Version.text, m.Watch.url)
                 .join(
                     m.Watch,
                     and_(
@@ -120,12 +120,12 @@ class DiscoveryRepo:
                 .limit(limit)
             ).all()
             cands = s.execute(
-                select(m.Candidate.title, m.Candidate.text)
+                select(m.Candidate.title, m.Candidate.text, m.Candidate.url)
                 .where(m.Candidate.text.is_not(None))
                 .order_by(m.Candidate.id.desc())
                 .limit(limit)
             ).all()
-            return [(t or "", x or "") for t, x in [*versions, *cands]]
+            return [(t or "", x or "", u) for t, x, u in [*versions, *cands]]
 
     # --- candidates -----------------------------------------------------------------------
 

@@ -40,9 +40,28 @@ class DiscoveryReport:
         return [c for c in self.candidates if c["decision"] == Decision.ADDED]
 
 
+class _Texts:
+    """Term counts of texts. A text whose reading raises is None, and logged
+    once a run by its address: one text must not cost every story's run, and
+    a seed is read as part of the corpus too."""
+
+    def __init__(self) -> None:
+        self.unreadable: set[str] = set()
+
+    def terms(self, title: str | None, text: str, url: str) -> Counter[str] | None:
+        try:
+            return document(title, text)
+        except Exception as exc:
+            if url not in self.unreadable:
+                self.unreadable.add(url)
+                log.error("discover: the text of %s could not be read: %r", url, exc)
+            return None
+
+
 @dataclass
 class Plan:
     corpus: Corpus
+    texts: _Texts
     seeds: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
     slug_of: dict[int, str] = field(default_factory=dict)
     sources: list[Any] = field(default_factory=list)  # SourceTask
@@ -55,22 +74,14 @@ def _decode(raw: bytes) -> str:
     return decoded(raw)
 
 
-def _terms(title: str | None, text: str, url: str | None = None) -> Counter[str] | None:
-    """A text's term counts; None, logged, when reading it raises: one text
-    must not cost every story's run."""
-    try:
-        return document(title, text)
-    except Exception as exc:
-        log.error("discover: the text of %s could not be read: %r", url or "a stored version", exc)
-        return None
-
-
 def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
     """What to read for each story: its sources and the links in its articles."""
     from raqib.crawler.spiders.discover import LinkTask, SourceTask
 
     repo = app.storage.discovery
-    p = Plan(Corpus(d for t, x in repo.corpus_texts() if (d := _terms(t, x)) is not None))
+    texts = _Texts()
+    corpus = Corpus(d for t, x, u in repo.corpus_texts() if (d := texts.terms(t, x, u)) is not None)
+    p = Plan(corpus, texts)
     for slug in slugs:
         sid = app.storage.watches.story_id(slug)
         if sid is None:
@@ -82,7 +93,7 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
                 f"{slug}: no seed article with a stored version yet; run `raqib check` first"
             )
             continue
-        seeds = [(w.url, _terms(v.title, v.text, w.url)) for w, v in manual]
+        seeds = [(w.url, texts.terms(v.title, v.text, w.url)) for w, v in manual]
         p.seeds[sid] = [(url, d) for url, d in seeds if d is not None]
         if not p.seeds[sid]:
             del p.seeds[sid]
@@ -124,7 +135,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         if url in judged.get(story_id, {}):
             return f"{JUDGED_BEFORE} ({judged[story_id][url]})"
         if title and story_id in p.seeds and (summary or not cfg.fetch_candidates):
-            d = _terms(title, summary or "", url)
+            d = p.texts.terms(title, summary or "", url)
             if d is None:
                 return None if cfg.fetch_candidates else UNREADABLE_ENTRY
             j = StoryModel(p.corpus, p.seeds[story_id]).judge(d)
@@ -165,7 +176,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
     now = app.clock()
     pages = [c for c in collected if isinstance(c, CandidatePage)]
     for c in pages:
-        if c.text and (d := _terms(c.title, c.text, c.url)) is not None:
+        if c.text and (d := p.texts.terms(c.title, c.text, c.url)) is not None:
             p.corpus.add(d)  # everything seen teaches the weights
     models = {sid: StoryModel(p.corpus, docs) for sid, docs in p.seeds.items()}
     for item in collected:
