@@ -19,6 +19,7 @@ import time
 import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from raqib.cores import usable_cores
@@ -101,7 +102,7 @@ def extraction_workers(work: int, wanted: int = -1) -> int:
     return min(cores - 1, MAX_WORKERS)
 
 
-def extraction_pool(workers: int, *, extracts: bool) -> Executor:
+def extraction_pool(workers: int, *, extracts: bool, slots: Path | None = None) -> Executor:
     """`workers` analysis processes, forked from this one now, by the calling
     thread (`extracts`: the pass has first fetches, so each imports
     trafilatura at once, beside the crawl's start, instead of at its first
@@ -119,7 +120,7 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
     the worker uses. The worker never touches what else it inherits (database
     connections, sockets), and exits through os._exit: no finalizer at exit
     closes them."""
-    pool = _pool(workers, get_context("fork"), extracts)
+    pool = _pool(workers, get_context("fork"), extracts, slots)
     collecting = gc.isenabled()
     gc.disable()  # until each worker has frozen what it inherits (_worker)
     try:
@@ -139,31 +140,53 @@ def extraction_pool(workers: int, *, extracts: bool) -> Executor:
     return pool
 
 
-def replacement_pool(workers: int, *, extracts: bool) -> Executor:
+def replacement_pool(workers: int, *, extracts: bool, slots: Path | None = None) -> Executor:
     """Workers to replace ones that died mid-crawl (crawler.workers), from the
     forkserver: a fork now, beside the crawl's running threads, could leave
     the child a lock that one of them held."""
-    return _pool(workers, forkserver(), extracts)
+    return _pool(workers, forkserver(), extracts, slots)
 
 
-def _pool(workers: int, context: Any, extracts: bool) -> Executor:
+def _pool(workers: int, context: Any, extracts: bool, slots: Path | None) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_worker,
-        initargs=(os.getpid(), extracts),
+        initargs=(os.getpid(), extracts, slots),
     )
+
+
+# Where a worker says which page it holds: a file of its own in the pass's
+# `slots` directory, named by its process id, holding the page's number. A
+# worker the kernel ends past a page's CPU limit leaves it behind, and that
+# page alone is charged (the others it died beside are not suspects).
+_slot: int | None = None
+
+
+def say(page: int) -> None:
+    """In a worker: the page it is about to analyse (one pwrite)."""
+    if _slot is not None:
+        os.pwrite(_slot, page.to_bytes(8, "little"), 0)
+
+
+def held(slots: Path, pid: int) -> int | None:
+    """The page worker `pid` last said it held; None if it said none."""
+    try:
+        data = (slots / str(pid)).read_bytes()
+    except OSError:
+        return None
+    return int.from_bytes(data, "little") if len(data) == 8 else None
 
 
 REAP_TIMEOUT = 10.0  # seconds for a pool's own thread to reap its killed workers
 
 
-def halt(pool: Executor) -> list[int]:
+def halt(pool: Executor) -> dict[int, int]:
     """Stop `pool` now: its workers killed, whatever they hold (a pass
     stopped by a second signal must not wait for an analysis to end). The
-    workers' exit codes (0 left out), read once the pool's own thread has
-    reaped them: two threads reading a forkserver child's status race, and
-    the loser records 255."""
+    workers' exit codes by process id (0 left out), read once the pool's own
+    thread has reaped them: two threads reading a forkserver child's status
+    race, and the loser records 255."""
     processes = worker_processes(pool)
     kill(pool)
     manager = getattr(pool, "_executor_manager_thread", None)
@@ -172,7 +195,7 @@ def halt(pool: Executor) -> list[int]:
         manager.join(timeout=REAP_TIMEOUT)
     for process in processes:
         process.join()
-    return [p.exitcode for p in processes if p.exitcode]
+    return {p.pid: p.exitcode for p in processes if p.exitcode}
 
 
 def kill(pool: Executor) -> None:
@@ -205,7 +228,7 @@ def worker_processes(pool: Executor) -> list[Any]:
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _worker(parent: int, extracts: bool) -> None:
+def _worker(parent: int, extracts: bool, slots: Path | None = None) -> None:
     """Worker initializer. What the worker inherited is frozen before any
     collection: a collection would write to every inherited object, copying
     the pages it shares with the pass, and could run the finalizers of the
@@ -217,6 +240,9 @@ def _worker(parent: int, extracts: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # a page past its CPU ends the worker
+    if slots is not None:
+        global _slot
+        _slot = os.open(slots / str(os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     die_with(parent)
     import raqib.extract.page  # analyze_timed's module, before the first page comes
 

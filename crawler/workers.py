@@ -8,30 +8,38 @@ fail the pass, it would fail every later pass too: the page's watch stays
 unrecorded, first in line. So each page in flight is a suspect, retried
 alone, one at a time, in replacement workers, and so is every page that
 arrives while any is; a page whose worker dies while it is alone is its own
-watch's error, and the pass goes on. A replacement starts on a thread of
-its own: the crawl goes on fetching meanwhile.
+watch's error, and the pass goes on. A page past its CPU limit is known
+at once: its worker said which page it held before the limit was armed
+(crawler.pool.say), and only the others are retried. A replacement starts
+on a thread of its own: the crawl goes on fetching meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 from raqib.crawler.pool import (
     cpu_by_worker,
     extraction_pool,
     halt,
+    held,
     kill,
     replacement_pool,
+    say,
 )
 
 log = logging.getLogger(__name__)
@@ -41,7 +49,8 @@ T = TypeVar("T")
 # Deaths in a row, with no analysis answered between them, that stop the
 # pass: no longer one page's doing (memory too short for any page, a broken
 # install). A page that kills its worker costs two: once among the pages in
-# flight, once alone; two such pages in flight together, three.
+# flight, once alone; two such pages in flight together, three. (A page past
+# its CPU limit costs one: its worker said it held it.)
 MAX_DEATHS_IN_A_ROW = 3
 # Pages in a row past their CPU limit (below), with none analysed between
 # them, that stop the pass: each is its own page's doing, but a pass of
@@ -65,16 +74,18 @@ class AnalysisError(Exception):
 
 
 class WorkerDied(AnalysisError):
-    """The worker analysing a page alone died."""
+    """The worker analysing a page alone died, or one that said it held the
+    page was ended past its CPU limit."""
 
 
-def guarded(limit: float, fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
-    """Runs in the worker: `fn(*args)` within `limit` CPU seconds, with the
+def guarded(limit: float, page: int, fn: Callable[..., T], *args: Any) -> tuple[int, float, T]:
+    """Runs in the worker: `fn(*args)`, said to be `page`, within `limit` CPU seconds, with the
     worker's process id and its CPU so far (a worker that dies is counted by
     what it last said). Its exception is made sure to reach the pass: one
     that does not survive pickling (lxml's hold their parser's log) would
     reach it as "cannot pickle", or, if it pickles but does not unpickle,
     break the pool as a dead worker would."""
+    say(page)  # before the limit is armed: a worker it ends holds this page
     signal.setitimer(signal.ITIMER_PROF, limit)  # the worker's whole CPU, its C included
     try:
         result = fn(*args)
@@ -97,6 +108,7 @@ class Workers:
         *,
         extracts: bool,
         start: Callable[[int, bool], Executor] | None = None,
+        slots: Path | None = None,
     ) -> None:
         self.executor = executor
         self.workers = workers
@@ -104,7 +116,12 @@ class Workers:
         self.replaced = 0
         self.deaths = 0  # workers that died while analysing (the pass reports it)
         self.cpu_limit = MAX_ANALYSIS_CPU  # a page's, in seconds
-        self._start = start or (lambda n, extracts: replacement_pool(n, extracts=extracts))
+        self.slots = slots  # where workers say which page they hold (crawler.pool.say)
+        self._start = start or (
+            lambda n, extracts: replacement_pool(n, extracts=extracts, slots=slots)
+        )
+        self._pages = itertools.count(1)
+        self._charged: dict[int, str] = {}  # pages a worker died past the CPU limit of: how
         self._ended: str | None = None  # why no page can be analysed any more
         self._deaths_in_a_row = 0
         self._timeouts_in_a_row = 0
@@ -119,17 +136,23 @@ class Workers:
     @classmethod
     def forked(cls, workers: int, *, extracts: bool) -> Workers:
         """`workers` forked from this process now (crawler.pool.extraction_pool)."""
-        return cls(extraction_pool(workers, extracts=extracts), workers, extracts=extracts)
+        slots = Path(tempfile.mkdtemp(prefix="raqib-workers-"))
+        try:
+            pool = extraction_pool(workers, extracts=extracts, slots=slots)
+        except BaseException:
+            shutil.rmtree(slots, ignore_errors=True)
+            raise
+        return cls(pool, workers, extracts=extracts, slots=slots)
 
     async def analyse(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` in a worker. Raises WorkerDied if its worker died while
         it was alone there, and BrokenProcessPool once no page can be
         analysed (workers dying in a row, none able to start, or halted)."""
-        suspect = None
+        suspect, page = None, next(self._pages)
         if not self._isolating and self._starting is None:
             executor = self.executor
             try:
-                return await self._run(executor, fn, args)
+                return await self._run(executor, page, fn, args)
             except BrokenProcessPool:
                 suspect = executor
         # Counted before it waits (for the replacement, for its turn): a page
@@ -138,25 +161,29 @@ class Workers:
         try:
             if suspect is not None:
                 await self._replace(suspect)
+                if page in self._charged:  # its worker said it held it: no suspect
+                    raise WorkerDied(f"the worker analysing it died ({self._charged.pop(page)})")
             if self._alone is None:
                 self._alone = asyncio.Lock()
             async with self._alone:
                 await self.ready()
                 executor = self.executor
                 try:
-                    return await self._run(executor, fn, args)
+                    return await self._run(executor, page, fn, args)
                 except BrokenProcessPool:
                     how = await self._replace(executor)
                     raise WorkerDied(f"the worker analysing it alone died ({how})") from None
         finally:
             self._isolating -= 1
 
-    async def _run(self, executor: Executor, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    async def _run(
+        self, executor: Executor, page: int, fn: Callable[..., T], args: tuple[Any, ...]
+    ) -> T:
         self._raise_if_ended()
         loop = asyncio.get_running_loop()
         try:
             pid, cpu, result = await loop.run_in_executor(
-                executor, guarded, self.cpu_limit, fn, *args
+                executor, guarded, self.cpu_limit, page, fn, *args
             )
         except BrokenProcessPool:
             raise
@@ -177,9 +204,14 @@ class Workers:
             if broken is self.executor and self._starting is None:
                 # Killed, not shut down: the pool would SIGTERM a surviving
                 # worker, which ignores it (pool._worker).
-                codes = halt(broken)
+                exits = halt(broken)
+                codes = list(exits.values())
                 how = _death(codes, self.cpu_limit)
                 self.deaths += 1
+                for pid, code in exits.items():
+                    if code == -signal.SIGPROF and self.slots is not None:
+                        if (page := held(self.slots, pid)) is not None:
+                            self._charged[page] = _death([code], self.cpu_limit)
                 # A page past its CPU limit is that page's doing (one site's
                 # pages sharing a costly template), not a broken install's.
                 own = _own(codes)
@@ -302,6 +334,8 @@ class Workers:
                 kill(self._pending)
             live = cpu_by_worker(self.executor)
             self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.slots is not None:
+            shutil.rmtree(self.slots, ignore_errors=True)
         return sum({**self._cpu, **live}.values())
 
 

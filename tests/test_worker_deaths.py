@@ -114,6 +114,8 @@ def test_a_page_past_its_cpu_limit_is_stopped_and_is_its_own_error() -> None:
     assert _failed(results) == {7: "WorkerDied"}, results
     assert "(stopped after 0.3 s of CPU on one page)" in str(results[7])
     assert [r for i, r in enumerate(results) if i != 7] == [1] * 19
+    # Charged at once (its worker said it held it), not again alone: it cost one limit.
+    assert pool.deaths == 1 and "analysing it died" in str(results[7])
 
 
 def test_pages_past_their_cpu_limit_in_a_row_do_not_stop_the_pass() -> None:
@@ -367,12 +369,14 @@ def test_a_page_arriving_as_a_replacement_is_put_in_place_goes_alone_too() -> No
         held.go.set()
         await _settle(workers)
         # One page alone (the newcomer took its turn first), not two together.
-        assert [args[1:] for _done, _fn, args in pools[1].tasks] == [(str, "K")]  # past the limit
+        assert [args[2:] for _done, _fn, args in pools[1].tasks] == [
+            (str, "K")
+        ]  # past the limit and the page
         pools[1].die()  # K's page kills its worker while alone: K's error, not S's
         await _settle(workers)
         with pytest.raises(WorkerDied):
             await k
-        assert [args[1:] for _done, _fn, args in pools[2].tasks] == [(str, "S")]
+        assert [args[2:] for _done, _fn, args in pools[2].tasks] == [(str, "S")]
         pools[2].run_next()
         assert await s == "S"
 
@@ -510,7 +514,7 @@ def test_a_death_is_told_by_its_own_signal_not_by_the_survivors() -> None:
         survivor = pool.submit(busy)
         with pytest.raises(BrokenProcessPool):
             pool.submit(segfault).result(timeout=30)
-        codes = halt(pool)
+        codes = list(halt(pool).values())
         assert -signal.SIGSEGV in codes, codes
         assert _death(codes) == "killed by SIGSEGV"
         with pytest.raises(BrokenProcessPool):
