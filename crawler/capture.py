@@ -109,6 +109,11 @@ def _logged(done: Future[None]) -> None:
         log.warning("could not remember the last captures: %s", exc)
 
 
+class ArchiveUnavailable(OSError):
+    """The crawl's archive could not be opened: each capture fails with it,
+    which stops the pass (crawler.record) as a disk that cannot be written does."""
+
+
 class WarcCapture:
     def __init__(
         self, directory: Path, max_bytes: int, index: CaptureIndex, preload: list[str]
@@ -119,7 +124,7 @@ class WarcCapture:
         self.preload = preload
         self.archive: WarcArchive | None = None
         self.lock: ArchiveLock | None = None
-        self.broken: OSError | None = None  # why the archive could not be held
+        self.broken: ArchiveUnavailable | None = None  # why the archive could not be opened
         self.cpu = 0.0  # seconds spent writing records, on the crawl's thread
 
     @classmethod
@@ -144,9 +149,10 @@ class WarcCapture:
         """Holds the archive (see raqib.archive.lock) before the last captures
         are read; while a `raqib gc` holds it, the crawl waits, its reactor
         free (leases are renewed meanwhile), unless the pass is told to stop.
-        A lock that cannot be had (a lock file that cannot be opened, no lock
-        service on a network mount) stops the pass at its first capture, as
-        a WARC file that cannot be written does: no archive, no evidence."""
+        An archive that cannot be opened (a lock file that cannot be opened,
+        no lock service on a network mount, a database that fails as the
+        last captures are read) stops the pass at its first capture, as a
+        WARC file that cannot be written does: no archive, no evidence."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             held = self.lock = ArchiveLock(self.directory)
@@ -154,12 +160,16 @@ class WarcCapture:
                 log.warning("waiting for `raqib gc` to finish removing old WARC files")
                 while not held.try_share():
                     if signalled():
-                        raise CloseSpider("the pass was stopped while it waited for gc")
+                        self.broken = ArchiveUnavailable(
+                            "the pass was stopped while it waited for gc"
+                        )
+                        raise CloseSpider(str(self.broken))
                     await asyncio.sleep(POLL)  # another process's lock: nothing else to await
-        except OSError as exc:
-            self.broken = exc
-            return
-        self._open()
+            self._open()
+        except CloseSpider:
+            raise
+        except Exception as exc:  # Scrapy would only log it, and the crawl go on
+            self.broken = ArchiveUnavailable(str(exc))
 
     def _open(self) -> None:
         index = self.index

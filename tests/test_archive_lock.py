@@ -158,6 +158,10 @@ def test_a_pass_that_cannot_hold_the_archive_stops(server: PageServer, raqib: Ra
     r = raqib.proc("check", "--all", env={"RAQIB_NOW": LATER.isoformat()}, expect=1)
     assert "the pass stopped" in r.err and lock.TURN in r.err, r.err
     assert [w["versions"] for w in raqib("watches", "--json").json()] == [1, 1]
+    (old.parent / lock.ARCHIVE).unlink()
+    (old.parent / lock.ARCHIVE).mkdir()
+    r = raqib("gc", "--older-than", "5d", expect=1)
+    assert "cannot lock the WARC archive" in r.err and lock.ARCHIVE in r.err, r.err
 
 
 def test_an_export_that_outwaits_gc_says_so(raqib: Raqib, server: PageServer, monkeypatch) -> None:
@@ -184,7 +188,8 @@ def test_a_file_is_old_once_its_last_write_is(server: PageServer, raqib: Raqib) 
     assert archive.write(feed, basis=False).file == old.name  # as a discovery crawl appends
     archive.close()
     raqib.env["RAQIB_NOW"] = LATER.isoformat()
-    assert "0 WARC files" in raqib("gc", "--older-than", "5d").out
+    out = raqib("gc", "--older-than", "5d").out
+    assert "0 WARC files" in out and "1 WARC files of older fetches kept: written to since" in out
     assert old.exists()
     os.utime(old, (T0.timestamp(), T0.timestamp()))
     assert "1 WARC files" in raqib("gc", "--older-than", "5d").out

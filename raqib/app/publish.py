@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -182,6 +182,7 @@ class Collected:
     warc_files: list[str] = field(default_factory=list)  # removed WARC files
     warc_bytes: int = 0
     warc_originals: int = 0  # old WARC files kept: newer revisits refer to records in them
+    warc_written_since: int = 0  # WARC files of old fetches kept: written to since the cutoff
 
 
 def gc(
@@ -211,13 +212,14 @@ def gc(
         out.versions_without_body = app.storage.archive.drop_raw_before(cutoff, dry_run=dry_run)
         with _archive_held(app, dry_run=dry_run, wait=wait):
             old = retention.old_warcs(app, cutoff)
-            out.warc_files, out.warc_bytes, out.warc_originals, kept = old
+            out.warc_files, out.warc_bytes, out.warc_originals = old.files, old.bytes, old.originals
+            out.warc_written_since = old.written_since
             if not dry_run:
                 for name in out.warc_files:
                     (warc_dir(app) / name).unlink(missing_ok=True)
                 if out.warc_files:
                     app.storage.archive.forget_warc_files(
-                        out.warc_files, captured_before=cutoff_iso(cutoff), keep=kept
+                        out.warc_files, captured_before=cutoff_iso(cutoff), keep=old.targets
                     )
     unused = app.storage.archive.unused_blobs()
     out.bodies = len(unused)
@@ -235,20 +237,18 @@ def _archive_held(app: App, *, dry_run: bool, wait: float) -> Iterator[None]:
     if dry_run or not directory.is_dir():
         yield
         return
-    try:
-        with lock.exclusive(
-            directory,
-            wait=wait,
-            waiting=_waiting(
-                f"the passes and exports that hold the archive to end (up to {wait:g} s)"
-            ),
-        ):
-            yield
-    except lock.Busy:
-        raise ArchiveBusy(
-            f"passes or exports held the archive for {wait:g} s: no WARC file was removed "
-            "(run gc again, or give --wait longer)"
-        ) from None
+    waiting = _waiting(f"the passes and exports that hold the archive to end (up to {wait:g} s)")
+    with ExitStack() as held:
+        try:
+            held.enter_context(lock.exclusive(directory, wait=wait, waiting=waiting))
+        except lock.Busy:
+            raise ArchiveBusy(
+                f"passes or exports held the archive for {wait:g} s: no WARC file was removed "
+                "(run gc again, or give --wait longer)"
+            ) from None
+        except OSError as exc:
+            raise AppError(f"cannot lock the WARC archive in {directory}: {describe(exc)}") from exc
+        yield
 
 
 def _waiting(what: str) -> Callable[[], None]:

@@ -12,6 +12,7 @@ page.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -29,24 +30,38 @@ OPEN_FILES = 64  # WARC files held open at once while their records are read
 Place = tuple[str, int]  # a record's WARC file and offset
 
 
-def old_warcs(app: App, cutoff: datetime) -> tuple[list[str], int, int, set[tuple[str, str]]]:
-    """The files to remove, their bytes, how many old files are kept for the
-    originals in them, and those originals' (URI, WARC-Date)."""
+@dataclass
+class OldWarcs:
+    files: list[str] = field(default_factory=list)  # to remove
+    bytes: int = 0  # theirs
+    originals: int = 0  # old files kept: they hold originals kept revisits refer to
+    written_since: int = 0  # files kept though their fetches are old: written to since
+    targets: set[tuple[str, str]] = field(default_factory=set)  # those originals' (URI, WARC-Date)
+
+
+def old_warcs(app: App, cutoff: datetime) -> OldWarcs:
+    """The old WARC files to remove, and those kept (see the module's text)."""
+    out = OldWarcs()
     directory = warc_dir(app)
     if not directory.is_dir():
-        return [], 0, 0, set()
+        return out
     # A file's last write (its mtime) counts too: discovery's captures have
-    # no fetch rows, and are appended to the file the last pass wrote.
+    # no fetch rows, and are appended to the file the last pass wrote. (A
+    # restore that did not keep modification times keeps every file, and says so.)
     recorded = app.storage.archive.recorded_warc_files()
     names = set()
     for f in directory.glob("*.warc.gz"):
         newest = recorded.get(f.name)
-        if f.stat().st_mtime < cutoff.timestamp() and (newest is None or newest < cutoff):
-            names.add(f.name)
-    needed, targets = Originals(app, directory).among(names)
-    gone = [n for n in sorted(names - needed) if (directory / n).is_file()]
-    kept = len(needed & {n for n in names if (directory / n).is_file()})
-    return gone, sum((directory / n).stat().st_size for n in gone), kept, targets
+        if newest is None or newest < cutoff:
+            if f.stat().st_mtime < cutoff.timestamp():
+                names.add(f.name)
+            elif newest is not None:
+                out.written_since += 1
+    needed, out.targets = Originals(app, directory).among(names)
+    out.files = [n for n in sorted(names - needed) if (directory / n).is_file()]
+    out.originals = len(needed & {n for n in names if (directory / n).is_file()})
+    out.bytes = sum((directory / n).stat().st_size for n in out.files)
+    return out
 
 
 class Originals:

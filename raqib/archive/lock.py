@@ -10,7 +10,9 @@ removing, and the record or its replay would be lost.
 
 Two flock()ed files in the WARC directory (a directory several machines
 share locks across them where flock() reaches the server: NFS without
-`local_lock`): the archive's own, and gc's turn. In the last minute of its
+`local_lock`, where it is a POSIX lock, the process's own, which an
+exclusive holder needs write access to the file for): the archive's own,
+and gc's turn. In the last minute of its
 wait gc takes its turn: crawls that start then wait behind it, so a steady
 stream of overlapping passes cannot keep it out. Every lock is closed in a
 forked child (an extraction worker, a forkserver): a child that outlived
@@ -38,14 +40,15 @@ TURN_HELD = 60.0
 
 # This process's open locks, whose descriptors a forked child closes. Opened
 # and registered under _forking, which a fork waits for: a child forked
-# between the two would hold the lock on.
+# between the two would hold the lock on. Reentrant: a signal handler that
+# forked in the middle would otherwise wait for its own thread.
 _open: set[_Flock] = set()
-_forking = threading.Lock()
+_forking = threading.RLock()
 
 
 def _close_inherited() -> None:
     global _forking
-    _forking = threading.Lock()  # held by the parent's forking thread when copied
+    _forking = threading.RLock()  # held by the parent's forking thread when copied
     for held in _open:
         if held.fd is not None:
             os.close(held.fd)  # a close, never an unlock: that would free the parent's lock

@@ -291,6 +291,11 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None, wait: float) -> None:
             f" ({done.warc_originals} older WARC files kept: they hold the originals of pages"
             " unchanged since, which newer records refer to)"
         )
+    if done.warc_written_since:
+        warcs += (
+            f" ({done.warc_written_since} WARC files of older fetches kept: written to since, by"
+            " their modification time)"
+        )
     if dry_run:
         old = (
             f"{done.versions_without_body} old versions would give up their raw body (the "

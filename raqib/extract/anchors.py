@@ -101,13 +101,14 @@ def common_ancestor(nodes: list[Any]) -> Any:
 
 
 def lowest_holding(start: Any, holds: Callable[[Any], bool]) -> Any:
-    """The first of `start` and its ancestors that `holds` (None: not even
-    the root). An ancestor's text holds its descendants', so the levels are
-    searched by doubling, then halving: each test walks a level's subtree,
-    and testing one level after another cost the page's size times its depth
-    (an opening at the bottom of 250 nested elements in 8 MB: 80 s). Where
-    that does not hold (a skipped element on the way), a level above the
-    lowest may be found; never one that does not hold."""
+    """The first of `start` and its ancestors that `holds` (None when neither
+    `start` nor the root does). An ancestor's text holds its descendants', so
+    the levels are searched by doubling, then halving: each test walks a
+    level's subtree, and testing one level after another cost the page's size
+    times its depth (an opening at the bottom of 250 nested elements in 8 MB:
+    80 s). Where that does not hold (`start` inside a skipped element), a
+    level above the lowest, or None, may be found; never one that does not
+    hold."""
     chain = [start, *start.iterancestors()]
     known: dict[int, bool] = {}
 
