@@ -169,7 +169,9 @@ class WarcCapture:
         except CloseSpider:
             raise
         except Exception as exc:  # Scrapy would only log it, and the crawl go on
-            self.broken = ArchiveUnavailable(str(exc))
+            log.error("the WARC archive in %s cannot be opened", self.directory, exc_info=True)
+            self.broken = ArchiveUnavailable(f"{type(exc).__name__}: {exc}")
+            self.broken.__cause__ = exc
 
     def _open(self) -> None:
         index = self.index

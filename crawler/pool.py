@@ -164,9 +164,16 @@ _slot: int | None = None
 
 
 def say(page: int) -> None:
-    """In a worker: the page it is about to analyse (one pwrite)."""
+    """In a worker: the page it is about to analyse (one pwrite). A slot that
+    cannot be written (a full disk) is given up: the page is then found as
+    before, retried alone, never failed for it."""
+    global _slot
     if _slot is not None:
-        os.pwrite(_slot, page.to_bytes(8, "little"), 0)
+        try:
+            os.pwrite(_slot, page.to_bytes(8, "little"), 0)
+        except OSError:
+            os.close(_slot)
+            _slot = None
 
 
 def held(slots: Path, pid: int) -> int | None:
@@ -242,7 +249,12 @@ def _worker(parent: int, extracts: bool, slots: Path | None = None) -> None:
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # a page past its CPU ends the worker
     if slots is not None:
         global _slot
-        _slot = os.open(slots / str(os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            _slot = os.open(
+                slots / str(os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
+        except OSError:
+            _slot = None  # none said: see say()
     die_with(parent)
     import raqib.extract.page  # analyze_timed's module, before the first page comes
 

@@ -54,7 +54,7 @@ T = TypeVar("T")
 MAX_DEATHS_IN_A_ROW = 3
 # Pages in a row past their CPU limit (below), with none analysed between
 # them, that stop the pass: each is its own page's doing, but a pass of
-# thousands of them would take two minutes each.
+# thousands of them would take a minute each.
 MAX_TIMEOUTS_IN_A_ROW = 10
 START_TIMEOUT = 60.0  # seconds for a replacement worker to start
 # CPU seconds one page's analysis may take in a worker. Its C (libxml2,
@@ -136,11 +136,15 @@ class Workers:
     @classmethod
     def forked(cls, workers: int, *, extracts: bool) -> Workers:
         """`workers` forked from this process now (crawler.pool.extraction_pool)."""
-        slots = Path(tempfile.mkdtemp(prefix="raqib-workers-"))
+        try:
+            slots: Path | None = Path(tempfile.mkdtemp(prefix="raqib-workers-"))
+        except OSError:  # a full temporary directory: pages past their limit found as before
+            slots = None
         try:
             pool = extraction_pool(workers, extracts=extracts, slots=slots)
         except BaseException:
-            shutil.rmtree(slots, ignore_errors=True)
+            if slots is not None:
+                shutil.rmtree(slots, ignore_errors=True)
             raise
         return cls(pool, workers, extracts=extracts, slots=slots)
 
@@ -172,6 +176,7 @@ class Workers:
                     return await self._run(executor, page, fn, args)
                 except BrokenProcessPool:
                     how = await self._replace(executor)
+                    self._charged.pop(page, None)  # alone: charged anyway
                     raise WorkerDied(f"the worker analysing it alone died ({how})") from None
         finally:
             self._isolating -= 1
@@ -332,10 +337,12 @@ class Workers:
                 self._ended = "the extraction workers were shut down with the pass"
             if self._pending is not None:
                 kill(self._pending)
-            live = cpu_by_worker(self.executor)
-            self.executor.shutdown(wait=True, cancel_futures=True)
-        if self.slots is not None:
-            shutil.rmtree(self.slots, ignore_errors=True)
+            try:
+                live = cpu_by_worker(self.executor)
+                self.executor.shutdown(wait=True, cancel_futures=True)
+            finally:
+                if self.slots is not None:
+                    shutil.rmtree(self.slots, ignore_errors=True)
         return sum({**self._cpu, **live}.values())
 
 

@@ -133,4 +133,6 @@ def test_a_page_that_arrives_after_a_hard_stop_is_left_to_the_next_pass() -> Non
 
     asyncio.run(unstopped())
     assert isinstance(live.fatal, concurrent.futures.BrokenExecutor), live.fatal
+    pool.finish()  # as the pass does, whatever ended it
+    assert pool.slots is not None and not pool.slots.exists()
     assert history2.written == []

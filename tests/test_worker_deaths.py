@@ -9,6 +9,7 @@ import errno
 import faulthandler
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
@@ -116,6 +117,29 @@ def test_a_page_past_its_cpu_limit_is_stopped_and_is_its_own_error() -> None:
     assert [r for i, r in enumerate(results) if i != 7] == [1] * 19
     # Charged at once (its worker said it held it), not again alone: it cost one limit.
     assert pool.deaths == 1 and "analysing it died" in str(results[7])
+
+
+def no_more_file_bytes(n: int) -> int:
+    """In the worker: no file may grow from now on (a full disk, as the
+    worker's writes see it)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    return n
+
+
+def test_a_worker_that_cannot_say_its_page_still_analyses_it() -> None:
+    """The slot is a help, not a need: a page is never failed for it."""
+    pool = Workers.forked(1, extracts=False)
+
+    async def run() -> list[Any]:
+        first = await pool.analyse(no_more_file_bytes, 0)
+        return [first, *await asyncio.gather(*(pool.analyse(int, i) for i in range(1, 4)))]
+
+    try:
+        assert asyncio.run(run()) == [0, 1, 2, 3]
+    finally:
+        pool.finish()
+    assert pool.deaths == 0
 
 
 def test_pages_past_their_cpu_limit_in_a_row_do_not_stop_the_pass() -> None:
