@@ -8,15 +8,14 @@ it has forgotten the ones it removed. Without it, a pass could append to a
 file gc had judged old, or write a revisit of a record in a file gc was
 removing, and the record or its replay would be lost.
 
-Two flock()ed files in the WARC directory (a directory several machines
-share locks across them where flock() reaches the server: NFS without
-`local_lock`, where it is a POSIX lock, the process's own, which an
-exclusive holder needs write access to the file for): the archive's own,
-and gc's turn. In the last minute of its
-wait gc takes its turn: crawls that start then wait behind it, so a steady
-stream of overlapping passes cannot keep it out. Every lock is closed in a
-forked child (an extraction worker, a forkserver): a child that outlived
-the crawl would otherwise hold it on.
+Two flock()ed files in the WARC directory, the archive's own and gc's
+turn. A directory several machines share locks across them where flock()
+reaches the server: NFS without `local_lock`, where it is a POSIX lock, the
+process's own, which an exclusive holder needs write access to the file
+for. In the last minute of its wait gc takes its turn: crawls that start
+then wait behind it, so a steady stream of overlapping passes cannot keep
+it out. Every lock is closed in a forked child (an extraction worker, a
+forkserver): a child that outlived the crawl would otherwise hold it on.
 """
 
 from __future__ import annotations
@@ -108,7 +107,6 @@ class ArchiveLock:
     def __init__(self, directory: Path) -> None:
         self.archive = _Flock(directory / ARCHIVE)
         self.turn = _Flock(directory / TURN)
-        self.exclusive = False
 
     def try_share(self) -> bool:
         """Shared, if no gc holds the archive or waits for its turn."""
@@ -125,13 +123,11 @@ class ArchiveLock:
         behind it."""
         if turn and not self.turn.attempt(fcntl.LOCK_EX):
             return False
-        self.exclusive = self.archive.attempt(fcntl.LOCK_EX)
-        return self.exclusive
+        return self.archive.attempt(fcntl.LOCK_EX)
 
     def release(self) -> None:
         self.archive.release()
         self.turn.release()
-        self.exclusive = False
 
 
 def _wait(attempt: Callable[[], bool], wait: float, waiting: Callable[[], None]) -> None:
