@@ -8,17 +8,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 
 from raqib.domain import GOOD_OUTCOMES, RESTING_STATES
 from raqib.storage import models as m
-from raqib.storage import sqlite
+from raqib.storage import postgres, sqlite
 from raqib.storage.db import Database, rowcount, upsert
 from raqib.storage.watches import MAX_URL
 
 # A URL's last full capture: (payload digest, URI, WARC-Date, its record's file and offset).
 Placed = tuple[str, str, str, str | None, int | None]
 RESTING = [s.value for s in RESTING_STATES]
+DELETE_ATTEMPTS = 3  # a chunk of gc's deletions judged again after a pass took a body back
 First = tuple[int, str, int, tuple[str, int] | None]  # watch id, file, offset, original
 
 
@@ -294,24 +296,38 @@ class ArchiveRepo:
                 s.execute(delete(m.Capture).where(m.Capture.url.in_(gone[i : i + 500])))
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
-        """Remove blobs no version needs (re-checked inside the transaction)."""
+        """Remove blobs no version needs (re-checked inside each chunk's
+        transaction). A pass holds the bodies it found stored until its
+        versions refer to them (writes.FetchWriter._put_blobs): a chunk that
+        waited for one and then fails on their foreign key, or that deadlocked
+        with one, is judged again (on PostgreSQL)."""
         removed = 0
-        with self.db.session() as s:
-            for i in range(0, len(hashes), 500):  # one statement per chunk, not per blob
-                chunk = list(hashes[i : i + 500])
-                rows = s.execute(
-                    select(m.Blob.hash, func.length(m.Blob.data)).where(
-                        m.Blob.hash.in_(chunk), *_unused()
-                    )
-                ).all()
-                if rows:
-                    removed += sum(int(n or 0) for _h, n in rows)
-                    s.execute(
-                        delete(m.Blob)
-                        .where(m.Blob.hash.in_([h for h, _n in rows]))
-                        .execution_options(synchronize_session=False)
-                    )
+        for i in range(0, len(hashes), 500):  # one statement per chunk, not per blob
+            chunk = list(hashes[i : i + 500])
+            for attempt in range(1, DELETE_ATTEMPTS + 1):
+                try:
+                    removed += self._delete_unused(chunk)
+                    break
+                except (IntegrityError, OperationalError) as exc:
+                    retry = isinstance(exc, IntegrityError) or postgres.retryable(exc)
+                    if attempt == DELETE_ATTEMPTS or not retry:
+                        raise
         return removed
+
+    def _delete_unused(self, chunk: list[str]) -> int:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Blob.hash, func.length(m.Blob.data)).where(
+                    m.Blob.hash.in_(chunk), *_unused()
+                )
+            ).all()
+            if rows:
+                s.execute(
+                    delete(m.Blob)
+                    .where(m.Blob.hash.in_([h for h, _n in rows]))
+                    .execution_options(synchronize_session=False)
+                )
+        return sum(int(n or 0) for _h, n in rows)
 
     def compact(self) -> None:
         """Give freed space back to the file system where the backend needs asking."""

@@ -13,6 +13,10 @@ import threading
 from typing import Any
 
 import zstandard
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from raqib.storage import models as m
 
 # On the 13 real Arabic news pages the tests read: level 4 takes 0.33 ms a
 # page for 5.03x, level 6 0.85 ms for 5.40x, level 3 0.25 ms for 4.95x. A
@@ -80,3 +84,9 @@ class BlobCache:
                 self._bases.pop(next(iter(self._bases)))
             self._bases[h] = raw
         return raw
+
+
+def read(s: Session, h: str) -> tuple[bytes, str | None] | None:
+    """A stored blob's data and the hash of its base (a reader for BlobCache.raw)."""
+    row = s.execute(select(m.Blob.data, m.Blob.base).where(m.Blob.hash == h)).first()
+    return (row[0], row[1]) if row is not None else None

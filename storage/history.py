@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from raqib.domain import FetchEntry, FetchRecord, Recorded, Shot, Version
+from raqib.storage import blobs
 from raqib.storage import models as m
 from raqib.storage.db import Database, StoreError, to_domain
-from raqib.storage.writes import FetchWriter, read_blob
+from raqib.storage.writes import FetchWriter
 
 
 class HistoryRepo:
@@ -157,7 +158,7 @@ class HistoryRepo:
 
     def raw_body(self, raw_hash: str) -> bytes | None:
         with self.db.session() as s:
-            return self.db.blobs.raw(lambda k: read_blob(s, k), raw_hash)
+            return self.db.blobs.raw(lambda k: blobs.read(s, k), raw_hash)
 
     def shots(self, watch_id: int) -> dict[int, tuple[str, str]]:
         """Version id → (sha256, media type) of each screenshot of a watch."""

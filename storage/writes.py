@@ -51,11 +51,6 @@ ATTEMPTS = 3  # a batch PostgreSQL rolled back for a deadlock is written again
 _BY_HAND = frozenset({WatchState.PAUSED.value, WatchState.UNWATCHED.value})
 
 
-def read_blob(s: Session, h: str) -> tuple[bytes, str | None] | None:
-    row = s.execute(select(m.Blob.data, m.Blob.base).where(m.Blob.hash == h)).first()
-    return (row[0], row[1]) if row is not None else None
-
-
 @dataclass
 class _Fetch:
     """One fetch of a batch, as it is being written."""
@@ -318,7 +313,10 @@ class FetchWriter:
         wanted = {h for h in hashes if h is not None}
         if not wanted:
             return hashes
-        stored = set(conn.execute(select(m.Blob.hash).where(m.Blob.hash.in_(wanted))).scalars())
+        # Held until the versions refer to them (FOR KEY SHARE on PostgreSQL): a gc that
+        # judged one unused waits, then finds it used (ArchiveRepo.delete_blobs).
+        found = select(m.Blob.hash).where(m.Blob.hash.in_(wanted))
+        stored = set(conn.scalars(found.with_for_update(read=True, key_share=True)))
         rows = []
         for f, h in zip(fetches, hashes, strict=True):
             if h is None or h in stored or f.rec.raw_body is None:
@@ -326,7 +324,7 @@ class FetchWriter:
             stored.add(h)  # the same body twice in a batch is stored once
             base = f.watch.get("base_hash")
             base_raw = (
-                self.db.blobs.raw(lambda k: read_blob(s, k), base) if base and base != h else None
+                self.db.blobs.raw(lambda k: blobs.read(s, k), base) if base and base != h else None
             )
             rows.append(
                 {

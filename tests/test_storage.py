@@ -1232,3 +1232,84 @@ def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path, caplog) -
     watch, _change = _watch_with_a_change(store, "https://a.example/after")
     assert watch > newest
     store.close()
+
+
+def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
+    store: Storage, backend: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body retention freed comes back (the page reverted): the pass finds
+    it stored and writes a version referring to it, while a gc that judged it
+    unused deletes it. The pass's batch then failed on its foreign key (and
+    was written again, one fetch at a time); now the pass holds the body
+    until its batch commits, and the gc, which waited, finds it used."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from raqib.storage import writes
+    from raqib.storage.models import Version, Watch
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a gc cannot write beside a pass")
+    body = ("<html>" + "نص عاد كما كان " * 500 + "</html>").encode()
+    ((w, _),) = store.watches.add(["https://a.example/back"], now=T0)
+    record(store, w.id, "new_version", T0, "نص أول", body=body)
+    with store.db.session() as s:  # retention dropped it: no version or base needs it now
+        s.execute(update(Version).values(raw_hash=None))
+        s.execute(update(Watch).values(base_hash=None))
+    (freed,) = store.archive.unused_blobs()
+    found, go = threading.Event(), threading.Event()
+    original = writes.FetchWriter._put_blobs
+
+    def found_then_wait(self: Any, s: Any, conn: Any, fetches: Any) -> Any:
+        hashes = original(self, s, conn, fetches)
+        found.set()  # the body is found stored; its version is not written yet
+        assert go.wait(30)
+        return hashes
+
+    monkeypatch.setattr(writes.FetchWriter, "_put_blobs", found_then_wait)
+    outcome: dict[str, Any] = {}
+
+    def the_pass() -> None:
+        try:
+            later = T0 + timedelta(days=1)
+            outcome["pass"] = record(store, w.id, "new_version", later, "نص عاد", body=body)
+        except BaseException as exc:
+            outcome["pass"] = exc
+
+    def the_gc() -> None:
+        gc = open_storage(store.url())
+        try:
+            outcome["gc"] = gc.archive.delete_blobs([freed])
+        except BaseException as exc:
+            outcome["gc"] = exc
+        finally:
+            gc.close()
+
+    passing = threading.Thread(target=the_pass)
+    passing.start()
+    assert found.wait(30)
+    collecting = threading.Thread(target=the_gc)
+    collecting.start()
+    deadline = time.monotonic() + 30
+    with store.db.engine.connect() as watch:  # until the gc waits for the pass, or is done
+        while (
+            collecting.is_alive()
+            and not watch.execute(
+                text(
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).first()
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)  # polling the server for the lock wait
+    go.set()
+    passing.join(30)
+    collecting.join(30)
+    assert not isinstance(outcome["pass"], BaseException), outcome["pass"]
+    assert "was refused" not in caplog.text
+    assert outcome["gc"] == 0, outcome["gc"]  # it waited, and found the body in use again
+    latest = store.history.versions(w.id)[-1]
+    assert store.history.raw_body(latest.raw_hash) == body
