@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from raqib.domain import GOOD_OUTCOMES, RESTING_STATES
 from raqib.storage import models as m
@@ -296,17 +296,22 @@ class ArchiveRepo:
                 s.execute(delete(m.Capture).where(m.Capture.url.in_(gone[i : i + 500])))
 
     def delete_blobs(self, hashes: Sequence[str]) -> int:
-        """Remove blobs no version needs (re-checked inside each chunk's
-        transaction). A pass holds the bodies it found stored until its
-        versions refer to them (writes.FetchWriter._put_blobs): a chunk that
-        waited for one and then fails on their foreign key, or that deadlocked
-        with one, is judged again (on PostgreSQL)."""
+        """Remove blobs no version needs (re-checked inside the transaction).
+        On PostgreSQL a pass holds the bodies it found stored until its
+        versions refer to them (writes.FetchWriter._put_blobs): each chunk is
+        its own transaction there, judged again when it waited for a pass and
+        then fails on their foreign key, or deadlocked with one. SQLite has
+        one writer: one transaction, as fast as it goes."""
+        chunks = [list(hashes[i : i + 500]) for i in range(0, len(hashes), 500)]
+        if self.db.backend == "sqlite":
+            with self.db.session() as s:
+                return sum(_delete_unused(s, chunk) for chunk in chunks)
         removed = 0
-        for i in range(0, len(hashes), 500):  # one statement per chunk, not per blob
-            chunk = list(hashes[i : i + 500])
+        for chunk in chunks:
             for attempt in range(1, DELETE_ATTEMPTS + 1):
                 try:
-                    removed += self._delete_unused(chunk)
+                    with self.db.session() as s:
+                        removed += _delete_unused(s, chunk)
                     break
                 except (IntegrityError, OperationalError) as exc:
                     retry = isinstance(exc, IntegrityError) or postgres.retryable(exc)
@@ -314,25 +319,24 @@ class ArchiveRepo:
                         raise
         return removed
 
-    def _delete_unused(self, chunk: list[str]) -> int:
-        with self.db.session() as s:
-            rows = s.execute(
-                select(m.Blob.hash, func.length(m.Blob.data)).where(
-                    m.Blob.hash.in_(chunk), *_unused()
-                )
-            ).all()
-            if rows:
-                s.execute(
-                    delete(m.Blob)
-                    .where(m.Blob.hash.in_([h for h, _n in rows]))
-                    .execution_options(synchronize_session=False)
-                )
-        return sum(int(n or 0) for _h, n in rows)
-
     def compact(self) -> None:
         """Give freed space back to the file system where the backend needs asking."""
         if self.db.backend == "sqlite":
             sqlite.vacuum(self.db.engine)
+
+
+def _delete_unused(s: Session, chunk: list[str]) -> int:
+    """Delete those of `chunk` still unused; their compressed bytes. One statement each."""
+    rows = s.execute(
+        select(m.Blob.hash, func.length(m.Blob.data)).where(m.Blob.hash.in_(chunk), *_unused())
+    ).all()
+    if rows:
+        s.execute(
+            delete(m.Blob)
+            .where(m.Blob.hash.in_([h for h, _n in rows]))
+            .execution_options(synchronize_session=False)
+        )
+    return sum(int(n or 0) for _h, n in rows)
 
 
 def _unused() -> tuple[Any, ...]:

@@ -969,30 +969,40 @@ def test_a_raw_body_another_worker_stored_first_is_kept_and_no_error(store: Stor
         assert s.scalar(select(func.count()).select_from(Blob)) == 2
 
 
+def _until_one_waits(store: Storage, alive: Any, timeout: float = 60) -> bool:
+    """Whether a connection came to wait on a lock (PostgreSQL's view, polled)
+    while `alive()`; False once it is not. Each look is a transaction of its
+    own: pg_stat_activity is read once a transaction, and a look repeated in
+    one sees nothing new."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    waiting = text(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    with store.db.engine.connect() as watch:
+        while alive():
+            if watch.execute(waiting).first():
+                return True
+            watch.rollback()
+            assert time.monotonic() < deadline, "no lock wait seen"
+            time.sleep(0.02)  # polling the server: it tells no one of a lock wait
+    return False
+
+
 def _second_waits_on_the_first(store: Storage, first_writes: Any, second: Any) -> None:
     """Run `second` in a thread while another connection holds what
     `first_writes` inserted, uncommitted; commit once `second` waits on it
     (PostgreSQL's lock wait, polled), then let `second` finish."""
     import threading
-    import time
-
-    from sqlalchemy import text
 
     with store.db.engine.connect() as first:
         tx = first.begin()
         first_writes(first)
         t = threading.Thread(target=second)
         t.start()
-        deadline = time.monotonic() + 30
-        with store.db.engine.connect() as watch:
-            while not watch.execute(
-                text(
-                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            ).first():
-                assert time.monotonic() < deadline and t.is_alive()
-                time.sleep(0.02)
+        assert _until_one_waits(store, t.is_alive), "the second never waited"
         tx.commit()
     t.join(timeout=30)
 
@@ -1243,7 +1253,6 @@ def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
     was written again, one fetch at a time); now the pass holds the body
     until its batch commits, and the gc, which waited, finds it used."""
     import threading
-    import time
 
     from sqlalchemy import update
 
@@ -1265,7 +1274,7 @@ def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
     def found_then_wait(self: Any, s: Any, conn: Any, fetches: Any) -> Any:
         hashes = original(self, s, conn, fetches)
         found.set()  # the body is found stored; its version is not written yet
-        assert go.wait(30)
+        assert go.wait(120)  # longer than the wait for the gc: a timeout there blames the gc
         return hashes
 
     monkeypatch.setattr(writes.FetchWriter, "_put_blobs", found_then_wait)
@@ -1292,19 +1301,7 @@ def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
     assert found.wait(30)
     collecting = threading.Thread(target=the_gc)
     collecting.start()
-    deadline = time.monotonic() + 30
-    with store.db.engine.connect() as watch:  # until the gc waits for the pass, or is done
-        while (
-            collecting.is_alive()
-            and not watch.execute(
-                text(
-                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            ).first()
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.02)  # polling the server for the lock wait
+    _until_one_waits(store, collecting.is_alive)  # the gc waits for the pass, or is done
     go.set()
     passing.join(30)
     collecting.join(30)
