@@ -159,11 +159,8 @@ class WarcCapture:
             if not held.try_share():
                 log.warning("waiting for `raqib gc` to finish removing old WARC files")
                 while not held.try_share():
-                    if signalled():
-                        self.broken = ArchiveUnavailable(
-                            "the pass was stopped while it waited for gc"
-                        )
-                        raise CloseSpider(str(self.broken))
+                    if signalled():  # Scrapy (>= 2.18) closes the crawl before any request
+                        raise CloseSpider("the pass was stopped while it waited for gc")
                     await asyncio.sleep(POLL)  # another process's lock: nothing else to await
             self._open()
         except CloseSpider:
