@@ -195,12 +195,24 @@ class LeaseRepo:
     def release(self, owner: str) -> None:
         with self.db.session() as s:
             sharing.leave(s, owner)
+            sharing.let_go(s, owner)
             s.execute(
                 update(m.Watch)
                 .where(m.Watch.lease_owner == owner)
                 .values(lease_owner=None, lease_expires_at=None)
                 .execution_options(synchronize_session=False)
             )
+
+    def let_go(self, owner: str) -> None:
+        """End `owner`'s holds on the sites it read outside any lease."""
+        with self.db.session() as s:
+            sharing.let_go(s, owner)
+
+    def readers(self, *, now: datetime) -> list[str]:
+        """Owners holding sites they read outside any lease (storage.sharing)."""
+        with self.db.session() as s:
+            q = select(m.SiteHold.owner).where(m.SiteHold.until >= now).distinct()
+            return sorted(s.scalars(q))
 
     def clock_ahead(self, clock: Callable[[], datetime]) -> timedelta | None:
         """How far `clock` runs ahead of the database server's (behind: below

@@ -60,13 +60,10 @@ class Watch(Base):
     __tablename__ = "watches"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    # Its URL's host, set from it: one worker at a time fetches a host
-    # (storage.leases), so politeness holds however many workers run.
+    # Its URL's host: one worker at a time fetches a host (storage.sharing).
     host: Mapped[str] = mapped_column(String(255), default=_url_host, server_default="")
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
-    origin: Mapped[str] = mapped_column(
-        String(16), default="manual"
-    )  # manual | discovered | outlet
+    origin: Mapped[str] = mapped_column(String(16), default="manual")  # manual, discovered, outlet
     outlet_id: Mapped[int | None] = mapped_column(
         ForeignKey("outlets.id", ondelete="SET NULL"), index=True
     )
@@ -122,11 +119,19 @@ class Watch(Base):
 
 
 class Sweeper(Base):
-    """A pass sweeping due watches, or waiting to (storage.sharing): counted
-    while its row is fresh when the sweepers share the hosts."""
+    """A pass sweeping due watches, or waiting to: they share the hosts (storage.sharing)."""
 
     __tablename__ = "sweepers"
     owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SiteHold(Base):
+    """A host read outside any watch's lease (an outlet's sources): no sweep takes it meanwhile."""
+
+    __tablename__ = "site_holds"
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -158,14 +163,12 @@ class Fetch(Base):
     refers_file_id: Mapped[int | None] = mapped_column(Integer)
     refers_offset: Mapped[int | None] = mapped_column(BigInteger)
 
-    # By watch alone: ids grow with time, so the id orders a watch's log, and
-    # every unchanged fetch adds this index entry to the database.
+    # By watch alone (ids grow with time and order its log): each fetch adds an entry.
     __table_args__ = (Index("ix_fetches_watch", "watch_id"),)
 
 
 class Blob(Base):
-    """A raw response body, zstd-compressed, stored once per content hash;
-    with `base`, compressed against that blob's body (a delta)."""
+    """A raw body, zstd-compressed, once per content hash; with `base`, a delta against it."""
 
     __tablename__ = "blobs"
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -175,8 +178,7 @@ class Blob(Base):
 
 
 class Screenshot(Base):
-    """What a rendered page looked like when a version was first seen: one
-    image per version, stored as taken (PNG and WebP are compressed already)."""
+    """A rendered page as a version first looked: one image a version, as taken."""
 
     __tablename__ = "screenshots"
     version_id: Mapped[int] = mapped_column(
@@ -387,8 +389,7 @@ class OutletSource(Base):
 
 
 class OutletSeen(Base):
-    """A URL an outlet listed and Raqib did not watch, with the reason (remembered,
-    so it is judged once)."""
+    """A URL an outlet listed and Raqib did not watch, and why (so it is judged once)."""
 
     __tablename__ = "outlet_seen"
     outlet_id: Mapped[int] = mapped_column(
@@ -400,8 +401,7 @@ class OutletSeen(Base):
 
 
 class VersionSearch(Base):
-    """Each version's matching key, for `raqib search` (an FTS5 table on
-    SQLite, a tsvector column on PostgreSQL, are built on it by migration 0004)."""
+    """Each version's matching key for `raqib search` (FTS5 / tsvector on it: 0004)."""
 
     __tablename__ = "version_search"
     version_id: Mapped[int] = mapped_column(

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from raqib import urls
 from raqib.domain import (
     Listed,
     Origin,
@@ -19,6 +20,7 @@ from raqib.domain import (
     WatchState,
 )
 from raqib.storage import models as m
+from raqib.storage import postgres, sharing
 from raqib.storage.db import Database, StoreError, rowcount, to_domain
 from raqib.storage.outlet_figures import OutletFigures
 from raqib.storage.watches import MAX_URL
@@ -153,12 +155,21 @@ class OutletRepo(OutletFigures):
 
     def claim_sources(
         self, *, now: datetime, every: dict[str, timedelta], outlet: str | None = None,
-        force: bool = False,
+        force: bool = False, owner: str = "", hold: timedelta = timedelta(minutes=15),
     ) -> list[OutletSource]:  # fmt: skip
         """Take the sources due now (all of `outlet`'s with force), moving each
         one's next read an interval ahead first: two workers never read one
-        source at once, and a crashed read is simply retried at the next interval."""
+        source at once, and a crashed read is simply retried at the next interval.
+
+        One worker at a time fetches a site (storage.sharing): a source on a
+        host another worker holds waits for it, up to one interval (a long
+        sweep must not keep an outlet's new articles unwatched), unless forced.
+        `owner` holds the hosts it takes for `hold`, or until it lets them go."""
         with self.db.session() as s:
+            if self.db.backend == "postgresql":
+                postgres.lock_for_claims(s.connection())
+            held = sharing.held(s, now)
+            taken = set().union(*(h for o, h in held.items() if o != owner))
             q = select(m.OutletSource, m.Outlet.name).join(
                 m.Outlet, m.Outlet.id == m.OutletSource.outlet_id
             )
@@ -166,9 +177,12 @@ class OutletRepo(OutletFigures):
                 q = q.where(m.Outlet.name == outlet)
             if not force:
                 q = q.where(m.OutletSource.next_check_at <= now)
-            out = []
+            out, hosts = [], set()
             for src, name in s.execute(q.order_by(m.OutletSource.next_check_at)).all():
                 interval = every.get(name) or every.get("") or timedelta(minutes=10)
+                host = urls.host(src.url)
+                if host in taken and not force and src.next_check_at > now - interval:
+                    continue  # due again at the next pass, or read beside it once overdue
                 won = rowcount(
                     s.execute(
                         update(m.OutletSource)
@@ -182,6 +196,9 @@ class OutletRepo(OutletFigures):
                 )
                 if won:
                     out.append(_source(src, name))
+                    hosts.add(host)
+            if owner and hosts:
+                sharing.hold(s, owner, hosts, now, until=now + hold)
             return out
 
     def source_read(

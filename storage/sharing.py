@@ -7,7 +7,8 @@ its share of the hosts. Sweepers are the passes that will claim again: each
 registers while it sweeps or waits for a share (the `sweepers` table), so a
 pass that named its watches (`check ID`, `check --all`, `watch URL`), claims
 one batch (Scrapyd), or took its last, keeps its hosts but leaves the others
-every other one: its hosts count in no one's share.
+every other one: its hosts count in no one's share. A worker reading a site
+outside its watches' leases (an outlet's feeds) holds it too (`site_holds`).
 """
 
 from __future__ import annotations
@@ -33,16 +34,31 @@ def fair_hosts(open_: set[str], mine: set[str], theirs: set[str], *, workers: in
 
 
 def held(s: Session, now: datetime) -> dict[str, set[str]]:
-    """Each worker's hosts: those of the watches it holds unexpired leases on."""
+    """Each worker's hosts: those of the watches it holds unexpired leases on,
+    and those it reads outside them (an outlet's sources: `hold`)."""
     out: dict[str, set[str]] = {}
     rows = s.execute(
         select(m.Watch.lease_owner, m.Watch.host)
         .where(m.Watch.lease_owner.is_not(None), m.Watch.lease_expires_at >= now)
         .distinct()
     )
-    for owner, host in rows:
+    reads = s.execute(select(m.SiteHold.owner, m.SiteHold.host).where(m.SiteHold.until >= now))
+    for owner, host in (*rows, *reads):
         out.setdefault(str(owner), set()).add(host)
     return out
+
+
+def hold(s: Session, owner: str, hosts: set[str], now: datetime, *, until: datetime) -> None:
+    """Hold `hosts` for `owner` until `until`, outside any watch's lease. Holds
+    run out by more than their lifetime are deleted: their reader died."""
+    s.execute(delete(m.SiteHold).where(m.SiteHold.until < now - (until - now)))
+    s.execute(delete(m.SiteHold).where(m.SiteHold.owner == owner, m.SiteHold.host.in_(hosts)))
+    if hosts:
+        s.execute(insert(m.SiteHold), [{"owner": owner, "host": h, "until": until} for h in hosts])
+
+
+def let_go(s: Session, owner: str) -> None:
+    s.execute(delete(m.SiteHold).where(m.SiteHold.owner == owner))
 
 
 def sweepers(s: Session, now: datetime, *, besides: str = "") -> set[str]:

@@ -640,6 +640,47 @@ def test_outlet_sources_due_and_claimed_once(store: Storage) -> None:
     assert store.outlets.count_due(now=now + timedelta(minutes=10)) == 1
 
 
+def test_an_outlet_read_and_a_sweep_share_a_site_one_at_a_time(store: Storage) -> None:
+    """An outlet's feed is read outside any watch's lease. Read beside another
+    worker's sweep of its site, it sent that site more than `fetch.per_domain`
+    requests at once. A read holds its sources' sites until it lets them go,
+    and waits for a site another worker holds, up to one interval."""
+    lease, every = timedelta(minutes=15), {"": timedelta(minutes=10)}
+    store.outlets.add(
+        "alpha", [("feed", "https://alpha.example/rss"), ("front", "https://beta.example/")],
+        retain_days=30, now=T0,
+    )  # fmt: skip
+    store.watches.add(["https://alpha.example/a", "https://beta.example/b"], now=T0)
+    beta = store.leases.claim("sweeper", now=T0, lease=lease, limit=1, only=[2])
+    assert [_host(t) for t in beta] == ["beta.example"]
+    read = store.outlets.claim_sources(now=T0, every=every, owner="reader", hold=lease)
+    assert [x.url for x in read] == ["https://alpha.example/rss"]  # beta's front waits
+    assert store.leases.readers(now=T0) == ["reader"]
+    assert store.leases.claim("sweeper", now=T0, lease=lease, limit=10) == []  # alpha is held
+    assert store.leases.blocked("sweeper", now=T0) == {"reader": 1}
+    store.leases.let_go("reader")
+    assert [_host(t) for t in store.leases.claim("sweeper", now=T0, lease=lease, limit=10)] == [
+        "alpha.example"
+    ]
+    assert store.leases.readers(now=T0) == []
+    # Overdue by one interval, beta's front is read beside the sweep: a long
+    # sweep must not keep the outlet's new articles unwatched.
+    soon, late = T0 + timedelta(minutes=9), T0 + timedelta(minutes=10)
+    assert store.outlets.claim_sources(now=soon, every=every, owner="reader", hold=lease) == []
+    late_read = store.outlets.claim_sources(now=late, every=every, owner="reader", hold=lease)
+    assert [x.url for x in late_read] == ["https://beta.example/"]
+    # Named by the user (`discover --outlet`), every source is read at once.
+    store.leases.release("reader")
+    forced = store.outlets.claim_sources(
+        now=late, every=every, outlet="alpha", force=True, owner="named", hold=lease
+    )
+    assert sorted(x.url for x in forced) == ["https://alpha.example/rss", "https://beta.example/"]
+    # A reader that died without letting go holds its sites until its hold runs out.
+    after = late + lease + timedelta(seconds=1)
+    assert store.leases.readers(now=after) == []
+    assert len(store.leases.claim("sweeper", now=after, lease=lease, limit=10)) == 2
+
+
 def test_search_indexes_every_version_whatever_order_they_commit_in(store: Storage) -> None:
     """A version whose id is below one already indexed (another worker
     committed it later) is still indexed by the next refresh, once."""

@@ -357,3 +357,88 @@ def test_a_pass_summary_says_what_it_lost_to_other_workers() -> None:
         "checked 0 of 20 watches (19 not recorded, due again; 1 taken over by another worker)"
     ), line
     assert "(1 taken over by another worker)" in pass_summary({**d, "left": 0})
+
+
+class _Held(Gate):
+    """Holds every request until released, counting those that arrive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.count += 1
+        self.arrived.set()
+        self.release.wait(timeout=120)
+
+
+def test_an_outlet_read_and_another_workers_sweep_take_its_site_in_turn(
+    server, tmp_path, pg_cluster
+) -> None:
+    """An outlet's feed is read outside any watch's lease: read while another
+    worker swept the outlet's articles, the site had a request beyond its
+    limit. A pass now leaves a feed on a site another worker is fetching (it
+    stays due), and a sweep takes no article on a site whose feed is being
+    read. Each says the site is taken (exit 75), sending nothing."""
+    env = {"RAQIB_DATABASE_URL": pg_cluster.new_database()}
+    paths = [f"/o/{i}" for i in range(3)]
+    for path in (*paths, "/o/new", "/o/later"):
+        server.routes[path] = Route(render(VERSIONS[0], server.base))
+    feed = f"<rss><channel><item><link>{server.base}/o/new</link></item></channel></rss>"
+    server.routes["/feed.xml"] = Route(
+        feed.encode(), headers={"Content-Type": "application/rss+xml"}
+    )
+    a, b = (Raqib(tmp_path / n, env) for n in ("a", "b"))
+    for r in (a, b):
+        r.home.mkdir()
+        (r.home / "raqib.toml").write_text(
+            "[fetch]\nper_domain = 1\nautothrottle = false\nobey_robots = false\n",
+            encoding="utf-8",
+        )
+    a("watch", "--no-fetch", *(server.base + p for p in paths))
+
+    def held_pass(r: Raqib, gate: _Held) -> subprocess.Popen[str]:
+        server.around = gate
+        p = subprocess.Popen(
+            [*raqib_command(), "--home", str(r.home), "check", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            env={**os.environ, **env},
+        )  # fmt: skip
+        assert gate.arrived.wait(timeout=120), p.communicate(timeout=60)
+        return p
+
+    # a sweeps the articles, held at its first request; the outlet comes after.
+    gate = _Held()
+    sweep = held_pass(a, gate)
+    try:
+        b("outlet", "add", "own", "--feed", server.base + "/feed.xml")
+        busy = b.proc("check", "--json", expect=75)
+        assert "another raqib pass is running" in busy.err
+        assert gate.count == 1  # the sweep's one request: no feed read beside it
+    finally:
+        gate.release.set()
+    out, err = sweep.communicate(timeout=120)
+    assert sweep.returncode == 0, err
+    assert json.loads(out)["claimed"] == len(paths)
+    storage = b.open_storage()
+    try:
+        assert storage.outlets.count_due(now=datetime.now(UTC)) == 1  # left due
+    finally:
+        storage.close()
+    # b reads the feed, held; a's sweep beside it takes none of the site's articles.
+    a("watch", "--no-fetch", server.base + "/o/later")
+    gate = _Held()
+    read = held_pass(b, gate)
+    try:
+        busy = a.proc("check", "--json", expect=75)
+        assert "another raqib pass is running" in busy.err
+        assert gate.count == 1  # the feed: no article fetched beside it
+    finally:
+        gate.release.set()
+    out, err = read.communicate(timeout=120)
+    assert read.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["claimed"] == 2  # the new article the feed listed, and /o/later
+    fetched = Counter(path for path, _h in server.requests)
+    assert fetched == Counter([*paths, "/feed.xml", "/o/new", "/o/later"]), fetched

@@ -68,6 +68,9 @@ def reap_dead_leases(storage: Storage, now: datetime) -> None:
     for owner in storage.leases.sweepers(now=now):
         if not owner_alive(owner):  # counted as a sweeper, it would keep the others to a share
             storage.leases.stop_waiting(owner)
+    for owner in storage.leases.readers(now=now):
+        if not owner_alive(owner):  # it would keep its sites from the others' sweeps
+            storage.leases.let_go(owner)
 
 
 def claim(

@@ -16,7 +16,7 @@ from raqib import urls
 from raqib.app import history
 from raqib.app.claims import check_clock
 from raqib.app.errors import BadInput, NotFound
-from raqib.app.home import App
+from raqib.app.home import App, new_owner
 from raqib.config import parse_duration
 from raqib.crawler.robots import RobotsMemory
 from raqib.discovery.outlets import read_opml, refusal, write_opml
@@ -186,11 +186,12 @@ def read_now(app: App, outlet: str) -> ReadReport:
     """`raqib discover --outlet`: the outlet's every source, due or not, on a
     clock the database agrees with (what they list is dated by it)."""
     check_clock(app, parse_duration(app.config.schedule.lease))
-    return read_sources(app, outlet=outlet, force=True)
+    return read_sources(app, new_owner(), outlet=outlet, force=True)
 
 
 def read_sources(
     app: App,
+    owner: str,
     *,
     outlet: str | None = None,
     force: bool = False,
@@ -198,35 +199,45 @@ def read_sources(
 ) -> ReadReport:
     """Read the sources that are due (every source of `outlet`, with force) and
     watch each new article they list; then retire what outlived its window.
-    `robots`: the pass's robots.txt parsers, shared with its crawls."""
+    `owner` (the pass) holds their sites while it reads, so that no other
+    worker's sweep fetches them meanwhile (storage.sharing), and lets them go
+    after. `robots`: the pass's robots.txt parsers, shared with its crawls."""
     if outlet is not None:
         get(app, outlet)
     report = ReadReport()
     now = app.clock()
     sources = app.storage.outlets.claim_sources(
-        now=now, every=intervals(app), outlet=outlet, force=force
-    )
+        now=now, every=intervals(app), outlet=outlet, force=force, owner=owner,
+        hold=parse_duration(app.config.schedule.lease),
+    )  # fmt: skip
     if sources:  # Scrapy is imported only when there is something to read
-        with importing():
-            from raqib.app.passes import crawl_settings, robots_memory
-            from raqib.crawler.context import PassContext
-            from raqib.crawler.run import collect
-            from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
-
-        context = PassContext(
-            clock=app.clock,
-            outlets=OutletJob(sources),
-            guard=Guard(allow_private=app.config.fetch.allow_private),
-            robots=robots if robots is not None else robots_memory(app),
-        )
-        collected = collect(OutletSpider, crawl_settings(app), context)
-        reads = [r for r in collected if isinstance(r, SourceRead)]
-        # Listed articles first: a read recorded (its validators, its body's
-        # digest) is not taken in again, so a crash in between must not lose them.
-        _watch_listed(app, reads, report)
-        _record_reads(app, reads, report)
+        try:
+            _read(app, sources, report, robots)
+        finally:
+            app.storage.leases.let_go(owner)
     report.retired = retire(app)
     return report
+
+
+def _read(app: App, sources: list[Any], report: ReadReport, robots: RobotsMemory | None) -> None:
+    with importing():
+        from raqib.app.passes import crawl_settings, robots_memory
+        from raqib.crawler.context import PassContext
+        from raqib.crawler.run import collect
+        from raqib.crawler.spiders.outlets import OutletJob, OutletSpider, SourceRead
+
+    context = PassContext(
+        clock=app.clock,
+        outlets=OutletJob(sources),
+        guard=Guard(allow_private=app.config.fetch.allow_private),
+        robots=robots if robots is not None else robots_memory(app),
+    )
+    collected = collect(OutletSpider, crawl_settings(app), context)
+    reads = [r for r in collected if isinstance(r, SourceRead)]
+    # Listed articles first: a read recorded (its validators, its body's
+    # digest) is not taken in again, so a crash in between must not lose them.
+    _watch_listed(app, reads, report)
+    _record_reads(app, reads, report)
 
 
 def _record_reads(app: App, reads: list[Any], report: ReadReport) -> None:

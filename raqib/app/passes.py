@@ -147,7 +147,7 @@ def run_check(
             from raqib.app import outlets
 
             warmup.before_feeds(app, all_watches=all_watches, limit=limit)
-            summary.outlets = outlets.read_sources(app, robots=robots)
+            summary.outlets = outlets.read_sources(app, owner, robots=robots)
         claims = Claims(
             app, owner, all_watches=all_watches, limit=limit, only=only,
             on_start=on_start,
