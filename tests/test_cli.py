@@ -186,6 +186,28 @@ def test_diff_formats(server, raqib: Raqib) -> None:
     assert "both name version 2: a diff needs two" in r.err
 
 
+def test_check_named_watches_checks_just_those_now(server, raqib: Raqib) -> None:
+    """`raqib check WATCH…`, as the README says of a pass that names its
+    watches: those watches now, due or not, by id or URL, and nothing else
+    (not the others, not the outlets' feeds)."""
+    paths = ["/named/1", "/named/2", "/named/3"]
+    for path in paths:
+        server.routes[path] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", *(server.base + p for p in paths))
+    server.routes["/feed.xml"] = Route(b"<rss><channel></channel></rss>")
+    raqib("outlet", "add", "own", "--feed", server.base + "/feed.xml")
+    r = raqib.proc("check", "1", server.base + paths[2], "--json")
+    assert r.json()["claimed"] == 2 and r.json()["outlets"] is None
+    assert sorted(p for p, _h in server.requests if p != "/robots.txt") == [paths[0], paths[2]]
+    again = raqib.proc("check", "1", "--json")  # not due: checked all the same
+    assert again.json()["outcomes"] == {"unchanged": 1}
+    raqib("pause", "2")
+    r = raqib.proc("check", "2", expect=2)
+    assert "not checked while at rest: watch 2 (paused)" in r.err
+    assert "no watch for 9" in raqib.proc("check", "9", expect=4).err
+    assert "or --all, not both" in raqib.proc("check", "--all", "1", expect=2).err
+
+
 def test_check_with_nothing_to_do(raqib: Raqib) -> None:
     r = raqib.proc("check")
     assert "checked 0 watches" in r.out

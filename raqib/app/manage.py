@@ -21,7 +21,7 @@ from raqib.app.history import (
 )  # fmt: skip
 from raqib.app.home import App
 from raqib.archive.export import safe_cell
-from raqib.domain import Watch, WatchState
+from raqib.domain import RESTING_STATES, Watch, WatchState
 
 # What `watches --format csv` writes; `watch --from-csv` reads url, stories and tags back.
 CSV_FIELDS = (
@@ -46,6 +46,17 @@ def resolve(app: App, refs: Sequence[str]) -> list[Watch]:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise NotFound(f"no watch for {shown}{more} (see `raqib watches`)")
     return list(found.values())
+
+
+def checkable(app: App, refs: Sequence[str]) -> list[int]:
+    """The ids of the watches `raqib check WATCH…` names; one at rest (paused,
+    retired, …) is refused, as a pass would leave it unchecked without a word."""
+    ws = resolve(app, refs)
+    resting = [w for w in ws if w.state in RESTING_STATES]
+    if resting:
+        shown = ", ".join(f"{w.id} ({w.state})" for w in resting[:5])
+        raise BadInput(f"not checked while at rest: watch {shown}; `raqib resume` them first")
+    return [w.id for w in ws]
 
 
 @dataclass(frozen=True)

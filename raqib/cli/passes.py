@@ -15,6 +15,7 @@ from raqib.present import text
 
 
 @click.command()
+@click.argument("watches", nargs=-1, metavar="[WATCH]...")
 @click.option("--all", "all_watches", is_flag=True, help="Check every watch now, due or not.")
 @click.option(
     "--wait",
@@ -42,6 +43,7 @@ from raqib.present import text
 @click.pass_obj
 def check(
     obj: Ctx,
+    watches: tuple[str, ...],
     all_watches: bool,
     wait: bool,
     wait_timeout: float | None,
@@ -58,7 +60,12 @@ def check(
     it had fetched is recorded, and the rest is due again. Watches are claimed in batches of
     schedule.claim_batch until none is due; --limit caps the pass. Prints a progress bar on a terminal and one
     summary line otherwise.
+
+    WATCH (an id or URL, as `raqib watches` lists them) checks just those
+    watches now, due or not, without reading the outlets' feeds.
     """
+    if watches and all_watches:
+        fail("give WATCH ids or URLs, or --all, not both", 2)
     warmup.before_pass(obj.home, limit=limit)  # before the imports below: they overlap
     with importing():
         from raqib.app import passes
@@ -69,9 +76,15 @@ def check(
 
         bar = PassProgress()
     with obj.app() as app:
+        only = None
+        if watches:
+            from raqib.app import manage
+
+            only = manage.checkable(app, watches)
         try:
             s = passes.run_check(
-                app, all_watches=all_watches, wait=wait, wait_timeout=wait_timeout, limit=limit,
+                app, all_watches=all_watches or only is not None, only=only, wait=wait,
+                wait_timeout=wait_timeout, limit=limit,
                 on_start=bar.claimed if bar is not None else None,
                 on_recorded=bar.recorded if bar is not None else None,
             )  # fmt: skip
