@@ -195,6 +195,37 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
     assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]
 
 
+def test_numbers_in_words_beside_punctuation_decimal_commas_and_the_dual_of_a_hundred() -> None:
+    """A newsroom's figures as written: "ثلاثة آلاف." with the sentence's
+    stop on it, "(ثلاثة)", a decimal comma before a scale word (2,5 مليون:
+    2.5 million, as the Maghreb's outlets write it), and مئتا / مئتي ألف (200
+    thousand). Each was read wrongly: the same value rewritten made a false
+    figure change, and a tenfold change (2,5 → 25 مليون) none at all."""
+    from raqib.diffs.facts import numbers
+
+    frame = "قالت الوزارة إن الحصيلة بلغت {} بحسب آخر الأرقام"
+    for a, b in (
+        ("ثلاثة آلاف.", "3000."), ("80 ألفا.", "80000."), ("(ثلاثة)", "(3)"),
+        ("ستة، بينهم أطفال", "6، بينهم أطفال"), ("«ثلاثة آلاف»", "«3000»"),
+        ("2,5 مليون", "2.5 مليون"), ("مئتي ألف جنيه", "200 ألف جنيه"),
+        ("مائتا ألف جنيه", "200000 جنيه"),
+    ):  # fmt: skip
+        c = compare(V(frame.format(a)), V(frame.format(b)))
+        assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
+    for a, b, removed, added in (
+        ("2,5 مليون دولار", "25 مليون دولار", "2500000", "25000000"),
+        ("ثلاثة آلاف.", "ثلاثة ملايين.", "3000", "3000000"),
+        ("190 ألف جنيه", "مئتي ألف جنيه", "190000", "200000"),
+    ):
+        c = compare(V(frame.format(a)), V(frame.format(b)))
+        assert c.kind == "substantive", (a, b)
+        assert numbers(a) == [removed] and numbers(b) == [added], (a, b)
+        assert c.facts["numbers"][0]["removed"] and c.facts["numbers"][0]["added"], (a, b)
+    # Punctuation bounds a number: "ثلاثة، آلاف" is not 3000, nor "ثلاثة (آلاف".
+    assert numbers("قتل ثلاثة، آلاف الناس فروا") == ["3"]
+    assert numbers("عددهم ثلاثة (آلاف منهم أطفال)") == ["3"]
+
+
 def test_announced_by_modified_date_or_notice() -> None:
     old = V("نص الخبر الأول.", modified="2024-01-25T09:00:00+03:00")
     assert not compare(old, V("نص الخبر المعدل.", modified="2024-01-25T13:40:00+03:00")).silent

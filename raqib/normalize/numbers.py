@@ -43,6 +43,8 @@ _TENS = {
     "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
 }  # fmt: skip
 _HUNDREDS = {"مءه": 100, "ماءه": 100, "مءتان": 200, "مءتين": 200, "ماءتان": 200, "ماءتين": 200}
+# And the dual in construct before its noun: مئتا/مئتي ألف (200 thousand).
+_HUNDREDS.update(dict.fromkeys(("مءتا", "مءتي", "ماءتا", "ماءتي"), 200))
 for _word, _value in (
     ("ثلاث", 3),
     ("اربع", 4),
@@ -102,8 +104,15 @@ def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
     return None
 
 
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
 def _digits(word: str) -> float | None:
-    return float(word.replace(",", "")) if _DIGITS.match(word) else None
+    """Digits' value: 1,500 is grouped (1500), any other comma a decimal
+    one, as the Maghreb's outlets write them: 2,5 مليون is 2.5 million."""
+    if not _DIGITS.match(word):
+        return None
+    return float(word.replace(",", "") if _GROUPED.match(word) else word.replace(",", "."))
 
 
 def _show(value: float) -> str:
@@ -141,8 +150,32 @@ def _starts(words: list[str]) -> list[int]:
     return sorted({*at, *(i for i, w in enumerate(words) if w in _STARTS)})
 
 
+# Punctuation a key keeps on a word's edges: a number's first word may open
+# with it and its last close with it ("(ثلاثة)", "آلاف."), and none other.
+_OPENING = "(«\"'\u201c\u201e["
+_CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
+_EDGES = _OPENING + _CLOSING
+
+
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
-    """(first word, after the last word, value) of each number written in words."""
+    """(first word, after the last word, value) of each number written in
+    words; punctuation on a word's edges bounds a number, and is not read."""
+    if not any(w[:1] in _EDGES or w[-1:] in _EDGES for w in words if w):
+        return _spans(words)
+    cores = [w.strip(_EDGES) for w in words]
+    out, first = [], 0
+    for i, (w, core) in enumerate(zip(words, cores, strict=True)):
+        if i > first and core and not w.startswith(core):  # opens with punctuation
+            out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:i])]
+            first = i
+        if core and not w.endswith(core):  # closes with punctuation: a number ends here
+            out += [(a + first, b + first, v) for a, b, v in _spans(cores[first : i + 1])]
+            first = i + 1
+    out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:])]
+    return out
+
+
+def _spans(words: list[str]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     i = 0
     at = _starts(words)
@@ -263,8 +296,12 @@ def fold(key: str, show: Callable[[str], str] | None = None) -> str:
         out, at = [], 0
         for start, end, value in found:
             out.extend(words[at:start])
-            prefix = _PREFIX if _bare(words[start]) != words[start] else ""
-            out.append(prefix + value)
+            first, last = words[start], words[end - 1]
+            core = first.lstrip(_EDGES)
+            opening = first[: len(first) - len(core)]
+            core = core.rstrip(_EDGES) if start == end - 1 else core
+            prefix = _PREFIX if _bare(core) != core else ""
+            out.append(opening + prefix + value + last[len(last.rstrip(_EDGES)) :])
             at = end
         out.extend(words[at:])
         lines.append(" ".join(out))
