@@ -44,7 +44,8 @@ class AddressGuard:
     The host is resolved once, through the resolver the crawl was configured
     with, and the checked address is pinned. Requests Scrapy makes itself
     (robots.txt) carry no origin: they may go only to a host a request of this
-    crawl was already allowed to reach.
+    crawl was already allowed to reach, and redirected, only within the
+    network of the host they were asked of.
     """
 
     def __init__(self, guard: Guard, reactor: Any) -> None:
@@ -70,10 +71,18 @@ class AddressGuard:
     async def process_request(self, request: Request) -> None:
         if self.resolver is None:
             self._install()
-        host = (urlparse_cached(request).hostname or "").lower()
+        parts = urlparse_cached(request)
+        host = (parts.hostname or "").lower()
         origin = request.meta.get("raqib_origin")
-        if origin is None and host in self.passed:
-            return None  # robots.txt of a host this crawl already checked
+        if origin is None:
+            chain = request.meta.get("redirect_urls")
+            if chain:
+                # A redirected robots.txt stays in the network of the host it
+                # was asked of: "passed" would let a public site's robots.txt
+                # send it to an intranet host another watch of the pass reached.
+                origin = chain[0]
+            elif host in self.passed and parts.path == "/robots.txt":
+                return None  # robots.txt of a host this crawl already checked
         address = literal(host)
         if address is None:
             # Resolution failures surface as Scrapy's own DNSLookupError.

@@ -70,6 +70,19 @@ def _trap(address: str, port: int, caught: list[str]) -> None:
     threading.Thread(target=accept, daemon=True).start()
 
 
+class _After:
+    """Around each request: wait until `event` is set (at most a minute)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __enter__(self) -> None:
+        self.event.wait(60)
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def main() -> None:
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
@@ -99,11 +112,19 @@ def main() -> None:
     }
     for path, target in redirects.items():
         server.routes[path] = Route(b"", 302, {"Location": target})
+    # An intranet page the user watched (its own network: allowed), and a
+    # robots.txt that redirects to another port of that host once the pass
+    # has reached it: refused, as it leaves the network robots.txt was asked in.
+    intranet = PageServer(host="10.0.0.1").start()
+    intranet.routes["/intranet"] = Route(article)
+    server.routes["/robots.txt"] = Route(b"", 302, {"Location": "http://10.0.0.1/secret"})
+    server.around = _After(intranet.hit)
     home = Path(tempfile.mkdtemp())
     (home / "raqib.toml").write_text(
         '[fetch]\ndns_resolver = "tests.netns_world.RebindingResolver"\n', encoding="utf-8"
     )
     watches = [server.base + p for p in redirects] + [f"http://evil.test:{port}/article"]
+    watches.append(intranet.base + "/intranet")
     env = {**os.environ, "PYTHONPATH": str(root)}
     raqib = [str(Path(sys.executable).with_name("raqib")), "--home", str(home)]
     subprocess.run(
@@ -119,6 +140,7 @@ def main() -> None:
         )
         logs[url] = json.loads(out.stdout)
     server.stop()
+    intranet.stop()
     print(
         json.dumps(
             {"check": check.returncode, "stderr": check.stderr, "caught": caught, "logs": logs}

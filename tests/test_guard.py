@@ -39,13 +39,16 @@ def test_no_fetch_reaches_outside_its_network() -> None:
     assert p.returncode == 0, p.stderr
     world = json.loads(p.stdout.splitlines()[-1])
     assert world["check"] == 0, world["stderr"]
-    assert world["caught"] == []  # nothing connected to 10.0.0.1, 169.254.169.254 or fd00::1
+    # Nothing connected to 10.0.0.1 (but the intranet page's own port), 169.254.169.254 or
+    # fd00::1: not a redirected robots.txt either, once the pass had reached 10.0.0.1.
+    assert world["caught"] == []
     by_path = {url.split("/", 3)[-1]: log[-1] for url, log in world["logs"].items()}
     for path in ("to-private", "to-metadata", "to-ula"):
         last = by_path[path]
         assert last["outcome"] == "error", (path, last)
         assert last["detail"].startswith("private address guard:"), last["detail"]
         assert "outside the loopback network" in last["detail"]
+    assert by_path["intranet"]["outcome"] == "new_version"  # watched by the user: its own network
     # A name that answers 127.0.0.1 once and 10.0.0.1 after: fetched at the address checked.
     assert by_path["to-rebinding-name"]["outcome"] == "new_version"
     # A public name that resolves into the private network: refused, never connected.
