@@ -97,8 +97,12 @@ class AddressGuard:
 
 class OutletHeaders:
     """An outlet's own request headers and cookies (raqib.toml [outlets.NAME]),
-    on every request to one of its hosts. Guarded requests only: this runs
-    after AddressGuard."""
+    on every request to one of its hosts, and on none other: Scrapy copies a
+    request's headers onto its redirect, so those it added are taken off a
+    redirect to another host (an API key sent on to wherever the outlet's
+    server pointed). Guarded requests only: this runs after AddressGuard."""
+
+    ADDED = "raqib_outlet_headers"  # meta: (host, the header names added for it)
 
     def __init__(self, by_host: dict[str, dict[str, str]]) -> None:
         self.by_host = by_host
@@ -114,5 +118,13 @@ class OutletHeaders:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         host = (urlparse_cached(request).hostname or "").lower()
-        for name, value in self.by_host.get(host, {}).items():
-            request.headers.setdefault(name, value)
+        added = request.meta.get(self.ADDED)
+        if added is not None and added[0] != host:
+            for name in added[1]:
+                request.headers.pop(name, None)
+            del request.meta[self.ADDED]
+        names = [n for n in self.by_host.get(host, {}) if n not in request.headers]
+        for name in names:
+            request.headers[name] = self.by_host[host][name]
+        if names:
+            request.meta[self.ADDED] = (host, names)

@@ -302,3 +302,34 @@ def test_what_a_source_listed_goes_to_its_outlet_renamed_during_the_read(
         app.close()
     watched = raqib("watches", "--json").json()
     assert [(w["url"], w["outlet"]) for w in watched] == [("https://sada.example/a/1", "sada-news")]
+
+
+def test_an_outlets_headers_and_cookies_go_to_its_hosts_only(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """[outlets.NAME] headers and cookies are sent to the outlet's hosts, feed
+    and articles, and not on to where its server redirects: Scrapy copies a
+    request's headers onto its redirect, so an API key reached the other host."""
+    elsewhere = PageServer(host="127.0.0.2").start()
+    try:
+        elsewhere.routes["/moved"] = Route(render(VERSIONS[0], elsewhere.base))
+        server.routes["/feed.xml"] = _rss(server, ["/a/1", "/a/2"])
+        _articles(server, "/a/1")
+        server.routes["/a/2"] = Route(b"", 302, {"Location": elsewhere.base + "/moved"})
+        raqib.home.mkdir(exist_ok=True)
+        (raqib.home / "raqib.toml").write_text(
+            '[outlets.sada]\nheaders = { "X-Api-Key" = "SECRET" }\n'
+            'cookies = { "consent" = "yes" }\n',
+            encoding="utf-8",
+        )
+        raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+        _check(raqib, 0)
+        own = {p: h for p, h in server.requests if p != "/robots.txt"}
+        assert set(own) == {"/feed.xml", "/a/1", "/a/2"}
+        for path, sent in own.items():
+            assert (sent.get("X-Api-Key"), sent.get("Cookie")) == ("SECRET", "consent=yes"), path
+        (moved,) = [h for p, h in elsewhere.requests if p == "/moved"]
+        assert "X-Api-Key" not in moved and "Cookie" not in moved
+        assert "Raqib" in moved["User-Agent"]
+    finally:
+        elsewhere.stop()
