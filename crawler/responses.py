@@ -10,7 +10,9 @@ from scrapy.http import Response, TextResponse
 
 from raqib.extract.decoding import decoded_as
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# C0, DEL, and C1: a header read as latin-1 turns bytes 0x80-0x9f into C1
+# controls, which a terminal takes as escape sequences (CSI, OSC).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 def header(response: Response, name: str | bytes, limit: int = 256) -> str | None:

@@ -127,3 +127,20 @@ def test_the_progress_bar_starts_at_once_and_counts_outcomes() -> None:
         assert task.fields["found"] == "1 first captures, 1 new versions, 1 unchanged, 1 errors"
     finally:
         bar.stop()
+
+
+def test_a_strangers_header_reaches_the_terminal_without_control_characters(
+    server, raqib: Raqib
+) -> None:
+    """A header is read as latin-1, so bytes 0x80-0x9f became C1 controls
+    (CSI, OSC: escape sequences to a terminal) in "not an HTML page (…)",
+    which `log`, `watch` and `preview` printed as they were."""
+    hostile = "x/\x9b2J\x9b31mRED\x9d0;title\x07\x1b[2J"
+    server.routes["/a"] = Route(b"%PDF", headers={"Content-Type": hostile})
+    url = server.base + "/a"
+    printed = [raqib("watch", url).out, raqib("preview", url).out, raqib("log", url).out]
+    for out in printed:
+        assert "not an html page" in out.lower(), out
+        assert not any(c in out for c in "\x9b\x9d\x07\x1b"), ascii(out)
+    stored = raqib("log", url, "--json").json()[-1]["detail"]
+    assert not any(c in stored for c in "\x9b\x9d\x07\x1b"), ascii(stored)

@@ -52,7 +52,7 @@ def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
         extra = f"  v{d['version']}" if d["version"] else ""
         yield (
             f"  {local(d['fetched_at'])}  {d['status'] or '-':>3}  {d['outcome']:<12}{extra}  "
-            f"{d['detail'] or ''}"
+            f"{printable(d['detail'] or '')}"
         )
 
 
@@ -236,7 +236,7 @@ def discovery(d: Record, *, quiet: bool) -> Iterator[str]:
     if quiet:
         return
     for src in d["sources"]:
-        what = src["error"] or f"{src['kind']}, {src['entries']} entries"
+        what = printable(src["error"] or f"{src['kind']}, {src['entries']} entries")
         yield f"  source {src['url']}: {what}"
     for c in sorted(
         d["candidates"], key=lambda c: (_ORDER.get(c["decision"], 9), -(c["score"] or 0))
@@ -246,7 +246,7 @@ def discovery(d: Record, *, quiet: bool) -> Iterator[str]:
             f" [{', '.join(c['terms'][:5])}]" if c.get("terms") and c["decision"] == "added" else ""
         )
         yield f"  {c['decision']:<8} {score}  {c['url']}{terms}"
-        yield f"           {c['reason']}"
+        yield f"           {printable(c['reason'] or '')}"
 
 
 def channels(records: list[Record]) -> Iterator[str]:
@@ -277,7 +277,7 @@ def delivery_status(d: Record) -> Iterator[str]:
         )
     for p in d["problems"]:
         when = f", next try {local(p['next_attempt_at'])}" if p["next_attempt_at"] else ""
-        yield f"  {p['status']:<8} after {p['attempts']} attempts{when}: {p['error']}  [{p['event']}]"
+        yield f"  {p['status']:<8} after {p['attempts']} attempts{when}: {printable(p['error'] or '')}  [{p['event']}]"
 
 
 def preview(d: Record) -> Iterator[str]:
@@ -286,7 +286,7 @@ def preview(d: Record) -> Iterator[str]:
     if d["title"] is None:
         yield f"  {_verdict(d)}"
         return
-    yield f"  headline:   {d['title']}"
+    yield f"  headline:   {printable(d['title'])}"
     for line in d["lede"] or ["(none found)"]:
         yield f"  lede:       {line}"
     yield f"  text:       {d['excerpt']}"
@@ -295,7 +295,7 @@ def preview(d: Record) -> Iterator[str]:
 
 
 def _verdict(d: Record) -> str:
-    outcome, detail = d["outcome"], d["detail"]
+    outcome, detail = d["outcome"], printable(d["detail"] or "")
     if outcome in ("new_version", "unchanged", "not_modified", "restored"):
         return "an article: watched as shown"
     if outcome == "not_article":
@@ -341,7 +341,7 @@ def outlet_read(d: Record, *, quiet: bool = False) -> Iterator[str]:
         for s in d["sources_read"]:
             yield f"{'FAILED ' if s['failed'] else ''}{s['kind']} {s['url']}: {printable(s['status'])}"
         for r in d["rejected_pages"]:
-            yield f"rejected {r['url']}: {r['reason']}"
+            yield f"rejected {r['url']}: {printable(r['reason'])}"
     yield (
         f"read {d['sources']} sources: {d['watched']} new articles watched, "
         f"{d['rejected']} pages rejected, {d['retired']} watches retired"
