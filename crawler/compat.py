@@ -31,7 +31,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from raqib.crawler.context import PassContext, context_of
-from raqib.crawler.robots import origin
+from raqib.crawler.robots import MAX_BODY, origin
 from raqib.crawler.session import LeaseLapsed
 
 WRITTEN_FOR = "2.19"
@@ -135,6 +135,11 @@ class RobotsTxt(RobotsTxtMiddleware):
         return parser
 
     async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
+        if len(response.body) > MAX_BODY:
+            # RFC 9309 §2.5 asks for the first 500 KiB: a stranger's 8 MB of
+            # wildcard rules took seconds to parse, and more for each request.
+            cut = response.body[:MAX_BODY]
+            response = response.replace(body=cut[: cut.rfind(b"\n") + 1] or cut)
         if self._memory is not None:
             url = urlparse_cached(request)
             self._memory.learn(origin(url.scheme, url.netloc), response.status, response.body)

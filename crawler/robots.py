@@ -15,8 +15,9 @@ crawl starts: a read on the reactor's thread would wait behind any writer
 What came in is written when each crawl closes.
 
 Not kept: a 5xx or a 429 (the host is struggling, and says nothing of its
-rules: the next pass asks again), a failed download, and a body over
-MAX_BODY. A 4xx is kept: it means "no rules" until the TTL runs out.
+rules: the next pass asks again), and a failed download. A 4xx is kept: it
+means "no rules" until the TTL runs out. A body past MAX_BODY is read, and
+kept, up to the last line before it (crawler.compat.RobotsTxt).
 """
 
 from __future__ import annotations

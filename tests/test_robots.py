@@ -53,6 +53,26 @@ def test_an_answer_is_used_again_until_its_ttl_runs_out(server, raqib: Raqib) ->
     assert _pass(server, raqib, 90) == (0, {"/news/1", "/news/2"})
 
 
+def test_a_robots_txt_past_500_kib_is_read_to_there_and_kept(server, raqib: Raqib) -> None:
+    """RFC 9309 asks a crawler to read the first 500 KiB. Parsed whole, a
+    stranger's 8 MB of wildcard rules cost seconds each pass (never kept, so
+    parsed again every pass) and time on every request. Its rules up to the
+    cut are obeyed, the rest not read, and the cut answer is kept."""
+    from raqib.crawler.robots import MAX_BODY
+
+    filler = b"".join(b"Disallow: /nowhere-%d/*x*y*z\n" % i for i in range(40_000))
+    assert len(filler) > 2 * MAX_BODY
+    body = b"User-agent: *\nDisallow: /news/2\n" + filler + b"Disallow: /news/0\n"
+    _site(server, raqib, robots=Route(body, headers=TEXT))
+    assert _pass(server, raqib, 0) == (1, {"/news/0", "/news/1"})  # the last rule is past the cut
+    raqib.env["RAQIB_NOW"] = (T0 + timedelta(minutes=1)).isoformat()
+    [kept] = raqib("robots", "list", "--json").json()
+    assert kept["bytes"] <= MAX_BODY and kept["fresh"] is True
+    assert raqib("robots", "show", server.base).out.endswith("*x*y*z\n")  # cut at a line's end
+    del raqib.env["RAQIB_NOW"]
+    assert _pass(server, raqib, 30) == (0, {"/news/0", "/news/1"})
+
+
 def test_a_forgotten_answer_is_asked_again_at_the_next_pass(server, raqib: Raqib) -> None:
     """A site that has just opened its pages need not wait out the TTL."""
     rules = b"User-agent: *\nDisallow: /news/2\n"
