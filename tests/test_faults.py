@@ -128,6 +128,8 @@ def test_fault_matrix(faults: FaultServer, raqib: Raqib) -> None:
     assert "robots.txt" in details["robots"]
     assert "DNS" in details["dns"] or "no such host" in details["dns"]
     assert "HTTP 429" in details["429"]
+    assert "larger than download max size" in details["huge"]  # announced: Scrapy's words
+    assert "passed the size limit" in details["huge_unannounced"], details["huge_unannounced"]
     assert "response headers past 500 lines" in details["header_flood"]
     assert "not an HTML page" in details["pdf"] and "not an HTML page" in details["image"]
     # 429's Retry-After pushed the next check an hour out.

@@ -42,6 +42,10 @@ def describe_failure(failure: Failure) -> str:
         return "robots.txt forbids this URL"
     if "robots" in name.lower():
         return "robots.txt forbids this URL"
+    if name in ("DownloadCancelledError", "CancelledError") and not message:
+        # Scrapy cancels a body that passes the size limit as it arrives (no
+        # Content-Length announced it) without a word; one announced says so.
+        message = "the body passed the size limit (fetch.max_size_mb) as it arrived"
     return f"{name}: {message}"[:400]
 
 
