@@ -384,3 +384,31 @@ def test_an_import_line_is_bounded(monkeypatch) -> None:
     f = io.BytesIO(b"\n" + b"x" * 1001 + b"\n")
     with pytest.raises(BadInput, match="<stdin>:2: a line over"):
         list(imports._lines(f, "<stdin>"))
+
+
+def test_an_export_writes_through_a_symlink_a_pipe_or_a_device(
+    server, raqib: Raqib, tmp_path
+) -> None:
+    """`--out` was replaced by a new regular file whatever it was: a symlink
+    (its target kept the old export), a FIFO (its reader waited for ever), a
+    device (as root, /dev/null or /dev/stdout became a file), and a private
+    file came back readable by all."""
+    _history(server, raqib)
+    target = tmp_path / "real" / "changes.csv"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    raqib("export", "--format", "csv", "--out", str(link))
+    assert link.is_symlink() and target.read_text(encoding="utf-8-sig").startswith("record,url")
+    assert target.stat().st_mode & 0o777 == 0o600
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    raqib("export", "--format", "jsonl", "--out", str(fifo))
+    reader.join(timeout=60)
+    assert not reader.is_alive() and got[0].count(b"\n") >= 3
+    assert fifo.is_fifo()

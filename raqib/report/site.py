@@ -6,6 +6,7 @@ import html
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,15 +22,32 @@ from raqib.storage import Storage, StoreFault
 @contextmanager
 def atomic(path: Path) -> Iterator[BinaryIO]:
     """A binary file that appears whole at `path`, or not at all: a reader
-    (or a crash) never sees half a page or half an export."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    (or a crash) never sees half a page or half an export. Through a symlink
+    to its target; a file replaced keeps its mode (and, as root, its owner);
+    a device or a pipe (/dev/stdout, a FIFO) is written to as it is, never
+    replaced by a file."""
+    target = Path(os.path.realpath(path))
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is a normal file
+        st: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(target, "wb") as raw:
+            yield raw
+        return
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if os.geteuid() == 0:
+                os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is a normal file
         with os.fdopen(fd, "wb") as f:
             yield f
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
