@@ -351,6 +351,20 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
         "latin.jsonl:2: not UTF-8" in third("import", "--allow-private", str(latin), expect=2).err
     )
     assert "no such file" in third("import", str(tmp_path / "nowhere.jsonl"), expect=2).err
+    # A watch's stories and tags as `watch --story` / `--tag` take them: on
+    # PostgreSQL a slug past its column stopped the import half done.
+    w = next(i for i, r in enumerate(records) if r["record"] == "watch" and r["url"] == a)
+    for bad, said in (
+        ({"story": "s" * 300}, "a story's slug is 1 to"),
+        ({"stories": ["a;b"]}, "a story's slug is 1 to"),
+        ({"tags": [None]}, "tags: a list of names"),
+        ({"stories": [None, "x"]}, "stories: a list of names"),
+    ):
+        edited = [*records[:w], {**records[w], **bad}, *records[w + 1 :]]
+        text = "\n".join(json.dumps(r, ensure_ascii=False) for r in edited) + "\n"
+        r = third("import", "--allow-private", "-", input=text, expect=2)
+        assert said in r.err and "unexpected" not in r.err, (bad, r.err)
+        assert third("watches", "--json").json() == []  # refused before anything was stored
 
 
 def test_an_import_with_a_hole_in_a_history_names_it(server, raqib: Raqib, tmp_path) -> None:

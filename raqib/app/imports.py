@@ -26,7 +26,7 @@ import jsonschema
 
 from raqib import analysis, urls
 from raqib.app.errors import BadInput
-from raqib.app.history import clean_tags, listed
+from raqib.app.history import check_story, clean_tags, listed
 from raqib.app.home import App
 from raqib.clock import parse_instant
 from raqib.domain import HIDDEN_STATES, Version, WatchState
@@ -156,7 +156,12 @@ def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int,
         if kind == "watch":
             try:
                 rec["url"] = listed(rec["url"], allow_private=allow_private)
+                for key in ("tags", "stories"):  # the schema's arrays may hold nulls
+                    if not all(isinstance(x, str) for x in rec.get(key) or []):
+                        raise BadInput(f"{key}: a list of names (text), not {rec[key]!r:.80}")
                 rec["tags"] = clean_tags(rec.get("tags") or [])
+                for story in (rec.get("story"), *(rec.get("stories") or [])):
+                    check_story(story or None)  # as `watch --story` takes it; "" is none
                 # Only addresses of the article's own site, never a home page: a
                 # file from elsewhere must not make another site's article ours.
                 rec["aliases"] = [
