@@ -139,6 +139,19 @@ def test_an_export_whose_captures_are_elsewhere_says_where_and_writes_nothing(
     away.rename(raqib.home / "warc" / away.name)
     r = raqib("export", "--format", "warc", "--watch", b, "--out", str(tmp_path / "b.warc.gz"))
     assert "wrote 3 captures" in r.err
+    # A file damaged where a capture sits (overwritten, or cut short) is named, with the offset.
+    warc = raqib.home / "warc" / first["warc"]["file"]
+    whole = warc.read_bytes()
+    at = first["warc"]["offset"] + 40
+    for damaged in (whole[:at] + b"\xff" * 8 + whole[at + 8 :], whole[:at]):
+        warc.write_bytes(damaged)
+        for fmt in ("warc", "wacz"):
+            out = tmp_path / f"damaged.{fmt}"
+            r = raqib("export", "--format", fmt, "--watch", b, "--out", str(out), expect=1)
+            said = f"the WARC record at offset {first['warc']['offset']} of {warc.name} is damaged"
+            assert said in r.err and "unexpected" not in r.err, r.err
+            assert not out.exists()
+    warc.write_bytes(whole)
 
 
 @pytest.fixture(scope="module")

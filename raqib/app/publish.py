@@ -144,6 +144,11 @@ def export(
             return n
     except ex.MissingCaptures as exc:
         raise AppError(_missing(exc.files, warc_dir(app))) from None
+    except ex.DamagedCapture as exc:
+        raise AppError(
+            f"{exc}: nothing was exported. Restore that file from a backup, or export a "
+            "selection whose captures are elsewhere (--watch, --story, --outlet)"
+        ) from None
     except lock.Busy:
         raise ArchiveBusy(
             f"`raqib gc` held the archive for {EXPORT_WAIT:g} s: nothing was exported (try again)"

@@ -197,12 +197,24 @@ def _gzip_members(f: BinaryIO, offset: int, count: int) -> bytes:
         while not d.eof:
             chunk = f.read(1 << 16)
             if not chunk:
-                raise ValueError(f"truncated gzip member at {start} in {getattr(f, 'name', '?')}")
-            d.decompress(chunk)
+                raise DamagedCapture(getattr(f, "name", "?"), start, "the file ends inside it")
+            try:
+                d.decompress(chunk)
+            except zlib.error as exc:
+                raise DamagedCapture(getattr(f, "name", "?"), start, str(exc)) from None
         start = f.tell() - len(d.unused_data)
         f.seek(start)
     f.seek(offset)
     return f.read(start - offset)
+
+
+class DamagedCapture(Exception):
+    """A capture whose bytes in its WARC file do not read as the gzip
+    members Raqib wrote (the file cut short, or overwritten)."""
+
+    def __init__(self, file: str, offset: int, why: str) -> None:
+        self.file, self.offset = Path(file).name, offset
+        super().__init__(f"the WARC record at offset {offset} of {self.file} is damaged: {why}")
 
 
 class MissingCaptures(Exception):
