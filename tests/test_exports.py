@@ -439,3 +439,23 @@ def test_an_export_writes_through_a_symlink_a_pipe_or_a_device(
     reader.join(timeout=60)
     assert not reader.is_alive() and got[0].count(b"\n") >= 3
     assert fifo.is_fifo()
+
+
+def test_an_export_stopped_by_sigterm_leaves_no_temporary_file(tmp_path) -> None:
+    """SIGTERM (kill, a timeout, a container stopping) killed an export at
+    once and left its temporary file, as large as the export, beside it."""
+    import sys
+
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from raqib.report.site import atomic\n"
+        "with atomic(Path(sys.argv[1])) as f:\n"
+        "    f.write(b'x' * 1000)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    f.write(b'never')\n"
+    )
+    out = tmp_path / "export.jsonl"
+    p = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, timeout=60)
+    assert p.returncode == 143, p.stderr
+    assert list(tmp_path.iterdir()) == []  # neither the export nor its temporary file
