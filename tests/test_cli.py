@@ -413,3 +413,23 @@ def test_listing_options_out_of_range_are_bad_input(server, raqib: Raqib) -> Non
     raqib.proc("check", "--all")
     r = raqib("diff", url, "--to", "1", expect=2)
     assert "version 1 of" in r.err and "none before it" in r.err and "None" not in r.err, r.err
+
+
+def test_an_argument_that_is_not_utf8_is_bad_input(raqib: Raqib) -> None:
+    """Bytes from a terminal or script in another encoding reach Python as
+    lone surrogates: `versions`, `tag` and `changes --story` said "unexpected
+    error: 'utf-8' codec can't encode …" and exited 1."""
+    import os
+    import subprocess
+
+    from tests.conftest import raqib_command
+
+    raqib("watch", "--no-fetch", "https://a.example/news/1")
+    for args in (
+        [b"versions", b"\xff\xfe"], [b"tag", b"1", b"--add", b"\xff"],
+        [b"changes", b"--story", b"\xd8"],
+    ):  # fmt: skip
+        argv = [os.fsencode(a) for a in raqib_command()] + [b"--home", bytes(raqib.home), *args]
+        p = subprocess.run(argv, capture_output=True, timeout=60, env={**os.environ, **raqib.env})
+        assert p.returncode == 2, (args, p.stderr)
+        assert b"is not UTF-8 text" in p.stderr and b"unexpected" not in p.stderr

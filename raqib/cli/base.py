@@ -155,6 +155,14 @@ class Guarded(click.Group):
         except BrokenPipeError:
             reader_left()
         except Exception as exc:
+            if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
+                # Bytes of an argument that are not UTF-8 (a terminal or a
+                # script in another encoding) reach Python as lone surrogates.
+                bad = exc.object[exc.start : exc.end].encode("utf-8", "surrogateescape")
+                fail(
+                    f"an argument is not UTF-8 text (it holds the bytes {bad!r}): give it in UTF-8",
+                    2,
+                )
             if ctx.params.get("verbose"):
                 raise
             fail(f"unexpected error: {describe(exc)} (run with -v for the details)")
