@@ -257,7 +257,9 @@ def test_serve_runs_on_loopback(replayed) -> None:
         url = f"http://127.0.0.1:{m.group(1)}/?story=xss&kind=typo"
         with urllib.request.urlopen(url, timeout=10) as resp:
             body = resp.read().decode()
-        assert "kind &#39;typo&#39;: substantive or cosmetic: no filter applied" in body, body[:3000]
+        assert "kind &#39;typo&#39;: substantive or cosmetic: no filter applied" in body, body[
+            :3000
+        ]
         assert "filtered:" not in body and "us-iraq-coalition-talks" in body
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/change-424242.html", timeout=10)

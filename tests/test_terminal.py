@@ -75,6 +75,13 @@ def test_listings_have_header_rows_titles_and_reasons(server, raqib: Raqib) -> N
     data = {d["url"]: d for d in raqib("schedule", "--json").json()}
     assert data[server.base + "/down"]["last_error"]["status"] == 503
     assert data[url]["last_error"] is None
+    # A first capture is no change; watches at rest are counted by their state.
+    server.routes["/once"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", server.base + "/once")
+    raqib("pause", "1")
+    sched = raqib("schedule").out.splitlines()
+    assert "unchanged since first captured " in next(x for x in sched if x.endswith("/once"))
+    assert sched[-1] == "(not scheduled, not shown: 1 paused)"
 
 
 def test_since_takes_spans_days_and_iso_times() -> None:

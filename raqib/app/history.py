@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -223,7 +224,7 @@ class Upcoming:
 
     watches: list[Watch]
     failures: dict[int, FetchEntry]
-    retired: int
+    resting: dict[str, int]  # watches not scheduled, by state (paused, retired, …)
     now: datetime
 
 
@@ -238,7 +239,7 @@ def schedule(app: App, *, limit: int) -> Upcoming:
     return Upcoming(
         watches=shown,
         failures=app.storage.history.last_fetches(failing) if failing else {},
-        retired=len(everything) - len(active),
+        resting=dict(Counter(str(w.state) for w in everything if w.state in RESTING_STATES)),
         now=app.clock(),
     )
 

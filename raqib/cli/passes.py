@@ -131,7 +131,7 @@ def schedule(obj: Ctx, as_json: bool, limit: int) -> None:
 
         up = history.schedule(app, limit=limit)
     data = [rec.schedule_record(w, up.now, up.failures.get(w.id)) for w in up.watches]
-    emit(data, as_json, text.schedule(data, up.retired))
+    emit(data, as_json, text.schedule(data, up.resting))
 
 
 @click.command()

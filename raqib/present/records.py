@@ -244,6 +244,7 @@ def schedule_record(w: Watch, now: datetime, failure: FetchEntry | None = None) 
         "in_seconds": max(0, int((w.next_check_at - now).total_seconds())),
         "last_checked_at": iso(w.last_checked_at),
         "last_change_at": iso(w.last_change_at),
+        "versions": w.version_count,
         "unchanged_seconds": max(0, int((now - changed).total_seconds())),
         "last_outcome": w.last_outcome,
         "error_count": w.error_count,

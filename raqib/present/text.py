@@ -118,22 +118,25 @@ def why_scheduled(d: Record) -> str:
     age = human(d["unchanged_seconds"])
     if d["last_change_at"] is None:
         return f"unchanged since watched {age} ago"
+    if d.get("versions") == 1:  # its first capture is no change
+        return f"unchanged since first captured {age} ago"
     return f"last changed {age} ago"
 
 
-def schedule(records: list[Record], retired: int) -> Iterator[str]:
+def schedule(records: list[Record], resting: dict[str, int]) -> Iterator[str]:
     if not records:
         yield "nothing scheduled"
-        return
-    yield f"{'NEXT CHECK':<26}  {'WHEN':<12} {'ID':>6}  {'STATE':<8} WHY  URL"
+    else:
+        yield f"{'NEXT CHECK':<26}  {'WHEN':<12} {'ID':>6}  {'STATE':<8} WHY  URL"
     for d in records:
         when = "due now" if d["due"] else f"in {human(d['in_seconds'])}"
         yield (
             f"{local(d['next_check_at']):<26}  {when:<12} {d['id']:>6}  {d['state']:<8} "
             f"{why_scheduled(d)}  {d['url']}"
         )
-    if retired:
-        yield f"({retired} retired watch{'es' if retired != 1 else ''} not shown)"
+    if resting:
+        states = ", ".join(f"{n} {state}" for state, n in sorted(resting.items()))
+        yield f"(not scheduled, not shown: {states})"
 
 
 def pass_summary(d: Record) -> str:
