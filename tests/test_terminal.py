@@ -52,6 +52,9 @@ def test_diff_keeps_its_markers_in_colour_and_isolates_arabic(server, raqib: Raq
     assert ANSI in coloured and "{+نحو 2500 جندي+}" in coloured and "[-آلاف الجنود-]" in coloured
     bare = raqib("diff", url, "--color", "--no-markers").out
     assert ANSI in bare and "{+" not in bare and "[-" not in bare and "نحو 2500 جندي" in bare
+    # Without colour nothing would show where an edit begins: old and new ran together.
+    plain = raqib("diff", url, "--no-markers", expect=2)
+    assert "--no-markers needs colour" in plain.err and plain.out == ""
     isolated = raqib("diff", url, "--no-color", "--isolate").out
     line = next(x for x in isolated.splitlines() if "نحو 2500 جندي" in x)
     label, _, sentence = line.partition(RLI)

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from raqib.app import history, manage, preview
-from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_json
+from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_json, fail
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -276,7 +276,8 @@ def log_cmd(obj: Ctx, url: str, as_json: bool) -> None:
 @click.option(
     "--no-markers",
     is_flag=True,
-    help="Text format: drop the [-deleted-] {+inserted+} markers (colour alone shows them).",
+    help="Text format: drop the [-deleted-] {+inserted+} markers (colour alone shows them; "
+    "so with colour only).",
 )
 @click.option(
     "--isolate/--no-isolate",
@@ -326,6 +327,8 @@ def diff(
         from rich.console import Console
 
         use_color = sys.stdout.isatty() if color is None else color
+        if no_markers and not use_color:  # neither would show where an edit begins
+            fail("--no-markers needs colour to show the edits: add --color", EXIT_USAGE)
         out = Console(
             file=sys.stdout, force_terminal=use_color, no_color=not use_color, highlight=False,
             soft_wrap=True,
