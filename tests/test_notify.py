@@ -234,6 +234,12 @@ def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> No
     assert shown[3] == "tgram://…" and "AAHdq" not in raqib("notify", "list").out
     assert f"#{channels[2]['fingerprint']}" in raqib("notify", "list").out
     assert "test message sent" in raqib("notify", "test", "1").out
+    assert "no channel 99 (see `raqib notify list`)" in raqib("notify", "test", "99", expect=4).err
+    again = raqib(
+        "notify", "add", f"json://{receiver.base}/apprise", "--story", "iraq", "--keyword", "وزير"
+    ).out
+    assert again.startswith("replaced the rules of channel 2:")  # its digest gone: said
+    assert again.rstrip().endswith("story iraq; keywords وزير; one message per event")
     assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
     receiver.up = False
     assert raqib("notify", "test", "1", expect=1).err.startswith("raqib: test message")

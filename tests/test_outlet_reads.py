@@ -331,5 +331,11 @@ def test_an_outlets_headers_and_cookies_go_to_its_hosts_only(
         (moved,) = [h for p, h in elsewhere.requests if p == "/moved"]
         assert "X-Api-Key" not in moved and "Cookie" not in moved
         assert "Raqib" in moved["User-Agent"]
+        # The report's story list holds none of an outlet's articles: it says
+        # where they are, not "No watches yet."
+        raqib("report", "--out", str(raqib.home / "site"))
+        index = (raqib.home / "site" / "index.html").read_text(encoding="utf-8")
+        assert "None outside the outlets: their 2 articles" in index
+        assert "No watches yet" not in index
     finally:
         elsewhere.stop()

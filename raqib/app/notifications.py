@@ -226,6 +226,8 @@ def send_test(app: App, channel: str) -> str:
     """Send a test message now to a channel (its id or URL); returns where it went."""
     ref = channel.strip()
     match = [c for c in app.storage.outbox.channels() if str(c.id) == ref or c.url == ref]
+    if not match and ref.isdigit():  # an id, and no channel has it: no URL to try
+        raise NotFound(f"no channel {ref} (see `raqib notify list`)")
     url = match[0].url if match else ref
     kind = match[0].kind if match else kind_of(url)
     try:

@@ -41,14 +41,18 @@ def notify_add(
     digest: bool,
 ) -> None:  # fmt: skip
     """Add a notification channel: an apprise URL (tgram://, slack://, mailto://,
-    json://, …) or an http(s) URL that receives JSON POSTs."""
+    json://, …) or an http(s) URL that receives JSON POSTs.
+
+    A URL that is a channel already gets these rules in place of its own
+    (the options left out take their defaults): give every rule it keeps."""
     with obj.app() as app:
         ch, created = notifications.add_channel(
             app, url, story=story, when=list(when), keywords=list(keywords), digest=digest
         )
+    d = rec.channel_record(ch)
     click.echo(
-        f"{'added' if created else 'updated'} channel {ch.id}: {ch.kind} "
-        f"{rec.shown_channel(ch.url)} when {', '.join(ch.when)}"
+        f"{'added' if created else 'replaced the rules of'} channel {ch.id}: {ch.kind} "
+        f"{d['url']} #{d['fingerprint']}: {text.channel_rules(d)}"
     )
 
 

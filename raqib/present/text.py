@@ -258,18 +258,22 @@ def channels(records: list[Record]) -> Iterator[str]:
         return
     yield f"{'ID':>3}  {'KIND':<8} {'URL':<40} RULES"
     for d in records:
-        rules = [
-            f"when {', '.join(d['when'])}",
-            f"story {d['story'] or 'any'}",
-            f"keywords {', '.join(d['keywords'])}" if d["keywords"] else "any words",
-            "digest per pass" if d["digest"] else "one message per event",
-        ]
-        if d["origin"] != "cli":
-            rules.append(f"from {d['origin']}")
-        if not d["enabled"]:
-            rules.append("DISABLED")
         shown = f"{d['url']} #{d['fingerprint']}"
-        yield f"{d['id']:>3}  {d['kind']:<8} {shown:<40} {'; '.join(rules)}"
+        yield f"{d['id']:>3}  {d['kind']:<8} {shown:<40} {channel_rules(d)}"
+
+
+def channel_rules(d: Record) -> str:
+    rules = [
+        f"when {', '.join(d['when'])}",
+        f"story {d['story'] or 'any'}",
+        f"keywords {', '.join(d['keywords'])}" if d["keywords"] else "any words",
+        "digest per pass" if d["digest"] else "one message per event",
+    ]
+    if d["origin"] != "cli":
+        rules.append(f"from {d['origin']}")
+    if not d["enabled"]:
+        rules.append("DISABLED")
+    return "; ".join(rules)
 
 
 def delivery_status(d: Record) -> Iterator[str]:
@@ -333,7 +337,7 @@ def outlet_stats(d: Record) -> list[str]:
         f"{d['outlet']}: {d['articles']:,} articles watched",
         f"  edited (substantive):  {d['edited']:,} ({d['share_edited']:.1%})",
         f"  edited silently:       {d['edited_silently']:,} ({d['share_edited_silently']:.1%})",
-        f"  edits per article:     {d['edits_per_article']:.2f} ({d['edits']:,} edits)",
+        f"  edits per article:     {d['edits_per_article']:.2f} ({d['edits']:,} edit{'s' if d['edits'] != 1 else ''})",
         "  first sight to first edit (median): between "
         f"{_span(m['last_seen_unedited'])} and {_span(m['first_seen_edited'])}",
     ]

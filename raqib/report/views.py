@@ -138,9 +138,11 @@ def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
     for row in analysis.current_rows(storage, storage.changes.all()):
         by_watch[row.change.watch_id].append(row.change)
     stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    outlets_only = 0
     for w in storage.watches.all():
         if w.origin == "outlet" and not w.stories:
-            continue  # an outlet's articles show in the latest changes and its figures
+            outlets_only += 1  # they show in the latest changes and their outlet's figures
+            continue
         slug = w.story
         changes = by_watch.get(w.id, [])
         stories[slug or "(no story)"].append(
@@ -165,7 +167,7 @@ def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
         newest = articles[0]["last_change"] if articles else None
         ordered.append({"slug": slug, "articles": articles, "newest": newest})
     ordered.sort(key=lambda s: (s["newest"] is not None, s["newest"] or datetime.min), reverse=True)
-    return {"stories": ordered, **newsroom_view(news)}
+    return {"stories": ordered, "outlets_only": outlets_only, **newsroom_view(news)}
 
 
 def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
