@@ -118,6 +118,9 @@ def test_conditional_requests_and_304(server, raqib: Raqib) -> None:
     )
     url = server.base + path
     raqib("watch", "--no-fetch", url)
+    assert raqib("log", url).out.splitlines()[1] == (
+        "  no fetch yet here (imported from an export, or not checked yet)"
+    )
     raqib.proc("check", "--all")
     raqib.proc("check", "--all")
     log = raqib("log", url, "--json").json()

@@ -48,6 +48,8 @@ def changes(records: list[Record]) -> Iterator[str]:
 
 def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
     yield url
+    if not records:
+        yield "  no fetch yet here (imported from an export, or not checked yet)"
     for d in records:
         extra = f"  v{d['version']}" if d["version"] else ""
         yield (
