@@ -56,11 +56,8 @@ def add_alias(s: Session, url: str, watch_id: int) -> None:
     """Remember another URL of a watch, unless it is another watch's own."""
     if not url or len(url) > MAX_URL:
         return
-    existing = s.get(m.Alias, url)
-    if existing is None and s.scalar(select(m.Watch.id).where(m.Watch.url == url)) in (
-        None,
-        watch_id,
-    ):
+    owner = s.scalar(select(m.Watch.id).where(m.Watch.url == url))
+    if s.get(m.Alias, url) is None and owner in (None, watch_id):
         try:
             with s.begin_nested():  # another worker may add the same alias at once
                 s.add(m.Alias(url=url, watch_id=watch_id))
@@ -279,17 +276,20 @@ class WatchRepo:
             )
 
     def adopt(
-        self, watch_id: int, aliases: Sequence[str], outlet: str | None, *, made: bool
-    ) -> bool:
-        """An imported watch's other addresses, and, for a watch the import `made`,
-        its outlet where this home follows one by that name (not one watched here
-        by hand: an outlet's watches are retired with it). False: no such outlet."""
+        self, watch_id: int, aliases: Sequence[str], outlet: str | None, *, made: bool,
+        added_at: datetime | None = None,
+    ) -> bool:  # fmt: skip
+        """An imported watch's other addresses; for one the import `made`, when it was
+        first watched, and its outlet where this home follows one by that name (not one
+        watched here by hand: an outlet's watches retire with it). False: no such outlet."""
         with self.db.session() as s:
             for url in aliases:
                 add_alias(s, url, watch_id)
             followed = (m.Outlet.name == outlet, m.Outlet.removed_at.is_(None))
             oid = s.scalar(select(m.Outlet.id).where(*followed)) if outlet else None
             w = s.get(m.Watch, watch_id)
+            if made and w is not None and added_at is not None and added_at < w.added_at:
+                w.added_at = added_at
             if made and oid is not None and w is not None and w.outlet_id is None:
                 w.outlet_id, w.origin = oid, Origin.OUTLET.value
             return outlet is None or oid is not None

@@ -230,6 +230,9 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
         assert strip(other("versions", url, "--json").json()) == strip(mine)
     assert strip(other("changes", "--json").json()) == strip(raqib("changes", "--json").json())
     assert {w["state"] for w in other("watches", "--json").json()} == {"paused"}
+    # When each article was first watched comes along (it was the import's time).
+    added = {w["url"]: w["added_at"] for w in raqib("watches", "--json").json()}
+    assert {w["url"]: w["added_at"] for w in other("watches", "--json").json()} == added
     other("unwatch", b)
     other(
         "import", "--allow-private", str(dump)

@@ -162,6 +162,10 @@ def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int,
                 rec["tags"] = clean_tags(rec.get("tags") or [])
                 for story in (rec.get("story"), *(rec.get("stories") or [])):
                     check_story(story or None)  # as `watch --story` takes it; "" is none
+                try:
+                    parse_instant(rec["added_at"])  # kept: when the article was first watched
+                except (ValueError, OverflowError):
+                    raise BadInput(f"added_at {rec['added_at'][:40]!r} is not a time") from None
                 # Only addresses of the article's own site, never a home page: a
                 # file from elsewhere must not make another site's article ours.
                 rec["aliases"] = [
@@ -310,7 +314,10 @@ def _watch(app: App, rec: dict[str, Any], now: datetime, report: ImportReport) -
         )  # fmt: skip
         report.watches_new += created
         made = made or created
-    if not app.storage.watches.adopt(w.id, rec["aliases"], rec["outlet"], made=made):
+    added_at = parse_instant(rec["added_at"]) if rec.get("added_at") else None
+    if not app.storage.watches.adopt(
+        w.id, rec["aliases"], rec["outlet"], made=made, added_at=added_at
+    ):
         missing = report.outlets_missing
         missing[rec["outlet"]] = missing.get(rec["outlet"], 0) + 1
     return w.id
