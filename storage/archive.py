@@ -102,22 +102,26 @@ class ArchiveRepo:
                 .order_by(m.Fetch.fetched_at, m.Fetch.id)
             ).all()  # fmt: skip
             versions = s.execute(
-                select(m.Version.id, m.Version.fetch_id, m.Version.first_seen)
+                select(m.Version.id, m.Version.fetch_id, m.Version.first_seen, m.Version.last_seen)
                 .where(m.Version.watch_id == watch_id)
                 .order_by(m.Version.number)
             ).all()
         out: dict[int, dict[str, Any]] = {}
         position = {r[0]: i for i, r in enumerate(rows)}
-        for vid, fetch_id, first_seen in versions:
+        seen_last = None  # the version before's last_seen
+        for vid, fetch_id, first_seen, last_seen in versions:
             i = position.get(fetch_id) if fetch_id is not None else None
             warc = before_warc = None
-            before = None
+            # Imported, a version has no fetch here: the one before was last
+            # seen when its own record says (what the fetches said where it came from).
+            before = seen_last if fetch_id is None else None
             if i is not None:
                 warc = _ref(rows[i])
                 for j in range(i - 1, -1, -1):
                     if rows[j][2] in GOOD_OUTCOMES:
                         before, before_warc = rows[j][1], _ref(rows[j])
                         break
+            seen_last = last_seen
             out[vid] = {
                 "warc": warc,
                 "window": {

@@ -227,7 +227,13 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
 
     for url in (a, b):
         mine = raqib("versions", url, "--json").json()
-        assert strip(other("versions", url, "--json").json()) == strip(mine)
+        theirs = other("versions", url, "--json").json()
+        assert strip(theirs) == strip(mine)
+        # The edit's window: the old text last seen, as the version before's last_seen says.
+        window = [(v["evidence"]["old_last_seen"], v["evidence"]["new_first_seen"]) for v in mine]
+        assert [
+            (v["evidence"]["old_last_seen"], v["evidence"]["new_first_seen"]) for v in theirs
+        ] == window
     assert strip(other("changes", "--json").json()) == strip(raqib("changes", "--json").json())
     assert {w["state"] for w in other("watches", "--json").json()} == {"paused"}
     # When each article was first watched comes along (it was the import's time).
