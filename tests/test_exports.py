@@ -308,7 +308,7 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     with zipfile.ZipFile(wacz) as z:
         pages = [json.loads(x)["url"] for x in z.read("pages/pages.jsonl").splitlines()[1:]]
     assert sorted(pages) == sorted([new, b])
-    for r in records:  # as an outlet's watches would carry it
+    for r in records[:-1]:  # as an outlet's watches would carry it (the end record aside)
         r["outlet"] = "marsad" if r.get("url") == old else r.get("outlet")
         if r.get("url") == old:  # and a file from elsewhere might add these
             r["aliases"] += ["http://other.example/their-article", server.base + "/"]
@@ -401,7 +401,7 @@ def test_an_import_with_a_hole_in_a_history_names_it(server, raqib: Raqib, tmp_p
                   and r["version"] == 2)  # fmt: skip
     third = {**second, "version": 3, "text": second["text"] + " زيادة"}
     third["content_hash"] = content_hash(third["title"], third["text"])
-    holed = [r for r in records if r is not second] + [third]
+    holed = [r for r in records if r is not second and r["record"] != "end"] + [third]
     other = Raqib(tmp_path / "other")
     text = "\n".join(json.dumps(r, ensure_ascii=False) for r in holed) + "\n"
     out = other("import", "--allow-private", "-", input=text).out
@@ -468,3 +468,37 @@ def test_an_export_stopped_by_sigterm_leaves_no_temporary_file(tmp_path) -> None
     p = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, timeout=60)
     assert p.returncode == 143, p.stderr
     assert list(tmp_path.iterdir()) == []  # neither the export nor its temporary file
+
+
+def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_path) -> None:
+    """JSON Lines marked nowhere where they ended: an export cut at a line's
+    end (a pipe broken, a disk full) imported as if whole, and an empty file
+    as an export of nothing. An export now ends with a record counting what
+    came before it."""
+    _history(server, raqib)
+    dump = tmp_path / "history.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(dump))
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    end = json.loads(lines[-1])
+    kinds = [json.loads(x)["record"] for x in lines[:-1]]
+    assert end == {
+        "record": "end", "schema": "raqib.end/1", "watches": kinds.count("watch"),
+        "versions": kinds.count("version"), "changes": kinds.count("change"),
+    }  # fmt: skip
+    whole = Raqib(tmp_path / "whole")
+    r = whole("import", "--allow-private", str(dump))
+    assert "warning" not in r.err
+    cut = Raqib(tmp_path / "cut")
+    r = cut("import", "--allow-private", "-", input="\n".join(lines[:3]) + "\n")
+    assert "does not end with an export's end record: it may have been cut short" in r.err
+    # An end record that counts more than the file holds: refused, nothing stored.
+    lost = "\n".join([*lines[:2], lines[3], lines[-1]]) + "\n"
+    refused = Raqib(tmp_path / "refused")
+    r = refused("import", "--allow-private", "-", input=lost, expect=2)
+    assert "the file is not whole: its end record counts" in r.err
+    assert refused("watches", "--json").json() == []
+    assert "empty" in refused("import", "-", input="", expect=2).err
+    # Two exports joined: each end record counts its own part.
+    joined = Raqib(tmp_path / "joined")
+    r = joined("import", "--allow-private", "-", input="\n".join(lines + lines) + "\n")
+    assert "warning" not in r.err and "0 already here; versions:" in r.out

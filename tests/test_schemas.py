@@ -97,6 +97,8 @@ def documents(manifest) -> Iterator[dict[str, Any]]:
         docs["diff"] = raqib("diff", seed, "--format", "json").json()
         docs["schedule"] = raqib("schedule", "--json").json()
         docs["search"] = raqib("search", "القوات", "--json").json()
+        exported = raqib("export", "--format", "jsonl", "--out", "-").out.splitlines()
+        docs["export jsonl"] = [json.loads(line) for line in exported]  # its end record too
         docs["source list"] = raqib("source", "list", "--json").json()
         docs["outlet list"] = raqib("outlet", "list", "--json").json()
         docs["outlet stats"] = raqib("outlet", "stats", "marsad", "--json").json()

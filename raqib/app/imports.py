@@ -32,7 +32,11 @@ from raqib.clock import parse_instant
 from raqib.domain import HIDDEN_STATES, Version, WatchState
 from raqib.extract.page import content_hash
 
-SCHEMAS = {"watch": "raqib.watch/1", "version": "raqib.version/1", "change": "raqib.change/1"}
+SCHEMAS = {
+    "watch": "raqib.watch/1", "version": "raqib.version/1", "change": "raqib.change/1",
+    "end": "raqib.end/1",
+}  # fmt: skip
+_COUNTED = {"watch": "watches", "version": "versions", "change": "changes"}  # end record's keys
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ImportReport:
     # (watch URL, number): versions held without the one before them, after
     # an earlier one; the change into each waits for an import that holds it.
     gaps: list[tuple[str, int]] = field(default_factory=list)
+    unended: bool = False  # records after the file's last end record, or none at all
 
 
 def _schema(kind: str) -> Any:
@@ -186,6 +191,7 @@ class Checked:
     records: int = 0  # watches and versions (changes are judged again, not read)
     # (watch URL, version number) -> content hash; stored versions are popped.
     versions: dict[tuple[str, int], str] = field(default_factory=dict)
+    unended: bool = False  # the last records have no end record after them
 
 
 def check(f: BinaryIO, name: str, *, allow_private: bool = False) -> Checked:
@@ -194,7 +200,16 @@ def check(f: BinaryIO, name: str, *, allow_private: bool = False) -> Checked:
     and no version given twice with different text."""
     out = Checked()
     watched: set[str] = set()
+    holds = dict.fromkeys(_COUNTED.values(), 0)  # the file's records, by kind
+    said: dict[str, int] | None = None  # what its end records count (two files joined: two)
+    read, ended = 0, False
     for n, rec in _records(f, name, allow_private):
+        read += 1
+        ended = rec["record"] == "end"
+        if ended:
+            said = {k: (said or {}).get(k, 0) + rec[k] for k in holds}
+            continue
+        holds[_COUNTED[rec["record"]]] += 1
         if rec["record"] == "watch":
             out.records += 1
             watched.add(rec["url"])
@@ -208,7 +223,19 @@ def check(f: BinaryIO, name: str, *, allow_private: bool = False) -> Checked:
     for url, number in out.versions:
         if url not in watched:
             raise BadInput(f"version {number} of {url}: the file has no watch record for it")
+    if not read:  # an export of nothing still ends with its end record
+        raise BadInput(f"{name}: empty: not an export of `raqib export --format jsonl`")
+    if said is not None and said != holds:
+        raise BadInput(
+            f"{name}: the file is not whole: its end record counts {_counts(said)}, "
+            f"and it holds {_counts(holds)}"
+        )
+    out.unended = not ended
     return out
+
+
+def _counts(c: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {kind}" for kind, n in c.items())
 
 
 def _key(rec: dict[str, Any]) -> tuple[str, int]:
@@ -262,7 +289,7 @@ def import_file(
     with reread() as f:
         checked = check(f, name, allow_private=allow_private)
     _conflicts(app, checked)
-    report = ImportReport()
+    report = ImportReport(unended=checked.unended)
     now = app.clock()
     ids: dict[str, int] = {}
     done = 0

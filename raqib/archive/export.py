@@ -94,20 +94,26 @@ def records(
 def write_jsonl(
     storage: Storage, out: TextIO, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> int:
-    n = 0
+    """The records, then an end record counting them: a file cut short (a
+    pipe broken, a disk full, a copy interrupted) ends without it."""
+    counts = {"watch": 0, "version": 0, "change": 0}
     for rec in records(storage, sel, since=since):
         out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
-        n += 1
-    return n
+        counts[rec["record"]] += 1
+    end = {"record": "end", "schema": "raqib.end/1", "watches": counts["watch"],
+           "versions": counts["version"], "changes": counts["change"]}  # fmt: skip
+    out.write(json.dumps(end, sort_keys=True) + "\n")
+    return sum(counts.values())
 
 
 def read_jsonl(lines: TextIO) -> dict[str, list[dict[str, Any]]]:
-    """The inverse of write_jsonl: records grouped by kind."""
+    """The inverse of write_jsonl: records grouped by kind (the end record aside)."""
     out: dict[str, list[dict[str, Any]]] = {"watch": [], "version": [], "change": []}
     for line in lines:
         if line.strip():
             rec = json.loads(line)
-            out[rec.pop("record")].append(rec)
+            if rec["record"] != "end":
+                out[rec.pop("record")].append(rec)
     return out
 
 

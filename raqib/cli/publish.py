@@ -159,8 +159,9 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     Watches are matched by address and versions by number, so importing the
     same file twice adds nothing; a version whose text differs from the one
     held under its number is refused. Changes are judged again from the
-    versions; a version imported without the one before it is named, as the
-    change into it waits for that one. Watches new to this home start paused
+    versions; a version imported after a hole in its history (an earlier
+    version held, the one just before it not) is named, as the change into
+    it waits for that one. Watches new to this home start paused
     (`raqib resume` starts checking them): importing an archive does not
     start fetching it. An unwatched article stays unwatched. Each watch
     keeps the addresses it answered to (redirects, its AMP page), and its
@@ -168,7 +169,9 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     FILE.opml` first).
 
     The whole file is checked before anything is stored (one bad record
-    refuses it), then read again to store it: an archive larger than memory
+    refuses it, and so does an export's end record that counts other than
+    what came before it; a file that ends without one is imported with a
+    warning: it may have been cut short), then read again to store it: an archive larger than memory
     imports; stdin or a pipe is first copied to a temporary file in the
     home. Like any list from elsewhere, it names public sites only unless
     --allow-private is given.
@@ -196,6 +199,13 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
         )
     if len(r.gaps) > GAPS_SHOWN:
         click.echo(f"… and {len(r.gaps) - GAPS_SHOWN:,} more versions like it")
+    if r.unended:
+        click.echo(
+            "warning: the file does not end with an export's end record: it may have been cut "
+            "short (a broken pipe, a full disk), or written before Raqib wrote one; what it "
+            "holds was imported, and importing the whole file later adds the rest",
+            err=True,
+        )
 
 
 def _progress() -> Callable[[int, int], None] | None:
