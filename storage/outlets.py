@@ -166,10 +166,6 @@ class OutletRepo(OutletFigures):
         sweep must not keep an outlet's new articles unwatched), unless forced.
         `owner` holds the hosts it takes for `hold`, or until it lets them go."""
         with self.db.session() as s:
-            if self.db.backend == "postgresql":
-                postgres.lock_for_claims(s.connection())
-            held = sharing.held(s, now)
-            taken = set().union(*(h for o, h in held.items() if o != owner))
             q = select(m.OutletSource, m.Outlet.name).join(
                 m.Outlet, m.Outlet.id == m.OutletSource.outlet_id
             )
@@ -177,8 +173,15 @@ class OutletRepo(OutletFigures):
                 q = q.where(m.Outlet.name == outlet)
             if not force:
                 q = q.where(m.OutletSource.next_check_at <= now)
+            due = s.execute(q.order_by(m.OutletSource.next_check_at)).all()
+            if not due:
+                return []  # most passes: no claim lock, no look at the hosts
+            if self.db.backend == "postgresql":
+                postgres.lock_for_claims(s.connection())
+            held = sharing.held(s, now)
+            taken = set().union(*(h for o, h in held.items() if o != owner))
             out, hosts = [], set()
-            for src, name in s.execute(q.order_by(m.OutletSource.next_check_at)).all():
+            for src, name in due:
                 interval = every.get(name) or every.get("") or timedelta(minutes=10)
                 host = urls.host(src.url)
                 if host in taken and not force and src.next_check_at > now - interval:
