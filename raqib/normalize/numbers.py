@@ -155,20 +155,57 @@ def _starts(words: list[str]) -> list[int]:
 _OPENING = "(«\"'\u201c\u201e["
 _CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
 _EDGES = _OPENING + _CLOSING
+_EDGE_MARK = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}]|[{re.escape(_CLOSING)}](?![^ ])")
+# The words with punctuation on an edge, whole; and what may be a number's
+# word, with and without its و: only such a word makes punctuation matter.
+_EDGED = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}][^ ]*|[^ ]*[{re.escape(_CLOSING)}](?![^ ])")
+_NUMBERISH = {
+    w for k in (*_KNOWN, *_STARTS, *_HALF, *_ORDINALS, *_COUNTED) for w in (k, _PREFIX + k)
+}
+
+
+def _numberish(core: str) -> bool:
+    if core in _NUMBERISH or core[:1].isdigit() or core[1:2].isdigit():
+        return True
+    return core.startswith("ال") and core[2:] in _SCALES  # ونصف المليون
 
 
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
     """(first word, after the last word, value) of each number written in
     words; punctuation on a word's edges bounds a number, and is not read."""
-    if not any(w[:1] in _EDGES or w[-1:] in _EDGES for w in words if w):
+    line = " ".join(words)
+    if not any(_numberish(w.strip(_EDGES)) for w in _EDGED.findall(line)):
+        return _spans(words)  # punctuation beside no number word changes nothing
+    marked: list[int] = []  # the words with punctuation on an edge, found in C
+    index = pos = 0
+    for m in _EDGE_MARK.finditer(line):
+        index += line.count(" ", pos, m.start())
+        pos = m.start()
+        if not marked or marked[-1] != index:
+            marked.append(index)
+    if not marked:
         return _spans(words)
-    cores = [w.strip(_EDGES) for w in words]
+    cores = list(words)
+    opens, closes = set(), set()
+    for i in marked:
+        w = words[i]
+        core = cores[i] = w.strip(_EDGES)
+        if core and not w.startswith(core):
+            opens.add(i)
+        if core and not w.endswith(core):
+            closes.add(i)
+    found = _spans(cores)
+    if not any(
+        any(k in opens for k in range(a + 1, b)) or any(k in closes for k in range(a, b - 1))
+        for a, b, _v in found
+    ):
+        return found  # no number runs across punctuation: the usual line
     out, first = [], 0
-    for i, (w, core) in enumerate(zip(words, cores, strict=True)):
-        if i > first and core and not w.startswith(core):  # opens with punctuation
+    for i in marked:  # read again between the marks
+        if i > first and i in opens:
             out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:i])]
             first = i
-        if core and not w.endswith(core):  # closes with punctuation: a number ends here
+        if i in closes:
             out += [(a + first, b + first, v) for a, b, v in _spans(cores[first : i + 1])]
             first = i + 1
     out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:])]
