@@ -22,7 +22,7 @@ from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
 from raqib.extract.page import content_hash
 from tests import needs
-from tests.conftest import Raqib
+from tests.conftest import Raqib, raqib_command
 
 pytestmark = pytest.mark.backends
 
@@ -448,6 +448,19 @@ def test_an_export_writes_through_a_symlink_a_pipe_or_a_device(
     reader.join(timeout=60)
     assert not reader.is_alive() and got[0].count(b"\n") >= 3
     assert fifo.is_fifo()
+    # Its own stdout by name: into a pipe, and appended to a file (`>> log` keeps what it held).
+    piped = raqib.proc("export", "--format", "jsonl", "--out", "/dev/stdout").out
+    assert piped.splitlines()[-1].startswith('{"changes"')  # the end record, last
+    log = tmp_path / "log.jsonl"
+    log.write_text("kept\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as appended:
+        subprocess.run(
+            [*raqib_command(), "--home", str(raqib.home), "export", "--format", "jsonl",
+             "--out", "/dev/stdout"],
+            stdout=appended, check=True, timeout=120, env={**os.environ, **raqib.env},
+        )  # fmt: skip
+    assert log.read_text(encoding="utf-8").splitlines()[0] == "kept"
+    assert log.read_text(encoding="utf-8").splitlines()[1:] == piped.splitlines()
 
 
 def test_an_export_stopped_by_sigterm_leaves_no_temporary_file(tmp_path) -> None:
@@ -468,6 +481,15 @@ def test_an_export_stopped_by_sigterm_leaves_no_temporary_file(tmp_path) -> None
     p = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, timeout=60)
     assert p.returncode == 143, p.stderr
     assert list(tmp_path.iterdir()) == []  # neither the export nor its temporary file
+    # Only while it writes: the handler it found is put back after.
+    import signal
+
+    from raqib.report.site import atomic
+
+    before = signal.getsignal(signal.SIGTERM)
+    with atomic(out) as f:
+        f.write(b"x")
+    assert signal.getsignal(signal.SIGTERM) == before and out.read_bytes() == b"x"
 
 
 def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_path) -> None:

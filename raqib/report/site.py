@@ -11,7 +11,7 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,50 +20,61 @@ from raqib.present import labels
 from raqib.report import views
 from raqib.storage import Storage, StoreFault
 
+# A process's own streams by name (/dev/stdout, /dev/fd/1, /proc/self/fd/1):
+# written to as they are, appended to (`>> log` must keep what it holds).
+_STREAMS = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/[^/]+/fd/\d+)$")
+
 
 @contextmanager
 def atomic(path: Path) -> Iterator[BinaryIO]:
     """A binary file that appears whole at `path`, or not at all: a reader
     (or a crash) never sees half a page or half an export. Through a symlink
-    to its target; a file replaced keeps its mode (and, as root, its owner);
-    a device or a pipe (/dev/stdout, a FIFO) is written to as it is, never
-    replaced by a file."""
-    target = Path(os.path.realpath(path))
+    to its target; a file replaced keeps its mode (and, as root, its owner
+    where it can); a device, a pipe or a stream (/dev/stdout, a FIFO) is
+    written to as it is, never replaced by a file."""
     try:
-        st: os.stat_result | None = target.stat()
+        st: os.stat_result | None = os.stat(path)  # what the path leads to
     except FileNotFoundError:
         st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        with open(target, "wb") as raw:
+    if _STREAMS.match(os.path.abspath(path)) or (st is not None and not stat.S_ISREG(st.st_mode)):
+        with open(path, "ab") as raw:
             yield raw
         return
+    target = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    previous = _exit_on_sigterm()
     try:
-        _exit_on_sigterm()
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            if os.geteuid() == 0:
-                os.chown(tmp, st.st_uid, st.st_gid)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is a normal file
         with os.fdopen(fd, "wb") as f:
+            if st is not None:
+                if os.geteuid() == 0:  # before chmod: chown clears set-id bits
+                    with suppress(OSError):  # a user namespace, NFS root_squash
+                        os.chown(tmp, st.st_uid, st.st_gid)
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; this is a normal file
             yield f
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
-def _exit_on_sigterm() -> None:
-    """SIGTERM (kill, a cron's timeout, a container stopping) as an exit, so
-    that the temporary file goes with it: by default the process died at
-    once and left it beside the output (27 MB for one export). Only where
-    nothing else handles the signal, in the main thread."""
-    if threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _terminated)
+def _exit_on_sigterm() -> Any:
+    """SIGTERM (kill, a cron's timeout, a container stopping) as an exit while
+    a temporary file is written, so that it goes with it: by default the
+    process died at once and left it beside the output (27 MB for one
+    export). Only where nothing else handles the signal, in the main thread;
+    returns the handler to put back (None: none was replaced)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
 
 
 def _terminated(signum: int, frame: Any) -> None:
