@@ -435,4 +435,4 @@ def test_an_argument_that_is_not_utf8_is_bad_input(raqib: Raqib) -> None:
         argv = [os.fsencode(a) for a in raqib_command()] + [b"--home", bytes(raqib.home), *args]
         p = subprocess.run(argv, capture_output=True, timeout=60, env={**os.environ, **raqib.env})
         assert p.returncode == 2, (args, p.stderr)
-        assert b"is not UTF-8 text" in p.stderr and b"unexpected" not in p.stderr
+        assert b"text that is not UTF-8 (b'\\x" in p.stderr and b"unexpected" not in p.stderr

@@ -116,6 +116,15 @@ def reader_left() -> NoReturn:
     sys.exit(0)
 
 
+def _shown_bytes(exc: UnicodeEncodeError) -> str:
+    """The bytes a lone surrogate stands for (an argument's), else its escape."""
+    chars = exc.object[exc.start : exc.end]
+    try:
+        return repr(chars.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # not from bytes: a file's own \ud800
+        return chars.encode("ascii", "backslashreplace").decode("ascii")
+
+
 class Guarded(click.Group):
     """Unexpected errors become one line on stderr and exit 1 (-v shows the traceback).
 
@@ -155,14 +164,14 @@ class Guarded(click.Group):
         except BrokenPipeError:
             reader_left()
         except Exception as exc:
-            if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
-                # Bytes of an argument that are not UTF-8 (a terminal or a
-                # script in another encoding) reach Python as lone surrogates.
-                bad = exc.object[exc.start : exc.end].encode("utf-8", "surrogateescape")
-                fail(
-                    f"an argument is not UTF-8 text (it holds the bytes {bad!r}): give it in UTF-8",
-                    2,
-                )
             if ctx.params.get("verbose"):
                 raise
+            if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
+                # Bytes that are not UTF-8 (an argument from a terminal or script
+                # in another encoding, or such text in a file) as lone surrogates.
+                fail(
+                    f"text that is not UTF-8 ({_shown_bytes(exc)}): give the arguments, "
+                    "and the files' text, in UTF-8",
+                    2,
+                )
             fail(f"unexpected error: {describe(exc)} (run with -v for the details)")
