@@ -39,6 +39,7 @@ _NEGATION = re.compile(
 
 # A sentence's punctuation (and direction marks) after a figure's last word.
 _TRAILING = ".,،؛:!?؟)»\"'\u200e\u200f"
+_LEADING = "(«\"'\u201c\u201e["  # and before its first: "(ثلاثة آلاف)"
 
 
 def figures(text: str) -> list[tuple[str, str]]:
@@ -58,7 +59,10 @@ def figures(text: str) -> list[tuple[str, str]]:
         pct = PERCENT_WORDS.match(after)
         n = len(pct.group().split()) if pct and as_written else 0
         out.append(
-            (value + ("%" if pct else ""), " ".join(shown[start : end + n]).rstrip(_TRAILING))
+            (
+                value + ("%" if pct else ""),
+                " ".join(shown[start : end + n]).rstrip(_TRAILING).lstrip(_LEADING),
+            )
         )
         rest[start:end] = ["#"] * (end - start)
     joined = fold_digits(" ".join(rest))

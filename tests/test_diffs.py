@@ -214,6 +214,7 @@ def test_numbers_in_words_beside_punctuation_decimal_commas_and_the_dual_of_a_hu
         assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
     for a, b, removed, added in (
         ("2,5 مليون دولار", "25 مليون دولار", "2500000", "25000000"),
+        ("0,250 مليار دينار", "250 مليار دينار", "250000000", "250000000000"),
         ("ثلاثة آلاف.", "ثلاثة ملايين.", "3000", "3000000"),
         ("190 ألف جنيه", "مئتي ألف جنيه", "190000", "200000"),
     ):
@@ -221,6 +222,9 @@ def test_numbers_in_words_beside_punctuation_decimal_commas_and_the_dual_of_a_hu
         assert c.kind == "substantive", (a, b)
         assert numbers(a) == [removed] and numbers(b) == [added], (a, b)
         assert c.facts["numbers"][0]["removed"] and c.facts["numbers"][0]["added"], (a, b)
+    from raqib.diffs.facts import figures
+
+    assert figures("قتل (ثلاثة آلاف) شخص") == [("3000", "ثلاثة آلاف")]  # shown without "("
     # Punctuation bounds a number: "ثلاثة، آلاف" is not 3000, nor "ثلاثة (آلاف".
     assert numbers("قتل ثلاثة، آلاف الناس فروا") == ["3"]
     assert numbers("عددهم ثلاثة (آلاف منهم أطفال)") == ["3"]

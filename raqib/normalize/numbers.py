@@ -104,7 +104,7 @@ def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
     return None
 
 
-_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_GROUPED = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # no group starts with 0
 
 
 def _digits(word: str) -> float | None:
@@ -154,7 +154,6 @@ def _starts(words: list[str]) -> list[int]:
 # with it and its last close with it ("(ثلاثة)", "آلاف."), and none other.
 _OPENING = "(«\"'\u201c\u201e["
 _CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
-_EDGES = _OPENING + _CLOSING
 _EDGE_MARK = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}]|[{re.escape(_CLOSING)}](?![^ ])")
 # The words with punctuation on an edge, whole; and what may be a number's
 # word, with and without its و: only such a word makes punctuation matter.
@@ -162,6 +161,11 @@ _EDGED = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}][^ ]*|[^ ]*[{re.escape(_C
 _NUMBERISH = {
     w for k in (*_KNOWN, *_STARTS, *_HALF, *_ORDINALS, *_COUNTED) for w in (k, _PREFIX + k)
 }
+
+
+def _core(word: str) -> str:
+    """A word without its opening and closing punctuation (".5" keeps its point)."""
+    return word.lstrip(_OPENING).rstrip(_CLOSING)
 
 
 def _numberish(core: str) -> bool:
@@ -174,7 +178,7 @@ def spans(words: list[str]) -> list[tuple[int, int, str]]:
     """(first word, after the last word, value) of each number written in
     words; punctuation on a word's edges bounds a number, and is not read."""
     line = " ".join(words)
-    if not any(_numberish(w.strip(_EDGES)) for w in _EDGED.findall(line)):
+    if not any(_numberish(_core(w)) for w in _EDGED.findall(line)):
         return _spans(words)  # punctuation beside no number word changes nothing
     marked: list[int] = []  # the words with punctuation on an edge, found in C
     index = pos = 0
@@ -189,7 +193,7 @@ def spans(words: list[str]) -> list[tuple[int, int, str]]:
     opens, closes = set(), set()
     for i in marked:
         w = words[i]
-        core = cores[i] = w.strip(_EDGES)
+        core = cores[i] = _core(w)
         if core and not w.startswith(core):
             opens.add(i)
         if core and not w.endswith(core):
@@ -334,11 +338,11 @@ def fold(key: str, show: Callable[[str], str] | None = None) -> str:
         for start, end, value in found:
             out.extend(words[at:start])
             first, last = words[start], words[end - 1]
-            core = first.lstrip(_EDGES)
+            core = first.lstrip(_OPENING)
             opening = first[: len(first) - len(core)]
-            core = core.rstrip(_EDGES) if start == end - 1 else core
+            core = core.rstrip(_CLOSING) if start == end - 1 else core
             prefix = _PREFIX if _bare(core) != core else ""
-            out.append(opening + prefix + value + last[len(last.rstrip(_EDGES)) :])
+            out.append(opening + prefix + value + last[len(last.rstrip(_CLOSING)) :])
             at = end
         out.extend(words[at:])
         lines.append(" ".join(out))
