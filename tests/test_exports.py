@@ -524,3 +524,9 @@ def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_
     joined = Raqib(tmp_path / "joined")
     r = joined("import", "--allow-private", "-", input="\n".join(lines + lines) + "\n")
     assert "warning" not in r.err and "0 already here; versions:" in r.out
+    # A whole export joined to one without an end record (older, or cut short):
+    # imported, with the warning, whichever comes first.
+    for i, parts in enumerate((lines + lines[:-1], lines[:-1] + lines)):
+        again = Raqib(tmp_path / f"parts-{i}")
+        r = again("import", "--allow-private", "-", input="\n".join(parts) + "\n")
+        assert "may have been cut short" in r.err

@@ -225,12 +225,16 @@ def check(f: BinaryIO, name: str, *, allow_private: bool = False) -> Checked:
             raise BadInput(f"version {number} of {url}: the file has no watch record for it")
     if not read:  # an export of nothing still ends with its end record
         raise BadInput(f"{name}: empty: not an export of `raqib export --format jsonl`")
-    if said is not None and said != holds:
+    # Fewer records than its end records count: some were lost, wherever they
+    # were (a file reordered still holds them all). More: a part no end record
+    # counts (an older export joined, or one cut short), which is only warned of.
+    said = said or dict.fromkeys(holds, 0)
+    if any(holds[k] < said[k] for k in holds):
         raise BadInput(
             f"{name}: the file is not whole: its end record counts {_counts(said)}, "
             f"and it holds {_counts(holds)}"
         )
-    out.unended = not ended
+    out.unended = not ended or holds != said
     return out
 
 
