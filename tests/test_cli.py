@@ -204,6 +204,25 @@ def test_check_named_watches_checks_just_those_now(server, raqib: Raqib) -> None
     assert sorted(p for p, _h in server.requests if p != "/robots.txt") == [paths[0], paths[2]]
     again = raqib.proc("check", "1", "--json")  # not due: checked all the same
     assert again.json()["outcomes"] == {"unchanged": 1}
+    from datetime import UTC, datetime, timedelta
+
+    storage = raqib.open_storage()  # another worker is checking watch 3: said, not skipped quietly
+    try:
+        held = storage.leases.claim(
+            "elsewhere:1:1",
+            now=datetime.now(UTC),
+            lease=timedelta(minutes=5),
+            limit=1,
+            only=[3],
+            due_only=False,
+        )
+        assert [t.watch_id for t in held] == [3]
+        r = raqib.proc("check", "1", "3", "--json")
+        assert r.json()["claimed"] == 1
+        assert "1 of the named watches not checked: another raqib pass holds them" in r.err
+    finally:
+        storage.leases.release("elsewhere:1:1")
+        storage.close()
     raqib("pause", "2")
     r = raqib.proc("check", "2", expect=2)
     assert "not checked while at rest: watch 2 (paused)" in r.err

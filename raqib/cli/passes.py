@@ -106,6 +106,13 @@ def check(
         lines.append(text.pass_cpu(s.cpu))
     if lines or as_json:
         emit(data, as_json, lines)
+    if only is not None and s.claimed < len(only) and not (limit and s.claimed >= limit):
+        skipped = len(only) - s.claimed  # leased by another pass: it checks them now
+        click.echo(
+            f"raqib: {skipped} of the named watches not checked: another raqib pass holds "
+            "them (it is checking them now; --wait waits for it)",
+            err=True,
+        )
     if s.stopped:
         raise SystemExit(EXIT_STOPPED)
 
