@@ -226,8 +226,10 @@ class LeaseRepo:
         ahead: timedelta = before + (after - before) / 2 - server
         return ahead
 
-    def holders(self, *, now: datetime, due_only: bool = True) -> dict[str, int]:
-        """Owners holding unexpired leases on (due) watches, with their counts."""
+    def holders(
+        self, *, now: datetime, due_only: bool = True, only: Sequence[int] | None = None
+    ) -> dict[str, int]:
+        """Owners holding unexpired leases on (due) watches (of `only`), with their counts."""
         cond = and_(
             m.Watch.lease_owner.is_not(None),
             m.Watch.lease_expires_at >= now,
@@ -235,6 +237,8 @@ class LeaseRepo:
         )
         if due_only:
             cond = and_(cond, m.Watch.next_check_at <= now)
+        if only is not None:
+            cond = and_(cond, m.Watch.id.in_(list(only)))
         with self.db.session() as s:
             rows = s.execute(
                 select(m.Watch.lease_owner, func.count()).where(cond).group_by(m.Watch.lease_owner)

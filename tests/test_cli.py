@@ -220,6 +220,9 @@ def test_check_named_watches_checks_just_those_now(server, raqib: Raqib) -> None
         r = raqib.proc("check", "1", "3", "--json")
         assert r.json()["claimed"] == 1
         assert "1 of the named watches not checked: another raqib pass holds them" in r.err
+        # --wait waits for the pass holding what it names, not for any pass at all.
+        r = raqib.proc("check", "1", "--wait", "--wait-timeout", "20", "--json")
+        assert r.json()["claimed"] == 1
     finally:
         storage.leases.release("elsewhere:1:1")
         storage.close()

@@ -100,9 +100,8 @@ def claim(
     while True:
         now = app.clock()
         reap_dead_leases(app.storage, now)
-        holders = {
-            o: n for o, n in leases.holders(now=now, due_only=not all_watches).items() if o != owner
-        }
+        held = leases.holders(now=now, due_only=not all_watches, only=only)  # named: theirs alone
+        holders = {o: n for o, n in held.items() if o != owner}
         sites = False
         if not (wait and holders):
             tasks = leases.claim(
