@@ -84,6 +84,21 @@ class ArchiveRepo:
                 rows.sort(key=lambda r: r[3])  # oldest first across the chunks
             return [(int(w), str(n), int(o)) for w, n, o, _at in rows if o is not None]
 
+    def orphans(self, watch_ids: Sequence[int]) -> int:
+        """Archived revisits of these watches whose original sat in a file gc has
+        removed since: written, by a worker with a WARC directory of its own,
+        while another machine's gc removed it (the archive's lock is per directory)."""
+        f = m.Fetch
+        gone = ~select(m.WarcFile.id).where(m.WarcFile.id == f.refers_file_id).exists()
+        q = select(func.count()).where(
+            f.warc_file_id.is_not(None), f.refers_file_id.is_not(None), gone
+        )
+        ids, n = list(watch_ids), 0
+        with self.db.session() as s:
+            for i in range(0, len(ids), 500):  # a bound parameter per id: in chunks
+                n += int(s.scalar(q.where(f.watch_id.in_(ids[i : i + 500]))) or 0)
+        return n
+
     def evidence(self, watch_id: int) -> dict[int, dict[str, Any]]:
         """Per version id: its WARC record, and the fetches that bracket the edit.
 

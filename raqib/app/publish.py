@@ -144,6 +144,14 @@ def export(
             return n
     except ex.MissingCaptures as exc:
         raise AppError(_missing(exc.files, warc_dir(app))) from None
+    except ex.OrphanRevisits as exc:
+        raise AppError(
+            f"{exc.n} captures of the selection are revisits of records in WARC files that "
+            "`raqib gc --older-than` removed while they were written (gc on one worker while "
+            "another, with a WARC directory of its own, fetched the same pages: the archive's "
+            "lock holds within one directory); nothing was written. Export a selection "
+            "without them, or share archive.directory between the workers"
+        ) from None
     except ex.DamagedCapture as exc:
         raise AppError(
             f"{exc}: nothing was exported. Restore that file from a backup, or export a "

@@ -223,6 +223,15 @@ class DamagedCapture(Exception):
         super().__init__(f"the WARC record at offset {offset} of {self.file} is damaged: {why}")
 
 
+class OrphanRevisits(Exception):
+    """Revisits of the selection whose originals `raqib gc` removed after they
+    were read (storage.archive.orphans): copied, they would replay nothing."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        super().__init__(f"{n} revisits refer to records in WARC files gc has removed")
+
+
 class MissingCaptures(Exception):
     """Captures of the selection in WARC files that are not in the directory
     (written by a worker on another machine, or moved away)."""
@@ -243,6 +252,8 @@ def write_warc(
     missing = {f: n for f, n in in_file.items() if not (warc_dir / f).is_file()}
     if missing:
         raise MissingCaptures(missing)
+    if ids and (orphans := storage.archive.orphans(ids)):
+        raise OrphanRevisits(orphans)
     writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
     writer.write_record(
         writer.create_warcinfo_record(
