@@ -45,7 +45,7 @@ def clock_problem(app: App, limit: timedelta) -> tuple[str | None, str | None]:
     """(Why this machine's clock is too far from the database server's, when
     over `limit`; how far it is, when past SKEW_WARNING), each or None."""
     if isinstance(app.clock, Frozen):
-        return None, None  # RAQIB_NOW: a time chosen on purpose
+        return _frozen_problem(app, limit), None  # RAQIB_NOW: a time chosen on purpose
     ahead = app.storage.leases.clock_ahead(app.clock)
     if ahead is None or abs(ahead) <= min(SKEW_WARNING, limit):
         return None, None
@@ -58,6 +58,25 @@ def clock_problem(app: App, limit: timedelta) -> tuple[str | None, str | None]:
         "of it, or they take each other's work. Set the time right on whichever is wrong (NTP "
         "on both, e.g. `timedatectl set-ntp true`) and run again"
     ), how
+
+
+def _frozen_problem(app: App, limit: timedelta) -> str | None:
+    """RAQIB_NOW far from the database server's clock, while other workers
+    hold leases there or sweep: their live leases would look expired to this
+    pass, which would take their watches and fetch their sites beside them."""
+    ahead = app.storage.leases.clock_ahead(app.clock)
+    if ahead is None or abs(ahead) <= limit:
+        return None
+    server_now = app.clock() - ahead
+    leases = app.storage.leases
+    if not (leases.holders(now=server_now, due_only=False) or leases.sweepers(now=server_now)):
+        return None  # alone on the database: the time it asks for is its own business
+    side = "ahead of" if ahead > timedelta(0) else "behind"
+    return (
+        f"RAQIB_NOW is {abs(ahead).total_seconds():.0f} s {side} the database server's clock, "
+        "and other workers are at work on this database: their leases would look expired "
+        "to this pass. Unset RAQIB_NOW here, or use it on a database of its own"
+    )
 
 
 def reap_dead_leases(storage: Storage, now: datetime) -> None:
