@@ -102,10 +102,14 @@ def test_an_unchanged_feed_is_not_parsed_again(server: PageServer, raqib: Raqib)
 
 def test_a_sitemap_index_reads_its_children_again(server: PageServer, raqib: Raqib) -> None:
     """An index lists the same children while they list new articles: an
-    unchanged index is still followed; an unchanged child is not parsed."""
+    unchanged index is still followed; an unchanged child is not parsed.
+    With validators (nginx sends them for a static file) the index was asked
+    conditionally, answered 304, and its children never read again."""
     ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
     index = f'<?xml version="1.0"?><sitemapindex xmlns="{ns}"><sitemap><loc>{server.base}/sm/1.xml</loc></sitemap></sitemapindex>'
-    server.routes["/sm/index.xml"] = Route(index.encode(), headers=XML)
+    server.routes["/sm/index.xml"] = Route(
+        index.encode(), headers=XML, etag='"i1"', last_modified="Thu, 25 Jan 2024 15:00:00 GMT"
+    )
     server.routes["/sm/1.xml"] = _urlset(server, ["/b/1"])
     _articles(server, "/b/1", "/b/2")
     raqib("outlet", "add", "nahar", "--sitemap", server.base + "/sm/index.xml")
@@ -115,6 +119,8 @@ def test_a_sitemap_index_reads_its_children_again(server: PageServer, raqib: Raq
     _check(raqib, 1)
     assert _asked(server, "/sm/1.xml") == 2
     assert _watched(raqib) == {server.base + "/b/1", server.base + "/b/2"}
+    asked = [h for p, h in server.requests if p == "/sm/index.xml"]
+    assert "If-None-Match" not in asked[-1] and "If-Modified-Since" not in asked[-1]
 
 
 def test_one_read_follows_a_bounded_number_of_child_sitemaps(
@@ -339,3 +345,15 @@ def test_an_outlets_headers_and_cookies_go_to_its_hosts_only(
         assert "No watches yet" not in index
     finally:
         elsewhere.stop()
+
+
+def test_a_source_that_fails_says_its_http_status(server: PageServer, raqib: Raqib) -> None:
+    """A moved feed must be told from a struggling server: both read
+    "HttpError: Ignoring non-200 response"."""
+    server.routes["/feed.xml"] = Route(b"", 404)
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")
+    _check(raqib, 0)
+    assert _status(raqib) == "HTTP 404"
+    server.routes["/feed.xml"] = Route(b"", 503)
+    _check(raqib, 1)
+    assert _status(raqib) == "HTTP 503"

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from raqib.crawler.context import context_of
 from raqib.crawler.responses import header, text
 from raqib.crawler.spiders import conditional
+from raqib.crawler.spiders.refetch import HANDLED_STATUSES as ANSWERED
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.outlets import front_links
@@ -71,7 +72,7 @@ class OutletSpider(scrapy.Spider):
                 dont_filter=True,
                 meta={
                     "source": src, "depth": 0, "raqib_origin": src.url,
-                    "handle_httpstatus_list": [304],
+                    "handle_httpstatus_list": ANSWERED,
                 },
             )  # fmt: skip
 
@@ -114,7 +115,7 @@ class OutletSpider(scrapy.Spider):
                 body_sha256=digest,
             )
             return
-        parsed = feeds.parse(response.body, response.url)
+        parsed = feeds.parse(response.body, response.url, header(response, b"Content-Type"))
         if parsed.error:
             yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
             return
@@ -123,7 +124,12 @@ class OutletSpider(scrapy.Spider):
                 child,
                 callback=self.parse_source,
                 errback=self.failed,
-                meta={"source": src, "depth": depth + 1, "raqib_origin": src.url},
+                meta={
+                    "source": src,
+                    "depth": depth + 1,
+                    "raqib_origin": src.url,
+                    "handle_httpstatus_list": ANSWERED,
+                },
             )
         listed = [
             Listed(e.url, src.id, src.url, title=e.title, published=e.published)
@@ -136,9 +142,10 @@ class OutletSpider(scrapy.Spider):
             f"ok: {parsed.kind}, {len(listed)} entries",
             listed,
             top=depth == 0,
-            etag=etag if depth == 0 else None,
-            last_modified=modified if depth == 0 else None,
-            # A sitemap index's children change under an unchanged index.
+            # A sitemap index's children change under an unchanged index: it
+            # is read whole each time, never answered by a 304 or its digest.
+            etag=etag if depth == 0 and not parsed.children else None,
+            last_modified=modified if depth == 0 and not parsed.children else None,
             body_sha256=None if parsed.children else digest,
         )
 
