@@ -3,6 +3,7 @@ and the texts that term weights are learned from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +81,7 @@ class DiscoveryRepo:
     # --- what a story is about ---------------------------------------------------------
 
     def story_articles(
-        self, story: str, *, origin: Origin | None = None
+        self, story: str, *, origins: Sequence[Origin] | None = None
     ) -> list[tuple[Watch, Version]]:
         """The latest version of each watched article of a story."""
         with self.db.session() as s:
@@ -98,8 +99,8 @@ class DiscoveryRepo:
                 .where(m.Story.slug == story)
                 .order_by(m.Watch.id)
             )
-            if origin is not None:
-                q = q.where(m.Watch.origin == origin.value)
+            if origins is not None:
+                q = q.where(m.Watch.origin.in_([o.value for o in origins]))
             rows = s.execute(q).all()
             watches = load(s, [w for w, _v in rows])
             return [(d, to_domain(Version, v)) for d, (_w, v) in zip(watches, rows, strict=True)]
@@ -129,15 +130,20 @@ class DiscoveryRepo:
 
     # --- candidates -----------------------------------------------------------------------
 
-    def judged(self, story: str) -> dict[str, str]:
-        """URL → decision of the candidates already judged for a story."""
+    def judged(self, story: str, *, errors_before: datetime | None = None) -> dict[str, str]:
+        """URL → decision of the candidates already judged for a story; not one
+        whose fetch failed before `errors_before` (a 503, a timeout: tried again)."""
         with self.db.session() as s:
             rows = s.execute(
-                select(m.Candidate.url, m.Candidate.decision)
+                select(m.Candidate.url, m.Candidate.decision, m.Candidate.seen_at)
                 .join(m.Story, m.Story.id == m.Candidate.story_id)
                 .where(m.Story.slug == story)
             ).all()
-            return {u: d for u, d in rows}
+            return {
+                u: d
+                for u, d, seen in rows
+                if not (d == Decision.ERROR and errors_before is not None and seen < errors_before)
+            }
 
     def record_candidates(
         self, results: list[dict[str, Any]], *, now: datetime

@@ -147,6 +147,58 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     assert not any(p == "/atom/sport" for p, _ in server.requests)
 
 
+def test_a_failed_candidate_is_tried_again_and_a_feeds_charset_is_its_headers(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related article that answered 503 once was never fetched again; a
+    feed in windows-1256 that says so only in its Content-Type was read as
+    Latin-1, every entry rejected by its garbled title; a source's 404 was
+    shown as "HttpError: Ignoring non-200 response"."""
+    from datetime import UTC, datetime, timedelta
+
+    feed = ATOM.replace('encoding="utf-8"', "").format(
+        base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    )
+    server.routes["/1256.xml"] = Route(
+        feed.encode("cp1256"),
+        headers={"Content-Type": "application/atom+xml; charset=windows-1256"},
+    )
+    server.routes["/atom/related"] = Route(b"busy", 503)
+    server.routes["/gone.xml"] = Route(b"", 404)
+    raqib("source", "add", server.base + "/1256.xml", "--story", "talks", "--kind", "atom")
+    raqib("source", "add", server.base + "/gone.xml", "--story", "talks", "--kind", "rss")
+    report = raqib.proc("discover", "--json").json()
+    related = next(c for c in report["candidates"] if c["url"].endswith("/atom/related"))
+    assert related["decision"] == "error" and "HTTP 503" in related["reason"]
+    gone = next(s for s in report["sources"] if s["url"].endswith("/gone.xml"))
+    assert gone["error"] == "HTTP 404"
+    server.routes["/atom/related"] = Route(
+        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+    )
+    soon = raqib.proc("discover", "--json").json()  # within the hour: left alone
+    assert not any(c["url"].endswith("/atom/related") for c in soon["candidates"])
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    again = raqib.proc("discover", "--json", env={"RAQIB_NOW": later}).json()
+    assert _added(again) == {server.base + "/atom/related"}
+
+
+def test_an_outlets_article_put_in_a_story_is_its_seed(server, raqib: Raqib) -> None:
+    """ "An outlet's article can also be a story's seed", as the README says:
+    discovery said "no seed article with a stored version yet"."""
+    server.routes["/o/seed"] = Route(render(VERSIONS[0], server.base))
+    server.routes["/o.xml"] = Route(
+        f"<rss><channel><item><link>{server.base}/o/seed</link></item></channel></rss>".encode(),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    raqib("outlet", "add", "own", "--feed", server.base + "/o.xml")
+    raqib.proc("check")
+    raqib("watch", "--no-fetch", server.base + "/o/seed", "--story", "talks")
+    _atom_source(server)
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    report = raqib.proc("discover", "--json").json()
+    assert not report["notes"] and _added(report) == {server.base + "/atom/related"}
+
+
 def test_sitemap_index_follows_its_children(server, raqib: Raqib, seeded) -> None:
     server.routes["/sm/index.xml"] = Route(
         INDEX.format(base=server.base).encode(), headers={"Content-Type": "application/xml"}

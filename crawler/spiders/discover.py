@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from raqib import urls
 from raqib.crawler.context import context_of
-from raqib.crawler.responses import text
+from raqib.crawler.responses import header, text
 from raqib.crawler.spiders.refetch import describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
@@ -28,6 +28,9 @@ from raqib.discovery.judge import JUDGED_ON_FEED
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 from raqib.guard import Guard, network_of
+
+# Errors reach the callbacks, which say "HTTP 404" (redirects are followed).
+ERRORS = list(range(400, 600))
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,13 @@ class DiscoverSpider(scrapy.Spider):
                 callback=self.parse_source,
                 errback=self.source_failed,
                 dont_filter=True,
-                meta={"source": src, "depth": 0, "raqib_capture": True, "raqib_origin": src.url},
+                meta={
+                    "source": src,
+                    "depth": 0,
+                    "raqib_capture": True,
+                    "raqib_origin": src.url,
+                    "handle_httpstatus_list": ERRORS,  # said as "HTTP 404", not HttpError
+                },
             )
         for link in self.job.links:
             for out in self._candidate(
@@ -108,7 +117,7 @@ class DiscoverSpider(scrapy.Spider):
         if response.status >= 400:
             yield SourceFetched(src.source_id, response.url, error=f"HTTP {response.status}")
             return
-        parsed = feeds.parse(response.body, response.url)
+        parsed = feeds.parse(response.body, response.url, header(response, b"Content-Type"))
         yield SourceFetched(
             src.source_id,
             response.url,
@@ -126,6 +135,7 @@ class DiscoverSpider(scrapy.Spider):
                     "depth": depth + 1,
                     "raqib_origin": src.url,
                     "raqib_capture": True,
+                    "handle_httpstatus_list": ERRORS,
                 },
             )
         for entry in parsed.entries[: self.job.max_candidates]:
@@ -185,6 +195,7 @@ class DiscoverSpider(scrapy.Spider):
                 "candidate": base,
                 "raqib_origin": found_on,
                 "raqib_capture": True,
+                "handle_httpstatus_list": ERRORS,
                 # Watched, its first check must write the page whole: exports
                 # hold a watch's own fetches (raqib.archive.warc).
                 "raqib_basis": False,

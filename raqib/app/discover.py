@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from raqib.app.errors import NotFound
@@ -27,6 +28,7 @@ from raqib.guard import Guard
 log = logging.getLogger("raqib")
 # A feed entry left unfetched (fetch_candidates off) whose title cannot be read.
 UNREADABLE_ENTRY = f"{UNJUDGED}: its feed title is unreadable"
+RETRY_FAILED = timedelta(hours=1)
 
 
 @dataclass
@@ -87,7 +89,8 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
         if sid is None:
             continue
         p.slug_of[sid] = slug
-        manual = repo.story_articles(slug, origin=Origin.MANUAL)
+        # Seeds: what the user put in the story, by hand or from an outlet.
+        manual = repo.story_articles(slug, origins=(Origin.MANUAL, Origin.OUTLET))
         if not manual:
             report.notes.append(
                 f"{slug}: no seed article with a stored version yet; run `raqib check` first"
@@ -126,7 +129,12 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
 
     cfg = app.config.discovery
     known = app.storage.watches.known_urls()
-    judged = {sid: app.storage.discovery.judged(slug) for sid, slug in p.slug_of.items()}
+    # A candidate whose fetch failed (a 503, a timeout) is tried again an hour on.
+    retry = app.clock() - RETRY_FAILED
+    judged = {
+        sid: app.storage.discovery.judged(slug, errors_before=retry)
+        for sid, slug in p.slug_of.items()
+    }
     prefilter: dict[tuple[int, str], Judgement] = {}
 
     def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:

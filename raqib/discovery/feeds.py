@@ -96,12 +96,13 @@ def _clean(value: object, limit: int = 1000) -> str | None:
     return line[:limit] or None
 
 
-def parse(body: bytes, base_url: str) -> Parsed:
-    """Whatever the source turned out to be: a sitemap (index) or a feed."""
+def parse(body: bytes, base_url: str, content_type: str | None = None) -> Parsed:
+    """Whatever the source turned out to be: a sitemap (index) or a feed;
+    `content_type`, the response's header, may name the feed's charset."""
     head = body[:2000].lstrip().lower()
     if b"<urlset" in head or b"<sitemapindex" in head:
         return parse_sitemap(body, base_url)
-    return parse_feed(body, base_url)
+    return parse_feed(body, base_url, content_type)
 
 
 _DECLARED = re.compile(rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
@@ -150,7 +151,7 @@ def _tags(body: bytes) -> int:
     return text.count("<") + sum(size(name) for name in _REF.findall(text))
 
 
-def parse_feed(body: bytes, base_url: str) -> Parsed:
+def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> Parsed:
     tags = _tags(body)
     if tags > MAX_FEED_TAGS:
         return Parsed(
@@ -161,8 +162,11 @@ def parse_feed(body: bytes, base_url: str) -> Parsed:
 
     # A stream, never the bytes: feedparser opens a string that names a file
     # (a body of "/etc/passwd" or "/dev/zero") as that file, on this machine.
+    headers = {"content-location": base_url}
+    if content_type:  # a charset only there (windows-1256, no XML declaration): read as it says
+        headers["content-type"] = content_type
     try:
-        feed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": base_url})
+        feed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     except Exception as exc:  # its loose parser raises on some malformed feeds (&#xD800;)
         return Parsed("unknown", error=f"unreadable feed ({type(exc).__name__})")
     version = feed.get("version") or ""
