@@ -45,9 +45,11 @@ def terms(text: str) -> list[str]:
         if len(word) < 2 or word in STOPWORDS or word.isdigit():
             continue
         stem = _PROCLITIC.sub("", word)
+        if word[0] in "وف" and word[1:] in STOPWORDS:
+            continue  # وخلال, وبعد, وعلى: a stopword behind its conjunction
         if stem != word and len(stem) >= 3:
             word = stem
-        elif word[0] in "وف" and len(word) >= 5 and word[1:] not in STOPWORDS:
+        elif word[0] in "وف" and len(word) >= 5:
             word = word[1:]  # a bare conjunction: وواشنطن → واشنطن
         if word not in STOPWORDS:
             out.append(word)
