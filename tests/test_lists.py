@@ -106,6 +106,21 @@ def test_opml_round_trip_and_its_sources_public_only(raqib: Raqib, tmp_path: Pat
     assert "nothing imported" in r.err and third("outlet", "list", "--json").json() == []
     r = third("outlet", "import", str(bad), "--allow-private")
     assert "following intranet-news (2 sources)" in r.out and "following sada" in r.out
+    # A kind Raqib does not read, or two outlets that would take one name:
+    # refused whole (the outlets before them were stored, or merged into one).
+    for opml, said in (
+        ('<outline text="a"><outline raqibKind="podcast" xmlUrl="https://a.example/p"/>'
+         "</outline>", "raqibKind 'podcast' is none of feed, sitemap or front"),
+        ('<outline text="الجزيرة"><outline xmlUrl="https://j.example/1"/></outline>'
+         '<outline text="الجزيرة!"><outline xmlUrl="https://j.example/2"/></outline>',
+         "would both be outlet 'الجزيرة'"),
+    ):  # fmt: skip
+        fourth = Raqib(tmp_path / f"fourth-{len(opml)}")
+        first = '<outline text="first"><outline xmlUrl="https://first.example/rss"/></outline>'
+        bad.write_text(f'<opml version="2.0"><body>{first}{opml}</body></opml>', "utf-8")
+        r = fourth("outlet", "import", str(bad), expect=2)
+        assert said in r.err and "nothing imported" in r.err, r.err
+        assert fourth("outlet", "list", "--json").json() == []
 
 
 def test_a_story_slug_survives_the_csv_and_comes_one_at_a_time(raqib: Raqib, tmp_path) -> None:

@@ -138,6 +138,13 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
                     f"{name[:80]!r}: {urls.redact(url)[:120]!r}: {exc}; nothing imported"
                 ) from None
     slugs = [re.sub(r"[^\w.-]+", "-", n.strip()).strip("-.")[:100] or "outlet" for n, *_ in found]
+    named: dict[str, str] = {}
+    for slug, (name, *_rest) in zip(slugs, found, strict=True):
+        if named.setdefault(slug, name) != name:  # "الجزيرة" and "الجزيرة!" are two outlets
+            raise BadInput(
+                f"{named[slug][:80]!r} and {name[:80]!r} would both be outlet {slug!r}: "
+                "rename one in the file; nothing imported"
+            )
     readers: dict[str, str] = {}
     for slug, (_name, sources, _retain) in zip(slugs, found, strict=True):
         for _kind, url in sources:

@@ -111,6 +111,11 @@ def read_opml(data: bytes) -> list[tuple[str, list[tuple[str, str]], int | None]
             if not url:
                 continue
             kind = (o.get("raqibKind") or "").strip() or ("feed" if o.get("xmlUrl") else "front")
+            if kind not in ("feed", "sitemap", "front"):
+                raise ValueError(
+                    f"{name[:80]!r}: raqibKind {kind[:40]!r} is none of feed, sitemap or front; "
+                    "nothing imported"
+                )
             sources.append((kind, url))
         if not name and sources:
             name = urlsplit(sources[0][1]).hostname or ""
