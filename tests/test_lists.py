@@ -121,6 +121,8 @@ def test_opml_round_trip_and_its_sources_public_only(raqib: Raqib, tmp_path: Pat
         r = fourth("outlet", "import", str(bad), expect=2)
         assert said in r.err and "nothing imported" in r.err, r.err
         assert fourth("outlet", "list", "--json").json() == []
+    # A stream that never ends is read to the bound, not into memory whole.
+    assert "the OPML file is over 5 MB" in third("outlet", "import", "/dev/zero", expect=2).err
 
 
 def test_a_story_slug_survives_the_csv_and_comes_one_at_a_time(raqib: Raqib, tmp_path) -> None:

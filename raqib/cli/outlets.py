@@ -118,7 +118,7 @@ def outlet_import(obj: Ctx, file: Path, allow_private: bool) -> None:
     """Follow the outlets of an OPML file ("-": stdin): each top-level outline
     is an outlet, the feeds inside it its sources (a lone feed is an outlet).
     Every source must be a public site's address, or nothing is imported."""
-    data = sys.stdin.buffer.read() if str(file) == "-" else _read(file)
+    data = _read(file)
     with obj.app() as app:
         done = outlets.import_opml(app, data, allow_private=allow_private)
     for o, created in done:
@@ -171,7 +171,14 @@ def outlet_rejected(obj: Ctx, name: str, as_json: bool) -> None:
 
 
 def _read(file: Path) -> bytes:
+    """At most one byte past the bound, which read_opml refuses: /dev/zero, or
+    a stream that never ends, is not read into memory whole."""
+    from raqib.discovery.outlets import MAX_OPML_BYTES
+
     try:
-        return file.read_bytes()
+        if str(file) == "-":
+            return sys.stdin.buffer.read(MAX_OPML_BYTES + 1)
+        with file.open("rb") as f:
+            return f.read(MAX_OPML_BYTES + 1)
     except OSError as exc:
         raise click.BadParameter(f"cannot read {file}: {exc.strerror}") from None
