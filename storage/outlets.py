@@ -58,6 +58,18 @@ class OutletRepo(OutletFigures):
                 s.flush()
             elif o.removed_at is not None:
                 o.removed_at, o.added_at, o.retain_days = None, now, retain_days or 30
+                # Its articles the removal retired, still inside their window,
+                # are watched again: its feeds list them as seen, and would not.
+                s.execute(
+                    update(m.Watch)
+                    .where(
+                        m.Watch.outlet_id == o.id, m.Watch.origin == Origin.OUTLET.value,
+                        m.Watch.state == WatchState.RETIRED.value,
+                        m.Watch.added_at >= now - timedelta(days=o.retain_days),
+                    )
+                    .values(state=WatchState.ACTIVE.value, next_check_at=now)
+                    .execution_options(synchronize_session=False)
+                )  # fmt: skip
             elif retain_days is not None:
                 o.retain_days = retain_days
             have = set(
@@ -339,9 +351,22 @@ class OutletRepo(OutletFigures):
             )
             return [(sid, url, oid, name) for sid, url, oid, name in s.execute(q)]
 
+    def keep(self, watch_ids: Sequence[int]) -> None:
+        """These outlet articles are the user's to keep: no window retires them
+        (they stay the outlet's, in its figures and exports)."""
+        if watch_ids:
+            with self.db.session() as s:
+                s.execute(
+                    update(m.Watch)
+                    .where(m.Watch.id.in_(list(watch_ids)), m.Watch.origin == Origin.OUTLET.value)
+                    .values(origin=Origin.MANUAL.value)
+                    .execution_options(synchronize_session=False)
+                )
+
     def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
         """Retire each outlet's watches first seen longer ago than its retention
-        window (`retain` by outlet name; absent: the outlet's retain_days)."""
+        window (`retain` by outlet name; absent: the outlet's retain_days), but
+        those the user put in a story: a story's article is kept."""
         total = 0
         with self.db.session() as s:
             for oid, name, days in s.execute(
@@ -356,6 +381,9 @@ class OutletRepo(OutletFigures):
                             m.Watch.origin == Origin.OUTLET.value,
                             m.Watch.state.in_(_LIVE),
                             m.Watch.added_at < now - window,
+                            ~select(m.WatchStory.watch_id)
+                            .where(m.WatchStory.watch_id == m.Watch.id)
+                            .exists(),
                         )
                         .values(state=WatchState.RETIRED.value)
                         .execution_options(synchronize_session=False)

@@ -210,8 +210,12 @@ def test_a_removed_outlet_keeps_its_history_and_can_be_followed_again(
     _check(raqib, 3)
     assert _asked(server, "/feed.xml") == 3 and _asked(server, "/c/2") == 1
     [outlet] = raqib("outlet", "list", "--json").json()
-    assert outlet["name"] == "sada" and outlet["watched"] == 2  # the retired one is still its
+    assert outlet["name"] == "sada" and outlet["watched"] == 2
     assert raqib("changes", "--outlet", "sada", "--json").json() == edits
+    # What the removal retired, still inside its window, is watched again: its
+    # feed lists it as seen, so it stayed retired, never fetched again.
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert states[server.base + "/c/1"] == "active" and _asked(server, "/c/1") == 3
 
 
 def test_a_renamed_outlet_takes_its_sources_watches_and_history(
@@ -357,3 +361,28 @@ def test_a_source_that_fails_says_its_http_status(server: PageServer, raqib: Raq
     server.routes["/feed.xml"] = Route(b"", 503)
     _check(raqib, 1)
     assert _status(raqib) == "HTTP 503"
+
+
+def test_an_outlets_article_in_a_story_or_resumed_outlives_its_window(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """Past the outlet's window its articles retire, but one the user put in a
+    story, or resumed, is the user's to keep: each pass retired it again, the
+    resumed one before it was fetched."""
+    server.routes["/feed.xml"] = _rss(server, ["/r/1", "/r/2", "/r/3"])
+    _articles(server, "/r/1", "/r/2", "/r/3")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml", "--retain-days", "1")
+    _check(raqib, 0)
+    raqib("watch", "--no-fetch", server.base + "/r/1", "--story", "talks")
+    _check(raqib, 49)
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert [states[server.base + p] for p in ("/r/1", "/r/2", "/r/3")] == [
+        "active", "retired", "retired",
+    ]  # fmt: skip
+    raqib("resume", server.base + "/r/2")
+    fetched = _asked(server, "/r/2")
+    _check(raqib, 50)
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert states[server.base + "/r/2"] == "active" and _asked(server, "/r/2") == fetched + 1
+    assert states[server.base + "/r/3"] == "retired"
+    assert raqib("outlet", "stats", "sada", "--json").json()["articles"] == 3  # still its own

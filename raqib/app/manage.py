@@ -67,8 +67,12 @@ class StateChange:
 
 
 def set_state(app: App, refs: Sequence[str], state: WatchState) -> StateChange:
-    """Pause, resume or unwatch. Resuming makes a watch due at once."""
+    """Pause, resume or unwatch. Resuming makes a watch due at once; an
+    outlet's article retired past its window, resumed, is kept by hand from
+    then on (the next pass retired it again without fetching it)."""
     ws = resolve(app, refs)
+    if state == WatchState.ACTIVE:
+        app.storage.outlets.keep([w.id for w in ws if w.state == WatchState.RETIRED])
     app.storage.watches.set_state([w.id for w in ws], state, now=app.clock())
     return StateChange([app.storage.watches.get(w.id) for w in ws], state)
 
