@@ -202,6 +202,37 @@ def test_two_writers_share_a_file_without_tearing_records(tmp_path: Path) -> Non
     index(tmp_path)
 
 
+def test_a_disk_that_fills_mid_record_leaves_no_part_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk full after a record's first bytes left them in the file: every
+    later record was then unreadable to a tool that reads from the start
+    (`warcio index`, pywb). The file is cut back to where the record began."""
+    import errno
+
+    import raqib.archive.warc as warc
+
+    archive = WarcArchive(tmp_path, max_bytes=1 << 30, index=_Index(), software="t")
+    first = archive.write(_exchange("https://a.example/1", b"body" * 100))
+    real_write = os.write
+
+    def full(fd: int, data: memoryview) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))  # half of it, then no space
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(warc.os, "write", full)
+    with pytest.raises(OSError, match="No space"):
+        archive.write(_exchange("https://a.example/2", b"body" * 100))
+    monkeypatch.setattr(warc.os, "write", real_write)  # space again
+    third = archive.write(_exchange("https://a.example/3", b"body" * 100))
+    archive.close()
+    assert third.file == first.file
+    with (tmp_path / first.file).open("rb") as f:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f)]
+    assert [u for u in uris if u] == ["https://a.example/1"] * 2 + ["https://a.example/3"] * 2
+    index(tmp_path)
+
+
 def test_in_a_directory_several_machines_share_each_appends_to_its_own_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -189,9 +189,16 @@ class WarcArchive:
                     continue
                 header = self._warcinfo() if size == 0 else b""
                 view = memoryview(header + data)
-                while view:
-                    n = os.write(self.fd, view)
-                    view = view[n:]
+                try:
+                    while view:
+                        n = os.write(self.fd, view)
+                        view = view[n:]
+                except BaseException:
+                    # Part of a record (a disk full after its first bytes) would
+                    # leave every later record unreadable to a tool that reads
+                    # the file from its start: cut back to where it began.
+                    os.ftruncate(self.fd, size)
+                    raise
                 return self.name, size + len(header)
             finally:
                 if self.fd is not None:
