@@ -458,3 +458,17 @@ def test_an_argument_that_is_not_utf8_is_bad_input(raqib: Raqib) -> None:
         p = subprocess.run(argv, capture_output=True, timeout=60, env={**os.environ, **raqib.env})
         assert p.returncode == 2, (args, p.stderr)
         assert b"text that is not UTF-8 (b'\\x" in p.stderr and b"unexpected" not in p.stderr
+
+
+def test_the_daemons_intervals_are_bounded(raqib: Raqib) -> None:
+    """A negative --discover-every was taken: APScheduler then computed run
+    times without end (memory growing 15 MB a second, a daemon SIGTERM could
+    not stop); --every nan ended in an unexpected error."""
+    for args, said in (
+        (["--discover-every", "-5"], "--discover-every -5: seconds from 0 to"),
+        (["--every", "nan"], "--every nan: seconds from 1 to"),
+        (["--every", "0"], "--every 0: seconds from 1 to"),
+        (["--jitter", "-1"], "--jitter -1: seconds from 0 to"),
+    ):
+        r = raqib.proc("daemon", *args, expect=2, timeout=60)
+        assert said in r.err and "unexpected" not in r.err, (args, r.err)

@@ -206,6 +206,7 @@ def run_check(
 
 
 STAGES = ("analysis", "storage", "archive", "fetching")
+MAX_INTERVAL = 366 * 86400.0  # the daemon's intervals: a year at most
 
 
 def cpu_stages(crawled: dict[str, float]) -> dict[str, float]:
@@ -302,8 +303,15 @@ def run_daemon(
         if discover_every is not None
         else parse_duration(s.discover_every).total_seconds()
     )
-    if sweep <= 0:
-        raise BadInput("--every must be positive")
+    # Bounded, or APScheduler computes run times without end (a negative
+    # interval: memory without bound, a daemon SIGTERM could not stop).
+    for option, value, least in (("--every", sweep, 1.0), ("--discover-every", disc, 0.0),
+                                 ("--jitter", jitter or 0.0, 0.0)):  # fmt: skip
+        if not (least <= value <= MAX_INTERVAL) or (value == 0 and option == "--every"):
+            raise BadInput(
+                f"{option} {value:g}: seconds from {least:g} to {MAX_INTERVAL:,.0f} (a year)"
+                + ("; 0 turns discovery off" if option == "--discover-every" else "")
+            )
     opts = DaemonOptions(
         home=app.home,
         every=sweep,
