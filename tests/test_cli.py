@@ -472,3 +472,19 @@ def test_the_daemons_intervals_are_bounded(raqib: Raqib) -> None:
     ):
         r = raqib.proc("daemon", *args, expect=2, timeout=60)
         assert said in r.err and "unexpected" not in r.err, (args, r.err)
+
+
+def test_a_pass_stopped_by_a_lock_held_past_its_timeout_is_busy(tmp_path) -> None:
+    """The database locked mid-pass (a sqlite3 shell, a backup) stopped the
+    pass with exit 1 and three lines of driver text; a lock at its start gave
+    75 and one line, as the README says of both."""
+    import sqlite3
+
+    from raqib.app.errors import PassFailed
+    from raqib.cli.base import Ctx
+
+    with pytest.raises(SystemExit) as stopped, Ctx(tmp_path / "home", 0).app():
+        raise PassFailed(
+            "the pass stopped: (sqlite3.OperationalError) database is locked\\n[SQL: …]"
+        ) from (sqlite3.OperationalError("database is locked"))
+    assert stopped.value.code == 75

@@ -51,8 +51,8 @@ def busy(exc: BaseException) -> None:
     the same answer as a pass that finds its work taken (try again later)."""
     if "database is locked" in str(exc):
         fail(
-            "the database is busy: another raqib process held its write lock too long; "
-            "try again (cron will)",
+            "the database is busy: another process (a raqib pass, a backup, a sqlite3 shell) "
+            "held its write lock too long; try again (cron will)",
             EXIT_BUSY,
         )
 
@@ -84,6 +84,8 @@ class Ctx:
         try:
             yield app
         except AppError as exc:
+            if exc.__cause__ is not None:  # a pass stopped by a lock held past its timeout
+                busy(exc.__cause__)
             fail(str(exc), exc.exit_code)
         except StoreError as exc:
             fail(str(exc))
