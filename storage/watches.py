@@ -148,8 +148,8 @@ class WatchRepo:
         """Watch these (already normalised) URLs; idempotent. Returns (watch, created).
 
         A URL already watched joins the story and gains the tags (a watch
-        can sit in several stories); an unwatched one comes back unless
-        `revive` is False. New watches start in `state`."""
+        can sit in several stories); an unwatched or retired one comes back
+        unless `revive` is False. New watches start in `state`."""
         out: list[tuple[m.Watch, bool]] = []
         # One transaction for the batch: "watch a b c" adds all three or none.
         with self.db.session() as s:
@@ -163,10 +163,10 @@ class WatchRepo:
                     s.add(w)
                     s.flush()
                     s.add(m.Alias(url=url, watch_id=w.id))
-                elif (
-                    revive and w.state == WatchState.UNWATCHED.value
-                ):  # watched again: back it comes
+                elif revive and w.state in (WatchState.UNWATCHED.value, WatchState.RETIRED.value):
                     w.state, w.next_check_at, w.error_count = WatchState.ACTIVE.value, now, 0
+                    if w.origin == Origin.OUTLET.value:  # watched again: back it comes, by hand
+                        w.origin = Origin.MANUAL.value  # (no outlet window retires it again)
                 join_story(s, w, sid)
                 add_tags(s, w.id, tags)
                 out.append((w, created))

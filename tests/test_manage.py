@@ -96,6 +96,20 @@ def test_pause_resume_unwatch(server, raqib: Raqib) -> None:
     assert "nowhere.example" in r.err
     states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
     assert states[a] == "active"  # all or nothing
+    # Retired (gone 404 for six checks, or past an outlet's window), watched
+    # again: it said "already watching" and stayed retired, never checked again.
+    from datetime import UTC, datetime
+
+    from raqib.domain import WatchState
+
+    storage = raqib.open_storage()
+    try:
+        storage.watches.set_state([ids[a]], WatchState.RETIRED, now=datetime.now(UTC))
+    finally:
+        storage.close()
+    raqib("watch", "--no-fetch", a)
+    states = {w["url"]: w["state"] for w in raqib("watches", "--json").json()}
+    assert states[a] == "active"
 
 
 def test_tags_on_many_watches_and_csv_round_trip(server, raqib: Raqib, tmp_path) -> None:

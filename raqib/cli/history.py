@@ -82,8 +82,8 @@ def watch(
     localhost or an intranet address is refused unless --allow-private is
     given (a URL typed here may name one).
     Watching a URL again adds the story and tags to its watch, and takes an
-    unwatched one back; --render/--no-render and --screenshots change how it
-    is fetched from then on.
+    unwatched or retired one back (an outlet's, kept by hand from then on);
+    --render/--no-render and --screenshots change how it is fetched from then on.
     """
     if len(set(stories)) > 1:  # click would keep the last one, silently
         raise click.UsageError(
