@@ -16,7 +16,10 @@ def setup(level: int) -> None:
     """Log to stderr at `level`; below WARNING (asked for with -v) nothing is filtered."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # Dated, with its zone: a daemon's or cron's log (`>> raqib.log`) says when.
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    )
     if level >= logging.WARNING:
         handler.addFilter(lambda r: not r.name.startswith(_QUIET))
     logging.root.handlers[:] = [handler]

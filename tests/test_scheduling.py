@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -254,6 +255,9 @@ def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> N
         assert daemon.returncode == 0, err
         assert time.monotonic() - started < 25
         assert "Traceback" not in err
+        # Each line of its log says when (a log appended to by cron or a service).
+        stopping = next(line for line in err.splitlines() if "stopping (SIGTERM)" in line)
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} INFO ", stopping), stopping
     finally:
         if daemon.poll() is None:
             daemon.kill()
