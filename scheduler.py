@@ -192,8 +192,12 @@ class Daemon:
             # The summary line; with -v, every line (a sweep's CPU by stage, too).
             for line in lines if self.opts.verbose else lines[-1:]:
                 log.info("%s: %s", what, line)
-        elif child.returncode == EXIT_BUSY:
-            log.info("%s skipped: another pass holds the due watches", what)
+        elif child.returncode == EXIT_BUSY:  # its own line above says which
+            log.info(
+                "%s skipped: busy (another raqib pass held its work, or a lock held the "
+                "database); tried again at the next interval",
+                what,
+            )
         elif not self.stopping.is_set():
             # A crashed crawl is logged and retried at the next sweep; the daemon lives on.
             self.failures += 1
