@@ -38,8 +38,8 @@ _NEGATION = re.compile(
 
 
 # A sentence's punctuation (and direction marks) after a figure's last word.
-_TRAILING = ".,،؛:!?؟)»\"'\u200e\u200f"
-_LEADING = "(«\"'\u201c\u201e["  # and before its first: "(ثلاثة آلاف)"
+_TRAILING = number_words.CLOSING
+_LEADING = number_words.OPENING  # and before its first: "(ثلاثة آلاف)"
 
 
 def figures(text: str) -> list[tuple[str, str]]:

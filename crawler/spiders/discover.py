@@ -21,16 +21,13 @@ from twisted.python.failure import Failure
 from raqib import urls
 from raqib.crawler.context import context_of
 from raqib.crawler.responses import header, text
-from raqib.crawler.spiders.refetch import describe_failure
+from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
 from raqib.discovery.judge import JUDGED_ON_FEED
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 from raqib.guard import Guard, network_of
-
-# Errors reach the callbacks, which say "HTTP 404" (redirects are followed).
-ERRORS = list(range(400, 600))
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ class DiscoverSpider(scrapy.Spider):
                     "depth": 0,
                     "raqib_capture": True,
                     "raqib_origin": src.url,
-                    "handle_httpstatus_list": ERRORS,  # said as "HTTP 404", not HttpError
+                    "handle_httpstatus_list": HANDLED_STATUSES,  # "HTTP 404", not HttpError
                 },
             )
         for link in self.job.links:
@@ -135,7 +132,7 @@ class DiscoverSpider(scrapy.Spider):
                     "depth": depth + 1,
                     "raqib_origin": src.url,
                     "raqib_capture": True,
-                    "handle_httpstatus_list": ERRORS,
+                    "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )
         for entry in parsed.entries[: self.job.max_candidates]:
@@ -195,7 +192,7 @@ class DiscoverSpider(scrapy.Spider):
                 "candidate": base,
                 "raqib_origin": found_on,
                 "raqib_capture": True,
-                "handle_httpstatus_list": ERRORS,
+                "handle_httpstatus_list": HANDLED_STATUSES,
                 # Watched, its first check must write the page whole: exports
                 # hold a watch's own fetches (raqib.archive.warc).
                 "raqib_basis": False,

@@ -23,8 +23,7 @@ from twisted.python.failure import Failure
 from raqib.crawler.context import context_of
 from raqib.crawler.responses import header, text
 from raqib.crawler.spiders import conditional
-from raqib.crawler.spiders.refetch import HANDLED_STATUSES as ANSWERED
-from raqib.crawler.spiders.refetch import describe_failure
+from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.outlets import front_links
 from raqib.domain import Listed, OutletSource, SourceKind
@@ -72,7 +71,7 @@ class OutletSpider(scrapy.Spider):
                 dont_filter=True,
                 meta={
                     "source": src, "depth": 0, "raqib_origin": src.url,
-                    "handle_httpstatus_list": ANSWERED,
+                    "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )  # fmt: skip
 
@@ -128,7 +127,7 @@ class OutletSpider(scrapy.Spider):
                     "source": src,
                     "depth": depth + 1,
                     "raqib_origin": src.url,
-                    "handle_httpstatus_list": ANSWERED,
+                    "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )
         listed = [

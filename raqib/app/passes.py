@@ -307,7 +307,7 @@ def run_daemon(
     # interval: memory without bound, a daemon SIGTERM could not stop).
     for option, value, least in (("--every", sweep, 1.0), ("--discover-every", disc, 0.0),
                                  ("--jitter", jitter or 0.0, 0.0)):  # fmt: skip
-        if not (least <= value <= MAX_INTERVAL) or (value == 0 and option == "--every"):
+        if not least <= value <= MAX_INTERVAL:  # NaN too
             raise BadInput(
                 f"{option} {value:g}: seconds from {least:g} to {MAX_INTERVAL:,.0f} (a year)"
                 + ("; 0 turns discovery off" if option == "--discover-every" else "")

@@ -152,12 +152,11 @@ def _starts(words: list[str]) -> list[int]:
 
 # Punctuation a key keeps on a word's edges: a number's first word may open
 # with it and its last close with it ("(ثلاثة)", "آلاف."), and none other.
-_OPENING = "(«\"'\u201c\u201e["
-_CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
-_EDGE_MARK = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}]|[{re.escape(_CLOSING)}](?![^ ])")
+OPENING = "(«\"'\u201c\u201e["
+CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
 # The words with punctuation on an edge, whole; and what may be a number's
 # word, with and without its و: only such a word makes punctuation matter.
-_EDGED = re.compile(rf"(?<![^ ])[{re.escape(_OPENING)}][^ ]*|[^ ]*[{re.escape(_CLOSING)}](?![^ ])")
+_EDGED = re.compile(rf"(?<![^ ])[{re.escape(OPENING)}][^ ]*|[^ ]*[{re.escape(CLOSING)}](?![^ ])")
 _NUMBERISH = {
     w for k in (*_KNOWN, *_STARTS, *_HALF, *_ORDINALS, *_COUNTED) for w in (k, _PREFIX + k)
 }
@@ -165,7 +164,7 @@ _NUMBERISH = {
 
 def _core(word: str) -> str:
     """A word without its opening and closing punctuation (".5" keeps its point)."""
-    return word.lstrip(_OPENING).rstrip(_CLOSING)
+    return word.lstrip(OPENING).rstrip(CLOSING)
 
 
 def _numberish(core: str) -> bool:
@@ -177,43 +176,22 @@ def _numberish(core: str) -> bool:
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
     """(first word, after the last word, value) of each number written in
     words; punctuation on a word's edges bounds a number, and is not read."""
-    line = " ".join(words)
-    if not any(_numberish(_core(w)) for w in _EDGED.findall(line)):
+    if not any(_numberish(_core(w)) for w in _EDGED.findall(" ".join(words))):
         return _spans(words)  # punctuation beside no number word changes nothing
-    marked: list[int] = []  # the words with punctuation on an edge, found in C
-    index = pos = 0
-    for m in _EDGE_MARK.finditer(line):
-        index += line.count(" ", pos, m.start())
-        pos = m.start()
-        if not marked or marked[-1] != index:
-            marked.append(index)
-    if not marked:
-        return _spans(words)
-    cores = list(words)
-    opens, closes = set(), set()
-    for i in marked:
-        w = words[i]
-        core = cores[i] = _core(w)
-        if core and not w.startswith(core):
-            opens.add(i)
-        if core and not w.endswith(core):
-            closes.add(i)
-    found = _spans(cores)
-    if not any(
-        any(k in opens for k in range(a + 1, b)) or any(k in closes for k in range(a, b - 1))
-        for a, b, _v in found
-    ):
-        return found  # no number runs across punctuation: the usual line
+    cores = [_core(w) for w in words]  # the rare line: read between the marks
     out, first = [], 0
-    for i in marked:  # read again between the marks
-        if i > first and i in opens:
-            out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:i])]
+    for i, (w, core) in enumerate(zip(words, cores, strict=True)):
+        if core and i > first and not w.startswith(core):  # opens with punctuation
+            out += _shifted(cores, first, i)
             first = i
-        if i in closes:
-            out += [(a + first, b + first, v) for a, b, v in _spans(cores[first : i + 1])]
+        if core and not w.endswith(core):  # closes with punctuation: a number ends here
+            out += _shifted(cores, first, i + 1)
             first = i + 1
-    out += [(a + first, b + first, v) for a, b, v in _spans(cores[first:])]
-    return out
+    return out + _shifted(cores, first, len(cores))
+
+
+def _shifted(words: list[str], start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(a + start, b + start, v) for a, b, v in _spans(words[start:end])]
 
 
 def _spans(words: list[str]) -> list[tuple[int, int, str]]:
@@ -338,11 +316,11 @@ def fold(key: str, show: Callable[[str], str] | None = None) -> str:
         for start, end, value in found:
             out.extend(words[at:start])
             first, last = words[start], words[end - 1]
-            core = first.lstrip(_OPENING)
+            core = first.lstrip(OPENING)
             opening = first[: len(first) - len(core)]
-            core = core.rstrip(_CLOSING) if start == end - 1 else core
+            core = core.rstrip(CLOSING) if start == end - 1 else core
             prefix = _PREFIX if _bare(core) != core else ""
-            out.append(opening + prefix + value + last[len(last.rstrip(_CLOSING)) :])
+            out.append(opening + prefix + value + last[len(last.rstrip(CLOSING)) :])
             at = end
         out.extend(words[at:])
         lines.append(" ".join(out))
