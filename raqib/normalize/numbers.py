@@ -154,9 +154,8 @@ def _starts(words: list[str]) -> list[int]:
 # with it and its last close with it ("(ثلاثة)", "آلاف."), and none other.
 OPENING = "(«\"'\u201c\u201e["
 CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
-# The words with punctuation on an edge, whole; and what may be a number's
-# word, with and without its و: only such a word makes punctuation matter.
-_EDGED = re.compile(rf"(?<![^ ])[{re.escape(OPENING)}][^ ]*|[^ ]*[{re.escape(CLOSING)}](?![^ ])")
+# What may be a number's word, with and without its و: only such a word
+# with punctuation on its edge makes the punctuation matter.
 _NUMBERISH = {
     w for k in (*_KNOWN, *_STARTS, *_HALF, *_ORDINALS, *_COUNTED) for w in (k, _PREFIX + k)
 }
@@ -176,7 +175,8 @@ def _numberish(core: str) -> bool:
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
     """(first word, after the last word, value) of each number written in
     words; punctuation on a word's edges bounds a number, and is not read."""
-    if not any(_numberish(_core(w)) for w in _EDGED.findall(" ".join(words))):
+    edged = (w for w in words if w[-1:] in CLOSING or w[:1] in OPENING)
+    if not any(_numberish(_core(w)) for w in edged if w):
         return _spans(words)  # punctuation beside no number word changes nothing
     cores = [_core(w) for w in words]  # the rare line: read between the marks
     out, first = [], 0
