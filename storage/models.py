@@ -85,16 +85,14 @@ class Watch(Base):
     # Validators of the last response that carried the article.
     etag: Mapped[str | None] = mapped_column(String(256))
     last_modified: Mapped[str | None] = mapped_column(String(64))
-    # Hash of (extractor, charset, raw body) of the last article response, and
-    # of the canonical content of the latest version.
+    # Hashes of the last article response (extractor, charset, raw body) and latest content.
     body_key: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     # About the latest version, so a pass need not load its text: its word
     # count and its U+FFFD count (for the collapse and charset checks).
     words: Mapped[int] = mapped_column(Integer, default=0)
     replacements: Mapped[int] = mapped_column(Integer, default=0)
-    # Where the article sat in the page and a digest of what it said there:
-    # a refetch whose article region is unchanged skips the extractor.
+    # Where the article sat in the page and a digest of it: unchanged, no extraction.
     region: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # What the page said about itself last time (byline, dates, notices):
     # a change there alone makes no version, and the fetch log says what changed.
@@ -401,7 +399,8 @@ class OutletSeen(Base):
 
 
 class VersionSearch(Base):
-    """Each version's matching key for `raqib search` (FTS5 / tsvector on it: 0004)."""
+    """Each version's matching key for `raqib search` (FTS5 / tsvector on it: 0004), and
+    its spelling (normalize.arabic.SEARCH_SPELLING): older keys are made again (0013)."""
 
     __tablename__ = "version_search"
     version_id: Mapped[int] = mapped_column(
@@ -409,6 +408,7 @@ class VersionSearch(Base):
     )
     watch_id: Mapped[int] = mapped_column(Integer, index=True)
     key: Mapped[str] = mapped_column(Text)
+    spelling: Mapped[int] = mapped_column(Integer, index=True, server_default="0")
 
 
 class RobotsAnswer(Base):

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from raqib.domain import Version, Watch
+from raqib.normalize.arabic import SEARCH_SPELLING
 from raqib.storage import models as m
 from raqib.storage import postgres, sqlite
 from raqib.storage.db import MAX_BATCH_CHARS, Database, insert_new, to_domain
@@ -29,6 +30,8 @@ def add_keys(conn: Any, values: list[dict[str, Any]]) -> None:
     went, or refresh, for whatever was stored without a key."""
     if not values:
         return
+    for v in values:
+        v["spelling"] = SEARCH_SPELLING
     dialect = conn.dialect.name
     if dialect == "postgresql":  # two workers may index the same version
         insert_new(conn, m.VersionSearch.__table__, values)
@@ -77,6 +80,62 @@ class SearchRepo:
                     break
                 add_keys(s.connection(), keys)
                 done += len(keys)
+        return done
+
+    def stale(self) -> int:
+        """How many versions an older spelling of the key keyed."""
+        with self.db.session() as s:
+            q = select(func.count()).where(m.VersionSearch.spelling < SEARCH_SPELLING)
+            return int(s.scalar(q) or 0)
+
+    def rekey(
+        self,
+        key: Callable[[str], str],
+        *,
+        limit: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Key again up to `limit` versions an older spelling keyed, oldest
+        first, a batch a transaction; returns how many."""
+        vs = m.VersionSearch
+        done = 0
+        while done < limit:
+            with self.db.session() as s:
+                rows = s.execute(
+                    select(vs.version_id, vs.key, m.Version.title, m.Version.text)
+                    .join(m.Version, m.Version.id == vs.version_id)
+                    .where(vs.spelling < SEARCH_SPELLING)
+                    .order_by(vs.version_id)
+                    .limit(min(INDEX_BATCH, limit - done))
+                    .execution_options(yield_per=50)
+                )
+                old: list[tuple[int, str]] = []
+                new: list[dict[str, Any]] = []
+                chars = 0
+                for vid, was, title, body in rows:
+                    old.append((vid, was))
+                    new.append({"vid": vid, "k": key(f"{title}\n{body}")})
+                    chars += len(body)
+                    if chars > MAX_BATCH_CHARS:
+                        break
+                rows.close()
+                if not new:
+                    break
+                conn = s.connection()
+                if self._dialect == "sqlite":  # SQLite's writer holds the database: old is current
+                    sqlite.unindex_search(conn, old)
+                conn.execute(
+                    update(vs)
+                    # Another worker (PostgreSQL) may have keyed it since it was read.
+                    .where(vs.version_id == bindparam("vid"), vs.spelling < SEARCH_SPELLING)
+                    .values(key=bindparam("k"), spelling=SEARCH_SPELLING),
+                    new,
+                )
+                if self._dialect == "sqlite":
+                    sqlite.index_search(conn, [(v["vid"], v["k"]) for v in new])
+                done += len(new)
+            if progress is not None:
+                progress(len(new))
         return done
 
     def find(

@@ -120,3 +120,81 @@ def test_changes_search_and_keywords_find_number_words_as_written(
     from raqib.normalize.arabic import text_holds
 
     assert text_holds([text], words) is held
+
+
+def _key_as_before(store) -> None:  # type: ignore[no-untyped-def]
+    """Every key as an older Raqib made it: spelling 0, number words not read."""
+    from sqlalchemy import select, update
+
+    from raqib.storage import models as m
+    from raqib.storage import sqlite
+
+    vs = m.VersionSearch
+    with store.db.session() as s:
+        conn = s.connection()
+        rows = s.execute(
+            select(vs.version_id, vs.key, m.Version.title, m.Version.text).join(
+                m.Version, m.Version.id == vs.version_id
+            )
+        ).all()
+        was = [(vid, matching_key(f"{t}\n{b}", fold_numbers=False)) for vid, _, t, b in rows]
+        if store.db.backend == "sqlite":
+            sqlite.unindex_search(conn, [(vid, key) for vid, key, _, _ in rows])
+        for vid, key in was:
+            conn.execute(update(vs).where(vs.version_id == vid).values(key=key, spelling=0))
+        if store.db.backend == "sqlite":
+            sqlite.index_search(conn, was)
+
+
+def test_versions_an_older_raqib_indexed_are_indexed_again(raqib: Raqib, monkeypatch) -> None:
+    """Analyzer 7 reads a number word with the sentence's stop on it ("آلاف.");
+    a version indexed before it holds the words, and a search for the figure
+    missed it. Each pass indexes a bounded number again; `--reindex` all."""
+    from raqib.app import search as search_app
+    from raqib.app.home import open_app
+
+    raqib.home.mkdir(parents=True)
+    store = raqib.open_storage()
+    texts = ["قتل ثلاثة آلاف.", "وصل أربعة آلاف.", "غادر خمسة آلاف."]
+    try:
+        for i, text in enumerate(texts):
+            (w, _), *_ = store.watches.add([f"https://a.example/{i}"], now=T0)
+            store.history.record(
+                FetchRecord(
+                    w.id, T0, "new_version", T0 + timedelta(hours=1), status=200,
+                    snapshot=snap(text), raw_body=text.encode(),
+                )
+            )  # fmt: skip
+        assert [h["url"] for h in raqib("search", "3000", "--json").json()] == [
+            "https://a.example/0"
+        ]
+        _key_as_before(store)
+    finally:
+        store.close()
+    result = raqib("search", "3000", "--json")
+    assert result.json() == []
+    assert "3 versions indexed by an older Raqib may be missed" in result.err
+    for name, value in raqib.env.items():
+        monkeypatch.setenv(name, value)
+    app = open_app(raqib.home)
+    try:
+        search_app.index(app, rekey=2)  # what a pass does, with a smaller bound
+        assert search_app.stale(app) == 1
+    finally:
+        app.storage.close()
+    result = raqib("search", "--reindex")
+    assert "indexed 1 version again" in result.err and result.out == ""
+    result = raqib("search", "3000", "--json")
+    assert [h["url"] for h in result.json()] == ["https://a.example/0"]
+    assert "older Raqib" not in result.err
+    assert [h["url"] for h in raqib("search", "5000", "--json").json()] == ["https://a.example/2"]
+    if raqib.database_url.startswith("sqlite"):
+        store = raqib.open_storage()
+        try:  # the full-text index agrees with the keys it was told of
+            with store.db.session() as s:
+                s.connection().exec_driver_sql(
+                    "INSERT INTO version_search_fts (version_search_fts, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+        finally:
+            store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from raqib.app.errors import BadInput
@@ -65,9 +66,27 @@ def forms(word: str) -> tuple[str, ...]:
     return (word, *(a + word for a in ARTICLE), *(c + word for c in clitics))
 
 
-def index(app: App) -> int:
-    """Bring the search index up to date (a pass does this after each run)."""
-    return app.storage.search.refresh(_key_or_none)
+# Versions an older Raqib keyed, keyed again by each pass: about a second of work.
+REKEY_PER_PASS = 500
+
+
+def index(app: App, *, rekey: int = REKEY_PER_PASS) -> int:
+    """Bring the search index up to date (a pass does this after each run),
+    and key again up to `rekey` versions an older spelling of the key keyed."""
+    done = app.storage.search.refresh(_key_or_none)
+    if rekey:
+        app.storage.search.rekey(_key_or_none, limit=rekey)
+    return done
+
+
+def stale(app: App) -> int:
+    """How many versions a search may miss: keyed by an older Raqib, not yet again."""
+    return app.storage.search.stale()
+
+
+def reindex(app: App, progress: Callable[[int], None] | None = None) -> int:
+    """Key again, now, every version an older spelling of the key keyed."""
+    return app.storage.search.rekey(_key_or_none, limit=2**62, progress=progress)
 
 
 def _key_or_none(text: str) -> str:
@@ -92,7 +111,7 @@ def names_a_value(text: str) -> bool:
 def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     words = tokens(text)
     if not app.readonly:
-        index(app)
+        index(app, rekey=0)
     asked = [forms(w) for w in words]
     found = app.storage.search.find(asked, limit=limit * 20)
     if numbers := [w for w in words if w[0].isdigit()]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from raqib.app import search as search_app
+from raqib.app.home import App
 from raqib.cli.base import Ctx, emit
 from raqib.present import records as rec
 from raqib.present import text
 
 
 @click.command()
-@click.argument("words", nargs=-1, required=True)
+@click.argument("words", nargs=-1)
 @click.option(
     "--limit",
     type=click.IntRange(1, 10**6),
@@ -20,8 +23,14 @@ from raqib.present import text
     help="At most this many articles.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
+@click.option(
+    "--reindex",
+    is_flag=True,
+    help="First index again, now, every version an older Raqib indexed (passes do "
+    f"{search_app.REKEY_PER_PASS:,} a pass). Alone, it only indexes.",
+)
 @click.pass_obj
-def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
+def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool, reindex: bool) -> None:
     """Find articles whose text, in any stored version, holds these words.
 
     Words are compared by matching key, so spelling variants match (hamza,
@@ -35,9 +44,26 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
     \b
     raqib search الضحايا 12
     raqib search "وزير الزراعة" --json
+
+    A newer Raqib may read some text differently (numbers written as words,
+    mostly): versions indexed by an older one are indexed again by each
+    pass, 500 at a time, and a search says how many are left.
     """
+    if not words and not reindex:
+        raise click.UsageError("give the words to search for (or --reindex)")
     with obj.app() as app:
+        if reindex:
+            _reindex(app)
+            if not words:
+                return
         hits = search_app.search(app, " ".join(words), limit=limit)
+        if left := search_app.stale(app):
+            click.echo(
+                f"raqib: {_versions(left)} indexed by an older Raqib may be missed (numbers "
+                f"written as words, mostly): each pass indexes {search_app.REKEY_PER_PASS} again, "
+                "`raqib search --reindex` all of them now",
+                err=True,
+            )
     data = [rec.search_record(h) for h in hits]
     emit(data, as_json, text.search(data))
     if not data and not as_json and search_app.names_a_value(" ".join(words)):
@@ -46,3 +72,18 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool) -> None:
             'give the figure with it ("2 مليار"), or try `raqib changes --search`',
             err=True,
         )
+
+
+def _reindex(app: App) -> None:
+    total = search_app.stale(app)
+    with Progress(
+        TextColumn("indexing again"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=total)
+        done = search_app.reindex(app, progress=lambda n: bar.advance(task, n))
+    click.echo(f"raqib: indexed {_versions(done)} again", err=True)
+
+
+def _versions(n: int) -> str:
+    return f"{n:,} version" + ("" if n == 1 else "s")

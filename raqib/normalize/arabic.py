@@ -325,10 +325,14 @@ def list_commas(text: str) -> str:
     return _LIST_COMMA.sub("\u060c ", text) if "\u060c" in text else text
 
 
+# Raised whenever search_key's output changes for some text: the index keys
+# again, a pass at a time, the versions an older spelling keyed.
+SEARCH_SPELLING = 1
+
+
 def search_key(text: str) -> str:
     """The key the search index holds, and searches are read with: digit
-    grouping kept, as every version was indexed with it (a change would
-    need the whole index rebuilt)."""
+    grouping kept, as every version was indexed with it."""
     return matching_key(text, keep_grouping=True)
 
 
