@@ -38,8 +38,10 @@ class PassContext:
     # Discovery: what to read, and where the findings go.
     discovery: Any = None  # raqib.crawler.spiders.discover.DiscoveryJob
     collector: list[Any] | None = None
-    # Outlets: the sources to read (raqib.crawler.spiders.outlets.OutletJob).
+    # Outlets: the sources to read (raqib.crawler.spiders.outlets.OutletJob),
+    # and what renews the read's holds on their sites every third of `lease`.
     outlets: Any = None
+    renew_holds: Callable[[datetime], int] | None = None
     # Both: the address guard and the archive's memory of last captures.
     guard: Any = None  # raqib.guard.Guard
     capture_index: Any = None  # raqib.crawler.capture.CaptureIndex

@@ -106,3 +106,35 @@ class LeaseKeeper:
     def closed(self) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+
+
+class HoldKeeper:
+    """Renews the site holds of an outlet read (storage.sharing) every third
+    of a lease while it runs: a read of many sitemaps may outlast one, and a
+    hold that ran out would let another worker's sweep fetch its sites beside it."""
+
+    def __init__(self, renew: Callable[[datetime], int], lease: timedelta, clock: Any) -> None:
+        self.renew_holds, self.lease, self.clock = renew, lease, clock
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HoldKeeper:
+        ctx = context_of(crawler)
+        ext = cls(need(ctx.renew_holds, "renew_holds"), need(ctx.lease, "lease"), ctx.clock)
+        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
+        return ext
+
+    def opened(self) -> None:
+        self.loop = task.LoopingCall(self.renew)
+        self.loop.start(max(self.lease.total_seconds() / 3, 1), now=False)
+
+    def renew(self) -> None:
+        try:
+            self.renew_holds(self.clock())
+        except Exception as exc:  # the database out of reach: the loop tries again
+            log.warning("could not renew this read's holds on its sites: %s", exc)
+
+    def closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()

@@ -54,6 +54,7 @@ EXTENSIONS_BASE = {
 EXTENSIONS = {
     "raqib.crawler.compat.Throttle": 0,  # AutoThrottle, also paced by 304s (see there)
     "raqib.crawler.extensions.LeaseKeeper": 500,
+    "raqib.crawler.extensions.HoldKeeper": 505,
     "raqib.crawler.capture.WarcCapture": 510,
 }
 

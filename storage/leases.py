@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
 from raqib.storage import postgres, sharing
-from raqib.storage.db import Database, free, lease_rows
+from raqib.storage.db import Database, free, lease_rows, rowcount
 
 # A watch in one of these states is never claimed.
 RESTING = [s.value for s in RESTING_STATES]
@@ -201,6 +201,19 @@ class LeaseRepo:
                 .where(m.Watch.lease_owner == owner)
                 .values(lease_owner=None, lease_expires_at=None)
                 .execution_options(synchronize_session=False)
+            )
+
+    def renew_holds(self, owner: str, *, now: datetime, lease: timedelta) -> int:
+        """Renew `owner`'s live site holds (storage.sharing); how many it had.
+        One that ran out is left: another worker may have taken its site."""
+        with self.db.session() as s:
+            return rowcount(
+                s.execute(
+                    update(m.SiteHold)
+                    .where(m.SiteHold.owner == owner, m.SiteHold.until >= now)
+                    .values(until=now + lease)
+                    .execution_options(synchronize_session=False)
+                )
             )
 
     def let_go(self, owner: str) -> None:

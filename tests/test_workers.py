@@ -461,3 +461,55 @@ def test_an_outlet_read_and_another_workers_sweep_take_its_site_in_turn(
     assert summary["claimed"] == 2  # the new article the feed listed, and /o/later
     fetched = Counter(path for path, _h in server.requests)
     assert fetched == Counter([*paths, "/feed.xml", "/o/new", "/o/later"]), fetched
+
+
+def test_an_outlet_read_longer_than_a_lease_keeps_its_sites(server, raqib: Raqib) -> None:
+    """An outlet read holds its sources' sites for one lease: a read of many
+    sitemaps that outlasted it let another worker's sweep fetch them beside
+    it. The read renews its holds every third of a lease while it runs."""
+    from sqlalchemy import select
+
+    from raqib.storage import models as m
+
+    feed = f"<rss><channel><item><link>{server.base}/o/new</link></item></channel></rss>"
+    server.routes["/feed.xml"] = Route(
+        feed.encode(), headers={"Content-Type": "application/rss+xml"}
+    )
+    server.routes["/o/new"] = Route(render(VERSIONS[0], server.base))
+    raqib.home.mkdir()
+    (raqib.home / "raqib.toml").write_text(
+        '[schedule]\nlease = "3s"\n[fetch]\nobey_robots = false\n', encoding="utf-8"
+    )
+    raqib("outlet", "add", "own", "--feed", server.base + "/feed.xml")
+    storage = raqib.open_storage()
+
+    def hold() -> datetime | None:
+        with storage.db.session() as s:
+            return s.scalar(select(m.SiteHold.until))
+
+    gate = _Held()
+    server.around = gate
+    p = subprocess.Popen(
+        [*raqib_command(), "--home", str(raqib.home), "check", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    try:
+        assert gate.arrived.wait(timeout=120), p.communicate(timeout=60)
+        first = hold()
+        assert first is not None
+        deadline = time.monotonic() + 60
+        while (now := hold()) == first and time.monotonic() < deadline:
+            time.sleep(0.1)  # polled: the renewal is the event waited for
+        assert now is not None and now > first  # renewed while the feed is still read
+    finally:
+        gate.release.set()
+        storage.close()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert json.loads(out)["claimed"] == 1  # /o/new, listed by the feed
+    storage = raqib.open_storage()
+    try:
+        assert hold() is None  # let go once read
+    finally:
+        storage.close()

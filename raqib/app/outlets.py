@@ -219,14 +219,16 @@ def read_sources(
     )  # fmt: skip
     if sources:  # Scrapy is imported only when there is something to read
         try:
-            _read(app, sources, report, robots)
+            _read(app, owner, sources, report, robots)
         finally:
             app.storage.leases.let_go(owner)
     report.retired = retire(app)
     return report
 
 
-def _read(app: App, sources: list[Any], report: ReadReport, robots: RobotsMemory | None) -> None:
+def _read(
+    app: App, owner: str, sources: list[Any], report: ReadReport, robots: RobotsMemory | None
+) -> None:
     with importing():
         from raqib.app.passes import crawl_settings, robots_memory
         from raqib.crawler.context import PassContext
@@ -238,6 +240,8 @@ def _read(app: App, sources: list[Any], report: ReadReport, robots: RobotsMemory
         outlets=OutletJob(sources),
         guard=Guard(allow_private=app.config.fetch.allow_private),
         robots=robots if robots is not None else robots_memory(app),
+        lease=(lease := parse_duration(app.config.schedule.lease)),
+        renew_holds=lambda now: app.storage.leases.renew_holds(owner, now=now, lease=lease),
     )
     collected = collect(OutletSpider, crawl_settings(app), context)
     reads = [r for r in collected if isinstance(r, SourceRead)]
