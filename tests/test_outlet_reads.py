@@ -199,6 +199,7 @@ def test_a_removed_outlet_keeps_its_history_and_can_be_followed_again(
     assert raqib("outlet", "list", "--json").json() == []
     assert raqib("changes", "--outlet", "sada", "--json").json() == edits
     assert raqib("outlet", "stats", "sada", "--json").json()["edited"] == 1
+    assert raqib("outlet", "rejected", "sada", "--json").json() == []  # its record, kept
     raqib("report", "--out", str(raqib.home / "r"), "--outlet", "sada")
     assert '<table class="outlets">' in (raqib.home / "r" / "index.html").read_text("utf-8")
     raqib("outlet", "remove", "sada", expect=4)

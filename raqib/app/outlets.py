@@ -330,7 +330,7 @@ def retire(app: App) -> int:
 
 
 def rejected(app: App, name: str) -> list[tuple[str, str, Any]]:
-    get(app, name)
+    get(app, name, removed=True)  # what a removed outlet listed is its record, as its stats
     return app.storage.outlets.rejected(name)
 
 
