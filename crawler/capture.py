@@ -192,11 +192,16 @@ class WarcCapture:
         if self.index.writer is not None:
             self.index.writer.shutdown(wait=True)
             self.index.writer = None
-        if self.archive is not None:
-            self.archive.close()
-            self.index.flush()
-        if self.lock is not None:
-            self.lock.release()  # after the last capture is remembered
+        try:
+            if self.archive is not None:
+                self.archive.close()
+                try:
+                    self.index.flush()
+                except Exception as exc:  # the database gone (restarted): as _logged says
+                    log.warning("could not remember the last captures: %s", exc)
+        finally:
+            if self.lock is not None:
+                self.lock.release()  # after the last capture is remembered
 
     def downloaded(self, response: Any, request: Any) -> None:
         if not request.meta.get("raqib_capture"):

@@ -258,3 +258,33 @@ def test_a_forked_child_does_not_hold_the_archive_on(tmp_path: Path) -> None:
         os.close(write)
         os.close(ready_read)
         os.waitpid(pid, 0)
+
+
+def test_a_crawl_whose_database_went_away_still_lets_go_of_the_archive(
+    tmp_path: Path, caplog
+) -> None:
+    """The last captures are remembered as the crawl closes: a database that
+    went away meanwhile (PostgreSQL restarted) printed a traceback and kept
+    the crawl's hold on the archive, which gc waits for. It costs revisits
+    only: a warning, and the archive let go."""
+    import asyncio
+
+    from raqib.archive.warc import Previous
+    from raqib.crawler.capture import CaptureIndex, WarcCapture
+
+    class Gone:
+        def last_captures(self, urls: list[str]) -> dict:
+            return {}
+
+        def remember_captures(self, rows: dict) -> None:
+            raise ConnectionError("server closed the connection unexpectedly")
+
+    capture = WarcCapture(tmp_path, 1 << 20, CaptureIndex(Gone()), ["https://a.example/"])  # type: ignore[arg-type]
+    asyncio.run(capture.opened())
+    assert capture.archive is not None and capture.broken is None
+    capture.index.remember_capture("https://a.example/", Previous("sha1:X", "urn:uuid:1", "d"))
+    capture.closed()
+    assert "could not remember the last captures: server closed" in caplog.text
+    gc = lock.ArchiveLock(tmp_path)
+    assert gc.try_take(turn=False)  # no crawl holds it
+    gc.release()
