@@ -408,6 +408,7 @@ class Listed:
     found_via: str  # the source URL
     title: str | None = None
     published: str | None = None
+    front: bool = False  # a front page's link (feeds and sitemaps list articles)
 
 
 @dataclass(frozen=True)

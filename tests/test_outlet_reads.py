@@ -387,3 +387,24 @@ def test_an_outlets_article_in_a_story_or_resumed_outlives_its_window(
     assert states[server.base + "/r/2"] == "active" and _asked(server, "/r/2") == fetched + 1
     assert states[server.base + "/r/3"] == "retired"
     assert raqib("outlet", "stats", "sada", "--json").json()["articles"] == 3  # still its own
+
+
+def test_a_front_pages_sections_are_not_watched(server: PageServer, raqib: Raqib) -> None:
+    """A front page links its sections (/politics/, /news/world/, /سياسة/):
+    each was watched as an article, and its teasers, new every pass, made a
+    substantive edit each time. A front page's link whose path is words alone
+    is refused by its URL; an article's slug, number or query is watched, and
+    so is a section a feed lists (feeds list articles)."""
+    sections = ["/politics/", "/news/world/", "/%D8%B3%D9%8A%D8%A7%D8%B3%D8%A9/"]
+    articles = ["/news/2024/01/a-story", "/news/some-slug/", "/news/123456", "/article?id=5"]
+    links = "".join(f'<a href="{p}">{p}</a>' for p in [*sections, *articles, "/economy/"])
+    server.routes["/front"] = Route(f"<html><body>{links}</body></html>".encode())
+    server.routes["/feed.xml"] = _rss(server, ["/economy/"])
+    _articles(server, *(p.split("?")[0] for p in articles), "/economy/")
+    raqib("outlet", "add", "sada", "--front", server.base + "/front")
+    raqib("outlet", "add", "sada", "--feed", server.base + "/feed.xml")  # a second source
+    _check(raqib, 0)
+    assert _watched(raqib) == {server.base + p for p in [*articles, "/economy/"]}
+    rejected = {r["url"]: r["reason"] for r in raqib("outlet", "rejected", "sada", "--json").json()}
+    assert set(rejected) == {server.base + p for p in sections}
+    assert all("a section page (by its URL" in why for why in rejected.values())

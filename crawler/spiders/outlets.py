@@ -104,7 +104,7 @@ class OutletSpider(scrapy.Spider):
                 yield SourceRead(src, "not an HTML page", failed=True)
                 return
             links = front_links(text(response)[0], response.url)
-            listed = [Listed(u, src.id, src.url, title=a or None) for u, a in links]
+            listed = [Listed(u, src.id, src.url, title=a or None, front=True) for u, a in links]
             yield SourceRead(
                 src,
                 f"ok: front page, {len(listed)} links",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -284,9 +284,9 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
                 url = urls.normalize(item.url)
             except urls.BadURL:
                 continue
-            by_outlet.setdefault(oid, {}).setdefault(
-                url, Listed(url, item.source_id, item.found_via, item.title, item.published)
-            )
+            seen = by_outlet.setdefault(oid, {})
+            if url not in seen or (seen[url].front and not item.front):  # a feed's word wins
+                seen[url] = replace(item, url=url)
     now = app.clock()
     for oid, listed in by_outlet.items():
         try:
@@ -305,7 +305,7 @@ def _take_in(
     keep, refuse = [], []
     for url in fresh:
         item = listed[url]
-        why = refusal(url)
+        why = refusal(url, front=item.front)
         if why is None and not guard.allow_private:
             if network_of(url) not in guard.allowed(item.found_via):
                 why = (

@@ -9,7 +9,7 @@ its first fetch refuses it when the page declares itself something else
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from raqib import urls
 from raqib.extract.parsing import document
@@ -41,10 +41,19 @@ def _kind(url: str) -> str:
     return "a navigation page"
 
 
-def refusal(url: str) -> str | None:
-    """Why a listed URL is not an article page, by its URL alone (None: it may be one)."""
+# A front page's link whose path is words alone (/politics/, /news/world/,
+# /سياسة/): a section. An article's address has its slug's hyphens, a number,
+# a file name or a query; feeds and sitemaps list articles, and are trusted.
+_WORDS_ONLY = re.compile(r"[^\W\d_]{1,30}")
+
+
+def refusal(url: str, *, front: bool = False) -> str | None:
+    """Why a listed URL is not an article page, by its URL alone (None: it may
+    be one). `front`: a front page's link, which may be its navigation."""
     if urls.is_home(url):
         return "not an article: the home page"
+    if front and _words_only(url):
+        return "not an article: a section page (by its URL: a front page's link of words only)"
     from courlan import filters
 
     parts = urlsplit(url)
@@ -57,6 +66,12 @@ def refusal(url: str) -> str | None:
     if not filters.extension_filter(parts.path):
         return "not an article: a file, not a web page (by its URL)"
     return None
+
+
+def _words_only(url: str) -> bool:
+    parts = urlsplit(url)
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    return not parts.query and 0 < len(path) <= 3 and all(map(_WORDS_ONLY.fullmatch, path))
 
 
 def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
