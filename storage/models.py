@@ -97,8 +97,7 @@ class Watch(Base):
     # What the page said about itself last time (byline, dates, notices):
     # a change there alone makes no version, and the fetch log says what changed.
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # The raw body of the first version: later bodies are stored as zstd
-    # deltas against it (pages of one article share most of their bytes).
+    # The first version's raw body: later bodies are zstd deltas against it.
     base_hash: Mapped[str | None] = mapped_column(String(64))
     # Fetched through a browser (scripts run) and photographed at each new
     # version; an outlet's [outlets.NAME] render/screenshots add to these.
@@ -232,6 +231,7 @@ class Change(Base):
     chars_changed: Mapped[int] = mapped_column(Integer)
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     analyzer: Mapped[str] = mapped_column(String(64))
+    told: Mapped[bool] = mapped_column(Boolean, index=True, server_default=false())  # (0014)
 
 
 class Source(Base):

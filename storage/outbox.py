@@ -95,13 +95,31 @@ class OutboxRepo:
 
     # --- messages ----------------------------------------------------------------------
 
-    def enqueue(self, items: Sequence[tuple[int, str, dict[str, Any]]], *, now: datetime) -> int:
+    def enqueue(
+        self,
+        items: Sequence[tuple[int, str, dict[str, Any]]],
+        *,
+        now: datetime,
+        told: Sequence[int] = (),
+    ) -> int:
         """Queue (channel, key, payload) messages; a key already queued is skipped.
 
-        One transaction: what a pass decided to say is queued whole.
+        One transaction: what a pass decided to say is queued whole, and the
+        changes `told` (those the messages are made of) marked told with it.
+        When another worker marked them all first, nothing is queued.
         """
         added = 0
         with self.db.session() as s:
+            if told:
+                flipped = s.scalars(
+                    update(m.Change)
+                    .where(m.Change.id.in_(list(told)), m.Change.told.is_(False))
+                    .values(told=True)
+                    .returning(m.Change.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+                if not flipped:
+                    return 0
             for channel_id, key, payload in items:
                 exists = s.scalar(
                     select(m.Outbox.id).where(

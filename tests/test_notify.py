@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import re
 import socket
 import threading
@@ -739,3 +740,49 @@ def test_a_long_flush_keeps_its_messages_from_other_flushes(
     assert (other.sent, other.retrying, other.failed) == (0, 0, 0)
     assert results and results[0].sent == 3
     assert sorted(e["headline"] for e in receiver.got["/hook"]) == ["a", "b", "c"]
+
+
+def test_a_pass_killed_before_telling_its_changes_leaves_them_to_the_next(
+    server, raqib: Raqib, receiver: Receiver
+) -> None:
+    """A pass stores its changes, then queues their messages: one killed in
+    between (seconds on a loaded machine) left them stored and untold, and no
+    later pass told them. The next pass tells them, once; a change made while
+    no channel listened is not sent to a channel added later."""
+    import subprocess
+    import sys
+
+    from raqib.demo.pages import VERSIONS, render
+    from raqib.demo.server import Route
+
+    a, b = server.base + "/a", server.base + "/b"
+    for path in ("/a", "/b"):
+        server.routes[path] = Route(render(VERSIONS[2], server.base))
+    raqib("watch", "--no-fetch", a, b)
+    raqib.proc("check", "--all")
+    server.routes["/b"] = Route(render(VERSIONS[3], server.base))  # no channel yet
+    raqib.proc("check", "--all")
+    raqib("notify", "add", f"http://{receiver.base}/hook", "--when", "all")
+    server.routes["/a"] = Route(render(VERSIONS[3], server.base))
+    killed = (
+        "import os, sys\n"
+        "from raqib.app import notifications, passes\n"
+        "def notify_pass(*args, **kwargs):\n"
+        "    os._exit(9)  # killed: no finally, no atexit\n"
+        "passes.notify_pass = notify_pass\n"
+        "from raqib.cli import run\n"
+        f"sys.argv = ['raqib', '--home', {str(raqib.home)!r}, 'check', '--all']\n"
+        "run()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", killed], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    assert p.returncode == 9, p.stderr
+    assert [c["url"] for c in raqib("changes", "--json").json()] == [b, a]  # stored
+    assert receiver.got["/hook"] == []
+    raqib.proc("check", "--all")  # nothing new: it tells what the last one left
+    told = [e["url"] for e in receiver.got["/hook"] if e.get("event") == "change"]
+    assert told == [a]  # never /b's, made before the channel was added
+    raqib.proc("check", "--all")
+    assert [e["url"] for e in receiver.got["/hook"] if e.get("event") == "change"] == [a]

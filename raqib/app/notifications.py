@@ -74,8 +74,11 @@ def add_channel(
     )  # fmt: skip
 
 
-def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
-    """Match events against every channel's rules and queue the messages."""
+def queue_events(
+    app: App, events: list[dict[str, Any]], *, batch: str, told: Sequence[int] = ()
+) -> int:
+    """Match events against every channel's rules and queue the messages,
+    marking the changes `told` told in the same transaction."""
     sync_config_channels(app)
     items: list[tuple[int, str, dict[str, Any]]] = []
     for ch in app.storage.outbox.channels(enabled_only=True):
@@ -86,7 +89,7 @@ def queue_events(app: App, events: list[dict[str, Any]], *, batch: str) -> int:
             items.append((ch.id, f"digest:{batch}", digest_message(mine)))
         else:
             items.extend((ch.id, event_key(e), e) for e in mine)
-    return app.storage.outbox.enqueue(items, now=app.clock()) if items else 0
+    return app.storage.outbox.enqueue(items, now=app.clock(), told=told) if items or told else 0
 
 
 def _wants(ch: Channel, event: dict[str, Any]) -> bool:
@@ -159,16 +162,24 @@ def flush_notifications(
 # other) never take them early.
 CLAIM_SKEW = LEASE * 2 / 5
 
+UNTOLD = 1000  # changes an earlier pass left untold, told by each pass at most
+
 
 def _listening(app: App) -> bool:
     """Whether any channel could take a message (else no event is worth building)."""
     return bool(app.config.notify.channels or app.storage.outbox.channels(enabled_only=True))
 
 
-def _deliver(app: App, events: list[dict[str, Any]]) -> FlushResult | None:
-    if not events or not _listening(app):
+def _deliver(
+    app: App, events: list[dict[str, Any]], told: Sequence[int] = ()
+) -> FlushResult | None:
+    if not _listening(app):
+        if told:  # told no one: a channel added later is not sent the backlog
+            app.storage.outbox.enqueue([], now=app.clock(), told=told)
         return None
-    queue_events(app, events, batch=new_owner())
+    queue_events(app, events, batch=new_owner(), told=told)
+    if not events:
+        return None
     return flush_notifications(
         app, timeout=parse_duration(app.config.notify.flush_timeout).total_seconds()
     )
@@ -196,7 +207,15 @@ def notify_pass(
     the daemon.
     """
     try:
+        # And what a pass stopped between storing its changes and queueing left untold.
+        mine = {c.id for c in changes}
+        changes = [
+            *changes,
+            *(c for c in app.storage.changes.untold(limit=UNTOLD) if c.id not in mine),
+        ]
+        told = [c.id for c in changes]
         if not _listening(app):
+            _deliver(app, [], told)
             return 0, 0
         events = change_events(app, changes)
         for watch_id, status, at in removed:
@@ -207,7 +226,7 @@ def notify_pass(
             # Once, when the run of failures reaches the rule's length.
             if errors == after and (watch := _still_there(app, watch_id)) is not None:
                 events.append(failing_event(watch, at=at, failures=errors))
-        result = _deliver(app, events)
+        result = _deliver(app, events, told)
     except Exception as exc:
         log.warning("notifications: %s", exc)
         return 0, 0

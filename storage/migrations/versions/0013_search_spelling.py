@@ -22,8 +22,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("version_search") as batch:
-        batch.add_column(sa.Column("spelling", sa.Integer(), nullable=False, server_default="0"))
+    # Not a batch: SQLite adds a column in place, without copying every key.
+    op.add_column(
+        "version_search", sa.Column("spelling", sa.Integer(), nullable=False, server_default="0")
+    )
     op.create_index(op.f("ix_version_search_spelling"), "version_search", ["spelling"])
 
 
