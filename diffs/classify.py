@@ -34,8 +34,9 @@ T = TypeVar("T")
 # 6: a modified date announces only when it could date the edit (signals.py),
 # a headline glued to the front of the text is not an edit of the text, and
 # 1,500.5 is 1500.5, and ثلاثة ملايين ونصف المليون is 3.5 million; 7: a number
-# in words with punctuation on it ("آلاف."), 2,5 مليون (2.5 million), مئتي ألف.
-ANALYZER_VERSION = 7
+# in words with punctuation on it ("آلاف."), 2,5 مليون (2.5 million), مئتي ألف;
+# 8: a sentence's stops and commas, and the half-space (ZWNJ), are spelling.
+ANALYZER_VERSION = 8
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")
 MAX_COARSE_PAIRS = 1_000_000  # sentences matched whole: past it, all replaced

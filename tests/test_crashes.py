@@ -418,3 +418,41 @@ def test_a_sweep_that_leaves_a_site_to_another_worker_says_so(raqib: Raqib) -> N
         storage.close()
     r = raqib.proc("check", "--json", expect=None)
     assert r.code == 75 and f"1 watch due on a site held by {foreign}" in r.err, r.err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_outside_the_crawl_lets_the_leases_go_and_exits_130(
+    server: PageServer, raqib: Raqib, sig: signal.Signals
+) -> None:
+    """Between the claim and the crawl (a crawler process starting), or after
+    it (judging, telling): SIGTERM killed the pass with its leases held (the
+    next pass on another machine waited 15 minutes for them), and Ctrl-C
+    printed "Aborted!" with exit 1. Both now let the leases go and exit 130."""
+    urls = [f"{server.base}/s/{i}" for i in range(3)]
+    for i in range(3):
+        server.routes[f"/s/{i}"] = page(server, i, 0)
+    raqib("watch", "--no-fetch", *urls)
+    signalled = (
+        "import os, sys\n"
+        "from raqib.app import passes\n"
+        "def _crawl(*args, **kwargs):\n"
+        f"    os.kill(os.getpid(), {int(sig)})  # as the crawl is about to start\n"
+        "    raise AssertionError('the signal was not taken')\n"
+        "passes._crawl = _crawl\n"
+        "from raqib.cli import run\n"
+        f"sys.argv = ['raqib', '--home', {str(raqib.home)!r}, 'check']\n"
+        "run()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", signalled], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **raqib.env},
+    )  # fmt: skip
+    assert p.returncode == 130, p.stderr
+    assert "stopped by a signal: what the pass recorded is kept" in p.stderr
+    assert "Aborted" not in p.stderr and "Traceback" not in p.stderr
+    store = raqib.open_storage()
+    try:
+        assert store.leases.readers(now=datetime.now(UTC)) == []
+        assert store.leases.holders(now=datetime.now(UTC), due_only=False) == {}  # not to expire
+    finally:
+        store.close()

@@ -507,3 +507,25 @@ def test_a_coarse_judgement_is_bounded(monkeypatch) -> None:
     assert [it.label for it in classify.judge(old, new).items] == [
         "unchanged", "unchanged", "delete", "add"
     ]  # fmt: skip
+
+
+def test_a_sentences_punctuation_and_the_half_space_are_spelling() -> None:
+    """A comma dropped, a stop removed, a Persian half-space (ZWNJ) typed as a
+    space: each was a substantive silent edit. A mark between two numbers is
+    the figure's (3.5 → 35, and the list "1، 500" → 1500, are changes), and
+    quotation marks are the quote's."""
+    text = "أعلنت الوزارة اليوم الثلاثاء، تسجيل {} حالة جديدة."
+    for old, new in (
+        (text.format(26), text.format(26).replace("،", "")),
+        (text.format(26), text.format(26).rstrip(".")),
+        ("صادر می\u200cنمایند", "صادر می نمایند"),
+        (text.format("3.5"), text.format("3.5").replace("،", ",")),
+    ):
+        assert compare(V(old), V(new)).kind == "cosmetic", (old, new)
+    for old, new in (
+        (text.format("3.5"), text.format("35")),
+        (text.format("1، 500"), text.format("1500")),
+        ("قال «سننسحب قريبا».", "قال سننسحب قريبا."),
+        (text.format(26), text.format(29)),
+    ):
+        assert compare(V(old), V(new)).kind == "substantive", (old, new)

@@ -167,3 +167,26 @@ def test_diacritics_are_cosmetic_and_a_sentence_is_substantive(name: str) -> Non
     change = compare(baseline, added)
     assert change.kind == "substantive" and change.silent
     assert change.counts["add"] + change.counts["edit"] >= 1
+
+
+def test_a_teaser_in_the_article_that_opens_like_a_notice_announces_nothing() -> None:
+    """Sputnik puts "read also" teasers inside the article's paragraphs. One
+    whose headline opened "تحديث:" was read as this article's update notice,
+    so the silent edit beside it (78 → 87) was announced, and `changes
+    --silent` lost it. A line that is all one link names another page."""
+    html = realpage("ar_sputnik_arabic.html")
+    baseline = page_of(html)
+    teaser = "مصر تحظر تصدير الكحول والكمامات الطبية"
+    assert teaser in html and "78 عامًا" in html
+    edited = page_of(
+        html.replace(teaser, "تحديث: الأردن يسجل 12 إصابة جديدة بكورونا").replace(
+            "78 عامًا", "87 عامًا"
+        )
+    )
+    assert edited.snapshot.notices == baseline.snapshot.notices == []
+    change = compare(baseline.snapshot, edited.snapshot)
+    assert change.kind == "substantive" and change.silent
+    # A notice that holds a link is still one: only a line all of one link is not.
+    note = '<p>تصحيح: <a href="/policy">سياسة التصحيح</a> نشرت نسخة سابقة رقما خاطئا.</p>'
+    corrected = page_of(html.replace("78 عامًا", "87 عامًا", 1).replace("</h1>", "</h1>" + note, 1))
+    assert corrected.snapshot.notices

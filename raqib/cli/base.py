@@ -7,7 +7,9 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,27 @@ def emit(data: Any, as_json: bool, lines: Iterable[str]) -> None:
 
 EXIT_BUSY = 75
 EXIT_STOPPED = 130  # a signal stopped a pass: as a shell reports a command Ctrl-C stopped
+
+
+@contextmanager
+def stopped_by_signals(message: str) -> Iterator[None]:
+    """SIGTERM as Ctrl-C outside a crawl (which stops gracefully on both, and
+    restores this after): `finally` blocks run, so a pass lets its leases go,
+    and the command exits 130, where SIGTERM killed it with its leases held
+    and Ctrl-C printed "Aborted!" with exit 1."""
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupt) if main else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        fail(message, EXIT_STOPPED)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def busy(exc: BaseException) -> None:

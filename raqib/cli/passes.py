@@ -8,7 +8,7 @@ import click
 
 from raqib.app import warmup
 from raqib.app.errors import PassBusy
-from raqib.cli.base import EXIT_STOPPED, Ctx, emit, fail
+from raqib.cli.base import EXIT_STOPPED, Ctx, emit, fail, stopped_by_signals
 from raqib.loading import importing
 from raqib.present import records as rec
 from raqib.present import text
@@ -66,6 +66,17 @@ def check(
     """
     if watches and all_watches:
         fail("give WATCH ids or URLs, or --all, not both", 2)
+    with stopped_by_signals(
+        "stopped by a signal: what the pass recorded is kept, and the rest is due again "
+        "(the next pass judges and tells what this one had not)"
+    ):
+        _check(obj, watches, all_watches, wait, wait_timeout, limit, quiet, as_json, show_cpu)
+
+
+def _check(
+    obj: Ctx, watches: tuple[str, ...], all_watches: bool, wait: bool,
+    wait_timeout: float | None, limit: int | None, quiet: bool, as_json: bool, show_cpu: bool,
+) -> None:  # fmt: skip
     warmup.before_pass(obj.home, limit=limit)  # before the imports below: they overlap
     with importing():
         from raqib.app import passes

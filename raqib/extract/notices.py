@@ -124,7 +124,7 @@ def notices(root: Any) -> list[str]:
         if not (m or _PASSIVE.match(head) or _NOTE.match(head)) or beside_the_article(el):
             continue
         text = _text(el)
-        if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found:
+        if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(el, text):
             continue
         plain = _MARKS.sub("", text)
         if (
@@ -136,6 +136,13 @@ def notices(root: Any) -> list[str]:
             found.append(text)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
+
+
+def _a_link(el: Any, text: str) -> bool:
+    """Whether the line is all the text of its links: a teaser ("تحديث: ..."
+    heading another story), which names another page, not this one."""
+    links = [a for a in el.iter("a") if a.get("href")]
+    return bool(links) and canonical_line(" ".join(a.text_content() for a in links)) == text
 
 
 def _text(el: Any) -> str:

@@ -15,8 +15,10 @@ import lxml
 # Bumped whenever Raqib's own handling around trafilatura changes output.
 # 10: deep markup flattened only where libxml2 gives up; 11: notices read better;
 # 12: a short story's glued text split into its paragraphs (extract/blocks.py);
-# 13: dates lose control characters, JSON-LD's lone surrogates are replaced.
-PROFILE = 13
+# 13: dates lose control characters, JSON-LD's lone surrogates are replaced;
+# 14: a line all of one link's text (a teaser) is no notice; paragraphs are
+# compared without their sentence punctuation (a headline repeated with a stop).
+PROFILE = 14
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (

@@ -336,17 +336,22 @@ def search_key(text: str) -> str:
     return matching_key(text, keep_grouping=True)
 
 
-_WS = re.compile(r"\s+")
+# What typing alone changes, beside the matching key's folds: spacing, the
+# half-space (ZWNJ, می‌نمایند: می نمایند) and a sentence's stops and commas.
+# Quotation marks and brackets stay: taking them off makes a quote a paraphrase. So does
+# a mark between two numbers (3.5, and "1، 500", a list, is not 1500).
+_LOOSE = re.compile(r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:!?؟]|[.,،؛:!?؟](?!\s*\d)")
 
 
 def compact_key(text: str) -> str:
-    """The matching key with all whitespace removed: spacing-only edits vanish."""
+    """The matching key without spacing and sentence punctuation: edits of
+    those alone vanish."""
     return compact(matching_key(text))
 
 
 def compact(key: str) -> str:
     """compact_key of a text whose matching key is `key` (when it is at hand)."""
-    return _WS.sub("", key)
+    return _LOOSE.sub("", key)
 
 
 def fold_digits(text: str) -> str:
