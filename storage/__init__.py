@@ -10,6 +10,7 @@ no SQL leaves it, and SQLite specifics stay in storage/sqlite.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError as StoreFault  # whatever the database raised
@@ -22,7 +23,7 @@ from raqib.storage.db import Database, StoreError
 from raqib.storage.discovery import DiscoveryRepo
 from raqib.storage.history import HistoryRepo
 from raqib.storage.leases import LeaseRepo
-from raqib.storage.migrate import check, upgrade
+from raqib.storage.migrate import OlderSchema, check, upgrade
 from raqib.storage.outbox import OutboxRepo
 from raqib.storage.outlets import OutletRepo
 from raqib.storage.robots import RobotsRepo
@@ -56,12 +57,32 @@ class Storage:
         self.db.close()
 
 
+def _upgrade_to_read(url: str, options: dict[str, Any], older: OlderSchema) -> None:
+    """A command that only reads, on a schema older than this Raqib's: the
+    one write it makes is the upgrade (or it waits for the one under way).
+    Where it cannot write, it says so, with the older schema's message."""
+    writer = create_engine(url, future=True, **options)
+    try:
+        if sqlite.is_sqlite(url):
+            sqlite.configure(writer, readonly=False)
+        upgrade(writer)
+    except StoreFault as exc:
+        raise OlderSchema(f"{older} (it could not be upgraded here: {exc.orig})") from None
+    finally:
+        writer.dispose()
+
+
 def open_storage(url: str, *, readonly: bool = False, migrate: bool = True) -> Storage:
     options = postgres.engine_options() if postgres.is_postgres(url) else {}
     engine = create_engine(url, future=True, **options)
     if sqlite.is_sqlite(url):
         sqlite.configure(engine, readonly=readonly)
-    check(engine, readonly=readonly)
+    try:
+        check(engine, readonly=readonly)
+    except OlderSchema as exc:
+        if not migrate:
+            raise
+        _upgrade_to_read(url, options, exc)  # else `raqib serve` stays down until a pass
     if migrate and not readonly:
         upgrade(engine)
     db = Database(engine)

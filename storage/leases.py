@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from raqib import urls
 from raqib.domain import RESTING_STATES, Task
 from raqib.storage import models as m
 from raqib.storage import postgres, sharing
@@ -27,8 +28,16 @@ _TASK_COLUMNS = (
     m.Watch.content_hash, m.Watch.state, m.Watch.version_count, m.Watch.words, m.Watch.added_at,
     m.Watch.last_change_at, m.Watch.error_count, m.Watch.removed_count, m.Watch.replacements,
     m.Watch.region, m.Watch.meta, m.Watch.origin, m.Watch.outlet_id, m.Watch.render,
-    m.Watch.screenshots, m.Watch.found_via,
+    m.Watch.screenshots, m.Watch.found_via, m.Watch.host,
 )  # fmt: skip
+
+
+def _fill_hosts(s: Any, rows: list[tuple[int, str]]) -> None:
+    """Give watches an older Raqib added after 0010 (its host column's default,
+    "") their host, as they are claimed: one site's are one site again."""
+    for wid, url in rows:
+        if host := urls.host(url):
+            s.execute(update(m.Watch).where(m.Watch.id == wid).values(host=host))
 
 
 def _task(r: Any) -> Task:
@@ -147,6 +156,7 @@ class LeaseRepo:
                     .order_by(*order)
                 ).all()
                 out.extend(_task(r) for r in rows)
+                _fill_hosts(s, [(r.id, r.url) for r in rows if not r.host])
             if sweep and again and (out.cut or len(out) == limit):
                 sharing.register(s, owner, now, until=now + lease / 2)  # it will claim again
             elif sweep and out:

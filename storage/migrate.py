@@ -26,6 +26,10 @@ class SchemaError(StoreError):
     """A database this Raqib cannot use: empty, foreign, or of another schema."""
 
 
+class OlderSchema(SchemaError):
+    """A schema older than this Raqib's, met by a command that only reads."""
+
+
 # Every revision this Raqib knows, oldest first; HEAD is the newest. A test
 # checks both against Alembic's own view.
 REVISIONS = tuple(f"{n:04d}" for n in range(1, 15))
@@ -63,7 +67,9 @@ def check(engine: Engine, *, readonly: bool) -> None:
     what a column means, and an older one lacks what this Raqib reads.
     """
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                postgres.wait_for_migration(conn)
             tables = set(inspect(conn).get_table_names())
             rev = (
                 conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -89,7 +95,7 @@ def check(engine: Engine, *, readonly: bool) -> None:
             "upgrade Raqib before using this database"
         )
     if rev != HEAD and readonly:
-        raise SchemaError(
+        raise OlderSchema(
             f"the database has schema {rev}, older than this Raqib's {HEAD}: "
             "run a command that writes (raqib check) to upgrade it"
         )

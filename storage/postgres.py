@@ -53,6 +53,13 @@ def lock_for_migration(conn: Connection) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
+def wait_for_migration(conn: Connection) -> None:
+    """Wait, in this transaction, for a migration under way to commit: a
+    schema read before it had would pass an older Raqib's check, which then
+    wrote rows of its own schema into the migrated tables."""
+    conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": MIGRATION_LOCK})
+
+
 def lock_for_claims(conn: Connection) -> None:
     """Hold the claim lock until this transaction ends. Which hosts another
     worker holds is read before watches are leased: two claims at once would

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1351,3 +1352,87 @@ def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
     assert outcome["gc"] == 0, outcome["gc"]  # it waited, and found the body in use again
     latest = store.history.versions(w.id)[-1]
     assert store.history.raw_body(latest.raw_hash) == body
+
+
+def test_a_command_that_only_reads_upgrades_an_older_schema(raqib) -> None:  # type: ignore[no-untyped-def]
+    """After an upgrade of Raqib, every command that only reads (`watches`,
+    `changes`, `serve`, `report`) refused an older schema until a pass wrote:
+    a `raqib serve` stayed down until cron's next check. The one write such a
+    command now makes is the upgrade."""
+    from alembic import command
+
+    from raqib.storage.migrate import HEAD, config
+
+    raqib("watch", "--no-fetch", "https://a.example/news/1")
+    store = raqib.open_storage()
+    try:
+        with store.db.engine.connect() as conn:
+            if store.db.backend == "sqlite":
+                sqlite.foreign_keys(conn, on=False)
+            with conn.begin():
+                cfg = config(store.db.engine)
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0012")
+        assert current(store.db.engine) == "0012"
+    finally:
+        store.close()
+    result = raqib("watches", "--json")
+    assert [w["url"] for w in result.json()] == ["https://a.example/news/1"]
+    assert f"upgrading the database from schema 0012 to {HEAD}" in result.err
+    store = raqib.open_storage(readonly=True)
+    try:
+        assert current(store.db.engine) == HEAD
+    finally:
+        store.close()
+
+
+def test_a_check_during_a_migration_waits_for_it(pg_cluster, tmp_path: Path) -> None:
+    """PostgreSQL: a command started while another Raqib migrated read the
+    schema before the migration committed, passed its check, and wrote rows of
+    its own schema into the migrated tables (an older Raqib's watches with no
+    host). The check now waits for the migration, and then sees it."""
+    import subprocess
+    import time
+
+    from sqlalchemy import create_engine
+
+    from raqib.storage import postgres
+    from tests.conftest import ROOT, raqib_command
+
+    url = pg_cluster.new_database()
+    open_storage(url).close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn, conn.begin():  # a newer Raqib, migrating
+            postgres.lock_for_migration(conn)
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+            p = subprocess.Popen(
+                [*raqib_command(), "--home", str(tmp_path), "watches"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                env={**os.environ, "RAQIB_DATABASE_URL": url},
+            )  # fmt: skip
+            deadline = time.monotonic() + 60
+            with engine.connect() as probe:
+                waiting = (
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+                while not probe.execute(text(waiting)).scalar() and time.monotonic() < deadline:
+                    assert p.poll() is None, p.communicate()
+                    time.sleep(0.05)  # polled: the lock request is the event waited for
+        _out, err = p.communicate(timeout=60)
+    finally:
+        engine.dispose()
+    assert p.returncode == 1 and "schema 9999, newer than this Raqib's" in err, err
+
+
+def test_a_watch_an_older_raqib_added_gets_its_host_when_claimed(store: Storage) -> None:
+    """An older Raqib writing into a migrated schema (a rolling upgrade) adds
+    watches with the host column's default, "": every site's such watches were
+    one site, and one site's split in two. The claim gives them their host."""
+    store.watches.add(["https://a.example/news/1"], now=T0)
+    with store.db.session() as s:
+        s.execute(text("UPDATE watches SET host = ''"))
+    [task] = store.leases.claim("w", now=T0, lease=timedelta(minutes=15), limit=10)
+    with store.db.session() as s:
+        assert s.execute(text("SELECT host FROM watches")).scalar() == "a.example"
+    assert task.url == "https://a.example/news/1"
