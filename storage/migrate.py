@@ -119,7 +119,7 @@ def upgrade(engine: Engine) -> None:
             # A migration that rebuilds a table (0008) drops the old one: with
             # foreign keys on, that would delete every row pointing at it.
             sqlite.foreign_keys(conn, on=False)
-        was, started = None, 0.0
+        was, started, done = None, 0.0, False
         try:
             with conn.begin():
                 if conn.dialect.name == "postgresql":
@@ -139,11 +139,18 @@ def upgrade(engine: Engine) -> None:
                 command.upgrade(cfg, "head")
                 if rebuilds:
                     sqlite.check_references(conn, broken)  # raises: the upgrade rolls back
+            done = True
             if was is not None:
                 log.warning("database upgraded in %.1f s", time.monotonic() - started)
         finally:
-            if rebuilds:
-                sqlite.foreign_keys(conn, on=True)
+            try:
+                if rebuilds:
+                    sqlite.foreign_keys(conn, on=True)
+            except Exception:
+                # A connection a Ctrl-C left mid-transaction cannot be asked:
+                # the interrupt (nothing changed, it rolled back) is the news.
+                if done:
+                    raise
 
 
 def _version(conn: Connection) -> str | None:

@@ -76,6 +76,11 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     assert found("خمسة") == found("5") == [("https://c.example/attack", [1])]
     assert found("ثلاثة") == []
     assert found("3.25", "مليون") == [("https://a.example/exports", [2])]
+    # A decimal figure as printed: the key holds "3.25 مليون" as its value.
+    assert found("3.25") == [("https://a.example/exports", [2])]
+    assert found("3.5") == [("https://a.example/exports", [1])]
+    [hit] = raqib("search", "3.5", "--json").json()
+    assert "3.5 مليون برميل" in hit["snippet"]
     assert found("2500") == found("و2500") == [("https://b.example/summit", [1])]
     assert found("F16") == [("https://b.example/summit", [1])]  # letters and digits: one word
     # Letters written after a number, or the article before it: the number still.

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from raqib.app.errors import BadInput
 from raqib.app.home import App
@@ -56,7 +57,7 @@ def forms(word: str) -> tuple[str, ...]:
     word with its article is not asked for without it (التزام is no article
     and تزامن): حكومة finds الحكومة, الحكومة finds والحكومة and للحكومة."""
     if word[0].isdigit():
-        return (word, *(c + word for c in NUMBER_CLITICS))
+        return tuple(f for n in scaled(word) for f in (n, *(c + n for c in NUMBER_CLITICS)))
     if not _ARABIC.match(word):
         return (word,)
     if word.startswith("ال") and len(word) >= 4:  # الحج: the article and two letters
@@ -68,6 +69,19 @@ def forms(word: str) -> tuple[str, ...]:
 
 # Versions an older Raqib keyed, keyed again by each pass: about a second of work.
 REKEY_PER_PASS = 500
+
+
+def scaled(number: str) -> tuple[str, ...]:
+    """A figure as printed, and, a decimal one, the values it names before a
+    scale word, which the key holds: "3.5" finds "3.5 مليون" (3500000)."""
+    if "." not in number:
+        return (number,)
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        return (number,)
+    whole = [value * s for s in (1000, 10**6, 10**9)]
+    return (number, *(str(int(v)) for v in whole if v >= 1000 and v == v.to_integral_value()))
 
 
 def index(app: App, *, rekey: int = REKEY_PER_PASS) -> int:
@@ -144,7 +158,7 @@ def _lines(v: Version) -> list[str]:
 
 def _has_numbers(v: Version, numbers: list[str]) -> bool:
     keys = [search_key(line) for line in _lines(v)]
-    return all(any(holds(k, n) for k in keys) for n in numbers)
+    return all(any(holds(k, f) for k in keys for f in scaled(n)) for n in numbers)
 
 
 def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
@@ -152,6 +166,8 @@ def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
     each word (a number: itself, which `holds` reads whole)."""
     for line in _lines(v):
         key = search_key(line)
-        if all(any(holds(key, f) for f in (w[:1] if w[0][0].isdigit() else w)) for w in words):
+        if all(
+            any(holds(key, f) for f in (scaled(w[0]) if w[0][0].isdigit() else w)) for w in words
+        ):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]
