@@ -171,7 +171,7 @@ class Blob(Base):
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    base: Mapped[str | None] = mapped_column(String(64))
+    base: Mapped[str | None] = mapped_column(String(64), index=True)  # (0015)
 
 
 class Screenshot(Base):
@@ -202,7 +202,7 @@ class Version(Base):
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
-    raw_hash: Mapped[str | None] = mapped_column(ForeignKey("blobs.hash"))
+    raw_hash: Mapped[str | None] = mapped_column(ForeignKey("blobs.hash"), index=True)  # 0015
     url: Mapped[str] = mapped_column(String(2048))  # the URL that served it (after redirects)
     extractor: Mapped[str] = mapped_column(String(200))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -239,7 +239,8 @@ def gc(
     if dry_run:
         return out
     out.freed = app.storage.archive.delete_blobs(unused)
-    app.storage.archive.compact()
+    if out.freed:  # VACUUM rewrites the whole file: not for nothing removed
+        app.storage.archive.compact()
     return out
 
 
