@@ -91,15 +91,28 @@ def create_search(conn: Any) -> None:
     )
 
 
-def search_ids(conn: Any, tokens: Sequence[str | tuple[str, ...]], limit: int) -> list[int]:
+def search_ids(
+    conn: Any,
+    tokens: Sequence[str | tuple[str, ...]],
+    limit: int,
+    before: int | None = None,
+    watches: Sequence[int] | None = None,
+) -> list[int]:
     """Version ids whose key holds a word starting with each word, and one
-    starting with one of each tuple's forms. The 'simple' configuration: no
-    stemming, the keys are already folded."""
+    starting with one of each tuple's forms, newest first (below `before`, of
+    `watches`, when given). The 'simple' configuration: no stemming, the keys
+    are already folded."""
     query = " & ".join(
         "(" + " | ".join(f"{f}:*" for f in t) + ")" if isinstance(t, tuple) else f"{t}:*"
         for t in tokens
     )
     where, params = ["tsv @@ to_tsquery('simple', :q)"], {"q": query, "lim": limit}
+    if before is not None:
+        where.append("version_id < :before")
+        params["before"] = before
+    if watches is not None:
+        where.append("watch_id = ANY(:watches)")
+        params["watches"] = list(watches)
     return [
         int(r[0])
         for r in conn.execute(

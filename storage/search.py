@@ -139,20 +139,26 @@ class SearchRepo:
         return done
 
     def find(
-        self, tokens: Sequence[str | tuple[str, ...]], *, limit: int = 200
+        self,
+        tokens: Sequence[str | tuple[str, ...]],
+        *,
+        limit: int = 200,
+        before: int | None = None,
+        watches: Sequence[int] | None = None,
     ) -> list[tuple[Watch, Version]]:
         """Versions whose key holds every token, newest first, with their watch:
         a word as the start of a word, a tuple (a number's written forms) as the
-        start of one of them. The caller reads a number whole (50 also starts 500)."""
+        start of one of them; with ids below `before`, of `watches`, when given.
+        The caller reads a number whole (50 also starts 500)."""
         if not tokens:
             return []
         with self.db.session() as s:
             conn = s.connection()
             ids: list[int] | None
             if self._dialect == "postgresql":
-                ids = postgres.search_ids(conn, tokens, limit)
+                ids = postgres.search_ids(conn, tokens, limit, before, watches)
             elif self._dialect == "sqlite":
-                ids = sqlite.search_ids(conn, tokens, limit)
+                ids = sqlite.search_ids(conn, tokens, limit, before, watches)
             else:
                 ids = None
             q = select(m.Version).join(m.VersionSearch, m.VersionSearch.version_id == m.Version.id)
@@ -162,6 +168,10 @@ class SearchRepo:
                     q = q.where(
                         or_(*(m.VersionSearch.key.contains(f, autoescape=True) for f in forms))
                     )
+                if before is not None:
+                    q = q.where(m.Version.id < before)
+                if watches is not None:
+                    q = q.where(m.Version.watch_id.in_(list(watches)))
                 q = q.order_by(m.Version.id.desc()).limit(limit)
             else:
                 q = q.where(m.Version.id.in_(ids)).order_by(m.Version.id.desc())

@@ -145,10 +145,17 @@ def unindex_search(conn: Any, rows: list[tuple[int, str]]) -> None:
         )
 
 
-def search_ids(conn: Any, tokens: Sequence[str | tuple[str, ...]], limit: int) -> list[int] | None:
+def search_ids(
+    conn: Any,
+    tokens: Sequence[str | tuple[str, ...]],
+    limit: int,
+    before: int | None = None,
+    watches: Sequence[int] | None = None,
+) -> list[int] | None:
     """Version ids whose key holds a word starting with each word, and one
     starting with one of each tuple's forms (tokens are word characters, a
-    number's . and ,); None without FTS5 (then LIKE)."""
+    number's . and ,), newest first: below `before`, of `watches`, when
+    given. None without FTS5 (then LIKE)."""
     if not _has_fts_table(conn):
         return None
 
@@ -161,12 +168,22 @@ def search_ids(conn: Any, tokens: Sequence[str | tuple[str, ...]], limit: int) -
         else quoted(t) + "*"
         for t in tokens
     )
+    where, params = ["version_search_fts MATCH ?"], [query]
+    if before is not None:
+        where.append("rowid < ?")
+        params.append(before)
+    if watches is not None:
+        marks = ", ".join("?" * len(watches))
+        where.append(
+            f"rowid IN (SELECT version_id FROM version_search WHERE watch_id IN ({marks}))"
+        )
+        params.extend(watches)
     return [
         int(r[0])
         for r in conn.exec_driver_sql(
-            "SELECT rowid FROM version_search_fts WHERE version_search_fts MATCH ? "
+            f"SELECT rowid FROM version_search_fts WHERE {' AND '.join(where)} "
             "ORDER BY rowid DESC LIMIT ?",
-            (query, limit),
+            (*params, limit),
         )
     ]
 

@@ -203,3 +203,39 @@ def test_versions_an_older_raqib_indexed_are_indexed_again(raqib: Raqib, monkeyp
                 )
         finally:
             store.close()
+
+
+def test_a_number_is_found_however_many_longer_ones_start_like_it(
+    raqib: Raqib, monkeypatch
+) -> None:
+    """The index finds what starts with 7 (70, 700, 7xxx), and the search kept
+    the newest 20 a hit of those before it read each number whole: over six
+    months of history `search 7` found none of the five articles holding 7.
+    It now reads page after page, and lists every matching version of a hit."""
+    from raqib.app import search as search_app
+
+    monkeypatch.setattr(search_app, "PAGE", 4, raising=False)
+    raqib.home.mkdir(parents=True)
+    store = raqib.open_storage()
+    try:
+        urls = [f"https://s.example/seven/{i}" for i in range(2)]
+        urls += [f"https://s.example/seven-hundred/{i}" for i in range(25)]
+        for url in urls:
+            (w, _), *_ = store.watches.add([url], now=T0)
+            n = "7" if "/seven/" in url else "700"
+            for i in range(3 if "/seven/" in url else 1):
+                at = T0 + timedelta(hours=i)
+                text = f"بلغ عدد المشاركين {n} شخص في اليوم {i + 1}."
+                store.history.record(
+                    FetchRecord(
+                        w.id, at, "new_version", at + timedelta(hours=1), status=200,
+                        snapshot=snap(text), raw_body=text.encode(),
+                    )
+                )  # fmt: skip
+    finally:
+        store.close()
+    hits = raqib("search", "7", "--limit", "1", "--json").json()
+    assert [(h["url"], h["versions"]) for h in hits] == [(urls[1], [3, 2, 1])]
+    hits = raqib("search", "7", "--json").json()
+    assert sorted(h["url"] for h in hits) == urls[:2]
+    assert all(h["versions"] == [3, 2, 1] for h in hits)

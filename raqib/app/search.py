@@ -67,6 +67,8 @@ def forms(word: str) -> tuple[str, ...]:
     return (word, *(a + word for a in ARTICLE), *(c + word for c in clitics))
 
 
+PAGE = 1000  # matching versions read at a time, newest first
+MAX_READ = 100_000  # and at most, for one search
 # Versions an older Raqib keyed, keyed again by each pass: about a second of work.
 REKEY_PER_PASS = 500
 
@@ -127,18 +129,40 @@ def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     if not app.readonly:
         index(app, rekey=0)
     asked = [forms(w) for w in words]
-    found = app.storage.search.find(asked, limit=limit * 20)
-    if numbers := [w for w in words if w[0].isdigit()]:
+    numbers = [w for w in words if w[0].isdigit()]
+
+    def held(found: list[tuple[Watch, Version]]) -> list[tuple[Watch, Version]]:
         # The index finds what starts with the number (50: 500 too, and 2024م)
         # and splits 3.5 into 3 and 5: a number is checked whole in the text.
-        found = [(w, v) for w, v in found if _has_numbers(v, numbers)]
-    by_watch: dict[int, list[Version]] = {}
-    watches: dict[int, Watch] = {}
-    for w, v in found:
-        by_watch.setdefault(w.id, []).append(v)
-        watches[w.id] = w
+        return [(w, v) for w, v in found if _has_numbers(v, numbers)] if numbers else found
+
+    # The articles: the newest matching versions a page at a time, until
+    # `limit` articles hold the words (a prefix the number is not, 7 in 700,
+    # may fill many pages), then every matching version of each.
+    chosen: dict[int, Watch] = {}
+    before, read = None, 0
+    while len(chosen) < limit and read < MAX_READ:
+        page = app.storage.search.find(asked, limit=PAGE, before=before)
+        read += len(page)
+        for w, _v in held(page):
+            chosen.setdefault(w.id, w)
+        if len(page) < PAGE:
+            break
+        before = page[-1][1].id
+    if read >= MAX_READ and len(chosen) < limit:
+        log.warning("search: read the newest %d versions that start like these words", read)
+    ids = list(chosen)[:limit]
+    by_watch: dict[int, list[Version]] = {wid: [] for wid in ids}
+    watches = {wid: chosen[wid] for wid in ids}
+    for i in range(0, len(ids), 500):
+        for w, v in held(app.storage.search.find(asked, limit=2**31, watches=ids[i : i + 500])):
+            by_watch[w.id].append(v)
+    for versions in by_watch.values():
+        versions.sort(key=lambda v: v.id, reverse=True)
     hits = []
     for wid, versions in by_watch.items():
+        if not versions:
+            continue  # purged meanwhile
         w, newest = watches[wid], versions[0]
         hits.append(
             Hit(
