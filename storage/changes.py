@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import models as m
@@ -127,8 +127,12 @@ class ChangeRepo:
         tag: str | None = None,
         silent: bool | None = None,
         kind: str | None = None,
+        newest: int | None = None,
+        order: str = "newest",
     ) -> list[ChangeRow]:
-        """Changes with their watch and version numbers, oldest first, filtered."""
+        """Changes with their watch and version numbers, oldest first, filtered;
+        with `newest`, only that many, newest first (`order` "priority": silent
+        substantive edits first, then substantive ones, newest first in each)."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             new = m.Version.__table__.alias("new")
@@ -138,21 +142,33 @@ class ChangeRepo:
                 .join(old, old.c.id == m.Change.from_version_id)
                 .join(new, new.c.id == m.Change.to_version_id)
             )
-            if watch_id is not None:
-                q = q.where(m.Change.watch_id == watch_id)
-            if since is not None:
-                q = q.where(m.Change.detected_at >= since)
-            q = belonging(q, outlet=outlet, tag=tag, story=story)
-            if silent is not None:
-                q = q.where(m.Change.silent.is_(silent))
-            if kind is not None:
-                q = q.where(m.Change.kind == kind)
-            rows = s.execute(q.order_by(m.Change.detected_at, m.Change.id)).all()
+            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind)
+            latest = (m.Change.detected_at.desc(), m.Change.id.desc())
+            if newest is None:
+                q = q.order_by(m.Change.detected_at, m.Change.id)
+            elif order == "priority":
+                substantive = m.Change.kind == "substantive"
+                rank = case((and_(substantive, m.Change.silent), 0), (substantive, 1), else_=2)
+                q = q.order_by(rank, *latest).limit(newest)
+            else:
+                q = q.order_by(*latest).limit(newest)
+            rows = s.execute(q).all()
             watches = {w.id: w for w in load(s, list({w.id: w for _c, w, _a, _b in rows}.values()))}
             return [
                 ChangeRow(to_domain(Change, c), watches[w.id], int(a), int(b))
                 for c, w, a, b in rows
             ]
+
+    def count(
+        self, *, since: datetime | None = None, story: str | None = None,
+        outlet: str | None = None, tag: str | None = None, silent: bool | None = None,
+        kind: str | None = None,
+    ) -> int:  # fmt: skip
+        """How many changes `all` would list with these filters."""
+        with self.db.session() as s:
+            q = select(func.count(m.Change.id)).join(m.Watch, m.Watch.id == m.Change.watch_id)
+            q = _filtered(q, None, since, story, outlet, tag, silent, kind)
+            return int(s.scalar(q) or 0)
 
     def detail(self, change_id: int) -> tuple[Change, Version, Version] | None:
         with self.db.session() as s:
@@ -175,3 +191,19 @@ class ChangeRepo:
         new = s.get(m.Version, c.to_version_id)
         assert old is not None and new is not None
         return to_domain(Change, c), to_domain(Version, old), to_domain(Version, new)
+
+
+def _filtered(
+    q: Any, watch_id: int | None, since: datetime | None, story: str | None,
+    outlet: str | None, tag: str | None, silent: bool | None, kind: str | None,
+) -> Any:  # fmt: skip
+    if watch_id is not None:
+        q = q.where(m.Change.watch_id == watch_id)
+    if since is not None:
+        q = q.where(m.Change.detected_at >= since)
+    q = belonging(q, outlet=outlet, tag=tag, story=story)
+    if silent is not None:
+        q = q.where(m.Change.silent.is_(silent))
+    if kind is not None:
+        q = q.where(m.Change.kind == kind)
+    return q

@@ -120,8 +120,13 @@ class ChangeFilter:
     search: str | None = None  # words in the changed sentences or the headline
 
 
-def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
-    """Changes, oldest first, each with the analysis every reader shows."""
+def changes(
+    app: App, f: ChangeFilter = ChangeFilter(), *, first: int | None = None
+) -> tuple[list[ChangeRow], int]:
+    """Changes, oldest first, each with the analysis every reader shows, and
+    how many there are; with `first`, only that many, in the front page's
+    order (silent substantive edits first, newest first in each; read in SQL
+    unless a filter needs each change's analysis)."""
     since_dt = parse_since(f.since, now=app.clock(), zone=app.config.display.timezone)
     for fact in f.facts:
         if fact not in FACTS:
@@ -138,10 +143,14 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
     stale = (f.kind is not None or f.silent is not None) and bool(
         app.storage.changes.analyzed_by_other(ANALYZER, limit=1)
     )
-    rows = app.storage.changes.all(
-        watch_id=watch_id, since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
+    where = dict(
+        since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
         silent=None if stale else f.silent, kind=None if stale else f.kind,
     )  # fmt: skip
+    if first is not None and not (stale or f.facts or f.search) and watch_id is None:
+        top = app.storage.changes.all(**where, newest=first, order="priority")
+        return analysis.current_rows(app.storage, top), app.storage.changes.count(**where)
+    rows = app.storage.changes.all(watch_id=watch_id, **where)
     rows = analysis.current_rows(app.storage, rows)
     if stale:
         rows = [
@@ -154,7 +163,17 @@ def changes(app: App, f: ChangeFilter = ChangeFilter()) -> list[ChangeRow]:
         rows = [r for r in rows if any(r.change.analysis.get("facts", {}).get(k) for k in keys)]
     if f.search:
         rows = [r for r in rows if mentions(r, f.search)]
-    return rows
+    if first is not None:
+        return sorted(rows, key=priority)[:first], len(rows)
+    return rows, len(rows)
+
+
+def priority(row: ChangeRow) -> tuple[int, float, int]:
+    """Silent substantive edits first, then other substantive ones, then
+    cosmetic ones; newest first within each (as storage.changes orders them)."""
+    c = row.change
+    rank = 0 if c.kind == "substantive" and c.silent else 1 if c.kind == "substantive" else 2
+    return rank, -c.detected_at.timestamp(), -c.id
 
 
 def mentions(row: ChangeRow, words: str) -> bool:

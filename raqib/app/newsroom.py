@@ -27,14 +27,6 @@ class Newsroom:
     total: int = 0  # changes matching, before the front page's cut
 
 
-def priority(row: ChangeRow) -> tuple[int, float]:
-    """Silent substantive edits first, then other substantive ones, then
-    cosmetic ones; newest first within each."""
-    c = row.change
-    rank = 0 if c.kind == "substantive" and c.silent else 1 if c.kind == "substantive" else 2
-    return rank, -c.detected_at.timestamp()
-
-
 def parse_filter(args: Mapping[str, str]) -> history.ChangeFilter:
     """A ChangeFilter from query parameters (serve) or options (report)."""
     kind = args.get("kind") or None
@@ -53,21 +45,21 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
     given = {k: str(v) for k, v in (args or {}).items() if k in FILTER_KEYS and v}
     error = None
     try:
-        rows = history.changes(app, parse_filter(given))
+        rows, total = history.changes(app, parse_filter(given), first=limit)
     except (BadInput, NotFound) as exc:  # a bad filter shows as a message over everything
-        error, rows = str(exc), history.changes(app, history.ChangeFilter())
-    rows.sort(key=priority)
+        error = str(exc)
+        rows, total = history.changes(app, history.ChangeFilter(), first=limit)
     names = [o.name for o in app.storage.outlets.all()]
     if (named := given.get("outlet")) and error is None and named not in names:
         names.append(named)  # a removed outlet's articles keep their figures
     figures = [outlets.stats(app, n) for n in names]
     return Newsroom(
-        changes=rows[:limit],
+        changes=rows,
         failing=app.storage.watches.all(failing=True),
         outlets=figures,
         filters=given,
         error=error,
-        total=len(rows),
+        total=total,
     )
 
 

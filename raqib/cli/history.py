@@ -233,7 +233,7 @@ def changes(obj: Ctx, as_json: bool, facts: tuple[str, ...], **filters: Any) -> 
     if not filters["silent"]:
         filters["silent"] = None
     with obj.app(readonly=True) as app:
-        rows = history.changes(
+        rows, _n = history.changes(
             app, history.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
         )
     data = [rec.change_record(r.change, r.watch, r.from_number, r.to_number) for r in rows]

@@ -38,9 +38,8 @@ def build(
     fg.title(title or f"رقيب · Raqib — التعديلات{f' في {story}' if story else ''}")
     fg.link(href=base + "index.html", rel="alternate")
     fg.language("ar")
-    rows = storage.changes.all(story=story)
-    rows.sort(key=lambda r: (r.change.detected_at, r.change.id), reverse=True)
-    rows = rows[:limit]  # before the work per entry: change_view judges each one
+    # Only the latest are read: before the work per entry (change_view judges each one).
+    rows = storage.changes.all(story=story, newest=limit)
     # The feed is as new as its newest change: the same database gives the same
     # feed. With none, it is as new as the moment it was written.
     fg.updated(rows[0].change.detected_at if rows else now)
