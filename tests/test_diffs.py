@@ -529,3 +529,21 @@ def test_a_sentences_punctuation_and_the_half_space_are_spelling() -> None:
         (text.format(26), text.format(29)),
     ):
         assert compare(V(old), V(new)).kind == "substantive", (old, new)
+
+
+def test_half_and_a_quarter_of_a_scale_are_figures() -> None:
+    """"نصف مليون" was read as a million: doubling it showed no figure change,
+    and writing it "500 ألف" was a substantive edit."""
+    old = "وتم توزيع نصف مليون كمامة على المستشفيات."
+    doubled = compare(V(old), V(old.replace("نصف مليون", "مليون")))
+    assert doubled.kind == "substantive"
+    assert [(d["removed"], d["added"]) for d in doubled.facts["numbers"]] == [
+        (["نصف مليون"], ["مليون"])
+    ]
+    assert compare(V(old), V(old.replace("نصف مليون", "500 ألف"))).kind == "cosmetic"
+    quarter = compare(V("خصص ربع مليار دولار."), V("خصص نصف مليار دولار."))
+    assert [(d["removed"], d["added"]) for d in quarter.facts["numbers"]] == [
+        (["ربع مليار"], ["نصف مليار"])
+    ]
+    # Without a scale word after it, نصف is no number: "نصف ساعة" → "ربع ساعة" is words.
+    assert compare(V("انتظر نصف ساعة."), V("انتظر ربع ساعة.")).facts["numbers"] == []

@@ -326,8 +326,9 @@ def list_commas(text: str) -> str:
 
 
 # Raised whenever search_key's output changes for some text: the index keys
-# again, a pass at a time, the versions an older spelling keyed.
-SEARCH_SPELLING = 1
+# again, a pass at a time, the versions an older spelling keyed. 1: analyzer
+# 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000).
+SEARCH_SPELLING = 2
 
 
 def search_key(text: str) -> str:

@@ -124,8 +124,10 @@ _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": 
 _KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
 # Every word a number can start with (_number_at), with and without its و,
 # digits aside: a superset, so that spans can pass over the other words.
+# A fraction of the scale word after it: "نصف مليون" is 500000, "ربع مليار".
+_FRACTIONS = {"نصف": 0.5, "ربع": 0.25}
 _STARTS = {
-    *(w for table in (_UNITS, _TENS, _HUNDREDS, _SCALES, _DUAL_SCALES) for k in table
+    *(w for table in (_UNITS, _TENS, _HUNDREDS, _SCALES, _DUAL_SCALES, _FRACTIONS) for k in table
       for w in (k, _PREFIX + k)),
     *_INNER_UNITS, *_COUNTED,
 }  # fmt: skip
@@ -243,6 +245,11 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
                 # "2 مليار ونصف"
                 return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[1]
             return i + 2, digits * after[1]
+        return None
+    if (part := _FRACTIONS.get(_bare(words[i]))) is not None:
+        after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
+        if after is not None and after[0] == "scale" and _bare(words[i + 1]) in _SCALES:
+            return i + 2, part * after[1]  # "نصف مليون"; "نصف الساعة" is no number
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
