@@ -176,7 +176,7 @@ class SearchRepo:
             else:
                 q = q.where(m.Version.id.in_(ids)).order_by(m.Version.id.desc())
             versions = list(s.scalars(q))
-            watches = {
+            by_id = {
                 w.id: w
                 for w in load(
                     s,
@@ -187,4 +187,4 @@ class SearchRepo:
                     ),
                 )
             }
-            return [(watches[v.watch_id], to_domain(Version, v)) for v in versions]
+            return [(by_id[v.watch_id], to_domain(Version, v)) for v in versions]

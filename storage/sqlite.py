@@ -168,7 +168,7 @@ def search_ids(
         else quoted(t) + "*"
         for t in tokens
     )
-    where, params = ["version_search_fts MATCH ?"], [query]
+    where, params = ["version_search_fts MATCH ?"], list[Any]([query])
     if before is not None:
         where.append("rowid < ?")
         params.append(before)

@@ -532,8 +532,8 @@ def test_a_sentences_punctuation_and_the_half_space_are_spelling() -> None:
 
 
 def test_half_and_a_quarter_of_a_scale_are_figures() -> None:
-    """"نصف مليون" was read as a million: doubling it showed no figure change,
-    and writing it "500 ألف" was a substantive edit."""
+    """Half a million ("نصف مليون") was read as a million: doubling it showed
+    no figure change, and writing it "500 ألف" was a substantive edit."""
     old = "وتم توزيع نصف مليون كمامة على المستشفيات."
     doubled = compare(V(old), V(old.replace("نصف مليون", "مليون")))
     assert doubled.kind == "substantive"

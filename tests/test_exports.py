@@ -559,3 +559,33 @@ def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_
         again = Raqib(tmp_path / f"parts-{i}")
         r = again("import", "--allow-private", "-", input="\n".join(parts) + "\n")
         assert "may have been cut short" in r.err
+
+
+def test_what_a_killed_export_left_is_swept_by_the_next(server, raqib: Raqib, tmp_path) -> None:
+    """kill -9 mid-export left its temporary file (13 MB of JSON Lines) or its
+    WACZ's temporary directory beside the target, and nothing removed them.
+    The next export into that directory removes Raqib's that are a day old;
+    a fresh one (a live export's) and anything not Raqib's stay."""
+    _history(server, raqib)
+    out = tmp_path / "exports"
+    out.mkdir()
+    old = 3 * 86400
+    stale_file, fresh_file = out / ".raqib-tmp-abc.jsonl", out / ".raqib-tmp-def.jsonl"
+    stale_dir, foreign = out / ".raqib-wacz-xyz", out / ".tmp-other.jsonl"
+    for p in (stale_file, fresh_file, foreign):
+        p.write_bytes(b"{}")
+    stale_dir.mkdir()
+    (stale_dir / "raqib.warc.gz").write_bytes(b"x")
+    for p in (stale_file, stale_dir, foreign):
+        t = os.stat(p).st_mtime - old
+        os.utime(p, (t, t))
+    raqib("export", "--format", "jsonl", "--out", str(out / "e.jsonl"))
+    assert not stale_file.exists() and fresh_file.exists() and foreign.exists()
+    assert stale_dir.exists()  # a WACZ's own directory: swept by a WACZ export
+    raqib("export", "--format", "wacz", "--out", str(out / "e.wacz"))
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".raqib-tmp-def.jsonl",
+        ".tmp-other.jsonl",
+        "e.jsonl",
+        "e.wacz",
+    ]

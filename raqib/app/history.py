@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from raqib import analysis, config, guard, urls
 from raqib.app.errors import BadInput, NotFound
@@ -143,7 +144,7 @@ def changes(
     stale = (f.kind is not None or f.silent is not None) and bool(
         app.storage.changes.analyzed_by_other(ANALYZER, limit=1)
     )
-    where = dict(
+    where: dict[str, Any] = dict(
         since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
         silent=None if stale else f.silent, kind=None if stale else f.kind,
     )  # fmt: skip

@@ -14,6 +14,7 @@ from datetime import UTC
 from pathlib import Path
 
 from raqib.archive.export import Selection, watches_of, write_warc
+from raqib.archive.leftovers import sweep_stale
 from raqib.storage import Storage
 
 
@@ -42,7 +43,8 @@ def write_wacz(storage: Storage, warc_dir: Path, out: Path, sel: Selection) -> i
     The file appears whole or not at all."""
     from wacz.main import main as wacz_main  # imported here: a large dependency tree
 
-    with tempfile.TemporaryDirectory(prefix="raqib-wacz-", dir=out.parent) as tmp:
+    sweep_stale(out.parent, ".raqib-wacz-")
+    with tempfile.TemporaryDirectory(prefix=".raqib-wacz-", dir=out.parent) as tmp:
         warc = Path(tmp) / "raqib.warc.gz"
         with warc.open("wb") as f:
             n = write_warc(storage, warc_dir, f, sel, name=out.with_suffix(".warc.gz").name)

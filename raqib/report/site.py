@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from raqib.archive.leftovers import sweep_stale
 from raqib.extract.decoding import decoded
 from raqib.present import labels
 from raqib.report import views
@@ -23,6 +24,9 @@ from raqib.storage import Storage, StoreFault
 # A process's own streams by name (/dev/stdout, /dev/fd/1, /proc/self/fd/1):
 # written to as they are, appended to (`>> log` must keep what it holds).
 _STREAMS = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/[^/]+/fd/\d+)$")
+
+
+TMP_PREFIX = ".raqib-tmp-"  # a file being written (archive.leftovers sweeps stale ones)
 
 
 @contextmanager
@@ -41,7 +45,8 @@ def atomic(path: Path) -> Iterator[BinaryIO]:
             yield raw
         return
     target = Path(os.path.realpath(path))
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    sweep_stale(target.parent, TMP_PREFIX)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX, suffix=target.suffix)
     previous = _exit_on_sigterm()
     try:
         with os.fdopen(fd, "wb") as f:
