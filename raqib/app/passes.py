@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from raqib import analysis
 from raqib.app import search, warmup
 from raqib.app.claims import Claims, check_clock
-from raqib.app.errors import PassFailed
+from raqib.app.errors import PassFailed, describe
 from raqib.app.home import App, new_owner, warc_dir
 from raqib.app.notifications import notify_pass
 from raqib.config import parse_duration
@@ -166,7 +166,7 @@ def run_check(
             tasks = claims.next()
         summary.claimed = claims.claimed
         if outcome.fatal is not None:
-            raise PassFailed(f"the pass stopped: {outcome.fatal}") from outcome.fatal
+            raise PassFailed(f"the pass stopped: {describe(outcome.fatal)}") from outcome.fatal
         summary.counts = outcome.counts
         summary.lease_lost = outcome.lease_lost
         summary.left = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
@@ -201,7 +201,7 @@ def run_check(
         try:
             app.storage.leases.release(owner)
         except Exception as exc:
-            log.warning("could not release leases: %s", exc)
+            log.warning("could not release leases: %s", describe(exc))
         warmup.stop()  # started early, or for the crawl
 
 
