@@ -111,7 +111,9 @@ class RevisitPolicy:
         age = now - (watch.last_change_at or watch.added_at)
         if age >= self.retire_after:
             return Next(now + self.retire_after, WatchState.RETIRED, 0, 0)
-        return Next(now + self.interval(age), WatchState.ACTIVE, 0, 0)
+        # The last check falls when the article retires, not up to an interval after.
+        last = now + self.retire_after - age
+        return Next(min(now + self.interval(age), last), WatchState.ACTIVE, 0, 0)
 
 
 # --- the daemon -------------------------------------------------------------------
