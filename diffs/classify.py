@@ -36,7 +36,8 @@ T = TypeVar("T")
 # 1,500.5 is 1500.5, and ثلاثة ملايين ونصف المليون is 3.5 million; 7: a number
 # in words with punctuation on it ("آلاف."), 2,5 مليون (2.5 million), مئتي ألف;
 # 8: a sentence's stops and commas, and the half-space (ZWNJ), are spelling;
-# نصف/ربع before a scale word is that fraction of it (نصف مليون is 500000).
+# نصف/ربع before a scale word is that fraction of it (نصف مليون is 500000);
+# a negation is its particle, without its و / ف.
 ANALYZER_VERSION = 8
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")

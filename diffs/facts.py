@@ -93,7 +93,9 @@ def quotes(text: str) -> list[str]:
 
 
 def negations(text: str) -> list[str]:
-    return [m.group().lower() for m in _NEGATION.finditer(matching_key(text))]
+    """The negation particles, without their و / ف (no particle starts with
+    either): "ولم" → "لم" changes no negation."""
+    return [m.group().lower().lstrip("وف") for m in _NEGATION.finditer(matching_key(text))]
 
 
 def _counter_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:

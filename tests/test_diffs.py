@@ -547,3 +547,13 @@ def test_half_and_a_quarter_of_a_scale_are_figures() -> None:
     ]
     # Without a scale word after it, نصف is no number: "نصف ساعة" → "ربع ساعة" is words.
     assert compare(V("انتظر نصف ساعة."), V("انتظر ربع ساعة.")).facts["numbers"] == []
+
+
+def test_a_negation_is_its_particle_without_its_conjunction() -> None:
+    """A conjunction taken off a particle ("ولم" → "لم") reported a negation
+    removed and one added."""
+    old = "وأكدت الوزارة أنها ولم تسجل أي إصابة جديدة."
+    c = compare(V(old), V(old.replace("ولم", "لم")))
+    assert c.facts["negations"] == []
+    c = compare(V(old), V(old.replace("ولم تسجل", "سجلت")))
+    assert [(d["removed"], d["added"]) for d in c.facts["negations"]] == [(["لم"], [])]
