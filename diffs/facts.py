@@ -79,8 +79,22 @@ def figures(text: str) -> list[tuple[str, str]]:
                 value = " ".join([value, *words]).rstrip(_TRAILING)
             else:
                 value += "%"  # a share still, never "30 → 30"
+        if as_written:  # in the page's digits: ٢٩ stays ٢٩ (the key reads it 29)
+            value = _as_written(value, shown[joined.count(" ", 0, m.start())])
         out.append((figure, value))
     return out
+
+
+def _as_written(value: str, word: str) -> str:
+    """`value` (ASCII digits) in the digits of `word`, the page's word it was read in."""
+    for zero in ("٠", "۰"):  # Arabic-Indic, Persian
+        if any(zero <= ch <= chr(ord(zero) + 9) for ch in word):
+            out = "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in value)
+            for ascii_mark, mark in ((".", "٫"), (",", "٬"), ("%", "٪")):
+                if mark in word:
+                    out = out.replace(ascii_mark, mark)
+            return out
+    return value
 
 
 def numbers(text: str) -> list[str]:

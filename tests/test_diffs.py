@@ -557,3 +557,13 @@ def test_a_negation_is_its_particle_without_its_conjunction() -> None:
     assert c.facts["negations"] == []
     c = compare(V(old), V(old.replace("ولم تسجل", "سجلت")))
     assert [(d["removed"], d["added"]) for d in c.facts["negations"]] == [(["لم"], [])]
+
+
+def test_a_figure_is_shown_in_the_digits_the_page_wrote() -> None:
+    """The README says figures are shown as the page wrote them: ٢٩ was shown 29."""
+    old = "سجلت الوزارة 26 حالة جديدة، ونسبة الشفاء ٣٫٥ بالمئة."
+    c = compare(V(old), V(old.replace("26", "٢٩").replace("٣٫٥", "٤٫٥")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [
+        (["26", "٣٫٥ بالمئة"], ["٢٩", "٤٫٥ بالمئة"])
+    ]
+    assert compare(V(old), V(old.replace("26", "٢٦"))).kind == "cosmetic"
