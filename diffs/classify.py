@@ -37,7 +37,8 @@ T = TypeVar("T")
 # in words with punctuation on it ("آلاف."), 2,5 مليون (2.5 million), مئتي ألف;
 # 8: a sentence's stops and commas, and the half-space (ZWNJ), are spelling;
 # نصف/ربع before a scale word is that fraction of it (نصف مليون is 500000);
-# a negation is its particle, without its و / ف; figures shown in the page's digits.
+# a negation is its particle, without its و / ف; figures shown in the page's digits;
+# a time (09:45) or a date (15/03/2020) is one figure.
 ANALYZER_VERSION = 8
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")

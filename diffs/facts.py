@@ -24,7 +24,12 @@ from raqib.normalize.arabic import (
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
-_NUMBER = re.compile(r"\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?")
+# A time (09:45) and a date (15/03/2020, 2020-03-15) are one figure each, not
+# two or three; then a number (3.5, 2,500, 50%).
+_NUMBER = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
+    r"|\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?"
+)
 # Quotations between « » “ ” „ or straight quotes, in whatever pairing the
 # page uses (Arabic sites often open with ” as well as “).
 _OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
@@ -70,7 +75,8 @@ def figures(text: str) -> list[tuple[str, str]]:
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
         value = "".join(value.split())
         # 1,500 is 1500 and 30 في المئة is 30%, shown as written.
-        figure = ungroup_figure(value, joined[m.end() : m.end() + 12])
+        dated = any(mark in value for mark in ":/-")
+        figure = value if dated else ungroup_figure(value, joined[m.end() : m.end() + 12])
         if not value.endswith("%") and (pct := PERCENT_WORDS.match(joined, m.end())):
             figure += "%"
             if as_written:  # not in the key's spelling (المءه)

@@ -567,3 +567,16 @@ def test_a_figure_is_shown_in_the_digits_the_page_wrote() -> None:
         (["26", "٣٫٥ بالمئة"], ["٢٩", "٤٫٥ بالمئة"])
     ]
     assert compare(V(old), V(old.replace("26", "٢٦"))).kind == "cosmetic"
+
+
+def test_a_time_or_a_date_is_one_figure() -> None:
+    """09:22 → 09:45 was shown "removed 22; added 45", 15/03/2020 → 16/03/2020
+    "removed 15; added 16"."""
+    for old, new in (
+        ("09:22", "09:45"),
+        ("15/03/2020", "16/03/2020"),
+        ("2020-03-15", "2020-03-16"),
+    ):
+        text = "أعلنت الوزارة النتائج في {} بتوقيت بغداد."
+        c = compare(V(text.format(old)), V(text.format(new)))
+        assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([old], [new])]
