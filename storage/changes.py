@@ -76,7 +76,7 @@ class ChangeRepo:
                 from_version_id=old.id,
                 to_version_id=new.id,
                 detected_at=new.first_seen,
-                told=new.fetch_id is None,  # an import's history is never told
+                untold=new.fetch_id is not None,  # an import's history is never told
                 **asdict(judgement),
             )
             for old, new, judgement in judged
@@ -86,11 +86,17 @@ class ChangeRepo:
             stored = insert_new(s.connection(), table, rows, returning=list(table.c))
         return sorted((to_domain(Change, row) for row in stored), key=lambda c: c.id)
 
-    def untold(self, *, limit: int) -> list[Change]:
-        """Changes no pass has told the channels of yet, oldest first: those of
-        a pass that stopped between storing them and queueing their messages."""
+    def untold(self, *, limit: int, before: datetime) -> list[Change]:
+        """Changes detected before `before` that no pass has told the channels
+        of, oldest first: those of a pass that stopped between storing them
+        and queueing their messages."""
         with self.db.session() as s:
-            q = select(m.Change).where(m.Change.told.is_(False)).order_by(m.Change.id).limit(limit)
+            q = (
+                select(m.Change)
+                .where(m.Change.untold.is_(True), m.Change.detected_at < before)
+                .order_by(m.Change.id)
+                .limit(limit)
+            )
             return [to_domain(Change, c) for c in s.scalars(q)]
 
     def replace(self, change_id: int, *, expected_analyzer: str, judgement: Judgement) -> bool:

@@ -149,6 +149,8 @@ def upgrade(engine: Engine) -> None:
             except Exception:
                 # A connection a Ctrl-C left mid-transaction cannot be asked:
                 # the interrupt (nothing changed, it rolled back) is the news.
+                # Never pooled again with its foreign keys off.
+                conn.invalidate()
                 if done:
                     raise
 

@@ -231,7 +231,7 @@ class Change(Base):
     chars_changed: Mapped[int] = mapped_column(Integer)
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     analyzer: Mapped[str] = mapped_column(String(64))
-    told: Mapped[bool] = mapped_column(Boolean, index=True, server_default=false())  # (0014)
+    untold: Mapped[bool] = mapped_column(Boolean, index=True, server_default=false())  # 0014
 
 
 class Source(Base):

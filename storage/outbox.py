@@ -6,7 +6,7 @@ A pass queues what it decided to say; delivery claims messages with a lease
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -97,7 +97,8 @@ class OutboxRepo:
 
     def enqueue(
         self,
-        items: Sequence[tuple[int, str, dict[str, Any]]],
+        items: Sequence[tuple[int, str, dict[str, Any]]]
+        | Callable[[set[int]], Sequence[tuple[int, str, dict[str, Any]]]],
         *,
         now: datetime,
         told: Sequence[int] = (),
@@ -105,22 +106,24 @@ class OutboxRepo:
         """Queue (channel, key, payload) messages; a key already queued is skipped.
 
         One transaction: what a pass decided to say is queued whole, and the
-        changes `told` (those the messages are made of) marked told with it.
-        When another worker marked them all first, nothing is queued.
+        changes `told` (those the messages are made of) are marked told with
+        it. `items` may be made from the ones this call marked (another
+        worker's pass may have marked some first, and queues those itself).
         """
         added = 0
         with self.db.session() as s:
+            flipped: set[int] = set()
             if told:
-                flipped = s.scalars(
-                    update(m.Change)
-                    .where(m.Change.id.in_(list(told)), m.Change.told.is_(False))
-                    .values(told=True)
-                    .returning(m.Change.id)
-                    .execution_options(synchronize_session=False)
-                ).all()
-                if not flipped:
-                    return 0
-            for channel_id, key, payload in items:
+                flipped = set(
+                    s.scalars(
+                        update(m.Change)
+                        .where(m.Change.id.in_(list(told)), m.Change.untold.is_(True))
+                        .values(untold=False)
+                        .returning(m.Change.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+            for channel_id, key, payload in items(flipped) if callable(items) else items:
                 exists = s.scalar(
                     select(m.Outbox.id).where(
                         m.Outbox.channel_id == channel_id, m.Outbox.key == key

@@ -580,3 +580,9 @@ def test_a_time_or_a_date_is_one_figure() -> None:
         text = "أعلنت الوزارة النتائج في {} بتوقيت بغداد."
         c = compare(V(text.format(old)), V(text.format(new)))
         assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([old], [new])]
+
+
+def test_a_question_mark_is_not_typing() -> None:
+    """A question become a statement is an edit: "?" is kept where "." and "،" are not."""
+    for a, b in (("انتهت الحرب؟", "انتهت الحرب."), ("هل انتهت الحرب?", "هل انتهت الحرب!")):
+        assert compare(V(a), V(b)).kind == "substantive", (a, b)

@@ -1436,3 +1436,40 @@ def test_a_watch_an_older_raqib_added_gets_its_host_when_claimed(store: Storage)
     with store.db.session() as s:
         assert s.execute(text("SELECT host FROM watches")).scalar() == "a.example"
     assert task.url == "https://a.example/news/1"
+
+
+def test_a_pass_whose_changes_another_told_still_queues_its_other_messages(
+    store: Storage,
+) -> None:
+    """Changes are marked told as their messages are queued. A pass whose
+    changes another worker's pass told first queued nothing at all: its
+    "removed" and "failing" messages, of no change, were lost with them."""
+    from raqib import analysis
+
+    (w, _), *_ = store.watches.add(["https://a.example/news/1"], now=T0)
+    record(store, w.id, "new_version", T0, "نص أول")
+    record(store, w.id, "new_version", T0 + timedelta(hours=1), "نص ثان")
+    [(change, _v)] = analysis.analyze_pending(store)
+    assert [c.id for c in store.changes.untold(limit=10, before=T0 + timedelta(days=1))] == [
+        change.id
+    ]
+    ch, _ = store.outbox.add_channel(
+        "https://hooks.example/h", kind="webhook", story=None, when=["all"], keywords=[],
+        digest=False, origin="cli", now=T0,
+    )  # fmt: skip
+    seen: list[set[int]] = []
+
+    def items(flipped: set[int]) -> list[tuple[int, str, dict]]:
+        seen.append(flipped)
+        out = [(ch.id, "removed:x", {"event": "removed"})]
+        return out + ([(ch.id, "change:1", {"event": "change"})] if change.id in flipped else [])
+
+    assert store.outbox.enqueue(items, now=T0, told=[change.id]) == 2  # the first to tell
+    assert store.outbox.enqueue(items, now=T0, told=[change.id]) == 0  # keys queued already
+
+    def removed_again(flipped: set[int]) -> list[tuple[int, str, dict]]:
+        return [(ch.id, "removed:y", {"event": "removed"}), *items(flipped)[1:]]
+
+    assert store.outbox.enqueue(removed_again, now=T0, told=[change.id]) == 1
+    assert seen == [{change.id}, set(), set()]
+    assert store.changes.untold(limit=10, before=T0 + timedelta(days=1)) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,21 +75,35 @@ def add_channel(
 
 
 def queue_events(
-    app: App, events: list[dict[str, Any]], *, batch: str, told: Sequence[int] = ()
+    app: App,
+    events: list[dict[str, Any]],
+    *,
+    batch: str,
+    told: Sequence[int] = (),
+    of: Mapping[int, int] | None = None,
 ) -> int:
-    """Match events against every channel's rules and queue the messages,
-    marking the changes `told` told in the same transaction."""
+    """Match events against every channel's rules and queue the messages. The
+    changes `told` are marked told in the same transaction; an event of one
+    (`of`: id(event) → change id) that another worker marked first is left
+    out, as its worker queues it."""
     sync_config_channels(app)
-    items: list[tuple[int, str, dict[str, Any]]] = []
-    for ch in app.storage.outbox.channels(enabled_only=True):
-        mine = [e for e in events if _wants(ch, e)]
-        if not mine:
-            continue
-        if ch.digest:
-            items.append((ch.id, f"digest:{batch}", digest_message(mine)))
-        else:
-            items.extend((ch.id, event_key(e), e) for e in mine)
-    return app.storage.outbox.enqueue(items, now=app.clock(), told=told) if items or told else 0
+    channels = app.storage.outbox.channels(enabled_only=True)
+    of = of or {}
+
+    def items(flipped: set[int]) -> list[tuple[int, str, dict[str, Any]]]:
+        mine = [e for e in events if of.get(id(e)) is None or of[id(e)] in flipped]
+        out: list[tuple[int, str, dict[str, Any]]] = []
+        for ch in channels:
+            wanted = [e for e in mine if _wants(ch, e)]
+            if wanted and ch.digest:
+                out.append((ch.id, f"digest:{batch}", digest_message(wanted)))
+            elif wanted:
+                out.extend((ch.id, event_key(e), e) for e in wanted)
+        return out
+
+    if not events and not told:
+        return 0
+    return app.storage.outbox.enqueue(items, now=app.clock(), told=told)
 
 
 def _wants(ch: Channel, event: dict[str, Any]) -> bool:
@@ -105,6 +119,11 @@ def _wants(ch: Channel, event: dict[str, Any]) -> bool:
 def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
     """The pass's changes as events. One whose event cannot be built is logged
     and left out: it must not keep the pass's other changes untold."""
+    return [e for _c, e in _change_events(app, changes)]
+
+
+def _change_events(app: App, changes: list[Change]) -> list[tuple[int, dict[str, Any]]]:
+    """(change id, event) of each change whose event can be built."""
     events = []
     for c in changes:
         found = app.storage.changes.detail(c.id)
@@ -124,7 +143,7 @@ def change_events(app: App, changes: list[Change]) -> list[dict[str, Any]]:
                 change.id, watch.id, old.number, new.number, type(exc).__name__, exc,
             )  # fmt: skip
             continue
-        events.append(event)
+        events.append((c.id, event))
     return events
 
 
@@ -171,13 +190,16 @@ def _listening(app: App) -> bool:
 
 
 def _deliver(
-    app: App, events: list[dict[str, Any]], told: Sequence[int] = ()
+    app: App,
+    events: list[dict[str, Any]],
+    told: Sequence[int] = (),
+    of: Mapping[int, int] | None = None,
 ) -> FlushResult | None:
     if not _listening(app):
         if told:  # told no one: a channel added later is not sent the backlog
-            app.storage.outbox.enqueue([], now=app.clock(), told=told)
+            app.storage.outbox.enqueue(lambda _flipped: [], now=app.clock(), told=told)
         return None
-    queue_events(app, events, batch=new_owner(), told=told)
+    queue_events(app, events, batch=new_owner(), told=told, of=of)
     if not events:
         return None
     return flush_notifications(
@@ -207,17 +229,25 @@ def notify_pass(
     the daemon.
     """
     try:
-        # And what a pass stopped between storing its changes and queueing left untold.
+        # And what a pass stopped between storing its changes and queueing left
+        # untold: older than a lease, so that no pass still running is raced.
         mine = {c.id for c in changes}
+        before = app.clock() - parse_duration(app.config.schedule.lease)
         changes = [
             *changes,
-            *(c for c in app.storage.changes.untold(limit=UNTOLD) if c.id not in mine),
+            *(
+                c
+                for c in app.storage.changes.untold(limit=UNTOLD, before=before)
+                if c.id not in mine
+            ),
         ]
         told = [c.id for c in changes]
         if not _listening(app):
             _deliver(app, [], told)
             return 0, 0
-        events = change_events(app, changes)
+        pairs = _change_events(app, changes)
+        of = {id(e): cid for cid, e in pairs}
+        events = [e for _c, e in pairs]
         for watch_id, status, at in removed:
             if (gone := _still_there(app, watch_id)) is not None:
                 events.append(removed_event(gone, at=at, status=status))
@@ -226,7 +256,7 @@ def notify_pass(
             # Once, when the run of failures reaches the rule's length.
             if errors == after and (watch := _still_there(app, watch_id)) is not None:
                 events.append(failing_event(watch, at=at, failures=errors))
-        result = _deliver(app, events, told)
+        result = _deliver(app, events, told, of)
     except Exception as exc:
         log.warning("notifications: %s", exc)
         return 0, 0

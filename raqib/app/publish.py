@@ -239,7 +239,7 @@ def gc(
     if dry_run:
         return out
     out.freed = app.storage.archive.delete_blobs(unused)
-    if out.freed:  # VACUUM rewrites the whole file: not for nothing removed
+    if out.freed or out.warc_files:  # VACUUM rewrites the whole file: not for nothing removed
         app.storage.archive.compact()
     return out
 

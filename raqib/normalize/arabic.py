@@ -339,9 +339,10 @@ def search_key(text: str) -> str:
 
 # What typing alone changes, beside the matching key's folds: spacing, the
 # half-space (ZWNJ, می‌نمایند: می نمایند) and a sentence's stops and commas.
-# Quotation marks and brackets stay: taking them off makes a quote a paraphrase. So does
+# Quotation marks and brackets stay: taking them off makes a quote a paraphrase;
+# so do a question's and an exclamation's marks ("انتهت الحرب؟" is not news), and
 # a mark between two numbers (3.5, and "1، 500", a list, is not 1500).
-_LOOSE = re.compile(r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:!?؟]|[.,،؛:!?؟](?!\s*\d)")
+_LOOSE = re.compile(r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:]|[.,،؛:](?!\s*\d)")
 
 
 def compact_key(text: str) -> str:
