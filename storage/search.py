@@ -173,9 +173,14 @@ class SearchRepo:
                 if watches is not None:
                     q = q.where(m.Version.watch_id.in_(list(watches)))
                 q = q.order_by(m.Version.id.desc()).limit(limit)
-            else:
-                q = q.where(m.Version.id.in_(ids)).order_by(m.Version.id.desc())
-            versions = list(s.scalars(q))
+            if ids is None:
+                versions = list(s.scalars(q))
+            else:  # a bounded list of ids a query: SQLite's bound parameters are bounded
+                versions = [
+                    v for i in range(0, len(ids), 500)
+                    for v in s.scalars(q.where(m.Version.id.in_(ids[i : i + 500])))
+                ]  # fmt: skip
+                versions.sort(key=lambda v: v.id, reverse=True)
             by_id = {
                 w.id: w
                 for w in load(

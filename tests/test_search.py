@@ -79,6 +79,7 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     # A decimal figure as printed: the key holds "3.25 مليون" as its value.
     assert found("3.25") == [("https://a.example/exports", [2])]
     assert found("3.5") == [("https://a.example/exports", [1])]
+    assert found("2.5") == found("3.5", "مندوب") == []  # never the bare 2500 of the summit
     [hit] = raqib("search", "3.5", "--json").json()
     assert "3.5 مليون برميل" in hit["snippet"]
     assert found("2500") == found("و2500") == [("https://b.example/summit", [1])]

@@ -180,9 +180,23 @@ def _lines(v: Version) -> list[str]:
     return [v.title or "", *v.text.split("\n")]
 
 
+_SCALE_AFTER = r"\s*(?:الف|الاف|مليون|ملايين|مليار|مليارات)(?!\w)"
+
+
+def _line_holds(line: str, key: str, number: str) -> bool:
+    """Whether a line (its search key given) holds `number` as printed, or, a
+    decimal one, before a scale word: "3.5 مليون", never a bare 3500."""
+    if holds(key, number):
+        return True
+    if not any(holds(key, f) for f in scaled(number)[1:]):
+        return False
+    written = matching_key(line, fold_numbers=False)
+    return re.search(rf"(?<![\d.,]){re.escape(number)}{_SCALE_AFTER}", written) is not None
+
+
 def _has_numbers(v: Version, numbers: list[str]) -> bool:
-    keys = [search_key(line) for line in _lines(v)]
-    return all(any(holds(k, f) for k in keys for f in scaled(n)) for n in numbers)
+    lines = [(line, search_key(line)) for line in _lines(v)]
+    return all(any(_line_holds(line, k, n) for line, k in lines) for n in numbers)
 
 
 def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
@@ -191,7 +205,8 @@ def snippet(v: Version, words: list[tuple[str, ...]], width: int = 300) -> str:
     for line in _lines(v):
         key = search_key(line)
         if all(
-            any(holds(key, f) for f in (scaled(w[0]) if w[0][0].isdigit() else w)) for w in words
+            _line_holds(line, key, w[0]) if w[0][0].isdigit() else any(holds(key, f) for f in w)
+            for w in words
         ):
             return line if len(line) <= width else line[: width - 1] + "…"
     return (v.title or "")[:width]
