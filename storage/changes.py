@@ -166,14 +166,14 @@ class ChangeRepo:
             ]
 
     def count(
-        self, *, since: datetime | None = None, story: str | None = None,
-        outlet: str | None = None, tag: str | None = None, silent: bool | None = None,
-        kind: str | None = None,
+        self, *, watch_id: int | None = None, since: datetime | None = None,
+        story: str | None = None, outlet: str | None = None, tag: str | None = None,
+        silent: bool | None = None, kind: str | None = None,
     ) -> int:  # fmt: skip
         """How many changes `all` would list with these filters."""
         with self.db.session() as s:
             q = select(func.count(m.Change.id)).join(m.Watch, m.Watch.id == m.Change.watch_id)
-            q = _filtered(q, None, since, story, outlet, tag, silent, kind)
+            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind)
             return int(s.scalar(q) or 0)
 
     def detail(self, change_id: int) -> tuple[Change, Version, Version] | None:

@@ -222,6 +222,20 @@ def test_the_front_page_reads_only_its_latest_changes(replayed) -> None:
         app.storage.close()
 
 
+def test_changes_last_lists_the_newest_oldest_first(replayed) -> None:
+    """`raqib changes` printed every change of months of history (8,100, 260
+    MB of memory): --last N reads the newest N in SQL, unless a filter needs
+    each change's analysis, and says how many there are."""
+    raqib: Raqib = replayed["raqib"]
+    every = raqib("changes", "--json").json()
+    assert raqib("changes", "--last", "2", "--json").json() == every[-2:]
+    figures = raqib("changes", "--facts", "figures", "--json").json()
+    assert raqib("changes", "--facts", "figures", "--last", "1", "--json").json() == figures[-1:]
+    r = raqib("changes", "--last", "2")
+    assert f"the newest 2 of {len(every):,} changes" in r.err
+    assert raqib("changes", "--last", "100000", "--json").json() == every
+
+
 def test_an_empty_feed_is_dated_now(tmp_path: Path) -> None:
     raqib = Raqib(tmp_path / "home", env={"RAQIB_NOW": "2026-11-30T09:15:00+00:00"})
     raqib("watch", "--no-fetch", "https://example.com/news/1")  # a home, no change yet

@@ -122,12 +122,17 @@ class ChangeFilter:
 
 
 def changes(
-    app: App, f: ChangeFilter = ChangeFilter(), *, first: int | None = None
+    app: App,
+    f: ChangeFilter = ChangeFilter(),
+    *,
+    first: int | None = None,
+    order: str = "priority",
 ) -> tuple[list[ChangeRow], int]:
     """Changes, oldest first, each with the analysis every reader shows, and
-    how many there are; with `first`, only that many, in the front page's
-    order (silent substantive edits first, newest first in each; read in SQL
-    unless a filter needs each change's analysis)."""
+    how many there are; with `first`, only that many: in the front page's
+    order ("priority": silent substantive edits first, newest first in each),
+    or the newest ("newest", listed oldest first), read in SQL unless a filter
+    needs each change's analysis."""
     since_dt = parse_since(f.since, now=app.clock(), zone=app.config.display.timezone)
     for fact in f.facts:
         if fact not in FACTS:
@@ -148,9 +153,11 @@ def changes(
         since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
         silent=None if stale else f.silent, kind=None if stale else f.kind,
     )  # fmt: skip
-    if first is not None and not (stale or f.facts or f.search) and watch_id is None:
-        top = app.storage.changes.all(**where, newest=first, order="priority")
-        return analysis.current_rows(app.storage, top), app.storage.changes.count(**where)
+    if first is not None and not (stale or f.facts or f.search):
+        top = app.storage.changes.all(watch_id=watch_id, **where, newest=first, order=order)
+        total = app.storage.changes.count(watch_id=watch_id, **where)
+        top = analysis.current_rows(app.storage, top)
+        return (top[::-1] if order == "newest" else top), total
     rows = app.storage.changes.all(watch_id=watch_id, **where)
     rows = analysis.current_rows(app.storage, rows)
     if stale:
@@ -164,6 +171,8 @@ def changes(
         rows = [r for r in rows if any(r.change.analysis.get("facts", {}).get(k) for k in keys)]
     if f.search:
         rows = [r for r in rows if mentions(r, f.search)]
+    if first is not None and order == "newest":
+        return rows[len(rows) - first :] if first else [], len(rows)
     if first is not None:
         return sorted(rows, key=priority)[:first], len(rows)
     return rows, len(rows)

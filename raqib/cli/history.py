@@ -217,9 +217,15 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
     "--search", metavar="TEXT",
     help="Only changes whose edited sentences or headline hold TEXT (spelling variants match).",
 )  # fmt: skip
+@click.option(
+    "--last", type=click.IntRange(1, 10**9), metavar="N",
+    help="Only the newest N of them (still listed oldest first); says how many there are.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as a JSON list.")
 @click.pass_obj
-def changes(obj: Ctx, as_json: bool, facts: tuple[str, ...], **filters: Any) -> None:
+def changes(
+    obj: Ctx, as_json: bool, facts: tuple[str, ...], last: int | None, **filters: Any
+) -> None:
     """List detected changes, oldest first, with their classification.
 
     Each change says whether it is cosmetic or substantive, silent (no update
@@ -229,15 +235,17 @@ def changes(obj: Ctx, as_json: bool, facts: tuple[str, ...], **filters: Any) -> 
     \b
     raqib changes --silent --kind substantive --since 2d
     raqib changes --outlet aljazeera --facts figures --search "الضحايا"
+    raqib changes --last 20          # a home of months: the newest twenty
     """
     if not filters["silent"]:
         filters["silent"] = None
     with obj.app(readonly=True) as app:
-        rows, _n = history.changes(
-            app, history.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
-        )
+        f = history.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
+        rows, total = history.changes(app, f, first=last, order="newest")
     data = [rec.change_record(r.change, r.watch, r.from_number, r.to_number) for r in rows]
     emit(data, as_json, text.changes(data))
+    if last is not None and total > len(rows) and not as_json:
+        click.echo(f"raqib: the newest {len(rows)} of {total:,} changes", err=True)
 
 
 @click.command(name="log")
