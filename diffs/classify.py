@@ -38,7 +38,8 @@ T = TypeVar("T")
 # 8: a sentence's stops and commas, and the half-space (ZWNJ), are spelling;
 # نصف/ربع before a scale word is that fraction of it (نصف مليون is 500000);
 # a negation is its particle, without its و / ف; figures shown in the page's digits;
-# a time (09:45) or a date (15/03/2020) is one figure.
+# a time (09:45) or a date (15/03/2020) is one figure; another page served at the
+# address (a redirect, nothing of the old text left) is a signal, not a silent edit.
 ANALYZER_VERSION = 8
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")
@@ -187,6 +188,18 @@ def _body_changed(old_text: str, new_text: str, title: str) -> bool:
     return a != b and not (title and (a == title + b or b == title + a))
 
 
+def _elsewhere(old: VersionLike, new: VersionLike, items: list[Item]) -> str | None:
+    """Another page now served at the address (a redirect to another story):
+    served from another URL, and no sentence of the old text is left. Not a
+    silent rewrite of the article, which is how it read."""
+    was, now = getattr(old, "url", None), getattr(new, "url", None)
+    if not was or not now or was == now:
+        return None
+    if any(it.label in ("unchanged", "cosmetic", "move") for it in items):
+        return None
+    return f"redirect: the address now leads to another page ({now})"
+
+
 def compare(old: VersionLike, new: VersionLike) -> Analysis:
     items = align(old.text, new.text)
     title = compact_key(new.title)
@@ -194,6 +207,8 @@ def compare(old: VersionLike, new: VersionLike) -> Analysis:
     byline_changed = compact_key(old.byline or "") != compact_key(new.byline or "")
     substantive = headline_changed or byline_changed or _body_changed(old.text, new.text, title)
     signals = update_signals(old, new)
+    if headline_changed and (elsewhere := _elsewhere(old, new, items)):
+        signals.append(elsewhere)
     counts = {label: sum(1 for it in items if it.label == label) for label in _COUNTED}
     chars = sum(changed_chars(it.ops) for it in items if it.ops)
     chars += sum(len(it.new.text) for it in items if it.label == "add" and it.new)

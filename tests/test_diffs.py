@@ -586,3 +586,25 @@ def test_a_question_mark_is_not_typing() -> None:
     """A question become a statement is an edit: "?" is kept where "." and "،" are not."""
     for a, b in (("انتهت الحرب؟", "انتهت الحرب."), ("هل انتهت الحرب?", "هل انتهت الحرب!")):
         assert compare(V(a), V(b)).kind == "substantive", (a, b)
+
+
+@dataclass
+class Served(V):
+    url: str = "https://news.example/a"
+
+
+def test_another_page_at_the_address_is_a_redirect_not_a_silent_rewrite() -> None:
+    """The address redirected to another story: the change read as the article
+    silently rewritten whole (substantive, silent, every sentence). It says the
+    address now leads elsewhere; a rewrite at the same address stays silent."""
+    old = Served("قالت الوزارة إن 26 حالة سجلت اليوم.\nوأضافت أن الوضع مستقر.", "كورونا في مصر")
+    other = "افتتح الوزير مشروع الري الجديد في المنيا.\nويخدم المشروع ألف فدان."
+    moved = Served(other, "مشروع ري جديد", url="https://news.example/other")
+    c = compare(old, moved)
+    assert c.kind == "substantive" and not c.silent
+    assert c.signals == [
+        "redirect: the address now leads to another page (https://news.example/other)"
+    ]
+    assert compare(old, Served(other, "مشروع ري جديد")).silent  # the same address
+    edited = Served(old.text.replace("26", "29"), old.title, url="https://news.example/a-slug")
+    assert compare(old, edited).silent  # a new address, the same story edited
