@@ -190,3 +190,37 @@ def test_a_teaser_in_the_article_that_opens_like_a_notice_announces_nothing() ->
     note = '<p>تصحيح: <a href="/policy">سياسة التصحيح</a> نشرت نسخة سابقة رقما خاطئا.</p>'
     corrected = page_of(html.replace("78 عامًا", "87 عامًا", 1).replace("</h1>", "</h1>" + note, 1))
     assert corrected.snapshot.notices
+
+
+def test_an_article_replaced_by_a_removal_notice_is_removed() -> None:
+    """Sputnik's page with its article replaced by "تم حذف هذا الخبر": the
+    extraction fell back to the template (comment rules, account dialogs), and
+    the change read as a silent edit of 38 paragraphs. It is removed, as a 404
+    would say, with the page's own words."""
+    import re as regex
+    from datetime import UTC, datetime
+
+    from raqib.domain import Outcome, Task
+    from raqib.extract import judge
+
+    html = realpage("ar_sputnik_arabic.html")
+    notice = "تم حذف هذا الخبر بناء على طلب الجهة المعنية."
+    gone, n = regex.subn(
+        r'<div itemprop="description" class="b-article__lead">.*?</div>'
+        r'<div class="b-banner m-banner-33',
+        f'<div itemprop="articleBody" class="b-article__text"><p dir="rtl">{notice}</p></div>'
+        '<div class="b-banner m-banner-33',
+        html,
+        count=1,
+        flags=regex.S,
+    )
+    assert n == 1
+    result = make_page(gone, "https://news.example/article")
+    assert isinstance(result, NotArticle) and result.reason.endswith(notice)
+    now = datetime.now(UTC)
+    task = Task(
+        1, "https://news.example/a", None, None, None, "x", "active", 1, 400, now, None, 0, 0
+    )
+    verdict = judge.after_extraction(task, result)
+    assert verdict.outcome == Outcome.REMOVED
+    assert not isinstance(make_page(html, "https://news.example/article"), NotArticle)

@@ -18,7 +18,7 @@ from raqib.extract import blocks, pagemeta, tables
 from raqib.extract.facts import Facts
 from raqib.extract.furniture import COUNTER, counters
 from raqib.extract.parsing import MAX_TREE_SIZE, fit, oversize, read
-from raqib.extract.results import BOT_CHECK, Article, NotArticle
+from raqib.extract.results import BOT_CHECK, REMOVED_NOTICE, Article, NotArticle
 from raqib.normalize.arabic import compact_key
 
 MIN_WORDS = 25
@@ -45,6 +45,14 @@ _BOT_CHECK = re.compile(
 _SOFT_404 = re.compile(
     r"\b404\b|page not found|not found|no longer available|الصفحة غير موجودة|الصفحة المطلوبة غير موجودة"
     r"|لم يتم العثور على الصفحة|الصفحة التي تبحث عنها|عذرا،? الصفحة",
+    re.IGNORECASE,
+)
+# An article whose first line says it was taken down, in the page's own template.
+_REMOVED = re.compile(
+    r"(?:عذرا[،,]?\s*)?(?:لقد\s+)?(?:تم|جرى)\s+(?:حذف|إزالة|ازالة|سحب)\s+(?:هذا|هذه)\s+"
+    r"(?:الخبر|المقال|المقالة|الموضوع|المادة|الصفحة)"
+    r"|(?:this|the)\s+(?:article|story|page)\s+(?:has\s+been|was)\s+"
+    r"(?:removed|deleted|withdrawn|taken\s+down)",
     re.IGNORECASE,
 )
 # UTF-8 read as Latin-1/cp1252 (Ø§Ù„) or as windows-1256 (ط§ظ„): the letters of "ال".
@@ -138,6 +146,8 @@ def extract(
     text = " ".join(paragraphs)
     # Judged as the glued text was (its headline's words counted): a story
     # an older profile kept stays an article.
+    if paragraphs and len(paragraphs[0]) <= 150 and _REMOVED.match(paragraphs[0]):
+        return NotArticle(f"{REMOVED_NOTICE}: {paragraphs[0]}")  # the rest: the template's
     verdict = _not_article_reason(title, f"{title} {text}" if unglued else text)
     if verdict:
         return NotArticle(verdict)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from raqib.domain import Fetched, Origin, Outcome, Task, WatchState
 from raqib.extract.page import Page, Same
-from raqib.extract.results import BOT_CHECK, NotArticle
+from raqib.extract.results import BOT_CHECK, REMOVED_NOTICE, NotArticle
 from raqib.recording import meta_change, page_meta
 
 COLLAPSE_RATIO = 0.2  # a page keeping under a fifth of the last version's words collapsed
@@ -95,6 +95,8 @@ def after_extraction(task: Task, result: Page | NotArticle | Same) -> Verdict:
     if isinstance(result, Same):
         return Verdict(_same(task))  # (no detail: an unchanged fetch must stay a small row)
     if isinstance(result, NotArticle):
+        if result.reason.startswith(REMOVED_NOTICE):  # as a 404 would say
+            return Verdict(Outcome.REMOVED, result.reason)
         return Verdict(Outcome.NOT_ARTICLE, result.reason)
     snap = result.snapshot
     broken = snap.text.count("\ufffd")

@@ -16,7 +16,8 @@ import lxml
 # 10: deep markup flattened only where libxml2 gives up; 11: notices read better;
 # 12: a short story's glued text split into its paragraphs (extract/blocks.py);
 # 13: dates lose control characters, JSON-LD's lone surrogates are replaced;
-# 14: a line all of one link's text (a teaser) is no notice; paragraphs are
+# 14: a line all of one link's text (a teaser) is no notice; an article that is
+# a removal notice ("تم حذف هذا الخبر") is removed; paragraphs are
 # compared without their sentence punctuation (a headline repeated with a stop).
 PROFILE = 14
 # trafilatura's version read from its installed metadata, not its module:
@@ -28,6 +29,9 @@ EXTRACTOR = (
 
 # NotArticle's reason for a challenge page: the site's, for a while, not the page's.
 BOT_CHECK = "bot check or challenge page"
+# The start of NotArticle's reason for a page whose article is a removal notice
+# ("تم حذف هذا الخبر"): the article is removed, as a 404 says (extract.judge).
+REMOVED_NOTICE = "removed: the page says so"
 
 
 @dataclass(frozen=True)
