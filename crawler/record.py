@@ -248,6 +248,8 @@ class Recorder:
     def _write(self, records: list[FetchRecord]) -> tuple[list[Recorded], float]:
         """One batch, on the writer thread; with the CPU seconds it took there."""
         started = time.thread_time()
+        if self.warc is not None and self.warc.archive is not None:
+            self.warc.archive.sync()  # the records first, then the rows that point at them
         recorded = self.storage.history.record_many(records, owner=self.owner)
         return recorded, time.thread_time() - started
 

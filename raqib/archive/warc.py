@@ -183,6 +183,7 @@ class WarcArchive:
                     # Unlocked before the close, which drops the lock only if no
                     # forked process (an extraction worker) shares the descriptor.
                     fcntl.flock(self.fd, fcntl.LOCK_UN)
+                    os.fsync(self.fd)  # its records are on disk before their rows (sync)
                     os.close(self.fd)
                     self.fd = None
                     self._create(serial)
@@ -203,6 +204,15 @@ class WarcArchive:
             finally:
                 if self.fd is not None:
                     fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def sync(self) -> None:
+        """Put what was written on disk: called before the rows that point at
+        it commit, so that a power cut never leaves a row pointing at bytes
+        the disk never had (the rows may be lost with it: the records are then
+        only unreferenced)."""
+        with self.lock:
+            if self.fd is not None:
+                os.fsync(self.fd)
 
     def close(self) -> None:
         with self.lock:
