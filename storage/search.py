@@ -41,6 +41,20 @@ def add_keys(conn: Any, values: list[dict[str, Any]]) -> None:
         sqlite.index_search(conn, [(v["version_id"], v["key"]) for v in values])
 
 
+def _keyed(rows: Any, key: Callable[[str], str]) -> list[tuple[int, Any, str]]:
+    """(version id, the row's second column, key) of (id, x, title, text) rows,
+    as they are read, up to a batch's text; the rest are left unread."""
+    out: list[tuple[int, Any, str]] = []
+    chars = 0
+    for vid, other, title, body in rows:
+        out.append((vid, other, key(f"{title}\n{body}")))
+        chars += len(body)
+        if chars > MAX_BATCH_CHARS:
+            break
+    rows.close()
+    return out
+
+
 class SearchRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -66,16 +80,10 @@ class SearchRepo:
                     .limit(INDEX_BATCH)
                     .execution_options(yield_per=50)
                 )
-                keys: list[dict[str, Any]] = []
-                chars = 0
-                for vid, wid, title, body in rows:  # as read, up to a batch's text
-                    keys.append(
-                        {"version_id": vid, "watch_id": wid, "key": key(f"{title}\n{body}")}
-                    )
-                    chars += len(body)
-                    if chars > MAX_BATCH_CHARS:
-                        break
-                rows.close()
+                keys = [
+                    {"version_id": vid, "watch_id": wid, "key": k}
+                    for vid, wid, k in _keyed(rows, key)
+                ]
                 if not keys:
                     break
                 add_keys(s.connection(), keys)
@@ -109,16 +117,9 @@ class SearchRepo:
                     .limit(min(INDEX_BATCH, limit - done))
                     .execution_options(yield_per=50)
                 )
-                old: list[tuple[int, str]] = []
-                new: list[dict[str, Any]] = []
-                chars = 0
-                for vid, was, title, body in rows:
-                    old.append((vid, was))
-                    new.append({"vid": vid, "k": key(f"{title}\n{body}")})
-                    chars += len(body)
-                    if chars > MAX_BATCH_CHARS:
-                        break
-                rows.close()
+                batch = _keyed(rows, key)
+                old = [(vid, was) for vid, was, _k in batch]
+                new = [{"vid": vid, "k": k} for vid, _was, k in batch]
                 if not new:
                     break
                 conn = s.connection()
@@ -132,7 +133,7 @@ class SearchRepo:
                     new,
                 )
                 if self._dialect == "sqlite":
-                    sqlite.index_search(conn, [(v["vid"], v["k"]) for v in new])
+                    sqlite.index_search(conn, [(vid, k) for vid, _was, k in batch])
                 done += len(new)
             if progress is not None:
                 progress(len(new))

@@ -195,11 +195,9 @@ def _deliver(
     told: Sequence[int] = (),
     of: Mapping[int, int] | None = None,
 ) -> FlushResult | None:
-    if not _listening(app):
-        if told:  # told no one: a channel added later is not sent the backlog
-            app.storage.outbox.enqueue(lambda _flipped: [], now=app.clock(), told=told)
+    if not (events or told) or not _listening(app):
         return None
-    queue_events(app, events, batch=new_owner(), told=told, of=of)
+    queue_events(app, events, batch=new_owner(), told=told, of=of)  # marks `told` even so
     if not events:
         return None
     return flush_notifications(
@@ -242,8 +240,8 @@ def notify_pass(
             ),
         ]
         told = [c.id for c in changes]
-        if not _listening(app):
-            _deliver(app, [], told)
+        if not _listening(app):  # told no one: a channel added later gets no backlog
+            app.storage.outbox.enqueue([], now=app.clock(), told=told)
             return 0, 0
         pairs = _change_events(app, changes)
         of = {id(e): cid for cid, e in pairs}
