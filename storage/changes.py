@@ -11,9 +11,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
-from raqib.domain import Change, ChangeRow, Judgement, Version
+from raqib.domain import FACT_MARKS, Change, ChangeRow, Judgement, Version, WatchMarks, fact_marks
 from raqib.storage import models as m
 from raqib.storage.db import MAX_BATCH_CHARS, Database, insert_new, to_domain
 from raqib.storage.watches import belonging, load
@@ -77,6 +77,7 @@ class ChangeRepo:
                 to_version_id=new.id,
                 detected_at=new.first_seen,
                 untold=new.fetch_id is not None,  # an import's history is never told
+                marks=fact_marks(judgement.analysis),
                 **asdict(judgement),
             )
             for old, new, judgement in judged
@@ -105,7 +106,7 @@ class ChangeRepo:
             result = s.execute(
                 update(m.Change)
                 .where(m.Change.id == change_id, m.Change.analyzer == expected_analyzer)
-                .values(asdict(judgement))
+                .values(asdict(judgement), marks=fact_marks(judgement.analysis))
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(result, "rowcount", 0))
@@ -133,12 +134,20 @@ class ChangeRepo:
         tag: str | None = None,
         silent: bool | None = None,
         kind: str | None = None,
+        facts: int = 0,
+        judged_by_other: str | None = None,
         newest: int | None = None,
         order: str = "newest",
+        after: tuple[datetime, int] | None = None,
+        limit: int | None = None,
     ) -> list[ChangeRow]:
-        """Changes with their watch and version numbers, oldest first, filtered;
-        with `newest`, only that many, newest first (`order` "priority": silent
-        substantive edits first, then substantive ones, newest first in each)."""
+        """Changes with their watch and version numbers, oldest first, filtered
+        (`facts`: touching any of these fact_marks; `judged_by_other`: by an
+        analyzer other than this one); `limit` of them after the change
+        `after` (its detected_at and id), for reading a long history a page at
+        a time; with `newest`, only that many, newest first (`order`
+        "priority": silent substantive edits first, then substantive ones,
+        newest first in each)."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             new = m.Version.__table__.alias("new")
@@ -148,10 +157,20 @@ class ChangeRepo:
                 .join(old, old.c.id == m.Change.from_version_id)
                 .join(new, new.c.id == m.Change.to_version_id)
             )
-            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind)
+            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind, facts)
+            if judged_by_other is not None:
+                q = q.where(m.Change.analyzer != judged_by_other)
             latest = (m.Change.detected_at.desc(), m.Change.id.desc())
             if newest is None:
-                q = q.order_by(m.Change.detected_at, m.Change.id)
+                if after is not None:
+                    at, change_id = after
+                    q = q.where(
+                        or_(
+                            m.Change.detected_at > at,
+                            and_(m.Change.detected_at == at, m.Change.id > change_id),
+                        )
+                    )
+                q = q.order_by(m.Change.detected_at, m.Change.id).limit(limit)
             elif order == "priority":
                 substantive = m.Change.kind == "substantive"
                 rank = case((and_(substantive, m.Change.silent), 0), (substantive, 1), else_=2)
@@ -168,13 +187,36 @@ class ChangeRepo:
     def count(
         self, *, watch_id: int | None = None, since: datetime | None = None,
         story: str | None = None, outlet: str | None = None, tag: str | None = None,
-        silent: bool | None = None, kind: str | None = None,
+        silent: bool | None = None, kind: str | None = None, facts: int = 0,
     ) -> int:  # fmt: skip
         """How many changes `all` would list with these filters."""
         with self.db.session() as s:
             q = select(func.count(m.Change.id)).join(m.Watch, m.Watch.id == m.Change.watch_id)
-            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind)
+            q = _filtered(q, watch_id, since, story, outlet, tag, silent, kind, facts)
             return int(s.scalar(q) or 0)
+
+    def marks_by_watch(self, analyzer: str) -> dict[int, WatchMarks]:
+        """For each watch, what its changes that `analyzer` judged add up to,
+        counted and or-ed in SQL: no analysis is read."""
+        c = m.Change
+
+        def any_of(cond: Any) -> Any:
+            return func.max(case((cond, 1), else_=0))
+
+        q = (
+            select(
+                c.watch_id, func.count(c.id), any_of(c.silent), any_of(c.headline_changed),
+                func.max(c.marks.op("&")(FACT_MARKS["numbers"])),
+                func.max(c.marks.op("&")(FACT_MARKS["quotes"])),
+            )
+            .where(c.analyzer == analyzer)
+            .group_by(c.watch_id)
+        )  # fmt: skip
+        with self.db.session() as s:
+            return {
+                w: WatchMarks(int(n), bool(si), bool(h), bool(fi), bool(qu))
+                for w, n, si, h, fi, qu in s.execute(q)
+            }
 
     def detail(self, change_id: int) -> tuple[Change, Version, Version] | None:
         with self.db.session() as s:
@@ -201,7 +243,7 @@ class ChangeRepo:
 
 def _filtered(
     q: Any, watch_id: int | None, since: datetime | None, story: str | None,
-    outlet: str | None, tag: str | None, silent: bool | None, kind: str | None,
+    outlet: str | None, tag: str | None, silent: bool | None, kind: str | None, facts: int,
 ) -> Any:  # fmt: skip
     if watch_id is not None:
         q = q.where(m.Change.watch_id == watch_id)
@@ -212,4 +254,6 @@ def _filtered(
         q = q.where(m.Change.silent.is_(silent))
     if kind is not None:
         q = q.where(m.Change.kind == kind)
+    if facts:
+        q = q.where(m.Change.marks.op("&")(facts) != 0)
     return q

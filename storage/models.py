@@ -37,8 +37,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# The fixed outcome vocabulary of a fetch (raqib.domain.Outcome).
-OUTCOMES = tuple(o.value for o in Outcome)
+OUTCOMES = tuple(o.value for o in Outcome)  # a fetch's fixed vocabulary
 
 
 class Base(DeclarativeBase):
@@ -232,6 +231,7 @@ class Change(Base):
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     analyzer: Mapped[str] = mapped_column(String(64))
     untold: Mapped[bool] = mapped_column(Boolean, index=True, server_default=false())  # 0014
+    marks: Mapped[int] = mapped_column(Integer, server_default="0")  # fact_marks (0016)
 
 
 class Source(Base):

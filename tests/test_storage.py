@@ -1188,6 +1188,73 @@ def test_listed_articles_are_watched_in_one_go_and_a_repeat_or_a_hand_watch_once
     assert store.outlets.watch(outlet.id, listed + twice, now=T0) == 0
 
 
+def test_changes_read_a_page_at_a_time_across_one_moment(store: Storage) -> None:
+    """Listing pages through changes by (detected_at, id): five changes of one
+    moment, read two at a time, come once each, in order."""
+    from raqib.domain import Judgement
+
+    for n in range(5):
+        ((w, _),) = store.watches.add([f"https://a.example/{n}"], now=T0)
+        record(store, w.id, "new_version", T0, f"نص أول {n}")
+        record(store, w.id, "new_version", T0 + timedelta(hours=1), f"نص ثان {n}")
+    verdict = Judgement(
+        kind="cosmetic", silent=False, headline_changed=False, byline_changed=False,
+        chars_changed=1, analysis={}, analyzer="test 1",
+    )  # fmt: skip
+    store.changes.save_many([(old, new, verdict) for old, new in store.changes.unanalyzed()])
+    whole = [r.change.id for r in store.changes.all()]
+    assert len(whole) == 5 and len({r.change.detected_at for r in store.changes.all()}) == 1
+    read, after = [], None
+    while page := store.changes.all(after=after, limit=2):
+        assert len(page) <= 2
+        read += [r.change.id for r in page]
+        after = (page[-1].change.detected_at, page[-1].change.id)
+    assert read == whole
+
+
+def test_marks_keep_the_facts_a_change_touched(store: Storage) -> None:
+    """changes.marks, set as a change is stored and made by migration 0016
+    for changes stored before it: what the listings count and filter on
+    without reading analyses."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from raqib.domain import Judgement, WatchMarks
+    from raqib.storage.migrate import config
+
+    facts = [{"numbers": [["3", "4"]]}, {"quotes": ["«»"], "negations": ["لم"]}, {}]
+    for n in range(3):
+        ((w, _),) = store.watches.add([f"https://a.example/{n}"], now=T0)
+        record(store, w.id, "new_version", T0, f"نص أول {n}")
+        record(store, w.id, "new_version", T0 + timedelta(hours=1), f"نص ثان {n}")
+    judged = [
+        (old, new, Judgement(
+            kind="substantive", silent=n == 0, headline_changed=n == 1, byline_changed=False,
+            chars_changed=1, analysis={"facts": facts[n]}, analyzer="test 1",
+        ))
+        for n, (old, new) in enumerate(store.changes.unanalyzed())
+    ]  # fmt: skip
+    stored = store.changes.save_many(judged)
+    ids = [c.watch_id for c in stored]
+    expected = {
+        ids[0]: WatchMarks(1, True, False, True, False),
+        ids[1]: WatchMarks(1, False, True, False, True),
+        ids[2]: WatchMarks(1, False, False, False, False),
+    }
+    assert store.changes.marks_by_watch("test 1") == expected
+    assert store.changes.marks_by_watch("test 2") == {}
+    assert [store.changes.count(facts=b) for b in (1, 2, 4, 6, 7)] == [1, 1, 1, 1, 2]
+    with store.db.engine.connect() as conn:
+        with conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0015")
+            command.upgrade(cfg, "0016")
+        marks = conn.execute(text("SELECT marks FROM changes ORDER BY id")).scalars().all()
+    assert marks == [1, 6, 0]
+    assert store.changes.marks_by_watch("test 1") == expected
+
+
 def _watch_with_a_change(store: Storage, url: str) -> tuple[int, int]:
     """A watch with two versions and the change between them: (watch id, change id)."""
     from raqib.analysis import analyze_pending

@@ -1,5 +1,5 @@
 """Watching articles and reading their history back: the use cases behind
-`watch`, `watches`, `versions`, `changes`, `log`, `diff` and `schedule`."""
+`watch`, `watches`, `versions`, `log`, `diff` and `schedule` (`changes`: change_list)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from raqib import analysis, config, guard, urls
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
-from raqib.diffs.classify import ANALYZER, Judged, judged
-from raqib.domain import RESTING_STATES, ChangeRow, FetchEntry, Version, Watch
-from raqib.normalize.arabic import text_holds
+from raqib.diffs.classify import Judged, judged
+from raqib.domain import RESTING_STATES, FetchEntry, Version, Watch
 
 _AGO = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -103,96 +101,6 @@ def versions(app: App, url: str) -> tuple[Watch, list[Version], dict[int, dict[s
     """A watch's versions, each with its WARC record and the fetches that bracket it."""
     w = find_watch(app, url)
     return w, app.storage.history.versions(w.id), app.storage.archive.evidence(w.id)
-
-
-FACTS = {"figures": "numbers", "quotes": "quotes", "negation": "negations"}
-
-
-@dataclass(frozen=True)
-class ChangeFilter:
-    url: str | None = None
-    story: str | None = None
-    outlet: str | None = None
-    tag: str | None = None
-    silent: bool | None = None
-    kind: str | None = None
-    facts: tuple[str, ...] = ()  # figures, quotes, negation: changes touching any of them
-    since: str | None = None  # ISO 8601 or a span: 2d, 12h
-    search: str | None = None  # words in the changed sentences or the headline
-
-
-def changes(
-    app: App,
-    f: ChangeFilter = ChangeFilter(),
-    *,
-    first: int | None = None,
-    order: str = "priority",
-) -> tuple[list[ChangeRow], int]:
-    """Changes, oldest first, each with the analysis every reader shows, and
-    how many there are; with `first`, only that many: in the front page's
-    order ("priority": silent substantive edits first, newest first in each),
-    or the newest ("newest", listed oldest first), read in SQL unless a filter
-    needs each change's analysis."""
-    since_dt = parse_since(f.since, now=app.clock(), zone=app.config.display.timezone)
-    for fact in f.facts:
-        if fact not in FACTS:
-            raise BadInput(f"--facts {fact!r}: one of {', '.join(FACTS)}")
-    watch_id = find_watch(app, f.url).id if f.url else None
-    # A name mistyped would show as "no changes": say it names nothing.
-    if f.story and app.storage.watches.story_id(f.story) is None:
-        raise NotFound(f"no story {f.story!r} (see `raqib watches`: its STORIES column)")
-    if f.outlet and app.storage.outlets.get(f.outlet, removed=True) is None:
-        raise NotFound(f"no outlet {f.outlet!r} (see `raqib outlet list`)")
-    # Changes an older analyzer judged are re-judged as they are read: while
-    # any wait for a pass to store them again, kind and silence are filtered
-    # on the verdicts shown, not the stored ones.
-    stale = (f.kind is not None or f.silent is not None) and bool(
-        app.storage.changes.analyzed_by_other(ANALYZER, limit=1)
-    )
-    where: dict[str, Any] = dict(
-        since=since_dt, story=f.story, outlet=f.outlet, tag=f.tag,
-        silent=None if stale else f.silent, kind=None if stale else f.kind,
-    )  # fmt: skip
-    if first is not None and not (stale or f.facts or f.search):
-        top = app.storage.changes.all(watch_id=watch_id, **where, newest=first, order=order)
-        total = app.storage.changes.count(watch_id=watch_id, **where)
-        top = analysis.current_rows(app.storage, top)
-        return (top[::-1] if order == "newest" else top), total
-    rows = app.storage.changes.all(watch_id=watch_id, **where)
-    rows = analysis.current_rows(app.storage, rows)
-    if stale:
-        rows = [
-            r for r in rows
-            if (f.kind is None or r.change.kind == f.kind)
-            and (f.silent is None or r.change.silent == f.silent)
-        ]  # fmt: skip
-    if f.facts:
-        keys = [FACTS[x] for x in f.facts]
-        rows = [r for r in rows if any(r.change.analysis.get("facts", {}).get(k) for k in keys)]
-    if f.search:
-        rows = [r for r in rows if mentions(r, f.search)]
-    if first is not None and order == "newest":
-        return rows[len(rows) - first :] if first else [], len(rows)
-    if first is not None:
-        return sorted(rows, key=priority)[:first], len(rows)
-    return rows, len(rows)
-
-
-def priority(row: ChangeRow) -> tuple[int, float, int]:
-    """Silent substantive edits first, then other substantive ones, then
-    cosmetic ones; newest first within each (as storage.changes orders them)."""
-    c = row.change
-    rank = 0 if c.kind == "substantive" and c.silent else 1 if c.kind == "substantive" else 2
-    return rank, -c.detected_at.timestamp(), -c.id
-
-
-def mentions(row: ChangeRow, words: str) -> bool:
-    """Whether a change's edited sentences or headline hold these words, compared
-    by matching key so spelling variants (hamza, ta marbuta, digits) match."""
-    texts = [row.watch.title or ""]
-    for a in row.change.analysis.get("alignment", []):
-        texts.extend(t for t in (a.get("old"), a.get("new")) if t)
-    return text_holds(texts, words)
 
 
 def fetch_log(app: App, url: str) -> tuple[Watch, list[tuple[FetchEntry, int | None]]]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from raqib.app import history, outlets
+from raqib.app import change_list, outlets
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App
 from raqib.domain import ChangeRow, Watch
@@ -27,14 +27,14 @@ class Newsroom:
     total: int = 0  # changes matching, before the front page's cut
 
 
-def parse_filter(args: Mapping[str, str]) -> history.ChangeFilter:
+def parse_filter(args: Mapping[str, str]) -> change_list.ChangeFilter:
     """A ChangeFilter from query parameters (serve) or options (report)."""
     kind = args.get("kind") or None
     if kind not in (None, "substantive", "cosmetic"):
         raise BadInput(f"kind {kind!r}: substantive or cosmetic")
     facts = tuple(f for f in (args.get("facts") or "").split(",") if f)
     silent = (args.get("silent") or "").lower() in ("1", "true", "yes", "on")
-    return history.ChangeFilter(
+    return change_list.ChangeFilter(
         story=args.get("story") or None, outlet=args.get("outlet") or None,
         tag=args.get("tag") or None, silent=True if silent else None, kind=kind, facts=facts,
         since=args.get("since") or None, search=args.get("search") or None,
@@ -45,10 +45,10 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
     given = {k: str(v) for k, v in (args or {}).items() if k in FILTER_KEYS and v}
     error = None
     try:
-        rows, total = history.changes(app, parse_filter(given), first=limit)
+        rows, total = change_list.changes(app, parse_filter(given), first=limit)
     except (BadInput, NotFound) as exc:  # a bad filter shows as a message over everything
         error = str(exc)
-        rows, total = history.changes(app, history.ChangeFilter(), first=limit)
+        rows, total = change_list.changes(app, change_list.ChangeFilter(), first=limit)
     names = [o.name for o in app.storage.outlets.all()]
     if (named := given.get("outlet")) and error is None and named not in names:
         names.append(named)  # a removed outlet's articles keep their figures

@@ -10,7 +10,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -42,6 +42,23 @@ def emit(data: Any, as_json: bool, lines: Iterable[str]) -> None:
         return
     for line in lines:
         click.echo(line)
+
+
+def emit_each(
+    records: Iterable[Any], as_json: bool, lines: Callable[[Iterable[Any]], Iterable[str]]
+) -> None:
+    """`emit` for records read as they are printed: the JSON list is written
+    an element at a time, as json.dumps(list, indent=2) would write it."""
+    if not as_json:
+        for line in lines(records):
+            click.echo(line)
+        return
+    opened = False
+    for r in records:
+        item = json.dumps(r, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if not opened else ",\n  ") + item, nl=False)
+        opened = True
+    click.echo("\n]" if opened else "[]")
 
 
 EXIT_BUSY = 75

@@ -10,8 +10,9 @@ from typing import Any, TextIO
 
 import click
 
-from raqib.app import history, manage, preview
-from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_json, fail
+from raqib.app import change_list, history, manage, preview
+from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_each, emit_json, fail
+from raqib.domain import ChangeRow
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -205,7 +206,7 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
 @click.option("--silent", is_flag=True, help="Only silent changes (no update signal).")
 @click.option("--kind", type=click.Choice(["substantive", "cosmetic"]), help="Only this kind.")
 @click.option(
-    "--facts", multiple=True, type=click.Choice(list(history.FACTS)),
+    "--facts", multiple=True, type=click.Choice(list(change_list.FACTS)),
     help="Only changes that touched figures, quotes or a negation (repeatable: any of them).",
 )  # fmt: skip
 @click.option(
@@ -240,12 +241,20 @@ def changes(
     if not filters["silent"]:
         filters["silent"] = None
     with obj.app(readonly=True) as app:
-        f = history.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
-        rows, total = history.changes(app, f, first=last, order="newest")
-    data = [rec.change_record(r.change, r.watch, r.from_number, r.to_number) for r in rows]
+        f = change_list.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
+        if last is None:  # a home of months: printed as read, a page of changes at a time
+            each = change_list.each_change(app, f)
+            emit_each((_record(r) for r in each), as_json, text.changes)
+            return
+        rows, total = change_list.changes(app, f, first=last, order="newest")
+    data = [_record(r) for r in rows]
     emit(data, as_json, text.changes(data))
-    if last is not None and total > len(rows) and not as_json:
+    if total > len(rows) and not as_json:
         click.echo(f"raqib: the newest {len(rows)} of {total:,} changes", err=True)
+
+
+def _record(r: ChangeRow) -> dict[str, Any]:
+    return rec.change_record(r.change, r.watch, r.from_number, r.to_number)
 
 
 @click.command(name="log")

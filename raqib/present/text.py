@@ -7,7 +7,7 @@ the two views cannot say different things.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from raqib.present.when import local
@@ -23,12 +23,13 @@ def versions(url: str, records: list[Record]) -> Iterator[str]:
         )
 
 
-def changes(records: list[Record]) -> Iterator[str]:
-    if not records:
-        yield "no changes"
-        return
-    yield f"{'DETECTED':<26}  {'ID':>6}  {'VERSIONS':<8}  {'CHANGE':<32}  TITLE  URL"
+def changes(records: Iterable[Record]) -> Iterator[str]:
+    """One line a change; records may be read as they are printed."""
+    shown = False
     for d in records:
+        if not shown:
+            yield f"{'DETECTED':<26}  {'ID':>6}  {'VERSIONS':<8}  {'CHANGE':<32}  TITLE  URL"
+            shown = True
         flags = [d["kind"]]
         if d["silent"]:
             flags.append("SILENT")
@@ -44,6 +45,8 @@ def changes(records: list[Record]) -> Iterator[str]:
             f"{local(d['detected_at']):<26}  {d['watch_id']:>6}  {versions:<8}  "
             f"{', '.join(flags):<32}  {title}  {d['url']}"
         )
+    if not shown:
+        yield "no changes"
 
 
 def fetch_log(url: str, records: list[Record]) -> Iterator[str]:

@@ -27,7 +27,16 @@ from raqib.diffs.render import (
     segments,
 )
 from raqib.diffs.words import DELETE, EQUAL, INSERT, mark_cosmetic, word_diff
-from raqib.domain import Change, FetchEntry, Version, Watch, WatchState
+from raqib.domain import (
+    FACT_MARKS,
+    Change,
+    FetchEntry,
+    Version,
+    Watch,
+    WatchMarks,
+    WatchState,
+    fact_marks,
+)
 from raqib.present import labels
 from raqib.present.when import local
 from raqib.report import charts, timeline
@@ -76,19 +85,29 @@ def environment() -> Environment:
     return env
 
 
-def badges(changes: list[Change], watch: Watch) -> list[str]:
-    out = []
-    if any(c.silent for c in changes):
-        out.append("silent edit")
-    if any(c.headline_changed for c in changes):
-        out.append("headline changed")
-    if any(c.analysis.get("facts", {}).get("numbers") for c in changes):
-        out.append("figures changed")
-    if any(c.analysis.get("facts", {}).get("quotes") for c in changes):
-        out.append("quotes changed")
+def badges(marks: WatchMarks | None, watch: Watch) -> list[str]:
+    out = [
+        label for label, on in (
+            ("silent edit", marks and marks.silent), ("headline changed", marks and marks.headline),
+            ("figures changed", marks and marks.figures), ("quotes changed", marks and marks.quotes),
+        ) if on
+    ]  # fmt: skip
     if watch.state == WatchState.REMOVED or watch.last_outcome == "removed":
         out.append("removed")
     return out
+
+
+def marks_of(changes: list[Change], more: WatchMarks | None = None) -> WatchMarks:
+    """What these changes add up to (and `more`, what others did)."""
+    bits = [fact_marks(c.analysis) for c in changes]
+    base = more or WatchMarks(0, False, False, False, False)
+    return WatchMarks(
+        base.changes + len(changes),
+        base.silent or any(c.silent for c in changes),
+        base.headline or any(c.headline_changed for c in changes),
+        base.figures or any(b & FACT_MARKS["numbers"] for b in bits),
+        base.quotes or any(b & FACT_MARKS["quotes"] for b in bits),
+    )
 
 
 def newsroom_view(news: Any) -> dict[str, Any]:
@@ -134,9 +153,16 @@ def newsroom_view(news: Any) -> dict[str, Any]:
 
 
 def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
-    by_watch: dict[int, list[Change]] = defaultdict(list)
-    for row in analysis.current_rows(storage, storage.changes.all()):
-        by_watch[row.change.watch_id].append(row.change)
+    # Each article's badges, added up in SQL; only the changes an older
+    # analyzer judged (after an upgrade, until passes judge them again) are read.
+    marks = storage.changes.marks_by_watch(analysis.ANALYZER)
+    older: dict[int, list[Change]] = defaultdict(list)
+    for row in analysis.current_rows(
+        storage, storage.changes.all(judged_by_other=analysis.ANALYZER)
+    ):
+        older[row.change.watch_id].append(row.change)
+    for watch_id, changes in older.items():
+        marks[watch_id] = marks_of(changes, marks.get(watch_id))
     stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
     outlets_only = 0
     for w in storage.watches.all():
@@ -144,7 +170,7 @@ def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
             outlets_only += 1  # they show in the latest changes and their outlet's figures
             continue
         slug = w.story
-        changes = by_watch.get(w.id, [])
+        counted = marks.get(w.id)
         stories[slug or "(no story)"].append(
             {
                 "id": w.id,
@@ -152,9 +178,9 @@ def index_view(storage: Storage, news: Any = None) -> dict[str, Any]:
                 "title": w.title or w.url,
                 "origin": w.origin,
                 "versions": w.version_count,
-                "changes": len(changes),
+                "changes": counted.changes if counted else 0,
                 "last_change": w.last_change_at,
-                "badges": badges(changes, w),
+                "badges": badges(counted, w),
                 "dir": direction(None, w.title or ""),
             }
         )
@@ -205,7 +231,7 @@ def article_view(storage: Storage, watch_id: int) -> dict[str, Any] | None:
             "silent": c.silent,
             "headline_changed": c.headline_changed,
             "chars": c.chars_changed,
-            "badges": badges([c], w),
+            "badges": badges(marks_of([c]), w),
             "signals": c.analysis.get("signals", []),
         }
         for c, _w, a, b in reversed(rows)

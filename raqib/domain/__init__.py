@@ -4,6 +4,7 @@ Fetching, extraction, storage, diffing and presentation all speak in these
 dataclasses and enums; storage imports this module, never the reverse. The
 rules a recorded fetch follows (when a new version is really new, what it
 changes on its watch) are pure functions beside it, in raqib.recording.
+Whole outlets' types are in raqib.domain.outlets, and importable from here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from raqib.domain.outlets import KeptRobots as KeptRobots
+from raqib.domain.outlets import Listed as Listed
+from raqib.domain.outlets import Outlet as Outlet
+from raqib.domain.outlets import OutletSource as OutletSource
+from raqib.domain.outlets import SourceKind as SourceKind
 
 
 class Outcome(StrEnum):
@@ -294,6 +301,27 @@ class Judgement:
     analyzer: str
 
 
+FACT_MARKS = {"numbers": 1, "quotes": 2, "negations": 4}  # changes.marks: bits of facts touched
+
+
+def fact_marks(analysis: dict[str, Any]) -> int:
+    """The facts (figures, quotes, negations) an analysis says a change touched,
+    as the bits storage keeps beside it, so listings need not read analyses."""
+    facts = analysis.get("facts") or {}
+    return sum(bit for key, bit in FACT_MARKS.items() if facts.get(key))
+
+
+@dataclass(frozen=True)
+class WatchMarks:
+    """What a watch's changes add up to, as the front page's badges show it."""
+
+    changes: int
+    silent: bool
+    headline: bool
+    figures: bool
+    quotes: bool
+
+
 @dataclass(frozen=True)
 class ChangeRow:
     """A change with the watch and version numbers a listing shows."""
@@ -362,59 +390,3 @@ class Message:
     next_attempt_at: datetime
     sent_at: datetime | None
     last_error: str | None
-
-
-class SourceKind(StrEnum):
-    """Where an outlet lists its new articles."""
-
-    FEED = "feed"  # RSS or Atom
-    SITEMAP = "sitemap"  # a (news) sitemap or sitemap index
-    FRONT = "front"  # an HTML front or section page: its article links
-
-
-@dataclass(frozen=True)
-class OutletSource:
-    id: int
-    outlet: str
-    url: str
-    kind: str
-    next_check_at: datetime
-    last_checked_at: datetime | None
-    last_status: str | None
-    entries_seen: int
-    etag: str | None = None
-    last_modified: str | None = None
-    body_sha256: str | None = None  # of the last read taken in (see storage.models)
-
-
-@dataclass(frozen=True)
-class Outlet:
-    id: int
-    name: str
-    retain_days: int
-    added_at: datetime
-    sources: tuple[OutletSource, ...] = ()
-    watched: int = 0  # watches it brought (rejected pages not counted)
-    rejected: int = 0  # pages it listed that are not articles
-    removed_at: datetime | None = None  # no longer followed; its history stays
-
-
-@dataclass(frozen=True)
-class Listed:
-    """An article link an outlet's source listed (what the source read yields)."""
-
-    url: str
-    source_id: int
-    found_via: str  # the source URL
-    title: str | None = None
-    published: str | None = None
-    front: bool = False  # a front page's link (feeds and sitemaps list articles)
-
-
-@dataclass(frozen=True)
-class KeptRobots:
-    """A host's robots.txt answer kept between passes ([fetch] robots_ttl)."""
-
-    origin: str  # scheme://host[:port]
-    fetched_at: datetime
-    size: int  # bytes of the body kept (a 4xx keeps its error page: "no rules")
