@@ -88,12 +88,24 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("Note: an earlier version misstated the figure.", True),
     ],
 )
+@pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
 def test_an_update_or_correction_notice_and_a_sentence_that_only_opens_like_one(
-    line: str, notice: bool
+    line: str, notice: bool, layout: str
 ) -> None:
-    body = "".join(f"<p>{s}</p>" for s in ("نص الخبر الأول هنا.", line, "فقرة أخيرة."))
+    """A line in a paragraph of its own, or one of a paragraph's lines (<br>,
+    as youm7 and alyaum write their articles): the correction in a long
+    paragraph of lines was no notice, so an announced edit was silent."""
+    long = "وأضاف أن الوزارة خصصت ميزانية إضافية لدعم البرنامج وتوسيع نطاقه. " * 6
+    body = {
+        "paragraphs": "".join(f"<p>{s}</p>" for s in ("نص الخبر الأول هنا.", line, "فقرة أخيرة.")),
+        "lines": f"<p>نص الخبر الأول هنا.<br />\n{long}<br />\n{line}<br />\n{long}</p>",
+        "first line": f"<p>{line}<br>{long}<br><b>{long}</b></p>",
+    }[layout]
     root = lxml.html.fromstring(f"<html><body><article>{body}</article></body></html>")
     assert bool(notices(root)) is notice
+    if notice:
+        (found,) = notices(root)
+        assert len(found) < len(long)
 
 
 def test_windows_1256_page_decoded_gives_the_same_snapshot() -> None:

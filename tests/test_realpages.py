@@ -192,6 +192,23 @@ def test_a_teaser_in_the_article_that_opens_like_a_notice_announces_nothing() ->
     assert corrected.snapshot.notices
 
 
+def test_a_correction_written_as_a_line_of_the_article_announces_the_edit() -> None:
+    """youm7 writes its article as paragraphs of lines (<br>): a correction
+    added as one more line was no notice (only an element's own short text
+    was), so the corrected figure read as a silent edit."""
+    html = realpage("ar_youm7_eg.html")
+    baseline = page_of(html)
+    line = "ملامح المرحلة الثانية من الدراسة.<br />"
+    correction = "تصحيح: ورد في نسخة سابقة من هذا الخبر أن عدد المراحل ثلاث، والصحيح مرحلتان."
+    assert html.count(line) == 1 and "<br />" in html
+    edited = page_of(
+        html.replace(line, f"{line}\n\t{correction}<br />").replace("الثانية", "الثالثة")
+    )
+    assert baseline.snapshot.notices == [] and edited.snapshot.notices == [correction]
+    change = compare(baseline.snapshot, edited.snapshot)
+    assert change.kind == "substantive" and not change.silent
+
+
 def test_an_article_replaced_by_a_removal_notice_is_removed() -> None:
     """Sputnik's page with its article replaced by "تم حذف هذا الخبر": the
     extraction fell back to the template (comment rules, account dialogs), and

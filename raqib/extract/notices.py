@@ -8,6 +8,7 @@ change to look at even when the article's text is not.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -108,7 +109,8 @@ BLOCK_TAGS = {
 
 
 def notices(root: Any) -> list[str]:
-    """Short visible lines that start like an update or correction notice."""
+    """Short visible lines that start like an update or correction notice:
+    an element's text, or a line of one written as lines (`<br>`)."""
     found: list[str] = []
     body = root.find("body")
     if body is None:
@@ -117,32 +119,61 @@ def notices(root: Any) -> list[str]:
         head = (el.text or "").strip()
         if not head and len(el):
             head = (el[0].text or "").strip()
-        if not _OPENS.match(head):
+        if _OPENS.match(head) and not beside_the_article(el):
+            _take(found, head, _text(el), el.iter("a"))
+    # Some sites write a whole article as one paragraph of lines, a correction
+    # among them: each line is read as an element's text is.
+    for parent in dict.fromkeys(br.getparent() for br in body.iter("br")):
+        if parent is None or beside_the_article(parent):
             continue
-        head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
-        m = _NOTICE.match(head)
-        if not (m or _PASSIVE.match(head) or _NOTE.match(head)) or beside_the_article(el):
-            continue
-        text = _text(el)
-        if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(el, text):
-            continue
-        plain = _MARKS.sub("", text)
-        if (
-            _PASSIVE.match(plain)
-            or (_NOTE.match(plain) and _EARLIER.search(plain) and _CORRECTED.search(plain))
-            or (m and m.group().rstrip()[-1:] in ":：-–—")
-            or (m and _WHEN.search(text))
-        ):
-            found.append(text)
+        for line, members in _lines(parent):
+            head = line.strip()
+            if _OPENS.match(head):
+                links = (a for m in members for a in m.iter("a"))
+                _take(found, head, canonical_line(line), links)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
-def _a_link(el: Any, text: str) -> bool:
+def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
+    """Add the line `text` (opening with `head`) if it is a notice."""
+    head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
+    m = _NOTICE.match(head)
+    if not (m or _PASSIVE.match(head) or _NOTE.match(head)):
+        return
+    if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
+        return
+    plain = _MARKS.sub("", text)
+    if (
+        _PASSIVE.match(plain)
+        or (_NOTE.match(plain) and _EARLIER.search(plain) and _CORRECTED.search(plain))
+        or (m and m.group().rstrip()[-1:] in ":：-–—")
+        or (m and _WHEN.search(text))
+    ):
+        found.append(text)
+
+
+def _lines(parent: Any) -> Iterator[tuple[str, list[Any]]]:
+    """An element's own content split at its `<br>`s: each line's text and the
+    elements in it."""
+    parts, members = [parent.text or ""], []
+    for child in parent:
+        if child.tag == "br":
+            yield "".join(parts), members
+            parts, members = [child.tail or ""], []
+            continue
+        if isinstance(child.tag, str):  # not a comment or a processing instruction
+            parts.append(etree.tostring(child, method="text", encoding="unicode", with_tail=False))
+            members.append(child)
+        parts.append(child.tail or "")
+    yield "".join(parts), members
+
+
+def _a_link(links: Iterable[Any], text: str) -> bool:
     """Whether the line is all the text of its links: a teaser ("تحديث: ..."
     heading another story), which names another page, not this one."""
-    links = [a for a in el.iter("a") if a.get("href")]
-    return bool(links) and canonical_line(" ".join(a.text_content() for a in links)) == text
+    linked = [a for a in links if a.get("href")]
+    return bool(linked) and canonical_line(" ".join(a.text_content() for a in linked)) == text
 
 
 def _text(el: Any) -> str:

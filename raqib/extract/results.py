@@ -18,8 +18,9 @@ import lxml
 # 13: dates lose control characters, JSON-LD's lone surrogates are replaced;
 # 14: a line all of one link's text (a teaser) is no notice; an article that is
 # a removal notice ("تم حذف هذا الخبر") is removed; paragraphs are
-# compared without their sentence punctuation (a headline repeated with a stop).
-PROFILE = 14
+# compared without their sentence punctuation (a headline repeated with a stop);
+# 15: a notice written as a line of a paragraph of lines (<br>) is read.
+PROFILE = 15
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (
