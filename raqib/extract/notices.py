@@ -156,11 +156,12 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
 def _lines(parent: Any) -> Iterator[tuple[str, list[Any]]]:
     """An element's own content split at its `<br>`s: each line's text and the
     elements in it."""
-    parts, members = [parent.text or ""], []
+    parts: list[str] = [parent.text or ""]
+    members: list[Any] = []
     for child in parent:
         if child.tag == "br":
             yield "".join(parts), members
-            parts, members = [child.tail or ""], []
+            parts, members = [child.tail or ""], []  # a new line
             continue
         if isinstance(child.tag, str):  # not a comment or a processing instruction
             parts.append(etree.tostring(child, method="text", encoding="unicode", with_tail=False))
