@@ -39,13 +39,22 @@ def load(home: Path) -> Config:
         raise ConfigError(f"{path}: {exc}") from exc
     sections = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     for name, values in data.items():
+        if not isinstance(values, dict) and name in sections:
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        if not isinstance(values, dict):  # `timezone = …` above every [section]
+            owners = [
+                s for s, t in sections.items() if name in {f.name for f in dataclasses.fields(t)}
+            ]
+            hint = f": put it under [{owners[0]}]" if owners else ""
+            raise ConfigError(
+                f"{path}:{_top_line(text, name) or '?'}: {name} is a setting outside any "
+                f"[section]{hint} (sections: {', '.join(sections)})"
+            )
         if name not in sections:
             line = _line_of(text, name, None)
             raise ConfigError(
                 f"{path}:{line or '?'}: unknown section [{name}] (known: {', '.join(sections)})"
             )
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: [{name}] must be a table")
         target = sections[name]
         if name == "outlets":
             values = _outlet_tables(path, text, target, values)
@@ -72,6 +81,16 @@ def load(home: Path) -> Config:
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return cfg
+
+
+def _top_line(text: str, key: str) -> int | None:
+    """The line of a setting above the first [section]."""
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("["):
+            return None
+        if line.partition("=")[0].strip().strip("\"'") == key:
+            return no
+    return None
 
 
 def _line_of(text: str, section: str, key: str | None) -> int | None:

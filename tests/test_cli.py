@@ -105,6 +105,15 @@ def test_watch_accepts_idn_and_stdin(raqib: Raqib) -> None:
     assert "watching 0 new URLs, 2 already watched; 1 lines" in again.out
 
 
+def test_a_new_watch_not_found_says_so_and_how_to_drop_it(server, raqib: Raqib) -> None:
+    """A mistyped address answered 404 on its first fetch read "removed", a
+    page Raqib never saw; it says "not found", and how to unwatch it."""
+    url = server.base + "/news/typo"
+    out = raqib("watch", url).out
+    assert "not found (HTTP 404): watched all the same" in out and f"raqib unwatch {url}" in out
+    assert "unwatch" not in raqib("watch", url).out  # already watched: the log's own word
+
+
 def test_unknown_watch_exit_code(raqib: Raqib) -> None:
     raqib("watch", "--no-fetch", "https://a.example/x")
     r = raqib("versions", "https://a.example/other", "--json", expect=4)
@@ -233,15 +242,30 @@ def test_check_named_watches_checks_just_those_now(server, raqib: Raqib) -> None
     assert "or --all, not both" in raqib.proc("check", "--all", "1", expect=2).err
 
 
+def _nothing_due(raqib: Raqib) -> None:
+    """A home whose one watch is paused: a pass has nothing to do."""
+    raqib("watch", "--no-fetch", "https://example.com/news/1")
+    raqib("pause", "1")
+
+
 def test_check_with_nothing_to_do(raqib: Raqib) -> None:
-    r = raqib.proc("check")
-    assert "checked 0 watches" in r.out
+    """A mistyped home in a cron line made a new empty home and passed, every
+    time, quietly: a pass says there is no database there, and makes none."""
+    r = raqib.proc("check", "-q", expect=1)
+    assert f"no Raqib database in {raqib.home}" in r.err and "mistyped" in r.err
+    assert not raqib.home.exists()
+    raqib.home.mkdir()
+    (raqib.home / "raqib.toml").write_text("[display]\ntimezone = 'UTC'\n", encoding="utf-8")
+    assert "no Raqib database" in raqib.proc("check", expect=1).err  # past the quick look
+    assert not (raqib.home / "raqib.db").exists()
+    _nothing_due(raqib)
+    assert "checked 0 watches" in raqib.proc("check").out
 
 
 def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     """Start-up is paid only for work that needs it: with no watch and no
     outlet source due, `raqib check` loads neither Scrapy nor trafilatura."""
-    raqib.proc("config")  # the home exists, nothing is watched
+    _nothing_due(raqib)
     out, loaded = importing_run(raqib, "check")
     assert "checked 0 watches" in out
     assert "raqib.storage" in loaded  # the measurement sees Raqib's own imports
@@ -305,6 +329,7 @@ def test_a_command_collects_garbage_again_once_started(raqib: Raqib) -> None:
     from raqib.loading import importing
 
     assert gc.isenabled()
+    _nothing_due(raqib)
     raqib("check")  # in this process: imports, opens the home, runs a pass
     assert gc.isenabled()
     (raqib.home / "raqib.toml").write_text("[fetch\n", encoding="utf-8")
@@ -336,6 +361,13 @@ def test_the_raqib_program_freezes_what_it_imported_and_a_host_does_not(tmp_path
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("raqib_probe_fresh", None)
+    home = str(tmp_path / "home")
+    for command in (["watch", "--no-fetch", "https://example.com/news/1"], ["pause", "1"]):
+        made = subprocess.run(
+            [sys.executable, "-P", "-m", "raqib", "--home", home, *command],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
     probe = (
         "import atexit, gc, sys, raqib.cli\n"
         "atexit.register(lambda: print(gc.get_freeze_count(), gc.isenabled()))\n"
@@ -413,6 +445,9 @@ def test_demo_runs_offline_and_serves_its_report(raqib: Raqib, tmp_path) -> None
     assert (keep / "raqib.db").exists()  # --keep: the home stays
     with pytest.raises(OSError):  # the report's server stopped with the demo
         urllib.request.urlopen(address, timeout=10)
+    # A second demo in that home mixed the first's article (its server gone) into its own.
+    r = raqib("demo", "--keep", str(keep), expect=2)
+    assert "holds an earlier demo's home" in r.err and not r.out
 
 
 def test_ports_and_unwritable_outputs_are_bad_input(raqib: Raqib, tmp_path) -> None:

@@ -138,7 +138,11 @@ def _atom_source(server) -> None:
 def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     _atom_source(server)
     server.routes["/atom/sport"] = Route(_article("الهلال يتأهل", SPORT))
-    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    out = raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    assert "new story" not in out.out  # the seeded story
+    typo = raqib("source", "add", server.base + "/atom.xml", "--story", "tlaks", "--kind", "atom")
+    assert "(a new story: check its spelling" in typo.out
+    raqib("source", "remove", server.base + "/atom.xml", "--story", "tlaks")
     report = raqib.proc("discover", "--json").json()
     assert _added(report) == {server.base + "/atom/related"}
     sport = next(c for c in report["candidates"] if c["url"].endswith("/atom/sport"))

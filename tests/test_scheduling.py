@@ -343,6 +343,12 @@ def test_broken_config_names_the_line(raqib: Raqib) -> None:
     (raqib.home / "raqib.toml").write_text("[fetch]\ntimeuot = 30\n", encoding="utf-8")
     r = raqib("config", expect=1)
     assert "raqib.toml:2" in r.err and "unknown setting fetch.timeuot" in r.err
+    # A setting above every section read as an "unknown section [timezone]" on line "?".
+    (raqib.home / "raqib.toml").write_text('# mine\ntimezone = "Asia/Baghdad"\n', encoding="utf-8")
+    r = raqib("config", expect=1)
+    assert (
+        "raqib.toml:2: timezone is a setting outside any [section]: put it under [display]" in r.err
+    )
     for bad, said in (
         ("max_size_mb = 1e400", "fetch.max_size_mb must be a finite number under 1e+09, got inf"),
         ("concurrency = 99999999999999999999", "fetch.concurrency must be a finite number"),

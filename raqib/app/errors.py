@@ -7,6 +7,8 @@ would remove files from).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class AppError(Exception):
     """A failure the user can act on; the message is one line, safe to print."""
@@ -65,3 +67,8 @@ def describe(exc: BaseException) -> str:
     if "readonly" in lowered or "read-only" in lowered:
         return f"the database or its directory is read-only ({text})"
     return text
+
+
+def no_database(home: Path) -> str:
+    """What a command that needs a home's database says in a new one."""
+    return f"no Raqib database in {home} (run `raqib watch URL` first; or is the home mistyped?)"

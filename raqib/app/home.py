@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from raqib import config_file
-from raqib.app.errors import HomeError
+from raqib.app.errors import HomeError, no_database
 from raqib.clock import Clock
 from raqib.clock import from_env as clock_from_env
 from raqib.config import Config, ConfigError
@@ -60,13 +60,18 @@ def load_config(home: Path) -> Config:
         raise HomeError(str(exc)) from exc
 
 
-def open_app(home: Path, *, readonly: bool = False, clock: Clock | None = None) -> App:
+def open_app(
+    home: Path, *, readonly: bool = False, existing: bool = False, clock: Clock | None = None
+) -> App:
+    """The home's app; `existing`: a command with nothing to do in a new home
+    (a pass) says so instead of making one, as a mistyped home would."""
+    if (readonly or existing) and not (home / DB_NAME).exists():
+        if database_url(home, load_config(home)) == sqlite.url_for(home / DB_NAME):
+            raise HomeError(no_database(home))
     if not readonly:
         ensure_home(home)
     cfg = load_config(home)
     url = database_url(home, cfg)
-    if readonly and url == sqlite.url_for(home / DB_NAME) and not (home / DB_NAME).exists():
-        raise HomeError(f"no Raqib database in {home} (run `raqib watch URL` first)")
     try:
         clock = clock or clock_from_env()
     except ValueError as exc:

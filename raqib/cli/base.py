@@ -103,14 +103,15 @@ class Ctx:
         self.verbose = verbose
 
     @contextmanager
-    def app(self, *, readonly: bool = False) -> Iterator[App]:
-        """The home's app; an error becomes one line on stderr and its exit code."""
+    def app(self, *, readonly: bool = False, existing: bool = False) -> Iterator[App]:
+        """The home's app (`existing`: refuse to make one); an error becomes
+        one line on stderr and its exit code."""
         with importing():
             from raqib.app.home import open_app
             from raqib.storage import StoreError, StoreFailure
 
             try:
-                app = open_app(self.home, readonly=readonly)
+                app = open_app(self.home, readonly=readonly, existing=existing)
             except AppError as exc:
                 fail(str(exc), exc.exit_code)
             except StoreError as exc:

@@ -34,9 +34,11 @@ def source() -> None:
 def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
     """Add a discovery source to a story (idempotent)."""
     with obj.app() as app:
+        new_story = app.storage.watches.story_id(story) is None  # or a slug mistyped
         src, created = publish.add_source(app, url, story=story, kind=kind)
     click.echo(
         f"{'added' if created else 'already a source'}: {src.url} ({src.kind}) for story {story}"
+        + (" (a new story: check its spelling in `raqib watches`)" if new_story else "")
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from raqib.app import warmup
-from raqib.app.errors import PassBusy
+from raqib.app.errors import PassBusy, no_database
 from raqib.cli.base import EXIT_STOPPED, Ctx, emit, fail, stopped_by_signals
 from raqib.loading import importing
 from raqib.present import records as rec
@@ -77,6 +78,10 @@ def _check(
     obj: Ctx, watches: tuple[str, ...], all_watches: bool, wait: bool,
     wait_timeout: float | None, limit: int | None, quiet: bool, as_json: bool, show_cpu: bool,
 ) -> None:  # fmt: skip
+    if not any((obj.home / f).exists() for f in ("raqib.db", "raqib.toml")) and not os.environ.get(
+        "RAQIB_DATABASE_URL"
+    ):  # a new or mistyped home: said before a worker starts (open_app says it otherwise)
+        fail(no_database(obj.home))
     warmup.before_pass(obj.home, limit=limit)  # before the imports below: they overlap
     with importing():
         from raqib.app import passes
@@ -86,7 +91,7 @@ def _check(
         from raqib.cli.progress import PassProgress
 
         bar = PassProgress()
-    with obj.app() as app:
+    with obj.app(existing=True) as app:
         only = None
         if watches:
             from raqib.app import manage

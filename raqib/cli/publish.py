@@ -381,6 +381,8 @@ def demo(keep: Path | None, port: int, serve_report: bool, serve_port: int) -> N
     """
     from raqib.demo.run import run_demo
 
+    if keep is not None and (keep / "raqib.db").exists():  # its pages' server is gone
+        fail(f"{keep} holds an earlier demo's home: give --keep a new directory, or remove it", 2)
     sys.exit(
         run_demo(
             home=keep, port=port, out=sys.stdout, serve_port=serve_port if serve_report else None

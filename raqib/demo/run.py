@@ -105,6 +105,8 @@ def _serve(home: Path, port: int, say: Any) -> int:
                 address = line.split()[2]
                 say(f"\n── the report of this demo: {address}  (Ctrl-C stops)")
                 say(f"   its home: {home}")
+            elif "is in use by another program" in line:  # werkzeug's words
+                say(f"{line.rstrip()} For the demo: --serve-port PORT (0: any free port).")
             elif not line.startswith(("INFO", "127.0.0.1")):  # access log lines
                 say(line.rstrip())
         return proc.wait()

@@ -314,6 +314,12 @@ def _verdict(d: Record) -> str:
         return f"not an article ({detail}): no version until the page holds one"
     if outcome is None:
         return "not fetched yet (the next raqib check fetches it)"
+    if d.get("created") and outcome in ("removed", "error"):  # a new watch's first fetch
+        what = "not found" if outcome == "removed" else "failed"
+        return (
+            f"{what} ({detail}): watched all the same, and tried again on its schedule "
+            f"(`raqib unwatch {d['url']}` if the address is mistyped)"
+        )
     return f"{outcome} ({detail}): tried again on its schedule"
 
 
