@@ -352,6 +352,31 @@ def test_an_outlets_headers_and_cookies_go_to_its_hosts_only(
         elsewhere.stop()
 
 
+def test_a_gzip_sitemap_is_read_unpacked_and_no_further_than_the_size_limit(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """sitemap.xml.gz sent as a gzip file (no Content-Encoding: sitemaps.org's
+    own form, common for an index's children) was "not a feed or sitemap"; a
+    gzip bomb is unpacked no further than fetch.max_size_mb."""
+    import gzip
+
+    gz = {"Content-Type": "application/x-gzip"}
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    index = f'<sitemapindex xmlns="{ns}"><sitemap><loc>{server.base}/sm/1.xml.gz</loc></sitemap></sitemapindex>'
+    server.routes["/sm/index.xml.gz"] = Route(gzip.compress(index.encode()), headers=gz)
+    server.routes["/sm/1.xml.gz"] = Route(gzip.compress(_urlset(server, ["/b/1"]).body), headers=gz)
+    _articles(server, "/b/1")
+    raqib("outlet", "add", "nahar", "--sitemap", server.base + "/sm/index.xml.gz")
+    _check(raqib, 0)
+    assert _watched(raqib) == {server.base + "/b/1"}
+    bomb = b'<?xml version="1.0"?>' + b" " * (9 * 1024 * 1024) + f'<urlset xmlns="{ns}"/>'.encode()
+    server.routes["/sm/1.xml.gz"] = Route(gzip.compress(bomb), headers=gz)  # 9 MB in 9 KB
+    raqib("outlet", "remove", "nahar")
+    raqib("outlet", "add", "bomb", "--sitemap", server.base + "/sm/1.xml.gz")
+    _check(raqib, 1)
+    assert _status(raqib) == "a gzip file past 8,388,608 bytes unpacked, or broken"
+
+
 def test_a_source_that_fails_says_its_http_status(server: PageServer, raqib: Raqib) -> None:
     """A moved feed must be told from a struggling server: both read
     "HttpError: Ignoring non-200 response"."""

@@ -114,7 +114,10 @@ class DiscoverSpider(scrapy.Spider):
         if response.status >= 400:
             yield SourceFetched(src.source_id, response.url, error=f"HTTP {response.status}")
             return
-        parsed = feeds.parse(response.body, response.url, header(response, b"Content-Type"))
+        parsed = feeds.parse(
+            response.body, response.url, header(response, b"Content-Type"),
+            max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
+        )  # fmt: skip
         yield SourceFetched(
             src.source_id,
             response.url,

@@ -114,7 +114,10 @@ class OutletSpider(scrapy.Spider):
                 body_sha256=digest,
             )
             return
-        parsed = feeds.parse(response.body, response.url, header(response, b"Content-Type"))
+        parsed = feeds.parse(
+            response.body, response.url, header(response, b"Content-Type"),
+            max_size=self.settings.getint("DOWNLOAD_MAXSIZE"),
+        )  # fmt: skip
         if parsed.error:
             yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
             return

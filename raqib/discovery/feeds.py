@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
@@ -17,6 +18,7 @@ from raqib.normalize.arabic import canonical_line
 from raqib.urls import joined
 
 MAX_ENTRIES = 1000
+MAX_UNZIPPED = 8 * 1024 * 1024  # a gzip listing unpacked: fetch.max_size_mb's default
 # feedparser's time grows with the markup, escaped or not (it cleans the HTML
 # inside entries too): about 30 µs a tag, on the crawl's own thread. A
 # stranger's 8 MB feed of nested tags took 153 s; 100,000 tags take about 3,
@@ -96,13 +98,35 @@ def _clean(value: object, limit: int = 1000) -> str | None:
     return line[:limit] or None
 
 
-def parse(body: bytes, base_url: str, content_type: str | None = None) -> Parsed:
+def parse(
+    body: bytes, base_url: str, content_type: str | None = None, *, max_size: int = MAX_UNZIPPED
+) -> Parsed:
     """Whatever the source turned out to be: a sitemap (index) or a feed;
-    `content_type`, the response's header, may name the feed's charset."""
+    `content_type`, the response's header, may name the feed's charset. A
+    gzip file (sitemap.xml.gz, sent as itself rather than with a
+    Content-Encoding) is read unpacked, up to `max_size` bytes."""
+    if body[:2] == b"\x1f\x8b":
+        unpacked = _gunzipped(body, max_size)
+        if unpacked is None:
+            return Parsed(
+                "unknown", error=f"a gzip file past {max_size:,} bytes unpacked, or broken"
+            )
+        body = unpacked
     head = body[:2000].lstrip().lower()
     if b"<urlset" in head or b"<sitemapindex" in head:
         return parse_sitemap(body, base_url)
     return parse_feed(body, base_url, content_type)
+
+
+def _gunzipped(body: bytes, limit: int) -> bytes | None:
+    """The gzip file's content, or None past `limit` (a bomb: never unpacked
+    further than that) or broken."""
+    unpacker = zlib.decompressobj(wbits=31)
+    try:
+        out = unpacker.decompress(body, limit + 1)
+    except zlib.error:
+        return None
+    return out if len(out) <= limit else None
 
 
 _DECLARED = re.compile(rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
