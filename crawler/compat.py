@@ -21,7 +21,7 @@ from scrapy import Request, signals
 from scrapy.core.downloader import Downloader
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
@@ -135,6 +135,9 @@ class RobotsTxt(RobotsTxtMiddleware):
         return parser
 
     async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
+        if response.status >= 500 or response.status == 429:
+            self._unreadable(netloc, f"HTTP {response.status}")
+            return
         if len(response.body) > MAX_BODY:
             # RFC 9309 §2.5 asks for the first 500 KiB: a stranger's 8 MB of
             # wildcard rules took seconds to parse, and more for each request.
@@ -144,6 +147,51 @@ class RobotsTxt(RobotsTxtMiddleware):
             url = urlparse_cached(request)
             self._memory.learn(origin(url.scheme, url.netloc), response.status, response.body)
         await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, IgnoreRequest):  # refused (the address guard): so is the page
+            super()._robots_error(exc, netloc)
+            return
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._unreadable(netloc, describe_error(exc))
+
+    def _unreadable(self, netloc: str, why: str) -> None:
+        """RFC 9309 §2.3.1.4: a robots.txt unreachable for the server's or the
+        network's fault means complete disallow (upstream allowed everything,
+        from a host that answered 503, timed out or sent 9 MB of "Disallow:
+        /"). Not kept between passes: the next asks again."""
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser = Unreadable(why)
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        if isinstance(rp, Unreadable):
+            self._stats.inc_value("robotstxt/unreadable")
+            raise IgnoreRequest(
+                f"{UNREADABLE} ({rp.why}): nothing is fetched from the host until it is read"
+            )
+        super().process_request_2(rp, request)
+
+
+UNREADABLE = "robots.txt could not be read"
+
+
+class Unreadable:
+    """A host's robots.txt parser when robots.txt could not be read: it allows nothing."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def allowed(self, url: str, user_agent: str) -> bool:
+        return False
+
+
+def describe_error(exc: Exception) -> str:
+    message = str(exc).strip().replace("\n", " ")[:200]
+    if not message and type(exc).__name__ in ("DownloadCancelledError", "CancelledError"):
+        message = "past the size limit (fetch.max_size_mb)"
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class Throttle(AutoThrottle):

@@ -137,14 +137,31 @@ def test_hosts_are_named_as_a_watched_url_names_them(raqib: Raqib) -> None:
 
 
 def test_a_struggling_host_is_asked_again_and_a_missing_file_is_kept(server, raqib: Raqib) -> None:
-    """A 5xx says nothing about the rules: the next pass asks again. A 404
-    means "no rules", and that answer is kept like any other."""
+    """A 5xx says nothing about the rules: the next pass asks again, and
+    meanwhile nothing is fetched from the host (RFC 9309 §2.3.1.4: complete
+    disallow; every page was fetched). A 404 means "no rules", and that answer
+    is kept like any other."""
     _site(server, raqib, robots=Route(b"busy", status=503, headers=TEXT))
-    assert _pass(server, raqib, 0)[0] == 1
-    assert _pass(server, raqib, 1)[0] == 1
+    assert _pass(server, raqib, 0) == (1, set())
+    assert _pass(server, raqib, 1) == (1, set())
+    log = raqib("log", f"{server.base}/news/0", "--json").json()
+    assert log[-1]["detail"].startswith("robots.txt could not be read (HTTP 503): nothing is")
     server.routes["/robots.txt"] = Route(b"not here", status=404, headers=TEXT)
     assert _pass(server, raqib, 2) == (1, {"/news/0", "/news/1", "/news/2"})
     assert _pass(server, raqib, 3) == (0, {"/news/0", "/news/1", "/news/2"})
+
+
+def test_a_robots_txt_that_cannot_be_downloaded_allows_nothing(server, raqib: Raqib) -> None:
+    """A robots.txt past the download limit, or too slow to arrive, allowed
+    every page of a host whose rules said "Disallow: /": nothing is fetched
+    there, and the fetch log says why."""
+    big = b"User-agent: *\nDisallow: /\n" + b"#" * (2 * 1024 * 1024)
+    _site(server, raqib, robots=Route(big, headers=TEXT))
+    with (raqib.home / "raqib.toml").open("a", encoding="utf-8") as f:
+        f.write("max_size_mb = 1\n")
+    assert _pass(server, raqib, 0) == (1, set())
+    detail = raqib("log", f"{server.base}/news/0", "--json").json()[-1]["detail"]
+    assert detail.startswith("robots.txt could not be read (") and "size" in detail, detail
 
 
 def test_crawler_processes_keep_and_use_the_answers(server, raqib: Raqib) -> None:

@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from raqib.crawler.compat import UNREADABLE
 from raqib.crawler.context import PassContext, context_of
 from raqib.crawler.responses import header, text
 from raqib.crawler.session import PassStopping
@@ -36,7 +37,7 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     name = type(exc).__name__
     message = failure.getErrorMessage().strip().replace("\n", " ")
-    if name == "IgnoreRequest" and message.startswith("private address guard"):
+    if name == "IgnoreRequest" and message.startswith(("private address guard", UNREADABLE)):
         return message[:400]
     if name == "IgnoreRequest" and "robots" in message.lower():
         return "robots.txt forbids this URL"
