@@ -23,6 +23,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.deprecate import create_deprecated_class
@@ -177,13 +178,17 @@ class RobotsTxt(RobotsTxtMiddleware):
 UNREADABLE = "robots.txt could not be read"
 
 
-class Unreadable:
+class Unreadable(RobotParser):
     """A host's robots.txt parser when robots.txt could not be read: it allows nothing."""
 
     def __init__(self, why: str) -> None:
         self.why = why
 
-    def allowed(self, url: str, user_agent: str) -> bool:
+    @classmethod
+    def from_crawler(cls, crawler: Any, robotstxt_body: bytes) -> Unreadable:
+        return cls("no body")  # never built from a body: RobotParser asks for the method
+
+    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
         return False
 
 
