@@ -4,6 +4,7 @@ says, and a pass that dies between reading and watching loses no article."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -121,6 +122,29 @@ def test_a_sitemap_index_reads_its_children_again(server: PageServer, raqib: Raq
     assert _watched(raqib) == {server.base + "/b/1", server.base + "/b/2"}
     asked = [h for p, h in server.requests if p == "/sm/index.xml"]
     assert "If-None-Match" not in asked[-1] and "If-Modified-Since" not in asked[-1]
+
+
+def test_a_sitemap_index_says_what_its_children_gave(server: PageServer, raqib: Raqib) -> None:
+    """An index whose child sitemaps all answered 404 read "ok: sitemapindex,
+    0 entries": its status says how many children were read, what they
+    listed, and why the first failed; with none read, the read failed."""
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    locs = "".join(f"<sitemap><loc>{server.base}/sm/{n}.xml</loc></sitemap>" for n in (1, 2, 3))
+    index = f'<?xml version="1.0"?><sitemapindex xmlns="{ns}">{locs}</sitemapindex>'
+    server.routes["/sm/index.xml"] = Route(index.encode(), headers=XML)
+    server.routes["/sm/1.xml"] = _urlset(server, ["/b/1", "/b/2"])
+    _articles(server, "/b/1", "/b/2")
+    raqib("outlet", "add", "nahar", "--sitemap", server.base + "/sm/index.xml")
+    _check(raqib, 0)
+    assert _status(raqib) == (
+        "ok: sitemapindex, 0 entries; its sitemaps: 1 of 3 read, 2 entries; 2 failed "
+        "(first: HTTP 404)"
+    )
+    del server.routes["/sm/1.xml"]
+    assert len(json.loads(_check(raqib, 1).stdout)["outlets"]["failed"]) == 1
+    assert _status(raqib).endswith(
+        "its sitemaps: 0 of 3 read, 0 entries; 3 failed (first: HTTP 404)"
+    )
 
 
 def test_one_read_follows_a_bounded_number_of_child_sitemaps(

@@ -121,7 +121,8 @@ class OutletSpider(scrapy.Spider):
         if parsed.error:
             yield SourceRead(src, parsed.error, failed=True, top=depth == 0)
             return
-        for child in self.sitemaps.follow(src.id, parsed.children, depth):
+        followed = self.sitemaps.follow(src.id, parsed.children, depth)
+        for child in followed:
             yield scrapy.Request(
                 child,
                 callback=self.parse_source,
@@ -139,9 +140,11 @@ class OutletSpider(scrapy.Spider):
         ]
         # A sitemap index's own validators stand for the read; its children
         # report their entries only.
+        skipped = len(parsed.children) - len(followed)
         yield SourceRead(
             src,
-            f"ok: {parsed.kind}, {len(listed)} entries",
+            f"ok: {parsed.kind}, {len(listed)} entries"
+            + (f", {skipped} sitemaps past the limit not read" if skipped else ""),
             listed,
             top=depth == 0,
             # A sitemap index's children change under an unchanged index: it

@@ -257,15 +257,35 @@ def _record_reads(app: App, reads: list[Any], report: ReadReport) -> None:
         if not r.top:
             continue
         entries = sum(len(x.listed) for x in reads if x.source.id == r.source.id)
+        status, failed = _with_children(
+            r, [x for x in reads if x.source.id == r.source.id], entries
+        )
         app.storage.outlets.source_read(
-            r.source.id, now=now, status=r.status, entries=entries, etag=r.etag,
+            r.source.id, now=now, status=status, entries=entries, etag=r.etag,
             last_modified=r.last_modified, not_modified=r.not_modified,
             body_sha256=r.body_sha256,
         )  # fmt: skip
         report.sources.append(
             {"outlet": r.source.outlet, "url": r.source.url, "kind": r.source.kind,
-             "status": r.status, "entries": entries, "failed": r.failed}
+             "status": status, "entries": entries, "failed": failed}
         )  # fmt: skip
+
+
+def _with_children(top: Any, own: list[Any], entries: int) -> tuple[str, bool]:
+    """A sitemap index's read as its status says it: what its child sitemaps
+    listed and how many failed, and why the first did (an index of children
+    all 404 or refused read "ok: sitemapindex, 0 entries"). Failed when
+    every child did."""
+    kids = [x for x in own if not x.top]
+    if not kids:
+        return top.status, top.failed
+    bad = [x for x in kids if x.failed]
+    status = (
+        f"{top.status}; its sitemaps: {len(kids) - len(bad)} of {len(kids)} read, {entries} entries"
+    )
+    if bad:
+        status += f"; {len(bad)} failed (first: {bad[0].status})"
+    return status[:400], top.failed or len(bad) == len(kids)
 
 
 def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
