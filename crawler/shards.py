@@ -248,15 +248,16 @@ def with_browser(
 
 def shard_main(parent: int, job: Job, conn: Connection) -> None:
     """A shard process: crawl its tasks, report each record and the outcome."""
-    die_with(parent)
-    # Its own process group: a Ctrl-C at the terminal reaches the pass alone,
-    # which passes it on once (a second SIGINT would make Scrapy stop hard).
-    os.setpgrp()
-    console.setup(job.log_level)
-    from raqib.storage import open_storage
-
-    storage = open_storage(job.database_url)
+    storage = None
     try:
+        die_with(parent)
+        # Its own process group: a Ctrl-C at the terminal reaches the pass alone,
+        # which passes it on once (a second SIGINT would make Scrapy stop hard).
+        os.setpgrp()
+        console.setup(job.log_level)
+        from raqib.storage import open_storage
+
+        storage = open_storage(job.database_url)
         outcome = crawl_here(
             storage,
             job.tasks,
@@ -267,12 +268,16 @@ def shard_main(parent: int, job: Job, conn: Connection) -> None:
             if job.report
             else None,
         )
-    except KeyboardInterrupt:  # the pass's SIGINT, passed on before Scrapy took the signal over
+    except KeyboardInterrupt:
+        # The pass's SIGINT, passed on before Scrapy took the signal over, or
+        # the terminal's, before this process left the group: it was read as
+        # a crawler that failed ("ended without reporting (exit code 1)").
         outcome = CrawlResult()  # stopped: what it did not record is the next pass's
     except BaseException as exc:
         outcome = CrawlResult(fatal=_portable(exc))
     finally:
-        storage.close()
+        if storage is not None:
+            storage.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)  # start-up and imports included
     outcome.cpu["crawler_processes"] = usage.ru_utime + usage.ru_stime
     conn.send(("done", outcome))
