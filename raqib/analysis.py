@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from raqib.diffs.classify import ANALYZER, Analysis, Judged, is_current, judge, judged
@@ -20,6 +22,7 @@ from raqib.storage import Storage
 log = logging.getLogger("raqib")
 
 BATCH = 500
+WATCHES_A_QUERY = 5000  # a pass's own watches, named in one query's IN list
 
 
 def current(change: Change, old: Version, new: Version) -> tuple[Change, Judged]:
@@ -70,12 +73,24 @@ def current_rows(storage: Storage, rows: list[ChangeRow]) -> list[ChangeRow]:
     return out
 
 
-def analyze_pending(storage: Storage) -> list[tuple[Change, Version]]:
-    """Judge every new version against its predecessor and store the change;
-    returns each change stored, with the version it leads to."""
+def analyze_pending(
+    storage: Storage, *, watches: Iterable[int] | None = None, before: datetime | None = None
+) -> list[tuple[Change, Version]]:
+    """Judge new versions against their predecessors and store the changes:
+    every one, or (a pass) those of `watches` and those first seen before
+    `before`, which a stopped pass left; returns each change stored, with
+    the version it leads to. Two passes ending together judged every pair
+    twice, and each counted only the changes it stored first."""
     out: list[tuple[Change, Version]] = []
-    while (batch := _analyze_batch(storage)) is not None:
-        out.extend(batch)
+    if watches is None and before is None:
+        while (batch := _analyze_batch(storage)) is not None:
+            out.extend(batch)
+        return out
+    ids = sorted(set(watches or ()))
+    for i in range(0, max(len(ids), 1), WATCHES_A_QUERY):
+        chunk = ids[i : i + WATCHES_A_QUERY]
+        while (batch := _analyze_batch(storage, watch_ids=chunk, before=before)) is not None:
+            out.extend(batch)
     return out
 
 
@@ -89,10 +104,10 @@ def judge_imported(storage: Storage) -> int:
 
 
 def _analyze_batch(
-    storage: Storage, *, imported: bool = False
+    storage: Storage, *, imported: bool = False, **which: Any
 ) -> list[tuple[Change, Version]] | None:
     """One batch judged and stored (None: nothing was left to judge)."""
-    pairs = storage.changes.unanalyzed(limit=BATCH, imported=imported)
+    pairs = storage.changes.unanalyzed(limit=BATCH, imported=imported, **which)
     if not pairs:
         return None
     judged = []

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, false, func, or_, select, update
 
 from raqib.domain import FACT_MARKS, Change, ChangeRow, Judgement, Version, WatchMarks, fact_marks
 from raqib.storage import models as m
@@ -24,14 +24,17 @@ class ChangeRepo:
         self.db = db
 
     def unanalyzed(
-        self, limit: int = 1000, *, max_chars: int = MAX_BATCH_CHARS, imported: bool = False
-    ) -> list[tuple[Version, Version]]:
+        self, limit: int = 1000, *, max_chars: int = MAX_BATCH_CHARS, imported: bool = False,
+        watch_ids: Sequence[int] | None = None, before: datetime | None = None,
+    ) -> list[tuple[Version, Version]]:  # fmt: skip
         """Consecutive version pairs with no change row yet (oldest first): up
         to `limit`, and no more pairs than hold `max_chars` of text between
         them (at least one), so that an archive's long texts are judged a few
         at a time. Rows are read as they are taken, never all at once.
         `imported`: only pairs whose newer version came from an import (no
-        fetch), which an import judges without taking a pass's."""
+        fetch), which an import judges without taking a pass's. `watch_ids`
+        and `before`: only pairs of these watches, or whose newer version was
+        first seen before then (a pass's own, and what a stopped pass left)."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             query = (
@@ -47,6 +50,10 @@ class ChangeRepo:
             )
             if imported:
                 query = query.where(m.Version.fetch_id.is_(None))
+            if watch_ids is not None or before is not None:
+                mine = m.Version.watch_id.in_(list(watch_ids or ()))
+                left = m.Version.first_seen < before if before is not None else false()
+                query = query.where(or_(mine, left))
             rows = s.execute(
                 query.order_by(m.Version.first_seen, m.Version.id)
                 .limit(limit)

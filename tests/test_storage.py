@@ -1188,6 +1188,26 @@ def test_listed_articles_are_watched_in_one_go_and_a_repeat_or_a_hand_watch_once
     assert store.outlets.watch(outlet.id, listed + twice, now=T0) == 0
 
 
+def test_a_pass_judges_its_own_versions_and_what_a_stopped_pass_left(store: Storage) -> None:
+    """Two passes ending together each judged every unjudged pair, and each
+    counted only what it stored first ("29 new versions (0 substantive)"):
+    a pass judges its own watches' versions, and others' only once they are
+    older than `before` (a lease: their pass stopped before judging them)."""
+    from raqib import analysis
+
+    ids = []
+    for n in range(3):
+        ((w, _),) = store.watches.add([f"https://a.example/{n}"], now=T0)
+        record(store, w.id, "new_version", T0, f"نص أول {n}")
+        record(store, w.id, "new_version", T0 + timedelta(hours=n + 1), f"نص ثان {n}")
+        ids.append(w.id)
+    mine = analysis.analyze_pending(store, watches={ids[2]}, before=T0 + timedelta(minutes=30))
+    assert [new.watch_id for _c, new in mine] == [ids[2]]
+    left = analysis.analyze_pending(store, watches=set(), before=T0 + timedelta(hours=1, minutes=1))
+    assert [new.watch_id for _c, new in left] == [ids[0]]  # a lease old: its pass stopped
+    assert [new.watch_id for _c, new in analysis.analyze_pending(store)] == [ids[1]]
+
+
 def test_changes_read_a_page_at_a_time_across_one_moment(store: Storage) -> None:
     """Listing pages through changes by (detected_at, id): five changes of one
     moment, read two at a time, come once each, in order."""

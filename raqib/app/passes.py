@@ -172,7 +172,12 @@ def run_check(
         summary.left = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
         summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
         own = set(outcome.new_versions)
-        analysed = analysis.analyze_pending(app.storage)
+        # Its own versions, and what a pass that stopped a lease ago left.
+        analysed = analysis.analyze_pending(
+            app.storage,
+            watches={w for w, number in own if number > 1},
+            before=app.clock() - parse_duration(app.config.schedule.lease),
+        )
         analysis.upgrade_stale(app.storage)
         search.index(app)  # the new versions become searchable
         for change, new in analysed:

@@ -100,7 +100,11 @@ def _standalone(crawler: Crawler, home: Path) -> None:
         try:
             robots.save()  # before the home closes (the middleware's own save comes after)
             app.storage.leases.release(owner)  # whatever a stop left unrecorded
-            changes = analysis.analyze_pending(app.storage)
+            changes = analysis.analyze_pending(
+                app.storage,
+                watches={w for w, number in recorder.new_versions if number > 1},
+                before=app.clock() - lease,
+            )
             analysis.upgrade_stale(app.storage)
             notify_pass(
                 app, changes=[c for c, new in changes if new.fetch_id is not None],
