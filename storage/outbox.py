@@ -83,12 +83,14 @@ class OutboxRepo:
                 s.delete(c)
             return len(found)
 
-    def disable_config_channels(self, keep: set[int]) -> None:
-        """Channels that came from raqib.toml and are no longer there stop."""
+    def disable_config_channels(self, ids: set[int]) -> None:
+        """These channels from a raqib.toml, no longer there, stop."""
+        if not ids:
+            return
         with self.db.session() as s:
             s.execute(
                 update(m.Channel)
-                .where(m.Channel.origin == "config", m.Channel.id.not_in(list(keep) or [-1]))
+                .where(m.Channel.origin == "config", m.Channel.id.in_(sorted(ids)))
                 .values(enabled=False)
                 .execution_options(synchronize_session=False)
             )

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,6 +204,31 @@ def test_digest_and_rules_in_config(server, raqib: Raqib, manifest, receiver: Re
     assert (
         listed[0]["origin"] == "config" and "hook" not in listed[0]["url"]
     )  # redacted: paths may hold tokens
+
+
+def test_a_channel_in_one_workers_config_is_not_stopped_by_another(
+    raqib: Raqib, tmp_path: Path
+) -> None:
+    """Two workers' homes on one database: a channel in one's raqib.toml was
+    switched off each time the other (without it) passed, and missed the
+    changes of that pass. A home stops only the channels its own file made."""
+    from raqib.storage import sqlite
+
+    shared = {"RAQIB_DATABASE_URL": sqlite.url_for(tmp_path / "shared.db"), **raqib.env}
+    one, other = Raqib(tmp_path / "one", shared), Raqib(tmp_path / "two", shared)
+    one.home.mkdir()
+    config = '[[notify.channels]]\nurl = "http://127.0.0.1:9/hook"\nwhen = ["all"]\n'
+    (one.home / "raqib.toml").write_text(config, encoding="utf-8")
+
+    def enabled(worker: Raqib) -> list[bool]:
+        return [c["enabled"] for c in worker("notify", "list", "--json").json()]
+
+    assert enabled(one) == [True]
+    assert enabled(other) == [True]  # it was [False]
+    assert enabled(one) == [True]
+    (one.home / "raqib.toml").write_text("", encoding="utf-8")  # taken out of its file
+    assert enabled(one) == [False]
+    assert enabled(other) == [False]
 
 
 def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> None:

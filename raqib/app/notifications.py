@@ -3,7 +3,10 @@ messages in the outbox, and deliver them within a time budget."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -32,8 +35,15 @@ from raqib.storage import StoreError
 log = logging.getLogger("raqib")
 
 
+OWNED = "config-channels.json"  # the channels this home's raqib.toml made
+
+
 def sync_config_channels(app: App) -> None:
-    """Channels written in raqib.toml live in the database too (origin "config")."""
+    """Channels written in raqib.toml live in the database too (origin
+    "config"); one this home's raqib.toml no longer lists stops. Another
+    home's raqib.toml (a worker on another machine) keeps its own: every
+    worker stopped the channels its file did not list, so a channel added on
+    one machine was off whenever another passed, and missed its changes."""
     keep = set()
     for ch in app.config.notify.channels:
         row, _ = app.storage.outbox.add_channel(
@@ -47,7 +57,23 @@ def sync_config_channels(app: App) -> None:
             now=app.clock(),
         )
         keep.add(row.id)
-    app.storage.outbox.disable_config_channels(keep)
+    owned = app.home / OWNED
+    # Ids of this database's channels: a home pointed at another names none there.
+    database = hashlib.sha256(app.storage.url().encode()).hexdigest()[:16]
+    try:
+        kept = json.loads(owned.read_text(encoding="utf-8"))
+        before = {int(i) for i in kept["ids"]} if kept["database"] == database else set()
+    except (OSError, ValueError, TypeError, KeyError):
+        before = set()  # none yet (or unreadable): stop nothing rather than another's
+    app.storage.outbox.disable_config_channels(before - keep)
+    if keep == before:
+        return
+    tmp = owned.with_name(f".{OWNED}.{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps({"database": database, "ids": sorted(keep)}), encoding="utf-8")
+        os.replace(tmp, owned)  # the old list or the new, never half
+    except OSError as exc:  # the channels stand; only a later removal is not seen
+        log.warning("could not note raqib.toml's channels in %s: %s", owned, exc)
 
 
 def channels(app: App) -> list[Channel]:
