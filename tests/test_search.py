@@ -75,6 +75,8 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
 
     assert found("خمسة") == found("5") == [("https://c.example/attack", [1])]
     assert found("ثلاثة") == []
+    said = raqib("search", "تسعة", "وتسعين").err  # nothing: the value it looked for is named
+    assert "so this searched for '99'" in said
     assert found("3.25", "مليون") == [("https://a.example/exports", [2])]
     # A decimal figure as printed: the key holds "3.25 مليون" as its value.
     assert found("3.25") == [("https://a.example/exports", [2])]

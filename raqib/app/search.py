@@ -124,6 +124,11 @@ def names_a_value(text: str) -> bool:
     return search_key(text) != matching_key(text, fold_numbers=False, keep_grouping=True)
 
 
+def as_searched(text: str) -> str:
+    """The words as the index reads them: number words as their values."""
+    return search_key(text)
+
+
 def search(app: App, text: str, *, limit: int = 50) -> list[Hit]:
     words = tokens(text)
     if not app.readonly:

@@ -67,9 +67,11 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool, reindex:
     data = [rec.search_record(h) for h in hits]
     emit(data, as_json, text.search(data))
     if not data and not as_json and search_app.names_a_value(" ".join(words)):
+        read = search_app.as_searched(" ".join(words))
         click.echo(
-            "raqib: number words are searched as values (مليار alone is one billion): "
-            'give the figure with it ("2 مليار"), or try `raqib changes --search`',
+            f"raqib: number words are searched as values, so this searched for {read!r} "
+            '(مليار alone is one billion: give the figure with it, "2 مليار"); '
+            "`raqib changes --search` reads the words as written too",
             err=True,
         )
 
