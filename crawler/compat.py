@@ -297,9 +297,15 @@ def bound_response_headers() -> None:
                 )
         upstream(self, line)
 
+    def lineLengthExceeded(self: Any, line: bytes) -> None:
+        # Twisted closes the connection on a line past MAX_LENGTH, and the
+        # fetch read "Connection was closed cleanly": say what happened.
+        raise ParseError(f"a response header line past {self.MAX_LENGTH} bytes", line[:80])
+
     lineReceived.raqib_bounded = True  # type: ignore[attr-defined]
     lineReceived.raqib_upstream = upstream  # type: ignore[attr-defined]
     Parser.lineReceived = lineReceived  # type: ignore[method-assign]
+    Parser.lineLengthExceeded = lineLengthExceeded  # type: ignore[method-assign]
 
 
 def upstream_code(ref: Callable[..., Any] | str) -> Callable[..., Any]:

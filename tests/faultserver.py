@@ -231,6 +231,14 @@ class _Handler(socketserver.BaseRequestHandler):
             article(self.server.base, path).encode(),
         )
 
+    def mode_header_line(self, path: str) -> None:
+        """A good article behind one header line longer than Twisted reads (16 kB)."""
+        self._send(
+            "200 OK",
+            {"Content-Type": "text/html", "X-Long": "a" * 64 * 1024},
+            article(self.server.base, path).encode(),
+        )
+
     def mode_pdf(self, path: str) -> None:
         self._send("200 OK", {"Content-Type": "application/pdf"}, PDF)
 

@@ -41,6 +41,7 @@ CASES = {
     "gzip_bomb": "error",
     "brotli_bomb": "error",
     "header_flood": "error",
+    "header_line": "error",
     "pdf": "not_article",
     "image": "not_article",
     "invalid_utf8": "not_article",
@@ -131,10 +132,11 @@ def test_fault_matrix(faults: FaultServer, raqib: Raqib) -> None:
     assert "larger than download max size" in details["huge"]  # announced: Scrapy's words
     assert "passed the size limit" in details["huge_unannounced"], details["huge_unannounced"]
     assert "response headers past 500 lines" in details["header_flood"]
+    assert "a response header line past 16384 bytes" in details["header_line"], details
     assert "not an HTML page" in details["pdf"] and "not an HTML page" in details["image"]
     # 429's Retry-After pushed the next check an hour out.
     sched = {r["url"]: r for r in raqib("schedule", "--json", "--limit", "0").json()}
-    assert sched[urls["429"]]["in_seconds"] >= 3590
+    assert sched[urls["429"]]["in_seconds"] >= 3000  # an hour, less the time since (a loaded CI)
     # The redirect to file:// read nothing from this machine.
     versions = raqib("versions", urls["redirect_file"], "--json").json()
     assert all("root:" not in v["text"] for v in versions)
