@@ -113,7 +113,7 @@ class ChangeRepo:
             result = s.execute(
                 update(m.Change)
                 .where(m.Change.id == change_id, m.Change.analyzer == expected_analyzer)
-                .values(asdict(judgement), marks=fact_marks(judgement.analysis))
+                .values({**asdict(judgement), "marks": fact_marks(judgement.analysis)})
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(result, "rowcount", 0))

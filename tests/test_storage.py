@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from raqib.domain import FetchRecord, Snapshot, WatchState
 from raqib.storage import Storage, open_storage, sqlite
@@ -1206,6 +1206,29 @@ def test_a_pass_judges_its_own_versions_and_what_a_stopped_pass_left(store: Stor
     left = analysis.analyze_pending(store, watches=set(), before=T0 + timedelta(hours=1, minutes=1))
     assert [new.watch_id for _c, new in left] == [ids[0]]  # a lease old: its pass stopped
     assert [new.watch_id for _c, new in analysis.analyze_pending(store)] == [ids[1]]
+
+
+def test_a_change_an_older_analyzer_judged_is_stored_again_with_its_marks(
+    store: Storage,
+) -> None:
+    """upgrade_stale stores a newer analyzer's judgement over an older one's,
+    marks (figures, quotes) included: the badges and --facts read them."""
+    from raqib import analysis
+    from raqib.storage import models as m
+
+    ((w, _),) = store.watches.add(["https://a.example/1"], now=T0)
+    record(store, w.id, "new_version", T0, "صدر 3 ملايين برميل يوميا من الحقول.")
+    record(
+        store, w.id, "new_version", T0 + timedelta(hours=1), "صدر 4 ملايين برميل يوميا من الحقول."
+    )
+    (stored,) = analysis.analyze_pending(store)
+    assert stored[0].analysis["facts"]["numbers"] and store.changes.count(facts=1) == 1
+    with store.db.session() as s:
+        s.execute(update(m.Change).values(analyzer="raqib-diff 1", marks=0))
+    assert store.changes.count(facts=1) == 0
+    assert analysis.upgrade_stale(store) == 1
+    assert store.changes.count(facts=1) == 1
+    assert store.changes.analyzed_by_other(analysis.ANALYZER, limit=5) == []
 
 
 def test_changes_read_a_page_at_a_time_across_one_moment(store: Storage) -> None:
