@@ -7,8 +7,9 @@ change to look at even when the article's text is not.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -122,21 +123,26 @@ def notices(root: Any) -> list[str]:
         if _OPENS.match(head) and not beside_the_article(el):
             _take(found, head, _text(el), el.iter("a"))
     # Some sites write a whole article as one paragraph of lines, a correction
-    # among them: each line is read as an element's text is.
+    # among them. Such a line says it is one only with a separator after its
+    # keyword, or in so many words: a date alone (an element's rule) would
+    # make "تحديث بطاقات التموين يبدأ 15 مارس" a notice, announcing its edit.
+    # Never inside a link (a teaser of lines names another page).
     for parent in dict.fromkeys(br.getparent() for br in body.iter("br")):
-        if parent is None or beside_the_article(parent):
+        if parent is None or beside_the_article(parent) or _linked(parent):
             continue
-        for line, members in _lines(parent):
-            head = line.strip()
+        for head, line, members in _lines(parent):
             if _OPENS.match(head):
                 links = (a for m in members for a in m.iter("a"))
-                _take(found, head, canonical_line(line), links)
+                _take(found, head, canonical_line(line()), links, dated=False)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
-def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
-    """Add the line `text` (opening with `head`) if it is a notice."""
+def _take(
+    found: list[str], head: str, text: str, links: Iterable[Any], *, dated: bool = True
+) -> None:
+    """Add the line `text` (opening with `head`) if it is a notice (`dated`:
+    a keyword followed by a date or a time is one)."""
     head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head)
     if not (m or _PASSIVE.match(head) or _NOTE.match(head)):
@@ -148,26 +154,40 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         _PASSIVE.match(plain)
         or (_NOTE.match(plain) and _EARLIER.search(plain) and _CORRECTED.search(plain))
         or (m and m.group().rstrip()[-1:] in ":：-–—")
-        or (m and _WHEN.search(text))
+        or (dated and m and _WHEN.search(text))
     ):
         found.append(text)
 
 
-def _lines(parent: Any) -> Iterator[tuple[str, list[Any]]]:
-    """An element's own content split at its `<br>`s: each line's text and the
+def _lines(parent: Any) -> Iterator[tuple[str, Callable[[], str], list[Any]]]:
+    """An element's own content split at its `<br>`s: each line's start, how
+    to read the whole line (read only for a line that starts like a notice:
+    each level of nested lines would read all below it again), and the
     elements in it."""
-    parts: list[str] = [parent.text or ""]
-    members: list[Any] = []
-    for child in parent:
-        if child.tag == "br":
-            yield "".join(parts), members
-            parts, members = [child.tail or ""], []  # a new line
-            continue
+    children = list(parent)
+    starts = [-1] + [i for i, c in enumerate(children) if c.tag == "br"]
+    for n, at in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(children)
+        members = children[at + 1 : end]
+        lead = (parent.text if at < 0 else children[at].tail) or ""
+        head = lead.strip()
+        if not head and members and isinstance(members[0].tag, str):
+            head = (members[0].text or "").strip()
+        yield head, functools.partial(_line, lead, members), members
+
+
+def _line(lead: str, members: list[Any]) -> str:
+    parts = [lead]
+    for child in members:
         if isinstance(child.tag, str):  # not a comment or a processing instruction
             parts.append(etree.tostring(child, method="text", encoding="unicode", with_tail=False))
-            members.append(child)
         parts.append(child.tail or "")
-    yield "".join(parts), members
+    return "".join(parts)
+
+
+def _linked(el: Any) -> bool:
+    """Whether the element is, or is inside, a link."""
+    return any(a.tag == "a" and a.get("href") for a in (el, *el.iterancestors()))
 
 
 def _a_link(links: Iterable[Any], text: str) -> bool:
