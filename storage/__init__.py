@@ -53,6 +53,11 @@ class Storage:
         """The database URL, credentials included (for a pass's other processes)."""
         return self.db.url()
 
+    def safe_url(self) -> str:
+        """The database URL with its password hidden: which database, stable
+        across a password's rotation."""
+        return self.db.engine.url.render_as_string(hide_password=True)
+
     def close(self) -> None:
         self.db.close()
 

@@ -162,6 +162,13 @@ def test_a_robots_txt_that_cannot_be_downloaded_allows_nothing(server, raqib: Ra
     assert _pass(server, raqib, 0) == (1, set())
     detail = raqib("log", f"{server.base}/news/0", "--json").json()[-1]["detail"]
     assert detail.startswith("robots.txt could not be read (") and "size" in detail, detail
+    # Too slow to arrive: the download timeout ends it, and nothing is fetched either.
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /\n", headers=TEXT, delay=5)
+    with (raqib.home / "raqib.toml").open("a", encoding="utf-8") as f:
+        f.write("timeout = 1\n")
+    assert _pass(server, raqib, 1) == (1, set())
+    detail = raqib("log", f"{server.base}/news/0", "--json").json()[-1]["detail"]
+    assert detail.startswith("robots.txt could not be read (") and "Timeout" in detail, detail
 
 
 def test_crawler_processes_keep_and_use_the_answers(server, raqib: Raqib) -> None:

@@ -59,7 +59,7 @@ def sync_config_channels(app: App) -> None:
         keep.add(row.id)
     owned = app.home / OWNED
     # Ids of this database's channels: a home pointed at another names none there.
-    database = hashlib.sha256(app.storage.url().encode()).hexdigest()[:16]
+    database = hashlib.sha256(app.storage.safe_url().encode()).hexdigest()[:16]
     try:
         kept = json.loads(owned.read_text(encoding="utf-8"))
         before = {int(i) for i in kept["ids"]} if kept["database"] == database else set()

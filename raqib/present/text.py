@@ -7,6 +7,7 @@ the two views cannot say different things.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -318,7 +319,7 @@ def _verdict(d: Record) -> str:
         what = "not found" if outcome == "removed" else "failed"
         return (
             f"{what} ({detail}): watched all the same, and tried again on its schedule "
-            f"(`raqib unwatch {d['url']}` if the address is mistyped)"
+            f"(`raqib unwatch {shlex.quote(d['url'])}` if the address is mistyped)"
         )
     return f"{outcome} ({detail}): tried again on its schedule"
 
