@@ -401,6 +401,30 @@ def test_a_gzip_sitemap_is_read_unpacked_and_no_further_than_the_size_limit(
     assert _status(raqib) == "a gzip file past 8,388,608 bytes unpacked, or broken"
 
 
+def test_an_outlet_that_lists_many_pages_does_not_hold_back_anothers(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """A batch goes in turns, one watch of each outlet at a time: a hostile
+    outlet listing 256 pages on slow hosts held another's three new articles
+    behind its own for up to 244 s (their first captures, against which a
+    silent edit is caught). One download at a time shows the order."""
+    raqib.home.mkdir(parents=True, exist_ok=True)
+    (raqib.home / "raqib.toml").write_text(
+        "[fetch]\nconcurrency = 1\nper_domain = 1\nautothrottle = false\nprocesses = 0\n",
+        encoding="utf-8",
+    )
+    many = [f"/many/{n}" for n in range(6)]
+    server.routes["/many.xml"] = _rss(server, many)
+    server.routes["/few.xml"] = _rss(server, ["/few/0", "/few/1"])
+    _articles(server, *many, "/few/0", "/few/1")
+    raqib("outlet", "add", "many", "--feed", server.base + "/many.xml")
+    raqib("outlet", "add", "few", "--feed", server.base + "/few.xml")
+    _check(raqib, 0)
+    fetched = [p for p, _h in server.requests if p.startswith(("/many/", "/few/"))]
+    assert sorted(fetched) == sorted([*many, "/few/0", "/few/1"])
+    assert {fetched.index("/few/0"), fetched.index("/few/1")} <= {0, 1, 2, 3}, fetched
+
+
 def test_a_source_that_fails_says_its_http_status(server: PageServer, raqib: Raqib) -> None:
     """A moved feed must be told from a struggling server: both read
     "HttpError: Ignoring non-200 response"."""
