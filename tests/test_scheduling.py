@@ -19,7 +19,7 @@ from raqib.config import Config, ScheduleConfig
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
 from raqib.scheduler import Daemon, DaemonOptions, RevisitPolicy, WatchFacts
-from tests.conftest import Raqib
+from tests.conftest import Gate, Raqib
 
 pytestmark = pytest.mark.backends
 
@@ -210,21 +210,27 @@ def test_changes_recheck_quickly_and_errors_back_off_through_the_cli(server, raq
 def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> None:
     urls = []
     for i in range(3):
-        server.routes[f"/slow/{i}"] = Route(render(VERSIONS[i], server.base), delay=3.0)
+        server.routes[f"/slow/{i}"] = Route(render(VERSIONS[i], server.base))
         urls.append(server.base + f"/slow/{i}")
     raqib("watch", "--no-fetch", *urls)
+    # The first pass's requests are held at the server until the others have
+    # tried (a 3 s delay let the first pass end first on a loaded machine).
+    gate = server.around = Gate(free=0)
     first = raqib.popen("check", "--all")
     try:
-        assert server.hit.wait(30), "the first pass never reached the server"
+        assert gate.held.wait(60), "the first pass never reached the server"
         second = raqib.proc("check", "--all", expect=75)
         assert "another raqib pass is running" in second.err
         assert "Traceback" not in second.err and "locked" not in second.err
         waiting = raqib.popen("check", "--all", "--wait")
+        gate.open.set()
         _out, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
         _w_out, w_err = waiting.communicate(timeout=120)
         assert waiting.returncode == 0, w_err
     finally:
+        gate.open.set()
+        server.around = None
         for p in (first,):
             if p.poll() is None:
                 p.kill()
