@@ -384,7 +384,7 @@ def test_a_fetch_the_database_refuses_is_that_watchs_error_not_every_passs(
 
 _READING_FAILS = """
 import raqib.discovery.feeds as feeds
-def parse(body, url, content_type=None):
+def parse(body, url, content_type=None, **kw):
     raise KeyError("a feed no one foresaw")
 feeds.parse = parse
 from raqib.cli import run
