@@ -188,7 +188,10 @@ def test_outlets_over_simulated_days(world: World, raqib: Raqib) -> None:
         assert listed == {u for u in beta_urls if visible[u]}
         only_tagged = _get(base + "?tag=drought")
         assert set(re.findall(r"#\d+ (http://[^ <]+)", only_tagged)) == {tagged}
-        assert "is not a time: give an ISO 8601 time" in _get(base + "?since=whenever")
+        said = _get(base + "?since=whenever")  # in the page's words, not the command line's
+        assert "since &#39;whenever&#39; is not a time: give an ISO 8601" in said, said[:2000]
+        assert "--since" not in said
+        assert "see `raqib" not in _get(base + "?outlet=nosuch")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -4,6 +4,7 @@ that are failing; each outlet's figures. What the report and `serve` open on."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
     try:
         rows, total = change_list.changes(app, parse_filter(given), first=limit)
     except (BadInput, NotFound) as exc:  # a bad filter shows as a message over everything
-        error = str(exc)
+        error = for_a_page(str(exc))
         rows, total = change_list.changes(app, change_list.ChangeFilter(), first=limit)
     names = [o.name for o in app.storage.outlets.all()]
     if (named := given.get("outlet")) and error is None and named not in names:
@@ -61,6 +62,16 @@ def newsroom(app: App, args: Mapping[str, str] | None = None, *, limit: int = LA
         error=error,
         total=total,
     )
+
+
+def for_a_page(message: str) -> str:
+    """A filter's error as the page shows it: its fields by their names, not
+    the command line's options, and no command to run."""
+    return _COMMAND.sub("", _OPTION.sub(r"\1", message))
+
+
+_OPTION = re.compile(r"--(since|facts|story|outlet|tag|kind|search)\b")
+_COMMAND = re.compile(r" \(see `raqib [^`]*`[^)]*\)")
 
 
 def provider(app: App) -> Any:
