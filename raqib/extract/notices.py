@@ -31,23 +31,25 @@ _OPEN = r"^\s*[(\[«\"“*]?\s*"  # "(تم تحديث هذا الخبر)", "* ص
 _MARK = _MARK_CLASS + "*"
 _FIRST_WORDS = (
     "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
-    "ملاحظة", "صحح", "عدل", "last", "update", "correct", "clarification", "editor", "note",
-    "this",
+    "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "last", "update", "correct",
+    "clarification", "editor", "note", "this",
 )  # fmt: skip
 _OPENS = re.compile(
     _OPEN + _MARK + "(?:" + "|".join(_MARK.join(w) for w in _FIRST_WORDS) + ")", re.IGNORECASE
 )
 
-# A keyword opening an update or correction notice. Each also opens ordinary
-# sentences ("تحديث المصافي سيكلف 3 مليارات", "تصحيح المسار يتطلب..."), so the
-# line is a notice when a separator follows the keyword or it carries a date
-# or a time.
+# A keyword opening an update or correction notice (and its number: "تحديث 2:").
+# Each also opens ordinary sentences ("تحديث المصافي سيكلف 3 مليارات", "تصحيح
+# المسار يتطلب..."), so the line is a notice when a separator follows the
+# keyword or a date or a time does ("تحديث 10:30"; in "تحديث المنظومة بدأ في
+# 15 مارس" the date is the sentence's); an editor's note is one as it stands.
 _NOTICE = re.compile(
-    _OPEN + r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|توضيح|تنويه|استدراك"
-    r"|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected|clarification"
-    r"|editor'?s\s+note)\b\s*[:：\-–—]?",
+    _OPEN + r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
+    r"|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
+    r"|clarification|editor'?s\s+note)\b(?:\s*\d{1,2}(?=\s*[:：\-–—]))?\s*[:：\-–—]?",
     re.IGNORECASE,
 )
+_EDITOR = re.compile(_OPEN + r"(?:ملاحظة\s+المحرر|editor'?s\s+note)\b", re.IGNORECASE)
 # A line that says the article itself was corrected or updated is a notice as
 # it stands: a passive verb with the article right after it ("صُحّح هذا الخبر",
 # "(تم تحديث هذا الخبر)"; "عدل البرلمان هذه المادة" is a sentence, and حدث is
@@ -55,10 +57,12 @@ _NOTICE = re.compile(
 # ("ملاحظة: تم تصحيح الرقم الوارد في نسخة سابقة"; "ملاحظة: هذا التقرير يعتمد
 # على..." is a note, no more).
 _ITSELF = r"(?:هذا|هذه)\s+(?:ال)?(?:خبر|مقال|مقالة|تقرير|قصة)"
+# "تم تحديث الخبر" too; not "التقرير" alone, which is as often a ministry's.
+_ARTICLE = r"(?:" + _ITSELF + r"|ال(?:خبر|مقال|مقالة)\b)"
 _PASSIVE = re.compile(
     _OPEN
-    + r"(?:تم\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت)\s+"
-    + _ITSELF
+    + r"(?:(?:تم|جرى)\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت)\s+"
+    + _ARTICLE
     + r"|"
     + _OPEN
     + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
@@ -87,6 +91,14 @@ _WHEN = re.compile(
     rf"|\d{{1,2}}\s+(?:{_MONTH})\b|\b(?:{_MONTH})\s+\d{{1,2}}\b",
     re.IGNORECASE,
 )
+# A date or a time right after a notice's keyword ("Updated at 15.30 GMT").
+_SOON = re.compile(
+    r"\s*(?:(?:at|on|في|الساعة|بتاريخ|يوم)\s+){0,2}(?:" + _WHEN.pattern + ")", re.IGNORECASE
+)
+# A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
+# آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
+_STAMP = re.compile(r"(?:(?:آخر|اخر)\s+تحديث|last\s+updated)\s*[:：\-–—]?", re.IGNORECASE)
+MAX_STAMP_CHARS = 150
 
 
 # The elements a notice (or a link-only line, pagemeta.link_texts) is read from.
@@ -122,27 +134,30 @@ def notices(root: Any) -> list[str]:
             head = (el[0].text or "").strip()
         if _OPENS.match(head) and not beside_the_article(el):
             _take(found, head, _text(el), el.iter("a"))
+        elif (stamp := _STAMP.search(head)) and not beside_the_article(el):
+            text = _text(el)
+            if (
+                len(text) <= MAX_STAMP_CHARS
+                and _SOON.match(head, stamp.end())
+                and text not in found
+            ):
+                found.append(text)
     # Some sites write a whole article as one paragraph of lines, a correction
-    # among them. Such a line says it is one only with a separator after its
-    # keyword, or in so many words: a date alone (an element's rule) would
-    # make "تحديث بطاقات التموين يبدأ 15 مارس" a notice, announcing its edit.
-    # Never inside a link (a teaser of lines names another page).
+    # among them: each line is read as an element's text is. Never inside a
+    # link (a teaser of lines names another page).
     for parent in dict.fromkeys(br.getparent() for br in body.iter("br")):
         if parent is None or beside_the_article(parent) or _linked(parent):
             continue
         for head, line, members in _lines(parent):
             if _OPENS.match(head):
                 links = (a for m in members for a in m.iter("a"))
-                _take(found, head, canonical_line(line()), links, dated=False)
+                _take(found, head, canonical_line(line()), links)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
-def _take(
-    found: list[str], head: str, text: str, links: Iterable[Any], *, dated: bool = True
-) -> None:
-    """Add the line `text` (opening with `head`) if it is a notice (`dated`:
-    a keyword followed by a date or a time is one)."""
+def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
+    """Add the line `text` (opening with `head`) if it is a notice."""
     head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head)
     if not (m or _PASSIVE.match(head) or _NOTE.match(head)):
@@ -150,11 +165,15 @@ def _take(
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
     plain = _MARKS.sub("", text)
+    said = _NOTICE.match(plain)
+    if said and not plain[said.end() :].strip():
+        return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if (
         _PASSIVE.match(plain)
-        or (_NOTE.match(plain) and _EARLIER.search(plain) and _CORRECTED.search(plain))
-        or (m and m.group().rstrip()[-1:] in ":：-–—")
-        or (dated and m and _WHEN.search(text))
+        or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
+        or (said and said.group().rstrip()[-1:] in ":：-–—")
+        or (said and _SOON.match(plain, said.end()))
+        or _EDITOR.match(plain)
     ):
         found.append(text)
 

@@ -19,7 +19,10 @@ import lxml
 # 14: a line all of one link's text (a teaser) is no notice; an article that is
 # a removal notice ("تم حذف هذا الخبر") is removed; paragraphs are
 # compared without their sentence punctuation (a headline repeated with a stop);
-# 15: a notice written as a line of a paragraph of lines (<br>) is read.
+# 15: a notice written as a line of a paragraph of lines (<br>) is read; a
+# keyword's date must follow it; more wordings (تم تحديث الخبر, جرى, تصويب,
+# "تحديث 2:", an editor's note, اصلاحیه); a page's "آخر تحديث" stamp line; a
+# bare label ("<strong>تحديث:</strong>") gives way to its line.
 PROFILE = 15
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
