@@ -34,7 +34,8 @@ class ChangeRepo:
         `imported`: only pairs whose newer version came from an import (no
         fetch), which an import judges without taking a pass's. `watch_ids`
         and `before`: only pairs of these watches, or whose newer version was
-        first seen before then (a pass's own, and what a stopped pass left)."""
+        first seen before then, or imported (a pass's own, and what a stopped
+        pass or import left)."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             query = (
@@ -53,7 +54,9 @@ class ChangeRepo:
             if watch_ids is not None or before is not None:
                 mine = m.Version.watch_id.in_(list(watch_ids or ()))
                 left = m.Version.first_seen < before if before is not None else false()
-                query = query.where(or_(mine, left))
+                # An import that stopped before judging its versions: history,
+                # first seen whenever it was, and no pass's to judge.
+                query = query.where(or_(mine, left, m.Version.fetch_id.is_(None)))
             rows = s.execute(
                 query.order_by(m.Version.first_seen, m.Version.id)
                 .limit(limit)
