@@ -17,9 +17,19 @@ from pathlib import Path
 STALE = 86400.0  # a live writer touches its own as it writes
 
 
+AGAIN = 3600.0  # a long-lived process sweeps a directory again after this long
+_swept: dict[tuple[str, str], float] = {}
+
+
 def sweep_stale(directory: Path, prefix: str) -> None:
     """Remove the files and directories in `directory` named with `prefix`
-    and untouched for a day."""
+    and untouched for a day; once a process (an hour) for each directory: a
+    report writes 33,000 pages into one, and listing it before each page made
+    a report of months take minutes more each run."""
+    key, now = (os.path.abspath(directory), prefix), time.monotonic()
+    if now - _swept.get(key, -AGAIN) < AGAIN:
+        return
+    _swept[key] = now
     with suppress(OSError):
         for entry in os.scandir(directory):
             if not entry.name.startswith(prefix):
