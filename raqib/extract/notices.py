@@ -134,7 +134,7 @@ def notices(root: Any) -> list[str]:
             head = (el[0].text or "").strip()
         if _OPENS.match(head) and not beside_the_article(el):
             _take(found, head, _text(el), el.iter("a"))
-        elif (stamp := _STAMP.search(head)) and not beside_the_article(el):
+        elif (stamp := _STAMP.search(head, 0, MAX_STAMP_CHARS)) and not beside_the_article(el):
             text = _text(el)
             if (
                 len(text) <= MAX_STAMP_CHARS
