@@ -341,6 +341,7 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
         r["outlet"] = "marsad" if r.get("url") == old else r.get("outlet")
         if r.get("url") == old:  # and a file from elsewhere might add these
             r["aliases"] += ["http://other.example/their-article", server.base + "/"]
+            r["state"] = "retired"  # retired where it came from: stays so (it read "paused")
     dump.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
 
     other = Raqib(tmp_path / "other")
@@ -348,7 +349,7 @@ def test_an_archive_keeps_unwatched_articles_their_aliases_and_outlets(
     other("import", "--allow-private", str(dump))
     assert other("versions", new, "--json").json()[0]["url"] == new  # found by its alias
     moved = other("watches", "--outlet", "marsad", "--json").json()
-    assert [(w["url"], w["state"], w["aliases"]) for w in moved] == [(old, "paused", [new])]
+    assert [(w["url"], w["state"], w["aliases"]) for w in moved] == [(old, "retired", [new])]
     assert [w["url"] for w in other("watches", "--state", "unwatched", "--json").json()] == [b]
     fourth = Raqib(tmp_path / "fourth")  # watches the article by hand already: stays so
     fourth("watch", "--no-fetch", old)

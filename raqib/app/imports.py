@@ -336,8 +336,11 @@ def import_file(
 def _watch(app: App, rec: dict[str, Any], now: datetime, report: ImportReport) -> int:
     """One watch record stored (every story it is in); its id here."""
     stories = rec.get("stories") or ([rec["story"]] if rec.get("story") else [None])
-    # An unwatched (or rejected) article stays so; any other starts paused.
-    state = WatchState(rec["state"]) if rec["state"] in HIDDEN_STATES else WatchState.PAUSED
+    # An unwatched, rejected or retired article stays so (a retired one read
+    # "paused", and `raqib resume` would have checked it again); any other
+    # starts paused.
+    kept = (*HIDDEN_STATES, WatchState.RETIRED)
+    state = WatchState(rec["state"]) if rec["state"] in kept else WatchState.PAUSED
     made = False
     for story in stories:
         ((w, created),) = app.storage.watches.add(
