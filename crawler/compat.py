@@ -30,6 +30,7 @@ from scrapy.utils.deprecate import create_deprecated_class
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
+from twisted.python.reflect import safe_str
 
 from raqib.crawler.context import PassContext, context_of
 from raqib.crawler.robots import MAX_BODY, origin
@@ -154,7 +155,7 @@ class RobotsTxt(RobotsTxtMiddleware):
             super()._robots_error(exc, netloc)
             return
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self._unreadable(netloc, describe_error(exc))
+        self._unreadable(netloc, describe_error(exc, limit=200))
 
     def _unreadable(self, netloc: str, why: str) -> None:
         """RFC 9309 §2.3.1.4: a robots.txt unreachable for the server's or the
@@ -192,11 +193,16 @@ class Unreadable(RobotParser):
         return False
 
 
-def describe_error(exc: Exception) -> str:
-    message = str(exc).strip().replace("\n", " ")[:200]
-    if not message and type(exc).__name__ in ("DownloadCancelledError", "CancelledError"):
-        message = "past the size limit (fetch.max_size_mb)"
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+def describe_error(exc: BaseException, limit: int = 400) -> str:
+    """One line for a log: the error's kind and message, bounded (a fetch's
+    failure, crawler.spiders.refetch, and a robots.txt download's)."""
+    name = type(exc).__name__
+    message = safe_str(exc).strip().replace("\n", " ")
+    if not message and name in ("DownloadCancelledError", "CancelledError"):
+        # Scrapy cancels a body that passes the size limit as it arrives (no
+        # Content-Length announced it) without a word; one announced says so.
+        message = "the body passed the size limit (fetch.max_size_mb) as it arrived"
+    return (f"{name}: {message}" if message else name)[:limit]
 
 
 class Throttle(AutoThrottle):

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from raqib.crawler.compat import UNREADABLE
+from raqib.crawler.compat import UNREADABLE, describe_error
 from raqib.crawler.context import PassContext, context_of
 from raqib.crawler.responses import header, text
 from raqib.crawler.session import PassStopping
@@ -43,11 +43,7 @@ def describe_failure(failure: Failure) -> str:
         return "robots.txt forbids this URL"
     if "robots" in name.lower():
         return "robots.txt forbids this URL"
-    if name in ("DownloadCancelledError", "CancelledError") and not message:
-        # Scrapy cancels a body that passes the size limit as it arrives (no
-        # Content-Length announced it) without a word; one announced says so.
-        message = "the body passed the size limit (fetch.max_size_mb) as it arrived"
-    return f"{name}: {message}"[:400]
+    return describe_error(exc) if exc is not None else f"{name}: {message}"[:400]
 
 
 class RefetchSpider(scrapy.Spider):
