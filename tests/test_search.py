@@ -99,6 +99,11 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     [hit] = raqib("search", "وزير", "--json").json()
     assert "قال الوزير" in hit["snippet"]
     assert found("3,500") == [("https://c.example/attack", [2])]  # a thousands comma
+    # A figure printed with its commas or without: either finds the other.
+    assert found("3500") == found("٣٥٠٠") == [("https://c.example/attack", [2])]
+    assert found("2,500") == found("و2,500") == [("https://b.example/summit", [1])]
+    [hit] = raqib("search", "3500", "--json").json()
+    assert "3,500 شخص" in hit["snippet"]
     assert found("500") == found("3") == []  # parts of 3,500 and 3.25 are not numbers there
     edited = raqib("changes", "--search", "خمسة", "--json").json()
     assert [c["url"] for c in edited] == ["https://c.example/attack"]

@@ -12,10 +12,11 @@ from decimal import Decimal, InvalidOperation
 from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
-from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_key
+from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_key, ungroup
 
 MAX_TOKENS = 12
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # a number whole (3.5), or a word (f16 too)
+# A number whole (3.5, and و2,500 with its clitic), or a word (f16 too).
+_WORD = re.compile(r"[^\W\d_]{0,3}\d+(?:[.,]\d+)*|\w+")
 _WRITTEN_ON = re.compile(r"([^\W\d_]{1,3})(\d+(?:[.,]\d+)*)")  # و2500, ال50: a number
 # The definite article, alone and with the clitics written onto it: the index
 # finds a word from its start, so حكومة would miss الحكومة and للحكومة.
@@ -57,7 +58,8 @@ def forms(word: str) -> tuple[str, ...]:
     word with its article is not asked for without it (التزام is no article
     and تزامن): حكومة finds الحكومة, الحكومة finds والحكومة and للحكومة."""
     if word[0].isdigit():
-        return tuple(f for n in scaled(word) for f in (n, *(c + n for c in NUMBER_CLITICS)))
+        written = (*regrouped(word), *scaled(word)[1:])
+        return tuple(f for n in written for f in (n, *(c + n for c in NUMBER_CLITICS)))
     if not _ARABIC.match(word):
         return (word,)
     if word.startswith("ال") and len(word) >= 4:  # الحج: the article and two letters
@@ -84,6 +86,18 @@ def scaled(number: str) -> tuple[str, ...]:
         return (number,)
     whole = [value * s for s in (1000, 10**6, 10**9)]
     return (number, *(str(int(v)) for v in whole if v >= 1000 and v == v.to_integral_value()))
+
+
+def regrouped(number: str) -> tuple[str, ...]:
+    """A figure as typed, and as it may be printed with or without its
+    thousands commas (the index keeps them as written): 2088 finds 2,088."""
+    whole, dot, decimals = number.partition(".")
+    if "," in whole:
+        plain = ungroup(whole)
+        return (number, plain + dot + decimals) if plain != whole else (number,)
+    if len(whole) < 4 or whole[0] == "0" or not whole.isdigit():
+        return (number,)
+    return (number, f"{int(whole):,}" + dot + decimals)
 
 
 def index(app: App, *, rekey: int = REKEY_PER_PASS) -> int:
@@ -191,7 +205,7 @@ _SCALE_AFTER = r"\s*(?:الف|الاف|مليون|ملايين|مليار|ملي
 def _line_holds(line: str, key: str, number: str) -> bool:
     """Whether a line (its search key given) holds `number` as printed, or, a
     decimal one, before a scale word: "3.5 مليون", never a bare 3500."""
-    if holds(key, number):
+    if any(holds(key, n) for n in regrouped(number)):
         return True
     if not any(holds(key, f) for f in scaled(number)[1:]):
         return False
