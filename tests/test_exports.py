@@ -241,7 +241,7 @@ def test_import_of_an_export_is_idempotent(server, raqib: Raqib, tmp_path) -> No
     # An export may come from elsewhere: its 127.0.0.1 watches need the user's word.
     r = other("import", str(dump), expect=2)
     assert "names a loopback address" in r.err and "--allow-private" in r.err
-    assert other("watches", "--json").json() == []
+    assert not (other.home / "raqib.db").exists()  # refused before a database was made
     first = other("import", "--allow-private", str(dump)).out
     assert (
         "watches: 2 new (paused), 0 already here; versions: 3 new, 0 already here; 1 changes"
@@ -396,7 +396,7 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
     third = Raqib(tmp_path / "third")
     r = third("import", "--allow-private", "-", input=forged, expect=2)
     assert f"version {v['version']} of {a} is given twice, with different text" in r.err
-    assert third("watches", "--json").json() == []  # refused before anything was stored
+    assert not (third.home / "raqib.db").exists()  # refused before a database was made
     latin = tmp_path / "latin.jsonl"
     latin.write_bytes(lines[0].encode("utf-8") + b"\n" + "é".encode("latin-1") + b"\n")
     assert (
@@ -416,7 +416,7 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
         text = "\n".join(json.dumps(r, ensure_ascii=False) for r in edited) + "\n"
         r = third("import", "--allow-private", "-", input=text, expect=2)
         assert said in r.err and "unexpected" not in r.err, (bad, r.err)
-        assert third("watches", "--json").json() == []  # refused before anything was stored
+        assert not (third.home / "raqib.db").exists()  # refused before a database was made
 
 
 def test_an_import_with_a_hole_in_a_history_names_it(server, raqib: Raqib, tmp_path) -> None:
@@ -548,8 +548,8 @@ def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_
     refused = Raqib(tmp_path / "refused")
     r = refused("import", "--allow-private", "-", input=lost, expect=2)
     assert "the file is not whole: its end record counts" in r.err
-    assert refused("watches", "--json").json() == []
     assert "empty" in refused("import", "-", input="", expect=2).err
+    assert not (refused.home / "raqib.db").exists() and not list(refused.home.iterdir())
     # Two exports joined: each end record counts its own part.
     joined = Raqib(tmp_path / "joined")
     r = joined("import", "--allow-private", "-", input="\n".join(lines + lines) + "\n")

@@ -27,7 +27,7 @@ import jsonschema
 from raqib import analysis, urls
 from raqib.app.errors import BadInput
 from raqib.app.history import check_story, clean_tags, listed
-from raqib.app.home import App
+from raqib.app.home import App, ensure_home, load_config
 from raqib.clock import parse_instant
 from raqib.domain import HIDDEN_STATES, Version, WatchState
 from raqib.extract.page import content_hash
@@ -85,7 +85,7 @@ def opened(path: str, stdin: BinaryIO, spool_dir: Path) -> Iterator[Reread]:
         return
     if path != "-" and not file.exists():
         raise BadInput(f"{path}: no such file")
-    with tempfile.TemporaryFile(dir=spool_dir, prefix=".import-") as spool:
+    with tempfile.TemporaryFile(dir=ensure_home(spool_dir), prefix=".import-") as spool:
         try:
             with file.open("rb") if path != "-" else nullcontext(stdin) as source:
                 shutil.copyfileobj(source, spool, 1024 * 1024)
@@ -276,22 +276,30 @@ def _conflicts(app: App, checked: Checked) -> None:
             )
 
 
+def check_file(home: Path, reread: Reread, name: str, *, allow_private: bool = False) -> Checked:
+    """The export checked whole before the home's database is opened: a
+    refused file leaves a new home without one (an empty archive made by a
+    typo is one more thing to clean up, and it reads as an archive)."""
+    allow_private = allow_private or load_config(ensure_home(home)).fetch.allow_private
+    with reread() as f:
+        return check(f, name, allow_private=allow_private)
+
+
 def import_file(
     app: App,
     reread: Reread,
     name: str,
+    checked: Checked,
     *,
     on_progress: Callable[[int, int], None] | None = None,
     allow_private: bool = False,
 ) -> ImportReport:
-    """Check the export whole, then store it, reading it again for the
+    """Store an export `check_file` checked, reading it again for the
     watches and once more for the versions: an archive larger than memory
     imports. Each watch and each version is its own transaction: a crash
     leaves a prefix, and importing again completes it. `on_progress(done,
     total)` is told as records are stored."""
     allow_private = allow_private or app.config.fetch.allow_private
-    with reread() as f:
-        checked = check(f, name, allow_private=allow_private)
     _conflicts(app, checked)
     report = ImportReport(unended=checked.unended)
     now = app.clock()

@@ -178,10 +178,12 @@ def import_cmd(obj: Ctx, file: str, allow_private: bool) -> None:
     """
     from raqib.app import imports
 
-    with obj.app() as app, imports.opened(file, sys.stdin.buffer, app.home) as reread:
-        r = imports.import_file(
-            app, reread, file, on_progress=_progress(), allow_private=allow_private
-        )
+    with imports.opened(file, sys.stdin.buffer, obj.home) as reread:
+        checked = imports.check_file(obj.home, reread, file, allow_private=allow_private)
+        with obj.app() as app:
+            r = imports.import_file(
+                app, reread, file, checked, on_progress=_progress(), allow_private=allow_private
+            )
     click.echo(
         f"watches: {r.watches_new} new (paused), {r.watches_known} already here; "
         f"versions: {r.versions_new} new, {r.versions_known} already here; "
