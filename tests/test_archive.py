@@ -329,6 +329,16 @@ def test_exports_round_trip(server, raqib: Raqib, manifest, tmp_path: Path) -> N
     kept = read_jsonl(io.StringIO(since.read_text(encoding="utf-8")))["change"]
     kept = [{k: v for k, v in c.items() if k not in extra} for c in kept]
     assert sorted(kept, key=key) == sorted((c for c in changes if c["detected_at"] >= cut), key=key)
+    # Imported elsewhere, it holds what judges each of those changes (the
+    # version before the first one since), and only the watches that have any.
+    elsewhere = Raqib(tmp_path / "since-home")
+    elsewhere("import", "--allow-private", str(since))
+    verdict = lambda c: tuple(c[k] for k in ("url", "from_version", "to_version", "kind", "silent"))  # noqa: E731
+    assert kept and sorted(map(verdict, elsewhere("changes", "--json").json())) == sorted(
+        map(verdict, kept)
+    )
+    held = {w["url"] for w in elsewhere("watches", "--json").json()}
+    assert held == {c["url"] for c in kept} != set(urls.values())
 
     table = tmp_path / "export.csv"
     raqib("export", "--format", "csv", "--out", str(table))

@@ -68,19 +68,31 @@ def _grouping(w: Watch) -> dict[str, Any]:
 def records(
     storage: Storage, sel: Selection = EVERYTHING, *, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every watch, version and change of the selection, as tagged records."""
+    """Every watch, version and change of the selection, as tagged records.
+
+    `since`: the versions and changes first seen from then on, with the
+    version before the first of them (the change into it compares the two,
+    and an import judges it from them), and the watches that have any, or
+    were added since (an import made an empty watch of each of the others)."""
     for w in watches_of(storage, sel):
+        versions = storage.history.versions(w.id)
+        rows = storage.changes.all(watch_id=w.id, since=since)
+        if since is not None:
+            versions = [
+                v for i, v in enumerate(versions)
+                if any(n.first_seen >= since for n in versions[i : i + 2])
+            ]  # fmt: skip
+            if not (versions or rows or w.added_at >= since):
+                continue
         yield {"record": "watch", **watch_record(w, storage.watches.aliases(w.id))}
         evidence = storage.archive.evidence(w.id)
-        for v in storage.history.versions(w.id):
-            if since is None or v.first_seen >= since:
-                yield {
-                    "record": "version",
-                    "watch_url": w.url,
-                    **_grouping(w),
-                    **version_record(v, evidence.get(v.id)),
-                }
-        rows = storage.changes.all(watch_id=w.id, since=since)
+        for v in versions:
+            yield {
+                "record": "version",
+                "watch_url": w.url,
+                **_grouping(w),
+                **version_record(v, evidence.get(v.id)),
+            }
         for r in analysis.current_rows(storage, rows):
             window = (evidence.get(r.change.to_version_id) or {}).get("window")
             yield {
