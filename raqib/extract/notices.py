@@ -43,12 +43,20 @@ _OPENS = re.compile(
 # المسار يتطلب..."), so the line is a notice when a separator follows the
 # keyword or a date or a time does ("تحديث 10:30"; in "تحديث المنظومة بدأ في
 # 15 مارس" the date is the sentence's); an editor's note is one as it stands.
-_NOTICE = re.compile(
-    _OPEN + r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
+_KEYWORD = (
+    r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
     r"|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
-    r"|clarification|editor'?s\s+note)\b(?:\s*\d{1,2}(?=\s*[:：\-–—]))?\s*[:：\-–—]?",
+    r"|clarification|editor'?s\s+note)\b"
+)
+_SEPARATOR = r"[:：\-–—|]"  # "تحديث | 19:10 | ..." too
+# The keyword, its number, a closing quote before a separator ("«تحديث»: ..."), the separator.
+_NOTICE = re.compile(
+    _OPEN + _KEYWORD + rf"(?:\s*\d{{1,2}}(?=\s*{_SEPARATOR}))?"
+    rf"(?:\s*[»”\"](?=\s*{_SEPARATOR}))?\s*{_SEPARATOR}?",
     re.IGNORECASE,
 )
+# The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
+_BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
 _EDITOR = re.compile(_OPEN + r"(?:ملاحظة\s+المحرر|editor'?s\s+note)\b", re.IGNORECASE)
 # A line that says the article itself was corrected or updated is a notice as
 # it stands: a passive verb with the article right after it ("صُحّح هذا الخبر",
@@ -93,8 +101,9 @@ _WHEN = re.compile(
 )
 # A date or a time right after a notice's keyword ("Updated at 15.30 GMT").
 _SOON = re.compile(
-    r"\s*(?:(?:at|on|في|الساعة|بتاريخ|يوم)\s+){0,2}(?:" + _WHEN.pattern + ")", re.IGNORECASE
-)
+    r"\s*[(\[،,]?\s*(?:(?:at|on|في|الساعة|بتاريخ|يوم)\s+){0,2}(?:" + _WHEN.pattern + ")",
+    re.IGNORECASE,
+)  # "تحديث (19:10 بتوقيت غرينتش):", "تحديث، الساعة 19:10:"
 # A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
 # آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
 _STAMP = re.compile(r"(?:(?:آخر|اخر)\s+تحديث|last\s+updated)\s*[:：\-–—]?", re.IGNORECASE)
@@ -129,9 +138,7 @@ def notices(root: Any) -> list[str]:
     if body is None:
         return found
     for el in body.iter(*BLOCK_TAGS):  # (script and style hold no elements)
-        head = (el.text or "").strip()
-        if not head and len(el):
-            head = (el[0].text or "").strip()
+        head = (el.text or "").strip() or _opening(el)
         if _OPENS.match(head) and not beside_the_article(el):
             _take(found, head, _text(el), el.iter("a"))
         elif (stamp := _STAMP.search(head, 0, MAX_STAMP_CHARS)) and not beside_the_article(el):
@@ -159,19 +166,19 @@ def notices(root: Any) -> list[str]:
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     """Add the line `text` (opening with `head`) if it is a notice."""
     head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
-    m = _NOTICE.match(head)
+    m = _NOTICE.match(head) or _BRACKETED.match(head)
     if not (m or _PASSIVE.match(head) or _NOTE.match(head)):
         return
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
     plain = _MARKS.sub("", text)
-    said = _NOTICE.match(plain)
+    said = _BRACKETED.match(plain) or _NOTICE.match(plain)
     if said and not plain[said.end() :].strip():
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if (
         _PASSIVE.match(plain)
         or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
-        or (said and said.group().rstrip()[-1:] in ":：-–—")
+        or (said and said.group().rstrip()[-1:] in ":：-–—|)]")
         or (said and _SOON.match(plain, said.end()))
         or _EDITOR.match(plain)
     ):
@@ -189,10 +196,22 @@ def _lines(parent: Any) -> Iterator[tuple[str, Callable[[], str], list[Any]]]:
         end = starts[n + 1] if n + 1 < len(starts) else len(children)
         members = children[at + 1 : end]
         lead = (parent.text if at < 0 else children[at].tail) or ""
-        head = lead.strip()
-        if not head and members and isinstance(members[0].tag, str):
-            head = (members[0].text or "").strip()
+        head = lead.strip() or _opening(members)
         yield head, functools.partial(_line, lead, members), members
+
+
+def _opening(children: Any) -> str:
+    """How a line whose own text is empty opens: its first child's text, or,
+    after an icon (an empty <i>, <img> or <svg> before "تصحيح:"), the text that
+    follows it."""
+    for child in children:
+        if not isinstance(child.tag, str) or child.tag == "br":
+            return ""
+        if (text := (child.text or "").strip()) or len(child):
+            return text
+        if tail := (child.tail or "").strip():
+            return tail
+    return ""
 
 
 def _line(lead: str, members: list[Any]) -> str:

@@ -22,8 +22,10 @@ import lxml
 # 15: a notice written as a line of a paragraph of lines (<br>) is read; a
 # keyword's date must follow it; more wordings (تم تحديث الخبر, جرى, تصويب,
 # "تحديث 2:", an editor's note, اصلاحیه); a page's "آخر تحديث" stamp line; a
-# bare label ("<strong>تحديث:</strong>") gives way to its line.
-PROFILE = 15
+# bare label ("<strong>تحديث:</strong>") gives way to its line; 16: a notice
+# after an icon (an empty <i> or <img>), and labelled "[تحديث]", "«تحديث»:",
+# "تحديث |", "تحديث (19:10):", "تحديث، الساعة 19:10:".
+PROFILE = 16
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (
