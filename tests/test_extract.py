@@ -310,16 +310,33 @@ def test_mojibake_is_not_an_article() -> None:
         assert isinstance(result, NotArticle) and "mojibake" in result.reason
 
 
-def test_in_body_read_also_promos_are_dropped() -> None:
-    html = page("seed/01-original.html")
-    promo = (
+@pytest.mark.parametrize(
+    "promo",
+    [
         '<p>اقرأ أيضاً: <a href="/x">واشنطن تعلن عن ضربات ضد فصائل في العراق</a></p>'
-        '<p><a href="/y">البرلمان العراقي يصوت على قرار بإخراج القوات الأجنبية</a></p>'
-    )
+        '<p><a href="/y">البرلمان العراقي يصوت على قرار بإخراج القوات الأجنبية</a></p>',
+        # A label line and a link line (akhbarelyom): the link was article text,
+        # and a new promo there a silent substantive edit.
+        '<p>اقرأ أيضا:<br><a href="/z">سامية جمال.. قصة أشهر راقصة في مصر</a></p>',
+        '<p>اقرأ أيضا:<br>\n<a href="/z">تحية كاريوكا.. أسرار لا تعرفها عنها</a><br></p>',
+    ],
+)
+def test_in_body_read_also_promos_are_dropped(promo: str) -> None:
+    html = page("seed/01-original.html")
     injected = html.replace("<p>وكان للولايات المتحدة", promo + "<p>وكان للولايات المتحدة", 1)
     a, b = make_page(html, None), make_page(injected, None)
     assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
     assert a.snapshot.content_hash == b.snapshot.content_hash
+
+
+def test_a_link_among_words_on_its_line_is_prose() -> None:
+    html = page("seed/01-original.html")
+    line = 'وقال <a href="/p">رئيس الوزراء العراقي محمد شياع السوداني</a> إن المحادثات مستمرة'
+    injected = html.replace(
+        "<p>وكان للولايات المتحدة", f"<p>{line}<br>{line}</p><p>وكان للولايات المتحدة", 1
+    )
+    b = make_page(injected, None)
+    assert not isinstance(b, NotArticle) and "محمد شياع السوداني إن المحادثات" in b.snapshot.text
 
 
 def test_extractor_version_is_recorded() -> None:

@@ -351,8 +351,8 @@ def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str
 
 
 def link_texts(root: Any) -> tuple[set[str], set[str]]:
-    """(texts of blocks whose whole text is one link — promos, not prose;
-    the texts of all links)."""
+    """(texts of blocks, or of a block's lines (<br>), whose whole text is one
+    link — promos, not prose; the texts of all links)."""
     only: set[str] = set()
     texts: set[str] = set()
     body = root.find("body")
@@ -366,8 +366,18 @@ def link_texts(root: Any) -> tuple[set[str], set[str]]:
         parent = a.getparent()
         if parent is None or parent.tag not in BLOCK_TAGS or len(link_text.split()) < 3:
             continue
-        if (parent.text or "").strip() or (a.tail or "").strip():
-            continue  # words beside the link: a sentence, not a link-only block
-        if " ".join(parent.text_content().split()) == link_text:
+        if _line_alone(a) or " ".join(parent.text_content().split()) == link_text:
             only.add(canonical_line(link_text))
     return only, texts
+
+
+def _line_alone(a: Any) -> bool:
+    """Whether the link is a line of its own among its block's lines (<br>):
+    "اقرأ أيضا:<br><a>...</a>" (akhbarelyom, youm7). Words beside it make
+    it a sentence."""
+    before, after = a.getprevious(), a.getnext()
+    if (a.tail or "").strip() or (after is not None and after.tag != "br"):
+        return False
+    if before is None:
+        return not (a.getparent().text or "").strip() and after is not None
+    return before.tag == "br" and not (before.tail or "").strip()
