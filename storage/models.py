@@ -87,14 +87,12 @@ class Watch(Base):
     # Hashes of the last article response (extractor, charset, raw body) and latest content.
     body_key: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
-    # About the latest version, so a pass need not load its text: its word
-    # count and its U+FFFD count (for the collapse and charset checks).
+    # The latest version's word and U+FFFD counts (collapse, charset checks) without its text.
     words: Mapped[int] = mapped_column(Integer, default=0)
     replacements: Mapped[int] = mapped_column(Integer, default=0)
     # Where the article sat in the page and a digest of it: unchanged, no extraction.
     region: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # What the page said about itself last time (byline, dates, notices):
-    # a change there alone makes no version, and the fetch log says what changed.
+    # What the page said of itself last time (byline, dates, notices): alone, no new version.
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The first version's raw body: later bodies are zstd deltas against it.
     base_hash: Mapped[str | None] = mapped_column(String(64))
@@ -208,7 +206,10 @@ class Version(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     fetch_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
-    __table_args__ = (UniqueConstraint("watch_id", "number", name="uq_versions_watch_number"),)
+    __table_args__ = (  # the pass's look for versions not yet judged reads only this (0017)
+        UniqueConstraint("watch_id", "number", name="uq_versions_watch_number"),
+        Index("ix_versions_pending", "watch_id", "number", "first_seen", "fetch_id"),
+    )
 
 
 class Change(Base):
@@ -379,8 +380,7 @@ class OutletSource(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[str | None] = mapped_column(String(500))
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
-    # The body (with its declared type) of the last read whose listing was
-    # taken in: the same again lists the same pages, and is not parsed again.
+    # The last listing taken in (body and declared type): the same again is not parsed again.
     body_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("outlet_id", "url", name="uq_outlet_sources_outlet_url"),)

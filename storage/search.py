@@ -73,11 +73,15 @@ class SearchRepo:
                 indexed = select(m.VersionSearch.version_id).where(
                     m.VersionSearch.version_id == m.Version.id
                 )
+                # The ids first, in no order: SQLite then reads an index, not
+                # every row of the table (its text with it), on every pass.
+                todo = list(
+                    s.scalars(select(m.Version.id).where(~indexed.exists()).limit(INDEX_BATCH))
+                )
                 rows = s.execute(
                     select(m.Version.id, m.Version.watch_id, m.Version.title, m.Version.text)
-                    .where(~indexed.exists())
+                    .where(m.Version.id.in_(todo))
                     .order_by(m.Version.id)
-                    .limit(INDEX_BATCH)
                     .execution_options(yield_per=50)
                 )
                 keys = [
