@@ -39,8 +39,10 @@ T = TypeVar("T")
 # نصف/ربع before a scale word is that fraction of it (نصف مليون is 500000);
 # a negation is its particle, without its و / ف; figures shown in the page's digits;
 # a time (09:45) or a date (15/03/2020) is one figure; another page served at the
-# address (a redirect, nothing of the old text left) is a signal, not a silent edit.
-ANALYZER_VERSION = 8
+# address (a redirect, nothing of the old text left) is a signal, not a silent edit;
+# 9: عشر and the accusative (خمسا وعشرين) are numbers; a time's or a date's
+# leading zero and separator are spelling (09:45 is 9:45, 2020-03-05 is 5/3/2020).
+ANALYZER_VERSION = 9
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 _COUNTED = ("add", "delete", "edit", "move", "cosmetic")
 MAX_COARSE_PAIRS = 1_000_000  # sentences matched whole: past it, all replaced

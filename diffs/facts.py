@@ -28,6 +28,7 @@ from raqib.normalize.arabic import (
 # two or three; then a number (3.5, 2,500, 50%).
 _NUMBER = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
+    r"|\d{1,2}-\d{1,2}-\d{4}(?!\d)|\d{1,2}\.\d{1,2}\.\d{4}(?!\d)"
     r"|\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?"
 )
 # Quotations between « » “ ” „ or straight quotes, in whatever pairing the
@@ -86,9 +87,17 @@ def figures(text: str) -> list[tuple[str, str]]:
             else:
                 value += "%"  # a share still, never "30 → 30"
         if as_written:  # in the page's digits: ٢٩ stays ٢٩ (the key reads it 29)
-            value = _as_written(value, shown[joined.count(" ", 0, m.start())])
+            word = shown[joined.count(" ", 0, m.start())]
+            value = _dated_as_written(value, word) if dated else _as_written(value, word)
         out.append((figure, value))
     return out
+
+
+def _dated_as_written(value: str, word: str) -> str:
+    """A time or a date as the page's word has it (the key writes 09:45 as
+    9:45 and 2020-03-05 as 5/3/2020)."""
+    found = _NUMBER.search(fold_digits(word))  # one character for one: the spans agree
+    return word[found.start() : found.end()] if found else value
 
 
 def _as_written(value: str, word: str) -> str:

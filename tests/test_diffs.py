@@ -582,6 +582,42 @@ def test_a_time_or_a_date_is_one_figure() -> None:
         assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([old], [new])]
 
 
+def test_a_times_or_a_dates_leading_zero_and_separator_are_spelling() -> None:
+    """A fact-checker's hunt on beirutobserver: 09:45 → 9:45 and 05/11/2020 →
+    5/11/2020 read as a silent figure change, and 15/03/2020 → 15-03-2020 as
+    three new figures. A changed figure is still one, shown as written."""
+    text = "أعلنت الوزارة النتائج الساعة {} بتوقيت بغداد."
+    for old, new in (
+        ("09:45 مساء 05/11/2020", "9:45 مساء 5/11/2020"),
+        ("15/03/2020", "15-03-2020"),
+        ("15/03/2020", "2020-03-15"),
+        ("١٥/٠٣/٢٠٢٠", "15.03.2020"),
+    ):
+        c = compare(V(text.format(old)), V(text.format(new)))
+        assert c.kind == "cosmetic" and c.facts["numbers"] == [], (old, new)
+    for old, new in (("09:45", "09:50"), ("10:05", "10:50"), ("15-03-2020", "16-03-2020")):
+        c = compare(V(text.format(old)), V(text.format(new)))
+        assert c.kind == "substantive", (old, new)
+        assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([old], [new])]
+
+
+def test_ten_and_the_accusative_are_numbers() -> None:
+    """منذ 10 سنوات → منذ عشر سنوات (a style edit) read as the figure 10
+    removed; خمسا وعشرين was 20 and ثلاثا no number."""
+    text = "قالت الوزارة إن {} من التحقيق أثبتت صحة الرواية"
+    for old, new in (
+        ("10 سنوات", "عشر سنوات"),
+        ("25 عاما", "خمسا وعشرين عاما"),
+        ("3 مرات", "ثلاثا"),
+        ("9 أشهر", "تسعاً أشهر"),
+    ):
+        c = compare(V(text.format(old)), V(text.format(new)))
+        removed = [d["removed"] for d in c.facts["numbers"]]
+        assert removed == [] and (c.kind == "cosmetic" or old == "3 مرات"), (old, new, removed)
+    c = compare(V(text.format("عشر سنوات")), V(text.format("إحدى عشرة سنة")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["عشر"], ["إحدى عشرة"])]
+
+
 def test_a_question_mark_is_not_typing() -> None:
     """A question become a statement is an edit: "?" is kept where "." and "،" are not."""
     for a, b in (("انتهت الحرب؟", "انتهت الحرب."), ("هل انتهت الحرب?", "هل انتهت الحرب!")):

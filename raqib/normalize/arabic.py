@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from raqib.normalize import numbers
+from raqib.normalize import dates, numbers
 
 ZWNJ = "\N{ZERO WIDTH NON-JOINER}"
 ZWJ = "\N{ZERO WIDTH JOINER}"
@@ -283,7 +283,7 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     folded = _drop_stray_joiners(folded)
     # Diacritics removed from a letter leave the letter; spacing never matters.
     lines = (" ".join(line.split()) for line in folded.split("\n"))
-    key = "\n".join(line for line in lines if line)
+    key = dates.one_spelling("\n".join(line for line in lines if line))
     if not keep_grouping:
         key = ungroup(key)
     key = numbers.fold(key) if fold_numbers else key
@@ -327,8 +327,9 @@ def list_commas(text: str) -> str:
 
 # Raised whenever search_key's output changes for some text: the index keys
 # again, a pass at a time, the versions an older spelling keyed. 1: analyzer
-# 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000).
-SEARCH_SPELLING = 2
+# 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000); 3:
+# analyzer 9's numbers and dates (عشر, خمسا; 09:45 is 9:45).
+SEARCH_SPELLING = 3
 
 
 def search_key(text: str) -> str:

@@ -6,7 +6,7 @@ each number written in words (or in digits with a scale word) by its value
 in ASCII digits, so a change between forms of a value is cosmetic and a
 change of value is not.
 
-Read: cardinals (واحد…عشرة with their feminine and case forms, أحد عشر…
+Read: cardinals (واحد…عشرة with their feminine, case and accusative forms, أحد عشر…
 تسعة عشر, the tens, مئة/مائة and its multiples, ألف/آلاف, مليون/ملايين,
 مليار/مليارات with their duals), numbers joined by و, digits with a scale
 word (`3 آلاف`, `2.5 مليون`), and ordinals where they count (للمرة الثالثة).
@@ -25,13 +25,14 @@ from collections.abc import Callable
 _UNITS = {
     "واحد": 1, "واحده": 1, "اثنان": 2, "اثنين": 2, "اثنتان": 2, "اثنتين": 2, "ثلاث": 3,
     "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5, "خمسه": 5, "سته": 6, "سبع": 7, "سبعه": 7,
-    "ثمان": 8, "ثماني": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشره": 10,
+    "ثمان": 8, "ثماني": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشر": 10, "عشره": 10,
+    # The accusative, its tanween gone with the marks: خمساً وعشرين is 25.
+    "ثلاثا": 3, "اربعا": 4, "خمسا": 5, "سبعا": 7, "ثمانيا": 8, "تسعا": 9, "عشرا": 10,
 }  # fmt: skip
 _INNER_UNITS = {
     "احد": 1,
     "احدي": 1,
     "ست": 6,
-    "عشر": 10,
     "اثنا": 2,
     "اثني": 2,
     "اثنتا": 2,
