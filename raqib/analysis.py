@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -130,8 +130,24 @@ def upgrade_stale(storage: Storage, *, limit: int = BATCH) -> int:
     A change a newer analyzer made (a newer Raqib shares the database) stays
     as it is: the newest judgement stands.
     """
+    return _upgrade(storage, storage.changes.analyzed_by_other(ANALYZER, limit=limit))
+
+
+def rejudge_all(storage: Storage, progress: Callable[[int], None] | None = None) -> int:
+    """`upgrade_stale` of every such change now, a batch at a time (`progress`
+    told each batch's size); how many were stored again."""
+    done, after = 0, 0
+    while batch := storage.changes.analyzed_by_other(ANALYZER, limit=BATCH, after=after):
+        after = batch[-1][0].id  # past a newer analyzer's, which stay as they are
+        done += _upgrade(storage, batch)
+        if progress is not None:
+            progress(len(batch))
+    return done
+
+
+def _upgrade(storage: Storage, rows: list[tuple[Change, Version, Version]]) -> int:
     done = 0
-    for change, old, new in storage.changes.analyzed_by_other(ANALYZER, limit=limit):
+    for change, old, new in rows:
         if is_current(change.analyzer):
             continue
         j = judged(change.analysis, change.analyzer, old, new)

@@ -122,17 +122,24 @@ class ChangeRepo:
             return bool(getattr(result, "rowcount", 0))
 
     def analyzed_by_other(
-        self, analyzer: str, *, limit: int
+        self, analyzer: str, *, limit: int, after: int = 0
     ) -> list[tuple[Change, Version, Version]]:
-        """Changes whose stored analysis another analyzer made, oldest first."""
+        """Changes whose stored analysis another analyzer made, oldest first
+        (with ids above `after`)."""
         with self.db.session() as s:
             rows = s.scalars(
                 select(m.Change)
-                .where(m.Change.analyzer != analyzer)
+                .where(m.Change.analyzer != analyzer, m.Change.id > after)
                 .order_by(m.Change.id)
                 .limit(limit)
             ).all()
             return [self._with_versions(s, c) for c in rows]
+
+    def count_by_other(self, analyzer: str) -> int:
+        """How many changes another analyzer judged."""
+        with self.db.session() as s:
+            q = select(func.count(m.Change.id)).where(m.Change.analyzer != analyzer)
+            return int(s.scalar(q) or 0)
 
     def all(
         self,

@@ -204,3 +204,32 @@ def test_the_notices_a_version_keeps_are_bounded_newest_last() -> None:
     assert len(held) == MAX_SEEN_NOTICES and held[-1] == "آخر تحديث 14:99"
     assert notices_seen(held, ["آخر تحديث 14:99"]) is None  # nothing new: no write
     assert notices_seen(held, ["آخر تحديث 14:80", "جديد"])[-2:] == ["آخر تحديث 14:80", "جديد"]
+
+
+def test_changes_rejudge_stores_every_older_judgement_now(server, raqib: Raqib) -> None:
+    """A newer analyzer leaves every stored change to be judged again by each
+    reader until passes store them, 500 a pass: a list says so, and
+    `changes --rejudge` stores them all at once."""
+    url = server.base + PATH
+    raqib("watch", "--no-fetch", url)
+    for version in VERSIONS[:4]:
+        server.routes[PATH] = Route(render(version, server.base))
+        raqib.proc("check", "--all")
+    fresh = raqib("changes", "--json").json()
+    storage = _store(raqib)
+    try:
+        with storage.db.session() as s:
+            s.execute(update(Change).values(analyzer="raqib-diff 1"))
+    finally:
+        storage.close()
+    listed = raqib("changes", "--json")
+    assert f"{len(fresh)} changes were judged by an older Raqib" in listed.err
+    assert all(c["reanalyzed_from"] == "raqib-diff 1" for c in listed.json())
+    said = raqib("changes", "--rejudge")
+    assert said.out == "" and f"judged {len(fresh)} changes again" in said.err
+    again = raqib("changes", "--json")
+    assert "older Raqib" not in again.err
+    assert [{**c, "reanalyzed_from": None} for c in again.json()] == [
+        {**c, "reanalyzed_from": None} for c in fresh
+    ]
+    assert {c["reanalyzed_from"] for c in again.json()} == {"raqib-diff 1"}  # stored, as a pass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,3 +150,17 @@ def mentions(row: ChangeRow, words: str) -> bool:
     for a in row.change.analysis.get("alignment", []):
         texts.extend(t for t in (a.get("old"), a.get("new")) if t)
     return text_holds(texts, words)
+
+
+REJUDGE_PER_PASS = analysis.BATCH  # a pass stores again this many an older analyzer judged
+
+
+def stale(app: App) -> int:
+    """How many changes an older analyzer judged: each reader judges them again
+    (`analysis.current`) until a pass, or `rejudge`, stores the new judgement."""
+    return app.storage.changes.count_by_other(ANALYZER)
+
+
+def rejudge(app: App, progress: Callable[[int], None] | None = None) -> int:
+    """Judge again now, and store, every change an older analyzer judged."""
+    return analysis.rejudge_all(app.storage, progress)

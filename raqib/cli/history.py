@@ -12,6 +12,7 @@ import click
 
 from raqib.app import change_list, history, manage, preview
 from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_each, emit_json, fail
+from raqib.cli.progress import counting
 from raqib.domain import ChangeRow
 from raqib.present import records as rec
 from raqib.present import text
@@ -223,10 +224,16 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
     help="Only the newest N of them (still listed oldest first); says how many there are.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as a JSON list.")
+@click.option(
+    "--rejudge", is_flag=True,
+    help="Judge again now, and store, every change an older Raqib judged (passes do "
+    f"{change_list.REJUDGE_PER_PASS} a pass; a list judges them again each time meanwhile); lists nothing.",
+)  # fmt: skip
 @click.pass_obj
 def changes(
-    obj: Ctx, as_json: bool, facts: tuple[str, ...], last: int | None, **filters: Any
-) -> None:
+    obj: Ctx, as_json: bool, facts: tuple[str, ...], last: int | None, rejudge: bool,
+    **filters: Any,
+) -> None:  # fmt: skip
     """List detected changes, oldest first, with their classification.
 
     Each change says whether it is cosmetic or substantive, silent (no update
@@ -238,9 +245,21 @@ def changes(
     raqib changes --outlet aljazeera --facts figures --search "الضحايا"
     raqib changes --last 20          # a home of months: the newest twenty
     """
+    if rejudge:
+        with obj.app() as app, counting("judging again", change_list.stale(app)) as advance:
+            done = change_list.rejudge(app, progress=advance)
+        click.echo(f"raqib: judged {done:,} changes again", err=True)
+        return
     if not filters["silent"]:
         filters["silent"] = None
     with obj.app(readonly=True) as app:
+        if left := change_list.stale(app):
+            click.echo(
+                f"raqib: {left:,} changes were judged by an older Raqib: each is judged again "
+                f"as it is listed (slower); passes store {change_list.REJUDGE_PER_PASS} a pass, "
+                "`raqib changes --rejudge` all of them now",
+                err=True,
+            )
         f = change_list.ChangeFilter(url=filters.pop("watch"), facts=facts, **filters)
         if last is None:  # a home of months: printed as read, a page of changes at a time
             each = change_list.each_change(app, f)

@@ -4,8 +4,11 @@ with an estimate of the time left and what the fetches found so far."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -68,3 +71,15 @@ class PassProgress:
 
     def stop(self) -> None:
         self.bar.stop()
+
+
+@contextmanager
+def counting(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr for `total` things done a batch at a time: yields what
+    to call with each batch's size (`search --reindex`, `changes --rejudge`)."""
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=total)
+        yield lambda n: bar.advance(task, n)

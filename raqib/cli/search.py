@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from raqib.app import search as search_app
 from raqib.app.home import App
 from raqib.cli.base import Ctx, emit
+from raqib.cli.progress import counting
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -77,13 +76,8 @@ def search(obj: Ctx, words: tuple[str, ...], limit: int, as_json: bool, reindex:
 
 
 def _reindex(app: App) -> None:
-    total = search_app.stale(app)
-    with Progress(
-        TextColumn("indexing again"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("", total=total)
-        done = search_app.reindex(app, progress=lambda n: bar.advance(task, n))
+    with counting("indexing again", search_app.stale(app)) as advance:
+        done = search_app.reindex(app, progress=advance)
     click.echo(f"raqib: indexed {_versions(done)} again", err=True)
 
 
