@@ -435,6 +435,10 @@ def test_a_source_that_fails_says_its_http_status(server: PageServer, raqib: Raq
     server.routes["/feed.xml"] = Route(b"", 503)
     _check(raqib, 1)
     assert _status(raqib) == "HTTP 503"
+    # And the pass's summary says so (it read "read 1 outlet sources: 0 new
+    # articles watched", as a feed that had nothing new would).
+    said = raqib.proc("check", env={"RAQIB_NOW": _at(2)}).out
+    assert f"read 1 outlet sources (1 failed: sada {server.base}/feed.xml: HTTP 503)" in said
 
 
 def test_an_outlets_article_in_a_story_or_resumed_outlives_its_window(

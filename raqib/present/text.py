@@ -153,9 +153,13 @@ def pass_summary(d: Record) -> str:
         return int(c.get(key, 0))
 
     o = d.get("outlets") or {}
+    failed = o.get("failed") or []
+    # A feed that moved or died brings no new article: said on every pass.
+    why = "; ".join(f"{f['outlet']} {f['url']}: {f['status']}" for f in failed[:3])
     read = (
-        f"read {o['sources']} outlet sources: {o['watched']} new articles watched, "
-        f"{o['rejected']} pages rejected; "
+        f"read {o['sources']} outlet sources"
+        + (f" ({len(failed)} failed: {why}{' …' if len(failed) > 3 else ''})" if failed else "")
+        + f": {o['watched']} new articles watched, {o['rejected']} pages rejected; "
         if o.get("sources")
         else ""
     )
