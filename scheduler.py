@@ -129,6 +129,16 @@ class RevisitPolicy:
 log = logging.getLogger("raqib.daemon")
 
 EXIT_BUSY = 75
+EXIT_STOPPED = 130  # a sweep a signal stopped: its summary says what it left due
+
+
+def _signal_name(child: subprocess.Popen[bytes]) -> str:
+    """How a child ended: "exit 1", or "killed by SIGKILL"."""
+    code = child.returncode
+    try:
+        return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit {code}"
+    except ValueError:
+        return f"exit {code}"
 
 
 @dataclass
@@ -165,7 +175,8 @@ class Daemon:
         self.sweeps = 0
         self.failures = 0
 
-    def _run_child(self, args: list[str], what: str) -> int:
+    def _run_child(self, args: list[str], what: str, summary: int = -1) -> int:
+        """Run a raqib command; log its summary, its `summary`th line of output."""
         cmd = [*self.command, "--home", str(self.opts.home), *args]
         env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
         # Checked, started and registered under the lock: a stop in between
@@ -174,7 +185,13 @@ class Daemon:
             if self.stopping.is_set():
                 return 0
             try:
-                child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=None)
+                # A session of its own: a signal to the daemon's process group
+                # (Ctrl-C, `timeout`, `kill -- -PGID`) reaches the daemon alone,
+                # which passes one SIGTERM on; two made the pass stop at once,
+                # abandoning what it was fetching.
+                child = subprocess.Popen(
+                    cmd, env=env, stdout=subprocess.PIPE, stderr=None, start_new_session=True
+                )
             except OSError as exc:
                 log.error("%s could not start: %s", what, exc)
                 self.failures += 1
@@ -190,10 +207,13 @@ class Daemon:
             with self.lock:
                 self.children.discard(child)
         lines = (out or b"").decode("utf-8", "replace").strip().splitlines()
-        if child.returncode == 0:
-            # The summary line; with -v, every line (a sweep's CPU by stage, too).
-            for line in lines if self.opts.verbose else lines[-1:]:
+        if child.returncode == 0 or (self.stopping.is_set() and child.returncode == EXIT_STOPPED):
+            # The summary line (a stopped sweep's says what it left due); with
+            # -v, every line (a sweep's CPU by stage, too).
+            for line in lines if self.opts.verbose else lines[summary:][:1]:
                 log.info("%s: %s", what, line)
+        elif child.returncode < 0 and self.stopping.is_set():
+            log.warning("%s ended as the daemon stopped: %s", what, _signal_name(child))
         elif child.returncode == EXIT_BUSY:  # its own line above says which
             log.info(
                 "%s skipped: busy (another raqib pass held its work, or a lock held the "
@@ -204,7 +224,7 @@ class Daemon:
             # A crashed crawl is logged and retried at the next sweep; the daemon lives on.
             self.failures += 1
             log.error(
-                "%s failed (exit %s); next attempt at the next interval", what, child.returncode
+                "%s failed (%s); next attempt at the next interval", what, _signal_name(child)
             )
         return child.returncode
 
@@ -224,7 +244,7 @@ class Daemon:
         self._run_child(["check", *cpu], f"sweep {self.sweeps}")
 
     def discover(self) -> None:
-        self._run_child(["discover"], "discovery")
+        self._run_child(["discover"], "discovery", summary=0)  # its candidates follow it
 
     def deliver(self) -> None:
         self._run_child(["notify", "flush", "--quiet"], "notifications")
@@ -280,9 +300,13 @@ class Daemon:
         # there deadlocked a daemon told to stop. The loop sees the note within
         # its wait's timeout.
         signalled: list[int] = []
+        hangups: list[int] = []  # SIGHUP ended the daemon silently, its sweep orphaned
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         for sig in previous:
             signal.signal(sig, lambda signum, _frame: signalled.append(signum))
+        if hasattr(signal, "SIGHUP"):
+            previous[signal.SIGHUP] = signal.getsignal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, lambda signum, _frame: hangups.append(signum))
         try:
             sched.start()
             log.info(
@@ -293,11 +317,16 @@ class Daemon:
             if ready is not None:
                 ready()
             while not signalled and not self.stopping.wait(0.2):
-                pass
+                if hangups:
+                    hangups.clear()
+                    log.info(
+                        "SIGHUP: nothing to reload, each sweep reads raqib.toml afresh "
+                        "(the daemon's own intervals take a restart); SIGTERM stops it"
+                    )
             self.stop(signalled[0] if signalled else None)
             # Let running children finish their in-flight work; every fetch is one
             # transaction, so one killed after the grace period leaves nothing half-written.
-            sched.shutdown(wait=False)
+            sched.pause()  # no new run; the running ones end with their children
             deadline = time.monotonic() + self.opts.stop_grace
             with self.lock:  # no child starts once stopping is set (_run_child)
                 running = list(self.children)
@@ -306,6 +335,7 @@ class Daemon:
                     child.wait(timeout=max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+            sched.shutdown(wait=True)  # each run logs how its child ended
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

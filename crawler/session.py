@@ -35,8 +35,10 @@ _session: Session | None = None
 _lock = threading.Lock()
 
 
-class CrawlStopped(Exception):
-    """A second signal: the crawl was abandoned, not finished."""
+class CrawlStopped(KeyboardInterrupt):
+    """A second signal: the crawl was abandoned, not finished. An interrupt,
+    not an error: a crawl that reads outlets' feeds (no recorder to abandon)
+    stops its pass as Ctrl-C does, exit 130, past every handler of errors."""
 
 
 class PassStopping(IgnoreRequest):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -400,3 +401,38 @@ def test_values_that_would_stop_or_swamp_the_monitor_are_refused(raqib: Raqib) -
         assert said in r.err and "unexpected" not in r.err, (bad, r.err)
     (raqib.home / "raqib.toml").write_text("[schedule]\nlease = 900\n", encoding="utf-8")
     assert "lease" in raqib("config").out  # a duration may still be a number of seconds
+
+
+@pytest.mark.slow
+def test_a_signal_to_the_daemons_process_group_lets_the_sweep_finish_its_fetch(
+    server, raqib: Raqib
+) -> None:
+    """Ctrl-C, `timeout` and `kill -- -PGID` signal the whole group: the sweep
+    got that signal and the daemon's, a second, and stopped at once, its
+    in-flight fetch abandoned. SIGHUP ended the daemon without a word."""
+    server.routes["/slow"] = Route(render(VERSIONS[0], server.base), delay=3.0)
+    url = server.base + "/slow"
+    raqib("watch", "--no-fetch", url)
+    daemon = raqib.popen(
+        "daemon", "--every", "3600", "--discover-every", "0", start_new_session=True
+    )
+    try:
+        assert server.hit.wait(60), "the daemon never fetched"
+        daemon.send_signal(signal.SIGHUP)
+        os.killpg(daemon.pid, signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, err
+    assert "failed" not in err and "Traceback" not in err, err
+    assert raqib("log", url, "--json").json()[0]["outcome"] == "new_version"  # finished, recorded
+    assert "stopped by a signal: checked 1 of 1 watch" in err  # the sweep's summary, kept
+    assert "stopping (SIGTERM)" in err  # the SIGHUP before it did not end the daemon
+
+
+def test_the_daemon_refuses_a_home_with_no_database(tmp_path: Path) -> None:
+    """A mistyped home made an empty database and logged "nothing due" forever."""
+    typo = Raqib(tmp_path / "typo")
+    said = typo.proc("daemon", "--every", "1", expect=1, timeout=60).err
+    assert "no Raqib database" in said and not (typo.home / "raqib.db").exists()

@@ -3,10 +3,12 @@ recorded once, the site's concurrency limit kept, SIGTERM passed on."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime
@@ -395,6 +397,32 @@ def test_sigterm_while_feeds_are_read_starts_no_crawl_after(server, raqib: Raqib
     assert all(raqib("log", u, "--json").json() == [] for u in urls)
     # Nothing stays leased: the next pass fetches them.
     assert raqib.proc("check", "--json").json()["claimed"] == 4
+
+
+def test_a_second_signal_while_feeds_are_read_stops_the_pass_as_a_signal(
+    server, raqib: Raqib
+) -> None:
+    """Two SIGTERMs while the outlets' feeds were read: "unexpected error:
+    stopped at once by a second signal", exit 1, as if Raqib had failed."""
+    configure(raqib, processes=1)
+    server.routes["/slow-feed.xml"] = Route(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>',
+        headers={"Content-Type": "application/rss+xml"},
+        delay=5.0,
+    )
+    raqib("outlet", "add", "slow", "--feed", f"{server.base}/slow-feed.xml")
+    proc = raqib.popen("check")
+    try:
+        assert server.hit.wait(30), "the pass never reached the server"
+        while proc.poll() is None:  # signals do not queue: until one lands as the second
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "unexpected error" not in err, err
 
 
 def test_watches_that_want_a_browser_wait_for_a_crawl_of_their_own(raqib: Raqib) -> None:

@@ -179,14 +179,15 @@ def daemon(
     Each sweep is a `raqib check` in a child process, so a crash in one sweep
     never stops the daemon and memory stays flat. SIGTERM or Ctrl-C lets the
     running sweep finish its in-flight fetches (each is one transaction) and
-    exits 0. Safe to run beside cron: overlapping passes share work per watch.
+    exits 0; SIGHUP is logged and ignored (each sweep reads raqib.toml anew).
+    Safe to run beside cron: overlapping passes share work per watch.
     With -v, each sweep also logs where its CPU went (`check --cpu`).
     """
     from raqib import console
     from raqib.app import passes
 
     console.at_least_info()
-    with obj.app() as app:
+    with obj.app(existing=True) as app:  # a mistyped home: said, not swept forever
         code = passes.run_daemon(
             app, every=every, discover_every=discover_every, jitter=jitter, verbose=obj.verbose
         )
