@@ -9,7 +9,6 @@ page's metadata. The store persists what these decide; no SQL decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,20 +100,6 @@ def watch_update(rec: FetchRecord, outcome: Outcome) -> dict[str, Any]:
     if rec.removed_count is not None:
         values["removed_count"] = rec.removed_count
     return values
-
-
-# The notices a version keeps of those seen beside its text, newest last.
-MAX_SEEN_NOTICES = 30
-
-
-def notices_seen(held: list[str], seen: Sequence[str]) -> list[str] | None:
-    """A version's notices once a fetch saw its text again beside `seen`
-    (None: nothing new). A notice shown while the old text still stood (a
-    "آخر تحديث" stamp moved by an earlier save) does not announce a later
-    edit, as a modified date older than that fetch does not (diffs.signals)."""
-    if all(n in held for n in seen):
-        return None
-    return ([n for n in held if n not in seen] + list(seen))[-MAX_SEEN_NOTICES:]
 
 
 def new_version_update(snap: Snapshot, number: int, at: datetime) -> dict[str, Any]:

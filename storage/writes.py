@@ -32,7 +32,6 @@ from raqib.storage.db import (
     storable,
     to_domain,
 )
-from raqib.storage.notices import keep_notices
 from raqib.storage.search import add_keys
 from raqib.storage.watches import MAX_URL, add_alias
 
@@ -192,7 +191,8 @@ class FetchWriter:
             if w is None:
                 raise StoreError(f"no watch {rec.watch_id}")
             if owner is not None and w["lease_owner"] != owner and rec.watch_id not in ours:
-                # Our lease expired and another worker took the watch: its record wins.
+                # Our lease expired and another worker took the watch: its
+                # record wins, ours would duplicate it.
                 done[at] = Recorded(0, Outcome(rec.outcome), None, lease_lost=True)
             else:
                 ours.add(rec.watch_id)
@@ -221,8 +221,6 @@ class FetchWriter:
         ]
         if touches:
             conn.execute(self._touch_version, touches)
-        seen = [f.rec for f in fetches if recording.extends_version(f.outcome) and f.rec.meta]
-        keep_notices(conn, {r.watch_id: (r.meta or {}).get("notices") or [] for r in seen})
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for f in fetches:
             values = updates[f.at]
