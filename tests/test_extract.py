@@ -110,7 +110,15 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ),
         ('<img src="/i/refresh.png"> تحديث: أعلنت الوزارة ارتفاع عدد الحالات', True),
         ("تحديث (19:10 بتوقيت غرينتش): أعلنت الوزارة ارتفاع عدد الحالات", True),
-        ("«تحديث»: أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ("«تحديث» 19:10: أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ('<svg viewBox="0 0 9 9"><path d="M0 0"/></svg> تصحيح: الرقم الصحيح 28 لا 26.', True),
+        ("<span><i></i></span> تحديث: أعلنت الوزارة ارتفاع عدد الحالات", True),
+        # ...and sentences that open so (a reviewer's): a quoted word, a version, a date's.
+        ("«تصحيح»: هكذا وصف رئيس الوزراء قرار رفع أسعار الوقود", False),
+        ('"توضيح" - كلمة استخدمها المتحدث مرارا في مؤتمره', False),
+        ("«تحديث»: كلمة السر في خطاب الرئيس أمس", False),
+        ("تحديث (17.4.1) من آبل يصلح ثغرة أمنية خطيرة", False),
+        ("تصحيح، 10 مايو ليس موعد الانتخابات كما أعلن سابقا", False),
         ("تحديث، الساعة 19:10: أعلنت الوزارة ارتفاع عدد الحالات", True),
         ("تحديث | 19:10 | أعلنت الوزارة ارتفاع عدد الحالات", True),
         ("[تحديث] أعلنت الوزارة ارتفاع عدد الحالات", True),
@@ -319,6 +327,8 @@ def test_mojibake_is_not_an_article() -> None:
         # and a new promo there a silent substantive edit.
         '<p>اقرأ أيضا:<br><a href="/z">سامية جمال.. قصة أشهر راقصة في مصر</a></p>',
         '<p>اقرأ أيضا:<br>\n<a href="/z">تحية كاريوكا.. أسرار لا تعرفها عنها</a><br></p>',
+        '<p>طالع أيضا<br><a href="/z1">سامية جمال.. قصة أشهر راقصة في مصر</a><br>'
+        '<a href="/z2">تحية كاريوكا.. أسرار لا تعرفها عنها</a></p>',
     ],
 )
 def test_in_body_read_also_promos_are_dropped(promo: str) -> None:
@@ -329,14 +339,25 @@ def test_in_body_read_also_promos_are_dropped(promo: str) -> None:
     assert a.snapshot.content_hash == b.snapshot.content_hash
 
 
-def test_a_link_among_words_on_its_line_is_prose() -> None:
+@pytest.mark.parametrize(
+    "lines",
+    [
+        'وقال <a href="/p">رئيس الوزراء العراقي محمد شياع السوداني</a> إن المحادثات مستمرة',
+        # A link alone on its line among sentences, or opening them: the article's (a reviewer's).
+        'وعقد الاجتماع بحضور الوزراء.<br><a href="/s">نص بيان الوزارة الكامل بشأن الاتفاق الجديد</a>'
+        "<br>وأضاف المتحدث أن المحادثات مستمرة",
+        '<a href="/s">نص بيان الوزارة الكامل بشأن الاتفاق الجديد</a><br>وأضاف المتحدث أن المحادثات',
+    ],
+)
+def test_a_link_among_words_or_sentences_is_prose(lines: str) -> None:
     html = page("seed/01-original.html")
-    line = 'وقال <a href="/p">رئيس الوزراء العراقي محمد شياع السوداني</a> إن المحادثات مستمرة'
     injected = html.replace(
-        "<p>وكان للولايات المتحدة", f"<p>{line}<br>{line}</p><p>وكان للولايات المتحدة", 1
+        "<p>وكان للولايات المتحدة", f"<p>{lines}</p><p>وكان للولايات المتحدة", 1
     )
     b = make_page(injected, None)
-    assert not isinstance(b, NotArticle) and "محمد شياع السوداني إن المحادثات" in b.snapshot.text
+    assert not isinstance(b, NotArticle)
+    linked = lxml.html.fromstring(f"<p>{lines}</p>").xpath("//a")[0].text_content()
+    assert linked in b.snapshot.text
 
 
 def test_extractor_version_is_recorded() -> None:

@@ -76,11 +76,7 @@ _ZWNJ_STANDIN = "\U00016fe0"  # TANGUT ITERATION MARK
 _ZWNJ_REFERENCE = re.compile("&(?:zwnj|#8204|#[xX]200[cC]);")
 
 
-_READ_ALSO = re.compile(
-    r"^\s*(?:اقرأ|إقرأ|اقرا|طالع|شاهد|تابع|اطلع)\s+(?:أيضا|أيضاً|أيضًا|ايضا|ايضاً|المزيد)"
-    r"|^\s*للمزيد\b|^\s*(?:read|see)\s+(?:also|more)\b|^\s*also\s+read\b|^\s*related\s*:",
-    re.IGNORECASE,
-)
+_READ_ALSO = pagemeta.READ_ALSO
 
 
 def extract(

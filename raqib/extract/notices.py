@@ -95,15 +95,21 @@ _MONTH = (
 # A date or a time: 10:30, 10.30 GMT, 26/01/2024, 2024-01-26, 26 يناير, January 26.
 _WHEN = re.compile(
     rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,2}}[.:]\d{{2}}\s*(?:am|pm|gmt|utc|ص|م|بتوقيت)\b"
-    rf"|\d{{1,2}}\s*(?:am|pm)\b|(\d{{1,4}})\s*([/.\-])\s*\d{{1,2}}\s*\2\s*\d{{1,4}}"
+    rf"|\d{{1,2}}\s*(?:am|pm)\b|(\d{{4}}|\d{{1,2}})\s*([/.\-])\s*\d{{1,2}}\s*\2\s*(?:\d{{4}}|\d{{2}})(?!\d)"
     rf"|\d{{1,2}}\s+(?:{_MONTH})\b|\b(?:{_MONTH})\s+\d{{1,2}}\b",
     re.IGNORECASE,
 )
 # A date or a time right after a notice's keyword ("Updated at 15.30 GMT").
-_SOON = re.compile(
-    r"\s*[(\[،,]?\s*(?:(?:at|on|في|الساعة|بتاريخ|يوم)\s+){0,2}(?:" + _WHEN.pattern + ")",
-    re.IGNORECASE,
-)  # "تحديث (19:10 بتوقيت غرينتش):", "تحديث، الساعة 19:10:"
+_AT = r"(?:(?:at|on|في|الساعة|بتاريخ|يوم)\s+){0,2}(?:" + _WHEN.pattern + ")"
+_SOON = re.compile(r"[»”\"]?\s*" + _AT, re.IGNORECASE)  # «تحديث» 19:10
+# Or in brackets or after a comma, closing the label: "تحديث (19:10 بتوقيت غرينتش):",
+# "تحديث، الساعة 19:10:"; not "تصحيح، 10 مايو ليس موعد الانتخابات" (a sentence).
+_SOON_CLOSED = re.compile(
+    r"\s*[(\[،,]\s*" + _AT + r"[^:：\-–—)\]\n]{0,30}[:：\-–—)\]]", re.IGNORECASE
+)
+# A label in quotation marks ("«تحديث»: ...") is one only with a date or a time:
+# a quoted word opens sentences too ("«تصحيح»: هكذا وصف الوزير القرار").
+_QUOTED = re.compile(r"^\s*[«\"“]")
 # A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
 # آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
 _STAMP = re.compile(r"(?:(?:آخر|اخر)\s+تحديث|last\s+updated)\s*[:：\-–—]?", re.IGNORECASE)
@@ -178,8 +184,8 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     if (
         _PASSIVE.match(plain)
         or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
-        or (said and said.group().rstrip()[-1:] in ":：-–—|)]")
-        or (said and _SOON.match(plain, said.end()))
+        or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
+        or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
     ):
         found.append(text)
@@ -207,8 +213,8 @@ def _opening(children: Any) -> str:
     for child in children:
         if not isinstance(child.tag, str) or child.tag == "br":
             return ""
-        if (text := (child.text or "").strip()) or len(child):
-            return text
+        if any(t.strip() for t in child.itertext()):  # not an icon (<svg><path/></svg> is)
+            return (child.text or "").strip()
         if tail := (child.tail or "").strip():
             return tail
     return ""

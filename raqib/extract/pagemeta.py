@@ -350,6 +350,14 @@ def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str
     return notices(root), furniture
 
 
+# A "read also" cue opening a promo line (extract.article drops such lines).
+READ_ALSO = re.compile(
+    r"^\s*(?:اقرأ|إقرأ|اقرا|طالع|شاهد|تابع|اطلع)\s+(?:أيضا|أيضاً|أيضًا|ايضا|ايضاً|المزيد)"
+    r"|^\s*للمزيد\b|^\s*(?:read|see)\s+(?:also|more)\b|^\s*also\s+read\b|^\s*related\s*:",
+    re.IGNORECASE,
+)
+
+
 def link_texts(root: Any) -> tuple[set[str], set[str]]:
     """(texts of blocks, or of a block's lines (<br>), whose whole text is one
     link — promos, not prose; the texts of all links)."""
@@ -366,18 +374,31 @@ def link_texts(root: Any) -> tuple[set[str], set[str]]:
         parent = a.getparent()
         if parent is None or parent.tag not in BLOCK_TAGS or len(link_text.split()) < 3:
             continue
-        if _line_alone(a) or " ".join(parent.text_content().split()) == link_text:
+        if _promo_line(a) or " ".join(parent.text_content().split()) == link_text:
             only.add(canonical_line(link_text))
     return only, texts
 
 
-def _line_alone(a: Any) -> bool:
-    """Whether the link is a line of its own among its block's lines (<br>):
-    "اقرأ أيضا:<br><a>...</a>" (akhbarelyom, youm7). Words beside it make
-    it a sentence."""
-    before, after = a.getprevious(), a.getnext()
-    if (a.tail or "").strip() or (after is not None and after.tag != "br"):
-        return False
-    if before is None:
-        return not (a.getparent().text or "").strip() and after is not None
-    return before.tag == "br" and not (before.tail or "").strip()
+def _promo_line(a: Any) -> bool:
+    """Whether the link is a line of its own among its block's lines (<br>)
+    under a "read also" label, alone or with other such links between them:
+    "اقرأ أيضا:<br><a>...</a>" (akhbarelyom, youm7). Alone among sentences,
+    it is the article's (a statement's title, linked)."""
+    at = a
+    while True:
+        before, after = at.getprevious(), at.getnext()
+        if (at.tail or "").strip() or (after is not None and after.tag != "br"):
+            return False  # words beside it: a sentence
+        if before is None or before.tag != "br" or (before.tail or "").strip():
+            return False  # the block's first line, or words before it on its line
+        items = []
+        sib = before.getprevious()
+        while sib is not None and sib.tag != "br":
+            items.append(sib)
+            sib = sib.getprevious()
+        lead = (sib.tail if sib is not None else at.getparent().text) or ""
+        if len(items) == 1 and items[0].tag == "a" and not lead.strip():
+            at = items[0]  # the line above is another link: a list under one label
+            continue
+        line = lead + "".join(text_of(i) + (i.tail or "") for i in reversed(items))
+        return READ_ALSO.match(line) is not None

@@ -24,8 +24,10 @@ import lxml
 # "تحديث 2:", an editor's note, اصلاحیه); a page's "آخر تحديث" stamp line; a
 # bare label ("<strong>تحديث:</strong>") gives way to its line; 16: a notice
 # after an icon (an empty <i> or <img>), and labelled "[تحديث]", "«تحديث»:",
-# "تحديث |", "تحديث (19:10):", "تحديث، الساعة 19:10:"; a link alone on a line
-# of a block's lines ("اقرأ أيضا:<br><a>...</a>") is a promo, as a block is.
+# "تحديث |", "تحديث (19:10):", "تحديث، الساعة 19:10:" (a quoted label only
+# with a time or a date; a three-part date ends in a 2- or 4-digit year); a
+# link alone on a line under a "read also" line ("اقرأ أيضا:<br><a>...</a>")
+# is a promo, as a block is.
 PROFILE = 16
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
