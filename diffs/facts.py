@@ -21,6 +21,7 @@ from raqib.normalize.arabic import (
     matching_key,
     ungroup_figure,
 )  # fmt: skip
+from raqib.normalize.dates import one_spelling
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
@@ -96,8 +97,10 @@ def figures(text: str) -> list[tuple[str, str]]:
 def _dated_as_written(value: str, word: str) -> str:
     """A time or a date as the page's word has it (the key writes 09:45 as
     9:45 and 2020-03-05 as 5/3/2020)."""
-    found = _NUMBER.search(fold_digits(word))  # one character for one: the spans agree
-    return word[found.start() : found.end()] if found else value
+    for found in _NUMBER.finditer(fold_digits(word)):  # one character for one: spans agree
+        if one_spelling(found.group()) == value:  # the one it is of a range (10:00-11:30)
+            return word[found.start() : found.end()]
+    return value
 
 
 def _as_written(value: str, word: str) -> str:

@@ -592,16 +592,33 @@ def test_a_times_or_a_dates_leading_zero_and_separator_are_spelling() -> None:
         ("15/03/2020", "15-03-2020"),
         ("15/03/2020", "2020-03-15"),
         ("١٥/٠٣/٢٠٢٠", "15.03.2020"),
+        ("2020/03/05", "5/3/2020"),
     ):
         c = compare(V(text.format(old)), V(text.format(new)))
         assert c.kind == "cosmetic" and c.facts["numbers"] == [], (old, new)
-    for old, new in (("09:45", "09:50"), ("10:05", "10:50"), ("15-03-2020", "16-03-2020")):
+    for old, new in (
+        ("09:45", "09:50"), ("10:05", "10:50"), ("15-03-2020", "16-03-2020"),
+        ("02-12-3456", "2-12-3456"),  # no year: a telephone number's digits
+    ):  # fmt: skip
         c = compare(V(text.format(old)), V(text.format(new)))
         assert c.kind == "substantive", (old, new)
         assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([old], [new])]
 
 
+def test_a_range_of_times_or_dates_shows_the_one_that_changed() -> None:
+    """10:00-10:30 → 10:00-11:30 was shown "10:00 → 10:00" (a reviewer's)."""
+    text = "تعقد الجلسة من {} في القاعة الكبرى."
+    for old, new, removed, added in (
+        ("10:00-10:30", "10:00-11:30", "10:30", "11:30"),
+        ("05/03/2020-06/03/2020", "05/03/2020-07/03/2020", "06/03/2020", "07/03/2020"),
+    ):
+        c = compare(V(text.format(old)), V(text.format(new)))
+        assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [([removed], [added])]
+
+
 def test_ten_and_the_accusative_are_numbers() -> None:
+    from raqib.diffs.facts import numbers
+
     """منذ 10 سنوات → منذ عشر سنوات (a style edit) read as the figure 10
     removed; خمسا وعشرين was 20 and ثلاثا no number."""
     text = "قالت الوزارة إن {} من التحقيق أثبتت صحة الرواية"
@@ -614,6 +631,8 @@ def test_ten_and_the_accusative_are_numbers() -> None:
         c = compare(V(text.format(old)), V(text.format(new)))
         removed = [d["removed"] for d in c.facts["numbers"]]
         assert removed == [] and (c.kind == "cosmetic" or old == "3 مرات"), (old, new, removed)
+    # عشر ending an ordinal, or a tenth (before a word with its article), is no 10.
+    assert numbers("منذ الحادي عشر من سبتمبر، وفي القرن التاسع عشر، عشر الميزانية") == []
     c = compare(V(text.format("عشر سنوات")), V(text.format("إحدى عشرة سنة")))
     assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["عشر"], ["إحدى عشرة"])]
 

@@ -235,6 +235,15 @@ def _the_scale(words: list[str], k: int, scale: float) -> int:
     return k
 
 
+def _tenth_or_ordinal(words: list[str], i: int) -> bool:
+    """عشر alone is 10 before its noun (عشر سنوات); after a word with the
+    article it ends an ordinal (الحادي عشر, التاسع عشر), and before one it is
+    a tenth (عشر الميزانية)."""
+    before = words[i - 1] if i else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return before.startswith(("ال", "وال")) or after.startswith(("ال", "وال"))
+
+
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     total, current, j, used_words, scale = 0.0, 0.0, i, False, 0
     digits = _digits(_bare(words[i]))
@@ -251,6 +260,8 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
         if after is not None and after[0] == "scale" and _bare(words[i + 1]) in _SCALES:
             return i + 2, part * after[1]  # "نصف مليون"; "نصف الساعة" is no number
+        return None
+    if _bare(words[i]) == "عشر" and _tenth_or_ordinal(words, i):
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
