@@ -47,7 +47,8 @@ def one_spelling(key: str) -> str:
         key = _HOUR.sub(r"\1", key)
     if not _MAYBE_DATE.search(key):
         return key
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for m in _CANDIDATE.finditer(key):
         start, end = m.span()
         if start and key[start - 1] in _NEAR:
