@@ -218,6 +218,18 @@ class OutboxRepo:
             )
             return rowcount(r)
 
+    def retry_failed(self, now: datetime) -> int:
+        """Queue again, due at `now` with their attempts counted afresh, the
+        messages given up on (`flush --retry-failed`: after a channel's outage)."""
+        with self.db.session() as s:
+            r = s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.status == FAILED)
+                .values(status=PENDING, attempts=0, next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return rowcount(r)
+
     def delivered(self, message_id: int, *, now: datetime) -> None:
         with self.db.session() as s:
             o = s.get(m.Outbox, message_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import os
 import re
 import socket
@@ -665,7 +666,7 @@ def test_one_change_that_cannot_be_told_or_indexed_holds_up_no_other(
 
 
 def test_a_message_its_receiver_refuses_holds_up_no_other(
-    raqib: Raqib, receiver: Receiver, monkeypatch
+    raqib: Raqib, receiver: Receiver, monkeypatch, caplog
 ) -> None:
     """A 400 is that message's problem: the messages queued after it on the
     channel went out only once it had failed for good, some 5 hours later."""
@@ -698,16 +699,27 @@ def test_a_message_its_receiver_refuses_holds_up_no_other(
     # REFUSED_ATTEMPTS it is marked failed, and the others go out.
     receiver.refuse_status = 422
     app = open_app(raqib.home)
+    logging.root.addHandler(caplog.handler)  # the CLI's console set the root's handlers
     try:
         again = notifications.flush_notifications(app, timeout=20, now=True)
         last = notifications.flush_notifications(app, timeout=20, now=True)
     finally:
+        logging.root.removeHandler(caplog.handler)
         app.close()
     assert (again.sent, again.failed, again.retrying) == (1, 0, 2)
     assert (last.sent, last.failed, last.retrying) == (0, 2, 0)
     assert [e["headline"] for e in receiver.got["/hook"]] == ["b", "c", "d"]
     [ch] = raqib("notify", "status", "--json").json()["channels"]
     assert (ch["sent"], ch["pending"], ch["failed"]) == (3, 0, 2)
+    # Each given up is said (the daemon's flushes are quiet: its log held nothing), and
+    # once the receiver takes them, --retry-failed sends them: none is lost for good.
+    assert caplog.text.count("was given up after") == 2 and "--retry-failed" in caplog.text
+    receiver.refuse = None
+    said = raqib("notify", "flush", "--retry-failed").out
+    assert said.startswith("2 sent, 0 to retry later, 0 given up"), said
+    assert [e["headline"] for e in receiver.got["/hook"]][-2:] == ["REFUSED", "REFUSED-2"]
+    [ch] = raqib("notify", "status", "--json").json()["channels"]
+    assert (ch["sent"], ch["pending"], ch["failed"]) == (5, 0, 0)
 
 
 def test_a_long_flush_keeps_its_messages_from_other_flushes(

@@ -174,12 +174,13 @@ def _change_events(app: App, changes: list[Change]) -> list[tuple[int, dict[str,
 
 
 def flush_notifications(
-    app: App, *, timeout: float, now: bool = False, strict: bool = False
+    app: App, *, timeout: float, now: bool = False, strict: bool = False, failed: bool = False
 ) -> FlushResult:
     """Deliver what is due; with `now`, what waits for a retry too. Nothing
     is sent while this machine's clock is too far off for the flush's claims
     (another worker could send the same messages): ClockSkew when `strict`,
-    else logged, the messages counted as waiting."""
+    else logged, the messages counted as waiting. `failed`: the messages given
+    up on are queued again first, their attempts counted afresh."""
     problem, _how = clock_problem(app, CLAIM_SKEW)
     if problem is not None:
         if strict:
@@ -188,6 +189,8 @@ def flush_notifications(
         pending = app.storage.outbox.counts().items()
         return FlushResult(retrying=sum(n for (_c, state), n in pending if state == "pending"))
     n = app.config.notify
+    if failed:  # given up on: queued again, due now
+        app.storage.outbox.retry_failed(app.clock())
     if now:
         app.storage.outbox.due_now(app.clock())
     return flush(

@@ -95,13 +95,22 @@ def notify_status(obj: Ctx, as_json: bool) -> None:
     "--now", "right_now", is_flag=True,
     help="Also send the messages that wait for a retry later (past their channel's backoff).",
 )  # fmt: skip
+@click.option(
+    "--retry-failed", is_flag=True,
+    help="First queue again the messages given up on (after [notify] max_attempts), due now: "
+    "once a channel's outage is over, nothing it missed is lost.",
+)  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No summary line.")
 @click.pass_obj
-def notify_flush(obj: Ctx, timeout: float, right_now: bool, quiet: bool) -> None:
+def notify_flush(
+    obj: Ctx, timeout: float, right_now: bool, retry_failed: bool, quiet: bool
+) -> None:
     """Deliver queued messages whose time has come (a retry's included); with
-    --now, every queued message, at once."""
+    --now, every queued message, at once; with --retry-failed, those given up on too."""
     with obj.app() as app:
-        result = notifications.flush_notifications(app, timeout=timeout, now=right_now, strict=True)
+        result = notifications.flush_notifications(
+            app, timeout=timeout, now=right_now, strict=True, failed=retry_failed
+        )
     if not quiet:
         click.echo(
             f"{result.sent} sent, {result.retrying} to retry later, {result.failed} given up"

@@ -9,6 +9,7 @@ in `raqib notify status`).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -18,6 +19,8 @@ from datetime import timedelta
 from typing import Any
 
 from raqib.notify import messages
+
+log = logging.getLogger("raqib")
 
 TIMEOUT = 10.0
 # A flush's claim on its messages (and one send's timeout): renewed on a
@@ -162,6 +165,12 @@ def flush(
                 refused = getattr(exc, "refused", False)  # this message only: the next one goes
                 if attempts >= (min(max_attempts, REFUSED_ATTEMPTS) if refused else max_attempts):
                     outbox.failed(row.id, now=clock(), error=str(exc), retry_at=None)
+                    # Said where the daemon's log shows it (its flushes are --quiet).
+                    log.warning(
+                        "a message to channel %s was given up after %d attempts: %s "
+                        "(`raqib notify flush --retry-failed` sends it again)",
+                        channel.id, attempts, str(exc)[:200],
+                    )  # fmt: skip
                     with lock:
                         result.failed += 1
                     continue
