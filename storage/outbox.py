@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from raqib.domain import Channel, Delivery, Message
 from raqib.storage import models as m
@@ -216,6 +216,17 @@ class OutboxRepo:
                 .values(next_attempt_at=now)
                 .execution_options(synchronize_session=False)
             )
+            return rowcount(r)
+
+    def drop_sent(self, before: datetime, *, dry_run: bool = False) -> int:
+        """Remove the messages delivered before then (how many): each kept its
+        payload for good, the outbox outgrowing every other table. Their
+        changes are marked told, so none is queued again."""
+        with self.db.session() as s:
+            old = (m.Outbox.status == SENT, m.Outbox.sent_at < before)
+            if dry_run:
+                return int(s.scalar(select(func.count(m.Outbox.id)).where(*old)) or 0)
+            r = s.execute(delete(m.Outbox).where(*old).execution_options(synchronize_session=False))
             return rowcount(r)
 
     def retry_failed(self, now: datetime) -> int:

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -831,3 +831,32 @@ def test_a_pass_killed_before_telling_its_changes_leaves_them_to_the_next(
     assert told == [a]  # never /b's, made before the channel was added
     later.proc("check", "--all")
     assert [e["url"] for e in receiver.got["/hook"] if e.get("event") == "change"] == [a]
+
+
+def test_gc_removes_notifications_delivered_a_month_ago(
+    raqib: Raqib, receiver: Receiver, monkeypatch
+) -> None:
+    """Every delivered payload stayed for good: after 35 minutes of a daemon
+    the outbox was the largest table. gc removes those delivered over 30 days
+    ago, and none is sent again."""
+    from raqib.app import notifications
+    from raqib.app.home import open_app
+
+    raqib("notify", "add", f"http://{receiver.base}/hook")
+    for k, v in raqib.env.items():
+        monkeypatch.setenv(k, v)
+    app = open_app(raqib.home)
+    try:
+        events = [_event(url=f"https://a.example/{n}", headline=n) for n in "ab"]
+        notifications.queue_events(app, events, batch="one")
+        assert notifications.flush_notifications(app, timeout=20).sent == 2
+    finally:
+        app.close()
+    assert "notifications delivered" not in raqib("gc").out  # not a month old yet
+    later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+    monkeypatch.setenv("RAQIB_NOW", later)
+    assert "2 notifications delivered over 30 days ago would go" in raqib("gc", "--dry-run").out
+    assert "2 notifications delivered over 30 days ago removed" in raqib("gc").out
+    [ch] = raqib("notify", "status", "--json").json()["channels"]
+    assert (ch["sent"], ch["pending"]) == (0, 0)
+    assert raqib("notify", "flush").out.startswith("0 sent") and len(receiver.got["/hook"]) == 2

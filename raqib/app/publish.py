@@ -196,6 +196,10 @@ class Collected:
     warc_bytes: int = 0
     warc_originals: int = 0  # old WARC files kept: newer revisits refer to records in them
     warc_written_since: int = 0  # WARC files of old fetches kept: written to since the cutoff
+    messages: int = 0  # delivered notifications older than SENT_KEPT, removed
+
+
+SENT_KEPT = timedelta(days=30)  # a delivered notification, for `notify status` and a look back
 
 
 def gc(
@@ -234,6 +238,7 @@ def gc(
                     app.storage.archive.forget_warc_files(
                         out.warc_files, captured_before=cutoff_iso(cutoff), keep=old.targets
                     )
+    out.messages = app.storage.outbox.drop_sent(app.clock() - SENT_KEPT, dry_run=dry_run)
     unused = app.storage.archive.unused_blobs()
     out.bodies = len(unused)
     if dry_run:

@@ -293,7 +293,8 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None, wait: float) -> None:
     Raw bodies are stored once per content hash and shared between versions;
     a body is removable once no version refers to it. Without --older-than,
     WARC files are never touched: they are the archive. Versions, their text
-    and their changes are never dropped, whatever the age.
+    and their changes are never dropped, whatever the age. Notifications
+    delivered over 30 days ago are removed (their payloads were kept for good).
     """
     with obj.app() as app:
         done = publish.gc(app, dry_run=dry_run, older_than=older_than, wait=wait)
@@ -307,6 +308,10 @@ def gc(obj: Ctx, dry_run: bool, older_than: str | None, wait: float) -> None:
         warcs += (
             f" ({done.warc_written_since} WARC files of older fetches kept: written to since, by"
             " their modification time)"
+        )
+    if done.messages:
+        warcs += f"; {done.messages} notifications delivered over 30 days ago" + (
+            " would go" if dry_run else " removed"
         )
     if dry_run:
         old = (
