@@ -213,11 +213,16 @@ def _opening(children: Any) -> str:
     for child in children:
         if not isinstance(child.tag, str) or child.tag == "br":
             return ""
-        if any(t.strip() for t in child.itertext()):  # not an icon (<svg><path/></svg> is)
-            return (child.text or "").strip()
+        if (text := (child.text or "").strip()) or child.tag not in _ICONS:
+            return text  # read for every element with no text of its own: kept cheap
+        if any(t.strip() for t in child.itertext()):  # <svg><path/></svg> is an icon
+            return ""
         if tail := (child.tail or "").strip():
             return tail
     return ""
+
+
+_ICONS = frozenset({"i", "img", "svg", "span", "picture", "em", "b"})  # an icon's tags
 
 
 def _line(lead: str, members: list[Any]) -> str:
