@@ -310,9 +310,9 @@ class Daemon:
         try:
             sched.start()
             log.info(
-                "daemon started: sweep every %ss, discovery every %s",
+                "daemon started: sweep every %gs, discovery every %s",
                 self.opts.every,
-                self.opts.discover_every or "never",
+                f"{self.opts.discover_every:g}s" if self.opts.discover_every else "never",
             )
             if ready is not None:
                 ready()

@@ -185,7 +185,7 @@ def pass_summary(d: Record) -> str:
         + (f" ({d['processes']} crawler processes)" if d["processes"] > 1 else "")
         + (f" ({_workers(d['workers'], d.get('worker_deaths', 0))})" if d.get("workers") else "")
         + (f"; {d['notified']} notifications sent" if d["notified"] else "")
-        + (f", {d['notify_pending']} waiting" if d["notify_pending"] else "")
+        + (f", {d['notify_pending']} waiting to be sent" if d["notify_pending"] else "")
     )
 
 
