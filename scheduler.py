@@ -132,6 +132,19 @@ EXIT_BUSY = 75
 EXIT_STOPPED = 130  # a sweep a signal stopped: its summary says what it left due
 
 
+LOGGED_WITHIN = 5.0  # seconds the daemon's exit waits for its runs to log their children's end
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    """The child and what it started (its extraction workers): its session's
+    group, which it leads. A worker left holding the child's output pipe kept
+    the daemon's stop waiting for it."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        child.kill()
+
+
 def _signal_name(child: subprocess.Popen[bytes]) -> str:
     """How a child ended: "exit 1", or "killed by SIGKILL"."""
     code = child.returncode
@@ -172,11 +185,23 @@ class Daemon:
         self.stopping = threading.Event()
         self.children: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
+        self.ended = threading.Condition(self.lock)  # told as each run of a child ends
+        self.running = 0
         self.sweeps = 0
         self.failures = 0
 
     def _run_child(self, args: list[str], what: str, summary: int = -1) -> int:
         """Run a raqib command; log its summary, its `summary`th line of output."""
+        with self.lock:
+            self.running += 1
+        try:
+            return self._run(args, what, summary)
+        finally:
+            with self.ended:
+                self.running -= 1
+                self.ended.notify_all()
+
+    def _run(self, args: list[str], what: str, summary: int) -> int:
         cmd = [*self.command, "--home", str(self.opts.home), *args]
         env = {k: v for k, v in os.environ.items() if k != "RAQIB_HOME"}
         # Checked, started and registered under the lock: a stop in between
@@ -334,8 +359,10 @@ class Daemon:
                 try:
                     child.wait(timeout=max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    child.kill()
-            sched.shutdown(wait=True)  # each run logs how its child ended
+                    _kill_group(child)
+            sched.shutdown(wait=False)
+            with self.ended:  # each run logs how its child ended; bounded, come what may
+                self.ended.wait_for(lambda: not self.running, timeout=LOGGED_WITHIN)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

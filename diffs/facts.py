@@ -29,7 +29,7 @@ from raqib.normalize.dates import one_spelling
 # two or three; then a number (3.5, 2,500, 50%).
 _NUMBER = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?(?!\d)|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
-    r"|\d{1,2}-\d{1,2}-\d{4}(?!\d)|\d{1,2}\.\d{1,2}\.\d{4}(?!\d)"
+    r"|\d{1,2}-\d{1,2}-\d{4}(?!\d)|\d{1,2}\.\d{1,2}\.\d{4}(?!\d)|\d{4}/\d{1,2}/\d{1,2}(?!\d)"
     r"|\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?"
 )
 # Quotations between « » “ ” „ or straight quotes, in whatever pairing the

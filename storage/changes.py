@@ -135,11 +135,15 @@ class ChangeRepo:
             ).all()
             return [self._with_versions(s, c) for c in rows]
 
-    def count_by_other(self, analyzer: str) -> int:
-        """How many changes another analyzer judged."""
+    def count_by_other(self, analyzer: str) -> dict[str, int]:
+        """How many changes each other analyzer judged, by its name."""
         with self.db.session() as s:
-            q = select(func.count(m.Change.id)).where(m.Change.analyzer != analyzer)
-            return int(s.scalar(q) or 0)
+            q = (
+                select(m.Change.analyzer, func.count(m.Change.id))
+                .where(m.Change.analyzer != analyzer)
+                .group_by(m.Change.analyzer)
+            )
+            return {str(a): int(n) for a, n in s.execute(q)}
 
     def all(
         self,

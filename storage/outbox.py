@@ -235,7 +235,10 @@ class OutboxRepo:
         with self.db.session() as s:
             r = s.execute(
                 update(m.Outbox)
-                .where(m.Outbox.status == FAILED)
+                .where(
+                    m.Outbox.status == FAILED,
+                    m.Outbox.channel_id.in_(select(m.Channel.id).where(m.Channel.enabled)),
+                )  # a channel switched off since keeps them failed
                 .values(status=PENDING, attempts=0, next_attempt_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -191,3 +191,11 @@ def test_changes_rejudge_stores_every_older_judgement_now(server, raqib: Raqib) 
         {**c, "reanalyzed_from": None} for c in fresh
     ]
     assert {c["reanalyzed_from"] for c in again.json()} == {"raqib-diff 1"}  # stored, as a pass
+    assert "alone" in raqib("changes", "--rejudge", "--silent", expect=2).err  # not all: refused
+    storage = _store(raqib)
+    try:  # a newer Raqib's judgement is not an older one's: nothing to say
+        with storage.db.session() as s:
+            s.execute(update(Change).values(analyzer="raqib-diff 999"))
+    finally:
+        storage.close()
+    assert "older Raqib" not in raqib("changes", "--json").err

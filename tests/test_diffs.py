@@ -633,6 +633,8 @@ def test_ten_and_the_accusative_are_numbers() -> None:
         assert removed == [] and (c.kind == "cosmetic" or old == "3 مرات"), (old, new, removed)
     # عشر ending an ordinal, or a tenth (before a word with its article), is no 10.
     assert numbers("منذ الحادي عشر من سبتمبر، وفي القرن التاسع عشر، عشر الميزانية") == []
+    assert numbers("اعتقلت الشرطة عشر نساء") == ["10"]  # after a subject with its article
+    assert numbers("في الدورة الحادية عشرة للمهرجان") == []
     c = compare(V(text.format("عشر سنوات")), V(text.format("إحدى عشرة سنة")))
     assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["عشر"], ["إحدى عشرة"])]
 

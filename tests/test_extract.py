@@ -113,6 +113,8 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("«تحديث» 19:10: أعلنت الوزارة ارتفاع عدد الحالات", True),
         ('<svg viewBox="0 0 9 9"><path d="M0 0"/></svg> تصحيح: الرقم الصحيح 28 لا 26.', True),
         ("<span><i></i></span> تحديث: أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ('<a id="upd"></a>تحديث: عدلنا عدد الضحايا بعد مراجعة المصدر', True),
+        ("<strong></strong>تصحيح: الرقم الصحيح 28 لا 26.", True),
         # ...and sentences that open so (a reviewer's): a quoted word, a version, a date's.
         ("«تصحيح»: هكذا وصف رئيس الوزراء قرار رفع أسعار الوقود", False),
         ('"توضيح" - كلمة استخدمها المتحدث مرارا في مؤتمره', False),

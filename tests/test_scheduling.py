@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -436,3 +437,32 @@ def test_the_daemon_refuses_a_home_with_no_database(tmp_path: Path) -> None:
     typo = Raqib(tmp_path / "typo")
     said = typo.proc("daemon", "--every", "1", expect=1, timeout=60).err
     assert "no Raqib database" in said and not (typo.home / "raqib.db").exists()
+
+
+def test_a_sweep_past_the_grace_is_killed_with_what_it_started(tmp_path: Path) -> None:
+    """A sweep deaf to SIGTERM, whose worker held its output pipe: the daemon's
+    stop waited for the worker (25 s here; a worker stuck in a regular
+    expression, for ever). Its whole group is killed, and the stop is bounded."""
+    stub = tmp_path / "stub.py"
+    stub.write_text(
+        "import signal, subprocess, sys\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "subprocess.Popen(['sleep', '120'])  # holds the pipe the daemon reads\n"
+        f"open({str(tmp_path / 'started')!r}, 'w').close()\n"
+        "import time; time.sleep(600)\n"
+    )
+    opts = DaemonOptions(
+        home=tmp_path, every=3600, discover_every=None, notify_every=None, stop_grace=1.0
+    )
+    daemon = Daemon(opts, command=[sys.executable, str(stub)])
+
+    def stop_once_under_way() -> None:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the file the sweep writes once under way
+        daemon.stop()
+
+    threading.Thread(target=stop_once_under_way, daemon=True).start()
+    started = time.monotonic()
+    assert daemon.run() == 0  # signal handlers are the main thread's: run here
+    assert time.monotonic() - started < 20 and daemon.sweeps == 1

@@ -14,7 +14,7 @@ from raqib import analysis
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App
-from raqib.diffs.classify import ANALYZER
+from raqib.diffs.classify import ANALYZER, is_current
 from raqib.domain import FACT_MARKS, ChangeRow
 from raqib.normalize.arabic import text_holds
 
@@ -158,7 +158,8 @@ REJUDGE_PER_PASS = analysis.BATCH  # a pass stores again this many an older anal
 def stale(app: App) -> int:
     """How many changes an older analyzer judged: each reader judges them again
     (`analysis.current`) until a pass, or `rejudge`, stores the new judgement."""
-    return app.storage.changes.count_by_other(ANALYZER)
+    counts = app.storage.changes.count_by_other(ANALYZER)
+    return sum(n for analyzer, n in counts.items() if not is_current(analyzer))  # not a newer
 
 
 def rejudge(app: App, progress: Callable[[int], None] | None = None) -> int:

@@ -246,6 +246,8 @@ def changes(
     raqib changes --last 20          # a home of months: the newest twenty
     """
     if rejudge:
+        if as_json or facts or last is not None or any(v for v in filters.values()):
+            raise click.UsageError("--rejudge judges every change an older Raqib judged: alone")
         with obj.app() as app, counting("judging again", change_list.stale(app)) as advance:
             done = change_list.rejudge(app, progress=advance)
         click.echo(f"raqib: judged {done:,} changes again", err=True)

@@ -213,16 +213,18 @@ def _opening(children: Any) -> str:
     for child in children:
         if not isinstance(child.tag, str) or child.tag == "br":
             return ""
-        if (text := (child.text or "").strip()) or child.tag not in _ICONS:
+        if (text := (child.text or "").strip()) or (len(child) and child.tag not in _ICONS):
             return text  # read for every element with no text of its own: kept cheap
-        if any(t.strip() for t in child.itertext()):  # <svg><path/></svg> is an icon
+        if len(child) and any(t.strip() for t in child.itertext()):  # <svg><path/></svg>: none
             return ""
         if tail := (child.tail or "").strip():
             return tail
     return ""
 
 
-_ICONS = frozenset({"i", "img", "svg", "span", "picture", "em", "b"})  # an icon's tags
+# Tags an icon with elements inside is made of; an empty element of any tag is
+# stepped over too (<a id="upd"></a>, <strong></strong> before "تحديث:").
+_ICONS = frozenset({"i", "svg", "span", "picture", "em", "b"})
 
 
 def _line(lead: str, members: list[Any]) -> str:

@@ -235,13 +235,22 @@ def _the_scale(words: list[str], k: int, scale: float) -> int:
     return k
 
 
+# The ordinals عشر ends (الحادي عشر … التاسع عشر), as the key spells them.
+_BEFORE_TEN = frozenset(
+    p + w for w in ("حادي", "حاديه", "ثاني", "ثانيه", "ثالث", "ثالثه", "رابع", "رابعه", "خامس",
+                    "خامسه", "سادس", "سادسه", "سابع", "سابعه", "ثامن", "ثامنه", "تاسع", "تاسعه")
+    for p in ("ال", "وال", "")
+)  # fmt: skip
+
+
 def _tenth_or_ordinal(words: list[str], i: int) -> bool:
-    """عشر alone is 10 before its noun (عشر سنوات); after a word with the
-    article it ends an ordinal (الحادي عشر, التاسع عشر), and before one it is
-    a tenth (عشر الميزانية)."""
+    """عشر alone is 10 before its noun (اعتقلت الشرطة عشر نساء); after an
+    ordinal it ends it (الحادي عشر, الحادية عشرة), and before a word with the
+    article it is a tenth (عشر الميزانية)."""
     before = words[i - 1] if i else ""
     after = words[i + 1] if i + 1 < len(words) else ""
-    return before.startswith(("ال", "وال")) or after.startswith(("ال", "وال"))
+    tenth = _bare(words[i]) == "عشر" and after.startswith(("ال", "وال"))
+    return before in _BEFORE_TEN or tenth
 
 
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
@@ -261,7 +270,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         if after is not None and after[0] == "scale" and _bare(words[i + 1]) in _SCALES:
             return i + 2, part * after[1]  # "نصف مليون"; "نصف الساعة" is no number
         return None
-    if _bare(words[i]) == "عشر" and _tenth_or_ordinal(words, i):
+    if _bare(words[i]) in ("عشر", "عشره") and _tenth_or_ordinal(words, i):
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
