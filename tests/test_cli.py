@@ -499,6 +499,7 @@ def test_the_daemons_intervals_are_bounded(raqib: Raqib) -> None:
     """A negative --discover-every was taken: APScheduler then computed run
     times without end (memory growing 15 MB a second, a daemon SIGTERM could
     not stop); --every nan ended in an unexpected error."""
+    raqib("watch", "--no-fetch", "https://example.com/news/a")  # a home (none: refused first)
     for args, said in (
         (["--discover-every", "-5"], "--discover-every -5: seconds from 0 to"),
         (["--every", "nan"], "--every nan: seconds from 1 to"),
