@@ -13,11 +13,14 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from raqib.diffs.classify import ANALYZER, Analysis, Judged, is_current, judge, judged
+from raqib.diffs.analyzer import ANALYZER, is_current
 from raqib.domain import Change, ChangeRow, Judgement, Version
 from raqib.storage import Storage
+
+if TYPE_CHECKING:  # the analyzer is imported when there is something to judge:
+    from raqib.diffs.classify import Analysis, Judged  # not by a pass with nothing due
 
 log = logging.getLogger("raqib")
 
@@ -27,6 +30,8 @@ WATCHES_A_QUERY = 5000  # a pass's own watches, named in one query's IN list
 
 def current(change: Change, old: Version, new: Version) -> tuple[Change, Judged]:
     """The change with the analysis readers show, and that analysis restored."""
+    from raqib.diffs.classify import judged
+
     j = judged(change.analysis, change.analyzer, old, new)
     if j.analyzer == change.analyzer:
         return change, j
@@ -110,6 +115,8 @@ def _analyze_batch(
     pairs = storage.changes.unanalyzed(limit=BATCH, imported=imported, **which)
     if not pairs:
         return None
+    from raqib.diffs.classify import judge
+
     judged = []
     for old, new in pairs:
         a = judge(old, new)
@@ -146,6 +153,10 @@ def rejudge_all(storage: Storage, progress: Callable[[int], None] | None = None)
 
 
 def _upgrade(storage: Storage, rows: list[tuple[Change, Version, Version]]) -> int:
+    if not rows:
+        return 0
+    from raqib.diffs.classify import judged
+
     done = 0
     for change, old, new in rows:
         if is_current(change.analyzer):

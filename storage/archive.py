@@ -317,7 +317,7 @@ class ArchiveRepo:
     def delete_blobs(self, hashes: Sequence[str]) -> int:
         """Remove blobs no version needs (re-checked inside the transaction).
         On PostgreSQL a pass holds the bodies it found stored until its
-        versions refer to them (writes.FetchWriter._put_blobs): each chunk is
+        versions refer to them (bodies.store_bodies): each chunk is
         its own transaction there, judged again when it waited for a pass and
         then fails on their foreign key, or deadlocked with one. SQLite has
         one writer: one transaction, as fast as it goes."""

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, and_, cast, func, select
 
 from raqib.domain import GOOD_OUTCOMES, WatchState
 from raqib.storage import models as m
+from raqib.storage import outlet_models as om
 from raqib.storage.db import Database, StoreError
 
 
@@ -36,15 +37,15 @@ class OutletFigures:
         newest first: pages refused by their URL, and pages that declared
         themselves something else when first fetched."""
         with self.db.session() as s:
-            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+            oid = s.scalar(select(om.Outlet.id).where(om.Outlet.name == name))
             if oid is None:
                 raise StoreError(f"no outlet {name!r}")
             seen = [
                 (u, r, at)
                 for u, r, at in s.execute(
-                    select(m.OutletSeen.url, m.OutletSeen.reason, m.OutletSeen.seen_at)
-                    .where(m.OutletSeen.outlet_id == oid)
-                    .order_by(m.OutletSeen.seen_at.desc())
+                    select(om.OutletSeen.url, om.OutletSeen.reason, om.OutletSeen.seen_at)
+                    .where(om.OutletSeen.outlet_id == oid)
+                    .order_by(om.OutletSeen.seen_at.desc())
                     .limit(limit)
                 )
             ]
@@ -70,7 +71,7 @@ class OutletFigures:
         """Per article of the outlet (watches with a version, not rejected): its
         substantive and silent changes and the bracket of its first substantive edit."""
         with self.db.session() as s:
-            oid = s.scalar(select(m.Outlet.id).where(m.Outlet.name == name))
+            oid = s.scalar(select(om.Outlet.id).where(om.Outlet.name == name))
             if oid is None:
                 raise StoreError(f"no outlet {name!r}")
             articles = dict(

@@ -20,16 +20,17 @@ from raqib.domain import (
     WatchState,
 )
 from raqib.storage import models as m
+from raqib.storage import outlet_models as om
 from raqib.storage import postgres, sharing
 from raqib.storage.db import Database, StoreError, rowcount, to_domain
 from raqib.storage.outlet_figures import OutletFigures
 from raqib.storage.watches import MAX_URL
 
 _LIVE = (WatchState.ACTIVE.value, WatchState.REMOVED.value)
-_FOLLOWED = m.Outlet.removed_at.is_(None)
+_FOLLOWED = om.Outlet.removed_at.is_(None)
 
 
-def _source(src: m.OutletSource, outlet: str) -> OutletSource:
+def _source(src: om.OutletSource, outlet: str) -> OutletSource:
     return to_domain(OutletSource, src, outlet=outlet)
 
 
@@ -50,10 +51,10 @@ class OutletRepo(OutletFigures):
         """Create the outlet (or follow a removed one again) or add sources to
         it; (outlet, created)."""
         with self.db.session() as s:
-            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            o = s.scalar(select(om.Outlet).where(om.Outlet.name == name))
             created = o is None or o.removed_at is not None
             if o is None:
-                o = m.Outlet(name=name, retain_days=retain_days or 30, added_at=now)
+                o = om.Outlet(name=name, retain_days=retain_days or 30, added_at=now)
                 s.add(o)
                 s.flush()
             elif o.removed_at is not None:
@@ -73,12 +74,12 @@ class OutletRepo(OutletFigures):
             elif retain_days is not None:
                 o.retain_days = retain_days
             have = set(
-                s.scalars(select(m.OutletSource.url).where(m.OutletSource.outlet_id == o.id))
+                s.scalars(select(om.OutletSource.url).where(om.OutletSource.outlet_id == o.id))
             )
             for kind, url in sources:
                 if url not in have:
                     s.add(
-                        m.OutletSource(
+                        om.OutletSource(
                             outlet_id=o.id, url=url, kind=kind, added_at=now, next_check_at=now,
                             entries_seen=0,
                         )
@@ -92,7 +93,7 @@ class OutletRepo(OutletFigures):
         forgotten, its watches retired. They keep their outlet, so its name
         still finds their history."""
         with self.db.session() as s:
-            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name, _FOLLOWED))
+            o = s.scalar(select(om.Outlet).where(om.Outlet.name == name, _FOLLOWED))
             if o is None:
                 raise StoreError(f"no outlet {name!r}")
             n = rowcount(
@@ -103,8 +104,8 @@ class OutletRepo(OutletFigures):
                     .execution_options(synchronize_session=False)
                 )
             )
-            s.execute(delete(m.OutletSource).where(m.OutletSource.outlet_id == o.id))
-            s.execute(delete(m.OutletSeen).where(m.OutletSeen.outlet_id == o.id))
+            s.execute(delete(om.OutletSource).where(om.OutletSource.outlet_id == o.id))
+            s.execute(delete(om.OutletSeen).where(om.OutletSeen.outlet_id == o.id))
             o.removed_at = now
             return n
 
@@ -112,10 +113,10 @@ class OutletRepo(OutletFigures):
         """Give an outlet (followed or removed) a new name: its sources, what
         they listed and its watches, history included, are its own by id."""
         with self.db.session() as s:
-            o = s.scalar(select(m.Outlet).where(m.Outlet.name == name))
+            o = s.scalar(select(om.Outlet).where(om.Outlet.name == name))
             if o is None:
                 raise StoreError(f"no outlet {name!r}")
-            if s.scalar(select(m.Outlet.id).where(m.Outlet.name == new)) is not None:
+            if s.scalar(select(om.Outlet.id).where(om.Outlet.name == new)) is not None:
                 raise StoreError(f"there is already an outlet {new!r}")
             o.name = new
             try:
@@ -127,21 +128,21 @@ class OutletRepo(OutletFigures):
     def all(self) -> list[Outlet]:
         """The outlets followed now."""
         with self.db.session() as s:
-            q = select(m.Outlet).where(_FOLLOWED).order_by(m.Outlet.name)
+            q = select(om.Outlet).where(_FOLLOWED).order_by(om.Outlet.name)
             return [self._outlet(s, o) for o in s.scalars(q)]
 
     def get(self, name: str, *, removed: bool = False) -> Outlet | None:
         """A followed outlet by name (or a removed one too: its history stays)."""
         with self.db.session() as s:
-            q = select(m.Outlet).where(m.Outlet.name == name)
+            q = select(om.Outlet).where(om.Outlet.name == name)
             o = s.scalar(q if removed else q.where(_FOLLOWED))
             return self._outlet(s, o) if o is not None else None
 
-    def _outlet(self, s: Session, o: m.Outlet) -> Outlet:
+    def _outlet(self, s: Session, o: om.Outlet) -> Outlet:
         sources = s.scalars(
-            select(m.OutletSource)
-            .where(m.OutletSource.outlet_id == o.id)
-            .order_by(m.OutletSource.id)
+            select(om.OutletSource)
+            .where(om.OutletSource.outlet_id == o.id)
+            .order_by(om.OutletSource.id)
         )
         by_state: dict[str, int] = dict(
             s.execute(
@@ -151,7 +152,7 @@ class OutletRepo(OutletFigures):
             ).all()
         )
         rejected = int(by_state.pop(WatchState.REJECTED.value, 0))
-        seen = s.scalar(select(func.count()).where(m.OutletSeen.outlet_id == o.id)) or 0
+        seen = s.scalar(select(func.count()).where(om.OutletSeen.outlet_id == o.id)) or 0
         return to_domain(
             Outlet, o, sources=tuple(_source(x, o.name) for x in sources),
             watched=sum(int(n) for n in by_state.values()), rejected=rejected + int(seen),
@@ -162,7 +163,7 @@ class OutletRepo(OutletFigures):
     def count_due(self, *, now: datetime) -> int:
         """Sources due a read (the daemon starts a pass for them even when no watch is due)."""
         with self.db.session() as s:
-            q = select(func.count()).where(m.OutletSource.next_check_at <= now)
+            q = select(func.count()).where(om.OutletSource.next_check_at <= now)
             return int(s.scalar(q) or 0)
 
     def claim_sources(
@@ -178,14 +179,14 @@ class OutletRepo(OutletFigures):
         sweep must not keep an outlet's new articles unwatched), unless forced.
         `owner` holds the hosts it takes for `hold`, or until it lets them go."""
         with self.db.session() as s:
-            q = select(m.OutletSource, m.Outlet.name).join(
-                m.Outlet, m.Outlet.id == m.OutletSource.outlet_id
+            q = select(om.OutletSource, om.Outlet.name).join(
+                om.Outlet, om.Outlet.id == om.OutletSource.outlet_id
             )
             if outlet is not None:
-                q = q.where(m.Outlet.name == outlet)
+                q = q.where(om.Outlet.name == outlet)
             if not force:
-                q = q.where(m.OutletSource.next_check_at <= now)
-            due = s.execute(q.order_by(m.OutletSource.next_check_at)).all()
+                q = q.where(om.OutletSource.next_check_at <= now)
+            due = s.execute(q.order_by(om.OutletSource.next_check_at)).all()
             if not due:
                 return []  # most passes: no claim lock, no look at the hosts
             if self.db.backend == "postgresql":
@@ -200,10 +201,10 @@ class OutletRepo(OutletFigures):
                     continue  # due again at the next pass, or read beside it once overdue
                 won = rowcount(
                     s.execute(
-                        update(m.OutletSource)
+                        update(om.OutletSource)
                         .where(
-                            m.OutletSource.id == src.id,
-                            m.OutletSource.next_check_at == src.next_check_at,
+                            om.OutletSource.id == src.id,
+                            om.OutletSource.next_check_at == src.next_check_at,
                         )
                         .values(next_check_at=now + interval)
                         .execution_options(synchronize_session=False)
@@ -227,11 +228,11 @@ class OutletRepo(OutletFigures):
                 etag=etag and etag[:256], last_modified=last_modified and last_modified[:64],
                 body_sha256=body_sha256,
             )  # fmt: skip
-            values["entries_seen"] = m.OutletSource.entries_seen + entries
+            values["entries_seen"] = om.OutletSource.entries_seen + entries
         with self.db.session() as s:
             s.execute(
-                update(m.OutletSource)
-                .where(m.OutletSource.id == source_id)
+                update(om.OutletSource)
+                .where(om.OutletSource.id == source_id)
                 .values(values)
                 .execution_options(synchronize_session=False)
             )
@@ -248,8 +249,8 @@ class OutletRepo(OutletFigures):
                 known.update(s.scalars(select(m.Alias.url).where(m.Alias.url.in_(chunk))))
                 known.update(
                     s.scalars(
-                        select(m.OutletSeen.url).where(
-                            m.OutletSeen.outlet_id == outlet_id, m.OutletSeen.url.in_(chunk)
+                        select(om.OutletSeen.url).where(
+                            om.OutletSeen.outlet_id == outlet_id, om.OutletSeen.url.in_(chunk)
                         )
                     )
                 )
@@ -259,9 +260,11 @@ class OutletRepo(OutletFigures):
         """Remember listed pages that are not articles, with why (judged once)."""
         with self.db.session() as s:
             for url, reason in rows:
-                if s.get(m.OutletSeen, (outlet_id, url)) is None:
+                if s.get(om.OutletSeen, (outlet_id, url)) is None:
                     s.add(
-                        m.OutletSeen(outlet_id=outlet_id, url=url, reason=reason[:500], seen_at=now)
+                        om.OutletSeen(
+                            outlet_id=outlet_id, url=url, reason=reason[:500], seen_at=now
+                        )
                     )
 
     def watch(self, outlet_id: int, listed: Sequence[Listed], *, now: datetime) -> int:
@@ -333,20 +336,20 @@ class OutletRepo(OutletFigures):
 
     def source_owners(self, urls: Sequence[str]) -> dict[str, str]:
         """The followed outlet that reads each of these URLs, by URL."""
-        rows = self._followed_sources(m.OutletSource.url.in_(set(urls)))
+        rows = self._followed_sources(om.OutletSource.url.in_(set(urls)))
         return {url: name for _sid, url, _oid, name in rows}
 
     def source_outlets(self, source_ids: Sequence[int]) -> dict[int, int]:
         """The followed outlet of each source still there, by source id."""
-        rows = self._followed_sources(m.OutletSource.id.in_(set(source_ids)))
+        rows = self._followed_sources(om.OutletSource.id.in_(set(source_ids)))
         return {sid: oid for sid, _url, oid, _name in rows}
 
     def _followed_sources(self, where: Any) -> list[tuple[int, str, int, str]]:
         """(source id, URL, outlet id, outlet name) of followed outlets' sources."""
         with self.db.session() as s:
             q = (
-                select(m.OutletSource.id, m.OutletSource.url, m.Outlet.id, m.Outlet.name)
-                .join(m.Outlet, m.Outlet.id == m.OutletSource.outlet_id)
+                select(om.OutletSource.id, om.OutletSource.url, om.Outlet.id, om.Outlet.name)
+                .join(om.Outlet, om.Outlet.id == om.OutletSource.outlet_id)
                 .where(where, _FOLLOWED)
             )
             return [(sid, url, oid, name) for sid, url, oid, name in s.execute(q)]
@@ -370,7 +373,7 @@ class OutletRepo(OutletFigures):
         total = 0
         with self.db.session() as s:
             for oid, name, days in s.execute(
-                select(m.Outlet.id, m.Outlet.name, m.Outlet.retain_days).where(_FOLLOWED)
+                select(om.Outlet.id, om.Outlet.name, om.Outlet.retain_days).where(_FOLLOWED)
             ):
                 window = retain.get(name) or timedelta(days=days)
                 total += rowcount(

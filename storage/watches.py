@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from raqib.domain import HIDDEN_STATES, Origin, Watch, WatchState
 from raqib.storage import models as m
+from raqib.storage import outlet_models as om
 from raqib.storage import sqlite
 from raqib.storage.db import Database, StoreError, to_domain
 
 HIDDEN = tuple(s.value for s in HIDDEN_STATES)
-# Last outcomes that make a watch failing (besides its state being removed).
-FAILING = ("error", "not_article", "removed")
+FAILING = ("error", "not_article", "removed")  # last outcomes of a failing watch
 
 MAX_URL = 2048
 
@@ -94,7 +94,7 @@ def load(s: Session, watches: Sequence[m.Watch]) -> list[Watch]:
             outlets = {
                 oid: name
                 for oid, name in s.execute(
-                    select(m.Outlet.id, m.Outlet.name).where(m.Outlet.id.in_(outlet_ids))
+                    select(om.Outlet.id, om.Outlet.name).where(om.Outlet.id.in_(outlet_ids))
                 )
             }
     return [
@@ -285,8 +285,8 @@ class WatchRepo:
         with self.db.session() as s:
             for url in aliases:
                 add_alias(s, url, watch_id)
-            followed = (m.Outlet.name == outlet, m.Outlet.removed_at.is_(None))
-            oid = s.scalar(select(m.Outlet.id).where(*followed)) if outlet else None
+            followed = (om.Outlet.name == outlet, om.Outlet.removed_at.is_(None))
+            oid = s.scalar(select(om.Outlet.id).where(*followed)) if outlet else None
             w = s.get(m.Watch, watch_id)
             if made and w is not None and added_at is not None and added_at < w.added_at:
                 w.added_at = added_at
@@ -387,7 +387,7 @@ class WatchRepo:
 def belonging(q: Any, *, outlet: str | None, tag: str | None, story: str | None) -> Any:
     """`q` (over m.Watch) narrowed to the watches of an outlet, a tag and a story."""
     if outlet is not None:
-        q = q.join(m.Outlet, m.Outlet.id == m.Watch.outlet_id).where(m.Outlet.name == outlet)
+        q = q.join(om.Outlet, om.Outlet.id == m.Watch.outlet_id).where(om.Outlet.name == outlet)
     if tag is not None:
         q = q.join(m.WatchTag, m.WatchTag.watch_id == m.Watch.id).where(m.WatchTag.tag == tag)
     if story is not None:

@@ -23,10 +23,10 @@ from raqib import recording
 from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
 from raqib.storage import blobs, postgres
 from raqib.storage import models as m
+from raqib.storage.bodies import store_bodies
 from raqib.storage.db import (
     Database,
     StoreError,
-    insert_new,
     refusal,
     refused_value,
     storable,
@@ -258,7 +258,9 @@ class FetchWriter:
         summaries."""
         if not fetches:
             return
-        raw = self._put_blobs(s, conn, fetches)
+        raw = store_bodies(
+            s, conn, self.db.blobs, [(f.rec.raw_body, f.watch.get("base_hash")) for f in fetches]
+        )
         rows = []
         for f, raw_hash in zip(fetches, raw, strict=True):
             snap, w = f.rec.snapshot, f.watch
@@ -304,42 +306,6 @@ class FetchWriter:
         ]
         if shots:
             conn.execute(self._insert_shot, shots)
-
-    def _put_blobs(self, s: Session, conn: Any, fetches: list[_Fetch]) -> list[str | None]:
-        """Store the raw bodies of `fetches` not stored yet; their hashes."""
-        hashes = [
-            blobs.digest(f.rec.raw_body) if f.rec.raw_body is not None else None for f in fetches
-        ]
-        wanted = {h for h in hashes if h is not None}
-        if not wanted:
-            return hashes
-        # Held until the versions refer to them (FOR KEY SHARE on PostgreSQL): a gc that
-        # judged one unused waits, then finds it used (ArchiveRepo.delete_blobs).
-        found = select(m.Blob.hash).where(m.Blob.hash.in_(wanted))
-        stored = set(conn.scalars(found.with_for_update(read=True, key_share=True)))
-        rows = []
-        for f, h in zip(fetches, hashes, strict=True):
-            if h is None or h in stored or f.rec.raw_body is None:
-                continue
-            stored.add(h)  # the same body twice in a batch is stored once
-            base = f.watch.get("base_hash")
-            base_raw = (
-                self.db.blobs.raw(lambda k: blobs.read(s, k), base) if base and base != h else None
-            )
-            rows.append(
-                {
-                    "hash": h,
-                    "size": len(f.rec.raw_body),
-                    "data": blobs.compress(f.rec.raw_body, base_raw),
-                    "base": base if base_raw is not None else None,
-                }
-            )
-        if rows:
-            # Two workers may store the same pages at once: each waits for the
-            # other's row, and in the same order they cannot wait on each other.
-            rows.sort(key=lambda row: str(row["hash"]))
-            insert_new(conn, m.Blob.__table__, rows)
-        return hashes
 
     def _returning(
         self, conn: Any, single: Any, many: Any, rows: list[dict[str, Any]]

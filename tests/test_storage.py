@@ -906,7 +906,7 @@ def test_batches_that_deadlock_on_shared_bodies_are_written_again(
     deadlock; it is written again, and both batches are recorded."""
     import threading
 
-    from raqib.storage import writes
+    from raqib.storage import bodies
 
     if backend != "postgresql":
         pytest.skip("SQLite has one writer at a time: no two can wait on each other")
@@ -932,7 +932,7 @@ def test_batches_that_deadlock_on_shared_bodies_are_written_again(
         ]
 
     # Both hold their first body, uncommitted, before either stores its second.
-    barrier, calls, insert_new = threading.Barrier(2, timeout=30), {}, writes.insert_new
+    barrier, calls, insert_new = threading.Barrier(2, timeout=30), {}, bodies.insert_new
 
     def held(conn: object, table: object, rows: list[dict[str, object]], **kw: object) -> object:
         out = insert_new(conn, table, rows, **kw)
@@ -942,7 +942,7 @@ def test_batches_that_deadlock_on_shared_bodies_are_written_again(
             barrier.wait()
         return out
 
-    monkeypatch.setattr(writes, "insert_new", held)
+    monkeypatch.setattr(bodies, "insert_new", held)
     results: dict[str, object] = {}
 
     def run(name: str, storage: Storage, recs: list[FetchRecord]) -> None:
@@ -1421,15 +1421,15 @@ def test_gc_never_removes_a_body_a_pass_is_storing_a_version_against(
         s.execute(update(Watch).values(base_hash=None))
     (freed,) = store.archive.unused_blobs()
     found, go = threading.Event(), threading.Event()
-    original = writes.FetchWriter._put_blobs
+    original = writes.store_bodies
 
-    def found_then_wait(self: Any, s: Any, conn: Any, fetches: Any) -> Any:
-        hashes = original(self, s, conn, fetches)
+    def found_then_wait(s: Any, conn: Any, cache: Any, bodies: Any) -> Any:
+        hashes = original(s, conn, cache, bodies)
         found.set()  # the body is found stored; its version is not written yet
         assert go.wait(120)  # longer than the wait for the gc: a timeout there blames the gc
         return hashes
 
-    monkeypatch.setattr(writes.FetchWriter, "_put_blobs", found_then_wait)
+    monkeypatch.setattr(writes, "store_bodies", found_then_wait)
     outcome: dict[str, Any] = {}
 
     def the_pass() -> None:

@@ -14,7 +14,7 @@ from raqib import analysis
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App
-from raqib.diffs.classify import ANALYZER, is_current
+from raqib.diffs.analyzer import ANALYZER, is_current
 from raqib.domain import FACT_MARKS, ChangeRow
 from raqib.normalize.arabic import text_holds
 

@@ -13,17 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from raqib import urls
-from raqib.app import history
 from raqib.app.claims import check_clock
 from raqib.app.errors import BadInput, NotFound
 from raqib.app.home import App, new_owner
 from raqib.config import parse_duration
 from raqib.crawler.robots import RobotsMemory
-from raqib.discovery.outlets import read_opml, refusal, write_opml
 from raqib.domain import Listed, Outlet, SourceKind
 from raqib.guard import Guard, network_of
 from raqib.loading import importing
 from raqib.storage import StoreFailure
+
+# Every pass imports this module, most with no source due: what only OPML files
+# and a source's listing need (lxml among it) is imported where it is used.
 
 _NAME = re.compile(r"^[\w][\w.-]{0,99}$")
 log = logging.getLogger("raqib")
@@ -122,6 +123,9 @@ def remove(app: App, name: str) -> int:
 def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[tuple[Outlet, bool]]:
     """Follow an OPML file's outlets; one source that is not a public site's
     web address (`history.listed`) refuses the whole file, before any is stored."""
+    from raqib.app import history
+    from raqib.discovery.outlets import read_opml
+
     try:
         found = read_opml(data)
     except ValueError as exc:
@@ -168,6 +172,8 @@ def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[t
 
 
 def export_opml(app: App) -> bytes:
+    from raqib.discovery.outlets import write_opml
+
     return write_opml(
         [
             (o.name, o.retain_days, [(s.kind, s.url) for s in o.sources])
@@ -321,6 +327,8 @@ def _take_in(
     app: App, guard: Guard, oid: int, listed: dict[str, Listed], report: ReadReport, now: datetime
 ) -> None:
     """One outlet's listing: new articles watched, the rest rejected once."""
+    from raqib.discovery.outlets import refusal
+
     fresh = app.storage.outlets.unseen(oid, list(listed))
     keep, refuse = [], []
     for url in fresh:
