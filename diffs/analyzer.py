@@ -20,8 +20,10 @@ from __future__ import annotations
 # a time (09:45) or a date (15/03/2020) is one figure; another page served at the
 # address (a redirect, nothing of the old text left) is a signal, not a silent edit;
 # 9: عشر and the accusative (خمسا وعشرين) are numbers; a time's or a date's
-# leading zero and separator are spelling (09:45 is 9:45, 2020-03-05 is 5/3/2020).
-ANALYZER_VERSION = 9
+# leading zero and separator are spelling (09:45 is 9:45, 2020-03-05 is 5/3/2020);
+# 10: a stamp that later fetches of the old text saw (versions.seen_notices) is
+# the old side's, and announces no edit after it.
+ANALYZER_VERSION = 10
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 

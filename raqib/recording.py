@@ -28,6 +28,19 @@ def page_meta(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+MAX_SEEN_NOTICES = 20  # a version's seen_notices: the latest kept
+
+
+def seen_notices(
+    held: list[str] | None, seen: list[str] | None, fetched: list[str]
+) -> list[str] | None:
+    """A version's seen_notices after a fetch of its text showed `fetched`: the
+    notices it does not hold, in the order first seen (None: nothing new)."""
+    known = {*(held or ()), *(seen or ())}
+    new = [n for n in dict.fromkeys(fetched) if n not in known]
+    return [*(seen or ()), *new][-MAX_SEEN_NOTICES:] if new else None
+
+
 def meta_change(before: dict[str, Any] | None, after: dict[str, Any]) -> str | None:
     """What changed in a page's metadata, in a line for the fetch log (None: nothing)."""
     if before is None:

@@ -146,7 +146,7 @@ class HistoryRepo:
                     published=v.published, modified=v.modified, text=v.text,
                     notices=list(v.notices), language=v.language, content_hash=v.content_hash,
                     raw_hash=raw, url=v.url, extractor=v.extractor, first_seen=v.first_seen,
-                    last_seen=v.last_seen, fetch_id=None,
+                    last_seen=v.last_seen, fetch_id=None, seen_notices=v.seen_notices,
                 )
             )  # fmt: skip
             w = s.get(m.Watch, watch_id)

@@ -197,6 +197,7 @@ class Version(Base):
     modified: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seen_notices: Mapped[list[str] | None] = mapped_column(JSON)  # by later fetches of it (0018)
     language: Mapped[str | None] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     raw_hash: Mapped[str | None] = mapped_column(ForeignKey("blobs.hash"), index=True)  # 0015

@@ -80,6 +80,11 @@ class FetchWriter:
             .where(m.Version.watch_id == bindparam("w"), m.Version.number == bindparam("n"))
             .values(last_seen=bindparam("seen"))
         )
+        self._see_version = (
+            update(m.Version)
+            .where(m.Version.id == bindparam("vid"))
+            .values(seen_notices=bindparam("seen"))
+        )
         self._link_version = (
             update(m.Fetch)
             .where(m.Fetch.id == bindparam("fid"))
@@ -221,6 +226,7 @@ class FetchWriter:
         ]
         if touches:
             conn.execute(self._touch_version, touches)
+            self._see_notices(conn, [f for f in fetches if f.rec.meta and f.rec.meta["notices"]])
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for f in fetches:
             values = updates[f.at]
@@ -232,6 +238,28 @@ class FetchWriter:
         for f in fetches:
             done[f.at] = Recorded(fetch_id=f.fetch_id, outcome=f.outcome, version_number=f.number)
         return done
+
+    def _see_notices(self, conn: Any, fetches: list[_Fetch]) -> None:
+        """Note on each latest version the notices a fetch of its text saw that
+        it does not hold (a stamp that moved with no edit: diffs.signals)."""
+        fetches = [f for f in fetches if recording.extends_version(f.outcome)]
+        if not fetches:
+            return
+        latest = conn.execute(
+            select(m.Version.id, m.Version.watch_id, m.Version.notices, m.Version.seen_notices)
+            .join(m.Watch, m.Watch.id == m.Version.watch_id)
+            .where(m.Version.watch_id.in_([f.rec.watch_id for f in fetches]))
+            .where(m.Version.number == m.Watch.version_count)
+        )
+        held = {r.watch_id: r for r in latest}
+        changed = []
+        for f in fetches:
+            if (v := held.get(f.rec.watch_id)) is not None:
+                seen = recording.seen_notices(v.notices, v.seen_notices, f.rec.meta["notices"])
+                if seen is not None:
+                    changed.append({"vid": v.id, "seen": seen})
+        if changed:
+            conn.execute(self._see_version, changed)
 
     @staticmethod
     def _stores(f: _Fetch) -> bool:

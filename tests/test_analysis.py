@@ -14,7 +14,7 @@ from raqib.demo.pages import PATH, VERSIONS, render
 from raqib.demo.server import Route
 from raqib.diffs.classify import ANALYZER
 from raqib.storage.models import Change
-from tests.conftest import Raqib
+from tests.conftest import Raqib, realpage
 
 pytestmark = pytest.mark.backends
 
@@ -199,3 +199,46 @@ def test_changes_rejudge_stores_every_older_judgement_now(server, raqib: Raqib) 
     finally:
         storage.close()
     assert "older Raqib" not in raqib("changes", "--json").err
+
+
+def test_a_stamp_that_moved_before_an_edit_does_not_announce_it(
+    server, raqib: Raqib, tmp_path
+) -> None:
+    """CNN Arabic's "آخر تحديث 14:00" moved to 16:30 with no edit, and a later
+    silent edit stood under the moved stamp: judged against the old version's
+    own notices, the stamp was new there and announced the edit. The fetches
+    that saw the old text again note what they saw (versions.seen_notices),
+    and the stamps among them are the old side's: silent. A correction seen
+    before its text was fixed still announces the fix; an export carries what
+    was seen, and an import judges the same."""
+    html = realpage("ar_cnnarabic.html")
+    stamp, figure = "آخر تحديث 14:00", "سيطروا على ثلاثة"
+    note = '<div class="cnn_strytmstmp">تصحيح: ورد في نسخة سابقة أن المستودعات ثلاثة.</div>'
+    assert (
+        html.count(stamp) == 1 and html.count(figure) == 1 and html.count("(GMT+0400)</div>") == 1
+    )
+    moved = html.replace(stamp, "آخر تحديث 16:30")
+    noted = html.replace("(GMT+0400)</div>", "(GMT+0400)</div>" + note)
+    pages = {
+        "/stamp": (html, moved, moved.replace(figure, "سيطروا على أربعة")),
+        "/note": (html, noted, noted.replace(figure, "سيطروا على أربعة")),
+    }
+    for path in pages:
+        raqib("watch", "--no-fetch", server.base + path)
+    for step in range(3):
+        for path, versions in pages.items():
+            server.routes[path] = Route(versions[step].encode())
+        raqib.proc("check", "--all")
+    verdicts = {c["url"]: (c["kind"], c["silent"]) for c in raqib("changes", "--json").json()}
+    assert verdicts == {
+        server.base + "/stamp": ("substantive", True),
+        server.base + "/note": ("substantive", False),
+    }
+    first = raqib("versions", server.base + "/stamp", "--json").json()[0]
+    assert first["seen_notices"] == ["الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 16:30 (GMT+0400)"]
+    out = tmp_path / "export.jsonl"
+    raqib("export", "--format", "jsonl", "--out", str(out))
+    elsewhere = Raqib(tmp_path / "elsewhere")
+    elsewhere("import", "--allow-private", str(out))
+    again = {c["url"]: (c["kind"], c["silent"]) for c in elsewhere("changes", "--json").json()}
+    assert again == verdicts

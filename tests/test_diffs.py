@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raqib.diffs.align import align, moved_paragraphs
 from raqib.diffs.classify import ANALYZER, Analysis, compare, is_current, judged
 from raqib.diffs.render import DiffMeta, to_html, to_text
+from raqib.diffs.signals import is_stamp
 from raqib.diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
 from raqib.present.records import diff_record
 
@@ -244,6 +246,23 @@ def test_announced_by_modified_date_or_notice() -> None:
     line = "تم تحديث هذا الخبر."
     held = V(f"نص الخبر الأول. {line}")
     assert compare(held, V(f"نص الخبر المعدل. {line}", notices=[line])).silent
+
+
+@pytest.mark.parametrize(
+    ("notice", "stamp"),
+    [
+        ("الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)", True),
+        ("آخر تحديث: 26 يناير 2024 - 10:30 بتوقيت مكة المكرمة", True),
+        ("Updated at 15.30 GMT", True),
+        ("آخر تحديث منذ 5 دقائق", True),
+        ("تحديث 19:10: أضيفت تصريحات الوزير", False),  # says what was updated
+        ("تصحيح 19:10: الرقم 30 لا 50", False),  # a correction is never a stamp
+        ("(تم تحديث هذا الخبر)", False),  # no time: says the article changed
+        ("آخر تحديث 14:00 بتوقيت القدس المحتلة عدل الرقم", False),
+    ],
+)
+def test_a_stamp_says_only_when(notice: str, stamp: bool) -> None:
+    assert is_stamp(notice) is stamp
 
 
 def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:

@@ -254,7 +254,7 @@ def _version(watch_id: int, r: dict[str, Any]) -> Version:
         notices=list(r["notices"]), language=r["language"], content_hash=r["content_hash"],
         raw_hash=r["raw_sha256"], url=r["url"], extractor=r["extractor"],
         first_seen=parse_instant(r["first_seen"]), last_seen=parse_instant(r["last_seen"]),
-        fetch_id=None,
+        fetch_id=None, seen_notices=list(r.get("seen_notices") or []) or None,
     )  # fmt: skip
 
 

@@ -268,6 +268,9 @@ class Version:
     first_seen: datetime
     last_seen: datetime
     fetch_id: int | None
+    # Notices that later fetches of this text saw and it does not hold: a
+    # stamp among them announces no edit after it (diffs.signals.is_stamp).
+    seen_notices: list[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ def version_record(v: Version, evidence: dict[str, Any] | None = None) -> dict[s
         "published": v.published,
         "modified": v.modified,
         "notices": list(v.notices or []),
+        "seen_notices": list(v.seen_notices or []),
         "language": v.language,
         "url": v.url,
         "text": v.text,
