@@ -46,7 +46,11 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 
 def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
-    """URLs that should find this watch later: after redirects, canonical, AMP."""
+    """URLs that should find this watch later: after redirects, canonical, AMP;
+    only on the watch's own registrable domain. A stranger's page that
+    redirects to another site's article would otherwise make that article
+    "already watched" as the stranger's, whose address then serves its edits
+    (a publisher moved to a new domain is watched anew there)."""
     canonical = page.canonical_url if page is not None else None
     amp = page.amp_url if page is not None else None
     served = fetched.final_url or fetched.url
@@ -59,7 +63,11 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
         canonical=canonical,
         amp=amp,
     )
-    return [u for u in (primary, *others) if u != task.url and not urls.is_home(u)]
+    return [
+        u
+        for u in (primary, *others)
+        if u != task.url and not urls.is_home(u) and urls.same_owner(u, task.url)
+    ]
 
 
 def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:

@@ -46,6 +46,14 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     assert aliases(final_url=url) == []  # served at its own address
     moved = "https://news.example/a/1-new-slug"
     assert aliases(final_url=moved, redirects=[url]) == [moved]
+    # Another site's article is never this watch's: a stranger's redirect to it
+    # would make it "already watched" (its own site's AMP host is one owner's).
+    other = "https://victim.example.org/disk/v.html"
+    assert aliases(final_url=other, redirects=[url]) == []
+    uk = "https://www.example.co.uk/a/1"
+    amp = "https://amp.example.co.uk/a/1"
+    at_uk = Task(2, uk, None, None, None, None, "active", 1, 100, now, None, 0, 0)
+    assert aliases_for(at_uk, Fetched(2, uk, now, final_url=amp, redirects=[uk]), None) == [amp]
     # Requested at another spelling of the watch's address: normalised, it is the watch's own.
     assert (
         aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
