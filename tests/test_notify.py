@@ -56,9 +56,22 @@ class _Hook(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:  # only a redirect's target is asked for this way
+        self.server.got.setdefault(self.path, []).append("GET")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.attempts += 1
+        if self.path.startswith("/moved/"):  # 302, 307: to where the path after it says
+            code, _, to = self.path.removeprefix("/moved/").partition("/")
+            self.send_response(int(code))
+            self.send_header("Location", "/" + to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if (hold := self.server.holds.get(self.server.attempts)) is not None:
             hold[1].set()
             hold[0].wait(60)
@@ -271,6 +284,19 @@ def test_cli_validation_and_test_message(raqib: Raqib, receiver: Receiver) -> No
     assert receiver.got["/hook?token=s3cret"][0]["headline"] == "رسالة تجريبية من رقيب"
     receiver.up = False
     assert raqib("notify", "test", "1", expect=1).err.startswith("raqib: test message")
+
+
+def test_a_webhook_that_redirects_is_not_followed(raqib: Raqib, receiver: Receiver) -> None:
+    """A receiver that turned hostile (or an open redirect on it) answered a
+    POST with a redirect, and Raqib followed it: to a cloud's metadata address
+    as a GET, or with the message re-posted (307). A webhook answers at its own
+    address; a redirect is a failed delivery that says where it pointed."""
+    for code in ("302", "307"):
+        raqib("notify", "add", f"http://{receiver.base}/moved/{code}/latest/meta-data")
+    for channel in ("1", "2"):
+        said = raqib("notify", "test", channel, expect=1).err
+        assert "redirected to" in said and "/latest/meta-data" in said, said
+    assert receiver.attempts == 2 and "/latest/meta-data" not in receiver.got  # never asked
 
 
 def _event(**kw: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from raqib.notify import messages
+from raqib.urls import redact
 
 log = logging.getLogger("raqib")
 
@@ -60,6 +61,21 @@ def valid_apprise(url: str) -> bool:
     return bool(apprise.Apprise().add(url))
 
 
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    """A webhook answers at its own address. A redirect is not followed: a
+    receiver that turned hostile (or an open redirect on it) would aim this
+    machine at a cloud's metadata address or an intranet, the message too."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):  # type: ignore[no-untyped-def]
+        raise DeliveryError(
+            f"HTTP {code}: redirected to {redact(newurl)[:200]}, not followed "
+            "(a webhook must answer at its own address)"
+        )
+
+
+_OPENER = urllib.request.build_opener(_Unfollowed)
+
+
 def _post(url: str, payload: dict[str, Any], timeout: float) -> None:
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     req = urllib.request.Request(
@@ -74,7 +90,7 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> None:
         },
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _OPENER.open(req, timeout=timeout) as resp:
             if not 200 <= resp.status < 300:
                 raise DeliveryError(f"HTTP {resp.status}", refused=_refused(resp.status))
     except urllib.error.HTTPError as exc:
