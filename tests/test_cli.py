@@ -270,6 +270,8 @@ def test_a_pass_with_nothing_due_imports_no_crawler(raqib: Raqib) -> None:
     assert "checked 0 watches" in out
     assert "raqib.storage" in loaded  # the measurement sees Raqib's own imports
     assert not {m for m in loaded if m.split(".")[0] in ("scrapy", "trafilatura", "twisted")}
+    # Nor the analyzer, nor lxml (an outlet's listing, OPML): nothing to judge or read.
+    assert not {m for m in loaded if m == "raqib.diffs.classify" or m.startswith("lxml")}
 
 
 def test_a_pass_that_only_reads_a_feed_imports_no_extractor(raqib: Raqib, server) -> None:

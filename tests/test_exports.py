@@ -403,6 +403,8 @@ def test_import_reads_stdin_in_any_order_and_refuses_what_disagrees(
         "latin.jsonl:2: not UTF-8" in third("import", "--allow-private", str(latin), expect=2).err
     )
     assert "no such file" in third("import", str(tmp_path / "nowhere.jsonl"), expect=2).err
+    deep = "[" * 200_000 + "]" * 200_000 + "\n"  # "unexpected error: maximum recursion depth"
+    assert "-:1: not JSON (nested too deep)" in third("import", "-", input=deep, expect=2).err
     # A watch's stories and tags as `watch --story` / `--tag` take them: on
     # PostgreSQL a slug past its column stopped the import half done.
     w = next(i for i, r in enumerate(records) if r["record"] == "watch" and r["url"] == a)

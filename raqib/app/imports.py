@@ -128,6 +128,8 @@ def _records(f: BinaryIO, name: str, allow_private: bool) -> Iterator[tuple[int,
             rec = json.loads(line)
         except ValueError as exc:
             raise BadInput(f"{name}:{n}: not JSON ({exc})") from None
+        except RecursionError:  # [[[[…: nested past what a reader can follow
+            raise BadInput(f"{name}:{n}: not JSON (nested too deep)") from None
         kind = rec.get("record") if isinstance(rec, dict) else None
         if kind not in SCHEMAS or rec.get("schema") != SCHEMAS[kind]:
             raise BadInput(
