@@ -158,7 +158,6 @@ class ChangeRepo:
         facts: int = 0,
         judged_by_other: str | None = None,
         newest: int | None = None,
-        order: str = "newest",
         after: tuple[datetime, int] | None = None,
         limit: int | None = None,
     ) -> list[ChangeRow]:
@@ -166,9 +165,7 @@ class ChangeRepo:
         (`facts`: touching any of these fact_marks; `judged_by_other`: by an
         analyzer other than this one); `limit` of them after the change
         `after` (its detected_at and id), for reading a long history a page at
-        a time; with `newest`, only that many, newest first (`order`
-        "priority": silent substantive edits first, then substantive ones,
-        newest first in each)."""
+        a time; with `newest`, only that many, newest first."""
         with self.db.session() as s:
             old = m.Version.__table__.alias("old")
             new = m.Version.__table__.alias("new")
@@ -192,10 +189,6 @@ class ChangeRepo:
                         )
                     )
                 q = q.order_by(m.Change.detected_at, m.Change.id).limit(limit)
-            elif order == "priority":
-                substantive = m.Change.kind == "substantive"
-                rank = case((and_(substantive, m.Change.silent), 0), (substantive, 1), else_=2)
-                q = q.order_by(rank, *latest).limit(newest)
             else:
                 q = q.order_by(*latest).limit(newest)
             rows = s.execute(q).all()

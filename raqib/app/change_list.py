@@ -4,7 +4,6 @@ page at a time so a history of months is never held whole."""
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,23 +43,22 @@ def changes(
     first: int,
     order: str = "priority",
 ) -> tuple[list[ChangeRow], int]:
-    """The `first` changes, each with the analysis every reader shows, and
-    how many there are: in the front page's order ("priority": silent
-    substantive edits first, newest first in each), or the newest ("newest",
-    listed oldest first); read in SQL unless a filter needs each change's
-    analysis, and then kept `first` at a time as the rest stream past."""
+    """The newest `first` changes, each with the analysis every reader shows,
+    and how many there are: in the front page's order ("priority": silent
+    substantive edits first, newest first in each), or listed oldest first
+    ("newest"); read in SQL unless a filter needs each change's analysis, and
+    then kept `first` at a time as the rest stream past. The newest are taken
+    before they are ordered: taken by priority, a year's silent edits would
+    hide every later edit from the front page."""
     watch_id, where, sifted = _where(app, f)
     if not sifted:
-        top = app.storage.changes.all(watch_id=watch_id, **where, newest=first, order=order)
+        top = app.storage.changes.all(watch_id=watch_id, **where, newest=first)
         total = app.storage.changes.count(watch_id=watch_id, **where)
-        top = analysis.current_rows(app.storage, top)
-        return (top[::-1] if order == "newest" else top), total
-    counted = _Counted(_stream(app, f, watch_id, where))
-    if order == "newest":
-        kept = list(deque(counted, maxlen=first))
+        kept = analysis.current_rows(app.storage, top)[::-1]
     else:
-        kept = heapq.nsmallest(first, counted, key=priority)
-    return kept, counted.n
+        counted = _Counted(_stream(app, f, watch_id, where))
+        kept, total = list(deque(counted, maxlen=first)), counted.n
+    return (kept if order == "newest" else sorted(kept, key=priority)), total
 
 
 def each_change(app: App, f: ChangeFilter = ChangeFilter()) -> Iterator[ChangeRow]:
