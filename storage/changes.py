@@ -170,7 +170,7 @@ class ChangeRepo:
             old = m.Version.__table__.alias("old")
             new = m.Version.__table__.alias("new")
             q = (
-                select(m.Change, m.Watch, old.c.number, new.c.number)
+                select(m.Change, m.Watch, old.c.number, new.c.number, old.c.title, new.c.title)
                 .join(m.Watch, m.Watch.id == m.Change.watch_id)
                 .join(old, old.c.id == m.Change.from_version_id)
                 .join(new, new.c.id == m.Change.to_version_id)
@@ -192,10 +192,10 @@ class ChangeRepo:
             else:
                 q = q.order_by(*latest).limit(newest)
             rows = s.execute(q).all()
-            watches = {w.id: w for w in load(s, list({w.id: w for _c, w, _a, _b in rows}.values()))}
+            watches = {w.id: w for w in load(s, list({r[1].id: r[1] for r in rows}.values()))}
             return [
-                ChangeRow(to_domain(Change, c), watches[w.id], int(a), int(b))
-                for c, w, a, b in rows
+                ChangeRow(to_domain(Change, c), watches[w.id], int(a), int(b), (ta, tb))
+                for c, w, a, b, ta, tb in rows
             ]
 
     def count(

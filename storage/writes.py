@@ -226,7 +226,7 @@ class FetchWriter:
         ]
         if touches:
             conn.execute(self._touch_version, touches)
-            self._see_notices(conn, [f for f in fetches if f.rec.meta and f.rec.meta["notices"]])
+            self._see_notices(conn, [f for f in fetches if (f.rec.meta or {}).get("notices")])
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for f in fetches:
             values = updates[f.at]
@@ -255,7 +255,8 @@ class FetchWriter:
         changed = []
         for f in fetches:
             if (v := held.get(f.rec.watch_id)) is not None:
-                seen = recording.seen_notices(v.notices, v.seen_notices, f.rec.meta["notices"])
+                fetched = (f.rec.meta or {})["notices"]
+                seen = recording.seen_notices(v.notices, v.seen_notices, fetched)
                 if seen is not None:
                     changed.append({"vid": v.id, "seen": seen})
         if changed:

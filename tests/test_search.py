@@ -123,6 +123,9 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
         ("توسع التحالف الدولي", "ألف", False),
         ("تراجعت الصادرات 30 في المئة", "في المئة", True),  # the words as written too
         ("ارتفعت بنسبة 30%", "30 في المئة", True),  # and the value however written
+        ("ارتفع الإنتاج إلى 3.5 مليون برميل", "3.5", True),  # a decimal before its scale
+        ("ارتفع الإنتاج إلى 3.55 مليون برميل", "3.5", False),  # whole
+        ("ارتفع الإنتاج إلى 3500000 برميل", "3.5", False),  # as `raqib search` reads it
     ],
 )
 def test_changes_search_and_keywords_find_number_words_as_written(
@@ -247,3 +250,38 @@ def test_a_number_is_found_however_many_longer_ones_start_like_it(
     hits = raqib("search", "7", "--json").json()
     assert sorted(h["url"] for h in hits) == urls[:2]
     assert all(h["versions"] == [3, 2, 1] for h in hits)
+
+
+def test_changes_search_reads_each_changes_headlines_and_figures(raqib: Raqib) -> None:
+    """`changes --search` matched the article's current headline, not the
+    change's: a word of a headline edited away found nothing, and a word of
+    the latest headline found edits made before it existed. And a decimal
+    figure found its edit only with the scale word typed (3.5 مليون)."""
+    raqib.home.mkdir(parents=True)
+    store = raqib.open_storage()
+    url = "https://d.example/oil"
+    history = [
+        ("معارضون يسيطرون على مخازن", "بلغت الصادرات 3.5 مليون برميل."),
+        ("مسلحون يسيطرون على مخازن", "بلغت الصادرات 3.5 مليون برميل."),
+        ("مسلحون يسيطرون على مخازن", "بلغت الصادرات 3.3 مليون برميل."),
+    ]
+    try:
+        (w, _), *_ = store.watches.add([url], now=T0)
+        for i, (title, text) in enumerate(history):
+            at = T0 + timedelta(hours=i)
+            store.history.record(
+                FetchRecord(
+                    w.id, at, "new_version", at + timedelta(hours=1), status=200,
+                    snapshot=snap(text, title), raw_body=text.encode(),
+                )
+            )  # fmt: skip
+        analysis.analyze_pending(store)
+    finally:
+        store.close()
+
+    def edits(words: str) -> list[int]:
+        return [c["to_version"] for c in raqib("changes", "--search", words, "--json").json()]
+
+    assert edits("معارضون") == [2]  # the headline it was edited from
+    assert edits("مسلحون") == [2, 3]  # the headline of each change that shows it
+    assert edits("3.5") == edits("3.3") == [3]  # the figure before its scale word

@@ -142,9 +142,10 @@ def priority(row: ChangeRow) -> tuple[int, float, int]:
 
 
 def mentions(row: ChangeRow, words: str) -> bool:
-    """Whether a change's edited sentences or headline hold these words, compared
-    by matching key so spelling variants (hamza, ta marbuta, digits) match."""
-    texts = [row.watch.title or ""]
+    """Whether a change's edited sentences or its versions' headlines hold these
+    words, compared by matching key so spelling variants (hamza, ta marbuta,
+    digits) match."""
+    texts = [t for t in dict.fromkeys(row.headlines) if t]
     for a in row.change.analysis.get("alignment", []):
         texts.extend(t for t in (a.get("old"), a.get("new")) if t)
     return text_holds(texts, words)

@@ -333,6 +333,7 @@ class ChangeRow:
     watch: Watch
     from_number: int
     to_number: int
+    headlines: tuple[str, str] = ("", "")  # the two versions' (the watch's is the latest)
 
 
 @dataclass(frozen=True)

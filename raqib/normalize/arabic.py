@@ -386,9 +386,10 @@ def holds(key: str, words: str) -> bool:
 def text_holds(texts: list[str], words: str) -> bool:
     """Whether any of `texts` holds `words` (`holds`): by value; with the
     figures as written (في المئة, which the key writes %); and, where the
-    words' number words are scale words, those words whole as written: مليار
-    alone is the value one billion, and also the word after any figure
-    (2 مليار), never part of another word (الملياردير)."""
+    words' number words are scale words, or hold a decimal figure, those words
+    whole as written: مليار alone is the value one billion, and also the word
+    after any figure (2 مليار), never part of another word (الملياردير); 3.5 is
+    also the figure before a scale word (3.5 مليون), as `raqib search` reads it."""
     key = matching_key(words)
     if not key:
         return False
@@ -398,9 +399,12 @@ def text_holds(texts: list[str], words: str) -> bool:
     if any(holds(matching_key(t, keep_grouping=True), plain) for t in texts):
         return True
     written = matching_key(words, fold_numbers=False)
-    return numbers.scale_words(written) and any(
+    return (numbers.scale_words(written) or _DECIMAL.search(written) is not None) and any(
         _words_in(matching_key(t, fold_numbers=False).split(), written.split()) for t in texts
     )
+
+
+_DECIMAL = re.compile(r"\d\.\d")
 
 
 def _words_in(have: list[str], want: list[str]) -> bool:
