@@ -146,13 +146,11 @@ class WatchRepo:
         revive: bool = True,
     ) -> list[tuple[Watch, bool]]:
         """Watch these (already normalised) URLs; idempotent. Returns (watch, created).
-
-        A URL already watched joins the story and gains the tags (a watch
-        can sit in several stories); an unwatched or retired one comes back
-        unless `revive` is False. New watches start in `state`."""
+        A URL already watched joins the story and gains the tags (a watch can
+        sit in several stories); an unwatched or retired one comes back unless
+        `revive` is False. New watches start in `state`."""
         out: list[tuple[m.Watch, bool]] = []
-        # One transaction for the batch: "watch a b c" adds all three or none.
-        with self.db.session() as s:
+        with self.db.session() as s:  # one transaction: "watch a b c" adds all three or none
             sid = ensure_story(s, story, now)
             for url in urls:
                 w = find(s, url)
@@ -209,12 +207,8 @@ class WatchRepo:
                 q = q.where(m.Watch.state.not_in(HIDDEN))
             q = belonging(q, outlet=outlet, tag=tag, story=story)
             if failing:
-                q = q.where(
-                    or_(
-                        m.Watch.last_outcome.in_(FAILING),
-                        m.Watch.state == WatchState.REMOVED.value,
-                    )
-                )
+                removed = m.Watch.state == WatchState.REMOVED.value
+                q = q.where(or_(m.Watch.last_outcome.in_(FAILING), removed))
             return load(s, list(s.scalars(q)))
 
     def set_state(self, ids: Sequence[int], state: WatchState, *, now: datetime) -> int:
@@ -317,6 +311,12 @@ class WatchRepo:
     def story_id(self, slug: str) -> int | None:
         with self.db.session() as s:
             return s.scalar(select(m.Story.id).where(m.Story.slug == slug))
+
+    def tag_used(self, tag: str) -> bool:
+        with self.db.session() as s:
+            return (
+                s.scalar(select(m.WatchTag.tag).where(m.WatchTag.tag == tag).limit(1)) is not None
+            )
 
     def add_many(
         self,

@@ -107,6 +107,10 @@ def test_corpus_replay(server, raqib: Raqib, manifest) -> None:
     assert [a["label"] for a in removed["alignment"]] == ["delete"]
     text = raqib("diff", oil, "--from", "2", "--to", "3", "--no-color").out
     assert "[edited" in text and "quotation:" in text and "negation:" in text and "SILENT" in text
+    (listed,) = [
+        line for line in raqib("changes", "--url", oil).out.splitlines() if "v2→v3" in line
+    ]
+    assert "SILENT, quotes, negation" in listed  # the listing says what the badges say
 
     # One source of truth: every change reads the same through `changes` and `diff`.
     for c in raqib("changes", "--json").json():

@@ -161,6 +161,13 @@ def test_changes_filters(server, raqib: Raqib) -> None:
     assert "no outlet 'none'" in raqib("changes", "--outlet", "none", expect=4).err
     assert "no story 's9'" in raqib("changes", "--story", "s9", expect=4).err
     assert "no story 's9'" in raqib("feed", "--story", "s9", "--out", "-", expect=4).err
+    for command in ("changes", "watches"):  # a tag too, as a story is ("no changes" before)
+        said = raqib(command, "--tag", "politcs", expect=4).err
+        assert "no watch has the tag 'politcs'" in said
+        # Given twice, a filter is refused: the last one alone was used.
+        said = raqib(command, "--tag", "politics", "--tag", "sport", expect=2).err
+        assert "given 2 times ('politics', 'sport'): it takes one" in said
+    assert raqib("watches", "--tag", "sport", "--failing").out.strip() == "no watches match"
     assert urls("--silent", "--kind", "substantive", "--facts", "figures") == [a]
     assert urls("--kind", "cosmetic") == []
     assert urls("--since", "1d") == [a] and urls("--since", "2999-01-01T00:00:00Z") == []

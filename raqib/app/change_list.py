@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from raqib import analysis
-from raqib.app.errors import BadInput, NotFound
+from raqib.app import manage
+from raqib.app.errors import BadInput
 from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App
 from raqib.diffs.analyzer import ANALYZER, is_current
@@ -78,10 +79,7 @@ def _where(app: App, f: ChangeFilter) -> tuple[int | None, dict[str, Any], bool]
         if fact not in FACTS:
             raise BadInput(f"--facts {fact!r}: one of {', '.join(FACTS)}")
     watch_id = find_watch(app, f.url).id if f.url else None
-    if f.story and app.storage.watches.story_id(f.story) is None:
-        raise NotFound(f"no story {f.story!r} (see `raqib watches`: its STORIES column)")
-    if f.outlet and app.storage.outlets.get(f.outlet, removed=True) is None:
-        raise NotFound(f"no outlet {f.outlet!r} (see `raqib outlet list`)")
+    manage.refuse_unknown(app, story=f.story, outlet=f.outlet, tag=f.tag)
     # Changes an older analyzer judged are re-judged as they are read: while
     # any wait for a pass to store them again, kind, silence and facts are
     # filtered on the verdicts shown, not the stored ones.

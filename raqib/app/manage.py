@@ -97,6 +97,19 @@ def retag(app: App, refs: Sequence[str], add: Sequence[str], remove: Sequence[st
 STATES = [s.value for s in WatchState]
 
 
+def refuse_unknown(
+    app: App, *, story: str | None = None, outlet: str | None = None, tag: str | None = None
+) -> None:
+    """A filter naming no story, outlet or tag says so, rather than listing
+    nothing as if nothing matched (a mistyped name looks like a quiet day)."""
+    if story and app.storage.watches.story_id(story) is None:
+        raise NotFound(f"no story {story!r} (see `raqib watches`: its STORIES column)")
+    if outlet and app.storage.outlets.get(outlet, removed=True) is None:
+        raise NotFound(f"no outlet {outlet!r} (see `raqib outlet list`)")
+    if tag and not app.storage.watches.tag_used(tag):
+        raise NotFound(f"no watch has the tag {tag!r} (see `raqib watches`: its TAGS column)")
+
+
 def listing(
     app: App,
     *,
@@ -110,6 +123,7 @@ def listing(
     for s in states:
         if s not in STATES:
             raise BadInput(f"--state {s!r}: one of {', '.join(STATES)}")
+    refuse_unknown(app, story=story, outlet=outlet, tag=tag)
     rows = app.storage.watches.all(
         outlet=outlet, tag=tag, story=story, states=list(states), failing=failing
     )

@@ -26,6 +26,23 @@ if TYPE_CHECKING:
 EXIT_FAIL, EXIT_USAGE = 1, 2
 
 
+class Once(click.Option):
+    """An option that takes one value: given twice it is refused, where click
+    keeps the last (`changes --tag oil --tag iraq` listed iraq's alone)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, multiple=True, **kwargs)
+
+    def process_value(self, ctx: click.Context, value: Any) -> Any:
+        values = super().process_value(ctx, value)
+        if len(values) > 1:
+            shown = ", ".join(repr(v) for v in values)
+            raise click.BadParameter(
+                f"given {len(values)} times ({shown}): it takes one", ctx, self
+            )
+        return values[0] if values else None
+
+
 def fail(message: str, code: int = EXIT_FAIL) -> NoReturn:
     click.echo(f"raqib: {message}", err=True)
     sys.exit(code)

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from raqib.app import change_list, history, manage, preview
-from raqib.cli.base import EXIT_USAGE, Ctx, emit, emit_each, emit_json, fail
+from raqib.cli.base import EXIT_USAGE, Ctx, Once, emit, emit_each, emit_json, fail
 from raqib.cli.progress import counting
 from raqib.domain import ChangeRow
 from raqib.present import records as rec
@@ -200,10 +200,10 @@ def versions(obj: Ctx, url: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--url", "watch", metavar="WATCH", help="Only this article (id or URL).")
-@click.option("--story", metavar="SLUG", help="Only articles of this story.")
-@click.option("--outlet", metavar="NAME", help="Only articles of this outlet.")
-@click.option("--tag", metavar="TAG", help="Only articles with this tag.")
+@click.option("--url", "watch", cls=Once, metavar="WATCH", help="Only this article (id or URL).")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only articles of this story.")
+@click.option("--outlet", cls=Once, metavar="NAME", help="Only articles of this outlet.")
+@click.option("--tag", cls=Once, metavar="TAG", help="Only articles with this tag.")
 @click.option("--silent", is_flag=True, help="Only silent changes (no update signal).")
 @click.option("--kind", type=click.Choice(["substantive", "cosmetic"]), help="Only this kind.")
 @click.option(

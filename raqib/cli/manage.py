@@ -8,7 +8,7 @@ import sys
 import click
 
 from raqib.app import manage
-from raqib.cli.base import Ctx, emit
+from raqib.cli.base import Ctx, Once, emit
 from raqib.domain import WatchState
 from raqib.present import records as rec
 from raqib.present import text
@@ -18,9 +18,9 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print the watch
 
 
 @click.command(name="watches")
-@click.option("--outlet", metavar="NAME", help="Only watches of this outlet.")
-@click.option("--tag", metavar="TAG", help="Only watches with this tag.")
-@click.option("--story", metavar="SLUG", help="Only watches in this story.")
+@click.option("--outlet", cls=Once, metavar="NAME", help="Only watches of this outlet.")
+@click.option("--tag", cls=Once, metavar="TAG", help="Only watches with this tag.")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only watches in this story.")
 @click.option(
     "--state", "states", multiple=True, type=click.Choice(manage.STATES),
     help="Only watches in this state (repeatable). Unwatched ones show only this way.",
@@ -60,7 +60,8 @@ def watches_cmd(
     if fmt == "csv":
         manage.write_csv(data, sys.stdout)
         return
-    emit(data, as_json or fmt == "json", text.watches(data))
+    filtered = bool(outlet or tag or story or states or failing)
+    emit(data, as_json or fmt == "json", text.watches(data, filtered=filtered))
 
 
 @click.command()

@@ -14,7 +14,7 @@ import click
 from raqib.app import publish
 from raqib.app.errors import describe
 from raqib.app.home import load_config
-from raqib.cli.base import EXIT_USAGE, Ctx, fail
+from raqib.cli.base import EXIT_USAGE, Ctx, Once, fail
 
 
 @click.command()
@@ -24,9 +24,11 @@ from raqib.cli.base import EXIT_USAGE, Ctx, fail
     required=True,
     help="Directory to write the site into (created if missing).",
 )
-@click.option("--outlet", metavar="NAME", help="Front page: only this outlet's changes.")
-@click.option("--tag", metavar="TAG", help="Front page: only changes to watches with this tag.")
-@click.option("--story", metavar="SLUG", help="Front page: only this story's changes.")
+@click.option("--outlet", cls=Once, metavar="NAME", help="Front page: only this outlet's changes.")
+@click.option(
+    "--tag", cls=Once, metavar="TAG", help="Front page: only changes to watches with this tag."
+)
+@click.option("--story", cls=Once, metavar="SLUG", help="Front page: only this story's changes.")
 @click.option("--silent", is_flag=True, help="Front page: only silent changes.")
 @click.option(
     "--kind", type=click.Choice(["substantive", "cosmetic"]), help="Front page: this kind."

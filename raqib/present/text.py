@@ -40,6 +40,8 @@ def changes(records: Iterable[Record]) -> Iterator[str]:
             flags.append("figures")
         if d["facts"].get("quotes"):
             flags.append("quotes")
+        if d["facts"].get("negations"):  # as the HTML's badge and --facts negation say
+            flags.append("negation")
         versions = f"v{d['from_version']}→v{d['to_version']}"
         title = printable(d["title"] or "-")[:60]
         yield (
@@ -62,9 +64,9 @@ def fetch_log(url: str, records: list[Record]) -> Iterator[str]:
         )
 
 
-def watches(records: list[Record]) -> Iterator[str]:
+def watches(records: list[Record], *, filtered: bool = False) -> Iterator[str]:
     if not records:
-        yield "no watches (add some: raqib watch URL)"
+        yield "no watches match" if filtered else "no watches (add some: raqib watch URL)"
         return
     yield f"{'ID':>6}  {'STATE':<9} {'VER':>4}  {'LAST OUTCOME':<13} {'OUTLET, STORIES, TAGS':<24} TITLE  URL"
     for d in records:
