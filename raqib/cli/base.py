@@ -31,7 +31,8 @@ class Once(click.Option):
     keeps the last (`changes --tag oil --tag iraq` listed iraq's alone)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, multiple=True, **kwargs)
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
 
     def process_value(self, ctx: click.Context, value: Any) -> Any:
         values = super().process_value(ctx, value)
