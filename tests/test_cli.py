@@ -196,6 +196,8 @@ def test_diff_formats(server, raqib: Raqib) -> None:
     assert "no version 7" in r.err
     r = raqib("diff", url, "--from", "2", "--to", "2", expect=2)
     assert "both name version 2: a diff needs two" in r.err
+    r = raqib("diff", url, "--from", "2", "--to", "1", expect=2)  # had a verdict: "SILENT"
+    assert "--from 2 is after --to 1: a diff reads forwards (--from 1 --to 2)" in r.err
 
 
 def test_check_named_watches_checks_just_those_now(server, raqib: Raqib) -> None:

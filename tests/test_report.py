@@ -129,6 +129,25 @@ def test_moved_paragraphs_are_shown_as_moves(tmp_path: Path, server, raqib: Raqi
     assert "moved from ¶4" in page and 'class="para new moved"' in page
 
 
+def test_a_page_removed_twice_in_a_row_is_counted_among_the_failing(
+    tmp_path: Path, server, raqib: Raqib
+) -> None:
+    """The failing watches' table counted errors alone: a page answering 404
+    twice in a row showed "failures in a row: 0"."""
+    from raqib.demo.pages import VERSIONS, render
+
+    server.routes["/gone"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", server.base + "/gone")
+    raqib.proc("check")
+    server.routes["/gone"] = Route(b"not here", status=404)
+    for _ in range(2):
+        raqib.proc("check", "--all")
+    raqib("report", "--out", str(tmp_path / "site"))
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    row = page[page.index('href="outcome-removed.html"') :].split("</tr>")[0]
+    assert re.search(r"</a></td><td>2</td>", row), row
+
+
 def test_untrusted_text_renders_as_text(replayed) -> None:
     site: Path = replayed["site"]
     cid = _change_id(replayed["raqib"], replayed["xss"], 2)

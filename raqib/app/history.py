@@ -151,6 +151,11 @@ def _version_pair(
         raise BadInput(f"no version {from_n} of {watch.url} (it has {len(versions)})")
     if from_v.number == to_v.number:
         raise BadInput(f"--from and --to both name version {to_v.number}: a diff needs two")
+    if from_v.number > to_v.number:  # its verdict would call an edit undone a silent one
+        raise BadInput(
+            f"--from {from_v.number} is after --to {to_v.number}: a diff reads forwards "
+            f"(--from {to_v.number} --to {from_v.number})"
+        )
     return from_v, to_v
 
 

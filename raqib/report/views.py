@@ -137,7 +137,9 @@ def newsroom_view(news: Any) -> dict[str, Any]:
     failing = [
         {
             "id": w.id, "url": w.url, "title": w.title or w.url, "dir": direction(None, w.title or ""),
-            "outcome": w.last_outcome or w.state, "errors": w.error_count, "checked": w.last_checked_at,
+            "outcome": w.last_outcome or w.state, "checked": w.last_checked_at,
+            # Errors and removals are each counted in a row (a 404 is no error).
+            "errors": max(w.error_count, w.removed_count),
         }
         for w in news.failing
     ]  # fmt: skip
