@@ -179,7 +179,8 @@ def test_safe_href() -> None:
 def test_feed_has_one_entry_per_change(replayed, tmp_path: Path) -> None:
     raqib: Raqib = replayed["raqib"]
     out = tmp_path / "changes.atom"
-    raqib("feed", "--out", str(out), "--base-url", "https://report.example/raqib/")
+    said = raqib("feed", "--out", str(out), "--base-url", "https://report.example/raqib/").err
+    assert "relative" not in said
     parsed = feedparser.parse(out.read_bytes())
     assert not parsed.bozo, parsed.get("bozo_exception")
     changes = raqib("changes", "--json").json()
@@ -211,7 +212,8 @@ def test_feed_has_one_entry_per_change(replayed, tmp_path: Path) -> None:
         store.close()
     assert [e.id for e in two] == [e.id for e in parsed.entries[:2]]
     story = tmp_path / "story.atom"
-    raqib("feed", "--out", str(story), "--story", "xss")
+    said = raqib("feed", "--out", str(story), "--story", "xss").err  # and that is said
+    assert "a feed reader opens them only with --base-url or [report] base_url" in said
     (entry,) = feedparser.parse(story.read_bytes()).entries
     assert "<script" not in entry.content[0].value  # the payloads arrive as text
     assert entry.link.startswith("change-")  # no base configured: relative to the feed

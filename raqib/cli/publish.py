@@ -137,6 +137,12 @@ def feed(obj: Ctx, out: Path, story: str | None, base_url: str | None) -> None:
     and English."""
     with obj.app(readonly=True) as app:
         data = publish.feed(app, story=story, base_url=base_url)
+        if not (base_url or app.config.report_base()):  # a reader opens no relative link
+            click.echo(
+                "raqib: the entries link to change-N.html, relative: a feed reader opens them only "
+                "with --base-url or [report] base_url (where `raqib serve` or the report is)",
+                err=True,
+            )
         if str(out) == "-":
             sys.stdout.buffer.write(data)
             return
