@@ -197,6 +197,28 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
     assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]
 
 
+def test_a_scale_and_its_remainder_in_digits_are_one_figure() -> None:
+    """ألف و500, مليار و200 مليون and 49 ألفاً و759 are how outlets write
+    1500, 1.2 billion and 49,759: rewriting one form as the other read as a
+    figure changed (a false substantive edit). A remainder as large as its
+    scale is another number."""
+    from raqib.diffs.facts import numbers
+
+    frame = "قالت الوزارة إن العدد بلغ {} حتى اليوم."
+    for a, b in (
+        ("ألف و500 جندي", "1500 جندي"),
+        ("مليار و200 مليون دولار", "1.2 مليار دولار"),
+        ("49 ألفاً و759 شخصا", "49,759 شخصا"),
+        ("ثلاثة آلاف و500 جندي", "3500 جندي"),
+    ):
+        c = compare(V(frame.format(a)), V(frame.format(b)))
+        assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
+    c = compare(V(frame.format("ألف و500 جندي")), V(frame.format("ألف و600 جندي")))
+    assert c.kind == "substantive" and c.facts["numbers"][0]["added"] == ["ألف و600"]
+    assert numbers("قتل ألف و2000 أصيبوا") == ["1000", "2000"]  # not less than its scale
+    assert numbers("دفعت ألف دولار و500 يورو") == ["1000", "500"]  # a word between them
+
+
 def test_numbers_in_words_beside_punctuation_decimal_commas_and_the_dual_of_a_hundred() -> None:
     """A newsroom's figures as written: "ثلاثة آلاف." with the sentence's
     stop on it, "(ثلاثة)", a decimal comma before a scale word (2,5 مليون:

@@ -328,8 +328,9 @@ def list_commas(text: str) -> str:
 # Raised whenever search_key's output changes for some text: the index keys
 # again, a pass at a time, the versions an older spelling keyed. 1: analyzer
 # 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000); 3:
-# analyzer 9's numbers and dates (عشر, خمسا; 09:45 is 9:45).
-SEARCH_SPELLING = 3
+# analyzer 9's numbers and dates (عشر, خمسا; 09:45 is 9:45); 4: a scale's
+# remainder in digits (ألف و500 is 1500).
+SEARCH_SPELLING = 4
 
 
 def search_key(text: str) -> str:

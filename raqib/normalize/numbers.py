@@ -227,6 +227,28 @@ def _bare(word: str) -> str:
     return word
 
 
+_AND_DIGITS = re.compile(r"^و(\d+|[1-9]\d{0,2}(?:,\d{3})+)$")
+
+
+def _remainder(words: list[str], k: int, total: float, scale: float) -> tuple[int, float]:
+    """A figure's remainder written in digits after its scale word: ألف و500
+    is 1500, 49 ألفا و759 is 49759, مليار و200 مليون is 1.2 billion. Only
+    less than the scale it follows (ألف و2000 is two numbers), and after a
+    whole count of it (3.5 مليون و2500 is a figure and a number)."""
+    while k < len(words) and total % scale == 0 and (m := _AND_DIGITS.match(words[k])):
+        value = _digits(m.group(1))
+        if value is None or value <= 0:
+            break
+        after = _word_value(words[k + 1], True) if k + 1 < len(words) else None
+        if after is not None and after[0] == "scale" and value * after[1] < scale:
+            total, scale, k = total + value * after[1], after[1], k + 2  # و200 مليون
+            continue
+        if value < scale:
+            total, k = total + value, k + 1
+        break
+    return k, total
+
+
 def _the_scale(words: list[str], k: int, scale: float) -> int:
     """Past the scale named again after a half (ثلاثة ملايين ونصف المليون), else k."""
     if k < len(words) and words[k].startswith("ال"):
@@ -263,7 +285,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             if i + 2 < len(words) and words[i + 2] in _HALF and digits == int(digits):
                 # "2 مليار ونصف"
                 return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[1]
-            return i + 2, digits * after[1]
+            return _remainder(words, i + 2, digits * after[1], after[1])
         return None
     if (part := _FRACTIONS.get(_bare(words[i]))) is not None:
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
@@ -274,6 +296,9 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
+        if word is None and scale and not current and _AND_DIGITS.match(words[j]):
+            j, total = _remainder(words, j, total, scale)  # "ألف و500"
+            break
         if word is None and scale and not current and words[j] in _HALF:
             total += scale / 2  # "مليون ونصف": half the scale just read
             j = _the_scale(words, j + 1, scale)
