@@ -285,3 +285,15 @@ def test_changes_search_reads_each_changes_headlines_and_figures(raqib: Raqib) -
     assert edits("معارضون") == [2]  # the headline it was edited from
     assert edits("مسلحون") == [2, 3]  # the headline of each change that shows it
     assert edits("3.5") == edits("3.3") == [3]  # the figure before its scale word
+    # A removed article's latest version is its last: not "still there".
+    assert "still there" in raqib("search", "مسلحون").out
+    from raqib.domain import WatchState
+
+    store = raqib.open_storage()
+    try:
+        store.watches.set_state([w.id], WatchState.REMOVED, now=T0 + timedelta(days=1))
+    finally:
+        store.close()
+    said = raqib("search", "مسلحون").out
+    assert "in its last version; the article was REMOVED" in said and "still there" not in said
+    assert raqib("search", "مسلحون", "--json").json()[0]["state"] == "removed"

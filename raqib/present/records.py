@@ -377,6 +377,7 @@ def search_record(h: Any) -> dict[str, Any]:
         "versions": h.versions,
         "latest_version": h.watch.version_count,
         "in_latest": h.in_latest,
+        "state": str(h.watch.state),
         "snippet": h.snippet,
         "first_seen": h.first_seen,
     }

@@ -379,5 +379,10 @@ def search(records: list[Record]) -> Iterator[str]:
     for d in records:
         where = ", ".join(f"v{n}" for n in sorted(d["versions"]))
         state = "still there" if d["in_latest"] else f"GONE (latest is v{d['latest_version']})"
+        if d["state"] == "removed":  # the latest version is its last: the page answers no more
+            state = (
+                "in its last version" if d["in_latest"] else state
+            ) + "; the article was REMOVED"
+
         yield f"{d['watch_id']:>6}  {where}  {state}  {d['url']}"
         yield f"        {printable(d['snippet'])}"
