@@ -111,6 +111,8 @@ def test_static_site_pages(replayed) -> None:
     article = (site / f"article-{watch_id}.html").read_text(encoding="utf-8")
     seed_changes = raqib("changes", "--url", seed, "--json").json()
     assert article.count('class="mark ') == len(seed_changes) >= 3
+    assert seed_change in {c["change_id"] for c in seed_changes}  # a listing names its page
+    assert all((site / f"change-{c['change_id']}.html").exists() for c in seed_changes)
     silent = sum(1 for c in seed_changes if c["silent"] and c["kind"] == "substantive")
     assert article.count('class="mark silent"') == silent >= 1
     assert "<svg" in article and "<script" not in article

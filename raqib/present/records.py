@@ -116,6 +116,7 @@ def change_record(c: Change, watch: Watch, from_n: int, to_n: int) -> dict[str, 
         "schema": schema("change"),
         "url": watch.url,
         "watch_id": watch.id,
+        "change_id": c.id,  # this home's: the report's and serve's change-N.html
         "title": watch.title,  # the article's latest headline
         "from_version": from_n,
         "to_version": to_n,
