@@ -122,6 +122,9 @@ def build_record(
         # Extracted in full: its region (or {}, none: the old one must not stay).
         region=(page.region or {}) if page is not None and good else None,
         meta=page_meta(page.snapshot) if page is not None and good else None,
+        notices_moved=page is not None
+        and good
+        and list(page.snapshot.notices) != list((task.meta or {}).get("notices") or []),
         shot=fetched.shot if new else None,
         # Keyed on the crawl's thread, not in an extraction worker: on a first pass
         # the worker is the slower, and the crawl's thread ends up waiting for it

@@ -11,13 +11,13 @@ as announced, which is the one mistake the monitor exists to avoid.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from raqib.normalize.arabic import compact_key, matching_key
+from raqib.diffs.stamps import is_stamp
+from raqib.normalize.arabic import compact_key
 
 if TYPE_CHECKING:
     from raqib.diffs.classify import VersionLike
@@ -100,58 +100,3 @@ def new_notices(old: VersionLike, new: VersionLike, key: Callable[[str], str]) -
         if k not in old_text:
             out.append(f"notice: {notice}")
     return out
-
-
-# A stamp says only when the page was last updated: "آخر تحديث: 16:30",
-# "الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)". One that a fetch of
-# the old text already showed announces no edit made after it (CNN Arabic moves
-# its stamp with no edit, and a silent edit came later). A notice that says
-# anything more (a correction, what was updated) is never one: seen before its
-# text changed, it still announces that change.
-_LABEL = ("تحديث", "التحديث", "محدث", "محدثة", "updated", "update")
-_WHEN_WORDS = (
-    *_LABEL, "آخر", "اخر", "تم", "last", "في", "الساعة", "ساعة", "يوم", "بتاريخ", "تاريخ",
-    "الموافق", "منذ", "دقيقة", "دقائق", "دقيقتين", "ساعات", "ساعتين", "أيام", "يومين", "at",
-    "on", "ago", "min", "mins", "minutes", "hour", "hours", "ص", "م", "صباحا", "صباحاً",
-    "مساء", "مساءً", "مساءا", "ظهرا", "ظهراً", "am", "pm", "gmt", "utc", "ت", "غ", "هـ", "ه",
-    "السبت", "الأحد", "الاحد", "الإثنين", "الاثنين", "الثلاثاء", "الأربعاء", "الاربعاء",
-    "الخميس", "الجمعة", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-    "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
-    "يناير", "فبراير", "مارس", "أبريل", "ابريل", "إبريل", "مايو", "يونيو", "يونيه", "يوليو",
-    "يوليه", "أغسطس", "اغسطس", "سبتمبر", "أكتوبر", "اكتوبر", "نوفمبر", "ديسمبر", "كانون",
-    "الثاني", "الأول", "الاول", "شباط", "آذار", "اذار", "نيسان", "أيار", "ايار", "حزيران",
-    "تموز", "آب", "اب", "أيلول", "ايلول", "تشرين", "جانفي", "فيفري", "أفريل", "ماي", "جوان",
-    "جويلية", "أوت", "محرم", "صفر", "ربيع", "الآخر", "الاخر", "جمادى", "الأولى", "الاولى",
-    "الآخرة", "الاخرة", "رجب", "شعبان", "رمضان", "شوال", "ذو", "القعدة", "الحجة",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
-)  # fmt: skip
-_ZONE = "بتوقيت"  # and the one or two words of its zone: "بتوقيت مكة المكرمة"
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W\d_]+", matching_key(text, fold_numbers=False))
-
-
-_STAMP_WORDS = frozenset(w for word in _WHEN_WORDS for w in _words(word))
-_LABELS = frozenset(w for word in _LABEL for w in _words(word))
-(_ZONE_WORD,) = _words(_ZONE)
-
-
-def is_stamp(notice: str) -> bool:
-    """Whether a notice says only when the page was updated (a time or a date)."""
-    if not any(ch.isdigit() for ch in notice):
-        return False
-    words = _words(notice)
-    if not _LABELS.intersection(words):
-        return False
-    zone = 0  # words of a zone's name still allowed
-    for w in words:
-        if w == _ZONE_WORD:
-            zone = 2
-        elif zone and w not in _STAMP_WORDS:
-            zone -= 1
-        elif w not in _STAMP_WORDS:
-            return False
-    return True

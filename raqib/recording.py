@@ -35,10 +35,15 @@ def seen_notices(
     held: list[str] | None, seen: list[str] | None, fetched: list[str]
 ) -> list[str] | None:
     """A version's seen_notices after a fetch of its text showed `fetched`: the
-    notices it does not hold, in the order first seen (None: nothing new)."""
-    known = {*(held or ()), *(seen or ())}
-    new = [n for n in dict.fromkeys(fetched) if n not in known]
-    return [*(seen or ()), *new][-MAX_SEEN_NOTICES:] if new else None
+    notices it does not hold (None: nothing new). Past the bound, the oldest
+    seen before go first: this fetch's stay (a page's stamp leads it, and cut
+    it would be new against the old text again)."""
+    now = [n for n in dict.fromkeys(fetched) if n not in (held or ())][:MAX_SEEN_NOTICES]
+    if all(n in (seen or ()) for n in now):
+        return None
+    room = MAX_SEEN_NOTICES - len(now)
+    older = [n for n in (seen or ()) if n not in now]
+    return [*(older[len(older) - room :] if room else []), *now]
 
 
 def meta_change(before: dict[str, Any] | None, after: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+from raqib import recording
 from raqib.domain import FetchEntry, FetchRecord, Recorded, Shot, Version
 from raqib.storage import blobs
 from raqib.storage import models as m
@@ -128,16 +129,21 @@ class HistoryRepo:
     def import_version(self, watch_id: int, v: Version) -> bool:
         """Store a version read from an export, unless the watch has it already
         (True if stored). The same number with other text is a conflict: two
-        histories of one article that disagree are not merged silently."""
+        histories of one article that disagree are not merged silently. The
+        same version gains the notices the export's fetches of it saw: the
+        change into the next one is judged from them (a moved stamp)."""
         with self.db.session() as s:
-            held = s.scalar(
-                select(m.Version.content_hash).where(
+            held = s.scalars(
+                select(m.Version).where(
                     m.Version.watch_id == watch_id, m.Version.number == v.number
                 )
-            )
+            ).first()
             if held is not None:
-                if held != v.content_hash:
+                if held.content_hash != v.content_hash:
                     raise StoreError(f"watch {watch_id} already has a different version {v.number}")
+                seen = recording.seen_notices(held.notices, held.seen_notices, v.seen_notices or [])
+                if seen is not None:
+                    held.seen_notices = seen
                 return False
             raw = v.raw_hash if v.raw_hash and s.get(m.Blob, v.raw_hash) is not None else None
             s.add(

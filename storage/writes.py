@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -226,7 +226,7 @@ class FetchWriter:
         ]
         if touches:
             conn.execute(self._touch_version, touches)
-            self._see_notices(conn, [f for f in fetches if (f.rec.meta or {}).get("notices")])
+            self._see_notices(conn, [f for f in fetches if f.rec.notices_moved])
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for f in fetches:
             values = updates[f.at]
@@ -241,15 +241,21 @@ class FetchWriter:
 
     def _see_notices(self, conn: Any, fetches: list[_Fetch]) -> None:
         """Note on each latest version the notices a fetch of its text saw that
-        it does not hold (a stamp that moved with no edit: diffs.signals)."""
-        fetches = [f for f in fetches if recording.extends_version(f.outcome)]
+        it does not hold (a stamp that moved with no edit: diffs.signals); only
+        when they moved since the last read, so a page's standing notices cost
+        no query. The version is the one the fetch was judged against."""
+        fetches = [
+            f
+            for f in fetches
+            if recording.extends_version(f.outcome) and f.watch["version_count"] and f.rec.meta
+        ]
         if not fetches:
             return
+        pairs = [(f.rec.watch_id, f.watch["version_count"]) for f in fetches]
         latest = conn.execute(
-            select(m.Version.id, m.Version.watch_id, m.Version.notices, m.Version.seen_notices)
-            .join(m.Watch, m.Watch.id == m.Version.watch_id)
-            .where(m.Version.watch_id.in_([f.rec.watch_id for f in fetches]))
-            .where(m.Version.number == m.Watch.version_count)
+            select(
+                m.Version.id, m.Version.watch_id, m.Version.notices, m.Version.seen_notices
+            ).where(tuple_(m.Version.watch_id, m.Version.number).in_(pairs))
         )
         held = {r.watch_id: r for r in latest}
         changed = []

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from raqib.diffs.align import align, moved_paragraphs
 from raqib.diffs.classify import ANALYZER, Analysis, compare, is_current, judged
 from raqib.diffs.render import DiffMeta, to_html, to_text
-from raqib.diffs.signals import is_stamp
+from raqib.diffs.stamps import is_stamp
 from raqib.diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
 from raqib.present.records import diff_record
 
@@ -281,6 +281,14 @@ def test_announced_by_modified_date_or_notice() -> None:
         ("تصحيح 19:10: الرقم 30 لا 50", False),  # a correction is never a stamp
         ("(تم تحديث هذا الخبر)", False),  # no time: says the article changed
         ("آخر تحديث 14:00 بتوقيت القدس المحتلة عدل الرقم", False),
+        ("آخر تحديث: 26/1/2024 11:26 ص (توقيت مكة)", True),
+        ("آخر تحديث 11:26 (مكة المكرمة)", True),
+        ("Last updated 16:30 BST", True),
+        ("Updated 4:30 p.m. ET", True),
+        ("updated 2024-01-26T10:30:00+03:00", True),
+        ("تحديث 16:30 بتوقيت مكة: 5 قتلى", False),  # a number that is no time: news
+        ("تحديث (3) 16:30 بتوقيت مقتل صحفيين", False),  # words after a zone: news
+        ("تحديث 3", False),  # a live story's numbered update
     ],
 )
 def test_a_stamp_says_only_when(notice: str, stamp: bool) -> None:

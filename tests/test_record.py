@@ -58,3 +58,20 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     assert (
         aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
     )
+
+
+def test_a_versions_seen_notices_keep_this_fetchs_past_their_bound() -> None:
+    """Notices a fetch of a version's text saw that it does not hold (its
+    moved stamp among them): none new, nothing to write; past the bound the
+    oldest seen before go, never this fetch's (its stamp leads the page: cut,
+    it would be new against the old text again)."""
+    from raqib.recording import MAX_SEEN_NOTICES, seen_notices
+
+    assert seen_notices(["held"], None, ["held", "stamp"]) == ["stamp"]
+    assert seen_notices(["held"], ["stamp"], ["stamp", "held"]) is None  # nothing new
+    older = [f"old {i}" for i in range(MAX_SEEN_NOTICES)]
+    now = ["stamp 16:30", *(f"line {i}" for i in range(MAX_SEEN_NOTICES + 1))]
+    kept = seen_notices(["held"], older, now)
+    assert kept is not None and len(kept) == MAX_SEEN_NOTICES and kept[0] == "stamp 16:30"
+    kept = seen_notices(["held"], older, ["stamp 16:30"])
+    assert kept == [*older[1:], "stamp 16:30"]

@@ -208,6 +208,7 @@ class FetchRecord:
     warc_refers: tuple[str, int] | None = None  # a revisit's original: (file, offset)
     region: dict[str, Any] | None = None  # where the article sat; {}: nowhere; None: as was
     meta: dict[str, Any] | None = None  # the page's metadata, when it was read
+    notices_moved: bool = False  # its notices are not the last read's (versions.seen_notices)
     shot: Shot | None = None  # kept with the new version it shows
     search_key: str | None = None  # the new version's matching key, for the search index
 

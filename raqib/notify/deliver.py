@@ -67,6 +67,7 @@ class _Unfollowed(urllib.request.HTTPRedirectHandler):
     machine at a cloud's metadata address or an intranet, the message too."""
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):  # type: ignore[no-untyped-def]
+        fp.close()  # the answer is read no further: its socket goes now
         raise DeliveryError(
             f"HTTP {code}: redirected to {redact(newurl)[:200]}, not followed "
             "(a webhook must answer at its own address)"

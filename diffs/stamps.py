@@ -1,0 +1,99 @@
+"""Stamps: notices that say only when a page was last updated.
+
+"آخر تحديث: 16:30", "الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)".
+A stamp that a fetch of the old text already showed announces no edit made
+after it (CNN Arabic moves its stamp with no edit, and a silent edit came
+later: diffs.signals.new_notices). A notice that says anything more (a
+correction, what was updated, a numbered update) is never one: seen before
+its text changed, it still announces that change. So every word must be one
+of a time's or a date's, and every number a time, a date, a year, a zone's
+offset, or a day beside its month.
+"""
+
+from __future__ import annotations
+
+import re
+
+from raqib.normalize.arabic import matching_key
+
+_LABEL = ("تحديث", "التحديث", "محدث", "محدثة", "updated", "update")
+_MONTHS = (
+    "يناير", "فبراير", "مارس", "أبريل", "ابريل", "إبريل", "مايو", "يونيو", "يونيه", "يوليو",
+    "يوليه", "أغسطس", "اغسطس", "سبتمبر", "أكتوبر", "اكتوبر", "نوفمبر", "ديسمبر", "كانون",
+    "شباط", "آذار", "اذار", "نيسان", "أيار", "ايار", "حزيران", "تموز", "آب", "اب", "أيلول",
+    "ايلول", "تشرين", "جانفي", "فيفري", "أفريل", "ماي", "جوان", "جويلية", "أوت", "محرم", "صفر",
+    "ربيع", "جمادى", "رجب", "شعبان", "رمضان", "شوال", "ذو", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+)  # fmt: skip
+_WHEN_WORDS = (
+    *_LABEL, *_MONTHS, "آخر", "اخر", "تم", "last", "في", "الساعة", "ساعة", "يوم", "بتاريخ",
+    "تاريخ", "الموافق", "منذ", "دقيقة", "دقائق", "دقيقتين", "ساعات", "ساعتين", "أيام", "يومين",
+    "at", "on", "ago", "min", "mins", "minutes", "hour", "hours", "ص", "م", "صباحا", "صباحاً",
+    "مساء", "مساءً", "مساءا", "ظهرا", "ظهراً", "am", "pm", "a", "p", "m", "ت", "غ", "هـ", "ه",
+    "الثاني", "الأول", "الاول", "الأولى", "الاولى", "الآخر", "الاخر", "الآخرة", "الاخرة",
+    "القعدة", "الحجة", "السبت", "الأحد", "الاحد", "الإثنين", "الاثنين", "الثلاثاء", "الأربعاء",
+    "الاربعاء", "الخميس", "الجمعة", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+    # Zones, as stamps name them: "بتوقيت مكة المكرمة", "(توقيت القدس)", "16:30 BST".
+    "بتوقيت", "توقيت", "gmt", "utc", "bst", "ast", "est", "edt", "cet", "cest", "eet", "eest",
+    "msk", "et", "ksa", "مكة", "المكرمة", "غرينتش", "غرينيتش", "جرينتش", "القدس", "القاهرة",
+    "بيروت", "دمشق", "بغداد", "الرياض", "الدوحة", "دبي", "أبوظبي", "ابوظبي", "عمان", "الكويت",
+    "المنامة", "مسقط", "صنعاء", "الخرطوم", "طرابلس", "تونس", "الجزائر", "الرباط", "أنقرة",
+    "طهران", "الإمارات", "الامارات", "السعودية", "مصر", "الأردن", "لبنان", "سوريا", "العراق",
+    "قطر", "البحرين", "اليمن", "السودان", "ليبيا", "المغرب", "فلسطين", "لندن", "باريس",
+    "واشنطن", "نيويورك", "موسكو", "المحلي", "المحلية", "العالمي", "الصيفي", "الشتوي",
+)  # fmt: skip
+# A time, a date (the key writes 2024-01-26 as 26/1/2024; ISO's T and zone
+# follow it), a zone's offset: read whole.
+_WHEN = re.compile(
+    r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:t[\d:.+\-z]*)?|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"
+    r"|[+-]\d{1,2}:?\d{2}"
+)
+# What a number before it counts: "منذ 5 دقائق", "2 hours ago".
+_SPANS = (
+    "دقيقة",
+    "دقائق",
+    "ساعة",
+    "ساعات",
+    "يوم",
+    "أيام",
+    "min",
+    "mins",
+    "minutes",
+    "hour",
+    "hours",
+)
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _words(text: str) -> list[str]:
+    return _TOKEN.findall(matching_key(text, fold_numbers=False))
+
+
+_STAMP_WORDS = frozenset(w for word in _WHEN_WORDS for w in _words(word))
+_LABELS = frozenset(w for word in _LABEL for w in _words(word))
+_MONTH_WORDS = frozenset(w for word in _MONTHS for w in _words(word))
+_SPAN_WORDS = frozenset(w for word in _SPANS for w in _words(word))
+
+
+def is_stamp(notice: str) -> bool:
+    """Whether a notice says only when the page was updated (a time or a date)."""
+    key = matching_key(notice, fold_numbers=False)
+    rest = _WHEN.sub(" ", key)
+    if rest == key and not any(ch.isdigit() for ch in key):
+        return False  # no time and no date: "(تم تحديث هذا الخبر)"
+    tokens = _TOKEN.findall(rest)
+    if not _LABELS.intersection(tokens):
+        return False
+    for i, t in enumerate(tokens):
+        if not t.isdigit():
+            if t not in _STAMP_WORDS:
+                return False
+        elif not (
+            (len(t) == 4 and 1900 <= int(t) <= 2099)
+            or (1 <= int(t) <= 31 and _MONTH_WORDS.intersection(tokens[max(i - 1, 0) : i + 2]))
+            or _SPAN_WORDS.intersection(tokens[i + 1 : i + 2])
+        ):
+            return False  # no year, no day beside its month, no span: "تحديث 3"
+    return True
