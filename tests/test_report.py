@@ -96,6 +96,8 @@ def test_static_site_pages(replayed) -> None:
         "us-iraq-coalition-talks" in index and "silent edit" in index and "figures changed" in index
     )
     assert "<script" not in index
+    n = len(raqib("changes", "--json").json())  # English, left to right in the Arabic page
+    assert f'<p class="meta" dir="ltr">{n} changes; silent substantive edits first' in index
     seed = replayed["urls"]["seed"]
     seed_change = _change_id(raqib, seed, 3)  # the silent edit: a figure changed
     page = (site / f"change-{seed_change}.html").read_text(encoding="utf-8")
