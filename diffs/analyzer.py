@@ -23,7 +23,8 @@ from __future__ import annotations
 # leading zero and separator are spelling (09:45 is 9:45, 2020-03-05 is 5/3/2020);
 # 10: a stamp that later fetches of the old text saw (versions.seen_notices) is
 # the old side's, and announces no edit after it; a scale's remainder in digits
-# is one figure with it (ألف و500 is 1500, مليار و200 مليون is 1.2 billion).
+# is one figure with it (ألف و500 is 1500, مليار و200 مليون is 1.2 billion); a
+# month after its day has one name (25 كانون الثاني is 25 يناير).
 ANALYZER_VERSION = 10
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -219,6 +219,22 @@ def test_a_scale_and_its_remainder_in_digits_are_one_figure() -> None:
     assert numbers("دفعت ألف دولار و500 يورو") == ["1000", "500"]  # a word between them
 
 
+def test_a_month_after_its_day_has_one_name() -> None:
+    """`25 يناير` → `25 كانون الثاني` (the Levantine name) read as a silent
+    substantive edit; CNN prints both names (`28 آب/أغسطس`). One month's names
+    are one date; another month is an edit."""
+    frame = "عقد الاجتماع في {} بحضور الوزراء."
+    for a, b in (
+        ("25 يناير 2024", "25 كانون الثاني 2024"),
+        ("25 يناير", "25 جانفي"),
+        ("28 آب/أغسطس 2013", "28 أغسطس 2013"),
+        ("5 حزيران", "5 يونيه"),
+    ):
+        assert compare(V(frame.format(a)), V(frame.format(b))).kind == "cosmetic", (a, b)
+    assert compare(V(frame.format("25 يناير")), V(frame.format("25 شباط"))).kind == "substantive"
+    assert compare(V("قال الأب إن"), V("قال أغسطس إن")).kind == "substantive"  # no day: a word
+
+
 def test_numbers_in_words_beside_punctuation_decimal_commas_and_the_dual_of_a_hundred() -> None:
     """A newsroom's figures as written: "ثلاثة آلاف." with the sentence's
     stop on it, "(ثلاثة)", a decimal comma before a scale word (2,5 مليون:

@@ -329,7 +329,7 @@ def list_commas(text: str) -> str:
 # again, a pass at a time, the versions an older spelling keyed. 1: analyzer
 # 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000); 3:
 # analyzer 9's numbers and dates (عشر, خمسا; 09:45 is 9:45); 4: a scale's
-# remainder in digits (ألف و500 is 1500).
+# remainder in digits (ألف و500 is 1500); a month after its day has one name.
 SEARCH_SPELLING = 4
 
 

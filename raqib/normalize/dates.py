@@ -6,7 +6,9 @@ day/month/year however it was: `09:45` is `9:45`; `05/03/2020`,
 Dropping the zero or changing the separator is typing, not a new figure;
 minutes keep theirs (10:05 is not 10:5). Only what can be a date is read:
 a day up to 31, a month up to 12, a year from 1900 to 2099 (02-12-3456 is
-a telephone number's).
+a telephone number's). A month after its day has one name, whichever the
+outlet prints: `25 كانون الثاني`, `25 جانفي` and `25 يناير` are one date, and
+so is CNN's `28 آب/أغسطس` (both names) and `28 أغسطس`.
 """
 
 from __future__ import annotations
@@ -41,8 +43,31 @@ def _date(text: str, sep: str) -> str | None:
     return f"{int(day)}/{int(month)}/{year}"
 
 
+# Each month's names as a key spells them (Levantine, Maghrebi, Egyptian),
+# with the one kept; read only after a day's number.
+_MONTH_NAMES = {
+    "يناير": ("كانون الثاني", "جانفي"), "فبراير": ("شباط", "فيفري"), "مارس": ("اذار",),
+    "ابريل": ("نيسان", "افريل"), "مايو": ("ايار", "ماي"), "يونيو": ("حزيران", "جوان", "يونيه"),
+    "يوليو": ("تموز", "جويليه", "يوليه"), "اغسطس": ("اب", "اوت"), "سبتمبر": ("ايلول",),
+    "اكتوبر": ("تشرين الاول",), "نوفمبر": ("تشرين الثاني",), "ديسمبر": ("كانون الاول",),
+}  # fmt: skip
+_ONE_NAME = {n: kept for kept, names in _MONTH_NAMES.items() for n in (kept, *names)}
+_ANY_NAME = "|".join(sorted(map(re.escape, _ONE_NAME), key=len, reverse=True))
+# A day, its month's name, and the same month's other name after a slash. The
+# space opens it (found in C), the day's digit behind it.
+_DAY_MONTH = re.compile(rf" (?<=\d )({_ANY_NAME})(?:/({_ANY_NAME}))?(?![^\W\d_])")
+
+
+def _month(m: re.Match[str]) -> str:
+    kept = _ONE_NAME[m.group(1)]
+    if m.group(2) and _ONE_NAME[m.group(2)] != kept:
+        return m.group()  # two months: a range, left as written
+    return f" {kept}"
+
+
 def one_spelling(key: str) -> str:
     """The key (ASCII digits) with its times and dates written one way."""
+    key = _DAY_MONTH.sub(_month, key)
     if _MAYBE_HOUR.search(key):
         key = _HOUR.sub(r"\1", key)
     if not _MAYBE_DATE.search(key):
