@@ -170,22 +170,6 @@ def test_each_update_of_a_live_story_and_a_pages_stamp_line_are_notices() -> Non
     ]
 
 
-def test_a_label_alone_on_its_line_is_read_with_the_line_after_it() -> None:
-    """A label ("تحديث:") alone on a line of a paragraph of lines, its text on the next:
-    the bare label gave way to a line that held nothing more, and the update
-    beside it read as silent."""
-    long = "وأضاف أن الوزارة خصصت ميزانية إضافية لدعم البرنامج وتوسيع نطاقه. " * 6
-    for label in ("تحديث:", "<strong>تحديث:</strong>", "[تصحيح]"):
-        body = f"<p>{long}<br>{label}<br>أضافت الوزارة 12 مدرسة جديدة.<br>{long}</p>"
-        root = lxml.html.fromstring(f"<html><body><article>{body}</article></body></html>")
-        said = lxml.html.fromstring(label).text_content()
-        assert notices(root) == [f"{said} أضافت الوزارة 12 مدرسة جديدة."], label
-    # The line after it too long to be a notice's: none, as before.
-    body = f"<p>{long}<br>تحديث:<br>{long}</p>"
-    root = lxml.html.fromstring(f"<html><body><article>{body}</article></body></html>")
-    assert notices(root) == []
-
-
 @pytest.mark.parametrize(
     "lines",
     [

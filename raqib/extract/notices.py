@@ -161,15 +161,10 @@ def notices(root: Any) -> list[str]:
     for parent in dict.fromkeys(br.getparent() for br in body.iter("br")):
         if parent is None or beside_the_article(parent) or _linked(parent):
             continue
-        lines = list(_lines(parent))
-        for n, (head, line, members) in enumerate(lines):
+        for head, line, members in _lines(parent):
             if _OPENS.match(head):
-                text = canonical_line(line())
-                if _label_only(text) and n + 1 < len(lines):  # "تحديث:<br>أضافت الوزارة…"
-                    text = canonical_line(f"{text} {lines[n + 1][1]()}")
-                    members = [*members, *lines[n + 1][2]]
                 links = (a for m in members for a in m.iter("a"))
-                _take(found, head, text, links)
+                _take(found, head, canonical_line(line()), links)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
@@ -182,10 +177,10 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         return
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
-    if _label_only(text):
-        return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     plain = _MARKS.sub("", text)
     said = _BRACKETED.match(plain) or _NOTICE.match(plain)
+    if said and not plain[said.end() :].strip():
+        return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if (
         _PASSIVE.match(plain)
         or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
@@ -194,13 +189,6 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         or _EDITOR.match(plain)
     ):
         found.append(text)
-
-
-def _label_only(text: str) -> bool:
-    """Whether a line is a notice's label and no more ("تحديث:", "[تصحيح]")."""
-    plain = _MARKS.sub("", text)
-    said = _BRACKETED.match(plain) or _NOTICE.match(plain)
-    return said is not None and not plain[said.end() :].strip()
 
 
 def _lines(parent: Any) -> Iterator[tuple[str, Callable[[], str], list[Any]]]:

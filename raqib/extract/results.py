@@ -27,9 +27,8 @@ import lxml
 # "تحديث |", "تحديث (19:10):", "تحديث، الساعة 19:10:" (a quoted label only
 # with a time or a date; a three-part date ends in a 2- or 4-digit year); a
 # link alone on a line under a "read also" line ("اقرأ أيضا:<br><a>...</a>")
-# is a promo, as a block is; 17: a label alone on its line of a paragraph of
-# lines ("تحديث:<br>أضافت الوزارة…") is read with the line after it.
-PROFILE = 17
+# is a promo, as a block is.
+PROFILE = 16
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (
