@@ -43,27 +43,21 @@ _WHEN_WORDS = (
     "طهران", "الإمارات", "الامارات", "السعودية", "مصر", "الأردن", "لبنان", "سوريا", "العراق",
     "قطر", "البحرين", "اليمن", "السودان", "ليبيا", "المغرب", "فلسطين", "لندن", "باريس",
     "واشنطن", "نيويورك", "موسكو", "المحلي", "المحلية", "العالمي", "الصيفي", "الشتوي",
+    "الخليج", "أم", "القرى", "st", "nd", "rd", "th", "an", "ساعتين", "دقيقتين", "يومين",
 )  # fmt: skip
 # A time, a date (the key writes 2024-01-26 as 26/1/2024; ISO's T and zone
 # follow it), a zone's offset: read whole.
 _WHEN = re.compile(
     r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:t[\d:.+\-z]*)?|\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"
-    r"|[+-]\d{1,2}:?\d{2}"
+    r"|[+-]\d{1,2}(?::?\d{2})?"
 )
 # What a number before it counts: "منذ 5 دقائق", "2 hours ago".
 _SPANS = (
-    "دقيقة",
-    "دقائق",
-    "ساعة",
-    "ساعات",
-    "يوم",
-    "أيام",
-    "min",
-    "mins",
-    "minutes",
-    "hour",
-    "hours",
-)
+    "دقيقة", "دقائق", "دقيقتين", "ساعة", "ساعات", "ساعتين", "يوم", "أيام", "يومين", "min",
+    "mins", "minute", "minutes", "hour", "hours", "day", "days",
+)  # fmt: skip
+# What an hour beside it is: "الساعة 5", "5 م", "5 am".
+_HOURS = ("الساعة", "at", "م", "ص", "مساء", "مساءً", "صباحا", "صباحاً", "ظهرا", "am", "pm")
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -75,15 +69,18 @@ _STAMP_WORDS = frozenset(w for word in _WHEN_WORDS for w in _words(word))
 _LABELS = frozenset(w for word in _LABEL for w in _words(word))
 _MONTH_WORDS = frozenset(w for word in _MONTHS for w in _words(word))
 _SPAN_WORDS = frozenset(w for word in _SPANS for w in _words(word))
+_HOUR_WORDS = frozenset(w for word in _HOURS for w in _words(word))
+_AGO = frozenset(_words("منذ ago"))
 
 
 def is_stamp(notice: str) -> bool:
     """Whether a notice says only when the page was updated (a time or a date)."""
     key = matching_key(notice, fold_numbers=False)
     rest = _WHEN.sub(" ", key)
-    if rest == key and not any(ch.isdigit() for ch in key):
-        return False  # no time and no date: "(تم تحديث هذا الخبر)"
     tokens = _TOKEN.findall(rest)
+    relative = _AGO.intersection(tokens) and _SPAN_WORDS.intersection(tokens)  # "منذ ساعتين"
+    if rest == key and not any(ch.isdigit() for ch in key) and not relative:
+        return False  # no time and no date: "(تم تحديث هذا الخبر)"
     if not _LABELS.intersection(tokens):
         return False
     for i, t in enumerate(tokens):
@@ -91,9 +88,11 @@ def is_stamp(notice: str) -> bool:
             if t not in _STAMP_WORDS:
                 return False
         elif not (
-            (len(t) == 4 and 1900 <= int(t) <= 2099)
-            or (1 <= int(t) <= 31 and _MONTH_WORDS.intersection(tokens[max(i - 1, 0) : i + 2]))
+            (len(t) == 4 and 1300 <= int(t) <= 2099)  # a year, the Hijri's too (1445 هـ)
+            or (1 <= int(t) <= 31 and _MONTH_WORDS.intersection(tokens[max(i - 1, 0) : i + 3]))
             or _SPAN_WORDS.intersection(tokens[i + 1 : i + 2])
+            # A bare hour where no time is written ("Update 2: 4:30 pm" is numbered).
+            or (rest == key and int(t) <= 24 and _HOUR_WORDS & {*tokens[max(i - 1, 0) : i + 2]})
         ):
-            return False  # no year, no day beside its month, no span: "تحديث 3"
+            return False  # no year, day, span or hour: "تحديث 3"
     return True

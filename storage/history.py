@@ -144,6 +144,7 @@ class HistoryRepo:
                 seen = recording.seen_notices(held.notices, held.seen_notices, v.seen_notices or [])
                 if seen is not None:
                     held.seen_notices = seen
+                held.last_seen = max(held.last_seen, v.last_seen)  # both saw its text
                 return False
             raw = v.raw_hash if v.raw_hash and s.get(m.Blob, v.raw_hash) is not None else None
             s.add(

@@ -247,3 +247,9 @@ def test_a_stamp_that_moved_before_an_edit_does_not_announce_it(
         home("import", "--allow-private", str(out))
         again = {c["url"]: (c["kind"], c["silent"]) for c in home("changes", "--json").json()}
         assert again == verdicts
+        # What it held gains what the export saw of it: its notices, when it was last seen.
+        held = home("versions", server.base + "/stamp", "--json").json()[0]
+        assert (held["seen_notices"], held["last_seen"]) == (
+            first["seen_notices"],
+            first["last_seen"],
+        )

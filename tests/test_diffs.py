@@ -217,6 +217,9 @@ def test_a_scale_and_its_remainder_in_digits_are_one_figure() -> None:
     assert c.kind == "substantive" and c.facts["numbers"][0]["added"] == ["ألف و600"]
     assert numbers("قتل ألف و2000 أصيبوا") == ["1000", "2000"]  # not less than its scale
     assert numbers("دفعت ألف دولار و500 يورو") == ["1000", "500"]  # a word between them
+    from raqib.normalize.arabic import matching_key
+
+    assert "1000003" not in matching_key("بين مليون و3 ملايين")  # before a larger scale: its own
 
 
 def test_a_month_after_its_day_has_one_name() -> None:
@@ -305,6 +308,13 @@ def test_announced_by_modified_date_or_notice() -> None:
         ("تحديث 16:30 بتوقيت مكة: 5 قتلى", False),  # a number that is no time: news
         ("تحديث (3) 16:30 بتوقيت مقتل صحفيين", False),  # words after a zone: news
         ("تحديث 3", False),  # a live story's numbered update
+        ("Update 2: 4:30 pm", False),
+        ("آخر تحديث: منذ ساعتين", True),  # relative, no digit
+        ("آخر تحديث: 16:35-23 فبراير 2024 م ـ 13 شعبان 1445 هـ", True),  # a Hijri year
+        ("Updated 16:30 GMT+3", True),
+        ("آخر تحديث الساعة 5", True),
+        ("آخر تحديث 14:00 بتوقيت أم القرى", True),
+        ("تحديث منذ ساعتين: أضيفت تصريحات", False),
     ],
 )
 def test_a_stamp_says_only_when(notice: str, stamp: bool) -> None:

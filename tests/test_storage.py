@@ -1255,6 +1255,34 @@ def test_changes_read_a_page_at_a_time_across_one_moment(store: Storage) -> None
     assert read == whole
 
 
+def test_migration_0018_notes_a_stamp_that_moved_before_it(store: Storage) -> None:
+    """Passes note a version's seen notices only when they move from the last
+    read's (the watch's meta): a stamp that moved before the upgrade is in the
+    meta alone, and the migration notes it on the latest version."""
+    import json
+
+    from alembic import command
+
+    from raqib.storage import models as m
+    from raqib.storage.migrate import config
+
+    ((w, _),) = store.watches.add(["https://a.example/stamp"], now=T0)
+    record(store, w.id, "new_version", T0, "نص أول")
+    record(store, w.id, "new_version", T0 + timedelta(hours=1), "نص ثان")
+    with store.db.session() as s:
+        s.execute(update(m.Version).values(notices=["آخر تحديث 14:00"]))
+        s.execute(update(m.Watch).values(meta={"notices": ["آخر تحديث 16:30", "آخر تحديث 14:00"]}))
+    with store.db.engine.connect() as conn:
+        with conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0017")
+            command.upgrade(cfg, "0018")
+        rows = conn.execute(text("SELECT number, seen_notices FROM versions ORDER BY number"))
+        seen = [(n, json.loads(s) if isinstance(s, str) else s) for n, s in rows]
+    assert seen == [(1, None), (2, ["آخر تحديث 16:30"])]  # the latest version's only
+
+
 def test_marks_keep_the_facts_a_change_touched(store: Storage) -> None:
     """changes.marks, set as a change is stored and made by migration 0016
     for changes stored before it: what the listings count and filter on

@@ -6,7 +6,7 @@ import click
 
 from raqib.app import publish
 from raqib.app.discover import discover as run_discovery
-from raqib.cli.base import Ctx, emit
+from raqib.cli.base import Ctx, Once, emit
 from raqib.present import records as rec
 from raqib.present import text
 
@@ -43,7 +43,7 @@ def source_add(obj: Ctx, url: str, story: str, kind: str | None) -> None:
 
 
 @source.command(name="list")
-@click.option("--story", metavar="SLUG", help="Only this story's sources.")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only this story's sources.")
 @click.option("--json", "as_json", is_flag=True, help="Print the sources as a JSON list.")
 @click.pass_obj
 def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
@@ -55,7 +55,7 @@ def source_list(obj: Ctx, story: str | None, as_json: bool) -> None:
 
 @source.command(name="remove")
 @click.argument("url")
-@click.option("--story", metavar="SLUG", help="Only from this story.")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only from this story.")
 @click.pass_obj
 def source_remove(obj: Ctx, url: str, story: str | None) -> None:
     """Remove a discovery source (the articles it found stay watched)."""
@@ -65,7 +65,7 @@ def source_remove(obj: Ctx, url: str, story: str | None) -> None:
 
 
 @click.command()
-@click.option("--story", metavar="SLUG", help="Only this story (default: every story).")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only this story (default: every story).")
 @click.option(
     "--outlet", metavar="NAME",
     help="Read this outlet's sources now (all of them, due or not) and watch its new articles.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from raqib.app import notifications
-from raqib.cli.base import Ctx, emit
+from raqib.cli.base import Ctx, Once, emit
 from raqib.notify.rules import TRIGGERS
 from raqib.present import records as rec
 from raqib.present import text
@@ -24,7 +24,9 @@ def notify() -> None:
 
 @notify.command(name="add")
 @click.argument("url")
-@click.option("--story", metavar="SLUG", help="Only this story's events (default: every story).")
+@click.option(
+    "--story", cls=Once, metavar="SLUG", help="Only this story's events (default: every story)."
+)
 @click.option(
     "--when", "when", multiple=True, type=click.Choice(list(TRIGGERS)),
     help="What to be told about (repeatable; default: substantive). failing: a watch failed "

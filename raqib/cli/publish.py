@@ -123,7 +123,7 @@ def serve(obj: Ctx, host: str, port: int, token: str | None, allow_hosts: tuple[
     required=True,
     help="File to write the Atom feed to ('-' for stdout).",
 )
-@click.option("--story", metavar="SLUG", help="Only changes of this story.")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only changes of this story.")
 @click.option(
     "--base-url",
     metavar="URL",
@@ -242,9 +242,9 @@ def _progress() -> Callable[[int, int], None] | None:
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="File to write ('-' for stdout, jsonl and csv only).",
 )  # fmt: skip
-@click.option("--watch", metavar="WATCH", help="Only this watch (its id or URL).")
-@click.option("--story", metavar="SLUG", help="Only this story's articles.")
-@click.option("--outlet", metavar="NAME", help="Only this outlet's articles.")
+@click.option("--watch", cls=Once, metavar="WATCH", help="Only this watch (its id or URL).")
+@click.option("--story", cls=Once, metavar="SLUG", help="Only this story's articles.")
+@click.option("--outlet", cls=Once, metavar="NAME", help="Only this outlet's articles.")
 @click.option(
     "--since",
     metavar="WHEN",

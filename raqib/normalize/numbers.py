@@ -240,7 +240,9 @@ def _remainder(words: list[str], k: int, total: float, scale: float) -> tuple[in
         if value is None or value <= 0:
             break
         after = _word_value(words[k + 1], True) if k + 1 < len(words) else None
-        if after is not None and after[0] == "scale" and value * after[1] < scale:
+        if after is not None and after[0] in ("scale", "dual"):
+            if after[0] == "dual" or value * after[1] >= scale:
+                break  # "بين مليون و3 ملايين": a number of its own
             total, scale, k = total + value * after[1], after[1], k + 2  # و200 مليون
             continue
         if value < scale:
