@@ -28,7 +28,7 @@ def page_meta(snap: Snapshot) -> dict[str, Any]:
     }
 
 
-MAX_SEEN_NOTICES = 20  # a version's seen_notices: the latest kept
+MAX_SEEN_NOTICES = 20  # a version's seen_notices, at most
 
 
 def seen_notices(
