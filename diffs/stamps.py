@@ -6,8 +6,9 @@ after it (CNN Arabic moves its stamp with no edit, and a silent edit came
 later: diffs.signals.new_notices). A notice that says anything more (a
 correction, what was updated, a numbered update) is never one: seen before
 its text changed, it still announces that change. So every word must be one
-of a time's or a date's, and every number a time, a date, a year, a zone's
-offset, or a day beside its month.
+of a time's, a date's or a zone's, and every number a time, a date, a year
+(the Hijri's too), a zone's offset, a day beside its month, a span ("منذ 5
+دقائق") or, where no time is written, an hour beside its word ("الساعة 5").
 """
 
 from __future__ import annotations
