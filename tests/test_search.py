@@ -29,6 +29,7 @@ HISTORIES = {
         "قتل خمسة جنود في الهجوم.",
         "قتل ستة جنود في الهجوم، وأصيب 3,500 شخص.",
     ],
+    "https://d.example/losses": ["قدرت الخسائر بـ 4.5 ملياراً."],  # the accusative scale word
 }
 
 
@@ -82,6 +83,7 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
     assert found("3.25") == [("https://a.example/exports", [2])]
     assert found("3.5") == [("https://a.example/exports", [1])]
     assert found("2.5") == found("3.5", "مندوب") == []  # never the bare 2500 of the summit
+    assert found("4.5") == [("https://d.example/losses", [1])]  # before ملياراً as well
     [hit] = raqib("search", "3.5", "--json").json()
     assert "3.5 مليون برميل" in hit["snippet"]
     assert found("2500") == found("و2500") == [("https://b.example/summit", [1])]
@@ -126,6 +128,11 @@ def test_a_number_is_searched_for_whole(raqib: Raqib) -> None:
         ("ارتفع الإنتاج إلى 3.5 مليون برميل", "3.5", True),  # a decimal before its scale
         ("ارتفع الإنتاج إلى 3.55 مليون برميل", "3.5", False),  # whole
         ("ارتفع الإنتاج إلى 3500000 برميل", "3.5", False),  # as `raqib search` reads it
+        ("قدرت الخسائر بـ 4.5 ملياراً", "4.5", True),  # before any scale word the key reads
+        ("بلغ عدد الزوار و2.5 ألفاً", "2.5", True),
+        ("بلغ النمو 4.5 في المئة", "4.5", True),  # and a decimal that is no scale's count
+        ("قدرت الخسائر بـ 4.5 ملياراً", "4.5 مليار", True),
+        ("قدرت الخسائر بـ 4500000000", "4.5", False),
     ],
 )
 def test_changes_search_and_keywords_find_number_words_as_written(
@@ -133,9 +140,12 @@ def test_changes_search_and_keywords_find_number_words_as_written(
 ) -> None:
     """`changes --search` and `notify --keyword` (text_holds): a scale word is
     found after any figure, as a reader would; a value still only whole."""
+    from raqib.app.search import _line_holds, search_key
     from raqib.normalize.arabic import text_holds
 
     assert text_holds([text], words) is held
+    if words.replace(".", "").isdigit():  # and `raqib search` by the same rule
+        assert _line_holds(text, search_key(text), words) is held
 
 
 def _key_as_before(store) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
 from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_key, ungroup
+from raqib.normalize.numbers import before_scale
 
 MAX_TOKENS = 12
 # A number whole (3.5, and و2,500 with its clitic), or a word (f16 too).
@@ -199,9 +200,6 @@ def _lines(v: Version) -> list[str]:
     return [v.title or "", *v.text.split("\n")]
 
 
-_SCALE_AFTER = r"\s*(?:الف|الاف|مليون|ملايين|مليار|مليارات)(?!\w)"
-
-
 def _line_holds(line: str, key: str, number: str) -> bool:
     """Whether a line (its search key given) holds `number` as printed, or, a
     decimal one, before a scale word: "3.5 مليون", never a bare 3500."""
@@ -209,8 +207,7 @@ def _line_holds(line: str, key: str, number: str) -> bool:
         return True
     if not any(holds(key, f) for f in scaled(number)[1:]):
         return False
-    written = matching_key(line, fold_numbers=False)
-    return re.search(rf"(?<![\d.,]){re.escape(number)}{_SCALE_AFTER}", written) is not None
+    return before_scale(matching_key(line, fold_numbers=False), number)
 
 
 def _has_numbers(v: Version, numbers: list[str]) -> bool:

@@ -94,10 +94,9 @@ _PLAIN = re.compile(
 )
 
 
-# Three regex passes (they run in C) do most of the work: invisibles go, odd
-# spaces and control characters become spaces, line separators newlines.
-# (str.translate with a mapping looks each character up in a dict: several
-# times slower on Arabic text, and canonical() runs on every page's text.)
+# Three regex passes (in C) do most of the work: invisibles go, odd spaces and
+# controls become spaces, line separators newlines (str.translate, a dict
+# lookup a character, is several times slower, on every page's text).
 def _class(chars: Iterable[str]) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(ch) for ch in sorted(chars)) + "]")
 
@@ -326,10 +325,9 @@ def list_commas(text: str) -> str:
 
 
 # Raised whenever search_key's output changes for some text: the index keys
-# again, a pass at a time, the versions an older spelling keyed. 1: analyzer
-# 7's numbers; 2: نصف/ربع before a scale word (نصف مليون is 500000); 3:
-# analyzer 9's numbers and dates (عشر, خمسا; 09:45 is 9:45); 4: a scale's
-# remainder in digits (ألف و500 is 1500); a month after its day has one name.
+# again, a pass at a time, what an older spelling keyed. 1: analyzer 7's numbers;
+# 2: نصف مليون is 500000; 3: analyzer 9's (عشر, خمسا; 09:45 is 9:45); 4: ألف و500
+# is 1500, a month after its day has one name.
 SEARCH_SPELLING = 4
 
 
@@ -386,11 +384,10 @@ def holds(key: str, words: str) -> bool:
 
 def text_holds(texts: list[str], words: str) -> bool:
     """Whether any of `texts` holds `words` (`holds`): by value; with the
-    figures as written (في المئة, which the key writes %); and, where the
-    words' number words are scale words, or hold a decimal figure, those words
-    whole as written: مليار alone is the value one billion, and also the word
-    after any figure (2 مليار), never part of another word (الملياردير); 3.5 is
-    also the figure before a scale word (3.5 مليون), as `raqib search` reads it."""
+    figures as written (في المئة, which the key writes %); where its number
+    words are scale words, those words whole as written (مليار: one billion, and
+    the word after any figure, never in الملياردير); a decimal figure also
+    before its scale word (3.5 مليون), by `raqib search`'s rule."""
     key = matching_key(words)
     if not key:
         return False
@@ -400,8 +397,11 @@ def text_holds(texts: list[str], words: str) -> bool:
     if any(holds(matching_key(t, keep_grouping=True), plain) for t in texts):
         return True
     written = matching_key(words, fold_numbers=False)
-    return (numbers.scale_words(written) or _DECIMAL.search(written) is not None) and any(
-        _words_in(matching_key(t, fold_numbers=False).split(), written.split()) for t in texts
+    figures = [w for w in written.split() if _DECIMAL.search(w)]
+    return (numbers.scale_words(written) or bool(figures)) and any(
+        _words_in(have.split(), written.split())
+        and all(numbers.before_scale(have, f) for f in figures)
+        for have in (matching_key(t, fold_numbers=False) for t in texts)
     )
 
 

@@ -345,6 +345,18 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     return j, total + current
 
 
+def before_scale(written: str, figure: str) -> bool:
+    """Whether `written` (a key with its numbers unfolded) holds `figure` just
+    before a scale word, where `fold` reads the two as one value: 3.5 in
+    "3.5 مليون" or "3.5 ملياراً" is 3500000 in the key, never a bare 3500. The
+    one rule `raqib search`, `changes --search` and keywords find a decimal by."""
+    for line in written.split("\n"):
+        words = line.split(" ")
+        if any(end - at > 1 and _bare(_core(words[at])) == figure for at, end, _ in spans(words)):
+            return True  # digits begin a number only with their scale word
+    return False
+
+
 def scale_words(key: str) -> bool:
     """Whether the number words of a key (unfolded) are scale words only
     (مليار, ملايين, آلاف): words a reader also looks for after any figure.
