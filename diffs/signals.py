@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from raqib.diffs.stamps import is_stamp
 from raqib.normalize.arabic import compact_key
+from raqib.normalize.stamps import ago, is_stamp
 
 if TYPE_CHECKING:
     from raqib.diffs.classify import VersionLike
@@ -97,6 +97,21 @@ def new_notices(old: VersionLike, new: VersionLike, key: Callable[[str], str]) -
         # A line the old version already showed announces nothing new: it may
         # only now be read as a notice, by a later extractor's rules.
         old_text = key(old.text) if old_text is None else old_text
-        if k not in old_text:
+        if k not in old_text and not _outlived(old, new, notice):
             out.append(f"notice: {notice}")
     return out
+
+
+def _outlived(old: VersionLike, new: VersionLike, notice: str) -> bool:
+    """Whether a relative stamp ("آخر تحديث: منذ 15 دقيقة") names an update
+    that a fetch of the old text came after: its words move with every fetch,
+    its moment does not. The moment is at latest the new version's first
+    fetch less the span, plus the unit it was rounded to."""
+    seen, first = getattr(old, "last_seen", None), getattr(new, "first_seen", None)
+    if not (isinstance(seen, datetime) and isinstance(first, datetime)):
+        return False
+    span = ago(notice) if is_stamp(notice) else None
+    if span is None:
+        return False
+    seen, first = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (seen, first))
+    return first - span[0] + span[1] < seen

@@ -241,7 +241,7 @@ class FetchWriter:
 
     def _see_notices(self, conn: Any, fetches: list[_Fetch]) -> None:
         """Note on each latest version the notices a fetch of its text saw that
-        it does not hold (a stamp that moved with no edit: diffs.stamps); only
+        it does not hold (a stamp that moved with no edit: normalize.stamps); only
         when they moved since the last read, so a page's standing notices cost
         no query. The version is the one the fetch was judged against."""
         fetches = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from raqib.diffs.align import align, moved_paragraphs
 from raqib.diffs.classify import ANALYZER, Analysis, compare, is_current, judged
 from raqib.diffs.render import DiffMeta, to_html, to_text
-from raqib.diffs.stamps import is_stamp
 from raqib.diffs.words import DELETE, EQUAL, INSERT, new_text, old_text, word_diff
+from raqib.normalize.stamps import is_stamp
 from raqib.present.records import diff_record
 
 
@@ -28,6 +28,7 @@ class V:
     modified: str | None = None
     notices: list[str] = field(default_factory=list)
     last_seen: datetime | None = None  # a stored version's: the last fetch that saw it
+    first_seen: datetime | None = None
 
 
 WORDS = st.sampled_from(
@@ -193,6 +194,18 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
         c = compare(V(frame.format(f"{idiom} دولار")), V(frame.format("3.5 مليون دولار")))
         assert c.kind == "cosmetic", idiom
     assert numbers("خرج حشد مليوني إلى الشوارع") == []  # the adjective, not two million
+    # ألفاً, its tanween gone from the key, is a thousand unless a noun follows
+    # it (ألفا جندي: two thousand): 1000 → 2000 read as cosmetic (a copy desk's).
+    said = "وبلغ عدد المخالطين الخاضعين للعزل {}، بحسب الوزارة."
+    c = compare(V(said.format("ألفاً")), V(said.format("ألفين")))
+    assert c.kind == "substantive" and c.facts["numbers"][0]["added"] == ["ألفين"]
+    assert compare(V(said.format("ألفاً")), V(said.format("ألف"))).kind == "cosmetic"
+    assert compare(V(said.format("مليوناً")), V(said.format("مليونين"))).kind == "substantive"
+    for text, value in (
+        ("بلغ عددهم ألفاً من الجنود", "1000"), ("بلغ ألفاً تقريباً", "1000"),
+        ("ألفاً و500 شخص", "1500"), ("ألفا جندي", "2000"), ("مليونا دولار", "2000000"),
+    ):  # fmt: skip
+        assert numbers(text) == [value], text
     c = compare(V(frame.format("مليون ونصف دولار")), V(frame.format("مليون دولار")))
     assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]
 
@@ -319,6 +332,26 @@ def test_announced_by_modified_date_or_notice() -> None:
 )
 def test_a_stamp_says_only_when(notice: str, stamp: bool) -> None:
     assert is_stamp(notice) is stamp
+
+
+def test_a_relative_stamp_announces_only_an_update_after_the_old_text_was_seen() -> None:
+    """ "آخر تحديث: منذ 5 دقائق", then "منذ 15 دقيقة" ten minutes later: new
+    words, the same moment. A copy desk's page: a silent edit read as announced."""
+    seen = datetime(2024, 1, 25, 12, 0, tzinfo=UTC)  # the old text was still there
+    first = seen + timedelta(minutes=5)  # the edited text, first fetched
+
+    def silent(stamp: str, at: datetime = first) -> bool:
+        old = V("نص الخبر الأول.", notices=["آخر تحديث: منذ 5 دقائق"], last_seen=seen)
+        return compare(old, V("نص الخبر المعدل.", notices=[stamp], first_seen=at)).silent
+
+    assert silent("آخر تحديث: منذ 15 دقيقة")  # 11:50 at the latest: before 12:00
+    assert silent("آخر تحديث: منذ ساعتين")
+    assert silent("Updated 2 hours ago")
+    assert not silent("آخر تحديث: منذ 3 دقائق")  # 12:03 at the latest: after
+    assert not silent("آخر تحديث: منذ 6 دقائق")  # rounded down: perhaps 12:00 itself
+    assert not silent("آخر تحديث: منذ ساعة", at=seen + timedelta(minutes=30))
+    assert not silent("تحديث منذ 15 دقيقة: أضيفت تصريحات الوزير")  # says what: not a stamp
+    assert not silent("آخر تحديث: منذ 15 دقيقة", at=None)  # type: ignore[arg-type]
 
 
 def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:

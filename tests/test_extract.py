@@ -128,6 +128,23 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تحديث (نظام التشغيل) يصل إلى الهواتف الأسبوع المقبل", False),
         ("تحديث، كما قال الوزير، ضروري للمنظومة الصحية", False),
         ('<i class="icon"></i> تحديث المصافي الجنوبية سيكلف 3 مليارات دولار', False),
+        # Wordings a copy desk found unread (announced edits read as silent)...
+        ("آخر تعديل: 12:45", True),
+        ("تعديل: ورد في نسخة سابقة أن عدد الحالات 26، والصحيح 28.", True),
+        ("تحديث (1): أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ("التحديث الأول: أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ("تصحيح ـ الرقم الصحيح 28 لا 26.", True),
+        ("تحديث.. أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ("تحديث / أعلنت الوزارة ارتفاع عدد الحالات", True),
+        ("تم تحديث هذه المادة لتصحيح عدد الضحايا", True),
+        ("نعتذر عن خطأ ورد في نسخة سابقة من هذا الخبر", True),
+        ("اعتذار وتصحيح: ورد اسم الوزير خطأ في نسخة سابقة", True),
+        # ...and sentences that open as those do.
+        ("تم تعديل هذه المادة من الدستور عام 2014", False),  # a law's article
+        ("تعديل الدستور المصري أقر في استفتاء 2019", False),
+        ("نعتذر للقراء عن تأخر صدور العدد الأسبوعي", False),  # no earlier version
+        ("التحديث الأول للتطبيق يصل الأسبوع المقبل", False),
+        ("وبحسب آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة.", False),  # the sentence's
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -168,6 +185,56 @@ def test_each_update_of_a_live_story_and_a_pages_stamp_line_are_notices() -> Non
         "تحديث: أكدت مصادر أن الفنانة بخير.",
         "تحديث: نقلت الفنانة إلى المستشفى للعلاج",
     ]
+
+
+def test_dates_of_another_story_are_not_the_pages() -> None:
+    """A sidebar's <time class="updated"> and a related story's JSON-LD after
+    the page's own: read as the page's modified date, a silent edit was
+    announced (a copy desk's pages, WordPress's markup)."""
+    from raqib.extract.pagemeta import read
+
+    own = (
+        '{"@type": "NewsArticle", "url": "https://a.example/news/1", "dateModified": "2024-01-01"}'
+    )
+    other = '{"@type": "NewsArticle", "url": "/news/2", "dateModified": "2024-03-03"}'
+    bare = '{"@type": "NewsArticle", "dateModified": "2024-02-02"}'
+    link = '<link rel="canonical" href="https://a.example/news/1">'
+
+    def modified(head: str, body: str = "") -> str | None:
+        page = f"<html><head>{head}</head><body><article><p>نص</p></article>{body}</body></html>"
+        return read(lxml.html.fromstring(page)).modified
+
+    ld = '<script type="application/ld+json">{}</script>'.format
+    assert modified(link + ld(own) + ld(other)) == "2024-01-01"
+    assert modified(link + ld(other) + ld(own)) == "2024-01-01"  # its address is another's
+    assert modified(ld(own) + ld(bare)) == "2024-01-01"  # no canonical link: the first
+    assert modified(ld(f"[{bare}, {own}]")) == "2024-02-02"
+    sidebar = (
+        '<aside class="sidebar widget"><li><a href="/n/2">خبر آخر</a> '
+        '<time class="entry-date published updated" datetime="2024-05-05T10:00">x</time></li></aside>'
+    )
+    assert modified("", sidebar) is None
+    assert modified("", sidebar.replace("aside", "div").replace("sidebar widget", "entry")) == (
+        "2024-05-05T10:00"
+    )
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        '<p><span class="tag">تحديث:</span> <a href="/n/2">ارتفاع عدد الضحايا إلى 12</a></p>',
+        '<p>نص.<br><span>تحديث:</span> <a href="/n/2">ارتفاع عدد الضحايا إلى 12</a><br>نص.</p>',
+        '<div class="latest-news"><p>آخر تحديث: 12:45</p></div>',
+        '<div class="latest_posts"><p>تصحيح: الرقم الصحيح 28 لا 26.</p></div>',
+    ],
+)
+def test_a_teaser_or_a_list_of_other_stories_holds_no_notice(box: str) -> None:
+    """A copy desk's pages: a "latest news" box beside the article, and a
+    teaser whose label sits outside its link, announced a silent edit."""
+    root = lxml.html.fromstring(
+        f"<html><body><article><p>نص الخبر.</p>{box}</article></body></html>"
+    )
+    assert notices(root) == []
 
 
 @pytest.mark.parametrize(

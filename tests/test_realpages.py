@@ -192,6 +192,41 @@ def test_a_teaser_in_the_article_that_opens_like_a_notice_announces_nothing() ->
     assert corrected.snapshot.notices
 
 
+def test_a_copy_desks_silent_edits_stay_silent() -> None:
+    """On the real pages, as a copy desk edited them: a sentence holding "آخر
+    تحديث" and a date was read as the page's stamp, and a related story's
+    JSON-LD dateModified as the page's, each announcing a silent edit; and
+    ألفاً → ألفين (a thousand to two) read as a cosmetic edit."""
+    html = realpage("ar_sputnik_arabic.html")
+    at = html.index("</p>", html.index("78 عامًا")) + len("</p>")
+    para = "<p>وبحسب آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة.</p>"
+    para += "<p>وبلغ عدد المخالطين الخاضعين للعزل ألفاً، بحسب الوزارة.</p>"
+    before = page_of(html[:at] + para + html[at:])
+    edited = para.replace("21 حالة", "32 حالة").replace("ألفاً،", "ألفين،")
+    after = page_of(html[:at] + edited + html[at:])
+    assert before.snapshot.notices == after.snapshot.notices == []
+    change = compare(before.snapshot, after.snapshot)
+    assert change.kind == "substantive" and change.silent
+    assert {n for f in change.facts["numbers"] for n in f["added"]} == {"32", "ألفين"}
+
+    html = realpage("ar_elbaladtv_eg.html")
+    assert html.count("رمضان 2020") == 1
+
+    def related(modified: str) -> str:
+        other = '{"@type": "NewsArticle", "url": "https://elbaladtv.net/other/",'
+        return f'<script type="application/ld+json">{other} "dateModified": "{modified}"}}</script>'
+
+    before = page_of(html.replace("</body>", related("2020-12-25T08:00:00+02:00") + "</body>"))
+    after = page_of(
+        html.replace("رمضان 2020", "رمضان 2019").replace(
+            "</body>", related("2020-12-26T08:00:00+02:00") + "</body>"
+        )
+    )
+    assert before.snapshot.modified == after.snapshot.modified == "2020-12-25T01:59:50+02:00"
+    change = compare(before.snapshot, after.snapshot)
+    assert change.kind == "substantive" and change.silent
+
+
 def test_a_correction_written_as_a_line_of_the_article_announces_the_edit() -> None:
     """youm7 writes its article as paragraphs of lines (<br>): a correction
     added as one more line was no notice (only an element's own short text

@@ -24,6 +24,7 @@ SKIP_TAGS = {
 
 _FURNITURE = re.compile(
     r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read"
+    r"|latest[-_]?(?:news|posts|articles|stories)"
     r"|ticker|breaking|advert|\bpromos?\b|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
     re.I,
 )

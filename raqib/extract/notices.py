@@ -16,6 +16,7 @@ from lxml import etree
 
 from raqib.extract.furniture import beside_the_article
 from raqib.normalize.arabic import canonical_line
+from raqib.normalize.stamps import is_stamp
 
 MAX_NOTICE_CHARS = 300
 HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخبر)"
@@ -31,7 +32,8 @@ _OPEN = r"^\s*[(\[«\"“*]?\s*"  # "(تم تحديث هذا الخبر)", "* ص
 _MARK = _MARK_CLASS + "*"
 _FIRST_WORDS = (
     "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
-    "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "last", "update", "correct",
+    "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "تعديل", "التحديث", "نعتذر", "نأسف",
+    "اعتذار", "last", "update", "correct",
     "clarification", "editor", "note", "this",
 )  # fmt: skip
 _OPENS = re.compile(
@@ -44,14 +46,16 @@ _OPENS = re.compile(
 # keyword or a date or a time does ("تحديث 10:30"; in "تحديث المنظومة بدأ في
 # 15 مارس" the date is the sentence's); an editor's note is one as it stands.
 _KEYWORD = (
-    r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
-    r"|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
+    r"(?:(?:آخر|اخر)\s+(?:تحديث|تعديل)|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
+    r"|التحديث(?:\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))?|تعديل"
+    r"|اعتذار\s+وتصحيح|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update"
+    r"|correction|corrected"
     r"|clarification|editor'?s\s+note)\b"
 )
-_SEPARATOR = r"[:：\-–—|]"  # "تحديث | 19:10 | ..." too
+_SEPARATOR = r"(?:[:：\-–—|/…]|\.{2,})"  # "تحديث | 19:10 | ...", "تحديث.. ", "تحديث / "
 # The keyword, its number, a closing quote before a separator ("«تحديث»: ..."), the separator.
 _NOTICE = re.compile(
-    _OPEN + _KEYWORD + rf"(?:\s*\d{{1,2}}(?=\s*{_SEPARATOR}))?"
+    _OPEN + _KEYWORD + rf"(?:\s*[(\[]?\d{{1,2}}[)\]]?(?=\s*{_SEPARATOR}))?"
     rf"(?:\s*[»”\"](?=\s*{_SEPARATOR}))?\s*{_SEPARATOR}?",
     re.IGNORECASE,
 )
@@ -72,12 +76,19 @@ _PASSIVE = re.compile(
     + r"(?:(?:تم|جرى)\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت)\s+"
     + _ARTICLE
     + r"|"
+    + _OPEN  # "تم تحديث هذه المادة لتصحيح...": not a law's article ("تم تعديل هذه المادة")
+    + r"(?:تم|جرى)\s+(?:تحديث|تصحيح|تعديل)\s+(?:هذه|هذا)\s+(?:ال)?(?:مادة|موضوع)\s+"
+    r"ل(?:تصحيح|تعديل|تحديث|اضافة|إضافة|توضيح)"
+    + r"|"
     + _OPEN
     + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
     r"(?:updated|corrected|amended)\b",
     re.IGNORECASE,
 )
 _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
+# An apology is one when it names an earlier version and an error ("نعتذر عن خطأ ورد في
+# نسخة سابقة من هذا الخبر"), as a note is.
+_APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
 _EARLIER = re.compile(
     _ITSELF + r"|(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE
 )
@@ -112,7 +123,7 @@ _SOON_CLOSED = re.compile(
 _QUOTED = re.compile(r"^\s*[«\"“]")
 # A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
 # آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
-_STAMP = re.compile(r"(?:(?:آخر|اخر)\s+تحديث|last\s+updated)\s*[:：\-–—]?", re.IGNORECASE)
+_STAMP = re.compile(r"(?:(?:آخر|اخر)\s+(?:تحديث|تعديل)|last\s+updated)\s*[:：\-–—]?", re.I)
 MAX_STAMP_CHARS = 150
 
 
@@ -152,6 +163,7 @@ def notices(root: Any) -> list[str]:
             if (
                 len(text) <= MAX_STAMP_CHARS
                 and _SOON.match(head, stamp.end())
+                and _stamp_line(text)
                 and text not in found
             ):
                 found.append(text)
@@ -169,26 +181,56 @@ def notices(root: Any) -> list[str]:
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
 
 
+def _stamp_line(text: str) -> bool:
+    """Whether a line with "آخر تحديث" inside it is the page's stamp: after a
+    date or a separator, with only a stamp's words from there on. In "وبحسب
+    آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the stamp is the sentence's."""
+    stamp = _STAMP.search(text)
+    if stamp is None:
+        return False
+    before = text[: stamp.start()].rstrip()
+    joined = not before or before[-1] in _STAMP_AFTER or before[-1].isdigit()
+    return joined and is_stamp(text[stamp.start() :])
+
+
+_STAMP_AFTER = "،,;؛|-–—:•·/()[]"
+
+
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     """Add the line `text` (opening with `head`) if it is a notice."""
-    head = _MARKS.sub("", head[:HEAD_CHARS])  # the keywords open the line
+    head = _plain(head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head) or _BRACKETED.match(head)
-    if not (m or _PASSIVE.match(head) or _NOTE.match(head)):
+    if not (m or _PASSIVE.match(head) or _NOTE.match(head) or _APOLOGY.match(head)):
         return
+    links = list(links)
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
-    plain = _MARKS.sub("", text)
+    plain = _plain(text)
     said = _BRACKETED.match(plain) or _NOTICE.match(plain)
     if said and not plain[said.end() :].strip():
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
+    if said and _a_link(links, plain[said.end() :].strip(), _plain):
+        return  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
     if (
         _PASSIVE.match(plain)
-        or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
-        or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
+        or (
+            (_NOTE.match(plain) or _APOLOGY.match(plain) or said)
+            and _EARLIER.search(plain)
+            and _CORRECTED.search(plain)
+        )
+        or (said and said.group().rstrip()[-1:] in ":：-–—|)]/…." and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
     ):
         found.append(text)
+
+
+# A tatweel standing alone is a dash ("تصحيح ـ ..."); inside a word, a stretch dropped.
+_TATWEEL_DASH = re.compile(r"(?<=\s)\u0640+(?=\s)")
+
+
+def _plain(text: str) -> str:
+    return _MARKS.sub("", _TATWEEL_DASH.sub("-", text))
 
 
 def _lines(parent: Any) -> Iterator[tuple[str, Callable[[], str], list[Any]]]:
@@ -241,11 +283,12 @@ def _linked(el: Any) -> bool:
     return any(a.tag == "a" and a.get("href") for a in (el, *el.iterancestors()))
 
 
-def _a_link(links: Iterable[Any], text: str) -> bool:
+def _a_link(links: Iterable[Any], text: str, form: Callable[[str], str] = str) -> bool:
     """Whether the line is all the text of its links: a teaser ("تحديث: ..."
     heading another story), which names another page, not this one."""
     linked = [a for a in links if a.get("href")]
-    return bool(linked) and canonical_line(" ".join(a.text_content() for a in linked)) == text
+    said = canonical_line(" ".join(a.text_content() for a in linked))
+    return bool(linked) and form(said) == text
 
 
 def _text(el: Any) -> str:

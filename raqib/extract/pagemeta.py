@@ -13,9 +13,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
+    beside_the_article,
     furniture_elements,
     heads_the_article,
     text_of,
@@ -91,16 +93,12 @@ class PageMeta:
     notices: list[str] = field(default_factory=list)
     link_only_blocks: set[str] = field(default_factory=set)
     link_texts: set[str] = field(default_factory=set)  # every link's text: menus, lists
-    furniture_texts: set[str] = field(
-        default_factory=set
-    )  # short texts in comments, menus, sidebars
+    furniture_texts: set[str] = field(default_factory=set)  # short, in menus, sidebars
     og_title: str | None = None
     twitter_title: str | None = None
     title_tag: str | None = None
     h1s: list[str] = field(default_factory=list)  # outside menus, comments and sidebars
-    author_texts: list[str] = field(
-        default_factory=list
-    )  # author/byline elements outside furniture
+    author_texts: list[str] = field(default_factory=list)  # bylines outside furniture
     furniture: set[Any] = field(default_factory=set, repr=False)  # the elements themselves
 
     def title(self) -> str:
@@ -166,8 +164,8 @@ def read(tree: Any, links: tuple[set[str], set[str]] | None = None) -> PageMeta:
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     meta.language = (root.get("lang") or root.get("xml:lang") or "").strip() or None
     _read_meta_tags(root, meta)
-    _read_jsonld(root, meta)
     _read_links(root, meta)
+    _read_jsonld(root, meta)
     _read_time_tags(root, meta)
     body = root.find("body")
     meta.furniture = furniture_elements(body) if body is not None else set()
@@ -256,6 +254,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _read_jsonld(root: Any, meta: PageMeta) -> None:
+    own: list[dict[str, Any]] = []  # article objects about this page
     for script in root.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -271,20 +270,20 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
         for obj in _jsonld_objects(data):
             if len(meta.ld_types) < 50:
                 meta.ld_types |= {x[:40] for x in _types(obj)}
-            if not _types(obj) & ARTICLE_TYPES:
-                continue
-            # JSON-LD is what publishers' CMSs keep current; it wins over <meta>.
-            if isinstance(obj.get("dateModified"), str):
-                meta.modified = _date(obj["dateModified"])
-            if isinstance(obj.get("datePublished"), str):
-                meta.published = _date(obj["datePublished"])
-            authors = _names(obj.get("author"))
-            if authors:
-                meta.byline = (
-                    "، ".join(a.strip() for a in authors if a.strip())[:200] or meta.byline
-                )
-            if isinstance(obj.get("headline"), str) and not meta.headline:
-                meta.headline = obj["headline"][:500]
+            if _types(obj) & ARTICLE_TYPES and not _another_page(obj, meta.canonical_url):
+                own.append(obj)
+    # The first wins each field: a related story's, after it, would be read as
+    # this one's. JSON-LD is what publishers' CMSs keep current; it wins over <meta>.
+    for obj in reversed(own[:20]):
+        if isinstance(obj.get("dateModified"), str):
+            meta.modified = _date(obj["dateModified"])
+        if isinstance(obj.get("datePublished"), str):
+            meta.published = _date(obj["datePublished"])
+        authors = _names(obj.get("author"))
+        if authors:
+            meta.byline = "، ".join(a.strip() for a in authors if a.strip())[:200] or meta.byline
+        if isinstance(obj.get("headline"), str):
+            meta.headline = obj["headline"][:500]
 
 
 def _read_visible_heads(root: Any, meta: PageMeta) -> None:
@@ -324,10 +323,24 @@ def _read_links(root: Any, meta: PageMeta) -> None:
             meta.amp_url = href
 
 
+def _another_page(obj: dict[str, Any], canonical: str | None) -> bool:
+    named = [obj.get("url"), obj.get("mainEntityOfPage")]
+    urls = [u.get("@id") or u.get("url") if isinstance(u, dict) else u for u in named]
+    paths = {_path(u) for u in urls if isinstance(u, str) and u.strip()}
+    return bool(canonical and paths) and _path(canonical or "") not in paths
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url[:2048]).path.rstrip("/")
+    except ValueError:  # "http://[::1": a stranger's
+        return url
+
+
 def _read_time_tags(root: Any, meta: PageMeta) -> None:
     for el in root.iter("time"):
         dt = (el.get("datetime") or "").strip()
-        if not dt:
+        if not dt or beside_the_article(el):  # a sidebar's list of other stories
             continue
         marks = f"{el.get('itemprop', '')} {el.get('class', '')}".lower()
         if ("datemodified" in marks or "updated" in marks) and not meta.modified:

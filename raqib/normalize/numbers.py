@@ -121,6 +121,25 @@ def _show(value: float) -> str:
 
 
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
+# What follows a thousand's accusative (ألفاً من, ألفاً تقريباً, ألفاً في العام), not
+# a dual's noun: a word with the article, a particle, an adverb (its ا).
+_NOT_A_NOUN = {"من", "في", "علي", "الي", "عن", "حتي", "او", "ام", "مع", "بين", "لكل", "منذ",
+               "خلال", "فقط", "نحو", "حوالي", "عام", "سنه", "شهر", "يوم", "قبل", "بعد"}  # fmt: skip
+
+
+def _noun_after(words: list[str], j: int) -> bool:
+    """Whether الفا (مليونا, مليارا) at j is a dual before its noun ("ألفا جندي":
+    2000), not the accusative of one (بلغ عددهم ألفاً، : 1000): tanween is gone
+    from the key, the word after tells them apart."""
+    if j + 1 >= len(words):
+        return False  # the end, or punctuation ("ألفاً،"): spans end there
+    after = words[j + 1]
+    return not (
+        after.startswith(("ال", "و")) or after[-1:] == "ا" or after in _NOT_A_NOUN
+        or not after[:1].isalpha() or after[:1].isdigit()
+    )  # fmt: skip
+
+
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
 _KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
 # Every word a number can start with (_number_at), with and without its و,
@@ -326,7 +345,12 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             current += 10  # ثلاثة عشر
         elif kind == "hundred" and current and current < 10 and value == 100:
             current *= 100  # ثلاث مئة
-        elif kind == "scale" and not (current or total) and _bare(words[j]) in _CONSTRUCT_DUALS:
+        elif (
+            kind == "scale"
+            and not (current or total)
+            and _bare(words[j]) in _CONSTRUCT_DUALS
+            and _noun_after(words, j)
+        ):
             total += 2 * value  # "مليونا دولار": two million (a dual before its noun)
             scale = value
         elif kind == "scale":

@@ -7,7 +7,7 @@ A page's stamp ("آخر تحديث 14:00") can move with no edit, and a silent e
 come later under the moved stamp: judged against the version's own notices,
 the moved stamp read as announcing it. Each fetch that finds a version's text
 again notes the notices it saw that the version does not hold; the analyzer
-reads the stamps among them as the old side's (diffs.stamps.is_stamp).
+reads the stamps among them as the old side's (normalize.stamps.is_stamp).
 
 A stamp that moved before this upgrade is in the watch's meta (what the page
 said of itself at the last read) and not in its latest version: it is noted

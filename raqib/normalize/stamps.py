@@ -14,10 +14,11 @@ of a time's, a date's or a zone's, and every number a time, a date, a year
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from raqib.normalize.arabic import matching_key
 
-_LABEL = ("تحديث", "التحديث", "محدث", "محدثة", "updated", "update")
+_LABEL = ("تحديث", "التحديث", "تعديل", "التعديل", "محدث", "محدثة", "updated", "update")
 _MONTHS = (
     "يناير", "فبراير", "مارس", "أبريل", "ابريل", "إبريل", "مايو", "يونيو", "يونيه", "يوليو",
     "يوليه", "أغسطس", "اغسطس", "سبتمبر", "أكتوبر", "اكتوبر", "نوفمبر", "ديسمبر", "كانون",
@@ -97,3 +98,30 @@ def is_stamp(notice: str) -> bool:
         ):
             return False  # no year, day, span or hour: "تحديث 3"
     return True
+
+
+# A span's unit, in seconds, and what its word alone counts ("منذ ساعتين": 2).
+_SPAN_UNITS = {
+    "دقيقة": (60, 1), "دقائق": (60, 0), "دقيقتين": (60, 2), "ساعة": (3600, 1),
+    "ساعات": (3600, 0), "ساعتين": (3600, 2), "يوم": (86400, 1), "أيام": (86400, 0),
+    "يومين": (86400, 2), "min": (60, 0), "mins": (60, 0), "minute": (60, 1),
+    "minutes": (60, 0), "hour": (3600, 1), "hours": (3600, 0), "day": (86400, 1),
+    "days": (86400, 0),
+}  # fmt: skip
+_SPAN_OF = {w: unit for word, unit in _SPAN_UNITS.items() for w in _words(word)}
+
+
+def ago(stamp: str) -> tuple[timedelta, timedelta] | None:
+    """How long before its page was served a relative stamp says the update
+    was ("آخر تحديث: منذ 15 دقيقة", "2 hours ago"), and its unit (a floor:
+    the update was at most that long before); None for any other notice."""
+    tokens = _TOKEN.findall(matching_key(stamp))
+    if not _AGO.intersection(tokens):
+        return None
+    for i, t in enumerate(tokens):
+        if t in _SPAN_OF:
+            seconds, alone = _SPAN_OF[t]
+            count = int(tokens[i - 1]) if i and tokens[i - 1].isdigit() else alone
+            if count:
+                return timedelta(seconds=count * seconds), timedelta(seconds=seconds)
+    return None
