@@ -26,7 +26,8 @@ from __future__ import annotations
 # is one figure with it (ألف و500 is 1500, مليار و200 مليون is 1.2 billion); a
 # month after its day has one name (25 كانون الثاني is 25 يناير); 11: ألفاً alone
 # is a thousand (ألفا جندي, before its noun, two); a relative stamp ("منذ 15
-# دقيقة") announces only an update after the old text was last seen.
+# دقيقة") announces only an update after the old text was last seen; ‰ is not
+# %; ألا (أن لا), بلا and لئلا are negations.
 ANALYZER_VERSION = 11
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -38,7 +38,7 @@ _OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
 _QUOTE = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}\u00bb\n]{{2,400}})[{_CLOSE}]")
 # Negation particles, alone or with a proclitic و / ف (on the key: no diacritics).
 _NEGATION = re.compile(
-    r"(?<!\w)(?:[وف]?(?:لا|لم|لن|ليس|ليست|ليسوا|لسنا|لست|غير|عدم|بدون|دون|لما))(?!\w)"
+    r"(?<!\w)(?:[وف]?(?:لا|لم|لن|ليس|ليست|ليسوا|لسنا|لست|غير|عدم|بدون|دون|لما|بلا|لءلا))(?!\w)"
     r"|(?<!\w)(?:not|no|never|none|without)(?!\w)|n't\b",
     re.IGNORECASE,
 )
@@ -126,8 +126,15 @@ def quotes(text: str) -> list[str]:
 
 def negations(text: str) -> list[str]:
     """The negation particles, without their و / ف (no particle starts with
-    either): "ولم" → "لم" changes no negation."""
-    return [m.group().lower().lstrip("وف") for m in _NEGATION.finditer(matching_key(text))]
+    either): "ولم" → "لم" changes no negation. ألا is أن لا: its لا."""
+    said = [m.group().lower().lstrip("وف") for m in _NEGATION.finditer(matching_key(text))]
+    said = ["لئلا" if n == "لءلا" else n for n in said]  # as written, not as keyed
+    return said + ["لا"] * len(_AN_LA.findall(text))
+
+
+# ألا ("that ... not"), read before the key folds it into الا, as it folds إلا
+# ("except"): only as written with its hamza above.
+_AN_LA = re.compile(r"(?<!\w)[وف]?أ[\u064b-\u0652]*ل[\u064b-\u0652]*ا(?!\w)")
 
 
 def _counter_delta(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:

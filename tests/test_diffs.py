@@ -667,6 +667,34 @@ def test_a_negation_is_its_particle_without_its_conjunction() -> None:
     assert [(d["removed"], d["added"]) for d in c.facts["negations"]] == [(["لم"], [])]
 
 
+def test_per_mille_is_not_percent() -> None:
+    """5‰ → 5% is a tenfold change: the key folded ‰ into %, and the edit read
+    as cosmetic (a copy desk's Sputnik page)."""
+    said = "وبلغت نسبة الوفيات بين المصابين {} بحسب الوزارة."
+    c = compare(V(said.format("5‰")), V(said.format("5%")))
+    assert c.kind == "substantive" and c.facts["numbers"]
+    assert compare(V(said.format("5‰")), V(said.format("5؉"))).kind == "cosmetic"
+    assert compare(V(said.format("5%")), V(said.format("5٪"))).kind == "cosmetic"
+
+
+def test_ala_bila_and_liala_are_negations() -> None:
+    """ألا (أن لا) dropped flips the meaning and no negation was said (a copy
+    desk's alyaum page); ألا written out as أن لا is the same negation; إلا
+    ("except"), keyed as ألا is, is none."""
+
+    def delta(old: str, new: str) -> list[tuple[list[str], list[str]]]:
+        return [(d["removed"], d["added"]) for d in compare(V(old), V(new)).facts["negations"]]
+
+    said = "وقال المسؤول متوقعا {} يكون الرد قريبا."
+    assert delta(said.format("ألا"), said.format("أن")) == [(["لا"], [])]
+    assert delta(said.format("ألا"), said.format("أن لا")) == []
+    assert delta("عاش الآلاف بلا مأوى.", "عاش الآلاف في مأوى.") == [(["بلا"], [])]
+    assert delta("أغلقت الطرق لئلا تتكرر الحوادث.", "أغلقت الطرق كي تتكرر الحوادث.") == [
+        (["لئلا"], [])
+    ]
+    assert delta("لم يبق إلا القليل.", "لم يبق سوى القليل.") == []
+
+
 def test_a_figure_is_shown_in_the_digits_the_page_wrote() -> None:
     """The README says figures are shown as the page wrote them: ٢٩ was shown 29."""
     old = "سجلت الوزارة 26 حالة جديدة، ونسبة الشفاء ٣٫٥ بالمئة."

@@ -179,7 +179,7 @@ _LETTER_FOLDS = {
     "\N{ARABIC THOUSANDS SEPARATOR}": ",",
     "\N{ARABIC FULL STOP}": ".",
     "\N{ARABIC FIVE POINTED STAR}": "*",
-    "\N{PER MILLE SIGN}": "%",
+    "\N{ARABIC-INDIC PER MILLE SIGN}": "\N{PER MILLE SIGN}",  # not %: a tenth of it
     # Quote marks → ASCII
     "\N{LEFT-POINTING DOUBLE ANGLE QUOTATION MARK}": '"',
     "\N{RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK}": '"',
@@ -327,7 +327,7 @@ def list_commas(text: str) -> str:
 # Raised whenever search_key's output changes for some text: the index keys
 # again, a pass at a time, what an older spelling keyed. 1: analyzer 7's numbers;
 # 2: نصف مليون is 500000; 3: analyzer 9's (عشر, خمسا; 09:45 is 9:45); 4: ألف و500
-# is 1500, a month after its day has one name; 5: ألفاً alone is 1000.
+# is 1500, a month after its day has one name; 5: ألفاً alone is 1000, ‰ no %.
 SEARCH_SPELLING = 5
 
 
