@@ -27,7 +27,9 @@ from __future__ import annotations
 # month after its day has one name (25 كانون الثاني is 25 يناير); 11: ألفاً alone
 # is a thousand (ألفا جندي, before its noun, two); a relative stamp ("منذ 15
 # دقيقة") announces only an update after the old text was last seen; ‰ is not
-# %; ألا (أن لا), بلا and لئلا are negations.
+# %; ألا (أن لا), بلا and لئلا are negations; a dash beside words is punctuation
+# ((CNN) -- is (CNN) —); و 500 after a scale is و500; a day's month changed is
+# a figure changed (23 أبريل → 23 مايو).
 ANALYZER_VERSION = 11
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

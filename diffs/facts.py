@@ -21,7 +21,7 @@ from raqib.normalize.arabic import (
     matching_key,
     ungroup_figure,
 )  # fmt: skip
-from raqib.normalize.dates import one_spelling
+from raqib.normalize.dates import MONTHS, one_spelling
 
 # A number: digits in any script with inner separators (. , ٫ ٬), then an
 # optional percent sign.
@@ -32,6 +32,7 @@ _NUMBER = re.compile(
     r"|\d{1,2}-\d{1,2}-\d{4}(?!\d)|\d{1,2}\.\d{1,2}\.\d{4}(?!\d)|\d{4}/\d{1,2}/\d{1,2}(?!\d)"
     r"|\d+(?:[.,\u066B\u066C]\d+)*\s*[%\u066A]?"
 )
+_MONTH_AFTER = re.compile(r"\s*(" + "|".join(MONTHS) + r")(?![^\W\d_])")
 # Quotations between « » “ ” „ or straight quotes, in whatever pairing the
 # page uses (Arabic sites often open with ” as well as “).
 _OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
@@ -90,6 +91,12 @@ def figures(text: str) -> list[tuple[str, str]]:
         if as_written:  # in the page's digits: ٢٩ stays ٢٩ (the key reads it 29)
             word = shown[joined.count(" ", 0, m.start())]
             value = _dated_as_written(value, word) if dated else _as_written(value, word)
+        named = None if dated else _MONTH_AFTER.match(joined, m.end())
+        if named and figure.isdigit() and 1 <= int(figure) <= 31:
+            # A day and its month: 23 أبريل → 23 مايو is a date changed, not words.
+            figure = f"{figure} {named.group(1)}"
+            at = joined.count(" ", 0, m.start()) + 1
+            value += " " + (shown[at].rstrip(_TRAILING) if as_written else named.group(1))
         out.append((figure, value))
     return out
 

@@ -229,6 +229,10 @@ def test_a_scale_and_its_remainder_in_digits_are_one_figure() -> None:
     c = compare(V(frame.format("ألف و500 جندي")), V(frame.format("ألف و600 جندي")))
     assert c.kind == "substantive" and c.facts["numbers"][0]["added"] == ["ألف و600"]
     assert numbers("قتل ألف و2000 أصيبوا") == ["1000", "2000"]  # not less than its scale
+    # Typed with a space after و (a copy desk's): the same figure, not 49 ألفاً and 759.
+    c = compare(V(frame.format("49 ألفاً و759 شخصا")), V(frame.format("49 ألفاً و 759 شخصا")))
+    assert c.kind == "cosmetic" and c.facts["numbers"] == []
+    assert numbers("بين ألف و 3000") == ["1000", "3000"]
     assert numbers("دفعت ألف دولار و500 يورو") == ["1000", "500"]  # a word between them
     from raqib.normalize.arabic import matching_key
 
@@ -248,6 +252,9 @@ def test_a_month_after_its_day_has_one_name() -> None:
     ):
         assert compare(V(frame.format(a)), V(frame.format(b))).kind == "cosmetic", (a, b)
     assert compare(V(frame.format("25 يناير")), V(frame.format("25 شباط"))).kind == "substantive"
+    # Another month is a date changed, a figure (a copy desk's: no fact was said).
+    c = compare(V(frame.format("23 أبريل 1966")), V(frame.format("23 مايو 1966")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["23 أبريل"], ["23 مايو"])]
     assert compare(V("قال الأب إن"), V("قال أغسطس إن")).kind == "substantive"  # no day: a word
 
 
@@ -665,6 +672,22 @@ def test_a_negation_is_its_particle_without_its_conjunction() -> None:
     assert c.facts["negations"] == []
     c = compare(V(old), V(old.replace("ولم تسجل", "سجلت")))
     assert [(d["removed"], d["added"]) for d in c.facts["negations"]] == [(["لم"], [])]
+
+
+def test_a_dash_is_punctuation_beside_words_not_beside_a_number() -> None:
+    """(CNN) -- → (CNN) —, a dash typed as a tatweel, :- → : read as
+    substantive edits; a dash beside a figure (a minus, a score) still counts."""
+    for a, b in (
+        ("(CNN) -- قال الوزير إن المحادثات مستمرة.", "(CNN) — قال الوزير إن المحادثات مستمرة."),
+        ("بيروت - قال الوزير إن المحادثات مستمرة.", "بيروت ـ قال الوزير إن المحادثات مستمرة."),
+        ("وقال الوزير:- إن المحادثات مستمرة.", "وقال الوزير: إن المحادثات مستمرة."),
+    ):
+        assert compare(V(a), V(b)).kind == "cosmetic", (a, b)
+    for a, b in (
+        ("سجلت درجة الحرارة -5 درجات.", "سجلت درجة الحرارة 5 درجات."),
+        ("انتهت المباراة 5 - 3 للفريق.", "انتهت المباراة 53 للفريق."),
+    ):
+        assert compare(V(a), V(b)).kind == "substantive", (a, b)
 
 
 def test_per_mille_is_not_percent() -> None:

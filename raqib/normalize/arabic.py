@@ -324,10 +324,9 @@ def list_commas(text: str) -> str:
     return _LIST_COMMA.sub("\u060c ", text) if "\u060c" in text else text
 
 
-# Raised whenever search_key's output changes for some text: the index keys
-# again, a pass at a time, what an older spelling keyed. 1: analyzer 7's numbers;
-# 2: نصف مليون is 500000; 3: analyzer 9's (عشر, خمسا; 09:45 is 9:45); 4: ألف و500
-# is 1500, a month after its day has one name; 5: ألفاً alone is 1000, ‰ no %.
+# Raised whenever search_key's output changes (the index keys again, a pass at a
+# time, what an older spelling keyed). 1, 2, 3: analyzers 7-9's numbers; 4: ألف و500
+# is 1500, one name a month; 5: ألفاً alone is 1000, ‰ no %, و 500 as و500.
 SEARCH_SPELLING = 5
 
 
@@ -338,11 +337,12 @@ def search_key(text: str) -> str:
 
 
 # What typing alone changes, beside the matching key's folds: spacing, the
-# half-space (ZWNJ, می‌نمایند: می نمایند) and a sentence's stops and commas.
-# Quotation marks and brackets stay: taking them off makes a quote a paraphrase;
-# so do a question's and an exclamation's marks ("انتهت الحرب؟" is not news), and
-# a mark between two numbers (3.5, and "1، 500", a list, is not 1500).
-_LOOSE = re.compile(r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:]|[.,،؛:](?!\s*\d)")
+# half-space (ZWNJ, می‌نمایند: می نمایند), a sentence's stops, commas and dashes.
+# Quotes and brackets stay (taken off, a quote is a paraphrase), so do ? and !
+# ("انتهت الحرب؟" is not news), and a mark beside a number (3.5, "1، 500", -5).
+_LOOSE = re.compile(
+    r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:]|[.,،؛:](?!\s*\d)|(?<!\d)(?<!\d\s)-+(?!\s?\d)"
+)
 
 
 def compact_key(text: str) -> str:

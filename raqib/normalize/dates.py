@@ -52,6 +52,7 @@ _MONTH_NAMES = {
     "اكتوبر": ("تشرين الاول",), "نوفمبر": ("تشرين الثاني",), "ديسمبر": ("كانون الاول",),
 }  # fmt: skip
 _ONE_NAME = {n: kept for kept, names in _MONTH_NAMES.items() for n in (kept, *names)}
+MONTHS = tuple(_MONTH_NAMES)  # the names kept: a key's month after its day is one of them
 _ANY_NAME = "|".join(sorted(map(re.escape, _ONE_NAME), key=len, reverse=True))
 # A day, its month's name, and the same month's other name after a slash. The
 # space opens it (found in C), the day's digit behind it.

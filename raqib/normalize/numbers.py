@@ -121,23 +121,19 @@ def _show(value: float) -> str:
 
 
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
-# What follows a thousand's accusative (ألفاً من, ألفاً تقريباً, ألفاً في العام), not
-# a dual's noun: a word with the article, a particle, an adverb (its ا).
+# After ألفاً, not a dual's noun (ألفاً من, ألفاً تقريباً): a particle, an adverb (its ا).
 _NOT_A_NOUN = {"من", "في", "علي", "الي", "عن", "حتي", "او", "ام", "مع", "بين", "لكل", "منذ",
                "خلال", "فقط", "نحو", "حوالي", "عام", "سنه", "شهر", "يوم", "قبل", "بعد"}  # fmt: skip
 
 
 def _noun_after(words: list[str], j: int) -> bool:
     """Whether الفا (مليونا, مليارا) at j is a dual before its noun ("ألفا جندي":
-    2000), not the accusative of one (بلغ عددهم ألفاً، : 1000): tanween is gone
-    from the key, the word after tells them apart."""
-    if j + 1 >= len(words):
-        return False  # the end, or punctuation ("ألفاً،"): spans end there
-    after = words[j + 1]
-    return not (
-        after.startswith(("ال", "و")) or after[-1:] == "ا" or after in _NOT_A_NOUN
-        or not after[:1].isalpha() or after[:1].isdigit()
-    )  # fmt: skip
+    2000), not one's accusative (عددهم ألفاً: 1000; the key lost the tanween).
+    At the end or before punctuation ("ألفاً،") spans end: no word after."""
+    after = words[j + 1] if j + 1 < len(words) else ""
+    return after[:1].isalpha() and not (
+        after.startswith(("ال", "و")) or after[-1] == "ا" or after in _NOT_A_NOUN
+    )
 
 
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
@@ -254,20 +250,27 @@ def _remainder(words: list[str], k: int, total: float, scale: float) -> tuple[in
     is 1500, 49 ألفا و759 is 49759, مليار و200 مليون is 1.2 billion. Only
     less than the scale it follows (ألف و2000 is two numbers), and after a
     whole count of it (3.5 مليون و2500 is a figure and a number)."""
-    while k < len(words) and total % scale == 0 and (m := _AND_DIGITS.match(words[k])):
-        value = _digits(m.group(1))
+    while k < len(words) and total % scale == 0 and (found := _and_digits(words, k)):
+        value, step = _digits(found[0]), found[1]
         if value is None or value <= 0:
             break
-        after = _word_value(words[k + 1], True) if k + 1 < len(words) else None
+        after = _word_value(words[k + step], True) if k + step < len(words) else None
         if after is not None and after[0] in ("scale", "dual"):
             if after[0] == "dual" or value * after[1] >= scale:
                 break  # "بين مليون و3 ملايين": a number of its own
-            total, scale, k = total + value * after[1], after[1], k + 2  # و200 مليون
+            total, scale, k = total + value * after[1], after[1], k + step + 1  # و200 مليون
             continue
         if value < scale:
-            total, k = total + value, k + 1
+            total, k = total + value, k + step
         break
     return k, total
+
+
+def _and_digits(words: list[str], k: int) -> tuple[str, int] | None:
+    """The digits after و at k (و500, or و 500 as typed), and the words they take."""
+    spaced = words[k] == "و" and k + 1 < len(words)
+    m = _AND_DIGITS.match("و" + words[k + 1] if spaced else words[k])
+    return (m.group(1), 2 if spaced else 1) if m else None
 
 
 def _the_scale(words: list[str], k: int, scale: float) -> int:
@@ -317,7 +320,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         return None
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
-        if word is None and scale and not current and _AND_DIGITS.match(words[j]):
+        if word is None and scale and not current and _and_digits(words, j):
             j, total = _remainder(words, j, total, scale)  # "ألف و500"
             break
         if word is None and scale and not current and words[j] in _HALF:
@@ -371,14 +374,13 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
 
 def before_scale(written: str, figure: str) -> bool:
     """Whether `written` (a key with its numbers unfolded) holds `figure` just
-    before a scale word, where `fold` reads the two as one value: 3.5 in
-    "3.5 مليون" or "3.5 ملياراً" is 3500000 in the key, never a bare 3500. The
-    one rule `raqib search`, `changes --search` and keywords find a decimal by."""
-    for line in written.split("\n"):
-        words = line.split(" ")
-        if any(end - at > 1 and _bare(_core(words[at])) == figure for at, end, _ in spans(words)):
-            return True  # digits begin a number only with their scale word
-    return False
+    before a scale word, where `fold` reads the two as one value (3.5 in "3.5
+    ملياراً", never a bare 3500): `search`'s, `changes --search`'s and keywords' rule."""
+    return any(
+        end - at > 1 and _bare(_core(words[at])) == figure  # digits only with a scale word
+        for words in (line.split(" ") for line in written.split("\n"))
+        for at, end, _ in spans(words)
+    )
 
 
 def scale_words(key: str) -> bool:
