@@ -77,8 +77,8 @@ class LeaseKeeper:
             self.lost |= lapsed
             log.warning(
                 "the leases on %d watches ran out while this pass held them (it stalled for"
-                " longer than schedule.lease): another worker may be fetching their sites,"
-                " so their requests not yet sent are dropped and left to it",
+                " longer than schedule.lease, or they were purged): another worker may be"
+                " fetching their sites, so their requests not yet sent are dropped",
                 len(lapsed),
             )
 

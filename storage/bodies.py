@@ -1,5 +1,6 @@
 """Storing a batch's raw bodies (storage.writes): each new body once, later
-bodies of a watch as zstd deltas against its first (storage.blobs)."""
+bodies of a watch as zstd deltas against its first (storage.blobs); and the
+rows of its screenshots."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from raqib.domain import Shot
 from raqib.storage import models as m
 from raqib.storage.blobs import BlobCache, compress, digest, read
 from raqib.storage.db import insert_new
@@ -46,3 +48,11 @@ def store_bodies(
         rows.sort(key=lambda row: str(row["hash"]))
         insert_new(conn, m.Blob.__table__, rows)
     return hashes
+
+
+def shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
+    return {
+        "version_id": version_id, "watch_id": watch_id, "media_type": shot.media_type,
+        "width": shot.width, "height": shot.height, "sha256": digest(shot.data),
+        "data": shot.data,
+    }  # fmt: skip

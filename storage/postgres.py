@@ -9,10 +9,14 @@ on, or both win, the same watch.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x52415149  # "RAQI": the advisory lock every migrating process takes
 CLAIM_LOCK = 0x52514348  # "RQCH": held by each claim of watches, one claim at a time
@@ -133,3 +137,33 @@ _RETRYABLE = frozenset({"40P01", "40001"})
 def retryable(exc: BaseException) -> bool:
     """Whether `exc` is a transaction PostgreSQL rolled back that may run again."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in _RETRYABLE
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the server is out of reach (refused, restarting, its
+    link cut): psycopg's, with no SQL state or a connection's or a shutdown's."""
+    orig = getattr(exc, "orig", None)
+    if not type(orig).__module__.startswith("psycopg"):
+        return False  # SQLite's "database is locked" has no state either
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P01", "57P02", "57P03"))
+
+
+class Reach:
+    """A writer's patience with a server out of reach: it tries again, waiting
+    longer each time (0.5 s, doubled, at most 8 s), for `seconds` in all."""
+
+    def __init__(self, seconds: float) -> None:
+        self.wait, self.until = 0.5, time.monotonic() + seconds
+
+    def again(self, exc: BaseException, what: str) -> bool:
+        """After `exc`: whether to write `what` again (having waited)."""
+        if not unreachable(exc) or time.monotonic() + self.wait > self.until:
+            return False
+        said = getattr(exc, "orig", exc)
+        log.warning(
+            "the database is out of reach; writing %s again in %.1f s: %s", what, self.wait, said
+        )
+        time.sleep(self.wait)
+        self.wait = min(self.wait * 2, 8.0)
+        return True

@@ -20,13 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from raqib import recording
-from raqib.domain import FetchRecord, Outcome, Recorded, Shot, Snapshot, WatchState
-from raqib.storage import blobs, postgres
+from raqib.domain import FetchRecord, Outcome, Recorded, Snapshot, WatchState
 from raqib.storage import models as m
-from raqib.storage.bodies import store_bodies
+from raqib.storage import postgres
+from raqib.storage.bodies import shot_row, store_bodies
 from raqib.storage.db import (
     Database,
-    StoreError,
     refusal,
     refused_value,
     storable,
@@ -48,7 +47,11 @@ _LATEST = (
 )  # fmt: skip
 _OUTCOMES = frozenset(o.value for o in Outcome)
 ATTEMPTS = 3  # a batch PostgreSQL rolled back for a deadlock is written again
-_BY_HAND = frozenset({WatchState.PAUSED.value, WatchState.UNWATCHED.value})
+# A server out of reach (restarted, its link down) is waited for this long, the
+# batch tried again, before the pass stops: what it fetched is kept.
+REACH_SECONDS = 60.0
+# Set beside a pass (by hand, or by an outlet's removal): a fetch in flight keeps it.
+_BY_HAND = frozenset(s.value for s in (WatchState.PAUSED, WatchState.UNWATCHED, WatchState.RETIRED))
 
 
 @dataclass
@@ -127,7 +130,7 @@ class FetchWriter:
     def _write_batch(
         self, recs: Sequence[FetchRecord], owner: str | None, ours: set[int] | None = None
     ) -> list[Recorded]:
-        attempt = 1
+        attempt, reach = 1, postgres.Reach(REACH_SECONDS)
         while True:
             named = set(self._warc_ids)
             mine = set(ours or ())
@@ -142,6 +145,10 @@ class FetchWriter:
                 # its id may go to the next file named.
                 for name in set(self._warc_ids) - named:
                     del self._warc_ids[name]
+                # Under a lease only: a batch whose commit was lost with the link freed its
+                # leases, so written again its watches read as another's (lease_lost).
+                if owner is not None and reach.again(exc, f"a batch of {len(recs)} fetches"):
+                    continue
                 # Two workers storing the same bodies in other orders (a watch's second fetch
                 # is written in a later round) can deadlock; PostgreSQL then rolls one back.
                 if attempt == ATTEMPTS or not postgres.retryable(exc):
@@ -193,9 +200,10 @@ class FetchWriter:
         fetches: list[_Fetch] = []
         for at, rec in batch:
             w = state.get(rec.watch_id)
-            if w is None:
-                raise StoreError(f"no watch {rec.watch_id}")
-            if owner is not None and w["lease_owner"] != owner and rec.watch_id not in ours:
+            if w is None:  # purged while this fetch ran: nothing left to record it in
+                log.info("watch %d was purged while this pass fetched it", rec.watch_id)
+                done[at] = Recorded(0, Outcome(rec.outcome), None, lease_lost=True)
+            elif owner is not None and w["lease_owner"] != owner and rec.watch_id not in ours:
                 # Our lease expired and another worker took the watch: its
                 # record wins, ours would duplicate it.
                 done[at] = Recorded(0, Outcome(rec.outcome), None, lease_lost=True)
@@ -335,7 +343,7 @@ class FetchWriter:
             ],
         )
         shots = [
-            _shot_row(f.rec.shot, f.rec.watch_id, vid)
+            shot_row(f.rec.shot, f.rec.watch_id, vid)
             for f, vid in zip(fetches, version_ids, strict=True)
             if f.rec.shot is not None
         ]
@@ -373,7 +381,7 @@ class FetchWriter:
     ) -> dict[str, Any]:
         """The watch's new columns after this fetch (a new version adds its own)."""
         values = recording.watch_update(rec, outcome)
-        if w["state"] in _BY_HAND:  # paused or unwatched while this fetch ran: that stands
+        if w["state"] in _BY_HAND:  # paused, unwatched or retired while this fetch ran: it stands
             values.pop("state", None)
         if owner is not None:
             values.update(lease_owner=None, lease_expires_at=None)
@@ -409,11 +417,3 @@ class FetchWriter:
         assert fid is not None
         self._warc_ids[name] = fid
         return fid
-
-
-def _shot_row(shot: Shot, watch_id: int, version_id: int) -> dict[str, Any]:
-    return {
-        "version_id": version_id, "watch_id": watch_id, "media_type": shot.media_type,
-        "width": shot.width, "height": shot.height, "sha256": blobs.digest(shot.data),
-        "data": shot.data,
-    }  # fmt: skip

@@ -1348,6 +1348,77 @@ def test_a_purged_watch_and_change_leave_their_ids_unused(store: Storage) -> Non
     assert watch > gone_watch and change > gone_change
 
 
+def test_a_watch_purged_or_retired_while_its_fetch_ran(store: Storage) -> None:
+    """An operator's `unwatch --purge` beside another worker's pass stopped
+    that whole pass ("no watch 1") and threw its other fetches away; an
+    outlet removed beside it came back active (retired was overwritten)."""
+    (a, _), (b, _), (c, _) = store.watches.add(
+        ["https://a.example/1", "https://a.example/2", "https://a.example/3"], now=T0
+    )
+    store.watches.purge([a.id])
+    store.watches.set_state([c.id], WatchState.RETIRED, now=T0)
+    at = T0 + timedelta(hours=1)
+    recs = [
+        FetchRecord(w.id, at, "new_version", at, status=200, snapshot=snap(f"نص {w.id}"),
+                    raw_body=b"<html>x</html>", new_state=WatchState.ACTIVE)
+        for w in (a, b, c)
+    ]  # fmt: skip
+    gone, kept, retired = store.history.record_many(recs)
+    assert gone.lease_lost and gone.version_number is None
+    assert (kept.version_number, retired.version_number) == (1, 1)
+    assert store.watches.by_id(a.id) is None
+    assert store.watches.get(b.id).state == WatchState.ACTIVE
+    assert store.watches.get(c.id).state == WatchState.RETIRED
+
+
+def test_a_batch_written_while_postgresql_restarts_is_kept(tmp_path: Path) -> None:
+    """A second's restart of the server failed every running pass, and what it
+    had fetched was thrown away (an operator's finding): the writer waits for
+    the server, trying again, and the batch is written when it is back."""
+    import logging
+    import threading
+
+    from tests import pg
+
+    bindir = pg.bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries")
+    cluster = pg.Cluster(bindir).start()
+    store = open_storage(cluster.new_database())
+    try:
+        ((w, _),) = store.watches.add(["https://a.example/1"], now=T0)
+        with store.db.session() as s:  # under this pass's lease, as a pass writes
+            s.execute(text("UPDATE watches SET lease_owner = 'me' WHERE id = :w"), {"w": w.id})
+        waiting = threading.Event()
+
+        class Told(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if "out of reach" in record.getMessage():
+                    waiting.set()
+
+        told = Told()
+        logging.getLogger("raqib.storage.postgres").addHandler(told)
+        cluster.halt()
+        written: list[Any] = []
+        rec = FetchRecord(w.id, T0, "new_version", T0, status=200, snapshot=snap("نص الخبر"),
+                          raw_body=b"<html>x</html>")  # fmt: skip
+        writer = threading.Thread(
+            target=lambda: written.append(store.history.record(rec, owner="me"))
+        )
+        writer.start()
+        try:
+            assert waiting.wait(60), "the writer did not wait for the server"
+        finally:
+            cluster.resume()
+            writer.join(120)
+            logging.getLogger("raqib.storage.postgres").removeHandler(told)
+        assert [r.version_number for r in written] == [1]
+        assert [v.text for v in store.history.versions(w.id)] == ["نص الخبر"]
+    finally:
+        store.close()
+        cluster.stop()
+
+
 def test_upgrading_to_ids_never_reused_keeps_every_row(tmp_path: Path, caplog) -> None:
     """0008 rebuilds SQLite's watches and changes tables: every row, and every
     row pointing at them, is there after it (foreign keys are off while the

@@ -373,9 +373,9 @@ def test_a_pass_summary_says_what_it_lost_to_other_workers() -> None:
     }  # fmt: skip
     line = pass_summary(d)
     assert line.startswith(
-        "checked 0 of 20 watches (19 not recorded, due again; 1 taken over by another worker)"
+        "checked 0 of 20 watches (19 not recorded, due again; 1 taken over by another worker or purged)"
     ), line
-    assert "(1 taken over by another worker)" in pass_summary({**d, "left": 0})
+    assert "(1 taken over by another worker or purged)" in pass_summary({**d, "left": 0})
 
 
 class _Held(Gate):

@@ -168,7 +168,7 @@ def pass_summary(d: Record) -> str:
     done, left = sum(int(v) for v in c.values()), int(d.get("left") or 0)
     lost = int(d.get("leases_lost") or 0)
     watches = f"watch{'es' if n != 1 else ''}"
-    taken = f"{lost} taken over by another worker" if lost else ""
+    taken = f"{lost} taken over by another worker or purged" if lost else ""
     if d.get("stopped"):
         checked = f"stopped by a signal: checked {done} of {n} {watches} ({left} due again)"
     elif left or lost:
