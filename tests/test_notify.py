@@ -465,6 +465,8 @@ def test_failing_rule_warns_once_after_n_failures_in_a_row(
     raqib.proc("check", "--all")  # three: already warned
     got = receiver.got["/hook"]
     assert [(e["event"], e["url"], e["failures"]) for e in got] == [("failing", url, 2)]
+    assert (got[0]["status"], got[0]["last_outcome"]) == (503, "error")  # what went wrong
+    assert "503" in got[0]["detail"]
     assert raqib("watches", "--failing", "--json").json()[0]["url"] == url
 
 

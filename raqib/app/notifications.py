@@ -279,10 +279,16 @@ def notify_pass(
             if (gone := _still_there(app, watch_id)) is not None:
                 events.append(removed_event(gone, at=at, status=status))
         after = app.config.notify.failing_after
-        for watch_id, errors, at in failing:
-            # Once, when the run of failures reaches the rule's length.
-            if errors == after and (watch := _still_there(app, watch_id)) is not None:
-                events.append(failing_event(watch, at=at, failures=errors))
+        # Once, when the run of failures reaches the rule's length.
+        now_failing = [(w, at) for w, errors, at in failing if errors == after]
+        last = app.storage.history.last_fetches([w for w, _at in now_failing])
+        for watch_id, at in now_failing:
+            if (watch := _still_there(app, watch_id)) is not None:
+                said = last.get(watch_id)
+                status, detail = (said.status, said.detail) if said else (None, None)
+                events.append(
+                    failing_event(watch, at=at, failures=after, status=status, detail=detail)
+                )
         result = _deliver(app, events, told, of)
     except Exception as exc:
         log.warning("notifications: %s", exc)

@@ -136,8 +136,11 @@ def removed_event(watch: Watch, *, at: datetime, status: int | None) -> dict[str
     )
 
 
-def failing_event(watch: Watch, *, at: datetime, failures: int) -> dict[str, Any]:
-    """A watch that failed `failures` times in a row (errors, not an article)."""
+def failing_event(
+    watch: Watch, *, at: datetime, failures: int, status: int | None, detail: str | None
+) -> dict[str, Any]:
+    """A watch that failed `failures` times in a row (errors, not an article),
+    and what its last fetch said: an outage's events say what went wrong."""
     return _identified(
         {
             "schema": SCHEMA,
@@ -149,6 +152,8 @@ def failing_event(watch: Watch, *, at: datetime, failures: int) -> dict[str, Any
             "detected_at": iso(at),
             "failures": failures,
             "last_outcome": watch.last_outcome,
+            "status": status,
+            "detail": detail[:300] if detail else None,
         }
     )
 
