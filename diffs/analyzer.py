@@ -24,9 +24,9 @@ from __future__ import annotations
 # 10: a stamp that later fetches of the old text saw (versions.seen_notices) is
 # the old side's, and announces no edit after it; a scale's remainder in digits
 # is one figure with it (ألف و500 is 1500, مليار و200 مليون is 1.2 billion); a
-# month after its day has one name (25 كانون الثاني is 25 يناير); 11: ألفاً alone
-# is a thousand (ألفا جندي, before its noun, two); a relative stamp ("منذ 15
-# دقيقة") announces only an update after the old text was last seen; ‰ is not
+# month after its day has one name (25 كانون الثاني is 25 يناير); 11: ألفاً with its
+# tanween, or at its sentence's end, is a thousand (ألفا جندي, two); a relative stamp
+# ("منذ 15 دقيقة") announces only an update after the old text was last seen; ‰ is not
 # %; ألا (أن لا), بلا and لئلا are negations; a dash beside words is punctuation
 # ((CNN) -- is (CNN) —); و 500 after a scale is و500; a day's month changed is
 # a figure changed (23 أبريل → 23 مايو).

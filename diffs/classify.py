@@ -290,7 +290,8 @@ def _coarse_signals(old: VersionLike, new: VersionLike) -> list[str]:
     except Exception:
         pass
     said = _attempt(lambda: modified_signal(old, new), None)
-    notices = _attempt(
-        lambda: new_notices(old, new, compact_key), new_notices(old, new, lambda t: t)
-    )
+    notices = _attempt(lambda: new_notices(old, new, compact_key), None)
+    if notices is None:  # as written; and nothing, if even that raises
+        written: list[str] = []
+        notices = _attempt(lambda: new_notices(old, new, lambda t: t), written)
     return ([said] if said else []) + notices

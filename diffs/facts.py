@@ -92,10 +92,15 @@ def figures(text: str) -> list[tuple[str, str]]:
             word = shown[joined.count(" ", 0, m.start())]
             value = _dated_as_written(value, word) if dated else _as_written(value, word)
         named = None if dated else _MONTH_AFTER.match(joined, m.end())
-        if named and figure.isdigit() and 1 <= int(figure) <= 31:
+        if (
+            named
+            and joined[named.start(1) - 1] == " "
+            and figure.isdigit()
+            and 0 < int(figure) < 32
+        ):
             # A day and its month: 23 أبريل → 23 مايو is a date changed, not words.
             figure = f"{figure} {named.group(1)}"
-            at = joined.count(" ", 0, m.start()) + 1
+            at = joined.count(" ", 0, named.start(1))  # the month's own word
             value += " " + (shown[at].rstrip(_TRAILING) if as_written else named.group(1))
         out.append((figure, value))
     return out

@@ -106,7 +106,8 @@ def _outlived(old: VersionLike, new: VersionLike, notice: str) -> bool:
     """Whether a relative stamp ("آخر تحديث: منذ 15 دقيقة") names an update
     that a fetch of the old text came after: its words move with every fetch,
     its moment does not. The moment is at latest the new version's first
-    fetch less the span, plus the unit it was rounded to."""
+    fetch less the span (read as rounded down: a stamp rounded up can leave
+    an edit silent, the lesser error)."""
     seen, first = getattr(old, "last_seen", None), getattr(new, "first_seen", None)
     if not (isinstance(seen, datetime) and isinstance(first, datetime)):
         return False
@@ -114,4 +115,7 @@ def _outlived(old: VersionLike, new: VersionLike, notice: str) -> bool:
     if span is None:
         return False
     seen, first = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (seen, first))
-    return first - span[0] + span[1] < seen
+    try:  # at latest that long before the page was served ("15 minutes" is 15 to 16)
+        return first - span < seen
+    except OverflowError:  # a first fetch near year 1: no moment to read
+        return False

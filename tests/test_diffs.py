@@ -194,8 +194,8 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
         c = compare(V(frame.format(f"{idiom} دولار")), V(frame.format("3.5 مليون دولار")))
         assert c.kind == "cosmetic", idiom
     assert numbers("خرج حشد مليوني إلى الشوارع") == []  # the adjective, not two million
-    # ألفاً, its tanween gone from the key, is a thousand unless a noun follows
-    # it (ألفا جندي: two thousand): 1000 → 2000 read as cosmetic (a copy desk's).
+    # ألفاً, written with its tanween, is a thousand (the key drops the mark and
+    # spelt it as the dual ألفا): 1000 → 2000 read as cosmetic (a copy desk's).
     said = "وبلغ عدد المخالطين الخاضعين للعزل {}، بحسب الوزارة."
     c = compare(V(said.format("ألفاً")), V(said.format("ألفين")))
     assert c.kind == "substantive" and c.facts["numbers"][0]["added"] == ["ألفين"]
@@ -204,8 +204,13 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
     for text, value in (
         ("بلغ عددهم ألفاً من الجنود", "1000"), ("بلغ ألفاً تقريباً", "1000"),
         ("ألفاً و500 شخص", "1500"), ("ألفا جندي", "2000"), ("مليونا دولار", "2000000"),
+        ("يتقاضى ألفاً كل شهر", "1000"), ("يتقاضى ألفًا كل شهر", "1000"),
+        ("بناء ألفا وحدة سكنية", "2000"), ("مضى ألفا عام", "2000"), ("بلغ عددهم ألفا،", "1000"),
     ):  # fmt: skip
         assert numbers(text) == [value], text
+    # The dual before its noun stays two (a review's: ألفا وحدة → ألف وحدة read as cosmetic).
+    built = "وأعلنت الوزارة بناء {} وحدة سكنية في المدينة."
+    assert compare(V(built.format("ألفا")), V(built.format("ألف"))).kind == "substantive"
     c = compare(V(frame.format("مليون ونصف دولار")), V(frame.format("مليون دولار")))
     assert c.facts["numbers"][0]["removed"] == ["مليون ونصف"]
 
@@ -255,6 +260,12 @@ def test_a_month_after_its_day_has_one_name() -> None:
     # Another month is a date changed, a figure (a copy desk's: no fact was said).
     c = compare(V(frame.format("23 أبريل 1966")), V(frame.format("23 مايو 1966")))
     assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["23 أبريل"], ["23 مايو"])]
+    # A day glued to its month is read as typed, without an error (a review's).
+    from raqib.diffs.facts import figures
+
+    assert figures("جرت في 23أبريل الماضي") == [("23", "23")]
+    c = compare(V("قتل 5 أشخاص في 23أبريل."), V("قتل 50 شخصا في 23أبريل."))
+    assert c.error is None and c.facts["numbers"]
     assert compare(V("قال الأب إن"), V("قال أغسطس إن")).kind == "substantive"  # no day: a word
 
 
@@ -352,13 +363,21 @@ def test_a_relative_stamp_announces_only_an_update_after_the_old_text_was_seen()
         return compare(old, V("نص الخبر المعدل.", notices=[stamp], first_seen=at)).silent
 
     assert silent("آخر تحديث: منذ 15 دقيقة")  # 11:50 at the latest: before 12:00
+    assert silent("آخر تحديث: منذ 6 دقائق")  # read as rounded down
     assert silent("آخر تحديث: منذ ساعتين")
     assert silent("Updated 2 hours ago")
-    assert not silent("آخر تحديث: منذ 3 دقائق")  # 12:03 at the latest: after
-    assert not silent("آخر تحديث: منذ 6 دقائق")  # rounded down: perhaps 12:00 itself
-    assert not silent("آخر تحديث: منذ ساعة", at=seen + timedelta(minutes=30))
+    assert silent("آخر تحديث: قبل 3 ساعات") and silent("آخر تحديث: منذ أسبوع")
+    assert not silent("آخر تحديث: منذ 3 دقائق")  # 12:02 at the latest: after
+    assert not silent("آخر تحديث: منذ 4 دقائق")  # 12:01
+    assert not silent("آخر تحديث: منذ ساعة", at=seen + timedelta(minutes=90))
     assert not silent("تحديث منذ 15 دقيقة: أضيفت تصريحات الوزير")  # says what: not a stamp
     assert not silent("آخر تحديث: منذ 15 دقيقة", at=None)  # type: ignore[arg-type]
+    # A stranger's span, and a first fetch near year 1: no moment, and no error (a review's).
+    assert not silent("آخر تحديث: منذ 9999999 يوم") and not silent("منذ " + "9" * 30 + " يوم")
+    early = datetime(1, 1, 2, tzinfo=UTC)
+    old = V("نص الخبر الأول.", notices=["آخر تحديث: منذ 5 دقائق"], last_seen=early)
+    new = V("نص الخبر المعدل.", notices=["آخر تحديث: منذ 3 أيام"], first_seen=early)
+    assert compare(old, new).kind == "substantive"
 
 
 def test_a_modified_date_announces_only_when_it_could_date_the_edit() -> None:

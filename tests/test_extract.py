@@ -134,8 +134,6 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تحديث (1): أعلنت الوزارة ارتفاع عدد الحالات", True),
         ("التحديث الأول: أعلنت الوزارة ارتفاع عدد الحالات", True),
         ("تصحيح ـ الرقم الصحيح 28 لا 26.", True),
-        ("تحديث.. أعلنت الوزارة ارتفاع عدد الحالات", True),
-        ("تحديث / أعلنت الوزارة ارتفاع عدد الحالات", True),
         ("تم تحديث هذه المادة لتصحيح عدد الضحايا", True),
         ("نعتذر عن خطأ ورد في نسخة سابقة من هذا الخبر", True),
         ("اعتذار وتصحيح: ورد اسم الوزير خطأ في نسخة سابقة", True),
@@ -145,6 +143,20 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر للقراء عن تأخر صدور العدد الأسبوعي", False),  # no earlier version
         ("التحديث الأول للتطبيق يصل الأسبوع المقبل", False),
         ("وبحسب آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة.", False),  # the sentence's
+        # A review's: a slash, dots, and تعديل or التحديث before a date open sentences.
+        ("تحديث/تطوير البنية التحتية سيكلف 3 مليارات", False),
+        ("تعديل 2/3 مواد الدستور يتطلب موافقة ثلثي النواب.", False),
+        ("تحديث.. أعلنت الوزارة ارتفاع عدد الحالات", False),  # a headline's style
+        ("تعديل.. لا إلغاء: هكذا وصف الوزير القرار", False),
+        ("التحديث... الذي طال انتظاره وصل إلى الهواتف", False),
+        ("آخر تعديل في 15 مارس الماضي شمل 3 وزارات سيادية.", False),
+        ("التحديث الأخير في 10 مايو أضاف ميزات أمنية", False),
+        ("تعديل 12 مايو على قانون الانتخابات ألغى الكوتا.", False),
+        ("تعديل - وزاري مرتقب خلال أيام", False),
+        ("«نعتذر عن الخطأ الوارد في النسخة السابقة من البيان»، قال الوزير", False),
+        ("نعتذر عن تأخر هذا التقرير بسبب تحديث الأنظمة.", False),
+        ("نأسف لأن النسخة السابقة من الاتفاق لم تتضمن تعديل البند 5، قال المفاوض.", False),
+        ("تم تعديل هذه المادة لإضافة شرط يمنع الترشح لأكثر من ولايتين.", False),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -196,7 +208,9 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     own = (
         '{"@type": "NewsArticle", "url": "https://a.example/news/1", "dateModified": "2024-01-01"}'
     )
-    other = '{"@type": "NewsArticle", "url": "/news/2", "dateModified": "2024-03-03"}'
+    other = (
+        '{"@type": "NewsArticle", "url": "https://a.example/news/2", "dateModified": "2024-03-03"}'
+    )
     bare = '{"@type": "NewsArticle", "dateModified": "2024-02-02"}'
     link = '<link rel="canonical" href="https://a.example/news/1">'
 
@@ -209,6 +223,27 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     assert modified(link + ld(other) + ld(own)) == "2024-01-01"  # its address is another's
     assert modified(ld(own) + ld(bare)) == "2024-01-01"  # no canonical link: the first
     assert modified(ld(f"[{bare}, {own}]")) == "2024-02-02"
+    # ...and, a review's, the page's own object however its address is written.
+    slug = "https://a.example/news/1/%D8%AE%D8%A8%D8%B1"
+    for itself in (
+        '{"@id": "6291787"}',  # a bare id (alyaum)
+        '"https://a.example/news/1/خبر"',  # the canonical link's address, not encoded
+        '"https://a.example/news/1"',  # the path without its slug
+        '"https://a.example/?p=1"',  # a query
+        '"https://a.example/amp/news/1/%d8%ae%d8%a8%d8%b1"',  # its AMP page, lower case
+    ):
+        obj = f'{{"@type": "NewsArticle", "mainEntityOfPage": {itself}, "dateModified": "2024-04-04"}}'
+        canonical = f'<link rel="canonical" href="{slug}">'
+        assert modified(canonical + ld(obj)) == "2024-04-04", itself
+    by_query = '<link rel="canonical" href="https://a.example/article.php?id=1">'
+    related = '{"@type": "NewsArticle", "url": "https://a.example/article.php?id=2", "dateModified": "2024-03-03"}'
+    itself = related.replace("id=2", "id=1").replace("03-03", "01-01")
+    assert modified(by_query + ld(related) + ld(itself)) == "2024-01-01"  # apart by its query
+    graph = (  # Rank Math: the WebPage first, then the article
+        '{"@graph": [{"@type": "WebPage", "dateModified": "2024-06-06"},'
+        ' {"@type": "NewsArticle", "dateModified": "2024-07-07"}]}'
+    )
+    assert modified(ld(graph)) == "2024-07-07"
     sidebar = (
         '<aside class="sidebar widget"><li><a href="/n/2">خبر آخر</a> '
         '<time class="entry-date published updated" datetime="2024-05-05T10:00">x</time></li></aside>'
@@ -217,6 +252,36 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     assert modified("", sidebar.replace("aside", "div").replace("sidebar widget", "entry")) == (
         "2024-05-05T10:00"
     )
+    # The article's own footer, and a wrapper named for a sidebar with no list in it.
+    footer = '<footer><time class="updated" datetime="2024-08-08T10:00">x</time></footer>'
+    page = f"<html><body><article><p>نص</p>{footer}</article></body></html>"
+    assert read(lxml.html.fromstring(page)).modified == "2024-08-08T10:00"
+    wrap = '<div class="content-sidebar-wrap"><p>نص</p><time class="updated" datetime="2024-09-09">'
+    assert read(
+        lxml.html.fromstring(f"<html><body>{wrap}</time></div></body></html>")
+    ).modified == ("2024-09-09")
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)",
+        "الأربعاء 28 أغسطس 2013 م آخر تحديث 14:00",
+        "نشر في 10:00 ص آخر تحديث 14:00",
+        "نشر منذ ساعتين آخر تحديث 14:00",
+        "بتوقيت غرينتش آخر تحديث 14:00",
+        "28 أغسطس 2013 - آخر تحديث: 14:00 · قراءة 3 دقائق",
+        "خبر | آخر تحديث: 14:00 | طباعة",
+    ],
+)
+def test_a_pages_stamp_line_inside_a_line_is_a_notice(stamp: str) -> None:
+    """The stamp after a date, a time's or a zone's word or a separator, with
+    only a stamp's words up to the next separator (a review of the rule that
+    keeps "وبحسب آخر تحديث في 17 مارس، بلغ..." the sentence's)."""
+    root = lxml.html.fromstring(
+        f"<html><body><article><p>نص الخبر.</p><div>{stamp}</div></article></body></html>"
+    )
+    assert notices(root) == [stamp]
 
 
 @pytest.mark.parametrize(

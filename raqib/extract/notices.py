@@ -16,7 +16,7 @@ from lxml import etree
 
 from raqib.extract.furniture import beside_the_article
 from raqib.normalize.arabic import canonical_line
-from raqib.normalize.stamps import is_stamp
+from raqib.normalize.stamps import is_stamp, stamp_word
 
 MAX_NOTICE_CHARS = 300
 HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخبر)"
@@ -46,18 +46,23 @@ _OPENS = re.compile(
 # keyword or a date or a time does ("تحديث 10:30"; in "تحديث المنظومة بدأ في
 # 15 مارس" the date is the sentence's); an editor's note is one as it stands.
 _KEYWORD = (
-    r"(?:(?:آخر|اخر)\s+(?:تحديث|تعديل)|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
-    r"|التحديث(?:\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))?|تعديل"
-    r"|اعتذار\s+وتصحيح|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update"
-    r"|correction|corrected"
+    r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
+    r"|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
     r"|clarification|editor'?s\s+note)\b"
 )
-_SEPARATOR = r"(?:[:：\-–—|/…]|\.{2,})"  # "تحديث | 19:10 | ...", "تحديث.. ", "تحديث / "
+_SEPARATOR = r"[:：\-–—|]"  # "تحديث | 19:10 | ..." too
 # The keyword, its number, a closing quote before a separator ("«تحديث»: ..."), the separator.
 _NOTICE = re.compile(
     _OPEN + _KEYWORD + rf"(?:\s*[(\[]?\d{{1,2}}[)\]]?(?=\s*{_SEPARATOR}))?"
     rf"(?:\s*[»”\"](?=\s*{_SEPARATOR}))?\s*{_SEPARATOR}?",
     re.IGNORECASE,
+)
+# Words that open sentences as often as notices (تعديل: an amendment, a reshuffle;
+# "التحديث الأخير في 10 مايو أضاف..."): a label only before a colon.
+_COLON_ONLY = re.compile(
+    _OPEN + r"(?:(?:آخر|اخر)\s+تعديل|تعديل|اعتذار\s+وتصحيح"
+    r"|التحديث\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))"
+    r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
 )
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
 _BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
@@ -76,9 +81,9 @@ _PASSIVE = re.compile(
     + r"(?:(?:تم|جرى)\s+(?:ال)?(?:تحديث|تصحيح|تعديل)|صحح|صححت|عدل|عدلت)\s+"
     + _ARTICLE
     + r"|"
-    + _OPEN  # "تم تحديث هذه المادة لتصحيح...": not a law's article ("تم تعديل هذه المادة")
-    + r"(?:تم|جرى)\s+(?:تحديث|تصحيح|تعديل)\s+(?:هذه|هذا)\s+(?:ال)?(?:مادة|موضوع)\s+"
-    r"ل(?:تصحيح|تعديل|تحديث|اضافة|إضافة|توضيح)"
+    + _OPEN  # "تم تحديث هذه المادة لتصحيح...": not a law's ("تم تعديل هذه المادة لإضافة")
+    + r"(?:تم|جرى)\s+(?:تحديث|تصحيح)\s+(?:هذه|هذا)\s+(?:ال)?(?:مادة|موضوع)\s+"
+    r"ل(?:تصحيح|تصويب|توضيح)"
     + r"|"
     + _OPEN
     + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
@@ -86,9 +91,10 @@ _PASSIVE = re.compile(
     re.IGNORECASE,
 )
 _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
-# An apology is one when it names an earlier version and an error ("نعتذر عن خطأ ورد في
-# نسخة سابقة من هذا الخبر"), as a note is.
+# An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في
+# نسخة سابقة من هذا الخبر"), unquoted: not a minister's, nor of a late report.
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
+_ERROR = re.compile(r"خطأ|\berror\b", re.IGNORECASE)
 _EARLIER = re.compile(
     _ITSELF + r"|(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE
 )
@@ -183,42 +189,47 @@ def notices(root: Any) -> list[str]:
 
 def _stamp_line(text: str) -> bool:
     """Whether a line with "آخر تحديث" inside it is the page's stamp: after a
-    date or a separator, with only a stamp's words from there on. In "وبحسب
-    آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the stamp is the sentence's."""
+    date, a time's or a zone's word or a separator, with a stamp's words alone
+    up to the next separator ("· قراءة 3 دقائق" may follow). In "وبحسب آخر
+    تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the stamp is the sentence's."""
     stamp = _STAMP.search(text)
     if stamp is None:
         return False
     before = text[: stamp.start()].rstrip()
-    joined = not before or before[-1] in _STAMP_AFTER or before[-1].isdigit()
-    return joined and is_stamp(text[stamp.start() :])
+    last = before.split()[-1] if before else ""
+    joined = not last or last[-1] in _STAMP_AFTER or last[-1].isdigit() or stamp_word(last)
+    return joined and is_stamp(_PART_END.split(text[stamp.start() :], 1)[0])
 
 
 _STAMP_AFTER = "،,;؛|-–—:•·/()[]"
+_PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
 
 
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     """Add the line `text` (opening with `head`) if it is a notice."""
     head = _plain(head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head) or _BRACKETED.match(head)
-    if not (m or _PASSIVE.match(head) or _NOTE.match(head) or _APOLOGY.match(head)):
+    if not (m or any(r.match(head) for r in (_COLON_ONLY, _PASSIVE, _NOTE, _APOLOGY))):
         return
     links = list(links)
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
     plain = _plain(text)
-    said = _BRACKETED.match(plain) or _NOTICE.match(plain)
+    said = _BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain)
     if said and not plain[said.end() :].strip():
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if said and _a_link(links, plain[said.end() :].strip(), _plain):
         return  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
     if (
         _PASSIVE.match(plain)
+        or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
         or (
-            (_NOTE.match(plain) or _APOLOGY.match(plain) or said)
-            and _EARLIER.search(plain)
-            and _CORRECTED.search(plain)
+            _APOLOGY.match(plain)
+            and not _QUOTED.match(plain)
+            and re.search(_ITSELF, plain)
+            and _ERROR.search(plain)
         )
-        or (said and said.group().rstrip()[-1:] in ":：-–—|)]/…." and not _QUOTED.match(plain))
+        or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
     ):

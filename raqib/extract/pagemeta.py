@@ -8,13 +8,11 @@ tree to trafilatura afterwards.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from raqib.extract import jsonld
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
     beside_the_article,
@@ -25,12 +23,9 @@ from raqib.extract.furniture import (
 from raqib.extract.notices import BLOCK_TAGS, notices
 from raqib.normalize.arabic import canonical_line
 
-MAX_JSONLD_BYTES = 200_000
-
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:»«·]+\s+")
 _BY_PREFIX = re.compile(r"^\s*(?:بقلم|كتب|كتبت|إعداد|تقرير|by)\s*[:：]?\s*", re.IGNORECASE)
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 AUTHOR_MARK = re.compile(r"author|byline|writer|kateb", re.I)
 author_mark = searcher(AUTHOR_MARK)
 
@@ -206,80 +201,23 @@ def _read_meta_tags(root: Any, meta: PageMeta) -> None:
             meta.byline = content[:200]
 
 
-def _whole(data: Any, depth: int = 0) -> Any:
-    """JSON-LD's strings with their lone surrogates replaced (bounded as
-    _jsonld_objects reads it)."""
-    if isinstance(data, str):
-        return data.encode("utf-8", errors="replace").decode("utf-8")
-    if depth > 8:
-        return None
-    if isinstance(data, list):
-        return [_whole(x, depth + 1) for x in data]
-    if isinstance(data, dict):
-        return {_whole(k, depth + 1): _whole(v, depth + 1) for k, v in data.items()}
-    return data
-
-
-def _jsonld_objects(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    if depth > 6:
-        return
-    if isinstance(data, list):
-        for item in data:
-            yield from _jsonld_objects(item, depth + 1)
-    elif isinstance(data, dict):
-        yield data
-        graph = data.get("@graph")
-        if graph is not None:
-            yield from _jsonld_objects(graph, depth + 1)
-
-
-def _types(obj: dict[str, Any]) -> set[str]:
-    t = obj.get("@type")
-    if isinstance(t, str):
-        return {t.lower()}
-    if isinstance(t, list):
-        return {x.lower() for x in t if isinstance(x, str)}
-    return set()
-
-
-def _names(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        name = value.get("name")
-        return [name] if isinstance(name, str) else []
-    if isinstance(value, list):
-        return [n for v in value[:10] for n in _names(v)]
-    return []
-
-
 def _read_jsonld(root: Any, meta: PageMeta) -> None:
     own: list[dict[str, Any]] = []  # article objects about this page
-    for script in root.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        raw = (script.text or "").strip()
-        if not raw or len(raw) > MAX_JSONLD_BYTES:
-            continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        if _SURROGATE_ESCAPE.search(raw):  # "\ud800" alone: no text, digest or column holds it
-            data = _whole(data)
-        for obj in _jsonld_objects(data):
-            if len(meta.ld_types) < 50:
-                meta.ld_types |= {x[:40] for x in _types(obj)}
-            if _types(obj) & ARTICLE_TYPES and not _another_page(obj, meta.canonical_url):
-                own.append(obj)
-    # The first wins each field: a related story's, after it, would be read as
-    # this one's. JSON-LD is what publishers' CMSs keep current; it wins over <meta>.
+    for obj in jsonld.objects_in(root):
+        if len(meta.ld_types) < 50:
+            meta.ld_types |= {x[:40] for x in jsonld.types(obj)}
+        if jsonld.types(obj) & ARTICLE_TYPES and not jsonld.another_page(obj, meta.canonical_url):
+            own.append(obj)
+    # The first wins each field, a news type's before a WebPage's: a related
+    # story's, after it, would be read as this one's. JSON-LD is what publishers'
+    # CMSs keep current; it wins over <meta>.
+    own.sort(key=lambda o: not jsonld.types(o) & _NEWS_TYPES)
     for obj in reversed(own[:20]):
         if isinstance(obj.get("dateModified"), str):
             meta.modified = _date(obj["dateModified"])
         if isinstance(obj.get("datePublished"), str):
             meta.published = _date(obj["datePublished"])
-        authors = _names(obj.get("author"))
+        authors = jsonld.names(obj.get("author"))
         if authors:
             meta.byline = "، ".join(a.strip() for a in authors if a.strip())[:200] or meta.byline
         if isinstance(obj.get("headline"), str):
@@ -323,24 +261,20 @@ def _read_links(root: Any, meta: PageMeta) -> None:
             meta.amp_url = href
 
 
-def _another_page(obj: dict[str, Any], canonical: str | None) -> bool:
-    named = [obj.get("url"), obj.get("mainEntityOfPage")]
-    urls = [u.get("@id") or u.get("url") if isinstance(u, dict) else u for u in named]
-    paths = {_path(u) for u in urls if isinstance(u, str) and u.strip()}
-    return bool(canonical and paths) and _path(canonical or "") not in paths
-
-
-def _path(url: str) -> str:
-    try:
-        return urlsplit(url[:2048]).path.rstrip("/")
-    except ValueError:  # "http://[::1": a stranger's
-        return url
+def _another_storys(time: Any) -> bool:
+    """A <time> in an entry of a list of other stories: beside the article (a
+    sidebar, outside any <article>), with a link beside it in its entry."""
+    if any(a.tag == "article" for a in time.iterancestors()) or not beside_the_article(time):
+        return False
+    parent = time.getparent()
+    entry = (parent, parent.getparent()) if parent is not None else ()
+    return any(a.get("href") for p in entry if p is not None for a in p.iter("a"))
 
 
 def _read_time_tags(root: Any, meta: PageMeta) -> None:
     for el in root.iter("time"):
         dt = (el.get("datetime") or "").strip()
-        if not dt or beside_the_article(el):  # a sidebar's list of other stories
+        if not dt or _another_storys(el):
             continue
         marks = f"{el.get('itemprop', '')} {el.get('class', '')}".lower()
         if ("datemodified" in marks or "updated" in marks) and not meta.modified:

@@ -28,9 +28,9 @@ import lxml
 # with a time or a date; a three-part date ends in a 2- or 4-digit year); a
 # link alone on a line under a "read also" line ("اقرأ أيضا:<br><a>...</a>")
 # is a promo, as a block is; 17: "آخر تحديث" inside a line only as the page's
-# stamp (not a sentence's); more wordings (آخر تعديل, تعديل:, "تحديث (1):",
-# التحديث الأول, "تحديث..", an apology naming an earlier version); a sidebar's
-# <time> and a related story's JSON-LD date the page no more.
+# stamp (not a sentence's); more wordings ("تعديل:", "آخر تعديل:", "التحديث
+# الأول:" before a colon only, "تحديث (1):", an apology naming this article and
+# an error); a sidebar's <time> and a related story's JSON-LD date the page no more.
 PROFILE = 17
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.

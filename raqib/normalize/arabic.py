@@ -277,7 +277,7 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     """
     if not keep_grouping:
         text = list_commas(text)
-    folded = _fold(canonical(text)).casefold()
+    folded = _fold(numbers.one_scale(canonical(text))).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
     folded = _drop_stray_joiners(folded)
     # Diacritics removed from a letter leave the letter; spacing never matters.

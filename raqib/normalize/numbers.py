@@ -121,19 +121,13 @@ def _show(value: float) -> str:
 
 
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
-# After ألفاً, not a dual's noun (ألفاً من, ألفاً تقريباً): a particle, an adverb (its ا).
-_NOT_A_NOUN = {"من", "في", "علي", "الي", "عن", "حتي", "او", "ام", "مع", "بين", "لكل", "منذ",
-               "خلال", "فقط", "نحو", "حوالي", "عام", "سنه", "شهر", "يوم", "قبل", "بعد"}  # fmt: skip
+_ONE_SCALE = re.compile(r"([أا]لف|مليون|مليار)(?:ا\u064b|\u064bا)(?![^\W\d_])")
 
 
-def _noun_after(words: list[str], j: int) -> bool:
-    """Whether الفا (مليونا, مليارا) at j is a dual before its noun ("ألفا جندي":
-    2000), not one's accusative (عددهم ألفاً: 1000; the key lost the tanween).
-    At the end or before punctuation ("ألفاً،") spans end: no word after."""
-    after = words[j + 1] if j + 1 < len(words) else ""
-    return after[:1].isalpha() and not (
-        after.startswith(("ال", "و")) or after[-1] == "ا" or after in _NOT_A_NOUN
-    )
+def one_scale(text: str) -> str:
+    """ألفاً (ألفًا, مليوناً, ملياراً) written ألف while its tanween says it is one:
+    the key drops the mark, and then spells it as the dual ألفا (ألفا جندي)."""
+    return _ONE_SCALE.sub(r"\1", text) if "\u064b" in text else text
 
 
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
@@ -352,7 +346,10 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             kind == "scale"
             and not (current or total)
             and _bare(words[j]) in _CONSTRUCT_DUALS
-            and _noun_after(words, j)
+            # A dual before its noun ("ألفا جندي"); at the end or before punctuation
+            # ("عددهم ألفا،", where spans end), its tanween unwritten, one's accusative.
+            and j + 1 < len(words)
+            and words[j + 1][:1].isalpha()
         ):
             total += 2 * value  # "مليونا دولار": two million (a dual before its noun)
             scale = value

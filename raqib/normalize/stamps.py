@@ -30,7 +30,8 @@ _MONTHS = (
 )  # fmt: skip
 _WHEN_WORDS = (
     *_LABEL, *_MONTHS, "آخر", "اخر", "تم", "last", "في", "الساعة", "ساعة", "يوم", "بتاريخ",
-    "تاريخ", "الموافق", "منذ", "دقيقة", "دقائق", "دقيقتين", "ساعات", "ساعتين", "أيام", "يومين",
+    "تاريخ", "الموافق", "منذ", "قبل", "دقيقة", "دقائق", "دقيقتين", "ساعات", "ساعتين", "أيام",
+    "يومين", "أسبوع", "أسابيع", "أسبوعين", "week", "weeks",
     "at", "on", "ago", "min", "mins", "minutes", "hour", "hours", "ص", "م", "صباحا", "صباحاً",
     "مساء", "مساءً", "مساءا", "ظهرا", "ظهراً", "am", "pm", "a", "p", "m", "ت", "غ", "هـ", "ه",
     "الثاني", "الأول", "الاول", "الأولى", "الاولى", "الآخر", "الاخر", "الآخرة", "الاخرة",
@@ -55,8 +56,9 @@ _WHEN = re.compile(
 )
 # What a number before it counts: "منذ 5 دقائق", "2 hours ago".
 _SPANS = (
-    "دقيقة", "دقائق", "دقيقتين", "ساعة", "ساعات", "ساعتين", "يوم", "أيام", "يومين", "min",
-    "mins", "minute", "minutes", "hour", "hours", "day", "days",
+    "دقيقة", "دقائق", "دقيقتين", "ساعة", "ساعات", "ساعتين", "يوم", "أيام", "يومين", "أسبوع",
+    "أسابيع", "أسبوعين", "min", "mins", "minute", "minutes", "hour", "hours", "day", "days",
+    "week", "weeks",
 )  # fmt: skip
 # What an hour beside it is: "الساعة 5", "5 م", "5 am".
 _HOURS = ("الساعة", "at", "م", "ص", "مساء", "مساءً", "صباحا", "صباحاً", "ظهرا", "am", "pm")
@@ -72,7 +74,13 @@ _LABELS = frozenset(w for word in _LABEL for w in _words(word))
 _MONTH_WORDS = frozenset(w for word in _MONTHS for w in _words(word))
 _SPAN_WORDS = frozenset(w for word in _SPANS for w in _words(word))
 _HOUR_WORDS = frozenset(w for word in _HOURS for w in _words(word))
-_AGO = frozenset(_words("منذ ago"))
+_AGO = frozenset(_words("منذ قبل ago"))
+
+
+def stamp_word(word: str) -> bool:
+    """Whether a word is a time's, a date's or a zone's ("م", "غرينتش", "2013")."""
+    tokens = _TOKEN.findall(matching_key(word, fold_numbers=False))
+    return bool(tokens) and all(t in _STAMP_WORDS or t.isdigit() for t in tokens)
 
 
 def is_stamp(notice: str) -> bool:
@@ -89,12 +97,15 @@ def is_stamp(notice: str) -> bool:
         if not t.isdigit():
             if t not in _STAMP_WORDS:
                 return False
-        elif not (
-            (len(t) == 4 and 1300 <= int(t) <= 2099)  # a year, the Hijri's too (1445 هـ)
-            or (1 <= int(t) <= 31 and _MONTH_WORDS.intersection(tokens[max(i - 1, 0) : i + 3]))
-            or _SPAN_WORDS.intersection(tokens[i + 1 : i + 2])
-            # A bare hour where no time is written ("Update 2: 4:30 pm" is numbered).
-            or (rest == key and int(t) <= 24 and _HOUR_WORDS & {*tokens[max(i - 1, 0) : i + 2]})
+        elif (
+            len(t) > 4
+            or not (
+                (len(t) == 4 and 1300 <= int(t) <= 2099)  # a year, the Hijri's too (1445 هـ)
+                or (1 <= int(t) <= 31 and _MONTH_WORDS.intersection(tokens[max(i - 1, 0) : i + 3]))
+                or _SPAN_WORDS.intersection(tokens[i + 1 : i + 2])
+                # A bare hour where no time is written ("Update 2: 4:30 pm" is numbered).
+                or (rest == key and int(t) <= 24 and _HOUR_WORDS & {*tokens[max(i - 1, 0) : i + 2]})
+            )
         ):
             return False  # no year, day, span or hour: "تحديث 3"
     return True
@@ -104,24 +115,31 @@ def is_stamp(notice: str) -> bool:
 _SPAN_UNITS = {
     "دقيقة": (60, 1), "دقائق": (60, 0), "دقيقتين": (60, 2), "ساعة": (3600, 1),
     "ساعات": (3600, 0), "ساعتين": (3600, 2), "يوم": (86400, 1), "أيام": (86400, 0),
-    "يومين": (86400, 2), "min": (60, 0), "mins": (60, 0), "minute": (60, 1),
+    "يومين": (86400, 2), "أسبوع": (604800, 1), "أسابيع": (604800, 0), "أسبوعين": (604800, 2),
+    "week": (604800, 1), "weeks": (604800, 0), "min": (60, 0), "mins": (60, 0), "minute": (60, 1),
     "minutes": (60, 0), "hour": (3600, 1), "hours": (3600, 0), "day": (86400, 1),
     "days": (86400, 0),
 }  # fmt: skip
 _SPAN_OF = {w: unit for word, unit in _SPAN_UNITS.items() for w in _words(word)}
 
 
-def ago(stamp: str) -> tuple[timedelta, timedelta] | None:
+def ago(stamp: str) -> timedelta | None:
     """How long before its page was served a relative stamp says the update
-    was ("آخر تحديث: منذ 15 دقيقة", "2 hours ago"), and its unit (a floor:
-    the update was at most that long before); None for any other notice."""
+    was ("آخر تحديث: منذ 15 دقيقة", "2 hours ago"); None for any other notice."""
     tokens = _TOKEN.findall(matching_key(stamp))
     if not _AGO.intersection(tokens):
         return None
     for i, t in enumerate(tokens):
         if t in _SPAN_OF:
             seconds, alone = _SPAN_OF[t]
-            count = int(tokens[i - 1]) if i and tokens[i - 1].isdigit() else alone
-            if count:
-                return timedelta(seconds=count * seconds), timedelta(seconds=seconds)
+            said = tokens[i - 1] if i else ""
+            if said.isdigit() and len(said) > 6:
+                return None  # "منذ 9999999 يوم" is no moment
+            count = int(said) if said.isdigit() else alone
+            if 0 < count * seconds <= MAX_AGO:  # a page's "منذ 9999999 يوم" is no moment
+                return timedelta(seconds=count * seconds)
+            return None
     return None
+
+
+MAX_AGO = 10 * 366 * 86400  # ten years, in seconds
