@@ -7,7 +7,9 @@ diacritics, is not a delta; figures are shown as the page wrote them.
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_left
 from collections import Counter
 from typing import Any
 
@@ -74,6 +76,11 @@ def figures(text: str) -> list[tuple[str, str]]:
         )
         rest[start:end] = ["#"] * (end - start)
     joined = fold_digits(" ".join(rest))
+    spaces = [i for i, ch in enumerate(joined) if ch == " "]
+
+    def word_at(pos: int) -> int:  # joined.count(" ", 0, pos), in log time: a long line
+        return bisect_left(spaces, pos)  # of glued figures made it quadratic
+
     for m in _NUMBER.finditer(joined):
         value = m.group().replace("\u066b", ".").replace("\u066c", ",").replace("\u066a", "%")
         value = "".join(value.split())
@@ -83,13 +90,13 @@ def figures(text: str) -> list[tuple[str, str]]:
         if not value.endswith("%") and (pct := PERCENT_WORDS.match(joined, m.end())):
             figure += "%"
             if as_written:  # not in the key's spelling (المءه)
-                at = joined.count(" ", 0, m.start())  # the figure's word, then the percent words
-                words = shown[at + 1 : joined.count(" ", 0, pct.end()) + 1]
+                at = word_at(m.start())  # the figure's word, then the percent words
+                words = shown[at + 1 : word_at(pct.end()) + 1]
                 value = " ".join([value, *words]).rstrip(_TRAILING)
             else:
                 value += "%"  # a share still, never "30 → 30"
         if as_written:  # in the page's digits: ٢٩ stays ٢٩ (the key reads it 29)
-            word = shown[joined.count(" ", 0, m.start())]
+            word = shown[word_at(m.start())]
             value = _dated_as_written(value, word) if dated else _as_written(value, word)
         named = None if dated else _MONTH_AFTER.match(joined, m.end())
         if (
@@ -100,7 +107,7 @@ def figures(text: str) -> list[tuple[str, str]]:
         ):
             # A day and its month: 23 أبريل → 23 مايو is a date changed, not words.
             figure = f"{figure} {named.group(1)}"
-            at = joined.count(" ", 0, named.start(1))  # the month's own word
+            at = word_at(named.start(1))  # the month's own word
             value += " " + (shown[at].rstrip(_TRAILING) if as_written else named.group(1))
         out.append((figure, value))
     return out
@@ -109,22 +116,34 @@ def figures(text: str) -> list[tuple[str, str]]:
 def _dated_as_written(value: str, word: str) -> str:
     """A time or a date as the page's word has it (the key writes 09:45 as
     9:45 and 2020-03-05 as 5/3/2020)."""
-    for found in _NUMBER.finditer(fold_digits(word)):  # one character for one: spans agree
-        if one_spelling(found.group()) == value:  # the one it is of a range (10:00-11:30)
-            return word[found.start() : found.end()]
-    return value
+    return _dates_in(word).get(value, value)
+
+
+# Each read once for all its figures: a stranger's word of 8,000 glued figures
+# was read again for each (minutes at 100 KB).
+@functools.lru_cache(maxsize=64)
+def _dates_in(word: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for m in _NUMBER.finditer(fold_digits(word)):  # one character for one: spans agree
+        found.setdefault(one_spelling(m.group()), word[m.start() : m.end()])  # a range's first
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_of(word: str) -> str | None:
+    return next((z for z in ("٠", "۰") if any(z <= ch <= chr(ord(z) + 9) for ch in word)), None)
 
 
 def _as_written(value: str, word: str) -> str:
     """`value` (ASCII digits) in the digits of `word`, the page's word it was read in."""
-    for zero in ("٠", "۰"):  # Arabic-Indic, Persian
-        if any(zero <= ch <= chr(ord(zero) + 9) for ch in word):
-            out = "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in value)
-            for ascii_mark, mark in ((".", "٫"), (",", "٬"), ("%", "٪")):
-                if mark in word:
-                    out = out.replace(ascii_mark, mark)
-            return out
-    return value
+    zero = _zero_of(word)  # Arabic-Indic, Persian
+    if zero is None:
+        return value
+    out = "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in value)
+    for ascii_mark, mark in ((".", "٫"), (",", "٬"), ("%", "٪")):
+        if mark in word:
+            out = out.replace(ascii_mark, mark)
+    return out
 
 
 def numbers(text: str) -> list[str]:

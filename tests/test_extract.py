@@ -157,6 +157,12 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر عن تأخر هذا التقرير بسبب تحديث الأنظمة.", False),
         ("نأسف لأن النسخة السابقة من الاتفاق لم تتضمن تعديل البند 5، قال المفاوض.", False),
         ("تم تعديل هذه المادة لإضافة شرط يمنع الترشح لأكثر من ولايتين.", False),
+        ("آخر تعديل - 14:00", True),  # a spaced dash after a label that opens no sentence
+        ("اعتذار وتصحيح - ورد خطأ في اسم الوزير", True),
+        # The second review's: a sentence with "في آخر تحديث" and its date is no stamp.
+        ("سجلت الوزارة 1500 إصابة في آخر تحديث يوم 17 مارس", False),
+        ("بلغ العدد 21 آخر تحديث 17 مارس", False),
+        ("نشرت الوزارة أمس الساعة 10 آخر تحديث 17 مارس - وبلغ عدد المتعافين 21", False),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -256,10 +262,34 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     footer = '<footer><time class="updated" datetime="2024-08-08T10:00">x</time></footer>'
     page = f"<html><body><article><p>نص</p>{footer}</article></body></html>"
     assert read(lxml.html.fromstring(page)).modified == "2024-08-08T10:00"
-    wrap = '<div class="content-sidebar-wrap"><p>نص</p><time class="updated" datetime="2024-09-09">'
-    assert read(
-        lxml.html.fromstring(f"<html><body>{wrap}</time></div></body></html>")
-    ).modified == ("2024-09-09")
+    wrap = '<div class="content-sidebar-wrap"><article><p>نص</p><time class="updated" datetime="2024-09-09">'
+    page = f"<html><body>{wrap}</time></article></div></body></html>"
+    assert read(lxml.html.fromstring(page)).modified == "2024-09-09"
+    # A related story's card, its link further up; a related list inside the article.
+    card = (
+        "<aside class='sidebar related'><ul><li><a href='/n/2'><h3>خبر آخر</h3></a>"
+        "<div class='meta'><span><time class='updated' datetime='2024-05-05'>x</time></span>"
+        "</div></li></ul></aside>"
+    )
+    assert modified("", card) is None
+    inside = "<div class='related-posts'><ul><li><a href='/n/2'>خبر</a><time class='updated' datetime='2024-05-05'>x</time></li></ul></div>"
+    page = f"<html><body><article><h1>عنوان</h1><p>نص</p>{inside}</article></body></html>"
+    assert read(lxml.html.fromstring(page)).modified is None
+    # Paths compared by segment: /news/1234 is not /news/123's.
+    near = '{"@type": "NewsArticle", "url": "https://a.example/news/1234", "dateModified": "2024-05-05"}'
+    mine = '{"@type": "NewsArticle", "url": "https://a.example/news/123"}'
+    assert (
+        modified('<link rel="canonical" href="https://a.example/news/123">' + ld(mine) + ld(near))
+        is None
+    )
+    # A live blog's own object before its updates' (BlogPosting, no address).
+    live = (
+        '[{"@type": "LiveBlogPosting", "dateModified": "2024-01-01"},'
+        ' {"@type": "BlogPosting", "dateModified": "2024-05-05"}]'
+    )
+    assert modified(ld(live)) == "2024-01-01"
+    # JSON nested past what Python reads: ignored, not an error.
+    assert modified(ld("[" * 100_000 + "]" * 100_000)) is None
 
 
 @pytest.mark.parametrize(

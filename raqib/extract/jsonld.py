@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 MAX_JSONLD_BYTES = 200_000
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -23,7 +23,7 @@ def objects_in(root: Any) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[" nested 100,000 deep: a stranger's
             continue
         if _SURROGATE_ESCAPE.search(raw):  # "\ud800" alone: no text, digest or column holds it
             data = _whole(data)
@@ -85,14 +85,17 @@ def another_page(obj: dict[str, Any], canonical: str | None) -> bool:
     mine = _address(canonical or "")
     named = [obj.get("url"), obj.get("mainEntityOfPage")]
     urls = [u.get("@id") or u.get("url") if isinstance(u, dict) else u for u in named]
-    theirs = [a for u in urls if isinstance(u, str) and (a := _address(u))]
+    rooted = [
+        urljoin(canonical or "", u) if u.startswith("/") else u for u in urls if isinstance(u, str)
+    ]
+    theirs = [a for u in rooted if (a := _address(u))]
     return mine is not None and bool(theirs) and all(_apart(mine, a) for a in theirs)
 
 
 def _apart(a: tuple[str, str], b: tuple[str, str]) -> bool:
     if a[0] == b[0]:
         return bool(a[1] and b[1]) and a[1] != b[1]
-    return not (a[0].startswith(b[0]) or b[0].startswith(a[0]))
+    return not (a[0].startswith(b[0] + "/") or b[0].startswith(a[0] + "/"))  # by segment
 
 
 def _address(url: str) -> tuple[str, str] | None:

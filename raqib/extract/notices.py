@@ -16,7 +16,7 @@ from lxml import etree
 
 from raqib.extract.furniture import beside_the_article
 from raqib.normalize.arabic import canonical_line
-from raqib.normalize.stamps import is_stamp, stamp_word
+from raqib.normalize.stamps import is_stamp, stamp_end
 
 MAX_NOTICE_CHARS = 300
 HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخبر)"
@@ -60,9 +60,10 @@ _NOTICE = re.compile(
 # Words that open sentences as often as notices (تعديل: an amendment, a reshuffle;
 # "التحديث الأخير في 10 مايو أضاف..."): a label only before a colon.
 _COLON_ONLY = re.compile(
-    _OPEN + r"(?:(?:آخر|اخر)\s+تعديل|تعديل|اعتذار\s+وتصحيح"
+    _OPEN + r"(?:(?:(?:آخر|اخر)\s+تعديل|اعتذار\s+وتصحيح"
     r"|التحديث\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))"
-    r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
+    r"\s*(?:[:：]|[-–—](?=\s))"  # or a spaced dash: "آخر تعديل - 14:00"; not تعديل's
+    r"|تعديل(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：])"
 )
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
 _BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
@@ -189,7 +190,7 @@ def notices(root: Any) -> list[str]:
 
 def _stamp_line(text: str) -> bool:
     """Whether a line with "آخر تحديث" inside it is the page's stamp: after a
-    date, a time's or a zone's word or a separator, with a stamp's words alone
+    date's or a time's end (a month, a year, a time, ص, GMT) or a separator, with a stamp's words alone
     up to the next separator ("· قراءة 3 دقائق" may follow). In "وبحسب آخر
     تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the stamp is the sentence's."""
     stamp = _STAMP.search(text)
@@ -197,12 +198,12 @@ def _stamp_line(text: str) -> bool:
         return False
     before = text[: stamp.start()].rstrip()
     last = before.split()[-1] if before else ""
-    joined = not last or last[-1] in _STAMP_AFTER or last[-1].isdigit() or stamp_word(last)
+    joined = not last or last[-1] in _STAMP_AFTER or stamp_end(last)
     return joined and is_stamp(_PART_END.split(text[stamp.start() :], 1)[0])
 
 
-_STAMP_AFTER = "،,;؛|-–—:•·/()[]"
-_PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
+_STAMP_AFTER = "،,;؛|-–—:•·/"
+_PART_END = re.compile(r"\s[|·•]")  # "آخر تحديث: 14:00 | طباعة"
 
 
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 from raqib.extract import jsonld
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
-    beside_the_article,
     furniture_elements,
     heads_the_article,
+    marks_furniture,
     text_of,
 )
 from raqib.extract.notices import BLOCK_TAGS, notices
@@ -208,10 +208,10 @@ def _read_jsonld(root: Any, meta: PageMeta) -> None:
             meta.ld_types |= {x[:40] for x in jsonld.types(obj)}
         if jsonld.types(obj) & ARTICLE_TYPES and not jsonld.another_page(obj, meta.canonical_url):
             own.append(obj)
-    # The first wins each field, a news type's before a WebPage's: a related
+    # The first wins each field, an article's before a bare WebPage's: a related
     # story's, after it, would be read as this one's. JSON-LD is what publishers'
     # CMSs keep current; it wins over <meta>.
-    own.sort(key=lambda o: not jsonld.types(o) & _NEWS_TYPES)
+    own.sort(key=lambda o: jsonld.types(o) & ARTICLE_TYPES == {"webpage"})
     for obj in reversed(own[:20]):
         if isinstance(obj.get("dateModified"), str):
             meta.modified = _date(obj["dateModified"])
@@ -262,13 +262,20 @@ def _read_links(root: Any, meta: PageMeta) -> None:
 
 
 def _another_storys(time: Any) -> bool:
-    """A <time> in an entry of a list of other stories: beside the article (a
-    sidebar, outside any <article>), with a link beside it in its entry."""
-    if any(a.tag == "article" for a in time.iterancestors()) or not beside_the_article(time):
-        return False
-    parent = time.getparent()
-    entry = (parent, parent.getparent()) if parent is not None else ()
-    return any(a.get("href") for p in entry if p is not None for a in p.iter("a"))
+    """A <time> in furniture (a sidebar's or a related list's entry, in or out of
+    the article) is another story's; not in the article's own footer or header,
+    one holding the headline, nor a wrapper named for a sidebar holding the <article>."""
+    inside = False  # within an <article> yet
+    for node in reversed([time, *time.iterancestors()]):  # from the root down
+        if node.tag in ("body", "html"):
+            continue
+        if node.tag == "article":
+            inside = True
+        elif marks_furniture(node) and node.find(".//article") is None:
+            # Not the article's own footer, nor a header holding the headline.
+            if not (inside and node.tag in ("footer", "header")) and node.find(".//h1") is None:
+                return True
+    return False
 
 
 def _read_time_tags(root: Any, meta: PageMeta) -> None:

@@ -121,6 +121,8 @@ def _show(value: float) -> str:
 
 
 _CONSTRUCT_DUALS = {"الفا", "مليونا", "مليارا"}  # after a count: "ثلاثون مليونا" (30 million)
+_PARTICLES = {"من", "في", "علي", "الي", "عن", "حتي", "او", "مع", "بين", "منذ", "خلال", "فقط",
+              "نحو", "تقريبا", "حوالي", "لكل", "كل"}  # fmt: skip
 _ONE_SCALE = re.compile(r"([أا]لف|مليون|مليار)(?:ا\u064b|\u064bا)(?![^\W\d_])")
 
 
@@ -346,10 +348,11 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             kind == "scale"
             and not (current or total)
             and _bare(words[j]) in _CONSTRUCT_DUALS
-            # A dual before its noun ("ألفا جندي"); at the end or before punctuation
-            # ("عددهم ألفا،", where spans end), its tanween unwritten, one's accusative.
+            # A dual before its noun ("ألفا جندي"); its tanween unwritten, one's accusative
+            # at the end, before punctuation (where spans end) or a particle (ألفا من).
             and j + 1 < len(words)
             and words[j + 1][:1].isalpha()
+            and words[j + 1] not in _PARTICLES
         ):
             total += 2 * value  # "مليونا دولار": two million (a dual before its noun)
             scale = value

@@ -77,10 +77,22 @@ _HOUR_WORDS = frozenset(w for word in _HOURS for w in _words(word))
 _AGO = frozenset(_words("منذ قبل ago"))
 
 
-def stamp_word(word: str) -> bool:
-    """Whether a word is a time's, a date's or a zone's ("م", "غرينتش", "2013")."""
-    tokens = _TOKEN.findall(matching_key(word, fold_numbers=False))
-    return bool(tokens) and all(t in _STAMP_WORDS or t.isdigit() for t in tokens)
+def stamp_end(word: str) -> bool:
+    """Whether a word can end a date or a time before a stamp's label: a month,
+    a year, a time, a date, "ص"/"م", a zone's abbreviation or غرينتش, a span
+    ("نشر منذ ساعتين آخر تحديث"). Not في, يوم or a place: a sentence's too."""
+    key = matching_key(word, fold_numbers=False).strip("()[]،,.:;")
+    if _WHEN.fullmatch(key) or (len(key) == 4 and key.isdigit() and 1300 <= int(key) <= 2099):
+        return True
+    return key in _ENDS
+
+
+_ENDS = frozenset(
+    w for word in (*_MONTHS, *_SPANS, "ص", "م", "هـ", "am", "pm", "gmt", "utc", "bst", "ast",
+                   "est", "edt", "cet", "cest", "eet", "eest", "msk", "ksa", "غرينتش",
+                   "غرينيتش", "جرينتش", "المكرمة", "صباحا", "مساء", "ظهرا")
+    for w in _words(word)
+)  # fmt: skip
 
 
 def is_stamp(notice: str) -> bool:
