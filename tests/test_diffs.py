@@ -207,6 +207,7 @@ def test_halves_and_construct_duals_are_the_same_figure() -> None:
         ("يتقاضى ألفاً كل شهر", "1000"), ("يتقاضى ألفًا كل شهر", "1000"),
         ("بناء ألفا وحدة سكنية", "2000"), ("مضى ألفا عام", "2000"), ("بلغ عددهم ألفا،", "1000"),
         ("قتل ألفا من الجنود", "1000"), ("نزح ألفا في المدينة", "1000"), ("ألفا تقريبا", "1000"),
+        ("قتل ألفا منهم", "1000"),
     ):  # fmt: skip
         assert numbers(text) == [value], text
     # The dual before its noun stays two (a review's: ألفا وحدة → ألف وحدة read as cosmetic).

@@ -157,8 +157,10 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر عن تأخر هذا التقرير بسبب تحديث الأنظمة.", False),
         ("نأسف لأن النسخة السابقة من الاتفاق لم تتضمن تعديل البند 5، قال المفاوض.", False),
         ("تم تعديل هذه المادة لإضافة شرط يمنع الترشح لأكثر من ولايتين.", False),
-        ("آخر تعديل - 14:00", True),  # a spaced dash after a label that opens no sentence
-        ("اعتذار وتصحيح - ورد خطأ في اسم الوزير", True),
+        ("آخر تعديل (2): أضيف تصريح الوزير", True),
+        # The third review's: a dash after these labels opens prose as often.
+        ("التحديث الأخير - الذي أصدرته الشركة الشهر الماضي - تسبب في مشكلات البطارية.", False),
+        ("آخر تعديل - وهو الثالث منذ تشكيل الحكومة - شمل خمس وزارات.", False),
         # The second review's: a sentence with "في آخر تحديث" and its date is no stamp.
         ("سجلت الوزارة 1500 إصابة في آخر تحديث يوم 17 مارس", False),
         ("بلغ العدد 21 آخر تحديث 17 مارس", False),
@@ -288,6 +290,21 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
         ' {"@type": "BlogPosting", "dateModified": "2024-05-05"}]'
     )
     assert modified(ld(live)) == "2024-01-01"
+    # The third review's: the article's own footer boxes keep its date; a list of
+    # <article> cards is another story's; a stranger's addresses are no error.
+    for box in ("post-footer", "entry-footer", "meta social-bar", "breaking-news-date"):
+        own_box = f"<div class='{box}'><time class='updated' datetime='2024-05-05'>x</time></div>"
+        page = f"<html><body><article><h1>t</h1><p>نص</p>{own_box}</article></body></html>"
+        assert read(lxml.html.fromstring(page)).modified == "2024-05-05", box
+    cards = (
+        "<aside class='related'><article><a href='/n/2'>خبر</a>"
+        "<time class='updated' datetime='2024-05-05'>x</time></article></aside>"
+    )
+    assert modified("", cards) is None
+    ipv6 = '{"@type": "NewsArticle", "url": "//[::1/x", "dateModified": "2024-01-01"}'
+    assert modified(link + ld(ipv6)) == "2024-01-01"
+    rooted = '{"@type": "NewsArticle", "url": "/a", "dateModified": "2024-01-01"}'
+    assert modified('<link rel="canonical" href="http://[::1/x">' + ld(rooted)) == "2024-01-01"
     # JSON nested past what Python reads: ignored, not an error.
     assert modified(ld("[" * 100_000 + "]" * 100_000)) is None
 
@@ -302,6 +319,10 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
         "بتوقيت غرينتش آخر تحديث 14:00",
         "28 أغسطس 2013 - آخر تحديث: 14:00 · قراءة 3 دقائق",
         "خبر | آخر تحديث: 14:00 | طباعة",
+        "نشر في 07 أكتوبر 2020 - 12:09م آخر تحديث 14:00",
+        "نشر 10:00 (GMT+3) آخر تحديث 12:00 (GMT+3)",
+        "نشر 10:00 بتوقيت مكة آخر تحديث 12:00",
+        "تاريخ النشر: 07/10/2020 آخر تحديث: 08/10/2020 - قراءة 3 دقائق",
     ],
 )
 def test_a_pages_stamp_line_inside_a_line_is_a_notice(stamp: str) -> None:

@@ -85,10 +85,7 @@ def another_page(obj: dict[str, Any], canonical: str | None) -> bool:
     mine = _address(canonical or "")
     named = [obj.get("url"), obj.get("mainEntityOfPage")]
     urls = [u.get("@id") or u.get("url") if isinstance(u, dict) else u for u in named]
-    rooted = [
-        urljoin(canonical or "", u) if u.startswith("/") else u for u in urls if isinstance(u, str)
-    ]
-    theirs = [a for u in rooted if (a := _address(u))]
+    theirs = [a for u in urls if isinstance(u, str) and (a := _address(u, canonical or ""))]
     return mine is not None and bool(theirs) and all(_apart(mine, a) for a in theirs)
 
 
@@ -98,10 +95,12 @@ def _apart(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return not (a[0].startswith(b[0] + "/") or b[0].startswith(a[0] + "/"))  # by segment
 
 
-def _address(url: str) -> tuple[str, str] | None:
-    """An absolute web address's path and query, as one page's are compared."""
+def _address(url: str, base: str = "") -> tuple[str, str] | None:
+    """An absolute web address's path and query, as one page's are compared (a
+    root-relative one resolved against `base`)."""
     try:
-        parts = urlsplit(url.strip()[:2048])
+        url = url.strip()[:2048]
+        parts = urlsplit(urljoin(base[:2048], url) if url.startswith("/") else url)
     except ValueError:  # "http://[::1": a stranger's
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -60,10 +60,9 @@ _NOTICE = re.compile(
 # Words that open sentences as often as notices (تعديل: an amendment, a reshuffle;
 # "التحديث الأخير في 10 مايو أضاف..."): a label only before a colon.
 _COLON_ONLY = re.compile(
-    _OPEN + r"(?:(?:(?:آخر|اخر)\s+تعديل|اعتذار\s+وتصحيح"
+    _OPEN + r"(?:(?:آخر|اخر)\s+تعديل|تعديل|اعتذار\s+وتصحيح"
     r"|التحديث\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))"
-    r"\s*(?:[:：]|[-–—](?=\s))"  # or a spaced dash: "آخر تعديل - 14:00"; not تعديل's
-    r"|تعديل(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：])"
+    r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"  # a dash opens prose: "التحديث الأخير - الذي…"
 )
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
 _BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
@@ -198,12 +197,12 @@ def _stamp_line(text: str) -> bool:
         return False
     before = text[: stamp.start()].rstrip()
     last = before.split()[-1] if before else ""
-    joined = not last or last[-1] in _STAMP_AFTER or stamp_end(last)
+    joined = not last or last[-1] in _STAMP_AFTER or stamp_end(before)
     return joined and is_stamp(_PART_END.split(text[stamp.start() :], 1)[0])
 
 
 _STAMP_AFTER = "،,;؛|-–—:•·/"
-_PART_END = re.compile(r"\s[|·•]")  # "آخر تحديث: 14:00 | طباعة"
+_PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
 
 
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:

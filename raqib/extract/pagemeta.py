@@ -8,6 +8,7 @@ tree to trafilatura afterwards.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,6 @@ from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
     furniture_elements,
     heads_the_article,
-    marks_furniture,
     text_of,
 )
 from raqib.extract.notices import BLOCK_TAGS, notices
@@ -261,33 +261,47 @@ def _read_links(root: Any, meta: PageMeta) -> None:
             meta.amp_url = href
 
 
-def _another_storys(time: Any) -> bool:
-    """A <time> in furniture (a sidebar's or a related list's entry, in or out of
-    the article) is another story's; not in the article's own footer or header,
-    one holding the headline, nor a wrapper named for a sidebar holding the <article>."""
-    inside = False  # within an <article> yet
-    for node in reversed([time, *time.iterancestors()]):  # from the root down
-        if node.tag in ("body", "html"):
-            continue
-        if node.tag == "article":
-            inside = True
-        elif marks_furniture(node) and node.find(".//article") is None:
-            # Not the article's own footer, nor a header holding the headline.
-            if not (inside and node.tag in ("footer", "header")) and node.find(".//h1") is None:
-                return True
-    return False
+# Where a list of other stories sits, each with its date: a sidebar, a widget, a
+# related, popular or latest list (not a footer, a byline's bar or a ticker's box).
+_STORY_LIST = re.compile(
+    # (not a layout's wrapper: Genesis's "content-sidebar-wrap" holds the article)
+    r"(?<!content-)sidebar(?![-_]wrap)|widget|related|popular|most-?read"
+    r"|latest[-_]?(?:news|posts|articles|stories)"
+    r"|more-?news|read-?also",
+    re.IGNORECASE,
+)
+MAX_TIME_TAGS = 500  # a page's own dates come early; a stranger's 24,000 cost nothing
 
 
 def _read_time_tags(root: Any, meta: PageMeta) -> None:
-    for el in root.iter("time"):
+    times = [el for el in itertools.islice(root.iter("time"), MAX_TIME_TAGS) if el.get("datetime")]
+    headed: set[Any] = set()  # every element holding an <h1>: the article's side
+    for h1 in root.iter("h1") if times else ():
+        for node in (h1, *h1.iterancestors()):
+            if node in headed:
+                break  # and so are its ancestors
+            headed.add(node)
+    for el in times:
         dt = (el.get("datetime") or "").strip()
-        if not dt or _another_storys(el):
+        if not dt or _in_a_list(el, headed):
             continue
         marks = f"{el.get('itemprop', '')} {el.get('class', '')}".lower()
         if ("datemodified" in marks or "updated" in marks) and not meta.modified:
             meta.modified = dt[:64]
         elif ("datepublished" in marks or "published" in marks) and not meta.published:
             meta.published = dt[:64]
+
+
+def _in_a_list(time: Any, headed: set[Any]) -> bool:
+    """A <time> in a list of other stories (in or out of the article, cards of
+    <article>s too) before any element holding the headline: another story's."""
+    for node in time.iterancestors():
+        if node in headed:
+            return False
+        marks = f"{node.get('class', '')} {node.get('id', '')}"
+        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks[:500]):
+            return True
+    return False
 
 
 def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:

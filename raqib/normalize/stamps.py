@@ -77,20 +77,30 @@ _HOUR_WORDS = frozenset(w for word in _HOURS for w in _words(word))
 _AGO = frozenset(_words("منذ قبل ago"))
 
 
-def stamp_end(word: str) -> bool:
-    """Whether a word can end a date or a time before a stamp's label: a month,
-    a year, a time, a date, "ص"/"م", a zone's abbreviation or غرينتش, a span
-    ("نشر منذ ساعتين آخر تحديث"). Not في, يوم or a place: a sentence's too."""
-    key = matching_key(word, fold_numbers=False).strip("()[]،,.:;")
-    if _WHEN.fullmatch(key) or (len(key) == 4 and key.isdigit() and 1300 <= int(key) <= 2099):
+def stamp_end(before: str) -> bool:
+    """Whether text ends as a date or a time does, before a stamp's label: a
+    month, a year, a time or a date (12:09م, 2020م), ص or م, a zone (GMT+3,
+    "(توقيت القدس)", "بتوقيت مكة"), a span's plural ("نشر منذ ساعتين"). Not في,
+    يوم or a place alone: a sentence's ("في آخر تحديث يوم 17 مارس")."""
+    words = matching_key(before[-200:], fold_numbers=False).split()
+    key = words[-1].strip("()[]،,.:;") if words else ""
+    key = _GLUED_MARK.sub("", key)  # 12:09م, 2020م
+    if _WHEN.fullmatch(key) or _ZONE_OFFSET.fullmatch(key):
         return True
-    return key in _ENDS
+    if len(key) == 4 and key.isdigit() and 1300 <= int(key) <= 2099:
+        return True
+    zone = len(words) > 1 and words[-2].strip("()[]") in _ZONE_WORDS and key in _STAMP_WORDS
+    return key in _ENDS or zone
 
 
+_GLUED_MARK = re.compile(r"(?<=\d)[مص]$")
+_ZONE_OFFSET = re.compile(r"(?:gmt|utc)[+-]\d{1,2}(?::?\d{2})?")
+_ZONE_WORDS = frozenset(_words("توقيت بتوقيت"))
 _ENDS = frozenset(
-    w for word in (*_MONTHS, *_SPANS, "ص", "م", "هـ", "am", "pm", "gmt", "utc", "bst", "ast",
-                   "est", "edt", "cet", "cest", "eet", "eest", "msk", "ksa", "غرينتش",
-                   "غرينيتش", "جرينتش", "المكرمة", "صباحا", "مساء", "ظهرا")
+    w for word in (*_MONTHS, "دقائق", "دقيقتين", "ساعات", "ساعتين", "أيام", "يومين", "ص", "م",
+                   "هـ", "am", "pm", "gmt", "utc", "bst", "ast", "est", "edt", "cet", "cest",
+                   "eet", "eest", "msk", "ksa", "غرينتش", "غرينيتش", "جرينتش", "المكرمة",
+                   "صباحا", "مساء", "ظهرا")
     for w in _words(word)
 )  # fmt: skip
 
