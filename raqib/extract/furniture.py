@@ -22,10 +22,12 @@ SKIP_TAGS = {
 }
 
 
+# Lists of other stories: furniture here, and where a <time> is another story's (pagemeta).
+STORY_LISTS = r"related|popular|most-?read|latest[-_]?(?:news|posts|articles|stories)"
 _FURNITURE = re.compile(
-    r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|related|popular|most-?read"
-    r"|latest[-_]?(?:news|posts|articles|stories)"
-    r"|ticker|breaking|advert|\bpromos?\b|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
+    r"comment|reply|respond|disqus|sidebar|widget|menu|\bnav|footer|"
+    + STORY_LISTS
+    + r"|ticker|breaking|advert|\bpromos?\b|banner|newsletter|subscribe|social|(?:^|[\s_-])ads?(?:$|[\s_-])",
     re.I,
 )
 _FURNITURE_TAGS = {"nav", "aside", "footer", "header", "form"}

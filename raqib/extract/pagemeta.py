@@ -16,6 +16,7 @@ from typing import Any
 from raqib.extract import jsonld
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
+    STORY_LISTS,
     furniture_elements,
     heads_the_article,
     text_of,
@@ -265,9 +266,7 @@ def _read_links(root: Any, meta: PageMeta) -> None:
 # related, popular or latest list (not a footer, a byline's bar or a ticker's box).
 _STORY_LIST = re.compile(
     # (not a layout's wrapper: Genesis's "content-sidebar-wrap" holds the article)
-    r"(?<!content-)sidebar(?![-_]wrap)|widget|related|popular|most-?read"
-    r"|latest[-_]?(?:news|posts|articles|stories)"
-    r"|more-?news|read-?also",
+    r"(?<!content-)sidebar(?![-_]wrap)|widget|more-?news|read-?also|" + STORY_LISTS,
     re.IGNORECASE,
 )
 MAX_TIME_TAGS = 500  # a page's own dates come early; a stranger's 24,000 cost nothing
