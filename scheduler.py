@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from raqib.config import ScheduleConfig, parse_duration
 from raqib.domain import FAILED_OUTCOMES, Outcome, WatchState
@@ -145,6 +147,27 @@ def _kill_group(child: subprocess.Popen[bytes]) -> None:
         child.kill()
 
 
+# A child's own log lines are dated by it (raqib.console); anything else it writes
+# to stderr (an error's one line, a traceback) is dated and named by the daemon.
+_DATED = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} ")
+MAX_LINE = 16384  # bytes of a child's stderr line kept; the rest is cut
+
+
+def _relay(stream: IO[bytes], what: str) -> None:
+    """Pass a child's stderr on to the daemon's, each line dated, as it comes."""
+    with stream:
+        while raw := stream.readline(MAX_LINE):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            rest = raw
+            while rest and not rest.endswith(b"\n"):  # the rest of a longer line, dropped
+                rest = stream.readline(MAX_LINE)
+            if _DATED.match(raw):
+                sys.stderr.write(line + "\n")
+                sys.stderr.flush()
+            elif line.strip():
+                log.warning("%s: %s", what, line)
+
+
 def _signal_name(child: subprocess.Popen[bytes]) -> str:
     """How a child ended: "exit 1", or "killed by SIGKILL"."""
     code = child.returncode
@@ -209,19 +232,29 @@ class Daemon:
         with self.lock:
             if self.stopping.is_set():
                 return 0
+            err_out, err_in = os.pipe()  # the child's stderr, read by _relay as it comes
             try:
                 # A session of its own: a signal to the daemon's process group
                 # (Ctrl-C, `timeout`, `kill -- -PGID`) reaches the daemon alone,
                 # which passes one SIGTERM on; two made the pass stop at once,
                 # abandoning what it was fetching.
                 child = subprocess.Popen(
-                    cmd, env=env, stdout=subprocess.PIPE, stderr=None, start_new_session=True
+                    cmd,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=err_in,
+                    start_new_session=True,
                 )
             except OSError as exc:
+                os.close(err_out)
                 log.error("%s could not start: %s", what, exc)
                 self.failures += 1
                 return -1
+            finally:
+                os.close(err_in)
             self.children.add(child)
+        relay = threading.Thread(target=_relay, args=(os.fdopen(err_out, "rb"), what), daemon=True)
+        relay.start()
         try:
             out, _ = child.communicate(timeout=self.opts.child_timeout)
         except subprocess.TimeoutExpired:
@@ -231,6 +264,7 @@ class Daemon:
         finally:
             with self.lock:
                 self.children.discard(child)
+        relay.join(timeout=LOGGED_WITHIN)  # its last lines before the verdict on it
         lines = (out or b"").decode("utf-8", "replace").strip().splitlines()
         if child.returncode == 0 or (self.stopping.is_set() and child.returncode == EXIT_STOPPED):
             # The summary line (a stopped sweep's says what it left due); with

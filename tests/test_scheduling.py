@@ -302,6 +302,34 @@ sys.exit(daemon.run(ready=ready))
     assert "stopping (SIGTERM)" in p.stderr and "daemon stopped" in p.stderr
 
 
+def test_a_sweeps_stderr_reaches_the_daemons_log_dated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an operator: a sweep's error line and traceback reached the daemon's
+    log with no date. Its own log lines are dated already and pass as they are."""
+    fake = tmp_path / "fake_check.py"
+    fake.write_text(
+        "import sys\n"
+        "sys.stderr.write('2026-12-07T10:00:00+0000 WARNING raqib.crawl: slow host\\n')\n"
+        "sys.stderr.write('error: the database is locked\\n\\n')\n"
+        "sys.stderr.write('x' * 40000 + '\\n')\n"
+        "print('checked 0 watches')\n"
+        "sys.exit(1)\n",
+        encoding="utf-8",
+    )
+    opts = DaemonOptions(home=tmp_path, every=60, discover_every=None, notify_every=None)
+    daemon = Daemon(opts, command=[sys.executable, str(fake)], due=lambda: 1)
+    with caplog.at_level(logging.INFO, logger="raqib.daemon"):
+        daemon.sweep()
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert logged[0] == ("WARNING", "sweep 1: error: the database is locked")
+    assert logged[1][0] == "WARNING" and logged[1][1] == "sweep 1: " + "x" * 16384  # cut
+    assert (
+        len(logged) == 3 and logged[2][0] == "ERROR" and "sweep 1 failed (exit 1)" in logged[2][1]
+    )
+    assert capsys.readouterr().err == "2026-12-07T10:00:00+0000 WARNING raqib.crawl: slow host\n"
+
+
 def test_a_verbose_daemon_logs_where_each_sweeps_cpu_went(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
