@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from raqib.archive import warc as raqib_warc
 from raqib.demo.pages import VERSIONS, render
 from raqib.demo.server import Route
 from raqib.extract.page import content_hash
@@ -122,6 +123,18 @@ def test_warc_export_of_any_selection(server, raqib: Raqib, tmp_path) -> None:
     assert "wrote 3 captures" in r.err
 
 
+def test_missing_warc_files_are_said_to_be_from_this_machine_only_when_they_are() -> None:
+    from raqib.app.publish import _missing
+
+    now = raqib_warc.datetime.now(raqib_warc.UTC)
+    here, also = raqib_warc._file_name(7, now), raqib_warc._file_name(8, now)
+    there = here.rsplit("-", 1)[0] + "-another_host.warc.gz"
+    assert "this machine" not in _missing({there: 2}, Path("/w"))
+    assert "; it was written on this machine" in _missing({here: 1}, Path("/w"))
+    assert "; all were written on this machine" in _missing({here: 1, also: 1}, Path("/w"))
+    assert "; 1 of them was written on this machine" in _missing({here: 1, there: 3}, Path("/w"))
+
+
 def test_an_export_whose_captures_are_elsewhere_says_where_and_writes_nothing(
     server, raqib: Raqib, tmp_path
 ) -> None:
@@ -135,6 +148,8 @@ def test_an_export_whose_captures_are_elsewhere_says_where_and_writes_nothing(
         out = tmp_path / f"b.{fmt}"
         r = raqib("export", "--format", fmt, "--watch", b, "--out", str(out), expect=1)
         assert f"are in WARC files not in {raqib.home / 'warc'}: {away.name}" in r.err
+        # Homes on one machine share its name (an operator's finding): this one wrote it.
+        assert "it was written on this machine, by another home on it" in r.err
         assert "nothing was written" in r.err and not out.exists()
     away.rename(raqib.home / "warc" / away.name)
     r = raqib("export", "--format", "warc", "--watch", b, "--out", str(tmp_path / "b.warc.gz"))

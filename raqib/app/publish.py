@@ -172,9 +172,29 @@ def _missing(files: dict[str, int], directory: Path) -> str:
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return (
         f"{sum(files.values())} captures of the selection are in WARC files not in {directory}: "
-        f"{shown} (each name ends with the host that wrote it). A worker keeps its WARC files in "
-        "its own home unless archive.directory names one every worker shares: copy them here, "
-        "or export where they are; nothing was written"
+        f"{shown} (each name ends with the host that wrote it){_here(names)}. A worker keeps its "
+        "WARC files in its own home unless archive.directory names one every worker shares: "
+        "copy them here, or export where they are; nothing was written"
+    )
+
+
+def _here(names: list[str]) -> str:
+    """Homes on one machine share its name: a file this host wrote is elsewhere on it."""
+    from raqib.archive.warc import written_here
+
+    here = sum(1 for name in names if written_here(name))
+    if not here:
+        return ""
+    which = (
+        "it was"
+        if len(names) == 1
+        else (
+            "all were" if here == len(names) else f"{here} of them {'was' if here == 1 else 'were'}"
+        )
+    )
+    return (
+        f"; {which} written on this machine, by another home on it or into an "
+        "archive.directory since changed"
     )
 
 

@@ -97,6 +97,11 @@ def _host() -> str:
     return socket.gethostname().replace("-", "_").replace("/", "_")[:64] or "localhost"
 
 
+def written_here(name: str) -> bool:
+    """Whether a WARC file's name says this machine wrote it (its last part)."""
+    return name.endswith(f"-{_host()}.warc.gz")
+
+
 _SERIAL = re.compile(rf"^{PREFIX}-\d{{17}}-(\d{{5,}})-.*\.warc\.gz$")
 
 
