@@ -202,6 +202,11 @@ class LeaseRepo:
             )
             return set(held)
 
+    def held(self, owner: str) -> int:
+        """Watches `owner` still holds, its lease run out or not (what release frees)."""
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count()).where(m.Watch.lease_owner == owner)) or 0)
+
     def release(self, owner: str) -> None:
         with self.db.session() as s:
             sharing.leave(s, owner)

@@ -513,3 +513,52 @@ def test_an_outlet_read_longer_than_a_lease_keeps_its_sites(server, raqib: Raqib
         assert hold() is None  # let go once read
     finally:
         storage.close()
+
+
+class FirstHeld:
+    """Around each request: the first waits until opened, the rest pass."""
+
+    def __init__(self) -> None:
+        self.lock, self.first = threading.Lock(), True
+        self.held, self.open = threading.Event(), threading.Event()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            first, self.first = self.first, False
+        if first:
+            self.held.set()
+            self.open.wait(60)
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_pass_stopped_past_its_lease_says_what_others_took(server, raqib: Raqib) -> None:
+    """Found by an operator: a worker stopped (SIGSTOP) past its lease, whose
+    watches another worker then checked, said on SIGTERM that they were all
+    "due again"."""
+    raqib.home.mkdir(parents=True)
+    (raqib.home / "raqib.toml").write_text(
+        "[fetch]\nper_domain = 1\nautothrottle = false\nworkers = 0\n", encoding="utf-8"
+    )
+    urls = [f"{server.base}/stopped/{i}" for i in range(4)]
+    for i in range(4):
+        server.routes[f"/stopped/{i}"] = Route(render(VERSIONS[0], server.base))
+    raqib("watch", "--no-fetch", *urls)
+    gate = server.around = FirstHeld()
+    first = raqib.popen("check", "--all")
+    try:
+        assert gate.held.wait(60), "the pass sent no request"
+        first.send_signal(signal.SIGSTOP)
+        later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()  # past every lease
+        other = raqib.proc("check", "--all", "--json", env={"RAQIB_NOW": later}).json()
+        assert other["outcomes"] == {"new_version": 4}
+        first.send_signal(signal.SIGTERM)
+        first.send_signal(signal.SIGCONT)
+    finally:
+        first.send_signal(signal.SIGCONT)
+        gate.open.set()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 130, err
+    assert "stopped by a signal: checked 0 of 4 watches (0 due again; 4 taken over" in out, out
+    assert all(len(raqib("log", u, "--json").json()) == 1 for u in urls)  # each fetched once

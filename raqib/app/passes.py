@@ -168,8 +168,11 @@ def run_check(
         if outcome.fatal is not None:
             raise PassFailed(f"the pass stopped: {describe(outcome.fatal)}") from outcome.fatal
         summary.counts = outcome.counts
-        summary.lease_lost = outcome.lease_lost
-        summary.left = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
+        unrecorded = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
+        # Due again is what it still holds: a pass stopped past its lease (SIGSTOP, a
+        # stall) may find some of the rest taken, and checked, by another worker since.
+        summary.left = min(unrecorded, app.storage.leases.held(owner)) if unrecorded else 0
+        summary.lease_lost = outcome.lease_lost + unrecorded - summary.left
         summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
         own = set(outcome.new_versions)
         # Its own versions, and what a pass that stopped a lease ago left.

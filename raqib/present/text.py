@@ -170,7 +170,8 @@ def pass_summary(d: Record) -> str:
     watches = f"watch{'es' if n != 1 else ''}"
     taken = f"{lost} taken over by another worker or purged" if lost else ""
     if d.get("stopped"):
-        checked = f"stopped by a signal: checked {done} of {n} {watches} ({left} due again)"
+        why = "; ".join(x for x in (f"{left} due again", taken) if x)
+        checked = f"stopped by a signal: checked {done} of {n} {watches} ({why})"
     elif left or lost:
         why = "; ".join(x for x in (f"{left} not recorded, due again" if left else "", taken) if x)
         checked = f"checked {done} of {n} {watches} ({why})"
