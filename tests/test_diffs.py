@@ -145,7 +145,8 @@ def test_digits_grouped_by_thousands_are_one_figure() -> None:
     assert a.facts["numbers"][0]["removed"] == ["1,500"] and a.facts["numbers"][0]["added"] == [
         "1,600"
     ]
-    for a, b in (("30%", "30 في المئة"), ("٣٠٪", "30 بالمائة"), ("30 %", "ثلاثين في المئة")):
+    pairs = (("30%", "30 في المئة"), ("٣٠٪", "30 بالمائة"), ("30 %", "ثلاثين في المئة"))
+    for a, b in (*pairs, ("۳۰٪", "۳۰ درصد"), ("3.5%", "۳٫۵ درصد")):  # Persian's too
         c = compare(V(old.format(a)), V(old.format(b)))
         assert c.kind == "cosmetic" and c.facts["numbers"] == [], (a, b)
     c = compare(V(old.format("30%")), V(old.format("30 في المئة").replace("أعلنت", "أكدت")))

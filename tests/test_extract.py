@@ -97,6 +97,19 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تصحيح ورد في نسخة سابقة من هذا الخبر رقم خاطئ للوفيات", True),
         ("آخر تحديث 14:30 بتوقيت مكة المكرمة", True),
         ("اصلاحیه: مقدار تریاک کشف شده در نسخه قبلی خبر اشتباه درج شده بود.", True),
+        # Persian's (a Persian copy desk's hunt): labels before a colon, with words after it.
+        ("به‌روزرسانی: تعداد کشته‌ها به ۱۲ نفر رسید.", True),
+        ("بروزرسانی: تعداد کشته‌ها به ۱۲ نفر رسید.", True),
+        ("ویرایش: نام وزیر در نسخه قبلی اشتباه بود.", True),
+        ("توضیح: این گزارش بر پایه اطلاعات پلیس است.", True),
+        ("تصحیح: نام وزیر اصلاح شد.", True),
+        ("اصلاحيه: رقم کشته‌ها ۱۲ نفر بوده است.", True),
+        ("این خبر به‌روزرسانی شد.", True),
+        ("اصلاحیه - قانون انتخابات که هفته گذشته تصویب شد - از امروز اجرا می‌شود.", False),
+        ("اصلاحیه قانون انتخابات: از امروز اجرا می‌شود", False),
+        ("به‌روزرسانی فهرست نامزدها ادامه دارد.", False),
+        ("به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰", False),  # a stamp: is_stamp reads no Persian
+        ("این خبر را تکذیب کرد.", False),
         # A date in the sentence, not after its keyword: the sentence's own.
         ("تحديث المنظومة الصحية في مصر بدأ في 15 مارس الماضي.", False),
         ("تحديث جدول عروض أفلامها على القناة يبدأ الساعة 10:30 مساء.", False),
@@ -655,6 +668,23 @@ def test_counters_inside_the_article_and_furniture_bylines_make_no_version() -> 
     assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
     assert a.snapshot.content_hash == b.snapshot.content_hash
     assert "شوهد" not in a.snapshot.text
+
+
+@pytest.mark.parametrize(
+    "counter",
+    ['<div class="news-info">تعداد بازدید: {}</div>', "<span>{} بازدید</span>", "<p>{} نظر</p>"],
+)
+def test_a_persian_counter_inside_the_article_makes_no_version(counter: str) -> None:
+    """A Persian copy desk's hunt: "تعداد بازدید: ۱۲۵" → "۱۳۱" was a figure changed."""
+
+    def page(views: str) -> str:
+        paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
+        return f"<html><body><article><h1>عنوان الخبر</h1>{counter.format(views)}{paras}</article></body></html>"
+
+    a, b = make_page(page("۱۲۵"), None), make_page(page("۱۳۱"), None)
+    assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
+    assert a.snapshot.content_hash == b.snapshot.content_hash
+    assert "۱۲۵" not in a.snapshot.text and "125" not in a.snapshot.text
 
 
 XSS_FREE_PARAGRAPHS = [

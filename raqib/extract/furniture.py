@@ -80,11 +80,11 @@ def furniture_elements(root: Any) -> set[Any]:
 # that changes on every fetch, and often sits inside <article>).
 _UNIT = (
     r"مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق(?:اً|ًا|ا)?|تعليقات|مشاركة|مشاركات|إعجاب(?:اً|ًا|ا)?"
-    r"|views?|reads?|comments?|shares?|likes?"
+    r"|بازدید|بازديد|نظر|views?|reads?|comments?|shares?|likes?"
 )
 COUNTER = re.compile(
     r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*(?:" + _UNIT + r")\W*$"
-    r"|^\W*(?:عدد\s+)?(?:المشاهدات|القراءات|التعليقات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
+    r"|^\W*(?:(?:عدد|تعداد)\s+)?(?:المشاهدات|القراءات|التعليقات|بازدید|بازديد|نظرات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
     re.IGNORECASE,
 )
 _COUNTERISH = re.compile(r"view|count|hits|reads?\b|stat|share|comments", re.I)

@@ -33,7 +33,8 @@ _MARK = _MARK_CLASS + "*"
 _FIRST_WORDS = (
     "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
     "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "تعديل", "التحديث", "نعتذر", "نأسف",
-    "اعتذار", "last", "update", "correct",
+    "اعتذار", "به‌روز", "به روز", "بروز", "ویرایش", "ويرايش", "توضیح", "تصحیح", "اصلاحيه",
+    "این خبر", "این گزارش", "این مطلب", "اين خبر", "اين گزارش", "اين مطلب", "last", "update", "correct",
     "clarification", "editor", "note", "this",
 )  # fmt: skip
 _OPENS = re.compile(
@@ -47,7 +48,7 @@ _OPENS = re.compile(
 # 15 مارس" the date is the sentence's); an editor's note is one as it stands.
 _KEYWORD = (
     r"(?:آخر\s+تحديث|اخر\s+تحديث|تم\s+التحديث|تحديث|محدث|تصحيح|تصويب|توضيح|تنويه"
-    r"|استدراك|اصلاحیه|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
+    r"|استدراك|ملاحظة\s+المحرر|last\s+updated|updated|update|correction|corrected"
     r"|clarification|editor'?s\s+note)\b"
 )
 _SEPARATOR = r"[:：\-–—|]"  # "تحديث | 19:10 | ..." too
@@ -64,6 +65,15 @@ _COLON_ONLY = re.compile(
     r"|التحديث\s+(?:الأول|الاول|الثاني|الثالث|الرابع|الخامس|الأخير|الاخير))"
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"  # a dash opens prose: "التحديث الأخير - الذي…"
 )
+# Persian's labels, before a colon only (اصلاحیه is as often a law's amendment:
+# "اصلاحیه - قانون ..."), and with words after it: a date or a time alone there
+# is a stamp, which is_stamp does not read in Persian (a stamp that moved with
+# no edit would announce the next one).
+_PERSIAN_LABEL = re.compile(
+    _OPEN + r"(?:اصلاح[یي]ه|و[یي]را[یي]ش|توض[یي]ح|تصح[یي]ح|(?:به?[\u200c ]?)?روز[\u200c ]?رسان[یي])"
+    r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
 _BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
 _EDITOR = re.compile(_OPEN + r"(?:ملاحظة\s+المحرر|editor'?s\s+note)\b", re.IGNORECASE)
@@ -87,7 +97,11 @@ _PASSIVE = re.compile(
     + r"|"
     + _OPEN
     + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
-    r"(?:updated|corrected|amended)\b",
+    r"(?:updated|corrected|amended)\b"
+    + r"|"
+    + _OPEN  # "این خبر به‌روزرسانی شد", "این گزارش اصلاح شده است"
+    + r"ا[یي]ن\s+(?:خبر|گزارش|مطلب)\s+(?:(?:به?[\u200c ]?)?روز[\u200c ]?رسان[یي]|اصلاح|و[یي]را[یي]ش)"
+    r"\s+شد",
     re.IGNORECASE,
 )
 _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
@@ -209,13 +223,17 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     """Add the line `text` (opening with `head`) if it is a notice."""
     head = _plain(head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head) or _BRACKETED.match(head)
-    if not (m or any(r.match(head) for r in (_COLON_ONLY, _PASSIVE, _NOTE, _APOLOGY))):
+    labels = (_COLON_ONLY, _PERSIAN_LABEL, _PASSIVE, _NOTE, _APOLOGY)
+    if not (m or any(r.match(head) for r in labels)):
         return
     links = list(links)
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
     plain = _plain(text)
     said = _BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain)
+    if said is None and (said := _PERSIAN_LABEL.match(plain)):
+        if len(_WORD.findall(plain, said.end())) < 3:
+            return  # "به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰": a stamp, unread
     if said and not plain[said.end() :].strip():
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if said and _a_link(links, plain[said.end() :].strip(), _plain):

@@ -30,8 +30,10 @@ import lxml
 # is a promo, as a block is; 17: "آخر تحديث" inside a line only as the page's
 # stamp (not a sentence's); more wordings ("تعديل:", "آخر تعديل:", "التحديث
 # الأول:" before a colon only, "تحديث (1):", an apology naming this article and
-# an error); a sidebar's <time> and a related story's JSON-LD date the page no more.
-PROFILE = 17
+# an error); a sidebar's <time> and a related story's JSON-LD date the page no more;
+# 18: Persian's labels (به‌روزرسانی:, ویرایش:, توضیح:, تصحیح:, اصلاحیه: before a
+# colon only, with words after it; "این خبر به‌روزرسانی شد"), Persian counters (بازدید, نظر).
+PROFILE = 18
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
 EXTRACTOR = (

@@ -286,14 +286,14 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     if not keep_grouping:
         key = ungroup(key)
     key = numbers.fold(key) if fold_numbers else key
-    if not keep_grouping and ("%" in key or "ءه" in key):
+    if not keep_grouping and ("%" in key or "ءه" in key or "درصد" in key):
         key = _PERCENT.sub(r"\1%", key)
     return key
 
 
-# A percentage however written: 30%, 30 %, 30 في المئة (المائة), 30 بالمئة.
-_PERCENT = re.compile(r"(\d)(?: %| في الما?ءه| بالما?ءه)(?=\s|$|[^\w\s])")
-PERCENT_WORDS = re.compile(r"\s*(?:%|في الما?ءه|بالما?ءه)(?=\s|$|[^\w\s])")
+# A percentage however written: 30%, 30 %, 30 في المئة (المائة), 30 بالمئة, ۳۰ درصد.
+_PERCENT = re.compile(r"(\d)(?: %| في الما?ءه| بالما?ءه| درصد)(?=\s|$|[^\w\s])")
+PERCENT_WORDS = re.compile(r"\s*(?:%|في الما?ءه|بالما?ءه|درصد)(?=\s|$|[^\w\s])")
 
 
 def ungroup(key: str) -> str:
@@ -326,8 +326,8 @@ def list_commas(text: str) -> str:
 
 # Raised whenever search_key's output changes (the index keys again, a pass at a
 # time, what an older spelling keyed). 1, 2, 3: analyzers 7-9's numbers; 4: ألف و500
-# is 1500, one name a month; 5: ألفاً alone is 1000, ‰ no %, و 500 as و500.
-SEARCH_SPELLING = 5
+# is 1500, one name a month; 5: ألفاً alone is 1000, ‰ no %, و 500 as و500; 6: درصد is %.
+SEARCH_SPELLING = 6
 
 
 def search_key(text: str) -> str:
