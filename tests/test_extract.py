@@ -671,6 +671,23 @@ def test_counters_inside_the_article_and_furniture_bylines_make_no_version() -> 
 
 
 @pytest.mark.parametrize(
+    "body", ['<body class="single right-sidebar">', '<body class="menu-options"><form id="f">']
+)
+def test_a_layouts_body_class_or_a_page_wide_form_is_not_furniture(body: str) -> None:
+    """A Persian copy desk's hunt (aryanews, ASP.NET): the whole page sat in
+    furniture, and the headline came from og:title, the site's name with it;
+    WordPress's body classes ("right-sidebar") did the same."""
+    paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
+    page = (
+        '<html><head><meta property="og:title" content="الموقع - عنوان"></head>'
+        f"{body}<article><h1>عنوان الخبر الحقيقي</h1>{paras}</article></body></html>"
+    )
+    made = make_page(page, None)
+    assert not isinstance(made, NotArticle)
+    assert made.snapshot.title == "عنوان الخبر الحقيقي"
+
+
+@pytest.mark.parametrize(
     "counter",
     ['<div class="news-info">تعداد بازدید: {}</div>', "<span>{} بازدید</span>", "<p>{} نظر</p>"],
 )

@@ -35,8 +35,18 @@ _furniture_mark = searcher(_FURNITURE)
 
 
 def marks_furniture(el: Any) -> bool:
-    """Whether this element itself is a comment block, menu, sidebar or footer."""
+    """Whether this element itself is a comment block, menu, sidebar or footer.
+    Never the page: a body's classes name its layout (WordPress's "right-sidebar",
+    "menu-open"), and a form that is the body's child wraps the page (ASP.NET's)."""
+    if el.tag in _PAGE_TAGS:
+        return False
+    if el.tag == "form":
+        parent = el.getparent()
+        return parent is None or parent.tag != "body"
     return el.tag in _FURNITURE_TAGS or _furniture_mark(f"{el.get('class', '')} {el.get('id', '')}")
+
+
+_PAGE_TAGS = frozenset({"html", "body"})
 
 
 _ARTICLE_MARK = re.compile(r"article|entry|post|story|content|news", re.IGNORECASE)

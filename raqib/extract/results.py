@@ -32,7 +32,8 @@ import lxml
 # الأول:" before a colon only, "تحديث (1):", an apology naming this article and
 # an error); a sidebar's <time> and a related story's JSON-LD date the page no more;
 # 18: Persian's labels (به‌روزرسانی:, ویرایش:, توضیح:, تصحیح:, اصلاحیه: before a
-# colon only, with words after it; "این خبر به‌روزرسانی شد"), Persian counters (بازدید, نظر).
+# colon only, with words after it; "این خبر به‌روزرسانی شد"), Persian counters (بازدید, نظر);
+# a body's layout classes ("right-sidebar") and a page-wide form (ASP.NET's) no furniture.
 PROFILE = 18
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
