@@ -6,7 +6,8 @@ URL, or the page or feed it was found on (origin_of); the source for what
 discovery finds — but nothing else: a public
 watch is never sent to a private, loopback, link-local or reserved address,
 by a redirect or by a name that resolves there, and no fetch reaches a
-link-local one, whatever its origin. `fetch.allow_private` lifts the rule.
+link-local one, whatever its origin. `fetch.allow_private` lifts the rule but
+for link-local (and the metadata services outside it): those stay refused.
 
 The origin's network is read from its URL as written, never resolved (a
 name's owner could make it resolve anywhere): an IP address is in its own
@@ -144,10 +145,13 @@ class Guard:
         found = list(addresses)
         if not found:
             return f"{parts.hostname} does not resolve"
+        # allow_private opens private, loopback and reserved networks, never a
+        # cloud's metadata service: a feed's item or a redirect could name it.
         if self.allow_private:
-            return None
-        allowed = self.allowed(origin)
-        refused = {a: k for a in found if (k := category(a)) not in allowed}
+            refused = {a: k for a in found if (k := category(a)) == "link-local"}
+        else:
+            allowed = self.allowed(origin)
+            refused = {a: k for a in found if (k := category(a)) not in allowed}
         if not refused:
             return None
         host = parts.hostname or ""
@@ -156,7 +160,9 @@ class Guard:
         )
         whence = network_of(origin) if origin else PUBLIC
         whence = PUBLIC if whence == "link-local" else whence  # never its own network
-        return (
-            f"{host} is {shown}, outside the {whence} network this fetch started "
-            "from (fetch.allow_private lifts this)"
+        lifts = (
+            "no fetch reaches link-local, fetch.allow_private or not"
+            if "link-local" in refused.values()
+            else "fetch.allow_private lifts this"
         )
+        return f"{host} is {shown}, outside the {whence} network this fetch started from ({lifts})"

@@ -598,6 +598,19 @@ def test_the_origin_network_is_read_from_the_url_as_written() -> None:
 def test_guard_can_be_opened_by_config() -> None:
     url = "https://intranet.example/a"
     assert Guard(allow_private=True).refuse(url, _addresses(url), origin=None) is None
+    for url in ("http://127.0.0.1:8080/a", "http://localhost/a", "http://10.0.0.7/a"):
+        assert Guard(allow_private=True).refuse(url, _addresses(url), origin=None) is None
+    # Never link-local nor a metadata service (a related-coverage hunt: a feed's item
+    # reached 169.254.169.254 under allow_private, and its answer was archived).
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "https://metadata.example/latest",
+        "http://[::ffff:a9fe:a9fe]/latest",
+        "http://100.100.100.200/latest",
+        "http://[fd00:ec2::254]/latest",
+    ):
+        why = Guard(allow_private=True).refuse(url, _addresses(url), origin=url)
+        assert why is not None and "no fetch reaches link-local" in why, (url, why)
 
 
 def test_address_categories() -> None:
