@@ -151,6 +151,31 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     assert not any(p == "/atom/sport" for p, _ in server.requests)
 
 
+def test_an_entry_that_says_too_little_is_fetched_before_it_is_judged(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related-coverage hunt: an entry titled "عاجل" over an image, or "فيديو"
+    with "شاهد التفاصيل", scored 0 on its words and was rejected unread, for good."""
+    entries = "".join(
+        f"<entry><title>{t}</title><id>urn:{i}</id><updated>2024-01-26T00:00:00Z</updated>"
+        f'<summary type="html">{s}</summary><link href="{server.base}/teaser/{i}"/></entry>'
+        for i, (t, s) in enumerate(
+            [("عاجل", '&lt;img src="/a.jpg"&gt;'), ("فيديو", "شاهد التفاصيل")]
+        )
+    )
+    server.routes["/teasers.xml"] = Route(
+        ATOM.split("<entry>")[0].encode() + entries.encode() + b"</feed>",
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    for i in range(2):
+        server.routes[f"/teaser/{i}"] = Route(
+            _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+        )
+    raqib("source", "add", server.base + "/teasers.xml", "--story", "talks", "--kind", "atom")
+    report = raqib.proc("discover", "--json").json()
+    assert _added(report) == {f"{server.base}/teaser/{i}" for i in range(2)}, report
+
+
 def test_a_failed_candidate_is_tried_again_and_a_feeds_charset_is_its_headers(
     server, raqib: Raqib, seeded
 ) -> None:

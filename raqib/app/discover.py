@@ -29,6 +29,7 @@ log = logging.getLogger("raqib")
 # A feed entry left unfetched (fetch_candidates off) whose title cannot be read.
 UNREADABLE_ENTRY = f"{UNJUDGED}: its feed title is unreadable"
 RETRY_FAILED = timedelta(hours=1)
+MIN_ENTRY_TERMS = 8  # distinct terms a feed entry needs before it can rule its article out
 
 
 @dataclass
@@ -147,7 +148,9 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
             if d is None:
                 return None if cfg.fetch_candidates else UNREADABLE_ENTRY
             j = StoryModel(p.corpus, p.seeds[story_id]).judge(d)
-            if summary and j.score < cfg.threshold * 0.25:
+            # Unrelated only by an entry that says enough: "عاجل" over an image, or
+            # "فيديو: شاهد التفاصيل", is no evidence against the article it names.
+            if summary and j.score < cfg.threshold * 0.25 and len(d) >= MIN_ENTRY_TERMS:
                 prefilter[(story_id, url)] = j
                 return f"unrelated by its feed title and summary (score {j.score:.3f})"
             if not cfg.fetch_candidates:
