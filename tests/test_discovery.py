@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit
 
@@ -149,6 +150,35 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     assert sport["decision"] == "rejected"
     # Clearly unrelated by its feed title and summary: not even fetched.
     assert not any(p == "/atom/sport" for p, _ in server.requests)
+
+
+def test_a_long_sources_later_entries_are_reached_and_a_gone_page_is_an_answer(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related-coverage hunt: max_candidates counted the entries judged before,
+    so a sitemap's related article after 200 dead ones was never reached, and
+    each 404 was an error, fetched again every hour."""
+    (raqib.home / "raqib.toml").write_text("[discovery]\nmax_candidates = 2\n", encoding="utf-8")
+    paths = ["/dead/1", "/dead/2", "/dead/3", "/late/related"]
+    urlset = "".join(f"<url><loc>{server.base}{p}</loc></url>" for p in paths)
+    server.routes["/long.xml"] = Route(
+        '<?xml version="1.0" encoding="UTF-8"?><urlset '
+        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urlset}</urlset>'.encode(),
+        headers={"Content-Type": "application/xml"},
+    )
+    for p in paths[:3]:
+        server.routes[p] = Route(b"gone", 404)
+    server.routes["/late/related"] = Route(
+        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+    )
+    raqib("source", "add", server.base + "/long.xml", "--story", "talks", "--kind", "sitemap")
+    first = raqib.proc("discover", "--json").json()
+    gone = [c for c in first["candidates"] if "/dead/" in c["url"]]
+    assert [c["decision"] for c in gone] == ["rejected", "rejected"], gone
+    second = raqib.proc("discover", "--json").json()
+    assert _added(second) == {server.base + "/late/related"}, second
+    fetched = Counter(path for path, _headers in server.requests if path.startswith("/dead/"))
+    assert fetched == {"/dead/1": 1, "/dead/2": 1, "/dead/3": 1}
 
 
 def test_an_entry_that_says_too_little_is_fetched_before_it_is_judged(

@@ -9,7 +9,7 @@ after the crawl, on everything collected.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -24,7 +24,7 @@ from raqib.crawler.responses import header, text
 from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.discovery.judge import JUDGED_ON_FEED
+from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, KNOWN_BEFORE
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 from raqib.guard import Guard, network_of
@@ -138,8 +138,13 @@ class DiscoverSpider(scrapy.Spider):
                     "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )
-        for entry in parsed.entries[: self.job.max_candidates]:
-            yield from self._candidate(
+        # max_candidates new ones: those known or judged before cost no fetch, and
+        # counted, they kept a long feed's later entries from ever being reached.
+        budget = self.job.max_candidates
+        for entry in parsed.entries:
+            if budget <= 0:
+                break
+            budget -= yield from self._candidate(
                 src.story_id,
                 entry.url,
                 src.listed_url,
@@ -164,18 +169,21 @@ class DiscoverSpider(scrapy.Spider):
         title: str | None,
         summary: str | None,
         found_on: str,
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, int]:
+        """The candidate's fetch, or its decision; returns 1 if it is new (not
+        watched, nor judged before), else 0."""
         try:
             url = urls.normalize(raw_url, allow_credentials=True)
         except urls.BadURL:
-            return
+            return 0
         if (story_id, url) in self.seen:
-            return
+            return 0
         self.seen.add((story_id, url))
         base = CandidatePage(
             story_id, url, found_via, source_id, feed_title=title, feed_summary=summary
         )
         skip = self.job.want(story_id, url, title, summary)
+        new = int(skip is None or not skip.startswith((KNOWN_BEFORE, JUDGED_BEFORE)))
         if skip is None or skip == JUDGED_ON_FEED:
             # Checked here too, not only when fetched: a candidate judged on
             # its feed entry alone is watched unfetched, and a watch's own URL
@@ -185,7 +193,7 @@ class DiscoverSpider(scrapy.Spider):
         if skip is not None:
             base.skipped = skip
             yield base
-            return
+            return new
         yield scrapy.Request(
             url,
             callback=self.parse_candidate,
@@ -201,6 +209,7 @@ class DiscoverSpider(scrapy.Spider):
                 "raqib_basis": False,
             },
         )
+        return 1
 
     def _outside(self, url: str, found_on: str) -> str | None:
         """Why `url` may not be taken from a page on `found_on`'s network, if so

@@ -19,7 +19,14 @@ from raqib.app.notifications import notify_coverage
 from raqib.app.passes import crawl_settings, robots_memory
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, UNJUDGED, decide, unjudged
+from raqib.discovery.judge import (
+    JUDGED_BEFORE,
+    JUDGED_ON_FEED,
+    KNOWN_BEFORE,
+    UNJUDGED,
+    decide,
+    unjudged,
+)
 from raqib.discovery.links import article_links
 from raqib.discovery.relate import Corpus, Judgement, StoryModel, document
 from raqib.domain import Decision, Origin
@@ -140,7 +147,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
 
     def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:
         if url in known:
-            return "already watched"
+            return KNOWN_BEFORE
         if url in judged.get(story_id, {}):
             return f"{JUDGED_BEFORE} ({judged[story_id][url]})"
         if title and story_id in p.seeds and (summary or not cfg.fetch_candidates):

@@ -15,9 +15,13 @@ from raqib.discovery.relate import Judgement, StoryModel, document
 from raqib.domain import Decision
 from raqib.guard import network_of
 
+KNOWN_BEFORE = "already watched"
 JUDGED_BEFORE = "judged before"
 UNJUDGED = "could not be judged"
 JUDGED_ON_FEED = "judged on its feed title and summary"
+_GONE = ("HTTP 404", "HTTP 410")
+_NOT_ARTICLE = "not an article: "
+_FAILED = _NOT_ARTICLE + "analysis failed"  # Raqib's own error: tried again
 
 
 def decide(
@@ -36,7 +40,7 @@ def decide(
             return None
         decision = (
             Decision.KNOWN
-            if c.skipped == "already watched"
+            if c.skipped == KNOWN_BEFORE
             else Decision.BLOCKED
             if c.skipped.startswith("blocked")
             else Decision.ERROR
@@ -51,7 +55,12 @@ def decide(
         r.update(decision=decision.value, reason=c.skipped)
         return r
     if c.error:
-        r.update(decision=Decision.ERROR.value, reason=c.error)
+        # Gone, or a page that holds no article (a home page, a list): an answer,
+        # not a failure to try again every hour, for ever, within max_candidates.
+        final = c.error in _GONE or (
+            c.error.startswith(_NOT_ARTICLE) and not c.error.startswith(_FAILED)
+        )
+        r.update(decision=(Decision.REJECTED if final else Decision.ERROR).value, reason=c.error)
         return r
     primary, aliases = urls.identity(
         c.url, final=c.final_url, canonical=c.canonical_url, amp=c.amp_url
