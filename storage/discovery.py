@@ -161,9 +161,13 @@ class DiscoveryRepo:
                     existing = find(s, r["url"])
                     for alias in r.get("aliases", []):
                         existing = existing or find(s, alias)
-                    if existing is not None:
+                    if existing is not None and _in_story(s, existing.id, r["story_id"]):
                         r["decision"] = Decision.KNOWN.value
                         r["reason"] = f"already watched as {existing.url}"
+                    elif existing is not None:  # another story's coverage: this one's too
+                        join_story(s, existing, r["story_id"])
+                        watch = existing
+                        r["reason"] = f"already watched as {existing.url}; joined this story"
                     else:
                         watch = new_watch(
                             r["url"], story_id=None, now=now,
@@ -201,3 +205,7 @@ class DiscoveryRepo:
         cand.reason = (r.get("reason") or None) and r["reason"][:500]
         cand.seen_at = now
         cand.watch_id = watch.id if watch is not None else cand.watch_id
+
+
+def _in_story(s: Any, watch_id: int, story_id: int) -> bool:
+    return s.get(m.WatchStory, (watch_id, story_id)) is not None

@@ -152,6 +152,66 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     assert not any(p == "/atom/sport" for p, _ in server.requests)
 
 
+def test_coverage_watched_in_one_story_joins_another_it_belongs_to(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related-coverage hunt: an article discovered for one story was "already
+    watched" for every other, and never joined them; its edits showed under one."""
+    _atom_source(server)
+    server.routes["/seed2"] = Route(_article("محادثات انسحاب التحالف من العراق", RELATED[:2]))
+    raqib("watch", "--no-fetch", server.base + "/seed2", "--story", "coalition")
+    raqib.proc("check")
+    for story in ("talks", "coalition"):
+        raqib("source", "add", server.base + "/atom.xml", "--story", story, "--kind", "atom")
+    server.routes["/atom/sport"] = Route(_article("الهلال يتأهل", SPORT))
+    report = raqib.proc("discover", "--json").json()
+    related = server.base + "/atom/related"
+    decisions = sorted(
+        (c["story"], c["decision"]) for c in report["candidates"] if c["url"] == related
+    )
+    assert decisions == [("coalition", "added"), ("talks", "added")], report["candidates"]
+    ids = {c["watch_id"] for c in report["candidates"] if c["url"] == related}
+    assert len(ids) == 1  # one watch, in both stories
+    for story in ("talks", "coalition"):
+        urls = {w["url"] for w in raqib("watches", "--story", story, "--json").json()}
+        assert related in urls, (story, urls)
+    server.requests.clear()
+    again = raqib.proc("discover", "--json").json()
+    assert not any(p == "/atom/related" for p, _ in server.requests)  # known to both now
+    assert not [c for c in again["candidates"] if c["decision"] == "added"]
+
+
+def test_a_section_page_of_teasers_is_not_coverage(server, raqib: Raqib, seeded) -> None:
+    """A related-coverage hunt: a section page (og:type website, a list of teasers
+    on the story) was watched, and each rotation of its teasers was a silent edit."""
+    teasers = "".join(
+        f'<div class="teaser"><h2><a href="/story/{i}">{s[:60]}</a></h2><p>{s}</p></div>'
+        for i, s in enumerate(RELATED * 2)
+    )
+    server.routes["/section/iraq"] = Route(
+        '<html lang="ar"><head><meta charset="utf-8"><meta property="og:type" content="website">'
+        f"</head><body><h1>أخبار العراق</h1>{teasers}</body></html>".encode()
+    )
+    _atom_source(server)
+    title = "بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    entries = "".join(
+        f"<entry><title>{title}</title><id>urn:{i}</id><updated>2024-01-26T00:00:00Z</updated>"
+        f'<link href="{server.base}{path}"/></entry>'
+        for i, path in enumerate(("/atom/related", "/section/iraq"))
+    )
+    server.routes["/both.xml"] = Route(
+        ATOM.split("<entry>")[0].encode() + entries.encode() + b"</feed>",
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    raqib("source", "add", server.base + "/both.xml", "--story", "talks", "--kind", "atom")
+    report = raqib.proc("discover", "--json").json()
+    found = {c["url"].removeprefix(server.base): c for c in report["candidates"]}
+    assert found["/atom/related"]["decision"] == "added"
+    section = found["/section/iraq"]
+    assert section["decision"] == "rejected", section
+    assert section["reason"] == "not an article: a list of other stories' headlines"
+
+
 def test_a_long_sources_later_entries_are_reached_and_a_gone_page_is_an_answer(
     server, raqib: Raqib, seeded
 ) -> None:

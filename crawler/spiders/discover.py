@@ -25,6 +25,7 @@ from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
 from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, KNOWN_BEFORE
+from raqib.discovery.outlets import lists_stories, refusal
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
 from raqib.guard import Guard, network_of
@@ -60,6 +61,9 @@ class DiscoveryJob:
     links: list[LinkTask] = field(default_factory=list)
     want: Want = lambda *_: None
     max_candidates: int = 200
+
+
+_NOT_COVERAGE = frozenset({"section", "profile"})  # pagemeta.PageMeta.kind
 
 
 class DiscoverSpider(scrapy.Spider):
@@ -189,7 +193,9 @@ class DiscoverSpider(scrapy.Spider):
             # its feed entry alone is watched unfetched, and a watch's own URL
             # is the network its refetches may reach. (Not for one known or
             # judged before: that would be said again on every run.)
-            skip = self._outside(url, found_on) or skip
+            # Nor is a page whose address says it is no article (a home, a
+            # section, a tag or author page: what outlets refuse too).
+            skip = self._outside(url, found_on) or refusal(url) or skip
         if skip is not None:
             base.skipped = skip
             yield base
@@ -234,6 +240,10 @@ class DiscoverSpider(scrapy.Spider):
                 page = NotArticle(f"analysis failed: {type(exc).__name__}: {exc}"[:300])
             if isinstance(page, NotArticle):
                 c.error = f"not an article: {page.reason}"
+            elif page.kind in _NOT_COVERAGE:  # a list of teasers churns every hour
+                c.error = f"not an article: a {page.kind} page, as it says (JSON-LD)"
+            elif lists_stories(text(response)[0], response.url, page.snapshot.text):
+                c.error = "not an article: a list of other stories' headlines"
             else:
                 c.title = page.snapshot.title
                 c.text = page.snapshot.text

@@ -136,7 +136,9 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     from raqib.crawler.spiders.discover import DiscoverSpider, DiscoveryJob
 
     cfg = app.config.discovery
-    known = app.storage.watches.known_urls()
+    # Known to the story: not fetched again. A watch of another story's is
+    # judged for this one too, and joins it if it belongs.
+    in_story = app.storage.watches.story_urls()
     # A candidate whose fetch failed (a 503, a timeout) is tried again an hour on.
     retry = app.clock() - RETRY_FAILED
     judged = {
@@ -146,7 +148,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     prefilter: dict[tuple[int, str], Judgement] = {}
 
     def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:
-        if url in known:
+        if url in in_story.get(story_id, ()):
             return KNOWN_BEFORE
         if url in judged.get(story_id, {}):
             return f"{JUDGED_BEFORE} ({judged[story_id][url]})"
@@ -206,7 +208,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
             report.sources.append(
                 {"url": item.url, "kind": item.kind, "entries": item.entries, "error": item.error}
             )
-    known = app.storage.watches.known_urls()
+    in_story = app.storage.watches.story_urls()
     results = []
     for c in pages:
         try:
@@ -215,7 +217,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
                 slug=p.slug_of.get(c.story_id),
                 model=models.get(c.story_id),
                 threshold=app.config.discovery.threshold,
-                known=known,
+                known=in_story.get(c.story_id, set()),
                 prefiltered=prefilter.get((c.story_id, c.url)),
             )
         except Exception as exc:  # one candidate must not cost the run every other one

@@ -8,6 +8,7 @@ its first fetch refuses it when the page declares itself something else
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -160,3 +161,44 @@ def write_opml(outlets: list[tuple[str, int, list[tuple[str, str]]]]) -> bytes:
                 attrs.update(type="rss", xmlUrl=url)
             etree.SubElement(top, "outline", attrs)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
+
+
+# A page of teasers: five or more of the text's lines are headings that are
+# each one link to another page ("<h2><a href=/story-3>…</a></h2>"). An article's
+# related boxes hold such headings too, but the extraction leaves them out.
+MIN_TEASERS = 5
+MAX_HEADINGS = 300  # read of a stranger's page
+_HEADINGS = ("h2", "h3", "h4")
+
+
+def lists_stories(html: str, url: str, text: str) -> bool:
+    """Whether the page's extracted `text` is a list of other stories' teasers
+    (a section or tag page an outlet serves with no sign of it but its shape)."""
+    from raqib.extract.parsing import document
+    from raqib.normalize.arabic import canonical_line
+
+    root = document(html)
+    body = root.find("body") if root is not None else None
+    if body is None:
+        return False
+    # (The extraction may join a teaser's heading to its summary: in the text.)
+    kept = "\n".join(canonical_line(line) for line in text.splitlines())
+    here = urlsplit(url)._replace(fragment="").geturl()
+    teasers = 0
+    for h in itertools.islice(body.iter(*_HEADINGS), MAX_HEADINGS):
+        links = [a for a in h.iter("a") if a.get("href")]
+        if len(links) != 1:
+            continue
+        said = canonical_line(h.text_content())
+        href = links[0].get("href", "").strip()
+        if (
+            len(said.split()) >= 3
+            and said in kept
+            and canonical_line(links[0].text_content()) == said
+            and not href.startswith("#")
+            and href.split("#")[0] not in ("", url, here)
+        ):
+            teasers += 1
+            if teasers >= MIN_TEASERS:
+                return True
+    return False
