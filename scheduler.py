@@ -134,6 +134,7 @@ EXIT_BUSY = 75
 EXIT_STOPPED = 130  # a sweep a signal stopped: its summary says what it left due
 
 
+RELAYED_WITHIN = 0.5  # seconds a sweep's end waits for its last stderr lines to be logged
 LOGGED_WITHIN = 5.0  # seconds the daemon's exit waits for its runs to log their children's end
 
 
@@ -154,18 +155,23 @@ MAX_LINE = 16384  # bytes of a child's stderr line kept; the rest is cut
 
 
 def _relay(stream: IO[bytes], what: str) -> None:
-    """Pass a child's stderr on to the daemon's, each line dated, as it comes."""
+    """Pass a child's stderr on to the daemon's, each line dated, as it comes.
+    Read to its end whatever happens to the daemon's own stderr: a child whose
+    pipe filled, or closed, would block or fail on its next line."""
     with stream:
         while raw := stream.readline(MAX_LINE):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             rest = raw
             while rest and not rest.endswith(b"\n"):  # the rest of a longer line, dropped
                 rest = stream.readline(MAX_LINE)
-            if _DATED.match(raw):
-                sys.stderr.write(line + "\n")
-                sys.stderr.flush()
-            elif line.strip():
-                log.warning("%s: %s", what, line)
+            try:
+                if _DATED.match(raw):
+                    sys.stderr.write(line + "\n")
+                    sys.stderr.flush()
+                elif line.strip():
+                    log.warning("%s: %s", what, line)
+            except (OSError, ValueError):
+                pass  # the daemon's stderr is gone: the line is lost, not the child
 
 
 def _signal_name(child: subprocess.Popen[bytes]) -> str:
@@ -264,7 +270,9 @@ class Daemon:
         finally:
             with self.lock:
                 self.children.discard(child)
-        relay.join(timeout=LOGGED_WITHIN)  # its last lines before the verdict on it
+        # Its last lines before the verdict on it. Not until the pipe's end: a
+        # process the child left running (a browser) may hold it for long.
+        relay.join(timeout=RELAYED_WITHIN)
         lines = (out or b"").decode("utf-8", "replace").strip().splitlines()
         if child.returncode == 0 or (self.stopping.is_set() and child.returncode == EXIT_STOPPED):
             # The summary line (a stopped sweep's says what it left due); with

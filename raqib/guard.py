@@ -76,9 +76,14 @@ _NAT64 = (
     ipaddress.ip_network("64:ff9b:1::/48"),
     ipaddress.ip_network("::ffff:0:0:0/96"),
 )
-# Cloud metadata services outside link-local (AWS over IPv6, Alibaba): like
-# 169.254.169.254, never reached, whatever network a fetch started in.
-_METADATA = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200"))
+# Cloud metadata services outside link-local (AWS over IPv6, Alibaba; GCP's and
+# Oracle's IPv6 addresses as a review recalled them, unconfirmed here: blocking
+# two more addresses costs nothing): like 169.254.169.254, never reached,
+# whatever network a fetch started in, fetch.allow_private or not.
+_METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("fd00:ec2::254", "100.100.100.200", "fd20:ce::254", "fd00:c1::a9fe:a9fe")
+)
 
 
 def _carried(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -145,6 +145,20 @@ class DiscoveryRepo:
                 if not (d == Decision.ERROR and errors_before is not None and seen < errors_before)
             }
 
+    def story_urls(self) -> dict[int, set[str]]:
+        """Each story's watches' URLs and aliases (a watch may be in several)."""
+        out: dict[int, set[str]] = {}
+        with self.db.session() as s:
+            by_watch = select(m.WatchStory.story_id, m.Watch.url).join(
+                m.Watch, m.Watch.id == m.WatchStory.watch_id
+            )
+            by_alias = select(m.WatchStory.story_id, m.Alias.url).join(
+                m.Alias, m.Alias.watch_id == m.WatchStory.watch_id
+            )
+            for story_id, url in (*s.execute(by_watch), *s.execute(by_alias)):
+                out.setdefault(story_id, set()).add(url)
+        return out
+
     def record_candidates(
         self, results: list[dict[str, Any]], *, now: datetime
     ) -> list[tuple[dict[str, Any], Watch | None]]:

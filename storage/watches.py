@@ -300,20 +300,6 @@ class WatchRepo:
                     out.setdefault(wid, []).append(url)
         return out
 
-    def story_urls(self) -> dict[int, set[str]]:
-        """Each story's watches' URLs and aliases (a watch may be in several)."""
-        out: dict[int, set[str]] = {}
-        with self.db.session() as s:
-            by_watch = select(m.WatchStory.story_id, m.Watch.url).join(
-                m.Watch, m.Watch.id == m.WatchStory.watch_id
-            )
-            by_alias = select(m.WatchStory.story_id, m.Alias.url).join(
-                m.Alias, m.Alias.watch_id == m.WatchStory.watch_id
-            )
-            for story_id, url in (*s.execute(by_watch), *s.execute(by_alias)):
-                out.setdefault(story_id, set()).add(url)
-        return out
-
     def story_slugs(self) -> list[str]:
         with self.db.session() as s:
             return list(s.scalars(select(m.Story.slug).order_by(m.Story.slug)))

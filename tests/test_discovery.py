@@ -723,6 +723,8 @@ def test_guard_can_be_opened_by_config() -> None:
         "http://[::ffff:a9fe:a9fe]/latest",
         "http://100.100.100.200/latest",
         "http://[fd00:ec2::254]/latest",
+        "http://[fd20:ce::254]/computeMetadata/v1/",
+        "http://[fd00:c1::a9fe:a9fe]/opc/v2/",
     ):
         why = Guard(allow_private=True).refuse(url, _addresses(url), origin=url)
         assert why is not None and "no fetch reaches link-local" in why, (url, why)
@@ -859,3 +861,17 @@ def test_a_candidates_canonical_link_into_another_network_is_not_its_address() -
     c.canonical_url = "http://www.wiki/story-1?from=rss-canonical"  # the same network: trusted
     r = decide(c, slug="s", model=related, threshold=0.5, known=set(), prefiltered=None)
     assert r["url"] == "http://www.wiki/story-1?from=rss-canonical"
+
+
+def test_a_feed_in_utf8_is_read_so_whatever_its_header_says() -> None:
+    """A related-coverage hunt: a UTF-8 feed served as windows-1256 was read as
+    mojibake, every entry rejected by its garbled title; a feed in windows-1256
+    that says so only in its header is still read as it says."""
+    from raqib.discovery import feeds
+
+    title = "بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    feed = ATOM.replace('encoding="utf-8"', "").format(base="http://a.example", t1=title)
+    header = "application/atom+xml; charset=windows-1256"
+    for body in (feed.encode("utf-8"), feed.encode("cp1256")):
+        parsed = feeds.parse(body, "http://a.example/feed", header)
+        assert parsed.entries[0].title == title, parsed.entries[0].title

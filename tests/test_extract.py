@@ -97,18 +97,31 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("تصحيح ورد في نسخة سابقة من هذا الخبر رقم خاطئ للوفيات", True),
         ("آخر تحديث 14:30 بتوقيت مكة المكرمة", True),
         ("اصلاحیه: مقدار تریاک کشف شده در نسخه قبلی خبر اشتباه درج شده بود.", True),
-        # Persian's (a Persian copy desk's hunt): labels before a colon, with words after it.
+        # Persian's (a Persian copy desk's hunt, then a review): labels before a colon,
+        # with words after it that are not a date's; notes naming an earlier version
+        # and an error; the article's own passive as the whole line.
         ("به‌روزرسانی: تعداد کشته‌ها به ۱۲ نفر رسید.", True),
         ("بروزرسانی: تعداد کشته‌ها به ۱۲ نفر رسید.", True),
-        ("ویرایش: نام وزیر در نسخه قبلی اشتباه بود.", True),
-        ("توضیح: این گزارش بر پایه اطلاعات پلیس است.", True),
+        ("بهروزرسانی: تعداد کشته‌ها به ۱۲ نفر رسید.", True),
+        ("ویرایش: رقم کشته‌ها در نسخه قبلی اشتباه درج شده بود.", True),
         ("تصحیح: نام وزیر اصلاح شد.", True),
         ("اصلاحيه: رقم کشته‌ها ۱۲ نفر بوده است.", True),
+        ("خبر تکمیلی: شمار کشته‌ها به ۱۲ نفر رسید.", True),
+        ("توضیح سردبیر: رقم کشته‌ها اصلاح شد.", True),
         ("این خبر به‌روزرسانی شد.", True),
+        ("این خبر به‌روز شده است", True),
+        ("این خبر در حال به‌روزرسانی است", True),
         ("اصلاحیه - قانون انتخابات که هفته گذشته تصویب شد - از امروز اجرا می‌شود.", False),
         ("اصلاحیه قانون انتخابات: از امروز اجرا می‌شود", False),
         ("به‌روزرسانی فهرست نامزدها ادامه دارد.", False),
-        ("به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰", False),  # a stamp: is_stamp reads no Persian
+        # Stamps (is_stamp reads no Persian: one that moved would announce the next edit).
+        ("به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰", False),
+        ("بروزرسانی: سه‌شنبه ۲۹ بهمن ۱۳۹۸ ساعت ۱۰:۳۰ به وقت تهران", False),
+        ("ویرایش: سید محمد حسینی", False),  # an editor's credit
+        ("توضیح: مطالب منتشر شده در این ستون الزاما دیدگاه خبرگزاری نیست", False),
+        ("توضیح: این گزارش بر پایه اطلاعات پلیس است.", False),  # a note, not an edit
+        ("این گزارش اصلاح شد و برای تصویب نهایی به شورای نگهبان فرستاده شد.", False),
+        ("«این خبر اصلاح شد» را سخنگو گفت", False),
         ("این خبر را تکذیب کرد.", False),
         # A date in the sentence, not after its keyword: the sentence's own.
         ("تحديث المنظومة الصحية في مصر بدأ في 15 مارس الماضي.", False),
@@ -198,6 +211,27 @@ def test_an_update_or_correction_notice_and_a_sentence_that_only_opens_like_one(
     if notice:
         (found,) = notices(root)
         assert len(found) < len(long)
+
+
+def test_a_persian_notice_with_its_half_space_is_read_through_extraction() -> None:
+    """A review: ZWNJ travels through extraction as a stand-in, so به‌روزرسانی
+    (its usual spelling) was read on the raw tree and never in a snapshot, and
+    the region check, reading the raw tree, never found the page the same."""
+    from raqib.extract.page import SAME, analyze
+
+    paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
+    for line in (
+        "به\u200cروزرسانی: تعداد کشته\u200cها به ۱۲ نفر رسید.",
+        "این خبر به&zwnj;روزرسانی شد.",
+    ):
+        html = (
+            f"<html><body><article><h1>عنوان الخبر</h1>{paras}<p>{line}</p></article></body></html>"
+        )
+        made = analyze(html, "https://news.example/a/1", None)
+        assert not isinstance(made, NotArticle | type(SAME)) and made.region is not None
+        assert len(made.snapshot.notices) == 1 and "روزرسانی" in made.snapshot.notices[0], line
+        assert "\u200c" in made.snapshot.notices[0]  # restored, not the stand-in
+        assert analyze(html, "https://news.example/a/1", made.region) is SAME
 
 
 def test_each_update_of_a_live_story_and_a_pages_stamp_line_are_notices() -> None:
@@ -671,20 +705,48 @@ def test_counters_inside_the_article_and_furniture_bylines_make_no_version() -> 
 
 
 @pytest.mark.parametrize(
-    "body", ['<body class="single right-sidebar">', '<body class="menu-options"><form id="f">']
+    ("body", "furniture"),
+    [
+        ('<body class="single right-sidebar">', False),
+        ('<body class="menu-options"><form id="f">', False),
+        ('<body><div id="wrapper"><form id="form1" action="./News.aspx?id=3">', False),
+        ('<body><center><form name="aspnetForm" method="post">', False),
+        ('<body><form class="comment-form">', True),  # its classes still say what it is
+    ],
 )
-def test_a_layouts_body_class_or_a_page_wide_form_is_not_furniture(body: str) -> None:
+def test_a_layouts_body_class_or_a_page_wide_form_is_not_furniture(
+    body: str, furniture: bool
+) -> None:
     """A Persian copy desk's hunt (aryanews, ASP.NET): the whole page sat in
     furniture, and the headline came from og:title, the site's name with it;
     WordPress's body classes ("right-sidebar") did the same."""
+    from raqib.extract.header import ledes
+
     paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
     page = (
         '<html><head><meta property="og:title" content="الموقع - عنوان"></head>'
-        f"{body}<article><h1>عنوان الخبر الحقيقي</h1>{paras}</article></body></html>"
+        f"{body}<article><h1>عنوان الخبر الحقيقي</h1><div class='lead'>خلاصه خبر: مجلس امروز "
+        f"بودجه را تصویب کرد</div>{paras}</article></body></html>"
     )
     made = make_page(page, None)
     assert not isinstance(made, NotArticle)
-    assert made.snapshot.title == "عنوان الخبر الحقيقي"
+    assert (made.snapshot.title == "الموقع - عنوان") is furniture
+    lede = ["خلاصه خبر: مجلس امروز بودجه را تصویب کرد"]
+    assert (ledes(lxml.html.document_fromstring(page)) == lede) is not furniture
+
+
+def test_a_persian_count_in_a_tables_cell_is_data() -> None:
+    """A review: "۱۲۰۰ نظر" in a poll's table (its votes) was a counter, dropped,
+    and the poll's result flipped as a cosmetic change."""
+
+    def page(yes: str, no: str) -> str:
+        paras = "".join(f"<p>{p}</p>" for p in XSS_FREE_PARAGRAPHS)
+        rows = f"<tr><td>موافق</td><td>{yes} نظر</td></tr><tr><td>مخالف</td><td>{no} نظر</td></tr>"
+        return f"<html><body><article><h1>عنوان</h1>{paras}<table>{rows}</table></article></body></html>"
+
+    a, b = make_page(page("۱۲۰۰", "۸۰۰"), None), make_page(page("۸۰۰", "۱۲۰۰"), None)
+    assert not isinstance(a, NotArticle) and not isinstance(b, NotArticle)
+    assert a.snapshot.content_hash != b.snapshot.content_hash
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     cfg = app.config.discovery
     # Known to the story: not fetched again. A watch of another story's is
     # judged for this one too, and joins it if it belongs.
-    in_story = app.storage.watches.story_urls()
+    in_story = app.storage.discovery.story_urls()
     # A candidate whose fetch failed (a 503, a timeout) is tried again an hour on.
     retry = app.clock() - RETRY_FAILED
     judged = {
@@ -208,7 +208,7 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
             report.sources.append(
                 {"url": item.url, "kind": item.kind, "entries": item.entries, "error": item.error}
             )
-    in_story = app.storage.watches.story_urls()
+    in_story = app.storage.discovery.story_urls()
     results = []
     for c in pages:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import resource
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -171,7 +172,7 @@ def run_check(
         unrecorded = max(claims.claimed - sum(outcome.counts.values()) - outcome.lease_lost, 0)
         # Due again is what it still holds: a pass stopped past its lease (SIGSTOP, a
         # stall) may find some of the rest taken, and checked, by another worker since.
-        summary.left = min(unrecorded, app.storage.leases.held(owner)) if unrecorded else 0
+        summary.left = min(unrecorded, _held(app, owner)) if unrecorded else 0
         summary.lease_lost = outcome.lease_lost + unrecorded - summary.left
         summary.first_captures = sum(1 for _watch, number in outcome.new_versions if number == 1)
         own = set(outcome.new_versions)
@@ -211,6 +212,15 @@ def run_check(
         except Exception as exc:
             log.warning("could not release leases: %s", describe(exc))
         warmup.stop()  # started early, or for the crawl
+
+
+def _held(app: App, owner: str) -> int:
+    """What the pass still holds (a summary's count: none read, all of them)."""
+    try:
+        return int(app.storage.leases.held(owner))
+    except Exception as exc:  # the database out of reach as the pass ends
+        log.warning("could not count the watches left: %s", describe(exc))
+        return sys.maxsize
 
 
 STAGES = ("analysis", "storage", "archive", "fetching")

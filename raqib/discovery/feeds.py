@@ -188,7 +188,9 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> P
     # (a body of "/etc/passwd" or "/dev/zero") as that file, on this machine.
     headers = {"content-location": base_url}
     if content_type:  # a charset only there (windows-1256, no XML declaration): read as it says
-        headers["content-type"] = content_type
+        # but for a body in UTF-8 (a header that says otherwise read it as mojibake):
+        # Arabic in windows-1256 is never valid UTF-8.
+        headers["content-type"] = content_type.split(";")[0] if _utf8(body) else content_type
     try:
         feed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     except Exception as exc:  # its loose parser raises on some malformed feeds (&#xD800;)
@@ -247,3 +249,14 @@ def parse_sitemap(body: bytes, base_url: str) -> Parsed:
         if len(entries) >= MAX_ENTRIES:
             break
     return Parsed("sitemap", entries)
+
+
+def _utf8(body: bytes) -> bool:
+    """Whether the body is UTF-8 with something past ASCII in it."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -40,10 +40,23 @@ def marks_furniture(el: Any) -> bool:
     "menu-open"), and a form that is the body's child wraps the page (ASP.NET's)."""
     if el.tag in _PAGE_TAGS:
         return False
+    marked = _furniture_mark(f"{el.get('class', '')} {el.get('id', '')}")
     if el.tag == "form":
-        parent = el.getparent()
-        return parent is None or parent.tag != "body"
-    return el.tag in _FURNITURE_TAGS or _furniture_mark(f"{el.get('class', '')} {el.get('id', '')}")
+        return marked or not wraps_the_page(el)
+    return marked or el.tag in _FURNITURE_TAGS
+
+
+def wraps_the_page(form: Any) -> bool:
+    """Whether a form holds the page, not a search box: the body's own child, or
+    ASP.NET's (its Web Forms put every page in one <form id="aspnetForm">)."""
+    parent = form.getparent()
+    names = {form.get("id", "").lower(), form.get("name", "").lower()}
+    return (parent is not None and parent.tag == "body") or bool(
+        _ASPNET_FORMS & names or ".aspx" in form.get("action", "").lower()
+    )
+
+
+_ASPNET_FORMS = frozenset({"aspnetform", "form1"})
 
 
 _PAGE_TAGS = frozenset({"html", "body"})
@@ -92,6 +105,8 @@ _UNIT = (
     r"مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق(?:اً|ًا|ا)?|تعليقات|مشاركة|مشاركات|إعجاب(?:اً|ًا|ا)?"
     r"|بازدید|بازديد|نظر|views?|reads?|comments?|shares?|likes?"
 )
+# Persian's units also count a table's data ("۱۲۰۰ نظر": a poll's votes): not in a cell.
+_DATA_UNIT = re.compile(r"بازدید|بازديد|نظر")
 COUNTER = re.compile(
     r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*(?:" + _UNIT + r")\W*$"
     r"|^\W*(?:(?:عدد|تعداد)\s+)?(?:المشاهدات|القراءات|التعليقات|بازدید|بازديد|نظرات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",
@@ -145,6 +160,8 @@ def is_counter(el: Any) -> bool:
         marks = f"{el.get('class', '')} {el.get('id', '')}"
         if not (_BARE_NUMBER.match(text) and _COUNTERISH.search(marks)):
             return False
+    elif el.tag in ("td", "th") and _DATA_UNIT.search(text):
+        return False
     parent = el.getparent()
     if parent is None:
         return True

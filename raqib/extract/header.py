@@ -63,6 +63,8 @@ def _excluded(el: Any) -> bool:
     for a in (el, *el.iterancestors()):
         if not isinstance(a.tag, str):
             continue
+        if a.tag == "form" and not marks_furniture(a):
+            continue  # a page-wide form (ASP.NET's) holds the article, and its lede
         if a.tag in _NOT_LEDE or _CAPTION.search(a.get("class", "")):
             return True
         if a.tag == "header":

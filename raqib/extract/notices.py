@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from raqib.extract.furniture import beside_the_article
-from raqib.normalize.arabic import canonical_line
+from raqib.normalize.arabic import ZWNJ, ZWNJ_STANDIN, canonical_line
 from raqib.normalize.stamps import is_stamp, stamp_end
 
 MAX_NOTICE_CHARS = 300
@@ -25,6 +25,9 @@ HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخ
 _MARK_CLASS = "[\u064b-\u065f\u0670\u0640]"
 _MARKS = re.compile(_MARK_CLASS)
 _OPEN = r"^\s*[(\[«\"“*]?\s*"  # "(تم تحديث هذا الخبر)", "* صحح هذا الخبر"
+# A half-space: ZWNJ, its stand-in through extraction (article.py), or a space.
+_HALF = f"[{ZWNJ}{ZWNJ_STANDIN} ]"
+_UPDATE_FA = rf"(?:به?{_HALF}?)?روز{_HALF}?رسان[یي]"  # به‌روزرسانی, بروزرسانی
 
 # Every way a notice can open, in one match per line, marks allowed between
 # the letters: most lines fail it at their first letter, before their marks are
@@ -33,8 +36,9 @@ _MARK = _MARK_CLASS + "*"
 _FIRST_WORDS = (
     "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
     "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "تعديل", "التحديث", "نعتذر", "نأسف",
-    "اعتذار", "به‌روز", "به روز", "بروز", "ویرایش", "ويرايش", "توضیح", "تصحیح", "اصلاحيه",
-    "این خبر", "این گزارش", "این مطلب", "اين خبر", "اين گزارش", "اين مطلب", "last", "update", "correct",
+    "اعتذار", "به\u200cروز", "به\U00016fe0روز", "به روز", "بروز", "بهروز", "ویرایش", "ويرايش",
+    "توضیح", "تصحیح", "اصلاح", "تکمیلی", "تكميلي", "خبر تکمیلی", "خبر تكميلي", "یادداشت",
+    "ياداشت", "این خبر", "اين خبر", "last", "update", "correct",
     "clarification", "editor", "note", "this",
 )  # fmt: skip
 _OPENS = re.compile(
@@ -66,14 +70,37 @@ _COLON_ONLY = re.compile(
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"  # a dash opens prose: "التحديث الأخير - الذي…"
 )
 # Persian's labels, before a colon only (اصلاحیه is as often a law's amendment:
-# "اصلاحیه - قانون ..."), and with words after it: a date or a time alone there
-# is a stamp, which is_stamp does not read in Persian (a stamp that moved with
-# no edit would announce the next one).
+# "اصلاحیه - قانون ..."), with two words or more after it that are not a date's:
+# a date alone there is a stamp, which is_stamp does not read in Persian (a stamp
+# that moved with no edit would announce the next one).
 _PERSIAN_LABEL = re.compile(
-    _OPEN + r"(?:اصلاح[یي]ه|و[یي]را[یي]ش|توض[یي]ح|تصح[یي]ح|(?:به?[\u200c ]?)?روز[\u200c ]?رسان[یي])"
+    _OPEN + rf"(?:اصلاح[یي]ه|اصلاح|تصح[یي]ح|{_UPDATE_FA}|(?:خبر\s+)?تکم[یي]ل[یي]|(?:خبر\s+)?تكميلي)"
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
 )
-_WORD = re.compile(r"[^\W\d_]{2,}")
+# Notes (an editor's credit, "ویرایش: سید محمد حسینی"; a disclaimer, "توضیح: مطالب
+# این ستون..."): a correction only when they name an earlier version and an error.
+_PERSIAN_NOTE = re.compile(_OPEN + r"(?:و[یي]را[یي]ش|توض[یي]ح)\s*[:：]")
+_PERSIAN_EDITOR = re.compile(_OPEN + r"(?:توض[یي]ح|[یي]اد{1,2}اشت)\s+سردب[یي]ر\b")
+_PERSIAN_EARLIER = re.compile(
+    r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)|پ[یي]ش\S?تر|قبلا"
+)
+_PERSIAN_ERROR = re.compile(r"اشتباه|خطا|نادرست|اصلاح|تصح[یي]ح")
+_FA_WORD = re.compile(r"[^\W\d_]{2,}")
+_FA_DATE_WORDS = frozenset(
+    "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند ژانویه فوریه مارس "
+    "آوریل مه ژوئن ژوئیه اوت سپتامبر اکتبر نوامبر دسامبر شنبه یکشنبه دوشنبه سه چهار پنج "
+    "چهارشنبه پنجشنبه جمعه ساعت به وقت تهران امروز دیروز صبح ظهر عصر شب بامداد دقیقه "
+    "دقایق پیش قبل روز هجری شمسی خورشیدی میلادی".split()
+)
+
+
+def _dated_only(rest: str) -> bool:
+    """Whether what follows a Persian label is a date or a time and little else."""
+    rest = rest.replace(ZWNJ, " ").replace(ZWNJ_STANDIN, " ").replace("ي", "ی").replace("ك", "ک")
+    words = [w for w in _FA_WORD.findall(rest) if w not in _FA_DATE_WORDS]
+    return len(words) < 2
+
+
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
 _BRACKETED = re.compile(r"^\s*[(\[]\s*" + _KEYWORD + r"\s*[)\]]", re.IGNORECASE)
 _EDITOR = re.compile(_OPEN + r"(?:ملاحظة\s+المحرر|editor'?s\s+note)\b", re.IGNORECASE)
@@ -99,9 +126,9 @@ _PASSIVE = re.compile(
     + r"this\s+(?:article|story|report)\s+(?:has\s+been|was)\s+"
     r"(?:updated|corrected|amended)\b"
     + r"|"
-    + _OPEN  # "این خبر به‌روزرسانی شد", "این گزارش اصلاح شده است"
-    + r"ا[یي]ن\s+(?:خبر|گزارش|مطلب)\s+(?:(?:به?[\u200c ]?)?روز[\u200c ]?رسان[یي]|اصلاح|و[یي]را[یي]ش)"
-    r"\s+شد",
+    + _OPEN  # the whole line: "این خبر به‌روزرسانی شد" ("این گزارش اصلاح شد" is a committee's)
+    + rf"ا[یي]ن\s+خبر\s+(?:(?:{_UPDATE_FA}|به{_HALF}?روز|اصلاح|و[یي]را[یي]ش)\s+شد(?:ه(?:\s+است)?)?"
+    + rf"|در\s+حال\s+{_UPDATE_FA}\s+است)\s*[.!]?\s*[)\]]?\s*$",
     re.IGNORECASE,
 )
 _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
@@ -223,7 +250,15 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     """Add the line `text` (opening with `head`) if it is a notice."""
     head = _plain(head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head) or _BRACKETED.match(head)
-    labels = (_COLON_ONLY, _PERSIAN_LABEL, _PASSIVE, _NOTE, _APOLOGY)
+    labels = (
+        _COLON_ONLY,
+        _PERSIAN_LABEL,
+        _PERSIAN_NOTE,
+        _PERSIAN_EDITOR,
+        _PASSIVE,
+        _NOTE,
+        _APOLOGY,
+    )
     if not (m or any(r.match(head) for r in labels)):
         return
     links = list(links)
@@ -232,7 +267,7 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     plain = _plain(text)
     said = _BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain)
     if said is None and (said := _PERSIAN_LABEL.match(plain)):
-        if len(_WORD.findall(plain, said.end())) < 3:
+        if _dated_only(plain[said.end() :]):
             return  # "به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰": a stamp, unread
     if said and not plain[said.end() :].strip():
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
@@ -250,6 +285,12 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
+        or (_PERSIAN_EDITOR.match(plain) and not _QUOTED.match(plain))
+        or (
+            _PERSIAN_NOTE.match(plain)
+            and _PERSIAN_EARLIER.search(plain)
+            and _PERSIAN_ERROR.search(plain)
+        )
     ):
         found.append(text)
 
