@@ -212,6 +212,32 @@ def test_a_section_page_of_teasers_is_not_coverage(server, raqib: Raqib, seeded)
     assert section["reason"] == "not an article: a list of other stories' headlines"
 
 
+def test_a_rejected_candidate_is_remembered_as_its_source_listed_it(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related-coverage hunt: a rejected page whose canonical differed from the
+    address its feed listed was remembered under the canonical, and the listed
+    address fetched and judged again on every run."""
+    listed = server.base + "/listed/sport"
+    server.routes["/listed/sport"] = Route(
+        _article("الهلال يتأهل", SPORT, canonical=server.base + "/sport/final")
+    )
+    entry = (
+        "<entry><title>الهلال يتأهل</title><id>urn:9</id><updated>2024-01-26T00:00:00Z</updated>"
+        f'<link href="{listed}"/></entry>'
+    )
+    server.routes["/sport.xml"] = Route(
+        ATOM.split("<entry>")[0].encode() + entry.encode() + b"</feed>",
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    raqib("source", "add", server.base + "/sport.xml", "--story", "talks", "--kind", "atom")
+    first = raqib.proc("discover", "--json").json()
+    [c] = [c for c in first["candidates"] if c["decision"] == "rejected"]
+    assert c["url"] == listed
+    raqib.proc("discover", "--json")
+    assert sum(1 for p, _ in server.requests if p == "/listed/sport") == 1
+
+
 def test_a_long_sources_later_entries_are_reached_and_a_gone_page_is_an_answer(
     server, raqib: Raqib, seeded
 ) -> None:

@@ -76,7 +76,9 @@ def decide(
     j = model.judge(document(c.title, c.text or ""))
     related = j.score >= threshold
     r.update(
-        url=primary,
+        # Rejected, it is remembered as its source listed it: that is the address
+        # the next run looks up (under its canonical, it was fetched every run).
+        url=primary if related else c.url,
         aliases=aliases,
         score=j.score,
         terms=j.terms,
