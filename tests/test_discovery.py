@@ -377,6 +377,18 @@ def test_search_template_is_filled_with_the_story_terms(server, raqib: Raqib, se
     query = unquote_plus(asked[0].split("q=", 1)[1].split("&", 1)[0]).split()
     assert len(query) >= 3 and "تحالف" in query
     assert _added(report) == {server.base + "/found/1"}
+    # Refused with a clear line (a related-coverage hunt): a feed's kind given to a
+    # template (it was stored with "q" for {query}), a story's empty slug (an
+    # unexpected error for '', a blank story for '   ').
+    bad = (
+        (server.base + "/rss?q={query}", "--kind", "rss", "--story", "talks"),
+        (server.base + "/rss.xml", "--story", ""),
+        (server.base + "/rss.xml", "--story", "   "),
+    )
+    for args in bad:
+        r = raqib("source", "add", *args, expect=2)
+        assert "{query} is a search source's placeholder" in r.err or "non-empty slug" in r.err
+    assert len(raqib("source", "list", "--json").json()) == 1
 
 
 def _seed_page(server, more: str = "") -> str:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from raqib import urls
 from raqib.app import retention
 from raqib.app.errors import AppError, ArchiveBusy, BadInput, NotFound, describe
-from raqib.app.history import find_watch, parse_since
+from raqib.app.history import check_story, find_watch, parse_since
 from raqib.app.home import App, warc_dir
 from raqib.archive import lock
 from raqib.config import parse_duration, web_base
@@ -301,9 +301,14 @@ def cutoff_iso(cutoff: datetime | None) -> str:
 def add_source(app: App, url: str, *, story: str, kind: str | None) -> tuple[Source, bool]:
     from raqib.discovery.feeds import detect_kind
 
+    check_story(story)
     kind = detect_kind(url, kind)
     if kind == "search" and "{query}" not in url:
         raise BadInput("a search source needs a {query} placeholder in its URL")
+    if kind != "search" and "{query}" in url:  # it was stored with "q" in its place
+        raise BadInput(
+            f"{{query}} is a search source's placeholder: give --kind search, not {kind}"
+        )
     try:
         checked = urls.normalize(url.replace("{query}", "q"))
     except urls.BadURL as exc:
