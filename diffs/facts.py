@@ -157,10 +157,21 @@ def quotes(text: str) -> list[str]:
 
 def negations(text: str) -> list[str]:
     """The negation particles, without their و / ف (no particle starts with
-    either): "ولم" → "لم" changes no negation. ألا is أن لا: its لا."""
-    said = [m.group().lower().lstrip("وف") for m in _NEGATION.finditer(matching_key(text))]
+    either): "ولم" → "لم" changes no negation. ألا is أن لا: its لا. Persian's
+    negative verbs (نمی‌, نیست, ندارد…) as the key writes them."""
+    key = matching_key(text)
+    said = [m.group().lower().lstrip("وف") for m in _NEGATION.finditer(key)]
     said = ["لئلا" if n == "لءلا" else n for n in said]  # as written, not as keyed
-    return said + ["لا"] * len(_AN_LA.findall(text))
+    return said + ["لا"] * len(_AN_LA.findall(text)) + _NEGATION_FA.findall(key)
+
+
+# Persian negates its verbs with ن (نمی‌رود, نیست, ندارد): the common forms, as
+# the key spells them (ي, ك), none an Arabic word; نمی only before its verb.
+_NEGATION_FA = re.compile(
+    r"(?<!\w)(?:نمي(?=[\u200c ][^\W\d_])|هرگز|(?:نيست|ندار|نكرد|نبود|نخواه)(?:د|ند|م|يم|ي|يد|ه)?"
+    r"|(?:نداشت|نگفت)(?:ند|ه|م|يم)?|(?:نشد|نشود)(?:ند|ه)?|نباشد|نباشند|نبايد|نتوانست(?:ند)?"
+    r"|نتوانند|نتواند|نكند|نكنند|نگويد|نگويند)(?!\w)"
+)
 
 
 # ألا ("that ... not"), read before the key folds it into الا, as it folds إلا

@@ -740,6 +740,22 @@ def test_ala_bila_and_liala_are_negations() -> None:
     assert delta("لم يبق إلا القليل.", "لم يبق سوى القليل.") == []
 
 
+def test_persian_negative_verbs_are_negations() -> None:
+    """A Persian copy desk's hunt: می‌نمایند → نمی‌نمایند, نیست → است were
+    substantive with no negation said (`changes --facts negation` missed them);
+    Arabic words that look alike are none."""
+
+    def delta(old: str, new: str) -> list[tuple[list[str], list[str]]]:
+        return [(d["removed"], d["added"]) for d in compare(V(old), V(new)).facts["negations"]]
+
+    assert delta("مجوز را صادر می‌نمایند.", "مجوز را صادر نمی‌نمایند.") == [([], ["نمي"])]
+    assert delta("بازگشت او بعید نیست.", "بازگشت او بعید است.") == [(["نيست"], [])]
+    assert delta("این کار عیبی ندارد.", "این کار عیبی دارد.") == [(["ندارد"], [])]
+    assert delta("مواد جاساز شده بود.", "مواد جاساز نشده بود.") == [([], ["نشده"])]
+    assert delta("نشدد على أهمية الحوار.", "نؤكد على أهمية الحوار.") == []
+    assert delta("لم نكن هناك في نشوء الأزمة.", "كنا هناك في نشوء الأزمة.") == [(["لم"], [])]
+
+
 def test_a_figure_is_shown_in_the_digits_the_page_wrote() -> None:
     """The README says figures are shown as the page wrote them: ٢٩ was shown 29."""
     old = "سجلت الوزارة 26 حالة جديدة، ونسبة الشفاء ٣٫٥ بالمئة."
