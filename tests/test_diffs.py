@@ -740,6 +740,13 @@ def test_ala_bila_and_liala_are_negations() -> None:
     assert delta("لم يبق إلا القليل.", "لم يبق سوى القليل.") == []
 
 
+def test_persian_ezafe_on_heh_is_spelling() -> None:
+    """A Persian copy desk's hunt: دربارۀ (U+06C0) → دربارهٔ or درباره was substantive."""
+    old = "گزارشی دربارۀ بودجه سال آینده منتشر شد."
+    for new in ("دربارهٔ", "درباره"):
+        assert compare(V(old), V(old.replace("دربارۀ", new))).kind == "cosmetic", new
+
+
 def test_persian_negative_verbs_are_negations() -> None:
     """A Persian copy desk's hunt: می‌نمایند → نمی‌نمایند, نیست → است were
     substantive with no negation said (`changes --facts negation` missed them);
