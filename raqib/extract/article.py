@@ -106,6 +106,7 @@ def extract(
     for counter in counters(tree):  # the region check leaves the same ones out
         counter.drop_tree()
     _unwrap_layout_tables(tree)
+    _free_loose_text(tree)
     n_tables = tables.rows_to_paragraphs(tree, meta.furniture)  # data tables are article text
     doc = trafilatura.bare_extraction(
         tree,
@@ -216,6 +217,16 @@ def _disguise(text: str) -> str:
 
 def _restore(text: str) -> str:
     return text.replace(_ZWNJ_STANDIN, "\N{ZERO WIDTH NON-JOINER}")
+
+
+def _free_loose_text(tree: Any) -> None:
+    """Text written loose after a block with no text (a photo's <div>): trafilatura
+    drops the block and that text with it (aryanews's lede, after its photo). The
+    block goes first; its text stays where it was, its parent's."""
+    loose = [el for el in tree.iter("div", "figure", "picture") if el.tail and el.tail.strip()]
+    for el in loose:
+        if el.getparent() is not None and not el.text_content().strip():
+            el.drop_tree()
 
 
 def _unwrap_layout_tables(tree: Any) -> None:

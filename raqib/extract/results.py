@@ -33,7 +33,8 @@ import lxml
 # an error); a sidebar's <time> and a related story's JSON-LD date the page no more;
 # 18: Persian's labels (به‌روزرسانی:, ویرایش:, توضیح:, تصحیح:, اصلاحیه: before a
 # colon only, with words after it; "این خبر به‌روزرسانی شد"), Persian counters (بازدید, نظر);
-# a body's layout classes ("right-sidebar") and a page-wide form (ASP.NET's) no furniture.
+# a body's layout classes ("right-sidebar") and a page-wide form (ASP.NET's) no furniture;
+# text loose after a block with no text (a photo's <div>) kept (aryanews's lede).
 PROFILE = 18
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.
