@@ -29,7 +29,8 @@ from __future__ import annotations
 # ("منذ 15 دقيقة") announces only an update after the old text was last seen; ‰ is not
 # %; ألا (أن لا), بلا and لئلا are negations; a dash beside words is punctuation
 # ((CNN) -- is (CNN) —); و 500 after a scale is و500; a day's month changed is
-# a figure changed (23 أبريل → 23 مايو); 12: ۳۰ درصد is 30%; Persian's negative verbs.
+# a figure changed (23 أبريل → 23 مايو); 12: ۳۰ درصد is 30%; Persian's negative verbs;
+# a quotation over several sentences is one in each of them (after «, before »).
 ANALYZER_VERSION = 12
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -152,7 +152,18 @@ def numbers(text: str) -> list[str]:
 
 
 def quotes(text: str) -> list[str]:
-    return [q.strip() for q in _QUOTE.findall(text) if q.strip()]
+    """Quotations in a sentence, and its part of one over several sentences:
+    after a « it does not close, before a » it did not open (guillemets only:
+    a straight or curly mark alone does not say which way it faces)."""
+    found = _QUOTE.findall(text)
+    if "«" in text or "»" in text:
+        rest = _QUOTE.sub(" ", text)
+        found += _OPENED.findall(rest) + _CLOSED.findall(rest)
+    return [q.strip() for q in found if q.strip()]
+
+
+_OPENED = re.compile(r"«([^«»\n]{2,400})$")
+_CLOSED = re.compile(r"^([^«»\n]{2,400})»")
 
 
 def negations(text: str) -> list[str]:

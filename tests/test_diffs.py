@@ -740,6 +740,19 @@ def test_ala_bila_and_liala_are_negations() -> None:
     assert delta("لم يبق إلا القليل.", "لم يبق سوى القليل.") == []
 
 
+def test_a_quotation_over_several_sentences_is_a_quote_in_each() -> None:
+    """A Persian copy desk's hunt: an edit inside a quotation of two sentences
+    said no quote changed (its sentence held one of its marks only)."""
+    old = "قال الوزير: «لن نتراجع عن القرار. سنواصل العمل حتى النهاية.» وأضاف أن الحكومة مستعدة."
+    for a, b in (("سنواصل", "لن نواصل"), ("نتراجع", "نتنازل")):
+        c = compare(V(old), V(old.replace(a, b)))
+        [q] = c.facts["quotes"]
+        assert any(a in r for r in q["removed"]) and any(b in x for x in q["added"]), q
+    fa = "وی گفت: «صحبتی نشده است. حمایت و عدم‌حمایت، هر دو محتمل است.» او افزود."
+    assert compare(V(fa), V(fa.replace("محتمل", "بعید"))).facts["quotes"]
+    assert compare(V(old), V(old.replace("وأضاف", "وقال"))).facts["quotes"] == []
+
+
 def test_persian_ezafe_on_heh_is_spelling() -> None:
     """A Persian copy desk's hunt: دربارۀ (U+06C0) → دربارهٔ or درباره was substantive."""
     old = "گزارشی دربارۀ بودجه سال آینده منتشر شد."
