@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from raqib.domain import Decision, Origin, Source, Version, Watch
+from raqib.domain import RESTING_STATES, Decision, Origin, Source, Version, Watch
 from raqib.storage import models as m
 from raqib.storage.db import Database, to_domain
 from raqib.storage.watches import (
@@ -175,9 +175,14 @@ class DiscoveryRepo:
                     existing = find(s, r["url"])
                     for alias in r.get("aliases", []):
                         existing = existing or find(s, alias)
-                    if existing is not None and _in_story(s, existing.id, r["story_id"]):
+                    if existing is not None and (
+                        _in_story(s, existing.id, r["story_id"])
+                        or existing.state in _RESTING  # unwatched, paused: left so
+                    ):
                         r["decision"] = Decision.KNOWN.value
-                        r["reason"] = f"already watched as {existing.url}"
+                        r["reason"] = f"already watched as {existing.url}" + (
+                            f" ({existing.state}: not joined)" if existing.state in _RESTING else ""
+                        )
                     elif existing is not None:  # another story's coverage: this one's too
                         join_story(s, existing, r["story_id"])
                         watch = existing
@@ -223,3 +228,6 @@ class DiscoveryRepo:
 
 def _in_story(s: Any, watch_id: int, story_id: int) -> bool:
     return s.get(m.WatchStory, (watch_id, story_id)) is not None
+
+
+_RESTING = frozenset(st.value for st in RESTING_STATES)

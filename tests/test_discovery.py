@@ -179,6 +179,17 @@ def test_coverage_watched_in_one_story_joins_another_it_belongs_to(
     again = raqib.proc("discover", "--json").json()
     assert not any(p == "/atom/related" for p, _ in server.requests)  # known to both now
     assert not [c for c in again["candidates"] if c["decision"] == "added"]
+    # A watch at rest (unwatched, paused, retired) joins no story: it stays as it was
+    # left, and the report says so (a second review: "added", and never checked).
+    server.routes["/seed3"] = Route(_article("انسحاب قوات التحالف من العراق", RELATED[1:]))
+    raqib("watch", "--no-fetch", server.base + "/seed3", "--story", "gulf")
+    raqib.proc("check")
+    raqib("unwatch", related)
+    raqib("source", "add", server.base + "/atom.xml", "--story", "gulf", "--kind", "atom")
+    third = raqib.proc("discover", "--story", "gulf", "--json").json()
+    [c] = [c for c in third["candidates"] if c["url"] == related]
+    assert c["decision"] == "known" and "(unwatched: not joined)" in c["reason"], c
+    assert related not in {w["url"] for w in raqib("watches", "--story", "gulf", "--json").json()}
 
 
 def test_a_section_page_of_teasers_is_not_coverage(server, raqib: Raqib, seeded) -> None:
@@ -209,7 +220,7 @@ def test_a_section_page_of_teasers_is_not_coverage(server, raqib: Raqib, seeded)
     assert found["/atom/related"]["decision"] == "added"
     section = found["/section/iraq"]
     assert section["decision"] == "rejected", section
-    assert section["reason"] == "not an article: a list of other stories' headlines"
+    assert section["reason"] == "no coverage: a list of other stories' headlines"
 
 
 def test_a_rejected_candidate_is_remembered_as_its_source_listed_it(
@@ -238,33 +249,48 @@ def test_a_rejected_candidate_is_remembered_as_its_source_listed_it(
     assert sum(1 for p, _ in server.requests if p == "/listed/sport") == 1
 
 
-def test_a_long_sources_later_entries_are_reached_and_a_gone_page_is_an_answer(
+def test_a_long_sources_later_entries_are_reached_and_failures_tried_again_after_them(
     server, raqib: Raqib, seeded
 ) -> None:
     """A related-coverage hunt: max_candidates counted the entries judged before,
-    so a sitemap's related article after 200 dead ones was never reached, and
-    each 404 was an error, fetched again every hour."""
+    so a sitemap's related article after 200 dead ones was never reached; and
+    the dead ones, tried again each hour, took the budget before new ones."""
+    from datetime import UTC, datetime, timedelta
+
     (raqib.home / "raqib.toml").write_text("[discovery]\nmax_candidates = 2\n", encoding="utf-8")
     paths = ["/dead/1", "/dead/2", "/dead/3", "/late/related"]
-    urlset = "".join(f"<url><loc>{server.base}{p}</loc></url>" for p in paths)
-    server.routes["/long.xml"] = Route(
-        '<?xml version="1.0" encoding="UTF-8"?><urlset '
-        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urlset}</urlset>'.encode(),
-        headers={"Content-Type": "application/xml"},
-    )
+
+    def sitemap() -> Route:
+        urlset = "".join(f"<url><loc>{server.base}{p}</loc></url>" for p in paths)
+        return Route(
+            '<?xml version="1.0" encoding="UTF-8"?><urlset '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urlset}</urlset>'.encode(),
+            headers={"Content-Type": "application/xml"},
+        )
+
+    server.routes["/long.xml"] = sitemap()
     for p in paths[:3]:
         server.routes[p] = Route(b"gone", 404)
-    server.routes["/late/related"] = Route(
-        _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
-    )
+    for p in ("/late/related", "/later/related"):
+        server.routes[p] = Route(
+            _article("بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف", RELATED)
+        )
     raqib("source", "add", server.base + "/long.xml", "--story", "talks", "--kind", "sitemap")
     first = raqib.proc("discover", "--json").json()
     gone = [c for c in first["candidates"] if "/dead/" in c["url"]]
-    assert [c["decision"] for c in gone] == ["rejected", "rejected"], gone
+    assert [c["decision"] for c in gone] == ["error", "error"], gone  # a 404 is tried again
     second = raqib.proc("discover", "--json").json()
     assert _added(second) == {server.base + "/late/related"}, second
     fetched = Counter(path for path, _headers in server.requests if path.startswith("/dead/"))
     assert fetched == {"/dead/1": 1, "/dead/2": 1, "/dead/3": 1}
+    # Hours on, a new entry comes before the failures tried again.
+    paths.append("/later/related")
+    server.routes["/long.xml"] = sitemap()
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    third = raqib.proc("discover", "--json", env={"RAQIB_NOW": later}).json()
+    assert _added(third) == {server.base + "/later/related"}, third
+    retried = [c["url"] for c in third["candidates"] if c["decision"] == "error"]
+    assert len(retried) == 1 and "/dead/" in retried[0]
 
 
 def test_an_entry_that_says_too_little_is_fetched_before_it_is_judged(

@@ -24,7 +24,7 @@ from raqib.crawler.responses import header, text
 from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
 from raqib.discovery import feeds
 from raqib.discovery.findings import CandidatePage, SourceFetched
-from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, KNOWN_BEFORE
+from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, KNOWN_BEFORE, NO_COVERAGE
 from raqib.discovery.outlets import lists_stories, refusal
 from raqib.extract.page import make_page
 from raqib.extract.results import NotArticle
@@ -60,10 +60,14 @@ class DiscoveryJob:
     sources: list[SourceTask] = field(default_factory=list)
     links: list[LinkTask] = field(default_factory=list)
     want: Want = lambda *_: None
-    max_candidates: int = 200
+    max_candidates: int = 200  # new candidates fetched per source per run
+    retrying: Callable[[int, str], bool] = lambda *_: False  # failed before, tried again
 
 
 _NOT_COVERAGE = frozenset({"section", "profile"})  # pagemeta.PageMeta.kind
+_COVERAGE = frozenset(
+    {"article", "live"}
+)  # said so (JSON-LD, og:type): no list, whatever its shape
 
 
 class DiscoverSpider(scrapy.Spider):
@@ -71,6 +75,7 @@ class DiscoverSpider(scrapy.Spider):
     job: DiscoveryJob
     sitemaps: feeds.SitemapBudget
     seen: set[tuple[int, str]]
+    budget: dict[int, int]  # new candidates each source may still have fetched this run
     guard: Guard | None
 
     @classmethod
@@ -80,6 +85,7 @@ class DiscoverSpider(scrapy.Spider):
         spider.job = ctx.discovery or DiscoveryJob()
         spider.guard = ctx.guard
         spider.seen = set()
+        spider.budget = {src.source_id: spider.job.max_candidates for src in spider.job.sources}
         spider.sitemaps = feeds.SitemapBudget()
         return spider
 
@@ -142,21 +148,35 @@ class DiscoverSpider(scrapy.Spider):
                     "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )
-        # max_candidates new ones: those known or judged before cost no fetch, and
-        # counted, they kept a long feed's later entries from ever being reached.
-        budget = self.job.max_candidates
+        # max_candidates new ones a source, over its sitemap's children too: those
+        # known or judged before cost no fetch, and counted, they kept a long feed's
+        # later entries from ever being reached; those that failed before are tried
+        # again after the new ones, with what is left.
+        later = []
         for entry in parsed.entries:
-            if budget <= 0:
+            if self.budget[src.source_id] <= 0:
                 break
-            budget -= yield from self._candidate(
-                src.story_id,
-                entry.url,
-                src.listed_url,
-                src.source_id,
-                entry.title,
-                entry.summary,
-                src.url,
-            )
+            if self.job.retrying(src.story_id, self._normal(entry.url)):
+                later.append(entry)
+                continue
+            self.budget[src.source_id] -= yield from self._candidate(
+                src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
+                entry.summary, src.url,
+            )  # fmt: skip
+        for entry in later:
+            if self.budget[src.source_id] <= 0:
+                break
+            self.budget[src.source_id] -= yield from self._candidate(
+                src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
+                entry.summary, src.url,
+            )  # fmt: skip
+
+    @staticmethod
+    def _normal(url: str) -> str:
+        try:
+            return urls.normalize(url, allow_credentials=True)
+        except urls.BadURL:
+            return url
 
     def source_failed(self, failure: Failure) -> Iterator[Any]:
         src: SourceTask = failure.request.meta["source"]  # type: ignore[attr-defined]
@@ -241,9 +261,11 @@ class DiscoverSpider(scrapy.Spider):
             if isinstance(page, NotArticle):
                 c.error = f"not an article: {page.reason}"
             elif page.kind in _NOT_COVERAGE:  # a list of teasers churns every hour
-                c.error = f"not an article: a {page.kind} page, as it says (JSON-LD)"
-            elif lists_stories(text(response)[0], response.url, page.snapshot.text):
-                c.error = "not an article: a list of other stories' headlines"
+                c.error = f"{NO_COVERAGE}a {page.kind} page, as it says (JSON-LD)"
+            elif page.kind not in _COVERAGE and lists_stories(
+                text(response)[0], response.url, page.snapshot.text
+            ):
+                c.error = f"{NO_COVERAGE}a list of other stories' headlines"
             else:
                 c.title = page.snapshot.title
                 c.text = page.snapshot.text

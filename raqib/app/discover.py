@@ -145,6 +145,12 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         sid: app.storage.discovery.judged(slug, errors_before=retry)
         for sid, slug in p.slug_of.items()
     }
+    # Those tried again come after the new ones, with what the budget leaves.
+    failed = {
+        sid: {u for u, d in app.storage.discovery.judged(slug).items() if d == Decision.ERROR}
+        - judged[sid].keys()
+        for sid, slug in p.slug_of.items()
+    }
     prefilter: dict[tuple[int, str], Judgement] = {}
 
     def want(story_id: int, url: str, title: str | None, summary: str | None) -> str | None:
@@ -170,7 +176,13 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     collected: list[Any] = []
     context = PassContext(
         clock=app.clock,
-        discovery=DiscoveryJob(p.sources, p.links, want, cfg.max_candidates),
+        discovery=DiscoveryJob(
+            p.sources,
+            p.links,
+            want,
+            cfg.max_candidates,
+            retrying=lambda sid, url: url in failed.get(sid, ()),
+        ),
         collector=collected,
         guard=Guard(allow_private=app.config.fetch.allow_private),
         capture_index=CaptureIndex(app.storage.archive),

@@ -19,9 +19,8 @@ KNOWN_BEFORE = "already watched"
 JUDGED_BEFORE = "judged before"
 UNJUDGED = "could not be judged"
 JUDGED_ON_FEED = "judged on its feed title and summary"
-_GONE = ("HTTP 404", "HTTP 410")
-_NOT_ARTICLE = "not an article: "
-_FAILED = _NOT_ARTICLE + "analysis failed"  # Raqib's own error: tried again
+GONE = "HTTP 410"  # said to be gone for good (a 404, a challenge, a stub: tried again)
+NO_COVERAGE = "no coverage: "  # a page that is no article by what it is (a list of stories)
 
 
 def decide(
@@ -36,12 +35,10 @@ def decide(
     """The judgement of one candidate, or None when there is nothing new to say."""
     r = _judgement(c, slug)
     if c.skipped:
-        if c.skipped.startswith(JUDGED_BEFORE):
-            return None
+        if c.skipped.startswith(JUDGED_BEFORE) or c.skipped == KNOWN_BEFORE:
+            return None  # nothing new to say (the story's own watch, every run: noise)
         decision = (
-            Decision.KNOWN
-            if c.skipped == KNOWN_BEFORE
-            else Decision.BLOCKED
+            Decision.BLOCKED
             if c.skipped.startswith("blocked")
             else Decision.ERROR
             if c.skipped.startswith(UNJUDGED)
@@ -55,11 +52,9 @@ def decide(
         r.update(decision=decision.value, reason=c.skipped)
         return r
     if c.error:
-        # Gone, or a page that holds no article (a home page, a list): an answer,
-        # not a failure to try again every hour, for ever, within max_candidates.
-        final = c.error in _GONE or (
-            c.error.startswith(_NOT_ARTICLE) and not c.error.startswith(_FAILED)
-        )
+        # Gone, or a list of stories: an answer. Another failure is tried again an
+        # hour on, after the new candidates (a challenge page, a stub, a CDN's 404).
+        final = c.error == GONE or c.error.startswith(NO_COVERAGE)
         r.update(decision=(Decision.REJECTED if final else Decision.ERROR).value, reason=c.error)
         return r
     primary, aliases = urls.identity(

@@ -8,8 +8,10 @@ its first fetch refuses it when the page declares itself something else
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from raqib import urls
@@ -163,12 +165,13 @@ def write_opml(outlets: list[tuple[str, int, list[tuple[str, str]]]]) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
-# A page of teasers: five or more of the text's lines are headings that are
-# each one link to another page ("<h2><a href=/story-3>…</a></h2>"). An article's
-# related boxes hold such headings too, but the extraction leaves them out.
+# A page of teasers: five or more of the text's lines start with a heading that
+# is one link to another page ("<h2><a href=/story-3>…</a></h2>", or a card's
+# "<a href=/story-3><h2>…</h2></a>"). An article's related boxes hold such
+# headings too, but the extraction leaves them out of its text.
 MIN_TEASERS = 5
 MAX_HEADINGS = 300  # read of a stranger's page
-_HEADINGS = ("h2", "h3", "h4")
+_HEADINGS = ("h2", "h3", "h4", "h5")
 
 
 def lists_stories(html: str, url: str, text: str) -> bool:
@@ -181,24 +184,64 @@ def lists_stories(html: str, url: str, text: str) -> bool:
     body = root.find("body") if root is not None else None
     if body is None:
         return False
-    # (The extraction may join a teaser's heading to its summary: in the text.)
-    kept = "\n".join(canonical_line(line) for line in text.splitlines())
-    here = urlsplit(url)._replace(fragment="").geturl()
+    # Sorted, a line that starts with a heading is found by bisection (the
+    # extraction may join a teaser's heading to its summary).
+    lines = sorted(canonical_line(line) for line in text.splitlines() if line.strip())
     teasers = 0
     for h in itertools.islice(body.iter(*_HEADINGS), MAX_HEADINGS):
-        links = [a for a in h.iter("a") if a.get("href")]
-        if len(links) != 1:
-            continue
         said = canonical_line(h.text_content())
-        href = links[0].get("href", "").strip()
-        if (
-            len(said.split()) >= 3
-            and said in kept
-            and canonical_line(links[0].text_content()) == said
-            and not href.startswith("#")
-            and href.split("#")[0] not in ("", url, here)
-        ):
+        link = _link_of(h, said)
+        if link is None or len(said.split()) < 3:
+            continue
+        if _this_page(link.get("href", ""), url):
+            continue  # a live page's own posts (#post-3, ?post=3, /live/slug/3)
+        # A card of its own: the heading (or the link around it) and its summary
+        # in a box that holds little else. An article's linked subheads (a Q&A's,
+        # a timeline's) sit among its paragraphs.
+        node = link if any(a is link for a in h.iterancestors()) else h
+        card = node.getparent()
+        if card is None or card.tag in _PAGE_BOXES or len(card) > 4:
+            continue
+        summary = next((e for e in (h.getnext(), node.getnext()) if e is not None), None)
+        said_too = canonical_line(summary.text_content()) if summary is not None else ""
+        if any(len(t.split()) >= 3 and _starts_a_line(lines, t) for t in (said, said_too)):
             teasers += 1
             if teasers >= MIN_TEASERS:
                 return True
     return False
+
+
+_PAGE_BOXES = frozenset({"body", "main", "article"})
+
+
+def _this_page(href: str, url: str) -> bool:
+    """Whether a link leads to this page or below it (its anchors, its posts)."""
+    target = joined(url, href.strip()) if href.strip() else url
+    if target is None:
+        return True
+    a, b = urlsplit(target), urlsplit(url)
+    if (a.scheme, a.netloc) != (b.scheme, b.netloc):
+        return False
+    return a.path.rstrip("/") == b.path.rstrip("/") or a.path.startswith(b.path.rstrip("/") + "/")
+
+
+def _starts_a_line(lines: list[str], text: str) -> bool:
+    at = bisect.bisect_left(lines, text)
+    return at < len(lines) and lines[at].startswith(text)
+
+
+def _link_of(heading: Any, said: str) -> Any:
+    """The one link a heading is, inside it or around it (within three levels)."""
+    from raqib.normalize.arabic import canonical_line
+
+    links = [a for a in heading.iter("a") if a.get("href")]
+    if len(links) == 1 and canonical_line(links[0].text_content()) == said:
+        return links[0]
+    if links:
+        return None
+    for depth, a in enumerate(heading.iterancestors()):
+        if depth >= 3:
+            break
+        if a.tag == "a" and a.get("href"):
+            return a
+    return None

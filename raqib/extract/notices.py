@@ -70,35 +70,39 @@ _COLON_ONLY = re.compile(
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"  # a dash opens prose: "التحديث الأخير - الذي…"
 )
 # Persian's labels, before a colon only (اصلاحیه is as often a law's amendment:
-# "اصلاحیه - قانون ..."), with two words or more after it that are not a date's:
-# a date alone there is a stamp, which is_stamp does not read in Persian (a stamp
-# that moved with no edit would announce the next one).
+# "اصلاحیه - قانون ..."), with two words after it or more, and no date or time: a
+# line that holds one is a stamp ("به‌روزرسانی: ۲۹ بهمن ۱۴۰۲ ساعت ۳ بعد از ظهر"),
+# which is_stamp does not read in Persian, and a stamp that moved with no edit
+# would announce the next one. A notice with a time in it is missed: the lesser error.
 _PERSIAN_LABEL = re.compile(
-    _OPEN + rf"(?:اصلاح[یي]ه|اصلاح|تصح[یي]ح|{_UPDATE_FA}|(?:خبر\s+)?تکم[یي]ل[یي]|(?:خبر\s+)?تكميلي)"
+    _OPEN + rf"(?:اصلاح[یي]ه|تصح[یي]ح|{_UPDATE_FA}|(?:خبر\s+)?تکم[یي]ل[یي]|(?:خبر\s+)?تكميلي)"
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
 )
 # Notes (an editor's credit, "ویرایش: سید محمد حسینی"; a disclaimer, "توضیح: مطالب
-# این ستون..."): a correction only when they name an earlier version and an error.
-_PERSIAN_NOTE = re.compile(_OPEN + r"(?:و[یي]را[یي]ش|توض[یي]ح)\s*[:：]")
-_PERSIAN_EDITOR = re.compile(_OPEN + r"(?:توض[یي]ح|[یي]اد{1,2}اشت)\s+سردب[یي]ر\b")
-_PERSIAN_EARLIER = re.compile(
-    r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)|پ[یي]ش\S?تر|قبلا"
+# این ستون..."; an editorial's label, "یادداشت سردبیر"): a correction only when
+# they name an earlier version of this article and an error, each a word of its own.
+_PERSIAN_NOTE = re.compile(
+    _OPEN + r"(?:(?:توض[یي]ح|[یي]اد{1,2}اشت)\s+سردب[یي]ر|و[یي]را[یي]ش|توض[یي]ح)\s*[:：]"
 )
-_PERSIAN_ERROR = re.compile(r"اشتباه|خطا|نادرست|اصلاح|تصح[یي]ح")
+_PERSIAN_EARLIER = re.compile(
+    r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)|ا[یي]ن\s+(?:خبر|گزارش|مطلب)"
+)
+_ALONE = f"[\\w{ZWNJ}{ZWNJ_STANDIN}]"  # not inside a word (اصلاح‌طلبان: reformists)
+_PERSIAN_ERROR = re.compile(rf"(?<!{_ALONE})(?:اشتباه|خطا|نادرست|اصلاح|تصح[یي]ح)(?!{_ALONE})")
 _FA_WORD = re.compile(r"[^\W\d_]{2,}")
-_FA_DATE_WORDS = frozenset(
-    "فروردین اردیبهشت خرداد تیر مرداد شهریور مهر آبان آذر دی بهمن اسفند ژانویه فوریه مارس "
-    "آوریل مه ژوئن ژوئیه اوت سپتامبر اکتبر نوامبر دسامبر شنبه یکشنبه دوشنبه سه چهار پنج "
-    "چهارشنبه پنجشنبه جمعه ساعت به وقت تهران امروز دیروز صبح ظهر عصر شب بامداد دقیقه "
-    "دقایق پیش قبل روز هجری شمسی خورشیدی میلادی".split()
+_FA_DATED = re.compile(
+    r"\d\s*[:/]\s*\d|ساعت|شنبه|جمعه|gmt|utc|فرورد[یي]ن|ارد[یي]بهشت|خرداد|مرداد|شهر[یي]ور"
+    r"|آبان|آذر|بهمن|اسفند|(?<!\w)(?:ت[یي]ر|مهر|د[یي])(?!\w)|ژانو[یي]ه|فور[یي]ه|آور[یي]ل|ژوئن"
+    r"|ژوئ[یي]ه|سپتامبر|اکتبر|نوامبر|دسامبر|قمر[یي]|شمس[یي]|م[یي]لاد[یي]|پ[یي]ش$",
+    re.IGNORECASE,
 )
 
 
 def _dated_only(rest: str) -> bool:
-    """Whether what follows a Persian label is a date or a time and little else."""
-    rest = rest.replace(ZWNJ, " ").replace(ZWNJ_STANDIN, " ").replace("ي", "ی").replace("ك", "ک")
-    words = [w for w in _FA_WORD.findall(rest) if w not in _FA_DATE_WORDS]
-    return len(words) < 2
+    """Whether what follows a Persian label may be a stamp: a date or a time in
+    it, or under two words."""
+    rest = rest.replace(ZWNJ, " ").replace(ZWNJ_STANDIN, " ")
+    return bool(_FA_DATED.search(rest) or _WHEN.search(rest)) or len(_FA_WORD.findall(rest)) < 2
 
 
 # The keyword in brackets of its own is a label as a separator is: "[تحديث] ...".
@@ -254,7 +258,6 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         _COLON_ONLY,
         _PERSIAN_LABEL,
         _PERSIAN_NOTE,
-        _PERSIAN_EDITOR,
         _PASSIVE,
         _NOTE,
         _APOLOGY,
@@ -285,7 +288,6 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
-        or (_PERSIAN_EDITOR.match(plain) and not _QUOTED.match(plain))
         or (
             _PERSIAN_NOTE.match(plain)
             and _PERSIAN_EARLIER.search(plain)
