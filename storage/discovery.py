@@ -130,6 +130,20 @@ class DiscoveryRepo:
 
     # --- candidates -----------------------------------------------------------------------
 
+    def failed(self, story: str, *, before: datetime) -> dict[str, datetime]:
+        """URL → when, of the story's candidates whose fetch failed before `before`."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(m.Candidate.url, m.Candidate.seen_at)
+                .join(m.Story, m.Story.id == m.Candidate.story_id)
+                .where(
+                    m.Story.slug == story,
+                    m.Candidate.decision == Decision.ERROR.value,
+                    m.Candidate.seen_at < before,
+                )
+            ).all()
+            return {u: seen for u, seen in rows}
+
     def judged(self, story: str, *, errors_before: datetime | None = None) -> dict[str, str]:
         """URL → decision of the candidates already judged for a story; not one
         whose fetch failed before `errors_before` (a 503, a timeout: tried again)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Self
 
 import scrapy
@@ -61,7 +62,8 @@ class DiscoveryJob:
     links: list[LinkTask] = field(default_factory=list)
     want: Want = lambda *_: None
     max_candidates: int = 200  # new candidates fetched per source per run
-    retrying: Callable[[int, str], bool] = lambda *_: False  # failed before, tried again
+    # When it failed, for a candidate tried again (None: not one of those).
+    retrying: Callable[[int, str], datetime | None] = lambda *_: None
 
 
 _NOT_COVERAGE = frozenset({"section", "profile"})  # pagemeta.PageMeta.kind
@@ -76,6 +78,7 @@ class DiscoverSpider(scrapy.Spider):
     sitemaps: feeds.SitemapBudget
     seen: set[tuple[int, str]]
     budget: dict[int, int]  # new candidates each source may still have fetched this run
+    retries: dict[int, int]  # and failed ones tried again
     guard: Guard | None
 
     @classmethod
@@ -86,6 +89,7 @@ class DiscoverSpider(scrapy.Spider):
         spider.guard = ctx.guard
         spider.seen = set()
         spider.budget = {src.source_id: spider.job.max_candidates for src in spider.job.sources}
+        spider.retries = {k: max(1, v // 4) for k, v in spider.budget.items()}
         spider.sitemaps = feeds.SitemapBudget()
         return spider
 
@@ -150,23 +154,23 @@ class DiscoverSpider(scrapy.Spider):
             )
         # max_candidates new ones a source, over its sitemap's children too: those
         # known or judged before cost no fetch, and counted, they kept a long feed's
-        # later entries from ever being reached; those that failed before are tried
-        # again after the new ones, with what is left.
+        # later entries from ever being reached. Those that failed before are tried
+        # again on a budget of their own (a quarter), the longest waiting first: a
+        # source's dead links take no new one's place, nor starve each other.
         later = []
         for entry in parsed.entries:
-            if self.budget[src.source_id] <= 0:
-                break
-            if self.job.retrying(src.story_id, self._normal(entry.url)):
-                later.append(entry)
+            if failed_at := self.job.retrying(src.story_id, self._normal(entry.url)):
+                later.append((failed_at, entry))
                 continue
-            self.budget[src.source_id] -= yield from self._candidate(
-                src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
-                entry.summary, src.url,
-            )  # fmt: skip
-        for entry in later:
-            if self.budget[src.source_id] <= 0:
+            if self.budget[src.source_id] > 0:
+                self.budget[src.source_id] -= yield from self._candidate(
+                    src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
+                    entry.summary, src.url,
+                )  # fmt: skip
+        for _failed_at, entry in sorted(later, key=lambda pair: pair[0]):
+            if self.retries[src.source_id] <= 0:
                 break
-            self.budget[src.source_id] -= yield from self._candidate(
+            self.retries[src.source_id] -= yield from self._candidate(
                 src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
                 entry.summary, src.url,
             )  # fmt: skip

@@ -145,11 +145,9 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
         sid: app.storage.discovery.judged(slug, errors_before=retry)
         for sid, slug in p.slug_of.items()
     }
-    # Those tried again come after the new ones, with what the budget leaves.
+    # Those tried again come after the new ones, the longest waiting first.
     failed = {
-        sid: {u for u, d in app.storage.discovery.judged(slug).items() if d == Decision.ERROR}
-        - judged[sid].keys()
-        for sid, slug in p.slug_of.items()
+        sid: app.storage.discovery.failed(slug, before=retry) for sid, slug in p.slug_of.items()
     }
     prefilter: dict[tuple[int, str], Judgement] = {}
 
@@ -181,7 +179,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
             p.links,
             want,
             cfg.max_candidates,
-            retrying=lambda sid, url: url in failed.get(sid, ()),
+            retrying=lambda sid, url: failed.get(sid, {}).get(url),
         ),
         collector=collected,
         guard=Guard(allow_private=app.config.fetch.allow_private),

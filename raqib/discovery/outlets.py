@@ -168,9 +168,11 @@ def write_opml(outlets: list[tuple[str, int, list[tuple[str, str]]]]) -> bytes:
 # A page of teasers: five or more of the text's lines start with a heading that
 # is one link to another page ("<h2><a href=/story-3>…</a></h2>", or a card's
 # "<a href=/story-3><h2>…</h2></a>"). An article's related boxes hold such
-# headings too, but the extraction leaves them out of its text.
+# headings too, but the extraction leaves them out of its text. (A list whose
+# headings the extraction drops, keeping their summaries, is not seen.)
 MIN_TEASERS = 5
 MAX_HEADINGS = 300  # read of a stranger's page
+MAX_HEADING = 400  # characters of one heading read (a teaser's title is short)
 _HEADINGS = ("h2", "h3", "h4", "h5")
 
 
@@ -186,43 +188,32 @@ def lists_stories(html: str, url: str, text: str) -> bool:
         return False
     # Sorted, a line that starts with a heading is found by bisection (the
     # extraction may join a teaser's heading to its summary).
-    lines = sorted(canonical_line(line) for line in text.splitlines() if line.strip())
+    lines = sorted(
+        canonical_line(line).lstrip("-•* ") for line in text.splitlines() if line.strip()
+    )
     teasers = 0
     for h in itertools.islice(body.iter(*_HEADINGS), MAX_HEADINGS):
-        said = canonical_line(h.text_content())
+        said = canonical_line("".join(itertools.islice(h.itertext(), 40))[:MAX_HEADING])
         link = _link_of(h, said)
         if link is None or len(said.split()) < 3:
             continue
         if _this_page(link.get("href", ""), url):
-            continue  # a live page's own posts (#post-3, ?post=3, /live/slug/3)
-        # A card of its own: the heading (or the link around it) and its summary
-        # in a box that holds little else. An article's linked subheads (a Q&A's,
-        # a timeline's) sit among its paragraphs.
-        node = link if any(a is link for a in h.iterancestors()) else h
-        card = node.getparent()
-        if card is None or card.tag in _PAGE_BOXES or len(card) > 4:
-            continue
-        summary = next((e for e in (h.getnext(), node.getnext()) if e is not None), None)
-        said_too = canonical_line(summary.text_content()) if summary is not None else ""
-        if any(len(t.split()) >= 3 and _starts_a_line(lines, t) for t in (said, said_too)):
+            continue  # a live page's own posts (#post-3, ?post=3)
+        if _starts_a_line(lines, said):
             teasers += 1
             if teasers >= MIN_TEASERS:
                 return True
     return False
 
 
-_PAGE_BOXES = frozenset({"body", "main", "article"})
-
-
 def _this_page(href: str, url: str) -> bool:
-    """Whether a link leads to this page or below it (its anchors, its posts)."""
+    """Whether a link leads to this page (its anchors, its posts: ?post=3). Not
+    below it: a section's stories often are (/middle-east/1690001-slug)."""
     target = joined(url, href.strip()) if href.strip() else url
     if target is None:
         return True
     a, b = urlsplit(target), urlsplit(url)
-    if (a.scheme, a.netloc) != (b.scheme, b.netloc):
-        return False
-    return a.path.rstrip("/") == b.path.rstrip("/") or a.path.startswith(b.path.rstrip("/") + "/")
+    return (a.scheme, a.netloc, a.path.rstrip("/")) == (b.scheme, b.netloc, b.path.rstrip("/"))
 
 
 def _starts_a_line(lines: list[str], text: str) -> bool:

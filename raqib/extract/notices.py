@@ -75,25 +75,29 @@ _COLON_ONLY = re.compile(
 # which is_stamp does not read in Persian, and a stamp that moved with no edit
 # would announce the next one. A notice with a time in it is missed: the lesser error.
 _PERSIAN_LABEL = re.compile(
-    _OPEN + rf"(?:اصلاح[یي]ه|تصح[یي]ح|{_UPDATE_FA}|(?:خبر\s+)?تکم[یي]ل[یي]|(?:خبر\s+)?تكميلي)"
+    _OPEN + rf"(?:{_UPDATE_FA}|خبر\s+تک[یي]?م[یي]ل[یي]|خبر\s+تكميلي)"
     r"(?:\s*[(\[]?\d{1,2}[)\]]?)?\s*[:：]"
 )
+# A correction's labels (اصلاحیه is as often a law's amendment, تصحیح a book's
+# edition) with an error or an earlier version named after them.
+_PERSIAN_CORRECTION = re.compile(_OPEN + r"(?:اصلاح[یي]ه|تصح[یي]ح)\s*[:：]")
 # Notes (an editor's credit, "ویرایش: سید محمد حسینی"; a disclaimer, "توضیح: مطالب
 # این ستون..."; an editorial's label, "یادداشت سردبیر"): a correction only when
 # they name an earlier version of this article and an error, each a word of its own.
 _PERSIAN_NOTE = re.compile(
     _OPEN + r"(?:(?:توض[یي]ح|[یي]اد{1,2}اشت)\s+سردب[یي]ر|و[یي]را[یي]ش|توض[یي]ح)\s*[:：]"
 )
-_PERSIAN_EARLIER = re.compile(
-    r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)|ا[یي]ن\s+(?:خبر|گزارش|مطلب)"
-)
+_PERSIAN_EARLIER = re.compile(r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)")
 _ALONE = f"[\\w{ZWNJ}{ZWNJ_STANDIN}]"  # not inside a word (اصلاح‌طلبان: reformists)
 _PERSIAN_ERROR = re.compile(rf"(?<!{_ALONE})(?:اشتباه|خطا|نادرست|اصلاح|تصح[یي]ح)(?!{_ALONE})")
 _FA_WORD = re.compile(r"[^\W\d_]{2,}")
 _FA_DATED = re.compile(
     r"\d\s*[:/]\s*\d|ساعت|شنبه|جمعه|gmt|utc|فرورد[یي]ن|ارد[یي]بهشت|خرداد|مرداد|شهر[یي]ور"
-    r"|آبان|آذر|بهمن|اسفند|(?<!\w)(?:ت[یي]ر|مهر|د[یي])(?!\w)|ژانو[یي]ه|فور[یي]ه|آور[یي]ل|ژوئن"
-    r"|ژوئ[یي]ه|سپتامبر|اکتبر|نوامبر|دسامبر|قمر[یي]|شمس[یي]|م[یي]لاد[یي]|پ[یي]ش$",
+    r"|آبان|آذر|بهمن|اسفند|(?<!\w)(?:ت[یي]ر|مهر|د[یي]|م[یي]|مه|اوت|روز|هفته|ماه|سال)(?!\w)"
+    r"|ژانو[یي]ه|فور[یي]ه|آور[یي]ل|ژوئن|ژوئ[یي]ه|آگوست|سپتامبر|اکتبر|نوامبر|دسامبر|قمر[یي]"
+    r"|شمس[یي]|م[یي]لاد[یي]|محرم|صفر|ربیع|ربيع|جماد[یي]|رجب|شعبان|رمضان|شوال|ذ[یي]\s?القعده"
+    r"|ذ[یي]\s?الحجه|ذ[یي]قعده|ذ[یي]حجه|دق[یي]قه|دقا[یي]ق|لحظه|لحظات|(?<!\w)(?:پ[یي]ش|قبل)(?!\w)|امروز|د[یي]روز"
+    r"|گذشته|بامداد|صبح|ظهر|عصر|شب|کد\s+خبر|زمان\s+مطالعه",
     re.IGNORECASE,
 )
 
@@ -257,6 +261,7 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     labels = (
         _COLON_ONLY,
         _PERSIAN_LABEL,
+        _PERSIAN_CORRECTION,
         _PERSIAN_NOTE,
         _PASSIVE,
         _NOTE,
@@ -289,9 +294,17 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
         or (
-            _PERSIAN_NOTE.match(plain)
-            and _PERSIAN_EARLIER.search(plain)
-            and _PERSIAN_ERROR.search(plain)
+            (note := _PERSIAN_NOTE.match(plain))
+            and _PERSIAN_EARLIER.search(plain, note.end())
+            and _PERSIAN_ERROR.search(plain, note.end())
+        )
+        or (
+            (label := _PERSIAN_CORRECTION.match(plain))
+            and not _dated_only(plain[label.end() :])
+            and (
+                _PERSIAN_EARLIER.search(plain, label.end())
+                or _PERSIAN_ERROR.search(plain, label.end())
+            )
         )
     ):
         found.append(text)
