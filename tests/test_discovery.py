@@ -939,3 +939,33 @@ def test_a_feed_in_utf8_is_read_so_whatever_its_header_says() -> None:
     for body in (feed.encode("utf-8"), feed.encode("cp1256")):
         parsed = feeds.parse(body, "http://a.example/feed", header)
         assert parsed.entries[0].title == title, parsed.entries[0].title
+
+
+@pytest.mark.parametrize(
+    ("layout", "is_list"),
+    [
+        # The hunt's section page: each teaser's headline opens its summary's line.
+        ('<div class="t"><h2><a href="/story/{i}">{p60}</a></h2><p>{p}</p></div>', True),
+        ('<div class="c"><a href="/story/{i}"><h3>{p60}</h3><p>{p}</p></a></div>', True),
+        ('<div class="t"><h2><a href="/story/{i}">{h}</a></h2><p>{p}</p></div>', False),  # unseen
+        # An article's own (reviews): a timeline, an explainer, a live page's posts.
+        ('<ul><li><h3><a href="/story/{i}">{h}</a></h3><p>{p}</p></li></ul>', False),
+        ('<section><h2><a href="/topics/{i}">{h}؟</a></h2><p>{p}</p><p>{p}</p></section>', False),
+        ('<div class="post"><h3><a href="?post={i}">{h}</a></h3><p>{p}</p></div>', False),
+    ],
+)
+def test_a_list_of_stories_is_told_by_its_headlines_in_its_text(layout: str, is_list: bool) -> None:
+    """Five headings that are each one link to another page and start lines of
+    the page's text; an article's own linked subheads do not (nor, unseen, a list
+    whose headlines the extraction drops: the lesser error)."""
+    from raqib.discovery.outlets import lists_stories
+    from raqib.extract.page import make_page
+
+    texts = [f"{i} " + RELATED[i % 3] for i in range(8)]
+    items = "".join(
+        layout.format(i=i, h=f"عنوان خبر سياسي عن العراق رقم {i}", p=p, p60=p[:60])
+        for i, p in enumerate(texts)
+    )
+    html = f"<html><body><main><h1>أخبار العراق</h1>{items}</main></body></html>"
+    page = make_page(html, "https://news.example/iraq")
+    assert lists_stories(html, "https://news.example/iraq", page.snapshot.text) is is_list

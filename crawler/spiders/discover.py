@@ -89,7 +89,7 @@ class DiscoverSpider(scrapy.Spider):
         spider.guard = ctx.guard
         spider.seen = set()
         spider.budget = {src.source_id: spider.job.max_candidates for src in spider.job.sources}
-        spider.retries = {k: max(1, v // 4) for k, v in spider.budget.items()}
+        spider.retries = {k: max(1, v // 4) if v > 0 else 0 for k, v in spider.budget.items()}
         spider.sitemaps = feeds.SitemapBudget()
         return spider
 

@@ -188,12 +188,10 @@ def lists_stories(html: str, url: str, text: str) -> bool:
         return False
     # Sorted, a line that starts with a heading is found by bisection (the
     # extraction may join a teaser's heading to its summary).
-    lines = sorted(
-        canonical_line(line).lstrip("-•* ") for line in text.splitlines() if line.strip()
-    )
+    lines = sorted(canonical_line(line) for line in text.splitlines() if line.strip())
     teasers = 0
     for h in itertools.islice(body.iter(*_HEADINGS), MAX_HEADINGS):
-        said = canonical_line("".join(itertools.islice(h.itertext(), 40))[:MAX_HEADING])
+        said = _bounded(h)
         link = _link_of(h, said)
         if link is None or len(said.split()) < 3:
             continue
@@ -221,12 +219,17 @@ def _starts_a_line(lines: list[str], text: str) -> bool:
     return at < len(lines) and lines[at].startswith(text)
 
 
-def _link_of(heading: Any, said: str) -> Any:
-    """The one link a heading is, inside it or around it (within three levels)."""
+def _bounded(el: Any) -> str:
+    """An element's text, as far as a heading's goes (a stranger's may hold the page)."""
     from raqib.normalize.arabic import canonical_line
 
-    links = [a for a in heading.iter("a") if a.get("href")]
-    if len(links) == 1 and canonical_line(links[0].text_content()) == said:
+    return canonical_line("".join(itertools.islice(el.itertext(), 40))[:MAX_HEADING])
+
+
+def _link_of(heading: Any, said: str) -> Any:
+    """The one link a heading is, inside it or around it (within three levels)."""
+    links = [a for a in itertools.islice(heading.iter("a"), 2) if a.get("href")]
+    if len(links) == 1 and _bounded(links[0]) == said:
         return links[0]
     if links:
         return None

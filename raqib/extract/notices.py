@@ -87,17 +87,30 @@ _PERSIAN_CORRECTION = re.compile(_OPEN + r"(?:اصلاح[یي]ه|تصح[یي]ح)
 _PERSIAN_NOTE = re.compile(
     _OPEN + r"(?:(?:توض[یي]ح|[یي]اد{1,2}اشت)\s+سردب[یي]ر|و[یي]را[یي]ش|توض[یي]ح)\s*[:：]"
 )
-_PERSIAN_EARLIER = re.compile(r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)")
+# An earlier version of this article ("در نسخه قبلی این خبر"), not of a law or a program.
+_PERSIAN_EARLIER = re.compile(
+    r"نسخه\s*(?:[یي]\s*)?(?:قبل[یي]|پ[یي]ش[یي]ن|اول[یي]ه|سابق)\s+(?:ا[یي]ن|هم[یي]ن)\s+"
+    r"(?:خبر|گزارش|مطلب)"
+)
 _ALONE = f"[\\w{ZWNJ}{ZWNJ_STANDIN}]"  # not inside a word (اصلاح‌طلبان: reformists)
-_PERSIAN_ERROR = re.compile(rf"(?<!{_ALONE})(?:اشتباه|خطا|نادرست|اصلاح|تصح[یي]ح)(?!{_ALONE})")
+# An error, a word of its own (not اصلاح, "reform", nor تصحیح, "grading"; not "بدون خطا").
+_PERSIAN_ERROR = re.compile(
+    rf"(?<!{_ALONE})(?<!بدون )(?:اشتباه(?:ا|اً)?|خطا(?:[یي])?|نادرست)(?!\w|[{ZWNJ}{ZWNJ_STANDIN}]\w)"
+)
 _FA_WORD = re.compile(r"[^\W\d_]{2,}")
+# What a stamp's line holds: a time, a date, a month (Iranian, Afghan after a day,
+# Gregorian, lunar), a weekday, a relative time, a news code, a reading time; each
+# a word of its own (شب is no شبکه, می no verb's prefix: ZWNJ is kept, and is no letter).
 _FA_DATED = re.compile(
-    r"\d\s*[:/]\s*\d|ساعت|شنبه|جمعه|gmt|utc|فرورد[یي]ن|ارد[یي]بهشت|خرداد|مرداد|شهر[یي]ور"
-    r"|آبان|آذر|بهمن|اسفند|(?<!\w)(?:ت[یي]ر|مهر|د[یي]|م[یي]|مه|اوت|روز|هفته|ماه|سال)(?!\w)"
-    r"|ژانو[یي]ه|فور[یي]ه|آور[یي]ل|ژوئن|ژوئ[یي]ه|آگوست|سپتامبر|اکتبر|نوامبر|دسامبر|قمر[یي]"
-    r"|شمس[یي]|م[یي]لاد[یي]|محرم|صفر|ربیع|ربيع|جماد[یي]|رجب|شعبان|رمضان|شوال|ذ[یي]\s?القعده"
-    r"|ذ[یي]\s?الحجه|ذ[یي]قعده|ذ[یي]حجه|دق[یي]قه|دقا[یي]ق|لحظه|لحظات|(?<!\w)(?:پ[یي]ش|قبل)(?!\w)|امروز|د[یي]روز"
-    r"|گذشته|بامداد|صبح|ظهر|عصر|شب|کد\s+خبر|زمان\s+مطالعه",
+    r"\d\s*[:/]\s*\d|gmt|utc|\d\s*(?:حمل|ثور|جوزا|سرطان|اسد|سنبله|م[یي]زان|عقرب|قوس|جد[یي]|دلو|حوت)"
+    r"(?!\w)|(?<!\w)(?:ساعت|شنبه|[یي]کشنبه|دوشنبه|سه\s?شنبه|چهارشنبه|پنجشنبه|جمعه|فرورد[یي]ن"
+    r"|ارد[یي]بهشت|خرداد|ت[یي]ر|مرداد|شهر[یي]ور|مهر|آبان|آذر|د[یي]|بهمن|اسفند|ژانو[یي]ه|فور[یي]ه"
+    r"|مارس|مارچ|آور[یي]ل|اپر[یي]ل|م[یي]|مه|ژوئن|جون|ژوئ[یي]ه|جولا[یي]|اوت|آگوست|اگست|سپتامبر"
+    r"|سپتمبر|اکتبر|اکتوبر|نوامبر|نومبر|دسامبر|دسمبر|جنوری|فبروری|قمر[یي]|شمس[یي]|خورش[یي]د[یي]"
+    r"|م[یي]لاد[یي]|محرم|صفر|رب[یي]ع|جماد[یي]|رجب|شعبان|رمضان|شوال|ذ[یي]\s?القعده|ذ[یي]\s?الحجه"
+    r"|ذ[یي]قعده|ذ[یي]حجه|دق[یي]قه|دقا[یي]ق|دقا[یي]ق[یي]|لحظه|لحظات[یي]?|پ[یي]ش|قبل|امروز"
+    r"|د[یي]روز|گذشته|بامداد|صبح|ظهر|عصر|شب|روز|هفته|ماه|سال|الان|حالا|ثان[یي]ه|کد\s+خبر"
+    rf"|زمان\s+مطالعه)(?![\w{ZWNJ}{ZWNJ_STANDIN}])",
     re.IGNORECASE,
 )
 
@@ -105,7 +118,6 @@ _FA_DATED = re.compile(
 def _dated_only(rest: str) -> bool:
     """Whether what follows a Persian label may be a stamp: a date or a time in
     it, or under two words."""
-    rest = rest.replace(ZWNJ, " ").replace(ZWNJ_STANDIN, " ")
     return bool(_FA_DATED.search(rest) or _WHEN.search(rest)) or len(_FA_WORD.findall(rest)) < 2
 
 
@@ -281,6 +293,9 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if said and _a_link(links, plain[said.end() :].strip(), _plain):
         return  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
+    persian = _PERSIAN_CORRECTION.match(plain) or _PERSIAN_NOTE.match(plain)
+    if persian and _a_link(links, plain[persian.end() :].strip(), _plain):
+        return  # "اصلاحیه: <a>…</a>": another story's teaser
     if (
         _PASSIVE.match(plain)
         or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
