@@ -173,6 +173,7 @@ def write_opml(outlets: list[tuple[str, int, list[tuple[str, str]]]]) -> bytes:
 MIN_TEASERS = 5
 MAX_HEADINGS = 300  # read of a stranger's page
 MAX_HEADING = 400  # characters of one heading read (a teaser's title is short)
+MAX_HEADING_ELEMENTS = 50
 _HEADINGS = ("h2", "h3", "h4", "h5")
 
 
@@ -228,7 +229,8 @@ def _bounded(el: Any) -> str:
 
 def _link_of(heading: Any, said: str) -> Any:
     """The one link a heading is, inside it or around it (within three levels)."""
-    links = [a for a in itertools.islice(heading.iter("a"), 2) if a.get("href")]
+    near = itertools.islice(heading.iter(), MAX_HEADING_ELEMENTS)  # a teaser's are few
+    links = [a for a in near if a.tag == "a" and a.get("href")][:2]
     if len(links) == 1 and _bounded(links[0]) == said:
         return links[0]
     if links:
