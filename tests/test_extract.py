@@ -149,6 +149,10 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("به‌روزرسانی: چند ثانیه پیش", False),
         ("به‌روزرسانی: ۲۹ حوت ۱۴۰۲ هجری خورشیدی", False),
         ("به‌روزرسانی: شمار کشته‌ها به ۱۲ نفر می‌رسد", True),
+        # Persian typed with the Arabic yeh went by the Arabic rules (aryanews types so).
+        ("توضيح: مطالب این ستون دیدگاه نویسنده است و بازتاب دیدگاه سایت نیست", False),
+        ("تصحيح: دیوان حافظ به کوشش قزوینی", False),
+        ("تصحيح: در نسخه قبلی این خبر نام وزیر به اشتباه درج شده بود", True),
         ("اصلاحیه: در نسخه قبلی این خبر نام وزیر اشتباهاً محمدی درج شده بود", True),
         ("این خبر را تکذیب کرد.", False),
         # A date in the sentence, not after its keyword: the sentence's own.

@@ -67,9 +67,8 @@ class DiscoveryJob:
 
 
 _NOT_COVERAGE = frozenset({"section", "profile"})  # pagemeta.PageMeta.kind
-_COVERAGE = frozenset(
-    {"article", "live"}
-)  # said so (JSON-LD, og:type): no list, whatever its shape
+# Said so (JSON-LD, og:type): no list, whatever its shape.
+_COVERAGE = frozenset({"article", "live"})
 
 
 class DiscoverSpider(scrapy.Spider):

@@ -98,6 +98,7 @@ _PERSIAN_ERROR = re.compile(
     rf"(?<!{_ALONE})(?<!بدون )(?:اشتباه(?:ا|اً)?|خطا(?:[یي])?|نادرست)(?!\w|[{ZWNJ}{ZWNJ_STANDIN}]\w)"
 )
 _FA_WORD = re.compile(r"[^\W\d_]{2,}")
+_PERSIAN_LETTERS = re.compile("[پچژگک]")  # no Arabic word has them (ک is not ك)
 # What a stamp's line holds: a time, a date, a month (Iranian, Afghan after a day,
 # Gregorian, lunar), a weekday, a relative time, a news code, a reading time; each
 # a word of its own (شب is no شبکه, می no verb's prefix: ZWNJ is kept, and is no letter).
@@ -285,8 +286,11 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
         return
     plain = _plain(text)
-    said = _BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain)
-    if said is None and (said := _PERSIAN_LABEL.match(plain)):
+    # A Persian line read by the Arabic rules (its توضيح: typed with the Arabic yeh) is
+    # Persian's to judge: "توضيح: مطالب این ستون دیدگاه نویسنده است" is a disclaimer.
+    arabic = not _PERSIAN_LETTERS.search(plain)
+    said = arabic and (_BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain))
+    if not said and (said := _PERSIAN_LABEL.match(plain)):
         if _dated_only(plain[said.end() :]):
             return  # "به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰": a stamp, unread
     if said and not plain[said.end() :].strip():
