@@ -151,28 +151,28 @@ class DiscoverSpider(scrapy.Spider):
                     "handle_httpstatus_list": HANDLED_STATUSES,
                 },
             )
+
         # max_candidates new ones a source, over its sitemap's children too: those
         # known or judged before cost no fetch, and counted, they kept a long feed's
         # later entries from ever being reached. Those that failed before are tried
         # again on a budget of their own (a quarter), the longest waiting first: a
         # source's dead links take no new one's place, nor starve each other.
+        def take(entry: Any) -> Generator[Any, None, int]:
+            return self._candidate(
+                src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
+                entry.summary, src.url,
+            )  # fmt: skip
+
         later = []
         for entry in parsed.entries:
             if failed_at := self.job.retrying(src.story_id, self._normal(entry.url)):
                 later.append((failed_at, entry))
-                continue
-            if self.budget[src.source_id] > 0:
-                self.budget[src.source_id] -= yield from self._candidate(
-                    src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
-                    entry.summary, src.url,
-                )  # fmt: skip
+            elif self.budget[src.source_id] > 0:
+                self.budget[src.source_id] -= yield from take(entry)
         for _failed_at, entry in sorted(later, key=lambda pair: pair[0]):
             if self.retries[src.source_id] <= 0:
                 break
-            self.retries[src.source_id] -= yield from self._candidate(
-                src.story_id, entry.url, src.listed_url, src.source_id, entry.title,
-                entry.summary, src.url,
-            )  # fmt: skip
+            self.retries[src.source_id] -= yield from take(entry)
 
     @staticmethod
     def _normal(url: str) -> str:

@@ -69,7 +69,6 @@ _TAIL_BOILERPLATE = re.compile(
 
 # trafilatura deletes every non-printable character, ZWNJ included — harmless
 # for Arabic, wrong for Persian and Urdu (می‌کنند ≠ میکنند): see ZWNJ_STANDIN.
-_ZWNJ_STANDIN = ZWNJ_STANDIN
 # ZWNJ written as a character reference. One scan of the page: three substring
 # searches and a lowered copy of the page cost a first fetch 0.38 ms a page.
 _ZWNJ_REFERENCE = re.compile("&(?:zwnj|#8204|#[xX]200[cC]);")
@@ -185,9 +184,9 @@ def _disguise_zwnj(tree: Any) -> None:
     zwnj = "\N{ZERO WIDTH NON-JOINER}"
     for el in tree.iter():
         if el.text and zwnj in el.text:
-            el.text = el.text.replace(zwnj, _ZWNJ_STANDIN)
+            el.text = el.text.replace(zwnj, ZWNJ_STANDIN)
         if el.tail and zwnj in el.tail:
-            el.tail = el.tail.replace(zwnj, _ZWNJ_STANDIN)
+            el.tail = el.tail.replace(zwnj, ZWNJ_STANDIN)
 
 
 def _without_headline(paragraphs: list[str], title: str) -> list[str]:
@@ -212,11 +211,11 @@ def _with_ledes(ledes: list[str], body: list[str]) -> list[str]:
 
 
 def _disguise(text: str) -> str:
-    return text.replace("\N{ZERO WIDTH NON-JOINER}", _ZWNJ_STANDIN)
+    return text.replace("\N{ZERO WIDTH NON-JOINER}", ZWNJ_STANDIN)
 
 
 def _restore(text: str) -> str:
-    return text.replace(_ZWNJ_STANDIN, "\N{ZERO WIDTH NON-JOINER}")
+    return text.replace(ZWNJ_STANDIN, "\N{ZERO WIDTH NON-JOINER}")
 
 
 def _free_loose_text(tree: Any) -> None:

@@ -101,12 +101,13 @@ def furniture_elements(root: Any) -> set[Any]:
 
 # A line that is only a counter: views, reads, comments, shares (page furniture
 # that changes on every fetch, and often sits inside <article>).
+_FA_UNITS = r"بازدید|بازديد|نظر"
 _UNIT = (
     r"مرة|مرات|مشاهدة|مشاهدات|قراءة|قراءات|تعليق(?:اً|ًا|ا)?|تعليقات|مشاركة|مشاركات|إعجاب(?:اً|ًا|ا)?"
-    r"|بازدید|بازديد|نظر|views?|reads?|comments?|shares?|likes?"
+    r"|" + _FA_UNITS + r"|views?|reads?|comments?|shares?|likes?"
 )
 # Persian's units also count a table's data ("۱۲۰۰ نظر": a poll's votes): not in a cell.
-_DATA_UNIT = re.compile(r"بازدید|بازديد|نظر")
+_DATA_UNIT = re.compile(_FA_UNITS)
 COUNTER = re.compile(
     r"^\W*(?:(?:شوهد|قرئ|قُرئ)\s+)?[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫\s]*\s*(?:" + _UNIT + r")\W*$"
     r"|^\W*(?:(?:عدد|تعداد)\s+)?(?:المشاهدات|القراءات|التعليقات|بازدید|بازديد|نظرات|views|comments)\s*[:：]?\s*[\d٠-٩۰-۹][\d٠-٩۰-۹,.٬٫]*\W*$",

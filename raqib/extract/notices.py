@@ -36,7 +36,7 @@ _MARK = _MARK_CLASS + "*"
 _FIRST_WORDS = (
     "آخر", "اخر", "تم", "تحديث", "محدث", "تصحيح", "توضيح", "تنويه", "تنبيه", "استدراك",
     "ملاحظة", "صحح", "عدل", "جرى", "تصويب", "اصلاحیه", "تعديل", "التحديث", "نعتذر", "نأسف",
-    "اعتذار", "به\u200cروز", "به\U00016fe0روز", "به روز", "بروز", "بهروز", "ویرایش", "ويرايش",
+    "اعتذار", f"به{ZWNJ}روز", f"به{ZWNJ_STANDIN}روز", "به روز", "بروز", "بهروز", "ویرایش", "ويرايش",
     "توضیح", "تصحیح", "اصلاح", "تکمیلی", "تكميلي", "خبر تکمیلی", "خبر تكميلي", "یادداشت",
     "ياداشت", "این خبر", "اين خبر", "last", "update", "correct",
     "clarification", "editor", "note", "this",
@@ -297,8 +297,8 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if said and _a_link(links, plain[said.end() :].strip(), _plain):
         return  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
-    persian = _PERSIAN_CORRECTION.match(plain) or _PERSIAN_NOTE.match(plain)
-    if persian and _a_link(links, plain[persian.end() :].strip(), _plain):
+    note, correction = _PERSIAN_NOTE.match(plain), _PERSIAN_CORRECTION.match(plain)
+    if (persian := note or correction) and _a_link(links, plain[persian.end() :].strip(), _plain):
         return  # "اصلاحیه: <a>…</a>": another story's teaser
     if (
         _PASSIVE.match(plain)
@@ -313,16 +313,16 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
         or _EDITOR.match(plain)
         or (
-            (note := _PERSIAN_NOTE.match(plain))
+            note
             and _PERSIAN_EARLIER.search(plain, note.end())
             and _PERSIAN_ERROR.search(plain, note.end())
         )
         or (
-            (label := _PERSIAN_CORRECTION.match(plain))
-            and not _dated_only(plain[label.end() :])
+            correction
+            and not _dated_only(plain[correction.end() :])
             and (
-                _PERSIAN_EARLIER.search(plain, label.end())
-                or _PERSIAN_ERROR.search(plain, label.end())
+                _PERSIAN_EARLIER.search(plain, correction.end())
+                or _PERSIAN_ERROR.search(plain, correction.end())
             )
         )
     ):
