@@ -311,7 +311,9 @@ class Daemon:
         self._run_child(["check", *cpu], f"sweep {self.sweeps}")
 
     def discover(self) -> None:
-        self._run_child(["discover"], "discovery", summary=0)  # its candidates follow it
+        # Not a story another worker's daemon read in the last half interval: they share them.
+        within = ["--skip-read-within", f"{(self.opts.discover_every or 0) / 2:g}"]
+        self._run_child(["discover", *within], "discovery", summary=0)  # its candidates follow it
 
     def deliver(self) -> None:
         self._run_child(["notify", "flush", "--quiet"], "notifications")

@@ -3,15 +3,16 @@ and the texts that term weights are learned from."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select, update
 
 from raqib.domain import RESTING_STATES, Decision, Origin, Source, Version, Watch
 from raqib.storage import models as m
-from raqib.storage.db import Database, to_domain
+from raqib.storage.db import Database, rowcount, to_domain
 from raqib.storage.watches import (
     add_alias,
     as_watch,
@@ -23,6 +24,15 @@ from raqib.storage.watches import (
 )
 
 _KINDS = {"rss": "rss", "atom": "atom", "sitemap": "sitemap", "sitemapindex": "sitemap"}
+
+
+@dataclass
+class Taken:
+    """The stories a discovery run took, and those it did not, by slug."""
+
+    stories: list[str] = field(default_factory=list)
+    held: dict[str, datetime] = field(default_factory=dict)  # by another run, until then
+    fresh: dict[str, datetime] = field(default_factory=dict)  # taken by a run then
 
 
 class DiscoveryRepo:
@@ -128,6 +138,63 @@ class DiscoveryRepo:
             ).all()
             return [(t or "", x or "", u) for t, x, u in [*versions, *cands]]
 
+    # --- runs ------------------------------------------------------------------------
+
+    def take_stories(
+        self, slugs: Sequence[str], *, now: datetime, hold: timedelta,
+        fresh: timedelta | None = None,
+    ) -> Taken:  # fmt: skip
+        """Take the stories no other discovery run holds (with `fresh`, nor one
+        a run took within it), each until `now + hold` or until released: two
+        runs never read one story at once. Each is taken by a compare-and-set
+        on its row, so two workers never both win it, on either backend."""
+        out = Taken()
+        with self.db.session() as s:
+            for slug in slugs:
+                cond = [
+                    m.Story.slug == slug,
+                    or_(m.Story.discovery_until.is_(None), m.Story.discovery_until <= now),
+                ]
+                if fresh is not None:
+                    cond.append(
+                        or_(m.Story.discovery_at.is_(None), m.Story.discovery_at <= now - fresh)
+                    )
+                won = rowcount(
+                    s.execute(
+                        update(m.Story)
+                        .where(*cond)
+                        .values(discovery_until=now + hold, discovery_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                if won:
+                    out.stories.append(slug)
+                    continue
+                row = s.execute(
+                    select(m.Story.discovery_until, m.Story.discovery_at).where(
+                        m.Story.slug == slug
+                    )
+                ).first()
+                if row is None:
+                    continue  # removed meanwhile
+                if row.discovery_until is not None and row.discovery_until > now:
+                    out.held[slug] = row.discovery_until
+                else:
+                    out.fresh[slug] = row.discovery_at
+        return out
+
+    def let_go(self, slugs: Sequence[str]) -> None:
+        """The run that took these stories has ended."""
+        if not slugs:
+            return
+        with self.db.session() as s:
+            s.execute(
+                update(m.Story)
+                .where(m.Story.slug.in_(list(slugs)))
+                .values(discovery_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
     # --- candidates -----------------------------------------------------------------------
 
     def failed(self, story: str, *, before: datetime) -> dict[str, datetime]:
@@ -143,6 +210,30 @@ class DiscoveryRepo:
                 )
             ).all()
             return {u: seen for u, seen in rows}
+
+    def rejected_on_text(self, story: str) -> Iterator[Any]:
+        """The story's candidates read and scored below the threshold, with the
+        text kept when they were read (url, found_via, title, text, seen_at);
+        streamed, oldest first: a story may have thousands."""
+        with self.db.session() as s:
+            yield from s.execute(
+                select(
+                    m.Candidate.url,
+                    m.Candidate.found_via,
+                    m.Candidate.title,
+                    m.Candidate.text,
+                    m.Candidate.seen_at,
+                )
+                .join(m.Story, m.Story.id == m.Candidate.story_id)
+                .where(
+                    m.Story.slug == story,
+                    m.Candidate.decision == Decision.REJECTED.value,
+                    m.Candidate.text.is_not(None),
+                    m.Candidate.score.is_not(None),
+                )
+                .order_by(m.Candidate.id)
+                .execution_options(yield_per=200)
+            )
 
     def judged(self, story: str, *, errors_before: datetime | None = None) -> dict[str, str]:
         """URL → decision of the candidates already judged for a story; not one

@@ -49,6 +49,9 @@ class Story(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A discovery run holds the story until then (or until it ends); when one last took it (0019).
+    discovery_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discovery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def _url_host(context: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote_plus, urlsplit
@@ -13,7 +14,7 @@ from raqib.demo.server import Route
 from raqib.discovery import feeds
 from raqib.discovery.relate import Corpus, StoryModel, document, terms
 from raqib.guard import Guard, category, literal, network_of
-from tests.conftest import Raqib, corpus_body
+from tests.conftest import Gate, Raqib, corpus_body
 
 
 def _serve_coverage(server, manifest) -> str:
@@ -146,10 +147,72 @@ def test_atom_feed(server, raqib: Raqib, seeded) -> None:
     raqib("source", "remove", server.base + "/atom.xml", "--story", "tlaks")
     report = raqib.proc("discover", "--json").json()
     assert _added(report) == {server.base + "/atom/related"}
+    assert [c["first_version"] for c in report["candidates"]] == [
+        c["decision"] == "added" for c in report["candidates"]
+    ]
     sport = next(c for c in report["candidates"] if c["url"].endswith("/atom/sport"))
     assert sport["decision"] == "rejected"
     # Clearly unrelated by its feed title and summary: not even fetched.
     assert not any(p == "/atom/sport" for p, _ in server.requests)
+
+
+def test_candidates_rejected_on_their_text_are_judged_again_on_request(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A rejected candidate was never judged again: a threshold set too high, or
+    a story that gained a seed, left its related articles rejected for good."""
+    _atom_source(server)
+    server.routes["/atom/sport"] = Route(_article("الهلال يتأهل", SPORT))
+    config = raqib.home / "raqib.toml"
+    config.write_text("[discovery]\nthreshold = 0.9\n", encoding="utf-8")
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    first = raqib.proc("discover", "--json").json()
+    assert not _added(first)
+    config.write_text("[discovery]\nthreshold = 0.18\n", encoding="utf-8")
+    fetched = len(server.requests)
+    again = raqib.proc("discover", "--rejudge", "--json").json()
+    assert _added(again) == {server.base + "/atom/related"}, again
+    assert "judged again on its text as read" in again["candidates"][0]["reason"]
+    # Nothing fetched; the sports article, rejected on its feed entry, has no text to judge.
+    assert len(server.requests) == fetched
+    assert again["notes"] == [
+        "talks: 1 candidate rejected on their text judged again, 1 now related"
+    ]
+    watched = raqib("watches", "--story", "talks", "--format", "json").json()
+    assert server.base + "/atom/related" in {w["url"] for w in watched}
+    raqib.proc("check")
+    assert len(server.requests) > fetched  # its first check fetched it
+    assert not _added(raqib.proc("discover", "--rejudge", "--json").json())
+    usage = raqib("discover", "--rejudge", "--outlet", "x", expect=2)
+    assert "--rejudge and --skip-read-within are for stories" in usage.err
+    usage = raqib("discover", "--rejudge", "--skip-read-within", "60", expect=2)
+    assert "--rejudge fetches nothing" in usage.err
+
+
+def test_a_story_is_read_by_one_discovery_run_at_a_time(server, raqib: Raqib, seeded) -> None:
+    """Every worker's daemon read every story: each candidate was fetched once
+    a worker, and their findings raced to watch the same article."""
+    _atom_source(server)
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    gate = server.around = Gate(free=0)
+    first = raqib.popen("discover", "--json")
+    try:
+        assert gate.held.wait(60), "the first run never fetched"
+        fetched = len(server.requests)
+        second = raqib.proc("discover", "--json").json()
+        assert not second["candidates"] and not second["sources"]
+        assert second["notes"][0].startswith("talks: another discovery run is reading it"), second
+        assert len(server.requests) == fetched  # the second run fetched nothing
+    finally:
+        gate.open.set()
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert _added(json.loads(out)) == {server.base + "/atom/related"}
+    # Ended, it holds nothing; a daemon's run (half its interval) leaves a story just read.
+    daemon = raqib.proc("discover", "--skip-read-within", "900", "--json").json()
+    assert daemon["notes"] == ["1 story read by a run in the last 15 min: skipped (talks)"]
+    assert not daemon["sources"]
+    assert raqib.proc("discover", "--json").json()["sources"]  # by hand: read again
 
 
 def test_coverage_watched_in_one_story_joins_another_it_belongs_to(
@@ -483,6 +546,30 @@ def test_an_article_discovery_added_is_archived_whole_by_its_own_first_check(
             if r.rec_headers.get_header("WARC-Target-URI") == url
         ]
     assert kinds == ["response", "request"], kinds
+
+
+def test_an_edit_between_discovery_and_the_first_check_is_caught(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A related-coverage hunt: the page discovery fetched was thrown away, so
+    the watch's first check stored whatever the page said by then as version 1:
+    a sentence added in between, with its figure, was never seen."""
+    url = server.base + "/atom/related"
+    _atom_source(server)
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    out = raqib.proc("discover").out
+    said = out.split("added   ", 1)[1].splitlines()
+    assert f" {url} " in said[0] and said[1].endswith("its page as fetched here is version 1"), out
+    title = "بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    edited = [RELATED[0], RELATED[1] + " وقتل 12 شخصا في الهجمات.", RELATED[2]]
+    server.routes["/atom/related"] = Route(_article(title, edited))
+    raqib.proc("check", "--all")
+    changes = raqib("changes", "--url", url, "--json").json()
+    assert [(c["from_version"], c["to_version"]) for c in changes] == [(1, 2)], changes
+    assert changes[0]["kind"] == "substantive" and changes[0]["silent"], changes[0]
+    # The first check of a page discovery stored is no new version.
+    raqib.proc("check", "--all")
+    assert len(raqib("changes", "--url", url, "--json").json()) == 1
 
 
 _BUGS = """

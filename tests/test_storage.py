@@ -1682,3 +1682,24 @@ def test_a_pass_whose_changes_another_told_still_queues_its_other_messages(
     assert store.outbox.enqueue(removed_again, now=T0, told=[change.id]) == 1
     assert seen == [{change.id}, set(), set()]
     assert store.changes.untold(limit=10, before=T0 + timedelta(days=1)) == []
+
+
+def test_a_story_is_read_by_one_discovery_run_at_a_time(store: Storage) -> None:
+    """Each worker's daemon read every story's sources: several workers fetched
+    each candidate once each, and their findings raced to create one watch."""
+    repo, hour = store.discovery, timedelta(hours=1)
+    for slug in ("a", "b"):
+        repo.add_source(f"https://{slug}.example/feed", story=slug, kind="rss", now=T0)
+    first = repo.take_stories(["a", "b"], now=T0, hold=hour)
+    assert first.stories == ["a", "b"]
+    second = repo.take_stories(["a", "b", "gone"], now=T0 + timedelta(minutes=5), hold=hour)
+    assert second.stories == [] and second.held == {"a": T0 + hour, "b": T0 + hour}
+    repo.let_go(["a"])
+    # Ended: free to a run that asks for nothing fresher; a daemon's leaves it for now.
+    later = T0 + timedelta(minutes=10)
+    daemon = repo.take_stories(["a"], now=later, hold=hour, fresh=timedelta(minutes=15))
+    assert daemon.stories == [] and daemon.fresh == {"a": T0} and not daemon.held
+    assert repo.take_stories(["a"], now=later, hold=hour).stories == ["a"]
+    # A run that died holds its story until its hold runs out, no longer.
+    assert repo.take_stories(["b"], now=T0 + hour - timedelta(seconds=1), hold=hour).held
+    assert repo.take_stories(["b"], now=T0 + hour, hold=hour).stories == ["b"]

@@ -10,6 +10,7 @@ after the crawl, on everything collected.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
@@ -22,9 +23,9 @@ from twisted.python.failure import Failure
 from raqib import urls
 from raqib.crawler.context import context_of
 from raqib.crawler.responses import header, text
-from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure
+from raqib.crawler.spiders.refetch import HANDLED_STATUSES, describe_failure, fetched_from
 from raqib.discovery import feeds
-from raqib.discovery.findings import CandidatePage, SourceFetched
+from raqib.discovery.findings import CandidatePage, SourceFetched, Spool
 from raqib.discovery.judge import JUDGED_BEFORE, JUDGED_ON_FEED, KNOWN_BEFORE, NO_COVERAGE
 from raqib.discovery.outlets import lists_stories, refusal
 from raqib.extract.page import make_page
@@ -64,6 +65,7 @@ class DiscoveryJob:
     max_candidates: int = 200  # new candidates fetched per source per run
     # When it failed, for a candidate tried again (None: not one of those).
     retrying: Callable[[int, str], datetime | None] = lambda *_: None
+    spool: Spool | None = None  # where each article's fetch waits to be judged
 
 
 _NOT_COVERAGE = frozenset({"section", "profile"})  # pagemeta.PageMeta.kind
@@ -79,6 +81,7 @@ class DiscoverSpider(scrapy.Spider):
     budget: dict[int, int]  # new candidates each source may still have fetched this run
     retries: dict[int, int]  # and failed ones tried again
     guard: Guard | None
+    clock: Callable[[], datetime]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -86,6 +89,7 @@ class DiscoverSpider(scrapy.Spider):
         ctx = context_of(crawler)
         spider.job = ctx.discovery or DiscoveryJob()
         spider.guard = ctx.guard
+        spider.clock = ctx.clock
         spider.seen = set()
         spider.budget = {src.source_id: spider.job.max_candidates for src in spider.job.sources}
         spider.retries = {k: max(1, v // 4) if v > 0 else 0 for k, v in spider.budget.items()}
@@ -274,6 +278,11 @@ class DiscoverSpider(scrapy.Spider):
                 c.text = page.snapshot.text
                 c.canonical_url = page.canonical_url
                 c.amp_url = page.amp_url
+                # Its archive failed (a Future's error): no evidence, no version.
+                if self.job.spool is not None and not isinstance(
+                    response.meta.get("raqib_warc"), Future
+                ):
+                    c.kept = self.job.spool.put(fetched_from(response, 0, self.clock()))
         yield c
 
     def candidate_failed(self, failure: Failure) -> Iterator[CandidatePage]:

@@ -46,6 +46,33 @@ def describe_failure(failure: Failure) -> str:
     return describe_error(exc) if exc is not None else f"{name}: {message}"[:400]
 
 
+def fetched_from(response: Response, watch_id: int, at: datetime) -> Fetched:
+    """A response as a fetch of watch `watch_id` (discovery's candidates: 0)."""
+    meta = response.meta
+    body_text: str | None = None
+    encoding: str | None = None
+    if isinstance(response, TextResponse):
+        body_text, encoding = text(response)
+    latency = meta.get("download_latency")
+    return Fetched(
+        watch_id=watch_id,
+        url=(meta.get("redirect_urls") or [response.url])[0],
+        final_url=response.url,
+        fetched_at=at,
+        status=response.status,
+        duration_ms=int(latency * 1000) if latency is not None else None,
+        content_type=header(response, "Content-Type"),
+        etag=header(response, "ETag"),
+        last_modified=header(response, "Last-Modified", 64),
+        retry_after=header(response, "Retry-After", 64),
+        body=response.body,
+        text=body_text,
+        encoding=encoding,
+        redirects=list(meta.get("redirect_urls") or []),
+        warc=meta.get("raqib_warc"),
+    )
+
+
 class RefetchSpider(scrapy.Spider):
     name = "refetch"
     context: PassContext
@@ -169,29 +196,7 @@ class RefetchSpider(scrapy.Spider):
         yield fetched
 
     def fetched(self, response: Response) -> Fetched:
-        meta = response.meta
-        body_text: str | None = None
-        encoding: str | None = None
-        if isinstance(response, TextResponse):
-            body_text, encoding = text(response)
-        latency = meta.get("download_latency")
-        return Fetched(
-            watch_id=meta["watch_id"],
-            url=(meta.get("redirect_urls") or [response.url])[0],
-            final_url=response.url,
-            fetched_at=self.clock(),
-            status=response.status,
-            duration_ms=int(latency * 1000) if latency is not None else None,
-            content_type=header(response, "Content-Type"),
-            etag=header(response, "ETag"),
-            last_modified=header(response, "Last-Modified", 64),
-            retry_after=header(response, "Retry-After", 64),
-            body=response.body,
-            text=body_text,
-            encoding=encoding,
-            redirects=list(meta.get("redirect_urls") or []),
-            warc=meta.get("raqib_warc"),
-        )
+        return fetched_from(response, response.meta["watch_id"], self.clock())
 
     def failed(self, failure: Failure) -> Iterator[Fetched]:
         request = failure.request  # type: ignore[attr-defined]

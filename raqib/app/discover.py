@@ -8,17 +8,20 @@ decide and store (raqib.discovery.judge, then one transaction).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from raqib.app.errors import NotFound
+from raqib.app.first_versions import first_versions
 from raqib.app.home import App
 from raqib.app.notifications import notify_coverage
 from raqib.app.passes import crawl_settings, robots_memory
 from raqib.discovery import feeds
-from raqib.discovery.findings import CandidatePage, SourceFetched
+from raqib.discovery.findings import CandidatePage, SourceFetched, Spool
 from raqib.discovery.judge import (
     JUDGED_BEFORE,
     JUDGED_ON_FEED,
@@ -36,6 +39,8 @@ log = logging.getLogger("raqib")
 # A feed entry left unfetched (fetch_candidates off) whose title cannot be read.
 UNREADABLE_ENTRY = f"{UNJUDGED}: its feed title is unreadable"
 RETRY_FAILED = timedelta(hours=1)
+# A run's hold on the stories it reads: longer than a run takes; one that crashed frees them then.
+RUN_HOLD = timedelta(hours=1)
 MIN_ENTRY_TERMS = 8  # distinct terms a feed entry needs before it can rule its article out
 
 
@@ -84,8 +89,9 @@ def _decode(raw: bytes) -> str:
     return decoded(raw)
 
 
-def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
-    """What to read for each story: its sources and the links in its articles."""
+def plan(app: App, slugs: list[str], report: DiscoveryReport, *, reading: bool = True) -> Plan:
+    """What to read for each story: its sources and the links in its articles
+    (not `reading`: its seeds alone, and the corpus)."""
     from raqib.crawler.spiders.discover import LinkTask, SourceTask
 
     repo = app.storage.discovery
@@ -110,6 +116,8 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
             del p.seeds[sid]
             report.notes.append(f"{slug}: no seed article's text could be read (see the log)")
             continue
+        if not reading:
+            continue
         model = StoryModel(p.corpus, p.seeds[sid])
         for src in repo.sources(slug):
             url = feeds.search_url(src.url, model.key_terms()) if src.kind == "search" else src.url
@@ -127,7 +135,9 @@ def plan(app: App, slugs: list[str], report: DiscoveryReport) -> Plan:
     return p
 
 
-def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement]]:
+def crawl(
+    app: App, p: Plan, spool: Spool | None = None
+) -> tuple[list[Any], dict[tuple[int, str], Judgement]]:
     """Fetch the sources and the candidates worth fetching; returns the findings
     and the candidates judged on their feed entry alone."""
     from raqib.crawler.capture import CaptureIndex
@@ -180,6 +190,7 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
             want,
             cfg.max_candidates,
             retrying=lambda sid, url: failed.get(sid, {}).get(url),
+            spool=spool,
         ),
         collector=collected,
         guard=Guard(allow_private=app.config.fetch.allow_private),
@@ -190,19 +201,112 @@ def crawl(app: App, p: Plan) -> tuple[list[Any], dict[tuple[int, str], Judgement
     return collected, prefilter
 
 
-def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
+def discover(
+    app: App, *, story: str | None = None, fresh: timedelta | None = None
+) -> DiscoveryReport:
     """Read every source of the story (or of all stories), judge what they list,
-    watch what belongs to the story. Returns what was added and why."""
+    watch what belongs to the story. Returns what was added and why.
+
+    Not a story another run is reading (two would fetch every candidate twice,
+    and race to watch what they find), nor, with `fresh`, one a run took within
+    it (the daemons of several workers share the stories so)."""
     report = DiscoveryReport()
+    slugs = _take(app, _slugs(app, story), report, fresh)
+    try:
+        p = plan(app, slugs, report)
+        if p.sources or p.links:
+            with tempfile.TemporaryDirectory(prefix="raqib-discovery-") as spooled:
+                spool = Spool(Path(spooled))
+                collected, prefilter = crawl(app, p, spool)
+                _judge_and_store(app, p, report, collected, prefilter, spool)
+    finally:
+        app.storage.discovery.let_go(slugs)
+    return report
+
+
+def _take(
+    app: App, slugs: list[str], report: DiscoveryReport, fresh: timedelta | None
+) -> list[str]:
+    """The stories this run reads: those no other run holds (and, with `fresh`,
+    none a run took within it); the report says which were skipped."""
+    taken = app.storage.discovery.take_stories(slugs, now=app.clock(), hold=RUN_HOLD, fresh=fresh)
+    for slug, until in taken.held.items():
+        report.notes.append(
+            f"{slug}: another discovery run is reading it (held until {until:%Y-%m-%d %H:%M} UTC"
+            " at the latest); skipped"
+        )
+    if taken.fresh and fresh is not None:
+        n = len(taken.fresh)
+        report.notes.append(
+            f"{n} stor{'ies' if n != 1 else 'y'} read by a run in the last "
+            f"{fresh.total_seconds() / 60:g} min: skipped ({', '.join(sorted(taken.fresh)[:5])}"
+            f"{' …' if n > 5 else ''})"
+        )
+    return taken.stories
+
+
+def _slugs(app: App, story: str | None) -> list[str]:
     slugs = app.storage.watches.story_slugs()
     if story and story not in slugs:
         raise NotFound(
             f"no story {story!r} (stories are created by `raqib watch URL --story SLUG`)"
         )
-    p = plan(app, [story] if story else slugs, report)
-    if not p.sources and not p.links:
-        return report
-    collected, prefilter = crawl(app, p)
+    return [story] if story else slugs
+
+
+def rejudge(app: App, *, story: str | None = None) -> DiscoveryReport:
+    """Judge again the candidates rejected on their text, from the text kept
+    when each was read (nothing is fetched): after a story gained a seed
+    article, or discovery.threshold was lowered. Those now related are watched;
+    the rest are left as they were."""
+    report = DiscoveryReport()
+    slugs = _take(app, _slugs(app, story), report, None)
+    try:
+        _rejudge(app, slugs, report)
+    finally:
+        app.storage.discovery.let_go(slugs)
+    return report
+
+
+def _rejudge(app: App, slugs: list[str], report: DiscoveryReport) -> None:
+    p = plan(app, slugs, report, reading=False)
+    threshold = app.config.discovery.threshold
+    results = []
+    for sid, seeds in p.seeds.items():
+        slug, model, judged = p.slug_of[sid], StoryModel(p.corpus, seeds), 0
+        for c in app.storage.discovery.rejected_on_text(slug):
+            if (d := p.texts.terms(c.title, c.text, c.url)) is None:
+                continue
+            judged += 1
+            if (j := model.judge(d)).score >= threshold:
+                results.append({
+                    "story": slug, "story_id": sid, "url": c.url, "found_via": c.found_via,
+                    "title": c.title, "score": j.score, "terms": j.terms, "text": c.text,
+                    "decision": Decision.ADDED.value,
+                    "reason": f"score {j.score:.3f} ≥ threshold {threshold:g}, judged again on "
+                    f"its text as read {c.seen_at:%Y-%m-%d %H:%M} UTC",
+                })  # fmt: skip
+        report.notes.append(
+            f"{slug}: {judged} candidate{'s' if judged != 1 else ''} rejected on their text "
+            f"judged again, {sum(r['story_id'] == sid for r in results)} now related"
+        )
+    now = app.clock()
+    for r, watch in app.storage.discovery.record_candidates(results, now=now):
+        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
+        watch_id = watch.id if watch else None
+        report.candidates.append(dict(entry, watch_id=watch_id, first_version=False))
+    if report.added:
+        notify_coverage(app, report.added, at=now)
+
+
+def _judge_and_store(
+    app: App,
+    p: Plan,
+    report: DiscoveryReport,
+    collected: list[Any],
+    prefilter: dict[tuple[int, str], Judgement],
+    spool: Spool,
+) -> None:
     now = app.clock()
     pages = [c for c in collected if isinstance(c, CandidatePage)]
     for c in pages:
@@ -235,10 +339,17 @@ def discover(app: App, *, story: str | None = None) -> DiscoveryReport:
             r = unjudged(c, p.slug_of.get(c.story_id), exc)
         if r is not None:
             results.append(r)
+    firsts: dict[int, str] = {}
+    entries = []
     for r, watch in app.storage.discovery.record_candidates(results, now=now):
-        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
+        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases", "kept")}
         entry["watch_id"] = watch.id if watch is not None else None
+        if watch is not None and watch.version_count == 0 and r.get("kept"):
+            firsts.setdefault(watch.id, r["kept"])
+        entries.append(entry)
+    stored = first_versions(app, spool, firsts) if firsts else set()
+    for entry in entries:
+        entry["first_version"] = entry["watch_id"] in stored
         report.candidates.append(entry)
     if report.added:
         notify_coverage(app, report.added, at=now)
-    return report

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from raqib.app import publish
 from raqib.app.discover import discover as run_discovery
+from raqib.app.discover import rejudge
 from raqib.cli.base import Ctx, Once, emit
 from raqib.present import records as rec
 from raqib.present import text
@@ -70,10 +73,23 @@ def source_remove(obj: Ctx, url: str, story: str | None) -> None:
     "--outlet", metavar="NAME",
     help="Read this outlet's sources now (all of them, due or not) and watch its new articles.",
 )  # fmt: skip
+@click.option(
+    "--rejudge", "rejudge_", is_flag=True,
+    help="Fetch nothing: judge again the candidates rejected on their text, from the text kept "
+    "when each was read (after adding a seed article, or lowering discovery.threshold).",
+)  # fmt: skip
+@click.option(
+    "--skip-read-within", "fresh", metavar="SECONDS", type=click.FloatRange(min=0),
+    help="Skip the stories a discovery run (this worker's or another's) took less than SECONDS "
+    "ago: the daemon passes half its --discover-every, so several workers share the stories.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary line.")
 @click.pass_obj
-def discover(obj: Ctx, story: str | None, outlet: str | None, as_json: bool, quiet: bool) -> None:
+def discover(
+    obj: Ctx, story: str | None, outlet: str | None, rejudge_: bool, fresh: float | None,
+    as_json: bool, quiet: bool,
+) -> None:  # fmt: skip
     """Find related coverage now: read sources, judge candidates, watch the related.
 
     Each candidate is fetched, extracted and scored against the story's seed
@@ -85,7 +101,20 @@ def discover(obj: Ctx, story: str | None, outlet: str | None, as_json: bool, qui
     With --outlet, the outlet's feeds, sitemaps and front pages are read
     instead, and every new article they list is watched (`raqib check` does
     this for due sources on its own).
+
+    With --rejudge, nothing is fetched: the candidates rejected on their text
+    are scored again against the story's seeds as they are now; those at or
+    above the threshold are watched (their first check fetches them).
+
+    A story another discovery run is reading (the daemon's, another
+    worker's) is skipped, and the report says until when it is held.
     """
+    if outlet is not None and (rejudge_ or fresh is not None):
+        raise click.UsageError(
+            "--rejudge and --skip-read-within are for stories; --outlet reads an outlet"
+        )
+    if rejudge_ and fresh is not None:
+        raise click.UsageError("--rejudge fetches nothing: --skip-read-within has no use with it")
     if outlet is not None:
         from raqib.app import outlets
 
@@ -98,7 +127,11 @@ def discover(obj: Ctx, story: str | None, outlet: str | None, as_json: bool, qui
         emit(data, as_json, text.outlet_read(data, quiet=quiet))
         return
     with obj.app() as app:
-        report = run_discovery(app, story=story)
+        if rejudge_:
+            report = rejudge(app, story=story)
+        else:
+            within = timedelta(seconds=fresh) if fresh is not None else None
+            report = run_discovery(app, story=story, fresh=within)
     data = rec.document(
         "discovery", sources=report.sources, candidates=report.candidates, notes=report.notes
     )

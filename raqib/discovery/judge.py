@@ -104,4 +104,5 @@ def _judgement(c: CandidatePage, slug: str | None) -> dict[str, Any]:
         "score": None,
         "terms": None,
         "text": c.text,
+        "kept": c.kept,  # its fetch, in the run's spool (an article's)
     }

@@ -262,7 +262,8 @@ def discovery(d: Record, *, quiet: bool) -> Iterator[str]:
             f" [{', '.join(c['terms'][:5])}]" if c.get("terms") and c["decision"] == "added" else ""
         )
         yield f"  {c['decision']:<8} {score}  {c['url']}{terms}"
-        yield f"           {printable(c['reason'] or '')}"
+        kept = "; its page as fetched here is version 1" if c.get("first_version") else ""
+        yield f"           {printable(c['reason'] or '')}{kept}"
 
 
 def channels(records: list[Record]) -> Iterator[str]:

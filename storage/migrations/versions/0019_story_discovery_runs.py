@@ -1,0 +1,35 @@
+"""stories: which discovery run holds each story, and when one last started
+
+Revision ID: 0019
+Revises: 0018
+
+Each daemon runs discovery on its interval: several workers on one database
+each read every story's sources and fetched the same candidates, and their
+findings raced to create the same watch. A run now takes the stories it
+reads (`discovery_until`: held until then, or until it ends), and the
+daemon's skips a story another worker read within half its interval
+(`discovery_at`: when a run last took it).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import raqib.storage.models as models
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("stories", sa.Column("discovery_until", models.UTCDateTime(), nullable=True))
+    op.add_column("stories", sa.Column("discovery_at", models.UTCDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("stories") as batch:
+        batch.drop_column("discovery_at")
+        batch.drop_column("discovery_until")
