@@ -250,7 +250,12 @@ def home(tmp_path: Path) -> Path:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
-        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+        # A long scenario whose subject is no backend's (a month of passes, a
+        # channel's messages) runs on PostgreSQL in the full run only; the
+        # storage, claims, outbox and crash tests run on both in every run.
+        scenario = metafunc.definition.get_closest_marker("scenario") is not None
+        pg = pytest.param("postgresql", marks=pytest.mark.slow) if scenario else "postgresql"
+        metafunc.parametrize("backend", ["sqlite", pg], indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,7 @@ def checked_at(raqib: Raqib, when: datetime) -> None:
             os.utime(f, (when.timestamp(), when.timestamp()))
 
 
+@pytest.mark.scenario
 def test_replayed_corpus_is_archived(server, raqib: Raqib, manifest) -> None:
     urls = replay_corpus(server, raqib, manifest)
     rows = index(raqib.home / "warc")
@@ -298,6 +299,7 @@ def test_sigkill_mid_pass_leaves_readable_warcs(server, raqib: Raqib) -> None:
     assert any(r["warc-type"] == "response" for r in rows)
 
 
+@pytest.mark.scenario
 def test_exports_round_trip(server, raqib: Raqib, manifest, tmp_path: Path) -> None:
     urls = replay_corpus(server, raqib, manifest, steps=7)
     out = tmp_path / "export.jsonl"

@@ -20,6 +20,7 @@ def _expected_outcome(expect: dict[str, Any]) -> set[str]:
     return {"unchanged", "not_modified"}
 
 
+@pytest.mark.scenario
 def test_corpus_replay(server, raqib: Raqib, manifest) -> None:
     watches = manifest["watches"]
     urls = {w["id"]: server.base + w["path"] for w in watches}

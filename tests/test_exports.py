@@ -469,6 +469,7 @@ def test_an_import_line_is_bounded(monkeypatch) -> None:
         list(imports._lines(f, "<stdin>"))
 
 
+@pytest.mark.scenario
 def test_an_export_writes_through_a_symlink_a_pipe_or_a_device(
     server, raqib: Raqib, tmp_path
 ) -> None:
@@ -539,6 +540,7 @@ def test_an_export_stopped_by_sigterm_leaves_no_temporary_file(tmp_path) -> None
     assert signal.getsignal(signal.SIGTERM) == before and out.read_bytes() == b"x"
 
 
+@pytest.mark.scenario
 def test_an_export_cut_short_is_told_from_a_whole_one(server, raqib: Raqib, tmp_path) -> None:
     """JSON Lines marked nowhere where they ended: an export cut at a line's
     end (a pipe broken, a disk full) imported as if whole, and an empty file

@@ -100,6 +100,7 @@ def receiver() -> Iterator[Receiver]:
         r.server_close()
 
 
+@pytest.mark.scenario
 def test_one_message_per_substantive_change(
     server, raqib: Raqib, manifest, receiver: Receiver
 ) -> None:
@@ -151,6 +152,7 @@ def test_one_message_per_substantive_change(
     assert all(ch["sent"] == 5 and ch["pending"] == 0 for ch in status["channels"])
 
 
+@pytest.mark.scenario
 def test_a_channel_for_a_watchs_later_story_hears_its_edits(
     server, raqib: Raqib, manifest, receiver: Receiver
 ) -> None:
@@ -168,6 +170,7 @@ def test_a_channel_for_a_watchs_later_story_hears_its_edits(
     assert all(h["story"] == "first-desk" and h["stories"] == ["first-desk", story] for h in hooks)
 
 
+@pytest.mark.scenario
 def test_receiver_down_messages_wait_and_arrive_later(
     server, raqib: Raqib, manifest, receiver: Receiver
 ) -> None:
@@ -201,6 +204,7 @@ def test_receiver_down_messages_wait_and_arrive_later(
     assert len(receiver.got["/hook"]) == 2  # sent once, never again
 
 
+@pytest.mark.scenario
 def test_digest_and_rules_in_config(server, raqib: Raqib, manifest, receiver: Receiver) -> None:
     raqib.home.mkdir(parents=True)
     (raqib.home / "raqib.toml").write_text(
@@ -379,6 +383,7 @@ def test_digest_titles_agree_in_number(alerts: int, silent: int, title: str) -> 
     assert messages.digest(events)[0] == title
 
 
+@pytest.mark.scenario
 def test_a_slow_or_dead_channel_holds_up_no_other(server, raqib: Raqib) -> None:
     """A receiver slower than the delivery timeout, a dead one and a healthy one,
     configured together: the healthy one hears every event during the pass; the

@@ -71,6 +71,7 @@ def _asked(server: PageServer, path: str) -> int:
     return sum(1 for p, _headers in server.requests if p == path)
 
 
+@pytest.mark.scenario
 def test_an_unchanged_feed_is_not_parsed_again(server: PageServer, raqib: Raqib) -> None:
     """A feed without validators, served again byte for byte: fetched, not
     parsed (feedparser is not even imported), nothing new; the same bytes

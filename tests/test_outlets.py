@@ -39,6 +39,7 @@ def _at(raqib: Raqib, when: datetime, *args: str, **kw):
     return raqib.proc(*args, env={"RAQIB_NOW": when.isoformat()}, **kw)
 
 
+@pytest.mark.scenario
 def test_outlets_over_simulated_days(world: World, raqib: Raqib) -> None:
     raqib.home.mkdir(parents=True, exist_ok=True)
     (raqib.home / "raqib.toml").write_text(

@@ -41,7 +41,7 @@ def warc_records(home: Path) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.backends
-@pytest.mark.slow
+@pytest.mark.scenario
 def test_rendered_watch_versions_edits_churn_and_screenshots(
     raqib: Raqib, server: PageServer
 ) -> None:
@@ -104,7 +104,6 @@ def test_rendered_watch_versions_edits_churn_and_screenshots(
     assert [ct for t, u, ct in records if t == "resource"] == ["image/webp"] * 2
 
 
-@pytest.mark.slow
 def test_a_script_request_to_link_local_is_refused(tmp_path: Path) -> None:
     """In a loopback-only namespace where 169.254.169.254 really answers."""
     need_browser()
@@ -132,7 +131,6 @@ def test_a_script_request_to_link_local_is_refused(tmp_path: Path) -> None:
     assert "link-local" in got["watch_err"]
 
 
-@pytest.mark.slow
 def test_a_public_page_rendered_beside_an_intranet_one_cannot_reach_the_intranet(
     tmp_path: Path,
 ) -> None:

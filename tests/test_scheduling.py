@@ -139,6 +139,7 @@ def _at(raqib: Raqib, when: datetime, *args: str, proc: bool = False, expect: in
     return raqib.proc(*args, expect=expect) if proc else raqib(*args, expect=expect)
 
 
+@pytest.mark.scenario
 def test_simulated_weeks_through_the_cli(server, raqib: Raqib) -> None:
     raqib.home.mkdir(parents=True)
     (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
@@ -171,6 +172,7 @@ def test_simulated_weeks_through_the_cli(server, raqib: Raqib) -> None:
     assert len(log) == len(checks)
 
 
+@pytest.mark.scenario
 def test_changes_recheck_quickly_and_errors_back_off_through_the_cli(server, raqib: Raqib) -> None:
     raqib.home.mkdir(parents=True)
     (raqib.home / "raqib.toml").write_text(FAST_CURVE, encoding="utf-8")
@@ -245,7 +247,6 @@ def test_two_checks_at_once_one_works_the_other_exits(server, raqib: Raqib) -> N
         assert len(raqib("versions", url, "--json").json()) == 1
 
 
-@pytest.mark.slow
 def test_daemon_fetches_then_stops_cleanly_on_sigterm(server, raqib: Raqib) -> None:
     server.routes["/d"] = Route(render(VERSIONS[0], server.base))
     url = server.base + "/d"
@@ -432,7 +433,6 @@ def test_values_that_would_stop_or_swamp_the_monitor_are_refused(raqib: Raqib) -
     assert "lease" in raqib("config").out  # a duration may still be a number of seconds
 
 
-@pytest.mark.slow
 def test_a_signal_to_the_daemons_process_group_lets_the_sweep_finish_its_fetch(
     server, raqib: Raqib
 ) -> None:
