@@ -8,13 +8,26 @@ web address, strip default ports, and keep credentials out of storage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
 MAX_URL_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+# A path of words alone (/politics/, /news/world/, /سياسة/): a section. An
+# article's address has its slug's hyphens, a number, a file name or a query.
+_WORDS_ONLY = re.compile(r"[^\W\d_]{1,30}")
+
+
+def words_only(url: str) -> bool:
+    """Whether `url`'s path is one to three words and nothing else (a section's)."""
+    parts = urlsplit(url)
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    return not parts.query and 0 < len(path) <= 3 and all(map(_WORDS_ONLY.fullmatch, path))
 
 
 class BadURL(ValueError):
@@ -162,10 +175,20 @@ def identity(
     served = [u for u in dict.fromkeys(norm(x) for x in (url, *redirects, final)) if u]
     if not served:
         raise BadURL(f"{redact(url)!r} is not a web address")
+    # Nor one to a section's address from an article's (a CMS whose every article
+    # names /news/): each would be watched as the section, and be one watch.
+    articled = not words_only(served[-1])
     canon = norm(canonical)
-    trusted = canon is not None and not is_home(canon) and same_site(canon, served[-1])
+    trusted = (
+        canon is not None
+        and not is_home(canon)
+        and same_site(canon, served[-1])
+        and not (articled and words_only(canon))
+    )
     primary = canon if trusted and canon else served[-1]
     amp_url = norm(amp)
-    others = [*served, amp_url if amp_url and same_owner(amp_url, served[-1]) else None]
+    if amp_url and (not same_owner(amp_url, served[-1]) or (articled and words_only(amp_url))):
+        amp_url = None
+    others = [*served, amp_url]
     aliases = [u for u in dict.fromkeys(others) if u and u != primary and not is_home(u)]
     return primary, aliases

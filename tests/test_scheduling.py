@@ -360,6 +360,21 @@ def test_a_verbose_daemon_logs_where_each_sweeps_cpu_went(
     ]
 
 
+def test_the_daemons_discovery_leaves_the_stories_another_worker_just_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each worker's daemon read every story: its run skips those any run took
+    in the last half of its interval (raqib.app.discover, tests/test_discovery.py)."""
+    fake = tmp_path / "fake_discover.py"
+    fake.write_text("import sys\nprint('read 0 source documents:', *sys.argv[3:])\n")
+    opts = DaemonOptions(home=tmp_path, every=60, discover_every=1800, notify_every=None)
+    daemon = Daemon(opts, command=[sys.executable, str(fake)], due=lambda: 1)
+    with caplog.at_level(logging.INFO, logger="raqib.daemon"):
+        daemon.discover()
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["discovery: read 0 source documents: discover --skip-read-within 900"], said
+
+
 def test_config_prints_the_defaults(raqib: Raqib) -> None:
     out = raqib("config", "--defaults").out
     assert '[schedule]\ncurve = [["3h", "15m"], ["1d", "1h"], ["7d", "3h"], ["30d", "3d"]]' in out

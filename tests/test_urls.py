@@ -91,3 +91,22 @@ def test_one_identity_rule_for_every_page() -> None:
     ):
         assert (amp in identity(page, amp=amp)[1]) is kept, amp
     assert identity("http://127.0.0.1:8801/a", amp="http://localhost:8801/b")[1] == []
+
+
+def test_an_articles_canonical_or_amp_link_to_a_section_is_not_its_identity() -> None:
+    """A CMS whose every article names its section (`/news/`) as canonical made
+    each discovered article a watch of the section, which rotates every hour,
+    and every other article of the site "already watched" as it."""
+    a, b = "https://news.example/2024/01/iraq-talks", "https://news.example/2024/01/hilal-wins"
+    assert identity(a, canonical="/news/") == (a, [])
+    assert identity(b, canonical="https://news.example/politics/iraq") == (b, [])
+    assert identity(a, amp="/amp/") == (a, [])
+    # An article's own canonical and AMP addresses are still its identity.
+    assert identity(a + "?page=1", canonical=a, amp="/amp/2024/01/iraq-talks") == (
+        a,
+        [a + "?page=1", "https://news.example/amp/2024/01/iraq-talks"],
+    )
+    # A page served at a section-like address may name one (nothing to tell them apart).
+    assert identity("https://news.example/world/story", canonical="/world/story2")[0] == (
+        "https://news.example/world/story2"
+    )

@@ -12,7 +12,7 @@ import bisect
 import itertools
 import re
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from raqib import urls
 from raqib.extract.parsing import document
@@ -44,18 +44,14 @@ def _kind(url: str) -> str:
     return "a navigation page"
 
 
-# A front page's link whose path is words alone (/politics/, /news/world/,
-# /سياسة/): a section. An article's address has its slug's hyphens, a number,
-# a file name or a query; feeds and sitemaps list articles, and are trusted.
-_WORDS_ONLY = re.compile(r"[^\W\d_]{1,30}")
-
-
 def refusal(url: str, *, front: bool = False) -> str | None:
     """Why a listed URL is not an article page, by its URL alone (None: it may
     be one). `front`: a front page's link, which may be its navigation."""
     if urls.is_home(url):
         return "not an article: the home page"
-    if front and _words_only(url):
+    # Feeds and sitemaps list articles, and are trusted; a front page's link of
+    # words only is its navigation (urls.words_only).
+    if front and urls.words_only(url):
         return "not an article: a section page (by its URL: a front page's link of words only)"
     from courlan import filters
 
@@ -69,12 +65,6 @@ def refusal(url: str, *, front: bool = False) -> str | None:
     if not filters.extension_filter(parts.path):
         return "not an article: a file, not a web page (by its URL)"
     return None
-
-
-def _words_only(url: str) -> bool:
-    parts = urlsplit(url)
-    path = [unquote(p) for p in parts.path.split("/") if p]
-    return not parts.query and 0 < len(path) <= 3 and all(map(_WORDS_ONLY.fullmatch, path))
 
 
 def front_links(html: str, base_url: str) -> list[tuple[str, str]]:
