@@ -311,8 +311,11 @@ class Daemon:
         self._run_child(["check", *cpu], f"sweep {self.sweeps}")
 
     def discover(self) -> None:
-        # Not a story another worker's daemon read in the last half interval: they share them.
-        within = ["--skip-read-within", f"{(self.opts.discover_every or 0) / 2:g}"]
+        # Not a story another worker's daemon read in the last half interval: they
+        # share them. Less the jitter, which may bring this daemon's next run as
+        # close to its last: it must not skip its own.
+        half = max(0.0, (self.opts.discover_every or 0) / 2 - (self.opts.jitter or 0))
+        within = ["--skip-read-within", f"{half:g}"]
         self._run_child(["discover", *within], "discovery", summary=0)  # its candidates follow it
 
     def deliver(self) -> None:

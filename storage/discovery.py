@@ -31,7 +31,7 @@ class Taken:
     """The stories a discovery run took, and those it did not, by slug."""
 
     stories: list[str] = field(default_factory=list)
-    held: dict[str, datetime] = field(default_factory=dict)  # by another run, until then
+    held: dict[str, tuple[datetime | None, datetime]] = field(default_factory=dict)  # since, until
     fresh: dict[str, datetime] = field(default_factory=dict)  # taken by a run then
 
 
@@ -141,13 +141,15 @@ class DiscoveryRepo:
     # --- runs ------------------------------------------------------------------------
 
     def take_stories(
-        self, slugs: Sequence[str], *, now: datetime, hold: timedelta,
-        fresh: timedelta | None = None,
+        self, slugs: Sequence[str], *, owner: str, now: datetime, hold: timedelta,
+        fresh: timedelta | None = None, reading: bool = True,
     ) -> Taken:  # fmt: skip
         """Take the stories no other discovery run holds (with `fresh`, nor one
-        a run took within it), each until `now + hold` or until released: two
-        runs never read one story at once. Each is taken by a compare-and-set
-        on its row, so two workers never both win it, on either backend."""
+        a run took within it), for `owner`, until `now + hold` (renewed) or
+        until let go: two runs never read one story at once. Each is taken by
+        a compare-and-set on its row, so two workers never both win it, on
+        either backend. Not `reading` (a rejudge): the time a run last took it
+        stays, and with it the daemons' turns."""
         out = Taken()
         with self.db.session() as s:
             for slug in slugs:
@@ -163,7 +165,11 @@ class DiscoveryRepo:
                     s.execute(
                         update(m.Story)
                         .where(*cond)
-                        .values(discovery_until=now + hold, discovery_at=now)
+                        .values(
+                            discovery_owner=owner,
+                            discovery_until=now + hold,
+                            **({"discovery_at": now} if reading else {}),
+                        )
                         .execution_options(synchronize_session=False)
                     )
                 )
@@ -178,20 +184,30 @@ class DiscoveryRepo:
                 if row is None:
                     continue  # removed meanwhile
                 if row.discovery_until is not None and row.discovery_until > now:
-                    out.held[slug] = row.discovery_until
+                    out.held[slug] = (row.discovery_at, row.discovery_until)
                 else:
                     out.fresh[slug] = row.discovery_at
         return out
 
-    def let_go(self, slugs: Sequence[str]) -> None:
-        """The run that took these stories has ended."""
-        if not slugs:
-            return
+    def renew_stories(self, owner: str, *, now: datetime, hold: timedelta) -> int:
+        """Hold `owner`'s stories `hold` longer; how many it still holds."""
+        with self.db.session() as s:
+            return rowcount(
+                s.execute(
+                    update(m.Story)
+                    .where(m.Story.discovery_owner == owner, m.Story.discovery_until > now)
+                    .values(discovery_until=now + hold)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+
+    def let_go(self, owner: str) -> None:
+        """`owner`'s run has ended: its stories are free (not another's it lost them to)."""
         with self.db.session() as s:
             s.execute(
                 update(m.Story)
-                .where(m.Story.slug.in_(list(slugs)))
-                .values(discovery_until=None)
+                .where(m.Story.discovery_owner == owner)
+                .values(discovery_owner=None, discovery_until=None)
                 .execution_options(synchronize_session=False)
             )
 
@@ -213,12 +229,14 @@ class DiscoveryRepo:
 
     def rejected_on_text(self, story: str) -> Iterator[Any]:
         """The story's candidates read and scored below the threshold, with the
-        text kept when they were read (url, found_via, title, text, seen_at);
+        text kept when they were read (url, address, found_via, title, text,
+        seen_at);
         streamed, oldest first: a story may have thousands."""
         with self.db.session() as s:
             yield from s.execute(
                 select(
                     m.Candidate.url,
+                    m.Candidate.address,
                     m.Candidate.found_via,
                     m.Candidate.title,
                     m.Candidate.text,
@@ -322,6 +340,7 @@ class DiscoveryRepo:
             )  # fmt: skip
             s.add(cand)
         cand.title = r.get("title")
+        cand.address = (r.get("address") or None) and r["address"][:2048]
         cand.text = (r.get("text") or None) and r["text"][:50_000]
         cand.score = r.get("score")
         cand.matched_terms = r.get("terms")

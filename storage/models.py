@@ -49,7 +49,9 @@ class Story(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # A discovery run holds the story until then (or until it ends); when one last took it (0019).
+    # The discovery run that holds the story, until when (renewed as it runs),
+    # and when a run last took it (0019).
+    discovery_owner: Mapped[str | None] = mapped_column(String(200))
     discovery_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discovery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -271,6 +273,7 @@ class Candidate(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     watch_id: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(2048))  # to watch it as (0019)
 
     __table_args__ = (UniqueConstraint("story_id", "url", name="uq_candidates_story_url"),)
 

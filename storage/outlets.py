@@ -366,6 +366,15 @@ class OutletRepo(OutletFigures):
                     .execution_options(synchronize_session=False)
                 )
 
+    def windows(self, retain: dict[str, timedelta]) -> dict[int, timedelta]:
+        """Each followed outlet's retention window, by id (`retain` by name;
+        absent: its retain_days)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(om.Outlet.id, om.Outlet.name, om.Outlet.retain_days).where(_FOLLOWED)
+            ).all()
+        return {oid: retain.get(name) or timedelta(days=days) for oid, name, days in rows}
+
     def retire_expired(self, *, now: datetime, retain: dict[str, timedelta]) -> int:
         """Retire each outlet's watches first seen longer ago than its retention
         window (`retain` by outlet name; absent: the outlet's retain_days), but

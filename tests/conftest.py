@@ -241,6 +241,18 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The default run leaves the tests marked slow out (the README's Tests
+    section says which): `-m` chooses for itself, and a test named by its id
+    (`file.py::test`) runs whatever its marks."""
+    if config.option.markexpr or any("::" in str(arg) for arg in config.args):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 # --- both backends ------------------------------------------------------------------
 #
 # A test module marked `pytestmark = pytest.mark.backends` runs each of its

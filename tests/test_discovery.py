@@ -176,7 +176,7 @@ def test_candidates_rejected_on_their_text_are_judged_again_on_request(
     # Nothing fetched; the sports article, rejected on its feed entry, has no text to judge.
     assert len(server.requests) == fetched
     assert again["notes"] == [
-        "talks: 1 candidate rejected on their text judged again, 1 now related"
+        "talks: 1 rejected candidate judged again from the text kept when read, 1 now related"
     ]
     watched = raqib("watches", "--story", "talks", "--format", "json").json()
     assert server.base + "/atom/related" in {w["url"] for w in watched}
@@ -189,6 +189,33 @@ def test_candidates_rejected_on_their_text_are_judged_again_on_request(
     assert "--rejudge fetches nothing" in usage.err
 
 
+def test_a_candidate_judged_again_is_watched_where_it_was_served(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A review: `--rejudge` watched a candidate as its feed listed it (a
+    redirect), beside the article's own watch under its final address."""
+    final = server.base + "/news/x"
+    title = "بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    server.routes["/atom.xml"] = Route(
+        ATOM.format(base=server.base, t1=title).replace("/atom/related", "/r/1").encode(),
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    server.routes["/r/1"] = Route(b"", status=301, headers={"Location": final})
+    server.routes["/news/x"] = Route(_article(title, RELATED))
+    config = raqib.home / "raqib.toml"
+    config.write_text("[discovery]\nthreshold = 0.9\n", encoding="utf-8")
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    assert not _added(raqib.proc("discover", "--json").json())
+    raqib.proc("watch", final, "--story", "other")  # the desk watches it, in another story
+    config.write_text("[discovery]\nthreshold = 0.18\n", encoding="utf-8")
+    again = raqib.proc("discover", "--rejudge", "--json").json()
+    [joined] = again["candidates"]
+    assert joined["url"] == final and "joined this story" in joined["reason"], joined
+    [watch] = raqib("watches", "--json").json()[1:]  # the seed, then it
+    assert watch["url"] == final and sorted(watch["stories"]) == ["other", "talks"]
+
+
+@pytest.mark.backends
 def test_a_story_is_read_by_one_discovery_run_at_a_time(server, raqib: Raqib, seeded) -> None:
     """Every worker's daemon read every story: each candidate was fetched once
     a worker, and their findings raced to watch the same article."""
@@ -203,6 +230,8 @@ def test_a_story_is_read_by_one_discovery_run_at_a_time(server, raqib: Raqib, se
         assert not second["candidates"] and not second["sources"]
         assert second["notes"][0].startswith("talks: another discovery run is reading it"), second
         assert len(server.requests) == fetched  # the second run fetched nothing
+        named = raqib.proc("discover", "--story", "talks", expect=75)  # asked for: an error
+        assert "talks: another discovery run is reading it" in named.err
     finally:
         gate.open.set()
         out, err = first.communicate(timeout=120)
@@ -213,6 +242,61 @@ def test_a_story_is_read_by_one_discovery_run_at_a_time(server, raqib: Raqib, se
     assert daemon["notes"] == ["1 story read by a run in the last 15 min: skipped (talks)"]
     assert not daemon["sources"]
     assert raqib.proc("discover", "--json").json()["sources"]  # by hand: read again
+
+
+def test_a_candidate_listed_as_another_address_is_not_its_watchs_first_version(
+    server, raqib: Raqib, seeded
+) -> None:
+    """A review: a feed that listed an article's AMP page (its last paragraph cut)
+    gave the watch of its canonical page the AMP text as version 1, and its
+    first check a silent edit that never was."""
+    canonical = server.base + "/news/talks"
+    server.routes["/atom.xml"] = Route(
+        ATOM.format(base=server.base, t1="بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف")
+        .replace("/atom/related", "/news/talks/amp")
+        .encode(),
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    title = "بغداد وواشنطن تبدآن محادثات انسحاب قوات التحالف"
+    server.routes["/news/talks/amp"] = Route(_article(title, RELATED[:2], canonical=canonical))
+    server.routes["/news/talks"] = Route(_article(title, RELATED, canonical=canonical))
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    report = raqib.proc("discover", "--json").json()
+    [added] = [c for c in report["candidates"] if c["decision"] == "added"]
+    assert added["url"] == canonical and added["first_version"] is False
+    raqib.proc("check", "--all")
+    assert raqib("changes", "--url", canonical, "--json").json() == []
+
+
+_FIRST_VERSION_FAILS = {
+    # The claim of the new watches fails (the database went away meanwhile).
+    "claim": "import raqib.storage.leases as leases\n"
+    "def claim(self, *a, **k):\n    raise RuntimeError('the database went away')\n"
+    "leases.LeaseRepo.claim = claim\n",
+    # The spool cannot be written (a full disk).
+    "spool": "import raqib.discovery.findings as findings\n"
+    "def put(self, fetched):\n    raise OSError(28, 'No space left on device')\n"
+    "findings.Spool.put = put\n",
+}
+
+
+@pytest.mark.parametrize("failing", sorted(_FIRST_VERSION_FAILS))
+def test_a_first_version_that_cannot_be_kept_costs_the_run_nothing(
+    server, raqib: Raqib, seeded, failing: str
+) -> None:
+    """A review: a failed claim of the new watches lost the whole report and its
+    notifications (the watches stored already, the next run said nothing of
+    them); a full spool dropped the candidate from the run, unsaid."""
+    _atom_source(server)
+    raqib("source", "add", server.base + "/atom.xml", "--story", "talks", "--kind", "atom")
+    script = _FIRST_VERSION_FAILS[failing] + "from raqib.cli import run\nrun()\n"
+    report, err = raqib.patched(script, "discover", "--json")
+    [added] = [c for c in report["candidates"] if c["decision"] == "added"]
+    assert added["url"] == server.base + "/atom/related" and added["first_version"] is False
+    assert ("No space left" if failing == "spool" else "the database went away") in err
+    raqib.proc("check")  # due at once: its first check stores version 1
+    [watch] = [w for w in raqib("watches", "--json").json() if w["url"] == added["url"]]
+    assert watch["versions"] == 1
 
 
 def test_coverage_watched_in_one_story_joins_another_it_belongs_to(
@@ -548,6 +632,7 @@ def test_an_article_discovery_added_is_archived_whole_by_its_own_first_check(
     assert kinds == ["response", "request"], kinds
 
 
+@pytest.mark.backends
 def test_an_edit_between_discovery_and_the_first_check_is_caught(
     server, raqib: Raqib, seeded
 ) -> None:

@@ -177,6 +177,71 @@ def test_one_read_follows_a_bounded_number_of_child_sitemaps(
     assert len(_watched(raqib)) == 20  # one article in each of the 20 sitemaps read
 
 
+def test_an_archives_sitemaps_are_read_newest_first_and_its_old_articles_not_watched(
+    server: PageServer, raqib: Raqib
+) -> None:
+    """An outlet's sitemap index lists its archive oldest first: a read's 20
+    sitemaps were the oldest, this month's never read (its new articles never
+    watched), and each archived article was watched for the next 30 days."""
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    today = datetime.now(UTC)
+    months = [f"/arch/2019-{m:02d}.xml" for m in range(1, 13)] + [
+        f"/arch/2020-{m:02d}.xml" for m in range(1, 13)
+    ]
+    kids = [(p, p[6:13] + "-28") for p in months] + [("/arch/now.xml", today.isoformat())]
+    locs = "".join(
+        f"<sitemap><loc>{server.base}{p}</loc><lastmod>{d}</lastmod></sitemap>" for p, d in kids
+    )
+    server.routes["/arch/index.xml"] = Route(
+        f'<?xml version="1.0"?><sitemapindex xmlns="{ns}">{locs}</sitemapindex>'.encode(),
+        headers=XML,
+    )
+    for p in months:  # each month's sitemap: one article of that month
+        art = p.replace(".xml", "/story-1")
+        entry = f"<url><loc>{server.base}{art}</loc><lastmod>{p[6:13]}-15</lastmod></url>"
+        server.routes[p] = Route(f'<urlset xmlns="{ns}">{entry}</urlset>'.encode(), headers=XML)
+        _articles(server, art)
+    # This month's: a new article, an undated one, and an old one that an update
+    # of the sitemap still lists.
+    listed = [
+        ("/arch/new/story-2", f"<lastmod>{(today - timedelta(hours=2)).isoformat()}</lastmod>"),
+        ("/arch/new/story-3", ""),
+        ("/arch/old/story-4", "<lastmod>2021-03-01T10:00:00+03:00</lastmod>"),
+    ]
+    urls = "".join(f"<url><loc>{server.base}{a}</loc>{d}</url>" for a, d in listed)
+    server.routes["/arch/now.xml"] = Route(
+        f'<urlset xmlns="{ns}">{urls}</urlset>'.encode(), headers=XML
+    )
+    _articles(server, *(a for a, _d in listed))
+    # A feed dates its items in RFC 822: an item of 2019 is history too.
+    items = "".join(
+        f"<item><title>t</title><link>{server.base}{a}</link><pubDate>{d}</pubDate></item>"
+        for a, d in (("/feed/old-1", "Mon, 04 Mar 2019 10:00:00 +0300"),
+                     ("/feed/new-1", today.strftime("%a, %d %b %Y %H:%M:%S +0000")))
+    )  # fmt: skip
+    server.routes["/feed.xml"] = Route(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+        .encode(), headers={"Content-Type": "application/rss+xml"},
+    )  # fmt: skip
+    _articles(server, "/feed/old-1", "/feed/new-1")
+    raqib(
+        "outlet", "add", "arsheef", "--sitemap", server.base + "/arch/index.xml",
+        "--feed", server.base + "/feed.xml",
+    )  # fmt: skip
+    summary = json.loads(_check(raqib, 0).stdout)
+    assert _asked(server, "/arch/now.xml") == 1  # read first, ahead of 2019's
+    watched = {u.removeprefix(server.base) for u in _watched(raqib)}
+    assert {"/arch/new/story-2", "/arch/new/story-3", "/feed/new-1"} <= watched
+    assert not watched & {"/arch/old/story-4", "/feed/old-1"}
+    assert not any(u.startswith("/arch/20") for u in watched), watched  # months past: history
+    # 19 of the 24 months read (20 sitemaps, this month's first), and two more.
+    assert summary["outlets"]["old"] == 19 + 2, summary["outlets"]
+    assert (
+        "older than the retention window (not watched)"
+        in raqib("discover", "--outlet", "arsheef").out
+    )
+
+
 def test_a_pass_that_dies_before_watching_loses_no_article(
     server: PageServer, raqib: Raqib
 ) -> None:

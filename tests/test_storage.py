@@ -1687,19 +1687,32 @@ def test_a_pass_whose_changes_another_told_still_queues_its_other_messages(
 def test_a_story_is_read_by_one_discovery_run_at_a_time(store: Storage) -> None:
     """Each worker's daemon read every story's sources: several workers fetched
     each candidate once each, and their findings raced to create one watch."""
-    repo, hour = store.discovery, timedelta(hours=1)
+    repo, hold = store.discovery, timedelta(minutes=15)
     for slug in ("a", "b"):
         repo.add_source(f"https://{slug}.example/feed", story=slug, kind="rss", now=T0)
-    first = repo.take_stories(["a", "b"], now=T0, hold=hour)
+    first = repo.take_stories(["a", "b"], owner="A", now=T0, hold=hold)
     assert first.stories == ["a", "b"]
-    second = repo.take_stories(["a", "b", "gone"], now=T0 + timedelta(minutes=5), hold=hour)
-    assert second.stories == [] and second.held == {"a": T0 + hour, "b": T0 + hour}
-    repo.let_go(["a"])
+    at = T0 + timedelta(minutes=5)
+    second = repo.take_stories(["a", "b", "gone"], owner="B", now=at, hold=hold)
+    assert second.stories == [] and second.held == {"a": (T0, T0 + hold), "b": (T0, T0 + hold)}
+    # Renewed while it runs; a run's end frees its own stories, not another's.
+    assert repo.renew_stories("A", now=T0 + timedelta(minutes=10), hold=hold) == 2
+    repo.let_go("B")
+    assert repo.take_stories(["a"], owner="B", now=T0 + timedelta(minutes=20), hold=hold).held
+    repo.let_go("A")
     # Ended: free to a run that asks for nothing fresher; a daemon's leaves it for now.
-    later = T0 + timedelta(minutes=10)
-    daemon = repo.take_stories(["a"], now=later, hold=hour, fresh=timedelta(minutes=15))
+    later = T0 + timedelta(minutes=21)
+    daemon = repo.take_stories(["a"], owner="C", now=later, hold=hold, fresh=timedelta(hours=1))
     assert daemon.stories == [] and daemon.fresh == {"a": T0} and not daemon.held
-    assert repo.take_stories(["a"], now=later, hold=hour).stories == ["a"]
-    # A run that died holds its story until its hold runs out, no longer.
-    assert repo.take_stories(["b"], now=T0 + hour - timedelta(seconds=1), hold=hour).held
-    assert repo.take_stories(["b"], now=T0 + hour, hold=hour).stories == ["b"]
+    # A rejudge takes it without moving the daemons' turn.
+    assert repo.take_stories(["a"], owner="C", now=later, hold=hold, reading=False).stories
+    repo.let_go("C")
+    assert repo.take_stories(
+        ["a"], owner="D", now=later, hold=hold, fresh=timedelta(hours=1)
+    ).fresh == {"a": T0}
+    # A run that died holds its story until its last renewal's hold runs out, no longer.
+    repo.take_stories(["b"], owner="E", now=later, hold=hold)
+    assert repo.take_stories(
+        ["b"], owner="F", now=later + hold - timedelta(seconds=1), hold=hold
+    ).held
+    assert repo.take_stories(["b"], owner="F", now=later + hold, hold=hold).stories == ["b"]

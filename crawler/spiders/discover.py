@@ -278,12 +278,19 @@ class DiscoverSpider(scrapy.Spider):
                 c.text = page.snapshot.text
                 c.canonical_url = page.canonical_url
                 c.amp_url = page.amp_url
-                # Its archive failed (a Future's error): no evidence, no version.
-                if self.job.spool is not None and not isinstance(
-                    response.meta.get("raqib_warc"), Future
-                ):
-                    c.kept = self.job.spool.put(fetched_from(response, 0, self.clock()))
+                self._keep(c, response)
         yield c
+
+    def _keep(self, c: CandidatePage, response: Response) -> None:
+        """Spool the candidate's fetch: watched, it is its version 1. Not when its
+        archive failed (a Future's error: no evidence, no version), nor when the
+        spool cannot be written (a full disk): its first check fetches it then."""
+        if self.job.spool is None or isinstance(response.meta.get("raqib_warc"), Future):
+            return
+        try:
+            c.kept = self.job.spool.put(fetched_from(response, 0, self.clock()))
+        except OSError as exc:
+            self.logger.warning("the fetch of %s was not kept: %s", c.url, exc)
 
     def candidate_failed(self, failure: Failure) -> Iterator[CandidatePage]:
         c: CandidatePage = failure.request.meta["candidate"]  # type: ignore[attr-defined]

@@ -8,15 +8,14 @@ decide and store (raqib.discovery.judge, then one transaction).
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from raqib.app.discovery_runs import holding
 from raqib.app.errors import NotFound
-from raqib.app.first_versions import first_versions
+from raqib.app.first_versions import first_versions, spooling
 from raqib.app.home import App
 from raqib.app.notifications import notify_coverage
 from raqib.app.passes import crawl_settings, robots_memory
@@ -39,8 +38,6 @@ log = logging.getLogger("raqib")
 # A feed entry left unfetched (fetch_candidates off) whose title cannot be read.
 UNREADABLE_ENTRY = f"{UNJUDGED}: its feed title is unreadable"
 RETRY_FAILED = timedelta(hours=1)
-# A run's hold on the stories it reads: longer than a run takes; one that crashed frees them then.
-RUN_HOLD = timedelta(hours=1)
 MIN_ENTRY_TERMS = 8  # distinct terms a feed entry needs before it can rule its article out
 
 
@@ -211,38 +208,13 @@ def discover(
     and race to watch what they find), nor, with `fresh`, one a run took within
     it (the daemons of several workers share the stories so)."""
     report = DiscoveryReport()
-    slugs = _take(app, _slugs(app, story), report, fresh)
-    try:
+    with holding(app, _slugs(app, story), report.notes, fresh=fresh, asked=story) as slugs:
         p = plan(app, slugs, report)
         if p.sources or p.links:
-            with tempfile.TemporaryDirectory(prefix="raqib-discovery-") as spooled:
-                spool = Spool(Path(spooled))
+            with spooling(app.home) as spool:
                 collected, prefilter = crawl(app, p, spool)
                 _judge_and_store(app, p, report, collected, prefilter, spool)
-    finally:
-        app.storage.discovery.let_go(slugs)
     return report
-
-
-def _take(
-    app: App, slugs: list[str], report: DiscoveryReport, fresh: timedelta | None
-) -> list[str]:
-    """The stories this run reads: those no other run holds (and, with `fresh`,
-    none a run took within it); the report says which were skipped."""
-    taken = app.storage.discovery.take_stories(slugs, now=app.clock(), hold=RUN_HOLD, fresh=fresh)
-    for slug, until in taken.held.items():
-        report.notes.append(
-            f"{slug}: another discovery run is reading it (held until {until:%Y-%m-%d %H:%M} UTC"
-            " at the latest); skipped"
-        )
-    if taken.fresh and fresh is not None:
-        n = len(taken.fresh)
-        report.notes.append(
-            f"{n} stor{'ies' if n != 1 else 'y'} read by a run in the last "
-            f"{fresh.total_seconds() / 60:g} min: skipped ({', '.join(sorted(taken.fresh)[:5])}"
-            f"{' …' if n > 5 else ''})"
-        )
-    return taken.stories
 
 
 def _slugs(app: App, story: str | None) -> list[str]:
@@ -260,11 +232,8 @@ def rejudge(app: App, *, story: str | None = None) -> DiscoveryReport:
     article, or discovery.threshold was lowered. Those now related are watched;
     the rest are left as they were."""
     report = DiscoveryReport()
-    slugs = _take(app, _slugs(app, story), report, None)
-    try:
+    with holding(app, _slugs(app, story), report.notes, asked=story, reading=False) as slugs:
         _rejudge(app, slugs, report)
-    finally:
-        app.storage.discovery.let_go(slugs)
     return report
 
 
@@ -280,15 +249,19 @@ def _rejudge(app: App, slugs: list[str], report: DiscoveryReport) -> None:
             judged += 1
             if (j := model.judge(d)).score >= threshold:
                 results.append({
-                    "story": slug, "story_id": sid, "url": c.url, "found_via": c.found_via,
+                    # Watched as the address it was judged at (its canonical, where
+                    # it was served), as its source listed it besides.
+                    "story": slug, "story_id": sid, "url": c.address or c.url,
+                    "aliases": [c.url] if c.address and c.address != c.url else [],
+                    "found_via": c.found_via,
                     "title": c.title, "score": j.score, "terms": j.terms, "text": c.text,
                     "decision": Decision.ADDED.value,
                     "reason": f"score {j.score:.3f} ≥ threshold {threshold:g}, judged again on "
                     f"its text as read {c.seen_at:%Y-%m-%d %H:%M} UTC",
                 })  # fmt: skip
         report.notes.append(
-            f"{slug}: {judged} candidate{'s' if judged != 1 else ''} rejected on their text "
-            f"judged again, {sum(r['story_id'] == sid for r in results)} now related"
+            f"{slug}: {judged} rejected candidate{'s' if judged != 1 else ''} judged again from "
+            f"the text kept when read, {sum(r['story_id'] == sid for r in results)} now related"
         )
     now = app.clock()
     for r, watch in app.storage.discovery.record_candidates(results, now=now):
@@ -339,17 +312,19 @@ def _judge_and_store(
             r = unjudged(c, p.slug_of.get(c.story_id), exc)
         if r is not None:
             results.append(r)
-    firsts: dict[int, str] = {}
+    firsts: dict[int, str] = {}  # a new watch → the fetch its version 1 is to be
     entries = []
     for r, watch in app.storage.discovery.record_candidates(results, now=now):
-        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases", "kept")}
+        hidden = ("text", "story_id", "aliases", "kept", "address")
+        entry = {k: v for k, v in r.items() if k not in hidden}
         entry["watch_id"] = watch.id if watch is not None else None
         if watch is not None and watch.version_count == 0 and r.get("kept"):
             firsts.setdefault(watch.id, r["kept"])
-        entries.append(entry)
+        entries.append((entry, r.get("kept")))
     stored = first_versions(app, spool, firsts) if firsts else set()
-    for entry in entries:
-        entry["first_version"] = entry["watch_id"] in stored
+    for entry, kept in entries:
+        # One article found for two stories: the fetch that made it is the one said.
+        entry["first_version"] = entry["watch_id"] in stored and firsts[entry["watch_id"]] == kept
         report.candidates.append(entry)
     if report.added:
         notify_coverage(app, report.added, at=now)

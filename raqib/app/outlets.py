@@ -38,6 +38,7 @@ class ReadReport:
     watched: int = 0  # new watches
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
     retired: int = 0
+    old: int = 0  # listed as published before the outlet's window: not watched
 
 
 def check_name(name: str) -> str:
@@ -70,14 +71,14 @@ def add(
                 sources.append((kind.value, urls.normalize(raw)))
             except urls.BadURL as exc:
                 raise BadInput(f"{kind.value} {urls.redact(raw)[:120]!r}: {exc}") from None
-    _one_reader(app, {url: name for _kind, url in sources})
+    one_reader(app, {url: name for _kind, url in sources})
     existing = app.storage.outlets.get(name)
     if existing is None and not sources:
         raise BadInput("a new outlet needs a source: --feed, --sitemap or --front URL")
     return app.storage.outlets.add(name, sources, retain_days=retain_days, now=app.clock())
 
 
-def _one_reader(app: App, wanted: dict[str, str]) -> None:
+def one_reader(app: App, wanted: dict[str, str]) -> None:
     """Refuse a source another outlet reads (url → the outlet that would read
     it): two outlets reading one feed watch its articles under either name,
     as an old OPML file or `outlet add OLD` after a rename would."""
@@ -118,68 +119,6 @@ def rename(app: App, name: str, new: str) -> Outlet:
 def remove(app: App, name: str) -> int:
     get(app, name)
     return app.storage.outlets.remove(name, now=app.clock())
-
-
-def import_opml(app: App, data: bytes, *, allow_private: bool = False) -> list[tuple[Outlet, bool]]:
-    """Follow an OPML file's outlets; one source that is not a public site's
-    web address (`history.listed`) refuses the whole file, before any is stored."""
-    from raqib.app import history
-    from raqib.discovery.outlets import read_opml
-
-    try:
-        found = read_opml(data)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
-    if not found:
-        raise BadInput("the OPML file lists no feed or page")
-    allow_private = allow_private or app.config.fetch.allow_private
-    for name, sources, _retain in found:
-        for _kind, url in sources:
-            try:
-                history.listed(url, allow_private=allow_private)
-            except urls.BadURL as exc:
-                raise BadInput(
-                    f"{name[:80]!r}: {urls.redact(url)[:120]!r}: {exc}; nothing imported"
-                ) from None
-    slugs = [re.sub(r"[^\w.-]+", "-", n.strip()).strip("-.")[:100] or "outlet" for n, *_ in found]
-    named: dict[str, str] = {}
-    for slug, (name, *_rest) in zip(slugs, found, strict=True):
-        if named.setdefault(slug, name) != name:  # "الجزيرة" and "الجزيرة!" are two outlets
-            raise BadInput(
-                f"{named[slug][:80]!r} and {name[:80]!r} would both be outlet {slug!r}: "
-                "rename one in the file; nothing imported"
-            )
-    readers: dict[str, str] = {}
-    for slug, (_name, sources, _retain) in zip(slugs, found, strict=True):
-        for _kind, url in sources:
-            if readers.setdefault(urls.normalize(url), slug) != slug:
-                raise BadInput(
-                    f"{urls.redact(url)[:120]!r} is listed by two outlets; nothing imported"
-                )
-    _one_reader(app, readers)
-    out = []
-    for slug, (_name, sources, retain) in zip(slugs, found, strict=True):
-        out.append(
-            add(
-                app, slug,
-                feeds=[u for k, u in sources if k == "feed"],
-                sitemaps=[u for k, u in sources if k == "sitemap"],
-                fronts=[u for k, u in sources if k == "front"],
-                retain_days=retain if retain is not None and 1 <= retain <= 3650 else None,
-            )
-        )  # fmt: skip
-    return out
-
-
-def export_opml(app: App) -> bytes:
-    from raqib.discovery.outlets import write_opml
-
-    return write_opml(
-        [
-            (o.name, o.retain_days, [(s.kind, s.url) for s in o.sources])
-            for o in app.storage.outlets.all()
-        ]
-    )
 
 
 # --- reading sources -----------------------------------------------------------------
@@ -314,9 +253,10 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
             if url not in seen or (seen[url].front and not item.front):  # a feed's word wins
                 seen[url] = replace(item, url=url)
     now = app.clock()
+    windows = app.storage.outlets.windows(_retain(app)) if by_outlet else {}
     for oid, listed in by_outlet.items():
         try:
-            _take_in(app, guard, oid, listed, report, now)
+            _take_in(app, guard, oid, listed, report, now - windows.get(oid, timedelta(0)))
         except StoreFailure:
             raise  # the database itself: the pass stops
         except Exception as exc:  # one outlet's listing must not cost the pass or the others
@@ -324,15 +264,24 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
 
 
 def _take_in(
-    app: App, guard: Guard, oid: int, listed: dict[str, Listed], report: ReadReport, now: datetime
-) -> None:
-    """One outlet's listing: new articles watched, the rest rejected once."""
+    app: App, guard: Guard, oid: int, listed: dict[str, Listed], report: ReadReport,
+    since: datetime,
+) -> None:  # fmt: skip
+    """One outlet's listing: new articles watched, the rest rejected once. One
+    its source dates before `since` (the outlet's window) is history, not new:
+    not watched, nor remembered (a later date, an update, may list it again);
+    an archive's sitemaps would otherwise make a first pass of thousands."""
+    from raqib.discovery.feeds import dated
     from raqib.discovery.outlets import refusal
 
+    now = app.clock()
     fresh = app.storage.outlets.unseen(oid, list(listed))
     keep, refuse = [], []
     for url in fresh:
         item = listed[url]
+        if (when := dated(item.published)) is not None and when < since:
+            report.old += 1
+            continue
         why = refusal(url, front=item.front)
         if why is None and not guard.allow_private:
             if network_of(url) not in guard.allowed(item.found_via):
@@ -351,10 +300,13 @@ def _take_in(
 
 def retire(app: App) -> int:
     """Retire each outlet's articles once its retention window has passed."""
-    retain = {
+    return app.storage.outlets.retire_expired(now=app.clock(), retain=_retain(app))
+
+
+def _retain(app: App) -> dict[str, timedelta]:
+    return {
         name: parse_duration(s.retain) for name, s in app.config.outlets.per.items() if s.retain
     }
-    return app.storage.outlets.retire_expired(now=app.clock(), retain=retain)
 
 
 def rejected(app: App, name: str) -> list[tuple[str, str, Any]]:

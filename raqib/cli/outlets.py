@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from raqib.app import outlets
+from raqib.app import opml, outlets
 from raqib.cli.base import Ctx, emit
 from raqib.present import records as rec
 from raqib.present import text
@@ -120,7 +120,7 @@ def outlet_import(obj: Ctx, file: Path, allow_private: bool) -> None:
     Every source must be a public site's address, or nothing is imported."""
     data = _read(file)
     with obj.app() as app:
-        done = outlets.import_opml(app, data, allow_private=allow_private)
+        done = opml.import_opml(app, data, allow_private=allow_private)
     for o, created in done:
         click.echo(f"{'following' if created else 'updated'} {o.name} ({len(o.sources)} sources)")
 
@@ -132,7 +132,7 @@ def outlet_export(obj: Ctx, file: Path) -> None:
     """Write every outlet and its sources as OPML ("-": stdout), for
     `raqib outlet import` elsewhere or a feed reader."""
     with obj.app(readonly=True) as app:
-        data = outlets.export_opml(app)
+        data = opml.export_opml(app)
         if str(file) == "-":
             sys.stdout.buffer.write(data)
         else:

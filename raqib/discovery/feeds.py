@@ -10,6 +10,8 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote_plus
 
 from lxml import etree
@@ -230,12 +232,19 @@ def parse_sitemap(body: bytes, base_url: str) -> Parsed:
         return Parsed("unknown", error="empty sitemap")
     tag = etree.QName(root).localname
     if tag == "sitemapindex":
-        children = [
-            url
-            for loc in root.iter(f"{{{SITEMAP_NS}}}loc", "loc")
-            if (loc.text or "").strip() and (url := joined(base_url, loc.text.strip()))
-        ]
-        return Parsed("sitemapindex", children=children[:MAX_ENTRIES])
+        kids = []
+        for at, loc in enumerate(root.iter(f"{{{SITEMAP_NS}}}loc", "loc")):
+            if not (loc.text or "").strip() or not (url := joined(base_url, loc.text.strip())):
+                continue
+            parent = loc.getparent()
+            when = dated(parent.findtext(f"{{{SITEMAP_NS}}}lastmod") or parent.findtext("lastmod"))
+            kids.append((-when.timestamp() if when else float("inf"), at, url))
+            if len(kids) >= MAX_ENTRIES:
+                break
+        # The newest first, by their lastmod, then the undated as listed: an
+        # archive lists its oldest first, and a read's budget of sitemaps went
+        # to them, never reaching this month's.
+        return Parsed("sitemapindex", children=[url for *_, url in sorted(kids)])
     entries = []
     for url_el in root.iter(f"{{{SITEMAP_NS}}}url", "url"):
         loc = url_el.findtext(f"{{{SITEMAP_NS}}}loc") or url_el.findtext("loc")
@@ -249,6 +258,28 @@ def parse_sitemap(body: bytes, base_url: str) -> Parsed:
         if len(entries) >= MAX_ENTRIES:
             break
     return Parsed("sitemap", entries)
+
+
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before it, a CMS's zero date says nothing
+
+
+def dated(value: str | None) -> datetime | None:
+    """A listing's date, in UTC: ISO 8601 (sitemaps) or RFC 822 (feeds); None
+    when absent, unreadable, or before 1995."""
+    if not value or not (value := value.strip()):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC) if when >= EARLIEST else None
+    except OverflowError:  # year 1 with an offset east of UTC
+        return None
 
 
 def _utf8(body: bytes) -> bool:

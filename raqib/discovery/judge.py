@@ -70,11 +70,19 @@ def decide(
     assert model is not None, "a fetched candidate belongs to a story with seeds"
     j = model.judge(document(c.title, c.text or ""))
     related = j.score >= threshold
+    try:
+        served: str | None = urls.normalize(c.final_url or c.url, allow_credentials=True)
+    except urls.BadURL:
+        served = None
     r.update(
         # Rejected, it is remembered as its source listed it: that is the address
         # the next run looks up (under its canonical, it was fetched every run).
         url=primary if related else c.url,
+        address=primary,  # what `discover --rejudge` watches it as
         aliases=aliases,
+        # Its fetch is the watch's first check only if it is of the watch's own
+        # address: an AMP page or a print view listed in its place is another page.
+        kept=c.kept if served == primary else None,
         score=j.score,
         terms=j.terms,
         decision=(Decision.ADDED if related else Decision.REJECTED).value,

@@ -326,6 +326,7 @@ def outlet_read(r: Any) -> dict[str, Any]:
         "watched": r.watched,
         "rejected": len(r.rejected),
         "retired": r.retired,
+        "old": r.old,
     }
 
 

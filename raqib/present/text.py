@@ -161,7 +161,9 @@ def pass_summary(d: Record) -> str:
     read = (
         f"read {o['sources']} outlet sources"
         + (f" ({len(failed)} failed: {why}{' …' if len(failed) > 3 else ''})" if failed else "")
-        + f": {o['watched']} new articles watched, {o['rejected']} pages rejected; "
+        + f": {o['watched']} new articles watched, {o['rejected']} pages rejected"
+        + (f", {o['old']} listed as older than the window" if o.get("old") else "")
+        + "; "
         if o.get("sources")
         else ""
     )
@@ -369,9 +371,12 @@ def outlet_read(d: Record, *, quiet: bool = False) -> Iterator[str]:
             yield f"{'FAILED ' if s['failed'] else ''}{s['kind']} {s['url']}: {printable(s['status'])}"
         for r in d["rejected_pages"]:
             yield f"rejected {r['url']}: {printable(r['reason'])}"
+    old = (
+        f", {d['old']} listed as older than the retention window (not watched)" if d["old"] else ""
+    )
     yield (
         f"read {d['sources']} sources: {d['watched']} new articles watched, "
-        f"{d['rejected']} pages rejected, {d['retired']} watches retired"
+        f"{d['rejected']} pages rejected, {d['retired']} watches retired{old}"
     )
 
 
