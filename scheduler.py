@@ -312,10 +312,9 @@ class Daemon:
 
     def discover(self) -> None:
         # Not a story another worker's daemon read in the last half interval: they
-        # share them. Less the jitter, which may bring this daemon's next run as
-        # close to its last: it must not skip its own.
-        half = max(0.0, (self.opts.discover_every or 0) / 2 - (self.opts.jitter or 0))
-        within = ["--skip-read-within", f"{half:g}"]
+        # share them. (Jitter only delays a run: this daemon's own last is a
+        # whole interval back.)
+        within = ["--skip-read-within", f"{(self.opts.discover_every or 0) / 2:g}"]
         self._run_child(["discover", *within], "discovery", summary=0)  # its candidates follow it
 
     def deliver(self) -> None:

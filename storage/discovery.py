@@ -328,14 +328,15 @@ class DiscoveryRepo:
 
     @staticmethod
     def _judgement(s: Any, r: dict[str, Any], watch: m.Watch | None, now: datetime) -> None:
+        # A candidate judged again (`discover --rejudge`) is its row, under the
+        # address its source listed, whatever it is watched as.
+        url = r.get("listed") or r["url"]
         cand = s.scalar(
-            select(m.Candidate).where(
-                m.Candidate.story_id == r["story_id"], m.Candidate.url == r["url"]
-            )
+            select(m.Candidate).where(m.Candidate.story_id == r["story_id"], m.Candidate.url == url)
         )
         if cand is None:
             cand = m.Candidate(
-                story_id=r["story_id"], url=r["url"], found_via=r["found_via"][:2048],
+                story_id=r["story_id"], url=url, found_via=r["found_via"][:2048],
                 seen_at=now, decision=r["decision"],
             )  # fmt: skip
             s.add(cand)

@@ -213,6 +213,12 @@ def test_a_candidate_judged_again_is_watched_where_it_was_served(
     assert joined["url"] == final and "joined this story" in joined["reason"], joined
     [watch] = raqib("watches", "--json").json()[1:]  # the seed, then it
     assert watch["url"] == final and sorted(watch["stories"]) == ["other", "talks"]
+    # Its own row was judged again, not a second one beside it: nothing left to judge.
+    third = raqib.proc("discover", "--rejudge", "--story", "talks", "--json").json()
+    assert not third["candidates"]
+    assert third["notes"] == [
+        "talks: 0 rejected candidates judged again from the text kept when read, 0 now related"
+    ]
 
 
 @pytest.mark.backends

@@ -189,9 +189,12 @@ def test_an_archives_sitemaps_are_read_newest_first_and_its_old_articles_not_wat
         f"/arch/2020-{m:02d}.xml" for m in range(1, 13)
     ]
     kids = [(p, p[6:13] + "-28") for p in months] + [("/arch/now.xml", today.isoformat())]
-    locs = "".join(
-        f"<sitemap><loc>{server.base}{p}</loc><lastmod>{d}</lastmod></sitemap>" for p, d in kids
-    )
+    locs = (
+        "".join(
+            f"<sitemap><loc>{server.base}{p}</loc><lastmod>{d}</lastmod></sitemap>" for p, d in kids
+        )
+        + f"<sitemap><loc>{server.base}/arch/news.xml</loc></sitemap>"
+    )  # undated: first
     server.routes["/arch/index.xml"] = Route(
         f'<?xml version="1.0"?><sitemapindex xmlns="{ns}">{locs}</sitemapindex>'.encode(),
         headers=XML,
@@ -201,11 +204,16 @@ def test_an_archives_sitemaps_are_read_newest_first_and_its_old_articles_not_wat
         entry = f"<url><loc>{server.base}{art}</loc><lastmod>{p[6:13]}-15</lastmod></url>"
         server.routes[p] = Route(f'<urlset xmlns="{ns}">{entry}</urlset>'.encode(), headers=XML)
         _articles(server, art)
-    # This month's: a new article, an undated one, and an old one that an update
-    # of the sitemap still lists.
+    server.routes["/arch/news.xml"] = _urlset(server, ["/arch/news/story-6"])
+    _articles(server, "/arch/news/story-6")
+    # This month's: a new article, an undated one, one at the window's edge (30
+    # days; a date is read with a day's slack), and an old one that an update of
+    # the sitemap still lists.
+    edge = (today - timedelta(days=30, hours=12)).date().isoformat()
     listed = [
         ("/arch/new/story-2", f"<lastmod>{(today - timedelta(hours=2)).isoformat()}</lastmod>"),
         ("/arch/new/story-3", ""),
+        ("/arch/new/story-5", f"<lastmod>{edge}</lastmod>"),
         ("/arch/old/story-4", "<lastmod>2021-03-01T10:00:00+03:00</lastmod>"),
     ]
     urls = "".join(f"<url><loc>{server.base}{a}</loc>{d}</url>" for a, d in listed)
@@ -213,7 +221,7 @@ def test_an_archives_sitemaps_are_read_newest_first_and_its_old_articles_not_wat
         f'<urlset xmlns="{ns}">{urls}</urlset>'.encode(), headers=XML
     )
     _articles(server, *(a for a, _d in listed))
-    # A feed dates its items in RFC 822: an item of 2019 is history too.
+    # A feed lists what is current, whatever it dates it.
     items = "".join(
         f"<item><title>t</title><link>{server.base}{a}</link><pubDate>{d}</pubDate></item>"
         for a, d in (("/feed/old-1", "Mon, 04 Mar 2019 10:00:00 +0300"),
@@ -229,17 +237,79 @@ def test_an_archives_sitemaps_are_read_newest_first_and_its_old_articles_not_wat
         "--feed", server.base + "/feed.xml",
     )  # fmt: skip
     summary = json.loads(_check(raqib, 0).stdout)
-    assert _asked(server, "/arch/now.xml") == 1  # read first, ahead of 2019's
+    assert _asked(server, "/arch/now.xml") == _asked(server, "/arch/news.xml") == 1
     watched = {u.removeprefix(server.base) for u in _watched(raqib)}
-    assert {"/arch/new/story-2", "/arch/new/story-3", "/feed/new-1"} <= watched
-    assert not watched & {"/arch/old/story-4", "/feed/old-1"}
+    new = {"/arch/new/story-2", "/arch/new/story-3", "/arch/new/story-5", "/arch/news/story-6"}
+    assert new | {"/feed/old-1", "/feed/new-1"} <= watched
+    assert "/arch/old/story-4" not in watched
     assert not any(u.startswith("/arch/20") for u in watched), watched  # months past: history
-    # 19 of the 24 months read (20 sitemaps, this month's first), and two more.
-    assert summary["outlets"]["old"] == 19 + 2, summary["outlets"]
+    # 18 of the 24 months read (20 sitemaps: the undated and this month's first), and one more.
+    assert summary["outlets"]["old"] == 18 + 1, summary["outlets"]
     assert (
         "older than the retention window (not watched)"
         in raqib("discover", "--outlet", "arsheef").out
     )
+
+
+def test_a_sitemap_index_past_its_limit_keeps_its_newest_children() -> None:
+    """A review: the index's children were cut to the first 1,000 listed before
+    they were sorted, so an archive of daily sitemaps still gave its oldest."""
+    from raqib.discovery.feeds import MAX_ENTRIES, parse_sitemap
+
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    days = [(start + timedelta(days=n)).date().isoformat() for n in range(4000)]
+    locs = "".join(
+        f"<sitemap><loc>https://n.example/{d}.xml</loc><lastmod>{d}</lastmod></sitemap>"
+        for d in days
+    )
+    parsed = parse_sitemap(
+        f'<sitemapindex xmlns="{ns}">{locs}</sitemapindex>'.encode(), "https://n.example/"
+    )
+    assert len(parsed.children) == MAX_ENTRIES
+    assert parsed.children[:2] == [f"https://n.example/{d}.xml" for d in (days[-1], days[-2])]
+
+
+def test_an_index_reads_its_current_sitemaps_before_its_undated_ones() -> None:
+    """A review: undated section sitemaps listed before the dated posts sitemap
+    took a read's budget, and this month's posts were never read."""
+    from raqib.discovery.feeds import parse_sitemap
+
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    sections = "".join(
+        f"<sitemap><loc>https://n.example/s{i}.xml</loc></sitemap>" for i in range(25)
+    )
+    dated = "".join(
+        f"<sitemap><loc>https://n.example/{d}.xml</loc><lastmod>{d}-28</lastmod></sitemap>"
+        for d in ("2019-01", "2026-11", "2026-12")
+    )
+    body = f'<sitemapindex xmlns="{ns}">{sections}{dated}</sitemapindex>'.encode()
+    kids = parse_sitemap(body, "https://n.example/").children
+    assert kids[:3] == [
+        "https://n.example/2026-12.xml",
+        "https://n.example/s0.xml",
+        "https://n.example/s1.xml",
+    ]
+    assert kids[-2:] == ["https://n.example/2026-11.xml", "https://n.example/2019-01.xml"]
+
+
+def test_an_entry_listed_twice_goes_by_its_newest_date_or_by_none() -> None:
+    """A review: of two sitemaps dating one article, the first read decided (an
+    old date first skipped an article the other listed as new), and an
+    unreadable date counted as one."""
+    from raqib.app.outlets import _newest
+    from raqib.domain import Listed
+
+    old, new = "2019-03-01T10:00:00+03:00", "2026-12-07T10:00:00+00:00"
+    item = lambda when: Listed("https://n.example/a", 1, "https://n.example/s.xml", published=when)  # noqa: E731
+    for first, second in ((old, new), (new, old)):
+        kept = _newest(item(second), item(_newest(item(first), None, sitemap=True)), sitemap=True)
+        assert kept == "2026-12-07T10:00:00+00:00", (first, second)
+    for first, second in ((old, "yesterday"), ("yesterday", old), (old, None)):
+        once = item(_newest(item(first), None, sitemap=True))
+        assert _newest(item(second), once, sitemap=True) is None, (first, second)
+    # A feed's listing gives no date to go by, whatever it says.
+    assert _newest(item(old), None, sitemap=False) is None
 
 
 def test_a_pass_that_dies_before_watching_loses_no_article(

@@ -1716,3 +1716,30 @@ def test_a_story_is_read_by_one_discovery_run_at_a_time(store: Storage) -> None:
         ["b"], owner="F", now=later + hold - timedelta(seconds=1), hold=hold
     ).held
     assert repo.take_stories(["b"], owner="F", now=later + hold, hold=hold).stories == ["b"]
+
+
+def test_migration_0019_down_and_up_keeps_every_storys_rows(store: Storage) -> None:
+    """A review: 0019's downgrade rebuilt `stories` in a batch, and SQLite, with
+    foreign keys on, deleted every source, candidate and story link with it."""
+    from alembic import command
+
+    from raqib.storage.migrate import config
+
+    store.watches.add(["https://a.example/seed"], now=T0, story="s")
+    store.discovery.add_source("https://a.example/feed", story="s", kind="rss", now=T0)
+    store.discovery.record_candidates(
+        [{"story_id": store.watches.story_id("s"), "url": "https://b.example/x", "found_via": "f",
+          "decision": "rejected", "reason": "score 0.1", "text": "نص", "address": "https://b.example/x"}],
+        now=T0,
+    )  # fmt: skip
+    counts = "SELECT (SELECT count(*) FROM sources), (SELECT count(*) FROM candidates), (SELECT count(*) FROM watch_stories)"
+    with store.db.engine.connect() as conn:
+        before = tuple(conn.execute(text(counts)).one())
+    with store.db.engine.connect() as conn:
+        with conn.begin():
+            cfg = config(store.db.engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0018")
+            command.upgrade(cfg, "0019")
+        after = tuple(conn.execute(text(counts)).one())
+    assert before == after == (1, 1, 1)

@@ -253,6 +253,7 @@ def _rejudge(app: App, slugs: list[str], report: DiscoveryReport) -> None:
                     # it was served), as its source listed it besides.
                     "story": slug, "story_id": sid, "url": c.address or c.url,
                     "aliases": [c.url] if c.address and c.address != c.url else [],
+                    "listed": c.url, "address": c.address,  # its row, judged again
                     "found_via": c.found_via,
                     "title": c.title, "score": j.score, "terms": j.terms, "text": c.text,
                     "decision": Decision.ADDED.value,
@@ -265,7 +266,8 @@ def _rejudge(app: App, slugs: list[str], report: DiscoveryReport) -> None:
         )
     now = app.clock()
     for r, watch in app.storage.discovery.record_candidates(results, now=now):
-        entry = {k: v for k, v in r.items() if k not in ("text", "story_id", "aliases")}
+        hidden = ("text", "story_id", "aliases", "listed", "address")
+        entry = {k: v for k, v in r.items() if k not in hidden}
         watch_id = watch.id if watch else None
         report.candidates.append(dict(entry, watch_id=watch_id, first_version=False))
     if report.added:

@@ -250,8 +250,14 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
             except urls.BadURL:
                 continue
             seen = by_outlet.setdefault(oid, {})
+            # Only a sitemap's dates rule an entry out (an archive's): a feed or
+            # a front page lists what is current, and its listing wins; of two
+            # sitemaps' dates, the newer (an unreadable one says nothing).
+            when = _newest(item, seen.get(url), sitemap=r.source.kind == SourceKind.SITEMAP)
             if url not in seen or (seen[url].front and not item.front):  # a feed's word wins
-                seen[url] = replace(item, url=url)
+                seen[url] = replace(item, url=url, published=when)
+            else:
+                seen[url] = replace(seen[url], published=when)
     now = app.clock()
     windows = app.storage.outlets.windows(_retain(app)) if by_outlet else {}
     for oid, listed in by_outlet.items():
@@ -263,14 +269,27 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
             log.error("outlet %d: what its sources listed could not be stored: %s", oid, exc)
 
 
+def _newest(item: Listed, was: Listed | None, *, sitemap: bool) -> str | None:
+    """The date an entry listed twice goes by (ISO 8601): None, no date to rule
+    it out, once any listing gives none."""
+    from raqib.discovery.feeds import dated
+
+    when = dated(item.published) if sitemap else None
+    if was is not None:
+        before = dated(was.published)
+        when = None if before is None or when is None else max(when, before)
+    return when.isoformat() if when is not None else None
+
+
 def _take_in(
     app: App, guard: Guard, oid: int, listed: dict[str, Listed], report: ReadReport,
     since: datetime,
 ) -> None:  # fmt: skip
     """One outlet's listing: new articles watched, the rest rejected once. One
-    its source dates before `since` (the outlet's window) is history, not new:
-    not watched, nor remembered (a later date, an update, may list it again);
-    an archive's sitemaps would otherwise make a first pass of thousands."""
+    a sitemap dates a day or more before `since` (the outlet's window; the day
+    for a date without a time, or a zone) is history, not new: not watched,
+    nor remembered (a later date, an update, may list it again); an archive's
+    sitemaps would otherwise make a first pass of thousands."""
     from raqib.discovery.feeds import dated
     from raqib.discovery.outlets import refusal
 
@@ -279,7 +298,7 @@ def _take_in(
     keep, refuse = [], []
     for url in fresh:
         item = listed[url]
-        if (when := dated(item.published)) is not None and when < since:
+        if (when := dated(item.published)) is not None and when < since - timedelta(days=1):
             report.old += 1
             continue
         why = refusal(url, front=item.front)

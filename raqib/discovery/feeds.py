@@ -32,9 +32,10 @@ MAX_SITEMAP_DEPTH = 2
 # Child sitemaps: at most 20 of one index, and 40 in one read at every depth
 # together (with 20 per index alone, an index of indexes made 1 + 20 + 400
 # requests and listed 400,000 pages; with 20 in all, 20 child indexes left no
-# room for the sitemaps they list). The first listed come first: news
-# sitemaps list their newest first.
+# room for the sitemaps they list). The current come first, then the undated
+# as listed, then the older, newest first (parse_sitemap).
 MAX_CHILD_SITEMAPS = 20
+CURRENT_SITEMAP = 7 * 86400  # seconds: a child dated this near the index's newest is current
 MAX_SITEMAPS_PER_READ = 40
 
 
@@ -238,13 +239,23 @@ def parse_sitemap(body: bytes, base_url: str) -> Parsed:
                 continue
             parent = loc.getparent()
             when = dated(parent.findtext(f"{{{SITEMAP_NS}}}lastmod") or parent.findtext("lastmod"))
-            kids.append((-when.timestamp() if when else float("inf"), at, url))
-            if len(kids) >= MAX_ENTRIES:
-                break
-        # The newest first, by their lastmod, then the undated as listed: an
-        # archive lists its oldest first, and a read's budget of sitemaps went
-        # to them, never reaching this month's.
-        return Parsed("sitemapindex", children=[url for *_, url in sorted(kids)])
+            kids.append((when.timestamp() if when else None, at, url))
+        # A read follows 40: the current ones first (dated within a week of the
+        # newest), then the undated as listed (a news sitemap often is; so are
+        # sections'), then the older, newest first. An archive lists its oldest
+        # first, and its budget went to them, never reaching this month's.
+        # Sorted before the cap, which would otherwise keep the oldest.
+        newest = max((t for t, *_ in kids if t is not None), default=0.0)
+
+        def rank(kid: tuple[float | None, int, str]) -> tuple[int, float, int]:
+            t, at, _url = kid
+            if t is None:
+                return (1, 0.0, at)
+            return (0 if t >= newest - CURRENT_SITEMAP else 2, -t, at)
+
+        return Parsed(
+            "sitemapindex", children=[u for *_, u in sorted(kids, key=rank)[:MAX_ENTRIES]]
+        )
     entries = []
     for url_el in root.iter(f"{{{SITEMAP_NS}}}url", "url"):
         loc = url_el.findtext(f"{{{SITEMAP_NS}}}loc") or url_el.findtext("loc")
