@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 from raqib.app.errors import AppError
 from raqib.app.home import App, new_owner
@@ -85,7 +84,7 @@ def holding(
             log.warning("discover: could not free the stories it read: %s", exc)
 
 
-def _renew(app: App, owner: str, stop: threading.Event) -> Any:
+def _renew(app: App, owner: str, stop: threading.Event) -> None:
     while not stop.wait(RUN_HOLD.total_seconds() / 3):
         try:
             if not app.storage.discovery.renew_stories(owner, now=app.clock(), hold=RUN_HOLD):

@@ -107,7 +107,8 @@ def discover(
     above the threshold are watched (their first check fetches them).
 
     A story another discovery run is reading (the daemon's, another
-    worker's) is skipped, and the report says until when it is held.
+    worker's) is skipped, and the report says so; named with --story, it is
+    an error (exit 75: try again later).
     """
     if outlet is not None and (rejudge_ or fresh is not None):
         raise click.UsageError(
