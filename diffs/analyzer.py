@@ -30,8 +30,10 @@ from __future__ import annotations
 # %; ألا (أن لا), بلا and لئلا are negations; a dash beside words is punctuation
 # ((CNN) -- is (CNN) —); و 500 after a scale is و500; a day's month changed is
 # a figure changed (23 أبريل → 23 مايو); 12: ۳۰ درصد is 30%; Persian's negative verbs;
-# a quotation over several sentences is one in each of them (after «, before »).
-ANALYZER_VERSION = 12
+# a quotation over several sentences is one in each of them (after «, before »);
+# 13: a quotation's single marks are its double ones ('…' is "…"); a hyphen joining
+# a word to its number is spelling (كوفيد-19); a day glued to its month is a date.
+ANALYZER_VERSION = 13
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 
 

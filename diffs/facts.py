@@ -39,6 +39,12 @@ _MONTH_AFTER = re.compile(r"\s*(" + "|".join(MONTHS) + r")(?![^\W\d_])")
 # page uses (Arabic sites often open with ” as well as “).
 _OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
 _QUOTE = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}\u00bb\n]{{2,400}})[{_CLOSE}]")
+# Single marks ('…', ‘…’), some desks' style: only outside words, as an
+# apostrophe (it's, Qur'an) never is.
+_SINGLE = re.compile(
+    r"(?<![^\W_])['\u2018\u2019](?=\S)([^'\u2018\u2019\n]{2,400}?)(?<=\S)"
+    r"['\u2018\u2019](?![^\W_])"
+)
 # Negation particles, alone or with a proclitic و / ف (on the key: no diacritics).
 _NEGATION = re.compile(
     r"(?<!\w)(?:[وف]?(?:لا|لم|لن|ليس|ليست|ليسوا|لسنا|لست|غير|عدم|بدون|دون|لما|بلا|لءلا))(?!\w)"
@@ -99,16 +105,15 @@ def figures(text: str) -> list[tuple[str, str]]:
             word = shown[word_at(m.start())]
             value = _dated_as_written(value, word) if dated else _as_written(value, word)
         named = None if dated else _MONTH_AFTER.match(joined, m.end())
-        if (
-            named
-            and joined[named.start(1) - 1] == " "
-            and figure.isdigit()
-            and 0 < int(figure) < 32
-        ):
+        if named and figure.isdigit() and 0 < int(figure) < 32:
             # A day and its month: 23 أبريل → 23 مايو is a date changed, not words.
             figure = f"{figure} {named.group(1)}"
             at = word_at(named.start(1))  # the month's own word
-            value += " " + (shown[at].rstrip(_TRAILING) if as_written else named.group(1))
+            month = shown[at].rstrip(_TRAILING) if as_written else named.group(1)
+            if joined[named.start(1) - 1] == " ":
+                value += " " + month
+            else:  # glued (23أبريل): one word, shown whole
+                value = month.lstrip(_LEADING) if as_written else value + month
         out.append((figure, value))
     return out
 
@@ -156,6 +161,8 @@ def quotes(text: str) -> list[str]:
     after a « it does not close, before a » it did not open (guillemets only:
     a straight or curly mark alone does not say which way it faces)."""
     found = _QUOTE.findall(text)
+    if "'" in text or "\u2018" in text or "\u2019" in text:
+        found += _SINGLE.findall(_QUOTE.sub(" ", text))
     if "«" in text or "»" in text:
         rest = _QUOTE.sub(" ", text)
         found += _OPENED.findall(rest) + _CLOSED.findall(rest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -199,6 +199,23 @@ def test_changes_rejudge_stores_every_older_judgement_now(server, raqib: Raqib) 
     finally:
         storage.close()
     assert "older Raqib" not in raqib("changes", "--json").err
+
+
+@pytest.mark.scenario
+def test_a_site_headers_clock_does_not_announce_an_edit(server, raqib: Raqib) -> None:
+    """A site header's clock in a `<time class="updated">` (a WordPress theme's)
+    dated the page: it moved on every fetch, and a silent edit beneath it read
+    as announced (a copy desk's)."""
+    html, figure = realpage("ar_almadenahnews_jo.html"), "أرواح 49"
+    assert html.count(figure) == 1 and html.count("<body>") == 1
+    raqib("watch", "--no-fetch", server.base + "/a")
+    for page in (html, html.replace(figure, "أرواح 51")):
+        now = datetime.now(UTC).isoformat()  # after the last fetch, before the next
+        clock = f'<header class="site-header"><time class="updated" datetime="{now}">{now}</time>'
+        server.routes["/a"] = Route(page.replace("<body>", f"<body>{clock}</header>").encode())
+        raqib.proc("check", "--all")
+    (change,) = raqib("changes", "--json").json()
+    assert (change["kind"], change["silent"]) == ("substantive", True)
 
 
 def test_a_stamp_that_moved_before_an_edit_does_not_announce_it(

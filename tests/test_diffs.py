@@ -263,12 +263,17 @@ def test_a_month_after_its_day_has_one_name() -> None:
     # Another month is a date changed, a figure (a copy desk's: no fact was said).
     c = compare(V(frame.format("23 أبريل 1966")), V(frame.format("23 مايو 1966")))
     assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["23 أبريل"], ["23 مايو"])]
-    # A day glued to its month is read as typed, without an error (a review's).
+    # A day glued to its month is a date too, shown as typed, without an error (a
+    # review's); its month changed is a figure changed (a copy desk's: none was said).
     from raqib.diffs.facts import figures
 
-    assert figures("جرت في 23أبريل الماضي") == [("23", "23")]
+    assert figures("جرت في 23أبريل الماضي") == [("23 ابريل", "23أبريل")]
+    assert figures("جرت في (٢٣أبريل) الماضي") == [("23 ابريل", "٢٣أبريل")]
     c = compare(V("قتل 5 أشخاص في 23أبريل."), V("قتل 50 شخصا في 23أبريل."))
     assert c.error is None and c.facts["numbers"]
+    c = compare(V(frame.format("23أبريل")), V(frame.format("23مايو")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [(["23أبريل"], ["23مايو"])]
+    assert compare(V(frame.format("23أبريل")), V(frame.format("23 أبريل"))).kind == "cosmetic"
     assert compare(V("قال الأب إن"), V("قال أغسطس إن")).kind == "substantive"  # no day: a word
 
 
@@ -710,6 +715,31 @@ def test_a_dash_is_punctuation_beside_words_not_beside_a_number() -> None:
         ("انتهت المباراة 5 - 3 للفريق.", "انتهت المباراة 53 للفريق."),
     ):
         assert compare(V(a), V(b)).kind == "substantive", (a, b)
+
+
+def test_a_quotations_marks_and_a_words_hyphen_to_its_number_are_typing() -> None:
+    """A copy desk's house style: "…" → '…' read as a quotation removed, and
+    (كوفيد 19) → (كوفيد-19) as a substantive edit. A quotation's words changed
+    inside single marks still count; an apostrophe opens no quotation."""
+    said = "قال الوزير {} أمس، وأضاف أن الحكومة ستعلن التفاصيل."
+    for a, b in (
+        (said.format('"لن نتراجع عن القرار"'), said.format("'لن نتراجع عن القرار'")),
+        (said.format("«لن نتراجع عن القرار»"), said.format("‘لن نتراجع عن القرار’")),
+        ("ارتفعت إصابات (كوفيد 19) في البلاد.", "ارتفعت إصابات (كوفيد-19) في البلاد."),
+        ("ارتفعت إصابات COVID 19 في البلاد.", "ارتفعت إصابات COVID-19 في البلاد."),
+    ):
+        c = compare(V(a), V(b))
+        assert c.kind == "cosmetic" and not any(c.facts.values()), (a, b)
+    c = compare(V(said.format('"لن نتراجع عن القرار"')), V(said.format("'قد نتراجع عن القرار'")))
+    assert [(d["removed"], d["added"]) for d in c.facts["quotes"]] == [
+        (["لن نتراجع عن القرار"], ["قد نتراجع عن القرار"])
+    ]
+    from raqib.diffs.facts import quotes
+
+    assert quotes("it's the 'Qur'an' debate, isn't it") == []  # one inside: none read
+    assert quotes("he said 'no deal' and left") == ["no deal"]
+    # A dash before a number is still a figure's (a minus, a score).
+    assert compare(V("سجلت الحرارة -5 درجات."), V("سجلت الحرارة 5 درجات.")).kind == "substantive"
 
 
 def test_per_mille_is_not_percent() -> None:

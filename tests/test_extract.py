@@ -223,6 +223,14 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("سجلت الوزارة 1500 إصابة في آخر تحديث يوم 17 مارس", False),
         ("بلغ العدد 21 آخر تحديث 17 مارس", False),
         ("نشرت الوزارة أمس الساعة 10 آخر تحديث 17 مارس - وبلغ عدد المتعافين 21", False),
+        # A stamp after a dash, to a bar (a copy desk's, unread); prose after one is none.
+        ("آخر تعديل - 14:00", True),
+        ("اخر تعديل — 17 مارس 2024 14:00 | طباعة", True),
+        ("آخر تعديل - في 15 مارس - شمل 3 وزارات.", False),
+        # An apology for a fault is no correction, unless it names an earlier version.
+        ("نعتذر عن تأخر نشر هذا الخبر بسبب خطأ فني.", False),
+        ("We apologise for a technical error that delayed this article.", False),
+        ("نعتذر عن خطأ فني أدى إلى نشر نسخة سابقة غير مكتملة من هذا الخبر", True),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -380,6 +388,17 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
         "<time class='updated' datetime='2024-05-05'>x</time></article></aside>"
     )
     assert modified("", cards) is None
+    # The site's header, its clock in a <time class="updated"> (a copy desk's: every
+    # edit announced); a header inside the article, or on a page with no headline, kept.
+    clock = (
+        "<header class='top'><time class='updated' datetime='2026-12-07'>الاثنين</time></header>"
+    )
+    for wrapped in (clock, f"<div id='masthead'>{clock.replace('header', 'div')}</div>"):
+        page = f"<html><body><div>{wrapped}<div><h1>t</h1><p>نص</p></div></div></body></html>"
+        assert read(lxml.html.fromstring(page)).modified is None, wrapped
+    page = f"<html><body><article>{clock}<h1>t</h1><p>نص</p></article></body></html>"
+    assert read(lxml.html.fromstring(page)).modified == "2026-12-07"
+    assert modified("", clock) == "2026-12-07"
     ipv6 = '{"@type": "NewsArticle", "url": "//[::1/x", "dateModified": "2024-01-01"}'
     assert modified(link + ld(ipv6)) == "2024-01-01"
     rooted = '{"@type": "NewsArticle", "url": "/a", "dateModified": "2024-01-01"}'

@@ -153,13 +153,14 @@ _PASSIVE = re.compile(
     re.IGNORECASE,
 )
 _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|note)\s*[:：\-–—]", re.IGNORECASE)
-# An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في
-# نسخة سابقة من هذا الخبر"), unquoted: not a minister's, nor of a late report.
+# An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في نسخة سابقة من
+# هذا الخبر"), unquoted: not a minister's, nor of a late report, nor of a fault ("خطأ فني").
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
-_ERROR = re.compile(r"خطأ|\berror\b", re.IGNORECASE)
-_EARLIER = re.compile(
-    _ITSELF + r"|(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE
+_ERROR = re.compile(
+    r"خطأ(?!\s+(?:فني|تقني|ال?كتروني|إلكتروني))|(?<!technical )\berror\b", re.IGNORECASE
 )
+_PRIOR = re.compile(r"(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE)
+_EARLIER = re.compile(_ITSELF + "|" + _PRIOR.pattern, re.IGNORECASE)
 _CORRECTED = re.compile(
     r"تصحيح|صحح|تعديل|عدل|تحديث|خطأ|\b(?:corrected|updated|amended|misstated|error)\b",
     re.IGNORECASE,
@@ -224,17 +225,14 @@ def notices(root: Any) -> list[str]:
         return found
     for el in body.iter(*BLOCK_TAGS):  # (script and style hold no elements)
         head = (el.text or "").strip() or _opening(el)
-        if _OPENS.match(head) and not beside_the_article(el):
-            _take(found, head, _text(el), el.iter("a"))
-        elif (stamp := _STAMP.search(head, 0, MAX_STAMP_CHARS)) and not beside_the_article(el):
-            text = _text(el)
-            if (
-                len(text) <= MAX_STAMP_CHARS
-                and _SOON.match(head, stamp.end())
-                and _stamp_line(text)
-                and text not in found
-            ):
-                found.append(text)
+        opens = _OPENS.match(head)
+        stamp = None if opens else _STAMP.search(head, 0, MAX_STAMP_CHARS)
+        if not (opens or stamp) or beside_the_article(el):
+            continue
+        if opens and _take(found, head, _text(el), el.iter("a")):
+            continue
+        # A line that opens like a notice and is none may be a stamp ("آخر تعديل - 14:00").
+        _stamped(found, head, _text(el), stamp)
     # Some sites write a whole article as one paragraph of lines, a correction
     # among them: each line is read as an element's text is. Never inside a
     # link (a teaser of lines names another page).
@@ -244,9 +242,23 @@ def notices(root: Any) -> list[str]:
         for head, line, members in _lines(parent):
             if _OPENS.match(head):
                 links = (a for m in members for a in m.iter("a"))
-                _take(found, head, canonical_line(line()), links)
+                if not _take(found, head, text := canonical_line(line()), links):
+                    _stamped(found, head, text)
     # Nested elements repeat the same notice; keep the shortest of each family.
     return [t for t in found if not any(o != t and t.startswith(o) for o in found)]
+
+
+def _stamped(found: list[str], head: str, text: str, stamp: re.Match[str] | None = None) -> None:
+    """Add the line `text` (opening with `head`) if it is the page's stamp."""
+    stamp = stamp or _STAMP.search(head, 0, MAX_STAMP_CHARS)
+    if (
+        stamp
+        and len(text) <= MAX_STAMP_CHARS
+        and _SOON.match(head, stamp.end())
+        and _stamp_line(text)
+        and text not in found
+    ):
+        found.append(text)
 
 
 def _stamp_line(text: str) -> bool:
@@ -260,15 +272,18 @@ def _stamp_line(text: str) -> bool:
     before = text[: stamp.start()].rstrip()
     last = before.split()[-1] if before else ""
     joined = not last or last[-1] in _STAMP_AFTER or stamp_end(before)
-    return joined and is_stamp(_PART_END.split(text[stamp.start() :], 1)[0])
+    label = stamp.group()  # after a dash, the stamp runs to a bar ("آخر تعديل - 14:00 | طباعة")
+    ends = _BAR if label.rstrip()[-1:] in "-–—" else _PART_END
+    return joined and is_stamp(label + ends.split(text[stamp.end() :], 1)[0])
 
 
 _STAMP_AFTER = "،,;؛|-–—:•·/"
 _PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
+_BAR = re.compile(r"\s[|·•]")
 
 
-def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
-    """Add the line `text` (opening with `head`) if it is a notice."""
+def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:
+    """Add the line `text` (opening with `head`) if it is a notice; whether it is one."""
     head = _plain(head[:HEAD_CHARS])  # the keywords open the line
     m = _NOTICE.match(head) or _BRACKETED.match(head)
     labels = (
@@ -281,10 +296,12 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         _APOLOGY,
     )
     if not (m or any(r.match(head) for r in labels)):
-        return
+        return False
+    if text in found:
+        return True
     links = list(links)
-    if not 0 < len(text) <= MAX_NOTICE_CHARS or text in found or _a_link(links, text):
-        return
+    if not 0 < len(text) <= MAX_NOTICE_CHARS or _a_link(links, text):
+        return False
     plain = _plain(text)
     # A Persian line read by the Arabic rules (its توضيح: typed with the Arabic yeh) is
     # Persian's to judge: "توضيح: مطالب این ستون دیدگاه نویسنده است" is a disclaimer.
@@ -292,14 +309,14 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
     said = arabic and (_BRACKETED.match(plain) or _NOTICE.match(plain) or _COLON_ONLY.match(plain))
     if not said and (said := _PERSIAN_LABEL.match(plain)):
         if _dated_only(plain[said.end() :]):
-            return  # "به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰": a stamp, unread
+            return False  # "به‌روزرسانی: ۲۹ بهمن ۱۳۹۸ - ۱۰:۳۰": a stamp, unread
     if said and not plain[said.end() :].strip():
-        return  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
+        return False  # the label alone ("<strong>تحديث:</strong>"): its line is the parent's
     if said and _a_link(links, plain[said.end() :].strip(), _plain):
-        return  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
+        return False  # a label before a teaser's link ("<span>تحديث:</span> <a>...</a>")
     note, correction = _PERSIAN_NOTE.match(plain), _PERSIAN_CORRECTION.match(plain)
     if (persian := note or correction) and _a_link(links, plain[persian.end() :].strip(), _plain):
-        return  # "اصلاحیه: <a>…</a>": another story's teaser
+        return False  # "اصلاحیه: <a>…</a>": another story's teaser
     if (
         _PASSIVE.match(plain)
         or ((_NOTE.match(plain) or said) and _EARLIER.search(plain) and _CORRECTED.search(plain))
@@ -307,7 +324,7 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
             _APOLOGY.match(plain)
             and not _QUOTED.match(plain)
             and re.search(_ITSELF, plain)
-            and _ERROR.search(plain)
+            and (_ERROR.search(plain) or (_PRIOR.search(plain) and _CORRECTED.search(plain)))
         )
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))
@@ -327,6 +344,8 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> None:
         )
     ):
         found.append(text)
+        return True
+    return False
 
 
 # A tatweel standing alone is a dash ("تصحيح ـ ..."); inside a word, a stretch dropped.

@@ -293,14 +293,24 @@ def _read_time_tags(root: Any, meta: PageMeta) -> None:
 
 def _in_a_list(time: Any, headed: set[Any]) -> bool:
     """A <time> in a list of other stories (in or out of the article, cards of
-    <article>s too) before any element holding the headline: another story's."""
+    <article>s too) before any element holding the headline: another story's;
+    or in the site's header (its clock, "الاثنين 7 ديسمبر"): the site's."""
     for node in time.iterancestors():
         if node in headed:
             return False
-        marks = f"{node.get('class', '')} {node.get('id', '')}"
-        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks[:500]):
+        marks = f"{node.get('class', '')} {node.get('id', '')}"[:500]
+        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks):
+            return True
+        if (
+            headed  # a headline elsewhere, and the header outside the article
+            and (node.tag == "header" or _MASTHEAD.search(marks))
+            and not any(up.tag in ("article", "main") for up in node.iterancestors())
+        ):
             return True
     return False
+
+
+_MASTHEAD = re.compile(r"masthead|site-?header|top-?bar|header-?top", re.IGNORECASE)
 
 
 def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:

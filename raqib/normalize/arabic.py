@@ -337,12 +337,12 @@ def search_key(text: str) -> str:
     return matching_key(text, keep_grouping=True)
 
 
-# What typing alone changes, beside the matching key's folds: spacing, the
-# half-space (ZWNJ, می‌نمایند: می نمایند), a sentence's stops, commas and dashes.
-# Quotes and brackets stay (taken off, a quote is a paraphrase), so do ? and !
-# ("انتهت الحرب؟" is not news), and a mark beside a number (3.5, "1، 500", -5).
+# What typing alone changes beside the key's folds: spacing, ZWNJ (می‌نمایند), stops, commas,
+# dashes (كوفيد-19 too), a quote's marks single or double. Quotes and brackets stay (taken off,
+# a paraphrase), so do ? and ! ("انتهت الحرب؟") and a mark by a number (3.5, "1، 500", -5).
 _LOOSE = re.compile(
     r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:]|[.,،؛:](?!\s*\d)|(?<!\d)(?<!\d\s)-+(?!\s?\d)"
+    r"|(?<=[^\W\d_])-(?=\d)"
 )
 
 
@@ -353,7 +353,7 @@ def compact_key(text: str) -> str:
 
 def compact(key: str) -> str:
     """compact_key of a text whose matching key is `key` (when it is at hand)."""
-    return _LOOSE.sub("", key)
+    return _LOOSE.sub("", key).replace("'", '"')
 
 
 def fold_digits(text: str) -> str:
