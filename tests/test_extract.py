@@ -735,6 +735,35 @@ def test_persian_zero_width_non_joiner_survives_extraction(written: str) -> None
     )
 
 
+def test_a_narrow_grid_column_beside_the_article_is_a_sidebar() -> None:
+    """A teaser labelled "تحديث:" and a `<time class="updated">` in a Bootstrap
+    sidebar column no class names (`col-md-4` beside `col-md-8`) were the
+    article's notice and date: a silent edit announced (a copy desk's). A
+    column holding the headline, or a wide one, is the article's."""
+    from raqib.extract.pagemeta import read
+
+    side = (
+        '<div class="col-md-4 col-12"><div class="box"><p>تحديث: ارتفاع أسعار النفط في الأسواق</p>'
+        '<time class="updated" datetime="2026-12-07T10:00">x</time></div></div>'
+    )
+    article = '<div class="col-md-8"><h1>عنوان</h1><p>نص الخبر هنا.</p>{}</div>'
+    own = '<p>تحديث: أضيف تصريح الوزير</p><time class="updated" datetime="2026-12-06">x</time>'
+
+    def page(row: str) -> lxml.html.HtmlElement:
+        return lxml.html.fromstring(f'<html><body><div class="row">{row}</div></body></html>')
+
+    for row in (article.format("") + side, side + article.format("")):
+        assert (notices(page(row)), read(page(row)).modified) == ([], None), row
+    for row in (
+        article.format(own) + side,
+        side.replace("col-md-4", "col-md-6") + article.format(""),
+    ):
+        found = (notices(page(row)), read(page(row)).modified)
+        assert found[0] and found[0][0].startswith("تحديث:") and found[1], row
+    headed = side.replace('<div class="box">', '<div class="box"><h1>عنوان</h1>')
+    assert notices(page(headed + '<div class="col-md-8"><p>نص</p></div>'))
+
+
 def test_counters_inside_the_article_and_furniture_bylines_make_no_version() -> None:
     """Found by the benchmark's churn pass: a view counter inside <article>, and a
     reader comment's author taken for the byline, changed on every fetch."""

@@ -243,6 +243,21 @@ def beside_the_article(el: Any) -> bool:
             marks_furniture(node)
             and not (node.tag == "header" and article_header(node))
             and node.find(".//h1") is None
-        ):
+        ) or side_column(node):
             return True
     return False
+
+
+# A grid's narrow column (Bootstrap's col-md-4) beside a wide one (col-md-8): a
+# sidebar that no class names, when the headline is not in it.
+_NARROW = re.compile(r"(?<![\w-])col-(?:(?:xs|sm|md|lg|xl|xxl)-)?[1-4](?![\w-])")
+_WIDE = re.compile(r"(?<![\w-])col-(?:(?:xs|sm|md|lg|xl|xxl)-)?(?:[6-9]|1[0-2])(?![\w-])")
+
+
+def side_column(node: Any) -> bool:
+    """A narrow grid column without the headline, beside a wide one."""
+    parent = node.getparent()
+    if parent is None or not _NARROW.search(node.get("class", "")[:300]):
+        return False
+    wide = any(_WIDE.search(c.get("class", "")[:300]) for c in parent if isinstance(c.tag, str))
+    return wide and node.find(".//h1") is None

@@ -17,8 +17,10 @@ from raqib.extract import jsonld
 from raqib.extract.classnames import searcher
 from raqib.extract.furniture import (
     STORY_LISTS,
+    article_header,
     furniture_elements,
     heads_the_article,
+    side_column,
     text_of,
 )
 from raqib.extract.notices import BLOCK_TAGS, notices
@@ -299,14 +301,11 @@ def _in_a_list(time: Any, headed: set[Any]) -> bool:
         if node in headed:
             return False
         marks = f"{node.get('class', '')} {node.get('id', '')}"[:500]
-        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks):
+        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks) or side_column(node):
             return True
-        if (
-            headed  # a headline elsewhere, and the header outside the article
-            and (node.tag == "header" or _MASTHEAD.search(marks))
-            and not any(up.tag in ("article", "main") for up in node.iterancestors())
-        ):
-            return True
+        site = node.tag == "header" or _MASTHEAD.search(marks)
+        if headed and site and not article_header(node):
+            return True  # the site's header, the headline elsewhere
     return False
 
 
