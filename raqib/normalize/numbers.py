@@ -22,60 +22,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_UNITS = {
-    "واحد": 1, "واحده": 1, "اثنان": 2, "اثنين": 2, "اثنتان": 2, "اثنتين": 2, "ثلاث": 3,
-    "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمس": 5, "خمسه": 5, "سته": 6, "سبع": 7, "سبعه": 7,
-    "ثمان": 8, "ثماني": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشر": 10, "عشره": 10,
-    # The accusative, its tanween gone with the marks: خمساً وعشرين is 25.
-    "ثلاثا": 3, "اربعا": 4, "خمسا": 5, "سبعا": 7, "ثمانيا": 8, "تسعا": 9, "عشرا": 10,
-}  # fmt: skip
-_INNER_UNITS = {
-    "احد": 1,
-    "احدي": 1,
-    "ست": 6,
-    "اثنا": 2,
-    "اثني": 2,
-    "اثنتا": 2,
-    "اثنتي": 2,
-}
-_TENS = {
-    "عشرون": 20, "عشرين": 20, "ثلاثون": 30, "ثلاثين": 30, "اربعون": 40, "اربعين": 40,
-    "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60, "سبعون": 70, "سبعين": 70,
-    "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
-}  # fmt: skip
-_HUNDREDS = {"مءه": 100, "ماءه": 100, "مءتان": 200, "مءتين": 200, "ماءتان": 200, "ماءتين": 200}
-# And the dual in construct before its noun: مئتا/مئتي ألف (200 thousand).
-_HUNDREDS.update(dict.fromkeys(("مءتا", "مءتي", "ماءتا", "ماءتي"), 200))
-for _word, _value in (
-    ("ثلاث", 3),
-    ("اربع", 4),
-    ("خمس", 5),
-    ("ست", 6),
-    ("سبع", 7),
-    ("ثمان", 8),
-    ("تسع", 9),
-):
-    for _h in ("مءه", "ماءه"):
-        _HUNDREDS[_word + _h] = _value * 100
-_SCALES = {
-    "الف": 1000, "الاف": 1000, "الفا": 1000,
-    "مليون": 10**6, "ملايين": 10**6, "مليونا": 10**6,
-    "مليار": 10**9, "مليارات": 10**9, "مليارا": 10**9,
-}  # fmt: skip
-# Duals, and those in construct before their noun ("ألفي جندي", "ملياري دولار");
-# not مليوني, which is also the adjective "million-strong" (حشد مليوني).
-_DUAL_SCALES = {"الفان": 2000, "الفين": 2000, "الفي": 2000, "مليونان": 2 * 10**6,
-                "مليونين": 2 * 10**6, "ملياران": 2 * 10**9, "مليارين": 2 * 10**9,
-                "ملياري": 2 * 10**9}  # fmt: skip
-# "and a half" after a scale: مليون ونصف is 1.5 million, مليونان ونصف 2.5 million.
-_HALF = {"ونصف", "ونص"}
-_ORDINALS = {
-    "الاول": 1, "الاولي": 1, "الثاني": 2, "الثانيه": 2, "الثالث": 3, "الثالثه": 3,
-    "الرابع": 4, "الرابعه": 4, "الخامس": 5, "الخامسه": 5, "السادس": 6, "السادسه": 6,
-    "السابع": 7, "السابعه": 7, "الثامن": 8, "الثامنه": 8, "التاسع": 9, "التاسعه": 9,
-    "العاشر": 10, "العاشره": 10,
-}  # fmt: skip
-_COUNTED = {"مره", "للمره", "المره"}  # "time": an ordinal after it counts
+from raqib.normalize.numerals import (
+    COUNTED,
+    DUAL_SCALES,
+    HALF,
+    HUNDREDS,
+    INNER_UNITS,
+    ORDINALS,
+    SCALES,
+    TENS,
+    UNITS,
+)
+
 # Digits before a scale word: 3.5, 1,500, and grouped with decimals (1,500.5,
 # 24,118,700), as facts.figures reads them before the key ungroups them.
 _DIGITS = re.compile(r"^(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)$")
@@ -90,18 +48,18 @@ def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
     for w in (word, word[1:] if word.startswith(_PREFIX) and len(word) > 2 else None):
         if w is None:
             continue
-        if w in _UNITS:
-            return "unit", _UNITS[w]
-        if inside and w in _INNER_UNITS:
-            return "unit", _INNER_UNITS[w]
-        if w in _TENS:
-            return "ten", _TENS[w]
-        if w in _HUNDREDS:
-            return "hundred", _HUNDREDS[w]
-        if w in _DUAL_SCALES:
-            return "dual", _DUAL_SCALES[w]
-        if w in _SCALES:
-            return "scale", _SCALES[w]
+        if w in UNITS:
+            return "unit", UNITS[w]
+        if inside and w in INNER_UNITS:
+            return "unit", INNER_UNITS[w]
+        if w in TENS:
+            return "ten", TENS[w]
+        if w in HUNDREDS:
+            return "hundred", HUNDREDS[w]
+        if w in DUAL_SCALES:
+            return "dual", DUAL_SCALES[w]
+        if w in SCALES:
+            return "scale", SCALES[w]
     return None
 
 
@@ -133,15 +91,15 @@ def one_scale(text: str) -> str:
 
 
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
-_KNOWN = {*_UNITS, *_INNER_UNITS, *_TENS, *_HUNDREDS, *_SCALES, *_DUAL_SCALES}
+_KNOWN = {*UNITS, *INNER_UNITS, *TENS, *HUNDREDS, *SCALES, *DUAL_SCALES}
 # Every word a number can start with (_number_at), with and without its و,
 # digits aside: a superset, so that spans can pass over the other words.
 # A fraction of the scale word after it: "نصف مليون" is 500000, "ربع مليار".
 _FRACTIONS = {"نصف": 0.5, "ربع": 0.25}
 _STARTS = {
-    *(w for table in (_UNITS, _TENS, _HUNDREDS, _SCALES, _DUAL_SCALES, _FRACTIONS) for k in table
+    *(w for table in (UNITS, TENS, HUNDREDS, SCALES, DUAL_SCALES, _FRACTIONS) for k in table
       for w in (k, _PREFIX + k)),
-    *_INNER_UNITS, *_COUNTED,
+    *INNER_UNITS, *COUNTED,
 }  # fmt: skip
 
 
@@ -170,9 +128,7 @@ OPENING = "(«\"'\u201c\u201e["
 CLOSING = ".,،؛:!?؟)»\"'\u201d]\u200e\u200f"
 # What may be a number's word, with and without its و: only such a word
 # with punctuation on its edge makes the punctuation matter.
-_NUMBERISH = {
-    w for k in (*_KNOWN, *_STARTS, *_HALF, *_ORDINALS, *_COUNTED) for w in (k, _PREFIX + k)
-}
+_NUMBERISH = {w for k in (*_KNOWN, *_STARTS, *HALF, *ORDINALS, *COUNTED) for w in (k, _PREFIX + k)}
 
 
 def _core(word: str) -> str:
@@ -183,7 +139,7 @@ def _core(word: str) -> str:
 def _numberish(core: str) -> bool:
     if core in _NUMBERISH or core[:1].isdigit() or core[1:2].isdigit():
         return True
-    return core.startswith("ال") and core[2:] in _SCALES  # ونصف المليون
+    return core.startswith("ال") and core[2:] in SCALES  # ونصف المليون
 
 
 def spans(words: list[str]) -> list[tuple[int, int, str]]:
@@ -216,8 +172,8 @@ def _spans(words: list[str]) -> list[tuple[int, int, str]]:
         if start < i:
             continue  # inside the number found before
         i = start
-        if words[i] in _COUNTED and i + 1 < len(words) and words[i + 1] in _ORDINALS:
-            out.append((i + 1, i + 2, str(_ORDINALS[words[i + 1]])))  # "للمرة الثالثة"
+        if words[i] in COUNTED and i + 1 < len(words) and words[i + 1] in ORDINALS:
+            out.append((i + 1, i + 2, str(ORDINALS[words[i + 1]])))  # "للمرة الثالثة"
             i += 2
             continue
         if _bare(words[i]) in _PLURAL_SCALES:
@@ -302,14 +258,14 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
         if after is not None and after[0] == "scale":
-            if i + 2 < len(words) and words[i + 2] in _HALF and digits == int(digits):
+            if i + 2 < len(words) and words[i + 2] in HALF and digits == int(digits):
                 # "2 مليار ونصف"
                 return _the_scale(words, i + 3, after[1]), (digits + 0.5) * after[1]
             return _remainder(words, i + 2, digits * after[1], after[1])
         return None
     if (part := _FRACTIONS.get(_bare(words[i]))) is not None:
         after = _word_value(words[i + 1], True) if i + 1 < len(words) else None
-        if after is not None and after[0] == "scale" and _bare(words[i + 1]) in _SCALES:
+        if after is not None and after[0] == "scale" and _bare(words[i + 1]) in SCALES:
             return i + 2, part * after[1]  # "نصف مليون"; "نصف الساعة" is no number
         return None
     if _bare(words[i]) in ("عشر", "عشره") and _tenth_or_ordinal(words, i):
@@ -319,7 +275,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         if word is None and scale and not current and _and_digits(words, j):
             j, total = _remainder(words, j, total, scale)  # "ألف و500"
             break
-        if word is None and scale and not current and words[j] in _HALF:
+        if word is None and scale and not current and words[j] in HALF:
             total += scale / 2  # "مليون ونصف": half the scale just read
             j = _the_scale(words, j + 1, scale)
             scale = 0
@@ -327,14 +283,14 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         if word is None:
             # "احد عشر", "ست مءه": words that are numbers only before another number word.
             w = words[j]
-            if not used_words and w in _INNER_UNITS and j + 1 < len(words):
+            if not used_words and w in INNER_UNITS and j + 1 < len(words):
                 nxt = _word_value(words[j + 1], inside=True)
                 if (
                     nxt is not None
                     and nxt[0] in ("unit", "hundred", "scale", "dual")
                     and (w not in ("احد", "احدي") or words[j + 1] in ("عشر", "عشره"))
                 ):
-                    current += _INNER_UNITS[w]
+                    current += INNER_UNITS[w]
                     used_words = True
                     j += 1
                     continue
@@ -388,9 +344,9 @@ def scale_words(key: str) -> bool:
     (مليار, ملايين, آلاف): words a reader also looks for after any figure.
     Not a unit or a ten, which must match a number whole (خمس is not خمسين)."""
     words = [_bare(w) for w in key.split()]
-    scales = [w for w in words if w in _SCALES or w in _DUAL_SCALES]
+    scales = [w for w in words if w in SCALES or w in DUAL_SCALES]
     return bool(scales) and not any(
-        w in _UNITS or w in _TENS or w in _HUNDREDS or w in _INNER_UNITS for w in words
+        w in UNITS or w in TENS or w in HUNDREDS or w in INNER_UNITS for w in words
     )
 
 
