@@ -32,7 +32,8 @@ from __future__ import annotations
 # a figure changed (23 أبريل → 23 مايو); 12: ۳۰ درصد is 30%; Persian's negative verbs;
 # a quotation over several sentences is one in each of them (after «, before »);
 # 13: a quotation's single marks are its double ones ('…' is "…"); a hyphen joining
-# a word to its number is spelling (كوفيد-19); a day glued to its month is a date.
+# a word to its number is spelling (كوفيد-19); a day glued to its month is a date; a
+# number with the article is a figure (الثلاث سنوات; الأربع والعشرين is الـ24).
 ANALYZER_VERSION = 13
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

@@ -742,6 +742,37 @@ def test_a_quotations_marks_and_a_words_hyphen_to_its_number_are_typing() -> Non
     assert compare(V("سجلت الحرارة -5 درجات."), V("سجلت الحرارة 5 درجات.")).kind == "substantive"
 
 
+def test_a_number_with_the_article_is_a_figure() -> None:
+    """الثلاث سنوات → الأربع سنوات said no figure changed, and الساعات الأربع
+    والعشرين → الساعات الـ24 said "24 added" (a copy desk's). With the article,
+    the words that are numbers only are figures; الاثنين (Monday), السبع (a
+    lion) and الست (a lady) are not read."""
+
+    def delta(old: str, new: str) -> list[tuple[list[str], list[str]]]:
+        c = compare(V(old), V(new))
+        assert c.kind == "substantive", (old, new)
+        return [(d["removed"], d["added"]) for d in c.facts["numbers"]]
+
+    assert delta("استمرت الحرب الثلاث سنوات الماضية.", "استمرت الحرب الأربع سنوات الماضية.") == [
+        (["الثلاث"], ["الأربع"])
+    ]
+    assert delta("خلال السنوات الخمس الماضية.", "خلال السنوات العشرين الماضية.") == [
+        (["الخمس"], ["العشرين"])
+    ]
+    assert delta("في الدقائق الخمسة والعشرين الأولى.", "في الدقائق الثلاثين الأولى.") == [
+        (["الخمسة والعشرين"], ["الثلاثين"])
+    ]
+    for a, b in (
+        ("خلال الساعات الأربع والعشرين الماضية.", "خلال الساعات الـ24 الماضية."),
+        ("قمة مجموعة العشرين في الرياض.", "قمة مجموعة الـ20 في الرياض."),
+    ):
+        c = compare(V(a), V(b))
+        assert c.kind == "cosmetic" and not c.facts["numbers"], (a, b)
+    assert delta("ثلاث سنوات من الحرب.", "الثلاث سنوات من الحرب.") == []  # the same figure
+    assert delta("عقد الاجتماع يوم الاثنين.", "عقد الاجتماع يوم الثلاثاء.") == []
+    assert delta("هاجم السبع القطيع.", "هاجم الأسد القطيع.") == []
+
+
 def test_per_mille_is_not_percent() -> None:
     """5‰ → 5% is a tenfold change: the key folded ‰ into %, and the edit read
     as cosmetic (a copy desk's Sputnik page)."""

@@ -11,7 +11,9 @@ Read: cardinals (واحد…عشرة with their feminine, case and accusative fo
 مليار/مليارات with their duals), numbers joined by و, digits with a scale
 word (`3 آلاف`, `2.5 مليون`), and ordinals where they count (للمرة الثالثة).
 Words that are also everyday words are only read inside a number: أحد
-(Sunday, "anyone") and ست ("lady") alone are not figures.
+(Sunday, "anyone") and ست ("lady") alone are not figures. With the article, the
+words that are numbers only (numerals.DEFINITE: الثلاث, الأربع والعشرين) are
+read, the article kept (ال3, as الـ3 is keyed).
 
 Works on matching-key text (no diacritics, hamza and alef folded, ة → ه,
 ى → ي, ASCII digits), word by word.
@@ -24,6 +26,7 @@ from collections.abc import Callable
 
 from raqib.normalize.numerals import (
     COUNTED,
+    DEFINITE,
     DUAL_SCALES,
     HALF,
     HUNDREDS,
@@ -60,6 +63,8 @@ def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
             return "dual", DUAL_SCALES[w]
         if w in SCALES:
             return "scale", SCALES[w]
+        if w in DEFINITE:
+            return _word_value(w[2:], inside)
     return None
 
 
@@ -91,14 +96,14 @@ def one_scale(text: str) -> str:
 
 
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
-_KNOWN = {*UNITS, *INNER_UNITS, *TENS, *HUNDREDS, *SCALES, *DUAL_SCALES}
+_KNOWN = {*UNITS, *INNER_UNITS, *TENS, *HUNDREDS, *SCALES, *DUAL_SCALES, *DEFINITE}
 # Every word a number can start with (_number_at), with and without its و,
 # digits aside: a superset, so that spans can pass over the other words.
 # A fraction of the scale word after it: "نصف مليون" is 500000, "ربع مليار".
 _FRACTIONS = {"نصف": 0.5, "ربع": 0.25}
 _STARTS = {
-    *(w for table in (UNITS, TENS, HUNDREDS, SCALES, DUAL_SCALES, _FRACTIONS) for k in table
-      for w in (k, _PREFIX + k)),
+    *(w for table in (UNITS, TENS, HUNDREDS, SCALES, DUAL_SCALES, _FRACTIONS, DEFINITE)
+      for k in table for w in (k, _PREFIX + k)),
     *INNER_UNITS, *COUNTED,
 }  # fmt: skip
 
@@ -369,6 +374,7 @@ def fold(key: str, show: Callable[[str], str] | None = None) -> str:
             opening = first[: len(first) - len(core)]
             core = core.rstrip(CLOSING) if start == end - 1 else core
             prefix = _PREFIX if _bare(core) != core else ""
+            prefix += "ال" if _bare(core) in DEFINITE else ""  # الأربع والعشرين is الـ24
             out.append(opening + prefix + value + last[len(last.rstrip(CLOSING)) :])
             at = end
         out.extend(words[at:])

@@ -57,3 +57,11 @@ ORDINALS = {
     "العاشر": 10, "العاشره": 10,
 }  # fmt: skip
 COUNTED = {"مره", "للمره", "المره"}  # "time": an ordinal after it counts
+# With the article, the words that are numbers only (الثلاث سنوات, السنوات الخمس, الأربع
+# والعشرين): not الاثنين (Monday), السبع (a lion), الست (a lady), العشر (a tenth),
+# الواحد ("per"), nor a scale's (الألف is also the letter).
+DEFINITE = frozenset(
+    "ال" + w
+    for w in ("ثلاث", "ثلاثه", "اربع", "اربعه", "خمس", "خمسه", "سته", "سبعه", "ثماني",
+              "ثمانيه", "تسع", "تسعه", "عشره", *TENS)
+)  # fmt: skip
