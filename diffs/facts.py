@@ -41,9 +41,11 @@ _OPEN, _CLOSE = '\u00ab\u201c\u201d\u201e"', '\u00bb\u201d\u201c"'
 _QUOTE = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}\u00bb\n]{{2,400}})[{_CLOSE}]")
 # Single marks ('…', ‘…’), some desks' style: only outside words, as an
 # apostrophe (it's, Qur'an) never is.
-_SINGLE = re.compile(
-    r"(?<![^\W_])['\u2018\u2019](?=\S)([^'\u2018\u2019\n]{2,400}?)(?<=\S)"
-    r"['\u2018\u2019](?![^\W_])"
+_SINGLE = (
+    re.compile(  # not before a digit ('80s), nor closed by a plural's possessive (workers' unions)
+        r"(?<![^\W_])['\u2018\u2019](?=[^\s\d])([^'\u2018\u2019\n]{2,400}?)(?<=\S)"
+        r"(?<!s)['\u2018\u2019](?![^\W_])"
+    )
 )
 # Negation particles, alone or with a proclitic و / ف (on the key: no diacritics).
 _NEGATION = re.compile(

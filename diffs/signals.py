@@ -11,6 +11,7 @@ as announced, which is the one mistake the monitor exists to avoid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -88,12 +89,14 @@ def new_notices(old: VersionLike, new: VersionLike, key: Callable[[str], str]) -
     neither in its text nor among the stamps later fetches of its text saw."""
     seen = getattr(old, "seen_notices", None) or ()  # a stored version's (storage: 0018)
     old_notices = {key(n) for n in (*(old.notices or []), *filter(is_stamp, seen))}
-    old_text = None
+    old_text, held = None, [key(n) for n in (*(old.notices or []), *seen)]
     out = []
     for notice in new.notices or []:
         k = key(notice)
         if k in old_notices:
             continue
+        if is_stamp(notice) and any(re.search(re.escape(k) + r"(?!\d)", h) for h in held):
+            continue  # a stamp the old version showed in a longer line (extractor 18's)
         # A line the old version already showed announces nothing new: it may
         # only now be read as a notice, by a later extractor's rules.
         old_text = key(old.text) if old_text is None else old_text

@@ -738,8 +738,18 @@ def test_a_quotations_marks_and_a_words_hyphen_to_its_number_are_typing() -> Non
 
     assert quotes("it's the 'Qur'an' debate, isn't it") == []  # one inside: none read
     assert quotes("he said 'no deal' and left") == ["no deal"]
-    # A dash before a number is still a figure's (a minus, a score).
-    assert compare(V("سجلت الحرارة -5 درجات."), V("سجلت الحرارة 5 درجات.")).kind == "substantive"
+    # A review's: an elided year opens none, a plural's possessive closes none.
+    assert quotes("In the '80s, the workers' unions grew") == []
+    # A dash before a number is still a figure's (a minus, a score), after a word with
+    # the article or a preposition too; a minute's mark is no quotation's.
+    for a, b in (
+        ("سجلت الحرارة -5 درجات.", "سجلت الحرارة 5 درجات."),
+        ("انخفضت الحرارة إلى-5 درجات.", "انخفضت الحرارة إلى 5 درجات."),
+        ("سجلت الحرارة-3 درجات.", "سجلت الحرارة 3 درجات."),
+        ("it fell to-5 degrees.", "it fell to 5 degrees."),
+        ("سجل الهدف في الدقيقة 45' من المباراة.", 'سجل الهدف في الدقيقة 45" من المباراة.'),
+    ):
+        assert compare(V(a), V(b)).kind == "substantive", (a, b)
 
 
 def test_a_number_with_the_article_is_a_figure() -> None:
@@ -771,6 +781,19 @@ def test_a_number_with_the_article_is_a_figure() -> None:
     assert delta("ثلاث سنوات من الحرب.", "الثلاث سنوات من الحرب.") == []  # the same figure
     assert delta("عقد الاجتماع يوم الاثنين.", "عقد الاجتماع يوم الثلاثاء.") == []
     assert delta("هاجم السبع القطيع.", "هاجم الأسد القطيع.") == []
+
+
+def test_a_stamp_an_older_extractor_kept_in_its_line_is_not_new() -> None:
+    """Extractor 19 keeps a stamp without the rest of its line ("نشر في 10:00
+    ص آخر تحديث 14:00 | طباعة" is "آخر تحديث 14:00"): the same stamp, shown in
+    the old version's longer line, announces nothing; another time does."""
+    old = V("نص الخبر.", notices=["نشر في 10:00 ص آخر تحديث 14:00 | طباعة"])
+    edited = "نص الخبر المعدل."
+    assert compare(old, V(edited, notices=["آخر تحديث 14:00"])).silent
+    for moved in ("آخر تحديث 16:30", "آخر تحديث 1:00", "آخر تحديث 14:0"):
+        assert not compare(old, V(edited, notices=[moved])).silent, moved
+    old.notices = ["نشر في 10:00 ص آخر تحديث 11:00 | طباعة"]
+    assert not compare(old, V(edited, notices=["آخر تحديث 1:00"])).silent
 
 
 def test_per_mille_is_not_percent() -> None:

@@ -229,8 +229,10 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("آخر تعديل - في 15 مارس - شمل 3 وزارات.", False),
         # An apology for a fault is no correction, unless it names an earlier version.
         ("نعتذر عن تأخر نشر هذا الخبر بسبب خطأ فني.", False),
-        ("We apologise for a technical error that delayed this article.", False),
+        ("نعتذر عن تأخر نشر هذا الخبر بسبب الخطأ التقنى.", False),
         ("نعتذر عن خطأ فني أدى إلى نشر نسخة سابقة غير مكتملة من هذا الخبر", True),
+        ("نأسف لخطأ فني في هذا الخبر، وتم تصحيح اسم الوزير.", True),
+        ("نعتذر عن خطأ فني في هذا الخبر أدى إلى نشر رقم غير صحيح.", True),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -399,6 +401,16 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     page = f"<html><body><article>{clock}<h1>t</h1><p>نص</p></article></body></html>"
     assert read(lxml.html.fromstring(page)).modified == "2026-12-07"
     assert modified("", clock) == "2026-12-07"
+    # A review's: the header named "header"; the site's footer; a header after the headline
+    # (the post's meta) is the article's.
+    site = "<div id='header'><time class='updated' datetime='2026-12-07'>x</time></div>"
+    after = "<footer id='colophon'><time class='updated' datetime='2026-12-07'>x</time></footer>"
+    for before, rest in ((site, ""), ("", after)):
+        page = f"<html><body><div>{before}<div><h1>t</h1><p>نص</p></div>{rest}</div></body></html>"
+        assert read(lxml.html.fromstring(page)).modified is None, before + rest
+    meta = "<header class='meta'><time class='updated' datetime='2024-05-05'>x</time></header>"
+    page = f"<html><body><div><header><h1>t</h1></header><div>{meta}<p>نص</p></div></div></body></html>"
+    assert read(lxml.html.fromstring(page)).modified == "2024-05-05"
     ipv6 = '{"@type": "NewsArticle", "url": "//[::1/x", "dateModified": "2024-01-01"}'
     assert modified(link + ld(ipv6)) == "2024-01-01"
     rooted = '{"@type": "NewsArticle", "url": "/a", "dateModified": "2024-01-01"}'
@@ -408,29 +420,34 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
 
 
 @pytest.mark.parametrize(
-    "stamp",
+    ("line", "stamp"),
     [
-        "الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)",
-        "الأربعاء 28 أغسطس 2013 م آخر تحديث 14:00",
-        "نشر في 10:00 ص آخر تحديث 14:00",
-        "نشر منذ ساعتين آخر تحديث 14:00",
-        "بتوقيت غرينتش آخر تحديث 14:00",
-        "28 أغسطس 2013 - آخر تحديث: 14:00 · قراءة 3 دقائق",
-        "خبر | آخر تحديث: 14:00 | طباعة",
-        "نشر في 07 أكتوبر 2020 - 12:09م آخر تحديث 14:00",
-        "نشر 10:00 (GMT+3) آخر تحديث 12:00 (GMT+3)",
-        "نشر 10:00 بتوقيت مكة آخر تحديث 12:00",
-        "تاريخ النشر: 07/10/2020 آخر تحديث: 08/10/2020 - قراءة 3 دقائق",
+        ("الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)", None),
+        ("الأربعاء 28 أغسطس 2013 م آخر تحديث 14:00", None),
+        ("نشر في 10:00 ص آخر تحديث 14:00", "آخر تحديث 14:00"),
+        ("نشر منذ ساعتين آخر تحديث 14:00", "آخر تحديث 14:00"),
+        ("بتوقيت غرينتش آخر تحديث 14:00", None),
+        ("28 أغسطس 2013 - آخر تحديث: 14:00 · قراءة 3 دقائق", "28 أغسطس 2013 - آخر تحديث: 14:00"),
+        ("خبر | آخر تحديث: 14:00 | طباعة", "آخر تحديث: 14:00"),
+        ("نشر في 07 أكتوبر 2020 - 12:09م آخر تحديث 14:00", "آخر تحديث 14:00"),
+        ("نشر 10:00 (GMT+3) آخر تحديث 12:00 (GMT+3)", "آخر تحديث 12:00 (GMT+3)"),
+        ("نشر 10:00 بتوقيت مكة آخر تحديث 12:00", "آخر تحديث 12:00"),
+        ("تاريخ النشر: 07/10/2020 آخر تحديث: 08/10/2020 - قراءة 3 دقائق", "آخر تحديث: 08/10/2020"),
+        # A review's: what else the line says is no notice (its edit announced itself).
+        ("تم تسجيل 1500 إصابة جديدة، آخر تحديث 18:00", "آخر تحديث 18:00"),
+        ("آخر تعديل - 25 يناير 2021 | رفع سن التقاعد إلى 62 عاما", "آخر تعديل - 25 يناير 2021"),
     ],
 )
-def test_a_pages_stamp_line_inside_a_line_is_a_notice(stamp: str) -> None:
+def test_a_pages_stamp_line_inside_a_line_is_a_notice(line: str, stamp: str | None) -> None:
     """The stamp after a date, a time's or a zone's word or a separator, with
     only a stamp's words up to the next separator (a review of the rule that
-    keeps "وبحسب آخر تحديث في 17 مارس، بلغ..." the sentence's)."""
-    root = lxml.html.fromstring(
-        f"<html><body><article><p>نص الخبر.</p><div>{stamp}</div></article></body></html>"
-    )
-    assert notices(root) == [stamp]
+    keeps "وبحسب آخر تحديث في 17 مارس، بلغ..." the sentence's). The notice is
+    the line up to there if it is all a stamp's words, else the stamp alone."""
+    for html in (f"<div>{line}</div>", f"<ul><li>{line}</li></ul>"):
+        root = lxml.html.fromstring(
+            f"<html><body><article><p>نص الخبر.</p>{html}</article></body></html>"
+        )
+        assert notices(root) == [stamp or line]
 
 
 @pytest.mark.parametrize(
@@ -733,6 +750,21 @@ def test_persian_zero_width_non_joiner_survives_extraction(written: str) -> None
     assert all(
         "این\u200cها می\u200cخواهند اصلاح\u200cطلبان" in p for p in a.paragraphs if "جمله" in p
     )
+
+
+def test_each_element_above_a_pages_times_is_judged_once(monkeypatch) -> None:
+    """A review's page: 500 `<time>`s under 250 nested mastheads took 8 s, each
+    time judging every ancestor, and each masthead walking its own ancestors."""
+    from raqib.extract import pagemeta
+
+    calls: list[object] = []
+    kind = pagemeta._kind
+    monkeypatch.setattr(pagemeta, "_kind", lambda node: calls.append(node) or kind(node))
+    times = '<time class="updated" datetime="2024-01-01">x</time>' * 500
+    nested = '<div class="masthead">' * 250 + times + "</div>" * 250
+    root = lxml.html.fromstring(f"<html><body><h1>t</h1><article>{nested}</article></body></html>")
+    assert pagemeta.read(root).modified == "2024-01-01"  # inside the article: its own
+    assert len(calls) == len(set(calls)) <= sum(1 for _ in root.iter())
 
 
 def test_a_narrow_grid_column_beside_the_article_is_a_sidebar() -> None:

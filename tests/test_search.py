@@ -10,7 +10,8 @@ import pytest
 
 from raqib import analysis
 from raqib.domain import FetchRecord
-from raqib.normalize.arabic import holds, matching_key
+from raqib.normalize.arabic import matching_key
+from raqib.normalize.holding import holds
 from tests.conftest import Raqib
 from tests.test_storage import snap
 
@@ -141,7 +142,7 @@ def test_changes_search_and_keywords_find_number_words_as_written(
     """`changes --search` and `notify --keyword` (text_holds): a scale word is
     found after any figure, as a reader would; a value still only whole."""
     from raqib.app.search import _line_holds, search_key
-    from raqib.normalize.arabic import text_holds
+    from raqib.normalize.holding import text_holds
 
     assert text_holds([text], words) is held
     if words.replace(".", "").isdigit():  # and `raqib search` by the same rule

@@ -16,7 +16,7 @@ from raqib.app.history import find_watch, parse_since
 from raqib.app.home import App
 from raqib.diffs.analyzer import ANALYZER, is_current
 from raqib.domain import FACT_MARKS, ChangeRow
-from raqib.normalize.arabic import text_holds
+from raqib.normalize.holding import text_holds
 
 FACTS = {"figures": "numbers", "quotes": "quotes", "negation": "negations"}
 

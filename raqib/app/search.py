@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 from raqib.app.errors import BadInput
 from raqib.app.home import App
 from raqib.domain import Version, Watch
-from raqib.normalize.arabic import NUMBER_CLITICS, holds, matching_key, search_key, ungroup
+from raqib.normalize.arabic import matching_key, search_key, ungroup
+from raqib.normalize.holding import NUMBER_CLITICS, holds
 from raqib.normalize.numbers import before_scale
 
 MAX_TOKENS = 12

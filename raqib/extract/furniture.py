@@ -65,11 +65,14 @@ _PAGE_TAGS = frozenset({"html", "body"})
 _ARTICLE_MARK = re.compile(r"article|entry|post|story|content|news", re.IGNORECASE)
 
 
-def article_header(el: Any) -> bool:
+def article_header(el: Any, inside: bool | None = None) -> bool:
     """A <header> that heads the article, not the site (inside <main> or
-    <article>, or marked as the entry's or story's header)."""
+    <article>, or marked as the entry's or story's header); `inside`: whether
+    it is inside one, when the caller knows."""
     if _ARTICLE_MARK.search(f"{el.get('class', '')} {el.get('id', '')}"):
         return True
+    if inside is not None:
+        return inside
     return any(a.tag in ("main", "article") for a in el.iterancestors())
 
 

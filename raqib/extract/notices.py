@@ -16,7 +16,8 @@ from lxml import etree
 
 from raqib.extract.furniture import beside_the_article
 from raqib.normalize.arabic import ZWNJ, ZWNJ_STANDIN, canonical_line
-from raqib.normalize.stamps import is_stamp, stamp_end
+from raqib.normalize.stamps import STAMP as _STAMP
+from raqib.normalize.stamps import stamp_in
 
 MAX_NOTICE_CHARS = 300
 HEAD_CHARS = 80  # of a line's start: enough for "(تم تحديث هذا الخبر)"
@@ -156,8 +157,10 @@ _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|no
 # An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في نسخة سابقة من
 # هذا الخبر"), unquoted: not a minister's, nor of a late report, nor of a fault ("خطأ فني").
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
-_ERROR = re.compile(
-    r"خطأ(?!\s+(?:فني|تقني|ال?كتروني|إلكتروني))|(?<!technical )\berror\b", re.IGNORECASE
+_ERROR = re.compile(  # not a fault's (خطأ فني, الخطأ التقنى), unless it named what it got wrong
+    r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b|الصحيح|غير\s+صحيح|خاطئ"
+    r"|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)|تم\s+تصحيح|صحح",
+    re.IGNORECASE,
 )
 _PRIOR = re.compile(r"(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE)
 _EARLIER = re.compile(_ITSELF + "|" + _PRIOR.pattern, re.IGNORECASE)
@@ -190,10 +193,7 @@ _SOON_CLOSED = re.compile(
 # A label in quotation marks ("«تحديث»: ...") is one only with a date or a time:
 # a quoted word opens sentences too ("«تصحيح»: هكذا وصف الوزير القرار").
 _QUOTED = re.compile(r"^\s*[«\"“]")
-# A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
-# آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
-_STAMP = re.compile(r"(?:(?:آخر|اخر)\s+(?:تحديث|تعديل)|last\s+updated)\s*[:：\-–—]?", re.I)
-MAX_STAMP_CHARS = 150
+MAX_STAMP_CHARS = 150  # a stamp line's (normalize.stamps.STAMP, stamp_in)
 
 
 # The elements a notice (or a link-only line, pagemeta.link_texts) is read from.
@@ -249,37 +249,12 @@ def notices(root: Any) -> list[str]:
 
 
 def _stamped(found: list[str], head: str, text: str, stamp: re.Match[str] | None = None) -> None:
-    """Add the line `text` (opening with `head`) if it is the page's stamp."""
+    """Add the stamp in the line `text` (opening with `head`), if it holds the page's."""
     stamp = stamp or _STAMP.search(head, 0, MAX_STAMP_CHARS)
-    if (
-        stamp
-        and len(text) <= MAX_STAMP_CHARS
-        and _SOON.match(head, stamp.end())
-        and _stamp_line(text)
-        and text not in found
-    ):
-        found.append(text)
-
-
-def _stamp_line(text: str) -> bool:
-    """Whether a line with "آخر تحديث" inside it is the page's stamp: after a
-    date's or a time's end (a month, a year, a time, ص, GMT) or a separator, with a stamp's words alone
-    up to the next separator ("· قراءة 3 دقائق" may follow). In "وبحسب آخر
-    تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the stamp is the sentence's."""
-    stamp = _STAMP.search(text)
-    if stamp is None:
-        return False
-    before = text[: stamp.start()].rstrip()
-    last = before.split()[-1] if before else ""
-    joined = not last or last[-1] in _STAMP_AFTER or stamp_end(before)
-    label = stamp.group()  # after a dash, the stamp runs to a bar ("آخر تعديل - 14:00 | طباعة")
-    ends = _BAR if label.rstrip()[-1:] in "-–—" else _PART_END
-    return joined and is_stamp(label + ends.split(text[stamp.end() :], 1)[0])
-
-
-_STAMP_AFTER = "،,;؛|-–—:•·/"
-_PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
-_BAR = re.compile(r"\s[|·•]")
+    if stamp and len(text) <= MAX_STAMP_CHARS and _SOON.match(head, stamp.end()):
+        said = stamp_in(text)
+        if said is not None and said not in found:
+            found.append(said)
 
 
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:

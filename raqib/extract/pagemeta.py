@@ -282,9 +282,10 @@ def _read_time_tags(root: Any, meta: PageMeta) -> None:
             if node in headed:
                 break  # and so are its ancestors
             headed.add(node)
+    seen: dict[Any, Any] = {}  # each ancestor's verdict, once: times share them
     for el in times:
         dt = (el.get("datetime") or "").strip()
-        if not dt or _in_a_list(el, headed):
+        if not dt or _in_a_list(el, headed, seen):
             continue
         marks = f"{el.get('itemprop', '')} {el.get('class', '')}".lower()
         if ("datemodified" in marks or "updated" in marks) and not meta.modified:
@@ -293,23 +294,54 @@ def _read_time_tags(root: Any, meta: PageMeta) -> None:
             meta.published = dt[:64]
 
 
-def _in_a_list(time: Any, headed: set[Any]) -> bool:
+def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     """A <time> in a list of other stories (in or out of the article, cards of
-    <article>s too) before any element holding the headline: another story's;
-    or in the site's header (its clock, "الاثنين 7 ديسمبر"): the site's."""
+    <article>s too) before any element holding the headline: another story's.
+    Or the site's: in its header before the headline (its clock, "الاثنين 7
+    ديسمبر"), or in its footer; a header or footer marked as the article's, or
+    inside <article> or <main>, is the article's. `seen`: verdicts so far."""
+    header = footer = False
+    below = time
     for node in time.iterancestors():
-        if node in headed:
-            return False
-        marks = f"{node.get('class', '')} {node.get('id', '')}"[:500]
-        if node.tag in ("aside", "nav") or _STORY_LIST.search(marks) or side_column(node):
+        if node in headed:  # the headline's side: the site's header only before it
+            if footer or not header:
+                return footer
+            if (node, below) not in seen:
+                seen[node, below] = _before(node, below, headed)
+            return bool(seen[node, below])
+        if node not in seen:
+            seen[node] = _kind(node)
+        if seen[node] == "list":
             return True
-        site = node.tag == "header" or _MASTHEAD.search(marks)
-        if headed and site and not article_header(node):
-            return True  # the site's header, the headline elsewhere
+        header, footer = header or seen[node] == "header", footer or seen[node] == "footer"
+        below = node
     return False
 
 
-_MASTHEAD = re.compile(r"masthead|site-?header|top-?bar|header-?top", re.IGNORECASE)
+def _kind(node: Any) -> str:
+    """ "list" (of other stories), the site's "header" or "footer", or ""."""
+    marks = f"{node.get('class', '')} {node.get('id', '')}"[:500]
+    if node.tag in ("aside", "nav") or _STORY_LIST.search(marks) or side_column(node):
+        return "list"
+    if (node.tag in ("header", "footer") or _MASTHEAD.search(marks)) and not article_header(node):
+        return "footer" if node.tag == "footer" else "header"
+    return ""
+
+
+def _before(common: Any, child: Any, headed: set[Any]) -> bool:
+    """Whether `child` of `common` comes before the child holding the headline."""
+    for c in common:
+        if c is child:
+            return True
+        if c in headed:
+            return False
+    return False
+
+
+# A site's header named so; "header" alone too (not "entry-header": that is furniture's).
+_MASTHEAD = re.compile(
+    r"masthead|site-?header|top-?bar|header-?top|(?<![\w-])header(?![\w-])", re.IGNORECASE
+)
 
 
 def _notices(root: Any, furniture_els: set[Any] | None = None) -> tuple[list[str], set[str]]:

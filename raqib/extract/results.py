@@ -35,9 +35,10 @@ import lxml
 # colon only, with words after it; "این خبر به‌روزرسانی شد"), Persian counters (بازدید, نظر);
 # a body's layout classes ("right-sidebar") and a page-wide form (ASP.NET's) no furniture;
 # text loose after a block with no text (a photo's <div>) kept (aryanews's lede).
-# 19: a stamp after a dash ("آخر تعديل - 14:00", to a bar only); an apology for a
-# fault ("خطأ فني") no notice; the site header's <time> (its clock) no page's date;
-# a narrow grid column beside a wide one (col-md-4, col-md-8) a sidebar for both.
+# 19: a stamp after a dash ("آخر تعديل - 14:00", to a bar only); a stamp line's notice
+# is the stamp, not the rest of its line; an apology for a fault ("خطأ فني") no notice
+# unless it names what it got wrong; the site header's and footer's <time> no page's
+# date; a narrow grid column beside a wide one (col-md-4, col-md-8) a sidebar for both.
 PROFILE = 19
 # trafilatura's version read from its installed metadata, not its module:
 # the same string (tests/test_extract.py checks) without the import.

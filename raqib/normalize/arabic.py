@@ -338,12 +338,18 @@ def search_key(text: str) -> str:
 
 
 # What typing alone changes beside the key's folds: spacing, ZWNJ (می‌نمایند), stops, commas,
-# dashes (كوفيد-19 too), a quote's marks single or double. Quotes and brackets stay (taken off,
+# dashes, a quote's marks single or double. Quotes and brackets stay (taken off, a quote is
 # a paraphrase), so do ? and ! ("انتهت الحرب؟") and a mark by a number (3.5, "1، 500", -5).
 _LOOSE = re.compile(
     r"[\s\u200c\u200d]+|(?<!\d)[.,،؛:]|[.,،؛:](?!\s*\d)|(?<!\d)(?<!\d\s)-+(?!\s?\d)"
-    r"|(?<=[^\W\d_])-(?=\d)"
 )
+# A short name's hyphen to its number (كوفيد-19, F-16, ميغ-29); not a sign after a word
+# with the article or a preposition (الحراره-3, الي-5: minus 5).
+_NAMED = re.compile(
+    r"(?<![\w-])(?!ال|(?:حتي|من|بين|نحو|عند|دون|تحت|ناقص|to|from|at|below|under|minus)-)"
+    r"([^\W\d_]{1,6})-(?=\d)"
+)
+_SINGLE = re.compile(r"(?<!\d)'")  # not a minute's mark (45', 33°30')
 
 
 def compact_key(text: str) -> str:
@@ -353,68 +359,13 @@ def compact_key(text: str) -> str:
 
 def compact(key: str) -> str:
     """compact_key of a text whose matching key is `key` (when it is at hand)."""
-    return _LOOSE.sub("", key).replace("'", '"')
+    if "-" in key:
+        key = _NAMED.sub(r"\1", key)
+    if "'" in key:
+        key = _SINGLE.sub('"', key)
+    return _LOOSE.sub("", key)
 
 
 def fold_digits(text: str) -> str:
     """ASCII digits for every decimal digit script, everything else untouched."""
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
-
-
-# A number whole (3.5 and 1,000 are one token), or a word's letters: و2500 is و, 2500.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
-
-
-# Letters written onto a number (و2500, ب3 ملايين): a search for it looks for these too.
-NUMBER_CLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "فل", "وك", "ال", "وال", "بال", "لل")
-
-
-def holds(key: str, words: str) -> bool:
-    """Whether a text whose matching key is `key` holds `words` (a matching key
-    too). Words match as the keys do, spacing aside (والانسحاب holds الانسحاب).
-    Numbers match only whole: خمسة is 5, which 2500, 3.5 and 50 (خمسين) are not."""
-    if not any(ch.isdigit() for ch in words):
-        return bool(words.strip()) and compact(words) in compact(key)
-    want, have = _TOKEN.findall(words), _TOKEN.findall(key)
-    return any(
-        all(w == h if w[0].isdigit() else w in h for w, h in zip(want, have[i:], strict=False))
-        for i in range(len(have) - len(want) + 1)
-    )
-
-
-def text_holds(texts: list[str], words: str) -> bool:
-    """Whether any of `texts` holds `words` (`holds`): by value; with the
-    figures as written (في المئة, which the key writes %); where its number
-    words are scale words, those words whole as written (مليار: one billion, and
-    the word after any figure, never in الملياردير); a decimal figure also
-    before its scale word (3.5 مليون), by `raqib search`'s rule."""
-    key = matching_key(words)
-    if not key:
-        return False
-    if any(holds(matching_key(t), key) for t in texts):
-        return True
-    plain = matching_key(words, keep_grouping=True)
-    if any(holds(matching_key(t, keep_grouping=True), plain) for t in texts):
-        return True
-    written = matching_key(words, fold_numbers=False)
-    figures = [w for w in written.split() if _DECIMAL.search(w)]
-    return (numbers.scale_words(written) or bool(figures)) and any(
-        _words_in(have.split(), written.split())
-        and all(numbers.before_scale(have, f) for f in figures)
-        for have in (matching_key(t, fold_numbers=False) for t in texts)
-    )
-
-
-_DECIMAL = re.compile(r"\d\.\d")
-
-
-def _words_in(have: list[str], want: list[str]) -> bool:
-    """`want` as whole words in `have`, each perhaps with a clitic written on."""
-
-    def same(h: str, w: str) -> bool:
-        return h == w or any(h == c + w for c in NUMBER_CLITICS)
-
-    return any(
-        all(same(h, w) for h, w in zip(have[i : i + len(want)], want, strict=True))
-        for i in range(len(have) - len(want) + 1)
-    )

@@ -165,3 +165,38 @@ def ago(stamp: str) -> timedelta | None:
 
 
 MAX_AGO = 10 * 366 * 86400  # ten years, in seconds
+
+
+# A page's own stamp line, "آخر تحديث" and a time anywhere in it: "الأربعاء، 28
+# آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)" (CNN Arabic, above its article).
+STAMP = re.compile(r"(?:(?:آخر|اخر)\s+(?:تحديث|تعديل)|last\s+updated)\s*[:：\-–—]?", re.I)
+
+
+def stamp_in(text: str) -> str | None:
+    """The page's stamp in a line with "آخر تحديث" inside it: after a date's or a
+    time's end (a month, a year, a time, ص, GMT) or a separator, with a stamp's words
+    alone up to the next separator ("· قراءة 3 دقائق" may follow); the line up to
+    there if it is all a stamp's words ("الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00"),
+    else the stamp alone: what else the line says is no notice, and its edit no
+    announcement. In "وبحسب آخر تحديث في 17 مارس، بلغ عدد المتعافين 21 حالة" the
+    stamp is the sentence's."""
+    stamp = STAMP.search(text)
+    if stamp is None:
+        return None
+    before = text[: stamp.start()].rstrip()
+    last = before.split()[-1] if before else ""
+    if not (not last or last[-1] in _STAMP_AFTER or stamp_end(before)):
+        return None
+    label = stamp.group()  # after a dash, the stamp runs to a bar ("آخر تعديل - 14:00 | طباعة")
+    ends = _BAR if label.rstrip()[-1:] in "-–—" else _PART_END
+    end = stamp.end() + len(ends.split(text[stamp.end() :], 1)[0])
+    if not is_stamp(text[stamp.start() : end]):
+        return None
+    return (
+        text[:end].strip() if before and is_stamp(text[:end]) else text[stamp.start() : end].strip()
+    )
+
+
+_STAMP_AFTER = "،,;؛|-–—:•·/"
+_PART_END = re.compile(r"\s[|·•]|\s[-–—]\s")  # "آخر تحديث: 14:00 | طباعة"
+_BAR = re.compile(r"\s[|·•]")

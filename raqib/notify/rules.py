@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raqib.normalize.arabic import text_holds
+from raqib.normalize.holding import text_holds
 
 TRIGGERS = (
     "substantive", "silent", "headline", "figures", "quotes", "removed", "coverage", "failing",
