@@ -1718,6 +1718,29 @@ def test_a_story_is_read_by_one_discovery_run_at_a_time(store: Storage) -> None:
     assert repo.take_stories(["b"], owner="F", now=later + hold, hold=hold).stories == ["b"]
 
 
+def test_a_discovery_run_stopped_as_it_takes_its_stories_frees_them(store: Storage) -> None:
+    """SIGTERM is a KeyboardInterrupt (cli.base): one landing as the stories'
+    holds were committed left them held 15 minutes (the last session's list)."""
+    from types import SimpleNamespace
+
+    from raqib.app.discovery_runs import holding
+
+    repo = store.discovery
+    repo.add_source("https://a.example/feed", story="a", kind="rss", now=T0)
+    take = repo.take_stories
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        take(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    app = SimpleNamespace(storage=SimpleNamespace(discovery=repo), clock=lambda: T0)
+    repo.take_stories = stopped  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt), holding(app, ["a"], []):  # type: ignore[arg-type]
+        pass
+    repo.take_stories = take  # type: ignore[method-assign]
+    assert repo.take_stories(["a"], owner="B", now=T0, hold=timedelta(minutes=15)).stories == ["a"]
+
+
 def test_migration_0019_down_and_up_keeps_every_storys_rows(store: Storage) -> None:
     """A review: 0019's downgrade rebuilt `stories` in a batch, and SQLite, with
     foreign keys on, deleted every source, candidate and story link with it."""

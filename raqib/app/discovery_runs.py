@@ -47,14 +47,14 @@ def holding(
     which, held, is an error to say (exit 75), not a note. `reading`: False for
     a rejudge, which leaves the daemons' turns as they were."""
     owner = new_owner()
-    taken = app.storage.discovery.take_stories(
-        slugs, owner=owner, now=app.clock(), hold=RUN_HOLD, fresh=fresh, reading=reading
-    )
     stop = threading.Event()
     renewer = threading.Thread(
         target=_renew, args=(app, owner, stop), name="raqib-discovery-hold", daemon=True
     )
-    try:
+    try:  # taken inside: a SIGTERM as it returns (KeyboardInterrupt, cli.base) frees them too
+        taken = app.storage.discovery.take_stories(
+            slugs, owner=owner, now=app.clock(), hold=RUN_HOLD, fresh=fresh, reading=reading
+        )
         for slug, (since, _until) in taken.held.items():
             said = f"since {since:%Y-%m-%d %H:%M} UTC" if since else "now"
             message = (
