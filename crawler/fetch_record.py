@@ -56,6 +56,8 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
     served = fetched.final_url or fetched.url
     if fetched.url == served == task.url and not (fetched.redirects or canonical or amp):
         return []  # served at the watch's own address, normalised already, naming no other
+    if _another_story(task, page):
+        return []  # a redirect to another story (a takedown's to a newer one): not its address
     primary, others = urls.identity(
         fetched.url,
         final=fetched.final_url,
@@ -68,6 +70,15 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
         for u in (primary, *others)
         if u != task.url and not urls.is_home(u) and urls.same_owner(u, task.url)
     ]
+
+
+def _another_story(task: Task, page: Page | None) -> bool:
+    """Whether the page served is another story than the watch's: published on
+    another day than the watch's last version said (a story moved to a new slug
+    keeps its day; either day unknown, it is the same story)."""
+    was = str((task.meta or {}).get("published") or "")[:10]
+    now = (page.snapshot.published or "")[:10] if page is not None else ""
+    return len(was) == len(now) == 10 and was != now
 
 
 def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:

@@ -170,6 +170,23 @@ def test_redirected_url_still_finds_its_watch(server, raqib: Raqib) -> None:
     assert by_new[0]["url"] == server.base + "/new-slug"
 
 
+def test_a_redirect_to_another_story_does_not_make_it_this_watchs(server, raqib: Raqib) -> None:
+    """A story taken down with a redirect to a newer one on the same site made
+    the newer one an alias: "already watching" it, under the old address."""
+    first = render(VERSIONS[0], server.base)
+    other = render(VERSIONS[2], server.base).replace(b"2024-01-25T18:00", b"2024-03-01T09:00")
+    assert other.count(b"2024-03-01T09:00") == 1
+    server.routes["/a"] = Route(first)
+    raqib("watch", "--no-fetch", server.base + "/a")
+    raqib.proc("check", "--all")
+    server.routes["/a"] = Route(b"", 301, {"Location": "/b"})
+    server.routes["/b"] = Route(other)
+    raqib.proc("check", "--all")
+    out = raqib("watch", "--no-fetch", server.base + "/b").out
+    assert "already" not in out
+    assert len(raqib("watches", "--json").json()) == 2
+
+
 def test_json_output_is_pure(server, raqib: Raqib) -> None:
     server.routes["/a"] = Route(render(VERSIONS[0], server.base))
     raqib("watch", "--no-fetch", server.base + "/a")

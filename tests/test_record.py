@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+from typing import Any
 
 from raqib.crawler.record import Recorder
 
@@ -54,6 +56,23 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     amp = "https://amp.example.co.uk/a/1"
     at_uk = Task(2, uk, None, None, None, None, "active", 1, 100, now, None, 0, 0)
     assert aliases_for(at_uk, Fetched(2, uk, now, final_url=amp, redirects=[uk]), None) == [amp]
+    # A redirect to another story (published on another day than the watch's last version
+    # said) is not this watch's address: that story was "already watched" under it.
+    from types import SimpleNamespace
+
+    def page(published: str | None) -> Any:
+        snapshot = SimpleNamespace(published=published)
+        return SimpleNamespace(snapshot=snapshot, canonical_url=moved, amp_url=None)
+
+    dated = dataclasses.replace(task, meta={"published": "2024-05-05T10:00:00+03:00"})
+    for published, kept in (
+        ("2024-06-01T09:00:00+03:00", []),
+        ("2024-05-05T07:00:00Z", [moved]),  # the same day: a slug renamed
+        (None, [moved]),
+    ):
+        served = Fetched(1, url, now, final_url=moved, redirects=[url])
+        assert aliases_for(dated, served, page(published)) == kept, published
+    assert aliases_for(task, served, page("2024-06-01")) == [moved]  # the watch's day unknown
     # Requested at another spelling of the watch's address: normalised, it is the watch's own.
     assert (
         aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []
