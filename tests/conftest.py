@@ -251,6 +251,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+        config.stash[_LEFT_OUT] = len(slow)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say so when slow tests were left out (a `-k` or `--lf` run's too)."""
+    if left := config.stash.get(_LEFT_OUT, 0):
+        terminalreporter.write_line(
+            f"{left} slow test{'s' if left != 1 else ''} left out: `-m slow` runs them alone, "
+            '`-m "slow or not slow"` everything'
+        )
 
 
 # --- both backends ------------------------------------------------------------------
