@@ -33,7 +33,8 @@ from __future__ import annotations
 # a quotation over several sentences is one in each of them (after «, before »);
 # 13: a quotation's single marks are its double ones ('…' is "…"); a hyphen joining
 # a word to its number is spelling (كوفيد-19); a day glued to its month is a date; a
-# number with the article is a figure (الثلاث سنوات; الأربع والعشرين is الـ24).
+# number with the article is a figure (الثلاث سنوات; الأربع والعشرين is الـ24); Persian's
+# slash between digits is a decimal point (۳/۵); a date's year may be Hijri (from 1300).
 ANALYZER_VERSION = 13
 ANALYZER = f"raqib-diff {ANALYZER_VERSION}"
 

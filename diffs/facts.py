@@ -147,8 +147,8 @@ def _as_written(value: str, word: str) -> str:
     if zero is None:
         return value
     out = "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in value)
-    for ascii_mark, mark in ((".", "٫"), (",", "٬"), ("%", "٪")):
-        if mark in word:
+    for ascii_mark, mark in ((".", "٫"), (",", "٬"), ("%", "٪"), (".", "/")):
+        if mark in word and ascii_mark in out:  # "/": Persian's decimal point (۳/۵)
             out = out.replace(ascii_mark, mark)
     return out
 

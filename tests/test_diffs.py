@@ -796,6 +796,31 @@ def test_a_stamp_an_older_extractor_kept_in_its_line_is_not_new() -> None:
     assert not compare(old, V(edited, notices=["آخر تحديث 1:00"])).silent
 
 
+def test_persians_slash_decimal_and_a_hijri_years_date() -> None:
+    """A Persian copy desk's: ۳/۵ درصد (Persian types its decimal point as a
+    slash) → ۳٫۵ درصد read as 3 and 5 gone, 3.5 added; ۱۴۰۲/۰۳/۱۵ → ۱۴۰۲/۳/۱۵
+    (a Solar Hijri date's leading zero) as a date changed."""
+    from raqib.diffs.facts import figures
+
+    said = "نرخ تورم {} درصد اعلام شد."
+    for a, b in (("۳/۵", "۳٫۵"), ("۳/۵", "3.5")):
+        c = compare(V(said.format(a)), V(said.format(b)))
+        assert c.kind == "cosmetic", (a, b)
+    c = compare(V(said.format("۳/۵")), V(said.format("۴/۵")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [
+        (["۳/۵ درصد"], ["۴/۵ درصد"])
+    ]
+    dated = "این قانون در تاریخ {} تصویب شد."
+    assert compare(V(dated.format("۱۴۰۲/۰۳/۱۵")), V(dated.format("۱۴۰۲/۳/۱۵"))).kind == "cosmetic"
+    c = compare(V(dated.format("۱۴۰۲/۰۳/۱۵")), V(dated.format("۱۴۰۲/۰۴/۱۵")))
+    assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [
+        (["۱۴۰۲/۰۳/۱۵"], ["۱۴۰۲/۰۴/۱۵"])
+    ]
+    # A date's slashes are not decimal points, and Arabic's digits keep theirs.
+    assert figures("في ٣/٥ الماضي") == [("3", "٣"), ("5", "٥")]
+    assert compare(V("بلغ 3/5 الماضي"), V("بلغ 3.5 الماضي")).kind == "substantive"
+
+
 def test_per_mille_is_not_percent() -> None:
     """5‰ → 5% is a tenfold change: the key folded ‰ into %, and the edit read
     as cosmetic (a copy desk's Sputnik page)."""

@@ -268,6 +268,9 @@ _FILS = re.compile(r" ?(?:ال)?(?:دينار|دنانير)")
 _LIST_COMMA = re.compile(r"\u060c(?<=\d\u060c)(?=\d)")  # the comma first: found fast
 
 
+_PERSIAN_DECIMAL = re.compile(r"(?<![۰-۹/])([۰-۹]+)/([۰-۹]+)(?![/۰-۹])")
+
+
 def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = False) -> str:
     """The orthography-blind key of a text. Equal keys = cosmetic difference.
 
@@ -279,7 +282,10 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
     """
     if not keep_grouping:
         text = list_commas(text)
-    folded = _fold(numbers.one_scale(canonical(text))).casefold()
+    text = canonical(text)
+    if "/" in text:  # Persian's decimal point, typed as a slash: ۳/۵ is ۳٫۵ (not a date's)
+        text = _PERSIAN_DECIMAL.sub("\\1\u066b\\2", text)
+    folded = _fold(numbers.one_scale(text)).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
     folded = _drop_stray_joiners(folded)
     # Diacritics removed from a letter leave the letter; spacing never matters.
@@ -327,7 +333,8 @@ def list_commas(text: str) -> str:
 
 # Raised whenever search_key's output changes (the index keys again, a pass at a time, what
 # an older spelling keyed). 1, 2, 3: analyzers 7-9's numbers; 4: ألف و500 is 1500, one name
-# a month; 5: ألفاً alone is 1000, ‰ no %, و 500 as و500; 6: ۀ is ه; 7: الثلاث is ال3.
+# a month; 5: ألفاً alone is 1000, ‰ no %, و 500 as و500; 6: ۀ is ه; 7: الثلاث is ال3,
+# ۳/۵ is 3.5, a Hijri year's date is a date.
 SEARCH_SPELLING = 7
 
 

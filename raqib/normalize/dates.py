@@ -5,8 +5,8 @@ day/month/year however it was: `09:45` is `9:45`; `05/03/2020`,
 `05-03-2020`, `05.03.2020`, `2020-03-05` and `2020/03/05` are `5/3/2020`.
 Dropping the zero or changing the separator is typing, not a new figure;
 minutes keep theirs (10:05 is not 10:5). Only what can be a date is read:
-a day up to 31, a month up to 12, a year from 1900 to 2099 (02-12-3456 is
-a telephone number's). A month after its day has one name, whichever the
+a day up to 31, a month up to 12, a year from 1300 (the Hijri calendars':
+۱۴۰۲/۰۳/۱۵ is 15/3/1402) to 2099 (02-12-3456 is a telephone number's). A month after its day has one name, whichever the
 outlet prints: `25 كانون الثاني`, `25 جانفي` and `25 يناير` are one date, and
 so is CNN's `28 آب/أغسطس` (both names) and `28 أغسطس`.
 """
@@ -38,7 +38,7 @@ def _date(text: str, sep: str) -> str | None:
         day, year = first, last
     else:
         return None
-    if not (1 <= int(day) <= 31 and 1 <= int(month) <= 12 and 1900 <= int(year) <= 2099):
+    if not (1 <= int(day) <= 31 and 1 <= int(month) <= 12 and 1300 <= int(year) <= 2099):
         return None
     return f"{int(day)}/{int(month)}/{year}"
 
