@@ -779,6 +779,15 @@ def test_a_number_with_the_article_is_a_figure() -> None:
         c = compare(V(a), V(b))
         assert c.kind == "cosmetic" and not c.facts["numbers"], (a, b)
     assert delta("ثلاث سنوات من الحرب.", "الثلاث سنوات من الحرب.") == []  # the same figure
+    assert delta("مقارنة مع الثلاث سنوات.", "مقارنة بالثلاث سنوات.") == []  # بال: the same
+    # A review's: a range is two figures, not their sum (20 and 50 is not 30 and 40).
+    assert delta("بين العشرين والخمسين عاما.", "بين الثلاثين والأربعين عاما.") == [
+        (["العشرين", "والخمسين"], ["الثلاثين", "والأربعين"])
+    ]
+    assert delta("بين ثلاث وسبع سنوات.", "بين أربع وست سنوات.")  # 3 and 7 is not 10
+    # An ordinal's ten is no figure of its own; العشرة is also companionship.
+    assert delta("في الذكرى الخامسة والعشرين للثورة.", "في الذكرى الـ25 للثورة.") == [([], ["25"])]
+    assert delta("قال إن العشرة الزوجية تدوم.", "قال إن الصحبة الزوجية تدوم.") == []
     assert delta("عقد الاجتماع يوم الاثنين.", "عقد الاجتماع يوم الثلاثاء.") == []
     assert delta("هاجم السبع القطيع.", "هاجم الأسد القطيع.") == []
 

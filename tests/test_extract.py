@@ -233,6 +233,8 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر عن خطأ فني أدى إلى نشر نسخة سابقة غير مكتملة من هذا الخبر", True),
         ("نأسف لخطأ فني في هذا الخبر، وتم تصحيح اسم الوزير.", True),
         ("نعتذر عن خطأ فني في هذا الخبر أدى إلى نشر رقم غير صحيح.", True),
+        ("نعتذر عن خطأ فني حال دون ظهور هذا الخبر بالشكل الصحيح.", False),  # the second review's
+        ("نأسف لخطأ فني في عرض الصور في هذا الخبر وقد تم تصحيح المشكلة.", False),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -408,6 +410,11 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     for before, rest in ((site, ""), ("", after)):
         page = f"<html><body><div>{before}<div><h1>t</h1><p>نص</p></div>{rest}</div></body></html>"
         assert read(lxml.html.fromstring(page)).modified is None, before + rest
+    # The second review's: a footer or header beside the headline in the post's own element.
+    for post in ("<div class='post'>", "<div class='single'>"):
+        footer = "<footer><time class='updated' datetime='2024-05-05'>x</time></footer>"
+        page = f"<html><body>{post}<h1>t</h1><p>نص</p>{footer}</div></body></html>"
+        assert read(lxml.html.fromstring(page)).modified == "2024-05-05", post
     meta = "<header class='meta'><time class='updated' datetime='2024-05-05'>x</time></header>"
     page = f"<html><body><div><header><h1>t</h1></header><div>{meta}<p>نص</p></div></div></body></html>"
     assert read(lxml.html.fromstring(page)).modified == "2024-05-05"
@@ -436,6 +443,8 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
         # A review's: what else the line says is no notice (its edit announced itself).
         ("تم تسجيل 1500 إصابة جديدة، آخر تحديث 18:00", "آخر تحديث 18:00"),
         ("آخر تعديل - 25 يناير 2021 | رفع سن التقاعد إلى 62 عاما", "آخر تعديل - 25 يناير 2021"),
+        # The second review's: on past a dash while a stamp's words go on.
+        ("الثلاثاء 12 مارس 2024 - آخر تحديث: 12 مارس 2024 - 14:00", None),
     ],
 )
 def test_a_pages_stamp_line_inside_a_line_is_a_notice(line: str, stamp: str | None) -> None:
@@ -448,6 +457,16 @@ def test_a_pages_stamp_line_inside_a_line_is_a_notice(line: str, stamp: str | No
             f"<html><body><article><p>نص الخبر.</p>{html}</article></body></html>"
         )
         assert notices(root) == [stamp or line]
+
+
+def test_a_notice_after_a_stamp_in_its_line_is_read() -> None:
+    """The stamp alone is the stamp's notice; a correction after it on the same
+    line is one of its own (the second review's)."""
+    line = "السبت 16/03/2024 - آخر تحديث 16:45 - تحديث: تم تعديل عدد الضحايا"
+    root = lxml.html.fromstring(
+        f"<html><body><article><p>نص.</p><div>{line}</div></article></body></html>"
+    )
+    assert notices(root) == ["السبت 16/03/2024 - آخر تحديث 16:45", "تحديث: تم تعديل عدد الضحايا"]
 
 
 @pytest.mark.parametrize(
@@ -765,6 +784,13 @@ def test_each_element_above_a_pages_times_is_judged_once(monkeypatch) -> None:
     root = lxml.html.fromstring(f"<html><body><h1>t</h1><article>{nested}</article></body></html>")
     assert pagemeta.read(root).modified == "2024-01-01"  # inside the article: its own
     assert len(calls) == len(set(calls)) <= sum(1 for _ in root.iter())
+    # The second review's: 500 site headers among 48,000 siblings; their order read once.
+    orders: list[object] = []
+    order = pagemeta._order
+    monkeypatch.setattr(pagemeta, "_order", lambda *a: orders.append(a[0]) or order(*a))
+    clocks = '<header><time class="updated" datetime="2024-01-01">x</time></header>' * 500
+    root = lxml.html.fromstring(f"<html><body>{'<p></p>' * 48_000}{clocks}<h1>t</h1></body></html>")
+    assert pagemeta.read(root).modified is None and len(orders) == 1
 
 
 def test_a_narrow_grid_column_beside_the_article_is_a_sidebar() -> None:

@@ -157,9 +157,10 @@ _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|no
 # An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في نسخة سابقة من
 # هذا الخبر"), unquoted: not a minister's, nor of a late report, nor of a fault ("خطأ فني").
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
-_ERROR = re.compile(  # not a fault's (خطأ فني, الخطأ التقنى), unless it named what it got wrong
-    r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b|الصحيح|غير\s+صحيح|خاطئ"
-    r"|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)|تم\s+تصحيح|صحح",
+_ERROR = re.compile(  # not a fault's (خطأ فني, الخطأ التقنى), unless it names what it got wrong
+    r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b"
+    r"|(?:رقم|اسم|عدد|تاريخ)\s+(?:غير\s+صحيح|خاطئ)|(?:الرقم|الاسم|العدد|التاريخ)\s+الصحيح"
+    r"|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)",
     re.IGNORECASE,
 )
 _PRIOR = re.compile(r"(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE)
@@ -255,6 +256,10 @@ def _stamped(found: list[str], head: str, text: str, stamp: re.Match[str] | None
         said = stamp_in(text)
         if said is not None and said not in found:
             found.append(said)
+            # A notice may follow it: "… آخر تحديث 16:45 - تحديث: تم تعديل عدد الضحايا".
+            rest = text[text.find(said) + len(said) :].lstrip(" -–—|·•")
+            if _OPENS.match(rest):
+                _take(found, rest, rest, ())
 
 
 def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:

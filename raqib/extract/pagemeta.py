@@ -298,17 +298,19 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     """A <time> in a list of other stories (in or out of the article, cards of
     <article>s too) before any element holding the headline: another story's.
     Or the site's: in its header before the headline (its clock, "الاثنين 7
-    ديسمبر"), or in its footer; a header or footer marked as the article's, or
-    inside <article> or <main>, is the article's. `seen`: verdicts so far."""
+    ديسمبر"), or in its footer; a header or footer marked as the article's,
+    inside <article> or <main>, or beside the headline in an element marked as
+    the article's (`<div class="post">`), is the article's. `seen`: verdicts so far."""
     header = footer = False
     below = time
     for node in time.iterancestors():
         if node in headed:  # the headline's side: the site's header only before it
-            if footer or not header:
-                return footer
-            if (node, below) not in seen:
-                seen[node, below] = _before(node, below, headed)
-            return bool(seen[node, below])
+            if not (header or footer) or _ARTICLE_SIDE.search(_marks(node)):
+                return False
+            if ("order", node) not in seen:
+                seen["order", node] = _order(node, headed)
+            places, headline = seen["order", node]
+            return footer or places.get(below, headline) < headline
         if node not in seen:
             seen[node] = _kind(node)
         if seen[node] == "list":
@@ -318,9 +320,13 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     return False
 
 
+def _marks(node: Any) -> str:
+    return f"{node.get('class', '')} {node.get('id', '')}"[:500]
+
+
 def _kind(node: Any) -> str:
     """ "list" (of other stories), the site's "header" or "footer", or ""."""
-    marks = f"{node.get('class', '')} {node.get('id', '')}"[:500]
+    marks = _marks(node)
     if node.tag in ("aside", "nav") or _STORY_LIST.search(marks) or side_column(node):
         return "list"
     if (node.tag in ("header", "footer") or _MASTHEAD.search(marks)) and not article_header(node):
@@ -328,16 +334,14 @@ def _kind(node: Any) -> str:
     return ""
 
 
-def _before(common: Any, child: Any, headed: set[Any]) -> bool:
-    """Whether `child` of `common` comes before the child holding the headline."""
-    for c in common:
-        if c is child:
-            return True
-        if c in headed:
-            return False
-    return False
+def _order(common: Any, headed: set[Any]) -> tuple[dict[Any, int], int]:
+    """Each child's place in `common`, and the first holding the headline's: once
+    for every <time> under it (a stranger's 48,000 siblings, each walked again)."""
+    places = {c: k for k, c in enumerate(common)}
+    return places, next((k for c, k in places.items() if c in headed), len(places))
 
 
+_ARTICLE_SIDE = re.compile(r"article|entry|post|story|single", re.IGNORECASE)
 # A site's header named so; "header" alone too (not "entry-header": that is furniture's).
 _MASTHEAD = re.compile(
     r"masthead|site-?header|top-?bar|header-?top|(?<![\w-])header(?![\w-])", re.IGNORECASE

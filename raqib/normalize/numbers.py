@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 
 from raqib.normalize.numerals import (
+    ARTICLED,
     COUNTED,
     DEFINITE,
     DUAL_SCALES,
@@ -63,9 +64,16 @@ def _word_value(word: str, inside: bool) -> tuple[str, int] | None:
             return "dual", DUAL_SCALES[w]
         if w in SCALES:
             return "scale", SCALES[w]
-        if w in DEFINITE:
-            return _word_value(w[2:], inside)
+    if (before := _definite(word)) is not None:
+        return _word_value(word[len(before) :], inside)
     return None
+
+
+def _definite(word: str) -> str | None:
+    """What comes before a number word with the article (ال, وال, بال, لل…), if it is one."""
+    return next(
+        (c for c in ARTICLED if word.startswith(c) and "ال" + word[len(c) :] in DEFINITE), None
+    )
 
 
 _GROUPED = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")  # no group starts with 0
@@ -96,15 +104,16 @@ def one_scale(text: str) -> str:
 
 
 _PLURAL_SCALES = {"الاف", "ملايين", "مليارات"}  # "thousands": a count only after a number
-_KNOWN = {*UNITS, *INNER_UNITS, *TENS, *HUNDREDS, *SCALES, *DUAL_SCALES, *DEFINITE}
+_WITH_ARTICLE = {c + w[2:] for w in DEFINITE for c in ARTICLED}  # بالثلاث, وللخمسة
+_KNOWN = {*UNITS, *INNER_UNITS, *TENS, *HUNDREDS, *SCALES, *DUAL_SCALES, *_WITH_ARTICLE}
 # Every word a number can start with (_number_at), with and without its و,
 # digits aside: a superset, so that spans can pass over the other words.
 # A fraction of the scale word after it: "نصف مليون" is 500000, "ربع مليار".
 _FRACTIONS = {"نصف": 0.5, "ربع": 0.25}
 _STARTS = {
-    *(w for table in (UNITS, TENS, HUNDREDS, SCALES, DUAL_SCALES, _FRACTIONS, DEFINITE)
+    *(w for table in (UNITS, TENS, HUNDREDS, SCALES, DUAL_SCALES, _FRACTIONS)
       for k in table for w in (k, _PREFIX + k)),
-    *INNER_UNITS, *COUNTED,
+    *INNER_UNITS, *COUNTED, *_WITH_ARTICLE,
 }  # fmt: skip
 
 
@@ -275,6 +284,8 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
         return None
     if _bare(words[i]) in ("عشر", "عشره") and _tenth_or_ordinal(words, i):
         return None
+    if i and words[i - 1] in _BEFORE_TEN and _definite(words[i]) is not None:
+        return None  # "الخامسة والعشرين", "الحادي والعشرين": an ordinal's ten, no figure
     while j < len(words):
         word = _word_value(words[j], inside=used_words)
         if word is None and scale and not current and _and_digits(words, j):
@@ -324,6 +335,9 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             total += value
             scale = value // 2
         else:
+            part = current % 100
+            if (kind == "unit" and part) or (kind == "ten" and part >= 10):
+                break  # "بين ثلاث وسبع", "بين العشرين والخمسين": two figures, not their sum
             current += value
             scale = 0
         used_words = True
@@ -373,8 +387,8 @@ def fold(key: str, show: Callable[[str], str] | None = None) -> str:
             core = first.lstrip(OPENING)
             opening = first[: len(first) - len(core)]
             core = core.rstrip(CLOSING) if start == end - 1 else core
-            prefix = _PREFIX if _bare(core) != core else ""
-            prefix += "ال" if _bare(core) in DEFINITE else ""  # الأربع والعشرين is الـ24
+            prefix = _definite(core)  # kept: الأربع والعشرين is الـ24, بالثلاث بالـ3
+            prefix = (_PREFIX if _bare(core) != core else "") if prefix is None else prefix
             out.append(opening + prefix + value + last[len(last.rstrip(CLOSING)) :])
             at = end
         out.extend(words[at:])

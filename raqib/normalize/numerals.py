@@ -59,9 +59,11 @@ ORDINALS = {
 COUNTED = {"مره", "للمره", "المره"}  # "time": an ordinal after it counts
 # With the article, the words that are numbers only (الثلاث سنوات, السنوات الخمس, الأربع
 # والعشرين): not الاثنين (Monday), السبع (a lion), الست (a lady), العشر (a tenth),
-# الواحد ("per"), nor a scale's (الألف is also the letter).
+# العشرة (also companionship), الواحد ("per"), nor a scale's (الألف is also the letter).
 DEFINITE = frozenset(
     "ال" + w
     for w in ("ثلاث", "ثلاثه", "اربع", "اربعه", "خمس", "خمسه", "سته", "سبعه", "ثماني",
-              "ثمانيه", "تسع", "تسعه", "عشره", *TENS)
+              "ثمانيه", "تسع", "تسعه", *TENS)
 )  # fmt: skip
+# What may come before one, the article included (بالثلاث, للثلاث: ل and ال), longest first.
+ARTICLED = ("وبال", "وكال", "ولل", "وال", "بال", "فال", "كال", "لل", "ال")
