@@ -74,11 +74,21 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
 
 def _another_story(task: Task, page: Page | None) -> bool:
     """Whether the page served is another story than the watch's: published on
-    another day than the watch's last version said (a story moved to a new slug
-    keeps its day; either day unknown, it is the same story)."""
-    was = str((task.meta or {}).get("published") or "")[:10]
-    now = (page.snapshot.published or "")[:10] if page is not None else ""
+    another day than the watch's story was (a story moved to a new slug keeps its
+    day; either day unknown, it is the same story)."""
+    was = story_day(task, None)
+    said = page.snapshot.published if page is not None else (task.meta or {}).get("published")
+    now = str(said or "")[:10]  # no page: the region check vouched for the last one read
     return len(was) == len(now) == 10 and was != now
+
+
+def story_day(task: Task, page: Page | None) -> str:
+    """The day the watch's story was published: kept in its meta from the first
+    fetch that said (a redirect to another story must not make that one's the
+    watch's on the next check), else the day this page says."""
+    meta = task.meta or {}
+    kept = str(meta.get("story_day") or meta.get("published") or "")[:10]
+    return kept or ((page.snapshot.published or "")[:10] if page is not None else "")
 
 
 def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:
@@ -132,7 +142,9 @@ def build_record(
         **_archived(fetched),
         # Extracted in full: its region (or {}, none: the old one must not stay).
         region=(page.region or {}) if page is not None and good else None,
-        meta=page_meta(page.snapshot) if page is not None and good else None,
+        meta={**page_meta(page.snapshot), "story_day": story_day(task, page) or None}
+        if page is not None and good
+        else None,
         notices_moved=page is not None
         and good
         and list(page.snapshot.notices) != list((task.meta or {}).get("notices") or []),

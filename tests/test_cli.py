@@ -182,6 +182,7 @@ def test_a_redirect_to_another_story_does_not_make_it_this_watchs(server, raqib:
     server.routes["/a"] = Route(b"", 301, {"Location": "/b"})
     server.routes["/b"] = Route(other)
     raqib.proc("check", "--all")
+    raqib.proc("check", "--all")  # the third review's: on the next check too
     out = raqib("watch", "--no-fetch", server.base + "/b").out
     assert "already" not in out
     assert len(raqib("watches", "--json").json()) == 2

@@ -785,6 +785,23 @@ def test_a_number_with_the_article_is_a_figure() -> None:
         (["العشرين", "والخمسين"], ["الثلاثين", "والأربعين"])
     ]
     assert delta("بين ثلاث وسبع سنوات.", "بين أربع وست سنوات.")  # 3 and 7 is not 10
+    # The third review's: ranges of thousands, hundreds, millions; a ten after و is no teen.
+    for a, b in (
+        ("بين عشرة آلاف وعشرين ألف متظاهر.", "بين خمسة آلاف وخمسة وعشرين ألف متظاهر."),
+        ("بين مئتين وثلاثمائة جندي.", "بين مئة وأربعمائة جندي."),
+        ("بين ألفين وثلاثة آلاف جندي.", "بين ألف وأربعة آلاف جندي."),
+        ("بين مليون ومليونين دولار.", "بين مليونين وثلاثة ملايين دولار."),
+        ("بين خمسة وعشرة أيام.", "بين ستة وتسعة أيام."),
+    ):
+        assert delta(a, b), (a, b)
+    from raqib.normalize.arabic import matching_key
+
+    for words, key in (
+        ("مئة وخمسة وعشرون", "125"), ("ألف وتسعمائة وخمسة وتسعون", "1995"),
+        ("ثلاثة ملايين وخمسمائة ألف", "3500000"), ("مليون ومئة ألف وخمسة", "1100005"),
+        ("ثلاث مئة وخمسة", "305"), ("اثنا عشر ألفا", "12000"), ("خمسة عشر", "15"),
+    ):  # fmt: skip
+        assert matching_key(words) == key, words
     # An ordinal's ten is no figure of its own; العشرة is also companionship.
     assert delta("في الذكرى الخامسة والعشرين للثورة.", "في الذكرى الـ25 للثورة.") == [([], ["25"])]
     assert delta("قال إن العشرة الزوجية تدوم.", "قال إن الصحبة الزوجية تدوم.") == []
@@ -810,6 +827,7 @@ def test_persians_slash_decimal_and_a_hijri_years_date() -> None:
     slash) → ۳٫۵ درصد read as 3 and 5 gone, 3.5 added; ۱۴۰۲/۰۳/۱۵ → ۱۴۰۲/۳/۱۵
     (a Solar Hijri date's leading zero) as a date changed."""
     from raqib.diffs.facts import figures
+    from raqib.normalize.arabic import matching_key
 
     said = "نرخ تورم {} درصد اعلام شد."
     for a, b in (("۳/۵", "۳٫۵"), ("۳/۵", "3.5")):
@@ -825,6 +843,9 @@ def test_persians_slash_decimal_and_a_hijri_years_date() -> None:
     assert [(d["removed"], d["added"]) for d in c.facts["numbers"]] == [
         (["۱۴۰۲/۰۳/۱۵"], ["۱۴۰۲/۰۴/۱۵"])
     ]
+    # In a Persian text its ASCII digits' slash too (the third review's); not a year range.
+    assert compare(V("نرخ ۳/۵ درصد است."), V("نرخ 3/5 درصد است.")).kind == "cosmetic"
+    assert "1401/1402" in matching_key("سال تحصیلی ۱۴۰۱/۱۴۰۲")
     # A date's slashes are not decimal points, and Arabic's digits keep theirs.
     assert figures("في ٣/٥ الماضي") == [("3", "٣"), ("5", "٥")]
     assert compare(V("بلغ 3/5 الماضي"), V("بلغ 3.5 الماضي")).kind == "substantive"

@@ -235,6 +235,8 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر عن خطأ فني في هذا الخبر أدى إلى نشر رقم غير صحيح.", True),
         ("نعتذر عن خطأ فني حال دون ظهور هذا الخبر بالشكل الصحيح.", False),  # the second review's
         ("نأسف لخطأ فني في عرض الصور في هذا الخبر وقد تم تصحيح المشكلة.", False),
+        ("نعتذر عن نشر معلومة خاطئة في هذا الخبر، وتم تصحيحها.", True),  # the third review's
+        ("نعتذر عن ورود معلومات غير صحيحة في هذا الخبر.", True),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -410,6 +412,17 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     for before, rest in ((site, ""), ("", after)):
         page = f"<html><body><div>{before}<div><h1>t</h1><p>نص</p></div>{rest}</div></body></html>"
         assert read(lxml.html.fromstring(page)).modified is None, before + rest
+    # The third review's: WordPress's body "single", a wrapper "story-wrapper", a site footer.
+    clock = (
+        "<header class='site-header'><time class='updated' datetime='2026-12-07'>x</time></header>"
+    )
+    page = f"<html><body class='single single-post'>{clock}<div class='content'><h1>t</h1></div></body></html>"
+    assert read(lxml.html.fromstring(page)).modified is None
+    foot = (
+        "<footer class='site-footer'><time class='updated' datetime='2026-12-07'>x</time></footer>"
+    )
+    page = f"<html><body><div class='story-wrapper'><div><h1>t</h1></div>{foot}</div></body></html>"
+    assert read(lxml.html.fromstring(page)).modified is None
     # The second review's: a footer or header beside the headline in the post's own element.
     for post in ("<div class='post'>", "<div class='single'>"):
         footer = "<footer><time class='updated' datetime='2024-05-05'>x</time></footer>"

@@ -157,11 +157,12 @@ _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|no
 # An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في نسخة سابقة من
 # هذا الخبر"), unquoted: not a minister's, nor of a late report, nor of a fault ("خطأ فني").
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
-_ERROR = re.compile(  # not a fault's (خطأ فني, الخطأ التقنى), unless it names what it got wrong
-    r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b"
-    r"|(?:رقم|اسم|عدد|تاريخ)\s+(?:غير\s+صحيح|خاطئ)|(?:الرقم|الاسم|العدد|التاريخ)\s+الصحيح"
-    r"|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)",
-    re.IGNORECASE,
+_ERROR = re.compile(r"خطأ|\berror\b|خاطئ|غير\s+صحيح|الصحيح|تم\s+تصحيح|صحح", re.IGNORECASE)
+# A fault's apology ("بسبب خطأ فني") counts only naming what it got wrong (not "بالشكل الصحيح").
+_FAULT = re.compile(r"(?:خطأ|عطل|خلل)\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى]")
+_WRONG = re.compile(
+    r"(?:ال)?(?:رقم|ارقام|أرقام|اسم|اسماء|أسماء|عدد|تاريخ|معلوم\S*)\s+(?:غير\s+(?:ال)?صحيح|(?:ال)?خاطئ)"
+    r"|(?:الرقم|الاسم|العدد|التاريخ)\s+الصحيح|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)"
 )
 _PRIOR = re.compile(r"(?:ال)?نسخة\s+(?:ال)?سابقة|(?:earlier|previous)\s+version", re.IGNORECASE)
 _EARLIER = re.compile(_ITSELF + "|" + _PRIOR.pattern, re.IGNORECASE)
@@ -304,7 +305,10 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:
             _APOLOGY.match(plain)
             and not _QUOTED.match(plain)
             and re.search(_ITSELF, plain)
-            and (_ERROR.search(plain) or (_PRIOR.search(plain) and _CORRECTED.search(plain)))
+            and (
+                (_WRONG if _FAULT.search(plain) else _ERROR).search(plain)
+                or (_PRIOR.search(plain) and _CORRECTED.search(plain))
+            )
         )
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))
         or (said and (_SOON.match(plain, said.end()) or _SOON_CLOSED.match(plain, said.end())))

@@ -301,11 +301,11 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     ديسمبر"), or in its footer; a header or footer marked as the article's,
     inside <article> or <main>, or beside the headline in an element marked as
     the article's (`<div class="post">`), is the article's. `seen`: verdicts so far."""
-    header = footer = False
+    header = footer = site = False
     below = time
     for node in time.iterancestors():
         if node in headed:  # the headline's side: the site's header only before it
-            if not (header or footer) or _ARTICLE_SIDE.search(_marks(node)):
+            if not (header or footer) or (not site and _article_side(node)):
                 return False
             if ("order", node) not in seen:
                 seen["order", node] = _order(node, headed)
@@ -316,6 +316,7 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
         if seen[node] == "list":
             return True
         header, footer = header or seen[node] == "header", footer or seen[node] == "footer"
+        site = site or (bool(seen[node]) and bool(_SITE.search(_marks(node))))
         below = node
     return False
 
@@ -341,7 +342,17 @@ def _order(common: Any, headed: set[Any]) -> tuple[dict[Any, int], int]:
     return places, next((k for c, k in places.items() if c in headed), len(places))
 
 
-_ARTICLE_SIDE = re.compile(r"article|entry|post|story|single", re.IGNORECASE)
+def _article_side(node: Any) -> bool:
+    """An element marked as the article's, by a whole name (not the body's "single"
+    of WordPress, which holds the site's header too, nor "story-wrapper")."""
+    if node.tag in ("body", "html"):
+        return False
+    return not _ARTICLE_NAMES.isdisjoint(_marks(node).lower().split())
+
+
+_ARTICLE_NAMES = frozenset({"post", "article", "entry", "story", "single", "hentry"})
+# A header or footer named as the site's stays the site's, wherever it sits.
+_SITE = re.compile(r"site|masthead|top-?bar|colophon", re.IGNORECASE)
 # A site's header named so; "header" alone too (not "entry-header": that is furniture's).
 _MASTHEAD = re.compile(
     r"masthead|site-?header|top-?bar|header-?top|(?<![\w-])header(?![\w-])", re.IGNORECASE

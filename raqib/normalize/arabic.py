@@ -268,7 +268,10 @@ _FILS = re.compile(r" ?(?:ال)?(?:دينار|دنانير)")
 _LIST_COMMA = re.compile(r"\u060c(?<=\d\u060c)(?=\d)")  # the comma first: found fast
 
 
-_PERSIAN_DECIMAL = re.compile(r"(?<![۰-۹/])([۰-۹]+)/([۰-۹]+)(?![/۰-۹])")
+_PERSIAN_DECIMAL = re.compile(r"(?<![۰-۹/])([۰-۹]{1,4})/([۰-۹]{1,3})(?![/۰-۹])")  # not ۱۴۰۱/۱۴۰۲
+# In a Persian text (a letter only Persian has), its ASCII digits' too: نرخ 3/5 درصد.
+_PERSIAN_DECIMAL_ANY = re.compile(r"(?<![0-9۰-۹/])([0-9۰-۹]{1,4})/([0-9۰-۹]{1,3})(?![/0-9۰-۹])")
+_PERSIAN_ONLY = re.compile("[پچژگکی]|درصد")
 
 
 def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = False) -> str:
@@ -284,7 +287,8 @@ def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = 
         text = list_commas(text)
     text = canonical(text)
     if "/" in text:  # Persian's decimal point, typed as a slash: ۳/۵ is ۳٫۵ (not a date's)
-        text = _PERSIAN_DECIMAL.sub("\\1\u066b\\2", text)
+        persian = _PERSIAN_DECIMAL_ANY if _PERSIAN_ONLY.search(text) else _PERSIAN_DECIMAL
+        text = persian.sub("\\1\u066b\\2", text)
     folded = _fold(numbers.one_scale(text)).casefold()
     # A joiner kept between a mark and a letter is stray once the mark is gone.
     folded = _drop_stray_joiners(folded)

@@ -267,6 +267,7 @@ def _tenth_or_ordinal(words: list[str], i: int) -> bool:
 
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     total, current, j, used_words, scale = 0.0, 0.0, i, False, 0
+    least, part = float("inf"), i  # the smallest scale read; where `current` began
     digits = _digits(_bare(words[i]))
     if digits is not None:
         # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
@@ -306,14 +307,21 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
                     and nxt[0] in ("unit", "hundred", "scale", "dual")
                     and (w not in ("احد", "احدي") or words[j + 1] in ("عشر", "عشره"))
                 ):
+                    part = j if not current else part
                     current += INNER_UNITS[w]
                     used_words = True
                     j += 1
                     continue
             break
         kind, value = word
-        if kind == "unit" and value == 10 and current and current < 10:
-            current += 10  # ثلاثة عشر
+        if (
+            kind in ("scale", "dual")
+            and total
+            and (value // 2 if kind == "dual" else value) >= least
+        ):
+            return (part if current else j), total  # "بين عشرة آلاف وعشرين ألفا": two figures
+        if kind == "unit" and value == 10 and 0 < current < 10 and _bare(words[j]) == words[j]:
+            current += 10  # ثلاثة عشر (not "خمسة وعشرة": two)
         elif kind == "hundred" and current and current < 10 and value == 100:
             current *= 100  # ثلاث مئة
         elif (
@@ -330,14 +338,19 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             scale = value
         elif kind == "scale":
             total += (current or 1) * value
-            current, scale = 0, value
+            current, scale, least = 0, value, min(least, value)
         elif kind == "dual":
             total += value
-            scale = value // 2
+            scale = least = value // 2
         else:
-            part = current % 100
-            if (kind == "unit" and part) or (kind == "ten" and part >= 10):
+            below = current % 100
+            if (
+                (kind == "unit" and below)
+                or (kind == "ten" and below >= 10)
+                or (kind == "hundred" and current % 1000 >= 100)
+            ):
                 break  # "بين ثلاث وسبع", "بين العشرين والخمسين": two figures, not their sum
+            part = j if not current else part
             current += value
             scale = 0
         used_words = True
