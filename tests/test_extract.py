@@ -787,11 +787,11 @@ def test_persian_zero_width_non_joiner_survives_extraction(written: str) -> None
 def test_each_element_above_a_pages_times_is_judged_once(monkeypatch) -> None:
     """A review's page: 500 `<time>`s under 250 nested mastheads took 8 s, each
     time judging every ancestor, and each masthead walking its own ancestors."""
-    from raqib.extract import pagemeta
+    from raqib.extract import pagemeta, time_tags
 
     calls: list[object] = []
-    kind = pagemeta._kind
-    monkeypatch.setattr(pagemeta, "_kind", lambda node: calls.append(node) or kind(node))
+    kind = time_tags._kind
+    monkeypatch.setattr(time_tags, "_kind", lambda node: calls.append(node) or kind(node))
     times = '<time class="updated" datetime="2024-01-01">x</time>' * 500
     nested = '<div class="masthead">' * 250 + times + "</div>" * 250
     root = lxml.html.fromstring(f"<html><body><h1>t</h1><article>{nested}</article></body></html>")
@@ -799,8 +799,8 @@ def test_each_element_above_a_pages_times_is_judged_once(monkeypatch) -> None:
     assert len(calls) == len(set(calls)) <= sum(1 for _ in root.iter())
     # The second review's: 500 site headers among 48,000 siblings; their order read once.
     orders: list[object] = []
-    order = pagemeta._order
-    monkeypatch.setattr(pagemeta, "_order", lambda *a: orders.append(a[0]) or order(*a))
+    order = time_tags._order
+    monkeypatch.setattr(time_tags, "_order", lambda *a: orders.append(a[0]) or order(*a))
     clocks = '<header><time class="updated" datetime="2024-01-01">x</time></header>' * 500
     root = lxml.html.fromstring(f"<html><body>{'<p></p>' * 48_000}{clocks}<h1>t</h1></body></html>")
     assert pagemeta.read(root).modified is None and len(orders) == 1

@@ -267,7 +267,7 @@ def _tenth_or_ordinal(words: list[str], i: int) -> bool:
 
 def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
     total, current, j, used_words, scale = 0.0, 0.0, i, False, 0
-    least, part = float("inf"), i  # the smallest scale read; where `current` began
+    least, began = float("inf"), i  # the smallest scale read; where `current` began
     digits = _digits(_bare(words[i]))
     if digits is not None:
         # Digits count only with a scale word after them: "3 آلاف", "2.5 مليون".
@@ -307,7 +307,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
                     and nxt[0] in ("unit", "hundred", "scale", "dual")
                     and (w not in ("احد", "احدي") or words[j + 1] in ("عشر", "عشره"))
                 ):
-                    part = j if not current else part
+                    began = j if not current else began
                     current += INNER_UNITS[w]
                     used_words = True
                     j += 1
@@ -319,7 +319,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             and total
             and (value // 2 if kind == "dual" else value) >= least
         ):
-            return (part if current else j), total  # "بين عشرة آلاف وعشرين ألفا": two figures
+            return (began if current else j), total  # "بين عشرة آلاف وعشرين ألفا": two figures
         if kind == "unit" and value == 10 and 0 < current < 10 and _bare(words[j]) == words[j]:
             current += 10  # ثلاثة عشر (not "خمسة وعشرة": two)
         elif kind == "hundred" and current and current < 10 and value == 100:
@@ -350,7 +350,7 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
                 or (kind == "hundred" and current % 1000 >= 100)
             ):
                 break  # "بين ثلاث وسبع", "بين العشرين والخمسين": two figures, not their sum
-            part = j if not current else part
+            began = j if not current else began
             current += value
             scale = 0
         used_words = True
