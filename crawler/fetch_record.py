@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from raqib import urls
 from raqib.crawler.workers import AnalysisError
+from raqib.diffs.signals import instant
 from raqib.domain import Fetched, FetchRecord, Outcome, Task, WatchState
 from raqib.extract.judge import Verdict
 from raqib.extract.page import Page
@@ -75,20 +76,24 @@ def aliases_for(task: Task, fetched: Fetched, page: Page | None) -> list[str]:
 def _another_story(task: Task, page: Page | None) -> bool:
     """Whether the page served is another story than the watch's: published on
     another day than the watch's story was (a story moved to a new slug keeps its
-    day; either day unknown, it is the same story)."""
-    was = story_day(task, None)
+    day; either date unknown or unread, it is the same story)."""
     said = page.snapshot.published if page is not None else (task.meta or {}).get("published")
-    now = str(said or "")[:10]  # no page: the region check vouched for the last one read
-    return len(was) == len(now) == 10 and was != now
+    was, now = instant(story_published(task, None) or ""), instant(str(said or ""))
+    if was is None or now is None:  # no page: the region check vouched for the last one read
+        return False
+    (a, _), (b, _) = was, now
+    if a.tzinfo and b.tzinfo:  # one moment written in two zones is one day
+        a, b = a.astimezone(UTC), b.astimezone(UTC)
+    return a.date() != b.date()
 
 
-def story_day(task: Task, page: Page | None) -> str:
-    """The day the watch's story was published: kept in its meta from the first
+def story_published(task: Task, page: Page | None) -> str | None:
+    """When the watch's story was published: kept in its meta from the first
     fetch that said (a redirect to another story must not make that one's the
-    watch's on the next check), else the day this page says."""
+    watch's on the next check), else what this page says."""
     meta = task.meta or {}
-    kept = str(meta.get("story_day") or meta.get("published") or "")[:10]
-    return kept or ((page.snapshot.published or "")[:10] if page is not None else "")
+    kept = meta.get("story_published") or meta.get("published")
+    return str(kept) if kept else (page.snapshot.published if page is not None else None)
 
 
 def advise(task: Task, fetched: Fetched, verdict: Verdict) -> Verdict:
@@ -142,7 +147,7 @@ def build_record(
         **_archived(fetched),
         # Extracted in full: its region (or {}, none: the old one must not stay).
         region=(page.region or {}) if page is not None and good else None,
-        meta={**page_meta(page.snapshot), "story_day": story_day(task, page) or None}
+        meta={**page_meta(page.snapshot), "story_published": story_published(task, page)}
         if page is not None and good
         else None,
         notices_moved=page is not None

@@ -800,6 +800,10 @@ def test_a_number_with_the_article_is_a_figure() -> None:
         ("مئة وخمسة وعشرون", "125"), ("ألف وتسعمائة وخمسة وتسعون", "1995"),
         ("ثلاثة ملايين وخمسمائة ألف", "3500000"), ("مليون ومئة ألف وخمسة", "1100005"),
         ("ثلاث مئة وخمسة", "305"), ("اثنا عشر ألفا", "12000"), ("خمسة عشر", "15"),
+        # The fourth review's: a teen after a hundred, half a scale without its article, a
+        # count before a dual (two figures, none made up).
+        ("ثلاثمائة وخمسة عشر", "315"), ("ثلاثة ملايين ونصف مليون", "3500000"),
+        ("مئة وألفين وثلاثة آلاف", "100 و2000 و3000"),
     ):  # fmt: skip
         assert matching_key(words) == key, words
     # An ordinal's ten is no figure of its own; العشرة is also companionship.
@@ -846,6 +850,8 @@ def test_persians_slash_decimal_and_a_hijri_years_date() -> None:
     # In a Persian text its ASCII digits' slash too (the third review's); not a year range.
     assert compare(V("نرخ ۳/۵ درصد است."), V("نرخ 3/5 درصد است.")).kind == "cosmetic"
     assert "1401/1402" in matching_key("سال تحصیلی ۱۴۰۱/۱۴۰۲")
+    assert "1402/3" in matching_key("سال ۱۴۰۲/۳")  # a year and its month (the fourth review's)
+    assert "3/5" in matching_key("بلغ 3/5 في یک")  # ی and ک: Iran's Arabic outlets type them
     # A date's slashes are not decimal points, and Arabic's digits keep theirs.
     assert figures("في ٣/٥ الماضي") == [("3", "٣"), ("5", "٥")]
     assert compare(V("بلغ 3/5 الماضي"), V("بلغ 3.5 الماضي")).kind == "substantive"

@@ -237,6 +237,12 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نأسف لخطأ فني في عرض الصور في هذا الخبر وقد تم تصحيح المشكلة.", False),
         ("نعتذر عن نشر معلومة خاطئة في هذا الخبر، وتم تصحيحها.", True),  # the third review's
         ("نعتذر عن ورود معلومات غير صحيحة في هذا الخبر.", True),
+        ("نعتذر، ورد في نسخة سابقة من هذا الخبر أن الوزير استقال، والصحيح أنه أقيل.", True),
+        # The fourth review's: a display's or a service's trouble is no correction.
+        ("نعتذر عن عدم ظهور هذا الخبر بالشكل الصحيح.", False),
+        ("نعتذر عن عطل في عرض الصور في هذا الخبر وقد تم تصحيح المشكلة.", False),
+        ("نعتذر عن نشر هذا الخبر في القسم غير الصحيح.", False),
+        ("نعتذر عن الرابط الخاطئ في هذا الخبر.", False),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -422,6 +428,10 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
         "<footer class='site-footer'><time class='updated' datetime='2026-12-07'>x</time></footer>"
     )
     page = f"<html><body><div class='story-wrapper'><div><h1>t</h1></div>{foot}</div></body></html>"
+    assert read(lxml.html.fromstring(page)).modified is None
+    # The fourth review's: the site's header holding its logo's <h1>.
+    logo = clock.replace("<time", "<h1 class='site-title'>موقع</h1><time")
+    page = f"<html><body>{logo}<div><h1>t</h1><p>نص</p></div></body></html>"
     assert read(lxml.html.fromstring(page)).modified is None
     # The second review's: a footer or header beside the headline in the post's own element.
     for post in ("<div class='post'>", "<div class='single'>"):

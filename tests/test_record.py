@@ -68,11 +68,21 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
     for published, kept in (
         ("2024-06-01T09:00:00+03:00", []),
         ("2024-05-05T07:00:00Z", [moved]),  # the same day: a slug renamed
+        ("Sun, 05 May 2024 10:00:00 +0300", [moved]),  # another format
+        ("05/05/2024", [moved]),  # unread: the same story
         (None, [moved]),
     ):
         served = Fetched(1, url, now, final_url=moved, redirects=[url])
         assert aliases_for(dated, served, page(published)) == kept, published
     assert aliases_for(task, served, page("2024-06-01")) == [moved]  # the watch's day unknown
+    # One moment written in two zones across midnight is one day (a review's).
+    late = dataclasses.replace(task, meta={"published": "2024-05-05T01:00:00+03:00"})
+    assert aliases_for(late, served, page("2024-05-04T22:00:00Z")) == [moved]
+    # The story's day is kept: a redirect to another story is refused on later checks too.
+    kept = dataclasses.replace(
+        task, meta={"published": "2024-06-01T09:00:00+03:00", "story_published": "2024-05-05"}
+    )
+    assert aliases_for(kept, served, None) == []
     # Requested at another spelling of the watch's address: normalised, it is the watch's own.
     assert (
         aliases(url="https://NEWS.example/a/1#top", final_url="https://NEWS.example/a/1#top") == []

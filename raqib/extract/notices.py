@@ -157,9 +157,9 @@ _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|no
 # An apology is one when it names this article and an error ("نعتذر عن خطأ ورد في نسخة سابقة من
 # هذا الخبر"), unquoted: not a minister's, nor of a late report, nor of a fault ("خطأ فني").
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
-_ERROR = re.compile(r"خطأ|\berror\b|خاطئ|غير\s+صحيح|الصحيح|تم\s+تصحيح|صحح", re.IGNORECASE)
-# A fault's apology ("بسبب خطأ فني") counts only naming what it got wrong (not "بالشكل الصحيح").
-_FAULT = re.compile(r"(?:خطأ|عطل|خلل)\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى]")
+# An error, not a fault's (خطأ فني: a late or broken page), or what was wrong named
+# ("معلومة خاطئة", "الرقم الصحيح", "تصحيح اسم"; not "بالشكل الصحيح", "الرابط الخاطئ").
+_ERROR = re.compile(r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b", re.IGNORECASE)
 _WRONG = re.compile(
     r"(?:ال)?(?:رقم|ارقام|أرقام|اسم|اسماء|أسماء|عدد|تاريخ|معلوم\S*)\s+(?:غير\s+(?:ال)?صحيح|(?:ال)?خاطئ)"
     r"|(?:الرقم|الاسم|العدد|التاريخ)\s+الصحيح|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)"
@@ -306,8 +306,9 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:
             and not _QUOTED.match(plain)
             and re.search(_ITSELF, plain)
             and (
-                (_WRONG if _FAULT.search(plain) else _ERROR).search(plain)
-                or (_PRIOR.search(plain) and _CORRECTED.search(plain))
+                _ERROR.search(plain)
+                or _WRONG.search(plain)
+                or (_PRIOR.search(plain) and (_CORRECTED.search(plain) or "الصحيح" in plain))
             )
         )
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))

@@ -54,6 +54,8 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     below = time
     for node in time.iterancestors():
         if node in headed:  # the headline's side: the site's header only before it
+            if node.tag == "header" and _SITE.search(_marks(node)):
+                return True  # the site's header holding its logo's <h1>
             if not (header or footer) or (not site and _article_side(node)):
                 return False
             if ("order", node) not in seen:

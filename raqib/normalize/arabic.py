@@ -268,10 +268,12 @@ _FILS = re.compile(r" ?(?:ال)?(?:دينار|دنانير)")
 _LIST_COMMA = re.compile(r"\u060c(?<=\d\u060c)(?=\d)")  # the comma first: found fast
 
 
-_PERSIAN_DECIMAL = re.compile(r"(?<![۰-۹/])([۰-۹]{1,4})/([۰-۹]{1,3})(?![/۰-۹])")  # not ۱۴۰۱/۱۴۰۲
-# In a Persian text (a letter only Persian has), its ASCII digits' too: نرخ 3/5 درصد.
-_PERSIAN_DECIMAL_ANY = re.compile(r"(?<![0-9۰-۹/])([0-9۰-۹]{1,4})/([0-9۰-۹]{1,3})(?![/0-9۰-۹])")
-_PERSIAN_ONLY = re.compile("[پچژگکی]|درصد")
+# Not a year's (۱۴۰۱/۱۴۰۲, ۱۴۰۲/۳): three digits at most before it, three after.
+_PERSIAN_DECIMAL = re.compile(r"(?<![۰-۹/])([۰-۹]{1,3})/([۰-۹]{1,3})(?![/۰-۹])")
+# In a Persian text (a letter only Persian has: not ی or ک, which Iran's Arabic-language
+# outlets type too), its ASCII digits' too: نرخ 3/5 درصد.
+_PERSIAN_DECIMAL_ANY = re.compile(r"(?<![0-9۰-۹/])([0-9۰-۹]{1,3})/([0-9۰-۹]{1,3})(?![/0-9۰-۹])")
+_PERSIAN_ONLY = re.compile("[پچژگ]|درصد")
 
 
 def matching_key(text: str, *, fold_numbers: bool = True, keep_grouping: bool = False) -> str:

@@ -241,9 +241,8 @@ def _and_digits(words: list[str], k: int) -> tuple[str, int] | None:
 
 def _the_scale(words: list[str], k: int, scale: float) -> int:
     """Past the scale named again after a half (ثلاثة ملايين ونصف المليون), else k."""
-    if k < len(words) and words[k].startswith("ال"):
-        if _word_value(words[k][2:], True) == ("scale", scale):
-            return k + 1
+    if k < len(words) and _word_value(words[k].removeprefix("ال"), True) == ("scale", scale):
+        return k + 1  # ونصف المليون, ونصف مليون
     return k
 
 
@@ -320,8 +319,13 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             and (value // 2 if kind == "dual" else value) >= least
         ):
             return (began if current else j), total  # "بين عشرة آلاف وعشرين ألفا": two figures
-        if kind == "unit" and value == 10 and 0 < current < 10 and _bare(words[j]) == words[j]:
-            current += 10  # ثلاثة عشر (not "خمسة وعشرة": two)
+        if (
+            kind == "unit"
+            and value == 10
+            and 0 < current % 100 < 10
+            and _bare(words[j]) == words[j]
+        ):
+            current += 10  # ثلاثة عشر, ثلاثمائة وخمسة عشر (not "خمسة وعشرة": two)
         elif kind == "hundred" and current and current < 10 and value == 100:
             current *= 100  # ثلاث مئة
         elif (
@@ -340,6 +344,8 @@ def _number_at(words: list[str], i: int) -> tuple[int, float] | None:
             total += (current or 1) * value
             current, scale, least = 0, value, min(least, value)
         elif kind == "dual":
+            if current:
+                break  # "مئة وألفين": a count is no dual's; two figures
             total += value
             scale = least = value // 2
         else:
