@@ -82,9 +82,12 @@ def _another_story(task: Task, page: Page | None) -> bool:
     if was is None or now is None:  # no page: the region check vouched for the last one read
         return False
     (a, _), (b, _) = was, now
-    if a.tzinfo and b.tzinfo:  # one moment written in two zones is one day
-        a, b = a.astimezone(UTC), b.astimezone(UTC)
-    return a.date() != b.date()
+    if a.date() == b.date():
+        return False
+    try:  # one moment in two zones across midnight is one day (each read both ways)
+        return not (a.tzinfo and b.tzinfo) or a.astimezone(UTC).date() != b.astimezone(UTC).date()
+    except (OverflowError, ValueError):  # a stranger's year 9999: no other story to tell
+        return False
 
 
 def story_published(task: Task, page: Page | None) -> str | None:

@@ -243,6 +243,11 @@ def test_update_line_outside_the_body_is_a_notice() -> None:
         ("نعتذر عن عطل في عرض الصور في هذا الخبر وقد تم تصحيح المشكلة.", False),
         ("نعتذر عن نشر هذا الخبر في القسم غير الصحيح.", False),
         ("نعتذر عن الرابط الخاطئ في هذا الخبر.", False),
+        ("نعتذر عن خطأ في تحميل الصفحة في هذا الخبر.", False),  # the fifth review's
+        ("نعتذر عن الخطأ في عرض هذا الخبر.", False),
+        ("نعتذر عن خطأ برمجي في هذا الخبر.", False),
+        ("نعتذر عن عدم ظهور هذا الخبر بالشكل الصحيح في نسخة سابقة.", False),
+        ("نعتذر لقرائنا عن خطأ في اسم الوزير في هذا الخبر.", True),
     ],
 )
 @pytest.mark.parametrize("layout", ["paragraphs", "lines", "first line"])
@@ -433,6 +438,13 @@ def test_dates_of_another_story_are_not_the_pages() -> None:
     logo = clock.replace("<time", "<h1 class='site-title'>موقع</h1><time")
     page = f"<html><body>{logo}<div><h1>t</h1><p>نص</p></div></body></html>"
     assert read(lxml.html.fromstring(page)).modified is None
+    page = page.replace("site-header", "main-header")  # the fifth review's: any site header
+    assert read(lxml.html.fromstring(page)).modified is None
+    # ...but a header holding the only <h1>, or one named "composite", is the article's.
+    own = "<header class='composite'><h1>t</h1><time class='updated' datetime='2024-05-05'>x</time></header>"
+    assert read(lxml.html.fromstring(f"<html><body>{own}<p>نص</p></body></html>")).modified == (
+        "2024-05-05"
+    )
     # The second review's: a footer or header beside the headline in the post's own element.
     for post in ("<div class='post'>", "<div class='single'>"):
         footer = "<footer><time class='updated' datetime='2024-05-05'>x</time></footer>"

@@ -75,9 +75,13 @@ def test_aliases_are_the_other_addresses_a_page_answered_to() -> None:
         served = Fetched(1, url, now, final_url=moved, redirects=[url])
         assert aliases_for(dated, served, page(published)) == kept, published
     assert aliases_for(task, served, page("2024-06-01")) == [moved]  # the watch's day unknown
-    # One moment written in two zones across midnight is one day (a review's).
+    # One moment written in two zones across midnight is one day (a review's), and so is
+    # one local day (the fifth's); a stranger's year 9999 is no error (it failed every check).
     late = dataclasses.replace(task, meta={"published": "2024-05-05T01:00:00+03:00"})
     assert aliases_for(late, served, page("2024-05-04T22:00:00Z")) == [moved]
+    assert aliases_for(late, served, page("2024-05-05T10:00:00+03:00")) == [moved]
+    for far in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+03:00"):
+        assert aliases_for(dated, served, page(far)) == [moved], far
     # The story's day is kept: a redirect to another story is refused on later checks too.
     kept = dataclasses.replace(
         task, meta={"published": "2024-06-01T09:00:00+03:00", "story_published": "2024-05-05"}

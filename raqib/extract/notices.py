@@ -159,7 +159,12 @@ _NOTE = re.compile(_OPEN + r"(?:ملاحظة|تنويه|توضيح|تنبيه|no
 _APOLOGY = re.compile(_OPEN + r"(?:نعتذر|نأسف|اعتذار)\b")
 # An error, not a fault's (خطأ فني: a late or broken page), or what was wrong named
 # ("معلومة خاطئة", "الرقم الصحيح", "تصحيح اسم"; not "بالشكل الصحيح", "الرابط الخاطئ").
-_ERROR = re.compile(r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون)[يى])|\berror\b", re.IGNORECASE)
+_ERROR = re.compile(
+    r"خطأ(?!\s+(?:ال)?(?:فن|تقن|ال?كترون|إلكترون|برمج)[يى])"  # not a fault's, nor the page's:
+    r"(?!\s+(?:في\s+)?(?:ال)?(?:عرض|تحميل|ظهور|رابط|خادم|نشر|موقع|صفح))|\berror\b",
+    re.IGNORECASE,
+)
+_RIGHT = re.compile(r"(?<!الشكل )(?<!بشكل )(?<!الوقت )الصحيح")  # "والصحيح أنه": not a display's
 _WRONG = re.compile(
     r"(?:ال)?(?:رقم|ارقام|أرقام|اسم|اسماء|أسماء|عدد|تاريخ|معلوم\S*)\s+(?:غير\s+(?:ال)?صحيح|(?:ال)?خاطئ)"
     r"|(?:الرقم|الاسم|العدد|التاريخ)\s+الصحيح|تصحيح\s+(?:ال)?(?:اسم|رقم|عدد|تاريخ|معلوم)"
@@ -308,7 +313,7 @@ def _take(found: list[str], head: str, text: str, links: Iterable[Any]) -> bool:
             and (
                 _ERROR.search(plain)
                 or _WRONG.search(plain)
-                or (_PRIOR.search(plain) and (_CORRECTED.search(plain) or "الصحيح" in plain))
+                or (_PRIOR.search(plain) and (_CORRECTED.search(plain) or _RIGHT.search(plain)))
             )
         )
         or (said and said.group().rstrip()[-1:] in ":：-–—|)]" and not _QUOTED.match(plain))

@@ -25,12 +25,13 @@ def dates(root: Any) -> tuple[str | None, str | None]:
     modified = published = None
     times = [el for el in itertools.islice(root.iter("time"), MAX_TIME_TAGS) if el.get("datetime")]
     headed: set[Any] = set()  # every element holding an <h1>: the article's side
-    for h1 in root.iter("h1") if times else ():
+    h1s = list(itertools.islice(root.iter("h1"), MAX_TIME_TAGS)) if times else []
+    for h1 in h1s:
         for node in (h1, *h1.iterancestors()):
             if node in headed:
                 break  # and so are its ancestors
             headed.add(node)
-    seen: dict[Any, Any] = {}  # each ancestor's verdict, once: times share them
+    seen: dict[Any, Any] = {"h1s": len(h1s)}  # each ancestor's verdict, once: times share them
     for el in times:
         dt = (el.get("datetime") or "").strip()
         if not dt or _in_a_list(el, headed, seen):
@@ -54,8 +55,10 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
     below = time
     for node in time.iterancestors():
         if node in headed:  # the headline's side: the site's header only before it
-            if node.tag == "header" and _SITE.search(_marks(node)):
-                return True  # the site's header holding its logo's <h1>
+            if ("logo", node) not in seen:
+                seen["logo", node] = _logo(node, seen)
+            if seen["logo", node]:
+                return True  # the site's header holding its logo's <h1>, the headline elsewhere
             if not (header or footer) or (not site and _article_side(node)):
                 return False
             if ("order", node) not in seen:
@@ -70,6 +73,13 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
         site = site or (bool(seen[node]) and bool(_SITE.search(_marks(node))))
         below = node
     return False
+
+
+def _logo(node: Any, seen: dict[Any, Any]) -> bool:
+    """A header (not the article's) holding an <h1> while another <h1> is outside it."""
+    if node not in seen:
+        seen[node] = _kind(node)
+    return seen[node] == "header" and sum(1 for _ in node.iter("h1")) < seen["h1s"]
 
 
 def _marks(node: Any) -> str:
@@ -103,7 +113,7 @@ def _article_side(node: Any) -> bool:
 
 _ARTICLE_NAMES = frozenset({"post", "article", "entry", "story", "single", "hentry"})
 # A header or footer named as the site's stays the site's, wherever it sits.
-_SITE = re.compile(r"site|masthead|top-?bar|colophon", re.IGNORECASE)
+_SITE = re.compile(r"(?<![a-z])(?:site|masthead|top-?bar|colophon)", re.IGNORECASE)
 # A site's header named so; "header" alone too (not "entry-header": that is furniture's).
 _MASTHEAD = re.compile(
     r"masthead|site-?header|top-?bar|header-?top|(?<![\w-])header(?![\w-])", re.IGNORECASE
