@@ -272,13 +272,21 @@ def _watch_listed(app: App, reads: list[Any], report: ReadReport) -> None:
 def _newest(item: Listed, was: Listed | None, *, sitemap: bool) -> str | None:
     """The date an entry listed twice goes by (ISO 8601): None, no date to rule
     it out, once any listing gives none."""
-    from raqib.discovery.feeds import dated
-
-    when = dated(item.published) if sitemap else None
+    when = _latest(item.published) if sitemap else None
     if was is not None:
-        before = dated(was.published)
+        before = _latest(was.published)
         when = None if before is None or when is None else max(when, before)
     return when.isoformat() if when is not None else None
+
+
+def _latest(value: str | None) -> datetime | None:
+    """A listing's date as its latest moment: a day without its time is its end
+    (read as its midnight, an article of that evening was history by morning)."""
+    from raqib.discovery.feeds import dated
+
+    when = dated(value)
+    day = when is not None and len((value or "").strip()) <= 10
+    return when + timedelta(days=1) if when is not None and day else when
 
 
 def _take_in(
