@@ -65,21 +65,25 @@ def _in_a_list(time: Any, headed: set[Any], seen: dict[Any, Any]) -> bool:
                 seen["order", node] = _order(node, headed)
             places, headline = seen["order", node]
             return footer or places.get(below, headline) < headline
-        if node not in seen:
-            seen[node] = _kind(node)
-        if seen[node] == "list":
+        kind = _kind_of(node, seen)
+        if kind == "list":
             return True
-        header, footer = header or seen[node] == "header", footer or seen[node] == "footer"
-        site = site or (bool(seen[node]) and bool(_SITE.search(_marks(node))))
+        header, footer = header or kind == "header", footer or kind == "footer"
+        site = site or (bool(kind) and bool(_SITE.search(_marks(node))))
         below = node
     return False
 
 
 def _logo(node: Any, seen: dict[Any, Any]) -> bool:
     """A header (not the article's) holding an <h1> while another <h1> is outside it."""
+    return _kind_of(node, seen) == "header" and sum(1 for _ in node.iter("h1")) < seen["h1s"]
+
+
+def _kind_of(node: Any, seen: dict[Any, Any]) -> str:
+    """`_kind`, once a node."""
     if node not in seen:
         seen[node] = _kind(node)
-    return seen[node] == "header" and sum(1 for _ in node.iter("h1")) < seen["h1s"]
+    return str(seen[node])
 
 
 def _marks(node: Any) -> str:

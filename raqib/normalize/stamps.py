@@ -190,7 +190,7 @@ def stamp_in(text: str) -> str | None:
     label = stamp.group()  # after a dash, the stamp runs to a bar ("آخر تعديل - 14:00 | طباعة")
     ends = _BAR if label.rstrip()[-1:] in "-–—" else _PART_END
     end = None  # on past a dash while a stamp's words go on ("آخر تحديث: 12 مارس 2024 - 14:00")
-    for cut in (*(m for m in ends.finditer(text, stamp.end())), None):
+    for cut in (*ends.finditer(text, stamp.end()), None):
         at = cut.start() if cut else len(text)
         if not is_stamp(text[stamp.start() : at]):
             break
